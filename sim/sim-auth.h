@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-clock.h"
+#include "sim-digest.h"
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimAuth: the registrar's side of digest authentication (RFC 3261 §22, RFC 7616, RFC 8760).
+ * It issues nonces, builds WWW-Authenticate challenges and verifies Authorization headers.
+ *
+ * Nonces are unguessable: base64url (time ‖ counter ‖ HMAC-SHA256(secret, time ‖ counter)),
+ * so a forged or altered nonce is recognised without a table look-up.  The secret comes from
+ * the caller: RAND_bytes in real-socket mode, derived from the seed in the simulator so runs
+ * are deterministic.  Every issued nonce is remembered until its lifetime ends, to enforce
+ * one-time use (the default: a nonce authenticates exactly one request; RFC 7616 §3.4 lets a
+ * server refuse reuse) or, with one-time off, a strictly increasing nonce-count.
+ */
+typedef enum {
+  SIM_AUTH_OK = 0,
+  SIM_AUTH_NO_CREDENTIALS,   /* no Authorization for our realm: challenge */
+  SIM_AUTH_MALFORMED,        /* unparsable Authorization: 400 */
+  SIM_AUTH_WRONG_REALM,      /* credentials for another realm: challenge */
+  SIM_AUTH_UNKNOWN_NONCE,    /* forged, altered, or from before a restart: challenge */
+  SIM_AUTH_STALE,            /* good digest, nonce lifetime over: challenge with stale=true */
+  SIM_AUTH_REPLAYED,         /* nonce already used (one-time) or nc not increasing: challenge */
+  SIM_AUTH_BAD_RESPONSE,     /* wrong password or unknown user (indistinguishable): challenge */
+  SIM_AUTH_ALGORITHM_NOT_OFFERED, /* algorithm the realm does not allow: challenge */
+  SIM_AUTH_URI_MISMATCH,     /* digest-uri differs from the Request-URI: 400 */
+} SimAuthResult;
+
+const char *sim_auth_result_name   (SimAuthResult result);   /* "ok", "stale", "replayed", ... */
+const char *sim_auth_result_reason (SimAuthResult result);   /* a sentence for a student */
+
+/* Returns the user's password, or NULL for an unknown user. */
+typedef const char *(*SimAuthLookupFunc) (const char *username,
+                                          gpointer    user_data);
+
+#define SIM_TYPE_AUTH (sim_auth_get_type ())
+G_DECLARE_FINAL_TYPE (SimAuth, sim_auth, SIM, AUTH, GObject)
+
+SimAuth   *sim_auth_new              (SimClock                 *clock,
+                                      SimTrace                 *trace,
+                                      const char               *node_name,
+                                      const char               *realm,
+                                      const guint8             *secret,
+                                      gsize                     secret_len) G_GNUC_WARN_UNUSED_RESULT;
+const char *sim_auth_get_realm       (SimAuth                  *self);
+/* Algorithms to challenge with, in preference order (default: MD5 only, see DESIGN.md). */
+void       sim_auth_set_algorithms   (SimAuth                  *self,
+                                      const SimDigestAlgorithm *algorithms,
+                                      guint                     n_algorithms);
+void       sim_auth_set_nonce_lifetime (SimAuth                *self,
+                                      SimTime                   lifetime);    /* default 300 s */
+void       sim_auth_set_one_time     (SimAuth                  *self,
+                                      gboolean                  one_time);    /* default TRUE */
+
+/*
+ * Builds the WWW-Authenticate header values for a 401: one per enabled algorithm, each with a
+ * fresh nonce, realm, opaque, qop="auth" and, when @stale, stale=true.  Traces "issued".
+ */
+GPtrArray *sim_auth_challenge        (SimAuth                  *self,
+                                      gboolean                  stale) G_GNUC_WARN_UNUSED_RESULT;
+
+/*
+ * Verifies the Authorization header value @authorization for a request with @method and
+ * Request-URI @request_uri.  On SIM_AUTH_OK the nonce is consumed.  @out_username gets the
+ * claimed username whenever it could be parsed.  Traces "accepted" or "rejected" with the reason.
+ */
+SimAuthResult sim_auth_verify        (SimAuth                  *self,
+                                      const char               *method,
+                                      const char               *request_uri,
+                                      const char               *authorization,
+                                      SimAuthLookupFunc         lookup,
+                                      gpointer                  lookup_data,
+                                      char                    **out_username);
+
+guint      sim_auth_get_n_live_nonces (SimAuth                 *self);
+
+G_END_DECLS

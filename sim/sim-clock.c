@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-clock.h"
+
+/*
+ * SimClock drives every timer in a session: transaction retransmissions (RFC 3261 §17),
+ * binding expiry, phone refreshes, nonce lifetimes and packet delivery on the simulated
+ * network.  A virtual clock is a discrete-event queue: time only moves when the owner runs
+ * it, so an hour of refreshes takes milliseconds and two runs of one scenario are identical.
+ * A wall clock fires the same timers from the GLib main loop in real time.
+ *
+ * Timers live in a binary heap ordered by (deadline, sequence number); the sequence number
+ * makes timers with equal deadlines fire in the order they were added, which keeps runs
+ * deterministic.  Cancelled timers are removed lazily.
+ */
+
+typedef struct {
+  SimTime deadline;
+  guint64 seq;
+  guint id;
+  gboolean cancelled;
+  SimClockFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Timer;
+
+struct _SimClock {
+  GObject parent_instance;
+
+  gboolean virtual;
+  SimTime now;              /* virtual time */
+  gint64 wall_origin;       /* monotonic time at creation, wall mode */
+  GPtrArray *heap;          /* Timer*, min-heap */
+  GHashTable *by_id;        /* id -> Timer* (live timers only) */
+  guint next_id;
+  guint64 next_seq;
+  guint wall_source;        /* wall mode: GSource armed for the earliest deadline */
+  guint running;
+};
+
+G_DEFINE_FINAL_TYPE (SimClock, sim_clock, G_TYPE_OBJECT)
+
+static void wall_rearm (SimClock *self);
+
+static void
+timer_free (Timer *timer)
+{
+  if (timer->destroy != NULL)
+    timer->destroy (timer->user_data);
+  g_free (timer);
+}
+
+static inline gboolean
+timer_before (const Timer *a,
+              const Timer *b)
+{
+  return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void
+heap_push (SimClock *self,
+           Timer    *timer)
+{
+  GPtrArray *h = self->heap;
+  guint i;
+
+  g_ptr_array_add (h, timer);
+  i = h->len - 1;
+  while (i > 0)
+    {
+      guint parent = (i - 1) / 2;
+      if (!timer_before (h->pdata[i], h->pdata[parent]))
+        break;
+      gpointer tmp = h->pdata[i];
+      h->pdata[i] = h->pdata[parent];
+      h->pdata[parent] = tmp;
+      i = parent;
+    }
+}
+
+static Timer *
+heap_pop (SimClock *self)
+{
+  GPtrArray *h = self->heap;
+  Timer *top;
+  guint i = 0;
+
+  if (h->len == 0)
+    return NULL;
+  top = h->pdata[0];
+  h->pdata[0] = h->pdata[h->len - 1];
+  g_ptr_array_set_size (h, h->len - 1);
+  for (;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+      if (l < h->len && timer_before (h->pdata[l], h->pdata[m]))
+        m = l;
+      if (r < h->len && timer_before (h->pdata[r], h->pdata[m]))
+        m = r;
+      if (m == i)
+        break;
+      gpointer tmp = h->pdata[i];
+      h->pdata[i] = h->pdata[m];
+      h->pdata[m] = tmp;
+      i = m;
+    }
+  return top;
+}
+
+/* Drops cancelled timers from the top so that heap[0] is the next live one. */
+static Timer *
+heap_peek_live (SimClock *self)
+{
+  while (self->heap->len > 0)
+    {
+      Timer *top = self->heap->pdata[0];
+      if (!top->cancelled)
+        return top;
+      timer_free (heap_pop (self));
+    }
+  return NULL;
+}
+
+static void
+sim_clock_finalize (GObject *object)
+{
+  SimClock *self = SIM_CLOCK (object);
+  Timer *timer;
+
+  g_clear_handle_id (&self->wall_source, g_source_remove);
+  g_hash_table_remove_all (self->by_id);
+  while ((timer = heap_pop (self)) != NULL)
+    timer_free (timer);
+  g_clear_pointer (&self->heap, g_ptr_array_unref);
+  g_clear_pointer (&self->by_id, g_hash_table_unref);
+
+  G_OBJECT_CLASS (sim_clock_parent_class)->finalize (object);
+}
+
+static void
+sim_clock_class_init (SimClockClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_clock_finalize;
+}
+
+static void
+sim_clock_init (SimClock *self)
+{
+  self->heap = g_ptr_array_new ();
+  self->by_id = g_hash_table_new (NULL, NULL);
+  self->next_id = 1;
+}
+
+SimClock *
+sim_clock_new_virtual (void)
+{
+  SimClock *self = g_object_new (SIM_TYPE_CLOCK, NULL);
+
+  self->virtual = TRUE;
+  return self;
+}
+
+SimClock *
+sim_clock_new_wall (void)
+{
+  SimClock *self = g_object_new (SIM_TYPE_CLOCK, NULL);
+
+  self->virtual = FALSE;
+  self->wall_origin = g_get_monotonic_time ();
+  return self;
+}
+
+gboolean
+sim_clock_is_virtual (SimClock *self)
+{
+  g_return_val_if_fail (SIM_IS_CLOCK (self), FALSE);
+  return self->virtual;
+}
+
+SimTime
+sim_clock_now (SimClock *self)
+{
+  g_return_val_if_fail (SIM_IS_CLOCK (self), 0);
+
+  if (self->virtual)
+    return self->now;
+  return g_get_monotonic_time () - self->wall_origin;
+}
+
+guint
+sim_clock_add (SimClock       *self,
+               SimTime         delay,
+               SimClockFunc    func,
+               gpointer        user_data,
+               GDestroyNotify  destroy)
+{
+  Timer *timer;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (self), 0);
+  g_return_val_if_fail (func != NULL, 0);
+
+  timer = g_new0 (Timer, 1);
+  timer->deadline = sim_clock_now (self) + MAX (delay, 0);
+  timer->seq = self->next_seq++;
+  timer->id = self->next_id++;
+  if (self->next_id == 0)
+    self->next_id = 1;
+  timer->func = func;
+  timer->user_data = user_data;
+  timer->destroy = destroy;
+  heap_push (self, timer);
+  g_hash_table_insert (self->by_id, GUINT_TO_POINTER (timer->id), timer);
+
+  if (!self->virtual)
+    wall_rearm (self);
+  return timer->id;
+}
+
+void
+sim_clock_cancel (SimClock *self,
+                  guint     id)
+{
+  Timer *timer;
+
+  g_return_if_fail (SIM_IS_CLOCK (self));
+
+  timer = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (id));
+  if (timer == NULL)
+    return;
+  g_hash_table_remove (self->by_id, GUINT_TO_POINTER (id));
+  timer->cancelled = TRUE;
+  /* Release the user data now: its owner may be going away. */
+  if (timer->destroy != NULL)
+    {
+      GDestroyNotify destroy = timer->destroy;
+      timer->destroy = NULL;
+      destroy (timer->user_data);
+    }
+}
+
+gboolean
+sim_clock_is_pending (SimClock *self,
+                      guint     id)
+{
+  g_return_val_if_fail (SIM_IS_CLOCK (self), FALSE);
+  return id != 0 && g_hash_table_contains (self->by_id, GUINT_TO_POINTER (id));
+}
+
+SimTime
+sim_clock_deadline (SimClock *self,
+                    guint     id)
+{
+  Timer *timer;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (self), -1);
+  timer = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (id));
+  return timer != NULL ? timer->deadline : -1;
+}
+
+gboolean
+sim_clock_next_deadline (SimClock *self,
+                         SimTime  *deadline)
+{
+  Timer *top;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (self), FALSE);
+  top = heap_peek_live (self);
+  if (top == NULL)
+    return FALSE;
+  if (deadline != NULL)
+    *deadline = top->deadline;
+  return TRUE;
+}
+
+guint
+sim_clock_pending_count (SimClock *self)
+{
+  g_return_val_if_fail (SIM_IS_CLOCK (self), 0);
+  return g_hash_table_size (self->by_id);
+}
+
+static void
+fire (SimClock *self,
+      Timer    *timer)
+{
+  g_hash_table_remove (self->by_id, GUINT_TO_POINTER (timer->id));
+  self->running++;
+  timer->func (timer->user_data);
+  self->running--;
+  timer_free (timer);
+}
+
+/* Runs the next timer, advancing virtual time to its deadline.  Returns FALSE when idle. */
+gboolean
+sim_clock_step (SimClock *self)
+{
+  Timer *timer;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (self), FALSE);
+  g_return_val_if_fail (self->virtual, FALSE);
+
+  if (heap_peek_live (self) == NULL)
+    return FALSE;
+  timer = heap_pop (self);
+  if (timer->deadline > self->now)
+    self->now = timer->deadline;
+  fire (self, timer);
+  return TRUE;
+}
+
+void
+sim_clock_run_until (SimClock *self,
+                     SimTime   until)
+{
+  Timer *top;
+
+  g_return_if_fail (SIM_IS_CLOCK (self));
+  g_return_if_fail (self->virtual);
+
+  while ((top = heap_peek_live (self)) != NULL && top->deadline <= until)
+    sim_clock_step (self);
+  if (until > self->now)
+    self->now = until;
+}
+
+/* Wall mode: one GLib timeout armed for the earliest deadline. */
+static gboolean
+wall_dispatch_cb (gpointer data)
+{
+  SimClock *self = data;
+  Timer *top;
+
+  self->wall_source = 0;
+  g_object_ref (self);
+  while ((top = heap_peek_live (self)) != NULL && top->deadline <= sim_clock_now (self))
+    fire (self, heap_pop (self));
+  wall_rearm (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wall_rearm (SimClock *self)
+{
+  Timer *top;
+  SimTime wait;
+
+  g_clear_handle_id (&self->wall_source, g_source_remove);
+  top = heap_peek_live (self);
+  if (top == NULL)
+    return;
+  wait = top->deadline - sim_clock_now (self);
+  if (wait < 0)
+    wait = 0;
+  self->wall_source = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) ((wait + 999) / 1000),
+                                          wall_dispatch_cb, self, NULL);
+}

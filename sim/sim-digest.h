@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* HTTP Digest for SIP: RFC 3261 §22.4, RFC 7616 (SHA-256, SHA-512-256), RFC 8760 (SIP). */
+typedef enum {
+  SIM_DIGEST_MD5,
+  SIM_DIGEST_SHA256,
+  SIM_DIGEST_SHA512_256,
+} SimDigestAlgorithm;
+
+#define SIM_DIGEST_N_ALGORITHMS 3
+
+const char *sim_digest_algorithm_name      (SimDigestAlgorithm  algorithm);
+/* Case-insensitive; a missing (NULL/empty) algorithm means MD5 (RFC 7616 §3.3). */
+gboolean    sim_digest_algorithm_from_name (const char         *name,
+                                            SimDigestAlgorithm *algorithm);
+
+/* H(data) as lowercase hex. */
+char       *sim_digest_hash_hex            (SimDigestAlgorithm  algorithm,
+                                            const char         *data,
+                                            gsize               len) G_GNUC_WARN_UNUSED_RESULT;
+/* HA1 = H(username:realm:password) */
+char       *sim_digest_ha1                 (SimDigestAlgorithm  algorithm,
+                                            const char         *username,
+                                            const char         *realm,
+                                            const char         *password) G_GNUC_WARN_UNUSED_RESULT;
+/* HA2 = H(method:uri) (qop=auth or no qop) */
+char       *sim_digest_ha2                 (SimDigestAlgorithm  algorithm,
+                                            const char         *method,
+                                            const char         *uri) G_GNUC_WARN_UNUSED_RESULT;
+/* response = H(HA1:nonce:nc:cnonce:qop:HA2), or H(HA1:nonce:HA2) when @qop is NULL (RFC 2069). */
+char       *sim_digest_response            (SimDigestAlgorithm  algorithm,
+                                            const char         *ha1,
+                                            const char         *nonce,
+                                            const char         *nc,
+                                            const char         *cnonce,
+                                            const char         *qop,
+                                            const char         *ha2) G_GNUC_WARN_UNUSED_RESULT;
+/* Constant-time comparison of two strings (CRYPTO_memcmp). */
+gboolean    sim_digest_equal               (const char         *a,
+                                            const char         *b);
+
+/* A WWW-Authenticate challenge (RFC 3261 §22.4, RFC 7616 §3.3). Unquoted values. */
+typedef struct {
+  char *realm;
+  char *nonce;
+  char *opaque;
+  char *qop;          /* "auth", or NULL */
+  gboolean stale;
+  SimDigestAlgorithm algorithm;
+} SimDigestChallenge;
+
+/* Authorization credentials (RFC 3261 §22.4, RFC 7616 §3.4). Unquoted values. */
+typedef struct {
+  char *username;
+  char *realm;
+  char *nonce;
+  char *uri;
+  char *response;
+  char *cnonce;
+  char *nc;           /* 8 hex digits, as sent */
+  char *qop;
+  char *opaque;
+  char *algorithm_name;  /* as sent, NULL when absent */
+  SimDigestAlgorithm algorithm;
+} SimDigestCredentials;
+
+void      sim_digest_challenge_clear     (SimDigestChallenge    *challenge);
+void      sim_digest_credentials_clear   (SimDigestCredentials  *credentials);
+
+/* Parse a header value such as 'Digest realm="x", nonce="y", ...'. FALSE with @error on junk. */
+gboolean  sim_digest_challenge_parse     (const char            *value,
+                                          SimDigestChallenge    *challenge,
+                                          GError               **error);
+char     *sim_digest_challenge_format    (const SimDigestChallenge *challenge) G_GNUC_WARN_UNUSED_RESULT;
+gboolean  sim_digest_credentials_parse   (const char            *value,
+                                          SimDigestCredentials  *credentials,
+                                          GError               **error);
+char     *sim_digest_credentials_format  (const SimDigestCredentials *credentials) G_GNUC_WARN_UNUSED_RESULT;
+
+/*
+ * Client side: answer @challenge for a request.  Fills @out (caller clears it) with a fresh
+ * response; @cnonce is supplied by the caller (so the simulator stays deterministic), @nc is
+ * the nonce-count to send (1 for a new nonce).
+ */
+void      sim_digest_answer              (const SimDigestChallenge *challenge,
+                                          const char            *username,
+                                          const char            *password,
+                                          const char            *method,
+                                          const char            *uri,
+                                          const char            *cnonce,
+                                          guint                  nc,
+                                          SimDigestCredentials  *out);
+
+#define SIM_DIGEST_ERROR (sim_digest_error_quark ())
+GQuark sim_digest_error_quark (void);
+typedef enum {
+  SIM_DIGEST_ERROR_PARSE = 1,
+  SIM_DIGEST_ERROR_UNSUPPORTED,
+} SimDigestError;
+
+G_END_DECLS

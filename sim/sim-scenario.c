@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Placeholder: being written. */
+typedef int sim_placeholder_sim_scenario;

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-trace.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _SimTrace {
+  GObject parent_instance;
+  GPtrArray *events;
+  guint64 n_emitted;
+  gboolean enabled;
+  gboolean keep;
+};
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_BOXED_TYPE (SimEvent, sim_event, sim_event_ref, sim_event_unref)
+G_DEFINE_FINAL_TYPE (SimTrace, sim_trace, G_TYPE_OBJECT)
+
+static const char *event_type_names[] = {
+  [SIM_EVENT_PACKET] = "packet",
+  [SIM_EVENT_TIMER] = "timer",
+  [SIM_EVENT_TRANSACTION] = "transaction",
+  [SIM_EVENT_BINDING] = "binding",
+  [SIM_EVENT_NONCE] = "nonce",
+  [SIM_EVENT_CALL] = "call",
+  [SIM_EVENT_REGISTRATION] = "registration",
+  [SIM_EVENT_NODE] = "node",
+  [SIM_EVENT_ACTION] = "action",
+  [SIM_EVENT_LOOKUP] = "lookup",
+  [SIM_EVENT_NOTE] = "note",
+};
+
+const char *
+sim_event_type_name (SimEventType type)
+{
+  if ((guint) type < G_N_ELEMENTS (event_type_names))
+    return event_type_names[type];
+  return "unknown";
+}
+
+gboolean
+sim_event_type_from_name (const char   *name,
+                          SimEventType *type)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (event_type_names); i++)
+    if (g_strcmp0 (name, event_type_names[i]) == 0)
+      {
+        *type = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+SimEvent *
+sim_event_new (SimEventType  type,
+               const char   *action)
+{
+  SimEvent *event = g_new0 (SimEvent, 1);
+
+  event->ref_count = 1;
+  event->type = type;
+  event->action = g_strdup (action);
+  event->expires = -1;
+  return event;
+}
+
+SimEvent *
+sim_event_ref (SimEvent *event)
+{
+  g_return_val_if_fail (event != NULL, NULL);
+  g_atomic_int_inc (&event->ref_count);
+  return event;
+}
+
+void
+sim_event_unref (SimEvent *event)
+{
+  g_return_if_fail (event != NULL);
+  if (!g_atomic_int_dec_and_test (&event->ref_count))
+    return;
+  g_free (event->action);
+  g_free (event->node);
+  g_free (event->from);
+  g_free (event->to);
+  g_free (event->raw);
+  g_free (event->first_line);
+  g_free (event->call_id);
+  g_free (event->cseq);
+  g_free (event->method);
+  g_free (event->branch);
+  g_free (event->aor);
+  g_free (event->contact);
+  g_free (event->nonce);
+  g_free (event->user);
+  g_free (event->algorithm);
+  g_free (event->name);
+  g_free (event->reason);
+  g_free (event->text);
+  g_free (event);
+}
+
+/* Returns the value of header @name (or its compact form) in the header block of @raw. */
+static char *
+raw_header (const char *raw,
+            const char *end,
+            const char *name,
+            const char *compact)
+{
+  const char *line = strchr (raw, '\n');
+
+  while (line != NULL && line < end)
+    {
+      const char *start = line + 1;
+      const char *eol = memchr (start, '\n', end - start);
+      const char *colon;
+      gsize n;
+
+      if (eol == NULL)
+        eol = end;
+      if (start >= eol || *start == '\r')
+        break; /* blank line: end of headers */
+      colon = memchr (start, ':', eol - start);
+      if (colon != NULL)
+        {
+          const char *name_end = colon;
+          while (name_end > start && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+            name_end--;
+          n = name_end - start;
+          if ((strlen (name) == n && g_ascii_strncasecmp (start, name, n) == 0) ||
+              (compact != NULL && strlen (compact) == n && g_ascii_strncasecmp (start, compact, n) == 0))
+            {
+              const char *v = colon + 1;
+              const char *ve = eol;
+              while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+              while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+              return g_strndup (v, ve - v);
+            }
+        }
+      line = eol < end ? eol : NULL;
+    }
+  return NULL;
+}
+
+void
+sim_event_set_packet (SimEvent      *event,
+                      const char    *from,
+                      const char    *to,
+                      const SimAddr *src,
+                      const SimAddr *dst,
+                      const char    *raw,
+                      gsize          len)
+{
+  const char *end;
+  const char *eol;
+  g_autofree char *via = NULL;
+
+  g_free (event->from);
+  event->from = g_strdup (from);
+  g_free (event->to);
+  event->to = g_strdup (to);
+  if (src != NULL)
+    event->src = *src;
+  if (dst != NULL)
+    event->dst = *dst;
+  g_free (event->raw);
+  event->raw = g_strndup (raw, len);
+  end = event->raw + strlen (event->raw);
+  raw = event->raw;
+  eol = strchr (raw, '\n');
+  if (eol == NULL)
+    eol = end;
+  while (eol > raw && (eol[-1] == '\r' || eol[-1] == '\n'))
+    eol--;
+  event->first_line = g_utf8_make_valid (raw, eol - raw);
+  event->call_id = raw_header (raw, end, "Call-ID", "i");
+  event->cseq = raw_header (raw, end, "CSeq", NULL);
+  via = raw_header (raw, end, "Via", "v");
+  if (via != NULL)
+    {
+      const char *b = strstr (via, "branch=");
+      if (b != NULL)
+        {
+          b += strlen ("branch=");
+          event->branch = g_strndup (b, strcspn (b, ";, \t"));
+        }
+    }
+  if (g_str_has_prefix (event->first_line, "SIP/2.0 "))
+    {
+      event->status = atoi (event->first_line + 8);
+      if (event->cseq != NULL)
+        {
+          const char *m = strchr (event->cseq, ' ');
+          if (m != NULL)
+            event->method = g_strdup (m + strspn (m, " "));
+        }
+    }
+  else
+    event->method = g_strndup (event->first_line, strcspn (event->first_line, " "));
+}
+
+static void
+sim_trace_finalize (GObject *object)
+{
+  SimTrace *self = SIM_TRACE (object);
+
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+  G_OBJECT_CLASS (sim_trace_parent_class)->finalize (object);
+}
+
+static void
+sim_trace_class_init (SimTraceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_trace_finalize;
+
+  /**
+   * SimTrace::event:
+   * @event: (transfer none): the event just added
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SIM_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+sim_trace_init (SimTrace *self)
+{
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_event_unref);
+  self->enabled = TRUE;
+  self->keep = TRUE;
+}
+
+SimTrace *
+sim_trace_new (void)
+{
+  return g_object_new (SIM_TYPE_TRACE, NULL);
+}
+
+gboolean
+sim_trace_is_enabled (SimTrace *self)
+{
+  return self != NULL && self->enabled;
+}
+
+void
+sim_trace_set_enabled (SimTrace *self,
+                       gboolean  enabled)
+{
+  g_return_if_fail (SIM_IS_TRACE (self));
+  self->enabled = !!enabled;
+}
+
+void
+sim_trace_set_keep (SimTrace *self,
+                    gboolean  keep)
+{
+  g_return_if_fail (SIM_IS_TRACE (self));
+  self->keep = !!keep;
+}
+
+void
+sim_trace_emit (SimTrace *self,
+                SimEvent *event)
+{
+  g_return_if_fail (SIM_IS_TRACE (self));
+  g_return_if_fail (event != NULL);
+
+  if (!self->enabled)
+    {
+      sim_event_unref (event);
+      return;
+    }
+  event->index = self->n_emitted++;
+  if (self->keep)
+    g_ptr_array_add (self->events, sim_event_ref (event));
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+  sim_event_unref (event);
+}
+
+void
+sim_trace_note (SimTrace   *self,
+                SimTime     t,
+                const char *node,
+                const char *format,
+                ...)
+{
+  SimEvent *event;
+  va_list args;
+
+  g_return_if_fail (SIM_IS_TRACE (self));
+  if (!self->enabled)
+    return;
+  event = sim_event_new (SIM_EVENT_NOTE, "note");
+  event->t = t;
+  event->node = g_strdup (node);
+  va_start (args, format);
+  event->text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_emit (self, event);
+}
+
+guint
+sim_trace_get_n_events (SimTrace *self)
+{
+  g_return_val_if_fail (SIM_IS_TRACE (self), 0);
+  return self->events->len;
+}
+
+SimEvent *
+sim_trace_get_event (SimTrace *self,
+                     guint     index)
+{
+  g_return_val_if_fail (SIM_IS_TRACE (self), NULL);
+  if (index >= self->events->len)
+    return NULL;
+  return self->events->pdata[index];
+}
+
+GPtrArray *
+sim_trace_get_events (SimTrace *self)
+{
+  g_return_val_if_fail (SIM_IS_TRACE (self), NULL);
+  return self->events;
+}

@@ -81,6 +81,16 @@ gboolean  sim_digest_credentials_parse   (const char            *value,
                                           SimDigestCredentials  *credentials,
                                           GError               **error);
 char     *sim_digest_credentials_format  (const SimDigestCredentials *credentials) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Like sim_digest_credentials_parse(), but when @algorithm_known is not NULL an algorithm we do
+ * not implement ("MD5-sess", "SHA-1", ...) is not an error: *@algorithm_known is set to FALSE and
+ * algorithm_name keeps the value as sent.  A server needs this to check the realm before the
+ * algorithm.  On failure @credentials is left untouched.
+ */
+gboolean  sim_digest_credentials_parse_full (const char         *value,
+                                          SimDigestCredentials  *credentials,
+                                          gboolean              *algorithm_known,
+                                          GError               **error);
 
 /*
  * Client side: answer @challenge for a request.  Fills @out (caller clears it) with a fresh

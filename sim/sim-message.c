@@ -1,3 +1,393 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_message;
+#include "sim-message.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (sim-message-error-quark, sim_message_error)
+
+void
+sim_message_init_library (void)
+{
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      parser_init ();
+      g_once_init_leave (&initialized, 1);
+    }
+}
+
+osip_message_t *
+sim_message_parse (const char  *data,
+                   gsize        len,
+                   GError     **error)
+{
+  g_autoptr(osip_message_t) msg = NULL;
+
+  sim_message_init_library ();
+
+  if (len > SIM_MESSAGE_MAX_SIZE)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
+                   "message of %" G_GSIZE_FORMAT " bytes is larger than %d", len, SIM_MESSAGE_MAX_SIZE);
+      return NULL;
+    }
+  /* RFC 3261 §7.5: implementations should ignore CRLFs before the start line (keep-alives). */
+  while (len > 0 && (*data == '\r' || *data == '\n'))
+    {
+      data++;
+      len--;
+    }
+  if (len < 8 || memchr (data, '\0', len) != NULL)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_UNPARSABLE, "not a SIP message");
+      return NULL;
+    }
+  if (osip_message_init (&msg) != 0)
+    g_error ("out of memory");
+  if (osip_message_parse (msg, data, len) != 0)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_UNPARSABLE,
+                   "libosip2 could not parse the message");
+      return NULL;
+    }
+  if (msg->sip_method == NULL && msg->status_code == 0)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_UNPARSABLE, "no start line");
+      return NULL;
+    }
+  return g_steal_pointer (&msg);
+}
+
+gboolean
+sim_message_validate (osip_message_t  *msg,
+                      GError         **error)
+{
+  osip_via_t *via = NULL;
+  const char *missing = NULL;
+
+  if (msg->to == NULL || msg->to->url == NULL)
+    missing = "To";
+  else if (msg->from == NULL || msg->from->url == NULL)
+    missing = "From";
+  else if (msg->call_id == NULL || msg->call_id->number == NULL)
+    missing = "Call-ID";
+  else if (msg->cseq == NULL || msg->cseq->number == NULL || msg->cseq->method == NULL)
+    missing = "CSeq";
+  else if (osip_message_get_via (msg, 0, &via) < 0 || via == NULL || via->host == NULL)
+    missing = "Via";
+
+  if (missing != NULL)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_MISSING_HEADER,
+                   "missing or malformed %s header", missing);
+      return FALSE;
+    }
+
+  {
+    guint64 n;
+    if (!g_ascii_string_to_unsigned (msg->cseq->number, 10, 0, G_MAXUINT32, &n, NULL))
+      {
+        g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
+                     "CSeq number '%s' is not a 32-bit integer (RFC 3261 §8.1.1.5)", msg->cseq->number);
+        return FALSE;
+      }
+  }
+
+  if (msg->sip_method != NULL)
+    {
+      if (msg->req_uri == NULL || msg->req_uri->scheme == NULL)
+        {
+          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER, "bad Request-URI");
+          return FALSE;
+        }
+      /* RFC 3261 §8.1.1.5: the CSeq method must match the request method. */
+      if (strcmp (msg->sip_method, msg->cseq->method) != 0)
+        {
+          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
+                       "CSeq method %s does not match request method %s",
+                       msg->cseq->method, msg->sip_method);
+          return FALSE;
+        }
+      if (msg->sip_version == NULL || g_ascii_strcasecmp (msg->sip_version, "SIP/2.0") != 0)
+        {
+          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
+                       "unsupported SIP version");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+char *
+sim_message_to_string (osip_message_t *msg,
+                       gsize          *len)
+{
+  char *dest = NULL;
+  size_t n = 0;
+  char *out;
+
+  osip_message_force_update (msg);
+  if (osip_message_to_str (msg, &dest, &n) != 0 || dest == NULL)
+    g_error ("libosip2 could not serialise a message");
+  out = g_strndup (dest, n);
+  osip_free (dest);
+  if (len != NULL)
+    *len = n;
+  return out;
+}
+
+osip_message_t *
+sim_message_from_text (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  osip_message_t *msg = sim_message_parse (text, strlen (text), &error);
+
+  if (msg == NULL)
+    g_error ("bug: built an unparsable message (%s):\n%s", error->message, text);
+  return msg;
+}
+
+osip_message_t *
+sim_message_clone (const osip_message_t *msg)
+{
+  osip_message_t *copy = NULL;
+
+  if (osip_message_clone (msg, &copy) != 0)
+    g_error ("libosip2 could not clone a message");
+  return copy;
+}
+
+static const struct {
+  int status;
+  const char *reason;
+} reasons[] = {
+  { 100, "Trying" }, { 180, "Ringing" }, { 183, "Session Progress" },
+  { 200, "OK" },
+  { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+  { 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 416, "Unsupported URI Scheme" },
+  { 420, "Bad Extension" }, { 423, "Interval Too Brief" },
+  { 480, "Temporarily Unavailable" }, { 481, "Call/Transaction Does Not Exist" },
+  { 482, "Loop Detected" }, { 483, "Too Many Hops" }, { 486, "Busy Here" },
+  { 487, "Request Terminated" }, { 500, "Server Internal Error" }, { 501, "Not Implemented" },
+  { 503, "Service Unavailable" }, { 603, "Decline" },
+};
+
+const char *
+sim_message_reason_phrase (int status)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    if (reasons[i].status == status)
+      return reasons[i].reason;
+  return "Unknown";
+}
+
+osip_message_t *
+sim_message_new_response (const osip_message_t *request,
+                          int                   status,
+                          const char           *reason,
+                          const char           *to_tag)
+{
+  osip_message_t *response = NULL;
+  osip_generic_param_t *tag = NULL;
+
+  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
+
+  osip_message_init (&response);
+  osip_message_set_version (response, osip_strdup ("SIP/2.0"));
+  osip_message_set_status_code (response, status);
+  osip_message_set_reason_phrase (response,
+                                  osip_strdup (reason ? reason : sim_message_reason_phrase (status)));
+
+  for (int pos = 0; !osip_list_eol (&request->vias, pos); pos++)
+    {
+      osip_via_t *via = osip_list_get (&request->vias, pos), *copy = NULL;
+      osip_via_clone (via, &copy);
+      osip_list_add (&response->vias, copy, -1);
+    }
+  osip_from_clone (request->from, &response->from);
+  osip_to_clone (request->to, &response->to);
+  osip_call_id_clone (request->call_id, &response->call_id);
+  osip_cseq_clone (request->cseq, &response->cseq);
+
+  /* RFC 3261 §8.2.6.2: a UAS adds a To tag, except to a 100 Trying. */
+  if (status > 100 && to_tag != NULL && response->to != NULL &&
+      (osip_to_get_tag (response->to, &tag) != 0 || tag == NULL))
+    osip_to_set_tag (response->to, osip_strdup (to_tag));
+
+  osip_message_set_content_length (response, "0");
+  return response;
+}
+
+gboolean
+sim_message_is_request (const osip_message_t *msg)
+{
+  return msg->sip_method != NULL;
+}
+
+const char *
+sim_message_method (const osip_message_t *msg)
+{
+  if (msg->sip_method != NULL)
+    return msg->sip_method;
+  if (msg->cseq != NULL)
+    return msg->cseq->method;
+  return NULL;
+}
+
+guint32
+sim_message_cseq_number (const osip_message_t *msg)
+{
+  if (msg->cseq == NULL || msg->cseq->number == NULL)
+    return 0;
+  return (guint32) g_ascii_strtoull (msg->cseq->number, NULL, 10);
+}
+
+char *
+sim_message_call_id (const osip_message_t *msg)
+{
+  if (msg->call_id == NULL || msg->call_id->number == NULL)
+    return NULL;
+  if (msg->call_id->host != NULL)
+    return g_strdup_printf ("%s@%s", msg->call_id->number, msg->call_id->host);
+  return g_strdup (msg->call_id->number);
+}
+
+const char *
+sim_message_from_tag (const osip_message_t *msg)
+{
+  osip_generic_param_t *tag = NULL;
+
+  if (msg->from == NULL || osip_from_get_tag (msg->from, &tag) != 0 || tag == NULL)
+    return NULL;
+  return tag->gvalue;
+}
+
+const char *
+sim_message_to_tag (const osip_message_t *msg)
+{
+  osip_generic_param_t *tag = NULL;
+
+  if (msg->to == NULL || osip_to_get_tag (msg->to, &tag) != 0 || tag == NULL)
+    return NULL;
+  return tag->gvalue;
+}
+
+const char *
+sim_message_branch (const osip_message_t *msg)
+{
+  osip_via_t *via = NULL;
+  osip_generic_param_t *branch = NULL;
+
+  if (osip_message_get_via (msg, 0, &via) < 0 || via == NULL)
+    return NULL;
+  if (osip_via_param_get_byname (via, "branch", &branch) != 0 || branch == NULL)
+    return NULL;
+  return branch->gvalue;
+}
+
+char *
+sim_uri_to_string (const osip_uri_t *uri)
+{
+  char *dest = NULL;
+  char *out;
+
+  if (uri == NULL || osip_uri_to_str (uri, &dest) != 0 || dest == NULL)
+    return NULL;
+  out = g_strdup (dest);
+  osip_free (dest);
+  return out;
+}
+
+char *
+sim_message_request_uri (const osip_message_t *msg)
+{
+  return sim_uri_to_string (msg->req_uri);
+}
+
+const char *
+sim_message_header (const osip_message_t *msg,
+                    const char           *name)
+{
+  osip_header_t *header = NULL;
+
+  if (osip_message_header_get_byname (msg, name, 0, &header) < 0 || header == NULL)
+    return NULL;
+  return header->hvalue != NULL ? header->hvalue : "";
+}
+
+void
+sim_message_set_header (osip_message_t *msg,
+                        const char     *name,
+                        const char     *value)
+{
+  sim_message_remove_header (msg, name);
+  osip_message_set_header (msg, name, value);
+}
+
+void
+sim_message_remove_header (osip_message_t *msg,
+                           const char     *name)
+{
+  osip_header_t *header = NULL;
+  int pos;
+
+  while ((pos = osip_message_header_get_byname (msg, name, 0, &header)) >= 0)
+    {
+      osip_list_remove (&msg->headers, pos);
+      osip_header_free (header);
+    }
+}
+
+gint64
+sim_message_expires (const osip_message_t *msg)
+{
+  const char *raw = sim_message_header (msg, "expires");
+  g_autofree char *value = NULL;
+  guint64 n;
+
+  if (raw == NULL)
+    return -1;
+  value = g_strstrip (g_strdup (raw));
+  if (*value == '\0' || strspn (value, "0123456789") != strlen (value))
+    return -2;
+  /* RFC 3261 §20.19: delta-seconds; larger values are treated as 2^32-1. */
+  if (strlen (value) > 10 || !g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &n, NULL))
+    return G_MAXUINT32;
+  return (gint64) MIN (n, G_MAXUINT32);
+}
+
+char *
+sim_uri_to_aor (const osip_uri_t *uri)
+{
+  if (uri == NULL || uri->host == NULL)
+    return NULL;
+  /* RFC 3261 §10.3 step 5: the AOR is the canonical scheme:user@host; we compare host lower-case. */
+  {
+    g_autofree char *host = g_ascii_strdown (uri->host, -1);
+    if (uri->username != NULL)
+      return g_strdup_printf ("sip:%s@%s", uri->username, host);
+    return g_strdup_printf ("sip:%s", host);
+  }
+}
+
+char *
+sim_random_token (GRand *rand,
+                  guint  n_chars)
+{
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  char *token = g_malloc (n_chars + 1);
+
+  for (guint i = 0; i < n_chars; i++)
+    token[i] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+  token[n_chars] = '\0';
+  return token;
+}
+
+char *
+sim_random_branch (GRand *rand)
+{
+  g_autofree char *token = sim_random_token (rand, 10);
+  return g_strconcat ("z9hG4bK", token, NULL);
+}

@@ -1,3 +1,1128 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_stack;
+#include "sim-stack.h"
+
+#include <string.h>
+
+/*
+ * Transactions, RFC 3261 §17 with the RFC 6026 "Accepted" states for INVITE.  Four machines:
+ *
+ *   ICT  INVITE client:      Calling -A,B-> Proceeding -> Completed (ACK, D) | Accepted (M)
+ *   NICT non-INVITE client:  Trying -E,F-> Proceeding -> Completed (K)
+ *   IST  INVITE server:      Proceeding -> Completed (G,H) -> Confirmed (I) | Accepted (L)
+ *   NIST non-INVITE server:  Trying -> Proceeding -> Completed (J)
+ *
+ * Over a reliable transport (TCP) nothing is retransmitted and the waiting timers K, J, I, D
+ * are zero (RFC 3261 §17.1.2.2, §17.2.2).
+ */
+
+typedef enum {
+  TXN_ICT,
+  TXN_NICT,
+  TXN_IST,
+  TXN_NIST,
+} TxnKind;
+
+typedef enum {
+  STATE_CALLING,
+  STATE_TRYING,
+  STATE_PROCEEDING,
+  STATE_COMPLETED,
+  STATE_CONFIRMED,
+  STATE_ACCEPTED,
+  STATE_TERMINATED,
+} TxnState;
+
+static const char *kind_names[] = { "ICT", "NICT", "IST", "NIST" };
+static const char *state_names[] = {
+  "calling", "trying", "proceeding", "completed", "confirmed", "accepted", "terminated"
+};
+
+struct _SimClientTxn {
+  gint ref_count;
+  SimStack *stack;           /* NULL once the stack is gone */
+  TxnKind kind;
+  TxnState state;
+  char *key;
+  char *branch;
+  osip_message_t *request;
+  char *request_text;
+  gsize request_len;
+  char *ack_text;            /* ACK for a non-2xx final response (ICT) */
+  gsize ack_len;
+  SimAddr dst;
+  SimTime interval;          /* current retransmission interval (Timer A / E) */
+  guint retransmit_timer;    /* A or E */
+  guint timeout_timer;       /* B or F */
+  guint wait_timer;          /* D, K or M */
+  SimResponseFunc func;
+  gpointer user_data;
+};
+
+struct _SimServerTxn {
+  gint ref_count;
+  SimStack *stack;
+  TxnKind kind;
+  TxnState state;
+  char *key;
+  osip_message_t *request;
+  SimAddr src;
+  char *to_tag;
+  char *response_text;       /* last response sent */
+  gsize response_len;
+  int last_status;
+  SimTime interval;          /* Timer G / 2xx retransmission */
+  guint retransmit_timer;    /* G, or the 2xx retransmission */
+  guint timeout_timer;       /* H, or L */
+  guint wait_timer;          /* I or J */
+  char *dialog_key;          /* IST: Call-ID + CSeq number, to match the ACK of a 2xx */
+};
+
+struct _SimStack {
+  GObject parent_instance;
+  SimClock *clock;
+  SimTrace *trace;
+  GRand *rand;
+  char *node_name;
+  SimAddr local;
+  SimStackSendFunc send_func;
+  gpointer send_data;
+  SimRequestFunc request_func;
+  gpointer request_data;
+  gboolean retransmit_2xx;
+  gboolean trace_timers;
+  GHashTable *clients;       /* key -> SimClientTxn* (ref) */
+  GHashTable *servers;       /* key -> SimServerTxn* (ref) */
+  GHashTable *accepted;      /* dialog key -> SimServerTxn* (borrowed; IST in Accepted) */
+};
+
+G_DEFINE_FINAL_TYPE (SimStack, sim_stack, G_TYPE_OBJECT)
+
+static gboolean
+is_reliable (const SimAddr *addr)
+{
+  return addr->transport == SIM_TRANSPORT_TCP;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tracing                                                                                   */
+
+static void
+trace_txn (SimStack   *self,
+           TxnKind     kind,
+           TxnState    state,
+           const char *branch,
+           const char *method,
+           const char *text)
+{
+  SimEvent *event;
+
+  if (!self->trace_timers || !sim_trace_is_enabled (self->trace))
+    return;
+  event = sim_event_new (SIM_EVENT_TRANSACTION, state_names[state]);
+  event->t = sim_clock_now (self->clock);
+  event->node = g_strdup (self->node_name);
+  event->name = g_strdup (kind_names[kind]);
+  event->branch = g_strdup (branch);
+  event->method = g_strdup (method);
+  event->text = g_strdup (text);
+  sim_trace_emit (self->trace, event);
+}
+
+static void
+trace_timer (SimStack   *self,
+             const char *action,
+             const char *name,
+             SimTime     duration,
+             const char *branch,
+             const char *method)
+{
+  SimEvent *event;
+
+  if (!self->trace_timers || !sim_trace_is_enabled (self->trace))
+    return;
+  event = sim_event_new (SIM_EVENT_TIMER, action);
+  event->t = sim_clock_now (self->clock);
+  event->node = g_strdup (self->node_name);
+  event->name = g_strdup (name);
+  event->duration = duration;
+  event->branch = g_strdup (branch);
+  event->method = g_strdup (method);
+  sim_trace_emit (self->trace, event);
+}
+
+static void
+transmit (SimStack      *self,
+          const SimAddr *dst,
+          const char    *data,
+          gsize          len,
+          gboolean       retransmission)
+{
+  if (self->send_func != NULL)
+    self->send_func (self, dst, data, len, retransmission, self->send_data);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Client transactions                                                                       */
+
+SimClientTxn *
+sim_client_txn_ref (SimClientTxn *txn)
+{
+  g_atomic_int_inc (&txn->ref_count);
+  return txn;
+}
+
+static void
+client_stop_timers (SimClientTxn *txn)
+{
+  if (txn->stack == NULL)
+    return;
+  sim_clock_clear (txn->stack->clock, &txn->retransmit_timer);
+  sim_clock_clear (txn->stack->clock, &txn->timeout_timer);
+  sim_clock_clear (txn->stack->clock, &txn->wait_timer);
+}
+
+void
+sim_client_txn_unref (SimClientTxn *txn)
+{
+  if (!g_atomic_int_dec_and_test (&txn->ref_count))
+    return;
+  client_stop_timers (txn);
+  g_free (txn->key);
+  g_free (txn->branch);
+  g_clear_pointer (&txn->request, osip_message_free);
+  g_free (txn->request_text);
+  g_free (txn->ack_text);
+  g_free (txn);
+}
+
+void
+sim_client_txn_detach (SimClientTxn *txn)
+{
+  txn->func = NULL;
+  txn->user_data = NULL;
+}
+
+osip_message_t *
+sim_client_txn_get_request (SimClientTxn *txn)
+{
+  return txn->request;
+}
+
+const char *
+sim_client_txn_get_branch (SimClientTxn *txn)
+{
+  return txn->branch;
+}
+
+const SimAddr *
+sim_client_txn_get_destination (SimClientTxn *txn)
+{
+  return &txn->dst;
+}
+
+gboolean
+sim_client_txn_is_terminated (SimClientTxn *txn)
+{
+  return txn->state == STATE_TERMINATED;
+}
+
+static void
+client_set_state (SimClientTxn *txn,
+                  TxnState      state)
+{
+  if (txn->state == state)
+    return;
+  txn->state = state;
+  trace_txn (txn->stack, txn->kind, state, txn->branch, txn->request->sip_method, NULL);
+}
+
+static void
+client_terminate (SimClientTxn *txn)
+{
+  SimStack *self = txn->stack;
+
+  client_stop_timers (txn);
+  client_set_state (txn, STATE_TERMINATED);
+  /* Dropping the table's reference may free the transaction. */
+  g_hash_table_remove (self->clients, txn->key);
+}
+
+static void
+client_deliver (SimClientTxn   *txn,
+                osip_message_t *response)
+{
+  if (txn->func != NULL)
+    txn->func (txn->stack, txn, response, txn->user_data);
+}
+
+static void client_retransmit_cb (gpointer data);
+
+static void
+client_arm_retransmit (SimClientTxn *txn)
+{
+  const char *name = txn->kind == TXN_ICT ? "A" : "E";
+
+  txn->retransmit_timer = sim_clock_add (txn->stack->clock, txn->interval, client_retransmit_cb,
+                                         txn, NULL);
+  trace_timer (txn->stack, "started", name, txn->interval, txn->branch, txn->request->sip_method);
+}
+
+static void
+client_retransmit_cb (gpointer data)
+{
+  SimClientTxn *txn = data;
+
+  txn->retransmit_timer = 0;
+  trace_timer (txn->stack, "fired", txn->kind == TXN_ICT ? "A" : "E", txn->interval, txn->branch,
+               txn->request->sip_method);
+  transmit (txn->stack, &txn->dst, txn->request_text, txn->request_len, TRUE);
+  /* RFC 3261 §17.1.1.2 Timer A doubles; §17.1.2.2 Timer E doubles up to T2, and is T2 in Proceeding. */
+  if (txn->kind == TXN_ICT)
+    txn->interval *= 2;
+  else if (txn->state == STATE_PROCEEDING)
+    txn->interval = SIM_T2;
+  else
+    txn->interval = MIN (txn->interval * 2, SIM_T2);
+  client_arm_retransmit (txn);
+}
+
+static void
+client_wait_done_cb (gpointer data)
+{
+  SimClientTxn *txn = data;
+  const char *name = txn->kind == TXN_NICT ? "K" : txn->state == STATE_ACCEPTED ? "M" : "D";
+
+  txn->wait_timer = 0;
+  trace_timer (txn->stack, "fired", name, 0, txn->branch, txn->request->sip_method);
+  client_terminate (txn);
+}
+
+static void
+client_timeout_cb (gpointer data)
+{
+  SimClientTxn *txn = data;
+  g_autoptr(osip_message_t) timeout = NULL;
+  g_autoptr(SimClientTxn) hold = sim_client_txn_ref (txn);
+
+  txn->timeout_timer = 0;
+  trace_timer (txn->stack, "fired", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
+               txn->request->sip_method);
+  trace_txn (txn->stack, txn->kind, txn->state, txn->branch, txn->request->sip_method,
+             "no final response: the transaction timed out (408)");
+  /* RFC 3261 §8.1.3.1: a timeout is reported to the TU as a 408 Request Timeout. */
+  timeout = sim_message_new_response (txn->request, 408, NULL, NULL);
+  client_terminate (txn);
+  client_deliver (txn, timeout);
+}
+
+static void
+client_start_wait (SimClientTxn *txn,
+                   SimTime       duration,
+                   const char   *name)
+{
+  sim_clock_clear (txn->stack->clock, &txn->retransmit_timer);
+  sim_clock_clear (txn->stack->clock, &txn->timeout_timer);
+  sim_clock_clear (txn->stack->clock, &txn->wait_timer);
+  txn->wait_timer = sim_clock_add (txn->stack->clock, duration, client_wait_done_cb, txn, NULL);
+  trace_timer (txn->stack, "started", name, duration, txn->branch, txn->request->sip_method);
+}
+
+/* RFC 3261 §17.1.1.3: the ACK for a non-2xx final response, built by the transaction. */
+static void
+client_build_ack (SimClientTxn   *txn,
+                  osip_message_t *response)
+{
+  osip_message_t *ack = NULL;
+  osip_via_t *via = NULL, *via_copy = NULL;
+
+  osip_message_init (&ack);
+  osip_message_set_method (ack, osip_strdup ("ACK"));
+  osip_message_set_version (ack, osip_strdup ("SIP/2.0"));
+  {
+    osip_uri_t *uri = NULL;
+    osip_uri_clone (txn->request->req_uri, &uri);
+    osip_message_set_uri (ack, uri);
+  }
+  osip_message_get_via (txn->request, 0, &via);
+  osip_via_clone (via, &via_copy);
+  osip_list_add (&ack->vias, via_copy, -1);
+  osip_from_clone (txn->request->from, &ack->from);
+  osip_to_clone (response->to, &ack->to);
+  osip_call_id_clone (txn->request->call_id, &ack->call_id);
+  osip_cseq_init (&ack->cseq);
+  osip_cseq_set_number (ack->cseq, osip_strdup (txn->request->cseq->number));
+  osip_cseq_set_method (ack->cseq, osip_strdup ("ACK"));
+  for (int pos = 0; !osip_list_eol (&txn->request->routes, pos); pos++)
+    {
+      osip_route_t *route = osip_list_get (&txn->request->routes, pos), *copy = NULL;
+      osip_route_clone (route, &copy);
+      osip_list_add (&ack->routes, copy, -1);
+    }
+  osip_message_set_max_forwards (ack, "70");
+  osip_message_set_content_length (ack, "0");
+  g_free (txn->ack_text);
+  txn->ack_text = sim_message_to_string (ack, &txn->ack_len);
+  osip_message_free (ack);
+}
+
+static void
+client_on_response (SimClientTxn   *txn,
+                    osip_message_t *response)
+{
+  SimStack *self = txn->stack;
+  int status = response->status_code;
+  g_autoptr(SimClientTxn) hold = sim_client_txn_ref (txn);
+
+  if (txn->kind == TXN_NICT)
+    {
+      if (txn->state == STATE_COMPLETED || txn->state == STATE_TERMINATED)
+        return; /* a retransmitted final response: absorbed */
+      if (status < 200)
+        {
+          client_set_state (txn, STATE_PROCEEDING);
+          client_deliver (txn, response);
+          return;
+        }
+      client_set_state (txn, STATE_COMPLETED);
+      if (is_reliable (&txn->dst))
+        client_terminate (txn);
+      else
+        client_start_wait (txn, SIM_T4, "K");
+      client_deliver (txn, response);
+      return;
+    }
+
+  /* ICT */
+  switch (txn->state)
+    {
+    case STATE_CALLING:
+    case STATE_PROCEEDING:
+      if (status < 200)
+        {
+          /* RFC 3261 §17.1.1.2: a provisional response stops retransmissions. */
+          sim_clock_clear (self->clock, &txn->retransmit_timer);
+          sim_clock_clear (self->clock, &txn->timeout_timer);
+          client_set_state (txn, STATE_PROCEEDING);
+          client_deliver (txn, response);
+        }
+      else if (status < 300)
+        {
+          /* RFC 6026 §7.2: Accepted, so 2xx retransmissions still reach the TU for 64*T1. */
+          client_set_state (txn, STATE_ACCEPTED);
+          client_start_wait (txn, 64 * SIM_T1, "M");
+          client_deliver (txn, response);
+        }
+      else
+        {
+          client_build_ack (txn, response);
+          transmit (self, &txn->dst, txn->ack_text, txn->ack_len, FALSE);
+          client_set_state (txn, STATE_COMPLETED);
+          client_start_wait (txn, is_reliable (&txn->dst) ? 0 : SIM_SEC (32), "D");
+          client_deliver (txn, response);
+        }
+      break;
+
+    case STATE_COMPLETED:
+      if (status >= 300 && txn->ack_text != NULL)
+        transmit (self, &txn->dst, txn->ack_text, txn->ack_len, TRUE);
+      break;
+
+    case STATE_ACCEPTED:
+      if (status >= 200 && status < 300)
+        client_deliver (txn, response);
+      break;
+
+    default:
+      break;
+    }
+}
+
+static char *
+client_key (const char *branch,
+            const char *method)
+{
+  /* RFC 3261 §17.1.3: branch and CSeq method; an ACK never has a client transaction. */
+  return g_strconcat (branch, "|", method, NULL);
+}
+
+SimClientTxn *
+sim_stack_send_request (SimStack         *self,
+                        osip_message_t   *request,
+                        const SimAddr    *dst,
+                        const char       *branch,
+                        SimResponseFunc   func,
+                        gpointer          user_data)
+{
+  SimClientTxn *txn;
+  g_autofree char *new_branch = NULL;
+  g_autofree char *via = NULL;
+  char host[64];
+
+  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
+  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
+  g_return_val_if_fail (strcmp (request->sip_method, "ACK") != 0, NULL);
+
+  if (branch == NULL)
+    branch = new_branch = sim_random_branch (self->rand);
+
+  /* RFC 3261 §18.1.1 + RFC 3581: our sent-by, the branch, and rport to ask for NAT help. */
+  sim_addr_format (&self->local, host, sizeof host);
+  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s;rport", sim_transport_name (dst->transport),
+                         host, branch);
+  {
+    osip_via_t *v = NULL;
+    osip_via_init (&v);
+    if (osip_via_parse (v, via) != 0)
+      g_error ("bug: bad Via %s", via);
+    osip_list_add (&request->vias, v, 0);
+  }
+
+  txn = g_new0 (SimClientTxn, 1);
+  txn->ref_count = 1;
+  txn->stack = self;
+  txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_ICT : TXN_NICT;
+  txn->state = txn->kind == TXN_ICT ? STATE_CALLING : STATE_TRYING;
+  txn->branch = g_strdup (branch);
+  txn->key = client_key (branch, request->sip_method);
+  txn->request = request;
+  txn->request_text = sim_message_to_string (request, &txn->request_len);
+  txn->dst = *dst;
+  txn->func = func;
+  txn->user_data = user_data;
+  txn->interval = SIM_T1;
+
+  /* A CANCEL shares the INVITE's branch but not its transaction: the method keeps them apart. */
+  g_hash_table_replace (self->clients, txn->key, txn);
+  trace_txn (self, txn->kind, txn->state, txn->branch, request->sip_method, NULL);
+
+  transmit (self, dst, txn->request_text, txn->request_len, FALSE);
+  if (!is_reliable (dst))
+    client_arm_retransmit (txn);
+  txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, client_timeout_cb, txn, NULL);
+  trace_timer (self, "started", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
+               request->sip_method);
+  return txn;
+}
+
+void
+sim_stack_send_stateless (SimStack       *self,
+                          osip_message_t *message,
+                          const SimAddr  *dst)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+  text = sim_message_to_string (message, &len);
+  transmit (self, dst, text, len, FALSE);
+  osip_message_free (message);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Server transactions                                                                       */
+
+SimServerTxn *
+sim_server_txn_ref (SimServerTxn *txn)
+{
+  g_atomic_int_inc (&txn->ref_count);
+  return txn;
+}
+
+static void
+server_stop_timers (SimServerTxn *txn)
+{
+  if (txn->stack == NULL)
+    return;
+  sim_clock_clear (txn->stack->clock, &txn->retransmit_timer);
+  sim_clock_clear (txn->stack->clock, &txn->timeout_timer);
+  sim_clock_clear (txn->stack->clock, &txn->wait_timer);
+}
+
+void
+sim_server_txn_unref (SimServerTxn *txn)
+{
+  if (!g_atomic_int_dec_and_test (&txn->ref_count))
+    return;
+  server_stop_timers (txn);
+  g_free (txn->key);
+  g_free (txn->dialog_key);
+  g_free (txn->to_tag);
+  g_clear_pointer (&txn->request, osip_message_free);
+  g_free (txn->response_text);
+  g_free (txn);
+}
+
+osip_message_t *
+sim_server_txn_get_request (SimServerTxn *txn)
+{
+  return txn->request;
+}
+
+const SimAddr *
+sim_server_txn_get_source (SimServerTxn *txn)
+{
+  return &txn->src;
+}
+
+gboolean
+sim_server_txn_has_final (SimServerTxn *txn)
+{
+  return txn->last_status >= 200;
+}
+
+const char *
+sim_server_txn_get_to_tag (SimServerTxn *txn)
+{
+  return txn->to_tag;
+}
+
+static void
+server_set_state (SimServerTxn *txn,
+                  TxnState      state)
+{
+  if (txn->state == state || txn->stack == NULL)
+    return;
+  txn->state = state;
+  trace_txn (txn->stack, txn->kind, state, sim_message_branch (txn->request),
+             txn->request->sip_method, NULL);
+}
+
+static void
+server_terminate (SimServerTxn *txn)
+{
+  SimStack *self = txn->stack;
+
+  if (self == NULL || txn->state == STATE_TERMINATED)
+    return;
+  server_stop_timers (txn);
+  server_set_state (txn, STATE_TERMINATED);
+  if (txn->dialog_key != NULL && g_hash_table_lookup (self->accepted, txn->dialog_key) == txn)
+    g_hash_table_remove (self->accepted, txn->dialog_key);
+  g_hash_table_remove (self->servers, txn->key);
+}
+
+static void
+server_timer_name_trace (SimServerTxn *txn,
+                         const char   *action,
+                         const char   *name,
+                         SimTime       duration)
+{
+  trace_timer (txn->stack, action, name, duration, sim_message_branch (txn->request),
+               txn->request->sip_method);
+}
+
+static void
+server_wait_done_cb (gpointer data)
+{
+  SimServerTxn *txn = data;
+
+  txn->wait_timer = 0;
+  server_timer_name_trace (txn, "fired", txn->kind == TXN_NIST ? "J" : "I", 0);
+  server_terminate (txn);
+}
+
+static void
+server_timeout_cb (gpointer data)
+{
+  SimServerTxn *txn = data;
+  gboolean accepted = txn->state == STATE_ACCEPTED;
+
+  txn->timeout_timer = 0;
+  server_timer_name_trace (txn, "fired", accepted ? "L" : "H", 64 * SIM_T1);
+  if (!accepted)
+    trace_txn (txn->stack, txn->kind, txn->state, sim_message_branch (txn->request),
+               txn->request->sip_method, "no ACK arrived: the transaction gives up (Timer H)");
+  server_terminate (txn);
+}
+
+static void server_retransmit_cb (gpointer data);
+
+static void
+server_arm_retransmit (SimServerTxn *txn)
+{
+  txn->retransmit_timer = sim_clock_add (txn->stack->clock, txn->interval, server_retransmit_cb,
+                                         txn, NULL);
+  server_timer_name_trace (txn, "started", "G", txn->interval);
+}
+
+static void
+server_retransmit_cb (gpointer data)
+{
+  SimServerTxn *txn = data;
+
+  txn->retransmit_timer = 0;
+  server_timer_name_trace (txn, "fired", "G", txn->interval);
+  transmit (txn->stack, &txn->src, txn->response_text, txn->response_len, TRUE);
+  /* RFC 3261 §17.2.1 (Timer G) and §13.3.1.4 (2xx): double up to T2. */
+  txn->interval = MIN (txn->interval * 2, SIM_T2);
+  server_arm_retransmit (txn);
+}
+
+void
+sim_server_txn_respond (SimServerTxn   *txn,
+                        osip_message_t *response)
+{
+  SimStack *self = txn->stack;
+  int status = response->status_code;
+  g_autoptr(SimServerTxn) hold = NULL;
+
+  if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
+    {
+      osip_message_free (response);
+      return;
+    }
+  hold = sim_server_txn_ref (txn);
+
+  if (txn->to_tag != NULL && status > 100 && sim_message_to_tag (response) == NULL)
+    osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
+  g_free (txn->response_text);
+  txn->response_text = sim_message_to_string (response, &txn->response_len);
+  txn->last_status = status;
+  osip_message_free (response);
+
+  transmit (self, &txn->src, txn->response_text, txn->response_len, FALSE);
+
+  if (status < 200)
+    {
+      if (txn->kind == TXN_NIST)
+        server_set_state (txn, STATE_PROCEEDING);
+      return;
+    }
+
+  if (txn->kind == TXN_NIST)
+    {
+      server_set_state (txn, STATE_COMPLETED);
+      txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
+                                       server_wait_done_cb, txn, NULL);
+      server_timer_name_trace (txn, "started", "J", 64 * SIM_T1);
+      return;
+    }
+
+  /* IST */
+  txn->interval = SIM_T1;
+  if (status < 300)
+    {
+      /* RFC 6026 §8.5: Accepted absorbs retransmitted INVITEs for 64*T1 (Timer L). */
+      server_set_state (txn, STATE_ACCEPTED);
+      if (self->retransmit_2xx && !is_reliable (&txn->src))
+        server_arm_retransmit (txn);
+      txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, server_timeout_cb, txn, NULL);
+      server_timer_name_trace (txn, "started", "L", 64 * SIM_T1);
+      if (txn->dialog_key != NULL)
+        g_hash_table_replace (self->accepted, txn->dialog_key, txn);
+    }
+  else
+    {
+      server_set_state (txn, STATE_COMPLETED);
+      if (!is_reliable (&txn->src))
+        server_arm_retransmit (txn);
+      txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, server_timeout_cb, txn, NULL);
+      server_timer_name_trace (txn, "started", "H", 64 * SIM_T1);
+    }
+}
+
+void
+sim_server_txn_reply (SimServerTxn *txn,
+                      int           status,
+                      const char   *reason)
+{
+  sim_server_txn_respond (txn, sim_message_new_response (txn->request, status, reason, txn->to_tag));
+}
+
+/* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE). */
+static char *
+server_key (osip_message_t *request)
+{
+  const char *branch = sim_message_branch (request);
+  const char *method = request->sip_method;
+  osip_via_t *via = NULL;
+
+  if (strcmp (method, "ACK") == 0)
+    method = "INVITE";
+  osip_message_get_via (request, 0, &via);
+  if (branch != NULL && g_str_has_prefix (branch, "z9hG4bK"))
+    return g_strdup_printf ("%s|%s:%s|%s", branch, via->host, via->port ? via->port : "5060", method);
+
+  /* RFC 3261 §17.2.3: an RFC 2543 client; fall back to the request's identifying fields. */
+  {
+    g_autofree char *call_id = sim_message_call_id (request);
+    return g_strdup_printf ("2543|%s|%s|%s|%s:%s|%s", call_id, request->cseq->number,
+                            sim_message_from_tag (request) ?: "", via->host,
+                            via->port ? via->port : "5060", method);
+  }
+}
+
+static char *
+dialog_key (osip_message_t *request)
+{
+  g_autofree char *call_id = sim_message_call_id (request);
+  return g_strdup_printf ("%s|%s|%s", call_id, request->cseq->number,
+                          sim_message_from_tag (request) ?: "");
+}
+
+SimServerTxn *
+sim_stack_find_invite_txn (SimStack       *self,
+                           osip_message_t *cancel)
+{
+  g_autofree char *key = NULL;
+  char *method = cancel->sip_method;
+  SimServerTxn *txn;
+
+  /* RFC 3261 §9.2: the CANCEL matches the INVITE transaction with the same key. */
+  cancel->sip_method = (char *) "INVITE";
+  key = server_key (cancel);
+  cancel->sip_method = method;
+  txn = g_hash_table_lookup (self->servers, key);
+  return txn != NULL && txn->kind == TXN_IST ? txn : NULL;
+}
+
+/* RFC 3581 §4 and RFC 3261 §18.2.1: note where the request really came from. */
+static void
+stamp_received (osip_message_t *request,
+                const SimAddr  *src)
+{
+  osip_via_t *via = NULL;
+  osip_generic_param_t *rport = NULL;
+
+  if (osip_message_get_via (request, 0, &via) < 0 || via == NULL)
+    return;
+  if (g_strcmp0 (via->host, src->ip) != 0)
+    osip_via_set_received (via, osip_strdup (src->ip));
+  if (osip_via_param_get_byname (via, "rport", &rport) == 0 && rport != NULL &&
+      (rport->gvalue == NULL || *rport->gvalue == '\0'))
+    {
+      char port[8];
+      g_snprintf (port, sizeof port, "%u", src->port);
+      osip_free (rport->gvalue);
+      rport->gvalue = osip_strdup (port);
+    }
+}
+
+static void
+reply_stateless_400 (SimStack       *self,
+                     osip_message_t *request,
+                     const SimAddr  *src,
+                     const char     *why)
+{
+  osip_message_t *response;
+  g_autofree char *tag = sim_random_token (self->rand, 8);
+  g_autofree char *reason = g_strdup_printf ("Bad Request (%s)", why);
+
+  /* Without From/To/Call-ID/CSeq/Via we cannot build a correct response: drop (RFC 3261 §18.2.1). */
+  if (request->from == NULL || request->to == NULL || request->call_id == NULL ||
+      request->cseq == NULL || osip_list_size (&request->vias) == 0)
+    {
+      sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
+                      "dropped a request that cannot be answered: %s", why);
+      return;
+    }
+  response = sim_message_new_response (request, 400, reason, tag);
+  sim_stack_send_stateless (self, response, src);
+}
+
+static void
+receive_request (SimStack       *self,
+                 osip_message_t *request,
+                 const SimAddr  *src)
+{
+  g_autofree char *key = NULL;
+  SimServerTxn *txn;
+  g_autoptr(GError) error = NULL;
+
+  if (!sim_message_validate (request, &error))
+    {
+      if (strcmp (request->sip_method, "ACK") != 0)
+        reply_stateless_400 (self, request, src, error->message);
+      else
+        sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
+                        "dropped a malformed ACK: %s", error->message);
+      osip_message_free (request);
+      return;
+    }
+
+  stamp_received (request, src);
+  key = server_key (request);
+  txn = g_hash_table_lookup (self->servers, key);
+
+  if (strcmp (request->sip_method, "ACK") == 0)
+    {
+      if (txn != NULL && txn->kind == TXN_IST && txn->state == STATE_COMPLETED)
+        {
+          /* RFC 3261 §17.2.1: the ACK for our non-2xx final response; absorb it. */
+          sim_clock_clear (self->clock, &txn->retransmit_timer);
+          sim_clock_clear (self->clock, &txn->timeout_timer);
+          server_set_state (txn, STATE_CONFIRMED);
+          txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : SIM_T4,
+                                           server_wait_done_cb, txn, NULL);
+          server_timer_name_trace (txn, "started", "I", SIM_T4);
+          osip_message_free (request);
+          return;
+        }
+      if (txn != NULL)
+        {
+          osip_message_free (request);
+          return;
+        }
+      /* The ACK for a 2xx is a new transaction (RFC 3261 §13.2.2.4): stop our 2xx retransmission. */
+      {
+        g_autofree char *dkey = dialog_key (request);
+        SimServerTxn *invite = g_hash_table_lookup (self->accepted, dkey);
+        if (invite != NULL)
+          sim_clock_clear (self->clock, &invite->retransmit_timer);
+      }
+      if (self->request_func != NULL)
+        self->request_func (self, NULL, request, src, self->request_data);
+      osip_message_free (request);
+      return;
+    }
+
+  if (txn != NULL)
+    {
+      /* A retransmission: answer with the last response again (RFC 3261 §17.2.1, §17.2.2). */
+      if (txn->response_text != NULL && txn->state != STATE_ACCEPTED)
+        transmit (self, &txn->src, txn->response_text, txn->response_len, TRUE);
+      osip_message_free (request);
+      return;
+    }
+
+  txn = g_new0 (SimServerTxn, 1);
+  txn->ref_count = 1;
+  txn->stack = self;
+  txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_IST : TXN_NIST;
+  txn->state = txn->kind == TXN_IST ? STATE_PROCEEDING : STATE_TRYING;
+  txn->key = g_steal_pointer (&key);
+  txn->request = request;
+  txn->src = *src;
+  txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);
+  if (txn->kind == TXN_IST)
+    txn->dialog_key = dialog_key (request);
+  g_hash_table_insert (self->servers, txn->key, txn);
+  trace_txn (self, txn->kind, txn->state, sim_message_branch (request), request->sip_method, NULL);
+
+  sim_server_txn_ref (txn);
+  /* RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions. */
+  if (txn->kind == TXN_IST)
+    sim_server_txn_reply (txn, 100, NULL);
+  if (self->request_func != NULL)
+    self->request_func (self, txn, request, src, self->request_data);
+  else
+    sim_server_txn_reply (txn, 501, NULL);
+  sim_server_txn_unref (txn);
+}
+
+static void
+receive_response (SimStack       *self,
+                  osip_message_t *response)
+{
+  g_autofree char *key = NULL;
+  const char *branch = sim_message_branch (response);
+  SimClientTxn *txn;
+  g_autoptr(GError) error = NULL;
+
+  if (!sim_message_validate (response, &error) || branch == NULL)
+    {
+      /* RFC 3261 §18.1.2: a malformed response is silently dropped. */
+      sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
+                      "dropped a malformed response: %s", error ? error->message : "no branch");
+      osip_message_free (response);
+      return;
+    }
+  key = client_key (branch, response->cseq->method);
+  txn = g_hash_table_lookup (self->clients, key);
+  if (txn == NULL)
+    sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
+                    "a %d response matches no transaction: dropped", response->status_code);
+  else
+    client_on_response (txn, response);
+  osip_message_free (response);
+}
+
+void
+sim_stack_receive (SimStack      *self,
+                   const SimAddr *src,
+                   const char    *data,
+                   gsize          len)
+{
+  g_autoptr(GError) error = NULL;
+  osip_message_t *msg;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+
+  msg = sim_message_parse (data, len, &error);
+  if (msg == NULL)
+    {
+      /* Not SIP we can read: RFC 3261 §18.3 lets us discard it; say so in the trace. */
+      if (sim_trace_is_enabled (self->trace))
+        sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
+                        "discarded %" G_GSIZE_FORMAT " bytes from %s:%u: %s", len, src->ip,
+                        src->port, error->message);
+      return;
+    }
+  g_object_ref (self);
+  if (sim_message_is_request (msg))
+    receive_request (self, msg, src);
+  else
+    receive_response (self, msg);
+  g_object_unref (self);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+detach_client (gpointer data)
+{
+  SimClientTxn *txn = data;
+
+  client_stop_timers (txn);
+  txn->stack = NULL;
+  txn->func = NULL;
+  sim_client_txn_unref (txn);
+}
+
+static void
+detach_server (gpointer data)
+{
+  SimServerTxn *txn = data;
+
+  server_stop_timers (txn);
+  txn->stack = NULL;
+  sim_server_txn_unref (txn);
+}
+
+static void
+sim_stack_dispose (GObject *object)
+{
+  SimStack *self = SIM_STACK (object);
+
+  g_clear_pointer (&self->accepted, g_hash_table_unref);
+  g_clear_pointer (&self->clients, g_hash_table_unref);
+  g_clear_pointer (&self->servers, g_hash_table_unref);
+  G_OBJECT_CLASS (sim_stack_parent_class)->dispose (object);
+}
+
+static void
+sim_stack_finalize (GObject *object)
+{
+  SimStack *self = SIM_STACK (object);
+
+  g_free (self->node_name);
+  g_clear_object (&self->clock);
+  g_clear_object (&self->trace);
+  G_OBJECT_CLASS (sim_stack_parent_class)->finalize (object);
+}
+
+static void
+sim_stack_class_init (SimStackClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sim_stack_dispose;
+  object_class->finalize = sim_stack_finalize;
+}
+
+static void
+sim_stack_init (SimStack *self)
+{
+  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_client);
+  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_server);
+  self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
+  self->retransmit_2xx = TRUE;
+  self->trace_timers = TRUE;
+}
+
+SimStack *
+sim_stack_new (SimClock      *clock,
+               SimTrace      *trace,
+               GRand         *rand,
+               const char    *node_name,
+               const SimAddr *local)
+{
+  SimStack *self;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (clock), NULL);
+  g_return_val_if_fail (rand != NULL, NULL);
+
+  sim_message_init_library ();
+  self = g_object_new (SIM_TYPE_STACK, NULL);
+  self->clock = g_object_ref (clock);
+  self->trace = trace ? g_object_ref (trace) : NULL;
+  self->rand = rand;
+  self->node_name = g_strdup (node_name);
+  self->local = *local;
+  return self;
+}
+
+const char *
+sim_stack_get_node_name (SimStack *self)
+{
+  return self->node_name;
+}
+
+const SimAddr *
+sim_stack_get_local (SimStack *self)
+{
+  return &self->local;
+}
+
+void
+sim_stack_set_local (SimStack      *self,
+                     const SimAddr *local)
+{
+  self->local = *local;
+}
+
+SimClock *
+sim_stack_get_clock (SimStack *self)
+{
+  return self->clock;
+}
+
+SimTrace *
+sim_stack_get_trace (SimStack *self)
+{
+  return self->trace;
+}
+
+GRand *
+sim_stack_get_rand (SimStack *self)
+{
+  return self->rand;
+}
+
+void
+sim_stack_set_send_func (SimStack         *self,
+                         SimStackSendFunc  func,
+                         gpointer          user_data)
+{
+  self->send_func = func;
+  self->send_data = user_data;
+}
+
+void
+sim_stack_set_request_func (SimStack       *self,
+                            SimRequestFunc  func,
+                            gpointer        user_data)
+{
+  self->request_func = func;
+  self->request_data = user_data;
+}
+
+void
+sim_stack_set_retransmit_2xx (SimStack *self,
+                              gboolean  retransmit)
+{
+  self->retransmit_2xx = !!retransmit;
+}
+
+void
+sim_stack_set_trace_timers (SimStack *self,
+                            gboolean  trace_timers)
+{
+  self->trace_timers = !!trace_timers;
+}
+
+guint
+sim_stack_get_n_transactions (SimStack *self)
+{
+  return g_hash_table_size (self->clients) + g_hash_table_size (self->servers);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-clock.h"
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The location service (RFC 3261 §10.3): Address of Record -> bindings.  A binding is one
+ * Contact of one AOR with its granted expiry and the Call-ID/CSeq that last touched it, which
+ * is how a refresh is told apart from a new registration (§10.3 step 7).  Bindings expire on
+ * the session clock, and every change is traced (SIM_EVENT_BINDING).
+ */
+typedef struct {
+  char *aor;            /* "sip:alice@lab.example" */
+  char *contact;        /* the Contact URI, as the registrar compares it */
+  char *display;        /* the whole Contact header value as received (for views) */
+  double q;             /* -1 when absent */
+  SimTime expires_at;   /* absolute, on the session clock */
+  guint32 granted;      /* seconds granted in the last 200 OK */
+  char *call_id;
+  guint32 cseq;
+  SimAddr source;       /* where the REGISTER came from (NAT, RFC 3581), and its transport */
+  char *user_agent;
+  char *instance;       /* +sip.instance, if any */
+  SimTime registered_at;
+  SimTime updated_at;
+} SimBinding;
+
+#define SIM_TYPE_BINDING (sim_binding_get_type ())
+GType       sim_binding_get_type (void) G_GNUC_CONST;
+SimBinding *sim_binding_copy     (const SimBinding *binding);
+void        sim_binding_free     (SimBinding       *binding);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimBinding, sim_binding_free)
+
+#define SIM_TYPE_LOCATION (sim_location_get_type ())
+G_DECLARE_FINAL_TYPE (SimLocation, sim_location, SIM, LOCATION, GObject)
+
+SimLocation *sim_location_new          (SimClock          *clock,
+                                        SimTrace          *trace,
+                                        const char        *node_name) G_GNUC_WARN_UNUSED_RESULT;
+/* Current bindings of @aor (borrowed SimBinding*, in registration order), or NULL if none. */
+GPtrArray   *sim_location_lookup       (SimLocation       *self,
+                                        const char        *aor);
+const SimBinding *sim_location_find    (SimLocation       *self,
+                                        const char        *aor,
+                                        const char        *contact);
+/*
+ * Replaces the whole binding set of @aor with @bindings (SimBinding*, copied) in one step, so
+ * a REGISTER is all-or-nothing (§10.3 step 8).  Emits added/refreshed/removed for the
+ * differences with @why as the reason.  An empty array removes the AOR.
+ */
+void         sim_location_replace      (SimLocation       *self,
+                                        const char        *aor,
+                                        GPtrArray         *bindings,
+                                        const char        *why);
+/* All AORs with bindings, sorted. */
+GPtrArray   *sim_location_list_aors    (SimLocation       *self) G_GNUC_WARN_UNUSED_RESULT;
+guint        sim_location_get_n_bindings (SimLocation     *self);
+
+/* "changed" (const char *aor) is emitted after any change of an AOR's bindings. */
+
+G_END_DECLS

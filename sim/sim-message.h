@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <osipparser2/osip_parser.h>
+#include <osipparser2/osip_port.h>
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (osip_message_t, osip_message_free)
+
+/*
+ * Thin helpers over libosip2.  libosip2 parses and serialises every message; these add the
+ * checks it leaves to us (RFC 3261 §8.1.1: a request needs To, From, CSeq, Call-ID, Max-Forwards
+ * and Via) and the small conveniences every SIP element needs.
+ */
+
+#define SIM_MESSAGE_ERROR (sim_message_error_quark ())
+GQuark sim_message_error_quark (void);
+
+typedef enum {
+  SIM_MESSAGE_ERROR_UNPARSABLE = 1,   /* not SIP at all: drop it */
+  SIM_MESSAGE_ERROR_MISSING_HEADER,   /* request: 400 Bad Request; response: drop */
+  SIM_MESSAGE_ERROR_BAD_HEADER,       /* a header is present but wrong (CSeq method mismatch...) */
+  SIM_MESSAGE_ERROR_TOO_LARGE,
+} SimMessageError;
+
+#define SIM_MESSAGE_MAX_SIZE 65535
+
+/* Must be called once before any libosip2 use; safe to call many times. */
+void            sim_message_init_library  (void);
+
+osip_message_t *sim_message_parse         (const char            *data,
+                                           gsize                  len,
+                                           GError               **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Checks RFC 3261 §8.1.1 / §8.2 mandatory headers; for a request parse errors mean 400. */
+gboolean        sim_message_validate      (osip_message_t        *msg,
+                                           GError               **error);
+char           *sim_message_to_string     (osip_message_t        *msg,
+                                           gsize                 *len) G_GNUC_WARN_UNUSED_RESULT;
+/* Parses text written by us; aborts on a bug (text we built must always parse). */
+osip_message_t *sim_message_from_text     (const char            *text) G_GNUC_WARN_UNUSED_RESULT;
+osip_message_t *sim_message_clone         (const osip_message_t  *msg) G_GNUC_WARN_UNUSED_RESULT;
+
+/* RFC 3261 §8.2.6.2: copies Via, From, To (adding @to_tag if To has none), Call-ID and CSeq. */
+osip_message_t *sim_message_new_response  (const osip_message_t  *request,
+                                           int                    status,
+                                           const char            *reason,
+                                           const char            *to_tag) G_GNUC_WARN_UNUSED_RESULT;
+const char     *sim_message_reason_phrase (int                    status);
+
+gboolean        sim_message_is_request    (const osip_message_t  *msg);
+const char     *sim_message_method        (const osip_message_t  *msg);    /* CSeq method for responses */
+guint32         sim_message_cseq_number   (const osip_message_t  *msg);
+char           *sim_message_call_id       (const osip_message_t  *msg) G_GNUC_WARN_UNUSED_RESULT;
+const char     *sim_message_from_tag      (const osip_message_t  *msg);
+const char     *sim_message_to_tag        (const osip_message_t  *msg);
+const char     *sim_message_branch        (const osip_message_t  *msg);    /* top Via branch */
+char           *sim_message_request_uri   (const osip_message_t  *msg) G_GNUC_WARN_UNUSED_RESULT;
+/* The value of the first header @name not parsed by libosip2 into a field (Expires, Min-Expires...). */
+const char     *sim_message_header        (const osip_message_t  *msg,
+                                           const char            *name);
+void            sim_message_set_header    (osip_message_t        *msg,
+                                           const char            *name,
+                                           const char            *value);
+void            sim_message_remove_header (osip_message_t        *msg,
+                                           const char            *name);
+/* Expires header as a number; -1 when absent, -2 when not a valid delta-seconds. */
+gint64          sim_message_expires       (const osip_message_t  *msg);
+/* "user@host" of a URI, the AOR form the registrar keys on (RFC 3261 §10.3 step 5). */
+char           *sim_uri_to_aor            (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
+char           *sim_uri_to_string         (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Deterministic random tokens from a GRand (tags, branches, Call-IDs, cnonces). */
+char           *sim_random_token          (GRand                 *rand,
+                                           guint                  n_chars) G_GNUC_WARN_UNUSED_RESULT;
+/* A new Via branch: "z9hG4bK" + token (RFC 3261 §8.1.1.7 magic cookie). */
+char           *sim_random_branch         (GRand                 *rand) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

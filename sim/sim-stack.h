@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-clock.h"
+#include "sim-message.h"
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimStack: one SIP element's transport and transaction layers (RFC 3261 §17, §18) on a
+ * SimClock.  The transaction user (registrar, proxy, phone) sees requests arriving in server
+ * transactions and responses arriving for the client transactions it started; retransmissions,
+ * timers and the ACK for a failed INVITE are handled here.  The stack sends serialized text
+ * through a send function, so it never knows whether the bytes cross SimNet or a real socket.
+ */
+
+#define SIM_TYPE_STACK (sim_stack_get_type ())
+G_DECLARE_FINAL_TYPE (SimStack, sim_stack, SIM, STACK, GObject)
+
+typedef struct _SimServerTxn SimServerTxn;
+typedef struct _SimClientTxn SimClientTxn;
+
+/* RFC 3261 §17.1.1.1 defaults */
+#define SIM_T1 SIM_MSEC (500)
+#define SIM_T2 SIM_SEC (4)
+#define SIM_T4 SIM_SEC (5)
+
+typedef void (*SimStackSendFunc)     (SimStack         *stack,
+                                      const SimAddr    *dst,
+                                      const char       *data,
+                                      gsize             len,
+                                      gboolean          retransmission,
+                                      gpointer          user_data);
+/* @txn is NULL for an ACK to a 2xx, which is its own transaction-less request (RFC 3261 §17). */
+typedef void (*SimRequestFunc)       (SimStack         *stack,
+                                      SimServerTxn     *txn,
+                                      osip_message_t   *request,
+                                      const SimAddr    *src,
+                                      gpointer          user_data);
+/* Timeouts arrive as a locally made 408 (RFC 3261 §8.1.3.1), transport errors as 503. */
+typedef void (*SimResponseFunc)      (SimStack         *stack,
+                                      SimClientTxn     *txn,
+                                      osip_message_t   *response,
+                                      gpointer          user_data);
+
+SimStack       *sim_stack_new                 (SimClock         *clock,
+                                               SimTrace         *trace,
+                                               GRand            *rand,
+                                               const char       *node_name,
+                                               const SimAddr    *local) G_GNUC_WARN_UNUSED_RESULT;
+const char     *sim_stack_get_node_name       (SimStack         *self);
+const SimAddr  *sim_stack_get_local           (SimStack         *self);
+void            sim_stack_set_local           (SimStack         *self,
+                                               const SimAddr    *local);
+SimClock       *sim_stack_get_clock           (SimStack         *self);
+SimTrace       *sim_stack_get_trace           (SimStack         *self);
+GRand          *sim_stack_get_rand            (SimStack         *self);
+void            sim_stack_set_send_func       (SimStack         *self,
+                                               SimStackSendFunc  func,
+                                               gpointer          user_data);
+void            sim_stack_set_request_func    (SimStack         *self,
+                                               SimRequestFunc    func,
+                                               gpointer          user_data);
+/* A UAS core retransmits its 2xx to INVITE until the ACK comes (RFC 3261 §13.3.1.4); a proxy does not. */
+void            sim_stack_set_retransmit_2xx  (SimStack         *self,
+                                               gboolean          retransmit);
+/* Trace transaction state changes and timers (default TRUE). */
+void            sim_stack_set_trace_timers    (SimStack         *self,
+                                               gboolean          trace_timers);
+
+/* Feeds bytes received from @src to the stack. */
+void            sim_stack_receive             (SimStack         *self,
+                                               const SimAddr    *src,
+                                               const char       *data,
+                                               gsize             len);
+
+/*
+ * Starts a client transaction for @request (transfer full) towards @dst.  A new top Via with
+ * our address, rport and @branch (a fresh one when NULL) is added.  CANCEL passes the branch
+ * of the INVITE it cancels (RFC 3261 §9.1).  @func runs for every response, provisional
+ * and final; the transaction stays valid until then (take a ref to keep it longer).
+ */
+SimClientTxn   *sim_stack_send_request        (SimStack         *self,
+                                               osip_message_t   *request,
+                                               const SimAddr    *dst,
+                                               const char       *branch,
+                                               SimResponseFunc   func,
+                                               gpointer          user_data);
+/* Sends a message outside any transaction (ACK to 2xx, a stateless reply, a relayed 2xx). */
+void            sim_stack_send_stateless      (SimStack         *self,
+                                               osip_message_t   *message,
+                                               const SimAddr    *dst);
+/* RFC 3261 §9.2: the INVITE server transaction a CANCEL refers to, or NULL. */
+SimServerTxn   *sim_stack_find_invite_txn     (SimStack         *self,
+                                               osip_message_t   *cancel);
+guint           sim_stack_get_n_transactions  (SimStack         *self);
+
+SimClientTxn   *sim_client_txn_ref            (SimClientTxn     *txn);
+void            sim_client_txn_unref          (SimClientTxn     *txn);
+/* The TU loses interest: no more callbacks (the transaction still finishes its work). */
+void            sim_client_txn_detach         (SimClientTxn     *txn);
+osip_message_t *sim_client_txn_get_request    (SimClientTxn     *txn);
+const char     *sim_client_txn_get_branch     (SimClientTxn     *txn);
+const SimAddr  *sim_client_txn_get_destination (SimClientTxn    *txn);
+gboolean        sim_client_txn_is_terminated  (SimClientTxn     *txn);
+
+SimServerTxn   *sim_server_txn_ref            (SimServerTxn     *txn);
+void            sim_server_txn_unref          (SimServerTxn     *txn);
+/* Sends @response (transfer full) in this transaction.  Ignored once it is terminated. */
+void            sim_server_txn_respond        (SimServerTxn     *txn,
+                                               osip_message_t   *response);
+/* Convenience: builds and sends a response with a To tag chosen by the stack. */
+void            sim_server_txn_reply          (SimServerTxn     *txn,
+                                               int               status,
+                                               const char       *reason);
+osip_message_t *sim_server_txn_get_request    (SimServerTxn     *txn);
+const SimAddr  *sim_server_txn_get_source     (SimServerTxn     *txn);
+gboolean        sim_server_txn_has_final      (SimServerTxn     *txn);
+const char     *sim_server_txn_get_to_tag     (SimServerTxn     *txn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimClientTxn, sim_client_txn_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimServerTxn, sim_server_txn_unref)
+
+G_END_DECLS

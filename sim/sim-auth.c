@@ -1,3 +1,811 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_auth;
+#include "sim-auth.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/*
+ * The registrar's half of digest authentication.
+ *
+ * A nonce is 32 bytes, sent as 43 characters of unpadded base64url (RFC 4648 §5):
+ *
+ *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖ HMAC-SHA256(secret, first 16)[0..16]
+ *
+ * The MAC makes a nonce unforgeable and lets us throw out altered ones before any table
+ * look-up.  The first 16 bytes are the key of the live-nonce table, which remembers whether a
+ * nonce was used (one-time mode) or the highest nonce-count seen.  Issue times only grow, so
+ * the nonces also sit in a FIFO ring in issue order and pruning pops the ring's head: every
+ * nonce is pruned once, at a cost of O(1), without ever scanning the table.
+ */
+
+#define NONCE_ID_LEN   16                         /* time ‖ counter */
+#define NONCE_MAC_LEN  16                         /* truncated HMAC-SHA256 */
+#define NONCE_RAW_LEN  (NONCE_ID_LEN + NONCE_MAC_LEN)
+#define NONCE_TEXT_LEN 43                         /* ceil (32 * 8 / 6) */
+
+#define DEFAULT_LIFETIME SIM_SEC (300)
+
+/* Kept small on purpose: a benchmark holds ten thousand of these. */
+typedef struct {
+  guint8 id[NONCE_ID_LEN];
+  guint32 last_nc;
+  gboolean used;
+} NonceEntry;
+
+struct _SimAuth {
+  GObject parent_instance;
+
+  SimClock *clock;
+  SimTrace *trace;
+  char *node_name;
+  char *realm;
+
+  guint8 *secret;
+  gsize secret_len;
+  char opaque[2 * 16 + 1];
+  char dummy_password[2 * 16 + 1];
+
+  SimDigestAlgorithm algorithms[SIM_DIGEST_N_ALGORITHMS];
+  guint n_algorithms;
+  SimTime lifetime;
+  gboolean one_time;
+
+  guint64 counter;
+  GHashTable *live;         /* NonceEntry* (owned), used as a set keyed by id */
+  NonceEntry **ring;        /* the same entries in issue order */
+  guint ring_size;          /* capacity, a power of two */
+  guint ring_head;
+  guint ring_len;
+};
+
+enum {
+  PROP_0,
+  PROP_REALM,
+  PROP_NONCE_LIFETIME,
+  PROP_ONE_TIME,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (SimAuth, sim_auth, G_TYPE_OBJECT)
+
+/* One table for every outcome: its name in traces and exports, and what it tells a student. */
+static const struct {
+  const char *name;
+  const char *reason;
+} results[] = {
+  [SIM_AUTH_OK] = {
+    "ok",
+    "the digest matches the password on file and the nonce is fresh and unused: the request is "
+    "authenticated (RFC 3261 §22.4, RFC 7616 §3.4)" },
+  [SIM_AUTH_NO_CREDENTIALS] = {
+    "no-credentials",
+    "the request carries no Digest Authorization for this realm, so the registrar answers "
+    "401 with a challenge and a fresh nonce (RFC 3261 §22.1)" },
+  [SIM_AUTH_MALFORMED] = {
+    "malformed",
+    "the Authorization header cannot be parsed or lacks a required parameter "
+    "(username, realm, nonce, uri, response; cnonce and nc with qop): 400 Bad Request "
+    "(RFC 7616 §3.4)" },
+  [SIM_AUTH_WRONG_REALM] = {
+    "wrong-realm",
+    "the credentials were computed for another realm, so they say nothing about this one; "
+    "the phone is challenged for the right realm (RFC 3261 §22.1)" },
+  [SIM_AUTH_UNKNOWN_NONCE] = {
+    "unknown-nonce",
+    "the nonce was not issued by this registrar, was altered, or is from before a restart or "
+    "long expired: its signature or its table entry is missing, so the phone is challenged "
+    "again (RFC 7616 §3.3)" },
+  [SIM_AUTH_STALE] = {
+    "stale",
+    "the digest is right but the nonce expired; the phone may retry with the new nonce "
+    "without asking for the password (stale=true, RFC 7616 §3.3)" },
+  [SIM_AUTH_REPLAYED] = {
+    "replayed",
+    "this nonce was already used once: a captured Authorization cannot be replayed "
+    "(RFC 7616 §3.4, one-time nonces; without them the nonce-count must grow)" },
+  [SIM_AUTH_BAD_RESPONSE] = {
+    "bad-response",
+    "the response does not match: wrong password or unknown user, and the registrar does not "
+    "say which, so an attacker cannot find out who has an account (RFC 7616 §5.1)" },
+  [SIM_AUTH_ALGORITHM_NOT_OFFERED] = {
+    "algorithm-not-offered",
+    "the phone used a hash algorithm this realm did not offer in its challenge, so it is "
+    "challenged again with the allowed ones (RFC 7616 §3.7, RFC 8760 §2.4)" },
+  [SIM_AUTH_URI_MISMATCH] = {
+    "uri-mismatch",
+    "the digest-uri differs from the Request-URI, so the digest may belong to another request: "
+    "400 Bad Request (RFC 7616 §3.4)" },
+};
+
+const char *
+sim_auth_result_name (SimAuthResult result)
+{
+  if ((guint) result < G_N_ELEMENTS (results))
+    return results[result].name;
+  return "unknown";
+}
+
+const char *
+sim_auth_result_reason (SimAuthResult result)
+{
+  if ((guint) result < G_N_ELEMENTS (results))
+    return results[result].reason;
+  return "unknown result";
+}
+
+/* Nonce table */
+
+static guint
+nonce_entry_hash (gconstpointer key)
+{
+  const NonceEntry *entry = key;
+  guint64 counter;
+
+  /* Only MAC-verified ids are ever looked up, so the counter is ours and unique: no need for
+   * a keyed hash against collision flooding. */
+  memcpy (&counter, entry->id + 8, sizeof counter);
+  return (guint) (counter ^ (counter >> 32));
+}
+
+static gboolean
+nonce_entry_equal (gconstpointer a,
+                   gconstpointer b)
+{
+  return memcmp (((const NonceEntry *) a)->id, ((const NonceEntry *) b)->id, NONCE_ID_LEN) == 0;
+}
+
+static SimTime
+nonce_entry_issued_at (const NonceEntry *entry)
+{
+  guint64 be;
+
+  memcpy (&be, entry->id, sizeof be);
+  return (SimTime) GUINT64_FROM_BE (be);
+}
+
+static void
+ring_resize (SimAuth *self,
+             guint    size)
+{
+  NonceEntry **ring = g_new (NonceEntry *, size);
+
+  g_assert (size >= self->ring_len);
+  for (guint i = 0; i < self->ring_len; i++)
+    ring[i] = self->ring[(self->ring_head + i) & (self->ring_size - 1)];
+  g_free (self->ring);
+  self->ring = ring;
+  self->ring_size = size;
+  self->ring_head = 0;
+}
+
+static void
+ring_push (SimAuth    *self,
+           NonceEntry *entry)
+{
+  if (self->ring_len == self->ring_size)
+    ring_resize (self, self->ring_size * 2);
+  self->ring[(self->ring_head + self->ring_len) & (self->ring_size - 1)] = entry;
+  self->ring_len++;
+}
+
+/* Forgets the nonces issued more than twice the lifetime ago.  Until then a good digest on an
+ * expired nonce is answered "stale" rather than "unknown". */
+static void
+prune (SimAuth *self)
+{
+  SimTime now = sim_clock_now (self->clock);
+
+  while (self->ring_len > 0)
+    {
+      NonceEntry *entry = self->ring[self->ring_head];
+
+      if (now - nonce_entry_issued_at (entry) <= 2 * self->lifetime)
+        break;
+      self->ring_head = (self->ring_head + 1) & (self->ring_size - 1);
+      self->ring_len--;
+      g_hash_table_remove (self->live, entry);  /* frees it */
+    }
+
+  /* Give memory back after a burst, with hysteresis so a steady load never resizes. */
+  if (self->ring_size > 64 && self->ring_len < self->ring_size / 4)
+    ring_resize (self, self->ring_size / 2);
+}
+
+/* Nonce encoding: base64url without padding (RFC 4648 §5) */
+
+static char *
+nonce_encode (const guint8 raw[NONCE_RAW_LEN])
+{
+  char *text = g_base64_encode (raw, NONCE_RAW_LEN);
+  char *p;
+
+  for (p = text; *p != '\0' && *p != '='; p++)
+    {
+      if (*p == '+')
+        *p = '-';
+      else if (*p == '/')
+        *p = '_';
+    }
+  *p = '\0';
+  return text;
+}
+
+static gboolean
+nonce_decode (const char *text,
+              guint8      raw[NONCE_RAW_LEN])
+{
+  char buf[NONCE_TEXT_LEN + 2];
+  g_autofree char *again = NULL;
+  gsize len = 0;
+
+  if (text == NULL || strnlen (text, NONCE_TEXT_LEN + 1) != NONCE_TEXT_LEN)
+    return FALSE;
+
+  for (guint i = 0; i < NONCE_TEXT_LEN; i++)
+    {
+      char c = text[i];
+
+      if (c == '-')
+        c = '+';
+      else if (c == '_')
+        c = '/';
+      else if (!g_ascii_isalnum (c))
+        return FALSE;
+      buf[i] = c;
+    }
+  buf[NONCE_TEXT_LEN] = '=';
+  buf[NONCE_TEXT_LEN + 1] = '\0';
+  g_base64_decode_inplace (buf, &len);
+  if (len != NONCE_RAW_LEN)
+    return FALSE;
+  memcpy (raw, buf, NONCE_RAW_LEN);
+
+  /* The last character carries two spare bits; insisting on the canonical spelling keeps one
+   * nonce from having four names. */
+  again = nonce_encode (raw);
+  return strcmp (again, text) == 0;
+}
+
+static void
+nonce_mac (SimAuth      *self,
+           const guint8  id[NONCE_ID_LEN],
+           guint8        mac[NONCE_MAC_LEN])
+{
+  guint8 full[EVP_MAX_MD_SIZE];
+  unsigned int full_len = 0;
+
+  if (HMAC (EVP_sha256 (), self->secret, (int) self->secret_len, id, NONCE_ID_LEN,
+            full, &full_len) == NULL)
+    g_error ("OpenSSL cannot compute HMAC-SHA256");
+  g_assert (full_len >= NONCE_MAC_LEN);
+  memcpy (mac, full, NONCE_MAC_LEN);
+  OPENSSL_cleanse (full, sizeof full);
+}
+
+/* A value derived from the secret for @label, as 32 hex digits. */
+static void
+derive_hex (SimAuth    *self,
+            const char *label,
+            char        out[2 * 16 + 1])
+{
+  guint8 full[EVP_MAX_MD_SIZE];
+  unsigned int full_len = 0;
+
+  if (HMAC (EVP_sha256 (), self->secret, (int) self->secret_len,
+            (const guint8 *) label, strlen (label), full, &full_len) == NULL)
+    g_error ("OpenSSL cannot compute HMAC-SHA256");
+  for (guint i = 0; i < 16; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", full[i]);
+  OPENSSL_cleanse (full, sizeof full);
+}
+
+/* Returns the live entry for @text, or NULL when it is forged, altered or forgotten. */
+static NonceEntry *
+nonce_lookup (SimAuth    *self,
+              const char *text)
+{
+  guint8 raw[NONCE_RAW_LEN];
+  guint8 mac[NONCE_MAC_LEN];
+  NonceEntry key;
+
+  if (!nonce_decode (text, raw))
+    return NULL;
+  nonce_mac (self, raw, mac);
+  if (CRYPTO_memcmp (mac, raw + NONCE_ID_LEN, NONCE_MAC_LEN) != 0)
+    return NULL;
+
+  memcpy (key.id, raw, NONCE_ID_LEN);
+  return g_hash_table_lookup (self->live, &key);
+}
+
+static char *
+nonce_issue (SimAuth *self)
+{
+  guint8 raw[NONCE_RAW_LEN];
+  NonceEntry *entry;
+  guint64 be;
+
+  be = GUINT64_TO_BE ((guint64) sim_clock_now (self->clock));
+  memcpy (raw, &be, 8);
+  be = GUINT64_TO_BE (self->counter);
+  self->counter++;
+  memcpy (raw + 8, &be, 8);
+  nonce_mac (self, raw, raw + NONCE_ID_LEN);
+
+  entry = g_new0 (NonceEntry, 1);
+  memcpy (entry->id, raw, NONCE_ID_LEN);
+  g_hash_table_add (self->live, entry);
+  ring_push (self, entry);
+
+  return nonce_encode (raw);
+}
+
+/* Tracing */
+
+static void
+trace_nonce (SimAuth    *self,
+             const char *action,
+             const char *nonce,
+             const char *user,
+             const char *algorithm,
+             const char *reason)
+{
+  SimEvent *event;
+
+  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
+    return;
+
+  event = sim_event_new (SIM_EVENT_NONCE, action);
+  event->t = sim_clock_now (self->clock);
+  event->node = g_strdup (self->node_name);
+  event->nonce = g_strdup (nonce);
+  event->user = g_strdup (user);
+  event->algorithm = g_strdup (algorithm);
+  event->reason = g_strdup (reason);
+  sim_trace_emit (self->trace, event);
+}
+
+/* GObject */
+
+static void
+sim_auth_finalize (GObject *object)
+{
+  SimAuth *self = SIM_AUTH (object);
+
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  g_clear_pointer (&self->ring, g_free);
+  if (self->secret != NULL)
+    OPENSSL_cleanse (self->secret, self->secret_len);
+  g_clear_pointer (&self->secret, g_free);
+  OPENSSL_cleanse (self->dummy_password, sizeof self->dummy_password);
+  g_clear_pointer (&self->node_name, g_free);
+  g_clear_pointer (&self->realm, g_free);
+  g_clear_object (&self->clock);
+  g_clear_object (&self->trace);
+
+  G_OBJECT_CLASS (sim_auth_parent_class)->finalize (object);
+}
+
+static void
+sim_auth_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  SimAuth *self = SIM_AUTH (object);
+
+  switch (prop_id)
+    {
+    case PROP_REALM:
+      g_value_set_string (value, self->realm);
+      break;
+
+    case PROP_NONCE_LIFETIME:
+      g_value_set_int64 (value, self->lifetime);
+      break;
+
+    case PROP_ONE_TIME:
+      g_value_set_boolean (value, self->one_time);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sim_auth_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  SimAuth *self = SIM_AUTH (object);
+
+  switch (prop_id)
+    {
+    case PROP_REALM:
+      g_free (self->realm);
+      self->realm = g_value_dup_string (value);
+      break;
+
+    case PROP_NONCE_LIFETIME:
+      sim_auth_set_nonce_lifetime (self, g_value_get_int64 (value));
+      break;
+
+    case PROP_ONE_TIME:
+      sim_auth_set_one_time (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sim_auth_class_init (SimAuthClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sim_auth_finalize;
+  object_class->get_property = sim_auth_get_property;
+  object_class->set_property = sim_auth_set_property;
+
+  properties[PROP_REALM] =
+    g_param_spec_string ("realm", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_NONCE_LIFETIME] =
+    g_param_spec_int64 ("nonce-lifetime", NULL, NULL,
+                        1, G_MAXINT64 / 4, DEFAULT_LIFETIME,
+                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_ONE_TIME] =
+    g_param_spec_boolean ("one-time", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sim_auth_init (SimAuth *self)
+{
+  self->algorithms[0] = SIM_DIGEST_MD5;
+  self->n_algorithms = 1;
+  self->lifetime = DEFAULT_LIFETIME;
+  self->one_time = TRUE;
+  self->live = g_hash_table_new_full (nonce_entry_hash, nonce_entry_equal, g_free, NULL);
+  self->ring_size = 64;
+  self->ring = g_new (NonceEntry *, self->ring_size);
+}
+
+SimAuth *
+sim_auth_new (SimClock     *clock,
+              SimTrace     *trace,
+              const char   *node_name,
+              const char   *realm,
+              const guint8 *secret,
+              gsize         secret_len)
+{
+  SimAuth *self;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (clock), NULL);
+  g_return_val_if_fail (trace == NULL || SIM_IS_TRACE (trace), NULL);
+  g_return_val_if_fail (realm != NULL && realm[0] != '\0', NULL);
+  g_return_val_if_fail (secret != NULL, NULL);
+  g_return_val_if_fail (secret_len > 0 && secret_len <= G_MAXINT, NULL);
+
+  self = g_object_new (SIM_TYPE_AUTH,
+                       "realm", realm,
+                       NULL);
+  self->clock = g_object_ref (clock);
+  self->trace = trace != NULL ? g_object_ref (trace) : NULL;
+  self->node_name = g_strdup (node_name);
+  self->secret = g_memdup2 (secret, secret_len);
+  self->secret_len = secret_len;
+  derive_hex (self, "siplab opaque", self->opaque);
+  /* Unknown users are checked against this: unguessable, and refused even if it matched. */
+  derive_hex (self, "siplab dummy password", self->dummy_password);
+
+  return self;
+}
+
+const char *
+sim_auth_get_realm (SimAuth *self)
+{
+  g_return_val_if_fail (SIM_IS_AUTH (self), NULL);
+
+  return self->realm;
+}
+
+void
+sim_auth_set_algorithms (SimAuth                  *self,
+                         const SimDigestAlgorithm *algorithms,
+                         guint                     n_algorithms)
+{
+  guint n = 0;
+
+  g_return_if_fail (SIM_IS_AUTH (self));
+  g_return_if_fail (algorithms != NULL);
+  g_return_if_fail (n_algorithms > 0);
+
+  for (guint i = 0; i < n_algorithms; i++)
+    {
+      gboolean seen = FALSE;
+
+      g_return_if_fail ((guint) algorithms[i] < SIM_DIGEST_N_ALGORITHMS);
+      for (guint j = 0; j < i; j++)
+        seen |= algorithms[j] == algorithms[i];
+      if (seen)
+        continue;
+      g_assert (n < SIM_DIGEST_N_ALGORITHMS);
+      self->algorithms[n++] = algorithms[i];
+    }
+  self->n_algorithms = n;
+}
+
+void
+sim_auth_set_nonce_lifetime (SimAuth *self,
+                             SimTime  lifetime)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  /* The table keeps nonces for twice the lifetime; keep that sum far from overflow. */
+  g_return_if_fail (lifetime > 0 && lifetime <= G_MAXINT64 / 4);
+
+  if (self->lifetime == lifetime)
+    return;
+  self->lifetime = lifetime;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NONCE_LIFETIME]);
+}
+
+void
+sim_auth_set_one_time (SimAuth  *self,
+                       gboolean  one_time)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+
+  one_time = !!one_time;
+  if (self->one_time == one_time)
+    return;
+  self->one_time = one_time;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ONE_TIME]);
+}
+
+GPtrArray *
+sim_auth_challenge (SimAuth  *self,
+                    gboolean  stale)
+{
+  GPtrArray *headers;
+
+  g_return_val_if_fail (SIM_IS_AUTH (self), NULL);
+
+  prune (self);
+
+  headers = g_ptr_array_new_with_free_func (g_free);
+  /* RFC 8760 §2.4: one challenge per algorithm, the most preferred first. */
+  for (guint i = 0; i < self->n_algorithms; i++)
+    {
+      g_autofree char *nonce = nonce_issue (self);
+      SimDigestChallenge challenge = {
+        .realm = self->realm,
+        .nonce = nonce,
+        .opaque = self->opaque,
+        .qop = (char *) "auth",
+        .stale = stale,
+        .algorithm = self->algorithms[i],
+      };
+
+      g_ptr_array_add (headers, sim_digest_challenge_format (&challenge));
+      trace_nonce (self, "issued", nonce, NULL, sim_digest_algorithm_name (self->algorithms[i]),
+                   stale ? "a fresh nonce replaces one that expired while the digest was "
+                           "still right (stale=true, RFC 7616 §3.3)"
+                         : "a fresh nonce for a 401 challenge (RFC 3261 §22.1)");
+    }
+
+  return headers;
+}
+
+static gboolean
+algorithm_offered (SimAuth            *self,
+                   SimDigestAlgorithm  algorithm)
+{
+  for (guint i = 0; i < self->n_algorithms; i++)
+    if (self->algorithms[i] == algorithm)
+      return TRUE;
+  return FALSE;
+}
+
+/* Finds the host part of a SIP URI "scheme:[user[:password]@]host[:port][;params][?headers]". */
+static void
+uri_split (const char  *uri,
+           gsize       *scheme_end,
+           gsize       *host_start,
+           gsize       *host_end)
+{
+  const char *colon = strchr (uri, ':');
+  const char *rest;
+  const char *at;
+  const char *end;
+
+  if (colon == NULL)
+    {
+      *scheme_end = *host_start = 0;
+      *host_end = 0;
+      return;
+    }
+  *scheme_end = colon - uri;
+  rest = colon + 1;
+  end = rest + strcspn (rest, ";?");
+  at = memchr (rest, '@', end - rest);
+  if (at != NULL)
+    rest = at + 1;
+  *host_start = rest - uri;
+  if (*rest == '[')
+    *host_end = *host_start + strcspn (rest, "]");   /* IPv6 reference */
+  else
+    *host_end = *host_start + strcspn (rest, ":;?");
+}
+
+/* RFC 3261 §19.1.4: scheme and host compare case-insensitively; everything else we compare
+ * byte for byte, which is stricter than the RFC but never accepts a different URI. */
+static gboolean
+uri_equal (const char *a,
+           const char *b)
+{
+  gsize a_scheme, a_host, a_host_end;
+  gsize b_scheme, b_host, b_host_end;
+
+  if (strcmp (a, b) == 0)
+    return TRUE;
+  if (strlen (a) != strlen (b))
+    return FALSE;
+
+  uri_split (a, &a_scheme, &a_host, &a_host_end);
+  uri_split (b, &b_scheme, &b_host, &b_host_end);
+  if (a_scheme == 0 || a_scheme != b_scheme || a_host != b_host || a_host_end != b_host_end)
+    return FALSE;
+
+  return g_ascii_strncasecmp (a, b, a_scheme) == 0 &&
+         memcmp (a + a_scheme, b + b_scheme, a_host - a_scheme) == 0 &&
+         g_ascii_strncasecmp (a + a_host, b + b_host, a_host_end - a_host) == 0 &&
+         strcmp (a + a_host_end, b + b_host_end) == 0;
+}
+
+/* Starts with the token "Digest"?  Anything else (Basic, Bearer) is not for us. */
+static gboolean
+is_digest_scheme (const char *value)
+{
+  while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n')
+    value++;
+  return g_ascii_strncasecmp (value, "Digest", 6) == 0 &&
+         (value[6] == '\0' || value[6] == ' ' || value[6] == '\t' ||
+          value[6] == '\r' || value[6] == '\n');
+}
+
+static SimAuthResult
+verify (SimAuth              *self,
+        const char           *method,
+        const char           *request_uri,
+        const char           *authorization,
+        SimAuthLookupFunc     lookup,
+        gpointer              lookup_data,
+        SimDigestCredentials *creds)
+{
+  g_autofree char *ha1 = NULL;
+  g_autofree char *ha2 = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *response = NULL;
+  const char *password = NULL;
+  gboolean algorithm_known = FALSE;
+  gboolean matches;
+  NonceEntry *entry;
+  guint32 nc = 0;
+
+  if (authorization == NULL || !is_digest_scheme (authorization))
+    return SIM_AUTH_NO_CREDENTIALS;
+
+  if (!sim_digest_credentials_parse_full (authorization, creds, &algorithm_known, NULL))
+    return SIM_AUTH_MALFORMED;
+  if (creds->nc != NULL)
+    nc = (guint32) g_ascii_strtoull (creds->nc, NULL, 16);
+
+  /* RFC 3261 §22.4: credentials for another realm are not an answer to our challenge. */
+  if (strcmp (creds->realm, self->realm) != 0)
+    return SIM_AUTH_WRONG_REALM;
+
+  /* RFC 7616 §3.7: only an algorithm we offered; anything else could be a downgrade. */
+  if (!algorithm_known || !algorithm_offered (self, creds->algorithm))
+    return SIM_AUTH_ALGORITHM_NOT_OFFERED;
+
+  entry = nonce_lookup (self, creds->nonce);
+  if (entry == NULL)
+    return SIM_AUTH_UNKNOWN_NONCE;
+
+  /* RFC 3261 §22.4 / RFC 7616 §3.4: the digest-uri must name the request's own URI. */
+  if (!uri_equal (creds->uri, request_uri))
+    return SIM_AUTH_URI_MISMATCH;
+
+  /* Unknown users go through the same hashing with a dummy password, so the answer and the
+   * time it takes do not tell an attacker which accounts exist (RFC 7616 §5.1). */
+  if (lookup != NULL)
+    password = lookup (creds->username, lookup_data);
+  ha1 = sim_digest_ha1 (creds->algorithm, creds->username, self->realm,
+                        password != NULL ? password : self->dummy_password);
+  ha2 = sim_digest_ha2 (creds->algorithm, method, creds->uri);
+  expected = sim_digest_response (creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce,
+                                  creds->qop, ha2);
+  /* RFC 7616 §3.4.1 asks for lower-case hex; some clients send upper case. */
+  response = g_ascii_strdown (creds->response, -1);
+  matches = sim_digest_equal (expected, response);
+  if (!matches || password == NULL)
+    return SIM_AUTH_BAD_RESPONSE;
+
+  /* RFC 7616 §3.3: the right digest with an old nonce is "stale", not a failure. */
+  if (sim_clock_now (self->clock) - nonce_entry_issued_at (entry) > self->lifetime)
+    return SIM_AUTH_STALE;
+
+  /* RFC 7616 §3.4: a one-time nonce authenticates one request; otherwise the nonce-count
+   * must grow, so a captured header cannot be sent again.  Without qop there is no
+   * nonce-count, so such a nonce is always one-time. */
+  if (self->one_time || creds->nc == NULL)
+    {
+      if (entry->used)
+        return SIM_AUTH_REPLAYED;
+    }
+  else if (nc <= entry->last_nc)
+    return SIM_AUTH_REPLAYED;
+
+  entry->used = TRUE;
+  entry->last_nc = nc;
+  return SIM_AUTH_OK;
+}
+
+SimAuthResult
+sim_auth_verify (SimAuth           *self,
+                 const char        *method,
+                 const char        *request_uri,
+                 const char        *authorization,
+                 SimAuthLookupFunc  lookup,
+                 gpointer           lookup_data,
+                 char             **out_username)
+{
+  SimDigestCredentials creds = { NULL, };
+  SimAuthResult result;
+
+  g_return_val_if_fail (SIM_IS_AUTH (self), SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (method != NULL, SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (request_uri != NULL, SIM_AUTH_MALFORMED);
+
+  prune (self);
+
+  result = verify (self, method, request_uri, authorization, lookup, lookup_data, &creds);
+
+  trace_nonce (self,
+               result == SIM_AUTH_OK ? "accepted" : result == SIM_AUTH_STALE ? "stale" : "rejected",
+               creds.nonce, creds.username,
+               creds.algorithm_name != NULL ? creds.algorithm_name
+                 : creds.username != NULL ? sim_digest_algorithm_name (creds.algorithm)
+                 : NULL,
+               sim_auth_result_reason (result));
+
+  if (out_username != NULL)
+    *out_username = g_steal_pointer (&creds.username);
+  sim_digest_credentials_clear (&creds);
+
+  return result;
+}
+
+guint
+sim_auth_get_n_live_nonces (SimAuth *self)
+{
+  g_return_val_if_fail (SIM_IS_AUTH (self), 0);
+
+  prune (self);
+  return g_hash_table_size (self->live);
+}

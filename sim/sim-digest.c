@@ -429,7 +429,8 @@ parse_params (const char         *value,
       p = skip_lws (p);
       if (*p != ',' && *p != '\0')
         return parse_error (error, SIM_DIGEST_ERROR_PARSE,
-                            "Expected “,” after parameter “%.*s”", (int) MIN (name_len, 32), name);
+                            "Expected “,” after parameter “%.*s”",
+                            (int) MIN (name_len, 32), name);
     }
 
   return TRUE;
@@ -651,7 +652,8 @@ sim_digest_credentials_parse (const char            *value,
 
 /* Formatting */
 
-/* Appends @value as a quoted-string.  Controls are dropped so no value can break the line. */
+/* Appends @value as a quoted-string.  Controls other than HTAB are dropped, so no value can
+ * break the header line (the parser refuses them for the same reason). */
 static void
 append_quoted (GString    *str,
                const char *name,
@@ -663,7 +665,7 @@ append_quoted (GString    *str,
   g_string_append (str, "=\"");
   for (const char *p = value; *p != '\0'; p++)
     {
-      if ((guchar) *p < 0x20 || *p == 0x7f)
+      if (((guchar) *p < 0x20 && *p != '\t') || *p == 0x7f)
         continue;
       if (*p == '"' || *p == '\\')
         g_string_append_c (str, '\\');

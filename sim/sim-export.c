@@ -1,3 +1,904 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_export;
+#include "sim-export.h"
+
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Writers over the trace.  A datagram shows up in the trace several times: "sent" (or
+ * "retransmitted") when it leaves, then "delivered" or "dropped".  The ladder and the message
+ * list draw one row per datagram, so a first pass pairs every departure with its fate.
+ */
+
+#define DEFAULT_WIDTH 120
+#define TIME_WIDTH    11        /* "   12.345s  " */
+#define MIN_SPACING   8
+
+typedef enum {
+  FATE_UNKNOWN,                 /* still in flight when the trace ends */
+  FATE_DELIVERED,
+  FATE_LOST_ON_LINK,            /* simulated loss: it never reaches the receiver */
+  FATE_DROPPED_AT_RECEIVER,     /* nobody at that address, powered off, port closed */
+} Fate;
+
+typedef struct {
+  Fate fate;
+  const SimEvent *dropped;      /* the "dropped" event, for its reason */
+} PacketFate;
+
+static gboolean
+is_departure (const SimEvent *event)
+{
+  return event->type == SIM_EVENT_PACKET &&
+         (g_strcmp0 (event->action, "sent") == 0 || g_strcmp0 (event->action, "retransmitted") == 0);
+}
+
+static char *
+datagram_key (const SimEvent *event)
+{
+  char src[64], dst[64];
+
+  sim_addr_format (&event->src, src, sizeof src);
+  sim_addr_format (&event->dst, dst, sizeof dst);
+  return g_strdup_printf ("%s>%s\n%s", src, dst, event->raw ? event->raw : "");
+}
+
+/*
+ * Returns an array parallel to @events with the fate of every departure.  Identical datagrams
+ * (a retransmission is byte for byte the original) are matched first in, first out: they leave
+ * at least T1 apart, far more than any jitter, so they arrive in order too.
+ */
+static PacketFate *
+compute_fates (GPtrArray *events)
+{
+  PacketFate *fates = g_new0 (PacketFate, events->len);
+  g_autoptr(GHashTable) in_flight =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = events->pdata[i];
+      g_autofree char *key = NULL;
+      GQueue *queue;
+
+      if (event->type != SIM_EVENT_PACKET)
+        continue;
+      key = datagram_key (event);
+      queue = g_hash_table_lookup (in_flight, key);
+      if (is_departure (event))
+        {
+          if (queue == NULL)
+            {
+              queue = g_queue_new ();
+              g_hash_table_insert (in_flight, g_steal_pointer (&key), queue);
+            }
+          g_queue_push_tail (queue, GUINT_TO_POINTER (i));
+        }
+      else if (queue != NULL && !g_queue_is_empty (queue))
+        {
+          guint sent = GPOINTER_TO_UINT (g_queue_pop_head (queue));
+
+          if (g_strcmp0 (event->action, "delivered") == 0)
+            fates[sent].fate = FATE_DELIVERED;
+          else if (g_strcmp0 (event->action, "dropped") == 0)
+            {
+              /* SimNet says "lost on the link" for simulated loss; anything else happened at
+               * the far end (no host at that address any more, powered off, port closed). */
+              gboolean on_link = event->reason != NULL && strstr (event->reason, "on the link") != NULL;
+
+              fates[sent].fate = on_link ? FATE_LOST_ON_LINK : FATE_DROPPED_AT_RECEIVER;
+              fates[sent].dropped = event;
+            }
+        }
+    }
+  return fates;
+}
+
+void
+sim_export_format_seconds (SimTime  t,
+                           GString *out)
+{
+  guint64 abs_t;
+  char frac[8];
+  int n;
+
+  g_return_if_fail (out != NULL);
+
+  if (t < 0)
+    {
+      g_string_append_c (out, '-');
+      abs_t = (guint64) 0 - (guint64) t;
+    }
+  else
+    abs_t = (guint64) t;
+  g_snprintf (frac, sizeof frac, "%06u", (guint) (abs_t % 1000000));
+  for (n = 6; n > 1 && frac[n - 1] == '0'; n--)
+    ;
+  frac[n] = '\0';
+  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%s", abs_t / 1000000, frac);
+}
+
+/* "1.234s" in milliseconds, computed on integers so no rounding mode can change it. */
+static void
+format_time_ms (SimTime  t,
+                GString *out)
+{
+  gint64 ms = t / 1000;
+
+  if (t < 0)
+    g_string_append_printf (out, "-%" G_GINT64_FORMAT ".%03ds", (-ms) / 1000, (int) ((-ms) % 1000));
+  else
+    g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03ds", ms / 1000, (int) (ms % 1000));
+}
+
+static void
+append_time_prefix (GString *out,
+                    SimTime  t,
+                    gboolean show)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  if (show)
+    format_time_ms (t, s);
+  g_string_append_printf (out, "%9s  ", s->str);
+}
+
+/* "1" from a CSeq of "1 REGISTER". */
+static char *
+cseq_number (const SimEvent *event)
+{
+  const char *c = event->cseq;
+
+  if (c == NULL)
+    return NULL;
+  c += strspn (c, " \t");
+  return g_strndup (c, strspn (c, "0123456789"));
+}
+
+/* Label variants from the most to the least detailed; the ladder takes the first that fits. */
+static GPtrArray *
+label_candidates (const SimEvent *event)
+{
+  GPtrArray *labels = g_ptr_array_new_with_free_func (g_free);
+  const char *retx = g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx)" : "";
+  g_autofree char *num = cseq_number (event);
+  const char *first = event->first_line ? event->first_line : "";
+
+  if (event->status > 0)
+    {
+      const char *status_text = first + strlen ("SIP/2.0 ");
+      g_autofree char *code = g_strdup_printf ("%d", event->status);
+
+      if (num != NULL && *num != '\0' && event->method != NULL)
+        {
+          g_ptr_array_add (labels, g_strdup_printf ("%s (CSeq %s %s)%s", status_text, num,
+                                                    event->method, retx));
+          g_ptr_array_add (labels, g_strdup_printf ("%s (%s %s)%s", status_text, num,
+                                                    event->method, retx));
+          g_ptr_array_add (labels, g_strdup_printf ("%s (%s %s)%s", code, num, event->method, retx));
+        }
+      g_ptr_array_add (labels, g_strdup_printf ("%s%s", status_text, retx));
+      g_ptr_array_add (labels, g_strdup_printf ("%s%s", code, retx));
+    }
+  else if (event->method != NULL && *event->method != '\0' && g_ascii_isupper (event->method[0]))
+    {
+      if (num != NULL && *num != '\0')
+        {
+          g_ptr_array_add (labels, g_strdup_printf ("%s (CSeq %s)%s", event->method, num, retx));
+          g_ptr_array_add (labels, g_strdup_printf ("%s (%s)%s", event->method, num, retx));
+        }
+      g_ptr_array_add (labels, g_strdup_printf ("%s%s", event->method, retx));
+    }
+  else
+    {
+      /* Not SIP (a malformed-input lesson): show the start of it. */
+      g_autofree char *start = g_strndup (first, 24);
+      g_ptr_array_add (labels, g_strdup_printf ("\"%s\"%s", start, retx));
+    }
+  return labels;
+}
+
+char *
+sim_export_packet_label (const SimEvent *event)
+{
+  g_autoptr(GPtrArray) labels = NULL;
+
+  g_return_val_if_fail (event != NULL, NULL);
+  labels = label_candidates (event);
+  return g_strdup (labels->pdata[0]);
+}
+
+/* --- Ladder --------------------------------------------------------------------------------- */
+
+typedef struct {
+  GPtrArray *names;         /* const char* (borrowed from the events or the options) */
+  GHashTable *index;        /* name -> column + 1 */
+  guint *x;                 /* lifeline positions */
+  guint width;              /* diagram width (after the time column) */
+  guint spacing;
+  gboolean staggered;       /* names on two header lines */
+} Ladder;
+
+static void
+ladder_add_node (Ladder     *ladder,
+                 const char *name)
+{
+  if (name == NULL || g_hash_table_contains (ladder->index, name))
+    return;
+  g_ptr_array_add (ladder->names, (gpointer) name);
+  g_hash_table_insert (ladder->index, (gpointer) name, GUINT_TO_POINTER (ladder->names->len));
+}
+
+static guint
+ladder_column (Ladder     *ladder,
+               const char *name)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (ladder->index, name)) - 1;
+}
+
+static void
+ladder_clear (Ladder *ladder)
+{
+  g_clear_pointer (&ladder->names, g_ptr_array_unref);
+  g_clear_pointer (&ladder->index, g_hash_table_unref);
+  g_clear_pointer (&ladder->x, g_free);
+}
+
+static guint
+half_left (const char *name)
+{
+  return strlen (name) / 2;
+}
+
+static guint
+half_right (const char *name)
+{
+  return strlen (name) - strlen (name) / 2;
+}
+
+/* Chooses the spacing between lifelines: wide enough for the labels, narrow enough for @width. */
+static void
+ladder_layout (Ladder    *ladder,
+               GPtrArray *events,
+               guint      width)
+{
+  guint n = ladder->names->len;
+  guint need = MIN_SPACING;
+  guint need_names = MIN_SPACING;
+  guint x0, tail, avail;
+
+  if (n == 0)
+    return;
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = events->pdata[i];
+      g_autoptr(GPtrArray) labels = NULL;
+      guint a, b, span, len;
+
+      if (!is_departure (event) || event->from == NULL || event->to == NULL)
+        continue;
+      a = ladder_column (ladder, event->from);
+      b = ladder_column (ladder, event->to);
+      span = a > b ? a - b : b - a;
+      if (span == 0)
+        continue;
+      labels = label_candidates (event);
+      len = strlen (labels->pdata[0]);
+      /* An arrow over @span gaps has span * spacing - 1 cells; the label needs five more:
+       * "- " before it, " -" and the head after it. */
+      need = MAX (need, (len + 6 + span - 1) / span);
+    }
+  for (guint i = 0; i + 1 < n; i++)
+    need_names = MAX (need_names, half_right (ladder->names->pdata[i]) +
+                                  half_left (ladder->names->pdata[i + 1]) + 1);
+  need = MAX (need, need_names);
+
+  x0 = half_left (ladder->names->pdata[0]);
+  tail = half_right (ladder->names->pdata[n - 1]);
+  avail = width > TIME_WIDTH + x0 + tail ? width - TIME_WIDTH - x0 - tail : 0;
+  if (n > 1 && need * (n - 1) > avail)
+    need = MAX (MIN_SPACING, avail / (n - 1));
+  ladder->spacing = need;
+  ladder->staggered = need < need_names;
+
+  ladder->x = g_new0 (guint, n);
+  for (guint i = 0; i < n; i++)
+    ladder->x[i] = x0 + i * need;
+  ladder->width = ladder->x[n - 1] + MAX (tail, 1);
+}
+
+static char *
+ladder_blank_row (Ladder *ladder)
+{
+  char *row = g_malloc (ladder->width + 1);
+
+  memset (row, ' ', ladder->width);
+  row[ladder->width] = '\0';
+  for (guint i = 0; i < ladder->names->len; i++)
+    row[ladder->x[i]] = '|';
+  return row;
+}
+
+static void
+append_row (GString    *out,
+            const char *row)
+{
+  gsize len = strlen (row);
+
+  while (len > 0 && row[len - 1] == ' ')
+    len--;
+  g_string_append_len (out, row, len);
+  g_string_append_c (out, '\n');
+}
+
+static void
+ladder_header (Ladder  *ladder,
+               GString *out)
+{
+  for (guint line = 0; line < (ladder->staggered ? 2u : 1u); line++)
+    {
+      gsize row_len = ladder->width + 128;
+      g_autofree char *row = g_malloc (row_len + 1);
+
+      memset (row, ' ', row_len);
+      row[row_len] = '\0';
+      for (guint i = 0; i < ladder->names->len; i++)
+        {
+          const char *name = ladder->names->pdata[i];
+          guint start = ladder->x[i] > half_left (name) ? ladder->x[i] - half_left (name) : 0;
+
+          if (ladder->staggered && i % 2 != line)
+            row[ladder->x[i]] = '|';
+          else if (start + strlen (name) <= row_len)
+            memcpy (row + start, name, strlen (name));
+        }
+      append_time_prefix (out, 0, FALSE);
+      append_row (out, row);
+    }
+  {
+    g_autofree char *row = ladder_blank_row (ladder);
+    append_time_prefix (out, 0, FALSE);
+    append_row (out, row);
+  }
+}
+
+/*
+ * Draws one datagram from column @a to column @b:
+ *
+ *   |-- REGISTER (CSeq 1) -->|      delivered
+ *   |<- 401 Unauthorized ----|
+ *   |-- INVITE (CSeq 1) --X     |   lost on the link
+ *   |-- INVITE (CSeq 1) ---X|       dropped at the receiver (nobody there, powered off)
+ */
+static void
+ladder_packet_row (Ladder         *ladder,
+                   GString        *out,
+                   const SimEvent *event,
+                   Fate            fate)
+{
+  g_autofree char *row = ladder_blank_row (ladder);
+  g_autoptr(GPtrArray) labels = label_candidates (event);
+  guint a = ladder_column (ladder, event->from);
+  guint b = ladder_column (ladder, event->to);
+  guint lo = ladder->x[MIN (a, b)];
+  guint hi = ladder->x[MAX (a, b)];
+  gboolean right = a < b;
+  const char *label = NULL;
+  g_autofree char *cut = NULL;
+  guint cells, region, block, start, head;
+
+  append_time_prefix (out, event->t, TRUE);
+
+  if (a == b)
+    {
+      /* A node sending to itself: no arrow to draw, say it in words. */
+      g_autoptr(GString) s = g_string_new (row);
+      g_string_truncate (s, ladder->x[a] + 1);
+      g_string_append_printf (s, " %s (to itself)", (char *) labels->pdata[0]);
+      append_row (out, s->str);
+      return;
+    }
+
+  cells = hi - lo - 1;
+  region = cells - 3;       /* cells minus the first dash, a dash before the head, the head */
+  for (guint i = 0; i < labels->len && label == NULL; i++)
+    if (strlen (labels->pdata[i]) + 2 <= region)
+      label = labels->pdata[i];
+  if (label == NULL)
+    {
+      guint keep = region > 4 ? region - 4 : 0;
+      cut = g_strdup_printf ("%.*s..", (int) keep, (char *) labels->pdata[labels->len - 1]);
+      label = cut;
+    }
+
+  for (guint p = lo + 1; p < hi; p++)
+    row[p] = '-';
+  head = right ? hi - 1 : lo + 1;
+  row[head] = right ? '>' : '<';
+
+  block = strlen (label) + 2;
+  start = (right ? lo + 2 : lo + 3) + (region > block ? (region - block) / 2 : 0);
+  if (block <= cells)
+    {
+      row[start] = ' ';
+      memcpy (row + start + 1, label, strlen (label));
+      row[start + block - 1] = ' ';
+    }
+
+  if (fate == FATE_DROPPED_AT_RECEIVER)
+    row[head] = 'X';
+  else if (fate == FATE_LOST_ON_LINK)
+    {
+      /* The X goes halfway between the label and the receiver; beyond it there is nothing. */
+      guint x;
+
+      if (right)
+        {
+          guint r0 = MIN (start + block + 1, head);
+          x = head - r0 >= 2 ? r0 + (head - r0) / 2 : head;
+          for (guint p = x + 1; p <= head; p++)
+            row[p] = ' ';
+        }
+      else
+        {
+          guint r1 = start >= 2 ? MAX (start - 2, head) : head;
+          x = r1 - head >= 2 ? r1 - (r1 - head) / 2 : head;
+          for (guint p = head; p < x; p++)
+            row[p] = ' ';
+        }
+      row[x] = 'X';
+      for (guint i = 0; i < ladder->names->len; i++)
+        if (row[ladder->x[i]] == ' ')
+          row[ladder->x[i]] = '|';
+    }
+  append_row (out, row);
+}
+
+static void
+append_reason (GString        *s,
+               const SimEvent *event)
+{
+  if (event->reason != NULL && *event->reason != '\0')
+    g_string_append_printf (s, " (%s)", event->reason);
+}
+
+/* A nonce is 43 characters: the first ten tell them apart in a ladder. */
+static void
+append_short_nonce (GString    *s,
+                    const char *nonce)
+{
+  if (strlen (nonce) > 12)
+    g_string_append_printf (s, "%.10s..", nonce);
+  else
+    g_string_append (s, nonce);
+}
+
+/* The annotation line for a non-packet event, or NULL when the ladder leaves it out. */
+static char *
+describe_event (const SimEvent         *event,
+                const SimExportOptions *opts)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  const char *node = event->node ? event->node : "?";
+
+  switch (event->type)
+    {
+    case SIM_EVENT_PACKET:
+      if (g_strcmp0 (event->action, "dropped") != 0)
+        return NULL;
+      {
+        g_autoptr(GPtrArray) labels = label_candidates (event);
+        g_string_append_printf (s, "x %s from %s to %s dropped", (char *) labels->pdata[0],
+                                event->from ? event->from : "?", event->to ? event->to : "?");
+        if (event->reason != NULL)
+          g_string_append_printf (s, ": %s", event->reason);
+      }
+      break;
+
+    case SIM_EVENT_BINDING:
+      g_string_append_printf (s, "+ binding %s: %s -> %s", event->action,
+                              event->aor ? event->aor : "?", event->contact ? event->contact : "?");
+      if (event->expires >= 0)
+        g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_NONCE:
+      g_string_append_printf (s, "+ nonce %s at %s: ", event->action, node);
+      append_short_nonce (s, event->nonce ? event->nonce : "?");
+      if (event->algorithm != NULL)
+        g_string_append_printf (s, " %s", event->algorithm);
+      if (event->user != NULL)
+        g_string_append_printf (s, " user %s", event->user);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_REGISTRATION:
+      g_string_append_printf (s, "+ %s registration %s", node, event->action);
+      if (event->aor != NULL)
+        g_string_append_printf (s, " %s", event->aor);
+      if (event->expires >= 0)
+        g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+      if (event->text != NULL)
+        g_string_append_printf (s, ": %s", event->text);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_CALL:
+      g_string_append_printf (s, "+ %s call %s", node, event->action);
+      if (event->text != NULL)
+        g_string_append_printf (s, ": %s", event->text);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_NODE:
+      if (g_strcmp0 (event->action, "added") == 0 && !opts->show_nodes_added)
+        return NULL;
+      g_string_append_printf (s, "+ %s %s", node, event->action);
+      if (event->text != NULL)
+        g_string_append_printf (s, ": %s", event->text);
+      else if (event->src.ip[0] != '\0')
+        g_string_append_printf (s, " at %s", event->src.ip);
+      break;
+
+    case SIM_EVENT_ACTION:
+      g_string_append (s, ">> ");
+      if (event->text != NULL)
+        g_string_append (s, event->text);
+      else
+        g_string_append_printf (s, "%s %s", event->action, node);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_LOOKUP:
+      g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
+      if (event->text != NULL)
+        g_string_append_printf (s, ": %s", event->text);
+      append_reason (s, event);
+      break;
+
+    case SIM_EVENT_NOTE:
+      g_string_append (s, g_strcmp0 (event->action, "error") == 0 ? "! " : "# ");
+      if (event->node != NULL)
+        g_string_append_printf (s, "%s: ", event->node);
+      g_string_append (s, event->text ? event->text : "");
+      break;
+
+    case SIM_EVENT_TIMER:
+      if (!opts->show_timers)
+        return NULL;
+      g_string_append_printf (s, "~ %s timer %s %s", node, event->name ? event->name : "?",
+                              event->action);
+      if (event->duration > 0)
+        {
+          g_string_append (s, " ");
+          sim_export_format_seconds (event->duration, s);
+          g_string_append (s, "s");
+        }
+      if (event->branch != NULL)
+        g_string_append_printf (s, " [%s]", event->branch);
+      break;
+
+    case SIM_EVENT_TRANSACTION:
+      if (!opts->show_timers)
+        return NULL;
+      g_string_append_printf (s, "~ %s transaction %s", node, event->action);
+      if (event->branch != NULL)
+        g_string_append_printf (s, " [%s]", event->branch);
+      if (event->text != NULL)
+        g_string_append_printf (s, ": %s", event->text);
+      append_reason (s, event);
+      break;
+
+    default:
+      return NULL;
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+void
+sim_export_ladder (GPtrArray              *events,
+                   GString                *out,
+                   const SimExportOptions *opts)
+{
+  static const SimExportOptions defaults = { 0 };
+  Ladder ladder = { 0 };
+  g_autofree PacketFate *fates = NULL;
+  gboolean time_shown = FALSE;
+  SimTime last_t = 0;
+
+  g_return_if_fail (events != NULL);
+  g_return_if_fail (out != NULL);
+  if (opts == NULL)
+    opts = &defaults;
+
+  ladder.names = g_ptr_array_new ();
+  ladder.index = g_hash_table_new (g_str_hash, g_str_equal);
+  if (opts->nodes != NULL)
+    for (guint i = 0; opts->nodes[i] != NULL; i++)
+      ladder_add_node (&ladder, opts->nodes[i]);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = events->pdata[i];
+      if (is_departure (event) && event->from != NULL && event->to != NULL)
+        {
+          ladder_add_node (&ladder, event->from);
+          ladder_add_node (&ladder, event->to);
+        }
+    }
+
+  fates = compute_fates (events);
+  ladder_layout (&ladder, events, opts->width ? opts->width : DEFAULT_WIDTH);
+  if (ladder.names->len > 0)
+    ladder_header (&ladder, out);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = events->pdata[i];
+      g_autofree char *text = NULL;
+
+      if (is_departure (event) && event->from != NULL && event->to != NULL)
+        {
+          ladder_packet_row (&ladder, out, event, fates[i].fate);
+          time_shown = TRUE;
+          last_t = event->t;
+          continue;
+        }
+      text = describe_event (event, opts);
+      if (text == NULL)
+        continue;
+      append_time_prefix (out, event->t, !time_shown || event->t != last_t);
+      time_shown = TRUE;
+      last_t = event->t;
+      g_string_append (out, text);
+      g_string_append_c (out, '\n');
+    }
+  ladder_clear (&ladder);
+}
+
+/* --- Messages ------------------------------------------------------------------------------- */
+
+void
+sim_export_messages (GPtrArray *events,
+                     GString   *out)
+{
+  g_autofree PacketFate *fates = NULL;
+
+  g_return_if_fail (events != NULL);
+  g_return_if_fail (out != NULL);
+
+  fates = compute_fates (events);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = events->pdata[i];
+      char src[64], dst[64];
+      const char *p;
+
+      if (!is_departure (event))
+        continue;
+      sim_addr_format (&event->src, src, sizeof src);
+      sim_addr_format (&event->dst, dst, sizeof dst);
+      g_string_append (out, "=== ");
+      format_time_ms (event->t, out);
+      g_string_append_printf (out, "  %s -> %s  %s -> %s  %s  %s",
+                              event->from ? event->from : "?", event->to ? event->to : "?",
+                              src, dst, sim_transport_name (event->src.transport), event->action);
+      if (fates[i].fate == FATE_LOST_ON_LINK || fates[i].fate == FATE_DROPPED_AT_RECEIVER)
+        g_string_append_printf (out, "  [dropped: %s]",
+                                fates[i].dropped->reason ? fates[i].dropped->reason : "?");
+      g_string_append (out, " ===\n");
+
+      /* The wire has CRLF line ends; a terminal wants LF. */
+      for (p = event->raw ? event->raw : ""; *p != '\0'; p++)
+        if (*p != '\r')
+          g_string_append_c (out, *p);
+      if (out->len > 0 && out->str[out->len - 1] != '\n')
+        g_string_append_c (out, '\n');
+      g_string_append_c (out, '\n');
+    }
+}
+
+/* --- JSON Lines ----------------------------------------------------------------------------- */
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value == NULL)
+    json_builder_add_null_value (builder);
+  else if (g_utf8_validate (value, -1, NULL))
+    json_builder_add_string_value (builder, value);
+  else
+    {
+      /* Malformed-input lessons may put any bytes on the wire; JSON must stay UTF-8. */
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+      json_builder_add_string_value (builder, valid);
+    }
+}
+
+static void
+add_string_if_set (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  if (value != NULL)
+    add_string (builder, name, value);
+}
+
+static void
+add_int (JsonBuilder *builder,
+         const char  *name,
+         gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_addr (JsonBuilder   *builder,
+          const char    *name,
+          const SimAddr *addr)
+{
+  char buf[64];
+
+  sim_addr_format (addr, buf, sizeof buf);
+  add_string (builder, name, buf);
+}
+
+static void
+add_expires (JsonBuilder    *builder,
+             const SimEvent *event,
+             gboolean        always)
+{
+  if (event->expires >= 0)
+    add_int (builder, "expires", event->expires);
+  else if (always)
+    {
+      json_builder_set_member_name (builder, "expires");
+      json_builder_add_null_value (builder);
+    }
+}
+
+/* Fields an event type has no fixed list for: whatever is set, in one fixed order. */
+static void
+add_other_fields (JsonBuilder    *builder,
+                  const SimEvent *event)
+{
+  add_string (builder, "node", event->node);
+  add_string (builder, "action", event->action);
+  add_string_if_set (builder, "text", event->text);
+  add_string_if_set (builder, "reason", event->reason);
+  add_string_if_set (builder, "from", event->from);
+  add_string_if_set (builder, "to", event->to);
+  if (event->src.ip[0] != '\0')
+    {
+      /* Node events carry the host's address without a port. */
+      if (event->src.port == 0)
+        add_string (builder, "ip", event->src.ip);
+      else
+        add_addr (builder, "src", &event->src);
+    }
+  if (event->dst.ip[0] != '\0')
+    add_addr (builder, "dst", &event->dst);
+  add_string_if_set (builder, "aor", event->aor);
+  add_string_if_set (builder, "contact", event->contact);
+  add_expires (builder, event, FALSE);
+  add_string_if_set (builder, "call_id", event->call_id);
+  add_string_if_set (builder, "cseq", event->cseq);
+  add_string_if_set (builder, "method", event->method);
+  if (event->status > 0)
+    add_int (builder, "status", event->status);
+  add_string_if_set (builder, "branch", event->branch);
+  add_string_if_set (builder, "nonce", event->nonce);
+  add_string_if_set (builder, "user", event->user);
+  add_string_if_set (builder, "algorithm", event->algorithm);
+  add_string_if_set (builder, "name", event->name);
+}
+
+void
+sim_export_jsonl_line (const SimEvent *event,
+                       GString        *out)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  gboolean has_duration = FALSE;
+
+  g_return_if_fail (event != NULL);
+  g_return_if_fail (out != NULL);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "type", sim_event_type_name (event->type));
+  switch (event->type)
+    {
+    case SIM_EVENT_PACKET:
+      add_string (builder, "action", event->action);
+      add_string (builder, "from", event->from);
+      add_string (builder, "to", event->to);
+      add_addr (builder, "src", &event->src);
+      add_addr (builder, "dst", &event->dst);
+      add_string (builder, "transport", sim_transport_name (event->src.transport));
+      add_string (builder, "first_line", event->first_line);
+      add_string (builder, "call_id", event->call_id);
+      add_string (builder, "cseq", event->cseq);
+      if (event->status > 0)
+        add_int (builder, "status", event->status);
+      add_string_if_set (builder, "method", event->method);
+      add_string_if_set (builder, "branch", event->branch);
+      add_string_if_set (builder, "reason", event->reason);
+      add_string (builder, "raw", event->raw);
+      break;
+
+    case SIM_EVENT_BINDING:
+      add_string (builder, "node", event->node);
+      add_string (builder, "action", event->action);
+      add_string (builder, "aor", event->aor);
+      add_string (builder, "contact", event->contact);
+      add_expires (builder, event, TRUE);
+      add_string (builder, "reason", event->reason);
+      add_string_if_set (builder, "text", event->text);
+      add_string_if_set (builder, "call_id", event->call_id);
+      add_string_if_set (builder, "cseq", event->cseq);
+      break;
+
+    case SIM_EVENT_NONCE:
+      add_string (builder, "node", event->node);
+      add_string (builder, "action", event->action);
+      add_string (builder, "nonce", event->nonce);
+      add_string (builder, "reason", event->reason);
+      add_string (builder, "user", event->user);
+      add_string (builder, "algorithm", event->algorithm);
+      add_string_if_set (builder, "text", event->text);
+      break;
+
+    case SIM_EVENT_TIMER:
+      add_string (builder, "node", event->node);
+      add_string (builder, "action", event->action);
+      add_string (builder, "name", event->name);
+      add_string (builder, "branch", event->branch);
+      add_string_if_set (builder, "text", event->text);
+      add_string_if_set (builder, "reason", event->reason);
+      has_duration = TRUE;
+      break;
+
+    default:
+      add_other_fields (builder, event);
+      break;
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  body = json_generator_to_data (generator, NULL);
+
+  /*
+   * JsonGenerator prints doubles with 17 significant digits (3700.02 would come out as
+   * 3700.0200000000000001), so the two times are written here, exactly, from integer
+   * microseconds: "t" first, "duration" last.
+   */
+  g_assert (body[0] == '{');
+  g_string_append (out, "{\"t\":");
+  sim_export_format_seconds (event->t, out);
+  if (body[1] != '}')
+    g_string_append_c (out, ',');
+  g_string_append_len (out, body + 1, strlen (body) - 2);
+  if (has_duration)
+    {
+      g_string_append (out, ",\"duration\":");
+      sim_export_format_seconds (event->duration, out);
+    }
+  g_string_append (out, "}\n");
+}
+
+void
+sim_export_jsonl (GPtrArray *events,
+                  GString   *out)
+{
+  g_return_if_fail (events != NULL);
+  for (guint i = 0; i < events->len; i++)
+    sim_export_jsonl_line (events->pdata[i], out);
+}

@@ -57,9 +57,22 @@ void         sim_location_replace      (SimLocation       *self,
                                         const char        *aor,
                                         GPtrArray         *bindings,
                                         const char        *why);
+/*
+ * Like sim_location_replace(), with a sentence per Contact URI in @reasons (contact -> reason,
+ * may be NULL) for the changes whose cause differs from @why: an eviction, an Expires: 0, a
+ * refresh with a new Call-ID.  A binding of @bindings that equals the stored one (same Contact,
+ * expiry, Call-ID, CSeq and update time) is kept as it is and traces nothing.
+ */
+void         sim_location_replace_full (SimLocation       *self,
+                                        const char        *aor,
+                                        GPtrArray         *bindings,
+                                        const char        *why,
+                                        GHashTable        *reasons);
 /* All AORs with bindings, sorted. */
 GPtrArray   *sim_location_list_aors    (SimLocation       *self) G_GNUC_WARN_UNUSED_RESULT;
 guint        sim_location_get_n_bindings (SimLocation     *self);
+guint        sim_location_get_n_aors   (SimLocation       *self);
+const char  *sim_location_get_node_name (SimLocation      *self);
 
 /* "changed" (const char *aor) is emitted after any change of an AOR's bindings. */
 

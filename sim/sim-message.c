@@ -391,3 +391,49 @@ sim_random_branch (GRand *rand)
   g_autofree char *token = sim_random_token (rand, 10);
   return g_strconcat ("z9hG4bK", token, NULL);
 }
+
+gboolean
+sim_uri_to_addr (const osip_uri_t *uri,
+                 SimAddr          *addr)
+{
+  osip_uri_param_t *transport = NULL;
+  guint64 port = 5060;
+
+  if (uri == NULL || uri->host == NULL || *uri->host == '\0')
+    return FALSE;
+  if (uri->port != NULL && !g_ascii_string_to_unsigned (uri->port, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  sim_addr_init (addr, uri->host, (guint16) port, SIM_TRANSPORT_UDP);
+  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport", &transport) == 0 &&
+      transport != NULL && transport->gvalue != NULL && g_ascii_strcasecmp (transport->gvalue, "tcp") == 0)
+    addr->transport = SIM_TRANSPORT_TCP;
+  return TRUE;
+}
+
+char *
+sim_message_www_authenticate (const osip_message_t *msg,
+                              int                   pos)
+{
+  osip_www_authenticate_t *header = osip_list_get (&msg->www_authenticates, pos);
+  char *dest = NULL, *out;
+
+  if (header == NULL || osip_www_authenticate_to_str (header, &dest) != 0 || dest == NULL)
+    return NULL;
+  out = g_strdup (dest);
+  osip_free (dest);
+  return out;
+}
+
+char *
+sim_message_authorization (const osip_message_t *msg,
+                           int                   pos)
+{
+  osip_authorization_t *header = osip_list_get (&msg->authorizations, pos);
+  char *dest = NULL, *out;
+
+  if (header == NULL || osip_authorization_to_str (header, &dest) != 0 || dest == NULL)
+    return NULL;
+  out = g_strdup (dest);
+  osip_free (dest);
+  return out;
+}

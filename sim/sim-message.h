@@ -5,6 +5,8 @@
 #include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
 
+#include "sim-types.h"
+
 G_BEGIN_DECLS
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (osip_message_t, osip_message_free)
@@ -70,6 +72,15 @@ gint64          sim_message_expires       (const osip_message_t  *msg);
 /* "user@host" of a URI, the AOR form the registrar keys on (RFC 3261 §10.3 step 5). */
 char           *sim_uri_to_aor            (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
 char           *sim_uri_to_string         (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
+
+/* host:port of a SIP URI (port 5060 when absent; transport=tcp honoured). */
+gboolean        sim_uri_to_addr           (const osip_uri_t      *uri,
+                                           SimAddr               *addr);
+/* The @pos-th WWW-Authenticate / Authorization header value as text, or NULL. */
+char           *sim_message_www_authenticate (const osip_message_t *msg,
+                                           int                    pos) G_GNUC_WARN_UNUSED_RESULT;
+char           *sim_message_authorization (const osip_message_t  *msg,
+                                           int                    pos) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Deterministic random tokens from a GRand (tags, branches, Call-IDs, cnonces). */
 char           *sim_random_token          (GRand                 *rand,

@@ -434,12 +434,12 @@ sim_net_send (SimNet        *self,
 
   g_return_if_fail (SIM_IS_NET (self));
 
+  /* A powered-off host sends nothing. */
+  if (from != NULL && !from->up)
+    return;
   self->n_sent++;
   emit_packet (self, retransmission ? "retransmitted" : "sent", from_name, to_name, src, dst,
                data, len, NULL);
-
-  if (from != NULL && !from->up)
-    return;
 
   sim_net_get_link (self, from ? from->name : NULL, to ? to->name : NULL, &link);
   /* Draw from the seeded GRand in a fixed order (loss, then jitter) to stay deterministic. */

@@ -1,3 +1,1321 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_phone;
+#include "sim-phone.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "sim-digest.h"
+
+/* RFC 3261 §10.2.1.1: with no Expires from the registrar the phone assumes what it asked for. */
+#define DEFAULT_EXPIRES 3600
+/* Retry a registration that got no answer (408) or a 5xx after this long. */
+#define RETRY_DELAY SIM_SEC (30)
+
+typedef enum {
+  ROLE_UAC,
+  ROLE_UAS,
+} CallRole;
+
+typedef struct {
+  CallRole role;
+  SimCallState state;
+  char *call_id;
+  char *local_tag;
+  char *remote_tag;
+  char *peer;              /* the other user's name */
+  char *local_uri;         /* our From (UAC) / To (UAS) URI */
+  char *remote_uri;
+  char *remote_target;     /* the peer's Contact URI */
+  GPtrArray *route_set;    /* Record-Route URIs, in the order to use them */
+  guint32 local_cseq;
+  SimClientTxn *invite;    /* UAC */
+  osip_message_t *invite_request;
+  SimAddr first_hop;       /* where the INVITE went */
+  SimServerTxn *incoming;  /* UAS */
+  guint answer_timer;
+} Call;
+
+struct _SimPhone {
+  GObject parent_instance;
+
+  SimStack *stack;
+  char *user;
+  char *device;
+  char *domain;
+  char *password;
+  char *display_name;
+  char *aor;
+  char *contact;
+  char *old_contact;       /* after a move: unbound in the next REGISTER */
+  char *user_agent;
+  gboolean powered;
+
+  gboolean has_outbound;
+  SimAddr outbound;
+  guint default_expires;
+  SimTime answer_delay;
+
+  /* Registration: one Call-ID and From tag per boot (RFC 3261 §10.2.4). */
+  SimRegState reg_state;
+  char *reg_reason;
+  char *reg_call_id;
+  char *reg_from_tag;
+  guint32 reg_cseq;
+  guint32 requested;
+  guint32 granted;
+  gboolean unregistering_all;
+  gboolean answered_challenge;
+  gboolean was_registered;
+  guint refresh_timer;
+  guint retry_timer;
+  SimClientTxn *reg_txn;
+
+  Call *call;
+  GHashTable *address_book;
+};
+
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (SimPhone, sim_phone, G_TYPE_OBJECT)
+
+static const char *reg_state_names[] = { "idle", "registering", "registered", "unregistering", "failed" };
+static const char *call_state_names[] = { "idle", "calling", "ringing", "established", "ended", "failed" };
+
+const char *
+sim_reg_state_name (SimRegState state)
+{
+  return reg_state_names[state];
+}
+
+const char *
+sim_call_state_name (SimCallState state)
+{
+  return call_state_names[state];
+}
+
+static SimClock *
+phone_clock (SimPhone *self)
+{
+  return sim_stack_get_clock (self->stack);
+}
+
+static SimTrace *
+phone_trace (SimPhone *self)
+{
+  return sim_stack_get_trace (self->stack);
+}
+
+static GRand *
+phone_rand (SimPhone *self)
+{
+  return sim_stack_get_rand (self->stack);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tracing                                                                                   */
+
+static void
+trace_registration (SimPhone   *self,
+                    const char *action,
+                    gint64      expires,
+                    const char *reason)
+{
+  SimEvent *event;
+
+  if (!sim_trace_is_enabled (phone_trace (self)))
+    return;
+  event = sim_event_new (SIM_EVENT_REGISTRATION, action);
+  event->t = sim_clock_now (phone_clock (self));
+  event->node = g_strdup (self->device);
+  event->aor = g_strdup (self->aor);
+  event->contact = g_strdup (self->contact);
+  event->call_id = g_strdup (self->reg_call_id);
+  event->expires = expires;
+  event->reason = g_strdup (reason);
+  sim_trace_emit (phone_trace (self), event);
+}
+
+static void
+trace_refresh_timer (SimPhone   *self,
+                     const char *action,
+                     SimTime     duration)
+{
+  SimEvent *event;
+
+  if (!sim_trace_is_enabled (phone_trace (self)))
+    return;
+  event = sim_event_new (SIM_EVENT_TIMER, action);
+  event->t = sim_clock_now (phone_clock (self));
+  event->node = g_strdup (self->device);
+  event->name = g_strdup ("refresh");
+  event->duration = duration;
+  event->aor = g_strdup (self->aor);
+  sim_trace_emit (phone_trace (self), event);
+}
+
+static void
+set_reg_state (SimPhone    *self,
+               SimRegState  state,
+               const char  *reason,
+               gint64       expires)
+{
+  self->reg_state = state;
+  g_free (self->reg_reason);
+  self->reg_reason = g_strdup (reason);
+  trace_registration (self, reg_state_names[state], expires, reason);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+static void
+set_call_state (SimPhone     *self,
+                SimCallState  state,
+                const char   *reason)
+{
+  SimEvent *event;
+
+  if (self->call == NULL || self->call->state == state)
+    return;
+  self->call->state = state;
+  if (sim_trace_is_enabled (phone_trace (self)))
+    {
+      event = sim_event_new (SIM_EVENT_CALL, call_state_names[state]);
+      event->t = sim_clock_now (phone_clock (self));
+      event->node = g_strdup (self->device);
+      event->call_id = g_strdup (self->call->call_id);
+      event->aor = g_strdup (self->call->peer);
+      event->reason = g_strdup (reason);
+      sim_trace_emit (phone_trace (self), event);
+    }
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+static void
+call_free (Call *call)
+{
+  g_free (call->call_id);
+  g_free (call->local_tag);
+  g_free (call->remote_tag);
+  g_free (call->peer);
+  g_free (call->local_uri);
+  g_free (call->remote_uri);
+  g_free (call->remote_target);
+  g_clear_pointer (&call->route_set, g_ptr_array_unref);
+  if (call->invite != NULL)
+    {
+      sim_client_txn_detach (call->invite);
+      sim_client_txn_unref (call->invite);
+    }
+  g_clear_pointer (&call->invite_request, osip_message_free);
+  g_clear_pointer (&call->incoming, sim_server_txn_unref);
+  g_free (call);
+}
+
+static void
+drop_call (SimPhone *self)
+{
+  if (self->call == NULL)
+    return;
+  sim_clock_clear (phone_clock (self), &self->call->answer_timer);
+  g_clear_pointer (&self->call, call_free);
+}
+
+static gboolean
+call_active (SimPhone *self)
+{
+  return self->call != NULL &&
+         self->call->state != SIM_CALL_ENDED && self->call->state != SIM_CALL_FAILED;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Registration (RFC 3261 §10.2)                                                             */
+
+static void send_register (SimPhone *self, const char *authorization);
+
+static void
+clear_reg_txn (SimPhone *self)
+{
+  if (self->reg_txn != NULL)
+    {
+      sim_client_txn_detach (self->reg_txn);
+      g_clear_pointer (&self->reg_txn, sim_client_txn_unref);
+    }
+}
+
+static void
+refresh_cb (gpointer data)
+{
+  SimPhone *self = data;
+
+  self->refresh_timer = 0;
+  trace_refresh_timer (self, "fired", 0);
+  /* RFC 3261 §10.2.4: a refresh reuses Call-ID, From tag, To and Contact; CSeq goes up. */
+  self->answered_challenge = FALSE;
+  set_reg_state (self, SIM_REG_REGISTERING, "refreshing before the binding expires", self->requested);
+  send_register (self, NULL);
+}
+
+static void
+retry_cb (gpointer data)
+{
+  SimPhone *self = data;
+
+  self->retry_timer = 0;
+  self->answered_challenge = FALSE;
+  set_reg_state (self, SIM_REG_REGISTERING, "retrying the registration", self->requested);
+  send_register (self, NULL);
+}
+
+static void
+schedule_refresh (SimPhone *self,
+                  guint32   granted)
+{
+  SimTime delay;
+
+  sim_clock_clear (phone_clock (self), &self->refresh_timer);
+  /*
+   * Refresh before the *granted* expiry.  Leave room for a REGISTER that has to be
+   * retransmitted up to Timer F (64*T1 = 32 s) plus a challenge round trip.
+   */
+  if (granted > 70)
+    delay = MIN (SIM_SEC (granted) / 10 * 9, SIM_SEC (granted - 35));
+  else
+    delay = SIM_SEC (granted) / 2;
+  self->refresh_timer = sim_clock_add (phone_clock (self), delay, refresh_cb, self, NULL);
+  trace_refresh_timer (self, "started", delay);
+}
+
+static char *
+contact_header (SimPhone *self)
+{
+  GString *out = g_string_new (NULL);
+
+  if (self->unregistering_all)
+    return g_string_free (g_string_append (out, "*"), FALSE);
+  g_string_append_printf (out, "<%s>", self->contact);
+  if (self->old_contact != NULL && self->reg_state != SIM_REG_UNREGISTERING)
+    g_string_append_printf (out, ", <%s>;expires=0", self->old_contact);
+  return g_string_free (out, FALSE);
+}
+
+static void register_response_cb (SimStack       *stack,
+                                   SimClientTxn   *txn,
+                                   osip_message_t *response,
+                                   gpointer        user_data);
+
+static void
+send_register (SimPhone   *self,
+               const char *authorization)
+{
+  g_autofree char *contact = contact_header (self);
+  g_autofree char *text = NULL;
+  g_autofree char *auth_line = NULL;
+  guint32 expires = self->reg_state == SIM_REG_UNREGISTERING ? 0 : self->requested;
+  osip_message_t *request;
+
+  if (!self->powered || !self->has_outbound)
+    return;
+  clear_reg_txn (self);
+  self->reg_cseq++;
+  if (authorization != NULL)
+    auth_line = g_strdup_printf ("Authorization: %s\r\n", authorization);
+  text = g_strdup_printf ("REGISTER sip:%s SIP/2.0\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: \"%s\" <%s>;tag=%s\r\n"
+                          "To: \"%s\" <%s>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u REGISTER\r\n"
+                          "Contact: %s\r\n"
+                          "Expires: %u\r\n"
+                          "%s"
+                          "User-Agent: %s\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          self->domain, self->display_name, self->aor, self->reg_from_tag,
+                          self->display_name, self->aor, self->reg_call_id, self->reg_cseq,
+                          contact, expires, auth_line ? auth_line : "", self->user_agent);
+  request = sim_message_from_text (text);
+  self->reg_txn = sim_client_txn_ref (sim_stack_send_request (self->stack, request, &self->outbound,
+                                                              NULL, register_response_cb, self));
+}
+
+/* The expiry the registrar granted our Contact (RFC 3261 §10.2.4: from the 200's Contact). */
+static gint64
+granted_expiry (SimPhone       *self,
+                osip_message_t *response)
+{
+  for (int pos = 0; !osip_list_eol (&response->contacts, pos); pos++)
+    {
+      osip_contact_t *contact = osip_list_get (&response->contacts, pos);
+      g_autofree char *uri = sim_uri_to_string (contact->url);
+      osip_generic_param_t *expires = NULL;
+
+      if (g_strcmp0 (uri, self->contact) != 0)
+        continue;
+      if (osip_contact_param_get_byname (contact, (char *) "expires", &expires) == 0 &&
+          expires != NULL && expires->gvalue != NULL)
+        return g_ascii_strtoll (expires->gvalue, NULL, 10);
+      return sim_message_expires (response) >= 0 ? sim_message_expires (response) : self->requested;
+    }
+  return 0;  /* our Contact is not bound */
+}
+
+static void
+answer_challenge (SimPhone       *self,
+                  osip_message_t *response)
+{
+  SimDigestChallenge challenge = { 0 };
+  SimDigestCredentials credentials = { 0 };
+  g_autofree char *value = NULL;
+  g_autofree char *cnonce = NULL;
+  g_autofree char *authorization = NULL;
+  g_autofree char *uri = g_strdup_printf ("sip:%s", self->domain);
+  gboolean found = FALSE;
+
+  /* The registrar lists its challenges in preference order: take the first we can parse. */
+  for (int pos = 0; !found && (value = sim_message_www_authenticate (response, pos)) != NULL; pos++)
+    {
+      sim_digest_challenge_clear (&challenge);
+      found = sim_digest_challenge_parse (value, &challenge, NULL);
+      g_clear_pointer (&value, g_free);
+    }
+  if (!found)
+    {
+      set_reg_state (self, SIM_REG_FAILED, "401 without a digest challenge we understand", -1);
+      return;
+    }
+  /* RFC 7616 §3.3: stale=true means the password was right; anything else after our answer means it was wrong. */
+  if (self->answered_challenge && !challenge.stale)
+    {
+      sim_digest_challenge_clear (&challenge);
+      set_reg_state (self, SIM_REG_FAILED,
+                     "wrong password: the registrar challenged our answer again (401)", -1);
+      return;
+    }
+  cnonce = sim_random_token (phone_rand (self), 16);
+  sim_digest_answer (&challenge, self->user, self->password, "REGISTER", uri, cnonce, 1, &credentials);
+  authorization = sim_digest_credentials_format (&credentials);
+  sim_digest_challenge_clear (&challenge);
+  sim_digest_credentials_clear (&credentials);
+  self->answered_challenge = TRUE;
+  send_register (self, authorization);
+}
+
+static void
+register_response_cb (SimStack       *stack,
+                      SimClientTxn   *txn,
+                      osip_message_t *response,
+                      gpointer        user_data)
+{
+  SimPhone *self = user_data;
+  int status = response->status_code;
+  g_autofree char *reason = NULL;
+
+  if (!self->powered || txn != self->reg_txn || status < 200)
+    return;
+  clear_reg_txn (self);
+
+  if (status == 401 || status == 407)
+    {
+      answer_challenge (self, response);
+      return;
+    }
+  self->answered_challenge = FALSE;
+
+  if (status == 423)
+    {
+      /* RFC 3261 §10.2.8: retry with at least Min-Expires. */
+      const char *min = sim_message_header (response, "min-expires");
+      guint64 value;
+      if (min != NULL && g_ascii_string_to_unsigned (min, 10, 1, G_MAXUINT32, &value, NULL) &&
+          value > self->requested)
+        {
+          self->requested = value;
+          set_reg_state (self, SIM_REG_REGISTERING,
+                         "423 Interval Too Brief: asking again with Min-Expires", (gint64) value);
+          send_register (self, NULL);
+          return;
+        }
+    }
+
+  if (status >= 200 && status < 300)
+    {
+      if (self->reg_state == SIM_REG_UNREGISTERING)
+        {
+          self->unregistering_all = FALSE;
+          self->granted = 0;
+          self->was_registered = FALSE;
+          set_reg_state (self, SIM_REG_IDLE, "unregistered", 0);
+          return;
+        }
+      g_clear_pointer (&self->old_contact, g_free);
+      self->granted = (guint32) CLAMP (granted_expiry (self, response), 0, G_MAXUINT32);
+      if (self->granted == 0)
+        {
+          set_reg_state (self, SIM_REG_FAILED, "200 OK but our Contact is not in it", 0);
+          return;
+        }
+      self->was_registered = TRUE;
+      reason = self->granted != self->requested
+               ? g_strdup_printf ("asked for %u s, the registrar granted %u s", self->requested, self->granted)
+               : NULL;
+      set_reg_state (self, SIM_REG_REGISTERED, reason, self->granted);
+      schedule_refresh (self, self->granted);
+      return;
+    }
+
+  reason = g_strdup_printf ("%d %s", status, response->reason_phrase ? response->reason_phrase : "");
+  set_reg_state (self, SIM_REG_FAILED, reason, -1);
+  /* No answer or a server in trouble: try again later, as phones do. */
+  if (status == 408 || status >= 500)
+    self->retry_timer = sim_clock_add (phone_clock (self), RETRY_DELAY, retry_cb, self, NULL);
+}
+
+gboolean
+sim_phone_register (SimPhone  *self,
+                    gint64     expires,
+                    GError   **error)
+{
+  g_return_val_if_fail (SIM_IS_PHONE (self), FALSE);
+
+  if (!self->powered)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s is powered off", self->device);
+      return FALSE;
+    }
+  if (!self->has_outbound)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "%s has no registrar to register with (point-to-point mode)", self->device);
+      return FALSE;
+    }
+  sim_clock_clear (phone_clock (self), &self->refresh_timer);
+  sim_clock_clear (phone_clock (self), &self->retry_timer);
+  self->requested = expires >= 0 ? (guint32) MIN (expires, G_MAXUINT32) : self->default_expires;
+  self->answered_challenge = FALSE;
+  self->unregistering_all = FALSE;
+  set_reg_state (self, SIM_REG_REGISTERING, NULL, self->requested);
+  send_register (self, NULL);
+  return TRUE;
+}
+
+gboolean
+sim_phone_unregister (SimPhone  *self,
+                      gboolean   all,
+                      GError   **error)
+{
+  g_return_val_if_fail (SIM_IS_PHONE (self), FALSE);
+
+  if (!self->powered || !self->has_outbound)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s cannot unregister now", self->device);
+      return FALSE;
+    }
+  sim_clock_clear (phone_clock (self), &self->refresh_timer);
+  sim_clock_clear (phone_clock (self), &self->retry_timer);
+  self->answered_challenge = FALSE;
+  self->unregistering_all = all;
+  /* RFC 3261 §10.2.2: Expires 0 removes this Contact; Contact: * with Expires 0 removes all. */
+  set_reg_state (self, SIM_REG_UNREGISTERING, all ? "Contact: * with Expires: 0" : "Expires: 0", 0);
+  send_register (self, NULL);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Calls (RFC 3261 §12-15)                                                                   */
+
+static char *
+sdp_body (SimPhone *self)
+{
+  const SimAddr *local = sim_stack_get_local (self->stack);
+
+  return g_strdup_printf ("v=0\r\n"
+                          "o=%s 1 1 IN IP4 %s\r\n"
+                          "s=SIP Lab call\r\n"
+                          "c=IN IP4 %s\r\n"
+                          "t=0 0\r\n"
+                          "m=audio 4000 RTP/AVP 0\r\n"
+                          "a=rtpmap:0 PCMU/8000\r\n",
+                          self->user, local->ip, local->ip);
+}
+
+static char *
+route_headers (Call *call)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; call->route_set != NULL && i < call->route_set->len; i++)
+    g_string_append_printf (out, "Route: <%s>\r\n", (char *) call->route_set->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* RFC 3261 §12.2.1.1: in-dialog requests go to the first route, or else to the remote target. */
+static gboolean
+dialog_next_hop (Call    *call,
+                 SimAddr *addr)
+{
+  const char *uri_text = call->route_set && call->route_set->len > 0
+                         ? call->route_set->pdata[0] : call->remote_target;
+  osip_uri_t *uri = NULL;
+  gboolean ok;
+
+  if (uri_text == NULL)
+    return FALSE;
+  osip_uri_init (&uri);
+  ok = osip_uri_parse (uri, uri_text) == 0 && sim_uri_to_addr (uri, addr);
+  osip_uri_free (uri);
+  return ok;
+}
+
+static osip_message_t *
+build_in_dialog (SimPhone   *self,
+                 const char *method,
+                 guint32     cseq)
+{
+  Call *call = self->call;
+  g_autofree char *routes = route_headers (call);
+  g_autofree char *text = NULL;
+
+  text = g_strdup_printf ("%s %s SIP/2.0\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "%s"
+                          "From: <%s>;tag=%s\r\n"
+                          "To: <%s>;tag=%s\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u %s\r\n"
+                          "User-Agent: %s\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          method, call->remote_target, routes, call->local_uri, call->local_tag,
+                          call->remote_uri, call->remote_tag ? call->remote_tag : "", call->call_id,
+                          cseq, method, self->user_agent);
+  return sim_message_from_text (text);
+}
+
+static void
+send_ack (SimPhone *self)
+{
+  osip_message_t *ack = build_in_dialog (self, "ACK", self->call->local_cseq);
+  SimAddr hop;
+
+  if (!dialog_next_hop (self->call, &hop))
+    {
+      osip_message_free (ack);
+      return;
+    }
+  /* RFC 3261 §13.2.2.4: the ACK for a 2xx is its own transaction, with a new branch. */
+  sim_stack_add_via (self->stack, ack, NULL, hop.transport);
+  sim_stack_send_stateless (self->stack, ack, &hop);
+}
+
+static void
+bye_response_cb (SimStack       *stack,
+                 SimClientTxn   *txn,
+                 osip_message_t *response,
+                 gpointer        user_data)
+{
+  /* The call is already over on our side; the 200 (or a 481/408) only closes the transaction. */
+}
+
+static void
+send_bye (SimPhone *self)
+{
+  osip_message_t *bye;
+  SimAddr hop;
+
+  self->call->local_cseq++;
+  bye = build_in_dialog (self, "BYE", self->call->local_cseq);
+  if (!dialog_next_hop (self->call, &hop))
+    {
+      osip_message_free (bye);
+      return;
+    }
+  sim_stack_send_request (self->stack, bye, &hop, NULL, bye_response_cb, NULL);
+}
+
+static void
+take_dialog_from_response (Call           *call,
+                           osip_message_t *response)
+{
+  osip_contact_t *contact = NULL;
+  const char *tag = sim_message_to_tag (response);
+
+  g_free (call->remote_tag);
+  call->remote_tag = g_strdup (tag);
+  if (osip_message_get_contact (response, 0, &contact) >= 0 && contact != NULL)
+    {
+      g_free (call->remote_target);
+      call->remote_target = sim_uri_to_string (contact->url);
+    }
+  /* RFC 3261 §12.1.2: the UAC's route set is the Record-Route list in reverse order. */
+  g_clear_pointer (&call->route_set, g_ptr_array_unref);
+  call->route_set = g_ptr_array_new_with_free_func (g_free);
+  for (int pos = 0; !osip_list_eol (&response->record_routes, pos); pos++)
+    {
+      osip_record_route_t *rr = osip_list_get (&response->record_routes, pos);
+      g_ptr_array_insert (call->route_set, 0, sim_uri_to_string (rr->url));
+    }
+}
+
+static void
+invite_response_cb (SimStack       *stack,
+                    SimClientTxn   *txn,
+                    osip_message_t *response,
+                    gpointer        user_data)
+{
+  SimPhone *self = user_data;
+  Call *call = self->call;
+  int status = response->status_code;
+  g_autofree char *reason = NULL;
+
+  if (!self->powered || call == NULL || call->invite != txn)
+    return;
+
+  if (status < 200)
+    {
+      if (status > 100 && call->state == SIM_CALL_CALLING)
+        set_call_state (self, SIM_CALL_RINGING, NULL);
+      return;
+    }
+
+  if (status < 300)
+    {
+      if (call->state == SIM_CALL_ESTABLISHED)
+        {
+          const char *tag = sim_message_to_tag (response);
+          if (g_strcmp0 (tag, call->remote_tag) == 0)
+            {
+              send_ack (self);       /* a retransmitted 2xx: ACK it again */
+              return;
+            }
+          /*
+           * A second device answered the forked INVITE too (RFC 3261 §13.2.2.4): acknowledge
+           * that dialog and end it at once with a BYE.
+           */
+          {
+            Call *real = self->call;
+            Call extra = { 0 };
+            extra.call_id = real->call_id;
+            extra.local_tag = real->local_tag;
+            extra.local_uri = real->local_uri;
+            extra.remote_uri = real->remote_uri;
+            extra.local_cseq = real->local_cseq;
+            take_dialog_from_response (&extra, response);
+            self->call = &extra;
+            send_ack (self);
+            send_bye (self);
+            self->call = real;
+            g_free (extra.remote_tag);
+            g_free (extra.remote_target);
+            g_ptr_array_unref (extra.route_set);
+          }
+          return;
+        }
+      if (call->state == SIM_CALL_ENDED)
+        {
+          /* We hung up (CANCEL) but the 200 crossed it: ACK and BYE (RFC 3261 §9.1). */
+          take_dialog_from_response (call, response);
+          send_ack (self);
+          send_bye (self);
+          return;
+        }
+      take_dialog_from_response (call, response);
+      send_ack (self);
+      set_call_state (self, SIM_CALL_ESTABLISHED, NULL);
+      return;
+    }
+
+  reason = g_strdup_printf ("%d %s", status, response->reason_phrase ? response->reason_phrase : "");
+  if (status == 487)
+    set_call_state (self, SIM_CALL_ENDED, "cancelled (487 Request Terminated)");
+  else if (status == 408)
+    set_call_state (self, SIM_CALL_FAILED, "no answer at all: the INVITE timed out (Timer B, 408)");
+  else
+    set_call_state (self, SIM_CALL_FAILED, reason);
+}
+
+static char *
+target_user (const char *target)
+{
+  const char *start = target;
+  const char *at;
+
+  if (g_str_has_prefix (start, "sip:"))
+    start += 4;
+  at = strchr (start, '@');
+  return at ? g_strndup (start, at - start) : g_strdup (start);
+}
+
+gboolean
+sim_phone_call (SimPhone    *self,
+                const char  *target,
+                GError     **error)
+{
+  g_autofree char *peer = NULL;
+  g_autofree char *ruri = NULL;
+  g_autofree char *to_uri = NULL;
+  g_autofree char *sdp = NULL;
+  g_autofree char *text = NULL;
+  SimAddr dst;
+  Call *call;
+  osip_message_t *invite;
+
+  g_return_val_if_fail (SIM_IS_PHONE (self), FALSE);
+
+  if (!self->powered)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s is powered off", self->device);
+      return FALSE;
+    }
+  if (call_active (self))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "%s is already in a call", self->device);
+      return FALSE;
+    }
+  peer = target_user (target);
+
+  if (self->has_outbound)
+    {
+      /* Registrar mode: the proxy finds where @peer is (RFC 3261 §16). */
+      ruri = g_strdup_printf ("sip:%s@%s", peer, self->domain);
+      to_uri = g_strdup (ruri);
+      dst = self->outbound;
+    }
+  else
+    {
+      /* Point-to-point: we must already know the peer's address (seed claim 3). */
+      const char *address = g_hash_table_lookup (self->address_book, peer);
+      if (address == NULL || !sim_addr_parse (&dst, address, 5060))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "%s's address book has no address for %s", self->device, peer);
+          return FALSE;
+        }
+      ruri = g_strdup_printf ("sip:%s@%s", peer, address);
+      to_uri = g_strdup_printf ("sip:%s@%s", peer, self->domain);
+    }
+
+  drop_call (self);
+  call = g_new0 (Call, 1);
+  call->role = ROLE_UAC;
+  call->state = SIM_CALL_IDLE;
+  call->peer = g_strdup (peer);
+  call->local_uri = g_strdup (self->aor);
+  call->remote_uri = g_strdup (to_uri);
+  call->remote_target = g_strdup (ruri);
+  call->local_tag = sim_random_token (phone_rand (self), 10);
+  {
+    g_autofree char *token = sim_random_token (phone_rand (self), 12);
+    call->call_id = g_strdup_printf ("%s@%s", token, sim_stack_get_local (self->stack)->ip);
+  }
+  call->local_cseq = 1;
+  call->first_hop = dst;
+  self->call = call;
+
+  sdp = sdp_body (self);
+  text = g_strdup_printf ("INVITE %s SIP/2.0\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: \"%s\" <%s>;tag=%s\r\n"
+                          "To: <%s>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: 1 INVITE\r\n"
+                          "Contact: <%s>\r\n"
+                          "User-Agent: %s\r\n"
+                          "Content-Type: application/sdp\r\n"
+                          "Content-Length: %zu\r\n\r\n%s",
+                          ruri, self->display_name, self->aor, call->local_tag, to_uri,
+                          call->call_id, self->contact, self->user_agent, strlen (sdp), sdp);
+  invite = sim_message_from_text (text);
+  set_call_state (self, SIM_CALL_CALLING, NULL);
+  call->invite = sim_client_txn_ref (sim_stack_send_request (self->stack, invite, &dst, NULL,
+                                                             invite_response_cb, self));
+  call->invite_request = sim_message_clone (sim_client_txn_get_request (call->invite));
+  return TRUE;
+}
+
+static void
+cancel_response_cb (SimStack       *stack,
+                    SimClientTxn   *txn,
+                    osip_message_t *response,
+                    gpointer        user_data)
+{
+}
+
+/* RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number and the top Via. */
+static void
+send_cancel (SimPhone *self)
+{
+  Call *call = self->call;
+  osip_message_t *cancel = NULL;
+  osip_uri_t *uri = NULL;
+
+  osip_message_init (&cancel);
+  osip_message_set_method (cancel, osip_strdup ("CANCEL"));
+  osip_message_set_version (cancel, osip_strdup ("SIP/2.0"));
+  osip_uri_clone (call->invite_request->req_uri, &uri);
+  osip_message_set_uri (cancel, uri);
+  osip_from_clone (call->invite_request->from, &cancel->from);
+  osip_to_clone (call->invite_request->to, &cancel->to);
+  osip_call_id_clone (call->invite_request->call_id, &cancel->call_id);
+  osip_cseq_init (&cancel->cseq);
+  osip_cseq_set_number (cancel->cseq, osip_strdup (call->invite_request->cseq->number));
+  osip_cseq_set_method (cancel->cseq, osip_strdup ("CANCEL"));
+  osip_message_set_max_forwards (cancel, "70");
+  osip_message_set_content_length (cancel, "0");
+  sim_stack_send_request (self->stack, cancel, &call->first_hop,
+                          sim_client_txn_get_branch (call->invite), cancel_response_cb, NULL);
+}
+
+gboolean
+sim_phone_hangup (SimPhone  *self,
+                  GError   **error)
+{
+  Call *call = self->call;
+
+  g_return_val_if_fail (SIM_IS_PHONE (self), FALSE);
+
+  if (!call_active (self))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s is not in a call", self->device);
+      return FALSE;
+    }
+  switch (call->state)
+    {
+    case SIM_CALL_CALLING:
+    case SIM_CALL_RINGING:
+      if (call->role == ROLE_UAC)
+        {
+          send_cancel (self);
+          set_call_state (self, SIM_CALL_ENDED, "hung up before the answer (CANCEL)");
+        }
+      else
+        {
+          sim_clock_clear (phone_clock (self), &call->answer_timer);
+          sim_server_txn_reply (call->incoming, 603, NULL);
+          set_call_state (self, SIM_CALL_ENDED, "declined (603)");
+        }
+      break;
+
+    case SIM_CALL_ESTABLISHED:
+      send_bye (self);
+      set_call_state (self, SIM_CALL_ENDED, "hung up (BYE)");
+      break;
+
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Incoming requests                                                                         */
+
+static void
+answer_cb (gpointer data)
+{
+  SimPhone *self = data;
+  Call *call = self->call;
+  osip_message_t *ok;
+  g_autofree char *sdp = NULL;
+  g_autofree char *contact = NULL;
+
+  call->answer_timer = 0;
+  if (call->incoming == NULL || sim_server_txn_has_final (call->incoming))
+    return;
+  ok = sim_message_new_response (sim_server_txn_get_request (call->incoming), 200, NULL,
+                                 call->local_tag);
+  contact = g_strdup_printf ("<%s>", self->contact);
+  osip_message_set_contact (ok, contact);
+  for (guint i = 0; call->route_set != NULL && i < call->route_set->len; i++)
+    {
+      g_autofree char *rr = g_strdup_printf ("<%s>", (char *) call->route_set->pdata[i]);
+      osip_message_set_record_route (ok, rr);
+    }
+  sdp = sdp_body (self);
+  osip_message_set_content_type (ok, "application/sdp");
+  osip_message_set_body (ok, sdp, strlen (sdp));
+  {
+    char len[16];
+    g_snprintf (len, sizeof len, "%zu", strlen (sdp));
+    osip_content_length_free (ok->content_length);
+    ok->content_length = NULL;
+    osip_message_set_content_length (ok, len);
+  }
+  osip_message_set_user_agent (ok, self->user_agent);
+  sim_server_txn_respond (call->incoming, ok);
+  set_call_state (self, SIM_CALL_ESTABLISHED, "answered");
+}
+
+static void
+handle_invite (SimPhone       *self,
+               SimServerTxn   *txn,
+               osip_message_t *request)
+{
+  osip_message_t *ringing;
+  osip_contact_t *contact = NULL;
+  g_autofree char *contact_value = NULL;
+  Call *call;
+
+  if (sim_message_to_tag (request) != NULL)
+    {
+      /* A re-INVITE: not taught here. */
+      sim_server_txn_reply (txn, 488, "Not Acceptable Here");
+      return;
+    }
+  if (call_active (self))
+    {
+      sim_server_txn_reply (txn, 486, NULL);
+      return;
+    }
+  drop_call (self);
+  call = g_new0 (Call, 1);
+  call->role = ROLE_UAS;
+  call->incoming = sim_server_txn_ref (txn);
+  call->call_id = sim_message_call_id (request);
+  call->local_tag = g_strdup (sim_server_txn_get_to_tag (txn));
+  call->remote_tag = g_strdup (sim_message_from_tag (request));
+  call->local_uri = sim_uri_to_string (request->to->url);
+  call->remote_uri = sim_uri_to_string (request->from->url);
+  call->peer = g_strdup (request->from->url->username ? request->from->url->username : "?");
+  if (osip_message_get_contact (request, 0, &contact) >= 0 && contact != NULL)
+    call->remote_target = sim_uri_to_string (contact->url);
+  /* RFC 3261 §12.1.1: the UAS's route set is the Record-Route list in order. */
+  call->route_set = g_ptr_array_new_with_free_func (g_free);
+  for (int pos = 0; !osip_list_eol (&request->record_routes, pos); pos++)
+    {
+      osip_record_route_t *rr = osip_list_get (&request->record_routes, pos);
+      g_ptr_array_add (call->route_set, sim_uri_to_string (rr->url));
+    }
+  call->local_cseq = 0;
+  call->state = SIM_CALL_IDLE;
+  self->call = call;
+
+  ringing = sim_message_new_response (request, 180, NULL, call->local_tag);
+  contact_value = g_strdup_printf ("<%s>", self->contact);
+  osip_message_set_contact (ringing, contact_value);
+  for (guint i = 0; i < call->route_set->len; i++)
+    {
+      g_autofree char *rr = g_strdup_printf ("<%s>", (char *) call->route_set->pdata[i]);
+      osip_message_set_record_route (ringing, rr);
+    }
+  sim_server_txn_respond (txn, ringing);
+  set_call_state (self, SIM_CALL_RINGING, NULL);
+  if (self->answer_delay >= 0)
+    call->answer_timer = sim_clock_add (phone_clock (self), self->answer_delay, answer_cb, self, NULL);
+}
+
+static gboolean
+matches_call (SimPhone       *self,
+              osip_message_t *request)
+{
+  g_autofree char *call_id = sim_message_call_id (request);
+
+  return self->call != NULL && g_strcmp0 (call_id, self->call->call_id) == 0;
+}
+
+static void
+request_cb (SimStack       *stack,
+            SimServerTxn   *txn,
+            osip_message_t *request,
+            const SimAddr  *src,
+            gpointer        user_data)
+{
+  SimPhone *self = user_data;
+  const char *method = request->sip_method;
+
+  if (!self->powered)
+    return;
+
+  if (txn == NULL)
+    {
+      /* ACK for our 2xx: the dialog is confirmed (RFC 3261 §13.3.1.4). */
+      return;
+    }
+  if (strcmp (method, "INVITE") == 0)
+    handle_invite (self, txn, request);
+  else if (strcmp (method, "CANCEL") == 0)
+    {
+      SimServerTxn *invite = sim_stack_find_invite_txn (stack, request);
+      if (invite == NULL)
+        {
+          sim_server_txn_reply (txn, 481, NULL);
+          return;
+        }
+      /* RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE if it has no final answer yet. */
+      sim_server_txn_reply (txn, 200, NULL);
+      if (!sim_server_txn_has_final (invite))
+        {
+          sim_server_txn_reply (invite, 487, NULL);
+          if (self->call != NULL && self->call->incoming == invite)
+            {
+              sim_clock_clear (phone_clock (self), &self->call->answer_timer);
+              set_call_state (self, SIM_CALL_ENDED, "the caller cancelled, or another device answered");
+            }
+        }
+    }
+  else if (strcmp (method, "BYE") == 0)
+    {
+      if (!matches_call (self, request) || !call_active (self))
+        {
+          sim_server_txn_reply (txn, 481, NULL);
+          return;
+        }
+      sim_server_txn_reply (txn, 200, NULL);
+      set_call_state (self, SIM_CALL_ENDED, "the other side hung up (BYE)");
+    }
+  else if (strcmp (method, "OPTIONS") == 0)
+    sim_server_txn_reply (txn, 200, NULL);
+  else
+    {
+      osip_message_t *response = sim_message_new_response (request, 405, NULL,
+                                                           sim_server_txn_get_to_tag (txn));
+      osip_message_set_allow (response, "INVITE, ACK, CANCEL, BYE, OPTIONS");
+      sim_server_txn_respond (txn, response);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+update_contact (SimPhone *self)
+{
+  char host[64];
+
+  sim_addr_format (sim_stack_get_local (self->stack), host, sizeof host);
+  g_free (self->contact);
+  self->contact = g_strdup_printf ("sip:%s@%s", self->user, host);
+}
+
+static void
+new_boot (SimPhone *self)
+{
+  g_autofree char *token = sim_random_token (phone_rand (self), 12);
+
+  g_free (self->reg_call_id);
+  self->reg_call_id = g_strdup_printf ("%s@%s", token, sim_stack_get_local (self->stack)->ip);
+  g_free (self->reg_from_tag);
+  self->reg_from_tag = sim_random_token (phone_rand (self), 10);
+  self->reg_cseq = 0;
+}
+
+void
+sim_phone_moved (SimPhone *self)
+{
+  g_autofree char *previous = g_strdup (self->contact);
+
+  update_contact (self);
+  if (g_strcmp0 (previous, self->contact) == 0)
+    return;
+  if (self->reg_state == SIM_REG_REGISTERED || self->reg_state == SIM_REG_REGISTERING)
+    {
+      /* Tell the registrar at once: bind the new Contact and remove the old one. */
+      g_free (self->old_contact);
+      self->old_contact = g_steal_pointer (&previous);
+      sim_phone_register (self, self->requested, NULL);
+    }
+}
+
+void
+sim_phone_set_powered (SimPhone *self,
+                       gboolean  on)
+{
+  gboolean resume;
+
+  if (self->powered == !!on)
+    return;
+  self->powered = !!on;
+  if (!on)
+    {
+      /* Everything in memory is lost; the registrar is not told (its binding will expire). */
+      sim_clock_clear (phone_clock (self), &self->refresh_timer);
+      sim_clock_clear (phone_clock (self), &self->retry_timer);
+      clear_reg_txn (self);
+      drop_call (self);
+      self->reg_state = SIM_REG_IDLE;
+      g_clear_pointer (&self->old_contact, g_free);
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+      return;
+    }
+  /* A reboot: new Call-ID and From tag (RFC 3261 §10.2.4); register again if it was registered. */
+  resume = self->was_registered;
+  new_boot (self);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (resume)
+    sim_phone_register (self, self->requested, NULL);
+}
+
+gboolean
+sim_phone_is_powered (SimPhone *self)
+{
+  return self->powered;
+}
+
+static void
+sim_phone_dispose (GObject *object)
+{
+  SimPhone *self = SIM_PHONE (object);
+
+  if (self->stack != NULL)
+    {
+      sim_clock_clear (phone_clock (self), &self->refresh_timer);
+      sim_clock_clear (phone_clock (self), &self->retry_timer);
+      clear_reg_txn (self);
+      drop_call (self);
+      sim_stack_set_request_func (self->stack, NULL, NULL);
+    }
+  g_clear_object (&self->stack);
+  G_OBJECT_CLASS (sim_phone_parent_class)->dispose (object);
+}
+
+static void
+sim_phone_finalize (GObject *object)
+{
+  SimPhone *self = SIM_PHONE (object);
+
+  g_free (self->user);
+  g_free (self->device);
+  g_free (self->domain);
+  g_free (self->password);
+  g_free (self->display_name);
+  g_free (self->aor);
+  g_free (self->contact);
+  g_free (self->old_contact);
+  g_free (self->user_agent);
+  g_free (self->reg_reason);
+  g_free (self->reg_call_id);
+  g_free (self->reg_from_tag);
+  g_clear_pointer (&self->address_book, g_hash_table_unref);
+  G_OBJECT_CLASS (sim_phone_parent_class)->finalize (object);
+}
+
+static void
+sim_phone_class_init (SimPhoneClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sim_phone_dispose;
+  object_class->finalize = sim_phone_finalize;
+
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+static void
+sim_phone_init (SimPhone *self)
+{
+  self->powered = TRUE;
+  self->default_expires = DEFAULT_EXPIRES;
+  self->answer_delay = SIM_SEC (2);
+  self->address_book = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+SimPhone *
+sim_phone_new (SimStack   *stack,
+               const char *user,
+               const char *device,
+               const char *domain,
+               const char *password,
+               const char *display_name)
+{
+  SimPhone *self;
+
+  g_return_val_if_fail (SIM_IS_STACK (stack), NULL);
+  g_return_val_if_fail (user != NULL && device != NULL && domain != NULL, NULL);
+
+  self = g_object_new (SIM_TYPE_PHONE, NULL);
+  self->stack = g_object_ref (stack);
+  self->user = g_strdup (user);
+  self->device = g_strdup (device);
+  self->domain = g_strdup (domain);
+  self->password = g_strdup (password ? password : "");
+  self->display_name = g_strdup (display_name ? display_name : user);
+  self->aor = g_strdup_printf ("sip:%s@%s", user, domain);
+  self->user_agent = g_strdup_printf ("SIP Lab phone (%s)", device);
+  self->requested = self->default_expires;
+  update_contact (self);
+  new_boot (self);
+  sim_stack_set_request_func (stack, request_cb, self);
+  return self;
+}
+
+const char *sim_phone_get_user (SimPhone *self) { return self->user; }
+const char *sim_phone_get_device (SimPhone *self) { return self->device; }
+const char *sim_phone_get_aor (SimPhone *self) { return self->aor; }
+const char *sim_phone_get_contact (SimPhone *self) { return self->contact; }
+SimStack *sim_phone_get_stack (SimPhone *self) { return self->stack; }
+SimRegState sim_phone_get_reg_state (SimPhone *self) { return self->reg_state; }
+const char *sim_phone_get_reg_reason (SimPhone *self) { return self->reg_reason; }
+guint32 sim_phone_get_granted (SimPhone *self) { return self->granted; }
+guint32 sim_phone_get_cseq (SimPhone *self) { return self->reg_cseq; }
+const char *sim_phone_get_call_id (SimPhone *self) { return self->reg_call_id; }
+GHashTable *sim_phone_get_address_book (SimPhone *self) { return self->address_book; }
+
+SimTime
+sim_phone_get_refresh_at (SimPhone *self)
+{
+  return self->refresh_timer ? sim_clock_deadline (phone_clock (self), self->refresh_timer) : -1;
+}
+
+SimCallState
+sim_phone_get_call_state (SimPhone *self)
+{
+  return self->call ? self->call->state : SIM_CALL_IDLE;
+}
+
+const char *
+sim_phone_get_call_peer (SimPhone *self)
+{
+  return self->call ? self->call->peer : NULL;
+}
+
+void
+sim_phone_set_password (SimPhone   *self,
+                        const char *password)
+{
+  g_free (self->password);
+  self->password = g_strdup (password);
+}
+
+void
+sim_phone_set_outbound (SimPhone      *self,
+                        const SimAddr *proxy)
+{
+  self->has_outbound = proxy != NULL;
+  if (proxy != NULL)
+    self->outbound = *proxy;
+}
+
+void
+sim_phone_set_default_expires (SimPhone *self,
+                               guint     expires)
+{
+  self->default_expires = expires;
+  self->requested = expires;
+}
+
+void
+sim_phone_set_answer_delay (SimPhone *self,
+                            SimTime   delay)
+{
+  self->answer_delay = delay;
+}
+
+void
+sim_phone_learn_address (SimPhone   *self,
+                         const char *user,
+                         const char *address)
+{
+  g_hash_table_replace (self->address_book, g_strdup (user), g_strdup (address));
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+sim_phone_forget_address (SimPhone   *self,
+                          const char *user)
+{
+  g_hash_table_remove (self->address_book, user);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}

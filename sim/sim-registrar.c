@@ -1,3 +1,1078 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_registrar;
+#include "sim-registrar.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The registrar: RFC 3261 §10.3 steps 1-8, in that order, with a policy.  Every step either
+ * lets the request through or ends it with one outcome; the table below maps each outcome
+ * to its status code and reason phrase, so every reply the registrar can send is in one place.
+ *
+ * A REGISTER is all-or-nothing (§10.3 step 7, last paragraph): the new binding set of the AOR
+ * is computed first, every contact is checked, and only then is the set handed to the
+ * location service in one sim_location_replace_full() call.  A rejected request changes
+ * nothing.
+ */
+
+typedef enum {
+  OUTCOME_OK,
+  OUTCOME_QUERY,
+  OUTCOME_BAD_REQUEST,
+  OUTCOME_NOT_OUR_DOMAIN,
+  OUTCOME_BAD_EXTENSION,
+  OUTCOME_CHALLENGE,
+  OUTCOME_BAD_AUTHORIZATION,
+  OUTCOME_FORBIDDEN,
+  OUTCOME_NOT_FOUND,
+  OUTCOME_BAD_WILDCARD,
+  OUTCOME_BAD_CONTACT,
+  OUTCOME_BAD_EXPIRES,
+  OUTCOME_INTERVAL_TOO_BRIEF,
+  OUTCOME_STALE_CSEQ,
+  OUTCOME_TOO_MANY_CONTACTS,
+} Outcome;
+
+static const struct {
+  int status;
+  const char *reason;
+} outcomes[] = {
+  [OUTCOME_OK]                 = { 200, "OK" },
+  [OUTCOME_QUERY]              = { 200, "OK" },
+  [OUTCOME_BAD_REQUEST]        = { 400, "Bad Request" },
+  /* §10.3 step 1: not responsible for the domain and not a proxy, so we refuse. */
+  [OUTCOME_NOT_OUR_DOMAIN]     = { 403, "Not Our Domain" },
+  [OUTCOME_BAD_EXTENSION]      = { 420, "Bad Extension" },
+  [OUTCOME_CHALLENGE]          = { 401, "Unauthorized" },
+  [OUTCOME_BAD_AUTHORIZATION]  = { 400, "Bad Authorization" },
+  [OUTCOME_FORBIDDEN]          = { 403, "Forbidden" },
+  [OUTCOME_NOT_FOUND]          = { 404, "Not Found" },
+  [OUTCOME_BAD_WILDCARD]       = { 400, "Invalid Contact *" },
+  [OUTCOME_BAD_CONTACT]        = { 400, "Invalid Contact" },
+  [OUTCOME_BAD_EXPIRES]        = { 400, "Invalid Expires" },
+  [OUTCOME_INTERVAL_TOO_BRIEF] = { 423, "Interval Too Brief" },
+  /*
+   * §10.3 steps 6 and 7 only say "the update MUST be aborted and the request fails".  We
+   * answer 400, as Kamailio's registrar does (R_INV_CSEQ): the request is at fault, and a
+   * 500 would tell the client the server broke and invite a retry of the same stale request.
+   */
+  [OUTCOME_STALE_CSEQ]         = { 400, "Invalid CSeq" },
+  /* Not in RFC 3261: a policy limit, answered as Kamailio does with 503. */
+  [OUTCOME_TOO_MANY_CONTACTS]  = { 503, "Too Many Registered Contacts" },
+};
+
+struct _SimRegistrar {
+  GObject parent_instance;
+  SimStack *stack;
+  SimLocation *location;
+  SimAuth *auth;
+  SimRegistrarPolicy policy;
+  GHashTable *users;          /* username -> password */
+  gint64 date_epoch;
+};
+
+G_DEFINE_FINAL_TYPE (SimRegistrar, sim_registrar, G_TYPE_OBJECT)
+
+/* What one REGISTER carries through the steps, and what its reply needs. */
+typedef struct {
+  SimRegistrar *self;
+  SimServerTxn *txn;
+  osip_message_t *request;
+  SimTime now;
+  char *aor;
+  char *call_id;
+  guint32 cseq;
+  char *explain;              /* why it was rejected, a sentence for students */
+  char *contact;              /* the offending Contact, when there is one */
+  GPtrArray *challenges;      /* WWW-Authenticate values for a 401 */
+  char *unsupported;          /* option tags for a 420 */
+} Request;
+
+static void
+request_clear (Request *req)
+{
+  g_free (req->aor);
+  g_free (req->call_id);
+  g_free (req->explain);
+  g_free (req->contact);
+  g_clear_pointer (&req->challenges, g_ptr_array_unref);
+  g_free (req->unsupported);
+}
+
+static Outcome
+reject (Request    *req,
+        Outcome     outcome,
+        const char *contact,
+        const char *format,
+        ...) G_GNUC_PRINTF (4, 5);
+
+static Outcome
+reject (Request    *req,
+        Outcome     outcome,
+        const char *contact,
+        const char *format,
+        ...)
+{
+  va_list args;
+
+  g_free (req->explain);
+  va_start (args, format);
+  req->explain = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_free (req->contact);
+  req->contact = g_strdup (contact);
+  return outcome;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small parsers                                                                             */
+
+/* RFC 3261 §25.1 delta-seconds: digits only; values past 2^32-1 count as 2^32-1 (§20.19). */
+static gboolean
+parse_delta_seconds (const char *text,
+                     guint32    *seconds)
+{
+  g_autofree char *value = NULL;
+  guint64 n;
+
+  if (text == NULL)
+    return FALSE;
+  value = g_strstrip (g_strdup (text));
+  if (*value == '\0' || strspn (value, "0123456789") != strlen (value))
+    return FALSE;
+  if (strlen (value) > 10 || !g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &n, NULL))
+    n = G_MAXUINT32;
+  *seconds = (guint32) MIN (n, G_MAXUINT32);
+  return TRUE;
+}
+
+/* RFC 3261 §20.10 qvalue: "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ]. */
+static gboolean
+parse_qvalue (const char *text,
+              double     *q)
+{
+  gsize len;
+
+  if (text == NULL)
+    return FALSE;
+  len = strlen (text);
+  if (len == 0 || (text[0] != '0' && text[0] != '1'))
+    return FALSE;
+  if (len > 1)
+    {
+      if (text[1] != '.' || len > 5 || strspn (text + 2, "0123456789") != len - 2)
+        return FALSE;
+      if (text[0] == '1' && strspn (text + 2, "0") != len - 2)
+        return FALSE;
+    }
+  *q = g_ascii_strtod (text, NULL);
+  return TRUE;
+}
+
+static char *
+unquote (const char *value)
+{
+  gsize len;
+
+  if (value == NULL)
+    return NULL;
+  len = strlen (value);
+  if (len >= 2 && value[0] == '"' && value[len - 1] == '"')
+    return g_strndup (value + 1, len - 2);
+  return g_strdup (value);
+}
+
+/*
+ * RFC 3261 §19.1.4: scheme and host compare case-insensitively, the rest as written.  We key
+ * bindings on libosip2's serialisation with scheme and host lower-cased; parameter order and
+ * escaping still count, which is stricter than the RFC but never merges two different URIs.
+ */
+static char *
+canonical_uri (const osip_uri_t *uri)
+{
+  osip_uri_t *copy = NULL;
+  char *text;
+
+  if (osip_uri_clone (uri, &copy) != 0)
+    return NULL;
+  for (char *p = copy->scheme; p != NULL && *p != '\0'; p++)
+    *p = g_ascii_tolower (*p);
+  for (char *p = copy->host; p != NULL && *p != '\0'; p++)
+    *p = g_ascii_tolower (*p);
+  text = sim_uri_to_string (copy);
+  osip_uri_free (copy);
+  return text;
+}
+
+static gboolean
+host_is (const char *host,
+         const char *name)
+{
+  return host != NULL && name != NULL && g_ascii_strcasecmp (host, name) == 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tracing                                                                                   */
+
+static SimTrace *
+get_trace (SimRegistrar *self)
+{
+  SimTrace *trace = sim_stack_get_trace (self->stack);
+  return trace != NULL && sim_trace_is_enabled (trace) ? trace : NULL;
+}
+
+static void
+trace_rejected (Request *req,
+                Outcome  outcome)
+{
+  SimTrace *trace = get_trace (req->self);
+  SimEvent *event;
+
+  if (trace == NULL)
+    return;
+  event = sim_event_new (SIM_EVENT_BINDING, "rejected");
+  event->t = req->now;
+  event->node = g_strdup (sim_stack_get_node_name (req->self->stack));
+  event->aor = g_strdup (req->aor);
+  event->contact = g_strdup (req->contact);
+  event->call_id = g_strdup (req->call_id);
+  event->cseq = g_strdup_printf ("%u REGISTER", req->cseq);
+  event->src = *sim_server_txn_get_source (req->txn);
+  event->reason = g_strdup (req->explain);
+  event->text = g_strdup_printf ("%d %s", outcomes[outcome].status, outcomes[outcome].reason);
+  sim_trace_emit (trace, event);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Steps 1-5: who may change which AOR                                                       */
+
+static gboolean
+is_our_host (SimRegistrar *self,
+             const char   *host)
+{
+  /* Many phones address the registrar by its IP; that is us as well. */
+  return host_is (host, self->policy.domain) ||
+         host_is (host, sim_stack_get_local (self->stack)->ip);
+}
+
+/* RFC 3261 §8.2.2.3: every option tag in Require must be one we support, and we support none. */
+static char *
+unsupported_extensions (osip_message_t *request)
+{
+  g_autoptr(GString) tags = g_string_new (NULL);
+  osip_header_t *header = NULL;
+
+  for (int pos = 0; (pos = osip_message_header_get_byname (request, "require", pos, &header)) >= 0;
+       pos++)
+    {
+      g_auto(GStrv) values = g_strsplit (header->hvalue != NULL ? header->hvalue : "", ",", -1);
+
+      for (guint i = 0; values[i] != NULL; i++)
+        {
+          g_strstrip (values[i]);
+          if (*values[i] == '\0')
+            continue;
+          if (tags->len > 0)
+            g_string_append (tags, ", ");
+          g_string_append (tags, values[i]);
+        }
+    }
+  return tags->len > 0 ? g_string_free (g_steal_pointer (&tags), FALSE) : NULL;
+}
+
+static const char *
+lookup_password_cb (const char *username,
+                    gpointer    user_data)
+{
+  return sim_registrar_get_password (user_data, username);
+}
+
+/* The Authorization for our realm, else the first one, as text for SimAuth. */
+static char *
+authorization_text (SimRegistrar   *self,
+                    osip_message_t *request)
+{
+  osip_authorization_t *chosen = NULL;
+  char *dest = NULL;
+  char *text;
+
+  for (int pos = 0; !osip_list_eol (&request->authorizations, pos); pos++)
+    {
+      osip_authorization_t *auth = osip_list_get (&request->authorizations, pos);
+      g_autofree char *realm = unquote (auth->realm);
+
+      if (chosen == NULL)
+        chosen = auth;
+      if (g_strcmp0 (realm, sim_auth_get_realm (self->auth)) == 0)
+        {
+          chosen = auth;
+          break;
+        }
+    }
+  if (chosen == NULL || osip_authorization_to_str (chosen, &dest) != 0 || dest == NULL)
+    return NULL;
+  text = g_strdup (dest);
+  osip_free (dest);
+  return text;
+}
+
+/* Step 3.  Returns the authenticated user in @username, or an outcome that ends the request. */
+static gboolean
+authenticate (Request  *req,
+              char    **username,
+              Outcome  *outcome)
+{
+  SimRegistrar *self = req->self;
+  g_autofree char *authorization = authorization_text (self, req->request);
+  g_autofree char *request_uri = sim_message_request_uri (req->request);
+  g_autofree char *claimed = NULL;
+  SimAuthResult result;
+
+  result = sim_auth_verify (self->auth, "REGISTER", request_uri, authorization,
+                            lookup_password_cb, self, &claimed);
+  switch (result)
+    {
+    case SIM_AUTH_OK:
+      *username = g_steal_pointer (&claimed);
+      return TRUE;
+
+    case SIM_AUTH_MALFORMED:
+    case SIM_AUTH_URI_MISMATCH:
+      /* RFC 3261 §22.4 / RFC 7616 §3.4.6: a broken Authorization is a bad request, not a
+       * reason to challenge again. */
+      *outcome = reject (req, OUTCOME_BAD_AUTHORIZATION, NULL, "%s",
+                         sim_auth_result_reason (result));
+      return FALSE;
+
+    case SIM_AUTH_NO_CREDENTIALS:
+    case SIM_AUTH_WRONG_REALM:
+    case SIM_AUTH_UNKNOWN_NONCE:
+    case SIM_AUTH_STALE:
+    case SIM_AUTH_REPLAYED:
+    case SIM_AUTH_BAD_RESPONSE:
+    case SIM_AUTH_ALGORITHM_NOT_OFFERED:
+    default:
+      /* RFC 3261 §22.1: challenge; stale=true lets the UA retry without asking its user
+       * (RFC 7616 §3.3). */
+      req->challenges = sim_auth_challenge (self->auth, result == SIM_AUTH_STALE);
+      *outcome = reject (req, OUTCOME_CHALLENGE, NULL, "%s", sim_auth_result_reason (result));
+      return FALSE;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Steps 6-7: the new binding set                                                            */
+
+/* The binding set being built: entries borrowed from the location or owned by @owned. */
+typedef struct {
+  GPtrArray *set;             /* SimBinding*, the AOR's bindings after this request */
+  GPtrArray *owned;           /* SimBinding*, new or updated ones (freed with the plan) */
+  GHashTable *reasons;        /* contact -> sentence for the trace */
+} Plan;
+
+static void
+plan_clear (Plan *plan)
+{
+  g_clear_pointer (&plan->set, g_ptr_array_unref);
+  g_clear_pointer (&plan->owned, g_ptr_array_unref);
+  g_clear_pointer (&plan->reasons, g_hash_table_unref);
+}
+
+static gboolean
+plan_owns (Plan             *plan,
+           const SimBinding *binding)
+{
+  for (guint i = 0; i < plan->owned->len; i++)
+    if (plan->owned->pdata[i] == binding)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+plan_find (Plan       *plan,
+           const char *contact)
+{
+  for (guint i = 0; i < plan->set->len; i++)
+    if (strcmp (((SimBinding *) plan->set->pdata[i])->contact, contact) == 0)
+      return (int) i;
+  return -1;
+}
+
+static void
+plan_reason (Plan       *plan,
+             const char *contact,
+             char       *reason)
+{
+  g_hash_table_replace (plan->reasons, g_strdup (contact), reason);
+}
+
+/* RFC 3261 §10.3 step 7: the requested interval, per contact. */
+static gboolean
+requested_expires (Request         *req,
+                   osip_contact_t  *contact,
+                   const char      *key,
+                   guint32         *requested,
+                   Outcome         *outcome)
+{
+  SimRegistrar *self = req->self;
+  osip_generic_param_t *param = NULL;
+  gint64 header;
+
+  /* The contact's own expires parameter wins... */
+  if (osip_contact_param_get_byname (contact, (char *) "expires", &param) == 0 && param != NULL)
+    {
+      if (!parse_delta_seconds (param->gvalue, requested))
+        {
+          *outcome = reject (req, OUTCOME_BAD_EXPIRES, key,
+                             "the Contact's expires=%s is not a number of seconds "
+                             "(RFC 3261 §20.10)", param->gvalue ? param->gvalue : "");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  /* ...then the Expires header, then the registrar's default. */
+  header = sim_message_expires (req->request);
+  if (header >= 0)
+    *requested = (guint32) header;
+  else
+    *requested = self->policy.default_expires;
+  return TRUE;
+}
+
+/* Adds "(asked for ...)" when the registrar changed the requested interval. */
+static const char *
+adjustment (guint32  requested,
+            guint32  granted,
+            char    *buf,
+            gsize    size)
+{
+  if (granted < requested)
+    g_snprintf (buf, size, " (asked for %u s; the policy grants at most %u s)", requested, granted);
+  else if (granted > requested)
+    g_snprintf (buf, size, " (asked for %u s; raised to the policy minimum)", requested);
+  else
+    buf[0] = '\0';
+  return buf;
+}
+
+static Outcome
+plan_contact (Request        *req,
+              Plan           *plan,
+              osip_contact_t *contact,
+              gboolean        superseded,
+              GPtrArray      *added)
+{
+  SimRegistrar *self = req->self;
+  const SimRegistrarPolicy *policy = &self->policy;
+  g_autofree char *key = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *instance = NULL;
+  osip_generic_param_t *param = NULL;
+  SimBinding *existing = NULL;
+  SimBinding *binding;
+  guint32 requested = 0, granted;
+  double q = -1;
+  char note[128];
+  int pos;
+  Outcome outcome;
+
+  if (contact->url == NULL || (key = canonical_uri (contact->url)) == NULL)
+    return reject (req, OUTCOME_BAD_CONTACT, NULL, "a Contact has no usable URI");
+  if (!requested_expires (req, contact, key, &requested, &outcome))
+    return outcome;
+
+  if (osip_contact_param_get_byname (contact, (char *) "q", &param) == 0 && param != NULL &&
+      !parse_qvalue (param->gvalue, &q))
+    return reject (req, OUTCOME_BAD_CONTACT, key,
+                   "q=%s is not a qvalue between 0 and 1 (RFC 3261 §20.10)",
+                   param->gvalue ? param->gvalue : "");
+  param = NULL;
+  if (osip_contact_param_get_byname (contact, (char *) "+sip.instance", &param) == 0 && param != NULL)
+    instance = unquote (param->gvalue);
+
+  /*
+   * RFC 3261 §10.3 step 7: a registrar may shorten the interval, and may refuse one that is
+   * positive, under an hour and under its minimum with 423 and Min-Expires.  Raising it to the
+   * minimum instead is not in the RFC, but many real registrars do it (policy raise_to_min).
+   */
+  granted = requested;
+  if (requested > 0 && requested < 3600 && requested < policy->min_expires)
+    {
+      if (!policy->raise_to_min)
+        return reject (req, OUTCOME_INTERVAL_TOO_BRIEF, key,
+                       "%u s is shorter than this registrar's minimum of %u s: the phone must "
+                       "retry with at least Min-Expires (RFC 3261 §10.3 step 7, §10.2.8)",
+                       requested, policy->min_expires);
+      granted = policy->min_expires;
+    }
+  granted = MIN (granted, policy->max_expires);
+
+  /* The same URI again later in this request: that later Contact is the one that counts. */
+  if (superseded)
+    return OUTCOME_OK;
+
+  pos = plan_find (plan, key);
+  if (pos >= 0)
+    existing = plan->set->pdata[pos];
+
+  /* RFC 3261 §10.3 step 7: the same Call-ID needs a higher CSeq, or the request fails. */
+  if (existing != NULL && g_strcmp0 (existing->call_id, req->call_id) == 0 &&
+      req->cseq <= existing->cseq)
+    return reject (req, OUTCOME_STALE_CSEQ, key,
+                   "CSeq %u is not higher than %u for the same Call-ID: a stale or replayed "
+                   "REGISTER (RFC 3261 §10.3 step 7)", req->cseq, existing->cseq);
+
+  if (requested == 0)
+    {
+      /* RFC 3261 §10.2.2: expires 0 removes the binding; there is nothing to remove if absent. */
+      if (existing != NULL)
+        {
+          plan_reason (plan, key, g_strdup ("the REGISTER asked for expires 0, which removes "
+                                            "this binding (RFC 3261 §10.2.2)"));
+          g_ptr_array_remove_index (plan->set, pos);
+        }
+      return OUTCOME_OK;
+    }
+
+  {
+    osip_contact_t *copy = NULL;
+    char *dest = NULL;
+    if (osip_contact_clone (contact, &copy) == 0 && osip_contact_to_str (copy, &dest) == 0)
+      display = g_strdup (dest);
+    osip_free (dest);
+    osip_contact_free (copy);
+  }
+
+  binding = g_new0 (SimBinding, 1);
+  binding->aor = g_strdup (req->aor);
+  binding->contact = g_strdup (key);
+  binding->display = g_steal_pointer (&display);
+  binding->q = q;
+  binding->expires_at = req->now + SIM_SEC (granted);
+  binding->granted = granted;
+  binding->call_id = g_strdup (req->call_id);
+  binding->cseq = req->cseq;
+  binding->source = *sim_server_txn_get_source (req->txn);
+  binding->user_agent = g_strdup (sim_message_header (req->request, "user-agent"));
+  binding->instance = g_steal_pointer (&instance);
+  binding->registered_at = existing != NULL ? existing->registered_at : req->now;
+  binding->updated_at = req->now;
+  g_ptr_array_add (plan->owned, binding);
+
+  adjustment (requested, granted, note, sizeof note);
+  if (existing == NULL)
+    {
+      g_ptr_array_add (plan->set, binding);
+      g_ptr_array_add (added, binding);
+      plan_reason (plan, key, g_strdup_printf ("a new Contact for %s: %u s granted%s "
+                                               "(RFC 3261 §10.3 step 7)",
+                                               req->aor, granted, note));
+    }
+  else
+    {
+      if (g_strcmp0 (existing->call_id, req->call_id) == 0)
+        plan_reason (plan, key,
+                     g_strdup_printf ("a refresh: same Contact and Call-ID, CSeq %u > %u; "
+                                      "%u s granted%s (RFC 3261 §10.3 step 7)",
+                                      req->cseq, existing->cseq, granted, note));
+      else
+        plan_reason (plan, key,
+                     g_strdup_printf ("the same Contact with a new Call-ID (a restarted phone, "
+                                      "or another one): the binding is replaced, %u s "
+                                      "granted%s (RFC 3261 §10.3 step 7)", granted, note));
+      plan->set->pdata[pos] = binding;
+    }
+  return OUTCOME_OK;
+}
+
+/* The AOR may hold at most max_contacts bindings once this request's new ones are in. */
+static Outcome
+plan_limit (Request   *req,
+            Plan      *plan,
+            GPtrArray *added)
+{
+  const SimRegistrarPolicy *policy = &req->self->policy;
+  guint max = policy->max_contacts;
+
+  if (added->len == 0 || max == 0 || plan->set->len <= max)
+    return OUTCOME_OK;
+
+  if (policy->replace_oldest)
+    while (plan->set->len > max)
+      {
+        SimBinding *oldest = NULL;
+        guint oldest_pos = 0;
+
+        /* Only bindings this request did not touch give way, the earliest registered first. */
+        for (guint i = 0; i < plan->set->len; i++)
+          {
+            SimBinding *binding = plan->set->pdata[i];
+            if (plan_owns (plan, binding))
+              continue;
+            if (oldest == NULL || binding->registered_at < oldest->registered_at)
+              {
+                oldest = binding;
+                oldest_pos = i;
+              }
+          }
+        if (oldest == NULL)
+          break;
+        plan_reason (plan, oldest->contact,
+                     g_strdup_printf ("evicted: %s already had %u bindings, the policy's "
+                                      "maximum, so the oldest one makes room for the new "
+                                      "Contact (policy replace_oldest)", req->aor, max));
+        g_ptr_array_remove_index (plan->set, oldest_pos);
+      }
+
+  if (plan->set->len <= max)
+    return OUTCOME_OK;
+  return reject (req, OUTCOME_TOO_MANY_CONTACTS, ((SimBinding *) added->pdata[0])->contact,
+                 "%s would have %u bindings, more than the %u this registrar allows per AOR "
+                 "(policy max_contacts)", req->aor, plan->set->len, max);
+}
+
+static Outcome
+process_contacts (Request *req)
+{
+  SimRegistrar *self = req->self;
+  osip_message_t *request = req->request;
+  int n_contacts = osip_list_size (&request->contacts);
+  gint64 expires = sim_message_expires (request);
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+  g_autofree char *why = NULL;
+  GPtrArray *current;
+  gboolean wildcard = FALSE;
+  Plan plan = { NULL, };
+  Outcome outcome = OUTCOME_OK;
+
+  if (expires == -2)
+    return reject (req, OUTCOME_BAD_EXPIRES, NULL,
+                   "Expires: %s is not a number of seconds (RFC 3261 §20.19)",
+                   sim_message_header (request, "expires"));
+
+  /* Step 8 without step 7: a REGISTER without Contact only asks for the bindings (§10.2.3). */
+  if (n_contacts <= 0)
+    return OUTCOME_QUERY;
+
+  for (int i = 0; i < n_contacts; i++)
+    {
+      osip_contact_t *contact = osip_list_get (&request->contacts, i);
+      if (contact->url == NULL && g_strcmp0 (contact->displayname, "*") == 0)
+        wildcard = TRUE;
+    }
+
+  current = sim_location_lookup (self->location, req->aor);
+  plan.set = g_ptr_array_new ();
+  for (guint i = 0; current != NULL && i < current->len; i++)
+    g_ptr_array_add (plan.set, current->pdata[i]);
+  plan.owned = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  plan.reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (wildcard)
+    {
+      /* RFC 3261 §10.3 step 6: "*" must stand alone, with Expires: 0. */
+      if (n_contacts != 1 || expires != 0)
+        {
+          outcome = reject (req, OUTCOME_BAD_WILDCARD, "*",
+                            "Contact: * removes every binding, so it must be the only Contact "
+                            "and come with Expires: 0 (RFC 3261 §10.3 step 6)");
+          goto out;
+        }
+      /* Each binding goes unless it has our Call-ID and a CSeq at least as high. */
+      for (guint i = 0; i < plan.set->len; i++)
+        {
+          SimBinding *binding = plan.set->pdata[i];
+          if (g_strcmp0 (binding->call_id, req->call_id) == 0 && req->cseq <= binding->cseq)
+            {
+              outcome = reject (req, OUTCOME_STALE_CSEQ, binding->contact,
+                                "CSeq %u is not higher than %u for the same Call-ID: a stale or "
+                                "replayed REGISTER (RFC 3261 §10.3 step 6)",
+                                req->cseq, binding->cseq);
+              goto out;
+            }
+        }
+      g_ptr_array_set_size (plan.set, 0);
+      why = g_strdup ("Contact: * with Expires: 0 removes every binding of the AOR "
+                      "(RFC 3261 §10.2.2)");
+    }
+  else
+    {
+      g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+
+      for (int i = 0; i < n_contacts; i++)
+        {
+          osip_contact_t *contact = osip_list_get (&request->contacts, i);
+          g_ptr_array_add (keys, contact->url != NULL ? canonical_uri (contact->url) : NULL);
+        }
+      for (int i = 0; i < n_contacts && outcome == OUTCOME_OK; i++)
+        {
+          gboolean superseded = FALSE;
+
+          for (int j = i + 1; j < n_contacts && !superseded && keys->pdata[i] != NULL; j++)
+            superseded = g_strcmp0 (keys->pdata[i], keys->pdata[j]) == 0;
+          outcome = plan_contact (req, &plan, osip_list_get (&request->contacts, i), superseded,
+                                  added);
+        }
+      if (outcome == OUTCOME_OK)
+        outcome = plan_limit (req, &plan, added);
+      if (outcome != OUTCOME_OK)
+        goto out;
+      why = g_strdup_printf ("REGISTER CSeq %u (RFC 3261 §10.3 step 7)", req->cseq);
+    }
+
+  /* All contacts passed: commit the whole set at once. */
+  sim_location_replace_full (self->location, req->aor, plan.set, why, plan.reasons);
+
+out:
+  plan_clear (&plan);
+  return outcome;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static Outcome
+process (Request *req)
+{
+  SimRegistrar *self = req->self;
+  osip_message_t *request = req->request;
+  g_autofree char *username = NULL;
+  osip_uri_t *to_uri;
+  Outcome outcome;
+
+  req->call_id = sim_message_call_id (request);
+  req->cseq = sim_message_cseq_number (request);
+
+  if (request->req_uri == NULL || request->to == NULL || request->to->url == NULL)
+    return reject (req, OUTCOME_BAD_REQUEST, NULL, "the REGISTER has no usable Request-URI or To");
+  to_uri = request->to->url;
+  req->aor = sim_uri_to_aor (to_uri);
+
+  /* Step 1: only domains we keep bindings for (we are no proxy to forward the rest). */
+  if (!is_our_host (self, request->req_uri->host))
+    return reject (req, OUTCOME_NOT_OUR_DOMAIN, NULL,
+                   "the Request-URI names %s, but this registrar keeps bindings only for %s "
+                   "(RFC 3261 §10.3 step 1)",
+                   request->req_uri->host ? request->req_uri->host : "no host",
+                   self->policy.domain);
+
+  /* Step 2: Require (RFC 3261 §8.2.2.3). */
+  req->unsupported = unsupported_extensions (request);
+  if (req->unsupported != NULL)
+    return reject (req, OUTCOME_BAD_EXTENSION, NULL,
+                   "the REGISTER requires %s, which this registrar does not support "
+                   "(RFC 3261 §10.3 step 2, §8.2.2.3)", req->unsupported);
+
+  /* Step 3: authenticate.  Unknown users are challenged exactly like known ones, so the
+   * answers do not tell an outsider which accounts exist. */
+  if (self->policy.require_auth && self->auth != NULL &&
+      !authenticate (req, &username, &outcome))
+    return outcome;
+
+  /*
+   * Steps 4 and 5.  The RFC checks authorization (403) before the AOR (404), but an AOR
+   * whose user does not exist has no owner to be authorised by, so we answer 404 for it:
+   * only an authenticated user (or anyone, with authentication off) ever learns that, and an
+   * unknown user can never authenticate.  A known user's AOR may only be bound by that user:
+   * third-party registration (§10.2) is not part of this lab.  Without authentication the
+   * From header would be the only identity (step 3), and it proves nothing, so we do not
+   * pretend to check it: that is what the "no security" lesson shows.
+   */
+  if (to_uri->username == NULL || !host_is (to_uri->host, self->policy.domain))
+    return reject (req, OUTCOME_NOT_FOUND, NULL,
+                   "the To header holds %s, which is not an address-of-record of %s "
+                   "(RFC 3261 §10.3 step 5)", req->aor ? req->aor : "no AOR", self->policy.domain);
+  if (sim_registrar_get_password (self, to_uri->username) == NULL)
+    return reject (req, OUTCOME_NOT_FOUND, NULL,
+                   "there is no user %s in %s (RFC 3261 §10.3 step 5)",
+                   to_uri->username, self->policy.domain);
+  if (username != NULL && strcmp (username, to_uri->username) != 0)
+    return reject (req, OUTCOME_FORBIDDEN, NULL,
+                   "%s authenticated, but may only change the bindings of their own AOR, "
+                   "not %s (RFC 3261 §10.3 step 4)", username, req->aor);
+
+  /* Steps 6 and 7. */
+  return process_contacts (req);
+}
+
+static void
+add_binding_contacts (Request        *req,
+                      osip_message_t *response)
+{
+  GPtrArray *bindings = sim_location_lookup (req->self->location, req->aor);
+
+  /* Step 8: every current binding, each with the seconds it has left. */
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      SimBinding *binding = bindings->pdata[i];
+      SimTime left = binding->expires_at - req->now;
+      g_autoptr(GString) value = g_string_new (NULL);
+
+      /* Round up: a binding still alive never shows expires=0, which would mean "removed". */
+      g_string_append_printf (value, "<%s>;expires=%" G_GINT64_FORMAT, binding->contact,
+                              (left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+      if (binding->q >= 0)
+        {
+          char q[G_ASCII_DTOSTR_BUF_SIZE];
+          g_string_append_printf (value, ";q=%s", g_ascii_formatd (q, sizeof q, "%.3g", binding->q));
+        }
+      if (binding->instance != NULL)
+        g_string_append_printf (value, ";+sip.instance=\"%s\"", binding->instance);
+      osip_message_set_contact (response, value->str);
+    }
+}
+
+void
+sim_registrar_handle (SimRegistrar   *self,
+                      SimServerTxn   *txn,
+                      osip_message_t *request)
+{
+  Request req = { NULL, };
+  osip_message_t *response;
+  Outcome outcome;
+
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  g_return_if_fail (txn != NULL);
+  g_return_if_fail (request != NULL && request->sip_method != NULL);
+
+  g_object_ref (self);
+  req.self = self;
+  req.txn = txn;
+  req.request = request;
+  req.now = sim_clock_now (sim_stack_get_clock (self->stack));
+
+  if (strcmp (request->sip_method, "REGISTER") != 0)
+    {
+      /* A registrar "accepts only REGISTER requests" (RFC 3261 §10.3). */
+      response = sim_message_new_response (request, 405, NULL, sim_server_txn_get_to_tag (txn));
+      osip_message_set_header (response, "Allow", "REGISTER");
+      sim_server_txn_respond (txn, response);
+      g_object_unref (self);
+      return;
+    }
+
+  outcome = process (&req);
+  response = sim_message_new_response (request, outcomes[outcome].status, outcomes[outcome].reason,
+                                       sim_server_txn_get_to_tag (txn));
+  switch (outcome)
+    {
+    case OUTCOME_OK:
+    case OUTCOME_QUERY:
+      {
+        g_autofree char *date = sim_registrar_format_date (self, req.now);
+        add_binding_contacts (&req, response);
+        /* RFC 3261 §10.3 step 8: "The response SHOULD include a Date header field." */
+        osip_message_set_header (response, "Date", date);
+      }
+      break;
+
+    case OUTCOME_CHALLENGE:
+      for (guint i = 0; req.challenges != NULL && i < req.challenges->len; i++)
+        osip_message_set_www_authenticate (response, req.challenges->pdata[i]);
+      break;
+
+    case OUTCOME_INTERVAL_TOO_BRIEF:
+      {
+        char value[16];
+        g_snprintf (value, sizeof value, "%u", self->policy.min_expires);
+        osip_message_set_header (response, "Min-Expires", value);
+      }
+      break;
+
+    case OUTCOME_BAD_EXTENSION:
+      osip_message_set_header (response, "Unsupported", req.unsupported);
+      break;
+
+    case OUTCOME_BAD_REQUEST:
+    case OUTCOME_NOT_OUR_DOMAIN:
+    case OUTCOME_BAD_AUTHORIZATION:
+    case OUTCOME_FORBIDDEN:
+    case OUTCOME_NOT_FOUND:
+    case OUTCOME_BAD_WILDCARD:
+    case OUTCOME_BAD_CONTACT:
+    case OUTCOME_BAD_EXPIRES:
+    case OUTCOME_STALE_CSEQ:
+    case OUTCOME_TOO_MANY_CONTACTS:
+    default:
+      break;
+    }
+
+  /* A 401 is the normal first half of a registration, not a rejection worth a trace line. */
+  if (outcome != OUTCOME_OK && outcome != OUTCOME_QUERY && outcome != OUTCOME_CHALLENGE)
+    trace_rejected (&req, outcome);
+
+  sim_server_txn_respond (txn, response);
+  request_clear (&req);
+  g_object_unref (self);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+sim_registrar_finalize (GObject *object)
+{
+  SimRegistrar *self = SIM_REGISTRAR (object);
+
+  g_clear_pointer (&self->users, g_hash_table_unref);
+  g_clear_pointer (&self->policy.domain, g_free);
+  g_clear_object (&self->auth);
+  g_clear_object (&self->location);
+  g_clear_object (&self->stack);
+  G_OBJECT_CLASS (sim_registrar_parent_class)->finalize (object);
+}
+
+static void
+sim_registrar_class_init (SimRegistrarClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_registrar_finalize;
+}
+
+static void
+sim_registrar_init (SimRegistrar *self)
+{
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->date_epoch = SIM_REGISTRAR_DEFAULT_DATE_EPOCH;
+  self->policy.min_expires = 60;
+  self->policy.default_expires = 3600;
+  self->policy.max_expires = 7200;
+  self->policy.raise_to_min = FALSE;
+  self->policy.max_contacts = 10;
+  self->policy.replace_oldest = FALSE;
+  self->policy.require_auth = TRUE;
+}
+
+/**
+ * sim_registrar_new:
+ * @auth: (nullable): without it the registrar cannot authenticate and require_auth is ignored
+ */
+SimRegistrar *
+sim_registrar_new (SimStack    *stack,
+                   SimLocation *location,
+                   SimAuth     *auth,
+                   const char  *domain)
+{
+  SimRegistrar *self;
+
+  g_return_val_if_fail (SIM_IS_STACK (stack), NULL);
+  g_return_val_if_fail (SIM_IS_LOCATION (location), NULL);
+  g_return_val_if_fail (auth == NULL || SIM_IS_AUTH (auth), NULL);
+  g_return_val_if_fail (domain != NULL && *domain != '\0', NULL);
+
+  self = g_object_new (SIM_TYPE_REGISTRAR, NULL);
+  self->stack = g_object_ref (stack);
+  self->location = g_object_ref (location);
+  self->auth = auth != NULL ? g_object_ref (auth) : NULL;
+  self->policy.domain = g_ascii_strdown (domain, -1);
+  return self;
+}
+
+const SimRegistrarPolicy *
+sim_registrar_get_policy (SimRegistrar *self)
+{
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
+  return &self->policy;
+}
+
+void
+sim_registrar_set_policy (SimRegistrar             *self,
+                          const SimRegistrarPolicy *policy)
+{
+  char *domain;
+
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  g_return_if_fail (policy != NULL);
+  g_return_if_fail (policy->min_expires <= policy->max_expires);
+
+  /* A NULL domain keeps the current one, so callers can edit a copy of the numbers only. */
+  domain = policy->domain != NULL ? g_ascii_strdown (policy->domain, -1)
+                                  : g_steal_pointer (&self->policy.domain);
+  g_free (self->policy.domain);
+  self->policy = *policy;
+  self->policy.domain = domain;
+}
+
+void
+sim_registrar_set_user (SimRegistrar *self,
+                        const char   *username,
+                        const char   *password)
+{
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  g_return_if_fail (username != NULL && *username != '\0');
+  g_return_if_fail (password != NULL);
+
+  g_hash_table_replace (self->users, g_strdup (username), g_strdup (password));
+}
+
+void
+sim_registrar_remove_user (SimRegistrar *self,
+                           const char   *username)
+{
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  g_return_if_fail (username != NULL);
+
+  g_hash_table_remove (self->users, username);
+}
+
+const char *
+sim_registrar_get_password (SimRegistrar *self,
+                            const char   *username)
+{
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
+
+  if (username == NULL)
+    return NULL;
+  return g_hash_table_lookup (self->users, username);
+}
+
+SimLocation *
+sim_registrar_get_location (SimRegistrar *self)
+{
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
+  return self->location;
+}
+
+SimAuth *
+sim_registrar_get_auth (SimRegistrar *self)
+{
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
+  return self->auth;
+}
+
+void
+sim_registrar_set_date_epoch (SimRegistrar *self,
+                              gint64        unix_seconds)
+{
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  self->date_epoch = unix_seconds;
+}
+
+gint64
+sim_registrar_get_date_epoch (SimRegistrar *self)
+{
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), 0);
+  return self->date_epoch;
+}
+
+char *
+sim_registrar_format_date (SimRegistrar *self,
+                           SimTime       t)
+{
+  /* RFC 3261 §20.17: rfc1123-date, always GMT, with English names whatever the locale. */
+  static const char *days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  g_autoptr(GDateTime) date = NULL;
+
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
+
+  date = g_date_time_new_from_unix_utc (self->date_epoch + t / G_USEC_PER_SEC);
+  if (date == NULL)
+    date = g_date_time_new_from_unix_utc (SIM_REGISTRAR_DEFAULT_DATE_EPOCH);
+  return g_strdup_printf ("%s, %02d %s %04d %02d:%02d:%02d GMT",
+                          days[g_date_time_get_day_of_week (date) - 1],
+                          g_date_time_get_day_of_month (date),
+                          months[g_date_time_get_month (date) - 1],
+                          g_date_time_get_year (date),
+                          g_date_time_get_hour (date),
+                          g_date_time_get_minute (date),
+                          g_date_time_get_second (date));
+}

@@ -41,6 +41,19 @@ const char   *sim_registrar_get_password (SimRegistrar             *self,
                                           const char               *username);
 SimLocation  *sim_registrar_get_location (SimRegistrar             *self);
 SimAuth      *sim_registrar_get_auth     (SimRegistrar             *self);
+/*
+ * The Date header of a 200 OK (RFC 3261 §10.3 step 8, §20.17) is @unix_seconds plus the
+ * session clock's seconds.  The default, SIM_REGISTRAR_DEFAULT_DATE_EPOCH (2026-01-01T00:00:00Z),
+ * keeps simulated runs identical; real-socket mode passes the wall time at which its clock
+ * started, g_get_real_time () / G_USEC_PER_SEC - sim_clock_now (clock) / G_USEC_PER_SEC.
+ */
+#define SIM_REGISTRAR_DEFAULT_DATE_EPOCH G_GINT64_CONSTANT (1767225600)
+void          sim_registrar_set_date_epoch (SimRegistrar           *self,
+                                          gint64                    unix_seconds);
+gint64        sim_registrar_get_date_epoch (SimRegistrar           *self);
+/* The RFC 1123 date ("Thu, 01 Jan 2026 00:00:00 GMT") the registrar shows for clock time @t. */
+char         *sim_registrar_format_date  (SimRegistrar             *self,
+                                          SimTime                   t) G_GNUC_WARN_UNUSED_RESULT;
 /* Handles one REGISTER received in @txn (RFC 3261 §10.3 steps 1-8) and responds in it. */
 void          sim_registrar_handle       (SimRegistrar             *self,
                                           SimServerTxn             *txn,

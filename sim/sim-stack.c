@@ -445,6 +445,29 @@ client_key (const char *branch,
   return g_strconcat (branch, "|", method, NULL);
 }
 
+void
+sim_stack_add_via (SimStack         *self,
+                   osip_message_t   *message,
+                   const char       *branch,
+                   SimTransportKind  transport)
+{
+  g_autofree char *new_branch = NULL;
+  g_autofree char *via = NULL;
+  osip_via_t *v = NULL;
+  char host[64];
+
+  if (branch == NULL)
+    branch = new_branch = sim_random_branch (self->rand);
+  /* RFC 3261 §18.1.1 + RFC 3581: our sent-by, the branch, and rport to ask for NAT help. */
+  sim_addr_format (&self->local, host, sizeof host);
+  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s;rport", sim_transport_name (transport), host,
+                         branch);
+  osip_via_init (&v);
+  if (osip_via_parse (v, via) != 0)
+    g_error ("bug: bad Via %s", via);
+  osip_list_add (&message->vias, v, 0);
+}
+
 SimClientTxn *
 sim_stack_send_request (SimStack         *self,
                         osip_message_t   *request,
@@ -455,8 +478,6 @@ sim_stack_send_request (SimStack         *self,
 {
   SimClientTxn *txn;
   g_autofree char *new_branch = NULL;
-  g_autofree char *via = NULL;
-  char host[64];
 
   g_return_val_if_fail (SIM_IS_STACK (self), NULL);
   g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
@@ -464,18 +485,7 @@ sim_stack_send_request (SimStack         *self,
 
   if (branch == NULL)
     branch = new_branch = sim_random_branch (self->rand);
-
-  /* RFC 3261 §18.1.1 + RFC 3581: our sent-by, the branch, and rport to ask for NAT help. */
-  sim_addr_format (&self->local, host, sizeof host);
-  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s;rport", sim_transport_name (dst->transport),
-                         host, branch);
-  {
-    osip_via_t *v = NULL;
-    osip_via_init (&v);
-    if (osip_via_parse (v, via) != 0)
-      g_error ("bug: bad Via %s", via);
-    osip_list_add (&request->vias, v, 0);
-  }
+  sim_stack_add_via (self, request, branch, dst->transport);
 
   txn = g_new0 (SimClientTxn, 1);
   txn->ref_count = 1;
@@ -968,25 +978,47 @@ sim_stack_receive (SimStack      *self,
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* The tables own one reference; a transaction leaving a table keeps its stack for its callers. */
 static void
-detach_client (gpointer data)
+release_client (gpointer data)
 {
   SimClientTxn *txn = data;
 
   client_stop_timers (txn);
-  txn->stack = NULL;
-  txn->func = NULL;
   sim_client_txn_unref (txn);
 }
 
 static void
-detach_server (gpointer data)
+release_server (gpointer data)
 {
   SimServerTxn *txn = data;
 
   server_stop_timers (txn);
-  txn->stack = NULL;
   sim_server_txn_unref (txn);
+}
+
+/* The stack goes away: transactions that TUs still hold must not call into it any more. */
+static void
+orphan_client (gpointer key,
+               gpointer value,
+               gpointer data)
+{
+  SimClientTxn *txn = value;
+
+  client_stop_timers (txn);
+  txn->stack = NULL;
+  txn->func = NULL;
+}
+
+static void
+orphan_server (gpointer key,
+               gpointer value,
+               gpointer data)
+{
+  SimServerTxn *txn = value;
+
+  server_stop_timers (txn);
+  txn->stack = NULL;
 }
 
 static void
@@ -994,6 +1026,10 @@ sim_stack_dispose (GObject *object)
 {
   SimStack *self = SIM_STACK (object);
 
+  if (self->clients != NULL)
+    g_hash_table_foreach (self->clients, orphan_client, NULL);
+  if (self->servers != NULL)
+    g_hash_table_foreach (self->servers, orphan_server, NULL);
   g_clear_pointer (&self->accepted, g_hash_table_unref);
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->servers, g_hash_table_unref);
@@ -1023,8 +1059,8 @@ sim_stack_class_init (SimStackClass *klass)
 static void
 sim_stack_init (SimStack *self)
 {
-  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_client);
-  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_server);
+  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
+  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;

@@ -89,6 +89,11 @@ SimClientTxn   *sim_stack_send_request        (SimStack         *self,
                                                const char       *branch,
                                                SimResponseFunc   func,
                                                gpointer          user_data);
+/* Adds our top Via (sent-by, @branch or a fresh one, rport).  For requests sent statelessly (ACK). */
+void            sim_stack_add_via             (SimStack         *self,
+                                               osip_message_t   *message,
+                                               const char       *branch,
+                                               SimTransportKind  transport);
 /* Sends a message outside any transaction (ACK to 2xx, a stateless reply, a relayed 2xx). */
 void            sim_stack_send_stateless      (SimStack         *self,
                                                osip_message_t   *message,

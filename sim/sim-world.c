@@ -1,3 +1,733 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Placeholder: being written. */
-typedef int sim_placeholder_sim_world;
+#include "sim-world.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "sim-proxy.h"
+
+G_DEFINE_QUARK (sim-world-error-quark, sim_world_error)
+
+#define SIP_PORT 5060
+
+typedef struct {
+  char *name;
+  char *password;
+  char *display_name;
+} User;
+
+struct _SimWorld {
+  GObject parent_instance;
+
+  guint32 seed;
+  GRand *rand;
+  SimClock *clock;
+  SimTrace *trace;
+  SimNet *net;
+  SimMode mode;
+
+  char *server_name;
+  SimStack *server_stack;
+  SimAuth *auth;
+  SimLocation *location;
+  SimRegistrar *registrar;
+  SimProxy *proxy;
+  char *domain;
+
+  GPtrArray *users;          /* User* */
+  GPtrArray *phones;         /* SimPhone* */
+  GHashTable *stacks;        /* host name -> SimStack* (phones and plain hosts) */
+  GHashTable *captured;      /* device -> last REGISTER with Authorization it sent (raw) */
+  gulong trace_handler;
+};
+
+G_DEFINE_FINAL_TYPE (SimWorld, sim_world, G_TYPE_OBJECT)
+
+static void
+user_free (User *user)
+{
+  g_free (user->name);
+  g_free (user->password);
+  g_free (user->display_name);
+  g_free (user);
+}
+
+static User *
+find_user (SimWorld   *self,
+           const char *name)
+{
+  for (guint i = 0; i < self->users->len; i++)
+    if (g_strcmp0 (((User *) self->users->pdata[i])->name, name) == 0)
+      return self->users->pdata[i];
+  return NULL;
+}
+
+/* Remembers what a sniffer on the LAN would have captured: the last authenticated REGISTER. */
+static void
+trace_event_cb (SimTrace *trace,
+                SimEvent *event,
+                gpointer  user_data)
+{
+  SimWorld *self = user_data;
+
+  if (event->type == SIM_EVENT_PACKET && g_strcmp0 (event->action, "sent") == 0 &&
+      g_strcmp0 (event->method, "REGISTER") == 0 && event->status == 0 && event->raw != NULL &&
+      strstr (event->raw, "\nAuthorization:") != NULL && event->from != NULL)
+    g_hash_table_replace (self->captured, g_strdup (event->from), g_strdup (event->raw));
+}
+
+static void
+sim_world_dispose (GObject *object)
+{
+  SimWorld *self = SIM_WORLD (object);
+
+  if (self->trace_handler != 0)
+    g_clear_signal_handler (&self->trace_handler, self->trace);
+  g_clear_pointer (&self->phones, g_ptr_array_unref);
+  g_clear_object (&self->proxy);
+  g_clear_object (&self->registrar);
+  g_clear_object (&self->location);
+  g_clear_object (&self->auth);
+  g_clear_object (&self->server_stack);
+  g_clear_pointer (&self->stacks, g_hash_table_unref);
+  /* Pending timers (packets in flight, refreshes) are freed with the clock. */
+  g_clear_object (&self->net);
+  g_clear_object (&self->clock);
+  g_clear_object (&self->trace);
+  G_OBJECT_CLASS (sim_world_parent_class)->dispose (object);
+}
+
+static void
+sim_world_finalize (GObject *object)
+{
+  SimWorld *self = SIM_WORLD (object);
+
+  g_clear_pointer (&self->users, g_ptr_array_unref);
+  g_clear_pointer (&self->captured, g_hash_table_unref);
+  g_clear_pointer (&self->rand, g_rand_free);
+  g_free (self->server_name);
+  g_free (self->domain);
+  G_OBJECT_CLASS (sim_world_parent_class)->finalize (object);
+}
+
+static void
+sim_world_class_init (SimWorldClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sim_world_dispose;
+  object_class->finalize = sim_world_finalize;
+}
+
+static void
+sim_world_init (SimWorld *self)
+{
+  self->users = g_ptr_array_new_with_free_func ((GDestroyNotify) user_free);
+  self->phones = g_ptr_array_new_with_free_func (g_object_unref);
+  self->stacks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->captured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->domain = g_strdup ("lab.example");
+  self->mode = SIM_MODE_REGISTRAR;
+}
+
+SimWorld *
+sim_world_new (guint32 seed)
+{
+  SimWorld *self = g_object_new (SIM_TYPE_WORLD, NULL);
+
+  self->seed = seed;
+  self->rand = g_rand_new_with_seed (seed);
+  self->clock = sim_clock_new_virtual ();
+  self->trace = sim_trace_new ();
+  self->net = sim_net_new (self->clock, self->trace, self->rand);
+  self->trace_handler = g_signal_connect (self->trace, "event", G_CALLBACK (trace_event_cb), self);
+  return self;
+}
+
+guint32 sim_world_get_seed (SimWorld *self) { return self->seed; }
+SimClock *sim_world_get_clock (SimWorld *self) { return self->clock; }
+SimTrace *sim_world_get_trace (SimWorld *self) { return self->trace; }
+SimNet *sim_world_get_net (SimWorld *self) { return self->net; }
+GRand *sim_world_get_rand (SimWorld *self) { return self->rand; }
+SimMode sim_world_get_mode (SimWorld *self) { return self->mode; }
+const char *sim_world_get_domain (SimWorld *self) { return self->domain; }
+const char *sim_world_get_server_name (SimWorld *self) { return self->server_name; }
+SimRegistrar *sim_world_get_registrar (SimWorld *self) { return self->registrar; }
+SimLocation *sim_world_get_location (SimWorld *self) { return self->location; }
+SimAuth *sim_world_get_auth (SimWorld *self) { return self->auth; }
+SimStack *sim_world_get_server_stack (SimWorld *self) { return self->server_stack; }
+GPtrArray *sim_world_get_phones (SimWorld *self) { return self->phones; }
+SimTime sim_world_now (SimWorld *self) { return sim_clock_now (self->clock); }
+
+static void
+trace_action (SimWorld   *self,
+              const char *node,
+              const char *format,
+              ...) G_GNUC_PRINTF (3, 4);
+
+static void
+trace_action (SimWorld   *self,
+              const char *node,
+              const char *format,
+              ...)
+{
+  SimEvent *event;
+  va_list args;
+
+  if (!sim_trace_is_enabled (self->trace))
+    return;
+  event = sim_event_new (SIM_EVENT_ACTION, "action");
+  event->t = sim_clock_now (self->clock);
+  event->node = g_strdup (node);
+  va_start (args, format);
+  event->text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_emit (self->trace, event);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Wiring stacks to the simulated network                                                     */
+
+static void
+stack_send_cb (SimStack      *stack,
+               const SimAddr *dst,
+               const char    *data,
+               gsize          len,
+               gboolean       retransmission,
+               gpointer       user_data)
+{
+  SimWorld *self = user_data;
+
+  sim_net_send (self->net, sim_stack_get_local (stack), dst, data, len, retransmission);
+}
+
+static void
+net_receive_cb (const SimAddr *src,
+                const SimAddr *dst,
+                const char    *data,
+                gsize          len,
+                gpointer       user_data)
+{
+  sim_stack_receive (SIM_STACK (user_data), src, data, len);
+}
+
+static SimStack *
+attach_stack (SimWorld   *self,
+              const char *host,
+              const char *ip)
+{
+  SimAddr local;
+  SimStack *stack;
+
+  sim_addr_init (&local, ip, SIP_PORT, SIM_TRANSPORT_UDP);
+  stack = sim_stack_new (self->clock, self->trace, self->rand, host, &local);
+  sim_stack_set_send_func (stack, stack_send_cb, self);
+  sim_net_bind (self->net, host, SIP_PORT, net_receive_cb, stack);
+  g_hash_table_replace (self->stacks, g_strdup (host), stack);
+  return stack;
+}
+
+static void
+server_request_cb (SimStack       *stack,
+                   SimServerTxn   *txn,
+                   osip_message_t *request,
+                   const SimAddr  *src,
+                   gpointer        user_data)
+{
+  SimWorld *self = user_data;
+
+  if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
+    sim_registrar_handle (self->registrar, txn, request);
+  else
+    sim_proxy_handle (self->proxy, txn, request, src);
+}
+
+static const char *
+lookup_password_cb (const char *username,
+                    gpointer    user_data)
+{
+  return NULL;
+}
+
+gboolean
+sim_world_add_server (SimWorld    *self,
+                      const char  *name,
+                      const char  *ip,
+                      const char  *domain,
+                      GError     **error)
+{
+  guint8 secret[32];
+
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+  (void) lookup_password_cb;
+
+  if (self->server_name != NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_EXISTS,
+                   "there is already a registrar (%s)", self->server_name);
+      return FALSE;
+    }
+  if (!sim_net_add_host (self->net, name, ip, error))
+    return FALSE;
+  self->server_name = g_strdup (name);
+  if (domain != NULL)
+    {
+      g_free (self->domain);
+      self->domain = g_strdup (domain);
+    }
+  self->server_stack = g_object_ref (attach_stack (self, name, ip));
+  /*
+   * In the simulator the nonce secret comes from the seed so that runs repeat exactly;
+   * real-socket mode draws it from RAND_bytes.  Nonces stay unguessable to the phones either way.
+   */
+  for (guint i = 0; i < sizeof secret; i++)
+    secret[i] = (guint8) g_rand_int_range (self->rand, 0, 256);
+  self->auth = sim_auth_new (self->clock, self->trace, name, self->domain, secret, sizeof secret);
+  self->location = sim_location_new (self->clock, self->trace, name);
+  self->registrar = sim_registrar_new (self->server_stack, self->location, self->auth, self->domain);
+  self->proxy = sim_proxy_new (self->server_stack, self->registrar);
+  sim_stack_set_request_func (self->server_stack, server_request_cb, self);
+
+  for (guint i = 0; i < self->users->len; i++)
+    {
+      User *user = self->users->pdata[i];
+      sim_registrar_set_user (self->registrar, user->name, user->password);
+    }
+  for (guint i = 0; i < self->phones->len; i++)
+    if (self->mode == SIM_MODE_REGISTRAR)
+      sim_phone_set_outbound (self->phones->pdata[i], sim_stack_get_local (self->server_stack));
+  return TRUE;
+}
+
+void
+sim_world_set_mode (SimWorld *self,
+                    SimMode   mode)
+{
+  self->mode = mode;
+  for (guint i = 0; i < self->phones->len; i++)
+    sim_phone_set_outbound (self->phones->pdata[i],
+                            mode == SIM_MODE_REGISTRAR && self->server_stack
+                            ? sim_stack_get_local (self->server_stack) : NULL);
+  trace_action (self, NULL, "mode: %s", mode == SIM_MODE_P2P ? "point-to-point" : "registrar");
+}
+
+gboolean
+sim_world_add_user (SimWorld    *self,
+                    const char  *name,
+                    const char  *password,
+                    const char  *display_name,
+                    GError     **error)
+{
+  User *user;
+
+  if (find_user (self, name) != NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_EXISTS, "user '%s' already exists", name);
+      return FALSE;
+    }
+  user = g_new0 (User, 1);
+  user->name = g_strdup (name);
+  user->password = g_strdup (password);
+  user->display_name = g_strdup (display_name ? display_name : name);
+  g_ptr_array_add (self->users, user);
+  if (self->registrar != NULL)
+    sim_registrar_set_user (self->registrar, name, password);
+  return TRUE;
+}
+
+GPtrArray *
+sim_world_list_users (SimWorld *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < self->users->len; i++)
+    g_ptr_array_add (names, g_strdup (((User *) self->users->pdata[i])->name));
+  return names;
+}
+
+SimPhone *
+sim_world_add_phone (SimWorld    *self,
+                     const char  *user_name,
+                     const char  *device,
+                     const char  *ip,
+                     GError     **error)
+{
+  User *user = find_user (self, user_name);
+  SimStack *stack;
+  SimPhone *phone;
+
+  if (user == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_NOT_FOUND, "no user named '%s'", user_name);
+      return NULL;
+    }
+  if (!sim_net_add_host (self->net, device, ip, error))
+    return NULL;
+  stack = attach_stack (self, device, ip);
+  phone = sim_phone_new (stack, user->name, device, self->domain, user->password, user->display_name);
+  if (self->mode == SIM_MODE_REGISTRAR && self->server_stack != NULL)
+    sim_phone_set_outbound (phone, sim_stack_get_local (self->server_stack));
+  g_ptr_array_add (self->phones, phone);
+  return phone;
+}
+
+SimPhone *
+sim_world_get_phone (SimWorld   *self,
+                     const char *device)
+{
+  for (guint i = 0; i < self->phones->len; i++)
+    if (g_strcmp0 (sim_phone_get_device (self->phones->pdata[i]), device) == 0)
+      return self->phones->pdata[i];
+  return NULL;
+}
+
+static SimPhone *
+need_phone (SimWorld    *self,
+            const char  *device,
+            GError     **error)
+{
+  SimPhone *phone = sim_world_get_phone (self, device);
+
+  if (phone == NULL)
+    g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_NOT_FOUND, "no phone named '%s'", device);
+  return phone;
+}
+
+gboolean
+sim_world_remove_phone (SimWorld    *self,
+                        const char  *device,
+                        GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, "%s is removed from the network", device);
+  sim_phone_set_powered (phone, FALSE);
+  sim_net_remove_host (self->net, device);
+  g_ptr_array_remove (self->phones, phone);
+  g_hash_table_remove (self->stacks, device);
+  return TRUE;
+}
+
+static void
+sink_receive_cb (const SimAddr *src,
+                 const SimAddr *dst,
+                 const char    *data,
+                 gsize          len,
+                 gpointer       user_data)
+{
+  /* An attacker's host just listens; the trace already shows what it received. */
+}
+
+gboolean
+sim_world_add_host (SimWorld    *self,
+                    const char  *name,
+                    const char  *ip,
+                    GError     **error)
+{
+  if (!sim_net_add_host (self->net, name, ip, error))
+    return FALSE;
+  sim_net_bind (self->net, name, SIP_PORT, sink_receive_cb, NULL);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Commands                                                                                   */
+
+gboolean
+sim_world_register (SimWorld    *self,
+                    const char  *device,
+                    gint64       expires,
+                    GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  if (expires >= 0)
+    trace_action (self, device, "%s registers %s (asks for Expires %" G_GINT64_FORMAT ")", device,
+                  sim_phone_get_aor (phone), expires);
+  else
+    trace_action (self, device, "%s registers %s", device, sim_phone_get_aor (phone));
+  return sim_phone_register (phone, expires, error);
+}
+
+gboolean
+sim_world_unregister (SimWorld    *self,
+                      const char  *device,
+                      gboolean     all,
+                      GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, all ? "%s removes every binding of its user (Contact: *)"
+                                  : "%s unregisters (Expires: 0)", device);
+  return sim_phone_unregister (phone, all, error);
+}
+
+gboolean
+sim_world_call (SimWorld    *self,
+                const char  *device,
+                const char  *target,
+                GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, "%s calls %s", device, target);
+  return sim_phone_call (phone, target, error);
+}
+
+gboolean
+sim_world_hangup (SimWorld    *self,
+                  const char  *device,
+                  GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, "%s hangs up", device);
+  return sim_phone_hangup (phone, error);
+}
+
+gboolean
+sim_world_move (SimWorld    *self,
+                const char  *device,
+                const char  *new_ip,
+                GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+  SimAddr local;
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, "%s moves to %s", device, new_ip);
+  if (!sim_net_move_host (self->net, device, new_ip, error))
+    return FALSE;
+  sim_addr_init (&local, new_ip, SIP_PORT, SIM_TRANSPORT_UDP);
+  sim_stack_set_local (sim_phone_get_stack (phone), &local);
+  sim_phone_moved (phone);
+  return TRUE;
+}
+
+gboolean
+sim_world_set_power (SimWorld    *self,
+                     const char  *device,
+                     gboolean     on,
+                     GError     **error)
+{
+  SimPhone *phone = need_phone (self, device, error);
+
+  if (phone == NULL)
+    return FALSE;
+  trace_action (self, device, on ? "%s is switched on" : "%s loses power", device);
+  sim_net_set_host_up (self->net, device, on);
+  sim_phone_set_powered (phone, on);
+  return TRUE;
+}
+
+gboolean
+sim_world_set_password (SimWorld    *self,
+                        const char  *user_name,
+                        const char  *device,
+                        const char  *password,
+                        GError     **error)
+{
+  if (device != NULL)
+    {
+      SimPhone *phone = need_phone (self, device, error);
+      if (phone == NULL)
+        return FALSE;
+      trace_action (self, device, "%s is configured with a new password", device);
+      sim_phone_set_password (phone, password);
+      return TRUE;
+    }
+  {
+    User *user = find_user (self, user_name);
+    if (user == NULL)
+      {
+        g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_NOT_FOUND, "no user named '%s'", user_name);
+        return FALSE;
+      }
+    trace_action (self, self->server_name, "the registrar's password for %s changes", user_name);
+    g_free (user->password);
+    user->password = g_strdup (password);
+    if (self->registrar != NULL)
+      sim_registrar_set_user (self->registrar, user_name, password);
+  }
+  return TRUE;
+}
+
+static gboolean
+send_from_host (SimWorld    *self,
+                const char  *host,
+                const char  *text,
+                GError     **error)
+{
+  const char *ip = sim_net_host_ip (self->net, host);
+  SimAddr src;
+
+  if (ip == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_NOT_FOUND, "no host named '%s'", host);
+      return FALSE;
+    }
+  if (self->server_stack == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE, "there is no registrar");
+      return FALSE;
+    }
+  sim_addr_init (&src, ip, SIP_PORT, SIM_TRANSPORT_UDP);
+  sim_net_send (self->net, &src, sim_stack_get_local (self->server_stack), text, strlen (text), FALSE);
+  return TRUE;
+}
+
+gboolean
+sim_world_replay (SimWorld    *self,
+                  const char  *victim,
+                  const char  *attacker,
+                  gboolean     new_call_id,
+                  gboolean     bump_cseq,
+                  GError     **error)
+{
+  const char *raw = g_hash_table_lookup (self->captured, victim);
+  g_autoptr(osip_message_t) msg = NULL;
+  g_autofree char *text = NULL;
+
+  if (raw == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE,
+                   "nothing to replay: %s has not sent an authenticated REGISTER yet", victim);
+      return FALSE;
+    }
+  msg = sim_message_parse (raw, strlen (raw), NULL);
+  if (msg == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE, "the captured message is unreadable");
+      return FALSE;
+    }
+  if (new_call_id)
+    {
+      g_autofree char *token = sim_random_token (self->rand, 12);
+      osip_call_id_free (msg->call_id);
+      msg->call_id = NULL;
+      osip_message_set_call_id (msg, token);
+    }
+  if (bump_cseq)
+    {
+      char number[16];
+      g_snprintf (number, sizeof number, "%u", sim_message_cseq_number (msg) + 1);
+      osip_free (msg->cseq->number);
+      msg->cseq->number = osip_strdup (number);
+    }
+  {
+    /* A new branch, or the stack would take it for a retransmission of the original. */
+    osip_via_t *via = osip_list_get (&msg->vias, 0);
+    osip_generic_param_t *branch = NULL;
+    if (via != NULL && osip_via_param_get_byname (via, "branch", &branch) == 0 && branch != NULL)
+      {
+        g_autofree char *fresh = sim_random_branch (self->rand);
+        osip_free (branch->gvalue);
+        branch->gvalue = osip_strdup (fresh);
+      }
+  }
+  text = sim_message_to_string (msg, NULL);
+  trace_action (self, attacker ? attacker : victim,
+                "%s replays the REGISTER with Authorization captured from %s%s%s",
+                attacker ? attacker : victim, victim, new_call_id ? " (new Call-ID)" : "",
+                bump_cseq ? " (CSeq + 1)" : "");
+  return send_from_host (self, attacker ? attacker : victim, text, error);
+}
+
+gboolean
+sim_world_send_raw (SimWorld    *self,
+                    const char  *from_host,
+                    const char  *text,
+                    GError     **error)
+{
+  trace_action (self, from_host, "%s sends raw bytes to the registrar", from_host);
+  return send_from_host (self, from_host, text, error);
+}
+
+void
+sim_world_set_link (SimWorld            *self,
+                    const char          *a,
+                    const char          *b,
+                    const SimLinkParams *params)
+{
+  if (a == NULL || b == NULL)
+    sim_net_set_default_link (self->net, params);
+  else
+    sim_net_set_link (self->net, a, b, params);
+  trace_action (self, a, "link %s <-> %s: latency %.0f ms, loss %.0f%%", a ? a : "*", b ? b : "*",
+                params->latency / 1000.0, params->loss * 100.0);
+}
+
+void
+sim_world_learn_address (SimWorld   *self,
+                         const char *device,
+                         const char *user,
+                         const char *ip)
+{
+  SimPhone *phone = sim_world_get_phone (self, device);
+  g_autofree char *address = NULL;
+
+  if (phone == NULL)
+    return;
+  address = g_strdup_printf ("%s:%d", ip, SIP_PORT);
+  trace_action (self, device, "%s's address book: %s is at %s", device, user, address);
+  sim_phone_learn_address (phone, user, address);
+}
+
+void
+sim_world_fill_address_books (SimWorld *self)
+{
+  /* Point-to-point needs N x (N-1) entries: every phone must know every other (seed claim 3). */
+  for (guint i = 0; i < self->phones->len; i++)
+    for (guint j = 0; j < self->phones->len; j++)
+      {
+        SimPhone *a = self->phones->pdata[i], *b = self->phones->pdata[j];
+        g_autofree char *address = NULL;
+        if (i == j || g_strcmp0 (sim_phone_get_user (a), sim_phone_get_user (b)) == 0)
+          continue;
+        address = g_strdup_printf ("%s:%d", sim_net_host_ip (self->net, sim_phone_get_device (b)),
+                                   SIP_PORT);
+        sim_phone_learn_address (a, sim_phone_get_user (b), address);
+      }
+  trace_action (self, NULL, "every phone's address book is filled in by hand");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+void
+sim_world_run_until (SimWorld *self,
+                     SimTime   t)
+{
+  sim_clock_run_until (self->clock, t);
+}
+
+gboolean
+sim_world_step_event (SimWorld *self)
+{
+  guint before = sim_trace_get_n_events (self->trace);
+
+  while (sim_trace_get_n_events (self->trace) == before)
+    if (!sim_clock_step (self->clock))
+      return FALSE;
+  return TRUE;
+}
+
+void
+sim_world_schedule (SimWorld       *self,
+                    SimTime         at,
+                    SimClockFunc    func,
+                    gpointer        user_data,
+                    GDestroyNotify  destroy)
+{
+  sim_clock_add (self->clock, at - sim_clock_now (self->clock), func, user_data, destroy);
+}

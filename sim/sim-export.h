@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Text writers over a trace (a GPtrArray of SimEvent*, as sim_trace_get_events() returns):
+ *
+ *  - a ladder (sequence) diagram in plain ASCII, one column per node, time going down;
+ *  - every datagram with a header line and its raw text ("messages");
+ *  - JSON Lines, one object per event (the format is documented in docs/jsonl.md; other
+ *    programs read it, so field names never change).
+ *
+ * All of them are pure functions of the events: same trace, same bytes.
+ */
+
+typedef struct {
+  /* Column order for the ladder.  NULL: nodes in the order they first send or receive a
+   * packet.  Nodes that appear in the trace but not in this list are appended. */
+  const char * const *nodes;
+  /* Maximum line width of the ladder's diagram rows (0: 120).  Labels are shortened to fit. */
+  guint width;
+  /* Also show transaction and timer events (retransmission timers, Timer F...). */
+  gboolean show_timers;
+  /* Also show "node added" events (every host of the scenario at time 0). */
+  gboolean show_nodes_added;
+} SimExportOptions;
+
+void     sim_export_ladder        (GPtrArray              *events,
+                                   GString                *out,
+                                   const SimExportOptions *opts);
+void     sim_export_messages      (GPtrArray              *events,
+                                   GString                *out);
+/* Appends one JSON object and a newline.  Usable live from the trace's "event" signal. */
+void     sim_export_jsonl_line    (const SimEvent         *event,
+                                   GString                *out);
+void     sim_export_jsonl         (GPtrArray              *events,
+                                   GString                *out);
+
+/* "12.5", "0.02", "3700.020001": seconds with at most six decimals and no binary noise. */
+void     sim_export_format_seconds (SimTime                t,
+                                    GString               *out);
+/* The short label the ladder puts on an arrow: "REGISTER (CSeq 1)", "401 Unauthorized (CSeq 1 REGISTER)". */
+char    *sim_export_packet_label  (const SimEvent         *event) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

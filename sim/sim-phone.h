@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-stack.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimPhone: one virtual SIP device (a desk phone or a softphone) of one user.  It registers
+ * its Contact for the user's AOR, answers digest challenges, refreshes before the *granted*
+ * expiry with the same Call-ID, From tag, To and Contact and CSeq + 1 (RFC 3261 §10.2.4), and
+ * makes and answers calls: INVITE, 180, 200, ACK, BYE, CANCEL.
+ */
+
+typedef enum {
+  SIM_REG_IDLE,            /* never registered, or unregistered */
+  SIM_REG_REGISTERING,     /* REGISTER sent, waiting */
+  SIM_REG_REGISTERED,
+  SIM_REG_UNREGISTERING,
+  SIM_REG_FAILED,          /* wrong password, no answer, rejected: see reason */
+} SimRegState;
+
+typedef enum {
+  SIM_CALL_IDLE,
+  SIM_CALL_CALLING,        /* INVITE sent */
+  SIM_CALL_RINGING,        /* 180 received (caller) or sent (callee) */
+  SIM_CALL_ESTABLISHED,
+  SIM_CALL_ENDED,
+  SIM_CALL_FAILED,
+} SimCallState;
+
+const char *sim_reg_state_name  (SimRegState  state);
+const char *sim_call_state_name (SimCallState state);
+
+#define SIM_TYPE_PHONE (sim_phone_get_type ())
+G_DECLARE_FINAL_TYPE (SimPhone, sim_phone, SIM, PHONE, GObject)
+
+/* @stack carries the phone's traffic; the phone sets its request function. */
+SimPhone     *sim_phone_new               (SimStack      *stack,
+                                           const char    *user,
+                                           const char    *device,
+                                           const char    *domain,
+                                           const char    *password,
+                                           const char    *display_name) G_GNUC_WARN_UNUSED_RESULT;
+const char   *sim_phone_get_user          (SimPhone      *self);
+const char   *sim_phone_get_device        (SimPhone      *self);
+const char   *sim_phone_get_aor           (SimPhone      *self);    /* "sip:alice@lab.example" */
+const char   *sim_phone_get_contact       (SimPhone      *self);    /* "sip:alice@10.0.0.11:5060" */
+SimStack     *sim_phone_get_stack         (SimPhone      *self);
+void          sim_phone_set_password      (SimPhone      *self,
+                                           const char    *password);
+/* Where REGISTER and calls go in registrar mode (NULL: point-to-point). */
+void          sim_phone_set_outbound      (SimPhone      *self,
+                                           const SimAddr *proxy);
+void          sim_phone_set_default_expires (SimPhone    *self,
+                                           guint          expires);   /* default 3600 */
+void          sim_phone_set_answer_delay  (SimPhone      *self,
+                                           SimTime        delay);     /* default 2 s; -1: never */
+
+gboolean      sim_phone_register          (SimPhone      *self,
+                                           gint64         expires,
+                                           GError       **error);
+gboolean      sim_phone_unregister        (SimPhone      *self,
+                                           gboolean       all,
+                                           GError       **error);
+gboolean      sim_phone_call              (SimPhone      *self,
+                                           const char    *target,
+                                           GError       **error);
+gboolean      sim_phone_hangup            (SimPhone      *self,
+                                           GError       **error);
+/* The host moved: new Contact; a registered phone re-registers (new Contact, old one expires=0). */
+void          sim_phone_moved             (SimPhone      *self);
+/* Power: off stops every timer and transaction (the registrar is not told). */
+void          sim_phone_set_powered       (SimPhone      *self,
+                                           gboolean       on);
+gboolean      sim_phone_is_powered        (SimPhone      *self);
+
+SimRegState   sim_phone_get_reg_state     (SimPhone      *self);
+const char   *sim_phone_get_reg_reason    (SimPhone      *self);
+guint32       sim_phone_get_granted       (SimPhone      *self);    /* seconds, last 200 OK */
+SimTime       sim_phone_get_refresh_at    (SimPhone      *self);    /* -1 when none */
+guint32       sim_phone_get_cseq          (SimPhone      *self);    /* last REGISTER CSeq */
+const char   *sim_phone_get_call_id       (SimPhone      *self);    /* registration Call-ID */
+SimCallState  sim_phone_get_call_state    (SimPhone      *self);
+const char   *sim_phone_get_call_peer     (SimPhone      *self);
+
+/* Point-to-point address book: user -> "ip:port". */
+void          sim_phone_learn_address     (SimPhone      *self,
+                                           const char    *user,
+                                           const char    *address);
+void          sim_phone_forget_address    (SimPhone      *self,
+                                           const char    *user);
+GHashTable   *sim_phone_get_address_book  (SimPhone      *self);    /* borrowed */
+
+/* Signals: "changed" whenever registration or call state changes. */
+
+G_END_DECLS

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-auth.h"
+#include "sim-clock.h"
+#include "sim-location.h"
+#include "sim-net.h"
+#include "sim-phone.h"
+#include "sim-registrar.h"
+#include "sim-stack.h"
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimWorld: one simulated session — the clock, the network, the registrar/proxy and the
+ * phones — built from a scenario or by hand.  Every command a view or a lesson may give goes
+ * through here, and every consequence shows up in the trace.  The same seed and the same
+ * commands at the same virtual times give the same trace, byte for byte.
+ */
+
+typedef enum {
+  SIM_MODE_REGISTRAR,      /* phones register and call through the registrar/proxy */
+  SIM_MODE_P2P,            /* point-to-point: phones call addresses from their address books */
+} SimMode;
+
+#define SIM_TYPE_WORLD (sim_world_get_type ())
+G_DECLARE_FINAL_TYPE (SimWorld, sim_world, SIM, WORLD, GObject)
+
+SimWorld     *sim_world_new              (guint32        seed) G_GNUC_WARN_UNUSED_RESULT;
+guint32       sim_world_get_seed         (SimWorld      *self);
+SimClock     *sim_world_get_clock        (SimWorld      *self);
+SimTrace     *sim_world_get_trace        (SimWorld      *self);
+SimNet       *sim_world_get_net          (SimWorld      *self);
+GRand        *sim_world_get_rand         (SimWorld      *self);
+SimMode       sim_world_get_mode         (SimWorld      *self);
+void          sim_world_set_mode         (SimWorld      *self,
+                                          SimMode        mode);
+const char   *sim_world_get_domain       (SimWorld      *self);
+
+/* The registrar/proxy host (there is at most one).  NULL until added. */
+gboolean      sim_world_add_server       (SimWorld      *self,
+                                          const char    *name,
+                                          const char    *ip,
+                                          const char    *domain,
+                                          GError       **error);
+const char   *sim_world_get_server_name  (SimWorld      *self);
+SimRegistrar *sim_world_get_registrar    (SimWorld      *self);
+SimLocation  *sim_world_get_location     (SimWorld      *self);
+SimAuth      *sim_world_get_auth         (SimWorld      *self);
+SimStack     *sim_world_get_server_stack (SimWorld      *self);
+
+/* A user account: the registrar knows it, and phones of this user use @password. */
+gboolean      sim_world_add_user         (SimWorld      *self,
+                                          const char    *user,
+                                          const char    *password,
+                                          const char    *display_name,
+                                          GError       **error);
+GPtrArray    *sim_world_list_users       (SimWorld      *self) G_GNUC_WARN_UNUSED_RESULT;
+/* A device of @user on a new host @device at @ip (port 5060). */
+SimPhone     *sim_world_add_phone        (SimWorld      *self,
+                                          const char    *user,
+                                          const char    *device,
+                                          const char    *ip,
+                                          GError       **error);
+gboolean      sim_world_remove_phone     (SimWorld      *self,
+                                          const char    *device,
+                                          GError       **error);
+SimPhone     *sim_world_get_phone        (SimWorld      *self,
+                                          const char    *device);
+/* Phones in the order they were added (borrowed). */
+GPtrArray    *sim_world_get_phones       (SimWorld      *self);
+/* A host that only sends what it is told to and records what it receives (an attacker, a sniffer). */
+gboolean      sim_world_add_host         (SimWorld      *self,
+                                          const char    *name,
+                                          const char    *ip,
+                                          GError       **error);
+
+/* Commands.  Each traces a SIM_EVENT_ACTION first.  They act now, at the clock's current time. */
+gboolean      sim_world_register         (SimWorld      *self,
+                                          const char    *device,
+                                          gint64         expires,     /* -1: the phone's default */
+                                          GError       **error);
+gboolean      sim_world_unregister       (SimWorld      *self,
+                                          const char    *device,
+                                          gboolean       all,         /* Contact: * */
+                                          GError       **error);
+gboolean      sim_world_call             (SimWorld      *self,
+                                          const char    *device,
+                                          const char    *target,      /* user name or AOR */
+                                          GError       **error);
+gboolean      sim_world_hangup           (SimWorld      *self,
+                                          const char    *device,
+                                          GError       **error);
+gboolean      sim_world_move             (SimWorld      *self,
+                                          const char    *device,
+                                          const char    *new_ip,
+                                          GError       **error);
+gboolean      sim_world_set_power        (SimWorld      *self,
+                                          const char    *device,
+                                          gboolean       on,
+                                          GError       **error);
+/* Changes the password a phone (device) uses, or with @device NULL the registrar's for @user. */
+gboolean      sim_world_set_password     (SimWorld      *self,
+                                          const char    *user,
+                                          const char    *device,
+                                          const char    *password,
+                                          GError       **error);
+/*
+ * Replays the last REGISTER carrying an Authorization that @victim sent, from host @attacker
+ * (the victim's own address when NULL).  @new_call_id / @bump_cseq change those fields so the
+ * registrar cannot just treat it as a retransmission.  The outcome shows in the trace.
+ */
+gboolean      sim_world_replay           (SimWorld      *self,
+                                          const char    *victim,
+                                          const char    *attacker,
+                                          gboolean       new_call_id,
+                                          gboolean       bump_cseq,
+                                          GError       **error);
+/* Sends raw bytes from @from_host to the registrar (malformed-input lessons and tests). */
+gboolean      sim_world_send_raw         (SimWorld      *self,
+                                          const char    *from_host,
+                                          const char    *text,
+                                          GError       **error);
+void          sim_world_set_link         (SimWorld      *self,
+                                          const char    *a,          /* NULL: every link */
+                                          const char    *b,
+                                          const SimLinkParams *params);
+
+/* Point-to-point address books: @device learns that @user is at @ip:5060. */
+void          sim_world_learn_address    (SimWorld      *self,
+                                          const char    *device,
+                                          const char    *user,
+                                          const char    *ip);
+/* Every phone learns every other phone's current address (N x (N-1) entries). */
+void          sim_world_fill_address_books (SimWorld    *self);
+
+/* Running */
+SimTime       sim_world_now              (SimWorld      *self);
+void          sim_world_run_until        (SimWorld      *self,
+                                          SimTime        t);
+/* Runs timers until at least one more trace event exists; FALSE when nothing is left to run. */
+gboolean      sim_world_step_event       (SimWorld      *self);
+
+/* Schedules a closure at absolute virtual time @at (scenario actions). */
+void          sim_world_schedule         (SimWorld      *self,
+                                          SimTime        at,
+                                          SimClockFunc   func,
+                                          gpointer       user_data,
+                                          GDestroyNotify destroy);
+
+#define SIM_WORLD_ERROR (sim_world_error_quark ())
+GQuark sim_world_error_quark (void);
+typedef enum {
+  SIM_WORLD_ERROR_NOT_FOUND = 1,
+  SIM_WORLD_ERROR_EXISTS,
+  SIM_WORLD_ERROR_INVALID,
+  SIM_WORLD_ERROR_STATE,
+} SimWorldError;
+
+G_END_DECLS

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sim-auth.h"
+
+#define REALM   "lab.example"
+#define URI     "sip:lab.example"
+#define CNONCE  "0a4f113b"
+
+static const guint8 secret[] = "0123456789abcdef0123456789abcdef";
+
+typedef struct {
+  SimClock *clock;
+  SimTrace *trace;
+  SimAuth *auth;
+  guint n_lookups;
+} Fixture;
+
+static const char *
+lookup_cb (const char *username,
+           gpointer    user_data)
+{
+  Fixture *f = user_data;
+
+  f->n_lookups++;
+  if (g_strcmp0 (username, "alice") == 0)
+    return "wonderland";
+  if (g_strcmp0 (username, "carol") == 0)
+    return "looking-glass";
+  return NULL;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  f->clock = sim_clock_new_virtual ();
+  f->trace = sim_trace_new ();
+  f->auth = sim_auth_new (f->clock, f->trace, "registrar", REALM, secret, sizeof secret - 1);
+  f->n_lookups = 0;
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_assert_finalize_object (f->auth);
+  g_assert_finalize_object (f->trace);
+  g_assert_finalize_object (f->clock);
+}
+
+/* One challenge, as a 401 would carry it. */
+static char *
+challenge (Fixture  *f,
+           gboolean  stale)
+{
+  g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, stale);
+
+  g_assert_cmpuint (headers->len, ==, 1);
+  return g_strdup (g_ptr_array_index (headers, 0));
+}
+
+/* The phone's answer to @challenge_text. */
+static char *
+answer (const char         *challenge_text,
+        const char         *username,
+        const char         *password,
+        const char         *uri,
+        guint               nc)
+{
+  SimDigestChallenge ch = { NULL, };
+  SimDigestCredentials creds;
+  g_autoptr(GError) error = NULL;
+  char *text;
+
+  g_assert_true (sim_digest_challenge_parse (challenge_text, &ch, &error));
+  g_assert_no_error (error);
+  sim_digest_answer (&ch, username, password, "REGISTER", uri, CNONCE, nc, &creds);
+  text = sim_digest_credentials_format (&creds);
+  sim_digest_credentials_clear (&creds);
+  sim_digest_challenge_clear (&ch);
+  return text;
+}
+
+/* The same answer, for a nonce of our choosing (a forgery). */
+static char *
+answer_with_nonce (const char *challenge_text,
+                   const char *nonce,
+                   const char *username,
+                   const char *password)
+{
+  SimDigestChallenge ch = { NULL, };
+  SimDigestCredentials creds;
+  char *text;
+
+  g_assert_true (sim_digest_challenge_parse (challenge_text, &ch, NULL));
+  g_free (ch.nonce);
+  ch.nonce = g_strdup (nonce);
+  sim_digest_answer (&ch, username, password, "REGISTER", URI, CNONCE, 1, &creds);
+  text = sim_digest_credentials_format (&creds);
+  sim_digest_credentials_clear (&creds);
+  sim_digest_challenge_clear (&ch);
+  return text;
+}
+
+static char *
+nonce_of (const char *challenge_text)
+{
+  SimDigestChallenge ch = { NULL, };
+  char *nonce;
+
+  g_assert_true (sim_digest_challenge_parse (challenge_text, &ch, NULL));
+  nonce = g_steal_pointer (&ch.nonce);
+  sim_digest_challenge_clear (&ch);
+  return nonce;
+}
+
+static SimAuthResult
+verify (Fixture    *f,
+        const char *authorization)
+{
+  return sim_auth_verify (f->auth, "REGISTER", URI, authorization, lookup_cb, f, NULL);
+}
+
+static void
+test_correct_digest_is_accepted (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, 1);
+  g_autofree char *username = NULL;
+
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 1);
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, authorization, lookup_cb, f,
+                                    &username),
+                   ==, SIM_AUTH_OK);
+  g_assert_cmpstr (username, ==, "alice");
+  g_assert_cmpuint (f->n_lookups, ==, 1);
+}
+
+static void
+test_default_challenge_is_md5_only (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+  g_autofree char *nonce = NULL;
+  const char *text;
+  char expected[256];
+
+  g_test_summary ("Debian 12 baresip fails on any non-MD5 challenge and sipp answers only "
+                  "the first, so the default is a single MD5 challenge.");
+  g_assert_cmpuint (headers->len, ==, 1);
+  text = g_ptr_array_index (headers, 0);
+  nonce = nonce_of (text);
+  /* 32 bytes of base64url without padding. */
+  g_assert_cmpuint (strlen (nonce), ==, 43);
+  g_assert_cmpuint (strspn (nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789-_"), ==, 43);
+  g_snprintf (expected, sizeof expected,
+              "Digest realm=\"" REALM "\", nonce=\"%s\", opaque=\"", nonce);
+  g_assert_true (g_str_has_prefix (text, expected));
+  g_assert_true (g_str_has_suffix (text, "\", algorithm=MD5, qop=\"auth\""));
+  g_assert_cmpstr (sim_auth_get_realm (f->auth), ==, REALM);
+}
+
+static void
+test_replayed_authorization_is_rejected (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, 1);
+  g_autofree char *next = answer (ch, "alice", "wonderland", URI, 2);
+
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+  /* An eavesdropper sends the captured header again. */
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_REPLAYED);
+  /* One-time nonces: even the real phone cannot reuse it with a higher count. */
+  g_assert_cmpint (verify (f, next), ==, SIM_AUTH_REPLAYED);
+}
+
+static void
+test_wrong_password_is_rejected (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *wrong = answer (ch, "alice", "Wonderland", URI, 1);
+  g_autofree char *right = answer (ch, "alice", "wonderland", URI, 1);
+  g_autofree char *username = NULL;
+
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, wrong, lookup_cb, f, &username),
+                   ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpstr (username, ==, "alice");
+  /* A failed attempt does not use the nonce up. */
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_OK);
+  /* Another user's password does not open alice's account. */
+  g_free (wrong);
+  wrong = answer (ch, "alice", "looking-glass", URI, 1);
+  g_assert_cmpint (verify (f, wrong), ==, SIM_AUTH_BAD_RESPONSE);
+  /* The right password for another method is another digest. */
+  g_assert_cmpint (sim_auth_verify (f->auth, "INVITE", URI, right, lookup_cb, f, NULL),
+                   ==, SIM_AUTH_BAD_RESPONSE);
+}
+
+static void
+test_unknown_user_looks_like_wrong_password (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *unknown = answer (ch, "mallory", "guess", URI, 1);
+  g_autofree char *wrong = answer (ch, "alice", "guess", URI, 1);
+  g_autofree char *username = NULL;
+  SimEvent *unknown_event, *wrong_event;
+
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, unknown, lookup_cb, f, &username),
+                   ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpstr (username, ==, "mallory");
+  g_assert_cmpint (verify (f, wrong), ==, SIM_AUTH_BAD_RESPONSE);
+  /* Both went through the same look-up and hashing. */
+  g_assert_cmpuint (f->n_lookups, ==, 2);
+
+  /* The trace tells the two apart by user only, never by the reason. */
+  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 3);
+  unknown_event = sim_trace_get_event (f->trace, 1);
+  wrong_event = sim_trace_get_event (f->trace, 2);
+  g_assert_cmpstr (unknown_event->action, ==, wrong_event->action);
+  g_assert_cmpstr (unknown_event->reason, ==, wrong_event->reason);
+  g_assert_cmpstr (unknown_event->user, ==, "mallory");
+
+  /* Without any user table, everybody is unknown. */
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, wrong, NULL, NULL, NULL),
+                   ==, SIM_AUTH_BAD_RESPONSE);
+}
+
+static void
+test_unknown_user_never_authenticates (Fixture       *f,
+                                       gconstpointer  data)
+{
+  static const char label[] = "siplab dummy password";
+  guint8 mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  char dummy[33];
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *authorization = NULL;
+
+  g_test_summary ("White box: unknown users are checked against a dummy password derived from "
+                  "the secret.  Even someone who knows it must not get in.");
+  g_assert_nonnull (HMAC (EVP_sha256 (), secret, sizeof secret - 1, (const guint8 *) label,
+                          strlen (label), mac, &mac_len));
+  for (guint i = 0; i < 16; i++)
+    g_snprintf (dummy + 2 * i, 3, "%02x", mac[i]);
+
+  authorization = answer (ch, "mallory", dummy, URI, 1);
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_BAD_RESPONSE);
+}
+
+static void
+test_expired_nonce_is_stale (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *right = answer (ch, "alice", "wonderland", URI, 1);
+  g_autofree char *wrong = answer (ch, "alice", "guess", URI, 1);
+  g_autofree char *fresh = NULL;
+  g_autoptr(GPtrArray) stale_headers = NULL;
+  SimDigestChallenge parsed = { NULL, };
+
+  sim_auth_set_nonce_lifetime (f->auth, SIM_SEC (30));
+
+  /* On the last microsecond of its lifetime the nonce is still good... */
+  sim_clock_run_until (f->clock, SIM_SEC (30));
+  fresh = challenge (f, FALSE);
+  sim_clock_run_until (f->clock, SIM_SEC (30) + 1);
+  /* ...one later a correct digest is "stale", and a wrong one still just wrong. */
+  g_assert_cmpint (verify (f, wrong), ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_STALE);
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_STALE);
+
+  /* The retry challenge says stale=true, and the phone's answer to it works. */
+  stale_headers = sim_auth_challenge (f->auth, TRUE);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (stale_headers, 0), ", stale=true"));
+  g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (stale_headers, 0), &parsed, NULL));
+  g_assert_true (parsed.stale);
+  sim_digest_challenge_clear (&parsed);
+  g_clear_pointer (&right, g_free);
+  right = answer (g_ptr_array_index (stale_headers, 0), "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_OK);
+
+  /* After twice the lifetime the first nonce is forgotten altogether. */
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 3);
+  sim_clock_run_until (f->clock, SIM_SEC (60) + 1);
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 2);
+  g_clear_pointer (&right, g_free);
+  right = answer (ch, "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_clear_pointer (&right, g_free);
+  right = answer (fresh, "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_STALE);
+}
+
+static char
+flip_base64url (char c)
+{
+  return c == 'A' ? 'B' : 'A';
+}
+
+static void
+test_forged_nonce_is_unknown (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *nonce = nonce_of (ch);
+  g_autofree char *forged = g_strdup (nonce);
+  g_autofree char *authorization = NULL;
+  static const guint8 other_secret[] = "another registrar's secret......";
+  g_autoptr(SimAuth) other = NULL;
+  g_autoptr(SimAuth) restarted = NULL;
+  g_autofree char *other_ch = NULL;
+  g_autoptr(GPtrArray) headers = NULL;
+  const char *junk[] = {
+    "", "abc", "not base64!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL,
+  };
+  const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  guint last;
+
+  /* Each part altered in turn: time, counter, MAC.  The digest is computed correctly for the
+   * altered nonce, so only the nonce check can catch it. */
+  for (guint pos = 0; pos < 43; pos += 7)
+    {
+      forged[pos] = flip_base64url (nonce[pos]);
+      authorization = answer_with_nonce (ch, forged, "alice", "wonderland");
+      g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_clear_pointer (&authorization, g_free);
+      forged[pos] = nonce[pos];
+    }
+
+  /* The same bytes spelled differently (the spare low bits of the last character). */
+  last = strchr (b64, nonce[42]) - b64;
+  forged[42] = b64[last | 1];
+  g_assert_cmpint (forged[42], !=, nonce[42]);
+  authorization = answer_with_nonce (ch, forged, "alice", "wonderland");
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_clear_pointer (&authorization, g_free);
+
+  for (guint i = 0; junk[i] != NULL; i++)
+    {
+      authorization = answer_with_nonce (ch, junk[i], "alice", "wonderland");
+      g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_clear_pointer (&authorization, g_free);
+    }
+
+  /* A nonce from another registrar. */
+  other = sim_auth_new (f->clock, NULL, "other", REALM, other_secret, sizeof other_secret - 1);
+  headers = sim_auth_challenge (other, FALSE);
+  authorization = answer (g_ptr_array_index (headers, 0), "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_clear_pointer (&authorization, g_free);
+
+  /* A genuine nonce from before a restart: the MAC is right, but nobody remembers it. */
+  restarted = sim_auth_new (f->clock, NULL, "registrar", REALM, secret, sizeof secret - 1);
+  authorization = answer (ch, "alice", "wonderland", URI, 1);
+  g_assert_cmpint (sim_auth_verify (restarted, "REGISTER", URI, authorization, lookup_cb, f, NULL),
+                   ==, SIM_AUTH_UNKNOWN_NONCE);
+
+  /* And the untouched original still works. */
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+}
+
+static void
+test_opaque_is_fixed_per_secret (Fixture       *f,
+                                 gconstpointer  data)
+{
+  static const guint8 other_secret[] = "another registrar's secret......";
+  g_autoptr(SimAuth) same = sim_auth_new (f->clock, NULL, "r2", REALM, secret, sizeof secret - 1);
+  g_autoptr(SimAuth) other = sim_auth_new (f->clock, NULL, "r3", REALM, other_secret,
+                                           sizeof other_secret - 1);
+  g_autoptr(GPtrArray) a = sim_auth_challenge (f->auth, FALSE);
+  g_autoptr(GPtrArray) b = sim_auth_challenge (f->auth, FALSE);
+  g_autoptr(GPtrArray) c = sim_auth_challenge (same, FALSE);
+  g_autoptr(GPtrArray) d = sim_auth_challenge (other, FALSE);
+  SimDigestChallenge ca = { NULL, }, cb = { NULL, }, cc = { NULL, }, cd = { NULL, };
+
+  g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (a, 0), &ca, NULL));
+  g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (b, 0), &cb, NULL));
+  g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (c, 0), &cc, NULL));
+  g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (d, 0), &cd, NULL));
+
+  g_assert_cmpuint (strlen (ca.opaque), ==, 32);
+  g_assert_cmpstr (ca.opaque, ==, cb.opaque);
+  g_assert_cmpstr (ca.opaque, ==, cc.opaque);
+  g_assert_cmpstr (ca.opaque, !=, cd.opaque);
+  /* Nonces never repeat within one instance. */
+  g_assert_cmpstr (ca.nonce, !=, cb.nonce);
+  g_assert_cmpstr (ca.opaque, !=, ca.nonce);
+
+  sim_digest_challenge_clear (&ca);
+  sim_digest_challenge_clear (&cb);
+  sim_digest_challenge_clear (&cc);
+  sim_digest_challenge_clear (&cd);
+}
+
+static void
+test_nonce_count_must_increase_when_not_one_time (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  g_autofree char *ch = NULL;
+  guint counts[] = { 1, 2, 2, 1, 5, 3, 6 };
+  SimAuthResult expected[] = {
+    SIM_AUTH_OK, SIM_AUTH_OK, SIM_AUTH_REPLAYED, SIM_AUTH_REPLAYED,
+    SIM_AUTH_OK, SIM_AUTH_REPLAYED, SIM_AUTH_OK,
+  };
+
+  sim_auth_set_one_time (f->auth, FALSE);
+  ch = challenge (f, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, counts[i]);
+
+      g_test_message ("nc=%u", counts[i]);
+      g_assert_cmpint (verify (f, authorization), ==, expected[i]);
+    }
+
+  /* Back to one-time: the nonce has been used, whatever the count. */
+  sim_auth_set_one_time (f->auth, TRUE);
+  {
+    g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, 7);
+
+    g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_REPLAYED);
+  }
+}
+
+static void
+test_sha256_challenge_when_enabled (Fixture       *f,
+                                    gconstpointer  data)
+{
+  const SimDigestAlgorithm algorithms[] = { SIM_DIGEST_SHA256, SIM_DIGEST_MD5, SIM_DIGEST_SHA256 };
+  const SimDigestAlgorithm md5_only[] = { SIM_DIGEST_MD5 };
+  g_autoptr(GPtrArray) headers = NULL;
+  g_autofree char *sha256_answer = NULL;
+  g_autofree char *md5_answer = NULL;
+  g_autofree char *nonce0 = NULL;
+  g_autofree char *nonce1 = NULL;
+
+  sim_auth_set_algorithms (f->auth, algorithms, G_N_ELEMENTS (algorithms));
+  headers = sim_auth_challenge (f->auth, FALSE);
+
+  /* RFC 8760 §2.4: one challenge per algorithm, preferred first, duplicates dropped. */
+  g_assert_cmpuint (headers->len, ==, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (headers, 0), "algorithm=SHA-256"));
+  g_assert_nonnull (strstr (g_ptr_array_index (headers, 1), "algorithm=MD5"));
+  nonce0 = nonce_of (g_ptr_array_index (headers, 0));
+  nonce1 = nonce_of (g_ptr_array_index (headers, 1));
+  g_assert_cmpstr (nonce0, !=, nonce1);
+
+  sha256_answer = answer (g_ptr_array_index (headers, 0), "alice", "wonderland", URI, 1);
+  g_assert_nonnull (strstr (sha256_answer, "algorithm=SHA-256"));
+  /* SHA-256 responses are 64 hex digits. */
+  g_assert_nonnull (strstr (sha256_answer, "response=\""));
+  g_assert_cmpuint (strcspn (strstr (sha256_answer, "response=\"") + 10, "\""), ==, 64);
+  g_assert_cmpint (verify (f, sha256_answer), ==, SIM_AUTH_OK);
+
+  md5_answer = answer (g_ptr_array_index (headers, 1), "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, md5_answer), ==, SIM_AUTH_OK);
+
+  /* Once the realm is back to MD5 only, SHA-256 is refused before anything else. */
+  g_clear_pointer (&headers, g_ptr_array_unref);
+  sim_auth_set_algorithms (f->auth, algorithms, 1);
+  headers = sim_auth_challenge (f->auth, FALSE);
+  g_clear_pointer (&sha256_answer, g_free);
+  sha256_answer = answer (g_ptr_array_index (headers, 0), "alice", "wonderland", URI, 1);
+  sim_auth_set_algorithms (f->auth, md5_only, 1);
+  g_assert_cmpint (verify (f, sha256_answer), ==, SIM_AUTH_ALGORITHM_NOT_OFFERED);
+}
+
+static void
+test_malformed_authorization (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *nonce = nonce_of (ch);
+  g_autofree char *username = NULL;
+  const char *malformed[] = {
+    "Digest",
+    "Digest username=\"alice\"",
+    "Digest username=\"alice\", realm=\"" REALM "\", uri=\"" URI "\", response=\"00\"",
+    "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"" URI "\", "
+      "response=\"00\", qop=auth",
+    "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"" URI "\", "
+      "response=\"00\", qop=auth, nc=1, cnonce=\"c\"",
+    "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"" URI "\", "
+      "response=\"00\", qop=auth-int, nc=00000001, cnonce=\"c\"",
+    "Digest username=\"alice\", username=\"bob\", realm=\"" REALM "\", nonce=\"%s\", "
+      "uri=\"" URI "\", response=\"00\"",
+    "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s",
+    "Digest username=alice realm=" REALM,
+    "Digest \"alice\"",
+  };
+  const char *not_credentials[] = {
+    "",
+    "   ",
+    "Basic YWxpY2U6d29uZGVybGFuZA==",
+    "Bearer abc",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
+    {
+      g_autofree char *value = g_strdup_printf (malformed[i], nonce);
+
+      g_test_message ("%s", value);
+      g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, value, lookup_cb, f, &username),
+                       ==, SIM_AUTH_MALFORMED);
+      g_assert_null (username);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (not_credentials); i++)
+    g_assert_cmpint (verify (f, not_credentials[i]), ==, SIM_AUTH_NO_CREDENTIALS);
+  g_assert_cmpint (verify (f, NULL), ==, SIM_AUTH_NO_CREDENTIALS);
+
+  /* None of that touched the user table or used the nonce up. */
+  g_assert_cmpuint (f->n_lookups, ==, 0);
+  {
+    g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+  }
+}
+
+static void
+test_wrong_realm_is_challenged (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  SimDigestChallenge parsed = { NULL, };
+  SimDigestCredentials creds;
+  g_autofree char *authorization = NULL;
+
+  g_assert_true (sim_digest_challenge_parse (ch, &parsed, NULL));
+  g_free (parsed.realm);
+  parsed.realm = g_strdup ("Lab.Example");
+  sim_digest_answer (&parsed, "alice", "wonderland", "REGISTER", URI, CNONCE, 1, &creds);
+  authorization = sim_digest_credentials_format (&creds);
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_WRONG_REALM);
+  sim_digest_credentials_clear (&creds);
+  sim_digest_challenge_clear (&parsed);
+}
+
+static void
+test_uri_must_match_request_uri (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *elsewhere = answer (ch, "alice", "wonderland", "sip:other.example", 1);
+  g_autofree char *with_user = answer (ch, "alice", "wonderland", "sip:Alice@lab.example", 1);
+  g_autofree char *shouting = answer (ch, "alice", "wonderland", "SIP:LAB.EXAMPLE", 1);
+  g_autofree char *user_ok = NULL;
+
+  g_assert_cmpint (verify (f, elsewhere), ==, SIM_AUTH_URI_MISMATCH);
+  g_assert_cmpint (verify (f, with_user), ==, SIM_AUTH_URI_MISMATCH);
+  /* RFC 3261 §19.1.4: scheme and host are case-insensitive; the user part is not. */
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", "sip:alice@lab.example", with_user,
+                                    lookup_cb, f, NULL),
+                   ==, SIM_AUTH_URI_MISMATCH);
+  g_assert_cmpint (verify (f, shouting), ==, SIM_AUTH_OK);
+
+  g_clear_pointer (&ch, g_free);
+  ch = challenge (f, FALSE);
+  user_ok = answer (ch, "alice", "wonderland", "sip:Alice@LAB.example;transport=udp", 1);
+  g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", "sip:Alice@lab.example;transport=udp",
+                                    user_ok, lookup_cb, f, NULL),
+                   ==, SIM_AUTH_OK);
+}
+
+static void
+test_checks_run_in_order (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  const char *forged_nonce = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  g_autofree char *nonce = nonce_of (ch);
+  struct {
+    const char *format;
+    SimAuthResult expected;
+  } cases[] = {
+    /* Wrong realm beats an unknown algorithm and a forged nonce. */
+    { "Digest username=\"alice\", realm=\"elsewhere\", nonce=\"%s\", uri=\"sip:x\", "
+      "response=\"00\", algorithm=MD5-sess", SIM_AUTH_WRONG_REALM },
+    /* An algorithm not offered beats a forged nonce. */
+    { "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"sip:x\", "
+      "response=\"00\", algorithm=SHA-512-256", SIM_AUTH_ALGORITHM_NOT_OFFERED },
+    { "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"sip:x\", "
+      "response=\"00\", algorithm=MD5-sess", SIM_AUTH_ALGORITHM_NOT_OFFERED },
+    /* A forged nonce beats a wrong uri. */
+    { "Digest username=\"alice\", realm=\"" REALM "\", nonce=\"%s\", uri=\"sip:x\", "
+      "response=\"00\"", SIM_AUTH_UNKNOWN_NONCE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *value = g_strdup_printf (cases[i].format, forged_nonce);
+
+      g_assert_cmpint (verify (f, value), ==, cases[i].expected);
+    }
+
+  /* With the real nonce, a wrong uri beats a wrong response. */
+  {
+    g_autofree char *value = g_strdup_printf (cases[3].format, nonce);
+
+    g_assert_cmpint (verify (f, value), ==, SIM_AUTH_URI_MISMATCH);
+  }
+  /* No password was looked up for any of these. */
+  g_assert_cmpuint (f->n_lookups, ==, 0);
+}
+
+static void
+test_events_are_traced (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *ch = NULL;
+  g_autofree char *nonce = NULL;
+  g_autofree char *authorization = NULL;
+  g_autofree char *stale_ch = NULL;
+  g_autofree char *late = NULL;
+  g_autoptr(SimAuth) untraced = NULL;
+  g_autoptr(GPtrArray) headers = NULL;
+  SimEvent *event;
+
+  sim_clock_run_until (f->clock, SIM_SEC (1));
+  ch = challenge (f, FALSE);
+  nonce = nonce_of (ch);
+  authorization = answer (ch, "alice", "wonderland", URI, 1);
+
+  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 1);
+  event = sim_trace_get_event (f->trace, 0);
+  g_assert_cmpint (event->type, ==, SIM_EVENT_NONCE);
+  g_assert_cmpstr (event->action, ==, "issued");
+  g_assert_cmpint (event->t, ==, SIM_SEC (1));
+  g_assert_cmpstr (event->node, ==, "registrar");
+  g_assert_cmpstr (event->nonce, ==, nonce);
+  g_assert_cmpstr (event->algorithm, ==, "MD5");
+  g_assert_null (event->user);
+
+  sim_clock_run_until (f->clock, SIM_SEC (2));
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+  event = sim_trace_get_event (f->trace, 1);
+  g_assert_cmpstr (event->action, ==, "accepted");
+  g_assert_cmpint (event->t, ==, SIM_SEC (2));
+  g_assert_cmpstr (event->node, ==, "registrar");
+  g_assert_cmpstr (event->nonce, ==, nonce);
+  g_assert_cmpstr (event->user, ==, "alice");
+  g_assert_cmpstr (event->algorithm, ==, "MD5");
+  g_assert_cmpstr (event->reason, ==, sim_auth_result_reason (SIM_AUTH_OK));
+
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_REPLAYED);
+  event = sim_trace_get_event (f->trace, 2);
+  g_assert_cmpstr (event->action, ==, "rejected");
+  g_assert_cmpstr (event->user, ==, "alice");
+  g_assert_cmpstr (event->reason, ==, sim_auth_result_reason (SIM_AUTH_REPLAYED));
+  g_assert_nonnull (strstr (event->reason, "already used"));
+
+  g_assert_cmpint (verify (f, "Basic abc"), ==, SIM_AUTH_NO_CREDENTIALS);
+  event = sim_trace_get_event (f->trace, 3);
+  g_assert_cmpstr (event->action, ==, "rejected");
+  g_assert_null (event->user);
+  g_assert_null (event->nonce);
+  g_assert_cmpstr (event->reason, ==, sim_auth_result_reason (SIM_AUTH_NO_CREDENTIALS));
+
+  stale_ch = challenge (f, FALSE);
+  g_clear_pointer (&authorization, g_free);
+  late = answer (stale_ch, "alice", "wonderland", URI, 1);
+  sim_clock_run_until (f->clock, SIM_SEC (400));
+  g_assert_cmpint (verify (f, late), ==, SIM_AUTH_STALE);
+  event = sim_trace_get_event (f->trace, 5);
+  g_assert_cmpstr (event->action, ==, "stale");
+  g_assert_cmpstr (event->reason, ==, sim_auth_result_reason (SIM_AUTH_STALE));
+  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 6);
+
+  /* A disabled trace gets nothing, and no trace at all is fine too. */
+  sim_trace_set_enabled (f->trace, FALSE);
+  headers = sim_auth_challenge (f->auth, TRUE);
+  g_assert_cmpint (verify (f, late), ==, SIM_AUTH_STALE);
+  sim_trace_set_enabled (f->trace, TRUE);
+  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 6);
+
+  untraced = sim_auth_new (f->clock, NULL, "quiet", REALM, secret, sizeof secret - 1);
+  g_clear_pointer (&headers, g_ptr_array_unref);
+  headers = sim_auth_challenge (untraced, FALSE);
+  authorization = answer (g_ptr_array_index (headers, 0), "alice", "wonderland", URI, 1);
+  g_assert_cmpint (sim_auth_verify (untraced, "REGISTER", URI, authorization, lookup_cb, f, NULL),
+                   ==, SIM_AUTH_OK);
+}
+
+static void
+test_old_nonces_are_pruned (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_test_summary ("The live-nonce table forgets nonces after twice their lifetime, so a "
+                  "long run with many phones holds only the recent ones.");
+
+  sim_auth_set_nonce_lifetime (f->auth, SIM_SEC (10));
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+
+      sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_MSEC (1));
+    }
+  /* 5 s of challenges, all younger than 20 s. */
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 5000);
+
+  /* At 22.5 s, those issued before 2.5 s are gone. */
+  sim_clock_run_until (f->clock, SIM_MSEC (22500));
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 2500);
+
+  sim_clock_run_until (f->clock, SIM_SEC (100));
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 0);
+
+  /* And the table works as before after shrinking. */
+  {
+    g_autofree char *ch = challenge (f, FALSE);
+    g_autofree char *authorization = answer (ch, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 1);
+    g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+  }
+}
+
+static void
+test_results_have_names_and_reasons (void)
+{
+  const char *names[] = {
+    "ok", "no-credentials", "malformed", "wrong-realm", "unknown-nonce", "stale", "replayed",
+    "bad-response", "algorithm-not-offered", "uri-mismatch",
+  };
+
+  for (guint i = 0; i <= SIM_AUTH_URI_MISMATCH; i++)
+    {
+      const char *reason = sim_auth_result_reason (i);
+
+      g_assert_cmpstr (sim_auth_result_name (i), ==, names[i]);
+      g_assert_nonnull (reason);
+      g_assert_cmpuint (strlen (reason), >, 40);
+      /* Every reason points the student to its source. */
+      g_assert_nonnull (strstr (reason, "RFC "));
+    }
+  g_assert_cmpstr (sim_auth_result_reason (SIM_AUTH_STALE), ==,
+                   "the digest is right but the nonce expired; the phone may retry with the new "
+                   "nonce without asking for the password (stale=true, RFC 7616 §3.3)");
+  g_assert_true (g_str_has_prefix (sim_auth_result_reason (SIM_AUTH_REPLAYED),
+                                   "this nonce was already used once: a captured Authorization "
+                                   "cannot be replayed (RFC 7616 §3.4, one-time nonces"));
+  g_assert_cmpstr (sim_auth_result_name (99), ==, "unknown");
+}
+
+#define add_auth_test(path, func) \
+  g_test_add ("/sim/auth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  add_auth_test ("correct-digest-is-accepted", test_correct_digest_is_accepted);
+  add_auth_test ("default-challenge-is-md5-only", test_default_challenge_is_md5_only);
+  add_auth_test ("replayed-authorization-is-rejected", test_replayed_authorization_is_rejected);
+  add_auth_test ("wrong-password-is-rejected", test_wrong_password_is_rejected);
+  add_auth_test ("unknown-user-looks-like-wrong-password",
+                 test_unknown_user_looks_like_wrong_password);
+  add_auth_test ("unknown-user-never-authenticates", test_unknown_user_never_authenticates);
+  add_auth_test ("expired-nonce-is-stale", test_expired_nonce_is_stale);
+  add_auth_test ("forged-nonce-is-unknown", test_forged_nonce_is_unknown);
+  add_auth_test ("opaque-is-fixed-per-secret", test_opaque_is_fixed_per_secret);
+  add_auth_test ("nonce-count-must-increase-when-not-one-time",
+                 test_nonce_count_must_increase_when_not_one_time);
+  add_auth_test ("sha256-challenge-when-enabled", test_sha256_challenge_when_enabled);
+  add_auth_test ("malformed-authorization", test_malformed_authorization);
+  add_auth_test ("wrong-realm-is-challenged", test_wrong_realm_is_challenged);
+  add_auth_test ("uri-must-match-request-uri", test_uri_must_match_request_uri);
+  add_auth_test ("checks-run-in-order", test_checks_run_in_order);
+  add_auth_test ("events-are-traced", test_events_are_traced);
+  add_auth_test ("old-nonces-are-pruned", test_old_nonces_are_pruned);
+  g_test_add_func ("/sim/auth/results-have-names-and-reasons", test_results_have_names_and_reasons);
+
+  return g_test_run ();
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "sim-world.h"
+
+/*
+ * End-to-end tests of the simulated world: real phones, the real registrar and proxy, the
+ * simulated network and the virtual clock.  Assertions read the trace (the wire) and state.
+ */
+
+typedef struct {
+  SimWorld *world;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->world = sim_world_new (42);
+  g_assert_true (sim_world_add_server (f->world, "registrar", "10.0.0.1", "lab.example", &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_world_add_user (f->world, "alice", "alice-pw", "Alice", &error));
+  g_assert_true (sim_world_add_user (f->world, "bob", "bob-pw", "Bob", &error));
+  g_assert_nonnull (sim_world_add_phone (f->world, "alice", "alice-desk", "10.0.0.11", &error));
+  g_assert_nonnull (sim_world_add_phone (f->world, "bob", "bob-desk", "10.0.0.12", &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_assert_finalize_object (f->world);
+}
+
+/* The packets sent, as "from>to first-word/status" strings. */
+static GPtrArray *
+wire (SimWorld *world)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0)
+        continue;
+      if (e->status)
+        g_ptr_array_add (out, g_strdup_printf ("%s>%s %d", e->from, e->to, e->status));
+      else
+        g_ptr_array_add (out, g_strdup_printf ("%s>%s %s", e->from, e->to, e->method));
+    }
+  return out;
+}
+
+static char *
+wire_text (SimWorld *world)
+{
+  g_autoptr(GPtrArray) lines = wire (world);
+  g_ptr_array_add (lines, NULL);
+  return g_strjoinv ("\n", (char **) lines->pdata);
+}
+
+static guint
+count_events (SimWorld   *world,
+              SimEventType type,
+              const char *action)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == type && (action == NULL || g_strcmp0 (e->action, action) == 0))
+        n++;
+    }
+  return n;
+}
+
+static void
+test_register_is_challenged_then_accepted (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  GPtrArray *bindings;
+
+  g_assert_true (sim_world_register (f->world, "alice-desk", 3600, &error));
+  sim_world_run_until (f->world, SIM_SEC (2));
+  text = wire_text (f->world);
+  g_assert_cmpstr (text, ==,
+                   "alice-desk>registrar REGISTER\n"
+                   "registrar>alice-desk 401\n"
+                   "alice-desk>registrar REGISTER\n"
+                   "registrar>alice-desk 200");
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (sim_phone_get_cseq (alice), ==, 2);
+  bindings = sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->contact, ==, "sip:alice@10.0.0.11:5060");
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_NONCE, "accepted"), ==, 1);
+}
+
+static void
+test_refresh_keeps_call_id_and_raises_cseq (Fixture       *f,
+                                            gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  g_autofree char *call_id = NULL;
+  GPtrArray *bindings;
+
+  sim_world_register (f->world, "alice-desk", 120, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  call_id = g_strdup (sim_phone_get_call_id (alice));
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 120);
+  /* Three refreshes within 250 s of a 120 s grant. */
+  sim_world_run_until (f->world, SIM_SEC (250));
+  g_assert_cmpstr (sim_phone_get_call_id (alice), ==, call_id);
+  g_assert_cmpuint (sim_phone_get_cseq (alice), >=, 6);
+  bindings = sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example");
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpuint (((SimBinding *) bindings->pdata[0])->cseq, ==, sim_phone_get_cseq (alice));
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_BINDING, "refreshed"), >=, 2);
+}
+
+static void
+test_power_off_lets_the_binding_expire (Fixture       *f,
+                                        gconstpointer  data)
+{
+  sim_world_register (f->world, "alice-desk", 120, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  sim_world_set_power (f->world, "alice-desk", FALSE, NULL);
+  sim_world_run_until (f->world, SIM_SEC (119));
+  g_assert_nonnull (sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example"));
+  sim_world_run_until (f->world, SIM_SEC (122));
+  g_assert_null (sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example"));
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_BINDING, "expired"), ==, 1);
+}
+
+static void
+test_call_through_the_proxy (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimPhone *bob = sim_world_get_phone (f->world, "bob-desk");
+
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  g_assert_true (sim_world_call (f->world, "alice-desk", "bob", &error));
+  g_assert_no_error (error);
+  sim_world_run_until (f->world, SIM_SEC (5));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_ESTABLISHED);
+  g_assert_cmpint (sim_phone_get_call_state (bob), ==, SIM_CALL_ESTABLISHED);
+  g_assert_true (sim_world_hangup (f->world, "bob-desk", &error));
+  sim_world_run_until (f->world, SIM_SEC (6));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_ENDED);
+  {
+    g_autofree char *text = wire_text (f->world);
+    /* The INVITE, the ACK and the BYE all pass through the proxy (Record-Route). */
+    g_assert_nonnull (strstr (text, "alice-desk>registrar INVITE\nregistrar>alice-desk 100\nregistrar>bob-desk INVITE"));
+    g_assert_nonnull (strstr (text, "alice-desk>registrar ACK\nregistrar>bob-desk ACK"));
+    g_assert_nonnull (strstr (text, "bob-desk>registrar BYE\nregistrar>alice-desk BYE"));
+  }
+}
+
+static void
+test_unregistered_user_gets_480 (Fixture       *f,
+                                 gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_SEC (3));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_FAILED);
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_LOOKUP, "not-found"), ==, 1);
+}
+
+static void
+test_fork_to_every_device_first_answer_wins (Fixture       *f,
+                                             gconstpointer  data)
+{
+  SimPhone *soft = sim_world_add_phone (f->world, "bob", "bob-soft", "10.0.0.13", NULL);
+  SimPhone *desk = sim_world_get_phone (f->world, "bob-desk");
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  g_autofree char *text = NULL;
+
+  sim_phone_set_answer_delay (soft, SIM_SEC (3));
+  sim_phone_set_answer_delay (desk, SIM_SEC (5));
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-soft", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  g_assert_cmpuint (sim_location_lookup (sim_world_get_location (f->world), "sip:bob@lab.example")->len, ==, 2);
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_SEC (10));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_ESTABLISHED);
+  g_assert_cmpint (sim_phone_get_call_state (soft), ==, SIM_CALL_ESTABLISHED);
+  g_assert_cmpint (sim_phone_get_call_state (desk), ==, SIM_CALL_ENDED);
+  text = wire_text (f->world);
+  g_assert_nonnull (strstr (text, "registrar>bob-desk INVITE"));
+  g_assert_nonnull (strstr (text, "registrar>bob-soft INVITE"));
+  g_assert_nonnull (strstr (text, "registrar>bob-desk CANCEL"));
+  g_assert_nonnull (strstr (text, "bob-desk>registrar 487"));
+}
+
+static void
+test_p2p_call_needs_the_address_book (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimPhone *bob = sim_world_get_phone (f->world, "bob-desk");
+  g_autofree char *text = NULL;
+
+  sim_world_set_mode (f->world, SIM_MODE_P2P);
+  g_assert_false (sim_world_call (f->world, "alice-desk", "bob", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  sim_world_fill_address_books (f->world);
+  g_assert_cmpuint (g_hash_table_size (sim_phone_get_address_book (alice)), ==, 1);
+  g_assert_true (sim_world_call (f->world, "alice-desk", "bob", &error));
+  sim_world_run_until (f->world, SIM_SEC (5));
+  g_assert_cmpint (sim_phone_get_call_state (bob), ==, SIM_CALL_ESTABLISHED);
+  text = wire_text (f->world);
+  /* Straight to bob: the registrar sees nothing. */
+  g_assert_null (strstr (text, "registrar"));
+  g_assert_nonnull (strstr (text, "alice-desk>bob-desk INVITE"));
+}
+
+static void
+test_p2p_peer_moves_and_calls_fail (Fixture       *f,
+                                    gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  sim_world_set_mode (f->world, SIM_MODE_P2P);
+  sim_world_fill_address_books (f->world);
+  g_assert_true (sim_world_move (f->world, "bob-desk", "10.0.0.99", NULL));
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_SEC (40));
+  /* Every INVITE to the old address is lost; Timer B gives up after 64*T1. */
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_FAILED);
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_PACKET, "dropped"), >=, 5);
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_PACKET, "retransmitted"), >=, 5);
+
+  sim_world_learn_address (f->world, "alice-desk", "bob", "10.0.0.99");
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_SEC (45));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_ESTABLISHED);
+}
+
+static void
+test_replayed_register_is_rejected (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *bindings;
+  guint32 cseq_before;
+
+  g_assert_true (sim_world_add_host (f->world, "eve", "10.0.0.66", NULL));
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (60));
+  bindings = sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example");
+  cseq_before = ((SimBinding *) bindings->pdata[0])->cseq;
+  g_assert_true (sim_world_replay (f->world, "alice-desk", "eve", TRUE, TRUE, &error));
+  g_assert_no_error (error);
+  sim_world_run_until (f->world, SIM_SEC (61));
+  /* The first rejection is the initial REGISTER without credentials; the second is the replay. */
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_NONCE, "rejected"), ==, 2);
+  {
+    GPtrArray *events = sim_trace_get_events (sim_world_get_trace (f->world));
+    SimEvent *last_nonce = NULL;
+    for (guint i = 0; i < events->len; i++)
+      if (((SimEvent *) events->pdata[i])->type == SIM_EVENT_NONCE &&
+          g_strcmp0 (((SimEvent *) events->pdata[i])->action, "rejected") == 0)
+        last_nonce = events->pdata[i];
+    g_assert_nonnull (strstr (last_nonce->reason, "already used"));
+  }
+  {
+    g_autofree char *text = wire_text (f->world);
+    g_assert_true (g_str_has_suffix (text, "eve>registrar REGISTER\nregistrar>eve 401"));
+  }
+  bindings = sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example");
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpuint (((SimBinding *) bindings->pdata[0])->cseq, ==, cseq_before);
+}
+
+static void
+test_wrong_password_stops (Fixture       *f,
+                           gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  sim_world_set_password (f->world, NULL, "alice-desk", "guess", NULL);
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (100));
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_FAILED);
+  g_assert_nonnull (strstr (sim_phone_get_reg_reason (alice), "wrong password"));
+  /* It does not keep hammering the registrar. */
+  g_assert_cmpuint (sim_net_get_n_sent (sim_world_get_net (f->world)), ==, 4);
+}
+
+static void
+test_same_seed_same_trace (void)
+{
+  g_autofree char *a = NULL, *b = NULL;
+
+  for (int run = 0; run < 2; run++)
+    {
+      g_autoptr(SimWorld) world = sim_world_new (7);
+      SimLinkParams link = { SIM_MSEC (30), SIM_MSEC (20), 0.3 };
+      GString *all = g_string_new (NULL);
+      GPtrArray *events;
+
+      sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", NULL);
+      sim_world_add_user (world, "alice", "pw", NULL, NULL);
+      sim_world_add_phone (world, "alice", "alice-desk", "10.0.0.11", NULL);
+      sim_world_set_link (world, NULL, NULL, &link);
+      sim_world_register (world, "alice-desk", 300, NULL);
+      sim_world_run_until (world, SIM_SEC (1000));
+      events = sim_trace_get_events (sim_world_get_trace (world));
+      for (guint i = 0; i < events->len; i++)
+        {
+          SimEvent *e = events->pdata[i];
+          g_string_append_printf (all, "%" G_GINT64_FORMAT " %s %s %s\n", e->t,
+                                  sim_event_type_name (e->type), e->action, e->raw ? e->raw : "");
+        }
+      if (run == 0)
+        a = g_string_free (all, FALSE);
+      else
+        b = g_string_free (all, FALSE);
+    }
+  g_assert_cmpuint (strlen (a), >, 1000);
+  g_assert_cmpstr (a, ==, b);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/sim/world/register-is-challenged-then-accepted", test_register_is_challenged_then_accepted);
+  ADD ("/sim/world/refresh-keeps-call-id-and-raises-cseq", test_refresh_keeps_call_id_and_raises_cseq);
+  ADD ("/sim/world/power-off-lets-the-binding-expire", test_power_off_lets_the_binding_expire);
+  ADD ("/sim/world/call-through-the-proxy", test_call_through_the_proxy);
+  ADD ("/sim/world/unregistered-user-gets-480", test_unregistered_user_gets_480);
+  ADD ("/sim/world/fork-to-every-device-first-answer-wins", test_fork_to_every_device_first_answer_wins);
+  ADD ("/sim/world/p2p-call-needs-the-address-book", test_p2p_call_needs_the_address_book);
+  ADD ("/sim/world/p2p-peer-moves-and-calls-fail", test_p2p_peer_moves_and_calls_fail);
+  ADD ("/sim/world/replayed-register-is-rejected", test_replayed_register_is_rejected);
+  ADD ("/sim/world/wrong-password-stops", test_wrong_password_stops);
+#undef ADD
+  g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
+  return g_test_run ();
+}

@@ -35,7 +35,9 @@ struct _SimWorld {
   char *domain;
 
   GPtrArray *users;          /* User* */
+  GHashTable *users_by_name; /* name -> User* */
   GPtrArray *phones;         /* SimPhone* */
+  GHashTable *phones_by_device; /* device -> SimPhone* */
   GHashTable *stacks;        /* host name -> SimStack* (phones and plain hosts) */
   GHashTable *captured;      /* device -> last REGISTER with Authorization it sent (raw) */
   gulong trace_handler;
@@ -56,10 +58,7 @@ static User *
 find_user (SimWorld   *self,
            const char *name)
 {
-  for (guint i = 0; i < self->users->len; i++)
-    if (g_strcmp0 (((User *) self->users->pdata[i])->name, name) == 0)
-      return self->users->pdata[i];
-  return NULL;
+  return name ? g_hash_table_lookup (self->users_by_name, name) : NULL;
 }
 
 /* Remembers what a sniffer on the LAN would have captured: the last authenticated REGISTER. */
@@ -83,6 +82,7 @@ sim_world_dispose (GObject *object)
 
   if (self->trace_handler != 0)
     g_clear_signal_handler (&self->trace_handler, self->trace);
+  g_clear_pointer (&self->phones_by_device, g_hash_table_unref);
   g_clear_pointer (&self->phones, g_ptr_array_unref);
   g_clear_object (&self->proxy);
   g_clear_object (&self->registrar);
@@ -102,6 +102,7 @@ sim_world_finalize (GObject *object)
 {
   SimWorld *self = SIM_WORLD (object);
 
+  g_clear_pointer (&self->users_by_name, g_hash_table_unref);
   g_clear_pointer (&self->users, g_ptr_array_unref);
   g_clear_pointer (&self->captured, g_hash_table_unref);
   g_clear_pointer (&self->rand, g_rand_free);
@@ -123,7 +124,9 @@ static void
 sim_world_init (SimWorld *self)
 {
   self->users = g_ptr_array_new_with_free_func ((GDestroyNotify) user_free);
+  self->users_by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->phones = g_ptr_array_new_with_free_func (g_object_unref);
+  self->phones_by_device = g_hash_table_new (g_str_hash, g_str_equal);
   self->stacks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->captured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->domain = g_strdup ("lab.example");
@@ -330,6 +333,7 @@ sim_world_add_user (SimWorld    *self,
   user->password = g_strdup (password);
   user->display_name = g_strdup (display_name ? display_name : name);
   g_ptr_array_add (self->users, user);
+  g_hash_table_insert (self->users_by_name, user->name, user);
   if (self->registrar != NULL)
     sim_registrar_set_user (self->registrar, name, password);
   return TRUE;
@@ -368,6 +372,7 @@ sim_world_add_phone (SimWorld    *self,
   if (self->mode == SIM_MODE_REGISTRAR && self->server_stack != NULL)
     sim_phone_set_outbound (phone, sim_stack_get_local (self->server_stack));
   g_ptr_array_add (self->phones, phone);
+  g_hash_table_insert (self->phones_by_device, (gpointer) sim_phone_get_device (phone), phone);
   return phone;
 }
 
@@ -375,10 +380,7 @@ SimPhone *
 sim_world_get_phone (SimWorld   *self,
                      const char *device)
 {
-  for (guint i = 0; i < self->phones->len; i++)
-    if (g_strcmp0 (sim_phone_get_device (self->phones->pdata[i]), device) == 0)
-      return self->phones->pdata[i];
-  return NULL;
+  return device ? g_hash_table_lookup (self->phones_by_device, device) : NULL;
 }
 
 static SimPhone *
@@ -405,6 +407,7 @@ sim_world_remove_phone (SimWorld    *self,
   trace_action (self, device, "%s is removed from the network", device);
   sim_phone_set_powered (phone, FALSE);
   sim_net_remove_host (self->net, device);
+  g_hash_table_remove (self->phones_by_device, device);
   g_ptr_array_remove (self->phones, phone);
   g_hash_table_remove (self->stacks, device);
   return TRUE;

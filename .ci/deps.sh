@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The Debian 12 packages SIP Lab builds, runs and tests with.  Installs only what is missing.
+set -euo pipefail
+pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev libosip2-dev libssl-dev
+      libsqlite3-dev libgtk-4-dev xvfb xauth sip-tester tshark python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

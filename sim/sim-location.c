@@ -500,6 +500,7 @@ sim_location_replace_full (SimLocation *self,
                            GHashTable  *reasons)
 {
   g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) updates = NULL;
   g_autoptr(GPtrArray) fresh = NULL;
   g_autofree char *aor_copy = NULL;
   AorRecord *record;
@@ -516,7 +517,11 @@ sim_location_replace_full (SimLocation *self,
 
   /* @aor may be a stored binding's string, which this call can free. */
   aor_copy = g_strdup (aor);
-  events = tracing (self) ? g_ptr_array_new () : NULL;
+  if (tracing (self))
+    {
+      events = g_ptr_array_new ();
+      updates = g_ptr_array_new ();
+    }
   record = g_hash_table_lookup (self->aors, aor_copy);
   if (record == NULL)
     {
@@ -563,13 +568,14 @@ sim_location_replace_full (SimLocation *self,
 
       g_ptr_array_add (fresh, stored_new (self, record, binding));
       changed = TRUE;
-      if (events != NULL)
-        g_ptr_array_add (events, binding_event (self, stored != NULL ? "refreshed" : "added",
-                                                fresh->pdata[fresh->len - 1], binding->granted,
-                                                reason_for (reasons, binding->contact, why)));
+      if (updates != NULL)
+        g_ptr_array_add (updates, binding_event (self, stored != NULL ? "refreshed" : "added",
+                                                 fresh->pdata[fresh->len - 1], binding->granted,
+                                                 reason_for (reasons, binding->contact, why)));
     }
 
-  /* Whatever of the old set is left was replaced or removed. */
+  /* Whatever of the old set is left was replaced or removed; removals are traced first, so
+   * an eviction reads before the addition it made room for. */
   for (guint pos = 0; pos < old->len; pos++)
     {
       SimBinding *stored = old->pdata[pos];
@@ -589,6 +595,8 @@ sim_location_replace_full (SimLocation *self,
       stored_free (self, stored);
     }
 
+  if (events != NULL)
+    g_ptr_array_extend_and_steal (events, g_steal_pointer (&updates));
   record->bindings = g_steal_pointer (&fresh);
   g_ptr_array_unref (old);
   self->n_bindings = self->n_bindings - n_old + record->bindings->len;

@@ -42,7 +42,12 @@ G_DECLARE_FINAL_TYPE (SimLocation, sim_location, SIM, LOCATION, GObject)
 SimLocation *sim_location_new          (SimClock          *clock,
                                         SimTrace          *trace,
                                         const char        *node_name) G_GNUC_WARN_UNUSED_RESULT;
-/* Current bindings of @aor (borrowed SimBinding*, in registration order), or NULL if none. */
+/*
+ * Current bindings of @aor (borrowed SimBinding*, in registration order), or NULL if none.
+ * A binding whose time is up is expired first, even if its timer has not run yet.  Stored
+ * bindings share some strings with the location: copy one with sim_binding_copy() to keep it,
+ * never sim_binding_free() a borrowed one.
+ */
 GPtrArray   *sim_location_lookup       (SimLocation       *self,
                                         const char        *aor);
 const SimBinding *sim_location_find    (SimLocation       *self,

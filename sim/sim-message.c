@@ -6,6 +6,18 @@
 
 G_DEFINE_QUARK (sim-message-error-quark, sim_message_error)
 
+/* libosip2 reports parse errors on stderr; route them to the debug log (G_MESSAGES_DEBUG=Sim). */
+static void
+osip_log_cb (const char         *file,
+             int                 line,
+             osip_trace_level_t  level,
+             const char         *format,
+             va_list             args)
+{
+  g_autofree char *text = g_strdup_vprintf (format, args);
+  g_debug ("libosip2 %s:%d: %s", file, line, g_strchomp (text));
+}
+
 void
 sim_message_init_library (void)
 {
@@ -13,6 +25,7 @@ sim_message_init_library (void)
 
   if (g_once_init_enter (&initialized))
     {
+      osip_trace_initialize_func (TRACE_LEVEL7, osip_log_cb);
       parser_init ();
       g_once_init_leave (&initialized, 1);
     }

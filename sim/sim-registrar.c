@@ -487,7 +487,8 @@ plan_contact (Request        *req,
                    "q=%s is not a qvalue between 0 and 1 (RFC 3261 §20.10)",
                    param->gvalue ? param->gvalue : "");
   param = NULL;
-  if (osip_contact_param_get_byname (contact, (char *) "+sip.instance", &param) == 0 && param != NULL)
+  if (osip_contact_param_get_byname (contact, (char *) "+sip.instance", &param) == 0 &&
+      param != NULL)
     instance = unquote (param->gvalue);
 
   /*
@@ -535,12 +536,10 @@ plan_contact (Request        *req,
     }
 
   {
-    osip_contact_t *copy = NULL;
     char *dest = NULL;
-    if (osip_contact_clone (contact, &copy) == 0 && osip_contact_to_str (copy, &dest) == 0)
+    if (osip_contact_to_str (contact, &dest) == 0)
       display = g_strdup (dest);
     osip_free (dest);
-    osip_contact_free (copy);
   }
 
   binding = g_new0 (SimBinding, 1);
@@ -813,7 +812,9 @@ add_binding_contacts (Request        *req,
       if (binding->q >= 0)
         {
           char q[G_ASCII_DTOSTR_BUF_SIZE];
-          g_string_append_printf (value, ";q=%s", g_ascii_formatd (q, sizeof q, "%.3g", binding->q));
+
+          g_ascii_formatd (q, sizeof q, "%.3g", binding->q);
+          g_string_append_printf (value, ";q=%s", q);
         }
       if (binding->instance != NULL)
         g_string_append_printf (value, ";+sip.instance=\"%s\"", binding->instance);

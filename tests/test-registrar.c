@@ -316,6 +316,13 @@ phone_register (Phone      *phone,
   return phone_register_to (phone, NULL, NULL, headers);
 }
 
+static int
+register_status (Phone      *phone,
+                 const char *headers)
+{
+  return phone_register (phone, headers)->status_code;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Reading responses and state                                                               */
 
@@ -339,6 +346,21 @@ contacts_of (osip_message_t *response)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* All values of header @name, joined with ", " (libosip2 splits comma lists into headers). */
+static char *
+header_values (osip_message_t *message,
+               const char     *name)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  osip_header_t *header = NULL;
+
+  for (int pos = 0;
+       (pos = osip_message_header_get_byname (message, name, pos, &header)) >= 0;
+       pos++)
+    g_string_append_printf (out, "%s%s", out->len > 0 ? ", " : "", header->hvalue);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static guint
 n_bindings (Fixture *f)
 {
@@ -355,7 +377,8 @@ last_binding_event (Fixture    *f,
   for (guint i = events->len; i > 0; i--)
     {
       SimEvent *event = events->pdata[i - 1];
-      if (event->type == SIM_EVENT_BINDING && (action == NULL || strcmp (event->action, action) == 0))
+      if (event->type == SIM_EVENT_BINDING &&
+          (action == NULL || strcmp (event->action, action) == 0))
         return event;
     }
   return NULL;
@@ -459,8 +482,8 @@ test_two_devices_share_one_aor (Fixture       *f,
   g_assert_cmpint (phone_register (&f->desk, "Contact: <" DESK ">\r\n")->status_code, ==, 200);
   sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (100));
   response = phone_register (&f->laptop,
-                             "Contact: \"Alice\" <" LAPTOP ">;q=0.5;"
-                             "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000012>\"\r\n");
+                             "Contact: \"Alice\" <" LAPTOP ">;q=0.5;+sip.instance="
+                             "\"<urn:uuid:00000000-0000-0000-0000-000000000012>\"\r\n");
   g_assert_cmpint (response->status_code, ==, 200);
 
   /* Every current binding, each with the seconds it has left (default 3600 s for both). */
@@ -489,11 +512,9 @@ test_refresh_keeps_one_binding (Fixture       *f,
   g_test_summary ("A refresh carries the same Contact and Call-ID with a higher CSeq: the "
                   "registrar updates the one binding instead of adding another.");
 
-  g_assert_cmpint (phone_register (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n")->status_code,
-                   ==, 200);
+  g_assert_cmpint (register_status (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n"), ==, 200);
   sim_clock_run_until (f->clock, SIM_SEC (300));
-  g_assert_cmpint (phone_register (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n")->status_code,
-                   ==, 200);
+  g_assert_cmpint (register_status (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n"), ==, 200);
 
   g_assert_cmpuint (n_bindings (f), ==, 1);
   binding = sim_location_find (f->location, ALICE, DESK);
@@ -518,8 +539,7 @@ test_binding_expires_at_the_granted_time (Fixture       *f,
   SimTime expires_at;
   SimEvent *event;
 
-  g_assert_cmpint (phone_register (&f->desk, "Contact: <" DESK ">\r\nExpires: 120\r\n")->status_code,
-                   ==, 200);
+  g_assert_cmpint (register_status (&f->desk, "Contact: <" DESK ">\r\nExpires: 120\r\n"), ==, 200);
   binding = sim_location_find (f->location, ALICE, DESK);
   expires_at = binding->expires_at;
 
@@ -560,7 +580,8 @@ test_date_epoch_is_settable (Fixture       *f,
   osip_message_t *response;
   g_autofree char *date = NULL;
 
-  g_assert_cmpint (sim_registrar_get_date_epoch (f->registrar), ==, SIM_REGISTRAR_DEFAULT_DATE_EPOCH);
+  g_assert_cmpint (sim_registrar_get_date_epoch (f->registrar), ==,
+                   SIM_REGISTRAR_DEFAULT_DATE_EPOCH);
   /* RFC 3261 §20.17's own example date. */
   sim_registrar_set_date_epoch (f->registrar, 784111777);
   date = sim_registrar_format_date (f->registrar, 0);
@@ -688,6 +709,21 @@ test_contact_star_removes_every_binding (Fixture       *f,
 }
 
 static void
+test_contact_star_obeys_the_cseq_rule (Fixture       *f,
+                                       gconstpointer  data)
+{
+  osip_message_t *response;
+
+  phone_register (&f->desk, "Contact: <" DESK ">\r\n");
+  /* An old "remove everything" from the same Call-ID must not undo a newer registration. */
+  f->desk.cseq = 0;
+  response = phone_register (&f->desk, "Contact: *\r\nExpires: 0\r\n");
+  g_assert_cmpint (response->status_code, ==, 400);
+  g_assert_cmpuint (n_bindings (f), ==, 1);
+  g_assert_nonnull (strstr (last_binding_event (f, "rejected")->reason, "not higher"));
+}
+
+static void
 test_contact_star_misuse_is_400 (Fixture       *f,
                                  gconstpointer  data)
 {
@@ -767,7 +803,8 @@ test_stale_cseq_is_rejected (Fixture       *f,
   g_test_summary ("Same Call-ID, CSeq not higher: a stale or replayed REGISTER fails and the "
                   "binding stays as it was.");
 
-  phone_register (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n");   /* CSeq 1 -> 401, 2 -> 200 */
+  /* CSeq 1 is challenged, CSeq 2 is accepted. */
+  phone_register (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n");
   before = binding_copy (f, DESK);
   g_assert_cmpuint (before->cseq, ==, 2);
 
@@ -850,23 +887,13 @@ test_unknown_extension_is_420 (Fixture       *f,
                                gconstpointer  data)
 {
   osip_message_t *response;
+  g_autofree char *unsupported = NULL;
 
   response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\nRequire: gruu, path\r\n");
   g_assert_cmpint (response->status_code, ==, 420);
-  g_assert_cmpstr (sim_message_header (response, "unsupported"), ==, "gruu");
-  {
-    osip_header_t *header = NULL;
-    g_assert_cmpint (osip_message_header_get_byname (response, "unsupported", 0, &header), >=, 0);
-    /* libosip2 may split the list into two headers; either way both tags are named. */
-    g_autofree char *all = NULL;
-    g_autoptr(GString) tags = g_string_new (NULL);
-    for (int pos = 0; (pos = osip_message_header_get_byname (response, "unsupported", pos, &header)) >= 0;
-         pos++)
-      g_string_append_printf (tags, "%s;", header->hvalue);
-    all = g_string_free (g_steal_pointer (&tags), FALSE);
-    g_assert_nonnull (strstr (all, "gruu"));
-    g_assert_nonnull (strstr (all, "path"));
-  }
+  /* RFC 3261 §8.2.2.3: Unsupported names every option tag we do not support. */
+  unsupported = header_values (response, "unsupported");
+  g_assert_cmpstr (unsupported, ==, "gruu, path");
   g_assert_cmpuint (n_bindings (f), ==, 0);
 }
 
@@ -919,6 +946,26 @@ test_malformed_authorization_is_400 (Fixture       *f,
   response = phone_send (&f->desk, NULL, NULL,
                          "Contact: <" DESK ">\r\n"
                          "Authorization: Digest username=\"alice\", realm=\"" DOMAIN "\"\r\n");
+  g_assert_cmpint (response->status_code, ==, 400);
+  g_assert_cmpuint (n_bindings (f), ==, 0);
+}
+
+static void
+test_digest_uri_mismatch_is_400 (Fixture       *f,
+                                 gconstpointer  data)
+{
+  osip_message_t *response;
+  g_autofree char *authorization = NULL;
+  g_autofree char *headers = NULL;
+
+  g_test_summary ("A digest computed for another Request-URI may belong to another request: "
+                  "400, not another challenge (RFC 7616 §3.4).");
+
+  response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\n");
+  g_assert_cmpint (response->status_code, ==, 401);
+  authorization = phone_answer (&f->desk, response, "sip:elsewhere.example");
+  headers = g_strconcat ("Contact: <" DESK ">\r\n", authorization, NULL);
+  response = phone_send (&f->desk, NULL, NULL, headers);
   g_assert_cmpint (response->status_code, ==, 400);
   g_assert_cmpuint (n_bindings (f), ==, 0);
 }
@@ -1109,6 +1156,7 @@ main (int argc, char *argv[])
   ADD ("raise-to-min-grants-the-minimum", test_raise_to_min_grants_the_minimum);
   ADD ("expires-zero-removes-the-binding", test_expires_zero_removes_the_binding);
   ADD ("contact-star-removes-every-binding", test_contact_star_removes_every_binding);
+  ADD ("contact-star-obeys-the-cseq-rule", test_contact_star_obeys_the_cseq_rule);
   ADD ("contact-star-misuse-is-400", test_contact_star_misuse_is_400);
   ADD ("bad-expires-is-400", test_bad_expires_is_400);
   ADD ("query-without-contact-lists-bindings", test_query_without_contact_lists_bindings);
@@ -1120,10 +1168,12 @@ main (int argc, char *argv[])
   ADD ("wrong-password-is-challenged-again", test_wrong_password_is_challenged_again);
   ADD ("stale-nonce-gets-a-stale-challenge", test_stale_nonce_gets_a_stale_challenge);
   ADD ("malformed-authorization-is-400", test_malformed_authorization_is_400);
+  ADD ("digest-uri-mismatch-is-400", test_digest_uri_mismatch_is_400);
   ADD ("other-users-aor-is-403", test_other_users_aor_is_403);
   ADD ("unknown-user-is-challenged-then-404", test_unknown_user_is_challenged_then_404);
   ADD ("too-many-contacts-is-503", test_too_many_contacts_is_503);
-  ADD ("replace-oldest-evicts-the-first-registered", test_replace_oldest_evicts_the_first_registered);
+  ADD ("replace-oldest-evicts-the-first-registered",
+       test_replace_oldest_evicts_the_first_registered);
   ADD ("one-bad-contact-changes-nothing", test_one_bad_contact_changes_nothing);
   ADD ("non-register-is-405", test_non_register_is_405);
 

@@ -313,6 +313,112 @@ test_wrong_password_stops (Fixture       *f,
 }
 
 static void
+test_phone_retries_423_with_min_expires (Fixture       *f,
+                                         gconstpointer  data)
+{
+  SimRegistrar *registrar = sim_world_get_registrar (f->world);
+  SimRegistrarPolicy policy = *sim_registrar_get_policy (registrar);
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  g_autofree char *text = NULL;
+
+  policy.min_expires = 300;
+  sim_registrar_set_policy (registrar, &policy);
+  sim_world_register (f->world, "alice-desk", 60, NULL);
+  sim_world_run_until (f->world, SIM_SEC (2));
+  text = wire_text (f->world);
+  g_assert_nonnull (strstr (text, "registrar>alice-desk 423"));
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 300);
+}
+
+static void
+test_registrar_lowers_expires_and_phone_follows_the_grant (Fixture       *f,
+                                                           gconstpointer  data)
+{
+  SimRegistrar *registrar = sim_world_get_registrar (f->world);
+  SimRegistrarPolicy policy = *sim_registrar_get_policy (registrar);
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimTime refresh_at;
+
+  policy.max_expires = 120;
+  sim_registrar_set_policy (registrar, &policy);
+  sim_world_register (f->world, "alice-desk", 7200, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 120);
+  /* The refresh is planned from the *granted* 120 s, not the 7200 s asked for. */
+  refresh_at = sim_phone_get_refresh_at (alice);
+  g_assert_cmpint (refresh_at, >, 0);
+  g_assert_cmpint (refresh_at, <, SIM_SEC (120));
+}
+
+static void
+test_stale_nonce_is_answered_without_giving_up (Fixture       *f,
+                                                gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimLinkParams slow = { SIM_SEC (3), 0, 0.0 };
+  GPtrArray *events;
+  gboolean saw_stale = FALSE;
+
+  g_test_summary ("RFC 7616 §3.3: a right digest on an expired nonce gets stale=true; the phone retries");
+  /* The nonce lives 4 s; a 3 s link means the answer arrives 6 s after the nonce was issued. */
+  sim_auth_set_nonce_lifetime (sim_world_get_auth (f->world), SIM_SEC (4));
+  sim_world_set_link (f->world, "alice-desk", "registrar", &slow);
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (20));
+  events = sim_trace_get_events (sim_world_get_trace (f->world));
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_PACKET && e->status == 401 && e->raw && strstr (e->raw, "stale=true"))
+        saw_stale = TRUE;
+    }
+  g_assert_true (saw_stale);
+  /* Stale is not a wrong password: the phone keeps trying (and with a 4 s nonce over a 3 s
+   * link it can never win, which is the lesson: nonce lifetimes must exceed round trips). */
+  g_assert_cmpint (sim_phone_get_reg_state (alice), !=, SIM_REG_FAILED);
+}
+
+static void
+test_unregister_removes_only_this_device (Fixture       *f,
+                                          gconstpointer  data)
+{
+  SimPhone *soft = sim_world_add_phone (f->world, "alice", "alice-soft", "10.0.0.21", NULL);
+  SimLocation *location = sim_world_get_location (f->world);
+
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_register (f->world, "alice-soft", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  g_assert_cmpuint (sim_location_lookup (location, "sip:alice@lab.example")->len, ==, 2);
+  sim_world_unregister (f->world, "alice-desk", FALSE, NULL);
+  sim_world_run_until (f->world, SIM_SEC (2));
+  g_assert_cmpuint (sim_location_lookup (location, "sip:alice@lab.example")->len, ==, 1);
+  g_assert_cmpstr (((SimBinding *) sim_location_lookup (location, "sip:alice@lab.example")->pdata[0])->contact,
+                   ==, sim_phone_get_contact (soft));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (f->world, "alice-desk")), ==, SIM_REG_IDLE);
+  /* Contact: * removes everything left. */
+  sim_world_unregister (f->world, "alice-soft", TRUE, NULL);
+  sim_world_run_until (f->world, SIM_SEC (3));
+  g_assert_null (sim_location_lookup (location, "sip:alice@lab.example"));
+}
+
+static void
+test_moved_phone_rebinds_its_contact (Fixture       *f,
+                                      gconstpointer  data)
+{
+  SimLocation *location = sim_world_get_location (f->world);
+  GPtrArray *bindings;
+
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  sim_world_move (f->world, "alice-desk", "10.0.0.50", NULL);
+  sim_world_run_until (f->world, SIM_SEC (2));
+  bindings = sim_location_lookup (location, "sip:alice@lab.example");
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->contact, ==, "sip:alice@10.0.0.50:5060");
+}
+
+static void
 test_same_seed_same_trace (void)
 {
   g_autofree char *a = NULL, *b = NULL;
@@ -361,6 +467,11 @@ main (int argc, char *argv[])
   ADD ("/sim/world/p2p-peer-moves-and-calls-fail", test_p2p_peer_moves_and_calls_fail);
   ADD ("/sim/world/replayed-register-is-rejected", test_replayed_register_is_rejected);
   ADD ("/sim/world/wrong-password-stops", test_wrong_password_stops);
+  ADD ("/sim/world/phone-retries-423-with-min-expires", test_phone_retries_423_with_min_expires);
+  ADD ("/sim/world/registrar-lowers-expires-and-phone-follows-the-grant", test_registrar_lowers_expires_and_phone_follows_the_grant);
+  ADD ("/sim/world/stale-nonce-is-answered-without-giving-up", test_stale_nonce_is_answered_without_giving_up);
+  ADD ("/sim/world/unregister-removes-only-this-device", test_unregister_removes_only_this_device);
+  ADD ("/sim/world/moved-phone-rebinds-its-contact", test_moved_phone_rebinds_its_contact);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
   return g_test_run ();

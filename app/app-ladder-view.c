@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-ladder-view.h"
+
+#include "app-packet.h"
+
+/*
+ * The ladder (sequence) diagram: one column per host, time going down, one arrow per datagram
+ * in the order the trace recorded them.  A dropped datagram ends in a red X.  Clicking a row
+ * selects its message for the inspector.
+ */
+
+#define ROW_HEIGHT   48
+#define TIME_WIDTH   86
+
+typedef struct {
+  SimEvent *sent;
+  SimEvent *end;
+} Row;
+
+struct _AppLadderView {
+  GtkWidget parent_instance;
+
+  GtkDrawingArea *header;
+  GtkScrolledWindow *scroller;
+  GtkDrawingArea *body;
+
+  SimWorld *world;
+  GArray *rows;           /* Row */
+  GPtrArray *columns;     /* char* host names */
+  int selected;
+  gboolean follow;
+};
+
+enum {
+  PACKET_SELECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (AppLadderView, app_ladder_view, GTK_TYPE_WIDGET)
+
+static void
+row_clear (gpointer data)
+{
+  Row *row = data;
+
+  g_clear_pointer (&row->sent, sim_event_unref);
+  g_clear_pointer (&row->end, sim_event_unref);
+}
+
+/* The hosts as columns: the server in the middle, so arrows to it are short. */
+static void
+update_columns (AppLadderView *self)
+{
+  g_autoptr(GPtrArray) hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  const char *server = sim_world_get_server_name (self->world);
+  guint n_before = 0;
+
+  g_ptr_array_set_size (self->columns, 0);
+  for (guint i = 0; i < hosts->len; i++)
+    if (g_strcmp0 (hosts->pdata[i], server) != 0)
+      g_ptr_array_add (self->columns, g_strdup (hosts->pdata[i]));
+  n_before = self->columns->len / 2;
+  if (server != NULL)
+    g_ptr_array_insert (self->columns, n_before, g_strdup (server));
+
+  /* Senders the network does not know by name (raw IPs) get a column of their own. */
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      const char *names[] = { row->sent->from, row->sent->to };
+
+      for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+        if (names[k] != NULL &&
+            !g_ptr_array_find_with_equal_func (self->columns, names[k], g_str_equal, NULL))
+          g_ptr_array_add (self->columns, g_strdup (names[k]));
+    }
+}
+
+static double
+column_x (AppLadderView *self,
+          const char    *name,
+          double         width)
+{
+  guint index;
+  double col_width;
+
+  if (!g_ptr_array_find_with_equal_func (self->columns, name, g_str_equal, &index))
+    return -1;
+  col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
+  return TIME_WIDTH + col_width * (index + 0.5);
+}
+
+static void
+draw_header_cb (GtkDrawingArea *area,
+                cairo_t        *cr,
+                int             width,
+                int             height,
+                gpointer        user_data)
+{
+  AppLadderView *self = user_data;
+  GdkRGBA fg;
+
+  if (self->world == NULL)
+    return;
+  app_lookup_color (GTK_WIDGET (area), "net_text", "#222222", &fg);
+  gdk_cairo_set_source_rgba (cr, &fg);
+  for (guint i = 0; i < self->columns->len; i++)
+    {
+      const char *name = self->columns->pdata[i];
+      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), NULL);
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", name);
+      int tw, th;
+
+      pango_layout_set_markup (layout, markup, -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      cairo_move_to (cr, column_x (self, name, width) - tw / 2.0, (height - th) / 2.0);
+      pango_cairo_show_layout (cr, layout);
+    }
+  {
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), "t (s)");
+    int tw, th;
+
+    pango_layout_get_pixel_size (layout, &tw, &th);
+    cairo_move_to (cr, 10, (height - th) / 2.0);
+    pango_cairo_show_layout (cr, layout);
+  }
+}
+
+static void
+draw_arrow (cairo_t *cr,
+            double   x1,
+            double   x2,
+            double   y)
+{
+  double dir = x2 > x1 ? 1 : -1;
+
+  cairo_move_to (cr, x1, y);
+  cairo_line_to (cr, x2 - dir * 2, y);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x2, y);
+  cairo_line_to (cr, x2 - dir * 12, y - 6);
+  cairo_line_to (cr, x2 - dir * 12, y + 6);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
+static void
+draw_body_cb (GtkDrawingArea *area,
+              cairo_t        *cr,
+              int             width,
+              int             height,
+              gpointer        user_data)
+{
+  AppLadderView *self = user_data;
+  GtkWidget *widget = GTK_WIDGET (area);
+  GdkRGBA fg, dim, lifeline, selected, red;
+  double clip_y1, clip_y2;
+  guint first, last;
+
+  if (self->world == NULL)
+    return;
+
+  app_lookup_color (widget, "net_text", "#222222", &fg);
+  app_lookup_color (widget, "ladder_dim", "#777777", &dim);
+  app_lookup_color (widget, "link_color", "#c0c0c0", &lifeline);
+  app_lookup_color (widget, "ladder_selected", "#dbe8fb", &selected);
+  app_lookup_color (widget, "packet_dropped", "#e01b24", &red);
+
+  /* Lifelines */
+  gdk_cairo_set_source_rgba (cr, &lifeline);
+  cairo_set_line_width (cr, 2);
+  for (guint i = 0; i < self->columns->len; i++)
+    {
+      double x = column_x (self, self->columns->pdata[i], width);
+
+      cairo_move_to (cr, x, 0);
+      cairo_line_to (cr, x, height);
+    }
+  cairo_stroke (cr);
+
+  /* Only the rows in view: a long session has thousands. */
+  cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
+  first = MAX (clip_y1, 0) / ROW_HEIGHT;
+  last = MIN ((guint) (clip_y2 / ROW_HEIGHT) + 1, self->rows->len);
+
+  for (guint i = first; i < last; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      double y0 = i * ROW_HEIGHT;
+      double x1 = column_x (self, row->sent->from, width);
+      double x2 = column_x (self, row->sent->to, width);
+      gboolean dropped = row->end != NULL && g_strcmp0 (row->end->action, "dropped") == 0;
+      gboolean retransmitted = g_strcmp0 (row->sent->action, "retransmitted") == 0;
+      g_autoptr(PangoLayout) label = gtk_widget_create_pango_layout (widget, NULL);
+      g_autoptr(PangoLayout) time = NULL;
+      g_autofree char *text = app_packet_short_label (row->sent);
+      g_autofree char *markup = NULL;
+      g_autofree char *seconds = NULL;
+      GdkRGBA colour;
+      int tw, th;
+
+      if ((int) i == self->selected)
+        {
+          gdk_cairo_set_source_rgba (cr, &selected);
+          cairo_rectangle (cr, 0, y0, width, ROW_HEIGHT);
+          cairo_fill (cr);
+        }
+
+      seconds = g_strdup_printf ("%.3f", SIM_TIME_TO_SECONDS (row->sent->t));
+      time = gtk_widget_create_pango_layout (widget, seconds);
+      pango_layout_get_pixel_size (time, &tw, &th);
+      gdk_cairo_set_source_rgba (cr, &dim);
+      cairo_move_to (cr, TIME_WIDTH - 14 - tw, y0 + ROW_HEIGHT - 8 - th);
+      pango_cairo_show_layout (cr, time);
+
+      if (x1 < 0 || x2 < 0 || x1 == x2)
+        continue;
+
+      app_lookup_color (widget, app_packet_kind_color_name (app_packet_kind (row->sent)),
+                        "#888888", &colour);
+      markup = g_markup_printf_escaped ("<b>%s</b>%s <span size='small' alpha='60%%'>%s</span>",
+                                        text, retransmitted ? " (again)" : "",
+                                        row->sent->cseq ? row->sent->cseq : "");
+      pango_layout_set_markup (label, markup, -1);
+      pango_layout_get_pixel_size (label, &tw, &th);
+      gdk_cairo_set_source_rgba (cr, &colour);
+      cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + ROW_HEIGHT - 12 - th);
+      pango_cairo_show_layout (cr, label);
+
+      cairo_set_line_width (cr, 3);
+      if (retransmitted)
+        cairo_set_dash (cr, (double[]) { 8, 5 }, 2, 0);
+      if (dropped)
+        {
+          double xm = row->end->t == row->sent->t ? (x1 + x2) / 2 : x2 - (x2 > x1 ? 20 : -20);
+          double ym = y0 + ROW_HEIGHT - 8;
+
+          cairo_move_to (cr, x1, ym);
+          cairo_line_to (cr, xm, ym);
+          cairo_stroke (cr);
+          gdk_cairo_set_source_rgba (cr, &red);
+          cairo_set_line_width (cr, 4);
+          cairo_move_to (cr, xm - 8, ym - 8);
+          cairo_line_to (cr, xm + 8, ym + 8);
+          cairo_move_to (cr, xm + 8, ym - 8);
+          cairo_line_to (cr, xm - 8, ym + 8);
+          cairo_stroke (cr);
+        }
+      else
+        draw_arrow (cr, x1, x2, y0 + ROW_HEIGHT - 8);
+      cairo_set_dash (cr, NULL, 0, 0);
+    }
+}
+
+static void
+update_size (AppLadderView *self)
+{
+  gtk_drawing_area_set_content_height (self->body, self->rows->len * ROW_HEIGHT + 8);
+  gtk_widget_queue_draw (GTK_WIDGET (self->body));
+  gtk_widget_queue_draw (GTK_WIDGET (self->header));
+}
+
+static void
+trace_event_cb (AppLadderView *self,
+                SimEvent      *event,
+                SimTrace      *trace)
+{
+  if (app_packet_is_send (event))
+    {
+      Row row = { sim_event_ref (event), NULL };
+      gboolean new_column = !g_ptr_array_find_with_equal_func (self->columns, event->from,
+                                                               g_str_equal, NULL) ||
+                            !g_ptr_array_find_with_equal_func (self->columns, event->to,
+                                                               g_str_equal, NULL);
+
+      g_array_append_val (self->rows, row);
+      if (new_column)
+        update_columns (self);
+      update_size (self);
+    }
+  else if (app_packet_is_end (event))
+    {
+      /* Newest rows first would be faster, but the oldest open send is the right match. */
+      for (guint i = 0; i < self->rows->len; i++)
+        {
+          Row *row = &g_array_index (self->rows, Row, i);
+
+          if (row->end == NULL && app_packet_ends (row->sent, event))
+            {
+              row->end = sim_event_ref (event);
+              gtk_widget_queue_draw (GTK_WIDGET (self->body));
+              break;
+            }
+        }
+    }
+  else if (event->type == SIM_EVENT_NODE)
+    {
+      update_columns (self);
+      update_size (self);
+    }
+}
+
+static void
+adjustment_changed_cb (AppLadderView *self,
+                       GtkAdjustment *adjustment)
+{
+  if (self->follow)
+    gtk_adjustment_set_value (adjustment,
+                              gtk_adjustment_get_upper (adjustment) -
+                              gtk_adjustment_get_page_size (adjustment));
+}
+
+static void
+adjustment_value_changed_cb (AppLadderView *self,
+                             GtkAdjustment *adjustment)
+{
+  /* Keep following the newest row only while the user stays at the bottom. */
+  self->follow = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+                 >= gtk_adjustment_get_upper (adjustment) - ROW_HEIGHT / 2;
+}
+
+static void
+pressed_cb (GtkGestureClick *gesture,
+            int              n_press,
+            double           x,
+            double           y,
+            AppLadderView   *self)
+{
+  guint row = y / ROW_HEIGHT;
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->body));
+  if (row < self->rows->len)
+    app_ladder_view_select_row (self, row);
+}
+
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                AppLadderView         *self)
+{
+  if (keyval == GDK_KEY_Up && self->selected > 0)
+    app_ladder_view_select_row (self, self->selected - 1);
+  else if (keyval == GDK_KEY_Down && self->selected + 1 < (int) self->rows->len)
+    app_ladder_view_select_row (self, self->selected + 1);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static void
+app_ladder_view_dispose (GObject *object)
+{
+  AppLadderView *self = APP_LADDER_VIEW (object);
+
+  app_ladder_view_set_world (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
+  G_OBJECT_CLASS (app_ladder_view_parent_class)->dispose (object);
+}
+
+static void
+app_ladder_view_finalize (GObject *object)
+{
+  AppLadderView *self = APP_LADDER_VIEW (object);
+
+  g_clear_pointer (&self->rows, g_array_unref);
+  g_clear_pointer (&self->columns, g_ptr_array_unref);
+  G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
+}
+
+static void
+app_ladder_view_class_init (AppLadderViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_ladder_view_dispose;
+  object_class->finalize = app_ladder_view_finalize;
+
+  signals[PACKET_SELECTED] =
+    g_signal_new ("packet-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIM_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/siplab/SipLab/app-ladder-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, AppLadderView, header);
+  gtk_widget_class_bind_template_child (widget_class, AppLadderView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, AppLadderView, body);
+  gtk_widget_class_set_css_name (widget_class, "ladderview");
+}
+
+static void
+app_ladder_view_init (AppLadderView *self)
+{
+  GtkGesture *click;
+  GtkEventController *keys;
+  GtkAdjustment *adjustment;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  g_array_set_clear_func (self->rows, row_clear);
+  self->columns = g_ptr_array_new_with_free_func (g_free);
+  self->selected = -1;
+  self->follow = TRUE;
+
+  gtk_drawing_area_set_draw_func (self->header, draw_header_cb, self, NULL);
+  gtk_drawing_area_set_draw_func (self->body, draw_body_cb, self, NULL);
+
+  click = gtk_gesture_click_new ();
+  g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->body), GTK_EVENT_CONTROLLER (click));
+
+  keys = gtk_event_controller_key_new ();
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->body), keys);
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+app_ladder_view_new (void)
+{
+  return g_object_new (APP_TYPE_LADDER_VIEW, NULL);
+}
+
+void
+app_ladder_view_set_world (AppLadderView *self,
+                           SimWorld      *world)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  if (self->world == world)
+    return;
+  if (self->world != NULL)
+    g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
+  g_set_object (&self->world, world);
+  g_array_set_size (self->rows, 0);
+  self->selected = -1;
+  self->follow = TRUE;
+  if (world != NULL)
+    {
+      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+      update_columns (self);
+      for (guint i = 0; i < events->len; i++)
+        trace_event_cb (self, events->pdata[i], NULL);
+      g_signal_connect_object (sim_world_get_trace (world), "event",
+                               G_CALLBACK (trace_event_cb), self, G_CONNECT_SWAPPED);
+    }
+  else
+    g_ptr_array_set_size (self->columns, 0);
+  update_size (self);
+}
+
+guint
+app_ladder_view_get_n_rows (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->rows->len;
+}
+
+SimEvent *
+app_ladder_view_get_row (AppLadderView *self,
+                         guint          row)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), NULL);
+  if (row >= self->rows->len)
+    return NULL;
+  return g_array_index (self->rows, Row, row).sent;
+}
+
+void
+app_ladder_view_select_row (AppLadderView *self,
+                            int            row)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  if (row >= (int) self->rows->len)
+    row = -1;
+  self->selected = row;
+  gtk_widget_queue_draw (GTK_WIDGET (self->body));
+  g_signal_emit (self, signals[PACKET_SELECTED], 0,
+                 row >= 0 ? g_array_index (self->rows, Row, row).sent : NULL);
+}
+
+int
+app_ladder_view_get_selected (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), -1);
+  return self->selected;
+}

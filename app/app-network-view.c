@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-network-view.h"
+
+#include <math.h>
+
+#include "app-packet.h"
+
+/*
+ * The network as a picture: the registrar in the centre, every other host around it, and each
+ * datagram of the trace as a token on its way from the "sent" event to the "delivered" or
+ * "dropped" event that ends it.  Where a token is comes only from the trace and the session
+ * clock; while a packet is still in flight its progress is the elapsed time over the link's
+ * latency as the network is configured.
+ */
+
+/* How long (virtual time) a dropped packet's red X stays on screen. */
+#define DROP_LINGER SIM_MSEC (1500)
+
+typedef struct {
+  SimEvent *sent;
+  SimEvent *end;          /* delivered/dropped, or NULL while in flight */
+} Flight;
+
+typedef struct {
+  double x, y;
+} Point;
+
+struct _AppNetworkView {
+  GtkWidget parent_instance;
+
+  SimWorld *world;
+  GPtrArray *flights;     /* Flight* */
+};
+
+G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
+
+static void
+flight_free (gpointer data)
+{
+  Flight *flight = data;
+
+  g_clear_pointer (&flight->sent, sim_event_unref);
+  g_clear_pointer (&flight->end, sim_event_unref);
+  g_free (flight);
+}
+
+static void
+prune_flights (AppNetworkView *self)
+{
+  SimTime now = sim_world_now (self->world);
+
+  for (guint i = self->flights->len; i > 0; i--)
+    {
+      Flight *flight = self->flights->pdata[i - 1];
+
+      if (flight->end == NULL)
+        continue;
+      if (g_strcmp0 (flight->end->action, "delivered") == 0 || now - flight->end->t > DROP_LINGER)
+        g_ptr_array_remove_index (self->flights, i - 1);
+    }
+}
+
+static void
+trace_event_cb (AppNetworkView *self,
+                SimEvent       *event,
+                SimTrace       *trace)
+{
+  if (app_packet_is_send (event))
+    {
+      Flight *flight = g_new0 (Flight, 1);
+
+      flight->sent = sim_event_ref (event);
+      g_ptr_array_add (self->flights, flight);
+    }
+  else if (app_packet_is_end (event))
+    {
+      for (guint i = 0; i < self->flights->len; i++)
+        {
+          Flight *flight = self->flights->pdata[i];
+
+          if (flight->end == NULL && app_packet_ends (flight->sent, event))
+            {
+              flight->end = sim_event_ref (event);
+              break;
+            }
+        }
+    }
+  else if (event->type != SIM_EVENT_NODE)
+    return;
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Where each host sits: the server in the middle, the others on an ellipse around it. */
+static GHashTable *
+layout_nodes (AppNetworkView *self,
+              double          width,
+              double          height)
+{
+  GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GPtrArray) hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  const char *server = sim_world_get_server_name (self->world);
+  guint n_others = hosts->len - (server != NULL ? 1 : 0);
+  double cx = width / 2, cy = height / 2;
+  double rx = MAX (width / 2 - 110, 60), ry = MAX (height / 2 - 60, 40);
+  guint k = 0;
+
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      const char *name = hosts->pdata[i];
+      Point *p = g_new (Point, 1);
+
+      if (g_strcmp0 (name, server) == 0)
+        {
+          p->x = cx;
+          p->y = cy;
+        }
+      else
+        {
+          /* Start top-left and go round clockwise, so two phones face each other. */
+          double angle = G_PI + G_PI / 4 + 2 * G_PI * k / MAX (n_others, 1);
+
+          if (server == NULL && n_others == 2)
+            angle = G_PI + G_PI * k;
+          p->x = cx + rx * cos (angle);
+          p->y = cy + ry * sin (angle);
+          k++;
+        }
+      g_hash_table_insert (positions, g_strdup (name), p);
+    }
+  return positions;
+}
+
+static void
+set_source (cairo_t       *cr,
+            const GdkRGBA *rgba)
+{
+  gdk_cairo_set_source_rgba (cr, rgba);
+}
+
+static void
+rounded_rect (cairo_t *cr,
+              double   x,
+              double   y,
+              double   w,
+              double   h,
+              double   r)
+{
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
+  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+  cairo_close_path (cr);
+}
+
+static char *
+node_markup (AppNetworkView *self,
+             const char     *name,
+             const char    **state_color)
+{
+  SimNet *net = sim_world_get_net (self->world);
+  SimPhone *phone = sim_world_get_phone (self->world, name);
+  g_autofree char *escaped = g_markup_escape_text (name, -1);
+  const char *ip = sim_net_host_ip (net, name);
+  g_autofree char *state = NULL;
+
+  *state_color = "node_border";
+  if (!sim_net_host_is_up (net, name))
+    {
+      state = g_strdup ("powered off");
+      *state_color = "node_off";
+    }
+  else if (phone != NULL)
+    {
+      SimRegState reg = sim_phone_get_reg_state (phone);
+      SimCallState call = sim_phone_get_call_state (phone);
+
+      if (call != SIM_CALL_IDLE && call != SIM_CALL_ENDED)
+        state = g_strdup_printf ("call: %s", sim_call_state_name (call));
+      else
+        state = g_strdup (sim_reg_state_name (reg));
+      if (reg == SIM_REG_REGISTERED)
+        *state_color = "node_registered";
+      else if (reg == SIM_REG_FAILED)
+        *state_color = "node_failed";
+    }
+  else if (g_strcmp0 (name, sim_world_get_server_name (self->world)) == 0)
+    state = g_strdup_printf ("registrar · %u bindings",
+                             sim_location_get_n_bindings (sim_world_get_location (self->world)));
+
+  return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>%s%s",
+                                  name, ip ? ip : "", state ? "\n" : "", state ? state : "");
+}
+
+static void
+draw_node (AppNetworkView *self,
+           cairo_t        *cr,
+           const char     *name,
+           const Point    *p)
+{
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  const char *state_color;
+  g_autofree char *markup = node_markup (self, name, &state_color);
+  GdkRGBA bg, border, fg;
+  int tw, th;
+  double w, h;
+
+  pango_layout_set_markup (layout, markup, -1);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  w = tw + 28;
+  h = th + 16;
+
+  app_lookup_color (GTK_WIDGET (self), "node_bg", "#ffffff", &bg);
+  app_lookup_color (GTK_WIDGET (self), state_color, "#888888", &border);
+  app_lookup_color (GTK_WIDGET (self), "net_text", "#222222", &fg);
+
+  rounded_rect (cr, p->x - w / 2, p->y - h / 2, w, h, 10);
+  set_source (cr, &bg);
+  cairo_fill_preserve (cr);
+  set_source (cr, &border);
+  cairo_set_line_width (cr, 3);
+  cairo_stroke (cr);
+
+  set_source (cr, &fg);
+  cairo_move_to (cr, p->x - tw / 2.0, p->y - th / 2.0);
+  pango_cairo_show_layout (cr, layout);
+}
+
+static void
+draw_links (AppNetworkView *self,
+            cairo_t        *cr,
+            GHashTable     *positions)
+{
+  const char *server = sim_world_get_server_name (self->world);
+  Point *centre = server ? g_hash_table_lookup (positions, server) : NULL;
+  g_autoptr(GPtrArray) hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  GdkRGBA link;
+
+  app_lookup_color (GTK_WIDGET (self), "link_color", "#c0c0c0", &link);
+  set_source (cr, &link);
+  cairo_set_line_width (cr, 2);
+
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      Point *a = g_hash_table_lookup (positions, hosts->pdata[i]);
+
+      if (g_strcmp0 (hosts->pdata[i], server) == 0)
+        continue;
+      if (centre != NULL && sim_world_get_mode (self->world) == SIM_MODE_REGISTRAR)
+        {
+          cairo_move_to (cr, a->x, a->y);
+          cairo_line_to (cr, centre->x, centre->y);
+          continue;
+        }
+      /* Point-to-point: everyone may talk to everyone. */
+      for (guint j = i + 1; j < hosts->len; j++)
+        {
+          Point *b = g_hash_table_lookup (positions, hosts->pdata[j]);
+
+          cairo_move_to (cr, a->x, a->y);
+          cairo_line_to (cr, b->x, b->y);
+        }
+    }
+  cairo_stroke (cr);
+}
+
+static double
+flight_progress (AppNetworkView *self,
+                 Flight         *flight,
+                 SimTime         now)
+{
+  SimLinkParams link;
+  SimTime latency;
+
+  if (flight->end != NULL)
+    {
+      /* Lost on the link: the X sits half-way.  Dropped on arrival: at the receiver. */
+      return flight->end->t == flight->sent->t ? 0.5 : 1.0;
+    }
+  sim_net_get_link (sim_world_get_net (self->world), flight->sent->from, flight->sent->to, &link);
+  latency = MAX (link.latency + link.jitter / 2, 1);
+  return CLAMP ((double) (now - flight->sent->t) / latency, 0.0, 0.97);
+}
+
+static void
+draw_flight (AppNetworkView *self,
+             cairo_t        *cr,
+             GHashTable     *positions,
+             Flight         *flight,
+             SimTime         now)
+{
+  Point *a = g_hash_table_lookup (positions, flight->sent->from);
+  Point *b = g_hash_table_lookup (positions, flight->end ? flight->end->to : flight->sent->to);
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autofree char *label = NULL;
+  gboolean dropped;
+  double progress, dx, dy, len, ox, oy, x, y;
+  GdkRGBA colour, white;
+  int tw, th;
+
+  if (a == NULL || b == NULL || a == b)
+    return;
+
+  dropped = flight->end != NULL && g_strcmp0 (flight->end->action, "dropped") == 0;
+  progress = flight_progress (self, flight, now);
+
+  /* Requests and responses on the same link travel on either side of it. */
+  dx = b->x - a->x;
+  dy = b->y - a->y;
+  len = MAX (hypot (dx, dy), 1);
+  ox = -dy / len * 16;
+  oy = dx / len * 16;
+  x = a->x + dx * progress + ox;
+  y = a->y + dy * progress + oy;
+
+  label = app_packet_short_label (flight->sent);
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  {
+    g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", label);
+    pango_layout_set_markup (layout, markup, -1);
+  }
+  pango_layout_get_pixel_size (layout, &tw, &th);
+
+  app_lookup_color (GTK_WIDGET (self),
+                    app_packet_kind_color_name (app_packet_kind (flight->sent)),
+                    "#888888", &colour);
+  gdk_rgba_parse (&white, "#ffffff");
+
+  rounded_rect (cr, x - tw / 2.0 - 8, y - th / 2.0 - 4, tw + 16, th + 8, (th + 8) / 2.0);
+  if (dropped)
+    colour.alpha = 0.45;
+  set_source (cr, &colour);
+  cairo_fill (cr);
+  set_source (cr, &white);
+  cairo_move_to (cr, x - tw / 2.0, y - th / 2.0);
+  pango_cairo_show_layout (cr, layout);
+
+  if (dropped)
+    {
+      GdkRGBA red;
+
+      app_lookup_color (GTK_WIDGET (self), "packet_dropped", "#e01b24", &red);
+      set_source (cr, &red);
+      cairo_set_line_width (cr, 6);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      cairo_move_to (cr, x - 16, y - 16);
+      cairo_line_to (cr, x + 16, y + 16);
+      cairo_move_to (cr, x + 16, y - 16);
+      cairo_line_to (cr, x - 16, y + 16);
+      cairo_stroke (cr);
+    }
+}
+
+static void
+app_network_view_snapshot (GtkWidget   *widget,
+                           GtkSnapshot *snapshot)
+{
+  AppNetworkView *self = APP_NETWORK_VIEW (widget);
+  double width = gtk_widget_get_width (widget);
+  double height = gtk_widget_get_height (widget);
+  g_autoptr(GHashTable) positions = NULL;
+  g_autoptr(GPtrArray) hosts = NULL;
+  cairo_t *cr;
+  SimTime now;
+
+  if (self->world == NULL || width < 10 || height < 10)
+    return;
+
+  now = sim_world_now (self->world);
+  prune_flights (self);
+  positions = layout_nodes (self, width, height);
+  hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  draw_links (self, cr, positions);
+  for (guint i = 0; i < hosts->len; i++)
+    draw_node (self, cr, hosts->pdata[i], g_hash_table_lookup (positions, hosts->pdata[i]));
+  for (guint i = 0; i < self->flights->len; i++)
+    draw_flight (self, cr, positions, self->flights->pdata[i], now);
+  cairo_destroy (cr);
+}
+
+static void
+app_network_view_dispose (GObject *object)
+{
+  AppNetworkView *self = APP_NETWORK_VIEW (object);
+
+  app_network_view_set_world (self, NULL);
+  G_OBJECT_CLASS (app_network_view_parent_class)->dispose (object);
+}
+
+static void
+app_network_view_finalize (GObject *object)
+{
+  AppNetworkView *self = APP_NETWORK_VIEW (object);
+
+  g_clear_pointer (&self->flights, g_ptr_array_unref);
+  G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
+}
+
+static void
+app_network_view_class_init (AppNetworkViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_network_view_dispose;
+  object_class->finalize = app_network_view_finalize;
+  widget_class->snapshot = app_network_view_snapshot;
+  gtk_widget_class_set_css_name (widget_class, "networkview");
+}
+
+static void
+app_network_view_init (AppNetworkView *self)
+{
+  self->flights = g_ptr_array_new_with_free_func (flight_free);
+  gtk_widget_set_size_request (GTK_WIDGET (self), 420, 300);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+}
+
+GtkWidget *
+app_network_view_new (void)
+{
+  return g_object_new (APP_TYPE_NETWORK_VIEW, NULL);
+}
+
+void
+app_network_view_set_world (AppNetworkView *self,
+                            SimWorld       *world)
+{
+  g_return_if_fail (APP_IS_NETWORK_VIEW (self));
+
+  if (self->world == world)
+    return;
+  if (self->world != NULL)
+    g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
+  g_set_object (&self->world, world);
+  g_ptr_array_set_size (self->flights, 0);
+  if (world != NULL)
+    {
+      /* Packets already in the trace (a world run ahead before we saw it). */
+      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+      for (guint i = 0; i < events->len; i++)
+        trace_event_cb (self, events->pdata[i], NULL);
+      g_signal_connect_object (sim_world_get_trace (world), "event",
+                               G_CALLBACK (trace_event_cb), self, G_CONNECT_SWAPPED);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+app_network_view_get_n_in_flight (AppNetworkView *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), 0);
+  for (guint i = 0; i < self->flights->len; i++)
+    if (((Flight *) self->flights->pdata[i])->end == NULL)
+      n++;
+  return n;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sim-world.h"
+
+G_BEGIN_DECLS
+
+#define APP_TYPE_NETWORK_VIEW (app_network_view_get_type ())
+G_DECLARE_FINAL_TYPE (AppNetworkView, app_network_view, APP, NETWORK_VIEW, GtkWidget)
+
+GtkWidget *app_network_view_new             (void);
+void       app_network_view_set_world       (AppNetworkView *self,
+                                             SimWorld       *world);
+/* Packets in flight (sent, not yet delivered or dropped) at the world's current time. */
+guint      app_network_view_get_n_in_flight (AppNetworkView *self);
+
+G_END_DECLS

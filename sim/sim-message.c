@@ -376,12 +376,20 @@ sim_uri_to_aor (const osip_uri_t *uri)
 {
   if (uri == NULL || uri->host == NULL)
     return NULL;
-  /* RFC 3261 §10.3 step 5: the AOR is the canonical scheme:user@host; we compare host lower-case. */
+  /*
+   * RFC 3261 §10.3 step 5: the AOR is the canonical scheme:user@host, with the user part
+   * unescaped and scheme and host compared case-insensitively (§19.1.4).
+   */
   {
     g_autofree char *host = g_ascii_strdown (uri->host, -1);
-    if (uri->username != NULL)
-      return g_strdup_printf ("sip:%s@%s", uri->username, host);
-    return g_strdup_printf ("sip:%s", host);
+    g_autofree char *scheme = g_ascii_strdown (uri->scheme ? uri->scheme : "sip", -1);
+    g_autofree char *user = uri->username ? g_uri_unescape_string (uri->username, NULL) : NULL;
+
+    if (uri->username != NULL && user == NULL)
+      user = g_strdup (uri->username);  /* a bad escape: keep it as it came */
+    if (user != NULL)
+      return g_strdup_printf ("%s:%s@%s", scheme, user, host);
+    return g_strdup_printf ("%s:%s", scheme, host);
   }
 }
 

@@ -29,17 +29,18 @@ typedef enum {
 /* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1). */
 #define SIM_TRANSPORT_MAX_MESSAGE 65535
 
-/*
- * Names the far end of a packet in the trace (an AOR's user, a device name); NULL means "use
- * ip:port".  @data is the message text, for implementations that look at it.
- */
+/* Names the far end of a packet in the trace (an AOR's user); NULL means "use ip:port". */
 typedef const char *(*SimTransportNameFunc) (const SimAddr *peer,
                                              gpointer       user_data);
 
 #define SIM_TYPE_SOCKET_TRANSPORT (sim_socket_transport_get_type ())
 G_DECLARE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, SIM, SOCKET_TRANSPORT, GObject)
 
-/* Becomes @stack's send function; the stack's node name is the local name in the trace. */
+/*
+ * Becomes @stack's send function; the stack's node name is the local name in the trace.  The
+ * first endpoint listened on becomes the stack's local address (its Via sent-by and
+ * Record-Route), so listen first on the address phones should see.
+ */
 SimSocketTransport *sim_socket_transport_new      (SimStack              *stack) G_GNUC_WARN_UNUSED_RESULT;
 /*
  * Parses "udp:127.0.0.1:5060", "tcp:[::1]:5062", "udp:0.0.0.0:5060".  Port 0 picks a free

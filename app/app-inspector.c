@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-inspector.h"
+
+#include <string.h>
+
+#include "app-explain.h"
+
+/*
+ * The message inspector: the datagram exactly as it went on the wire, header names in bold,
+ * and beside it what each header present does here, with its RFC section.
+ */
+
+struct _AppInspector {
+  GtkWidget parent_instance;
+
+  GtkLabel *title;
+  GtkTextView *text_view;
+  GtkLabel *explanation;
+
+  SimEvent *event;
+};
+
+G_DEFINE_FINAL_TYPE (AppInspector, app_inspector, GTK_TYPE_WIDGET)
+
+static void
+show_text (AppInspector *self,
+           const char   *raw)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  g_autoptr(GString) explained = g_string_new (NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_auto(GStrv) lines = NULL;
+  const char *about_start;
+  GtkTextIter iter;
+
+  gtk_text_buffer_set_text (buffer, "", 0);
+  if (raw == NULL)
+    {
+      gtk_label_set_markup (self->explanation, "");
+      return;
+    }
+
+  /* The exact bytes go in the buffer; tags only decorate them. */
+  gtk_text_buffer_set_text (buffer, raw, -1);
+
+  lines = g_strsplit (raw, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+      const char *colon = strchr (line, ':');
+      GtkTextIter start, end;
+
+      if (*line == '\0' || g_str_equal (line, "\r"))
+        break;                               /* the body starts after the empty line */
+      gtk_text_buffer_get_iter_at_line (buffer, &start, i);
+      if (i == 0)
+        {
+          end = start;
+          gtk_text_iter_forward_to_line_end (&end);
+          gtk_text_buffer_apply_tag_by_name (buffer, "start-line", &start, &end);
+          continue;
+        }
+      if (colon == NULL || *line == ' ' || *line == '\t')
+        continue;                            /* a folded continuation line */
+      {
+        g_autofree char *name = g_strstrip (g_strndup (line, colon - line));
+        const AppHeaderExplanation *about = app_explain_header (name);
+
+        end = start;
+        gtk_text_iter_forward_chars (&end, g_utf8_strlen (line, colon - line + 1));
+        gtk_text_buffer_apply_tag_by_name (buffer, about ? "header-known" : "header", &start,
+                                           &end);
+        if (about != NULL && !g_hash_table_contains (seen, about))
+          {
+            g_autofree char *piece = g_markup_printf_escaped (
+                "<b>%s</b>  <span alpha='65%%'>%s</span>\n%s\n\n",
+                about->name, about->rfc, about->text);
+
+            g_hash_table_add (seen, (gpointer) about);
+            g_string_append (explained, piece);
+          }
+      }
+    }
+
+  about_start = app_explain_first_line (lines[0]);
+  if (about_start != NULL)
+    {
+      g_autofree char *piece = g_markup_printf_escaped ("<b>%s</b>\n\n", about_start);
+      g_string_prepend (explained, piece);
+    }
+  if (self->event != NULL && self->event->reason != NULL)
+    {
+      g_autofree char *piece = g_markup_printf_escaped ("<b>Note:</b> %s\n\n",
+                                                        self->event->reason);
+      g_string_prepend (explained, piece);
+    }
+  while (explained->len > 0 && explained->str[explained->len - 1] == '\n')
+    g_string_truncate (explained, explained->len - 1);
+  gtk_label_set_markup (self->explanation, explained->str);
+
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  gtk_text_buffer_place_cursor (buffer, &iter);
+}
+
+static void
+app_inspector_dispose (GObject *object)
+{
+  AppInspector *self = APP_INSPECTOR (object);
+
+  g_clear_pointer (&self->event, sim_event_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_INSPECTOR);
+  G_OBJECT_CLASS (app_inspector_parent_class)->dispose (object);
+}
+
+static void
+app_inspector_class_init (AppInspectorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_inspector_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/siplab/SipLab/app-inspector.ui");
+  gtk_widget_class_bind_template_child (widget_class, AppInspector, title);
+  gtk_widget_class_bind_template_child (widget_class, AppInspector, text_view);
+  gtk_widget_class_bind_template_child (widget_class, AppInspector, explanation);
+  gtk_widget_class_set_css_name (widget_class, "inspector");
+}
+
+static void
+app_inspector_init (AppInspector *self)
+{
+  GtkTextBuffer *buffer;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  gtk_text_buffer_create_tag (buffer, "start-line", "weight", PANGO_WEIGHT_BOLD, NULL);
+  gtk_text_buffer_create_tag (buffer, "header", "weight", PANGO_WEIGHT_BOLD, NULL);
+  /* Headers with an explanation beside the text are underlined, like a link to it. */
+  gtk_text_buffer_create_tag (buffer, "header-known", "weight", PANGO_WEIGHT_BOLD,
+                              "underline", PANGO_UNDERLINE_SINGLE, NULL);
+}
+
+GtkWidget *
+app_inspector_new (void)
+{
+  return g_object_new (APP_TYPE_INSPECTOR, NULL);
+}
+
+void
+app_inspector_set_event (AppInspector *self,
+                         SimEvent     *event)
+{
+  g_return_if_fail (APP_IS_INSPECTOR (self));
+
+  if (event == self->event)
+    return;
+  g_clear_pointer (&self->event, sim_event_unref);
+  if (event != NULL)
+    self->event = sim_event_ref (event);
+
+  if (event == NULL)
+    gtk_label_set_text (self->title, "Click an arrow in the ladder to inspect its message.");
+  else
+    {
+      g_autofree char *title = g_strdup_printf ("%s → %s   at t = %.3f s%s",
+                                                event->from, event->to,
+                                                SIM_TIME_TO_SECONDS (event->t),
+                                                g_strcmp0 (event->action, "retransmitted") == 0
+                                                ? "  (retransmission)" : "");
+      gtk_label_set_text (self->title, title);
+    }
+  show_text (self, event ? event->raw : NULL);
+}
+
+SimEvent *
+app_inspector_get_event (AppInspector *self)
+{
+  g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
+  return self->event;
+}
+
+GtkTextBuffer *
+app_inspector_get_buffer (AppInspector *self)
+{
+  g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
+  return gtk_text_view_get_buffer (self->text_view);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sim-world.h"
+
+G_BEGIN_DECLS
+
+#define APP_TYPE_LOCATION_VIEW (app_location_view_get_type ())
+G_DECLARE_FINAL_TYPE (AppLocationView, app_location_view, APP, LOCATION_VIEW, GtkWidget)
+
+GtkWidget *app_location_view_new        (void);
+void       app_location_view_set_world  (AppLocationView *self,
+                                         SimWorld        *world);
+/* Rebuilds the table if the location service changed, and updates the countdowns. */
+void       app_location_view_update     (AppLocationView *self);
+/* One row per binding. */
+guint      app_location_view_get_n_rows (AppLocationView *self);
+
+G_END_DECLS

@@ -93,13 +93,16 @@ static const struct {
   const char *prefix;
   const char *text;
 } start_lines[] = {
-  { "REGISTER", "REGISTER asks the registrar to bind the AOR in To to the Contact (RFC 3261 §10.2)." },
-  { "INVITE", "INVITE starts a call; the proxy looks the AOR up and forks to every binding "
-              "(RFC 3261 §13, §16.6)." },
+  { "REGISTER", "REGISTER asks the registrar to bind the AOR in To to the Contact "
+                "(RFC 3261 §10.2)." },
+  { "INVITE", "INVITE starts a call. Through a proxy it is sent to the AOR, and the proxy "
+              "forks it to every registered Contact; point-to-point it goes straight to the "
+              "address the caller knows (RFC 3261 §13, §16.6)." },
   { "ACK", "ACK confirms the final answer to an INVITE (RFC 3261 §13.2.2.4)." },
   { "BYE", "BYE ends the call (RFC 3261 §15)." },
   { "CANCEL", "CANCEL stops the other forks once one device answered (RFC 3261 §9)." },
-  { "SIP/2.0 100", "100 Trying: the next hop has the request; stop retransmitting (RFC 3261 §17.1.1.2)." },
+  { "SIP/2.0 100", "100 Trying: the next hop has the request; stop retransmitting "
+                   "(RFC 3261 §17.1.1.2)." },
   { "SIP/2.0 180", "180 Ringing: the called device is alerting (RFC 3261 §21.1.2)." },
   { "SIP/2.0 200", "200 OK: success. For a REGISTER it lists the current bindings with the "
                    "granted expiry (RFC 3261 §10.3 step 8)." },
@@ -108,7 +111,8 @@ static const struct {
   { "SIP/2.0 407", "407: a proxy challenges; retry with Proxy-Authorization (RFC 3261 §22.3)." },
   { "SIP/2.0 423", "423 Interval Too Brief: Expires is below the registrar's minimum "
                    "(RFC 3261 §10.3 step 7)." },
-  { "SIP/2.0 480", "480 Temporarily Unavailable: the AOR has no binding now (RFC 3261 §21.4.18)." },
+  { "SIP/2.0 480", "480 Temporarily Unavailable: the AOR has no binding now "
+                   "(RFC 3261 §21.4.18)." },
   { "SIP/2.0 487", "487 Request Terminated: the INVITE was cancelled (RFC 3261 §21.4.25)." },
 };
 

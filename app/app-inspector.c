@@ -18,9 +18,125 @@ struct _AppInspector {
   GtkLabel *explanation;
 
   SimEvent *event;
+  SimEvent *previous;
 };
 
 G_DEFINE_FINAL_TYPE (AppInspector, app_inspector, GTK_TYPE_WIDGET)
+
+/* The headers of @raw as (name, value) pairs in order, names folded to lower case. */
+static GPtrArray *
+parse_headers (const char *raw)
+{
+  GPtrArray *headers = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) lines = g_strsplit (raw, "\n", -1);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      char *line = g_strchomp (lines[i]);
+      char *colon = strchr (line, ':');
+
+      if (*line == '\0')
+        break;
+      if (colon == NULL || *line == ' ' || *line == '\t')
+        continue;
+      g_ptr_array_add (headers, g_strstrip (g_strndup (line, colon - line)));
+      g_ptr_array_add (headers, g_strstrip (g_strdup (colon + 1)));
+    }
+  return headers;
+}
+
+static const char *
+find_header (GPtrArray  *headers,
+             const char *name)
+{
+  for (guint i = 0; i + 1 < headers->len; i += 2)
+    if (g_ascii_strcasecmp (headers->pdata[i], name) == 0)
+      return headers->pdata[i + 1];
+  return NULL;
+}
+
+static char *
+shorten (const char *value)
+{
+  g_autofree char *cut = g_strndup (value, strcspn (value, ";"));
+
+  /* Parameters after the value (;rport, ;received) matter less than the value itself. */
+  if (g_str_has_prefix (value, "z9hG4bK"))
+    value = cut;
+  if (g_utf8_strlen (value, -1) <= 36)
+    return g_strdup (value);
+  return g_strdup_printf ("%.*s…", (int) (g_utf8_offset_to_pointer (value, 35) - value), value);
+}
+
+/* What changed from @previous to @event, header by header (the first of each name). */
+static void
+append_differences (GString  *out,
+                    SimEvent *event,
+                    SimEvent *previous)
+{
+  g_autoptr(GPtrArray) now = parse_headers (event->raw);
+  g_autoptr(GPtrArray) before = parse_headers (previous->raw);
+  g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *title = g_markup_printf_escaped (
+      "<b>Compared with the previous %s of this Call-ID (t = %.3f s):</b>\n",
+      previous->status ? "response" : previous->method, SIM_TIME_TO_SECONDS (previous->t));
+  guint n = 0;
+
+  g_string_append (out, title);
+  for (guint i = 0; i + 1 < now->len; i += 2)
+    {
+      const char *name = now->pdata[i];
+      const char *value = now->pdata[i + 1];
+      const char *old;
+      g_autofree char *lower = g_ascii_strdown (name, -1);
+      g_autofree char *line = NULL;
+
+      if (g_hash_table_contains (done, lower) || g_ascii_strcasecmp (name, "Content-Length") == 0)
+        continue;
+      g_hash_table_add (done, g_steal_pointer (&lower));
+      old = find_header (before, name);
+      if (old == NULL)
+        line = g_markup_printf_escaped ("• <b>%s</b> added\n", name);
+      else if (g_strcmp0 (old, value) != 0 && g_ascii_strcasecmp (name, "Via") == 0 &&
+               strstr (old, "branch=") != NULL && strstr (value, "branch=") != NULL)
+        {
+          /* RFC 3261 §17.2.3: a new branch is a new transaction, which is the point here. */
+          g_autofree char *a = shorten (strstr (old, "branch=") + strlen ("branch="));
+          g_autofree char *b = shorten (strstr (value, "branch=") + strlen ("branch="));
+
+          line = g_markup_printf_escaped ("• <b>Via branch</b>: %s → %s (a new transaction)\n",
+                                          a, b);
+        }
+      else if (g_strcmp0 (old, value) != 0)
+        {
+          g_autofree char *a = shorten (old);
+          g_autofree char *b = shorten (value);
+
+          line = g_markup_printf_escaped ("• <b>%s</b>: %s → %s\n", name, a, b);
+        }
+      if (line != NULL)
+        {
+          g_string_append (out, line);
+          n++;
+        }
+    }
+  for (guint i = 0; i + 1 < before->len; i += 2)
+    if (find_header (now, before->pdata[i]) == NULL)
+      {
+        g_autofree char *lower = g_ascii_strdown (before->pdata[i], -1);
+        g_autofree char *line = NULL;
+
+        if (g_hash_table_contains (done, lower))
+          continue;
+        g_hash_table_add (done, g_steal_pointer (&lower));
+        line = g_markup_printf_escaped ("• <b>%s</b> removed\n", (char *) before->pdata[i]);
+        g_string_append (out, line);
+        n++;
+      }
+  if (n == 0)
+    g_string_append (out, "• nothing: the same bytes again\n");
+  g_string_append (out, "\n");
+}
 
 static void
 show_text (AppInspector *self,
@@ -82,6 +198,13 @@ show_text (AppInspector *self,
       }
     }
 
+  if (self->event != NULL && self->previous != NULL)
+    {
+      g_autoptr(GString) differences = g_string_new (NULL);
+
+      append_differences (differences, self->event, self->previous);
+      g_string_prepend (explained, differences->str);
+    }
   about_start = app_explain_first_line (lines[0]);
   if (about_start != NULL)
     {
@@ -106,9 +229,14 @@ static void
 app_inspector_dispose (GObject *object)
 {
   AppInspector *self = APP_INSPECTOR (object);
+  GtkWidget *child;
 
   g_clear_pointer (&self->event, sim_event_unref);
+  g_clear_pointer (&self->previous, sim_event_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_INSPECTOR);
+  /* dispose_template() only drops the children bound by name; the layout boxes go too. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (app_inspector_parent_class)->dispose (object);
 }
 
@@ -153,13 +281,24 @@ void
 app_inspector_set_event (AppInspector *self,
                          SimEvent     *event)
 {
+  app_inspector_set_event_with_previous (self, event, NULL);
+}
+
+void
+app_inspector_set_event_with_previous (AppInspector *self,
+                                       SimEvent     *event,
+                                       SimEvent     *previous)
+{
   g_return_if_fail (APP_IS_INSPECTOR (self));
 
-  if (event == self->event)
+  if (event == self->event && previous == self->previous)
     return;
   g_clear_pointer (&self->event, sim_event_unref);
+  g_clear_pointer (&self->previous, sim_event_unref);
   if (event != NULL)
     self->event = sim_event_ref (event);
+  if (event != NULL && previous != NULL)
+    self->previous = sim_event_ref (previous);
 
   if (event == NULL)
     gtk_label_set_text (self->title, "Click an arrow in the ladder to inspect its message.");

@@ -29,6 +29,7 @@ struct _AppLadderView {
   GPtrArray *columns;     /* char* host names */
   int selected;
   gboolean follow;
+  guint scroll_idle_id;
 };
 
 enum {
@@ -199,6 +200,7 @@ draw_body_cb (GtkDrawingArea *area,
       g_autofree char *markup = NULL;
       g_autofree char *seconds = NULL;
       GdkRGBA colour;
+      guint cseq;
       int tw, th;
 
       if ((int) i == self->selected)
@@ -220,9 +222,10 @@ draw_body_cb (GtkDrawingArea *area,
 
       app_lookup_color (widget, app_packet_kind_color_name (app_packet_kind (row->sent)),
                         "#888888", &colour);
-      markup = g_markup_printf_escaped ("<b>%s</b>%s <span size='small' alpha='60%%'>%s</span>",
-                                        text, retransmitted ? " (again)" : "",
-                                        row->sent->cseq ? row->sent->cseq : "");
+      cseq = row->sent->cseq ? (guint) g_ascii_strtoull (row->sent->cseq, NULL, 10) : 0;
+      markup = g_markup_printf_escaped ("<b>%s</b>%s "
+                                        "<span size='small' alpha='60%%'>CSeq %u</span>",
+                                        text, retransmitted ? " (again)" : "", cseq);
       pango_layout_set_markup (label, markup, -1);
       pango_layout_get_pixel_size (label, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &colour);
@@ -302,14 +305,31 @@ trace_event_cb (AppLadderView *self,
     }
 }
 
+static gboolean
+scroll_to_end_cb (gpointer user_data)
+{
+  AppLadderView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  self->scroll_idle_id = 0;
+  gtk_adjustment_set_value (adjustment,
+                            gtk_adjustment_get_upper (adjustment) -
+                            gtk_adjustment_get_page_size (adjustment));
+  self->follow = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 adjustment_changed_cb (AppLadderView *self,
                        GtkAdjustment *adjustment)
 {
-  if (self->follow)
-    gtk_adjustment_set_value (adjustment,
-                              gtk_adjustment_get_upper (adjustment) -
-                              gtk_adjustment_get_page_size (adjustment));
+  /*
+   * The scrolled window reconfigures the adjustment while it allocates, and resets the value
+   * afterwards: scroll once that is over.
+   */
+  if (self->follow && self->scroll_idle_id == 0)
+    self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
+                                            NULL);
 }
 
 static void
@@ -317,6 +337,8 @@ adjustment_value_changed_cb (AppLadderView *self,
                              GtkAdjustment *adjustment)
 {
   /* Keep following the newest row only while the user stays at the bottom. */
+  if (self->scroll_idle_id != 0)
+    return;
   self->follow = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
                  >= gtk_adjustment_get_upper (adjustment) - ROW_HEIGHT / 2;
 }
@@ -355,9 +377,14 @@ static void
 app_ladder_view_dispose (GObject *object)
 {
   AppLadderView *self = APP_LADDER_VIEW (object);
+  GtkWidget *child;
 
   app_ladder_view_set_world (self, NULL);
+  g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
+  /* dispose_template() only drops the children bound by name; the layout boxes go too. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->dispose (object);
 }
 

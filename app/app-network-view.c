@@ -23,6 +23,7 @@ typedef struct {
 
 typedef struct {
   double x, y;
+  double half_w, half_h;  /* the node's box, once drawn */
 } Point;
 
 struct _AppNetworkView {
@@ -94,21 +95,21 @@ trace_event_cb (AppNetworkView *self,
 /* Where each host sits: the server in the middle, the others on an ellipse around it. */
 static GHashTable *
 layout_nodes (AppNetworkView *self,
+              GPtrArray      *hosts,
               double          width,
               double          height)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GPtrArray) hosts = sim_net_list_hosts (sim_world_get_net (self->world));
   const char *server = sim_world_get_server_name (self->world);
   guint n_others = hosts->len - (server != NULL ? 1 : 0);
   double cx = width / 2, cy = height / 2;
-  double rx = MAX (width / 2 - 110, 60), ry = MAX (height / 2 - 60, 40);
+  double rx = MAX (width / 2 - 90, 60), ry = MAX (height / 2 - 45, 40);
   guint k = 0;
 
   for (guint i = 0; i < hosts->len; i++)
     {
       const char *name = hosts->pdata[i];
-      Point *p = g_new (Point, 1);
+      Point *p = g_new0 (Point, 1);
 
       if (g_strcmp0 (name, server) == 0)
         {
@@ -117,13 +118,15 @@ layout_nodes (AppNetworkView *self,
         }
       else
         {
-          /* Start top-left and go round clockwise, so two phones face each other. */
-          double angle = G_PI + G_PI / 4 + 2 * G_PI * k / MAX (n_others, 1);
+          /* Evenly round the ellipse, clockwise, symmetric about the vertical axis: two hosts
+           * face each other left and right, three sit top-left, top-right and bottom. */
+          double angle = -G_PI / 2 - G_PI / MAX (n_others, 1) + 2 * G_PI * k / MAX (n_others, 1);
 
-          if (server == NULL && n_others == 2)
-            angle = G_PI + G_PI * k;
-          p->x = cx + rx * cos (angle);
-          p->y = cy + ry * sin (angle);
+          double c = cos (angle), s = sin (angle);
+
+          /* A squarish ellipse: nodes go towards the corners, links get longer. */
+          p->x = cx + rx * copysign (sqrt (fabs (c)), c);
+          p->y = cy + ry * copysign (sqrt (fabs (s)), s);
           k++;
         }
       g_hash_table_insert (positions, g_strdup (name), p);
@@ -166,6 +169,11 @@ node_markup (AppNetworkView *self,
   g_autofree char *state = NULL;
 
   *state_color = "node_border";
+  if (!sim_net_has_host (net, name))
+    {
+      *state_color = "packet_dropped";
+      return g_markup_printf_escaped ("<b>%s</b>\nnobody has this address", name);
+    }
   if (!sim_net_host_is_up (net, name))
     {
       state = g_strdup ("powered off");
@@ -186,8 +194,11 @@ node_markup (AppNetworkView *self,
         *state_color = "node_failed";
     }
   else if (g_strcmp0 (name, sim_world_get_server_name (self->world)) == 0)
-    state = g_strdup_printf ("registrar · %u bindings",
-                             sim_location_get_n_bindings (sim_world_get_location (self->world)));
+    {
+      guint n = sim_location_get_n_bindings (sim_world_get_location (self->world));
+
+      state = g_strdup_printf (n == 1 ? "%u binding" : "%u bindings", n);
+    }
 
   return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>%s%s",
                                   name, ip ? ip : "", state ? "\n" : "", state ? state : "");
@@ -197,7 +208,7 @@ static void
 draw_node (AppNetworkView *self,
            cairo_t        *cr,
            const char     *name,
-           const Point    *p)
+           Point          *p)
 {
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   const char *state_color;
@@ -211,6 +222,8 @@ draw_node (AppNetworkView *self,
   pango_layout_get_pixel_size (layout, &tw, &th);
   w = tw + 28;
   h = th + 16;
+  p->half_w = w / 2;
+  p->half_h = h / 2;
 
   app_lookup_color (GTK_WIDGET (self), "node_bg", "#ffffff", &bg);
   app_lookup_color (GTK_WIDGET (self), state_color, "#888888", &border);
@@ -221,7 +234,11 @@ draw_node (AppNetworkView *self,
   cairo_fill_preserve (cr);
   set_source (cr, &border);
   cairo_set_line_width (cr, 3);
+  /* An address the network does not know: where lost datagrams were sent. */
+  if (!sim_net_has_host (sim_world_get_net (self->world), name))
+    cairo_set_dash (cr, (double[]) { 8, 6 }, 2, 0);
   cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
 
   set_source (cr, &fg);
   cairo_move_to (cr, p->x - tw / 2.0, p->y - th / 2.0);
@@ -277,7 +294,7 @@ flight_progress (AppNetworkView *self,
   if (flight->end != NULL)
     {
       /* Lost on the link: the X sits half-way.  Dropped on arrival: at the receiver. */
-      return flight->end->t == flight->sent->t ? 0.5 : 1.0;
+      return flight->end->t == flight->sent->t ? 0.5 : 0.85;
     }
   sim_net_get_link (sim_world_get_net (self->world), flight->sent->from, flight->sent->to, &link);
   latency = MAX (link.latency + link.jitter / 2, 1);
@@ -312,9 +329,6 @@ draw_flight (AppNetworkView *self,
   len = MAX (hypot (dx, dy), 1);
   ox = -dy / len * 16;
   oy = dx / len * 16;
-  x = a->x + dx * progress + ox;
-  y = a->y + dy * progress + oy;
-
   label = app_packet_short_label (flight->sent);
   layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   {
@@ -322,6 +336,21 @@ draw_flight (AppNetworkView *self,
     pango_layout_set_markup (layout, markup, -1);
   }
   pango_layout_get_pixel_size (layout, &tw, &th);
+
+  /* Fly from the edge of one box to the edge of the other, never over their labels. */
+  {
+    double pw = tw / 2.0 + 10, ph = th / 2.0 + 6;
+    double t_a = MIN ((a->half_w + pw) / MAX (fabs (dx), 1), (a->half_h + ph) / MAX (fabs (dy), 1));
+    double t_b = 1 - MIN ((b->half_w + pw) / MAX (fabs (dx), 1),
+                          (b->half_h + ph) / MAX (fabs (dy), 1));
+
+    if (t_b > t_a)
+      progress = t_a + (t_b - t_a) * progress;
+    else
+      progress = 0.5;
+  }
+  x = a->x + dx * progress + ox;
+  y = a->y + dy * progress + oy;
 
   app_lookup_color (GTK_WIDGET (self),
                     app_packet_kind_color_name (app_packet_kind (flight->sent)),
@@ -370,8 +399,17 @@ app_network_view_snapshot (GtkWidget   *widget,
 
   now = sim_world_now (self->world);
   prune_flights (self);
-  positions = layout_nodes (self, width, height);
   hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
+  for (guint i = 0; i < self->flights->len; i++)
+    {
+      Flight *flight = self->flights->pdata[i];
+      const char *to = flight->end ? flight->end->to : flight->sent->to;
+
+      if (to != NULL && !g_ptr_array_find_with_equal_func (hosts, to, g_str_equal, NULL))
+        g_ptr_array_add (hosts, g_strdup (to));
+    }
+  positions = layout_nodes (self, hosts, width, height);
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   draw_links (self, cr, positions);

@@ -31,7 +31,8 @@ static gboolean
 is_departure (const SimEvent *event)
 {
   return event->type == SIM_EVENT_PACKET &&
-         (g_strcmp0 (event->action, "sent") == 0 || g_strcmp0 (event->action, "retransmitted") == 0);
+         (g_strcmp0 (event->action, "sent") == 0 ||
+          g_strcmp0 (event->action, "retransmitted") == 0);
 }
 
 static char *
@@ -85,7 +86,8 @@ compute_fates (GPtrArray *events)
             {
               /* SimNet says "lost on the link" for simulated loss; anything else happened at
                * the far end (no host at that address any more, powered off, port closed). */
-              gboolean on_link = event->reason != NULL && strstr (event->reason, "on the link") != NULL;
+              gboolean on_link = event->reason != NULL &&
+                                 strstr (event->reason, "on the link") != NULL;
 
               fates[sent].fate = on_link ? FATE_LOST_ON_LINK : FATE_DROPPED_AT_RECEIVER;
               fates[sent].dropped = event;
@@ -176,9 +178,11 @@ label_candidates (const SimEvent *event)
                                                     event->method, retx));
           g_ptr_array_add (labels, g_strdup_printf ("%s (%s %s)%s", status_text, num,
                                                     event->method, retx));
-          g_ptr_array_add (labels, g_strdup_printf ("%s (%s %s)%s", code, num, event->method, retx));
         }
+      /* The reason phrase says more to a student than the CSeq does. */
       g_ptr_array_add (labels, g_strdup_printf ("%s%s", status_text, retx));
+      if (num != NULL && *num != '\0' && event->method != NULL)
+        g_ptr_array_add (labels, g_strdup_printf ("%s (%s %s)%s", code, num, event->method, retx));
       g_ptr_array_add (labels, g_strdup_printf ("%s%s", code, retx));
     }
   else if (event->method != NULL && *event->method != '\0' && g_ascii_isupper (event->method[0]))
@@ -463,13 +467,19 @@ append_reason (GString        *s,
     g_string_append_printf (s, " (%s)", event->reason);
 }
 
-/* A nonce is 43 characters: the first ten tell them apart in a ladder. */
+/*
+ * A nonce is long (43 characters from SimAuth) and nonces issued close together share their
+ * first characters (the issue time), so the ladder shows the start and the end: enough to
+ * match it with the message text and to tell nonces apart.
+ */
 static void
 append_short_nonce (GString    *s,
                     const char *nonce)
 {
-  if (strlen (nonce) > 12)
-    g_string_append_printf (s, "%.10s..", nonce);
+  gsize len = strlen (nonce);
+
+  if (len > 16)
+    g_string_append_printf (s, "%.4s..%s", nonce, nonce + len - 8);
   else
     g_string_append (s, nonce);
 }
@@ -505,8 +515,12 @@ describe_event (const SimEvent         *event,
       break;
 
     case SIM_EVENT_NONCE:
-      g_string_append_printf (s, "+ nonce %s at %s: ", event->action, node);
-      append_short_nonce (s, event->nonce ? event->nonce : "?");
+      g_string_append_printf (s, "+ nonce %s at %s", event->action, node);
+      if (event->nonce != NULL)
+        {
+          g_string_append (s, ": ");
+          append_short_nonce (s, event->nonce);
+        }
       if (event->algorithm != NULL)
         g_string_append_printf (s, " %s", event->algorithm);
       if (event->user != NULL)
@@ -526,7 +540,10 @@ describe_event (const SimEvent         *event,
       break;
 
     case SIM_EVENT_CALL:
-      g_string_append_printf (s, "+ %s call %s", node, event->action);
+      g_string_append_printf (s, "+ %s call", node);
+      if (event->aor != NULL)
+        g_string_append_printf (s, " with %s", event->aor);
+      g_string_append_printf (s, ": %s", event->action);
       if (event->text != NULL)
         g_string_append_printf (s, ": %s", event->text);
       append_reason (s, event);
@@ -535,11 +552,15 @@ describe_event (const SimEvent         *event,
     case SIM_EVENT_NODE:
       if (g_strcmp0 (event->action, "added") == 0 && !opts->show_nodes_added)
         return NULL;
-      g_string_append_printf (s, "+ %s %s", node, event->action);
+      /* SimNet's texts name the node already ("bob-desk moved from ... to ..."). */
       if (event->text != NULL)
-        g_string_append_printf (s, ": %s", event->text);
-      else if (event->src.ip[0] != '\0')
-        g_string_append_printf (s, " at %s", event->src.ip);
+        g_string_append_printf (s, "+ %s", event->text);
+      else
+        {
+          g_string_append_printf (s, "+ %s %s", node, event->action);
+          if (event->src.ip[0] != '\0')
+            g_string_append_printf (s, " (%s)", event->src.ip);
+        }
       break;
 
     case SIM_EVENT_ACTION:
@@ -597,6 +618,45 @@ describe_event (const SimEvent         *event,
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+/*
+ * Appends an annotation after the time column, wrapped at @width on spaces; continuation
+ * lines are indented under the text so the time column stays clear.
+ */
+static void
+append_wrapped (GString    *out,
+                const char *text,
+                guint       width)
+{
+  const guint indent = TIME_WIDTH + 4;
+  guint column = TIME_WIDTH;
+  gboolean first = TRUE;
+  const char *p = text;
+
+  while (*p != '\0')
+    {
+      gsize space = strspn (p, " ");
+      gsize word = strcspn (p + space, " ");
+
+      if (word == 0)
+        break;
+      if (!first && column > indent && column + space + word > width)
+        {
+          g_string_append_printf (out, "\n%*s", (int) indent, "");
+          column = indent;
+        }
+      else if (!first)
+        {
+          g_string_append_len (out, p, space);
+          column += space;
+        }
+      g_string_append_len (out, p + space, word);
+      column += word;
+      p += space + word;
+      first = FALSE;
+    }
+  g_string_append_c (out, '\n');
+}
+
 void
 sim_export_ladder (GPtrArray              *events,
                    GString                *out,
@@ -651,8 +711,7 @@ sim_export_ladder (GPtrArray              *events,
       append_time_prefix (out, event->t, !time_shown || event->t != last_t);
       time_shown = TRUE;
       last_t = event->t;
-      g_string_append (out, text);
-      g_string_append_c (out, '\n');
+      append_wrapped (out, text, opts->width ? opts->width : DEFAULT_WIDTH);
     }
   ladder_clear (&ladder);
 }

@@ -44,7 +44,7 @@ void     sim_export_jsonl         (GPtrArray              *events,
 /* "12.5", "0.02", "3700.020001": seconds with at most six decimals and no binary noise. */
 void     sim_export_format_seconds (SimTime                t,
                                     GString               *out);
-/* The short label the ladder puts on an arrow: "REGISTER (CSeq 1)", "401 Unauthorized (CSeq 1 REGISTER)". */
+/* The ladder's arrow label: "REGISTER (CSeq 1)", "401 Unauthorized (CSeq 1 REGISTER)". */
 char    *sim_export_packet_label  (const SimEvent         *event) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

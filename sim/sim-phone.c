@@ -758,7 +758,7 @@ sim_phone_call (SimPhone    *self,
   g_autofree char *to_uri = NULL;
   g_autofree char *sdp = NULL;
   g_autofree char *text = NULL;
-  SimAddr dst;
+  SimAddr dst = { 0 };
   Call *call;
   osip_message_t *invite;
 

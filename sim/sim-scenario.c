@@ -29,6 +29,10 @@ G_DEFINE_BOXED_TYPE (SimScenario, sim_scenario, sim_scenario_ref, sim_scenario_u
 #define DEFAULT_SEED 1
 #define RUN_AFTER_LAST_ACTION SIM_SEC (60)
 
+/* Error codes, short: they are on almost every line of the parser. */
+#define SYNTAX  SIM_SCENARIO_ERROR_SYNTAX
+#define INVALID SIM_SCENARIO_ERROR_INVALID
+
 /* ------------------------------------------------------------------------------------------ */
 /* The model                                                                                  */
 
@@ -174,12 +178,15 @@ sim_scenario_get_server (SimScenario *self)
 SimTime
 sim_scenario_get_run_length (SimScenario *self)
 {
+  const SimScenarioAction *last;
+
   g_return_val_if_fail (self != NULL, 0);
   if (self->has_run)
     return self->run;
   if (self->actions->len == 0)
     return RUN_AFTER_LAST_ACTION;
-  return ((SimScenarioAction *) self->actions->pdata[self->actions->len - 1])->at + RUN_AFTER_LAST_ACTION;
+  last = self->actions->pdata[self->actions->len - 1];
+  return last->at + RUN_AFTER_LAST_ACTION;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -282,7 +289,7 @@ sim_scenario_format_duration (SimTime t)
     return g_strdup ("0s");
   if (t % SIM_SEC (3600) == 0)
     return g_strdup_printf ("%" G_GINT64_FORMAT "h", t / SIM_SEC (3600));
-  if (t % SIM_SEC (60) == 0 && t < SIM_SEC (3600) && t >= SIM_SEC (120))
+  if (t % SIM_SEC (60) == 0 && t < SIM_SEC (3600))
     return g_strdup_printf ("%" G_GINT64_FORMAT "m", t / SIM_SEC (60));
   if (t % SIM_SEC (1) == 0)
     return g_strdup_printf ("%" G_GINT64_FORMAT "s", t / SIM_SEC (1));
@@ -351,8 +358,8 @@ static gboolean
 fail_with (Parser *p,
            GError *local)
 {
-  gboolean ret = fail (p, local->domain == SIM_SCENARIO_ERROR ? local->code : SIM_SCENARIO_ERROR_INVALID,
-                       "%s", local->message);
+  int code = local->domain == SIM_SCENARIO_ERROR ? local->code : INVALID;
+  gboolean ret = fail (p, code, "%s", local->message);
   g_error_free (local);
   return ret;
 }
@@ -389,7 +396,7 @@ tokenize (Parser     *p,
               if (*c == '\0')
                 {
                   g_string_free (s, TRUE);
-                  return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "a quoted text is not closed (missing \")");
+                  return fail (p, SYNTAX, "a quoted text is not closed (missing \")");
                 }
               if (*c == '\\' && (c[1] == '"' || c[1] == '\\'))
                 c++;
@@ -398,7 +405,7 @@ tokenize (Parser     *p,
           c++;
           token->text = g_string_free (s, FALSE);
           if (*c != '\0' && *c != ' ' && *c != '\t' && *c != '\r' && *c != '#')
-            return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "put a space after the closing quote");
+            return fail (p, SYNTAX, "put a space after the closing quote");
         }
       else
         {
@@ -407,7 +414,7 @@ tokenize (Parser     *p,
           while (*c != '\0' && *c != ' ' && *c != '\t' && *c != '\r' && *c != '#')
             {
               if (*c == '"')
-                return fail (p, SIM_SCENARIO_ERROR_SYNTAX,
+                return fail (p, SYNTAX,
                              "a quote inside a word: put quotes around the whole value");
               c++;
             }
@@ -451,7 +458,7 @@ next (Parser     *p,
 {
   if (at_end (p))
     {
-      fail (p, SIM_SCENARIO_ERROR_SYNTAX, "missing %s", what);
+      fail (p, SYNTAX, "missing %s", what);
       return NULL;
     }
   return ((Token *) p->tokens->pdata[p->pos++])->text;
@@ -462,7 +469,7 @@ expect_end (Parser *p)
 {
   if (at_end (p))
     return TRUE;
-  return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "unexpected '%s' at the end of the line", peek (p));
+  return fail (p, SYNTAX, "unexpected '%s' at the end of the line", peek (p));
 }
 
 /* The rest of the line as one text (for titles and notes). */
@@ -504,12 +511,36 @@ next_name (Parser     *p,
     return NULL;
   if (!valid_name (name))
     {
-      fail (p, SIM_SCENARIO_ERROR_SYNTAX,
+      fail (p, SYNTAX,
             "'%s' is not a valid %s: use letters, digits, '-', '_' and '.', starting with a "
             "letter, at most %d characters", name, what, MAX_NAME_LEN);
       return NULL;
     }
   return name;
+}
+
+/* A DNS name for AORs (sip:alice@DOMAIN): letters, digits, '-' and dots between labels. */
+static gboolean
+valid_domain (const char *text)
+{
+  gboolean label_start = TRUE;
+
+  if (*text == '\0' || strlen (text) > 253)
+    return FALSE;
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '.')
+        {
+          if (label_start)
+            return FALSE;
+          label_start = TRUE;
+        }
+      else if (g_ascii_isalnum (*c) || (*c == '-' && !label_start))
+        label_start = FALSE;
+      else
+        return FALSE;
+    }
+  return !label_start;
 }
 
 static gboolean
@@ -520,11 +551,13 @@ valid_ipv4 (const char *text)
 
   while (parts < 4)
     {
+      const char *start = c;
       guint value = 0, digits = 0;
 
       for (; g_ascii_isdigit (*c); c++, digits++)
         value = value * 10 + (*c - '0');
-      if (digits == 0 || digits > 3 || value > 255 || (digits > 1 && c[-digits] == '0'))
+      /* No leading zeros: "010" reads as octal to some tools, decimal to others. */
+      if (digits == 0 || digits > 3 || value > 255 || (digits > 1 && *start == '0'))
         return FALSE;
       parts++;
       if (parts < 4 && *c++ != '.')
@@ -543,10 +576,10 @@ next_ip (Parser *p)
   if (!valid_ipv4 (ip))
     {
       if (g_hostname_is_ip_address (ip))
-        fail (p, SIM_SCENARIO_ERROR_INVALID,
+        fail (p, INVALID,
               "'%s': the simulated network has IPv4 addresses only", ip);
       else
-        fail (p, SIM_SCENARIO_ERROR_SYNTAX, "'%s' is not an IPv4 address (like 10.0.0.11)", ip);
+        fail (p, SYNTAX, "'%s' is not an IPv4 address (like 10.0.0.11)", ip);
       return NULL;
     }
   return ip;
@@ -564,7 +597,7 @@ next_uint (Parser     *p,
   if (text == NULL)
     return FALSE;
   if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, &local))
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "%s must be a whole number from 0 to %" G_GUINT64_FORMAT
+    return fail (p, SYNTAX, "%s must be a whole number from 0 to %" G_GUINT64_FORMAT
                  ", not '%s'", what, max, text);
   return TRUE;
 }
@@ -602,10 +635,13 @@ next_seconds (Parser     *p,
       *out = (guint) value;
       return TRUE;
     }
+  if (!g_ascii_isdigit (*text))
+    return fail (p, SYNTAX, "%s is a number of seconds, like 3600, not '%s'",
+                 what, text);
   if (!sim_scenario_parse_duration (text, &t, &local))
     return fail_with (p, local);
   if (t % G_USEC_PER_SEC != 0)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "%s is counted in whole seconds, not '%s'", what, text);
+    return fail (p, INVALID, "%s is counted in whole seconds, not '%s'", what, text);
   *out = (guint) (t / G_USEC_PER_SEC);
   return TRUE;
 }
@@ -624,7 +660,7 @@ next_switch (Parser     *p,
   else if (strcmp (text, "off") == 0 || strcmp (text, "no") == 0)
     *out = FALSE;
   else
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "%s is 'on' or 'off', not '%s'", what, text);
+    return fail (p, SYNTAX, "%s is 'on' or 'off', not '%s'", what, text);
   return TRUE;
 }
 
@@ -642,13 +678,13 @@ next_percent (Parser     *p,
   if (text == NULL)
     return FALSE;
   if (!g_str_has_suffix (text, "%"))
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "write %s as a percentage, like 30%%, not '%s'",
+    return fail (p, SYNTAX, "write %s as a percentage, like 30%%, not '%s'",
                  what, text);
   number = g_strndup (text, strlen (text) - 1);
   value = g_ascii_strtod (number, &end);
   if (*number == '\0' || end == NULL || *end != '\0' || !g_ascii_isdigit (number[0]) ||
       value < 0.0 || value > 100.0)
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "%s must be from 0%% to 100%%, not '%s'", what, text);
+    return fail (p, SYNTAX, "%s must be from 0%% to 100%%, not '%s'", what, text);
   *out = value / 100.0;
   return TRUE;
 }
@@ -661,7 +697,7 @@ need_node (Parser     *p,
   const SimScenarioNode *node = sim_scenario_find_node (p->sc, name);
 
   if (node == NULL)
-    fail (p, SIM_SCENARIO_ERROR_INVALID, "unknown %s '%s' (declare it before this line)", what, name);
+    fail (p, INVALID, "unknown %s '%s' (declare it before this line)", what, name);
   return node;
 }
 
@@ -676,13 +712,13 @@ next_phone (Parser *p)
   node = sim_scenario_find_node (p->sc, name);
   if (node == NULL)
     {
-      fail (p, SIM_SCENARIO_ERROR_INVALID, "unknown phone '%s' (declare it with a 'phone' line "
+      fail (p, INVALID, "unknown phone '%s' (declare it with a 'phone' line "
             "before this one)", name);
       return NULL;
     }
   if (node->kind != SIM_SCENARIO_NODE_PHONE)
     {
-      fail (p, SIM_SCENARIO_ERROR_INVALID, "'%s' is a %s, not a phone", name,
+      fail (p, INVALID, "'%s' is a %s, not a phone", name,
             node->kind == SIM_SCENARIO_NODE_SERVER ? "server" : "host");
       return NULL;
     }
@@ -698,7 +734,7 @@ next_user (Parser *p)
     return NULL;
   if (sim_scenario_find_user (p->sc, name) == NULL)
     {
-      fail (p, SIM_SCENARIO_ERROR_INVALID, "unknown user '%s' (declare it with a 'user' line "
+      fail (p, INVALID, "unknown user '%s' (declare it with a 'user' line "
             "before this one)", name);
       return NULL;
     }
@@ -734,14 +770,14 @@ parse_link_params (Parser          *p,
             return FALSE;
         }
       else
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX,
+        return fail (p, SYNTAX,
                      "unknown link parameter '%s' (expected latency, jitter or loss)", key);
       if (link->fields & field)
-        return fail (p, SIM_SCENARIO_ERROR_INVALID, "'%s' is given twice", key);
+        return fail (p, INVALID, "'%s' is given twice", key);
       link->fields |= field;
     }
   if (link->fields == 0)
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "missing link parameters (latency, jitter or loss)");
+    return fail (p, SYNTAX, "missing link parameters (latency, jitter or loss)");
   return TRUE;
 }
 
@@ -763,7 +799,7 @@ parse_link_ends (Parser          *p,
   if (b == NULL || need_node (p, b, "node") == NULL)
     return FALSE;
   if (strcmp (a, b) == 0)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "a link joins two different nodes, not '%s' to itself", a);
+    return fail (p, INVALID, "a link joins two different nodes, not '%s' to itself", a);
   link->a = g_strdup (a);
   link->b = g_strdup (b);
   return TRUE;
@@ -780,12 +816,12 @@ check_new_node (Parser     *p,
   const SimScenarioNode *other = sim_scenario_find_node (p->sc, name);
 
   if (other != NULL)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "'%s' is already declared on line %u", name, other->line);
+    return fail (p, INVALID, "'%s' is already declared on line %u", name, other->line);
   if (strcmp (name, "default") == 0 || strcmp (name, "user") == 0)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "'%s' is a keyword; choose another name", name);
+    return fail (p, INVALID, "'%s' is a keyword; choose another name", name);
   other = find_node_by_ip (p->sc, ip);
   if (other != NULL)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "address %s is already used by '%s' (line %u)", ip,
+    return fail (p, INVALID, "address %s is already used by '%s' (line %u)", ip,
                  other->name, other->line);
   return TRUE;
 }
@@ -812,7 +848,7 @@ static gboolean
 parse_title (Parser *p)
 {
   if (at_end (p))
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "missing title text");
+    return fail (p, SYNTAX, "missing title text");
   g_free (p->sc->title);
   p->sc->title = rest_of_line (p);
   return TRUE;
@@ -842,7 +878,7 @@ parse_mode (Parser *p)
   else if (strcmp (mode, "p2p") == 0)
     p->sc->mode = SIM_MODE_P2P;
   else
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "mode is 'registrar' or 'p2p', not '%s'", mode);
+    return fail (p, SYNTAX, "mode is 'registrar' or 'p2p', not '%s'", mode);
   p->sc->has_mode = TRUE;
   p->sc->mode_line = p->line;
   return expect_end (p);
@@ -856,7 +892,7 @@ parse_server (Parser *p)
   SimScenarioNode *node;
 
   if (existing != NULL)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "there is already a server ('%s', line %u)", existing,
+    return fail (p, INVALID, "there is already a server ('%s', line %u)", existing,
                  sim_scenario_find_node (p->sc, existing)->line);
   if ((name = next_name (p, "server name")) == NULL)
     return FALSE;
@@ -869,8 +905,8 @@ parse_server (Parser *p)
       const char *domain = next (p, "domain name after 'domain'");
       if (domain == NULL)
         return FALSE;
-      if (!g_hostname_is_ascii_encoded (domain) || strchr (domain, '@') || strchr (domain, ':'))
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "'%s' is not a domain name", domain);
+      if (!valid_domain (domain))
+        return fail (p, SYNTAX, "'%s' is not a domain name", domain);
       node->domain = g_strdup (domain);
     }
   return expect_end (p);
@@ -882,7 +918,7 @@ parse_policy (Parser *p)
   SimScenario *sc = p->sc;
 
   if (at_end (p))
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "missing policy settings (like min-expires 60)");
+    return fail (p, SYNTAX, "missing policy settings (like min-expires 60)");
   if (sc->policy_line == 0)
     sc->policy_line = p->line;
   while (!at_end (p))
@@ -919,7 +955,7 @@ parse_policy (Parser *p)
           else if (strcmp (v, "raise") == 0)
             sc->raise_to_min = TRUE;
           else
-            return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "too-brief is '423' or 'raise', not '%s'", v);
+            return fail (p, SYNTAX, "too-brief is '423' or 'raise', not '%s'", v);
         }
       else if (strcmp (key, "max-contacts") == 0)
         {
@@ -928,7 +964,7 @@ parse_policy (Parser *p)
           if (!next_uint (p, "max-contacts", 1000, &n))
             return FALSE;
           if (n == 0)
-            return fail (p, SIM_SCENARIO_ERROR_INVALID, "max-contacts must be at least 1");
+            return fail (p, INVALID, "max-contacts must be at least 1");
           sc->max_contacts = (guint) n;
         }
       else if (strcmp (key, "when-full") == 0)
@@ -942,7 +978,7 @@ parse_policy (Parser *p)
           else if (strcmp (v, "replace-oldest") == 0)
             sc->replace_oldest = TRUE;
           else
-            return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "when-full is '503' or 'replace-oldest', not '%s'", v);
+            return fail (p, SYNTAX, "when-full is '503' or 'replace-oldest', not '%s'", v);
         }
       else if (strcmp (key, "auth") == 0)
         {
@@ -965,12 +1001,12 @@ parse_policy (Parser *p)
               SimDigestAlgorithm algorithm;
 
               if (*names[i] == '\0' || !sim_digest_algorithm_from_name (names[i], &algorithm))
-                return fail (p, SIM_SCENARIO_ERROR_INVALID,
+                return fail (p, INVALID,
                              "unknown digest algorithm '%s' (expected MD5, SHA-256 or SHA-512-256, "
                              "separated by commas)", names[i]);
               for (guint j = 0; j < sc->n_algorithms; j++)
                 if (sc->algorithms[j] == algorithm)
-                  return fail (p, SIM_SCENARIO_ERROR_INVALID, "algorithm '%s' is listed twice", names[i]);
+                  return fail (p, INVALID, "algorithm '%s' is listed twice", names[i]);
               sc->algorithms[sc->n_algorithms++] = algorithm;
             }
         }
@@ -981,7 +1017,7 @@ parse_policy (Parser *p)
           if (!next_seconds (p, "nonce-lifetime", &seconds))
             return FALSE;
           if (seconds == 0)
-            return fail (p, SIM_SCENARIO_ERROR_INVALID, "nonce-lifetime must be at least 1 second");
+            return fail (p, INVALID, "nonce-lifetime must be at least 1 second");
           sc->nonce_lifetime = SIM_SEC (seconds);
         }
       else if (strcmp (key, "one-time") == 0)
@@ -991,7 +1027,7 @@ parse_policy (Parser *p)
             return FALSE;
         }
       else
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX,
+        return fail (p, SYNTAX,
                      "unknown policy key '%s' (expected min-expires, default-expires, max-expires, "
                      "too-brief, max-contacts, when-full, auth, algorithms, nonce-lifetime or "
                      "one-time)", key);
@@ -1001,13 +1037,13 @@ parse_policy (Parser *p)
   /* RFC 3261 §10.3: the registrar grants between its minimum and maximum. */
 #define HAS(k) (sc->policy_keys & SIM_SCENARIO_POLICY_##k)
   if (HAS (MIN_EXPIRES) && HAS (MAX_EXPIRES) && sc->min_expires > sc->max_expires)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "min-expires %u is above max-expires %u",
+    return fail (p, INVALID, "min-expires %u is above max-expires %u",
                  sc->min_expires, sc->max_expires);
   if (HAS (DEFAULT_EXPIRES) && HAS (MAX_EXPIRES) && sc->default_expires > sc->max_expires)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "default-expires %u is above max-expires %u",
+    return fail (p, INVALID, "default-expires %u is above max-expires %u",
                  sc->default_expires, sc->max_expires);
   if (HAS (DEFAULT_EXPIRES) && HAS (MIN_EXPIRES) && sc->default_expires < sc->min_expires)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "default-expires %u is below min-expires %u",
+    return fail (p, INVALID, "default-expires %u is below min-expires %u",
                  sc->default_expires, sc->min_expires);
 #undef HAS
   return TRUE;
@@ -1054,9 +1090,9 @@ parse_user (Parser *p)
     return FALSE;
   for (const char *c = name; *c != '\0'; c++)
     if (!g_ascii_isalnum (*c) && strchr ("-_.!~*'()&=+$,;?/", *c) == NULL)
-      return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "'%s' is not a valid SIP user name", name);
+      return fail (p, SYNTAX, "'%s' is not a valid SIP user name", name);
   if ((other = sim_scenario_find_user (p->sc, name)) != NULL)
-    return fail (p, SIM_SCENARIO_ERROR_INVALID, "user '%s' is already declared on line %u", name,
+    return fail (p, INVALID, "user '%s' is already declared on line %u", name,
                  other->line);
   user = g_new0 (SimScenarioUser, 1);
   user->name = g_strdup (name);
@@ -1081,11 +1117,11 @@ parse_user (Parser *p)
           user->display_name = g_strdup (v);
         }
       else
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "unexpected '%s' (a user has 'password' and 'name')",
+        return fail (p, SYNTAX, "unexpected '%s' (a user has 'password' and 'name')",
                      peek (p));
     }
   if (user->password == NULL)
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "user '%s' needs a password (user %s password SECRET)",
+    return fail (p, SYNTAX, "user '%s' needs a password (user %s password SECRET)",
                  name, name);
   return TRUE;
 }
@@ -1134,14 +1170,14 @@ parse_phone (Parser *p)
             return FALSE;
         }
       else
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "unexpected '%s' (a phone has user, ip, expires, "
+        return fail (p, SYNTAX, "unexpected '%s' (a phone has user, ip, expires, "
                      "password and answer-after)", peek (p));
     }
   if (user == NULL)
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "phone '%s' needs a user (phone %s user NAME ip ADDRESS)",
+    return fail (p, SYNTAX, "phone '%s' needs a user (phone %s user NAME ip ADDRESS)",
                  name, name);
   if (ip == NULL)
-    return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "phone '%s' needs an address (phone %s user %s ip "
+    return fail (p, SYNTAX, "phone '%s' needs an address (phone %s user %s ip "
                  "10.0.0.11)", name, name, user);
   if (!check_new_node (p, name, ip))
     return FALSE;
@@ -1241,7 +1277,7 @@ parse_action_args (Parser            *p,
       if ((v = next (p, "who to call (a user name or a sip: URI)")) == NULL)
         return FALSE;
       if (!g_str_has_prefix (v, "sip:") && sim_scenario_find_user (p->sc, v) == NULL)
-        return fail (p, SIM_SCENARIO_ERROR_INVALID, "unknown user '%s' to call (a declared user "
+        return fail (p, INVALID, "unknown user '%s' to call (a declared user "
                      "name or a sip: URI)", v);
       a->target = g_strdup (v);
       break;
@@ -1301,7 +1337,7 @@ parse_action_args (Parser            *p,
           else if (accept (p, "bump-cseq"))
             a->bump_cseq = TRUE;
           else
-            return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "unexpected '%s' (replay takes 'from HOST', "
+            return fail (p, SYNTAX, "unexpected '%s' (replay takes 'from HOST', "
                          "'new-call-id' and 'bump-cseq')", peek (p));
         }
       break;
@@ -1327,7 +1363,7 @@ parse_action_args (Parser            *p,
 
     case SIM_SCENARIO_NOTE:
       if (at_end (p))
-        return fail (p, SIM_SCENARIO_ERROR_SYNTAX, "missing the text of the note");
+        return fail (p, SYNTAX, "missing the text of the note");
       a->value = rest_of_line (p);
       break;
 
@@ -1363,9 +1399,10 @@ parse_at (Parser *p)
   if (!known)
     {
       action_free (a);
-      return fail (p, SIM_SCENARIO_ERROR_SYNTAX,
+      return fail (p, SYNTAX,
                    "unknown action '%s' (expected register, unregister, call, hangup, move, "
-                   "power-off, power-on, password, replay, learn, fill-address-books, link or note)",
+                   "power-off, power-on, password, replay, learn, fill-address-books, link "
+                   "or note)",
                    word);
     }
   if (!parse_action_args (p, a))
@@ -1418,13 +1455,13 @@ check_whole (Parser *p)
   else if (sc->mode == SIM_MODE_REGISTRAR && server == NULL)
     {
       p->line = sc->mode_line;
-      return fail (p, SIM_SCENARIO_ERROR_INVALID, "registrar mode needs a 'server' line "
+      return fail (p, INVALID, "registrar mode needs a 'server' line "
                    "(server registrar 10.0.0.1 domain lab.example)");
     }
   if (sc->policy_keys != 0 && server == NULL)
     {
       p->line = sc->policy_line;
-      return fail (p, SIM_SCENARIO_ERROR_INVALID, "a policy needs a 'server' line");
+      return fail (p, INVALID, "a policy needs a 'server' line");
     }
   for (guint i = 0; i < sc->actions->len; i++)
     {
@@ -1435,9 +1472,10 @@ check_whole (Parser *p)
            a->verb == SIM_SCENARIO_REPLAY || (a->verb == SIM_SCENARIO_PASSWORD && a->user != NULL)))
         {
           p->line = a->line;
-          return fail (p, SIM_SCENARIO_ERROR_INVALID,
+          return fail (p, INVALID,
                        "'%s' needs a registrar, but this scenario is point-to-point%s",
-                       verb_word (a->verb), server ? " (mode p2p)" : " (there is no 'server' line)");
+                       verb_word (a->verb),
+                       server ? " (mode p2p)" : " (there is no 'server' line)");
         }
     }
   if (sc->has_run && sc->actions->len > 0)
@@ -1453,7 +1491,7 @@ check_whole (Parser *p)
       if (last->at > sc->run)
         {
           p->line = last->line;
-          return fail (p, SIM_SCENARIO_ERROR_INVALID, "this action is after the end of the run");
+          return fail (p, INVALID, "this action is after the end of the run");
         }
     }
   /* Times need not increase down the file; actions at one time keep their file order. */
@@ -1490,7 +1528,7 @@ sim_scenario_parse_data (const char  *text,
       for (const char *c = copy; c < end; c++)
         if (*c == '\n')
           p.line++;
-      fail (&p, SIM_SCENARIO_ERROR_SYNTAX, "the text is not valid UTF-8");
+      fail (&p, SYNTAX, "the text is not valid UTF-8");
       return NULL;
     }
   lines = g_strsplit (copy, "\n", -1);
@@ -1515,7 +1553,7 @@ sim_scenario_parse_data (const char  *text,
           }
       if (!known)
         {
-          fail (&p, SIM_SCENARIO_ERROR_SYNTAX, "unknown keyword '%s' (expected title, seed, mode, "
+          fail (&p, SYNTAX, "unknown keyword '%s' (expected title, seed, mode, "
                 "server, policy, link, user, phone, host, at or run)", word);
           return NULL;
         }
@@ -1738,7 +1776,8 @@ sim_scenario_to_text (SimScenario *self)
       if (HAS (MAX_CONTACTS))
         g_string_append_printf (s, " max-contacts %u", self->max_contacts);
       if (HAS (WHEN_FULL))
-        g_string_append_printf (s, " when-full %s", self->replace_oldest ? "replace-oldest" : "503");
+        g_string_append_printf (s, " when-full %s",
+                                self->replace_oldest ? "replace-oldest" : "503");
       if (HAS (AUTH))
         g_string_append_printf (s, " auth %s", self->require_auth ? "on" : "off");
       if (HAS (ALGORITHMS))
@@ -1977,6 +2016,18 @@ build (SimScenario  *self,
         policy.replace_oldest = self->replace_oldest;
       if (HAS (AUTH))
         policy.require_auth = self->require_auth;
+      /* Given keys were checked against each other while parsing; here against the defaults. */
+      if (policy.min_expires > policy.max_expires ||
+          policy.default_expires < policy.min_expires ||
+          policy.default_expires > policy.max_expires)
+        {
+          g_set_error (error, SIM_SCENARIO_ERROR, SIM_SCENARIO_ERROR_INVALID,
+                       "%s:%u: the policy needs min-expires <= default-expires <= max-expires, "
+                       "but they are %u, %u and %u (with the registrar's defaults for keys not "
+                       "given)", self->file, self->policy_line, policy.min_expires,
+                       policy.default_expires, policy.max_expires);
+          return FALSE;
+        }
       /* The policy copies the domain string; ours is borrowed from the registrar's. */
       sim_registrar_set_policy (registrar, &policy);
       if (HAS (ALGORITHMS))

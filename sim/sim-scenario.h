@@ -90,7 +90,7 @@ typedef struct {
   SimTime at;
   guint line;
   SimScenarioVerb verb;
-  char *device;              /* the phone acted on; the victim of a replay; NULL for "password user" */
+  char *device;              /* the phone acted on; a replay's victim; NULL for "password user" */
   char *user;                /* password user U P: U;  learn D U IP: U */
   char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim) */
   char *value;               /* move/learn: IP;  password: the new password;  note: the text */
@@ -212,7 +212,8 @@ SimWorld    *sim_scenario_load_data       (const char      *text,
                                            GError         **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* "register alice-desk expires 120": the action as a line would say it, without "at T". */
-char        *sim_scenario_action_to_string (const SimScenarioAction *action) G_GNUC_WARN_UNUSED_RESULT;
+char        *sim_scenario_action_to_string (const SimScenarioAction *action)
+                                           G_GNUC_WARN_UNUSED_RESULT;
 /* "1.5s", "500ms", "2m", "1h"; and back.  Parsing accepts us, ms, s, m, min, h; a bare 0. */
 char        *sim_scenario_format_duration (SimTime       t) G_GNUC_WARN_UNUSED_RESULT;
 gboolean     sim_scenario_parse_duration  (const char   *text,

@@ -54,7 +54,7 @@ sim_addr_parse (SimAddr    *addr,
 
   if (*host == '\0' || strlen (host) >= sizeof addr->ip)
     return FALSE;
-  sim_addr_init (addr, host, (guint16) port, addr->transport);
+  sim_addr_init (addr, host, (guint16) port, SIM_TRANSPORT_UDP);
   return TRUE;
 }
 

@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "siplab-cli-lesson.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim-export.h"
+#include "sim-lesson.h"
+
+/*
+ * siplab-cli lesson FILE   plays a lesson in the terminal: the text of each item, a ladder of
+ *                          the packets it produced, questions at a prompt, tasks as commands;
+ * siplab-cli check FILE... plays every item with the answer keys and verifies every claim;
+ * siplab-cli lessons       lists the shipped lessons and the user's progress.
+ *
+ * Progress is a GKeyFile, $XDG_DATA_HOME/siplab/progress.ini, one group per lesson id.
+ */
+
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+};
+
+static int
+usage_error (const char *command,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+static int
+usage_error (const char *command,
+             const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "siplab-cli %s: %s\n", command, message);
+  fprintf (stderr, "Try 'siplab-cli %s --help'.\n", command);
+  return EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Where lessons and progress live                                                            */
+
+/* The shipped lessons: $SIPLAB_LESSONS_DIR, the source tree's (a build), then the installed. */
+static char *
+find_lessons_dir (void)
+{
+  const char *env = g_getenv ("SIPLAB_LESSONS_DIR");
+  const char *candidates[4] = { NULL };
+  guint n = 0;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+#ifdef SIPLAB_SOURCE_LESSONS_DIR
+  candidates[n++] = SIPLAB_SOURCE_LESSONS_DIR;
+#endif
+#ifdef SIPLAB_DATA_LESSONS_DIR
+  candidates[n++] = SIPLAB_DATA_LESSONS_DIR;
+#endif
+  candidates[n++] = "lessons";
+  for (guint i = 0; i < n; i++)
+    if (g_file_test (candidates[i], G_FILE_TEST_IS_DIR))
+      return g_strdup (candidates[i]);
+  return NULL;
+}
+
+/* FILE as given, or a shipped lesson's name ("03-many-devices"). */
+static char *
+resolve_lesson (const char *arg)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *name = NULL;
+  char *path;
+
+  if (g_file_test (arg, G_FILE_TEST_EXISTS) || strchr (arg, '/') != NULL)
+    return g_strdup (arg);
+  dir = find_lessons_dir ();
+  if (dir == NULL)
+    return g_strdup (arg);
+  name = g_str_has_suffix (arg, ".lesson") ? g_strdup (arg) : g_strconcat (arg, ".lesson", NULL);
+  path = g_build_filename (dir, name, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return path;
+  g_free (path);
+  return g_strdup (arg);
+}
+
+static char *
+progress_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "siplab", "progress.ini", NULL);
+}
+
+static GKeyFile *
+progress_load (void)
+{
+  g_autofree char *path = progress_path ();
+  GKeyFile *kf = g_key_file_new ();
+
+  /* A missing or damaged file is an empty record, not an error: progress is a convenience. */
+  g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
+  return kf;
+}
+
+static gboolean
+progress_save (SimLessonRunner  *runner,
+               gboolean          finished,
+               GError          **error)
+{
+  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
+  g_autofree char *path = progress_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GKeyFile) kf = progress_load ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  const char *id = sim_lesson_get_id (lesson);
+  guint position = sim_lesson_runner_get_position (runner);
+
+  g_key_file_set_string (kf, id, "title", sim_lesson_get_title (lesson));
+  g_key_file_set_string (kf, id, "file", sim_lesson_get_file (lesson));
+  g_key_file_set_integer (kf, id, "items", sim_lesson_get_n_items (lesson));
+  /* Keep the furthest point reached and the best score, so replaying a lesson loses nothing. */
+  if (!g_key_file_has_key (kf, id, "reached", NULL) ||
+      g_key_file_get_integer (kf, id, "reached", NULL) < (int) position)
+    g_key_file_set_integer (kf, id, "reached", position);
+  g_key_file_set_integer (kf, id, "questions", sim_lesson_get_n_questions (lesson));
+  g_key_file_set_integer (kf, id, "last-correct", sim_lesson_runner_get_n_correct (runner));
+  g_key_file_set_integer (kf, id, "last-tasks-done", sim_lesson_runner_get_n_tasks_done (runner));
+  if (finished)
+    {
+      g_key_file_set_boolean (kf, id, "completed", TRUE);
+      if (g_key_file_get_integer (kf, id, "best-correct", NULL) <= (int) sim_lesson_runner_get_n_correct (runner))
+        g_key_file_set_integer (kf, id, "best-correct", sim_lesson_runner_get_n_correct (runner));
+    }
+  g_key_file_set_string (kf, id, "updated", stamp);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot create %s", dir);
+      return FALSE;
+    }
+  return g_key_file_save_to_file (kf, path, error);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Printing                                                                                   */
+
+static void
+print_wrapped (const char *text)
+{
+  if (text != NULL && *text != '\0')
+    printf ("%s\n\n", text);
+}
+
+/* An item that highlights a timer shows the timer events too. */
+static gboolean
+item_shows_timers (const SimLessonItem *item)
+{
+  for (guint i = 0; item != NULL && i < item->highlights->len; i++)
+    if (g_str_has_prefix (((SimLessonLine *) item->highlights->pdata[i])->text, "timer "))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+print_events (SimLessonRunner *runner,
+              guint            width)
+{
+  gboolean timers = item_shows_timers (sim_lesson_runner_get_item (runner));
+  g_autoptr(GPtrArray) events = sim_lesson_runner_take_new_events (runner);
+  g_autoptr(GPtrArray) shown = g_ptr_array_new ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  SimScenario *scene = sim_lesson_get_scene (sim_lesson_runner_get_lesson (runner));
+  g_autofree const char **nodes = g_new0 (const char *, scene->nodes->len + 1);
+  SimExportOptions opts = { .nodes = nodes, .width = width, .show_timers = timers };
+  gboolean any_packet = FALSE;
+
+  /* Columns in the scene's order, so every ladder of the lesson lines up the same way. */
+  for (guint i = 0; i < scene->nodes->len; i++)
+    nodes[i] = ((SimScenarioNode *) scene->nodes->pdata[i])->name;
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      /* The lesson shows what a student can reason about: packets, bindings, nonces, calls. */
+      if ((e->type == SIM_EVENT_TIMER && !timers) || e->type == SIM_EVENT_TRANSACTION ||
+          e->type == SIM_EVENT_NODE)
+        continue;
+      any_packet |= e->type == SIM_EVENT_PACKET;
+      g_ptr_array_add (shown, e);
+    }
+  if (shown->len == 0)
+    return;
+  if (!any_packet)
+    {
+      /* No message went anywhere: the ladder would be empty columns; list what happened. */
+      for (guint i = 0; i < shown->len; i++)
+        {
+          SimEvent *e = shown->pdata[i];
+          g_autoptr(GString) t = g_string_new (NULL);
+          sim_export_format_seconds (e->t, t);
+          printf ("  %9ss  %s %s%s%s%s%s\n", t->str, sim_event_type_name (e->type), e->action ? e->action : "",
+                  e->aor ? " " : "", e->aor ? e->aor : "", e->text ? ": " : "", e->text ? e->text : "");
+        }
+      printf ("\n");
+      return;
+    }
+  sim_export_ladder (shown, out, &opts);
+  fputs (out->str, stdout);
+  printf ("\n");
+}
+
+static void
+print_state (SimWorld *world)
+{
+  SimLocation *loc = sim_world_get_location (world);
+  GPtrArray *phones = sim_world_get_phones (world);
+
+  printf ("Location service (registrar's bindings):\n");
+  if (loc != NULL)
+    {
+      g_autoptr(GPtrArray) aors = sim_location_list_aors (loc);
+      guint total = 0;
+      for (guint i = 0; i < aors->len; i++)
+        {
+          GPtrArray *b = sim_location_lookup (loc, aors->pdata[i]);
+          for (guint k = 0; b != NULL && k < b->len; k++)
+            {
+              SimBinding *binding = b->pdata[k];
+              gint64 left = (binding->expires_at - sim_world_now (world)) / G_USEC_PER_SEC;
+              printf ("  %-24s -> %-28s %5" G_GINT64_FORMAT " s left  CSeq %u\n", binding->aor,
+                      binding->contact, left, binding->cseq);
+              total++;
+            }
+        }
+      if (total == 0)
+        printf ("  (none)\n");
+    }
+  else
+    printf ("  (no registrar in this scene)\n");
+  printf ("Phones:\n");
+  for (guint i = 0; i < phones->len; i++)
+    {
+      SimPhone *phone = phones->pdata[i];
+      printf ("  %-12s %-24s %-12s granted %u s, last CSeq %u, call %s%s\n", sim_phone_get_device (phone),
+              sim_phone_get_aor (phone), sim_reg_state_name (sim_phone_get_reg_state (phone)),
+              sim_phone_get_granted (phone), sim_phone_get_cseq (phone),
+              sim_call_state_name (sim_phone_get_call_state (phone)),
+              sim_phone_is_powered (phone) ? "" : " (powered off)");
+    }
+  printf ("\n");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* lesson                                                                                     */
+
+typedef struct {
+  gboolean interactive;
+  char **answers;          /* --answers, split; NULL when interactive */
+  guint next_answer;
+  GPtrArray *record;       /* lines for the summary */
+  guint width;
+} Session;
+
+/* One line of input: the next --answers entry or a line from stdin.  NULL at the end. */
+static char *
+read_answer (Session    *s,
+             const char *prompt)
+{
+  char buf[1024];
+
+  if (!s->interactive)
+    {
+      if (s->answers == NULL || s->answers[s->next_answer] == NULL)
+        return NULL;
+      printf ("%s%s\n", prompt, s->answers[s->next_answer]);
+      return g_strstrip (g_strdup (s->answers[s->next_answer++]));
+    }
+  printf ("%s", prompt);
+  fflush (stdout);
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    {
+      printf ("\n");
+      return NULL;
+    }
+  return g_strstrip (g_strdup (buf));
+}
+
+static void
+pause_for_enter (Session *s)
+{
+  char buf[256];
+
+  if (!s->interactive)
+    return;
+  printf ("[Enter: continue]");
+  fflush (stdout);
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    printf ("\n");
+}
+
+static const char *
+item_label (const SimLessonItem *item)
+{
+  switch (item->kind)
+    {
+    case SIM_LESSON_PREDICT: return "Predict";
+    case SIM_LESSON_CHOICE: return "Question";
+    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_STEP:
+    default: return "Step";
+    }
+}
+
+static const char task_help[] =
+  "Give commands, one per line, as a scenario's actions say them:\n"
+  "  register DEVICE [expires N]   unregister DEVICE [all]   call DEVICE USER   hangup DEVICE\n"
+  "  move DEVICE IP   power-off DEVICE   power-on DEVICE   password DEVICE PW\n"
+  "  policy KEY VALUE (min-expires, max-expires, default-expires, too-brief 423|raise, max-contacts)\n"
+  "  wait DURATION\n"
+  "Or: 'state' shows bindings and phones, 'hint', 'skip' shows the model solution.\n";
+
+/* Returns FALSE when the input ended (the student left the lesson). */
+static gboolean
+play_question (Session         *s,
+               SimLessonRunner *runner,
+               const SimLessonItem *item)
+{
+  for (;;)
+    {
+      g_autofree char *answer = NULL;
+      g_autofree char *explanation = NULL;
+      g_autoptr(GError) error = NULL;
+      SimLessonAnswer result;
+
+      answer = read_answer (s, "answer> ");
+      if (answer == NULL)
+        return FALSE;
+      if (strcmp (answer, "state") == 0)
+        {
+          print_state (sim_lesson_runner_get_world (runner));
+          continue;
+        }
+      result = sim_lesson_runner_answer (runner, answer, &explanation, &error);
+      if (error != NULL)
+        {
+          fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
+          return FALSE;
+        }
+      if (result == SIM_LESSON_ANSWER_INVALID)
+        {
+          printf ("%s\n", explanation ? explanation : "Please answer the question.");
+          if (!s->interactive)
+            return FALSE;
+          continue;
+        }
+      printf ("\n%s %s\n\n", result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
+      g_ptr_array_add (s->record, g_strdup_printf ("%s: %s\n   your answer: %s (%s)", item_label (item),
+                                                   item->title, answer,
+                                                   result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect"));
+      print_events (runner, s->width);
+      return TRUE;
+    }
+}
+
+static gboolean
+play_task (Session             *s,
+           SimLessonRunner     *runner,
+           const SimLessonItem *item)
+{
+  g_autoptr(GString) given = g_string_new (NULL);
+  gboolean done = FALSE;
+  gboolean gave_up = FALSE;
+
+  printf ("%s\n", task_help);
+  if (!s->interactive)
+    {
+      /* One --answers entry: the commands separated by ';'. */
+      g_autofree char *entry = read_answer (s, "task> ");
+      g_auto(GStrv) parts = NULL;
+
+      if (entry == NULL || *entry == '\0' || strcmp (entry, "skip") == 0)
+        gave_up = TRUE;
+      else
+        {
+          parts = g_strsplit (entry, ";", -1);
+          for (guint i = 0; parts[i] != NULL; i++)
+            {
+              g_autoptr(GError) error = NULL;
+              g_strstrip (parts[i]);
+              if (parts[i][0] == '\0')
+                continue;
+              if (!sim_lesson_runner_command (runner, parts[i], &error))
+                printf ("'%s': %s\n", parts[i], error->message);
+              g_string_append_printf (given, "%s%s", given->len ? "; " : "", parts[i]);
+            }
+          print_events (runner, s->width);
+          done = sim_lesson_runner_goal_met (runner, NULL);
+          if (!done)
+            gave_up = TRUE;
+        }
+    }
+  while (s->interactive && !done && !gave_up)
+    {
+      g_autofree char *line = read_answer (s, "task> ");
+      g_autoptr(GError) error = NULL;
+      g_autofree char *why = NULL;
+
+      if (line == NULL)
+        return FALSE;
+      if (*line == '\0')
+        continue;
+      if (strcmp (line, "state") == 0)
+        {
+          print_state (sim_lesson_runner_get_world (runner));
+          continue;
+        }
+      if (strcmp (line, "hint") == 0)
+        {
+          printf ("%s\n\n", item->hint ? item->hint : "No hint for this one: look at 'state'.");
+          continue;
+        }
+      if (strcmp (line, "help") == 0 || strcmp (line, "?") == 0)
+        {
+          printf ("%s\n", task_help);
+          continue;
+        }
+      if (strcmp (line, "skip") == 0)
+        {
+          gave_up = TRUE;
+          break;
+        }
+      if (!sim_lesson_runner_command (runner, line, &error))
+        {
+          printf ("That command did not work: %s\n", error->message);
+          continue;
+        }
+      g_string_append_printf (given, "%s%s", given->len ? "; " : "", line);
+      print_events (runner, s->width);
+      done = sim_lesson_runner_goal_met (runner, &why);
+      if (!done)
+        printf ("%s\n", why);
+    }
+
+  if (done)
+    printf ("\nDone: every goal holds.\n\n");
+  else
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GString) sol = g_string_new (NULL);
+
+      for (guint i = 0; i < item->solution->len; i++)
+        g_string_append_printf (sol, "%s%s", i ? "; " : "", ((SimLessonLine *) item->solution->pdata[i])->text);
+      printf ("\nNot done. A solution: %s\nThe lesson goes on from there:\n\n", sol->str);
+      if (!sim_lesson_runner_give_up (runner, &error))
+        {
+          fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
+          return FALSE;
+        }
+      print_events (runner, s->width);
+    }
+  g_ptr_array_add (s->record, g_strdup_printf ("Task: %s\n   your commands: %s (%s)", item->title,
+                                               given->len ? given->str : "(none)",
+                                               done ? "goal met" : "not done"));
+  return TRUE;
+}
+
+static gboolean
+write_summary (const char       *path,
+               SimLessonRunner  *runner,
+               Session          *s,
+               GError          **error)
+{
+  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *date = g_date_time_format (now, "%Y-%m-%d %H:%M");
+  guint n_tasks = 0;
+
+  for (guint i = 0; i < sim_lesson_get_n_items (lesson); i++)
+    if (sim_lesson_get_item (lesson, i)->kind == SIM_LESSON_TASK)
+      n_tasks++;
+  g_string_append_printf (out, "SIP Lab lesson summary\n\n");
+  g_string_append_printf (out, "Lesson:    %s (%s)\n", sim_lesson_get_title (lesson), sim_lesson_get_id (lesson));
+  g_string_append_printf (out, "Student:   %s (%s)\n", g_get_real_name (), g_get_user_name ());
+  g_string_append_printf (out, "Date:      %s\n", date);
+  g_string_append_printf (out, "Reached:   item %u of %u%s\n",
+                          MIN (sim_lesson_runner_get_position (runner) + 1, sim_lesson_get_n_items (lesson)),
+                          sim_lesson_get_n_items (lesson),
+                          sim_lesson_runner_is_done (runner) ? " (finished)" : "");
+  g_string_append_printf (out, "Questions: %u of %u right\n", sim_lesson_runner_get_n_correct (runner),
+                          sim_lesson_get_n_questions (lesson));
+  g_string_append_printf (out, "Tasks:     %u of %u done\n\n", sim_lesson_runner_get_n_tasks_done (runner), n_tasks);
+  for (guint i = 0; i < s->record->len; i++)
+    g_string_append_printf (out, "%u. %s\n", i + 1, (char *) s->record->pdata[i]);
+  return g_file_set_contents (path, out->str, out->len, error);
+}
+
+int
+siplab_cli_lesson (int    argc,
+                   char **argv)
+{
+  g_autofree char *answers = NULL;
+  g_autofree char *summary = NULL;
+  gboolean no_progress = FALSE;
+  int width = 0;
+  const GOptionEntry entries[] = {
+    { "answers", 'a', 0, G_OPTION_ARG_STRING, &answers,
+      "Answer non-interactively: one entry per question or task, separated by ','; a task's "
+      "commands separated by ';'", "A,B,..." },
+    { "summary", 's', 0, G_OPTION_ARG_FILENAME, &summary,
+      "Write a short hand-in summary to this file at the end", "OUT.txt" },
+    { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress,
+      "Do not record progress", NULL },
+    { "width", 'w', 0, G_OPTION_ARG_INT, &width,
+      "Ladder: maximum line width (default 120)", "COLUMNS" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("FILE - play a lesson in the terminal");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLesson) lesson = NULL;
+  g_autoptr(SimLessonRunner) runner = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GPtrArray) record = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) answer_list = NULL;
+  Session s = { 0 };
+  gboolean left = FALSE;
+  guint n;
+  int status = EXIT_OK;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
+    "Each step prints its text and a ladder of the messages it produced; questions and\n"
+    "tasks wait for an answer at the prompt.  Progress is kept in\n"
+    "$XDG_DATA_HOME/siplab/progress.ini.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("lesson", "%s", error->message);
+  if (argc != 2)
+    return usage_error ("lesson", argc < 2 ? "missing FILE" : "only one FILE, please");
+  if (width < 0 || (width > 0 && width < 40))
+    return usage_error ("lesson", "--width must be at least 40");
+
+  path = resolve_lesson (argv[1]);
+  lesson = sim_lesson_parse_file (path, &error);
+  if (lesson == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  runner = sim_lesson_runner_new (lesson, &error);
+  if (runner == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (answers != NULL)
+    answer_list = g_strsplit (answers, ",", -1);
+  s.interactive = answers == NULL;
+  s.answers = answer_list;
+  s.record = record;
+  s.width = width;
+
+  n = sim_lesson_get_n_items (lesson);
+  printf ("%s\n", sim_lesson_get_title (lesson));
+  for (guint i = 0; i < strlen (sim_lesson_get_title (lesson)) && i < 100; i++)
+    putchar ('=');
+  printf ("\n\n");
+  print_wrapped (sim_lesson_get_intro (lesson));
+  if (s.interactive)
+    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings and the phones; "
+            "Ctrl-D leaves; your progress is kept.)\n\n", n);
+
+  while (!sim_lesson_runner_is_done (runner))
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+      guint pos = sim_lesson_runner_get_position (runner);
+
+      printf ("--- %u/%u  %s: %s ---\n\n", pos + 1, n, item_label (item), item->title);
+      if (!sim_lesson_runner_enter (runner, &error))
+        {
+          /* The lesson file is wrong here; 'siplab-cli check' would have said so. */
+          fprintf (stderr, "%s\n", error->message);
+          status = EXIT_FAILED;
+          break;
+        }
+      print_wrapped (item->text);
+      print_events (runner, s.width);
+      for (guint i = 0; i < item->highlights->len; i++)
+        printf ("Look at: %s\n", ((SimLessonLine *) item->highlights->pdata[i])->text);
+      if (item->highlights->len > 0)
+        printf ("\n");
+
+      switch (item->kind)
+        {
+        case SIM_LESSON_PREDICT:
+          printf ("Predict the %s.\n", item->predict->text);
+          if (!play_question (&s, runner, item))
+            left = TRUE;
+          break;
+        case SIM_LESSON_CHOICE:
+          for (guint i = 0; i < item->options->len; i++)
+            {
+              SimLessonOption *o = item->options->pdata[i];
+              printf ("  %s) %s\n", o->key, o->text);
+            }
+          printf ("\n");
+          if (!play_question (&s, runner, item))
+            left = TRUE;
+          break;
+        case SIM_LESSON_TASK:
+          if (!play_task (&s, runner, item))
+            left = TRUE;
+          break;
+        case SIM_LESSON_STEP:
+        default:
+          pause_for_enter (&s);
+          break;
+        }
+      if (left)
+        break;
+      sim_lesson_runner_next (runner);
+    }
+
+  if (sim_lesson_runner_is_done (runner))
+    printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
+            sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
+            sim_lesson_runner_get_n_tasks_done (runner),
+            sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
+  else if (left)
+    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1, n);
+
+  if (!no_progress)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!progress_save (runner, sim_lesson_runner_is_done (runner), &local))
+        fprintf (stderr, "siplab-cli lesson: cannot save progress: %s\n", local->message);
+    }
+  if (summary != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!write_summary (summary, runner, &s, &local))
+        {
+          fprintf (stderr, "siplab-cli lesson: %s\n", local->message);
+          status = EXIT_FAILED;
+        }
+      else
+        printf ("Summary written to %s\n", summary);
+    }
+  /* Non-interactive runs that stop early (too few answers) are a failure a script should see. */
+  if (!s.interactive && left)
+    status = EXIT_FAILED;
+  return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* check                                                                                      */
+
+int
+siplab_cli_check (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new ("FILE... - verify every claim of lessons in the simulator");
+  g_autoptr(GError) error = NULL;
+  guint n_failed = 0;
+
+  g_option_context_set_description (context,
+    "Plays every step with the answer keys and task solutions, and checks that each\n"
+    "'run: until' happens, each predicted answer is what the simulator produces, each\n"
+    "'expect:' and 'goal:' holds, no task is already solved before its solution, and every\n"
+    "highlighted header appears.  Exit status 1 when any claim fails, 2 on a syntax error.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("check", "%s", error->message);
+  if (argc < 2)
+    return usage_error ("check", "missing FILE");
+
+  for (int i = 1; i < argc; i++)
+    {
+      g_autofree char *path = resolve_lesson (argv[i]);
+      g_autoptr(SimLesson) lesson = NULL;
+      g_auto(SimLessonReport) report = { 0 };
+      g_autoptr(GError) local = NULL;
+
+      lesson = sim_lesson_parse_file (path, &local);
+      if (lesson == NULL)
+        {
+          fprintf (stderr, "%s\n", local->message);
+          printf ("%s: FAILED (does not parse)\n", argv[i]);
+          n_failed++;
+          continue;
+        }
+      if (!sim_lesson_check (lesson, &report))
+        {
+          for (guint k = 0; k < report.failures->len; k++)
+            fprintf (stderr, "%s\n", (char *) report.failures->pdata[k]);
+          printf ("%s: FAILED (%u problem%s)\n", argv[i], report.failures->len,
+                  report.failures->len == 1 ? "" : "s");
+          n_failed++;
+          continue;
+        }
+      printf ("%s: %u steps, %u questions, %u task%s ok (%u claims verified)\n", argv[i],
+              report.n_steps, report.n_questions, report.n_tasks, report.n_tasks == 1 ? "" : "s",
+              report.n_claims);
+    }
+  fflush (stdout);
+  return n_failed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* lessons                                                                                    */
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+int
+siplab_cli_lessons (int    argc,
+                    char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("- list the shipped lessons and your progress");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GKeyFile) progress = NULL;
+  const char *name;
+  int status = EXIT_OK;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("lessons", "%s", error->message);
+  if (argc > 1)
+    return usage_error ("lessons", "unexpected argument '%s'", argv[1]);
+
+  dir_path = find_lessons_dir ();
+  if (dir_path == NULL || (dir = g_dir_open (dir_path, 0, &error)) == NULL)
+    {
+      fprintf (stderr, "siplab-cli lessons: no lessons directory found (set SIPLAB_LESSONS_DIR)\n");
+      return EXIT_FAILED;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".lesson"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  progress = progress_load ();
+
+  printf ("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n", dir_path);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir_path, names->pdata[i], NULL);
+      g_autoptr(SimLesson) lesson = sim_lesson_parse_file (path, &error);
+      g_autofree char *mark = NULL;
+      const char *id;
+
+      if (lesson == NULL)
+        {
+          fprintf (stderr, "%s\n", error->message);
+          g_clear_error (&error);
+          status = EXIT_FAILED;
+          continue;
+        }
+      id = sim_lesson_get_id (lesson);
+      if (g_key_file_get_boolean (progress, id, "completed", NULL))
+        mark = g_strdup_printf ("done, %d/%u right", g_key_file_get_integer (progress, id, "best-correct", NULL),
+                                sim_lesson_get_n_questions (lesson));
+      else if (g_key_file_has_group (progress, id))
+        mark = g_strdup_printf ("reached %d/%u", g_key_file_get_integer (progress, id, "reached", NULL) + 1,
+                                sim_lesson_get_n_items (lesson));
+      printf ("  %-28s %s%s%s%s\n", id, sim_lesson_get_title (lesson), mark ? "  [" : "", mark ? mark : "",
+              mark ? "]" : "");
+    }
+  return status;
+}

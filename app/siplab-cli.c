@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim-export.h"
+#include "sim-pcap.h"
+#include "sim-scenario.h"
+#include "siplab-cli-lesson.h"
+#include "siplab-cli-serve.h"
+
+/*
+ * siplab-cli: SIP Lab without a display.  One subcommand per job, each with its own options
+ * (GOptionContext), dispatched from the table below.
+ *
+ * Exit status: 0 success; 2 the command line or the scenario is wrong (the message names
+ * FILE:LINE); 1 something failed while running (an action the world refused, a write error).
+ */
+
+#ifndef SIPLAB_VERSION
+#define SIPLAB_VERSION "0.0"
+#endif
+
+enum {
+  EXIT_OK = 0,
+  EXIT_RUNTIME = 1,
+  EXIT_USAGE = 2,
+};
+
+typedef struct {
+  const char *name;
+  const char *args;
+  const char *summary;
+  int (*main) (int argc, char **argv);
+} Command;
+
+static int cmd_run (int argc, char **argv);
+static int cmd_check_scenario (int argc, char **argv);
+static int cmd_version (int argc, char **argv);
+static int cmd_help (int argc, char **argv);
+
+/* Further subcommands (serve, lesson, check) are added here by the issues that bring them. */
+static const Command commands[] = {
+  { "run", "FILE", "run a scenario in virtual time and print what happened", cmd_run },
+  { "check-scenario", "FILE", "parse a scenario file and report the first error",
+    cmd_check_scenario },
+  { "lesson", "FILE", "play a lesson in the terminal (questions at a prompt)", siplab_cli_lesson },
+  { "check", "FILE...", "verify every claim of lessons in the simulator", siplab_cli_check },
+  { "lessons", "", "list the shipped lessons and your progress", siplab_cli_lessons },
+  { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
+  { "version", "", "print the version", cmd_version },
+  { "help", "[COMMAND]", "show help for a command", cmd_help },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: siplab-cli COMMAND [OPTIONS...]\n\n"
+                "SIP Lab: a teaching simulator for SIP registration.\n\n"
+                "Commands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *left = g_strdup_printf ("%s %s", commands[i].name, commands[i].args);
+      fprintf (out, "  %-22s %s\n", left, commands[i].summary);
+    }
+  fprintf (out, "\nRun 'siplab-cli COMMAND --help' for a command's options.\n");
+}
+
+static const Command *
+find_command (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static int
+usage_error (const char *command,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+static int
+usage_error (const char *command,
+             const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "siplab-cli %s: %s\n", command, message);
+  fprintf (stderr, "Try 'siplab-cli %s --help'.\n", command);
+  return EXIT_USAGE;
+}
+
+static gboolean
+write_stdout (const char *data,
+              gsize       len)
+{
+  return fwrite (data, 1, len, stdout) == len;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* run                                                                                        */
+
+typedef enum {
+  FORMAT_LADDER,
+  FORMAT_MESSAGES,
+  FORMAT_JSONL,
+} Format;
+
+typedef struct {
+  gboolean write_failed;
+  GString *line;
+} Stream;
+
+static void
+stream_event_cb (SimTrace *trace,
+                 SimEvent *event,
+                 gpointer  user_data)
+{
+  Stream *stream = user_data;
+
+  g_string_truncate (stream->line, 0);
+  sim_export_jsonl_line (event, stream->line);
+  if (!write_stdout (stream->line->str, stream->line->len))
+    stream->write_failed = TRUE;
+}
+
+/* Seconds ("90", "1.5") or a duration with a unit ("90s", "2m"). */
+static gboolean
+parse_until (const char  *text,
+             SimTime     *out,
+             GError     **error)
+{
+  g_autofree char *with_unit = NULL;
+
+  if (*text != '\0' && g_ascii_isdigit (text[strlen (text) - 1]))
+    text = with_unit = g_strconcat (text, "s", NULL);
+  return sim_scenario_parse_duration (text, out, error);
+}
+
+static guint
+count_errors (SimTrace *trace,
+              gboolean  print)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+    {
+      SimEvent *event = sim_trace_get_event (trace, i);
+      if (event->type == SIM_EVENT_NOTE && g_strcmp0 (event->action, "error") == 0)
+        {
+          n++;
+          if (print)
+            fprintf (stderr, "siplab-cli run: %s\n", event->text);
+        }
+    }
+  return n;
+}
+
+static int
+cmd_run (int    argc,
+         char **argv)
+{
+  g_autofree char *until_text = NULL;
+  g_autofree char *format_text = NULL;
+  g_autofree char *pcap_path = NULL;
+  g_autofree char *seed_text = NULL;
+  g_autofree char *columns_text = NULL;
+  g_auto(GStrv) columns = NULL;
+  gboolean show_timers = FALSE;
+  int width = 0;
+  const GOptionEntry entries[] = {
+    { "until", 'u', 0, G_OPTION_ARG_STRING, &until_text,
+      "Stop at this virtual time (default: the scenario's run length)", "SECONDS" },
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text,
+      "Seed for the session's randomness (default: the scenario's)", "N" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
+      "Output: ladder (default), messages or jsonl", "FORMAT" },
+    { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &pcap_path,
+      "Also write every datagram to a pcapng file", "OUT.pcapng" },
+    { "timers", 't', 0, G_OPTION_ARG_NONE, &show_timers,
+      "Ladder: also show transaction timers", NULL },
+    { "width", 'w', 0, G_OPTION_ARG_INT, &width,
+      "Ladder: maximum line width (default 120)", "COLUMNS" },
+    { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns_text,
+      "Ladder: nodes from left to right (default: in order of appearance)", "A,B,..." },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    g_option_context_new ("FILE - run a scenario in virtual time");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_auto(SimScenarioInfo) info = { 0 };
+  g_autoptr(GString) out = g_string_new (NULL);
+  Format format = FORMAT_LADDER;
+  guint64 seed = 0;
+  SimTime until;
+  SimTrace *trace;
+  Stream stream = { FALSE, NULL };
+  gulong handler = 0;
+  int status = EXIT_OK;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Prints the session as a ladder diagram, as the list of messages, or as JSON Lines\n"
+    "(one object per trace event, documented in docs/jsonl.md).  The same file and seed\n"
+    "always print the same bytes.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("run", "%s", error->message);
+  if (argc < 2)
+    return usage_error ("run", "missing FILE");
+  if (argc > 2)
+    return usage_error ("run", "unexpected argument '%s'", argv[2]);
+
+  if (format_text == NULL || strcmp (format_text, "ladder") == 0)
+    format = FORMAT_LADDER;
+  else if (strcmp (format_text, "messages") == 0)
+    format = FORMAT_MESSAGES;
+  else if (strcmp (format_text, "jsonl") == 0)
+    format = FORMAT_JSONL;
+  else
+    return usage_error ("run", "unknown format '%s' (ladder, messages or jsonl)", format_text);
+  if (seed_text != NULL &&
+      (!g_ascii_string_to_unsigned (seed_text, 10, 1, G_MAXUINT32, &seed, NULL)))
+    return usage_error ("run", "--seed takes a number from 1 to %u, not '%s'", G_MAXUINT32,
+                        seed_text);
+  if (width < 0 || (width > 0 && width < 40))
+    return usage_error ("run", "--width must be at least 40");
+
+  world = sim_scenario_load_file (argv[1], (guint32) seed, &info, &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  until = info.run;
+  if (until_text != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!parse_until (until_text, &until, &local))
+        return usage_error ("run", "--until: %s", local->message);
+    }
+
+  trace = sim_world_get_trace (world);
+  if (format == FORMAT_JSONL)
+    {
+      /* Stream as it happens: what building the world traced first, then every new event. */
+      GPtrArray *events = sim_trace_get_events (trace);
+
+      sim_export_jsonl (events, out);
+      if (!write_stdout (out->str, out->len))
+        stream.write_failed = TRUE;
+      g_string_truncate (out, 0);
+      stream.line = g_string_new (NULL);
+      handler = g_signal_connect (trace, "event", G_CALLBACK (stream_event_cb), &stream);
+    }
+
+  sim_world_run_until (world, until);
+
+  if (handler != 0)
+    {
+      g_clear_signal_handler (&handler, trace);
+      g_string_free (stream.line, TRUE);
+    }
+  else if (format == FORMAT_LADDER)
+    {
+      SimExportOptions opts = { .width = width, .show_timers = show_timers };
+
+      if (columns_text != NULL)
+        {
+          columns = g_strsplit (columns_text, ",", -1);
+          opts.nodes = (const char * const *) columns;
+        }
+
+      if (info.title != NULL)
+        g_string_append_printf (out, "%s\n\n", info.title);
+      sim_export_ladder (sim_trace_get_events (trace), out, &opts);
+    }
+  else
+    sim_export_messages (sim_trace_get_events (trace), out);
+  if (out->len > 0 && !write_stdout (out->str, out->len))
+    stream.write_failed = TRUE;
+  if (fflush (stdout) != 0 || stream.write_failed)
+    {
+      fprintf (stderr, "siplab-cli run: cannot write the output\n");
+      status = EXIT_RUNTIME;
+    }
+
+  if (pcap_path != NULL &&
+      !sim_pcap_write_file (sim_trace_get_events (trace), pcap_path, &error))
+    {
+      fprintf (stderr, "siplab-cli run: %s\n", error->message);
+      status = EXIT_RUNTIME;
+    }
+
+  if (count_errors (trace, TRUE) > 0)
+    status = EXIT_RUNTIME;
+  return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* check-scenario                                                                             */
+
+static int
+cmd_check_scenario (int    argc,
+                    char **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new ("FILE - check a scenario file without running it");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autofree char *run = NULL;
+  guint n_phones = 0;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("check-scenario", "%s", error->message);
+  if (argc != 2)
+    return usage_error ("check-scenario", argc < 2 ? "missing FILE" : "only one FILE, please");
+
+  /* Building the world also catches what only the world can refuse. */
+  scenario = sim_scenario_parse_file (argv[1], &error);
+  if (scenario != NULL)
+    world = sim_scenario_build (scenario, 0, &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  for (guint i = 0; i < scenario->nodes->len; i++)
+    if (((SimScenarioNode *) scenario->nodes->pdata[i])->kind == SIM_SCENARIO_NODE_PHONE)
+      n_phones++;
+  run = sim_scenario_format_duration (sim_scenario_get_run_length (scenario));
+  printf ("%s: ok: %u phone%s, %u user%s, %u action%s, runs %s\n", argv[1],
+          n_phones, n_phones == 1 ? "" : "s",
+          scenario->users->len, scenario->users->len == 1 ? "" : "s",
+          scenario->actions->len, scenario->actions->len == 1 ? "" : "s", run);
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static int
+cmd_version (int    argc,
+             char **argv)
+{
+  if (argc > 1 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
+    return usage_error ("version", "unexpected argument '%s'", argv[1]);
+  printf ("siplab-cli %s\n", SIPLAB_VERSION);
+  return EXIT_OK;
+}
+
+static int
+cmd_help (int    argc,
+          char **argv)
+{
+  const Command *command;
+
+  if (argc < 2)
+    {
+      print_usage (stdout);
+      return EXIT_OK;
+    }
+  command = find_command (argv[1]);
+  if (command == NULL || command->main == cmd_help)
+    {
+      fprintf (stderr, "siplab-cli: unknown command '%s'\n", argv[1]);
+      return EXIT_USAGE;
+    }
+  {
+    char *help_argv[] = { argv[1], (char *) "--help", NULL };
+    return command->main (2, help_argv);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const Command *command;
+  g_autofree char *name = NULL;
+
+  setlocale (LC_ALL, "");
+  /* Output must not depend on the user's locale: numbers keep their '.' everywhere. */
+  setlocale (LC_NUMERIC, "C");
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      print_usage (stdout);
+      return EXIT_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    return cmd_version (1, argv);
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    {
+      fprintf (stderr, "siplab-cli: unknown command '%s'\n\n", argv[1]);
+      print_usage (stderr);
+      return EXIT_USAGE;
+    }
+  /* The subcommand sees itself as argv[0], so its --help reads "siplab-cli run ...". */
+  name = g_strdup_printf ("siplab-cli %s", command->name);
+  g_set_prgname (name);
+  argv[1] = name;
+  return command->main (argc - 1, argv + 1);
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-scenario.h"
+#include "sim-world.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Lessons (lessons/README.md has the full reference): a Markdown text a teacher writes, with a
+ * scene (a scenario, inline or by reference) and ordered items:
+ *
+ *   ## Step: ...      text; "do:" commands, "run: until EVENT", "highlight:", "expect: CLAIM"
+ *   ## Predict: ...   "predict: FIELD of PACKET" checked against the next matching packet
+ *   ## Choice: ...    "option KEY: text", "answer: KEY", optional "expect:" claims
+ *   ## Task: ...      the student gives commands; "goal: CLAIM" is evaluated; "solution:"
+ *
+ * Nothing here is taken on trust: sim_lesson_check() plays every item with the answer keys
+ * and solutions and verifies each claim in the simulator, so a lesson whose text says "the
+ * registrar answers 423" fails its check when the simulator does not.
+ *
+ * Errors read "FILE:LINE: what is wrong", like the scenario parser's.
+ */
+
+#define SIM_LESSON_ERROR (sim_lesson_error_quark ())
+GQuark sim_lesson_error_quark (void);
+
+typedef enum {
+  SIM_LESSON_ERROR_SYNTAX = 1,   /* the text does not follow the format */
+  SIM_LESSON_ERROR_SCENE,        /* the scene does not parse or build */
+  SIM_LESSON_ERROR_COMMAND,      /* a command the world refused or that does not parse */
+  SIM_LESSON_ERROR_STATE,        /* the runner is not where the call needs it */
+  SIM_LESSON_ERROR_IO,
+} SimLessonError;
+
+typedef enum {
+  SIM_LESSON_STEP,
+  SIM_LESSON_PREDICT,
+  SIM_LESSON_CHOICE,
+  SIM_LESSON_TASK,
+} SimLessonItemKind;
+
+/* A directive's text and the line it is on. */
+typedef struct {
+  char *text;
+  guint line;
+} SimLessonLine;
+
+typedef struct {
+  char *key;                 /* "a" */
+  char *text;
+  guint line;
+} SimLessonOption;
+
+typedef struct _SimLessonItem SimLessonItem;
+
+struct _SimLessonItem {
+  SimLessonItemKind kind;
+  guint line;                /* the "## Kind: title" line */
+  char *title;
+  char *text;                /* the Markdown between the directives, trimmed */
+
+  GPtrArray *commands;       /* SimLessonLine*: "do:" commands run when the item starts */
+  SimLessonLine *until;      /* "run: until ...": where the item starts the student off; may be NULL */
+  GPtrArray *highlights;     /* SimLessonLine*: "header Contact", "binding AOR [CONTACT]" */
+  GPtrArray *expects;        /* SimLessonLine*: claims that must hold once the item has run */
+
+  /* SIM_LESSON_PREDICT: "status of 401 arrives at alice-desk" */
+  SimLessonLine *predict;
+  /* SIM_LESSON_CHOICE */
+  GPtrArray *options;        /* SimLessonOption* */
+  /* SIM_LESSON_PREDICT and SIM_LESSON_CHOICE: the answer key */
+  SimLessonLine *answer;
+  char *explain;             /* may be NULL */
+
+  /* SIM_LESSON_TASK */
+  GPtrArray *goals;          /* SimLessonLine*: every claim must hold */
+  GPtrArray *solution;       /* SimLessonLine*: commands, in order */
+  char *hint;                /* may be NULL */
+  SimTime settle;            /* how long the world runs after each command (default 10 s) */
+
+  /*< private >*/
+  gpointer priv;
+};
+
+#define SIM_TYPE_LESSON (sim_lesson_get_type ())
+G_DECLARE_FINAL_TYPE (SimLesson, sim_lesson, SIM, LESSON, GObject)
+
+SimLesson   *sim_lesson_parse_file     (const char   *path,
+                                        GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+/* @name is what errors are reported against; @base_dir resolves "scene: FILE" (NULL: "."). */
+SimLesson   *sim_lesson_parse_data     (const char   *text,
+                                        gssize        length,
+                                        const char   *name,
+                                        const char   *base_dir,
+                                        GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+const char  *sim_lesson_get_file       (SimLesson    *self);
+/* "01-point-to-point": the file's base name without ".lesson"; the key for progress. */
+const char  *sim_lesson_get_id         (SimLesson    *self);
+const char  *sim_lesson_get_title      (SimLesson    *self);
+/* The Markdown before the first item. */
+const char  *sim_lesson_get_intro      (SimLesson    *self);
+SimScenario *sim_lesson_get_scene      (SimLesson    *self);
+guint        sim_lesson_get_n_items    (SimLesson    *self);
+const SimLessonItem *sim_lesson_get_item (SimLesson  *self,
+                                          guint        index);
+/* Predict and choice items. */
+guint        sim_lesson_get_n_questions (SimLesson   *self);
+const char  *sim_lesson_item_kind_name (SimLessonItemKind kind);
+
+/*
+ * Playing a lesson.  The runner owns a SimWorld built from the scene.  For each item:
+ * sim_lesson_runner_enter() runs its "do:" commands and "run: until"; then a question takes
+ * sim_lesson_runner_answer(), a task takes sim_lesson_runner_command() until
+ * sim_lesson_runner_goal_met() or sim_lesson_runner_give_up(); sim_lesson_runner_next() moves on.
+ */
+typedef enum {
+  SIM_LESSON_ANSWER_CORRECT,
+  SIM_LESSON_ANSWER_INCORRECT,
+  SIM_LESSON_ANSWER_INVALID,   /* not an option, not a number...: ask again */
+} SimLessonAnswer;
+
+#define SIM_TYPE_LESSON_RUNNER (sim_lesson_runner_get_type ())
+G_DECLARE_FINAL_TYPE (SimLessonRunner, sim_lesson_runner, SIM, LESSON_RUNNER, GObject)
+
+SimLessonRunner *sim_lesson_runner_new      (SimLesson       *lesson,
+                                             GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+SimLesson   *sim_lesson_runner_get_lesson   (SimLessonRunner *self);
+SimWorld    *sim_lesson_runner_get_world    (SimLessonRunner *self);
+/* The index of the current item; sim_lesson_get_n_items() when the lesson is done. */
+guint        sim_lesson_runner_get_position (SimLessonRunner *self);
+const SimLessonItem *sim_lesson_runner_get_item (SimLessonRunner *self);
+gboolean     sim_lesson_runner_is_done      (SimLessonRunner *self);
+gboolean     sim_lesson_runner_enter        (SimLessonRunner *self,
+                                             GError         **error);
+/*
+ * Trace events the student has not been shown yet (borrowed events, new array); marks them
+ * shown.  A view calls this after enter/answer/command to draw what just happened.
+ */
+GPtrArray   *sim_lesson_runner_take_new_events (SimLessonRunner *self) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Answers the current question.  For a prediction the world first runs to the predicted
+ * packet.  @explanation_out: what happened and why (the item's "explain:" text and, for a
+ * prediction, the value the simulator produced).
+ */
+SimLessonAnswer sim_lesson_runner_answer    (SimLessonRunner *self,
+                                             const char      *answer,
+                                             char           **explanation_out,
+                                             GError         **error);
+/* A task command ("register bob-soft"); the world then runs the task's settle time. */
+gboolean     sim_lesson_runner_command      (SimLessonRunner *self,
+                                             const char      *command,
+                                             GError         **error);
+/* Whether every goal of the current task holds; @why_out names the first that does not. */
+gboolean     sim_lesson_runner_goal_met     (SimLessonRunner *self,
+                                             char           **why_out);
+/*
+ * Gives up the current task: the world is rebuilt and replayed along the answer keys and
+ * solutions up to and including this task, so the rest of the lesson plays as written.
+ */
+gboolean     sim_lesson_runner_give_up      (SimLessonRunner *self,
+                                             GError         **error);
+void         sim_lesson_runner_next         (SimLessonRunner *self);
+/* Progress: questions answered and how many right on the first try; tasks done. */
+guint        sim_lesson_runner_get_n_answered (SimLessonRunner *self);
+guint        sim_lesson_runner_get_n_correct  (SimLessonRunner *self);
+guint        sim_lesson_runner_get_n_tasks_done (SimLessonRunner *self);
+
+/* What sim_lesson_check() found. */
+typedef struct {
+  guint n_steps;
+  guint n_questions;
+  guint n_tasks;
+  guint n_claims;            /* every until, expect, highlight, answer key and goal verified */
+  GPtrArray *failures;       /* char*: "FILE:LINE: what did not hold" */
+} SimLessonReport;
+
+void         sim_lesson_report_clear        (SimLessonReport *report);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SimLessonReport, sim_lesson_report_clear)
+
+/*
+ * Plays every item with the answer keys and solutions and verifies every claim in the
+ * simulator.  Returns TRUE when nothing failed; @report (may be NULL) gets the counts and
+ * failures either way.  Also checks that no task's goal already holds before its solution.
+ */
+gboolean     sim_lesson_check               (SimLesson       *lesson,
+                                             SimLessonReport *report);
+
+/* Evaluates a claim ("bindings sip:bob@lab.example == 2") against @world now; events since
+ * trace index @since are what "happened", "count" and "last-status" look at. */
+gboolean     sim_lesson_eval_claim          (SimWorld        *world,
+                                             const char      *claim,
+                                             guint            since,
+                                             gboolean        *holds,
+                                             char           **why_out,
+                                             GError         **error);
+
+G_END_DECLS

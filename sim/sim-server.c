@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-server.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <string.h>
+
+G_DEFINE_QUARK (sim-server-error-quark, sim_server_error)
+
+#define SECRET_LEN 32
+
+typedef struct {
+  GArray *failures;        /* SimTime of each wrong digest within the window */
+  SimTime blocked_until;
+} Offender;
+
+struct _SimServer {
+  GObject parent_instance;
+
+  char *domain;
+  SimClock *clock;
+  SimTrace *trace;
+  GRand *rand;
+  SimStack *stack;
+  SimSocketTransport *transport;
+  SimAuth *auth;
+  SimLocation *location;
+  SimRegistrar *registrar;
+  SimProxy *proxy;
+  SimStore *store;
+  gint64 clock_offset;
+  gboolean loading;
+
+  /* Users file */
+  char *users_path;
+  GHashTable *users;         /* name -> password, the set the registrar has */
+  GFileMonitor *monitor;
+  guint sighup_source;
+  guint reload_source;
+
+  /* Trace names: "ip:port" of a binding's source -> user; aor -> GPtrArray of those keys */
+  GHashTable *peer_names;
+  GHashTable *aor_peers;
+
+  /* Failed authentications per source IP */
+  guint max_failures;
+  SimTime window;
+  SimTime block;
+  GHashTable *offenders;     /* ip -> Offender* */
+  const char *current_ip;    /* source of the REGISTER being handled */
+  char *bad_response_reason;
+
+  gulong trace_handler;
+  gulong changed_handler;
+};
+
+G_DEFINE_FINAL_TYPE (SimServer, sim_server, G_TYPE_OBJECT)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Users file                                                                                */
+
+/* RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ); we skip "escaped". */
+static gboolean
+valid_user_name (const char *name)
+{
+  if (*name == '\0')
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("-_.!~*'()&=+$,;?/", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+sim_users_parse (const char  *path,
+                 const char  *contents,
+                 GHashTable **users,
+                 GError     **error)
+{
+  g_autoptr(GHashTable) table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) lines = NULL;
+
+  g_return_val_if_fail (contents != NULL && users != NULL, FALSE);
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);    /* also drops a CR of CRLF files */
+      char *colon;
+      guint lineno = i + 1;
+
+      if (*line == '\0' || *line == '#')
+        continue;
+      colon = strchr (line, ':');
+      if (colon == NULL)
+        {
+          g_set_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS,
+                       "%s:%u: expected name:password", path, lineno);
+          return FALSE;
+        }
+      *colon = '\0';
+      g_strchomp (line);
+      if (*line == '\0')
+        {
+          g_set_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS,
+                       "%s:%u: the user name is empty", path, lineno);
+          return FALSE;
+        }
+      if (!valid_user_name (line))
+        {
+          g_set_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS,
+                       "%s:%u: '%s' is not a SIP user name (letters, digits and "
+                       "-_.!~*'()&=+$,;?/ only)", path, lineno, line);
+          return FALSE;
+        }
+      if (colon[1] == '\0')
+        {
+          g_set_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS,
+                       "%s:%u: user '%s' has an empty password", path, lineno, line);
+          return FALSE;
+        }
+      if (g_hash_table_contains (table, line))
+        {
+          g_set_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS,
+                       "%s:%u: user '%s' is listed twice", path, lineno, line);
+          return FALSE;
+        }
+      /* The password is everything after the first colon: it may contain ':' and '#'. */
+      g_hash_table_insert (table, g_strdup (line), g_strdup (colon + 1));
+    }
+  *users = g_steal_pointer (&table);
+  return TRUE;
+}
+
+static void
+trace_note (SimServer  *self,
+            const char *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace_note (SimServer  *self,
+            const char *format,
+            ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (!sim_trace_is_enabled (self->trace))
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_note (self->trace, sim_clock_now (self->clock), SIM_SERVER_NODE_NAME, "%s", text);
+}
+
+/* Makes the registrar's user set equal to @users: added, changed and removed users. */
+static void
+apply_users (SimServer  *self,
+             GHashTable *users)
+{
+  GHashTableIter iter;
+  const char *name, *password;
+  guint added = 0, changed = 0, removed = 0;
+
+  g_hash_table_iter_init (&iter, self->users);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    if (!g_hash_table_contains (users, name))
+      {
+        sim_registrar_remove_user (self->registrar, name);
+        removed++;
+      }
+  g_hash_table_iter_init (&iter, users);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &password))
+    {
+      const char *old = g_hash_table_lookup (self->users, name);
+      if (g_strcmp0 (old, password) == 0)
+        continue;
+      sim_registrar_set_user (self->registrar, name, password);
+      if (old == NULL)
+        added++;
+      else
+        changed++;
+    }
+  g_hash_table_unref (self->users);
+  self->users = g_hash_table_ref (users);
+  /* Existing bindings stay: a removed user simply cannot refresh them (RFC 3261 §10.3 step 3). */
+  trace_note (self, "users file %s: %u users (%u added, %u changed, %u removed)", self->users_path,
+              g_hash_table_size (users), added, changed, removed);
+}
+
+gboolean
+sim_server_reload_users (SimServer  *self,
+                         GError    **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GHashTable) users = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SIM_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->users_path != NULL, FALSE);
+
+  if (!g_file_get_contents (self->users_path, &contents, NULL, &local_error))
+    g_set_error (&local_error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS, "%s", local_error->message);
+  if (local_error == NULL)
+    sim_users_parse (self->users_path, contents, &users, &local_error);
+  if (local_error != NULL)
+    {
+      trace_note (self, "users file not reloaded, keeping the %u users loaded before: %s",
+                  g_hash_table_size (self->users), local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  apply_users (self, users);
+  return TRUE;
+}
+
+static gboolean
+reload_timeout_cb (gpointer data)
+{
+  SimServer *self = data;
+
+  self->reload_source = 0;
+  sim_server_reload_users (self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Editors write in several steps (truncate, write, rename): reload once things settle. */
+static void
+schedule_reload (SimServer *self)
+{
+  g_clear_handle_id (&self->reload_source, g_source_remove);
+  self->reload_source = g_timeout_add (150, reload_timeout_cb, self);
+}
+
+static void
+users_file_changed_cb (GFileMonitor      *monitor,
+                       GFile             *file,
+                       GFile             *other,
+                       GFileMonitorEvent  event,
+                       gpointer           user_data)
+{
+  switch (event)
+    {
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+    case G_FILE_MONITOR_EVENT_CREATED:
+    case G_FILE_MONITOR_EVENT_CHANGED:
+    case G_FILE_MONITOR_EVENT_MOVED_IN:
+    case G_FILE_MONITOR_EVENT_RENAMED:
+      schedule_reload (user_data);
+      break;
+    case G_FILE_MONITOR_EVENT_DELETED:
+    case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
+    case G_FILE_MONITOR_EVENT_PRE_UNMOUNT:
+    case G_FILE_MONITOR_EVENT_UNMOUNTED:
+    case G_FILE_MONITOR_EVENT_MOVED:
+    case G_FILE_MONITOR_EVENT_MOVED_OUT:
+    default:
+      break;
+    }
+}
+
+static gboolean
+sighup_cb (gpointer data)
+{
+  SimServer *self = data;
+
+  trace_note (self, "SIGHUP: re-reading the users file");
+  sim_server_reload_users (self, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+sim_server_load_users (SimServer   *self,
+                       const char  *path,
+                       gboolean     watch,
+                       GError     **error)
+{
+  g_autofree char *old_path = NULL;
+
+  g_return_val_if_fail (SIM_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  old_path = g_steal_pointer (&self->users_path);
+  self->users_path = g_strdup (path);
+  if (!sim_server_reload_users (self, error))
+    {
+      g_free (self->users_path);
+      self->users_path = g_steal_pointer (&old_path);
+      return FALSE;
+    }
+  if (watch)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      if (self->monitor != NULL)
+        {
+          g_signal_handlers_disconnect_by_data (self->monitor, self);
+          g_file_monitor_cancel (self->monitor);
+          g_clear_object (&self->monitor);
+        }
+      /* WATCH_HARD_LINKS is not needed; a missing monitor only costs the automatic reload. */
+      self->monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+      if (self->monitor != NULL)
+        g_signal_connect (self->monitor, "changed", G_CALLBACK (users_file_changed_cb), self);
+      if (self->sighup_source == 0)
+        self->sighup_source = g_unix_signal_add (SIGHUP, sighup_cb, self);
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Persistence and trace names                                                               */
+
+static const char *
+peer_name_cb (const SimAddr *peer,
+              gpointer       user_data)
+{
+  SimServer *self = user_data;
+  char key[64];
+
+  sim_addr_format (peer, key, sizeof key);
+  return g_hash_table_lookup (self->peer_names, key);
+}
+
+static void
+update_peer_names (SimServer  *self,
+                   const char *aor,
+                   GPtrArray  *bindings)
+{
+  GPtrArray *keys = g_hash_table_lookup (self->aor_peers, aor);
+  g_autofree char *user = NULL;
+  const char *at;
+
+  for (guint i = 0; keys != NULL && i < keys->len; i++)
+    g_hash_table_remove (self->peer_names, keys->pdata[i]);
+  g_hash_table_remove (self->aor_peers, aor);
+  if (bindings == NULL || bindings->len == 0)
+    return;
+
+  /* "sip:alice@lab.example" -> "alice" */
+  at = strchr (aor, '@');
+  user = at != NULL ? g_strndup (aor, at - aor) : g_strdup (aor);
+  if (g_str_has_prefix (user, "sip:"))
+    memmove (user, user + 4, strlen (user + 4) + 1);
+  keys = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      const SimBinding *binding = bindings->pdata[i];
+      char *key = sim_addr_to_string (&binding->source);
+      g_hash_table_replace (self->peer_names, g_strdup (key), g_strdup (user));
+      g_ptr_array_add (keys, key);
+    }
+  g_hash_table_insert (self->aor_peers, g_strdup (aor), keys);
+}
+
+static void
+location_changed_cb (SimLocation *location,
+                     const char  *aor,
+                     gpointer     user_data)
+{
+  SimServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = g_strdup (aor);
+  GPtrArray *bindings;
+
+  /* sim_location_lookup() may expire lapsed bindings and re-enter this handler for the same
+   * AOR; the inner call saves the same set, so that is harmless. */
+  bindings = sim_location_lookup (location, key);
+  update_peer_names (self, key, bindings);
+  if (self->store == NULL || self->loading)
+    return;
+  /*
+   * The registrar applies a REGISTER before it sends the 200 OK (sim_registrar_handle():
+   * sim_location_replace_full() runs inside process(), sim_server_txn_respond() after it), so
+   * this commit is on disk before the phone hears that its binding exists.
+   */
+  if (!sim_store_save_aor (self->store, key, bindings, self->clock_offset, &error))
+    {
+      g_warning ("bindings of %s not saved: %s", key, error->message);
+      trace_note (self, "bindings of %s not saved: %s", key, error->message);
+    }
+}
+
+static gboolean
+load_bindings (SimServer  *self,
+               GError    **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) group = g_ptr_array_new ();
+  const char *aor = NULL;
+
+  all = sim_store_load_bindings (self->store, self->clock_offset, sim_clock_now (self->clock), error);
+  if (all == NULL)
+    return FALSE;
+  self->loading = TRUE;
+  for (guint i = 0; i <= all->len; i++)
+    {
+      SimBinding *binding = i < all->len ? all->pdata[i] : NULL;
+
+      if (aor != NULL && (binding == NULL || strcmp (binding->aor, aor) != 0))
+        {
+          sim_location_replace (self->location, aor, group,
+                                "restored from the database after a restart");
+          g_ptr_array_set_size (group, 0);
+        }
+      if (binding != NULL)
+        {
+          aor = binding->aor;
+          g_ptr_array_add (group, binding);
+        }
+    }
+  self->loading = FALSE;
+  if (all->len > 0)
+    trace_note (self, "restored %u bindings of %u AORs from %s", all->len,
+                sim_location_get_n_aors (self->location), sim_store_get_path (self->store));
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Failed authentications                                                                    */
+
+static void
+offender_free (Offender *offender)
+{
+  g_array_unref (offender->failures);
+  g_free (offender);
+}
+
+static void
+drop_old_failures (Offender *offender,
+                   SimTime   since)
+{
+  guint n = 0;
+
+  while (n < offender->failures->len && g_array_index (offender->failures, SimTime, n) < since)
+    n++;
+  if (n > 0)
+    g_array_remove_range (offender->failures, 0, n);
+}
+
+static void
+prune_offenders (SimServer *self,
+                 SimTime    now)
+{
+  GHashTableIter iter;
+  Offender *offender;
+
+  g_hash_table_iter_init (&iter, self->offenders);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &offender))
+    {
+      drop_old_failures (offender, now - self->window);
+      if (offender->failures->len == 0 && offender->blocked_until <= now)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+static void
+record_failure (SimServer  *self,
+                const char *ip,
+                const char *user)
+{
+  SimTime now = sim_clock_now (self->clock);
+  Offender *offender = g_hash_table_lookup (self->offenders, ip);
+
+  if (offender == NULL)
+    {
+      if (g_hash_table_size (self->offenders) >= 1024)
+        prune_offenders (self, now);
+      offender = g_new0 (Offender, 1);
+      offender->failures = g_array_new (FALSE, FALSE, sizeof (SimTime));
+      g_hash_table_insert (self->offenders, g_strdup (ip), offender);
+    }
+  drop_old_failures (offender, now - self->window);
+  g_array_append_val (offender->failures, now);
+  if (offender->failures->len >= self->max_failures)
+    {
+      offender->blocked_until = now + self->block;
+      g_array_set_size (offender->failures, 0);
+      trace_note (self, "%u failed authentications from %s within %.0f s (last as '%s'): its "
+                  "REGISTERs are answered 403 for %.0f s", self->max_failures, ip,
+                  SIM_TIME_TO_SECONDS (self->window), user ? user : "?",
+                  SIM_TIME_TO_SECONDS (self->block));
+    }
+}
+
+static void
+trace_event_cb (SimTrace *trace,
+                SimEvent *event,
+                gpointer  user_data)
+{
+  SimServer *self = user_data;
+
+  /* SimAuth traces every verdict; a wrong digest (wrong password or unknown user) is the one
+   * that costs an attacker nothing to repeat. */
+  if (self->current_ip != NULL && event->type == SIM_EVENT_NONCE &&
+      g_strcmp0 (event->action, "rejected") == 0 &&
+      g_strcmp0 (event->reason, self->bad_response_reason) == 0)
+    record_failure (self, self->current_ip, event->user);
+}
+
+static gboolean
+is_blocked (SimServer     *self,
+            const SimAddr *src)
+{
+  Offender *offender;
+
+  if (self->max_failures == 0)
+    return FALSE;
+  offender = g_hash_table_lookup (self->offenders, src->ip);
+  return offender != NULL && offender->blocked_until > sim_clock_now (self->clock);
+}
+
+static void
+reply_blocked (SimServer      *self,
+               SimServerTxn   *txn,
+               osip_message_t *request,
+               const SimAddr  *src)
+{
+  Offender *offender = g_hash_table_lookup (self->offenders, src->ip);
+  SimTime left = offender->blocked_until - sim_clock_now (self->clock);
+
+  if (sim_trace_is_enabled (self->trace))
+    {
+      SimEvent *event = sim_event_new (SIM_EVENT_BINDING, "rejected");
+      event->t = sim_clock_now (self->clock);
+      event->node = g_strdup (SIM_SERVER_NODE_NAME);
+      if (request->to != NULL && request->to->url != NULL)
+        event->aor = sim_uri_to_aor (request->to->url);
+      event->call_id = sim_message_call_id (request);
+      event->cseq = g_strdup_printf ("%u REGISTER", sim_message_cseq_number (request));
+      event->src = *src;
+      event->reason = g_strdup_printf ("%s sent too many wrong passwords; its REGISTERs are "
+                                       "refused for another %.0f s (a guard against password "
+                                       "guessing, not part of RFC 3261)", src->ip,
+                                       SIM_TIME_TO_SECONDS (left) + 0.5);
+      event->text = g_strdup ("403 Too Many Failed Authentications");
+      sim_trace_emit (self->trace, event);
+    }
+  sim_server_txn_reply (txn, 403, "Too Many Failed Authentications");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+server_request_cb (SimStack       *stack,
+                   SimServerTxn   *txn,
+                   osip_message_t *request,
+                   const SimAddr  *src,
+                   gpointer        user_data)
+{
+  SimServer *self = user_data;
+
+  if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
+    {
+      if (is_blocked (self, src))
+        {
+          reply_blocked (self, txn, request, src);
+          return;
+        }
+      self->current_ip = self->max_failures > 0 ? src->ip : NULL;
+      sim_registrar_handle (self->registrar, txn, request);
+      self->current_ip = NULL;
+    }
+  else
+    sim_proxy_handle (self->proxy, txn, request, src);
+}
+
+void
+sim_server_stop (SimServer *self)
+{
+  g_return_if_fail (SIM_IS_SERVER (self));
+
+  if (self->transport != NULL)
+    sim_socket_transport_close (self->transport);
+  g_clear_handle_id (&self->sighup_source, g_source_remove);
+  g_clear_handle_id (&self->reload_source, g_source_remove);
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
+    }
+}
+
+static void
+sim_server_dispose (GObject *object)
+{
+  SimServer *self = SIM_SERVER (object);
+
+  sim_server_stop (self);
+  if (self->changed_handler != 0)
+    g_clear_signal_handler (&self->changed_handler, self->location);
+  if (self->trace_handler != 0)
+    g_clear_signal_handler (&self->trace_handler, self->trace);
+  if (self->stack != NULL)
+    sim_stack_set_request_func (self->stack, NULL, NULL);
+  g_clear_object (&self->proxy);
+  g_clear_object (&self->registrar);
+  g_clear_object (&self->location);
+  g_clear_object (&self->auth);
+  g_clear_object (&self->transport);
+  g_clear_object (&self->stack);
+  g_clear_object (&self->store);
+  g_clear_object (&self->clock);
+  g_clear_object (&self->trace);
+  G_OBJECT_CLASS (sim_server_parent_class)->dispose (object);
+}
+
+static void
+sim_server_finalize (GObject *object)
+{
+  SimServer *self = SIM_SERVER (object);
+
+  g_clear_pointer (&self->users, g_hash_table_unref);
+  g_clear_pointer (&self->peer_names, g_hash_table_unref);
+  g_clear_pointer (&self->aor_peers, g_hash_table_unref);
+  g_clear_pointer (&self->offenders, g_hash_table_unref);
+  g_clear_pointer (&self->rand, g_rand_free);
+  g_free (self->users_path);
+  g_free (self->domain);
+  g_free (self->bad_response_reason);
+  G_OBJECT_CLASS (sim_server_parent_class)->finalize (object);
+}
+
+static void
+sim_server_class_init (SimServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sim_server_dispose;
+  object_class->finalize = sim_server_finalize;
+}
+
+static void
+sim_server_init (SimServer *self)
+{
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->peer_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->aor_peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_ptr_array_unref);
+  self->offenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) offender_free);
+  self->max_failures = 10;
+  self->window = SIM_SEC (60);
+  self->block = SIM_SEC (300);
+  self->bad_response_reason = g_strdup (sim_auth_result_reason (SIM_AUTH_BAD_RESPONSE));
+}
+
+/*
+ * The key SimAuth signs nonces with.  It is derived from the stored secret and a value drawn
+ * at every start: SimAuth keeps its one-time-use table in memory, so after a restart it cannot
+ * know whether an old nonce was used, and it must not re-issue one (its nonces are clock time
+ * and a counter, both of which start again at zero).  A per-start key guarantees that; phones
+ * holding an old nonce simply get a fresh challenge.
+ */
+static gboolean
+derive_nonce_key (const guint8 *secret,
+                  guint8        key[SECRET_LEN],
+                  GError      **error)
+{
+  guint8 input[SECRET_LEN * 2];
+  unsigned int len = SECRET_LEN;
+
+  memcpy (input, secret, SECRET_LEN);
+  if (RAND_bytes (input + SECRET_LEN, SECRET_LEN) != 1 ||
+      EVP_Digest (input, sizeof input, key, &len, EVP_sha256 (), NULL) != 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "OpenSSL could not draw a random key");
+      return FALSE;
+    }
+  OPENSSL_cleanse (input, sizeof input);
+  return TRUE;
+}
+
+SimServer *
+sim_server_new (const char  *domain,
+                const char  *db_path,
+                GError     **error)
+{
+  g_autoptr(SimServer) self = NULL;
+  guint8 secret[SECRET_LEN];
+  guint8 key[SECRET_LEN];
+  SimAddr local;
+  guint32 seed;
+
+  g_return_val_if_fail (domain != NULL && *domain != '\0', NULL);
+
+  self = g_object_new (SIM_TYPE_SERVER, NULL);
+  self->domain = g_strdup (domain);
+  if (db_path != NULL)
+    {
+      self->store = sim_store_open (db_path, error);
+      if (self->store == NULL || !sim_store_get_secret (self->store, secret, sizeof secret, error))
+        return NULL;
+    }
+  else if (RAND_bytes (secret, sizeof secret) != 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "OpenSSL could not draw a secret");
+      return NULL;
+    }
+  if (!derive_nonce_key (secret, key, error))
+    return NULL;
+  OPENSSL_cleanse (secret, sizeof secret);
+
+  /* Tags, branches and Call-IDs: unpredictable on a real network, unlike the seeded simulator. */
+  if (RAND_bytes ((guint8 *) &seed, sizeof seed) != 1)
+    seed = g_random_int ();
+  self->rand = g_rand_new_with_seed (seed);
+  self->clock = sim_clock_new_wall ();
+  self->trace = sim_trace_new ();
+  /* A server runs for days: observers get every event, nobody keeps them all. */
+  sim_trace_set_keep (self->trace, FALSE);
+  self->clock_offset = g_get_real_time () - sim_clock_now (self->clock);
+
+  sim_addr_init (&local, "127.0.0.1", 5060, SIM_TRANSPORT_UDP);
+  self->stack = sim_stack_new (self->clock, self->trace, self->rand, SIM_SERVER_NODE_NAME, &local);
+  self->transport = sim_socket_transport_new (self->stack);
+  sim_socket_transport_set_name_func (self->transport, peer_name_cb, self);
+  self->auth = sim_auth_new (self->clock, self->trace, SIM_SERVER_NODE_NAME, domain, key, sizeof key);
+  OPENSSL_cleanse (key, sizeof key);
+  self->location = sim_location_new (self->clock, self->trace, SIM_SERVER_NODE_NAME);
+  self->registrar = sim_registrar_new (self->stack, self->location, self->auth, domain);
+  sim_registrar_set_date_epoch (self->registrar, self->clock_offset / G_USEC_PER_SEC);
+  self->proxy = sim_proxy_new (self->stack, self->registrar);
+  sim_stack_set_request_func (self->stack, server_request_cb, self);
+  self->changed_handler = g_signal_connect (self->location, "changed",
+                                            G_CALLBACK (location_changed_cb), self);
+  self->trace_handler = g_signal_connect (self->trace, "event", G_CALLBACK (trace_event_cb), self);
+
+  if (self->store != NULL && !load_bindings (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+gboolean
+sim_server_listen (SimServer   *self,
+                   const char  *spec,
+                   GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), FALSE);
+  return sim_socket_transport_listen (self->transport, spec, error);
+}
+
+void
+sim_server_set_auth_limit (SimServer *self,
+                           guint      max_failures,
+                           SimTime    window,
+                           SimTime    block)
+{
+  g_return_if_fail (SIM_IS_SERVER (self));
+  self->max_failures = max_failures;
+  self->window = window;
+  self->block = block;
+  g_hash_table_remove_all (self->offenders);
+}
+
+SimClock *sim_server_get_clock (SimServer *self) { return self->clock; }
+SimTrace *sim_server_get_trace (SimServer *self) { return self->trace; }
+SimStack *sim_server_get_stack (SimServer *self) { return self->stack; }
+SimRegistrar *sim_server_get_registrar (SimServer *self) { return self->registrar; }
+SimLocation *sim_server_get_location (SimServer *self) { return self->location; }
+SimSocketTransport *sim_server_get_transport (SimServer *self) { return self->transport; }
+SimStore *sim_server_get_store (SimServer *self) { return self->store; }
+guint sim_server_get_n_users (SimServer *self) { return g_hash_table_size (self->users); }
+gint64 sim_server_get_clock_offset (SimServer *self) { return self->clock_offset; }

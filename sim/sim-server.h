@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-location.h"
+#include "sim-proxy.h"
+#include "sim-registrar.h"
+#include "sim-store.h"
+#include "sim-transport.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimServer: the registrar and proxy of the simulator, on real sockets, so lab phones
+ * (Linphone, baresip, desk phones, sipp) register on the same code the lessons show.  It owns
+ * a wall SimClock, a SimTrace, the SimStack on a SimSocketTransport, SimAuth, SimLocation,
+ * SimRegistrar and SimProxy, wired like SimWorld's registrar; optionally a SimStore so that
+ * bindings survive a restart, and a users file that is re-read on SIGHUP or when it changes.
+ *
+ * Failed authentications are limited per source IP: after @max_failures wrong digests within
+ * @window, REGISTERs from that IP are answered 403 for @block (traced).  Only wrong passwords
+ * and unknown users count, not the 401 that starts every registration.
+ */
+
+#define SIM_SERVER_ERROR (sim_server_error_quark ())
+GQuark sim_server_error_quark (void);
+
+typedef enum {
+  SIM_SERVER_ERROR_USERS = 1,    /* the users file is unreadable or has a bad line */
+} SimServerError;
+
+#define SIM_SERVER_NODE_NAME "registrar"
+
+#define SIM_TYPE_SERVER (sim_server_get_type ())
+G_DECLARE_FINAL_TYPE (SimServer, sim_server, SIM, SERVER, GObject)
+
+/* @db_path NULL: bindings live in memory only and the secret is new at every start. */
+SimServer          *sim_server_new              (const char          *domain,
+                                                 const char          *db_path,
+                                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean            sim_server_listen           (SimServer           *self,
+                                                 const char          *spec,
+                                                 GError             **error);
+/*
+ * Loads the users file (one "name:password" a line, '#' starts a comment line, blank lines
+ * ignored) and replaces the user set.  Errors read "FILE:LINE: message"; on error nothing
+ * changes.  With @watch, the file is re-read on SIGHUP and whenever it changes on disk.
+ */
+gboolean            sim_server_load_users       (SimServer           *self,
+                                                 const char          *path,
+                                                 gboolean             watch,
+                                                 GError             **error);
+/* Re-reads the file given to sim_server_load_users(); errors are traced and keep the old set. */
+gboolean            sim_server_reload_users     (SimServer           *self,
+                                                 GError             **error);
+/* Defaults: 10 failures within 60 s block the IP for 300 s.  @max_failures 0 turns it off. */
+void                sim_server_set_auth_limit   (SimServer           *self,
+                                                 guint                max_failures,
+                                                 SimTime              window,
+                                                 SimTime              block);
+/* Stops listening and closes every connection. */
+void                sim_server_stop             (SimServer           *self);
+
+SimClock           *sim_server_get_clock        (SimServer           *self);
+SimTrace           *sim_server_get_trace        (SimServer           *self);
+SimStack           *sim_server_get_stack        (SimServer           *self);
+SimRegistrar       *sim_server_get_registrar    (SimServer           *self);
+SimLocation        *sim_server_get_location     (SimServer           *self);
+SimSocketTransport *sim_server_get_transport    (SimServer           *self);
+/* NULL without a database. */
+SimStore           *sim_server_get_store        (SimServer           *self);
+guint               sim_server_get_n_users      (SimServer           *self);
+/* Unix time in microseconds at which the server's clock read zero. */
+gint64              sim_server_get_clock_offset (SimServer           *self);
+
+/*
+ * Parses the text of a users file named @path (for messages) into @users (name -> password,
+ * both g_free'd).  Exposed for tests and for `siplab-cli check`.
+ */
+gboolean            sim_users_parse             (const char          *path,
+                                                 const char          *contents,
+                                                 GHashTable         **users,
+                                                 GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-store.h"
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+#include <string.h>
+
+G_DEFINE_QUARK (sim-store-error-quark, sim_store_error)
+
+#define SCHEMA_VERSION 1
+
+static const char schema[] =
+  "CREATE TABLE IF NOT EXISTS meta ("
+  "  key TEXT PRIMARY KEY,"
+  "  value BLOB NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS bindings ("
+  "  aor TEXT NOT NULL,"
+  "  contact TEXT NOT NULL,"
+  "  position INTEGER NOT NULL,"
+  "  display TEXT,"
+  "  q REAL NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"       /* Unix microseconds */
+  "  granted INTEGER NOT NULL,"
+  "  call_id TEXT,"
+  "  cseq INTEGER NOT NULL,"
+  "  source_ip TEXT NOT NULL,"
+  "  source_port INTEGER NOT NULL,"
+  "  transport TEXT NOT NULL,"
+  "  user_agent TEXT,"
+  "  instance TEXT,"
+  "  registered_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (aor, contact));";
+
+struct _SimStore {
+  GObject parent_instance;
+  char *path;
+  sqlite3 *db;
+  sqlite3_stmt *delete_aor;
+  sqlite3_stmt *insert;
+};
+
+G_DEFINE_FINAL_TYPE (SimStore, sim_store, G_TYPE_OBJECT)
+
+static gboolean
+fail (SimStore    *self,
+      GError     **error,
+      const char  *what)
+{
+  g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE, "%s: %s: %s",
+               self->path, what, self->db != NULL ? sqlite3_errmsg (self->db) : "out of memory");
+  return FALSE;
+}
+
+static gboolean
+exec (SimStore    *self,
+      const char  *sql,
+      GError     **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE, "%s: %s", self->path,
+                   message != NULL ? message : sqlite3_errmsg (self->db));
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+sim_store_finalize (GObject *object)
+{
+  SimStore *self = SIM_STORE (object);
+
+  g_clear_pointer (&self->delete_aor, sqlite3_finalize);
+  g_clear_pointer (&self->insert, sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_free (self->path);
+  G_OBJECT_CLASS (sim_store_parent_class)->finalize (object);
+}
+
+static void
+sim_store_class_init (SimStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_store_finalize;
+}
+
+static void
+sim_store_init (SimStore *self)
+{
+}
+
+SimStore *
+sim_store_open (const char  *path,
+                GError     **error)
+{
+  g_autoptr(SimStore) self = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int version = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (SIM_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+  if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      fail (self, error, "cannot open");
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->db, 5000);
+  /*
+   * WAL: a commit is one append to the log; synchronous=FULL: that append is fsync'ed before
+   * the commit returns, so a binding acknowledged with 200 OK survives kill -9 and power loss
+   * (with NORMAL, WAL mode may lose the last commits on power loss).
+   */
+  if (!exec (self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+             error))
+    return NULL;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      fail (self, error, "cannot read the schema version");
+      return NULL;
+    }
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE,
+                   "%s: written by a newer SIP Lab (schema %d, we know %d)", path, version,
+                   SCHEMA_VERSION);
+      return NULL;
+    }
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return NULL;
+  if (!exec (self, schema, error) || !exec (self, "PRAGMA user_version = 1", error))
+    {
+      exec (self, "ROLLBACK", NULL);
+      return NULL;
+    }
+  if (!exec (self, "COMMIT", error))
+    return NULL;
+
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM bindings WHERE aor = ?1", -1,
+                          &self->delete_aor, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (self->db,
+                          "INSERT INTO bindings (aor, contact, position, display, q, expires_at, "
+                          "granted, call_id, cseq, source_ip, source_port, transport, user_agent, "
+                          "instance, registered_at, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                          "?15, ?16)", -1, &self->insert, NULL) != SQLITE_OK)
+    {
+      fail (self, error, "cannot prepare statements");
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+const char *
+sim_store_get_path (SimStore *self)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), NULL);
+  return self->path;
+}
+
+gboolean
+sim_store_get_secret (SimStore  *self,
+                      guint8    *secret,
+                      gsize      len,
+                      GError   **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean found = FALSE;
+  int rc;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_return_val_if_fail (secret != NULL && len > 0, FALSE);
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT value FROM meta WHERE key = 'secret'", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return fail (self, error, "cannot read the secret");
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      if ((gsize) sqlite3_column_bytes (stmt, 0) != len)
+        {
+          sqlite3_finalize (stmt);
+          g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_BAD_SECRET,
+                       "%s: the stored secret has the wrong size", self->path);
+          return FALSE;
+        }
+      memcpy (secret, sqlite3_column_blob (stmt, 0), len);
+      found = TRUE;
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fail (self, error, "cannot read the secret");
+  if (found)
+    return TRUE;
+
+  if (RAND_bytes (secret, (int) len) != 1)
+    {
+      g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_BAD_SECRET,
+                   "RAND_bytes failed: no secret could be drawn");
+      return FALSE;
+    }
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO meta (key, value) VALUES ('secret', ?1)", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    return fail (self, error, "cannot store the secret");
+  sqlite3_bind_blob (stmt, 1, secret, (int) len, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return fail (self, error, "cannot store the secret");
+  return TRUE;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           column,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, column);
+}
+
+gboolean
+sim_store_save_aor (SimStore    *self,
+                    const char  *aor,
+                    GPtrArray   *bindings,
+                    gint64       clock_offset,
+                    GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_return_val_if_fail (aor != NULL, FALSE);
+
+  /* One transaction per REGISTER: the stored set is always one the registrar acknowledged. */
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  sqlite3_reset (self->delete_aor);
+  sqlite3_bind_text (self->delete_aor, 1, aor, -1, SQLITE_STATIC);
+  if (sqlite3_step (self->delete_aor) != SQLITE_DONE)
+    goto failed;
+
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      const SimBinding *b = bindings->pdata[i];
+      sqlite3_stmt *s = self->insert;
+
+      sqlite3_reset (s);
+      sqlite3_clear_bindings (s);
+      sqlite3_bind_text (s, 1, aor, -1, SQLITE_STATIC);
+      sqlite3_bind_text (s, 2, b->contact, -1, SQLITE_STATIC);
+      sqlite3_bind_int (s, 3, (int) i);
+      bind_text (s, 4, b->display);
+      sqlite3_bind_double (s, 5, b->q);
+      sqlite3_bind_int64 (s, 6, b->expires_at + clock_offset);
+      sqlite3_bind_int64 (s, 7, b->granted);
+      bind_text (s, 8, b->call_id);
+      sqlite3_bind_int64 (s, 9, b->cseq);
+      sqlite3_bind_text (s, 10, b->source.ip, -1, SQLITE_STATIC);
+      sqlite3_bind_int (s, 11, b->source.port);
+      sqlite3_bind_text (s, 12, sim_transport_name (b->source.transport), -1, SQLITE_STATIC);
+      bind_text (s, 13, b->user_agent);
+      bind_text (s, 14, b->instance);
+      sqlite3_bind_int64 (s, 15, b->registered_at + clock_offset);
+      sqlite3_bind_int64 (s, 16, b->updated_at + clock_offset);
+      if (sqlite3_step (s) != SQLITE_DONE)
+        goto failed;
+    }
+  sqlite3_reset (self->insert);
+  sqlite3_reset (self->delete_aor);
+  return exec (self, "COMMIT", error);
+
+failed:
+  fail (self, error, "cannot save the bindings");
+  sqlite3_reset (self->insert);
+  sqlite3_reset (self->delete_aor);
+  exec (self, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static char *
+column_text (sqlite3_stmt *stmt,
+             int           column)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, column);
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+GPtrArray *
+sim_store_load_bindings (SimStore  *self,
+                         gint64     clock_offset,
+                         SimTime    now,
+                         GError   **error)
+{
+  g_autoptr(GPtrArray) bindings = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), NULL);
+
+  /* What lapsed while we were down is gone (RFC 3261 §10.2.1), in the file as well. */
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM bindings WHERE expires_at <= ?1", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    {
+      fail (self, error, "cannot prune lapsed bindings");
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, now + clock_offset);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      fail (self, error, "cannot prune lapsed bindings");
+      return NULL;
+    }
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT aor, contact, display, q, expires_at, granted, call_id, cseq, "
+                          "source_ip, source_port, transport, user_agent, instance, registered_at, "
+                          "updated_at FROM bindings ORDER BY aor, position", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    {
+      fail (self, error, "cannot read the bindings");
+      return NULL;
+    }
+  bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SimBinding *b = g_new0 (SimBinding, 1);
+      const unsigned char *ip = sqlite3_column_text (stmt, 8);
+      const unsigned char *transport = sqlite3_column_text (stmt, 10);
+
+      b->aor = column_text (stmt, 0);
+      b->contact = column_text (stmt, 1);
+      b->display = column_text (stmt, 2);
+      b->q = sqlite3_column_double (stmt, 3);
+      b->expires_at = sqlite3_column_int64 (stmt, 4) - clock_offset;
+      b->granted = (guint32) sqlite3_column_int64 (stmt, 5);
+      b->call_id = column_text (stmt, 6);
+      b->cseq = (guint32) sqlite3_column_int64 (stmt, 7);
+      sim_addr_init (&b->source, ip != NULL ? (const char *) ip : "",
+                     (guint16) sqlite3_column_int (stmt, 9),
+                     g_strcmp0 ((const char *) transport, "TCP") == 0 ? SIM_TRANSPORT_TCP
+                                                                      : SIM_TRANSPORT_UDP);
+      b->user_agent = column_text (stmt, 11);
+      b->instance = column_text (stmt, 12);
+      b->registered_at = sqlite3_column_int64 (stmt, 13) - clock_offset;
+      b->updated_at = sqlite3_column_int64 (stmt, 14) - clock_offset;
+      if (b->aor == NULL || b->contact == NULL)
+        {
+          sim_binding_free (b);
+          continue;
+        }
+      g_ptr_array_add (bindings, b);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      fail (self, error, "cannot read the bindings");
+      return NULL;
+    }
+  return g_steal_pointer (&bindings);
+}
+
+guint
+sim_store_count_bindings (SimStore *self)
+{
+  sqlite3_stmt *stmt = NULL;
+  guint count = 0;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), 0);
+  if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM bindings", -1, &stmt, NULL) != SQLITE_OK)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = (guint) sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return count;
+}

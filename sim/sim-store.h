@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-location.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimStore: the file database of real-socket mode (SQLite), so that a restart, even a
+ * kill -9, loses no binding a phone was told about.  Each AOR's binding set is written in one
+ * transaction from the location service's "changed" signal, which the registrar triggers before
+ * it sends the 200 OK; with journal_mode=WAL and synchronous=FULL the commit is on disk when
+ * sqlite3_step() returns, so every acknowledged binding is durable.
+ *
+ * Times are stored as Unix microseconds; the caller converts with @clock_offset, the Unix time
+ * in microseconds at which its session clock read zero (g_get_real_time () - sim_clock_now ()).
+ */
+
+#define SIM_STORE_ERROR (sim_store_error_quark ())
+GQuark sim_store_error_quark (void);
+
+typedef enum {
+  SIM_STORE_ERROR_SQLITE = 1,     /* the database refused: the message says why */
+  SIM_STORE_ERROR_BAD_SECRET,     /* a stored secret of the wrong size */
+} SimStoreError;
+
+#define SIM_TYPE_STORE (sim_store_get_type ())
+G_DECLARE_FINAL_TYPE (SimStore, sim_store, SIM, STORE, GObject)
+
+/* Opens or creates @path (":memory:" for a throw-away database). */
+SimStore   *sim_store_open          (const char   *path,
+                                     GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+const char *sim_store_get_path      (SimStore     *self);
+/* The server secret: read, or drawn with RAND_bytes and stored on first use. */
+gboolean    sim_store_get_secret    (SimStore     *self,
+                                     guint8       *secret,
+                                     gsize         len,
+                                     GError      **error);
+/* Replaces the stored bindings of @aor with @bindings (SimBinding*; NULL or empty: none). */
+gboolean    sim_store_save_aor      (SimStore     *self,
+                                     const char   *aor,
+                                     GPtrArray    *bindings,
+                                     gint64        clock_offset,
+                                     GError      **error);
+/*
+ * Every stored binding still alive at clock time @now (SimBinding*, owned, times on the session
+ * clock), ordered by AOR then registration; lapsed ones are deleted.
+ */
+GPtrArray  *sim_store_load_bindings (SimStore     *self,
+                                     gint64        clock_offset,
+                                     SimTime       now,
+                                     GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+guint       sim_store_count_bindings (SimStore    *self);
+
+G_END_DECLS

@@ -1,0 +1,956 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-transport.h"
+
+#include <gio/gio.h>
+#include <netinet/in.h>
+#include <string.h>
+
+/*
+ * The real-socket transport.  UDP is one datagram, one message.  TCP is a byte stream, so a
+ * message ends where its Content-Length says (RFC 3261 §18.3: mandatory on streams); a stream
+ * that does not look like SIP, lacks Content-Length or announces more than we accept cannot be
+ * resynchronised, and the connection is closed.  Between messages a client may send CRLF
+ * keep-alives; a double CRLF "ping" is answered with a single CRLF "pong" (RFC 5626 §3.5.1).
+ *
+ * Connections are keyed by the peer's ip:port.  A phone that registered over TCP is reached
+ * over the connection its REGISTER came in on; the proxy targets the binding's source address,
+ * which is exactly that key.
+ */
+
+G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
+
+#define MAX_CONNECTIONS   4096
+#define MAX_OUTPUT        (1024 * 1024)   /* a peer that does not read loses its connection */
+#define UDP_BURST         64              /* datagrams read per wake-up before yielding */
+
+typedef struct {
+  SimSocketTransport *self;
+  GSocket *socket;
+  GSource *source;
+  SimAddr addr;
+} Listener;
+
+typedef struct {
+  gint ref_count;
+  SimSocketTransport *self;  /* NULL once closed */
+  GSocket *socket;
+  GSource *in_source;
+  GSource *out_source;
+  SimAddr peer;
+  SimAddr local;
+  char *key;
+  GByteArray *in;
+  GByteArray *out;
+  gboolean connecting;
+} Connection;
+
+struct _SimSocketTransport {
+  GObject parent_instance;
+  SimStack *stack;
+  GMainContext *context;
+  GPtrArray *listeners;       /* Listener* */
+  GArray *listener_addrs;     /* SimAddr */
+  GHashTable *connections;    /* "ip:port" -> Connection* (holds a ref) */
+  gsize max_message;
+  guint8 *buffer;             /* SIM_TRANSPORT_MAX_MESSAGE + 1 bytes of receive space */
+  SimTransportNameFunc name_func;
+  gpointer name_data;
+};
+
+G_DEFINE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, G_TYPE_OBJECT)
+
+static void stack_send_cb (SimStack *stack, const SimAddr *dst, const char *data, gsize len,
+                           gboolean retransmission, gpointer user_data);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Addresses and tracing                                                                     */
+
+static gboolean
+addr_from_socket_address (GSocketAddress   *address,
+                          SimTransportKind  transport,
+                          SimAddr          *addr)
+{
+  GInetSocketAddress *inet;
+  g_autofree char *ip = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return FALSE;
+  inet = G_INET_SOCKET_ADDRESS (address);
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  sim_addr_init (addr, ip, g_inet_socket_address_get_port (inet), transport);
+  return TRUE;
+}
+
+static gboolean
+is_ipv6 (const SimAddr *addr)
+{
+  return strchr (addr->ip, ':') != NULL;
+}
+
+static char *
+peer_key (const SimAddr *addr)
+{
+  return sim_addr_to_string (addr);
+}
+
+static void
+trace_packet (SimSocketTransport *self,
+              const char         *action,
+              const SimAddr      *src,
+              const SimAddr      *dst,
+              gboolean            outgoing,
+              const char         *data,
+              gsize               len,
+              const char         *reason)
+{
+  SimTrace *trace = sim_stack_get_trace (self->stack);
+  const SimAddr *peer = outgoing ? dst : src;
+  const char *local_name = sim_stack_get_node_name (self->stack);
+  const char *peer_name = NULL;
+  char peer_text[64];
+  SimEvent *event;
+
+  if (trace == NULL || !sim_trace_is_enabled (trace))
+    return;
+  if (self->name_func != NULL)
+    peer_name = self->name_func (peer, self->name_data);
+  if (peer_name == NULL)
+    {
+      sim_addr_format (peer, peer_text, sizeof peer_text);
+      peer_name = peer_text;
+    }
+  event = sim_event_new (SIM_EVENT_PACKET, action);
+  event->t = sim_clock_now (sim_stack_get_clock (self->stack));
+  sim_event_set_packet (event, outgoing ? local_name : peer_name, outgoing ? peer_name : local_name,
+                        src, dst, data, len);
+  event->reason = g_strdup (reason);
+  sim_trace_emit (trace, event);
+}
+
+static void
+trace_note (SimSocketTransport *self,
+            const char         *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace_note (SimSocketTransport *self,
+            const char         *format,
+            ...)
+{
+  SimTrace *trace = sim_stack_get_trace (self->stack);
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (trace == NULL || !sim_trace_is_enabled (trace))
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_note (trace, sim_clock_now (sim_stack_get_clock (self->stack)),
+                  sim_stack_get_node_name (self->stack), "%s", text);
+}
+
+static GSource *
+attach_source (SimSocketTransport *self,
+               GSocket            *socket,
+               GIOCondition        condition,
+               GSocketSourceFunc   func,
+               gpointer            data)
+{
+  GSource *source = g_socket_create_source (socket, condition, NULL);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* TCP connections                                                                           */
+
+static Connection *
+connection_ref (Connection *conn)
+{
+  conn->ref_count++;
+  return conn;
+}
+
+static void
+connection_unref (Connection *conn)
+{
+  if (--conn->ref_count > 0)
+    return;
+  g_assert (conn->in_source == NULL && conn->out_source == NULL);
+  g_clear_object (&conn->socket);
+  g_byte_array_unref (conn->in);
+  g_byte_array_unref (conn->out);
+  g_free (conn->key);
+  g_free (conn);
+}
+
+/* Idempotent; the connection may still be referenced by a caller up the stack. */
+static void
+connection_close (Connection *conn,
+                  const char *why)
+{
+  SimSocketTransport *self = conn->self;
+
+  if (self == NULL)
+    return;
+  conn->self = NULL;
+  destroy_source (&conn->in_source);
+  destroy_source (&conn->out_source);
+  if (conn->socket != NULL)
+    g_socket_close (conn->socket, NULL);
+  if (why != NULL)
+    trace_note (self, "TCP connection with %s closed: %s", conn->key, why);
+  /* Drops the table's reference last: it may be the only one. */
+  if (g_hash_table_lookup (self->connections, conn->key) == conn)
+    g_hash_table_remove (self->connections, conn->key);
+}
+
+static gboolean connection_writable_cb (GSocket *socket, GIOCondition condition, gpointer data);
+static gboolean connection_readable_cb (GSocket *socket, GIOCondition condition, gpointer data);
+
+static Connection *
+connection_new (SimSocketTransport *self,
+                GSocket            *socket,
+                const SimAddr      *peer,
+                gboolean            connecting)
+{
+  Connection *conn = g_new0 (Connection, 1);
+  g_autoptr(GSocketAddress) local = NULL;
+
+  conn->ref_count = 1;          /* the table's */
+  conn->self = self;
+  conn->socket = g_object_ref (socket);
+  conn->peer = *peer;
+  conn->peer.transport = SIM_TRANSPORT_TCP;
+  conn->key = peer_key (&conn->peer);
+  conn->in = g_byte_array_new ();
+  conn->out = g_byte_array_new ();
+  conn->connecting = connecting;
+  local = g_socket_get_local_address (socket, NULL);
+  if (local == NULL || !addr_from_socket_address (local, SIM_TRANSPORT_TCP, &conn->local))
+    conn->local = *sim_stack_get_local (self->stack);
+  conn->local.transport = SIM_TRANSPORT_TCP;
+  g_socket_set_blocking (socket, FALSE);
+
+  /* An older connection from the same ip:port is gone for good (the port was reused). */
+  {
+    Connection *old = g_hash_table_lookup (self->connections, conn->key);
+    if (old != NULL)
+      connection_close (old, "replaced by a new connection from the same address");
+  }
+  g_hash_table_insert (self->connections, conn->key, conn);
+  conn->in_source = attach_source (self, socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                   connection_readable_cb, conn);
+  if (connecting)
+    conn->out_source = attach_source (self, socket, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                      connection_writable_cb, conn);
+  return conn;
+}
+
+/* Writes what the socket takes now; returns FALSE if the connection was closed. */
+static gboolean
+connection_write_pending (Connection *conn)
+{
+  while (conn->out->len > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (conn->socket, (const char *) conn->out->data, conn->out->len,
+                                NULL, &error);
+      if (n < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          connection_close (conn, error->message);
+          return FALSE;
+        }
+      g_byte_array_remove_range (conn->out, 0, (guint) n);
+    }
+  return TRUE;
+}
+
+/* Writes what it can and waits for the socket to drain the rest. */
+static void
+connection_flush (Connection *conn)
+{
+  if (!connection_write_pending (conn))
+    return;
+  if (conn->out->len > 0 && conn->out_source == NULL)
+    conn->out_source = attach_source (conn->self, conn->socket, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                      connection_writable_cb, conn);
+}
+
+static gboolean
+connection_writable_cb (GSocket      *socket,
+                        GIOCondition  condition,
+                        gpointer      data)
+{
+  Connection *conn = data;
+  gboolean result = G_SOURCE_CONTINUE;
+
+  if (conn->self == NULL)
+    return G_SOURCE_REMOVE;
+  connection_ref (conn);
+  if (conn->connecting)
+    {
+      g_autoptr(GError) error = NULL;
+
+      conn->connecting = FALSE;
+      if (!g_socket_check_connect_result (socket, &error))
+        {
+          connection_close (conn, error->message);
+          connection_unref (conn);
+          return G_SOURCE_REMOVE;
+        }
+      {
+        g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+        if (local != NULL)
+          addr_from_socket_address (local, SIM_TRANSPORT_TCP, &conn->local);
+      }
+    }
+  if (!connection_write_pending (conn))
+    result = G_SOURCE_REMOVE;             /* closed: the source is already destroyed */
+  else if (conn->out->len == 0)
+    {
+      /* Nothing left to write: this source goes, a later send attaches a new one. */
+      g_clear_pointer (&conn->out_source, g_source_unref);
+      result = G_SOURCE_REMOVE;
+    }
+  connection_unref (conn);
+  return result;
+}
+
+static void
+connection_send (Connection *conn,
+                 const char *data,
+                 gsize       len)
+{
+  if (conn->out->len + len > MAX_OUTPUT)
+    {
+      connection_close (conn, "the peer does not read what we send");
+      return;
+    }
+  g_byte_array_append (conn->out, (const guint8 *) data, (guint) len);
+  if (!conn->connecting)
+    connection_flush (conn);
+}
+
+static gsize
+find_header_end (const guint8 *data,
+                 gsize         len)
+{
+  for (gsize i = 0; i + 3 < len; i++)
+    if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r' && data[i + 3] == '\n')
+      return i + 4;
+  return 0;
+}
+
+/* The first line of a request ("METHOD uri SIP/2.0") or of a response ("SIP/2.0 code"). */
+static gboolean
+looks_like_sip (const char *head,
+                gsize       len)
+{
+  const char *eol = memchr (head, '\r', len);
+  gsize line_len = eol != NULL ? (gsize) (eol - head) : len;
+
+  if (line_len >= 8 && memcmp (head, "SIP/2.0 ", 8) == 0)
+    return TRUE;
+  return line_len > 8 && memcmp (head + line_len - 8, " SIP/2.0", 8) == 0 && head[0] != ' ';
+}
+
+/* Content-Length (or its compact form "l", RFC 3261 §7.3.3) of a header section; -1 if absent. */
+static gint64
+content_length (const char *head,
+                gsize       len)
+{
+  const char *p = head;
+  const char *end = head + len;
+
+  while (p < end)
+    {
+      const char *eol = g_strstr_len (p, end - p, "\r\n");
+      const char *colon;
+      gsize name_len;
+
+      if (eol == NULL)
+        eol = end;
+      colon = memchr (p, ':', eol - p);
+      if (colon != NULL)
+        {
+          name_len = colon - p;
+          while (name_len > 0 && (p[name_len - 1] == ' ' || p[name_len - 1] == '\t'))
+            name_len--;
+          if ((name_len == 14 && g_ascii_strncasecmp (p, "Content-Length", 14) == 0) ||
+              (name_len == 1 && (p[0] == 'l' || p[0] == 'L')))
+            {
+              g_autofree char *value = g_strndup (colon + 1, eol - colon - 1);
+              guint64 n;
+
+              g_strstrip (value);
+              if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT32, &n, NULL))
+                return -2;
+              return (gint64) n;
+            }
+        }
+      p = eol + 2;
+    }
+  return -1;
+}
+
+/* Cuts complete messages off the input and hands them to the stack. */
+static void
+connection_process (Connection *conn)
+{
+  while (conn->self != NULL)
+    {
+      SimSocketTransport *self = conn->self;
+      GByteArray *in = conn->in;
+      gsize skip = 0;
+      gsize head_len;
+      gint64 body_len;
+
+      /* Keep-alives between messages (RFC 5626 §3.5.1): answer a CRLFCRLF ping with CRLF. */
+      while (skip + 1 < in->len && in->data[skip] == '\r' && in->data[skip + 1] == '\n')
+        {
+          if (skip + 3 < in->len && in->data[skip + 2] == '\r' && in->data[skip + 3] == '\n')
+            {
+              connection_send (conn, "\r\n", 2);
+              skip += 4;
+            }
+          else
+            skip += 2;
+        }
+      if (skip > 0)
+        g_byte_array_remove_range (in, 0, (guint) skip);
+      if (conn->self == NULL || in->len == 0 || (in->len == 1 && in->data[0] == '\r'))
+        return;
+
+      head_len = find_header_end (in->data, in->len);
+      if (head_len == 0)
+        {
+          if (in->len > self->max_message)
+            connection_close (conn, "no end of the header section within the size limit");
+          else if (in->len >= 16 && !looks_like_sip ((const char *) in->data, in->len))
+            connection_close (conn, "the stream does not carry SIP");
+          return;
+        }
+      if (!looks_like_sip ((const char *) in->data, head_len))
+        {
+          connection_close (conn, "the stream does not carry SIP");
+          return;
+        }
+      body_len = content_length ((const char *) in->data, head_len);
+      if (body_len < 0)
+        {
+          /* RFC 3261 §18.3: on a stream Content-Length MUST be present; without it the end of
+           * the message is unknowable. */
+          connection_close (conn, body_len == -1 ? "a message without Content-Length on a stream "
+                                                   "(RFC 3261 §18.3)"
+                                                 : "an unreadable Content-Length");
+          return;
+        }
+      if (head_len + (gsize) body_len > self->max_message)
+        {
+          trace_packet (self, "dropped", &conn->peer, &conn->local, FALSE,
+                        (const char *) in->data, head_len,
+                        "the message is larger than this registrar accepts");
+          connection_close (conn, "message too large");
+          return;
+        }
+      if (in->len < head_len + (gsize) body_len)
+        return;
+
+      {
+        gsize msg_len = head_len + (gsize) body_len;
+        g_autofree char *msg = g_malloc (msg_len + 1);
+
+        memcpy (msg, in->data, msg_len);
+        msg[msg_len] = '\0';
+        g_byte_array_remove_range (in, 0, (guint) msg_len);
+        trace_packet (self, "delivered", &conn->peer, &conn->local, FALSE, msg, msg_len, NULL);
+        g_object_ref (self);
+        sim_stack_receive (self->stack, &conn->peer, msg, msg_len);
+        g_object_unref (self);
+      }
+    }
+}
+
+static gboolean
+connection_readable_cb (GSocket      *socket,
+                        GIOCondition  condition,
+                        gpointer      data)
+{
+  Connection *conn = data;
+  SimSocketTransport *self = conn->self;
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  n = g_socket_receive (socket, (char *) self->buffer, SIM_TRANSPORT_MAX_MESSAGE + 1, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+
+  connection_ref (conn);
+  if (n <= 0)
+    {
+      /* The callback's own source is destroyed by connection_close(); do not return REMOVE
+       * for a source that is already gone. */
+      connection_close (conn, n == 0 ? NULL : error->message);
+      if (n == 0)
+        trace_note (self, "TCP connection with %s closed by the peer", conn->key);
+    }
+  else
+    {
+      g_byte_array_append (conn->in, self->buffer, (guint) n);
+      connection_process (conn);
+    }
+  connection_unref (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static Connection *
+connection_open (SimSocketTransport *self,
+                 const SimAddr      *dst)
+{
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (dst->ip, dst->port);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean pending = FALSE;
+
+  if (address == NULL)
+    return NULL;
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_connect (socket, address, NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+        {
+          trace_note (self, "cannot connect to %s over TCP: %s", dst->ip, error->message);
+          return NULL;
+        }
+      pending = TRUE;
+    }
+  return connection_new (self, socket, dst, pending);
+}
+
+static gboolean
+tcp_accept_cb (GSocket      *socket,
+               GIOCondition  condition,
+               gpointer      data)
+{
+  Listener *listener = data;
+  SimSocketTransport *self = listener->self;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
+      g_autoptr(GSocketAddress) remote = NULL;
+      SimAddr peer;
+
+      if (client == NULL)
+        break;
+      remote = g_socket_get_remote_address (client, NULL);
+      if (remote == NULL || !addr_from_socket_address (remote, SIM_TRANSPORT_TCP, &peer))
+        continue;
+      if (g_hash_table_size (self->connections) >= MAX_CONNECTIONS)
+        {
+          trace_note (self, "refused a TCP connection from %s:%u: %u connections are open",
+                      peer.ip, peer.port, MAX_CONNECTIONS);
+          g_socket_close (client, NULL);
+          continue;
+        }
+      connection_new (self, client, &peer, FALSE);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* UDP                                                                                       */
+
+static gboolean
+udp_readable_cb (GSocket      *socket,
+                 GIOCondition  condition,
+                 gpointer      data)
+{
+  Listener *listener = data;
+  SimSocketTransport *self = listener->self;
+
+  g_object_ref (self);
+  for (guint i = 0; i < UDP_BURST && self->listeners != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocketAddress) from = NULL;
+      SimAddr src;
+      gssize n;
+
+      n = g_socket_receive_from (socket, &from, (char *) self->buffer,
+                                 SIM_TRANSPORT_MAX_MESSAGE + 1, NULL, &error);
+      if (n < 0)
+        break;      /* would block, or an ICMP error reported on the socket: nothing to read */
+      if (from == NULL || !addr_from_socket_address (from, SIM_TRANSPORT_UDP, &src))
+        continue;
+      if ((gsize) n > self->max_message)
+        {
+          g_autofree char *reason =
+            g_strdup_printf ("the datagram has %" G_GSSIZE_FORMAT " bytes, more than the %"
+                             G_GSIZE_FORMAT " this registrar accepts", n, self->max_message);
+          trace_packet (self, "dropped", &src, &listener->addr, FALSE, (const char *) self->buffer,
+                        MIN ((gsize) n, 512), reason);
+          continue;
+        }
+      self->buffer[n] = '\0';
+      trace_packet (self, "delivered", &src, &listener->addr, FALSE, (const char *) self->buffer,
+                    n, NULL);
+      sim_stack_receive (self->stack, &src, (const char *) self->buffer, n);
+    }
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static Listener *
+find_udp_listener (SimSocketTransport *self,
+                   const SimAddr      *dst)
+{
+  gboolean v6 = is_ipv6 (dst);
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *listener = self->listeners->pdata[i];
+      if (listener->addr.transport == SIM_TRANSPORT_UDP && is_ipv6 (&listener->addr) == v6)
+        return listener;
+    }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Sending: the stack's send function                                                        */
+
+static void
+stack_send_cb (SimStack      *stack,
+               const SimAddr *dst,
+               const char    *data,
+               gsize          len,
+               gboolean       retransmission,
+               gpointer       user_data)
+{
+  SimSocketTransport *self = user_data;
+  const char *action = retransmission ? "retransmitted" : "sent";
+
+  if (self->listeners == NULL)
+    return;
+
+  if (dst->transport == SIM_TRANSPORT_TCP)
+    {
+      g_autofree char *key = peer_key (dst);
+      Connection *conn = g_hash_table_lookup (self->connections, key);
+
+      if (conn == NULL)
+        conn = connection_open (self, dst);
+      if (conn == NULL)
+        {
+          SimAddr src = *sim_stack_get_local (stack);
+          src.transport = SIM_TRANSPORT_TCP;
+          trace_packet (self, "dropped", &src, dst, TRUE, data, len,
+                        "no TCP connection to the destination could be opened");
+          return;
+        }
+      trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
+      connection_send (conn, data, len);
+      return;
+    }
+
+  {
+    Listener *listener = find_udp_listener (self, dst);
+    g_autoptr(GSocketAddress) address = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (listener == NULL)
+      {
+        SimAddr src = *sim_stack_get_local (stack);
+        trace_packet (self, "dropped", &src, dst, TRUE, data, len,
+                      is_ipv6 (dst) ? "no UDP endpoint listens on IPv6" :
+                                      "no UDP endpoint listens on IPv4");
+        return;
+      }
+    if (len > self->max_message)
+      {
+        trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
+                      "the message is too large for a datagram");
+        return;
+      }
+    address = g_inet_socket_address_new_from_string (dst->ip, dst->port);
+    trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
+    if (address == NULL ||
+        g_socket_send_to (listener->socket, address, data, len, NULL, &error) < 0)
+      trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
+                    error != NULL ? error->message : "not an IP address");
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+listener_free (Listener *listener)
+{
+  destroy_source (&listener->source);
+  g_socket_close (listener->socket, NULL);
+  g_object_unref (listener->socket);
+  g_free (listener);
+}
+
+void
+sim_socket_transport_close (SimSocketTransport *self)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+
+  if (self->listeners == NULL)
+    return;
+  g_clear_pointer (&self->listeners, g_ptr_array_unref);
+  if (self->connections != NULL)
+    {
+      GHashTableIter iter;
+      Connection *conn;
+      g_autoptr(GPtrArray) all = g_ptr_array_new ();
+
+      g_hash_table_iter_init (&iter, self->connections);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+        g_ptr_array_add (all, conn);
+      for (guint i = 0; i < all->len; i++)
+        connection_close (all->pdata[i], NULL);
+    }
+  if (self->stack != NULL)
+    sim_stack_set_send_func (self->stack, NULL, NULL);
+}
+
+static void
+sim_socket_transport_dispose (GObject *object)
+{
+  SimSocketTransport *self = SIM_SOCKET_TRANSPORT (object);
+
+  sim_socket_transport_close (self);
+  g_clear_object (&self->stack);
+  G_OBJECT_CLASS (sim_socket_transport_parent_class)->dispose (object);
+}
+
+static void
+sim_socket_transport_finalize (GObject *object)
+{
+  SimSocketTransport *self = SIM_SOCKET_TRANSPORT (object);
+
+  g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_pointer (&self->listener_addrs, g_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->buffer);
+  G_OBJECT_CLASS (sim_socket_transport_parent_class)->finalize (object);
+}
+
+static void
+sim_socket_transport_class_init (SimSocketTransportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sim_socket_transport_dispose;
+  object_class->finalize = sim_socket_transport_finalize;
+}
+
+static void
+sim_socket_transport_init (SimSocketTransport *self)
+{
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
+  self->listener_addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
+  self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             (GDestroyNotify) connection_unref);
+  self->max_message = SIM_TRANSPORT_MAX_MESSAGE;
+  self->buffer = g_malloc (SIM_TRANSPORT_MAX_MESSAGE + 2);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+SimSocketTransport *
+sim_socket_transport_new (SimStack *stack)
+{
+  SimSocketTransport *self;
+
+  g_return_val_if_fail (SIM_IS_STACK (stack), NULL);
+
+  self = g_object_new (SIM_TYPE_SOCKET_TRANSPORT, NULL);
+  self->stack = g_object_ref (stack);
+  /* The stack holds no reference on us: whoever owns both closes us before the stack goes. */
+  sim_stack_set_send_func (stack, stack_send_cb, self);
+  return self;
+}
+
+gboolean
+sim_transport_parse_spec (const char  *spec,
+                          SimAddr     *addr,
+                          GError     **error)
+{
+  SimTransportKind transport;
+  const char *rest;
+  g_autoptr(GInetAddress) inet = NULL;
+
+  g_return_val_if_fail (spec != NULL && addr != NULL, FALSE);
+
+  if (g_ascii_strncasecmp (spec, "udp:", 4) == 0)
+    transport = SIM_TRANSPORT_UDP;
+  else if (g_ascii_strncasecmp (spec, "tcp:", 4) == 0)
+    transport = SIM_TRANSPORT_TCP;
+  else
+    {
+      g_set_error (error, SIM_TRANSPORT_ERROR, SIM_TRANSPORT_ERROR_BAD_SPEC,
+                   "'%s': expected udp:HOST:PORT or tcp:HOST:PORT", spec);
+      return FALSE;
+    }
+  rest = spec + 4;
+  addr->transport = transport;
+  /* "udp:HOST:0" means any free port; sim_addr_parse() wants 1..65535, so handle 0 here. */
+  if (g_str_has_suffix (rest, ":0"))
+    {
+      g_autofree char *host = g_strndup (rest, strlen (rest) - 2);
+      if (!sim_addr_parse (addr, host, 1) || strchr (host, ':') != NULL)
+        {
+          /* An IPv6 literal must be bracketed: "[::1]:0". */
+          if (!(host[0] == '[' && sim_addr_parse (addr, host, 1)))
+            goto bad;
+        }
+      addr->port = 0;
+    }
+  else if (!sim_addr_parse (addr, rest, 5060) || (strchr (addr->ip, ':') != NULL && rest[0] != '['))
+    goto bad;
+  inet = g_inet_address_new_from_string (addr->ip);
+  if (inet == NULL)
+    goto bad;
+  addr->transport = transport;
+  return TRUE;
+
+bad:
+  g_set_error (error, SIM_TRANSPORT_ERROR, SIM_TRANSPORT_ERROR_BAD_SPEC,
+               "'%s': HOST must be an IP address (IPv6 in brackets: udp:[::1]:5060) and PORT a "
+               "number", spec);
+  return FALSE;
+}
+
+gboolean
+sim_socket_transport_listen_addr (SimSocketTransport  *self,
+                                  const SimAddr       *addr,
+                                  GError             **error)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  gboolean udp;
+  Listener *listener;
+
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (self->listeners != NULL, FALSE);
+
+  udp = addr->transport == SIM_TRANSPORT_UDP;
+  address = g_inet_socket_address_new_from_string (addr->ip, addr->port);
+  if (address == NULL)
+    {
+      g_set_error (error, SIM_TRANSPORT_ERROR, SIM_TRANSPORT_ERROR_BAD_SPEC,
+                   "'%s' is not an IP address", addr->ip);
+      return FALSE;
+    }
+  socket = g_socket_new (g_socket_address_get_family (address),
+                         udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
+                         udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  /* GLib makes IPv6 sockets dual-stack; we want udp:[::]:5060 and udp:0.0.0.0:5060 to coexist. */
+  if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, NULL);
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_bind (socket, address, !udp, error))
+    return FALSE;
+  if (!udp)
+    {
+      g_socket_set_listen_backlog (socket, 128);
+      if (!g_socket_listen (socket, error))
+        return FALSE;
+    }
+  listener = g_new0 (Listener, 1);
+  listener->self = self;
+  listener->socket = g_steal_pointer (&socket);
+  bound = g_socket_get_local_address (listener->socket, NULL);
+  if (bound == NULL || !addr_from_socket_address (bound, addr->transport, &listener->addr))
+    listener->addr = *addr;
+  listener->source = attach_source (self, listener->socket, G_IO_IN,
+                                    udp ? udp_readable_cb : tcp_accept_cb, listener);
+  g_ptr_array_add (self->listeners, listener);
+  g_array_append_val (self->listener_addrs, listener->addr);
+
+  if (self->listeners->len == 1)
+    {
+      SimAddr local = listener->addr;
+      local.transport = SIM_TRANSPORT_UDP;
+      sim_stack_set_local (self->stack, &local);
+    }
+  return TRUE;
+}
+
+gboolean
+sim_socket_transport_listen (SimSocketTransport  *self,
+                             const char          *spec,
+                             GError             **error)
+{
+  SimAddr addr;
+
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
+  if (!sim_transport_parse_spec (spec, &addr, error))
+    return FALSE;
+  if (!sim_socket_transport_listen_addr (self, &addr, error))
+    {
+      g_prefix_error (error, "%s: ", spec);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GArray *
+sim_socket_transport_get_listeners (SimSocketTransport *self)
+{
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), NULL);
+  return self->listener_addrs;
+}
+
+void
+sim_socket_transport_set_max_message (SimSocketTransport *self,
+                                      gsize               max_message)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  self->max_message = CLAMP (max_message, 512, SIM_TRANSPORT_MAX_MESSAGE);
+}
+
+void
+sim_socket_transport_set_name_func (SimSocketTransport   *self,
+                                    SimTransportNameFunc  func,
+                                    gpointer              user_data)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  self->name_func = func;
+  self->name_data = user_data;
+}
+
+guint
+sim_socket_transport_get_n_connections (SimSocketTransport *self)
+{
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), 0);
+  return self->connections != NULL ? g_hash_table_size (self->connections) : 0;
+}

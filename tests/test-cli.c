@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/*
+ * siplab-cli end to end: the built program (meson passes its path in SIPLAB_CLI) runs scenario
+ * files; the tests look at its exit status, stdout and stderr only, as a script would.
+ */
+
+static const char *small_scenario =
+  "title CLI test\n"
+  "seed 3\n"
+  "server registrar 10.0.0.1 domain lab.example\n"
+  "link default latency 20ms jitter 5ms loss 0%\n"
+  "user alice password secret123\n"
+  "user bob password bob-secret\n"
+  "phone alice-desk user alice ip 10.0.0.11\n"
+  "phone bob-desk user bob ip 10.0.0.12\n"
+  "link bob-desk registrar loss 40%\n"
+  "at 0s register alice-desk\n"
+  "at 0s register bob-desk\n"
+  "at 5s call alice-desk bob\n"
+  "at 12s hangup alice-desk\n"
+  "run 20s\n";
+
+typedef struct {
+  char *dir;
+  char *scenario;
+} Fixture;
+
+typedef struct {
+  int status;          /* exit code, or -1 */
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static const char *
+cli_path (void)
+{
+  return g_getenv ("SIPLAB_CLI");
+}
+
+static gboolean
+need_cli (void)
+{
+  if (cli_path () == NULL)
+    {
+      g_test_skip ("SIPLAB_CLI is not set (meson test sets it)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs siplab-cli with the NULL-terminated arguments. */
+static void
+run_cli (Result *r,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  int wait_status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  va_start (args, r);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out, &r->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("siplab-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->scenario = g_build_filename (f->dir, "small.scn", NULL);
+  g_file_set_contents (f->scenario, small_scenario, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      g_remove (path);
+    }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->scenario);
+}
+
+static char *
+write_file (Fixture    *f,
+            const char *name,
+            const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (f->dir, name, NULL);
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+assert_has_members (JsonObject  *o,
+                    const char  *line,
+                    const char **names)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    if (!json_object_has_member (o, names[i]))
+      g_error ("member \"%s\" missing in %s", names[i], line);
+}
+
+static void
+test_jsonl_has_the_fields (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  const char *packet[] = { "t", "type", "action", "from", "to", "src", "dst", "transport",
+                           "first_line", "call_id", "cseq", "raw", NULL };
+  const char *binding[] = { "t", "type", "node", "aor", "contact", "action", "expires", "reason", NULL };
+  const char *nonce[] = { "t", "type", "node", "nonce", "action", "reason", "user", "algorithm", NULL };
+  const char *timer[] = { "t", "type", "node", "action", "name", "duration", "branch", NULL };
+  const char *other[] = { "t", "type", "node", "action", NULL };
+  guint n_packets = 0, n_bindings = 0, n_nonces = 0, n_timers = 0, n_sent = 0;
+  double last_t = 0.0;
+
+  if (!need_cli ())
+    return;
+  run_cli (&r, "run", f->scenario, "--format", "jsonl", NULL);
+  g_assert_cmpstr (r.err, ==, "");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_suffix (r.out, "\n"));
+
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *o;
+      const char *type;
+      double t;
+
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_true (g_str_has_prefix (lines[i], "{\"t\":"));
+      t = json_object_get_double_member (o, "t");
+      g_assert_cmpfloat (t, >=, last_t);
+      last_t = t;
+      type = json_object_get_string_member (o, "type");
+      if (g_strcmp0 (type, "packet") == 0)
+        {
+          const char *action = json_object_get_string_member (o, "action");
+          assert_has_members (o, lines[i], packet);
+          g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "src"), "10.0.0."));
+          g_assert_nonnull (strstr (json_object_get_string_member (o, "dst"), ":5060"));
+          g_assert_cmpstr (json_object_get_string_member (o, "transport"), ==, "UDP");
+          g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "raw"),
+                                           json_object_get_string_member (o, "first_line")));
+          if (g_strcmp0 (action, "sent") == 0)
+            n_sent++;
+          n_packets++;
+        }
+      else if (g_strcmp0 (type, "binding") == 0)
+        {
+          assert_has_members (o, lines[i], binding);
+          n_bindings++;
+        }
+      else if (g_strcmp0 (type, "nonce") == 0)
+        {
+          assert_has_members (o, lines[i], nonce);
+          n_nonces++;
+        }
+      else if (g_strcmp0 (type, "timer") == 0)
+        {
+          assert_has_members (o, lines[i], timer);
+          n_timers++;
+        }
+      else
+        assert_has_members (o, lines[i], other);
+    }
+  g_assert_cmpuint (n_sent, >, 6);
+  g_assert_cmpuint (n_packets, >, n_sent);
+  g_assert_cmpuint (n_bindings, >=, 2);
+  g_assert_cmpuint (n_nonces, >=, 4);
+  g_assert_cmpuint (n_timers, >, 0);
+  g_assert_cmpfloat (last_t, <=, 20.0);
+}
+
+static void
+test_same_seed_same_bytes (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *formats[] = { "ladder", "messages", "jsonl" };
+
+  g_test_summary ("The same scenario and seed print the same bytes; another seed changes the run.");
+  if (!need_cli ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_auto(Result) a = { 0 };
+      g_auto(Result) b = { 0 };
+      g_auto(Result) c = { 0 };
+
+      run_cli (&a, "run", f->scenario, "--format", formats[i], "--seed", "11", NULL);
+      run_cli (&b, "run", f->scenario, "--format", formats[i], "--seed", "11", NULL);
+      run_cli (&c, "run", f->scenario, "--format", formats[i], "--seed", "12", NULL);
+      g_assert_cmpint (a.status, ==, 0);
+      g_assert_cmpint (b.status, ==, 0);
+      g_assert_cmpint (c.status, ==, 0);
+      g_assert_cmpuint (strlen (a.out), >, 100);
+      g_assert_true (strcmp (a.out, b.out) == 0);
+      g_assert_false (strcmp (a.out, c.out) == 0);
+    }
+}
+
+static void
+test_ladder_is_the_default (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(Result) until = { 0 };
+  g_auto(GStrv) lines = NULL;
+
+  if (!need_cli ())
+    return;
+  run_cli (&r, "run", f->scenario, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "CLI test\n\n"));
+  g_assert_nonnull (strstr (r.out, "REGISTER (CSeq 1)"));
+  g_assert_nonnull (strstr (r.out, "INVITE (CSeq 1)"));
+  g_assert_nonnull (strstr (r.out, "+ binding added: sip:alice@lab.example -> sip:alice@10.0.0.11:5060"));
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint (strlen (lines[i]), <=, 120);
+
+  /* --until stops earlier: no call yet at 3 s. */
+  run_cli (&until, "run", f->scenario, "--until", "3", NULL);
+  g_assert_cmpint (until.status, ==, 0);
+  g_assert_null (strstr (until.out, "INVITE"));
+  g_assert_true (g_str_has_prefix (r.out, until.out) || strlen (until.out) < strlen (r.out));
+}
+
+static void
+test_pcap_is_written (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_autofree char *path = g_build_filename (f->dir, "out.pcapng", NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!need_cli ())
+    return;
+  run_cli (&r, "run", f->scenario, "--format", "jsonl", "--pcap", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_true (memcmp (contents, "\x0a\x0d\x0d\x0a", 4) == 0);
+}
+
+static void
+test_bad_scenario_exits_2 (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *bad = NULL;
+  g_autofree char *expected = NULL;
+  g_auto(Result) r = { 0 };
+  g_auto(Result) check = { 0 };
+
+  if (!need_cli ())
+    return;
+  bad = write_file (f, "bad.scn", "title Broken\nserver registrar 10.0.0.1\n\nat 1s register nobody\n");
+  expected = g_strdup_printf ("%s:4: unknown phone 'nobody' (declare it with a 'phone' line before "
+                              "this one)\n", bad);
+  run_cli (&r, "run", bad, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_cmpstr (r.err, ==, expected);
+
+  run_cli (&check, "check-scenario", bad, NULL);
+  g_assert_cmpint (check.status, ==, 2);
+  g_assert_cmpstr (check.err, ==, expected);
+}
+
+static void
+test_usage_errors_exit_2 (Fixture       *f,
+                          gconstpointer  data)
+{
+  struct { const char *a, *b, *c, *d; const char *in_err; } cases[] = {
+    { NULL, NULL, NULL, NULL, "Usage: siplab-cli COMMAND" },
+    { "frobnicate", NULL, NULL, NULL, "unknown command 'frobnicate'" },
+    { "run", NULL, NULL, NULL, "missing FILE" },
+    { "run", "--format", "xml", "x.scn", "unknown format 'xml'" },
+    { "run", "--seed", "many", "x.scn", "--seed takes a number" },
+    { "run", "--bogus", "x.scn", NULL, "Unknown option --bogus" },
+    { "run", "/nonexistent/x.scn", NULL, NULL, "/nonexistent/x.scn" },
+    { "check-scenario", NULL, NULL, NULL, "missing FILE" },
+  };
+
+  if (!need_cli ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Result) r = { 0 };
+
+      run_cli (&r, cases[i].a, cases[i].b, cases[i].c, cases[i].d, NULL);
+      g_test_message ("case %u: %s", i, r.err);
+      g_assert_cmpint (r.status, ==, 2);
+      g_assert_nonnull (strstr (r.err, cases[i].in_err));
+    }
+}
+
+static void
+test_help_and_version (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_auto(Result) help = { 0 };
+  g_auto(Result) run_help = { 0 };
+  g_auto(Result) version = { 0 };
+  g_auto(Result) check = { 0 };
+
+  if (!need_cli ())
+    return;
+  run_cli (&help, "--help", NULL);
+  g_assert_cmpint (help.status, ==, 0);
+  g_assert_nonnull (strstr (help.out, "run FILE"));
+  g_assert_nonnull (strstr (help.out, "check-scenario FILE"));
+
+  run_cli (&run_help, "run", "--help", NULL);
+  g_assert_cmpint (run_help.status, ==, 0);
+  g_assert_nonnull (strstr (run_help.out, "--format"));
+  g_assert_nonnull (strstr (run_help.out, "--pcap"));
+
+  run_cli (&version, "version", NULL);
+  g_assert_cmpint (version.status, ==, 0);
+  g_assert_true (g_str_has_prefix (version.out, "siplab-cli "));
+
+  run_cli (&check, "check-scenario", f->scenario, NULL);
+  g_assert_cmpint (check.status, ==, 0);
+  g_assert_nonnull (strstr (check.out, ": ok: 2 phones, 2 users, 4 actions, runs 20s"));
+}
+
+static void
+test_failed_action_exits_1 (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *path = NULL;
+  g_auto(Result) r = { 0 };
+
+  if (!need_cli ())
+    return;
+  path = write_file (f, "fails.scn", "user a password x\nphone p user a ip 10.0.0.2\nat 1s hangup p\n");
+  run_cli (&r, "run", path, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "fails.scn:3: 'hangup p' failed: "));
+  /* The output is still complete. */
+  g_assert_nonnull (strstr (r.out, "! p: "));
+}
+
+/* Every shipped scenario runs to its end through the CLI, in every format, without errors. */
+static void
+test_shipped_scenarios (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *srcdir = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n = 0;
+
+  if (!need_cli ())
+    return;
+  if (srcdir == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  dir_path = g_build_filename (srcdir, "data", "scenarios", NULL);
+  dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      const char *formats[] = { "ladder", "messages", "jsonl" };
+
+      if (!g_str_has_suffix (name, ".scn"))
+        continue;
+      path = g_build_filename (dir_path, name, NULL);
+      for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+        {
+          g_auto(Result) r = { 0 };
+
+          run_cli (&r, "run", path, "--format", formats[i], NULL);
+          if (r.status != 0 || r.err[0] != '\0')
+            g_error ("%s (%s): exit %d: %s", name, formats[i], r.status, r.err);
+          g_assert_cmpuint (strlen (r.out), >, 0);
+        }
+      n++;
+    }
+  g_assert_cmpuint (n, >=, 7);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/sim/cli/jsonl-has-the-fields", test_jsonl_has_the_fields);
+  ADD ("/sim/cli/same-seed-same-bytes", test_same_seed_same_bytes);
+  ADD ("/sim/cli/ladder-is-the-default", test_ladder_is_the_default);
+  ADD ("/sim/cli/pcap-is-written", test_pcap_is_written);
+  ADD ("/sim/cli/bad-scenario-exits-2", test_bad_scenario_exits_2);
+  ADD ("/sim/cli/usage-errors-exit-2", test_usage_errors_exit_2);
+  ADD ("/sim/cli/help-and-version", test_help_and_version);
+  ADD ("/sim/cli/failed-action-exits-1", test_failed_action_exits_1);
+  ADD ("/sim/cli/shipped-scenarios", test_shipped_scenarios);
+#undef ADD
+  return g_test_run ();
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+/*
+ * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
+ * registration with digest authentication over UDP and TCP, refresh, unregister, a call
+ * routed through the proxy to a registered sipp, and kill -9 in the middle of a burst of
+ * registrations.  Skipped only when sipp is not installed (CI installs sip-tester).
+ * Every process has a bounded lifetime: sipp has -timeout, and the test kills what outlives
+ * its wait.
+ */
+
+#define DOMAIN "lab.example"
+#define SERVER_WAIT_MS 10000
+#define SIPP_WAIT_MS 30000
+#define N_BURST 40
+
+typedef struct {
+  char *dir;
+  char *users;
+  char *db;
+  char *sipp_dir;
+  guint16 port;
+  GSubprocess *server;
+  GString *out;            /* the server's stdout (JSON Lines) */
+  GString *err;            /* the server's stderr */
+  GCancellable *cancel;
+  gboolean out_done;
+  guint sipp_runs;
+} Fixture;
+
+static const char *
+cli_path (void)
+{
+  const char *path = g_getenv ("SIPLAB_CLI");
+  return path != NULL ? path : "siplab-cli";
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Accumulates a pipe into a GString as the main loop runs. */
+typedef struct {
+  GInputStream *stream;
+  GString *buffer;
+  gboolean *done;
+  GCancellable *cancel;
+  char chunk[4096];
+} Reader;
+
+static void
+reader_read_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Reader *reader = data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      if (reader->done != NULL)
+        *reader->done = TRUE;
+      g_object_unref (reader->stream);
+      g_object_unref (reader->cancel);
+      g_free (reader);
+      return;
+    }
+  g_string_append_len (reader->buffer, reader->chunk, n);
+  g_input_stream_read_async (reader->stream, reader->chunk, sizeof reader->chunk,
+                             G_PRIORITY_DEFAULT, reader->cancel, reader_read_cb, reader);
+}
+
+static void
+reader_start (GInputStream *stream,
+              GString      *buffer,
+              gboolean     *done,
+              GCancellable *cancel)
+{
+  Reader *reader = g_new0 (Reader, 1);
+
+  reader->stream = g_object_ref (stream);
+  reader->buffer = buffer;
+  reader->done = done;
+  reader->cancel = g_object_ref (cancel);
+  g_input_stream_read_async (stream, reader->chunk, sizeof reader->chunk, G_PRIORITY_DEFAULT,
+                             cancel, reader_read_cb, reader);
+}
+
+static gboolean
+wait_for_text (GString    *buffer,
+               const char *needle,
+               guint       ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (ms, timeout_cb, &timed_out);
+
+  while (strstr (buffer->str, needle) == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return strstr (buffer->str, needle) != NULL;
+}
+
+static guint
+count_text (GString    *buffer,
+            const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (buffer->str, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* Waits for @process to exit, killing it after @ms.  Returns its exit status, -1 if killed. */
+static int
+wait_process (GSubprocess *process,
+              guint        ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (ms, timeout_cb, &timed_out);
+
+  while (g_subprocess_get_identifier (process) != NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  if (g_subprocess_get_identifier (process) != NULL)
+    {
+      g_subprocess_force_exit (process);
+      g_subprocess_wait (process, NULL, NULL);
+      return -1;
+    }
+  return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+}
+
+/* One server; its stdout and stderr are collected while the test runs. */
+static gboolean
+start_server (Fixture *f)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *udp = g_strdup_printf ("udp:127.0.0.1:%u", f->port);
+  g_autofree char *tcp = g_strdup_printf ("tcp:127.0.0.1:%u", f->port);
+
+  g_string_truncate (f->out, 0);
+  g_string_truncate (f->err, 0);
+  f->out_done = FALSE;
+  f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
+                                           "--listen", udp, "--listen", tcp,
+                                           "--domain", DOMAIN, "--users", f->users,
+                                           "--db", f->db, "--format", "jsonl", NULL);
+  g_assert_no_error (error);
+  reader_start (g_subprocess_get_stdout_pipe (f->server), f->out, &f->out_done, f->cancel);
+  reader_start (g_subprocess_get_stderr_pipe (f->server), f->err, NULL, f->cancel);
+  /* "domain ..." is the last line printed once every socket listens. */
+  if (wait_for_text (f->err, "siplab-cli serve: domain", SERVER_WAIT_MS))
+    return TRUE;
+  /* The random port was taken: the caller picks another one. */
+  wait_process (f->server, 2000);
+  g_clear_object (&f->server);
+  return FALSE;
+}
+
+static void
+stop_server (Fixture *f,
+             int      signum)
+{
+  if (f->server == NULL)
+    return;
+  g_subprocess_send_signal (f->server, signum);
+  wait_process (f->server, SERVER_WAIT_MS);
+  if (signum == SIGTERM)
+    g_assert_true (g_subprocess_get_if_exited (f->server) &&
+                   g_subprocess_get_exit_status (f->server) == 0);
+  else
+    g_assert_true (g_subprocess_get_if_signaled (f->server));
+  g_clear_object (&f->server);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) users = g_string_new ("# SIP Lab test users\nalice:alicepw\nbob:bobpw\n");
+
+  f->dir = g_dir_make_tmp ("siplab-serve-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->users = g_build_filename (f->dir, "users.txt", NULL);
+  f->db = g_build_filename (f->dir, "lab.sqlite", NULL);
+  f->sipp_dir = g_test_build_filename (G_TEST_DIST, "sipp", NULL);
+  for (guint i = 1; i <= N_BURST; i++)
+    g_string_append_printf (users, "user%u:pw%u\n", i, i);
+  g_assert_true (g_file_set_contents (f->users, users->str, -1, &error));
+  f->out = g_string_new (NULL);
+  f->err = g_string_new (NULL);
+  f->cancel = g_cancellable_new ();
+
+  for (guint attempt = 0; attempt < 8; attempt++)
+    {
+      f->port = (guint16) g_random_int_range (20000, 60000);
+      if (start_server (f))
+        return;
+    }
+  g_error ("siplab-cli serve did not start: %s", f->err->str);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  stop_server (f, SIGTERM);
+  g_cancellable_cancel (f->cancel);
+  /* Let the cancelled reads finish so their closures are freed. */
+  for (guint i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  if (g_test_failed ())
+    g_printerr ("server stderr:\n%s\nserver stdout:\n%s\n", f->err->str, f->out->str);
+  remove_tree (f->dir);
+  g_clear_object (&f->cancel);
+  g_string_free (f->out, TRUE);
+  g_string_free (f->err, TRUE);
+  g_free (f->users);
+  g_free (f->db);
+  g_free (f->sipp_dir);
+  g_free (f->dir);
+}
+
+/* Writes a sipp injection file for @names (password = the users file's). */
+static char *
+write_csv (Fixture            *f,
+           const char * const *names,
+           const char * const *passwords)
+{
+  g_autoptr(GString) csv = g_string_new ("SEQUENTIAL\n");
+  g_autofree char *base = g_strdup_printf ("users-%u.csv", f->sipp_runs);
+  char *path = g_build_filename (f->dir, base, NULL);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    g_string_append_printf (csv, "%s;[authentication username=%s password=%s];\n", names[i],
+                            names[i], passwords[i]);
+  g_assert_true (g_file_set_contents (path, csv->str, -1, NULL));
+  return path;
+}
+
+/*
+ * Starts sipp with @scenario and extra arguments (NULL-terminated), talking to the server
+ * unless @to_server is FALSE (a UAS).  Its output goes to a log in the temporary directory.
+ */
+static GSubprocess *
+spawn_sipp (Fixture            *f,
+            const char         *scenario,
+            gboolean            to_server,
+            const char * const *extra)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *log = g_strdup_printf ("%s/sipp-%u.log", f->dir, ++f->sipp_runs);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_ptr_array_add (argv, g_strdup ("sipp"));
+  g_ptr_array_add (argv, g_strdup ("-sf"));
+  g_ptr_array_add (argv, g_build_filename (f->sipp_dir, scenario, NULL));
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  /* Bounded: sipp gives up by itself, and reports failure if it had to. */
+  g_ptr_array_add (argv, g_strdup ("-i"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (argv, g_strdup ("-nostdin"));
+  g_ptr_array_add (argv, g_strdup ("-timeout"));
+  g_ptr_array_add (argv, g_strdup ("20"));
+  g_ptr_array_add (argv, g_strdup ("-timeout_error"));
+  g_ptr_array_add (argv, g_strdup ("-key"));
+  g_ptr_array_add (argv, g_strdup ("domain"));
+  g_ptr_array_add (argv, g_strdup (DOMAIN));
+  if (to_server)
+    g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", f->port));
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_cwd (launcher, f->dir);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static int
+run_sipp (Fixture            *f,
+          const char         *scenario,
+          const char * const *extra)
+{
+  g_autoptr(GSubprocess) process = spawn_sipp (f, scenario, TRUE, extra);
+  int status = wait_process (process, SIPP_WAIT_MS);
+
+  if (status != 0)
+    {
+      g_autofree char *log = g_strdup_printf ("%s/sipp-%u.log", f->dir, f->sipp_runs);
+      g_autofree char *text = NULL;
+      g_file_get_contents (log, &text, NULL, NULL);
+      g_printerr ("sipp %s exited with %d:\n%s\n", scenario, status, text ? text : "");
+    }
+  return status;
+}
+
+static char *
+free_port (void)
+{
+  return g_strdup_printf ("%d", g_random_int_range (20000, 60000));
+}
+
+static gboolean
+have_sipp (void)
+{
+  g_autofree char *sipp = g_find_program_in_path ("sipp");
+
+  if (sipp == NULL)
+    g_test_skip ("sipp is not installed (Debian package sip-tester)");
+  return sipp != NULL;
+}
+
+static void
+test_register_refresh_unregister (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autofree char *port = free_port ();
+  g_autofree char *tcp_port = free_port ();
+  const char *udp_args[] = { "-s", "alice", "-au", "alice", "-ap", "alicepw", "-auth_uri", DOMAIN,
+                             "-p", port, "-m", "1", NULL };
+  const char *tcp_args[] = { "-t", "t1", "-s", "alice", "-au", "alice", "-ap", "alicepw",
+                             "-auth_uri", DOMAIN, "-p", tcp_port, "-m", "1", NULL };
+  const char *options_args[] = { "-m", "1", NULL };
+
+  g_test_summary ("sipp registers with digest authentication (401 then 200), refreshes on the "
+                  "same Call-ID and unregisters with Expires: 0, over UDP and over TCP; the "
+                  "server's JSON Lines show every step and name the phone by its user.");
+
+  if (!have_sipp ())
+    return;
+  g_assert_cmpint (run_sipp (f, "register-refresh-unregister.xml", udp_args), ==, 0);
+  g_assert_true (wait_for_text (f->out, "\"action\":\"removed\"", 2000));
+  g_assert_cmpuint (count_text (f->out, "\"status\":401"), >=, 3);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"added\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"refreshed\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"from\":\"alice\""), >=, 1);
+
+  g_assert_cmpint (run_sipp (f, "register-refresh-unregister.xml", tcp_args), ==, 0);
+  g_assert_true (wait_for_text (f->out, "\"transport\":\"TCP\"", 2000));
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"removed\""), ==, 2);
+
+  /* The server answers OPTIONS for itself (a keep-alive many phones send). */
+  g_assert_cmpint (run_sipp (f, "options.xml", options_args), ==, 0);
+}
+
+static void
+test_call_through_proxy (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *bob_port = free_port ();
+  g_autofree char *alice_port = free_port ();
+  const char *names[] = { "bob", NULL };
+  const char *passwords[] = { "bobpw", NULL };
+  g_autofree char *csv = NULL;
+  g_autoptr(GSubprocess) uas = NULL;
+
+  g_test_summary ("bob registers with one sipp, a second sipp answers on bob's port, and alice's "
+                  "INVITE to sip:bob@" DOMAIN " is routed by the proxy to that binding: 180, 200, "
+                  "ACK and BYE all pass through the server (Record-Route).");
+
+  if (!have_sipp ())
+    return;
+  csv = write_csv (f, names, passwords);
+  {
+    const char *args[] = { "-inf", csv, "-auth_uri", DOMAIN, "-key", "expires", "600",
+                           "-p", bob_port, "-m", "1", NULL };
+    g_assert_cmpint (run_sipp (f, "register.xml", args), ==, 0);
+  }
+  {
+    const char *args[] = { "-s", "bob", "-p", bob_port, "-m", "1", NULL };
+    uas = spawn_sipp (f, "uas.xml", FALSE, args);
+  }
+  /* Give the UAS a moment to bind its port. */
+  {
+    gboolean done = FALSE;
+    g_timeout_add (300, timeout_cb, &done);
+    while (!done)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  {
+    const char *args[] = { "-s", "bob", "-key", "caller", "alice", "-p", alice_port, "-m", "1",
+                           NULL };
+    g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
+  }
+  g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"lookup\",\"action\":\"found\""), ==, 1);
+  /* The INVITE went to bob's binding, and so did the ACK and the BYE (via Record-Route). */
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"sent\",\"from\":\"registrar\",\"to\":\"bob\""),
+                    >=, 3);
+}
+
+static void
+test_kill_loses_no_binding (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *port = free_port ();
+  g_autofree char *alice_port = free_port ();
+  g_autofree char *caller_port = free_port ();
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) passwords = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *csv = NULL;
+  g_autofree char *count = g_strdup_printf ("%u", N_BURST);
+  g_autoptr(GSubprocess) uas = NULL;
+
+  g_test_summary ("Every registration sipp saw acknowledged with 200 OK is in the database "
+                  "when the server is killed with SIGKILL right after; the restarted server "
+                  "restores the bindings and routes a call with one of them.");
+
+  if (!have_sipp ())
+    return;
+  for (guint i = 1; i <= N_BURST; i++)
+    {
+      g_ptr_array_add (names, g_strdup_printf ("user%u", i));
+      g_ptr_array_add (passwords, g_strdup_printf ("pw%u", i));
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (passwords, NULL);
+  csv = write_csv (f, (const char * const *) names->pdata, (const char * const *) passwords->pdata);
+  {
+    const char *args[] = { "-inf", csv, "-auth_uri", DOMAIN, "-key", "expires", "3600",
+                           "-p", port, "-m", count, "-r", "200", NULL };
+    g_assert_cmpint (run_sipp (f, "register.xml", args), ==, 0);
+  }
+  {
+    const char *alice[] = { "alice", NULL };
+    const char *alicepw[] = { "alicepw", NULL };
+    g_autofree char *alice_csv = write_csv (f, alice, alicepw);
+    const char *args[] = { "-inf", alice_csv, "-auth_uri", DOMAIN, "-key", "expires", "3600",
+                           "-p", alice_port, "-m", "1", NULL };
+    g_assert_cmpint (run_sipp (f, "register.xml", args), ==, 0);
+  }
+  /* sipp exited 0: all N_BURST + 1 got their 200 OK.  No grace period: SIGKILL at once. */
+  stop_server (f, SIGKILL);
+
+  g_assert_true (start_server (f));
+  g_assert_true (wait_for_text (f->err, "bindings restored from", 2000));
+  {
+    g_autofree char *expected = g_strdup_printf ("%u users, %u bindings restored", N_BURST + 2,
+                                                 N_BURST + 1);
+    g_assert_nonnull (strstr (f->err->str, expected));
+  }
+  g_assert_true (wait_for_text (f->out, "restored from the database after a restart", 2000));
+
+  /* The restored binding routes: a call to alice reaches the sipp on alice's port. */
+  {
+    const char *args[] = { "-s", "alice", "-p", alice_port, "-m", "1", NULL };
+    uas = spawn_sipp (f, "uas.xml", FALSE, args);
+  }
+  {
+    gboolean done = FALSE;
+    g_timeout_add (300, timeout_cb, &done);
+    while (!done)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  {
+    const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-p", caller_port, "-m", "1",
+                           NULL };
+    g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
+  }
+  g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* A closed pipe to a dead child must not kill the test. */
+  signal (SIGPIPE, SIG_IGN);
+
+  g_test_add ("/net/serve/sipp-registers-refreshes-and-unregisters", Fixture, NULL,
+              fixture_setup, test_register_refresh_unregister, fixture_teardown);
+  g_test_add ("/net/serve/sipp-call-is-routed-to-the-registered-sipp", Fixture, NULL,
+              fixture_setup, test_call_through_proxy, fixture_teardown);
+  g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,
+              fixture_setup, test_kill_loses_no_binding, fixture_teardown);
+  return g_test_run ();
+}

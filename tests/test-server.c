@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "sim-phone.h"
+#include "sim-server.h"
+
+/*
+ * SimServer in-process on the loopback interface.  The phone is the simulator's own SimPhone
+ * on a SimStack whose transport is a real socket: the same registrar and the same phone as in
+ * the lessons, now across a real network (DESIGN.md, "One registrar, two networks").
+ */
+
+#define WAIT_MS 5000
+
+typedef struct {
+  char *dir;
+  char *users;
+  char *db;
+  SimServer *server;
+  SimClock *clock;
+  SimTrace *trace;
+  GRand *rand;
+  SimStack *phone_stack;
+  SimSocketTransport *phone_transport;
+  SimPhone *phone;
+} Fixture;
+
+static void
+write_file (const char *path,
+            const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, contents, -1, &error));
+  g_assert_no_error (error);
+}
+
+static SimServer *
+start_server (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  SimServer *server = sim_server_new ("lab.example", f->db, &error);
+
+  g_assert_no_error (error);
+  sim_trace_set_keep (sim_server_get_trace (server), TRUE);
+  g_assert_true (sim_server_load_users (server, f->users, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_server_listen (server, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  return server;
+}
+
+static const SimAddr *
+server_addr (SimServer *server)
+{
+  return &g_array_index (sim_socket_transport_get_listeners (sim_server_get_transport (server)),
+                         SimAddr, 0);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimAddr local;
+
+  f->dir = g_dir_make_tmp ("siplab-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->users = g_build_filename (f->dir, "users.txt", NULL);
+  f->db = g_build_filename (f->dir, "lab.sqlite", NULL);
+  write_file (f->users, "# the lab\nalice:alicepw\nbob:bobpw\n");
+  f->server = start_server (f);
+
+  f->clock = sim_clock_new_wall ();
+  f->trace = sim_trace_new ();
+  f->rand = g_rand_new_with_seed (11);
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  f->phone_stack = sim_stack_new (f->clock, f->trace, f->rand, "alice-phone", &local);
+  f->phone_transport = sim_socket_transport_new (f->phone_stack);
+  g_assert_true (sim_socket_transport_listen (f->phone_transport, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  f->phone = sim_phone_new (f->phone_stack, "alice", "alice-phone", "lab.example", "alicepw",
+                            "Alice");
+  sim_phone_set_outbound (f->phone, server_addr (f->server));
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *files[] = { "users.txt", "lab.sqlite", "lab.sqlite-wal", "lab.sqlite-shm" };
+
+  sim_phone_set_powered (f->phone, FALSE);
+  g_clear_object (&f->phone);
+  sim_socket_transport_close (f->phone_transport);
+  g_clear_object (&f->phone_transport);
+  g_clear_object (&f->phone_stack);
+  if (f->server != NULL)
+    {
+      sim_server_stop (f->server);
+      g_assert_finalize_object (g_steal_pointer (&f->server));
+    }
+  g_clear_object (&f->trace);
+  g_clear_object (&f->clock);
+  g_rand_free (f->rand);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (f->dir, files[i], NULL);
+      g_unlink (path);
+    }
+  g_rmdir (f->dir);
+  g_free (f->users);
+  g_free (f->db);
+  g_free (f->dir);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef gboolean (*Predicate) (Fixture *f);
+
+static gboolean
+wait_until (Fixture   *f,
+            Predicate  predicate)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (WAIT_MS, timeout_cb, &timed_out);
+
+  while (!predicate (f) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return predicate (f);
+}
+
+static gboolean
+phone_done (Fixture *f)
+{
+  SimRegState state = sim_phone_get_reg_state (f->phone);
+  return state == SIM_REG_REGISTERED || state == SIM_REG_FAILED || state == SIM_REG_IDLE;
+}
+
+static guint
+count_events (SimServer    *server,
+              SimEventType  type,
+              const char   *action,
+              const char   *needle)
+{
+  GPtrArray *events = sim_trace_get_events (sim_server_get_trace (server));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      if (event->type == type && (action == NULL || g_strcmp0 (event->action, action) == 0) &&
+          (needle == NULL || (event->text != NULL && strstr (event->text, needle) != NULL)))
+        n++;
+    }
+  return n;
+}
+
+static void
+test_phone_registers (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimLocation *location = sim_server_get_location (f->server);
+  GPtrArray *bindings;
+
+  g_test_summary ("The simulator's own phone registers with the real-socket server: 401 with an "
+                  "MD5 challenge, then 200 OK, and the binding carries the real source address.");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpstr (sim_reg_state_name (sim_phone_get_reg_state (f->phone)), ==,
+                   sim_reg_state_name (SIM_REG_REGISTERED));
+  g_assert_cmpuint (sim_phone_get_granted (f->phone), ==, 600);
+  bindings = sim_location_lookup (location, "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->source.ip, ==, "127.0.0.1");
+  g_assert_cmpuint (((SimBinding *) bindings->pdata[0])->source.port, ==,
+                    sim_stack_get_local (f->phone_stack)->port);
+  /* Stored before the 200 OK went out. */
+  g_assert_cmpuint (sim_store_count_bindings (sim_server_get_store (f->server)), ==, 1);
+}
+
+static void
+test_bindings_survive_restart (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *bindings;
+  SimBinding *binding;
+  SimTime left;
+
+  g_test_summary ("A new server on the same database has the binding, with its remaining "
+                  "lifetime and its Call-ID (so the phone's next refresh is a refresh).");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+
+  sim_server_stop (f->server);
+  g_assert_finalize_object (g_steal_pointer (&f->server));
+  f->server = start_server (f);
+
+  bindings = sim_location_lookup (sim_server_get_location (f->server), "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  binding = bindings->pdata[0];
+  left = binding->expires_at - sim_clock_now (sim_server_get_clock (f->server));
+  g_assert_cmpint (left, >, SIM_SEC (590));
+  g_assert_cmpint (left, <=, SIM_SEC (600));
+  g_assert_cmpstr (binding->call_id, ==, sim_phone_get_call_id (f->phone));
+  /* The restart's trace ("restored ... from the database") is checked by test-serve. */
+}
+
+static void
+test_failed_auth_limit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("After N wrong passwords from one IP within the window its REGISTERs are "
+                  "answered 403 for the block time, even with the right password; the first "
+                  "401 of a registration does not count.");
+
+  sim_server_set_auth_limit (f->server, 3, SIM_SEC (60), SIM_SEC (60));
+
+  /* A correct registration: a 401 and a 200, no failure counted. */
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+
+  sim_phone_set_password (f->phone, "guess");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (sim_phone_register (f->phone, 600, &error));
+      g_assert_true (wait_until (f, phone_done));
+      g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
+    }
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_BINDING, "rejected",
+                                  "403 Too Many Failed Authentications"), ==, 0);
+
+  sim_phone_set_password (f->phone, "alicepw");
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_BINDING, "rejected",
+                                  "403 Too Many Failed Authentications"), ==, 1);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "answered 403"), ==, 1);
+}
+
+static gboolean
+has_three_users (Fixture *f)
+{
+  return sim_server_get_n_users (f->server) == 3;
+}
+
+static gboolean
+saw_sighup (Fixture *f)
+{
+  return count_events (f->server, SIM_EVENT_NOTE, NULL, "SIGHUP") > 0;
+}
+
+static gboolean
+saw_reload_error (Fixture *f)
+{
+  return count_events (f->server, SIM_EVENT_NOTE, NULL, "not reloaded") > 0;
+}
+
+static void
+test_users_reload (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_test_summary ("The users file is re-read when it changes and on SIGHUP; a broken file is "
+                  "reported with its line and the users loaded before stay.");
+
+  g_assert_cmpuint (sim_server_get_n_users (f->server), ==, 2);
+  write_file (f->users, "alice:alicepw\nbob:bobpw\ncarol:carolpw\n");
+  g_assert_true (wait_until (f, has_three_users));
+  g_assert_cmpstr (sim_registrar_get_password (sim_server_get_registrar (f->server), "carol"), ==,
+                   "carolpw");
+
+  write_file (f->users, "alice:alicepw\nthis line is wrong\n");
+  raise (SIGHUP);
+  g_assert_true (wait_until (f, saw_sighup));
+  g_assert_true (wait_until (f, saw_reload_error));
+  g_assert_cmpuint (sim_server_get_n_users (f->server), ==, 3);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "users.txt:2: expected "
+                                  "name:password"), >, 0);
+}
+
+static void
+test_users_parse_errors (void)
+{
+  const struct {
+    const char *contents;
+    const char *message;
+  } cases[] = {
+    { "alice:pw\nalice:other\n", "users.txt:2: user 'alice' is listed twice" },
+    { "# c\n\nnopassword\n", "users.txt:3: expected name:password" },
+    { ":pw\n", "users.txt:1: the user name is empty" },
+    { "al ice:pw\n", "users.txt:1: 'al ice' is not a SIP user name" },
+    { "alice:\n", "users.txt:1: user 'alice' has an empty password" },
+  };
+  g_autoptr(GHashTable) users = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GHashTable) none = NULL;
+      g_autoptr(GError) local = NULL;
+
+      g_assert_false (sim_users_parse ("users.txt", cases[i].contents, &none, &local));
+      g_assert_error (local, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+      g_assert_true (g_str_has_prefix (local->message, cases[i].message));
+      g_assert_null (none);
+    }
+
+  /* Passwords keep ':' and '#'; CRLF files and surrounding blanks are fine. */
+  g_assert_true (sim_users_parse ("users.txt", "  # comment\r\nalice:a:b#c\r\n\r\n  bob : x \r\n",
+                                  &users, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (users), ==, 2);
+  g_assert_cmpstr (g_hash_table_lookup (users, "alice"), ==, "a:b#c");
+  g_assert_cmpstr (g_hash_table_lookup (users, "bob"), ==, " x");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  sim_message_init_library ();
+
+  g_test_add_func ("/net/server/users-file-errors-name-the-line", test_users_parse_errors);
+  g_test_add ("/net/server/simulated-phone-registers-over-real-udp", Fixture, NULL,
+              fixture_setup, test_phone_registers, fixture_teardown);
+  g_test_add ("/net/server/bindings-survive-a-restart", Fixture, NULL,
+              fixture_setup, test_bindings_survive_restart, fixture_teardown);
+  g_test_add ("/net/server/repeated-wrong-passwords-get-403", Fixture, NULL,
+              fixture_setup, test_failed_auth_limit, fixture_teardown);
+  g_test_add ("/net/server/users-file-reloads-on-change-and-sighup", Fixture, NULL,
+              fixture_setup, test_users_reload, fixture_teardown);
+  return g_test_run ();
+}

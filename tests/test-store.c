@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sim-store.h"
+
+/* SimStore: the SQLite file behind real-socket mode. */
+
+typedef struct {
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("siplab-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "lab.sqlite", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *suffixes[] = { "", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (f->path, suffixes[i], NULL);
+      g_unlink (file);
+    }
+  g_rmdir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static SimBinding *
+make_binding (const char       *aor,
+              const char       *contact,
+              SimTime           expires_at,
+              SimTransportKind  transport)
+{
+  SimBinding *b = g_new0 (SimBinding, 1);
+
+  b->aor = g_strdup (aor);
+  b->contact = g_strdup (contact);
+  b->display = g_strdup_printf ("<%s>", contact);
+  b->q = 0.5;
+  b->expires_at = expires_at;
+  b->granted = 3600;
+  b->call_id = g_strdup ("call-1@phone");
+  b->cseq = 7;
+  sim_addr_init (&b->source, "192.0.2.7", 5071, transport);
+  b->user_agent = g_strdup ("Linphone/5.2");
+  b->instance = NULL;
+  b->registered_at = SIM_SEC (1);
+  b->updated_at = SIM_SEC (2);
+  return b;
+}
+
+static void
+test_round_trip (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) set = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  g_autoptr(GPtrArray) loaded = NULL;
+  gint64 offset = G_GINT64_CONSTANT (1767225600) * G_USEC_PER_SEC;
+  SimBinding *b;
+
+  g_test_summary ("Bindings saved with one clock offset load with another: the expiry is an "
+                  "absolute time, so a restarted server sees the remaining lifetime.");
+
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_no_error (error);
+    g_ptr_array_add (set, make_binding ("sip:alice@lab.example", "sip:alice@192.0.2.7:5071",
+                                        SIM_SEC (3600), SIM_TRANSPORT_TCP));
+    g_ptr_array_add (set, make_binding ("sip:alice@lab.example", "sip:alice@192.0.2.8",
+                                        SIM_SEC (10), SIM_TRANSPORT_UDP));
+    g_assert_true (sim_store_save_aor (store, "sip:alice@lab.example", set, offset, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, 2);
+    g_assert_finalize_object (g_steal_pointer (&store));
+  }
+
+  {
+    /* The new server's clock started 100 s later: 100 s of the first binding are gone, and the
+     * second one (10 s) lapsed while the server was down. */
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_no_error (error);
+    loaded = sim_store_load_bindings (store, offset + SIM_SEC (100), 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (loaded->len, ==, 1);
+    b = loaded->pdata[0];
+    g_assert_cmpstr (b->aor, ==, "sip:alice@lab.example");
+    g_assert_cmpstr (b->contact, ==, "sip:alice@192.0.2.7:5071");
+    g_assert_cmpstr (b->display, ==, "<sip:alice@192.0.2.7:5071>");
+    g_assert_cmpint (b->expires_at, ==, SIM_SEC (3500));
+    g_assert_cmpint (b->registered_at, ==, SIM_SEC (1) - SIM_SEC (100));
+    g_assert_cmpuint (b->granted, ==, 3600);
+    g_assert_cmpuint (b->cseq, ==, 7);
+    g_assert_cmpstr (b->call_id, ==, "call-1@phone");
+    g_assert_cmpstr (b->source.ip, ==, "192.0.2.7");
+    g_assert_cmpuint (b->source.port, ==, 5071);
+    g_assert_cmpint (b->source.transport, ==, SIM_TRANSPORT_TCP);
+    g_assert_cmpstr (b->user_agent, ==, "Linphone/5.2");
+    g_assert_null (b->instance);
+    g_assert_cmpfloat (b->q, ==, 0.5);
+    /* The lapsed one is deleted from the file too. */
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, 1);
+
+    /* An empty set removes the AOR. */
+    g_assert_true (sim_store_save_aor (store, "sip:alice@lab.example", NULL, offset, &error));
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, 0);
+  }
+}
+
+static void
+test_secret_persists (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 first[32], second[32], zero[32] = { 0 };
+
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_no_error (error);
+    g_assert_true (sim_store_get_secret (store, first, sizeof first, &error));
+    g_assert_no_error (error);
+    g_assert_true (memcmp (first, zero, sizeof zero) != 0);
+  }
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_true (sim_store_get_secret (store, second, sizeof second, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (memcmp (first, second, sizeof first) == 0);
+}
+
+static void
+test_bad_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = sim_store_open ("/nonexistent-dir/lab.sqlite", &error);
+
+  g_assert_null (store);
+  g_assert_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/sim/store/bindings-keep-their-remaining-lifetime", Fixture, NULL,
+              fixture_setup, test_round_trip, fixture_teardown);
+  g_test_add ("/sim/store/secret-survives-a-restart", Fixture, NULL,
+              fixture_setup, test_secret_persists, fixture_teardown);
+  g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
+  return g_test_run ();
+}

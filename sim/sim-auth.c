@@ -216,12 +216,20 @@ prune (SimAuth *self)
     ring_resize (self, self->ring_size / 2);
 }
 
-/* Nonce encoding: base64url without padding (RFC 4648 §5) */
+/*
+ * Nonce encoding: base64url without padding (RFC 4648 §5).  On the wire the MAC comes first, so
+ * a nonce looks as arbitrary as it is instead of opening with the clock's leading zeros.
+ */
 
 static char *
 nonce_encode (const guint8 raw[NONCE_RAW_LEN])
 {
-  char *text = g_base64_encode (raw, NONCE_RAW_LEN);
+  guint8 wire[NONCE_RAW_LEN];
+  char *text;
+
+  memcpy (wire, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
+  memcpy (wire + NONCE_MAC_LEN, raw, NONCE_ID_LEN);
+  text = g_base64_encode (wire, NONCE_RAW_LEN);
   char *p;
 
   for (p = text; *p != '\0' && *p != '='; p++)
@@ -263,7 +271,8 @@ nonce_decode (const char *text,
   g_base64_decode_inplace (buf, &len);
   if (len != NONCE_RAW_LEN)
     return FALSE;
-  memcpy (raw, buf, NONCE_RAW_LEN);
+  memcpy (raw + NONCE_ID_LEN, buf, NONCE_MAC_LEN);
+  memcpy (raw, buf + NONCE_MAC_LEN, NONCE_ID_LEN);
 
   /* The last character carries two spare bits; insisting on the canonical spelling keeps one
    * nonce from having four names. */

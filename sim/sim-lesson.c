@@ -2180,8 +2180,14 @@ sim_lesson_runner_answer (SimLessonRunner  *self,
         label = sim_export_packet_label (e);
       }
       correct = answer_matches (p, actual, a);
-      g_string_append_printf (expl, "The simulator: %s (in %s). ",
-                              actual ? actual : "the packet does not carry it", label);
+      {
+        g_autoptr(GString) when = g_string_new (NULL);
+        SimEvent *e = sim_trace_get_event (sim_world_get_trace (self->world), found);
+
+        sim_export_format_seconds (e->t, when);
+        g_string_append_printf (expl, "The simulator: %s (in %s at t=%ss). ",
+                                actual ? actual : "the packet does not carry it", label, when->str);
+      }
     }
 
   if (item->explain != NULL)

@@ -133,6 +133,42 @@ sim_message_validate (osip_message_t  *msg,
   return TRUE;
 }
 
+/*
+ * libosip2 stores the names of headers it does not parse itself in lower case and writes them
+ * back as "Max-forwards".  Names are case-insensitive (RFC 3261 §7.3.1), but students read
+ * these messages: write the usual spelling.  Same length, so the fix is made in place.
+ */
+static const char *const header_spellings[] = {
+  "Max-Forwards", "User-Agent", "Min-Expires", "Expires", "Date", "Allow", "Supported",
+  "Require", "Unsupported", "Retry-After", "Server", "Timestamp", "Organization", "Subject",
+  "Accept", "Priority", "Warning", "Reply-To", "In-Reply-To", "Path", "Event",
+};
+
+static void
+fix_header_spelling (char  *text,
+                     gsize  len)
+{
+  char *line = text;
+  char *end = text + len;
+
+  /* Skip the start line, then fix each header name up to the blank line. */
+  while ((line = memchr (line, '\n', end - line)) != NULL && ++line < end && *line != '\r' && *line != '\n')
+    {
+      char *colon = memchr (line, ':', end - line);
+      gsize n;
+
+      if (colon == NULL)
+        break;
+      n = colon - line;
+      for (guint i = 0; i < G_N_ELEMENTS (header_spellings); i++)
+        if (strlen (header_spellings[i]) == n && g_ascii_strncasecmp (line, header_spellings[i], n) == 0)
+          {
+            memcpy (line, header_spellings[i], n);
+            break;
+          }
+    }
+}
+
 char *
 sim_message_to_string (osip_message_t *msg,
                        gsize          *len)
@@ -146,6 +182,7 @@ sim_message_to_string (osip_message_t *msg,
     g_error ("libosip2 could not serialise a message");
   out = g_strndup (dest, n);
   osip_free (dest);
+  fix_header_spelling (out, n);
   if (len != NULL)
     *len = n;
   return out;

@@ -363,13 +363,13 @@ test_register_refresh_unregister (Fixture       *f,
   g_assert_cmpint (run_sipp (f, "register-refresh-unregister.xml", udp_args), ==, 0);
   g_assert_true (wait_for_text (f->out, "\"action\":\"removed\"", 2000));
   g_assert_cmpuint (count_text (f->out, "\"status\":401"), >=, 3);
-  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"added\""), ==, 1);
-  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"refreshed\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"added\",\"aor\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"refreshed\",\"aor\""), ==, 1);
   g_assert_cmpuint (count_text (f->out, "\"from\":\"alice\""), >=, 1);
 
   g_assert_cmpint (run_sipp (f, "register-refresh-unregister.xml", tcp_args), ==, 0);
   g_assert_true (wait_for_text (f->out, "\"transport\":\"TCP\"", 2000));
-  g_assert_cmpuint (count_text (f->out, "\"type\":\"binding\",\"action\":\"removed\""), ==, 2);
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"removed\",\"aor\""), ==, 2);
 
   /* The server answers OPTIONS for itself (a keep-alive many phones send). */
   g_assert_cmpint (run_sipp (f, "options.xml", options_args), ==, 0);
@@ -415,7 +415,7 @@ test_call_through_proxy (Fixture       *f,
     g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
   }
   g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
-  g_assert_cmpuint (count_text (f->out, "\"type\":\"lookup\",\"action\":\"found\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"lookup\",\"node\":\"registrar\",\"action\":\"found\""), ==, 1);
   /* The INVITE went to bob's binding, and so did the ACK and the BYE (via Record-Route). */
   g_assert_cmpuint (count_text (f->out, "\"action\":\"sent\",\"from\":\"registrar\",\"to\":\"bob\""),
                     >=, 3);

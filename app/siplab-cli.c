@@ -61,7 +61,11 @@ print_usage (FILE *out)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autofree char *left = g_strdup_printf ("%s %s", commands[i].name, commands[i].args);
-      fprintf (out, "  %-22s %s\n", left, commands[i].summary);
+
+      if (strlen (left) > 22)
+        fprintf (out, "  %s\n  %-22s %s\n", left, "", commands[i].summary);
+      else
+        fprintf (out, "  %-22s %s\n", left, commands[i].summary);
     }
   fprintf (out, "\nRun 'siplab-cli COMMAND --help' for a command's options.\n");
 }

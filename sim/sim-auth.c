@@ -796,7 +796,10 @@ sim_auth_verify (SimAuth           *self,
   result = verify (self, method, request_uri, authorization, lookup, lookup_data, &creds);
 
   trace_nonce (self,
-               result == SIM_AUTH_OK ? "accepted" : result == SIM_AUTH_STALE ? "stale" : "rejected",
+               result == SIM_AUTH_OK ? "accepted"
+                 : result == SIM_AUTH_STALE ? "stale"
+                 : result == SIM_AUTH_NO_CREDENTIALS ? "no-credentials"
+                 : "rejected",
                creds.nonce, creds.username,
                creds.algorithm_name != NULL ? creds.algorithm_name
                  : creds.username != NULL ? sim_digest_algorithm_name (creds.algorithm)

@@ -467,23 +467,6 @@ append_reason (GString        *s,
     g_string_append_printf (s, " (%s)", event->reason);
 }
 
-/*
- * A nonce is long (43 characters from SimAuth) and nonces issued close together share their
- * first characters (the issue time), so the ladder shows the start and the end: enough to
- * match it with the message text and to tell nonces apart.
- */
-static void
-append_short_nonce (GString    *s,
-                    const char *nonce)
-{
-  gsize len = strlen (nonce);
-
-  if (len > 16)
-    g_string_append_printf (s, "%.4s..%s", nonce, nonce + len - 8);
-  else
-    g_string_append (s, nonce);
-}
-
 /* The annotation line for a non-packet event, or NULL when the ladder leaves it out. */
 static char *
 describe_event (const SimEvent         *event,
@@ -518,8 +501,8 @@ describe_event (const SimEvent         *event,
       g_string_append_printf (s, "+ nonce %s at %s", event->action, node);
       if (event->nonce != NULL)
         {
-          g_string_append (s, ": ");
-          append_short_nonce (s, event->nonce);
+          /* In full: a student matches it with the WWW-Authenticate and Authorization text. */
+          g_string_append_printf (s, ": %s", event->nonce);
         }
       if (event->algorithm != NULL)
         g_string_append_printf (s, " %s", event->algorithm);

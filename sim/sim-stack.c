@@ -44,7 +44,8 @@ struct _SimClientTxn {
   TxnState state;
   char *key;
   char *branch;
-  osip_message_t *request;
+  char *method;
+  osip_message_t *request;   /* NULL once a non-INVITE transaction has its final response */
   char *request_text;
   gsize request_len;
   char *ack_text;            /* ACK for a non-2xx final response (ICT) */
@@ -64,7 +65,9 @@ struct _SimServerTxn {
   TxnKind kind;
   TxnState state;
   char *key;
-  osip_message_t *request;
+  char *branch;
+  char *method;
+  osip_message_t *request;   /* NULL once a non-INVITE transaction has its final response */
   SimAddr src;
   char *to_tag;
   char *response_text;       /* last response sent */
@@ -189,6 +192,7 @@ sim_client_txn_unref (SimClientTxn *txn)
   client_stop_timers (txn);
   g_free (txn->key);
   g_free (txn->branch);
+  g_free (txn->method);
   g_clear_pointer (&txn->request, osip_message_free);
   g_free (txn->request_text);
   g_free (txn->ack_text);
@@ -233,7 +237,7 @@ client_set_state (SimClientTxn *txn,
   if (txn->state == state)
     return;
   txn->state = state;
-  trace_txn (txn->stack, txn->kind, state, txn->branch, txn->request->sip_method, NULL);
+  trace_txn (txn->stack, txn->kind, state, txn->branch, txn->method, NULL);
 }
 
 static void
@@ -264,7 +268,7 @@ client_arm_retransmit (SimClientTxn *txn)
 
   txn->retransmit_timer = sim_clock_add (txn->stack->clock, txn->interval, client_retransmit_cb,
                                          txn, NULL);
-  trace_timer (txn->stack, "started", name, txn->interval, txn->branch, txn->request->sip_method);
+  trace_timer (txn->stack, "started", name, txn->interval, txn->branch, txn->method);
 }
 
 static void
@@ -274,7 +278,7 @@ client_retransmit_cb (gpointer data)
 
   txn->retransmit_timer = 0;
   trace_timer (txn->stack, "fired", txn->kind == TXN_ICT ? "A" : "E", txn->interval, txn->branch,
-               txn->request->sip_method);
+               txn->method);
   transmit (txn->stack, &txn->dst, txn->request_text, txn->request_len, TRUE);
   /* RFC 3261 §17.1.1.2 Timer A doubles; §17.1.2.2 Timer E doubles up to T2, and is T2 in Proceeding. */
   if (txn->kind == TXN_ICT)
@@ -293,7 +297,7 @@ client_wait_done_cb (gpointer data)
   const char *name = txn->kind == TXN_NICT ? "K" : txn->state == STATE_ACCEPTED ? "M" : "D";
 
   txn->wait_timer = 0;
-  trace_timer (txn->stack, "fired", name, 0, txn->branch, txn->request->sip_method);
+  trace_timer (txn->stack, "fired", name, 0, txn->branch, txn->method);
   client_terminate (txn);
 }
 
@@ -306,8 +310,8 @@ client_timeout_cb (gpointer data)
 
   txn->timeout_timer = 0;
   trace_timer (txn->stack, "fired", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
-               txn->request->sip_method);
-  trace_txn (txn->stack, txn->kind, txn->state, txn->branch, txn->request->sip_method,
+               txn->method);
+  trace_txn (txn->stack, txn->kind, txn->state, txn->branch, txn->method,
              "no final response: the transaction timed out (408)");
   /* RFC 3261 §8.1.3.1: a timeout is reported to the TU as a 408 Request Timeout. */
   timeout = sim_message_new_response (txn->request, 408, NULL, NULL);
@@ -324,7 +328,7 @@ client_start_wait (SimClientTxn *txn,
   sim_clock_clear (txn->stack->clock, &txn->timeout_timer);
   sim_clock_clear (txn->stack->clock, &txn->wait_timer);
   txn->wait_timer = sim_clock_add (txn->stack->clock, duration, client_wait_done_cb, txn, NULL);
-  trace_timer (txn->stack, "started", name, duration, txn->branch, txn->request->sip_method);
+  trace_timer (txn->stack, "started", name, duration, txn->branch, txn->method);
 }
 
 /* RFC 3261 §17.1.1.3: the ACK for a non-2xx final response, built by the transaction. */
@@ -389,6 +393,9 @@ client_on_response (SimClientTxn   *txn,
       else
         client_start_wait (txn, SIM_T4, "K");
       client_deliver (txn, response);
+      /* Completed only absorbs retransmitted responses: the request is not needed any more. */
+      g_clear_pointer (&txn->request, osip_message_free);
+      g_clear_pointer (&txn->request_text, g_free);
       return;
     }
 
@@ -494,6 +501,7 @@ sim_stack_send_request (SimStack         *self,
   txn->state = txn->kind == TXN_ICT ? STATE_CALLING : STATE_TRYING;
   txn->branch = g_strdup (branch);
   txn->key = client_key (branch, request->sip_method);
+  txn->method = g_strdup (request->sip_method);
   txn->request = request;
   txn->request_text = sim_message_to_string (request, &txn->request_len);
   txn->dst = *dst;
@@ -555,6 +563,8 @@ sim_server_txn_unref (SimServerTxn *txn)
     return;
   server_stop_timers (txn);
   g_free (txn->key);
+  g_free (txn->branch);
+  g_free (txn->method);
   g_free (txn->dialog_key);
   g_free (txn->to_tag);
   g_clear_pointer (&txn->request, osip_message_free);
@@ -593,8 +603,7 @@ server_set_state (SimServerTxn *txn,
   if (txn->state == state || txn->stack == NULL)
     return;
   txn->state = state;
-  trace_txn (txn->stack, txn->kind, state, sim_message_branch (txn->request),
-             txn->request->sip_method, NULL);
+  trace_txn (txn->stack, txn->kind, state, txn->branch, txn->method, NULL);
 }
 
 static void
@@ -617,8 +626,7 @@ server_timer_name_trace (SimServerTxn *txn,
                          const char   *name,
                          SimTime       duration)
 {
-  trace_timer (txn->stack, action, name, duration, sim_message_branch (txn->request),
-               txn->request->sip_method);
+  trace_timer (txn->stack, action, name, duration, txn->branch, txn->method);
 }
 
 static void
@@ -640,8 +648,8 @@ server_timeout_cb (gpointer data)
   txn->timeout_timer = 0;
   server_timer_name_trace (txn, "fired", accepted ? "L" : "H", 64 * SIM_T1);
   if (!accepted)
-    trace_txn (txn->stack, txn->kind, txn->state, sim_message_branch (txn->request),
-               txn->request->sip_method, "no ACK arrived: the transaction gives up (Timer H)");
+    trace_txn (txn->stack, txn->kind, txn->state, txn->branch, txn->method,
+               "no ACK arrived: the transaction gives up (Timer H)");
   server_terminate (txn);
 }
 
@@ -701,6 +709,8 @@ sim_server_txn_respond (SimServerTxn   *txn,
 
   if (txn->kind == TXN_NIST)
     {
+      /* Completed only repeats the response: the request is not needed any more. */
+      g_clear_pointer (&txn->request, osip_message_free);
       server_set_state (txn, STATE_COMPLETED);
       txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
                                        server_wait_done_cb, txn, NULL);
@@ -736,6 +746,8 @@ sim_server_txn_reply (SimServerTxn *txn,
                       int           status,
                       const char   *reason)
 {
+  if (txn->request == NULL || txn->last_status >= 200)
+    return;
   sim_server_txn_respond (txn, sim_message_new_response (txn->request, status, reason, txn->to_tag));
 }
 
@@ -901,6 +913,8 @@ receive_request (SimStack       *self,
   txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_IST : TXN_NIST;
   txn->state = txn->kind == TXN_IST ? STATE_PROCEEDING : STATE_TRYING;
   txn->key = g_steal_pointer (&key);
+  txn->branch = g_strdup (sim_message_branch (request));
+  txn->method = g_strdup (request->sip_method);
   txn->request = request;
   txn->src = *src;
   txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);

@@ -107,6 +107,7 @@ SimClientTxn   *sim_client_txn_ref            (SimClientTxn     *txn);
 void            sim_client_txn_unref          (SimClientTxn     *txn);
 /* The TU loses interest: no more callbacks (the transaction still finishes its work). */
 void            sim_client_txn_detach         (SimClientTxn     *txn);
+/* The request; NULL once a non-INVITE transaction has its final response. */
 osip_message_t *sim_client_txn_get_request    (SimClientTxn     *txn);
 const char     *sim_client_txn_get_branch     (SimClientTxn     *txn);
 const SimAddr  *sim_client_txn_get_destination (SimClientTxn    *txn);
@@ -121,6 +122,7 @@ void            sim_server_txn_respond        (SimServerTxn     *txn,
 void            sim_server_txn_reply          (SimServerTxn     *txn,
                                                int               status,
                                                const char       *reason);
+/* The request; NULL once a non-INVITE transaction has sent its final response. */
 osip_message_t *sim_server_txn_get_request    (SimServerTxn     *txn);
 const SimAddr  *sim_server_txn_get_source     (SimServerTxn     *txn);
 gboolean        sim_server_txn_has_final      (SimServerTxn     *txn);

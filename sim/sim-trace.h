@@ -17,7 +17,7 @@ typedef enum {
   SIM_EVENT_TIMER,        /* action: started, fired, cancelled; name, duration */
   SIM_EVENT_TRANSACTION,  /* action: created, state, terminated, timeout */
   SIM_EVENT_BINDING,      /* action: added, refreshed, removed, expired, rejected */
-  SIM_EVENT_NONCE,        /* action: issued, accepted, rejected, stale */
+  SIM_EVENT_NONCE,        /* action: issued, no-credentials, accepted, rejected, stale */
   SIM_EVENT_CALL,         /* action: the call state: calling, ringing, answered, ... */
   SIM_EVENT_REGISTRATION, /* a phone's view: registering, registered, failed, unregistered */
   SIM_EVENT_NODE,         /* action: added, removed, moved, power-off, power-on */

@@ -667,8 +667,8 @@ sim_world_set_link (SimWorld            *self,
     sim_net_set_default_link (self->net, params);
   else
     sim_net_set_link (self->net, a, b, params);
-  trace_action (self, a, "link %s <-> %s: latency %.0f ms, loss %.0f%%", a ? a : "*", b ? b : "*",
-                params->latency / 1000.0, params->loss * 100.0);
+  trace_action (self, a, "link %s <-> %s: latency %g ms, jitter %g ms, loss %g%%", a ? a : "*",
+                b ? b : "*", params->latency / 1000.0, params->jitter / 1000.0, params->loss * 100.0);
 }
 
 void

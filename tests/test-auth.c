@@ -662,7 +662,7 @@ test_events_are_traced (Fixture       *f,
 
   g_assert_cmpint (verify (f, "Basic abc"), ==, SIM_AUTH_NO_CREDENTIALS);
   event = sim_trace_get_event (f->trace, 3);
-  g_assert_cmpstr (event->action, ==, "rejected");
+  g_assert_cmpstr (event->action, ==, "no-credentials");
   g_assert_null (event->user);
   g_assert_null (event->nonce);
   g_assert_cmpstr (event->reason, ==, sim_auth_result_reason (SIM_AUTH_NO_CREDENTIALS));

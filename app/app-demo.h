@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "sim-scenario.h"
 #include "sim-world.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,7 @@ G_BEGIN_DECLS
  * Alice (the proxy forks to both of her devices) and hangs up; short expiries make refreshes
  * visible within a minute.
  */
-SimWorld *app_demo_new_world (void) G_GNUC_WARN_UNUSED_RESULT;
+SimScenario *app_demo_new_scenario (void) G_GNUC_WARN_UNUSED_RESULT;
+SimWorld    *app_demo_new_world    (void) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

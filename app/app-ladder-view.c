@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-ladder-view.h"
 
+#include <cairo-svg.h>
+
 #include "app-packet.h"
 
 /*
@@ -9,13 +11,22 @@
  * selects its message for the inspector.
  */
 
-#define ROW_HEIGHT   48
-#define TIME_WIDTH   86
+#define MIN_ROW_HEIGHT 48
+#define TIME_WIDTH     86
+/* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
+#define MAX_PNG_HEIGHT 32000
 
 typedef struct {
   SimEvent *sent;
   SimEvent *end;
 } Row;
+
+/* A row as shown: one datagram, or (collapsed) the latest of a registration's refreshes. */
+typedef struct {
+  guint row;              /* index into rows */
+  guint count;            /* refreshes folded into it; 0 for a plain row */
+  gboolean refresh;
+} ViewRow;
 
 struct _AppLadderView {
   GtkWidget parent_instance;
@@ -26,10 +37,14 @@ struct _AppLadderView {
 
   SimWorld *world;
   GArray *rows;           /* Row */
+  GArray *view;           /* ViewRow: what is drawn, one per line */
   GPtrArray *columns;     /* char* host names */
+  int row_height;
+  gboolean collapse;
   int selected;
   gboolean follow;
   guint scroll_idle_id;
+  guint resize_idle_id;
 };
 
 enum {
@@ -94,23 +109,20 @@ column_x (AppLadderView *self,
 }
 
 static void
-draw_header_cb (GtkDrawingArea *area,
-                cairo_t        *cr,
-                int             width,
-                int             height,
-                gpointer        user_data)
+paint_header (AppLadderView *self,
+              cairo_t       *cr,
+              GtkWidget     *widget,
+              double         width,
+              double         height)
 {
-  AppLadderView *self = user_data;
   GdkRGBA fg;
 
-  if (self->world == NULL)
-    return;
-  app_lookup_color (GTK_WIDGET (area), "net_text", "#222222", &fg);
+  app_lookup_color (widget, "net_text", "#222222", &fg);
   gdk_cairo_set_source_rgba (cr, &fg);
   for (guint i = 0; i < self->columns->len; i++)
     {
       const char *name = self->columns->pdata[i];
-      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), NULL);
+      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
       g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", name);
       int tw, th;
 
@@ -120,13 +132,27 @@ draw_header_cb (GtkDrawingArea *area,
       pango_cairo_show_layout (cr, layout);
     }
   {
-    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), "t (s)");
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, "t (s)");
     int tw, th;
 
     pango_layout_get_pixel_size (layout, &tw, &th);
     cairo_move_to (cr, 10, (height - th) / 2.0);
     pango_cairo_show_layout (cr, layout);
   }
+}
+
+static void
+draw_header_cb (GtkDrawingArea *area,
+                cairo_t        *cr,
+                int             width,
+                int             height,
+                gpointer        user_data)
+{
+  AppLadderView *self = user_data;
+
+  if (self->world == NULL)
+    return;
+  paint_header (self, cr, GTK_WIDGET (area), width, height);
 }
 
 static void
@@ -147,23 +173,24 @@ draw_arrow (cairo_t *cr,
   cairo_fill (cr);
 }
 
+/*
+ * The ladder's rows @first..@last (exclusive) onto any cairo_t: the widget draws the rows in
+ * view, the exporters every row onto an SVG or PNG surface.  Colours and fonts come from
+ * @widget's style, so the export looks like the screen.
+ */
 static void
-draw_body_cb (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        user_data)
+paint_rows (AppLadderView *self,
+            cairo_t       *cr,
+            GtkWidget     *widget,
+            double         width,
+            double         height,
+            guint          first,
+            guint          last,
+            int            selected_row)
 {
-  AppLadderView *self = user_data;
-  GtkWidget *widget = GTK_WIDGET (area);
-  GdkRGBA fg, dim, lifeline, selected, red;
-  double clip_y1, clip_y2;
-  guint first, last;
+  GdkRGBA dim, lifeline, selected, red;
+  int row_height = self->row_height;
 
-  if (self->world == NULL)
-    return;
-
-  app_lookup_color (widget, "net_text", "#222222", &fg);
   app_lookup_color (widget, "ladder_dim", "#777777", &dim);
   app_lookup_color (widget, "link_color", "#c0c0c0", &lifeline);
   app_lookup_color (widget, "ladder_selected", "#dbe8fb", &selected);
@@ -181,15 +208,11 @@ draw_body_cb (GtkDrawingArea *area,
     }
   cairo_stroke (cr);
 
-  /* Only the rows in view: a long session has thousands. */
-  cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
-  first = MAX (clip_y1, 0) / ROW_HEIGHT;
-  last = MIN ((guint) (clip_y2 / ROW_HEIGHT) + 1, self->rows->len);
-
-  for (guint i = first; i < last; i++)
+  for (guint i = first; i < last && i < self->view->len; i++)
     {
-      Row *row = &g_array_index (self->rows, Row, i);
-      double y0 = i * ROW_HEIGHT;
+      ViewRow *view_row = &g_array_index (self->view, ViewRow, i);
+      Row *row = &g_array_index (self->rows, Row, view_row->row);
+      double y0 = i * (double) row_height;
       double x1 = column_x (self, row->sent->from, width);
       double x2 = column_x (self, row->sent->to, width);
       gboolean dropped = row->end != NULL && g_strcmp0 (row->end->action, "dropped") == 0;
@@ -203,10 +226,10 @@ draw_body_cb (GtkDrawingArea *area,
       guint cseq;
       int tw, th;
 
-      if ((int) i == self->selected)
+      if ((int) i == selected_row)
         {
           gdk_cairo_set_source_rgba (cr, &selected);
-          cairo_rectangle (cr, 0, y0, width, ROW_HEIGHT);
+          cairo_rectangle (cr, 0, y0, width, row_height);
           cairo_fill (cr);
         }
 
@@ -214,7 +237,7 @@ draw_body_cb (GtkDrawingArea *area,
       time = gtk_widget_create_pango_layout (widget, seconds);
       pango_layout_get_pixel_size (time, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &dim);
-      cairo_move_to (cr, TIME_WIDTH - 14 - tw, y0 + ROW_HEIGHT - 8 - th);
+      cairo_move_to (cr, TIME_WIDTH - 14 - tw, y0 + row_height - 8 - th);
       pango_cairo_show_layout (cr, time);
 
       if (x1 < 0 || x2 < 0 || x1 == x2)
@@ -223,22 +246,27 @@ draw_body_cb (GtkDrawingArea *area,
       app_lookup_color (widget, app_packet_kind_color_name (app_packet_kind (row->sent)),
                         "#888888", &colour);
       cseq = row->sent->cseq ? (guint) g_ascii_strtoull (row->sent->cseq, NULL, 10) : 0;
-      markup = g_markup_printf_escaped ("<b>%s</b>%s "
-                                        "<span size='small' alpha='60%%'>CSeq %u</span>",
-                                        text, retransmitted ? " (again)" : "", cseq);
+      if (view_row->refresh)
+        markup = g_markup_printf_escaped ("⟳ <b>refreshed ×%u</b> · %s "
+                                          "<span size='small' alpha='60%%'>CSeq %u</span>",
+                                          view_row->count, text, cseq);
+      else
+        markup = g_markup_printf_escaped ("<b>%s</b>%s "
+                                          "<span size='small' alpha='60%%'>CSeq %u</span>",
+                                          text, retransmitted ? " (again)" : "", cseq);
       pango_layout_set_markup (label, markup, -1);
       pango_layout_get_pixel_size (label, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &colour);
-      cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + ROW_HEIGHT - 12 - th);
+      cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + row_height - 12 - th);
       pango_cairo_show_layout (cr, label);
 
       cairo_set_line_width (cr, 3);
-      if (retransmitted)
+      if (retransmitted || view_row->refresh)
         cairo_set_dash (cr, (double[]) { 8, 5 }, 2, 0);
       if (dropped)
         {
           double xm = row->end->t == row->sent->t ? (x1 + x2) / 2 : x2 - (x2 > x1 ? 20 : -20);
-          double ym = y0 + ROW_HEIGHT - 8;
+          double ym = y0 + row_height - 8;
 
           cairo_move_to (cr, x1, ym);
           cairo_line_to (cr, xm, ym);
@@ -252,15 +280,129 @@ draw_body_cb (GtkDrawingArea *area,
           cairo_stroke (cr);
         }
       else
-        draw_arrow (cr, x1, x2, y0 + ROW_HEIGHT - 8);
+        draw_arrow (cr, x1, x2, y0 + row_height - 8);
       cairo_set_dash (cr, NULL, 0, 0);
     }
+}
+
+/* Two lines of the body's font: the label above the arrow, and the arrow with the time. */
+static int
+measure_row_height (AppLadderView *self)
+{
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
+  int th;
+
+  pango_layout_get_pixel_size (layout, NULL, &th);
+  return MAX (MIN_ROW_HEIGHT, th + 30);
+}
+
+static void update_size (AppLadderView *self);
+
+static gboolean
+resize_cb (gpointer user_data)
+{
+  AppLadderView *self = user_data;
+
+  self->resize_idle_id = 0;
+  update_size (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+draw_body_cb (GtkDrawingArea *area,
+              cairo_t        *cr,
+              int             width,
+              int             height,
+              gpointer        user_data)
+{
+  AppLadderView *self = user_data;
+  double clip_y1, clip_y2;
+  guint first, last;
+
+  if (self->world == NULL)
+    return;
+
+  /* The font changed (presentation mode): rows grow, once this frame is over. */
+  if (measure_row_height (self) != self->row_height && self->resize_idle_id == 0)
+    self->resize_idle_id = g_idle_add (resize_cb, self);
+
+  /* Only the rows in view: a long session has thousands. */
+  cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
+  first = MAX (clip_y1, 0) / self->row_height;
+  last = MIN ((guint) (clip_y2 / self->row_height) + 1, self->view->len);
+  paint_rows (self, cr, GTK_WIDGET (area), width, height, first, last, self->selected);
+}
+
+static gboolean
+is_register_family (const Row *row)
+{
+  return g_strcmp0 (row->sent->method, "REGISTER") == 0 && row->sent->call_id != NULL;
+}
+
+/*
+ * What the ladder shows.  Collapsed, every REGISTER exchange of a registration that already
+ * succeeded once (same Call-ID: RFC 3261 §10.2.4 refreshes keep it) folds into one line per
+ * registration, which moves down to where its latest packet is and counts the 200 OKs.
+ */
+static void
+rebuild_view (AppLadderView *self)
+{
+  g_autoptr(GHashTable) registered = NULL;
+  g_autoptr(GHashTable) groups = NULL;
+  g_autoptr(GArray) view = NULL;
+
+  g_array_set_size (self->view, 0);
+  if (!self->collapse)
+    {
+      for (guint i = 0; i < self->rows->len; i++)
+        {
+          ViewRow v = { i, 0, FALSE };
+
+          g_array_append_val (self->view, v);
+        }
+      return;
+    }
+
+  registered = g_hash_table_new (g_str_hash, g_str_equal);
+  groups = g_hash_table_new (g_str_hash, g_str_equal);    /* Call-ID -> view index + 1 */
+  view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      ViewRow v = { i, 0, FALSE };
+
+      if (is_register_family (row) && g_hash_table_contains (registered, row->sent->call_id))
+        {
+          guint at = GPOINTER_TO_UINT (g_hash_table_lookup (groups, row->sent->call_id));
+
+          v.refresh = TRUE;
+          if (at > 0)
+            {
+              ViewRow *old = &g_array_index (view, ViewRow, at - 1);
+
+              v.count = old->count;
+              old->row = G_MAXUINT;    /* superseded */
+            }
+          if (row->sent->status >= 200 && row->sent->status < 300)
+            v.count++;
+          g_array_append_val (view, v);
+          g_hash_table_insert (groups, row->sent->call_id, GUINT_TO_POINTER (view->len));
+          continue;
+        }
+      if (is_register_family (row) && row->sent->status >= 200 && row->sent->status < 300)
+        g_hash_table_add (registered, row->sent->call_id);
+      g_array_append_val (view, v);
+    }
+  for (guint i = 0; i < view->len; i++)
+    if (g_array_index (view, ViewRow, i).row != G_MAXUINT)
+      g_array_append_val (self->view, g_array_index (view, ViewRow, i));
 }
 
 static void
 update_size (AppLadderView *self)
 {
-  gtk_drawing_area_set_content_height (self->body, self->rows->len * ROW_HEIGHT + 8);
+  self->row_height = measure_row_height (self);
+  gtk_drawing_area_set_content_height (self->body, self->view->len * self->row_height + 8);
   gtk_widget_queue_draw (GTK_WIDGET (self->body));
   gtk_widget_queue_draw (GTK_WIDGET (self->header));
 }
@@ -279,6 +421,14 @@ trace_event_cb (AppLadderView *self,
                                                                g_str_equal, NULL);
 
       g_array_append_val (self->rows, row);
+      if (self->collapse)
+        rebuild_view (self);
+      else
+        {
+          ViewRow v = { self->rows->len - 1, 0, FALSE };
+
+          g_array_append_val (self->view, v);
+        }
       if (new_column)
         update_columns (self);
       update_size (self);
@@ -340,7 +490,7 @@ adjustment_value_changed_cb (AppLadderView *self,
   if (self->scroll_idle_id != 0)
     return;
   self->follow = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-                 >= gtk_adjustment_get_upper (adjustment) - ROW_HEIGHT / 2;
+                 >= gtk_adjustment_get_upper (adjustment) - self->row_height / 2.0;
 }
 
 static void
@@ -350,10 +500,10 @@ pressed_cb (GtkGestureClick *gesture,
             double           y,
             AppLadderView   *self)
 {
-  guint row = y / ROW_HEIGHT;
+  guint row = y / self->row_height;
 
   gtk_widget_grab_focus (GTK_WIDGET (self->body));
-  if (row < self->rows->len)
+  if (row < self->view->len)
     app_ladder_view_select_row (self, row);
 }
 
@@ -366,7 +516,7 @@ key_pressed_cb (GtkEventControllerKey *controller,
 {
   if (keyval == GDK_KEY_Up && self->selected > 0)
     app_ladder_view_select_row (self, self->selected - 1);
-  else if (keyval == GDK_KEY_Down && self->selected + 1 < (int) self->rows->len)
+  else if (keyval == GDK_KEY_Down && self->selected + 1 < (int) self->view->len)
     app_ladder_view_select_row (self, self->selected + 1);
   else
     return FALSE;
@@ -381,6 +531,7 @@ app_ladder_view_dispose (GObject *object)
 
   app_ladder_view_set_world (self, NULL);
   g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
+  g_clear_handle_id (&self->resize_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -394,6 +545,7 @@ app_ladder_view_finalize (GObject *object)
   AppLadderView *self = APP_LADDER_VIEW (object);
 
   g_clear_pointer (&self->rows, g_array_unref);
+  g_clear_pointer (&self->view, g_array_unref);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }
@@ -430,6 +582,8 @@ app_ladder_view_init (AppLadderView *self)
 
   self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_array_set_clear_func (self->rows, row_clear);
+  self->view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
+  self->row_height = MIN_ROW_HEIGHT;
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->selected = -1;
   self->follow = TRUE;
@@ -470,6 +624,7 @@ app_ladder_view_set_world (AppLadderView *self,
     g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
   g_set_object (&self->world, world);
   g_array_set_size (self->rows, 0);
+  g_array_set_size (self->view, 0);
   self->selected = -1;
   self->follow = TRUE;
   if (world != NULL)
@@ -491,7 +646,7 @@ guint
 app_ladder_view_get_n_rows (AppLadderView *self)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
-  return self->rows->len;
+  return self->view->len;
 }
 
 SimEvent *
@@ -499,9 +654,19 @@ app_ladder_view_get_row (AppLadderView *self,
                          guint          row)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), NULL);
-  if (row >= self->rows->len)
+  if (row >= self->view->len)
     return NULL;
-  return g_array_index (self->rows, Row, row).sent;
+  return g_array_index (self->rows, Row, g_array_index (self->view, ViewRow, row).row).sent;
+}
+
+guint
+app_ladder_view_get_row_count (AppLadderView *self,
+                               guint          row)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  if (row >= self->view->len)
+    return 0;
+  return g_array_index (self->view, ViewRow, row).count;
 }
 
 void
@@ -510,12 +675,12 @@ app_ladder_view_select_row (AppLadderView *self,
 {
   g_return_if_fail (APP_IS_LADDER_VIEW (self));
 
-  if (row >= (int) self->rows->len)
+  if (row >= (int) self->view->len)
     row = -1;
   self->selected = row;
   gtk_widget_queue_draw (GTK_WIDGET (self->body));
   g_signal_emit (self, signals[PACKET_SELECTED], 0,
-                 row >= 0 ? g_array_index (self->rows, Row, row).sent : NULL);
+                 row >= 0 ? app_ladder_view_get_row (self, row) : NULL);
 }
 
 int
@@ -523,4 +688,91 @@ app_ladder_view_get_selected (AppLadderView *self)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), -1);
   return self->selected;
+}
+
+void
+app_ladder_view_set_collapse_refreshes (AppLadderView *self,
+                                        gboolean       collapse)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  collapse = !!collapse;
+  if (self->collapse == collapse)
+    return;
+  self->collapse = collapse;
+  rebuild_view (self);
+  self->selected = -1;
+  self->follow = TRUE;
+  update_size (self);
+}
+
+gboolean
+app_ladder_view_get_collapse_refreshes (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), FALSE);
+  return self->collapse;
+}
+
+gboolean
+app_ladder_view_export (AppLadderView    *self,
+                        const char       *path,
+                        AppLadderFormat   format,
+                        GError          **error)
+{
+  GtkWidget *body = GTK_WIDGET (self->body);
+  GtkWidget *header = GTK_WIDGET (self->header);
+  double width = MAX (gtk_widget_get_width (body), 900);
+  double header_height = MAX (gtk_widget_get_height (header), 44);
+  guint n = self->view->len;
+  double height;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  cairo_status_t status;
+  GdkRGBA bg, header_bg;
+
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (self->world == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "There is no session to export");
+      return FALSE;
+    }
+  if (format == APP_LADDER_FORMAT_PNG)
+    n = MIN (n, (guint) ((MAX_PNG_HEIGHT - header_height - 8) / self->row_height));
+  height = header_height + n * (double) self->row_height + 8;
+
+  if (format == APP_LADDER_FORMAT_SVG)
+    surface = cairo_svg_surface_create (path, width, height);
+  else
+    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) width, (int) height);
+  cr = cairo_create (surface);
+
+  app_lookup_color (body, "ladder_bg", "#ffffff", &bg);
+  app_lookup_color (header, "pane_bg", "#f6f5f4", &header_bg);
+  gdk_cairo_set_source_rgba (cr, &bg);
+  cairo_paint (cr);
+  gdk_cairo_set_source_rgba (cr, &header_bg);
+  cairo_rectangle (cr, 0, 0, width, header_height);
+  cairo_fill (cr);
+  paint_header (self, cr, header, width, header_height);
+  cairo_translate (cr, 0, header_height);
+  paint_rows (self, cr, body, width, height - header_height, 0, n, -1);
+  cairo_destroy (cr);
+
+  if (format == APP_LADDER_FORMAT_PNG)
+    status = cairo_surface_write_to_png (surface, path);
+  else
+    {
+      cairo_surface_finish (surface);
+      status = cairo_surface_status (surface);
+    }
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot write %s: %s", path,
+                   cairo_status_to_string (status));
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -13,7 +13,7 @@ G_DECLARE_FINAL_TYPE (AppLadderView, app_ladder_view, APP, LADDER_VIEW, GtkWidge
 GtkWidget *app_ladder_view_new          (void);
 void       app_ladder_view_set_world    (AppLadderView *self,
                                          SimWorld      *world);
-/* One row per datagram sent (or retransmitted), in trace order. */
+/* One row per datagram sent (or retransmitted), in trace order (fewer when collapsed). */
 guint      app_ladder_view_get_n_rows   (AppLadderView *self);
 /* The "sent" event of row @row (borrowed), or NULL. */
 SimEvent  *app_ladder_view_get_row      (AppLadderView *self,
@@ -22,6 +22,25 @@ SimEvent  *app_ladder_view_get_row      (AppLadderView *self,
 void       app_ladder_view_select_row   (AppLadderView *self,
                                          int            row);
 int        app_ladder_view_get_selected (AppLadderView *self);
+
+/* The latest packet of a collapsed line stands for it; this says how many refreshes it holds. */
+guint      app_ladder_view_get_row_count (AppLadderView *self,
+                                          guint          row);
+/* One line per registration for its refreshes (same Call-ID after a first 200 OK). */
+void       app_ladder_view_set_collapse_refreshes (AppLadderView *self,
+                                                   gboolean       collapse);
+gboolean   app_ladder_view_get_collapse_refreshes (AppLadderView *self);
+
+typedef enum {
+  APP_LADDER_FORMAT_SVG,
+  APP_LADDER_FORMAT_PNG,
+} AppLadderFormat;
+
+/* Draws the whole ladder (every line, as shown) to an SVG or PNG file at @path. */
+gboolean   app_ladder_view_export       (AppLadderView   *self,
+                                         const char      *path,
+                                         AppLadderFormat  format,
+                                         GError         **error);
 
 /* Signals: "packet-selected" (SimEvent *sent, or NULL). */
 

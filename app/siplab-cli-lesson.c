@@ -150,11 +150,140 @@ progress_save (SimLessonRunner  *runner,
 /* ------------------------------------------------------------------------------------------ */
 /* Printing                                                                                   */
 
+/* Markdown as a terminal shows it: the text as written, minus the ** of bold. */
 static void
 print_wrapped (const char *text)
 {
-  if (text != NULL && *text != '\0')
-    printf ("%s\n\n", text);
+  g_auto(GStrv) parts = NULL;
+  g_autofree char *plain = NULL;
+
+  if (text == NULL || *text == '\0')
+    return;
+  parts = g_strsplit (text, "**", -1);
+  plain = g_strjoinv ("", parts);
+  printf ("%s\n\n", plain);
+}
+
+/* Explanations are one long line in the file (continuation lines are joined): wrap them. */
+static void
+print_paragraph (const char *prefix,
+                 const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  guint col = 0;
+
+  if (prefix != NULL && *prefix != '\0')
+    {
+      fputs (prefix, stdout);
+      col = strlen (prefix);
+    }
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      guint len = strlen (words[i]);
+
+      if (len == 0)
+        continue;
+      if (col > 0 && col + 1 + len > 90)
+        {
+          putchar ('\n');
+          col = 0;
+        }
+      else if (col > 0)
+        {
+          putchar (' ');
+          col++;
+        }
+      fputs (words[i], stdout);
+      col += len;
+    }
+  printf ("\n\n");
+}
+
+/* What kind of answer a prediction wants, from its first word. */
+static const char *
+prediction_hint (const char *predict)
+{
+  if (g_str_has_prefix (predict, "status"))
+    return "a status code, like 180";
+  if (g_str_has_prefix (predict, "cseq"))
+    return "a CSeq number";
+  if (g_str_has_prefix (predict, "expires"))
+    return "a number of seconds";
+  if (g_str_has_prefix (predict, "method"))
+    return "a method, like BYE";
+  return "the header's value";
+}
+
+/* The first "Name: value" line of header @name in @raw (case-insensitive), or NULL. */
+static char *
+find_header_line (const char *raw,
+                  const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (raw ? raw : "", "\n", -1);
+  gsize n = strlen (name);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_strchomp (lines[i]);
+      if (lines[i][0] == '\0')
+        break;
+      if (g_ascii_strncasecmp (lines[i], name, n) == 0 && lines[i][n] == ':')
+        return g_strdup (lines[i]);
+    }
+  return NULL;
+}
+
+/*
+ * A terminal has no inspector to click, so a highlighted header is printed: its line in the
+ * last (up to three) messages sent so far that carry it.
+ */
+static void
+print_header_lines (SimLessonRunner *runner,
+                    const char      *name)
+{
+  SimTrace *trace = sim_world_get_trace (sim_lesson_runner_get_world (runner));
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  /* Only what the student has been shown: a header must not give a prediction away. */
+  for (guint i = sim_lesson_runner_get_n_shown (runner); i > 0 && found->len < 3; i--)
+    {
+      SimEvent *e = sim_trace_get_event (trace, i - 1);
+      g_autofree char *line = NULL;
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0)
+        continue;
+      if ((line = find_header_line (e->raw, name)) != NULL)
+        g_ptr_array_insert (found, 0, e);
+    }
+  for (guint i = 0; i < found->len; i++)
+    {
+      SimEvent *e = found->pdata[i];
+      g_autofree char *label = sim_export_packet_label (e);
+      g_autofree char *line = find_header_line (e->raw, name);
+      g_autoptr(GString) t = g_string_new (NULL);
+
+      sim_export_format_seconds (e->t, t);
+      printf ("  %s -> %s, %s at t=%ss:\n      %s\n", e->from, e->to, label, t->str, line);
+    }
+}
+
+static void
+print_highlight (SimLessonRunner *runner,
+                 const char      *text)
+{
+  g_auto(GStrv) w = g_strsplit (text, " ", 3);
+
+  if (g_strcmp0 (w[0], "header") == 0 && w[1] != NULL)
+    {
+      printf ("Look at the %s header:\n", w[1]);
+      print_header_lines (runner, w[1]);
+    }
+  else if (g_strcmp0 (w[0], "binding") == 0 && w[1] != NULL)
+    printf ("Look at the binding %s%s%s ('state' lists them).\n", w[1], w[2] ? " -> " : "", w[2] ? w[2] : "");
+  else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
+    printf ("Look at timer %s (the '~' lines).\n", w[1]);
+  else
+    printf ("Look at: %s\n", text);
 }
 
 /* An item that highlights a timer shows the timer events too. */
@@ -201,10 +330,16 @@ print_events (SimLessonRunner *runner,
       for (guint i = 0; i < shown->len; i++)
         {
           SimEvent *e = shown->pdata[i];
-          g_autoptr(GString) t = g_string_new (NULL);
-          sim_export_format_seconds (e->t, t);
-          printf ("  %9ss  %s %s%s%s%s%s\n", t->str, sim_event_type_name (e->type), e->action ? e->action : "",
-                  e->aor ? " " : "", e->aor ? e->aor : "", e->text ? ": " : "", e->text ? e->text : "");
+          double t = SIM_TIME_TO_SECONDS (e->t);
+
+          if (e->type == SIM_EVENT_ACTION)
+            printf ("%10.3fs  >> %s\n", t, e->text ? e->text : "");
+          else if (e->type == SIM_EVENT_NOTE)
+            printf ("%10.3fs  # %s\n", t, e->text ? e->text : "");
+          else
+            printf ("%10.3fs  + %s %s%s%s%s%s%s%s\n", t, sim_event_type_name (e->type), e->action ? e->action : "",
+                    e->node ? " at " : "", e->node ? e->node : "", e->aor ? " " : "", e->aor ? e->aor : "",
+                    e->text ? ": " : "", e->text ? e->text : "");
         }
       printf ("\n");
       return;
@@ -253,6 +388,16 @@ print_state (SimWorld *world)
               sim_phone_is_powered (phone) ? "" : " (powered off)");
     }
   printf ("\n");
+}
+
+static void
+print_highlights (SimLessonRunner     *runner,
+                  const SimLessonItem *item)
+{
+  for (guint i = 0; i < item->highlights->len; i++)
+    print_highlight (runner, ((SimLessonLine *) item->highlights->pdata[i])->text);
+  if (item->highlights->len > 0)
+    printf ("\n");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -321,7 +466,7 @@ static const char task_help[] =
   "  register DEVICE [expires N]   unregister DEVICE [all]   call DEVICE USER   hangup DEVICE\n"
   "  move DEVICE IP   power-off DEVICE   power-on DEVICE   password DEVICE PW\n"
   "  policy KEY VALUE (min-expires, max-expires, default-expires, too-brief 423|raise, max-contacts)\n"
-  "  wait DURATION\n"
+  "  link NODE NODE loss N%   replay DEVICE from HOST [new-call-id] [bump-cseq]   wait DURATION\n"
   "Or: 'state' shows bindings and phones, 'hint', 'skip' shows the model solution.\n";
 
 /* Returns FALSE when the input ended (the student left the lesson). */
@@ -358,11 +503,13 @@ play_question (Session         *s,
             return FALSE;
           continue;
         }
-      printf ("\n%s %s\n\n", result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
+      /* What happened first (for a prediction, the packet it was about), then the verdict. */
+      printf ("\n");
+      print_events (runner, s->width);
+      print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
       g_ptr_array_add (s->record, g_strdup_printf ("%s: %s\n   your answer: %s (%s)", item_label (item),
                                                    item->title, answer,
                                                    result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect"));
-      print_events (runner, s->width);
       return TRUE;
     }
 }
@@ -421,7 +568,7 @@ play_task (Session             *s,
         }
       if (strcmp (line, "hint") == 0)
         {
-          printf ("%s\n\n", item->hint ? item->hint : "No hint for this one: look at 'state'.");
+          print_paragraph ("Hint:", item->hint ? item->hint : "none for this one; look at 'state'.");
           continue;
         }
       if (strcmp (line, "help") == 0 || strcmp (line, "?") == 0)
@@ -591,17 +738,18 @@ siplab_cli_lesson (int    argc,
         }
       print_wrapped (item->text);
       print_events (runner, s.width);
-      for (guint i = 0; i < item->highlights->len; i++)
-        printf ("Look at: %s\n", ((SimLessonLine *) item->highlights->pdata[i])->text);
-      if (item->highlights->len > 0)
-        printf ("\n");
+      if (item->kind != SIM_LESSON_PREDICT)
+        print_highlights (runner, item);
 
       switch (item->kind)
         {
         case SIM_LESSON_PREDICT:
-          printf ("Predict the %s.\n", item->predict->text);
+          printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
+                  prediction_hint (item->predict->text), item->predict->text);
           if (!play_question (&s, runner, item))
             left = TRUE;
+          else
+            print_highlights (runner, item);
           break;
         case SIM_LESSON_CHOICE:
           for (guint i = 0; i < item->options->len; i++)
@@ -704,9 +852,10 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      printf ("%s: %u steps, %u questions, %u task%s ok (%u claims verified)\n", argv[i],
-              report.n_steps, report.n_questions, report.n_tasks, report.n_tasks == 1 ? "" : "s",
-              report.n_claims);
+      printf ("%s: %u step%s, %u question%s, %u task%s ok (%u claims verified)\n", argv[i],
+              report.n_steps, report.n_steps == 1 ? "" : "s",
+              report.n_questions, report.n_questions == 1 ? "" : "s",
+              report.n_tasks, report.n_tasks == 1 ? "" : "s", report.n_claims);
     }
   fflush (stdout);
   return n_failed > 0 ? EXIT_FAILED : EXIT_OK;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "siplab-cli-serve.h"
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -328,6 +329,13 @@ siplab_cli_serve (int    argc,
   handler = g_signal_connect (sim_server_get_trace (server), "event",
                               G_CALLBACK (trace_event_cb), &serve);
 
+  if (!sim_server_restore_bindings (server, &error))
+    {
+      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
+      g_clear_signal_handler (&handler, sim_server_get_trace (server));
+      g_string_free (serve.line, TRUE);
+      return EXIT_RUNTIME;
+    }
   for (guint i = 0; listen[i] != NULL; i++)
     if (!sim_server_listen (server, listen[i], &error))
       {
@@ -347,6 +355,16 @@ siplab_cli_serve (int    argc,
       fprintf (stderr, "siplab-cli serve: listening on %s:%s\n",
                addr->transport == SIM_TRANSPORT_TCP ? "tcp" : "udp", text);
     }
+  {
+    const SimAddr *first = &g_array_index (bound, SimAddr, 0);
+    g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (first->ip);
+    /* The first endpoint is the sent-by of our Via and our Record-Route: phones must be able
+     * to reach it, and 0.0.0.0 is not an address anyone can send to. */
+    if (inet != NULL && g_inet_address_get_is_any (inet))
+      fprintf (stderr, "siplab-cli serve: warning: the first --listen is %s, which phones cannot "
+                       "send to; Via and Record-Route will name it and calls will fail. List the "
+                       "server's LAN address first.\n", first->ip);
+  }
   fprintf (stderr, "siplab-cli serve: domain %s, %u users, %u bindings%s%s\n", domain,
            sim_server_get_n_users (server),
            sim_location_get_n_bindings (sim_server_get_location (server)),

@@ -8,13 +8,22 @@
 /*
  * siplab [FILE]: the GUI.  With --screenshot OUT.png it opens FILE (or the demo scene), runs
  * the session to --at seconds, renders the real window to a PNG and exits (documentation and
- * tests; run it under Xvfb with GSK_RENDERER=cairo GTK_A11Y=test).
+ * tests; run it under Xvfb with GSK_RENDERER=cairo GTK_A11Y=test).  --export-ladder-svg/png and
+ * --export-pcapng write the same run's ladder or capture instead (or as well).
  */
 
 typedef struct {
   char *screenshot;
   double at;
   char *file;
+  char *pane;
+  char *ladder_svg;
+  char *ladder_png;
+  char *pcapng;
+  gboolean dark;
+  gboolean presentation;
+  gboolean collapse;
+  int row;
   int status;
   guint frames;
 } Options;
@@ -72,10 +81,28 @@ after_paint_cb (GdkFrameClock *frame_clock,
       return;
     }
   g_signal_handlers_disconnect_by_func (frame_clock, after_paint_cb, window);
-  if (!save_window_png (window, options->screenshot, &error))
+  if (options->screenshot != NULL && !save_window_png (window, options->screenshot, &error))
     {
       g_printerr ("siplab: %s\n", error->message);
       options->status = EXIT_FAILURE;
+      g_clear_error (&error);
+    }
+  /* The ladder exports need the laid-out view (its width and fonts), so they come last. */
+  if (options->ladder_svg != NULL &&
+      !app_ladder_view_export (app_window_get_ladder (APP_WINDOW (window)), options->ladder_svg,
+                               APP_LADDER_FORMAT_SVG, &error))
+    {
+      g_printerr ("siplab: %s\n", error->message);
+      options->status = EXIT_FAILURE;
+      g_clear_error (&error);
+    }
+  if (options->ladder_png != NULL &&
+      !app_ladder_view_export (app_window_get_ladder (APP_WINDOW (window)), options->ladder_png,
+                               APP_LADDER_FORMAT_PNG, &error))
+    {
+      g_printerr ("siplab: %s\n", error->message);
+      options->status = EXIT_FAILURE;
+      g_clear_error (&error);
     }
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -110,9 +137,34 @@ activate_cb (GtkApplication *application,
       app_window_open (window, NULL, NULL);
     }
 
-  if (options->screenshot != NULL)
+  if (options->pane != NULL)
+    app_window_show_pane (window, options->pane);
+  app_window_set_dark (window, options->dark);
+  app_window_set_presentation (window, options->presentation);
+  g_object_set (window, "collapse-refreshes", options->collapse, NULL);
+
+  if (options->screenshot != NULL || options->ladder_svg != NULL || options->ladder_png != NULL ||
+      options->pcapng != NULL)
     {
       app_window_run_until (window, (SimTime) (options->at * G_USEC_PER_SEC));
+      if (options->row >= 0)
+        app_ladder_view_select_row (app_window_get_ladder (window), options->row);
+    }
+  if (options->pcapng != NULL && !app_window_export_pcapng (window, options->pcapng, &error))
+    {
+      g_printerr ("siplab: %s\n", error->message);
+      options->status = EXIT_FAILURE;
+      g_clear_error (&error);
+    }
+  if (options->screenshot == NULL && (options->ladder_svg != NULL || options->ladder_png != NULL ||
+                                      options->pcapng != NULL))
+    {
+      g_object_set_data (G_OBJECT (window), "siplab-options", options);
+      g_signal_connect (window, "map", G_CALLBACK (window_mapped_cb), NULL);
+    }
+
+  if (options->screenshot != NULL)
+    {
       g_object_set_data (G_OBJECT (window), "siplab-options", options);
       g_signal_connect (window, "map", G_CALLBACK (window_mapped_cb), NULL);
     }
@@ -127,12 +179,27 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) files = NULL;
-  Options options = { NULL, 0.0, NULL, EXIT_SUCCESS, 0 };
+  Options options = { .row = -1, .status = EXIT_SUCCESS };
   const GOptionEntry entries[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &options.screenshot,
       "Render the window to a PNG and exit", "OUT.png" },
     { "at", 0, 0, G_OPTION_ARG_DOUBLE, &options.at,
-      "Run the session to this virtual time first (with --screenshot)", "SECONDS" },
+      "Run the session to this virtual time first (with --screenshot or an export)", "SECONDS" },
+    { "select", 0, 0, G_OPTION_ARG_INT, &options.row,
+      "Then select this ladder row (0 is the first)", "ROW" },
+    { "pane", 0, 0, G_OPTION_ARG_STRING, &options.pane,
+      "Show this pane under the network: location, digest or timers", "NAME" },
+    { "dark", 0, 0, G_OPTION_ARG_NONE, &options.dark, "Use the dark style", NULL },
+    { "presentation", 0, 0, G_OPTION_ARG_NONE, &options.presentation,
+      "Presentation mode: larger type", NULL },
+    { "collapse-refreshes", 0, 0, G_OPTION_ARG_NONE, &options.collapse,
+      "Fold each registration's refreshes into one ladder line", NULL },
+    { "export-ladder-svg", 0, 0, G_OPTION_ARG_FILENAME, &options.ladder_svg,
+      "Write the ladder as SVG and exit", "OUT.svg" },
+    { "export-ladder-png", 0, 0, G_OPTION_ARG_FILENAME, &options.ladder_png,
+      "Write the ladder as PNG and exit", "OUT.png" },
+    { "export-pcapng", 0, 0, G_OPTION_ARG_FILENAME, &options.pcapng,
+      "Write the run as a pcapng capture and exit", "OUT.pcapng" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[FILE]" },
     { NULL }
   };
@@ -157,5 +224,9 @@ main (int   argc,
   g_signal_connect (application, "activate", G_CALLBACK (activate_cb), &options);
   status = g_application_run (G_APPLICATION (application), 1, argv);
   g_free (options.screenshot);
+  g_free (options.pane);
+  g_free (options.ladder_svg);
+  g_free (options.ladder_png);
+  g_free (options.pcapng);
   return status != 0 ? status : options.status;
 }

@@ -1625,6 +1625,15 @@ parse_text (SimLesson   *lesson,
           continue;
         }
 
+      /* A one-line HTML comment (the SPDX line, a note to other teachers) is not text. */
+      {
+        const char *c = line;
+        while (*c == ' ' || *c == '\t')
+          c++;
+        if (g_str_has_prefix (c, "<!--") && g_str_has_suffix (c, "-->"))
+          continue;
+      }
+
       /* Items */
       if (g_str_has_prefix (line, "## "))
         {
@@ -1841,6 +1850,7 @@ struct _SimLessonRunner {
   gboolean diverged;       /* the world followed the student's commands, not the solutions */
   guint scan;              /* trace index: events before it have been matched against */
   guint shown;             /* trace index: events before it have been handed to the view */
+  guint visible;           /* trace index: events before it may be shown even if not scanned */
   guint mark;              /* trace index when the item was entered */
   guint task_mark;         /* trace index when the task was posed */
   guint n_answered;
@@ -1886,7 +1896,7 @@ build_world (SimLessonRunner  *self,
     }
   g_clear_object (&self->world);
   self->world = world;
-  self->scan = self->shown = self->mark = self->task_mark = 0;
+  self->scan = self->shown = self->visible = self->mark = self->task_mark = 0;
   self->entered = self->resolved = self->diverged = FALSE;
   return TRUE;
 }
@@ -2073,22 +2083,31 @@ run_commands (SimLessonRunner *self,
   /* No command: the scan position stays, so "the next packet" is still the next one. */
   if (commands->len == 0)
     return TRUE;
+  /* The commands act now, after everything that has happened so far. */
+  self->scan = n_events (self);
   for (guint i = 0; i < commands->len; i++)
     {
       SimLessonLine *c = commands->pdata[i];
       GError *local = NULL;
 
-      self->scan = n_events (self);
       if (!command_run (self->world, c->text, &local))
         {
           err_at (error, self->lesson, c->line, "'%s' failed: %s", c->text, local->message);
           g_error_free (local);
           return FALSE;
         }
+      /* A solution plays exactly as a student typing it would: each command, then the settle. */
+      if (settle > 0)
+        sim_world_run_until (self->world, sim_world_now (self->world) + settle);
     }
   if (settle > 0)
-    sim_world_run_until (self->world, sim_world_now (self->world) + settle);
-  self->scan = n_events (self);
+    self->scan = n_events (self);
+  else
+    {
+      /* "do:" commands: what they sent may be shown, but the scan stays before it, so the
+       * item's "run:" or "predict:" can still match the very packets the commands sent. */
+      self->visible = n_events (self);
+    }
   return TRUE;
 }
 
@@ -2158,14 +2177,23 @@ sim_lesson_runner_take_new_events (SimLessonRunner *self)
 {
   SimTrace *trace;
   GPtrArray *out;
+  guint limit;
 
   g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
   trace = sim_world_get_trace (self->world);
   out = g_ptr_array_new ();
-  for (guint i = self->shown; i < self->scan && i < sim_trace_get_n_events (trace); i++)
+  limit = MIN (MAX (self->scan, self->visible), sim_trace_get_n_events (trace));
+  for (guint i = self->shown; i < limit; i++)
     g_ptr_array_add (out, sim_trace_get_event (trace, i));
-  self->shown = MAX (self->shown, self->scan);
+  self->shown = MAX (self->shown, limit);
   return out;
+}
+
+guint
+sim_lesson_runner_get_n_shown (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->shown;
 }
 
 SimLessonAnswer
@@ -2243,12 +2271,11 @@ sim_lesson_runner_answer (SimLessonRunner  *self,
       }
       correct = answer_matches (p, actual, a);
       {
-        g_autoptr(GString) when = g_string_new (NULL);
         SimEvent *e = sim_trace_get_event (sim_world_get_trace (self->world), found);
 
-        sim_export_format_seconds (e->t, when);
-        g_string_append_printf (expl, "The simulator: %s (in %s at t=%ss). ",
-                                actual ? actual : "the packet does not carry it", label, when->str);
+        g_string_append_printf (expl, "The simulator: %s (in %s, %s at t=%.3fs). ",
+                                actual ? actual : "the packet does not carry it", label,
+                                e->action, SIM_TIME_TO_SECONDS (e->t));
       }
     }
 

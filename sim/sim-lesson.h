@@ -80,9 +80,6 @@ struct _SimLessonItem {
   GPtrArray *solution;       /* SimLessonLine*: commands, in order */
   char *hint;                /* may be NULL */
   SimTime settle;            /* how long the world runs after each command (default 10 s) */
-
-  /*< private >*/
-  gpointer priv;
 };
 
 #define SIM_TYPE_LESSON (sim_lesson_get_type ())
@@ -140,6 +137,8 @@ gboolean     sim_lesson_runner_enter        (SimLessonRunner *self,
  * shown.  A view calls this after enter/answer/command to draw what just happened.
  */
 GPtrArray   *sim_lesson_runner_take_new_events (SimLessonRunner *self) G_GNUC_WARN_UNUSED_RESULT;
+/* How many trace events the student has been shown (what a view may reveal, e.g. headers). */
+guint        sim_lesson_runner_get_n_shown  (SimLessonRunner *self);
 /*
  * Answers the current question.  For a prediction the world first runs to the predicted
  * packet.  @explanation_out: what happened and why (the item's "explain:" text and, for a

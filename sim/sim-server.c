@@ -384,14 +384,17 @@ location_changed_cb (SimLocation *location,
     }
 }
 
-static gboolean
-load_bindings (SimServer  *self,
-               GError    **error)
+gboolean
+sim_server_restore_bindings (SimServer  *self,
+                             GError    **error)
 {
   g_autoptr(GPtrArray) all = NULL;
   g_autoptr(GPtrArray) group = g_ptr_array_new ();
   const char *aor = NULL;
 
+  g_return_val_if_fail (SIM_IS_SERVER (self), FALSE);
+  if (self->store == NULL)
+    return TRUE;
   all = sim_store_load_bindings (self->store, self->clock_offset, sim_clock_now (self->clock), error);
   if (all == NULL)
     return FALSE;
@@ -729,9 +732,6 @@ sim_server_new (const char  *domain,
   self->changed_handler = g_signal_connect (self->location, "changed",
                                             G_CALLBACK (location_changed_cb), self);
   self->trace_handler = g_signal_connect (self->trace, "event", G_CALLBACK (trace_event_cb), self);
-
-  if (self->store != NULL && !load_bindings (self, error))
-    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -757,12 +757,65 @@ sim_server_set_auth_limit (SimServer *self,
   g_hash_table_remove_all (self->offenders);
 }
 
-SimClock *sim_server_get_clock (SimServer *self) { return self->clock; }
-SimTrace *sim_server_get_trace (SimServer *self) { return self->trace; }
-SimStack *sim_server_get_stack (SimServer *self) { return self->stack; }
-SimRegistrar *sim_server_get_registrar (SimServer *self) { return self->registrar; }
-SimLocation *sim_server_get_location (SimServer *self) { return self->location; }
-SimSocketTransport *sim_server_get_transport (SimServer *self) { return self->transport; }
-SimStore *sim_server_get_store (SimServer *self) { return self->store; }
-guint sim_server_get_n_users (SimServer *self) { return g_hash_table_size (self->users); }
-gint64 sim_server_get_clock_offset (SimServer *self) { return self->clock_offset; }
+SimClock *
+sim_server_get_clock (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->clock;
+}
+
+SimTrace *
+sim_server_get_trace (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->trace;
+}
+
+SimStack *
+sim_server_get_stack (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->stack;
+}
+
+SimRegistrar *
+sim_server_get_registrar (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->registrar;
+}
+
+SimLocation *
+sim_server_get_location (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->location;
+}
+
+SimSocketTransport *
+sim_server_get_transport (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->transport;
+}
+
+SimStore *
+sim_server_get_store (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->store;
+}
+
+guint
+sim_server_get_n_users (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), 0);
+  return g_hash_table_size (self->users);
+}
+
+gint64
+sim_server_get_clock_offset (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), 0);
+  return self->clock_offset;
+}

@@ -39,6 +39,12 @@ G_DECLARE_FINAL_TYPE (SimServer, sim_server, SIM, SERVER, GObject)
 SimServer          *sim_server_new              (const char          *domain,
                                                  const char          *db_path,
                                                  GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Re-creates the bindings saved in the database with their remaining lifetime (lapsed ones are
+ * dropped), traced as "added" with a reason saying so.  Connect trace observers first.
+ */
+gboolean            sim_server_restore_bindings (SimServer           *self,
+                                                 GError             **error);
 gboolean            sim_server_listen           (SimServer           *self,
                                                  const char          *spec,
                                                  GError             **error);

@@ -616,6 +616,9 @@ udp_readable_cb (GSocket      *socket,
           continue;
         }
       self->buffer[n] = '\0';
+      /* A CRLF keep-alive (many phones send one to keep their NAT binding open) is no message. */
+      if (strspn ((const char *) self->buffer, "\r\n \t") == (gsize) n)
+        continue;
       trace_packet (self, "delivered", &src, &listener->addr, FALSE, (const char *) self->buffer,
                     n, NULL);
       sim_stack_receive (self->stack, &src, (const char *) self->buffer, n);

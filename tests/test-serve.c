@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 /*
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
@@ -31,6 +32,13 @@ typedef struct {
   gboolean out_done;
   guint sipp_runs;
 } Fixture;
+
+/* Children die with the test, even when a timeout kills it. */
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 static const char *
 cli_path (void)
@@ -119,22 +127,37 @@ count_text (GString    *buffer,
   return n;
 }
 
-/* Waits for @process to exit, killing it after @ms.  Returns its exit status, -1 if killed. */
+static void
+wait_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+/*
+ * Waits for @process to exit, killing it after @ms.  Returns its exit status, -1 if killed.
+ * (GSubprocess reaps children on GLib's worker thread; the async wait is what wakes this one.)
+ */
 static int
 wait_process (GSubprocess *process,
               guint        ms)
 {
   gboolean timed_out = FALSE;
+  gboolean exited = FALSE;
   guint id = g_timeout_add (ms, timeout_cb, &timed_out);
 
-  while (g_subprocess_get_identifier (process) != NULL && !timed_out)
+  g_subprocess_wait_async (process, NULL, wait_done_cb, &exited);
+  while (!exited && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (id);
-  if (g_subprocess_get_identifier (process) != NULL)
+  if (!exited)
     {
       g_subprocess_force_exit (process);
-      g_subprocess_wait (process, NULL, NULL);
+      while (!exited)
+        g_main_context_iteration (NULL, TRUE);
       return -1;
     }
   return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
@@ -150,6 +173,7 @@ start_server (Fixture *f)
   g_autofree char *udp = g_strdup_printf ("udp:127.0.0.1:%u", f->port);
   g_autofree char *tcp = g_strdup_printf ("tcp:127.0.0.1:%u", f->port);
 
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   g_string_truncate (f->out, 0);
   g_string_truncate (f->err, 0);
   f->out_done = FALSE;
@@ -303,6 +327,7 @@ spawn_sipp (Fixture            *f,
   g_subprocess_launcher_set_stdout_file_path (launcher, log);
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
   g_subprocess_launcher_set_cwd (launcher, f->dir);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   return process;

@@ -45,6 +45,8 @@ start_server (Fixture *f)
 
   g_assert_no_error (error);
   sim_trace_set_keep (sim_server_get_trace (server), TRUE);
+  g_assert_true (sim_server_restore_bindings (server, &error));
+  g_assert_no_error (error);
   g_assert_true (sim_server_load_users (server, f->users, TRUE, &error));
   g_assert_no_error (error);
   g_assert_true (sim_server_listen (server, "udp:127.0.0.1:0", &error));
@@ -219,7 +221,7 @@ test_bindings_survive_restart (Fixture       *f,
   g_assert_cmpint (left, >, SIM_SEC (590));
   g_assert_cmpint (left, <=, SIM_SEC (600));
   g_assert_cmpstr (binding->call_id, ==, sim_phone_get_call_id (f->phone));
-  /* The restart's trace ("restored ... from the database") is checked by test-serve. */
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "restored 1 bindings"), ==, 1);
 }
 
 static void
@@ -256,6 +258,91 @@ test_failed_auth_limit (Fixture       *f,
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_BINDING, "rejected",
                                   "403 Too Many Failed Authentications"), ==, 1);
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "answered 403"), ==, 1);
+}
+
+typedef struct {
+  SimStack *stack;
+  SimSocketTransport *transport;
+  SimPhone *phone;
+} Extra;
+
+static gboolean
+calls_established (Fixture *f)
+{
+  Extra *bob = g_object_get_data (G_OBJECT (f->phone), "bob");
+  return sim_phone_get_call_state (f->phone) == SIM_CALL_ESTABLISHED &&
+         sim_phone_get_call_state (bob->phone) == SIM_CALL_ESTABLISHED;
+}
+
+static gboolean
+calls_ended (Fixture *f)
+{
+  Extra *bob = g_object_get_data (G_OBJECT (f->phone), "bob");
+  return sim_phone_get_call_state (f->phone) == SIM_CALL_ENDED &&
+         sim_phone_get_call_state (bob->phone) == SIM_CALL_ENDED;
+}
+
+static gboolean
+both_registered (Fixture *f)
+{
+  Extra *bob = g_object_get_data (G_OBJECT (f->phone), "bob");
+  return sim_phone_get_reg_state (f->phone) == SIM_REG_REGISTERED &&
+         sim_phone_get_reg_state (bob->phone) == SIM_REG_REGISTERED;
+}
+
+static void
+test_tcp_binding_reached_over_its_connection (Fixture       *f,
+                                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  Extra bob = { NULL, };
+  SimAddr tcp_server, local;
+  GPtrArray *bindings;
+
+  g_test_summary ("alice registers over TCP, bob over UDP; bob's INVITE to alice reaches her "
+                  "over the connection her REGISTER came in on (her phone listens on UDP only), "
+                  "and the call is set up and torn down through the proxy.");
+
+  g_assert_true (sim_server_listen (f->server, "tcp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  tcp_server = g_array_index (sim_socket_transport_get_listeners (
+                                sim_server_get_transport (f->server)), SimAddr, 1);
+  g_assert_cmpint (tcp_server.transport, ==, SIM_TRANSPORT_TCP);
+  sim_phone_set_outbound (f->phone, &tcp_server);
+  sim_phone_set_answer_delay (f->phone, 0);
+
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  bob.stack = sim_stack_new (f->clock, f->trace, f->rand, "bob-phone", &local);
+  bob.transport = sim_socket_transport_new (bob.stack);
+  g_assert_true (sim_socket_transport_listen (bob.transport, "udp:127.0.0.1:0", &error));
+  bob.phone = sim_phone_new (bob.stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
+  sim_phone_set_outbound (bob.phone, server_addr (f->server));
+  g_object_set_data (G_OBJECT (f->phone), "bob", &bob);
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (sim_phone_register (bob.phone, 600, &error));
+  g_assert_true (wait_until (f, both_registered));
+  bindings = sim_location_lookup (sim_server_get_location (f->server), "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  g_assert_cmpint (((SimBinding *) bindings->pdata[0])->source.transport, ==, SIM_TRANSPORT_TCP);
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (sim_server_get_transport (f->server)),
+                    ==, 1);
+
+  g_assert_true (sim_phone_call (bob.phone, "alice", &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_until (f, calls_established));
+  g_assert_true (sim_phone_hangup (bob.phone, &error));
+  g_assert_true (wait_until (f, calls_ended));
+  /* Still one connection: the server opened none towards alice's UDP Contact. */
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (sim_server_get_transport (f->server)),
+                    ==, 1);
+
+  g_object_set_data (G_OBJECT (f->phone), "bob", NULL);
+  sim_phone_set_powered (bob.phone, FALSE);
+  g_clear_object (&bob.phone);
+  sim_socket_transport_close (bob.transport);
+  g_clear_object (&bob.transport);
+  g_clear_object (&bob.stack);
 }
 
 static gboolean
@@ -348,6 +435,8 @@ main (int    argc,
               fixture_setup, test_bindings_survive_restart, fixture_teardown);
   g_test_add ("/net/server/repeated-wrong-passwords-get-403", Fixture, NULL,
               fixture_setup, test_failed_auth_limit, fixture_teardown);
+  g_test_add ("/net/server/tcp-binding-is-reached-over-its-connection", Fixture, NULL,
+              fixture_setup, test_tcp_binding_reached_over_its_connection, fixture_teardown);
   g_test_add ("/net/server/users-file-reloads-on-change-and-sighup", Fixture, NULL,
               fixture_setup, test_users_reload, fixture_teardown);
   return g_test_run ();

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-digest-view.h"
+
+#include <string.h>
+
+#include "sim-digest.h"
+
+#include "app-packet.h"
+
+/*
+ * Nonces and the digest, worked out.  The upper half lists every nonce the registrar handed
+ * out and what became of it (SIM_EVENT_NONCE: issued, accepted, stale, rejected, with the
+ * registrar's sentence).  The lower half takes one REGISTER with an Authorization header and
+ * recomputes, with the registrar's copy of the password, what the response should be
+ * (RFC 3261 §22.4, RFC 7616 §3.4.1), next to what the phone sent and what the registrar
+ * decided.  Seeing the two hashes differ is the "wrong password" lesson; seeing them equal and
+ * still rejected is the "replayed" one.
+ */
+
+/* A classroom session rarely needs more; older rows scroll away. */
+#define MAX_NONCE_ROWS 200
+
+typedef struct {
+  GtkWidget *row;
+  GtkLabel *state;
+  GtkLabel *reason;
+} NonceRow;
+
+struct _AppDigestView {
+  GtkWidget parent_instance;
+
+  GtkLabel *summary;
+  GtkListBox *nonce_list;
+  GtkLabel *computation;
+
+  SimWorld *world;
+  GHashTable *rows;        /* nonce -> NonceRow* */
+  GQueue row_order;        /* NonceRow*, oldest first */
+  guint n_issued, n_accepted, n_stale, n_rejected, n_challenged;
+
+  SimEvent *request;       /* the REGISTER shown */
+  char *expected;
+  char *verdict;
+};
+
+G_DEFINE_FINAL_TYPE (AppDigestView, app_digest_view, GTK_TYPE_WIDGET)
+
+static void
+nonce_row_free (gpointer data)
+{
+  g_free (data);
+}
+
+static void
+update_summary (AppDigestView *self)
+{
+  g_autofree char *markup = NULL;
+
+  if (self->n_issued == 0 && self->n_rejected == 0)
+    {
+      gtk_label_set_markup (self->summary, "<b>Nonces</b>: none issued yet");
+      return;
+    }
+  markup = g_markup_printf_escaped ("<b>Nonces</b>: %u issued · %u accepted · %u stale · "
+                                    "%u rejected",
+                                    self->n_issued, self->n_accepted, self->n_stale,
+                                    self->n_rejected);
+  gtk_label_set_markup (self->summary, markup);
+}
+
+static char *
+short_nonce (const char *nonce)
+{
+  if (nonce == NULL)
+    return g_strdup ("(none)");
+  if (strlen (nonce) <= 14)
+    return g_strdup (nonce);
+  return g_strdup_printf ("%.12s…", nonce);
+}
+
+static void
+set_row_state (NonceRow   *row,
+               SimEvent   *event)
+{
+  static const char *classes[] = { "issued", "accepted", "stale", "rejected" };
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (row->state), classes[i]);
+  gtk_widget_add_css_class (GTK_WIDGET (row->state), event->action);
+  text = g_strdup_printf ("%s at %.3f s%s%s", event->action, SIM_TIME_TO_SECONDS (event->t),
+                          event->user ? " · user " : "", event->user ? event->user : "");
+  gtk_label_set_text (row->state, text);
+  gtk_label_set_text (row->reason, event->reason ? event->reason : "");
+}
+
+static NonceRow *
+add_row (AppDigestView *self,
+         const char    *nonce)
+{
+  NonceRow *row = g_new0 (NonceRow, 1);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autofree char *shortened = short_nonce (nonce);
+  GtkWidget *name = gtk_label_new (shortened);
+
+  gtk_widget_set_tooltip_text (name, nonce);
+  gtk_widget_add_css_class (name, "nonce");
+  row->state = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (row->state), "nonce-state");
+  gtk_label_set_xalign (row->state, 0);
+  row->reason = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (row->reason, 0);
+  gtk_label_set_wrap (row->reason, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (row->reason), "dim");
+  gtk_box_append (GTK_BOX (top), name);
+  gtk_box_append (GTK_BOX (top), GTK_WIDGET (row->state));
+  gtk_box_append (GTK_BOX (box), top);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (row->reason));
+  gtk_widget_set_margin_start (box, 8);
+  gtk_widget_set_margin_end (box, 8);
+  gtk_widget_set_margin_top (box, 3);
+  gtk_widget_set_margin_bottom (box, 3);
+
+  gtk_list_box_prepend (self->nonce_list, box);
+  row->row = gtk_widget_get_parent (box);
+  g_hash_table_replace (self->rows, g_strdup (nonce ? nonce : ""), row);
+  g_queue_push_tail (&self->row_order, row);
+
+  if (self->row_order.length > MAX_NONCE_ROWS)
+    {
+      NonceRow *oldest = g_queue_pop_head (&self->row_order);
+      GHashTableIter iter;
+      gpointer value;
+
+      gtk_list_box_remove (self->nonce_list, oldest->row);
+      g_hash_table_iter_init (&iter, self->rows);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (value == oldest)
+          {
+            g_hash_table_iter_remove (&iter);
+            break;
+          }
+    }
+  return row;
+}
+
+static void refresh_computation (AppDigestView *self);
+
+static void
+trace_event_cb (AppDigestView *self,
+                SimEvent      *event,
+                SimTrace      *trace)
+{
+  NonceRow *row;
+
+  if (event->type != SIM_EVENT_NONCE)
+    return;
+
+  if (g_strcmp0 (event->action, "no-credentials") == 0)
+    {
+      self->n_challenged++;
+      return;
+    }
+  if (g_strcmp0 (event->action, "issued") == 0)
+    self->n_issued++;
+  else if (g_strcmp0 (event->action, "accepted") == 0)
+    self->n_accepted++;
+  else if (g_strcmp0 (event->action, "stale") == 0)
+    self->n_stale++;
+  else
+    self->n_rejected++;
+
+  row = g_hash_table_lookup (self->rows, event->nonce ? event->nonce : "");
+  if (row == NULL)
+    row = add_row (self, event->nonce);
+  set_row_state (row, event);
+  update_summary (self);
+
+  /* The verdict on the REGISTER shown may just have come in. */
+  if (self->request != NULL && self->verdict == NULL)
+    refresh_computation (self);
+}
+
+/* The value of the first header @name of @raw (no compact form exists for Authorization). */
+static char *
+find_header (const char *raw,
+             const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (raw, "\n", -1);
+  gsize len = strlen (name);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      char *line = g_strchomp (lines[i]);
+
+      if (*line == '\0')
+        break;
+      if (g_ascii_strncasecmp (line, name, len) == 0 && line[len] == ':')
+        return g_strstrip (g_strdup (line + len + 1));
+    }
+  return NULL;
+}
+
+/* The registrar's nonce event that answered @request: the first one about @nonce after it. */
+static SimEvent *
+find_verdict (AppDigestView *self,
+              SimEvent      *request,
+              const char    *nonce)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (self->world));
+
+  for (guint i = request->index + 1; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type == SIM_EVENT_NONCE && g_strcmp0 (e->action, "issued") != 0 &&
+          g_strcmp0 (e->nonce, nonce) == 0)
+        return e;
+    }
+  return NULL;
+}
+
+static void
+append_step (GString    *out,
+             const char *label,
+             const char *formula,
+             const char *value)
+{
+  g_autofree char *text = g_markup_printf_escaped ("<b>%s</b> = %s\n      = <tt><b>%s</b></tt>\n",
+                                                   label, formula, value);
+  g_string_append (out, text);
+}
+
+static void describe (AppDigestView        *self,
+                      SimDigestCredentials *creds);
+
+static void
+refresh_computation (AppDigestView *self)
+{
+  SimDigestCredentials creds = { NULL, };
+
+  describe (self, &creds);
+  sim_digest_credentials_clear (&creds);
+}
+
+static char *
+color_hex (AppDigestView *self,
+           const char    *name,
+           const char    *fallback)
+{
+  GdkRGBA rgba;
+
+  app_lookup_color (GTK_WIDGET (self), name, fallback, &rgba);
+  return g_strdup_printf ("#%02x%02x%02x", (int) (rgba.red * 255 + 0.5),
+                          (int) (rgba.green * 255 + 0.5), (int) (rgba.blue * 255 + 0.5));
+}
+
+static void
+describe (AppDigestView        *self,
+          SimDigestCredentials *creds)
+{
+  SimEvent *request = self->request;
+  g_autofree char *authorization = NULL;
+  SimRegistrar *registrar;
+  const char *password;
+  const char *alg;
+  g_autofree char *ha1 = NULL, *ha2 = NULL, *response = NULL;
+  g_autofree char *f1 = NULL, *f2 = NULL, *f3 = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  gboolean known = TRUE;
+  SimEvent *verdict;
+
+  g_clear_pointer (&self->expected, g_free);
+  g_clear_pointer (&self->verdict, g_free);
+  if (request == NULL || self->world == NULL)
+    return;
+
+  {
+    g_autofree char *head = g_markup_printf_escaped (
+      "<b>%s</b> from <b>%s</b> at %.3f s (CSeq %s)\n",
+      request->method, request->from ? request->from : "?", SIM_TIME_TO_SECONDS (request->t),
+      request->cseq ? request->cseq : "?");
+    g_string_append (out, head);
+  }
+
+  authorization = find_header (request->raw, "Authorization");
+  registrar = sim_world_get_registrar (self->world);
+  if (authorization == NULL)
+    {
+      g_string_append (out, "No Authorization header: the phone has no nonce yet, so the "
+                            "registrar answers 401 with a challenge (RFC 3261 §22.1).");
+      gtk_label_set_markup (self->computation, out->str);
+      return;
+    }
+  if (!sim_digest_credentials_parse_full (authorization, creds, &known, NULL) || !known ||
+      registrar == NULL)
+    {
+      g_autofree char *text = g_markup_printf_escaped (
+        "The Authorization header cannot be checked here: %s", authorization);
+      g_string_append (out, text);
+      gtk_label_set_markup (self->computation, out->str);
+      return;
+    }
+
+  alg = sim_digest_algorithm_name (creds->algorithm);
+  password = sim_registrar_get_password (registrar, creds->username);
+  {
+    g_autofree char *who = g_markup_printf_escaped (
+      "user <b>%s</b> · realm <b>%s</b> · %s · password on file: <b>%s</b>\n\n",
+      creds->username, creds->realm, alg, password ? password : "(no such user)");
+    g_string_append (out, who);
+  }
+
+  ha1 = sim_digest_ha1 (creds->algorithm, creds->username, creds->realm, password ? password : "");
+  f1 = g_strdup_printf ("%s(%s:%s:%s)", alg, creds->username, creds->realm,
+                        password ? password : "");
+  append_step (out, "HA1", f1, ha1);
+
+  ha2 = sim_digest_ha2 (creds->algorithm, request->method, creds->uri);
+  f2 = g_strdup_printf ("%s(%s:%s)", alg, request->method, creds->uri);
+  append_step (out, "HA2", f2, ha2);
+
+  response = sim_digest_response (creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce,
+                                  creds->qop, ha2);
+  if (creds->qop != NULL)
+    f3 = g_strdup_printf ("%s(HA1:%s:%s:%s:%s:HA2)", alg, creds->nonce, creds->nc ? creds->nc : "",
+                          creds->cnonce ? creds->cnonce : "", creds->qop);
+  else
+    f3 = g_strdup_printf ("%s(HA1:%s:HA2)", alg, creds->nonce);
+  append_step (out, "expected response", f3, response);
+  self->expected = g_strdup (response);
+
+  {
+    gboolean same = sim_digest_equal (response, creds->response);
+    g_autofree char *colour = same ? color_hex (self, "packet_ok", "#26a269")
+                                   : color_hex (self, "packet_dropped", "#e01b24");
+    g_autofree char *sent = g_markup_printf_escaped (
+      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>\n\n",
+      creds->response, colour,
+      same ? "✔ The same: the phone knows the password."
+           : "✘ Different: the phone used another password (or is someone else).");
+    g_string_append (out, sent);
+  }
+
+  verdict = find_verdict (self, request, creds->nonce);
+  if (verdict == NULL)
+    g_string_append (out, "<b>Registrar</b>: not checked yet (still on its way, or lost).");
+  else
+    {
+      g_autofree char *text = g_markup_printf_escaped ("<b>Registrar: %s</b> — %s",
+                                                       verdict->action,
+                                                       verdict->reason ? verdict->reason : "");
+      self->verdict = g_strdup (verdict->action);
+      g_string_append (out, text);
+    }
+  gtk_label_set_markup (self->computation, out->str);
+}
+
+static SimEvent *
+find_request (AppDigestView *self,
+              SimEvent      *event)
+{
+  GPtrArray *events;
+
+  if (event->status == 0)
+    return event;
+  /* A response: the REGISTER it answers went out before it with the same Call-ID and CSeq. */
+  events = sim_trace_get_events (sim_world_get_trace (self->world));
+  for (guint i = MIN (event->index, events->len); i > 0; i--)
+    {
+      SimEvent *e = events->pdata[i - 1];
+
+      if (e->type == SIM_EVENT_PACKET && e->status == 0 && e->raw != NULL &&
+          g_strcmp0 (e->call_id, event->call_id) == 0 && g_strcmp0 (e->cseq, event->cseq) == 0 &&
+          (g_strcmp0 (e->action, "sent") == 0 || g_strcmp0 (e->action, "retransmitted") == 0))
+        return e;
+    }
+  return NULL;
+}
+
+void
+app_digest_view_set_packet (AppDigestView *self,
+                            SimEvent      *event)
+{
+  SimEvent *request;
+
+  g_return_if_fail (APP_IS_DIGEST_VIEW (self));
+
+  if (event == NULL || self->world == NULL || g_strcmp0 (event->method, "REGISTER") != 0 ||
+      event->raw == NULL)
+    return;
+  request = find_request (self, event);
+  if (request == NULL || request == self->request)
+    return;
+  g_clear_pointer (&self->request, sim_event_unref);
+  self->request = sim_event_ref (request);
+  refresh_computation (self);
+}
+
+static void
+reset (AppDigestView *self)
+{
+  g_hash_table_remove_all (self->rows);
+  g_queue_clear (&self->row_order);
+  {
+    GtkWidget *child;
+
+    /* gtk_list_box_remove_all() is GTK 4.12. */
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->nonce_list))) != NULL)
+      gtk_list_box_remove (self->nonce_list, child);
+  }
+  self->n_issued = self->n_accepted = self->n_stale = self->n_rejected = self->n_challenged = 0;
+  g_clear_pointer (&self->request, sim_event_unref);
+  g_clear_pointer (&self->expected, g_free);
+  g_clear_pointer (&self->verdict, g_free);
+  gtk_label_set_markup (self->computation,
+                        "Select a REGISTER that carries an Authorization header (or the reply to "
+                        "one) to see its digest worked out step by step.");
+  update_summary (self);
+}
+
+void
+app_digest_view_set_world (AppDigestView *self,
+                           SimWorld      *world)
+{
+  g_return_if_fail (APP_IS_DIGEST_VIEW (self));
+
+  if (self->world == world)
+    return;
+  if (self->world != NULL)
+    g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
+  reset (self);
+  g_set_object (&self->world, world);
+  if (world != NULL)
+    {
+      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+      for (guint i = 0; i < events->len; i++)
+        trace_event_cb (self, events->pdata[i], NULL);
+      g_signal_connect_object (sim_world_get_trace (world), "event",
+                               G_CALLBACK (trace_event_cb), self, G_CONNECT_SWAPPED);
+    }
+}
+
+guint
+app_digest_view_get_n_nonces (AppDigestView *self,
+                              const char    *state)
+{
+  g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), 0);
+
+  if (g_strcmp0 (state, "issued") == 0)
+    return self->n_issued;
+  if (g_strcmp0 (state, "accepted") == 0)
+    return self->n_accepted;
+  if (g_strcmp0 (state, "stale") == 0)
+    return self->n_stale;
+  if (g_strcmp0 (state, "rejected") == 0)
+    return self->n_rejected;
+  return 0;
+}
+
+const char *
+app_digest_view_get_expected (AppDigestView *self)
+{
+  g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), NULL);
+  return self->expected;
+}
+
+const char *
+app_digest_view_get_verdict (AppDigestView *self)
+{
+  g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), NULL);
+  return self->verdict;
+}
+
+static void
+app_digest_view_dispose (GObject *object)
+{
+  AppDigestView *self = APP_DIGEST_VIEW (object);
+  GtkWidget *child;
+
+  app_digest_view_set_world (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_DIGEST_VIEW);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (app_digest_view_parent_class)->dispose (object);
+}
+
+static void
+app_digest_view_finalize (GObject *object)
+{
+  AppDigestView *self = APP_DIGEST_VIEW (object);
+
+  g_clear_pointer (&self->rows, g_hash_table_unref);
+  g_queue_clear (&self->row_order);
+  g_clear_pointer (&self->request, sim_event_unref);
+  g_clear_pointer (&self->expected, g_free);
+  g_clear_pointer (&self->verdict, g_free);
+  G_OBJECT_CLASS (app_digest_view_parent_class)->finalize (object);
+}
+
+static void
+app_digest_view_class_init (AppDigestViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_digest_view_dispose;
+  object_class->finalize = app_digest_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/siplab/SipLab/app-digest-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, AppDigestView, summary);
+  gtk_widget_class_bind_template_child (widget_class, AppDigestView, nonce_list);
+  gtk_widget_class_bind_template_child (widget_class, AppDigestView, computation);
+  gtk_widget_class_set_css_name (widget_class, "digestview");
+}
+
+static void
+app_digest_view_init (AppDigestView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, nonce_row_free);
+  g_queue_init (&self->row_order);
+}
+
+GtkWidget *
+app_digest_view_new (void)
+{
+  return g_object_new (APP_TYPE_DIGEST_VIEW, NULL);
+}

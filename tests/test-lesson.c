@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sim-lesson.h"
+
+/*
+ * Lessons: the parser reports FILE:LINE, the checker verifies claims against the simulator
+ * (and is not a rubber stamp: a wrong key, claim or task fails it), the runner plays items,
+ * and every shipped lesson in lessons/ passes its check.
+ */
+
+/* A small, complete lesson.  Line numbers matter to the tests below: keep them. */
+static const char good_lesson[] =
+  "# Register and get challenged\n"                                       /*  1 */
+  "\n"                                                                    /*  2 */
+  "Alice registers.\n"                                                    /*  3 */
+  "\n"                                                                    /*  4 */
+  "```scene\n"                                                            /*  5 */
+  "title t\n"                                                             /*  6 */
+  "seed 3\n"                                                              /*  7 */
+  "server registrar 10.0.0.1 domain lab.example\n"                        /*  8 */
+  "policy min-expires 60 default-expires 600 max-expires 1800\n"          /*  9 */
+  "link default latency 20ms jitter 0ms loss 0%\n"                        /* 10 */
+  "user alice password secret123\n"                                       /* 11 */
+  "user bob password bob-secret\n"                                        /* 12 */
+  "phone alice-desk user alice ip 10.0.0.11 expires 3600\n"               /* 13 */
+  "phone bob-desk user bob ip 10.0.0.21\n"                                /* 14 */
+  "at 0s register alice-desk\n"                                           /* 15 */
+  "run 60s\n"                                                             /* 16 */
+  "```\n"                                                                 /* 17 */
+  "\n"                                                                    /* 18 */
+  "## Step: The REGISTER goes out\n"                                      /* 19 */
+  "run: until REGISTER arrives at registrar\n"                            /* 20 */
+  "highlight: header Contact\n"                                           /* 21 */
+  "\n"                                                                    /* 22 */
+  "## Predict: The answer\n"                                              /* 23 */
+  "predict: status of response arrives at alice-desk\n"                   /* 24 */
+  "answer: 401\n"                                                         /* 25 */
+  "explain: A challenge.\n"                                               /* 26 */
+  "\n"                                                                    /* 27 */
+  "## Predict: The grant\n"                                               /* 28 */
+  "predict: expires of 200 arrives at alice-desk\n"                       /* 29 */
+  "answer: 1800\n"                                                        /* 30 */
+  "\n"                                                                    /* 31 */
+  "## Choice: Bound?\n"                                                   /* 32 */
+  "option a: yes\n"                                                       /* 33 */
+  "option b: no\n"                                                        /* 34 */
+  "answer: a\n"                                                           /* 35 */
+  "expect: bindings sip:alice@lab.example == 1\n"                         /* 36 */
+  "\n"                                                                    /* 37 */
+  "## Task: Bob too\n"                                                    /* 38 */
+  "goal: bindings sip:bob@lab.example == 1\n"                             /* 39 */
+  "solution: register bob-desk\n"                                         /* 40 */
+  "hint: register bob-desk\n";                                            /* 41 */
+
+static char *
+replace_line (const char *text,
+              guint       line,
+              const char *with)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  g_assert_cmpuint (line, >=, 1);
+  g_assert_cmpuint (line, <=, g_strv_length (lines));
+  g_free (lines[line - 1]);
+  lines[line - 1] = g_strdup (with);
+  return g_strjoinv ("\n", lines);
+}
+
+static SimLesson *
+parse (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  SimLesson *lesson = sim_lesson_parse_data (text, -1, "t.lesson", NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (lesson);
+  return lesson;
+}
+
+static void
+assert_parse_error (const char *text,
+                    const char *prefix,
+                    const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLesson) lesson = sim_lesson_parse_data (text, -1, "t.lesson", NULL, &error);
+
+  g_assert_null (lesson);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, prefix));
+  if (fragment != NULL)
+    g_assert_nonnull (strstr (error->message, fragment));
+}
+
+static void
+test_parse_good (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  const SimLessonItem *item;
+
+  g_assert_cmpstr (sim_lesson_get_title (lesson), ==, "Register and get challenged");
+  g_assert_cmpstr (sim_lesson_get_intro (lesson), ==, "Alice registers.");
+  g_assert_cmpstr (sim_lesson_get_id (lesson), ==, "t");
+  g_assert_cmpuint (sim_lesson_get_n_items (lesson), ==, 5);
+  g_assert_cmpuint (sim_lesson_get_n_questions (lesson), ==, 3);
+  item = sim_lesson_get_item (lesson, 1);
+  g_assert_cmpint (item->kind, ==, SIM_LESSON_PREDICT);
+  g_assert_cmpuint (item->line, ==, 23);
+  g_assert_cmpstr (item->answer->text, ==, "401");
+  g_assert_cmpuint (item->answer->line, ==, 25);
+  item = sim_lesson_get_item (lesson, 3);
+  g_assert_cmpuint (item->options->len, ==, 2);
+  item = sim_lesson_get_item (lesson, 4);
+  g_assert_cmpint (item->kind, ==, SIM_LESSON_TASK);
+  g_assert_cmpstr (((SimLessonLine *) item->solution->pdata[0])->text, ==, "register bob-desk");
+}
+
+static void
+test_parse_errors_name_file_and_line (void)
+{
+  g_autofree char *typo = replace_line (good_lesson, 20, "rnu: until REGISTER arrives at registrar");
+  g_autofree char *bad_event = replace_line (good_lesson, 20, "run: until REGISTERS arive at registrar");
+  g_autofree char *bad_claim = replace_line (good_lesson, 36, "expect: bindings sip:alice@lab.example is 1");
+  g_autofree char *bad_command = replace_line (good_lesson, 40, "solution: regster bob-desk");
+  g_autofree char *bad_scene = replace_line (good_lesson, 14, "phone bob-desk user nobody ip 10.0.0.21");
+  g_autofree char *no_answer = replace_line (good_lesson, 25, "");
+  g_autofree char *bad_option = replace_line (good_lesson, 35, "answer: c");
+  g_autofree char *bad_kind = replace_line (good_lesson, 32, "## Quiz: Bound?");
+  g_autofree char *open_fence = replace_line (good_lesson, 17, "");
+
+  g_test_summary ("Every mistake a teacher can make is reported as FILE:LINE, on the right line, "
+                  "including mistakes inside the inline scene.");
+  assert_parse_error (typo, "t.lesson:20: ", "unknown directive 'rnu:'");
+  assert_parse_error (bad_event, "t.lesson:20: ", "unexpected");
+  assert_parse_error (bad_claim, "t.lesson:36: ", "bindings AOR OP N");
+  assert_parse_error (bad_command, "t.lesson:40: ", "unknown command 'regster'");
+  assert_parse_error (bad_scene, "t.lesson:14: ", "nobody");
+  assert_parse_error (no_answer, "t.lesson:23: ", "answer:");
+  assert_parse_error (bad_option, "t.lesson:35: ", "not one of the options");
+  assert_parse_error (bad_kind, "t.lesson:32: ", "unknown item 'quiz'");
+  assert_parse_error (open_fence, "t.lesson:5: ", "never closed");
+  assert_parse_error ("# Title\n\nNo scene.\n## Step: x\n", "t.lesson:1: ", "no scene");
+}
+
+static void
+assert_check_fails_at (const char *text,
+                       const char *where,
+                       const char *fragment)
+{
+  g_autoptr(SimLesson) lesson = parse (text);
+  g_auto(SimLessonReport) report = { 0 };
+  gboolean found = FALSE;
+
+  g_assert_false (sim_lesson_check (lesson, &report));
+  g_assert_cmpuint (report.failures->len, >=, 1);
+  for (guint i = 0; i < report.failures->len; i++)
+    {
+      const char *f = report.failures->pdata[i];
+      g_test_message ("%s", f);
+      if (g_str_has_prefix (f, where) && (fragment == NULL || strstr (f, fragment) != NULL))
+        found = TRUE;
+    }
+  g_assert_true (found);
+}
+
+static void
+test_check_passes (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_auto(SimLessonReport) report = { 0 };
+
+  g_assert_true (sim_lesson_check (lesson, &report));
+  g_assert_cmpuint (report.failures->len, ==, 0);
+  g_assert_cmpuint (report.n_steps, ==, 1);
+  g_assert_cmpuint (report.n_questions, ==, 3);
+  g_assert_cmpuint (report.n_tasks, ==, 1);
+  /* until, highlight, 2 predictions, the choice and its claim, the goal */
+  g_assert_cmpuint (report.n_claims, >=, 7);
+}
+
+static void
+test_check_is_not_a_rubber_stamp (void)
+{
+  g_autofree char *wrong_status = replace_line (good_lesson, 25, "answer: 200");
+  g_autofree char *wrong_grant = replace_line (good_lesson, 30, "answer: 3600");
+  g_autofree char *wrong_choice = replace_line (good_lesson, 36, "expect: bindings sip:alice@lab.example == 2");
+  g_autofree char *never = replace_line (good_lesson, 20, "run: until 423 arrives at alice-desk");
+  g_autofree char *no_header = replace_line (good_lesson, 21, "highlight: header Min-Expires");
+  g_autofree char *bad_solution = replace_line (good_lesson, 40, "solution: unregister bob-desk");
+  g_autofree char *solved = replace_line (good_lesson, 39, "goal: bindings sip:bob@lab.example == 0");
+  g_autofree char *unknown_phone = replace_line (good_lesson, 40, "solution: register bob-phone");
+
+  g_test_summary ("A wrong answer key, a false claim, an event that never happens, a highlight "
+                  "of a header nobody sent, a solution that does not solve, a task that is solved "
+                  "before it starts: each makes check fail, on the line of the mistake.");
+  assert_check_fails_at (wrong_status, "t.lesson:25: ", "simulator: 401");
+  assert_check_fails_at (wrong_grant, "t.lesson:30: ", "1800");
+  assert_check_fails_at (wrong_choice, "t.lesson:36: ", "has 1 binding");
+  assert_check_fails_at (never, "t.lesson:20: ", "never happened");
+  assert_check_fails_at (no_header, "t.lesson:21: ", "Min-Expires");
+  assert_check_fails_at (bad_solution, "t.lesson:39: ", "does not hold");
+  assert_check_fails_at (solved, "t.lesson:38: ", "already holds");
+  assert_check_fails_at (unknown_phone, "t.lesson:40: ", "bob-phone");
+}
+
+static void
+test_runner_plays_questions_and_tasks (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, &error);
+  g_autofree char *explanation = NULL;
+  g_autofree char *why = NULL;
+  GPtrArray *events;
+  gboolean saw_register = FALSE;
+
+  g_assert_no_error (error);
+
+  /* Step: the REGISTER, and nothing after it yet. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_no_error (error);
+  events = sim_lesson_runner_take_new_events (runner);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      g_assert_cmpint (e->status, ==, 0);
+      saw_register |= e->type == SIM_EVENT_PACKET && g_strcmp0 (e->method, "REGISTER") == 0;
+    }
+  g_ptr_array_unref (events);
+  g_assert_true (saw_register);
+  sim_lesson_runner_next (runner);
+
+  /* Predict: a wrong answer is graded wrong and explained with what the simulator did. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "hello", &explanation, &error), ==,
+                   SIM_LESSON_ANSWER_INVALID);
+  g_clear_pointer (&explanation, g_free);
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "200", &explanation, &error), ==,
+                   SIM_LESSON_ANSWER_INCORRECT);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (explanation, "401"));
+  g_clear_pointer (&explanation, g_free);
+  sim_lesson_runner_next (runner);
+
+  /* Predict: right, and "1800 seconds" is read as the number. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "1800 seconds", NULL, &error), ==,
+                   SIM_LESSON_ANSWER_CORRECT);
+  sim_lesson_runner_next (runner);
+
+  /* Choice: "A)" names option a. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "A)", NULL, &error), ==, SIM_LESSON_ANSWER_CORRECT);
+  sim_lesson_runner_next (runner);
+
+  /* Task: a command the world refuses, a command that does not solve it, then one that does. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_false (sim_lesson_runner_goal_met (runner, &why));
+  g_assert_nonnull (strstr (why, "sip:bob@lab.example"));
+  g_clear_pointer (&why, g_free);
+  g_assert_false (sim_lesson_runner_command (runner, "register nobody", &error));
+  g_assert_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND);
+  g_clear_error (&error);
+  g_assert_true (sim_lesson_runner_command (runner, "register alice-desk", &error));
+  g_assert_no_error (error);
+  g_assert_false (sim_lesson_runner_goal_met (runner, NULL));
+  g_assert_true (sim_lesson_runner_command (runner, "register bob-desk", &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_lesson_runner_goal_met (runner, NULL));
+  sim_lesson_runner_next (runner);
+
+  g_assert_true (sim_lesson_runner_is_done (runner));
+  g_assert_cmpuint (sim_lesson_runner_get_n_answered (runner), ==, 3);
+  g_assert_cmpuint (sim_lesson_runner_get_n_correct (runner), ==, 2);
+  g_assert_cmpuint (sim_lesson_runner_get_n_tasks_done (runner), ==, 1);
+}
+
+static void
+test_give_up_replays_the_solution (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, &error);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+      g_assert_true (sim_lesson_runner_enter (runner, &error));
+      if (item->kind != SIM_LESSON_STEP)
+        sim_lesson_runner_answer (runner, item->answer->text, NULL, &error);
+      g_assert_no_error (error);
+      sim_lesson_runner_next (runner);
+    }
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_true (sim_lesson_runner_command (runner, "power-off bob-desk", &error));
+  g_assert_true (sim_lesson_runner_give_up (runner, &error));
+  g_assert_no_error (error);
+  /* The world was rebuilt along the model path: bob-desk is on and registered. */
+  g_assert_true (sim_lesson_runner_goal_met (runner, NULL));
+  g_assert_cmpuint (sim_lesson_runner_get_position (runner), ==, 4);
+  g_assert_cmpuint (sim_lesson_runner_get_n_tasks_done (runner), ==, 0);
+  g_assert_cmpuint (sim_lesson_runner_get_n_correct (runner), ==, 3);
+}
+
+static void
+test_diverged_student_continues_from_the_model (void)
+{
+  g_autofree char *text = g_strconcat (good_lesson,
+                                       "\n## Step: Alice calls\n"
+                                       "do: call alice-desk bob\n"
+                                       "run: until INVITE arrives at bob-desk\n", NULL);
+  g_autoptr(SimLesson) lesson = parse (text);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, &error);
+  g_auto(SimLessonReport) report = { 0 };
+
+  g_test_summary ("A student who goes their own way in a task (here: switching bob-desk off) may "
+                  "leave the world where a later step cannot happen; the runner then replays the "
+                  "model path and the lesson goes on.");
+  g_assert_true (sim_lesson_check (lesson, &report));
+  for (guint i = 0; i < 4; i++)
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+      g_assert_true (sim_lesson_runner_enter (runner, &error));
+      if (item->kind != SIM_LESSON_STEP)
+        sim_lesson_runner_answer (runner, item->answer->text, NULL, &error);
+      g_assert_no_error (error);
+      sim_lesson_runner_next (runner);
+    }
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_true (sim_lesson_runner_command (runner, "policy max-contacts 10", &error));
+  g_assert_false (sim_lesson_runner_goal_met (runner, NULL));
+  g_assert_true (sim_lesson_runner_command (runner, "power-off bob-desk", &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_lesson_runner_command (runner, "register bob-desk", &error) || error != NULL);
+  g_clear_error (&error);
+  sim_lesson_runner_next (runner);
+  /* The INVITE cannot reach a powered-off bob-desk: the runner falls back to the model path. */
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_phone_is_powered (sim_world_get_phone (sim_lesson_runner_get_world (runner), "bob-desk")));
+}
+
+static void
+test_claims (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, &error);
+  SimWorld *world = sim_lesson_runner_get_world (runner);
+  struct { const char *claim; gboolean holds; } cases[] = {
+    { "bindings sip:alice@lab.example == 1", TRUE },
+    { "bindings sip:alice@lab.example != 1", FALSE },
+    { "binding sip:alice@lab.example sip:alice@10.0.0.11:5060 present", TRUE },
+    { "binding sip:alice@lab.example sip:alice@10.0.0.99:5060 absent", TRUE },
+    { "total-bindings == 1", TRUE },
+    { "reg-state alice-desk registered", TRUE },
+    { "reg-state bob-desk idle", TRUE },
+    { "granted alice-desk == 1800", TRUE },
+    { "cseq alice-desk == 2", TRUE },
+    { "last-status 200 to alice-desk", TRUE },
+    { "last-status 401", FALSE },
+    { "happened 401 arrives at alice-desk", TRUE },
+    { "happened REGISTER with Authorization leaves alice-desk", TRUE },
+    { "never REGISTER leaves bob-desk", TRUE },
+    { "count REGISTER arrives at registrar == 2", TRUE },
+    { "count response from registrar >= 3", FALSE },
+    { "happened binding added sip:alice@lab.example sip:alice@10.0.0.11:5060", TRUE },
+    { "happened nonce accepted", TRUE },
+    { "happened registration registered alice-desk", TRUE },
+  };
+
+  sim_world_run_until (world, SIM_SEC (5));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gboolean holds = !cases[i].holds;
+      g_autofree char *why = NULL;
+
+      g_assert_true (sim_lesson_eval_claim (world, cases[i].claim, 0, &holds, &why, &error));
+      g_assert_no_error (error);
+      g_test_message ("%s: %s (%s)", cases[i].claim, holds ? "holds" : "does not hold", why);
+      g_assert_cmpint (holds, ==, cases[i].holds);
+    }
+}
+
+static void
+test_shipped_lessons_pass_check (void)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n = 0;
+
+  g_test_summary ("Every lesson shipped in lessons/ passes sim_lesson_check: a change to the "
+                  "simulator that breaks a lesson's story fails the build.");
+  if (src == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (tests/meson.build sets it)");
+      return;
+    }
+  dir_path = g_build_filename (src, "lessons", NULL);
+  dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(SimLesson) lesson = NULL;
+      g_auto(SimLessonReport) report = { 0 };
+
+      if (!g_str_has_suffix (name, ".lesson"))
+        continue;
+      path = g_build_filename (dir_path, name, NULL);
+      lesson = sim_lesson_parse_file (path, &error);
+      g_assert_no_error (error);
+      if (!sim_lesson_check (lesson, &report))
+        for (guint i = 0; i < report.failures->len; i++)
+          g_test_message ("%s", (char *) report.failures->pdata[i]);
+      g_assert_cmpuint (report.failures->len, ==, 0);
+      g_test_message ("%s: %u steps, %u questions, %u tasks, %u claims", name, report.n_steps,
+                      report.n_questions, report.n_tasks, report.n_claims);
+      n++;
+    }
+  /* Ten lessons plus the template. */
+  g_assert_cmpuint (n, >=, 11);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* siplab-cli lesson / check / lessons, when the test knows where the program is             */
+
+static int
+run_cli (const char * const *args,
+         const char         *xdg,
+         char              **out,
+         char              **err)
+{
+  const char *cli = g_getenv ("SIPLAB_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  envp = g_environ_setenv (envp, "XDG_DATA_HOME", xdg, TRUE);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                               &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli (void)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *tmp = NULL;
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *bad_text = replace_line (good_lesson, 25, "answer: 200");
+  g_autofree char *summary = NULL;
+  g_autofree char *progress = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+  if (g_getenv ("SIPLAB_CLI") == NULL || src == NULL)
+    {
+      g_test_skip ("SIPLAB_CLI or SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  tmp = g_dir_make_tmp ("test-lesson-XXXXXX", &error);
+  g_assert_no_error (error);
+  good = g_build_filename (tmp, "good.lesson", NULL);
+  bad = g_build_filename (tmp, "bad.lesson", NULL);
+  summary = g_build_filename (tmp, "hand-in.txt", NULL);
+  g_assert_true (g_file_set_contents (good, good_lesson, -1, NULL));
+  g_assert_true (g_file_set_contents (bad, bad_text, -1, NULL));
+
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    const char *args[] = { "check", good, bad, NULL };
+
+    g_assert_cmpint (run_cli (args, tmp, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (out, "good.lesson: 1 step, 3 questions, 1 task ok"));
+    g_assert_nonnull (strstr (out, "bad.lesson: FAILED"));
+    g_assert_nonnull (strstr (err, "bad.lesson:25: "));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    const char *args[] = { "lesson", good, "--answers", "401,1800,b,register bob-desk", "--summary", summary, NULL };
+
+    g_assert_cmpint (run_cli (args, tmp, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "REGISTER (CSeq 1)"));
+    g_assert_nonnull (strstr (out, "Lesson complete: 2 of 3 questions right, 1 task done"));
+    g_assert_true (g_file_get_contents (summary, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "Questions: 2 of 3 right"));
+    g_assert_nonnull (strstr (text, "your answer: b (incorrect)"));
+    progress = g_build_filename (tmp, "siplab", "progress.ini", NULL);
+    g_assert_true (g_key_file_load_from_file (kf, progress, G_KEY_FILE_NONE, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_key_file_get_boolean (kf, "good", "completed", NULL));
+    g_assert_cmpint (g_key_file_get_integer (kf, "good", "best-correct", NULL), ==, 2);
+  }
+  {
+    /* Too few answers: the run stops and says so with its exit status. */
+    g_autofree char *out = NULL, *err = NULL;
+    const char *args[] = { "lesson", good, "--no-progress", "--answers", "401", NULL };
+
+    g_assert_cmpint (run_cli (args, tmp, &out, &err), ==, 1);
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *lessons = g_build_filename (src, "lessons", NULL);
+    const char *args[] = { "lessons", NULL };
+
+    g_setenv ("SIPLAB_LESSONS_DIR", lessons, TRUE);
+    g_assert_cmpint (run_cli (args, tmp, &out, &err), ==, 0);
+    g_unsetenv ("SIPLAB_LESSONS_DIR");
+    g_assert_nonnull (strstr (out, "01-point-to-point"));
+    g_assert_nonnull (strstr (out, "10-when-things-go-wrong"));
+  }
+
+  g_unlink (summary);
+  g_unlink (progress);
+  {
+    g_autofree char *d = g_build_filename (tmp, "siplab", NULL);
+    g_rmdir (d);
+  }
+  g_unlink (good);
+  g_unlink (bad);
+  g_rmdir (tmp);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sim/lesson/parse/a-good-lesson", test_parse_good);
+  g_test_add_func ("/sim/lesson/parse/errors-name-file-and-line", test_parse_errors_name_file_and_line);
+  g_test_add_func ("/sim/lesson/check/a-good-lesson-passes", test_check_passes);
+  g_test_add_func ("/sim/lesson/check/is-not-a-rubber-stamp", test_check_is_not_a_rubber_stamp);
+  g_test_add_func ("/sim/lesson/claims/evaluate-against-the-world", test_claims);
+  g_test_add_func ("/sim/lesson/runner/plays-questions-and-tasks", test_runner_plays_questions_and_tasks);
+  g_test_add_func ("/sim/lesson/runner/give-up-replays-the-solution", test_give_up_replays_the_solution);
+  g_test_add_func ("/sim/lesson/runner/diverged-student-continues-from-the-model",
+                   test_diverged_student_continues_from_the_model);
+  g_test_add_func ("/sim/lesson/shipped-lessons-pass-check", test_shipped_lessons_pass_check);
+  g_test_add_func ("/sim/lesson/cli/check-lesson-lessons", test_cli);
+  return g_test_run ();
+}

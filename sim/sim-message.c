@@ -270,6 +270,34 @@ sim_message_new_response (const osip_message_t *request,
   return response;
 }
 
+osip_message_t *
+sim_message_new_cancel (const osip_message_t *invite)
+{
+  osip_message_t *cancel = NULL;
+  osip_uri_t *uri = NULL;
+
+  osip_message_init (&cancel);
+  osip_message_set_method (cancel, osip_strdup ("CANCEL"));
+  osip_message_set_version (cancel, osip_strdup ("SIP/2.0"));
+  osip_uri_clone (invite->req_uri, &uri);
+  osip_message_set_uri (cancel, uri);
+  osip_from_clone (invite->from, &cancel->from);
+  osip_to_clone (invite->to, &cancel->to);
+  osip_call_id_clone (invite->call_id, &cancel->call_id);
+  osip_cseq_init (&cancel->cseq);
+  osip_cseq_set_number (cancel->cseq, osip_strdup (invite->cseq->number));
+  osip_cseq_set_method (cancel->cseq, osip_strdup ("CANCEL"));
+  for (int pos = 0; !osip_list_eol (&invite->routes, pos); pos++)
+    {
+      osip_route_t *route = osip_list_get (&invite->routes, pos), *copy = NULL;
+      osip_route_clone (route, &copy);
+      osip_list_add (&cancel->routes, copy, -1);
+    }
+  osip_message_set_max_forwards (cancel, "70");
+  osip_message_set_content_length (cancel, "0");
+  return cancel;
+}
+
 gboolean
 sim_message_is_request (const osip_message_t *msg)
 {

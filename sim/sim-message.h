@@ -50,6 +50,9 @@ osip_message_t *sim_message_new_response  (const osip_message_t  *request,
                                            const char            *reason,
                                            const char            *to_tag) G_GNUC_WARN_UNUSED_RESULT;
 const char     *sim_message_reason_phrase (int                    status);
+/* RFC 3261 §9.1: a CANCEL for @invite (same Request-URI, Call-ID, From, To, CSeq number, Route).
+ * The caller sends it with the INVITE's branch. */
+osip_message_t *sim_message_new_cancel    (const osip_message_t  *invite) G_GNUC_WARN_UNUSED_RESULT;
 
 gboolean        sim_message_is_request    (const osip_message_t  *msg);
 const char     *sim_message_method        (const osip_message_t  *msg);    /* CSeq method for responses */

@@ -843,28 +843,13 @@ cancel_response_cb (SimStack       *stack,
 {
 }
 
-/* RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number and the top Via. */
+/* RFC 3261 §9.1: the CANCEL goes where the INVITE went, with the INVITE's branch. */
 static void
 send_cancel (SimPhone *self)
 {
   Call *call = self->call;
-  osip_message_t *cancel = NULL;
-  osip_uri_t *uri = NULL;
 
-  osip_message_init (&cancel);
-  osip_message_set_method (cancel, osip_strdup ("CANCEL"));
-  osip_message_set_version (cancel, osip_strdup ("SIP/2.0"));
-  osip_uri_clone (call->invite_request->req_uri, &uri);
-  osip_message_set_uri (cancel, uri);
-  osip_from_clone (call->invite_request->from, &cancel->from);
-  osip_to_clone (call->invite_request->to, &cancel->to);
-  osip_call_id_clone (call->invite_request->call_id, &cancel->call_id);
-  osip_cseq_init (&cancel->cseq);
-  osip_cseq_set_number (cancel->cseq, osip_strdup (call->invite_request->cseq->number));
-  osip_cseq_set_method (cancel->cseq, osip_strdup ("CANCEL"));
-  osip_message_set_max_forwards (cancel, "70");
-  osip_message_set_content_length (cancel, "0");
-  sim_stack_send_request (self->stack, cancel, &call->first_hop,
+  sim_stack_send_request (self->stack, sim_message_new_cancel (call->invite_request), &call->first_hop,
                           sim_client_txn_get_branch (call->invite), cancel_response_cb, NULL);
 }
 

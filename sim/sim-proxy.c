@@ -196,27 +196,12 @@ static void
 branch_send_cancel (Branch *branch)
 {
   SimProxy *self = branch->ctx->proxy;
-  osip_message_t *invite = sim_client_txn_get_request (branch->txn);
-  osip_message_t *cancel = NULL;
-  osip_uri_t *uri = NULL;
 
   branch->cancel_pending = FALSE;
-  osip_message_init (&cancel);
-  osip_message_set_method (cancel, osip_strdup ("CANCEL"));
-  osip_message_set_version (cancel, osip_strdup ("SIP/2.0"));
-  osip_uri_clone (invite->req_uri, &uri);
-  osip_message_set_uri (cancel, uri);
-  osip_from_clone (invite->from, &cancel->from);
-  osip_to_clone (invite->to, &cancel->to);
-  osip_call_id_clone (invite->call_id, &cancel->call_id);
-  osip_cseq_init (&cancel->cseq);
-  osip_cseq_set_number (cancel->cseq, osip_strdup (invite->cseq->number));
-  osip_cseq_set_method (cancel->cseq, osip_strdup ("CANCEL"));
-  osip_message_set_max_forwards (cancel, "70");
-  osip_message_set_content_length (cancel, "0");
   /* RFC 3261 §9.1: the CANCEL carries the branch of the INVITE it cancels. */
-  sim_stack_send_request (self->stack, cancel, &branch->addr,
-                          sim_client_txn_get_branch (branch->txn), cancel_response_cb, NULL);
+  sim_stack_send_request (self->stack, sim_message_new_cancel (sim_client_txn_get_request (branch->txn)),
+                          &branch->addr, sim_client_txn_get_branch (branch->txn), cancel_response_cb,
+                          NULL);
 }
 
 static void

@@ -270,6 +270,7 @@ describe (AppDigestView        *self,
   g_autoptr(GString) out = g_string_new (NULL);
   gboolean known = TRUE;
   SimEvent *verdict;
+  gsize head_len;
 
   g_clear_pointer (&self->expected, g_free);
   g_clear_pointer (&self->verdict, g_free);
@@ -283,6 +284,7 @@ describe (AppDigestView        *self,
       request->cseq ? request->cseq : "?");
     g_string_append (out, head);
   }
+  head_len = out->len;
 
   authorization = find_header (request->raw, "Authorization");
   registrar = sim_world_get_registrar (self->world);
@@ -336,23 +338,29 @@ describe (AppDigestView        *self,
     g_autofree char *colour = same ? color_hex (self, "packet_ok", "#26a269")
                                    : color_hex (self, "packet_dropped", "#e01b24");
     g_autofree char *sent = g_markup_printf_escaped (
-      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>\n\n",
+      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>",
       creds->response, colour,
       same ? "✔ The same: the phone knows the password."
            : "✘ Different: the phone used another password (or is someone else).");
     g_string_append (out, sent);
   }
 
+  /* The verdict goes first: it is what the steps below explain. */
   verdict = find_verdict (self, request, creds->nonce);
   if (verdict == NULL)
-    g_string_append (out, "<b>Registrar</b>: not checked yet (still on its way, or lost).");
+    g_string_insert (out, head_len, "<b>Registrar</b>: not checked yet (still on its way, or "
+                                    "lost).\n\n");
   else
     {
-      g_autofree char *text = g_markup_printf_escaped ("<b>Registrar: %s</b> — %s",
-                                                       verdict->action,
-                                                       verdict->reason ? verdict->reason : "");
+      gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
+      g_autofree char *colour = accepted ? color_hex (self, "packet_ok", "#26a269")
+                                         : color_hex (self, "packet_dropped", "#e01b24");
+      g_autofree char *text = g_markup_printf_escaped (
+        "<span foreground='%s'><b>Registrar: %s</b></span> — %s\n\n", colour, verdict->action,
+        verdict->reason ? verdict->reason : "");
+
       self->verdict = g_strdup (verdict->action);
-      g_string_append (out, text);
+      g_string_insert (out, head_len, text);
     }
   gtk_label_set_markup (self->computation, out->str);
 }

@@ -110,6 +110,9 @@ item_free (gpointer data)
 {
   Item *item = data;
 
+  /* The soonest transaction timers are stolen from their array, leaving NULL behind. */
+  if (item == NULL)
+    return;
   g_free (item->id);
   g_free (item->text);
   g_free (item);
@@ -348,10 +351,9 @@ collect_items (AppTimersView *self)
       g_ptr_array_add (txn, item_new (2, g_strdup_printf ("t:%s:%s:%s", timer->node,
                                                           timer->branch, timer->name),
                                       end - now, timer->duration,
-                                      g_strdup_printf ("%s · Timer %s (%s %s, %.10s…) %s: %s "
-                                                       "left of %s", timer->node, timer->name,
-                                                       timer->method ? timer->method : "",
-                                                       "transaction", timer->branch,
+                                      g_strdup_printf ("%s · Timer %s (%s): %s · %s left of %s",
+                                                       timer->node, timer->name,
+                                                       timer->method ? timer->method : "?",
                                                        timer_role (timer->name), left, of)));
     }
   g_ptr_array_sort (txn, compare_items);

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <string.h>
 
 /*
@@ -22,6 +23,7 @@ G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
 #define MAX_CONNECTIONS   4096
 #define MAX_OUTPUT        (1024 * 1024)   /* a peer that does not read loses its connection */
 #define UDP_BURST         64              /* datagrams read per wake-up before yielding */
+#define UDP_RCVBUF        (4 * 1024 * 1024)
 
 typedef struct {
   SimSocketTransport *self;
@@ -880,6 +882,10 @@ sim_socket_transport_listen_addr (SimSocketTransport  *self,
   if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, NULL);
   g_socket_set_blocking (socket, FALSE);
+  /* A burst of phones (a classroom powering up, a benchmark) must not overflow the default
+   * ~200 KB receive queue while we work: ask for more (the kernel caps it at rmem_max). */
+  if (udp)
+    g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF, NULL);
   if (!g_socket_bind (socket, address, !udp, error))
     return FALSE;
   if (!udp)

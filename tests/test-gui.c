@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <stdio.h>
+#include <string.h>
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "sim-digest.h"
+
+#include "app-packet.h"
 #include "app-window.h"
 
 /*
@@ -200,6 +205,496 @@ test_scenarios_agree_with_the_core (void)
     }
 }
 
+
+static char *
+scenario_path (const char *name)
+{
+  const char *source_dir = g_getenv ("SIPLAB_SOURCE_DIR");
+
+  if (source_dir == NULL)
+    return NULL;
+  return g_build_filename (source_dir, "data", "scenarios", name, NULL);
+}
+
+static AppWindow *
+open_window (const char *name)
+{
+  g_autofree char *path = name ? scenario_path (name) : NULL;
+  g_autoptr(GError) error = NULL;
+  AppWindow *window = g_object_ref_sink (app_window_new (NULL));
+
+  g_assert_true (app_window_open (window, path, &error));
+  g_assert_no_error (error);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static void
+close_window (AppWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+}
+
+/* The value of header @name in @raw. */
+static char *
+header_value (const char *raw,
+              const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (raw, "\r\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], name, strlen (name)) == 0 && lines[i][strlen (name)] == ':')
+      return g_strstrip (g_strdup (lines[i] + strlen (name) + 1));
+  return NULL;
+}
+
+/* The ladder row of the first REGISTER from @from that carries an Authorization, or -1. */
+static int
+find_authorized_register (AppLadderView *ladder,
+                          const char    *from,
+                          guint          skip)
+{
+  for (guint i = 0; i < app_ladder_view_get_n_rows (ladder); i++)
+    {
+      SimEvent *e = app_ladder_view_get_row (ladder, i);
+      g_autofree char *authorization = NULL;
+
+      if (e->status != 0 || g_strcmp0 (e->method, "REGISTER") != 0 || g_strcmp0 (e->from, from))
+        continue;
+      authorization = header_value (e->raw, "Authorization");
+      if (authorization != NULL && skip-- == 0)
+        return i;
+    }
+  return -1;
+}
+
+/* What the digest panel shows is what sim_digest computes from the wire and the password. */
+static char *
+independent_response (SimEvent   *request,
+                      const char *password)
+{
+  g_autofree char *authorization = header_value (request->raw, "Authorization");
+  SimDigestCredentials creds = { NULL, };
+  g_autofree char *ha1 = NULL, *ha2 = NULL;
+  char *response;
+
+  g_assert_nonnull (authorization);
+  g_assert_true (sim_digest_credentials_parse (authorization, &creds, NULL));
+  ha1 = sim_digest_ha1 (creds.algorithm, creds.username, creds.realm, password);
+  ha2 = sim_digest_ha2 (creds.algorithm, "REGISTER", creds.uri);
+  response = sim_digest_response (creds.algorithm, ha1, creds.nonce, creds.nc, creds.cnonce,
+                                  creds.qop, ha2);
+  sim_digest_credentials_clear (&creds);
+  return response;
+}
+
+static char *
+sent_response (SimEvent *request)
+{
+  g_autofree char *authorization = header_value (request->raw, "Authorization");
+  SimDigestCredentials creds = { NULL, };
+  char *response;
+
+  g_assert_true (sim_digest_credentials_parse (authorization, &creds, NULL));
+  response = g_strdup (creds.response);
+  sim_digest_credentials_clear (&creds);
+  return response;
+}
+
+static void
+test_digest_panel_computes_the_response (void)
+{
+  g_autofree char *path = scenario_path ("03-register-digest.scn");
+  AppWindow *window;
+  AppLadderView *ladder;
+  AppDigestView *digest;
+  g_autofree char *expected = NULL;
+  g_autofree char *sent = NULL;
+  int row;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("03-register-digest.scn");
+  ladder = app_window_get_ladder (window);
+  digest = app_window_get_digest (window);
+  app_window_show_pane (window, "digest");
+  app_window_run_until (window, SIM_SEC (1));
+
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "issued"), ==, 1);
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "accepted"), ==, 1);
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "rejected"), ==, 0);
+
+  row = find_authorized_register (ladder, "alice-desk", 0);
+  g_assert_cmpint (row, >=, 0);
+  app_ladder_view_select_row (ladder, row);
+  expected = independent_response (app_ladder_view_get_row (ladder, row), "secret123");
+  sent = sent_response (app_ladder_view_get_row (ladder, row));
+  g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
+  g_assert_cmpstr (expected, ==, sent);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "accepted");
+
+  /* The 200 OK that answered it shows the same computation. */
+  app_ladder_view_select_row (ladder, row + 1);
+  g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
+  close_window (window);
+}
+
+static void
+test_digest_panel_shows_a_wrong_password (void)
+{
+  AppWindow *window = open_window (NULL);
+  AppLadderView *ladder = app_window_get_ladder (window);
+  AppDigestView *digest = app_window_get_digest (window);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *sent = NULL;
+  int row;
+
+  /* Before alice-desk's first REGISTER: her phone is configured with the wrong password. */
+  g_assert_true (app_window_set_phone_password (window, "alice-desk", "not-alice-pw", &error));
+  g_assert_no_error (error);
+  app_window_run_until (window, SIM_SEC (2));
+
+  row = find_authorized_register (ladder, "alice-desk", 0);
+  g_assert_cmpint (row, >=, 0);
+  app_ladder_view_select_row (ladder, row);
+  expected = independent_response (app_ladder_view_get_row (ladder, row), "alice-pw");
+  sent = sent_response (app_ladder_view_get_row (ladder, row));
+  g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
+  g_assert_cmpstr (expected, !=, sent);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "rejected"), >=, 1);
+  close_window (window);
+}
+
+static void
+test_digest_panel_shows_a_replay (void)
+{
+  g_autofree char *path = scenario_path ("07-replay-attack.scn");
+  AppWindow *window;
+  AppLadderView *ladder;
+  AppDigestView *digest;
+  g_autofree char *expected = NULL;
+  int row;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("Eve's replayed REGISTER carries a correct digest: only the used nonce "
+                  "gives it away.");
+  window = open_window ("07-replay-attack.scn");
+  ladder = app_window_get_ladder (window);
+  digest = app_window_get_digest (window);
+  app_window_run_until (window, SIM_MSEC (5100));
+
+  row = find_authorized_register (ladder, "eve", 0);
+  g_assert_cmpint (row, >=, 0);
+  app_ladder_view_select_row (ladder, row);
+  expected = independent_response (app_ladder_view_get_row (ladder, row), "secret123");
+  g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  close_window (window);
+}
+
+static void
+test_timers_panel_tracks_the_trace (void)
+{
+  AppWindow *window = open_window (NULL);
+  AppTimersView *timers = app_window_get_timers (window);
+
+  app_window_show_pane (window, "timers");
+  g_assert_cmpstr (app_window_get_pane (window), ==, "timers");
+
+  /* alice-desk's first REGISTER is on its way: Timers E and F run. */
+  app_window_run_until (window, SIM_MSEC (50));
+  g_assert_cmpuint (app_timers_view_get_n_transaction_timers (timers), >=, 2);
+
+  /* Everyone registered: three refresh timers and three bindings, at least. */
+  app_window_run_until (window, SIM_SEC (7));
+  g_assert_cmpuint (app_timers_view_get_n_bars (timers), >=, 6);
+
+  /* Long after the demo: no transaction is left, refreshes and bindings go on. */
+  app_window_run_until (window, SIM_SEC (300));
+  g_assert_cmpuint (app_timers_view_get_n_transaction_timers (timers), ==, 0);
+  g_assert_cmpuint (app_timers_view_get_n_bars (timers), >=, 6);
+  close_window (window);
+}
+
+static void
+test_step_back_lands_on_the_previous_step (void)
+{
+  AppWindow *window = open_window (NULL);
+  guint counts[13];
+  g_autoptr(GPtrArray) before = NULL;
+
+  counts[0] = sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window)));
+  for (guint i = 1; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_assert_true (app_window_step (window));
+      counts[i] = sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window)));
+    }
+  before = g_ptr_array_ref (sim_trace_get_events (sim_world_get_trace (app_window_get_world (window))));
+
+  /* Left, as a teacher presses it: one step back, the same events up to there. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL));
+  {
+    SimTrace *trace = sim_world_get_trace (app_window_get_world (window));
+
+    g_assert_cmpuint (sim_trace_get_n_events (trace), ==, counts[11]);
+    for (guint i = 0; i < counts[11]; i++)
+      {
+        SimEvent *a = before->pdata[i];
+        SimEvent *b = sim_trace_get_event (trace, i);
+
+        g_assert_cmpint (a->type, ==, b->type);
+        g_assert_cmpint (a->t, ==, b->t);
+        g_assert_cmpstr (a->action, ==, b->action);
+        g_assert_cmpstr (a->raw, ==, b->raw);
+      }
+    g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
+                      count_packets_sent (app_window_get_world (window)));
+  }
+
+  for (guint i = 10; i > 0; i--)
+    {
+      g_assert_true (app_window_step_back (window));
+      g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window))),
+                        ==, counts[i]);
+    }
+  g_assert_true (app_window_step_back (window));
+  g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window))),
+                    ==, counts[0]);
+  g_assert_false (app_window_step_back (window));
+  close_window (window);
+}
+
+static void
+test_speed_goes_to_an_hour_per_second (void)
+{
+  AppWindow *window = open_window (NULL);
+
+  app_window_set_speed (window, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.speed-up", NULL));
+  g_assert_cmpfloat (app_window_get_speed (window), ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.speed-down", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.speed-down", NULL));
+  g_assert_cmpfloat (app_window_get_speed (window), ==, 0.5);
+  for (guint i = 0; i < 20; i++)
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.speed-up", NULL);
+  g_assert_cmpfloat (app_window_get_speed (window), >=, 1000);
+  close_window (window);
+}
+
+static void
+test_ladder_collapses_refreshes (void)
+{
+  g_autofree char *path = scenario_path ("04-refresh-expiry.scn");
+  AppWindow *window;
+  AppLadderView *ladder;
+  guint n_all, max_count = 0;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("04-refresh-expiry.scn");
+  ladder = app_window_get_ladder (window);
+  app_window_run_until (window, SIM_SEC (390));
+  n_all = app_ladder_view_get_n_rows (ladder);
+  g_assert_cmpuint (n_all, ==, count_packets_sent (app_window_get_world (window)));
+
+  g_object_set (window, "collapse-refreshes", TRUE, NULL);
+  /* The first registration's four packets, then one line for every refresh since. */
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 5);
+  for (guint i = 0; i < app_ladder_view_get_n_rows (ladder); i++)
+    max_count = MAX (max_count, app_ladder_view_get_row_count (ladder, i));
+  g_assert_cmpuint (max_count, >=, 3);
+
+  /* New refreshes fold into the same line as they come. */
+  app_window_run_until (window, SIM_SEC (399));
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 5);
+
+  g_object_set (window, "collapse-refreshes", FALSE, NULL);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==,
+                    count_packets_sent (app_window_get_world (window)));
+  close_window (window);
+}
+
+static gboolean
+trace_has_action (SimWorld   *world,
+                  const char *needle)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type == SIM_EVENT_ACTION && e->text != NULL && strstr (e->text, needle) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_scene_edits_replay_and_save (void)
+{
+  AppWindow *window = open_window (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(SimScenario) saved = NULL;
+  g_autoptr(SimWorld) rebuilt = NULL;
+  SimWorld *world;
+
+  app_window_run_until (window, SIM_SEC (2));
+  g_assert_true (app_window_add_phone (window, "carol", "carol-pw", "carol-desk", "10.0.0.31",
+                                       &error));
+  g_assert_no_error (error);
+  /* A new user needs a password; an unknown phone cannot be moved. */
+  g_assert_false (app_window_add_phone (window, "dave", "", "dave-desk", "10.0.0.41", &error));
+  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (app_window_move_phone (window, "nobody", "10.0.0.99", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  app_window_run_until (window, SIM_SEC (4));
+  world = app_window_get_world (window);
+  g_assert_nonnull (sim_world_get_phone (world, "carol-desk"));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "carol-desk")), ==,
+                   SIM_REG_REGISTERED);
+  g_assert_true (app_window_set_power (window, "alice-soft", FALSE, &error));
+  g_assert_true (app_window_set_link_loss (window, NULL, NULL, 0.1, &error));
+  g_assert_true (app_window_move_phone (window, "bob-desk", "10.0.0.52", &error));
+  g_assert_true (app_window_remove_phone (window, "alice-desk", &error));
+  g_assert_no_error (error);
+  world = app_window_get_world (window);
+  g_assert_true (trace_has_action (world, "alice-desk is removed"));
+  g_assert_null (sim_world_get_phone (world, "alice-desk"));
+
+  /* Restart replays the edits at their times. */
+  g_assert_true (app_window_restart (window, &error));
+  world = app_window_get_world (window);
+  g_assert_null (sim_world_get_phone (world, "carol-desk"));
+  app_window_run_until (window, SIM_SEC (5));
+  g_assert_nonnull (sim_world_get_phone (world, "carol-desk"));
+  g_assert_null (sim_world_get_phone (world, "alice-desk"));
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (world, "alice-soft")));
+
+  /* Saved, it is a scenario that parses and builds. */
+  text = app_window_scene_to_text (window);
+  g_test_message ("%s", text);
+  saved = sim_scenario_parse_data (text, -1, "saved", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sim_scenario_find_node (saved, "carol-desk"));
+  g_assert_null (sim_scenario_find_node (saved, "alice-desk"));
+  g_assert_nonnull (strstr (text, "power-off alice-soft"));
+  g_assert_nonnull (strstr (text, "move bob-desk 10.0.0.52"));
+  rebuilt = sim_scenario_build (saved, 0, &error);
+  g_assert_no_error (error);
+  sim_world_run_until (rebuilt, SIM_SEC (10));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (rebuilt, "carol-desk")), ==,
+                   SIM_REG_REGISTERED);
+
+  /* Switching to point-to-point goes through the world as well. */
+  g_assert_true (app_window_set_mode (window, SIM_MODE_P2P, &error));
+  g_assert_cmpint (sim_world_get_mode (app_window_get_world (window)), ==, SIM_MODE_P2P);
+  close_window (window);
+}
+
+static void
+test_exports_write_files (void)
+{
+  AppWindow *window = open_window (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-gui-XXXXXX", &error);
+  g_autofree char *svg = g_build_filename (dir, "ladder.svg", NULL);
+  g_autofree char *png = g_build_filename (dir, "ladder.png", NULL);
+  g_autofree char *pcap = g_build_filename (dir, "run.pcapng", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *tshark = g_find_program_in_path ("tshark");
+  gsize length;
+
+  g_assert_no_error (error);
+  app_window_run_until (window, SIM_SEC (20));
+
+  g_assert_true (app_ladder_view_export (app_window_get_ladder (window), svg,
+                                         APP_LADDER_FORMAT_SVG, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (svg, &contents, &length, &error));
+  g_assert_nonnull (strstr (contents, "<svg"));
+  g_clear_pointer (&contents, g_free);
+
+  g_assert_true (app_ladder_view_export (app_window_get_ladder (window), png,
+                                         APP_LADDER_FORMAT_PNG, &error));
+  g_assert_true (g_file_get_contents (png, &contents, &length, &error));
+  g_assert_cmpuint (length, >, 8);
+  g_assert_cmpmem (contents, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_clear_pointer (&contents, g_free);
+
+  g_assert_true (app_window_export_pcapng (window, pcap, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (pcap, &contents, &length, &error));
+  g_assert_cmpmem (contents, 4, "\x0a\x0d\x0d\x0a", 4);
+
+  if (tshark != NULL)
+    {
+      const char *argv[] = { tshark, "-r", pcap, "-Y", "sip", NULL };
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                   &err, &status, &error));
+      g_assert_true (g_spawn_check_wait_status (status, &error));
+      g_assert_no_error (error);
+      g_assert_nonnull (strstr (out, "REGISTER"));
+      g_assert_nonnull (strstr (out, "401"));
+    }
+  else
+    g_test_message ("no tshark: the capture is only checked for its magic number");
+
+  g_unlink (svg);
+  g_unlink (png);
+  g_unlink (pcap);
+  g_rmdir (dir);
+  close_window (window);
+}
+
+static void
+test_presentation_and_dark_style (void)
+{
+  AppWindow *window = open_window (NULL);
+  GtkWidget *network = GTK_WIDGET (app_window_get_network (window));
+  gboolean prefer_dark = FALSE;
+  GdkRGBA light_bg, dark_bg;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.presentation", NULL));
+  g_assert_true (app_window_get_presentation (window));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (window), "presentation"));
+  app_window_set_presentation (window, FALSE);
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (window), "presentation"));
+
+  app_lookup_color (network, "node_bg", "#000000", &light_bg);
+  app_window_set_dark (window, TRUE);
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &prefer_dark,
+                NULL);
+  g_assert_true (prefer_dark);
+  /* The custom-drawn views look their colours up: the dark ones now. */
+  app_lookup_color (network, "node_bg", "#ffffff", &dark_bg);
+  g_assert_cmpfloat (dark_bg.red + dark_bg.green + dark_bg.blue, <,
+                     light_bg.red + light_bg.green + light_bg.blue);
+  app_window_set_dark (window, FALSE);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -215,6 +710,10 @@ main (int   argc,
     g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
 
     gtk_css_provider_load_from_resource (provider, "/org/siplab/SipLab/style.css");
+    /* As siplab does: the views read their colours from it. */
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (provider),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
@@ -226,6 +725,20 @@ main (int   argc,
   ADD ("/gtk/window/playing-advances-the-clock", test_playing_advances_the_clock);
 #undef ADD
   g_test_add_func ("/gtk/window/scenarios-agree-with-the-core", test_scenarios_agree_with_the_core);
+  g_test_add_func ("/gtk/digest/panel-computes-the-response",
+                   test_digest_panel_computes_the_response);
+  g_test_add_func ("/gtk/digest/panel-shows-a-wrong-password",
+                   test_digest_panel_shows_a_wrong_password);
+  g_test_add_func ("/gtk/digest/panel-shows-a-replay", test_digest_panel_shows_a_replay);
+  g_test_add_func ("/gtk/timers/panel-tracks-the-trace", test_timers_panel_tracks_the_trace);
+  g_test_add_func ("/gtk/playback/step-back-lands-on-the-previous-step",
+                   test_step_back_lands_on_the_previous_step);
+  g_test_add_func ("/gtk/playback/speed-goes-to-an-hour-per-second",
+                   test_speed_goes_to_an_hour_per_second);
+  g_test_add_func ("/gtk/ladder/collapses-refreshes", test_ladder_collapses_refreshes);
+  g_test_add_func ("/gtk/scene/edits-replay-and-save", test_scene_edits_replay_and_save);
+  g_test_add_func ("/gtk/export/ladder-and-capture-write-files", test_exports_write_files);
+  g_test_add_func ("/gtk/look/presentation-and-dark-style", test_presentation_and_dark_style);
 
   return g_test_run ();
 }

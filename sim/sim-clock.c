@@ -34,6 +34,7 @@ struct _SimClock {
   guint next_id;
   guint64 next_seq;
   guint wall_source;        /* wall mode: GSource armed for the earliest deadline */
+  SimTime wall_armed;       /* the deadline wall_source is armed for */
   guint running;
 };
 
@@ -210,7 +211,8 @@ sim_clock_add (SimClock       *self,
   heap_push (self, timer);
   g_hash_table_insert (self->by_id, GUINT_TO_POINTER (timer->id), timer);
 
-  if (!self->virtual)
+  /* Re-arm the main-loop timeout only when this timer is due before the armed one. */
+  if (!self->virtual && (self->wall_source == 0 || timer->deadline < self->wall_armed))
     wall_rearm (self);
   return timer->id;
 }
@@ -348,6 +350,7 @@ wall_rearm (SimClock *self)
   top = heap_peek_live (self);
   if (top == NULL)
     return;
+  self->wall_armed = top->deadline;
   wait = top->deadline - sim_clock_now (self);
   if (wait < 0)
     wait = 0;

@@ -109,6 +109,8 @@ add_row (AppDigestView *self,
   row->state = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (row->state), "nonce-state");
   gtk_label_set_xalign (row->state, 0);
+  gtk_label_set_wrap (row->state, TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (row->state), TRUE);
   row->reason = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (row->reason, 0);
   gtk_label_set_wrap (row->reason, TRUE);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app-explain.h"
+#include "app-packet.h"
 
 /*
  * The message inspector: the datagram exactly as it went on the wire, header names in bold,
@@ -19,9 +20,12 @@ struct _AppInspector {
 
   SimEvent *event;
   SimEvent *previous;
+  char *highlight;          /* a header a lesson step talks about, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AppInspector, app_inspector, GTK_TYPE_WIDGET)
+
+static void apply_highlight (AppInspector *self);
 
 /* The headers of @raw as (name, value) pairs in order, names folded to lower case. */
 static GPtrArray *
@@ -223,6 +227,7 @@ show_text (AppInspector *self,
 
   gtk_text_buffer_get_start_iter (buffer, &iter);
   gtk_text_buffer_place_cursor (buffer, &iter);
+  apply_highlight (self);
 }
 
 static void
@@ -233,6 +238,7 @@ app_inspector_dispose (GObject *object)
 
   g_clear_pointer (&self->event, sim_event_unref);
   g_clear_pointer (&self->previous, sim_event_unref);
+  g_clear_pointer (&self->highlight, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_INSPECTOR);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -269,6 +275,8 @@ app_inspector_init (AppInspector *self)
   /* Headers with an explanation beside the text are underlined, like a link to it. */
   gtk_text_buffer_create_tag (buffer, "header-known", "weight", PANGO_WEIGHT_BOLD,
                               "underline", PANGO_UNDERLINE_SINGLE, NULL);
+  /* Its colour comes from the CSS (@lesson_highlight) when it is applied. */
+  gtk_text_buffer_create_tag (buffer, "lesson-highlight", NULL);
 }
 
 GtkWidget *
@@ -326,4 +334,118 @@ app_inspector_get_buffer (AppInspector *self)
 {
   g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
   return gtk_text_view_get_buffer (self->text_view);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lesson highlight: the header a lesson step talks about (app-lesson-pane.c)                 */
+
+/* Marks every line of header @self->highlight (continuation lines too) in the shown message. */
+static void
+apply_highlight (AppInspector *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                               "lesson-highlight");
+  GtkTextIter start, end;
+  gboolean inside = FALSE;
+  gboolean scrolled = FALSE;
+  GdkRGBA colour;
+  int n_lines = gtk_text_buffer_get_line_count (buffer);
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, tag, &start, &end);
+  if (self->highlight == NULL)
+    return;
+  app_lookup_color (GTK_WIDGET (self), "lesson_highlight", "#f9f06b", &colour);
+  g_object_set (tag, "background-rgba", &colour, "paragraph-background-rgba", &colour, NULL);
+
+  for (int i = 1; i < n_lines; i++)
+    {
+      g_autofree char *line = NULL;
+      const char *colon;
+
+      gtk_text_buffer_get_iter_at_line (buffer, &start, i);
+      end = start;
+      if (!gtk_text_iter_ends_line (&end))
+        gtk_text_iter_forward_to_line_end (&end);
+      line = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      g_strchomp (line);
+      if (*line == '\0')
+        break;                               /* the body starts after the empty line */
+      if (*line == ' ' || *line == '\t')
+        ;                                    /* a folded line belongs to the header above */
+      else
+        {
+          colon = strchr (line, ':');
+          inside = colon != NULL && (gsize) (colon - line) == strlen (self->highlight) &&
+                   g_ascii_strncasecmp (line, self->highlight, colon - line) == 0;
+        }
+      if (!inside)
+        continue;
+      gtk_text_buffer_apply_tag (buffer, tag, &start, &end);
+      if (!scrolled)
+        {
+          GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "lesson-highlight");
+
+          if (mark == NULL)
+            mark = gtk_text_buffer_create_mark (buffer, "lesson-highlight", &start, TRUE);
+          else
+            gtk_text_buffer_move_mark (buffer, mark, &start);
+          gtk_text_view_scroll_to_mark (self->text_view, mark, 0.1, FALSE, 0, 0);
+          scrolled = TRUE;
+        }
+    }
+}
+
+void
+app_inspector_highlight_header (AppInspector *self,
+                                const char   *name)
+{
+  g_return_if_fail (APP_IS_INSPECTOR (self));
+
+  if (g_strcmp0 (name, self->highlight) == 0)
+    return;
+  g_free (self->highlight);
+  self->highlight = g_strdup (name);
+  apply_highlight (self);
+}
+
+const char *
+app_inspector_get_highlighted_header (AppInspector *self)
+{
+  g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
+  return self->highlight;
+}
+
+char *
+app_inspector_get_highlighted_text (AppInspector *self)
+{
+  GtkTextBuffer *buffer;
+  GtkTextTag *tag;
+  GtkTextIter start, end;
+  GString *out = g_string_new (NULL);
+
+  g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "lesson-highlight");
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  while (gtk_text_iter_starts_tag (&start, tag) || gtk_text_iter_forward_to_tag_toggle (&start, tag))
+    {
+      g_autofree char *piece = NULL;
+
+      if (!gtk_text_iter_starts_tag (&start, tag))
+        continue;
+      end = start;
+      gtk_text_iter_forward_to_tag_toggle (&end, tag);
+      piece = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      g_string_append_printf (out, "%s%s", out->len ? "\n" : "", piece);
+      start = end;
+    }
+  if (out->len == 0)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
 }

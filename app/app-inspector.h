@@ -25,4 +25,15 @@ void           app_inspector_set_event_with_previous (AppInspector *self,
                                                       SimEvent     *previous);
 GtkTextBuffer *app_inspector_get_buffer (AppInspector *self);
 
+/* Lesson highlight (app-lesson-pane.c) ------------------------------------------------------ */
+/*
+ * Marks header @name (case-insensitive; NULL: none) in whatever message is shown, now and in
+ * the messages shown later, until changed: the header a lesson step talks about.
+ */
+void           app_inspector_highlight_header       (AppInspector *self,
+                                                     const char   *name);
+const char    *app_inspector_get_highlighted_header (AppInspector *self);
+/* The highlighted lines of the shown message, or NULL when it does not carry the header. */
+char          *app_inspector_get_highlighted_text   (AppInspector *self) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

@@ -12,6 +12,7 @@
  */
 
 #define MIN_ROW_HEIGHT 48
+#define ROWS_PER_GROWTH 32
 #define TIME_WIDTH     86
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
@@ -45,6 +46,7 @@ struct _AppLadderView {
   gboolean follow;
   guint scroll_idle_id;
   guint resize_idle_id;
+  guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
 };
 
 enum {
@@ -296,7 +298,15 @@ measure_row_height (AppLadderView *self)
   return MAX (MIN_ROW_HEIGHT, th + 30);
 }
 
-static void update_size (AppLadderView *self);
+static void     update_size      (AppLadderView *self);
+static gboolean scroll_to_end_cb (gpointer       user_data);
+
+/* Where the last row ends: what "the end" means for scrolling. */
+static int
+rows_bottom (AppLadderView *self)
+{
+  return self->view->len * self->row_height + 8;
+}
 
 static gboolean
 resize_cb (gpointer user_data)
@@ -326,8 +336,19 @@ draw_body_cb (GtkDrawingArea *area,
   if (measure_row_height (self) != self->row_height && self->resize_idle_id == 0)
     self->resize_idle_id = g_idle_add (resize_cb, self);
 
-  /* Only the rows in view: a long session has thousands. */
-  cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
+  /*
+   * Only the rows in view: a long session has thousands.  The drawing area records the whole
+   * content height, so the clip says nothing; the scrolled window's adjustment does (and a
+   * scroll redraws, see adjustment_value_changed_cb).
+   */
+  {
+    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+    clip_y1 = gtk_adjustment_get_value (adjustment) - self->row_height;
+    clip_y2 = clip_y1 + gtk_adjustment_get_page_size (adjustment) + 2 * self->row_height;
+    if (gtk_adjustment_get_page_size (adjustment) <= 0)
+      cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
+  }
   first = MAX (clip_y1, 0) / self->row_height;
   last = MIN ((guint) (clip_y2 / self->row_height) + 1, self->view->len);
   paint_rows (self, cr, GTK_WIDGET (area), width, height, first, last, self->selected);
@@ -358,6 +379,8 @@ rebuild_view (AppLadderView *self)
         {
           ViewRow v = { i, 0, FALSE };
 
+          if (g_array_index (self->rows, Row, i).sent->index >= self->reveal_limit)
+            break;
           g_array_append_val (self->view, v);
         }
       return;
@@ -371,6 +394,8 @@ rebuild_view (AppLadderView *self)
       Row *row = &g_array_index (self->rows, Row, i);
       ViewRow v = { i, 0, FALSE };
 
+      if (row->sent->index >= self->reveal_limit)
+        break;
       if (is_register_family (row) && g_hash_table_contains (registered, row->sent->call_id))
         {
           guint at = GPOINTER_TO_UINT (g_hash_table_lookup (groups, row->sent->call_id));
@@ -401,8 +426,21 @@ rebuild_view (AppLadderView *self)
 static void
 update_size (AppLadderView *self)
 {
+  int used, height;
+
   self->row_height = measure_row_height (self);
-  gtk_drawing_area_set_content_height (self->body, self->view->len * self->row_height + 8);
+  used = rows_bottom (self);
+  /*
+   * The body grows by a page of rows at a time: a new size means a new layout of the window,
+   * which at fast-forward would otherwise be every frame.  Following scrolls to the last row,
+   * not to the end of the spare space.
+   */
+  height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
+  if (gtk_drawing_area_get_content_height (self->body) != height)
+    gtk_drawing_area_set_content_height (self->body, height);
+  else if (self->follow && self->scroll_idle_id == 0)
+    self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
+                                            NULL);
   gtk_widget_queue_draw (GTK_WIDGET (self->body));
   gtk_widget_queue_draw (GTK_WIDGET (self->header));
 }
@@ -421,7 +459,7 @@ trace_event_cb (AppLadderView *self,
                                                                g_str_equal, NULL);
 
       g_array_append_val (self->rows, row);
-      if (self->collapse)
+      if (self->collapse || event->index >= self->reveal_limit)
         rebuild_view (self);
       else
         {
@@ -463,8 +501,8 @@ scroll_to_end_cb (gpointer user_data)
 
   self->scroll_idle_id = 0;
   gtk_adjustment_set_value (adjustment,
-                            gtk_adjustment_get_upper (adjustment) -
-                            gtk_adjustment_get_page_size (adjustment));
+                            MAX (rows_bottom (self) - gtk_adjustment_get_page_size (adjustment),
+                                 0));
   self->follow = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -486,11 +524,14 @@ static void
 adjustment_value_changed_cb (AppLadderView *self,
                              GtkAdjustment *adjustment)
 {
+  /* Only the rows in view were drawn. */
+  gtk_widget_queue_draw (GTK_WIDGET (self->body));
+
   /* Keep following the newest row only while the user stays at the bottom. */
   if (self->scroll_idle_id != 0)
     return;
   self->follow = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-                 >= gtk_adjustment_get_upper (adjustment) - self->row_height / 2.0;
+                 >= rows_bottom (self) - self->row_height / 2.0;
 }
 
 static void
@@ -586,6 +627,7 @@ app_ladder_view_init (AppLadderView *self)
   self->row_height = MIN_ROW_HEIGHT;
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->selected = -1;
+  self->reveal_limit = G_MAXUINT64;
   self->follow = TRUE;
 
   gtk_drawing_area_set_draw_func (self->header, draw_header_cb, self, NULL);
@@ -775,4 +817,22 @@ app_ladder_view_export (AppLadderView    *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lesson: what the student has been shown (app-lesson-pane.c)                                */
+
+void
+app_ladder_view_set_reveal_limit (AppLadderView *self,
+                                  guint64        n_events)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  if (self->reveal_limit == n_events)
+    return;
+  self->reveal_limit = n_events;
+  rebuild_view (self);
+  if (self->selected >= (int) self->view->len)
+    self->selected = -1;
+  update_size (self);
 }

@@ -42,6 +42,13 @@ gboolean   app_ladder_view_export       (AppLadderView   *self,
                                          AppLadderFormat  format,
                                          GError         **error);
 
+/*
+ * Lesson: only packets sent by trace events before index @n_events are rows (G_MAXUINT64: all,
+ * the default), so a question about the next packet is not answered by the ladder already.
+ */
+void       app_ladder_view_set_reveal_limit (AppLadderView *self,
+                                             guint64        n_events);
+
 /* Signals: "packet-selected" (SimEvent *sent, or NULL). */
 
 G_END_DECLS

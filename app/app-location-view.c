@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "app-ticker.h"
+
 /*
  * The registrar's location service as a table: one row per binding (RFC 3261 §10.3), with the
  * granted expiry counting down on the session clock, and the Call-ID and CSeq that last touched
@@ -20,14 +22,21 @@ struct _AppLocationView {
   GtkGrid *grid;
 
   SimWorld *world;
-  GPtrArray *countdowns;  /* GtkLabel*, parallel to expiries */
+  GPtrArray *countdowns;  /* AppTicker*, parallel to expiries */
+  GPtrArray *cseqs;       /* AppTicker*, parallel to expiries */
+  GPtrArray *call_ids;    /* GtkLabel*, parallel to expiries */
+  char *shape;            /* the AORs and Contacts shown, one per line */
   GArray *expiries;       /* SimTime */
   GArray *granted;        /* guint32 */
   gboolean dirty;
   char *books;            /* point-to-point: the address books as last shown */
+  char *highlight_aor;    /* the binding a lesson step talks about, or NULL */
+  char *highlight_contact;
 };
 
 G_DEFINE_FINAL_TYPE (AppLocationView, app_location_view, GTK_TYPE_WIDGET)
+
+static void apply_highlight (AppLocationView *self);
 
 static GtkWidget *
 cell (const char *text,
@@ -60,7 +69,7 @@ update_countdowns (AppLocationView *self)
 
       g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT " s / %u", MAX (left, 0) / G_USEC_PER_SEC,
                   g_array_index (self->granted, guint32, i));
-      gtk_label_set_text (self->countdowns->pdata[i], text);
+      app_ticker_set_text (self->countdowns->pdata[i], text);
     }
 }
 
@@ -132,6 +141,70 @@ rebuild_address_books (AppLocationView *self)
                      0, 1, 2, 1);
 }
 
+/* "aor\tcontact\n..." for every binding, in table order. */
+static char *
+describe_shape (SimLocation *location)
+{
+  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
+  GString *out = g_string_new (NULL);
+
+  for (guint a = 0; a < aors->len; a++)
+    {
+      GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
+
+      for (guint b = 0; bindings != NULL && b < bindings->len; b++)
+        {
+          const SimBinding *binding = bindings->pdata[b];
+          g_autofree char *source = sim_addr_to_string (&binding->source);
+
+          g_string_append_printf (out, "%s\t%s\t%s\n", (char *) aors->pdata[a], binding->contact,
+                                  source);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/*
+ * A refresh changes a binding's expiry, CSeq and perhaps Call-ID, not the table's shape: then
+ * the labels are updated where they are, which is much cheaper than a new grid (fifty phones
+ * refresh several times a second at fast-forward).
+ */
+static gboolean
+update_in_place (AppLocationView *self,
+                 SimLocation     *location)
+{
+  g_autofree char *shape = describe_shape (location);
+  g_autoptr(GPtrArray) aors = NULL;
+  guint i = 0;
+
+  if (g_strcmp0 (shape, self->shape) != 0)
+    return FALSE;
+  aors = sim_location_list_aors (location);
+  for (guint a = 0; a < aors->len; a++)
+    {
+      GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
+
+      for (guint b = 0; bindings != NULL && b < bindings->len; b++, i++)
+        {
+          const SimBinding *binding = bindings->pdata[b];
+          char cseq[16];
+
+          g_snprintf (cseq, sizeof cseq, "%u", binding->cseq);
+          app_ticker_set_text (self->cseqs->pdata[i], cseq);
+          if (g_strcmp0 (gtk_label_get_text (self->call_ids->pdata[i]), binding->call_id) != 0)
+            {
+              gtk_label_set_text (self->call_ids->pdata[i], binding->call_id);
+              gtk_widget_set_tooltip_text (self->call_ids->pdata[i], binding->call_id);
+            }
+          g_array_index (self->expiries, SimTime, i) = binding->expires_at;
+          g_array_index (self->granted, guint32, i) = binding->granted;
+        }
+    }
+  self->dirty = FALSE;
+  update_countdowns (self);
+  return TRUE;
+}
+
 static void
 rebuild (AppLocationView *self)
 {
@@ -140,9 +213,14 @@ rebuild (AppLocationView *self)
   GtkWidget *child;
   int y = 1;
 
+  if (location != NULL && self->shape != NULL && update_in_place (self, location))
+    return;
+  g_clear_pointer (&self->shape, g_free);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
     gtk_grid_remove (self->grid, child);
   g_ptr_array_set_size (self->countdowns, 0);
+  g_ptr_array_set_size (self->cseqs, 0);
+  g_ptr_array_set_size (self->call_ids, 0);
   g_array_set_size (self->expiries, 0);
   g_array_set_size (self->granted, 0);
   self->dirty = FALSE;
@@ -153,6 +231,7 @@ rebuild (AppLocationView *self)
   if (location == NULL)
     return;
 
+  self->shape = describe_shape (location);
   aors = sim_location_list_aors (location);
   for (guint a = 0; a < aors->len; a++)
     {
@@ -167,13 +246,19 @@ rebuild (AppLocationView *self)
           const SimBinding *binding = bindings->pdata[b];
           g_autofree char *cseq = g_strdup_printf ("%u", binding->cseq);
           g_autofree char *source = sim_addr_to_string (&binding->source);
-          GtkWidget *countdown = cell ("", "countdown", 0);
+          GtkWidget *countdown = app_ticker_new ("00000 s / 00000");
           GtkWidget *contact = cell (binding->contact, "contact", 0);
+          GtkWidget *cseq_cell = app_ticker_new ("0000000");
+          GtkWidget *call_id = cell (binding->call_id, "dim", 8);
 
           gtk_grid_attach (self->grid, contact, 0, y, 1, 1);
           gtk_grid_attach (self->grid, countdown, 1, y, 1, 1);
-          gtk_grid_attach (self->grid, cell (cseq, NULL, 0), 2, y, 1, 1);
-          gtk_grid_attach (self->grid, cell (binding->call_id, "dim", 8), 3, y, 1, 1);
+          gtk_grid_attach (self->grid, cseq_cell, 2, y, 1, 1);
+          gtk_grid_attach (self->grid, call_id, 3, y, 1, 1);
+          gtk_widget_add_css_class (countdown, "countdown");
+          app_ticker_set_text (APP_TICKER (cseq_cell), cseq);
+          g_ptr_array_add (self->cseqs, cseq_cell);
+          g_ptr_array_add (self->call_ids, call_id);
           /* Behind a NAT the REGISTER comes from elsewhere than the Contact says (RFC 3581). */
           if (strstr (binding->contact, source) != NULL)
             gtk_grid_attach (self->grid, cell ("same", "dim", 0), 4, y, 1, 1);
@@ -189,6 +274,7 @@ rebuild (AppLocationView *self)
     gtk_grid_attach (self->grid, cell ("No bindings yet: nobody has registered.", "dim", 0),
                      0, 1, G_N_ELEMENTS (column_titles), 1);
   update_countdowns (self);
+  apply_highlight (self);
 }
 
 static void
@@ -198,6 +284,13 @@ location_changed_cb (AppLocationView *self,
 {
   /* Several changes can come in one step; rebuild once, on the next update. */
   self->dirty = TRUE;
+}
+
+static void
+app_location_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (app_location_view_parent_class)->map (widget);
+  app_location_view_update (APP_LOCATION_VIEW (widget));
 }
 
 static void
@@ -220,9 +313,14 @@ app_location_view_finalize (GObject *object)
   AppLocationView *self = APP_LOCATION_VIEW (object);
 
   g_clear_pointer (&self->countdowns, g_ptr_array_unref);
+  g_clear_pointer (&self->cseqs, g_ptr_array_unref);
+  g_clear_pointer (&self->call_ids, g_ptr_array_unref);
+  g_clear_pointer (&self->shape, g_free);
   g_clear_pointer (&self->expiries, g_array_unref);
   g_clear_pointer (&self->granted, g_array_unref);
   g_clear_pointer (&self->books, g_free);
+  g_clear_pointer (&self->highlight_aor, g_free);
+  g_clear_pointer (&self->highlight_contact, g_free);
   G_OBJECT_CLASS (app_location_view_parent_class)->finalize (object);
 }
 
@@ -234,6 +332,7 @@ app_location_view_class_init (AppLocationViewClass *klass)
 
   object_class->dispose = app_location_view_dispose;
   object_class->finalize = app_location_view_finalize;
+  widget_class->map = app_location_view_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-location-view.ui");
@@ -247,6 +346,8 @@ app_location_view_init (AppLocationView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->countdowns = g_ptr_array_new ();
+  self->cseqs = g_ptr_array_new ();
+  self->call_ids = g_ptr_array_new ();
   self->expiries = g_array_new (FALSE, FALSE, sizeof (SimTime));
   self->granted = g_array_new (FALSE, FALSE, sizeof (guint32));
   rebuild (self);
@@ -270,6 +371,7 @@ app_location_view_set_world (AppLocationView *self,
     g_signal_handlers_disconnect_by_data (sim_world_get_location (self->world), self);
   g_set_object (&self->world, world);
   g_clear_pointer (&self->books, g_free);
+  g_clear_pointer (&self->shape, g_free);
   if (world != NULL)
     {
       g_autofree char *caption = NULL;
@@ -310,6 +412,9 @@ app_location_view_update (AppLocationView *self)
         }
       return;
     }
+  /* Hidden behind another pane: catch up when shown (or asked for its rows). */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
   if (self->dirty)
     rebuild (self);
   else
@@ -320,5 +425,93 @@ guint
 app_location_view_get_n_rows (AppLocationView *self)
 {
   g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), 0);
+  if (self->dirty)
+    rebuild (self);
   return self->countdowns->len;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lesson highlight: the binding a lesson step talks about (app-lesson-pane.c)                */
+
+/* Marks the AOR's heading and its Contact's row (every Contact's when none is named). */
+static void
+apply_highlight (AppLocationView *self)
+{
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean in_aor = FALSE;
+  int n_rows = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->grid)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      int row, width;
+
+      gtk_widget_remove_css_class (child, "lesson-highlight");
+      gtk_grid_query_child (self->grid, child, NULL, &row, &width, NULL);
+      n_rows = MAX (n_rows, row + 1);
+    }
+  if (self->highlight_aor == NULL)
+    return;
+
+  /* Rows in order: an AOR heading spans the table; its Contacts follow it. */
+  for (int row = 1; row < n_rows; row++)
+    {
+      GtkWidget *first = gtk_grid_get_child_at (self->grid, 0, row);
+      const char *text = GTK_IS_LABEL (first) ? gtk_label_get_text (GTK_LABEL (first)) : "";
+
+      if (first != NULL && gtk_widget_has_css_class (first, "aor"))
+        {
+          in_aor = g_strcmp0 (text, self->highlight_aor) == 0;
+          if (in_aor)
+            g_array_append_val (rows, row);
+        }
+      else if (in_aor && (self->highlight_contact == NULL ||
+                          g_strcmp0 (text, self->highlight_contact) == 0))
+        g_array_append_val (rows, row);
+    }
+  for (guint i = 0; i < rows->len; i++)
+    for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
+      {
+        GtkWidget *cell_widget = gtk_grid_get_child_at (self->grid, c,
+                                                        g_array_index (rows, int, i));
+
+        if (cell_widget != NULL)
+          gtk_widget_add_css_class (cell_widget, "lesson-highlight");
+      }
+}
+
+void
+app_location_view_highlight_binding (AppLocationView *self,
+                                     const char      *aor,
+                                     const char      *contact)
+{
+  g_return_if_fail (APP_IS_LOCATION_VIEW (self));
+
+  g_free (self->highlight_aor);
+  g_free (self->highlight_contact);
+  self->highlight_aor = g_strdup (aor);
+  self->highlight_contact = aor != NULL ? g_strdup (contact) : NULL;
+  apply_highlight (self);
+}
+
+guint
+app_location_view_get_n_highlighted (AppLocationView *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), 0);
+
+  if (self->dirty)
+    rebuild (self);
+  for (int row = 1; row < 1000; row++)
+    {
+      GtkWidget *first = gtk_grid_get_child_at (self->grid, 0, row);
+
+      if (first == NULL)
+        break;
+      if (gtk_widget_has_css_class (first, "lesson-highlight") &&
+          !gtk_widget_has_css_class (first, "aor"))
+        n++;
+    }
+  return n;
 }

@@ -18,4 +18,13 @@ void       app_location_view_update     (AppLocationView *self);
 /* One row per binding. */
 guint      app_location_view_get_n_rows (AppLocationView *self);
 
+/* Lesson highlight (app-lesson-pane.c) ------------------------------------------------------ */
+/* Marks the bindings of @aor (only @contact's when not NULL; @aor NULL: none), kept across
+ * rebuilds: the binding a lesson step talks about. */
+void       app_location_view_highlight_binding (AppLocationView *self,
+                                                const char      *aor,
+                                                const char      *contact);
+/* How many binding rows are marked now. */
+guint      app_location_view_get_n_highlighted (AppLocationView *self);
+
 G_END_DECLS

@@ -31,6 +31,16 @@ struct _AppNetworkView {
 
   SimWorld *world;
   GPtrArray *flights;     /* Flight* */
+
+  /*
+   * The hosts and links change far less often than packets move: they are drawn once into a
+   * render node and reused while their description (@scene_key) stays the same, so a frame
+   * only lays out the packets' labels.
+   */
+  GskRenderNode *scene;
+  char *scene_key;
+  GHashTable *scene_positions;
+  guint style_generation;
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -208,11 +218,11 @@ static void
 draw_node (AppNetworkView *self,
            cairo_t        *cr,
            const char     *name,
+           const char     *markup,
+           const char     *state_color,
            Point          *p)
 {
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-  const char *state_color;
-  g_autofree char *markup = node_markup (self, name, &state_color);
   GdkRGBA bg, border, fg;
   int tw, th;
   double w, h;
@@ -389,8 +399,11 @@ app_network_view_snapshot (GtkWidget   *widget,
   AppNetworkView *self = APP_NETWORK_VIEW (widget);
   double width = gtk_widget_get_width (widget);
   double height = gtk_widget_get_height (widget);
-  g_autoptr(GHashTable) positions = NULL;
+  GHashTable *positions;
   g_autoptr(GPtrArray) hosts = NULL;
+  g_autoptr(GPtrArray) markups = NULL;
+  g_autoptr(GPtrArray) colors = NULL;
+  g_autoptr(GString) key = NULL;
   cairo_t *cr;
   SimTime now;
 
@@ -409,15 +422,61 @@ app_network_view_snapshot (GtkWidget   *widget,
       if (to != NULL && !g_ptr_array_find_with_equal_func (hosts, to, g_str_equal, NULL))
         g_ptr_array_add (hosts, g_strdup (to));
     }
-  positions = layout_nodes (self, hosts, width, height);
-
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  draw_links (self, cr, positions);
+  /* What the hosts look like now: the same key, the same picture. */
+  markups = g_ptr_array_new_with_free_func (g_free);
+  colors = g_ptr_array_new ();
+  key = g_string_new (NULL);
+  g_string_append_printf (key, "%g %g %u %d\n", width, height, self->style_generation,
+                          sim_world_get_mode (self->world));
   for (guint i = 0; i < hosts->len; i++)
-    draw_node (self, cr, hosts->pdata[i], g_hash_table_lookup (positions, hosts->pdata[i]));
+    {
+      const char *state_color;
+      char *markup = node_markup (self, hosts->pdata[i], &state_color);
+
+      g_ptr_array_add (markups, markup);
+      g_ptr_array_add (colors, (gpointer) state_color);
+      g_string_append_printf (key, "%s\n%s\n%s\n", (char *) hosts->pdata[i], markup, state_color);
+    }
+
+  if (self->scene == NULL || g_strcmp0 (key->str, self->scene_key) != 0)
+    {
+      g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
+
+      g_clear_pointer (&self->scene, gsk_render_node_unref);
+      g_clear_pointer (&self->scene_positions, g_hash_table_unref);
+      g_free (self->scene_key);
+      self->scene_key = g_strdup (key->str);
+      self->scene_positions = layout_nodes (self, hosts, width, height);
+      cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      draw_links (self, cr, self->scene_positions);
+      for (guint i = 0; i < hosts->len; i++)
+        draw_node (self, cr, hosts->pdata[i], markups->pdata[i], colors->pdata[i],
+                   g_hash_table_lookup (self->scene_positions, hosts->pdata[i]));
+      cairo_destroy (cr);
+      self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+    }
+  if (self->scene != NULL)
+    gtk_snapshot_append_node (snapshot, self->scene);
+  positions = self->scene_positions;
+
+  if (self->flights->len == 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   for (guint i = 0; i < self->flights->len; i++)
     draw_flight (self, cr, positions, self->flights->pdata[i], now);
   cairo_destroy (cr);
+}
+
+static void
+app_network_view_css_changed (GtkWidget         *widget,
+                              GtkCssStyleChange *change)
+{
+  AppNetworkView *self = APP_NETWORK_VIEW (widget);
+
+  GTK_WIDGET_CLASS (app_network_view_parent_class)->css_changed (widget, change);
+  /* Colours or fonts may have changed (dark style, presentation mode): draw the hosts anew. */
+  self->style_generation++;
+  gtk_widget_queue_draw (widget);
 }
 
 static void
@@ -435,6 +494,9 @@ app_network_view_finalize (GObject *object)
   AppNetworkView *self = APP_NETWORK_VIEW (object);
 
   g_clear_pointer (&self->flights, g_ptr_array_unref);
+  g_clear_pointer (&self->scene, gsk_render_node_unref);
+  g_clear_pointer (&self->scene_key, g_free);
+  g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -447,6 +509,7 @@ app_network_view_class_init (AppNetworkViewClass *klass)
   object_class->dispose = app_network_view_dispose;
   object_class->finalize = app_network_view_finalize;
   widget_class->snapshot = app_network_view_snapshot;
+  widget_class->css_changed = app_network_view_css_changed;
   gtk_widget_class_set_css_name (widget_class, "networkview");
 }
 

@@ -4,6 +4,7 @@
 #include "sim-pcap.h"
 
 #include "app-demo.h"
+#include "app-lesson-pane.h"
 #include "app-scene-editor.h"
 
 /*
@@ -23,6 +24,13 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 
 /* A stalled frame (a window drag, a slow machine) must not jump the session ahead. */
 #define MAX_FRAME_STEP (G_USEC_PER_SEC / 10)
+
+/*
+ * While playing, the tables (location, timers) and the inspector follow at this rate rather
+ * than every frame: re-measuring a grid of fifty bindings or a wrapped explanation costs more
+ * than a frame has.
+ */
+#define TABLE_REFRESH_INTERVAL (G_USEC_PER_SEC / 5)
 
 typedef enum {
   EDIT_ADD_PHONE,
@@ -77,6 +85,7 @@ struct _AppWindow {
   double speed;
   guint tick_id;
   gint64 last_frame_time;
+  gint64 last_table_refresh;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
   gboolean selecting;
   gboolean presentation;
@@ -234,19 +243,25 @@ build_world (AppWindow  *self,
 /* Views                                                                                      */
 
 static void
-refresh_views (AppWindow *self)
+refresh (AppWindow *self,
+         gboolean   animating)
 {
   char text[64];
+  gint64 now = g_get_monotonic_time ();
 
   if (self->world == NULL)
     return;
   g_snprintf (text, sizeof text, "t = %.3f s", SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
   gtk_label_set_text (self->clock_label, text);
-  app_location_view_update (self->location);
-  app_timers_view_update (self->timers);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
+  if (animating && now - self->last_table_refresh < TABLE_REFRESH_INTERVAL)
+    return;
 
-  if (self->follow_newest)
+  self->last_table_refresh = now;
+  if (!g_getenv ("NOLOC")) app_location_view_update (self->location);
+  app_timers_view_update (self->timers);
+  /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
+  if (self->follow_newest && !g_getenv ("NOINSP"))
     {
       guint n = app_ladder_view_get_n_rows (self->ladder);
 
@@ -257,6 +272,12 @@ refresh_views (AppWindow *self)
           self->selecting = FALSE;
         }
     }
+}
+
+static void
+refresh_views (AppWindow *self)
+{
+  refresh (self, FALSE);
 }
 
 static void
@@ -307,7 +328,7 @@ tick_cb (GtkWidget     *widget,
       if (at_end)
         target = self->run_length;
       sim_world_run_until (self->world, target);
-      refresh_views (self);
+      refresh (self, !at_end);
       if (at_end)
         {
           /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
@@ -379,6 +400,10 @@ app_window_open (AppWindow   *self,
 
   g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
 
+  /* A lesson brings its own scene and plays it in the lesson pane (app-lesson-pane.c). */
+  if (path != NULL && g_str_has_suffix (path, ".lesson"))
+    return app_lesson_pane_open (self, path, error) != NULL;
+
   scenario = path ? sim_scenario_parse_file (path, error) : app_demo_new_scenario ();
   if (scenario == NULL)
     return FALSE;
@@ -411,8 +436,25 @@ app_window_open (AppWindow   *self,
       self->path = g_strdup (path);
     }
   gtk_label_set_text (self->subtitle, subtitle ? subtitle : "");
+  app_lesson_pane_close (self);
   set_world (self, world);
   return TRUE;
+}
+
+void
+app_window_show_world (AppWindow  *self,
+                       SimWorld   *world,
+                       const char *subtitle)
+{
+  g_return_if_fail (APP_IS_WINDOW (self));
+  g_return_if_fail (SIM_IS_WORLD (world));
+
+  if (world != self->world)
+    set_world (self, world);
+  else
+    refresh_views (self);
+  if (subtitle != NULL)
+    gtk_label_set_text (self->subtitle, subtitle);
 }
 
 SimWorld *
@@ -1078,6 +1120,7 @@ choose_file (AppWindow  *self,
     {
       gtk_file_filter_add_pattern (filter, "*.txt");
       gtk_file_filter_add_pattern (filter, "*.scenario");
+      gtk_file_filter_add_pattern (filter, "*.lesson");
     }
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
   if (kinds[kind].suggested != NULL)

@@ -24,6 +24,14 @@ gboolean         app_window_open         (AppWindow      *self,
                                           const char     *path,
                                           GError        **error);
 SimWorld        *app_window_get_world    (AppWindow      *self);
+/*
+ * Shows @world, which someone else drives (the lesson pane's runner), in every view, and
+ * refreshes them when it is already shown.  Restart and step back still rebuild the opened
+ * scene.  @subtitle: the header bar's second line, or NULL to keep it.
+ */
+void             app_window_show_world   (AppWindow      *self,
+                                          SimWorld       *world,
+                                          const char     *subtitle);
 /* The scene being played, with the edits made so far that the format can say (borrowed). */
 SimScenario     *app_window_get_scenario (AppWindow      *self);
 /* Runs the session (paused) to virtual time @t and refreshes every view. */

@@ -9,13 +9,19 @@
 #include <time.h>
 
 #include "sim-export.h"
+#include "sim-scenario.h"
 #include "sim-server.h"
+#include "sim-world.h"
 
 /*
  * siplab-cli serve: the lab's registrar and proxy on real sockets, headless.  Every trace
  * event is printed as it happens, flushed line by line so a pipe (`| tee`, a test) sees it at
  * once: either one line per packet and binding change ("ladder", readable in a terminal next
  * to the phones) or JSON Lines, the format `siplab-cli run --format jsonl` writes.
+ *
+ * With --scenario the registrar is a SimWorld's instead (mixed mode): the scenario's simulated
+ * phones run on the wall clock next to the real phones, registered at the same registrar,
+ * and the two kinds call each other through the one proxy (sim_world_listen()).
  *
  * Status lines ("listening on ...") go to stderr so stdout stays pure JSON Lines.
  * Exit status: 0 after SIGINT/SIGTERM; 2 the command line or the users file is wrong;
@@ -35,6 +41,7 @@ typedef enum {
 
 typedef struct {
   Format format;
+  const char *server_name;   /* the registrar's node name in the trace */
   gboolean timers;
   gboolean write_failed;
   gint64 clock_offset;
@@ -104,7 +111,16 @@ format_ladder_line (Serve    *serve,
         g_autofree char *label = sim_export_packet_label (event);
         gboolean inbound = g_strcmp0 (event->action, "delivered") == 0 ||
                            (g_strcmp0 (event->action, "dropped") == 0 &&
-                            g_strcmp0 (event->to, SIM_SERVER_NODE_NAME) == 0);
+                            g_strcmp0 (event->to, serve->server_name) == 0);
+
+        /* One line per packet, seen from the registrar: a simulated phone's packet is traced
+         * when its phone sends it and again when it arrives (mixed mode). */
+        if ((g_strcmp0 (event->action, "delivered") == 0 &&
+             g_strcmp0 (event->to, serve->server_name) != 0) ||
+            ((g_strcmp0 (event->action, "sent") == 0 ||
+              g_strcmp0 (event->action, "retransmitted") == 0) &&
+             g_strcmp0 (event->from, serve->server_name) != 0))
+          return FALSE;
 
         append_time (serve, event->t, out);
         if (inbound)
@@ -217,6 +233,168 @@ parse_seconds (const char *option,
   return TRUE;
 }
 
+static gboolean
+parse_format (const char *format_text,
+              Format     *format)
+{
+  if (format_text == NULL || strcmp (format_text, "ladder") == 0)
+    *format = FORMAT_LADDER;
+  else if (strcmp (format_text, "jsonl") == 0)
+    *format = FORMAT_JSONL;
+  else
+    {
+      usage_error ("unknown format '%s' (ladder or jsonl)", format_text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_listeners (SimSocketTransport *transport)
+{
+  GArray *bound = sim_socket_transport_get_listeners (transport);
+
+  for (guint i = 0; i < bound->len; i++)
+    {
+      const SimAddr *addr = &g_array_index (bound, SimAddr, i);
+      char text[64];
+
+      sim_addr_format (addr, text, sizeof text);
+      fprintf (stderr, "siplab-cli serve: listening on %s:%s\n",
+               addr->transport == SIM_TRANSPORT_TCP ? "tcp" : "udp", text);
+    }
+}
+
+/* Runs the main loop until SIGINT or SIGTERM. */
+static void
+run_until_signal (Serve *serve)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint sigint, sigterm;
+
+  serve->loop = loop;
+  sigint = g_unix_signal_add (SIGINT, quit_cb, serve);
+  sigterm = g_unix_signal_add (SIGTERM, quit_cb, serve);
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  serve->loop = NULL;
+  fprintf (stderr, "siplab-cli serve: stopped\n");
+}
+
+/*
+ * Mixed mode: the scenario's world on the wall clock, its registrar on real sockets too.  The
+ * users of the scenario can register from real phones; a users file adds more.  The database,
+ * users-file reloading and the failed-password limit belong to the plain server and are not
+ * offered here.
+ */
+static int
+serve_scenario (const char  *scenario_path,
+                char       **listen,
+                const char  *domain,
+                const char  *users_path,
+                const char  *db_path,
+                const char  *format_text,
+                gboolean     timers,
+                int          max_message)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = NULL;
+  g_autoptr(SimClock) clock = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autoptr(GHashTable) users = NULL;
+  Serve serve = { FORMAT_LADDER, };
+  SimRegistrar *registrar;
+  SimTrace *trace;
+  guint n_users = 0;
+  gulong handler;
+
+  if (!parse_format (format_text, &serve.format))
+    return EXIT_USAGE;
+  if (db_path != NULL)
+    return usage_error ("--db cannot be combined with --scenario: a scenario's phones start "
+                        "afresh every time");
+  scenario = sim_scenario_parse_file (scenario_path, &error);
+  if (scenario == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (sim_scenario_get_server (scenario) == NULL)
+    return usage_error ("%s has no server line: mixed mode puts the scenario's registrar on "
+                        "real sockets", scenario_path);
+  if (users_path != NULL)
+    {
+      g_autofree char *contents = NULL;
+
+      if (!g_file_get_contents (users_path, &contents, NULL, &error) ||
+          !sim_users_parse (users_path, contents, &users, &error))
+        {
+          fprintf (stderr, "%s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
+
+  signal (SIGPIPE, SIG_IGN);
+  clock = sim_clock_new_wall ();
+  world = sim_scenario_build_on_clock (scenario, 0, clock, &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (domain != NULL && g_strcmp0 (domain, sim_world_get_domain (world)) != 0)
+    return usage_error ("--domain %s differs from the scenario's domain %s", domain,
+                        sim_world_get_domain (world));
+  registrar = sim_world_get_registrar (world);
+  trace = sim_world_get_trace (world);
+  serve.server_name = sim_world_get_server_name (world);
+  /* A server runs for days: observers get every event, nobody keeps them all. */
+  sim_trace_set_keep (trace, FALSE);
+  serve.clock_offset = g_get_real_time () - sim_clock_now (clock);
+  sim_registrar_set_date_epoch (registrar, serve.clock_offset / G_USEC_PER_SEC);
+  if (users != NULL)
+    {
+      GHashTableIter iter;
+      const char *name, *password;
+
+      g_hash_table_iter_init (&iter, users);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &password))
+        sim_registrar_set_user (registrar, name, password);
+    }
+  {
+    g_autoptr(GPtrArray) all = sim_world_list_users (world);
+    n_users = all->len + (users != NULL ? g_hash_table_size (users) : 0);
+  }
+
+  serve.timers = timers;
+  serve.line = g_string_new (NULL);
+  handler = g_signal_connect (trace, "event", G_CALLBACK (trace_event_cb), &serve);
+  for (guint i = 0; listen[i] != NULL; i++)
+    if (!sim_world_listen (world, listen[i], &error))
+      {
+        fprintf (stderr, "siplab-cli serve: cannot listen: %s\n", error->message);
+        g_clear_signal_handler (&handler, trace);
+        g_string_free (serve.line, TRUE);
+        return EXIT_RUNTIME;
+      }
+  if (max_message != 0)
+    sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
+
+  print_listeners (sim_world_get_transport (world));
+  fprintf (stderr, "siplab-cli serve: scenario %s: %u simulated phones\n", scenario_path,
+           sim_world_get_phones (world)->len);
+  fprintf (stderr, "siplab-cli serve: domain %s, %u users, %u bindings\n",
+           sim_world_get_domain (world), n_users,
+           sim_location_get_n_bindings (sim_world_get_location (world)));
+  fflush (stderr);
+
+  run_until_signal (&serve);
+  g_clear_signal_handler (&handler, trace);
+  g_string_free (serve.line, TRUE);
+  return EXIT_OK;
+}
+
 int
 siplab_cli_serve (int    argc,
                   char **argv)
@@ -228,6 +406,7 @@ siplab_cli_serve (int    argc,
   g_autofree char *format_text = NULL;
   g_autofree char *window_text = NULL;
   g_autofree char *block_text = NULL;
+  g_autofree char *scenario_path = NULL;
   int auth_limit = 10;
   int max_message = 0;
   gboolean timers = FALSE;
@@ -253,18 +432,19 @@ siplab_cli_serve (int    argc,
       "...and refused for this many seconds (default 300)", "SECONDS" },
     { "max-message", 0, 0, G_OPTION_ARG_INT, &max_message,
       "Drop messages larger than this (default and maximum 65535)", "BYTES" },
+    { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario_path,
+      "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
+      "actions, in real time) on the same registrar", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
     g_option_context_new ("- the registrar and proxy on real sockets, for lab phones");
   g_autoptr(GError) error = NULL;
   g_autoptr(SimServer) server = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
   Serve serve = { FORMAT_LADDER, };
   SimTime window = SIM_SEC (60);
   SimTime block = SIM_SEC (300);
   GArray *bound;
-  guint sigint, sigterm;
   gulong handler;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -281,16 +461,15 @@ siplab_cli_serve (int    argc,
     return usage_error ("unexpected argument '%s'", argv[1]);
   if (listen == NULL || listen[0] == NULL)
     return usage_error ("at least one --listen is needed, e.g. --listen udp:127.0.0.1:5060");
+  if (scenario_path != NULL)
+    return serve_scenario (scenario_path, listen, domain, users_path, db_path, format_text,
+                           timers, max_message);
   if (domain == NULL || *domain == '\0')
     return usage_error ("--domain is needed, e.g. --domain lab.example");
   if (users_path == NULL)
     return usage_error ("--users is needed: a file with one name:password a line");
-  if (format_text == NULL || strcmp (format_text, "ladder") == 0)
-    serve.format = FORMAT_LADDER;
-  else if (strcmp (format_text, "jsonl") == 0)
-    serve.format = FORMAT_JSONL;
-  else
-    return usage_error ("unknown format '%s' (ladder or jsonl)", format_text);
+  if (!parse_format (format_text, &serve.format))
+    return EXIT_USAGE;
   if (auth_limit < 0)
     return usage_error ("--auth-limit cannot be negative");
   if (max_message != 0 && (max_message < 512 || max_message > 65535))
@@ -324,6 +503,7 @@ siplab_cli_serve (int    argc,
     sim_socket_transport_set_max_message (sim_server_get_transport (server), (gsize) max_message);
 
   serve.timers = timers;
+  serve.server_name = SIM_SERVER_NODE_NAME;
   serve.clock_offset = sim_server_get_clock_offset (server);
   serve.line = g_string_new (NULL);
   handler = g_signal_connect (sim_server_get_trace (server), "event",
@@ -345,16 +525,8 @@ siplab_cli_serve (int    argc,
         return EXIT_RUNTIME;
       }
 
+  print_listeners (sim_server_get_transport (server));
   bound = sim_socket_transport_get_listeners (sim_server_get_transport (server));
-  for (guint i = 0; i < bound->len; i++)
-    {
-      const SimAddr *addr = &g_array_index (bound, SimAddr, i);
-      char text[64];
-
-      sim_addr_format (addr, text, sizeof text);
-      fprintf (stderr, "siplab-cli serve: listening on %s:%s\n",
-               addr->transport == SIM_TRANSPORT_TCP ? "tcp" : "udp", text);
-    }
   {
     const SimAddr *first = &g_array_index (bound, SimAddr, 0);
     g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (first->ip);
@@ -371,15 +543,7 @@ siplab_cli_serve (int    argc,
            db_path ? " restored from " : "", db_path ? db_path : "");
   fflush (stderr);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  serve.loop = loop;
-  sigint = g_unix_signal_add (SIGINT, quit_cb, &serve);
-  sigterm = g_unix_signal_add (SIGTERM, quit_cb, &serve);
-  g_main_loop_run (loop);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-
-  fprintf (stderr, "siplab-cli serve: stopped\n");
+  run_until_signal (&serve);
   sim_server_stop (server);
   g_clear_signal_handler (&handler, sim_server_get_trace (server));
   g_string_free (serve.line, TRUE);

@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "app-lesson-pane.h"
 #include "app-window.h"
 
 /*
@@ -20,6 +21,8 @@ typedef struct {
   char *ladder_svg;
   char *ladder_png;
   char *pcapng;
+  char *lesson;
+  int step;
   gboolean dark;
   gboolean presentation;
   gboolean collapse;
@@ -121,11 +124,17 @@ activate_cb (GtkApplication *application,
              Options        *options)
 {
   AppWindow *window;
+  AppLessonPane *lesson = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean opened;
 
   load_css ();
   window = app_window_new (application);
-  if (!app_window_open (window, options->file, &error))
+  if (options->lesson != NULL)
+    opened = app_lesson_pane_open (window, options->lesson, &error) != NULL;
+  else
+    opened = app_window_open (window, options->file, &error);
+  if (!opened)
     {
       g_printerr ("siplab: %s\n", error->message);
       options->status = EXIT_FAILURE;
@@ -143,7 +152,18 @@ activate_cb (GtkApplication *application,
   app_window_set_presentation (window, options->presentation);
   g_object_set (window, "collapse-refreshes", options->collapse, NULL);
 
-  if (options->screenshot != NULL || options->ladder_svg != NULL || options->ladder_png != NULL ||
+  /* A lesson moves its own clock: --step N plays it to item N along the answer keys. */
+  if ((lesson = app_lesson_pane_get_for_window (window)) != NULL)
+    {
+      app_lesson_pane_set_record_progress (lesson, options->screenshot == NULL);
+      if (options->step >= 0 && !app_lesson_pane_go_to (lesson, options->step, TRUE, &error))
+        {
+          g_printerr ("siplab: %s\n", error->message);
+          options->status = EXIT_FAILURE;
+          g_clear_error (&error);
+        }
+    }
+  else if (options->screenshot != NULL || options->ladder_svg != NULL || options->ladder_png != NULL ||
       options->pcapng != NULL)
     {
       app_window_run_until (window, (SimTime) (options->at * G_USEC_PER_SEC));
@@ -179,7 +199,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) files = NULL;
-  Options options = { .row = -1, .status = EXIT_SUCCESS };
+  Options options = { .row = -1, .step = -1, .status = EXIT_SUCCESS };
   const GOptionEntry entries[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &options.screenshot,
       "Render the window to a PNG and exit", "OUT.png" },
@@ -189,6 +209,11 @@ main (int   argc,
       "Then select this ladder row (0 is the first)", "ROW" },
     { "pane", 0, 0, G_OPTION_ARG_STRING, &options.pane,
       "Show this pane under the network: location, digest or timers", "NAME" },
+    { "lesson", 0, 0, G_OPTION_ARG_FILENAME, &options.lesson,
+      "Play this lesson in the lesson pane (also: a FILE ending in .lesson)", "FILE" },
+    { "step", 0, 0, G_OPTION_ARG_INT, &options.step,
+      "With a lesson: play it to step N (0 is the introduction), answering with its answer keys",
+      "N" },
     { "dark", 0, 0, G_OPTION_ARG_NONE, &options.dark, "Use the dark style", NULL },
     { "presentation", 0, 0, G_OPTION_ARG_NONE, &options.presentation,
       "Presentation mode: larger type", NULL },
@@ -228,5 +253,6 @@ main (int   argc,
   g_free (options.ladder_svg);
   g_free (options.ladder_png);
   g_free (options.pcapng);
+  g_free (options.lesson);
   return status != 0 ? status : options.status;
 }

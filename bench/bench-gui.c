@@ -22,6 +22,10 @@ typedef struct {
   AppWindow *window;
   GArray *deltas;         /* double, ms between consecutive frames */
   GArray *work;           /* double, ms from the frame's start to the end of its paint */
+  GArray *update;         /* double, ms in the update phase (the session runs, views follow) */
+  GArray *layout;         /* double, ms in the layout phase (measure and allocate) */
+  GArray *paint;          /* double, ms in the paint phase (snapshot and render) */
+  gint64 mark;
   gint64 last_frame_time;
   gint64 frame_start;
   gint64 deadline;
@@ -61,6 +65,40 @@ before_paint_cb (GdkFrameClock *clock,
                  Bench         *bench)
 {
   bench->frame_start = gdk_frame_clock_get_frame_time (clock);
+  bench->mark = g_get_monotonic_time ();
+}
+
+/* Connected after GTK's own handlers: each runs at the end of its phase. */
+static void
+phase_end (Bench  *bench,
+           GArray *phase)
+{
+  gint64 now = g_get_monotonic_time ();
+  double ms = (now - bench->mark) / 1000.0;
+
+  g_array_append_val (phase, ms);
+  bench->mark = now;
+}
+
+static void
+update_cb (GdkFrameClock *clock,
+           Bench         *bench)
+{
+  phase_end (bench, bench->update);
+}
+
+static void
+layout_cb (GdkFrameClock *clock,
+           Bench         *bench)
+{
+  phase_end (bench, bench->layout);
+}
+
+static void
+paint_cb (GdkFrameClock *clock,
+          Bench         *bench)
+{
+  phase_end (bench, bench->paint);
 }
 
 static void
@@ -111,6 +149,9 @@ window_mapped_cb (GtkWidget *widget,
   GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
 
   g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), bench);
+  g_signal_connect (clock, "update", G_CALLBACK (update_cb), bench);
+  g_signal_connect (clock, "layout", G_CALLBACK (layout_cb), bench);
+  g_signal_connect (clock, "paint", G_CALLBACK (paint_cb), bench);
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), bench);
 }
 
@@ -177,6 +218,9 @@ main (int   argc,
   bench.deadline = G_MAXINT64;
   bench.deltas = g_array_new (FALSE, FALSE, sizeof (double));
   bench.work = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.update = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.layout = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.paint = g_array_new (FALSE, FALSE, sizeof (double));
   g_signal_connect (bench.window, "map", G_CALLBACK (window_mapped_cb), &bench);
   gtk_window_present (GTK_WINDOW (bench.window));
 
@@ -189,6 +233,9 @@ main (int   argc,
   }
   g_array_set_size (bench.deltas, 0);
   g_array_set_size (bench.work, 0);
+  g_array_set_size (bench.update, 0);
+  g_array_set_size (bench.layout, 0);
+  g_array_set_size (bench.paint, 0);
   bench.last_frame_time = 0;
   bench.done = FALSE;
   bench.deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
@@ -213,10 +260,19 @@ main (int   argc,
   printf ("  work per frame  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
           percentile (bench.work, 0.5), percentile (bench.work, 0.95),
           percentile (bench.work, 1.0));
+  printf ("    update phase  median %.1f ms   p95 %.1f ms   (the session runs, views follow)\n",
+          percentile (bench.update, 0.5), percentile (bench.update, 0.95));
+  printf ("    layout phase  median %.1f ms   p95 %.1f ms\n",
+          percentile (bench.layout, 0.5), percentile (bench.layout, 0.95));
+  printf ("    paint phase   median %.1f ms   p95 %.1f ms   (snapshot and cairo rendering)\n",
+          percentile (bench.paint, 0.5), percentile (bench.paint, 0.95));
 
   gtk_window_destroy (GTK_WINDOW (bench.window));
   g_clear_object (&bench.window);
   g_array_unref (bench.deltas);
   g_array_unref (bench.work);
+  g_array_unref (bench.update);
+  g_array_unref (bench.layout);
+  g_array_unref (bench.paint);
   return EXIT_SUCCESS;
 }

@@ -31,6 +31,7 @@ typedef enum {
   OUTCOME_INTERVAL_TOO_BRIEF,
   OUTCOME_STALE_CSEQ,
   OUTCOME_TOO_MANY_CONTACTS,
+  OUTCOME_COMMIT_FAILED,
 } Outcome;
 
 static const struct {
@@ -59,6 +60,11 @@ static const struct {
   [OUTCOME_STALE_CSEQ]         = { 400, "Invalid CSeq" },
   /* Not in RFC 3261: a policy limit, answered as Kamailio does with 503. */
   [OUTCOME_TOO_MANY_CONTACTS]  = { 503, "Too Many Registered Contacts" },
+  /*
+   * The commit hook (the database) refused the new binding set.  RFC 3261 §21.5.1: the server
+   * "encountered an unexpected condition"; the request itself was fine and may be retried.
+   */
+  [OUTCOME_COMMIT_FAILED]      = { 500, "Server Internal Error" },
 };
 
 struct _SimRegistrar {
@@ -69,6 +75,8 @@ struct _SimRegistrar {
   SimRegistrarPolicy policy;
   GHashTable *users;          /* username -> password */
   gint64 date_epoch;
+  SimRegistrarCommitFunc commit_func;
+  gpointer commit_data;
 };
 
 G_DEFINE_FINAL_TYPE (SimRegistrar, sim_registrar, G_TYPE_OBJECT)
@@ -719,7 +727,23 @@ process_contacts (Request *req)
       why = g_strdup_printf ("REGISTER CSeq %u (RFC 3261 §10.3 step 7)", req->cseq);
     }
 
-  /* All contacts passed: commit the whole set at once. */
+  /* All contacts passed.  The hook may still refuse (a database write failed): then nothing
+   * changes and the phone hears 500, never a 200 OK for bindings that were not kept. */
+  if (self->commit_func != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!self->commit_func (self, req->aor, plan.set, self->commit_data, &error))
+        {
+          outcome = reject (req, OUTCOME_COMMIT_FAILED, NULL,
+                            "the new bindings of %s could not be stored (%s), so the old ones "
+                            "stay and the REGISTER fails as a whole (RFC 3261 §10.3 step 7)",
+                            req->aor, error != NULL ? error->message : "no reason given");
+          goto out;
+        }
+    }
+
+  /* Commit the whole set at once. */
   sim_location_replace_full (self->location, req->aor, plan.set, why, plan.reasons);
 
 out:
@@ -893,6 +917,7 @@ sim_registrar_handle (SimRegistrar   *self,
     case OUTCOME_BAD_EXPIRES:
     case OUTCOME_STALE_CSEQ:
     case OUTCOME_TOO_MANY_CONTACTS:
+    case OUTCOME_COMMIT_FAILED:
     default:
       break;
     }
@@ -1022,6 +1047,16 @@ sim_registrar_get_password (SimRegistrar *self,
   if (username == NULL)
     return NULL;
   return g_hash_table_lookup (self->users, username);
+}
+
+void
+sim_registrar_set_commit_func (SimRegistrar           *self,
+                               SimRegistrarCommitFunc  func,
+                               gpointer                user_data)
+{
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  self->commit_func = func;
+  self->commit_data = user_data;
 }
 
 SimLocation *

@@ -54,6 +54,21 @@ gint64        sim_registrar_get_date_epoch (SimRegistrar           *self);
 /* The RFC 1123 date ("Thu, 01 Jan 2026 00:00:00 GMT") the registrar shows for clock time @t. */
 char         *sim_registrar_format_date  (SimRegistrar             *self,
                                           SimTime                   t) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * The commit hook: called once a REGISTER has passed every check, with the AOR's complete new
+ * binding set (@bindings: borrowed SimBinding*, possibly empty), before the location service
+ * changes and before the reply.  Returning FALSE (with @error set) aborts the update: the old
+ * bindings stay and the phone gets 500 Server Internal Error, so a 200 OK always means the
+ * bindings it lists are committed (real-socket mode writes them to its database here).
+ */
+typedef gboolean (*SimRegistrarCommitFunc) (SimRegistrar  *registrar,
+                                            const char    *aor,
+                                            GPtrArray     *bindings,
+                                            gpointer       user_data,
+                                            GError       **error);
+void          sim_registrar_set_commit_func (SimRegistrar          *self,
+                                          SimRegistrarCommitFunc    func,
+                                          gpointer                  user_data);
 /* Handles one REGISTER received in @txn (RFC 3261 §10.3 steps 1-8) and responds in it. */
 void          sim_registrar_handle       (SimRegistrar             *self,
                                           SimServerTxn             *txn,

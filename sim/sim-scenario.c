@@ -2115,6 +2115,24 @@ sim_scenario_build (SimScenario  *self,
   return g_steal_pointer (&world);
 }
 
+SimWorld *
+sim_scenario_build_on_clock (SimScenario  *self,
+                             guint32       seed_override,
+                             SimClock     *clock,
+                             GError      **error)
+{
+  g_autoptr(SimWorld) world = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (SIM_IS_CLOCK (clock), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  world = sim_world_new_with_clock (seed_override != 0 ? seed_override : self->seed, clock);
+  if (!build (self, world, error))
+    return NULL;
+  return g_steal_pointer (&world);
+}
+
 void
 sim_scenario_info_clear (SimScenarioInfo *info)
 {

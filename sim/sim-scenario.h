@@ -187,6 +187,12 @@ SimWorld    *sim_scenario_build           (SimScenario  *self,
                                            guint32       seed_override,
                                            GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Like sim_scenario_build(), on @clock (a wall clock for mixed mode, see sim_world_listen()). */
+SimWorld    *sim_scenario_build_on_clock  (SimScenario  *self,
+                                           guint32       seed_override,
+                                           SimClock     *clock,
+                                           GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* What a view needs to show a loaded scenario. */
 typedef struct {
   char *title;               /* NULL when the file has none */

@@ -33,6 +33,7 @@ struct _SimServer {
   SimStore *store;
   gint64 clock_offset;
   gboolean loading;
+  char *committed_aor;       /* saved by the registrar's commit hook for the REGISTER in hand */
 
   /* Users file */
   char *users_path;
@@ -370,18 +371,44 @@ location_changed_cb (SimLocation *location,
    * AOR; the inner call saves the same set, so that is harmless. */
   bindings = sim_location_lookup (location, key);
   update_peer_names (self, key, bindings);
-  if (self->store == NULL || self->loading)
+  /* A REGISTER's new set was written by commit_cb() already; everything else that changes
+   * bindings (expiry, a lookup dropping lapsed ones) is saved here. */
+  if (self->store == NULL || self->loading || g_strcmp0 (self->committed_aor, key) == 0)
     return;
-  /*
-   * The registrar applies a REGISTER before it sends the 200 OK (sim_registrar_handle():
-   * sim_location_replace_full() runs inside process(), sim_server_txn_respond() after it), so
-   * this commit is on disk before the phone hears that its binding exists.
-   */
   if (!sim_store_save_aor (self->store, key, bindings, self->clock_offset, &error))
     {
       g_warning ("bindings of %s not saved: %s", key, error->message);
       trace_note (self, "bindings of %s not saved: %s", key, error->message);
     }
+}
+
+/*
+ * The registrar's commit hook: the AOR's new binding set goes to disk before the location
+ * service changes and before the 200 OK (sim_registrar_set_commit_func()).  If SQLite refuses,
+ * the registrar keeps the old bindings and answers 500, so every acknowledged binding is durable.
+ */
+static gboolean
+commit_cb (SimRegistrar  *registrar,
+           const char    *aor,
+           GPtrArray     *bindings,
+           gpointer       user_data,
+           GError       **error)
+{
+  SimServer *self = user_data;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->store == NULL)
+    return TRUE;
+  if (!sim_store_save_aor (self->store, aor, bindings, self->clock_offset, &local_error))
+    {
+      trace_note (self, "bindings of %s not saved, the REGISTER is refused: %s", aor,
+                  local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_free (self->committed_aor);
+  self->committed_aor = g_strdup (aor);
+  return TRUE;
 }
 
 gboolean
@@ -566,6 +593,7 @@ server_request_cb (SimStack       *stack,
       self->current_ip = self->max_failures > 0 ? src->ip : NULL;
       sim_registrar_handle (self->registrar, txn, request);
       self->current_ip = NULL;
+      g_clear_pointer (&self->committed_aor, g_free);
     }
   else
     sim_proxy_handle (self->proxy, txn, request, src);
@@ -625,6 +653,7 @@ sim_server_finalize (GObject *object)
   g_free (self->users_path);
   g_free (self->domain);
   g_free (self->bad_response_reason);
+  g_free (self->committed_aor);
   G_OBJECT_CLASS (sim_server_parent_class)->finalize (object);
 }
 
@@ -727,6 +756,7 @@ sim_server_new (const char  *domain,
   self->location = sim_location_new (self->clock, self->trace, SIM_SERVER_NODE_NAME);
   self->registrar = sim_registrar_new (self->stack, self->location, self->auth, domain);
   sim_registrar_set_date_epoch (self->registrar, self->clock_offset / G_USEC_PER_SEC);
+  sim_registrar_set_commit_func (self->registrar, commit_cb, self);
   self->proxy = sim_proxy_new (self->stack, self->registrar);
   sim_stack_set_request_func (self->stack, server_request_cb, self);
   self->changed_handler = g_signal_connect (self->location, "changed",

@@ -319,6 +319,84 @@ client_timeout_cb (gpointer data)
   client_deliver (txn, timeout);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Transport errors (RFC 3261 §8.1.3.1, §17.1.1.2, §17.1.2.2, §18.4)                          */
+
+typedef struct {
+  SimStack *stack;
+  SimAddr dst;
+  char *reason;
+} TransportError;
+
+static void
+transport_error_free (gpointer data)
+{
+  TransportError *error = data;
+
+  g_object_unref (error->stack);
+  g_free (error->reason);
+  g_free (error);
+}
+
+static void
+transport_error_cb (gpointer data)
+{
+  TransportError *error = data;
+  SimStack *self = error->stack;
+  g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_client_txn_unref);
+  GHashTableIter iter;
+  SimClientTxn *txn;
+
+  if (self->clients == NULL)
+    return;
+  /* Only transactions still waiting for a final response: a completed one has its answer. */
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &txn))
+    if (sim_addr_equal (&txn->dst, &error->dst) &&
+        (txn->state == STATE_CALLING || txn->state == STATE_TRYING ||
+         txn->state == STATE_PROCEEDING))
+      g_ptr_array_add (failed, sim_client_txn_ref (txn));
+
+  for (guint i = 0; i < failed->len; i++)
+    {
+      g_autoptr(osip_message_t) response = NULL;
+      g_autofree char *text = NULL;
+
+      txn = failed->pdata[i];
+      if (txn->state == STATE_TERMINATED || txn->request == NULL)
+        continue;    /* ended by a TU callback of an earlier one */
+      text = g_strdup_printf ("the transport could not reach the destination (%s): the "
+                              "transaction ends at once with 503", error->reason);
+      trace_txn (self, txn->kind, txn->state, txn->branch, txn->method, text);
+      /* RFC 3261 §8.1.3.1: a transport error is reported to the TU as 503 Service Unavailable. */
+      response = sim_message_new_response (txn->request, 503, NULL, NULL);
+      client_terminate (txn);
+      client_deliver (txn, response);
+    }
+}
+
+void
+sim_stack_transport_error (SimStack      *self,
+                           const SimAddr *dst,
+                           const char    *reason)
+{
+  TransportError *error;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+  g_return_if_fail (dst != NULL);
+
+  /*
+   * Reported from inside the send function (a connect that fails at once) the transaction is
+   * still being set up and its TU has not even got it back from sim_stack_send_request(), so
+   * the 503 goes out from the clock, right after the current event.
+   */
+  error = g_new0 (TransportError, 1);
+  error->stack = g_object_ref (self);
+  error->dst = *dst;
+  error->reason = g_strdup (reason != NULL ? reason : "transport error");
+  sim_clock_add (self->clock, 0, transport_error_cb, error, transport_error_free);
+}
+
 static void
 client_start_wait (SimClientTxn *txn,
                    SimTime       duration,

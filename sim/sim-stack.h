@@ -98,6 +98,16 @@ void            sim_stack_add_via             (SimStack         *self,
 void            sim_stack_send_stateless      (SimStack         *self,
                                                osip_message_t   *message,
                                                const SimAddr    *dst);
+/*
+ * The transport reports that @dst cannot be reached (a refused or failed TCP connect, a
+ * connection lost with data unsent).  Every client transaction towards @dst still waiting for
+ * a final response ends with a locally made 503 (RFC 3261 §8.1.3.1, §18.4) instead of a 408
+ * after Timer B/F (32 s).  Safe to call from the send function: the 503s are delivered from
+ * the clock right after the current event.
+ */
+void            sim_stack_transport_error     (SimStack         *self,
+                                               const SimAddr    *dst,
+                                               const char       *reason);
 /* RFC 3261 §9.2: the INVITE server transaction a CANCEL refers to, or NULL. */
 SimServerTxn   *sim_stack_find_invite_txn     (SimStack         *self,
                                                osip_message_t   *cancel);

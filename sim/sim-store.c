@@ -276,7 +276,11 @@ sim_store_save_aor (SimStore    *self,
     }
   sqlite3_reset (self->insert);
   sqlite3_reset (self->delete_aor);
-  return exec (self, "COMMIT", error);
+  if (exec (self, "COMMIT", error))
+    return TRUE;
+  /* A failed COMMIT can leave the transaction open; the next save must start clean. */
+  exec (self, "ROLLBACK", NULL);
+  return FALSE;
 
 failed:
   fail (self, error, "cannot save the bindings");

@@ -10,9 +10,11 @@ G_BEGIN_DECLS
 /*
  * SimStore: the file database of real-socket mode (SQLite), so that a restart, even a
  * kill -9, loses no binding a phone was told about.  Each AOR's binding set is written in one
- * transaction from the location service's "changed" signal, which the registrar triggers before
- * it sends the 200 OK; with journal_mode=WAL and synchronous=FULL the commit is on disk when
- * sqlite3_step() returns, so every acknowledged binding is durable.
+ * transaction from the registrar's commit hook (sim_registrar_set_commit_func()), before the
+ * location service changes and before the 200 OK; if the write fails the phone gets 500 and the
+ * old bindings stay.  Expiries are written from the location service's "changed" signal.  With
+ * journal_mode=WAL and synchronous=FULL the commit is on disk when sqlite3_step() returns, so
+ * every acknowledged binding is durable.
  *
  * Times are stored as Unix microseconds; the caller converts with @clock_offset, the Unix time
  * in microseconds at which its session clock read zero (g_get_real_time () - sim_clock_now ()).

@@ -215,6 +215,10 @@ connection_close (Connection *conn,
     g_socket_close (conn->socket, NULL);
   if (why != NULL)
     trace_note (self, "TCP connection with %s closed: %s", conn->key, why);
+  /* A connect that failed (refused, unreachable, timed out): what we queued for this peer will
+   * never go, so its transactions end now with 503 (RFC 3261 §18.4) instead of timing out. */
+  if (why != NULL && conn->connecting && self->stack != NULL)
+    sim_stack_transport_error (self->stack, &conn->peer, why);
   /* Drops the table's reference last: it may be the only one. */
   if (g_hash_table_lookup (self->connections, conn->key) == conn)
     g_hash_table_remove (self->connections, conn->key);
@@ -309,13 +313,13 @@ connection_writable_cb (GSocket      *socket,
     {
       g_autoptr(GError) error = NULL;
 
-      conn->connecting = FALSE;
       if (!g_socket_check_connect_result (socket, &error))
         {
           connection_close (conn, error->message);
           connection_unref (conn);
           return G_SOURCE_REMOVE;
         }
+      conn->connecting = FALSE;
       {
         g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
         if (local != NULL)
@@ -674,6 +678,7 @@ stack_send_cb (SimStack      *stack,
           src.transport = SIM_TRANSPORT_TCP;
           trace_packet (self, "dropped", &src, dst, TRUE, data, len,
                         "no TCP connection to the destination could be opened");
+          sim_stack_transport_error (stack, dst, "no TCP connection could be opened");
           return;
         }
       trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
@@ -707,6 +712,20 @@ stack_send_cb (SimStack      *stack,
       trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
                     error != NULL ? error->message : "not an IP address");
   }
+}
+
+void
+sim_socket_transport_send (SimSocketTransport *self,
+                           const SimAddr      *dst,
+                           const char         *data,
+                           gsize               len,
+                           gboolean            retransmission)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (dst != NULL && data != NULL);
+
+  if (self->stack != NULL)
+    stack_send_cb (self->stack, dst, data, len, retransmission, self);
 }
 
 /* ---------------------------------------------------------------------------------------- */

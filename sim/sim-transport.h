@@ -62,6 +62,16 @@ void      sim_socket_transport_set_max_message    (SimSocketTransport    *self,
 void      sim_socket_transport_set_name_func      (SimSocketTransport    *self,
                                                    SimTransportNameFunc   func,
                                                    gpointer               user_data);
+/*
+ * Sends @data to @dst exactly as the stack's send function does (UDP from the listener of
+ * @dst's family, TCP over the connection to @dst).  For a caller that routes some of a stack's
+ * traffic elsewhere and installs its own send function (SimWorld's mixed mode).
+ */
+void      sim_socket_transport_send               (SimSocketTransport    *self,
+                                                   const SimAddr         *dst,
+                                                   const char            *data,
+                                                   gsize                  len,
+                                                   gboolean               retransmission);
 /* Open TCP connections (accepted and connected). */
 guint     sim_socket_transport_get_n_connections  (SimSocketTransport    *self);
 /* Stops listening, closes every connection and detaches from the stack. */

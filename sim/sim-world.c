@@ -33,6 +33,7 @@ struct _SimWorld {
   SimRegistrar *registrar;
   SimProxy *proxy;
   char *domain;
+  SimSocketTransport *transport;   /* mixed mode: real sockets under the server stack */
 
   GPtrArray *users;          /* User* */
   GHashTable *users_by_name; /* name -> User* */
@@ -84,6 +85,9 @@ sim_world_dispose (GObject *object)
     g_clear_signal_handler (&self->trace_handler, self->trace);
   g_clear_pointer (&self->phones_by_device, g_hash_table_unref);
   g_clear_pointer (&self->phones, g_ptr_array_unref);
+  if (self->transport != NULL)
+    sim_socket_transport_close (self->transport);
+  g_clear_object (&self->transport);
   g_clear_object (&self->proxy);
   g_clear_object (&self->registrar);
   g_clear_object (&self->location);
@@ -136,11 +140,23 @@ sim_world_init (SimWorld *self)
 SimWorld *
 sim_world_new (guint32 seed)
 {
-  SimWorld *self = g_object_new (SIM_TYPE_WORLD, NULL);
+  g_autoptr(SimClock) clock = sim_clock_new_virtual ();
 
+  return sim_world_new_with_clock (seed, clock);
+}
+
+SimWorld *
+sim_world_new_with_clock (guint32   seed,
+                          SimClock *clock)
+{
+  SimWorld *self;
+
+  g_return_val_if_fail (SIM_IS_CLOCK (clock), NULL);
+
+  self = g_object_new (SIM_TYPE_WORLD, NULL);
   self->seed = seed;
   self->rand = g_rand_new_with_seed (seed);
-  self->clock = sim_clock_new_virtual ();
+  self->clock = g_object_ref (clock);
   self->trace = sim_trace_new ();
   self->net = sim_net_new (self->clock, self->trace, self->rand);
   self->trace_handler = g_signal_connect (self->trace, "event", G_CALLBACK (trace_event_cb), self);
@@ -733,4 +749,129 @@ sim_world_schedule (SimWorld       *self,
                     GDestroyNotify  destroy)
 {
   sim_clock_add (self->clock, at - sim_clock_now (self->clock), func, user_data, destroy);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Mixed mode: real sockets under the server stack                                           */
+
+SimSocketTransport *
+sim_world_get_transport (SimWorld *self)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), NULL);
+  return self->transport;
+}
+
+/* The server's send function in mixed mode: simulated hosts over SimNet, the rest over sockets. */
+static void
+mixed_send_cb (SimStack      *stack,
+               const SimAddr *dst,
+               const char    *data,
+               gsize          len,
+               gboolean       retransmission,
+               gpointer       user_data)
+{
+  SimWorld *self = user_data;
+  const char *host = NULL;
+
+  /* SimNet carries datagrams only; the server's own address belongs to the real network. */
+  if (dst->transport == SIM_TRANSPORT_UDP)
+    host = sim_net_host_for_ip (self->net, dst->ip);
+  if (host != NULL && g_strcmp0 (host, self->server_name) != 0)
+    sim_net_send (self->net, sim_stack_get_local (stack), dst, data, len, retransmission);
+  else
+    sim_socket_transport_send (self->transport, dst, data, len, retransmission);
+}
+
+/* Before the first endpoint opens: it must be an address simulated phones can send to as well. */
+static gboolean
+check_first_endpoint (SimWorld    *self,
+                      const char  *spec,
+                      GError     **error)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+  const char *owner;
+  SimAddr addr;
+
+  if (!sim_transport_parse_spec (spec, &addr, error))
+    return FALSE;
+  inet = g_inet_address_new_from_string (addr.ip);
+  if (inet == NULL || g_inet_address_get_family (inet) != G_SOCKET_FAMILY_IPV4 ||
+      g_inet_address_get_is_any (inet))
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID,
+                   "%s: the first endpoint of a world with simulated phones must be one IPv4 "
+                   "address (not 0.0.0.0 or IPv6): the simulated network reaches the registrar "
+                   "there", spec);
+      return FALSE;
+    }
+  owner = sim_net_host_for_ip (self->net, addr.ip);
+  if (owner != NULL && g_strcmp0 (owner, self->server_name) != 0)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_EXISTS,
+                   "%s: %s is the address of the simulated host %s", spec, addr.ip, owner);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The registrar's address is now the real one: on SimNet, and for every phone's outbound proxy. */
+static gboolean
+rehome_server (SimWorld  *self,
+               SimAddr   *old_local,
+               GError   **error)
+{
+  const SimAddr *local = sim_stack_get_local (self->server_stack);
+
+  if (strcmp (local->ip, old_local->ip) != 0 &&
+      !sim_net_move_host (self->net, self->server_name, local->ip, error))
+    return FALSE;
+  sim_net_unbind (self->net, self->server_name, old_local->port);
+  sim_net_bind (self->net, self->server_name, local->port, net_receive_cb, self->server_stack);
+  for (guint i = 0; i < self->phones->len; i++)
+    if (self->mode == SIM_MODE_REGISTRAR)
+      sim_phone_set_outbound (self->phones->pdata[i], local);
+  trace_action (self, self->server_name,
+                "the registrar listens on real sockets at %s:%u; simulated phones reach it there "
+                "too", local->ip, local->port);
+  return TRUE;
+}
+
+gboolean
+sim_world_listen (SimWorld    *self,
+                  const char  *spec,
+                  GError     **error)
+{
+  GArray *listeners;
+  gboolean first;
+  SimAddr old_local;
+
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  if (self->server_stack == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE,
+                   "the world has no registrar to put on real sockets");
+      return FALSE;
+    }
+  first = self->transport == NULL ||
+          sim_socket_transport_get_listeners (self->transport)->len == 0;
+  if (first && !check_first_endpoint (self, spec, error))
+    return FALSE;
+  if (self->transport == NULL)
+    self->transport = sim_socket_transport_new (self->server_stack);
+  old_local = *sim_stack_get_local (self->server_stack);
+  if (!sim_socket_transport_listen (self->transport, spec, error))
+    {
+      /* Nothing listens yet: the server stays on the simulated network alone. */
+      if (first)
+        sim_stack_set_send_func (self->server_stack, stack_send_cb, self);
+      return FALSE;
+    }
+  /* The transport made itself the send function; route through SimNet where that is right. */
+  sim_stack_set_send_func (self->server_stack, mixed_send_cb, self);
+  listeners = sim_socket_transport_get_listeners (self->transport);
+  if (first && listeners->len == 1 && !rehome_server (self, &old_local, error))
+    return FALSE;
+  return TRUE;
 }

@@ -11,6 +11,7 @@
 #include "sim-registrar.h"
 #include "sim-stack.h"
 #include "sim-trace.h"
+#include "sim-transport.h"
 
 G_BEGIN_DECLS
 
@@ -150,6 +151,27 @@ void          sim_world_schedule         (SimWorld      *self,
                                           SimClockFunc   func,
                                           gpointer       user_data,
                                           GDestroyNotify destroy);
+
+/*
+ * Mixed mode: simulated phones and real phones on one registrar/proxy.
+ *
+ * sim_world_new_with_clock() runs the world on any clock; mixed mode needs a wall clock
+ * (sim_clock_new_wall()) so that the simulated phones live in real time next to real ones.
+ * sim_world_listen() then opens real sockets under the world's server stack.  The first
+ * endpoint (IPv4, not 0.0.0.0) becomes the server's address for everybody: its Via and
+ * Record-Route, and the server host's address on the simulated network, so a simulated phone
+ * reaches the registrar at the same ip:port as a real phone does.  What the server sends to
+ * the IP of a simulated host crosses SimNet; everything else goes out through the sockets.
+ * (A real phone whose IP equals a simulated host's is therefore unreachable: keep the scenario
+ * on addresses the LAN does not use, such as 10.0.0.0/24 on a 192.168 classroom network.)
+ */
+SimWorld     *sim_world_new_with_clock   (guint32        seed,
+                                          SimClock      *clock) G_GNUC_WARN_UNUSED_RESULT;
+gboolean      sim_world_listen           (SimWorld      *self,
+                                          const char    *spec,      /* "udp:HOST:PORT", ... */
+                                          GError       **error);
+/* NULL until sim_world_listen() succeeded. */
+SimSocketTransport *sim_world_get_transport (SimWorld   *self);
 
 #define SIM_WORLD_ERROR (sim_world_error_quark ())
 GQuark sim_world_error_quark (void);

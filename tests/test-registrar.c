@@ -7,6 +7,7 @@
 #include "sim-registrar.h"
 #include "sim-stack.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 /*
@@ -1135,6 +1136,82 @@ test_non_register_is_405 (Fixture       *f,
   }
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The commit hook                                                                           */
+
+typedef struct {
+  gboolean fail;
+  guint calls;
+  guint last_len;
+} Commit;
+
+static gboolean
+commit_cb (SimRegistrar  *registrar,
+           const char    *aor,
+           GPtrArray     *bindings,
+           gpointer       user_data,
+           GError       **error)
+{
+  Commit *commit = user_data;
+
+  commit->calls++;
+  commit->last_len = bindings->len;
+  g_assert_cmpstr (aor, ==, ALICE);
+  if (commit->fail)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "disk full (test)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+test_failed_commit_keeps_old_bindings (Fixture       *f,
+                                       gconstpointer  data)
+{
+  Commit commit = { FALSE, 0, 0 };
+  g_autoptr(SimBinding) before = NULL;
+  g_autoptr(SimBinding) after = NULL;
+  osip_message_t *response;
+  SimEvent *event;
+  guint changed;
+
+  g_test_summary ("When the commit hook (the database) refuses a REGISTER's new binding set, "
+                  "the phone gets 500 instead of 200 and the old bindings stay, all or nothing.");
+
+  sim_registrar_set_commit_func (f->registrar, commit_cb, &commit);
+  g_assert_cmpint (register_status (&f->desk, "Contact: <" DESK ">\r\nExpires: 600\r\n"), ==, 200);
+  g_assert_cmpuint (commit.calls, ==, 1);
+  g_assert_cmpuint (commit.last_len, ==, 1);
+  before = binding_copy (f, DESK);
+  changed = f->n_changed;
+
+  commit.fail = TRUE;
+  sim_clock_run_until (f->clock, SIM_SEC (100));
+  /* A refresh of the desk plus a new laptop contact: neither may take effect. */
+  response = phone_register (&f->desk, "Contact: <" DESK ">, <" LAPTOP ">\r\nExpires: 900\r\n");
+  g_assert_cmpint (response->status_code, ==, 500);
+  g_assert_cmpstr (response->reason_phrase, ==, "Server Internal Error");
+  g_assert_null (sim_message_header (response, "contact"));
+  g_assert_cmpuint (commit.calls, ==, 2);
+  g_assert_cmpuint (commit.last_len, ==, 2);
+  g_assert_cmpuint (n_bindings (f), ==, 1);
+  after = binding_copy (f, DESK);
+  assert_binding_same (before, after);
+  g_assert_null (sim_location_find (f->location, ALICE, LAPTOP));
+  g_assert_cmpuint (f->n_changed, ==, changed);
+  event = last_binding_event (f, "rejected");
+  g_assert_nonnull (event);
+  g_assert_cmpstr (event->text, ==, "500 Server Internal Error");
+  g_assert_nonnull (strstr (event->reason, "disk full (test)"));
+
+  /* The store recovers: the same request goes through. */
+  commit.fail = FALSE;
+  g_assert_cmpint (register_status (&f->desk, "Contact: <" DESK ">, <" LAPTOP ">\r\nExpires: 900\r\n"),
+                   ==, 200);
+  g_assert_cmpuint (n_bindings (f), ==, 2);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1144,6 +1221,7 @@ main (int argc, char *argv[])
   g_test_add ("/sim/registrar/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("challenge-then-200-with-contact-expires-and-date", test_challenge_then_ok);
+  ADD ("failed-commit-answers-500-and-keeps-old-bindings", test_failed_commit_keeps_old_bindings);
   ADD ("two-devices-share-one-aor", test_two_devices_share_one_aor);
   ADD ("refresh-keeps-one-binding", test_refresh_keeps_one_binding);
   ADD ("binding-expires-at-the-granted-time", test_binding_expires_at_the_granted_time);

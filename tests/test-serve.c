@@ -25,6 +25,7 @@ typedef struct {
   char *db;
   char *sipp_dir;
   guint16 port;
+  char *scenario;          /* mixed mode: the scenario file the server runs, else NULL */
   GSubprocess *server;
   GString *out;            /* the server's stdout (JSON Lines) */
   GString *err;            /* the server's stderr */
@@ -177,10 +178,16 @@ start_server (Fixture *f)
   g_string_truncate (f->out, 0);
   g_string_truncate (f->err, 0);
   f->out_done = FALSE;
-  f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
-                                           "--listen", udp, "--listen", tcp,
-                                           "--domain", DOMAIN, "--users", f->users,
-                                           "--db", f->db, "--format", "jsonl", NULL);
+  if (f->scenario != NULL)
+    f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
+                                             "--listen", udp, "--listen", tcp,
+                                             "--scenario", f->scenario, "--format", "jsonl",
+                                             NULL);
+  else
+    f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
+                                             "--listen", udp, "--listen", tcp,
+                                             "--domain", DOMAIN, "--users", f->users,
+                                             "--db", f->db, "--format", "jsonl", NULL);
   g_assert_no_error (error);
   reader_start (g_subprocess_get_stdout_pipe (f->server), f->out, &f->out_done, f->cancel);
   reader_start (g_subprocess_get_stderr_pipe (f->server), f->err, NULL, f->cancel);
@@ -218,6 +225,12 @@ fixture_setup (Fixture       *f,
 
   f->dir = g_dir_make_tmp ("siplab-serve-XXXXXX", &error);
   g_assert_no_error (error);
+  /* Mixed mode: @data is the text of the scenario whose phones share the registrar. */
+  if (data != NULL)
+    {
+      f->scenario = g_build_filename (f->dir, "mixed.scn", NULL);
+      g_assert_true (g_file_set_contents (f->scenario, data, -1, &error));
+    }
   f->users = g_build_filename (f->dir, "users.txt", NULL);
   f->db = g_build_filename (f->dir, "lab.sqlite", NULL);
   f->sipp_dir = g_test_build_filename (G_TEST_DIST, "sipp", NULL);
@@ -268,6 +281,7 @@ fixture_teardown (Fixture       *f,
   g_string_free (f->err, TRUE);
   g_free (f->users);
   g_free (f->db);
+  g_free (f->scenario);
   g_free (f->sipp_dir);
   g_free (f->dir);
 }
@@ -517,6 +531,91 @@ test_kill_loses_no_binding (Fixture       *f,
   g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Mixed mode: simulated phones and sipp on one registrar                                   */
+
+#define MIXED_HEADER \
+  "seed 3\n" \
+  "server registrar 10.0.0.1 domain " DOMAIN "\n" \
+  "user alice password alice-secret\n" \
+  "user bob password bob-secret\n" \
+  "phone alice-phone user alice ip 10.0.0.11 answer-after 300ms\n" \
+  "at 0s register alice-phone\n"
+
+static const char mixed_answer[] = MIXED_HEADER;
+/* Late enough for the test to register sipp as bob and start its UAS first. */
+static const char mixed_call[] = MIXED_HEADER
+  "at 5s call alice-phone bob\n"
+  "at 7s hangup alice-phone\n";
+
+#define ALICE_ADDED "\"type\":\"binding\",\"node\":\"registrar\",\"action\":\"added\"," \
+                    "\"aor\":\"sip:alice@" DOMAIN "\""
+
+static void
+test_mixed_sipp_calls_simulated_phone (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autofree char *port = free_port ();
+  const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-p", port, "-m", "1", NULL };
+
+  g_test_summary ("Mixed mode: the scenario's simulated alice registers over SimNet at the "
+                  "registrar's real address; a real sipp calls sip:alice@" DOMAIN " over UDP and "
+                  "the proxy forwards the INVITE, ACK and BYE across the simulated network to the "
+                  "phone, which answers by itself.");
+
+  if (!have_sipp ())
+    return;
+  g_assert_true (wait_for_text (f->out, ALICE_ADDED, SERVER_WAIT_MS));
+  g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
+  g_assert_true (wait_for_text (f->out, "\"type\":\"call\",\"node\":\"alice-phone\","
+                                "\"action\":\"ended\"", 2000));
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"call\",\"node\":\"alice-phone\","
+                                "\"action\":\"established\""), ==, 1);
+  /* SimNet carried the INVITE, the ACK and the BYE from the registrar to alice-phone. */
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"delivered\",\"from\":\"registrar\","
+                                "\"to\":\"alice-phone\""), >=, 3 + 2);
+}
+
+static void
+test_mixed_simulated_phone_calls_sipp (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autofree char *bob_port = free_port ();
+  const char *names[] = { "bob", NULL };
+  const char *passwords[] = { "bob-secret", NULL };
+  g_autofree char *csv = NULL;
+  g_autoptr(GSubprocess) uas = NULL;
+
+  g_test_summary ("Mixed mode: sipp registers as bob over UDP with the scenario's password and "
+                  "waits as a UAS; at 5 s the simulated alice calls \"bob\", the proxy finds the "
+                  "real binding and the whole call (INVITE, 200, ACK, BYE) crosses from SimNet "
+                  "to the real socket and back.");
+
+  if (!have_sipp ())
+    return;
+  csv = write_csv (f, names, passwords);
+  {
+    const char *args[] = { "-inf", csv, "-auth_uri", DOMAIN, "-key", "expires", "600",
+                           "-p", bob_port, "-m", "1", NULL };
+    g_assert_cmpint (run_sipp (f, "register.xml", args), ==, 0);
+  }
+  {
+    const char *args[] = { "-s", "bob", "-p", bob_port, "-m", "1", NULL };
+    uas = spawn_sipp (f, "uas.xml", FALSE, args);
+  }
+  g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"lookup\",\"node\":\"registrar\","
+                                "\"action\":\"found\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"type\":\"call\",\"node\":\"alice-phone\","
+                                "\"action\":\"established\""), ==, 1);
+  /* INVITE, ACK and BYE went out of the real socket to the sipp binding. */
+  {
+    g_autofree char *to_bob = g_strdup_printf ("\"action\":\"sent\",\"from\":\"registrar\","
+                                               "\"to\":\"127.0.0.1:%s\"", bob_port);
+    g_assert_cmpuint (count_text (f->out, to_bob), >=, 3);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -531,5 +630,9 @@ main (int    argc,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,
               fixture_setup, test_kill_loses_no_binding, fixture_teardown);
+  g_test_add ("/net/serve/mixed/sipp-calls-a-simulated-phone", Fixture, mixed_answer,
+              fixture_setup, test_mixed_sipp_calls_simulated_phone, fixture_teardown);
+  g_test_add ("/net/serve/mixed/simulated-phone-calls-sipp", Fixture, mixed_call,
+              fixture_setup, test_mixed_simulated_phone_calls_sipp, fixture_teardown);
   return g_test_run ();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "sim-phone.h"
@@ -224,6 +225,62 @@ test_bindings_survive_restart (Fixture       *f,
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "restored 1 bindings"), ==, 1);
 }
 
+/* Makes every later write to the bindings table fail, as a full disk or an I/O error would. */
+static void
+break_bindings_table (const char *db_path)
+{
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 2000);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TRIGGER broken_insert BEFORE INSERT ON bindings BEGIN "
+                                 "SELECT RAISE (ABORT, 'disk I/O error (test)'); END;"
+                                 "CREATE TRIGGER broken_delete BEFORE DELETE ON bindings BEGIN "
+                                 "SELECT RAISE (ABORT, 'disk I/O error (test)'); END;",
+                                 NULL, NULL, &message), ==, SQLITE_OK);
+  g_assert_null (message);
+  sqlite3_close (db);
+}
+
+static void
+test_failed_store_write_answers_500 (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimLocation *location = sim_server_get_location (f->server);
+  GPtrArray *bindings;
+  SimTime expires_at;
+
+  g_test_summary ("When SQLite refuses to store a REGISTER's bindings, the phone hears 500 "
+                  "Server Internal Error, not 200 OK, and the bindings it had stay as they were.");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+  bindings = sim_location_lookup (location, "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  expires_at = ((SimBinding *) bindings->pdata[0])->expires_at;
+
+  break_bindings_table (f->db);
+  g_usleep (G_USEC_PER_SEC / 100);    /* let the refresh's grant differ if it went through */
+  g_assert_true (sim_phone_register (f->phone, 900, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
+  g_assert_nonnull (strstr (sim_phone_get_reg_reason (f->phone), "500"));
+
+  bindings = sim_location_lookup (location, "sip:alice@lab.example");
+  g_assert_nonnull (bindings);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpint (((SimBinding *) bindings->pdata[0])->expires_at, ==, expires_at);
+  g_assert_cmpuint (((SimBinding *) bindings->pdata[0])->granted, ==, 600);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_BINDING, "rejected",
+                                  "500 Server Internal Error"), ==, 1);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "disk I/O error (test)"), ==, 1);
+  g_assert_cmpuint (sim_store_count_bindings (sim_server_get_store (f->server)), ==, 1);
+}
+
 static void
 test_failed_auth_limit (Fixture       *f,
                         gconstpointer  data)
@@ -433,6 +490,8 @@ main (int    argc,
               fixture_setup, test_phone_registers, fixture_teardown);
   g_test_add ("/net/server/bindings-survive-a-restart", Fixture, NULL,
               fixture_setup, test_bindings_survive_restart, fixture_teardown);
+  g_test_add ("/net/server/failed-store-write-answers-500-and-keeps-bindings", Fixture, NULL,
+              fixture_setup, test_failed_store_write_answers_500, fixture_teardown);
   g_test_add ("/net/server/repeated-wrong-passwords-get-403", Fixture, NULL,
               fixture_setup, test_failed_auth_limit, fixture_teardown);
   g_test_add ("/net/server/tcp-binding-is-reached-over-its-connection", Fixture, NULL,

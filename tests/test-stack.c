@@ -372,6 +372,51 @@ test_received_and_rport_are_stamped (Fixture       *f,
   g_assert_cmpstr (reply->dst.ip, ==, "10.0.0.11");
 }
 
+/* A transport that cannot reach anyone and says so from inside the send function. */
+static void
+failing_send_cb (SimStack      *stack,
+                 const SimAddr *dst,
+                 const char    *data,
+                 gsize          len,
+                 gboolean       retransmission,
+                 gpointer       user_data)
+{
+  Fixture *f = user_data;
+
+  if (dst->transport == SIM_TRANSPORT_TCP)
+    sim_stack_transport_error (stack, dst, "connection refused (test)");
+  else
+    send_cb (stack, dst, data, len, retransmission, f);
+}
+
+static void
+test_transport_error_gives_503_at_once (Fixture       *f,
+                                        gconstpointer  data)
+{
+  SimAddr tcp = f->server_addr;
+
+  g_test_summary ("RFC 3261 §8.1.3.1: a transport error ends the client transactions to that "
+                  "address with 503 right after the current event, not inside "
+                  "sim_stack_send_request() and not with 408 after 32 s; others are untouched.");
+
+  tcp.transport = SIM_TRANSPORT_TCP;
+  sim_stack_set_send_func (f->client, failing_send_cb, f);
+  sim_stack_send_request (f->client, request ("REGISTER"), &tcp, NULL, response_cb, f);
+  sim_stack_send_request (f->client, request ("INVITE"), &tcp, NULL, response_cb, f);
+  sim_stack_send_request (f->client, request ("OPTIONS"), &f->server_addr, NULL, response_cb, f);
+  /* Not delivered from inside the send function: the TU has not even got the transaction. */
+  g_assert_cmpuint (f->responses->len, ==, 0);
+  sim_clock_run_until (f->clock, 0);
+  g_assert_cmpuint (f->responses->len, ==, 2);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[0]), ==, 503);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[1]), ==, 503);
+  /* The UDP OPTIONS goes on and gets its 200. */
+  sim_clock_run_until (f->clock, SIM_SEC (40));
+  g_assert_cmpuint (f->responses->len, ==, 3);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[2]), ==, 200);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->client), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -386,6 +431,7 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/request-without-cseq-gets-400", test_request_without_cseq_gets_400);
   ADD ("/sim/stack/garbage-is-dropped-without-harm", test_garbage_is_dropped_without_harm);
   ADD ("/sim/stack/received-and-rport-are-stamped", test_received_and_rport_are_stamped);
+  ADD ("/sim/stack/transport-error-gives-503-at-once", test_transport_error_gives_503_at_once);
 #undef ADD
   return g_test_run ();
 }

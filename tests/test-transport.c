@@ -456,6 +456,54 @@ test_oversized_datagram_dropped (Fixture       *f,
   g_assert_cmpuint (dropped, ==, 1);
 }
 
+/* A TCP port on the loopback interface that nobody listens on (bound, then released). */
+static guint16
+closed_tcp_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+  return port;
+}
+
+static void
+test_refused_connect_gives_503 (Fixture       *f,
+                                gconstpointer  data)
+{
+  SimAddr dst;
+  gint64 start;
+  osip_message_t *invite;
+
+  g_test_summary ("A TCP connect that is refused ends the client transactions to that address "
+                  "at once with 503 (RFC 3261 §8.1.3.1, §18.4), not with 408 after 32 s.");
+
+  sim_addr_init (&dst, "127.0.0.1", closed_tcp_port (), SIM_TRANSPORT_TCP);
+  start = g_get_monotonic_time ();
+  sim_stack_send_request (f->client, new_options (1), &dst, NULL, response_cb, f);
+  invite = new_options (2);
+  osip_free (invite->sip_method);
+  invite->sip_method = osip_strdup ("INVITE");
+  osip_free (invite->cseq->method);
+  invite->cseq->method = osip_strdup ("INVITE");
+  sim_stack_send_request (f->client, invite, &dst, NULL, response_cb, f);
+  g_assert_true (wait_for_count (&f->n_responses, 2));
+  g_assert_cmpint (f->last_status, ==, 503);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->client), ==, 0);
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (f->client_transport), ==, 0);
+  /* Nothing more arrives later (no 408 from Timer B/F). */
+  spin (100);
+  g_assert_cmpuint (f->n_responses, ==, 2);
+}
+
 static void
 test_bad_spec (void)
 {
@@ -498,6 +546,8 @@ main (int    argc,
               fixture_setup, test_tcp_framing, fixture_teardown);
   g_test_add ("/net/transport/tcp-garbage-drops-the-connection", Fixture, NULL,
               fixture_setup, test_tcp_garbage_closes, fixture_teardown);
+  g_test_add ("/net/transport/refused-tcp-connect-ends-transactions-with-503", Fixture, NULL,
+              fixture_setup, test_refused_connect_gives_503, fixture_teardown);
   g_test_add ("/net/transport/oversized-datagram-is-dropped", Fixture, NULL,
               fixture_setup, test_oversized_datagram_dropped, fixture_teardown);
   return g_test_run ();

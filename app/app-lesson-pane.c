@@ -1,0 +1,1481 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-lesson-pane.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+/*
+ * The lesson pane plays a lesson the way `siplab-cli lesson` does (app/siplab-cli-lesson.c):
+ * enter an item, show what it produced, take an answer or commands, next.  The difference is
+ * where things are shown: the runner's world is the window's world, so the network, ladder,
+ * inspector and location table draw the lesson as it runs, and each item's "highlight:" lines
+ * pick the packet, header, binding or pane the text talks about.
+ *
+ * Back replays: the session is deterministic, so the lesson is played again from the start
+ * with the answers and commands the student gave, up to the item before.
+ */
+
+/* A task's record ends with this when the student asked to be shown the solution. */
+#define GIVE_UP "\001show-me"
+
+struct _AppLessonPane {
+  GtkWidget parent_instance;
+
+  GtkLabel *lesson_title;
+  GtkLabel *progress_label;
+  GtkProgressBar *progress_bar;
+  GtkScrolledWindow *scroller;
+  GtkLabel *item_title;
+  GtkLabel *text;
+  GtkLabel *look_label;
+  GtkBox *question_box;
+  GtkLabel *question_prompt;
+  GtkBox *options_box;
+  GtkEntry *answer_entry;
+  GtkBox *task_box;
+  GtkLabel *task_help;
+  GtkEntry *command_entry;
+  GtkLabel *task_log;
+  GtkLabel *feedback;
+  GtkButton *next_button;
+
+  AppWindow *window;          /* unowned: the pane lives inside it */
+  SimLesson *lesson;
+  SimLessonRunner *runner;
+  int position;               /* -1: the introduction */
+  gboolean answered;          /* the question is answered, the task done or shown */
+  gboolean record_progress;
+  char *progress_text;
+  char *feedback_text;
+  GPtrArray *inputs;          /* per item: GPtrArray of the answers and commands given, or NULL */
+  GPtrArray *option_buttons;  /* GtkCheckButton*, with the option keys as "siplab-key" */
+  SimWorld *watched;          /* the world whose trace trace_event_cb follows */
+  gboolean busy;              /* the runner is moving the world: its events are not shown yet */
+  GString *log;               /* the task's commands and what came of them (markup) */
+};
+
+G_DEFINE_FINAL_TYPE (AppLessonPane, app_lesson_pane, GTK_TYPE_WIDGET)
+
+/* An item's record; items the student has not reached have none. */
+static void
+inputs_free (gpointer data)
+{
+  if (data != NULL)
+    g_ptr_array_unref (data);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Markdown                                                                                   */
+
+/* **bold**, *italics*, `code`, \-escapes and [links](url) of one paragraph, escaped. */
+static void
+append_inline (GString    *out,
+               const char *text)
+{
+  gboolean bold = FALSE, italic = FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0' && strchr ("\\*_`[]#", p[1]) != NULL)
+        {
+          p++;
+          g_string_append_c (out, *p);
+        }
+      else if (*p == '`')
+        {
+          const char *end = strchr (p + 1, '`');
+          g_autofree char *code = NULL;
+          g_autofree char *escaped = NULL;
+
+          if (end == NULL)
+            {
+              g_string_append_c (out, '`');
+              continue;
+            }
+          code = g_strndup (p + 1, end - p - 1);
+          escaped = g_markup_escape_text (code, -1);
+          g_string_append_printf (out, "<tt>%s</tt>", escaped);
+          p = end;
+        }
+      else if (p[0] == '*' && p[1] == '*')
+        {
+          g_string_append (out, bold ? "</b>" : "<b>");
+          bold = !bold;
+          p++;
+        }
+      else if (*p == '*' && ((italic && p > text && p[-1] != ' ') ||
+                             (!italic && p[1] != ' ' && p[1] != '\0')))
+        {
+          g_string_append (out, italic ? "</i>" : "<i>");
+          italic = !italic;
+        }
+      else if (*p == '[' && strstr (p, "](") != NULL && strchr (strstr (p, "]("), ')') != NULL)
+        {
+          const char *close = strstr (p, "](");
+          g_autofree char *label = g_strndup (p + 1, close - p - 1);
+
+          append_inline (out, label);
+          p = strchr (close, ')');
+        }
+      else if (*p == '&')
+        g_string_append (out, "&amp;");
+      else if (*p == '<')
+        g_string_append (out, "&lt;");
+      else if (*p == '>')
+        g_string_append (out, "&gt;");
+      else
+        g_string_append_c (out, *p);
+    }
+  /* Pango refuses unbalanced markup: a stray marker closes at the end of the paragraph. */
+  if (italic)
+    g_string_append (out, "</i>");
+  if (bold)
+    g_string_append (out, "</b>");
+}
+
+/* "* ", "- ", "+ " or "12. ": a list item; returns where its text starts. */
+static const char *
+list_item_start (const char *line)
+{
+  const char *p = line;
+
+  while (*p == ' ')
+    p++;
+  if ((*p == '*' || *p == '-' || *p == '+') && p[1] == ' ')
+    return p + 2;
+  if (g_ascii_isdigit (*p))
+    {
+      while (g_ascii_isdigit (*p))
+        p++;
+      if (*p == '.' && p[1] == ' ')
+        return p + 2;
+    }
+  return NULL;
+}
+
+typedef enum {
+  BLOCK_PARAGRAPH,
+  BLOCK_LIST_ITEM,
+  BLOCK_HEADING,
+  BLOCK_CODE,
+} BlockKind;
+
+static void
+flush_block (GString   *out,
+             BlockKind *last,
+             BlockKind  kind,
+             GString   *block)
+{
+  if (block->len == 0)
+    return;
+  if (out->len > 0)
+    g_string_append (out, kind == BLOCK_LIST_ITEM && *last == BLOCK_LIST_ITEM ? "\n" : "\n\n");
+  switch (kind)
+    {
+    case BLOCK_CODE:
+      {
+        g_autofree char *escaped = g_markup_escape_text (block->str, -1);
+
+        g_string_append_printf (out, "<tt>%s</tt>", escaped);
+      }
+      break;
+    case BLOCK_HEADING:
+      g_string_append (out, "<b>");
+      append_inline (out, block->str);
+      g_string_append (out, "</b>");
+      break;
+    case BLOCK_LIST_ITEM:
+    case BLOCK_PARAGRAPH:
+    default:
+      append_inline (out, block->str);
+      break;
+    }
+  *last = kind;
+  g_string_truncate (block, 0);
+}
+
+char *
+app_lesson_markdown_to_markup (const char *markdown)
+{
+  g_auto(GStrv) lines = g_strsplit (markdown ? markdown : "", "\n", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) block = g_string_new (NULL);
+  BlockKind kind = BLOCK_PARAGRAPH, last = BLOCK_PARAGRAPH;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strchomp (lines[i]);
+      const char *stripped = line + strspn (line, " ");
+      const char *item;
+
+      if (kind == BLOCK_CODE)
+        {
+          if (g_str_has_prefix (stripped, "```") || g_str_has_prefix (stripped, "~~~"))
+            {
+              flush_block (out, &last, kind, block);
+              kind = BLOCK_PARAGRAPH;
+            }
+          else
+            g_string_append_printf (block, "%s%s", block->len ? "\n" : "", line);
+          continue;
+        }
+      if (g_str_has_prefix (stripped, "```") || g_str_has_prefix (stripped, "~~~"))
+        {
+          flush_block (out, &last, kind, block);
+          kind = BLOCK_CODE;
+          continue;
+        }
+      if (*stripped == '\0')
+        {
+          flush_block (out, &last, kind, block);
+          kind = BLOCK_PARAGRAPH;
+          continue;
+        }
+      if (*stripped == '#')
+        {
+          flush_block (out, &last, kind, block);
+          g_string_append (block, stripped + strspn (stripped, "# "));
+          flush_block (out, &last, BLOCK_HEADING, block);
+          kind = BLOCK_PARAGRAPH;
+          continue;
+        }
+      if ((item = list_item_start (line)) != NULL)
+        {
+          const char *p = line + strspn (line, " ");
+
+          flush_block (out, &last, kind, block);
+          kind = BLOCK_LIST_ITEM;
+          if (g_ascii_isdigit (*p))
+            g_string_append_len (block, p, item - p);
+          else
+            g_string_append (block, "•  ");
+          g_string_append (block, item);
+          continue;
+        }
+      /* Anything else continues the paragraph or list item (Markdown's lazy continuation). */
+      g_string_append_printf (block, "%s%s", block->len ? " " : "", stripped);
+    }
+  flush_block (out, &last, kind, block);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Progress, as siplab-cli keeps it                                                           */
+
+/* The same file and keys as app/siplab-cli-lesson.c, so either front end picks up the other's. */
+static void
+save_progress (AppLessonPane *self)
+{
+  SimLesson *lesson = self->lesson;
+  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "siplab", "progress.ini", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autoptr(GError) error = NULL;
+  const char *id = sim_lesson_get_id (lesson);
+  guint position = sim_lesson_runner_get_position (self->runner);
+  guint correct = sim_lesson_runner_get_n_correct (self->runner);
+  gboolean finished = sim_lesson_runner_is_done (self->runner);
+
+  if (!self->record_progress)
+    return;
+  /* A missing or damaged file is an empty record: progress is a convenience. */
+  g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
+  g_key_file_set_string (kf, id, "title", sim_lesson_get_title (lesson));
+  g_key_file_set_string (kf, id, "file", sim_lesson_get_file (lesson));
+  g_key_file_set_integer (kf, id, "items", sim_lesson_get_n_items (lesson));
+  /* Keep the furthest point reached and the best score, so replaying a lesson loses nothing. */
+  if (!g_key_file_has_key (kf, id, "reached", NULL) ||
+      g_key_file_get_integer (kf, id, "reached", NULL) < (int) position)
+    g_key_file_set_integer (kf, id, "reached", position);
+  g_key_file_set_integer (kf, id, "questions", sim_lesson_get_n_questions (lesson));
+  g_key_file_set_integer (kf, id, "last-correct", correct);
+  g_key_file_set_integer (kf, id, "last-tasks-done",
+                          sim_lesson_runner_get_n_tasks_done (self->runner));
+  if (finished)
+    {
+      g_key_file_set_boolean (kf, id, "completed", TRUE);
+      if (g_key_file_get_integer (kf, id, "best-correct", NULL) <= (int) correct)
+        g_key_file_set_integer (kf, id, "best-correct", correct);
+    }
+  g_key_file_set_string (kf, id, "updated", stamp);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    g_warning ("Cannot create %s: %s", dir, g_strerror (errno));
+  else if (!g_key_file_save_to_file (kf, path, &error))
+    g_warning ("Cannot save the lesson progress: %s", error->message);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Showing an item                                                                            */
+
+static const char *
+item_label (SimLessonItemKind kind)
+{
+  switch (kind)
+    {
+    case SIM_LESSON_PREDICT: return "Predict";
+    case SIM_LESSON_CHOICE: return "Question";
+    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_STEP:
+    default: return "Step";
+    }
+}
+
+static const SimLessonItem *
+current_item (AppLessonPane *self)
+{
+  if (self->runner == NULL || self->position < 0 || sim_lesson_runner_is_done (self->runner))
+    return NULL;
+  return sim_lesson_runner_get_item (self->runner);
+}
+
+/* What kind of answer a prediction wants, from its first word (as the CLI says it). */
+static const char *
+prediction_hint (const char *predict)
+{
+  if (g_str_has_prefix (predict, "status"))
+    return "a status code, like 180";
+  if (g_str_has_prefix (predict, "cseq"))
+    return "a CSeq number";
+  if (g_str_has_prefix (predict, "expires"))
+    return "a number of seconds";
+  if (g_str_has_prefix (predict, "method"))
+    return "a method, like BYE";
+  return "the header's value";
+}
+
+/* The "status of response arrives at alice-desk" of a prediction, said as a question. */
+static char *
+prediction_prompt (const char *predict)
+{
+  const char *of = strstr (predict, " of ");
+  g_autofree char *field = of ? g_strndup (predict, of - predict) : g_strdup (predict);
+  g_autofree char *escaped_field = g_markup_escape_text (field, -1);
+  g_autofree char *escaped_packet = g_markup_escape_text (of ? of + 4 : "", -1);
+
+  return g_strdup_printf ("Predict the <b>%s</b> of the next packet that matches "
+                          "<tt>%s</tt>; answer with %s. The simulator then runs to that "
+                          "packet and checks.",
+                          escaped_field, escaped_packet, prediction_hint (predict));
+}
+
+static gboolean
+raw_has_header (const char *raw,
+                const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (raw ? raw : "", "\n", -1);
+  gsize n = strlen (name);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_strchomp (lines[i]);
+      if (lines[i][0] == '\0')
+        break;
+      if (g_ascii_strncasecmp (lines[i], name, n) == 0 && lines[i][n] == ':')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+set_feedback (AppLessonPane *self,
+              const char    *markup,
+              const char    *css_class)
+{
+  g_autofree char *plain = NULL;
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->feedback), "correct");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->feedback), "incorrect");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->feedback), "info");
+  g_clear_pointer (&self->feedback_text, g_free);
+  gtk_widget_set_visible (GTK_WIDGET (self->feedback), markup != NULL);
+  if (markup == NULL)
+    return;
+  gtk_label_set_markup (self->feedback, markup);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->feedback), css_class);
+  self->feedback_text = g_strdup (gtk_label_get_text (self->feedback));
+}
+
+static void
+log_append (AppLessonPane *self,
+            const char    *markup)
+{
+  if (self->log->len > 0)
+    g_string_append_c (self->log, '\n');
+  g_string_append (self->log, markup);
+  gtk_label_set_markup (self->task_log, self->log->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->task_log), TRUE);
+}
+
+static void
+update_progress (AppLessonPane *self)
+{
+  guint n = sim_lesson_get_n_items (self->lesson);
+  const SimLessonItem *item = current_item (self);
+  double fraction;
+
+  g_free (self->progress_text);
+  if (self->position < 0)
+    {
+      self->progress_text = g_strdup_printf ("Introduction · %u steps", n);
+      fraction = 0;
+    }
+  else if (item == NULL)
+    {
+      self->progress_text = g_strdup_printf ("Finished · %u of %u questions right",
+                                             sim_lesson_runner_get_n_correct (self->runner),
+                                             sim_lesson_get_n_questions (self->lesson));
+      fraction = 1;
+    }
+  else
+    {
+      self->progress_text = g_strdup_printf ("Step %d of %u · %s", self->position + 1, n,
+                                             item_label (item->kind));
+      fraction = (double) (self->position + 1) / MAX (n, 1);
+    }
+  gtk_label_set_text (self->progress_label, self->progress_text);
+  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.back", self->position >= 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.next",
+                                 app_lesson_pane_can_go_next (self));
+  gtk_button_set_label (self->next_button,
+                        self->position < 0 ? "_Start" :
+                        self->position + 1 >= (int) n ? "_Finish" : "_Next");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.check",
+                                 item != NULL && !self->answered &&
+                                 (item->kind == SIM_LESSON_PREDICT ||
+                                  item->kind == SIM_LESSON_CHOICE));
+  for (guint i = 0; i < self->option_buttons->len; i++)
+    gtk_widget_set_sensitive (self->option_buttons->pdata[i], !self->answered);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->answer_entry), !self->answered);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->command_entry), !self->answered);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.run-command", !self->answered);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.check-goal", !self->answered);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.show-me", !self->answered);
+}
+
+/*
+ * Events the student moves the session through by hand (Play, Step) are shown as they come;
+ * those the runner makes while it plays an item wait until it says they may be (a prediction
+ * must not be answered by the ladder already).
+ */
+static void
+trace_event_cb (AppLessonPane *self,
+                SimEvent      *event,
+                SimTrace      *trace)
+{
+  if (!self->busy && self->window != NULL)
+    app_ladder_view_set_reveal_limit (app_window_get_ladder (self->window), event->index + 1);
+}
+
+/* The ladder shows what the runner has shown the student, and follows the runner's world. */
+static void
+reveal_shown (AppLessonPane *self)
+{
+  SimWorld *world = sim_lesson_runner_get_world (self->runner);
+
+  if (world != self->watched)
+    {
+      if (self->watched != NULL)
+        g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->watched), self);
+      g_set_object (&self->watched, world);
+      g_signal_connect_object (sim_world_get_trace (world), "event", G_CALLBACK (trace_event_cb),
+                               self, G_CONNECT_SWAPPED);
+    }
+  app_ladder_view_set_reveal_limit (app_window_get_ladder (self->window),
+                                    sim_lesson_runner_get_n_shown (self->runner));
+}
+
+/*
+ * Points the views at what the item talks about: the newest message, or the latest one that
+ * carries the highlighted header (marked in the inspector); the highlighted binding in the
+ * location table; the timers pane for a timer.  A prediction shows its highlights only once
+ * answered, as the CLI does, so they cannot give the answer away.
+ */
+static void
+focus_views (AppLessonPane *self)
+{
+  const SimLessonItem *item = current_item (self);
+  AppLadderView *ladder = app_window_get_ladder (self->window);
+  g_autoptr(GPtrArray) events = sim_lesson_runner_take_new_events (self->runner);
+  g_autoptr(GString) look = g_string_new (NULL);
+  g_autofree char *header = NULL;
+  g_autofree char *aor = NULL;
+  g_autofree char *contact = NULL;
+  gboolean timer = FALSE;
+  guint n_rows;
+  int row;
+
+  reveal_shown (self);
+  app_window_show_world (self->window, sim_lesson_runner_get_world (self->runner), NULL);
+  reveal_shown (self);
+
+  for (guint i = 0; item != NULL && i < item->highlights->len; i++)
+    {
+      const char *text = ((SimLessonLine *) item->highlights->pdata[i])->text;
+      g_auto(GStrv) w = g_strsplit (text, " ", 3);
+      g_autofree char *piece = NULL;
+
+      if (item->kind == SIM_LESSON_PREDICT && !self->answered)
+        break;
+      if (g_strcmp0 (w[0], "header") == 0 && w[1] != NULL)
+        {
+          if (header == NULL)
+            header = g_strdup (w[1]);
+          piece = g_markup_printf_escaped ("the <b>%s</b> header, marked in the message "
+                                           "inspector", w[1]);
+        }
+      else if (g_strcmp0 (w[0], "binding") == 0 && w[1] != NULL)
+        {
+          if (aor == NULL)
+            {
+              aor = g_strdup (w[1]);
+              contact = g_strdup (w[2]);
+            }
+          piece = g_markup_printf_escaped ("the binding <b>%s</b>%s%s, marked in the location "
+                                           "table", w[1], w[2] ? " → " : "", w[2] ? w[2] : "");
+        }
+      else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
+        {
+          timer = TRUE;
+          piece = g_markup_printf_escaped ("timer <b>%s</b>, in the Timers pane", w[1]);
+        }
+      else if (g_strcmp0 (w[0], "node") == 0 && w[1] != NULL)
+        piece = g_markup_printf_escaped ("<b>%s</b> in the network view", w[1]);
+      else
+        piece = g_markup_escape_text (text, -1);
+      g_string_append_printf (look, "%s%s", look->len ? "; " : "Look at ", piece);
+    }
+  if (look->len > 0)
+    g_string_append_c (look, '.');
+  gtk_label_set_markup (self->look_label, look->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->look_label), look->len > 0);
+
+  /* The newest message, unless an older one carries the header the item is about. */
+  n_rows = app_ladder_view_get_n_rows (ladder);
+  row = (int) n_rows - 1;
+  for (int r = (int) n_rows - 1; header != NULL && r >= 0; r--)
+    {
+      SimEvent *e = app_ladder_view_get_row (ladder, r);
+
+      if (e != NULL && raw_has_header (e->raw, header))
+        {
+          row = r;
+          break;
+        }
+    }
+  app_inspector_highlight_header (app_window_get_inspector (self->window), header);
+  if (row >= 0)
+    app_ladder_view_select_row (ladder, row);
+  app_location_view_highlight_binding (app_window_get_location (self->window), aor, contact);
+  if (aor != NULL)
+    app_window_show_pane (self->window, "location");
+  else if (timer)
+    app_window_show_pane (self->window, "timers");
+}
+
+static void
+clear_options (AppLessonPane *self)
+{
+  for (guint i = 0; i < self->option_buttons->len; i++)
+    gtk_box_remove (self->options_box, self->option_buttons->pdata[i]);
+  g_ptr_array_set_size (self->option_buttons, 0);
+}
+
+static char *
+device_list (SimWorld *world)
+{
+  GPtrArray *phones = sim_world_get_phones (world);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < phones->len; i++)
+    g_string_append_printf (out, "%s<tt>%s</tt>", i ? ", " : "",
+                            sim_phone_get_device (phones->pdata[i]));
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static const char task_help[] =
+  "Type commands as a scenario's actions say them, one at a time: "
+  "<tt>register DEVICE [expires N]</tt>, <tt>unregister DEVICE [all]</tt>, "
+  "<tt>password DEVICE NEW</tt>, <tt>move DEVICE IP</tt>, <tt>power-off DEVICE</tt>, "
+  "<tt>call DEVICE USER</tt>, <tt>policy KEY VALUE</tt>, <tt>link A B loss N%</tt>, "
+  "<tt>replay DEVICE from HOST</tt>, <tt>wait 30s</tt>; "
+  "<tt>state</tt> lists the bindings and phones.";
+
+/* Fills the pane for the current position: the introduction, an item, or the end. */
+static void
+show_position (AppLessonPane *self)
+{
+  const SimLessonItem *item = current_item (self);
+  g_autofree char *markup = NULL;
+
+  clear_options (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->question_box), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->task_box), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->look_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->task_log), FALSE);
+  gtk_label_set_text (self->task_log, "");
+  g_string_truncate (self->log, 0);
+  set_feedback (self, NULL, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->answer_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->command_entry), "");
+
+  if (self->position < 0)
+    {
+      gtk_label_set_text (self->item_title, "Introduction");
+      markup = app_lesson_markdown_to_markup (sim_lesson_get_intro (self->lesson));
+    }
+  else if (item == NULL)
+    {
+      guint n_tasks = 0;
+
+      for (guint i = 0; i < sim_lesson_get_n_items (self->lesson); i++)
+        if (sim_lesson_get_item (self->lesson, i)->kind == SIM_LESSON_TASK)
+          n_tasks++;
+      gtk_label_set_text (self->item_title, "Lesson complete");
+      markup = g_strdup_printf ("%u of %u questions right on the first try, %u of %u "
+                                "task%s done.\n\nThe session goes on: play it, step through "
+                                "it, or open another lesson.",
+                                sim_lesson_runner_get_n_correct (self->runner),
+                                sim_lesson_get_n_questions (self->lesson),
+                                sim_lesson_runner_get_n_tasks_done (self->runner), n_tasks,
+                                n_tasks == 1 ? "" : "s");
+    }
+  else
+    {
+      g_autofree char *title = g_strdup_printf ("%s: %s", item_label (item->kind), item->title);
+
+      gtk_label_set_text (self->item_title, title);
+      markup = app_lesson_markdown_to_markup (item->text);
+      if (item->kind == SIM_LESSON_PREDICT)
+        {
+          g_autofree char *prompt = prediction_prompt (item->predict->text);
+
+          gtk_label_set_markup (self->question_prompt, prompt);
+          gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), TRUE);
+          gtk_widget_set_visible (GTK_WIDGET (self->question_box), TRUE);
+        }
+      else if (item->kind == SIM_LESSON_CHOICE)
+        {
+          GtkCheckButton *group = NULL;
+
+          gtk_label_set_markup (self->question_prompt, "Pick one, then Check:");
+          gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), FALSE);
+          for (guint i = 0; i < item->options->len; i++)
+            {
+              SimLessonOption *o = item->options->pdata[i];
+              GtkWidget *button = gtk_check_button_new ();
+              g_autofree char *option = g_strdup_printf ("%s)  %s", o->key, o->text);
+              g_autofree char *option_markup = app_lesson_markdown_to_markup (option);
+              GtkWidget *label = gtk_label_new (NULL);
+
+              gtk_label_set_markup (GTK_LABEL (label), option_markup);
+              gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+              gtk_label_set_xalign (GTK_LABEL (label), 0);
+              gtk_check_button_set_child (GTK_CHECK_BUTTON (button), label);
+              if (group != NULL)
+                gtk_check_button_set_group (GTK_CHECK_BUTTON (button), group);
+              else
+                group = GTK_CHECK_BUTTON (button);
+              g_object_set_data_full (G_OBJECT (button), "siplab-key", g_strdup (o->key), g_free);
+              gtk_box_append (self->options_box, button);
+              g_ptr_array_add (self->option_buttons, button);
+            }
+          gtk_widget_set_visible (GTK_WIDGET (self->question_box), TRUE);
+        }
+      else if (item->kind == SIM_LESSON_TASK)
+        {
+          g_autofree char *devices = device_list (sim_lesson_runner_get_world (self->runner));
+          g_autofree char *help = g_strdup_printf ("%s Devices here: %s.", task_help, devices);
+
+          gtk_label_set_markup (self->task_help, help);
+          gtk_widget_set_visible (GTK_WIDGET (self->task_box), TRUE);
+        }
+    }
+  gtk_label_set_markup (self->text, markup ? markup : "");
+  update_progress (self);
+  /* Back at the top for the new text. */
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
+}
+
+static GPtrArray *
+item_inputs (AppLessonPane *self)
+{
+  guint pos = sim_lesson_runner_get_position (self->runner);
+
+  if (self->inputs->len <= pos)
+    g_ptr_array_set_size (self->inputs, pos + 1);
+  if (self->inputs->pdata[pos] == NULL)
+    self->inputs->pdata[pos] = g_ptr_array_new_with_free_func (g_free);
+  return self->inputs->pdata[pos];
+}
+
+/* Enters the runner's current item (or shows the end) and shows it. */
+static gboolean
+enter_current (AppLessonPane  *self,
+               GError        **error)
+{
+  gboolean entered;
+
+  self->answered = FALSE;
+  if (sim_lesson_runner_is_done (self->runner))
+    {
+      self->position = sim_lesson_get_n_items (self->lesson);
+      self->answered = TRUE;
+      save_progress (self);
+      show_position (self);
+      focus_views (self);
+      return TRUE;
+    }
+  self->position = sim_lesson_runner_get_position (self->runner);
+  if ((guint) self->position < self->inputs->len)
+    g_clear_pointer (&self->inputs->pdata[self->position], g_ptr_array_unref);
+  self->busy = TRUE;
+  entered = sim_lesson_runner_enter (self->runner, error);
+  self->busy = FALSE;
+  if (!entered)
+    return FALSE;
+  /* A step asks nothing: Next is free. */
+  self->answered = sim_lesson_runner_get_item (self->runner)->kind == SIM_LESSON_STEP;
+  show_position (self);
+  focus_views (self);
+  return TRUE;
+}
+
+/* A fresh runner on the same lesson: the session from t = 0. */
+static gboolean
+restart_runner (AppLessonPane  *self,
+                GError        **error)
+{
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (self->lesson, error);
+
+  if (runner == NULL)
+    return FALSE;
+  g_set_object (&self->runner, runner);
+  self->position = -1;
+  self->answered = TRUE;
+  return TRUE;
+}
+
+static void
+show_introduction (AppLessonPane *self)
+{
+  self->position = -1;
+  self->answered = TRUE;
+  show_position (self);
+  app_inspector_highlight_header (app_window_get_inspector (self->window), NULL);
+  app_location_view_highlight_binding (app_window_get_location (self->window), NULL, NULL);
+  reveal_shown (self);
+  app_window_show_world (self->window, sim_lesson_runner_get_world (self->runner), NULL);
+  reveal_shown (self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Answers and commands                                                                       */
+
+static SimLessonAnswer
+check_answer (AppLessonPane  *self,
+              GError        **error)
+{
+  const SimLessonItem *item = current_item (self);
+  g_autofree char *answer = NULL;
+  g_autofree char *explanation = NULL;
+  g_autofree char *explained = NULL;
+  g_autofree char *said = NULL;
+  g_autofree char *markup = NULL;
+  SimLessonAnswer result;
+
+  if (item == NULL || self->answered ||
+      (item->kind != SIM_LESSON_PREDICT && item->kind != SIM_LESSON_CHOICE))
+    {
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                           "There is no open question here");
+      return SIM_LESSON_ANSWER_INVALID;
+    }
+  if (item->kind == SIM_LESSON_PREDICT)
+    answer = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->answer_entry))));
+  else
+    for (guint i = 0; i < self->option_buttons->len && answer == NULL; i++)
+      if (gtk_check_button_get_active (self->option_buttons->pdata[i]))
+        answer = g_strdup (g_object_get_data (self->option_buttons->pdata[i], "siplab-key"));
+  if (answer == NULL || *answer == '\0')
+    {
+      set_feedback (self, item->kind == SIM_LESSON_PREDICT ? "Type your prediction first."
+                                                           : "Pick an option first.", "info");
+      return SIM_LESSON_ANSWER_INVALID;
+    }
+
+  self->busy = TRUE;
+  result = sim_lesson_runner_answer (self->runner, answer, &explanation, error);
+  self->busy = FALSE;
+  if (result == SIM_LESSON_ANSWER_INVALID)
+    {
+      g_autofree char *escaped = NULL;
+
+      if (error != NULL && *error != NULL)
+        return result;
+      escaped = g_markup_escape_text (explanation ? explanation : "Please answer the question.",
+                                      -1);
+      set_feedback (self, escaped, "info");
+      return result;
+    }
+  g_ptr_array_add (item_inputs (self), g_strdup (answer));
+  self->answered = TRUE;
+  explained = app_lesson_markdown_to_markup (explanation ? explanation : "");
+  said = g_markup_escape_text (answer, -1);
+  markup = g_strdup_printf ("<b>%s</b>  (you said %s)\n%s",
+                            result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.",
+                            said, explained);
+  set_feedback (self, markup, result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect");
+  update_progress (self);
+  focus_views (self);
+  return result;
+}
+
+static char *
+state_markup (SimWorld *world)
+{
+  SimLocation *location = sim_world_get_location (world);
+  GPtrArray *phones = sim_world_get_phones (world);
+  g_autoptr(GString) out = g_string_new ("<tt>");
+  guint total = 0;
+
+  if (location != NULL)
+    {
+      g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
+
+      g_string_append (out, "Bindings:\n");
+      for (guint i = 0; i < aors->len; i++)
+        {
+          GPtrArray *bindings = sim_location_lookup (location, aors->pdata[i]);
+
+          for (guint k = 0; bindings != NULL && k < bindings->len; k++, total++)
+            {
+              SimBinding *b = bindings->pdata[k];
+              g_autofree char *line = g_markup_printf_escaped (
+                  "  %s → %s, %" G_GINT64_FORMAT " s left\n", b->aor, b->contact,
+                  (b->expires_at - sim_world_now (world)) / G_USEC_PER_SEC);
+
+              g_string_append (out, line);
+            }
+        }
+      if (total == 0)
+        g_string_append (out, "  (none)\n");
+    }
+  g_string_append (out, "Phones:\n");
+  for (guint i = 0; i < phones->len; i++)
+    {
+      SimPhone *phone = phones->pdata[i];
+      g_autofree char *line = g_markup_printf_escaped (
+          "  %s %s: %s%s\n", sim_phone_get_device (phone), sim_phone_get_aor (phone),
+          sim_reg_state_name (sim_phone_get_reg_state (phone)),
+          sim_phone_is_powered (phone) ? "" : " (off)");
+
+      g_string_append (out, line);
+    }
+  while (out->len > 0 && out->str[out->len - 1] == '\n')
+    g_string_truncate (out, out->len - 1);
+  g_string_append (out, "</tt>");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+task_finished (AppLessonPane *self,
+               const char    *markup,
+               const char    *css_class)
+{
+  self->answered = TRUE;
+  set_feedback (self, markup, css_class);
+  update_progress (self);
+}
+
+static gboolean
+check_goal (AppLessonPane *self,
+            gboolean       quiet)
+{
+  g_autofree char *why = NULL;
+
+  if (sim_lesson_runner_goal_met (self->runner, &why))
+    {
+      task_finished (self, "<b>Done:</b> every goal holds.", "correct");
+      return TRUE;
+    }
+  if (!quiet)
+    {
+      g_autofree char *line = g_markup_printf_escaped ("Not yet: %s", why ? why : "");
+
+      log_append (self, line);
+    }
+  return FALSE;
+}
+
+static gboolean
+run_command (AppLessonPane *self,
+             const char    *text)
+{
+  const SimLessonItem *item = current_item (self);
+  g_autofree char *command = g_strstrip (g_strdup (text));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  gboolean ok;
+
+  if (item == NULL || item->kind != SIM_LESSON_TASK || self->answered || *command == '\0')
+    return FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (self->command_entry), "");
+  if (strcmp (command, "state") == 0)
+    {
+      g_autofree char *state = state_markup (sim_lesson_runner_get_world (self->runner));
+
+      log_append (self, state);
+      return TRUE;
+    }
+  if (strcmp (command, "hint") == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "lesson.hint", NULL);
+      return TRUE;
+    }
+  if (strcmp (command, "skip") == 0)
+    return app_lesson_pane_show_me (self, NULL);
+  if (strcmp (command, "help") == 0 || strcmp (command, "?") == 0)
+    {
+      log_append (self, task_help);
+      return TRUE;
+    }
+
+  self->busy = TRUE;
+  ok = sim_lesson_runner_command (self->runner, command, &error);
+  self->busy = FALSE;
+  if (!ok)
+    {
+      line = g_markup_printf_escaped ("<tt>&gt; %s</tt>\nThat command did not work: %s", command,
+                                      error->message);
+      log_append (self, line);
+      return FALSE;
+    }
+  g_ptr_array_add (item_inputs (self), g_strdup (command));
+  line = g_markup_printf_escaped ("<tt>&gt; %s</tt>", command);
+  log_append (self, line);
+  focus_views (self);
+  check_goal (self, FALSE);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Actions                                                                                    */
+
+static void
+show_error (AppLessonPane *self,
+            const GError  *error)
+{
+  g_autofree char *markup = g_markup_printf_escaped ("<b>The lesson stopped:</b> %s",
+                                                     error->message);
+
+  set_feedback (self, markup, "incorrect");
+}
+
+static void
+lesson_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  AppLessonPane *self = APP_LESSON_PANE (widget);
+  const SimLessonItem *item = current_item (self);
+  g_autoptr(GError) error = NULL;
+
+  if (self->runner == NULL)
+    return;
+  if (g_str_equal (action_name, "lesson.next"))
+    {
+      if (!app_lesson_pane_next (self, &error))
+        show_error (self, error);
+    }
+  else if (g_str_equal (action_name, "lesson.back"))
+    {
+      if (!app_lesson_pane_back (self, &error))
+        show_error (self, error);
+    }
+  else if (g_str_equal (action_name, "lesson.check"))
+    {
+      check_answer (self, &error);
+      if (error != NULL)
+        show_error (self, error);
+    }
+  else if (g_str_equal (action_name, "lesson.run-command"))
+    run_command (self, gtk_editable_get_text (GTK_EDITABLE (self->command_entry)));
+  else if (g_str_equal (action_name, "lesson.check-goal"))
+    check_goal (self, FALSE);
+  else if (g_str_equal (action_name, "lesson.show-me"))
+    {
+      if (!app_lesson_pane_show_me (self, &error))
+        show_error (self, error);
+    }
+  else if (g_str_equal (action_name, "lesson.hint") && item != NULL)
+    {
+      g_autofree char *hint = app_lesson_markdown_to_markup (
+          item->hint ? item->hint : "None for this one: type state to see the bindings and "
+                                    "phones.");
+      g_autofree char *line = g_strdup_printf ("<b>Hint:</b> %s", hint);
+
+      log_append (self, line);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GObject                                                                                    */
+
+static void
+app_lesson_pane_dispose (GObject *object)
+{
+  AppLessonPane *self = APP_LESSON_PANE (object);
+  GtkWidget *child;
+
+  g_clear_pointer (&self->option_buttons, g_ptr_array_unref);
+  if (self->watched != NULL)
+    g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->watched), self);
+  g_clear_object (&self->watched);
+  gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LESSON_PANE);
+  /* dispose_template() only drops the children bound by name; the layout boxes go too. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->runner);
+  g_clear_object (&self->lesson);
+  G_OBJECT_CLASS (app_lesson_pane_parent_class)->dispose (object);
+}
+
+static void
+app_lesson_pane_finalize (GObject *object)
+{
+  AppLessonPane *self = APP_LESSON_PANE (object);
+
+  g_free (self->progress_text);
+  g_free (self->feedback_text);
+  g_clear_pointer (&self->inputs, g_ptr_array_unref);
+  g_string_free (self->log, TRUE);
+  G_OBJECT_CLASS (app_lesson_pane_parent_class)->finalize (object);
+}
+
+static void
+app_lesson_pane_class_init (AppLessonPaneClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_lesson_pane_dispose;
+  object_class->finalize = app_lesson_pane_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/siplab/SipLab/app-lesson-pane.ui");
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, lesson_title);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, scroller);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, item_title);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, text);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, look_label);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, question_box);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, question_prompt);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, options_box);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, answer_entry);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, task_box);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, task_help);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, command_entry);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, task_log);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, feedback);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, next_button);
+  gtk_widget_class_set_css_name (widget_class, "lessonpane");
+
+  gtk_widget_class_install_action (widget_class, "lesson.next", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.back", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.check", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.run-command", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.check-goal", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.show-me", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.hint", NULL, lesson_action);
+}
+
+static void
+entry_activate_cb (GtkEntry      *entry,
+                   AppLessonPane *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self),
+                              entry == self->answer_entry ? "lesson.check" : "lesson.run-command",
+                              NULL);
+}
+
+static void
+app_lesson_pane_init (AppLessonPane *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->position = -1;
+  self->record_progress = TRUE;
+  self->inputs = g_ptr_array_new_with_free_func (inputs_free);
+  self->option_buttons = g_ptr_array_new ();
+  self->log = g_string_new (NULL);
+  g_signal_connect (self->answer_entry, "activate", G_CALLBACK (entry_activate_cb), self);
+  g_signal_connect (self->command_entry, "activate", G_CALLBACK (entry_activate_cb), self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public                                                                                     */
+
+#define PANE_KEY "app-lesson-pane"
+
+/* Playback actions that rebuild the window's own scene would leave the lesson behind. */
+static void
+set_scene_actions_enabled (AppWindow *window,
+                           gboolean   enabled)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.restart", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.step-back", enabled);
+}
+
+AppLessonPane *
+app_lesson_pane_open (AppWindow   *window,
+                      const char  *path,
+                      GError     **error)
+{
+  g_autoptr(SimLesson) lesson = NULL;
+  g_autoptr(SimLessonRunner) runner = NULL;
+  AppLessonPane *self;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *basename = NULL;
+
+  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  lesson = sim_lesson_parse_file (path, error);
+  if (lesson == NULL)
+    return NULL;
+  runner = sim_lesson_runner_new (lesson, error);
+  if (runner == NULL)
+    return NULL;
+
+  self = app_lesson_pane_get_for_window (window);
+  if (self == NULL)
+    {
+      GtkWidget *views = gtk_window_get_child (GTK_WINDOW (window));
+      GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+
+      /* The lesson is a column beside the views: the text stays visible while they change. */
+      self = g_object_new (APP_TYPE_LESSON_PANE, NULL);
+      self->window = window;
+      g_object_ref (views);
+      gtk_window_set_child (GTK_WINDOW (window), NULL);
+      gtk_paned_set_start_child (GTK_PANED (paned), GTK_WIDGET (self));
+      gtk_paned_set_end_child (GTK_PANED (paned), views);
+      gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
+      gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+      gtk_paned_set_shrink_end_child (GTK_PANED (paned), FALSE);
+      gtk_paned_set_wide_handle (GTK_PANED (paned), TRUE);
+      gtk_paned_set_position (GTK_PANED (paned), 390);
+      /* Fewer pixels for the network column, so the ladder keeps room for its lanes. */
+      if (GTK_IS_PANED (views))
+        gtk_paned_set_position (GTK_PANED (views), 420);
+      gtk_window_set_child (GTK_WINDOW (window), paned);
+      g_object_unref (views);
+      g_object_set_data (G_OBJECT (window), PANE_KEY, self);
+    }
+
+  g_set_object (&self->lesson, lesson);
+  g_set_object (&self->runner, runner);
+  g_ptr_array_set_size (self->inputs, 0);
+  gtk_label_set_text (self->lesson_title, sim_lesson_get_title (lesson));
+  set_scene_actions_enabled (window, FALSE);
+
+  basename = g_path_get_basename (path);
+  subtitle = g_strdup_printf ("Lesson: %s — %s", sim_lesson_get_title (lesson), basename);
+  app_window_show_world (window, sim_lesson_runner_get_world (runner), subtitle);
+  show_introduction (self);
+  return self;
+}
+
+AppLessonPane *
+app_lesson_pane_get_for_window (AppWindow *window)
+{
+  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
+  return g_object_get_data (G_OBJECT (window), PANE_KEY);
+}
+
+void
+app_lesson_pane_close (AppWindow *window)
+{
+  AppLessonPane *self;
+  GtkWidget *paned;
+  GtkWidget *views;
+
+  g_return_if_fail (APP_IS_WINDOW (window));
+
+  self = app_lesson_pane_get_for_window (window);
+  if (self == NULL)
+    return;
+  paned = gtk_widget_get_parent (GTK_WIDGET (self));
+  views = g_object_ref (gtk_paned_get_end_child (GTK_PANED (paned)));
+  gtk_paned_set_end_child (GTK_PANED (paned), NULL);
+  g_object_set_data (G_OBJECT (window), PANE_KEY, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), views);
+  g_object_unref (views);
+  app_inspector_highlight_header (app_window_get_inspector (window), NULL);
+  app_location_view_highlight_binding (app_window_get_location (window), NULL, NULL);
+  app_ladder_view_set_reveal_limit (app_window_get_ladder (window), G_MAXUINT64);
+  set_scene_actions_enabled (window, TRUE);
+}
+
+SimLessonRunner *
+app_lesson_pane_get_runner (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), NULL);
+  return self->runner;
+}
+
+int
+app_lesson_pane_get_position (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), -1);
+  return self->position;
+}
+
+const char *
+app_lesson_pane_get_progress_text (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), NULL);
+  return self->progress_text;
+}
+
+double
+app_lesson_pane_get_fraction (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), 0);
+  return gtk_progress_bar_get_fraction (self->progress_bar);
+}
+
+const char *
+app_lesson_pane_get_feedback (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), NULL);
+  return self->feedback_text;
+}
+
+gboolean
+app_lesson_pane_can_go_next (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+  return self->runner != NULL && self->answered &&
+         self->position < (int) sim_lesson_get_n_items (self->lesson);
+}
+
+gboolean
+app_lesson_pane_next (AppLessonPane  *self,
+                      GError        **error)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+
+  if (!app_lesson_pane_can_go_next (self))
+    {
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                           "Answer the question or finish the task first");
+      return FALSE;
+    }
+  if (self->position >= 0)
+    {
+      sim_lesson_runner_next (self->runner);
+      save_progress (self);
+    }
+  return enter_current (self, error);
+}
+
+/* Gives the recorded answers and commands of the runner's current (entered) item again. */
+static gboolean
+replay_inputs (AppLessonPane  *self,
+               GPtrArray      *inputs,
+               GError        **error)
+{
+  const SimLessonItem *item = sim_lesson_runner_get_item (self->runner);
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    {
+      const char *input = inputs->pdata[i];
+
+      if (item->kind == SIM_LESSON_PREDICT || item->kind == SIM_LESSON_CHOICE)
+        {
+          if (sim_lesson_runner_answer (self->runner, input, NULL, error) ==
+              SIM_LESSON_ANSWER_INVALID && error != NULL && *error != NULL)
+            return FALSE;
+        }
+      else if (g_str_equal (input, GIVE_UP))
+        {
+          if (!sim_lesson_runner_give_up (self->runner, error))
+            return FALSE;
+        }
+      else
+        sim_lesson_runner_command (self->runner, input, NULL);
+    }
+  return TRUE;
+}
+
+gboolean
+app_lesson_pane_back (AppLessonPane  *self,
+                      GError        **error)
+{
+  g_autoptr(GPtrArray) inputs = NULL;
+  int target;
+
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+
+  if (self->runner == NULL || self->position < 0)
+    return FALSE;
+  target = self->position - 1;
+  if (!restart_runner (self, error))
+    return FALSE;
+  inputs = g_steal_pointer (&self->inputs);
+  self->inputs = g_ptr_array_new_with_free_func (inputs_free);
+  for (int i = 0; i < target; i++)
+    {
+      GPtrArray *given = (guint) i < inputs->len ? inputs->pdata[i] : NULL;
+
+      if (!sim_lesson_runner_enter (self->runner, error) ||
+          !replay_inputs (self, given, error))
+        return FALSE;
+      g_ptr_array_add (self->inputs, given ? g_ptr_array_ref (given) : NULL);
+      sim_lesson_runner_next (self->runner);
+    }
+  if (target < 0)
+    {
+      show_introduction (self);
+      return TRUE;
+    }
+  return enter_current (self, error);
+}
+
+SimLessonAnswer
+app_lesson_pane_answer (AppLessonPane  *self,
+                        const char     *answer,
+                        GError        **error)
+{
+  const SimLessonItem *item;
+
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), SIM_LESSON_ANSWER_INVALID);
+  g_return_val_if_fail (answer != NULL, SIM_LESSON_ANSWER_INVALID);
+
+  item = current_item (self);
+  if (item != NULL && item->kind == SIM_LESSON_PREDICT)
+    gtk_editable_set_text (GTK_EDITABLE (self->answer_entry), answer);
+  for (guint i = 0; i < self->option_buttons->len; i++)
+    if (g_strcmp0 (g_object_get_data (self->option_buttons->pdata[i], "siplab-key"), answer) == 0)
+      gtk_check_button_set_active (self->option_buttons->pdata[i], TRUE);
+  return check_answer (self, error);
+}
+
+gboolean
+app_lesson_pane_command (AppLessonPane *self,
+                         const char    *command)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->command_entry), command);
+  return run_command (self, command);
+}
+
+gboolean
+app_lesson_pane_show_me (AppLessonPane  *self,
+                         GError        **error)
+{
+  const SimLessonItem *item;
+  g_autoptr(GString) solution = g_string_new (NULL);
+  g_autofree char *markup = NULL;
+
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+
+  item = current_item (self);
+  if (item == NULL || item->kind != SIM_LESSON_TASK || self->answered)
+    {
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                           "There is no open task here");
+      return FALSE;
+    }
+  if (!sim_lesson_runner_give_up (self->runner, error))
+    return FALSE;
+  /* The world was rebuilt along the model path: what the student typed no longer happened. */
+  g_ptr_array_set_size (item_inputs (self), 0);
+  g_ptr_array_add (item_inputs (self), g_strdup (GIVE_UP));
+  for (guint i = 0; i < item->solution->len; i++)
+    {
+      g_autofree char *command = g_markup_escape_text (
+          ((SimLessonLine *) item->solution->pdata[i])->text, -1);
+
+      g_string_append_printf (solution, "%s<tt>%s</tt>", i ? "; " : "", command);
+    }
+  markup = g_strdup_printf ("<b>A solution:</b> %s\nThe session was replayed with it; the "
+                            "lesson goes on from there.", solution->str);
+  task_finished (self, markup, "info");
+  focus_views (self);
+  return TRUE;
+}
+
+/* Finishes the current item the way its author did: the answer key, or the solution. */
+static gboolean
+complete_with_model (AppLessonPane  *self,
+                     GError        **error)
+{
+  const SimLessonItem *item = current_item (self);
+
+  if (item == NULL || self->answered)
+    return TRUE;
+  if (item->kind == SIM_LESSON_TASK)
+    return app_lesson_pane_show_me (self, error);
+  if (item->answer != NULL &&
+      app_lesson_pane_answer (self, item->answer->text, error) == SIM_LESSON_ANSWER_INVALID)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                     "The answer key '%s' of '%s' is not accepted", item->answer->text,
+                     item->title);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+app_lesson_pane_go_to (AppLessonPane  *self,
+                       guint           step,
+                       gboolean        complete,
+                       GError        **error)
+{
+  guint n;
+
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+  g_return_val_if_fail (self->runner != NULL, FALSE);
+
+  n = sim_lesson_get_n_items (self->lesson);
+  if (step > n)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                   "This lesson has %u steps", n);
+      return FALSE;
+    }
+  if (!restart_runner (self, error))
+    return FALSE;
+  g_ptr_array_set_size (self->inputs, 0);
+  show_introduction (self);
+  for (guint i = 1; i <= step; i++)
+    {
+      if (!app_lesson_pane_next (self, error))
+        return FALSE;
+      if ((i < step || complete) && !complete_with_model (self, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+app_lesson_pane_set_record_progress (AppLessonPane *self,
+                                     gboolean       record)
+{
+  g_return_if_fail (APP_IS_LESSON_PANE (self));
+  self->record_progress = !!record;
+}

@@ -20,7 +20,7 @@ struct _AppInspector {
 
   SimEvent *event;
   SimEvent *previous;
-  char *highlight;          /* a header a lesson step talks about, or NULL */
+  char **highlight;         /* the headers a lesson step talks about, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AppInspector, app_inspector, GTK_TYPE_WIDGET)
@@ -238,7 +238,7 @@ app_inspector_dispose (GObject *object)
 
   g_clear_pointer (&self->event, sim_event_unref);
   g_clear_pointer (&self->previous, sim_event_unref);
-  g_clear_pointer (&self->highlight, g_free);
+  g_clear_pointer (&self->highlight, g_strfreev);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_INSPECTOR);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -339,7 +339,7 @@ app_inspector_get_buffer (AppInspector *self)
 /* ------------------------------------------------------------------------------------------ */
 /* Lesson highlight: the header a lesson step talks about (app-lesson-pane.c)                 */
 
-/* Marks every line of header @self->highlight (continuation lines too) in the shown message. */
+/* Marks every line of the headers in @self->highlight (continuation lines too) in the message. */
 static void
 apply_highlight (AppInspector *self)
 {
@@ -377,8 +377,10 @@ apply_highlight (AppInspector *self)
       else
         {
           colon = strchr (line, ':');
-          inside = colon != NULL && (gsize) (colon - line) == strlen (self->highlight) &&
-                   g_ascii_strncasecmp (line, self->highlight, colon - line) == 0;
+          inside = FALSE;
+          for (guint k = 0; colon != NULL && self->highlight[k] != NULL && !inside; k++)
+            inside = (gsize) (colon - line) == strlen (self->highlight[k]) &&
+                     g_ascii_strncasecmp (line, self->highlight[k], colon - line) == 0;
         }
       if (!inside)
         continue;
@@ -398,23 +400,37 @@ apply_highlight (AppInspector *self)
 }
 
 void
-app_inspector_highlight_header (AppInspector *self,
-                                const char   *name)
+app_inspector_highlight_headers (AppInspector       *self,
+                                 const char * const *names)
 {
   g_return_if_fail (APP_IS_INSPECTOR (self));
 
-  if (g_strcmp0 (name, self->highlight) == 0)
+  if (names != NULL && names[0] == NULL)
+    names = NULL;
+  if (names == NULL && self->highlight == NULL)
     return;
-  g_free (self->highlight);
-  self->highlight = g_strdup (name);
+  if (names != NULL && self->highlight != NULL &&
+      g_strv_equal ((const char * const *) self->highlight, names))
+    return;
+  g_strfreev (self->highlight);
+  self->highlight = g_strdupv ((char **) names);
   apply_highlight (self);
+}
+
+void
+app_inspector_highlight_header (AppInspector *self,
+                                const char   *name)
+{
+  const char *names[] = { name, NULL };
+
+  app_inspector_highlight_headers (self, names);
 }
 
 const char *
 app_inspector_get_highlighted_header (AppInspector *self)
 {
   g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
-  return self->highlight;
+  return self->highlight != NULL ? self->highlight[0] : NULL;
 }
 
 char *

@@ -32,6 +32,10 @@ GtkTextBuffer *app_inspector_get_buffer (AppInspector *self);
  */
 void           app_inspector_highlight_header       (AppInspector *self,
                                                      const char   *name);
+/* Several headers at once (a NULL-terminated list; NULL or empty: none). */
+void           app_inspector_highlight_headers      (AppInspector       *self,
+                                                     const char * const *names);
+/* The first highlighted header, or NULL. */
 const char    *app_inspector_get_highlighted_header (AppInspector *self);
 /* The highlighted lines of the shown message, or NULL when it does not carry the header. */
 char          *app_inspector_get_highlighted_text   (AppInspector *self) G_GNUC_WARN_UNUSED_RESULT;

@@ -2,6 +2,7 @@
 #include "app-lesson-pane.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -53,6 +54,7 @@ struct _AppLessonPane {
   GPtrArray *option_buttons;  /* GtkCheckButton*, with the option keys as "siplab-key" */
   SimWorld *watched;          /* the world whose trace trace_event_cb follows */
   gboolean busy;              /* the runner is moving the world: its events are not shown yet */
+  int first_new_row;          /* after an answer: the first ladder row it revealed, or -1 */
   GString *log;               /* the task's commands and what came of them (markup) */
 };
 
@@ -160,8 +162,10 @@ typedef enum {
   BLOCK_LIST_ITEM,
   BLOCK_HEADING,
   BLOCK_CODE,
+  BLOCK_GAP,
 } BlockKind;
 
+/* @last: the kind of the block before, BLOCK_GAP after a blank line. */
 static void
 flush_block (GString   *out,
              BlockKind *last,
@@ -170,6 +174,7 @@ flush_block (GString   *out,
 {
   if (block->len == 0)
     return;
+  /* The items of one list are lines; anything else is a paragraph of its own. */
   if (out->len > 0)
     g_string_append (out, kind == BLOCK_LIST_ITEM && *last == BLOCK_LIST_ITEM ? "\n" : "\n\n");
   switch (kind)
@@ -231,6 +236,7 @@ app_lesson_markdown_to_markup (const char *markdown)
         {
           flush_block (out, &last, kind, block);
           kind = BLOCK_PARAGRAPH;
+          last = BLOCK_GAP;
           continue;
         }
       if (*stripped == '#')
@@ -356,9 +362,8 @@ prediction_prompt (const char *predict)
   g_autofree char *escaped_field = g_markup_escape_text (field, -1);
   g_autofree char *escaped_packet = g_markup_escape_text (of ? of + 4 : "", -1);
 
-  return g_strdup_printf ("Predict the <b>%s</b> of the next packet that matches "
-                          "<tt>%s</tt>; answer with %s. The simulator then runs to that "
-                          "packet and checks.",
+  return g_strdup_printf ("Your prediction: the <b>%s</b> of <tt>%s</tt>. Answer with %s; the "
+                          "simulator then runs to that packet and checks.",
                           escaped_field, escaped_packet, prediction_hint (predict));
 }
 
@@ -460,6 +465,47 @@ update_progress (AppLessonPane *self)
 }
 
 /*
+ * Whether @e could be the packet a prediction is about ("status of next response arrives at
+ * alice-desk", "cseq of REGISTER with Authorization leaves alice-desk"): its kind and its
+ * sender or receiver.  Only to pick the ladder row to show; the runner does the real matching.
+ */
+static gboolean
+could_be_predicted (SimEvent   *e,
+                    const char *predict)
+{
+  const char *of = strstr (predict, " of ");
+  g_auto(GStrv) w = g_strsplit (of ? of + 4 : predict, " ", -1);
+  guint i = 0;
+  const char *kind;
+
+  if (w[i] != NULL && g_str_equal (w[i], "next"))
+    i++;
+  kind = w[i];
+  if (kind == NULL)
+    return FALSE;
+  if (g_str_equal (kind, "response") && e->status == 0)
+    return FALSE;
+  if (g_str_equal (kind, "request") && e->status != 0)
+    return FALSE;
+  if (g_ascii_isdigit (kind[0]) && (e->status / 100 != kind[0] - '0' ||
+                                    (g_ascii_isdigit (kind[1]) && e->status != atoi (kind))))
+    return FALSE;
+  if (g_ascii_isupper (kind[0]) && (e->status != 0 || g_strcmp0 (e->method, kind) != 0))
+    return FALSE;
+  for (; w[i] != NULL; i++)
+    {
+      if (g_str_equal (w[i], "with") && w[i + 1] != NULL && !raw_has_header (e->raw, w[i + 1]))
+        return FALSE;
+      if (g_str_equal (w[i], "arrives") && w[i + 1] != NULL && w[i + 2] != NULL &&
+          g_strcmp0 (e->to, w[i + 2]) != 0)
+        return FALSE;
+      if (g_str_equal (w[i], "leaves") && w[i + 1] != NULL && g_strcmp0 (e->from, w[i + 1]) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/*
  * Events the student moves the session through by hand (Play, Step) are shown as they come;
  * those the runner makes while it plays an item wait until it says they may be (a prediction
  * must not be answered by the ladder already).
@@ -504,10 +550,13 @@ focus_views (AppLessonPane *self)
   AppLadderView *ladder = app_window_get_ladder (self->window);
   g_autoptr(GPtrArray) events = sim_lesson_runner_take_new_events (self->runner);
   g_autoptr(GString) look = g_string_new (NULL);
-  g_autofree char *header = NULL;
+  g_autoptr(GStrvBuilder) headers = g_strv_builder_new ();
+  g_auto(GStrv) header_names = NULL;
+  g_autoptr(GString) header_list = g_string_new (NULL);
+  const char *header = NULL;
   g_autofree char *aor = NULL;
   g_autofree char *contact = NULL;
-  gboolean timer = FALSE;
+  g_autoptr(GPtrArray) timers = g_ptr_array_new_with_free_func (g_free);
   guint n_rows;
   int row;
 
@@ -525,10 +574,9 @@ focus_views (AppLessonPane *self)
         break;
       if (g_strcmp0 (w[0], "header") == 0 && w[1] != NULL)
         {
-          if (header == NULL)
-            header = g_strdup (w[1]);
-          piece = g_markup_printf_escaped ("the <b>%s</b> header, marked in the message "
-                                           "inspector", w[1]);
+          /* Said once, after the loop: "the To, Contact and Expires headers". */
+          g_strv_builder_add (headers, w[1]);
+          continue;
         }
       else if (g_strcmp0 (w[0], "binding") == 0 && w[1] != NULL)
         {
@@ -542,23 +590,71 @@ focus_views (AppLessonPane *self)
         }
       else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
         {
-          timer = TRUE;
-          piece = g_markup_printf_escaped ("timer <b>%s</b>, in the Timers pane", w[1]);
+          g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", w[1]);
+
+          /* Said once, after the loop: "timers E and F in the Timers pane". */
+          g_ptr_array_add (timers, g_steal_pointer (&name));
+          continue;
         }
       else if (g_strcmp0 (w[0], "node") == 0 && w[1] != NULL)
         piece = g_markup_printf_escaped ("<b>%s</b> in the network view", w[1]);
       else
         piece = g_markup_escape_text (text, -1);
-      g_string_append_printf (look, "%s%s", look->len ? "; " : "Look at ", piece);
+      g_string_append_printf (look, "%s%s", look->len ? "; " : "", piece);
+    }
+  header_names = g_strv_builder_end (headers);
+  header = header_names[0];
+  for (guint i = 0; header_names[i] != NULL; i++)
+    {
+      g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", header_names[i]);
+
+      g_string_append_printf (header_list, "%s%s",
+                              i == 0 ? "" : header_names[i + 1] == NULL ? " and " : ", ", name);
+    }
+  if (header != NULL)
+    {
+      g_autofree char *piece = g_strdup_printf ("the %s header%s, marked in the message "
+                                                "inspector%s", header_list->str,
+                                                header_names[1] ? "s" : "",
+                                                look->len ? "; " : "");
+
+      g_string_prepend (look, piece);
+    }
+  if (timers->len > 0)
+    {
+      g_string_append_printf (look, "%stimer%s ", look->len ? "; " : "",
+                              timers->len > 1 ? "s" : "");
+      for (guint i = 0; i < timers->len; i++)
+        g_string_append_printf (look, "%s%s", i == 0 ? "" : i + 1 == timers->len ? " and " : ", ",
+                                (char *) timers->pdata[i]);
+      g_string_append (look, " in the Timers pane");
     }
   if (look->len > 0)
-    g_string_append_c (look, '.');
+    {
+      g_string_prepend (look, "Look at ");
+      g_string_append_c (look, '.');
+    }
   gtk_label_set_markup (self->look_label, look->str);
   gtk_widget_set_visible (GTK_WIDGET (self->look_label), look->len > 0);
 
-  /* The newest message, unless an older one carries the header the item is about. */
+  /*
+   * The newest message, unless an older one carries the header the item is about; after a
+   * prediction, the first message it revealed (the one predicted, not what followed at once).
+   */
   n_rows = app_ladder_view_get_n_rows (ladder);
   row = (int) n_rows - 1;
+  if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
+    {
+      row = self->first_new_row;
+      for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
+           r++)
+        if (could_be_predicted (app_ladder_view_get_row (ladder, r), item->predict->text))
+          {
+            row = r;
+            break;
+          }
+    }
+  self->first_new_row = -1;
   for (int r = (int) n_rows - 1; header != NULL && r >= 0; r--)
     {
       SimEvent *e = app_ladder_view_get_row (ladder, r);
@@ -569,13 +665,14 @@ focus_views (AppLessonPane *self)
           break;
         }
     }
-  app_inspector_highlight_header (app_window_get_inspector (self->window), header);
+  app_inspector_highlight_headers (app_window_get_inspector (self->window),
+                                   (const char * const *) header_names);
   if (row >= 0)
     app_ladder_view_select_row (ladder, row);
   app_location_view_highlight_binding (app_window_get_location (self->window), aor, contact);
   if (aor != NULL)
     app_window_show_pane (self->window, "location");
-  else if (timer)
+  else if (timers->len > 0)
     app_window_show_pane (self->window, "timers");
 }
 
@@ -627,8 +724,14 @@ show_position (AppLessonPane *self)
 
   if (self->position < 0)
     {
+      g_autofree char *intro = app_lesson_markdown_to_markup (sim_lesson_get_intro (self->lesson));
+
       gtk_label_set_text (self->item_title, "Introduction");
-      markup = app_lesson_markdown_to_markup (sim_lesson_get_intro (self->lesson));
+      /* What the pane does, said once, for someone who has never used it. */
+      markup = g_strdup_printf ("%s\n\n<i>Start runs the first step. Each step runs the "
+                                "simulation to the moment it talks about, and the views on the "
+                                "right show it: the message in question is open in the "
+                                "inspector.</i>", intro);
     }
   else if (item == NULL)
     {
@@ -810,6 +913,7 @@ check_answer (AppLessonPane  *self,
       return SIM_LESSON_ANSWER_INVALID;
     }
 
+  self->first_new_row = app_ladder_view_get_n_rows (app_window_get_ladder (self->window));
   self->busy = TRUE;
   result = sim_lesson_runner_answer (self->runner, answer, &explanation, error);
   self->busy = FALSE;
@@ -817,6 +921,7 @@ check_answer (AppLessonPane  *self,
     {
       g_autofree char *escaped = NULL;
 
+      self->first_new_row = -1;
       if (error != NULL && *error != NULL)
         return result;
       escaped = g_markup_escape_text (explanation ? explanation : "Please answer the question.",
@@ -1112,6 +1217,7 @@ app_lesson_pane_init (AppLessonPane *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->position = -1;
+  self->first_new_row = -1;
   self->record_progress = TRUE;
   self->inputs = g_ptr_array_new_with_free_func (inputs_free);
   self->option_buttons = g_ptr_array_new ();
@@ -1172,10 +1278,10 @@ app_lesson_pane_open (AppWindow   *window,
       gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
       gtk_paned_set_shrink_end_child (GTK_PANED (paned), FALSE);
       gtk_paned_set_wide_handle (GTK_PANED (paned), TRUE);
-      gtk_paned_set_position (GTK_PANED (paned), 390);
+      gtk_paned_set_position (GTK_PANED (paned), 340);
       /* Fewer pixels for the network column, so the ladder keeps room for its lanes. */
       if (GTK_IS_PANED (views))
-        gtk_paned_set_position (GTK_PANED (views), 420);
+        gtk_paned_set_position (GTK_PANED (views), 490);
       gtk_window_set_child (GTK_WINDOW (window), paned);
       g_object_unref (views);
       g_object_set_data (G_OBJECT (window), PANE_KEY, self);

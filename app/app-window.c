@@ -69,6 +69,8 @@ struct _AppWindow {
   GtkLabel *subtitle;
   GtkDropDown *speed_dropdown;
   GtkStack *panes;
+  GtkPaned *left_paned;
+  int network_height;       /* the split chosen while a short pane was shown */
   AppNetworkView *network;
   AppLocationView *location;
   AppDigestView *digest;
@@ -258,10 +260,10 @@ refresh (AppWindow *self,
     return;
 
   self->last_table_refresh = now;
-  if (!g_getenv ("NOLOC")) app_location_view_update (self->location);
+  app_location_view_update (self->location);
   app_timers_view_update (self->timers);
   /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
-  if (self->follow_newest && !g_getenv ("NOINSP"))
+  if (self->follow_newest)
     {
       guint n = app_ladder_view_get_n_rows (self->ladder);
 
@@ -584,6 +586,28 @@ speed_changed_cb (AppWindow   *self,
 
 /* ------------------------------------------------------------------------------------------ */
 /* Panes                                                                                      */
+
+/* The digest worked out needs more lines than the location table: the network view gives way. */
+#define TALL_PANE_NETWORK_HEIGHT 250
+
+static void
+pane_changed_cb (AppWindow *self)
+{
+  gboolean tall = g_strcmp0 (gtk_stack_get_visible_child_name (self->panes), "digest") == 0;
+  int position = gtk_paned_get_position (self->left_paned);
+
+  if (tall && position > TALL_PANE_NETWORK_HEIGHT)
+    {
+      self->network_height = position;
+      gtk_paned_set_position (self->left_paned, TALL_PANE_NETWORK_HEIGHT);
+    }
+  else if (!tall && self->network_height > 0)
+    {
+      gtk_paned_set_position (self->left_paned, self->network_height);
+      self->network_height = 0;
+    }
+  refresh_views (self);
+}
 
 void
 app_window_add_pane (AppWindow  *self,
@@ -1358,6 +1382,7 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AppWindow, subtitle);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, speed_dropdown);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, panes);
+  gtk_widget_class_bind_template_child (widget_class, AppWindow, left_paned);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, network);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, location);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, digest);
@@ -1402,8 +1427,8 @@ app_window_init (AppWindow *self)
                            G_CALLBACK (speed_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->ladder, "packet-selected", G_CALLBACK (packet_selected_cb), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->panes, "notify::visible-child", G_CALLBACK (refresh_views), self,
-                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->panes, "notify::visible-child", G_CALLBACK (pane_changed_cb),
+                           self, G_CONNECT_SWAPPED);
   app_scene_editor_set_window (self->scene_editor, self);
 
   shortcuts = gtk_shortcut_controller_new ();

@@ -12,7 +12,9 @@
  * A REGISTER is all-or-nothing (§10.3 step 7, last paragraph): the new binding set of the AOR
  * is computed first, every contact is checked, and only then is the set handed to the
  * location service in one sim_location_replace_full() call.  A rejected request changes
- * nothing.
+ * nothing.  Between the checks and that call the commit hook (sim_registrar_set_commit_func(),
+ * real-socket mode's database) may still refuse the set; then too nothing changes and the
+ * reply is 500.
  */
 
 typedef enum {

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
  * (Linphone, baresip, desk phones, sipp) register on the same code the lessons show.  It owns
  * a wall SimClock, a SimTrace, the SimStack on a SimSocketTransport, SimAuth, SimLocation,
  * SimRegistrar and SimProxy, wired like SimWorld's registrar; optionally a SimStore so that
- * bindings survive a restart, and a users file that is re-read on SIGHUP or when it changes.
+ * bindings survive a restart (written by the registrar's commit hook before each 200 OK; a
+ * failed write answers 500 and keeps the old bindings), and a users file that is re-read on
+ * SIGHUP or when it changes.  Mixed mode (simulated phones next to real ones) is SimWorld's
+ * sim_world_listen(), not this type.
  *
  * Failed authentications are limited per source IP: after @max_failures wrong digests within
  * @window, REGISTERs from that IP are answered 403 for @block (traced).  Only wrong passwords

@@ -96,6 +96,7 @@ struct _SimStack {
   GHashTable *clients;       /* key -> SimClientTxn* (ref) */
   GHashTable *servers;       /* key -> SimServerTxn* (ref) */
   GHashTable *accepted;      /* dialog key -> SimServerTxn* (borrowed; IST in Accepted) */
+  GPtrArray *transport_errors; /* TransportError* waiting on the clock (borrowed) */
 };
 
 G_DEFINE_FINAL_TYPE (SimStack, sim_stack, G_TYPE_OBJECT)
@@ -322,8 +323,10 @@ client_timeout_cb (gpointer data)
 /* ---------------------------------------------------------------------------------------- */
 /* Transport errors (RFC 3261 §8.1.3.1, §17.1.1.2, §17.1.2.2, §18.4)                          */
 
+/* Pending until the clock runs it; the stack cancels the ones left when it goes away. */
 typedef struct {
   SimStack *stack;
+  guint id;
   SimAddr dst;
   char *reason;
 } TransportError;
@@ -333,7 +336,8 @@ transport_error_free (gpointer data)
 {
   TransportError *error = data;
 
-  g_object_unref (error->stack);
+  if (error->stack != NULL && error->stack->transport_errors != NULL)
+    g_ptr_array_remove_fast (error->stack->transport_errors, error);
   g_free (error->reason);
   g_free (error);
 }
@@ -342,11 +346,14 @@ static void
 transport_error_cb (gpointer data)
 {
   TransportError *error = data;
-  SimStack *self = error->stack;
+  g_autoptr(SimStack) self = g_object_ref (error->stack);
   g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_client_txn_unref);
   GHashTableIter iter;
   SimClientTxn *txn;
 
+  /* Done with the pending list before any TU runs (a TU may drop the last ref on the stack). */
+  g_ptr_array_remove_fast (self->transport_errors, error);
+  error->stack = NULL;
   if (self->clients == NULL)
     return;
   /* Only transactions still waiting for a final response: a completed one has its answer. */
@@ -391,10 +398,11 @@ sim_stack_transport_error (SimStack      *self,
    * the 503 goes out from the clock, right after the current event.
    */
   error = g_new0 (TransportError, 1);
-  error->stack = g_object_ref (self);
+  error->stack = self;
   error->dst = *dst;
   error->reason = g_strdup (reason != NULL ? reason : "transport error");
-  sim_clock_add (self->clock, 0, transport_error_cb, error, transport_error_free);
+  g_ptr_array_add (self->transport_errors, error);
+  error->id = sim_clock_add (self->clock, 0, transport_error_cb, error, transport_error_free);
 }
 
 static void
@@ -1118,6 +1126,17 @@ sim_stack_dispose (GObject *object)
 {
   SimStack *self = SIM_STACK (object);
 
+  /* Each pending report is cancelled (and freed by the clock). */
+  while (self->transport_errors != NULL && self->transport_errors->len > 0)
+    {
+      TransportError *error = g_ptr_array_index (self->transport_errors, 0);
+      guint id = error->id;
+
+      g_ptr_array_remove_index_fast (self->transport_errors, 0);
+      error->stack = NULL;
+      sim_clock_cancel (self->clock, id);
+    }
+  g_clear_pointer (&self->transport_errors, g_ptr_array_unref);
   if (self->clients != NULL)
     g_hash_table_foreach (self->clients, orphan_client, NULL);
   if (self->servers != NULL)
@@ -1154,6 +1173,7 @@ sim_stack_init (SimStack *self)
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
+  self->transport_errors = g_ptr_array_new ();
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;
 }

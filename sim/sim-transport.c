@@ -709,8 +709,15 @@ stack_send_cb (SimStack      *stack,
     trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
     if (address == NULL ||
         g_socket_send_to (listener->socket, address, data, len, NULL, &error) < 0)
-      trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
-                    error != NULL ? error->message : "not an IP address");
+      {
+        const char *why = error != NULL ? error->message : "not an IP address";
+
+        trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, why);
+        /* The kernel refused at once (no route, unreachable network): RFC 3261 §18.4.  A full
+         * send buffer is not fatal: the retransmission timers cover it. */
+        if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          sim_stack_transport_error (stack, dst, why);
+      }
   }
 }
 

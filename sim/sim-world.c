@@ -34,6 +34,8 @@ struct _SimWorld {
   SimProxy *proxy;
   char *domain;
   SimSocketTransport *transport;   /* mixed mode: real sockets under the server stack */
+  GHashTable *peer_names;          /* mixed mode: "ip:port" of a binding's source -> user */
+  GHashTable *aor_peers;           /* mixed mode: AOR -> GPtrArray of its peer_names keys */
 
   GPtrArray *users;          /* User* */
   GHashTable *users_by_name; /* name -> User* */
@@ -109,6 +111,8 @@ sim_world_finalize (GObject *object)
   g_clear_pointer (&self->users_by_name, g_hash_table_unref);
   g_clear_pointer (&self->users, g_ptr_array_unref);
   g_clear_pointer (&self->captured, g_hash_table_unref);
+  g_clear_pointer (&self->peer_names, g_hash_table_unref);
+  g_clear_pointer (&self->aor_peers, g_hash_table_unref);
   g_clear_pointer (&self->rand, g_rand_free);
   g_free (self->server_name);
   g_free (self->domain);
@@ -782,6 +786,54 @@ mixed_send_cb (SimStack      *stack,
     sim_socket_transport_send (self->transport, dst, data, len, retransmission);
 }
 
+/* Real phones appear in the trace under their user's name, as SimServer shows them. */
+static const char *
+mixed_peer_name_cb (const SimAddr *peer,
+                    gpointer       user_data)
+{
+  SimWorld *self = user_data;
+  char key[64];
+
+  sim_addr_format (peer, key, sizeof key);
+  return g_hash_table_lookup (self->peer_names, key);
+}
+
+static void
+mixed_location_changed_cb (SimLocation *location,
+                           const char  *aor,
+                           gpointer     user_data)
+{
+  SimWorld *self = user_data;
+  g_autofree char *key_aor = g_strdup (aor);
+  GPtrArray *keys = g_hash_table_lookup (self->aor_peers, key_aor);
+  GPtrArray *bindings;
+  const char *user;
+  const char *at;
+
+  for (guint i = 0; keys != NULL && i < keys->len; i++)
+    g_hash_table_remove (self->peer_names, keys->pdata[i]);
+  g_hash_table_remove (self->aor_peers, key_aor);
+  /* A lookup may expire lapsed bindings and re-enter for this AOR; that run sees the same set. */
+  bindings = sim_location_lookup (location, key_aor);
+  if (bindings == NULL || bindings->len == 0)
+    return;
+
+  /* "sip:alice@lab.example" -> "alice" */
+  user = g_str_has_prefix (key_aor, "sip:") ? key_aor + 4 : key_aor;
+  at = strchr (user, '@');
+  keys = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      const SimBinding *binding = bindings->pdata[i];
+      char *key = sim_addr_to_string (&binding->source);
+
+      g_hash_table_replace (self->peer_names, g_strdup (key),
+                            at != NULL ? g_strndup (user, at - user) : g_strdup (user));
+      g_ptr_array_add (keys, key);
+    }
+  g_hash_table_replace (self->aor_peers, g_strdup (key_aor), keys);
+}
+
 /* Before the first endpoint opens: it must be an address simulated phones can send to as well. */
 static gboolean
 check_first_endpoint (SimWorld    *self,
@@ -859,7 +911,15 @@ sim_world_listen (SimWorld    *self,
   if (first && !check_first_endpoint (self, spec, error))
     return FALSE;
   if (self->transport == NULL)
-    self->transport = sim_socket_transport_new (self->server_stack);
+    {
+      self->transport = sim_socket_transport_new (self->server_stack);
+      self->peer_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      self->aor_peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify) g_ptr_array_unref);
+      sim_socket_transport_set_name_func (self->transport, mixed_peer_name_cb, self);
+      g_signal_connect_object (self->location, "changed",
+                               G_CALLBACK (mixed_location_changed_cb), self, 0);
+    }
   old_local = *sim_stack_get_local (self->server_stack);
   if (!sim_socket_transport_listen (self->transport, spec, error))
     {

@@ -608,10 +608,11 @@ test_mixed_simulated_phone_calls_sipp (Fixture       *f,
                                 "\"action\":\"found\""), ==, 1);
   g_assert_cmpuint (count_text (f->out, "\"type\":\"call\",\"node\":\"alice-phone\","
                                 "\"action\":\"established\""), ==, 1);
-  /* INVITE, ACK and BYE went out of the real socket to the sipp binding. */
+  /* INVITE, ACK and BYE went out of the real socket to the sipp binding, named by its user. */
   {
     g_autofree char *to_bob = g_strdup_printf ("\"action\":\"sent\",\"from\":\"registrar\","
-                                               "\"to\":\"127.0.0.1:%s\"", bob_port);
+                                               "\"to\":\"bob\",\"src\":\"127.0.0.1:%u\","
+                                               "\"dst\":\"127.0.0.1:%s\"", f->port, bob_port);
     g_assert_cmpuint (count_text (f->out, to_bob), >=, 3);
   }
 }

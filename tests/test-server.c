@@ -6,6 +6,7 @@
 
 #include "sim-phone.h"
 #include "sim-server.h"
+#include "sim-world.h"
 
 /*
  * SimServer in-process on the loopback interface.  The phone is the simulator's own SimPhone
@@ -442,6 +443,120 @@ test_users_reload (Fixture       *f,
                                   "name:password"), >, 0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Mixed mode in-process: a SimWorld's registrar on real sockets                             */
+
+static gboolean
+wait_for_phones (SimPhone    *a,
+                 SimPhone    *b,
+                 gboolean   (*done) (SimPhone *a, SimPhone *b))
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (WAIT_MS, timeout_cb, &timed_out);
+
+  while (!done (a, b) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return done (a, b);
+}
+
+static gboolean
+phones_registered (SimPhone *a,
+                 SimPhone *b)
+{
+  return sim_phone_get_reg_state (a) == SIM_REG_REGISTERED &&
+         sim_phone_get_reg_state (b) == SIM_REG_REGISTERED;
+}
+
+static gboolean
+phones_in_call (SimPhone *a,
+                  SimPhone *b)
+{
+  return sim_phone_get_call_state (a) == SIM_CALL_ESTABLISHED &&
+         sim_phone_get_call_state (b) == SIM_CALL_ESTABLISHED;
+}
+
+static gboolean
+phones_hung_up (SimPhone *a,
+           SimPhone *b)
+{
+  SimCallState sa = sim_phone_get_call_state (a), sb = sim_phone_get_call_state (b);
+  return (sa == SIM_CALL_ENDED || sa == SIM_CALL_IDLE) &&
+         (sb == SIM_CALL_ENDED || sb == SIM_CALL_IDLE);
+}
+
+static void
+test_mixed_world_calls_real_phone (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimClock) clock = sim_clock_new_wall ();
+  g_autoptr(SimWorld) world = sim_world_new_with_clock (5, clock);
+  g_autoptr(SimTrace) trace = sim_trace_new ();
+  g_autoptr(SimStack) bob_stack = NULL;
+  g_autoptr(SimSocketTransport) bob_transport = NULL;
+  g_autoptr(SimPhone) bob = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  const SimAddr *registrar;
+  SimPhone *alice;
+  SimAddr local;
+
+  g_test_summary ("A SimWorld on a wall clock with its registrar on a real UDP socket: the "
+                  "simulated alice (SimNet) and a phone on a real socket (bob) both register at "
+                  "the same address, call each other through the proxy and hang up.");
+
+  g_assert_true (sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error));
+  g_assert_true (sim_world_add_user (world, "alice", "alicepw", NULL, &error));
+  g_assert_true (sim_world_add_user (world, "bob", "bobpw", NULL, &error));
+  alice = sim_world_add_phone (world, "alice", "alice-phone", "10.0.0.11", &error);
+  g_assert_no_error (error);
+  sim_phone_set_answer_delay (alice, SIM_MSEC (100));
+
+  /* Only one IPv4 address can be the registrar's on both networks. */
+  g_assert_false (sim_world_listen (world, "udp:[::1]:0", &error));
+  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (sim_world_listen (world, "udp:10.0.0.11:0", &error));
+  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_null (sim_world_get_transport (world));
+
+  g_assert_true (sim_world_listen (world, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  registrar = sim_stack_get_local (sim_world_get_server_stack (world));
+  g_assert_cmpstr (registrar->ip, ==, "127.0.0.1");
+  g_assert_cmpuint (registrar->port, !=, 5060);
+  g_assert_cmpstr (sim_net_host_ip (sim_world_get_net (world), "registrar"), ==, "127.0.0.1");
+
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  bob_stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
+  bob_transport = sim_socket_transport_new (bob_stack);
+  g_assert_true (sim_socket_transport_listen (bob_transport, "udp:127.0.0.1:0", &error));
+  bob = sim_phone_new (bob_stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
+  sim_phone_set_outbound (bob, registrar);
+  sim_phone_set_answer_delay (bob, SIM_MSEC (100));
+
+  g_assert_true (sim_world_register (world, "alice-phone", 600, &error));
+  g_assert_true (sim_phone_register (bob, 600, &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_registered));
+  g_assert_cmpuint (sim_location_get_n_aors (sim_world_get_location (world)), ==, 2);
+
+  /* Simulated -> real, then real -> simulated. */
+  g_assert_true (sim_world_call (world, "alice-phone", "bob", &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_in_call));
+  g_assert_true (sim_world_hangup (world, "alice-phone", &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_hung_up));
+
+  g_assert_true (sim_phone_call (bob, "alice", &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_in_call));
+  g_assert_true (sim_phone_hangup (bob, &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_hung_up));
+  g_assert_no_error (error);
+
+  sim_phone_set_powered (bob, FALSE);
+  sim_socket_transport_close (bob_transport);
+}
+
 static void
 test_users_parse_errors (void)
 {
@@ -486,6 +601,8 @@ main (int    argc,
   sim_message_init_library ();
 
   g_test_add_func ("/net/server/users-file-errors-name-the-line", test_users_parse_errors);
+  g_test_add_func ("/net/server/mixed-world-phones-call-real-phones",
+                   test_mixed_world_calls_real_phone);
   g_test_add ("/net/server/simulated-phone-registers-over-real-udp", Fixture, NULL,
               fixture_setup, test_phone_registers, fixture_teardown);
   g_test_add ("/net/server/bindings-survive-a-restart", Fixture, NULL,

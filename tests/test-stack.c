@@ -417,6 +417,22 @@ test_transport_error_gives_503_at_once (Fixture       *f,
   g_assert_cmpuint (sim_stack_get_n_transactions (f->client), ==, 0);
 }
 
+static void
+test_pending_transport_error_goes_with_the_stack (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimAddr tcp = f->server_addr;
+
+  g_test_summary ("A transport error still waiting on the clock holds no reference: the stack "
+                  "(and its clock) can go before the clock runs it; the tear-down checks that.");
+
+  tcp.transport = SIM_TRANSPORT_TCP;
+  sim_stack_set_send_func (f->client, failing_send_cb, f);
+  sim_stack_send_request (f->client, request ("REGISTER"), &tcp, NULL, response_cb, f);
+  g_assert_cmpuint (sim_clock_pending_count (f->clock), >, 0);
+  g_assert_cmpuint (f->responses->len, ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -432,6 +448,8 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/garbage-is-dropped-without-harm", test_garbage_is_dropped_without_harm);
   ADD ("/sim/stack/received-and-rport-are-stamped", test_received_and_rport_are_stamped);
   ADD ("/sim/stack/transport-error-gives-503-at-once", test_transport_error_gives_503_at_once);
+  ADD ("/sim/stack/pending-transport-error-goes-with-the-stack",
+       test_pending_transport_error_goes_with_the_stack);
 #undef ADD
   return g_test_run ();
 }

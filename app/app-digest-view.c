@@ -342,8 +342,9 @@ describe (AppDigestView        *self,
     g_autofree char *sent = g_markup_printf_escaped (
       "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>",
       creds->response, colour,
-      same ? "✔ The same: the phone knows the password."
-           : "✘ Different: the phone used another password (or is someone else).");
+      same ? "✔ Matches the password on file: whoever computed it had the password "
+             "(or copied the result)."
+           : "✘ Does not match the password on file: a wrong password, or someone else.");
     g_string_append (out, sent);
   }
 

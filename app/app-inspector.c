@@ -446,7 +446,8 @@ app_inspector_get_highlighted_text (AppInspector *self)
   buffer = gtk_text_view_get_buffer (self->text_view);
   tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "lesson-highlight");
   gtk_text_buffer_get_start_iter (buffer, &start);
-  while (gtk_text_iter_starts_tag (&start, tag) || gtk_text_iter_forward_to_tag_toggle (&start, tag))
+  while (gtk_text_iter_starts_tag (&start, tag) ||
+         gtk_text_iter_forward_to_tag_toggle (&start, tag))
     {
       g_autofree char *piece = NULL;
 

@@ -41,6 +41,8 @@ struct _AppLadderView {
   GArray *view;           /* ViewRow: what is drawn, one per line */
   GPtrArray *columns;     /* char* host names */
   int row_height;
+  GHashTable *label_layouts;  /* markup -> PangoLayout*, for the body's font */
+  char *label_font;
   gboolean collapse;
   int selected;
   gboolean follow;
@@ -193,6 +195,19 @@ paint_rows (AppLadderView *self,
   GdkRGBA dim, lifeline, selected, red;
   int row_height = self->row_height;
 
+  {
+    PangoFontDescription *font = pango_context_get_font_description (
+      gtk_widget_get_pango_context (widget));
+    g_autofree char *name = pango_font_description_to_string (font);
+
+    if (g_strcmp0 (name, self->label_font) != 0)
+      {
+        g_hash_table_remove_all (self->label_layouts);
+        g_free (self->label_font);
+        self->label_font = g_steal_pointer (&name);
+      }
+  }
+
   app_lookup_color (widget, "ladder_dim", "#777777", &dim);
   app_lookup_color (widget, "link_color", "#c0c0c0", &lifeline);
   app_lookup_color (widget, "ladder_selected", "#dbe8fb", &selected);
@@ -219,7 +234,7 @@ paint_rows (AppLadderView *self,
       double x2 = column_x (self, row->sent->to, width);
       gboolean dropped = row->end != NULL && g_strcmp0 (row->end->action, "dropped") == 0;
       gboolean retransmitted = g_strcmp0 (row->sent->action, "retransmitted") == 0;
-      g_autoptr(PangoLayout) label = gtk_widget_create_pango_layout (widget, NULL);
+      PangoLayout *label;
       g_autoptr(PangoLayout) time = NULL;
       g_autofree char *text = app_packet_short_label (row->sent);
       g_autofree char *markup = NULL;
@@ -256,7 +271,16 @@ paint_rows (AppLadderView *self,
         markup = g_markup_printf_escaped ("<b>%s</b>%s "
                                           "<span size='small' alpha='60%%'>CSeq %u</span>",
                                           text, retransmitted ? " (again)" : "", cseq);
-      pango_layout_set_markup (label, markup, -1);
+      /* Lines repeat ("REGISTER CSeq 2"...): each label is laid out once, not every frame. */
+      label = g_hash_table_lookup (self->label_layouts, markup);
+      if (label == NULL)
+        {
+          if (g_hash_table_size (self->label_layouts) > 2000)
+            g_hash_table_remove_all (self->label_layouts);
+          label = gtk_widget_create_pango_layout (widget, NULL);
+          pango_layout_set_markup (label, markup, -1);
+          g_hash_table_insert (self->label_layouts, g_strdup (markup), label);
+        }
       pango_layout_get_pixel_size (label, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &colour);
       cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + row_height - 12 - th);
@@ -313,8 +337,18 @@ resize_cb (gpointer user_data)
 {
   AppLadderView *self = user_data;
 
+  gboolean follow = self->follow;
+
   self->resize_idle_id = 0;
   update_size (self);
+  /* Taller rows moved the newest one out of view: a follower stays a follower. */
+  if (follow)
+    {
+      self->follow = TRUE;
+      if (self->scroll_idle_id == 0)
+        self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
+                                                NULL);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -428,7 +462,11 @@ update_size (AppLadderView *self)
 {
   int used, height;
 
-  self->row_height = measure_row_height (self);
+  height = measure_row_height (self);
+  /* Another font (presentation mode): the labels are laid out anew. */
+  if (height != self->row_height)
+    g_hash_table_remove_all (self->label_layouts);
+  self->row_height = height;
   used = rows_bottom (self);
   /*
    * The body grows by a page of rows at a time: a new size means a new layout of the window,
@@ -587,6 +625,8 @@ app_ladder_view_finalize (GObject *object)
 
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->view, g_array_unref);
+  g_clear_pointer (&self->label_layouts, g_hash_table_unref);
+  g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }
@@ -625,6 +665,7 @@ app_ladder_view_init (AppLadderView *self)
   g_array_set_clear_func (self->rows, row_clear);
   self->view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
   self->row_height = MIN_ROW_HEIGHT;
+  self->label_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->selected = -1;
   self->reveal_limit = G_MAXUINT64;

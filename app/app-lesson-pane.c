@@ -55,6 +55,7 @@ struct _AppLessonPane {
   SimWorld *watched;          /* the world whose trace trace_event_cb follows */
   gboolean busy;              /* the runner is moving the world: its events are not shown yet */
   int first_new_row;          /* after an answer: the first ladder row it revealed, or -1 */
+  gboolean scroll_to_feedback;  /* once laid out, scroll the new verdict into view */
   GString *log;               /* the task's commands and what came of them (markup) */
 };
 
@@ -402,6 +403,7 @@ set_feedback (AppLessonPane *self,
   gtk_label_set_markup (self->feedback, markup);
   if (css_class != NULL)
     gtk_widget_add_css_class (GTK_WIDGET (self->feedback), css_class);
+  self->scroll_to_feedback = TRUE;
   self->feedback_text = g_strdup (gtk_label_get_text (self->feedback));
 }
 
@@ -462,6 +464,35 @@ update_progress (AppLessonPane *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.run-command", !self->answered);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.check-goal", !self->answered);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.show-me", !self->answered);
+}
+
+/*
+ * The message a step's text points at ("Look at the 401", "the Call-ID of the REGISTER"):
+ * a status code or a method, or NULL.  A header the step highlights is shown in that message
+ * when one carries it (a 200 OK also has a Call-ID, but the text may be about the REGISTER).
+ */
+static char *
+message_named (const char *text)
+{
+  g_autoptr(GRegex) regex = NULL;
+  g_autoptr(GMatchInfo) match = NULL;
+
+  if (text == NULL)
+    return NULL;
+  regex = g_regex_new ("\\b(?:at|of|in) the (?:[a-z]+ )?([1-6][0-9][0-9]|[A-Z]{3,})\\b", 0, 0,
+                       NULL);
+  if (!g_regex_match (regex, text, 0, &match))
+    return NULL;
+  return g_match_info_fetch (match, 1);
+}
+
+static gboolean
+is_kind (SimEvent   *e,
+         const char *kind)
+{
+  if (g_ascii_isdigit (kind[0]))
+    return e->status == atoi (kind);
+  return e->status == 0 && g_strcmp0 (e->method, kind) == 0;
 }
 
 /*
@@ -557,6 +588,7 @@ focus_views (AppLessonPane *self)
   g_autofree char *aor = NULL;
   g_autofree char *contact = NULL;
   g_autoptr(GPtrArray) timers = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *kind = NULL;
   guint n_rows;
   int row;
 
@@ -643,6 +675,7 @@ focus_views (AppLessonPane *self)
    */
   n_rows = app_ladder_view_get_n_rows (ladder);
   row = (int) n_rows - 1;
+  kind = item != NULL ? message_named (item->text) : NULL;
   if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
     {
       row = self->first_new_row;
@@ -655,16 +688,18 @@ focus_views (AppLessonPane *self)
           }
     }
   self->first_new_row = -1;
-  for (int r = (int) n_rows - 1; header != NULL && r >= 0; r--)
-    {
-      SimEvent *e = app_ladder_view_get_row (ladder, r);
+  for (int pass = kind ? 0 : 1; header != NULL && pass < 2; pass++)
+    for (int r = (int) n_rows - 1; r >= 0; r--)
+      {
+        SimEvent *e = app_ladder_view_get_row (ladder, r);
 
-      if (e != NULL && raw_has_header (e->raw, header))
-        {
-          row = r;
-          break;
-        }
-    }
+        if (e != NULL && raw_has_header (e->raw, header) && (pass == 1 || is_kind (e, kind)))
+          {
+            row = r;
+            pass = 2;
+            break;
+          }
+      }
   app_inspector_highlight_headers (app_window_get_inspector (self->window),
                                    (const char * const *) header_names);
   if (row >= 0)
@@ -684,15 +719,20 @@ clear_options (AppLessonPane *self)
   g_ptr_array_set_size (self->option_buttons, 0);
 }
 
+/* The names a command can use: the scene's phones and other hosts. */
 static char *
-device_list (SimWorld *world)
+node_list (SimLesson *lesson)
 {
-  GPtrArray *phones = sim_world_get_phones (world);
+  SimScenario *scene = sim_lesson_get_scene (lesson);
   g_autoptr(GString) out = g_string_new (NULL);
 
-  for (guint i = 0; i < phones->len; i++)
-    g_string_append_printf (out, "%s<tt>%s</tt>", i ? ", " : "",
-                            sim_phone_get_device (phones->pdata[i]));
+  for (guint i = 0; i < scene->nodes->len; i++)
+    {
+      g_autofree char *name = g_markup_escape_text (
+          ((SimScenarioNode *) scene->nodes->pdata[i])->name, -1);
+
+      g_string_append_printf (out, "%s<tt>%s</tt>", i ? ", " : "", name);
+    }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -793,14 +833,16 @@ show_position (AppLessonPane *self)
         }
       else if (item->kind == SIM_LESSON_TASK)
         {
-          g_autofree char *devices = device_list (sim_lesson_runner_get_world (self->runner));
-          g_autofree char *help = g_strdup_printf ("%s Devices here: %s.", task_help, devices);
+          g_autofree char *nodes = node_list (self->lesson);
+          g_autofree char *help = g_strdup_printf ("%s Names here: %s.", task_help, nodes);
 
           gtk_label_set_markup (self->task_help, help);
           gtk_widget_set_visible (GTK_WIDGET (self->task_box), TRUE);
         }
     }
   gtk_label_set_markup (self->text, markup ? markup : "");
+  /* A question without text of its own: its title says it all. */
+  gtk_widget_set_visible (GTK_WIDGET (self->text), markup != NULL && *markup != '\0');
   update_progress (self);
   /* Back at the top for the new text. */
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
@@ -1203,6 +1245,25 @@ app_lesson_pane_class_init (AppLessonPaneClass *klass)
   gtk_widget_class_install_action (widget_class, "lesson.hint", NULL, lesson_action);
 }
 
+/* After a layout that placed a new verdict: bring it into view (its top, or as much as fits). */
+static void
+content_resized_cb (AppLessonPane *self,
+                    GtkAdjustment *adjustment)
+{
+  double x, y;
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double value = gtk_adjustment_get_value (adjustment);
+  GtkWidget *content = gtk_scrolled_window_get_child (self->scroller);
+
+  if (!self->scroll_to_feedback || !gtk_widget_get_visible (GTK_WIDGET (self->feedback)))
+    return;
+  self->scroll_to_feedback = FALSE;
+  if (!gtk_widget_translate_coordinates (GTK_WIDGET (self->feedback), content, 0, 0, &x, &y))
+    return;
+  if (y + gtk_widget_get_height (GTK_WIDGET (self->feedback)) > value + page)
+    gtk_adjustment_set_value (adjustment, MIN (y - 8, gtk_adjustment_get_upper (adjustment) - page));
+}
+
 static void
 entry_activate_cb (GtkEntry      *entry,
                    AppLessonPane *self)
@@ -1223,6 +1284,8 @@ app_lesson_pane_init (AppLessonPane *self)
   self->option_buttons = g_ptr_array_new ();
   self->log = g_string_new (NULL);
   g_signal_connect (self->answer_entry, "activate", G_CALLBACK (entry_activate_cb), self);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
+                           G_CALLBACK (content_resized_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self->command_entry, "activate", G_CALLBACK (entry_activate_cb), self);
 }
 

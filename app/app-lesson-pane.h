@@ -72,6 +72,7 @@ void             app_lesson_pane_set_record_progress (AppLessonPane *self,
                                                  gboolean        record);
 
 /* Lesson Markdown (bold, italics, code, paragraphs, lists, ### headings) as Pango markup. */
-char            *app_lesson_markdown_to_markup  (const char     *markdown) G_GNUC_WARN_UNUSED_RESULT;
+char            *app_lesson_markdown_to_markup  (const char     *markdown)
+                                                 G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

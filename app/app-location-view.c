@@ -421,6 +421,21 @@ app_location_view_update (AppLocationView *self)
     update_countdowns (self);
 }
 
+gboolean
+app_location_view_needs_rebuild (AppLocationView *self)
+{
+  SimLocation *location;
+  g_autofree char *shape = NULL;
+
+  g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), FALSE);
+
+  location = self->world ? sim_world_get_location (self->world) : NULL;
+  if (!self->dirty || location == NULL || self->shape == NULL)
+    return self->dirty;
+  shape = describe_shape (location);
+  return g_strcmp0 (shape, self->shape) != 0;
+}
+
 guint
 app_location_view_get_n_rows (AppLocationView *self)
 {

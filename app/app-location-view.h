@@ -15,6 +15,11 @@ void       app_location_view_set_world  (AppLocationView *self,
                                          SimWorld        *world);
 /* Rebuilds the table if the location service changed, and updates the countdowns. */
 void       app_location_view_update     (AppLocationView *self);
+/*
+ * TRUE when the next update must build the table anew (a binding came or went), which costs
+ * far more than updating it in place: a caller animating fast can put it off a little.
+ */
+gboolean   app_location_view_needs_rebuild (AppLocationView *self);
 /* One row per binding. */
 guint      app_location_view_get_n_rows (AppLocationView *self);
 

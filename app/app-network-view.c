@@ -40,6 +40,8 @@ struct _AppNetworkView {
   GskRenderNode *scene;
   char *scene_key;
   GHashTable *scene_positions;
+  GHashTable *node_images;  /* host name -> NodeImage*: each host's box, rendered once */
+  GHashTable *token_layouts; /* packet label -> PangoLayout* */
   guint style_generation;
 };
 
@@ -214,45 +216,101 @@ node_markup (AppNetworkView *self,
                                   name, ip ? ip : "", state ? "\n" : "", state ? state : "");
 }
 
+typedef struct {
+  char *key;              /* what it shows: markup, colour, style, scale */
+  GdkTexture *texture;
+  double w, h;            /* the box, in widget coordinates */
+} NodeImage;
+
+/* Around the box: half its border. */
+#define NODE_MARGIN 2
+
 static void
-draw_node (AppNetworkView *self,
-           cairo_t        *cr,
-           const char     *name,
-           const char     *markup,
-           const char     *state_color,
-           Point          *p)
+node_image_free (gpointer data)
 {
-  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  NodeImage *image = data;
+
+  g_free (image->key);
+  g_clear_object (&image->texture);
+  g_free (image);
+}
+
+static GdkTexture *
+texture_from_surface (cairo_surface_t *surface)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  g_autoptr(GBytes) bytes = NULL;
+
+  cairo_surface_flush (surface);
+  bytes = g_bytes_new (cairo_image_surface_get_data (surface), (gsize) stride * height);
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+}
+
+/*
+ * One host's box with its name, address and state, as a texture: rendered when what it says
+ * changes, copied on every other frame (laying out fifty labels a frame costs more than a frame).
+ */
+static NodeImage *
+node_image (AppNetworkView *self,
+            const char     *name,
+            const char     *markup,
+            const char     *state_color)
+{
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  gboolean known = sim_net_has_host (sim_world_get_net (self->world), name);
+  g_autofree char *key = g_strdup_printf ("%u %d %d\n%s\n%s", self->style_generation, scale, known,
+                                          markup, state_color);
+  NodeImage *image = g_hash_table_lookup (self->node_images, name);
+  g_autoptr(PangoLayout) layout = NULL;
+  cairo_surface_t *surface;
+  cairo_t *cr;
   GdkRGBA bg, border, fg;
   int tw, th;
-  double w, h;
 
+  if (image != NULL && g_str_equal (image->key, key))
+    return image;
+
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   pango_layout_set_markup (layout, markup, -1);
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_get_pixel_size (layout, &tw, &th);
-  w = tw + 28;
-  h = th + 16;
-  p->half_w = w / 2;
-  p->half_h = h / 2;
+
+  image = g_new0 (NodeImage, 1);
+  image->key = g_steal_pointer (&key);
+  image->w = tw + 28;
+  image->h = th + 16;
 
   app_lookup_color (GTK_WIDGET (self), "node_bg", "#ffffff", &bg);
   app_lookup_color (GTK_WIDGET (self), state_color, "#888888", &border);
   app_lookup_color (GTK_WIDGET (self), "net_text", "#222222", &fg);
 
-  rounded_rect (cr, p->x - w / 2, p->y - h / 2, w, h, 10);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                        (int) ceil (image->w + 2 * NODE_MARGIN) * scale,
+                                        (int) ceil (image->h + 2 * NODE_MARGIN) * scale);
+  cr = cairo_create (surface);
+  cairo_scale (cr, scale, scale);
+  cairo_translate (cr, NODE_MARGIN, NODE_MARGIN);
+  rounded_rect (cr, 0, 0, image->w, image->h, 10);
   set_source (cr, &bg);
   cairo_fill_preserve (cr);
   set_source (cr, &border);
   cairo_set_line_width (cr, 3);
   /* An address the network does not know: where lost datagrams were sent. */
-  if (!sim_net_has_host (sim_world_get_net (self->world), name))
+  if (!known)
     cairo_set_dash (cr, (double[]) { 8, 6 }, 2, 0);
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
-
   set_source (cr, &fg);
-  cairo_move_to (cr, p->x - tw / 2.0, p->y - th / 2.0);
+  cairo_move_to (cr, (image->w - tw) / 2.0, (image->h - th) / 2.0);
   pango_cairo_show_layout (cr, layout);
+  cairo_destroy (cr);
+  image->texture = texture_from_surface (surface);
+  cairo_surface_destroy (surface);
+
+  g_hash_table_replace (self->node_images, g_strdup (name), image);
+  return image;
 }
 
 static void
@@ -320,7 +378,7 @@ draw_flight (AppNetworkView *self,
 {
   Point *a = g_hash_table_lookup (positions, flight->sent->from);
   Point *b = g_hash_table_lookup (positions, flight->end ? flight->end->to : flight->sent->to);
-  g_autoptr(PangoLayout) layout = NULL;
+  PangoLayout *layout;
   g_autofree char *label = NULL;
   gboolean dropped;
   double progress, dx, dy, len, ox, oy, x, y;
@@ -340,11 +398,16 @@ draw_flight (AppNetworkView *self,
   ox = -dy / len * 16;
   oy = dx / len * 16;
   label = app_packet_short_label (flight->sent);
-  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-  {
-    g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", label);
-    pango_layout_set_markup (layout, markup, -1);
-  }
+  /* A handful of labels ("REGISTER", "401 Unauthorized"...) on every frame: lay each out once. */
+  layout = g_hash_table_lookup (self->token_layouts, label);
+  if (layout == NULL)
+    {
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", label);
+
+      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+      pango_layout_set_markup (layout, markup, -1);
+      g_hash_table_insert (self->token_layouts, g_strdup (label), layout);
+    }
   pango_layout_get_pixel_size (layout, &tw, &th);
 
   /* Fly from the edge of one box to the edge of the other, never over their labels. */
@@ -365,7 +428,7 @@ draw_flight (AppNetworkView *self,
   app_lookup_color (GTK_WIDGET (self),
                     app_packet_kind_color_name (app_packet_kind (flight->sent)),
                     "#888888", &colour);
-  gdk_rgba_parse (&white, "#ffffff");
+  app_lookup_color (GTK_WIDGET (self), "packet_text", "#ffffff", &white);
 
   rounded_rect (cr, x - tw / 2.0 - 8, y - th / 2.0 - 4, tw + 16, th + 8, (th + 8) / 2.0);
   if (dropped)
@@ -447,12 +510,32 @@ app_network_view_snapshot (GtkWidget   *widget,
       g_free (self->scene_key);
       self->scene_key = g_strdup (key->str);
       self->scene_positions = layout_nodes (self, hosts, width, height);
+
+      /* The boxes first (their sizes say where links and packets end), drawn over the links. */
+      for (guint i = 0; i < hosts->len; i++)
+        {
+          Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
+          NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i],
+                                         colors->pdata[i]);
+
+          p->half_w = image->w / 2;
+          p->half_h = image->h / 2;
+        }
       cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
       draw_links (self, cr, self->scene_positions);
-      for (guint i = 0; i < hosts->len; i++)
-        draw_node (self, cr, hosts->pdata[i], markups->pdata[i], colors->pdata[i],
-                   g_hash_table_lookup (self->scene_positions, hosts->pdata[i]));
       cairo_destroy (cr);
+      for (guint i = 0; i < hosts->len; i++)
+        {
+          Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
+          NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
+
+          graphene_rect_t bounds = GRAPHENE_RECT_INIT (round (p->x - image->w / 2) - NODE_MARGIN,
+                                                       round (p->y - image->h / 2) - NODE_MARGIN,
+                                                       ceil (image->w + 2 * NODE_MARGIN),
+                                                       ceil (image->h + 2 * NODE_MARGIN));
+
+          gtk_snapshot_append_texture (scene, image->texture, &bounds);
+        }
       self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
     }
   if (self->scene != NULL)
@@ -476,6 +559,7 @@ app_network_view_css_changed (GtkWidget         *widget,
   GTK_WIDGET_CLASS (app_network_view_parent_class)->css_changed (widget, change);
   /* Colours or fonts may have changed (dark style, presentation mode): draw the hosts anew. */
   self->style_generation++;
+  g_hash_table_remove_all (self->token_layouts);
   gtk_widget_queue_draw (widget);
 }
 
@@ -497,6 +581,8 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->scene, gsk_render_node_unref);
   g_clear_pointer (&self->scene_key, g_free);
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
+  g_clear_pointer (&self->node_images, g_hash_table_unref);
+  g_clear_pointer (&self->token_layouts, g_hash_table_unref);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -517,6 +603,8 @@ static void
 app_network_view_init (AppNetworkView *self)
 {
   self->flights = g_ptr_array_new_with_free_func (flight_free);
+  self->node_images = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, node_image_free);
+  self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   gtk_widget_set_size_request (GTK_WIDGET (self), 420, 300);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
@@ -540,6 +628,7 @@ app_network_view_set_world (AppNetworkView *self,
     g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
   g_set_object (&self->world, world);
   g_ptr_array_set_size (self->flights, 0);
+  g_hash_table_remove_all (self->node_images);
   if (world != NULL)
     {
       /* Packets already in the trace (a world run ahead before we saw it). */

@@ -135,9 +135,14 @@ timer_key (const char *node,
   return g_strdup_printf ("%s\n%s\n%s", node ? node : "", branch ? branch : "", name ? name : "");
 }
 
-/* Drops the timers of @node (and of its transaction @branch when not NULL), but @keep. */
+/*
+ * Drops the timers of @node (and of its transaction @branch when not NULL; only those named
+ * @only_name when not NULL).  Timers long past their deadline go too: one cancelled in a way
+ * the trace does not show must not pile up over an hour of refreshes.
+ */
 static void
 drop_timers (AppTimersView *self,
+             SimTime        now,
              const char    *node,
              const char    *branch,
              const char    *only_name)
@@ -150,7 +155,9 @@ drop_timers (AppTimersView *self,
     {
       Timer *timer = value;
 
-      if (g_strcmp0 (timer->node, node) == 0 &&
+      if (timer->start + timer->duration + SIM_SEC (1) < now)
+        g_hash_table_iter_remove (&iter);
+      else if (g_strcmp0 (timer->node, node) == 0 &&
           (branch == NULL || g_strcmp0 (timer->branch, branch) == 0) &&
           (only_name == NULL || g_strcmp0 (timer->name, only_name) == 0))
         g_hash_table_iter_remove (&iter);
@@ -197,7 +204,7 @@ trace_event_cb (AppTimersView *self,
 
           /* RFC 3261 §17: entering a wait state stops retransmission and timeout timers. */
           if (is_wait_timer (event->name))
-            drop_timers (self, event->node, event->branch, NULL);
+            drop_timers (self, event->t, event->node, event->branch, NULL);
           timer->node = g_strdup (event->node);
           timer->branch = g_strdup (event->branch);
           timer->name = g_strdup (event->name);
@@ -208,7 +215,7 @@ trace_event_cb (AppTimersView *self,
                                 timer);
         }
       else if (is_timeout_timer (event->name))
-        drop_timers (self, event->node, event->branch, NULL);
+        drop_timers (self, event->t, event->node, event->branch, NULL);
       else
         {
           g_autofree char *key = timer_key (event->node, event->branch, event->name);
@@ -219,17 +226,17 @@ trace_event_cb (AppTimersView *self,
   else if (event->type == SIM_EVENT_TRANSACTION)
     {
       if (g_strcmp0 (event->action, "terminated") == 0)
-        drop_timers (self, event->node, event->branch, NULL);
+        drop_timers (self, event->t, event->node, event->branch, NULL);
       /* §17.1.1.2: a provisional response stops Timer A. */
       else if (g_strcmp0 (event->action, "proceeding") == 0)
-        drop_timers (self, event->node, event->branch, "A");
+        drop_timers (self, event->t, event->node, event->branch, "A");
     }
   else if (event->type == SIM_EVENT_NODE &&
            (g_strcmp0 (event->action, "power-off") == 0 ||
             g_strcmp0 (event->action, "removed") == 0))
     {
       /* Power off stops every timer of the host without tracing each one. */
-      drop_timers (self, event->node, NULL, NULL);
+      drop_timers (self, event->t, event->node, NULL, NULL);
       g_hash_table_remove (self->refreshes, event->node);
     }
 }

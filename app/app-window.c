@@ -31,6 +31,7 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
  * than a frame has.
  */
 #define TABLE_REFRESH_INTERVAL (G_USEC_PER_SEC / 5)
+#define TABLE_REBUILD_INTERVAL G_USEC_PER_SEC
 
 typedef enum {
   EDIT_ADD_PHONE,
@@ -88,6 +89,7 @@ struct _AppWindow {
   guint tick_id;
   gint64 last_frame_time;
   gint64 last_table_refresh;
+  gint64 last_table_rebuild;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
   gboolean selecting;
   gboolean presentation;
@@ -260,7 +262,17 @@ refresh (AppWindow *self,
     return;
 
   self->last_table_refresh = now;
-  app_location_view_update (self->location);
+  /* A new table (a binding came or went) at most once a second while playing. */
+  {
+    gboolean rebuild = app_location_view_needs_rebuild (self->location);
+
+    if (!animating || !rebuild || now - self->last_table_rebuild >= TABLE_REBUILD_INTERVAL)
+      {
+        if (rebuild)
+          self->last_table_rebuild = now;
+        app_location_view_update (self->location);
+      }
+  }
   app_timers_view_update (self->timers);
   /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
   if (self->follow_newest)
@@ -1120,7 +1132,8 @@ choose_file (AppWindow  *self,
     const char *pattern;
     const char *suggested;
   } kinds[] = {
-    [CHOOSE_OPEN] = { "Open Scenario", "_Open", "Scenarios", "*.scn", NULL },
+    [CHOOSE_OPEN] = { "Open Scenario or Lesson", "_Open", "Scenarios and lessons", "*.scn",
+                      NULL },
     [CHOOSE_SAVE_SCENE] = { "Save Scene", "_Save", "Scenarios", "*.scn", "scene.scn" },
     [CHOOSE_LADDER_SVG] = { "Export Ladder as SVG", "_Export", "SVG images", "*.svg",
                             "ladder.svg" },

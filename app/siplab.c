@@ -163,8 +163,8 @@ activate_cb (GtkApplication *application,
           g_clear_error (&error);
         }
     }
-  else if (options->screenshot != NULL || options->ladder_svg != NULL || options->ladder_png != NULL ||
-      options->pcapng != NULL)
+  else if (options->screenshot != NULL || options->ladder_svg != NULL ||
+           options->ladder_png != NULL || options->pcapng != NULL)
     {
       app_window_run_until (window, (SimTime) (options->at * G_USEC_PER_SEC));
       if (options->row >= 0)

@@ -11,7 +11,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
@@ -26,6 +29,8 @@ typedef struct {
   GArray *layout;         /* double, ms in the layout phase (measure and allocate) */
   GArray *paint;          /* double, ms in the paint phase (snapshot and render) */
   gint64 mark;
+  GArray *frame_cpu;      /* double, ms of this thread's CPU time from before-paint to after */
+  double cpu_start;
   gint64 last_frame_time;
   gint64 frame_start;
   gint64 deadline;
@@ -60,10 +65,21 @@ busy_scene (guint phones)
   return g_string_free (s, FALSE);
 }
 
+/* The main thread's CPU time in ms: what a frame cost, whatever else the machine runs. */
+static double
+thread_cpu_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void
 before_paint_cb (GdkFrameClock *clock,
                  Bench         *bench)
 {
+  bench->cpu_start = thread_cpu_ms ();
   bench->frame_start = gdk_frame_clock_get_frame_time (clock);
   bench->mark = g_get_monotonic_time ();
 }
@@ -112,12 +128,26 @@ after_paint_cb (GdkFrameClock *clock,
       double delta = (frame_time - bench->last_frame_time) / 1000.0;
       double work = (g_get_monotonic_time () - bench->frame_start) / 1000.0;
 
+      double cpu = thread_cpu_ms () - bench->cpu_start;
+
       g_array_append_val (bench->deltas, delta);
       g_array_append_val (bench->work, work);
+      g_array_append_val (bench->frame_cpu, cpu);
     }
   bench->last_frame_time = frame_time;
   if (g_get_monotonic_time () >= bench->deadline)
     bench->done = TRUE;
+}
+
+/* CPU time of this process (user + system), in ms: unlike wall time, other load does not count. */
+static double
+cpu_ms (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
 }
 
 static int
@@ -149,9 +179,9 @@ window_mapped_cb (GtkWidget *widget,
   GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
 
   g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), bench);
-  g_signal_connect (clock, "update", G_CALLBACK (update_cb), bench);
-  g_signal_connect (clock, "layout", G_CALLBACK (layout_cb), bench);
-  g_signal_connect (clock, "paint", G_CALLBACK (paint_cb), bench);
+  g_signal_connect_after (clock, "update", G_CALLBACK (update_cb), bench);
+  g_signal_connect_after (clock, "layout", G_CALLBACK (layout_cb), bench);
+  g_signal_connect_after (clock, "paint", G_CALLBACK (paint_cb), bench);
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), bench);
 }
 
@@ -177,6 +207,7 @@ main (int   argc,
   g_autofree char *dir = NULL;
   Bench bench = { 0 };
   SimWorld *world;
+  double cpu;
   int fd;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -219,6 +250,7 @@ main (int   argc,
   bench.deltas = g_array_new (FALSE, FALSE, sizeof (double));
   bench.work = g_array_new (FALSE, FALSE, sizeof (double));
   bench.update = g_array_new (FALSE, FALSE, sizeof (double));
+  bench.frame_cpu = g_array_new (FALSE, FALSE, sizeof (double));
   bench.layout = g_array_new (FALSE, FALSE, sizeof (double));
   bench.paint = g_array_new (FALSE, FALSE, sizeof (double));
   g_signal_connect (bench.window, "map", G_CALLBACK (window_mapped_cb), &bench);
@@ -234,6 +266,7 @@ main (int   argc,
   g_array_set_size (bench.deltas, 0);
   g_array_set_size (bench.work, 0);
   g_array_set_size (bench.update, 0);
+  g_array_set_size (bench.frame_cpu, 0);
   g_array_set_size (bench.layout, 0);
   g_array_set_size (bench.paint, 0);
   bench.last_frame_time = 0;
@@ -241,8 +274,10 @@ main (int   argc,
   bench.deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
   app_window_set_speed (bench.window, speed);
   app_window_set_playing (bench.window, TRUE);
+  cpu = cpu_ms ();
   while (!bench.done)
     g_main_context_iteration (NULL, TRUE);
+  cpu = cpu_ms () - cpu;
   app_window_set_playing (bench.window, FALSE);
 
   world = app_window_get_world (bench.window);
@@ -253,13 +288,25 @@ main (int   argc,
           sim_trace_get_n_events (sim_world_get_trace (world)),
           app_ladder_view_get_n_rows (app_window_get_ladder (bench.window)),
           sim_location_get_n_bindings (sim_world_get_location (world)));
-  printf ("  frames                %u\n", bench.deltas->len);
+  printf ("  frames                %u, CPU %.1f ms per frame (%.0f%% of one core)\n",
+          bench.deltas->len, bench.deltas->len ? cpu / bench.deltas->len : 0.0,
+          cpu / (seconds * 10.0));
+  {
+    double load[1];
+
+    if (getloadavg (load, 1) == 1)
+      printf ("  machine load average  %.1f (figures below include waiting for the CPU)\n",
+              load[0]);
+  }
   printf ("  frame interval  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
           percentile (bench.deltas, 0.5), percentile (bench.deltas, 0.95),
           percentile (bench.deltas, 1.0));
   printf ("  work per frame  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
           percentile (bench.work, 0.5), percentile (bench.work, 0.95),
           percentile (bench.work, 1.0));
+  printf ("  CPU per frame   median %.1f ms   p95 %.1f ms   max %.1f ms   (main thread)\n",
+          percentile (bench.frame_cpu, 0.5), percentile (bench.frame_cpu, 0.95),
+          percentile (bench.frame_cpu, 1.0));
   printf ("    update phase  median %.1f ms   p95 %.1f ms   (the session runs, views follow)\n",
           percentile (bench.update, 0.5), percentile (bench.update, 0.95));
   printf ("    layout phase  median %.1f ms   p95 %.1f ms\n",
@@ -272,6 +319,7 @@ main (int   argc,
   g_array_unref (bench.deltas);
   g_array_unref (bench.work);
   g_array_unref (bench.update);
+  g_array_unref (bench.frame_cpu);
   g_array_unref (bench.layout);
   g_array_unref (bench.paint);
   return EXIT_SUCCESS;

@@ -18,7 +18,8 @@ typedef struct {
 } Host;
 
 typedef struct {
-  SimNet *net;
+  SimNet *net;             /* NULL once the net is gone */
+  guint timer;
   SimAddr src;
   SimAddr dst;
   char *from;
@@ -36,6 +37,7 @@ struct _SimNet {
   GHashTable *by_ip;       /* ip -> Host* */
   GHashTable *links;       /* "a\nb" (sorted) -> SimLinkParams* */
   SimLinkParams default_link;
+  GHashTable *in_flight;   /* Packet* waiting for their delivery timer */
   guint64 n_sent;
   guint64 n_delivered;
 };
@@ -54,6 +56,8 @@ host_free (Host *host)
 static void
 packet_free (Packet *packet)
 {
+  if (packet->net != NULL)
+    g_hash_table_remove (packet->net->in_flight, packet);
   g_free (packet->from);
   g_free (packet->data);
   g_free (packet);
@@ -63,6 +67,23 @@ static void
 sim_net_finalize (GObject *object)
 {
   SimNet *self = SIM_NET (object);
+  g_autoptr(GPtrArray) pending = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer packet;
+
+  /* Packets still in flight must not reach a net that is gone: cancel their deliveries. */
+  g_hash_table_iter_init (&iter, self->in_flight);
+  while (g_hash_table_iter_next (&iter, &packet, NULL))
+    g_ptr_array_add (pending, packet);
+  g_hash_table_remove_all (self->in_flight);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      Packet *p = pending->pdata[i];
+      guint timer = p->timer;
+      p->net = NULL;
+      sim_clock_cancel (self->clock, timer);
+    }
+  g_clear_pointer (&self->in_flight, g_hash_table_unref);
 
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->by_ip, g_hash_table_unref);
@@ -86,6 +107,7 @@ sim_net_init (SimNet *self)
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->by_ip = g_hash_table_new (g_str_hash, g_str_equal);
   self->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->in_flight = g_hash_table_new (NULL, NULL);
   self->default_link.latency = SIM_MSEC (20);
   self->default_link.jitter = 0;
   self->default_link.loss = 0.0;
@@ -460,7 +482,8 @@ sim_net_send (SimNet        *self,
   packet->from = g_strdup (from_name);
   packet->data = g_strndup (data, len);
   packet->len = len;
-  sim_clock_add (self->clock, delay, deliver_cb, packet, (GDestroyNotify) packet_free);
+  packet->timer = sim_clock_add (self->clock, delay, deliver_cb, packet, (GDestroyNotify) packet_free);
+  g_hash_table_add (self->in_flight, packet);
 }
 
 guint64

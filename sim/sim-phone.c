@@ -591,20 +591,21 @@ build_in_dialog (SimPhone   *self,
                           method, call->remote_target, routes, call->local_uri, call->local_tag,
                           call->remote_uri, call->remote_tag ? call->remote_tag : "", call->call_id,
                           cseq, method, self->user_agent);
-  return sim_message_from_text (text);
+  /* Parts of this text came from the peer: a bad value must not abort us. */
+  return sim_message_parse (text, strlen (text), NULL);
 }
 
 static void
 send_ack (SimPhone *self)
 {
-  osip_message_t *ack = build_in_dialog (self, "ACK", self->call->local_cseq);
+  osip_message_t *ack;
   SimAddr hop;
 
-  if (!dialog_next_hop (self->call, &hop))
-    {
-      osip_message_free (ack);
-      return;
-    }
+  if (self->call->remote_target == NULL || !dialog_next_hop (self->call, &hop))
+    return;
+  ack = build_in_dialog (self, "ACK", self->call->local_cseq);
+  if (ack == NULL)
+    return;
   /* RFC 3261 §13.2.2.4: the ACK for a 2xx is its own transaction, with a new branch. */
   sim_stack_add_via (self->stack, ack, NULL, hop.transport);
   sim_stack_send_stateless (self->stack, ack, &hop);
@@ -625,13 +626,12 @@ send_bye (SimPhone *self)
   osip_message_t *bye;
   SimAddr hop;
 
+  if (self->call->remote_target == NULL || !dialog_next_hop (self->call, &hop))
+    return;
   self->call->local_cseq++;
   bye = build_in_dialog (self, "BYE", self->call->local_cseq);
-  if (!dialog_next_hop (self->call, &hop))
-    {
-      osip_message_free (bye);
-      return;
-    }
+  if (bye == NULL)
+    return;
   sim_stack_send_request (self->stack, bye, &hop, NULL, bye_response_cb, NULL);
 }
 
@@ -943,6 +943,12 @@ handle_invite (SimPhone       *self,
   g_autofree char *contact_value = NULL;
   Call *call;
 
+  if (osip_message_get_contact (request, 0, &contact) < 0 || contact == NULL || contact->url == NULL)
+    {
+      /* RFC 3261 §8.1.1.8: an INVITE that creates a dialog must say where to reach the caller. */
+      sim_server_txn_reply (txn, 400, "Missing Contact");
+      return;
+    }
   if (sim_message_to_tag (request) != NULL)
     {
       /* A re-INVITE: not taught here. */
@@ -964,8 +970,7 @@ handle_invite (SimPhone       *self,
   call->local_uri = sim_uri_to_string (request->to->url);
   call->remote_uri = sim_uri_to_string (request->from->url);
   call->peer = g_strdup (request->from->url->username ? request->from->url->username : "?");
-  if (osip_message_get_contact (request, 0, &contact) >= 0 && contact != NULL)
-    call->remote_target = sim_uri_to_string (contact->url);
+  call->remote_target = sim_uri_to_string (contact->url);
   /* RFC 3261 §12.1.1: the UAS's route set is the Record-Route list in order. */
   call->route_set = g_ptr_array_new_with_free_func (g_free);
   for (int pos = 0; !osip_list_eol (&request->record_routes, pos); pos++)
@@ -991,13 +996,16 @@ handle_invite (SimPhone       *self,
     call->answer_timer = sim_clock_add (phone_clock (self), self->answer_delay, answer_cb, self, NULL);
 }
 
+/* RFC 3261 §12.2.2: an in-dialog request matches on Call-ID and both tags. */
 static gboolean
 matches_call (SimPhone       *self,
               osip_message_t *request)
 {
   g_autofree char *call_id = sim_message_call_id (request);
 
-  return self->call != NULL && g_strcmp0 (call_id, self->call->call_id) == 0;
+  return self->call != NULL && g_strcmp0 (call_id, self->call->call_id) == 0 &&
+         g_strcmp0 (sim_message_to_tag (request), self->call->local_tag) == 0 &&
+         g_strcmp0 (sim_message_from_tag (request), self->call->remote_tag) == 0;
 }
 
 static void
@@ -1028,8 +1036,9 @@ request_cb (SimStack       *stack,
           sim_server_txn_reply (txn, 481, NULL);
           return;
         }
-      /* RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE if it has no final answer yet. */
-      sim_server_txn_reply (txn, 200, NULL);
+      /* RFC 3261 §9.2: 200 to the CANCEL (with the INVITE's To tag), 487 to the INVITE. */
+      sim_server_txn_respond (txn, sim_message_new_response (request, 200, NULL,
+                                                             sim_server_txn_get_to_tag (invite)));
       if (!sim_server_txn_has_final (invite))
         {
           sim_server_txn_reply (invite, 487, NULL);
@@ -1118,6 +1127,7 @@ sim_phone_set_powered (SimPhone *self,
       sim_clock_clear (phone_clock (self), &self->retry_timer);
       clear_reg_txn (self);
       drop_call (self);
+      sim_stack_reset (self->stack);
       self->reg_state = SIM_REG_IDLE;
       g_clear_pointer (&self->old_contact, g_free);
       g_signal_emit (self, signals[SIGNAL_CHANGED], 0);

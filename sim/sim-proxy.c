@@ -14,6 +14,8 @@ typedef struct {
   int final_status;        /* 0 until a final response */
   gboolean provisional;    /* got a 1xx: may be cancelled now (RFC 3261 §9.1) */
   gboolean cancel_pending;
+  gboolean cancel_sent;
+  guint timer_c;           /* RFC 3261 §16.6 step 11 */
 } Branch;
 
 struct _Context {
@@ -24,6 +26,7 @@ struct _Context {
   gboolean got_2xx;
   gboolean cancelled;
   gboolean is_invite;
+  guint linger;            /* after a 2xx: keep forwarding its retransmissions for 64*T1 */
 };
 
 struct _SimProxy {
@@ -35,9 +38,12 @@ struct _SimProxy {
 
 G_DEFINE_FINAL_TYPE (SimProxy, sim_proxy, G_TYPE_OBJECT)
 
+static SimClock *proxy_clock (SimProxy *self);
+
 static void
 branch_free (Branch *branch)
 {
+  sim_clock_clear (proxy_clock (branch->ctx->proxy), &branch->timer_c);
   if (branch->txn != NULL)
     {
       sim_client_txn_detach (branch->txn);
@@ -50,6 +56,7 @@ branch_free (Branch *branch)
 static void
 context_free (Context *ctx)
 {
+  sim_clock_clear (proxy_clock (ctx->proxy), &ctx->linger);
   g_ptr_array_unref (ctx->branches);
   g_clear_pointer (&ctx->best, osip_message_free);
   sim_server_txn_unref (ctx->server);
@@ -172,6 +179,15 @@ strip_top_via (osip_message_t *response)
 }
 
 static void
+context_linger_cb (gpointer data)
+{
+  Context *ctx = data;
+
+  ctx->linger = 0;
+  g_hash_table_remove (ctx->proxy->contexts, ctx->server);
+}
+
+static void
 context_finish_if_done (Context *ctx)
 {
   SimProxy *self = ctx->proxy;
@@ -179,7 +195,17 @@ context_finish_if_done (Context *ctx)
   for (guint i = 0; i < ctx->branches->len; i++)
     if (((Branch *) ctx->branches->pdata[i])->final_status == 0)
       return;
-  if (!ctx->got_2xx && !sim_server_txn_has_final (ctx->server))
+  if (ctx->got_2xx)
+    {
+      /*
+       * RFC 3261 §16.7 step 5 and RFC 6026 §7.2: retransmissions of the 2xx must still be
+       * forwarded (the first one may have been lost on the way to the caller).
+       */
+      if (ctx->linger == 0)
+        ctx->linger = sim_clock_add (proxy_clock (self), 64 * SIM_T1, context_linger_cb, ctx, NULL);
+      return;
+    }
+  if (!sim_server_txn_has_final (ctx->server))
     {
       if (ctx->best != NULL)
         sim_server_txn_respond (ctx->server, strip_top_via (ctx->best));
@@ -198,6 +224,9 @@ branch_send_cancel (Branch *branch)
   SimProxy *self = branch->ctx->proxy;
 
   branch->cancel_pending = FALSE;
+  if (branch->cancel_sent)
+    return;
+  branch->cancel_sent = TRUE;
   /* RFC 3261 §9.1: the CANCEL carries the branch of the INVITE it cancels. */
   sim_stack_send_request (self->stack, sim_message_new_cancel (sim_client_txn_get_request (branch->txn)),
                           &branch->addr, sim_client_txn_get_branch (branch->txn), cancel_response_cb,
@@ -221,6 +250,17 @@ context_cancel_others (Context *ctx,
     }
 }
 
+/* RFC 3261 §16.8: a branch that rings too long is cancelled, as if the caller had given up. */
+static void
+timer_c_cb (gpointer data)
+{
+  Branch *branch = data;
+
+  branch->timer_c = 0;
+  if (branch->final_status == 0 && branch->txn != NULL)
+    branch_send_cancel (branch);
+}
+
 static void
 branch_response_cb (SimStack       *stack,
                     SimClientTxn   *txn,
@@ -233,6 +273,13 @@ branch_response_cb (SimStack       *stack,
 
   if (status < 200)
     {
+      /* RFC 3261 §16.7 step 2: a provisional response above 100 restarts Timer C. */
+      if (status > 100 && branch->timer_c != 0)
+        {
+          sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
+          branch->timer_c = sim_clock_add (proxy_clock (ctx->proxy), SIM_SEC (180), timer_c_cb,
+                                           branch, NULL);
+        }
       branch->provisional = TRUE;
       if (branch->cancel_pending)
         branch_send_cancel (branch);
@@ -243,6 +290,7 @@ branch_response_cb (SimStack       *stack,
 
   if (branch->final_status == 0)
     branch->final_status = status;
+  sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
 
   if (status < 300)
     {
@@ -265,6 +313,9 @@ branch_response_cb (SimStack       *stack,
       g_clear_pointer (&ctx->best, osip_message_free);
       ctx->best = sim_message_clone (response);
     }
+  /* RFC 3261 §16.7 step 5: after a 6xx the other branches are cancelled. */
+  if (status >= 600 && ctx->is_invite)
+    context_cancel_others (ctx, branch);
   context_finish_if_done (ctx);
 }
 
@@ -298,6 +349,8 @@ forward_stateful (SimProxy       *self,
       osip_message_t *copy = prepare_forward (self, request, branch->target, record_route);
       branch->txn = sim_client_txn_ref (sim_stack_send_request (self->stack, copy, &branch->addr,
                                                                 NULL, branch_response_cb, branch));
+      if (ctx->is_invite)
+        branch->timer_c = sim_clock_add (proxy_clock (self), SIM_SEC (180), timer_c_cb, branch, NULL);
     }
 }
 
@@ -309,13 +362,16 @@ handle_cancel (SimProxy       *self,
   SimServerTxn *invite = sim_stack_find_invite_txn (self->stack, request);
   Context *ctx = invite ? g_hash_table_lookup (self->contexts, invite) : NULL;
 
-  if (ctx == NULL)
+  if (invite == NULL)
     {
       sim_server_txn_reply (txn, 481, NULL);
       return;
     }
   /* RFC 3261 §16.10: answer the CANCEL, then cancel every pending branch. */
-  sim_server_txn_reply (txn, 200, NULL);
+  sim_server_txn_respond (txn, sim_message_new_response (request, 200, NULL,
+                                                         sim_server_txn_get_to_tag (invite)));
+  if (ctx == NULL)
+    return;  /* the INVITE was already answered: nothing left to cancel */
   ctx->cancelled = TRUE;
   context_cancel_others (ctx, NULL);
 }
@@ -350,7 +406,9 @@ sim_proxy_handle (SimProxy       *self,
     }
 
   /* RFC 3261 §16.4: remove our own entry from the top of the route set. */
-  while ((route = osip_list_get (&req->routes, 0)) != NULL && uri_is_us (self, route->url))
+  while ((route = osip_list_get (&req->routes, 0)) != NULL &&
+         (uri_is_us (self, route->url) ||
+          (route->url->username == NULL && uri_is_our_domain (self, route->url))))
     {
       osip_list_remove (&req->routes, 0);
       osip_route_free (route);

@@ -248,8 +248,9 @@ client_terminate (SimClientTxn *txn)
 
   client_stop_timers (txn);
   client_set_state (txn, STATE_TERMINATED);
-  /* Dropping the table's reference may free the transaction. */
-  g_hash_table_remove (self->clients, txn->key);
+  /* Dropping the table's reference may free the transaction; a newer one may own the key. */
+  if (g_hash_table_lookup (self->clients, txn->key) == txn)
+    g_hash_table_remove (self->clients, txn->key);
 }
 
 static void
@@ -307,7 +308,7 @@ client_timeout_cb (gpointer data)
 {
   SimClientTxn *txn = data;
   g_autoptr(osip_message_t) timeout = NULL;
-  g_autoptr(SimClientTxn) hold = sim_client_txn_ref (txn);
+  g_autoptr(SimClientTxn) hold G_GNUC_UNUSED = sim_client_txn_ref (txn);
 
   txn->timeout_timer = 0;
   trace_timer (txn->stack, "fired", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
@@ -461,7 +462,7 @@ client_on_response (SimClientTxn   *txn,
 {
   SimStack *self = txn->stack;
   int status = response->status_code;
-  g_autoptr(SimClientTxn) hold = sim_client_txn_ref (txn);
+  g_autoptr(SimClientTxn) hold G_GNUC_UNUSED = sim_client_txn_ref (txn);
 
   if (txn->kind == TXN_NICT)
     {
@@ -605,6 +606,18 @@ sim_stack_send_request (SimStack         *self,
   txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, client_timeout_cb, txn, NULL);
   trace_timer (self, "started", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
                request->sip_method);
+
+  /*
+   * RFC 3261 §9.1: if the cancelled INVITE gets no final response within 64*T1 of the CANCEL,
+   * it is treated as timed out (in Proceeding it has no timer of its own).
+   */
+  if (strcmp (request->sip_method, "CANCEL") == 0)
+    {
+      g_autofree char *invite_key = client_key (branch, "INVITE");
+      SimClientTxn *invite = g_hash_table_lookup (self->clients, invite_key);
+      if (invite != NULL && invite->state == STATE_PROCEEDING && invite->timeout_timer == 0)
+        invite->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, client_timeout_cb, invite, NULL);
+    }
   return txn;
 }
 
@@ -894,10 +907,12 @@ stamp_received (osip_message_t *request,
 
   if (osip_message_get_via (request, 0, &via) < 0 || via == NULL)
     return;
-  if (g_strcmp0 (via->host, src->ip) != 0)
+  if (osip_via_param_get_byname (via, "rport", &rport) != 0)
+    rport = NULL;
+  /* RFC 3581 §4: with rport, received is added even when it equals sent-by. */
+  if (rport != NULL || g_strcmp0 (via->host, src->ip) != 0)
     osip_via_set_received (via, osip_strdup (src->ip));
-  if (osip_via_param_get_byname (via, "rport", &rport) == 0 && rport != NULL &&
-      (rport->gvalue == NULL || *rport->gvalue == '\0'))
+  if (rport != NULL && (rport->gvalue == NULL || *rport->gvalue == '\0'))
     {
       char port[8];
       g_snprintf (port, sizeof port, "%u", src->port);
@@ -966,7 +981,7 @@ receive_request (SimStack       *self,
           osip_message_free (request);
           return;
         }
-      if (txn != NULL)
+      if (txn != NULL && txn->state != STATE_ACCEPTED)
         {
           osip_message_free (request);
           return;
@@ -1267,6 +1282,41 @@ sim_stack_set_trace_timers (SimStack *self,
                             gboolean  trace_timers)
 {
   self->trace_timers = !!trace_timers;
+}
+
+static void
+abandon_client (gpointer key,
+                gpointer value,
+                gpointer data)
+{
+  SimClientTxn *txn = value;
+
+  client_stop_timers (txn);
+  txn->func = NULL;
+  txn->state = STATE_TERMINATED;
+}
+
+static void
+abandon_server (gpointer key,
+                gpointer value,
+                gpointer data)
+{
+  SimServerTxn *txn = value;
+
+  server_stop_timers (txn);
+  txn->state = STATE_TERMINATED;
+}
+
+void
+sim_stack_reset (SimStack *self)
+{
+  g_return_if_fail (SIM_IS_STACK (self));
+
+  g_hash_table_foreach (self->clients, abandon_client, NULL);
+  g_hash_table_foreach (self->servers, abandon_server, NULL);
+  g_hash_table_remove_all (self->accepted);
+  g_hash_table_remove_all (self->clients);
+  g_hash_table_remove_all (self->servers);
 }
 
 guint

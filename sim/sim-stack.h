@@ -112,6 +112,8 @@ void            sim_stack_transport_error     (SimStack         *self,
 SimServerTxn   *sim_stack_find_invite_txn     (SimStack         *self,
                                                osip_message_t   *cancel);
 guint           sim_stack_get_n_transactions  (SimStack         *self);
+/* Forgets every transaction at once, without sending anything (the element lost power). */
+void            sim_stack_reset               (SimStack         *self);
 
 SimClientTxn   *sim_client_txn_ref            (SimClientTxn     *txn);
 void            sim_client_txn_unref          (SimClientTxn     *txn);

@@ -314,6 +314,13 @@ sim_trace_get_n_events (SimTrace *self)
   return self->events->len;
 }
 
+guint64
+sim_trace_get_n_emitted (SimTrace *self)
+{
+  g_return_val_if_fail (SIM_IS_TRACE (self), 0);
+  return self->n_emitted;
+}
+
 SimEvent *
 sim_trace_get_event (SimTrace *self,
                      guint     index)

@@ -101,6 +101,8 @@ void       sim_trace_note         (SimTrace     *self,
                                    const char   *format,
                                    ...) G_GNUC_PRINTF (4, 5);
 guint      sim_trace_get_n_events (SimTrace     *self);
+/* Events emitted so far, kept or not. */
+guint64    sim_trace_get_n_emitted (SimTrace    *self);
 SimEvent  *sim_trace_get_event    (SimTrace     *self,
                                    guint         index);
 GPtrArray *sim_trace_get_events   (SimTrace     *self);

@@ -215,9 +215,10 @@ connection_close (Connection *conn,
     g_socket_close (conn->socket, NULL);
   if (why != NULL)
     trace_note (self, "TCP connection with %s closed: %s", conn->key, why);
-  /* A connect that failed (refused, unreachable, timed out): what we queued for this peer will
-   * never go, so its transactions end now with 503 (RFC 3261 §18.4) instead of timing out. */
-  if (why != NULL && conn->connecting && self->stack != NULL)
+  /* A connect that failed (refused, unreachable, timed out), or a connection lost with bytes
+   * still unsent: what we queued for this peer will never go, so its transactions end now with
+   * 503 (RFC 3261 §18.4) instead of timing out. */
+  if (why != NULL && (conn->connecting || conn->out->len > 0) && self->stack != NULL)
     sim_stack_transport_error (self->stack, &conn->peer, why);
   /* Drops the table's reference last: it may be the only one. */
   if (g_hash_table_lookup (self->connections, conn->key) == conn)

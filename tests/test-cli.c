@@ -434,6 +434,46 @@ test_shipped_scenarios (Fixture       *f,
   g_assert_cmpuint (n, >=, 7);
 }
 
+static void
+test_serve_scenario_refuses_what_it_cannot_do (Fixture       *f,
+                                               gconstpointer  data)
+{
+  g_autofree char *no_server = NULL;
+  g_autofree char *db = NULL;
+  g_auto(Result) with_db = { 0 };
+  g_auto(Result) other_domain = { 0 };
+  g_auto(Result) serverless = { 0 };
+  g_auto(Result) ipv6 = { 0 };
+
+  g_test_summary ("serve --scenario (mixed mode) says why it cannot start, before any socket "
+                  "opens: no --db, no other domain than the scenario's, a scenario with a "
+                  "server, and a first --listen that simulated phones can reach (IPv4).");
+
+  if (!need_cli ())
+    return;
+  db = g_build_filename (f->dir, "lab.sqlite", NULL);
+  run_cli (&with_db, "serve", "--listen", "udp:127.0.0.1:0", "--scenario", f->scenario,
+           "--db", db, NULL);
+  g_assert_cmpint (with_db.status, ==, 2);
+  g_assert_nonnull (strstr (with_db.err, "--db cannot be combined with --scenario"));
+  g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+
+  run_cli (&other_domain, "serve", "--listen", "udp:127.0.0.1:0", "--scenario", f->scenario,
+           "--domain", "other.example", NULL);
+  g_assert_cmpint (other_domain.status, ==, 2);
+  g_assert_nonnull (strstr (other_domain.err, "differs from the scenario's domain lab.example"));
+
+  no_server = write_file (f, "p2p.scn", "user alice password pw\n"
+                                         "phone alice-desk user alice ip 10.0.0.11\n");
+  run_cli (&serverless, "serve", "--listen", "udp:127.0.0.1:0", "--scenario", no_server, NULL);
+  g_assert_cmpint (serverless.status, ==, 2);
+  g_assert_nonnull (strstr (serverless.err, "has no server line"));
+
+  run_cli (&ipv6, "serve", "--listen", "udp:[::1]:0", "--scenario", f->scenario, NULL);
+  g_assert_cmpint (ipv6.status, ==, 1);
+  g_assert_nonnull (strstr (ipv6.err, "must be one IPv4 address"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -448,6 +488,8 @@ main (int argc, char *argv[])
   ADD ("/sim/cli/help-and-version", test_help_and_version);
   ADD ("/sim/cli/failed-action-exits-1", test_failed_action_exits_1);
   ADD ("/sim/cli/shipped-scenarios", test_shipped_scenarios);
+  ADD ("/sim/cli/serve-scenario-refuses-what-it-cannot-do",
+       test_serve_scenario_refuses_what_it_cannot_do);
 #undef ADD
   return g_test_run ();
 }

@@ -439,7 +439,8 @@ test_step_back_lands_on_the_previous_step (void)
       g_assert_true (app_window_step (window));
       counts[i] = sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window)));
     }
-  before = g_ptr_array_ref (sim_trace_get_events (sim_world_get_trace (app_window_get_world (window))));
+  before = g_ptr_array_ref (sim_trace_get_events (
+    sim_world_get_trace (app_window_get_world (window))));
 
   /* Left, as a teacher presses it: one step back, the same events up to there. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL));
@@ -464,8 +465,9 @@ test_step_back_lands_on_the_previous_step (void)
   for (guint i = 10; i > 0; i--)
     {
       g_assert_true (app_window_step_back (window));
-      g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window))),
-                        ==, counts[i]);
+      SimTrace *trace = sim_world_get_trace (app_window_get_world (window));
+
+      g_assert_cmpuint (sim_trace_get_n_events (trace), ==, counts[i]);
     }
   g_assert_true (app_window_step_back (window));
   g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window))),

@@ -420,6 +420,109 @@ test_moved_phone_rebinds_its_contact (Fixture       *f,
 }
 
 static void
+test_invite_without_contact_gets_400 (Fixture       *f,
+                                      gconstpointer  data)
+{
+  SimEvent *last = NULL;
+  GPtrArray *events;
+
+  sim_world_set_mode (f->world, SIM_MODE_P2P);
+  /* Straight at bob-desk, from a host that forgot its Contact. */
+  g_assert_true (sim_world_add_host (f->world, "eve", "10.0.0.66", NULL));
+  {
+    const char *text = "INVITE sip:bob@10.0.0.12:5060 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 10.0.0.66:5060;branch=z9hG4bKnocontact\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "From: <sip:eve@lab.example>;tag=e1\r\n"
+                       "To: <sip:bob@lab.example>\r\n"
+                       "Call-ID: nocontact@10.0.0.66\r\n"
+                       "CSeq: 1 INVITE\r\n"
+                       "Content-Length: 0\r\n\r\n";
+    SimAddr src, dst;
+    sim_addr_init (&src, "10.0.0.66", 5060, SIM_TRANSPORT_UDP);
+    sim_addr_init (&dst, "10.0.0.12", 5060, SIM_TRANSPORT_UDP);
+    sim_net_send (sim_world_get_net (f->world), &src, &dst, text, strlen (text), FALSE);
+  }
+  sim_world_run_until (f->world, SIM_SEC (5));
+  events = sim_trace_get_events (sim_world_get_trace (f->world));
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->action, "sent") == 0 && g_strcmp0 (e->from, "bob-desk") == 0)
+        last = e;
+    }
+  g_assert_nonnull (last);
+  g_assert_cmpint (last->status, ==, 400);
+  g_assert_cmpint (sim_phone_get_call_state (sim_world_get_phone (f->world, "bob-desk")), ==, SIM_CALL_IDLE);
+}
+
+static void
+test_lost_200_is_retransmitted_through_the_proxy (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimLinkParams lossy = { SIM_MSEC (20), 0, 1.0 }, clean = { SIM_MSEC (20), 0, 0.0 };
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimPhone *bob = sim_world_get_phone (f->world, "bob-desk");
+
+  g_test_summary ("RFC 3261 §13.3.1.4 + §16.7: the callee repeats its 200, the proxy forwards it again");
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  /* bob answers at about 3.06 s; lose everything towards alice around then. */
+  sim_world_run_until (f->world, SIM_MSEC (2900));
+  sim_world_set_link (f->world, "registrar", "alice-desk", &lossy);
+  sim_world_run_until (f->world, SIM_MSEC (3300));
+  sim_world_set_link (f->world, "registrar", "alice-desk", &clean);
+  sim_world_run_until (f->world, SIM_SEC (10));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_ESTABLISHED);
+  g_assert_cmpint (sim_phone_get_call_state (bob), ==, SIM_CALL_ESTABLISHED);
+}
+
+static void
+test_power_off_silences_the_phone (Fixture       *f,
+                                   gconstpointer  data)
+{
+  SimLinkParams slow = { SIM_SEC (2), 0, 0.0 };
+  guint64 sent_before;
+
+  /* The registrar is slow to answer: the phone would retransmit its REGISTER... */
+  sim_world_set_link (f->world, "alice-desk", "registrar", &slow);
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_run_until (f->world, SIM_MSEC (100));
+  /* ...but it loses power, and a rebooted phone starts afresh. */
+  sim_world_set_power (f->world, "alice-desk", FALSE, NULL);
+  sim_world_set_power (f->world, "alice-desk", TRUE, NULL);
+  g_assert_cmpuint (sim_stack_get_n_transactions (sim_phone_get_stack (sim_world_get_phone (f->world, "alice-desk"))), ==, 0);
+  sent_before = sim_net_get_n_sent (sim_world_get_net (f->world));
+  sim_world_run_until (f->world, SIM_SEC (1));
+  /* Nothing from the old boot was retransmitted (the phone was not registered: no new REGISTER). */
+  g_assert_cmpuint (sim_net_get_n_sent (sim_world_get_net (f->world)), ==, sent_before);
+}
+
+static void
+test_decline_from_one_device_cancels_the_others (Fixture       *f,
+                                                 gconstpointer  data)
+{
+  SimPhone *soft = sim_world_add_phone (f->world, "bob", "bob-soft", "10.0.0.13", NULL);
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  sim_phone_set_answer_delay (sim_world_get_phone (f->world, "bob-desk"), -1);
+  sim_phone_set_answer_delay (soft, SIM_SEC (10));
+  sim_world_register (f->world, "alice-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-desk", 3600, NULL);
+  sim_world_register (f->world, "bob-soft", 3600, NULL);
+  sim_world_run_until (f->world, SIM_SEC (1));
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_SEC (2));
+  /* bob-desk declines: 603 Decline is global (RFC 3261 §16.7 step 5). */
+  sim_world_hangup (f->world, "bob-desk", NULL);
+  sim_world_run_until (f->world, SIM_SEC (20));
+  g_assert_cmpint (sim_phone_get_call_state (alice), ==, SIM_CALL_FAILED);
+  g_assert_cmpint (sim_phone_get_call_state (soft), ==, SIM_CALL_ENDED);
+}
+
+static void
 test_same_seed_same_trace (void)
 {
   g_autofree char *a = NULL, *b = NULL;
@@ -473,6 +576,10 @@ main (int argc, char *argv[])
   ADD ("/sim/world/stale-nonce-is-answered-without-giving-up", test_stale_nonce_is_answered_without_giving_up);
   ADD ("/sim/world/unregister-removes-only-this-device", test_unregister_removes_only_this_device);
   ADD ("/sim/world/moved-phone-rebinds-its-contact", test_moved_phone_rebinds_its_contact);
+  ADD ("/sim/world/invite-without-contact-gets-400", test_invite_without_contact_gets_400);
+  ADD ("/sim/world/lost-200-is-retransmitted-through-the-proxy", test_lost_200_is_retransmitted_through_the_proxy);
+  ADD ("/sim/world/power-off-silences-the-phone", test_power_off_silences_the_phone);
+  ADD ("/sim/world/decline-from-one-device-cancels-the-others", test_decline_from_one_device_cancels_the_others);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
   return g_test_run ();

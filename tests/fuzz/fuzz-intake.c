@@ -83,16 +83,17 @@ fuzz_digest (const uint8_t *data,
 /* Delivers one chunk to the server as if from alice's phone, and to her phone as if from the
  * registrar, then lets 100 ms pass so the next chunk meets the transactions this one made. */
 static void
-deliver (SimWorld   *world,
-         const char *data,
-         gsize       len)
+deliver (SimWorld         *world,
+         SimTransportKind  transport,
+         const char       *data,
+         gsize             len)
 {
   SimStack *server = sim_world_get_server_stack (world);
   SimStack *phone = sim_phone_get_stack (sim_world_get_phone (world, "alice-phone"));
   SimAddr from_phone, from_server;
 
-  sim_addr_init (&from_phone, "10.0.0.10", 5060, SIM_TRANSPORT_UDP);
-  sim_addr_init (&from_server, "10.0.0.1", 5060, SIM_TRANSPORT_UDP);
+  sim_addr_init (&from_phone, "10.0.0.10", 5060, transport);
+  sim_addr_init (&from_server, "10.0.0.1", 5060, transport);
   sim_stack_receive (server, &from_phone, data, len);
   sim_stack_receive (phone, &from_server, data, len);
   sim_world_run_until (world, sim_world_now (world) + SIM_MSEC (100));
@@ -100,8 +101,10 @@ deliver (SimWorld   *world,
 
 /*
  * The input is one or more messages separated by NUL bytes (so INVITE, CANCEL, ACK can meet
- * in one run).  An odd-sized input turns the registrar's authentication off, so that the
- * contact, expiry and CSeq rules behind the digest check are reached too.
+ * in one run).  The size picks the mode, so that mutations visit all four: odd turns the
+ * registrar's authentication off (to reach the contact, expiry and CSeq rules behind the
+ * digest check), and size % 4 >= 2 marks the messages as received over TCP (no
+ * retransmissions, stream rules).
  */
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
@@ -110,6 +113,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(SimWorld) world = sim_world_new (4475);
   const char *p = (const char *) data;
   const char *end = p + size;
+  SimTransportKind transport = size % 4 >= 2 ? SIM_TRANSPORT_TCP : SIM_TRANSPORT_UDP;
 
   /* A fresh world per input, so a crash reproduces from its one input. */
   if (!sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", NULL) ||
@@ -139,11 +143,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       const char *nul = memchr (p, '\0', end - p);
       const char *stop = nul != NULL ? nul : end;
 
-      deliver (world, p, stop - p);
+      deliver (world, transport, p, stop - p);
       p = nul != NULL ? nul + 1 : end;
     }
   /* The whole input once more: a retransmission must meet the transaction the first made. */
-  deliver (world, (const char *) data, size);
+  deliver (world, transport, (const char *) data, size);
   sim_world_run_until (world, sim_world_now (world) + SIM_SEC (40));
 
   fuzz_digest (data, size);

@@ -33,6 +33,9 @@ app_ticker_measure (GtkWidget      *widget,
   int width, height;
 
   pango_layout_get_pixel_size (layout, &width, &height);
+  /* Without a template it takes the width it is given and cuts its text there. */
+  if (self->width_template[0] == '\0')
+    width = 0;
   *minimum = *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? width : height;
 }
 
@@ -48,7 +51,10 @@ app_ticker_snapshot (GtkWidget   *widget,
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
   G_GNUC_END_IGNORE_DEPRECATIONS
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                         gtk_widget_get_height (widget)));
   gtk_snapshot_append_layout (snapshot, get_layout (self), &color);
+  gtk_snapshot_pop (snapshot);
 }
 
 static void

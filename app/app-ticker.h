@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define APP_TYPE_TICKER (app_ticker_get_type ())
 G_DECLARE_FINAL_TYPE (AppTicker, app_ticker, APP, TICKER, GtkWidget)
 
+/* @width_template NULL: as wide as it is allocated, the text cut at the edge. */
 GtkWidget  *app_ticker_new      (const char *width_template);
 void        app_ticker_set_text (AppTicker  *self,
                                  const char *text);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "app-ticker.h"
+
 /*
  * Everything in the session that is counting down, as bars that empty as the clock runs:
  *
@@ -41,8 +43,8 @@ typedef struct {
 } Item;
 
 typedef struct {
-  char *id;
-  GtkLabel *label;
+  int section;
+  AppTicker *label;
   GtkProgressBar *bar;
 } Shown;
 
@@ -121,10 +123,7 @@ item_free (gpointer data)
 static void
 shown_free (gpointer data)
 {
-  Shown *shown = data;
-
-  g_free (shown->id);
-  g_free (shown);
+  g_free (data);
 }
 
 static char *
@@ -396,10 +395,9 @@ rebuild (AppTimersView *self,
           gtk_widget_add_css_class (title, "timers-section");
           gtk_box_append (self->list, title);
         }
-      shown->id = g_strdup (item->id);
-      shown->label = GTK_LABEL (gtk_label_new (NULL));
-      gtk_label_set_xalign (shown->label, 0);
-      gtk_label_set_ellipsize (shown->label, PANGO_ELLIPSIZE_END);
+      shown->section = item->section;
+      /* A ticker: its text changes five times a second without a relayout of the list. */
+      shown->label = APP_TICKER (app_ticker_new (NULL));
       shown->bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
       gtk_widget_add_css_class (GTK_WIDGET (shown->bar), item->section == 0 ? "refresh"
                                                          : item->section == 1 ? "expiry"
@@ -418,14 +416,19 @@ rebuild (AppTimersView *self,
     }
 }
 
+/*
+ * Rows are reused by position: transaction timers come and go many times a second, and new
+ * widgets for each would cost more than the frame.  Only a change in how many bars each
+ * section has builds the list anew.
+ */
 static gboolean
-same_ids (AppTimersView *self,
-          GPtrArray     *items)
+same_shape (AppTimersView *self,
+            GPtrArray     *items)
 {
   if (items->len != self->shown->len)
     return FALSE;
   for (guint i = 0; i < items->len; i++)
-    if (g_strcmp0 (((Item *) items->pdata[i])->id, ((Shown *) self->shown->pdata[i])->id) != 0)
+    if (((Item *) items->pdata[i])->section != ((Shown *) self->shown->pdata[i])->section)
       return FALSE;
   return TRUE;
 }
@@ -442,14 +445,14 @@ app_timers_view_update (AppTimersView *self)
     return;
   items = collect_items (self);
   self->n_items = items->len;
-  if (!same_ids (self, items))
+  if (!same_shape (self, items))
     rebuild (self, items);
   for (guint i = 0; i < items->len; i++)
     {
       Item *item = items->pdata[i];
       Shown *shown = self->shown->pdata[i];
 
-      gtk_label_set_text (shown->label, item->text);
+      app_ticker_set_text (shown->label, item->text);
       gtk_progress_bar_set_fraction (shown->bar, item->fraction);
     }
 }

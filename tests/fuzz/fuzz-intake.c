@@ -133,10 +133,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       sim_registrar_set_policy (sim_world_get_registrar (world), &policy);
     }
 
-  /* Give the fuzz bytes something to match: bob is registered, alice's REGISTER is in flight. */
+  /* Give the fuzz bytes something to match: bob is registered, alice's REGISTER is in flight
+   * and so is her call to bob (the proxy forks it; bob answers after 2 s). */
   sim_world_register (world, "bob-phone", -1, NULL);
   sim_world_run_until (world, sim_world_now (world) + SIM_SEC (2));
   sim_world_register (world, "alice-phone", -1, NULL);
+  sim_world_call (world, "alice-phone", "bob", NULL);
 
   for (guint n = 0; p < end && n < 8; n++)
     {

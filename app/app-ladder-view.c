@@ -33,13 +33,15 @@ struct _AppLadderView {
   GtkWidget parent_instance;
 
   GtkDrawingArea *header;
+  GtkLabel *earlier;
   GtkScrolledWindow *scroller;
   GtkDrawingArea *body;
 
   SimWorld *world;
   GArray *rows;           /* Row */
   GArray *view;           /* ViewRow: what is drawn, one per line */
-  GPtrArray *columns;     /* char* host names */
+  GPtrArray *columns;     /* char* host names (live: a real phone's "ip:port") */
+  GHashTable *column_labels; /* live: "ip:port" -> the name the trace gave it last (a user) */
   int row_height;
   GHashTable *label_layouts;  /* markup -> PangoLayout*, for the body's font */
   char *label_font;
@@ -49,6 +51,8 @@ struct _AppLadderView {
   guint scroll_idle_id;
   guint resize_idle_id;
   guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
+  guint max_rows;         /* 0: keep every row */
+  guint64 n_earlier;      /* rows dropped from the front to stay under max_rows */
 };
 
 enum {
@@ -67,6 +71,36 @@ row_clear (gpointer data)
 
   g_clear_pointer (&row->sent, sim_event_unref);
   g_clear_pointer (&row->end, sim_event_unref);
+}
+
+/*
+ * The column of one end of a packet: its host's name, or live, for a phone on the real
+ * network, its address, so the packets it sends before the registrar knows its name and after
+ * share one column (labelled with the name once known).  @buffer holds the address.
+ */
+static const char *
+end_column (AppLadderView *self,
+            SimEvent      *event,
+            gboolean       to,
+            char          *buffer,
+            gsize          size)
+{
+  const char *name = to ? event->to : event->from;
+
+  if (name == NULL || sim_world_get_transport (self->world) == NULL ||
+      sim_net_has_host (sim_world_get_net (self->world), name))
+    return name;
+  sim_addr_format (to ? &event->dst : &event->src, buffer, size);
+  return buffer;
+}
+
+static const char *
+column_label (AppLadderView *self,
+              const char    *column)
+{
+  const char *label = g_hash_table_lookup (self->column_labels, column);
+
+  return label != NULL ? label : column;
 }
 
 /* The hosts as columns: the server in the middle, so arrows to it are short. */
@@ -89,7 +123,9 @@ update_columns (AppLadderView *self)
   for (guint i = 0; i < self->rows->len; i++)
     {
       Row *row = &g_array_index (self->rows, Row, i);
-      const char *names[] = { row->sent->from, row->sent->to };
+      char from[64], to[64];
+      const char *names[] = { end_column (self, row->sent, FALSE, from, sizeof from),
+                              end_column (self, row->sent, TRUE, to, sizeof to) };
 
       for (guint k = 0; k < G_N_ELEMENTS (names); k++)
         if (names[k] != NULL &&
@@ -127,12 +163,19 @@ paint_header (AppLadderView *self,
     {
       const char *name = self->columns->pdata[i];
       g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
-      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", name);
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", column_label (self, name));
+      double col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
       int tw, th;
 
       pango_layout_set_markup (layout, markup, -1);
+      /* Many phones (live): names shorten rather than run into each other. */
+      pango_layout_set_width (layout, (int) MAX (col_width - 6, 8) * PANGO_SCALE);
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
       pango_layout_get_pixel_size (layout, &tw, &th);
-      cairo_move_to (cr, column_x (self, name, width) - tw / 2.0, (height - th) / 2.0);
+      /* The layout is a column wide and centres the name itself. */
+      cairo_move_to (cr, column_x (self, name, width) - MAX (col_width - 6, 8) / 2.0,
+                     (height - th) / 2.0);
       pango_cairo_show_layout (cr, layout);
     }
   {
@@ -230,8 +273,9 @@ paint_rows (AppLadderView *self,
       ViewRow *view_row = &g_array_index (self->view, ViewRow, i);
       Row *row = &g_array_index (self->rows, Row, view_row->row);
       double y0 = i * (double) row_height;
-      double x1 = column_x (self, row->sent->from, width);
-      double x2 = column_x (self, row->sent->to, width);
+      char from[64], to[64];
+      double x1 = column_x (self, end_column (self, row->sent, FALSE, from, sizeof from), width);
+      double x2 = column_x (self, end_column (self, row->sent, TRUE, to, sizeof to), width);
       gboolean dropped = row->end != NULL && g_strcmp0 (row->end->action, "dropped") == 0;
       gboolean retransmitted = g_strcmp0 (row->sent->action, "retransmitted") == 0;
       PangoLayout *label;
@@ -484,20 +528,84 @@ update_size (AppLadderView *self)
 }
 
 static void
+update_earlier (AppLadderView *self)
+{
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->earlier), self->n_earlier > 0);
+  if (self->n_earlier == 0)
+    return;
+  text = g_strdup_printf ("⋯ %" G_GUINT64_FORMAT " earlier message%s (not kept)", self->n_earlier,
+                          self->n_earlier == 1 ? "" : "s");
+  gtk_label_set_text (self->earlier, text);
+}
+
+/*
+ * Drops the oldest rows down to max_rows.  Done in batches (an eighth of the limit over it) so
+ * the copy and the view rebuild happen once per hundreds of packets, not for every one.
+ */
+static void
+trim_rows (AppLadderView *self)
+{
+  guint n;
+
+  if (self->max_rows == 0 || self->rows->len <= self->max_rows)
+    return;
+  n = self->rows->len - self->max_rows;
+  g_array_remove_range (self->rows, 0, n);
+  self->n_earlier += n;
+  self->selected = self->selected >= (int) n ? self->selected - (int) n : -1;
+  rebuild_view (self);
+  update_columns (self);
+  update_earlier (self);
+}
+
+/*
+ * Live mode: what a real phone sends is traced once, when the registrar's socket receives it
+ * ("delivered" or "dropped" from a host SimNet does not have); it is a row of its own.
+ */
+static gboolean
+is_from_real_network (AppLadderView *self,
+                      SimEvent      *event)
+{
+  return app_packet_is_end (event) && sim_world_get_transport (self->world) != NULL &&
+         event->from != NULL && !sim_net_has_host (sim_world_get_net (self->world), event->from);
+}
+
+static void
 trace_event_cb (AppLadderView *self,
                 SimEvent      *event,
                 SimTrace      *trace)
 {
-  if (app_packet_is_send (event))
+  gboolean received = is_from_real_network (self, event);
+
+  if (app_packet_is_send (event) || received)
     {
-      Row row = { sim_event_ref (event), NULL };
-      gboolean new_column = !g_ptr_array_find_with_equal_func (self->columns, event->from,
+      Row row = { sim_event_ref (event), received ? sim_event_ref (event) : NULL };
+      char from_buffer[64], to_buffer[64];
+      const char *from = end_column (self, event, FALSE, from_buffer, sizeof from_buffer);
+      const char *to = end_column (self, event, TRUE, to_buffer, sizeof to_buffer);
+      gboolean new_column = !g_ptr_array_find_with_equal_func (self->columns, from,
                                                                g_str_equal, NULL) ||
-                            !g_ptr_array_find_with_equal_func (self->columns, event->to,
+                            !g_ptr_array_find_with_equal_func (self->columns, to,
                                                                g_str_equal, NULL);
 
+      /* A real phone's address now has a user's name: its column says so from now on. */
+      if (from == from_buffer && g_strcmp0 (event->from, from) != 0)
+        {
+          g_hash_table_replace (self->column_labels, g_strdup (from), g_strdup (event->from));
+          gtk_widget_queue_draw (GTK_WIDGET (self->header));
+        }
+      if (to == to_buffer && g_strcmp0 (event->to, to) != 0)
+        {
+          g_hash_table_replace (self->column_labels, g_strdup (to), g_strdup (event->to));
+          gtk_widget_queue_draw (GTK_WIDGET (self->header));
+        }
+
       g_array_append_val (self->rows, row);
-      if (self->collapse || event->index >= self->reveal_limit)
+      if (self->max_rows > 0 && self->rows->len > self->max_rows + self->max_rows / 8)
+        trim_rows (self);
+      else if (self->collapse || event->index >= self->reveal_limit)
         rebuild_view (self);
       else
         {
@@ -628,6 +736,7 @@ app_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->label_layouts, g_hash_table_unref);
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
+  g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }
 
@@ -647,6 +756,7 @@ app_ladder_view_class_init (AppLadderViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-ladder-view.ui");
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, header);
+  gtk_widget_class_bind_template_child (widget_class, AppLadderView, earlier);
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, scroller);
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, body);
   gtk_widget_class_set_css_name (widget_class, "ladderview");
@@ -667,6 +777,7 @@ app_ladder_view_init (AppLadderView *self)
   self->row_height = MIN_ROW_HEIGHT;
   self->label_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->columns = g_ptr_array_new_with_free_func (g_free);
+  self->column_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->selected = -1;
   self->reveal_limit = G_MAXUINT64;
   self->follow = TRUE;
@@ -710,6 +821,9 @@ app_ladder_view_set_world (AppLadderView *self,
   g_array_set_size (self->view, 0);
   self->selected = -1;
   self->follow = TRUE;
+  self->n_earlier = 0;
+  g_hash_table_remove_all (self->column_labels);
+  update_earlier (self);
   if (world != NULL)
     {
       GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
@@ -876,4 +990,28 @@ app_ladder_view_set_reveal_limit (AppLadderView *self,
   if (self->selected >= (int) self->view->len)
     self->selected = -1;
   update_size (self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Live: a registrar that runs for hours keeps the newest rows only                           */
+
+void
+app_ladder_view_set_max_rows (AppLadderView *self,
+                              guint          max_rows)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  self->max_rows = max_rows;
+  if (max_rows > 0 && self->rows->len > max_rows)
+    {
+      trim_rows (self);
+      update_size (self);
+    }
+}
+
+guint64
+app_ladder_view_get_n_earlier (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->n_earlier;
 }

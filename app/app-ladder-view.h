@@ -49,6 +49,15 @@ gboolean   app_ladder_view_export       (AppLadderView   *self,
 void       app_ladder_view_set_reveal_limit (AppLadderView *self,
                                              guint64        n_events);
 
+/*
+ * Keeps only the newest @max_rows datagrams (0: all, the default); the older ones are counted
+ * in one "N earlier messages" line above the ladder.  For a live registrar that runs for hours.
+ */
+void       app_ladder_view_set_max_rows     (AppLadderView *self,
+                                             guint          max_rows);
+/* Datagrams dropped from the front by the row limit. */
+guint64    app_ladder_view_get_n_earlier    (AppLadderView *self);
+
 /* Signals: "packet-selected" (SimEvent *sent, or NULL). */
 
 G_END_DECLS

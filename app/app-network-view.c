@@ -2,6 +2,7 @@
 #include "app-network-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "app-packet.h"
 
@@ -16,9 +17,16 @@
 /* How long (virtual time) a dropped packet's red X stays on screen. */
 #define DROP_LINGER SIM_MSEC (1500)
 
+/* Tokens kept at most: more than a picture can show. */
+#define MAX_FLIGHTS 1024
+
+/* A packet of the real network is traced once, sent or received: it crosses its link this long. */
+#define REAL_LINGER SIM_MSEC (400)
+
 typedef struct {
   SimEvent *sent;
   SimEvent *end;          /* delivered/dropped, or NULL while in flight */
+  gboolean real;          /* live: to or from the real network, traced once */
 } Flight;
 
 typedef struct {
@@ -43,6 +51,8 @@ struct _AppNetworkView {
   GHashTable *node_images;  /* host name -> NodeImage*: each host's box, rendered once */
   GHashTable *token_layouts; /* packet label -> PangoLayout* */
   guint style_generation;
+  GHashTable *real_phones;  /* live: user -> "ip:port/UDP\nUser-Agent" of its real phone(s) */
+  gboolean real_phones_dirty;
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -66,6 +76,11 @@ prune_flights (AppNetworkView *self)
     {
       Flight *flight = self->flights->pdata[i - 1];
 
+      if (flight->real && now - flight->sent->t > REAL_LINGER)
+        {
+          g_ptr_array_remove_index (self->flights, i - 1);
+          continue;
+        }
       if (flight->end == NULL)
         continue;
       if (g_strcmp0 (flight->end->action, "delivered") == 0 || now - flight->end->t > DROP_LINGER)
@@ -73,17 +88,42 @@ prune_flights (AppNetworkView *self)
     }
 }
 
+/* Live: a packet the registrar sends to, or receives from, a phone outside SimNet. */
+static gboolean
+is_real_packet (AppNetworkView *self,
+                SimEvent       *event)
+{
+  SimNet *net = sim_world_get_net (self->world);
+
+  if (sim_world_get_transport (self->world) == NULL)
+    return FALSE;
+  if (app_packet_is_send (event))
+    return event->to != NULL && !sim_net_has_host (net, event->to);
+  return app_packet_is_end (event) && event->from != NULL && !sim_net_has_host (net, event->from);
+}
+
 static void
 trace_event_cb (AppNetworkView *self,
                 SimEvent       *event,
                 SimTrace       *trace)
 {
-  if (app_packet_is_send (event))
+  gboolean real = is_real_packet (self, event);
+
+  if (app_packet_is_send (event) || real)
     {
       Flight *flight = g_new0 (Flight, 1);
 
+      flight->real = real;
       flight->sent = sim_event_ref (event);
       g_ptr_array_add (self->flights, flight);
+      /* Frames prune the flights; a window not drawn for a while (live, minimised) must not
+       * collect a registrar's whole traffic meanwhile. */
+      if (self->flights->len > MAX_FLIGHTS)
+        {
+          prune_flights (self);
+          if (self->flights->len > MAX_FLIGHTS)
+            g_ptr_array_remove_range (self->flights, 0, self->flights->len - MAX_FLIGHTS / 2);
+        }
     }
   else if (app_packet_is_end (event))
     {
@@ -98,6 +138,8 @@ trace_event_cb (AppNetworkView *self,
             }
         }
     }
+  else if (event->type == SIM_EVENT_BINDING)
+    self->real_phones_dirty = TRUE;
   else if (event->type != SIM_EVENT_NODE)
     return;
 
@@ -181,6 +223,19 @@ node_markup (AppNetworkView *self,
   g_autofree char *state = NULL;
 
   *state_color = "node_border";
+  if (self->real_phones != NULL && !sim_net_has_host (net, name))
+    {
+      const char *info = g_hash_table_lookup (self->real_phones, name);
+
+      /* A real phone (live mode), named by its AOR's user as the trace names it. */
+      if (info != NULL)
+        {
+          *state_color = "node_registered";
+          return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>",
+                                          name, info);
+        }
+      return g_markup_printf_escaped ("<b>%s</b>\nreal network", name);
+    }
   if (!sim_net_has_host (net, name))
     {
       *state_color = "packet_dropped";
@@ -259,7 +314,8 @@ node_image (AppNetworkView *self,
             const char     *state_color)
 {
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  gboolean known = sim_net_has_host (sim_world_get_net (self->world), name);
+  gboolean known = sim_net_has_host (sim_world_get_net (self->world), name) ||
+                   self->real_phones != NULL;
   g_autofree char *key = g_strdup_printf ("%u %d %d\n%s\n%s", self->style_generation, scale, known,
                                           markup, state_color);
   NodeImage *image = g_hash_table_lookup (self->node_images, name);
@@ -348,6 +404,27 @@ draw_links (AppNetworkView *self,
           cairo_line_to (cr, b->x, b->y);
         }
     }
+  /* Real phones reach the registrar over the real network: a dashed link. */
+  if (centre != NULL && self->real_phones != NULL && g_hash_table_size (self->real_phones) > 0)
+    {
+      GHashTableIter iter;
+      gpointer name;
+
+      cairo_stroke (cr);
+      cairo_set_dash (cr, (double[]) { 6, 4 }, 2, 0);
+      g_hash_table_iter_init (&iter, self->real_phones);
+      while (g_hash_table_iter_next (&iter, &name, NULL))
+        {
+          Point *a = g_hash_table_lookup (positions, name);
+
+          if (a == NULL)
+            continue;
+          cairo_move_to (cr, a->x, a->y);
+          cairo_line_to (cr, centre->x, centre->y);
+        }
+      cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
+    }
   cairo_stroke (cr);
 }
 
@@ -359,6 +436,8 @@ flight_progress (AppNetworkView *self,
   SimLinkParams link;
   SimTime latency;
 
+  if (flight->real)
+    return CLAMP ((double) (now - flight->sent->t) / REAL_LINGER, 0.05, 0.95);
   if (flight->end != NULL)
     {
       /* Lost on the link: the X sits half-way.  Dropped on arrival: at the receiver. */
@@ -455,6 +534,78 @@ draw_flight (AppNetworkView *self,
     }
 }
 
+static int
+sort_names (gconstpointer a,
+            gconstpointer b)
+{
+  return g_strcmp0 (*(const char **) a, *(const char **) b);
+}
+
+/*
+ * Live mode (the world has real sockets): the phones registered from outside the simulated
+ * network, one node per AOR user (the name the trace gives their packets), labelled with the
+ * address and User-Agent of their binding(s).
+ */
+static void
+update_real_phones (AppNetworkView *self)
+{
+  SimLocation *location = sim_world_get_location (self->world);
+  SimNet *net = sim_world_get_net (self->world);
+  g_autoptr(GPtrArray) aors = NULL;
+
+  if (sim_world_get_transport (self->world) == NULL || location == NULL)
+    {
+      g_clear_pointer (&self->real_phones, g_hash_table_unref);
+      return;
+    }
+  /* Bindings change far less often than frames are drawn. */
+  if (self->real_phones != NULL && !self->real_phones_dirty)
+    return;
+  self->real_phones_dirty = FALSE;
+  if (self->real_phones == NULL)
+    self->real_phones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_remove_all (self->real_phones);
+  aors = sim_location_list_aors (location);
+  for (guint i = 0; i < aors->len; i++)
+    {
+      const char *aor = aors->pdata[i];
+      const char *user = g_str_has_prefix (aor, "sip:") ? aor + 4 : aor;
+      const char *at = strchr (user, '@');
+      g_autofree char *name = at ? g_strndup (user, at - user) : g_strdup (user);
+      GPtrArray *bindings = sim_location_lookup (location, aor);
+      g_autoptr(GString) info = g_string_new (NULL);
+      guint n = 0;
+
+      for (guint k = 0; bindings != NULL && k < bindings->len; k++)
+        {
+          const SimBinding *binding = bindings->pdata[k];
+          char addr[64];
+
+          const char *host = sim_net_host_for_ip (net, binding->source.ip);
+
+          /* The registrar's own address is a real one too (a softphone on the same computer). */
+          if (host != NULL && g_strcmp0 (host, sim_world_get_server_name (self->world)) != 0)
+            continue;
+          if (n++ > 0)
+            {
+              /* More devices of one user: the first is shown, the others counted. */
+              continue;
+            }
+          sim_addr_format (&binding->source, addr, sizeof addr);
+          g_string_append_printf (info, "%s/%s", addr,
+                                  sim_transport_name (binding->source.transport));
+          if (binding->user_agent != NULL)
+            g_string_append_printf (info, "\n%.32s", binding->user_agent);
+        }
+      if (n == 0)
+        continue;
+      if (n > 1)
+        g_string_append_printf (info, "\n+%u more device%s", n - 1, n > 2 ? "s" : "");
+      g_hash_table_replace (self->real_phones, g_steal_pointer (&name),
+                            g_string_free (g_steal_pointer (&info), FALSE));
+    }
+}
+
 static void
 app_network_view_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -476,6 +627,22 @@ app_network_view_snapshot (GtkWidget   *widget,
   now = sim_world_now (self->world);
   prune_flights (self);
   hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  update_real_phones (self);
+  if (self->real_phones != NULL)
+    {
+      GHashTableIter iter;
+      gpointer name;
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+      g_hash_table_iter_init (&iter, self->real_phones);
+      while (g_hash_table_iter_next (&iter, &name, NULL))
+        g_ptr_array_add (names, name);
+      /* Sorted: the same phones sit in the same places from frame to frame. */
+      g_ptr_array_sort (names, (GCompareFunc) sort_names);
+      for (guint i = 0; i < names->len; i++)
+        if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
+          g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+    }
   /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
   for (guint i = 0; i < self->flights->len; i++)
     {
@@ -583,6 +750,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   g_clear_pointer (&self->node_images, g_hash_table_unref);
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
+  g_clear_pointer (&self->real_phones, g_hash_table_unref);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -629,6 +797,8 @@ app_network_view_set_world (AppNetworkView *self,
   g_set_object (&self->world, world);
   g_ptr_array_set_size (self->flights, 0);
   g_hash_table_remove_all (self->node_images);
+  g_clear_pointer (&self->real_phones, g_hash_table_unref);
+  self->real_phones_dirty = TRUE;
   if (world != NULL)
     {
       /* Packets already in the trace (a world run ahead before we saw it). */

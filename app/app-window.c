@@ -2,6 +2,9 @@
 #include "app-window.h"
 
 #include "sim-pcap.h"
+#include "sim-server.h"
+
+#include "app-listen-dialog.h"
 
 #include "app-demo.h"
 #include "app-lesson-pane.h"
@@ -76,6 +79,7 @@ struct _AppWindow {
   AppLocationView *location;
   AppDigestView *digest;
   AppTimersView *timers;
+  AppCountersView *counters;
   AppLadderView *ladder;
   AppInspector *inspector;
   AppSceneEditor *scene_editor;
@@ -95,6 +99,8 @@ struct _AppWindow {
   gboolean presentation;
   gboolean dark;
   GtkFileChooserNative *chooser;
+  gboolean live;            /* the world runs on the wall clock with real sockets */
+  guint live_refresh_id;
 };
 
 enum {
@@ -256,6 +262,8 @@ refresh (AppWindow *self,
   if (self->world == NULL)
     return;
   g_snprintf (text, sizeof text, "t = %.3f s", SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
+  if (self->live)
+    g_snprintf (text, sizeof text, "● live  %.1f s", SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
   gtk_label_set_text (self->clock_label, text);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
   if (animating && now - self->last_table_refresh < TABLE_REFRESH_INTERVAL)
@@ -274,6 +282,7 @@ refresh (AppWindow *self,
       }
   }
   app_timers_view_update (self->timers);
+  app_counters_view_update (self->counters);
   /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
   if (self->follow_newest)
     {
@@ -360,6 +369,9 @@ app_window_set_playing (AppWindow *self,
 {
   g_return_if_fail (APP_IS_WINDOW (self));
 
+  /* A live world runs on the wall clock by itself. */
+  if (self->live)
+    playing = FALSE;
   if (playing == (self->tick_id != 0))
     return;
   if (playing)
@@ -384,11 +396,15 @@ app_window_get_playing (AppWindow *self)
   return self->tick_id != 0;
 }
 
+static void leave_live (AppWindow *self);
+
 static void
 set_world (AppWindow *self,
            SimWorld  *world)
 {
   app_window_set_playing (self, FALSE);
+  if (self->live && world != self->world)
+    leave_live (self);
   g_set_object (&self->world, world);
   self->follow_newest = TRUE;
   app_inspector_set_event (self->inspector, NULL);
@@ -397,6 +413,7 @@ set_world (AppWindow *self,
   app_location_view_set_world (self->location, world);
   app_digest_view_set_world (self->digest, world);
   app_timers_view_set_world (self->timers, world);
+  app_counters_view_set_world (self->counters, world);
   refresh_views (self);
 }
 
@@ -492,6 +509,8 @@ app_window_run_until (AppWindow *self,
   g_return_if_fail (APP_IS_WINDOW (self));
 
   app_window_set_playing (self, FALSE);
+  if (self->live)
+    return;
   sim_world_run_until (self->world, t);
   refresh_views (self);
 }
@@ -504,6 +523,8 @@ app_window_step (AppWindow *self)
   g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
 
   app_window_set_playing (self, FALSE);
+  if (self->live)
+    return FALSE;
   more = sim_world_step_event (self->world);
   refresh_views (self);
   return more;
@@ -541,6 +562,8 @@ app_window_step_back (AppWindow *self)
   g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
 
   app_window_set_playing (self, FALSE);
+  if (self->live)
+    return FALSE;
   now = n_events (self->world);
 
   /*
@@ -652,6 +675,216 @@ app_window_get_pane (AppWindow *self)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Live: real phones on real sockets                                                          */
+
+/* While live the clock runs by itself; the views follow at 10 Hz, the tables at their pace. */
+#define LIVE_REFRESH_MS 100
+
+static void
+update_playback_actions (AppWindow *self)
+{
+  static const char *playback[] = { "win.play-pause", "win.step", "win.step-back",
+                                    "win.speed-up", "win.speed-down" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (playback); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), playback[i], !self->live);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-listening", self->live);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->speed_dropdown), !self->live);
+}
+
+static gboolean
+live_refresh_cb (gpointer user_data)
+{
+  refresh (user_data, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Closes the live world's sockets; the caller shows another world. */
+static void
+leave_live (AppWindow *self)
+{
+  SimSocketTransport *transport = self->world ? sim_world_get_transport (self->world) : NULL;
+
+  if (transport != NULL)
+    sim_socket_transport_close (transport);
+  self->live = FALSE;
+  g_clear_handle_id (&self->live_refresh_id, g_source_remove);
+  app_ladder_view_set_max_rows (self->ladder, 0);
+  update_playback_actions (self);
+}
+
+static gboolean
+load_users (SimWorld    *world,
+            const char  *path,
+            GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GHashTable) users = NULL;
+  GHashTableIter iter;
+  gpointer name, password;
+
+  if (!g_file_get_contents (path, &contents, NULL, error) ||
+      !sim_users_parse (path, contents, &users, error))
+    return FALSE;
+  g_hash_table_iter_init (&iter, users);
+  while (g_hash_table_iter_next (&iter, &name, &password))
+    sim_registrar_set_user (sim_world_get_registrar (world), name, password);
+  return TRUE;
+}
+
+gboolean
+app_window_listen (AppWindow               *self,
+                   const AppListenOptions  *options,
+                   GError                 **error)
+{
+  g_autoptr(SimClock) clock = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *subtitle = NULL;
+  gboolean have_users = options->users_path != NULL && *options->users_path != '\0';
+  gboolean have_domain = options->domain != NULL && *options->domain != '\0';
+  SimSocketTransport *transport;
+  GArray *bound;
+  guint port = options->port;
+
+  g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (options != NULL && options->address != NULL, FALSE);
+
+  if (!options->udp && !options->tcp)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "Choose UDP, TCP or both");
+      return FALSE;
+    }
+
+  clock = sim_clock_new_wall ();
+  if (options->with_scene)
+    {
+      if (sim_scenario_get_server (self->scenario) == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "This scene has no registrar to put on real sockets; listen "
+                               "without the scene's phones instead");
+          return FALSE;
+        }
+      world = sim_scenario_build_on_clock (self->scenario, 0, clock, error);
+      if (world == NULL)
+        return FALSE;
+      if (have_domain && g_strcmp0 (options->domain, sim_world_get_domain (world)) != 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "The domain %s differs from the scene's domain %s", options->domain,
+                       sim_world_get_domain (world));
+          return FALSE;
+        }
+    }
+  else
+    {
+      if (!have_domain || !have_users)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "A registrar without the scene needs a domain and a users file");
+          return FALSE;
+        }
+      world = sim_world_new_with_clock (g_random_int (), clock);
+      /* Any address the lab does not use: sim_world_listen() moves it to the real one. */
+      if (!sim_world_add_server (world, SIM_SERVER_NODE_NAME, "10.0.0.1", options->domain, error))
+        return FALSE;
+    }
+  if (have_users && !load_users (world, options->users_path, error))
+    return FALSE;
+  /* The Date header of a 200 OK is real time, as the phone's own clock reads it. */
+  sim_registrar_set_date_epoch (sim_world_get_registrar (world),
+                                (g_get_real_time () - sim_clock_now (clock)) / G_USEC_PER_SEC);
+
+  host = strchr (options->address, ':') ? g_strdup_printf ("[%s]", options->address)
+                                        : g_strdup (options->address);
+  if (options->udp)
+    {
+      g_autofree char *spec = g_strdup_printf ("udp:%s:%u", host, port);
+
+      if (!sim_world_listen (world, spec, error))
+        return FALSE;
+      /* TCP on the port UDP got, so phones need one number. */
+      bound = sim_socket_transport_get_listeners (sim_world_get_transport (world));
+      port = g_array_index (bound, SimAddr, 0).port;
+    }
+  if (options->tcp)
+    {
+      g_autofree char *spec = g_strdup_printf ("tcp:%s:%u", host, port);
+
+      if (!sim_world_listen (world, spec, error))
+        {
+          if (sim_world_get_transport (world) != NULL)
+            sim_socket_transport_close (sim_world_get_transport (world));
+          return FALSE;
+        }
+    }
+
+  set_world (self, world);
+  self->live = TRUE;
+  /* A registrar runs for hours: the views observe every event, the trace keeps none. */
+  sim_trace_set_keep (sim_world_get_trace (world), FALSE);
+  app_ladder_view_set_max_rows (self->ladder, APP_WINDOW_LIVE_MAX_LADDER_ROWS);
+  self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
+  update_playback_actions (self);
+
+  transport = sim_world_get_transport (world);
+  bound = sim_socket_transport_get_listeners (transport);
+  {
+    const SimAddr *first = &g_array_index (bound, SimAddr, 0);
+    char text[64];
+
+    sim_addr_format (first, text, sizeof text);
+    subtitle = g_strdup_printf ("Live: %s%s%s · domain %s · %u simulated phones", text,
+                                options->udp ? " UDP" : "", options->tcp ? " TCP" : "",
+                                sim_world_get_domain (world), sim_world_get_phones (world)->len);
+  }
+  gtk_label_set_text (self->subtitle, subtitle);
+  refresh_views (self);
+  return TRUE;
+}
+
+void
+app_window_stop_listening (AppWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (APP_IS_WINDOW (self));
+
+  if (!self->live)
+    return;
+  /* Back to the scene as opened, at t = 0 (set_world() closes the sockets). */
+  if (!app_window_open (self, self->path, &error))
+    {
+      g_autoptr(SimWorld) empty = sim_world_new (0);
+
+      g_warning ("Cannot reopen the scene: %s", error->message);
+      set_world (self, empty);
+    }
+}
+
+gboolean
+app_window_is_live (AppWindow *self)
+{
+  g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
+  return self->live;
+}
+
+static void
+listen_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  AppWindow *self = APP_WINDOW (widget);
+
+  if (g_str_equal (action_name, "win.stop-listening"))
+    app_window_stop_listening (self);
+  else
+    gtk_window_present (GTK_WINDOW (app_listen_dialog_new (self)));
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Scene editing                                                                              */
 
 static gboolean
@@ -668,7 +901,11 @@ edit (AppWindow  *self,
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  g_ptr_array_add (self->edits, edit);
+  /* Live, the change is made but not kept: the scene replays in virtual time, not wall time. */
+  if (self->live)
+    edit_free (edit);
+  else
+    g_ptr_array_add (self->edits, edit);
   refresh_views (self);
   return TRUE;
 }
@@ -1343,6 +1580,10 @@ app_window_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
+  g_clear_handle_id (&self->live_refresh_id, g_source_remove);
+  if (self->live && self->world != NULL && sim_world_get_transport (self->world) != NULL)
+    sim_socket_transport_close (sim_world_get_transport (self->world));
+  self->live = FALSE;
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_WINDOW);
   g_clear_object (&self->world);
   G_OBJECT_CLASS (app_window_parent_class)->dispose (object);
@@ -1409,6 +1650,8 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-svg", NULL, file_action);
   gtk_widget_class_install_action (widget_class, "win.export-png", NULL, file_action);
   gtk_widget_class_install_action (widget_class, "win.export-pcapng", NULL, file_action);
+  gtk_widget_class_install_action (widget_class, "win.listen", NULL, listen_action);
+  gtk_widget_class_install_action (widget_class, "win.stop-listening", NULL, listen_action);
   gtk_widget_class_install_action (widget_class, "win.play-pause", NULL, play_pause_action);
   gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.step-back", NULL, step_back_action);
@@ -1443,6 +1686,9 @@ app_window_init (AppWindow *self)
   g_signal_connect_object (self->panes, "notify::visible-child", G_CALLBACK (pane_changed_cb),
                            self, G_CONNECT_SWAPPED);
   app_scene_editor_set_window (self->scene_editor, self);
+  self->counters = APP_COUNTERS_VIEW (app_counters_view_new ());
+  app_window_add_pane (self, GTK_WIDGET (self->counters), "counters", "Counters");
+  update_playback_actions (self);
 
   shortcuts = gtk_shortcut_controller_new ();
   keys = GTK_SHORTCUT_CONTROLLER (shortcuts);
@@ -1499,4 +1745,10 @@ AppTimersView *
 app_window_get_timers (AppWindow *self)
 {
   return self->timers;
+}
+
+AppCountersView *
+app_window_get_counters (AppWindow *self)
+{
+  return self->counters;
 }

@@ -6,6 +6,7 @@
 #include "sim-scenario.h"
 #include "sim-world.h"
 
+#include "app-counters-view.h"
 #include "app-digest-view.h"
 #include "app-inspector.h"
 #include "app-ladder-view.h"
@@ -59,6 +60,7 @@ AppInspector    *app_window_get_inspector (AppWindow     *self);
 AppLocationView *app_window_get_location (AppWindow      *self);
 AppDigestView   *app_window_get_digest   (AppWindow      *self);
 AppTimersView   *app_window_get_timers   (AppWindow      *self);
+AppCountersView *app_window_get_counters (AppWindow      *self);
 
 /*
  * The panes under the network view ("location", "digest", "timers") form a stack; a lesson
@@ -120,6 +122,33 @@ gboolean         app_window_save_scene   (AppWindow      *self,
 gboolean         app_window_export_pcapng (AppWindow     *self,
                                           const char     *path,
                                           GError        **error);
+
+/*
+ * Live mode: the registrar on real sockets, on the wall clock, shown in every view.  With
+ * @with_scene the scene's world is rebuilt on the wall clock (its simulated phones share the
+ * registrar with the real ones, sim_world_listen()); without it the window shows a registrar
+ * alone for @domain.  Users from @users_path (one name:password a line) are added to the
+ * registrar.  Playback controls are off while live; app_window_stop_listening() (or opening or
+ * restarting a scene) closes the sockets and goes back to the scene at t = 0.
+ */
+typedef struct {
+  const char *address;      /* an IPv4 address phones can reach, e.g. 192.168.1.10 */
+  guint port;               /* 0: any free port (see sim_world_get_transport()) */
+  gboolean udp;
+  gboolean tcp;
+  const char *domain;       /* NULL or empty: the scene's */
+  const char *users_path;   /* NULL or empty: the scene's users only */
+  gboolean with_scene;
+} AppListenOptions;
+
+/* Ladder rows kept while live; older packets become one "N earlier messages" line. */
+#define APP_WINDOW_LIVE_MAX_LADDER_ROWS 2000
+
+gboolean         app_window_listen       (AppWindow      *self,
+                                          const AppListenOptions *options,
+                                          GError        **error);
+void             app_window_stop_listening (AppWindow    *self);
+gboolean         app_window_is_live      (AppWindow      *self);
 
 /* Projector-size type (F11), and the dark style for the whole application. */
 void             app_window_set_presentation (AppWindow  *self,

@@ -11,7 +11,13 @@
  * the session to --at seconds, renders the real window to a PNG and exits (documentation and
  * tests; run it under Xvfb with GSK_RENDERER=cairo GTK_A11Y=test).  --export-ladder-svg/png and
  * --export-pcapng write the same run's ladder or capture instead (or as well).
+ *
+ * --listen udp:HOST:PORT (and/or tcp:) starts live mode at once, as "Listen for Real Phones…"
+ * does: the scene's registrar on real sockets; with --screenshot, --at is then how many wall
+ * seconds to wait for the phones before the picture is taken.
  */
+
+#include "sim-transport.h"
 
 typedef struct {
   char *screenshot;
@@ -29,6 +35,10 @@ typedef struct {
   int row;
   int status;
   guint frames;
+  char **listen;
+  char *users;
+  char *domain;
+  gboolean alone;
 } Options;
 
 static void
@@ -119,6 +129,46 @@ window_mapped_cb (GtkWidget *window,
   gtk_widget_queue_draw (window);
 }
 
+static gboolean
+start_capture_cb (gpointer user_data)
+{
+  GtkWidget *window = user_data;
+
+  window_mapped_cb (window, NULL);
+  g_object_unref (window);
+  return G_SOURCE_REMOVE;
+}
+
+/* --listen: the first spec gives the address and port; UDP and TCP as listed. */
+static gboolean
+listen_from_options (AppWindow  *window,
+                     Options    *options,
+                     GError    **error)
+{
+  AppListenOptions listen = { NULL, };
+  SimAddr first = { 0, };
+
+  for (guint i = 0; options->listen[i] != NULL; i++)
+    {
+      SimAddr addr;
+
+      if (!sim_transport_parse_spec (options->listen[i], &addr, error))
+        return FALSE;
+      if (i == 0)
+        first = addr;
+      if (addr.transport == SIM_TRANSPORT_TCP)
+        listen.tcp = TRUE;
+      else
+        listen.udp = TRUE;
+    }
+  listen.address = first.ip;
+  listen.port = first.port;
+  listen.domain = options->domain;
+  listen.users_path = options->users;
+  listen.with_scene = !options->alone;
+  return app_window_listen (window, &listen, error);
+}
+
 static void
 activate_cb (GtkApplication *application,
              Options        *options)
@@ -170,6 +220,17 @@ activate_cb (GtkApplication *application,
       if (options->row >= 0)
         app_ladder_view_select_row (app_window_get_ladder (window), options->row);
     }
+  if (options->listen != NULL && !listen_from_options (window, options, &error))
+    {
+      g_printerr ("siplab: cannot listen: %s\n", error->message);
+      options->status = EXIT_FAILURE;
+      g_clear_error (&error);
+      if (options->screenshot != NULL)
+        {
+          gtk_window_destroy (GTK_WINDOW (window));
+          return;
+        }
+    }
   if (options->pcapng != NULL && !app_window_export_pcapng (window, options->pcapng, &error))
     {
       g_printerr ("siplab: %s\n", error->message);
@@ -183,7 +244,14 @@ activate_cb (GtkApplication *application,
       g_signal_connect (window, "map", G_CALLBACK (window_mapped_cb), NULL);
     }
 
-  if (options->screenshot != NULL)
+  if (options->screenshot != NULL && app_window_is_live (window))
+    {
+      /* Live: the phones need wall time to register; the picture is taken --at seconds on. */
+      g_object_set_data (G_OBJECT (window), "siplab-options", options);
+      g_timeout_add ((guint) (MAX (options->at, 0) * 1000), start_capture_cb,
+                     g_object_ref (window));
+    }
+  else if (options->screenshot != NULL)
     {
       g_object_set_data (G_OBJECT (window), "siplab-options", options);
       g_signal_connect (window, "map", G_CALLBACK (window_mapped_cb), NULL);
@@ -208,7 +276,7 @@ main (int   argc,
     { "select", 0, 0, G_OPTION_ARG_INT, &options.row,
       "Then select this ladder row (0 is the first)", "ROW" },
     { "pane", 0, 0, G_OPTION_ARG_STRING, &options.pane,
-      "Show this pane under the network: location, digest or timers", "NAME" },
+      "Show this pane under the network: location, digest, timers or counters", "NAME" },
     { "lesson", 0, 0, G_OPTION_ARG_FILENAME, &options.lesson,
       "Play this lesson in the lesson pane (also: a FILE ending in .lesson)", "FILE" },
     { "step", 0, 0, G_OPTION_ARG_INT, &options.step,
@@ -225,6 +293,15 @@ main (int   argc,
       "Write the ladder as PNG and exit", "OUT.png" },
     { "export-pcapng", 0, 0, G_OPTION_ARG_FILENAME, &options.pcapng,
       "Write the run as a pcapng capture and exit", "OUT.pcapng" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &options.listen,
+      "Listen for real phones here (repeatable: udp:HOST:PORT, tcp:HOST:PORT; the first is the "
+      "address phones use)", "TRANSPORT:HOST:PORT" },
+    { "users", 'u', 0, G_OPTION_ARG_FILENAME, &options.users,
+      "With --listen: users file, one name:password a line", "FILE" },
+    { "domain", 'd', 0, G_OPTION_ARG_STRING, &options.domain,
+      "With --listen --alone: the SIP domain", "DOMAIN" },
+    { "alone", 0, 0, G_OPTION_ARG_NONE, &options.alone,
+      "With --listen: the registrar alone, without the scene's simulated phones", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[FILE]" },
     { NULL }
   };
@@ -254,5 +331,8 @@ main (int   argc,
   g_free (options.ladder_png);
   g_free (options.pcapng);
   g_free (options.lesson);
+  g_strfreev (options.listen);
+  g_free (options.users);
+  g_free (options.domain);
   return status != 0 ? status : options.status;
 }

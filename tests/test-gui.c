@@ -697,6 +697,188 @@ test_presentation_and_dark_style (void)
   close_window (window);
 }
 
+static void
+test_counters_count_registrations_and_failures (void)
+{
+  g_autofree char *path = scenario_path ("03-register-digest.scn");
+  AppWindow *window;
+  AppCountersView *counters;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("03-register-digest.scn");
+  counters = app_window_get_counters (window);
+  app_window_show_pane (window, "counters");
+  g_assert_cmpstr (app_window_get_pane (window), ==, "counters");
+  app_window_run_until (window, SIM_SEC (10));
+  g_assert_cmpuint (app_counters_view_get_n_registrations (counters), ==, 1);
+  g_assert_cmpuint (app_counters_view_get_n_bindings (counters), ==, 1);
+  g_assert_cmpuint (app_counters_view_get_n_failures (counters), ==, 0);
+  close_window (window);
+
+  /* Eve's replayed digest is turned down: the registrar counts it as a failure. */
+  window = open_window ("07-replay-attack.scn");
+  counters = app_window_get_counters (window);
+  app_window_run_until (window, SIM_SEC (10));
+  g_assert_cmpuint (app_counters_view_get_n_failures (counters), >, 0);
+  g_assert_cmpuint (app_counters_view_get_n_registrations (counters), >=, 1);
+  close_window (window);
+}
+
+static void
+test_ladder_keeps_the_newest_rows (void)
+{
+  AppWindow *window = open_window (NULL);
+  AppLadderView *ladder = app_window_get_ladder (window);
+  SimWorld *world = app_window_get_world (window);
+
+  g_test_summary ("With a row limit (live mode) the oldest packets fold into one count.");
+  app_ladder_view_set_max_rows (ladder, 16);
+  app_window_run_until (window, SIM_SEC (120));
+  g_assert_cmpuint (count_packets_sent (world), >, 40);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), <=, 16 + 16 / 8);
+  g_assert_cmpuint (app_ladder_view_get_n_earlier (ladder), >, 0);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder) + app_ladder_view_get_n_earlier (ladder),
+                    ==, count_packets_sent (world));
+  close_window (window);
+}
+
+static gboolean
+flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop (the live world's clock and sockets) until @location has @n bindings. */
+static gboolean
+wait_for_bindings (SimLocation *location,
+                   guint        n)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (10, flag_cb, &timed_out);
+
+  while (!timed_out && sim_location_get_n_bindings (location) < n)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return !timed_out;
+}
+
+static void
+wait_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, flag_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_live_mode_shows_a_real_phone (void)
+{
+  g_autofree char *path = scenario_path ("03-register-digest.scn");
+  g_autofree char *dir = NULL;
+  g_autofree char *users = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimClock) clock = NULL;
+  g_autoptr(SimTrace) trace = NULL;
+  g_autoptr(GRand) rand = NULL;
+  g_autoptr(SimStack) stack = NULL;
+  g_autoptr(SimSocketTransport) transport = NULL;
+  g_autoptr(SimPhone) bob = NULL;
+  AppListenOptions options = { "127.0.0.1", 0, TRUE, FALSE, NULL, NULL, TRUE };
+  AppWindow *window;
+  AppLadderView *ladder;
+  SimWorld *world;
+  SimAddr registrar, local;
+  gboolean seen_ok = FALSE, seen_register = FALSE;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("Live mode: the scene's registrar on a real UDP socket; a phone on a real "
+                  "socket registers, and the location table and the ladder show it next to the "
+                  "scene's simulated phone.");
+
+  dir = g_dir_make_tmp ("siplab-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  users = g_build_filename (dir, "users.txt", NULL);
+  g_assert_true (g_file_set_contents (users, "# lab users\nbob:bobpw\n", -1, &error));
+  options.users_path = users;
+
+  window = open_window ("03-register-digest.scn");
+  ladder = app_window_get_ladder (window);
+  g_assert_true (app_window_listen (window, &options, &error));
+  g_assert_no_error (error);
+  g_assert_true (app_window_is_live (window));
+  world = app_window_get_world (window);
+  g_assert_false (sim_clock_is_virtual (sim_world_get_clock (world)));
+  registrar = g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
+                             SimAddr, 0);
+  g_assert_cmpuint (registrar.port, !=, 0);
+  /* Playback is off: the wall clock runs the session. */
+  app_window_set_playing (window, TRUE);
+  g_assert_false (app_window_get_playing (window));
+  g_assert_false (app_window_step (window));
+
+  /* A phone outside the window, on its own socket and clock: as a desk phone would be. */
+  clock = sim_clock_new_wall ();
+  trace = sim_trace_new ();
+  rand = g_rand_new_with_seed (11);
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
+  transport = sim_socket_transport_new (stack);
+  g_assert_true (sim_socket_transport_listen (transport, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  bob = sim_phone_new (stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
+  sim_phone_set_outbound (bob, &registrar);
+  g_assert_true (sim_phone_register (bob, 600, &error));
+  g_assert_no_error (error);
+
+  /* alice-desk (simulated, the scene's) and bob (real). */
+  g_assert_true (wait_for_bindings (sim_world_get_location (world), 2));
+  g_assert_nonnull (sim_location_lookup (sim_world_get_location (world), "sip:bob@lab.example"));
+  wait_ms (400);
+  g_assert_cmpuint (app_location_view_get_n_rows (app_window_get_location (window)), ==, 2);
+  g_assert_cmpuint (app_counters_view_get_n_bindings (app_window_get_counters (window)), ==, 2);
+  g_assert_cmpuint (app_counters_view_get_n_registrations (app_window_get_counters (window)), >=,
+                    2);
+
+  /* The ladder shows bob's REGISTERs and the 200 OK sent to him, named by his AOR's user. */
+  for (guint i = 0; i < app_ladder_view_get_n_rows (ladder); i++)
+    {
+      SimEvent *e = app_ladder_view_get_row (ladder, i);
+
+      if (e->status == 0 && g_strcmp0 (e->method, "REGISTER") == 0 &&
+          g_strcmp0 (e->to, "registrar") == 0 && g_strcmp0 (e->src.ip, "127.0.0.1") == 0 &&
+          e->src.port == sim_stack_get_local (stack)->port)
+        seen_register = TRUE;
+      if (e->status == 200 && g_strcmp0 (e->to, "bob") == 0)
+        seen_ok = TRUE;
+    }
+  g_assert_true (seen_register);
+  g_assert_true (seen_ok);
+
+  /* Back to the scene: the sockets close, playback works again. */
+  app_window_stop_listening (window);
+  g_assert_false (app_window_is_live (window));
+  g_assert_true (sim_clock_is_virtual (sim_world_get_clock (app_window_get_world (window))));
+  g_assert_true (app_window_step (window));
+
+  sim_phone_set_powered (bob, FALSE);
+  sim_socket_transport_close (transport);
+  close_window (window);
+  g_remove (users);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -733,11 +915,15 @@ main (int   argc,
                    test_digest_panel_shows_a_wrong_password);
   g_test_add_func ("/gtk/digest/panel-shows-a-replay", test_digest_panel_shows_a_replay);
   g_test_add_func ("/gtk/timers/panel-tracks-the-trace", test_timers_panel_tracks_the_trace);
+  g_test_add_func ("/gtk/counters/count-registrations-and-failures",
+                   test_counters_count_registrations_and_failures);
   g_test_add_func ("/gtk/playback/step-back-lands-on-the-previous-step",
                    test_step_back_lands_on_the_previous_step);
   g_test_add_func ("/gtk/playback/speed-goes-to-an-hour-per-second",
                    test_speed_goes_to_an_hour_per_second);
   g_test_add_func ("/gtk/ladder/collapses-refreshes", test_ladder_collapses_refreshes);
+  g_test_add_func ("/gtk/ladder/keeps-the-newest-rows", test_ladder_keeps_the_newest_rows);
+  g_test_add_func ("/gtk/live/shows-a-real-phone", test_live_mode_shows_a_real_phone);
   g_test_add_func ("/gtk/scene/edits-replay-and-save", test_scene_edits_replay_and_save);
   g_test_add_func ("/gtk/export/ladder-and-capture-write-files", test_exports_write_files);
   g_test_add_func ("/gtk/look/presentation-and-dark-style", test_presentation_and_dark_style);

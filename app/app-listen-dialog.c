@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "app-listen-dialog.h"
+
+/*
+ * Where the registrar listens for real phones: an address, a port, UDP and/or TCP, the domain
+ * and a users file.  A failure (an address in use, a bad users line) stays in the dialog so it
+ * can be corrected; success closes it and the window goes live.
+ */
+
+struct _AppListenDialog {
+  GtkWindow parent_instance;
+
+  GtkEntry *address;
+  GtkSpinButton *port;
+  GtkDropDown *transport;
+  GtkEntry *domain;
+  GtkEntry *users;
+  GtkCheckButton *with_scene;
+  GtkLabel *error_label;
+  GtkButton *listen_button;
+
+  AppWindow *window;      /* weak: the transient parent */
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (AppListenDialog, app_listen_dialog, GTK_TYPE_WINDOW)
+
+enum {
+  TRANSPORT_UDP,
+  TRANSPORT_TCP,
+  TRANSPORT_BOTH,
+};
+
+static void
+show_error (AppListenDialog *self,
+            const char      *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  AppListenDialog *self = APP_LISTEN_DIALOG (widget);
+  guint transport = gtk_drop_down_get_selected (self->transport);
+  g_autofree char *address = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->address))));
+  g_autofree char *domain = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->domain))));
+  g_autofree char *users = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->users))));
+  AppListenOptions options = {
+    .address = address,
+    .port = (guint) gtk_spin_button_get_value_as_int (self->port),
+    .udp = transport == TRANSPORT_UDP || transport == TRANSPORT_BOTH,
+    .tcp = transport == TRANSPORT_TCP || transport == TRANSPORT_BOTH,
+    .domain = domain,
+    .users_path = users,
+    .with_scene = gtk_check_button_get_active (self->with_scene),
+  };
+  g_autoptr(GError) error = NULL;
+
+  if (self->window == NULL)
+    return;
+  if (!app_window_listen (self->window, &options, &error))
+    {
+      show_error (self, error->message);
+      return;
+    }
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
+chooser_response_cb (AppListenDialog      *self,
+                     int                   response,
+                     GtkFileChooserNative *chooser)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->users), path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+choose_users_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  AppListenDialog *self = APP_LISTEN_DIALOG (widget);
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new ("Users File", GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  g_signal_connect_object (self->chooser, "response", G_CALLBACK (chooser_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+/* With the scene's phones, the scene's domain is the registrar's. */
+static void
+with_scene_toggled_cb (AppListenDialog *self)
+{
+  gboolean with_scene = gtk_check_button_get_active (self->with_scene);
+  SimWorld *world = self->window ? app_window_get_world (self->window) : NULL;
+
+  if (with_scene && world != NULL && sim_world_get_domain (world) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->domain), sim_world_get_domain (world));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->domain), !with_scene);
+}
+
+static void
+app_listen_dialog_dispose (GObject *object)
+{
+  AppListenDialog *self = APP_LISTEN_DIALOG (object);
+
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_weak_pointer (&self->window);
+  gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LISTEN_DIALOG);
+  G_OBJECT_CLASS (app_listen_dialog_parent_class)->dispose (object);
+}
+
+static void
+app_listen_dialog_class_init (AppListenDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = app_listen_dialog_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/siplab/SipLab/app-listen-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, address);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, port);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, transport);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, domain);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, users);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, with_scene);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, AppListenDialog, listen_button);
+  gtk_widget_class_install_action (widget_class, "listen.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "listen.choose-users", NULL,
+                                   choose_users_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+app_listen_dialog_init (AppListenDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->with_scene, "toggled", G_CALLBACK (with_scene_toggled_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
+AppListenDialog *
+app_listen_dialog_new (AppWindow *window)
+{
+  AppListenDialog *self;
+  SimWorld *world;
+
+  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
+
+  self = g_object_new (APP_TYPE_LISTEN_DIALOG, "transient-for", window, NULL);
+  g_set_weak_pointer (&self->window, window);
+  world = app_window_get_world (window);
+  if (world != NULL && sim_world_get_domain (world) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->domain), sim_world_get_domain (world));
+  /* A scene with a registrar keeps its phones by default: the two kinds side by side. */
+  gtk_check_button_set_active (self->with_scene,
+                               app_window_get_scenario (window) != NULL &&
+                               sim_scenario_get_server (app_window_get_scenario (window)) != NULL);
+  with_scene_toggled_cb (self);
+  gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->listen_button));
+  return self;
+}

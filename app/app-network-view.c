@@ -17,6 +17,9 @@
 /* How long (virtual time) a dropped packet's red X stays on screen. */
 #define DROP_LINGER SIM_MSEC (1500)
 
+/* Live: real phones drawn one by one at most; the others share one "+N more" node. */
+#define MAX_REAL_NODES 10
+
 /* Tokens kept at most: more than a picture can show. */
 #define MAX_FLIGHTS 1024
 
@@ -53,6 +56,7 @@ struct _AppNetworkView {
   guint style_generation;
   GHashTable *real_phones;  /* live: user -> "ip:port/UDP\nUser-Agent" of its real phone(s) */
   gboolean real_phones_dirty;
+  char *more_name;          /* live: the node standing for the real phones not drawn, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -227,6 +231,8 @@ node_markup (AppNetworkView *self,
     {
       const char *info = g_hash_table_lookup (self->real_phones, name);
 
+      if (g_strcmp0 (name, self->more_name) == 0)
+        return g_markup_printf_escaped ("<b>%s</b>\nreal phones", name);
       /* A real phone (live mode), named by its AOR's user as the trace names it. */
       if (info != NULL)
         {
@@ -412,6 +418,13 @@ draw_links (AppNetworkView *self,
 
       cairo_stroke (cr);
       cairo_set_dash (cr, (double[]) { 6, 4 }, 2, 0);
+      Point *more = self->more_name ? g_hash_table_lookup (positions, self->more_name) : NULL;
+
+      if (more != NULL)
+        {
+          cairo_move_to (cr, more->x, more->y);
+          cairo_line_to (cr, centre->x, centre->y);
+        }
       g_hash_table_iter_init (&iter, self->real_phones);
       while (g_hash_table_iter_next (&iter, &name, NULL))
         {
@@ -639,9 +652,18 @@ app_network_view_snapshot (GtkWidget   *widget,
         g_ptr_array_add (names, name);
       /* Sorted: the same phones sit in the same places from frame to frame. */
       g_ptr_array_sort (names, (GCompareFunc) sort_names);
+      g_clear_pointer (&self->more_name, g_free);
       for (guint i = 0; i < names->len; i++)
-        if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
-          g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+        {
+          if (names->len > MAX_REAL_NODES && i == MAX_REAL_NODES - 1)
+            {
+              self->more_name = g_strdup_printf ("+%u more", names->len - i);
+              g_ptr_array_add (hosts, g_strdup (self->more_name));
+              break;
+            }
+          if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
+            g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+        }
     }
   /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
   for (guint i = 0; i < self->flights->len; i++)
@@ -649,6 +671,9 @@ app_network_view_snapshot (GtkWidget   *widget,
       Flight *flight = self->flights->pdata[i];
       const char *to = flight->end ? flight->end->to : flight->sent->to;
 
+      /* A real phone not drawn (one of many, or not registered yet) has no token either. */
+      if (flight->real)
+        continue;
       if (to != NULL && !g_ptr_array_find_with_equal_func (hosts, to, g_str_equal, NULL))
         g_ptr_array_add (hosts, g_strdup (to));
     }
@@ -751,6 +776,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->node_images, g_hash_table_unref);
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
+  g_clear_pointer (&self->more_name, g_free);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 

@@ -58,6 +58,7 @@ struct _AppTimersView {
   GHashTable *refreshes;   /* device -> Refresh* */
   GPtrArray *shown;        /* Shown* */
   guint n_items;
+  SimTime last_sweep;      /* when lapsed timers were last dropped */
 };
 
 G_DEFINE_FINAL_TYPE (AppTimersView, app_timers_view, GTK_TYPE_WIDGET)
@@ -149,6 +150,30 @@ drop_timers (AppTimersView *self,
   GHashTableIter iter;
   gpointer value;
 
+  /*
+   * One transaction's timers are found by key: a live registrar has tens of thousands running
+   * (Timer J alone lasts 32 s per REGISTER), and scanning them all for every event would make
+   * the GUI fall behind its phones.  The sweep of lapsed timers runs once a second instead.
+   */
+  if (branch != NULL)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (timer_roles); i++)
+        if (only_name == NULL || g_strcmp0 (only_name, timer_roles[i].name) == 0)
+          {
+            g_autofree char *key = timer_key (node, branch, timer_roles[i].name);
+
+            g_hash_table_remove (self->timers, key);
+          }
+      if (only_name != NULL && timer_role (only_name)[0] == '\0')
+        {
+          g_autofree char *key = timer_key (node, branch, only_name);
+
+          g_hash_table_remove (self->timers, key);
+        }
+      if (now - self->last_sweep < SIM_SEC (1) && now >= self->last_sweep)
+        return;
+    }
+  self->last_sweep = now;
   g_hash_table_iter_init (&iter, self->timers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -499,6 +524,7 @@ app_timers_view_set_world (AppTimersView *self,
   if (self->world != NULL)
     g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
   g_hash_table_remove_all (self->timers);
+  self->last_sweep = 0;
   g_hash_table_remove_all (self->refreshes);
   g_set_object (&self->world, world);
   if (world != NULL)

@@ -33,7 +33,6 @@ struct _AppLadderView {
   GtkWidget parent_instance;
 
   GtkDrawingArea *header;
-  GtkLabel *earlier;
   GtkScrolledWindow *scroller;
   GtkDrawingArea *body;
 
@@ -179,9 +178,17 @@ paint_header (AppLadderView *self,
       pango_cairo_show_layout (cr, layout);
     }
   {
-    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, "t (s)");
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
+    g_autofree char *markup = NULL;
     int tw, th;
 
+    /* Live: the packets dropped from the front, as one line above the first row kept. */
+    if (self->n_earlier > 0)
+      markup = g_markup_printf_escaped ("t (s)\n<span size='small' alpha='70%%'>⋯ %"
+                                        G_GUINT64_FORMAT " earlier</span>", self->n_earlier);
+    else
+      markup = g_strdup ("t (s)");
+    pango_layout_set_markup (layout, markup, -1);
     pango_layout_get_pixel_size (layout, &tw, &th);
     cairo_move_to (cr, 10, (height - th) / 2.0);
     pango_cairo_show_layout (cr, layout);
@@ -527,17 +534,11 @@ update_size (AppLadderView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->header));
 }
 
+/* The header's time column counts the rows no longer kept. */
 static void
 update_earlier (AppLadderView *self)
 {
-  g_autofree char *text = NULL;
-
-  gtk_widget_set_visible (GTK_WIDGET (self->earlier), self->n_earlier > 0);
-  if (self->n_earlier == 0)
-    return;
-  text = g_strdup_printf ("⋯ %" G_GUINT64_FORMAT " earlier message%s (not kept)", self->n_earlier,
-                          self->n_earlier == 1 ? "" : "s");
-  gtk_label_set_text (self->earlier, text);
+  gtk_widget_queue_draw (GTK_WIDGET (self->header));
 }
 
 /*
@@ -547,11 +548,12 @@ update_earlier (AppLadderView *self)
 static void
 trim_rows (AppLadderView *self)
 {
+  guint max_rows = self->max_rows;
   guint n;
 
-  if (self->max_rows == 0 || self->rows->len <= self->max_rows)
+  if (max_rows == 0 || self->rows->len <= max_rows)
     return;
-  n = self->rows->len - self->max_rows;
+  n = self->rows->len - max_rows;
   g_array_remove_range (self->rows, 0, n);
   self->n_earlier += n;
   self->selected = self->selected >= (int) n ? self->selected - (int) n : -1;
@@ -756,7 +758,6 @@ app_ladder_view_class_init (AppLadderViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-ladder-view.ui");
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, header);
-  gtk_widget_class_bind_template_child (widget_class, AppLadderView, earlier);
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, scroller);
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, body);
   gtk_widget_class_set_css_name (widget_class, "ladderview");

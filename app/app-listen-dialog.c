@@ -39,6 +39,12 @@ show_error (AppListenDialog *self,
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
 }
 
+static char *
+entry_text (GtkEntry *entry)
+{
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry))));
+}
+
 static void
 start_action (GtkWidget  *widget,
               const char *action_name,
@@ -46,9 +52,9 @@ start_action (GtkWidget  *widget,
 {
   AppListenDialog *self = APP_LISTEN_DIALOG (widget);
   guint transport = gtk_drop_down_get_selected (self->transport);
-  g_autofree char *address = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->address))));
-  g_autofree char *domain = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->domain))));
-  g_autofree char *users = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->users))));
+  g_autofree char *address = entry_text (self->address);
+  g_autofree char *domain = entry_text (self->domain);
+  g_autofree char *users = entry_text (self->users);
   AppListenOptions options = {
     .address = address,
     .port = (guint) gtk_spin_button_get_value_as_int (self->port),

@@ -263,7 +263,8 @@ refresh (AppWindow *self,
     return;
   g_snprintf (text, sizeof text, "t = %.3f s", SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
   if (self->live)
-    g_snprintf (text, sizeof text, "● live  %.1f s", SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
+    g_snprintf (text, sizeof text, "● live  %.1f s",
+                SIM_TIME_TO_SECONDS (sim_world_now (self->world)));
   gtk_label_set_text (self->clock_label, text);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
   if (animating && now - self->last_table_refresh < TABLE_REFRESH_INTERVAL)

@@ -228,9 +228,10 @@ draw_arrow (cairo_t *cr,
 }
 
 /*
- * The ladder's rows @first..@last (exclusive) onto any cairo_t: the widget draws the rows in
- * view, the exporters every row onto an SVG or PNG surface.  Colours and fonts come from
- * @widget's style, so the export looks like the screen.
+ * The ladder's rows @first..@last (exclusive) onto any cairo_t, row @first at y = 0 and the
+ * lifelines from 0 to @height: the widget draws the rows in view, the exporters every row onto
+ * an SVG or PNG surface.  Colours and fonts come from @widget's style, so the export looks like
+ * the screen.
  */
 static void
 paint_rows (AppLadderView *self,
@@ -279,7 +280,8 @@ paint_rows (AppLadderView *self,
     {
       ViewRow *view_row = &g_array_index (self->view, ViewRow, i);
       Row *row = &g_array_index (self->rows, Row, view_row->row);
-      double y0 = i * (double) row_height;
+      /* Relative to row @first: the widget translates the snapshot there (see draw_body). */
+      double y0 = (i - first) * (double) row_height;
       char from[64], to[64];
       double x1 = column_x (self, end_column (self, row->sent, FALSE, from, sizeof from), width);
       double x2 = column_x (self, end_column (self, row->sent, TRUE, to, sizeof to), width);
@@ -403,40 +405,112 @@ resize_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/*
+ * Which rows of the body are in view, and where the drawing of them starts and ends (body
+ * coordinates).  The body is as tall as all the rows, so the clip says nothing; the scrolled
+ * window's adjustment does (and a scroll redraws, see adjustment_value_changed_cb).
+ */
 static void
-draw_body_cb (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        user_data)
+visible_rows (AppLadderView *self,
+              double         body_height,
+              guint         *first,
+              guint         *last,
+              double        *top,
+              double        *bottom)
 {
-  AppLadderView *self = user_data;
-  double clip_y1, clip_y2;
-  guint first, last;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double y1 = 0, y2 = body_height;
 
-  if (self->world == NULL)
+  if (page > 0)
+    {
+      y1 = MAX (gtk_adjustment_get_value (adjustment) - self->row_height, 0);
+      y2 = MIN (gtk_adjustment_get_value (adjustment) + page + self->row_height, body_height);
+    }
+  *first = MIN ((guint) (y1 / self->row_height), self->view->len);
+  *last = MIN ((guint) (y2 / self->row_height) + 1, self->view->len);
+  *top = *first * (double) self->row_height;
+  *bottom = MAX (y2, *top);
+}
+
+/*
+ * The body: only the rows in view (a long session has thousands), drawn into a cairo node
+ * that starts at the first of them.  Drawing the whole body into one cairo node put rows at
+ * y of tens or hundreds of thousands of pixels, and under GSK_RENDERER=cairo the lines and the
+ * selection band (paths) drifted away from their text (glyphs), most likely past the 16-bit
+ * integer range cairo/pixman rasterise paths in.  Here cairo only sees a page's worth of y.
+ */
+static void
+draw_body (AppLadderView *self,
+           GtkWidget     *body,
+           GtkSnapshot   *snapshot)
+{
+  double width = gtk_widget_get_width (body);
+  double height = gtk_widget_get_height (body);
+  double top, bottom;
+  guint first, last;
+  GskRenderNode *cairo_node, *node;
+  GskTransform *transform;
+  cairo_t *cr;
+
+  if (self->world == NULL || width <= 0 || height <= 0)
     return;
 
   /* The font changed (presentation mode): rows grow, once this frame is over. */
   if (measure_row_height (self) != self->row_height && self->resize_idle_id == 0)
     self->resize_idle_id = g_idle_add (resize_cb, self);
 
+  visible_rows (self, height, &first, &last, &top, &bottom);
+  if (bottom <= top)
+    return;
   /*
-   * Only the rows in view: a long session has thousands.  The drawing area records the whole
-   * content height, so the clip says nothing; the scrolled window's adjustment does (and a
-   * scroll redraws, see adjustment_value_changed_cb).
+   * Not gtk_snapshot_translate() + gtk_snapshot_append_cairo(): the snapshot folds a
+   * translation into the cairo node's bounds, and the node's recording surface would be at
+   * y = top again.  A transform node of its own keeps the cairo node at y = 0.
    */
-  {
-    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  cairo_node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, width, bottom - top));
+  cr = gsk_cairo_node_get_draw_context (cairo_node);
+  paint_rows (self, cr, body, width, bottom - top, first, last, self->selected);
+  cairo_destroy (cr);
+  /* NULL when top is 0: the identity. */
+  transform = gsk_transform_translate (NULL, &GRAPHENE_POINT_INIT (0, top));
+  node = transform != NULL ? gsk_transform_node_new (cairo_node, transform)
+                           : gsk_render_node_ref (cairo_node);
+  gtk_snapshot_append_node (snapshot, node);
+  gsk_render_node_unref (node);
+  gsk_transform_unref (transform);
+  gsk_render_node_unref (cairo_node);
+}
 
-    clip_y1 = gtk_adjustment_get_value (adjustment) - self->row_height;
-    clip_y2 = clip_y1 + gtk_adjustment_get_page_size (adjustment) + 2 * self->row_height;
-    if (gtk_adjustment_get_page_size (adjustment) <= 0)
-      cairo_clip_extents (cr, NULL, &clip_y1, NULL, &clip_y2);
-  }
-  first = MAX (clip_y1, 0) / self->row_height;
-  last = MIN ((guint) (clip_y2 / self->row_height) + 1, self->view->len);
-  paint_rows (self, cr, GTK_WIDGET (area), width, height, first, last, self->selected);
+#define APP_TYPE_LADDER_BODY (app_ladder_body_get_type ())
+G_DECLARE_FINAL_TYPE (AppLadderBody, app_ladder_body, APP, LADDER_BODY, GtkDrawingArea)
+
+/* A GtkDrawingArea (for its content height) whose snapshot is draw_body()'s. */
+struct _AppLadderBody {
+  GtkDrawingArea parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (AppLadderBody, app_ladder_body, GTK_TYPE_DRAWING_AREA)
+
+static void
+app_ladder_body_snapshot (GtkWidget   *widget,
+                          GtkSnapshot *snapshot)
+{
+  GtkWidget *view = gtk_widget_get_ancestor (widget, APP_TYPE_LADDER_VIEW);
+
+  if (view != NULL)
+    draw_body (APP_LADDER_VIEW (view), widget, snapshot);
+}
+
+static void
+app_ladder_body_class_init (AppLadderBodyClass *klass)
+{
+  GTK_WIDGET_CLASS (klass)->snapshot = app_ladder_body_snapshot;
+}
+
+static void
+app_ladder_body_init (AppLadderBody *self)
+{
 }
 
 static gboolean
@@ -755,6 +829,7 @@ app_ladder_view_class_init (AppLadderViewClass *klass)
     g_signal_new ("packet-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, SIM_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
+  g_type_ensure (APP_TYPE_LADDER_BODY);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-ladder-view.ui");
   gtk_widget_class_bind_template_child (widget_class, AppLadderView, header);
@@ -784,7 +859,6 @@ app_ladder_view_init (AppLadderView *self)
   self->follow = TRUE;
 
   gtk_drawing_area_set_draw_func (self->header, draw_header_cb, self, NULL);
-  gtk_drawing_area_set_draw_func (self->body, draw_body_cb, self, NULL);
 
   click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);

@@ -779,6 +779,130 @@ wait_ms (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* The cairo nodes under @node: their bounds, and where they start in @node's coordinates. */
+static void
+collect_cairo_nodes (GskRenderNode *node,
+                     double         dy,
+                     GArray        *local,
+                     GArray        *absolute)
+{
+  switch ((int) gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        collect_cairo_nodes (gsk_container_node_get_child (node, i), dy, local, absolute);
+      break;
+    case GSK_TRANSFORM_NODE:
+      {
+        GskTransform *transform = gsk_transform_node_get_transform (node);
+        float tx = 0, ty = 0;
+
+        g_assert_cmpint (gsk_transform_get_category (transform), >=,
+                         GSK_TRANSFORM_CATEGORY_2D_TRANSLATE);
+        gsk_transform_to_translate (transform, &tx, &ty);
+        collect_cairo_nodes (gsk_transform_node_get_child (node), dy + ty, local, absolute);
+      }
+      break;
+    case GSK_CLIP_NODE:
+      collect_cairo_nodes (gsk_clip_node_get_child (node), dy, local, absolute);
+      break;
+    case GSK_DEBUG_NODE:
+      collect_cairo_nodes (gsk_debug_node_get_child (node), dy, local, absolute);
+      break;
+    case GSK_CAIRO_NODE:
+      {
+        graphene_rect_t bounds;
+
+        gsk_render_node_get_bounds (node, &bounds);
+        g_array_append_val (local, bounds);
+        bounds.origin.y += dy;
+        g_array_append_val (absolute, bounds);
+      }
+      break;
+    default:
+      break;
+    }
+}
+
+static GtkWidget *
+find_widget (GtkWidget *widget,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_ladder_draws_late_rows_near_the_origin (void)
+{
+  g_autofree char *path = scenario_path ("04-refresh-expiry.scn");
+  g_autoptr(GArray) local = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  g_autoptr(GArray) absolute = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  AppWindow *window;
+  AppLadderView *ladder;
+  GtkScrolledWindow *scroller;
+  GtkAdjustment *adjustment;
+  GtkWidget *body;
+  double value, page;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("A long ladder is drawn from the first row in view, so cairo never sees the "
+                  "y of a late row (GSK_RENDERER=cairo drew lines away from their labels).");
+  window = open_window ("04-refresh-expiry.scn");
+  ladder = app_window_get_ladder (window);
+  app_window_run_until (window, SIM_SEC (390));
+  wait_ms (300);
+
+  scroller = GTK_SCROLLED_WINDOW (find_widget (GTK_WIDGET (ladder), GTK_TYPE_SCROLLED_WINDOW));
+  adjustment = gtk_scrolled_window_get_vadjustment (scroller);
+  body = find_widget (GTK_WIDGET (scroller), GTK_TYPE_DRAWING_AREA);
+  g_assert_nonnull (body);
+  value = gtk_adjustment_get_value (adjustment);
+  page = gtk_adjustment_get_page_size (adjustment);
+  /* Followed to the newest row: more than a page down the ladder. */
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), >, 15);
+  g_assert_cmpfloat (page, >, 0);
+  g_assert_cmpfloat (value, >, page);
+
+  paintable = gtk_widget_paintable_new (body);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), gtk_widget_get_width (body),
+                          gtk_widget_get_height (body));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  collect_cairo_nodes (node, 0, local, absolute);
+  g_assert_cmpuint (local->len, >=, 1);
+  for (guint i = 0; i < local->len; i++)
+    {
+      graphene_rect_t *l = &g_array_index (local, graphene_rect_t, i);
+      graphene_rect_t *a = &g_array_index (absolute, graphene_rect_t, i);
+
+      /* The cairo surface starts at its own y = 0, about a page tall... */
+      g_assert_cmpfloat (l->origin.y, ==, 0);
+      g_assert_cmpfloat (l->size.height, <=, page + 300);
+      /* ...and is placed (by a transform) where the rows in view are. */
+      g_assert_cmpfloat (a->origin.y, <=, value);
+      g_assert_cmpfloat (a->origin.y, >=, value - 300);
+    }
+  close_window (window);
+}
+
 static void
 test_live_mode_shows_a_real_phone (void)
 {
@@ -931,6 +1055,8 @@ main (int   argc,
                    test_speed_goes_to_an_hour_per_second);
   g_test_add_func ("/gtk/ladder/collapses-refreshes", test_ladder_collapses_refreshes);
   g_test_add_func ("/gtk/ladder/keeps-the-newest-rows", test_ladder_keeps_the_newest_rows);
+  g_test_add_func ("/gtk/ladder/draws-late-rows-near-the-origin",
+                   test_ladder_draws_late_rows_near_the_origin);
   g_test_add_func ("/gtk/live/shows-a-real-phone", test_live_mode_shows_a_real_phone);
   g_test_add_func ("/gtk/scene/edits-replay-and-save", test_scene_edits_replay_and_save);
   g_test_add_func ("/gtk/export/ladder-and-capture-write-files", test_exports_write_files);

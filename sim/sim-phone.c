@@ -33,6 +33,8 @@ typedef struct {
   osip_message_t *invite_request;
   SimAddr first_hop;       /* where the INVITE went */
   SimServerTxn *incoming;  /* UAS */
+  gboolean got_provisional;
+  gboolean cancel_pending;
   guint answer_timer;
 } Call;
 
@@ -659,6 +661,8 @@ take_dialog_from_response (Call           *call,
     }
 }
 
+static void send_cancel (SimPhone *self);
+
 static void
 invite_response_cb (SimStack       *stack,
                     SimClientTxn   *txn,
@@ -675,6 +679,12 @@ invite_response_cb (SimStack       *stack,
 
   if (status < 200)
     {
+      call->got_provisional = TRUE;
+      if (call->cancel_pending)
+        {
+          call->cancel_pending = FALSE;
+          send_cancel (self);
+        }
       if (status > 100 && call->state == SIM_CALL_CALLING)
         set_call_state (self, SIM_CALL_RINGING, NULL);
       return;
@@ -872,7 +882,11 @@ sim_phone_hangup (SimPhone  *self,
     case SIM_CALL_RINGING:
       if (call->role == ROLE_UAC)
         {
-          send_cancel (self);
+          /* RFC 3261 §9.1: no CANCEL before a provisional response; send it when one comes. */
+          if (call->got_provisional)
+            send_cancel (self);
+          else
+            call->cancel_pending = TRUE;
           set_call_state (self, SIM_CALL_ENDED, "hung up before the answer (CANCEL)");
         }
       else

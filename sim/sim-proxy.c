@@ -208,7 +208,17 @@ context_finish_if_done (Context *ctx)
   if (!sim_server_txn_has_final (ctx->server))
     {
       if (ctx->best != NULL)
-        sim_server_txn_respond (ctx->server, strip_top_via (ctx->best));
+        {
+          osip_message_t *best = strip_top_via (ctx->best);
+          /* RFC 3261 §16.7 step 6: a 503 from downstream must not make the caller avoid us. */
+          if (best->status_code == 503)
+            {
+              osip_message_set_status_code (best, 500);
+              osip_free (best->reason_phrase);
+              best->reason_phrase = osip_strdup (sim_message_reason_phrase (500));
+            }
+          sim_server_txn_respond (ctx->server, best);
+        }
       else
         sim_server_txn_reply (ctx->server, 480, NULL);
     }

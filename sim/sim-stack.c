@@ -813,7 +813,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
       server_set_state (txn, STATE_COMPLETED);
       txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
                                        server_wait_done_cb, txn, NULL);
-      server_timer_name_trace (txn, "started", "J", 64 * SIM_T1);
+      server_timer_name_trace (txn, "started", "J", is_reliable (&txn->src) ? 0 : 64 * SIM_T1);
       return;
     }
 
@@ -977,7 +977,7 @@ receive_request (SimStack       *self,
           server_set_state (txn, STATE_CONFIRMED);
           txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : SIM_T4,
                                            server_wait_done_cb, txn, NULL);
-          server_timer_name_trace (txn, "started", "I", SIM_T4);
+          server_timer_name_trace (txn, "started", "I", is_reliable (&txn->src) ? 0 : SIM_T4);
           osip_message_free (request);
           return;
         }

@@ -523,6 +523,39 @@ test_decline_from_one_device_cancels_the_others (Fixture       *f,
 }
 
 static void
+test_cancel_waits_for_a_provisional_response (Fixture       *f,
+                                              gconstpointer  data)
+{
+  SimLinkParams slow = { SIM_MSEC (500), 0, 0.0 };
+  GPtrArray *events;
+  SimTime first_100 = -1, first_cancel = -1;
+
+  g_test_summary ("RFC 3261 §9.1: a CANCEL is not sent before the INVITE has a provisional response");
+  sim_world_set_mode (f->world, SIM_MODE_P2P);
+  sim_world_fill_address_books (f->world);
+  sim_world_set_link (f->world, "alice-desk", "bob-desk", &slow);
+  sim_world_call (f->world, "alice-desk", "bob", NULL);
+  sim_world_run_until (f->world, SIM_MSEC (100));
+  sim_world_hangup (f->world, "alice-desk", NULL);
+  sim_world_run_until (f->world, SIM_SEC (10));
+  events = sim_trace_get_events (sim_world_get_trace (f->world));
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type != SIM_EVENT_PACKET)
+        continue;
+      if (first_100 < 0 && e->status == 100 && g_strcmp0 (e->action, "delivered") == 0)
+        first_100 = e->t;
+      if (first_cancel < 0 && e->status == 0 && g_strcmp0 (e->method, "CANCEL") == 0 &&
+          g_strcmp0 (e->action, "sent") == 0)
+        first_cancel = e->t;
+    }
+  g_assert_cmpint (first_100, >, 0);
+  g_assert_cmpint (first_cancel, >=, first_100);
+  g_assert_cmpint (sim_phone_get_call_state (sim_world_get_phone (f->world, "bob-desk")), ==, SIM_CALL_ENDED);
+}
+
+static void
 test_same_seed_same_trace (void)
 {
   g_autofree char *a = NULL, *b = NULL;
@@ -580,6 +613,7 @@ main (int argc, char *argv[])
   ADD ("/sim/world/lost-200-is-retransmitted-through-the-proxy", test_lost_200_is_retransmitted_through_the_proxy);
   ADD ("/sim/world/power-off-silences-the-phone", test_power_off_silences_the_phone);
   ADD ("/sim/world/decline-from-one-device-cancels-the-others", test_decline_from_one_device_cancels_the_others);
+  ADD ("/sim/world/cancel-waits-for-a-provisional-response", test_cancel_waits_for_a_provisional_response);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
   return g_test_run ();

@@ -26,6 +26,9 @@ ROUNDS=${ROUNDS:-5}
 RATE=${RATE:-20000}
 LIMIT=${LIMIT:-100}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
+# Kamailio logs nothing per request here (debug=0); `--format none` is the matching setting.
+# SIPLAB_FORMAT=ladder measures siplab-cli serve printing a line per packet (to /dev/null).
+SIPLAB_FORMAT=${SIPLAB_FORMAT:-none}
 DOMAIN=lab.example
 CLI="$PWD/$BUILD/app/siplab-cli"
 SCENARIO="$PWD/tests/sipp/register.xml"
@@ -158,7 +161,7 @@ bench_siplab() {
   [ "$1" = db ] && db_args=(--db "$WORK/lab-$RANDOM.sqlite")
   port=$(free_port)
   "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
-    "${db_args[@]}" --auth-limit 0 > /dev/null 2> "$WORK/siplab.err" &
+    "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" > /dev/null 2> "$WORK/siplab.err" &
   pid=$!; PIDS+=("$pid")
   wait_udp_listening "$port" || { cat "$WORK/siplab.err" >&2; return 1; }
   rate=$(run_sipp "$port" "$WORK/sipp-siplab-$1.log") || rate=""

@@ -77,8 +77,12 @@ struct _SimRegistrar {
   SimRegistrarPolicy policy;
   GHashTable *users;          /* username -> password */
   gint64 date_epoch;
+  gint64 date_second;        /* the second date_text spells, or -1 */
+  char date_text[32];
   SimRegistrarCommitFunc commit_func;
   gpointer commit_data;
+  SimRegistrarAuthFunc auth_func;
+  gpointer auth_data;
 };
 
 G_DEFINE_FINAL_TYPE (SimRegistrar, sim_registrar, G_TYPE_OBJECT)
@@ -200,17 +204,30 @@ unquote (const char *value)
 static char *
 canonical_uri (const osip_uri_t *uri)
 {
-  osip_uri_t *copy = NULL;
-  char *text;
+  char *text = sim_uri_to_string (uri);
+  char *p;
 
-  if (osip_uri_clone (uri, &copy) != 0)
+  if (text == NULL)
     return NULL;
-  for (char *p = copy->scheme; p != NULL && *p != '\0'; p++)
+  /* Lower-case the serialisation in place rather than a clone of the URI: the scheme is what
+   * precedes the first ':'; libosip2 writes the host verbatim (bracketed when IPv6) after the
+   * userinfo's '@', and escapes any '@' inside the userinfo. */
+  for (p = text; *p != '\0' && *p != ':'; p++)
     *p = g_ascii_tolower (*p);
-  for (char *p = copy->host; p != NULL && *p != '\0'; p++)
-    *p = g_ascii_tolower (*p);
-  text = sim_uri_to_string (copy);
-  osip_uri_free (copy);
+  if (uri->host != NULL && *p == ':')
+    {
+      gsize host_len = strlen (uri->host);
+
+      p++;
+      if (uri->username != NULL && (p = strchr (p, '@')) != NULL)
+        p++;
+      if (p != NULL && *p == '[')
+        p++;
+      if (p != NULL && strncmp (p, uri->host, host_len) != 0)
+        p = NULL;   /* not laid out as expected: keep the host as written, never guess */
+      for (gsize i = 0; p != NULL && i < host_len; i++)
+        p[i] = g_ascii_tolower (p[i]);
+    }
   return text;
 }
 
@@ -340,6 +357,8 @@ authenticate (Request  *req,
 
   result = sim_auth_verify (self->auth, "REGISTER", request_uri, authorization,
                             lookup_password_cb, self, &claimed);
+  if (self->auth_func != NULL)
+    self->auth_func (self, result, claimed, self->auth_data);
   switch (result)
     {
     case SIM_AUTH_OK:
@@ -959,6 +978,7 @@ sim_registrar_init (SimRegistrar *self)
 {
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->date_epoch = SIM_REGISTRAR_DEFAULT_DATE_EPOCH;
+  self->date_second = -1;
   self->policy.min_expires = 60;
   self->policy.default_expires = 3600;
   self->policy.max_expires = 7200;
@@ -1061,6 +1081,16 @@ sim_registrar_set_commit_func (SimRegistrar           *self,
   self->commit_data = user_data;
 }
 
+void
+sim_registrar_set_auth_func (SimRegistrar         *self,
+                             SimRegistrarAuthFunc  func,
+                             gpointer              user_data)
+{
+  g_return_if_fail (SIM_IS_REGISTRAR (self));
+  self->auth_func = func;
+  self->auth_data = user_data;
+}
+
 SimLocation *
 sim_registrar_get_location (SimRegistrar *self)
 {
@@ -1081,6 +1111,7 @@ sim_registrar_set_date_epoch (SimRegistrar *self,
 {
   g_return_if_fail (SIM_IS_REGISTRAR (self));
   self->date_epoch = unix_seconds;
+  self->date_second = -1;
 }
 
 gint64
@@ -1098,19 +1129,26 @@ sim_registrar_format_date (SimRegistrar *self,
   static const char *days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
   static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  gint64 second;
   g_autoptr(GDateTime) date = NULL;
 
   g_return_val_if_fail (SIM_IS_REGISTRAR (self), NULL);
 
-  date = g_date_time_new_from_unix_utc (self->date_epoch + t / G_USEC_PER_SEC);
+  /* Every 200 OK carries a Date: under load most fall in the same second as the last one. */
+  second = self->date_epoch + t / G_USEC_PER_SEC;
+  if (second == self->date_second)
+    return g_strdup (self->date_text);
+  date = g_date_time_new_from_unix_utc (second);
   if (date == NULL)
     date = g_date_time_new_from_unix_utc (SIM_REGISTRAR_DEFAULT_DATE_EPOCH);
-  return g_strdup_printf ("%s, %02d %s %04d %02d:%02d:%02d GMT",
-                          days[g_date_time_get_day_of_week (date) - 1],
-                          g_date_time_get_day_of_month (date),
-                          months[g_date_time_get_month (date) - 1],
-                          g_date_time_get_year (date),
-                          g_date_time_get_hour (date),
-                          g_date_time_get_minute (date),
-                          g_date_time_get_second (date));
+  g_snprintf (self->date_text, sizeof self->date_text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+              days[g_date_time_get_day_of_week (date) - 1],
+              g_date_time_get_day_of_month (date),
+              months[g_date_time_get_month (date) - 1],
+              g_date_time_get_year (date),
+              g_date_time_get_hour (date),
+              g_date_time_get_minute (date),
+              g_date_time_get_second (date));
+  self->date_second = second;
+  return g_strdup (self->date_text);
 }

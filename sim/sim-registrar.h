@@ -69,6 +69,18 @@ typedef gboolean (*SimRegistrarCommitFunc) (SimRegistrar  *registrar,
 void          sim_registrar_set_commit_func (SimRegistrar          *self,
                                           SimRegistrarCommitFunc    func,
                                           gpointer                  user_data);
+/*
+ * Called with every digest verdict of a REGISTER (after sim_auth_verify(), RFC 3261 §22.4),
+ * whether or not the trace is on: real-socket mode counts wrong passwords per source with it.
+ * @username is the one the Authorization claimed, or NULL.
+ */
+typedef void (*SimRegistrarAuthFunc) (SimRegistrar  *registrar,
+                                      SimAuthResult  result,
+                                      const char    *username,
+                                      gpointer       user_data);
+void          sim_registrar_set_auth_func (SimRegistrar            *self,
+                                           SimRegistrarAuthFunc     func,
+                                           gpointer                 user_data);
 /* Handles one REGISTER received in @txn (RFC 3261 §10.3 steps 1-8) and responds in it. */
 void          sim_registrar_handle       (SimRegistrar             *self,
                                           SimServerTxn             *txn,

@@ -52,9 +52,7 @@ struct _SimServer {
   SimTime block;
   GHashTable *offenders;     /* ip -> Offender* */
   const char *current_ip;    /* source of the REGISTER being handled */
-  char *bad_response_reason;
 
-  gulong trace_handler;
   gulong changed_handler;
 };
 
@@ -517,18 +515,17 @@ record_failure (SimServer  *self,
 }
 
 static void
-trace_event_cb (SimTrace *trace,
-                SimEvent *event,
-                gpointer  user_data)
+auth_verdict_cb (SimRegistrar  *registrar,
+                 SimAuthResult  result,
+                 const char    *username,
+                 gpointer       user_data)
 {
   SimServer *self = user_data;
 
-  /* SimAuth traces every verdict; a wrong digest (wrong password or unknown user) is the one
-   * that costs an attacker nothing to repeat. */
-  if (self->current_ip != NULL && event->type == SIM_EVENT_NONCE &&
-      g_strcmp0 (event->action, "rejected") == 0 &&
-      g_strcmp0 (event->reason, self->bad_response_reason) == 0)
-    record_failure (self, self->current_ip, event->user);
+  /* A wrong digest (wrong password or unknown user) is the verdict that costs an attacker
+   * nothing to repeat. */
+  if (self->current_ip != NULL && result == SIM_AUTH_BAD_RESPONSE)
+    record_failure (self, self->current_ip, username);
 }
 
 static gboolean
@@ -624,8 +621,6 @@ sim_server_dispose (GObject *object)
   sim_server_stop (self);
   if (self->changed_handler != 0)
     g_clear_signal_handler (&self->changed_handler, self->location);
-  if (self->trace_handler != 0)
-    g_clear_signal_handler (&self->trace_handler, self->trace);
   if (self->stack != NULL)
     sim_stack_set_request_func (self->stack, NULL, NULL);
   g_clear_object (&self->proxy);
@@ -652,7 +647,6 @@ sim_server_finalize (GObject *object)
   g_clear_pointer (&self->rand, g_rand_free);
   g_free (self->users_path);
   g_free (self->domain);
-  g_free (self->bad_response_reason);
   g_free (self->committed_aor);
   G_OBJECT_CLASS (sim_server_parent_class)->finalize (object);
 }
@@ -678,7 +672,6 @@ sim_server_init (SimServer *self)
   self->max_failures = 10;
   self->window = SIM_SEC (60);
   self->block = SIM_SEC (300);
-  self->bad_response_reason = g_strdup (sim_auth_result_reason (SIM_AUTH_BAD_RESPONSE));
 }
 
 /*
@@ -757,11 +750,11 @@ sim_server_new (const char  *domain,
   self->registrar = sim_registrar_new (self->stack, self->location, self->auth, domain);
   sim_registrar_set_date_epoch (self->registrar, self->clock_offset / G_USEC_PER_SEC);
   sim_registrar_set_commit_func (self->registrar, commit_cb, self);
+  sim_registrar_set_auth_func (self->registrar, auth_verdict_cb, self);
   self->proxy = sim_proxy_new (self->stack, self->registrar);
   sim_stack_set_request_func (self->stack, server_request_cb, self);
   self->changed_handler = g_signal_connect (self->location, "changed",
                                             G_CALLBACK (location_changed_cb), self);
-  self->trace_handler = g_signal_connect (self->trace, "event", G_CALLBACK (trace_event_cb), self);
   return g_steal_pointer (&self);
 }
 

@@ -862,7 +862,9 @@ server_key (osip_message_t *request)
     method = "INVITE";
   osip_message_get_via (request, 0, &via);
   if (branch != NULL && g_str_has_prefix (branch, "z9hG4bK"))
-    return g_strdup_printf ("%s|%s:%s|%s", branch, via->host, via->port ? via->port : "5060", method);
+    /* Every request goes through here: concatenate rather than printf. */
+    return g_strconcat (branch, "|", via->host, ":", via->port ? via->port : "5060", "|", method,
+                        NULL);
 
   /* RFC 3261 §17.2.3: an RFC 2543 client; fall back to the request's identifying fields. */
   {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-transport.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -81,6 +83,58 @@ addr_from_socket_address (GSocketAddress   *address,
   ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
   sim_addr_init (addr, ip, g_inet_socket_address_get_port (inet), transport);
   return TRUE;
+}
+
+/*
+ * The UDP hot path talks to the socket's descriptor directly: GSocket would allocate a
+ * GInetSocketAddress (two GObjects) per datagram each way, which under a burst of REGISTERs
+ * costs as much as the registrar's own bookkeeping.
+ */
+static gboolean
+addr_from_sockaddr (const struct sockaddr_storage *ss,
+                    SimTransportKind               transport,
+                    SimAddr                       *addr)
+{
+  memset (addr, 0, sizeof *addr);
+  addr->transport = transport;
+  if (ss->ss_family == AF_INET)
+    {
+      const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+      addr->port = ntohs (sin->sin_port);
+      return inet_ntop (AF_INET, &sin->sin_addr, addr->ip, sizeof addr->ip) != NULL;
+    }
+  if (ss->ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+      addr->port = ntohs (sin6->sin6_port);
+      return inet_ntop (AF_INET6, &sin6->sin6_addr, addr->ip, sizeof addr->ip) != NULL;
+    }
+  return FALSE;
+}
+
+/* FALSE if @addr's ip is no numeric address (the caller falls back to GIO's parser). */
+static gboolean
+sockaddr_from_addr (const SimAddr           *addr,
+                    struct sockaddr_storage *ss,
+                    socklen_t               *len)
+{
+  memset (ss, 0, sizeof *ss);
+  if (strchr (addr->ip, ':') == NULL)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons (addr->port);
+      *len = sizeof *sin;
+      return inet_pton (AF_INET, addr->ip, &sin->sin_addr) == 1;
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons (addr->port);
+      *len = sizeof *sin6;
+      return inet_pton (AF_INET6, addr->ip, &sin6->sin6_addr) == 1;
+    }
 }
 
 static gboolean
@@ -602,16 +656,16 @@ udp_readable_cb (GSocket      *socket,
   g_object_ref (self);
   for (guint i = 0; i < UDP_BURST && self->listeners != NULL; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GSocketAddress) from = NULL;
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof from;
       SimAddr src;
       gssize n;
 
-      n = g_socket_receive_from (socket, &from, (char *) self->buffer,
-                                 SIM_TRANSPORT_MAX_MESSAGE + 1, NULL, &error);
+      n = recvfrom (g_socket_get_fd (socket), self->buffer, SIM_TRANSPORT_MAX_MESSAGE + 1,
+                    MSG_DONTWAIT, (struct sockaddr *) &from, &from_len);
       if (n < 0)
         break;      /* would block, or an ICMP error reported on the socket: nothing to read */
-      if (from == NULL || !addr_from_socket_address (from, SIM_TRANSPORT_UDP, &src))
+      if (!addr_from_sockaddr (&from, SIM_TRANSPORT_UDP, &src))
         continue;
       if ((gsize) n > self->max_message)
         {
@@ -689,8 +743,10 @@ stack_send_cb (SimStack      *stack,
 
   {
     Listener *listener = find_udp_listener (self, dst);
-    g_autoptr(GSocketAddress) address = NULL;
     g_autoptr(GError) error = NULL;
+    struct sockaddr_storage to;
+    socklen_t to_len;
+    const char *why;
 
     if (listener == NULL)
       {
@@ -706,19 +762,40 @@ stack_send_cb (SimStack      *stack,
                       "the message is too large for a datagram");
         return;
       }
-    address = g_inet_socket_address_new_from_string (dst->ip, dst->port);
     trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
-    if (address == NULL ||
-        g_socket_send_to (listener->socket, address, data, len, NULL, &error) < 0)
+    if (sockaddr_from_addr (dst, &to, &to_len))
       {
-        const char *why = error != NULL ? error->message : "not an IP address";
-
-        trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, why);
-        /* The kernel refused at once (no route, unreachable network): RFC 3261 §18.4.  A full
-         * send buffer is not fatal: the retransmission timers cover it. */
-        if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-          sim_stack_transport_error (stack, dst, why);
+        if (sendto (g_socket_get_fd (listener->socket), data, len, 0,
+                    (const struct sockaddr *) &to, to_len) >= 0)
+          return;
+        /* A full send buffer is not fatal: the retransmission timers cover it. */
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          {
+            trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
+                          "the socket's send buffer is full");
+            return;
+          }
+        why = g_strerror (errno);
       }
+    else
+      {
+        /* Not numeric (a scoped IPv6 address, say): let GIO resolve it. */
+        g_autoptr(GSocketAddress) address =
+          g_inet_socket_address_new_from_string (dst->ip, dst->port);
+
+        if (address != NULL &&
+            g_socket_send_to (listener->socket, address, data, len, NULL, &error) >= 0)
+          return;
+        if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          {
+            trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, error->message);
+            return;
+          }
+        why = error != NULL ? error->message : "not an IP address";
+      }
+    trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, why);
+    /* The kernel refused at once (no route, unreachable network): RFC 3261 §18.4. */
+    sim_stack_transport_error (stack, dst, why);
   }
 }
 

@@ -863,6 +863,16 @@ test_host_case_does_not_make_a_new_binding (Fixture       *f,
   phone_register (&f->desk, "Contact: <SIP:alice@desk.lab.example:5060>\r\n");
   g_assert_cmpuint (n_bindings (f), ==, 1);
   g_assert_nonnull (sim_location_find (f->location, ALICE, "sip:alice@desk.lab.example:5060"));
+
+  /* An IPv6 host, and a user part whose escaped '@' must not be mistaken for the host's start. */
+  phone_register (&f->desk, "Contact: <sip:alice@[2001:DB8::A]:5060>\r\n");
+  phone_register (&f->desk, "Contact: <sip:alice@[2001:db8::a]:5060>\r\n");
+  g_assert_cmpuint (n_bindings (f), ==, 2);
+  g_assert_nonnull (sim_location_find (f->location, ALICE, "sip:alice@[2001:db8::a]:5060"));
+  phone_register (&f->desk, "Contact: <sip:Al%40ICE@Soft.Lab.Example>\r\n");
+  phone_register (&f->desk, "Contact: <sip:Al%40ICE@soft.lab.example>\r\n");
+  g_assert_cmpuint (n_bindings (f), ==, 3);
+  g_assert_nonnull (sim_location_find (f->location, ALICE, "sip:Al%40ICE@soft.lab.example"));
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -26,6 +26,7 @@ typedef struct {
   char *sipp_dir;
   guint16 port;
   char *scenario;          /* mixed mode: the scenario file the server runs, else NULL */
+  const char *format;      /* --format: "jsonl" unless a test says otherwise */
   GSubprocess *server;
   GString *out;            /* the server's stdout (JSON Lines) */
   GString *err;            /* the server's stderr */
@@ -181,13 +182,14 @@ start_server (Fixture *f)
   if (f->scenario != NULL)
     f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
                                              "--listen", udp, "--listen", tcp,
-                                             "--scenario", f->scenario, "--format", "jsonl",
-                                             NULL);
+                                             "--scenario", f->scenario, "--format",
+                                             f->format ? f->format : "jsonl", NULL);
   else
     f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
                                              "--listen", udp, "--listen", tcp,
                                              "--domain", DOMAIN, "--users", f->users,
-                                             "--db", f->db, "--format", "jsonl", NULL);
+                                             "--db", f->db, "--format",
+                                             f->format ? f->format : "jsonl", NULL);
   g_assert_no_error (error);
   reader_start (g_subprocess_get_stdout_pipe (f->server), f->out, &f->out_done, f->cancel);
   reader_start (g_subprocess_get_stderr_pipe (f->server), f->err, NULL, f->cancel);
@@ -415,6 +417,35 @@ test_register_refresh_unregister (Fixture       *f,
 }
 
 static void
+test_format_none_serves_silently (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autofree char *port = free_port ();
+  const char *names[] = { "alice", "bob", NULL };
+  const char *passwords[] = { "alicepw", "bobpw", NULL };
+  g_autofree char *csv = NULL;
+
+  g_test_summary ("With --format none (the benchmark's setting) the server prints no line per "
+                  "packet, and still registers sipp with digest authentication.");
+
+  if (!have_sipp ())
+    return;
+  stop_server (f, SIGTERM);
+  g_clear_object (&f->server);
+  f->format = "none";
+  g_assert_true (start_server (f));
+  csv = write_csv (f, names, passwords);
+  {
+    const char *args[] = { "-inf", csv, "-auth_uri", DOMAIN, "-key", "expires", "600",
+                           "-p", port, "-m", "2", NULL };
+    g_assert_cmpint (run_sipp (f, "register.xml", args), ==, 0);
+  }
+  stop_server (f, SIGTERM);
+  g_assert_cmpstr (f->out->str, ==, "");
+  g_assert_nonnull (strstr (f->err->str, "siplab-cli serve: stopped"));
+}
+
+static void
 test_call_through_proxy (Fixture       *f,
                          gconstpointer  data)
 {
@@ -627,6 +658,8 @@ main (int    argc,
 
   g_test_add ("/net/serve/sipp-registers-refreshes-and-unregisters", Fixture, NULL,
               fixture_setup, test_register_refresh_unregister, fixture_teardown);
+  g_test_add ("/net/serve/format-none-serves-silently", Fixture, NULL,
+              fixture_setup, test_format_none_serves_silently, fixture_teardown);
   g_test_add ("/net/serve/sipp-call-is-routed-to-the-registered-sipp", Fixture, NULL,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,

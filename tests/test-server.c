@@ -293,6 +293,9 @@ test_failed_auth_limit (Fixture       *f,
                   "401 of a registration does not count.");
 
   sim_server_set_auth_limit (f->server, 3, SIM_SEC (60), SIM_SEC (60));
+  /* `siplab-cli serve --format none` turns the trace off: the limit must not depend on it. */
+  if (data != NULL)
+    sim_trace_set_enabled (sim_server_get_trace (f->server), FALSE);
 
   /* A correct registration: a 401 and a 200, no failure counted. */
   g_assert_true (sim_phone_register (f->phone, 600, &error));
@@ -313,6 +316,8 @@ test_failed_auth_limit (Fixture       *f,
   g_assert_true (sim_phone_register (f->phone, 600, &error));
   g_assert_true (wait_until (f, phone_done));
   g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
+  if (data != NULL)
+    return;
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_BINDING, "rejected",
                                   "403 Too Many Failed Authentications"), ==, 1);
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "answered 403"), ==, 1);
@@ -610,6 +615,8 @@ main (int    argc,
   g_test_add ("/net/server/failed-store-write-answers-500-and-keeps-bindings", Fixture, NULL,
               fixture_setup, test_failed_store_write_answers_500, fixture_teardown);
   g_test_add ("/net/server/repeated-wrong-passwords-get-403", Fixture, NULL,
+              fixture_setup, test_failed_auth_limit, fixture_teardown);
+  g_test_add ("/net/server/repeated-wrong-passwords-get-403-untraced", Fixture, "untraced",
               fixture_setup, test_failed_auth_limit, fixture_teardown);
   g_test_add ("/net/server/tcp-binding-is-reached-over-its-connection", Fixture, NULL,
               fixture_setup, test_tcp_binding_reached_over_its_connection, fixture_teardown);

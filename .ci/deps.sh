@@ -3,7 +3,7 @@
 # The Debian 12 packages SIP Lab builds, runs and tests with.  Installs only what is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev libosip2-dev libssl-dev
-      libsqlite3-dev libmimalloc-dev libgtk-4-dev xvfb xauth sip-tester tshark python3
+      libsqlite3-dev libmimalloc-dev libgtk-4-dev xvfb xauth sip-tester baresip-core tshark python3
       clang libclang-rt-14-dev)   # the libFuzzer target (tests/fuzz): clang and its fuzzer runtime
 missing=()
 for p in "${pkgs[@]}"; do

@@ -49,6 +49,7 @@ typedef struct {
   GString *line;
   GString *pending;          /* lines not yet written: one write per main-loop turn */
   guint flush_source;
+  guint sigint, sigterm;
   GMainLoop *loop;
 } Serve;
 
@@ -245,6 +246,9 @@ static void
 serve_clear (Serve *serve)
 {
   g_clear_handle_id (&serve->flush_source, g_source_remove);
+  g_clear_handle_id (&serve->sigint, g_source_remove);
+  g_clear_handle_id (&serve->sigterm, g_source_remove);
+  g_clear_pointer (&serve->loop, g_main_loop_unref);
   g_string_free (serve->line, TRUE);
   g_string_free (serve->pending, TRUE);
 }
@@ -311,21 +315,28 @@ print_listeners (SimSocketTransport *transport)
 }
 
 /* Runs the main loop until SIGINT or SIGTERM. */
+/*
+ * SIGINT and SIGTERM end the main loop.  Installed before the "domain ..." status line, which
+ * tells a supervisor (or a test) that the server is up: a SIGTERM right after it must still
+ * mean a clean exit, not the default action.
+ */
+static void
+catch_signals (Serve *serve)
+{
+  serve->loop = g_main_loop_new (NULL, FALSE);
+  serve->sigint = g_unix_signal_add (SIGINT, quit_cb, serve);
+  serve->sigterm = g_unix_signal_add (SIGTERM, quit_cb, serve);
+}
+
 static void
 run_until_signal (Serve *serve)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint, sigterm;
-
-  serve->loop = loop;
-  sigint = g_unix_signal_add (SIGINT, quit_cb, serve);
-  sigterm = g_unix_signal_add (SIGTERM, quit_cb, serve);
-  g_main_loop_run (loop);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  g_main_loop_run (serve->loop);
+  g_clear_handle_id (&serve->sigint, g_source_remove);
+  g_clear_handle_id (&serve->sigterm, g_source_remove);
   g_clear_handle_id (&serve->flush_source, g_source_remove);
   flush_pending (serve);
-  serve->loop = NULL;
+  g_clear_pointer (&serve->loop, g_main_loop_unref);
   fprintf (stderr, "siplab-cli serve: stopped\n");
 }
 
@@ -430,6 +441,7 @@ serve_scenario (const char  *scenario_path,
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
 
+  catch_signals (&serve);
   print_listeners (sim_world_get_transport (world));
   fprintf (stderr, "siplab-cli serve: scenario %s: %u simulated phones\n", scenario_path,
            sim_world_get_phones (world)->len);
@@ -579,6 +591,7 @@ siplab_cli_serve (int    argc,
         return EXIT_RUNTIME;
       }
 
+  catch_signals (&serve);
   print_listeners (sim_server_get_transport (server));
   bound = sim_socket_transport_get_listeners (sim_server_get_transport (server));
   {

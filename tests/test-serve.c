@@ -445,6 +445,140 @@ test_format_none_serves_silently (Fixture       *f,
   g_assert_nonnull (strstr (f->err->str, "siplab-cli serve: stopped"));
 }
 
+/* Lines of the server's JSON Lines holding all of @a, @b and @c. */
+static guint
+count_lines_with (GString    *buffer,
+                  const char *a,
+                  const char *b,
+                  const char *c)
+{
+  g_auto(GStrv) lines = g_strsplit (buffer->str, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], a) != NULL && strstr (lines[i], b) != NULL && strstr (lines[i], c) != NULL)
+      n++;
+  return n;
+}
+
+/*
+ * A baresip softphone (Debian's baresip-core) for @user: UDP on 127.0.0.1:@port, the server
+ * as its outbound proxy, answering calls at once, a 440 Hz tone as its microphone and no
+ * sound card.  Its console log goes to DIR/baresip-USER.log.
+ */
+static GSubprocess *
+spawn_baresip (Fixture    *f,
+               const char *user,
+               guint       port,
+               guint       seconds,
+               const char *command)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *dir = g_strdup_printf ("%s/baresip-%s", f->dir, user);
+  g_autofree char *config_path = g_build_filename (dir, "config", NULL);
+  g_autofree char *accounts_path = g_build_filename (dir, "accounts", NULL);
+  g_autofree char *log = g_strdup_printf ("%s/baresip-%s.log", f->dir, user);
+  g_autofree char *config = NULL;
+  g_autofree char *accounts = NULL;
+  g_autofree char *quit = g_strdup_printf ("%u", seconds);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  config = g_strdup_printf ("sip_listen 127.0.0.1:%u\n"
+                            "audio_player aufile,/dev/null\n"
+                            "audio_alert aufile,/dev/null\n"
+                            "audio_source ausine,440\n"
+                            "ausrc_srate 48000\nauplay_srate 48000\n"
+                            "ausrc_channels 2\nauplay_channels 2\n"
+                            "module_path /usr/lib/baresip/modules\n"
+                            "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n"
+                            "module_app account.so\nmodule_app menu.so\n", port);
+  accounts = g_strdup_printf ("<sip:%s@%s>;auth_pass=%spw;outbound=\"sip:127.0.0.1:%u\";"
+                              "regint=600;answermode=auto\n", user, DOMAIN, user, f->port);
+  g_assert_true (g_file_set_contents (config_path, config, -1, &error));
+  g_assert_true (g_file_set_contents (accounts_path, accounts, -1, &error));
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  if (command != NULL)
+    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
+                                           "-e", command, NULL);
+  else
+    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
+                                           NULL);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+test_baresip_phones_register_and_call (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(GSubprocess) bob = NULL;
+  g_autoptr(GSubprocess) alice = NULL;
+  g_autofree char *alice_log_path = g_strdup_printf ("%s/baresip-alice.log", f->dir);
+  g_autofree char *alice_log = NULL;
+  g_autofree char *bob_port_text = free_port ();
+  g_autofree char *alice_port_text = free_port ();
+  guint bob_port = (guint) g_ascii_strtoull (bob_port_text, NULL, 10);
+  guint alice_port = (guint) g_ascii_strtoull (alice_port_text, NULL, 10);
+
+  g_test_summary ("Two real softphones (baresip): each registers with MD5 digest "
+                  "authentication, alice calls sip:bob@" DOMAIN ", bob answers, and INVITE, "
+                  "180, 200, ACK, BYE and its 200 all pass through the server's proxy.");
+
+  if (g_find_program_in_path ("baresip") == NULL)
+    {
+      g_test_skip ("baresip is not installed (Debian package baresip-core)");
+      return;
+    }
+  bob = spawn_baresip (f, "bob", bob_port, 20, NULL);
+  g_assert_true (wait_for_text (f->out, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
+                                SERVER_WAIT_MS));
+  alice = spawn_baresip (f, "alice", alice_port, 8, "/dial sip:bob@" DOMAIN);
+  /* alice hangs up when her -t runs out; the 200 to her BYE is the last message. */
+  g_assert_true (wait_for_text (f->out, "\"first_line\":\"BYE ", SIPP_WAIT_MS));
+  wait_process (alice, SIPP_WAIT_MS);
+  g_assert_true (wait_for_text (f->out, "\"status\":200,\"method\":\"BYE\"", SERVER_WAIT_MS));
+  g_subprocess_force_exit (bob);
+  wait_process (bob, SERVER_WAIT_MS);
+
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"added\",\"aor\":\"sip:alice@" DOMAIN "\""),
+                    ==, 1);
+  /* Each one's first REGISTER was challenged (baresip answers the MD5 challenge). */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *dst = g_strdup_printf ("\"dst\":\"127.0.0.1:%u\"",
+                                              i == 0 ? bob_port : alice_port);
+      g_assert_cmpuint (count_lines_with (f->out, "\"status\":401", dst, "REGISTER\""), >=, 1);
+    }
+  /* The INVITE reached bob's binding, the 200 reached alice, the ACK and the BYE went through
+   * the proxy (Record-Route) to bob. */
+  g_assert_cmpuint (count_lines_with (f->out, "\"from\":\"registrar\",\"to\":\"bob\"",
+                                      "\"method\":\"INVITE\"", "\"first_line\":\"INVITE "),
+                    >=, 1);
+  /* alice by address: her dialling races her own registration, so she may not be named yet. */
+  {
+    g_autofree char *to_alice = g_strdup_printf ("\"dst\":\"127.0.0.1:%u\"", alice_port);
+    g_assert_cmpuint (count_lines_with (f->out, to_alice, "\"status\":200",
+                                        "\"method\":\"INVITE\""), >=, 1);
+  }
+  g_assert_cmpuint (count_lines_with (f->out, "\"from\":\"registrar\",\"to\":\"bob\"",
+                                      "\"first_line\":\"ACK ", "\"method\":\"ACK\""), >=, 1);
+  g_assert_cmpuint (count_lines_with (f->out, "\"from\":\"registrar\",\"to\":\"bob\"",
+                                      "\"first_line\":\"BYE ", "\"method\":\"BYE\""), >=, 1);
+  /* The 200 to the BYE went back to alice (by address: she unregisters as she quits). */
+  {
+    g_autofree char *to_alice = g_strdup_printf ("\"dst\":\"127.0.0.1:%u\"", alice_port);
+    g_assert_cmpuint (count_lines_with (f->out, to_alice, "\"status\":200", "\"method\":\"BYE\""),
+                      >=, 1);
+  }
+  g_assert_true (g_file_get_contents (alice_log_path, &alice_log, NULL, NULL));
+  if (strstr (alice_log, "Call established") == NULL)
+    g_error ("alice's baresip did not report the call established:\n%s", alice_log);
+}
+
 static void
 test_call_through_proxy (Fixture       *f,
                          gconstpointer  data)
@@ -660,6 +794,8 @@ main (int    argc,
               fixture_setup, test_register_refresh_unregister, fixture_teardown);
   g_test_add ("/net/serve/format-none-serves-silently", Fixture, NULL,
               fixture_setup, test_format_none_serves_silently, fixture_teardown);
+  g_test_add ("/net/serve/baresip-phones-register-and-call", Fixture, NULL,
+              fixture_setup, test_baresip_phones_register_and_call, fixture_teardown);
   g_test_add ("/net/serve/sipp-call-is-routed-to-the-registered-sipp", Fixture, NULL,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,

@@ -7,7 +7,7 @@
 # that drift in the machine's load hits both alike.
 #
 #   bench/bench-serve.sh [BUILD_DIR]         (default: build)
-#   USERS=1000 ROUNDS=5 KAM_CHILDREN=1 RATE=20000 LIMIT=100 bench/bench-serve.sh
+#   USERS=1000 ROUNDS=5 KAM_CHILDREN=1 RATE=50000 LIMIT=100 SIPLAB_FORMAT=none bench/bench-serve.sh
 #
 # Each round starts a fresh server, registers USERS users once (REGISTER, 401, REGISTER with
 # Authorization, 200 OK) and takes sipp's own time from its first call to its last answer.  sipp itself is the same in both
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 USERS=${USERS:-1000}
 ROUNDS=${ROUNDS:-5}
-RATE=${RATE:-20000}
+RATE=${RATE:-50000}
 LIMIT=${LIMIT:-100}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
 # Kamailio logs nothing per request here (debug=0); `--format none` is the matching setting.

@@ -12,9 +12,10 @@ G_BEGIN_DECLS
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (osip_message_t, osip_message_free)
 
 /*
- * Thin helpers over libosip2.  libosip2 parses and serialises every message; these add the
- * checks it leaves to us (RFC 3261 §8.1.1: a request needs To, From, CSeq, Call-ID, Max-Forwards
- * and Via) and the small conveniences every SIP element needs.
+ * Thin helpers over libosip2.  libosip2 parses every message; sim_message_to_string writes them
+ * itself, byte for byte as libosip2 would (tests/test-message.c).  These add the checks libosip2
+ * leaves to us (RFC 3261 §8.1.1: a request needs To, From, CSeq, Call-ID, Max-Forwards and Via)
+ * and the small conveniences every SIP element needs.
  */
 
 #define SIM_MESSAGE_ERROR (sim_message_error_quark ())
@@ -40,6 +41,13 @@ gboolean        sim_message_validate      (osip_message_t        *msg,
                                            GError               **error);
 char           *sim_message_to_string     (osip_message_t        *msg,
                                            gsize                 *len) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Appends the text sim_message_to_string would return (byte for byte what libosip2's
+ * osip_message_to_str writes, header names respelt) to @out.  FALSE, @out unchanged, for what
+ * it leaves to libosip2: multipart bodies, structures libosip2 could not write either.
+ */
+gboolean        sim_message_append_to     (GString               *out,
+                                           osip_message_t        *msg);
 /* Parses text written by us; aborts on a bug (text we built must always parse). */
 osip_message_t *sim_message_from_text     (const char            *text) G_GNUC_WARN_UNUSED_RESULT;
 osip_message_t *sim_message_clone         (const osip_message_t  *msg) G_GNUC_WARN_UNUSED_RESULT;

@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include "sim-scenario.h"
+#include "sim-message.h"
+
+/*
+ * sim_message_to_string has its own serialiser; libosip2's osip_message_to_str (plus the header
+ * spelling fix) is the reference it must match byte for byte.  Same for sim_uri_to_string
+ * (osip_uri_to_str) and sim_uri_to_aor (the GLib-based version it replaced).  The corpus: every
+ * packet the shipped scenarios send, the fuzz corpus, hand-written odd messages, structures built
+ * in code that the parser never produces, and random ones.
+ */
+
+/* ---- The reference implementations (the code before the rewrite) ---- */
+
+static const char *const reference_spellings[] = {
+  "Max-Forwards", "User-Agent", "Min-Expires", "Expires", "Date", "Allow", "Supported",
+  "Require", "Unsupported", "Retry-After", "Server", "Timestamp", "Organization", "Subject",
+  "Accept", "Priority", "Warning", "Reply-To", "In-Reply-To", "Path", "Event",
+};
+
+static void
+reference_fix_header_spelling (char  *text,
+                               gsize  len)
+{
+  char *line = text;
+  char *end = text + len;
+
+  while ((line = memchr (line, '\n', end - line)) != NULL && ++line < end && *line != '\r' && *line != '\n')
+    {
+      char *colon = memchr (line, ':', end - line);
+      gsize n;
+
+      if (colon == NULL)
+        break;
+      n = colon - line;
+      for (guint i = 0; i < G_N_ELEMENTS (reference_spellings); i++)
+        if (strlen (reference_spellings[i]) == n && g_ascii_strncasecmp (line, reference_spellings[i], n) == 0)
+          {
+            memcpy (line, reference_spellings[i], n);
+            break;
+          }
+    }
+}
+
+static char *
+reference_to_string (osip_message_t *msg,
+                     gsize          *len)
+{
+  char *dest = NULL;
+  size_t n = 0;
+  char *out;
+
+  osip_message_force_update (msg);
+  if (osip_message_to_str (msg, &dest, &n) != 0 || dest == NULL)
+    g_error ("libosip2 could not serialise a message");
+  out = g_strndup (dest, n);
+  osip_free (dest);
+  reference_fix_header_spelling (out, n);
+  *len = n;
+  return out;
+}
+
+static char *
+reference_uri_to_string (const osip_uri_t *uri)
+{
+  char *dest = NULL;
+  char *out;
+
+  if (uri == NULL || osip_uri_to_str (uri, &dest) != 0 || dest == NULL)
+    return NULL;
+  out = g_strdup (dest);
+  osip_free (dest);
+  return out;
+}
+
+static char *
+reference_uri_to_aor (const osip_uri_t *uri)
+{
+  if (uri == NULL || uri->host == NULL)
+    return NULL;
+  {
+    g_autofree char *host = g_ascii_strdown (uri->host, -1);
+    g_autofree char *scheme = g_ascii_strdown (uri->scheme ? uri->scheme : "sip", -1);
+    g_autofree char *user = uri->username ? g_uri_unescape_string (uri->username, NULL) : NULL;
+
+    if (uri->username != NULL && user == NULL)
+      user = g_strdup (uri->username);
+    if (user != NULL)
+      return g_strdup_printf ("%s:%s@%s", scheme, user, host);
+    return g_strdup_printf ("%s:%s", scheme, host);
+  }
+}
+
+/* ---- Checks ---- */
+
+typedef struct {
+  guint messages;
+  guint fast;        /* written by our serialiser, not handed back to libosip2 */
+  guint uris;
+} Stats;
+
+static Stats stats;
+
+static void
+check_uri (const osip_uri_t *uri)
+{
+  g_autofree char *ours = sim_uri_to_string (uri);
+  g_autofree char *reference = reference_uri_to_string (uri);
+  g_autofree char *aor = sim_uri_to_aor (uri);
+  g_autofree char *reference_aor = reference_uri_to_aor (uri);
+
+  g_assert_cmpstr (ours, ==, reference);
+  g_assert_cmpstr (aor, ==, reference_aor);
+  stats.uris++;
+}
+
+static void
+check_name_addrs (const osip_list_t *list)
+{
+  for (int pos = 0; !osip_list_eol (list, pos); pos++)
+    {
+      osip_from_t *from = osip_list_get (list, pos);
+      if (from->url != NULL)
+        check_uri (from->url);
+    }
+}
+
+/* Our text equals the reference for @msg; returns whether our serialiser wrote it itself. */
+static gboolean
+check_message (osip_message_t *msg)
+{
+  g_autoptr(GString) appended = g_string_new ("prefix");
+  gboolean fast;
+  gsize len = 0, reference_len = 0;
+  g_autofree char *ours = NULL;
+  g_autofree char *reference = NULL;
+
+  fast = sim_message_append_to (appended, msg);
+  ours = sim_message_to_string (msg, &len);
+  reference = reference_to_string (msg, &reference_len);
+  if (len != reference_len || memcmp (ours, reference, len) != 0)
+    g_error ("serialisers differ:\n--- ours (%" G_GSIZE_FORMAT " bytes)\n%s\n--- libosip2 (%"
+             G_GSIZE_FORMAT " bytes)\n%s", len, ours, reference_len, reference);
+  g_assert_cmpint (ours[len], ==, '\0');
+  if (fast)
+    {
+      g_assert_cmpuint (appended->len, ==, 6 + len);
+      g_assert_cmpmem (appended->str + 6, appended->len - 6, reference, reference_len);
+      g_assert_cmpint (appended->str[appended->len], ==, '\0');
+    }
+  else
+    g_assert_cmpstr (appended->str, ==, "prefix");
+
+  if (msg->req_uri != NULL)
+    check_uri (msg->req_uri);
+  if (msg->from != NULL && msg->from->url != NULL)
+    check_uri (msg->from->url);
+  if (msg->to != NULL && msg->to->url != NULL)
+    check_uri (msg->to->url);
+  check_name_addrs (&msg->contacts);
+  check_name_addrs (&msg->routes);
+  check_name_addrs (&msg->record_routes);
+
+  stats.messages++;
+  if (fast)
+    stats.fast++;
+  return fast;
+}
+
+/* Parses @text (which must parse) and checks it, plus what the registrar and proxy derive from
+ * it: responses, a CANCEL, a clone, a rewritten header. */
+static gboolean
+check_text (const char *text,
+            gsize       len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(osip_message_t) msg = sim_message_parse (text, len, &error);
+  gboolean fast;
+
+  g_assert_no_error (error);
+  fast = check_message (msg);
+
+  {
+    g_autoptr(osip_message_t) copy = sim_message_clone (msg);
+    check_message (copy);
+    sim_message_set_header (copy, "expires", "60");
+    sim_message_set_header (copy, "x-lab", "");
+    check_message (copy);
+  }
+  if (sim_message_is_request (msg) && msg->from != NULL && msg->to != NULL && msg->call_id != NULL &&
+      msg->cseq != NULL)
+    {
+      g_autoptr(osip_message_t) challenge = sim_message_new_response (msg, 401, NULL, "t0");
+      g_autoptr(osip_message_t) ok = sim_message_new_response (msg, 200, NULL, "t1");
+      g_autoptr(osip_message_t) trying = sim_message_new_response (msg, 100, NULL, NULL);
+
+      osip_message_set_www_authenticate (challenge, "Digest realm=\"lab.example\", nonce=\"abc\", "
+                                         "algorithm=MD5, qop=\"auth\"");
+      g_assert_true (check_message (challenge));
+      osip_message_set_contact (ok, "<sip:x@10.0.0.9:5062>;expires=600");
+      sim_message_set_header (ok, "date", "Sat, 13 Nov 2010 23:29:00 GMT");
+      g_assert_true (check_message (ok));
+      g_assert_true (check_message (trying));
+      if (msg->req_uri != NULL && strcmp (msg->sip_method, "INVITE") == 0)
+        {
+          g_autoptr(osip_message_t) cancel = sim_message_new_cancel (msg);
+          g_assert_true (check_message (cancel));
+        }
+    }
+  return fast;
+}
+
+/* ---- Corpora ---- */
+
+static const char *
+source_dir (void)
+{
+  const char *srcdir = g_getenv ("SIPLAB_SOURCE_DIR");
+
+  if (srcdir == NULL)
+    g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+  return srcdir;
+}
+
+/* Every packet of every shipped scenario: what the phones, registrar and proxy really send. */
+static void
+test_scenario_packets (void)
+{
+  const char *srcdir = source_dir ();
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_packets = 0;
+
+  if (srcdir == NULL)
+    return;
+  dir_path = g_build_filename (srcdir, "data", "scenarios", NULL);
+  dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_auto(SimScenarioInfo) info = { 0 };
+      g_autoptr(SimWorld) world = NULL;
+      g_autoptr(GHashTable) seen = NULL;
+      GPtrArray *events;
+
+      if (!g_str_has_suffix (name, ".scn"))
+        continue;
+      path = g_build_filename (dir_path, name, NULL);
+      world = sim_scenario_load_file (path, 0, &info, &error);
+      g_assert_no_error (error);
+      sim_world_run_until (world, info.run);
+      seen = g_hash_table_new (g_str_hash, g_str_equal);
+      events = sim_trace_get_events (sim_world_get_trace (world));
+      for (guint e = 0; e < events->len; e++)
+        {
+          SimEvent *event = events->pdata[e];
+
+          if (event->type != SIM_EVENT_PACKET || event->raw == NULL ||
+              !g_hash_table_add (seen, event->raw))
+            continue;
+          /* The phones and the server build these in memory: they must all take our path. */
+          g_assert_true (check_text (event->raw, strlen (event->raw)));
+          n_packets++;
+        }
+    }
+  g_test_message ("%u distinct packets", n_packets);
+  g_assert_cmpuint (n_packets, >, 50);
+}
+
+/* tests/fuzz/corpus: NUL-separated messages, torture tests among them. */
+static void
+test_fuzz_corpus (void)
+{
+  const char *srcdir = source_dir ();
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_parsed = 0;
+
+  if (srcdir == NULL)
+    return;
+  dir_path = g_build_filename (srcdir, "tests", "fuzz", "corpus", NULL);
+  dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *data = NULL;
+      gsize size = 0;
+      const char *p, *end;
+
+      g_file_get_contents (path, &data, &size, &error);
+      g_assert_no_error (error);
+      for (p = data, end = data + size; p < end; )
+        {
+          const char *nul = memchr (p, '\0', end - p);
+          gsize len = (nul != NULL ? nul : end) - p;
+          g_autoptr(osip_message_t) msg = sim_message_parse (p, len, NULL);
+
+          if (msg != NULL)
+            {
+              check_text (p, len);
+              n_parsed++;
+            }
+          p += len + 1;
+        }
+    }
+  g_assert_cmpuint (n_parsed, >, 20);
+}
+
+/* Parsed text: every header kind, escapes, IPv6, compact forms, bodies. */
+static const char *const odd_messages[] = {
+  /* IPv6 everywhere, params without values, several Vias on one line and on several. */
+  "INVITE sip:bob@[2001:db8::10]:5070;transport=udp;lr SIP/2.0\r\n"
+  "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-1;rport, SIP/2.0/TCP host.example;received=10.0.0.1\r\n"
+  "Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-2;maddr=[2001:db8::9];ttl=2 (a comment)\r\n"
+  "Max-Forwards: 70\r\n"
+  "From: \"Alice \\\"A\\\" Liddell\" <sip:alice@[::1]>;tag=1;novalue\r\n"
+  "To: Bob Smith <sip:bob@example.com;user=phone>\r\n"
+  "Call-ID: a84b4c76e66710@[2001:db8::1]\r\n"
+  "CSeq: 314159 INVITE\r\n"
+  "Contact: <sip:alice@[2001:db8::1]:5060;ob>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\"\r\n"
+  "Content-Type: application/sdp\r\n"
+  "Content-Length: 34\r\n"
+  "\r\n"
+  "v=0\r\no=alice 1 1 IN IP6 ::1\r\ns=-\r\n",
+
+  /* Escapes in user, password, parameters and URI headers; x-obr and x-obp are never written. */
+  "REGISTER sip:lab.example;x-obr=1 SIP/2.0\r\n"
+  "Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKnashds7\r\n"
+  "To: <sip:%61lice%20liddell@Lab.Example>\r\n"
+  "From: <sip:%61lice%20liddell:p%40ss%3Aw;rd@lab.example>;tag=456248\r\n"
+  "Call-ID: 843817637684230@998sdasdh09\r\n"
+  "CSeq: 1826 REGISTER\r\n"
+  "Contact: <sip:al%7Cice@10.0.0.10;x-obp=2;%6C%72;m%C3%A9thod=REG%20ISTER?subject=hi%20there&priority=%E2%82%AC>\r\n"
+  "Contact: \"Mr. Watson\" <mailto:watson@bell-telephone.com>;q=0.1, <tel:+1-212-555-1212>\r\n"
+  "Expires: 7200\r\n"
+  "Content-Length: 0\r\n"
+  "\r\n",
+
+  /* Compact forms, odd header name case, unknown and empty headers. */
+  "OPTIONS sip:carol@chicago.example.com SIP/2.0\r\n"
+  "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKhjhs8ass877\r\n"
+  "mAx-FoRwArDs: 70\r\n"
+  "t: <sip:carol@chicago.example.com>\r\n"
+  "f: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+  "i: a84b4c76e66710\r\n"
+  "CSeq: 63104 OPTIONS\r\n"
+  "m: <sip:alice@pc33.atlanta.example.com>\r\n"
+  "k: path, gruu\r\n"
+  "s: Lunch\r\n"
+  "e: gzip\r\n"
+  "Accept: application/sdp, text/plain;q=0.5\r\n"
+  "Accept-Encoding: gzip\r\n"
+  "Accept-Language: en, fr;q=0.8\r\n"
+  "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n"
+  "Supported: replaces\r\n"
+  "User-Agent: SIP Lab/0.1 (tests)\r\n"
+  "Subject:\r\n"
+  "X-Weird-Header: a: b: c\r\n"
+  "x-lower: value with   spaces\r\n"
+  "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n"
+  "Organization: Boxes by Bob\r\n"
+  "l: 0\r\n"
+  "\r\n",
+
+  /* Routes, authentication headers, infos. */
+  "BYE sip:bob@192.0.2.4 SIP/2.0\r\n"
+  "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnashds8\r\n"
+  "Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr;transport=tcp>\r\n"
+  "Route: \"proxy three\" <sips:p3.example.com:5061;lr>;x=y\r\n"
+  "Record-Route: <sip:rr.example.com;lr>\r\n"
+  "Max-Forwards: 69\r\n"
+  "From: <sip:alice@example.com>;tag=9fxced76sl\r\n"
+  "To: <sip:bob@example.com>;tag=8321234356\r\n"
+  "Call-ID: 3848276298220188511@atlanta.example.com\r\n"
+  "CSeq: 2 BYE\r\n"
+  "Authorization: Digest username=\"alice\", realm=\"atlanta.example.com\", nonce=\"84a4cc6f3082121f32b42a2187831a9e\", "
+  "uri=\"sip:bob@192.0.2.4\", response=\"7587245234b3434cc3412213e5f113a5432\", algorithm=MD5, "
+  "cnonce=\"0a4f113b\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", qop=auth, nc=00000001\r\n"
+  "Proxy-Authorization: Digest username=\"alice\", realm=\"p.example\", nonce=\"n\", uri=\"sip:p\", response=\"r\"\r\n"
+  "Proxy-Authorization: NTLM digest=\"d\", version=1, targetname=\"t\", gssapi-data=\"g\", crand=\"c\", "
+  "cnum=\"n\"\r\n"
+  "Call-Info: <http://wwww.example.com/alice/photo.jpg>;purpose=icon\r\n"
+  "Alert-Info: <http://www.example.com/sounds/moo.wav>\r\n"
+  "Content-Length: 0\r\n"
+  "\r\n",
+
+  "SIP/2.0 401 Unauthorized\r\n"
+  "Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKnashds7;received=192.0.2.201;rport=5060\r\n"
+  "From: <sip:bob@biloxi.example.com>;tag=a73kszlfl\r\n"
+  "To: <sip:bob@biloxi.example.com>;tag=1410948204\r\n"
+  "Call-ID: 1j9FpLxk3uxtm8tn@biloxi.example.com\r\n"
+  "CSeq: 1 REGISTER\r\n"
+  "WWW-Authenticate: Digest realm=\"atlanta.example.com\", domain=\"sip:ss1.example.com\", qop=\"auth,auth-int\", "
+  "nonce=\"f84f1cec41e6cbe5aea9c8e88d359\", opaque=\"\", stale=FALSE, algorithm=MD5\r\n"
+  "WWW-Authenticate: Digest nonce=\"no-realm\", algorithm=SHA-256\r\n"
+  "Proxy-Authenticate: Digest realm=\"p.example\", nonce=\"x\", stale=true\r\n"
+  "Proxy-Authenticate: NTLM realm=\"n\", version=3, targetname=\"t\", gssapi-data=\"g\"\r\n"
+  "Error-Info: <sip:not-in-service-recording@atlanta.example.com>\r\n"
+  "Authentication-Info: nextnonce=\"47364c23432d2e131a5fb210812c\"\r\n"
+  "Proxy-Authentication-Info: nextnonce=\"5ccc069c403ebaf9f0171e9517f40e41\", qop=auth\r\n"
+  "Content-Length: 0\r\n"
+  "\r\n",
+
+  "SIP/2.0 699 Some Very  Long Reason: with colon\r\n"
+  "Via: SIP/2.0/UDP 10.0.0.10\r\n"
+  "From: sip:a@b;tag=1\r\n"
+  "To: sip:c@d\r\n"
+  "Call-ID: x\r\n"
+  "CSeq: 1 INFO\r\n"
+  "Contact: *\r\n"
+  "Retry-After: 5\r\n"
+  "Warning: 399 host \"Multiple: colons\"\r\n"
+  "Content-Type: text/plain;charset=utf-8\r\n"
+  "Content-Encoding: gzip\r\n"
+  "Content-Length: 11\r\n"
+  "\r\n"
+  "hello world",
+
+  /* Folded header lines and tabs. */
+  "MESSAGE sip:user2@domain.com SIP/2.0\r\n"
+  "Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n"
+  "Max-Forwards: 70\r\n"
+  "From: sip:user1@domain.com;tag=49583\r\n"
+  "To: sip:user2@domain.com\r\n"
+  "Call-ID: asd88asd77a@1.2.3.4\r\n"
+  "CSeq: 1 MESSAGE\r\n"
+  "Subject: a folded\r\n"
+  "   subject\r\n"
+  "Content-Type: text/plain\r\n"
+  "Content-Length: 18\r\n"
+  "\r\n"
+  "Watson, come here.",
+
+  /* Multipart MIME: left to libosip2. */
+  "INVITE sip:bob@example.com SIP/2.0\r\n"
+  "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK74bf9\r\n"
+  "From: <sip:alice@example.com>;tag=1\r\n"
+  "To: <sip:bob@example.com>\r\n"
+  "Call-ID: mime@example.com\r\n"
+  "CSeq: 1 INVITE\r\n"
+  "Mime-Version: 1.0\r\n"
+  "Content-Type: multipart/mixed;boundary=unique-boundary-1\r\n"
+  "Content-Length: 140\r\n"
+  "\r\n"
+  "--unique-boundary-1\r\n"
+  "Content-Type: application/sdp\r\n"
+  "\r\n"
+  "v=0\r\n"
+  "\r\n"
+  "--unique-boundary-1\r\n"
+  "Content-Type: text/plain\r\n"
+  "\r\n"
+  "hello\r\n"
+  "--unique-boundary-1--\r\n",
+
+  /* Not a SIP URI, lower-case version, scheme case, port, user with ';' and '?' */
+  "ACK sips:Bob;x?y@EXAMPLE.COM:5061 sip/2.0\r\n"
+  "Via: SIP/2.0/TLS client.example.com:5061;branch=z9hG4bK74bf9\r\n"
+  "From: <tel:+1-212-555-1212;phone-context=example.com>;tag=1\r\n"
+  "To: <SIP:Bob@Example.com>\r\n"
+  "Call-ID: ack@example.com\r\n"
+  "CSeq: 1 ACK\r\n"
+  "Content-Length: 0\r\n"
+  "\r\n",
+};
+
+static void
+test_odd_messages (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (odd_messages); i++)
+    {
+      gboolean fast;
+
+      g_test_message ("message %u", i);
+      fast = check_text (odd_messages[i], strlen (odd_messages[i]));
+      /* Only the multipart one goes back to libosip2. */
+      g_assert_cmpint (fast, ==, strstr (odd_messages[i], "multipart") == NULL);
+    }
+}
+
+static osip_message_t *
+base_request (void)
+{
+  return sim_message_from_text ("REGISTER sip:lab.example SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bK1\r\n"
+                                "From: <sip:alice@lab.example>;tag=1\r\n"
+                                "To: <sip:alice@lab.example>\r\n"
+                                "Call-ID: c@h\r\n"
+                                "CSeq: 1 REGISTER\r\n"
+                                "Content-Length: 0\r\n"
+                                "\r\n");
+}
+
+/* Structures the parser never produces but code could build. */
+static void
+test_built_messages (void)
+{
+  /* A line feed in a value: fix_header_spelling sees two lines. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_header (msg, "x-a", "one\nexpires: 5");
+    osip_message_set_header (msg, "max-forwards", "70");
+    g_assert_false (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_header (msg, "x-a", "one\n\rtwo");
+    osip_message_set_header (msg, "max-forwards", "70");
+    g_assert_false (check_message (msg));
+  }
+  /* Names: a colon inside, empty, a CR first, only a letter. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_header (msg, "expires:x", "1");
+    osip_message_set_header (msg, "", "empty name");
+    osip_message_set_header (msg, "user-agent", NULL);
+    osip_message_set_header (msg, "a", "b");
+    osip_message_set_header (msg, "\xc3\xa9t\xc3\xa9", "utf-8 name");
+    g_assert_true (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_header_t *header = NULL;
+
+    osip_message_set_header (msg, "x", "1");
+    osip_message_set_header (msg, "date", "2");
+    osip_message_header_get_byname (msg, "x", 0, &header);
+    header->hname[0] = '\r';
+    g_assert_false (check_message (msg));
+  }
+  /* No version: libosip2 writes its default. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_free (msg->sip_version);
+    msg->sip_version = NULL;
+    g_assert_false (check_message (msg));
+  }
+  /* A From without a URI: libosip2 writes a broken line and goes on. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_uri_free (msg->from->url);
+    msg->from->url = NULL;
+    g_assert_false (check_message (msg));
+  }
+  /* Bodies: built in code, with a NUL, too long for libosip2's five digits, several. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_content_type (msg, "application/sdp");
+    osip_message_set_body (msg, "v=0\r\n", 5);
+    g_assert_true (check_message (msg));
+    osip_message_set_body (msg, "second body", 11);
+    g_assert_true (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    const char *part = "Content-Type: text/plain;charset=utf-8\r\nx-part: 1\r\n\r\nhello";
+    osip_message_set_body_mime (msg, part, strlen (part));
+    g_assert_true (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_body (msg, "a\0b", 3);
+    g_assert_false (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    g_autofree char *big = g_strnfill (100000, 'x');
+    osip_message_set_body (msg, big, 100000);
+    g_assert_false (check_message (msg));
+  }
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    g_autofree char *big = g_strnfill (99999, 'x');
+    osip_message_set_body (msg, big, 99999);
+    g_assert_true (check_message (msg));
+  }
+  /* A URI without a scheme, a password without... a user, a header in the Request-URI. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_free (msg->req_uri->scheme);
+    msg->req_uri->scheme = NULL;
+    msg->to->url->password = osip_strdup ("secret");
+    osip_free (msg->from->url->username);
+    msg->from->url->username = NULL;
+    msg->from->url->password = osip_strdup ("ignored");
+    osip_uri_uheader_add (msg->req_uri, osip_strdup ("subject"), osip_strdup ("a b&c"));
+    osip_uri_uparam_add (msg->req_uri, osip_strdup ("X-OBR"), NULL);
+    osip_uri_uparam_add (msg->req_uri, osip_strdup ("flag"), NULL);
+    g_assert_true (check_message (msg));
+  }
+  /* A displayname starting with '*' in a Contact is written as "*". */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    osip_message_set_contact (msg, "\"*star\" <sip:a@b>");
+    g_assert_true (check_message (msg));
+  }
+  /* A response long enough to grow the buffer several times. */
+  {
+    g_autoptr(osip_message_t) msg = base_request ();
+    for (int i = 0; i < 200; i++)
+      osip_message_set_via (msg, "SIP/2.0/UDP 10.0.0.200:5060;branch=z9hG4bK0123456789;rport");
+    g_assert_true (check_message (msg));
+  }
+}
+
+/* URIs alone: scheme defaults, escapes the AOR must or must not undo. */
+static void
+test_uris (void)
+{
+  const char *const texts[] = {
+    "sip:alice@lab.example", "SIPS:Alice@LAB.Example:5061", "sip:lab.example", "sip:%61%6c%69ce@h",
+    "sip:a%00b@h", "sip:a%zzb@h", "sip:a%4@h", "sip:a%@h", "sip:%FF%fe@h", "sip:%25@h", "sip:a%2@h",
+    "sip:us%C3%A9r@h", "sip:user:pass@h", "sip:[2001:db8::1]", "sip:u@[::1]:5060;transport=tcp",
+    "tel:+1-212-555-1212", "sip:u@h;p=%41%3B?h=%3F&j=k", "sip:%2A%7E%21@h",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      osip_uri_t *uri = NULL;
+
+      osip_uri_init (&uri);
+      g_assert_cmpint (osip_uri_parse (uri, texts[i]), ==, 0);
+      check_uri (uri);
+      osip_uri_free (uri);
+    }
+
+  /* Built in code: no scheme, odd user bytes, no host. */
+  {
+    const char *const users[] = { "a%", "%41", "%4142", "a%00", "sp ace", "\xc3\xa9", "\xff%41", "%" };
+    for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+      {
+        osip_uri_t *uri = NULL;
+
+        osip_uri_init (&uri);
+        osip_uri_set_host (uri, osip_strdup ("Host.Example"));
+        osip_uri_set_username (uri, osip_strdup (users[i]));
+        check_uri (uri);
+        osip_uri_free (uri);
+      }
+  }
+  {
+    osip_uri_t *uri = NULL;
+
+    osip_uri_init (&uri);
+    check_uri (uri);
+    g_assert_null (sim_uri_to_string (uri));
+    g_assert_null (sim_uri_to_aor (uri));
+    osip_uri_free (uri);
+    g_assert_null (sim_uri_to_string (NULL));
+    g_assert_null (sim_uri_to_aor (NULL));
+  }
+}
+
+/* Random messages from a pool of awkward pieces. */
+static const char *
+pick (GRand             *rand,
+      const char *const *choices,
+      guint              n)
+{
+  return choices[g_rand_int_range (rand, 0, n)];
+}
+
+#define PICK(rand, array) pick ((rand), (array), G_N_ELEMENTS (array))
+
+static char *
+random_token (GRand *rand)
+{
+  static const char alphabet[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,/:[]%";
+  guint n = g_rand_int_range (rand, 1, 12);
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (g_rand_int_range (rand, 0, 8) == 0)
+        g_string_append_printf (s, "%%%02X", g_rand_int_range (rand, 1, 256));
+      else
+        g_string_append_c (s, alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_random_messages (void)
+{
+  static const char *const hosts[] = {
+    "lab.example", "10.0.0.1", "[2001:db8::1]", "[::1]:5062", "Host.Example:5060", "h",
+  };
+  static const char *const params[] = {
+    "", ";lr", ";transport=tcp", ";x-obr=1", ";maddr=10.0.0.1;ttl=1", ";p=%41%20", ";user=phone",
+    ";a=\"quoted value\"", ";novalue;other=1",
+  };
+  static const char *const displays[] = { "", "\"Alice\" ", "Bob Smith ", "\"\" ", "\"a \\\"q\\\" b\" " };
+  static const char *const extra[] = {
+    "", "Expires: 3600\r\n", "max-forwards: 70\r\n", "User-Agent: x/1\r\n", "X-Foo: bar\r\n",
+    "Subject: \r\n", "Contact: *\r\n", "Min-Expires: 60\r\n", "Date: Mon, 1 Jan 2024 00:00:00 GMT\r\n",
+    "Record-Route: <sip:rr.example;lr>\r\n", "Route: <sip:r.example;lr>\r\n",
+    "Authorization: Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", response=\"x\"\r\n",
+    "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth\"\r\n",
+    "Proxy-Authenticate: Digest nonce=\"n\"\r\n", "Allow: INVITE, BYE\r\n", "Supported: path\r\n",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240601);
+  guint n_parsed = 0;
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *user = random_token (rand);
+      g_autofree char *user2 = random_token (rand);
+      g_autofree char *param = random_token (rand);
+      g_autofree char *tag = g_strdup_printf ("%u", g_rand_int (rand));
+      g_autoptr(GString) text = g_string_new (NULL);
+      gboolean response = g_rand_boolean (rand);
+      g_autoptr(osip_message_t) msg = NULL;
+
+      if (response)
+        g_string_append_printf (text, "SIP/2.0 %d Reason %s\r\n", g_rand_int_range (rand, 100, 700), user);
+      else
+        g_string_append_printf (text, "REGISTER sip:%s@%s%s;%s SIP/2.0\r\n", user, PICK (rand, hosts),
+                                PICK (rand, params), param);
+      g_string_append_printf (text, "Via: SIP/2.0/UDP %s;branch=z9hG4bK%u%s\r\n", PICK (rand, hosts),
+                              g_rand_int (rand), PICK (rand, params));
+      g_string_append_printf (text, "From: %s<sip:%s@%s%s>;tag=%s\r\n", PICK (rand, displays), user2,
+                              PICK (rand, hosts), PICK (rand, params), tag);
+      g_string_append_printf (text, "To: %s<sip:%s@%s%s>%s\r\n", PICK (rand, displays), user,
+                              PICK (rand, hosts), PICK (rand, params), PICK (rand, params));
+      g_string_append_printf (text, "Call-ID: %u@%s\r\n", g_rand_int (rand), PICK (rand, hosts));
+      g_string_append (text, "CSeq: 7 REGISTER\r\n");
+      g_string_append_printf (text, "Contact: %s<sip:%s:%s@%s%s>%s\r\n", PICK (rand, displays), user2,
+                              user, PICK (rand, hosts), PICK (rand, params), PICK (rand, params));
+      for (int e = g_rand_int_range (rand, 0, 4); e > 0; e--)
+        g_string_append (text, PICK (rand, extra));
+      g_string_append (text, "Content-Length: 0\r\n\r\n");
+
+      msg = sim_message_parse (text->str, text->len, NULL);
+      if (msg == NULL || (msg->sip_method == NULL && (msg->status_code < 100 || msg->reason_phrase == NULL)))
+        continue;
+      check_text (text->str, text->len);
+      n_parsed++;
+    }
+  g_test_message ("%u random messages parsed", n_parsed);
+  g_assert_cmpuint (n_parsed, >, 1000);
+}
+
+int
+main (int argc, char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  sim_message_init_library ();
+  g_test_add_func ("/sim/message/scenario-packets", test_scenario_packets);
+  g_test_add_func ("/sim/message/fuzz-corpus", test_fuzz_corpus);
+  g_test_add_func ("/sim/message/odd-messages", test_odd_messages);
+  g_test_add_func ("/sim/message/built-messages", test_built_messages);
+  g_test_add_func ("/sim/message/uris", test_uris);
+  g_test_add_func ("/sim/message/random-messages", test_random_messages);
+  status = g_test_run ();
+  g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,
+                  stats.uris);
+  return status;
+}

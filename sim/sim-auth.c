@@ -5,8 +5,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/hmac.h>
 
 /*
  * The registrar's half of digest authentication.
@@ -15,11 +13,14 @@
  *
  *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖ HMAC-SHA256(secret, first 16)[0..16]
  *
- * The MAC makes a nonce unforgeable and lets us throw out altered ones before any table
- * look-up.  The first 16 bytes are the key of the live-nonce table, which remembers whether a
- * nonce was used (one-time mode) or the highest nonce-count seen.  Issue times only grow, so
- * the nonces also sit in a FIFO ring in issue order and pruning pops the ring's head: every
- * nonce is pruned once, at a cost of O(1), without ever scanning the table.
+ * The MAC makes a nonce unforgeable.  Every live nonce has an entry in a FIFO ring, in issue
+ * order, that remembers whether it was used (one-time mode) or the highest nonce-count seen.
+ * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
+ * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
+ * bytes as issued: a nonce is ours when it matches them exactly, a test equivalent to
+ * recomputing the MAC and checking the table, without the cost of HMAC on every request.
+ * Issue times only grow, so pruning pops the ring's head: every nonce is pruned once, at a
+ * cost of O(1), without ever scanning the ring.
  */
 
 #define NONCE_ID_LEN   16                         /* time ‖ counter */
@@ -31,7 +32,7 @@
 
 /* Kept small on purpose: a benchmark holds ten thousand of these. */
 typedef struct {
-  guint8 id[NONCE_ID_LEN];
+  guint8 raw[NONCE_RAW_LEN];   /* id ‖ MAC, as issued */
   guint32 last_nc;
   gboolean used;
 } NonceEntry;
@@ -44,20 +45,26 @@ struct _SimAuth {
   char *node_name;
   char *realm;
 
-  guint8 *secret;
-  gsize secret_len;
-  EVP_MAC_CTX *mac_template;   /* HMAC-SHA256 keyed with the secret; dup'ed per nonce */
+  /* HMAC-SHA256 keyed with the secret (RFC 2104): SHA-256 after the key ⊕ ipad block and
+   * after the key ⊕ opad block, copied into mac_work for each MAC.  The secret itself is not
+   * kept. */
+  EVP_MD_CTX *mac_inner;
+  EVP_MD_CTX *mac_outer;
+  EVP_MD_CTX *mac_work;
   char opaque[2 * 16 + 1];
   char dummy_password[2 * 16 + 1];
+  /* The challenge header without its nonce, per algorithm and stale flag, made on first use
+   * (see sim_digest_challenge_format_split()): only the nonce changes from one to the next. */
+  char *challenge_before[SIM_DIGEST_N_ALGORITHMS][2];
+  char *challenge_after[SIM_DIGEST_N_ALGORITHMS][2];
 
   SimDigestAlgorithm algorithms[SIM_DIGEST_N_ALGORITHMS];
   guint n_algorithms;
   SimTime lifetime;
   gboolean one_time;
 
-  guint64 counter;
-  GHashTable *live;         /* NonceEntry* (owned), used as a set keyed by id */
-  NonceEntry **ring;        /* the same entries in issue order */
+  guint64 counter;          /* of the next nonce */
+  NonceEntry *ring;         /* the live nonces in issue order: counters counter - ring_len.. */
   guint ring_size;          /* capacity, a power of two */
   guint ring_head;
   guint ring_len;
@@ -142,31 +149,12 @@ sim_auth_result_reason (SimAuthResult result)
 
 /* Nonce table */
 
-static guint
-nonce_entry_hash (gconstpointer key)
-{
-  const NonceEntry *entry = key;
-  guint64 counter;
-
-  /* Only MAC-verified ids are ever looked up, so the counter is ours and unique: no need for
-   * a keyed hash against collision flooding. */
-  memcpy (&counter, entry->id + 8, sizeof counter);
-  return (guint) (counter ^ (counter >> 32));
-}
-
-static gboolean
-nonce_entry_equal (gconstpointer a,
-                   gconstpointer b)
-{
-  return memcmp (((const NonceEntry *) a)->id, ((const NonceEntry *) b)->id, NONCE_ID_LEN) == 0;
-}
-
 static SimTime
 nonce_entry_issued_at (const NonceEntry *entry)
 {
   guint64 be;
 
-  memcpy (&be, entry->id, sizeof be);
+  memcpy (&be, entry->raw, sizeof be);
   return (SimTime) GUINT64_FROM_BE (be);
 }
 
@@ -174,7 +162,7 @@ static void
 ring_resize (SimAuth *self,
              guint    size)
 {
-  NonceEntry **ring = g_new (NonceEntry *, size);
+  NonceEntry *ring = g_new (NonceEntry, size);
 
   g_assert (size >= self->ring_len);
   for (guint i = 0; i < self->ring_len; i++)
@@ -185,14 +173,17 @@ ring_resize (SimAuth *self,
   self->ring_head = 0;
 }
 
-static void
-ring_push (SimAuth    *self,
-           NonceEntry *entry)
+/* Appends an entry for the nonce with counter self->counter and returns it. */
+static NonceEntry *
+ring_push (SimAuth *self)
 {
+  NonceEntry *entry;
+
   if (self->ring_len == self->ring_size)
     ring_resize (self, self->ring_size * 2);
-  self->ring[(self->ring_head + self->ring_len) & (self->ring_size - 1)] = entry;
+  entry = &self->ring[(self->ring_head + self->ring_len) & (self->ring_size - 1)];
   self->ring_len++;
+  return entry;
 }
 
 /* Forgets the nonces issued more than twice the lifetime ago.  Until then a good digest on an
@@ -204,13 +195,12 @@ prune (SimAuth *self)
 
   while (self->ring_len > 0)
     {
-      NonceEntry *entry = self->ring[self->ring_head];
+      NonceEntry *entry = &self->ring[self->ring_head];
 
       if (now - nonce_entry_issued_at (entry) <= 2 * self->lifetime)
         break;
       self->ring_head = (self->ring_head + 1) & (self->ring_size - 1);
       self->ring_len--;
-      g_hash_table_remove (self->live, entry);  /* frees it */
     }
 
   /* Give memory back after a burst, with hysteresis so a steady load never resizes. */
@@ -223,63 +213,157 @@ prune (SimAuth *self)
  * a nonce looks as arbitrary as it is instead of opening with the clock's leading zeros.
  */
 
-static char *
-nonce_encode (const guint8 raw[NONCE_RAW_LEN])
+static const char base64url[64] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Each base64url character's 6-bit value plus one: 0 marks a character outside the alphabet. */
+static const guint8 base64url_values[256] = {
+  ['A'] = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+  25, 26,
+  ['a'] = 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+  49, 50, 51, 52,
+  ['0'] = 53, 54, 55, 56, 57, 58, 59, 60, 61, 62,
+  ['-'] = 63,
+  ['_'] = 64,
+};
+
+/* 32 bytes are ten groups of three, four characters each, and two bytes left over that make
+ * three characters, the last with two spare bits. */
+G_STATIC_ASSERT (NONCE_RAW_LEN == 3 * 10 + 2 && NONCE_TEXT_LEN == 4 * 10 + 3);
+
+/* Writes the NUL-terminated text of @raw into @text. */
+static void
+nonce_encode (const guint8 raw[NONCE_RAW_LEN],
+              char         text[NONCE_TEXT_LEN + 1])
 {
   guint8 wire[NONCE_RAW_LEN];
-  char *text;
+  const guint8 *in = wire;
+  char *out = text;
+  guint32 group;
 
   memcpy (wire, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
   memcpy (wire + NONCE_MAC_LEN, raw, NONCE_ID_LEN);
-  text = g_base64_encode (wire, NONCE_RAW_LEN);
-  char *p;
 
-  for (p = text; *p != '\0' && *p != '='; p++)
+  for (guint i = 0; i < 10; i++, in += 3)
     {
-      if (*p == '+')
-        *p = '-';
-      else if (*p == '/')
-        *p = '_';
+      group = (in[0] << 16) | (in[1] << 8) | in[2];
+      *out++ = base64url[group >> 18];
+      *out++ = base64url[(group >> 12) & 0x3f];
+      *out++ = base64url[(group >> 6) & 0x3f];
+      *out++ = base64url[group & 0x3f];
     }
-  *p = '\0';
-  return text;
+  group = (in[0] << 16) | (in[1] << 8);
+  *out++ = base64url[group >> 18];
+  *out++ = base64url[(group >> 12) & 0x3f];
+  *out++ = base64url[(group >> 6) & 0x3f];
+  *out = '\0';
 }
 
 static gboolean
 nonce_decode (const char *text,
               guint8      raw[NONCE_RAW_LEN])
 {
-  char buf[NONCE_TEXT_LEN + 2];
-  g_autofree char *again = NULL;
-  gsize len = 0;
+  guint8 values[NONCE_TEXT_LEN];
+  guint8 wire[NONCE_RAW_LEN];
+  const guint8 *in = values;
+  guint8 *out = wire;
+  guint32 group;
 
   if (text == NULL || strnlen (text, NONCE_TEXT_LEN + 1) != NONCE_TEXT_LEN)
     return FALSE;
 
   for (guint i = 0; i < NONCE_TEXT_LEN; i++)
     {
-      char c = text[i];
-
-      if (c == '-')
-        c = '+';
-      else if (c == '_')
-        c = '/';
-      else if (!g_ascii_isalnum (c))
+      values[i] = base64url_values[(guchar) text[i]];
+      if (values[i] == 0)
         return FALSE;
-      buf[i] = c;
+      values[i]--;
     }
-  buf[NONCE_TEXT_LEN] = '=';
-  buf[NONCE_TEXT_LEN + 1] = '\0';
-  g_base64_decode_inplace (buf, &len);
-  if (len != NONCE_RAW_LEN)
+  /* The spare bits must be zero, as an encoder writes them, or one nonce would have four
+   * names. */
+  if (values[NONCE_TEXT_LEN - 1] & 0x3)
     return FALSE;
-  memcpy (raw + NONCE_ID_LEN, buf, NONCE_MAC_LEN);
-  memcpy (raw, buf + NONCE_MAC_LEN, NONCE_ID_LEN);
 
-  /* The last character carries two spare bits; insisting on the canonical spelling keeps one
-   * nonce from having four names. */
-  again = nonce_encode (raw);
-  return strcmp (again, text) == 0;
+  for (guint i = 0; i < 10; i++, in += 4)
+    {
+      group = (in[0] << 18) | (in[1] << 12) | (in[2] << 6) | in[3];
+      *out++ = group >> 16;
+      *out++ = group >> 8;
+      *out++ = group;
+    }
+  group = (in[0] << 18) | (in[1] << 12) | (in[2] << 6);
+  *out++ = group >> 16;
+  *out++ = group >> 8;
+
+  memcpy (raw + NONCE_ID_LEN, wire, NONCE_MAC_LEN);
+  memcpy (raw, wire + NONCE_MAC_LEN, NONCE_ID_LEN);
+  return TRUE;
+}
+
+/*
+ * HMAC-SHA256 (RFC 2104) of @data into @mac.  OpenSSL's EVP_MAC costs more than twice the two
+ * SHA-256 blocks an HMAC of a short message needs (a context dup, the MAC layer, a free), so
+ * the keyed inner and outer states are set up once and copied: what remains is the hashing.
+ */
+static void
+hmac_sha256 (SimAuth      *self,
+             const guint8 *data,
+             gsize         len,
+             guint8        mac[32])
+{
+  unsigned int n = 0;
+
+  if (!EVP_MD_CTX_copy_ex (self->mac_work, self->mac_inner) ||
+      !EVP_DigestUpdate (self->mac_work, data, len) ||
+      !EVP_DigestFinal_ex (self->mac_work, mac, &n) ||
+      !EVP_MD_CTX_copy_ex (self->mac_work, self->mac_outer) ||
+      !EVP_DigestUpdate (self->mac_work, mac, n) ||
+      !EVP_DigestFinal_ex (self->mac_work, mac, &n))
+    g_error ("OpenSSL cannot compute HMAC-SHA256");
+  g_assert (n == 32);
+}
+
+/* RFC 2104 §2: the key, hashed first if longer than a block, is padded with zeros to one
+ * block; the inner hash starts with key ⊕ 0x36..., the outer one with key ⊕ 0x5c... */
+static void
+hmac_sha256_init (SimAuth      *self,
+                  const guint8 *key,
+                  gsize         key_len)
+{
+  EVP_MD *sha256 = EVP_MD_fetch (NULL, "SHA2-256", NULL);
+  guint8 block[64] = { 0, };
+  guint8 pad[64];
+  unsigned int n = 0;
+
+  self->mac_inner = EVP_MD_CTX_new ();
+  self->mac_outer = EVP_MD_CTX_new ();
+  self->mac_work = EVP_MD_CTX_new ();
+  if (sha256 == NULL || self->mac_inner == NULL || self->mac_outer == NULL ||
+      self->mac_work == NULL)
+    g_error ("OpenSSL cannot set up HMAC-SHA256");
+
+  if (key_len > sizeof block)
+    {
+      if (!EVP_Digest (key, key_len, block, &n, sha256, NULL))
+        g_error ("OpenSSL cannot set up HMAC-SHA256");
+    }
+  else
+    memcpy (block, key, key_len);
+
+  for (guint i = 0; i < sizeof pad; i++)
+    pad[i] = block[i] ^ 0x36;
+  if (!EVP_DigestInit_ex2 (self->mac_inner, sha256, NULL) ||
+      !EVP_DigestUpdate (self->mac_inner, pad, sizeof pad))
+    g_error ("OpenSSL cannot set up HMAC-SHA256");
+  for (guint i = 0; i < sizeof pad; i++)
+    pad[i] = block[i] ^ 0x5c;
+  if (!EVP_DigestInit_ex2 (self->mac_outer, sha256, NULL) ||
+      !EVP_DigestUpdate (self->mac_outer, pad, sizeof pad))
+    g_error ("OpenSSL cannot set up HMAC-SHA256");
+
+  OPENSSL_cleanse (block, sizeof block);
+  OPENSSL_cleanse (pad, sizeof pad);
+  EVP_MD_free (sha256);
 }
 
 static void
@@ -287,35 +371,9 @@ nonce_mac (SimAuth      *self,
            const guint8  id[NONCE_ID_LEN],
            guint8        mac[NONCE_MAC_LEN])
 {
-  guint8 full[EVP_MAX_MD_SIZE];
-  size_t full_len = 0;
-  EVP_MAC_CTX *ctx;
+  guint8 full[32];
 
-  /*
-   * Fetching the HMAC implementation and setting the key on every nonce costs more than the
-   * hash itself in OpenSSL 3; a keyed template is set up once and copied.
-   */
-  if (self->mac_template == NULL)
-    {
-      EVP_MAC *hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
-      OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string ("digest", (char *) "SHA256", 0),
-        OSSL_PARAM_construct_end (),
-      };
-      if (hmac == NULL)
-        g_error ("OpenSSL has no HMAC");
-      self->mac_template = EVP_MAC_CTX_new (hmac);
-      EVP_MAC_free (hmac);
-      if (self->mac_template == NULL ||
-          !EVP_MAC_init (self->mac_template, self->secret, self->secret_len, params))
-        g_error ("OpenSSL cannot set up HMAC-SHA256");
-    }
-  ctx = EVP_MAC_CTX_dup (self->mac_template);
-  if (ctx == NULL || !EVP_MAC_update (ctx, id, NONCE_ID_LEN) ||
-      !EVP_MAC_final (ctx, full, &full_len, sizeof full))
-    g_error ("OpenSSL cannot compute HMAC-SHA256");
-  EVP_MAC_CTX_free (ctx);
-  g_assert (full_len >= NONCE_MAC_LEN);
+  hmac_sha256 (self, id, NONCE_ID_LEN, full);
   memcpy (mac, full, NONCE_MAC_LEN);
   OPENSSL_cleanse (full, sizeof full);
 }
@@ -326,14 +384,16 @@ derive_hex (SimAuth    *self,
             const char *label,
             char        out[2 * 16 + 1])
 {
-  guint8 full[EVP_MAX_MD_SIZE];
-  unsigned int full_len = 0;
+  static const char digits[] = "0123456789abcdef";
+  guint8 full[32];
 
-  if (HMAC (EVP_sha256 (), self->secret, (int) self->secret_len,
-            (const guint8 *) label, strlen (label), full, &full_len) == NULL)
-    g_error ("OpenSSL cannot compute HMAC-SHA256");
+  hmac_sha256 (self, (const guint8 *) label, strlen (label), full);
   for (guint i = 0; i < 16; i++)
-    g_snprintf (out + 2 * i, 3, "%02x", full[i]);
+    {
+      out[2 * i] = digits[full[i] >> 4];
+      out[2 * i + 1] = digits[full[i] & 0xf];
+    }
+  out[2 * 16] = '\0';
   OPENSSL_cleanse (full, sizeof full);
 }
 
@@ -343,21 +403,32 @@ nonce_lookup (SimAuth    *self,
               const char *text)
 {
   guint8 raw[NONCE_RAW_LEN];
-  guint8 mac[NONCE_MAC_LEN];
-  NonceEntry key;
+  NonceEntry *entry;
+  guint64 be;
+  guint64 offset;
 
   if (!nonce_decode (text, raw))
     return NULL;
-  nonce_mac (self, raw, mac);
-  if (CRYPTO_memcmp (mac, raw + NONCE_ID_LEN, NONCE_MAC_LEN) != 0)
-    return NULL;
 
-  memcpy (key.id, raw, NONCE_ID_LEN);
-  return g_hash_table_lookup (self->live, &key);
+  /* The ring holds counters self->counter - ring_len up to self->counter - 1, oldest first;
+   * anything outside wraps around to a large offset. */
+  memcpy (&be, raw + 8, sizeof be);
+  offset = GUINT64_FROM_BE (be) - (self->counter - self->ring_len);
+  if (offset >= self->ring_len)
+    return NULL;
+  entry = &self->ring[(self->ring_head + offset) & (self->ring_size - 1)];
+
+  /* Same time, same counter and the MAC we issued: exactly the nonce we sent.  The entry's MAC
+   * is HMAC(secret, id), so this is the MAC check, in constant time like one. */
+  if (CRYPTO_memcmp (entry->raw, raw, NONCE_RAW_LEN) != 0)
+    return NULL;
+  return entry;
 }
 
-static char *
-nonce_issue (SimAuth *self)
+/* Issues a fresh nonce and writes its text into @text. */
+static void
+nonce_issue (SimAuth *self,
+             char     text[NONCE_TEXT_LEN + 1])
 {
   guint8 raw[NONCE_RAW_LEN];
   NonceEntry *entry;
@@ -366,16 +437,16 @@ nonce_issue (SimAuth *self)
   be = GUINT64_TO_BE ((guint64) sim_clock_now (self->clock));
   memcpy (raw, &be, 8);
   be = GUINT64_TO_BE (self->counter);
-  self->counter++;
   memcpy (raw + 8, &be, 8);
   nonce_mac (self, raw, raw + NONCE_ID_LEN);
 
-  entry = g_new0 (NonceEntry, 1);
-  memcpy (entry->id, raw, NONCE_ID_LEN);
-  g_hash_table_add (self->live, entry);
-  ring_push (self, entry);
+  entry = ring_push (self);
+  self->counter++;
+  memcpy (entry->raw, raw, NONCE_RAW_LEN);
+  entry->last_nc = 0;
+  entry->used = FALSE;
 
-  return nonce_encode (raw);
+  nonce_encode (raw, text);
 }
 
 /* Tracing */
@@ -410,13 +481,18 @@ sim_auth_finalize (GObject *object)
 {
   SimAuth *self = SIM_AUTH (object);
 
-  g_clear_pointer (&self->live, g_hash_table_unref);
   g_clear_pointer (&self->ring, g_free);
-  if (self->secret != NULL)
-    OPENSSL_cleanse (self->secret, self->secret_len);
-  g_clear_pointer (&self->mac_template, EVP_MAC_CTX_free);
-  g_clear_pointer (&self->secret, g_free);
+  /* Freeing a digest context cleanses it. */
+  g_clear_pointer (&self->mac_inner, EVP_MD_CTX_free);
+  g_clear_pointer (&self->mac_outer, EVP_MD_CTX_free);
+  g_clear_pointer (&self->mac_work, EVP_MD_CTX_free);
   OPENSSL_cleanse (self->dummy_password, sizeof self->dummy_password);
+  for (guint i = 0; i < SIM_DIGEST_N_ALGORITHMS; i++)
+    for (guint stale = 0; stale < 2; stale++)
+      {
+        g_clear_pointer (&self->challenge_before[i][stale], g_free);
+        g_clear_pointer (&self->challenge_after[i][stale], g_free);
+      }
   g_clear_pointer (&self->node_name, g_free);
   g_clear_pointer (&self->realm, g_free);
   g_clear_object (&self->clock);
@@ -514,9 +590,8 @@ sim_auth_init (SimAuth *self)
   self->n_algorithms = 1;
   self->lifetime = DEFAULT_LIFETIME;
   self->one_time = TRUE;
-  self->live = g_hash_table_new_full (nonce_entry_hash, nonce_entry_equal, g_free, NULL);
   self->ring_size = 64;
-  self->ring = g_new (NonceEntry *, self->ring_size);
+  self->ring = g_new (NonceEntry, self->ring_size);
 }
 
 SimAuth *
@@ -541,8 +616,7 @@ sim_auth_new (SimClock     *clock,
   self->clock = g_object_ref (clock);
   self->trace = trace != NULL ? g_object_ref (trace) : NULL;
   self->node_name = g_strdup (node_name);
-  self->secret = g_memdup2 (secret, secret_len);
-  self->secret_len = secret_len;
+  hmac_sha256_init (self, secret, secret_len);
   derive_hex (self, "siplab opaque", self->opaque);
   /* Unknown users are checked against this: unguessable, and refused even if it matched. */
   derive_hex (self, "siplab dummy password", self->dummy_password);
@@ -611,6 +685,41 @@ sim_auth_set_one_time (SimAuth  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ONE_TIME]);
 }
 
+/* The WWW-Authenticate value for @algorithm with @nonce. */
+static char *
+challenge_header (SimAuth            *self,
+                  SimDigestAlgorithm  algorithm,
+                  gboolean            stale,
+                  const char         *nonce)
+{
+  char **before = &self->challenge_before[algorithm][stale];
+  char **after = &self->challenge_after[algorithm][stale];
+  gsize before_len, after_len;
+  char *header;
+
+  if (*before == NULL)
+    {
+      SimDigestChallenge challenge = {
+        .realm = self->realm,
+        .opaque = self->opaque,
+        .qop = (char *) "auth",
+        .stale = stale,
+        .algorithm = algorithm,
+      };
+
+      sim_digest_challenge_format_split (&challenge, before, after);
+    }
+
+  /* A base64url nonce needs no quoting, so this is what sim_digest_challenge_format() makes. */
+  before_len = strlen (*before);
+  after_len = strlen (*after);
+  header = g_malloc (before_len + NONCE_TEXT_LEN + after_len + 1);
+  memcpy (header, *before, before_len);
+  memcpy (header + before_len, nonce, NONCE_TEXT_LEN);
+  memcpy (header + before_len + NONCE_TEXT_LEN, *after, after_len + 1);
+  return header;
+}
+
 GPtrArray *
 sim_auth_challenge (SimAuth  *self,
                     gboolean  stale)
@@ -619,23 +728,17 @@ sim_auth_challenge (SimAuth  *self,
 
   g_return_val_if_fail (SIM_IS_AUTH (self), NULL);
 
+  stale = !!stale;
   prune (self);
 
   headers = g_ptr_array_new_with_free_func (g_free);
   /* RFC 8760 §2.4: one challenge per algorithm, the most preferred first. */
   for (guint i = 0; i < self->n_algorithms; i++)
     {
-      g_autofree char *nonce = nonce_issue (self);
-      SimDigestChallenge challenge = {
-        .realm = self->realm,
-        .nonce = nonce,
-        .opaque = self->opaque,
-        .qop = (char *) "auth",
-        .stale = stale,
-        .algorithm = self->algorithms[i],
-      };
+      char nonce[NONCE_TEXT_LEN + 1];
 
-      g_ptr_array_add (headers, sim_digest_challenge_format (&challenge));
+      nonce_issue (self, nonce);
+      g_ptr_array_add (headers, challenge_header (self, self->algorithms[i], stale, nonce));
       trace_nonce (self, "issued", nonce, NULL, sim_digest_algorithm_name (self->algorithms[i]),
                    stale ? "a fresh nonce replaces one that expired while the digest was "
                            "still right (stale=true, RFC 7616 §3.3)"
@@ -731,10 +834,6 @@ verify (SimAuth              *self,
         gpointer              lookup_data,
         SimDigestCredentials *creds)
 {
-  g_autofree char *ha1 = NULL;
-  g_autofree char *ha2 = NULL;
-  g_autofree char *expected = NULL;
-  g_autofree char *response = NULL;
   const char *password = NULL;
   gboolean algorithm_known = FALSE;
   gboolean matches;
@@ -746,8 +845,14 @@ verify (SimAuth              *self,
 
   if (!sim_digest_credentials_parse_full (authorization, creds, &algorithm_known, NULL))
     return SIM_AUTH_MALFORMED;
+  /* The parser lets nc through only as 8 hex digits, either case (RFC 7616 §3.4). */
   if (creds->nc != NULL)
-    nc = (guint32) g_ascii_strtoull (creds->nc, NULL, 16);
+    for (guint i = 0; i < 8; i++)
+      {
+        char c = creds->nc[i];
+
+        nc = (nc << 4) | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      }
 
   /* RFC 3261 §22.4: credentials for another realm are not an answer to our challenge. */
   if (strcmp (creds->realm, self->realm) != 0)
@@ -769,14 +874,10 @@ verify (SimAuth              *self,
    * time it takes do not tell an attacker which accounts exist (RFC 7616 §5.1). */
   if (lookup != NULL)
     password = lookup (creds->username, lookup_data);
-  ha1 = sim_digest_ha1 (creds->algorithm, creds->username, self->realm,
-                        password != NULL ? password : self->dummy_password);
-  ha2 = sim_digest_ha2 (creds->algorithm, method, creds->uri);
-  expected = sim_digest_response (creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce,
-                                  creds->qop, ha2);
-  /* RFC 7616 §3.4.1 asks for lower-case hex; some clients send upper case. */
-  response = g_ascii_strdown (creds->response, -1);
-  matches = sim_digest_equal (expected, response);
+  /* Upper-case hex is accepted: RFC 7616 §3.4.1 asks for lower case, some clients differ. */
+  matches = sim_digest_check_response (creds, self->realm,
+                                       password != NULL ? password : self->dummy_password,
+                                       method);
   if (!matches || password == NULL)
     return SIM_AUTH_BAD_RESPONSE;
 
@@ -844,5 +945,5 @@ sim_auth_get_n_live_nonces (SimAuth *self)
   g_return_val_if_fail (SIM_IS_AUTH (self), 0);
 
   prune (self);
-  return g_hash_table_size (self->live);
+  return self->ring_len;
 }

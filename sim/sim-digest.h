@@ -40,6 +40,10 @@ char       *sim_digest_response            (SimDigestAlgorithm  algorithm,
                                             const char         *cnonce,
                                             const char         *qop,
                                             const char         *ha2) G_GNUC_WARN_UNUSED_RESULT;
+/* Longest H() output (SHA-256, SHA-512/256), in bytes and in hex digits. */
+#define SIM_DIGEST_MAX_LEN     32
+#define SIM_DIGEST_MAX_HEX_LEN (2 * SIM_DIGEST_MAX_LEN)
+
 /* Constant-time comparison of two strings (CRYPTO_memcmp). */
 gboolean    sim_digest_equal               (const char         *a,
                                             const char         *b);
@@ -77,6 +81,14 @@ gboolean  sim_digest_challenge_parse     (const char            *value,
                                           SimDigestChallenge    *challenge,
                                           GError               **error);
 char     *sim_digest_challenge_format    (const SimDigestChallenge *challenge) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * sim_digest_challenge_format() cut where the nonce goes: *@before, a nonce and *@after
+ * concatenated are the header for any nonce that needs no quoting (a token: base64url, hex), so
+ * a server can format the fixed parts once.  @challenge->nonce is not used.
+ */
+void      sim_digest_challenge_format_split (const SimDigestChallenge *challenge,
+                                          char                 **before,
+                                          char                 **after);
 gboolean  sim_digest_credentials_parse   (const char            *value,
                                           SimDigestCredentials  *credentials,
                                           GError               **error);
@@ -91,6 +103,18 @@ gboolean  sim_digest_credentials_parse_full (const char         *value,
                                           SimDigestCredentials  *credentials,
                                           gboolean              *algorithm_known,
                                           GError               **error);
+
+/*
+ * Server side: is @credentials->response the digest of @password for a request with @method?
+ * HA1 is computed over @realm (the server's own, which the caller has compared with
+ * @credentials->realm), HA2 over @credentials->uri.  Upper-case hex is accepted (RFC 7616
+ * §3.4.1 asks for lower case, some clients differ) and the comparison takes constant time.
+ * Nothing is allocated, and intermediate values derived from the password are cleansed.
+ */
+gboolean  sim_digest_check_response      (const SimDigestCredentials *credentials,
+                                          const char            *realm,
+                                          const char            *password,
+                                          const char            *method);
 
 /*
  * Client side: answer @challenge for a request.  Fills @out (caller clears it) with a fresh

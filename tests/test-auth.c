@@ -368,6 +368,145 @@ test_forged_nonce_is_unknown (Fixture       *f,
   g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
 }
 
+/* The 32 bytes of a nonce, in wire order (MAC ‖ time ‖ counter). */
+static void
+nonce_bytes (const char *nonce,
+             guint8      wire[32])
+{
+  g_autofree char *padded = g_strconcat (nonce, "=", NULL);
+  g_autofree guint8 *bytes = NULL;
+  gsize len = 0;
+
+  g_assert_cmpuint (strlen (nonce), ==, 43);
+  for (char *p = padded; *p != '\0'; p++)
+    *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+  bytes = g_base64_decode (padded, &len);
+  g_assert_cmpuint (len, ==, 32);
+  memcpy (wire, bytes, 32);
+}
+
+static char *
+nonce_text (const guint8 wire[32])
+{
+  char *text = g_base64_encode (wire, 32);
+
+  for (char *p = text; *p != '\0'; p++)
+    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+  g_assert_cmpuint (strlen (text), ==, 44);
+  text[43] = '\0';   /* the padding */
+  return text;
+}
+
+static void
+test_nonce_mac_is_hmac_sha256 (void)
+{
+  const gsize lengths[] = { 1, 16, 32, 64, 65, 200 };
+
+  g_test_summary ("White box: a nonce is base64url (MAC ‖ time ‖ counter), the MAC the first half "
+                  "of HMAC-SHA256 (RFC 2104) over time ‖ counter, for a secret of any length: "
+                  "longer than a SHA-256 block, it is hashed first.");
+  for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      g_autoptr(SimClock) clock = sim_clock_new_virtual ();
+      g_autoptr(SimAuth) auth = NULL;
+      g_autofree guint8 *key = g_malloc (lengths[i]);
+
+      for (gsize k = 0; k < lengths[i]; k++)
+        key[k] = k * 31 + i;
+      auth = sim_auth_new (clock, NULL, "registrar", REALM, key, lengths[i]);
+      sim_clock_run_until (clock, SIM_SEC (5) + 17);
+
+      for (guint64 counter = 0; counter < 3; counter++)
+        {
+          g_autoptr(GPtrArray) headers = sim_auth_challenge (auth, FALSE);
+          g_autofree char *nonce = nonce_of (g_ptr_array_index (headers, 0));
+          guint8 wire[32];
+          guint8 mac[EVP_MAX_MD_SIZE];
+          unsigned int mac_len = 0;
+          guint64 be;
+
+          nonce_bytes (nonce, wire);
+          memcpy (&be, wire + 16, 8);
+          g_assert_cmpint (GUINT64_FROM_BE (be), ==, SIM_SEC (5) + 17);
+          memcpy (&be, wire + 24, 8);
+          g_assert_cmpuint (GUINT64_FROM_BE (be), ==, counter);
+          g_assert_nonnull (HMAC (EVP_sha256 (), key, lengths[i], wire + 16, 16, mac, &mac_len));
+          g_assert_cmpuint (mac_len, ==, 32);
+          g_assert_cmpmem (wire, 16, mac, 16);
+        }
+    }
+}
+
+static void
+test_nonce_pointing_at_another_entry_is_unknown (Fixture       *f,
+                                                 gconstpointer  data)
+{
+  const guint n_nonces = 70;   /* more than the table's first size */
+  g_autofree char *first = NULL;
+  g_autofree char *last = NULL;
+  guint8 a[32], b[32], mixed[32];
+
+  g_test_summary ("White box: a nonce's table entry is found from its counter.  One that names "
+                  "another live nonce's counter, with a MAC or time from elsewhere, matches "
+                  "nothing; and the table keeps working as it grows.");
+  for (guint i = 0; i < n_nonces; i++)
+    {
+      g_autofree char *ch = challenge (f, FALSE);
+
+      if (i == 0)
+        first = g_steal_pointer (&ch);
+      else if (i == n_nonces - 1)
+        last = g_steal_pointer (&ch);
+      sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_MSEC (1));
+    }
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, n_nonces);
+
+  {
+    g_autofree char *first_nonce = nonce_of (first);
+    g_autofree char *last_nonce = nonce_of (last);
+
+    nonce_bytes (first_nonce, a);
+    nonce_bytes (last_nonce, b);
+  }
+  for (guint part = 0; part < 3; part++)
+    {
+      g_autofree char *forged = NULL;
+      g_autofree char *authorization = NULL;
+
+      /* b's counter with a's MAC, a's time, or both. */
+      memcpy (mixed, b, 32);
+      if (part != 1)
+        memcpy (mixed, a, 16);
+      if (part != 0)
+        memcpy (mixed + 16, a + 16, 8);
+      forged = nonce_text (mixed);
+      authorization = answer_with_nonce (last, forged, "alice", "wonderland");
+      g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+    }
+
+  /* A counter past the last one issued. */
+  {
+    g_autofree char *forged = NULL;
+    g_autofree char *authorization = NULL;
+
+    memcpy (mixed, b, 32);
+    mixed[31]++;
+    forged = nonce_text (mixed);
+    authorization = answer_with_nonce (last, forged, "alice", "wonderland");
+    g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+  }
+
+  /* The genuine ones, oldest and newest, still work. */
+  {
+    g_autofree char *oldest = answer (first, "alice", "wonderland", URI, 1);
+    g_autofree char *newest = answer (last, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpint (verify (f, oldest), ==, SIM_AUTH_OK);
+    g_assert_cmpint (verify (f, newest), ==, SIM_AUTH_OK);
+    g_assert_cmpint (verify (f, oldest), ==, SIM_AUTH_REPLAYED);
+  }
+}
+
 static void
 test_opaque_is_fixed_per_secret (Fixture       *f,
                                  gconstpointer  data)
@@ -771,6 +910,8 @@ main (int   argc,
   add_auth_test ("unknown-user-never-authenticates", test_unknown_user_never_authenticates);
   add_auth_test ("expired-nonce-is-stale", test_expired_nonce_is_stale);
   add_auth_test ("forged-nonce-is-unknown", test_forged_nonce_is_unknown);
+  add_auth_test ("nonce-pointing-at-another-entry-is-unknown",
+                 test_nonce_pointing_at_another_entry_is_unknown);
   add_auth_test ("opaque-is-fixed-per-secret", test_opaque_is_fixed_per_secret);
   add_auth_test ("nonce-count-must-increase-when-not-one-time",
                  test_nonce_count_must_increase_when_not_one_time);
@@ -781,6 +922,7 @@ main (int   argc,
   add_auth_test ("checks-run-in-order", test_checks_run_in_order);
   add_auth_test ("events-are-traced", test_events_are_traced);
   add_auth_test ("old-nonces-are-pruned", test_old_nonces_are_pruned);
+  g_test_add_func ("/sim/auth/nonce-mac-is-hmac-sha256", test_nonce_mac_is_hmac_sha256);
   g_test_add_func ("/sim/auth/results-have-names-and-reasons", test_results_have_names_and_reasons);
 
   return g_test_run ();

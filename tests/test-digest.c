@@ -453,6 +453,186 @@ test_parse_full_keeps_unknown_algorithm (void)
   sim_digest_credentials_clear (&creds);
 }
 
+static void
+test_parameter_names_fold_case (void)
+{
+  const char *value =
+    "Digest USERNAME=\"a\", Realm=\"r\", nOnCe=\"n\", URI=\"u\", Response=\"x\", QOP=AUTH, "
+    "NC=0000000a, CNONCE=\"c\", Algorithm=Sha-256, USERHASH=false, REALMS=\"ignored\"";
+  const char *duplicates[] = {
+    "Digest realm=\"x\", REALM=\"y\", nonce=\"n\"",
+    "Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", response=\"x\", "
+      "Response=\"y\"",
+    "Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", response=\"x\", qop=auth, "
+      "nc=00000001, cnonce=\"c\", Nc=00000002",
+  };
+  SimDigestCredentials creds = { NULL, };
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("RFC 7235 §2.1: parameter names are case-insensitive, for finding a repeat too; "
+                  "qop comes back in lower case whatever the spelling.");
+  g_assert_true (sim_digest_credentials_parse (value, &creds, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (creds.username, ==, "a");
+  g_assert_cmpstr (creds.realm, ==, "r");
+  g_assert_cmpstr (creds.nonce, ==, "n");
+  g_assert_cmpstr (creds.uri, ==, "u");
+  g_assert_cmpstr (creds.response, ==, "x");
+  g_assert_cmpstr (creds.qop, ==, "auth");
+  g_assert_cmpstr (creds.nc, ==, "0000000a");
+  g_assert_cmpstr (creds.cnonce, ==, "c");
+  g_assert_cmpstr (creds.algorithm_name, ==, "Sha-256");
+  g_assert_cmpint (creds.algorithm, ==, SIM_DIGEST_SHA256);
+  sim_digest_credentials_clear (&creds);
+
+  for (guint i = 0; i < G_N_ELEMENTS (duplicates); i++)
+    {
+      SimDigestCredentials dup = { NULL, };
+      SimDigestChallenge challenge = { NULL, };
+      g_autoptr(GError) error2 = NULL;
+      g_autoptr(GError) error3 = NULL;
+
+      g_test_message ("%s", duplicates[i]);
+      g_assert_false (sim_digest_credentials_parse (duplicates[i], &dup, &error2));
+      g_assert_error (error2, SIM_DIGEST_ERROR, SIM_DIGEST_ERROR_PARSE);
+      g_assert_nonnull (strstr (error2->message, "appears twice"));
+      g_assert_null (dup.username);
+      if (i == 0)
+        {
+          g_assert_false (sim_digest_challenge_parse (duplicates[i], &challenge, &error3));
+          g_assert_error (error3, SIM_DIGEST_ERROR, SIM_DIGEST_ERROR_PARSE);
+        }
+    }
+}
+
+static void
+test_quoted_pairs_take_any_text_byte (void)
+{
+  struct {
+    const char *quoted;     /* between the quotes of realm="..." */
+    const char *value;      /* NULL: a parse error */
+  } cases[] = {
+    { "a\\\tb", "a\tb" },               /* a quoted HTAB */
+    { "\\\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9" },   /* obs-text, quoted or not */
+    { "\\\\\\\"", "\\\"" },
+    { "\\a\\b\\c", "abc" },
+    { "", "" },
+    { "a\\\x01", NULL },                 /* a quoted control is still a control */
+    { "a\\\x7f", NULL },
+    { "a\\\r\n", NULL },
+    { "a\x7f", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("Digest realm=\"%s\", nonce=\"n\"",
+                                                cases[i].quoted);
+      g_autofree char *unknown = g_strdup_printf ("Digest realm=\"r\", x-other=\"%s\", "
+                                                  "nonce=\"n\"", cases[i].quoted);
+      SimDigestChallenge challenge = { NULL, };
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("case %u", i);
+      if (cases[i].value != NULL)
+        {
+          g_assert_true (sim_digest_challenge_parse (value, &challenge, &error));
+          g_assert_no_error (error);
+          g_assert_cmpstr (challenge.realm, ==, cases[i].value);
+          sim_digest_challenge_clear (&challenge);
+          g_assert_true (sim_digest_challenge_parse (unknown, &challenge, NULL));
+          sim_digest_challenge_clear (&challenge);
+        }
+      else
+        {
+          g_assert_false (sim_digest_challenge_parse (value, &challenge, &error));
+          g_assert_error (error, SIM_DIGEST_ERROR, SIM_DIGEST_ERROR_PARSE);
+          g_assert_null (challenge.realm);
+          /* An unknown parameter is skipped, but checked all the same. */
+          g_assert_false (sim_digest_challenge_parse (unknown, &challenge, NULL));
+        }
+    }
+}
+
+static void
+test_challenge_format_split_matches_format (void)
+{
+  const char *nonces[] = { "abc-DEF_123", "", "0123456789abcdef0123456789abcdef" };
+  SimDigestChallenge challenge = {
+    .realm = (char *) "we\"ird\\ realm\r\n",
+    .qop = (char *) "auth",
+  };
+
+  g_test_summary ("The fixed parts formatted once and a token nonce put between them make the "
+                  "same header as formatting the whole challenge.");
+  for (guint variant = 0; variant < 4 * SIM_DIGEST_N_ALGORITHMS; variant++)
+    {
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+
+      challenge.algorithm = variant % SIM_DIGEST_N_ALGORITHMS;
+      challenge.stale = (variant / SIM_DIGEST_N_ALGORITHMS) % 2;
+      challenge.opaque = variant / (2 * SIM_DIGEST_N_ALGORITHMS) ? (char *) "0pa\"que" : NULL;
+      challenge.nonce = (char *) "ignored";
+      sim_digest_challenge_format_split (&challenge, &before, &after);
+      g_assert_true (g_str_has_suffix (before, ", nonce=\""));
+
+      for (guint i = 0; i < G_N_ELEMENTS (nonces); i++)
+        {
+          g_autofree char *joined = g_strconcat (before, nonces[i], after, NULL);
+          g_autofree char *text = NULL;
+
+          challenge.nonce = (char *) nonces[i];
+          text = sim_digest_challenge_format (&challenge);
+          g_assert_cmpstr (joined, ==, text);
+        }
+    }
+}
+
+static void
+test_check_response_matches_response (void)
+{
+  SimDigestChallenge challenge = {
+    .realm = (char *) RFC7616_REALM,
+    .nonce = (char *) RFC7616_NONCE,
+    .opaque = (char *) RFC7616_OPAQUE,
+    .qop = (char *) "auth",
+  };
+
+  g_test_summary ("The server's check agrees with the client's answer for every algorithm, "
+                  "with and without qop; upper-case hex passes, anything else does not.");
+  for (guint variant = 0; variant < 2 * SIM_DIGEST_N_ALGORITHMS; variant++)
+    {
+      SimDigestCredentials creds;
+      g_autofree char *response = NULL;
+
+      challenge.algorithm = variant % SIM_DIGEST_N_ALGORITHMS;
+      challenge.qop = variant < SIM_DIGEST_N_ALGORITHMS ? (char *) "auth" : NULL;
+      sim_digest_answer (&challenge, RFC7616_USER, RFC7616_PASSWORD, "GET", RFC7616_URI,
+                         RFC7616_CNONCE, 1, &creds);
+      if (challenge.algorithm == SIM_DIGEST_SHA256 && challenge.qop != NULL)
+        g_assert_cmpstr (creds.response, ==,
+                         "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+      response = g_strdup (creds.response);
+
+      g_assert_true (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "GET"));
+      g_assert_false (sim_digest_check_response (&creds, RFC7616_REALM, "Circle of life", "GET"));
+      g_assert_false (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "PUT"));
+      g_assert_false (sim_digest_check_response (&creds, "other", RFC7616_PASSWORD, "GET"));
+
+      g_free (creds.response);
+      creds.response = g_ascii_strup (response, -1);
+      g_assert_true (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "GET"));
+      g_free (creds.response);
+      creds.response = g_strconcat (response, "0", NULL);
+      g_assert_false (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "GET"));
+      creds.response[strlen (response) - 1] = '\0';
+      g_assert_false (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "GET"));
+      creds.response[0] = '\0';
+      g_assert_false (sim_digest_check_response (&creds, RFC7616_REALM, RFC7616_PASSWORD, "GET"));
+      sim_digest_credentials_clear (&creds);
+    }
+}
+
 static const char *junk[] = {
   "",
   "   ",
@@ -657,6 +837,13 @@ main (int   argc,
                    test_unsupported_options_are_reported);
   g_test_add_func ("/sim/digest/parse-full-keeps-unknown-algorithm",
                    test_parse_full_keeps_unknown_algorithm);
+  g_test_add_func ("/sim/digest/parameter-names-fold-case", test_parameter_names_fold_case);
+  g_test_add_func ("/sim/digest/quoted-pairs-take-any-text-byte",
+                   test_quoted_pairs_take_any_text_byte);
+  g_test_add_func ("/sim/digest/challenge-format-split-matches-format",
+                   test_challenge_format_split_matches_format);
+  g_test_add_func ("/sim/digest/check-response-matches-response",
+                   test_check_response_matches_response);
   g_test_add_func ("/sim/digest/junk-is-a-parse-error", test_junk_is_a_parse_error);
   g_test_add_func ("/sim/digest/credentials-need-their-parameters",
                    test_credentials_need_their_parameters);

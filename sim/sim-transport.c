@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE   /* recvmmsg(2) */
 #include "sim-transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <string.h>
 
@@ -25,7 +27,9 @@ G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
 #define MAX_CONNECTIONS   4096
 #define MAX_OUTPUT        (1024 * 1024)   /* a peer that does not read loses its connection */
 #define UDP_BURST         64              /* datagrams read per wake-up before yielding */
+#define UDP_BATCH         16              /* datagrams read per recvmmsg(2) */
 #define UDP_RCVBUF        (4 * 1024 * 1024)
+#define SEND_WAIT_MS      200             /* longest wait for room in a full UDP send buffer */
 
 typedef struct {
   SimSocketTransport *self;
@@ -57,6 +61,10 @@ struct _SimSocketTransport {
   GHashTable *connections;    /* "ip:port" -> Connection* (holds a ref) */
   gsize max_message;
   guint8 *buffer;             /* SIM_TRANSPORT_MAX_MESSAGE + 1 bytes of receive space */
+  guint8 *udp_buffers;        /* UDP_BATCH datagrams' worth, allocated on first use */
+  struct mmsghdr *udp_msgs;
+  struct iovec *udp_iov;
+  struct sockaddr_storage *udp_from;
   SimTransportNameFunc name_func;
   gpointer name_data;
 };
@@ -654,35 +662,58 @@ udp_readable_cb (GSocket      *socket,
   SimSocketTransport *self = listener->self;
 
   g_object_ref (self);
-  for (guint i = 0; i < UDP_BURST && self->listeners != NULL; i++)
+  if (self->udp_buffers == NULL)
     {
-      struct sockaddr_storage from;
-      socklen_t from_len = sizeof from;
-      SimAddr src;
-      gssize n;
+      self->udp_buffers = g_malloc (UDP_BATCH * (SIM_TRANSPORT_MAX_MESSAGE + 2));
+      self->udp_msgs = g_new0 (struct mmsghdr, UDP_BATCH);
+      self->udp_iov = g_new0 (struct iovec, UDP_BATCH);
+      self->udp_from = g_new0 (struct sockaddr_storage, UDP_BATCH);
+    }
+  /* Up to UDP_BURST datagrams per wake-up, UDP_BATCH per system call (recvmmsg(2)). */
+  for (guint round = 0; round < UDP_BURST / UDP_BATCH && self->listeners != NULL; round++)
+    {
+      int received;
 
-      n = recvfrom (g_socket_get_fd (socket), self->buffer, SIM_TRANSPORT_MAX_MESSAGE + 1,
-                    MSG_DONTWAIT, (struct sockaddr *) &from, &from_len);
-      if (n < 0)
-        break;      /* would block, or an ICMP error reported on the socket: nothing to read */
-      if (!addr_from_sockaddr (&from, SIM_TRANSPORT_UDP, &src))
-        continue;
-      if ((gsize) n > self->max_message)
+      for (guint i = 0; i < UDP_BATCH; i++)
         {
-          g_autofree char *reason =
-            g_strdup_printf ("the datagram has %" G_GSSIZE_FORMAT " bytes, more than the %"
-                             G_GSIZE_FORMAT " this registrar accepts", n, self->max_message);
-          trace_packet (self, "dropped", &src, &listener->addr, FALSE, (const char *) self->buffer,
-                        MIN ((gsize) n, 512), reason);
-          continue;
+          self->udp_iov[i].iov_base = self->udp_buffers + i * (SIM_TRANSPORT_MAX_MESSAGE + 2);
+          self->udp_iov[i].iov_len = SIM_TRANSPORT_MAX_MESSAGE + 1;
+          memset (&self->udp_msgs[i], 0, sizeof self->udp_msgs[i]);
+          self->udp_msgs[i].msg_hdr.msg_name = &self->udp_from[i];
+          self->udp_msgs[i].msg_hdr.msg_namelen = sizeof self->udp_from[i];
+          self->udp_msgs[i].msg_hdr.msg_iov = &self->udp_iov[i];
+          self->udp_msgs[i].msg_hdr.msg_iovlen = 1;
         }
-      self->buffer[n] = '\0';
-      /* A CRLF keep-alive (many phones send one to keep their NAT binding open) is no message. */
-      if (strspn ((const char *) self->buffer, "\r\n \t") == (gsize) n)
-        continue;
-      trace_packet (self, "delivered", &src, &listener->addr, FALSE, (const char *) self->buffer,
-                    n, NULL);
-      sim_stack_receive (self->stack, &src, (const char *) self->buffer, n);
+      received = recvmmsg (g_socket_get_fd (socket), self->udp_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+      if (received <= 0)
+        break;      /* would block, or an ICMP error reported on the socket: nothing to read */
+      for (int i = 0; i < received && self->listeners != NULL; i++)
+        {
+          char *text = self->udp_iov[i].iov_base;
+          gsize n = self->udp_msgs[i].msg_len;
+          SimAddr src;
+
+          if (!addr_from_sockaddr (&self->udp_from[i], SIM_TRANSPORT_UDP, &src))
+            continue;
+          if (n > self->max_message)
+            {
+              g_autofree char *reason =
+                g_strdup_printf ("the datagram has %" G_GSIZE_FORMAT " bytes, more than the %"
+                                 G_GSIZE_FORMAT " this registrar accepts", n, self->max_message);
+              trace_packet (self, "dropped", &src, &listener->addr, FALSE, text, MIN (n, 512),
+                            reason);
+              continue;
+            }
+          text[n] = '\0';
+          /* A CRLF keep-alive (many phones send one to keep their NAT binding open) is no
+           * message. */
+          if (strspn (text, "\r\n \t") == n)
+            continue;
+          trace_packet (self, "delivered", &src, &listener->addr, FALSE, text, n, NULL);
+          sim_stack_receive (self->stack, &src, text, n);
+        }
+      if (received < UDP_BATCH)
+        break;      /* drained */
     }
   g_object_unref (self);
   return G_SOURCE_CONTINUE;
@@ -765,10 +796,21 @@ stack_send_cb (SimStack      *stack,
     trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
     if (sockaddr_from_addr (dst, &to, &to_len))
       {
-        if (sendto (g_socket_get_fd (listener->socket), data, len, 0,
-                    (const struct sockaddr *) &to, to_len) >= 0)
+        int fd = g_socket_get_fd (listener->socket);
+
+        if (sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
           return;
-        /* A full send buffer is not fatal: the retransmission timers cover it. */
+        /* A full send buffer (a burst faster than the peers read): wait for room, as a
+         * blocking GSocket would, but not for ever. */
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          {
+            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+            if (poll (&pfd, 1, SEND_WAIT_MS) > 0 &&
+                sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
+              return;
+          }
+        /* Still full: not fatal, the retransmission timers cover it. */
         if (errno == EAGAIN || errno == EWOULDBLOCK)
           {
             trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
@@ -867,6 +909,10 @@ sim_socket_transport_finalize (GObject *object)
   g_clear_pointer (&self->listener_addrs, g_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->buffer);
+  g_free (self->udp_buffers);
+  g_free (self->udp_msgs);
+  g_free (self->udp_iov);
+  g_free (self->udp_from);
   G_OBJECT_CLASS (sim_socket_transport_parent_class)->finalize (object);
 }
 

@@ -33,6 +33,8 @@ struct _SimLocation {
   GHashTable *aors;        /* aor -> AorRecord* */
   GHashTable *pool;        /* string -> PoolEntry* (User-Agent strings) */
   guint n_bindings;
+  SimLocationChangedFunc changed_func;
+  gpointer changed_data;
 };
 
 enum {
@@ -307,6 +309,8 @@ static void
 emit_changed (SimLocation *self,
               const char  *aor)
 {
+  if (self->changed_func != NULL)
+    self->changed_func (self, aor, self->changed_data);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0, aor);
 }
 
@@ -446,8 +450,23 @@ sim_location_lookup (SimLocation *self,
   record = g_hash_table_lookup (self->aors, aor);
   if (record == NULL)
     return NULL;
-  /* A wall clock may run the expiry timer late; a lapsed binding is never "current". */
-  record_expire_and_notify (self, record);
+  /* A wall clock may run the expiry timer late; a lapsed binding is never "current".  Only
+   * when something expired may @record be gone (and the handlers may have changed more). */
+  if (!record_expire_and_notify (self, record))
+    return record->bindings;
+  record = g_hash_table_lookup (self->aors, aor);
+  return record != NULL ? record->bindings : NULL;
+}
+
+GPtrArray *
+sim_location_peek (SimLocation *self,
+                   const char  *aor)
+{
+  AorRecord *record;
+
+  g_return_val_if_fail (SIM_IS_LOCATION (self), NULL);
+  g_return_val_if_fail (aor != NULL, NULL);
+
   record = g_hash_table_lookup (self->aors, aor);
   return record != NULL ? record->bindings : NULL;
 }
@@ -613,6 +632,23 @@ sim_location_replace_full (SimLocation *self,
     emit_events (self, events);
   emit_changed (self, aor_copy);
   g_object_unref (self);
+}
+
+void
+sim_location_set_changed_func (SimLocation           *self,
+                               SimLocationChangedFunc func,
+                               gpointer               user_data)
+{
+  g_return_if_fail (SIM_IS_LOCATION (self));
+  self->changed_func = func;
+  self->changed_data = user_data;
+}
+
+gboolean
+sim_location_is_tracing (SimLocation *self)
+{
+  g_return_val_if_fail (SIM_IS_LOCATION (self), FALSE);
+  return tracing (self);
 }
 
 static int

@@ -50,6 +50,9 @@ SimLocation *sim_location_new          (SimClock          *clock,
  */
 GPtrArray   *sim_location_lookup       (SimLocation       *self,
                                         const char        *aor);
+/* Like sim_location_lookup(), but expires nothing, so it never changes the location. */
+GPtrArray   *sim_location_peek         (SimLocation       *self,
+                                        const char        *aor);
 const SimBinding *sim_location_find    (SimLocation       *self,
                                         const char        *aor,
                                         const char        *contact);
@@ -73,6 +76,8 @@ void         sim_location_replace_full (SimLocation       *self,
                                         GPtrArray         *bindings,
                                         const char        *why,
                                         GHashTable        *reasons);
+/* TRUE if changes are traced now: only then are @why and @reasons above read. */
+gboolean     sim_location_is_tracing   (SimLocation       *self);
 /* All AORs with bindings, sorted. */
 GPtrArray   *sim_location_list_aors    (SimLocation       *self) G_GNUC_WARN_UNUSED_RESULT;
 guint        sim_location_get_n_bindings (SimLocation     *self);
@@ -80,5 +85,17 @@ guint        sim_location_get_n_aors   (SimLocation       *self);
 const char  *sim_location_get_node_name (SimLocation      *self);
 
 /* "changed" (const char *aor) is emitted after any change of an AOR's bindings. */
+
+/*
+ * Called on every change, just before "changed" is emitted, with the same AOR: for the one
+ * owner that must hear every change (SimServer), without a signal emission per REGISTER.
+ * NULL removes it.
+ */
+typedef void (*SimLocationChangedFunc) (SimLocation *location,
+                                        const char  *aor,
+                                        gpointer     user_data);
+void         sim_location_set_changed_func (SimLocation           *self,
+                                            SimLocationChangedFunc func,
+                                            gpointer               user_data);
 
 G_END_DECLS

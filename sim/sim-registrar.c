@@ -96,6 +96,7 @@ typedef struct {
   char *aor;
   char *call_id;
   guint32 cseq;
+  gint64 expires;             /* the Expires header: sim_message_expires(), read once */
   char *explain;              /* why it was rejected, a sentence for students */
   char *contact;              /* the offending Contact, when there is one */
   GPtrArray *challenges;      /* WWW-Authenticate values for a 401 */
@@ -113,6 +114,8 @@ request_clear (Request *req)
   g_free (req->unsupported);
 }
 
+static SimTrace *get_trace (SimRegistrar *self);
+
 static Outcome
 reject (Request    *req,
         Outcome     outcome,
@@ -129,10 +132,15 @@ reject (Request    *req,
 {
   va_list args;
 
-  g_free (req->explain);
-  va_start (args, format);
-  req->explain = g_strdup_vprintf (format, args);
-  va_end (args);
+  g_clear_pointer (&req->explain, g_free);
+  /* The sentence is read only by trace_rejected(): a 401 is never traced as a rejection,
+   * and with the trace off nobody reads it, so it is not written. */
+  if (outcome != OUTCOME_CHALLENGE && get_trace (req->self) != NULL)
+    {
+      va_start (args, format);
+      req->explain = g_strdup_vprintf (format, args);
+      va_end (args);
+    }
   g_free (req->contact);
   req->contact = g_strdup (contact);
   return outcome;
@@ -196,15 +204,23 @@ unquote (const char *value)
   return g_strdup (value);
 }
 
+/* g_ascii_tolower() without the call. */
+static inline char
+ascii_lower (char c)
+{
+  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 /*
  * RFC 3261 §19.1.4: scheme and host compare case-insensitively, the rest as written.  We key
  * bindings on libosip2's serialisation with scheme and host lower-cased; parameter order and
  * escaping still count, which is stricter than the RFC but never merges two different URIs.
+ * @text is sim_uri_to_string (@uri) (or NULL), lower-cased in place and returned.
  */
 static char *
-canonical_uri (const osip_uri_t *uri)
+canonical_uri (const osip_uri_t *uri,
+               char             *text)
 {
-  char *text = sim_uri_to_string (uri);
   char *p;
 
   if (text == NULL)
@@ -213,7 +229,7 @@ canonical_uri (const osip_uri_t *uri)
    * precedes the first ':'; libosip2 writes the host verbatim (bracketed when IPv6) after the
    * userinfo's '@', and escapes any '@' inside the userinfo. */
   for (p = text; *p != '\0' && *p != ':'; p++)
-    *p = g_ascii_tolower (*p);
+    *p = ascii_lower (*p);
   if (uri->host != NULL && *p == ':')
     {
       gsize host_len = strlen (uri->host);
@@ -226,8 +242,91 @@ canonical_uri (const osip_uri_t *uri)
       if (p != NULL && strncmp (p, uri->host, host_len) != 0)
         p = NULL;   /* not laid out as expected: keep the host as written, never guess */
       for (gsize i = 0; p != NULL && i < host_len; i++)
-        p[i] = g_ascii_tolower (p[i]);
+        p[i] = ascii_lower (p[i]);
     }
+  return text;
+}
+
+/* g_string_append() and g_string_append_c() for the hot path: a copy when the text fits, which
+ * it does in the strings sized for it below; GLib's own calls go through g_string_insert_len(). */
+static inline void
+put_str (GString    *out,
+         const char *text)
+{
+  gsize n = strlen (text);
+
+  if (out->len + n >= out->allocated_len)
+    {
+      g_string_append_len (out, text, (gssize) n);
+      return;
+    }
+  memcpy (out->str + out->len, text, n + 1);
+  out->len += n;
+}
+
+static inline void
+put_c (GString *out,
+       char     c)
+{
+  if (out->len + 1 >= out->allocated_len)
+    {
+      g_string_append_c (out, c);
+      return;
+    }
+  out->str[out->len++] = c;
+  out->str[out->len] = '\0';
+}
+
+/*
+ * osip_contact_to_str (@contact), for a binding's display text, from @uri_text, which is
+ * sim_uri_to_string (@contact->url) (the same text as osip_uri_to_str): libosip2 writes
+ * [display-name " "] "<" URI ">" and then ";name[=value]" per parameter, as they came.
+ * Anything out of the ordinary is left to libosip2 itself.
+ */
+static char *
+contact_display (const osip_contact_t *contact,
+                 const char           *uri_text)
+{
+  GString *out;
+  int n = osip_list_size (&contact->gen_params);
+  char *dest = NULL;
+  char *text = NULL;
+
+  if (contact->url == NULL || uri_text == NULL ||
+      (contact->displayname != NULL && contact->displayname[0] == '*'))
+    goto fallback;
+  for (int i = 0; i < n; i++)
+    if (((osip_generic_param_t *) osip_list_get (&contact->gen_params, i))->gname == NULL)
+      goto fallback;
+
+  out = g_string_sized_new (strlen (uri_text) + 64);
+  if (contact->displayname != NULL)
+    {
+      put_str (out, contact->displayname);
+      put_str (out, " <");
+    }
+  else
+    put_c (out, '<');
+  put_str (out, uri_text);
+  put_c (out, '>');
+  for (int i = 0; i < n; i++)
+    {
+      const osip_generic_param_t *param = osip_list_get (&contact->gen_params, i);
+
+      put_c (out, ';');
+      put_str (out, param->gname);
+      if (param->gvalue != NULL)
+        {
+          put_c (out, '=');
+          put_str (out, param->gvalue);
+        }
+    }
+  return g_string_free (out, FALSE);
+
+fallback:
+  if (osip_contact_to_str ((osip_contact_t *) contact, &dest) == 0)
+    text = g_strdup (dest);
+  osip_free (dest);
   return text;
 }
 
@@ -235,7 +334,13 @@ static gboolean
 host_is (const char *host,
          const char *name)
 {
-  return host != NULL && name != NULL && g_ascii_strcasecmp (host, name) == 0;
+  /* g_ascii_strcasecmp (host, name) == 0, inlined: three of these per REGISTER. */
+  if (host == NULL || name == NULL)
+    return FALSE;
+  for (; *host != '\0'; host++, name++)
+    if (*host != *name && ascii_lower (*host) != ascii_lower (*name))
+      return FALSE;
+  return *name == '\0';
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -314,14 +419,60 @@ lookup_password_cb (const char *username,
   return sim_registrar_get_password (user_data, username);
 }
 
+/*
+ * osip_authorization_to_str (@credentials), written here without its length pass and reallocs:
+ * the scheme, then " name=value" for each field libosip2 parsed, in libosip2's order, separated
+ * by commas.  The values keep their quotes, as they came.  SimAuth parses exactly this text.
+ */
+static char *
+credentials_text (const osip_authorization_t *credentials)
+{
+  const struct {
+    const char *label;
+    const char *value;
+  } fields[] = {
+    { " username=", credentials->username },
+    { " realm=", credentials->realm },
+    { " nonce=", credentials->nonce },
+    { " uri=", credentials->uri },
+    { " response=", credentials->response },
+    { " digest=", credentials->digest },
+    { " algorithm=", credentials->algorithm },
+    { " cnonce=", credentials->cnonce },
+    { " opaque=", credentials->opaque },
+    { " qop=", credentials->message_qop },
+    { " nc=", credentials->nonce_count },
+    { " version=", credentials->version },
+    { " targetname=", credentials->targetname },
+    { " gssapi-data=", credentials->gssapi_data },
+    { " crand=", credentials->crand },
+    { " cnum=", credentials->cnum },
+  };
+  GString *out;
+  gboolean first = TRUE;
+
+  if (credentials->auth_type == NULL)
+    return NULL;
+  out = g_string_sized_new (512);
+  put_str (out, credentials->auth_type);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (fields[i].value != NULL)
+      {
+        if (!first)
+          put_c (out, ',');
+        first = FALSE;
+        put_str (out, fields[i].label);
+        put_str (out, fields[i].value);
+      }
+  return g_string_free (out, FALSE);
+}
+
 /* The Authorization for our realm, else the first one, as text for SimAuth. */
 static char *
 authorization_text (SimRegistrar   *self,
                     osip_message_t *request)
 {
   osip_authorization_t *chosen = NULL;
-  char *dest = NULL;
-  char *text;
 
   for (int pos = 0; !osip_list_eol (&request->authorizations, pos); pos++)
     {
@@ -336,11 +487,7 @@ authorization_text (SimRegistrar   *self,
           break;
         }
     }
-  if (chosen == NULL || osip_authorization_to_str (chosen, &dest) != 0 || dest == NULL)
-    return NULL;
-  text = g_strdup (dest);
-  osip_free (dest);
-  return text;
+  return chosen != NULL ? credentials_text (chosen) : NULL;
 }
 
 /* Step 3.  Returns the authenticated user in @username, or an outcome that ends the request. */
@@ -396,7 +543,7 @@ authenticate (Request  *req,
 typedef struct {
   GPtrArray *set;             /* SimBinding*, the AOR's bindings after this request */
   GPtrArray *owned;           /* SimBinding*, new or updated ones (freed with the plan) */
-  GHashTable *reasons;        /* contact -> sentence for the trace */
+  GHashTable *reasons;        /* contact -> sentence for the trace; NULL when not tracing */
 } Plan;
 
 static void
@@ -430,9 +577,23 @@ plan_find (Plan       *plan,
 static void
 plan_reason (Plan       *plan,
              const char *contact,
-             char       *reason)
+             const char *format,
+             ...) G_GNUC_PRINTF (3, 4);
+
+/* Only the location's trace reads the sentences: with it off they are not written. */
+static void
+plan_reason (Plan       *plan,
+             const char *contact,
+             const char *format,
+             ...)
 {
-  g_hash_table_replace (plan->reasons, g_strdup (contact), reason);
+  va_list args;
+
+  if (plan->reasons == NULL)
+    return;
+  va_start (args, format);
+  g_hash_table_replace (plan->reasons, g_strdup (contact), g_strdup_vprintf (format, args));
+  va_end (args);
 }
 
 /* RFC 3261 §10.3 step 7: the requested interval, per contact. */
@@ -460,7 +621,7 @@ requested_expires (Request         *req,
       return TRUE;
     }
   /* ...then the Expires header, then the registrar's default. */
-  header = sim_message_expires (req->request);
+  header = req->expires;
   if (header >= 0)
     *requested = (guint32) header;
   else
@@ -484,16 +645,18 @@ adjustment (guint32  requested,
   return buf;
 }
 
+/* @uri_text is sim_uri_to_string (@contact->url), @key its canonical_uri(); both NULL if none. */
 static Outcome
 plan_contact (Request        *req,
               Plan           *plan,
               osip_contact_t *contact,
+              const char     *uri_text,
+              const char     *key,
               gboolean        superseded,
               GPtrArray      *added)
 {
   SimRegistrar *self = req->self;
   const SimRegistrarPolicy *policy = &self->policy;
-  g_autofree char *key = NULL;
   g_autofree char *display = NULL;
   g_autofree char *instance = NULL;
   osip_generic_param_t *param = NULL;
@@ -505,7 +668,7 @@ plan_contact (Request        *req,
   int pos;
   Outcome outcome;
 
-  if (contact->url == NULL || (key = canonical_uri (contact->url)) == NULL)
+  if (contact->url == NULL || key == NULL)
     return reject (req, OUTCOME_BAD_CONTACT, NULL, "a Contact has no usable URI");
   if (!requested_expires (req, contact, key, &requested, &outcome))
     return outcome;
@@ -557,19 +720,14 @@ plan_contact (Request        *req,
       /* RFC 3261 §10.2.2: expires 0 removes the binding; there is nothing to remove if absent. */
       if (existing != NULL)
         {
-          plan_reason (plan, key, g_strdup ("the REGISTER asked for expires 0, which removes "
-                                            "this binding (RFC 3261 §10.2.2)"));
+          plan_reason (plan, key, "the REGISTER asked for expires 0, which removes "
+                                  "this binding (RFC 3261 §10.2.2)");
           g_ptr_array_remove_index (plan->set, pos);
         }
       return OUTCOME_OK;
     }
 
-  {
-    char *dest = NULL;
-    if (osip_contact_to_str (contact, &dest) == 0)
-      display = g_strdup (dest);
-    osip_free (dest);
-  }
+  display = contact_display (contact, uri_text);
 
   binding = g_new0 (SimBinding, 1);
   binding->aor = g_strdup (req->aor);
@@ -587,27 +745,29 @@ plan_contact (Request        *req,
   binding->updated_at = req->now;
   g_ptr_array_add (plan->owned, binding);
 
-  adjustment (requested, granted, note, sizeof note);
+  if (plan->reasons != NULL)
+    adjustment (requested, granted, note, sizeof note);
+  else
+    note[0] = '\0';
   if (existing == NULL)
     {
       g_ptr_array_add (plan->set, binding);
       g_ptr_array_add (added, binding);
-      plan_reason (plan, key, g_strdup_printf ("a new Contact for %s: %u s granted%s "
-                                               "(RFC 3261 §10.3 step 7)",
-                                               req->aor, granted, note));
+      plan_reason (plan, key, "a new Contact for %s: %u s granted%s (RFC 3261 §10.3 step 7)",
+                   req->aor, granted, note);
     }
   else
     {
       if (g_strcmp0 (existing->call_id, req->call_id) == 0)
         plan_reason (plan, key,
-                     g_strdup_printf ("a refresh: same Contact and Call-ID, CSeq %u > %u; "
-                                      "%u s granted%s (RFC 3261 §10.3 step 7)",
-                                      req->cseq, existing->cseq, granted, note));
+                     "a refresh: same Contact and Call-ID, CSeq %u > %u; "
+                     "%u s granted%s (RFC 3261 §10.3 step 7)",
+                     req->cseq, existing->cseq, granted, note);
       else
         plan_reason (plan, key,
-                     g_strdup_printf ("the same Contact with a new Call-ID (a restarted phone, "
-                                      "or another one): the binding is replaced, %u s "
-                                      "granted%s (RFC 3261 §10.3 step 7)", granted, note));
+                     "the same Contact with a new Call-ID (a restarted phone, "
+                     "or another one): the binding is replaced, %u s "
+                     "granted%s (RFC 3261 §10.3 step 7)", granted, note);
       plan->set->pdata[pos] = binding;
     }
   return OUTCOME_OK;
@@ -646,9 +806,9 @@ plan_limit (Request   *req,
         if (oldest == NULL)
           break;
         plan_reason (plan, oldest->contact,
-                     g_strdup_printf ("evicted: %s already had %u bindings, the policy's "
-                                      "maximum, so the oldest one makes room for the new "
-                                      "Contact (policy replace_oldest)", req->aor, max));
+                     "evicted: %s already had %u bindings, the policy's "
+                     "maximum, so the oldest one makes room for the new "
+                     "Contact (policy replace_oldest)", req->aor, max);
         g_ptr_array_remove_index (plan->set, oldest_pos);
       }
 
@@ -665,7 +825,7 @@ process_contacts (Request *req)
   SimRegistrar *self = req->self;
   osip_message_t *request = req->request;
   int n_contacts = osip_list_size (&request->contacts);
-  gint64 expires = sim_message_expires (request);
+  gint64 expires = req->expires = sim_message_expires (request);
   g_autoptr(GPtrArray) added = g_ptr_array_new ();
   g_autofree char *why = NULL;
   GPtrArray *current;
@@ -694,7 +854,8 @@ process_contacts (Request *req)
   for (guint i = 0; current != NULL && i < current->len; i++)
     g_ptr_array_add (plan.set, current->pdata[i]);
   plan.owned = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
-  plan.reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (sim_location_is_tracing (self->location))
+    plan.reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (wildcard)
     {
@@ -726,11 +887,16 @@ process_contacts (Request *req)
   else
     {
       g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) uri_texts = g_ptr_array_new_with_free_func (g_free);
 
+      /* Each URI is written once: as it is for the display text, canonical for the key. */
       for (int i = 0; i < n_contacts; i++)
         {
           osip_contact_t *contact = osip_list_get (&request->contacts, i);
-          g_ptr_array_add (keys, contact->url != NULL ? canonical_uri (contact->url) : NULL);
+          char *text = contact->url != NULL ? sim_uri_to_string (contact->url) : NULL;
+
+          g_ptr_array_add (uri_texts, text);
+          g_ptr_array_add (keys, canonical_uri (contact->url, g_strdup (text)));
         }
       for (int i = 0; i < n_contacts && outcome == OUTCOME_OK; i++)
         {
@@ -738,14 +904,15 @@ process_contacts (Request *req)
 
           for (int j = i + 1; j < n_contacts && !superseded && keys->pdata[i] != NULL; j++)
             superseded = g_strcmp0 (keys->pdata[i], keys->pdata[j]) == 0;
-          outcome = plan_contact (req, &plan, osip_list_get (&request->contacts, i), superseded,
-                                  added);
+          outcome = plan_contact (req, &plan, osip_list_get (&request->contacts, i),
+                                  uri_texts->pdata[i], keys->pdata[i], superseded, added);
         }
       if (outcome == OUTCOME_OK)
         outcome = plan_limit (req, &plan, added);
       if (outcome != OUTCOME_OK)
         goto out;
-      why = g_strdup_printf ("REGISTER CSeq %u (RFC 3261 §10.3 step 7)", req->cseq);
+      if (plan.reasons != NULL)
+        why = g_strdup_printf ("REGISTER CSeq %u (RFC 3261 §10.3 step 7)", req->cseq);
     }
 
   /* All contacts passed.  The hook may still refuse (a database write failed): then nothing
@@ -783,7 +950,13 @@ process (Request *req)
   osip_uri_t *to_uri;
   Outcome outcome;
 
-  req->call_id = sim_message_call_id (request);
+  /* sim_message_call_id()'s "number@host", without printf: every REGISTER comes here. */
+  if (request->call_id == NULL || request->call_id->number == NULL)
+    req->call_id = NULL;
+  else if (request->call_id->host != NULL)
+    req->call_id = g_strconcat (request->call_id->number, "@", request->call_id->host, NULL);
+  else
+    req->call_id = g_strdup (request->call_id->number);
   req->cseq = sim_message_cseq_number (request);
 
   if (request->req_uri == NULL || request->to == NULL || request->to->url == NULL)
@@ -838,6 +1011,65 @@ process (Request *req)
   return process_contacts (req);
 }
 
+/* Characters that may stand in a quoted parameter value without libosip2 reading more into them. */
+static gboolean
+plain_quoted_value (const char *text)
+{
+  for (; *text != '\0'; text++)
+    if (*text <= ' ' || *text > '~' || *text == '"' || *text == '\\' || *text == ';' ||
+        *text == ',')
+      return FALSE;
+  return TRUE;
+}
+
+/*
+ * osip_message_set_contact (@response,
+ *                           "<@uri>;expires=@expires[;q=@q][;+sip.instance=\"@instance\"]")
+ * without writing that text and parsing it back: the same osip_uri_parse() of @uri and the same
+ * parameters osip_from_parse() would have made of it (RFC 3261 §10.3 step 8).  FALSE, adding nothing, for anything that
+ * parse could read differently (it takes the first '>' as the end of the URI, and calls a URI
+ * under 6 characters a syntax error); the caller then goes the long way.
+ */
+static gboolean
+add_contact_direct (osip_message_t *response,
+                    const char     *uri,
+                    const char     *expires,
+                    const char     *q,
+                    const char     *instance)
+{
+  osip_contact_t *contact = NULL;
+  osip_uri_t *url = NULL;
+
+  if (strlen (uri) < 6 || strchr (uri, '>') != NULL ||
+      (instance != NULL && !plain_quoted_value (instance)))
+    return FALSE;
+  if (osip_uri_init (&url) != 0)
+    return FALSE;
+  if (osip_uri_parse (url, uri) != 0 || osip_contact_init (&contact) != 0)
+    {
+      osip_uri_free (url);
+      return FALSE;
+    }
+  contact->url = url;
+  osip_contact_param_add (contact, osip_strdup ("expires"), osip_strdup (expires));
+  if (q != NULL)
+    osip_contact_param_add (contact, osip_strdup ("q"), osip_strdup (q));
+  if (instance != NULL)
+    {
+      gsize len = strlen (instance);
+      char *quoted = osip_malloc (len + 3);
+
+      quoted[0] = '"';
+      memcpy (quoted + 1, instance, len);
+      quoted[len + 1] = '"';
+      quoted[len + 2] = '\0';
+      osip_contact_param_add (contact, osip_strdup ("+sip.instance"), quoted);
+    }
+  osip_list_add (&response->contacts, contact, -1);
+  response->message_property = 2;   /* as osip_message_set_contact() marks it */
+  return TRUE;
+}
+
 static void
 add_binding_contacts (Request        *req,
                       osip_message_t *response)
@@ -849,20 +1081,48 @@ add_binding_contacts (Request        *req,
     {
       SimBinding *binding = bindings->pdata[i];
       SimTime left = binding->expires_at - req->now;
-      g_autoptr(GString) value = g_string_new (NULL);
+      g_autoptr(GString) value = NULL;
+      char digits[24], *d = digits + sizeof digits;
+      char q[G_ASCII_DTOSTR_BUF_SIZE];
+      gint64 seconds;
+      gboolean negative;
 
-      /* Round up: a binding still alive never shows expires=0, which would mean "removed". */
-      g_string_append_printf (value, "<%s>;expires=%" G_GINT64_FORMAT, binding->contact,
-                              (left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+      /* Round up: a binding still alive never shows expires=0, which would mean "removed".
+       * The number is written by hand, as "%" G_GINT64_FORMAT would: every 200 OK does this. */
+      seconds = (left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+      negative = seconds < 0;
+      *--d = '\0';
+      do
+        {
+          gint64 digit = seconds % 10;
+          *--d = (char) ('0' + (negative ? -digit : digit));
+          seconds /= 10;
+        }
+      while (seconds != 0);
+      if (negative)
+        *--d = '-';
+      if (binding->q >= 0)
+        g_ascii_formatd (q, sizeof q, "%.3g", binding->q);
+      if (add_contact_direct (response, binding->contact, d, binding->q >= 0 ? q : NULL,
+                              binding->instance))
+        continue;
+
+      value = g_string_sized_new (strlen (binding->contact) + 32);
+      put_c (value, '<');
+      put_str (value, binding->contact);
+      put_str (value, ">;expires=");
+      put_str (value, d);
       if (binding->q >= 0)
         {
-          char q[G_ASCII_DTOSTR_BUF_SIZE];
-
-          g_ascii_formatd (q, sizeof q, "%.3g", binding->q);
-          g_string_append_printf (value, ";q=%s", q);
+          put_str (value, ";q=");
+          put_str (value, q);
         }
       if (binding->instance != NULL)
-        g_string_append_printf (value, ";+sip.instance=\"%s\"", binding->instance);
+        {
+          put_str (value, ";+sip.instance=\"");
+          put_str (value, binding->instance);
+          put_c (value, '"');
+        }
       osip_message_set_contact (response, value->str);
     }
 }

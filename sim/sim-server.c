@@ -45,6 +45,7 @@ struct _SimServer {
   /* Trace names: "ip:port" of a binding's source -> user; aor -> GPtrArray of those keys */
   GHashTable *peer_names;
   GHashTable *aor_peers;
+  gboolean peer_names_stale; /* changes went by with the trace off: rebuild before reading */
 
   /* Failed authentications per source IP */
   guint max_failures;
@@ -52,8 +53,6 @@ struct _SimServer {
   SimTime block;
   GHashTable *offenders;     /* ip -> Offender* */
   const char *current_ip;    /* source of the REGISTER being handled */
-
-  gulong changed_handler;
 };
 
 G_DEFINE_FINAL_TYPE (SimServer, sim_server, G_TYPE_OBJECT)
@@ -313,6 +312,59 @@ sim_server_load_users (SimServer   *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Persistence and trace names                                                               */
 
+static void update_peer_names (SimServer  *self,
+                               const char *aor,
+                               GPtrArray  *bindings);
+
+typedef struct {
+  const char *aor;
+  GPtrArray *bindings;
+  SimTime updated_at;        /* the latest change of the AOR's bindings */
+} PeerReplay;
+
+static int
+compare_replays (gconstpointer a,
+                 gconstpointer b)
+{
+  const PeerReplay *x = a, *y = b;
+
+  if (x->updated_at != y->updated_at)
+    return x->updated_at < y->updated_at ? -1 : 1;
+  return strcmp (x->aor, y->aor);
+}
+
+/*
+ * The names are only read for the trace, so while it is off location_changed_cb() leaves them
+ * alone.  Before they are read again they are rebuilt from the stored bindings, the AOR changed
+ * last applied last, as the updates would have been.  sim_location_peek() expires nothing, so
+ * naming a packet never changes the location service.
+ */
+static void
+rebuild_peer_names (SimServer *self)
+{
+  g_autoptr(GPtrArray) aors = sim_location_list_aors (self->location);
+  g_autoptr(GArray) replays = g_array_sized_new (FALSE, FALSE, sizeof (PeerReplay), aors->len);
+
+  self->peer_names_stale = FALSE;
+  g_hash_table_remove_all (self->peer_names);
+  g_hash_table_remove_all (self->aor_peers);
+  for (guint i = 0; i < aors->len; i++)
+    {
+      PeerReplay replay = { aors->pdata[i], sim_location_peek (self->location, aors->pdata[i]), 0 };
+
+      for (guint j = 0; replay.bindings != NULL && j < replay.bindings->len; j++)
+        replay.updated_at = MAX (replay.updated_at,
+                                 ((SimBinding *) replay.bindings->pdata[j])->updated_at);
+      g_array_append_val (replays, replay);
+    }
+  g_array_sort (replays, compare_replays);
+  for (guint i = 0; i < replays->len; i++)
+    {
+      PeerReplay *replay = &g_array_index (replays, PeerReplay, i);
+      update_peer_names (self, replay->aor, replay->bindings);
+    }
+}
+
 static const char *
 peer_name_cb (const SimAddr *peer,
               gpointer       user_data)
@@ -320,6 +372,8 @@ peer_name_cb (const SimAddr *peer,
   SimServer *self = user_data;
   char key[64];
 
+  if (self->peer_names_stale)
+    rebuild_peer_names (self);
   sim_addr_format (peer, key, sizeof key);
   return g_hash_table_lookup (self->peer_names, key);
 }
@@ -362,13 +416,25 @@ location_changed_cb (SimLocation *location,
 {
   SimServer *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *key = g_strdup (aor);
+  g_autofree char *key = NULL;
+  gboolean names = !self->peer_names_stale && sim_trace_is_enabled (self->trace);
+  gboolean save = self->store != NULL && !self->loading &&
+                  g_strcmp0 (self->committed_aor, aor) != 0;
   GPtrArray *bindings;
+
+  /* Names only matter to the trace (rebuild_peer_names()), and with no database nothing is
+   * saved: serve without --db and without a trace has nothing to do here. */
+  if (!names)
+    self->peer_names_stale = TRUE;
+  if (!names && !save)
+    return;
 
   /* sim_location_lookup() may expire lapsed bindings and re-enter this handler for the same
    * AOR; the inner call saves the same set, so that is harmless. */
+  key = g_strdup (aor);
   bindings = sim_location_lookup (location, key);
-  update_peer_names (self, key, bindings);
+  if (names)
+    update_peer_names (self, key, bindings);
   /* A REGISTER's new set was written by commit_cb() already; everything else that changes
    * bindings (expiry, a lookup dropping lapsed ones) is saved here. */
   if (self->store == NULL || self->loading || g_strcmp0 (self->committed_aor, key) == 0)
@@ -619,8 +685,8 @@ sim_server_dispose (GObject *object)
   SimServer *self = SIM_SERVER (object);
 
   sim_server_stop (self);
-  if (self->changed_handler != 0)
-    g_clear_signal_handler (&self->changed_handler, self->location);
+  if (self->location != NULL)
+    sim_location_set_changed_func (self->location, NULL, NULL);
   if (self->stack != NULL)
     sim_stack_set_request_func (self->stack, NULL, NULL);
   g_clear_object (&self->proxy);
@@ -753,8 +819,8 @@ sim_server_new (const char  *domain,
   sim_registrar_set_auth_func (self->registrar, auth_verdict_cb, self);
   self->proxy = sim_proxy_new (self->stack, self->registrar);
   sim_stack_set_request_func (self->stack, server_request_cb, self);
-  self->changed_handler = g_signal_connect (self->location, "changed",
-                                            G_CALLBACK (location_changed_cb), self);
+  /* Every REGISTER changes the location: a direct call costs less than a signal emission. */
+  sim_location_set_changed_func (self->location, location_changed_cb, self);
   return g_steal_pointer (&self);
 }
 

@@ -850,11 +850,12 @@ sim_server_txn_reply (SimServerTxn *txn,
   sim_server_txn_respond (txn, sim_message_new_response (txn->request, status, reason, txn->to_tag));
 }
 
-/* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE). */
+/* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE).  @branch is
+ * sim_message_branch (@request), which the caller has at hand. */
 static char *
-server_key (osip_message_t *request)
+server_key (osip_message_t *request,
+            const char     *branch)
 {
-  const char *branch = sim_message_branch (request);
   const char *method = request->sip_method;
   osip_via_t *via = NULL;
 
@@ -893,7 +894,7 @@ sim_stack_find_invite_txn (SimStack       *self,
 
   /* RFC 3261 §9.2: the CANCEL matches the INVITE transaction with the same key. */
   cancel->sip_method = (char *) "INVITE";
-  key = server_key (cancel);
+  key = server_key (cancel, sim_message_branch (cancel));
   cancel->sip_method = method;
   txn = g_hash_table_lookup (self->servers, key);
   return txn != NULL && txn->kind == TXN_IST ? txn : NULL;
@@ -916,10 +917,19 @@ stamp_received (osip_message_t *request,
     osip_via_set_received (via, osip_strdup (src->ip));
   if (rport != NULL && (rport->gvalue == NULL || *rport->gvalue == '\0'))
     {
-      char port[8];
-      g_snprintf (port, sizeof port, "%u", src->port);
+      /* "%u" written by hand: every request with rport comes here. */
+      char port[8], *p = port + sizeof port;
+      guint n = src->port;
+
+      *--p = '\0';
+      do
+        {
+          *--p = (char) ('0' + n % 10);
+          n /= 10;
+        }
+      while (n != 0);
       osip_free (rport->gvalue);
-      rport->gvalue = osip_strdup (port);
+      rport->gvalue = osip_strdup (p);
     }
 }
 
@@ -951,6 +961,7 @@ receive_request (SimStack       *self,
                  const SimAddr  *src)
 {
   g_autofree char *key = NULL;
+  const char *branch;
   SimServerTxn *txn;
   g_autoptr(GError) error = NULL;
 
@@ -966,7 +977,9 @@ receive_request (SimStack       *self,
     }
 
   stamp_received (request, src);
-  key = server_key (request);
+  /* The top Via's branch, looked up once: the key, the transaction and its trace line. */
+  branch = sim_message_branch (request);
+  key = server_key (request, branch);
   txn = g_hash_table_lookup (self->servers, key);
 
   if (strcmp (request->sip_method, "ACK") == 0)
@@ -1016,7 +1029,7 @@ receive_request (SimStack       *self,
   txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_IST : TXN_NIST;
   txn->state = txn->kind == TXN_IST ? STATE_PROCEEDING : STATE_TRYING;
   txn->key = g_steal_pointer (&key);
-  txn->branch = g_strdup (sim_message_branch (request));
+  txn->branch = g_strdup (branch);
   txn->method = g_strdup (request->sip_method);
   txn->request = request;
   txn->src = *src;
@@ -1024,7 +1037,7 @@ receive_request (SimStack       *self,
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
   g_hash_table_insert (self->servers, txn->key, txn);
-  trace_txn (self, txn->kind, txn->state, sim_message_branch (request), request->sip_method, NULL);
+  trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
   sim_server_txn_ref (txn);
   /* RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions. */

@@ -1222,6 +1222,102 @@ test_failed_commit_keeps_old_bindings (Fixture       *f,
   g_assert_cmpuint (n_bindings (f), ==, 2);
 }
 
+/* A binding's display text is what osip_contact_to_str() makes of the Contact, to the byte. */
+static void
+test_binding_display_is_libosip2_text (Fixture       *f,
+                                       gconstpointer  data)
+{
+  static const char *const contacts[] = {
+    "<" DESK ">",
+    "\"Alice Smith\" <sip:alice@10.0.0.11;transport=udp>;q=0.7;"
+      "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\"",
+    "Bob <SIP:Al%41ice@EXAMPLE.com;lr;x=1?subject=hi&priority=urgent>;reg-id=1;flag",
+    "<sip:alice@[2001:db8::1]:5070>;expires=600;Q=1",
+    "sip:alice@10.0.0.13;methods=INVITE",
+    "<sip:alice:secret@10.0.0.14;maddr=10.0.0.1>",
+    "<sips:%61lice%20x@10.0.0.15>",
+    "<tel:+15551234567;phone-context=lab.example>",
+  };
+  SimRegistrarPolicy policy = *sim_registrar_get_policy (f->registrar);
+
+  policy.require_auth = FALSE;
+  set_policy (f, &policy);
+  for (guint i = 0; i < G_N_ELEMENTS (contacts); i++)
+    {
+      g_autofree char *header = g_strdup_printf ("Contact: %s\r\n", contacts[i]);
+      osip_contact_t *contact = NULL;
+      char *expected = NULL;
+      GPtrArray *bindings;
+
+      g_test_message ("Contact: %s", contacts[i]);
+      g_assert_cmpint (osip_contact_init (&contact), ==, 0);
+      g_assert_cmpint (osip_contact_parse (contact, contacts[i]), ==, 0);
+      g_assert_cmpint (osip_contact_to_str (contact, &expected), ==, 0);
+
+      sim_location_replace (f->location, ALICE, NULL, "cleared by the test");
+      g_assert_cmpint (phone_send (&f->desk, NULL, NULL, header)->status_code, ==, 200);
+      bindings = sim_location_lookup (f->location, ALICE);
+      g_assert_nonnull (bindings);
+      g_assert_cmpuint (bindings->len, ==, 1);
+      g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->display, ==, expected);
+      osip_free (expected);
+      osip_contact_free (contact);
+    }
+}
+
+/* The 200 OK's Contacts, built without a parse, read as the "<uri>;expires=..." text would. */
+static void
+test_ok_contacts_match_parsed_text (Fixture       *f,
+                                    gconstpointer  data)
+{
+  SimRegistrarPolicy policy = *sim_registrar_get_policy (f->registrar);
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autofree char *contacts = NULL;
+  osip_message_t *response;
+  GPtrArray *bindings;
+
+  policy.require_auth = FALSE;
+  set_policy (f, &policy);
+  response = phone_send (&f->desk, NULL, NULL,
+                         "Contact: <sip:alice@10.0.0.11:5060>;expires=600\r\n"
+                         "Contact: \"A\" <SIP:Alice@[2001:DB8::1]:5070;transport=TCP;lr>;q=0.25;"
+                         "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\"\r\n"
+                         "Contact: <tel:+15551234567;phone-context=lab.example>;q=1\r\n"
+                         "Contact: <sips:%61lice%20x@10.0.0.15?subject=hi>;expires=1200\r\n"
+                         "Contact: <sip:alice@10.0.0.16>;+sip.instance=\"a;b c\"\r\n");
+  g_assert_cmpint (response->status_code, ==, 200);
+  bindings = sim_location_lookup (f->location, ALICE);
+  g_assert_nonnull (bindings);
+  g_assert_cmpuint (bindings->len, ==, 5);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      const SimBinding *binding = bindings->pdata[i];
+      g_autoptr(GString) text = g_string_new (NULL);
+      osip_contact_t *contact = NULL;
+      char *dest = NULL;
+
+      g_string_append_printf (text, "<%s>;expires=%u", binding->contact, binding->granted);
+      if (binding->q >= 0)
+        {
+          char q[G_ASCII_DTOSTR_BUF_SIZE];
+          g_string_append_printf (text, ";q=%s", g_ascii_formatd (q, sizeof q, "%.3g", binding->q));
+        }
+      if (binding->instance != NULL)
+        g_string_append_printf (text, ";+sip.instance=\"%s\"", binding->instance);
+      g_assert_cmpint (osip_contact_init (&contact), ==, 0);
+      g_assert_cmpint (osip_contact_parse (contact, text->str), ==, 0);
+      g_assert_cmpint (osip_contact_to_str (contact, &dest), ==, 0);
+      if (expected->len > 0)
+        g_string_append (expected, " | ");
+      g_string_append (expected, dest);
+      osip_free (dest);
+      osip_contact_free (contact);
+    }
+  contacts = contacts_of (response);
+  g_test_message ("%s", contacts);
+  g_assert_cmpstr (contacts, ==, expected->str);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1236,6 +1332,8 @@ main (int argc, char *argv[])
   ADD ("refresh-keeps-one-binding", test_refresh_keeps_one_binding);
   ADD ("binding-expires-at-the-granted-time", test_binding_expires_at_the_granted_time);
   ADD ("no-auth-policy-registers-directly", test_no_auth_policy_registers_directly);
+  ADD ("binding-display-is-libosip2-text", test_binding_display_is_libosip2_text);
+  ADD ("ok-contacts-match-parsed-text", test_ok_contacts_match_parsed_text);
   ADD ("date-epoch-is-settable", test_date_epoch_is_settable);
   ADD ("contact-expires-beats-expires-header", test_contact_expires_beats_expires_header);
   ADD ("default-expires-applies-without-any", test_default_expires_applies_without_any);

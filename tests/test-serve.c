@@ -9,7 +9,9 @@
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
  * registration with digest authentication over UDP and TCP, refresh, unregister, a call
  * routed through the proxy to a registered sipp, and kill -9 in the middle of a burst of
- * registrations.  Skipped only when sipp is not installed (CI installs sip-tester).
+ * registrations; and two real softphones (baresip) registering and calling each other through
+ * the server.  Skipped only when sipp or baresip is not installed (CI installs sip-tester and
+ * baresip-core).
  * Every process has a bounded lifetime: sipp has -timeout, and the test kills what outlives
  * its wait.
  */

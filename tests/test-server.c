@@ -195,6 +195,48 @@ test_phone_registers (Fixture       *f,
   g_assert_cmpuint (sim_store_count_bindings (sim_server_get_store (f->server)), ==, 1);
 }
 
+/* Packets from @user's phone the server traced as delivered from @user. */
+static guint
+count_packets_from (SimServer  *server,
+                    const char *user)
+{
+  GPtrArray *events = sim_trace_get_events (sim_server_get_trace (server));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      if (event->type == SIM_EVENT_PACKET && g_strcmp0 (event->action, "delivered") == 0 &&
+          g_strcmp0 (event->from, user) == 0)
+        n++;
+    }
+  return n;
+}
+
+static void
+test_trace_names_after_untraced_registration (Fixture       *f,
+                                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("With the trace off the server does not keep the names of the phones' "
+                  "addresses up to date; once it is on again they are rebuilt from the bindings, "
+                  "so packets are named after the user who registered from there.");
+
+  sim_trace_set_enabled (sim_server_get_trace (f->server), FALSE);
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (count_packets_from (f->server, "alice"), ==, 0);
+
+  sim_trace_set_enabled (sim_server_get_trace (f->server), TRUE);
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+  /* The refresh's REGISTERs come from the address alice registered: named after her. */
+  g_assert_cmpuint (count_packets_from (f->server, "alice"), >=, 1);
+}
+
 static void
 test_bindings_survive_restart (Fixture       *f,
                                gconstpointer  data)
@@ -610,6 +652,8 @@ main (int    argc,
                    test_mixed_world_calls_real_phone);
   g_test_add ("/net/server/simulated-phone-registers-over-real-udp", Fixture, NULL,
               fixture_setup, test_phone_registers, fixture_teardown);
+  g_test_add ("/net/server/trace-names-after-untraced-registration", Fixture, NULL,
+              fixture_setup, test_trace_names_after_untraced_registration, fixture_teardown);
   g_test_add ("/net/server/bindings-survive-a-restart", Fixture, NULL,
               fixture_setup, test_bindings_survive_restart, fixture_teardown);
   g_test_add ("/net/server/failed-store-write-answers-500-and-keeps-bindings", Fixture, NULL,

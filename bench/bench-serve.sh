@@ -35,6 +35,12 @@ KAM_CHILDREN=${KAM_CHILDREN:-1}
 # SIPLAB_FORMAT=ladder measures siplab-cli serve printing a line per packet (to /dev/null).
 SIPLAB_FORMAT=${SIPLAB_FORMAT:-none}
 DOMAIN=lab.example
+# On two or more cores the server (with all its processes) runs on core 1 and sipp on core 0,
+# so that neither round depends on where the scheduler happens to put them (PIN=0: don't).
+PIN_SERVER=""; PIN_SIPP=""
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_SERVER="taskset -c 1"; PIN_SIPP="taskset -c 0"
+fi
 CLI="$PWD/$BUILD/app/siplab-cli"
 SCENARIO="$PWD/tests/sipp/register.xml"
 
@@ -130,7 +136,7 @@ EOF
 # (its final "Start Time" to "Current Time", so sipp's own start-up is not counted).
 run_sipp() {
   local port=$1 log=$2
-  if ! sipp -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
+  if ! $PIN_SIPP sipp -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
         -key expires 3600 -m "$USERS" -r "$RATE" -l "$LIMIT" -buff_size 1048576 -i 127.0.0.1 -p "$(free_port)" \
         -nostdin -timeout 120 -timeout_error -trace_err -error_file "$log.err" \
         "127.0.0.1:$port" > "$log" 2>&1; then
@@ -165,7 +171,7 @@ bench_siplab() {
   local db_args=() port pid rate
   [ "$1" = db ] && db_args=(--db "$WORK/lab-$RANDOM.sqlite")
   port=$(free_port)
-  "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
+  $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
     "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" > /dev/null 2> "$WORK/siplab.err" &
   pid=$!; PIDS+=("$pid")
   wait_udp_listening "$port" || { cat "$WORK/siplab.err" >&2; return 1; }
@@ -178,7 +184,7 @@ bench_kamailio() {
   local port pid rate
   port=$(free_port)
   write_kamailio_cfg "$port" "$WORK/kamailio.cfg"
-  "$KAMAILIO" -f "$WORK/kamailio.cfg" -DD -E -Y "$WORK" -P "$WORK/kamailio.pid" -m 64 -M 8 \
+  $PIN_SERVER "$KAMAILIO" -f "$WORK/kamailio.cfg" -DD -E -Y "$WORK" -P "$WORK/kamailio.pid" -m 64 -M 8 \
     > "$WORK/kamailio.log" 2>&1 &
   pid=$!; PIDS+=("$pid")
   wait_udp_listening "$port" || { cat "$WORK/kamailio.log" >&2; return 1; }

@@ -29,7 +29,8 @@ G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
 #define UDP_BURST         64              /* datagrams read per wake-up before yielding */
 #define UDP_BATCH         16              /* datagrams read per recvmmsg(2) */
 #define UDP_RCVBUF        (4 * 1024 * 1024)
-#define SEND_WAIT_MS      200             /* longest wait for room in a full UDP send buffer */
+#define SEND_WAIT_MS      20              /* longest wait for room in a full UDP send buffer */
+#define SEND_BACKOFF_MS   500             /* ...and no waiting for this long after one ran out */
 
 typedef struct {
   SimSocketTransport *self;
@@ -62,6 +63,7 @@ struct _SimSocketTransport {
   gsize max_message;
   guint8 *buffer;             /* SIM_TRANSPORT_MAX_MESSAGE + 1 bytes of receive space */
   guint8 *udp_buffers;        /* UDP_BATCH datagrams' worth, allocated on first use */
+  gint64 send_backoff_until;  /* monotonic µs: no waiting for a full send buffer before this */
   struct mmsghdr *udp_msgs;
   struct iovec *udp_iov;
   struct sockaddr_storage *udp_from;
@@ -800,15 +802,39 @@ stack_send_cb (SimStack      *stack,
 
         if (sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
           return;
-        /* A full send buffer (a burst faster than the peers read): wait for room, as a
-         * blocking GSocket would, but not for ever. */
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+        /* A full send buffer (a burst faster than the peers read): wait a little for room.
+         * The wait blocks the whole server, so it is bounded twice: SEND_WAIT_MS per datagram,
+         * and none at all for SEND_BACKOFF_MS after a wait that ran out (a stalled interface
+         * must not cost every datagram a wait); then the datagram is dropped and the
+         * retransmission timers cover it, as for any loss. */
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+            g_get_monotonic_time () >= self->send_backoff_until)
           {
-            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+            gint64 deadline = g_get_monotonic_time () + SEND_WAIT_MS * 1000;
 
-            if (poll (&pfd, 1, SEND_WAIT_MS) > 0 &&
-                sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
-              return;
+            for (;;)
+              {
+                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                gint64 left = (deadline - g_get_monotonic_time () + 999) / 1000;
+                int ready = left > 0 ? poll (&pfd, 1, (int) left) : 0;
+
+                if (ready < 0 && errno == EINTR)
+                  continue;
+                if (ready > 0)
+                  {
+                    if (sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
+                      return;
+                    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                      continue;
+                  }
+                else
+                  {
+                    if (ready == 0)
+                      self->send_backoff_until = g_get_monotonic_time () + SEND_BACKOFF_MS * 1000;
+                    errno = EAGAIN;
+                  }
+                break;
+              }
           }
         /* Still full: not fatal, the retransmission timers cover it. */
         if (errno == EAGAIN || errno == EWOULDBLOCK)

@@ -68,6 +68,7 @@ struct _SimAuth {
   guint ring_size;          /* capacity, a power of two */
   guint ring_head;
   guint ring_len;
+  guint max_live;           /* a power of two: beyond it the oldest nonce is forgotten */
 };
 
 enum {
@@ -179,6 +180,14 @@ ring_push (SimAuth *self)
 {
   NonceEntry *entry;
 
+  /* A flood of REGISTERs without credentials gets a 401 each: without a cap the table would
+   * grow with the flood's rate times twice the lifetime.  Forgetting the oldest nonce costs
+   * its phone one more challenge ("unknown nonce", RFC 3261 §22.4), nothing else. */
+  if (self->ring_len >= self->max_live)
+    {
+      self->ring_head = (self->ring_head + 1) & (self->ring_size - 1);
+      self->ring_len--;
+    }
   if (self->ring_len == self->ring_size)
     ring_resize (self, self->ring_size * 2);
   entry = &self->ring[(self->ring_head + self->ring_len) & (self->ring_size - 1)];
@@ -591,6 +600,7 @@ sim_auth_init (SimAuth *self)
   self->lifetime = DEFAULT_LIFETIME;
   self->one_time = TRUE;
   self->ring_size = 64;
+  self->max_live = SIM_AUTH_DEFAULT_MAX_LIVE_NONCES;
   self->ring = g_new (NonceEntry, self->ring_size);
 }
 
@@ -683,6 +693,14 @@ sim_auth_set_one_time (SimAuth  *self,
     return;
   self->one_time = one_time;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ONE_TIME]);
+}
+
+void
+sim_auth_set_max_live_nonces (SimAuth *self,
+                              guint    max_live)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  self->max_live = MAX (max_live, 1);
 }
 
 /* The WWW-Authenticate value for @algorithm with @nonce. */

@@ -58,6 +58,11 @@ void       sim_auth_set_nonce_lifetime (SimAuth                *self,
                                       SimTime                   lifetime);    /* default 300 s */
 void       sim_auth_set_one_time     (SimAuth                  *self,
                                       gboolean                  one_time);    /* default TRUE */
+/* At most this many nonces are remembered; beyond it the oldest is forgotten (its phone is
+ * simply challenged again).  40 bytes each. */
+#define SIM_AUTH_DEFAULT_MAX_LIVE_NONCES (1024 * 1024)
+void       sim_auth_set_max_live_nonces (SimAuth               *self,
+                                         guint                  max_live);
 
 /*
  * Builds the WWW-Authenticate header values for a 401: one per enabled algorithm, each with a

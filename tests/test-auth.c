@@ -866,6 +866,38 @@ test_old_nonces_are_pruned (Fixture       *f,
 }
 
 static void
+test_live_nonces_are_capped (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *last = NULL;
+
+  g_test_summary ("A flood of unauthenticated REGISTERs cannot grow the nonce table without "
+                  "bound: beyond the cap the oldest nonce is forgotten, and a phone holding it "
+                  "is simply challenged again.");
+
+  sim_auth_set_max_live_nonces (f->auth, 100);
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *ch = challenge (f, FALSE);
+
+      if (i == 0)
+        first = g_steal_pointer (&ch);
+      else if (i == 999)
+        last = g_steal_pointer (&ch);
+      g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), <=, 100);
+    }
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 100);
+  {
+    g_autofree char *old = answer (first, "alice", "wonderland", URI, 1);
+    g_autofree char *recent = answer (last, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpint (verify (f, old), ==, SIM_AUTH_UNKNOWN_NONCE);
+    g_assert_cmpint (verify (f, recent), ==, SIM_AUTH_OK);
+  }
+}
+
+static void
 test_results_have_names_and_reasons (void)
 {
   const char *names[] = {
@@ -922,6 +954,8 @@ main (int   argc,
   add_auth_test ("checks-run-in-order", test_checks_run_in_order);
   add_auth_test ("events-are-traced", test_events_are_traced);
   add_auth_test ("old-nonces-are-pruned", test_old_nonces_are_pruned);
+  g_test_add ("/sim/auth/live-nonces-are-capped", Fixture, NULL, fixture_set_up,
+              test_live_nonces_are_capped, fixture_tear_down);
   g_test_add_func ("/sim/auth/nonce-mac-is-hmac-sha256", test_nonce_mac_is_hmac_sha256);
   g_test_add_func ("/sim/auth/results-have-names-and-reasons", test_results_have_names_and_reasons);
 

@@ -3,6 +3,7 @@
 
 #include "sim-scenario.h"
 #include "sim-message.h"
+#include "fuzz/parse-compare.h"
 
 /*
  * sim_message_to_string has its own serialiser; libosip2's osip_message_to_str (plus the header
@@ -55,6 +56,26 @@ reference_to_string (osip_message_t *msg,
   osip_message_force_update (msg);
   if (osip_message_to_str (msg, &dest, &n) != 0 || dest == NULL)
     g_error ("libosip2 could not serialise a message");
+  out = g_strndup (dest, n);
+  osip_free (dest);
+  reference_fix_header_spelling (out, n);
+  *len = n;
+  return out;
+}
+
+/* reference_to_string, NULL (length 0) where libosip2 cannot write the message. */
+static char *
+try_reference_to_string (osip_message_t *msg,
+                         gsize          *len)
+{
+  char *dest = NULL;
+  size_t n = 0;
+  char *out;
+
+  osip_message_force_update (msg);
+  *len = 0;
+  if (osip_message_to_str (msg, &dest, &n) != 0 || dest == NULL)
+    return NULL;
   out = g_strndup (dest, n);
   osip_free (dest);
   reference_fix_header_spelling (out, n);
@@ -169,6 +190,79 @@ check_message (osip_message_t *msg)
   return fast;
 }
 
+/* ---- The parser's fast path against libosip2 alone ---- */
+
+typedef struct {
+  guint texts;       /* texts given to both parsers */
+  guint accepted;    /* ... that libosip2 accepted */
+  guint fast;        /* ... that the fast path took */
+} ParseStats;
+
+static ParseStats parse_stats;
+
+/* Wraps a test: reports how many of its texts the fast path took. */
+static void
+run_counting (gconstpointer data)
+{
+  GTestFunc func = (GTestFunc) data;
+  ParseStats before = parse_stats;
+
+  func ();
+  g_test_message ("parser: %u texts, %u accepted by libosip2, %u of them by the fast path",
+                  parse_stats.texts - before.texts, parse_stats.accepted - before.accepted,
+                  parse_stats.fast - before.fast);
+}
+
+/*
+ * @text through the fast path and through libosip2 alone: same acceptance, same error, equal
+ * structures and texts.  Returns whether the fast path took it.
+ */
+static gboolean
+check_parse (const char *text,
+             gsize       len)
+{
+  g_autoptr(GError) reference_error = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(osip_message_t) reference = sim_message_parse_with_osip (text, len, &reference_error);
+  g_autoptr(osip_message_t) fast = sim_message_parse_fast (text, len);
+  g_autoptr(osip_message_t) parsed = sim_message_parse (text, len, &error);
+
+  parse_stats.texts++;
+  g_assert_true ((reference == NULL) == (parsed == NULL));
+  if (reference == NULL)
+    {
+      if (fast != NULL)
+        g_error ("fast path accepted what libosip2 rejects:\n%.*s", (int) len, text);
+      g_assert_error (error, reference_error->domain, reference_error->code);
+      g_assert_cmpstr (error->message, ==, reference_error->message);
+      return FALSE;
+    }
+  g_assert_no_error (error);
+  parse_stats.accepted++;
+  assert_messages_equal (parsed, reference);
+  if (fast == NULL)
+    return FALSE;
+  parse_stats.fast++;
+  assert_messages_equal (fast, reference);
+  {
+    gsize fast_len = 0, reference_len = 0;
+    g_autofree char *fast_text = try_reference_to_string (fast, &fast_len);
+    g_autofree char *reference_text = try_reference_to_string (reference, &reference_len);
+
+    g_assert_cmpmem (fast_text, fast_len, reference_text, reference_len);
+    /* sim_message_to_string falls back on libosip2, which aborts where it cannot write. */
+    if (reference_text != NULL)
+      {
+        g_autofree char *ours = sim_message_to_string (fast, &fast_len);
+        g_autofree char *ours_reference = sim_message_to_string (reference, &reference_len);
+
+        g_assert_cmpmem (ours, fast_len, ours_reference, reference_len);
+        g_assert_cmpmem (ours, fast_len, reference_text, reference_len);
+      }
+  }
+  return TRUE;
+}
+
 /* Parses @text (which must parse) and checks it, plus what the registrar and proxy derive from
  * it: responses, a CANCEL, a clone, a rewritten header. */
 static gboolean
@@ -180,6 +274,7 @@ check_text (const char *text,
   gboolean fast;
 
   g_assert_no_error (error);
+  check_parse (text, len);
   fast = check_message (msg);
 
   {
@@ -303,6 +398,7 @@ test_fuzz_corpus (void)
           gsize len = (nul != NULL ? nul : end) - p;
           g_autoptr(osip_message_t) msg = sim_message_parse (p, len, NULL);
 
+          check_parse (p, len);
           if (msg != NULL)
             {
               check_text (p, len);
@@ -739,6 +835,7 @@ test_random_messages (void)
         g_string_append (text, PICK (rand, extra));
       g_string_append (text, "Content-Length: 0\r\n\r\n");
 
+      check_parse (text->str, text->len);
       msg = sim_message_parse (text->str, text->len, NULL);
       if (msg == NULL || (msg->sip_method == NULL && (msg->status_code < 100 || msg->reason_phrase == NULL)))
         continue;
@@ -749,21 +846,405 @@ test_random_messages (void)
   g_assert_cmpuint (n_parsed, >, 1000);
 }
 
+
+/* ---- The parser's fast path: sipp's messages, tricky texts, mutations ---- */
+
+/* The messages the tests/sipp scenarios send, as sipp sends them: keywords filled in, lines trimmed,
+ * CRLF line ends, empty lines of empty keywords dropped. */
+static const char *const sipp_values[][2] = {
+  { "[domain]", "lab.example" }, { "[transport]", "UDP" }, { "[local_ip]", "127.0.0.1" },
+  { "[local_port]", "5951" }, { "[branch]", "z9hG4bK-29883-1-0" }, { "[pid]", "29883" },
+  { "[call_number]", "1" }, { "[field0]", "user00001" }, { "[expires]", "3600" },
+  { "[call_id]", "1-29883@127.0.0.1" }, { "[service]", "bob" }, { "[caller]", "alice" },
+  { "[local_ip_type]", "4" }, { "[media_ip]", "127.0.0.1" }, { "[media_ip_type]", "4" },
+  { "[media_port]", "6000" }, { "[next_url]", "sip:bob@127.0.0.1:5060" },
+  { "[last_To:]", "To: <sip:bob@lab.example>;tag=a1b2c3" },
+  { "[routes]", "Route: <sip:127.0.0.1:5060;lr>" },
+  { "[field1]", "Authorization: Digest username=\"user00001\",realm=\"lab.example\",cnonce=\"6b8b4567\","
+                "nc=00000001,qop=auth,uri=\"sip:lab.example\",nonce=\"5f0e1b2c3d4e5f60\","
+                "response=\"0123456789abcdef0123456789abcdef\",algorithm=MD5" },
+  { "[authentication]", "Authorization: Digest username=\"alice\",realm=\"lab.example\",uri=\"sip:lab.example\","
+                        "nonce=\"n0\",response=\"0123456789abcdef0123456789abcdef\",algorithm=MD5" },
+  { "[last_Via:]", "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1;received=127.0.0.1" },
+  { "[last_From:]", "From: <sip:alice@lab.example>;tag=1" }, { "[last_Call-ID:]", "Call-ID: c1@h" },
+  { "[last_CSeq:]", "CSeq: 1 INVITE" },
+};
+
+static GPtrArray *
+sipp_messages (const char *file)
+{
+  const char *srcdir = source_dir ();
+  g_autofree char *path = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  const char *p;
+
+  if (srcdir == NULL)
+    return out;
+  path = g_build_filename (srcdir, "tests", "sipp", file, NULL);
+  g_file_get_contents (path, &xml, NULL, &error);
+  g_assert_no_error (error);
+  for (p = xml; (p = strstr (p, "<![CDATA[")) != NULL; )
+    {
+      const char *end = strstr (p, "]]>");
+      g_autofree char *block = g_strndup (p + 9, end - p - 9);
+      g_auto(GStrv) lines = g_strsplit (block, "\n", -1);
+      GString *msg = g_string_new (NULL);
+      gboolean in_body = FALSE, started = FALSE;
+      gsize body_start = 0;
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+          GString *l = g_string_new (line);
+
+          for (guint k = 0; k < G_N_ELEMENTS (sipp_values); k++)
+            g_string_replace (l, sipp_values[k][0], sipp_values[k][1], 0);
+          if (!started && l->len == 0)
+            {
+              g_string_free (l, TRUE);
+              continue;
+            }
+          started = TRUE;
+          if (l->len == 0 && *line != '\0')
+            {
+              g_string_free (l, TRUE);      /* an empty keyword: sipp drops the line */
+              continue;
+            }
+          if (l->len == 0 && !in_body)
+            {
+              in_body = TRUE;
+              g_string_append (msg, "\r\n");
+              body_start = msg->len;
+              g_string_free (l, TRUE);
+              continue;
+            }
+          if (in_body && l->len == 0)
+            {
+              g_string_free (l, TRUE);
+              continue;
+            }
+          g_string_append_len (msg, l->str, l->len);
+          g_string_append (msg, "\r\n");
+          g_string_free (l, TRUE);
+        }
+      if (!in_body)
+        {
+          g_string_append (msg, "\r\n");
+          body_start = msg->len;
+        }
+      {
+        g_autofree char *len = g_strdup_printf ("%" G_GSIZE_FORMAT, msg->len - body_start);
+        g_string_replace (msg, "[len]", len, 0);
+      }
+      g_ptr_array_add (out, g_string_free (msg, FALSE));
+      p = end;
+    }
+  return out;
+}
+
+static void
+test_sipp_shapes (void)
+{
+  const char *const files[] = { "register.xml", "register-refresh-unregister.xml", "options.xml", "uac-invite.xml" };
+
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autoptr(GPtrArray) messages = sipp_messages (files[f]);
+
+      for (guint i = 0; i < messages->len; i++)
+        {
+          const char *text = messages->pdata[i];
+          gboolean fast = check_parse (text, strlen (text));
+
+          g_test_message ("%s #%u: %s", files[f], i, fast ? "fast path" : "libosip2");
+          /* The benchmark's REGISTERs must take the fast path. */
+          if (g_str_has_prefix (files[f], "register"))
+            g_assert_true (fast);
+        }
+    }
+}
+
+/* Texts at the edges of what the fast path takes: each must give libosip2's result. */
+static const char *const tricky_parse[] = {
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@lab.example>;tag=1\r\nTo: <sip:a@lab.example>\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\n\r\n",
+  /* no final blank line, missing CRLF, bare LF, bare CR */
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: x\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: x",
+  "REGISTER sip:lab.example SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\nCall-ID: x\n\n",
+  "REGISTER sip:lab.example SIP/2.0\rVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\rCall-ID: x\r\r",
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\n;branch=z9hG4bK1\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nCall-ID: x\ry\r\n\r\n",
+  /* folding, tabs, spaces around the colon, empty values */
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\n ;branch=z9hG4bK1\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nVia:\tSIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\t\r\nCall-ID:x\r\nSubject: \r\nX-Empty:\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nVia : SIP/2.0/UDP 10.0.0.1\r\n Call-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\n\tCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\n: novalue\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nno colon here\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nX-Ctl: a\x01" "b\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nX-Del: a\x7f" "b\r\nX-Utf8: \xc3\xa9t\xc3\xa9\r\n\xc3\xa9: x\r\n\r\n",
+  /* start lines */
+  "REGISTER  sip:lab.example SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example  SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0 \r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example sip/2.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/3.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER s SIP/2.0\r\nCall-ID: x\r\nX: a b\r\n\r\n",
+  "REGISTER sx SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER <sip:lab.example> SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "REGISTER sip:user@[::1 SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "REG:ISTER sip:lab.example SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "register sip:lab.example SIP/2.0\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 200 OK\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 200 \r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 200\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 099 Low\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 000 Zero\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 2000 Long\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0  200 OK\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.1 200 OK\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 abc OK\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 200 OK\tTabbed\r\nCall-ID: x\r\n\r\n",
+  "SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"lab.example\", nonce=\"abc\", algorithm=MD5, qop=\"auth\"\r\n\r\n",
+  /* commas: split headers go to libosip2, others do not */
+  "REGISTER sip:lab.example SIP/2.0\r\nContact: <sip:a@h>, <sip:b@h>\r\nVia: SIP/2.0/UDP a, SIP/2.0/UDP b\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nContact: \"a, b\" <sip:a@h>\r\nSupported: path, gruu\r\nX-Unknown: a, b\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nFrom: \"a, b\" <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nUser-Agent: x, y\r\nDate: Sat, 13 Nov 2010 23:29:00 GMT\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nAuthorization: Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", response=\"x\"\r\nProxy-Authorization: Digest username=\"a\"\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nAuthorization: Digest username=\"a\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nAuthorization: garbage\r\nWWW-Authenticate: garbage\r\nRoute: garbage\r\n\r\n",
+  /* headers libosip2 rejects */
+  "REGISTER sip:lab.example SIP/2.0\r\nVia: garbage\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nFrom: <sip:a@h\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nCSeq: x\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nContent-Length: abc\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nContent-Length: -1\r\n\r\n",
+  "REGISTER sip:lab.example SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n",
+  /* compact forms and case */
+  "REGISTER sip:lab.example SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:a@h>;tag=1\r\nt: <sip:a@h>\r\ni: x@y\r\nm: <sip:a@h>\r\nl: 0\r\nVIA: SIP/2.0/UDP h2\r\nCALL-ID: dup\r\n\r\n",
+  /* bodies */
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello world",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Length: 5\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text\r\nContent-Length: 5\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: multipart/mixed;boundary=b\r\nContent-Length: 5\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Length: 00005\r\nContent-Type: text/plain\r\n\r\nhello\r\n",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Length: 5\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nhello",
+  "MESSAGE sip:a@h SIP/2.0\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\n\r\nhello",
+  "\r\n\r\nOPTIONS sip:a@h SIP/2.0\r\nCall-ID: x\r\n\r\n",
+};
+
+static void
+test_tricky_parse (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tricky_parse); i++)
+    {
+      gboolean fast = check_parse (tricky_parse[i], strlen (tricky_parse[i]));
+      g_test_message ("tricky %u: %s", i, fast ? "fast path" : "libosip2 or rejected");
+    }
+  /* The first one is the plain shape. */
+  g_assert_true (check_parse (tricky_parse[0], strlen (tricky_parse[0])));
+}
+
+/* One header at a time in a plain REGISTER: the shapes the fast path parses itself and their
+ * neighbours, each against libosip2. */
+static const char *const header_variants[] = {
+  /* Via */
+  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport", "Via: SIP/2.0/UDP  10.0.0.1;branch=z9hG4bK1",
+  "Via: SIP/2.0/UDP 10.0.0.1:0", "Via: SIP/2.0/udp host.example;branch=", "Via: SIP/2.0/UDP h;branch=z9;rport;received=1.2.3.4",
+  "Via: sip/2.0/UDP h", "Via: SIP/2.0/UDP h:123456", "Via: SIP/2.0/UDP h:65535;ttl=1 (comment)", "Via: SIP/2.0/UDP [::1]:5060",
+  "Via: SIP/2.0/UDP h;;branch=1", "Via: SIP/2.0/UDP h;branch=\"q\"", "Via: SIP/2.0/UDP h:;x", "Via: SIP/2.0/UDP h ;branch=1",
+  "Via: SIP/2.0/ UDP h", "Via: SIP/2.0/UDP", "Via: SIP/2.0/UDP h:5060x", "Via: SIP/2.0/UDP h;x=y=z", "Via: SIP/2.0/TCP h;%41=%42",
+  "v: SIP/2.0/WSS a.b.c:443;branch=z9hG4bK.x~y", "Via: SIP/2.0/UDP h.;branch=-", "Via: SIP/20/UDP h", "Via: SIP/2.0/U-P h",
+  /* name-addr and URIs */
+  "From: <sip:alice@lab.example>;tag=1", "From: <sip:alice@lab.example>;tag=", "From: <sip:alice@lab.example>;;tag=1",
+  "From: <sip:alice@lab.example> ;tag=1", "From: <sip:alice@lab.example>x", "From: < sip:alice@lab.example>",
+  "From: <sip:alice@lab.example;>", "From: <sip:a>", "From: <sip:a@b>;tag=\"q\"", "From: <sip:a@b>;tag=1;tag=2",
+  "From: <SIP:Alice@Lab.Example:5060;Transport=UDP;lr>;Tag=X", "From: <sips:a@b>", "From: <sipx:a@b.c>",
+  "From: <tel:+12125551212>;tag=1", "From: <sip:user:pass@host>", "From: <sip:@host>", "From: <sip:user@>",
+  "From: <sip:user@host:>", "From: <sip:a@b;=x>", "From: <sip:a@b;x=>", "From: <sip:a@b?h=1>", "From: <sip:123:456@host>",
+  "From: <sip:host:5060>", "From: <sip:host:5060;lr>", "From: <sip:a@host:99999999>", "From: <sip:a%41@b>",
+  "From: <sip:a@b;p=%41>", "From: <sip:a@[::1]>", "From: <sip:a@b.c>;x=%41", "From: sip:a@b.c;tag=1", "From: A <sip:a@b.c>",
+  "From: \"A\" <sip:a@b.c>", "From: <sip:a@b.c>;tag=1 ", "From: <sip:a@b.c>>;tag=1", "From: <sip:a@b<c>", "From: <sip:a@b..c>",
+  "From: <sip:a.b-c_d!e~f*g'h(i)j+k$l@host-1.example>", "From: <sip:a&b=c,d@host>", "From: <sip:a@b;x;y=1;z>",
+  "To: <sip:alice@lab.example>", "t: <sip:a@b.c>;tag=x", "f: <sip:a@b.c>;tag=y",
+  "Contact: <sip:alice@10.0.0.1:5060;transport=udp>", "Contact: <sip:a@b.c>;expires=60;q=0.5", "Contact: *",
+  "m: <sip:a@b.c>", "Contact: <sip:a@b.c>;+sip.instance=x", "Contact: <sip:a@b.c>;reg-id=1;expires=",
+  /* Call-ID, CSeq, Content-Length, unknown headers */
+  "Call-ID: a@b", "Call-ID: a@", "Call-ID: @b", "Call-ID: a@b@c", "Call-ID: a b", "Call-ID: a\tb", "i: x", "Call-ID: a\x01@b",
+  "CSeq: 1 REGISTER", "CSeq: 1  REGISTER", "CSeq: x REGISTER", "CSeq: 1\tREGISTER", "CSeq: 1 REG ISTER", "CSeq: 1",
+  "CSeq: 4294967296 register", "Content-Length: 0", "Content-Length: 00", "l: 0", "Content-Length: abc", "Content-Length: 1 2",
+  "Max-Forwards: 70", "max-forwards: 0", "Expires: 0", "EXPIRES: 3600, 60", "User-Agent: a, b (c)", "X-Any: v\x7f",
+  /* Authorization */
+  "Authorization: Digest username=\"u\",realm=\"r\",cnonce=\"6b8b4567\",nc=00000001,qop=auth,uri=\"sip:r\",nonce=\"n\",response=\"x\",algorithm=MD5",
+  "Authorization: Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", response=\"x\"",
+  "Authorization: Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", response=\"x\", nc=1",
+  "Authorization: Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", nc=00000001",
+  "Authorization: Digest username=\"u\", realm=\"r\", qop=auth",
+  "Authorization: Digest username=\"u\", realm=\"r\", algorithm=MD5",
+  "Authorization: Digest username=\"u\", username=\"v\", realm=\"r\", algorithm=MD5",
+  "Authorization: Digest Username=\"u\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"u\", qop=\"auth\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"u\" , realm=\"r\" ,algorithm=MD5-sess",
+  "Authorization: Digest username=\"u\",\trealm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"u\", foo=\"bar\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"u,v\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=\"u\\\"v\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest username=u, realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest  username=\"u\", realm=\"r\", algorithm=MD5-sess",
+  "Authorization: Digest", "Authorization: Digest username=\"u\"", "Authorization: Digest username=\"abcdefghijkl\"",
+  "Authorization: Digest realm=\"r\", targetname=\"t\", gssapi-data=\"g\", crand=\"c\", cnum=\"n\", version=1, digest=\"d\"",
+  "Authorization: Digest opaque=\"o\", cnonce=\"c\", response=\"0123456789abcdef\"",
+  "Authorization: Digest nonce=\"n\", nc=00000001, nonce-count=5, username=\"abcdefghijklmn\"",
+  "Authorization: Digest uri=\"sip:a@b;x=y\", username=\"a=b\", realm=\"r\", algorithm=MD5",
+  "Authorization: Basic username=\"abcdefghijklmnop\"", "Authorization: NTLM,username=\"abcdefghijklmnop\"",
+  "Authorization: Digest username=\"u\",, realm=\"abcdefghijklmn\"", "Authorization: Digest username=\"u\", realm=\"abcdefghijklmn\",",
+  "Authorization: Digest username=\"u\" realm=\"abcdefghijklmn\"", "Authorization: Digest username = \"abcdefghijklmn\"",
+};
+
+static void
+test_header_variants (void)
+{
+  const char *const base_headers[] = {
+    "Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bK-base;rport", "Max-Forwards: 70",
+    "From: <sip:alice@lab.example>;tag=base", "To: <sip:alice@lab.example>", "Call-ID: base@10.0.0.10",
+    "CSeq: 2 REGISTER", "Contact: <sip:alice@10.0.0.10:5060;transport=udp>", "Expires: 3600",
+  };
+
+  for (guint v = 0; v < G_N_ELEMENTS (header_variants); v++)
+    for (guint slot = 0; slot <= G_N_ELEMENTS (base_headers); slot++)
+      for (int replace = 0; replace < 2; replace++)
+        {
+          g_autoptr(GString) text = g_string_new ("REGISTER sip:lab.example SIP/2.0\r\n");
+
+          for (guint h = 0; h < G_N_ELEMENTS (base_headers); h++)
+            {
+              if (h == slot)
+                g_string_append_printf (text, "%s\r\n", header_variants[v]);
+              if (h != slot || !replace)
+                g_string_append_printf (text, "%s\r\n", base_headers[h]);
+            }
+          if (slot == G_N_ELEMENTS (base_headers))
+            g_string_append_printf (text, "%s\r\n", header_variants[v]);
+          g_string_append (text, "Content-Length: 0\r\n\r\n");
+          check_parse (text->str, text->len);
+        }
+}
+
+/* Random edits of real messages around the characters the fast path cares about. */
+static void
+test_parse_mutations (void)
+{
+  static const char specials[] = " \t\r\n,;:\"<>@%\\=?&[]()*/\x01\x7f\x80\xff" "aZ09";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261202);
+  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
+  const char *const files[] = { "register.xml", "register-refresh-unregister.xml", "options.xml", "uac-invite.xml" };
+
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autoptr(GPtrArray) messages = sipp_messages (files[f]);
+      for (guint i = 0; i < messages->len; i++)
+        g_ptr_array_add (bases, g_strdup (messages->pdata[i]));
+    }
+  /*
+   * Not the multipart one: the fast path leaves multipart bodies to libosip2, and libosip2 5.3
+   * leaks a body part with two Content-Type headers (LeakSanitizer in the ASan build).
+   */
+  for (guint i = 0; i < G_N_ELEMENTS (odd_messages); i++)
+    if (strstr (odd_messages[i], "multipart") == NULL)
+      g_ptr_array_add (bases, g_strdup (odd_messages[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (tricky_parse); i++)
+    g_ptr_array_add (bases, g_strdup (tricky_parse[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (header_variants); i++)
+    g_ptr_array_add (bases, g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n%s\r\nCall-ID: m\r\n"
+                                             "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", header_variants[i]));
+
+  for (guint n = 0; n < 60000; n++)
+    {
+      const char *base = bases->pdata[g_rand_int_range (rand, 0, bases->len)];
+      g_autoptr(GString) text = g_string_new (base);
+
+      for (int e = g_rand_int_range (rand, 1, 4); e > 0; e--)
+        {
+          guint at = g_rand_int_range (rand, 0, text->len + 1);
+          char c = specials[g_rand_int_range (rand, 0, sizeof specials - 1)];
+
+          switch (g_rand_int_range (rand, 0, 5))
+            {
+            case 0:
+              if (at < text->len)
+                text->str[at] = c;
+              break;
+            case 1:
+              g_string_insert_c (text, at, c);
+              break;
+            case 2:
+              if (at < text->len)
+                g_string_erase (text, at, 1);
+              break;
+            case 3:
+              g_string_truncate (text, at);
+              break;
+            default:
+              /* a whole line doubled or dropped */
+              {
+                const char *line = memchr (text->str + MIN (at, text->len), '\n', text->len - MIN (at, text->len));
+                const char *next = line != NULL ? memchr (line + 1, '\n', text->str + text->len - line - 1) : NULL;
+                if (next != NULL)
+                  {
+                    if (g_rand_boolean (rand))
+                      g_string_insert_len (text, line + 1 - text->str, line + 1, next - line);
+                    else
+                      g_string_erase (text, line + 1 - text->str, next - line);
+                  }
+              }
+              break;
+            }
+        }
+      check_parse (text->str, text->len);
+    }
+}
+
+
+/* libosip2's parse errors arrive as debug messages (sim_message_init_library); the mutation
+ * tests make hundreds of thousands of them, many not UTF-8: drop them. */
+static void
+drop_debug (const char     *log_domain,
+            GLogLevelFlags  log_level,
+            const char     *message,
+            gpointer        user_data)
+{
+}
+
 int
 main (int argc, char *argv[])
 {
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  g_log_set_handler ("Sim", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
   sim_message_init_library ();
-  g_test_add_func ("/sim/message/scenario-packets", test_scenario_packets);
-  g_test_add_func ("/sim/message/fuzz-corpus", test_fuzz_corpus);
-  g_test_add_func ("/sim/message/odd-messages", test_odd_messages);
-  g_test_add_func ("/sim/message/built-messages", test_built_messages);
-  g_test_add_func ("/sim/message/uris", test_uris);
-  g_test_add_func ("/sim/message/random-messages", test_random_messages);
+  g_test_add_data_func ("/sim/message/scenario-packets", (gconstpointer) test_scenario_packets, run_counting);
+  g_test_add_data_func ("/sim/message/fuzz-corpus", (gconstpointer) test_fuzz_corpus, run_counting);
+  g_test_add_data_func ("/sim/message/odd-messages", (gconstpointer) test_odd_messages, run_counting);
+  g_test_add_data_func ("/sim/message/built-messages", (gconstpointer) test_built_messages, run_counting);
+  g_test_add_data_func ("/sim/message/uris", (gconstpointer) test_uris, run_counting);
+  g_test_add_data_func ("/sim/message/random-messages", (gconstpointer) test_random_messages, run_counting);
+  g_test_add_data_func ("/sim/message/parse/sipp-shapes", (gconstpointer) test_sipp_shapes, run_counting);
+  g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
+  g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
+  g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);
   status = g_test_run ();
   g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,
                   stats.uris);
+  g_test_message ("parser: %u texts, %u accepted by libosip2, %u of them by the fast path",
+                  parse_stats.texts, parse_stats.accepted, parse_stats.fast);
   return status;
 }

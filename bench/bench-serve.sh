@@ -7,7 +7,12 @@
 # that drift in the machine's load hits both alike.
 #
 #   bench/bench-serve.sh [BUILD_DIR]         (default: build)
-#   USERS=1000 ROUNDS=5 KAM_CHILDREN=1 RATE=50000 LIMIT=100 SIPLAB_FORMAT=none bench/bench-serve.sh
+#   USERS=1000 ROUNDS=5 KAM_CHILDREN=1 RATE=50000 LIMIT=200 SIPLAB_FORMAT=none bench/bench-serve.sh
+#
+# LIMIT is sipp's number of registrations in flight.  At 100, siplab-cli serve waits on the round
+# trips (server and sipp both partly idle) while Kamailio's single worker is already saturated;
+# at 200 both servers are saturated and neither loses a datagram; at 400 Kamailio's receive
+# buffer overflows and its rate collapses into 500 ms retransmissions.  200 is the default.
 #
 # sipp's socket buffers are raised from its default 64 KB (to the kernel's limit,
 # net.core.rmem_max): with 100 calls in flight a fast server's answers can otherwise overflow
@@ -29,7 +34,7 @@ BUILD=${1:-build}
 USERS=${USERS:-1000}
 ROUNDS=${ROUNDS:-5}
 RATE=${RATE:-50000}
-LIMIT=${LIMIT:-100}
+LIMIT=${LIMIT:-200}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
 # Kamailio logs nothing per request here (debug=0); `--format none` is the matching setting.
 # SIPLAB_FORMAT=ladder measures siplab-cli serve printing a line per packet (to /dev/null).

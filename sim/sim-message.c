@@ -1018,6 +1018,14 @@ sim_message_validate (osip_message_t  *msg,
           return FALSE;
         }
     }
+  /* RFC 3261 §7.2: a Status-Code is three digits, 100 to 699; libosip2 accepts "18" or "4$6",
+   * which no transaction can match and no serialiser can write back. */
+  else if (msg->status_code < 100 || msg->status_code > 699)
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
+                   "status code %d is not between 100 and 699 (RFC 3261 §7.2)", msg->status_code);
+      return FALSE;
+    }
   return TRUE;
 }
 

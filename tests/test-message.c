@@ -1223,6 +1223,44 @@ drop_debug (const char     *log_domain,
 {
 }
 
+static void
+test_status_code_range (void)
+{
+  static const char *codes[] = { "18", "4$6", "99", "700", "1000" };
+  guint parsed = 0;
+
+  g_test_summary ("A response whose status code is not 100-699 is malformed (RFC 3261 §7.2) and "
+                  "fails validation, so the stack discards it (§18.1.2).");
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("SIP/2.0 %s Odd\r\n"
+                         "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+                         "From: <sip:a@lab.example>;tag=1\r\nTo: <sip:a@lab.example>\r\n"
+                         "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", codes[i]);
+      g_autoptr(GError) error = NULL;
+      osip_message_t *msg = sim_message_parse (text, strlen (text), &error);
+
+      if (msg == NULL)
+        continue;   /* libosip2 refused it already */
+      parsed++;
+      g_assert_false (sim_message_validate (msg, &error));
+      g_assert_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER);
+      osip_message_free (msg);
+    }
+  g_assert_cmpuint (parsed, >=, 2);   /* libosip2 itself lets "18" and "4$6" through */
+  {
+    const char *ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+                     "From: <sip:a@lab.example>;tag=1\r\nTo: <sip:a@lab.example>\r\n"
+                     "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+    osip_message_t *msg = sim_message_parse (ok, strlen (ok), NULL);
+
+    g_assert_nonnull (msg);
+    g_assert_true (sim_message_validate (msg, NULL));
+    osip_message_free (msg);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1240,6 +1278,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sim/message/parse/sipp-shapes", (gconstpointer) test_sipp_shapes, run_counting);
   g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
   g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
+  g_test_add_func ("/sim/message/status-code-range", test_status_code_range);
   g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);
   status = g_test_run ();
   g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,

@@ -142,6 +142,19 @@ span_class (const char *p,
   return q - p;
 }
 
+/* The digits of a port at @p: their count, or 0 when there are none or more than five (such a
+ * port is left to libosip2's own parser). */
+static inline gsize
+span_port (const char *p,
+           const char *end)
+{
+  gsize n = 0;
+
+  while (p + n < end && g_ascii_isdigit (p[n]))
+    n++;
+  return n <= 5 ? n : 0;
+}
+
 static inline char *
 osip_strndup_len (const char *p,
                   gsize       n)
@@ -209,9 +222,8 @@ parse_plain_uri (osip_uri_t *uri,
   if (p < end && *p == ':')
     {
       port = p + 1;
-      while (port + port_len < end && g_ascii_isdigit (port[port_len]))
-        port_len++;
-      if (port_len == 0 || port_len > 5)
+      port_len = span_port (port, end);
+      if (port_len == 0)
         return FALSE;
       p = port + port_len;
     }
@@ -375,9 +387,8 @@ parse_plain_via (const char *value)
   if (params < end && *params == ':')
     {
       port = params + 1;
-      while (port + port_len < end && g_ascii_isdigit (port[port_len]))
-        port_len++;
-      if (port_len == 0 || port_len > 5)
+      port_len = span_port (port, end);
+      if (port_len == 0)
         return NULL;
       params = port + port_len;
     }

@@ -210,9 +210,10 @@ find_verdict (AppDigestView *self,
               SimEvent      *request,
               const char    *nonce)
 {
-  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (self->world));
+  SimTrace *trace = sim_world_get_trace (self->world);
+  GPtrArray *events = sim_trace_get_events (trace);
 
-  for (guint i = request->index + 1; i < events->len; i++)
+  for (guint i = sim_trace_position_of (trace, request->index + 1); i < events->len; i++)
     {
       SimEvent *e = events->pdata[i];
 
@@ -378,7 +379,7 @@ find_request (AppDigestView *self,
     return event;
   /* A response: the REGISTER it answers went out before it with the same Call-ID and CSeq. */
   events = sim_trace_get_events (sim_world_get_trace (self->world));
-  for (guint i = MIN (event->index, events->len); i > 0; i--)
+  for (guint i = sim_trace_position_of (sim_world_get_trace (self->world), event->index); i > 0; i--)
     {
       SimEvent *e = events->pdata[i - 1];
 

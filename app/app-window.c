@@ -824,8 +824,9 @@ app_window_listen (AppWindow               *self,
 
   set_world (self, world);
   self->live = TRUE;
-  /* A registrar runs for hours: the views observe every event, the trace keeps none. */
-  sim_trace_set_keep (sim_world_get_trace (world), FALSE);
+  /* A registrar runs for hours: the views observe every event, and the trace keeps only the
+   * most recent ones, for the digest verdicts and the pcapng export. */
+  sim_trace_set_max_kept (sim_world_get_trace (world), APP_WINDOW_LIVE_MAX_EVENTS);
   app_ladder_view_set_max_rows (self->ladder, APP_WINDOW_LIVE_MAX_LADDER_ROWS);
   self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
   update_playback_actions (self);

@@ -143,6 +143,8 @@ typedef struct {
 
 /* Ladder rows kept while live; older packets become one "N earlier messages" line. */
 #define APP_WINDOW_LIVE_MAX_LADDER_ROWS 2000
+/* Trace events kept while live (digest verdicts, pcapng export): about 15 MB at most. */
+#define APP_WINDOW_LIVE_MAX_EVENTS 10000
 
 gboolean         app_window_listen       (AppWindow      *self,
                                           const AppListenOptions *options,

@@ -11,6 +11,7 @@ struct _SimTrace {
   guint64 n_emitted;
   gboolean enabled;
   gboolean keep;
+  guint max_kept;            /* 0: all; else the oldest are dropped beyond this many */
 };
 
 enum {
@@ -280,7 +281,12 @@ sim_trace_emit (SimTrace *self,
     }
   event->index = self->n_emitted++;
   if (self->keep)
-    g_ptr_array_add (self->events, sim_event_ref (event));
+    {
+      /* Bounded: drop the oldest eighth at once, so the copying is amortised. */
+      if (self->max_kept > 0 && self->events->len >= self->max_kept)
+        g_ptr_array_remove_range (self->events, 0, MAX (self->max_kept / 8, 1));
+      g_ptr_array_add (self->events, sim_event_ref (event));
+    }
   g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
   sim_event_unref (event);
 }
@@ -305,6 +311,37 @@ sim_trace_note (SimTrace   *self,
   event->text = g_strdup_vprintf (format, args);
   va_end (args);
   sim_trace_emit (self, event);
+}
+
+void
+sim_trace_set_max_kept (SimTrace *self,
+                        guint     max_kept)
+{
+  g_return_if_fail (SIM_IS_TRACE (self));
+  self->max_kept = max_kept;
+  if (max_kept > 0 && self->events->len > max_kept)
+    g_ptr_array_remove_range (self->events, 0, self->events->len - max_kept);
+}
+
+guint
+sim_trace_position_of (SimTrace *self,
+                       guint64   index)
+{
+  guint lo = 0, hi;
+
+  g_return_val_if_fail (SIM_IS_TRACE (self), 0);
+  /* Kept events are in emission order, so their indices increase: binary search. */
+  hi = self->events->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (((SimEvent *) self->events->pdata[mid])->index < index)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
 }
 
 guint

@@ -92,6 +92,14 @@ void       sim_trace_set_enabled  (SimTrace     *self,
 /* Keep events in memory (default).  Observers still get the "event" signal when FALSE. */
 void       sim_trace_set_keep     (SimTrace     *self,
                                    gboolean      keep);
+/* Keep at most @max_kept events (0, the default: all); beyond it the oldest are dropped, so an
+ * event's index is no longer its position: see sim_trace_position_of(). */
+void       sim_trace_set_max_kept (SimTrace     *self,
+                                   guint         max_kept);
+/* The position in sim_trace_get_events() of the first kept event whose index is at least
+ * @index (the number of kept events if none is). */
+guint      sim_trace_position_of  (SimTrace     *self,
+                                   guint64       index);
 /* Takes ownership of @event; stamps index and emits "event". */
 void       sim_trace_emit         (SimTrace     *self,
                                    SimEvent     *event);

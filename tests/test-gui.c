@@ -8,6 +8,7 @@
 #include "sim-digest.h"
 
 #include "app-listen-dialog.h"
+#include "sim-pcap.h"
 #include "app-packet.h"
 #include "app-window.h"
 
@@ -997,6 +998,26 @@ test_live_mode_shows_a_real_phone (void)
     }
   g_assert_true (seen_register);
   g_assert_true (seen_ok);
+
+  /* The trace keeps the recent live events, so a capture exported now holds bob's REGISTERs
+   * as they came in over the real socket. */
+  {
+    GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+    g_autoptr(GBytes) capture = NULL;
+    guint n_frames = 0, n_from_bob = 0;
+
+    for (guint i = 0; i < events->len; i++)
+      {
+        SimEvent *e = events->pdata[i];
+
+        if (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->method, "REGISTER") == 0 &&
+            e->src.port == sim_stack_get_local (stack)->port)
+          n_from_bob++;
+      }
+    g_assert_cmpuint (n_from_bob, >=, 2);
+    capture = sim_pcap_to_bytes (events, &n_frames);
+    g_assert_cmpuint (n_frames, >=, 4);
+  }
 
   /* Back to the scene: the sockets close, playback works again. */
   app_window_stop_listening (window);

@@ -142,17 +142,36 @@ span_class (const char *p,
   return q - p;
 }
 
-/* The digits of a port at @p: their count, or 0 when there are none or more than five (such a
- * port is left to libosip2's own parser). */
-static inline gsize
-span_port (const char *p,
-           const char *end)
+/*
+ * host[:port] at @host, as URIs and Via sent-bys write it: returns where it ends, or NULL when
+ * the host is empty or the port has no digits or more than five (left to libosip2's parser).
+ * @port is NULL when there is none.
+ */
+static const char *
+span_hostport (const char  *host,
+               const char  *end,
+               gsize       *host_len,
+               const char **port,
+               gsize       *port_len)
 {
-  gsize n = 0;
+  const char *p;
 
-  while (p + n < end && g_ascii_isdigit (p[n]))
-    n++;
-  return n <= 5 ? n : 0;
+  *host_len = span_class (host, end, CHAR_URI_HOST);
+  if (*host_len == 0)
+    return NULL;
+  p = host + *host_len;
+  *port = NULL;
+  *port_len = 0;
+  if (p < end && *p == ':')
+    {
+      *port = ++p;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+      *port_len = p - *port;
+      if (*port_len == 0 || *port_len > 5)
+        return NULL;
+    }
+  return p;
 }
 
 static inline char *
@@ -216,17 +235,9 @@ parse_plain_uri (osip_uri_t *uri,
       host = user + user_len + 1;
       host_len = span_class (host, end, CHAR_URI_HOST);
     }
-  if (host_len == 0)
+  p = span_hostport (host, end, &host_len, &port, &port_len);
+  if (p == NULL)
     return FALSE;
-  p = host + host_len;
-  if (p < end && *p == ':')
-    {
-      port = p + 1;
-      port_len = span_port (port, end);
-      if (port_len == 0)
-        return FALSE;
-      p = port + port_len;
-    }
   params = p;
   /* Check the parameters before building anything. */
   while (p < end)
@@ -380,18 +391,9 @@ parse_plain_via (const char *value)
   if (protocol_len == 0 || protocol + protocol_len >= end || protocol[protocol_len] != ' ')
     return NULL;
   host = protocol + protocol_len + 1;
-  host_len = span_class (host, end, CHAR_URI_HOST);
-  if (host_len == 0)
+  params = span_hostport (host, end, &host_len, &port, &port_len);
+  if (params == NULL)
     return NULL;
-  params = host + host_len;
-  if (params < end && *params == ':')
-    {
-      port = params + 1;
-      port_len = span_port (port, end);
-      if (port_len == 0)
-        return NULL;
-      params = port + port_len;
-    }
   if (!check_plain_generic_params (params, end))
     return NULL;
 

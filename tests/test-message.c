@@ -221,43 +221,26 @@ static gboolean
 check_parse (const char *text,
              gsize       len)
 {
-  g_autoptr(GError) reference_error = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(osip_message_t) reference = sim_message_parse_with_osip (text, len, &reference_error);
-  g_autoptr(osip_message_t) fast = sim_message_parse_fast (text, len);
-  g_autoptr(osip_message_t) parsed = sim_message_parse (text, len, &error);
+  g_autoptr(osip_message_t) fast = NULL;
+  ParsePaths paths = parse_compare_paths (text, len, &fast);
 
   parse_stats.texts++;
-  g_assert_true ((reference == NULL) == (parsed == NULL));
-  if (reference == NULL)
-    {
-      if (fast != NULL)
-        g_error ("fast path accepted what libosip2 rejects:\n%.*s", (int) len, text);
-      g_assert_error (error, reference_error->domain, reference_error->code);
-      g_assert_cmpstr (error->message, ==, reference_error->message);
-      return FALSE;
-    }
-  g_assert_no_error (error);
+  if (paths == PARSE_PATHS_REJECTED)
+    return FALSE;
   parse_stats.accepted++;
-  assert_messages_equal (parsed, reference);
-  if (fast == NULL)
+  if (paths == PARSE_PATHS_OSIP)
     return FALSE;
   parse_stats.fast++;
-  assert_messages_equal (fast, reference);
+  /* And our serialiser writes what libosip2's does, with the usual header spelling. */
   {
-    gsize fast_len = 0, reference_len = 0;
-    g_autofree char *fast_text = try_reference_to_string (fast, &fast_len);
-    g_autofree char *reference_text = try_reference_to_string (reference, &reference_len);
+    gsize reference_len = 0, ours_len = 0;
+    g_autofree char *reference_text = try_reference_to_string (fast, &reference_len);
 
-    g_assert_cmpmem (fast_text, fast_len, reference_text, reference_len);
-    /* sim_message_to_string falls back on libosip2, which aborts where it cannot write. */
     if (reference_text != NULL)
       {
-        g_autofree char *ours = sim_message_to_string (fast, &fast_len);
-        g_autofree char *ours_reference = sim_message_to_string (reference, &reference_len);
+        g_autofree char *ours = sim_message_to_string (fast, &ours_len);
 
-        g_assert_cmpmem (ours, fast_len, ours_reference, reference_len);
-        g_assert_cmpmem (ours, fast_len, reference_text, reference_len);
+        g_assert_cmpmem (ours, ours_len, reference_text, reference_len);
       }
   }
   return TRUE;

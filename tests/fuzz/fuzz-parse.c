@@ -40,66 +40,11 @@ LLVMFuzzerInitialize (int    *argc,
   return 0;
 }
 
-static char *
-osip_text (osip_message_t *msg,
-           size_t         *len)
-{
-  char *dest = NULL;
-
-  *len = 0;
-  osip_message_force_update (msg);
-  if (osip_message_to_str (msg, &dest, len) != 0)
-    {
-      osip_free (dest);
-      *len = 0;
-      return NULL;
-    }
-  return dest;
-}
-
 static void
 check (const char *text,
        gsize       len)
 {
-  g_autoptr(GError) reference_error = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(osip_message_t) reference = sim_message_parse_with_osip (text, len, &reference_error);
-  g_autoptr(osip_message_t) fast = sim_message_parse_fast (text, len);
-  g_autoptr(osip_message_t) parsed = sim_message_parse (text, len, &error);
-
-  if ((reference == NULL) != (parsed == NULL))
-    abort ();
-  if (reference == NULL)
-    {
-      if (fast != NULL || error == NULL || error->code != reference_error->code ||
-          strcmp (error->message, reference_error->message) != 0)
-        abort ();
-      return;
-    }
-  assert_messages_equal (parsed, reference);
-  if (fast == NULL)
-    return;
-  assert_messages_equal (fast, reference);
-  {
-    size_t fast_len, reference_len;
-    char *fast_text = osip_text (fast, &fast_len);
-    char *reference_text = osip_text (reference, &reference_len);
-
-    if ((fast_text == NULL) != (reference_text == NULL) || fast_len != reference_len ||
-        (fast_text != NULL && memcmp (fast_text, reference_text, fast_len) != 0))
-      abort ();
-    osip_free (fast_text);
-    osip_free (reference_text);
-    if (reference_text != NULL)
-      {
-        gsize a_len = 0, b_len = 0;
-        g_autofree char *a = sim_message_to_string (fast, &a_len);
-        g_autofree char *b = sim_message_to_string (reference, &b_len);
-
-        if (a_len != b_len || memcmp (a, b, a_len) != 0)
-          abort ();
-      }
-  }
+  parse_compare_paths (text, len, NULL);
 }
 
 int

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "siplab-cli-serve.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim-export.h"
 #include "sim-scenario.h"
@@ -24,6 +29,16 @@
  * and the two kinds call each other through the one proxy (sim_world_listen()).
  *
  * Status lines ("listening on ...") go to stderr so stdout stays pure JSON Lines.
+ *
+ * Output never stops SIP: a reader that does not read (a paused `| less`, a stuck terminal)
+ * must not freeze the registrar.  stdout and stderr are made non-blocking (their flags are
+ * restored at exit) and written from bounded queues, SERVE_OUTPUT_MAX bytes of trace and
+ * SERVE_STATUS_MAX of status lines, drained when the descriptor is writable.  When a queue is
+ * full, whole lines are dropped and counted; once there is room again a line says how many
+ * ("siplab-cli: N trace lines dropped: the output is not being read", on stdout in the ladder
+ * format and on stderr with jsonl, whose stdout holds only JSON), and the total is printed on
+ * stderr at exit.  A line that was partly written is always completed, so a reader never sees
+ * half a line followed by another one.
  * Exit status: 0 after SIGINT/SIGTERM; 2 the command line or the users file is wrong;
  * 1 the server could not start (an address in use, an unreadable database).
  */
@@ -32,6 +47,34 @@ enum {
   EXIT_OK = 0,
   EXIT_RUNTIME = 1,
   EXIT_USAGE = 2,
+};
+
+/* The trace kept for a reader that is behind: a few seconds of a busy lab's ladder. */
+#define SERVE_OUTPUT_MAX (1024 * 1024)
+/* Status lines kept for stderr: they are few, this only bounds a stderr nobody reads. */
+#define SERVE_STATUS_MAX (64 * 1024)
+/* Trace is written once a burst of packets is handled, or sooner when this much waits. */
+#define SERVE_OUTPUT_CHUNK (64 * 1024)
+/* At exit, how long the queues may wait for a slow reader before what is left is dropped. */
+#define SERVE_EXIT_FLUSH_MS 1000
+
+/*
+ * One output descriptor: a bounded queue of whole lines (the first one possibly partly
+ * written), drained with non-blocking writes.
+ */
+typedef struct _Output Output;
+struct _Output {
+  int fd;
+  int saved_flags;           /* the descriptor's flags before serving, -1: left alone */
+  gsize max;                 /* queue bound in bytes */
+  GString *queue;
+  gsize head;                /* bytes of queue already written */
+  guint64 dropped;           /* lines dropped since the last report */
+  guint64 dropped_total;
+  guint watch;               /* waits for the descriptor to be writable again */
+  gboolean failed;           /* the reader is gone (EPIPE...): nothing more is written */
+  Output *report_to;         /* where the "lines dropped" report goes (this or stderr's) */
+  const char *kind;          /* what the lines are, for that report: "trace", "status" */
 };
 
 typedef enum {
@@ -44,10 +87,11 @@ typedef struct {
   Format format;
   const char *server_name;   /* the registrar's node name in the trace */
   gboolean timers;
-  gboolean write_failed;
   gint64 clock_offset;
   GString *line;
-  GString *pending;          /* lines not yet written: one write per main-loop turn */
+  Output out;                /* the trace, on stdout */
+  Output err;                /* status lines, on stderr */
+  Output *status;            /* where status lines go: err, or out when both are one file */
   guint flush_source;
   guint sigint, sigterm;
   GMainLoop *loop;
@@ -183,23 +227,252 @@ format_ladder_line (Serve    *serve,
     }
 }
 
+static gboolean output_writable_cb (int          fd,
+                                    GIOCondition condition,
+                                    gpointer     data);
+
+static void
+output_init (Output     *output,
+             int         fd,
+             gsize       max,
+             const char *kind)
+{
+  struct stat st;
+
+  output->fd = fd;
+  output->kind = kind;
+  output->max = max;
+  output->saved_flags = -1;
+  output->queue = g_string_new (NULL);
+  output->report_to = output;
+  /* A regular file never keeps a writer waiting; anything else (a pipe, a terminal, the
+   * journal's socket) can.  The flags belong to the open file, which a shell may share: they
+   * are restored at exit. */
+  if (fstat (fd, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      int flags = fcntl (fd, F_GETFL);
+
+      if (flags != -1 && (flags & O_NONBLOCK) == 0 && fcntl (fd, F_SETFL, flags | O_NONBLOCK) == 0)
+        output->saved_flags = flags;
+    }
+}
+
+static guint64
+count_lines (const char *text,
+             gsize       len)
+{
+  guint64 n = 0;
+
+  for (const char *p = text; (p = memchr (p, '\n', text + len - p)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void
+output_report_drops (Output *output)
+{
+  Output *target = output->report_to;
+  char report[128];
+  int len;
+
+  len = g_snprintf (report, sizeof report,
+                    "siplab-cli: %" G_GUINT64_FORMAT " %s lines dropped: the output is not "
+                    "being read\n", output->dropped, output->kind);
+  if (target->failed || target->queue->len - target->head + len > target->max)
+    return;
+  g_string_append_len (target->queue, report, len);
+  output->dropped = 0;
+}
+
+/* Queues one or more whole lines, or drops them all (counted) when the queue is full. */
+static void
+output_push (Output     *output,
+             const char *text,
+             gsize       len)
+{
+  gsize queued;
+
+  if (output->failed || len == 0)
+    return;
+  /* Room again after drops: the report goes where the gap is, before the next line. */
+  if (output->dropped > 0)
+    output_report_drops (output);
+  queued = output->queue->len - output->head;
+  if (output->dropped > 0 && output->report_to == output)
+    {
+      /* The report did not fit yet: nothing may jump ahead of it. */
+      output->dropped += count_lines (text, len);
+      output->dropped_total += count_lines (text, len);
+      return;
+    }
+  if (queued + len > output->max)
+    {
+      output->dropped += count_lines (text, len);
+      output->dropped_total += count_lines (text, len);
+      return;
+    }
+  g_string_append_len (output->queue, text, len);
+}
+
+/*
+ * Writes what the descriptor takes without waiting.  What is left waits for a G_IO_OUT watch;
+ * a reader gone away (a closed pipe) stops the output, never the registrar.
+ */
+static void
+output_flush (Output *output)
+{
+  while (!output->failed)
+    {
+      gsize left = output->queue->len - output->head;
+      gssize n;
+
+      if (left == 0)
+        {
+          g_string_truncate (output->queue, 0);
+          output->head = 0;
+          /* Drained after drops: say so now rather than at the next line. */
+          if (output->dropped > 0)
+            {
+              output_report_drops (output);
+              if (output->report_to != output)
+                output_flush (output->report_to);
+              else if (output->dropped == 0)
+                continue;
+            }
+          break;
+        }
+      n = write (output->fd, output->queue->str + output->head, left);
+      if (n > 0)
+        {
+          output->head += n;
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          if (output->watch == 0)
+            output->watch = g_unix_fd_add (output->fd, G_IO_OUT, output_writable_cb, output);
+          break;
+        }
+      output->failed = TRUE;
+      output->dropped_total += count_lines (output->queue->str + output->head, left);
+      g_string_truncate (output->queue, 0);
+      output->head = 0;
+    }
+  /* Keep the queue's memory bounded by max, not by how much was ever written. */
+  if (output->head > SERVE_OUTPUT_CHUNK && output->head * 2 > output->queue->len)
+    {
+      g_string_erase (output->queue, 0, output->head);
+      output->head = 0;
+    }
+}
+
+static gboolean
+output_writable_cb (int          fd,
+                    GIOCondition condition,
+                    gpointer     data)
+{
+  Output *output = data;
+
+  output->watch = 0;
+  output_flush (output);
+  /* output_flush () added a new watch if the descriptor is full again. */
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+output_busy (Output *output)
+{
+  return output->watch != 0;
+}
+
+/* At exit: a bounded wait for a slow reader, then whatever is still queued counts as dropped. */
+static void
+output_finish (Output *output)
+{
+  gint64 deadline = g_get_monotonic_time () + SERVE_EXIT_FLUSH_MS * G_TIME_SPAN_MILLISECOND;
+
+  if (output->queue == NULL)
+    return;
+  g_clear_handle_id (&output->watch, g_source_remove);
+  for (;;)
+    {
+      struct pollfd pfd = { output->fd, POLLOUT, 0 };
+      gint64 left;
+
+      output_flush (output);
+      g_clear_handle_id (&output->watch, g_source_remove);
+      left = (deadline - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND;
+      if (output->failed || output->queue->len == output->head || left <= 0)
+        break;
+      poll (&pfd, 1, (int) left);
+    }
+  output->dropped_total += count_lines (output->queue->str + output->head,
+                                        output->queue->len - output->head);
+  g_string_free (output->queue, TRUE);
+  output->queue = NULL;
+}
+
+/* The descriptor gets its flags back: a shell may share it. */
+static void
+output_restore (Output *output)
+{
+  if (output->saved_flags != -1)
+    fcntl (output->fd, F_SETFL, output->saved_flags);
+  output->saved_flags = -1;
+}
+
+/* A status line on stderr that cannot block either. */
+static void
+serve_status (Serve      *serve,
+              const char *format,
+              ...) G_GNUC_PRINTF (2, 3);
+
+static void
+serve_status (Serve      *serve,
+              const char *format,
+              ...)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  line = g_strdup_printf ("siplab-cli serve: %s\n", text);
+  output_push (serve->status, line, strlen (line));
+  output_flush (serve->status);
+}
+
+static void
+serve_output_start (Serve *serve)
+{
+  struct stat out_st, err_st;
+
+  output_init (&serve->out, STDOUT_FILENO, SERVE_OUTPUT_MAX, "trace");
+  output_init (&serve->err, STDERR_FILENO, SERVE_STATUS_MAX, "status");
+  serve->status = &serve->err;
+  /* `2>&1 | less`: one pipe, so one queue, or a status line could land inside a trace line
+   * that was partly written. */
+  if (fstat (STDOUT_FILENO, &out_st) == 0 && fstat (STDERR_FILENO, &err_st) == 0 &&
+      out_st.st_dev == err_st.st_dev && out_st.st_ino == err_st.st_ino &&
+      !S_ISREG (out_st.st_mode))
+    serve->status = &serve->out;
+  /* JSON Lines consumers expect nothing but JSON on stdout. */
+  else if (serve->format == FORMAT_JSONL)
+    serve->out.report_to = &serve->err;
+}
+
 static void
 flush_pending (Serve *serve)
 {
-  GString *out = serve->pending;
+  gboolean failed = serve->out.failed;
 
-  if (out->len == 0 || serve->write_failed)
-    {
-      g_string_truncate (out, 0);
-      return;
-    }
-  /* A reader gone away (a closed pipe) must not stop the registrar: stop printing instead. */
-  if (fwrite (out->str, 1, out->len, stdout) != out->len || fflush (stdout) != 0)
-    {
-      serve->write_failed = TRUE;
-      fprintf (stderr, "siplab-cli serve: cannot write to stdout any more; still serving\n");
-    }
-  g_string_truncate (out, 0);
+  output_flush (&serve->out);
+  if (serve->out.failed && !failed)
+    serve_status (serve, "cannot write to stdout any more; still serving");
 }
 
 static gboolean
@@ -211,7 +484,6 @@ flush_cb (gpointer data)
   flush_pending (serve);
   return G_SOURCE_REMOVE;
 }
-
 static void
 trace_event_cb (SimTrace *trace,
                 SimEvent *event,
@@ -220,7 +492,7 @@ trace_event_cb (SimTrace *trace,
   Serve *serve = user_data;
   GString *out = serve->line;
 
-  if (serve->write_failed)
+  if (serve->out.failed)
     return;
   if (!serve->timers && (event->type == SIM_EVENT_TIMER || event->type == SIM_EVENT_TRANSACTION))
     return;
@@ -231,12 +503,14 @@ trace_event_cb (SimTrace *trace,
     g_string_append_c (out, '\n');
   if (out->len == 0)
     return;
-  g_string_append_len (serve->pending, out->str, out->len);
+  output_push (&serve->out, out->str, out->len);
   /* Lines are written once the current burst of packets is handled (the source runs at the
    * sockets' priority, so it is not starved under load), or sooner when much is waiting:
    * one write(2) per burst instead of one per line, and a pipe still sees every line at once
-   * when the server is idle. */
-  if (serve->pending->len >= 64 * 1024)
+   * when the server is idle.  While the reader is behind, its writable watch drains. */
+  if (output_busy (&serve->out))
+    return;
+  if (serve->out.queue->len - serve->out.head >= SERVE_OUTPUT_CHUNK)
     flush_pending (serve);
   else if (serve->flush_source == 0)
     serve->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, serve, NULL);
@@ -250,7 +524,16 @@ serve_clear (Serve *serve)
   g_clear_handle_id (&serve->sigterm, g_source_remove);
   g_clear_pointer (&serve->loop, g_main_loop_unref);
   g_string_free (serve->line, TRUE);
-  g_string_free (serve->pending, TRUE);
+  /* The total goes after everything else, on stderr even when stdout is gone. */
+  serve->status = &serve->err;
+  output_finish (&serve->out);
+  if (serve->out.dropped_total > 0)
+    serve_status (serve, "%" G_GUINT64_FORMAT " trace lines dropped in all: the output was "
+                  "not read fast enough", serve->out.dropped_total);
+  output_finish (&serve->err);
+  /* Only now: stdout and stderr may be one open file, and its flags one. */
+  output_restore (&serve->out);
+  output_restore (&serve->err);
 }
 
 static gboolean
@@ -299,7 +582,8 @@ parse_format (const char *format_text,
 }
 
 static void
-print_listeners (SimSocketTransport *transport)
+print_listeners (Serve              *serve,
+                 SimSocketTransport *transport)
 {
   GArray *bound = sim_socket_transport_get_listeners (transport);
 
@@ -309,7 +593,7 @@ print_listeners (SimSocketTransport *transport)
       char text[64];
 
       sim_addr_format (addr, text, sizeof text);
-      fprintf (stderr, "siplab-cli serve: listening on %s:%s\n",
+      serve_status (serve, "listening on %s:%s",
                addr->transport == SIM_TRANSPORT_TCP ? "tcp" : "udp", text);
     }
 }
@@ -337,7 +621,7 @@ run_until_signal (Serve *serve)
   g_clear_handle_id (&serve->flush_source, g_source_remove);
   flush_pending (serve);
   g_clear_pointer (&serve->loop, g_main_loop_unref);
-  fprintf (stderr, "siplab-cli serve: stopped\n");
+  serve_status (serve, "stopped");
 }
 
 /*
@@ -427,13 +711,13 @@ serve_scenario (const char  *scenario_path,
 
   serve.timers = timers;
   serve.line = g_string_new (NULL);
-  serve.pending = g_string_new (NULL);
+  serve_output_start (&serve);
   handler = serve.format == FORMAT_NONE ? 0 :
     g_signal_connect (trace, "event", G_CALLBACK (trace_event_cb), &serve);
   for (guint i = 0; listen[i] != NULL; i++)
     if (!sim_world_listen (world, listen[i], &error))
       {
-        fprintf (stderr, "siplab-cli serve: cannot listen: %s\n", error->message);
+        serve_status (&serve, "cannot listen: %s", error->message);
         g_clear_signal_handler (&handler, trace);
         serve_clear (&serve);
         return EXIT_RUNTIME;
@@ -442,13 +726,12 @@ serve_scenario (const char  *scenario_path,
     sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
 
   catch_signals (&serve);
-  print_listeners (sim_world_get_transport (world));
-  fprintf (stderr, "siplab-cli serve: scenario %s: %u simulated phones\n", scenario_path,
-           sim_world_get_phones (world)->len);
-  fprintf (stderr, "siplab-cli serve: domain %s, %u users, %u bindings\n",
-           sim_world_get_domain (world), n_users,
-           sim_location_get_n_bindings (sim_world_get_location (world)));
-  fflush (stderr);
+  print_listeners (&serve, sim_world_get_transport (world));
+  serve_status (&serve, "scenario %s: %u simulated phones", scenario_path,
+                sim_world_get_phones (world)->len);
+  serve_status (&serve, "domain %s, %u users, %u bindings",
+                sim_world_get_domain (world), n_users,
+                sim_location_get_n_bindings (sim_world_get_location (world)));
 
   run_until_signal (&serve);
   g_clear_signal_handler (&handler, trace);
@@ -568,7 +851,7 @@ siplab_cli_serve (int    argc,
   serve.server_name = SIM_SERVER_NODE_NAME;
   serve.clock_offset = sim_server_get_clock_offset (server);
   serve.line = g_string_new (NULL);
-  serve.pending = g_string_new (NULL);
+  serve_output_start (&serve);
   /* Nothing prints the trace: nothing need build its events either. */
   if (serve.format == FORMAT_NONE)
     sim_trace_set_enabled (sim_server_get_trace (server), FALSE);
@@ -577,7 +860,7 @@ siplab_cli_serve (int    argc,
 
   if (!sim_server_restore_bindings (server, &error))
     {
-      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
+      serve_status (&serve, "%s", error->message);
       g_clear_signal_handler (&handler, sim_server_get_trace (server));
       serve_clear (&serve);
       return EXIT_RUNTIME;
@@ -585,14 +868,14 @@ siplab_cli_serve (int    argc,
   for (guint i = 0; listen[i] != NULL; i++)
     if (!sim_server_listen (server, listen[i], &error))
       {
-        fprintf (stderr, "siplab-cli serve: cannot listen: %s\n", error->message);
+        serve_status (&serve, "cannot listen: %s", error->message);
         g_clear_signal_handler (&handler, sim_server_get_trace (server));
         serve_clear (&serve);
         return EXIT_RUNTIME;
       }
 
   catch_signals (&serve);
-  print_listeners (sim_server_get_transport (server));
+  print_listeners (&serve, sim_server_get_transport (server));
   bound = sim_socket_transport_get_listeners (sim_server_get_transport (server));
   {
     const SimAddr *first = &g_array_index (bound, SimAddr, 0);
@@ -600,15 +883,14 @@ siplab_cli_serve (int    argc,
     /* The first endpoint is the sent-by of our Via and our Record-Route: phones must be able
      * to reach it, and 0.0.0.0 is not an address anyone can send to. */
     if (inet != NULL && g_inet_address_get_is_any (inet))
-      fprintf (stderr, "siplab-cli serve: warning: the first --listen is %s, which phones cannot "
-                       "send to; Via and Record-Route will name it and calls will fail. List the "
-                       "server's LAN address first.\n", first->ip);
+      serve_status (&serve, "warning: the first --listen is %s, which phones cannot "
+                    "send to; Via and Record-Route will name it and calls will fail. List the "
+                    "server's LAN address first.", first->ip);
   }
-  fprintf (stderr, "siplab-cli serve: domain %s, %u users, %u bindings%s%s\n", domain,
-           sim_server_get_n_users (server),
-           sim_location_get_n_bindings (sim_server_get_location (server)),
-           db_path ? " restored from " : "", db_path ? db_path : "");
-  fflush (stderr);
+  serve_status (&serve, "domain %s, %u users, %u bindings%s%s", domain,
+                sim_server_get_n_users (server),
+                sim_location_get_n_bindings (sim_server_get_location (server)),
+                db_path ? " restored from " : "", db_path ? db_path : "");
 
   run_until_signal (&serve);
   sim_server_stop (server);

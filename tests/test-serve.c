@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE 1   /* F_SETPIPE_SZ: a small pipe fills quickly */
 #include <gio/gio.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 /*
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
@@ -798,6 +802,199 @@ test_mixed_simulated_phone_calls_sipp (Fixture       *f,
   }
 }
 
+/* --- A reader that does not read ----------------------------------------------------------- */
+
+#define FLOOD_BATCH 50
+#define FLOOD_REQUESTS 10000
+
+/* Sends @n OPTIONS (numbered from @first) to the server and counts the 200s that come back
+ * within @ms. */
+static guint
+send_options_batch (GSocket        *socket,
+                    GSocketAddress *server,
+                    guint           first,
+                    guint           n,
+                    guint           ms)
+{
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  guint16 local_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  gint64 deadline = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+  guint answered = 0;
+
+  for (guint i = first; i < first + n; i++)
+    {
+      g_autofree char *request =
+        g_strdup_printf ("OPTIONS sip:" DOMAIN " SIP/2.0\r\n"
+                         "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-flood-%u;rport\r\n"
+                         "Max-Forwards: 70\r\n"
+                         "From: <sip:monitor@" DOMAIN ">;tag=flood%u\r\n"
+                         "To: <sip:" DOMAIN ">\r\n"
+                         "Call-ID: flood-%u@127.0.0.1\r\n"
+                         "CSeq: 1 OPTIONS\r\n"
+                         "Content-Length: 0\r\n\r\n", local_port, i, i, i);
+      g_assert_cmpint (g_socket_send_to (socket, server, request, strlen (request), NULL, NULL),
+                       ==, (gssize) strlen (request));
+    }
+  while (answered < n)
+    {
+      char reply[2048];
+      gint64 left = deadline - g_get_monotonic_time ();
+      gssize got;
+
+      if (left <= 0)
+        break;
+      g_socket_set_timeout (socket, 0);
+      if (!g_socket_condition_timed_wait (socket, G_IO_IN, left, NULL, NULL))
+        break;
+      got = g_socket_receive (socket, reply, sizeof reply - 1, NULL, NULL);
+      if (got > 0)
+        {
+          reply[got] = '\0';
+          if (g_str_has_prefix (reply, "SIP/2.0 200"))
+            answered++;
+        }
+    }
+  return answered;
+}
+
+/* Reads what is in @fd now (non-blocking) into @out; FALSE at end of file. */
+static gboolean
+drain_fd (int      fd,
+          GString *out)
+{
+  char chunk[65536];
+  gssize n;
+
+  while ((n = read (fd, chunk, sizeof chunk)) > 0)
+    g_string_append_len (out, chunk, n);
+  return n != 0;
+}
+
+static void
+test_unread_stdout_does_not_stop_sip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-serve-XXXXXX", &error);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) server_addr = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GRegex) whole = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint16 port = 0;
+  guint answered = 0;
+  gint64 start;
+  int fds[2];
+
+  g_test_summary ("Nobody reads the server's stdout (a paused `| less`): the pipe fills, the "
+                  "server keeps answering a flood of OPTIONS at once and drops whole trace "
+                  "lines, counted; once the pipe is read again a line reports how many were "
+                  "dropped, every line written is whole, and the total is on stderr at exit.");
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (users, "alice:alicepw\n", -1, &error));
+  for (guint attempt = 0; attempt < 8 && server == NULL; attempt++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autofree char *udp = NULL;
+
+      port = (guint16) g_random_int_range (20000, 60000);
+      udp = g_strdup_printf ("udp:127.0.0.1:%u", port);
+      g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, &error));
+      /* The smallest pipe the kernel offers, so it fills after a few lines. */
+      fcntl (fds[1], F_SETPIPE_SZ, 4096);
+      g_subprocess_launcher_take_stdout_fd (launcher, fds[1]);
+      g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+      server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
+                                            "--listen", udp, "--domain", DOMAIN,
+                                            "--users", users, "--format", "ladder", NULL);
+      g_assert_no_error (error);
+      g_string_truncate (err, 0);
+      reader_start (g_subprocess_get_stderr_pipe (server), err, NULL, cancel);
+      if (!wait_for_text (err, "siplab-cli serve: domain", SERVER_WAIT_MS))
+        {
+          wait_process (server, 2000);
+          g_clear_object (&server);
+          close (fds[0]);
+        }
+    }
+  g_assert_nonnull (server);
+  g_unix_set_fd_nonblocking (fds[0], TRUE, NULL);
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+                         &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
+  server_addr = g_inet_socket_address_new (loopback, port);
+
+  /* Far more trace than the pipe and the server's buffer hold.  On the old code the server
+   * blocked in write(2) once the pipe was full, and stopped answering. */
+  for (guint i = 0; i < FLOOD_REQUESTS; i += FLOOD_BATCH)
+    {
+      guint n = send_options_batch (socket, server_addr, i, FLOOD_BATCH, 10000);
+
+      if (n == 0)
+        g_error ("the server stopped answering after %u OPTIONS while its stdout is not read",
+                 i);
+      answered += n;
+    }
+  /* Loopback UDP loses almost nothing; most of the flood must have been answered. */
+  g_assert_cmpuint (answered, >=, FLOOD_REQUESTS * 95 / 100);
+  start = g_get_monotonic_time ();
+  g_assert_cmpuint (send_options_batch (socket, server_addr, FLOOD_REQUESTS, 1, 5000), ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+
+  /* The reader comes back: the buffer drains and the gap is reported. */
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while (strstr (out->str, "trace lines dropped") == NULL &&
+           g_get_monotonic_time () < deadline)
+      {
+        drain_fd (fds[0], out);
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (10000);
+      }
+  }
+  g_assert_nonnull (strstr (out->str, "trace lines dropped: the output is not being read"));
+  g_subprocess_send_signal (server, SIGTERM);
+  {
+    gint64 deadline = g_get_monotonic_time () + SERVER_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (drain_fd (fds[0], out) && g_get_monotonic_time () < deadline)
+      g_usleep (10000);
+  }
+  g_assert_cmpint (wait_process (server, SERVER_WAIT_MS), ==, 0);
+  close (fds[0]);
+  g_assert_true (wait_for_text (err, "siplab-cli serve: stopped", 2000));
+  g_assert_nonnull (strstr (err->str, "trace lines dropped in all"));
+
+  /* Every line is a whole trace line (one time stamp, ending in a label) or the report. */
+  g_assert_true (g_str_has_suffix (out->str, "\n"));
+  whole = g_regex_new ("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d (127\\.0\\.0\\.1:\\d+/UDP -> registrar"
+                       "|registrar -> 127\\.0\\.0\\.1:\\d+/UDP): "
+                       "(OPTIONS \\(CSeq 1\\)|200 OK \\(CSeq 1 OPTIONS\\))"
+                       "|siplab-cli: \\d+ trace lines dropped: the output is not being read)$",
+                       0, 0, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (out->str, "\n", -1);
+  for (guint i = 0; lines[i + 1] != NULL; i++)
+    if (!g_regex_match (whole, lines[i], 0, NULL))
+      g_error ("line %u is not a whole trace line: '%s'", i + 1, lines[i]);
+  g_assert_cmpuint (g_strv_length (lines), >, 10);
+
+  g_cancellable_cancel (cancel);
+  for (guint i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -820,5 +1017,7 @@ main (int    argc,
               fixture_setup, test_mixed_sipp_calls_simulated_phone, fixture_teardown);
   g_test_add ("/net/serve/mixed/simulated-phone-calls-sipp", Fixture, mixed_call,
               fixture_setup, test_mixed_simulated_phone_calls_sipp, fixture_teardown);
+  g_test_add_func ("/net/serve/unread-stdout-does-not-stop-sip",
+                   test_unread_stdout_does_not_stop_sip);
   return g_test_run ();
 }

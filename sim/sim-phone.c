@@ -17,6 +17,13 @@ typedef enum {
   ROLE_UAS,
 } CallRole;
 
+/* What was asked for while a REGISTER was in flight (RFC 3261 §10.2: one at a time). */
+typedef enum {
+  PENDING_NONE,
+  PENDING_REGISTER,
+  PENDING_UNREGISTER,
+} PendingReg;
+
 typedef struct {
   CallRole role;
   SimCallState state;
@@ -71,7 +78,12 @@ struct _SimPhone {
   gboolean was_registered;
   guint refresh_timer;
   guint retry_timer;
-  SimClientTxn *reg_txn;
+  SimClientTxn *reg_txn;   /* the REGISTER in flight: no final response yet */
+  char *sent_contact;      /* its Contact (a move may change ours meanwhile) */
+  char *sent_old_contact;  /* the moved-away Contact it unbinds, if any */
+  PendingReg pending;
+  gint64 pending_expires;
+  gboolean pending_all;
 
   Call *call;
   GHashTable *address_book;
@@ -255,6 +267,15 @@ refresh_cb (gpointer data)
 
   self->refresh_timer = 0;
   trace_refresh_timer (self, "fired", 0);
+  /* RFC 3261 §10.2: the REGISTER in flight refreshes the binding already; its 200 plans the
+   * next refresh. */
+  if (self->reg_txn != NULL)
+    {
+      sim_trace_note (phone_trace (self), sim_clock_now (phone_clock (self)), self->device,
+                      "refresh merged: the REGISTER in flight (CSeq %u) renews the binding "
+                      "(RFC 3261 §10.2)", self->reg_cseq);
+      return;
+    }
   /* RFC 3261 §10.2.4: a refresh reuses Call-ID, From tag, To and Contact; CSeq goes up. */
   self->answered_challenge = FALSE;
   set_reg_state (self, SIM_REG_REGISTERING, "refreshing before the binding expires", self->requested);
@@ -267,6 +288,8 @@ retry_cb (gpointer data)
   SimPhone *self = data;
 
   self->retry_timer = 0;
+  if (self->reg_txn != NULL)
+    return;  /* a registration is under way already (RFC 3261 §10.2) */
   self->answered_challenge = FALSE;
   set_reg_state (self, SIM_REG_REGISTERING, "retrying the registration", self->requested);
   send_register (self, NULL);
@@ -340,6 +363,11 @@ send_register (SimPhone   *self,
                           self->display_name, self->aor, self->reg_call_id, self->reg_cseq,
                           contact, expires, auth_line ? auth_line : "", self->user_agent);
   request = sim_message_from_text (text);
+  g_free (self->sent_contact);
+  self->sent_contact = g_strdup (self->contact);
+  g_free (self->sent_old_contact);
+  self->sent_old_contact = self->unregistering_all || self->reg_state == SIM_REG_UNREGISTERING
+                           ? NULL : g_strdup (self->old_contact);
   self->reg_txn = sim_client_txn_ref (sim_stack_send_request (self->stack, request, &self->outbound,
                                                               NULL, register_response_cb, self));
 }
@@ -355,7 +383,7 @@ granted_expiry (SimPhone       *self,
       g_autofree char *uri = sim_uri_to_string (contact->url);
       osip_generic_param_t *expires = NULL;
 
-      if (g_strcmp0 (uri, self->contact) != 0)
+      if (g_strcmp0 (uri, self->sent_contact) != 0)
         continue;
       if (osip_contact_param_get_byname (contact, (char *) "expires", &expires) == 0 &&
           expires != NULL && expires->gvalue != NULL)
@@ -406,6 +434,46 @@ answer_challenge (SimPhone       *self,
   send_register (self, authorization);
 }
 
+static void handle_register_response (SimPhone       *self,
+                                      osip_message_t *response);
+
+/*
+ * RFC 3261 §10.2: "a UA MUST NOT send a new registration until it has received a final
+ * response from the registrar for the previous one or the previous REGISTER request has timed
+ * out".  A register or unregister asked for meanwhile waits here.
+ */
+static void
+queue_registration (SimPhone   *self,
+                    PendingReg  what,
+                    gint64      expires,
+                    gboolean    all)
+{
+  self->pending = what;
+  self->pending_expires = expires;
+  self->pending_all = all;
+  sim_trace_note (phone_trace (self), sim_clock_now (phone_clock (self)), self->device,
+                  "%s queued: the previous REGISTER (CSeq %u) has no final response yet "
+                  "(RFC 3261 §10.2)", what == PENDING_REGISTER ? "register" : "unregister",
+                  self->reg_cseq);
+}
+
+static void
+send_pending (SimPhone *self)
+{
+  PendingReg what = self->pending;
+
+  if (what == PENDING_NONE || self->reg_txn != NULL || !self->powered)
+    return;
+  self->pending = PENDING_NONE;
+  sim_trace_note (phone_trace (self), sim_clock_now (phone_clock (self)), self->device,
+                  "REGISTER (CSeq %u) has its final response: sending the queued %s",
+                  self->reg_cseq, what == PENDING_REGISTER ? "register" : "unregister");
+  if (what == PENDING_REGISTER)
+    sim_phone_register (self, self->pending_expires, NULL);
+  else
+    sim_phone_unregister (self, self->pending_all, NULL);
+}
+
 static void
 register_response_cb (SimStack       *stack,
                       SimClientTxn   *txn,
@@ -413,12 +481,21 @@ register_response_cb (SimStack       *stack,
                       gpointer        user_data)
 {
   SimPhone *self = user_data;
-  int status = response->status_code;
-  g_autofree char *reason = NULL;
 
-  if (!self->powered || txn != self->reg_txn || status < 200)
+  if (!self->powered || txn != self->reg_txn || response->status_code < 200)
     return;
   clear_reg_txn (self);
+  handle_register_response (self, response);
+  /* A re-send after 401 or 423 is the same registration: the queue waits for its answer. */
+  send_pending (self);
+}
+
+static void
+handle_register_response (SimPhone       *self,
+                          osip_message_t *response)
+{
+  int status = response->status_code;
+  g_autofree char *reason = NULL;
 
   if (status == 401 || status == 407)
     {
@@ -453,7 +530,9 @@ register_response_cb (SimStack       *stack,
           set_reg_state (self, SIM_REG_IDLE, "unregistered", 0);
           return;
         }
-      g_clear_pointer (&self->old_contact, g_free);
+      /* After a move while this REGISTER was in flight, the queued one unbinds the old Contact. */
+      if (g_strcmp0 (self->old_contact, self->sent_old_contact) == 0)
+        g_clear_pointer (&self->old_contact, g_free);
       self->granted = (guint32) CLAMP (granted_expiry (self, response), 0, G_MAXUINT32);
       if (self->granted == 0)
         {
@@ -494,6 +573,11 @@ sim_phone_register (SimPhone  *self,
                    "%s has no registrar to register with (point-to-point mode)", self->device);
       return FALSE;
     }
+  if (self->reg_txn != NULL)
+    {
+      queue_registration (self, PENDING_REGISTER, expires, FALSE);
+      return TRUE;
+    }
   sim_clock_clear (phone_clock (self), &self->refresh_timer);
   sim_clock_clear (phone_clock (self), &self->retry_timer);
   self->requested = expires >= 0 ? (guint32) MIN (expires, G_MAXUINT32) : self->default_expires;
@@ -515,6 +599,11 @@ sim_phone_unregister (SimPhone  *self,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s cannot unregister now", self->device);
       return FALSE;
+    }
+  if (self->reg_txn != NULL)
+    {
+      queue_registration (self, PENDING_UNREGISTER, 0, all);
+      return TRUE;
     }
   sim_clock_clear (phone_clock (self), &self->refresh_timer);
   sim_clock_clear (phone_clock (self), &self->retry_timer);
@@ -1140,6 +1229,7 @@ sim_phone_set_powered (SimPhone *self,
       sim_clock_clear (phone_clock (self), &self->refresh_timer);
       sim_clock_clear (phone_clock (self), &self->retry_timer);
       clear_reg_txn (self);
+      self->pending = PENDING_NONE;
       drop_call (self);
       sim_stack_reset (self->stack);
       self->reg_state = SIM_REG_IDLE;
@@ -1191,6 +1281,8 @@ sim_phone_finalize (GObject *object)
   g_free (self->aor);
   g_free (self->contact);
   g_free (self->old_contact);
+  g_free (self->sent_contact);
+  g_free (self->sent_old_contact);
   g_free (self->user_agent);
   g_free (self->reg_reason);
   g_free (self->reg_call_id);

@@ -589,6 +589,136 @@ test_same_seed_same_trace (void)
   g_assert_cmpstr (a, ==, b);
 }
 
+/*
+ * RFC 3261 §10.2: a UA must not send a REGISTER before the previous one has a final response
+ * (or timed out).  Walks the wire of @device and fails on an overlap; returns how many
+ * REGISTERs it sent.  The re-send with credentials after a 401 follows the 401, a final
+ * response, so it is no overlap.
+ */
+static guint
+assert_registers_never_overlap (SimTrace   *trace,
+                                const char *device)
+{
+  GPtrArray *events = sim_trace_get_events (trace);
+  g_autofree char *in_flight = NULL;
+  guint sent = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->method, "REGISTER") != 0)
+        continue;
+      if (e->status == 0 && g_strcmp0 (e->action, "sent") == 0 &&
+          g_strcmp0 (e->from, device) == 0)
+        {
+          if (in_flight != NULL)
+            g_error ("%s sent REGISTER (CSeq %s) while CSeq %s had no final response", device,
+                     e->cseq, in_flight);
+          in_flight = g_strdup (e->cseq);
+          sent++;
+        }
+      else if (e->status >= 200 && g_strcmp0 (e->action, "delivered") == 0 &&
+               g_strcmp0 (e->to, device) == 0 && g_strcmp0 (e->cseq, in_flight) == 0)
+        g_clear_pointer (&in_flight, g_free);
+    }
+  return sent;
+}
+
+static guint
+count_notes (SimWorld   *world,
+             const char *prefix)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_NOTE && e->text != NULL && g_str_has_prefix (e->text, prefix))
+        n++;
+    }
+  return n;
+}
+
+static void
+test_manual_register_waits_for_the_one_in_flight (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  g_test_summary ("A second `register` while the first REGISTER has no final response is "
+                  "queued (a trace note says why) and sent after the 200: never two REGISTERs "
+                  "in flight, none lost, and the last one asked for decides (RFC 3261 §10.2).");
+
+  g_assert_true (sim_world_register (f->world, "alice-desk", 3600, NULL));
+  g_assert_true (sim_world_register (f->world, "alice-desk", 600, NULL));
+  sim_world_run_until (f->world, SIM_SEC (5));
+  /* 401, REGISTER with credentials, 200; then the queued one: 401, credentials, 200. */
+  g_assert_cmpuint (assert_registers_never_overlap (sim_world_get_trace (f->world), "alice-desk"),
+                    ==, 4);
+  g_assert_cmpuint (count_notes (f->world, "register queued: the previous REGISTER (CSeq 1) "
+                                 "has no final response yet (RFC 3261 §10.2)"), ==, 1);
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 600);
+  g_assert_cmpuint (sim_phone_get_cseq (alice), ==, 4);
+  g_assert_cmpuint (sim_location_lookup (sim_world_get_location (f->world),
+                                         "sip:alice@lab.example")->len, ==, 1);
+}
+
+static void
+test_manual_register_during_a_refresh_waits (Fixture       *f,
+                                             gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+  SimTime refresh_at;
+
+  g_test_summary ("The automatic refresh and a manual `register` fall due at the same instant "
+                  "(lesson 07): the manual one waits for the refresh's final response instead of "
+                  "leaving with it and making the phone ignore the refresh's answer.");
+
+  g_assert_true (sim_world_register (f->world, "alice-desk", 120, NULL));
+  sim_world_run_until (f->world, SIM_SEC (1));
+  refresh_at = sim_phone_get_refresh_at (alice);
+  g_assert_cmpint (refresh_at, >, 0);
+  /* The refresh leaves; the student types `register` in the same instant. */
+  sim_world_run_until (f->world, refresh_at);
+  g_assert_cmpuint (sim_phone_get_cseq (alice), ==, 3);
+  g_assert_true (sim_world_register (f->world, "alice-desk", 60, NULL));
+  sim_world_run_until (f->world, refresh_at + SIM_SEC (5));
+  g_assert_cmpuint (assert_registers_never_overlap (sim_world_get_trace (f->world), "alice-desk"),
+                    ==, 6);
+  g_assert_cmpuint (count_notes (f->world, "register queued"), ==, 1);
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 60);
+}
+
+static void
+test_unregister_waits_for_the_register_in_flight (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimPhone *alice = sim_world_get_phone (f->world, "alice-desk");
+
+  g_test_summary ("`unregister` while a REGISTER has no final response waits for it, then sends "
+                  "Expires 0: the binding the first REGISTER made is removed, not left behind.");
+
+  g_assert_true (sim_world_register (f->world, "alice-desk", 3600, NULL));
+  /* Until the REGISTER with credentials is on its way. */
+  while (sim_phone_get_cseq (alice) < 2 && sim_world_now (f->world) < SIM_SEC (1))
+    sim_world_run_until (f->world, sim_world_now (f->world) + SIM_MSEC (1));
+  g_assert_cmpuint (sim_phone_get_cseq (alice), ==, 2);
+  g_assert_true (sim_world_unregister (f->world, "alice-desk", FALSE, NULL));
+  sim_world_run_until (f->world, SIM_SEC (5));
+  g_assert_cmpuint (assert_registers_never_overlap (sim_world_get_trace (f->world), "alice-desk"),
+                    ==, 4);
+  g_assert_cmpuint (count_notes (f->world, "unregister queued: the previous REGISTER (CSeq 2) "
+                                 "has no final response yet (RFC 3261 §10.2)"), ==, 1);
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_BINDING, "added"), ==, 1);
+  g_assert_cmpuint (count_events (f->world, SIM_EVENT_BINDING, "removed"), ==, 1);
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_IDLE);
+  g_assert_null (sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -614,6 +744,9 @@ main (int argc, char *argv[])
   ADD ("/sim/world/power-off-silences-the-phone", test_power_off_silences_the_phone);
   ADD ("/sim/world/decline-from-one-device-cancels-the-others", test_decline_from_one_device_cancels_the_others);
   ADD ("/sim/world/cancel-waits-for-a-provisional-response", test_cancel_waits_for_a_provisional_response);
+  ADD ("/sim/world/manual-register-waits-for-the-one-in-flight", test_manual_register_waits_for_the_one_in_flight);
+  ADD ("/sim/world/manual-register-during-a-refresh-waits", test_manual_register_during_a_refresh_waits);
+  ADD ("/sim/world/unregister-waits-for-the-register-in-flight", test_unregister_waits_for_the_register_in_flight);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
   return g_test_run ();

@@ -604,6 +604,92 @@ test_mixed_world_calls_real_phone (void)
   sim_socket_transport_close (bob_transport);
 }
 
+/* RFC 3261 §10.2: no REGISTER of @device leaves before the previous one has a final response. */
+static guint
+assert_registers_never_overlap (SimTrace   *trace,
+                                const char *device)
+{
+  GPtrArray *events = sim_trace_get_events (trace);
+  g_autofree char *in_flight = NULL;
+  guint sent = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->method, "REGISTER") != 0)
+        continue;
+      if (e->status == 0 && g_strcmp0 (e->action, "sent") == 0 &&
+          g_strcmp0 (e->from, device) == 0)
+        {
+          if (in_flight != NULL)
+            g_error ("%s sent REGISTER (CSeq %s) while CSeq %s had no final response", device,
+                     e->cseq, in_flight);
+          in_flight = g_strdup (e->cseq);
+          sent++;
+        }
+      else if (e->status >= 200 && g_strcmp0 (e->action, "delivered") == 0 &&
+               g_strcmp0 (e->to, device) == 0 && g_strcmp0 (e->cseq, in_flight) == 0)
+        g_clear_pointer (&in_flight, g_free);
+    }
+  return sent;
+}
+
+static gboolean
+phones_registered_twice (SimPhone *a,
+                         SimPhone *b)
+{
+  return phones_registered (a, b) && sim_phone_get_cseq (a) == 4 && sim_phone_get_cseq (b) == 4;
+}
+
+static void
+test_mixed_phones_send_one_register_at_a_time (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimClock) clock = sim_clock_new_wall ();
+  g_autoptr(SimWorld) world = sim_world_new_with_clock (9, clock);
+  g_autoptr(SimTrace) trace = sim_trace_new ();
+  g_autoptr(SimStack) bob_stack = NULL;
+  g_autoptr(SimSocketTransport) bob_transport = NULL;
+  g_autoptr(SimPhone) bob = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  SimPhone *alice;
+  SimAddr local;
+
+  g_test_summary ("On the wall clock (mixed mode), a simulated phone and a phone on a real UDP "
+                  "socket each asked to register twice in a row send the second REGISTER only "
+                  "after the first has its 200 (RFC 3261 §10.2), and both end registered.");
+
+  g_assert_true (sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error));
+  g_assert_true (sim_world_add_user (world, "alice", "alicepw", NULL, &error));
+  g_assert_true (sim_world_add_user (world, "bob", "bobpw", NULL, &error));
+  alice = sim_world_add_phone (world, "alice", "alice-phone", "10.0.0.11", &error);
+  g_assert_no_error (error);
+  g_assert_true (sim_world_listen (world, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  bob_stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
+  bob_transport = sim_socket_transport_new (bob_stack);
+  g_assert_true (sim_socket_transport_listen (bob_transport, "udp:127.0.0.1:0", &error));
+  bob = sim_phone_new (bob_stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
+  sim_phone_set_outbound (bob, sim_stack_get_local (sim_world_get_server_stack (world)));
+
+  g_assert_true (sim_world_register (world, "alice-phone", 600, &error));
+  g_assert_true (sim_world_register (world, "alice-phone", 300, &error));
+  g_assert_true (sim_phone_register (bob, 600, &error));
+  g_assert_true (sim_phone_register (bob, 300, &error));
+  g_assert_true (wait_for_phones (alice, bob, phones_registered_twice));
+  g_assert_cmpuint (assert_registers_never_overlap (sim_world_get_trace (world), "alice-phone"),
+                    ==, 4);
+  g_assert_cmpuint (assert_registers_never_overlap (trace, "bob-phone"), ==, 4);
+  g_assert_cmpuint (sim_phone_get_granted (alice), ==, 300);
+  g_assert_cmpuint (sim_phone_get_granted (bob), ==, 300);
+
+  sim_phone_set_powered (bob, FALSE);
+  sim_socket_transport_close (bob_transport);
+}
+
 static void
 test_users_parse_errors (void)
 {
@@ -650,6 +736,8 @@ main (int    argc,
   g_test_add_func ("/net/server/users-file-errors-name-the-line", test_users_parse_errors);
   g_test_add_func ("/net/server/mixed-world-phones-call-real-phones",
                    test_mixed_world_calls_real_phone);
+  g_test_add_func ("/net/server/mixed/phones-send-one-register-at-a-time",
+                   test_mixed_phones_send_one_register_at_a_time);
   g_test_add ("/net/server/simulated-phone-registers-over-real-udp", Fixture, NULL,
               fixture_setup, test_phone_registers, fixture_teardown);
   g_test_add ("/net/server/trace-names-after-untraced-registration", Fixture, NULL,

@@ -846,6 +846,14 @@ sim_server_set_auth_limit (SimServer *self,
   g_hash_table_remove_all (self->offenders);
 }
 
+void
+sim_server_set_relay (SimServer *self,
+                      gboolean   relay)
+{
+  g_return_if_fail (SIM_IS_SERVER (self));
+  sim_proxy_set_relay (self->proxy, relay);
+}
+
 SimClock *
 sim_server_get_clock (SimServer *self)
 {

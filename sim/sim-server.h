@@ -68,6 +68,9 @@ void                sim_server_set_auth_limit   (SimServer           *self,
                                                  guint                max_failures,
                                                  SimTime              window,
                                                  SimTime              block);
+/* Relaying to foreign domains for authenticated users (sim_proxy_set_relay(); default off). */
+void                sim_server_set_relay        (SimServer           *self,
+                                                 gboolean             relay);
 /* Stops listening and closes every connection. */
 void                sim_server_stop             (SimServer           *self);
 

@@ -854,6 +854,13 @@ sim_server_set_relay (SimServer *self,
   sim_proxy_set_relay (self->proxy, relay);
 }
 
+SimProxy *
+sim_server_get_proxy (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->proxy;
+}
+
 SimClock *
 sim_server_get_clock (SimServer *self)
 {

@@ -78,6 +78,7 @@ SimClock           *sim_server_get_clock        (SimServer           *self);
 SimTrace           *sim_server_get_trace        (SimServer           *self);
 SimStack           *sim_server_get_stack        (SimServer           *self);
 SimRegistrar       *sim_server_get_registrar    (SimServer           *self);
+SimProxy           *sim_server_get_proxy        (SimServer           *self);
 SimLocation        *sim_server_get_location     (SimServer           *self);
 SimSocketTransport *sim_server_get_transport    (SimServer           *self);
 /* NULL without a database. */

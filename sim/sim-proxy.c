@@ -50,7 +50,9 @@ struct _SimProxy {
   SimStack *stack;
   SimRegistrar *registrar;
   GHashTable *contexts;    /* SimServerTxn* -> Context* */
-  GHashTable *dialogs;     /* key -> Dialog*, at most SIM_PROXY_MAX_DIALOGS */
+  GHashTable *dialogs;     /* key -> Dialog*, at most max_dialogs */
+  guint max_dialogs;
+  SimTime dialog_lifetime;
   gboolean relay;
 };
 
@@ -351,13 +353,13 @@ dialog_remember (SimProxy       *self,
       strlen (call_id) > SIM_PROXY_MAX_DIALOG_CONTACT)
     return;
   key = dialog_key_new (call_id, sim_message_from_tag (response), sim_message_to_tag (response));
-  if (g_hash_table_size (self->dialogs) >= SIM_PROXY_MAX_DIALOGS && !g_hash_table_contains (self->dialogs, key))
+  if (g_hash_table_size (self->dialogs) >= self->max_dialogs && !g_hash_table_contains (self->dialogs, key))
     {
       dialogs_prune (self);
-      if (g_hash_table_size (self->dialogs) >= SIM_PROXY_MAX_DIALOGS)
+      if (g_hash_table_size (self->dialogs) >= self->max_dialogs)
         {
           trace_refusal (self, "the dialog table is full (%u dialogs): in-dialog requests of %s "
-                         "reach only registered Contacts", SIM_PROXY_MAX_DIALOGS, call_id);
+                         "reach only registered Contacts", self->max_dialogs, call_id);
           return;
         }
     }
@@ -367,7 +369,7 @@ dialog_remember (SimProxy       *self,
   dialog->contact[1] = g_steal_pointer (&callee);
   dialog->flow[0] = *sim_server_txn_get_source (ctx->server);
   dialog->flow[1] = branch->addr;
-  dialog->expires_at = sim_clock_now (proxy_clock (self)) + SIM_PROXY_DIALOG_LIFETIME;
+  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
   g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
 }
 
@@ -417,7 +419,7 @@ in_dialog_next_hop (SimProxy         *self,
       if (contact_matches (dialog->contact[side], target))
         {
           *next = dialog->flow[side];
-          dialog->expires_at = sim_clock_now (proxy_clock (self)) + SIM_PROXY_DIALOG_LIFETIME;
+          dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
           if (dialog_key != NULL)
             *dialog_key = g_strdup (dialog->key);
           return TRUE;
@@ -1000,6 +1002,17 @@ sim_proxy_get_n_dialogs (SimProxy *self)
 }
 
 void
+sim_proxy_set_dialog_limits (SimProxy *self,
+                             guint     max_dialogs,
+                             SimTime   lifetime)
+{
+  g_return_if_fail (SIM_IS_PROXY (self));
+  self->max_dialogs = max_dialogs;
+  self->dialog_lifetime = MAX (lifetime, 1);
+  dialogs_prune (self);
+}
+
+void
 sim_proxy_set_relay (SimProxy *self,
                      gboolean  relay)
 {
@@ -1037,6 +1050,8 @@ sim_proxy_init (SimProxy *self)
 {
   self->contexts = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) context_free);
   self->dialogs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dialog_free);
+  self->max_dialogs = SIM_PROXY_MAX_DIALOGS;
+  self->dialog_lifetime = SIM_PROXY_DIALOG_LIFETIME;
 }
 
 SimProxy *

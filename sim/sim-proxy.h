@@ -51,7 +51,14 @@ void      sim_proxy_handle (SimProxy       *self,
 void      sim_proxy_set_relay  (SimProxy     *self,
                                 gboolean      relay);
 gboolean  sim_proxy_get_relay  (SimProxy     *self);
-/* Dialogs remembered for in-dialog routing (at most SIM_PROXY_MAX_DIALOGS). */
+/*
+ * The dialog table's cap and the lifetime of an entry after its last in-dialog request
+ * (defaults SIM_PROXY_MAX_DIALOGS and SIM_PROXY_DIALOG_LIFETIME).  Lapsed entries go at once.
+ */
+void      sim_proxy_set_dialog_limits (SimProxy *self,
+                                       guint     max_dialogs,
+                                       SimTime   lifetime);
+/* Dialogs remembered for in-dialog routing (at most the cap). */
 guint     sim_proxy_get_n_dialogs (SimProxy  *self);
 
 G_END_DECLS

@@ -357,9 +357,19 @@ test_foreign_request_uri_is_not_relayed (Fixture       *f,
         g_assert_cmpint (ask (peer, "INVITE", udp_uri, NULL, NULL), ==, 403);
         g_assert_cmpint (ask (peer, "OPTIONS", tcp_uri, NULL, NULL), ==, 403);
         g_assert_cmpint (ask (peer, "INVITE", tcp_uri, NULL, NULL), ==, 403);
-        /* Our own address at another port is no target either (a service on our host). */
         g_assert_cmpint (ask (peer, "MESSAGE", udp_uri, NULL, NULL), ==, 403);
       }
+  /* The relay option serves authenticated users only: a stranger is still refused. */
+  sim_server_set_relay (f->server, TRUE);
+  {
+    g_autoptr(Peer) peer = peer_new (f, UDP4);
+    char host[64];
+    g_autofree char *uri = NULL;
+
+    sim_addr_format (&f->silent_udp_addr[0], host, sizeof host);
+    uri = g_strdup_printf ("sip:victim@%s", host);
+    g_assert_cmpint (ask (peer, "OPTIONS", uri, NULL, NULL), ==, 403);
+  }
   assert_silence (f);
 }
 
@@ -628,31 +638,58 @@ record_routes (const char *msg)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/*
- * A whole call through the proxy: @caller (on one listener) calls bob, whose binding names a
- * private Contact but whose flow is @callee's socket.  Returns the INVITE bob received.
- */
+typedef struct {
+  char *call_id;
+  char *invite;            /* as bob received it */
+  char **uris;             /* the Record-Route URIs of the 2xx, top first */
+} Call;
+
+static void
+call_clear (Call *call)
+{
+  g_free (call->call_id);
+  g_free (call->invite);
+  g_strfreev (call->uris);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Call, call_clear)
+
+/* "Route: <a>, <b>\r\n" from the Record-Route URIs, in order or reversed (RFC 3261 §12.1). */
 static char *
-call_through (Fixture    *f,
-              Peer       *caller,
-              Peer       *callee,
-              const char *call_id)
+route_header (char     **uris,
+              gboolean   reversed)
+{
+  GString *r = g_string_new ("Route: ");
+  guint n = g_strv_length (uris);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (r, "%s%s", uris[reversed ? n - 1 - i : i], i + 1 < n ? ", " : "\r\n");
+  return g_string_free (r, FALSE);
+}
+
+/*
+ * @caller calls bob, whose binding names a private Contact (TEST-NET-1) but whose flow is
+ * @callee's socket; the caller's Contact is private too.  The call is answered and ACKed; the
+ * ACK must reach bob's flow.  @expected_rr, if given, is checked on the INVITE bob receives.
+ */
+static void
+call_establish (Fixture    *f,
+                Peer       *caller,
+                Peer       *callee,
+                const char *call_id,
+                const char *expected_rr,
+                Call       *call)
 {
   g_autofree char *caller_via = peer_via (caller);
   g_autofree char *invite = NULL;
-  g_autofree char *received = NULL;
-  g_autofree char *ringing = NULL;
   g_autofree char *ok = NULL;
   g_autofree char *response = NULL;
   g_autofree char *ack = NULL;
-  g_autofree char *bye = NULL;
-  g_autofree char *bye_ok = NULL;
   g_autofree char *got = NULL;
   g_autofree char *route_uris = NULL;
   g_autofree char *route = NULL;
-  g_autofree char *callee_route = NULL;
-  g_auto(GStrv) uris = NULL;
 
+  call->call_id = g_strdup (call_id);
   add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
 
   invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
@@ -667,22 +704,20 @@ call_through (Fixture    *f,
   peer_send (caller, invite);
 
   /* The INVITE reaches bob's flow, not his private Contact. */
-  received = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
-  ok = response_to (received, 200, "callee", "sip:bob@192.0.2.7:5060");
+  call->invite = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
+  if (expected_rr != NULL)
+    {
+      g_autofree char *rr = record_routes (call->invite);
+      g_assert_cmpstr (rr, ==, expected_rr);
+    }
+  ok = response_to (call->invite, 200, "callee", "sip:bob@192.0.2.7:5060");
   peer_send (callee, ok);
   response = peer_final (caller);
   g_assert_cmpint (status_of (response), ==, 200);
-  g_assert_cmpuint (sim_proxy_get_n_dialogs (sim_server_get_proxy (f->server)), ==, 1);
 
-  /* The caller's route set is the Record-Route list reversed (RFC 3261 §12.1.2). */
   route_uris = record_routes (response);
-  uris = g_strsplit (route_uris, " ", -1);
-  {
-    GString *r = g_string_new ("Route: ");
-    for (int i = (int) g_strv_length (uris) - 1; i >= 0; i--)
-      g_string_append_printf (r, "%s%s", uris[i], i > 0 ? ", " : "\r\n");
-    route = g_string_free (r, FALSE);
-  }
+  call->uris = g_strsplit (route_uris, " ", -1);
+  route = route_header (call->uris, TRUE);
   ack = g_strdup_printf ("ACK sip:bob@192.0.2.7:5060 SIP/2.0\r\n"
                          "Via: %s;branch=z9hG4bK-ack-%s;rport\r\n"
                          "%s"
@@ -694,38 +729,70 @@ call_through (Fixture    *f,
                          "Content-Length: 0\r\n\r\n", caller_via, call_id, route, call_id);
   peer_send (caller, ack);
   got = expect_request (callee, "ACK sip:bob@192.0.2.7:5060 SIP/2.0");
-  g_clear_pointer (&got, g_free);
+}
 
-  /* Bob hangs up: his route set is the Record-Route list as it came; the caller's Contact is
-   * private too, so only the caller's flow reaches it. */
-  {
-    GString *r = g_string_new ("Route: ");
-    for (guint i = 0; uris[i] != NULL; i++)
-      g_string_append_printf (r, "%s%s", uris[i], uris[i + 1] != NULL ? ", " : "\r\n");
-    callee_route = g_string_free (r, FALSE);
-  }
-  {
-    g_autofree char *callee_via = peer_via (callee);
-    bye = g_strdup_printf ("BYE sip:carol@192.0.2.9:5060 SIP/2.0\r\n"
-                           "Via: %s;branch=z9hG4bK-bye-%s;rport\r\n"
-                           "%s"
-                           "Max-Forwards: 70\r\n"
-                           "From: <sip:bob@lab.example>;tag=callee\r\n"
-                           "To: <sip:carol@elsewhere.example>;tag=caller\r\n"
-                           "Call-ID: %s\r\n"
-                           "CSeq: 1 BYE\r\n"
-                           "Content-Length: 0\r\n\r\n", callee_via, call_id, callee_route, call_id);
-  }
+/*
+ * Bob hangs up, along his route set (the Record-Route list as it came), towards the caller's
+ * private Contact: only the caller's flow reaches it.  The caller answers the BYE if it gets
+ * it.  Returns the status bob gets.
+ */
+static int
+call_bye_from_callee (Peer *caller,
+                      Peer *callee,
+                      Call *call)
+{
+  g_autofree char *callee_via = peer_via (callee);
+  g_autofree char *route = route_header (call->uris, FALSE);
+  g_autofree char *bye = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *response = NULL;
+  gboolean got_bye = FALSE;
+
+  bye = g_strdup_printf ("BYE sip:carol@192.0.2.9:5060 SIP/2.0\r\n"
+                         "Via: %s;branch=z9hG4bK-bye-%s;rport\r\n"
+                         "%s"
+                         "Max-Forwards: 70\r\n"
+                         "From: <sip:bob@lab.example>;tag=callee\r\n"
+                         "To: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                         "Call-ID: %s\r\n"
+                         "CSeq: 2 BYE\r\n"
+                         "Content-Length: 0\r\n\r\n", callee_via, call->call_id, route,
+                         call->call_id);
   peer_send (callee, bye);
-  got = expect_request (caller, "BYE sip:carol@192.0.2.9:5060 SIP/2.0");
-  bye_ok = response_to (got, 200, "caller", NULL);
-  peer_send (caller, bye_ok);
-  g_clear_pointer (&response, g_free);
-  response = peer_final (callee);
-  g_assert_cmpint (status_of (response), ==, 200);
-  /* The BYE's 200 ended the remembered dialog. */
-  g_assert_cmpuint (sim_proxy_get_n_dialogs (sim_server_get_proxy (f->server)), ==, 0);
-  return g_steal_pointer (&received);
+  for (gint64 end = g_get_monotonic_time () + WAIT_MS * 1000; g_get_monotonic_time () < end;)
+    {
+      g_autofree char *msg = peer_receive (callee, 20);
+      g_autofree char *at_caller = NULL;
+
+      if (status_of (msg) >= 200)
+        {
+          response = g_steal_pointer (&msg);
+          break;
+        }
+      /* The caller answers the BYE (and its retransmissions) if it gets it. */
+      at_caller = peer_receive (caller, 20);
+      if (at_caller != NULL && g_str_has_prefix (at_caller, "BYE sip:carol@192.0.2.9:5060 SIP/2.0"))
+        {
+          g_autofree char *bye_ok = response_to (at_caller, 200, "caller", NULL);
+          peer_send (caller, bye_ok);
+          got_bye = TRUE;
+        }
+    }
+  /* Drain what is left over (retransmissions that crossed our answer). */
+  while ((got = peer_receive (caller, 100)) != NULL)
+    {
+      got_bye = got_bye || g_str_has_prefix (got, "BYE ");
+      g_clear_pointer (&got, g_free);
+    }
+  /* A refused BYE never reaches the caller; an accepted one does. */
+  g_assert_cmpint (got_bye, ==, status_of (response) == 200);
+  return status_of (response);
+}
+
+static guint
+n_dialogs (Fixture *f)
+{
+  return sim_proxy_get_n_dialogs (sim_server_get_proxy (f->server));
 }
 
 static void
@@ -734,20 +801,54 @@ test_nat_phone_gets_ack_and_bye (Fixture       *f,
 {
   g_test_summary ("Both phones give private Contacts (192.0.2.x) but send from loopback: the "
                   "INVITE, the ACK (Request-URI: the callee's Contact) and the BYE (Request-URI: "
-                  "the caller's Contact) all reach the phones at their flows, over UDP and TCP.");
+                  "the caller's Contact) all reach the phones at their flows, over UDP and TCP, "
+                  "IPv4 and IPv6; the BYE's 200 ends the remembered dialog.");
 
   for (guint l = 0; l < N_LISTENERS; l++)
     {
       g_autoptr(Peer) caller = peer_new (f, l);
       g_autoptr(Peer) callee = peer_new (f, l);
       g_autofree char *call_id = g_strdup_printf ("nat-%u@test", l);
-      g_autofree char *invite = NULL;
+      g_auto(Call) call = { NULL, };
 
       /* A TCP phone's flow is its connection: open it as a registration would. */
       if (callee->tcp)
         g_assert_cmpint (ask (callee, "OPTIONS", "sip:lab.example", NULL, NULL), ==, 200);
-      invite = call_through (f, caller, callee, call_id);
+      call_establish (f, caller, callee, call_id, NULL, &call);
+      g_assert_cmpuint (n_dialogs (f), ==, 1);
+      g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
+      g_assert_cmpuint (n_dialogs (f), ==, 0);
     }
+}
+
+static void
+test_dialog_table_is_bounded (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_auto(Call) first = { NULL, };
+  g_auto(Call) second = { NULL, };
+  g_auto(Call) third = { NULL, };
+
+  g_test_summary ("The table of Record-Routed dialogs has a cap: a dialog beyond it is not "
+                  "remembered, so a BYE towards its unregistered caller is refused (403), while "
+                  "the remembered one still works; an entry lapses after its lifetime.");
+
+  sim_proxy_set_dialog_limits (sim_server_get_proxy (f->server), 1, SIM_SEC (60));
+  call_establish (f, caller, callee, "cap-1@test", NULL, &first);
+  call_establish (f, caller, callee, "cap-2@test", NULL, &second);
+  g_assert_cmpuint (n_dialogs (f), ==, 1);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &second), ==, 403);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &first), ==, 200);
+  g_assert_cmpuint (n_dialogs (f), ==, 0);
+
+  sim_proxy_set_dialog_limits (sim_server_get_proxy (f->server), 16, SIM_MSEC (500));
+  call_establish (f, caller, callee, "cap-3@test", NULL, &third);
+  g_assert_cmpuint (n_dialogs (f), ==, 1);
+  pump (1000);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &third), ==, 403);
+  g_assert_cmpuint (n_dialogs (f), ==, 0);
 }
 
 static void
@@ -758,28 +859,33 @@ test_record_route_forms (Fixture       *f,
   g_autoptr(Peer) callee = peer_new (f, UDP4);
   g_autoptr(Peer) tcp_caller = peer_new (f, TCP4);
   g_autoptr(Peer) tcp_callee = peer_new (f, TCP4);
-  g_autofree char *invite = NULL;
-  g_autofree char *rr = NULL;
+  g_autoptr(Peer) v6_caller = peer_new (f, UDP6);
+  g_autoptr(Peer) v6_callee = peer_new (f, UDP6);
   g_autofree char *expected = NULL;
+  g_auto(Call) call1 = { NULL, };
+  g_auto(Call) call2 = { NULL, };
+  g_auto(Call) call3 = { NULL, };
 
   g_test_summary ("Record-Route names the listener the INVITE came in on, with transport=tcp "
                   "and IPv6 brackets; an INVITE that arrives over TCP/IPv6 and leaves over "
-                  "UDP/IPv4 gets two Record-Routes (RFC 5658), the outgoing one on top.");
+                  "UDP/IPv4 gets two Record-Routes (RFC 5658), the outgoing one on top, and the "
+                  "dialog works along them.");
 
-  invite = call_through (f, caller, callee, "rr-double@test");
-  rr = record_routes (invite);
   expected = g_strdup_printf ("<sip:127.0.0.1:%u;lr> <sip:[::1]:%u;transport=tcp;lr>",
                               f->listen[UDP4].port, f->listen[TCP6].port);
-  g_assert_cmpstr (rr, ==, expected);
+  call_establish (f, caller, callee, "rr-double@test", expected, &call1);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &call1), ==, 200);
 
-  g_clear_pointer (&invite, g_free);
-  g_clear_pointer (&rr, g_free);
   g_clear_pointer (&expected, g_free);
   g_assert_cmpint (ask (tcp_callee, "OPTIONS", "sip:lab.example", NULL, NULL), ==, 200);
-  invite = call_through (f, tcp_caller, tcp_callee, "rr-tcp@test");
-  rr = record_routes (invite);
   expected = g_strdup_printf ("<sip:127.0.0.1:%u;transport=tcp;lr>", f->listen[TCP4].port);
-  g_assert_cmpstr (rr, ==, expected);
+  call_establish (f, tcp_caller, tcp_callee, "rr-tcp@test", expected, &call2);
+  g_assert_cmpint (call_bye_from_callee (tcp_caller, tcp_callee, &call2), ==, 200);
+
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("<sip:[::1]:%u;lr>", f->listen[UDP6].port);
+  call_establish (f, v6_caller, v6_callee, "rr-v6@test", expected, &call3);
+  g_assert_cmpint (call_bye_from_callee (v6_caller, v6_callee, &call3), ==, 200);
 }
 
 int
@@ -800,6 +906,8 @@ main (int    argc,
               fixture_setup, test_section_16_3_checks, fixture_teardown);
   g_test_add ("/net/proxy/nat-phone-gets-ack-and-bye-at-its-flow", Fixture, NULL, fixture_setup,
               test_nat_phone_gets_ack_and_bye, fixture_teardown);
+  g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,
+              test_dialog_table_is_bounded, fixture_teardown);
   g_test_add ("/net/proxy/record-route-names-transport-and-ipv6", Fixture, NULL, fixture_setup,
               test_record_route_forms, fixture_teardown);
   return g_test_run ();

@@ -224,8 +224,9 @@ contact_matches (const char       *contact,
 
   if (contact == NULL || target == NULL || target->host == NULL)
     return FALSE;
-  /* Cheap test first: every binding may be looked at for one request. */
-  if (strstr (contact, target->host) == NULL && strchr (target->host, ':') == NULL)
+  /* Cheap test first for IPv4 literals (the usual Contact): every binding may be looked at. */
+  if (strspn (target->host, "0123456789.") == strlen (target->host) &&
+      strstr (contact, target->host) == NULL)
     return FALSE;
   osip_uri_init (&uri);
   same = osip_uri_parse (uri, contact) == 0 && g_strcmp0 (uri->username, target->username) == 0 &&
@@ -422,6 +423,20 @@ in_dialog_next_hop (SimProxy         *self,
           dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
           if (dialog_key != NULL)
             *dialog_key = g_strdup (dialog->key);
+          /*
+           * RFC 3261 §12.2: a re-INVITE or UPDATE refreshes its sender's remote target.  Only
+           * the Contact we match on changes, never the flow we send to, so a forged refresh
+           * cannot send anyone's requests elsewhere.
+           */
+          if (strcmp (request->sip_method, "INVITE") == 0 || strcmp (request->sip_method, "UPDATE") == 0)
+            {
+              g_autofree char *contact = first_contact (request);
+              if (contact != NULL && strlen (contact) <= SIM_PROXY_MAX_DIALOG_CONTACT)
+                {
+                  g_free (dialog->contact[1 - side]);
+                  dialog->contact[1 - side] = g_steal_pointer (&contact);
+                }
+            }
           return TRUE;
         }
   return binding_flow (self, target, next);
@@ -750,8 +765,11 @@ arrival_endpoint (SimProxy      *self,
   SimAddr in = *sim_stack_get_arrival (self->stack);
   g_autoptr(GInetAddress) ip = g_inet_address_new_from_string (in.ip);
 
-  /* A wildcard listener cannot be named: use our address of that family closest to the sender. */
-  if (ip != NULL && g_inet_address_get_is_any (ip))
+  /*
+   * A wildcard listener cannot be named, nor can the port of a TCP connection we opened: use
+   * our listener of that transport and family closest to the sender.
+   */
+  if ((ip != NULL && g_inet_address_get_is_any (ip)) || !sim_stack_is_local (self->stack, in.ip, in.port))
     {
       const SimAddr *specific = sim_stack_find_local (self->stack, in.transport, src);
       if (specific != NULL)

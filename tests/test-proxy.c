@@ -642,6 +642,7 @@ typedef struct {
   char *call_id;
   char *invite;            /* as bob received it */
   char **uris;             /* the Record-Route URIs of the 2xx, top first */
+  const char *caller_contact;
 } Call;
 
 static void
@@ -690,6 +691,7 @@ call_establish (Fixture    *f,
   g_autofree char *route = NULL;
 
   call->call_id = g_strdup (call_id);
+  call->caller_contact = "sip:carol@192.0.2.9:5060";
   add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
 
   invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
@@ -748,7 +750,7 @@ call_bye_from_callee (Peer *caller,
   g_autofree char *response = NULL;
   gboolean got_bye = FALSE;
 
-  bye = g_strdup_printf ("BYE sip:carol@192.0.2.9:5060 SIP/2.0\r\n"
+  bye = g_strdup_printf ("BYE %s SIP/2.0\r\n"
                          "Via: %s;branch=z9hG4bK-bye-%s;rport\r\n"
                          "%s"
                          "Max-Forwards: 70\r\n"
@@ -756,8 +758,8 @@ call_bye_from_callee (Peer *caller,
                          "To: <sip:carol@elsewhere.example>;tag=caller\r\n"
                          "Call-ID: %s\r\n"
                          "CSeq: 2 BYE\r\n"
-                         "Content-Length: 0\r\n\r\n", callee_via, call->call_id, route,
-                         call->call_id);
+                         "Content-Length: 0\r\n\r\n", call->caller_contact, callee_via,
+                         call->call_id, route, call->call_id);
   peer_send (callee, bye);
   for (gint64 end = g_get_monotonic_time () + WAIT_MS * 1000; g_get_monotonic_time () < end;)
     {
@@ -771,7 +773,8 @@ call_bye_from_callee (Peer *caller,
         }
       /* The caller answers the BYE (and its retransmissions) if it gets it. */
       at_caller = peer_receive (caller, 20);
-      if (at_caller != NULL && g_str_has_prefix (at_caller, "BYE sip:carol@192.0.2.9:5060 SIP/2.0"))
+      if (at_caller != NULL && g_str_has_prefix (at_caller, "BYE ") &&
+          strstr (at_caller, call->caller_contact) == at_caller + 4)
         {
           g_autofree char *bye_ok = response_to (at_caller, 200, "caller", NULL);
           peer_send (caller, bye_ok);
@@ -819,6 +822,47 @@ test_nat_phone_gets_ack_and_bye (Fixture       *f,
       g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
       g_assert_cmpuint (n_dialogs (f), ==, 0);
     }
+}
+
+static void
+test_reinvite_refreshes_remote_target (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_auto(Call) call = { NULL, };
+  g_autofree char *caller_via = peer_via (caller);
+  g_autofree char *route = NULL;
+  g_autofree char *reinvite = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *ok = NULL;
+  g_autofree char *response = NULL;
+
+  g_test_summary ("A re-INVITE with a new Contact (RFC 3261 §12.2 target refresh) reaches the "
+                  "callee's flow, and afterwards the callee's BYE to the caller's new Contact "
+                  "reaches the caller's flow.");
+
+  call_establish (f, caller, callee, "refresh@test", NULL, &call);
+  route = route_header (call.uris, TRUE);
+  reinvite = g_strdup_printf ("INVITE sip:bob@192.0.2.7:5060 SIP/2.0\r\n"
+                              "Via: %s;branch=z9hG4bK-reinv;rport\r\n"
+                              "%s"
+                              "Max-Forwards: 70\r\n"
+                              "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                              "To: <sip:bob@lab.example>;tag=callee\r\n"
+                              "Call-ID: refresh@test\r\n"
+                              "CSeq: 2 INVITE\r\n"
+                              "Contact: <sip:carol@192.0.2.10:5070>\r\n"
+                              "Content-Length: 0\r\n\r\n", caller_via, route);
+  peer_send (caller, reinvite);
+  got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
+  ok = response_to (got, 200, "callee", "sip:bob@192.0.2.7:5060");
+  peer_send (callee, ok);
+  response = peer_final (caller);
+  g_assert_cmpint (status_of (response), ==, 200);
+
+  call.caller_contact = "sip:carol@192.0.2.10:5070";
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
 }
 
 static void
@@ -906,6 +950,8 @@ main (int    argc,
               fixture_setup, test_section_16_3_checks, fixture_teardown);
   g_test_add ("/net/proxy/nat-phone-gets-ack-and-bye-at-its-flow", Fixture, NULL, fixture_setup,
               test_nat_phone_gets_ack_and_bye, fixture_teardown);
+  g_test_add ("/net/proxy/reinvite-refreshes-the-remote-target", Fixture, NULL, fixture_setup,
+              test_reinvite_refreshes_remote_target, fixture_teardown);
   g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,
               test_dialog_table_is_bounded, fixture_teardown);
   g_test_add ("/net/proxy/record-route-names-transport-and-ipv6", Fixture, NULL, fixture_setup,

@@ -754,6 +754,7 @@ siplab_cli_serve (int    argc,
   int auth_limit = 10;
   int max_message = 0;
   gboolean timers = FALSE;
+  gboolean relay = FALSE;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &listen,
       "Listen here (repeatable): udp:HOST:PORT or tcp:HOST:PORT; IPv6 as udp:[::1]:5060. "
@@ -775,6 +776,9 @@ siplab_cli_serve (int    argc,
       "...counted within this many seconds (default 60)", "SECONDS" },
     { "auth-block", 0, 0, G_OPTION_ARG_STRING, &block_text,
       "...and refused for this many seconds (default 300)", "SECONDS" },
+    { "relay", 0, 0, G_OPTION_ARG_NONE, &relay,
+      "Also forward requests for other domains, for authenticated users only (default: off, "
+      "such requests get 403)", NULL },
     { "max-message", 0, 0, G_OPTION_ARG_INT, &max_message,
       "Drop messages larger than this (default and maximum 65535)", "BYTES" },
     { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario_path,
@@ -844,6 +848,7 @@ siplab_cli_serve (int    argc,
       return EXIT_USAGE;
     }
   sim_server_set_auth_limit (server, (guint) auth_limit, window, block);
+  sim_server_set_relay (server, relay);
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_server_get_transport (server), (gsize) max_message);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-proxy.h"
 
+#include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +28,32 @@ struct _Context {
   gboolean cancelled;
   gboolean is_invite;
   guint linger;            /* after a 2xx: keep forwarding its retransmissions for 64*T1 */
+  SimAddr in;              /* our endpoint the request arrived on (for Record-Route) */
+  gboolean record_route;   /* a dialog-creating INVITE we Record-Route: remember its dialog */
+  char *dialog_key;        /* a BYE in a remembered dialog: forget it on the 2xx */
 };
+
+/*
+ * A dialog this proxy Record-Routed (RFC 3261 §16.6 step 4): the Contact each side gave and
+ * the flow (source address and transport) it used, so in-dialog requests reach a phone behind
+ * NAT through its flow and are relayed only towards one of the two parties.
+ */
+typedef struct {
+  char *key;               /* Call-ID, caller tag, callee tag */
+  char *contact[2];        /* 0: caller's Contact (INVITE), 1: callee's (2xx) */
+  SimAddr flow[2];
+  SimTime expires_at;
+} Dialog;
 
 struct _SimProxy {
   GObject parent_instance;
   SimStack *stack;
   SimRegistrar *registrar;
   GHashTable *contexts;    /* SimServerTxn* -> Context* */
+  GHashTable *dialogs;     /* key -> Dialog*, at most max_dialogs */
+  guint max_dialogs;
+  SimTime dialog_lifetime;
+  gboolean relay;
 };
 
 G_DEFINE_FINAL_TYPE (SimProxy, sim_proxy, G_TYPE_OBJECT)
@@ -60,7 +80,17 @@ context_free (Context *ctx)
   g_ptr_array_unref (ctx->branches);
   g_clear_pointer (&ctx->best, osip_message_free);
   sim_server_txn_unref (ctx->server);
+  g_free (ctx->dialog_key);
   g_free (ctx);
+}
+
+static void
+dialog_free (Dialog *dialog)
+{
+  g_free (dialog->key);
+  g_free (dialog->contact[0]);
+  g_free (dialog->contact[1]);
+  g_free (dialog);
 }
 
 static SimClock *
@@ -102,14 +132,60 @@ trace_lookup (SimProxy   *self,
   sim_trace_emit (trace, event);
 }
 
+static void
+trace_refusal (SimProxy   *self,
+               const char *format,
+               ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace_refusal (SimProxy   *self,
+               const char *format,
+               ...)
+{
+  SimTrace *trace = sim_stack_get_trace (self->stack);
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (!sim_trace_is_enabled (trace))
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_note (trace, sim_clock_now (proxy_clock (self)), sim_stack_get_node_name (self->stack),
+                  "%s", text);
+}
+
+/* Replies unless @txn is NULL (an ACK, which is never answered). */
+static void
+reply (SimServerTxn *txn,
+       int           status,
+       const char   *reason)
+{
+  if (txn != NULL)
+    sim_server_txn_reply (txn, status, reason);
+}
+
+static guint16
+uri_port (const osip_uri_t *uri)
+{
+  guint64 port = 5060;
+
+  if (uri->port != NULL && !g_ascii_string_to_unsigned (uri->port, 10, 1, 65535, &port, NULL))
+    return 0;
+  return (guint16) port;
+}
+
+/* One of our endpoints: any listener, or any interface address of a wildcard listener. */
 static gboolean
 uri_is_us (SimProxy         *self,
            const osip_uri_t *uri)
 {
-  const SimAddr *local = sim_stack_get_local (self->stack);
-  SimAddr addr;
+  guint16 port;
 
-  return sim_uri_to_addr (uri, &addr) && strcmp (addr.ip, local->ip) == 0 && addr.port == local->port;
+  if (uri == NULL || uri->host == NULL)
+    return FALSE;
+  port = uri_port (uri);
+  return port != 0 && sim_stack_is_local (self->stack, uri->host, port);
 }
 
 static gboolean
@@ -121,12 +197,288 @@ uri_is_our_domain (SimProxy         *self,
   return uri->host != NULL && (g_ascii_strcasecmp (uri->host, policy->domain) == 0 || uri_is_us (self, uri));
 }
 
-/* RFC 3261 §16.6 steps 1-4: copy, new Request-URI, Max-Forwards - 1, Record-Route. */
+static gboolean
+host_equal (const char *a,
+            const char *b)
+{
+  g_autoptr(GInetAddress) ia = NULL;
+  g_autoptr(GInetAddress) ib = NULL;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (a, b) == 0)
+    return TRUE;
+  /* IPv6 has many spellings of one address: compare the addresses. */
+  ia = g_inet_address_new_from_string (a);
+  ib = g_inet_address_new_from_string (b);
+  return ia != NULL && ib != NULL && g_inet_address_equal (ia, ib);
+}
+
+/* Same user, host and port: the request is meant for the UA that gave @contact. */
+static gboolean
+contact_matches (const char       *contact,
+                 const osip_uri_t *target)
+{
+  osip_uri_t *uri = NULL;
+  gboolean same;
+
+  if (contact == NULL || target == NULL || target->host == NULL)
+    return FALSE;
+  /* Cheap test first for IPv4 literals (the usual Contact): every binding may be looked at. */
+  if (strspn (target->host, "0123456789.") == strlen (target->host) &&
+      strstr (contact, target->host) == NULL)
+    return FALSE;
+  osip_uri_init (&uri);
+  same = osip_uri_parse (uri, contact) == 0 && g_strcmp0 (uri->username, target->username) == 0 &&
+         host_equal (uri->host, target->host) && uri_port (uri) == uri_port (target);
+  osip_uri_free (uri);
+  return same;
+}
+
+/*
+ * Where a relay would go is checked before anything is sent: never to us (an open port on our
+ * own host), loopback, multicast, broadcast or the unspecified address, and only to an IP
+ * literal (we resolve no names).  Bindings and remembered dialogs are not checked: a live
+ * registration or a dialog we saw names them.
+ */
+static gboolean
+relay_target_allowed (SimProxy      *self,
+                      const SimAddr *addr)
+{
+  g_autoptr(GInetAddress) ip = g_inet_address_new_from_string (addr->ip);
+  const guint8 *bytes;
+
+  if (ip == NULL || sim_stack_is_local (self->stack, addr->ip, 0))
+    return FALSE;
+  bytes = g_inet_address_to_bytes (ip);
+  if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6)
+    {
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+      /* ::ffff:127.0.0.1 is 127.0.0.1 (RFC 4291 §2.5.5.2). */
+      if (memcmp (bytes, mapped, sizeof mapped) == 0)
+        {
+          g_autoptr(GInetAddress) v4 = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+          g_autofree char *text = g_inet_address_to_string (v4);
+          SimAddr inner = *addr;
+          g_strlcpy (inner.ip, text, sizeof inner.ip);
+          return relay_target_allowed (self, &inner);
+        }
+    }
+  else if (bytes[0] == 255 && bytes[1] == 255 && bytes[2] == 255 && bytes[3] == 255)
+    return FALSE;
+  return !g_inet_address_get_is_any (ip) && !g_inet_address_get_is_loopback (ip) &&
+         !g_inet_address_get_is_multicast (ip);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Dialogs this proxy Record-Routed                                                          */
+
+static char *
+dialog_key_new (const char *call_id,
+                const char *caller_tag,
+                const char *callee_tag)
+{
+  return g_strdup_printf ("%s|%s|%s", call_id, caller_tag ? caller_tag : "",
+                          callee_tag ? callee_tag : "");
+}
+
+static void
+dialogs_prune (SimProxy *self)
+{
+  GHashTableIter iter;
+  Dialog *dialog;
+  SimTime now = sim_clock_now (proxy_clock (self));
+
+  g_hash_table_iter_init (&iter, self->dialogs);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &dialog))
+    if (dialog->expires_at <= now)
+      g_hash_table_iter_remove (&iter);
+}
+
+/* The remembered dialog of an in-dialog request, in either direction, or NULL. */
+static Dialog *
+dialog_find (SimProxy       *self,
+             osip_message_t *request)
+{
+  g_autofree char *call_id = sim_message_call_id (request);
+  const char *from_tag = sim_message_from_tag (request);
+  const char *to_tag = sim_message_to_tag (request);
+  SimTime now = sim_clock_now (proxy_clock (self));
+
+  if (call_id == NULL || g_hash_table_size (self->dialogs) == 0)
+    return NULL;
+  for (int direction = 0; direction < 2; direction++)
+    {
+      g_autofree char *key = direction == 0 ? dialog_key_new (call_id, from_tag, to_tag)
+                                            : dialog_key_new (call_id, to_tag, from_tag);
+      Dialog *dialog = g_hash_table_lookup (self->dialogs, key);
+
+      if (dialog == NULL)
+        continue;
+      if (dialog->expires_at <= now)
+        {
+          g_hash_table_remove (self->dialogs, key);
+          return NULL;
+        }
+      return dialog;
+    }
+  return NULL;
+}
+
+static char *
+first_contact (osip_message_t *message)
+{
+  osip_contact_t *contact = NULL;
+
+  if (osip_message_get_contact (message, 0, &contact) < 0 || contact == NULL || contact->url == NULL)
+    return NULL;
+  return sim_uri_to_string (contact->url);
+}
+
+/* On the 2xx to an INVITE we Record-Routed: both Contacts and both flows. */
+static void
+dialog_remember (SimProxy       *self,
+                 Context        *ctx,
+                 Branch         *branch,
+                 osip_message_t *invite,
+                 osip_message_t *response)
+{
+  g_autofree char *call_id = sim_message_call_id (response);
+  g_autofree char *caller = invite != NULL ? first_contact (invite) : NULL;
+  g_autofree char *callee = first_contact (response);
+  g_autofree char *key = NULL;
+  Dialog *dialog;
+
+  if (call_id == NULL || caller == NULL || callee == NULL ||
+      strlen (caller) > SIM_PROXY_MAX_DIALOG_CONTACT || strlen (callee) > SIM_PROXY_MAX_DIALOG_CONTACT ||
+      strlen (call_id) > SIM_PROXY_MAX_DIALOG_CONTACT)
+    return;
+  key = dialog_key_new (call_id, sim_message_from_tag (response), sim_message_to_tag (response));
+  if (g_hash_table_size (self->dialogs) >= self->max_dialogs && !g_hash_table_contains (self->dialogs, key))
+    {
+      dialogs_prune (self);
+      if (g_hash_table_size (self->dialogs) >= self->max_dialogs)
+        {
+          trace_refusal (self, "the dialog table is full (%u dialogs): in-dialog requests of %s "
+                         "reach only registered Contacts", self->max_dialogs, call_id);
+          return;
+        }
+    }
+  dialog = g_new0 (Dialog, 1);
+  dialog->key = g_strdup (key);
+  dialog->contact[0] = g_steal_pointer (&caller);
+  dialog->contact[1] = g_steal_pointer (&callee);
+  dialog->flow[0] = *sim_server_txn_get_source (ctx->server);
+  dialog->flow[1] = branch->addr;
+  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
+  g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
+}
+
+/* A live binding whose Contact is @target: its flow, where its REGISTER came from. */
+static gboolean
+binding_flow (SimProxy         *self,
+              const osip_uri_t *target,
+              SimAddr          *flow)
+{
+  SimLocation *location = sim_registrar_get_location (self->registrar);
+  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
+  SimTime now = sim_clock_now (proxy_clock (self));
+
+  for (guint i = 0; i < aors->len; i++)
+    {
+      GPtrArray *bindings = sim_location_peek (location, aors->pdata[i]);
+      for (guint j = 0; bindings != NULL && j < bindings->len; j++)
+        {
+          SimBinding *binding = bindings->pdata[j];
+          if (binding->expires_at > now && contact_matches (binding->contact, target))
+            {
+              *flow = binding->source;
+              return TRUE;
+            }
+        }
+    }
+  return FALSE;
+}
+
+/*
+ * The next hop of an in-dialog request whose next target is @target: the flow of the dialog
+ * party (or of the live binding) whose Contact it is, so a phone behind NAT gets its ACK and
+ * BYE on the address its INVITE or REGISTER came from (RFC 5626 §5.3, RFC 3581).  FALSE when
+ * @target is neither: then relaying it would make us an open relay.
+ */
+static gboolean
+in_dialog_next_hop (SimProxy         *self,
+                    osip_message_t   *request,
+                    const osip_uri_t *target,
+                    SimAddr          *next,
+                    char            **dialog_key)
+{
+  Dialog *dialog = dialog_find (self, request);
+
+  if (dialog != NULL)
+    for (int side = 0; side < 2; side++)
+      if (contact_matches (dialog->contact[side], target))
+        {
+          *next = dialog->flow[side];
+          dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
+          if (dialog_key != NULL)
+            *dialog_key = g_strdup (dialog->key);
+          /*
+           * RFC 3261 §12.2: a re-INVITE or UPDATE refreshes its sender's remote target.  Only
+           * the Contact we match on changes, never the flow we send to, so a forged refresh
+           * cannot send anyone's requests elsewhere.
+           */
+          if (strcmp (request->sip_method, "INVITE") == 0 || strcmp (request->sip_method, "UPDATE") == 0)
+            {
+              g_autofree char *contact = first_contact (request);
+              if (contact != NULL && strlen (contact) <= SIM_PROXY_MAX_DIALOG_CONTACT)
+                {
+                  g_free (dialog->contact[1 - side]);
+                  dialog->contact[1 - side] = g_steal_pointer (&contact);
+                }
+            }
+          return TRUE;
+        }
+  return binding_flow (self, target, next);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Forwarding                                                                                */
+
+static void
+add_record_route (osip_message_t *message,
+                  const SimAddr  *endpoint)
+{
+  osip_record_route_t *rr = NULL;
+  g_autofree char *text = NULL;
+  char host[64];
+
+  /* RFC 3261 §19.1.1: transport=tcp when we must be reached over TCP; IPv6 in brackets. */
+  sim_addr_format (endpoint, host, sizeof host);
+  text = g_strdup_printf ("<sip:%s%s;lr>", host,
+                          endpoint->transport == SIM_TRANSPORT_TCP ? ";transport=tcp" : "");
+  osip_record_route_init (&rr);
+  if (osip_record_route_parse (rr, text) != 0)
+    {
+      osip_record_route_free (rr);
+      return;
+    }
+  /* Ours goes on top of any Record-Route added upstream (RFC 3261 §16.6 step 4). */
+  osip_list_add (&message->record_routes, rr, 0);
+}
+
+/*
+ * RFC 3261 §16.6 steps 1-4: copy, new Request-URI, Max-Forwards - 1, Record-Route.  With @in,
+ * the request is Record-Routed with our endpoint it arrived on; if it leaves from another one
+ * (@out: another transport or address family), both are recorded (RFC 5658 §4), the outgoing
+ * one on top, so each side of the dialog reaches us over its own transport.
+ */
 static osip_message_t *
 prepare_forward (SimProxy       *self,
                  osip_message_t *request,
                  const char     *target,
-                 gboolean        record_route)
+                 const SimAddr  *in,
+                 const SimAddr  *out)
 {
   osip_message_t *copy = sim_message_clone (request);
   osip_header_t *mf = NULL;
@@ -146,19 +498,18 @@ prepare_forward (SimProxy       *self,
   if (osip_message_get_max_forwards (copy, 0, &mf) >= 0 && mf != NULL && mf->hvalue != NULL)
     {
       char value[16];
-      g_snprintf (value, sizeof value, "%d", MAX (atoi (mf->hvalue) - 1, 0));
+      /* Checked to be digits in sim_proxy_handle(). */
+      g_snprintf (value, sizeof value, "%d", MAX (MIN (atoi (mf->hvalue), 256) - 1, 0));
       osip_free (mf->hvalue);
       mf->hvalue = osip_strdup (value);
     }
   else
     osip_message_set_max_forwards (copy, "70");
-  if (record_route)
+  if (in != NULL)
     {
-      char host[64];
-      g_autofree char *rr = NULL;
-      sim_addr_format (sim_stack_get_local (self->stack), host, sizeof host);
-      rr = g_strdup_printf ("<sip:%s;lr>", host);
-      osip_message_set_record_route (copy, rr);
+      add_record_route (copy, in);
+      if (out != NULL && !sim_addr_equal (in, out))
+        add_record_route (copy, out);
     }
   return copy;
 }
@@ -307,6 +658,15 @@ branch_response_cb (SimStack       *stack,
       /* RFC 3261 §16.7 step 5: every 2xx is forwarded at once. */
       gboolean first = !ctx->got_2xx;
       ctx->got_2xx = TRUE;
+      /* Before the 2xx goes upstream, while the server transaction still holds the INVITE. */
+      if (ctx->record_route)
+        dialog_remember (ctx->proxy, ctx, branch, sim_server_txn_get_request (ctx->server), response);
+      if (ctx->dialog_key != NULL)
+        {
+          /* The BYE succeeded: the dialog is over. */
+          g_hash_table_remove (ctx->proxy->dialogs, ctx->dialog_key);
+          g_clear_pointer (&ctx->dialog_key, g_free);
+        }
       if (first)
         sim_server_txn_respond (ctx->server, strip_top_via (response));
       else
@@ -335,7 +695,8 @@ forward_stateful (SimProxy       *self,
                   osip_message_t *request,
                   GPtrArray      *targets,    /* char* URIs */
                   GArray         *addrs,      /* SimAddr */
-                  gboolean        record_route)
+                  const SimAddr  *record_route,
+                  char           *dialog_key) /* transfer full, may be NULL */
 {
   Context *ctx = g_new0 (Context, 1);
 
@@ -343,6 +704,14 @@ forward_stateful (SimProxy       *self,
   ctx->server = sim_server_txn_ref (txn);
   ctx->branches = g_ptr_array_new_with_free_func ((GDestroyNotify) branch_free);
   ctx->is_invite = strcmp (request->sip_method, "INVITE") == 0;
+  ctx->record_route = record_route != NULL;
+  if (record_route != NULL)
+    ctx->in = *record_route;
+  /* Only a BYE ends the dialog it names; other in-dialog requests leave it alone. */
+  if (strcmp (request->sip_method, "BYE") == 0)
+    ctx->dialog_key = dialog_key;
+  else
+    g_free (dialog_key);
   g_hash_table_insert (self->contexts, txn, ctx);
 
   for (guint i = 0; i < targets->len; i++)
@@ -356,7 +725,9 @@ forward_stateful (SimProxy       *self,
   for (guint i = 0; i < ctx->branches->len; i++)
     {
       Branch *branch = ctx->branches->pdata[i];
-      osip_message_t *copy = prepare_forward (self, request, branch->target, record_route);
+      const SimAddr *out = sim_stack_find_local (self->stack, branch->addr.transport, &branch->addr);
+      osip_message_t *copy = prepare_forward (self, request, branch->target,
+                                              record_route != NULL ? &ctx->in : NULL, out);
       branch->txn = sim_client_txn_ref (sim_stack_send_request (self->stack, copy, &branch->addr,
                                                                 NULL, branch_response_cb, branch));
       if (ctx->is_invite)
@@ -386,36 +757,55 @@ handle_cancel (SimProxy       *self,
   context_cancel_others (ctx, NULL);
 }
 
-void
-sim_proxy_handle (SimProxy       *self,
-                  SimServerTxn   *txn,
-                  osip_message_t *request,
-                  const SimAddr  *src)
+/* Our endpoint the request arrived on, as a Record-Route can name it. */
+static SimAddr
+arrival_endpoint (SimProxy      *self,
+                  const SimAddr *src)
 {
-  g_autoptr(osip_message_t) req = sim_message_clone (request);
-  osip_header_t *mf = NULL;
+  SimAddr in = *sim_stack_get_arrival (self->stack);
+  g_autoptr(GInetAddress) ip = g_inet_address_new_from_string (in.ip);
+
+  /*
+   * A wildcard listener cannot be named, nor can the port of a TCP connection we opened: use
+   * our listener of that transport and family closest to the sender.
+   */
+  if ((ip != NULL && g_inet_address_get_is_any (ip)) || !sim_stack_is_local (self->stack, in.ip, in.port))
+    {
+      const SimAddr *specific = sim_stack_find_local (self->stack, in.transport, src);
+      if (specific != NULL)
+        in = *specific;
+    }
+  return in;
+}
+
+/*
+ * Routing (RFC 3261 §16.4-16.5) once the request passed the checks of §16.3.  Out-of-dialog
+ * requests go only to the location service's targets for our domain; requests for other
+ * domains, or with a Route that is not us, are relayed only with the relay option on and for
+ * an authenticated user (@auth_user), and never to our own, loopback, multicast, broadcast or
+ * unspecified addresses.  In-dialog requests go only to a party of a dialog we Record-Routed
+ * or to a live binding's Contact, over that party's flow.  Everything else is refused and
+ * nothing is sent.
+ */
+static void
+proxy_route (SimProxy       *self,
+             SimServerTxn   *txn,
+             osip_message_t *req,
+             const SimAddr  *src,
+             const char     *auth_user)
+{
   osip_route_t *route;
   gboolean is_ack = strcmp (req->sip_method, "ACK") == 0;
+  gboolean in_dialog = sim_message_to_tag (req) != NULL;
+  gboolean may_relay = self->relay && auth_user != NULL;
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
+  g_autofree char *dialog_key = NULL;
+  const osip_uri_t *next_uri;
+  SimAddr in, addr;
   gboolean record_route = FALSE;
 
-  /* RFC 3261 §16.3 step 3: Max-Forwards. */
-  if (osip_message_get_max_forwards (req, 0, &mf) >= 0 && mf != NULL && mf->hvalue != NULL &&
-      atoi (mf->hvalue) <= 0)
-    {
-      if (txn != NULL)
-        sim_server_txn_reply (txn, 483, NULL);
-      return;
-    }
-
-  if (!is_ack && strcmp (req->sip_method, "CANCEL") == 0)
-    {
-      handle_cancel (self, txn, req);
-      return;
-    }
-
-  /* RFC 3261 §16.4: remove our own entry from the top of the route set. */
+  /* RFC 3261 §16.4: remove our own entries (one, or two after RFC 5658) from the route set. */
   while ((route = osip_list_get (&req->routes, 0)) != NULL &&
          (uri_is_us (self, route->url) ||
           (route->url->username == NULL && uri_is_our_domain (self, route->url))))
@@ -423,21 +813,10 @@ sim_proxy_handle (SimProxy       *self,
       osip_list_remove (&req->routes, 0);
       osip_route_free (route);
     }
+  route = osip_list_get (&req->routes, 0);
+  next_uri = route != NULL ? route->url : req->req_uri;
 
-  if ((route = osip_list_get (&req->routes, 0)) != NULL)
-    {
-      /* Loose routing: the next hop is the next Route; the Request-URI stays. */
-      SimAddr addr;
-      if (!sim_uri_to_addr (route->url, &addr))
-        {
-          if (txn != NULL)
-            sim_server_txn_reply (txn, 400, "Bad Route");
-          return;
-        }
-      g_ptr_array_add (targets, NULL);
-      g_array_append_val (addrs, addr);
-    }
-  else if (uri_is_our_domain (self, req->req_uri) && req->req_uri->username != NULL)
+  if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username != NULL)
     {
       /* RFC 3261 §16.5: the target set comes from the location service. */
       g_autofree char *aor = sim_uri_to_aor (req->req_uri);
@@ -447,8 +826,7 @@ sim_proxy_handle (SimProxy       *self,
         {
           gboolean known = sim_registrar_get_password (self->registrar, req->req_uri->username) != NULL;
           trace_lookup (self, aor, NULL, known ? "480 Temporarily Unavailable" : "404 Not Found");
-          if (txn != NULL)
-            sim_server_txn_reply (txn, known ? 480 : 404, NULL);
+          reply (txn, known ? 480 : 404, NULL);
           return;
         }
       trace_lookup (self, aor, bindings, NULL);
@@ -456,42 +834,215 @@ sim_proxy_handle (SimProxy       *self,
         {
           SimBinding *binding = bindings->pdata[i];
           /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5). */
-          SimAddr addr = binding->source;
+          addr = binding->source;
           g_ptr_array_add (targets, g_strdup (binding->contact));
           g_array_append_val (addrs, addr);
         }
-      record_route = strcmp (req->sip_method, "INVITE") == 0;
+      /* Only a dialog-creating INVITE is Record-Routed (RFC 3261 §16.6 step 4, §12.1). */
+      record_route = !in_dialog && strcmp (req->sip_method, "INVITE") == 0;
     }
-  else if (uri_is_our_domain (self, req->req_uri))
+  else if (route == NULL && uri_is_our_domain (self, req->req_uri))
     {
-      /* A request for the server itself. */
-      if (txn != NULL)
-        sim_server_txn_reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
+      /* A request for the server itself; it holds no dialogs. */
+      if (in_dialog)
+        reply (txn, 481, NULL);
+      else
+        reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
+    }
+  else if (in_dialog && in_dialog_next_hop (self, req, next_uri, &addr, &dialog_key))
+    {
+      /* Loose routing keeps the Request-URI; the flow decides where the bytes go. */
+      g_ptr_array_add (targets, NULL);
+      g_array_append_val (addrs, addr);
+    }
+  else if (may_relay && sim_uri_to_addr (next_uri, &addr) && relay_target_allowed (self, &addr))
+    {
+      /* The relay option, for an authenticated user only: a foreign domain or Route. */
+      g_ptr_array_add (targets, NULL);
+      g_array_append_val (addrs, addr);
     }
   else
     {
-      SimAddr addr;
-      if (!sim_uri_to_addr (req->req_uri, &addr))
-        {
-          if (txn != NULL)
-            sim_server_txn_reply (txn, 416, NULL);
-          return;
-        }
-      g_ptr_array_add (targets, NULL);
-      g_array_append_val (addrs, addr);
+      g_autofree char *where = sim_uri_to_string (next_uri);
+      trace_refusal (self, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
+                     req->sip_method, where,
+                     in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                     : route != NULL ? "its Route is not us" : "it is not an address of our domain",
+                     self->relay ? "only for authenticated users, to public addresses" : "for nobody");
+      reply (txn, 403, in_dialog ? "Forbidden (not a party of a known dialog)"
+                                 : "Forbidden (not a relay)");
+      return;
     }
 
   if (is_ack)
     {
       /* An ACK for a 2xx is forwarded statelessly (RFC 3261 §16.11). */
-      osip_message_t *copy = prepare_forward (self, req, targets->pdata[0], FALSE);
-      SimAddr addr = g_array_index (addrs, SimAddr, 0);
+      osip_message_t *copy = prepare_forward (self, req, targets->pdata[0], NULL, NULL);
+      addr = g_array_index (addrs, SimAddr, 0);
       sim_stack_add_via (self->stack, copy, NULL, addr.transport);
       sim_stack_send_stateless (self->stack, copy, &addr);
       return;
     }
-  forward_stateful (self, txn, req, targets, addrs, record_route);
+  in = arrival_endpoint (self, src);
+  forward_stateful (self, txn, req, targets, addrs, record_route ? &in : NULL,
+                    g_steal_pointer (&dialog_key));
+}
+
+/* RFC 3261 §16.3 step 5: every option tag in Proxy-Require; we support none. */
+static char *
+proxy_require_tags (osip_message_t *request)
+{
+  g_autoptr(GString) tags = g_string_new (NULL);
+  osip_header_t *header = NULL;
+
+  for (int pos = 0;
+       (pos = osip_message_header_get_byname (request, "proxy-require", pos, &header)) >= 0; pos++)
+    {
+      g_auto(GStrv) values = g_strsplit (header->hvalue != NULL ? header->hvalue : "", ",", -1);
+
+      for (guint i = 0; values[i] != NULL; i++)
+        {
+          g_strstrip (values[i]);
+          if (*values[i] == '\0')
+            continue;
+          if (tags->len > 0)
+            g_string_append (tags, ", ");
+          g_string_append (tags, values[i]);
+        }
+    }
+  return tags->len > 0 ? g_string_free (g_steal_pointer (&tags), FALSE) : NULL;
+}
+
+/* RFC 3261 §16.3 step 4: a Via with our sent-by means the request has been here before. */
+static gboolean
+request_has_our_via (SimProxy       *self,
+                     osip_message_t *request)
+{
+  for (int pos = 0; !osip_list_eol (&request->vias, pos); pos++)
+    {
+      osip_via_t *via = osip_list_get (&request->vias, pos);
+      guint64 port = 5060;
+
+      if (via == NULL || via->host == NULL)
+        continue;
+      if (via->port != NULL && !g_ascii_string_to_unsigned (via->port, 10, 1, 65535, &port, NULL))
+        continue;
+      if (sim_stack_is_local (self->stack, via->host, (guint16) port))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+sim_proxy_handle (SimProxy       *self,
+                  SimServerTxn   *txn,
+                  osip_message_t *request,
+                  const SimAddr  *src)
+{
+  g_autoptr(osip_message_t) req = sim_message_clone (request);
+  g_autofree char *unsupported = NULL;
+  osip_header_t *mf = NULL;
+  const char *scheme;
+
+  g_return_if_fail (SIM_IS_PROXY (self));
+
+  /* RFC 3261 §16.3 step 1: Max-Forwards is 1*DIGIT (§25.1); anything else is a 400. */
+  if (osip_message_get_max_forwards (req, 0, &mf) >= 0 && mf != NULL)
+    {
+      guint64 hops;
+      char value[8];
+
+      if (mf->hvalue == NULL || !g_ascii_string_to_unsigned (g_strstrip (mf->hvalue), 10, 0,
+                                                             G_MAXUINT32, &hops, NULL))
+        {
+          reply (txn, 400, "Bad Max-Forwards");
+          return;
+        }
+      /* RFC 3261 §16.3 step 3. */
+      if (hops == 0)
+        {
+          reply (txn, 483, NULL);
+          return;
+        }
+      /* Written back in its plain form, so forwarding only decrements it. */
+      g_snprintf (value, sizeof value, "%u", (guint) MIN (hops, 255));
+      osip_free (mf->hvalue);
+      mf->hvalue = osip_strdup (value);
+    }
+
+  /* RFC 3261 §16.3 step 2: we serve sip: and sips: URIs only. */
+  scheme = req->req_uri != NULL ? req->req_uri->scheme : NULL;
+  if (scheme == NULL || (g_ascii_strcasecmp (scheme, "sip") != 0 && g_ascii_strcasecmp (scheme, "sips") != 0) ||
+      req->req_uri->host == NULL)
+    {
+      reply (txn, 416, NULL);
+      return;
+    }
+
+  /* RFC 3261 §16.3 step 4.  Since we never forward to ourselves, no spiral carries our Via. */
+  if (request_has_our_via (self, req))
+    {
+      trace_refusal (self, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)", req->sip_method);
+      reply (txn, 482, NULL);
+      return;
+    }
+
+  if (strcmp (req->sip_method, "CANCEL") == 0)
+    {
+      handle_cancel (self, txn, req);
+      return;
+    }
+
+  /* RFC 3261 §16.3 step 5. */
+  unsupported = proxy_require_tags (req);
+  if (unsupported != NULL)
+    {
+      if (txn != NULL)
+        {
+          osip_message_t *response = sim_message_new_response (req, 420, NULL,
+                                                               sim_server_txn_get_to_tag (txn));
+          osip_message_set_header (response, "Unsupported", unsupported);
+          sim_server_txn_respond (txn, response);
+        }
+      return;
+    }
+
+  /* No proxy authentication yet: nobody is authenticated, so nothing is relayed. */
+  proxy_route (self, txn, req, src, NULL);
+}
+
+guint
+sim_proxy_get_n_dialogs (SimProxy *self)
+{
+  g_return_val_if_fail (SIM_IS_PROXY (self), 0);
+  return g_hash_table_size (self->dialogs);
+}
+
+void
+sim_proxy_set_dialog_limits (SimProxy *self,
+                             guint     max_dialogs,
+                             SimTime   lifetime)
+{
+  g_return_if_fail (SIM_IS_PROXY (self));
+  self->max_dialogs = max_dialogs;
+  self->dialog_lifetime = MAX (lifetime, 1);
+  dialogs_prune (self);
+}
+
+void
+sim_proxy_set_relay (SimProxy *self,
+                     gboolean  relay)
+{
+  g_return_if_fail (SIM_IS_PROXY (self));
+  self->relay = relay;
+}
+
+gboolean
+sim_proxy_get_relay (SimProxy *self)
+{
+  g_return_val_if_fail (SIM_IS_PROXY (self), FALSE);
+  return self->relay;
 }
 
 static void
@@ -500,6 +1051,7 @@ sim_proxy_dispose (GObject *object)
   SimProxy *self = SIM_PROXY (object);
 
   g_clear_pointer (&self->contexts, g_hash_table_unref);
+  g_clear_pointer (&self->dialogs, g_hash_table_unref);
   g_clear_object (&self->stack);
   g_clear_object (&self->registrar);
   G_OBJECT_CLASS (sim_proxy_parent_class)->dispose (object);
@@ -515,6 +1067,9 @@ static void
 sim_proxy_init (SimProxy *self)
 {
   self->contexts = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) context_free);
+  self->dialogs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dialog_free);
+  self->max_dialogs = SIM_PROXY_MAX_DIALOGS;
+  self->dialog_lifetime = SIM_PROXY_DIALOG_LIFETIME;
 }
 
 SimProxy *

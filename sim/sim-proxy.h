@@ -13,7 +13,29 @@ G_BEGIN_DECLS
  * sent to every registered Contact at once; the first 2xx wins and the other branches are
  * CANCELled; no binding means 480 (known user) or 404.  The proxy Record-Routes INVITEs so the
  * whole dialog (ACK, BYE) passes through it and shows in the views.
+ *
+ * It is no open relay.  A request outside a dialog goes only to the registered Contacts of an
+ * AOR of our domain; a foreign domain, or a Route that is not us, gets 403 and nothing is sent
+ * (unless the relay option is on and the user authenticated; even then never to our own,
+ * loopback, multicast, broadcast or unspecified addresses, nor to a host name).  A request
+ * inside a dialog goes only to a Contact of a dialog this proxy Record-Routed or of a live
+ * binding, over the flow that party used (its source address or TCP connection, which is how
+ * a phone behind NAT gets its ACK and BYE), else 403.  The dialogs are kept in a table of at
+ * most SIM_PROXY_MAX_DIALOGS entries: an entry ends with the 2xx to its BYE, or
+ * SIM_PROXY_DIALOG_LIFETIME after its last in-dialog request; a full table records no new
+ * dialog (their requests still reach registered Contacts).
+ *
+ * Before routing, RFC 3261 §16.3: Max-Forwards not a number -> 400, 0 -> 483; a URI scheme
+ * other than sip/sips -> 416; a Via with one of our addresses -> 482 (loop); any Proxy-Require
+ * option tag -> 420 with Unsupported.  Every listener of the stack (sim_stack_add_local_addr())
+ * is "us".  Record-Route names the endpoint the INVITE arrived on (transport=tcp, IPv6 in
+ * brackets), and the outgoing endpoint too when it differs (RFC 5658 double Record-Route).
  */
+
+#define SIM_PROXY_MAX_DIALOGS 4096
+#define SIM_PROXY_DIALOG_LIFETIME SIM_SEC (12 * 3600)
+/* Longer Contacts or Call-IDs are not remembered (bounds the table's memory: ~5 MB at most). */
+#define SIM_PROXY_MAX_DIALOG_CONTACT 512
 
 #define SIM_TYPE_PROXY (sim_proxy_get_type ())
 G_DECLARE_FINAL_TYPE (SimProxy, sim_proxy, SIM, PROXY, GObject)
@@ -25,5 +47,18 @@ void      sim_proxy_handle (SimProxy       *self,
                             SimServerTxn   *txn,
                             osip_message_t *request,
                             const SimAddr  *src);
+/* Relaying to foreign domains for authenticated users (default FALSE: never). */
+void      sim_proxy_set_relay  (SimProxy     *self,
+                                gboolean      relay);
+gboolean  sim_proxy_get_relay  (SimProxy     *self);
+/*
+ * The dialog table's cap and the lifetime of an entry after its last in-dialog request
+ * (defaults SIM_PROXY_MAX_DIALOGS and SIM_PROXY_DIALOG_LIFETIME).  Lapsed entries go at once.
+ */
+void      sim_proxy_set_dialog_limits (SimProxy *self,
+                                       guint     max_dialogs,
+                                       SimTime   lifetime);
+/* Dialogs remembered for in-dialog routing (at most the cap). */
+guint     sim_proxy_get_n_dialogs (SimProxy  *self);
 
 G_END_DECLS

@@ -383,8 +383,11 @@ is_our_host (SimRegistrar *self,
              const char   *host)
 {
   /* Many phones address the registrar by its IP; that is us as well. */
+  /* Every listener's address is ours, not only the first; the port does not matter here,
+   * since step 1 asks about the domain the host names. */
   return host_is (host, self->policy.domain) ||
-         host_is (host, sim_stack_get_local (self->stack)->ip);
+         host_is (host, sim_stack_get_local (self->stack)->ip) ||
+         sim_stack_is_local (self->stack, host, 0);
 }
 
 /* RFC 3261 §8.2.2.3: every option tag in Require must be one we support, and we support none. */

@@ -846,6 +846,21 @@ sim_server_set_auth_limit (SimServer *self,
   g_hash_table_remove_all (self->offenders);
 }
 
+void
+sim_server_set_relay (SimServer *self,
+                      gboolean   relay)
+{
+  g_return_if_fail (SIM_IS_SERVER (self));
+  sim_proxy_set_relay (self->proxy, relay);
+}
+
+SimProxy *
+sim_server_get_proxy (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), NULL);
+  return self->proxy;
+}
+
 SimClock *
 sim_server_get_clock (SimServer *self)
 {

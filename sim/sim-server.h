@@ -68,6 +68,9 @@ void                sim_server_set_auth_limit   (SimServer           *self,
                                                  guint                max_failures,
                                                  SimTime              window,
                                                  SimTime              block);
+/* Relaying to foreign domains for authenticated users (sim_proxy_set_relay(); default off). */
+void                sim_server_set_relay        (SimServer           *self,
+                                                 gboolean             relay);
 /* Stops listening and closes every connection. */
 void                sim_server_stop             (SimServer           *self);
 
@@ -75,6 +78,7 @@ SimClock           *sim_server_get_clock        (SimServer           *self);
 SimTrace           *sim_server_get_trace        (SimServer           *self);
 SimStack           *sim_server_get_stack        (SimServer           *self);
 SimRegistrar       *sim_server_get_registrar    (SimServer           *self);
+SimProxy           *sim_server_get_proxy        (SimServer           *self);
 SimLocation        *sim_server_get_location     (SimServer           *self);
 SimSocketTransport *sim_server_get_transport    (SimServer           *self);
 /* NULL without a database. */

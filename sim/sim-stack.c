@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-stack.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <string.h>
 
 /*
@@ -87,6 +90,8 @@ struct _SimStack {
   GRand *rand;
   char *node_name;
   SimAddr local;
+  GArray *locals;            /* SimAddr: every endpoint that is us (listeners, interfaces) */
+  const SimAddr *arrival;    /* our endpoint of the message being handed up, or NULL */
   SimStackSendFunc send_func;
   gpointer send_data;
   SimRequestFunc request_func;
@@ -1083,10 +1088,24 @@ sim_stack_receive (SimStack      *self,
                    const char    *data,
                    gsize          len)
 {
+  g_return_if_fail (SIM_IS_STACK (self));
+  sim_stack_receive_at (self, &self->local, src, data, len);
+}
+
+void
+sim_stack_receive_at (SimStack      *self,
+                      const SimAddr *local,
+                      const SimAddr *src,
+                      const char    *data,
+                      gsize          len)
+{
   g_autoptr(GError) error = NULL;
   osip_message_t *msg;
+  const SimAddr *outer;
+  SimAddr arrival;
 
   g_return_if_fail (SIM_IS_STACK (self));
+  g_return_if_fail (local != NULL);
 
   msg = sim_message_parse (data, len, &error);
   if (msg == NULL)
@@ -1099,10 +1118,15 @@ sim_stack_receive (SimStack      *self,
       return;
     }
   g_object_ref (self);
+  /* A copy: @local may be the local address, which the TU could change meanwhile. */
+  arrival = *local;
+  outer = self->arrival;
+  self->arrival = &arrival;
   if (sim_message_is_request (msg))
     receive_request (self, msg, src);
   else
     receive_response (self, msg);
+  self->arrival = outer;
   g_object_unref (self);
 }
 
@@ -1183,6 +1207,7 @@ sim_stack_finalize (GObject *object)
   SimStack *self = SIM_STACK (object);
 
   g_free (self->node_name);
+  g_clear_pointer (&self->locals, g_array_unref);
   g_clear_object (&self->clock);
   g_clear_object (&self->trace);
   G_OBJECT_CLASS (sim_stack_parent_class)->finalize (object);
@@ -1204,6 +1229,7 @@ sim_stack_init (SimStack *self)
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
   self->transport_errors = g_ptr_array_new ();
+  self->locals = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;
 }
@@ -1247,6 +1273,196 @@ sim_stack_set_local (SimStack      *self,
                      const SimAddr *local)
 {
   self->local = *local;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Which addresses are us                                                                    */
+
+typedef struct {
+  int family;               /* AF_INET, AF_INET6, or 0 for a name */
+  guint8 bytes[16];
+} IpBytes;
+
+static void
+ip_bytes (const char *host,
+          IpBytes    *ip)
+{
+  char buf[INET6_ADDRSTRLEN + 2];
+  gsize n = strlen (host);
+
+  memset (ip, 0, sizeof *ip);
+  /* A URI host carries an IPv6 reference in brackets (RFC 3261 §25.1 IPv6reference). */
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof buf)
+    {
+      memcpy (buf, host + 1, n - 2);
+      buf[n - 2] = '\0';
+    }
+  else if (n < sizeof buf)
+    memcpy (buf, host, n + 1);
+  else
+    return;
+  if (inet_pton (AF_INET, buf, ip->bytes) == 1)
+    ip->family = AF_INET;
+  else if (inet_pton (AF_INET6, buf, ip->bytes) == 1)
+    {
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+      ip->family = AF_INET6;
+      /* ::ffff:a.b.c.d is the IPv4 host a.b.c.d (RFC 4291 §2.5.5.2). */
+      if (memcmp (ip->bytes, mapped, sizeof mapped) == 0)
+        {
+          memmove (ip->bytes, ip->bytes + 12, 4);
+          memset (ip->bytes + 4, 0, 12);
+          ip->family = AF_INET;
+        }
+    }
+}
+
+static gboolean
+ip_bytes_equal (const IpBytes *a,
+                const IpBytes *b)
+{
+  return a->family != 0 && a->family == b->family &&
+         memcmp (a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static gboolean
+ip_is_wildcard (const char *ip)
+{
+  IpBytes bytes, any = { 0 };
+
+  ip_bytes (ip, &bytes);
+  any.family = bytes.family;
+  return ip_bytes_equal (&bytes, &any);
+}
+
+static gboolean
+ip_is_loopback (const char *ip)
+{
+  IpBytes bytes;
+  static const guint8 v6_loopback[16] = { [15] = 1 };
+
+  ip_bytes (ip, &bytes);
+  return (bytes.family == AF_INET && bytes.bytes[0] == 127) ||
+         (bytes.family == AF_INET6 && memcmp (bytes.bytes, v6_loopback, 16) == 0);
+}
+
+static void
+add_local (SimStack      *self,
+           const SimAddr *addr)
+{
+  IpBytes ip, other;
+
+  if (self->locals->len >= SIM_STACK_MAX_LOCALS)
+    return;
+  ip_bytes (addr->ip, &ip);
+  for (guint i = 0; i < self->locals->len; i++)
+    {
+      const SimAddr *known = &g_array_index (self->locals, SimAddr, i);
+      ip_bytes (known->ip, &other);
+      if (known->port == addr->port && known->transport == addr->transport &&
+          (ip_bytes_equal (&ip, &other) || strcmp (known->ip, addr->ip) == 0))
+        return;
+    }
+  g_array_append_val (self->locals, *addr);
+}
+
+void
+sim_stack_add_local_addr (SimStack      *self,
+                          const SimAddr *addr)
+{
+  gboolean v6 = strchr (addr->ip, ':') != NULL;
+  struct ifaddrs *list = NULL;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+  g_return_if_fail (addr != NULL);
+
+  add_local (self, addr);
+  if (!ip_is_wildcard (addr->ip) || getifaddrs (&list) != 0)
+    return;
+  /* A wildcard listener is reached on every interface address of its family. */
+  for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
+    {
+      char text[INET6_ADDRSTRLEN];
+      const void *raw;
+      SimAddr one;
+
+      if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != (v6 ? AF_INET6 : AF_INET))
+        continue;
+      raw = v6 ? (const void *) &((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr
+               : (const void *) &((struct sockaddr_in *) ifa->ifa_addr)->sin_addr;
+      if (inet_ntop (v6 ? AF_INET6 : AF_INET, raw, text, sizeof text) == NULL)
+        continue;
+      sim_addr_init (&one, text, addr->port, addr->transport);
+      add_local (self, &one);
+    }
+  freeifaddrs (list);
+}
+
+gboolean
+sim_stack_is_local (SimStack   *self,
+                    const char *host,
+                    guint16     port)
+{
+  IpBytes ip, other;
+
+  g_return_val_if_fail (SIM_IS_STACK (self), FALSE);
+  if (host == NULL)
+    return FALSE;
+  ip_bytes (host, &ip);
+  ip_bytes (self->local.ip, &other);
+  if ((port == 0 || port == self->local.port) && (ip_bytes_equal (&ip, &other) || strcmp (host, self->local.ip) == 0))
+    return TRUE;
+  for (guint i = 0; i < self->locals->len; i++)
+    {
+      const SimAddr *known = &g_array_index (self->locals, SimAddr, i);
+      if (port != 0 && known->port != port)
+        continue;
+      ip_bytes (known->ip, &other);
+      if (ip_bytes_equal (&ip, &other) || strcmp (host, known->ip) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+const SimAddr *
+sim_stack_find_local (SimStack         *self,
+                      SimTransportKind  transport,
+                      const SimAddr    *like)
+{
+  gboolean v6 = like != NULL && strchr (like->ip, ':') != NULL;
+  gboolean loopback = like != NULL && ip_is_loopback (like->ip);
+  const SimAddr *found = NULL;
+  int found_rank = 0;
+
+  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
+  if (self->locals->len == 0)
+    return &self->local;
+  for (guint i = 0; i < self->locals->len; i++)
+    {
+      const SimAddr *known = &g_array_index (self->locals, SimAddr, i);
+      int rank;
+
+      if (known->transport != transport || (strchr (known->ip, ':') != NULL) != v6)
+        continue;
+      /* Best: a specific address as close as @like (loopback for loopback); then any. */
+      if (ip_is_wildcard (known->ip))
+        rank = 1;
+      else
+        rank = ip_is_loopback (known->ip) == loopback ? 3 : 2;
+      if (rank > found_rank)
+        {
+          found = known;
+          found_rank = rank;
+        }
+    }
+  return found;
+}
+
+const SimAddr *
+sim_stack_get_arrival (SimStack *self)
+{
+  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
+  return self->arrival != NULL ? self->arrival : &self->local;
 }
 
 SimClock *

@@ -55,6 +55,33 @@ const char     *sim_stack_get_node_name       (SimStack         *self);
 const SimAddr  *sim_stack_get_local           (SimStack         *self);
 void            sim_stack_set_local           (SimStack         *self,
                                                const SimAddr    *local);
+/*
+ * Every endpoint of this element counts as "us" (RFC 3261 §16.4, §16.3 step 4), not only the
+ * local address: a transport adds each of its listeners.  A wildcard listener (0.0.0.0 or ::)
+ * adds every address of the local interfaces of its family (getifaddrs(3), read once, when it
+ * is added) with its port.  At most SIM_STACK_MAX_LOCALS are kept; the local address always
+ * counts.
+ */
+#define SIM_STACK_MAX_LOCALS 256
+void            sim_stack_add_local_addr      (SimStack         *self,
+                                               const SimAddr    *addr);
+/* TRUE if @host (an IP literal, with or without brackets) and @port (0: any) name one of our endpoints. */
+gboolean        sim_stack_is_local            (SimStack         *self,
+                                               const char       *host,
+                                               guint16           port);
+/*
+ * Our endpoint of @transport in the family of @like's address (IPv6 or IPv4), the first one
+ * added, preferring a specific address over a wildcard; NULL if we have none.  With the local
+ * address only (the simulator), that address serves every transport.
+ */
+const SimAddr  *sim_stack_find_local          (SimStack         *self,
+                                               SimTransportKind  transport,
+                                               const SimAddr    *like);
+/*
+ * Inside the request or response function: our endpoint the message arrived on (as given to
+ * sim_stack_receive_at(), else the local address).  A wildcard listener reports the wildcard.
+ */
+const SimAddr  *sim_stack_get_arrival         (SimStack         *self);
 SimClock       *sim_stack_get_clock           (SimStack         *self);
 SimTrace       *sim_stack_get_trace           (SimStack         *self);
 GRand          *sim_stack_get_rand            (SimStack         *self);
@@ -73,6 +100,12 @@ void            sim_stack_set_trace_timers    (SimStack         *self,
 
 /* Feeds bytes received from @src to the stack. */
 void            sim_stack_receive             (SimStack         *self,
+                                               const SimAddr    *src,
+                                               const char       *data,
+                                               gsize             len);
+/* Feeds bytes that arrived on our endpoint @local from @src to the stack. */
+void            sim_stack_receive_at          (SimStack         *self,
+                                               const SimAddr    *local,
                                                const SimAddr    *src,
                                                const char       *data,
                                                gsize             len);

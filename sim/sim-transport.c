@@ -552,7 +552,7 @@ connection_process (Connection *conn)
         g_byte_array_remove_range (in, 0, (guint) msg_len);
         trace_packet (self, "delivered", &conn->peer, &conn->local, FALSE, msg, msg_len, NULL);
         g_object_ref (self);
-        sim_stack_receive (self->stack, &conn->peer, msg, msg_len);
+        sim_stack_receive_at (self->stack, &conn->local, &conn->peer, msg, msg_len);
         g_object_unref (self);
       }
     }
@@ -712,7 +712,7 @@ udp_readable_cb (GSocket      *socket,
           if (strspn (text, "\r\n \t") == n)
             continue;
           trace_packet (self, "delivered", &src, &listener->addr, FALSE, text, n, NULL);
-          sim_stack_receive (self->stack, &src, text, n);
+          sim_stack_receive_at (self->stack, &listener->addr, &src, text, n);
         }
       if (received < UDP_BATCH)
         break;      /* drained */
@@ -1080,6 +1080,8 @@ sim_socket_transport_listen_addr (SimSocketTransport  *self,
                                     udp ? udp_readable_cb : tcp_accept_cb, listener);
   g_ptr_array_add (self->listeners, listener);
   g_array_append_val (self->listener_addrs, listener->addr);
+  /* Every listener is us (RFC 3261 §16.4): for routes, loop detection and the registrar. */
+  sim_stack_add_local_addr (self->stack, &listener->addr);
 
   if (self->listeners->len == 1)
     {

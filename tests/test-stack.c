@@ -433,6 +433,46 @@ test_pending_transport_error_goes_with_the_stack (Fixture       *f,
   g_assert_cmpuint (f->responses->len, ==, 0);
 }
 
+static void
+test_every_listener_is_local (Fixture       *f,
+                              gconstpointer  data)
+{
+  SimAddr addr;
+
+  g_test_summary ("Besides its local address, every endpoint added is ours, in any spelling of "
+                  "its IP; a wildcard endpoint counts on every interface address (loopback "
+                  "included) with its port only; the endpoint of a transport and family is found "
+                  "for Record-Route.");
+
+  g_assert_true (sim_stack_is_local (f->server, "10.0.0.1", 5060));
+  g_assert_false (sim_stack_is_local (f->server, "10.0.0.1", 5061));
+  g_assert_true (sim_stack_is_local (f->server, "10.0.0.1", 0));
+  /* The simulator's single address serves every transport. */
+  g_assert_true (sim_addr_equal (sim_stack_find_local (f->server, SIM_TRANSPORT_TCP, &f->server_addr),
+                                 &f->server_addr));
+
+  sim_addr_init (&addr, "::1", 5062, SIM_TRANSPORT_TCP);
+  sim_stack_add_local_addr (f->server, &addr);
+  g_assert_true (sim_stack_is_local (f->server, "[::1]", 5062));
+  g_assert_true (sim_stack_is_local (f->server, "0:0:0:0:0:0:0:1", 5062));
+  g_assert_false (sim_stack_is_local (f->server, "::1", 5063));
+  g_assert_false (sim_stack_is_local (f->server, "127.0.0.1", 5062));
+
+  sim_addr_init (&addr, "0.0.0.0", 5090, SIM_TRANSPORT_UDP);
+  sim_stack_add_local_addr (f->server, &addr);
+  g_assert_true (sim_stack_is_local (f->server, "127.0.0.1", 5090));
+  g_assert_true (sim_stack_is_local (f->server, "::ffff:127.0.0.1", 5090));
+  g_assert_true (sim_stack_is_local (f->server, "0.0.0.0", 5090));
+  g_assert_false (sim_stack_is_local (f->server, "127.0.0.1", 5091));
+  g_assert_false (sim_stack_is_local (f->server, "lab.example", 5090));
+
+  sim_addr_init (&addr, "::1", 40000, SIM_TRANSPORT_UDP);
+  g_assert_cmpstr (sim_stack_find_local (f->server, SIM_TRANSPORT_TCP, &addr)->ip, ==, "::1");
+  g_assert_null (sim_stack_find_local (f->server, SIM_TRANSPORT_UDP, &addr));
+  sim_addr_init (&addr, "127.0.0.1", 40000, SIM_TRANSPORT_UDP);
+  g_assert_cmpstr (sim_stack_find_local (f->server, SIM_TRANSPORT_UDP, &addr)->ip, ==, "127.0.0.1");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -450,6 +490,7 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/transport-error-gives-503-at-once", test_transport_error_gives_503_at_once);
   ADD ("/sim/stack/pending-transport-error-goes-with-the-stack",
        test_pending_transport_error_goes_with_the_stack);
+  ADD ("/sim/stack/every-listener-is-local", test_every_listener_is_local);
 #undef ADD
   return g_test_run ();
 }

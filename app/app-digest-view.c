@@ -10,7 +10,9 @@
 /*
  * Nonces and the digest, worked out.  The upper half lists every nonce the registrar handed
  * out and what became of it (SIM_EVENT_NONCE: issued, accepted, stale, rejected, with the
- * registrar's sentence).  The lower half takes one REGISTER with an Authorization header and
+ * registrar's sentence).  The lower half takes one REGISTER with an Authorization header (or
+ * a request with the Proxy-Authorization that answers the proxy's 407, RFC 3261 §22.3: the same
+ * digest over its own method and Request-URI) and
  * recomputes, with the registrar's copy of the password, what the response should be
  * (RFC 3261 §22.4, RFC 7616 §3.4.1), next to what the phone sent and what the registrar
  * decided.  Seeing the two hashes differ is the "wrong password" lesson; seeing them equal and
@@ -274,6 +276,8 @@ describe (AppDigestView        *self,
   gboolean known = TRUE;
   SimEvent *verdict;
   gsize head_len;
+  gboolean proxy;
+  const char *header_name;
 
   g_clear_pointer (&self->expected, g_free);
   g_clear_pointer (&self->verdict, g_free);
@@ -289,12 +293,22 @@ describe (AppDigestView        *self,
   }
   head_len = out->len;
 
-  authorization = find_header (request->raw, "Authorization");
+  /* A REGISTER answers the registrar's 401 with Authorization; any other request answers the
+   * proxy's 407 with Proxy-Authorization (RFC 3261 §22.3): same digest, another header. */
+  proxy = g_strcmp0 (request->method, "REGISTER") != 0;
+  header_name = proxy ? "Proxy-Authorization" : "Authorization";
+  authorization = find_header (request->raw, header_name);
   registrar = sim_world_get_registrar (self->world);
   if (authorization == NULL)
     {
-      g_string_append (out, "No Authorization header: the phone has no nonce yet, so the "
-                            "registrar answers 401 with a challenge (RFC 3261 §22.1).");
+      g_string_append (out, proxy
+                       ? "No Proxy-Authorization header: the caller has no nonce from the proxy "
+                         "yet.  Its From claims a user of this domain, so the proxy answers 407 "
+                         "Proxy Authentication Required with a Proxy-Authenticate challenge, and "
+                         "routes the request only once it comes back with the user's digest "
+                         "(RFC 3261 §22.3)."
+                       : "No Authorization header: the phone has no nonce yet, so the "
+                         "registrar answers 401 with a challenge (RFC 3261 §22.1).");
       gtk_label_set_markup (self->computation, out->str);
       return;
     }
@@ -302,7 +316,7 @@ describe (AppDigestView        *self,
       registrar == NULL)
     {
       g_autofree char *text = g_markup_printf_escaped (
-        "The Authorization header cannot be checked here: %s", authorization);
+        "The %s header cannot be checked here: %s", header_name, authorization);
       g_string_append (out, text);
       gtk_label_set_markup (self->computation, out->str);
       return;
@@ -352,15 +366,18 @@ describe (AppDigestView        *self,
   /* The verdict goes first: it is what the steps below explain. */
   verdict = find_verdict (self, request, creds->nonce);
   if (verdict == NULL)
-    g_string_insert (out, head_len, "<b>Registrar</b>: not checked yet (still on its way, or "
-                                    "lost).\n\n");
+    g_string_insert (out, head_len, proxy ? "<b>Proxy</b>: not checked yet (still on its way, "
+                                            "or lost).\n\n"
+                                          : "<b>Registrar</b>: not checked yet (still on its way, "
+                                            "or lost).\n\n");
   else
     {
       gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
       g_autofree char *colour = accepted ? color_hex (self, "packet_ok", "#26a269")
                                          : color_hex (self, "packet_dropped", "#e01b24");
       g_autofree char *text = g_markup_printf_escaped (
-        "<span foreground='%s'><b>Registrar: %s</b></span> — %s\n\n", colour, verdict->action,
+        "<span foreground='%s'><b>%s: %s</b></span> — %s\n\n", colour,
+        proxy ? "Proxy (407 check)" : "Registrar", verdict->action,
         verdict->reason ? verdict->reason : "");
 
       self->verdict = g_strdup (verdict->action);
@@ -399,12 +416,19 @@ app_digest_view_set_packet (AppDigestView *self,
 
   g_return_if_fail (APP_IS_DIGEST_VIEW (self));
 
-  if (event == NULL || self->world == NULL || g_strcmp0 (event->method, "REGISTER") != 0 ||
-      event->raw == NULL)
+  if (event == NULL || self->world == NULL || event->method == NULL || event->raw == NULL)
     return;
   request = find_request (self, event);
   if (request == NULL || request == self->request)
     return;
+  /* Besides REGISTERs: a 407 and the request it challenged, or a request that answers one. */
+  if (g_strcmp0 (event->method, "REGISTER") != 0 && event->status != 407)
+    {
+      g_autofree char *credentials = find_header (request->raw, "Proxy-Authorization");
+
+      if (credentials == NULL)
+        return;
+    }
   g_clear_pointer (&self->request, sim_event_unref);
   self->request = sim_event_ref (request);
   refresh_computation (self);
@@ -427,8 +451,9 @@ reset (AppDigestView *self)
   g_clear_pointer (&self->expected, g_free);
   g_clear_pointer (&self->verdict, g_free);
   gtk_label_set_markup (self->computation,
-                        "Select a REGISTER that carries an Authorization header (or the reply to "
-                        "one) to see its digest worked out step by step.");
+                        "Select a REGISTER that carries an Authorization header, a request with "
+                        "the Proxy-Authorization that answers a 407, or the reply to either, to "
+                        "see its digest worked out step by step.");
   update_summary (self);
 }
 

@@ -45,15 +45,22 @@ static const AppHeaderExplanation explanations[] = {
     "algorithm. The phone must prove it knows the password without sending it.",
     "RFC 3261 §22.4, RFC 7616 §3.3" },
   { "Proxy-Authenticate", NULL,
-    "Like WWW-Authenticate, but the challenge comes from a proxy (with 407).",
-    "RFC 3261 §22.3" },
+    "A proxy's challenge, sent with 407: the same digest as WWW-Authenticate (realm, a fresh "
+    "one-time nonce, algorithm, qop=\"auth\"), but it asks the caller to prove who the From "
+    "is before the proxy routes the request anywhere. This proxy challenges every new request "
+    "(INVITE, MESSAGE...) whose From is a user of its domain; ACK and CANCEL are never "
+    "challenged.",
+    "RFC 3261 §22.3, §22.1, RFC 7616 §3.3" },
   { "Authorization", NULL,
     "The answer to the challenge: user name, realm, the nonce and response = a hash over the "
     "password, the nonce and the request. Sniffing it is useless once the nonce is used.",
     "RFC 3261 §22.4, RFC 7616 §3.4" },
   { "Proxy-Authorization", NULL,
-    "The answer to a proxy's challenge (407).",
-    "RFC 3261 §22.3" },
+    "The answer to a proxy's 407: user name, realm, the proxy's nonce and response = a hash over "
+    "the password, the nonce, the method (INVITE) and the Request-URI. The user must be the one "
+    "in From, or the proxy answers 403. The proxy whose realm it names uses it up and removes "
+    "it: the callee never sees it.",
+    "RFC 3261 §22.3, §20.28, RFC 7616 §3.4" },
   { "Max-Forwards", NULL,
     "Counts down at each proxy so a request caught in a loop dies.",
     "RFC 3261 §8.1.1.6" },
@@ -95,8 +102,9 @@ static const struct {
 } start_lines[] = {
   { "REGISTER", "REGISTER asks the registrar to bind the AOR in To to the Contact "
                 "(RFC 3261 §10.2)." },
-  { "INVITE", "INVITE starts a call. Through a proxy it is sent to the AOR, and the proxy "
-              "forks it to every registered Contact; point-to-point it goes straight to the "
+  { "INVITE", "INVITE starts a call. Through a proxy it is sent to the AOR; the proxy first "
+              "challenges a caller of its own domain with 407 (RFC 3261 §22.3), then forks the "
+              "INVITE to every registered Contact; point-to-point it goes straight to the "
               "address the caller knows (RFC 3261 §13, §16.6)." },
   { "ACK", "ACK confirms the final answer to an INVITE (RFC 3261 §13.2.2.4)." },
   { "BYE", "BYE ends the call (RFC 3261 §15)." },
@@ -108,7 +116,11 @@ static const struct {
                    "granted expiry (RFC 3261 §10.3 step 8)." },
   { "SIP/2.0 401", "401 Unauthorized: the registrar challenges; retry with Authorization "
                    "(RFC 3261 §22.2)." },
-  { "SIP/2.0 407", "407: a proxy challenges; retry with Proxy-Authorization (RFC 3261 §22.3)." },
+  { "SIP/2.0 407", "407 Proxy Authentication Required: the proxy will not route a request "
+                   "whose From claims one of its users until the caller proves it. The phone "
+                   "ACKs the 407 and sends the request again, same Call-ID, CSeq + 1, with "
+                   "Proxy-Authorization answering the Proxy-Authenticate challenge "
+                   "(RFC 3261 §22.3, §21.4.8)." },
   { "SIP/2.0 423", "423 Interval Too Brief: Expires is below the registrar's minimum "
                    "(RFC 3261 §10.3 step 7)." },
   { "SIP/2.0 480", "480 Temporarily Unavailable: the AOR has no binding now "

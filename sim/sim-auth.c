@@ -11,9 +11,16 @@
  *
  * A nonce is 32 bytes, sent as 43 characters of unpadded base64url (RFC 4648 §5):
  *
- *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖ HMAC-SHA256(secret, first 16)[0..16]
+ *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖
+ *   HMAC-SHA256(secret, first 16 ‖ client IP address as text)[0..16]
  *
- * The MAC makes a nonce unforgeable.  Every live nonce has an entry in a FIFO ring, in issue
+ * The MAC makes a nonce unforgeable, and binds it to the address it was issued to: answered from
+ * anywhere else it is "unknown", so a nonce sniffed on the LAN is worth nothing to a host with
+ * another address, and a stranger cannot use up (burn) a phone's nonce with a wrong answer.  The
+ * port is left out on purpose: a phone behind NAT may answer its challenge from another source
+ * port (a new TCP connection, a NAT binding that timed out, a phone that sends from a second
+ * socket), while its public address stays; the port would add nothing against an attacker who
+ * shares the address, who can ask for nonces of his own anyway.  Every live nonce has an entry in a FIFO ring, in issue
  * order, that remembers whether it was used (one-time mode) or the highest nonce-count seen.
  * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
  * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
@@ -34,8 +41,11 @@
 typedef struct {
   guint8 raw[NONCE_RAW_LEN];   /* id ‖ MAC, as issued */
   guint32 last_nc;
-  gboolean used;
+  guint8 used;                 /* authenticated a request (one-time mode) */
+  guint8 burned;               /* a wrong answer used it up: it authenticates nothing more */
 } NonceEntry;
+
+G_STATIC_ASSERT (sizeof (NonceEntry) == 40);
 
 struct _SimAuth {
   GObject parent_instance;
@@ -69,6 +79,9 @@ struct _SimAuth {
   guint ring_head;
   guint ring_len;
   guint max_live;           /* a power of two: beyond it the oldest nonce is forgotten */
+
+  SimAuthVerdictFunc verdict_func;
+  gpointer verdict_data;
 };
 
 enum {
@@ -94,8 +107,9 @@ static const struct {
     "authenticated (RFC 3261 §22.4, RFC 7616 §3.4)" },
   [SIM_AUTH_NO_CREDENTIALS] = {
     "no-credentials",
-    "the request carries no Digest Authorization for this realm, so the registrar answers "
-    "401 with a challenge and a fresh nonce (RFC 3261 §22.1)" },
+    "the request carries no Digest credentials for this realm, so it is challenged with a "
+    "fresh nonce: 401 and WWW-Authenticate from the registrar (RFC 3261 §22.1), 407 and "
+    "Proxy-Authenticate from the proxy (§22.3)" },
   [SIM_AUTH_MALFORMED] = {
     "malformed",
     "the Authorization header cannot be parsed or lacks a required parameter "
@@ -107,9 +121,9 @@ static const struct {
     "the phone is challenged for the right realm (RFC 3261 §22.1)" },
   [SIM_AUTH_UNKNOWN_NONCE] = {
     "unknown-nonce",
-    "the nonce was not issued by this registrar, was altered, or is from before a restart or "
-    "long expired: its signature or its table entry is missing, so the phone is challenged "
-    "again (RFC 7616 §3.3)" },
+    "the nonce was not issued by this registrar to this address, was altered, or is from before "
+    "a restart or long expired: its signature or its table entry does not match, so the phone "
+    "is challenged again (RFC 7616 §3.3)" },
   [SIM_AUTH_STALE] = {
     "stale",
     "the digest is right but the nonce expired; the phone may retry with the new nonce "
@@ -117,7 +131,8 @@ static const struct {
   [SIM_AUTH_REPLAYED] = {
     "replayed",
     "this nonce was already used once: a captured Authorization cannot be replayed "
-    "(RFC 7616 §3.4, one-time nonces; without them the nonce-count must grow)" },
+    "(RFC 7616 §3.4, one-time nonces; without them the nonce-count must grow), and a nonce "
+    "answered once with a wrong password is used up too" },
   [SIM_AUTH_BAD_RESPONSE] = {
     "bad-response",
     "the response does not match: wrong password or unknown user, and the registrar does not "
@@ -130,6 +145,11 @@ static const struct {
     "uri-mismatch",
     "the digest-uri differs from the Request-URI, so the digest may belong to another request: "
     "400 Bad Request (RFC 7616 §3.4)" },
+  [SIM_AUTH_QOP_MISSING] = {
+    "qop-missing",
+    "the challenge asked for qop=\"auth\", but the answer has no qop, cnonce and nc: that is "
+    "the older, weaker RFC 2069 digest, so the phone is challenged again (RFC 7616 §3.4, "
+    "RFC 3261 §22.4)" },
 };
 
 const char *
@@ -375,14 +395,20 @@ hmac_sha256_init (SimAuth      *self,
   EVP_MD_free (sha256);
 }
 
+/* The nonce's MAC over its id and @client (NULL stands for no address, the empty string). */
 static void
 nonce_mac (SimAuth      *self,
            const guint8  id[NONCE_ID_LEN],
+           const char   *client,
            guint8        mac[NONCE_MAC_LEN])
 {
+  guint8 input[NONCE_ID_LEN + SIM_AUTH_MAX_CLIENT_LEN];
+  gsize client_len = client != NULL ? strnlen (client, SIM_AUTH_MAX_CLIENT_LEN) : 0;
   guint8 full[32];
 
-  hmac_sha256 (self, id, NONCE_ID_LEN, full);
+  memcpy (input, id, NONCE_ID_LEN);
+  memcpy (input + NONCE_ID_LEN, client, client_len);
+  hmac_sha256 (self, input, NONCE_ID_LEN + client_len, full);
   memcpy (mac, full, NONCE_MAC_LEN);
   OPENSSL_cleanse (full, sizeof full);
 }
@@ -434,10 +460,23 @@ nonce_lookup (SimAuth    *self,
   return entry;
 }
 
-/* Issues a fresh nonce and writes its text into @text. */
+/* Was @entry issued to @client?  Its MAC covers the address it was sent to. */
+static gboolean
+nonce_issued_to (SimAuth          *self,
+                 const NonceEntry *entry,
+                 const char       *client)
+{
+  guint8 mac[NONCE_MAC_LEN];
+
+  nonce_mac (self, entry->raw, client, mac);
+  return CRYPTO_memcmp (mac, entry->raw + NONCE_ID_LEN, NONCE_MAC_LEN) == 0;
+}
+
+/* Issues a fresh nonce for @client and writes its text into @text. */
 static void
-nonce_issue (SimAuth *self,
-             char     text[NONCE_TEXT_LEN + 1])
+nonce_issue (SimAuth    *self,
+             const char *client,
+             char        text[NONCE_TEXT_LEN + 1])
 {
   guint8 raw[NONCE_RAW_LEN];
   NonceEntry *entry;
@@ -447,13 +486,14 @@ nonce_issue (SimAuth *self,
   memcpy (raw, &be, 8);
   be = GUINT64_TO_BE (self->counter);
   memcpy (raw + 8, &be, 8);
-  nonce_mac (self, raw, raw + NONCE_ID_LEN);
+  nonce_mac (self, raw, client, raw + NONCE_ID_LEN);
 
   entry = ring_push (self);
   self->counter++;
   memcpy (entry->raw, raw, NONCE_RAW_LEN);
   entry->last_nc = 0;
   entry->used = FALSE;
+  entry->burned = FALSE;
 
   nonce_encode (raw, text);
 }
@@ -739,8 +779,10 @@ challenge_header (SimAuth            *self,
 }
 
 GPtrArray *
-sim_auth_challenge (SimAuth  *self,
-                    gboolean  stale)
+sim_auth_challenge_full (SimAuth    *self,
+                         gboolean    stale,
+                         const char *client,
+                         gboolean    proxy)
 {
   GPtrArray *headers;
 
@@ -755,15 +797,24 @@ sim_auth_challenge (SimAuth  *self,
     {
       char nonce[NONCE_TEXT_LEN + 1];
 
-      nonce_issue (self, nonce);
+      nonce_issue (self, client, nonce);
       g_ptr_array_add (headers, challenge_header (self, self->algorithms[i], stale, nonce));
       trace_nonce (self, "issued", nonce, NULL, sim_digest_algorithm_name (self->algorithms[i]),
                    stale ? "a fresh nonce replaces one that expired while the digest was "
                            "still right (stale=true, RFC 7616 §3.3)"
-                         : "a fresh nonce for a 401 challenge (RFC 3261 §22.1)");
+                   : proxy ? "a fresh nonce for a 407 challenge: the proxy asks the caller to "
+                             "prove who it is before it routes the request (RFC 3261 §22.3)"
+                           : "a fresh nonce for a 401 challenge (RFC 3261 §22.1)");
     }
 
   return headers;
+}
+
+GPtrArray *
+sim_auth_challenge (SimAuth  *self,
+                    gboolean  stale)
+{
+  return sim_auth_challenge_full (self, stale, NULL, FALSE);
 }
 
 static gboolean
@@ -848,6 +899,7 @@ verify (SimAuth              *self,
         const char           *method,
         const char           *request_uri,
         const char           *authorization,
+        const char           *client,
         SimAuthLookupFunc     lookup,
         gpointer              lookup_data,
         SimDigestCredentials *creds)
@@ -880,13 +932,28 @@ verify (SimAuth              *self,
   if (!algorithm_known || !algorithm_offered (self, creds->algorithm))
     return SIM_AUTH_ALGORITHM_NOT_OFFERED;
 
+  /* A nonce issued to another address is not one we gave this client (see the top). */
   entry = nonce_lookup (self, creds->nonce);
-  if (entry == NULL)
+  if (entry == NULL || !nonce_issued_to (self, entry, client))
     return SIM_AUTH_UNKNOWN_NONCE;
 
   /* RFC 3261 §22.4 / RFC 7616 §3.4: the digest-uri must name the request's own URI. */
   if (!uri_equal (creds->uri, request_uri))
     return SIM_AUTH_URI_MISMATCH;
+
+  /*
+   * Every challenge of ours carries qop="auth".  RFC 7616 §3.4: "If the server sent a qop
+   * directive ... the client MUST use" qop, cnonce and nc; RFC 3261 §22.4 keeps the RFC 2069
+   * form (no qop) only for servers that did not ask for qop.  An answer without qop would be
+   * the weaker RFC 2069 digest, without the client's nonce, a downgrade we do not accept: the
+   * phone gets a fresh challenge, not a 400, since the request itself is well formed.
+   */
+  if (creds->qop == NULL)
+    return SIM_AUTH_QOP_MISSING;
+
+  /* A wrong answer used this nonce up (below): nothing can be learnt from it any more. */
+  if (entry->burned)
+    return SIM_AUTH_REPLAYED;
 
   /* Unknown users go through the same hashing with a dummy password, so the answer and the
    * time it takes do not tell an attacker which accounts exist (RFC 7616 §5.1). */
@@ -897,7 +964,13 @@ verify (SimAuth              *self,
                                        password != NULL ? password : self->dummy_password,
                                        method);
   if (!matches || password == NULL)
-    return SIM_AUTH_BAD_RESPONSE;
+    {
+      /* A wrong answer consumes the nonce: each guess costs a new challenge, and a nonce is
+       * only ever tried once with a wrong password (RFC 7616 §5.2 lets a server limit a nonce's
+       * use; here to a single answer). */
+      entry->burned = TRUE;
+      return SIM_AUTH_BAD_RESPONSE;
+    }
 
   /* RFC 7616 §3.3: the right digest with an old nonce is "stale", not a failure. */
   if (sim_clock_now (self->clock) - nonce_entry_issued_at (entry) > self->lifetime)
@@ -920,13 +993,14 @@ verify (SimAuth              *self,
 }
 
 SimAuthResult
-sim_auth_verify (SimAuth           *self,
-                 const char        *method,
-                 const char        *request_uri,
-                 const char        *authorization,
-                 SimAuthLookupFunc  lookup,
-                 gpointer           lookup_data,
-                 char             **out_username)
+sim_auth_verify_full (SimAuth           *self,
+                      const char        *method,
+                      const char        *request_uri,
+                      const char        *authorization,
+                      const char        *client,
+                      SimAuthLookupFunc  lookup,
+                      gpointer           lookup_data,
+                      char             **out_username)
 {
   SimDigestCredentials creds = { NULL, };
   SimAuthResult result;
@@ -937,7 +1011,7 @@ sim_auth_verify (SimAuth           *self,
 
   prune (self);
 
-  result = verify (self, method, request_uri, authorization, lookup, lookup_data, &creds);
+  result = verify (self, method, request_uri, authorization, client, lookup, lookup_data, &creds);
 
   trace_nonce (self,
                result == SIM_AUTH_OK ? "accepted"
@@ -950,11 +1024,37 @@ sim_auth_verify (SimAuth           *self,
                  : NULL,
                sim_auth_result_reason (result));
 
+  if (self->verdict_func != NULL)
+    self->verdict_func (self, result, creds.username, client, self->verdict_data);
+
   if (out_username != NULL)
     *out_username = g_steal_pointer (&creds.username);
   sim_digest_credentials_clear (&creds);
 
   return result;
+}
+
+SimAuthResult
+sim_auth_verify (SimAuth           *self,
+                 const char        *method,
+                 const char        *request_uri,
+                 const char        *authorization,
+                 SimAuthLookupFunc  lookup,
+                 gpointer           lookup_data,
+                 char             **out_username)
+{
+  return sim_auth_verify_full (self, method, request_uri, authorization, NULL, lookup,
+                               lookup_data, out_username);
+}
+
+void
+sim_auth_set_verdict_func (SimAuth            *self,
+                           SimAuthVerdictFunc  func,
+                           gpointer            user_data)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  self->verdict_func = func;
+  self->verdict_data = user_data;
 }
 
 guint

@@ -19,6 +19,12 @@ G_BEGIN_DECLS
  * are deterministic.  Every issued nonce is remembered until its lifetime ends, to enforce
  * one-time use (the default: a nonce authenticates exactly one request; RFC 7616 §3.4 lets a
  * server refuse reuse) or, with one-time off, a strictly increasing nonce-count.
+ *
+ * The same object challenges for the registrar (401, WWW-Authenticate) and for the proxy (407,
+ * Proxy-Authenticate, RFC 3261 §22.3): one realm, one nonce table.  Nonces are bound to the
+ * client's IP address (the _full() calls; the others bind to "no address"): answered from
+ * another address a nonce is SIM_AUTH_UNKNOWN_NONCE.  A wrong answer uses the nonce up, and
+ * credentials without qop are refused, since every challenge asks for qop="auth".
  */
 typedef enum {
   SIM_AUTH_OK = 0,
@@ -31,7 +37,11 @@ typedef enum {
   SIM_AUTH_BAD_RESPONSE,     /* wrong password or unknown user (indistinguishable): challenge */
   SIM_AUTH_ALGORITHM_NOT_OFFERED, /* algorithm the realm does not allow: challenge */
   SIM_AUTH_URI_MISMATCH,     /* digest-uri differs from the Request-URI: 400 */
+  SIM_AUTH_QOP_MISSING,      /* no qop after our qop="auth" challenge (RFC 2069 form): challenge */
 } SimAuthResult;
+
+/* Client addresses longer than this (never a real IP address) are cut for the nonce's MAC. */
+#define SIM_AUTH_MAX_CLIENT_LEN 64
 
 const char *sim_auth_result_name   (SimAuthResult result);   /* "ok", "stale", "replayed", ... */
 const char *sim_auth_result_reason (SimAuthResult result);   /* a sentence for a student */
@@ -70,6 +80,15 @@ void       sim_auth_set_max_live_nonces (SimAuth               *self,
  */
 GPtrArray *sim_auth_challenge        (SimAuth                  *self,
                                       gboolean                  stale) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * The same, with nonces bound to @client (the requester's IP address as text, NULL for none),
+ * for a 401 (@proxy FALSE) or, as Proxy-Authenticate values, a 407 (@proxy TRUE: only the trace
+ * reason differs).
+ */
+GPtrArray *sim_auth_challenge_full   (SimAuth                  *self,
+                                      gboolean                  stale,
+                                      const char               *client,
+                                      gboolean                  proxy) G_GNUC_WARN_UNUSED_RESULT;
 
 /*
  * Verifies the Authorization header value @authorization for a request with @method and
@@ -83,6 +102,30 @@ SimAuthResult sim_auth_verify        (SimAuth                  *self,
                                       SimAuthLookupFunc         lookup,
                                       gpointer                  lookup_data,
                                       char                    **out_username);
+
+/* The same for a request from @client (see sim_auth_challenge_full()). */
+SimAuthResult sim_auth_verify_full   (SimAuth                  *self,
+                                      const char               *method,
+                                      const char               *request_uri,
+                                      const char               *authorization,
+                                      const char               *client,
+                                      SimAuthLookupFunc         lookup,
+                                      gpointer                  lookup_data,
+                                      char                    **out_username);
+
+/*
+ * Called with every verdict of sim_auth_verify*() (401 and 407 alike), whether or not the
+ * trace is on: real-socket mode counts wrong passwords per (address, user) with it.
+ * @username is the one the credentials claimed, or NULL; @client as given to verify.
+ */
+typedef void (*SimAuthVerdictFunc) (SimAuth       *auth,
+                                    SimAuthResult  result,
+                                    const char    *username,
+                                    const char    *client,
+                                    gpointer       user_data);
+void       sim_auth_set_verdict_func (SimAuth                  *self,
+                                      SimAuthVerdictFunc        func,
+                                      gpointer                  user_data);
 
 guint      sim_auth_get_n_live_nonces (SimAuth                 *self);
 

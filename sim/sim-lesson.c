@@ -927,6 +927,8 @@ apply_policy (SimWorld     *world,
         policy.replace_oldest = v[0] == 'r';
       else if (strcmp (key, "auth") == 0 && (strcmp (v, "on") == 0 || strcmp (v, "off") == 0))
         policy.require_auth = strcmp (v, "on") == 0;
+      else if (strcmp (key, "proxy-auth") == 0 && (strcmp (v, "on") == 0 || strcmp (v, "off") == 0))
+        policy.proxy_auth = strcmp (v, "on") == 0;
       else if (strcmp (key, "one-time") == 0 && (strcmp (v, "on") == 0 || strcmp (v, "off") == 0))
         {
           if (world != NULL)
@@ -935,7 +937,7 @@ apply_policy (SimWorld     *world,
       else
         return bad (error, "unknown policy '%s %s' (expected min-expires N, default-expires N, "
                     "max-expires N, too-brief 423|raise, max-contacts N, when-full 503|replace-oldest, "
-                    "auth on|off, one-time on|off)", key, v);
+                    "auth on|off, proxy-auth on|off, one-time on|off)", key, v);
     }
   if (registrar != NULL)
     {

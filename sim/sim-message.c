@@ -1862,6 +1862,7 @@ static const struct {
   { 200, "OK" },
   { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
   { 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 416, "Unsupported URI Scheme" },
+  { 407, "Proxy Authentication Required" },
   { 420, "Bad Extension" }, { 423, "Interval Too Brief" },
   { 480, "Temporarily Unavailable" }, { 481, "Call/Transaction Does Not Exist" },
   { 482, "Loop Detected" }, { 483, "Too Many Hops" }, { 486, "Busy Here" },

@@ -40,6 +40,8 @@ typedef struct {
   osip_message_t *invite_request;
   SimAddr first_hop;       /* where the INVITE went */
   SimServerTxn *incoming;  /* UAS */
+  char *request_uri;       /* of our INVITE (UAC) */
+  gboolean answered_challenge;  /* the INVITE carries our answer to a 401/407 */
   gboolean got_provisional;
   gboolean cancel_pending;
   guint answer_timer;
@@ -218,6 +220,7 @@ call_free (Call *call)
   g_free (call->local_uri);
   g_free (call->remote_uri);
   g_free (call->remote_target);
+  g_free (call->request_uri);
   g_clear_pointer (&call->route_set, g_ptr_array_unref);
   if (call->invite != NULL)
     {
@@ -750,6 +753,104 @@ take_dialog_from_response (Call           *call,
     }
 }
 
+static void invite_response_cb (SimStack       *stack,
+                                SimClientTxn   *txn,
+                                osip_message_t *response,
+                                gpointer        user_data);
+
+/*
+ * Sends the call's INVITE with CSeq local_cseq, and @header_name: @credentials when answering
+ * a challenge.  RFC 3261 §22.2/§22.3 (and §8.1.3.5): the retry is a new request with the same
+ * Call-ID, From tag and To, and a higher CSeq; it goes where the first one went.
+ */
+static void
+send_invite (SimPhone   *self,
+             const char *header_name,
+             const char *credentials)
+{
+  Call *call = self->call;
+  g_autofree char *sdp = sdp_body (self);
+  g_autofree char *auth_line = NULL;
+  g_autofree char *text = NULL;
+  osip_message_t *invite;
+
+  if (credentials != NULL)
+    auth_line = g_strdup_printf ("%s: %s\r\n", header_name, credentials);
+  text = g_strdup_printf ("INVITE %s SIP/2.0\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: \"%s\" <%s>;tag=%s\r\n"
+                          "To: <%s>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u INVITE\r\n"
+                          "Contact: <%s>\r\n"
+                          "%s"
+                          "User-Agent: %s\r\n"
+                          "Content-Type: application/sdp\r\n"
+                          "Content-Length: %zu\r\n\r\n%s",
+                          call->request_uri, self->display_name, self->aor, call->local_tag,
+                          call->remote_uri, call->call_id, call->local_cseq, self->contact,
+                          auth_line != NULL ? auth_line : "", self->user_agent, strlen (sdp), sdp);
+  invite = sim_message_from_text (text);
+  if (call->invite != NULL)
+    {
+      sim_client_txn_detach (call->invite);
+      sim_client_txn_unref (call->invite);
+    }
+  g_clear_pointer (&call->invite_request, osip_message_free);
+  call->got_provisional = FALSE;
+  call->invite = sim_client_txn_ref (sim_stack_send_request (self->stack, invite, &call->first_hop,
+                                                             NULL, invite_response_cb, self));
+  call->invite_request = sim_message_clone (sim_client_txn_get_request (call->invite));
+}
+
+/*
+ * A 407 from the proxy (or a 401 from a UAS) to our INVITE: answer it once (RFC 3261 §22.3).
+ * The transaction layer has ACKed the 407 already (§17.1.1.3).  Returns FALSE if it cannot be
+ * answered: no challenge we understand, or our answer was challenged again without stale=true
+ * (a wrong password).
+ */
+static gboolean
+answer_invite_challenge (SimPhone       *self,
+                         osip_message_t *response)
+{
+  Call *call = self->call;
+  gboolean proxy = response->status_code == 407;
+  osip_list_t *list = proxy ? &response->proxy_authenticates : &response->www_authenticates;
+  SimDigestChallenge challenge = { 0 };
+  SimDigestCredentials credentials = { 0 };
+  g_autofree char *cnonce = NULL;
+  g_autofree char *value = NULL;
+  gboolean found = FALSE;
+
+  for (int pos = 0; !found && !osip_list_eol (list, pos); pos++)
+    {
+      char *text = NULL;
+
+      if (osip_www_authenticate_to_str (osip_list_get (list, pos), &text) != 0 || text == NULL)
+        continue;
+      sim_digest_challenge_clear (&challenge);
+      found = sim_digest_challenge_parse (text, &challenge, NULL);
+      osip_free (text);
+    }
+  if (!found)
+    return FALSE;
+  if (call->answered_challenge && !challenge.stale)
+    {
+      sim_digest_challenge_clear (&challenge);
+      return FALSE;
+    }
+  cnonce = sim_random_token (phone_rand (self), 16);
+  sim_digest_answer (&challenge, self->user, self->password, "INVITE", call->request_uri, cnonce,
+                     1, &credentials);
+  value = sim_digest_credentials_format (&credentials);
+  sim_digest_challenge_clear (&challenge);
+  sim_digest_credentials_clear (&credentials);
+  call->answered_challenge = TRUE;
+  call->local_cseq++;
+  send_invite (self, proxy ? "Proxy-Authorization" : "Authorization", value);
+  return TRUE;
+}
+
 static void send_cancel (SimPhone *self);
 
 static void
@@ -826,8 +927,18 @@ invite_response_cb (SimStack       *stack,
       return;
     }
 
+  if ((status == 407 || status == 401) &&
+      (call->state == SIM_CALL_CALLING || call->state == SIM_CALL_RINGING) &&
+      answer_invite_challenge (self, response))
+    return;
+
   reason = g_strdup_printf ("%d %s", status, response->reason_phrase ? response->reason_phrase : "");
-  if (status == 487)
+  if (status == 407 || status == 401)
+    set_call_state (self, SIM_CALL_FAILED,
+                    call->answered_challenge
+                    ? "wrong password: the proxy challenged our answer again (407)"
+                    : "challenged (407) without a digest challenge we understand");
+  else if (status == 487)
     set_call_state (self, SIM_CALL_ENDED, "cancelled (487 Request Terminated)");
   else if (status == 408)
     set_call_state (self, SIM_CALL_FAILED, "no answer at all: the INVITE timed out (Timer B, 408)");
@@ -855,11 +966,8 @@ sim_phone_call (SimPhone    *self,
   g_autofree char *peer = NULL;
   g_autofree char *ruri = NULL;
   g_autofree char *to_uri = NULL;
-  g_autofree char *sdp = NULL;
-  g_autofree char *text = NULL;
   SimAddr dst = { 0 };
   Call *call;
-  osip_message_t *invite;
 
   g_return_val_if_fail (SIM_IS_PHONE (self), FALSE);
 
@@ -911,26 +1019,11 @@ sim_phone_call (SimPhone    *self,
   }
   call->local_cseq = 1;
   call->first_hop = dst;
+  call->request_uri = g_strdup (ruri);
   self->call = call;
 
-  sdp = sdp_body (self);
-  text = g_strdup_printf ("INVITE %s SIP/2.0\r\n"
-                          "Max-Forwards: 70\r\n"
-                          "From: \"%s\" <%s>;tag=%s\r\n"
-                          "To: <%s>\r\n"
-                          "Call-ID: %s\r\n"
-                          "CSeq: 1 INVITE\r\n"
-                          "Contact: <%s>\r\n"
-                          "User-Agent: %s\r\n"
-                          "Content-Type: application/sdp\r\n"
-                          "Content-Length: %zu\r\n\r\n%s",
-                          ruri, self->display_name, self->aor, call->local_tag, to_uri,
-                          call->call_id, self->contact, self->user_agent, strlen (sdp), sdp);
-  invite = sim_message_from_text (text);
   set_call_state (self, SIM_CALL_CALLING, NULL);
-  call->invite = sim_client_txn_ref (sim_stack_send_request (self->stack, invite, &dst, NULL,
-                                                             invite_response_cb, self));
-  call->invite_request = sim_message_clone (sim_client_txn_get_request (call->invite));
+  send_invite (self, NULL, NULL);
   return TRUE;
 }
 

@@ -503,10 +503,13 @@ authenticate (Request  *req,
   g_autofree char *authorization = authorization_text (self, req->request);
   g_autofree char *request_uri = sim_message_request_uri (req->request);
   g_autofree char *claimed = NULL;
+  const SimAddr *source = sim_server_txn_get_source (req->txn);
+  const char *client = source != NULL ? source->ip : NULL;
   SimAuthResult result;
 
-  result = sim_auth_verify (self->auth, "REGISTER", request_uri, authorization,
-                            lookup_password_cb, self, &claimed);
+  /* The nonce is bound to the address it was sent to (sim_auth_challenge_full()). */
+  result = sim_auth_verify_full (self->auth, "REGISTER", request_uri, authorization, client,
+                                 lookup_password_cb, self, &claimed);
   if (self->auth_func != NULL)
     self->auth_func (self, result, claimed, self->auth_data);
   switch (result)
@@ -533,7 +536,8 @@ authenticate (Request  *req,
     default:
       /* RFC 3261 §22.1: challenge; stale=true lets the UA retry without asking its user
        * (RFC 7616 §3.3). */
-      req->challenges = sim_auth_challenge (self->auth, result == SIM_AUTH_STALE);
+      req->challenges = sim_auth_challenge_full (self->auth, result == SIM_AUTH_STALE, client,
+                                                 FALSE);
       *outcome = reject (req, OUTCOME_CHALLENGE, NULL, "%s", sim_auth_result_reason (result));
       return FALSE;
     }
@@ -1249,6 +1253,7 @@ sim_registrar_init (SimRegistrar *self)
   self->policy.max_contacts = 10;
   self->policy.replace_oldest = FALSE;
   self->policy.require_auth = TRUE;
+  self->policy.proxy_auth = TRUE;
 }
 
 /**

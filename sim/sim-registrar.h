@@ -19,6 +19,12 @@ typedef struct {
   guint max_contacts;
   gboolean replace_oldest; /* TRUE: a new contact beyond the limit evicts the oldest; FALSE: 503 */
   gboolean require_auth;   /* FALSE only for the "no security" lesson */
+  /*
+   * TRUE (the default): the proxy challenges out-of-dialog requests whose From is our domain
+   * with 407 (RFC 3261 §22.3) and routes them only for that From's user.  Has effect only with
+   * require_auth: without authentication there is nothing to prove an identity with.
+   */
+  gboolean proxy_auth;
 } SimRegistrarPolicy;
 
 #define SIM_TYPE_REGISTRAR (sim_registrar_get_type ())

@@ -1026,11 +1026,17 @@ parse_policy (Parser *p)
           if (!next_switch (p, "one-time", &sc->one_time))
             return FALSE;
         }
+      else if (strcmp (key, "proxy-auth") == 0)
+        {
+          bit = SIM_SCENARIO_POLICY_PROXY_AUTH;
+          if (!next_switch (p, "proxy-auth", &sc->proxy_auth))
+            return FALSE;
+        }
       else
         return fail (p, SYNTAX,
                      "unknown policy key '%s' (expected min-expires, default-expires, max-expires, "
-                     "too-brief, max-contacts, when-full, auth, algorithms, nonce-lifetime or "
-                     "one-time)", key);
+                     "too-brief, max-contacts, when-full, auth, proxy-auth, algorithms, "
+                     "nonce-lifetime or one-time)", key);
       sc->policy_keys |= bit;
     }
 
@@ -1780,6 +1786,8 @@ sim_scenario_to_text (SimScenario *self)
                                 self->replace_oldest ? "replace-oldest" : "503");
       if (HAS (AUTH))
         g_string_append_printf (s, " auth %s", self->require_auth ? "on" : "off");
+      if (HAS (PROXY_AUTH))
+        g_string_append_printf (s, " proxy-auth %s", self->proxy_auth ? "on" : "off");
       if (HAS (ALGORITHMS))
         {
           g_string_append (s, " algorithms ");
@@ -2016,6 +2024,8 @@ build (SimScenario  *self,
         policy.replace_oldest = self->replace_oldest;
       if (HAS (AUTH))
         policy.require_auth = self->require_auth;
+      if (HAS (PROXY_AUTH))
+        policy.proxy_auth = self->proxy_auth;
       /* Given keys were checked against each other while parsing; here against the defaults. */
       if (policy.min_expires > policy.max_expires ||
           policy.default_expires < policy.min_expires ||

@@ -113,6 +113,7 @@ typedef enum {
   SIM_SCENARIO_POLICY_ALGORITHMS      = 1 << 7,
   SIM_SCENARIO_POLICY_NONCE_LIFETIME  = 1 << 8,
   SIM_SCENARIO_POLICY_ONE_TIME        = 1 << 9,
+  SIM_SCENARIO_POLICY_PROXY_AUTH      = 1 << 10,
 } SimScenarioPolicyKeys;
 
 typedef struct _SimScenario SimScenario;
@@ -140,6 +141,7 @@ struct _SimScenario {
   guint max_contacts;
   gboolean replace_oldest;
   gboolean require_auth;
+  gboolean proxy_auth;       /* 407 for requests from our users (SimRegistrarPolicy.proxy_auth) */
   SimDigestAlgorithm algorithms[SIM_DIGEST_N_ALGORITHMS];
   guint n_algorithms;
   SimTime nonce_lifetime;

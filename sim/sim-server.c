@@ -17,6 +17,9 @@ typedef struct {
   SimTime blocked_until;
 } Offender;
 
+/* Offenders are keyed "ip\nuser"; a claimed user name longer than this is cut for the key. */
+#define OFFENDER_USER_MAX 64
+
 struct _SimServer {
   GObject parent_instance;
 
@@ -51,8 +54,7 @@ struct _SimServer {
   guint max_failures;
   SimTime window;
   SimTime block;
-  GHashTable *offenders;     /* ip -> Offender* */
-  const char *current_ip;    /* source of the REGISTER being handled */
+  GHashTable *offenders;     /* "ip\nuser" -> Offender*, at most SIM_SERVER_MAX_AUTH_OFFENDERS */
 };
 
 G_DEFINE_FINAL_TYPE (SimServer, sim_server, G_TYPE_OBJECT)
@@ -167,7 +169,18 @@ apply_users (SimServer  *self,
   while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
     if (!g_hash_table_contains (users, name))
       {
+        g_autofree char *aor = g_strdup_printf ("sip:%s@%s", name,
+                                                sim_registrar_get_policy (self->registrar)->domain);
+        g_autoptr(GPtrArray) none = g_ptr_array_new ();
+
+        /* Without the user, nobody can authenticate as them any more (REGISTER, 407); the
+         * bindings go too, so their phones stop receiving calls at once rather than when the
+         * bindings expire. */
         sim_registrar_remove_user (self->registrar, name);
+        if (sim_location_peek (self->location, aor) != NULL)
+          sim_location_replace (self->location, aor, none,
+                                "the user was removed from the users file, and their bindings "
+                                "with them");
         removed++;
       }
   g_hash_table_iter_init (&iter, users);
@@ -184,7 +197,6 @@ apply_users (SimServer  *self,
     }
   g_hash_table_unref (self->users);
   self->users = g_hash_table_ref (users);
-  /* Existing bindings stay: a removed user simply cannot refresh them (RFC 3261 §10.3 step 3). */
   trace_note (self, "users file %s: %u users (%u added, %u changed, %u removed)", self->users_path,
               g_hash_table_size (users), added, changed, removed);
 }
@@ -551,21 +563,67 @@ prune_offenders (SimServer *self,
     }
 }
 
+/* "ip\nuser": failures are counted per address and claimed user, so a stranger guessing one
+ * user's password from a shared (NAT) address does not lock the others out. */
+static char *
+offender_key (const char *ip,
+              const char *user)
+{
+  return g_strdup_printf ("%s\n%.*s", ip, OFFENDER_USER_MAX, user != NULL ? user : "");
+}
+
+/* Makes room for one more offender: first the lapsed ones go, then (only under a flood of
+ * invented user names) the one that matters least: unblocked before blocked, older first. */
+static void
+make_room_for_offender (SimServer *self,
+                        SimTime    now)
+{
+  GHashTableIter iter;
+  const char *key, *victim = NULL;
+  Offender *offender, *worst = NULL;
+
+  if (g_hash_table_size (self->offenders) < SIM_SERVER_MAX_AUTH_OFFENDERS)
+    return;
+  prune_offenders (self, now);
+  if (g_hash_table_size (self->offenders) < SIM_SERVER_MAX_AUTH_OFFENDERS)
+    return;
+  g_hash_table_iter_init (&iter, self->offenders);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, (gpointer *) &offender))
+    {
+      gboolean blocked = offender->blocked_until > now;
+      gboolean worst_blocked = worst != NULL && worst->blocked_until > now;
+      SimTime last = offender->failures->len > 0
+                     ? g_array_index (offender->failures, SimTime, offender->failures->len - 1) : 0;
+      SimTime worst_last = worst != NULL && worst->failures->len > 0
+                           ? g_array_index (worst->failures, SimTime, worst->failures->len - 1) : 0;
+
+      if (worst == NULL || (!blocked && worst_blocked) ||
+          (blocked == worst_blocked &&
+           (blocked ? offender->blocked_until < worst->blocked_until : last < worst_last)))
+        {
+          worst = offender;
+          victim = key;
+        }
+    }
+  if (victim != NULL)
+    g_hash_table_remove (self->offenders, victim);
+}
+
 static void
 record_failure (SimServer  *self,
                 const char *ip,
                 const char *user)
 {
   SimTime now = sim_clock_now (self->clock);
-  Offender *offender = g_hash_table_lookup (self->offenders, ip);
+  g_autofree char *key = offender_key (ip, user);
+  Offender *offender = g_hash_table_lookup (self->offenders, key);
 
   if (offender == NULL)
     {
-      if (g_hash_table_size (self->offenders) >= 1024)
-        prune_offenders (self, now);
+      make_room_for_offender (self, now);
       offender = g_new0 (Offender, 1);
       offender->failures = g_array_new (FALSE, FALSE, sizeof (SimTime));
-      g_hash_table_insert (self->offenders, g_strdup (ip), offender);
+      g_hash_table_insert (self->offenders, g_steal_pointer (&key), offender);
     }
   drop_old_failures (offender, now - self->window);
   g_array_append_val (offender->failures, now);
@@ -573,46 +631,100 @@ record_failure (SimServer  *self,
     {
       offender->blocked_until = now + self->block;
       g_array_set_size (offender->failures, 0);
-      trace_note (self, "%u failed authentications from %s within %.0f s (last as '%s'): its "
-                  "REGISTERs are answered 403 for %.0f s", self->max_failures, ip,
-                  SIM_TIME_TO_SECONDS (self->window), user ? user : "?",
+      trace_note (self, "%u failed authentications as '%.*s' from %s within %.0f s: that user's "
+                  "requests from that address are answered 403 for %.0f s (other users at the "
+                  "same address are not affected)", self->max_failures, OFFENDER_USER_MAX,
+                  user ? user : "?", ip, SIM_TIME_TO_SECONDS (self->window),
                   SIM_TIME_TO_SECONDS (self->block));
     }
 }
 
+/* SimAuth's verdict hook: REGISTER (401) and proxied requests (407) alike. */
 static void
-auth_verdict_cb (SimRegistrar  *registrar,
+auth_verdict_cb (SimAuth       *auth,
                  SimAuthResult  result,
                  const char    *username,
+                 const char    *client,
                  gpointer       user_data)
 {
   SimServer *self = user_data;
 
   /* A wrong digest (wrong password or unknown user) is the verdict that costs an attacker
-   * nothing to repeat. */
-  if (self->current_ip != NULL && result == SIM_AUTH_BAD_RESPONSE)
-    record_failure (self, self->current_ip, username);
+   * nothing but a challenge to repeat. */
+  if (self->max_failures > 0 && client != NULL && result == SIM_AUTH_BAD_RESPONSE)
+    record_failure (self, client, username);
 }
 
-static gboolean
-is_blocked (SimServer     *self,
-            const SimAddr *src)
+/*
+ * The user named by the credentials @request will be verified with: Authorization for a
+ * REGISTER, Proxy-Authorization for an out-of-dialog request the proxy authenticates.  Other
+ * requests (ACK, CANCEL, in-dialog) are never verified, so never refused here.
+ */
+static char *
+claimed_user (osip_message_t *request)
 {
+  const osip_list_t *list;
+  osip_authorization_t *credentials;
+
+  if (strcmp (request->sip_method, "REGISTER") == 0)
+    list = &request->authorizations;
+  else if (strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0 ||
+           sim_message_to_tag (request) != NULL)
+    return NULL;
+  else
+    list = &request->proxy_authorizations;
+  credentials = osip_list_get (list, 0);
+  if (credentials == NULL || credentials->username == NULL)
+    return NULL;
+  /* libosip2 keeps the quotes and escapes; undo them as SimAuth's parser does (RFC 3261 §25.1
+   * quoted-pair), or "te\\acher" would be counted as teacher but never blocked as such. */
+  if (credentials->username[0] == '"')
+    {
+      const char *p = credentials->username + 1;
+      GString *out = g_string_new (NULL);
+
+      for (; *p != '\0' && *p != '"'; p++)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            p++;
+          g_string_append_c (out, *p);
+        }
+      return g_string_free (out, FALSE);
+    }
+  return g_strdup (credentials->username);
+}
+
+/* The offender entry that blocks @request from @src now, or NULL. */
+static Offender *
+find_block (SimServer      *self,
+            osip_message_t *request,
+            const SimAddr  *src,
+            char          **user)
+{
+  g_autofree char *key = NULL;
   Offender *offender;
 
-  if (self->max_failures == 0)
-    return FALSE;
-  offender = g_hash_table_lookup (self->offenders, src->ip);
-  return offender != NULL && offender->blocked_until > sim_clock_now (self->clock);
+  *user = NULL;
+  if (self->max_failures == 0 || g_hash_table_size (self->offenders) == 0)
+    return NULL;
+  *user = claimed_user (request);
+  if (*user == NULL)
+    return NULL;
+  key = offender_key (src->ip, *user);
+  offender = g_hash_table_lookup (self->offenders, key);
+  if (offender == NULL || offender->blocked_until <= sim_clock_now (self->clock))
+    return NULL;
+  return offender;
 }
 
 static void
 reply_blocked (SimServer      *self,
                SimServerTxn   *txn,
                osip_message_t *request,
-               const SimAddr  *src)
+               const SimAddr  *src,
+               Offender       *offender,
+               const char     *user)
 {
-  Offender *offender = g_hash_table_lookup (self->offenders, src->ip);
   SimTime left = offender->blocked_until - sim_clock_now (self->clock);
 
   if (sim_trace_is_enabled (self->trace))
@@ -623,11 +735,13 @@ reply_blocked (SimServer      *self,
       if (request->to != NULL && request->to->url != NULL)
         event->aor = sim_uri_to_aor (request->to->url);
       event->call_id = sim_message_call_id (request);
-      event->cseq = g_strdup_printf ("%u REGISTER", sim_message_cseq_number (request));
+      event->cseq = g_strdup_printf ("%u %s", sim_message_cseq_number (request),
+                                     request->sip_method);
       event->src = *src;
-      event->reason = g_strdup_printf ("%s sent too many wrong passwords; its REGISTERs are "
-                                       "refused for another %.0f s (a guard against password "
-                                       "guessing, not part of RFC 3261)", src->ip,
+      event->reason = g_strdup_printf ("%s sent too many wrong passwords as '%.*s'; that user's "
+                                       "requests from there are refused for another %.0f s (a "
+                                       "guard against password guessing, not part of RFC 3261)",
+                                       src->ip, OFFENDER_USER_MAX, user,
                                        SIM_TIME_TO_SECONDS (left) + 0.5);
       event->text = g_strdup ("403 Too Many Failed Authentications");
       sim_trace_emit (self->trace, event);
@@ -646,16 +760,20 @@ server_request_cb (SimStack       *stack,
 {
   SimServer *self = user_data;
 
-  if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
+  if (txn != NULL)
     {
-      if (is_blocked (self, src))
+      g_autofree char *user = NULL;
+      Offender *offender = find_block (self, request, src, &user);
+
+      if (offender != NULL)
         {
-          reply_blocked (self, txn, request, src);
+          reply_blocked (self, txn, request, src, offender, user);
           return;
         }
-      self->current_ip = self->max_failures > 0 ? src->ip : NULL;
+    }
+  if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
+    {
       sim_registrar_handle (self->registrar, txn, request);
-      self->current_ip = NULL;
       g_clear_pointer (&self->committed_aor, g_free);
     }
   else
@@ -816,7 +934,7 @@ sim_server_new (const char  *domain,
   self->registrar = sim_registrar_new (self->stack, self->location, self->auth, domain);
   sim_registrar_set_date_epoch (self->registrar, self->clock_offset / G_USEC_PER_SEC);
   sim_registrar_set_commit_func (self->registrar, commit_cb, self);
-  sim_registrar_set_auth_func (self->registrar, auth_verdict_cb, self);
+  sim_auth_set_verdict_func (self->auth, auth_verdict_cb, self);
   self->proxy = sim_proxy_new (self->stack, self->registrar);
   sim_stack_set_request_func (self->stack, server_request_cb, self);
   /* Every REGISTER changes the location: a direct call costs less than a signal emission. */

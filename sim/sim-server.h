@@ -21,10 +21,20 @@ G_BEGIN_DECLS
  * SIGHUP or when it changes.  Mixed mode (simulated phones next to real ones) is SimWorld's
  * sim_world_listen(), not this type.
  *
- * Failed authentications are limited per source IP: after @max_failures wrong digests within
- * @window, REGISTERs from that IP are answered 403 for @block (traced).  Only wrong passwords
- * and unknown users count, not the 401 that starts every registration.
+ * Authentication: REGISTER is answered 401 until it carries a good Authorization for its To
+ * user; out-of-dialog requests whose From is one of our users are answered 407 until they carry
+ * a good Proxy-Authorization for the From's user (SimProxy, RFC 3261 §22.3).  Nonces are
+ * one-time and bound to the client's IP address (SimAuth).
+ *
+ * Failed authentications are limited per (source IP, claimed user): after @max_failures wrong
+ * digests within @window, that user's REGISTERs and proxied requests from that IP are answered
+ * 403 for @block (traced); the same address may still authenticate as any other user, so one
+ * guesser behind a class's shared NAT address locks out only the account it guesses.  Only
+ * wrong passwords and unknown users count (401 and 407 alike), not the challenge that starts
+ * every registration or call.  At most SIM_SERVER_MAX_AUTH_OFFENDERS such pairs are tracked;
+ * beyond it the least recent unblocked one is forgotten.
  */
+#define SIM_SERVER_MAX_AUTH_OFFENDERS 4096
 
 #define SIM_SERVER_ERROR (sim_server_error_quark ())
 GQuark sim_server_error_quark (void);
@@ -53,7 +63,8 @@ gboolean            sim_server_listen           (SimServer           *self,
                                                  GError             **error);
 /*
  * Loads the users file (one "name:password" a line, '#' starts a comment line, blank lines
- * ignored) and replaces the user set.  Errors read "FILE:LINE: message"; on error nothing
+ * ignored) and replaces the user set.  A user no longer in the file loses its bindings at once
+ * (traced "removed" with the reason) and can authenticate nothing more.  Errors read "FILE:LINE: message"; on error nothing
  * changes.  With @watch, the file is re-read on SIGHUP and whenever it changes on disk.
  */
 gboolean            sim_server_load_users       (SimServer           *self,

@@ -193,15 +193,141 @@ test_wrong_password_is_rejected (Fixture       *f,
   g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, wrong, lookup_cb, f, &username),
                    ==, SIM_AUTH_BAD_RESPONSE);
   g_assert_cmpstr (username, ==, "alice");
-  /* A failed attempt does not use the nonce up. */
-  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_OK);
+  /* A failed attempt uses the nonce up (issue 9 item 8: it used to stay good, so one nonce
+   * served any number of guesses): even the right answer needs a fresh one now. */
+  g_assert_cmpint (verify (f, right), ==, SIM_AUTH_REPLAYED);
+  g_clear_pointer (&ch, g_free);
+  g_clear_pointer (&right, g_free);
+  ch = challenge (f, FALSE);
+  right = answer (ch, "alice", "wonderland", URI, 1);
   /* Another user's password does not open alice's account. */
   g_free (wrong);
   wrong = answer (ch, "alice", "looking-glass", URI, 1);
   g_assert_cmpint (verify (f, wrong), ==, SIM_AUTH_BAD_RESPONSE);
   /* The right password for another method is another digest. */
+  g_clear_pointer (&ch, g_free);
+  g_clear_pointer (&right, g_free);
+  ch = challenge (f, FALSE);
+  right = answer (ch, "alice", "wonderland", URI, 1);
   g_assert_cmpint (sim_auth_verify (f->auth, "INVITE", URI, right, lookup_cb, f, NULL),
                    ==, SIM_AUTH_BAD_RESPONSE);
+}
+
+static void
+test_wrong_answer_uses_the_nonce_up (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  guint lookups;
+
+  g_test_summary ("Issue 9 item 8: a wrong answer consumes its nonce, so every password guess "
+                  "costs a new challenge, and further guesses on that nonce are not even "
+                  "checked (no password oracle).");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *guess = g_strdup_printf ("guess-%u", i);
+      g_autofree char *authorization = answer (ch, "alice", guess, URI, 1);
+
+      g_assert_cmpint (verify (f, authorization), ==,
+                       i == 0 ? SIM_AUTH_BAD_RESPONSE : SIM_AUTH_REPLAYED);
+    }
+  lookups = f->n_lookups;
+  {
+    g_autofree char *right = answer (ch, "alice", "wonderland", URI, 1);
+    g_assert_cmpint (verify (f, right), ==, SIM_AUTH_REPLAYED);
+  }
+  /* A burned nonce is refused before any password is looked up. */
+  g_assert_cmpuint (f->n_lookups, ==, lookups);
+}
+
+static void
+test_nonce_is_bound_to_the_client_address (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) headers = sim_auth_challenge_full (f->auth, FALSE, "192.0.2.10", FALSE);
+  g_autofree char *right = answer (g_ptr_array_index (headers, 0), "alice", "wonderland", URI, 1);
+  g_autofree char *wrong = answer (g_ptr_array_index (headers, 0), "alice", "guess", URI, 1);
+  g_autoptr(GPtrArray) v6 = sim_auth_challenge_full (f->auth, FALSE, "2001:db8::10", FALSE);
+  g_autofree char *right6 = answer (g_ptr_array_index (v6, 0), "alice", "wonderland", URI, 1);
+
+  g_test_summary ("Issue 9 item 8: a nonce answered from another address than the one it was "
+                  "issued to is unknown, and such an answer cannot burn it for its owner.");
+#define VERIFY_FROM(client, authorization) \
+  sim_auth_verify_full (f->auth, "REGISTER", URI, authorization, client, lookup_cb, f, NULL)
+  /* From elsewhere, right or wrong, the nonce is not ours to that client: unknown, and the
+   * wrong answer does not count as a guess (nothing is looked up). */
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.11", wrong), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.11", right), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM (NULL, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.1", right), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM ("2001:db8::10", right), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpuint (f->n_lookups, ==, 0);
+  /* The owner's answer still works (the port is not part of the binding: any source port). */
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right), ==, SIM_AUTH_OK);
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right), ==, SIM_AUTH_REPLAYED);
+  g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right6), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM ("2001:db8::10", right6), ==, SIM_AUTH_OK);
+  /* The unbound calls are the empty address: a bound nonce is unknown to them too. */
+  g_assert_cmpint (verify (f, right6), ==, SIM_AUTH_UNKNOWN_NONCE);
+#undef VERIFY_FROM
+}
+
+static void
+test_credentials_without_qop_are_refused (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  SimDigestChallenge parsed = { NULL, };
+  SimDigestCredentials creds;
+  g_autofree char *rfc2069 = NULL;
+  g_autofree char *with_qop = answer (ch, "alice", "wonderland", URI, 1);
+
+  g_test_summary ("Issue 9 item 9: our challenge asks for qop=\"auth\"; a correct RFC 2069 "
+                  "answer (no qop, nc or cnonce) is a downgrade and gets a fresh challenge "
+                  "(RFC 7616 §3.4, RFC 3261 §22.4).");
+  g_assert_true (sim_digest_challenge_parse (ch, &parsed, NULL));
+  g_clear_pointer (&parsed.qop, g_free);
+  sim_digest_answer (&parsed, "alice", "wonderland", "REGISTER", URI, CNONCE, 1, &creds);
+  rfc2069 = sim_digest_credentials_format (&creds);
+  g_assert_null (strstr (rfc2069, "qop"));
+  g_assert_null (strstr (rfc2069, "cnonce"));
+  /* The digest itself is right: without the qop rule it would be accepted. */
+  g_assert_true (sim_digest_check_response (&creds, REALM, "wonderland", "REGISTER"));
+  sim_digest_credentials_clear (&creds);
+  sim_digest_challenge_clear (&parsed);
+
+  g_assert_cmpint (verify (f, rfc2069), ==, SIM_AUTH_QOP_MISSING);
+  /* It does not use the nonce up: the phone's proper answer still works. */
+  g_assert_cmpint (verify (f, with_qop), ==, SIM_AUTH_OK);
+}
+
+static void
+record_verdict_cb (SimAuth       *auth,
+                   SimAuthResult  result,
+                   const char    *username,
+                   const char    *client,
+                   gpointer       user_data)
+{
+  GString *log = user_data;
+
+  g_string_append_printf (log, "%s %s %s;", sim_auth_result_name (result),
+                          username ? username : "-", client ? client : "-");
+}
+
+static void
+test_verdicts_reach_the_hook (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GPtrArray) headers = sim_auth_challenge_full (f->auth, FALSE, "192.0.2.10", TRUE);
+  g_autofree char *wrong = answer (g_ptr_array_index (headers, 0), "carol", "guess", URI, 1);
+
+  sim_auth_set_verdict_func (f->auth, record_verdict_cb, log);
+  sim_auth_verify_full (f->auth, "REGISTER", URI, NULL, "192.0.2.10", lookup_cb, f, NULL);
+  sim_auth_verify_full (f->auth, "REGISTER", URI, wrong, "192.0.2.10", lookup_cb, f, NULL);
+  g_assert_cmpstr (log->str, ==, "no-credentials - 192.0.2.10;bad-response carol 192.0.2.10;");
+  /* A 407's nonce is traced as such. */
+  g_assert_nonnull (strstr (((SimEvent *) sim_trace_get_event (f->trace, 0))->reason, "407"));
 }
 
 static void
@@ -209,8 +335,9 @@ test_unknown_user_looks_like_wrong_password (Fixture       *f,
                                              gconstpointer  data)
 {
   g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *ch2 = challenge (f, FALSE);
   g_autofree char *unknown = answer (ch, "mallory", "guess", URI, 1);
-  g_autofree char *wrong = answer (ch, "alice", "guess", URI, 1);
+  g_autofree char *wrong = answer (ch2, "alice", "guess", URI, 1);
   g_autofree char *username = NULL;
   SimEvent *unknown_event, *wrong_event;
 
@@ -222,14 +349,18 @@ test_unknown_user_looks_like_wrong_password (Fixture       *f,
   g_assert_cmpuint (f->n_lookups, ==, 2);
 
   /* The trace tells the two apart by user only, never by the reason. */
-  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 3);
-  unknown_event = sim_trace_get_event (f->trace, 1);
-  wrong_event = sim_trace_get_event (f->trace, 2);
+  g_assert_cmpuint (sim_trace_get_n_events (f->trace), ==, 4);
+  unknown_event = sim_trace_get_event (f->trace, 2);
+  wrong_event = sim_trace_get_event (f->trace, 3);
   g_assert_cmpstr (unknown_event->action, ==, wrong_event->action);
   g_assert_cmpstr (unknown_event->reason, ==, wrong_event->reason);
   g_assert_cmpstr (unknown_event->user, ==, "mallory");
 
   /* Without any user table, everybody is unknown. */
+  g_clear_pointer (&ch, g_free);
+  g_clear_pointer (&wrong, g_free);
+  ch = challenge (f, FALSE);
+  wrong = answer (ch, "alice", "guess", URI, 1);
   g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, wrong, NULL, NULL, NULL),
                    ==, SIM_AUTH_BAD_RESPONSE);
 }
@@ -261,8 +392,10 @@ test_expired_nonce_is_stale (Fixture       *f,
                              gconstpointer  data)
 {
   g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *other = challenge (f, FALSE);
   g_autofree char *right = answer (ch, "alice", "wonderland", URI, 1);
-  g_autofree char *wrong = answer (ch, "alice", "guess", URI, 1);
+  /* On its own nonce: a wrong answer uses its nonce up. */
+  g_autofree char *wrong = answer (other, "alice", "guess", URI, 1);
   g_autofree char *fresh = NULL;
   g_autoptr(GPtrArray) stale_headers = NULL;
   SimDigestChallenge parsed = { NULL, };
@@ -288,8 +421,8 @@ test_expired_nonce_is_stale (Fixture       *f,
   right = answer (g_ptr_array_index (stale_headers, 0), "alice", "wonderland", URI, 1);
   g_assert_cmpint (verify (f, right), ==, SIM_AUTH_OK);
 
-  /* After twice the lifetime the first nonce is forgotten altogether. */
-  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 3);
+  /* After twice the lifetime the first two nonces are forgotten altogether. */
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 4);
   sim_clock_run_until (f->clock, SIM_SEC (60) + 1);
   g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 2);
   g_clear_pointer (&right, g_free);
@@ -902,10 +1035,10 @@ test_results_have_names_and_reasons (void)
 {
   const char *names[] = {
     "ok", "no-credentials", "malformed", "wrong-realm", "unknown-nonce", "stale", "replayed",
-    "bad-response", "algorithm-not-offered", "uri-mismatch",
+    "bad-response", "algorithm-not-offered", "uri-mismatch", "qop-missing",
   };
 
-  for (guint i = 0; i <= SIM_AUTH_URI_MISMATCH; i++)
+  for (guint i = 0; i <= SIM_AUTH_QOP_MISSING; i++)
     {
       const char *reason = sim_auth_result_reason (i);
 
@@ -940,6 +1073,10 @@ main (int   argc,
   add_auth_test ("unknown-user-looks-like-wrong-password",
                  test_unknown_user_looks_like_wrong_password);
   add_auth_test ("unknown-user-never-authenticates", test_unknown_user_never_authenticates);
+  add_auth_test ("wrong-answer-uses-the-nonce-up", test_wrong_answer_uses_the_nonce_up);
+  add_auth_test ("nonce-is-bound-to-the-client-address", test_nonce_is_bound_to_the_client_address);
+  add_auth_test ("credentials-without-qop-are-refused", test_credentials_without_qop_are_refused);
+  add_auth_test ("verdicts-reach-the-hook", test_verdicts_reach_the_hook);
   add_auth_test ("expired-nonce-is-stale", test_expired_nonce_is_stale);
   add_auth_test ("forged-nonce-is-unknown", test_forged_nonce_is_unknown);
   add_auth_test ("nonce-pointing-at-another-entry-is-unknown",

@@ -346,6 +346,67 @@ test_digest_panel_computes_the_response (void)
 }
 
 static void
+test_digest_panel_computes_a_proxy_authorization (void)
+{
+  g_autofree char *path = scenario_path ("05-devices-fork.scn");
+  AppWindow *window;
+  AppLadderView *ladder;
+  AppDigestView *digest;
+  int row = -1, challenge = -1;
+  g_autofree char *credentials = NULL;
+  g_autofree char *expected = NULL;
+  SimDigestCredentials creds = { NULL, };
+
+  g_test_summary ("Issue 9 item 2: alice's INVITE is challenged with 407; the digest pane works "
+                  "out her Proxy-Authorization (HA2 over INVITE and the Request-URI) like a "
+                  "REGISTER's Authorization, and shows the proxy's verdict.");
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("05-devices-fork.scn");
+  ladder = app_window_get_ladder (window);
+  digest = app_window_get_digest (window);
+  app_window_show_pane (window, "digest");
+  app_window_run_until (window, SIM_MSEC (2500));
+
+  for (guint i = 0; i < app_ladder_view_get_n_rows (ladder); i++)
+    {
+      SimEvent *e = app_ladder_view_get_row (ladder, i);
+      g_autofree char *value = NULL;
+
+      if (e->status == 407 && challenge < 0)
+        challenge = i;
+      if (e->status != 0 || g_strcmp0 (e->method, "INVITE") != 0 || g_strcmp0 (e->from, "alice-desk"))
+        continue;
+      value = header_value (e->raw, "Proxy-Authorization");
+      if (value != NULL && row < 0)
+        {
+          row = i;
+          credentials = g_steal_pointer (&value);
+        }
+    }
+  g_assert_cmpint (challenge, >=, 0);
+  g_assert_cmpint (row, >, challenge);
+
+  app_ladder_view_select_row (ladder, row);
+  g_assert_true (sim_digest_credentials_parse (credentials, &creds, NULL));
+  {
+    g_autofree char *ha1 = sim_digest_ha1 (creds.algorithm, "alice", creds.realm, "alice-secret");
+    g_autofree char *ha2 = sim_digest_ha2 (creds.algorithm, "INVITE", creds.uri);
+    expected = sim_digest_response (creds.algorithm, ha1, creds.nonce, creds.nc, creds.cnonce,
+                                    creds.qop, ha2);
+  }
+  g_assert_cmpstr (creds.uri, ==, "sip:bob@lab.example");
+  g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
+  g_assert_cmpstr (expected, ==, creds.response);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "accepted");
+  sim_digest_credentials_clear (&creds);
+  close_window (window);
+}
+
+static void
 test_digest_panel_shows_a_wrong_password (void)
 {
   AppWindow *window = open_window (NULL);
@@ -1064,6 +1125,8 @@ main (int   argc,
   g_test_add_func ("/gtk/window/scenarios-agree-with-the-core", test_scenarios_agree_with_the_core);
   g_test_add_func ("/gtk/digest/panel-computes-the-response",
                    test_digest_panel_computes_the_response);
+  g_test_add_func ("/gtk/digest/panel-computes-a-proxy-authorization",
+                   test_digest_panel_computes_a_proxy_authorization);
   g_test_add_func ("/gtk/digest/panel-shows-a-wrong-password",
                    test_digest_panel_shows_a_wrong_password);
   g_test_add_func ("/gtk/digest/panel-shows-a-replay", test_digest_panel_shows_a_replay);

@@ -167,6 +167,47 @@ assert_check_fails_at (const char *text,
   g_assert_true (found);
 }
 
+#define PROXY_AUTH_LESSON(switch_, count) \
+  "# Proxy authentication\n" \
+  "\n" \
+  "Alice calls Bob.\n" \
+  "\n" \
+  "```scene\n" \
+  "seed 3\n" \
+  "server registrar 10.0.0.1 domain lab.example\n" \
+  "user alice password secret123\n" \
+  "user bob password bob-secret\n" \
+  "phone alice-desk user alice ip 10.0.0.11\n" \
+  "phone bob-desk user bob ip 10.0.0.21\n" \
+  "at 0s register alice-desk\n" \
+  "at 0s register bob-desk\n" \
+  "run 30s\n" \
+  "```\n" \
+  "\n" \
+  "## Step: The call\n" \
+  "do: policy proxy-auth " switch_ "; wait 2s; call alice-desk bob\n" \
+  "run: until INVITE arrives at bob-desk\n" \
+  "expect: count INVITE leaves alice-desk == " count "\n"
+
+static void
+test_policy_proxy_auth (void)
+{
+  g_autoptr(SimLesson) off = parse (PROXY_AUTH_LESSON ("off", "1"));
+  g_autoptr(SimLesson) on = parse (PROXY_AUTH_LESSON ("on", "2"));
+  g_autoptr(SimLesson) wrong = parse (PROXY_AUTH_LESSON ("on", "1"));
+  g_auto(SimLessonReport) off_report = { 0 };
+  g_auto(SimLessonReport) on_report = { 0 };
+  g_auto(SimLessonReport) wrong_report = { 0 };
+
+  g_test_summary ("Issue 9 item 2: a lesson's 'do: policy proxy-auth on|off' is accepted like "
+                  "the scenario key: off, alice's one INVITE reaches bob; on (the default), her "
+                  "INVITE is challenged with 407 and sent twice.");
+  g_assert_true (sim_lesson_check (off, &off_report));
+  g_assert_true (sim_lesson_check (on, &on_report));
+  g_assert_false (sim_lesson_check (wrong, &wrong_report));
+  assert_parse_error (PROXY_AUTH_LESSON ("maybe", "1"), "t.lesson:18:", "proxy-auth on|off");
+}
+
 static void
 test_check_passes (void)
 {
@@ -547,6 +588,7 @@ main (int    argc,
   g_test_add_func ("/sim/lesson/parse/a-good-lesson", test_parse_good);
   g_test_add_func ("/sim/lesson/parse/errors-name-file-and-line", test_parse_errors_name_file_and_line);
   g_test_add_func ("/sim/lesson/check/a-good-lesson-passes", test_check_passes);
+  g_test_add_func ("/sim/lesson/check/policy-proxy-auth", test_policy_proxy_auth);
   g_test_add_func ("/sim/lesson/check/is-not-a-rubber-stamp", test_check_is_not_a_rubber_stamp);
   g_test_add_func ("/sim/lesson/claims/evaluate-against-the-world", test_claims);
   g_test_add_func ("/sim/lesson/runner/plays-questions-and-tasks", test_runner_plays_questions_and_tasks);

@@ -469,11 +469,130 @@ test_shipped_scenarios_run_clean (void)
     }
 }
 
+#define PROXY_AUTH_SCENARIO(policy) \
+  "seed 7\n" \
+  "server registrar 10.0.0.1 domain lab.example\n" \
+  policy \
+  "user alice password alice-secret\n" \
+  "user bob password bob-secret\n" \
+  "phone alice-desk user alice ip 10.0.0.11\n" \
+  "phone bob-desk user bob ip 10.0.0.21 answer-after 1s\n" \
+  "at 0s register alice-desk\n" \
+  "at 0s register bob-desk\n" \
+  "at 2s call alice-desk bob\n" \
+  "run 10s\n"
+
+/* "from>to METHOD-or-status CSeq" for the packets of @call_id's INVITE transaction ladder. */
+static char *
+invite_ladder (SimWorld *world)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0 ||
+          e->cseq == NULL || strstr (e->cseq, "REGISTER") != NULL || e->status == 100 ||
+          (g_strcmp0 (e->from, "alice-desk") != 0 && g_strcmp0 (e->to, "alice-desk") != 0))
+        continue;
+      if (e->status != 0)
+        g_string_append_printf (out, "%s>%s %d (%s)\n", e->from, e->to, e->status, e->cseq);
+      else
+        g_string_append_printf (out, "%s>%s %s (%s)%s\n", e->from, e->to, e->method, e->cseq,
+                                strstr (e->raw, "\r\nProxy-Authorization: Digest ") != NULL
+                                ? " with Proxy-Authorization" : "");
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The raw text of the first INVITE the registrar sent to bob-desk. */
+static const char *
+invite_to_bob (SimWorld *world)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->action, "sent") == 0 &&
+          g_strcmp0 (e->to, "bob-desk") == 0 && g_strcmp0 (e->method, "INVITE") == 0 &&
+          e->status == 0)
+        return e->raw;
+    }
+  return NULL;
+}
+
+static void
+test_calls_are_proxy_authenticated (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimWorld) world = sim_scenario_load_data (PROXY_AUTH_SCENARIO (""), -1, "call.scn", 0,
+                                                      NULL, &error);
+  g_autofree char *ladder = NULL;
+  const char *forwarded;
+
+  g_test_summary ("Issue 9 item 2: by default the simulated proxy challenges alice's INVITE "
+                  "with 407; her phone ACKs it and sends the INVITE again with "
+                  "Proxy-Authorization (CSeq 2, same Call-ID), which is routed to bob without "
+                  "the credentials, and the call is set up.");
+  g_assert_no_error (error);
+  sim_world_run_until (world, SIM_SEC (6));
+  ladder = invite_ladder (world);
+  g_test_message ("%s", ladder);
+  g_assert_true (g_str_has_prefix (ladder,
+                                   "alice-desk>registrar INVITE (1 INVITE)\n"
+                                   "registrar>alice-desk 407 (1 INVITE)\n"
+                                   "alice-desk>registrar ACK (1 ACK)\n"
+                                   "alice-desk>registrar INVITE (2 INVITE) with Proxy-Authorization\n"
+                                   "registrar>alice-desk 180 (2 INVITE)\n"
+                                   "registrar>alice-desk 200 (2 INVITE)\n"
+                                   "alice-desk>registrar ACK (2 ACK)\n"));
+  forwarded = invite_to_bob (world);
+  g_assert_nonnull (forwarded);
+  g_assert_null (strstr (forwarded, "Proxy-Authorization"));
+  g_assert_cmpint (sim_phone_get_call_state (sim_world_get_phone (world, "alice-desk")), ==,
+                   SIM_CALL_ESTABLISHED);
+}
+
+static void
+test_proxy_auth_off_restores_the_old_ladder (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autoptr(SimScenario) scenario = NULL;
+  g_autofree char *ladder = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("Issue 9 item 2: 'policy proxy-auth off' in a scenario turns the 407 off: the "
+                  "first INVITE is routed at once, as before; the key survives a round trip.");
+  scenario = sim_scenario_parse_data (PROXY_AUTH_SCENARIO ("policy proxy-auth off\n"), -1,
+                                      "off.scn", &error);
+  g_assert_no_error (error);
+  text = sim_scenario_to_text (scenario);
+  g_assert_nonnull (strstr (text, "policy proxy-auth off\n"));
+  world = sim_scenario_build (scenario, 0, &error);
+  g_assert_no_error (error);
+  g_assert_false (sim_registrar_get_policy (sim_world_get_registrar (world))->proxy_auth);
+  sim_world_run_until (world, SIM_SEC (6));
+  ladder = invite_ladder (world);
+  g_assert_true (g_str_has_prefix (ladder,
+                                   "alice-desk>registrar INVITE (1 INVITE)\n"
+                                   "registrar>alice-desk 180 (1 INVITE)\n"
+                                   "registrar>alice-desk 200 (1 INVITE)\n"
+                                   "alice-desk>registrar ACK (1 ACK)\n"));
+  g_assert_null (strstr (ladder, "407"));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/scenario/valid-file-builds-the-world", test_valid_file_builds_the_world);
+  g_test_add_func ("/sim/scenario/calls-are-proxy-authenticated", test_calls_are_proxy_authenticated);
+  g_test_add_func ("/sim/scenario/proxy-auth-off-restores-the-old-ladder",
+                   test_proxy_auth_off_restores_the_old_ladder);
   g_test_add_func ("/sim/scenario/errors-name-file-and-line", test_errors_name_file_and_line);
   g_test_add_func ("/sim/scenario/missing-file-is-an-error", test_missing_file_is_an_error);
   g_test_add_func ("/sim/scenario/durations", test_durations);

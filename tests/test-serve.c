@@ -583,6 +583,10 @@ test_baresip_phones_register_and_call (Fixture       *f,
     g_autofree char *to_alice = g_strdup_printf ("\"dst\":\"127.0.0.1:%u\"", alice_port);
     g_assert_cmpuint (count_lines_with (f->out, to_alice, "\"status\":200",
                                         "\"method\":\"INVITE\""), >=, 1);
+    /* Her INVITE was challenged first (her From is a user of ours) and baresip answered the
+     * 407 with Proxy-Authorization by itself (RFC 3261 §22.3). */
+    g_assert_cmpuint (count_lines_with (f->out, to_alice, "\"status\":407",
+                                        "\"method\":\"INVITE\""), >=, 1);
   }
   g_assert_cmpuint (count_lines_with (f->out, "\"from\":\"registrar\",\"to\":\"bob\"",
                                       "\"first_line\":\"ACK ", "\"method\":\"ACK\""), >=, 1);
@@ -611,8 +615,10 @@ test_call_through_proxy (Fixture       *f,
   g_autoptr(GSubprocess) uas = NULL;
 
   g_test_summary ("bob registers with one sipp, a second sipp answers on bob's port, and alice's "
-                  "INVITE to sip:bob@" DOMAIN " is routed by the proxy to that binding: 180, 200, "
-                  "ACK and BYE all pass through the server (Record-Route).");
+                  "INVITE to sip:bob@" DOMAIN " is first challenged with 407 (her From is a user "
+                  "of the domain), answered with Proxy-Authorization, and then routed by the "
+                  "proxy to that binding: 180, 200, ACK and BYE all pass through the server "
+                  "(Record-Route); the credentials meant for the proxy do not reach bob.");
 
   if (!have_sipp ())
     return;
@@ -634,11 +640,15 @@ test_call_through_proxy (Fixture       *f,
       g_main_context_iteration (NULL, TRUE);
   }
   {
-    const char *args[] = { "-s", "bob", "-key", "caller", "alice", "-p", alice_port, "-m", "1",
-                           NULL };
+    const char *args[] = { "-s", "bob", "-key", "caller", "alice", "-au", "alice", "-ap", "alicepw",
+                           "-auth_uri", "bob@" DOMAIN, "-p", alice_port, "-m", "1", NULL };
     g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
   }
   g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
+  /* One 407 with a Proxy-Authenticate, then the authenticated INVITE was routed. */
+  g_assert_cmpuint (count_lines_with (f->out, "\"status\":407", "INVITE\"",
+                                      "\"action\":\"sent\""), ==, 1);
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"accepted\""), >=, 2);
   g_assert_cmpuint (count_text (f->out, "\"type\":\"lookup\",\"node\":\"registrar\",\"action\":\"found\""), ==, 1);
   /* The INVITE went to bob's binding, and so did the ACK and the BYE (via Record-Route). */
   g_assert_cmpuint (count_text (f->out, "\"action\":\"sent\",\"from\":\"registrar\",\"to\":\"bob\""),
@@ -709,8 +719,8 @@ test_kill_loses_no_binding (Fixture       *f,
       g_main_context_iteration (NULL, TRUE);
   }
   {
-    const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-p", caller_port, "-m", "1",
-                           NULL };
+    const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-au", "bob", "-ap", "bobpw",
+                           "-auth_uri", "alice@" DOMAIN, "-p", caller_port, "-m", "1", NULL };
     g_assert_cmpint (run_sipp (f, "uac-invite.xml", args), ==, 0);
   }
   g_assert_cmpint (wait_process (uas, SIPP_WAIT_MS), ==, 0);
@@ -741,7 +751,8 @@ test_mixed_sipp_calls_simulated_phone (Fixture       *f,
                                        gconstpointer  data)
 {
   g_autofree char *port = free_port ();
-  const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-p", port, "-m", "1", NULL };
+  const char *args[] = { "-s", "alice", "-key", "caller", "bob", "-au", "bob", "-ap", "bob-secret",
+                         "-auth_uri", "alice@" DOMAIN, "-p", port, "-m", "1", NULL };
 
   g_test_summary ("Mixed mode: the scenario's simulated alice registers over SimNet at the "
                   "registrar's real address; a real sipp calls sip:alice@" DOMAIN " over UDP and "

@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
+#include "sim-digest.h"
 #include "sim-phone.h"
 #include "sim-server.h"
 #include "sim-world.h"
@@ -726,6 +729,575 @@ test_users_parse_errors (void)
   g_assert_cmpstr (g_hash_table_lookup (users, "bob"), ==, " x");
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Raw peers: an attacker or a bare phone on a socket of its own (issue 9 items 2 and 8)     */
+
+typedef struct {
+  GSocket *socket;
+  SimTransportKind transport;
+  char *ip;                /* our address as the server sees it */
+  guint port;
+  GString *buffer;         /* TCP bytes not yet split into messages */
+  guint n_requests;        /* for branches and Call-IDs */
+} Peer;
+
+/* A peer on @ip (127.0.0.1 or ::1) talking to @server over its transport. */
+static Peer *
+peer_new (const char    *ip,
+          const SimAddr *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) any = g_inet_address_new_from_string (ip);
+  g_autoptr(GSocketAddress) local = g_inet_socket_address_new (any, 0);
+  g_autoptr(GInetAddress) server_ip = g_inet_address_new_from_string (server->ip);
+  g_autoptr(GSocketAddress) remote = g_inet_socket_address_new (server_ip, server->port);
+  g_autoptr(GSocketAddress) bound = NULL;
+  gboolean tcp = server->transport == SIM_TRANSPORT_TCP;
+  Peer *peer = g_new0 (Peer, 1);
+
+  peer->transport = server->transport;
+  peer->ip = g_strdup (ip);
+  peer->buffer = g_string_new (NULL);
+  peer->socket = g_socket_new (g_inet_address_get_family (any),
+                               tcp ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                               tcp ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (peer->socket, local, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (peer->socket, remote, NULL, &error));
+  g_assert_no_error (error);
+  g_socket_set_blocking (peer->socket, FALSE);
+  bound = g_socket_get_local_address (peer->socket, &error);
+  g_assert_no_error (error);
+  peer->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return peer;
+}
+
+static void
+peer_free (Peer *peer)
+{
+  g_socket_close (peer->socket, NULL);
+  g_object_unref (peer->socket);
+  g_string_free (peer->buffer, TRUE);
+  g_free (peer->ip);
+  g_free (peer);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
+
+static void
+peer_send (Peer       *peer,
+           const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_socket_send (peer->socket, text, strlen (text), NULL, &error), ==,
+                   (gssize) strlen (text));
+  g_assert_no_error (error);
+}
+
+/* The next whole message from the buffer (our test messages and the server's replies to them
+ * carry Content-Length; the forwarded INVITEs too), or NULL. */
+static osip_message_t *
+peer_take (Peer *peer)
+{
+  const char *end = strstr (peer->buffer->str, "\r\n\r\n");
+  const char *cl;
+  gsize head, body = 0, total;
+  osip_message_t *msg;
+
+  if (end == NULL)
+    return NULL;
+  head = end + 4 - peer->buffer->str;
+  cl = g_strstr_len (peer->buffer->str, head, "\r\nContent-Length:");
+  if (cl != NULL)
+    body = strtoul (cl + strlen ("\r\nContent-Length:"), NULL, 10);
+  total = head + body;
+  if (peer->buffer->len < total)
+    return NULL;
+  msg = sim_message_parse (peer->buffer->str, total, NULL);
+  g_assert_nonnull (msg);
+  g_string_erase (peer->buffer, 0, total);
+  return msg;
+}
+
+/* Waits for the next message that is a request (@want_request) or a final response to CSeq
+ * @cseq; 1xx responses and retransmissions of earlier finals are skipped. */
+static osip_message_t *
+peer_wait (Peer     *peer,
+           gboolean  want_request,
+           guint     cseq)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      osip_message_t *msg;
+      char data[65536];
+      gssize n;
+
+      while ((msg = peer_take (peer)) != NULL)
+        {
+          if (want_request ? MSG_IS_REQUEST (msg)
+                           : (MSG_IS_RESPONSE (msg) && msg->status_code >= 200 &&
+                              sim_message_cseq_number (msg) == cseq))
+            return msg;
+          osip_message_free (msg);
+        }
+      n = g_socket_receive (peer->socket, data, sizeof data, NULL, NULL);
+      if (n > 0)
+        {
+          g_string_append_len (peer->buffer, data, n);
+          if (peer->transport == SIM_TRANSPORT_UDP)
+            g_string_append (peer->buffer, "");
+          continue;
+        }
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return NULL;
+}
+
+/* A request from @peer: From @from_user, to sip:@to_user@lab.example, with @extra headers. */
+static char *
+peer_request (Peer       *peer,
+              const char *method,
+              const char *from,
+              const char *to_user,
+              const char *call_id,
+              guint       cseq,
+              const char *extra)
+{
+  gboolean v6 = strchr (peer->ip, ':') != NULL;
+
+  peer->n_requests++;
+  return g_strdup_printf ("%s sip:%s@lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/%s %s%s%s:%u;branch=z9hG4bK-peer-%p-%u;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <%s>;tag=peer%u\r\n"
+                          "To: <sip:%s@lab.example>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u %s\r\n"
+                          "Contact: <sip:x@%s%s%s:%u>\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n",
+                          method, to_user,
+                          peer->transport == SIM_TRANSPORT_TCP ? "TCP" : "UDP",
+                          v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer,
+                          peer->n_requests, from, peer->n_requests, to_user, call_id, cseq,
+                          method, v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port,
+                          extra != NULL ? extra : "");
+}
+
+/* "Proxy-Authorization: ...\r\n" (or Authorization for a 401) answering @challenge for
+ * @user/@password and a request @method sip:@to_user@lab.example. */
+static char *
+credentials_line (osip_message_t *challenge,
+                  const char     *user,
+                  const char     *password,
+                  const char     *method,
+                  const char     *to_user)
+{
+  gboolean proxy = challenge->status_code == 407;
+  osip_www_authenticate_t *header = osip_list_get (proxy ? &challenge->proxy_authenticates
+                                                         : &challenge->www_authenticates, 0);
+  g_autofree char *uri = g_strdup_printf ("sip:%s@lab.example", to_user);
+  SimDigestChallenge parsed = { NULL, };
+  SimDigestCredentials creds;
+  g_autofree char *value = NULL;
+  char *text = NULL;
+
+  g_assert_nonnull (header);
+  g_assert_cmpint (osip_www_authenticate_to_str (header, &text), ==, 0);
+  g_assert_true (sim_digest_challenge_parse (text, &parsed, NULL));
+  osip_free (text);
+  sim_digest_answer (&parsed, user, password, method, uri, "0a4f113b", 1, &creds);
+  value = sim_digest_credentials_format (&creds);
+  sim_digest_credentials_clear (&creds);
+  sim_digest_challenge_clear (&parsed);
+  return g_strdup_printf ("%s: %s\r\n", proxy ? "Proxy-Authorization" : "Authorization", value);
+}
+
+/* Sends @method from @peer and returns its final response (the caller frees it). */
+static osip_message_t *
+peer_ask (Peer       *peer,
+          const char *method,
+          const char *from,
+          const char *to_user,
+          const char *call_id,
+          guint       cseq,
+          const char *extra)
+{
+  g_autofree char *text = peer_request (peer, method, from, to_user, call_id, cseq, extra);
+  osip_message_t *response;
+
+  peer_send (peer, text);
+  response = peer_wait (peer, FALSE, cseq);
+  g_assert_nonnull (response);
+  return response;
+}
+
+/* Registers @user at @contact_peer's address: REGISTER, 401, REGISTER with Authorization. */
+static void
+peer_register (Peer       *peer,
+               const char *user,
+               const char *password)
+{
+  g_autofree char *from = g_strdup_printf ("sip:%s@lab.example", user);
+  g_autofree char *call_id = g_strdup_printf ("reg-%s-%p", user, (void *) peer);
+  g_autoptr(osip_message_t) challenge = NULL;
+  g_autoptr(osip_message_t) ok = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+  gboolean v6 = strchr (peer->ip, ':') != NULL;
+
+  /* A REGISTER's Request-URI is the domain, not an AOR: build it by hand. */
+  text = g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP %s%s%s:%u;branch=z9hG4bK-reg1-%p;rport\r\n"
+                          "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\n"
+                          "Call-ID: %s\r\nCSeq: 1 REGISTER\r\n"
+                          "Contact: <sip:%s@%s%s%s:%u>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n",
+                          v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer, from,
+                          from, call_id, user, v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port);
+  peer_send (peer, text);
+  challenge = peer_wait (peer, FALSE, 1);
+  g_assert_nonnull (challenge);
+  g_assert_cmpint (challenge->status_code, ==, 401);
+  {
+    osip_www_authenticate_t *header = osip_list_get (&challenge->www_authenticates, 0);
+    SimDigestChallenge parsed = { NULL, };
+    SimDigestCredentials creds;
+    g_autofree char *value = NULL;
+    char *challenge_text = NULL;
+
+    g_assert_cmpint (osip_www_authenticate_to_str (header, &challenge_text), ==, 0);
+    g_assert_true (sim_digest_challenge_parse (challenge_text, &parsed, NULL));
+    osip_free (challenge_text);
+    sim_digest_answer (&parsed, user, password, "REGISTER", "sip:lab.example", "c0ffee", 1, &creds);
+    value = sim_digest_credentials_format (&creds);
+    sim_digest_credentials_clear (&creds);
+    sim_digest_challenge_clear (&parsed);
+    line = g_strdup_printf ("Authorization: %s\r\n", value);
+  }
+  g_free (text);
+  text = g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP %s%s%s:%u;branch=z9hG4bK-reg2-%p;rport\r\n"
+                          "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\n"
+                          "Call-ID: %s\r\nCSeq: 2 REGISTER\r\n%s"
+                          "Contact: <sip:%s@%s%s%s:%u>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n",
+                          v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer, from,
+                          from, call_id, line, user, v6 ? "[" : "", peer->ip, v6 ? "]" : "",
+                          peer->port);
+  peer_send (peer, text);
+  ok = peer_wait (peer, FALSE, 2);
+  g_assert_nonnull (ok);
+  g_assert_cmpint (ok->status_code, ==, 200);
+}
+
+/* The listener of @transport on @ip, added if the server has none yet. */
+static SimAddr
+listener (Fixture      *f,
+          const char   *ip,
+          SimTransportKind  transport)
+{
+  GArray *listeners = sim_socket_transport_get_listeners (sim_server_get_transport (f->server));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spec = NULL;
+
+  for (guint i = 0; i < listeners->len; i++)
+    {
+      SimAddr *addr = &g_array_index (listeners, SimAddr, i);
+      if (addr->transport == transport && strcmp (addr->ip, ip) == 0)
+        return *addr;
+    }
+  spec = g_strdup_printf ("%s:%s%s%s:0", transport == SIM_TRANSPORT_TCP ? "tcp" : "udp",
+                          strchr (ip, ':') ? "[" : "", ip, strchr (ip, ':') ? "]" : "");
+  g_assert_true (sim_server_listen (f->server, spec, &error));
+  g_assert_no_error (error);
+  listeners = sim_socket_transport_get_listeners (sim_server_get_transport (f->server));
+  return g_array_index (listeners, SimAddr, listeners->len - 1);
+}
+
+static guint
+count_nonce_events (SimServer  *server,
+                    const char *action,
+                    const char *reason)
+{
+  GPtrArray *events = sim_trace_get_events (sim_server_get_trace (server));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      if (event->type == SIM_EVENT_NONCE && g_strcmp0 (event->action, action) == 0 &&
+          (reason == NULL || (event->reason != NULL && strstr (event->reason, reason) != NULL)))
+        n++;
+    }
+  return n;
+}
+
+typedef struct {
+  const char *ip;
+  SimTransportKind transport;
+} PeerKind;
+
+static const PeerKind udp4 = { "127.0.0.1", SIM_TRANSPORT_UDP };
+static const PeerKind tcp4 = { "127.0.0.1", SIM_TRANSPORT_TCP };
+static const PeerKind udp6 = { "::1", SIM_TRANSPORT_UDP };
+static const PeerKind tcp6 = { "::1", SIM_TRANSPORT_TCP };
+
+static void
+test_invite_needs_proxy_authorization (Fixture       *f,
+                                       gconstpointer  data)
+{
+  const PeerKind *kind = data;
+  SimAddr server = listener (f, kind->ip, kind->transport);
+  SimAddr udp_server = listener (f, kind->ip, SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) bob = peer_new (kind->ip, &udp_server);
+  g_autoptr(Peer) mallory = peer_new (kind->ip, &server);
+  g_autoptr(osip_message_t) challenge = NULL;
+  g_autoptr(osip_message_t) forwarded = NULL;
+  g_autofree char *alice_creds = NULL;
+  g_autofree char *header = NULL;
+  const char *alice = "sip:alice@lab.example";
+  guint n_challenged;
+
+  g_test_summary ("Issue 9 item 2: an INVITE whose From is a user of our domain gets 407 with a "
+                  "Proxy-Authenticate (RFC 3261 §22.3) until it carries that user's "
+                  "Proxy-Authorization; then it is routed without the credentials, a replay of "
+                  "them is challenged again, and alice's credentials with From bob get 403.");
+
+  peer_register (bob, "bob", "bobpw");
+
+  /* No credentials: 407, one MD5 challenge with qop="auth", nothing reaches bob. */
+  challenge = peer_ask (mallory, "INVITE", alice, "bob", "call-1", 1, NULL);
+  g_assert_cmpint (challenge->status_code, ==, 407);
+  g_assert_cmpstr (challenge->reason_phrase, ==, "Proxy Authentication Required");
+  g_assert_cmpint (osip_list_size (&challenge->proxy_authenticates), ==, 1);
+  g_assert_cmpint (osip_list_size (&challenge->www_authenticates), ==, 0);
+  {
+    char *text = NULL;
+    osip_www_authenticate_to_str (osip_list_get (&challenge->proxy_authenticates, 0), &text);
+    g_assert_nonnull (strstr (text, "qop=\"auth\""));
+    g_assert_nonnull (strstr (text, "algorithm=MD5"));
+    osip_free (text);
+  }
+
+  /* The right answer: bob's phone gets the INVITE, without the Proxy-Authorization. */
+  alice_creds = credentials_line (challenge, "alice", "alicepw", "INVITE", "bob");
+  {
+    g_autofree char *text = peer_request (mallory, "INVITE", alice, "bob", "call-1", 2, alice_creds);
+    peer_send (mallory, text);
+  }
+  forwarded = peer_wait (bob, TRUE, 0);
+  g_assert_nonnull (forwarded);
+  g_assert_cmpstr (forwarded->sip_method, ==, "INVITE");
+  g_assert_cmpint (osip_list_size (&forwarded->proxy_authorizations), ==, 0);
+  g_assert_cmpuint (count_nonce_events (f->server, "accepted", NULL), ==, 2);  /* bob, alice */
+
+  /* The same Proxy-Authorization in a new INVITE (new Call-ID, CSeq, branch): one-time nonce. */
+  {
+    g_autoptr(osip_message_t) replayed = peer_ask (mallory, "INVITE", alice, "bob", "call-2", 7,
+                                                   alice_creds);
+    g_assert_cmpint (replayed->status_code, ==, 407);
+  }
+  g_assert_cmpuint (count_nonce_events (f->server, "rejected", "already used"), ==, 1);
+
+  /* Good credentials of alice, but the From says bob: 403. */
+  {
+    g_autoptr(osip_message_t) fresh = peer_ask (mallory, "INVITE", "sip:bob@lab.example", "bob",
+                                                "call-3", 1, NULL);
+    g_autofree char *creds = NULL;
+    g_autoptr(osip_message_t) forbidden = NULL;
+
+    g_assert_cmpint (fresh->status_code, ==, 407);
+    creds = credentials_line (fresh, "alice", "alicepw", "INVITE", "bob");
+    forbidden = peer_ask (mallory, "INVITE", "sip:bob@lab.example", "bob", "call-3", 2, creds);
+    g_assert_cmpint (forbidden->status_code, ==, 403);
+  }
+
+  /* MESSAGE is challenged the same way; a From of another domain is not challenged. */
+  {
+    g_autoptr(osip_message_t) message = peer_ask (mallory, "MESSAGE", alice, "bob", "msg-1", 1, NULL);
+    g_assert_cmpint (message->status_code, ==, 407);
+  }
+  n_challenged = count_events (f->server, SIM_EVENT_LOOKUP, "challenged", NULL);
+  g_assert_cmpuint (n_challenged, ==, 4);
+  header = g_strdup ("sip:eve@elsewhere.example");
+  {
+    g_autofree char *text = peer_request (mallory, "OPTIONS", header, "bob", "foreign-1", 1, NULL);
+    g_autoptr(osip_message_t) reached = NULL;
+
+    peer_send (mallory, text);
+    reached = peer_wait (bob, TRUE, 0);
+    g_assert_nonnull (reached);
+    g_assert_cmpstr (reached->sip_method, ==, "OPTIONS");
+  }
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_LOOKUP, "challenged", NULL), ==,
+                    n_challenged);
+}
+
+static void
+test_nonce_from_another_address_is_unknown (Fixture       *f,
+                                            gconstpointer  data)
+{
+  SimAddr server4 = listener (f, "127.0.0.1", SIM_TRANSPORT_UDP);
+  SimAddr server6 = listener (f, "::1", SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) bob = peer_new ("127.0.0.1", &server4);
+  g_autoptr(Peer) alice = peer_new ("127.0.0.1", &server4);
+  g_autoptr(Peer) eve = peer_new ("::1", &server6);
+  g_autoptr(Peer) alice_again = peer_new ("127.0.0.1", &server4);
+  g_autoptr(osip_message_t) challenge = NULL;
+  g_autofree char *creds = NULL;
+  g_autofree char *wrong = NULL;
+  const char *from = "sip:alice@lab.example";
+
+  g_test_summary ("Issue 9 item 8: a nonce is bound to the address it was issued to (in its "
+                  "HMAC): answered from another address it is unknown, and a wrong answer from "
+                  "there does not burn it for its owner, who may answer from another port.");
+
+  peer_register (bob, "bob", "bobpw");
+  challenge = peer_ask (alice, "INVITE", from, "bob", "bound-1", 1, NULL);
+  g_assert_cmpint (challenge->status_code, ==, 407);
+  creds = credentials_line (challenge, "alice", "alicepw", "INVITE", "bob");
+  wrong = credentials_line (challenge, "alice", "guess", "INVITE", "bob");
+
+  /* Eve, at ::1, sniffed both the nonce and alice's answer. */
+  {
+    g_autoptr(osip_message_t) r1 = peer_ask (eve, "INVITE", from, "bob", "bound-2", 2, wrong);
+    g_autoptr(osip_message_t) r2 = peer_ask (eve, "INVITE", from, "bob", "bound-3", 2, creds);
+    g_assert_cmpint (r1->status_code, ==, 407);
+    g_assert_cmpint (r2->status_code, ==, 407);
+  }
+  g_assert_cmpuint (count_nonce_events (f->server, "rejected", "to this address"), ==, 2);
+
+  /* Alice answers from 127.0.0.1, another source port: accepted and routed. */
+  {
+    g_autofree char *text = peer_request (alice_again, "INVITE", from, "bob", "bound-1", 2, creds);
+    g_autoptr(osip_message_t) forwarded = NULL;
+
+    peer_send (alice_again, text);
+    forwarded = peer_wait (bob, TRUE, 0);
+    g_assert_nonnull (forwarded);
+    g_assert_cmpstr (forwarded->sip_method, ==, "INVITE");
+  }
+}
+
+static gboolean
+phone_registered (Fixture *f)
+{
+  return sim_phone_get_reg_state (f->phone) == SIM_REG_REGISTERED;
+}
+
+static void
+test_guessing_one_user_does_not_lock_out_another (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  const PeerKind *kind = data;
+  SimAddr server = listener (f, kind->ip, kind->transport);
+  g_autoptr(Peer) mallory = peer_new (kind->ip, &server);
+  g_autoptr(GError) error = NULL;
+  const char *teacher = "sip:teacher@lab.example";
+
+  g_test_summary ("Issue 9 item 8: failures are counted per (address, user), 407s included: "
+                  "a guesser trying 'teacher' from the class's shared address locks out only "
+                  "'teacher' there, and alice registers from the same address meanwhile; each "
+                  "wrong answer uses its nonce up, so each guess costs a new challenge.");
+
+  sim_server_set_auth_limit (f->server, 3, SIM_SEC (60), SIM_SEC (60));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *call_id = g_strdup_printf ("guess-%u", i);
+      g_autoptr(osip_message_t) challenge = peer_ask (mallory, "INVITE", teacher, "bob", call_id,
+                                                      1, NULL);
+      g_autofree char *creds = NULL;
+      g_autoptr(osip_message_t) refused = NULL;
+      g_autoptr(osip_message_t) again = NULL;
+
+      g_assert_cmpint (challenge->status_code, ==, 407);
+      creds = credentials_line (challenge, "teacher", "guess", "INVITE", "bob");
+      refused = peer_ask (mallory, "INVITE", teacher, "bob", call_id, 2, creds);
+      g_assert_cmpint (refused->status_code, ==, 407);
+      /* The same nonce a second time: used up, not a second guess (and not counted). */
+      if (i == 0)
+        {
+          again = peer_ask (mallory, "INVITE", teacher, "bob", call_id, 3, creds);
+          g_assert_cmpint (again->status_code, ==, 407);
+        }
+    }
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "answered 403"), ==, 1);
+
+  /* 'teacher' from this address is refused now, with any credentials... */
+  {
+    g_autoptr(osip_message_t) challenge = peer_ask (mallory, "INVITE", teacher, "bob", "locked", 1,
+                                                    NULL);
+    g_autofree char *creds = credentials_line (challenge, "teacher", "guess", "INVITE", "bob");
+    g_autoptr(osip_message_t) blocked = peer_ask (mallory, "INVITE", teacher, "bob", "locked", 2,
+                                                  creds);
+    g_assert_cmpint (blocked->status_code, ==, 403);
+    g_assert_cmpstr (blocked->reason_phrase, ==, "Too Many Failed Authentications");
+  }
+  /* ...but alice, at the same address, registers. */
+  if (strcmp (kind->ip, "127.0.0.1") == 0)
+    {
+      g_assert_true (sim_phone_register (f->phone, 600, &error));
+      g_assert_true (wait_until (f, phone_done));
+      g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+    }
+  else
+    {
+      g_autoptr(Peer) alice = peer_new (kind->ip, &server);
+      peer_register (alice, "alice", "alicepw");
+    }
+}
+
+static void
+test_removed_user_loses_bindings (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SimAddr server = listener (f, "127.0.0.1", SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) peer = peer_new ("127.0.0.1", &server);
+  GPtrArray *events;
+  gboolean traced = FALSE;
+
+  g_test_summary ("Issue 9 item 2: a user removed from the users file loses its bindings at "
+                  "once (traced with the reason, and in the database) and can no longer "
+                  "authenticate, neither REGISTER nor INVITE.");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_registered));
+  g_assert_nonnull (sim_location_peek (sim_server_get_location (f->server), "sip:alice@lab.example"));
+
+  write_file (f->users, "# the lab, without alice\nbob:bobpw\n");
+  g_assert_true (sim_server_reload_users (f->server, &error));
+  g_assert_no_error (error);
+  g_assert_null (sim_location_peek (sim_server_get_location (f->server), "sip:alice@lab.example"));
+  g_assert_cmpuint (sim_store_count_bindings (sim_server_get_store (f->server)), ==, 0);
+  events = sim_trace_get_events (sim_server_get_trace (f->server));
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      if (event->type == SIM_EVENT_BINDING && g_strcmp0 (event->action, "removed") == 0 &&
+          event->reason != NULL && strstr (event->reason, "removed from the users file") != NULL)
+        traced = TRUE;
+    }
+  g_assert_true (traced);
+
+  /* Her password opens nothing any more. */
+  {
+    g_autoptr(osip_message_t) challenge = peer_ask (peer, "INVITE", "sip:alice@lab.example", "bob",
+                                                    "gone-1", 1, NULL);
+    g_autofree char *creds = credentials_line (challenge, "alice", "alicepw", "INVITE", "bob");
+    g_autoptr(osip_message_t) again = peer_ask (peer, "INVITE", "sip:alice@lab.example", "bob",
+                                                "gone-1", 2, creds);
+    g_assert_cmpint (again->status_code, ==, 407);
+  }
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -754,5 +1326,21 @@ main (int    argc,
               fixture_setup, test_tcp_binding_reached_over_its_connection, fixture_teardown);
   g_test_add ("/net/server/users-file-reloads-on-change-and-sighup", Fixture, NULL,
               fixture_setup, test_users_reload, fixture_teardown);
+  g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/udp4", Fixture, &udp4,
+              fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
+  g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/tcp4", Fixture, &tcp4,
+              fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
+  g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/udp6", Fixture, &udp6,
+              fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
+  g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/tcp6", Fixture, &tcp6,
+              fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
+  g_test_add ("/net/server/nonce-from-another-address-is-unknown", Fixture, NULL,
+              fixture_setup, test_nonce_from_another_address_is_unknown, fixture_teardown);
+  g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/udp4", Fixture, &udp4,
+              fixture_setup, test_guessing_one_user_does_not_lock_out_another, fixture_teardown);
+  g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/tcp6", Fixture, &tcp6,
+              fixture_setup, test_guessing_one_user_does_not_lock_out_another, fixture_teardown);
+  g_test_add ("/net/server/removed-user-loses-bindings-and-access", Fixture, NULL,
+              fixture_setup, test_removed_user_loses_bindings, fixture_teardown);
   return g_test_run ();
 }

@@ -133,8 +133,13 @@ content_length (const char *head,
           if ((name_len == 14 && g_ascii_strncasecmp (p, "Content-Length", 14) == 0) ||
               (name_len == 1 && (p[0] == 'l' || p[0] == 'L')))
             {
-              g_autofree char *value = g_strndup (colon + 1, eol - colon - 1);
+              g_autofree char *value = NULL;
               guint64 n;
+
+              /* A NUL would end the value early for g_strndup() but not for the parser. */
+              if (memchr (colon + 1, '\0', eol - colon - 1) != NULL)
+                return SIM_FRAMER_ERROR_BAD_LENGTH;
+              value = g_strndup (colon + 1, eol - colon - 1);
 
               g_strstrip (value);
               if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT32, &n, NULL) ||

@@ -170,7 +170,8 @@ sim_framer_next (SimFramer       *self,
 
   for (;;)
     {
-      const char *p = (const char *) self->buf->data + self->start;
+      /* An array that never held a byte has no data pointer at all. */
+      const char *p = self->buf->data != NULL ? (const char *) self->buf->data + self->start : "";
       gsize avail = self->buf->len - self->start;
       gsize limit = MIN (avail, self->max_message);
 

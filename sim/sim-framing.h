@@ -47,8 +47,8 @@ void             sim_framer_push            (SimFramer       *self,
                                              const guint8    *data,
                                              gsize            len);
 /*
- * The next result.  For SIM_FRAMER_MESSAGE, @data and @len give the message, valid until the next
- * sim_framer_push() or sim_framer_free().  For SIM_FRAMER_ERROR, they give the offending
+ * The next result.  For SIM_FRAMER_MESSAGE, @data and @len give the message, valid until
+ * the next sim_framer_push() or sim_framer_free().  For SIM_FRAMER_ERROR, they give the offending
  * start of the message (at most its header section) for the trace, and *@error says why.
  * Any of @data, @len and @error may be NULL.
  */

@@ -563,6 +563,55 @@ parse_seconds (const char *option,
   return TRUE;
 }
 
+/*
+ * --tcp-*: the TCP limits of sim-transport.h (idle, unfinished-message and connect timeouts,
+ * connection caps); 0 or NULL keeps the transport's default.  Kept together so both the plain
+ * server and mixed mode (--scenario) apply the same ones.
+ */
+typedef struct {
+  char *idle_text;
+  char *message_text;
+  char *connect_text;
+  int max;
+  int max_per_ip;
+} TcpOptions;
+
+static TcpOptions tcp_options;
+
+static gboolean
+tcp_options_check (void)
+{
+  SimTime t = 0;
+
+  if (tcp_options.max < 0 || tcp_options.max_per_ip < 0)
+    {
+      usage_error ("--tcp-max and --tcp-max-per-ip take a positive number");
+      return FALSE;
+    }
+  return parse_seconds ("--tcp-idle", tcp_options.idle_text, &t) &&
+         parse_seconds ("--tcp-message-timeout", tcp_options.message_text, &t) &&
+         parse_seconds ("--tcp-connect-timeout", tcp_options.connect_text, &t);
+}
+
+static void
+tcp_options_apply (SimSocketTransport *transport)
+{
+  SimTime t = 0;
+
+  if (tcp_options.idle_text != NULL && parse_seconds ("--tcp-idle", tcp_options.idle_text, &t))
+    sim_socket_transport_set_tcp_idle_timeout (transport, t);
+  if (tcp_options.message_text != NULL &&
+      parse_seconds ("--tcp-message-timeout", tcp_options.message_text, &t))
+    sim_socket_transport_set_tcp_message_timeout (transport, t);
+  if (tcp_options.connect_text != NULL &&
+      parse_seconds ("--tcp-connect-timeout", tcp_options.connect_text, &t))
+    sim_socket_transport_set_tcp_connect_timeout (transport, t);
+  if (tcp_options.max > 0)
+    sim_socket_transport_set_tcp_max_connections (transport, (guint) tcp_options.max);
+  if (tcp_options.max_per_ip > 0)
+    sim_socket_transport_set_tcp_max_per_ip (transport, (guint) tcp_options.max_per_ip);
+}
+
 static gboolean
 parse_format (const char *format_text,
               Format     *format)
@@ -724,6 +773,7 @@ serve_scenario (const char  *scenario_path,
       }
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
+  tcp_options_apply (sim_world_get_transport (world));
 
   catch_signals (&serve);
   print_listeners (&serve, sim_world_get_transport (world));
@@ -784,6 +834,20 @@ siplab_cli_serve (int    argc,
     { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario_path,
       "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
       "actions, in real time) on the same registrar", "FILE" },
+    { "tcp-idle", 0, 0, G_OPTION_ARG_STRING, &tcp_options.idle_text,
+      "Close a TCP connection silent this many seconds, unless it carries a live "
+      "registration (default 120)", "SECONDS" },
+    { "tcp-message-timeout", 0, 0, G_OPTION_ARG_STRING, &tcp_options.message_text,
+      "Close a TCP connection whose message is not complete this many seconds after it "
+      "began (default 20)", "SECONDS" },
+    { "tcp-connect-timeout", 0, 0, G_OPTION_ARG_STRING, &tcp_options.connect_text,
+      "Give up an outbound TCP connect after this many seconds: 503 (default 10)", "SECONDS" },
+    { "tcp-max", 0, 0, G_OPTION_ARG_INT, &tcp_options.max,
+      "Open TCP connections in all (default 4096, never above the descriptor limit less 64)",
+      "N" },
+    { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &tcp_options.max_per_ip,
+      "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
+      "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
@@ -808,6 +872,8 @@ siplab_cli_serve (int    argc,
     return usage_error ("%s", error->message);
   if (argc > 1)
     return usage_error ("unexpected argument '%s'", argv[1]);
+  if (!tcp_options_check ())
+    return EXIT_USAGE;
   if (listen == NULL || listen[0] == NULL)
     return usage_error ("at least one --listen is needed, e.g. --listen udp:127.0.0.1:5060");
   if (scenario_path != NULL)
@@ -851,6 +917,7 @@ siplab_cli_serve (int    argc,
   sim_server_set_relay (server, relay);
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_server_get_transport (server), (gsize) max_message);
+  tcp_options_apply (sim_server_get_transport (server));
 
   serve.timers = timers;
   serve.server_name = SIM_SERVER_NODE_NAME;

@@ -459,6 +459,32 @@ location_changed_cb (SimLocation *location,
 }
 
 /*
+ * A phone registered over TCP is reached over the connection its REGISTER came in on, and
+ * phones keep it open quietly between refreshes: it must outlive the transport's idle timeout
+ * for as long as the binding lives.  Bindings that go lose the exemption (the idle timeout
+ * takes over); the new set, refreshed or added, extends it to its expiry.
+ */
+static void
+keep_flows_alive (SimServer  *self,
+                  const char *aor,
+                  GPtrArray  *bindings)
+{
+  GPtrArray *old = sim_location_peek (self->location, aor);
+
+  for (guint i = 0; old != NULL && i < old->len; i++)
+    {
+      const SimBinding *binding = old->pdata[i];
+      sim_socket_transport_keep_alive_until (self->transport, &binding->source, 0);
+    }
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      const SimBinding *binding = bindings->pdata[i];
+      sim_socket_transport_keep_alive_until (self->transport, &binding->source,
+                                             binding->expires_at);
+    }
+}
+
+/*
  * The registrar's commit hook: the AOR's new binding set goes to disk before the location
  * service changes and before the 200 OK (sim_registrar_set_commit_func()).  If SQLite refuses,
  * the registrar keeps the old bindings and answers 500, so every acknowledged binding is durable.
@@ -473,6 +499,7 @@ commit_cb (SimRegistrar  *registrar,
   SimServer *self = user_data;
   g_autoptr(GError) local_error = NULL;
 
+  keep_flows_alive (self, aor, bindings);
   if (self->store == NULL)
     return TRUE;
   if (!sim_store_save_aor (self->store, aor, bindings, self->clock_offset, &local_error))

@@ -7,8 +7,12 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "sim-framing.h"
 
 /*
  * The real-socket transport.  UDP is one datagram, one message.  TCP is a byte stream, so a
@@ -20,22 +24,29 @@
  * Connections are keyed by the peer's ip:port.  A phone that registered over TCP is reached
  * over the connection its REGISTER came in on; the proxy targets the binding's source address,
  * which is exactly that key.
+ *
+ * The framing itself lives in sim-framing.c (no sockets there, so every split of a stream is
+ * tested and fuzzed).  What a stranger can hold here is bounded by the limits documented in
+ * sim-transport.h: one sweep timer closes idle connections, unfinished messages and connects
+ * that never complete; caps on connections per IP and in all keep us below RLIMIT_NOFILE; and
+ * when the descriptors run out anyway, accepting pauses instead of spinning.
  */
 
 G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
 
-#define MAX_CONNECTIONS   4096
 #define MAX_OUTPUT        (1024 * 1024)   /* a peer that does not read loses its connection */
 #define UDP_BURST         64              /* datagrams read per wake-up before yielding */
 #define UDP_BATCH         16              /* datagrams read per recvmmsg(2) */
 #define UDP_RCVBUF        (4 * 1024 * 1024)
 #define SEND_WAIT_MS      20              /* longest wait for room in a full UDP send buffer */
 #define SEND_BACKOFF_MS   500             /* ...and no waiting for this long after one ran out */
+#define ACCEPT_BURST      64              /* connections accepted per wake-up before yielding */
 
 typedef struct {
   SimSocketTransport *self;
   GSocket *socket;
   GSource *source;
+  GSource *pause_source;      /* accepting paused (descriptors ran out): resumes on this */
   SimAddr addr;
 } Listener;
 
@@ -48,9 +59,14 @@ typedef struct {
   SimAddr peer;
   SimAddr local;
   char *key;
-  GByteArray *in;
+  SimFramer *framer;
   GByteArray *out;
   gboolean connecting;
+  gint64 opened_at;          /* monotonic µs, for the connect timeout */
+  gint64 last_activity;      /* monotonic µs of the last byte received or sent */
+  gint64 message_started;    /* monotonic µs the unfinished message began; 0 if none */
+  guint64 consumed_seen;     /* the framer's consumed count when message_started was set */
+  gint64 keep_until;         /* monotonic µs: not idle-closed before this (a live binding) */
 } Connection;
 
 struct _SimSocketTransport {
@@ -60,6 +76,13 @@ struct _SimSocketTransport {
   GPtrArray *listeners;       /* Listener* */
   GArray *listener_addrs;     /* SimAddr */
   GHashTable *connections;    /* "ip:port" -> Connection* (holds a ref) */
+  GHashTable *per_ip;         /* "ip" -> number of connections with it (GUINT_TO_POINTER) */
+  GSource *sweep_source;      /* closes idle and unfinished connections; runs while any exist */
+  SimTime tcp_idle_timeout;
+  SimTime tcp_message_timeout;
+  SimTime tcp_connect_timeout;
+  guint tcp_max_connections;  /* as configured; the effective cap also heeds RLIMIT_NOFILE */
+  guint tcp_max_per_ip;
   gsize max_message;
   guint8 *buffer;             /* SIM_TRANSPORT_MAX_MESSAGE + 1 bytes of receive space */
   guint8 *udp_buffers;        /* UDP_BATCH datagrams' worth, allocated on first use */
@@ -257,7 +280,7 @@ connection_unref (Connection *conn)
     return;
   g_assert (conn->in_source == NULL && conn->out_source == NULL);
   g_clear_object (&conn->socket);
-  g_byte_array_unref (conn->in);
+  sim_framer_free (conn->framer);
   g_byte_array_unref (conn->out);
   g_free (conn->key);
   g_free (conn);
@@ -286,7 +309,119 @@ connection_close (Connection *conn,
     sim_stack_transport_error (self->stack, &conn->peer, why);
   /* Drops the table's reference last: it may be the only one. */
   if (g_hash_table_lookup (self->connections, conn->key) == conn)
-    g_hash_table_remove (self->connections, conn->key);
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, conn->peer.ip));
+
+      if (n > 1)
+        g_hash_table_insert (self->per_ip, g_strdup (conn->peer.ip), GUINT_TO_POINTER (n - 1));
+      else
+        g_hash_table_remove (self->per_ip, conn->peer.ip);
+      g_hash_table_remove (self->connections, conn->key);
+    }
+}
+
+/*
+ * The connection cap in force: the configured one, but never more than the descriptors this
+ * process may open, less SIM_TRANSPORT_FD_RESERVE for the listeners, the database, the
+ * standard streams and GLib's own (read each time: the limit can change under us).
+ */
+static guint
+effective_max_connections (SimSocketTransport *self)
+{
+  struct rlimit limit;
+  guint max = self->tcp_max_connections;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    {
+      rlim_t room = limit.rlim_cur > SIM_TRANSPORT_FD_RESERVE + 1 ?
+                    limit.rlim_cur - SIM_TRANSPORT_FD_RESERVE : 1;
+      max = (guint) MIN ((rlim_t) max, room);
+    }
+  return max;
+}
+
+static const char *
+seconds_text (SimTime t,
+              char    buf[32])
+{
+  g_snprintf (buf, 32, "%g s", (double) t / G_USEC_PER_SEC);
+  return buf;
+}
+
+/*
+ * One timer for all connections: a connect that does not complete, a message begun and not
+ * finished, and a connection with no traffic each have their deadline (sim-transport.h).
+ */
+static gboolean
+sweep_cb (gpointer data)
+{
+  SimSocketTransport *self = data;
+  g_autoptr(GPtrArray) expired = g_ptr_array_new ();
+  g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Connection *conn;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      char t[32];
+      char *why = NULL;
+
+      if (conn->connecting)
+        {
+          if (now - conn->opened_at >= self->tcp_connect_timeout)
+            why = g_strdup_printf ("the connect did not complete within %s",
+                                   seconds_text (self->tcp_connect_timeout, t));
+        }
+      else if (conn->message_started != 0 &&
+               now - conn->message_started >= self->tcp_message_timeout)
+        why = g_strdup_printf ("a message begun was not completed within %s",
+                               seconds_text (self->tcp_message_timeout, t));
+      else if (now - conn->last_activity >= self->tcp_idle_timeout && now >= conn->keep_until)
+        why = g_strdup_printf ("idle for %s", seconds_text (self->tcp_idle_timeout, t));
+      if (why != NULL)
+        {
+          g_ptr_array_add (expired, connection_ref (conn));
+          g_ptr_array_add (reasons, why);
+        }
+    }
+  for (guint i = 0; i < expired->len; i++)
+    {
+      conn = expired->pdata[i];
+      connection_close (conn, reasons->pdata[i]);
+      connection_unref (conn);
+    }
+  if (g_hash_table_size (self->connections) == 0)
+    {
+      g_clear_pointer (&self->sweep_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* A quarter of the shortest deadline, within 50 ms..1 s: a deadline is late by at most that. */
+static void
+sweep_start (SimSocketTransport *self)
+{
+  SimTime shortest = MIN (self->tcp_idle_timeout,
+                          MIN (self->tcp_message_timeout, self->tcp_connect_timeout));
+  guint interval = (guint) CLAMP (shortest / 4000, 50, 1000);
+
+  if (self->sweep_source != NULL)
+    return;
+  self->sweep_source = g_timeout_source_new (interval);
+  g_source_set_callback (self->sweep_source, sweep_cb, self, NULL);
+  g_source_attach (self->sweep_source, self->context);
+}
+
+static void
+sweep_restart (SimSocketTransport *self)
+{
+  if (self->sweep_source == NULL)
+    return;
+  destroy_source (&self->sweep_source);
+  sweep_start (self);
 }
 
 static gboolean connection_writable_cb (GSocket *socket, GIOCondition condition, gpointer data);
@@ -307,9 +442,10 @@ connection_new (SimSocketTransport *self,
   conn->peer = *peer;
   conn->peer.transport = SIM_TRANSPORT_TCP;
   conn->key = peer_key (&conn->peer);
-  conn->in = g_byte_array_new ();
+  conn->framer = sim_framer_new (self->max_message);
   conn->out = g_byte_array_new ();
   conn->connecting = connecting;
+  conn->opened_at = conn->last_activity = g_get_monotonic_time ();
   local = g_socket_get_local_address (socket, NULL);
   if (local == NULL || !addr_from_socket_address (local, SIM_TRANSPORT_TCP, &conn->local))
     conn->local = *sim_stack_get_local (self->stack);
@@ -323,6 +459,10 @@ connection_new (SimSocketTransport *self,
       connection_close (old, "replaced by a new connection from the same address");
   }
   g_hash_table_insert (self->connections, conn->key, conn);
+  g_hash_table_insert (self->per_ip, g_strdup (conn->peer.ip),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip,
+                                                                                conn->peer.ip)) + 1));
+  sweep_start (self);
   conn->in_source = attach_source (self, socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                    connection_readable_cb, conn);
   if (connecting)
@@ -348,6 +488,7 @@ connection_write_pending (Connection *conn)
           return FALSE;
         }
       g_byte_array_remove_range (conn->out, 0, (guint) n);
+      conn->last_activity = g_get_monotonic_time ();
     }
   return TRUE;
 }
@@ -418,143 +559,58 @@ connection_send (Connection *conn,
     connection_flush (conn);
 }
 
-static gsize
-find_header_end (const guint8 *data,
-                 gsize         len)
-{
-  for (gsize i = 0; i + 3 < len; i++)
-    if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r' && data[i + 3] == '\n')
-      return i + 4;
-  return 0;
-}
-
-/* The first line of a request ("METHOD uri SIP/2.0") or of a response ("SIP/2.0 code"). */
-static gboolean
-looks_like_sip (const char *head,
-                gsize       len)
-{
-  const char *eol = memchr (head, '\r', len);
-  gsize line_len = eol != NULL ? (gsize) (eol - head) : len;
-
-  if (line_len >= 8 && memcmp (head, "SIP/2.0 ", 8) == 0)
-    return TRUE;
-  return line_len > 8 && memcmp (head + line_len - 8, " SIP/2.0", 8) == 0 && head[0] != ' ';
-}
-
-/* Content-Length (or its compact form "l", RFC 3261 §7.3.3) of a header section; -1 if absent. */
-static gint64
-content_length (const char *head,
-                gsize       len)
-{
-  const char *p = head;
-  const char *end = head + len;
-
-  while (p < end)
-    {
-      const char *eol = g_strstr_len (p, end - p, "\r\n");
-      const char *colon;
-      gsize name_len;
-
-      if (eol == NULL)
-        eol = end;
-      colon = memchr (p, ':', eol - p);
-      if (colon != NULL)
-        {
-          name_len = colon - p;
-          while (name_len > 0 && (p[name_len - 1] == ' ' || p[name_len - 1] == '\t'))
-            name_len--;
-          if ((name_len == 14 && g_ascii_strncasecmp (p, "Content-Length", 14) == 0) ||
-              (name_len == 1 && (p[0] == 'l' || p[0] == 'L')))
-            {
-              g_autofree char *value = g_strndup (colon + 1, eol - colon - 1);
-              guint64 n;
-
-              g_strstrip (value);
-              if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT32, &n, NULL))
-                return -2;
-              return (gint64) n;
-            }
-        }
-      p = eol + 2;
-    }
-  return -1;
-}
-
-/* Cuts complete messages off the input and hands them to the stack. */
+/* Hands every complete message to the stack, answers pings, and closes a stream out of step. */
 static void
 connection_process (Connection *conn)
 {
   while (conn->self != NULL)
     {
       SimSocketTransport *self = conn->self;
-      GByteArray *in = conn->in;
-      gsize skip = 0;
-      gsize head_len;
-      gint64 body_len;
+      const char *data = NULL;
+      gsize len = 0;
+      SimFramerError error = SIM_FRAMER_ERROR_NONE;
 
-      /* Keep-alives between messages (RFC 5626 §3.5.1): answer a CRLFCRLF ping with CRLF. */
-      while (skip + 1 < in->len && in->data[skip] == '\r' && in->data[skip + 1] == '\n')
+      switch (sim_framer_next (conn->framer, &data, &len, &error))
         {
-          if (skip + 3 < in->len && in->data[skip + 2] == '\r' && in->data[skip + 3] == '\n')
+        case SIM_FRAMER_NEED_MORE:
+          /* A message begun here has SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT to complete; the clock
+           * restarts whenever an earlier message completed in between. */
+          if (!sim_framer_in_message (conn->framer))
+            conn->message_started = 0;
+          else if (conn->message_started == 0 ||
+                   conn->consumed_seen != sim_framer_get_consumed (conn->framer))
             {
-              connection_send (conn, "\r\n", 2);
-              skip += 4;
+              conn->message_started = g_get_monotonic_time ();
+              conn->consumed_seen = sim_framer_get_consumed (conn->framer);
             }
-          else
-            skip += 2;
-        }
-      if (skip > 0)
-        g_byte_array_remove_range (in, 0, (guint) skip);
-      if (conn->self == NULL || in->len == 0 || (in->len == 1 && in->data[0] == '\r'))
-        return;
+          return;
 
-      head_len = find_header_end (in->data, in->len);
-      if (head_len == 0)
-        {
-          if (in->len > self->max_message)
-            connection_close (conn, "no end of the header section within the size limit");
-          else if (in->len >= 16 && !looks_like_sip ((const char *) in->data, in->len))
-            connection_close (conn, "the stream does not carry SIP");
-          return;
-        }
-      if (!looks_like_sip ((const char *) in->data, head_len))
-        {
-          connection_close (conn, "the stream does not carry SIP");
-          return;
-        }
-      body_len = content_length ((const char *) in->data, head_len);
-      if (body_len < 0)
-        {
-          /* RFC 3261 §18.3: on a stream Content-Length MUST be present; without it the end of
-           * the message is unknowable. */
-          connection_close (conn, body_len == -1 ? "a message without Content-Length on a stream "
-                                                   "(RFC 3261 §18.3)"
-                                                 : "an unreadable Content-Length");
-          return;
-        }
-      if (head_len + (gsize) body_len > self->max_message)
-        {
-          trace_packet (self, "dropped", &conn->peer, &conn->local, FALSE,
-                        (const char *) in->data, head_len,
-                        "the message is larger than this registrar accepts");
-          connection_close (conn, "message too large");
-          return;
-        }
-      if (in->len < head_len + (gsize) body_len)
-        return;
+        case SIM_FRAMER_PONG:
+          /* RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong. */
+          connection_send (conn, "\r\n", 2);
+          break;
 
-      {
-        gsize msg_len = head_len + (gsize) body_len;
-        g_autofree char *msg = g_malloc (msg_len + 1);
+        case SIM_FRAMER_ERROR:
+          if (error == SIM_FRAMER_ERROR_TOO_LARGE)
+            trace_packet (self, "dropped", &conn->peer, &conn->local, FALSE, data, len,
+                          sim_framer_error_to_string (error));
+          connection_close (conn, sim_framer_error_to_string (error));
+          return;
 
-        memcpy (msg, in->data, msg_len);
-        msg[msg_len] = '\0';
-        g_byte_array_remove_range (in, 0, (guint) msg_len);
-        trace_packet (self, "delivered", &conn->peer, &conn->local, FALSE, msg, msg_len, NULL);
-        g_object_ref (self);
-        sim_stack_receive_at (self->stack, &conn->local, &conn->peer, msg, msg_len);
-        g_object_unref (self);
-      }
+        case SIM_FRAMER_MESSAGE:
+        default:
+          {
+            g_autofree char *msg = g_malloc (len + 1);
+
+            memcpy (msg, data, len);
+            msg[len] = '\0';
+            trace_packet (self, "delivered", &conn->peer, &conn->local, FALSE, msg, len, NULL);
+            g_object_ref (self);
+            sim_stack_receive_at (self->stack, &conn->local, &conn->peer, msg, len);
+            g_object_unref (self);
+          }
+          break;
+        }
     }
 }
 
@@ -585,7 +641,8 @@ connection_readable_cb (GSocket      *socket,
     }
   else
     {
-      g_byte_array_append (conn->in, self->buffer, (guint) n);
+      conn->last_activity = g_get_monotonic_time ();
+      sim_framer_push (conn->framer, self->buffer, (gsize) n);
       connection_process (conn);
     }
   connection_unref (conn);
@@ -603,6 +660,13 @@ connection_open (SimSocketTransport *self,
 
   if (address == NULL)
     return NULL;
+  /* Our own connects count against the cap too: it is what keeps us below RLIMIT_NOFILE. */
+  if (g_hash_table_size (self->connections) >= effective_max_connections (self))
+    {
+      trace_note (self, "no TCP connection to %s:%u: %u connections are open, the limit",
+                  dst->ip, dst->port, g_hash_table_size (self->connections));
+      return NULL;
+    }
   socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
                          G_SOCKET_PROTOCOL_TCP, &error);
   if (socket == NULL)
@@ -620,6 +684,39 @@ connection_open (SimSocketTransport *self,
   return connection_new (self, socket, dst, pending);
 }
 
+static gboolean tcp_accept_cb (GSocket *socket, GIOCondition condition, gpointer data);
+
+static gboolean
+accept_resume_cb (gpointer data)
+{
+  Listener *listener = data;
+
+  g_clear_pointer (&listener->pause_source, g_source_unref);
+  listener->source = attach_source (listener->self, listener->socket, G_IO_IN, tcp_accept_cb,
+                                    listener);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or kernel memory: the pending connection stays in the
+ * backlog and the listener stays readable, so polling it again at once would spin at 100% CPU.
+ * Stop watching it for SIM_TRANSPORT_ACCEPT_PAUSE_MS; the idle and message timeouts meanwhile
+ * free descriptors, and the backlog is served when watching resumes.
+ */
+static void
+accept_pause (Listener   *listener,
+              const char *why)
+{
+  SimSocketTransport *self = listener->self;
+
+  trace_note (self, "accepting TCP connections paused for %u ms: %s",
+              SIM_TRANSPORT_ACCEPT_PAUSE_MS, why);
+  destroy_source (&listener->source);
+  listener->pause_source = g_timeout_source_new (SIM_TRANSPORT_ACCEPT_PAUSE_MS);
+  g_source_set_callback (listener->pause_source, accept_resume_cb, listener, NULL);
+  g_source_attach (listener->pause_source, self->context);
+}
+
 static gboolean
 tcp_accept_cb (GSocket      *socket,
                GIOCondition  condition,
@@ -628,23 +725,59 @@ tcp_accept_cb (GSocket      *socket,
   Listener *listener = data;
   SimSocketTransport *self = listener->self;
 
-  for (;;)
+  for (guint i = 0; i < ACCEPT_BURST; i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
-      g_autoptr(GSocketAddress) remote = NULL;
+      g_autoptr(GSocket) client = NULL;
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof from;
       SimAddr peer;
+      guint limit;
+      guint from_ip;
+      int fd;
 
-      if (client == NULL)
-        break;
-      remote = g_socket_get_remote_address (client, NULL);
-      if (remote == NULL || !addr_from_socket_address (remote, SIM_TRANSPORT_TCP, &peer))
-        continue;
-      if (g_hash_table_size (self->connections) >= MAX_CONNECTIONS)
+      fd = accept4 (g_socket_get_fd (socket), (struct sockaddr *) &from, &from_len,
+                    SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
         {
-          trace_note (self, "refused a TCP connection from %s:%u: %u connections are open",
-                      peer.ip, peer.port, MAX_CONNECTIONS);
-          g_socket_close (client, NULL);
+          int saved = errno;
+
+          if (saved == EAGAIN || saved == EWOULDBLOCK)
+            break;
+          /* accept(2): errors of the pending connection itself; the next one may be fine. */
+          if (saved == EINTR || saved == ECONNABORTED || saved == EPROTO || saved == EPERM ||
+              saved == ENETDOWN || saved == ENOPROTOOPT || saved == EHOSTDOWN ||
+              saved == EHOSTUNREACH || saved == ENETUNREACH || saved == EOPNOTSUPP)
+            continue;
+          /* EMFILE, ENFILE, ENOBUFS, ENOMEM and anything unexpected: do not spin. */
+          accept_pause (listener, g_strerror (saved));
+          return G_SOURCE_REMOVE;
+        }
+      if (!addr_from_sockaddr (&from, SIM_TRANSPORT_TCP, &peer))
+        {
+          close (fd);
+          continue;
+        }
+      limit = effective_max_connections (self);
+      if (g_hash_table_size (self->connections) >= limit)
+        {
+          trace_note (self, "refused a TCP connection from %s:%u: %u connections are open, the "
+                      "limit", peer.ip, peer.port, limit);
+          close (fd);
+          continue;
+        }
+      from_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, peer.ip));
+      if (from_ip >= self->tcp_max_per_ip)
+        {
+          trace_note (self, "refused a TCP connection from %s:%u: %u connections from %s are "
+                      "open, the limit per address", peer.ip, peer.port, from_ip, peer.ip);
+          close (fd);
+          continue;
+        }
+      client = g_socket_new_from_fd (fd, &error);
+      if (client == NULL)
+        {
+          close (fd);
           continue;
         }
       connection_new (self, client, &peer, FALSE);
@@ -887,6 +1020,7 @@ static void
 listener_free (Listener *listener)
 {
   destroy_source (&listener->source);
+  destroy_source (&listener->pause_source);
   g_socket_close (listener->socket, NULL);
   g_object_unref (listener->socket);
   g_free (listener);
@@ -912,6 +1046,7 @@ sim_socket_transport_close (SimSocketTransport *self)
       for (guint i = 0; i < all->len; i++)
         connection_close (all->pdata[i], NULL);
     }
+  destroy_source (&self->sweep_source);
   if (self->stack != NULL)
     sim_stack_set_send_func (self->stack, NULL, NULL);
 }
@@ -932,6 +1067,7 @@ sim_socket_transport_finalize (GObject *object)
   SimSocketTransport *self = SIM_SOCKET_TRANSPORT (object);
 
   g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_pointer (&self->per_ip, g_hash_table_unref);
   g_clear_pointer (&self->listener_addrs, g_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->buffer);
@@ -958,6 +1094,12 @@ sim_socket_transport_init (SimSocketTransport *self)
   self->listener_addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) connection_unref);
+  self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->tcp_idle_timeout = SIM_TRANSPORT_TCP_IDLE_TIMEOUT;
+  self->tcp_message_timeout = SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT;
+  self->tcp_connect_timeout = SIM_TRANSPORT_TCP_CONNECT_TIMEOUT;
+  self->tcp_max_connections = SIM_TRANSPORT_TCP_MAX_CONNECTIONS;
+  self->tcp_max_per_ip = SIM_TRANSPORT_TCP_MAX_PER_IP;
   self->max_message = SIM_TRANSPORT_MAX_MESSAGE;
   self->buffer = g_malloc (SIM_TRANSPORT_MAX_MESSAGE + 2);
   self->context = g_main_context_ref_thread_default ();
@@ -1123,6 +1265,98 @@ sim_socket_transport_set_max_message (SimSocketTransport *self,
 {
   g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
   self->max_message = CLAMP (max_message, 512, SIM_TRANSPORT_MAX_MESSAGE);
+  if (self->connections != NULL)
+    {
+      GHashTableIter iter;
+      Connection *conn;
+
+      g_hash_table_iter_init (&iter, self->connections);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+        sim_framer_set_max_message (conn->framer, self->max_message);
+    }
+}
+
+void
+sim_socket_transport_set_tcp_idle_timeout (SimSocketTransport *self,
+                                           SimTime             timeout)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (timeout > 0);
+  self->tcp_idle_timeout = timeout;
+  sweep_restart (self);
+}
+
+void
+sim_socket_transport_set_tcp_message_timeout (SimSocketTransport *self,
+                                              SimTime             timeout)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (timeout > 0);
+  self->tcp_message_timeout = timeout;
+  sweep_restart (self);
+}
+
+void
+sim_socket_transport_set_tcp_connect_timeout (SimSocketTransport *self,
+                                              SimTime             timeout)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (timeout > 0);
+  self->tcp_connect_timeout = timeout;
+  sweep_restart (self);
+}
+
+void
+sim_socket_transport_set_tcp_max_connections (SimSocketTransport *self,
+                                              guint               max_connections)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (max_connections > 0);
+  self->tcp_max_connections = max_connections;
+}
+
+guint
+sim_socket_transport_get_tcp_max_connections (SimSocketTransport *self)
+{
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), 0);
+  return effective_max_connections (self);
+}
+
+void
+sim_socket_transport_set_tcp_max_per_ip (SimSocketTransport *self,
+                                         guint               max_per_ip)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  g_return_if_fail (max_per_ip > 0);
+  self->tcp_max_per_ip = max_per_ip;
+}
+
+gboolean
+sim_socket_transport_keep_alive_until (SimSocketTransport *self,
+                                       const SimAddr      *peer,
+                                       SimTime             until)
+{
+  Connection *conn;
+  g_autofree char *key = NULL;
+  SimAddr tcp;
+
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  if (peer->transport != SIM_TRANSPORT_TCP || self->connections == NULL || self->stack == NULL)
+    return FALSE;
+  tcp = *peer;
+  key = peer_key (&tcp);
+  conn = g_hash_table_lookup (self->connections, key);
+  if (conn == NULL)
+    return FALSE;
+  /* @until is on the stack's clock (a binding's expiry); the deadlines run on the monotonic
+   * clock, so carry over the time left. */
+  {
+    SimTime left = until - sim_clock_now (sim_stack_get_clock (self->stack));
+    conn->keep_until = left > 0 ? g_get_monotonic_time () + left : 0;
+  }
+  return TRUE;
 }
 
 void

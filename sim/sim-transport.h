@@ -29,6 +29,44 @@ typedef enum {
 /* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1). */
 #define SIM_TRANSPORT_MAX_MESSAGE 65535
 
+/*
+ * TCP limits: what a stranger can hold open, and for how long.  Each has a setter below and a
+ * `siplab-cli serve` option.
+ *
+ * - Framing (sim-framing.h): a message is cut by Content-Length, judged only on whole lines
+ *   or on the size cap (max_message, --max-message); a stream out of step is closed.
+ * - SIM_TRANSPORT_TCP_IDLE_TIMEOUT (120 s, --tcp-idle): a connection with no byte received or
+ *   sent for this long is closed, as Kamailio's tcp_connection_lifetime (default 120 s).  A
+ *   connection that carries a live registration (the flow its REGISTER came in on) is exempt
+ *   until the binding expires: phones keep TCP open between refreshes, and a phone behind NAT
+ *   is only reachable over it (sim_socket_transport_keep_alive_until(), called by SimServer).
+ * - SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT (20 s, --tcp-message-timeout): a message that has begun
+ *   must be complete within this long (a 1-byte-per-second sender, a body shorter than its
+ *   Content-Length); otherwise the connection is closed.  The clock restarts with each message.
+ * - SIM_TRANSPORT_TCP_CONNECT_TIMEOUT (10 s, as Kamailio's tcp_connect_timeout; --tcp-connect-
+ *   timeout): an outbound connect that has not completed by then is abandoned, and the
+ *   transactions waiting on it end at once with 503 (RFC 3261 §18.4, sim_stack_transport_error).
+ * - SIM_TRANSPORT_TCP_MAX_CONNECTIONS (4096, --tcp-max): open connections in all, accepted and
+ *   connected; the cap in force is never above the soft RLIMIT_NOFILE less
+ *   SIM_TRANSPORT_FD_RESERVE (64: listeners, database, standard streams, GLib's descriptors),
+ *   so running out of descriptors does not take the listeners and the database with it.
+ * - SIM_TRANSPORT_TCP_MAX_PER_IP (256, --tcp-max-per-ip): open connections from one IP
+ *   address.  A whole classroom sits behind one school NAT address: 30-60 phones, some with a
+ *   connection per account, plus reconnects overlapping the old connection until it idles
+ *   out, fit well under 256; one stranger still cannot take more than a fraction of the total.
+ *   A connection beyond either cap is accepted and closed at once (traced as a note).
+ * - SIM_TRANSPORT_ACCEPT_PAUSE_MS (250 ms): when accept() fails for lack of descriptors
+ *   (EMFILE, ENFILE) or memory, the listener is not watched for this long instead of being
+ *   polled again at once (which would spin at 100% CPU); the backlog waits in the kernel.
+ */
+#define SIM_TRANSPORT_TCP_IDLE_TIMEOUT     SIM_SEC (120)
+#define SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT  SIM_SEC (20)
+#define SIM_TRANSPORT_TCP_CONNECT_TIMEOUT  SIM_SEC (10)
+#define SIM_TRANSPORT_TCP_MAX_CONNECTIONS  4096
+#define SIM_TRANSPORT_TCP_MAX_PER_IP       256
+#define SIM_TRANSPORT_FD_RESERVE           64
+#define SIM_TRANSPORT_ACCEPT_PAUSE_MS      250
+
 /* Names the far end of a packet in the trace (an AOR's user); NULL means "use ip:port". */
 typedef const char *(*SimTransportNameFunc) (const SimAddr *peer,
                                              gpointer       user_data);
@@ -72,6 +110,27 @@ void      sim_socket_transport_send               (SimSocketTransport    *self,
                                                    const char            *data,
                                                    gsize                  len,
                                                    gboolean               retransmission);
+/* The TCP limits above; a timeout is > 0, a cap >= 1.  They apply to open connections too. */
+void      sim_socket_transport_set_tcp_idle_timeout    (SimSocketTransport *self,
+                                                        SimTime             timeout);
+void      sim_socket_transport_set_tcp_message_timeout (SimSocketTransport *self,
+                                                        SimTime             timeout);
+void      sim_socket_transport_set_tcp_connect_timeout (SimSocketTransport *self,
+                                                        SimTime             timeout);
+void      sim_socket_transport_set_tcp_max_connections (SimSocketTransport *self,
+                                                        guint               max_connections);
+/* The connection cap in force: the configured one, lowered to fit RLIMIT_NOFILE. */
+guint     sim_socket_transport_get_tcp_max_connections (SimSocketTransport *self);
+void      sim_socket_transport_set_tcp_max_per_ip      (SimSocketTransport *self,
+                                                        guint               max_per_ip);
+/*
+ * Exempts the TCP connection to @peer (ip:port, transport TCP) from the idle timeout until
+ * @until on the stack's clock (a binding's expiry); a time in the past ends the exemption.
+ * FALSE if there is no such connection (nothing to do: UDP, or the phone already left).
+ */
+gboolean  sim_socket_transport_keep_alive_until        (SimSocketTransport *self,
+                                                        const SimAddr      *peer,
+                                                        SimTime             until);
 /* Open TCP connections (accepted and connected). */
 guint     sim_socket_transport_get_n_connections  (SimSocketTransport    *self);
 /* Stops listening, closes every connection and detaches from the stack. */

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-framing.h"
+
+#include <string.h>
+
+/*
+ * The stream is kept in one buffer; [start, len) is not consumed yet.  Consuming only moves
+ * start, so a segment with a hundred pipelined messages costs one copy, and the searches for
+ * the end of the start line and of the header section resume where they stopped (line_scan,
+ * head_scan), so a stream pushed one byte at a time is still read in linear time.
+ */
+struct _SimFramer {
+  GByteArray *buf;
+  gsize start;
+  gsize max_message;
+  gsize line_end;       /* length of the start line with its CRLF; 0 while unknown */
+  gsize line_scan;      /* no CRLF begins before this offset (from start) */
+  gsize head_scan;      /* no CRLFCRLF begins before this offset */
+  gsize head_len;       /* length of the header section with the blank line; 0 while unknown */
+  gsize body_len;
+  SimFramerError error;
+  gsize error_len;      /* bytes at start shown with the error */
+  guint64 consumed;
+};
+
+SimFramer *
+sim_framer_new (gsize max_message)
+{
+  SimFramer *self = g_new0 (SimFramer, 1);
+
+  self->buf = g_byte_array_new ();
+  self->max_message = MAX (max_message, 16);
+  return self;
+}
+
+void
+sim_framer_free (SimFramer *self)
+{
+  if (self == NULL)
+    return;
+  g_byte_array_unref (self->buf);
+  g_free (self);
+}
+
+void
+sim_framer_set_max_message (SimFramer *self,
+                            gsize      max_message)
+{
+  g_return_if_fail (self != NULL);
+  self->max_message = MAX (max_message, 16);
+}
+
+void
+sim_framer_push (SimFramer    *self,
+                 const guint8 *data,
+                 gsize         len)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  /* After an error nothing is read any more: the connection is about to close. */
+  if (self->error != SIM_FRAMER_ERROR_NONE || len == 0)
+    return;
+  if (self->start > 0)
+    {
+      g_byte_array_remove_range (self->buf, 0, (guint) self->start);
+      self->start = 0;
+    }
+  g_byte_array_append (self->buf, data, (guint) len);
+}
+
+static void
+consume (SimFramer *self,
+         gsize      n)
+{
+  self->start += n;
+  self->consumed += n;
+  self->line_end = 0;
+  self->line_scan = 0;
+  self->head_scan = 0;
+  self->head_len = 0;
+  self->body_len = 0;
+}
+
+static SimFramerResult
+fail (SimFramer      *self,
+      SimFramerError  error,
+      gsize           shown)
+{
+  self->error = error;
+  self->error_len = shown;
+  return SIM_FRAMER_ERROR;
+}
+
+/* A request line ("METHOD uri SIP/2.0") or a status line ("SIP/2.0 code reason"), whole. */
+static gboolean
+is_start_line (const char *line,
+               gsize       len)
+{
+  if (len >= 8 && memcmp (line, "SIP/2.0 ", 8) == 0)
+    return TRUE;
+  return len > 8 && memcmp (line + len - 8, " SIP/2.0", 8) == 0 && line[0] != ' ';
+}
+
+/*
+ * The body length named by the header section's Content-Length (or "l", RFC 3261 §7.3.3).
+ * Two headers that disagree are refused: which one counts would depend on the reader, and a
+ * stream whose reader and parser disagree about where a message ends can be smuggled into.
+ */
+static SimFramerError
+content_length (const char *head,
+                gsize       len,
+                gsize      *out)
+{
+  const char *p = head;
+  const char *end = head + len;
+  gboolean found = FALSE;
+
+  while (p < end)
+    {
+      const char *eol = memchr (p, '\r', end - p);
+      const char *colon;
+
+      if (eol == NULL)
+        eol = end;
+      colon = memchr (p, ':', eol - p);
+      if (colon != NULL)
+        {
+          gsize name_len = colon - p;
+
+          while (name_len > 0 && (p[name_len - 1] == ' ' || p[name_len - 1] == '\t'))
+            name_len--;
+          if ((name_len == 14 && g_ascii_strncasecmp (p, "Content-Length", 14) == 0) ||
+              (name_len == 1 && (p[0] == 'l' || p[0] == 'L')))
+            {
+              g_autofree char *value = NULL;
+              guint64 n;
+
+              /* A NUL would end the value early for g_strndup() but not for the parser. */
+              if (memchr (colon + 1, '\0', eol - colon - 1) != NULL)
+                return SIM_FRAMER_ERROR_BAD_LENGTH;
+              value = g_strndup (colon + 1, eol - colon - 1);
+
+              g_strstrip (value);
+              if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT32, &n, NULL) ||
+                  (found && *out != (gsize) n))
+                return SIM_FRAMER_ERROR_BAD_LENGTH;
+              *out = (gsize) n;
+              found = TRUE;
+            }
+        }
+      p = eol + 1;
+      if (p < end && *p == '\n')
+        p++;
+    }
+  return found ? SIM_FRAMER_ERROR_NONE : SIM_FRAMER_ERROR_NO_LENGTH;
+}
+
+SimFramerResult
+sim_framer_next (SimFramer       *self,
+                 const char     **data,
+                 gsize           *len,
+                 SimFramerError  *error)
+{
+  SimFramerResult result = SIM_FRAMER_NEED_MORE;
+  const char *shown = NULL;
+  gsize shown_len = 0;
+
+  g_return_val_if_fail (self != NULL, SIM_FRAMER_ERROR);
+
+  for (;;)
+    {
+      /* An array that never held a byte has no data pointer at all. */
+      const char *p = self->buf->data != NULL ? (const char *) self->buf->data + self->start : "";
+      gsize avail = self->buf->len - self->start;
+      gsize limit = MIN (avail, self->max_message);
+
+      if (self->error != SIM_FRAMER_ERROR_NONE)
+        {
+          result = SIM_FRAMER_ERROR;
+          shown = p;
+          shown_len = MIN (self->error_len, avail);
+          break;
+        }
+
+      /* Keep-alives between messages (RFC 5626 §3.5.1).  "\r\n" alone might be the first half
+       * of a ping, so it is decided only once the next bytes say which. */
+      if (self->line_end == 0 && self->line_scan == 0 && avail > 0 && p[0] == '\r')
+        {
+          if (avail < 2 || (p[1] == '\n' && (avail < 3 || (p[2] == '\r' && avail < 4))))
+            break;
+          if (p[1] == '\n')
+            {
+              if (p[2] == '\r' && p[3] == '\n')
+                {
+                  consume (self, 4);
+                  result = SIM_FRAMER_PONG;
+                  break;
+                }
+              consume (self, 2);
+              continue;
+            }
+          /* "\r" and anything else starts a message, which its start line will refuse. */
+        }
+      if (avail == 0)
+        break;
+
+      /* The start line, judged whole. */
+      if (self->line_end == 0)
+        {
+          gsize i;
+
+          for (i = self->line_scan; i + 1 < limit; i++)
+            if (p[i] == '\r' && p[i + 1] == '\n')
+              break;
+          if (i + 1 >= limit)
+            {
+              self->line_scan = limit > 0 ? limit - 1 : 0;
+              if (avail >= self->max_message)
+                {
+                  result = fail (self, SIM_FRAMER_ERROR_HEAD_TOO_LONG, MIN (avail, 512));
+                  continue;
+                }
+              break;
+            }
+          if (!is_start_line (p, i))
+            {
+              result = fail (self, SIM_FRAMER_ERROR_NOT_SIP, MIN (i, 512));
+              continue;
+            }
+          self->line_end = i + 2;
+          self->head_scan = i;
+        }
+
+      /* The blank line that ends the header section; the start line's CRLF may be its first
+       * half (a message without headers, which then lacks Content-Length). */
+      if (self->head_len == 0)
+        {
+          gsize i;
+          SimFramerError length_error;
+
+          for (i = self->head_scan; i + 3 < limit; i++)
+            if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+              break;
+          if (i + 3 >= limit)
+            {
+              self->head_scan = MAX (self->head_scan, limit >= 3 ? limit - 3 : 0);
+              if (avail >= self->max_message)
+                {
+                  result = fail (self, SIM_FRAMER_ERROR_HEAD_TOO_LONG, MIN (avail, 512));
+                  continue;
+                }
+              break;
+            }
+          self->head_len = i + 4;
+          /* RFC 3261 §18.3: on a stream Content-Length MUST be present. */
+          length_error = content_length (p + self->line_end, self->head_len - self->line_end,
+                                         &self->body_len);
+          if (length_error != SIM_FRAMER_ERROR_NONE)
+            {
+              result = fail (self, length_error, self->head_len);
+              continue;
+            }
+          if (self->body_len > self->max_message - self->head_len)
+            {
+              result = fail (self, SIM_FRAMER_ERROR_TOO_LARGE, self->head_len);
+              continue;
+            }
+        }
+
+      if (avail < self->head_len + self->body_len)
+        break;
+      shown = p;
+      shown_len = self->head_len + self->body_len;
+      consume (self, shown_len);
+      result = SIM_FRAMER_MESSAGE;
+      break;
+    }
+
+  if (data != NULL)
+    *data = shown;
+  if (len != NULL)
+    *len = shown_len;
+  if (error != NULL)
+    *error = self->error;
+  return result;
+}
+
+gboolean
+sim_framer_in_message (SimFramer *self)
+{
+  static const char ping[] = "\r\n\r\n";
+  gsize avail;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  avail = self->buf->len - self->start;
+  if (avail == 0 || self->error != SIM_FRAMER_ERROR_NONE)
+    return FALSE;
+  /* A keep-alive waiting for its second half is no message. */
+  if (self->line_end == 0 && self->line_scan == 0 && avail < 4 &&
+      memcmp (self->buf->data + self->start, ping, avail) == 0)
+    return FALSE;
+  return TRUE;
+}
+
+gsize
+sim_framer_get_buffered (SimFramer *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->buf->len - self->start;
+}
+
+guint64
+sim_framer_get_consumed (SimFramer *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->consumed;
+}
+
+const char *
+sim_framer_error_to_string (SimFramerError error)
+{
+  switch (error)
+    {
+    case SIM_FRAMER_ERROR_NONE:
+      return "no error";
+    case SIM_FRAMER_ERROR_NOT_SIP:
+      return "the stream does not carry SIP";
+    case SIM_FRAMER_ERROR_HEAD_TOO_LONG:
+      return "no end of the header section within the size limit";
+    case SIM_FRAMER_ERROR_NO_LENGTH:
+      return "a message without Content-Length on a stream (RFC 3261 §18.3)";
+    case SIM_FRAMER_ERROR_BAD_LENGTH:
+      return "an unreadable or contradictory Content-Length";
+    case SIM_FRAMER_ERROR_TOO_LARGE:
+      return "the message is larger than this registrar accepts";
+    default:
+      return "unknown framing error";
+    }
+}

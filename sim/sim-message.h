@@ -34,8 +34,8 @@ typedef enum {
  * Caps checked on the raw text before libosip2 sees it (sim_message_scan), so that what a
  * stranger sends cannot cost more than one linear pass.  libosip2 appends every header with
  * osip_list_add (list, el, -1), which walks the list to its end: parsing n header lines costs
- * n^2/2 steps (12,000 one-byte headers in a datagram took ~0.25 s), and the fast path below makes
- * the same calls.  No phone comes near these: a request that crossed 70 proxies (Max-Forwards)
+ * n^2/2 steps (four datagrams a second of 12,000 one-byte headers kept a core busy), and the fast
+ * path below makes the same calls.  No phone comes near these: a request that crossed 70 proxies (Max-Forwards)
  * each adding a Via and a Record-Route line still has fewer than 160 lines; the longest lines
  * phones write (Authorization, a Contact with +sip.instance and feature tags, Allow) stay under
  * 1 KB; and a REGISTER lists one Contact per device, at most a handful.

@@ -974,6 +974,247 @@ sim_message_parse (const char  *data,
   return sim_message_parse_with_osip (data, len, error);
 }
 
+/* Whether the header name @name (@n bytes, any case) is @lname (lower case) or its compact
+ * form @compact (RFC 3261 §7.3.3; 0 for none).  Spaces before the colon are already trimmed. */
+static gboolean
+header_name_is (const char *name,
+                gsize       n,
+                const char *lname,
+                char        compact)
+{
+  if (n == 1)
+    return compact != 0 && g_ascii_tolower (*name) == compact;
+  return n == strlen (lname) && g_ascii_strncasecmp (name, lname, n) == 0;
+}
+
+/* The name of the header line @line (@len bytes): up to the colon, trailing SP/HT trimmed. */
+static gsize
+header_name_len (const char *line,
+                 gsize       len)
+{
+  const char *colon = memchr (line, ':', len);
+  gsize n;
+
+  if (colon == NULL)
+    return 0;
+  n = colon - line;
+  while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+    n--;
+  return n;
+}
+
+/* Where Contact values are cut: commas outside quoted strings and <...> (RFC 3261 §20.10). */
+typedef struct {
+  gboolean in_quotes;
+  gboolean escaped;
+  gboolean in_angle;
+} ContactCut;
+
+static guint
+count_contact_commas (ContactCut *cut,
+                      const char *p,
+                      const char *end)
+{
+  guint n = 0;
+
+  for (; p < end; p++)
+    {
+      char c = *p;
+
+      if (cut->in_quotes)
+        {
+          if (cut->escaped)
+            cut->escaped = FALSE;
+          else if (c == '\\')
+            cut->escaped = TRUE;
+          else if (c == '"')
+            cut->in_quotes = FALSE;
+        }
+      else if (cut->in_angle)
+        cut->in_angle = c != '>';
+      else if (c == '"')
+        cut->in_quotes = TRUE;
+      else if (c == '<')
+        cut->in_angle = TRUE;
+      else if (c == ',')
+        n++;
+    }
+  return n;
+}
+
+/* The value of a Content-Length line as a number, -1 unless it is digits (SP/HT around). */
+static gint64
+content_length_value (const char *p,
+                      const char *end)
+{
+  gint64 value = 0;
+  guint n_digits = 0;
+
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  for (; p < end && g_ascii_isdigit (*p); p++, n_digits++)
+    if (value < G_MAXINT32)
+      value = value * 10 + (*p - '0');
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  return n_digits > 0 && p == end ? MIN (value, (gint64) G_MAXINT32) : -1;
+}
+
+gboolean
+sim_message_scan (const char      *data,
+                  gsize            len,
+                  SimMessageScan  *scan,
+                  GError         **error)
+{
+  const char *p = data, *end = data + len;
+  gboolean first = TRUE, in_contact = FALSE, seen_content_length = FALSE;
+  ContactCut cut = { FALSE, };
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (scan != NULL, FALSE);
+
+  memset (scan, 0, sizeof *scan);
+  scan->content_length = -1;
+  scan->body_offset = len;
+  /* RFC 3261 §7.5: CRLFs before the start line are ignored. */
+  while (p < end && (*p == '\r' || *p == '\n'))
+    p++;
+  scan->is_response = end - p >= 4 && memcmp (p, "SIP/", 4) == 0;
+
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      const char *next = nl != NULL ? nl + 1 : end;
+      const char *eol = nl != NULL ? nl : end;
+      gsize line_len;
+
+      if (eol > p && eol[-1] == '\r')
+        eol--;
+      line_len = eol - p;
+      if (!first && line_len == 0)
+        {
+          scan->has_blank_line = TRUE;
+          scan->body_offset = next - data;
+          break;
+        }
+      scan->longest_line = MAX (scan->longest_line, line_len);
+      if (line_len > SIM_MESSAGE_MAX_LINE_LENGTH)
+        {
+          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
+                       "a line of %" G_GSIZE_FORMAT " bytes is longer than %d", line_len,
+                       SIM_MESSAGE_MAX_LINE_LENGTH);
+          return FALSE;
+        }
+      if (!first)
+        {
+          if (++scan->n_header_lines > SIM_MESSAGE_MAX_HEADER_LINES)
+            {
+              g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
+                           "more than %d header lines", SIM_MESSAGE_MAX_HEADER_LINES);
+              return FALSE;
+            }
+          if (*p == ' ' || *p == '\t')
+            {
+              /* A folded continuation (RFC 3261 §7.3.1) belongs to the header above. */
+              if (in_contact)
+                scan->n_contacts += count_contact_commas (&cut, p, eol);
+            }
+          else
+            {
+              gsize name_len = header_name_len (p, line_len);
+
+              in_contact = header_name_is (p, name_len, "contact", 'm');
+              if (in_contact)
+                {
+                  memset (&cut, 0, sizeof cut);
+                  scan->n_contacts += 1 + count_contact_commas (&cut, p + name_len + 1, eol);
+                }
+              else if (!seen_content_length && header_name_is (p, name_len, "content-length", 'l'))
+                {
+                  seen_content_length = TRUE;
+                  scan->content_length = content_length_value (p + name_len + 1, eol);
+                }
+            }
+          if (scan->n_contacts > SIM_MESSAGE_MAX_CONTACTS)
+            {
+              g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
+                           "more than %d Contact values", SIM_MESSAGE_MAX_CONTACTS);
+              return FALSE;
+            }
+        }
+      first = FALSE;
+      p = next;
+    }
+  return TRUE;
+}
+
+osip_message_t *
+sim_message_parse_essentials (const char  *data,
+                              gsize        len,
+                              GError     **error)
+{
+  g_autoptr(GString) text = NULL;
+  const char *p = data, *end = data + len;
+  gsize method_len;
+  guint n_lines = 0;
+  gboolean keep = FALSE;
+
+  sim_message_init_library ();
+  check_unsplit_names ();
+  while (p < end && (*p == '\r' || *p == '\n'))
+    p++;
+  for (method_len = 0; p + method_len < end && is_token_char (p[method_len]); method_len++)
+    if (method_len >= 32)
+      break;
+  if (method_len == 0 || method_len >= 32 || p + method_len >= end || p[method_len] != ' ')
+    {
+      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_UNPARSABLE, "no request line");
+      return NULL;
+    }
+  text = g_string_sized_new (1024);
+  g_string_append_len (text, p, method_len);
+  g_string_append (text, " sip:invalid SIP/2.0\r\n");
+
+  p = memchr (p, '\n', end - p);
+  p = p != NULL ? p + 1 : end;
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      const char *next = nl != NULL ? nl + 1 : end;
+      const char *eol = nl != NULL ? nl : end;
+
+      if (eol > p && eol[-1] == '\r')
+        eol--;
+      if (eol == p)
+        break;
+      if (*p != ' ' && *p != '\t')
+        {
+          gsize name_len = header_name_len (p, eol - p);
+
+          keep = header_name_is (p, name_len, "via", 'v') ||
+                 header_name_is (p, name_len, "from", 'f') ||
+                 header_name_is (p, name_len, "to", 't') ||
+                 header_name_is (p, name_len, "call-id", 'i') ||
+                 header_name_is (p, name_len, "cseq", 0);
+        }
+      if (keep)
+        {
+          if ((gsize) (eol - p) > SIM_MESSAGE_MAX_LINE_LENGTH ||
+              ++n_lines > SIM_MESSAGE_MAX_HEADER_LINES)
+            {
+              g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
+                           "the headers a response copies are too large to copy");
+              return NULL;
+            }
+          g_string_append_len (text, p, eol - p);
+          g_string_append (text, "\r\n");
+        }
+      p = next;
+    }
+  g_string_append (text, "Content-Length: 0\r\n\r\n");
+  return sim_message_parse (text->str, text->len, error);
+}
+
 gboolean
 sim_message_validate (osip_message_t  *msg,
                       GError         **error)

@@ -30,6 +30,57 @@ typedef enum {
 
 #define SIM_MESSAGE_MAX_SIZE 65535
 
+/*
+ * Caps checked on the raw text before libosip2 sees it (sim_message_scan), so that what a
+ * stranger sends cannot cost more than one linear pass.  libosip2 appends every header with
+ * osip_list_add (list, el, -1), which walks the list to its end: parsing n header lines costs
+ * n^2/2 steps (four datagrams a second of 12,000 one-byte headers kept a core busy), and the fast
+ * path below makes the same calls.  No phone comes near these: a request that crossed 70 proxies (Max-Forwards)
+ * each adding a Via and a Record-Route line still has fewer than 160 lines; the longest lines
+ * phones write (Authorization, a Contact with +sip.instance and feature tags, Allow) stay under
+ * 1 KB; and a REGISTER lists one Contact per device, at most a handful.
+ *
+ * SIM_MESSAGE_MAX_HEADER_LINES: lines between the start line and the blank line (a folded
+ *   continuation counts as a line).
+ * SIM_MESSAGE_MAX_LINE_LENGTH: bytes in any one line of the start line and headers, CRLF not
+ *   counted.
+ * SIM_MESSAGE_MAX_CONTACTS: Contact values in all Contact headers together.
+ */
+#define SIM_MESSAGE_MAX_HEADER_LINES 256
+#define SIM_MESSAGE_MAX_LINE_LENGTH  8192
+#define SIM_MESSAGE_MAX_CONTACTS     32
+
+/* What sim_message_scan learns in its one pass over the start line and the headers. */
+typedef struct {
+  gboolean is_response;      /* the text starts with "SIP/" */
+  gsize body_offset;         /* where the body starts: after the blank line, or @len without one */
+  gboolean has_blank_line;
+  guint n_header_lines;
+  gsize longest_line;
+  guint n_contacts;
+  gint64 content_length;     /* the first Content-Length (or l) as a number; -1 absent or not digits */
+} SimMessageScan;
+
+/*
+ * One linear pass over @data (no allocation): fills @scan and checks the caps above.  FALSE with
+ * SIM_MESSAGE_ERROR_TOO_LARGE (saying which cap) when the message exceeds one; @scan is filled
+ * either way, as far as the pass went.
+ */
+gboolean        sim_message_scan          (const char            *data,
+                                           gsize                  len,
+                                           SimMessageScan        *scan,
+                                           GError               **error);
+/*
+ * For answering a request that is not parsed whole (over a cap, a bad Content-Length): a
+ * message holding only its method, Via, From, To, Call-ID and CSeq, parsed from those lines
+ * alone.  NULL when one of them is missing or longer than SIM_MESSAGE_MAX_LINE_LENGTH, or when
+ * there are more than SIM_MESSAGE_MAX_HEADER_LINES of them: then the request cannot be answered
+ * within bounds and is dropped.  The Request-URI is replaced (no response carries it).
+ */
+osip_message_t *sim_message_parse_essentials (const char         *data,
+                                           gsize                  len,
+                                           GError               **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Must be called once before any libosip2 use; safe to call many times. */
 void            sim_message_init_library  (void);
 

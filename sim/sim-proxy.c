@@ -833,8 +833,8 @@ trace_proxy_auth (SimProxy       *self,
 
 /*
  * The 407 Proxy Authentication Required, with one Proxy-Authenticate per challenge
- * (RFC 3261 §22.3).  Every 407 leaves through here, so how it is sent (statefully, in the
- * server transaction, for now) is decided in this one place.
+ * (RFC 3261 §22.3).  Every 407 leaves through here, so how it is sent is decided in this one
+ * place.
  */
 static void
 reply_proxy_challenge (SimProxy       *self,
@@ -848,7 +848,10 @@ reply_proxy_challenge (SimProxy       *self,
 
   for (guint i = 0; i < challenges->len; i++)
     osip_message_set_proxy_authenticate (response, challenges->pdata[i]);
-  sim_server_txn_respond (txn, response);
+  /* RFC 3261 §8.2.7 and §16.6: like the registrar's 401, the 407 costs nothing to make again,
+   * so it is sent statelessly and nothing is kept for a stranger (its ACK is absorbed by the
+   * stack, which recognises the To tag it wrote). */
+  sim_server_txn_respond_stateless (txn, response);
 }
 
 /*

@@ -1214,7 +1214,15 @@ sim_registrar_handle (SimRegistrar   *self,
   if (outcome != OUTCOME_OK && outcome != OUTCOME_QUERY && outcome != OUTCOME_CHALLENGE)
     trace_rejected (&req, outcome);
 
-  sim_server_txn_respond (txn, response);
+  /*
+   * RFC 3261 §8.2.7: a UAS may answer statelessly, and the 401 costs nothing to make again (a
+   * retransmitted REGISTER simply gets a fresh challenge).  Keeping it for 32 s with its
+   * request would let anyone fill memory with unauthenticated REGISTERs.
+   */
+  if (outcome == OUTCOME_CHALLENGE)
+    sim_server_txn_respond_stateless (txn, response);
+  else
+    sim_server_txn_respond (txn, response);
   request_clear (&req);
   g_object_unref (self);
 }

@@ -72,6 +72,7 @@ struct _SimServerTxn {
   char *method;
   osip_message_t *request;   /* NULL once a non-INVITE transaction has its final response */
   SimAddr src;
+  SimAddr reply_to;          /* where responses go (RFC 3261 §18.2.2) */
   char *to_tag;
   char *response_text;       /* last response sent */
   gsize response_len;
@@ -102,6 +103,8 @@ struct _SimStack {
   GHashTable *servers;       /* key -> SimServerTxn* (ref) */
   GHashTable *accepted;      /* dialog key -> SimServerTxn* (borrowed; IST in Accepted) */
   GPtrArray *transport_errors; /* TransportError* waiting on the clock (borrowed) */
+  guint max_transactions;
+  char *sl_prefix;           /* starts the To tag of every stateless response */
 };
 
 G_DEFINE_FINAL_TYPE (SimStack, sim_stack, G_TYPE_OBJECT)
@@ -774,7 +777,7 @@ server_retransmit_cb (gpointer data)
 
   txn->retransmit_timer = 0;
   server_timer_name_trace (txn, "fired", "G", txn->interval);
-  transmit (txn->stack, &txn->src, txn->response_text, txn->response_len, TRUE);
+  transmit (txn->stack, &txn->reply_to, txn->response_text, txn->response_len, TRUE);
   /* RFC 3261 §17.2.1 (Timer G) and §13.3.1.4 (2xx): double up to T2. */
   txn->interval = MIN (txn->interval * 2, SIM_T2);
   server_arm_retransmit (txn);
@@ -802,7 +805,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
   txn->last_status = status;
   osip_message_free (response);
 
-  transmit (self, &txn->src, txn->response_text, txn->response_len, FALSE);
+  transmit (self, &txn->reply_to, txn->response_text, txn->response_len, FALSE);
 
   if (status < 200)
     {
@@ -843,6 +846,65 @@ sim_server_txn_respond (SimServerTxn   *txn,
       txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, server_timeout_cb, txn, NULL);
       server_timer_name_trace (txn, "started", "H", 64 * SIM_T1);
     }
+}
+
+/* Sets the To tag of @response to @tag, replacing the one the TU may have put there. */
+static void
+set_to_tag (osip_message_t *response,
+            const char     *tag)
+{
+  osip_generic_param_t *param = NULL;
+
+  if (osip_to_get_tag (response->to, &param) == 0 && param != NULL)
+    {
+      osip_free (param->gvalue);
+      param->gvalue = osip_strdup (tag);
+    }
+  else
+    osip_to_set_tag (response->to, osip_strdup (tag));
+}
+
+void
+sim_server_txn_respond_stateless (SimServerTxn   *txn,
+                                  osip_message_t *response)
+{
+  SimStack *self = txn->stack;
+  int status = response->status_code;
+  g_autoptr(SimServerTxn) hold = NULL;
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
+    {
+      osip_message_free (response);
+      return;
+    }
+  /*
+   * A provisional response or a 2xx needs its transaction (a 2xx to INVITE is retransmitted
+   * until the ACK comes, §13.3.1.4).  The ACK to a non-2xx for an INVITE that already has a To
+   * tag would carry the dialog's tag, which cannot be told apart from an ACK to a 2xx.
+   */
+  if (status < 300 || (txn->kind == TXN_IST && txn->to_tag == NULL))
+    {
+      sim_server_txn_respond (txn, response);
+      return;
+    }
+  hold = sim_server_txn_ref (txn);
+
+  /* RFC 3261 §8.2.7: our tag, marked so that the ACK to it is recognised and absorbed. */
+  if (txn->to_tag != NULL)
+    {
+      g_autofree char *tag = g_strconcat (self->sl_prefix, txn->to_tag, NULL);
+      set_to_tag (response, tag);
+    }
+  text = sim_message_to_string (response, &len);
+  txn->last_status = status;
+  osip_message_free (response);
+  transmit (self, &txn->reply_to, text, len, FALSE);
+  trace_txn (self, txn->kind, txn->state, txn->branch, txn->method,
+             "final response sent statelessly (RFC 3261 §8.2.7): the transaction is forgotten "
+             "at once and a retransmitted request gets a new one");
+  server_terminate (txn);
 }
 
 void
@@ -939,25 +1001,146 @@ stamp_received (osip_message_t *request,
 }
 
 static void
+note (SimStack   *self,
+      const char *format,
+      ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note (SimStack   *self,
+      const char *format,
+      ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name, "%s", text);
+}
+
+/*
+ * RFC 3261 §18.2.2 with RFC 3581 §4: where a response to @request (received stamped) from @src
+ * goes.  Over TCP, back on the connection it came on; over UDP with rport, to the source
+ * address and port; without rport, to the source address (the "received" one) at the port of
+ * the Via sent-by, 5060 when it names none.  A maddr parameter is not honoured: it would let a
+ * stranger aim our responses at any address.
+ */
+static void
+response_destination (osip_message_t *request,
+                      const SimAddr  *src,
+                      SimAddr        *dst)
+{
+  osip_via_t *via = NULL;
+  osip_generic_param_t *rport = NULL;
+  guint64 port = 5060;
+
+  *dst = *src;
+  if (is_reliable (src))
+    return;
+  if (osip_message_get_via (request, 0, &via) < 0 || via == NULL)
+    return;
+  if (osip_via_param_get_byname (via, "rport", &rport) == 0 && rport != NULL)
+    return;
+  if (via->port != NULL && !g_ascii_string_to_unsigned (via->port, 10, 1, 65535, &port, NULL))
+    return;    /* no usable sent-by port: the source port is the best guess */
+  dst->port = (guint16) port;
+}
+
+/*
+ * A response to @request (validated and stamped) sent without a transaction: the To tag, when
+ * the request has none, starts with our stateless prefix so that the ACK to it is absorbed.
+ * @header_name/@header_value: one extra header, or NULL.
+ */
+static void
+reply_stateless (SimStack       *self,
+                 osip_message_t *request,
+                 const SimAddr  *src,
+                 int             status,
+                 const char     *reason,
+                 const char     *header_name,
+                 const char     *header_value)
+{
+  g_autofree char *token = sim_random_token (self->rand, 8);
+  g_autofree char *tag = g_strconcat (self->sl_prefix, token, NULL);
+  osip_message_t *response;
+  SimAddr dst;
+
+  response = sim_message_new_response (request, status, reason, tag);
+  if (header_name != NULL)
+    osip_message_set_header (response, header_name, header_value);
+  response_destination (request, src, &dst);
+  sim_stack_send_stateless (self, response, &dst);
+}
+
+static void
 reply_stateless_400 (SimStack       *self,
                      osip_message_t *request,
                      const SimAddr  *src,
                      const char     *why)
 {
-  osip_message_t *response;
-  g_autofree char *tag = sim_random_token (self->rand, 8);
   g_autofree char *reason = g_strdup_printf ("Bad Request (%s)", why);
 
   /* Without From/To/Call-ID/CSeq/Via we cannot build a correct response: drop (RFC 3261 §18.2.1). */
   if (request->from == NULL || request->to == NULL || request->call_id == NULL ||
       request->cseq == NULL || osip_list_size (&request->vias) == 0)
     {
-      sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name,
-                      "dropped a request that cannot be answered: %s", why);
+      note (self, "dropped a request that cannot be answered: %s", why);
       return;
     }
-  response = sim_message_new_response (request, 400, reason, tag);
-  sim_stack_send_stateless (self, response, src);
+  reply_stateless (self, request, src, 400, reason, NULL, NULL);
+}
+
+/* Whether @tag is one reply_stateless or sim_server_txn_respond_stateless wrote. */
+static gboolean
+is_stateless_tag (SimStack   *self,
+                  const char *tag)
+{
+  return tag != NULL && g_str_has_prefix (tag, self->sl_prefix);
+}
+
+/*
+ * A message refused before parsing (@why: over a cap of sim_message_scan, a Content-Length
+ * beyond the datagram).  A request gets @status from its essential headers alone, parsed
+ * within the caps; a response, an ACK, or a request whose essential headers are themselves
+ * over the caps is dropped (RFC 3261 §18.1.2, §18.3).
+ */
+static void
+refuse_unparsed (SimStack             *self,
+                 const SimAddr        *src,
+                 const char           *data,
+                 gsize                 len,
+                 const SimMessageScan *scan,
+                 int                   status,
+                 const char           *reason,
+                 const char           *why)
+{
+  g_autoptr(osip_message_t) request = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (scan->is_response)
+    {
+      note (self, "dropped a response from %s:%u without parsing it: %s", src->ip, src->port, why);
+      return;
+    }
+  request = sim_message_parse_essentials (data, len, &error);
+  if (request == NULL || !sim_message_validate (request, &error))
+    {
+      note (self, "dropped a request from %s:%u without parsing it: %s (and cannot answer: %s)",
+            src->ip, src->port, why, error->message);
+      return;
+    }
+  if (strcmp (request->sip_method, "ACK") == 0)
+    {
+      note (self, "dropped an ACK from %s:%u without parsing it: %s", src->ip, src->port, why);
+      return;
+    }
+  note (self, "answered %d statelessly without parsing the request from %s:%u: %s", status,
+        src->ip, src->port, why);
+  stamp_received (request, src);
+  reply_stateless (self, request, src, status, reason, NULL, NULL);
 }
 
 static void
@@ -1006,6 +1189,13 @@ receive_request (SimStack       *self,
           osip_message_free (request);
           return;
         }
+      if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
+        {
+          /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
+          note (self, "absorbed the ACK to a response sent without a transaction");
+          osip_message_free (request);
+          return;
+        }
       /* The ACK for a 2xx is a new transaction (RFC 3261 §13.2.2.4): stop our 2xx retransmission. */
       {
         g_autofree char *dkey = dialog_key (request);
@@ -1023,7 +1213,21 @@ receive_request (SimStack       *self,
     {
       /* A retransmission: answer with the last response again (RFC 3261 §17.2.1, §17.2.2). */
       if (txn->response_text != NULL && txn->state != STATE_ACCEPTED)
-        transmit (self, &txn->src, txn->response_text, txn->response_len, TRUE);
+        transmit (self, &txn->reply_to, txn->response_text, txn->response_len, TRUE);
+      osip_message_free (request);
+      return;
+    }
+
+  if (sim_stack_get_n_transactions (self) >= self->max_transactions)
+    {
+      char retry_after[16];
+
+      /* RFC 3261 §21.5.4: overloaded; Retry-After says when to try again.  Nothing is kept. */
+      note (self, "%u transactions are live (the limit): %s from %s:%u gets 503 statelessly",
+            sim_stack_get_n_transactions (self), request->sip_method, src->ip, src->port);
+      g_snprintf (retry_after, sizeof retry_after, "%d", SIM_STACK_RETRY_AFTER);
+      reply_stateless (self, request, src, 503, "Service Unavailable (too many transactions)",
+                       "Retry-After", retry_after);
       osip_message_free (request);
       return;
     }
@@ -1038,6 +1242,7 @@ receive_request (SimStack       *self,
   txn->method = g_strdup (request->sip_method);
   txn->request = request;
   txn->src = *src;
+  response_destination (request, src, &txn->reply_to);
   txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
@@ -1103,9 +1308,39 @@ sim_stack_receive_at (SimStack      *self,
   osip_message_t *msg;
   const SimAddr *outer;
   SimAddr arrival;
+  SimMessageScan scan;
 
   g_return_if_fail (SIM_IS_STACK (self));
   g_return_if_fail (local != NULL);
+
+  /* One linear pass before any parse: what is over the caps never reaches libosip2. */
+  if (len <= SIM_MESSAGE_MAX_SIZE && !sim_message_scan (data, len, &scan, &error))
+    {
+      /* RFC 3261 §21.5.14: "the message length exceeded its capabilities". */
+      g_autoptr(GString) reason = g_string_new ("Message Too Large (");
+      g_string_append (reason, error->message);
+      g_string_append_c (reason, ')');
+      refuse_unparsed (self, src, data, len, &scan, 513, reason->str, error->message);
+      return;
+    }
+  if (len <= SIM_MESSAGE_MAX_SIZE && !is_reliable (src) && scan.has_blank_line &&
+      scan.content_length >= 0)
+    {
+      gsize body_len = len - scan.body_offset;
+
+      /* RFC 3261 §18.3: over UDP a Content-Length beyond the datagram's body is a 400 (a
+       * response is discarded); a shorter one cuts the body, the rest is discarded. */
+      if ((guint64) scan.content_length > body_len)
+        {
+          g_autofree char *why = g_strdup_printf ("Content-Length %" G_GINT64_FORMAT " is larger "
+                                                  "than the %" G_GSIZE_FORMAT " bytes of body",
+                                                  scan.content_length, body_len);
+          refuse_unparsed (self, src, data, len, &scan, 400,
+                           "Bad Request (Content-Length larger than the body)", why);
+          return;
+        }
+      len = scan.body_offset + (gsize) scan.content_length;
+    }
 
   msg = sim_message_parse (data, len, &error);
   if (msg == NULL)
@@ -1208,6 +1443,7 @@ sim_stack_finalize (GObject *object)
 
   g_free (self->node_name);
   g_clear_pointer (&self->locals, g_array_unref);
+  g_free (self->sl_prefix);
   g_clear_object (&self->clock);
   g_clear_object (&self->trace);
   G_OBJECT_CLASS (sim_stack_parent_class)->finalize (object);
@@ -1232,6 +1468,7 @@ sim_stack_init (SimStack *self)
   self->locals = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;
+  self->max_transactions = SIM_STACK_MAX_TRANSACTIONS;
 }
 
 SimStack *
@@ -1253,6 +1490,13 @@ sim_stack_new (SimClock      *clock,
   self->rand = rand;
   self->node_name = g_strdup (node_name);
   self->local = *local;
+  /*
+   * Kamailio's sl module marks its stateless tags the same way.  The random tokens of other
+   * tags never hold '-' (sim_random_token), and the node name keeps the prefix apart from
+   * other elements' marks; it needs no secret: an ACK a stranger makes look like ours is only
+   * dropped.
+   */
+  self->sl_prefix = g_strdup_printf ("sl%08x-", g_str_hash (node_name != NULL ? node_name : ""));
   return self;
 }
 
@@ -1554,4 +1798,13 @@ guint
 sim_stack_get_n_transactions (SimStack *self)
 {
   return g_hash_table_size (self->clients) + g_hash_table_size (self->servers);
+}
+
+void
+sim_stack_set_max_transactions (SimStack *self,
+                                guint     max)
+{
+  g_return_if_fail (SIM_IS_STACK (self));
+
+  self->max_transactions = max;
 }

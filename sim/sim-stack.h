@@ -23,6 +23,24 @@ G_DECLARE_FINAL_TYPE (SimStack, sim_stack, SIM, STACK, GObject)
 typedef struct _SimServerTxn SimServerTxn;
 typedef struct _SimClientTxn SimClientTxn;
 
+/*
+ * SIM_STACK_MAX_TRANSACTIONS: live transactions (server and client together) beyond which a
+ *   request that would start a new server transaction is answered 503 Service Unavailable with
+ *   Retry-After: SIM_STACK_RETRY_AFTER seconds, statelessly (RFC 3261 §21.5.4); retransmissions,
+ *   ACKs and responses for transactions that exist are handled as always.  A non-INVITE
+ *   transaction lives 32 s after its final response over UDP (Timer J), so 131,072 sustains about
+ *   4,000 requests a second (a full call, through the proxy, holds four); a school
+ *   of 2,000 phones all registering (REGISTER, 401 sent without a transaction, REGISTER with
+ *   credentials) within one such window, with room for calls; each holds at most its request
+ *   and its last response, both bounded by SIM_MESSAGE_MAX_SIZE and the caps of sim-message.h.
+ *   sim_stack_set_max_transactions changes it (tests).
+ * Requests over the caps of sim_message_scan (header lines, line length, Contacts) are answered
+ * 513 Message Too Large statelessly without being parsed (RFC 3261 §21.5.14), or dropped when
+ * even the headers a response copies are over them; such responses are dropped (§18.1.2).
+ */
+#define SIM_STACK_MAX_TRANSACTIONS 131072
+#define SIM_STACK_RETRY_AFTER      5
+
 /* RFC 3261 §17.1.1.1 defaults */
 #define SIM_T1 SIM_MSEC (500)
 #define SIM_T2 SIM_SEC (4)
@@ -145,6 +163,8 @@ void            sim_stack_transport_error     (SimStack         *self,
 SimServerTxn   *sim_stack_find_invite_txn     (SimStack         *self,
                                                osip_message_t   *cancel);
 guint           sim_stack_get_n_transactions  (SimStack         *self);
+void            sim_stack_set_max_transactions (SimStack        *self,
+                                               guint             max);
 /* Forgets every transaction at once, without sending anything (the element lost power). */
 void            sim_stack_reset               (SimStack         *self);
 
@@ -162,6 +182,17 @@ SimServerTxn   *sim_server_txn_ref            (SimServerTxn     *txn);
 void            sim_server_txn_unref          (SimServerTxn     *txn);
 /* Sends @response (transfer full) in this transaction.  Ignored once it is terminated. */
 void            sim_server_txn_respond        (SimServerTxn     *txn,
+                                               osip_message_t   *response);
+/*
+ * Sends the non-2xx final @response (transfer full) statelessly and forgets the transaction at
+ * once (RFC 3261 §8.2.7; a proxy's 407, §16.6, §22.3): nothing is kept, so a retransmitted
+ * request is a new transaction and simply gets a new response.  The To tag is one the stack
+ * recognises, so the ACK to a stateless response to an INVITE is absorbed here, never given to
+ * the TU as the ACK to a 2xx.  Provisional and 2xx responses, and a response to an INVITE that
+ * already has a To tag (its ACK would carry the dialog's tag), are sent as by
+ * sim_server_txn_respond.
+ */
+void            sim_server_txn_respond_stateless (SimServerTxn  *txn,
                                                osip_message_t   *response);
 /* Convenience: builds and sends a response with a To tag chosen by the stack. */
 void            sim_server_txn_reply          (SimServerTxn     *txn,

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (sim-store-error-quark, sim_store_error)
 
@@ -92,6 +96,45 @@ sim_store_init (SimStore *self)
 {
 }
 
+/*
+ * The file holds every binding and the secret that keys the nonces, so it is created mode 0600
+ * whatever the umask (a umask can only take bits away from open's mode, and fchmod makes the
+ * result exact).  SQLite gives the -wal and -shm files it creates beside it the database file's
+ * mode (unixOpen's findCreateFileMode), so they are private too.  An existing file keeps the
+ * mode its owner chose.
+ */
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
+{
+  int fd;
+
+  if (strcmp (path, ":memory:") == 0 || *path == '\0')
+    return TRUE;
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      if (saved == EEXIST)
+        return TRUE;
+      g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE, "%s: cannot create: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  if (fchmod (fd, 0600) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE, "%s: cannot make private: %s",
+                   path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
 SimStore *
 sim_store_open (const char  *path,
                 GError     **error)
@@ -104,6 +147,8 @@ sim_store_open (const char  *path,
 
   self = g_object_new (SIM_TYPE_STORE, NULL);
   self->path = g_strdup (path);
+  if (!create_private_file (path, error))
+    return NULL;
   if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
     {
       fail (self, error, "cannot open");

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -729,6 +731,302 @@ test_users_parse_errors (void)
   g_assert_cmpstr (g_hash_table_lookup (users, "bob"), ==, " x");
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* Hostile peers on loopback (issue 9, attack cost): a test socket plays the attacker.        */
+
+typedef struct {
+  GSocket *socket;
+  GSocketAddress *server;
+  gboolean reliable;
+} Attacker;
+
+static gboolean
+readable_cb (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The next message the server sends to @socket, or NULL after WAIT_MS. */
+static char *
+attacker_receive (GSocket  *socket,
+                  gboolean  reliable)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      char buf[65536];
+      gssize n;
+      gboolean ready = FALSE, timed_out = FALSE;
+      g_autoptr(GSource) source = g_socket_create_source (socket, G_IO_IN, NULL);
+      guint timeout = g_timeout_add (100, timeout_cb, &timed_out);
+
+      g_source_set_callback (source, (GSourceFunc) G_CALLBACK (readable_cb), &ready, NULL);
+      g_source_attach (source, NULL);
+      while (!ready && !timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      g_source_destroy (source);
+      if (!timed_out)
+        g_source_remove (timeout);
+      if (!ready)
+        continue;
+      n = g_socket_receive (socket, buf, sizeof buf, NULL, NULL);
+      if (n <= 0)
+        continue;
+      g_string_append_len (text, buf, n);
+      /* Every response here has an empty body. */
+      if (!reliable || strstr (text->str, "\r\n\r\n") != NULL)
+        return g_string_free (g_steal_pointer (&text), FALSE);
+    }
+  return NULL;
+}
+
+/* A socket towards the server's listener of @transport in @family, or FALSE (no IPv6 here). */
+static gboolean
+attacker_open (SimServer        *server,
+               SimTransportKind  transport,
+               const char       *ip,
+               Attacker         *attacker)
+{
+  GArray *listeners = sim_socket_transport_get_listeners (sim_server_get_transport (server));
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_from_string (ip);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GError) error = NULL;
+
+  memset (attacker, 0, sizeof *attacker);
+  for (guint i = 0; i < listeners->len && attacker->server == NULL; i++)
+    {
+      SimAddr *addr = &g_array_index (listeners, SimAddr, i);
+      if (addr->transport == transport && strcmp (addr->ip, ip) == 0)
+        attacker->server = g_inet_socket_address_new (loopback, addr->port);
+    }
+  g_assert_nonnull (attacker->server);
+  attacker->reliable = transport == SIM_TRANSPORT_TCP;
+  attacker->socket = g_socket_new (g_inet_address_get_family (loopback),
+                                   attacker->reliable ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                                   G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  if (attacker->reliable)
+    g_assert_true (g_socket_connect (attacker->socket, attacker->server, NULL, &error));
+  else
+    g_assert_true (g_socket_bind (attacker->socket, any, FALSE, &error));
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+static void
+attacker_close (Attacker *attacker)
+{
+  g_socket_close (attacker->socket, NULL);
+  g_clear_object (&attacker->socket);
+  g_clear_object (&attacker->server);
+}
+
+static guint16
+attacker_port (Attacker *attacker)
+{
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (attacker->socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+static void
+attacker_send (Attacker   *attacker,
+               const char *text,
+               gsize       len)
+{
+  g_autoptr(GError) error = NULL;
+  gsize sent = 0;
+
+  g_socket_set_blocking (attacker->socket, TRUE);
+  while (sent < len)
+    {
+      gssize n = attacker->reliable
+        ? g_socket_send (attacker->socket, text + sent, len - sent, NULL, &error)
+        : g_socket_send_to (attacker->socket, attacker->server, text + sent, len - sent, NULL, &error);
+      g_assert_no_error (error);
+      sent += n;
+    }
+  g_socket_set_blocking (attacker->socket, FALSE);
+}
+
+/* A request from the attacker's socket; @extra header lines go before Content-Length. */
+static char *
+hostile_request (Attacker   *attacker,
+                 const char *method,
+                 const char *branch,
+                 const char *extra,
+                 const char *via_params)
+{
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (attacker->socket, NULL);
+  g_autoptr(GInetAddress) ip = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  g_autofree char *ip_text = g_inet_address_to_string (ip);
+  gboolean v6 = g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6;
+
+  /* The Request-URI names our domain: whether each listener's address counts as us is not
+   * what these tests are about. */
+  return g_strdup_printf ("%s sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/%s %s%s%s:%u;branch=%s%s\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:alice@lab.example>;tag=evil\r\n"
+                          "To: <sip:alice@lab.example>\r\n"
+                          "Call-ID: %s@hostile\r\n"
+                          "CSeq: 1 %s\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n",
+                          method, attacker->reliable ? "TCP" : "UDP", v6 ? "[" : "", ip_text, v6 ? "]" : "",
+                          attacker_port (attacker), branch, via_params, branch, method, extra);
+}
+
+static int
+status_of (const char *response)
+{
+  g_assert_nonnull (response);
+  g_assert_true (g_str_has_prefix (response, "SIP/2.0 "));
+  return atoi (response + 8);
+}
+
+static void
+test_hostile_floods_cost_nothing (Fixture       *f,
+                                  gconstpointer  data)
+{
+  const char *spec = data;
+  SimTransportKind transport = g_str_has_prefix (spec, "tcp") ? SIM_TRANSPORT_TCP : SIM_TRANSPORT_UDP;
+  const char *ip = strchr (spec, '[') != NULL ? "::1" : "127.0.0.1";
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) pad = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *reply = NULL;
+  Attacker attacker;
+
+  g_test_summary ("Issue 9 item 4: 12,000 header lines get 513 unparsed, an unauthenticated "
+                  "REGISTER gets a 401 that leaves no transaction, and OPTIONS is still answered");
+  if (!sim_server_listen (f->server, spec, &error))
+    {
+      g_test_skip_printf ("cannot listen on %s: %s", spec, error->message);
+      return;
+    }
+  attacker_open (f->server, transport, ip, &attacker);
+
+  /* A full datagram of one-letter headers: quadratic in libosip2, one pass here. */
+  while (pad->len < 60000)
+    g_string_append (pad, "a: b\r\n");
+  text = hostile_request (&attacker, "REGISTER", "z9hG4bKflood1", pad->str, ";rport");
+  attacker_send (&attacker, text, strlen (text));
+  reply = attacker_receive (attacker.socket, attacker.reliable);
+  g_assert_cmpint (status_of (reply), ==, 513);
+  g_assert_nonnull (strstr (reply, "Call-ID: z9hG4bKflood1@hostile\r\n"));
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+
+  g_free (text);
+  g_free (reply);
+  text = hostile_request (&attacker, "REGISTER", "z9hG4bKflood2", "", ";rport");
+  attacker_send (&attacker, text, strlen (text));
+  reply = attacker_receive (attacker.socket, attacker.reliable);
+  g_assert_cmpint (status_of (reply), ==, 401);
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+
+  g_free (text);
+  g_free (reply);
+  text = hostile_request (&attacker, "OPTIONS", "z9hG4bKprobe", "", ";rport");
+  attacker_send (&attacker, text, strlen (text));
+  reply = attacker_receive (attacker.socket, attacker.reliable);
+  g_assert_cmpint (status_of (reply), ==, 200);
+  attacker_close (&attacker);
+}
+
+static void
+test_hostile_transaction_cap (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *spec = data;
+  SimTransportKind transport = g_str_has_prefix (spec, "tcp") ? SIM_TRANSPORT_TCP : SIM_TRANSPORT_UDP;
+  const char *ip = strchr (spec, '[') != NULL ? "::1" : "127.0.0.1";
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autoptr(GError) error = NULL;
+  Attacker attacker;
+
+  if (!sim_server_listen (f->server, spec, &error))
+    {
+      g_test_skip_printf ("cannot listen on %s: %s", spec, error->message);
+      return;
+    }
+  attacker_open (f->server, transport, ip, &attacker);
+  /* Each OPTIONS leaves a transaction for 32 s over UDP (Timer J); over TCP none is left (J is
+   * zero), so there the cap is 0 and every request meets it. */
+  sim_stack_set_max_transactions (stack, transport == SIM_TRANSPORT_UDP ? 3 : 0);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKcap%u", i);
+      g_autofree char *text = hostile_request (&attacker, "OPTIONS", branch, "", ";rport");
+      g_autofree char *reply = NULL;
+
+      attacker_send (&attacker, text, strlen (text));
+      reply = attacker_receive (attacker.socket, attacker.reliable);
+      if (transport == SIM_TRANSPORT_TCP || i >= 3)
+        {
+          g_assert_cmpint (status_of (reply), ==, 503);
+          g_assert_nonnull (strstr (reply, "Retry-After: "));
+        }
+      else
+        g_assert_cmpint (status_of (reply), ==, 200);
+    }
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), <=, 3);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly"), >=, 2);
+  attacker_close (&attacker);
+}
+
+static void
+test_hostile_udp_details (Fixture       *f,
+                          gconstpointer  data)
+{
+  const char *spec = data;
+  const char *ip = strchr (spec, '[') != NULL ? "::1" : "127.0.0.1";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *via = NULL;
+  Attacker attacker, other;
+
+  g_test_summary ("RFC 3261 §18.3: Content-Length beyond the datagram gets 400; §18.2.2: "
+                  "without rport the response goes to the Via sent-by port");
+  if (!sim_server_listen (f->server, spec, &error))
+    {
+      g_test_skip_printf ("cannot listen on %s: %s", spec, error->message);
+      return;
+    }
+  attacker_open (f->server, SIM_TRANSPORT_UDP, ip, &attacker);
+  attacker_open (f->server, SIM_TRANSPORT_UDP, ip, &other);
+
+  text = hostile_request (&attacker, "OPTIONS", "z9hG4bKclen", "", ";rport");
+  /* "Content-Length: 0" becomes 40 with 10 bytes of body. */
+  {
+    char *clen = strstr (text, "Content-Length: 0\r\n\r\n");
+    g_autofree char *head = g_strndup (text, clen - text);
+    g_free (text);
+    text = g_strconcat (head, "Content-Type: text/plain\r\nContent-Length: 40\r\n\r\n0123456789",
+                        NULL);
+  }
+  attacker_send (&attacker, text, strlen (text));
+  reply = attacker_receive (attacker.socket, FALSE);
+  g_assert_cmpint (status_of (reply), ==, 400);
+
+  /* The Via names @other's port and no rport: the 200 goes there, not back to the source. */
+  g_free (text);
+  g_free (reply);
+  text = hostile_request (&other, "OPTIONS", "z9hG4bKsentby", "", "");
+  attacker_send (&attacker, text, strlen (text));
+  reply = attacker_receive (other.socket, FALSE);
+  g_assert_cmpint (status_of (reply), ==, 200);
+  attacker_close (&attacker);
+  attacker_close (&other);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Raw peers: an attacker or a bare phone on a socket of its own (issue 9 items 2 and 8)     */
 
@@ -1326,6 +1624,30 @@ main (int    argc,
               fixture_setup, test_tcp_binding_reached_over_its_connection, fixture_teardown);
   g_test_add ("/net/server/users-file-reloads-on-change-and-sighup", Fixture, NULL,
               fixture_setup, test_users_reload, fixture_teardown);
+  {
+    static const char *specs[] = { "udp:127.0.0.1:0", "tcp:127.0.0.1:0", "udp:[::1]:0", "tcp:[::1]:0" };
+    static const char *names[] = { "udp-ipv4", "tcp-ipv4", "udp-ipv6", "tcp-ipv6" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+      {
+        g_autofree char *flood = g_strdup_printf ("/net/server/hostile/%s/floods-cost-nothing",
+                                                  names[i]);
+        g_autofree char *cap = g_strdup_printf ("/net/server/hostile/%s/transaction-cap-gives-503",
+                                                names[i]);
+
+        g_test_add (flood, Fixture, specs[i], fixture_setup, test_hostile_floods_cost_nothing,
+                    fixture_teardown);
+        g_test_add (cap, Fixture, specs[i], fixture_setup, test_hostile_transaction_cap,
+                    fixture_teardown);
+        if (g_str_has_prefix (specs[i], "udp"))
+          {
+            g_autofree char *details = g_strdup_printf ("/net/server/hostile/%s/content-length-and-sent-by",
+                                                        names[i]);
+            g_test_add (details, Fixture, specs[i], fixture_setup, test_hostile_udp_details,
+                        fixture_teardown);
+          }
+      }
+  }
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/udp4", Fixture, &udp4,
               fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/tcp4", Fixture, &tcp4,

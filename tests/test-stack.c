@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <string.h>
 
 #include "sim-net.h"
@@ -8,6 +10,26 @@
  * RFC 3261 §17 transactions on the virtual clock, over the simulated network: a client stack
  * ("ua" 10.0.0.11) and a server stack ("server" 10.0.0.1) whose TU the test scripts.
  */
+
+/*
+ * libosip2 and the fast parser add every header to its list with osip_list_add, which walks the
+ * list: the call whose count makes parsing quadratic.  Counting the calls made from our code
+ * (this definition interposes the library's) shows whether a message was parsed whole.
+ */
+static guint n_list_adds;
+
+int
+osip_list_add (osip_list_t *li,
+               void        *element,
+               int          pos)
+{
+  static int (*real) (osip_list_t *, void *, int);
+
+  if (real == NULL)
+    real = (int (*) (osip_list_t *, void *, int)) dlsym (RTLD_NEXT, "osip_list_add");
+  n_list_adds++;
+  return real (li, element, pos);
+}
 
 typedef struct {
   SimClock *clock;
@@ -22,6 +44,8 @@ typedef struct {
   guint n_requests;
   SimServerTxn *last_txn;
   GPtrArray *responses;    /* int status codes seen by the client TU, as GINT_TO_POINTER */
+  gboolean stateless;      /* the server TU answers auto_status with respond_stateless */
+  char *last_body;         /* the body of the last request the server TU saw */
 } Fixture;
 
 static void
@@ -60,7 +84,17 @@ server_request_cb (SimStack       *stack,
     return;
   g_clear_pointer (&f->last_txn, sim_server_txn_unref);
   f->last_txn = sim_server_txn_ref (txn);
-  if (f->auto_status != 0)
+  {
+    osip_body_t *body = NULL;
+
+    g_clear_pointer (&f->last_body, g_free);
+    if (osip_message_get_body (request, 0, &body) >= 0 && body != NULL)
+      f->last_body = g_strndup (body->body, body->length);
+  }
+  if (f->auto_status != 0 && f->stateless)
+    sim_server_txn_respond_stateless (txn, sim_message_new_response (request, f->auto_status, NULL,
+                                                                     sim_server_txn_get_to_tag (txn)));
+  else if (f->auto_status != 0)
     sim_server_txn_reply (txn, f->auto_status, NULL);
 }
 
@@ -111,6 +145,7 @@ fixture_tear_down (Fixture       *f,
   g_assert_finalize_object (f->trace);
   g_rand_free (f->rand);
   g_ptr_array_unref (f->responses);
+  g_free (f->last_body);
 }
 
 static osip_message_t *
@@ -433,6 +468,371 @@ test_pending_transport_error_goes_with_the_stack (Fixture       *f,
   g_assert_cmpuint (f->responses->len, ==, 0);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* Attack cost: caps before parsing, stateless answers, the transaction cap                   */
+
+/* A REGISTER from the UA with @extra header lines (each ending in CRLF) before the blank line. */
+static char *
+register_with (const char *branch,
+               const char *extra)
+{
+  return g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=%s;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:alice@lab.example>;tag=1\r\n"
+                          "To: <sip:alice@lab.example>\r\n"
+                          "Call-ID: cap-1\r\n"
+                          "CSeq: 1 REGISTER\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n", branch, extra);
+}
+
+static void
+assert_refused_unparsed (Fixture    *f,
+                         const char *text,
+                         int         status)
+{
+  SimEvent *reply;
+  guint before = count_packets (f, "sent", "server");
+
+  n_list_adds = 0;
+  send_raw (f, text);
+  /* The request and the few headers a response copies, not its hundreds of lines. */
+  g_assert_cmpuint (n_list_adds, <, 60);
+  g_assert_cmpuint (f->n_requests, ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  if (status == 0)
+    {
+      g_assert_cmpuint (count_packets (f, "sent", "server"), ==, before);
+      return;
+    }
+  g_assert_cmpuint (count_packets (f, "sent", "server"), ==, before + 1);
+  reply = last_packet_from (f, "server");
+  g_assert_cmpint (reply->status, ==, status);
+  g_assert_nonnull (strstr (reply->raw, "Call-ID: cap-1\r\n"));
+  g_assert_nonnull (strstr (reply->raw, "received=10.0.0.11"));
+}
+
+static void
+test_too_many_header_lines_get_513_unparsed (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_autoptr(GString) extra = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  g_test_summary ("RFC 3261 §21.5.14: more than SIM_MESSAGE_MAX_HEADER_LINES header lines get "
+                  "513 from the few headers a response copies; the rest is never parsed and "
+                  "no transaction is made");
+  for (guint i = 0; i < SIM_MESSAGE_MAX_HEADER_LINES; i++)
+    g_string_append_printf (extra, "X-Pad: %u\r\n", i);
+  text = register_with ("z9hG4bKcap1", extra->str);
+  assert_refused_unparsed (f, text, 513);
+
+  /* A folded header is counted line by line. */
+  g_string_truncate (extra, 0);
+  g_string_append (extra, "Subject: a\r\n");
+  for (guint i = 0; i < SIM_MESSAGE_MAX_HEADER_LINES; i++)
+    g_string_append (extra, " b\r\n");
+  g_free (text);
+  text = register_with ("z9hG4bKcap2", extra->str);
+  assert_refused_unparsed (f, text, 513);
+
+  /* At the limit it is served as always. */
+  g_string_truncate (extra, 0);
+  for (guint i = 0; i < SIM_MESSAGE_MAX_HEADER_LINES - 8; i++)
+    g_string_append_printf (extra, "X-Pad: %u\r\n", i);
+  g_free (text);
+  text = register_with ("z9hG4bKcap3", extra->str);
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+}
+
+static void
+test_overlong_header_line_gets_513_unparsed (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_autofree char *pad = g_strnfill (SIM_MESSAGE_MAX_LINE_LENGTH, 'a');
+  g_autofree char *extra = g_strdup_printf ("Subject: %s\r\n", pad);
+  g_autofree char *text = register_with ("z9hG4bKlong1", extra);
+  g_autofree char *from = NULL;
+
+  assert_refused_unparsed (f, text, 513);
+
+  /* When a header the response must copy is itself too long, there is nothing bounded to
+   * answer with: dropped. */
+  from = g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKlong2;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: \"%s\" <sip:alice@lab.example>;tag=1\r\n"
+                          "To: <sip:alice@lab.example>\r\n"
+                          "Call-ID: cap-1\r\n"
+                          "CSeq: 1 REGISTER\r\n"
+                          "Content-Length: 0\r\n\r\n", pad);
+  assert_refused_unparsed (f, from, 0);
+}
+
+static void
+test_too_many_contacts_get_513_unparsed (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autoptr(GString) extra = g_string_new ("Contact: ");
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i <= SIM_MESSAGE_MAX_CONTACTS; i++)
+    g_string_append_printf (extra, "%s<sip:a%u@10.0.0.11>", i > 0 ? ", " : "", i);
+  g_string_append (extra, "\r\n");
+  text = register_with ("z9hG4bKcontacts1", extra->str);
+  assert_refused_unparsed (f, text, 513);
+
+  /* Spread over lines (m is Contact's compact form); commas in quotes and <> do not count. */
+  g_string_truncate (extra, 0);
+  for (guint i = 0; i <= SIM_MESSAGE_MAX_CONTACTS; i++)
+    g_string_append_printf (extra, "m: \"a, b\" <sip:a%u@10.0.0.11;x=1,2>\r\n", i);
+  g_free (text);
+  text = register_with ("z9hG4bKcontacts2", extra->str);
+  assert_refused_unparsed (f, text, 513);
+
+  /* Exactly the limit, with commas only inside quotes and <>, is served. */
+  g_string_truncate (extra, 0);
+  for (guint i = 0; i < SIM_MESSAGE_MAX_CONTACTS; i++)
+    g_string_append_printf (extra, "m: \"a, b\" <sip:a%u@10.0.0.11>\r\n", i);
+  g_free (text);
+  text = register_with ("z9hG4bKcontacts3", extra->str);
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 1);
+}
+
+static void
+test_over_limit_response_is_dropped (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  SimClientTxn *txn;
+  SimAddr server = f->server_addr;
+
+  f->auto_status = 0;
+  txn = sim_stack_send_request (f->client, request ("OPTIONS"), &f->server_addr, NULL,
+                                response_cb, f);
+  sim_clock_run_until (f->clock, SIM_MSEC (100));
+  g_string_printf (text, "SIP/2.0 200 OK\r\n"
+                         "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=%s;rport\r\n"
+                         "From: <sip:alice@lab.example>;tag=abc\r\n"
+                         "To: <sip:bob@lab.example>;tag=x\r\n"
+                         "Call-ID: call-1@10.0.0.11\r\n"
+                         "CSeq: 1 OPTIONS\r\n", sim_client_txn_get_branch (txn));
+  for (guint i = 0; i < SIM_MESSAGE_MAX_HEADER_LINES; i++)
+    g_string_append (text, "X-Pad: 1\r\n");
+  g_string_append (text, "Content-Length: 0\r\n\r\n");
+  n_list_adds = 0;
+  sim_stack_receive (f->client, &server, text->str, text->len);
+  g_assert_cmpuint (n_list_adds, ==, 0);
+  g_assert_cmpuint (f->responses->len, ==, 0);
+}
+
+static void
+test_stateless_response_leaves_no_transaction (Fixture       *f,
+                                               gconstpointer  data)
+{
+  g_test_summary ("RFC 3261 §8.2.7: a 401 sent statelessly keeps nothing; a retransmission is "
+                  "a new request and gets a new 401");
+  f->auto_status = 401;
+  f->stateless = TRUE;
+  sim_stack_send_request (f->client, request ("REGISTER"), &f->server_addr, NULL, response_cb, f);
+  sim_clock_run_until (f->clock, SIM_MSEC (100));
+  g_assert_cmpuint (f->responses->len, ==, 1);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[0]), ==, 401);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  g_assert_true (sim_server_txn_has_final (f->last_txn));
+
+  /* The same request again (the 401 lost): the TU sees it anew. */
+  send_raw (f, "REGISTER sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKagain;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:alice@lab.example>\r\n"
+               "Call-ID: again\r\n"
+               "CSeq: 1 REGISTER\r\n"
+               "Content-Length: 0\r\n\r\n");
+  send_raw (f, "REGISTER sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKagain;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:alice@lab.example>\r\n"
+               "Call-ID: again\r\n"
+               "CSeq: 1 REGISTER\r\n"
+               "Content-Length: 0\r\n\r\n");
+  g_assert_cmpuint (f->n_requests, ==, 3);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+}
+
+static void
+test_ack_to_stateless_response_is_absorbed (Fixture       *f,
+                                            gconstpointer  data)
+{
+  g_test_summary ("The ACK to a 407 sent statelessly carries our marked To tag: the stack drops "
+                  "it instead of giving the TU an ACK it would take for a 2xx's");
+  f->auto_status = 407;
+  f->stateless = TRUE;
+  sim_stack_send_request (f->client, request ("INVITE"), &f->server_addr, NULL, response_cb, f);
+  sim_clock_run_until (f->clock, SIM_SEC (1));
+  g_assert_cmpuint (f->responses->len, ==, 2);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[1]), ==, 407);
+  /* The client transaction sent its ACK; the server TU saw only the INVITE. */
+  g_assert_cmpuint (count_packets (f, "sent", "ua"), ==, 2);
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  /* Nothing is retransmitted: no transaction waits for that ACK. */
+  sim_clock_run_until (f->clock, SIM_SEC (40));
+  g_assert_cmpuint (count_packets (f, "retransmitted", "server"), ==, 0);
+}
+
+static void
+test_transaction_cap_gives_503 (Fixture       *f,
+                                gconstpointer  data)
+{
+  SimEvent *reply;
+
+  g_test_summary ("Beyond the cap on live transactions a new request gets 503 with Retry-After, "
+                  "statelessly; the transactions that exist still get their responses");
+  sim_stack_set_max_transactions (f->server, 2);
+  f->auto_status = 0;
+  send_raw (f, "OPTIONS sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKcap-a;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: cap-a\r\n"
+               "CSeq: 1 OPTIONS\r\n"
+               "Content-Length: 0\r\n\r\n");
+  send_raw (f, "OPTIONS sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKcap-b;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: cap-b\r\n"
+               "CSeq: 1 OPTIONS\r\n"
+               "Content-Length: 0\r\n\r\n");
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 2);
+  send_raw (f, "INVITE sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKcap-c;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: cap-c\r\n"
+               "CSeq: 1 INVITE\r\n"
+               "Content-Length: 0\r\n\r\n");
+  reply = last_packet_from (f, "server");
+  g_assert_cmpint (reply->status, ==, 503);
+  g_assert_nonnull (strstr (reply->raw, "Retry-After: 5\r\n"));
+  g_assert_cmpuint (f->n_requests, ==, 2);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 2);
+  /* Its ACK is absorbed like any ACK to a stateless response. */
+  {
+    g_autofree char *ack = NULL;
+    const char *tag = strstr (reply->raw, "To: <sip:lab.example>;tag=");
+
+    g_assert_nonnull (tag);
+    tag += strlen ("To: <sip:lab.example>;tag=");
+    ack = g_strdup_printf ("ACK sip:lab.example SIP/2.0\r\n"
+                           "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKcap-c;rport\r\n"
+                           "Max-Forwards: 70\r\n"
+                           "From: <sip:alice@lab.example>;tag=1\r\n"
+                           "To: <sip:lab.example>;tag=%.*s\r\n"
+                           "Call-ID: cap-c\r\n"
+                           "CSeq: 1 ACK\r\n"
+                           "Content-Length: 0\r\n\r\n", (int) strcspn (tag, "\r"), tag);
+    send_raw (f, ack);
+    g_assert_cmpuint (f->n_requests, ==, 2);
+  }
+  /* The live transaction still answers. */
+  sim_server_txn_reply (f->last_txn, 200, NULL);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (1));
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+}
+
+static void
+test_response_without_rport_goes_to_sent_by_port (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimEvent *reply;
+
+  g_test_summary ("RFC 3261 §18.2.2: without rport the response goes to the received address "
+                  "at the Via sent-by port (5060 when none), not to the source port");
+  send_raw (f, "OPTIONS sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5070;branch=z9hG4bKsentby1\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: sent-by-1\r\n"
+               "CSeq: 1 OPTIONS\r\n"
+               "Content-Length: 0\r\n\r\n");
+  reply = last_packet_from (f, "server");
+  g_assert_cmpint (reply->status, ==, 200);
+  g_assert_cmpstr (reply->dst.ip, ==, "10.0.0.11");
+  g_assert_cmpuint (reply->dst.port, ==, 5070);
+
+  {
+    const char *text = "OPTIONS sip:lab.example SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 192.168.1.5;branch=z9hG4bKsentby2\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "From: <sip:alice@lab.example>;tag=1\r\n"
+                       "To: <sip:lab.example>\r\n"
+                       "Call-ID: sent-by-2\r\n"
+                       "CSeq: 1 OPTIONS\r\n"
+                       "Content-Length: 0\r\n\r\n";
+    SimAddr ua;
+
+    sim_addr_init (&ua, "10.0.0.11", 6000, SIM_TRANSPORT_UDP);
+    sim_net_send (f->net, &ua, &f->server_addr, text, strlen (text), FALSE);
+    sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (1));
+  }
+  reply = last_packet_from (f, "server");
+  g_assert_cmpint (reply->status, ==, 200);
+  g_assert_cmpstr (reply->dst.ip, ==, "10.0.0.11");
+  g_assert_cmpuint (reply->dst.port, ==, 5060);
+}
+
+static void
+test_content_length_beyond_the_datagram_gets_400 (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  SimEvent *reply;
+
+  g_test_summary ("RFC 3261 §18.3: over UDP a Content-Length larger than the body received is "
+                  "a 400; a smaller one cuts the body");
+  send_raw (f, "MESSAGE sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKclen1;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: cap-1\r\n"
+               "CSeq: 1 MESSAGE\r\n"
+               "Content-Type: text/plain\r\n"
+               "Content-Length: 100\r\n\r\n"
+               "only ten b");
+  reply = last_packet_from (f, "server");
+  g_assert_nonnull (reply);
+  g_assert_cmpint (reply->status, ==, 400);
+  g_assert_cmpuint (f->n_requests, ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+
+  send_raw (f, "MESSAGE sip:lab.example SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKclen2;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:alice@lab.example>;tag=1\r\n"
+               "To: <sip:lab.example>\r\n"
+               "Call-ID: cap-2\r\n"
+               "CSeq: 1 MESSAGE\r\n"
+               "Content-Type: text/plain\r\n"
+               "Content-Length: 5\r\n\r\n"
+               "hello, and bytes beyond the Content-Length");
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  g_assert_cmpstr (f->last_body, ==, "hello");
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+}
+
 static void
 test_every_listener_is_local (Fixture       *f,
                               gconstpointer  data)
@@ -490,6 +890,17 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/transport-error-gives-503-at-once", test_transport_error_gives_503_at_once);
   ADD ("/sim/stack/pending-transport-error-goes-with-the-stack",
        test_pending_transport_error_goes_with_the_stack);
+  ADD ("/sim/stack/too-many-header-lines-get-513-unparsed", test_too_many_header_lines_get_513_unparsed);
+  ADD ("/sim/stack/overlong-header-line-gets-513-unparsed", test_overlong_header_line_gets_513_unparsed);
+  ADD ("/sim/stack/too-many-contacts-get-513-unparsed", test_too_many_contacts_get_513_unparsed);
+  ADD ("/sim/stack/over-limit-response-is-dropped", test_over_limit_response_is_dropped);
+  ADD ("/sim/stack/stateless-response-leaves-no-transaction", test_stateless_response_leaves_no_transaction);
+  ADD ("/sim/stack/ack-to-stateless-response-is-absorbed", test_ack_to_stateless_response_is_absorbed);
+  ADD ("/sim/stack/transaction-cap-gives-503", test_transaction_cap_gives_503);
+  ADD ("/sim/stack/response-without-rport-goes-to-sent-by-port",
+       test_response_without_rport_goes_to_sent_by_port);
+  ADD ("/sim/stack/content-length-beyond-the-datagram-gets-400",
+       test_content_length_beyond_the_datagram_gets_400);
   ADD ("/sim/stack/every-listener-is-local", test_every_listener_is_local);
 #undef ADD
   return g_test_run ();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sim-store.h"
 
@@ -142,6 +143,34 @@ test_secret_persists (Fixture       *f,
   g_assert_true (memcmp (first, second, sizeof first) == 0);
 }
 
+/* The file holds every binding (user names, addresses) and the server secret that keys the
+ * nonces: only the server's user may read it, whatever the umask says. */
+static void
+test_file_mode (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *suffixes[] = { "", "-wal", "-shm" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = NULL;
+  guint8 secret[32];
+  mode_t old_umask = umask (022);
+
+  store = sim_store_open (f->path, &error);
+  umask (old_umask);
+  g_assert_no_error (error);
+  /* A write so that the WAL and its index exist. */
+  g_assert_true (sim_store_get_secret (store, secret, sizeof secret, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (f->path, suffixes[i], NULL);
+      GStatBuf st;
+
+      g_assert_cmpint (g_stat (file, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    }
+}
+
 static void
 test_bad_file (void)
 {
@@ -162,6 +191,8 @@ main (int    argc,
               fixture_setup, test_round_trip, fixture_teardown);
   g_test_add ("/sim/store/secret-survives-a-restart", Fixture, NULL,
               fixture_setup, test_secret_persists, fixture_teardown);
+  g_test_add ("/sim/store/file-is-private-whatever-the-umask", Fixture, NULL,
+              fixture_setup, test_file_mode, fixture_teardown);
   g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
   return g_test_run ();
 }

@@ -53,6 +53,8 @@ struct _SimClientTxn {
   gsize request_len;
   char *ack_text;            /* ACK for a non-2xx final response (ICT) */
   gsize ack_len;
+  gsize held;                /* bytes counted in the stack's held_bytes */
+  gboolean counted;          /* in a table of the stack: its bytes count */
   SimAddr dst;
   SimTime interval;          /* current retransmission interval (Timer A / E) */
   guint retransmit_timer;    /* A or E */
@@ -76,6 +78,9 @@ struct _SimServerTxn {
   char *to_tag;
   char *response_text;       /* last response sent */
   gsize response_len;
+  gsize request_len;         /* bytes of the request as received */
+  gsize held;                /* bytes counted in the stack's held_bytes */
+  gboolean counted;          /* in the table of the stack: its bytes count */
   int last_status;
   SimTime interval;          /* Timer G / 2xx retransmission */
   guint retransmit_timer;    /* G, or the 2xx retransmission */
@@ -104,6 +109,8 @@ struct _SimStack {
   GHashTable *accepted;      /* dialog key -> SimServerTxn* (borrowed; IST in Accepted) */
   GPtrArray *transport_errors; /* TransportError* waiting on the clock (borrowed) */
   guint max_transactions;
+  guint64 held_bytes;        /* message text the transactions in the tables hold */
+  guint64 max_transaction_bytes;
   char *sl_prefix;           /* starts the To tag of every stateless response */
 };
 
@@ -171,6 +178,67 @@ transmit (SimStack      *self,
 {
   if (self->send_func != NULL)
     self->send_func (self, dst, data, len, retransmission, self->send_data);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The byte budget (SIM_STACK_MAX_TRANSACTION_BYTES)                                          */
+
+/*
+ * Every place that stores or frees a transaction's text calls one of these, so held_bytes is
+ * always the sum over the transactions in the tables.  A transaction leaving its table frees
+ * its texts (nothing is retransmitted from outside a table) and stops counting, even if a TU
+ * still holds a reference to it.
+ */
+static void
+client_account (SimClientTxn *txn)
+{
+  gsize now;
+
+  if (txn->stack == NULL || !txn->counted)
+    return;
+  now = (txn->request_text != NULL ? txn->request_len : 0) +
+        (txn->ack_text != NULL ? txn->ack_len : 0);
+  g_assert (txn->stack->held_bytes >= txn->held);
+  txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
+  txn->held = now;
+}
+
+static void
+server_account (SimServerTxn *txn)
+{
+  gsize now;
+
+  if (txn->stack == NULL || !txn->counted)
+    return;
+  now = (txn->request != NULL ? txn->request_len : 0) +
+        (txn->response_text != NULL ? txn->response_len : 0);
+  g_assert (txn->stack->held_bytes >= txn->held);
+  txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
+  txn->held = now;
+}
+
+/* @txn leaves its table: its texts go and its bytes stop counting. */
+static void
+client_uncount (SimClientTxn *txn)
+{
+  if (txn->stack == NULL || !txn->counted)
+    return;
+  g_clear_pointer (&txn->request_text, g_free);
+  g_clear_pointer (&txn->ack_text, g_free);
+  client_account (txn);
+  txn->counted = FALSE;
+}
+
+static void
+server_uncount (SimServerTxn *txn)
+{
+  if (txn->stack == NULL || !txn->counted)
+    return;
+  g_clear_pointer (&txn->response_text, g_free);
+  /* The parsed request stays for a TU that holds a reference; it stops counting. */
+  txn->stack->held_bytes -= txn->held;
+  txn->held = 0;
+  txn->counted = FALSE;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -462,6 +530,7 @@ client_build_ack (SimClientTxn   *txn,
   g_free (txn->ack_text);
   txn->ack_text = sim_message_to_string (ack, &txn->ack_len);
   osip_message_free (ack);
+  client_account (txn);
 }
 
 static void
@@ -491,6 +560,7 @@ client_on_response (SimClientTxn   *txn,
       /* Completed only absorbs retransmitted responses: the request is not needed any more. */
       g_clear_pointer (&txn->request, osip_message_free);
       g_clear_pointer (&txn->request_text, g_free);
+      client_account (txn);
       return;
     }
 
@@ -606,6 +676,8 @@ sim_stack_send_request (SimStack         *self,
 
   /* A CANCEL shares the INVITE's branch but not its transaction: the method keeps them apart. */
   g_hash_table_replace (self->clients, txn->key, txn);
+  txn->counted = TRUE;
+  client_account (txn);
   trace_txn (self, txn->kind, txn->state, txn->branch, request->sip_method, NULL);
 
   transmit (self, dst, txn->request_text, txn->request_len, FALSE);
@@ -804,6 +876,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
   txn->response_text = sim_message_to_string (response, &txn->response_len);
   txn->last_status = status;
   osip_message_free (response);
+  server_account (txn);
 
   transmit (self, &txn->reply_to, txn->response_text, txn->response_len, FALSE);
 
@@ -818,6 +891,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
     {
       /* Completed only repeats the response: the request is not needed any more. */
       g_clear_pointer (&txn->request, osip_message_free);
+      server_account (txn);
       server_set_state (txn, STATE_COMPLETED);
       txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
                                        server_wait_done_cb, txn, NULL);
@@ -1143,11 +1217,48 @@ refuse_unparsed (SimStack             *self,
   reply_stateless (self, request, src, status, reason, NULL, NULL);
 }
 
+/*
+ * Whether a new server transaction for a request of @len bytes would go over a limit: the
+ * count (SIM_STACK_MAX_TRANSACTIONS) or the bytes held (SIM_STACK_MAX_TRANSACTION_BYTES).
+ * Returns the reason phrase of the 503, or NULL; @why says which limit, for the trace.
+ */
+static const char *
+over_limits (SimStack *self,
+             gsize     len,
+             char     *why,
+             gsize     why_size)
+{
+  guint n = sim_stack_get_n_transactions (self);
+  guint64 limit;
+
+  if (n >= self->max_transactions)
+    {
+      g_snprintf (why, why_size, "%u transactions are live (the limit)", n);
+      return "Service Unavailable (too many transactions)";
+    }
+  /* A small request (every phone's REGISTER, OPTIONS or INVITE) may use a reserve above the
+   * budget, so that big requests filling it do not lock our phones out. */
+  limit = self->max_transaction_bytes;
+  if (len <= SIM_STACK_SMALL_REQUEST_BYTES)
+    limit += self->max_transaction_bytes / SIM_STACK_SMALL_RESERVE_DIVISOR;
+  if (self->held_bytes + len > limit)
+    {
+      g_snprintf (why, why_size, "transactions hold %" G_GUINT64_FORMAT " bytes and this request "
+                  "has %" G_GSIZE_FORMAT " (the limit for it is %" G_GUINT64_FORMAT " bytes)",
+                  self->held_bytes, len, limit);
+      return "Service Unavailable (transactions hold too much memory)";
+    }
+  return NULL;
+}
+
 static void
 receive_request (SimStack       *self,
                  osip_message_t *request,
+                 gsize           len,
                  const SimAddr  *src)
 {
+  const char *overloaded;
+  char why[160];
   g_autofree char *key = NULL;
   const char *branch;
   SimServerTxn *txn;
@@ -1218,16 +1329,16 @@ receive_request (SimStack       *self,
       return;
     }
 
-  if (sim_stack_get_n_transactions (self) >= self->max_transactions)
+  overloaded = over_limits (self, len, why, sizeof why);
+  if (overloaded != NULL)
     {
       char retry_after[16];
 
       /* RFC 3261 §21.5.4: overloaded; Retry-After says when to try again.  Nothing is kept. */
-      note (self, "%u transactions are live (the limit): %s from %s:%u gets 503 statelessly",
-            sim_stack_get_n_transactions (self), request->sip_method, src->ip, src->port);
+      note (self, "%s: %s from %s:%u gets 503 statelessly", why, request->sip_method, src->ip,
+            src->port);
       g_snprintf (retry_after, sizeof retry_after, "%d", SIM_STACK_RETRY_AFTER);
-      reply_stateless (self, request, src, 503, "Service Unavailable (too many transactions)",
-                       "Retry-After", retry_after);
+      reply_stateless (self, request, src, 503, overloaded, "Retry-After", retry_after);
       osip_message_free (request);
       return;
     }
@@ -1241,12 +1352,15 @@ receive_request (SimStack       *self,
   txn->branch = g_strdup (branch);
   txn->method = g_strdup (request->sip_method);
   txn->request = request;
+  txn->request_len = len;
   txn->src = *src;
   response_destination (request, src, &txn->reply_to);
   txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
   g_hash_table_insert (self->servers, txn->key, txn);
+  txn->counted = TRUE;
+  server_account (txn);
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
   sim_server_txn_ref (txn);
@@ -1358,7 +1472,7 @@ sim_stack_receive_at (SimStack      *self,
   outer = self->arrival;
   self->arrival = &arrival;
   if (sim_message_is_request (msg))
-    receive_request (self, msg, src);
+    receive_request (self, msg, len, src);
   else
     receive_response (self, msg);
   self->arrival = outer;
@@ -1374,6 +1488,7 @@ release_client (gpointer data)
   SimClientTxn *txn = data;
 
   client_stop_timers (txn);
+  client_uncount (txn);
   sim_client_txn_unref (txn);
 }
 
@@ -1383,6 +1498,7 @@ release_server (gpointer data)
   SimServerTxn *txn = data;
 
   server_stop_timers (txn);
+  server_uncount (txn);
   sim_server_txn_unref (txn);
 }
 
@@ -1395,6 +1511,7 @@ orphan_client (gpointer key,
   SimClientTxn *txn = value;
 
   client_stop_timers (txn);
+  client_uncount (txn);
   txn->stack = NULL;
   txn->func = NULL;
 }
@@ -1407,6 +1524,7 @@ orphan_server (gpointer key,
   SimServerTxn *txn = value;
 
   server_stop_timers (txn);
+  server_uncount (txn);
   txn->stack = NULL;
 }
 
@@ -1433,6 +1551,8 @@ sim_stack_dispose (GObject *object)
   g_clear_pointer (&self->accepted, g_hash_table_unref);
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->servers, g_hash_table_unref);
+  /* Every path that stores or frees a transaction's text keeps the count. */
+  g_assert_cmpuint (self->held_bytes, ==, 0);
   G_OBJECT_CLASS (sim_stack_parent_class)->dispose (object);
 }
 
@@ -1469,6 +1589,7 @@ sim_stack_init (SimStack *self)
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;
   self->max_transactions = SIM_STACK_MAX_TRANSACTIONS;
+  self->max_transaction_bytes = SIM_STACK_MAX_TRANSACTION_BYTES;
 }
 
 SimStack *
@@ -1792,6 +1913,7 @@ sim_stack_reset (SimStack *self)
   g_hash_table_remove_all (self->accepted);
   g_hash_table_remove_all (self->clients);
   g_hash_table_remove_all (self->servers);
+  g_assert_cmpuint (self->held_bytes, ==, 0);
 }
 
 guint
@@ -1807,4 +1929,37 @@ sim_stack_set_max_transactions (SimStack *self,
   g_return_if_fail (SIM_IS_STACK (self));
 
   self->max_transactions = max;
+}
+
+void
+sim_stack_set_max_transaction_bytes (SimStack *self,
+                                     guint64   max)
+{
+  g_return_if_fail (SIM_IS_STACK (self));
+
+  self->max_transaction_bytes = max;
+}
+
+guint64
+sim_stack_get_max_transaction_bytes (SimStack *self)
+{
+  g_return_val_if_fail (SIM_IS_STACK (self), 0);
+
+  return self->max_transaction_bytes;
+}
+
+guint
+sim_stack_get_max_transactions (SimStack *self)
+{
+  g_return_val_if_fail (SIM_IS_STACK (self), 0);
+
+  return self->max_transactions;
+}
+
+guint64
+sim_stack_get_held_bytes (SimStack *self)
+{
+  g_return_val_if_fail (SIM_IS_STACK (self), 0);
+
+  return self->held_bytes;
 }

@@ -41,6 +41,38 @@ typedef struct _SimClientTxn SimClientTxn;
 #define SIM_STACK_MAX_TRANSACTIONS 131072
 #define SIM_STACK_RETRY_AFTER      5
 
+/*
+ * SIM_STACK_MAX_TRANSACTION_BYTES: the message text the live transactions may hold (a server
+ *   transaction's request, counted at its received length, until its final response; a client
+ *   transaction's request text until its final response; the last response each keeps for
+ *   retransmissions; the ACK an INVITE client keeps for a non-2xx).  A request that would start
+ *   a new server transaction and take the total over it gets the same stateless 503 with
+ *   Retry-After as the count cap, traced with the limit that was hit; retransmissions, ACKs and
+ *   responses for transactions that exist are never refused.  The count alone does not bound
+ *   memory: a message may have SIM_MESSAGE_MAX_SIZE (65,535) bytes, and a stranger's MESSAGE
+ *   with a 60 KB body to a registered phone that never answers is held twice (our server and
+ *   client transactions) for 32 s (Timer F, then Timer J for the 408), so 131,072 transactions
+ *   could hold 8 GB.  64 MB: a phone's REGISTER and its response are about 1.2 KB, so 2,000
+ *   phones registering within one 32 s window hold about 2.5 MB and a call through the proxy
+ *   about 8 KB; 64 MB is 25 times a whole school at once, and the text counted here is about a
+ *   third of what the process really spends (the parsed request, the allocator), so a full
+ *   budget stays within a few hundred MB.  A stranger's 60 KB MESSAGEs to a silent phone get
+ *   503 after about 550 within 32 s (17 a second).
+ *   The new transaction is admitted while the total stays within the limit; the client
+ *   transactions the TU then starts for it (a proxy forwards it, one copy per binding) are
+ *   never refused, so the total may exceed the limit by that much before the next request
+ *   sees it.  A transaction leaving its table frees its texts and stops counting.
+ * SIM_STACK_SMALL_REQUEST_BYTES, SIM_STACK_SMALL_RESERVE_DIVISOR: a request of at most 4,096
+ *   bytes (every REGISTER, OPTIONS and INVITE of an ordinary phone) may use a further eighth
+ *   of the budget (8 MB by default), so a stranger's big requests filling the budget do not
+ *   lock our phones out.
+ * sim_stack_set_max_transaction_bytes changes the budget (`siplab-cli serve
+ * --max-transaction-memory MB`, tests); sim_stack_get_held_bytes says what is held now.
+ */
+#define SIM_STACK_MAX_TRANSACTION_BYTES  (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+#define SIM_STACK_SMALL_REQUEST_BYTES    4096
+#define SIM_STACK_SMALL_RESERVE_DIVISOR  8
+
 /* RFC 3261 §17.1.1.1 defaults */
 #define SIM_T1 SIM_MSEC (500)
 #define SIM_T2 SIM_SEC (4)
@@ -165,6 +197,12 @@ SimServerTxn   *sim_stack_find_invite_txn     (SimStack         *self,
 guint           sim_stack_get_n_transactions  (SimStack         *self);
 void            sim_stack_set_max_transactions (SimStack        *self,
                                                guint             max);
+guint           sim_stack_get_max_transactions (SimStack        *self);
+/* The byte budget of SIM_STACK_MAX_TRANSACTION_BYTES, and the bytes the transactions hold now. */
+void            sim_stack_set_max_transaction_bytes (SimStack   *self,
+                                               guint64           max);
+guint64         sim_stack_get_max_transaction_bytes (SimStack   *self);
+guint64         sim_stack_get_held_bytes      (SimStack         *self);
 /* Forgets every transaction at once, without sending anything (the element lost power). */
 void            sim_stack_reset               (SimStack         *self);
 

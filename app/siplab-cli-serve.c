@@ -612,6 +612,38 @@ tcp_options_apply (SimSocketTransport *transport)
     sim_socket_transport_set_tcp_max_per_ip (transport, (guint) tcp_options.max_per_ip);
 }
 
+/*
+ * --max-transactions, --max-transaction-memory: the limits of sim-stack.h on what live
+ * transactions may hold (SIM_STACK_MAX_TRANSACTIONS, SIM_STACK_MAX_TRANSACTION_BYTES); 0 keeps
+ * the default.  The plain server and mixed mode apply them to the registrar's stack.
+ */
+typedef struct {
+  int max_transactions;
+  int max_memory_mb;
+} StackOptions;
+
+static StackOptions stack_options;
+
+static gboolean
+stack_options_check (void)
+{
+  if (stack_options.max_transactions < 0 || stack_options.max_memory_mb < 0)
+    {
+      usage_error ("--max-transactions and --max-transaction-memory take a positive number");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+stack_options_apply (SimStack *stack)
+{
+  if (stack_options.max_transactions > 0)
+    sim_stack_set_max_transactions (stack, (guint) stack_options.max_transactions);
+  if (stack_options.max_memory_mb > 0)
+    sim_stack_set_max_transaction_bytes (stack, (guint64) stack_options.max_memory_mb * 1024 * 1024);
+}
+
 static gboolean
 parse_format (const char *format_text,
               Format     *format)
@@ -774,6 +806,7 @@ serve_scenario (const char  *scenario_path,
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
   tcp_options_apply (sim_world_get_transport (world));
+  stack_options_apply (sim_world_get_server_stack (world));
 
   catch_signals (&serve);
   print_listeners (&serve, sim_world_get_transport (world));
@@ -848,6 +881,12 @@ siplab_cli_serve (int    argc,
     { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &tcp_options.max_per_ip,
       "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
       "N" },
+    { "max-transactions", 0, 0, G_OPTION_ARG_INT, &stack_options.max_transactions,
+      "Live SIP transactions before new requests get 503 with Retry-After (default 131072)",
+      "N" },
+    { "max-transaction-memory", 0, 0, G_OPTION_ARG_INT, &stack_options.max_memory_mb,
+      "Megabytes of messages live transactions may hold before new requests get 503 "
+      "(default 64; requests under 4 KB may use an eighth more)", "MB" },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
@@ -872,7 +911,7 @@ siplab_cli_serve (int    argc,
     return usage_error ("%s", error->message);
   if (argc > 1)
     return usage_error ("unexpected argument '%s'", argv[1]);
-  if (!tcp_options_check ())
+  if (!tcp_options_check () || !stack_options_check ())
     return EXIT_USAGE;
   if (listen == NULL || listen[0] == NULL)
     return usage_error ("at least one --listen is needed, e.g. --listen udp:127.0.0.1:5060");
@@ -918,6 +957,7 @@ siplab_cli_serve (int    argc,
   if (max_message != 0)
     sim_socket_transport_set_max_message (sim_server_get_transport (server), (gsize) max_message);
   tcp_options_apply (sim_server_get_transport (server));
+  stack_options_apply (sim_server_get_stack (server));
 
   serve.timers = timers;
   serve.server_name = SIM_SERVER_NODE_NAME;

@@ -981,6 +981,102 @@ test_hostile_transaction_cap (Fixture       *f,
   attacker_close (&attacker);
 }
 
+static gboolean phone_registered (Fixture *f);
+
+/* A stranger's MESSAGE (a foreign From, so not challenged) to alice with a @body_len body. */
+static char *
+stranger_message (Attacker *attacker,
+                  guint     n,
+                  gsize     body_len)
+{
+  g_autofree char *body = g_strnfill (body_len, 'x');
+
+  return g_strdup_printf ("MESSAGE sip:alice@lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbig%u;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:stranger@elsewhere.example>;tag=s%u\r\n"
+                          "To: <sip:alice@lab.example>\r\n"
+                          "Call-ID: big%u@elsewhere.example\r\n"
+                          "CSeq: 1 MESSAGE\r\n"
+                          "Content-Type: text/plain\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                          attacker_port (attacker), n, n, n, body_len, body);
+}
+
+static void
+test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
+                                                gconstpointer  data)
+{
+  const guint64 budget = 400000;
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+  guint64 peak = 0;
+  guint sent = 0;
+  Attacker attacker;
+
+  g_test_summary ("Issue 9 item 4: a stranger's 60 KB MESSAGEs to a registered phone that never "
+                  "answers are held twice each (server and client transaction) until the byte "
+                  "budget answers 503 with Retry-After; the bytes held stay within the budget "
+                  "(and one forwarded copy), OPTIONS is still answered and our phone registers");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+  /* Still bound, but it answers nothing any more. */
+  sim_phone_set_powered (f->phone, FALSE);
+  sim_stack_set_max_transaction_bytes (stack, budget);
+
+  attacker_open (f->server, SIM_TRANSPORT_UDP, "127.0.0.1", &attacker);
+  while (reply == NULL && sent < 20)
+    {
+      g_autofree char *text = stranger_message (&attacker, sent, 60000);
+      guint notes = count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly");
+      guint n = sim_stack_get_n_transactions (stack);
+      gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+      attacker_send (&attacker, text, strlen (text));
+      sent++;
+      /* Admitted (a server and a client transaction), or refused with the trace's note. */
+      while (sim_stack_get_n_transactions (stack) < n + 2 &&
+             count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly") == notes &&
+             g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      peak = MAX (peak, sim_stack_get_held_bytes (stack));
+      if (count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly") > notes)
+        reply = attacker_receive (attacker.socket, FALSE);
+      else
+        g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, n + 2);
+    }
+  g_assert_nonnull (reply);
+  g_assert_cmpint (status_of (reply), ==, 503);
+  g_assert_nonnull (strstr (reply, "Retry-After: "));
+  g_assert_nonnull (strstr (reply, "too much memory"));
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "bytes): MESSAGE"), ==, 1);
+  /* Three are held: about 120 KB each, the request and its forwarded copy. */
+  g_assert_cmpuint (sent, ==, 4);
+  g_assert_cmpuint (peak, >, 3 * 120000);
+  g_assert_cmpuint (peak, <=, budget + SIM_MESSAGE_MAX_SIZE);
+  g_assert_cmpuint (sim_stack_get_held_bytes (stack), <=, budget + SIM_MESSAGE_MAX_SIZE);
+
+  /* A small request has its reserve: the server still answers its own OPTIONS... */
+  {
+    g_autofree char *options = hostile_request (&attacker, "OPTIONS", "z9hG4bKstill", "", ";rport");
+    g_autofree char *answer = NULL;
+
+    attacker_send (&attacker, options, strlen (options));
+    answer = attacker_receive (attacker.socket, FALSE);
+    g_assert_cmpint (status_of (answer), ==, 200);
+  }
+  /* ...and our phone, back on, registers again (401, then 200). */
+  sim_phone_set_powered (f->phone, TRUE);
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_registered));
+  g_assert_cmpuint (sim_stack_get_held_bytes (stack), <=,
+                    budget + budget / SIM_STACK_SMALL_RESERVE_DIVISOR + SIM_MESSAGE_MAX_SIZE);
+  attacker_close (&attacker);
+}
+
 static void
 test_hostile_udp_details (Fixture       *f,
                           gconstpointer  data)
@@ -1648,6 +1744,9 @@ main (int    argc,
           }
       }
   }
+  g_test_add ("/net/server/hostile/udp-ipv4/big-messages-to-a-silent-phone-meet-the-byte-budget",
+              Fixture, NULL, fixture_setup, test_hostile_big_messages_meet_the_byte_budget,
+              fixture_teardown);
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/udp4", Fixture, &udp4,
               fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/tcp4", Fixture, &tcp4,

@@ -12,7 +12,9 @@ many probes were answered and how fast.
 """
 
 import argparse
+import hashlib
 import os
+import re
 import socket
 import statistics
 import threading
@@ -127,6 +129,79 @@ def register(host, port, local_port, n, from_display="", extra=""):
             "Content-Length: 0\r\n\r\n").encode()
 
 
+def register_silent_phone(host, port, user, password):
+    """Registers user (digest, RFC 2617 with qop=auth) from a socket that then answers nothing.
+
+    Returns the socket: kept open (and drained) so that the server's requests reach a bound port
+    and simply go unanswered, as with a phone that never picks up."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host, 0))
+    sock.settimeout(2.0)
+    local_port = sock.getsockname()[1]
+    uri = "sip:lab.example"
+
+    def request(cseq, authorization=""):
+        return (f"REGISTER {uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {host}:{local_port};branch=z9hG4bKsilent{cseq};rport\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: <sip:{user}@lab.example>;tag=silent\r\n"
+                f"To: <sip:{user}@lab.example>\r\n"
+                f"Call-ID: silent@{host}\r\n"
+                f"CSeq: {cseq} REGISTER\r\n"
+                f"Contact: <sip:{user}@{host}:{local_port}>\r\n"
+                "Expires: 3600\r\n"
+                f"{authorization}"
+                "Content-Length: 0\r\n\r\n").encode()
+
+    sock.sendto(request(1), (host, port))
+    challenge = sock.recv(65536).decode("latin-1")
+    if not challenge.startswith("SIP/2.0 401"):
+        raise SystemExit(f"bench-flood: REGISTER for {user} got {challenge.splitlines()[0]}")
+    params = dict(re.findall(r'(\w+)="?([^",\r]*)"?', challenge.split("WWW-Authenticate: Digest", 1)[1]
+                             .split("\r\n", 1)[0]))
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()
+    ha1 = md5(f"{user}:{params['realm']}:{password}")
+    ha2 = md5(f"REGISTER:{uri}")
+    cnonce, nc = "bench", "00000001"
+    if "qop" in params:
+        response = md5(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        extra = f", qop=auth, nc={nc}, cnonce=\"{cnonce}\""
+    else:
+        response = md5(f"{ha1}:{params['nonce']}:{ha2}")
+        extra = ""
+    authorization = (f"Authorization: Digest username=\"{user}\", realm=\"{params['realm']}\", "
+                     f"nonce=\"{params['nonce']}\", uri=\"{uri}\", response=\"{response}\", "
+                     f"algorithm=MD5{extra}\r\n")
+    sock.sendto(request(2, authorization), (host, port))
+    answer = sock.recv(65536).decode("latin-1")
+    if not answer.startswith("SIP/2.0 200"):
+        raise SystemExit(f"bench-flood: REGISTER for {user} got {answer.splitlines()[0]}")
+
+    def drain():
+        sock.settimeout(None)
+        while True:
+            try:
+                sock.recv(65536)
+            except OSError:
+                return
+    threading.Thread(target=drain, daemon=True).start()
+    return sock
+
+
+def stranger_message(host, local_port, n, body):
+    """A MESSAGE from a foreign domain (never challenged) to user0000, the silent phone."""
+    branch = f"z9hG4bKbig{n}"
+    return (f"MESSAGE sip:user0000@lab.example SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {host}:{local_port};branch={branch};rport\r\n"
+            "Max-Forwards: 70\r\n"
+            f"From: <sip:stranger@elsewhere.example>;tag=s{n}\r\n"
+            "To: <sip:user0000@lab.example>\r\n"
+            f"Call-ID: big{n}@elsewhere.example\r\n"
+            "CSeq: 1 MESSAGE\r\n"
+            "Content-Type: text/plain\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+
+
 def flood_datagrams(sock, dest, make, count, rate):
     """Sends count datagrams from make(i), at most rate a second (0: as fast as the socket takes)."""
     start = time.monotonic()
@@ -160,6 +235,8 @@ def main():
     ap.add_argument("--headers-rate", type=float, default=20.0)
     ap.add_argument("--unauth-count", type=int, default=20000)
     ap.add_argument("--unauth-rate", type=float, default=2000.0)
+    ap.add_argument("--big-message-count", type=int, default=1500)
+    ap.add_argument("--big-message-rate", type=float, default=150.0)
     args = ap.parse_args()
 
     dest = (args.host, args.port)
@@ -191,6 +268,8 @@ def main():
     time.sleep(1.0)
 
     big_pad = "x" * 60000
+    if "big-message" in args.phases.split(","):
+        silent = register_silent_phone(args.host, args.port, "user0000", "pw0000")
     mid_pad = "x" * 7000
     header_pad = "a:b\r\n" * 13000    # 65,000 bytes: cut below to a full datagram
     phases = {
@@ -206,6 +285,12 @@ def main():
                     lambda i: register(args.host, args.port, local_port, 200000 + i, "",
                                        header_pad[:65000 - 400]),
                     args.headers_count, args.headers_rate),
+        # 60 KB bodies from a foreign domain to a registered phone that never answers: each is
+        # held twice (server and client transaction) for 32 s, until the byte budget says 503.
+        "big-message": (f"{args.big_message_count} MESSAGEs with a 60 KB body from a foreign "
+                        f"domain to a registered, silent phone at {args.big_message_rate:g}/s",
+                        lambda i: stranger_message(args.host, local_port, i, big_pad),
+                        args.big_message_count, args.big_message_rate),
         "unauth": (f"{args.unauth_count} unauthenticated REGISTERs at {args.unauth_rate:g}/s",
                    lambda i: register(args.host, args.port, local_port, 300000 + i),
                    args.unauth_count, args.unauth_rate),

@@ -713,6 +713,8 @@ forward_stateful (SimProxy       *self,
   else
     g_free (dialog_key);
   g_hash_table_insert (self->contexts, txn, ctx);
+  /* RFC 3261 §16.2: the 100 Trying goes upstream before the INVITE goes on. */
+  sim_server_txn_send_trying (txn);
 
   for (guint i = 0; i < targets->len; i++)
     {

@@ -82,6 +82,7 @@ struct _SimServerTxn {
   guint timeout_timer;       /* H, or L */
   guint wait_timer;          /* I or J */
   char *dialog_key;          /* IST: Call-ID + CSeq number, to match the ACK of a 2xx */
+  gboolean trying_due;       /* IST: 100 Trying owed, sent before the first stateful response */
 };
 
 struct _SimStack {
@@ -798,6 +799,12 @@ sim_server_txn_respond (SimServerTxn   *txn,
     }
   hold = sim_server_txn_ref (txn);
 
+  if (txn->trying_due)
+    {
+      txn->trying_due = FALSE;
+      if (status != 100)
+        sim_server_txn_reply (txn, 100, NULL);
+    }
   if (txn->to_tag != NULL && status > 100 && sim_message_to_tag (response) == NULL)
     osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
   g_free (txn->response_text);
@@ -865,6 +872,15 @@ set_to_tag (osip_message_t *response,
 }
 
 void
+sim_server_txn_send_trying (SimServerTxn *txn)
+{
+  g_return_if_fail (txn != NULL);
+
+  if (txn->trying_due)
+    sim_server_txn_reply (txn, 100, NULL);
+}
+
+void
 sim_server_txn_respond_stateless (SimServerTxn   *txn,
                                   osip_message_t *response)
 {
@@ -890,6 +906,12 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
       return;
     }
   hold = sim_server_txn_ref (txn);
+  /*
+   * RFC 3261 §8.2.7: a stateless UAS sends no provisional response.  After a 100 Trying the
+   * client would stop retransmitting (§17.1.1.2), and a lost final response would never be
+   * asked for again.
+   */
+  txn->trying_due = FALSE;
 
   /* RFC 3261 §8.2.7: our tag, marked so that the ACK to it is recognised and absorbed. */
   if (txn->to_tag != NULL)
@@ -1250,13 +1272,18 @@ receive_request (SimStack       *self,
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
   sim_server_txn_ref (txn);
-  /* RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions. */
-  if (txn->kind == TXN_IST)
-    sim_server_txn_reply (txn, 100, NULL);
+  /*
+   * RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions,
+   * "unless it knows that the TU will generate a provisional or final response within 200 ms".
+   * The TU runs now: the 100 goes before its first stateful response, or when it returns
+   * without one, but not before a response sent statelessly.
+   */
+  txn->trying_due = txn->kind == TXN_IST;
   if (self->request_func != NULL)
     self->request_func (self, txn, request, src, self->request_data);
   else
     sim_server_txn_reply (txn, 501, NULL);
+  sim_server_txn_send_trying (txn);
   sim_server_txn_unref (txn);
 }
 

@@ -184,6 +184,12 @@ void            sim_server_txn_unref          (SimServerTxn     *txn);
 void            sim_server_txn_respond        (SimServerTxn     *txn,
                                                osip_message_t   *response);
 /*
+ * Sends the 100 Trying an INVITE server transaction owes now, if it is still owed.  The stack
+ * sends it before the TU's first stateful response, or when the request function returns
+ * without one; a TU that forwards the INVITE calls this first so the caller hears it first.
+ */
+void            sim_server_txn_send_trying    (SimServerTxn     *txn);
+/*
  * Sends the non-2xx final @response (transfer full) statelessly and forgets the transaction at
  * once (RFC 3261 §8.2.7; a proxy's 407, §16.6, §22.3): nothing is kept, so a retransmitted
  * request is a new transaction and simply gets a new response.  The To tag is one the stack

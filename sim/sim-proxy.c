@@ -132,29 +132,6 @@ trace_lookup (SimProxy   *self,
   sim_trace_emit (trace, event);
 }
 
-static void
-trace_refusal (SimProxy   *self,
-               const char *format,
-               ...) G_GNUC_PRINTF (2, 3);
-
-static void
-trace_refusal (SimProxy   *self,
-               const char *format,
-               ...)
-{
-  SimTrace *trace = sim_stack_get_trace (self->stack);
-  g_autofree char *text = NULL;
-  va_list args;
-
-  if (!sim_trace_is_enabled (trace))
-    return;
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  sim_trace_note (trace, sim_clock_now (proxy_clock (self)), sim_stack_get_node_name (self->stack),
-                  "%s", text);
-}
-
 /* Replies unless @txn is NULL (an ACK, which is never answered). */
 static void
 reply (SimServerTxn *txn,
@@ -359,8 +336,8 @@ dialog_remember (SimProxy       *self,
       dialogs_prune (self);
       if (g_hash_table_size (self->dialogs) >= self->max_dialogs)
         {
-          trace_refusal (self, "the dialog table is full (%u dialogs): in-dialog requests of %s "
-                         "reach only registered Contacts", self->max_dialogs, call_id);
+          sim_stack_note (self->stack, "the dialog table is full (%u dialogs): in-dialog requests "
+                          "of %s reach only registered Contacts", self->max_dialogs, call_id);
           return;
         }
     }
@@ -1076,11 +1053,12 @@ proxy_route (SimProxy       *self,
   else
     {
       g_autofree char *where = sim_uri_to_string (next_uri);
-      trace_refusal (self, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
-                     req->sip_method, where,
-                     in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
-                     : route != NULL ? "its Route is not us" : "it is not an address of our domain",
-                     self->relay ? "only for authenticated users, to public addresses" : "for nobody");
+      sim_stack_note (self->stack,
+                      "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
+                      req->sip_method, where,
+                      in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
+                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
       reply (txn, 403, in_dialog ? "Forbidden (not a party of a known dialog)"
                                  : "Forbidden (not a relay)");
       return;
@@ -1196,7 +1174,8 @@ sim_proxy_handle (SimProxy       *self,
   /* RFC 3261 §16.3 step 4.  Since we never forward to ourselves, no spiral carries our Via. */
   if (request_has_our_via (self, req))
     {
-      trace_refusal (self, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)", req->sip_method);
+      sim_stack_note (self->stack, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)",
+                      req->sip_method);
       reply (txn, 482, NULL);
       return;
     }

@@ -1022,15 +1022,10 @@ stamp_received (osip_message_t *request,
     }
 }
 
-static void
-note (SimStack   *self,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-note (SimStack   *self,
-      const char *format,
-      ...)
+void
+sim_stack_note (SimStack   *self,
+                const char *format,
+                ...)
 {
   g_autofree char *text = NULL;
   va_list args;
@@ -1109,7 +1104,7 @@ reply_stateless_400 (SimStack       *self,
   if (request->from == NULL || request->to == NULL || request->call_id == NULL ||
       request->cseq == NULL || osip_list_size (&request->vias) == 0)
     {
-      note (self, "dropped a request that cannot be answered: %s", why);
+      sim_stack_note (self, "dropped a request that cannot be answered: %s", why);
       return;
     }
   reply_stateless (self, request, src, 400, reason, NULL, NULL);
@@ -1144,23 +1139,25 @@ refuse_unparsed (SimStack             *self,
 
   if (scan->is_response)
     {
-      note (self, "dropped a response from %s:%u without parsing it: %s", src->ip, src->port, why);
+      sim_stack_note (self, "dropped a response from %s:%u without parsing it: %s",
+                      src->ip, src->port, why);
       return;
     }
   request = sim_message_parse_essentials (data, len, &error);
   if (request == NULL || !sim_message_validate (request, &error))
     {
-      note (self, "dropped a request from %s:%u without parsing it: %s (and cannot answer: %s)",
-            src->ip, src->port, why, error->message);
+      sim_stack_note (self, "dropped a request from %s:%u without parsing it: %s "
+                      "(and cannot answer: %s)", src->ip, src->port, why, error->message);
       return;
     }
   if (strcmp (request->sip_method, "ACK") == 0)
     {
-      note (self, "dropped an ACK from %s:%u without parsing it: %s", src->ip, src->port, why);
+      sim_stack_note (self, "dropped an ACK from %s:%u without parsing it: %s",
+                      src->ip, src->port, why);
       return;
     }
-  note (self, "answered %d statelessly without parsing the request from %s:%u: %s", status,
-        src->ip, src->port, why);
+  sim_stack_note (self, "answered %d statelessly without parsing the request from %s:%u: %s",
+                  status, src->ip, src->port, why);
   stamp_received (request, src);
   reply_stateless (self, request, src, status, reason, NULL, NULL);
 }
@@ -1214,7 +1211,7 @@ receive_request (SimStack       *self,
       if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
         {
           /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
-          note (self, "absorbed the ACK to a response sent without a transaction");
+          sim_stack_note (self, "absorbed the ACK to a response sent without a transaction");
           osip_message_free (request);
           return;
         }
@@ -1245,8 +1242,9 @@ receive_request (SimStack       *self,
       char retry_after[16];
 
       /* RFC 3261 §21.5.4: overloaded; Retry-After says when to try again.  Nothing is kept. */
-      note (self, "%u transactions are live (the limit): %s from %s:%u gets 503 statelessly",
-            sim_stack_get_n_transactions (self), request->sip_method, src->ip, src->port);
+      sim_stack_note (self, "%u transactions are live (the limit): %s from %s:%u gets 503 "
+                      "statelessly", sim_stack_get_n_transactions (self), request->sip_method,
+                      src->ip, src->port);
       g_snprintf (retry_after, sizeof retry_after, "%d", SIM_STACK_RETRY_AFTER);
       reply_stateless (self, request, src, 503, "Service Unavailable (too many transactions)",
                        "Retry-After", retry_after);

@@ -100,6 +100,10 @@ const SimAddr  *sim_stack_find_local          (SimStack         *self,
  * sim_stack_receive_at(), else the local address).  A wildcard listener reports the wildcard.
  */
 const SimAddr  *sim_stack_get_arrival         (SimStack         *self);
+/* A trace note from this element at the current time (nothing when tracing is off). */
+void            sim_stack_note                (SimStack         *self,
+                                               const char       *format,
+                                               ...) G_GNUC_PRINTF (2, 3);
 SimClock       *sim_stack_get_clock           (SimStack         *self);
 SimTrace       *sim_stack_get_trace           (SimStack         *self);
 GRand          *sim_stack_get_rand            (SimStack         *self);

@@ -746,21 +746,16 @@ lookup_password_cb (const char *username,
   return sim_registrar_get_password (user_data, username);
 }
 
-/* Is the From of @request one of our addresses-of-record?  The domain, or our own address
+/* Is the From of @request one of our addresses-of-record?  The domain, or any address of ours
  * whatever the port, since a phone configured with the server's IP shows that as its domain. */
 static gboolean
 from_is_ours (SimProxy       *self,
               osip_message_t *request)
 {
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-  const char *host;
-
   if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
     return FALSE;
-  host = request->from->url->host;
-  return g_ascii_strcasecmp (host, policy->domain) == 0 ||
-         g_ascii_strcasecmp (host, sim_stack_get_local (self->stack)->ip) == 0 ||
-         uri_is_our_domain (self, request->from->url);
+  return uri_is_our_domain (self, request->from->url) ||
+         sim_stack_is_local (self->stack, request->from->url->host, 0);
 }
 
 /* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */

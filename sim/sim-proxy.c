@@ -132,29 +132,6 @@ trace_lookup (SimProxy   *self,
   sim_trace_emit (trace, event);
 }
 
-static void
-trace_refusal (SimProxy   *self,
-               const char *format,
-               ...) G_GNUC_PRINTF (2, 3);
-
-static void
-trace_refusal (SimProxy   *self,
-               const char *format,
-               ...)
-{
-  SimTrace *trace = sim_stack_get_trace (self->stack);
-  g_autofree char *text = NULL;
-  va_list args;
-
-  if (!sim_trace_is_enabled (trace))
-    return;
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  sim_trace_note (trace, sim_clock_now (proxy_clock (self)), sim_stack_get_node_name (self->stack),
-                  "%s", text);
-}
-
 /* Replies unless @txn is NULL (an ACK, which is never answered). */
 static void
 reply (SimServerTxn *txn,
@@ -359,8 +336,8 @@ dialog_remember (SimProxy       *self,
       dialogs_prune (self);
       if (g_hash_table_size (self->dialogs) >= self->max_dialogs)
         {
-          trace_refusal (self, "the dialog table is full (%u dialogs): in-dialog requests of %s "
-                         "reach only registered Contacts", self->max_dialogs, call_id);
+          sim_stack_note (self->stack, "the dialog table is full (%u dialogs): in-dialog requests "
+                          "of %s reach only registered Contacts", self->max_dialogs, call_id);
           return;
         }
     }
@@ -713,6 +690,8 @@ forward_stateful (SimProxy       *self,
   else
     g_free (dialog_key);
   g_hash_table_insert (self->contexts, txn, ctx);
+  /* RFC 3261 §16.2: the 100 Trying goes upstream before the INVITE goes on. */
+  sim_server_txn_send_trying (txn);
 
   for (guint i = 0; i < targets->len; i++)
     {
@@ -767,21 +746,16 @@ lookup_password_cb (const char *username,
   return sim_registrar_get_password (user_data, username);
 }
 
-/* Is the From of @request one of our addresses-of-record?  The domain, or our own address
+/* Is the From of @request one of our addresses-of-record?  The domain, or any address of ours
  * whatever the port, since a phone configured with the server's IP shows that as its domain. */
 static gboolean
 from_is_ours (SimProxy       *self,
               osip_message_t *request)
 {
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-  const char *host;
-
   if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
     return FALSE;
-  host = request->from->url->host;
-  return g_ascii_strcasecmp (host, policy->domain) == 0 ||
-         g_ascii_strcasecmp (host, sim_stack_get_local (self->stack)->ip) == 0 ||
-         uri_is_our_domain (self, request->from->url);
+  return uri_is_our_domain (self, request->from->url) ||
+         sim_stack_is_local (self->stack, request->from->url->host, 0);
 }
 
 /* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */
@@ -1074,11 +1048,12 @@ proxy_route (SimProxy       *self,
   else
     {
       g_autofree char *where = sim_uri_to_string (next_uri);
-      trace_refusal (self, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
-                     req->sip_method, where,
-                     in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
-                     : route != NULL ? "its Route is not us" : "it is not an address of our domain",
-                     self->relay ? "only for authenticated users, to public addresses" : "for nobody");
+      sim_stack_note (self->stack,
+                      "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
+                      req->sip_method, where,
+                      in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
+                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
       reply (txn, 403, in_dialog ? "Forbidden (not a party of a known dialog)"
                                  : "Forbidden (not a relay)");
       return;
@@ -1194,7 +1169,8 @@ sim_proxy_handle (SimProxy       *self,
   /* RFC 3261 §16.3 step 4.  Since we never forward to ourselves, no spiral carries our Via. */
   if (request_has_our_via (self, req))
     {
-      trace_refusal (self, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)", req->sip_method);
+      sim_stack_note (self->stack, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)",
+                      req->sip_method);
       reply (txn, 482, NULL);
       return;
     }

@@ -87,6 +87,7 @@ struct _SimServerTxn {
   guint timeout_timer;       /* H, or L */
   guint wait_timer;          /* I or J */
   char *dialog_key;          /* IST: Call-ID + CSeq number, to match the ACK of a 2xx */
+  gboolean trying_due;       /* IST: 100 Trying owed, sent before the first stateful response */
 };
 
 struct _SimStack {
@@ -870,6 +871,12 @@ sim_server_txn_respond (SimServerTxn   *txn,
     }
   hold = sim_server_txn_ref (txn);
 
+  if (txn->trying_due)
+    {
+      txn->trying_due = FALSE;
+      if (status != 100)
+        sim_server_txn_reply (txn, 100, NULL);
+    }
   if (txn->to_tag != NULL && status > 100 && sim_message_to_tag (response) == NULL)
     osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
   g_free (txn->response_text);
@@ -939,6 +946,15 @@ set_to_tag (osip_message_t *response,
 }
 
 void
+sim_server_txn_send_trying (SimServerTxn *txn)
+{
+  g_return_if_fail (txn != NULL);
+
+  if (txn->trying_due)
+    sim_server_txn_reply (txn, 100, NULL);
+}
+
+void
 sim_server_txn_respond_stateless (SimServerTxn   *txn,
                                   osip_message_t *response)
 {
@@ -964,6 +980,12 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
       return;
     }
   hold = sim_server_txn_ref (txn);
+  /*
+   * RFC 3261 §8.2.7: a stateless UAS sends no provisional response.  After a 100 Trying the
+   * client would stop retransmitting (§17.1.1.2), and a lost final response would never be
+   * asked for again.
+   */
+  txn->trying_due = FALSE;
 
   /* RFC 3261 §8.2.7: our tag, marked so that the ACK to it is recognised and absorbed. */
   if (txn->to_tag != NULL)
@@ -1074,15 +1096,10 @@ stamp_received (osip_message_t *request,
     }
 }
 
-static void
-note (SimStack   *self,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-note (SimStack   *self,
-      const char *format,
-      ...)
+void
+sim_stack_note (SimStack   *self,
+                const char *format,
+                ...)
 {
   g_autofree char *text = NULL;
   va_list args;
@@ -1161,7 +1178,7 @@ reply_stateless_400 (SimStack       *self,
   if (request->from == NULL || request->to == NULL || request->call_id == NULL ||
       request->cseq == NULL || osip_list_size (&request->vias) == 0)
     {
-      note (self, "dropped a request that cannot be answered: %s", why);
+      sim_stack_note (self, "dropped a request that cannot be answered: %s", why);
       return;
     }
   reply_stateless (self, request, src, 400, reason, NULL, NULL);
@@ -1196,23 +1213,25 @@ refuse_unparsed (SimStack             *self,
 
   if (scan->is_response)
     {
-      note (self, "dropped a response from %s:%u without parsing it: %s", src->ip, src->port, why);
+      sim_stack_note (self, "dropped a response from %s:%u without parsing it: %s",
+                      src->ip, src->port, why);
       return;
     }
   request = sim_message_parse_essentials (data, len, &error);
   if (request == NULL || !sim_message_validate (request, &error))
     {
-      note (self, "dropped a request from %s:%u without parsing it: %s (and cannot answer: %s)",
-            src->ip, src->port, why, error->message);
+      sim_stack_note (self, "dropped a request from %s:%u without parsing it: %s "
+                      "(and cannot answer: %s)", src->ip, src->port, why, error->message);
       return;
     }
   if (strcmp (request->sip_method, "ACK") == 0)
     {
-      note (self, "dropped an ACK from %s:%u without parsing it: %s", src->ip, src->port, why);
+      sim_stack_note (self, "dropped an ACK from %s:%u without parsing it: %s",
+                      src->ip, src->port, why);
       return;
     }
-  note (self, "answered %d statelessly without parsing the request from %s:%u: %s", status,
-        src->ip, src->port, why);
+  sim_stack_note (self, "answered %d statelessly without parsing the request from %s:%u: %s",
+                  status, src->ip, src->port, why);
   stamp_received (request, src);
   reply_stateless (self, request, src, status, reason, NULL, NULL);
 }
@@ -1303,7 +1322,7 @@ receive_request (SimStack       *self,
       if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
         {
           /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
-          note (self, "absorbed the ACK to a response sent without a transaction");
+          sim_stack_note (self, "absorbed the ACK to a response sent without a transaction");
           osip_message_free (request);
           return;
         }
@@ -1335,8 +1354,8 @@ receive_request (SimStack       *self,
       char retry_after[16];
 
       /* RFC 3261 §21.5.4: overloaded; Retry-After says when to try again.  Nothing is kept. */
-      note (self, "%s: %s from %s:%u gets 503 statelessly", why, request->sip_method, src->ip,
-            src->port);
+      sim_stack_note (self, "%s: %s from %s:%u gets 503 statelessly", why, request->sip_method,
+                      src->ip, src->port);
       g_snprintf (retry_after, sizeof retry_after, "%d", SIM_STACK_RETRY_AFTER);
       reply_stateless (self, request, src, 503, overloaded, "Retry-After", retry_after);
       osip_message_free (request);
@@ -1364,13 +1383,18 @@ receive_request (SimStack       *self,
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
   sim_server_txn_ref (txn);
-  /* RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions. */
-  if (txn->kind == TXN_IST)
-    sim_server_txn_reply (txn, 100, NULL);
+  /*
+   * RFC 3261 §17.2.1: an INVITE server transaction answers 100 Trying to quench retransmissions,
+   * "unless it knows that the TU will generate a provisional or final response within 200 ms".
+   * The TU runs now: the 100 goes before its first stateful response, or when it returns
+   * without one, but not before a response sent statelessly.
+   */
+  txn->trying_due = txn->kind == TXN_IST;
   if (self->request_func != NULL)
     self->request_func (self, txn, request, src, self->request_data);
   else
     sim_server_txn_reply (txn, 501, NULL);
+  sim_server_txn_send_trying (txn);
   sim_server_txn_unref (txn);
 }
 

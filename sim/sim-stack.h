@@ -132,6 +132,10 @@ const SimAddr  *sim_stack_find_local          (SimStack         *self,
  * sim_stack_receive_at(), else the local address).  A wildcard listener reports the wildcard.
  */
 const SimAddr  *sim_stack_get_arrival         (SimStack         *self);
+/* A trace note from this element at the current time (nothing when tracing is off). */
+void            sim_stack_note                (SimStack         *self,
+                                               const char       *format,
+                                               ...) G_GNUC_PRINTF (2, 3);
 SimClock       *sim_stack_get_clock           (SimStack         *self);
 SimTrace       *sim_stack_get_trace           (SimStack         *self);
 GRand          *sim_stack_get_rand            (SimStack         *self);
@@ -221,6 +225,12 @@ void            sim_server_txn_unref          (SimServerTxn     *txn);
 /* Sends @response (transfer full) in this transaction.  Ignored once it is terminated. */
 void            sim_server_txn_respond        (SimServerTxn     *txn,
                                                osip_message_t   *response);
+/*
+ * Sends the 100 Trying an INVITE server transaction owes now, if it is still owed.  The stack
+ * sends it before the TU's first stateful response, or when the request function returns
+ * without one; a TU that forwards the INVITE calls this first so the caller hears it first.
+ */
+void            sim_server_txn_send_trying    (SimServerTxn     *txn);
 /*
  * Sends the non-2xx final @response (transfer full) statelessly and forgets the transaction at
  * once (RFC 3261 §8.2.7; a proxy's 407, §16.6, §22.3): nothing is kept, so a retransmitted

@@ -1441,6 +1441,23 @@ static const PeerKind udp6 = { "::1", SIM_TRANSPORT_UDP };
 static const PeerKind tcp6 = { "::1", SIM_TRANSPORT_TCP };
 
 static void
+test_from_any_listener_address_is_challenged (Fixture       *f,
+                                              gconstpointer  data)
+{
+  SimAddr server = listener (f, "::1", SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) bob = peer_new ("::1", &server);
+  g_autoptr(Peer) mallory = peer_new ("::1", &server);
+  g_autoptr(osip_message_t) answer = NULL;
+
+  g_test_summary ("Issue 9 items 2 and 6: a From naming alice at our second listener's address "
+                  "(any port, as at the first one's) is one of our users and gets 407; it "
+                  "never reaches bob unauthenticated");
+  peer_register (bob, "bob", "bobpw");
+  answer = peer_ask (mallory, "INVITE", "sip:alice@[::1]:9", "bob", "call-any", 1, NULL);
+  g_assert_cmpint (answer->status_code, ==, 407);
+}
+
+static void
 test_invite_needs_proxy_authorization (Fixture       *f,
                                        gconstpointer  data)
 {
@@ -1755,6 +1772,8 @@ main (int    argc,
               fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/tcp6", Fixture, &tcp6,
               fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);
+  g_test_add ("/net/server/proxy-auth/from-any-listener-address-is-challenged", Fixture, NULL,
+              fixture_setup, test_from_any_listener_address_is_challenged, fixture_teardown);
   g_test_add ("/net/server/nonce-from-another-address-is-unknown", Fixture, NULL,
               fixture_setup, test_nonce_from_another_address_is_unknown, fixture_teardown);
   g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/udp4", Fixture, &udp4,

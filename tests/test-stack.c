@@ -47,6 +47,7 @@ typedef struct {
   gboolean stateless;      /* the server TU answers auto_status with respond_stateless */
   char *last_body;         /* the body of the last request the server TU saw */
   GPtrArray *unanswered;   /* SimServerTxn* (ref) the server TU left without a response */
+  guint drop_407;          /* how many 407s the server sends are lost on the way */
 } Fixture;
 
 static void
@@ -58,6 +59,12 @@ send_cb (SimStack      *stack,
          gpointer       user_data)
 {
   Fixture *f = user_data;
+
+  if (f->drop_407 > 0 && stack == f->server && len > 11 && memcmp (data, "SIP/2.0 407", 11) == 0)
+    {
+      f->drop_407--;
+      return;
+    }
   sim_net_send (f->net, sim_stack_get_local (stack), dst, data, len, retransmission);
 }
 
@@ -682,8 +689,9 @@ test_ack_to_stateless_response_is_absorbed (Fixture       *f,
   f->stateless = TRUE;
   sim_stack_send_request (f->client, request ("INVITE"), &f->server_addr, NULL, response_cb, f);
   sim_clock_run_until (f->clock, SIM_SEC (1));
-  g_assert_cmpuint (f->responses->len, ==, 2);
-  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[1]), ==, 407);
+  /* No 100 Trying before a stateless final response (RFC 3261 §8.2.7). */
+  g_assert_cmpuint (f->responses->len, ==, 1);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[0]), ==, 407);
   /* The client transaction sent its ACK; the server TU saw only the INVITE. */
   g_assert_cmpuint (count_packets (f, "sent", "ua"), ==, 2);
   g_assert_cmpuint (f->n_requests, ==, 1);
@@ -691,6 +699,23 @@ test_ack_to_stateless_response_is_absorbed (Fixture       *f,
   /* Nothing is retransmitted: no transaction waits for that ACK. */
   sim_clock_run_until (f->clock, SIM_SEC (40));
   g_assert_cmpuint (count_packets (f, "retransmitted", "server"), ==, 0);
+}
+
+static void
+test_lost_stateless_407_is_asked_for_again (Fixture       *f,
+                                            gconstpointer  data)
+{
+  g_test_summary ("A final response sent statelessly to an INVITE follows no 100 Trying "
+                  "(RFC 3261 §8.2.7): a client in Proceeding would stop retransmitting "
+                  "(§17.1.1.2), so a lost 407 would end the call attempt with 408 after 32 s");
+  f->auto_status = 407;
+  f->stateless = TRUE;
+  f->drop_407 = 1;
+  sim_stack_send_request (f->client, request ("INVITE"), &f->server_addr, NULL, response_cb, f);
+  sim_clock_run_until (f->clock, SIM_SEC (5));
+  g_assert_cmpuint (f->responses->len, ==, 1);
+  g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[0]), ==, 407);
+  g_assert_cmpuint (f->n_requests, ==, 2);
 }
 
 static void
@@ -1089,6 +1114,7 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/over-limit-response-is-dropped", test_over_limit_response_is_dropped);
   ADD ("/sim/stack/stateless-response-leaves-no-transaction", test_stateless_response_leaves_no_transaction);
   ADD ("/sim/stack/ack-to-stateless-response-is-absorbed", test_ack_to_stateless_response_is_absorbed);
+  ADD ("/sim/stack/lost-stateless-407-is-asked-for-again", test_lost_stateless_407_is_asked_for_again);
   ADD ("/sim/stack/transaction-cap-gives-503", test_transaction_cap_gives_503);
   ADD ("/sim/stack/byte-budget-gives-503", test_byte_budget_gives_503);
   ADD ("/sim/stack/count-cap-is-traced-as-count", test_count_cap_is_traced_as_count);

@@ -1059,9 +1059,15 @@ proxy_route (SimProxy       *self,
         reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
     }
-  else if (in_dialog && in_dialog_next_hop (self, req, next_uri, &addr, &dialog_key))
+  else if (in_dialog && in_dialog_next_hop (self, req, req->req_uri, &addr, &dialog_key))
     {
-      /* Loose routing keeps the Request-URI; the flow decides where the bytes go. */
+      /*
+       * Loose routing keeps the Request-URI: it is the remote target, the party's Contact
+       * (RFC 3261 §12.2.1.1), even when a Route of another proxy remains below ours (one that
+       * Record-Routed the INVITE before or after us, such as a phone's outbound proxy).  That
+       * proxy is the party's flow: the INVITE or its 2xx came from it, so the flow decides
+       * where the bytes go, and a Route alone never does.
+       */
       g_ptr_array_add (targets, NULL);
       g_array_append_val (addrs, addr);
     }
@@ -1073,7 +1079,8 @@ proxy_route (SimProxy       *self,
     }
   else
     {
-      g_autofree char *where = sim_uri_to_string (next_uri);
+      /* In a dialog, the Request-URI is what must name a party. */
+      g_autofree char *where = sim_uri_to_string (in_dialog && !may_relay ? req->req_uri : next_uri);
       trace_refusal (self, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
                      req->sip_method, where,
                      in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"

@@ -529,6 +529,17 @@ strip_top_via (osip_message_t *response)
   return copy;
 }
 
+/*
+ * RFC 3261 §16.7 step 3: a response whose only Via is ours has no one upstream to go to.  A
+ * UAS that answers with the Via of our CANCEL instead of its INVITE's sends such a 487; sent
+ * on as it is, the caller would get a response without any Via.
+ */
+static gboolean
+response_has_upstream (osip_message_t *response)
+{
+  return osip_list_size (&response->vias) >= 2;
+}
+
 static void
 context_linger_cb (gpointer data)
 {
@@ -558,7 +569,15 @@ context_finish_if_done (Context *ctx)
     }
   if (!sim_server_txn_has_final (ctx->server))
     {
-      if (ctx->best != NULL)
+      if (ctx->best != NULL && !response_has_upstream (ctx->best))
+        {
+          /* The caller still gets the status, in a response of our own to its request. */
+          trace_refusal (self, "a %d response carried no Via but ours (RFC 3261 §16.7 step 3): "
+                         "the caller gets our own %d", ctx->best->status_code,
+                         ctx->best->status_code);
+          sim_server_txn_reply (ctx->server, ctx->best->status_code, NULL);
+        }
+      else if (ctx->best != NULL)
         {
           osip_message_t *best = strip_top_via (ctx->best);
           /* RFC 3261 §16.7 step 6: a 503 from downstream must not make the caller avoid us. */
@@ -644,7 +663,7 @@ branch_response_cb (SimStack       *stack,
       branch->provisional = TRUE;
       if (branch->cancel_pending)
         branch_send_cancel (branch);
-      else if (status > 100 && !ctx->got_2xx && !ctx->cancelled)
+      else if (status > 100 && !ctx->got_2xx && !ctx->cancelled && response_has_upstream (response))
         sim_server_txn_respond (ctx->server, strip_top_via (response));
       return;
     }

@@ -886,6 +886,64 @@ test_dialog_through_other_proxies (Fixture       *f,
 }
 
 static void
+test_response_without_upstream_via (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_autofree char *caller_via = peer_via (caller);
+  g_autofree char *invite = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *ringing = NULL;
+  g_autofree char *final = NULL;
+  g_autofree char *response = NULL;
+  g_autofree char *vias = NULL;
+  g_autofree char *top_via = NULL;
+  g_auto(GStrv) via_lines = NULL;
+
+  g_test_summary ("A callee answers the INVITE with a 487 carrying only our Via (as a UAS that "
+                  "copies the Via of our CANCEL does): the response is not sent on without any "
+                  "Via (RFC 3261 §16.7 step 3); the caller gets a 487 of ours with its own Via.");
+
+  add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
+  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
+                            "Via: %s;branch=z9hG4bK-inv-noup;rport\r\n"
+                            "Max-Forwards: 70\r\n"
+                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                            "To: <sip:bob@lab.example>\r\n"
+                            "Call-ID: noup@test\r\n"
+                            "CSeq: 1 INVITE\r\n"
+                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
+                            "Content-Length: 0\r\n\r\n", caller_via);
+  peer_send (caller, invite);
+  got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
+  ringing = response_to (got, 180, "callee", NULL);
+  peer_send (callee, ringing);
+
+  /* The 487 keeps only the first Via line: ours. */
+  vias = headers_named (got, "Via: ");
+  via_lines = g_strsplit (vias, "\n", -1);
+  top_via = g_strdup_printf ("%s\r\n", via_lines[0]);
+  final = response_to (got, 487, "callee", NULL);
+  {
+    g_autofree char *joined = g_strjoinv ("\r\n", via_lines);
+    g_autofree char *all_vias = g_strdup_printf ("%s\r\n", joined);
+    char *at = strstr (final, all_vias);
+    g_autofree char *cut = NULL;
+
+    g_assert_nonnull (at);
+    cut = g_strdup_printf ("%.*s%s%s", (int) (at - final), final, top_via, at + strlen (all_vias));
+    g_free (final);
+    final = g_steal_pointer (&cut);
+  }
+  peer_send (callee, final);
+  response = peer_final (caller);
+  g_assert_cmpint (status_of (response), ==, 487);
+  g_assert_nonnull (strstr (response, "\r\nVia: "));
+  g_assert_nonnull (strstr (response, "branch=z9hG4bK-inv-noup"));
+}
+
+static void
 test_reinvite_refreshes_remote_target (Fixture       *f,
                                        gconstpointer  data)
 {
@@ -1013,6 +1071,8 @@ main (int    argc,
               test_nat_phone_gets_ack_and_bye, fixture_teardown);
   g_test_add ("/net/proxy/dialog-through-other-record-routing-proxies", Fixture, NULL,
               fixture_setup, test_dialog_through_other_proxies, fixture_teardown);
+  g_test_add ("/net/proxy/response-with-only-our-via-is-not-sent-on", Fixture, NULL,
+              fixture_setup, test_response_without_upstream_via, fixture_teardown);
   g_test_add ("/net/proxy/reinvite-refreshes-the-remote-target", Fixture, NULL, fixture_setup,
               test_reinvite_refreshes_remote_target, fixture_teardown);
   g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,

@@ -407,7 +407,8 @@ nonce_mac (SimAuth      *self,
   guint8 full[32];
 
   memcpy (input, id, NONCE_ID_LEN);
-  memcpy (input + NONCE_ID_LEN, client, client_len);
+  if (client_len > 0)
+    memcpy (input + NONCE_ID_LEN, client, client_len);
   hmac_sha256 (self, input, NONCE_ID_LEN + client_len, full);
   memcpy (mac, full, NONCE_MAC_LEN);
   OPENSSL_cleanse (full, sizeof full);

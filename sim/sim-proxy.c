@@ -506,6 +506,17 @@ strip_top_via (osip_message_t *response)
   return copy;
 }
 
+/*
+ * RFC 3261 §16.7 step 3: a response whose only Via is ours has no one upstream to go to.  A
+ * UAS that answers with the Via of our CANCEL instead of its INVITE's sends such a 487; sent
+ * on as it is, the caller would get a response without any Via.
+ */
+static gboolean
+response_has_upstream (osip_message_t *response)
+{
+  return osip_list_size (&response->vias) >= 2;
+}
+
 static void
 context_linger_cb (gpointer data)
 {
@@ -535,7 +546,15 @@ context_finish_if_done (Context *ctx)
     }
   if (!sim_server_txn_has_final (ctx->server))
     {
-      if (ctx->best != NULL)
+      if (ctx->best != NULL && !response_has_upstream (ctx->best))
+        {
+          /* The caller still gets the status, in a response of our own to its request. */
+          sim_stack_note (self->stack, "a %d response carried no Via but ours (RFC 3261 §16.7 step 3): "
+                         "the caller gets our own %d", ctx->best->status_code,
+                         ctx->best->status_code);
+          sim_server_txn_reply (ctx->server, ctx->best->status_code, NULL);
+        }
+      else if (ctx->best != NULL)
         {
           osip_message_t *best = strip_top_via (ctx->best);
           /* RFC 3261 §16.7 step 6: a 503 from downstream must not make the caller avoid us. */
@@ -621,7 +640,7 @@ branch_response_cb (SimStack       *stack,
       branch->provisional = TRUE;
       if (branch->cancel_pending)
         branch_send_cancel (branch);
-      else if (status > 100 && !ctx->got_2xx && !ctx->cancelled)
+      else if (status > 100 && !ctx->got_2xx && !ctx->cancelled && response_has_upstream (response))
         sim_server_txn_respond (ctx->server, strip_top_via (response));
       return;
     }
@@ -1033,9 +1052,15 @@ proxy_route (SimProxy       *self,
         reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
     }
-  else if (in_dialog && in_dialog_next_hop (self, req, next_uri, &addr, &dialog_key))
+  else if (in_dialog && in_dialog_next_hop (self, req, req->req_uri, &addr, &dialog_key))
     {
-      /* Loose routing keeps the Request-URI; the flow decides where the bytes go. */
+      /*
+       * Loose routing keeps the Request-URI: it is the remote target, the party's Contact
+       * (RFC 3261 §12.2.1.1), even when a Route of another proxy remains below ours (one that
+       * Record-Routed the INVITE before or after us, such as a phone's outbound proxy).  That
+       * proxy is the party's flow: the INVITE or its 2xx came from it, so the flow decides
+       * where the bytes go, and a Route alone never does.
+       */
       g_ptr_array_add (targets, NULL);
       g_array_append_val (addrs, addr);
     }
@@ -1047,13 +1072,13 @@ proxy_route (SimProxy       *self,
     }
   else
     {
-      g_autofree char *where = sim_uri_to_string (next_uri);
-      sim_stack_note (self->stack,
-                      "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
-                      req->sip_method, where,
-                      in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
-                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
-                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
+      /* In a dialog, the Request-URI is what must name a party. */
+      g_autofree char *where = sim_uri_to_string (in_dialog && !may_relay ? req->req_uri : next_uri);
+      sim_stack_note (self->stack, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
+                     req->sip_method, where,
+                     in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                     : route != NULL ? "its Route is not us" : "it is not an address of our domain",
+                     self->relay ? "only for authenticated users, to public addresses" : "for nobody");
       reply (txn, 403, in_dialog ? "Forbidden (not a party of a known dialog)"
                                  : "Forbidden (not a relay)");
       return;

@@ -643,6 +643,12 @@ typedef struct {
   char *invite;            /* as bob received it */
   char **uris;             /* the Record-Route URIs of the 2xx, top first */
   const char *caller_contact;
+  /*
+   * The Record-Route URIs of another proxy on the caller's side (added to the INVITE before it
+   * reaches us) and on the callee's side (added to the 2xx), or NULL.  Each is the peer's own
+   * outbound proxy, which takes its own entry off the route set before the request reaches us.
+   */
+  const char *proxy_rr[2];
 } Call;
 
 static void
@@ -655,15 +661,19 @@ call_clear (Call *call)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Call, call_clear)
 
-/* "Route: <a>, <b>\r\n" from the Record-Route URIs, in order or reversed (RFC 3261 §12.1). */
+/*
+ * "Route: <a>, <b>\r\n" from the Record-Route URIs, in order or reversed (RFC 3261 §12.1),
+ * less the first @skip of them (the ones a proxy before us has already taken off).
+ */
 static char *
 route_header (char     **uris,
-              gboolean   reversed)
+              gboolean   reversed,
+              guint      skip)
 {
   GString *r = g_string_new ("Route: ");
   guint n = g_strv_length (uris);
 
-  for (guint i = 0; i < n; i++)
+  for (guint i = skip; i < n; i++)
     g_string_append_printf (r, "%s%s", uris[reversed ? n - 1 - i : i], i + 1 < n ? ", " : "\r\n");
   return g_string_free (r, FALSE);
 }
@@ -702,7 +712,11 @@ call_establish (Fixture    *f,
                             "Call-ID: %s\r\n"
                             "CSeq: 1 INVITE\r\n"
                             "Contact: <sip:carol@192.0.2.9:5060>\r\n"
-                            "Content-Length: 0\r\n\r\n", caller_via, call_id, call_id);
+                            "%s%s%s"
+                            "Content-Length: 0\r\n\r\n", caller_via, call_id, call_id,
+                            call->proxy_rr[0] ? "Record-Route: <" : "",
+                            call->proxy_rr[0] ? call->proxy_rr[0] : "",
+                            call->proxy_rr[0] ? ">\r\n" : "");
   peer_send (caller, invite);
 
   /* The INVITE reaches bob's flow, not his private Contact. */
@@ -713,13 +727,23 @@ call_establish (Fixture    *f,
       g_assert_cmpstr (rr, ==, expected_rr);
     }
   ok = response_to (call->invite, 200, "callee", "sip:bob@192.0.2.7:5060");
+  if (call->proxy_rr[1] != NULL)
+    {
+      /* The callee's proxy Record-Routes on top (the first Record-Route line comes first). */
+      char *status_end = strstr (ok, "\r\n") + 2;
+      g_autofree char *with_rr = g_strdup_printf ("%.*sRecord-Route: <%s>\r\n%s",
+                                                  (int) (status_end - ok), ok, call->proxy_rr[1],
+                                                  status_end);
+      g_free (ok);
+      ok = g_steal_pointer (&with_rr);
+    }
   peer_send (callee, ok);
   response = peer_final (caller);
   g_assert_cmpint (status_of (response), ==, 200);
 
   route_uris = record_routes (response);
   call->uris = g_strsplit (route_uris, " ", -1);
-  route = route_header (call->uris, TRUE);
+  route = route_header (call->uris, TRUE, call->proxy_rr[0] != NULL);
   ack = g_strdup_printf ("ACK sip:bob@192.0.2.7:5060 SIP/2.0\r\n"
                          "Via: %s;branch=z9hG4bK-ack-%s;rport\r\n"
                          "%s"
@@ -744,7 +768,7 @@ call_bye_from_callee (Peer *caller,
                       Call *call)
 {
   g_autofree char *callee_via = peer_via (callee);
-  g_autofree char *route = route_header (call->uris, FALSE);
+  g_autofree char *route = route_header (call->uris, FALSE, call->proxy_rr[1] != NULL);
   g_autofree char *bye = NULL;
   g_autofree char *got = NULL;
   g_autofree char *response = NULL;
@@ -825,6 +849,101 @@ test_nat_phone_gets_ack_and_bye (Fixture       *f,
 }
 
 static void
+test_dialog_through_other_proxies (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_test_summary ("Each phone sits behind its own outbound proxy that Record-Routes too (a "
+                  "Kamailio in front of the lab): the INVITE brings one Record-Route, the 2xx "
+                  "adds another, so the ACK and the BYE reach us with a Route of that other "
+                  "proxy below ours.  The Request-URI names the dialog's party and the request "
+                  "goes over its flow, over UDP and TCP, IPv4 and IPv6; the other proxy's Route "
+                  "alone (here naming a port that must hear nothing) is never a next hop.");
+
+  for (guint l = 0; l < N_LISTENERS; l++)
+    {
+      g_autoptr(Peer) caller = peer_new (f, l);
+      g_autoptr(Peer) callee = peer_new (f, l);
+      g_autofree char *call_id = g_strdup_printf ("proxies-%u@test", l);
+      g_autofree char *caller_rr = NULL;
+      g_autofree char *callee_rr = NULL;
+      g_auto(Call) call = { NULL, };
+      char host[64];
+
+      sim_addr_format (&f->silent_udp_addr[l >= UDP6], host, sizeof host);
+      caller_rr = g_strdup_printf ("sip:%s;lr;ftag=caller", host);
+      callee_rr = g_strdup_printf ("sip:%s;transport=udp;lr;ftag=caller", host);
+      call.proxy_rr[0] = caller_rr;
+      call.proxy_rr[1] = callee_rr;
+      if (callee->tcp)
+        g_assert_cmpint (ask (callee, "OPTIONS", "sip:lab.example", NULL, NULL), ==, 200);
+      call_establish (f, caller, callee, call_id, NULL, &call);
+      g_assert_cmpuint (g_strv_length (call.uris), ==, 3);
+      g_assert_cmpuint (n_dialogs (f), ==, 1);
+      g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
+      g_assert_cmpuint (n_dialogs (f), ==, 0);
+    }
+  assert_silence (f);
+}
+
+static void
+test_response_without_upstream_via (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_autofree char *caller_via = peer_via (caller);
+  g_autofree char *invite = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *ringing = NULL;
+  g_autofree char *final = NULL;
+  g_autofree char *response = NULL;
+  g_autofree char *vias = NULL;
+  g_autofree char *top_via = NULL;
+  g_auto(GStrv) via_lines = NULL;
+
+  g_test_summary ("A callee answers the INVITE with a 487 carrying only our Via (as a UAS that "
+                  "copies the Via of our CANCEL does): the response is not sent on without any "
+                  "Via (RFC 3261 §16.7 step 3); the caller gets a 487 of ours with its own Via.");
+
+  add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
+  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
+                            "Via: %s;branch=z9hG4bK-inv-noup;rport\r\n"
+                            "Max-Forwards: 70\r\n"
+                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                            "To: <sip:bob@lab.example>\r\n"
+                            "Call-ID: noup@test\r\n"
+                            "CSeq: 1 INVITE\r\n"
+                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
+                            "Content-Length: 0\r\n\r\n", caller_via);
+  peer_send (caller, invite);
+  got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
+  ringing = response_to (got, 180, "callee", NULL);
+  peer_send (callee, ringing);
+
+  /* The 487 keeps only the first Via line: ours. */
+  vias = headers_named (got, "Via: ");
+  via_lines = g_strsplit (vias, "\n", -1);
+  top_via = g_strdup_printf ("%s\r\n", via_lines[0]);
+  final = response_to (got, 487, "callee", NULL);
+  {
+    g_autofree char *joined = g_strjoinv ("\r\n", via_lines);
+    g_autofree char *all_vias = g_strdup_printf ("%s\r\n", joined);
+    char *at = strstr (final, all_vias);
+    g_autofree char *cut = NULL;
+
+    g_assert_nonnull (at);
+    cut = g_strdup_printf ("%.*s%s%s", (int) (at - final), final, top_via, at + strlen (all_vias));
+    g_free (final);
+    final = g_steal_pointer (&cut);
+  }
+  peer_send (callee, final);
+  response = peer_final (caller);
+  g_assert_cmpint (status_of (response), ==, 487);
+  g_assert_nonnull (strstr (response, "\r\nVia: "));
+  g_assert_nonnull (strstr (response, "branch=z9hG4bK-inv-noup"));
+}
+
+static void
 test_reinvite_refreshes_remote_target (Fixture       *f,
                                        gconstpointer  data)
 {
@@ -843,7 +962,7 @@ test_reinvite_refreshes_remote_target (Fixture       *f,
                   "reaches the caller's flow.");
 
   call_establish (f, caller, callee, "refresh@test", NULL, &call);
-  route = route_header (call.uris, TRUE);
+  route = route_header (call.uris, TRUE, 0);
   reinvite = g_strdup_printf ("INVITE sip:bob@192.0.2.7:5060 SIP/2.0\r\n"
                               "Via: %s;branch=z9hG4bK-reinv;rport\r\n"
                               "%s"
@@ -950,6 +1069,10 @@ main (int    argc,
               fixture_setup, test_section_16_3_checks, fixture_teardown);
   g_test_add ("/net/proxy/nat-phone-gets-ack-and-bye-at-its-flow", Fixture, NULL, fixture_setup,
               test_nat_phone_gets_ack_and_bye, fixture_teardown);
+  g_test_add ("/net/proxy/dialog-through-other-record-routing-proxies", Fixture, NULL,
+              fixture_setup, test_dialog_through_other_proxies, fixture_teardown);
+  g_test_add ("/net/proxy/response-with-only-our-via-is-not-sent-on", Fixture, NULL,
+              fixture_setup, test_response_without_upstream_via, fixture_teardown);
   g_test_add ("/net/proxy/reinvite-refreshes-the-remote-target", Fixture, NULL, fixture_setup,
               test_reinvite_refreshes_remote_target, fixture_teardown);
   g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,

@@ -14,7 +14,8 @@
  * registration with digest authentication over UDP and TCP, refresh, unregister, a call
  * routed through the proxy to a registered sipp, and kill -9 in the middle of a burst of
  * registrations; and two real softphones (baresip) registering and calling each other through
- * the server.  Skipped only when sipp or baresip is not installed (CI installs sip-tester and
+ * the server, both over UDP, and over UDP and TCP (two Record-Routes) with the callee hanging
+ * up.  Skipped only when sipp or baresip is not installed (CI installs sip-tester and
  * baresip-core).
  * Every process has a bounded lifetime: sipp has -timeout, and the test kills what outlives
  * its wait.
@@ -472,13 +473,15 @@ count_lines_with (GString    *buffer,
 }
 
 /*
- * A baresip softphone (Debian's baresip-core) for @user: UDP on 127.0.0.1:@port, the server
- * as its outbound proxy, answering calls at once, a 440 Hz tone as its microphone and no
- * sound card.  Its console log goes to DIR/baresip-USER.log.
+ * A baresip softphone (Debian's baresip-core) for @user on 127.0.0.1:@port, the server as its
+ * outbound proxy over @transport ("tcp" or "udp"; NULL: baresip's default, UDP), answering
+ * calls at once, a 440 Hz tone as its microphone and no sound card.  Its console log goes to
+ * DIR/baresip-USER.log; its standard input takes commands ("/hangup").
  */
 static GSubprocess *
 spawn_baresip (Fixture    *f,
                const char *user,
+               const char *transport,
                guint       port,
                guint       seconds,
                const char *command)
@@ -505,8 +508,14 @@ spawn_baresip (Fixture    *f,
                             "module_path /usr/lib/baresip/modules\n"
                             "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n"
                             "module_app account.so\nmodule_app menu.so\n", port);
-  accounts = g_strdup_printf ("<sip:%s@%s>;auth_pass=%spw;outbound=\"sip:127.0.0.1:%u\";"
-                              "regint=600;answermode=auto\n", user, DOMAIN, user, f->port);
+  if (transport != NULL)
+    accounts = g_strdup_printf ("<sip:%s@%s;transport=%s>;auth_pass=%spw;"
+                                "outbound=\"sip:127.0.0.1:%u;transport=%s\";"
+                                "regint=600;answermode=auto\n", user, DOMAIN, transport, user,
+                                f->port, transport);
+  else
+    accounts = g_strdup_printf ("<sip:%s@%s>;auth_pass=%spw;outbound=\"sip:127.0.0.1:%u\";"
+                                "regint=600;answermode=auto\n", user, DOMAIN, user, f->port);
   g_assert_true (g_file_set_contents (config_path, config, -1, &error));
   g_assert_true (g_file_set_contents (accounts_path, accounts, -1, &error));
   g_subprocess_launcher_set_stdout_file_path (launcher, log);
@@ -519,6 +528,52 @@ spawn_baresip (Fixture    *f,
                                            NULL);
   g_assert_no_error (error);
   return process;
+}
+
+static gboolean
+have_baresip (void)
+{
+  g_autofree char *baresip = g_find_program_in_path ("baresip");
+
+  if (baresip == NULL)
+    g_test_skip ("baresip is not installed (Debian package baresip-core)");
+  return baresip != NULL;
+}
+
+/*
+ * Ports for two baresip phones.  baresip listens on UDP and TCP at its port and on TLS at the
+ * next one: keep the three ports of each phone clear of each other and of the server's.
+ */
+static void
+baresip_ports (Fixture *f,
+               guint   *bob_port,
+               guint   *alice_port)
+{
+  do
+    {
+      *bob_port = (guint) g_random_int_range (20000, 60000);
+      *alice_port = (guint) g_random_int_range (20000, 60000);
+    }
+  while (ABS ((int) *bob_port - (int) *alice_port) < 3 || ABS ((int) *bob_port - (int) f->port) < 3 ||
+         ABS ((int) *alice_port - (int) f->port) < 3);
+}
+
+/* Waits until a line of the server's JSON Lines holds all of @a, @b and @c. */
+static gboolean
+wait_for_line_with (Fixture    *f,
+                    const char *a,
+                    const char *b,
+                    const char *c,
+                    guint       ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (ms, timeout_cb, &timed_out);
+
+  while (count_lines_with (f->out, a, b, c) == 0 && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return count_lines_with (f->out, a, b, c) > 0;
 }
 
 static void
@@ -535,28 +590,13 @@ test_baresip_phones_register_and_call (Fixture       *f,
                   "authentication, alice calls sip:bob@" DOMAIN ", bob answers, and INVITE, "
                   "180, 200, ACK, BYE and its 200 all pass through the server's proxy.");
 
-  {
-    g_autofree char *baresip = g_find_program_in_path ("baresip");
-
-    if (baresip == NULL)
-      {
-        g_test_skip ("baresip is not installed (Debian package baresip-core)");
-        return;
-      }
-  }
-  /* baresip listens on UDP and TCP at its port and on TLS at the next one: keep the three
-   * ports of each phone clear of each other and of the server's. */
-  do
-    {
-      bob_port = (guint) g_random_int_range (20000, 60000);
-      alice_port = (guint) g_random_int_range (20000, 60000);
-    }
-  while (ABS ((int) bob_port - (int) alice_port) < 3 || ABS ((int) bob_port - (int) f->port) < 3 ||
-         ABS ((int) alice_port - (int) f->port) < 3);
-  bob = spawn_baresip (f, "bob", bob_port, 20, NULL);
+  if (!have_baresip ())
+    return;
+  baresip_ports (f, &bob_port, &alice_port);
+  bob = spawn_baresip (f, "bob", NULL, bob_port, 20, NULL);
   g_assert_true (wait_for_text (f->out, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
                                 SERVER_WAIT_MS));
-  alice = spawn_baresip (f, "alice", alice_port, 8, "/dial sip:bob@" DOMAIN);
+  alice = spawn_baresip (f, "alice", NULL, alice_port, 8, "/dial sip:bob@" DOMAIN);
   /* alice hangs up when her -t runs out; the 200 to her BYE is the last message. */
   g_assert_true (wait_for_text (f->out, "\"first_line\":\"BYE ", SIPP_WAIT_MS));
   wait_process (alice, SIPP_WAIT_MS);
@@ -601,6 +641,66 @@ test_baresip_phones_register_and_call (Fixture       *f,
   g_assert_true (g_file_get_contents (alice_log_path, &alice_log, NULL, NULL));
   if (strstr (alice_log, "Call established") == NULL)
     g_error ("alice's baresip did not report the call established:\n%s", alice_log);
+}
+
+static void
+test_baresip_udp_calls_tcp_and_callee_hangs_up (Fixture       *f,
+                                                gconstpointer  data)
+{
+  g_autoptr(GSubprocess) bob = NULL;
+  g_autoptr(GSubprocess) alice = NULL;
+  g_autofree char *double_rr = NULL;
+  g_autofree char *to_alice = NULL;
+  g_autofree char *bob_log_path = g_strdup_printf ("%s/baresip-bob.log", f->dir);
+  g_autofree char *bob_log = NULL;
+  GOutputStream *bob_stdin;
+  guint bob_port, alice_port;
+
+  g_test_summary ("Two baresip phones on different transports: alice registers over UDP, bob "
+                  "over TCP.  alice's INVITE (after the 407) reaches bob over his TCP "
+                  "connection with two Record-Routes (RFC 5658: ;transport=tcp for bob's side on "
+                  "top, UDP for alice's), and then the callee hangs up: bob's BYE goes back "
+                  "over TCP to the proxy and along the route set over UDP to alice, and her 200 "
+                  "returns to bob.");
+
+  if (!have_baresip ())
+    return;
+  baresip_ports (f, &bob_port, &alice_port);
+  bob = spawn_baresip (f, "bob", "tcp", bob_port, 30, NULL);
+  g_assert_true (wait_for_line_with (f, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
+                                     "", "", SERVER_WAIT_MS));
+  alice = spawn_baresip (f, "alice", "udp", alice_port, 30, "/dial sip:bob@" DOMAIN);
+  /* The ACK for the 2xx reached bob over TCP: the call is up. */
+  g_assert_true (wait_for_line_with (f, "\"from\":\"registrar\",\"to\":\"bob\"",
+                                     "\"first_line\":\"ACK ", "\"transport\":\"TCP\"",
+                                     SIPP_WAIT_MS));
+  double_rr = g_strdup_printf ("Record-Route: <sip:127.0.0.1:%u;transport=tcp;lr>\\r\\n"
+                               "Record-Route: <sip:127.0.0.1:%u;lr>\\r\\n", f->port, f->port);
+  g_assert_cmpuint (count_lines_with (f->out, "\"to\":\"bob\"", "\"first_line\":\"INVITE ",
+                                      double_rr), >=, 1);
+
+  /* bob hangs up. */
+  bob_stdin = g_subprocess_get_stdin_pipe (bob);
+  g_assert_true (g_output_stream_write_all (bob_stdin, "/hangup\n", 8, NULL, NULL, NULL));
+  to_alice = g_strdup_printf ("\"dst\":\"127.0.0.1:%u\"", alice_port);
+  g_assert_true (wait_for_line_with (f, "\"action\":\"sent\"", to_alice, "\"first_line\":\"BYE ",
+                                     SIPP_WAIT_MS));
+  g_assert_true (wait_for_line_with (f, "\"action\":\"sent\",\"from\":\"registrar\",\"to\":\"bob\"",
+                                     "\"status\":200,\"method\":\"BYE\"", "\"transport\":\"TCP\"",
+                                     SERVER_WAIT_MS));
+  /* The BYE came from bob over his connection and went to alice over UDP. */
+  g_assert_cmpuint (count_lines_with (f->out, "\"action\":\"delivered\",\"from\":\"bob\"",
+                                      "\"first_line\":\"BYE ", "\"transport\":\"TCP\""), ==, 1);
+  g_assert_cmpuint (count_lines_with (f->out, to_alice, "\"first_line\":\"BYE ",
+                                      "\"transport\":\"UDP\""), >=, 1);
+  g_subprocess_force_exit (alice);
+  wait_process (alice, SERVER_WAIT_MS);
+  /* bob quits by himself, so his log is flushed. */
+  g_assert_true (g_output_stream_write_all (bob_stdin, "/quit\n", 6, NULL, NULL, NULL));
+  wait_process (bob, SERVER_WAIT_MS);
+  g_assert_true (g_file_get_contents (bob_log_path, &bob_log, NULL, NULL));
+  if (strstr (bob_log, "Call established") == NULL || strstr (bob_log, "terminate call") == NULL)
+    g_error ("bob's baresip did not report the call established and hung up:\n%s", bob_log);
 }
 
 static void
@@ -1020,6 +1120,8 @@ main (int    argc,
               fixture_setup, test_format_none_serves_silently, fixture_teardown);
   g_test_add ("/net/serve/baresip-phones-register-and-call", Fixture, NULL,
               fixture_setup, test_baresip_phones_register_and_call, fixture_teardown);
+  g_test_add ("/net/serve/baresip-udp-calls-tcp-and-the-callee-hangs-up", Fixture, NULL,
+              fixture_setup, test_baresip_udp_calls_tcp_and_callee_hangs_up, fixture_teardown);
   g_test_add ("/net/serve/sipp-call-is-routed-to-the-registered-sipp", Fixture, NULL,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,

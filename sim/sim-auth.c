@@ -924,6 +924,10 @@ verify (SimAuth              *self,
 
         nc = (nc << 4) | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
       }
+  /* RFC 7616 §3.4: nc counts the requests sent with this nonce "including the current
+   * request", so it starts at 00000001; zero is no count at all. */
+  if (creds->nc != NULL && nc == 0)
+    return SIM_AUTH_MALFORMED;
 
   /* RFC 3261 §22.4: credentials for another realm are not an answer to our challenge. */
   if (strcmp (creds->realm, self->realm) != 0)

@@ -704,6 +704,20 @@ test_nonce_count_must_increase_when_not_one_time (Fixture       *f,
   }
 }
 
+/* RFC 7616 §3.4: nc counts requests "including the current request": 00000000 is no count. */
+static void
+test_nonce_count_zero_is_malformed (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *zero = answer (ch, "alice", "wonderland", URI, 0);
+  g_autofree char *one = answer (ch, "alice", "wonderland", URI, 1);
+
+  g_assert_cmpint (verify (f, zero), ==, SIM_AUTH_MALFORMED);
+  /* A malformed answer is refused before the nonce is looked at: it stays good. */
+  g_assert_cmpint (verify (f, one), ==, SIM_AUTH_OK);
+}
+
 static void
 test_sha256_challenge_when_enabled (Fixture       *f,
                                     gconstpointer  data)
@@ -1082,6 +1096,7 @@ main (int   argc,
   add_auth_test ("nonce-pointing-at-another-entry-is-unknown",
                  test_nonce_pointing_at_another_entry_is_unknown);
   add_auth_test ("opaque-is-fixed-per-secret", test_opaque_is_fixed_per_secret);
+  add_auth_test ("nonce-count-zero-is-malformed", test_nonce_count_zero_is_malformed);
   add_auth_test ("nonce-count-must-increase-when-not-one-time",
                  test_nonce_count_must_increase_when_not_one_time);
   add_auth_test ("sha256-challenge-when-enabled", test_sha256_challenge_when_enabled);

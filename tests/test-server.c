@@ -1600,6 +1600,26 @@ phone_registered (Fixture *f)
   return sim_phone_get_reg_state (f->phone) == SIM_REG_REGISTERED;
 }
 
+/* Issue 9 item 8: an IPv6 host holds a /64, so its guesses count under the /64. */
+static void
+test_ipv6_guesses_count_per_64 (void)
+{
+  static const struct { const char *ip; const char *key; } cases[] = {
+    { "127.0.0.1", "127.0.0.1" },
+    { "::1", "::/64" },
+    { "2001:db8::1", "2001:db8::/64" },
+    { "2001:db8::ffff:abcd:1:2", "2001:db8::/64" },
+    { "2001:db8:0:1::1", "2001:db8:0:1::/64" },
+    { "::ffff:192.0.2.1", "192.0.2.1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *key = sim_server_client_key (cases[i].ip);
+      g_assert_cmpstr (key, ==, cases[i].key);
+    }
+}
+
 static void
 test_guessing_one_user_does_not_lock_out_another (Fixture       *f,
                                                   gconstpointer  data)
@@ -1776,6 +1796,7 @@ main (int    argc,
               fixture_setup, test_from_any_listener_address_is_challenged, fixture_teardown);
   g_test_add ("/net/server/nonce-from-another-address-is-unknown", Fixture, NULL,
               fixture_setup, test_nonce_from_another_address_is_unknown, fixture_teardown);
+  g_test_add_func ("/net/server/ipv6-guesses-count-per-64", test_ipv6_guesses_count_per_64);
   g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/udp4", Fixture, &udp4,
               fixture_setup, test_guessing_one_user_does_not_lock_out_another, fixture_teardown);
   g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/tcp6", Fixture, &tcp6,

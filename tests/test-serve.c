@@ -122,7 +122,15 @@ wait_for_text (GString    *buffer,
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (id);
-  return strstr (buffer->str, needle) != NULL;
+  if (strstr (buffer->str, needle) == NULL)
+    {
+      /* What the server said last tells why it never came (the log keeps it). */
+      gsize from = buffer->len > 4000 ? buffer->len - 4000 : 0;
+      g_test_message ("waited %u ms for '%s'; the server's output ends with:\n%s", ms, needle,
+                      buffer->str + from);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static guint

@@ -169,9 +169,15 @@ static gboolean
 uri_is_our_domain (SimProxy         *self,
                    const osip_uri_t *uri)
 {
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
+  guint16 port;
 
-  return uri->host != NULL && (g_ascii_strcasecmp (uri->host, policy->domain) == 0 || uri_is_us (self, uri));
+  if (uri->host == NULL)
+    return FALSE;
+  port = uri_port (uri);
+  /* An unreadable port names none of our endpoints, but our domain is ours at any port. */
+  if (port == 0)
+    return g_ascii_strcasecmp (uri->host, sim_registrar_get_policy (self->registrar)->domain) == 0;
+  return sim_registrar_is_our_host (self->registrar, uri->host, port);
 }
 
 static gboolean
@@ -754,8 +760,7 @@ from_is_ours (SimProxy       *self,
 {
   if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
     return FALSE;
-  return uri_is_our_domain (self, request->from->url) ||
-         sim_stack_is_local (self->stack, request->from->url->host, 0);
+  return sim_registrar_is_our_host (self->registrar, request->from->url->host, 0);
 }
 
 /* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */

@@ -1097,19 +1097,29 @@ stamp_received (osip_message_t *request,
 }
 
 void
+sim_stack_notev (SimStack   *self,
+                 const char *format,
+                 va_list     args)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
+    return;
+  text = g_strdup_vprintf (format, args);
+  sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name, "%s", text);
+}
+
+void
 sim_stack_note (SimStack   *self,
                 const char *format,
                 ...)
 {
-  g_autofree char *text = NULL;
   va_list args;
 
-  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
-    return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  sim_stack_notev (self, format, args);
   va_end (args);
-  sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name, "%s", text);
 }
 
 /*

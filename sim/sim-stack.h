@@ -136,6 +136,10 @@ const SimAddr  *sim_stack_get_arrival         (SimStack         *self);
 void            sim_stack_note                (SimStack         *self,
                                                const char       *format,
                                                ...) G_GNUC_PRINTF (2, 3);
+/* The same with a va_list, for the notes of the elements built on a stack (server, transport). */
+void            sim_stack_notev               (SimStack         *self,
+                                               const char       *format,
+                                               va_list           args) G_GNUC_PRINTF (2, 0);
 SimClock       *sim_stack_get_clock           (SimStack         *self);
 SimTrace       *sim_stack_get_trace           (SimStack         *self);
 GRand          *sim_stack_get_rand            (SimStack         *self);

@@ -28,6 +28,7 @@ typedef enum {
   SIM_MESSAGE_ERROR_TOO_LARGE,
 } SimMessageError;
 
+/* The largest message parsed; SIM_TRANSPORT_MAX_MESSAGE (what the sockets take) is this. */
 #define SIM_MESSAGE_MAX_SIZE 65535
 
 /*

@@ -481,8 +481,8 @@ prepare_forward (SimProxy       *self,
   if (osip_message_get_max_forwards (copy, 0, &mf) >= 0 && mf != NULL && mf->hvalue != NULL)
     {
       char value[16];
-      /* Checked to be digits in sim_proxy_handle(). */
-      g_snprintf (value, sizeof value, "%d", MAX (MIN (atoi (mf->hvalue), 256) - 1, 0));
+      /* sim_proxy_handle() wrote it back as a plain number from 1 to 255. */
+      g_snprintf (value, sizeof value, "%d", MAX (atoi (mf->hvalue) - 1, 0));
       osip_free (mf->hvalue);
       mf->hvalue = osip_strdup (value);
     }
@@ -1138,14 +1138,18 @@ sim_proxy_handle (SimProxy       *self,
 
   g_return_if_fail (SIM_IS_PROXY (self));
 
-  /* RFC 3261 §16.3 step 1: Max-Forwards is 1*DIGIT (§25.1); anything else is a 400. */
+  /* RFC 3261 §16.3 step 1: Max-Forwards is 1*DIGIT (§25.1); anything else is a 400.  1*DIGIT
+   * has no length limit, so a long number is valid: it is read saturating at 255 (more hops
+   * than any path has), never refused. */
   if (osip_message_get_max_forwards (req, 0, &mf) >= 0 && mf != NULL)
     {
-      guint64 hops;
+      const char *digits = mf->hvalue != NULL ? g_strstrip (mf->hvalue) : "";
+      guint hops = 0;
       char value[8];
 
-      if (mf->hvalue == NULL || !g_ascii_string_to_unsigned (g_strstrip (mf->hvalue), 10, 0,
-                                                             G_MAXUINT32, &hops, NULL))
+      for (const char *p = digits; *p != '\0' && hops != G_MAXUINT; p++)
+        hops = g_ascii_isdigit (*p) ? MIN (hops * 10 + (guint) (*p - '0'), 255) : G_MAXUINT;
+      if (*digits == '\0' || hops == G_MAXUINT)
         {
           reply (txn, 400, "Bad Max-Forwards");
           return;
@@ -1157,7 +1161,7 @@ sim_proxy_handle (SimProxy       *self,
           return;
         }
       /* Written back in its plain form, so forwarding only decrements it. */
-      g_snprintf (value, sizeof value, "%u", (guint) MIN (hops, 255));
+      g_snprintf (value, sizeof value, "%u", hops);
       osip_free (mf->hvalue);
       mf->hvalue = osip_strdup (value);
     }

@@ -228,29 +228,7 @@ static gboolean
 relay_target_allowed (SimProxy      *self,
                       const SimAddr *addr)
 {
-  g_autoptr(GInetAddress) ip = g_inet_address_new_from_string (addr->ip);
-  const guint8 *bytes;
-
-  if (ip == NULL || sim_stack_is_local (self->stack, addr->ip, 0))
-    return FALSE;
-  bytes = g_inet_address_to_bytes (ip);
-  if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6)
-    {
-      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-      /* ::ffff:127.0.0.1 is 127.0.0.1 (RFC 4291 §2.5.5.2). */
-      if (memcmp (bytes, mapped, sizeof mapped) == 0)
-        {
-          g_autoptr(GInetAddress) v4 = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
-          g_autofree char *text = g_inet_address_to_string (v4);
-          SimAddr inner = *addr;
-          g_strlcpy (inner.ip, text, sizeof inner.ip);
-          return relay_target_allowed (self, &inner);
-        }
-    }
-  else if (bytes[0] == 255 && bytes[1] == 255 && bytes[2] == 255 && bytes[3] == 255)
-    return FALSE;
-  return !g_inet_address_get_is_any (ip) && !g_inet_address_get_is_loopback (ip) &&
-         !g_inet_address_get_is_multicast (ip);
+  return sim_addr_is_unicast (addr) && !sim_stack_is_local (self->stack, addr->ip, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -1745,6 +1745,22 @@ ip_is_loopback (const char *ip)
          (bytes.family == AF_INET6 && memcmp (bytes.bytes, v6_loopback, 16) == 0);
 }
 
+gboolean
+sim_addr_is_unicast (const SimAddr *addr)
+{
+  IpBytes ip, any = { 0 };
+
+  g_return_val_if_fail (addr != NULL, FALSE);
+  ip_bytes (addr->ip, &ip);
+  any.family = ip.family;
+  if (ip.family == 0 || ip_bytes_equal (&ip, &any) || ip_is_loopback (addr->ip))
+    return FALSE;
+  if (ip.family == AF_INET6)
+    return ip.bytes[0] != 0xff;
+  return (ip.bytes[0] & 0xf0) != 0xe0 &&
+         !(ip.bytes[0] == 255 && ip.bytes[1] == 255 && ip.bytes[2] == 255 && ip.bytes[3] == 255);
+}
+
 static void
 add_local (SimStack      *self,
            const SimAddr *addr)

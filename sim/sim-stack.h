@@ -115,6 +115,13 @@ void            sim_stack_set_local           (SimStack         *self,
 #define SIM_STACK_MAX_LOCALS 256
 void            sim_stack_add_local_addr      (SimStack         *self,
                                                const SimAddr    *addr);
+/*
+ * Whether @addr's IP may be a next hop that no binding names: an IP literal (::ffff:a.b.c.d is
+ * a.b.c.d, RFC 4291 §2.5.5.2) that is not unspecified, loopback, multicast or the IPv4
+ * broadcast address.  A host name is not (we resolve none).  Whether it is us is
+ * sim_stack_is_local()'s question.
+ */
+gboolean        sim_addr_is_unicast           (const SimAddr    *addr);
 /* TRUE if @host (an IP literal, with or without brackets) and @port (0: any) name one of our endpoints. */
 gboolean        sim_stack_is_local            (SimStack         *self,
                                                const char       *host,

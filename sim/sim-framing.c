@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-framing.h"
+#include "sim-message.h"
 
 #include <string.h>
 
@@ -102,60 +103,6 @@ is_start_line (const char *line,
   return len > 8 && memcmp (line + len - 8, " SIP/2.0", 8) == 0 && line[0] != ' ';
 }
 
-/*
- * The body length named by the header section's Content-Length (or "l", RFC 3261 §7.3.3).
- * Two headers that disagree are refused: which one counts would depend on the reader, and a
- * stream whose reader and parser disagree about where a message ends can be smuggled into.
- */
-static SimFramerError
-content_length (const char *head,
-                gsize       len,
-                gsize      *out)
-{
-  const char *p = head;
-  const char *end = head + len;
-  gboolean found = FALSE;
-
-  while (p < end)
-    {
-      const char *eol = memchr (p, '\r', end - p);
-      const char *colon;
-
-      if (eol == NULL)
-        eol = end;
-      colon = memchr (p, ':', eol - p);
-      if (colon != NULL)
-        {
-          gsize name_len = colon - p;
-
-          while (name_len > 0 && (p[name_len - 1] == ' ' || p[name_len - 1] == '\t'))
-            name_len--;
-          if ((name_len == 14 && g_ascii_strncasecmp (p, "Content-Length", 14) == 0) ||
-              (name_len == 1 && (p[0] == 'l' || p[0] == 'L')))
-            {
-              g_autofree char *value = NULL;
-              guint64 n;
-
-              /* A NUL would end the value early for g_strndup() but not for the parser. */
-              if (memchr (colon + 1, '\0', eol - colon - 1) != NULL)
-                return SIM_FRAMER_ERROR_BAD_LENGTH;
-              value = g_strndup (colon + 1, eol - colon - 1);
-
-              g_strstrip (value);
-              if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT32, &n, NULL) ||
-                  (found && *out != (gsize) n))
-                return SIM_FRAMER_ERROR_BAD_LENGTH;
-              *out = (gsize) n;
-              found = TRUE;
-            }
-        }
-      p = eol + 1;
-      if (p < end && *p == '\n')
-        p++;
-    }
-  return found ? SIM_FRAMER_ERROR_NONE : SIM_FRAMER_ERROR_NO_LENGTH;
-}
-
 SimFramerResult
 sim_framer_next (SimFramer       *self,
                  const char     **data,
@@ -237,7 +184,7 @@ sim_framer_next (SimFramer       *self,
       if (self->head_len == 0)
         {
           gsize i;
-          SimFramerError length_error;
+          SimMessageScan scan;
 
           for (i = self->head_scan; i + 3 < limit; i++)
             if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
@@ -253,14 +200,32 @@ sim_framer_next (SimFramer       *self,
               break;
             }
           self->head_len = i + 4;
-          /* RFC 3261 §18.3: on a stream Content-Length MUST be present. */
-          length_error = content_length (p + self->line_end, self->head_len - self->line_end,
-                                         &self->body_len);
-          if (length_error != SIM_FRAMER_ERROR_NONE)
+          /*
+           * Where the header section ends and what its Content-Length says are read by
+           * sim_message_scan, as the stack and libosip2 read them once the message is framed:
+           * a reader that cut lines differently could frame one message where the parser sees
+           * another.  Its caps are not the framer's business (the stack answers 513 to a
+           * message over them), so its verdict is not looked at.
+           */
+          sim_message_scan (p, self->head_len, &scan, NULL);
+          if (scan.body_offset != self->head_len)
             {
-              result = fail (self, length_error, self->head_len);
+              /* A bare CR or LF made an earlier blank line: the parser's body starts there. */
+              result = fail (self, SIM_FRAMER_ERROR_BARE_LINE_END, self->head_len);
               continue;
             }
+          /* RFC 3261 §18.3: on a stream Content-Length MUST be present. */
+          if (scan.n_content_lengths == 0)
+            {
+              result = fail (self, SIM_FRAMER_ERROR_NO_LENGTH, self->head_len);
+              continue;
+            }
+          if (scan.content_length < 0 || scan.content_length > G_MAXINT32)
+            {
+              result = fail (self, SIM_FRAMER_ERROR_BAD_LENGTH, self->head_len);
+              continue;
+            }
+          self->body_len = (gsize) scan.content_length;
           if (self->body_len > self->max_message - self->head_len)
             {
               result = fail (self, SIM_FRAMER_ERROR_TOO_LARGE, self->head_len);
@@ -335,6 +300,8 @@ sim_framer_error_to_string (SimFramerError error)
       return "an unreadable or contradictory Content-Length";
     case SIM_FRAMER_ERROR_TOO_LARGE:
       return "the message is larger than this registrar accepts";
+    case SIM_FRAMER_ERROR_BARE_LINE_END:
+      return "a bare CR or LF ends the header section before its CRLF CRLF";
     default:
       return "unknown framing error";
     }

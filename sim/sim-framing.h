@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  *
  * - A message ends where its Content-Length (or compact "l", RFC 3261 §7.3.3) says; on a stream
  *   the header is mandatory (RFC 3261 §18.3), without it the stream cannot be resynchronised.
+ *   Lines and the Content-Length are read by sim_message_scan(), the same reading the stack
+ *   and libosip2 apply to the framed message (sim_message_line_end()); two Content-Length
+ *   headers that differ, or a bare CR or LF that ends the header section before its CRLFCRLF,
+ *   are fatal errors, so the framer never cuts a message where the parser would not.
  * - Between messages, a CRLFCRLF "ping" asks for a CRLF "pong" (RFC 5626 §3.5.1); a single CRLF
  *   is a keep-alive and is skipped.
  * - Decisions are taken only on whole lines or on the size cap: the start line is judged once
@@ -33,8 +37,9 @@ typedef enum {
   SIM_FRAMER_ERROR_NOT_SIP,         /* the start line is no request or status line */
   SIM_FRAMER_ERROR_HEAD_TOO_LONG,   /* no end of the header section within max_message */
   SIM_FRAMER_ERROR_NO_LENGTH,       /* no Content-Length (RFC 3261 §18.3) */
-  SIM_FRAMER_ERROR_BAD_LENGTH,      /* a Content-Length that is no number */
+  SIM_FRAMER_ERROR_BAD_LENGTH,      /* a Content-Length that is no number, or two that differ */
   SIM_FRAMER_ERROR_TOO_LARGE,       /* header section plus body exceed max_message */
+  SIM_FRAMER_ERROR_BARE_LINE_END,   /* a bare CR or LF makes a blank line before the CRLFCRLF */
 } SimFramerError;
 
 typedef struct _SimFramer SimFramer;

@@ -1042,7 +1042,8 @@ count_contact_commas (ContactCut *cut,
   return n;
 }
 
-/* The value of a Content-Length line as a number, -1 unless it is digits (SP/HT around). */
+/* The value of a Content-Length line as a number, -1 unless it is digits (SP/HT around); a value
+ * above G_MAXINT32 is G_MAXINT32 + 1, more than any message can hold. */
 static gint64
 content_length_value (const char *p,
                       const char *end)
@@ -1053,11 +1054,32 @@ content_length_value (const char *p,
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
   for (; p < end && g_ascii_isdigit (*p); p++, n_digits++)
-    if (value < G_MAXINT32)
+    if (value <= G_MAXINT32)
       value = value * 10 + (*p - '0');
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
-  return n_digits > 0 && p == end ? MIN (value, (gint64) G_MAXINT32) : -1;
+  return n_digits > 0 && p == end ? MIN (value, (gint64) G_MAXINT32 + 1) : -1;
+}
+
+const char *
+sim_message_line_end (const char  *p,
+                      const char  *end,
+                      const char **next)
+{
+  const char *eol = p;
+
+  while (eol < end && *eol != '\r' && *eol != '\n')
+    eol++;
+  if (next != NULL)
+    {
+      if (eol == end)
+        *next = end;
+      else if (*eol == '\r' && eol + 1 < end && eol[1] == '\n')
+        *next = eol + 2;
+      else
+        *next = eol + 1;
+    }
+  return eol;
 }
 
 gboolean
@@ -1067,7 +1089,7 @@ sim_message_scan (const char      *data,
                   GError         **error)
 {
   const char *p = data, *end = data + len;
-  gboolean first = TRUE, in_contact = FALSE, seen_content_length = FALSE;
+  gboolean first = TRUE, in_contact = FALSE, over = FALSE;
   ContactCut cut = { FALSE, };
 
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
@@ -1081,37 +1103,37 @@ sim_message_scan (const char      *data,
     p++;
   scan->is_response = end - p >= 4 && memcmp (p, "SIP/", 4) == 0;
 
+  /*
+   * After a cap is exceeded the pass goes on (it stays linear): where the body starts and what
+   * the Content-Length says are still needed to step over the message on a stream.
+   */
   while (p < end)
     {
-      const char *nl = memchr (p, '\n', end - p);
-      const char *next = nl != NULL ? nl + 1 : end;
-      const char *eol = nl != NULL ? nl : end;
-      gsize line_len;
+      const char *next;
+      const char *eol = sim_message_line_end (p, end, &next);
+      gsize line_len = eol - p;
 
-      if (eol > p && eol[-1] == '\r')
-        eol--;
-      line_len = eol - p;
-      if (!first && line_len == 0)
+      if (!first && line_len == 0 && eol < end)
         {
           scan->has_blank_line = TRUE;
           scan->body_offset = next - data;
           break;
         }
       scan->longest_line = MAX (scan->longest_line, line_len);
-      if (line_len > SIM_MESSAGE_MAX_LINE_LENGTH)
+      if (line_len > SIM_MESSAGE_MAX_LINE_LENGTH && !over)
         {
           g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
                        "a line of %" G_GSIZE_FORMAT " bytes is longer than %d", line_len,
                        SIM_MESSAGE_MAX_LINE_LENGTH);
-          return FALSE;
+          over = TRUE;
         }
       if (!first)
         {
-          if (++scan->n_header_lines > SIM_MESSAGE_MAX_HEADER_LINES)
+          if (++scan->n_header_lines > SIM_MESSAGE_MAX_HEADER_LINES && !over)
             {
               g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
                            "more than %d header lines", SIM_MESSAGE_MAX_HEADER_LINES);
-              return FALSE;
+              over = TRUE;
             }
           if (*p == ' ' || *p == '\t')
             {
@@ -1122,30 +1144,37 @@ sim_message_scan (const char      *data,
           else
             {
               gsize name_len = header_name_len (p, line_len);
+              /* The value starts after the colon, past any SP/HT between the name and it. */
+              const char *value = name_len > 0 ? (const char *) memchr (p, ':', line_len) + 1 : eol;
 
               in_contact = header_name_is (p, name_len, "contact", 'm');
               if (in_contact)
                 {
                   memset (&cut, 0, sizeof cut);
-                  scan->n_contacts += 1 + count_contact_commas (&cut, p + name_len + 1, eol);
+                  scan->n_contacts += 1 + count_contact_commas (&cut, value, eol);
                 }
-              else if (!seen_content_length && header_name_is (p, name_len, "content-length", 'l'))
+              else if (header_name_is (p, name_len, "content-length", 'l'))
                 {
-                  seen_content_length = TRUE;
-                  scan->content_length = content_length_value (p + name_len + 1, eol);
+                  gint64 value_n = content_length_value (value, eol);
+
+                  /* Two that differ (or one unreadable) leave no length every reader agrees on. */
+                  if (scan->n_content_lengths++ == 0)
+                    scan->content_length = value_n;
+                  else if (value_n != scan->content_length)
+                    scan->content_length = -1;
                 }
             }
-          if (scan->n_contacts > SIM_MESSAGE_MAX_CONTACTS)
+          if (scan->n_contacts > SIM_MESSAGE_MAX_CONTACTS && !over)
             {
               g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
                            "more than %d Contact values", SIM_MESSAGE_MAX_CONTACTS);
-              return FALSE;
+              over = TRUE;
             }
         }
       first = FALSE;
       p = next;
     }
-  return TRUE;
+  return !over;
 }
 
 osip_message_t *
@@ -1175,16 +1204,12 @@ sim_message_parse_essentials (const char  *data,
   g_string_append_len (text, p, method_len);
   g_string_append (text, " sip:invalid SIP/2.0\r\n");
 
-  p = memchr (p, '\n', end - p);
-  p = p != NULL ? p + 1 : end;
+  sim_message_line_end (p, end, &p);
   while (p < end)
     {
-      const char *nl = memchr (p, '\n', end - p);
-      const char *next = nl != NULL ? nl + 1 : end;
-      const char *eol = nl != NULL ? nl : end;
+      const char *next;
+      const char *eol = sim_message_line_end (p, end, &next);
 
-      if (eol > p && eol[-1] == '\r')
-        eol--;
       if (eol == p)
         break;
       if (*p != ' ' && *p != '\t')

@@ -28,6 +28,7 @@ typedef enum {
   SIM_MESSAGE_ERROR_TOO_LARGE,
 } SimMessageError;
 
+/* The largest message parsed; SIM_TRANSPORT_MAX_MESSAGE (what the sockets take) is this. */
 #define SIM_MESSAGE_MAX_SIZE 65535
 
 /*
@@ -50,6 +51,19 @@ typedef enum {
 #define SIM_MESSAGE_MAX_LINE_LENGTH  8192
 #define SIM_MESSAGE_MAX_CONTACTS     32
 
+/*
+ * Where a line of the start line or the header section ends, for every reader of raw text here
+ * (sim_message_scan, sim_message_parse_essentials, the TCP framer through sim_message_scan):
+ * at CRLF, at a bare LF and at a bare CR, as libosip2 ends them.  Readers that cut lines
+ * differently would disagree about which headers (and which Content-Length) a message has, and
+ * on a stream about where it ends: a message could then be smuggled inside another one's body.
+ * Returns the end of the line starting at @p (its line break excluded) and sets *@next to what
+ * follows the line break (@end when there is none).
+ */
+const char     *sim_message_line_end      (const char            *p,
+                                           const char            *end,
+                                           const char           **next);
+
 /* What sim_message_scan learns in its one pass over the start line and the headers. */
 typedef struct {
   gboolean is_response;      /* the text starts with "SIP/" */
@@ -58,13 +72,16 @@ typedef struct {
   guint n_header_lines;
   gsize longest_line;
   guint n_contacts;
-  gint64 content_length;     /* the first Content-Length (or l) as a number; -1 absent or not digits */
+  guint n_content_lengths;   /* Content-Length (or l) headers */
+  /* The Content-Length as a number (G_MAXINT32 + 1 for anything larger); -1 when absent, not
+   * digits, or when two Content-Length headers differ (no reader may pick one of them). */
+  gint64 content_length;
 } SimMessageScan;
 
 /*
- * One linear pass over @data (no allocation): fills @scan and checks the caps above.  FALSE with
- * SIM_MESSAGE_ERROR_TOO_LARGE (saying which cap) when the message exceeds one; @scan is filled
- * either way, as far as the pass went.
+ * One linear pass over @data (no allocation): fills @scan and checks the caps above, with the
+ * line ends of sim_message_line_end().  FALSE with SIM_MESSAGE_ERROR_TOO_LARGE (saying which cap)
+ * when the message exceeds one; @scan is filled whole either way.
  */
 gboolean        sim_message_scan          (const char            *data,
                                            gsize                  len,

@@ -169,9 +169,15 @@ static gboolean
 uri_is_our_domain (SimProxy         *self,
                    const osip_uri_t *uri)
 {
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
+  guint16 port;
 
-  return uri->host != NULL && (g_ascii_strcasecmp (uri->host, policy->domain) == 0 || uri_is_us (self, uri));
+  if (uri->host == NULL)
+    return FALSE;
+  port = uri_port (uri);
+  /* An unreadable port names none of our endpoints, but our domain is ours at any port. */
+  if (port == 0)
+    return g_ascii_strcasecmp (uri->host, sim_registrar_get_policy (self->registrar)->domain) == 0;
+  return sim_registrar_is_our_host (self->registrar, uri->host, port);
 }
 
 static gboolean
@@ -222,29 +228,7 @@ static gboolean
 relay_target_allowed (SimProxy      *self,
                       const SimAddr *addr)
 {
-  g_autoptr(GInetAddress) ip = g_inet_address_new_from_string (addr->ip);
-  const guint8 *bytes;
-
-  if (ip == NULL || sim_stack_is_local (self->stack, addr->ip, 0))
-    return FALSE;
-  bytes = g_inet_address_to_bytes (ip);
-  if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6)
-    {
-      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-      /* ::ffff:127.0.0.1 is 127.0.0.1 (RFC 4291 §2.5.5.2). */
-      if (memcmp (bytes, mapped, sizeof mapped) == 0)
-        {
-          g_autoptr(GInetAddress) v4 = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
-          g_autofree char *text = g_inet_address_to_string (v4);
-          SimAddr inner = *addr;
-          g_strlcpy (inner.ip, text, sizeof inner.ip);
-          return relay_target_allowed (self, &inner);
-        }
-    }
-  else if (bytes[0] == 255 && bytes[1] == 255 && bytes[2] == 255 && bytes[3] == 255)
-    return FALSE;
-  return !g_inet_address_get_is_any (ip) && !g_inet_address_get_is_loopback (ip) &&
-         !g_inet_address_get_is_multicast (ip);
+  return sim_addr_is_unicast (addr) && !sim_stack_is_local (self->stack, addr->ip, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -475,8 +459,8 @@ prepare_forward (SimProxy       *self,
   if (osip_message_get_max_forwards (copy, 0, &mf) >= 0 && mf != NULL && mf->hvalue != NULL)
     {
       char value[16];
-      /* Checked to be digits in sim_proxy_handle(). */
-      g_snprintf (value, sizeof value, "%d", MAX (MIN (atoi (mf->hvalue), 256) - 1, 0));
+      /* sim_proxy_handle() wrote it back as a plain number from 1 to 255. */
+      g_snprintf (value, sizeof value, "%d", MAX (atoi (mf->hvalue) - 1, 0));
       osip_free (mf->hvalue);
       mf->hvalue = osip_strdup (value);
     }
@@ -773,8 +757,7 @@ from_is_ours (SimProxy       *self,
 {
   if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
     return FALSE;
-  return uri_is_our_domain (self, request->from->url) ||
-         sim_stack_is_local (self->stack, request->from->url->host, 0);
+  return sim_registrar_is_our_host (self->registrar, request->from->url->host, 0);
 }
 
 /* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */
@@ -1158,14 +1141,18 @@ sim_proxy_handle (SimProxy       *self,
 
   g_return_if_fail (SIM_IS_PROXY (self));
 
-  /* RFC 3261 §16.3 step 1: Max-Forwards is 1*DIGIT (§25.1); anything else is a 400. */
+  /* RFC 3261 §16.3 step 1: Max-Forwards is 1*DIGIT (§25.1); anything else is a 400.  1*DIGIT
+   * has no length limit, so a long number is valid: it is read saturating at 255 (more hops
+   * than any path has), never refused. */
   if (osip_message_get_max_forwards (req, 0, &mf) >= 0 && mf != NULL)
     {
-      guint64 hops;
+      const char *digits = mf->hvalue != NULL ? g_strstrip (mf->hvalue) : "";
+      guint hops = 0;
       char value[8];
 
-      if (mf->hvalue == NULL || !g_ascii_string_to_unsigned (g_strstrip (mf->hvalue), 10, 0,
-                                                             G_MAXUINT32, &hops, NULL))
+      for (const char *p = digits; *p != '\0' && hops != G_MAXUINT; p++)
+        hops = g_ascii_isdigit (*p) ? MIN (hops * 10 + (guint) (*p - '0'), 255) : G_MAXUINT;
+      if (*digits == '\0' || hops == G_MAXUINT)
         {
           reply (txn, 400, "Bad Max-Forwards");
           return;
@@ -1177,7 +1164,7 @@ sim_proxy_handle (SimProxy       *self,
           return;
         }
       /* Written back in its plain form, so forwarding only decrements it. */
-      g_snprintf (value, sizeof value, "%u", (guint) MIN (hops, 255));
+      g_snprintf (value, sizeof value, "%u", hops);
       osip_free (mf->hvalue);
       mf->hvalue = osip_strdup (value);
     }

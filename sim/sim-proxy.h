@@ -25,10 +25,19 @@ G_BEGIN_DECLS
  * SIM_PROXY_DIALOG_LIFETIME after its last in-dialog request; a full table records no new
  * dialog (their requests still reach registered Contacts).
  *
- * Before routing, RFC 3261 §16.3: Max-Forwards not a number -> 400, 0 -> 483; a URI scheme
- * other than sip/sips -> 416; a Via with one of our addresses -> 482 (loop); any Proxy-Require
- * option tag -> 420 with Unsupported.  Every listener of the stack (sim_stack_add_local_addr())
- * is "us".  Record-Route names the endpoint the INVITE arrived on (transport=tcp, IPv6 in
+ * Before routing, RFC 3261 §16.3: Max-Forwards not a number -> 400, 0 -> 483 (a number of
+ * any length is valid, read as at most 255); a URI scheme other than sip/sips -> 416; a Via
+ * with one of our addresses -> 482 (loop); any Proxy-Require option tag -> 420 with
+ * Unsupported; then step 6, proxy authorization (§22.3): an out-of-dialog request (not ACK or
+ * CANCEL) whose From is of our domain gets 407 Proxy Authentication Required until it carries
+ * Proxy-Authorization for our realm, verified like the registrar's Authorization (one-time
+ * nonces bound to the client address); the user it proves must be the From's user, else 403.
+ * Our credentials are consumed, not forwarded.  This is the policy's proxy_auth (default TRUE,
+ * and only with require_auth; scenario and lesson files can turn it off); an OPTIONS to the
+ * server itself (no user part, no Route) is not challenged.  Like the registrar's 401, every
+ * 407 is sent statelessly (§8.2.7, §16.6): nothing is kept for a stranger, and its ACK is
+ * absorbed by the stack.  Every listener of the stack (sim_stack_add_local_addr()) is "us"
+ * (sim_registrar_is_our_host()).  Record-Route names the endpoint the INVITE arrived on (transport=tcp, IPv6 in
  * brackets), and the outgoing endpoint too when it differs (RFC 5658 double Record-Route).
  */
 

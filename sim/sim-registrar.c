@@ -378,16 +378,15 @@ trace_rejected (Request *req,
 /* ---------------------------------------------------------------------------------------- */
 /* Steps 1-5: who may change which AOR                                                       */
 
-static gboolean
-is_our_host (SimRegistrar *self,
-             const char   *host)
+gboolean
+sim_registrar_is_our_host (SimRegistrar *self,
+                           const char   *host,
+                           guint16       port)
 {
-  /* Many phones address the registrar by its IP; that is us as well. */
-  /* Every listener's address is ours, not only the first; the port does not matter here,
-   * since step 1 asks about the domain the host names. */
-  return host_is (host, self->policy.domain) ||
-         host_is (host, sim_stack_get_local (self->stack)->ip) ||
-         sim_stack_is_local (self->stack, host, 0);
+  g_return_val_if_fail (SIM_IS_REGISTRAR (self), FALSE);
+
+  /* Many phones address the registrar by its IP; that is us as well, at every listener. */
+  return host_is (host, self->policy.domain) || sim_stack_is_local (self->stack, host, port);
 }
 
 /* RFC 3261 §8.2.2.3: every option tag in Require must be one we support, and we support none. */
@@ -972,7 +971,8 @@ process (Request *req)
   req->aor = sim_uri_to_aor (to_uri);
 
   /* Step 1: only domains we keep bindings for (we are no proxy to forward the rest). */
-  if (!is_our_host (self, request->req_uri->host))
+  /* Step 1 asks about the domain the host names: the port does not matter. */
+  if (!sim_registrar_is_our_host (self, request->req_uri->host, 0))
     return reject (req, OUTCOME_NOT_OUR_DOMAIN, NULL,
                    "the Request-URI names %s, but this registrar keeps bindings only for %s "
                    "(RFC 3261 §10.3 step 1)",

@@ -48,6 +48,15 @@ const char   *sim_registrar_get_password (SimRegistrar             *self,
 SimLocation  *sim_registrar_get_location (SimRegistrar             *self);
 SimAuth      *sim_registrar_get_auth     (SimRegistrar             *self);
 /*
+ * Whether @host names us: our domain (any case, whatever the port), or an address of one of
+ * our listeners (sim_stack_is_local(): every listener, not only the first) at @port, 0 meaning
+ * any port.  The registrar (RFC 3261 §10.3 step 1) and the proxy (§16.4, From of our users)
+ * share this one answer.
+ */
+gboolean      sim_registrar_is_our_host  (SimRegistrar             *self,
+                                          const char               *host,
+                                          guint16                   port);
+/*
  * The Date header of a 200 OK (RFC 3261 §10.3 step 8, §20.17) is @unix_seconds plus the
  * session clock's seconds.  The default, SIM_REGISTRAR_DEFAULT_DATE_EPOCH (2026-01-01T00:00:00Z),
  * keeps simulated runs identical; real-socket mode passes the wall time at which its clock

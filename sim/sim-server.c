@@ -145,15 +145,15 @@ trace_note (SimServer  *self,
             const char *format,
             ...)
 {
-  g_autofree char *text = NULL;
   va_list args;
 
-  if (!sim_trace_is_enabled (self->trace))
+  /* The stack notes with the server's trace, clock and node name; after dispose (the stack
+   * released) nothing is noted any more. */
+  if (self->stack == NULL)
     return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  sim_stack_notev (self->stack, format, args);
   va_end (args);
-  sim_trace_note (self->trace, sim_clock_now (self->clock), SIM_SERVER_NODE_NAME, "%s", text);
 }
 
 /* Makes the registrar's user set equal to @users: added, changed and removed users. */

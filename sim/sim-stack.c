@@ -1097,19 +1097,29 @@ stamp_received (osip_message_t *request,
 }
 
 void
+sim_stack_notev (SimStack   *self,
+                 const char *format,
+                 va_list     args)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (SIM_IS_STACK (self));
+  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
+    return;
+  text = g_strdup_vprintf (format, args);
+  sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name, "%s", text);
+}
+
+void
 sim_stack_note (SimStack   *self,
                 const char *format,
                 ...)
 {
-  g_autofree char *text = NULL;
   va_list args;
 
-  if (self->trace == NULL || !sim_trace_is_enabled (self->trace))
-    return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  sim_stack_notev (self, format, args);
   va_end (args);
-  sim_trace_note (self->trace, sim_clock_now (self->clock), self->node_name, "%s", text);
 }
 
 /*
@@ -1733,6 +1743,22 @@ ip_is_loopback (const char *ip)
   ip_bytes (ip, &bytes);
   return (bytes.family == AF_INET && bytes.bytes[0] == 127) ||
          (bytes.family == AF_INET6 && memcmp (bytes.bytes, v6_loopback, 16) == 0);
+}
+
+gboolean
+sim_addr_is_unicast (const SimAddr *addr)
+{
+  IpBytes ip, any = { 0 };
+
+  g_return_val_if_fail (addr != NULL, FALSE);
+  ip_bytes (addr->ip, &ip);
+  any.family = ip.family;
+  if (ip.family == 0 || ip_bytes_equal (&ip, &any) || ip_is_loopback (addr->ip))
+    return FALSE;
+  if (ip.family == AF_INET6)
+    return ip.bytes[0] != 0xff;
+  return (ip.bytes[0] & 0xf0) != 0xe0 &&
+         !(ip.bytes[0] == 255 && ip.bytes[1] == 255 && ip.bytes[2] == 255 && ip.bytes[3] == 255);
 }
 
 static void

@@ -115,6 +115,13 @@ void            sim_stack_set_local           (SimStack         *self,
 #define SIM_STACK_MAX_LOCALS 256
 void            sim_stack_add_local_addr      (SimStack         *self,
                                                const SimAddr    *addr);
+/*
+ * Whether @addr's IP may be a next hop that no binding names: an IP literal (::ffff:a.b.c.d is
+ * a.b.c.d, RFC 4291 §2.5.5.2) that is not unspecified, loopback, multicast or the IPv4
+ * broadcast address.  A host name is not (we resolve none).  Whether it is us is
+ * sim_stack_is_local()'s question.
+ */
+gboolean        sim_addr_is_unicast           (const SimAddr    *addr);
 /* TRUE if @host (an IP literal, with or without brackets) and @port (0: any) name one of our endpoints. */
 gboolean        sim_stack_is_local            (SimStack         *self,
                                                const char       *host,
@@ -136,6 +143,10 @@ const SimAddr  *sim_stack_get_arrival         (SimStack         *self);
 void            sim_stack_note                (SimStack         *self,
                                                const char       *format,
                                                ...) G_GNUC_PRINTF (2, 3);
+/* The same with a va_list, for the notes of the elements built on a stack (server, transport). */
+void            sim_stack_notev               (SimStack         *self,
+                                               const char       *format,
+                                               va_list           args) G_GNUC_PRINTF (2, 0);
 SimClock       *sim_stack_get_clock           (SimStack         *self);
 SimTrace       *sim_stack_get_trace           (SimStack         *self);
 GRand          *sim_stack_get_rand            (SimStack         *self);

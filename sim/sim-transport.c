@@ -226,17 +226,14 @@ trace_note (SimSocketTransport *self,
             const char         *format,
             ...)
 {
-  SimTrace *trace = sim_stack_get_trace (self->stack);
-  g_autofree char *text = NULL;
   va_list args;
 
-  if (trace == NULL || !sim_trace_is_enabled (trace))
+  /* After dispose (the stack released) nothing is noted any more. */
+  if (self->stack == NULL)
     return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  sim_stack_notev (self->stack, format, args);
   va_end (args);
-  sim_trace_note (trace, sim_clock_now (sim_stack_get_clock (self->stack)),
-                  sim_stack_get_node_name (self->stack), "%s", text);
 }
 
 static GSource *

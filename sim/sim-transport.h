@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "sim-message.h"
 #include "sim-stack.h"
 
 G_BEGIN_DECLS
@@ -26,8 +27,9 @@ typedef enum {
   SIM_TRANSPORT_ERROR_BAD_SPEC = 1,   /* not "udp:HOST:PORT" / "tcp:HOST:PORT" */
 } SimTransportError;
 
-/* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1). */
-#define SIM_TRANSPORT_MAX_MESSAGE 65535
+/* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1):
+ * the parser's own limit, so no message the transport takes is refused for its size later. */
+#define SIM_TRANSPORT_MAX_MESSAGE SIM_MESSAGE_MAX_SIZE
 
 /*
  * TCP limits: what a stranger can hold open, and for how long.  Each has a setter below and a

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sim-framing.h"
+#include "sim-message.h"
 
 /*
  * SimFramer without sockets: a stream of messages with bodies, keep-alives and compact
@@ -309,6 +310,91 @@ test_errors (void)
     }
 }
 
+/* The head of a MESSAGE whose framing lines follow: the start line and the usual headers. */
+#define SMUGGLE_HEAD \
+  "MESSAGE sip:bob@lab.example SIP/2.0\r\n" \
+  "Via: SIP/2.0/TCP 10.0.0.5:5060;branch=z9hG4bK-s\r\n" \
+  "From: <sip:alice@lab.example>;tag=s\r\n" \
+  "To: <sip:bob@lab.example>\r\n" \
+  "Call-ID: s1\r\n" \
+  "CSeq: 1 MESSAGE\r\n" \
+  "Content-Type: text/plain\r\n"
+
+typedef struct {
+  const char *text;        /* followed by stream_messages[0] in the stream */
+  guint n_messages;
+  SimFramerError error;
+} SmuggleCase;
+
+static void
+test_framer_and_parser_agree (void)
+{
+  const SmuggleCase cases[] = {
+    /* A bare LF ends a line for libosip2: "l: 10" is a header, and the body is 10 bytes. */
+    { SMUGGLE_HEAD "X: a\nl: 10\r\n\r\n0123456789", 2, SIM_FRAMER_ERROR_NONE },
+    /* So does a bare CR. */
+    { SMUGGLE_HEAD "X: a\rl: 10\r\n\r\n0123456789", 2, SIM_FRAMER_ERROR_NONE },
+    /* "\r\r" is a blank line for libosip2: its body would start at "Content-Length". */
+    { SMUGGLE_HEAD "X: a\r\rContent-Length: 10\r\n\r\n0123456789", 0,
+      SIM_FRAMER_ERROR_BARE_LINE_END },
+    { SMUGGLE_HEAD "X: a\n\nContent-Length: 10\r\n\r\n0123456789", 0,
+      SIM_FRAMER_ERROR_BARE_LINE_END },
+    /* A second Content-Length behind a bare LF: two values, no length every reader agrees on. */
+    { SMUGGLE_HEAD "l: 10\r\nX: a\nContent-Length: 0\r\n\r\n0123456789", 0,
+      SIM_FRAMER_ERROR_BAD_LENGTH },
+    { SMUGGLE_HEAD "X: a\nl: 10\r\nContent-Length: 0\r\n\r\n0123456789", 0,
+      SIM_FRAMER_ERROR_BAD_LENGTH },
+  };
+
+  g_test_summary ("Header lines end where libosip2 ends them (CRLF, bare LF, bare CR) for the "
+                  "framer too: every message it cuts from a stream has exactly the body the "
+                  "parser reads, and a header section the readers could disagree on is refused, "
+                  "so nothing can be smuggled inside another message's body.");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strconcat (cases[i].text, stream_messages[0], NULL);
+      gsize len = strlen (text);
+      Outcome whole;
+
+      g_test_message ("case %u", i);
+      feed (text, len, NULL, 0, 65535, &whole);
+      g_assert_cmpint (whole.error, ==, cases[i].error);
+      g_assert_cmpuint (whole.messages->len, ==, cases[i].n_messages);
+      for (guint m = 0; m < whole.messages->len; m++)
+        {
+          const char *framed = whole.messages->pdata[m];
+          const char *body = strstr (framed, "\r\n\r\n") + 4;
+          gsize body_len = strlen (body);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(osip_message_t) msg = sim_message_parse_with_osip (framed, strlen (framed),
+                                                                       &error);
+          osip_body_t *parsed_body = NULL;
+
+          g_assert_no_error (error);
+          g_assert_nonnull (msg->content_length);
+          g_assert_cmpint (atoi (msg->content_length->value), ==, (int) body_len);
+          osip_message_get_body (msg, 0, &parsed_body);
+          if (body_len > 0)
+            {
+              g_assert_nonnull (parsed_body);
+              g_assert_cmpmem (parsed_body->body, parsed_body->length, body, body_len);
+            }
+          else
+            g_assert_null (parsed_body);
+        }
+      for (gsize cut = 0; cut <= len; cut++)
+        {
+          Outcome o;
+
+          feed (text, len, &cut, 1, 65535, &o);
+          assert_same (&o, &whole);
+          outcome_clear (&o);
+        }
+      outcome_clear (&whole);
+    }
+}
+
 static void
 test_error_is_final (void)
 {
@@ -342,5 +428,7 @@ main (int    argc,
                    test_split_start_line_waits);
   g_test_add_func ("/sim/framing/errors-are-decided-on-whole-lines-or-the-cap", test_errors);
   g_test_add_func ("/sim/framing/an-error-is-final", test_error_is_final);
+  g_test_add_func ("/sim/framing/the-framer-cuts-messages-where-the-parser-reads-them",
+                   test_framer_and_parser_agree);
   return g_test_run ();
 }

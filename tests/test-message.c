@@ -1244,6 +1244,35 @@ test_status_code_range (void)
   }
 }
 
+static void
+test_scan_reads_lines_as_libosip2 (void)
+{
+  static const struct {
+    const char *text;
+    guint n_content_lengths;
+    gint64 content_length;
+  } cases[] = {
+    { "OPTIONS sip:x SIP/2.0\r\nX: a\nl: 3\r\n\r\nabc", 1, 3 },
+    { "OPTIONS sip:x SIP/2.0\r\nX: a\rl: 3\r\n\r\nabc", 1, 3 },
+    { "OPTIONS sip:x SIP/2.0\r\nContent-Length  :  3\r\n\r\nabc", 1, 3 },
+    { "OPTIONS sip:x SIP/2.0\r\nl: 3\r\nContent-Length: 3\r\n\r\nabc", 2, 3 },
+    { "OPTIONS sip:x SIP/2.0\r\nl: 3\r\nX: a\nContent-Length: 0\r\n\r\nabc", 2, -1 },
+    { "OPTIONS sip:x SIP/2.0\r\nl: 99999999999\r\n\r\n", 1, (gint64) G_MAXINT32 + 1 },
+  };
+
+  g_test_summary ("sim_message_scan ends header lines at CRLF, bare LF and bare CR as libosip2 "
+                  "does, and two Content-Length headers that differ give no length at all.");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SimMessageScan scan;
+
+      g_assert_true (sim_message_scan (cases[i].text, strlen (cases[i].text), &scan, NULL));
+      g_assert_cmpuint (scan.n_content_lengths, ==, cases[i].n_content_lengths);
+      g_assert_cmpint (scan.content_length, ==, cases[i].content_length);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1262,6 +1291,8 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
   g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
   g_test_add_func ("/sim/message/status-code-range", test_status_code_range);
+  g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",
+                   test_scan_reads_lines_as_libosip2);
   g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);
   status = g_test_run ();
   g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,

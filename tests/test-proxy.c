@@ -494,8 +494,10 @@ test_section_16_3_checks (Fixture       *f,
   g_autoptr(Peer) peer = peer_new (f, UDP4);
   g_autofree char *text = NULL;
   g_autofree char *response = NULL;
+  int status = 0;
 
-  g_test_summary ("RFC 3261 §16.3: Max-Forwards that is not a number is a 400 (not 483); an "
+  g_test_summary ("RFC 3261 §16.3: Max-Forwards that is not a number is a 400 (not 483), a "
+                  "number of any length is valid (read as at most 255); an "
                   "unknown Proxy-Require option tag is a 420 whose Unsupported lists it; a tel: "
                   "URI is a 416.");
 
@@ -511,6 +513,29 @@ test_section_16_3_checks (Fixture       *f,
   response = peer_final (peer);
   g_assert_cmpint (status_of (response), ==, 400);
   g_clear_pointer (&response, g_free);
+
+  /* 1*DIGIT has no length limit: a number beyond 2^32 - 1 is valid, read as 255. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_pointer (&text, g_free);
+      text = g_strdup_printf ("OPTIONS sip:alice@lab.example SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-mf%u;rport\r\n"
+                              "Max-Forwards: %s\r\n"
+                              "From: <sip:mallory@evil.example>;tag=mf\r\n"
+                              "To: <sip:alice@lab.example>\r\n"
+                              "Call-ID: mf%u@test\r\n"
+                              "CSeq: 1 OPTIONS\r\n"
+                              "Content-Length: 0\r\n\r\n", peer->local.port, i,
+                              i == 0 ? "70" : "000099999999999999999999", i);
+      peer_send (peer, text);
+      response = peer_final (peer);
+      if (i == 0)
+        status = status_of (response);
+      else
+        g_assert_cmpint (status_of (response), ==, status);
+      g_assert_cmpint (status_of (response), !=, 400);
+      g_clear_pointer (&response, g_free);
+    }
 
   g_clear_pointer (&text, g_free);
   text = request_text (peer, "OPTIONS", "sip:alice@lab.example", NULL, "pr@test",

@@ -1318,6 +1318,30 @@ test_ok_contacts_match_parsed_text (Fixture       *f,
   g_assert_cmpstr (contacts, ==, expected->str);
 }
 
+static void
+test_is_our_host (Fixture       *f,
+                  gconstpointer  data)
+{
+  SimAddr second;
+
+  g_test_summary ("One answer to 'is this host us': the domain at any port, and every listener "
+                  "address (not only the first) at its port or, with port 0, at any.");
+
+  sim_addr_init (&second, "::1", 5070, SIM_TRANSPORT_TCP);
+  sim_stack_add_local_addr (f->server, &second);
+  g_assert_true (sim_registrar_is_our_host (f->registrar, "LAB.example", 0));
+  g_assert_true (sim_registrar_is_our_host (f->registrar, DOMAIN, 9999));
+  g_assert_true (sim_registrar_is_our_host (f->registrar, "10.0.0.1", 0));
+  g_assert_true (sim_registrar_is_our_host (f->registrar, "10.0.0.1", 5060));
+  g_assert_false (sim_registrar_is_our_host (f->registrar, "10.0.0.1", 5061));
+  g_assert_true (sim_registrar_is_our_host (f->registrar, "[::1]", 0));
+  g_assert_true (sim_registrar_is_our_host (f->registrar, "0:0::1", 5070));
+  g_assert_false (sim_registrar_is_our_host (f->registrar, "::1", 5060));
+  g_assert_false (sim_registrar_is_our_host (f->registrar, "10.0.0.2", 0));
+  g_assert_false (sim_registrar_is_our_host (f->registrar, "other.example", 0));
+  g_assert_false (sim_registrar_is_our_host (f->registrar, NULL, 0));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1327,6 +1351,7 @@ main (int argc, char *argv[])
   g_test_add ("/sim/registrar/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("challenge-then-200-with-contact-expires-and-date", test_challenge_then_ok);
+  ADD ("our-host-is-the-domain-or-any-listener", test_is_our_host);
   ADD ("failed-commit-answers-500-and-keeps-old-bindings", test_failed_commit_keeps_old_bindings);
   ADD ("two-devices-share-one-aor", test_two_devices_share_one_aor);
   ADD ("refresh-keeps-one-binding", test_refresh_keeps_one_binding);

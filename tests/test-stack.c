@@ -1091,11 +1091,36 @@ test_every_listener_is_local (Fixture       *f,
   g_assert_cmpstr (sim_stack_find_local (f->server, SIM_TRANSPORT_UDP, &addr)->ip, ==, "127.0.0.1");
 }
 
+static void
+test_addr_is_unicast (void)
+{
+  static const struct { const char *ip; gboolean unicast; } cases[] = {
+    { "10.0.0.5", TRUE }, { "192.0.2.1", TRUE }, { "2001:db8::1", TRUE }, { "240.0.0.1", TRUE },
+    { "127.0.0.1", FALSE }, { "127.9.9.9", FALSE }, { "::1", FALSE }, { "0.0.0.0", FALSE },
+    { "::", FALSE }, { "224.0.0.1", FALSE }, { "239.255.255.250", FALSE }, { "ff02::1", FALSE },
+    { "255.255.255.255", FALSE }, { "::ffff:127.0.0.1", FALSE }, { "::ffff:224.0.0.1", FALSE },
+    { "::ffff:255.255.255.255", FALSE }, { "::ffff:10.0.0.5", TRUE }, { "lab.example", FALSE },
+  };
+
+  g_test_summary ("sim_addr_is_unicast: the one check (used by the proxy's relay) that an IP may "
+                  "be a next hop; an IPv4-mapped IPv6 address is judged as its IPv4 address.");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SimAddr addr;
+
+      sim_addr_init (&addr, cases[i].ip, 5060, SIM_TRANSPORT_UDP);
+      g_test_message ("%s", cases[i].ip);
+      g_assert_cmpint (sim_addr_is_unicast (&addr), ==, cases[i].unicast);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  g_test_add_func ("/sim/stack/addr-is-unicast-judges-mapped-ipv6-as-ipv4", test_addr_is_unicast);
   ADD ("/sim/stack/non-invite-gets-its-final-response", test_non_invite_gets_its_final_response);
   ADD ("/sim/stack/timer-e-retransmits-and-timer-f-gives-408", test_timer_e_retransmits_and_timer_f_gives_408);
   ADD ("/sim/stack/retransmitted-request-gets-the-same-response", test_retransmitted_request_gets_the_same_response);

@@ -212,7 +212,10 @@ format_ladder_line (Serve    *serve,
 
     case SIM_EVENT_LOOKUP:
       append_time (serve, event->t, out);
-      g_string_append_printf (out, "%s: lookup %s", event->node, event->text ? event->text : "");
+      g_string_append_printf (out, "%s: %s %s", event->node,
+                              g_strcmp0 (event->action, "challenged") == 0 ? "challenge:"
+                              : g_strcmp0 (event->action, "rejected") == 0 ? "refused:" : "lookup",
+                              event->text ? event->text : "");
       return TRUE;
 
     case SIM_EVENT_TIMER:

@@ -556,7 +556,14 @@ describe_event (const SimEvent         *event,
       break;
 
     case SIM_EVENT_LOOKUP:
-      g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
+      /* The proxy's authentication verdicts ride on the lookup event (sim-proxy.c): a 407 or a
+       * 403 about the caller, not a search for the callee. */
+      if (g_strcmp0 (event->action, "challenged") == 0 || g_strcmp0 (event->action, "rejected") == 0)
+        g_string_append_printf (s, "+ %s %s the caller %s", node,
+                                strcmp (event->action, "challenged") == 0 ? "challenges" : "refuses",
+                                event->aor ? event->aor : "?");
+      else
+        g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
       if (event->text != NULL)
         g_string_append_printf (s, ": %s", event->text);
       append_reason (s, event);

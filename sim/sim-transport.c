@@ -30,6 +30,15 @@
  * sim-transport.h: one sweep timer closes idle connections, unfinished messages and connects
  * that never complete; caps on connections per IP and in all keep us below RLIMIT_NOFILE; and
  * when the descriptors run out anyway, accepting pauses instead of spinning.
+ *
+ * A connection is "protected" while it is the flow of a live binding (keep_until, set by the
+ * server through sim_socket_transport_keep_alive_until()).  Only protected connections count
+ * any byte as a sign of life; an unprotected one is kept alive only by complete SIP messages
+ * (received, or sent by the stack), so CRLF pings and their pongs do not reset its idle timer
+ * (RFC 5626 §3.5.1, §4.4.1: keep-alives belong to the flows of registrations).  When a cap is
+ * full, the least recently active unprotected connection makes room for the new one: a
+ * stranger holding connections delays nobody's phone, and only when every connection is
+ * protected is the new one refused.
  */
 
 G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
@@ -62,11 +71,13 @@ typedef struct {
   SimFramer *framer;
   GByteArray *out;
   gboolean connecting;
-  gint64 opened_at;          /* monotonic µs, for the connect timeout */
-  gint64 last_activity;      /* monotonic µs of the last byte received or sent */
+  gint64 opened_at;          /* monotonic µs, for the connect timeout and the lifetime */
+  gint64 last_activity;      /* monotonic µs of the last sign of life that counts (below) */
   gint64 message_started;    /* monotonic µs the unfinished message began; 0 if none */
   guint64 consumed_seen;     /* the framer's consumed count when message_started was set */
   gint64 keep_until;         /* monotonic µs: not idle-closed before this (a live binding) */
+  gboolean inbound;          /* accepted, not connected by us */
+  gboolean ever_protected;   /* keep_until was once set into the future */
 } Connection;
 
 struct _SimSocketTransport {
@@ -337,6 +348,56 @@ effective_max_connections (SimSocketTransport *self)
   return max;
 }
 
+/* How long an accepted connection may stay open without ever becoming the flow of a binding. */
+static SimTime
+unprotected_lifetime (SimSocketTransport *self)
+{
+  return self->tcp_idle_timeout * SIM_TRANSPORT_TCP_UNREGISTERED_LIFETIME;
+}
+
+/*
+ * Makes room for a new connection (to or from @for_ip): closes the least recently active
+ * connection that is not the flow of a live binding, among those with @ip (NULL: any), and
+ * says why in the trace.  Connects of ours still pending are spared (their own timeout ends
+ * them).  FALSE if every candidate is protected: the new connection is the one refused.  A
+ * linear scan: it runs only at a full cap, and the caps bound its length.
+ */
+static gboolean
+evict_unprotected (SimSocketTransport *self,
+                   const char         *ip,
+                   const char         *for_ip,
+                   guint               limit)
+{
+  gint64 now = g_get_monotonic_time ();
+  Connection *victim = NULL;
+  g_autofree char *why = NULL;
+  GHashTableIter iter;
+  Connection *conn;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      if (conn->connecting || now < conn->keep_until)
+        continue;
+      if (ip != NULL && strcmp (conn->peer.ip, ip) != 0)
+        continue;
+      if (victim == NULL || conn->last_activity < victim->last_activity)
+        victim = conn;
+    }
+  if (victim == NULL)
+    return FALSE;
+  if (ip != NULL)
+    why = g_strdup_printf ("evicted for a new connection from %s: %u connections from %s are "
+                           "open, the limit per address, and this one, the least recently "
+                           "active, carries no registration", for_ip, limit, ip);
+  else
+    why = g_strdup_printf ("evicted for a new connection with %s: %u connections are open, the "
+                           "limit, and this one, the least recently active, carries no "
+                           "registration", for_ip, limit);
+  connection_close (victim, why);
+  return TRUE;
+}
+
 static const char *
 seconds_text (SimTime t,
               char    buf[32])
@@ -375,6 +436,12 @@ sweep_cb (gpointer data)
                now - conn->message_started >= self->tcp_message_timeout)
         why = g_strdup_printf ("a message begun was not completed within %s",
                                seconds_text (self->tcp_message_timeout, t));
+      else if (conn->message_started != 0)
+        ;       /* a message is arriving: its own deadline above decides */
+      else if (conn->inbound && !conn->ever_protected &&
+               now - conn->opened_at >= unprotected_lifetime (self))
+        why = g_strdup_printf ("open for %s without ever carrying a registration",
+                               seconds_text (unprotected_lifetime (self), t));
       else if (now - conn->last_activity >= self->tcp_idle_timeout && now >= conn->keep_until)
         why = g_strdup_printf ("idle for %s", seconds_text (self->tcp_idle_timeout, t));
       if (why != NULL)
@@ -485,7 +552,6 @@ connection_write_pending (Connection *conn)
           return FALSE;
         }
       g_byte_array_remove_range (conn->out, 0, (guint) n);
-      conn->last_activity = g_get_monotonic_time ();
     }
   return TRUE;
 }
@@ -602,6 +668,8 @@ connection_process (Connection *conn)
             memcpy (msg, data, len);
             msg[len] = '\0';
             trace_packet (self, "delivered", &conn->peer, &conn->local, FALSE, msg, len, NULL);
+            /* A complete message is a sign of life on any connection (sim-transport.h). */
+            conn->last_activity = g_get_monotonic_time ();
             g_object_ref (self);
             sim_stack_receive_at (self->stack, &conn->local, &conn->peer, msg, len);
             g_object_unref (self);
@@ -638,7 +706,12 @@ connection_readable_cb (GSocket      *socket,
     }
   else
     {
-      conn->last_activity = g_get_monotonic_time ();
+      gint64 now = g_get_monotonic_time ();
+
+      /* On the flow of a live binding any byte (a CRLF ping too) is a sign of life; elsewhere
+       * only complete messages are (connection_process()). */
+      if (now < conn->keep_until)
+        conn->last_activity = now;
       sim_framer_push (conn->framer, self->buffer, (gsize) n);
       connection_process (conn);
     }
@@ -654,16 +727,19 @@ connection_open (SimSocketTransport *self,
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GError) error = NULL;
   gboolean pending = FALSE;
+  guint limit;
 
   if (address == NULL)
     return NULL;
   /* Our own connects count against the cap too: it is what keeps us below RLIMIT_NOFILE. */
-  if (g_hash_table_size (self->connections) >= effective_max_connections (self))
-    {
-      trace_note (self, "no TCP connection to %s:%u: %u connections are open, the limit",
-                  dst->ip, dst->port, g_hash_table_size (self->connections));
-      return NULL;
-    }
+  limit = effective_max_connections (self);
+  while (g_hash_table_size (self->connections) >= limit)
+    if (!evict_unprotected (self, NULL, dst->ip, limit))
+      {
+        trace_note (self, "no TCP connection to %s:%u: %u connections are open, the limit, and "
+                    "every one carries a registration", dst->ip, dst->port, limit);
+        return NULL;
+      }
   socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
                          G_SOCKET_PROTOCOL_TCP, &error);
   if (socket == NULL)
@@ -731,6 +807,7 @@ tcp_accept_cb (GSocket      *socket,
       SimAddr peer;
       guint limit;
       guint from_ip;
+      gboolean refused;
       int fd;
 
       fd = accept4 (g_socket_get_fd (socket), (struct sockaddr *) &from, &from_len,
@@ -755,19 +832,30 @@ tcp_accept_cb (GSocket      *socket,
           close (fd);
           continue;
         }
+      /* A full cap makes room by evicting an unprotected connection (that address's own
+       * first); only when every candidate is a live binding's flow is the newcomer refused. */
+      refused = FALSE;
+      while (!refused &&
+             (from_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, peer.ip))) >=
+             self->tcp_max_per_ip)
+        if (!evict_unprotected (self, peer.ip, peer.ip, self->tcp_max_per_ip))
+          {
+            trace_note (self, "refused a TCP connection from %s:%u: %u connections from %s are "
+                        "open, the limit per address, and every one carries a registration",
+                        peer.ip, peer.port, from_ip, peer.ip);
+            refused = TRUE;
+          }
       limit = effective_max_connections (self);
-      if (g_hash_table_size (self->connections) >= limit)
+      while (!refused && g_hash_table_size (self->connections) >= limit)
+        if (!evict_unprotected (self, NULL, peer.ip, limit))
+          {
+            trace_note (self, "refused a TCP connection from %s:%u: %u connections are open, "
+                        "the limit, and every one carries a registration",
+                        peer.ip, peer.port, limit);
+            refused = TRUE;
+          }
+      if (refused)
         {
-          trace_note (self, "refused a TCP connection from %s:%u: %u connections are open, the "
-                      "limit", peer.ip, peer.port, limit);
-          close (fd);
-          continue;
-        }
-      from_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, peer.ip));
-      if (from_ip >= self->tcp_max_per_ip)
-        {
-          trace_note (self, "refused a TCP connection from %s:%u: %u connections from %s are "
-                      "open, the limit per address", peer.ip, peer.port, from_ip, peer.ip);
           close (fd);
           continue;
         }
@@ -777,7 +865,7 @@ tcp_accept_cb (GSocket      *socket,
           close (fd);
           continue;
         }
-      connection_new (self, client, &peer, FALSE);
+      connection_new (self, client, &peer, FALSE)->inbound = TRUE;
     }
   return G_SOURCE_CONTINUE;
 }
@@ -900,6 +988,8 @@ stack_send_cb (SimStack      *stack,
           return;
         }
       trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
+      /* A message the stack sends is a sign of life (a pong is not: connection_process()). */
+      conn->last_activity = g_get_monotonic_time ();
       connection_send (conn, data, len);
       return;
     }
@@ -1352,6 +1442,8 @@ sim_socket_transport_keep_alive_until (SimSocketTransport *self,
   {
     SimTime left = until - sim_clock_now (sim_stack_get_clock (self->stack));
     conn->keep_until = left > 0 ? g_get_monotonic_time () + left : 0;
+    if (left > 0)
+      conn->ever_protected = TRUE;
   }
   return TRUE;
 }

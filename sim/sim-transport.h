@@ -37,11 +37,23 @@ typedef enum {
  *
  * - Framing (sim-framing.h): a message is cut by Content-Length, judged only on whole lines
  *   or on the size cap (max_message, --max-message); a stream out of step is closed.
- * - SIM_TRANSPORT_TCP_IDLE_TIMEOUT (120 s, --tcp-idle): a connection with no byte received or
- *   sent for this long is closed, as Kamailio's tcp_connection_lifetime (default 120 s).  A
- *   connection that carries a live registration (the flow its REGISTER came in on) is exempt
- *   until the binding expires: phones keep TCP open between refreshes, and a phone behind NAT
- *   is only reachable over it (sim_socket_transport_keep_alive_until(), called by SimServer).
+ * - SIM_TRANSPORT_TCP_IDLE_TIMEOUT (120 s, --tcp-idle): a connection silent for this long is
+ *   closed, as Kamailio's tcp_connection_lifetime (default 120 s).  A connection that carries a
+ *   live registration (the flow its REGISTER came in on; "protected") is exempt until the
+ *   binding expires: phones keep TCP open between refreshes, and a phone behind NAT is only
+ *   reachable over it (sim_socket_transport_keep_alive_until(), called by SimServer).  On a
+ *   protected connection any byte counts as traffic.  On an unprotected one only complete SIP
+ *   messages do, received or sent by the stack: CRLF keep-alive pings (and our pongs) do not,
+ *   because RFC 5626 keep-alives are for the flows of registrations (§3.5.1, §4.4.1), and a
+ *   stranger otherwise holds a connection forever with 4 bytes every few seconds.  Every
+ *   complete message counts, OPTIONS included: phones send OPTIONS as a keep-alive on a
+ *   connection they call over without registering on it, and leaving OPTIONS out would stop
+ *   nobody (any other request, answered 401/407/403, keeps a connection just as cheaply);
+ *   what bounds such a stranger is the lifetime below and eviction at a full cap.
+ * - SIM_TRANSPORT_TCP_UNREGISTERED_LIFETIME (10 idle timeouts, 20 min by default; follows
+ *   --tcp-idle): an accepted connection that has never carried a live registration is closed
+ *   this long after it opened, however busy.  A phone that calls over a connection it did not
+ *   register on simply reconnects for its next request; a connection we opened is exempt.
  * - SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT (20 s, --tcp-message-timeout): a message that has begun
  *   must be complete within this long (a 1-byte-per-second sender, a body shorter than its
  *   Content-Length); otherwise the connection is closed.  The clock restarts with each message.
@@ -56,7 +68,11 @@ typedef enum {
  *   address.  A whole classroom sits behind one school NAT address: 30-60 phones, some with a
  *   connection per account, plus reconnects overlapping the old connection until it idles
  *   out, fit well under 256; one stranger still cannot take more than a fraction of the total.
- *   A connection beyond either cap is accepted and closed at once (traced as a note).
+ * - At a full cap the newcomer does not simply lose: the least recently active connection that
+ *   carries no live registration (at the per-IP cap, that address's own) is closed to make
+ *   room, traced as a note with the reason, so strangers filling the caps from many addresses
+ *   cannot lock out a new phone.  Only when every candidate is protected is the new connection
+ *   accepted and closed at once (traced as a note); our own connects are treated alike.
  * - SIM_TRANSPORT_ACCEPT_PAUSE_MS (250 ms): when accept() fails for lack of descriptors
  *   (EMFILE, ENFILE) or memory, the listener is not watched for this long instead of being
  *   polled again at once (which would spin at 100% CPU); the backlog waits in the kernel.
@@ -64,6 +80,7 @@ typedef enum {
 #define SIM_TRANSPORT_TCP_IDLE_TIMEOUT     SIM_SEC (120)
 #define SIM_TRANSPORT_TCP_MESSAGE_TIMEOUT  SIM_SEC (20)
 #define SIM_TRANSPORT_TCP_CONNECT_TIMEOUT  SIM_SEC (10)
+#define SIM_TRANSPORT_TCP_UNREGISTERED_LIFETIME 10   /* times the idle timeout */
 #define SIM_TRANSPORT_TCP_MAX_CONNECTIONS  4096
 #define SIM_TRANSPORT_TCP_MAX_PER_IP       256
 #define SIM_TRANSPORT_FD_RESERVE           64

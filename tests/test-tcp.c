@@ -128,6 +128,72 @@ raw_connect (const SimAddr *addr)
   return socket;
 }
 
+/* Connects from @source_ip (another 127.0.0.x: the whole 127/8 is loopback on Linux). */
+static GSocket *
+raw_connect_from (const SimAddr *addr,
+                  const char    *source_ip)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (addr->ip, addr->port);
+  g_autoptr(GSocketAddress) source = g_inet_socket_address_new_from_string (source_ip, 0);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, source, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_no_error (error);
+  g_socket_set_blocking (socket, FALSE);
+  return socket;
+}
+
+/* The client end's address, which is the server's key for the connection. */
+static void
+socket_peer (GSocket *socket,
+             SimAddr *peer)
+{
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autofree char *ip = g_inet_address_to_string (
+    g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+
+  sim_addr_init (peer, ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)),
+                 SIM_TRANSPORT_TCP);
+}
+
+/* Runs the loop until the server holds @n connections (or WAIT_MS pass). */
+static void
+wait_n_connections (SimSocketTransport *transport,
+                    guint               n)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (sim_socket_transport_get_n_connections (transport) != n &&
+         g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (transport), ==, n);
+}
+
+/* Trace notes that contain @text. */
+static guint
+count_notes (SimTrace   *trace,
+             const char *text)
+{
+  GPtrArray *events = sim_trace_get_events (trace);
+  guint notes = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      if (event->type == SIM_EVENT_NOTE && event->text != NULL && strstr (event->text, text) != NULL)
+        notes++;
+    }
+  return notes;
+}
+
 static void
 raw_send_len (GSocket    *socket,
               const char *text,
@@ -406,7 +472,8 @@ test_per_ip_cap (Fixture       *f,
   g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func (g_object_unref);
 
-  g_test_summary ("Beyond the per-IP cap a new connection is closed at once and traced; the "
+  g_test_summary ("Beyond the per-IP cap, when every connection of that address carries a "
+                  "live registration, a new connection is closed at once and traced; the "
                   "connections within it are served, and so is another address.  The total "
                   "cap applies across addresses.");
 
@@ -414,27 +481,20 @@ test_per_ip_cap (Fixture       *f,
   sim_socket_transport_set_tcp_max_per_ip (f->transport, 3);
   for (guint i = 0; i < 3; i++)
     {
+      SimAddr peer;
+
       g_ptr_array_add (kept, raw_connect (&f->tcp4));
-      while (sim_socket_transport_get_n_connections (f->transport) < i + 1)
-        g_main_context_iteration (NULL, TRUE);
+      wait_n_connections (f->transport, i + 1);
+      socket_peer (kept->pdata[i], &peer);
+      g_assert_true (sim_socket_transport_keep_alive_until (f->transport, &peer,
+                                                            sim_clock_now (f->clock) +
+                                                            SIM_SEC (60)));
     }
   g_ptr_array_add (extra, raw_connect (&f->tcp4));
   g_ptr_array_add (extra, raw_connect (&f->tcp4));
   g_assert_cmpuint (wait_all_closed (extra, WAIT_MS), ==, 2);
   g_assert_cmpuint (sim_socket_transport_get_n_connections (f->transport), ==, 3);
-  {
-    GPtrArray *events = sim_trace_get_events (f->trace);
-    guint notes = 0;
-
-    for (guint i = 0; i < events->len; i++)
-      {
-        SimEvent *event = events->pdata[i];
-        if (event->type == SIM_EVENT_NOTE && event->text != NULL &&
-            strstr (event->text, "the limit per address") != NULL)
-          notes++;
-      }
-    g_assert_cmpuint (notes, ==, 2);
-  }
+  g_assert_cmpuint (count_notes (f->trace, "the limit per address"), ==, 2);
   for (guint i = 0; i < kept->len; i++)
     {
       g_autofree char *request = raw_request ("OPTIONS", i + 1, "");
@@ -448,18 +508,169 @@ test_per_ip_cap (Fixture       *f,
   if (f->tcp6.port != 0)
     {
       g_autoptr(GPtrArray) over = g_ptr_array_new_with_free_func (g_object_unref);
+      SimAddr peer;
 
       sim_socket_transport_set_tcp_max_connections (f->transport, 4);
       g_assert_cmpuint (sim_socket_transport_get_tcp_max_connections (f->transport), ==, 4);
       assert_still_served (f, &f->tcp6);
       spin (100);
       g_ptr_array_add (kept, raw_connect (&f->tcp6));
-      while (sim_socket_transport_get_n_connections (f->transport) < 4)
-        g_main_context_iteration (NULL, TRUE);
+      wait_n_connections (f->transport, 4);
+      socket_peer (kept->pdata[3], &peer);
+      g_assert_true (sim_socket_transport_keep_alive_until (f->transport, &peer,
+                                                            sim_clock_now (f->clock) +
+                                                            SIM_SEC (60)));
       g_ptr_array_add (over, raw_connect (&f->tcp6));
       g_assert_cmpuint (wait_all_closed (over, WAIT_MS), ==, 1);
       g_assert_cmpuint (sim_socket_transport_get_n_connections (f->transport), ==, 4);
     }
+}
+
+static void
+test_per_ip_cap_evicts_oldest (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) oldest = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GString) in = g_string_new (NULL);
+  g_autofree char *request = raw_request ("OPTIONS", 1, "");
+
+  g_test_summary ("At the per-IP cap a new connection from that address is accepted and the "
+                  "address's least recently active connection without a live registration is "
+                  "closed instead (traced); a connection that just sent a message is kept.");
+
+  sim_trace_set_keep (f->trace, TRUE);
+  sim_socket_transport_set_tcp_max_per_ip (f->transport, 3);
+  /* Another address's older connection is no candidate. */
+  g_ptr_array_add (sockets, raw_connect_from (&f->tcp4, "127.0.0.2"));
+  wait_n_connections (f->transport, 1);
+  g_ptr_array_add (oldest, raw_connect (&f->tcp4));
+  wait_n_connections (f->transport, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_ptr_array_add (sockets, raw_connect (&f->tcp4));
+      wait_n_connections (f->transport, i + 3);
+    }
+  /* The oldest of 127.0.0.1 speaks last: the second becomes the least recently active. */
+  raw_send (oldest->pdata[0], request);
+  g_assert_true (wait_for_answers (oldest->pdata[0], in, 1));
+  g_ptr_array_add (sockets, raw_connect (&f->tcp4));
+  {
+    g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func (g_object_unref);
+
+    g_ptr_array_add (second, g_object_ref (sockets->pdata[1]));
+    g_assert_cmpuint (wait_all_closed (second, WAIT_MS), ==, 1);
+  }
+  g_assert_cmpuint (count_notes (f->trace, "the limit per address, and this one, the least "
+                                 "recently active, carries no registration"), ==, 1);
+  wait_n_connections (f->transport, 4);
+  g_assert_true (raw_poll (oldest->pdata[0], in));
+  g_assert_true (raw_poll (sockets->pdata[0], NULL));
+  g_assert_true (raw_poll (sockets->pdata[2], NULL));
+  {
+    g_autofree char *two = raw_request ("OPTIONS", 2, "");
+    g_autoptr(GString) answer = g_string_new (NULL);
+
+    raw_send (sockets->pdata[3], two);
+    g_assert_true (wait_for_answers (sockets->pdata[3], answer, 1));
+  }
+}
+
+/* Sends without asserting: the server may have closed the connection. */
+static void
+try_send (GSocket    *socket,
+          const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_socket_send (socket, text, strlen (text), NULL, &error);
+}
+
+static void
+test_crlf_pings_keep_only_protected (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr(GSocket) flow = raw_connect (&f->tcp4);
+  g_autoptr(GSocket) stranger = raw_connect (&f->tcp4);
+  g_autoptr(GString) flow_in = g_string_new (NULL);
+  g_autoptr(GString) stranger_in = g_string_new (NULL);
+  g_autofree char *one = raw_request ("OPTIONS", 1, "");
+  g_autofree char *two = raw_request ("OPTIONS", 2, "");
+  gboolean stranger_closed = FALSE;
+  gint64 start, closed_at = 0;
+  SimAddr peer;
+
+  g_test_summary ("CRLF keep-alive pings (RFC 5626) every 200 ms do not keep a connection "
+                  "without a live registration past the idle timeout (only complete messages "
+                  "count there), while the flow of a live registration pinging alike stays.");
+
+  sim_socket_transport_set_tcp_idle_timeout (f->transport, SIM_SEC (1));
+  raw_send (flow, one);
+  raw_send (stranger, two);
+  g_assert_true (wait_for_answers (flow, flow_in, 1));
+  g_assert_true (wait_for_answers (stranger, stranger_in, 1));
+  start = g_get_monotonic_time ();
+  socket_peer (flow, &peer);
+  g_assert_true (sim_socket_transport_keep_alive_until (f->transport, &peer,
+                                                        sim_clock_now (f->clock) + SIM_SEC (60)));
+  g_string_truncate (flow_in, 0);
+  while (g_get_monotonic_time () - start < 4 * G_USEC_PER_SEC)
+    {
+      try_send (flow, "\r\n\r\n");
+      if (!stranger_closed)
+        try_send (stranger, "\r\n\r\n");
+      spin (200);
+      g_assert_true (raw_poll (flow, flow_in));
+      if (!stranger_closed && !raw_poll (stranger, NULL))
+        {
+          stranger_closed = TRUE;
+          closed_at = g_get_monotonic_time ();
+        }
+    }
+  g_assert_true (stranger_closed);
+  g_assert_cmpint (closed_at - start, >=, G_USEC_PER_SEC - 100000);
+  /* The protected flow got its pongs and is still open and served. */
+  g_assert_cmpuint (count_occurrences (flow_in->str, "\r\n"), >=, 10);
+  g_assert_true (raw_poll (flow, flow_in));
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (f->transport), ==, 1);
+  {
+    g_autofree char *three = raw_request ("OPTIONS", 3, "");
+
+    raw_send (flow, three);
+    g_assert_true (wait_for_answers (flow, flow_in, 1));
+  }
+}
+
+static void
+test_unregistered_lifetime (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GSocket) busy = raw_connect (&f->tcp4);
+  g_autoptr(GString) in = g_string_new (NULL);
+  gint64 start = g_get_monotonic_time ();
+  gint64 closed_at = 0;
+  guint n = 0;
+
+  g_test_summary ("A connection that never carries a registration is closed "
+                  "SIM_TRANSPORT_TCP_UNREGISTERED_LIFETIME idle timeouts after it opened, "
+                  "however often it sends complete messages (an OPTIONS every 100 ms).");
+
+  sim_trace_set_keep (f->trace, TRUE);
+  sim_socket_transport_set_tcp_idle_timeout (f->transport, SIM_MSEC (500));
+  while (closed_at == 0 && g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC)
+    {
+      g_autofree char *request = raw_request ("OPTIONS", ++n, "");
+
+      try_send (busy, request);
+      spin (100);
+      if (!raw_poll (busy, in))
+        closed_at = g_get_monotonic_time ();
+    }
+  g_assert_cmpint (closed_at, !=, 0);
+  g_assert_cmpint (closed_at - start, >=,
+                   SIM_TRANSPORT_TCP_UNREGISTERED_LIFETIME * SIM_MSEC (500) - 100000);
+  g_assert_cmpuint (count_notes (f->trace, "without ever carrying a registration"), ==, 1);
+  assert_still_served (f, &f->tcp4);
 }
 
 static void
@@ -766,6 +977,95 @@ test_server_keeps_registered_flow (void)
   g_rmdir (dir);
 }
 
+static void
+test_strangers_do_not_lock_out_a_phone (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-tcp-XXXXXX", &error);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autoptr(SimServer) server = NULL;
+  g_autoptr(SimClock) clock = sim_clock_new_wall ();
+  g_autoptr(SimTrace) trace = sim_trace_new ();
+  g_autoptr(GPtrArray) strangers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) oldest = g_ptr_array_new_with_free_func (g_object_unref);
+  GRand *rand = g_rand_new_with_seed (5);
+  SimSocketTransport *transport;
+  SimSocketTransport *phone_transport;
+  SimStack *phone_stack;
+  SimPhone *phone;
+  SimAddr tcp, local;
+  const guint n_addresses = 4, per_ip = 2;
+
+  g_test_summary ("Strangers that fill the total TCP cap from several source addresses "
+                  "(127.0.0.2-5, each at its per-IP cap) without authenticating do not lock out "
+                  "a new phone: it connects and registers, and the least recently active "
+                  "stranger connection is closed (traced).  The phone's flow, now a live "
+                  "binding's, is not the one evicted by the next stranger.");
+
+  g_assert_true (g_file_set_contents (users, "alice:alicepw\n", -1, &error));
+  server = sim_server_new ("lab.example", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (sim_server_load_users (server, users, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_server_listen (server, "tcp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  sim_trace_set_keep (sim_server_get_trace (server), TRUE);
+  transport = sim_server_get_transport (server);
+  sim_socket_transport_set_tcp_max_connections (transport, n_addresses * per_ip);
+  sim_socket_transport_set_tcp_max_per_ip (transport, per_ip);
+  tcp = g_array_index (sim_socket_transport_get_listeners (transport), SimAddr, 0);
+
+  for (guint i = 0; i < n_addresses * per_ip; i++)
+    {
+      g_autofree char *source = g_strdup_printf ("127.0.0.%u", 2 + i / per_ip);
+
+      g_ptr_array_add (i == 0 ? oldest : strangers, raw_connect_from (&tcp, source));
+      wait_n_connections (transport, i + 1);
+      g_usleep (2000);
+    }
+
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  phone_stack = sim_stack_new (clock, trace, rand, "alice-phone", &local);
+  phone_transport = sim_socket_transport_new (phone_stack);
+  g_assert_true (sim_socket_transport_listen (phone_transport, "udp:127.0.0.1:0", &error));
+  phone = sim_phone_new (phone_stack, "alice", "alice-phone", "lab.example", "alicepw", "Alice");
+  sim_phone_set_outbound (phone, &tcp);
+  g_assert_true (sim_phone_register (phone, 600, &error));
+  wait_phone (phone);
+  g_assert_cmpint (sim_phone_get_reg_state (phone), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (wait_all_closed (oldest, WAIT_MS), ==, 1);
+  g_assert_cmpuint (count_notes (sim_server_get_trace (server),
+                                 "connections are open, the limit, and this one, the least "
+                                 "recently active, carries no registration"), ==, 1);
+  for (guint i = 0; i < strangers->len; i++)
+    g_assert_true (raw_poll (strangers->pdata[i], NULL));
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (transport), ==, n_addresses * per_ip);
+
+  /* One more stranger: another stranger makes room, not the registered phone. */
+  {
+    g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func (g_object_unref);
+
+    g_ptr_array_add (strangers, raw_connect_from (&tcp, "127.0.0.6"));
+    g_ptr_array_add (next, g_object_ref (strangers->pdata[0]));
+    g_assert_cmpuint (wait_all_closed (next, WAIT_MS), ==, 1);
+  }
+  spin (100);
+  g_assert_cmpuint (sim_socket_transport_get_n_connections (phone_transport), ==, 1);
+  g_assert_true (sim_phone_register (phone, 600, &error));
+  wait_phone (phone);
+  g_assert_cmpint (sim_phone_get_reg_state (phone), ==, SIM_REG_REGISTERED);
+
+  sim_phone_set_powered (phone, FALSE);
+  g_object_unref (phone);
+  sim_socket_transport_close (phone_transport);
+  g_object_unref (phone_transport);
+  g_object_unref (phone_stack);
+  sim_server_stop (server);
+  g_rand_free (rand);
+  g_unlink (users);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -783,6 +1083,12 @@ main (int    argc,
               fixture_setup, test_truncated_body_closed, fixture_teardown);
   g_test_add ("/net/tcp/per-ip-and-total-caps", Fixture, NULL,
               fixture_setup, test_per_ip_cap, fixture_teardown);
+  g_test_add ("/net/tcp/per-ip-cap-evicts-the-oldest-unprotected-connection", Fixture, NULL,
+              fixture_setup, test_per_ip_cap_evicts_oldest, fixture_teardown);
+  g_test_add ("/net/tcp/crlf-pings-keep-only-a-registered-flow-alive", Fixture, NULL,
+              fixture_setup, test_crlf_pings_keep_only_protected, fixture_teardown);
+  g_test_add ("/net/tcp/a-connection-never-registered-has-a-lifetime", Fixture, NULL,
+              fixture_setup, test_unregistered_lifetime, fixture_teardown);
   g_test_add ("/net/tcp/keep-alive-until-exempts-from-idle-timeout", Fixture, NULL,
               fixture_setup, test_keep_alive_until, fixture_teardown);
   g_test_add ("/net/tcp/connect-that-never-completes-gives-503", Fixture, NULL,
@@ -790,5 +1096,7 @@ main (int    argc,
   g_test_add_func ("/net/tcp/out-of-descriptors-pauses-accepting", test_emfile_pauses_accepting);
   g_test_add_func ("/net/tcp/server-keeps-a-registered-phones-flow",
                    test_server_keeps_registered_flow);
+  g_test_add_func ("/net/tcp/strangers-at-the-total-cap-do-not-lock-out-a-phone",
+                   test_strangers_do_not_lock_out_a_phone);
   return g_test_run ();
 }

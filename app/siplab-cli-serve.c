@@ -871,8 +871,9 @@ siplab_cli_serve (int    argc,
       "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
       "actions, in real time) on the same registrar", "FILE" },
     { "tcp-idle", 0, 0, G_OPTION_ARG_STRING, &tcp_options.idle_text,
-      "Close a TCP connection silent this many seconds, unless it carries a live "
-      "registration (default 120)", "SECONDS" },
+      "Close a TCP connection without a SIP message for this many seconds (CRLF pings count "
+      "only on the flow of a live registration, which is never closed for being idle); one "
+      "that never carried a registration lives at most ten times this (default 120)", "SECONDS" },
     { "tcp-message-timeout", 0, 0, G_OPTION_ARG_STRING, &tcp_options.message_text,
       "Close a TCP connection whose message is not complete this many seconds after it "
       "began (default 20)", "SECONDS" },

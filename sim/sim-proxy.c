@@ -1108,7 +1108,7 @@ proxy_route (SimProxy       *self,
        */
       record_route = strcmp (req->sip_method, "INVITE") == 0 && dialogs_have_room (self);
     }
-  else if (route == NULL && uri_is_our_domain (self, req->req_uri))
+  else if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username == NULL)
     {
       /* A request for the server itself; it holds no dialogs. */
       if (tagged)

@@ -368,30 +368,43 @@ dialog_remember (SimProxy       *self,
   g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
 }
 
-/* A live binding whose Contact is @target: its flow, where its REGISTER came from. */
+typedef struct {
+  const osip_uri_t *target;
+  SimTime now;
+} BindingSearch;
+
+static gboolean
+binding_matches_cb (const SimBinding *binding,
+                    gpointer          user_data)
+{
+  const BindingSearch *search = user_data;
+  const char *user = search->target->username;
+
+  /* Cheap tests first, since every binding may be looked at: the user part must appear. */
+  return binding->expires_at > search->now &&
+         (user == NULL || strstr (binding->contact, user) != NULL) &&
+         contact_matches (binding->contact, search->target);
+}
+
+/*
+ * A live binding whose Contact is @target: its flow, where its REGISTER came from.  Only an
+ * authenticated user's request gets here (proxy_route()); the location is walked in place,
+ * with no list of AORs built and a Contact parsed only when its user part could match.
+ */
 static gboolean
 binding_flow (SimProxy         *self,
               const osip_uri_t *target,
               SimAddr          *flow)
 {
-  SimLocation *location = sim_registrar_get_location (self->registrar);
-  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
-  SimTime now = sim_clock_now (proxy_clock (self));
+  BindingSearch search = { target, sim_clock_now (proxy_clock (self)) };
+  const SimBinding *binding =
+    sim_location_find_binding (sim_registrar_get_location (self->registrar), binding_matches_cb,
+                               &search);
 
-  for (guint i = 0; i < aors->len; i++)
-    {
-      GPtrArray *bindings = sim_location_peek (location, aors->pdata[i]);
-      for (guint j = 0; bindings != NULL && j < bindings->len; j++)
-        {
-          SimBinding *binding = bindings->pdata[j];
-          if (binding->expires_at > now && contact_matches (binding->contact, target))
-            {
-              *flow = binding->source;
-              return TRUE;
-            }
-        }
-    }
-  return FALSE;
+  if (binding == NULL)
+    return FALSE;
+  *flow = binding->source;
+  return TRUE;
 }
 
 /*

@@ -472,6 +472,25 @@ sim_location_peek (SimLocation *self,
 }
 
 const SimBinding *
+sim_location_find_binding (SimLocation        *self,
+                           SimBindingMatchFunc match,
+                           gpointer            user_data)
+{
+  GHashTableIter iter;
+  AorRecord *record;
+
+  g_return_val_if_fail (SIM_IS_LOCATION (self), NULL);
+  g_return_val_if_fail (match != NULL, NULL);
+
+  g_hash_table_iter_init (&iter, self->aors);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &record))
+    for (guint i = 0; i < record->bindings->len; i++)
+      if (match (record->bindings->pdata[i], user_data))
+        return record->bindings->pdata[i];
+  return NULL;
+}
+
+const SimBinding *
 sim_location_find (SimLocation *self,
                    const char  *aor,
                    const char  *contact)

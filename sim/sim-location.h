@@ -57,6 +57,15 @@ const SimBinding *sim_location_find    (SimLocation       *self,
                                         const char        *aor,
                                         const char        *contact);
 /*
+ * The first binding of any AOR for which @match returns TRUE, or NULL; the location is walked
+ * in place, nothing is allocated or expired (the proxy's search for a Contact).
+ */
+typedef gboolean (*SimBindingMatchFunc) (const SimBinding *binding,
+                                         gpointer          user_data);
+const SimBinding *sim_location_find_binding (SimLocation        *self,
+                                             SimBindingMatchFunc match,
+                                             gpointer            user_data);
+/*
  * Replaces the whole binding set of @aor with @bindings (SimBinding*, copied) in one step, so
  * a REGISTER is all-or-nothing (§10.3 step 8).  Emits added/refreshed/removed for the
  * differences with @why as the reason.  An empty array removes the AOR.

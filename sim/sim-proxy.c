@@ -132,14 +132,33 @@ trace_lookup (SimProxy   *self,
   sim_trace_emit (trace, event);
 }
 
-/* Replies unless @txn is NULL (an ACK, which is never answered). */
+/*
+ * A refusal of our own, unless @txn is NULL (an ACK, which is never answered).  It is sent
+ * statelessly (RFC 3261 §8.2.7, §16.6): one packet, never retransmitted, nothing kept, and
+ * its ACK is absorbed by the stack.  Kept statefully, one spoofed 220-byte INVITE would make
+ * us send a dozen refusals (Timer G until Timer H) towards whoever its Via names; a
+ * retransmitted request simply gets the same refusal again.
+ */
+static void
+reply_with (SimServerTxn   *txn,
+            osip_message_t *response)
+{
+  if (txn != NULL)
+    sim_server_txn_respond_stateless (txn, response);
+  else
+    osip_message_free (response);
+}
+
 static void
 reply (SimServerTxn *txn,
        int           status,
        const char   *reason)
 {
-  if (txn != NULL)
-    sim_server_txn_reply (txn, status, reason);
+  osip_message_t *request = txn != NULL ? sim_server_txn_get_request (txn) : NULL;
+
+  if (request != NULL)
+    reply_with (txn, sim_message_new_response (request, status, reason,
+                                               sim_server_txn_get_to_tag (txn)));
 }
 
 static guint16
@@ -256,6 +275,20 @@ dialogs_prune (SimProxy *self)
       g_hash_table_iter_remove (&iter);
 }
 
+static gboolean
+dialogs_have_room (SimProxy *self)
+{
+  if (g_hash_table_size (self->dialogs) < self->max_dialogs)
+    return TRUE;
+  dialogs_prune (self);
+  if (g_hash_table_size (self->dialogs) < self->max_dialogs)
+    return TRUE;
+  sim_stack_note (self->stack, "the dialog table is full (%u dialogs): this INVITE is not "
+                  "Record-Routed, so its ACK and BYE go straight between the phones",
+                  self->max_dialogs);
+  return FALSE;
+}
+
 /* The remembered dialog of an in-dialog request, in either direction, or NULL. */
 static Dialog *
 dialog_find (SimProxy       *self,
@@ -335,37 +368,71 @@ dialog_remember (SimProxy       *self,
   g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
 }
 
-/* A live binding whose Contact is @target: its flow, where its REGISTER came from. */
+typedef struct {
+  const osip_uri_t *target;
+  SimTime now;
+} BindingSearch;
+
+static gboolean
+binding_matches_cb (const SimBinding *binding,
+                    gpointer          user_data)
+{
+  const BindingSearch *search = user_data;
+  const char *user = search->target->username;
+
+  /* Cheap tests first, since every binding may be looked at: the user part must appear. */
+  return binding->expires_at > search->now &&
+         (user == NULL || strstr (binding->contact, user) != NULL) &&
+         contact_matches (binding->contact, search->target);
+}
+
+/*
+ * A live binding whose Contact is @target: its flow, where its REGISTER came from.  Only an
+ * authenticated user's request gets here (proxy_route()); the location is walked in place,
+ * with no list of AORs built and a Contact parsed only when its user part could match.
+ */
 static gboolean
 binding_flow (SimProxy         *self,
               const osip_uri_t *target,
               SimAddr          *flow)
 {
-  SimLocation *location = sim_registrar_get_location (self->registrar);
-  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
-  SimTime now = sim_clock_now (proxy_clock (self));
+  BindingSearch search = { target, sim_clock_now (proxy_clock (self)) };
+  const SimBinding *binding =
+    sim_location_find_binding (sim_registrar_get_location (self->registrar), binding_matches_cb,
+                               &search);
 
-  for (guint i = 0; i < aors->len; i++)
-    {
-      GPtrArray *bindings = sim_location_peek (location, aors->pdata[i]);
-      for (guint j = 0; bindings != NULL && j < bindings->len; j++)
-        {
-          SimBinding *binding = bindings->pdata[j];
-          if (binding->expires_at > now && contact_matches (binding->contact, target))
-            {
-              *flow = binding->source;
-              return TRUE;
-            }
-        }
-    }
-  return FALSE;
+  if (binding == NULL)
+    return FALSE;
+  *flow = binding->source;
+  return TRUE;
+}
+
+/*
+ * The remembered dialog of @request (Call-ID and both tags, either direction) one of whose
+ * parties gave @target as its Contact, and that party's side, or NULL.  Only such a request
+ * is "in a dialog" for this proxy: a To tag alone proves nothing, anyone can write one.
+ */
+static Dialog *
+dialog_party (SimProxy         *self,
+              osip_message_t   *request,
+              const osip_uri_t *target,
+              int              *side)
+{
+  Dialog *dialog;
+
+  if (sim_message_to_tag (request) == NULL || (dialog = dialog_find (self, request)) == NULL)
+    return NULL;
+  for (*side = 0; *side < 2; (*side)++)
+    if (contact_matches (dialog->contact[*side], target))
+      return dialog;
+  return NULL;
 }
 
 /*
  * The next hop of an in-dialog request whose next target is @target: the flow of the dialog
- * party (or of the live binding) whose Contact it is, so a phone behind NAT gets its ACK and
- * BYE on the address its INVITE or REGISTER came from (RFC 5626 §5.3, RFC 3581).  FALSE when
- * @target is neither: then relaying it would make us an open relay.
+ * party whose Contact it is, so a phone behind NAT gets its ACK and BYE on the address its
+ * INVITE or 2xx came from (RFC 5626 §5.3, RFC 3581).  FALSE when @target is none: then
+ * relaying it would make us an open relay.
  */
 static gboolean
 in_dialog_next_hop (SimProxy         *self,
@@ -374,33 +441,30 @@ in_dialog_next_hop (SimProxy         *self,
                     SimAddr          *next,
                     char            **dialog_key)
 {
-  Dialog *dialog = dialog_find (self, request);
+  int side;
+  Dialog *dialog = dialog_party (self, request, target, &side);
 
-  if (dialog != NULL)
-    for (int side = 0; side < 2; side++)
-      if (contact_matches (dialog->contact[side], target))
+  if (dialog == NULL)
+    return FALSE;
+  *next = dialog->flow[side];
+  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
+  if (dialog_key != NULL)
+    *dialog_key = g_strdup (dialog->key);
+  /*
+   * RFC 3261 §12.2: a re-INVITE or UPDATE refreshes its sender's remote target.  Only the
+   * Contact we match on changes, never the flow we send to, so a forged refresh cannot send
+   * anyone's requests elsewhere.
+   */
+  if (strcmp (request->sip_method, "INVITE") == 0 || strcmp (request->sip_method, "UPDATE") == 0)
+    {
+      g_autofree char *contact = first_contact (request);
+      if (contact != NULL && strlen (contact) <= SIM_PROXY_MAX_DIALOG_CONTACT)
         {
-          *next = dialog->flow[side];
-          dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
-          if (dialog_key != NULL)
-            *dialog_key = g_strdup (dialog->key);
-          /*
-           * RFC 3261 §12.2: a re-INVITE or UPDATE refreshes its sender's remote target.  Only
-           * the Contact we match on changes, never the flow we send to, so a forged refresh
-           * cannot send anyone's requests elsewhere.
-           */
-          if (strcmp (request->sip_method, "INVITE") == 0 || strcmp (request->sip_method, "UPDATE") == 0)
-            {
-              g_autofree char *contact = first_contact (request);
-              if (contact != NULL && strlen (contact) <= SIM_PROXY_MAX_DIALOG_CONTACT)
-                {
-                  g_free (dialog->contact[1 - side]);
-                  dialog->contact[1 - side] = g_steal_pointer (&contact);
-                }
-            }
-          return TRUE;
+          g_free (dialog->contact[1 - side]);
+          dialog->contact[1 - side] = g_steal_pointer (&contact);
         }
-  return binding_flow (self, target, next);
+    }
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -727,7 +791,7 @@ handle_cancel (SimProxy       *self,
 
   if (invite == NULL)
     {
-      sim_server_txn_reply (txn, 481, NULL);
+      reply (txn, 481, NULL);
       return;
     }
   /* RFC 3261 §16.10: answer the CANCEL, then cancel every pending branch. */
@@ -830,11 +894,22 @@ reply_proxy_challenge (SimProxy       *self,
   sim_server_txn_respond_stateless (txn, response);
 }
 
+/* Whether the policy has the proxy challenge our users at all (RFC 3261 §22.3). */
+static gboolean
+proxy_auth_applies (SimProxy *self)
+{
+  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
+
+  return policy->require_auth && policy->proxy_auth && sim_registrar_get_auth (self->registrar) != NULL;
+}
+
 /*
  * RFC 3261 §16.3 step 6 and §22.3: an out-of-dialog request that claims one of our users as
  * its From must prove it with Proxy-Authorization, and the proven user must be the From's.
- * In-dialog requests (a To tag) belong to a call the proxy admitted already; ACK cannot be
- * answered and CANCEL "cannot be challenged" (RFC 3261 §22.1) and only ends a transaction the
+ * In-dialog requests (@in_dialog: a dialog this proxy Record-Routed, dialog_party()) belong
+ * to a call the proxy admitted already; a request with a To tag that matches no such dialog
+ * is challenged like any other (§22.3 lets a proxy challenge any request but ACK and CANCEL,
+ * and phones answer a 407 to a BYE).  ACK cannot be answered and CANCEL "cannot be challenged" (RFC 3261 §22.1) and only ends a transaction the
  * same hop admitted.  A From of another domain is not challenged: that caller cannot hold our
  * credentials, and where such a request may go is the routing's decision.
  *
@@ -854,6 +929,7 @@ proxy_authenticate (SimProxy        *self,
                     SimServerTxn    *txn,
                     osip_message_t  *request,
                     const SimAddr   *src,
+                    gboolean         in_dialog,
                     char           **auth_user)
 {
   const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
@@ -868,9 +944,9 @@ proxy_authenticate (SimProxy        *self,
   int position = -1;
 
   *auth_user = NULL;
-  if (txn == NULL || !policy->require_auth || !policy->proxy_auth || auth == NULL ||
+  if (txn == NULL || !proxy_auth_applies (self) ||
       strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0 ||
-      sim_message_to_tag (request) != NULL || !from_is_ours (self, request))
+      in_dialog || !from_is_ours (self, request))
     return TRUE;
   /* A request for the server itself (no user part: an OPTIONS keep-alive) is answered here
    * and reaches nobody, so there is no identity to protect; Kamailio's default configuration
@@ -895,7 +971,7 @@ proxy_authenticate (SimProxy        *self,
     case SIM_AUTH_URI_MISMATCH:
       /* As for REGISTER: broken credentials are a bad request (RFC 7616 §3.4). */
       trace_proxy_auth (self, request, "rejected", sim_auth_result_reason (result));
-      sim_server_txn_reply (txn, 400, "Bad Proxy-Authorization");
+      reply (txn, 400, "Bad Proxy-Authorization");
       return FALSE;
 
     case SIM_AUTH_NO_CREDENTIALS:
@@ -932,7 +1008,7 @@ proxy_authenticate (SimProxy        *self,
                                 "requests as themselves (403, RFC 3261 §22.3, §16.3 step 6)",
                                 claimed, from_user != NULL ? from_user : "nobody");
       trace_proxy_auth (self, request, "rejected", reason);
-      sim_server_txn_reply (txn, 403, NULL);
+      reply (txn, 403, NULL);
       return FALSE;
     }
 
@@ -968,21 +1044,27 @@ arrival_endpoint (SimProxy      *self,
  * requests go only to the location service's targets for our domain; requests for other
  * domains, or with a Route that is not us, are relayed only with the relay option on and for
  * an authenticated user (@auth_user), and never to our own, loopback, multicast, broadcast or
- * unspecified addresses.  In-dialog requests go only to a party of a dialog we Record-Routed
- * or to a live binding's Contact, over that party's flow.  Everything else is refused and
- * nothing is sent.
+ * unspecified addresses.  In-dialog requests (@in_dialog) go only to a party of a dialog we
+ * Record-Routed, over that party's flow.  A request with a To tag that matches no such dialog
+ * never takes the location service's branch: it goes only to a live binding's Contact over
+ * that binding's flow, and only for an authenticated user (or any user of ours when the
+ * policy has no proxy authentication); an ACK that matches no dialog is dropped.  Everything
+ * else is refused and nothing is sent.
  */
 static void
 proxy_route (SimProxy       *self,
              SimServerTxn   *txn,
              osip_message_t *req,
              const SimAddr  *src,
+             gboolean        in_dialog,
              const char     *auth_user)
 {
   osip_route_t *route;
   gboolean is_ack = strcmp (req->sip_method, "ACK") == 0;
-  gboolean in_dialog = sim_message_to_tag (req) != NULL;
+  gboolean tagged = sim_message_to_tag (req) != NULL;
   gboolean may_relay = self->relay && auth_user != NULL;
+  gboolean may_reach_binding = auth_user != NULL ||
+                               (!proxy_auth_applies (self) && from_is_ours (self, req));
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   g_autofree char *dialog_key = NULL;
@@ -1001,7 +1083,16 @@ proxy_route (SimProxy       *self,
   route = osip_list_get (&req->routes, 0);
   next_uri = route != NULL ? route->url : req->req_uri;
 
-  if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username != NULL)
+  if (is_ack && !in_dialog)
+    {
+      /* Nobody can be asked for credentials in an ACK (RFC 3261 §22.1): it goes nowhere. */
+      g_autofree char *where = sim_uri_to_string (req->req_uri);
+      sim_stack_note (self->stack, "ACK for %s dropped: it matches no dialog this proxy "
+                      "Record-Routed", where);
+      return;
+    }
+  if (!tagged && route == NULL && uri_is_our_domain (self, req->req_uri) &&
+      req->req_uri->username != NULL)
     {
       /* RFC 3261 §16.5: the target set comes from the location service. */
       g_autofree char *aor = sim_uri_to_aor (req->req_uri);
@@ -1023,13 +1114,17 @@ proxy_route (SimProxy       *self,
           g_ptr_array_add (targets, g_strdup (binding->contact));
           g_array_append_val (addrs, addr);
         }
-      /* Only a dialog-creating INVITE is Record-Routed (RFC 3261 §16.6 step 4, §12.1). */
-      record_route = !in_dialog && strcmp (req->sip_method, "INVITE") == 0;
+      /*
+       * Only a dialog-creating INVITE is Record-Routed (RFC 3261 §16.6 step 4, §12.1), and
+       * only while the dialog table has room: a dialog we could not remember would have its
+       * ACK and BYE refused here, so it had better not pass through us at all.
+       */
+      record_route = strcmp (req->sip_method, "INVITE") == 0 && dialogs_have_room (self);
     }
-  else if (route == NULL && uri_is_our_domain (self, req->req_uri))
+  else if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username == NULL)
     {
       /* A request for the server itself; it holds no dialogs. */
-      if (in_dialog)
+      if (tagged)
         reply (txn, 481, NULL);
       else
         reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
@@ -1047,6 +1142,16 @@ proxy_route (SimProxy       *self,
       g_ptr_array_add (targets, NULL);
       g_array_append_val (addrs, addr);
     }
+  else if (tagged && may_reach_binding && binding_flow (self, req->req_uri, &addr))
+    {
+      /*
+       * A To tag of a dialog we did not Record-Route (the table was full, or the dialog was
+       * made around us): a user of ours, proven, may still reach a registered phone at the
+       * Contact it registered, over the flow it registered from.
+       */
+      g_ptr_array_add (targets, NULL);
+      g_array_append_val (addrs, addr);
+    }
   else if (may_relay && sim_uri_to_addr (next_uri, &addr) && relay_target_allowed (self, &addr))
     {
       /* The relay option, for an authenticated user only: a foreign domain or Route. */
@@ -1056,14 +1161,17 @@ proxy_route (SimProxy       *self,
   else
     {
       /* In a dialog, the Request-URI is what must name a party. */
-      g_autofree char *where = sim_uri_to_string (in_dialog && !may_relay ? req->req_uri : next_uri);
+      g_autofree char *where = sim_uri_to_string (tagged && !may_relay ? req->req_uri : next_uri);
       sim_stack_note (self->stack, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
                      req->sip_method, where,
-                     in_dialog ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                     tagged ? (may_reach_binding
+                               ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                               : "it names no party of a dialog we Record-Routed, and only a user "
+                                 "of ours who proved it may reach a registered Contact with a To tag")
                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
-      reply (txn, 403, in_dialog ? "Forbidden (not a party of a known dialog)"
-                                 : "Forbidden (not a relay)");
+      reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
+                              : "Forbidden (not a relay)");
       return;
     }
 
@@ -1138,6 +1246,8 @@ sim_proxy_handle (SimProxy       *self,
   g_autofree char *auth_user = NULL;
   osip_header_t *mf = NULL;
   const char *scheme;
+  gboolean in_dialog;
+  int side;
 
   g_return_if_fail (SIM_IS_PROXY (self));
 
@@ -1202,15 +1312,20 @@ sim_proxy_handle (SimProxy       *self,
           osip_message_t *response = sim_message_new_response (req, 420, NULL,
                                                                sim_server_txn_get_to_tag (txn));
           osip_message_set_header (response, "Unsupported", unsupported);
-          sim_server_txn_respond (txn, response);
+          reply_with (txn, response);
         }
       return;
     }
 
-  /* RFC 3261 §16.3 step 6: proxy authorization, before anything is routed. */
-  if (!proxy_authenticate (self, txn, req, src, &auth_user))
+  /*
+   * RFC 3261 §16.3 step 6: proxy authorization, before anything is routed.  Only a request
+   * that a dialog we Record-Routed knows (Call-ID, both tags, and a party's Contact as its
+   * Request-URI) skips it; a forged To tag does not.
+   */
+  in_dialog = dialog_party (self, req, req->req_uri, &side) != NULL;
+  if (!proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
     return;
-  proxy_route (self, txn, req, src, auth_user);
+  proxy_route (self, txn, req, src, in_dialog, auth_user);
 }
 
 guint

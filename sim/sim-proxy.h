@@ -17,13 +17,19 @@ G_BEGIN_DECLS
  * It is no open relay.  A request outside a dialog goes only to the registered Contacts of an
  * AOR of our domain; a foreign domain, or a Route that is not us, gets 403 and nothing is sent
  * (unless the relay option is on and the user authenticated; even then never to our own,
- * loopback, multicast, broadcast or unspecified addresses, nor to a host name).  A request
- * inside a dialog goes only to a Contact of a dialog this proxy Record-Routed or of a live
- * binding, over the flow that party used (its source address or TCP connection, which is how
- * a phone behind NAT gets its ACK and BYE), else 403.  The dialogs are kept in a table of at
- * most SIM_PROXY_MAX_DIALOGS entries: an entry ends with the 2xx to its BYE, or
- * SIM_PROXY_DIALOG_LIFETIME after its last in-dialog request; a full table records no new
- * dialog (their requests still reach registered Contacts).
+ * loopback, link-local, multicast, broadcast or unspecified addresses, also inside IPv6
+ * (sim_addr_is_unicast()), nor to a host name; private ranges are allowed, since a school may
+ * relay to another PBX on its LAN).  A request is in a dialog only when its Call-ID and both
+ * tags match a dialog this proxy Record-Routed and its Request-URI is a party's Contact: it
+ * skips the 407 and goes over the flow that party used (its source address or TCP connection,
+ * which is how a phone behind NAT gets its ACK and BYE).  A To tag that matches no such
+ * dialog is treated as out of a dialog for authentication (From ours: 407; foreign: 403), never
+ * takes the location service's branch, and may go only to a live binding's Contact over that
+ * binding's flow, for an authenticated user; such an ACK is dropped.  The dialogs are kept in
+ * a table of at most SIM_PROXY_MAX_DIALOGS entries: an entry ends with the 2xx to its BYE, or
+ * SIM_PROXY_DIALOG_LIFETIME after its last in-dialog request; while the table is full, no new
+ * INVITE is Record-Routed.  Every refusal of our own (403, 404, 480, 416, 420, 482, 483, 400,
+ * 405, 481) is sent statelessly, like the 407.
  *
  * Before routing, RFC 3261 §16.3: Max-Forwards not a number -> 400, 0 -> 483 (a number of
  * any length is valid, read as at most 255); a URI scheme other than sip/sips -> 416; a Via

@@ -386,7 +386,25 @@ sim_registrar_is_our_host (SimRegistrar *self,
   g_return_val_if_fail (SIM_IS_REGISTRAR (self), FALSE);
 
   /* Many phones address the registrar by its IP; that is us as well, at every listener. */
-  return host_is (host, self->policy.domain) || sim_stack_is_local (self->stack, host, port);
+  if (host_is (host, self->policy.domain) || sim_stack_is_local (self->stack, host, port))
+    return TRUE;
+  /*
+   * RFC 1034 §3.1: "lab.example." is the fully qualified spelling of "lab.example", the same
+   * host.  Otherwise a From of "teacher@lab.example." would pass as a stranger's and skip the
+   * 407 (RFC 3261 §22.3).  One trailing dot only: "lab.example.." names no host.
+   */
+  if (host != NULL && self->policy.domain != NULL)
+    {
+      gsize n = strlen (host);
+      gsize d = strlen (self->policy.domain);
+
+      if (self->policy.domain[d > 0 ? d - 1 : 0] == '.' && d > 1)
+        d--;
+      if (n > 1 && host[n - 1] == '.')
+        n--;
+      return n == d && n > 0 && g_ascii_strncasecmp (host, self->policy.domain, n) == 0;
+    }
+  return FALSE;
 }
 
 /* RFC 3261 §8.2.2.3: every option tag in Require must be one we support, and we support none. */
@@ -1217,9 +1235,13 @@ sim_registrar_handle (SimRegistrar   *self,
   /*
    * RFC 3261 §8.2.7: a UAS may answer statelessly, and the 401 costs nothing to make again (a
    * retransmitted REGISTER simply gets a fresh challenge).  Keeping it for 32 s with its
-   * request would let anyone fill memory with unauthenticated REGISTERs.
+   * request would let anyone fill memory with unauthenticated REGISTERs.  Every refusal of our
+   * own (400, 403, 404, 420, 423, ...) is the same: the request changed nothing, so its
+   * retransmission gets the same answer again.  Only a 2xx (bindings changed or listed) and a
+   * 500 for a failed commit are kept, so that a retransmission repeats the answer instead of
+   * trying the change once more.
    */
-  if (outcome == OUTCOME_CHALLENGE)
+  if (response->status_code >= 300 && outcome != OUTCOME_COMMIT_FAILED)
     sim_server_txn_respond_stateless (txn, response);
   else
     sim_server_txn_respond (txn, response);

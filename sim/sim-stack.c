@@ -1748,6 +1748,8 @@ ip_is_loopback (const char *ip)
 gboolean
 sim_addr_is_unicast (const SimAddr *addr)
 {
+  static const guint8 nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+  static const guint8 compatible[12] = { 0 };
   IpBytes ip, any = { 0 };
 
   g_return_val_if_fail (addr != NULL, FALSE);
@@ -1755,10 +1757,27 @@ sim_addr_is_unicast (const SimAddr *addr)
   any.family = ip.family;
   if (ip.family == 0 || ip_bytes_equal (&ip, &any) || ip_is_loopback (addr->ip))
     return FALSE;
+  /*
+   * An IPv4 address inside an IPv6 one is judged as that IPv4 address: the deprecated
+   * IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1; "::" and "::1" were handled above) and the
+   * NAT64 well-known prefix 64:ff9b::/96 (RFC 6052 §2.1), which a NAT64 gateway on the path
+   * turns into a.b.c.d.  Otherwise [::127.0.0.1] would reach our own loopback.
+   */
+  if (ip.family == AF_INET6 &&
+      (memcmp (ip.bytes, compatible, 12) == 0 || memcmp (ip.bytes, nat64, 12) == 0))
+    {
+      memmove (ip.bytes, ip.bytes + 12, 4);
+      ip.family = AF_INET;
+      if (ip.bytes[0] == 127 || ip.bytes[0] == 0)
+        return FALSE;
+    }
   if (ip.family == AF_INET6)
-    return ip.bytes[0] != 0xff;
+    /* Multicast ff00::/8; link-local fe80::/10 names a link, not a host (RFC 4291 §2.5.6). */
+    return ip.bytes[0] != 0xff && !(ip.bytes[0] == 0xfe && (ip.bytes[1] & 0xc0) == 0x80);
+  /* Multicast 224/4, the broadcast address, link-local 169.254/16 (RFC 3927). */
   return (ip.bytes[0] & 0xf0) != 0xe0 &&
-         !(ip.bytes[0] == 255 && ip.bytes[1] == 255 && ip.bytes[2] == 255 && ip.bytes[3] == 255);
+         !(ip.bytes[0] == 255 && ip.bytes[1] == 255 && ip.bytes[2] == 255 && ip.bytes[3] == 255) &&
+         !(ip.bytes[0] == 169 && ip.bytes[1] == 254);
 }
 
 static void

@@ -116,10 +116,11 @@ void            sim_stack_set_local           (SimStack         *self,
 void            sim_stack_add_local_addr      (SimStack         *self,
                                                const SimAddr    *addr);
 /*
- * Whether @addr's IP may be a next hop that no binding names: an IP literal (::ffff:a.b.c.d is
- * a.b.c.d, RFC 4291 §2.5.5.2) that is not unspecified, loopback, multicast or the IPv4
- * broadcast address.  A host name is not (we resolve none).  Whether it is us is
- * sim_stack_is_local()'s question.
+ * Whether @addr's IP may be a next hop that no binding names: an IP literal (::ffff:a.b.c.d,
+ * ::a.b.c.d and 64:ff9b::a.b.c.d are a.b.c.d, RFC 4291 §2.5.5, RFC 6052) that is not
+ * unspecified, loopback, multicast, link-local (169.254/16, fe80::/10) or the IPv4 broadcast
+ * address.  Private ranges are allowed.  A host name is not (we resolve none).  Whether it is
+ * us is sim_stack_is_local()'s question.
  */
 gboolean        sim_addr_is_unicast           (const SimAddr    *addr);
 /* TRUE if @host (an IP literal, with or without brackets) and @port (0: any) name one of our endpoints. */

@@ -674,6 +674,8 @@ typedef struct {
    * outbound proxy, which takes its own entry off the route set before the request reaches us.
    */
   const char *proxy_rr[2];
+  /* The dialog table is full: the INVITE must carry no Record-Route and the ACK goes nowhere. */
+  gboolean no_record_route;
 } Call;
 
 static void
@@ -697,6 +699,10 @@ route_header (char     **uris,
 {
   GString *r = g_string_new ("Route: ");
   guint n = g_strv_length (uris);
+
+  /* No Record-Route, no route set (RFC 3261 §12.1.1). */
+  if (n <= skip)
+    g_string_truncate (r, 0);
 
   for (guint i = skip; i < n; i++)
     g_string_append_printf (r, "%s%s", uris[reversed ? n - 1 - i : i], i + 1 < n ? ", " : "\r\n");
@@ -779,6 +785,16 @@ call_establish (Fixture    *f,
                          "CSeq: 1 ACK\r\n"
                          "Content-Length: 0\r\n\r\n", caller_via, call_id, route, call_id);
   peer_send (caller, ack);
+  if (call->no_record_route)
+    {
+      g_autofree char *rr = headers_named (call->invite, "Record-Route: ");
+
+      /* Sent to us anyway, it matches no dialog of ours: dropped, never relayed. */
+      g_assert_cmpstr (rr, ==, "");
+      got = peer_receive (callee, QUIET_MS);
+      g_assert_null (got);
+      return;
+    }
   got = expect_request (callee, "ACK sip:bob@192.0.2.7:5060 SIP/2.0");
 }
 
@@ -1019,15 +1035,18 @@ test_dialog_table_is_bounded (Fixture       *f,
   g_auto(Call) second = { NULL, };
   g_auto(Call) third = { NULL, };
 
-  g_test_summary ("The table of Record-Routed dialogs has a cap: a dialog beyond it is not "
-                  "remembered, so a BYE towards its unregistered caller is refused (403), while "
-                  "the remembered one still works; an entry lapses after its lifetime.");
+  g_test_summary ("The table of Record-Routed dialogs has a cap: an INVITE beyond it is not "
+                  "Record-Routed and its ACK, sent to us anyway, is dropped; a BYE from our "
+                  "user bob in a dialog we do not know is challenged (407) and never reaches "
+                  "the caller, while the remembered dialog still works; an entry lapses after "
+                  "its lifetime.");
 
   sim_proxy_set_dialog_limits (sim_server_get_proxy (f->server), 1, SIM_SEC (60));
   call_establish (f, caller, callee, "cap-1@test", NULL, &first);
+  second.no_record_route = TRUE;
   call_establish (f, caller, callee, "cap-2@test", NULL, &second);
   g_assert_cmpuint (n_dialogs (f), ==, 1);
-  g_assert_cmpint (call_bye_from_callee (caller, callee, &second), ==, 403);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &second), ==, 407);
   g_assert_cmpint (call_bye_from_callee (caller, callee, &first), ==, 200);
   g_assert_cmpuint (n_dialogs (f), ==, 0);
 
@@ -1035,7 +1054,7 @@ test_dialog_table_is_bounded (Fixture       *f,
   call_establish (f, caller, callee, "cap-3@test", NULL, &third);
   g_assert_cmpuint (n_dialogs (f), ==, 1);
   pump (1000);
-  g_assert_cmpint (call_bye_from_callee (caller, callee, &third), ==, 403);
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &third), ==, 407);
   g_assert_cmpuint (n_dialogs (f), ==, 0);
 }
 

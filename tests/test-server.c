@@ -1286,16 +1286,15 @@ peer_request (Peer       *peer,
 /* "Proxy-Authorization: ...\r\n" (or Authorization for a 401) answering @challenge for
  * @user/@password and a request @method sip:@to_user@lab.example. */
 static char *
-credentials_line (osip_message_t *challenge,
-                  const char     *user,
-                  const char     *password,
-                  const char     *method,
-                  const char     *to_user)
+credentials_for_uri (osip_message_t *challenge,
+                     const char     *user,
+                     const char     *password,
+                     const char     *method,
+                     const char     *uri)
 {
   gboolean proxy = challenge->status_code == 407;
   osip_www_authenticate_t *header = osip_list_get (proxy ? &challenge->proxy_authenticates
                                                          : &challenge->www_authenticates, 0);
-  g_autofree char *uri = g_strdup_printf ("sip:%s@lab.example", to_user);
   SimDigestChallenge parsed = { NULL, };
   SimDigestCredentials creds;
   g_autofree char *value = NULL;
@@ -1310,6 +1309,72 @@ credentials_line (osip_message_t *challenge,
   sim_digest_credentials_clear (&creds);
   sim_digest_challenge_clear (&parsed);
   return g_strdup_printf ("%s: %s\r\n", proxy ? "Proxy-Authorization" : "Authorization", value);
+}
+
+static char *
+credentials_line (osip_message_t *challenge,
+                  const char     *user,
+                  const char     *password,
+                  const char     *method,
+                  const char     *to_user)
+{
+  g_autofree char *uri = g_strdup_printf ("sip:%s@lab.example", to_user);
+
+  return credentials_for_uri (challenge, user, password, method, uri);
+}
+
+/*
+ * A request from @peer with every address given: the Request-URI, the From (a tag is added)
+ * and the whole To (with its tag, if any).
+ */
+static char *
+peer_request_full (Peer       *peer,
+                   const char *method,
+                   const char *request_uri,
+                   const char *from,
+                   const char *to,
+                   const char *call_id,
+                   guint       cseq,
+                   const char *extra)
+{
+  gboolean v6 = strchr (peer->ip, ':') != NULL;
+
+  peer->n_requests++;
+  return g_strdup_printf ("%s %s SIP/2.0\r\n"
+                          "Via: SIP/2.0/%s %s%s%s:%u;branch=z9hG4bK-full-%p-%u;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <%s>;tag=x%u\r\n"
+                          "To: %s\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u %s\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n",
+                          method, request_uri,
+                          peer->transport == SIM_TRANSPORT_TCP ? "TCP" : "UDP",
+                          v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer,
+                          peer->n_requests, from, peer->n_requests, to, call_id, cseq, method,
+                          extra != NULL ? extra : "");
+}
+
+/* Sends a request from peer_request_full() and returns its final response. */
+static osip_message_t *
+peer_ask_full (Peer       *peer,
+               const char *method,
+               const char *request_uri,
+               const char *from,
+               const char *to,
+               const char *call_id,
+               guint       cseq,
+               const char *extra)
+{
+  g_autofree char *text = peer_request_full (peer, method, request_uri, from, to, call_id, cseq,
+                                             extra);
+  osip_message_t *response;
+
+  peer_send (peer, text);
+  response = peer_wait (peer, FALSE, cseq);
+  g_assert_nonnull (response);
+  return response;
 }
 
 /* Sends @method from @peer and returns its final response (the caller frees it). */
@@ -1729,6 +1794,239 @@ test_removed_user_loses_bindings (Fixture       *f,
   g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_FAILED);
 }
 
+static void
+test_forged_to_tag_is_challenged (Fixture       *f,
+                                  gconstpointer  data)
+{
+  const PeerKind *kind = data;
+  SimAddr server = listener (f, kind->ip, kind->transport);
+  SimAddr udp_server = listener (f, kind->ip, SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) bob = peer_new (kind->ip, &udp_server);
+  g_autoptr(Peer) mallory = peer_new (kind->ip, &server);
+  g_autoptr(osip_message_t) reached = NULL;
+  g_autofree char *contact = NULL;
+  const char *methods[] = { "MESSAGE", "INVITE", "BYE" };
+  const char *froms[] = { "sip:teacher@lab.example", "sip:teacher@lab.example.",
+                          "sip:teacher@LAB.Example.", "sip:alice@lab.example" };
+  const char *to_bob = "<sip:bob@lab.example>;tag=forged";
+  gboolean v6 = strchr (kind->ip, ':') != NULL;
+  guint cseq = 1;
+
+  g_test_summary ("A To tag of a dialog the proxy never saw is no pass: MESSAGE, INVITE and BYE "
+                  "from a user of ours (also spelled lab.example. with a trailing dot, any case) "
+                  "to bob's AOR or to his registered Contact get 407; from a stranger, 403; an "
+                  "ACK is dropped.  Authenticated, the tagged MESSAGE reaches bob's Contact over "
+                  "his flow, but never through his AOR.  Nothing else reaches bob.");
+
+  peer_register (bob, "bob", "bobpw");
+  contact = g_strdup_printf ("sip:bob@%s%s%s:%u", v6 ? "[" : "", kind->ip, v6 ? "]" : "", bob->port);
+
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    for (guint i = 0; i < G_N_ELEMENTS (froms); i++)
+      for (guint target = 0; target < 2; target++)
+        {
+          g_autofree char *call_id = g_strdup_printf ("forged-%u-%u-%u", m, i, target);
+          g_autoptr(osip_message_t) response =
+            peer_ask_full (mallory, methods[m], target ? contact : "sip:bob@lab.example",
+                           froms[i], to_bob, call_id, cseq, NULL);
+
+          g_assert_cmpint (response->status_code, ==, 407);
+          cseq++;
+        }
+  /* The trailing dot is our domain out of a dialog too. */
+  {
+    g_autoptr(osip_message_t) response =
+      peer_ask_full (mallory, "MESSAGE", "sip:bob@lab.example", "sip:teacher@lab.example.",
+                     "<sip:bob@lab.example>", "dot-untagged", cseq++, NULL);
+    g_assert_cmpint (response->status_code, ==, 407);
+  }
+  /* A stranger's From is not challenged: refused, since it names no dialog of ours. */
+  for (guint target = 0; target < 2; target++)
+    {
+      g_autoptr(osip_message_t) response =
+        peer_ask_full (mallory, "MESSAGE", target ? contact : "sip:bob@lab.example",
+                       "sip:eve@elsewhere.example", to_bob, "forged-stranger", cseq, NULL);
+      g_assert_cmpint (response->status_code, ==, 403);
+      cseq++;
+    }
+  /* An ACK cannot be challenged: it is dropped. */
+  {
+    g_autofree char *ack = peer_request_full (mallory, "ACK", contact, "sip:alice@lab.example",
+                                              to_bob, "forged-ack", cseq++, NULL);
+    peer_send (mallory, ack);
+  }
+
+  /* alice proves who she is: a tagged MESSAGE to bob's AOR is still refused ... */
+  {
+    g_autoptr(osip_message_t) challenge =
+      peer_ask_full (mallory, "MESSAGE", "sip:bob@lab.example", "sip:alice@lab.example", to_bob,
+                     "authed-aor", cseq, NULL);
+    g_autofree char *creds = credentials_for_uri (challenge, "alice", "alicepw", "MESSAGE",
+                                                  "sip:bob@lab.example");
+    g_autoptr(osip_message_t) response =
+      peer_ask_full (mallory, "MESSAGE", "sip:bob@lab.example", "sip:alice@lab.example", to_bob,
+                     "authed-aor", cseq + 1, creds);
+    g_assert_cmpint (challenge->status_code, ==, 407);
+    g_assert_cmpint (response->status_code, ==, 403);
+    cseq += 2;
+  }
+  /* ... and one to his registered Contact reaches him, at his flow. */
+  {
+    g_autoptr(osip_message_t) challenge =
+      peer_ask_full (mallory, "MESSAGE", contact, "sip:alice@lab.example", to_bob,
+                     "authed-contact", cseq, NULL);
+    g_autofree char *creds = credentials_for_uri (challenge, "alice", "alicepw", "MESSAGE",
+                                                  contact);
+    g_autofree char *text = peer_request_full (mallory, "MESSAGE", contact,
+                                               "sip:alice@lab.example", to_bob, "authed-contact",
+                                               cseq + 1, creds);
+    g_assert_cmpint (challenge->status_code, ==, 407);
+    peer_send (mallory, text);
+  }
+  /* The first request bob ever gets is that one. */
+  reached = peer_wait (bob, TRUE, 0);
+  g_assert_nonnull (reached);
+  g_assert_cmpstr (reached->sip_method, ==, "MESSAGE");
+  {
+    g_autofree char *call_id = sim_message_call_id (reached);
+    g_assert_cmpstr (call_id, ==, "authed-contact");
+  }
+}
+
+/* How many datagrams (and bytes) @socket receives within @ms. */
+static guint
+count_datagrams (GSocket *socket,
+                 guint    ms,
+                 gsize   *bytes)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  guint n = 0;
+
+  *bytes = 0;
+  while (g_get_monotonic_time () < end)
+    {
+      char buf[65536];
+      gssize len;
+
+      g_main_context_iteration (NULL, FALSE);
+      len = g_socket_receive (socket, buf, sizeof buf, NULL, NULL);
+      if (len > 0)
+        {
+          n++;
+          *bytes += len;
+          continue;
+        }
+      g_usleep (2000);
+    }
+  return n;
+}
+
+static void
+test_own_refusals_are_stateless (Fixture       *f,
+                                 gconstpointer  data)
+{
+  const PeerKind *kind = data;
+  SimAddr server = listener (f, kind->ip, kind->transport);
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autoptr(Peer) mallory = peer_new (kind->ip, &server);
+  g_autoptr(osip_message_t) refusal = NULL;
+  g_autofree char *invite = NULL;
+  g_autofree char *ack = NULL;
+  g_autofree char *reg = NULL;
+  gsize bytes = 0;
+  guint n;
+
+  g_test_summary ("The proxy's own refusal of an INVITE (404 for an unknown user) is sent once, "
+                  "statelessly: no retransmissions until Timer H, no transaction kept, and its "
+                  "ACK is absorbed; so is the registrar's own refusal (403, not our domain).");
+
+  invite = peer_request_full (mallory, "INVITE", "sip:nobody@lab.example", "sip:eve@elsewhere.example",
+                              "<sip:nobody@lab.example>", "amp-1", 1, NULL);
+  peer_send (mallory, invite);
+  if (kind->transport == SIM_TRANSPORT_UDP)
+    {
+      /* Timer G would have sent it again at 0.5, 1.5 and 3.5 s. */
+      n = count_datagrams (mallory->socket, 2000, &bytes);
+      g_assert_cmpuint (n, ==, 1);
+      g_assert_cmpuint (bytes, <, 1000);
+      g_string_append_len (mallory->buffer, "", 0);
+    }
+  else
+    {
+      refusal = peer_wait (mallory, FALSE, 1);
+      g_assert_nonnull (refusal);
+      g_assert_cmpint (refusal->status_code, ==, 404);
+    }
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+
+  /* The ACK to it is absorbed: nothing answers, nothing is routed, nothing is kept. */
+  ack = peer_request_full (mallory, "ACK", "sip:nobody@lab.example", "sip:eve@elsewhere.example",
+                           "<sip:nobody@lab.example>;tag=anything", "amp-1", 1, NULL);
+  peer_send (mallory, ack);
+  if (kind->transport == SIM_TRANSPORT_UDP)
+    g_assert_cmpuint (count_datagrams (mallory->socket, 500, &bytes), ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+
+  /* The registrar's own refusal keeps nothing either. */
+  reg = peer_request_full (mallory, "REGISTER", "sip:elsewhere.example", "sip:eve@elsewhere.example",
+                           "<sip:eve@elsewhere.example>", "amp-reg", 2, NULL);
+  peer_send (mallory, reg);
+  g_clear_pointer (&refusal, osip_message_free);
+  refusal = peer_wait (mallory, FALSE, 2);
+  g_assert_nonnull (refusal);
+  g_assert_cmpint (refusal->status_code, ==, 403);
+  g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+}
+
+static void
+test_relay_refuses_loopback_in_disguise (Fixture       *f,
+                                         gconstpointer  data)
+{
+  SimAddr server = listener (f, "::1", SIM_TRANSPORT_UDP);
+  g_autoptr(Peer) alice = peer_new ("::1", &server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) silent = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint port, cseq = 1;
+  const char *hosts[] = { "127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]",
+                          "169.254.1.1", "[fe80::1]" };
+
+  g_test_summary ("With --relay, an authenticated user's MESSAGE to a loopback port, also spelled "
+                  "IPv4-mapped, IPv4-compatible (::127.0.0.1) or NAT64 (64:ff9b::7f00:1), or to a "
+                  "link-local address, gets 403 and nothing arrives at that port.");
+
+  silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+    g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+    g_assert_true (g_socket_bind (silent, addr, FALSE, &error));
+  }
+  g_socket_set_blocking (silent, FALSE);
+  bound = g_socket_get_local_address (silent, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  sim_server_set_relay (f->server, TRUE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree char *uri = g_strdup_printf ("sip:x@%s:%u", hosts[i], port);
+      g_autofree char *to = g_strdup_printf ("<%s>", uri);
+      g_autoptr(osip_message_t) challenge =
+        peer_ask_full (alice, "MESSAGE", uri, "sip:alice@lab.example", to, "relay", cseq, NULL);
+      g_autofree char *creds = credentials_for_uri (challenge, "alice", "alicepw", "MESSAGE", uri);
+      g_autoptr(osip_message_t) response =
+        peer_ask_full (alice, "MESSAGE", uri, "sip:alice@lab.example", to, "relay", cseq + 1, creds);
+
+      g_assert_cmpint (challenge->status_code, ==, 407);
+      g_assert_cmpint (response->status_code, ==, 403);
+      cseq += 2;
+    }
+  {
+    gsize bytes;
+    g_assert_cmpuint (count_datagrams (silent, 300, &bytes), ==, 0);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1801,6 +2099,24 @@ main (int    argc,
               fixture_setup, test_guessing_one_user_does_not_lock_out_another, fixture_teardown);
   g_test_add ("/net/server/guessing-one-user-does-not-lock-out-another/tcp6", Fixture, &tcp6,
               fixture_setup, test_guessing_one_user_does_not_lock_out_another, fixture_teardown);
+  {
+    const PeerKind *kinds[] = { &udp4, &tcp4, &udp6, &tcp6 };
+    const char *names[] = { "udp4", "tcp4", "udp6", "tcp6" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+      {
+        g_autofree char *forged = g_strdup_printf ("/net/server/hostile/forged-to-tag-is-challenged/%s",
+                                                   names[i]);
+        g_autofree char *refusal = g_strdup_printf ("/net/server/hostile/own-refusals-are-sent-once/%s",
+                                                    names[i]);
+        g_test_add (forged, Fixture, kinds[i], fixture_setup, test_forged_to_tag_is_challenged,
+                    fixture_teardown);
+        g_test_add (refusal, Fixture, kinds[i], fixture_setup, test_own_refusals_are_stateless,
+                    fixture_teardown);
+      }
+  }
+  g_test_add ("/net/server/relay/authenticated-user-cannot-reach-loopback-in-disguise", Fixture,
+              NULL, fixture_setup, test_relay_refuses_loopback_in_disguise, fixture_teardown);
   g_test_add ("/net/server/removed-user-loses-bindings-and-access", Fixture, NULL,
               fixture_setup, test_removed_user_loses_bindings, fixture_teardown);
   return g_test_run ();

@@ -972,9 +972,13 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
   /*
    * A provisional response or a 2xx needs its transaction (a 2xx to INVITE is retransmitted
    * until the ACK comes, §13.3.1.4).  The ACK to a non-2xx for an INVITE that already has a To
-   * tag would carry the dialog's tag, which cannot be told apart from an ACK to a 2xx.
+   * tag carries that tag, not ours, so it cannot be absorbed here: it reaches the TU as a
+   * transaction-less ACK, which the proxy drops unless it names a dialog it Record-Routed (and
+   * then the party it reaches discards an ACK that matches none of its INVITEs, §17.2.1).
+   * Sending such refusals statefully instead would retransmit them to a spoofed source until
+   * Timer H, a dozen packets for one.
    */
-  if (status < 300 || (txn->kind == TXN_IST && txn->to_tag == NULL))
+  if (status < 300)
     {
       sim_server_txn_respond (txn, response);
       return;

@@ -1967,6 +1967,20 @@ test_own_refusals_are_stateless (Fixture       *f,
     g_assert_cmpuint (count_datagrams (mallory->socket, 500, &bytes), ==, 0);
   g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
 
+  /* A forged in-dialog INVITE "from" one of our users (its To tag names no dialog we know)
+   * gets its 407 once as well: no 100 Trying, no retransmission of the 407 until Timer H. */
+  if (kind->transport == SIM_TRANSPORT_UDP)
+    {
+      g_autofree char *forged = peer_request_full (mallory, "INVITE", "sip:bob@lab.example",
+                                                   "sip:teacher@lab.example",
+                                                   "<sip:bob@lab.example>;tag=forged", "amp-2", 1,
+                                                   NULL);
+      peer_send (mallory, forged);
+      n = count_datagrams (mallory->socket, 2000, &bytes);
+      g_assert_cmpuint (n, ==, 1);
+      g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, 0);
+    }
+
   /* The registrar's own refusal keeps nothing either. */
   reg = peer_request_full (mallory, "REGISTER", "sip:elsewhere.example", "sip:eve@elsewhere.example",
                            "<sip:eve@elsewhere.example>", "amp-reg", 2, NULL);

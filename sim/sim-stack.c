@@ -1336,7 +1336,9 @@ receive_request (SimStack       *self,
       if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
         {
           /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
-          sim_stack_note (self, "absorbed the ACK to a response sent without a transaction");
+          sim_stack_note (self, "the ACK for that challenge or refusal ends here: it confirms a "
+                          "final response sent without keeping a transaction (RFC 3261 §8.2.7), "
+                          "so nothing waits for it and it goes no further (§17.1.1.3)");
           osip_message_free (request);
           return;
         }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "sim-proxy.h"
+#include "sim-proxy-private.h"
 
 #include <gio/gio.h>
 #include <stdlib.h>
@@ -45,25 +45,12 @@ typedef struct {
   SimTime expires_at;
 } Dialog;
 
-struct _SimProxy {
-  GObject parent_instance;
-  SimStack *stack;
-  SimRegistrar *registrar;
-  GHashTable *contexts;    /* SimServerTxn* -> Context* */
-  GHashTable *dialogs;     /* key -> Dialog*, at most max_dialogs */
-  guint max_dialogs;
-  SimTime dialog_lifetime;
-  gboolean relay;
-};
-
 G_DEFINE_FINAL_TYPE (SimProxy, sim_proxy, G_TYPE_OBJECT)
-
-static SimClock *proxy_clock (SimProxy *self);
 
 static void
 branch_free (Branch *branch)
 {
-  sim_clock_clear (proxy_clock (branch->ctx->proxy), &branch->timer_c);
+  sim_clock_clear (_sim_proxy_clock (branch->ctx->proxy), &branch->timer_c);
   if (branch->txn != NULL)
     {
       sim_client_txn_detach (branch->txn);
@@ -76,7 +63,7 @@ branch_free (Branch *branch)
 static void
 context_free (Context *ctx)
 {
-  sim_clock_clear (proxy_clock (ctx->proxy), &ctx->linger);
+  sim_clock_clear (_sim_proxy_clock (ctx->proxy), &ctx->linger);
   g_ptr_array_unref (ctx->branches);
   g_clear_pointer (&ctx->best, osip_message_free);
   sim_server_txn_unref (ctx->server);
@@ -93,8 +80,8 @@ dialog_free (Dialog *dialog)
   g_free (dialog);
 }
 
-static SimClock *
-proxy_clock (SimProxy *self)
+SimClock *
+_sim_proxy_clock (SimProxy *self)
 {
   return sim_stack_get_clock (self->stack);
 }
@@ -125,7 +112,7 @@ trace_lookup (SimProxy   *self,
         g_string_append (text, " (forking to all in parallel)");
     }
   event = sim_event_new (SIM_EVENT_LOOKUP, bindings && bindings->len ? "found" : "not-found");
-  event->t = sim_clock_now (proxy_clock (self));
+  event->t = sim_clock_now (_sim_proxy_clock (self));
   event->node = g_strdup (sim_stack_get_node_name (self->stack));
   event->aor = g_strdup (aor);
   event->text = g_string_free (text, FALSE);
@@ -149,10 +136,10 @@ reply_with (SimServerTxn   *txn,
     osip_message_free (response);
 }
 
-static void
-reply (SimServerTxn *txn,
-       int           status,
-       const char   *reason)
+void
+_sim_proxy_reply (SimServerTxn *txn,
+                  int           status,
+                  const char   *reason)
 {
   osip_message_t *request = txn != NULL ? sim_server_txn_get_request (txn) : NULL;
 
@@ -184,9 +171,9 @@ uri_is_us (SimProxy         *self,
   return port != 0 && sim_stack_is_local (self->stack, uri->host, port);
 }
 
-static gboolean
-uri_is_our_domain (SimProxy         *self,
-                   const osip_uri_t *uri)
+gboolean
+_sim_proxy_uri_is_our_domain (SimProxy         *self,
+                              const osip_uri_t *uri)
 {
   guint16 port;
 
@@ -267,7 +254,7 @@ dialogs_prune (SimProxy *self)
 {
   GHashTableIter iter;
   Dialog *dialog;
-  SimTime now = sim_clock_now (proxy_clock (self));
+  SimTime now = sim_clock_now (_sim_proxy_clock (self));
 
   g_hash_table_iter_init (&iter, self->dialogs);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &dialog))
@@ -297,7 +284,7 @@ dialog_find (SimProxy       *self,
   g_autofree char *call_id = sim_message_call_id (request);
   const char *from_tag = sim_message_from_tag (request);
   const char *to_tag = sim_message_to_tag (request);
-  SimTime now = sim_clock_now (proxy_clock (self));
+  SimTime now = sim_clock_now (_sim_proxy_clock (self));
 
   if (call_id == NULL || g_hash_table_size (self->dialogs) == 0)
     return NULL;
@@ -364,7 +351,7 @@ dialog_remember (SimProxy       *self,
   dialog->contact[1] = g_steal_pointer (&callee);
   dialog->flow[0] = *sim_server_txn_get_source (ctx->server);
   dialog->flow[1] = branch->addr;
-  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
+  dialog->expires_at = sim_clock_now (_sim_proxy_clock (self)) + self->dialog_lifetime;
   g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
 }
 
@@ -396,7 +383,7 @@ binding_flow (SimProxy         *self,
               const osip_uri_t *target,
               SimAddr          *flow)
 {
-  BindingSearch search = { target, sim_clock_now (proxy_clock (self)) };
+  BindingSearch search = { target, sim_clock_now (_sim_proxy_clock (self)) };
   const SimBinding *binding =
     sim_location_find_binding (sim_registrar_get_location (self->registrar), binding_matches_cb,
                                &search);
@@ -447,7 +434,7 @@ in_dialog_next_hop (SimProxy         *self,
   if (dialog == NULL)
     return FALSE;
   *next = dialog->flow[side];
-  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
+  dialog->expires_at = sim_clock_now (_sim_proxy_clock (self)) + self->dialog_lifetime;
   if (dialog_key != NULL)
     *dialog_key = g_strdup (dialog->key);
   /*
@@ -589,7 +576,8 @@ context_finish_if_done (Context *ctx)
        * forwarded (the first one may have been lost on the way to the caller).
        */
       if (ctx->linger == 0)
-        ctx->linger = sim_clock_add (proxy_clock (self), 64 * SIM_T1, context_linger_cb, ctx, NULL);
+        ctx->linger = sim_clock_add (_sim_proxy_clock (self), 64 * SIM_T1, context_linger_cb, ctx,
+                                     NULL);
       return;
     }
   if (!sim_server_txn_has_final (ctx->server))
@@ -681,8 +669,8 @@ branch_response_cb (SimStack       *stack,
       /* RFC 3261 §16.7 step 2: a provisional response above 100 restarts Timer C. */
       if (status > 100 && branch->timer_c != 0)
         {
-          sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
-          branch->timer_c = sim_clock_add (proxy_clock (ctx->proxy), SIM_SEC (180), timer_c_cb,
+          sim_clock_clear (_sim_proxy_clock (ctx->proxy), &branch->timer_c);
+          branch->timer_c = sim_clock_add (_sim_proxy_clock (ctx->proxy), SIM_SEC (180), timer_c_cb,
                                            branch, NULL);
         }
       branch->provisional = TRUE;
@@ -695,7 +683,7 @@ branch_response_cb (SimStack       *stack,
 
   if (branch->final_status == 0)
     branch->final_status = status;
-  sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
+  sim_clock_clear (_sim_proxy_clock (ctx->proxy), &branch->timer_c);
 
   if (status < 300)
     {
@@ -777,7 +765,8 @@ forward_stateful (SimProxy       *self,
       branch->txn = sim_client_txn_ref (sim_stack_send_request (self->stack, copy, &branch->addr,
                                                                 NULL, branch_response_cb, branch));
       if (ctx->is_invite)
-        branch->timer_c = sim_clock_add (proxy_clock (self), SIM_SEC (180), timer_c_cb, branch, NULL);
+        branch->timer_c = sim_clock_add (_sim_proxy_clock (self), SIM_SEC (180), timer_c_cb, branch,
+                                         NULL);
     }
 }
 
@@ -791,7 +780,7 @@ handle_cancel (SimProxy       *self,
 
   if (invite == NULL)
     {
-      reply (txn, 481, NULL);
+      _sim_proxy_reply (txn, 481, NULL);
       return;
     }
   /* RFC 3261 §16.10: answer the CANCEL, then cancel every pending branch. */
@@ -801,221 +790,6 @@ handle_cancel (SimProxy       *self,
     return;  /* the INVITE was already answered: nothing left to cancel */
   ctx->cancelled = TRUE;
   context_cancel_others (ctx, NULL);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Proxy authentication (RFC 3261 §22.3)                                                     */
-
-static const char *
-lookup_password_cb (const char *username,
-                    gpointer    user_data)
-{
-  return sim_registrar_get_password (user_data, username);
-}
-
-/* Is the From of @request one of our addresses-of-record?  The domain, or any address of ours
- * whatever the port, since a phone configured with the server's IP shows that as its domain. */
-static gboolean
-from_is_ours (SimProxy       *self,
-              osip_message_t *request)
-{
-  if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
-    return FALSE;
-  return sim_registrar_is_our_host (self->registrar, request->from->url->host, 0);
-}
-
-/* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */
-static osip_proxy_authorization_t *
-our_credentials (SimProxy       *self,
-                 osip_message_t *request,
-                 int            *position)
-{
-  const char *realm = sim_auth_get_realm (sim_registrar_get_auth (self->registrar));
-  gsize realm_len = strlen (realm);
-
-  for (int pos = 0; !osip_list_eol (&request->proxy_authorizations, pos); pos++)
-    {
-      osip_proxy_authorization_t *credentials = osip_list_get (&request->proxy_authorizations, pos);
-      const char *value = credentials->realm;
-
-      if (value == NULL)
-        continue;
-      /* libosip2 keeps the quotes of a quoted value. */
-      if (value[0] == '"' && strlen (value) == realm_len + 2 && value[realm_len + 1] == '"' &&
-          strncmp (value + 1, realm, realm_len) == 0)
-        {
-          *position = pos;
-          return credentials;
-        }
-    }
-  return NULL;
-}
-
-static void
-trace_proxy_auth (SimProxy       *self,
-                  osip_message_t *request,
-                  const char     *action,
-                  const char     *reason)
-{
-  SimTrace *trace = sim_stack_get_trace (self->stack);
-  SimEvent *event;
-
-  if (!sim_trace_is_enabled (trace))
-    return;
-  event = sim_event_new (SIM_EVENT_LOOKUP, action);
-  event->t = sim_clock_now (proxy_clock (self));
-  event->node = g_strdup (sim_stack_get_node_name (self->stack));
-  if (request->from != NULL && request->from->url != NULL)
-    event->aor = sim_uri_to_aor (request->from->url);
-  event->text = g_strdup (reason);
-  sim_trace_emit (trace, event);
-}
-
-/*
- * The 407 Proxy Authentication Required, with one Proxy-Authenticate per challenge
- * (RFC 3261 §22.3).  Every 407 leaves through here, so how it is sent is decided in this one
- * place.
- */
-static void
-reply_proxy_challenge (SimProxy       *self,
-                       SimServerTxn   *txn,
-                       osip_message_t *request,
-                       GPtrArray      *challenges)
-{
-  osip_message_t *response = sim_message_new_response (request, 407,
-                                                       "Proxy Authentication Required",
-                                                       sim_server_txn_get_to_tag (txn));
-
-  for (guint i = 0; i < challenges->len; i++)
-    osip_message_set_proxy_authenticate (response, challenges->pdata[i]);
-  /* RFC 3261 §8.2.7 and §16.6: like the registrar's 401, the 407 costs nothing to make again,
-   * so it is sent statelessly and nothing is kept for a stranger (its ACK is absorbed by the
-   * stack, which recognises the To tag it wrote). */
-  sim_server_txn_respond_stateless (txn, response);
-}
-
-/* Whether the policy has the proxy challenge our users at all (RFC 3261 §22.3). */
-static gboolean
-proxy_auth_applies (SimProxy *self)
-{
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-
-  return policy->require_auth && policy->proxy_auth && sim_registrar_get_auth (self->registrar) != NULL;
-}
-
-/*
- * RFC 3261 §16.3 step 6 and §22.3: an out-of-dialog request that claims one of our users as
- * its From must prove it with Proxy-Authorization, and the proven user must be the From's.
- * In-dialog requests (@in_dialog: a dialog this proxy Record-Routed, dialog_party()) belong
- * to a call the proxy admitted already; a request with a To tag that matches no such dialog
- * is challenged like any other (§22.3 lets a proxy challenge any request but ACK and CANCEL,
- * and phones answer a 407 to a BYE).  ACK cannot be answered and CANCEL "cannot be challenged" (RFC 3261 §22.1) and only ends a transaction the
- * same hop admitted.  A From of another domain is not challenged: that caller cannot hold our
- * credentials, and where such a request may go is the routing's decision.
- *
- * Returns FALSE when the request was answered here (407, 403 or 400) and must go no further.
- * Otherwise @auth_user is the authenticated user, or NULL when none was asked for, and our
- * Proxy-Authorization is removed from @request.  RFC 3261 has no sentence "MUST NOT forward";
- * what it says is that a value "applies only to the proxy whose realm is identified" in it and
- * "MUST NOT be consumed by any proxy whose realm does not match" (§20.28, §22.3), and RFC 7235
- * §4.4 (RFC 2617 §3.6) that it "is consumed by the first inbound proxy that was expecting to
- * receive credentials", relaying being a MAY for proxies that authenticate cooperatively.  We
- * are the proxy of that realm and cooperate with nobody, so we consume ours: the callee never
- * sees a digest computed with the caller's password.  Values for other realms stay for the
- * proxies they name.
- */
-static gboolean
-proxy_authenticate (SimProxy        *self,
-                    SimServerTxn    *txn,
-                    osip_message_t  *request,
-                    const SimAddr   *src,
-                    gboolean         in_dialog,
-                    char           **auth_user)
-{
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-  SimAuth *auth = sim_registrar_get_auth (self->registrar);
-  osip_proxy_authorization_t *credentials;
-  g_autofree char *text = NULL;
-  g_autofree char *request_uri = NULL;
-  g_autofree char *claimed = NULL;
-  g_autofree char *reason = NULL;
-  const char *from_user;
-  SimAuthResult result;
-  int position = -1;
-
-  *auth_user = NULL;
-  if (txn == NULL || !proxy_auth_applies (self) ||
-      strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0 ||
-      in_dialog || !from_is_ours (self, request))
-    return TRUE;
-  /* A request for the server itself (no user part: an OPTIONS keep-alive) is answered here
-   * and reaches nobody, so there is no identity to protect; Kamailio's default configuration
-   * exempts the same keep-alive. */
-  if (request->req_uri != NULL && request->req_uri->username == NULL &&
-      uri_is_our_domain (self, request->req_uri) && osip_list_size (&request->routes) == 0)
-    return TRUE;
-
-  credentials = our_credentials (self, request, &position);
-  if (credentials != NULL && osip_authorization_to_str (credentials, &text) != 0)
-    text = NULL;
-  request_uri = sim_message_request_uri (request);
-  result = sim_auth_verify_full (auth, request->sip_method, request_uri != NULL ? request_uri : "",
-                                 text, src != NULL ? src->ip : NULL, lookup_password_cb,
-                                 self->registrar, &claimed);
-  switch (result)
-    {
-    case SIM_AUTH_OK:
-      break;
-
-    case SIM_AUTH_MALFORMED:
-    case SIM_AUTH_URI_MISMATCH:
-      /* As for REGISTER: broken credentials are a bad request (RFC 7616 §3.4). */
-      trace_proxy_auth (self, request, "rejected", sim_auth_result_reason (result));
-      reply (txn, 400, "Bad Proxy-Authorization");
-      return FALSE;
-
-    case SIM_AUTH_NO_CREDENTIALS:
-    case SIM_AUTH_WRONG_REALM:
-    case SIM_AUTH_UNKNOWN_NONCE:
-    case SIM_AUTH_STALE:
-    case SIM_AUTH_REPLAYED:
-    case SIM_AUTH_BAD_RESPONSE:
-    case SIM_AUTH_ALGORITHM_NOT_OFFERED:
-    case SIM_AUTH_QOP_MISSING:
-    default:
-      {
-        g_autoptr(GPtrArray) challenges =
-          sim_auth_challenge_full (auth, result == SIM_AUTH_STALE, src != NULL ? src->ip : NULL,
-                                   TRUE);
-
-        reason = g_strdup_printf ("the From claims a user of %s, so the proxy wants proof before "
-                                  "it routes the %s: 407 Proxy Authentication Required "
-                                  "(RFC 3261 §22.3)%s%s", policy->domain, request->sip_method,
-                                  result == SIM_AUTH_NO_CREDENTIALS ? "" : "; ",
-                                  result == SIM_AUTH_NO_CREDENTIALS
-                                  ? "" : sim_auth_result_reason (result));
-        trace_proxy_auth (self, request, "challenged", reason);
-        reply_proxy_challenge (self, txn, request, challenges);
-        return FALSE;
-      }
-    }
-
-  /* The credentials are good; they must also be the From's own (as REGISTER, §10.3 step 4). */
-  from_user = request->from->url->username;
-  if (from_user == NULL || strcmp (from_user, claimed) != 0)
-    {
-      reason = g_strdup_printf ("%s authenticated, but the From says %s: a user may only send "
-                                "requests as themselves (403, RFC 3261 §22.3, §16.3 step 6)",
-                                claimed, from_user != NULL ? from_user : "nobody");
-      trace_proxy_auth (self, request, "rejected", reason);
-      reply (txn, 403, NULL);
-      return FALSE;
-    }
-
-  osip_list_remove (&request->proxy_authorizations, position);
-  osip_proxy_authorization_free (credentials);
-  *auth_user = g_steal_pointer (&claimed);
-  return TRUE;
 }
 
 /* Our endpoint the request arrived on, as a Record-Route can name it. */
@@ -1064,7 +838,8 @@ proxy_route (SimProxy       *self,
   gboolean tagged = sim_message_to_tag (req) != NULL;
   gboolean may_relay = self->relay && auth_user != NULL;
   gboolean may_reach_binding = auth_user != NULL ||
-                               (!proxy_auth_applies (self) && from_is_ours (self, req));
+                               (!_sim_proxy_auth_applies (self) &&
+                                _sim_proxy_from_is_ours (self, req));
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   g_autofree char *dialog_key = NULL;
@@ -1075,7 +850,7 @@ proxy_route (SimProxy       *self,
   /* RFC 3261 §16.4: remove our own entries (one, or two after RFC 5658) from the route set. */
   while ((route = osip_list_get (&req->routes, 0)) != NULL &&
          (uri_is_us (self, route->url) ||
-          (route->url->username == NULL && uri_is_our_domain (self, route->url))))
+          (route->url->username == NULL && _sim_proxy_uri_is_our_domain (self, route->url))))
     {
       osip_list_remove (&req->routes, 0);
       osip_route_free (route);
@@ -1091,7 +866,7 @@ proxy_route (SimProxy       *self,
                       "Record-Routed", where);
       return;
     }
-  if (!tagged && route == NULL && uri_is_our_domain (self, req->req_uri) &&
+  if (!tagged && route == NULL && _sim_proxy_uri_is_our_domain (self, req->req_uri) &&
       req->req_uri->username != NULL)
     {
       /* RFC 3261 §16.5: the target set comes from the location service. */
@@ -1102,7 +877,7 @@ proxy_route (SimProxy       *self,
         {
           gboolean known = sim_registrar_get_password (self->registrar, req->req_uri->username) != NULL;
           trace_lookup (self, aor, NULL, known ? "480 Temporarily Unavailable" : "404 Not Found");
-          reply (txn, known ? 480 : 404, NULL);
+          _sim_proxy_reply (txn, known ? 480 : 404, NULL);
           return;
         }
       trace_lookup (self, aor, bindings, NULL);
@@ -1121,13 +896,14 @@ proxy_route (SimProxy       *self,
        */
       record_route = strcmp (req->sip_method, "INVITE") == 0 && dialogs_have_room (self);
     }
-  else if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username == NULL)
+  else if (route == NULL && _sim_proxy_uri_is_our_domain (self, req->req_uri) &&
+           req->req_uri->username == NULL)
     {
       /* A request for the server itself; it holds no dialogs. */
       if (tagged)
-        reply (txn, 481, NULL);
+        _sim_proxy_reply (txn, 481, NULL);
       else
-        reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
+        _sim_proxy_reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
     }
   else if (in_dialog && in_dialog_next_hop (self, req, req->req_uri, &addr, &dialog_key))
@@ -1170,7 +946,7 @@ proxy_route (SimProxy       *self,
                                  "of ours who proved it may reach a registered Contact with a To tag")
                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
-      reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
+      _sim_proxy_reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
                               : "Forbidden (not a relay)");
       return;
     }
@@ -1242,7 +1018,7 @@ sim_proxy_handle (SimProxy       *self,
 {
   g_autoptr(osip_message_t) req = sim_message_clone (request);
   g_autofree char *unsupported = NULL;
-  /* The user the request is proven to come from (proxy_authenticate()), or NULL. */
+  /* The user the request is proven to come from (_sim_proxy_authenticate()), or NULL. */
   g_autofree char *auth_user = NULL;
   osip_header_t *mf = NULL;
   const char *scheme;
@@ -1264,13 +1040,13 @@ sim_proxy_handle (SimProxy       *self,
         hops = g_ascii_isdigit (*p) ? MIN (hops * 10 + (guint) (*p - '0'), 255) : G_MAXUINT;
       if (*digits == '\0' || hops == G_MAXUINT)
         {
-          reply (txn, 400, "Bad Max-Forwards");
+          _sim_proxy_reply (txn, 400, "Bad Max-Forwards");
           return;
         }
       /* RFC 3261 §16.3 step 3. */
       if (hops == 0)
         {
-          reply (txn, 483, NULL);
+          _sim_proxy_reply (txn, 483, NULL);
           return;
         }
       /* Written back in its plain form, so forwarding only decrements it. */
@@ -1284,7 +1060,7 @@ sim_proxy_handle (SimProxy       *self,
   if (scheme == NULL || (g_ascii_strcasecmp (scheme, "sip") != 0 && g_ascii_strcasecmp (scheme, "sips") != 0) ||
       req->req_uri->host == NULL)
     {
-      reply (txn, 416, NULL);
+      _sim_proxy_reply (txn, 416, NULL);
       return;
     }
 
@@ -1293,7 +1069,7 @@ sim_proxy_handle (SimProxy       *self,
     {
       sim_stack_note (self->stack, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)",
                       req->sip_method);
-      reply (txn, 482, NULL);
+      _sim_proxy_reply (txn, 482, NULL);
       return;
     }
 
@@ -1323,7 +1099,7 @@ sim_proxy_handle (SimProxy       *self,
    * Request-URI) skips it; a forged To tag does not.
    */
   in_dialog = dialog_party (self, req, req->req_uri, &side) != NULL;
-  if (!proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
+  if (!_sim_proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
     return;
   proxy_route (self, txn, req, src, in_dialog, auth_user);
 }

@@ -109,7 +109,8 @@ _sim_proxy_auth_applies (SimProxy *self)
 /*
  * RFC 3261 §16.3 step 6 and §22.3: an out-of-dialog request that claims one of our users as
  * its From must prove it with Proxy-Authorization, and the proven user must be the From's.
- * In-dialog requests (@in_dialog: a dialog this proxy Record-Routed, dialog_party()) belong
+ * In-dialog requests (@in_dialog: a dialog this proxy Record-Routed,
+ * _sim_proxy_dialogs_find_party()) belong
  * to a call the proxy admitted already; a request with a To tag that matches no such dialog
  * is challenged like any other (§22.3 lets a proxy challenge any request but ACK and CANCEL,
  * and phones answer a 407 to a BYE).  ACK cannot be answered and CANCEL "cannot be challenged" (RFC 3261 §22.1) and only ends a transaction the

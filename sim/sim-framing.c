@@ -103,6 +103,75 @@ is_start_line (const char *line,
   return len > 8 && memcmp (line + len - 8, " SIP/2.0", 8) == 0 && line[0] != ' ';
 }
 
+/* What the search for the end of the header section found. */
+typedef enum {
+  HEAD_FOUND,           /* head_len and body_len are known */
+  HEAD_NEED_MORE,       /* no blank line yet: wait for more bytes */
+  HEAD_FAILED,          /* the stream is broken: fail() has said why */
+} HeadSearch;
+
+/*
+ * The blank line that ends the header section; the start line's CRLF may be its first
+ * half (a message without headers, which then lacks Content-Length).  @p holds @avail
+ * unconsumed bytes, of which the first @limit may belong to one message.
+ */
+static HeadSearch
+find_head_end (SimFramer  *self,
+               const char *p,
+               gsize       avail,
+               gsize       limit)
+{
+  gsize i;
+  SimMessageScan scan;
+
+  for (i = self->head_scan; i + 3 < limit; i++)
+    if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+      break;
+  if (i + 3 >= limit)
+    {
+      self->head_scan = MAX (self->head_scan, limit >= 3 ? limit - 3 : 0);
+      if (avail >= self->max_message)
+        {
+          fail (self, SIM_FRAMER_ERROR_HEAD_TOO_LONG, MIN (avail, 512));
+          return HEAD_FAILED;
+        }
+      return HEAD_NEED_MORE;
+    }
+  self->head_len = i + 4;
+  /*
+   * Where the header section ends and what its Content-Length says are read by
+   * sim_message_scan, as the stack and libosip2 read them once the message is framed:
+   * a reader that cut lines differently could frame one message where the parser sees
+   * another.  Its caps are not the framer's business (the stack answers 513 to a
+   * message over them), so its verdict is not looked at.
+   */
+  sim_message_scan (p, self->head_len, &scan, NULL);
+  if (scan.body_offset != self->head_len)
+    {
+      /* A bare CR or LF made an earlier blank line: the parser's body starts there. */
+      fail (self, SIM_FRAMER_ERROR_BARE_LINE_END, self->head_len);
+      return HEAD_FAILED;
+    }
+  /* RFC 3261 §18.3: on a stream Content-Length MUST be present. */
+  if (scan.n_content_lengths == 0)
+    {
+      fail (self, SIM_FRAMER_ERROR_NO_LENGTH, self->head_len);
+      return HEAD_FAILED;
+    }
+  if (scan.content_length < 0 || scan.content_length > G_MAXINT32)
+    {
+      fail (self, SIM_FRAMER_ERROR_BAD_LENGTH, self->head_len);
+      return HEAD_FAILED;
+    }
+  self->body_len = (gsize) scan.content_length;
+  if (self->body_len > self->max_message - self->head_len)
+    {
+      fail (self, SIM_FRAMER_ERROR_TOO_LARGE, self->head_len);
+      return HEAD_FAILED;
+    }
+  return HEAD_FOUND;
+}
+
 SimFramerResult
 sim_framer_next (SimFramer       *self,
                  const char     **data,
@@ -179,56 +248,16 @@ sim_framer_next (SimFramer       *self,
           self->head_scan = i;
         }
 
-      /* The blank line that ends the header section; the start line's CRLF may be its first
-       * half (a message without headers, which then lacks Content-Length). */
+      /* The blank line that ends the header section, and the Content-Length it gives. */
       if (self->head_len == 0)
         {
-          gsize i;
-          SimMessageScan scan;
+          HeadSearch found = find_head_end (self, p, avail, limit);
 
-          for (i = self->head_scan; i + 3 < limit; i++)
-            if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-              break;
-          if (i + 3 >= limit)
+          if (found == HEAD_NEED_MORE)
+            break;
+          if (found == HEAD_FAILED)
             {
-              self->head_scan = MAX (self->head_scan, limit >= 3 ? limit - 3 : 0);
-              if (avail >= self->max_message)
-                {
-                  result = fail (self, SIM_FRAMER_ERROR_HEAD_TOO_LONG, MIN (avail, 512));
-                  continue;
-                }
-              break;
-            }
-          self->head_len = i + 4;
-          /*
-           * Where the header section ends and what its Content-Length says are read by
-           * sim_message_scan, as the stack and libosip2 read them once the message is framed:
-           * a reader that cut lines differently could frame one message where the parser sees
-           * another.  Its caps are not the framer's business (the stack answers 513 to a
-           * message over them), so its verdict is not looked at.
-           */
-          sim_message_scan (p, self->head_len, &scan, NULL);
-          if (scan.body_offset != self->head_len)
-            {
-              /* A bare CR or LF made an earlier blank line: the parser's body starts there. */
-              result = fail (self, SIM_FRAMER_ERROR_BARE_LINE_END, self->head_len);
-              continue;
-            }
-          /* RFC 3261 §18.3: on a stream Content-Length MUST be present. */
-          if (scan.n_content_lengths == 0)
-            {
-              result = fail (self, SIM_FRAMER_ERROR_NO_LENGTH, self->head_len);
-              continue;
-            }
-          if (scan.content_length < 0 || scan.content_length > G_MAXINT32)
-            {
-              result = fail (self, SIM_FRAMER_ERROR_BAD_LENGTH, self->head_len);
-              continue;
-            }
-          self->body_len = (gsize) scan.content_length;
-          if (self->body_len > self->max_message - self->head_len)
-            {
-              result = fail (self, SIM_FRAMER_ERROR_TOO_LARGE, self->head_len);
+              result = SIM_FRAMER_ERROR;
               continue;
             }
         }

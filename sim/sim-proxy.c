@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "sim-proxy.h"
+#include "sim-proxy-private.h"
 
 #include <gio/gio.h>
 #include <stdlib.h>
@@ -33,37 +33,12 @@ struct _Context {
   char *dialog_key;        /* a BYE in a remembered dialog: forget it on the 2xx */
 };
 
-/*
- * A dialog this proxy Record-Routed (RFC 3261 §16.6 step 4): the Contact each side gave and
- * the flow (source address and transport) it used, so in-dialog requests reach a phone behind
- * NAT through its flow and are relayed only towards one of the two parties.
- */
-typedef struct {
-  char *key;               /* Call-ID, caller tag, callee tag */
-  char *contact[2];        /* 0: caller's Contact (INVITE), 1: callee's (2xx) */
-  SimAddr flow[2];
-  SimTime expires_at;
-} Dialog;
-
-struct _SimProxy {
-  GObject parent_instance;
-  SimStack *stack;
-  SimRegistrar *registrar;
-  GHashTable *contexts;    /* SimServerTxn* -> Context* */
-  GHashTable *dialogs;     /* key -> Dialog*, at most max_dialogs */
-  guint max_dialogs;
-  SimTime dialog_lifetime;
-  gboolean relay;
-};
-
 G_DEFINE_FINAL_TYPE (SimProxy, sim_proxy, G_TYPE_OBJECT)
-
-static SimClock *proxy_clock (SimProxy *self);
 
 static void
 branch_free (Branch *branch)
 {
-  sim_clock_clear (proxy_clock (branch->ctx->proxy), &branch->timer_c);
+  sim_clock_clear (_sim_proxy_clock (branch->ctx->proxy), &branch->timer_c);
   if (branch->txn != NULL)
     {
       sim_client_txn_detach (branch->txn);
@@ -76,7 +51,7 @@ branch_free (Branch *branch)
 static void
 context_free (Context *ctx)
 {
-  sim_clock_clear (proxy_clock (ctx->proxy), &ctx->linger);
+  sim_clock_clear (_sim_proxy_clock (ctx->proxy), &ctx->linger);
   g_ptr_array_unref (ctx->branches);
   g_clear_pointer (&ctx->best, osip_message_free);
   sim_server_txn_unref (ctx->server);
@@ -84,17 +59,8 @@ context_free (Context *ctx)
   g_free (ctx);
 }
 
-static void
-dialog_free (Dialog *dialog)
-{
-  g_free (dialog->key);
-  g_free (dialog->contact[0]);
-  g_free (dialog->contact[1]);
-  g_free (dialog);
-}
-
-static SimClock *
-proxy_clock (SimProxy *self)
+SimClock *
+_sim_proxy_clock (SimProxy *self)
 {
   return sim_stack_get_clock (self->stack);
 }
@@ -125,7 +91,7 @@ trace_lookup (SimProxy   *self,
         g_string_append (text, " (forking to all in parallel)");
     }
   event = sim_event_new (SIM_EVENT_LOOKUP, bindings && bindings->len ? "found" : "not-found");
-  event->t = sim_clock_now (proxy_clock (self));
+  event->t = sim_clock_now (_sim_proxy_clock (self));
   event->node = g_strdup (sim_stack_get_node_name (self->stack));
   event->aor = g_strdup (aor);
   event->text = g_string_free (text, FALSE);
@@ -149,10 +115,10 @@ reply_with (SimServerTxn   *txn,
     osip_message_free (response);
 }
 
-static void
-reply (SimServerTxn *txn,
-       int           status,
-       const char   *reason)
+void
+_sim_proxy_reply (SimServerTxn *txn,
+                  int           status,
+                  const char   *reason)
 {
   osip_message_t *request = txn != NULL ? sim_server_txn_get_request (txn) : NULL;
 
@@ -184,9 +150,9 @@ uri_is_us (SimProxy         *self,
   return port != 0 && sim_stack_is_local (self->stack, uri->host, port);
 }
 
-static gboolean
-uri_is_our_domain (SimProxy         *self,
-                   const osip_uri_t *uri)
+gboolean
+_sim_proxy_uri_is_our_domain (SimProxy         *self,
+                              const osip_uri_t *uri)
 {
   guint16 port;
 
@@ -217,9 +183,9 @@ host_equal (const char *a,
 }
 
 /* Same user, host and port: the request is meant for the UA that gave @contact. */
-static gboolean
-contact_matches (const char       *contact,
-                 const osip_uri_t *target)
+gboolean
+_sim_proxy_contact_matches (const char       *contact,
+                            const osip_uri_t *target)
 {
   osip_uri_t *uri = NULL;
   gboolean same;
@@ -248,223 +214,6 @@ relay_target_allowed (SimProxy      *self,
                       const SimAddr *addr)
 {
   return sim_addr_is_unicast (addr) && !sim_stack_is_local (self->stack, addr->ip, 0);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Dialogs this proxy Record-Routed                                                          */
-
-static char *
-dialog_key_new (const char *call_id,
-                const char *caller_tag,
-                const char *callee_tag)
-{
-  return g_strdup_printf ("%s|%s|%s", call_id, caller_tag ? caller_tag : "",
-                          callee_tag ? callee_tag : "");
-}
-
-static void
-dialogs_prune (SimProxy *self)
-{
-  GHashTableIter iter;
-  Dialog *dialog;
-  SimTime now = sim_clock_now (proxy_clock (self));
-
-  g_hash_table_iter_init (&iter, self->dialogs);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &dialog))
-    if (dialog->expires_at <= now)
-      g_hash_table_iter_remove (&iter);
-}
-
-static gboolean
-dialogs_have_room (SimProxy *self)
-{
-  if (g_hash_table_size (self->dialogs) < self->max_dialogs)
-    return TRUE;
-  dialogs_prune (self);
-  if (g_hash_table_size (self->dialogs) < self->max_dialogs)
-    return TRUE;
-  sim_stack_note (self->stack, "the dialog table is full (%u dialogs): this INVITE is not "
-                  "Record-Routed, so its ACK and BYE go straight between the phones",
-                  self->max_dialogs);
-  return FALSE;
-}
-
-/* The remembered dialog of an in-dialog request, in either direction, or NULL. */
-static Dialog *
-dialog_find (SimProxy       *self,
-             osip_message_t *request)
-{
-  g_autofree char *call_id = sim_message_call_id (request);
-  const char *from_tag = sim_message_from_tag (request);
-  const char *to_tag = sim_message_to_tag (request);
-  SimTime now = sim_clock_now (proxy_clock (self));
-
-  if (call_id == NULL || g_hash_table_size (self->dialogs) == 0)
-    return NULL;
-  for (int direction = 0; direction < 2; direction++)
-    {
-      g_autofree char *key = direction == 0 ? dialog_key_new (call_id, from_tag, to_tag)
-                                            : dialog_key_new (call_id, to_tag, from_tag);
-      Dialog *dialog = g_hash_table_lookup (self->dialogs, key);
-
-      if (dialog == NULL)
-        continue;
-      if (dialog->expires_at <= now)
-        {
-          g_hash_table_remove (self->dialogs, key);
-          return NULL;
-        }
-      return dialog;
-    }
-  return NULL;
-}
-
-static char *
-first_contact (osip_message_t *message)
-{
-  osip_contact_t *contact = NULL;
-
-  if (osip_message_get_contact (message, 0, &contact) < 0 || contact == NULL || contact->url == NULL)
-    return NULL;
-  return sim_uri_to_string (contact->url);
-}
-
-/* On the 2xx to an INVITE we Record-Routed: both Contacts and both flows. */
-static void
-dialog_remember (SimProxy       *self,
-                 Context        *ctx,
-                 Branch         *branch,
-                 osip_message_t *invite,
-                 osip_message_t *response)
-{
-  g_autofree char *call_id = sim_message_call_id (response);
-  g_autofree char *caller = invite != NULL ? first_contact (invite) : NULL;
-  g_autofree char *callee = first_contact (response);
-  g_autofree char *key = NULL;
-  Dialog *dialog;
-
-  if (call_id == NULL || caller == NULL || callee == NULL ||
-      strlen (caller) > SIM_PROXY_MAX_DIALOG_CONTACT || strlen (callee) > SIM_PROXY_MAX_DIALOG_CONTACT ||
-      strlen (call_id) > SIM_PROXY_MAX_DIALOG_CONTACT)
-    return;
-  key = dialog_key_new (call_id, sim_message_from_tag (response), sim_message_to_tag (response));
-  if (g_hash_table_size (self->dialogs) >= self->max_dialogs && !g_hash_table_contains (self->dialogs, key))
-    {
-      dialogs_prune (self);
-      if (g_hash_table_size (self->dialogs) >= self->max_dialogs)
-        {
-          sim_stack_note (self->stack, "the dialog table is full (%u dialogs): in-dialog requests "
-                          "of %s reach only registered Contacts", self->max_dialogs, call_id);
-          return;
-        }
-    }
-  dialog = g_new0 (Dialog, 1);
-  dialog->key = g_strdup (key);
-  dialog->contact[0] = g_steal_pointer (&caller);
-  dialog->contact[1] = g_steal_pointer (&callee);
-  dialog->flow[0] = *sim_server_txn_get_source (ctx->server);
-  dialog->flow[1] = branch->addr;
-  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
-  g_hash_table_replace (self->dialogs, g_steal_pointer (&key), dialog);
-}
-
-typedef struct {
-  const osip_uri_t *target;
-  SimTime now;
-} BindingSearch;
-
-static gboolean
-binding_matches_cb (const SimBinding *binding,
-                    gpointer          user_data)
-{
-  const BindingSearch *search = user_data;
-  const char *user = search->target->username;
-
-  /* Cheap tests first, since every binding may be looked at: the user part must appear. */
-  return binding->expires_at > search->now &&
-         (user == NULL || strstr (binding->contact, user) != NULL) &&
-         contact_matches (binding->contact, search->target);
-}
-
-/*
- * A live binding whose Contact is @target: its flow, where its REGISTER came from.  Only an
- * authenticated user's request gets here (proxy_route()); the location is walked in place,
- * with no list of AORs built and a Contact parsed only when its user part could match.
- */
-static gboolean
-binding_flow (SimProxy         *self,
-              const osip_uri_t *target,
-              SimAddr          *flow)
-{
-  BindingSearch search = { target, sim_clock_now (proxy_clock (self)) };
-  const SimBinding *binding =
-    sim_location_find_binding (sim_registrar_get_location (self->registrar), binding_matches_cb,
-                               &search);
-
-  if (binding == NULL)
-    return FALSE;
-  *flow = binding->source;
-  return TRUE;
-}
-
-/*
- * The remembered dialog of @request (Call-ID and both tags, either direction) one of whose
- * parties gave @target as its Contact, and that party's side, or NULL.  Only such a request
- * is "in a dialog" for this proxy: a To tag alone proves nothing, anyone can write one.
- */
-static Dialog *
-dialog_party (SimProxy         *self,
-              osip_message_t   *request,
-              const osip_uri_t *target,
-              int              *side)
-{
-  Dialog *dialog;
-
-  if (sim_message_to_tag (request) == NULL || (dialog = dialog_find (self, request)) == NULL)
-    return NULL;
-  for (*side = 0; *side < 2; (*side)++)
-    if (contact_matches (dialog->contact[*side], target))
-      return dialog;
-  return NULL;
-}
-
-/*
- * The next hop of an in-dialog request whose next target is @target: the flow of the dialog
- * party whose Contact it is, so a phone behind NAT gets its ACK and BYE on the address its
- * INVITE or 2xx came from (RFC 5626 §5.3, RFC 3581).  FALSE when @target is none: then
- * relaying it would make us an open relay.
- */
-static gboolean
-in_dialog_next_hop (SimProxy         *self,
-                    osip_message_t   *request,
-                    const osip_uri_t *target,
-                    SimAddr          *next,
-                    char            **dialog_key)
-{
-  int side;
-  Dialog *dialog = dialog_party (self, request, target, &side);
-
-  if (dialog == NULL)
-    return FALSE;
-  *next = dialog->flow[side];
-  dialog->expires_at = sim_clock_now (proxy_clock (self)) + self->dialog_lifetime;
-  if (dialog_key != NULL)
-    *dialog_key = g_strdup (dialog->key);
-  /*
-   * RFC 3261 §12.2: a re-INVITE or UPDATE refreshes its sender's remote target.  Only the
-   * Contact we match on changes, never the flow we send to, so a forged refresh cannot send
-   * anyone's requests elsewhere.
-   */
-  if (strcmp (request->sip_method, "INVITE") == 0 || strcmp (request->sip_method, "UPDATE") == 0)
-    {
-      g_autofree char *contact = first_contact (request);
-      if (contact != NULL && strlen (contact) <= SIM_PROXY_MAX_DIALOG_CONTACT)
-        {
-          g_free (dialog->contact[1 - side]);
-          dialog->contact[1 - side] = g_steal_pointer (&contact);
-        }
-    }
-  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -589,7 +338,8 @@ context_finish_if_done (Context *ctx)
        * forwarded (the first one may have been lost on the way to the caller).
        */
       if (ctx->linger == 0)
-        ctx->linger = sim_clock_add (proxy_clock (self), 64 * SIM_T1, context_linger_cb, ctx, NULL);
+        ctx->linger = sim_clock_add (_sim_proxy_clock (self), 64 * SIM_T1, context_linger_cb, ctx,
+                                     NULL);
       return;
     }
   if (!sim_server_txn_has_final (ctx->server))
@@ -681,8 +431,8 @@ branch_response_cb (SimStack       *stack,
       /* RFC 3261 §16.7 step 2: a provisional response above 100 restarts Timer C. */
       if (status > 100 && branch->timer_c != 0)
         {
-          sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
-          branch->timer_c = sim_clock_add (proxy_clock (ctx->proxy), SIM_SEC (180), timer_c_cb,
+          sim_clock_clear (_sim_proxy_clock (ctx->proxy), &branch->timer_c);
+          branch->timer_c = sim_clock_add (_sim_proxy_clock (ctx->proxy), SIM_SEC (180), timer_c_cb,
                                            branch, NULL);
         }
       branch->provisional = TRUE;
@@ -695,7 +445,7 @@ branch_response_cb (SimStack       *stack,
 
   if (branch->final_status == 0)
     branch->final_status = status;
-  sim_clock_clear (proxy_clock (ctx->proxy), &branch->timer_c);
+  sim_clock_clear (_sim_proxy_clock (ctx->proxy), &branch->timer_c);
 
   if (status < 300)
     {
@@ -704,11 +454,12 @@ branch_response_cb (SimStack       *stack,
       ctx->got_2xx = TRUE;
       /* Before the 2xx goes upstream, while the server transaction still holds the INVITE. */
       if (ctx->record_route)
-        dialog_remember (ctx->proxy, ctx, branch, sim_server_txn_get_request (ctx->server), response);
+        _sim_proxy_dialogs_remember (ctx->proxy, sim_server_txn_get_request (ctx->server), response,
+                                     sim_server_txn_get_source (ctx->server), &branch->addr);
       if (ctx->dialog_key != NULL)
         {
           /* The BYE succeeded: the dialog is over. */
-          g_hash_table_remove (ctx->proxy->dialogs, ctx->dialog_key);
+          _sim_proxy_dialogs_forget (ctx->proxy, ctx->dialog_key);
           g_clear_pointer (&ctx->dialog_key, g_free);
         }
       if (first)
@@ -777,7 +528,8 @@ forward_stateful (SimProxy       *self,
       branch->txn = sim_client_txn_ref (sim_stack_send_request (self->stack, copy, &branch->addr,
                                                                 NULL, branch_response_cb, branch));
       if (ctx->is_invite)
-        branch->timer_c = sim_clock_add (proxy_clock (self), SIM_SEC (180), timer_c_cb, branch, NULL);
+        branch->timer_c = sim_clock_add (_sim_proxy_clock (self), SIM_SEC (180), timer_c_cb, branch,
+                                         NULL);
     }
 }
 
@@ -791,7 +543,7 @@ handle_cancel (SimProxy       *self,
 
   if (invite == NULL)
     {
-      reply (txn, 481, NULL);
+      _sim_proxy_reply (txn, 481, NULL);
       return;
     }
   /* RFC 3261 §16.10: answer the CANCEL, then cancel every pending branch. */
@@ -801,221 +553,6 @@ handle_cancel (SimProxy       *self,
     return;  /* the INVITE was already answered: nothing left to cancel */
   ctx->cancelled = TRUE;
   context_cancel_others (ctx, NULL);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Proxy authentication (RFC 3261 §22.3)                                                     */
-
-static const char *
-lookup_password_cb (const char *username,
-                    gpointer    user_data)
-{
-  return sim_registrar_get_password (user_data, username);
-}
-
-/* Is the From of @request one of our addresses-of-record?  The domain, or any address of ours
- * whatever the port, since a phone configured with the server's IP shows that as its domain. */
-static gboolean
-from_is_ours (SimProxy       *self,
-              osip_message_t *request)
-{
-  if (request->from == NULL || request->from->url == NULL || request->from->url->host == NULL)
-    return FALSE;
-  return sim_registrar_is_our_host (self->registrar, request->from->url->host, 0);
-}
-
-/* The Proxy-Authorization for our realm, or NULL.  Others are for proxies further on. */
-static osip_proxy_authorization_t *
-our_credentials (SimProxy       *self,
-                 osip_message_t *request,
-                 int            *position)
-{
-  const char *realm = sim_auth_get_realm (sim_registrar_get_auth (self->registrar));
-  gsize realm_len = strlen (realm);
-
-  for (int pos = 0; !osip_list_eol (&request->proxy_authorizations, pos); pos++)
-    {
-      osip_proxy_authorization_t *credentials = osip_list_get (&request->proxy_authorizations, pos);
-      const char *value = credentials->realm;
-
-      if (value == NULL)
-        continue;
-      /* libosip2 keeps the quotes of a quoted value. */
-      if (value[0] == '"' && strlen (value) == realm_len + 2 && value[realm_len + 1] == '"' &&
-          strncmp (value + 1, realm, realm_len) == 0)
-        {
-          *position = pos;
-          return credentials;
-        }
-    }
-  return NULL;
-}
-
-static void
-trace_proxy_auth (SimProxy       *self,
-                  osip_message_t *request,
-                  const char     *action,
-                  const char     *reason)
-{
-  SimTrace *trace = sim_stack_get_trace (self->stack);
-  SimEvent *event;
-
-  if (!sim_trace_is_enabled (trace))
-    return;
-  event = sim_event_new (SIM_EVENT_LOOKUP, action);
-  event->t = sim_clock_now (proxy_clock (self));
-  event->node = g_strdup (sim_stack_get_node_name (self->stack));
-  if (request->from != NULL && request->from->url != NULL)
-    event->aor = sim_uri_to_aor (request->from->url);
-  event->text = g_strdup (reason);
-  sim_trace_emit (trace, event);
-}
-
-/*
- * The 407 Proxy Authentication Required, with one Proxy-Authenticate per challenge
- * (RFC 3261 §22.3).  Every 407 leaves through here, so how it is sent is decided in this one
- * place.
- */
-static void
-reply_proxy_challenge (SimProxy       *self,
-                       SimServerTxn   *txn,
-                       osip_message_t *request,
-                       GPtrArray      *challenges)
-{
-  osip_message_t *response = sim_message_new_response (request, 407,
-                                                       "Proxy Authentication Required",
-                                                       sim_server_txn_get_to_tag (txn));
-
-  for (guint i = 0; i < challenges->len; i++)
-    osip_message_set_proxy_authenticate (response, challenges->pdata[i]);
-  /* RFC 3261 §8.2.7 and §16.6: like the registrar's 401, the 407 costs nothing to make again,
-   * so it is sent statelessly and nothing is kept for a stranger (its ACK is absorbed by the
-   * stack, which recognises the To tag it wrote). */
-  sim_server_txn_respond_stateless (txn, response);
-}
-
-/* Whether the policy has the proxy challenge our users at all (RFC 3261 §22.3). */
-static gboolean
-proxy_auth_applies (SimProxy *self)
-{
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-
-  return policy->require_auth && policy->proxy_auth && sim_registrar_get_auth (self->registrar) != NULL;
-}
-
-/*
- * RFC 3261 §16.3 step 6 and §22.3: an out-of-dialog request that claims one of our users as
- * its From must prove it with Proxy-Authorization, and the proven user must be the From's.
- * In-dialog requests (@in_dialog: a dialog this proxy Record-Routed, dialog_party()) belong
- * to a call the proxy admitted already; a request with a To tag that matches no such dialog
- * is challenged like any other (§22.3 lets a proxy challenge any request but ACK and CANCEL,
- * and phones answer a 407 to a BYE).  ACK cannot be answered and CANCEL "cannot be challenged" (RFC 3261 §22.1) and only ends a transaction the
- * same hop admitted.  A From of another domain is not challenged: that caller cannot hold our
- * credentials, and where such a request may go is the routing's decision.
- *
- * Returns FALSE when the request was answered here (407, 403 or 400) and must go no further.
- * Otherwise @auth_user is the authenticated user, or NULL when none was asked for, and our
- * Proxy-Authorization is removed from @request.  RFC 3261 has no sentence "MUST NOT forward";
- * what it says is that a value "applies only to the proxy whose realm is identified" in it and
- * "MUST NOT be consumed by any proxy whose realm does not match" (§20.28, §22.3), and RFC 7235
- * §4.4 (RFC 2617 §3.6) that it "is consumed by the first inbound proxy that was expecting to
- * receive credentials", relaying being a MAY for proxies that authenticate cooperatively.  We
- * are the proxy of that realm and cooperate with nobody, so we consume ours: the callee never
- * sees a digest computed with the caller's password.  Values for other realms stay for the
- * proxies they name.
- */
-static gboolean
-proxy_authenticate (SimProxy        *self,
-                    SimServerTxn    *txn,
-                    osip_message_t  *request,
-                    const SimAddr   *src,
-                    gboolean         in_dialog,
-                    char           **auth_user)
-{
-  const SimRegistrarPolicy *policy = sim_registrar_get_policy (self->registrar);
-  SimAuth *auth = sim_registrar_get_auth (self->registrar);
-  osip_proxy_authorization_t *credentials;
-  g_autofree char *text = NULL;
-  g_autofree char *request_uri = NULL;
-  g_autofree char *claimed = NULL;
-  g_autofree char *reason = NULL;
-  const char *from_user;
-  SimAuthResult result;
-  int position = -1;
-
-  *auth_user = NULL;
-  if (txn == NULL || !proxy_auth_applies (self) ||
-      strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0 ||
-      in_dialog || !from_is_ours (self, request))
-    return TRUE;
-  /* A request for the server itself (no user part: an OPTIONS keep-alive) is answered here
-   * and reaches nobody, so there is no identity to protect; Kamailio's default configuration
-   * exempts the same keep-alive. */
-  if (request->req_uri != NULL && request->req_uri->username == NULL &&
-      uri_is_our_domain (self, request->req_uri) && osip_list_size (&request->routes) == 0)
-    return TRUE;
-
-  credentials = our_credentials (self, request, &position);
-  if (credentials != NULL && osip_authorization_to_str (credentials, &text) != 0)
-    text = NULL;
-  request_uri = sim_message_request_uri (request);
-  result = sim_auth_verify_full (auth, request->sip_method, request_uri != NULL ? request_uri : "",
-                                 text, src != NULL ? src->ip : NULL, lookup_password_cb,
-                                 self->registrar, &claimed);
-  switch (result)
-    {
-    case SIM_AUTH_OK:
-      break;
-
-    case SIM_AUTH_MALFORMED:
-    case SIM_AUTH_URI_MISMATCH:
-      /* As for REGISTER: broken credentials are a bad request (RFC 7616 §3.4). */
-      trace_proxy_auth (self, request, "rejected", sim_auth_result_reason (result));
-      reply (txn, 400, "Bad Proxy-Authorization");
-      return FALSE;
-
-    case SIM_AUTH_NO_CREDENTIALS:
-    case SIM_AUTH_WRONG_REALM:
-    case SIM_AUTH_UNKNOWN_NONCE:
-    case SIM_AUTH_STALE:
-    case SIM_AUTH_REPLAYED:
-    case SIM_AUTH_BAD_RESPONSE:
-    case SIM_AUTH_ALGORITHM_NOT_OFFERED:
-    case SIM_AUTH_QOP_MISSING:
-    default:
-      {
-        g_autoptr(GPtrArray) challenges =
-          sim_auth_challenge_full (auth, result == SIM_AUTH_STALE, src != NULL ? src->ip : NULL,
-                                   TRUE);
-
-        reason = g_strdup_printf ("the From claims a user of %s, so the proxy wants proof before "
-                                  "it routes the %s: 407 Proxy Authentication Required "
-                                  "(RFC 3261 §22.3)%s%s", policy->domain, request->sip_method,
-                                  result == SIM_AUTH_NO_CREDENTIALS ? "" : "; ",
-                                  result == SIM_AUTH_NO_CREDENTIALS
-                                  ? "" : sim_auth_result_reason (result));
-        trace_proxy_auth (self, request, "challenged", reason);
-        reply_proxy_challenge (self, txn, request, challenges);
-        return FALSE;
-      }
-    }
-
-  /* The credentials are good; they must also be the From's own (as REGISTER, §10.3 step 4). */
-  from_user = request->from->url->username;
-  if (from_user == NULL || strcmp (from_user, claimed) != 0)
-    {
-      reason = g_strdup_printf ("%s authenticated, but the From says %s: a user may only send "
-                                "requests as themselves (403, RFC 3261 §22.3, §16.3 step 6)",
-                                claimed, from_user != NULL ? from_user : "nobody");
-      trace_proxy_auth (self, request, "rejected", reason);
-      reply (txn, 403, NULL);
-      return FALSE;
-    }
-
-  osip_list_remove (&request->proxy_authorizations, position);
-  osip_proxy_authorization_free (credentials);
-  *auth_user = g_steal_pointer (&claimed);
-  return TRUE;
 }
 
 /* Our endpoint the request arrived on, as a Record-Route can name it. */
@@ -1064,7 +601,8 @@ proxy_route (SimProxy       *self,
   gboolean tagged = sim_message_to_tag (req) != NULL;
   gboolean may_relay = self->relay && auth_user != NULL;
   gboolean may_reach_binding = auth_user != NULL ||
-                               (!proxy_auth_applies (self) && from_is_ours (self, req));
+                               (!_sim_proxy_auth_applies (self) &&
+                                _sim_proxy_from_is_ours (self, req));
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) addrs = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   g_autofree char *dialog_key = NULL;
@@ -1075,7 +613,7 @@ proxy_route (SimProxy       *self,
   /* RFC 3261 §16.4: remove our own entries (one, or two after RFC 5658) from the route set. */
   while ((route = osip_list_get (&req->routes, 0)) != NULL &&
          (uri_is_us (self, route->url) ||
-          (route->url->username == NULL && uri_is_our_domain (self, route->url))))
+          (route->url->username == NULL && _sim_proxy_uri_is_our_domain (self, route->url))))
     {
       osip_list_remove (&req->routes, 0);
       osip_route_free (route);
@@ -1091,7 +629,7 @@ proxy_route (SimProxy       *self,
                       "Record-Routed", where);
       return;
     }
-  if (!tagged && route == NULL && uri_is_our_domain (self, req->req_uri) &&
+  if (!tagged && route == NULL && _sim_proxy_uri_is_our_domain (self, req->req_uri) &&
       req->req_uri->username != NULL)
     {
       /* RFC 3261 §16.5: the target set comes from the location service. */
@@ -1102,7 +640,7 @@ proxy_route (SimProxy       *self,
         {
           gboolean known = sim_registrar_get_password (self->registrar, req->req_uri->username) != NULL;
           trace_lookup (self, aor, NULL, known ? "480 Temporarily Unavailable" : "404 Not Found");
-          reply (txn, known ? 480 : 404, NULL);
+          _sim_proxy_reply (txn, known ? 480 : 404, NULL);
           return;
         }
       trace_lookup (self, aor, bindings, NULL);
@@ -1119,18 +657,19 @@ proxy_route (SimProxy       *self,
        * only while the dialog table has room: a dialog we could not remember would have its
        * ACK and BYE refused here, so it had better not pass through us at all.
        */
-      record_route = strcmp (req->sip_method, "INVITE") == 0 && dialogs_have_room (self);
+      record_route = strcmp (req->sip_method, "INVITE") == 0 && _sim_proxy_dialogs_have_room (self);
     }
-  else if (route == NULL && uri_is_our_domain (self, req->req_uri) && req->req_uri->username == NULL)
+  else if (route == NULL && _sim_proxy_uri_is_our_domain (self, req->req_uri) &&
+           req->req_uri->username == NULL)
     {
       /* A request for the server itself; it holds no dialogs. */
       if (tagged)
-        reply (txn, 481, NULL);
+        _sim_proxy_reply (txn, 481, NULL);
       else
-        reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
+        _sim_proxy_reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
     }
-  else if (in_dialog && in_dialog_next_hop (self, req, req->req_uri, &addr, &dialog_key))
+  else if (in_dialog && _sim_proxy_dialogs_next_hop (self, req, req->req_uri, &addr, &dialog_key))
     {
       /*
        * Loose routing keeps the Request-URI: it is the remote target, the party's Contact
@@ -1142,7 +681,7 @@ proxy_route (SimProxy       *self,
       g_ptr_array_add (targets, NULL);
       g_array_append_val (addrs, addr);
     }
-  else if (tagged && may_reach_binding && binding_flow (self, req->req_uri, &addr))
+  else if (tagged && may_reach_binding && _sim_proxy_binding_flow (self, req->req_uri, &addr))
     {
       /*
        * A To tag of a dialog we did not Record-Route (the table was full, or the dialog was
@@ -1170,7 +709,7 @@ proxy_route (SimProxy       *self,
                                  "of ours who proved it may reach a registered Contact with a To tag")
                      : route != NULL ? "its Route is not us" : "it is not an address of our domain",
                      self->relay ? "only for authenticated users, to public addresses" : "for nobody");
-      reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
+      _sim_proxy_reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
                               : "Forbidden (not a relay)");
       return;
     }
@@ -1242,7 +781,7 @@ sim_proxy_handle (SimProxy       *self,
 {
   g_autoptr(osip_message_t) req = sim_message_clone (request);
   g_autofree char *unsupported = NULL;
-  /* The user the request is proven to come from (proxy_authenticate()), or NULL. */
+  /* The user the request is proven to come from (_sim_proxy_authenticate()), or NULL. */
   g_autofree char *auth_user = NULL;
   osip_header_t *mf = NULL;
   const char *scheme;
@@ -1264,13 +803,13 @@ sim_proxy_handle (SimProxy       *self,
         hops = g_ascii_isdigit (*p) ? MIN (hops * 10 + (guint) (*p - '0'), 255) : G_MAXUINT;
       if (*digits == '\0' || hops == G_MAXUINT)
         {
-          reply (txn, 400, "Bad Max-Forwards");
+          _sim_proxy_reply (txn, 400, "Bad Max-Forwards");
           return;
         }
       /* RFC 3261 §16.3 step 3. */
       if (hops == 0)
         {
-          reply (txn, 483, NULL);
+          _sim_proxy_reply (txn, 483, NULL);
           return;
         }
       /* Written back in its plain form, so forwarding only decrements it. */
@@ -1284,7 +823,7 @@ sim_proxy_handle (SimProxy       *self,
   if (scheme == NULL || (g_ascii_strcasecmp (scheme, "sip") != 0 && g_ascii_strcasecmp (scheme, "sips") != 0) ||
       req->req_uri->host == NULL)
     {
-      reply (txn, 416, NULL);
+      _sim_proxy_reply (txn, 416, NULL);
       return;
     }
 
@@ -1293,7 +832,7 @@ sim_proxy_handle (SimProxy       *self,
     {
       sim_stack_note (self->stack, "%s carries our own Via: a loop (RFC 3261 §16.3 step 4)",
                       req->sip_method);
-      reply (txn, 482, NULL);
+      _sim_proxy_reply (txn, 482, NULL);
       return;
     }
 
@@ -1322,28 +861,10 @@ sim_proxy_handle (SimProxy       *self,
    * that a dialog we Record-Routed knows (Call-ID, both tags, and a party's Contact as its
    * Request-URI) skips it; a forged To tag does not.
    */
-  in_dialog = dialog_party (self, req, req->req_uri, &side) != NULL;
-  if (!proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
+  in_dialog = _sim_proxy_dialogs_find_party (self, req, req->req_uri, &side) != NULL;
+  if (!_sim_proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
     return;
   proxy_route (self, txn, req, src, in_dialog, auth_user);
-}
-
-guint
-sim_proxy_get_n_dialogs (SimProxy *self)
-{
-  g_return_val_if_fail (SIM_IS_PROXY (self), 0);
-  return g_hash_table_size (self->dialogs);
-}
-
-void
-sim_proxy_set_dialog_limits (SimProxy *self,
-                             guint     max_dialogs,
-                             SimTime   lifetime)
-{
-  g_return_if_fail (SIM_IS_PROXY (self));
-  self->max_dialogs = max_dialogs;
-  self->dialog_lifetime = MAX (lifetime, 1);
-  dialogs_prune (self);
 }
 
 void
@@ -1383,9 +904,7 @@ static void
 sim_proxy_init (SimProxy *self)
 {
   self->contexts = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) context_free);
-  self->dialogs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dialog_free);
-  self->max_dialogs = SIM_PROXY_MAX_DIALOGS;
-  self->dialog_lifetime = SIM_PROXY_DIALOG_LIFETIME;
+  _sim_proxy_dialogs_init (self);
 }
 
 SimProxy *

@@ -1284,6 +1284,55 @@ over_limits (SimStack *self,
   return NULL;
 }
 
+/*
+ * An ACK, which is never answered: one to our non-2xx final response confirms its INVITE
+ * server transaction (RFC 3261 §17.2.1); one to a 2xx is a transaction of its own and goes to
+ * the TU (§13.2.2.4).  Takes @request; @txn is the server transaction of its branch, or NULL.
+ */
+static void
+receive_ack (SimStack       *self,
+             SimServerTxn   *txn,
+             osip_message_t *request,
+             const SimAddr  *src)
+{
+  if (txn != NULL && txn->kind == TXN_IST && txn->state == STATE_COMPLETED)
+    {
+      /* RFC 3261 §17.2.1: the ACK for our non-2xx final response; absorb it. */
+      sim_clock_clear (self->clock, &txn->retransmit_timer);
+      sim_clock_clear (self->clock, &txn->timeout_timer);
+      server_set_state (txn, STATE_CONFIRMED);
+      txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : SIM_T4,
+                                       server_wait_done_cb, txn, NULL);
+      server_timer_name_trace (txn, "started", "I", is_reliable (&txn->src) ? 0 : SIM_T4);
+      osip_message_free (request);
+      return;
+    }
+  if (txn != NULL && txn->state != STATE_ACCEPTED)
+    {
+      osip_message_free (request);
+      return;
+    }
+  if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
+    {
+      /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
+      sim_stack_note (self, "the ACK for that challenge or refusal ends here: it confirms a "
+                      "final response sent without keeping a transaction (RFC 3261 §8.2.7), so "
+                      "nothing waits for it and it goes no further (§17.1.1.3)");
+      osip_message_free (request);
+      return;
+    }
+  /* The ACK for a 2xx is a new transaction (RFC 3261 §13.2.2.4): stop our 2xx retransmission. */
+  {
+    g_autofree char *dkey = dialog_key (request);
+    SimServerTxn *invite = g_hash_table_lookup (self->accepted, dkey);
+    if (invite != NULL)
+      sim_clock_clear (self->clock, &invite->retransmit_timer);
+  }
+  if (self->request_func != NULL)
+    self->request_func (self, NULL, request, src, self->request_data);
+  osip_message_free (request);
+}
+
 static void
 receive_request (SimStack       *self,
                  osip_message_t *request,
@@ -1316,42 +1365,7 @@ receive_request (SimStack       *self,
 
   if (strcmp (request->sip_method, "ACK") == 0)
     {
-      if (txn != NULL && txn->kind == TXN_IST && txn->state == STATE_COMPLETED)
-        {
-          /* RFC 3261 §17.2.1: the ACK for our non-2xx final response; absorb it. */
-          sim_clock_clear (self->clock, &txn->retransmit_timer);
-          sim_clock_clear (self->clock, &txn->timeout_timer);
-          server_set_state (txn, STATE_CONFIRMED);
-          txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : SIM_T4,
-                                           server_wait_done_cb, txn, NULL);
-          server_timer_name_trace (txn, "started", "I", is_reliable (&txn->src) ? 0 : SIM_T4);
-          osip_message_free (request);
-          return;
-        }
-      if (txn != NULL && txn->state != STATE_ACCEPTED)
-        {
-          osip_message_free (request);
-          return;
-        }
-      if (txn == NULL && is_stateless_tag (self, sim_message_to_tag (request)))
-        {
-          /* The ACK to a non-2xx final response we sent statelessly: nobody waits for it. */
-          sim_stack_note (self, "the ACK for that challenge or refusal ends here: it confirms a "
-                          "final response sent without keeping a transaction (RFC 3261 §8.2.7), "
-                          "so nothing waits for it and it goes no further (§17.1.1.3)");
-          osip_message_free (request);
-          return;
-        }
-      /* The ACK for a 2xx is a new transaction (RFC 3261 §13.2.2.4): stop our 2xx retransmission. */
-      {
-        g_autofree char *dkey = dialog_key (request);
-        SimServerTxn *invite = g_hash_table_lookup (self->accepted, dkey);
-        if (invite != NULL)
-          sim_clock_clear (self->clock, &invite->retransmit_timer);
-      }
-      if (self->request_func != NULL)
-        self->request_func (self, NULL, request, src, self->request_data);
-      osip_message_free (request);
+      receive_ack (self, txn, request, src);
       return;
     }
 

@@ -714,66 +714,72 @@ auth_verdict_cb (SimAuth       *auth,
     record_failure (self, client, username);
 }
 
-/*
- * The user named by the credentials @request will be verified with: Authorization for a
- * REGISTER, Proxy-Authorization for an out-of-dialog request the proxy authenticates.  Other
- * requests (ACK, CANCEL, in-dialog) are never verified, so never refused here.
- */
+/* A digest username as SimAuth reads it: libosip2 keeps the quotes and escapes, undone here
+ * as RFC 3261 §25.1 quoted-pair, or "te\\acher" would be counted as teacher but never blocked
+ * as such. */
 static char *
-claimed_user (osip_message_t *request)
+unquote_username (const char *username)
 {
-  const osip_list_t *list;
-  osip_authorization_t *credentials;
+  GString *out;
 
-  if (strcmp (request->sip_method, "REGISTER") == 0)
-    list = &request->authorizations;
-  else if (strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0 ||
-           sim_message_to_tag (request) != NULL)
-    return NULL;
-  else
-    list = &request->proxy_authorizations;
-  credentials = osip_list_get (list, 0);
-  if (credentials == NULL || credentials->username == NULL)
-    return NULL;
-  /* libosip2 keeps the quotes and escapes; undo them as SimAuth's parser does (RFC 3261 §25.1
-   * quoted-pair), or "te\\acher" would be counted as teacher but never blocked as such. */
-  if (credentials->username[0] == '"')
+  if (username[0] != '"')
+    return g_strdup (username);
+  out = g_string_new (NULL);
+  for (const char *p = username + 1; *p != '\0' && *p != '"'; p++)
     {
-      const char *p = credentials->username + 1;
-      GString *out = g_string_new (NULL);
-
-      for (; *p != '\0' && *p != '"'; p++)
-        {
-          if (*p == '\\' && p[1] != '\0')
-            p++;
-          g_string_append_c (out, *p);
-        }
-      return g_string_free (out, FALSE);
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      g_string_append_c (out, *p);
     }
-  return g_strdup (credentials->username);
+  return g_string_free (out, FALSE);
 }
 
-/* The offender entry that blocks @request from @src now, or NULL. */
+/*
+ * The offender entry that blocks @request from @src now, or NULL; @user gets the name it is
+ * blocked as.  Every user named by the credentials the request could be verified with counts:
+ * Authorization for a REGISTER, Proxy-Authorization for anything else the proxy may
+ * authenticate, with or without a To tag (a tagged request of no known dialog is challenged
+ * like an out-of-dialog one), whatever their realm or order, so neither a To tag nor a decoy
+ * credential first in the list slips a blocked guesser past.  ACK and CANCEL are never
+ * verified, so never refused here.
+ */
 static Offender *
 find_block (SimServer      *self,
             osip_message_t *request,
             const SimAddr  *src,
             char          **user)
 {
-  g_autofree char *key = NULL;
-  Offender *offender;
+  const osip_list_t *list;
 
   *user = NULL;
   if (self->max_failures == 0 || g_hash_table_size (self->offenders) == 0)
     return NULL;
-  *user = claimed_user (request);
-  if (*user == NULL)
+  if (strcmp (request->sip_method, "REGISTER") == 0)
+    list = &request->authorizations;
+  else if (strcmp (request->sip_method, "ACK") == 0 || strcmp (request->sip_method, "CANCEL") == 0)
     return NULL;
-  key = offender_key (src->ip, *user);
-  offender = g_hash_table_lookup (self->offenders, key);
-  if (offender == NULL || offender->blocked_until <= sim_clock_now (self->clock))
-    return NULL;
-  return offender;
+  else
+    list = &request->proxy_authorizations;
+
+  for (int pos = 0; !osip_list_eol (list, pos); pos++)
+    {
+      osip_authorization_t *credentials = osip_list_get (list, pos);
+      g_autofree char *name = NULL;
+      g_autofree char *key = NULL;
+      Offender *offender;
+
+      if (credentials == NULL || credentials->username == NULL)
+        continue;
+      name = unquote_username (credentials->username);
+      key = offender_key (src->ip, name);
+      offender = g_hash_table_lookup (self->offenders, key);
+      if (offender != NULL && offender->blocked_until > sim_clock_now (self->clock))
+        {
+          *user = g_steal_pointer (&name);
+          return offender;
+        }
+    }
+  return NULL;
 }
 
 static void
@@ -805,7 +811,10 @@ reply_blocked (SimServer      *self,
       event->text = g_strdup ("403 Too Many Failed Authentications");
       sim_trace_emit (self->trace, event);
     }
-  sim_server_txn_reply (txn, 403, "Too Many Failed Authentications");
+  /* A refusal of our own, like the challenges: sent once, nothing kept (RFC 3261 §8.2.7). */
+  sim_server_txn_respond_stateless (txn, sim_message_new_response (request, 403,
+                                                                   "Too Many Failed Authentications",
+                                                                   sim_server_txn_get_to_tag (txn)));
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -1732,6 +1732,25 @@ test_guessing_one_user_does_not_lock_out_another (Fixture       *f,
                                                   creds);
     g_assert_cmpint (blocked->status_code, ==, 403);
     g_assert_cmpstr (blocked->reason_phrase, ==, "Too Many Failed Authentications");
+
+    /* ...also with a To tag (a tagged request of no known dialog is challenged too, so it
+     * must be blocked too), and behind a decoy credential of another realm put first. */
+    {
+      g_autoptr(osip_message_t) tagged =
+        peer_ask_full (mallory, "MESSAGE", "sip:bob@lab.example", teacher,
+                       "<sip:bob@lab.example>;tag=forged", "locked-tagged", 1, creds);
+      g_autofree char *decoy = g_strdup_printf ("Proxy-Authorization: Digest username=\"alice\", "
+                                                "realm=\"elsewhere.example\", nonce=\"n\", "
+                                                "uri=\"sip:bob@lab.example\", response=\"0\"\r\n%s",
+                                                creds);
+      g_autoptr(osip_message_t) hidden = peer_ask (mallory, "INVITE", teacher, "bob",
+                                                   "locked-decoy", 1, decoy);
+
+      g_assert_cmpint (tagged->status_code, ==, 403);
+      g_assert_cmpstr (tagged->reason_phrase, ==, "Too Many Failed Authentications");
+      g_assert_cmpint (hidden->status_code, ==, 403);
+      g_assert_cmpstr (hidden->reason_phrase, ==, "Too Many Failed Authentications");
+    }
   }
   /* ...but alice, at the same address, registers. */
   if (strcmp (kind->ip, "127.0.0.1") == 0)

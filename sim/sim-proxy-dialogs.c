@@ -189,12 +189,17 @@ _sim_proxy_binding_flow (SimProxy         *self,
 /*
  * The remembered dialog of @request (Call-ID and both tags, either direction) one of whose
  * parties gave @target as its Contact, and that party's side, or NULL.  Only such a request
- * is "in a dialog" for this proxy: a To tag alone proves nothing, anyone can write one.
+ * is "in a dialog" for this proxy: a To tag alone proves nothing, anyone can write one, and
+ * tags and Call-ID travel in clear, so the request must also come from the other party's
+ * address (@src; its flow's IP address, since a phone may reconnect TCP or be given another
+ * NAT port mid-call).  A stranger who sniffed the tags cannot end the call (BYE) or take
+ * its media (re-INVITE): its request is challenged like any other.
  */
 SimProxyDialog *
 _sim_proxy_dialogs_find_party (SimProxy         *self,
                                osip_message_t   *request,
                                const osip_uri_t *target,
+                               const SimAddr    *src,
                                int              *side)
 {
   SimProxyDialog *dialog;
@@ -203,7 +208,18 @@ _sim_proxy_dialogs_find_party (SimProxy         *self,
     return NULL;
   for (*side = 0; *side < 2; (*side)++)
     if (_sim_proxy_contact_matches (dialog->contact[*side], target))
-      return dialog;
+      {
+        const SimAddr *sender = &dialog->flow[1 - *side];
+
+        if (src != NULL && strcmp (sender->ip, src->ip) != 0)
+          {
+            sim_stack_note (self->stack, "%s of a known call comes from %s, not from the address "
+                            "of the party that sends it (%s): it is treated as outside the call",
+                            request->sip_method, src->ip, sender->ip);
+            return NULL;
+          }
+        return dialog;
+      }
   return NULL;
 }
 
@@ -217,11 +233,12 @@ gboolean
 _sim_proxy_dialogs_next_hop (SimProxy         *self,
                              osip_message_t   *request,
                              const osip_uri_t *target,
+                             const SimAddr    *src,
                              SimAddr          *next,
                              char            **dialog_key)
 {
   int side;
-  SimProxyDialog *dialog = _sim_proxy_dialogs_find_party (self, request, target, &side);
+  SimProxyDialog *dialog = _sim_proxy_dialogs_find_party (self, request, target, src, &side);
 
   if (dialog == NULL)
     return FALSE;

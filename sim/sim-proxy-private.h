@@ -67,15 +67,18 @@ void            _sim_proxy_dialogs_remember   (SimProxy         *self,
                                                const SimAddr    *callee_flow);
 void            _sim_proxy_dialogs_forget     (SimProxy         *self,
                                                const char       *key);
-/* The remembered dialog of @request one of whose parties gave @target as its Contact. */
+/* The remembered dialog of @request, sent from @src, one of whose parties gave @target as its
+ * Contact. */
 SimProxyDialog *_sim_proxy_dialogs_find_party (SimProxy         *self,
                                                osip_message_t   *request,
                                                const osip_uri_t *target,
+                                               const SimAddr    *src,
                                                int              *side);
 /* The flow of the dialog party whose Contact is @target; FALSE when it is none. */
 gboolean        _sim_proxy_dialogs_next_hop   (SimProxy         *self,
                                                osip_message_t   *request,
                                                const osip_uri_t *target,
+                                               const SimAddr    *src,
                                                SimAddr          *next,
                                                char            **dialog_key);
 /* The flow of a live binding whose Contact is @target. */

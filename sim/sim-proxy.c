@@ -669,7 +669,7 @@ proxy_route (SimProxy       *self,
         _sim_proxy_reply (txn, strcmp (req->sip_method, "OPTIONS") == 0 ? 200 : 405, NULL);
       return;
     }
-  else if (in_dialog && _sim_proxy_dialogs_next_hop (self, req, req->req_uri, &addr, &dialog_key))
+  else if (in_dialog && _sim_proxy_dialogs_next_hop (self, req, req->req_uri, src, &addr, &dialog_key))
     {
       /*
        * Loose routing keeps the Request-URI: it is the remote target, the party's Contact
@@ -861,7 +861,7 @@ sim_proxy_handle (SimProxy       *self,
    * that a dialog we Record-Routed knows (Call-ID, both tags, and a party's Contact as its
    * Request-URI) skips it; a forged To tag does not.
    */
-  in_dialog = _sim_proxy_dialogs_find_party (self, req, req->req_uri, &side) != NULL;
+  in_dialog = _sim_proxy_dialogs_find_party (self, req, req->req_uri, src, &side) != NULL;
   if (!_sim_proxy_authenticate (self, txn, req, src, in_dialog, &auth_user))
     return;
   proxy_route (self, txn, req, src, in_dialog, auth_user);

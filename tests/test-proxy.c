@@ -1025,6 +1025,68 @@ test_reinvite_refreshes_remote_target (Fixture       *f,
   g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
 }
 
+/* A peer of @listener's transport on another loopback address (127.0.0.2): a stranger. */
+static Peer *
+peer_new_at (Fixture    *f,
+             guint       listener,
+             const char *ip)
+{
+  Peer *peer = g_new0 (Peer, 1);
+
+  peer->server = f->listen[listener];
+  peer->socket = bind_socket (ip, FALSE, &peer->local);
+  peer->in = g_byte_array_new ();
+  return peer;
+}
+
+static void
+test_known_dialog_needs_its_partys_address (Fixture       *f,
+                                            gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_autoptr(Peer) eve = peer_new_at (f, UDP4, "127.0.0.2");
+  g_auto(Call) call = { NULL, };
+  g_autofree char *eve_via = peer_via (eve);
+  g_autofree char *route = NULL;
+
+  g_test_summary ("Call-ID and tags travel in clear: a stranger at another address who sniffed "
+                  "them can neither end the call (BYE) nor take its media (re-INVITE with its "
+                  "own Contact): its requests count as outside the call (403 for a foreign "
+                  "From), reach nobody, and leave the dialog's Contacts alone, so the callee's "
+                  "own BYE still ends the call.");
+
+  call_establish (f, caller, callee, "hijack@test", NULL, &call);
+  route = route_header (call.uris, TRUE, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *method = i == 0 ? "INVITE" : "BYE";
+      g_autofree char *text =
+        g_strdup_printf ("%s sip:bob@192.0.2.7:5060 SIP/2.0\r\n"
+                         "Via: %s;branch=z9hG4bK-eve-%u;rport\r\n"
+                         "%s"
+                         "Max-Forwards: 70\r\n"
+                         "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                         "To: <sip:bob@lab.example>;tag=callee\r\n"
+                         "Call-ID: hijack@test\r\n"
+                         "CSeq: %u %s\r\n"
+                         "Contact: <sip:eve@127.0.0.2:5060>\r\n"
+                         "Content-Length: 0\r\n\r\n", method, eve_via, i, route, 10 + i, method);
+      g_autofree char *answer = NULL;
+      g_autofree char *at_callee = NULL;
+
+      peer_send (eve, text);
+      answer = peer_final (eve);
+      g_assert_cmpint (status_of (answer), ==, 403);
+      at_callee = peer_receive (callee, QUIET_MS);
+      g_assert_null (at_callee);
+    }
+  g_assert_cmpuint (n_dialogs (f), ==, 1);
+  /* The dialog still knows the caller's own Contact: the callee's BYE reaches the caller. */
+  g_assert_cmpint (call_bye_from_callee (caller, callee, &call), ==, 200);
+  g_assert_cmpuint (n_dialogs (f), ==, 0);
+}
+
 static void
 test_dialog_table_is_bounded (Fixture       *f,
                               gconstpointer  data)
@@ -1119,6 +1181,8 @@ main (int    argc,
               fixture_setup, test_response_without_upstream_via, fixture_teardown);
   g_test_add ("/net/proxy/reinvite-refreshes-the-remote-target", Fixture, NULL, fixture_setup,
               test_reinvite_refreshes_remote_target, fixture_teardown);
+  g_test_add ("/net/proxy/known-dialog-needs-its-partys-address", Fixture, NULL, fixture_setup,
+              test_known_dialog_needs_its_partys_address, fixture_teardown);
   g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,
               test_dialog_table_is_bounded, fixture_teardown);
   g_test_add ("/net/proxy/record-route-names-transport-and-ipv6", Fixture, NULL, fixture_setup,

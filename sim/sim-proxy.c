@@ -536,11 +536,24 @@ forward_stateful (SimProxy       *self,
 static void
 handle_cancel (SimProxy       *self,
                SimServerTxn   *txn,
-               osip_message_t *request)
+               osip_message_t *request,
+               const SimAddr  *src)
 {
   SimServerTxn *invite = sim_stack_find_invite_txn (self->stack, request);
   Context *ctx = invite ? g_hash_table_lookup (self->contexts, invite) : NULL;
 
+  /*
+   * RFC 3261 §9.2 matches a CANCEL on its Via branch alone, and a branch travels in clear: a
+   * CANCEL from another address than the INVITE's (a stranger who sniffed it) matches nothing
+   * here, so nobody can hang up someone else's ringing call.
+   */
+  if (invite != NULL && src != NULL &&
+      strcmp (sim_server_txn_get_source (invite)->ip, src->ip) != 0)
+    {
+      sim_stack_note (self->stack, "CANCEL from %s for an INVITE that came from %s: it cancels "
+                      "nothing (481)", src->ip, sim_server_txn_get_source (invite)->ip);
+      invite = NULL;
+    }
   if (invite == NULL)
     {
       _sim_proxy_reply (txn, 481, NULL);
@@ -838,7 +851,7 @@ sim_proxy_handle (SimProxy       *self,
 
   if (strcmp (req->sip_method, "CANCEL") == 0)
     {
-      handle_cancel (self, txn, req);
+      handle_cancel (self, txn, req, src);
       return;
     }
 

@@ -1088,6 +1088,60 @@ test_known_dialog_needs_its_partys_address (Fixture       *f,
 }
 
 static void
+test_cancel_needs_the_invites_address (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(Peer) caller = peer_new (f, UDP4);
+  g_autoptr(Peer) callee = peer_new (f, UDP4);
+  g_autoptr(Peer) eve = peer_new_at (f, UDP4, "127.0.0.2");
+  g_autofree char *caller_via = peer_via (caller);
+  g_autofree char *invite = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *ringing = NULL;
+  g_autofree char *cancel = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *at_callee = NULL;
+  g_autofree char *ours = NULL;
+
+  g_test_summary ("A CANCEL matches its INVITE by the Via branch (RFC 3261 §9.2), which travels "
+                  "in clear: from another address it cancels nothing (481) and the ringing "
+                  "phone hears nothing; the caller's own CANCEL still works.");
+
+  add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
+  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
+                            "Via: %s;branch=z9hG4bK-inv-cancel;rport\r\n"
+                            "Max-Forwards: 70\r\n"
+                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                            "To: <sip:bob@lab.example>\r\n"
+                            "Call-ID: cancel@test\r\n"
+                            "CSeq: 1 INVITE\r\n"
+                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
+                            "Content-Length: 0\r\n\r\n", caller_via);
+  peer_send (caller, invite);
+  got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
+  ringing = response_to (got, 180, "callee", NULL);
+  peer_send (callee, ringing);
+
+  cancel = g_strdup_printf ("CANCEL sip:bob@lab.example SIP/2.0\r\n"
+                            "Via: %s;branch=z9hG4bK-inv-cancel;rport\r\n"
+                            "Max-Forwards: 70\r\n"
+                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                            "To: <sip:bob@lab.example>\r\n"
+                            "Call-ID: cancel@test\r\n"
+                            "CSeq: 1 CANCEL\r\n"
+                            "Content-Length: 0\r\n\r\n", caller_via);
+  peer_send (eve, cancel);
+  answer = peer_final (eve);
+  g_assert_cmpint (status_of (answer), ==, 481);
+  at_callee = peer_receive (callee, QUIET_MS);
+  g_assert_true (at_callee == NULL || !g_str_has_prefix (at_callee, "CANCEL "));
+
+  /* The caller's own CANCEL reaches the phone. */
+  peer_send (caller, cancel);
+  ours = expect_request (callee, "CANCEL sip:bob@192.0.2.7:5060 SIP/2.0");
+}
+
+static void
 test_dialog_table_is_bounded (Fixture       *f,
                               gconstpointer  data)
 {
@@ -1183,6 +1237,8 @@ main (int    argc,
               test_reinvite_refreshes_remote_target, fixture_teardown);
   g_test_add ("/net/proxy/known-dialog-needs-its-partys-address", Fixture, NULL, fixture_setup,
               test_known_dialog_needs_its_partys_address, fixture_teardown);
+  g_test_add ("/net/proxy/cancel-needs-the-invites-address", Fixture, NULL, fixture_setup,
+              test_cancel_needs_the_invites_address, fixture_teardown);
   g_test_add ("/net/proxy/dialog-table-is-bounded-and-lapses", Fixture, NULL, fixture_setup,
               test_dialog_table_is_bounded, fixture_teardown);
   g_test_add ("/net/proxy/record-route-names-transport-and-ipv6", Fixture, NULL, fixture_setup,

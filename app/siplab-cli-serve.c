@@ -886,11 +886,13 @@ siplab_cli_serve (int    argc,
       "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
       "N" },
     { "max-transactions", 0, 0, G_OPTION_ARG_INT, &stack_options.max_transactions,
-      "Live SIP transactions before new requests get 503 with Retry-After (default 131072)",
+      "Live SIP transactions before new requests get 503 with Retry-After (default 131072; "
+      "one address may hold 1/16)",
       "N" },
     { "max-transaction-memory", 0, 0, G_OPTION_ARG_INT, &stack_options.max_memory_mb,
       "Megabytes of messages live transactions may hold before new requests get 503 "
-      "(default 64; requests under 4 KB may use an eighth more)", "MB" },
+      "(default 64; requests under 4 KB may use an eighth more; one address may hold 1/16)",
+      "MB" },
     { NULL }
   };
   g_autoptr(GOptionContext) context =

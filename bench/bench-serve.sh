@@ -454,12 +454,18 @@ wait_udp_listening() {
   return 1
 }
 
+# sipp plays every phone from the one address 127.0.0.1, which may hold only 1/16 of the live
+# transactions and of their memory (SIM_STACK_SOURCE_SHARE_DIVISOR, sim-stack.h): 16 times the
+# default limits give that address the default limits themselves.
+SHARE_ARGS=(--max-transactions 2097152 --max-transaction-memory 1024)
+
 bench_siplab() {
   local db_args=() port pid rate
   [ "$1" = db ] && db_args=(--db "$WORK/lab-$RANDOM.sqlite")
   port=$(free_port)
   $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
-    "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" > /dev/null 2> "$WORK/siplab.err" &
+    "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" "${SHARE_ARGS[@]}" \
+    > /dev/null 2> "$WORK/siplab.err" &
   pid=$!; PIDS+=("$pid")
   wait_udp_listening "$port" || { cat "$WORK/siplab.err" >&2; return 1; }
   rate=$(run_sipp "$port" "$WORK/sipp-siplab-$1.log") || rate=""
@@ -562,7 +568,7 @@ bench_siplab_calls() {
   local port pid result
   port=$(free_port)
   $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
-    --auth-limit 0 --format "$SIPLAB_FORMAT" > /dev/null 2> "$WORK/siplab-calls.err" &
+    --auth-limit 0 --format "$SIPLAB_FORMAT" "${SHARE_ARGS[@]}" > /dev/null 2> "$WORK/siplab-calls.err" &
   pid=$!
   wait_udp_listening "$port" || { cat "$WORK/siplab-calls.err" >&2; kill "$pid"; return 1; }
   result=$(run_calls "$port" "$pid" "$WORK/sipp-siplab-calls.log") || result=""

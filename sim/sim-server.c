@@ -590,33 +590,13 @@ prune_offenders (SimServer *self,
     }
 }
 
-/*
- * An IPv6 address counts as its /64: one host usually holds a whole /64 (RFC 4291 §2.5.1,
- * SLAAC with temporary addresses, RFC 8981), so counting single addresses would give it 2^64
- * fresh tries.
- */
+/* Shared with the stack's fair shares of transactions (sim_addr_source_key()). */
 char *
 sim_server_client_key (const char *ip)
 {
-  g_autoptr(GInetAddress) address = NULL;
-  g_autoptr(GInetAddress) masked = NULL;
-  g_autofree char *text = NULL;
-  guint8 bytes[16];
-
   g_return_val_if_fail (ip != NULL, NULL);
 
-  if (strchr (ip, ':') == NULL ||
-      (address = g_inet_address_new_from_string (ip)) == NULL ||
-      g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
-    return g_strdup (ip);
-  memcpy (bytes, g_inet_address_to_bytes (address), 16);
-  /* An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) is that IPv4 address. */
-  if (memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-    return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
-  memset (bytes + 8, 0, 8);
-  masked = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
-  text = g_inet_address_to_string (masked);
-  return g_strdup_printf ("%s/64", text);
+  return sim_addr_source_key (ip);
 }
 
 /* "address\nuser": failures are counted per address (sim_server_client_key()) and claimed

@@ -55,6 +55,7 @@ struct _SimClientTxn {
   gsize ack_len;
   gsize held;                /* bytes counted in the stack's held_bytes */
   gboolean counted;          /* in a table of the stack: its bytes count */
+  char *source;              /* the source it is charged to (sim_addr_source_key), or NULL */
   SimAddr dst;
   SimTime interval;          /* current retransmission interval (Timer A / E) */
   guint retransmit_timer;    /* A or E */
@@ -81,6 +82,7 @@ struct _SimServerTxn {
   gsize request_len;         /* bytes of the request as received */
   gsize held;                /* bytes counted in the stack's held_bytes */
   gboolean counted;          /* in the table of the stack: its bytes count */
+  char *source;              /* the source it is charged to (sim_addr_source_key) */
   int last_status;
   SimTime interval;          /* Timer G / 2xx retransmission */
   guint retransmit_timer;    /* G, or the 2xx retransmission */
@@ -112,8 +114,16 @@ struct _SimStack {
   guint max_transactions;
   guint64 held_bytes;        /* message text the transactions in the tables hold */
   guint64 max_transaction_bytes;
+  GHashTable *sources;       /* source key -> SourceUse*: only sources holding transactions */
+  const char *arrival_source; /* the source of the request being handed up, or NULL */
   char *sl_prefix;           /* starts the To tag of every stateless response */
 };
+
+/* What one source (SIM_STACK_SOURCE_SHARE_DIVISOR) holds: transactions and their bytes. */
+typedef struct {
+  guint n;
+  guint64 bytes;
+} SourceUse;
 
 G_DEFINE_FINAL_TYPE (SimStack, sim_stack, G_TYPE_OBJECT)
 
@@ -185,8 +195,41 @@ transmit (SimStack      *self,
 /* The byte budget (SIM_STACK_MAX_TRANSACTION_BYTES)                                          */
 
 /*
+ * Changes what @source holds by @dn transactions and @dbytes bytes.  The entry exists only
+ * while the source holds a transaction, so the table is bounded by the live transactions.
+ */
+static void
+source_charge (SimStack   *self,
+               const char *source,
+               int         dn,
+               gint64      dbytes)
+{
+  SourceUse *use;
+
+  if (source == NULL)
+    return;
+  use = g_hash_table_lookup (self->sources, source);
+  if (use == NULL)
+    {
+      g_assert (dn > 0);
+      use = g_new0 (SourceUse, 1);
+      g_hash_table_insert (self->sources, g_strdup (source), use);
+    }
+  g_assert (dn >= 0 || use->n >= (guint) -dn);
+  g_assert (dbytes >= 0 || use->bytes >= (guint64) -dbytes);
+  use->n += dn;
+  use->bytes += dbytes;
+  if (use->n == 0)
+    {
+      g_assert_cmpuint (use->bytes, ==, 0);
+      g_hash_table_remove (self->sources, source);
+    }
+}
+
+/*
  * Every place that stores or frees a transaction's text calls one of these, so held_bytes is
- * always the sum over the transactions in the tables.  A transaction leaving its table frees
+ * always the sum over the transactions in the tables, and each source's bytes the sum over
+ * the transactions charged to it.  A transaction leaving its table frees
  * its texts (nothing is retransmitted from outside a table) and stops counting, even if a TU
  * still holds a reference to it.
  */
@@ -201,6 +244,7 @@ client_account (SimClientTxn *txn)
         (txn->ack_text != NULL ? txn->ack_len : 0);
   g_assert (txn->stack->held_bytes >= txn->held);
   txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
+  source_charge (txn->stack, txn->source, 0, (gint64) now - (gint64) txn->held);
   txn->held = now;
 }
 
@@ -215,6 +259,7 @@ server_account (SimServerTxn *txn)
         (txn->response_text != NULL ? txn->response_len : 0);
   g_assert (txn->stack->held_bytes >= txn->held);
   txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
+  source_charge (txn->stack, txn->source, 0, (gint64) now - (gint64) txn->held);
   txn->held = now;
 }
 
@@ -227,6 +272,7 @@ client_uncount (SimClientTxn *txn)
   g_clear_pointer (&txn->request_text, g_free);
   g_clear_pointer (&txn->ack_text, g_free);
   client_account (txn);
+  source_charge (txn->stack, txn->source, -1, 0);
   txn->counted = FALSE;
 }
 
@@ -238,6 +284,7 @@ server_uncount (SimServerTxn *txn)
   g_clear_pointer (&txn->response_text, g_free);
   /* The parsed request stays for a TU that holds a reference; it stops counting. */
   txn->stack->held_bytes -= txn->held;
+  source_charge (txn->stack, txn->source, -1, -(gint64) txn->held);
   txn->held = 0;
   txn->counted = FALSE;
 }
@@ -274,6 +321,7 @@ sim_client_txn_unref (SimClientTxn *txn)
   g_clear_pointer (&txn->request, osip_message_free);
   g_free (txn->request_text);
   g_free (txn->ack_text);
+  g_free (txn->source);
   g_free (txn);
 }
 
@@ -676,8 +724,12 @@ sim_stack_send_request (SimStack         *self,
   txn->interval = SIM_T1;
 
   /* A CANCEL shares the INVITE's branch but not its transaction: the method keeps them apart. */
+  /* A request the TU sends while handling one it received (a proxy forwarding it, one copy per
+   * binding) is charged to that request's source, so forwarding costs its sender's share. */
+  txn->source = g_strdup (self->arrival_source);
   g_hash_table_replace (self->clients, txn->key, txn);
   txn->counted = TRUE;
+  source_charge (self, txn->source, 1, 0);
   client_account (txn);
   trace_txn (self, txn->kind, txn->state, txn->branch, request->sip_method, NULL);
 
@@ -749,6 +801,7 @@ sim_server_txn_unref (SimServerTxn *txn)
   g_free (txn->to_tag);
   g_clear_pointer (&txn->request, osip_message_free);
   g_free (txn->response_text);
+  g_free (txn->source);
   g_free (txn);
 }
 
@@ -1256,12 +1309,16 @@ refuse_unparsed (SimStack             *self,
  * Returns the reason phrase of the 503, or NULL; @why says which limit, for the trace.
  */
 static const char *
-over_limits (SimStack *self,
-             gsize     len,
-             char     *why,
-             gsize     why_size)
+over_limits (SimStack   *self,
+             gsize       len,
+             const char *source,
+             char       *why,
+             gsize       why_size)
 {
   guint n = sim_stack_get_n_transactions (self);
+  const SourceUse *use = g_hash_table_lookup (self->sources, source);
+  guint share_n = MAX (1, self->max_transactions / SIM_STACK_SOURCE_SHARE_DIVISOR);
+  guint64 share_bytes = self->max_transaction_bytes / SIM_STACK_SOURCE_SHARE_DIVISOR;
   guint64 limit;
 
   if (n >= self->max_transactions)
@@ -1280,6 +1337,15 @@ over_limits (SimStack *self,
                   "has %" G_GSIZE_FORMAT " (the limit for it is %" G_GUINT64_FORMAT " bytes)",
                   self->held_bytes, len, limit);
       return "Service Unavailable (transactions hold too much memory)";
+    }
+  /* The fair share: one address (or /64) holding its share of either limit waits for its own
+   * transactions to end, whatever room the others leave. */
+  if (use != NULL && (use->n >= share_n || use->bytes >= share_bytes))
+    {
+      g_snprintf (why, why_size, "this address holds %u transactions and %" G_GUINT64_FORMAT
+                  " bytes (its share is %u transactions or %" G_GUINT64_FORMAT " bytes)",
+                  use->n, use->bytes, share_n, share_bytes);
+      return "Service Unavailable (this address holds too many transactions)";
     }
   return NULL;
 }
@@ -1340,8 +1406,10 @@ receive_request (SimStack       *self,
                  const SimAddr  *src)
 {
   const char *overloaded;
-  char why[160];
+  const char *previous_source;
+  char why[200];
   g_autofree char *key = NULL;
+  g_autofree char *source = NULL;
   const char *branch;
   SimServerTxn *txn;
   g_autoptr(GError) error = NULL;
@@ -1378,7 +1446,8 @@ receive_request (SimStack       *self,
       return;
     }
 
-  overloaded = over_limits (self, len, why, sizeof why);
+  source = sim_addr_source_key (src->ip);
+  overloaded = over_limits (self, len, source, why, sizeof why);
   if (overloaded != NULL)
     {
       char retry_after[16];
@@ -1407,8 +1476,10 @@ receive_request (SimStack       *self,
   txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
+  txn->source = g_steal_pointer (&source);
   g_hash_table_insert (self->servers, txn->key, txn);
   txn->counted = TRUE;
+  source_charge (self, txn->source, 1, 0);
   server_account (txn);
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
@@ -1420,10 +1491,13 @@ receive_request (SimStack       *self,
    * without one, but not before a response sent statelessly.
    */
   txn->trying_due = txn->kind == TXN_IST;
+  previous_source = self->arrival_source;
+  self->arrival_source = txn->source;
   if (self->request_func != NULL)
     self->request_func (self, txn, request, src, self->request_data);
   else
     sim_server_txn_reply (txn, 501, NULL);
+  self->arrival_source = previous_source;
   sim_server_txn_send_trying (txn);
   sim_server_txn_unref (txn);
 }
@@ -1607,6 +1681,8 @@ sim_stack_dispose (GObject *object)
   g_clear_pointer (&self->servers, g_hash_table_unref);
   /* Every path that stores or frees a transaction's text keeps the count. */
   g_assert_cmpuint (self->held_bytes, ==, 0);
+  g_assert (self->sources == NULL || g_hash_table_size (self->sources) == 0);
+  g_clear_pointer (&self->sources, g_hash_table_unref);
   G_OBJECT_CLASS (sim_stack_parent_class)->dispose (object);
 }
 
@@ -1638,6 +1714,7 @@ sim_stack_init (SimStack *self)
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
+  self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->transport_errors = g_ptr_array_new ();
   self->locals = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->retransmit_2xx = TRUE;
@@ -2003,6 +2080,7 @@ sim_stack_reset (SimStack *self)
   g_hash_table_remove_all (self->clients);
   g_hash_table_remove_all (self->servers);
   g_assert_cmpuint (self->held_bytes, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (self->sources), ==, 0);
 }
 
 guint
@@ -2051,4 +2129,12 @@ sim_stack_get_held_bytes (SimStack *self)
   g_return_val_if_fail (SIM_IS_STACK (self), 0);
 
   return self->held_bytes;
+}
+
+guint
+sim_stack_get_n_sources (SimStack *self)
+{
+  g_return_val_if_fail (SIM_IS_STACK (self), 0);
+
+  return g_hash_table_size (self->sources);
 }

@@ -73,6 +73,25 @@ typedef struct _SimClientTxn SimClientTxn;
 #define SIM_STACK_SMALL_REQUEST_BYTES    4096
 #define SIM_STACK_SMALL_RESERVE_DIVISOR  8
 
+/*
+ * SIM_STACK_SOURCE_SHARE_DIVISOR: the fair share of one source.  Each server transaction is
+ *   charged to its source (sim_addr_source_key: the IPv4 address, or the /64 of an IPv6 one),
+ *   and so is every client transaction the TU starts while handling its request (a proxy's
+ *   forwarded copies; client transactions started later, from a timer or a response, are
+ *   charged to nobody).  A request that would start a new server transaction from a source
+ *   that already holds 1/16 of the count cap (at least one transaction) or 1/16 of the byte
+ *   budget gets the same stateless 503 with Retry-After as the global limits, traced with
+ *   "this address holds ...".  Without it one stranger fills both global limits (big INVITEs
+ *   from a foreign From are not challenged) and every phone's REGISTER and OPTIONS gets 503;
+ *   with it, sixteen addresses (or /64s) are needed to fill them, and one source may still
+ *   hold 8,192 transactions and 4 MB by default, more than a whole school behind one NAT
+ *   address registering at once (2,000 phones hold about 4,000 transactions and 2.5 MB).  A
+ *   source may go over its share by the last request it was allowed and that request's
+ *   forwarded copies.  The table of sources holds an entry only while that source holds a
+ *   transaction, so it is bounded by the live transactions.
+ */
+#define SIM_STACK_SOURCE_SHARE_DIVISOR   16
+
 /* RFC 3261 §17.1.1.1 defaults */
 #define SIM_T1 SIM_MSEC (500)
 #define SIM_T2 SIM_SEC (4)
@@ -219,6 +238,8 @@ void            sim_stack_set_max_transaction_bytes (SimStack   *self,
                                                guint64           max);
 guint64         sim_stack_get_max_transaction_bytes (SimStack   *self);
 guint64         sim_stack_get_held_bytes      (SimStack         *self);
+/* How many sources (SIM_STACK_SOURCE_SHARE_DIVISOR) hold transactions now. */
+guint           sim_stack_get_n_sources       (SimStack         *self);
 /* Forgets every transaction at once, without sending anything (the element lost power). */
 void            sim_stack_reset               (SimStack         *self);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-types.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 void
@@ -89,4 +90,28 @@ const char *
 sim_transport_name (SimTransportKind transport)
 {
   return transport == SIM_TRANSPORT_TCP ? "TCP" : "UDP";
+}
+
+/*
+ * An IPv6 address counts as its /64: one host usually holds a whole /64 (RFC 4291 §2.5.1,
+ * SLAAC with temporary addresses, RFC 8981), so counting single addresses would give it 2^64
+ * fresh tries.
+ */
+char *
+sim_addr_source_key (const char *ip)
+{
+  guint8 bytes[16];
+  char text[INET6_ADDRSTRLEN];
+
+  g_return_val_if_fail (ip != NULL, NULL);
+
+  if (strchr (ip, ':') == NULL || inet_pton (AF_INET6, ip, bytes) != 1)
+    return g_strdup (ip);
+  /* An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) is that IPv4 address. */
+  if (memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+    return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+  memset (bytes + 8, 0, 8);
+  if (inet_ntop (AF_INET6, bytes, text, sizeof text) == NULL)
+    return g_strdup (ip);
+  return g_strdup_printf ("%s/64", text);
 }

@@ -40,4 +40,11 @@ gboolean     sim_addr_equal          (const SimAddr    *a,
                                       const SimAddr    *b);
 const char  *sim_transport_name      (SimTransportKind  transport);
 
+/*
+ * The key one client is counted under (wrong passwords, transactions held): an IPv4 address
+ * itself, an IPv6 address as its /64 ("2001:db8::/64"), an IPv4-mapped IPv6 address as its
+ * IPv4 address; anything else (a simulated node's name) as itself.  Newly allocated.
+ */
+char        *sim_addr_source_key     (const char       *ip) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

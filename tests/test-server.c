@@ -786,16 +786,21 @@ attacker_receive (GSocket  *socket,
   return NULL;
 }
 
-/* A socket towards the server's listener of @transport in @family, or FALSE (no IPv6 here). */
+/*
+ * A socket from @from (a loopback address) towards the server's listener of @transport on
+ * @ip, or FALSE (no IPv6 here).
+ */
 static gboolean
-attacker_open (SimServer        *server,
-               SimTransportKind  transport,
-               const char       *ip,
-               Attacker         *attacker)
+attacker_open_from (SimServer        *server,
+                    SimTransportKind  transport,
+                    const char       *ip,
+                    const char       *from,
+                    Attacker         *attacker)
 {
   GArray *listeners = sim_socket_transport_get_listeners (sim_server_get_transport (server));
   g_autoptr(GInetAddress) loopback = g_inet_address_new_from_string (ip);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GInetAddress) source = g_inet_address_new_from_string (from);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (source, 0);
   g_autoptr(GError) error = NULL;
 
   memset (attacker, 0, sizeof *attacker);
@@ -817,6 +822,16 @@ attacker_open (SimServer        *server,
     g_assert_true (g_socket_bind (attacker->socket, any, FALSE, &error));
   g_assert_no_error (error);
   return TRUE;
+}
+
+/* A socket towards the server's listener of @transport in @family, or FALSE (no IPv6 here). */
+static gboolean
+attacker_open (SimServer        *server,
+               SimTransportKind  transport,
+               const char       *ip,
+               Attacker         *attacker)
+{
+  return attacker_open_from (server, transport, ip, ip, attacker);
 }
 
 static void
@@ -958,8 +973,10 @@ test_hostile_transaction_cap (Fixture       *f,
     }
   attacker_open (f->server, transport, ip, &attacker);
   /* Each OPTIONS leaves a transaction for 32 s over UDP (Timer J); over TCP none is left (J is
-   * zero), so there the cap is 0 and every request meets it. */
-  sim_stack_set_max_transactions (stack, transport == SIM_TRANSPORT_UDP ? 3 : 0);
+   * zero), so there the cap is 0 and every request meets it.  Over UDP one address may hold
+   * 1/16 of the cap (SIM_STACK_SOURCE_SHARE_DIVISOR): 3 of 48. */
+  sim_stack_set_max_transactions (stack, transport == SIM_TRANSPORT_UDP ?
+                                  3 * SIM_STACK_SOURCE_SHARE_DIVISOR : 0);
   for (guint i = 0; i < 5; i++)
     {
       g_autofree char *branch = g_strdup_printf ("z9hG4bKcap%u", i);
@@ -1013,9 +1030,9 @@ test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
   g_autofree char *reply = NULL;
   guint64 peak = 0;
   guint sent = 0;
-  Attacker attacker;
+  Attacker attackers[20];
 
-  g_test_summary ("Issue 9 item 4: a stranger's 60 KB MESSAGEs to a registered phone that never "
+  g_test_summary ("Issue 9 item 4: strangers' 60 KB MESSAGEs to a registered phone that never "
                   "answers are held twice each (server and client transaction) until the byte "
                   "budget answers 503 with Retry-After; the bytes held stay within the budget "
                   "(and one forwarded copy), OPTIONS is still answered and our phone registers");
@@ -1027,15 +1044,21 @@ test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
   sim_phone_set_powered (f->phone, FALSE);
   sim_stack_set_max_transaction_bytes (stack, budget);
 
-  attacker_open (f->server, SIM_TRANSPORT_UDP, "127.0.0.1", &attacker);
-  while (reply == NULL && sent < 20)
+  /* Each from a loopback address of its own (not our phone's 127.0.0.1): one address may
+   * hold only its share (1/16). */
+  while (reply == NULL && sent < G_N_ELEMENTS (attackers))
     {
-      g_autofree char *text = stranger_message (&attacker, sent, 60000);
+      g_autofree char *from = g_strdup_printf ("127.0.0.%u", 2 + sent);
+      g_autofree char *text = NULL;
+      Attacker *attacker = &attackers[sent];
+
       guint notes = count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly");
       guint n = sim_stack_get_n_transactions (stack);
       gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
 
-      attacker_send (&attacker, text, strlen (text));
+      attacker_open_from (f->server, SIM_TRANSPORT_UDP, "127.0.0.1", from, attacker);
+      text = stranger_message (attacker, sent, 60000);
+      attacker_send (attacker, text, strlen (text));
       sent++;
       /* Admitted (a server and a client transaction), or refused with the trace's note. */
       while (sim_stack_get_n_transactions (stack) < n + 2 &&
@@ -1044,7 +1067,7 @@ test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
         g_main_context_iteration (NULL, FALSE);
       peak = MAX (peak, sim_stack_get_held_bytes (stack));
       if (count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly") > notes)
-        reply = attacker_receive (attacker.socket, FALSE);
+        reply = attacker_receive (attacker->socket, FALSE);
       else
         g_assert_cmpuint (sim_stack_get_n_transactions (stack), ==, n + 2);
     }
@@ -1061,11 +1084,12 @@ test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
 
   /* A small request has its reserve: the server still answers its own OPTIONS... */
   {
-    g_autofree char *options = hostile_request (&attacker, "OPTIONS", "z9hG4bKstill", "", ";rport");
+    Attacker *last = &attackers[sent - 1];
+    g_autofree char *options = hostile_request (last, "OPTIONS", "z9hG4bKstill", "", ";rport");
     g_autofree char *answer = NULL;
 
-    attacker_send (&attacker, options, strlen (options));
-    answer = attacker_receive (attacker.socket, FALSE);
+    attacker_send (last, options, strlen (options));
+    answer = attacker_receive (last->socket, FALSE);
     g_assert_cmpint (status_of (answer), ==, 200);
   }
   /* ...and our phone, back on, registers again (401, then 200). */
@@ -1074,6 +1098,76 @@ test_hostile_big_messages_meet_the_byte_budget (Fixture       *f,
   g_assert_true (wait_until (f, phone_registered));
   g_assert_cmpuint (sim_stack_get_held_bytes (stack), <=,
                     budget + budget / SIM_STACK_SMALL_RESERVE_DIVISOR + SIM_MESSAGE_MAX_SIZE);
+  for (guint i = 0; i < sent; i++)
+    attacker_close (&attackers[i]);
+}
+
+/*
+ * The stranger @attacker sends MESSAGEs with @body_len bytes of body to alice until one gets
+ * 503 (or 200 were sent); @serial numbers their branches.  Returns how many it sent.
+ */
+static guint
+flood_until_503 (Fixture  *f,
+                 Attacker *attacker,
+                 gsize     body_len,
+                 guint    *serial)
+{
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autofree char *reply = NULL;
+  guint sent = 0;
+
+  while (reply == NULL && sent < 200)
+    {
+      g_autofree char *text = stranger_message (attacker, (*serial)++, body_len);
+      guint notes = count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly");
+      guint n = sim_stack_get_n_transactions (stack);
+      gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+      attacker_send (attacker, text, strlen (text));
+      sent++;
+      /* Admitted (a server and a client transaction), or refused with the trace's note. */
+      while (sim_stack_get_n_transactions (stack) < n + 2 &&
+             count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly") == notes &&
+             g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      if (count_events (f->server, SIM_EVENT_NOTE, NULL, "gets 503 statelessly") > notes)
+        reply = attacker_receive (attacker->socket, FALSE);
+    }
+  g_assert_nonnull (reply);
+  g_assert_cmpint (status_of (reply), ==, 503);
+  g_assert_nonnull (strstr (reply, "Retry-After: "));
+  return sent;
+}
+
+static void
+test_hostile_stranger_keeps_to_its_share (Fixture       *f,
+                                          gconstpointer  data)
+{
+  SimStack *stack = sim_server_get_stack (f->server);
+  g_autoptr(GError) error = NULL;
+  guint serial = 0;
+  Attacker attacker;
+
+  g_test_summary ("Issue 9 item 4: a stranger at 127.0.0.2 sends 60 KB, then 3.5 KB, then empty "
+                  "MESSAGEs to our silent phone until each size gets 503; it holds only its "
+                  "share (1/16) of the byte budget, so the phone at 127.0.0.1, back on, still "
+                  "registers; when every transaction is over no address is charged any more");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+  sim_phone_set_powered (f->phone, FALSE);
+  sim_stack_set_max_transaction_bytes (stack, 200000);
+
+  attacker_open_from (f->server, SIM_TRANSPORT_UDP, "127.0.0.1", "127.0.0.2", &attacker);
+  flood_until_503 (f, &attacker, 60000, &serial);
+  flood_until_503 (f, &attacker, 3500, &serial);
+  flood_until_503 (f, &attacker, 0, &serial);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "this address holds"), ==, 3);
+
+  sim_phone_set_powered (f->phone, TRUE);
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_registered));
   attacker_close (&attacker);
 }
 
@@ -2114,6 +2208,9 @@ main (int    argc,
   }
   g_test_add ("/net/server/hostile/udp-ipv4/big-messages-to-a-silent-phone-meet-the-byte-budget",
               Fixture, NULL, fixture_setup, test_hostile_big_messages_meet_the_byte_budget,
+              fixture_teardown);
+  g_test_add ("/net/server/hostile/udp-ipv4/a-stranger-keeps-to-its-share-and-the-phone-registers",
+              Fixture, NULL, fixture_setup, test_hostile_stranger_keeps_to_its_share,
               fixture_teardown);
   g_test_add ("/net/server/proxy-auth/invite-needs-proxy-authorization/udp4", Fixture, &udp4,
               fixture_setup, test_invite_needs_proxy_authorization, fixture_teardown);

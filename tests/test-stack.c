@@ -48,6 +48,7 @@ typedef struct {
   char *last_body;         /* the body of the last request the server TU saw */
   GPtrArray *unanswered;   /* SimServerTxn* (ref) the server TU left without a response */
   guint drop_407;          /* how many 407s the server sends are lost on the way */
+  gboolean forward;        /* the server TU also forwards each unanswered request (a proxy) */
 } Fixture;
 
 static void
@@ -106,6 +107,14 @@ server_request_cb (SimStack       *stack,
     sim_server_txn_reply (txn, f->auto_status, NULL);
   else
     g_ptr_array_add (f->unanswered, sim_server_txn_ref (txn));
+  if (f->auto_status == 0 && f->forward)
+    {
+      SimAddr silent;
+
+      /* Like a proxy towards a phone that never answers: the client transaction lives 32 s. */
+      sim_addr_init (&silent, "10.0.0.99", 5060, SIM_TRANSPORT_UDP);
+      sim_stack_send_request (stack, sim_message_clone (request), &silent, NULL, NULL, NULL);
+    }
 }
 
 static void
@@ -312,14 +321,23 @@ test_invite_timer_b_gives_408 (Fixture       *f,
   g_assert_cmpint (GPOINTER_TO_INT (f->responses->pdata[0]), ==, 408);
 }
 
+/* @text arrives at the server from @ip, port 5060, over UDP. */
+static void
+send_raw_from (Fixture    *f,
+               const char *ip,
+               const char *text)
+{
+  SimAddr ua;
+  sim_addr_init (&ua, ip, 5060, SIM_TRANSPORT_UDP);
+  sim_net_send (f->net, &ua, &f->server_addr, text, strlen (text), FALSE);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (1));
+}
+
 static void
 send_raw (Fixture    *f,
           const char *text)
 {
-  SimAddr ua;
-  sim_addr_init (&ua, "10.0.0.11", 5060, SIM_TRANSPORT_UDP);
-  sim_net_send (f->net, &ua, &f->server_addr, text, strlen (text), FALSE);
-  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (1));
+  send_raw_from (f, "10.0.0.11", text);
 }
 
 static SimEvent *
@@ -736,7 +754,9 @@ test_transaction_cap_gives_503 (Fixture       *f,
                "Call-ID: cap-a\r\n"
                "CSeq: 1 OPTIONS\r\n"
                "Content-Length: 0\r\n\r\n");
-  send_raw (f, "OPTIONS sip:lab.example SIP/2.0\r\n"
+  /* From another address: one address alone may hold only its share (one of two). */
+  send_raw_from (f, "10.0.0.12",
+                 "OPTIONS sip:lab.example SIP/2.0\r\n"
                "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKcap-b;rport\r\n"
                "Max-Forwards: 70\r\n"
                "From: <sip:alice@lab.example>;tag=1\r\n"
@@ -838,11 +858,13 @@ test_byte_budget_gives_503 (Fixture       *f,
   send_raw (f, first);
   /* The received text, counted while the request is held. */
   g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, strlen (first));
+  /* Each from an address of its own, since one address may hold only its share (1/16). */
   for (guint i = 1; i < 3; i++)
     {
       g_autofree char *branch = g_strdup_printf ("z9hG4bKbig%u", i);
       g_autofree char *text = big_message (branch, 30000);
-      send_raw (f, text);
+      g_autofree char *ip = g_strdup_printf ("10.0.0.%u", 11 + i);
+      send_raw_from (f, ip, text);
     }
   g_assert_cmpuint (f->n_requests, ==, 3);
   held = sim_stack_get_held_bytes (f->server);
@@ -851,7 +873,7 @@ test_byte_budget_gives_503 (Fixture       *f,
   /* The fourth would take the total to about 120,000 bytes. */
   {
     g_autofree char *text = big_message ("z9hG4bKbig3", 30000);
-    send_raw (f, text);
+    send_raw_from (f, "10.0.0.14", text);
   }
   reply = last_packet_from (f, "server");
   g_assert_nonnull (reply);
@@ -874,7 +896,8 @@ test_byte_budget_gives_503 (Fixture       *f,
 
   /* A small request has the reserve above the budget (one eighth). */
   f->auto_status = 200;
-  send_raw (f, "OPTIONS sip:lab.example SIP/2.0\r\n"
+  send_raw_from (f, "10.0.0.15",
+                 "OPTIONS sip:lab.example SIP/2.0\r\n"
                "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKsmall;rport\r\n"
                "Max-Forwards: 70\r\n"
                "From: <sip:alice@lab.example>;tag=1\r\n"
@@ -899,6 +922,121 @@ test_byte_budget_gives_503 (Fixture       *f,
     send_raw (f, text);
   }
   g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+}
+
+/* A REGISTER or OPTIONS of alice's phone at 10.0.0.11 (@tag keeps their branches apart). */
+static void
+send_phone_request (Fixture    *f,
+                    const char *method,
+                    const char *tag)
+{
+  g_autofree char *text = NULL;
+
+  text = g_strdup_printf ("%s sip:lab.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKphone%s;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:alice@lab.example>;tag=p%s\r\n"
+                          "To: <sip:alice@lab.example>\r\n"
+                          "Call-ID: phone%s@10.0.0.11\r\n"
+                          "CSeq: 1 %s\r\n"
+                          "Contact: <sip:alice@10.0.0.11:5060>\r\n"
+                          "Expires: 600\r\n"
+                          "Content-Length: 0\r\n\r\n", method, tag, tag, tag, method);
+  send_raw_from (f, "10.0.0.11", text);
+}
+
+/*
+ * The stranger at 10.0.0.66 sends MESSAGEs with @body_len bytes of body until one gets 503 (or
+ * 100 were sent); returns how many it sent.
+ */
+static guint
+flood_until_503 (Fixture *f,
+                 gsize    body_len)
+{
+  static guint serial;
+  guint refused = count_notes (f, "gets 503 statelessly");
+  guint sent = 0;
+
+  while (count_notes (f, "gets 503 statelessly") == refused && sent < 100)
+    {
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKflood%u", serial++);
+      g_autofree char *text = big_message (branch, body_len);
+
+      send_raw_from (f, "10.0.0.66", text);
+      sent++;
+    }
+  g_assert_cmpuint (count_notes (f, "gets 503 statelessly"), ==, refused + 1);
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 503);
+  g_assert_nonnull (strstr (last_packet_from (f, "server")->raw, "Retry-After: 5\r\n"));
+  return sent;
+}
+
+static void
+test_one_source_gets_its_share_of_the_count (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_test_summary ("Issue 9 item 4: a stranger's requests that nobody answers fill only its own "
+                  "share of the count cap (1/16, here 2 of 32): the next gets 503 with "
+                  "Retry-After statelessly, traced as the address's share, while our phone's "
+                  "REGISTER and OPTIONS from another address are still served; when the "
+                  "transactions end no source is left in the table");
+  sim_stack_set_max_transactions (f->server, 32);
+  f->auto_status = 0;
+  g_assert_cmpuint (flood_until_503 (f, 10), ==, 3);
+  g_assert_cmpuint (f->n_requests, ==, 2);
+  g_assert_nonnull (strstr (last_packet_from (f, "server")->raw, "this address holds"));
+  g_assert_cmpuint (count_notes (f, "this address holds 2 transactions"), ==, 1);
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 1);
+
+  f->auto_status = 200;
+  send_phone_request (f, "REGISTER", "r1");
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+  send_phone_request (f, "OPTIONS", "o1");
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 2);
+
+  /* Timer J ends the phone's; the stranger's, answered at last, end too. */
+  for (guint i = 0; i < f->unanswered->len; i++)
+    sim_server_txn_reply (f->unanswered->pdata[i], 200, NULL);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (40));
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, 0);
+}
+
+static void
+test_one_source_gets_its_share_of_the_bytes (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_test_summary ("Issue 9 item 4: a stranger's big, then small, then tiny MESSAGEs that a proxy "
+                  "forwards to a silent phone are charged to the stranger twice (its server "
+                  "transaction and the client transaction forwarding it) and fill only its "
+                  "share of the byte budget (1/16), so they cannot also fill the reserve of "
+                  "small requests: our phone's REGISTER from another address still gets 200; "
+                  "when Timer F and Timer J have run, nothing is charged any more");
+  sim_stack_set_max_transaction_bytes (f->server, 160000);
+  f->auto_status = 0;
+  f->forward = TRUE;
+  flood_until_503 (f, 30000);
+  flood_until_503 (f, 3500);
+  flood_until_503 (f, 0);
+  /* One admitted: it and its forwarded copy are 60 KB, over the share of 10,000 bytes. */
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  g_assert_cmpuint (count_notes (f, "this address holds 2 transactions"), ==, 3);
+
+  f->auto_status = 200;
+  send_phone_request (f, "REGISTER", "r2");
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+  send_phone_request (f, "OPTIONS", "o2");
+  g_assert_cmpint (last_packet_from (f, "server")->status, ==, 200);
+
+  /* The forwarded copy times out (Timer F, then the server transaction is answered). */
+  for (guint i = 0; i < f->unanswered->len; i++)
+    sim_server_txn_reply (f->unanswered->pdata[i], 408, NULL);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (70));
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, 0);
 }
 
 static void
@@ -1142,6 +1280,10 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/lost-stateless-407-is-asked-for-again", test_lost_stateless_407_is_asked_for_again);
   ADD ("/sim/stack/transaction-cap-gives-503", test_transaction_cap_gives_503);
   ADD ("/sim/stack/byte-budget-gives-503", test_byte_budget_gives_503);
+  ADD ("/sim/stack/one-source-gets-only-its-share-of-the-count",
+       test_one_source_gets_its_share_of_the_count);
+  ADD ("/sim/stack/one-source-gets-only-its-share-of-the-bytes",
+       test_one_source_gets_its_share_of_the_bytes);
   ADD ("/sim/stack/count-cap-is-traced-as-count", test_count_cap_is_traced_as_count);
   ADD ("/sim/stack/client-bytes-are-counted-until-the-end", test_client_bytes_are_counted_until_the_end);
   ADD ("/sim/stack/response-without-rport-goes-to-sent-by-port",

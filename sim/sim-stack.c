@@ -1338,9 +1338,12 @@ over_limits (SimStack   *self,
                   self->held_bytes, len, limit);
       return "Service Unavailable (transactions hold too much memory)";
     }
-  /* The fair share: one address (or /64) holding its share of either limit waits for its own
-   * transactions to end, whatever room the others leave. */
-  if (use != NULL && (use->n >= share_n || use->bytes >= share_bytes))
+  /* The fair share, once the stack is half full: from then on one address (or /64) holding its
+   * share of either limit waits for its own transactions to end, so the half left is kept for
+   * the others.  Below half, a busy address (a classroom behind one NAT, a benchmark) is not
+   * held back for nothing. */
+  if (use != NULL && (use->n >= share_n || use->bytes >= share_bytes) &&
+      (n >= self->max_transactions / 2 || self->held_bytes >= self->max_transaction_bytes / 2))
     {
       g_snprintf (why, why_size, "this address holds %u transactions and %" G_GUINT64_FORMAT
                   " bytes (its share is %u transactions or %" G_GUINT64_FORMAT " bytes)",

@@ -78,14 +78,14 @@ typedef struct _SimClientTxn SimClientTxn;
  *   charged to its source (sim_addr_source_key: the IPv4 address, or the /64 of an IPv6 one),
  *   and so is every client transaction the TU starts while handling its request (a proxy's
  *   forwarded copies; client transactions started later, from a timer or a response, are
- *   charged to nobody).  A request that would start a new server transaction from a source
- *   that already holds 1/16 of the count cap (at least one transaction) or 1/16 of the byte
- *   budget gets the same stateless 503 with Retry-After as the global limits, traced with
- *   "this address holds ...".  Without it one stranger fills both global limits (big INVITEs
- *   from a foreign From are not challenged) and every phone's REGISTER and OPTIONS gets 503;
- *   with it, sixteen addresses (or /64s) are needed to fill them, and one source may still
- *   hold 8,192 transactions and 4 MB by default, more than a whole school behind one NAT
- *   address registering at once (2,000 phones hold about 4,000 transactions and 2.5 MB).  A
+ *   charged to nobody).  Once the stack holds half of either limit, a request that would start
+ *   a new server transaction from a source that already holds 1/16 of the count cap (at least
+ *   one transaction) or 1/16 of the byte budget gets the same stateless 503 with Retry-After
+ *   as the global limits, traced with "this address holds ...".  Without it one stranger fills
+ *   both global limits (big INVITEs from a foreign From are not challenged) and every phone's
+ *   REGISTER and OPTIONS gets 503; with it, one stranger can take at most half, and the other
+ *   half is left for everyone else.  Below half nobody is held back, so a busy address (a
+ *   whole school behind one NAT, a benchmark's sipp) is not refused while there is room.  A
  *   source may go over its share by the last request it was allowed and that request's
  *   forwarded copies.  The table of sources holds an entry only while that source holds a
  *   transaction, so it is bounded by the live transactions.

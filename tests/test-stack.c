@@ -975,17 +975,17 @@ static void
 test_one_source_gets_its_share_of_the_count (Fixture       *f,
                                              gconstpointer  data)
 {
-  g_test_summary ("Issue 9 item 4: a stranger's requests that nobody answers fill only its own "
-                  "share of the count cap (1/16, here 2 of 32): the next gets 503 with "
-                  "Retry-After statelessly, traced as the address's share, while our phone's "
-                  "REGISTER and OPTIONS from another address are still served; when the "
-                  "transactions end no source is left in the table");
+  g_test_summary ("Issue 9 item 4: a stranger's requests that nobody answers may fill the count "
+                  "cap up to half (16 of 32); from then on it is held to its share (1/16, 2 of "
+                  "32): the next gets 503 with Retry-After statelessly, traced as the address's "
+                  "share, while our phone's REGISTER and OPTIONS from another address are still "
+                  "served; when the transactions end no source is left in the table");
   sim_stack_set_max_transactions (f->server, 32);
   f->auto_status = 0;
-  g_assert_cmpuint (flood_until_503 (f, 10), ==, 3);
-  g_assert_cmpuint (f->n_requests, ==, 2);
+  g_assert_cmpuint (flood_until_503 (f, 10), ==, 17);
+  g_assert_cmpuint (f->n_requests, ==, 16);
   g_assert_nonnull (strstr (last_packet_from (f, "server")->raw, "this address holds"));
-  g_assert_cmpuint (count_notes (f, "this address holds 2 transactions"), ==, 1);
+  g_assert_cmpuint (count_notes (f, "this address holds 16 transactions"), ==, 1);
   g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 1);
 
   f->auto_status = 200;
@@ -1010,8 +1010,8 @@ test_one_source_gets_its_share_of_the_bytes (Fixture       *f,
 {
   g_test_summary ("Issue 9 item 4: a stranger's big, then small, then tiny MESSAGEs that a proxy "
                   "forwards to a silent phone are charged to the stranger twice (its server "
-                  "transaction and the client transaction forwarding it) and fill only its "
-                  "share of the byte budget (1/16), so they cannot also fill the reserve of "
+                  "transaction and the client transaction forwarding it); past half the budget "
+                  "it is held to its share (1/16), so it cannot also fill the reserve of "
                   "small requests: our phone's REGISTER from another address still gets 200; "
                   "when Timer F and Timer J have run, nothing is charged any more");
   sim_stack_set_max_transaction_bytes (f->server, 160000);
@@ -1020,9 +1020,10 @@ test_one_source_gets_its_share_of_the_bytes (Fixture       *f,
   flood_until_503 (f, 30000);
   flood_until_503 (f, 3500);
   flood_until_503 (f, 0);
-  /* One admitted: it and its forwarded copy are 60 KB, over the share of 10,000 bytes. */
-  g_assert_cmpuint (f->n_requests, ==, 1);
-  g_assert_cmpuint (count_notes (f, "this address holds 2 transactions"), ==, 3);
+  /* Two admitted: with their forwarded copies they hold 120 KB, over half the budget and over
+   * the share of 10,000 bytes, so nothing more of the stranger's, big or small. */
+  g_assert_cmpuint (f->n_requests, ==, 2);
+  g_assert_cmpuint (count_notes (f, "this address holds 4 transactions"), ==, 3);
 
   f->auto_status = 200;
   send_phone_request (f, "REGISTER", "r2");

@@ -1346,37 +1346,6 @@ peer_wait (Peer     *peer,
   return NULL;
 }
 
-/* A request from @peer: From @from_user, to sip:@to_user@lab.example, with @extra headers. */
-static char *
-peer_request (Peer       *peer,
-              const char *method,
-              const char *from,
-              const char *to_user,
-              const char *call_id,
-              guint       cseq,
-              const char *extra)
-{
-  gboolean v6 = strchr (peer->ip, ':') != NULL;
-
-  peer->n_requests++;
-  return g_strdup_printf ("%s sip:%s@lab.example SIP/2.0\r\n"
-                          "Via: SIP/2.0/%s %s%s%s:%u;branch=z9hG4bK-peer-%p-%u;rport\r\n"
-                          "Max-Forwards: 70\r\n"
-                          "From: <%s>;tag=peer%u\r\n"
-                          "To: <sip:%s@lab.example>\r\n"
-                          "Call-ID: %s\r\n"
-                          "CSeq: %u %s\r\n"
-                          "Contact: <sip:x@%s%s%s:%u>\r\n"
-                          "%s"
-                          "Content-Length: 0\r\n\r\n",
-                          method, to_user,
-                          peer->transport == SIM_TRANSPORT_TCP ? "TCP" : "UDP",
-                          v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer,
-                          peer->n_requests, from, peer->n_requests, to_user, call_id, cseq,
-                          method, v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port,
-                          extra != NULL ? extra : "");
-}
-
 /* "Proxy-Authorization: ...\r\n" (or Authorization for a 401) answering @challenge for
  * @user/@password and a request @method sip:@to_user@lab.example. */
 static char *
@@ -1448,6 +1417,27 @@ peer_request_full (Peer       *peer,
                           v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port, (void *) peer,
                           peer->n_requests, from, peer->n_requests, to, call_id, cseq, method,
                           extra != NULL ? extra : "");
+}
+
+/* A request from @peer: From @from_user, to sip:@to_user@lab.example, with a Contact at the
+ * peer and @extra headers. */
+static char *
+peer_request (Peer       *peer,
+              const char *method,
+              const char *from,
+              const char *to_user,
+              const char *call_id,
+              guint       cseq,
+              const char *extra)
+{
+  gboolean v6 = strchr (peer->ip, ':') != NULL;
+  g_autofree char *uri = g_strdup_printf ("sip:%s@lab.example", to_user);
+  g_autofree char *to = g_strdup_printf ("<%s>", uri);
+  g_autofree char *headers = g_strdup_printf ("Contact: <sip:x@%s%s%s:%u>\r\n%s",
+                                              v6 ? "[" : "", peer->ip, v6 ? "]" : "", peer->port,
+                                              extra != NULL ? extra : "");
+
+  return peer_request_full (peer, method, uri, from, to, call_id, cseq, headers);
 }
 
 /* Sends a request from peer_request_full() and returns its final response. */

@@ -50,7 +50,7 @@ struct _SimServer {
   GHashTable *aor_peers;
   gboolean peer_names_stale; /* changes went by with the trace off: rebuild before reading */
 
-  /* Failed authentications per source IP */
+  /* Failed authentications per (source address, claimed user): sim_server_client_key() */
   guint max_failures;
   SimTime window;
   SimTime block;

@@ -26,7 +26,8 @@ G_BEGIN_DECLS
  * a good Proxy-Authorization for the From's user (SimProxy, RFC 3261 §22.3).  Nonces are
  * one-time and bound to the client's IP address (SimAuth).
  *
- * Failed authentications are limited per (source IP, claimed user): after @max_failures wrong
+ * Failed authentications are limited per (source IP, an IPv6 one as its /64; claimed user),
+ * whatever the To tag or the other credentials beside them: after @max_failures wrong
  * digests within @window, that user's REGISTERs and proxied requests from that IP are answered
  * 403 for @block (traced); the same address may still authenticate as any other user, so one
  * guesser behind a class's shared NAT address locks out only the account it guesses.  Only

@@ -11,6 +11,7 @@
 #include "sim-digest.h"
 #include "sim-phone.h"
 #include "sim-server.h"
+#include "test-wire.h"
 #include "sim-world.h"
 
 /*
@@ -538,30 +539,64 @@ phones_hung_up (SimPhone *a,
          (sb == SIM_CALL_ENDED || sb == SIM_CALL_IDLE);
 }
 
+/* A SimWorld on @clock with its registrar, the users alice and bob, and the simulated
+ * alice-phone (returned in @alice); not yet listening on a real socket. */
+static SimWorld *
+mixed_world_new (guint      seed,
+                 SimClock  *clock,
+                 SimPhone **alice)
+{
+  g_autoptr(GError) error = NULL;
+  SimWorld *world = sim_world_new_with_clock (seed, clock);
+
+  g_assert_true (sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error));
+  g_assert_true (sim_world_add_user (world, "alice", "alicepw", NULL, &error));
+  g_assert_true (sim_world_add_user (world, "bob", "bobpw", NULL, &error));
+  *alice = sim_world_add_phone (world, "alice", "alice-phone", "10.0.0.11", &error);
+  g_assert_no_error (error);
+  return world;
+}
+
+/* bob-phone on a real UDP socket of 127.0.0.1, its outbound proxy @registrar. */
+static SimPhone *
+real_phone_new (SimClock            *clock,
+                SimTrace            *trace,
+                GRand               *rand,
+                const SimAddr       *registrar,
+                SimStack           **stack,
+                SimSocketTransport **transport)
+{
+  g_autoptr(GError) error = NULL;
+  SimPhone *bob;
+  SimAddr local;
+
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  *stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
+  *transport = sim_socket_transport_new (*stack);
+  g_assert_true (sim_socket_transport_listen (*transport, "udp:127.0.0.1:0", &error));
+  bob = sim_phone_new (*stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
+  sim_phone_set_outbound (bob, registrar);
+  return bob;
+}
+
 static void
 test_mixed_world_calls_real_phone (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SimClock) clock = sim_clock_new_wall ();
-  g_autoptr(SimWorld) world = sim_world_new_with_clock (5, clock);
+  SimPhone *alice;
+  g_autoptr(SimWorld) world = mixed_world_new (5, clock, &alice);
   g_autoptr(SimTrace) trace = sim_trace_new ();
   g_autoptr(SimStack) bob_stack = NULL;
   g_autoptr(SimSocketTransport) bob_transport = NULL;
   g_autoptr(SimPhone) bob = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   const SimAddr *registrar;
-  SimPhone *alice;
-  SimAddr local;
 
   g_test_summary ("A SimWorld on a wall clock with its registrar on a real UDP socket: the "
                   "simulated alice (SimNet) and a phone on a real socket (bob) both register at "
                   "the same address, call each other through the proxy and hang up.");
 
-  g_assert_true (sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error));
-  g_assert_true (sim_world_add_user (world, "alice", "alicepw", NULL, &error));
-  g_assert_true (sim_world_add_user (world, "bob", "bobpw", NULL, &error));
-  alice = sim_world_add_phone (world, "alice", "alice-phone", "10.0.0.11", &error);
-  g_assert_no_error (error);
   sim_phone_set_answer_delay (alice, SIM_MSEC (100));
 
   /* Only one IPv4 address can be the registrar's on both networks. */
@@ -580,12 +615,7 @@ test_mixed_world_calls_real_phone (void)
   g_assert_cmpuint (registrar->port, !=, 5060);
   g_assert_cmpstr (sim_net_host_ip (sim_world_get_net (world), "registrar"), ==, "127.0.0.1");
 
-  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
-  bob_stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
-  bob_transport = sim_socket_transport_new (bob_stack);
-  g_assert_true (sim_socket_transport_listen (bob_transport, "udp:127.0.0.1:0", &error));
-  bob = sim_phone_new (bob_stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
-  sim_phone_set_outbound (bob, registrar);
+  bob = real_phone_new (clock, trace, rand, registrar, &bob_stack, &bob_transport);
   sim_phone_set_answer_delay (bob, SIM_MSEC (100));
 
   g_assert_true (sim_world_register (world, "alice-phone", 600, &error));
@@ -609,37 +639,6 @@ test_mixed_world_calls_real_phone (void)
   sim_socket_transport_close (bob_transport);
 }
 
-/* RFC 3261 §10.2: no REGISTER of @device leaves before the previous one has a final response. */
-static guint
-assert_registers_never_overlap (SimTrace   *trace,
-                                const char *device)
-{
-  GPtrArray *events = sim_trace_get_events (trace);
-  g_autofree char *in_flight = NULL;
-  guint sent = 0;
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      SimEvent *e = events->pdata[i];
-
-      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->method, "REGISTER") != 0)
-        continue;
-      if (e->status == 0 && g_strcmp0 (e->action, "sent") == 0 &&
-          g_strcmp0 (e->from, device) == 0)
-        {
-          if (in_flight != NULL)
-            g_error ("%s sent REGISTER (CSeq %s) while CSeq %s had no final response", device,
-                     e->cseq, in_flight);
-          in_flight = g_strdup (e->cseq);
-          sent++;
-        }
-      else if (e->status >= 200 && g_strcmp0 (e->action, "delivered") == 0 &&
-               g_strcmp0 (e->to, device) == 0 && g_strcmp0 (e->cseq, in_flight) == 0)
-        g_clear_pointer (&in_flight, g_free);
-    }
-  return sent;
-}
-
 static gboolean
 phones_registered_twice (SimPhone *a,
                          SimPhone *b)
@@ -652,33 +651,22 @@ test_mixed_phones_send_one_register_at_a_time (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SimClock) clock = sim_clock_new_wall ();
-  g_autoptr(SimWorld) world = sim_world_new_with_clock (9, clock);
+  SimPhone *alice;
+  g_autoptr(SimWorld) world = mixed_world_new (9, clock, &alice);
   g_autoptr(SimTrace) trace = sim_trace_new ();
   g_autoptr(SimStack) bob_stack = NULL;
   g_autoptr(SimSocketTransport) bob_transport = NULL;
   g_autoptr(SimPhone) bob = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (4);
-  SimPhone *alice;
-  SimAddr local;
 
   g_test_summary ("On the wall clock (mixed mode), a simulated phone and a phone on a real UDP "
                   "socket each asked to register twice in a row send the second REGISTER only "
                   "after the first has its 200 (RFC 3261 §10.2), and both end registered.");
 
-  g_assert_true (sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error));
-  g_assert_true (sim_world_add_user (world, "alice", "alicepw", NULL, &error));
-  g_assert_true (sim_world_add_user (world, "bob", "bobpw", NULL, &error));
-  alice = sim_world_add_phone (world, "alice", "alice-phone", "10.0.0.11", &error);
-  g_assert_no_error (error);
   g_assert_true (sim_world_listen (world, "udp:127.0.0.1:0", &error));
   g_assert_no_error (error);
-
-  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
-  bob_stack = sim_stack_new (clock, trace, rand, "bob-phone", &local);
-  bob_transport = sim_socket_transport_new (bob_stack);
-  g_assert_true (sim_socket_transport_listen (bob_transport, "udp:127.0.0.1:0", &error));
-  bob = sim_phone_new (bob_stack, "bob", "bob-phone", "lab.example", "bobpw", "Bob");
-  sim_phone_set_outbound (bob, sim_stack_get_local (sim_world_get_server_stack (world)));
+  bob = real_phone_new (clock, trace, rand, sim_stack_get_local (sim_world_get_server_stack (world)),
+                        &bob_stack, &bob_transport);
 
   g_assert_true (sim_world_register (world, "alice-phone", 600, &error));
   g_assert_true (sim_world_register (world, "alice-phone", 300, &error));

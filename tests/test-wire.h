@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Checks on the wire a SimTrace recorded, shared by the tests of the simulator and of real
+ * sockets. */
+#pragma once
+
+#include "sim-trace.h"
+
+/*
+ * RFC 3261 §10.2: a UA must not send a REGISTER before the previous one has a final response
+ * (or timed out).  Walks the wire of @device and fails on an overlap; returns how many
+ * REGISTERs it sent.  The re-send with credentials after a 401 follows the 401, a final
+ * response, so it is no overlap.
+ */
+static inline guint
+assert_registers_never_overlap (SimTrace   *trace,
+                                const char *device)
+{
+  GPtrArray *events = sim_trace_get_events (trace);
+  g_autofree char *in_flight = NULL;
+  guint sent = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->method, "REGISTER") != 0)
+        continue;
+      if (e->status == 0 && g_strcmp0 (e->action, "sent") == 0 &&
+          g_strcmp0 (e->from, device) == 0)
+        {
+          if (in_flight != NULL)
+            g_error ("%s sent REGISTER (CSeq %s) while CSeq %s had no final response", device,
+                     e->cseq, in_flight);
+          in_flight = g_strdup (e->cseq);
+          sent++;
+        }
+      else if (e->status >= 200 && g_strcmp0 (e->action, "delivered") == 0 &&
+               g_strcmp0 (e->to, device) == 0 && g_strcmp0 (e->cseq, in_flight) == 0)
+        g_clear_pointer (&in_flight, g_free);
+    }
+  return sent;
+}
+

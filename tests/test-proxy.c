@@ -709,6 +709,26 @@ route_header (char     **uris,
   return g_string_free (r, FALSE);
 }
 
+/* carol@elsewhere.example's INVITE to sip:bob@lab.example (no To tag), private Contact. */
+static char *
+carol_invite (const char *via,
+              const char *branch,
+              const char *call_id,
+              const char *extra)
+{
+  return g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
+                          "Via: %s;branch=z9hG4bK-inv-%s;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
+                          "To: <sip:bob@lab.example>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: 1 INVITE\r\n"
+                          "Contact: <sip:carol@192.0.2.9:5060>\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n", via, branch, call_id,
+                          extra != NULL ? extra : "");
+}
+
 /*
  * @caller calls bob, whose binding names a private Contact (TEST-NET-1) but whose flow is
  * @callee's socket; the caller's Contact is private too.  The call is answered and ACKed; the
@@ -730,24 +750,15 @@ call_establish (Fixture    *f,
   g_autofree char *got = NULL;
   g_autofree char *route_uris = NULL;
   g_autofree char *route = NULL;
+  g_autofree char *rr_line = NULL;
 
   call->call_id = g_strdup (call_id);
   call->caller_contact = "sip:carol@192.0.2.9:5060";
   add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
 
-  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
-                            "Via: %s;branch=z9hG4bK-inv-%s;rport\r\n"
-                            "Max-Forwards: 70\r\n"
-                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
-                            "To: <sip:bob@lab.example>\r\n"
-                            "Call-ID: %s\r\n"
-                            "CSeq: 1 INVITE\r\n"
-                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
-                            "%s%s%s"
-                            "Content-Length: 0\r\n\r\n", caller_via, call_id, call_id,
-                            call->proxy_rr[0] ? "Record-Route: <" : "",
-                            call->proxy_rr[0] ? call->proxy_rr[0] : "",
-                            call->proxy_rr[0] ? ">\r\n" : "");
+  rr_line = call->proxy_rr[0] ? g_strdup_printf ("Record-Route: <%s>\r\n", call->proxy_rr[0])
+                               : NULL;
+  invite = carol_invite (caller_via, call_id, call_id, rr_line);
   peer_send (caller, invite);
 
   /* The INVITE reaches bob's flow, not his private Contact. */
@@ -947,15 +958,7 @@ test_response_without_upstream_via (Fixture       *f,
                   "Via (RFC 3261 §16.7 step 3); the caller gets a 487 of ours with its own Via.");
 
   add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
-  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
-                            "Via: %s;branch=z9hG4bK-inv-noup;rport\r\n"
-                            "Max-Forwards: 70\r\n"
-                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
-                            "To: <sip:bob@lab.example>\r\n"
-                            "Call-ID: noup@test\r\n"
-                            "CSeq: 1 INVITE\r\n"
-                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
-                            "Content-Length: 0\r\n\r\n", caller_via);
+  invite = carol_invite (caller_via, "noup", "noup@test", NULL);
   peer_send (caller, invite);
   got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
   ringing = response_to (got, 180, "callee", NULL);
@@ -1108,15 +1111,7 @@ test_cancel_needs_the_invites_address (Fixture       *f,
                   "phone hears nothing; the caller's own CANCEL still works.");
 
   add_binding (f, "sip:bob@lab.example", "sip:bob@192.0.2.7:5060", &callee->local);
-  invite = g_strdup_printf ("INVITE sip:bob@lab.example SIP/2.0\r\n"
-                            "Via: %s;branch=z9hG4bK-inv-cancel;rport\r\n"
-                            "Max-Forwards: 70\r\n"
-                            "From: <sip:carol@elsewhere.example>;tag=caller\r\n"
-                            "To: <sip:bob@lab.example>\r\n"
-                            "Call-ID: cancel@test\r\n"
-                            "CSeq: 1 INVITE\r\n"
-                            "Contact: <sip:carol@192.0.2.9:5060>\r\n"
-                            "Content-Length: 0\r\n\r\n", caller_via);
+  invite = carol_invite (caller_via, "cancel", "cancel@test", NULL);
   peer_send (caller, invite);
   got = expect_request (callee, "INVITE sip:bob@192.0.2.7:5060 SIP/2.0");
   ringing = response_to (got, 180, "callee", NULL);

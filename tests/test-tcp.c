@@ -10,6 +10,7 @@
 #include "sim-phone.h"
 #include "sim-server.h"
 #include "sim-transport.h"
+#include "test-wire.h"
 
 /*
  * Hostile TCP peers on the loopback interface (suite 'net'): the test plays the attacker with
@@ -733,20 +734,6 @@ response_cb (SimStack       *stack,
     }
 }
 
-static osip_message_t *
-new_options (guint cseq)
-{
-  g_autofree char *text =
-    g_strdup_printf ("OPTIONS sip:lab.example SIP/2.0\r\n"
-                     "Max-Forwards: 70\r\n"
-                     "From: <sip:alice@lab.example>;tag=a%u\r\n"
-                     "To: <sip:lab.example>\r\n"
-                     "Call-ID: tcp-connect-%u@127.0.0.1\r\n"
-                     "CSeq: %u OPTIONS\r\n"
-                     "Content-Length: 0\r\n\r\n", cseq, cseq, cseq);
-  return sim_message_from_text (text);
-}
-
 static void
 test_connect_timeout (Fixture       *f,
                       gconstpointer  data)
@@ -779,7 +766,7 @@ test_connect_timeout (Fixture       *f,
 
   sim_socket_transport_set_tcp_connect_timeout (f->transport, SIM_SEC (1));
   start = g_get_monotonic_time ();
-  sim_stack_send_request (f->server, new_options (1), &dst, NULL, response_cb, &answers);
+  sim_stack_send_request (f->server, test_options_new ("tcp-connect", 1), &dst, NULL, response_cb, &answers);
   while (answers.n == 0 && g_get_monotonic_time () - start < WAIT_MS * 1000)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (answers.n, ==, 1);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sim-transport.h"
+#include "test-wire.h"
 
 /*
  * SimSocketTransport on the loopback interface: two SimStacks on wall clocks talk over real
@@ -153,20 +154,6 @@ spin (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static osip_message_t *
-new_options (guint cseq)
-{
-  g_autofree char *text =
-    g_strdup_printf ("OPTIONS sip:lab.example SIP/2.0\r\n"
-                     "Max-Forwards: 70\r\n"
-                     "From: <sip:alice@lab.example>;tag=a%u\r\n"
-                     "To: <sip:lab.example>\r\n"
-                     "Call-ID: transport-test-%u@127.0.0.1\r\n"
-                     "CSeq: %u OPTIONS\r\n"
-                     "Content-Length: 0\r\n\r\n", cseq, cseq, cseq);
-  return sim_message_from_text (text);
-}
-
 static guint
 count_packets (SimTrace   *trace,
                const char *action,
@@ -194,7 +181,7 @@ test_udp_round_trip (Fixture       *f,
   g_test_summary ("An OPTIONS over UDP reaches the server stack with its real source address "
                   "and the 200 comes back; both directions are traced like SimNet's packets.");
 
-  sim_stack_send_request (f->client, new_options (1), &f->server_udp, NULL, response_cb, f);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 1), &f->server_udp, NULL, response_cb, f);
   g_assert_true (wait_for_count (&f->n_responses, 1));
   g_assert_cmpint (f->last_status, ==, 200);
   g_assert_cmpuint (f->n_requests, ==, 1);
@@ -226,7 +213,7 @@ test_tcp_round_trip (Fixture       *f,
                   "(RFC 3261 §18.2.2), and the stack sees a TCP source address.");
 
   sim_socket_transport_set_name_func (f->server_transport, name_alice_cb, NULL);
-  sim_stack_send_request (f->client, new_options (1), &f->server_tcp, NULL, response_cb, f);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 1), &f->server_tcp, NULL, response_cb, f);
   g_assert_true (wait_for_count (&f->n_responses, 1));
   g_assert_cmpint (f->last_status, ==, 200);
   g_assert_cmpint (f->last_src.transport, ==, SIM_TRANSPORT_TCP);
@@ -234,7 +221,7 @@ test_tcp_round_trip (Fixture       *f,
   g_assert_cmpuint (sim_socket_transport_get_n_connections (f->server_transport), ==, 1);
 
   /* A second request reuses the connection. */
-  sim_stack_send_request (f->client, new_options (2), &f->server_tcp, NULL, response_cb, f);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 2), &f->server_tcp, NULL, response_cb, f);
   g_assert_true (wait_for_count (&f->n_responses, 2));
   g_assert_cmpuint (sim_socket_transport_get_n_connections (f->server_transport), ==, 1);
   g_assert_cmpuint (count_packets (f->trace, "delivered", "alice", "registrar"), ==, 2);
@@ -265,14 +252,14 @@ test_ipv6_round_trip (Fixture       *f,
 
   server6 = g_array_index (sim_socket_transport_get_listeners (f->server_transport), SimAddr, 2);
   g_assert_cmpstr (server6.ip, ==, "::1");
-  sim_stack_send_request (f->client, new_options (1), &server6, NULL, response_cb, f);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 1), &server6, NULL, response_cb, f);
   g_assert_true (wait_for_count (&f->n_responses, 1));
   g_assert_cmpint (f->last_status, ==, 200);
   g_assert_cmpstr (f->last_src.ip, ==, "::1");
 
   server6 = g_array_index (sim_socket_transport_get_listeners (f->server_transport), SimAddr, 3);
   g_assert_cmpint (server6.transport, ==, SIM_TRANSPORT_TCP);
-  sim_stack_send_request (f->client, new_options (2), &server6, NULL, response_cb, f);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 2), &server6, NULL, response_cb, f);
   g_assert_true (wait_for_count (&f->n_responses, 2));
   g_assert_cmpint (f->last_src.transport, ==, SIM_TRANSPORT_TCP);
   g_assert_cmpstr (f->last_src.ip, ==, "::1");
@@ -487,8 +474,8 @@ test_refused_connect_gives_503 (Fixture       *f,
 
   sim_addr_init (&dst, "127.0.0.1", closed_tcp_port (), SIM_TRANSPORT_TCP);
   start = g_get_monotonic_time ();
-  sim_stack_send_request (f->client, new_options (1), &dst, NULL, response_cb, f);
-  invite = new_options (2);
+  sim_stack_send_request (f->client, test_options_new ("transport-test", 1), &dst, NULL, response_cb, f);
+  invite = test_options_new ("transport-test", 2);
   osip_free (invite->sip_method);
   invite->sip_method = osip_strdup ("INVITE");
   osip_free (invite->cseq->method);

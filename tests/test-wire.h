@@ -1,9 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Checks on the wire a SimTrace recorded, shared by the tests of the simulator and of real
- * sockets. */
+/* Messages and checks on the wire a SimTrace recorded, shared by the tests of the simulator
+ * and of real sockets. */
 #pragma once
 
+#include "sim-message.h"
 #include "sim-trace.h"
+
+/* alice's OPTIONS to the server (sip:lab.example), Call-ID @call_prefix-@cseq. */
+static inline osip_message_t *
+test_options_new (const char *call_prefix,
+                  guint       cseq)
+{
+  g_autofree char *text =
+    g_strdup_printf ("OPTIONS sip:lab.example SIP/2.0\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:alice@lab.example>;tag=a%u\r\n"
+                     "To: <sip:lab.example>\r\n"
+                     "Call-ID: %s-%u@127.0.0.1\r\n"
+                     "CSeq: %u OPTIONS\r\n"
+                     "Content-Length: 0\r\n\r\n", cseq, call_prefix, cseq, cseq);
+  return sim_message_from_text (text);
+}
 
 /*
  * RFC 3261 §10.2: a UA must not send a REGISTER before the previous one has a final response

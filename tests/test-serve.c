@@ -581,7 +581,14 @@ wait_for_line_with (Fixture    *f,
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (id);
-  return count_lines_with (f->out, a, b, c) > 0;
+  if (count_lines_with (f->out, a, b, c) == 0)
+    {
+      gsize from = f->out->len > 4000 ? f->out->len - 4000 : 0;
+      g_test_message ("waited %u ms for a line with '%s' '%s' '%s'; the server's output ends "
+                      "with:\n%s", ms, a, b, c, f->out->str + from);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -602,8 +609,9 @@ test_baresip_phones_register_and_call (Fixture       *f,
     return;
   baresip_ports (f, &bob_port, &alice_port);
   bob = spawn_baresip (f, "bob", NULL, bob_port, 20, NULL);
+  /* A real phone starting up (modules, audio) on a loaded CI machine: the longer wait. */
   g_assert_true (wait_for_text (f->out, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
-                                SERVER_WAIT_MS));
+                                SIPP_WAIT_MS));
   alice = spawn_baresip (f, "alice", NULL, alice_port, 8, "/dial sip:bob@" DOMAIN);
   /* alice hangs up when her -t runs out; the 200 to her BYE is the last message. */
   g_assert_true (wait_for_text (f->out, "\"first_line\":\"BYE ", SIPP_WAIT_MS));
@@ -676,7 +684,7 @@ test_baresip_udp_calls_tcp_and_callee_hangs_up (Fixture       *f,
   baresip_ports (f, &bob_port, &alice_port);
   bob = spawn_baresip (f, "bob", "tcp", bob_port, 30, NULL);
   g_assert_true (wait_for_line_with (f, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
-                                     "", "", SERVER_WAIT_MS));
+                                     "", "", SIPP_WAIT_MS));
   alice = spawn_baresip (f, "alice", "udp", alice_port, 30, "/dial sip:bob@" DOMAIN);
   /* The ACK for the 2xx reached bob over TCP: the call is up. */
   g_assert_true (wait_for_line_with (f, "\"from\":\"registrar\",\"to\":\"bob\"",

@@ -135,6 +135,25 @@ sim_users_parse (const char  *path,
   return TRUE;
 }
 
+gboolean
+sim_users_read_file (const char  *path,
+                     GHashTable **users,
+                     GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL && users != NULL, FALSE);
+
+  /* One error domain for every caller: an unreadable file is a users-file error too. */
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      g_set_error_literal (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS, local_error->message);
+      return FALSE;
+    }
+  return sim_users_parse (path, contents, users, error);
+}
+
 static void
 trace_note (SimServer  *self,
             const char *format,
@@ -205,18 +224,13 @@ gboolean
 sim_server_reload_users (SimServer  *self,
                          GError    **error)
 {
-  g_autofree char *contents = NULL;
   g_autoptr(GHashTable) users = NULL;
   g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (SIM_IS_SERVER (self), FALSE);
   g_return_val_if_fail (self->users_path != NULL, FALSE);
 
-  if (!g_file_get_contents (self->users_path, &contents, NULL, &local_error))
-    g_set_error (&local_error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS, "%s", local_error->message);
-  if (local_error == NULL)
-    sim_users_parse (self->users_path, contents, &users, &local_error);
-  if (local_error != NULL)
+  if (!sim_users_read_file (self->users_path, &users, &local_error))
     {
       trace_note (self, "users file not reloaded, keeping the %u users loaded before: %s",
                   g_hash_table_size (self->users), local_error->message);

@@ -113,5 +113,13 @@ gboolean            sim_users_parse             (const char          *path,
                                                  const char          *contents,
                                                  GHashTable         **users,
                                                  GError             **error);
+/*
+ * Reads the users file at @path and parses it as sim_users_parse() does.  Every error is
+ * SIM_SERVER_ERROR_USERS: "FILE:LINE: what is wrong", or why the file cannot be read.  The
+ * server's reload, mixed mode and the GUI's live registrar all read users files through here.
+ */
+gboolean            sim_users_read_file         (const char          *path,
+                                                 GHashTable         **users,
+                                                 GError             **error);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim-proxy.h"
+#include "sim-server.h"
 
 G_DEFINE_QUARK (sim-world-error-quark, sim_world_error)
 
@@ -766,6 +767,62 @@ sim_world_get_transport (SimWorld *self)
 {
   g_return_val_if_fail (SIM_IS_WORLD (self), NULL);
   return self->transport;
+}
+
+gboolean
+sim_world_load_users (SimWorld    *self,
+                      const char  *path,
+                      guint       *n_loaded,
+                      GError     **error)
+{
+  g_autoptr(GHashTable) users = NULL;
+  GHashTableIter iter;
+  gpointer name, password;
+
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (self->registrar == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE,
+                   "the world has no registrar to give the users of %s to", path);
+      return FALSE;
+    }
+  /* The whole file is parsed before any account changes: a bad line adds nobody. */
+  if (!sim_users_read_file (path, &users, error))
+    return FALSE;
+  g_hash_table_iter_init (&iter, users);
+  while (g_hash_table_iter_next (&iter, &name, &password))
+    sim_registrar_set_user (self->registrar, name, password);
+  if (n_loaded != NULL)
+    *n_loaded = g_hash_table_size (users);
+  return TRUE;
+}
+
+gboolean
+sim_world_check_domain (SimWorld    *self,
+                        const char  *domain,
+                        GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+
+  if (domain == NULL)
+    return TRUE;
+  /* A world without a server still has a domain (its phones' AORs): nobody answers for it. */
+  if (self->registrar == NULL)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE,
+                   "the world has no registrar to answer for domain %s", domain);
+      return FALSE;
+    }
+  /* RFC 3261 §10.3 step 1: a registrar accepts REGISTERs for its own domain only. */
+  if (strcmp (domain, self->domain) != 0)
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID,
+                   "domain %s differs from the scenario's domain %s", domain, self->domain);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* The server's send function in mixed mode: simulated hosts over SimNet, the rest over sockets. */

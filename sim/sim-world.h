@@ -172,6 +172,28 @@ gboolean      sim_world_listen           (SimWorld      *self,
                                           GError       **error);
 /* NULL until sim_world_listen() succeeded. */
 SimSocketTransport *sim_world_get_transport (SimWorld   *self);
+/*
+ * Adds the accounts of the users file at @path (one "name:password" a line, the format of
+ * sim_server_load_users()) to the registrar, beside the scenario's users; for a name in both,
+ * the registrar takes the file's password (the scenario's phones keep theirs).  @n_loaded (may
+ * be NULL) gets the number of users in the file.  Errors: SIM_SERVER_ERROR_USERS ("FILE:LINE:
+ * what is wrong", or why the file cannot be read), SIM_WORLD_ERROR_STATE without a registrar;
+ * on error no account is added.  Used by mixed mode (`siplab-cli serve --scenario`) and the
+ * GUI's live registrar.
+ */
+gboolean      sim_world_load_users       (SimWorld      *self,
+                                          const char    *path,
+                                          guint         *n_loaded,
+                                          GError       **error);
+/*
+ * Checks a domain asked for (a --domain option, a dialog's field) against the world's: the
+ * registrar answers for its scenario's domain only.  @domain NULL: nothing was asked, TRUE.
+ * Errors: SIM_WORLD_ERROR_INVALID "domain D differs from the scenario's domain S", or
+ * SIM_WORLD_ERROR_STATE when the world has no registrar.
+ */
+gboolean      sim_world_check_domain     (SimWorld      *self,
+                                          const char    *domain,
+                                          GError       **error);
 
 #define SIM_WORLD_ERROR (sim_world_error_quark ())
 GQuark sim_world_error_quark (void);

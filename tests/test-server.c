@@ -720,6 +720,27 @@ test_users_parse_errors (void)
 }
 
 
+static void
+test_missing_users_file_is_a_users_error (void)
+{
+  g_autoptr(SimServer) server = sim_server_new ("lab.example", NULL, NULL);
+  g_autoptr(GHashTable) users = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) read_error = NULL;
+
+  g_test_summary ("A users file that cannot be read is SIM_SERVER_ERROR_USERS naming the file, "
+                  "from the server and from sim_users_read_file() alike (the server used to "
+                  "set its error over the file error, a GLib warning).");
+
+  g_assert_false (sim_server_load_users (server, "/nonexistent/siplab/users.txt", FALSE, &error));
+  g_assert_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/siplab/users.txt"));
+  g_assert_false (sim_users_read_file ("/nonexistent/siplab/users.txt", &users, &read_error));
+  g_assert_error (read_error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+  g_assert_cmpstr (read_error->message, ==, error->message);
+  g_assert_null (users);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Hostile peers on loopback (issue 9, attack cost): a test socket plays the attacker.        */
 
@@ -2140,6 +2161,8 @@ main (int    argc,
   sim_message_init_library ();
 
   g_test_add_func ("/net/server/users-file-errors-name-the-line", test_users_parse_errors);
+  g_test_add_func ("/net/server/missing-users-file-is-a-users-error",
+                   test_missing_users_file_is_a_users_error);
   g_test_add_func ("/net/server/mixed-world-phones-call-real-phones",
                    test_mixed_world_calls_real_phone);
   g_test_add_func ("/net/server/mixed/phones-send-one-register-at-a-time",

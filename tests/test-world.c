@@ -3,6 +3,9 @@
 
 #include <gio/gio.h>
 
+#include <glib/gstdio.h>
+
+#include "sim-server.h"
 #include "sim-world.h"
 #include "test-wire.h"
 
@@ -686,6 +689,120 @@ test_unregister_waits_for_the_register_in_flight (Fixture       *f,
   g_assert_null (sim_location_lookup (sim_world_get_location (f->world), "sip:alice@lab.example"));
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Users files and the domain asked for (mixed mode and the GUI's live registrar)             */
+
+/* Writes @contents to a users file in a new temporary directory; both are freed by the caller. */
+static char *
+write_users_file (const char *contents,
+                  char      **dir)
+{
+  g_autoptr(GError) error = NULL;
+  char *path;
+
+  *dir = g_dir_make_tmp ("siplab-world-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (*dir, "users.txt", NULL);
+  g_assert_true (g_file_set_contents (path, contents, -1, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+remove_users_file (const char *path,
+                   const char *dir)
+{
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_users_file_adds_accounts_to_the_registrar (Fixture       *f,
+                                                gconstpointer  data)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = write_users_file ("# the lab's extra accounts\n"
+                                            "carol:carol-pw\n\n"
+                                            "alice:from-the-file\n", &dir);
+  g_autoptr(GError) error = NULL;
+  SimRegistrar *registrar = sim_world_get_registrar (f->world);
+  guint n = 0;
+
+  g_test_summary ("A users file adds its accounts beside the scenario's; a name in both takes "
+                  "the file's password at the registrar.");
+
+  g_assert_true (sim_world_load_users (f->world, path, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpstr (sim_registrar_get_password (registrar, "carol"), ==, "carol-pw");
+  g_assert_cmpstr (sim_registrar_get_password (registrar, "alice"), ==, "from-the-file");
+  g_assert_cmpstr (sim_registrar_get_password (registrar, "bob"), ==, "bob-pw");
+  remove_users_file (path, dir);
+}
+
+static void
+test_users_file_with_a_bad_line_adds_nobody (Fixture       *f,
+                                             gconstpointer  data)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = write_users_file ("carol:carol-pw\nno colon here\n", &dir);
+  g_autofree char *expected = g_strdup_printf ("%s:2: expected name:password", path);
+  g_autoptr(GError) error = NULL;
+  guint n = 99;
+
+  g_test_summary ("A bad line is reported as FILE:LINE: what is wrong, and the accounts before "
+                  "it are not added either.");
+
+  g_assert_false (sim_world_load_users (f->world, path, &n, &error));
+  g_assert_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_assert_cmpuint (n, ==, 99);
+  g_assert_null (sim_registrar_get_password (sim_world_get_registrar (f->world), "carol"));
+  remove_users_file (path, dir);
+}
+
+static void
+test_missing_users_file_is_a_users_error (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (sim_world_load_users (f->world, "/nonexistent/siplab/users.txt", NULL, &error));
+  g_assert_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/siplab/users.txt"));
+}
+
+static void
+test_domain_must_be_the_scenarios (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_world_check_domain (f->world, NULL, &error));
+  g_assert_true (sim_world_check_domain (f->world, "lab.example", &error));
+  g_assert_no_error (error);
+  g_assert_false (sim_world_check_domain (f->world, "other.example", &error));
+  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==,
+                   "domain other.example differs from the scenario's domain lab.example");
+}
+
+static void
+test_world_without_registrar_refuses_users_and_domain (void)
+{
+  g_autoptr(SimWorld) world = sim_world_new (1);
+  g_autoptr(GError) users_error = NULL;
+  g_autoptr(GError) domain_error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = write_users_file ("carol:carol-pw\n", &dir);
+
+  g_assert_false (sim_world_load_users (world, path, NULL, &users_error));
+  g_assert_error (users_error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE);
+  g_assert_false (sim_world_check_domain (world, "lab.example", &domain_error));
+  g_assert_error (domain_error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE);
+  remove_users_file (path, dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -714,7 +831,13 @@ main (int argc, char *argv[])
   ADD ("/sim/world/manual-register-waits-for-the-one-in-flight", test_manual_register_waits_for_the_one_in_flight);
   ADD ("/sim/world/manual-register-during-a-refresh-waits", test_manual_register_during_a_refresh_waits);
   ADD ("/sim/world/unregister-waits-for-the-register-in-flight", test_unregister_waits_for_the_register_in_flight);
+  ADD ("/sim/world/users-file-adds-accounts-to-the-registrar", test_users_file_adds_accounts_to_the_registrar);
+  ADD ("/sim/world/users-file-with-a-bad-line-adds-nobody", test_users_file_with_a_bad_line_adds_nobody);
+  ADD ("/sim/world/missing-users-file-is-a-users-error", test_missing_users_file_is_a_users_error);
+  ADD ("/sim/world/domain-must-be-the-scenarios", test_domain_must_be_the_scenarios);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
+  g_test_add_func ("/sim/world/world-without-registrar-refuses-users-and-domain",
+                   test_world_without_registrar_refuses_users_and_domain);
   return g_test_run ();
 }

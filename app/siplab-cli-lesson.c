@@ -7,6 +7,7 @@
 
 #include "sim-export.h"
 #include "sim-lesson.h"
+#include "siplab-cli-common.h"
 
 /*
  * siplab-cli lesson FILE   plays a lesson in the terminal: the text of each item, a ladder of
@@ -22,27 +23,6 @@ enum {
   EXIT_FAILED = 1,
   EXIT_USAGE = 2,
 };
-
-static int
-usage_error (const char *command,
-             const char *format,
-             ...) G_GNUC_PRINTF (2, 3);
-
-static int
-usage_error (const char *command,
-             const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  fprintf (stderr, "siplab-cli %s: %s\n", command, message);
-  fprintf (stderr, "Try 'siplab-cli %s --help'.\n", command);
-  return EXIT_USAGE;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Where lessons and progress live                                                            */
@@ -686,11 +666,11 @@ siplab_cli_lesson (int    argc,
     "tasks wait for an answer at the prompt.  Progress is kept in\n"
     "$XDG_DATA_HOME/siplab/progress.ini.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("lesson", "%s", error->message);
+    return siplab_cli_usage_error ("lesson", "%s", error->message);
   if (argc != 2)
-    return usage_error ("lesson", argc < 2 ? "missing FILE" : "only one FILE, please");
+    return siplab_cli_usage_error ("lesson", argc < 2 ? "missing FILE" : "only one FILE, please");
   if (width < 0 || (width > 0 && width < 40))
-    return usage_error ("lesson", "--width must be at least 40");
+    return siplab_cli_usage_error ("lesson", "--width must be at least 40");
 
   path = resolve_lesson (argv[1]);
   lesson = sim_lesson_parse_file (path, &error);
@@ -824,9 +804,9 @@ siplab_cli_check (int    argc,
     "'expect:' and 'goal:' holds, no task is already solved before its solution, and every\n"
     "highlighted header appears.  Exit status 1 when any claim fails, 2 on a syntax error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("check", "%s", error->message);
+    return siplab_cli_usage_error ("check", "%s", error->message);
   if (argc < 2)
-    return usage_error ("check", "missing FILE");
+    return siplab_cli_usage_error ("check", "missing FILE");
 
   for (int i = 1; i < argc; i++)
     {
@@ -885,9 +865,9 @@ siplab_cli_lessons (int    argc,
   int status = EXIT_OK;
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("lessons", "%s", error->message);
+    return siplab_cli_usage_error ("lessons", "%s", error->message);
   if (argc > 1)
-    return usage_error ("lessons", "unexpected argument '%s'", argv[1]);
+    return siplab_cli_usage_error ("lessons", "unexpected argument '%s'", argv[1]);
 
   dir_path = find_lessons_dir ();
   if (dir_path == NULL || (dir = g_dir_open (dir_path, 0, &error)) == NULL)

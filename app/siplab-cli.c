@@ -6,6 +6,7 @@
 #include "sim-export.h"
 #include "sim-pcap.h"
 #include "sim-scenario.h"
+#include "siplab-cli-common.h"
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
 
@@ -24,7 +25,7 @@
 enum {
   EXIT_OK = 0,
   EXIT_RUNTIME = 1,
-  EXIT_USAGE = 2,
+  EXIT_USAGE = SIPLAB_CLI_EXIT_USAGE,
 };
 
 typedef struct {
@@ -77,27 +78,6 @@ find_command (const char *name)
     if (strcmp (commands[i].name, name) == 0)
       return &commands[i];
   return NULL;
-}
-
-static int
-usage_error (const char *command,
-             const char *format,
-             ...) G_GNUC_PRINTF (2, 3);
-
-static int
-usage_error (const char *command,
-             const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  fprintf (stderr, "siplab-cli %s: %s\n", command, message);
-  fprintf (stderr, "Try 'siplab-cli %s --help'.\n", command);
-  return EXIT_USAGE;
 }
 
 static gboolean
@@ -166,103 +146,137 @@ count_errors (SimTrace *trace,
   return n;
 }
 
-static int
-cmd_run (int    argc,
-         char **argv)
+/* The options of `run`, parsed and checked. */
+typedef struct {
+  char *until_text;
+  char *format_text;
+  char *pcap_path;
+  char *seed_text;
+  char *columns_text;
+  gboolean show_timers;
+  int width;
+  Format format;
+  guint64 seed;
+} RunOptions;
+
+static void
+run_options_clear (RunOptions *opts)
 {
-  g_autofree char *until_text = NULL;
-  g_autofree char *format_text = NULL;
-  g_autofree char *pcap_path = NULL;
-  g_autofree char *seed_text = NULL;
-  g_autofree char *columns_text = NULL;
-  g_auto(GStrv) columns = NULL;
-  gboolean show_timers = FALSE;
-  int width = 0;
+  g_clear_pointer (&opts->until_text, g_free);
+  g_clear_pointer (&opts->format_text, g_free);
+  g_clear_pointer (&opts->pcap_path, g_free);
+  g_clear_pointer (&opts->seed_text, g_free);
+  g_clear_pointer (&opts->columns_text, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunOptions, run_options_clear)
+
+/* Parses the command line into @opts: EXIT_OK, or EXIT_USAGE after saying what is wrong. */
+static int
+run_options_parse (RunOptions   *opts,
+                   int          *argc,
+                   char       ***argv)
+{
   const GOptionEntry entries[] = {
-    { "until", 'u', 0, G_OPTION_ARG_STRING, &until_text,
+    { "until", 'u', 0, G_OPTION_ARG_STRING, &opts->until_text,
       "Stop at this virtual time (default: the scenario's run length)", "SECONDS" },
-    { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text,
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &opts->seed_text,
       "Seed for the session's randomness (default: the scenario's)", "N" },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &opts->format_text,
       "Output: ladder (default), messages or jsonl", "FORMAT" },
-    { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &pcap_path,
+    { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &opts->pcap_path,
       "Also write every datagram to a pcapng file", "OUT.pcapng" },
-    { "timers", 't', 0, G_OPTION_ARG_NONE, &show_timers,
+    { "timers", 't', 0, G_OPTION_ARG_NONE, &opts->show_timers,
       "Ladder: also show transaction timers", NULL },
-    { "width", 'w', 0, G_OPTION_ARG_INT, &width,
+    { "width", 'w', 0, G_OPTION_ARG_INT, &opts->width,
       "Ladder: maximum line width (default 120)", "COLUMNS" },
-    { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns_text,
+    { "columns", 'c', 0, G_OPTION_ARG_STRING, &opts->columns_text,
       "Ladder: nodes from left to right (default: in order of appearance)", "A,B,..." },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
     g_option_context_new ("FILE - run a scenario in virtual time");
   g_autoptr(GError) error = NULL;
-  g_autoptr(SimWorld) world = NULL;
-  g_auto(SimScenarioInfo) info = { 0 };
-  g_autoptr(GString) out = g_string_new (NULL);
-  Format format = FORMAT_LADDER;
-  guint64 seed = 0;
-  SimTime until;
-  SimTrace *trace;
-  Stream stream = { FALSE, NULL };
-  gulong handler = 0;
-  int status = EXIT_OK;
+  const char *format_text;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "Prints the session as a ladder diagram, as the list of messages, or as JSON Lines\n"
     "(one object per trace event, documented in docs/jsonl.md).  The same file and seed\n"
     "always print the same bytes.");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("run", "%s", error->message);
-  if (argc < 2)
-    return usage_error ("run", "missing FILE");
-  if (argc > 2)
-    return usage_error ("run", "unexpected argument '%s'", argv[2]);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    return siplab_cli_usage_error ("run", "%s", error->message);
+  if (*argc < 2)
+    return siplab_cli_usage_error ("run", "missing FILE");
+  if (*argc > 2)
+    return siplab_cli_usage_error ("run", "unexpected argument '%s'", (*argv)[2]);
 
+  format_text = opts->format_text;
   if (format_text == NULL || strcmp (format_text, "ladder") == 0)
-    format = FORMAT_LADDER;
+    opts->format = FORMAT_LADDER;
   else if (strcmp (format_text, "messages") == 0)
-    format = FORMAT_MESSAGES;
+    opts->format = FORMAT_MESSAGES;
   else if (strcmp (format_text, "jsonl") == 0)
-    format = FORMAT_JSONL;
+    opts->format = FORMAT_JSONL;
   else
-    return usage_error ("run", "unknown format '%s' (ladder, messages or jsonl)", format_text);
-  if (seed_text != NULL &&
-      (!g_ascii_string_to_unsigned (seed_text, 10, 1, G_MAXUINT32, &seed, NULL)))
-    return usage_error ("run", "--seed takes a number from 1 to %u, not '%s'", G_MAXUINT32,
-                        seed_text);
-  if (width < 0 || (width > 0 && width < 40))
-    return usage_error ("run", "--width must be at least 40");
+    return siplab_cli_usage_error ("run", "unknown format '%s' (ladder, messages or jsonl)",
+                                   format_text);
+  if (opts->seed_text != NULL &&
+      (!g_ascii_string_to_unsigned (opts->seed_text, 10, 1, G_MAXUINT32, &opts->seed, NULL)))
+    return siplab_cli_usage_error ("run", "--seed takes a number from 1 to %u, not '%s'",
+                                   G_MAXUINT32, opts->seed_text);
+  if (opts->width < 0 || (opts->width > 0 && opts->width < 40))
+    return siplab_cli_usage_error ("run", "--width must be at least 40");
+  return EXIT_OK;
+}
 
-  world = sim_scenario_load_file (argv[1], (guint32) seed, &info, &error);
-  if (world == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_USAGE;
-    }
-  until = info.run;
-  if (until_text != NULL)
-    {
-      g_autoptr(GError) local = NULL;
-      if (!parse_until (until_text, &until, &local))
-        return usage_error ("run", "--until: %s", local->message);
-    }
+/* JSON Lines stream as it happens: what building the world traced first, then every new event. */
+static gulong
+stream_start (Stream   *stream,
+              SimTrace *trace)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
 
-  trace = sim_world_get_trace (world);
-  if (format == FORMAT_JSONL)
-    {
-      /* Stream as it happens: what building the world traced first, then every new event. */
-      GPtrArray *events = sim_trace_get_events (trace);
+  sim_export_jsonl (sim_trace_get_events (trace), out);
+  if (!write_stdout (out->str, out->len))
+    stream->write_failed = TRUE;
+  stream->line = g_string_new (NULL);
+  return g_signal_connect (trace, "event", G_CALLBACK (stream_event_cb), stream);
+}
 
-      sim_export_jsonl (events, out);
-      if (!write_stdout (out->str, out->len))
-        stream.write_failed = TRUE;
-      g_string_truncate (out, 0);
-      stream.line = g_string_new (NULL);
-      handler = g_signal_connect (trace, "event", G_CALLBACK (stream_event_cb), &stream);
+static void
+append_ladder (SimTrace               *trace,
+               const SimScenarioInfo  *info,
+               const RunOptions       *opts,
+               GString                *out)
+{
+  SimExportOptions export = { .width = opts->width, .show_timers = opts->show_timers };
+  g_auto(GStrv) columns = NULL;
+
+  if (opts->columns_text != NULL)
+    {
+      columns = g_strsplit (opts->columns_text, ",", -1);
+      export.nodes = (const char * const *) columns;
     }
+  if (info->title != NULL)
+    g_string_append_printf (out, "%s\n\n", info->title);
+  sim_export_ladder (sim_trace_get_events (trace), out, &export);
+}
+
+/* Runs @world until @until and prints it in the chosen format; FALSE when stdout failed. */
+static gboolean
+run_and_print (SimWorld              *world,
+               SimTime                until,
+               const SimScenarioInfo *info,
+               const RunOptions      *opts)
+{
+  SimTrace *trace = sim_world_get_trace (world);
+  g_autoptr(GString) out = g_string_new (NULL);
+  Stream stream = { FALSE, NULL };
+  gulong handler = 0;
+
+  if (opts->format == FORMAT_JSONL)
+    handler = stream_start (&stream, trace);
 
   sim_world_run_until (world, until);
 
@@ -271,32 +285,54 @@ cmd_run (int    argc,
       g_clear_signal_handler (&handler, trace);
       g_string_free (stream.line, TRUE);
     }
-  else if (format == FORMAT_LADDER)
-    {
-      SimExportOptions opts = { .width = width, .show_timers = show_timers };
-
-      if (columns_text != NULL)
-        {
-          columns = g_strsplit (columns_text, ",", -1);
-          opts.nodes = (const char * const *) columns;
-        }
-
-      if (info.title != NULL)
-        g_string_append_printf (out, "%s\n\n", info.title);
-      sim_export_ladder (sim_trace_get_events (trace), out, &opts);
-    }
+  else if (opts->format == FORMAT_LADDER)
+    append_ladder (trace, info, opts, out);
   else
     sim_export_messages (sim_trace_get_events (trace), out);
   if (out->len > 0 && !write_stdout (out->str, out->len))
     stream.write_failed = TRUE;
-  if (fflush (stdout) != 0 || stream.write_failed)
+  return fflush (stdout) == 0 && !stream.write_failed;
+}
+
+static int
+cmd_run (int    argc,
+         char **argv)
+{
+  g_auto(RunOptions) opts = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_auto(SimScenarioInfo) info = { 0 };
+  SimTime until;
+  SimTrace *trace;
+  int status;
+
+  status = run_options_parse (&opts, &argc, &argv);
+  if (status != EXIT_OK)
+    return status;
+
+  world = sim_scenario_load_file (argv[1], (guint32) opts.seed, &info, &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  until = info.run;
+  if (opts.until_text != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!parse_until (opts.until_text, &until, &local))
+        return siplab_cli_usage_error ("run", "--until: %s", local->message);
+    }
+
+  trace = sim_world_get_trace (world);
+  if (!run_and_print (world, until, &info, &opts))
     {
       fprintf (stderr, "siplab-cli run: cannot write the output\n");
       status = EXIT_RUNTIME;
     }
 
-  if (pcap_path != NULL &&
-      !sim_pcap_write_file (sim_trace_get_events (trace), pcap_path, &error))
+  if (opts.pcap_path != NULL &&
+      !sim_pcap_write_file (sim_trace_get_events (trace), opts.pcap_path, &error))
     {
       fprintf (stderr, "siplab-cli run: %s\n", error->message);
       status = EXIT_RUNTIME;
@@ -323,9 +359,10 @@ cmd_check_scenario (int    argc,
   guint n_phones = 0;
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("check-scenario", "%s", error->message);
+    return siplab_cli_usage_error ("check-scenario", "%s", error->message);
   if (argc != 2)
-    return usage_error ("check-scenario", argc < 2 ? "missing FILE" : "only one FILE, please");
+    return siplab_cli_usage_error ("check-scenario",
+                                   argc < 2 ? "missing FILE" : "only one FILE, please");
 
   /* Building the world also catches what only the world can refuse. */
   scenario = sim_scenario_parse_file (argv[1], &error);
@@ -354,7 +391,7 @@ cmd_version (int    argc,
              char **argv)
 {
   if (argc > 1 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
-    return usage_error ("version", "unexpected argument '%s'", argv[1]);
+    return siplab_cli_usage_error ("version", "unexpected argument '%s'", argv[1]);
   printf ("siplab-cli %s\n", SIPLAB_VERSION);
   return EXIT_OK;
 }

@@ -17,6 +17,7 @@
 #include "sim-scenario.h"
 #include "sim-server.h"
 #include "sim-world.h"
+#include "siplab-cli-common.h"
 
 /*
  * siplab-cli serve: the lab's registrar and proxy on real sockets, headless.  Every trace
@@ -46,7 +47,7 @@
 enum {
   EXIT_OK = 0,
   EXIT_RUNTIME = 1,
-  EXIT_USAGE = 2,
+  EXIT_USAGE = SIPLAB_CLI_EXIT_USAGE,
 };
 
 /* The trace kept for a reader that is behind: a few seconds of a busy lab's ladder. */
@@ -96,25 +97,6 @@ typedef struct {
   guint sigint, sigterm;
   GMainLoop *loop;
 } Serve;
-
-static int
-usage_error (const char *format,
-             ...) G_GNUC_PRINTF (1, 2);
-
-static int
-usage_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  fprintf (stderr, "siplab-cli serve: %s\n", message);
-  fprintf (stderr, "Try 'siplab-cli serve --help'.\n");
-  return EXIT_USAGE;
-}
 
 /* "14:03:27.512", local time: what a student compares with the phone's own log. */
 static void
@@ -559,7 +541,7 @@ parse_seconds (const char *option,
     return TRUE;
   if (!g_ascii_string_to_unsigned (text, 10, 1, 365 * 24 * 3600, &n, NULL))
     {
-      usage_error ("%s takes a number of seconds, not '%s'", option, text);
+      siplab_cli_usage_error ("serve", "%s takes a number of seconds, not '%s'", option, text);
       return FALSE;
     }
   *out = SIM_SEC (n);
@@ -579,40 +561,39 @@ typedef struct {
   int max_per_ip;
 } TcpOptions;
 
-static TcpOptions tcp_options;
-
 static gboolean
-tcp_options_check (void)
+tcp_options_check (const TcpOptions *tcp)
 {
   SimTime t = 0;
 
-  if (tcp_options.max < 0 || tcp_options.max_per_ip < 0)
+  if (tcp->max < 0 || tcp->max_per_ip < 0)
     {
-      usage_error ("--tcp-max and --tcp-max-per-ip take a positive number");
+      siplab_cli_usage_error ("serve", "--tcp-max and --tcp-max-per-ip take a positive number");
       return FALSE;
     }
-  return parse_seconds ("--tcp-idle", tcp_options.idle_text, &t) &&
-         parse_seconds ("--tcp-message-timeout", tcp_options.message_text, &t) &&
-         parse_seconds ("--tcp-connect-timeout", tcp_options.connect_text, &t);
+  return parse_seconds ("--tcp-idle", tcp->idle_text, &t) &&
+         parse_seconds ("--tcp-message-timeout", tcp->message_text, &t) &&
+         parse_seconds ("--tcp-connect-timeout", tcp->connect_text, &t);
 }
 
 static void
-tcp_options_apply (SimSocketTransport *transport)
+tcp_options_apply (const TcpOptions   *tcp,
+                   SimSocketTransport *transport)
 {
   SimTime t = 0;
 
-  if (tcp_options.idle_text != NULL && parse_seconds ("--tcp-idle", tcp_options.idle_text, &t))
+  if (tcp->idle_text != NULL && parse_seconds ("--tcp-idle", tcp->idle_text, &t))
     sim_socket_transport_set_tcp_idle_timeout (transport, t);
-  if (tcp_options.message_text != NULL &&
-      parse_seconds ("--tcp-message-timeout", tcp_options.message_text, &t))
+  if (tcp->message_text != NULL &&
+      parse_seconds ("--tcp-message-timeout", tcp->message_text, &t))
     sim_socket_transport_set_tcp_message_timeout (transport, t);
-  if (tcp_options.connect_text != NULL &&
-      parse_seconds ("--tcp-connect-timeout", tcp_options.connect_text, &t))
+  if (tcp->connect_text != NULL &&
+      parse_seconds ("--tcp-connect-timeout", tcp->connect_text, &t))
     sim_socket_transport_set_tcp_connect_timeout (transport, t);
-  if (tcp_options.max > 0)
-    sim_socket_transport_set_tcp_max_connections (transport, (guint) tcp_options.max);
-  if (tcp_options.max_per_ip > 0)
-    sim_socket_transport_set_tcp_max_per_ip (transport, (guint) tcp_options.max_per_ip);
+  if (tcp->max > 0)
+    sim_socket_transport_set_tcp_max_connections (transport, (guint) tcp->max);
+  if (tcp->max_per_ip > 0)
+    sim_socket_transport_set_tcp_max_per_ip (transport, (guint) tcp->max_per_ip);
 }
 
 /*
@@ -625,26 +606,26 @@ typedef struct {
   int max_memory_mb;
 } StackOptions;
 
-static StackOptions stack_options;
-
 static gboolean
-stack_options_check (void)
+stack_options_check (const StackOptions *stack)
 {
-  if (stack_options.max_transactions < 0 || stack_options.max_memory_mb < 0)
+  if (stack->max_transactions < 0 || stack->max_memory_mb < 0)
     {
-      usage_error ("--max-transactions and --max-transaction-memory take a positive number");
+      siplab_cli_usage_error ("serve", "--max-transactions and --max-transaction-memory take a "
+                              "positive number");
       return FALSE;
     }
   return TRUE;
 }
 
 static void
-stack_options_apply (SimStack *stack)
+stack_options_apply (const StackOptions *options,
+                     SimStack           *stack)
 {
-  if (stack_options.max_transactions > 0)
-    sim_stack_set_max_transactions (stack, (guint) stack_options.max_transactions);
-  if (stack_options.max_memory_mb > 0)
-    sim_stack_set_max_transaction_bytes (stack, (guint64) stack_options.max_memory_mb * 1024 * 1024);
+  if (options->max_transactions > 0)
+    sim_stack_set_max_transactions (stack, (guint) options->max_transactions);
+  if (options->max_memory_mb > 0)
+    sim_stack_set_max_transaction_bytes (stack, (guint64) options->max_memory_mb * 1024 * 1024);
 }
 
 static gboolean
@@ -659,11 +640,184 @@ parse_format (const char *format_text,
     *format = FORMAT_NONE;
   else
     {
-      usage_error ("unknown format '%s' (ladder, jsonl or none)", format_text);
+      siplab_cli_usage_error ("serve", "unknown format '%s' (ladder, jsonl or none)", format_text);
       return FALSE;
     }
   return TRUE;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command line                                                                           */
+
+typedef struct {
+  char **listen;
+  char *domain;
+  char *users_path;
+  char *db_path;
+  char *format_text;
+  char *window_text;
+  char *block_text;
+  char *scenario_path;
+  int auth_limit;
+  int max_message;           /* 0: the transport's default */
+  gboolean timers;
+  gboolean relay;
+  TcpOptions tcp;
+  StackOptions stack;
+  /* Parsed from the texts above by the checks of each mode. */
+  Format format;
+  SimTime window;
+  SimTime block;
+} ServeOptions;
+
+static void
+serve_options_clear (ServeOptions *opts)
+{
+  g_clear_pointer (&opts->listen, g_strfreev);
+  g_clear_pointer (&opts->domain, g_free);
+  g_clear_pointer (&opts->users_path, g_free);
+  g_clear_pointer (&opts->db_path, g_free);
+  g_clear_pointer (&opts->format_text, g_free);
+  g_clear_pointer (&opts->window_text, g_free);
+  g_clear_pointer (&opts->block_text, g_free);
+  g_clear_pointer (&opts->scenario_path, g_free);
+  g_clear_pointer (&opts->tcp.idle_text, g_free);
+  g_clear_pointer (&opts->tcp.message_text, g_free);
+  g_clear_pointer (&opts->tcp.connect_text, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServeOptions, serve_options_clear)
+
+static GOptionContext *
+serve_options_context_new (ServeOptions *opts)
+{
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &opts->listen,
+      "Listen here (repeatable): udp:HOST:PORT or tcp:HOST:PORT; IPv6 as udp:[::1]:5060. "
+      "Every listener is the server; the first one is the address in its Via, so list the LAN "
+      "address first", "TRANSPORT:HOST:PORT" },
+    { "domain", 'd', 0, G_OPTION_ARG_STRING, &opts->domain,
+      "The SIP domain (realm) of the AORs, e.g. lab.example or the server's IP", "DOMAIN" },
+    { "users", 'u', 0, G_OPTION_ARG_FILENAME, &opts->users_path,
+      "Users file: one name:password a line, # comments; re-read on SIGHUP and on change", "FILE" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opts->db_path,
+      "Keep bindings (and the server secret) in this SQLite file across restarts", "FILE" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &opts->format_text,
+      "Output: ladder (one line per packet, default), jsonl, or none (only status lines on "
+      "stderr: the fastest, for a registrar under load)", "FORMAT" },
+    { "timers", 't', 0, G_OPTION_ARG_NONE, &opts->timers,
+      "Also print transaction and timer events", NULL },
+    { "auth-limit", 0, 0, G_OPTION_ARG_INT, &opts->auth_limit,
+      "Wrong passwords for one user from one IP before that user's requests from there get 403 "
+      "(default 10, 0: no limit)", "N" },
+    { "auth-window", 0, 0, G_OPTION_ARG_STRING, &opts->window_text,
+      "...counted within this many seconds (default 60)", "SECONDS" },
+    { "auth-block", 0, 0, G_OPTION_ARG_STRING, &opts->block_text,
+      "...and refused for this many seconds (default 300)", "SECONDS" },
+    { "relay", 0, 0, G_OPTION_ARG_NONE, &opts->relay,
+      "Also forward requests for other domains, for authenticated users only (default: off, "
+      "such requests get 403)", NULL },
+    { "max-message", 0, 0, G_OPTION_ARG_INT, &opts->max_message,
+      "Drop messages larger than this (default and maximum 65535)", "BYTES" },
+    { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &opts->scenario_path,
+      "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
+      "actions, in real time) on the same registrar", "FILE" },
+    { "tcp-idle", 0, 0, G_OPTION_ARG_STRING, &opts->tcp.idle_text,
+      "Close a TCP connection without a SIP message for this many seconds (CRLF pings count "
+      "only on the flow of a live registration, which is never closed for being idle); one "
+      "that never carried a registration lives at most ten times this (default 120)", "SECONDS" },
+    { "tcp-message-timeout", 0, 0, G_OPTION_ARG_STRING, &opts->tcp.message_text,
+      "Close a TCP connection whose message is not complete this many seconds after it "
+      "began (default 20)", "SECONDS" },
+    { "tcp-connect-timeout", 0, 0, G_OPTION_ARG_STRING, &opts->tcp.connect_text,
+      "Give up an outbound TCP connect after this many seconds: 503 (default 10)", "SECONDS" },
+    { "tcp-max", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max,
+      "Open TCP connections in all (default 4096, never above the descriptor limit less 64)",
+      "N" },
+    { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max_per_ip,
+      "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
+      "N" },
+    { "max-transactions", 0, 0, G_OPTION_ARG_INT, &opts->stack.max_transactions,
+      "Live SIP transactions before new requests get 503 with Retry-After (default 131072; "
+      "one address may hold 1/16)",
+      "N" },
+    { "max-transaction-memory", 0, 0, G_OPTION_ARG_INT, &opts->stack.max_memory_mb,
+      "Megabytes of messages live transactions may hold before new requests get 503 "
+      "(default 64; requests under 4 KB may use an eighth more; one address may hold 1/16)",
+      "MB" },
+    { NULL }
+  };
+  GOptionContext *context =
+    g_option_context_new ("- the registrar and proxy on real sockets, for lab phones");
+
+  /* The context keeps a copy of the entries: they may live on this stack. */
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Example:\n"
+    "  siplab-cli serve --listen udp:192.168.1.10:5060 --listen tcp:192.168.1.10:5060 \\\n"
+    "                   --domain lab.example --users users.txt --db lab.sqlite\n"
+    "\n"
+    "Point phones at the first address with the domain as their SIP domain;\n"
+    "docs/real-phones.md shows Linphone, baresip and desk phones.");
+  return context;
+}
+
+/* What both modes need: EXIT_OK, or EXIT_USAGE after saying what is wrong. */
+static int
+serve_options_parse (ServeOptions   *opts,
+                     int            *argc,
+                     char         ***argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+
+  opts->auth_limit = 10;
+  opts->window = SIM_SEC (60);
+  opts->block = SIM_SEC (300);
+  context = serve_options_context_new (opts);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    return siplab_cli_usage_error ("serve", "%s", error->message);
+  if (*argc > 1)
+    return siplab_cli_usage_error ("serve", "unexpected argument '%s'", (*argv)[1]);
+  if (!tcp_options_check (&opts->tcp) || !stack_options_check (&opts->stack))
+    return EXIT_USAGE;
+  if (opts->listen == NULL || opts->listen[0] == NULL)
+    return siplab_cli_usage_error ("serve", "at least one --listen is needed, e.g. "
+                                   "--listen udp:127.0.0.1:5060");
+  return EXIT_OK;
+}
+
+/* The plain server's options: EXIT_OK, or EXIT_USAGE after saying what is wrong. */
+static int
+serve_options_check_server (ServeOptions *opts)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (opts->domain == NULL || *opts->domain == '\0')
+    return siplab_cli_usage_error ("serve", "--domain is needed, e.g. --domain lab.example");
+  if (opts->users_path == NULL)
+    return siplab_cli_usage_error ("serve", "--users is needed: a file with one name:password "
+                                   "a line");
+  if (!parse_format (opts->format_text, &opts->format))
+    return EXIT_USAGE;
+  if (opts->auth_limit < 0)
+    return siplab_cli_usage_error ("serve", "--auth-limit cannot be negative");
+  if (opts->max_message != 0 && (opts->max_message < 512 || opts->max_message > 65535))
+    return siplab_cli_usage_error ("serve", "--max-message must be between 512 and 65535");
+  if (!parse_seconds ("--auth-window", opts->window_text, &opts->window) ||
+      !parse_seconds ("--auth-block", opts->block_text, &opts->block))
+    return EXIT_USAGE;
+  for (guint i = 0; opts->listen[i] != NULL; i++)
+    {
+      SimAddr addr;
+      if (!sim_transport_parse_spec (opts->listen[i], &addr, &error))
+        return siplab_cli_usage_error ("serve", "--listen %s", error->message);
+    }
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Serving                                                                                    */
 
 static void
 print_listeners (Serve              *serve,
@@ -682,7 +836,6 @@ print_listeners (Serve              *serve,
     }
 }
 
-/* Runs the main loop until SIGINT or SIGTERM. */
 /*
  * SIGINT and SIGTERM end the main loop.  Installed before the "domain ..." status line, which
  * tells a supervisor (or a test) that the server is up: a SIGTERM right after it must still
@@ -696,6 +849,7 @@ catch_signals (Serve *serve)
   serve->sigterm = g_unix_signal_add (SIGTERM, quit_cb, serve);
 }
 
+/* Runs the main loop until SIGINT or SIGTERM. */
 static void
 run_until_signal (Serve *serve)
 {
@@ -708,6 +862,115 @@ run_until_signal (Serve *serve)
   serve_status (serve, "stopped");
 }
 
+/* Starts printing @trace's events; the handler's id, 0 with --format none. */
+static gulong
+serve_start (Serve              *serve,
+             const ServeOptions *opts,
+             SimTrace           *trace)
+{
+  serve->timers = opts->timers;
+  serve->line = g_string_new (NULL);
+  serve_output_start (serve);
+  if (serve->format == FORMAT_NONE)
+    return 0;
+  return g_signal_connect (trace, "event", G_CALLBACK (trace_event_cb), serve);
+}
+
+/* Stops printing and writes what is left (bounded by SERVE_EXIT_FLUSH_MS). */
+static void
+serve_stop (Serve    *serve,
+            SimTrace *trace,
+            gulong   *handler)
+{
+  g_clear_signal_handler (handler, trace);
+  serve_clear (serve);
+}
+
+/* The socket options both modes apply to the registrar's transport and stack. */
+static void
+apply_socket_options (const ServeOptions *opts,
+                      SimSocketTransport *transport,
+                      SimStack           *stack)
+{
+  if (opts->max_message != 0)
+    sim_socket_transport_set_max_message (transport, (gsize) opts->max_message);
+  tcp_options_apply (&opts->tcp, transport);
+  stack_options_apply (&opts->stack, stack);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mixed mode                                                                                 */
+
+/*
+ * The scenario's world on the wall clock, with the accounts of the users file beside the
+ * scenario's (@n_users: all of them); NULL after saying why, the command line being wrong.
+ */
+static SimWorld *
+scenario_world_new (const ServeOptions *opts,
+                    guint              *n_users)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = NULL;
+  g_autoptr(SimClock) clock = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autoptr(GPtrArray) scenario_users = NULL;
+  guint n_loaded = 0;
+
+  scenario = sim_scenario_parse_file (opts->scenario_path, &error);
+  if (scenario == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return NULL;
+    }
+  if (sim_scenario_get_server (scenario) == NULL)
+    {
+      siplab_cli_usage_error ("serve", "%s has no server line: mixed mode puts the scenario's "
+                              "registrar on real sockets", opts->scenario_path);
+      return NULL;
+    }
+  clock = sim_clock_new_wall ();
+  world = sim_scenario_build_on_clock (scenario, 0, clock, &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
+      return NULL;
+    }
+  if (!sim_world_check_domain (world, opts->domain, &error))
+    {
+      siplab_cli_usage_error ("serve", "%s", error->message);
+      return NULL;
+    }
+  if (opts->users_path != NULL && !sim_world_load_users (world, opts->users_path, &n_loaded,
+                                                         &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return NULL;
+    }
+  scenario_users = sim_world_list_users (world);
+  *n_users = scenario_users->len + n_loaded;
+  return g_steal_pointer (&world);
+}
+
+/* Opens every --listen under the world's registrar; FALSE after saying why not. */
+static gboolean
+scenario_world_listen (Serve              *serve,
+                       SimWorld           *world,
+                       const ServeOptions *opts)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; opts->listen[i] != NULL; i++)
+    if (!sim_world_listen (world, opts->listen[i], &error))
+      {
+        serve_status (serve, "cannot listen: %s", error->message);
+        return FALSE;
+      }
+  /* The world makes its socket transport at the first listen: its options come after. */
+  apply_socket_options (opts, sim_world_get_transport (world),
+                        sim_world_get_server_stack (world));
+  return TRUE;
+}
+
 /*
  * Mixed mode: the scenario's world on the wall clock, its registrar on real sockets too.  The
  * users of the scenario can register from real phones; a users file adds more.  The database,
@@ -715,113 +978,161 @@ run_until_signal (Serve *serve)
  * offered here.
  */
 static int
-serve_scenario (const char  *scenario_path,
-                char       **listen,
-                const char  *domain,
-                const char  *users_path,
-                const char  *db_path,
-                const char  *format_text,
-                gboolean     timers,
-                int          max_message)
+serve_scenario (ServeOptions *opts)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SimScenario) scenario = NULL;
-  g_autoptr(SimClock) clock = NULL;
   g_autoptr(SimWorld) world = NULL;
-  g_autoptr(GHashTable) users = NULL;
   Serve serve = { FORMAT_LADDER, };
-  SimRegistrar *registrar;
   SimTrace *trace;
   guint n_users = 0;
   gulong handler;
 
-  if (!parse_format (format_text, &serve.format))
+  if (!parse_format (opts->format_text, &serve.format))
     return EXIT_USAGE;
-  if (db_path != NULL)
-    return usage_error ("--db cannot be combined with --scenario: a scenario's phones start "
-                        "afresh every time");
-  scenario = sim_scenario_parse_file (scenario_path, &error);
-  if (scenario == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (sim_scenario_get_server (scenario) == NULL)
-    return usage_error ("%s has no server line: mixed mode puts the scenario's registrar on "
-                        "real sockets", scenario_path);
-  if (users_path != NULL)
-    {
-      g_autofree char *contents = NULL;
-
-      if (!g_file_get_contents (users_path, &contents, NULL, &error) ||
-          !sim_users_parse (users_path, contents, &users, &error))
-        {
-          fprintf (stderr, "%s\n", error->message);
-          return EXIT_USAGE;
-        }
-    }
-
+  if (opts->db_path != NULL)
+    return siplab_cli_usage_error ("serve", "--db cannot be combined with --scenario: a "
+                                   "scenario's phones start afresh every time");
+  /* Writes to a closed socket or pipe report EPIPE instead of killing the server. */
   signal (SIGPIPE, SIG_IGN);
-  clock = sim_clock_new_wall ();
-  world = sim_scenario_build_on_clock (scenario, 0, clock, &error);
+  world = scenario_world_new (opts, &n_users);
   if (world == NULL)
-    {
-      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (domain != NULL && g_strcmp0 (domain, sim_world_get_domain (world)) != 0)
-    return usage_error ("--domain %s differs from the scenario's domain %s", domain,
-                        sim_world_get_domain (world));
-  registrar = sim_world_get_registrar (world);
+    return EXIT_USAGE;
   trace = sim_world_get_trace (world);
   serve.server_name = sim_world_get_server_name (world);
   /* A server runs for days: observers get every event, nobody keeps them all. */
   sim_trace_set_keep (trace, FALSE);
-  serve.clock_offset = g_get_real_time () - sim_clock_now (clock);
-  sim_registrar_set_date_epoch (registrar, serve.clock_offset / G_USEC_PER_SEC);
-  if (users != NULL)
+  serve.clock_offset = g_get_real_time () - sim_clock_now (sim_world_get_clock (world));
+  sim_registrar_set_date_epoch (sim_world_get_registrar (world),
+                                serve.clock_offset / G_USEC_PER_SEC);
+
+  handler = serve_start (&serve, opts, trace);
+  if (!scenario_world_listen (&serve, world, opts))
     {
-      GHashTableIter iter;
-      const char *name, *password;
-
-      g_hash_table_iter_init (&iter, users);
-      while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &password))
-        sim_registrar_set_user (registrar, name, password);
+      serve_stop (&serve, trace, &handler);
+      return EXIT_RUNTIME;
     }
-  {
-    g_autoptr(GPtrArray) all = sim_world_list_users (world);
-    n_users = all->len + (users != NULL ? g_hash_table_size (users) : 0);
-  }
-
-  serve.timers = timers;
-  serve.line = g_string_new (NULL);
-  serve_output_start (&serve);
-  handler = serve.format == FORMAT_NONE ? 0 :
-    g_signal_connect (trace, "event", G_CALLBACK (trace_event_cb), &serve);
-  for (guint i = 0; listen[i] != NULL; i++)
-    if (!sim_world_listen (world, listen[i], &error))
-      {
-        serve_status (&serve, "cannot listen: %s", error->message);
-        g_clear_signal_handler (&handler, trace);
-        serve_clear (&serve);
-        return EXIT_RUNTIME;
-      }
-  if (max_message != 0)
-    sim_socket_transport_set_max_message (sim_world_get_transport (world), (gsize) max_message);
-  tcp_options_apply (sim_world_get_transport (world));
-  stack_options_apply (sim_world_get_server_stack (world));
-
   catch_signals (&serve);
   print_listeners (&serve, sim_world_get_transport (world));
-  serve_status (&serve, "scenario %s: %u simulated phones", scenario_path,
+  serve_status (&serve, "scenario %s: %u simulated phones", opts->scenario_path,
                 sim_world_get_phones (world)->len);
   serve_status (&serve, "domain %s, %u users, %u bindings",
                 sim_world_get_domain (world), n_users,
                 sim_location_get_n_bindings (sim_world_get_location (world)));
 
   run_until_signal (&serve);
-  g_clear_signal_handler (&handler, trace);
-  serve_clear (&serve);
+  serve_stop (&serve, trace, &handler);
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The plain server                                                                           */
+
+/* The server with its users and limits, before it listens; NULL after saying why not. */
+static SimServer *
+server_new (const ServeOptions *opts,
+            int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimServer) server = NULL;
+
+  server = sim_server_new (opts->domain, opts->db_path, &error);
+  if (server == NULL)
+    {
+      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
+      *status = EXIT_RUNTIME;
+      return NULL;
+    }
+  if (!sim_server_load_users (server, opts->users_path, TRUE, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      *status = EXIT_USAGE;
+      return NULL;
+    }
+  sim_server_set_auth_limit (server, (guint) opts->auth_limit, opts->window, opts->block);
+  sim_server_set_relay (server, opts->relay);
+  apply_socket_options (opts, sim_server_get_transport (server), sim_server_get_stack (server));
+  return g_steal_pointer (&server);
+}
+
+/* Restores the saved bindings and opens every --listen; FALSE after saying why not. */
+static gboolean
+server_start (Serve              *serve,
+              SimServer          *server,
+              const ServeOptions *opts)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sim_server_restore_bindings (server, &error))
+    {
+      serve_status (serve, "%s", error->message);
+      return FALSE;
+    }
+  for (guint i = 0; opts->listen[i] != NULL; i++)
+    if (!sim_server_listen (server, opts->listen[i], &error))
+      {
+        serve_status (serve, "cannot listen: %s", error->message);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* The first endpoint is the sent-by of our Via and our Record-Route: phones must reach it. */
+static void
+warn_unreachable_first_listener (Serve     *serve,
+                                 SimServer *server)
+{
+  GArray *bound = sim_socket_transport_get_listeners (sim_server_get_transport (server));
+  const SimAddr *first = &g_array_index (bound, SimAddr, 0);
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (first->ip);
+
+  /* 0.0.0.0 is not an address anyone can send to. */
+  if (inet != NULL && g_inet_address_get_is_any (inet))
+    serve_status (serve, "warning: the first --listen is %s, which phones cannot "
+                  "send to; Via and Record-Route will name it and calls will fail. List the "
+                  "server's LAN address first.", first->ip);
+}
+
+static int
+serve_server (ServeOptions *opts)
+{
+  g_autoptr(SimServer) server = NULL;
+  Serve serve = { FORMAT_LADDER, };
+  SimTrace *trace;
+  gulong handler;
+  int status;
+
+  status = serve_options_check_server (opts);
+  if (status != EXIT_OK)
+    return status;
+  serve.format = opts->format;
+  /* Writes to a closed socket or pipe report EPIPE instead of killing the server. */
+  signal (SIGPIPE, SIG_IGN);
+  server = server_new (opts, &status);
+  if (server == NULL)
+    return status;
+  trace = sim_server_get_trace (server);
+  serve.server_name = SIM_SERVER_NODE_NAME;
+  serve.clock_offset = sim_server_get_clock_offset (server);
+  /* Nothing prints the trace: nothing need build its events either. */
+  if (serve.format == FORMAT_NONE)
+    sim_trace_set_enabled (trace, FALSE);
+
+  handler = serve_start (&serve, opts, trace);
+  if (!server_start (&serve, server, opts))
+    {
+      serve_stop (&serve, trace, &handler);
+      return EXIT_RUNTIME;
+    }
+  catch_signals (&serve);
+  print_listeners (&serve, sim_server_get_transport (server));
+  warn_unreachable_first_listener (&serve, server);
+  serve_status (&serve, "domain %s, %u users, %u bindings%s%s", opts->domain,
+                sim_server_get_n_users (server),
+                sim_location_get_n_bindings (sim_server_get_location (server)),
+                opts->db_path ? " restored from " : "", opts->db_path ? opts->db_path : "");
+
+  run_until_signal (&serve);
+  sim_server_stop (server);
+  serve_stop (&serve, trace, &handler);
   return EXIT_OK;
 }
 
@@ -829,190 +1140,13 @@ int
 siplab_cli_serve (int    argc,
                   char **argv)
 {
-  g_auto(GStrv) listen = NULL;
-  g_autofree char *domain = NULL;
-  g_autofree char *users_path = NULL;
-  g_autofree char *db_path = NULL;
-  g_autofree char *format_text = NULL;
-  g_autofree char *window_text = NULL;
-  g_autofree char *block_text = NULL;
-  g_autofree char *scenario_path = NULL;
-  int auth_limit = 10;
-  int max_message = 0;
-  gboolean timers = FALSE;
-  gboolean relay = FALSE;
-  const GOptionEntry entries[] = {
-    { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &listen,
-      "Listen here (repeatable): udp:HOST:PORT or tcp:HOST:PORT; IPv6 as udp:[::1]:5060. "
-      "Every listener is the server; the first one is the address in its Via, so list the LAN address first", "TRANSPORT:HOST:PORT" },
-    { "domain", 'd', 0, G_OPTION_ARG_STRING, &domain,
-      "The SIP domain (realm) of the AORs, e.g. lab.example or the server's IP", "DOMAIN" },
-    { "users", 'u', 0, G_OPTION_ARG_FILENAME, &users_path,
-      "Users file: one name:password a line, # comments; re-read on SIGHUP and on change", "FILE" },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      "Keep bindings (and the server secret) in this SQLite file across restarts", "FILE" },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
-      "Output: ladder (one line per packet, default), jsonl, or none (only status lines on "
-      "stderr: the fastest, for a registrar under load)", "FORMAT" },
-    { "timers", 't', 0, G_OPTION_ARG_NONE, &timers,
-      "Also print transaction and timer events", NULL },
-    { "auth-limit", 0, 0, G_OPTION_ARG_INT, &auth_limit,
-      "Wrong passwords for one user from one IP before that user's requests from there get 403 (default 10, 0: no limit)", "N" },
-    { "auth-window", 0, 0, G_OPTION_ARG_STRING, &window_text,
-      "...counted within this many seconds (default 60)", "SECONDS" },
-    { "auth-block", 0, 0, G_OPTION_ARG_STRING, &block_text,
-      "...and refused for this many seconds (default 300)", "SECONDS" },
-    { "relay", 0, 0, G_OPTION_ARG_NONE, &relay,
-      "Also forward requests for other domains, for authenticated users only (default: off, "
-      "such requests get 403)", NULL },
-    { "max-message", 0, 0, G_OPTION_ARG_INT, &max_message,
-      "Drop messages larger than this (default and maximum 65535)", "BYTES" },
-    { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario_path,
-      "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
-      "actions, in real time) on the same registrar", "FILE" },
-    { "tcp-idle", 0, 0, G_OPTION_ARG_STRING, &tcp_options.idle_text,
-      "Close a TCP connection without a SIP message for this many seconds (CRLF pings count "
-      "only on the flow of a live registration, which is never closed for being idle); one "
-      "that never carried a registration lives at most ten times this (default 120)", "SECONDS" },
-    { "tcp-message-timeout", 0, 0, G_OPTION_ARG_STRING, &tcp_options.message_text,
-      "Close a TCP connection whose message is not complete this many seconds after it "
-      "began (default 20)", "SECONDS" },
-    { "tcp-connect-timeout", 0, 0, G_OPTION_ARG_STRING, &tcp_options.connect_text,
-      "Give up an outbound TCP connect after this many seconds: 503 (default 10)", "SECONDS" },
-    { "tcp-max", 0, 0, G_OPTION_ARG_INT, &tcp_options.max,
-      "Open TCP connections in all (default 4096, never above the descriptor limit less 64)",
-      "N" },
-    { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &tcp_options.max_per_ip,
-      "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
-      "N" },
-    { "max-transactions", 0, 0, G_OPTION_ARG_INT, &stack_options.max_transactions,
-      "Live SIP transactions before new requests get 503 with Retry-After (default 131072; "
-      "one address may hold 1/16)",
-      "N" },
-    { "max-transaction-memory", 0, 0, G_OPTION_ARG_INT, &stack_options.max_memory_mb,
-      "Megabytes of messages live transactions may hold before new requests get 503 "
-      "(default 64; requests under 4 KB may use an eighth more; one address may hold 1/16)",
-      "MB" },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) context =
-    g_option_context_new ("- the registrar and proxy on real sockets, for lab phones");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SimServer) server = NULL;
-  Serve serve = { FORMAT_LADDER, };
-  SimTime window = SIM_SEC (60);
-  SimTime block = SIM_SEC (300);
-  GArray *bound;
-  gulong handler;
+  g_auto(ServeOptions) opts = { 0 };
+  int status;
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_description (context,
-    "Example:\n"
-    "  siplab-cli serve --listen udp:192.168.1.10:5060 --listen tcp:192.168.1.10:5060 \\\n"
-    "                   --domain lab.example --users users.txt --db lab.sqlite\n"
-    "\n"
-    "Point phones at the first address with the domain as their SIP domain;\n"
-    "docs/real-phones.md shows Linphone, baresip and desk phones.");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("%s", error->message);
-  if (argc > 1)
-    return usage_error ("unexpected argument '%s'", argv[1]);
-  if (!tcp_options_check () || !stack_options_check ())
-    return EXIT_USAGE;
-  if (listen == NULL || listen[0] == NULL)
-    return usage_error ("at least one --listen is needed, e.g. --listen udp:127.0.0.1:5060");
-  if (scenario_path != NULL)
-    return serve_scenario (scenario_path, listen, domain, users_path, db_path, format_text,
-                           timers, max_message);
-  if (domain == NULL || *domain == '\0')
-    return usage_error ("--domain is needed, e.g. --domain lab.example");
-  if (users_path == NULL)
-    return usage_error ("--users is needed: a file with one name:password a line");
-  if (!parse_format (format_text, &serve.format))
-    return EXIT_USAGE;
-  if (auth_limit < 0)
-    return usage_error ("--auth-limit cannot be negative");
-  if (max_message != 0 && (max_message < 512 || max_message > 65535))
-    return usage_error ("--max-message must be between 512 and 65535");
-  if (!parse_seconds ("--auth-window", window_text, &window) ||
-      !parse_seconds ("--auth-block", block_text, &block))
-    return EXIT_USAGE;
-  for (guint i = 0; listen[i] != NULL; i++)
-    {
-      SimAddr addr;
-      if (!sim_transport_parse_spec (listen[i], &addr, &error))
-        return usage_error ("--listen %s", error->message);
-    }
-
-  /* Writes to a closed socket or pipe report EPIPE instead of killing the server. */
-  signal (SIGPIPE, SIG_IGN);
-
-  server = sim_server_new (domain, db_path, &error);
-  if (server == NULL)
-    {
-      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
-      return EXIT_RUNTIME;
-    }
-  if (!sim_server_load_users (server, users_path, TRUE, &error))
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_USAGE;
-    }
-  sim_server_set_auth_limit (server, (guint) auth_limit, window, block);
-  sim_server_set_relay (server, relay);
-  if (max_message != 0)
-    sim_socket_transport_set_max_message (sim_server_get_transport (server), (gsize) max_message);
-  tcp_options_apply (sim_server_get_transport (server));
-  stack_options_apply (sim_server_get_stack (server));
-
-  serve.timers = timers;
-  serve.server_name = SIM_SERVER_NODE_NAME;
-  serve.clock_offset = sim_server_get_clock_offset (server);
-  serve.line = g_string_new (NULL);
-  serve_output_start (&serve);
-  /* Nothing prints the trace: nothing need build its events either. */
-  if (serve.format == FORMAT_NONE)
-    sim_trace_set_enabled (sim_server_get_trace (server), FALSE);
-  handler = serve.format == FORMAT_NONE ? 0 :
-    g_signal_connect (sim_server_get_trace (server), "event", G_CALLBACK (trace_event_cb), &serve);
-
-  if (!sim_server_restore_bindings (server, &error))
-    {
-      serve_status (&serve, "%s", error->message);
-      g_clear_signal_handler (&handler, sim_server_get_trace (server));
-      serve_clear (&serve);
-      return EXIT_RUNTIME;
-    }
-  for (guint i = 0; listen[i] != NULL; i++)
-    if (!sim_server_listen (server, listen[i], &error))
-      {
-        serve_status (&serve, "cannot listen: %s", error->message);
-        g_clear_signal_handler (&handler, sim_server_get_trace (server));
-        serve_clear (&serve);
-        return EXIT_RUNTIME;
-      }
-
-  catch_signals (&serve);
-  print_listeners (&serve, sim_server_get_transport (server));
-  bound = sim_socket_transport_get_listeners (sim_server_get_transport (server));
-  {
-    const SimAddr *first = &g_array_index (bound, SimAddr, 0);
-    g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (first->ip);
-    /* The first endpoint is the sent-by of our Via and our Record-Route: phones must be able
-     * to reach it, and 0.0.0.0 is not an address anyone can send to. */
-    if (inet != NULL && g_inet_address_get_is_any (inet))
-      serve_status (&serve, "warning: the first --listen is %s, which phones cannot "
-                    "send to; Via and Record-Route will name it and calls will fail. List the "
-                    "server's LAN address first.", first->ip);
-  }
-  serve_status (&serve, "domain %s, %u users, %u bindings%s%s", domain,
-                sim_server_get_n_users (server),
-                sim_location_get_n_bindings (sim_server_get_location (server)),
-                db_path ? " restored from " : "", db_path ? db_path : "");
-
-  run_until_signal (&serve);
-  sim_server_stop (server);
-  g_clear_signal_handler (&handler, sim_server_get_trace (server));
-  serve_clear (&serve);
-  return EXIT_OK;
+  status = serve_options_parse (&opts, &argc, &argv);
+  if (status != EXIT_OK)
+    return status;
+  if (opts.scenario_path != NULL)
+    return serve_scenario (&opts);
+  return serve_server (&opts);
 }

@@ -1000,9 +1000,9 @@ serve_scenario (ServeOptions *opts)
   serve.server_name = sim_world_get_server_name (world);
   /* A server runs for days: observers get every event, nobody keeps them all. */
   sim_trace_set_keep (trace, FALSE);
+  /* Wall time of the world's clock zero, for the time column (the registrar's Date follows
+   * real time by itself once it listens). */
   serve.clock_offset = g_get_real_time () - sim_clock_now (sim_world_get_clock (world));
-  sim_registrar_set_date_epoch (sim_world_get_registrar (world),
-                                serve.clock_offset / G_USEC_PER_SEC);
 
   handler = serve_start (&serve, opts, trace);
   if (!scenario_world_listen (&serve, world, opts))

@@ -942,6 +942,9 @@ rehome_server (SimWorld  *self,
   for (guint i = 0; i < self->phones->len; i++)
     if (self->mode == SIM_MODE_REGISTRAR)
       sim_phone_set_outbound (self->phones->pdata[i], local);
+  /* Real phones read the Date of a 200 OK (RFC 3261 §10.3 step 8) as real time. */
+  sim_registrar_set_date_epoch (self->registrar,
+                                (g_get_real_time () - sim_clock_now (self->clock)) / G_USEC_PER_SEC);
   trace_action (self, self->server_name,
                 "the registrar listens on real sockets at %s:%u; simulated phones reach it there "
                 "too", local->ip, local->port);

@@ -160,7 +160,8 @@ void          sim_world_schedule         (SimWorld      *self,
  * sim_world_listen() then opens real sockets under the world's server stack.  The first
  * endpoint (IPv4, not 0.0.0.0) becomes the server's address for everybody: its Via and
  * Record-Route, and the server host's address on the simulated network, so a simulated phone
- * reaches the registrar at the same ip:port as a real phone does.  What the server sends to
+ * reaches the registrar at the same ip:port as a real phone does; from then on the Date of the
+ * registrar's 200 OK is real time (sim_registrar_set_date_epoch()).  What the server sends to
  * the IP of a simulated host crosses SimNet; everything else goes out through the sockets.
  * (A real phone whose IP equals a simulated host's is therefore unreachable: keep the scenario
  * on addresses the LAN does not use, such as 10.0.0.0/24 on a 192.168 classroom network.)

@@ -639,6 +639,28 @@ test_mixed_world_calls_real_phone (void)
   sim_socket_transport_close (bob_transport);
 }
 
+static void
+test_mixed_registrar_dates_in_real_time (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimClock) clock = sim_clock_new_wall ();
+  SimPhone *alice;
+  g_autoptr(SimWorld) world = mixed_world_new (5, clock, &alice);
+  SimRegistrar *registrar = sim_world_get_registrar (world);
+  gint64 expected;
+
+  g_test_summary ("Once a world's registrar listens on real sockets, the Date of its 200 OK "
+                  "is real time (the GUI and serve --scenario used to set this themselves); "
+                  "until then it keeps the simulator's fixed epoch.");
+
+  g_assert_cmpint (sim_registrar_get_date_epoch (registrar), ==, SIM_REGISTRAR_DEFAULT_DATE_EPOCH);
+  g_assert_true (sim_world_listen (world, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  expected = (g_get_real_time () - sim_clock_now (clock)) / G_USEC_PER_SEC;
+  /* A loaded machine may take a while between the two readings: a minute is generous. */
+  g_assert_cmpint (ABS (sim_registrar_get_date_epoch (registrar) - expected), <=, 60);
+}
+
 static gboolean
 phones_registered_twice (SimPhone *a,
                          SimPhone *b)
@@ -2165,6 +2187,8 @@ main (int    argc,
                    test_missing_users_file_is_a_users_error);
   g_test_add_func ("/net/server/mixed-world-phones-call-real-phones",
                    test_mixed_world_calls_real_phone);
+  g_test_add_func ("/net/server/mixed/registrar-dates-in-real-time",
+                   test_mixed_registrar_dates_in_real_time);
   g_test_add_func ("/net/server/mixed/phones-send-one-register-at-a-time",
                    test_mixed_phones_send_one_register_at_a_time);
   g_test_add ("/net/server/simulated-phone-registers-over-real-udp", Fixture, NULL,

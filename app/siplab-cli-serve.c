@@ -802,8 +802,10 @@ serve_options_check_server (ServeOptions *opts)
     return EXIT_USAGE;
   if (opts->auth_limit < 0)
     return siplab_cli_usage_error ("serve", "--auth-limit cannot be negative");
-  if (opts->max_message != 0 && (opts->max_message < 512 || opts->max_message > 65535))
-    return siplab_cli_usage_error ("serve", "--max-message must be between 512 and 65535");
+  if (opts->max_message != 0 && (opts->max_message < SIM_TRANSPORT_MIN_MAX_MESSAGE ||
+                                 opts->max_message > SIM_TRANSPORT_MAX_MESSAGE))
+    return siplab_cli_usage_error ("serve", "--max-message must be between %d and %d",
+                                   SIM_TRANSPORT_MIN_MAX_MESSAGE, SIM_TRANSPORT_MAX_MESSAGE);
   if (!parse_seconds ("--auth-window", opts->window_text, &opts->window) ||
       !parse_seconds ("--auth-block", opts->block_text, &opts->block))
     return EXIT_USAGE;

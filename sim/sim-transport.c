@@ -1351,7 +1351,7 @@ sim_socket_transport_set_max_message (SimSocketTransport *self,
                                       gsize               max_message)
 {
   g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
-  self->max_message = CLAMP (max_message, 512, SIM_TRANSPORT_MAX_MESSAGE);
+  self->max_message = CLAMP (max_message, SIM_TRANSPORT_MIN_MAX_MESSAGE, SIM_TRANSPORT_MAX_MESSAGE);
   if (self->connections != NULL)
     {
       GHashTableIter iter;

@@ -30,6 +30,9 @@ typedef enum {
 /* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1):
  * the parser's own limit, so no message the transport takes is refused for its size later. */
 #define SIM_TRANSPORT_MAX_MESSAGE SIM_MESSAGE_MAX_SIZE
+/* The smallest size cap sim_socket_transport_set_max_message() sets (less is raised to it);
+ * `siplab-cli serve --max-message` refuses less. */
+#define SIM_TRANSPORT_MIN_MAX_MESSAGE 512
 
 /*
  * TCP limits: what a stranger can hold open, and for how long.  Each has a setter below and a

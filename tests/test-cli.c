@@ -474,6 +474,31 @@ test_serve_scenario_refuses_what_it_cannot_do (Fixture       *f,
   g_assert_nonnull (strstr (ipv6.err, "must be one IPv4 address"));
 }
 
+static void
+test_serve_max_message_is_bounded (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *users = NULL;
+  const char *sizes[] = { "511", "65536", "-1" };
+
+  g_test_summary ("serve --max-message takes the transport's own bounds "
+                  "(SIM_TRANSPORT_MIN_MAX_MESSAGE to SIM_TRANSPORT_MAX_MESSAGE) and refuses "
+                  "others before any socket opens.");
+
+  if (!need_cli ())
+    return;
+  users = write_file (f, "users.txt", "alice:pw\n");
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_auto(Result) r = { 0 };
+
+      run_cli (&r, "serve", "--listen", "udp:127.0.0.1:0", "--domain", "lab.example",
+               "--users", users, "--max-message", sizes[i], NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      g_assert_nonnull (strstr (r.err, "--max-message must be between 512 and 65535"));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -490,6 +515,7 @@ main (int argc, char *argv[])
   ADD ("/sim/cli/shipped-scenarios", test_shipped_scenarios);
   ADD ("/sim/cli/serve-scenario-refuses-what-it-cannot-do",
        test_serve_scenario_refuses_what_it_cannot_do);
+  ADD ("/sim/cli/serve-max-message-is-bounded", test_serve_max_message_is_bounded);
 #undef ADD
   return g_test_run ();
 }

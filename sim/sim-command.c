@@ -673,6 +673,25 @@ run_mode (const SimCommand  *c,
   return TRUE;
 }
 
+/* Off and on at one instant: what the phone had in memory is lost, and it boots as power-on
+ * does (a new Call-ID and From tag; it registers again if it was registered). */
+static gboolean
+run_reboot (const SimCommand  *c,
+            SimWorld          *world,
+            GError           **error)
+{
+  SimPhone *phone = sim_world_get_phone (world, c->device);
+
+  if (phone != NULL && !sim_phone_is_powered (phone))
+    {
+      g_set_error (error, SIM_COMMAND_ERROR, SIM_COMMAND_ERROR_RUN,
+                   "%s is switched off: power it on instead", c->device);
+      return FALSE;
+    }
+  return sim_world_set_power (world, c->device, FALSE, error) &&
+         sim_world_set_power (world, c->device, TRUE, error);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Writing, one function per verb (after the verb's word)                                     */
 
@@ -896,6 +915,10 @@ static const Verb verbs[] = {
       "Switch between registrar and point-to-point mode (p2p fills the address books).",
       SIM_COMMAND_IN_EDIT },
     parse_mode, run_mode, write_mode },
+  { { SIM_VERB_REBOOT, "reboot", "reboot PHONE",
+      "The phone powers off and on at once: it forgets its registration and boots again.",
+      ALL_PLACES },
+    parse_phone_only, run_reboot, write_phone_only },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (verbs) == SIM_N_VERBS);

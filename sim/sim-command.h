@@ -62,6 +62,7 @@ typedef enum {
   SIM_VERB_ADD_PHONE,
   SIM_VERB_REMOVE_PHONE,
   SIM_VERB_MODE,
+  SIM_VERB_REBOOT,
   SIM_N_VERBS
 } SimVerb;
 

@@ -86,6 +86,7 @@ static const Sample samples[] = {
   { SIM_VERB_REMOVE_PHONE, SIM_COMMAND_IN_EDIT, "remove-phone bob-desk", NULL },
   { SIM_VERB_MODE, SIM_COMMAND_IN_EDIT, "mode p2p", NULL },
   { SIM_VERB_MODE, SIM_COMMAND_IN_EDIT, "mode registrar", NULL },
+  { SIM_VERB_REBOOT, SIM_COMMAND_IN_SCENARIO, "reboot alice-desk", NULL },
 };
 
 static void
@@ -190,10 +191,10 @@ static const BadCase bad_cases[] = {
   { "", LSN, SIM_COMMAND_ERROR_SYNTAX, "missing the command (like 'register alice-desk')" },
   { "frobnicate alice-desk", SCN, SIM_COMMAND_ERROR_SYNTAX,
     "unknown command 'frobnicate' (expected register, unregister, call, hangup, move, power-off, "
-    "power-on, password, replay, learn, fill-address-books, link, note or policy)" },
+    "power-on, password, replay, learn, fill-address-books, link, note, policy or reboot)" },
   { "frobnicate", LSN, SIM_COMMAND_ERROR_SYNTAX,
     "unknown command 'frobnicate' (expected register, unregister, call, hangup, move, power-off, "
-    "power-on, password, replay, learn, fill-address-books, link, note, policy or wait)" },
+    "power-on, password, replay, learn, fill-address-books, link, note, policy, wait or reboot)" },
   { "wait 5s", SCN, SIM_COMMAND_ERROR_NOT_HERE, "'wait' cannot be used in a scenario (only in a lesson)" },
   { "add-phone carol-desk carol 10.0.0.31 password x", LSN, SIM_COMMAND_ERROR_NOT_HERE,
     "'add-phone' cannot be used in a lesson (only as an edit in the GUI)" },
@@ -205,6 +206,7 @@ static const BadCase bad_cases[] = {
   { "register bob-phone", LSN, SIM_COMMAND_ERROR_INVALID,
     "unknown phone 'bob-phone' (declare it with a 'phone' line before this one)" },
   { "register eve", SCN, SIM_COMMAND_ERROR_INVALID, "'eve' is a host, not a phone" },
+  { "reboot eve", LSN, SIM_COMMAND_ERROR_INVALID, "'eve' is a host, not a phone" },
   { "hangup registrar", SCN, SIM_COMMAND_ERROR_INVALID, "'registrar' is a server, not a phone" },
   { "register alice-desk expires soon", SCN, SIM_COMMAND_ERROR_SYNTAX,
     "expires is a number of seconds, like 3600, not 'soon'" },
@@ -515,6 +517,56 @@ test_phone_verbs_run (void)
   run_ok (world, "fill-address-books");
 }
 
+/* The Call-IDs of the REGISTERs @device sent, in order. */
+static GPtrArray *
+register_call_ids (SimWorld   *world,
+                   const char *device)
+{
+  SimTrace *trace = sim_world_get_trace (world);
+  GPtrArray *ids = g_ptr_array_new ();
+
+  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+    {
+      SimEvent *e = sim_trace_get_event (trace, i);
+      if (e->type == SIM_EVENT_PACKET && e->status == 0 && g_strcmp0 (e->method, "REGISTER") == 0 &&
+          g_strcmp0 (e->from, device) == 0 && g_strcmp0 (e->action, "sent") == 0)
+        g_ptr_array_add (ids, e->call_id);
+    }
+  return ids;
+}
+
+static void
+test_reboot_runs (void)
+{
+  g_autoptr(SimWorld) world = world_new ();
+  SimPhone *alice = sim_world_get_phone (world, "alice-desk");
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("reboot: the phone loses its registration state and boots as a powered-on "
+                  "phone does: it registers again at once, with a new Call-ID (RFC 3261 §10.2.4).");
+  run_ok (world, "register alice-desk");
+  run_ok (world, "wait 5s");
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  before = register_call_ids (world, "alice-desk");
+  g_assert_cmpuint (before->len, >=, 1);
+  run_ok (world, "reboot alice-desk");
+  g_assert_true (sim_phone_is_powered (alice));
+  g_assert_cmpint (sim_phone_get_reg_state (alice), !=, SIM_REG_REGISTERED);
+  run_ok (world, "wait 5s");
+  g_assert_cmpint (sim_phone_get_reg_state (alice), ==, SIM_REG_REGISTERED);
+  after = register_call_ids (world, "alice-desk");
+  g_assert_cmpuint (after->len, >, before->len);
+  g_assert_cmpstr (after->pdata[after->len - 1], !=, before->pdata[before->len - 1]);
+
+  /* A phone that is off has nothing to reboot. */
+  run_ok (world, "power-off bob-desk");
+  g_assert_false (run (world, "reboot bob-desk", &error));
+  g_assert_error (error, SIM_COMMAND_ERROR, SIM_COMMAND_ERROR_RUN);
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (world, "bob-desk")));
+}
+
 static void
 test_edits_run (void)
 {
@@ -624,6 +676,7 @@ main (int    argc,
   g_test_add_func ("/sim/command/policy-and-link-do-what-they-say", test_policy_and_link_run);
   g_test_add_func ("/sim/command/phone-verbs-do-what-they-say", test_phone_verbs_run);
   g_test_add_func ("/sim/command/edits-do-what-apply-edit-did", test_edits_run);
+  g_test_add_func ("/sim/command/reboot-registers-again-with-a-new-call-id", test_reboot_runs);
   g_test_add_func ("/sim/command/the-world-refuses-what-only-it-can-tell", test_world_refusals);
   g_test_add_func ("/sim/command/scenario-at-line-may-change-the-policy", test_scenario_at_line_policy);
   return g_test_run ();

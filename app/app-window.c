@@ -1041,21 +1041,21 @@ app_window_set_link_loss (AppWindow   *self,
 
 static void
 insert_action (SimScenario       *scenario,
-               SimScenarioAction *action)
+               SimCommand *action)
 {
   guint i = scenario->actions->len;
 
   /* Actions are kept by time, file order within a time: after the last one not later. */
-  while (i > 0 && ((SimScenarioAction *) scenario->actions->pdata[i - 1])->at > action->at)
+  while (i > 0 && ((SimCommand *) scenario->actions->pdata[i - 1])->at > action->at)
     i--;
   g_ptr_array_insert (scenario->actions, i, action);
 }
 
-static SimScenarioAction *
-action_new (SimScenarioVerb  verb,
+static SimCommand *
+action_new (SimVerb  verb,
             const Edit      *edit)
 {
-  SimScenarioAction *action = g_new0 (SimScenarioAction, 1);
+  SimCommand *action = g_new0 (SimCommand, 1);
 
   action->verb = verb;
   action->at = edit->at;
@@ -1073,7 +1073,7 @@ remove_device (SimScenario *scenario,
       g_ptr_array_remove_index (scenario->nodes, i - 1);
   for (guint i = scenario->actions->len; i > 0; i--)
     {
-      SimScenarioAction *action = scenario->actions->pdata[i - 1];
+      SimCommand *action = scenario->actions->pdata[i - 1];
 
       if (g_strcmp0 (action->device, device) == 0 || g_strcmp0 (action->link.a, device) == 0 ||
           g_strcmp0 (action->link.b, device) == 0)
@@ -1125,10 +1125,10 @@ app_window_scene_to_text (AppWindow *self)
             node->ip = g_strdup (e->value);
             node->user = g_strdup (e->user);
             node->expires = -1;
-            node->answer_delay = -2;
+            node->answer_mode = SIM_ANSWER_DEFAULT;
             g_ptr_array_add (copy->nodes, node);
             if (copy->mode == SIM_MODE_REGISTRAR && sim_scenario_get_server (copy) != NULL)
-              insert_action (copy, action_new (SIM_SCENARIO_REGISTER, e));
+              insert_action (copy, action_new (SIM_VERB_REGISTER, e));
             if (e->at > 0)
               g_string_append_printf (notes, "# %s was added at %s (here it is there from the "
                                              "start and registers at %s).\n",
@@ -1147,23 +1147,23 @@ app_window_scene_to_text (AppWindow *self)
             g_string_append_printf (notes, "# The mode was switched at %s.\n", when);
           break;
         case EDIT_REGISTER:
-          insert_action (copy, action_new (SIM_SCENARIO_REGISTER, e));
+          insert_action (copy, action_new (SIM_VERB_REGISTER, e));
           break;
         case EDIT_MOVE:
           {
-            SimScenarioAction *action = action_new (SIM_SCENARIO_MOVE, e);
+            SimCommand *action = action_new (SIM_VERB_MOVE, e);
 
             action->value = g_strdup (e->value);
             insert_action (copy, action);
           }
           break;
         case EDIT_POWER:
-          insert_action (copy, action_new (e->on ? SIM_SCENARIO_POWER_ON : SIM_SCENARIO_POWER_OFF,
+          insert_action (copy, action_new (e->on ? SIM_VERB_POWER_ON : SIM_VERB_POWER_OFF,
                                            e));
           break;
         case EDIT_PASSWORD:
           {
-            SimScenarioAction *action = action_new (SIM_SCENARIO_PASSWORD, e);
+            SimCommand *action = action_new (SIM_VERB_PASSWORD, e);
 
             action->value = g_strdup (e->password);
             insert_action (copy, action);
@@ -1171,12 +1171,12 @@ app_window_scene_to_text (AppWindow *self)
           break;
         case EDIT_LINK_LOSS:
           {
-            SimScenarioAction *action = action_new (SIM_SCENARIO_LINK, e);
+            SimCommand *action = action_new (SIM_VERB_LINK, e);
 
             g_clear_pointer (&action->device, g_free);
             action->link.a = g_strdup (e->device);
             action->link.b = g_strdup (e->value);
-            action->link.fields = SIM_SCENARIO_LINK_LOSS;
+            action->link.fields = SIM_LINK_FIELD_LOSS;
             action->link.params.loss = e->loss;
             insert_action (copy, action);
           }

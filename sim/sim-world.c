@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "sim-auth-limiter.h"
 #include "sim-proxy.h"
 
 G_DEFINE_QUARK (sim-world-error-quark, sim_world_error)
@@ -36,6 +37,7 @@ struct _SimWorld {
   SimSocketTransport *transport;   /* mixed mode: real sockets under the server stack */
   GHashTable *peer_names;          /* mixed mode: "ip:port" of a binding's source -> user */
   GHashTable *aor_peers;           /* mixed mode: AOR -> GPtrArray of its peer_names keys */
+  SimAuthLimiter *auth_limiter;    /* mixed mode: the password-guessing guard `serve` has too */
 
   GPtrArray *users;          /* User* */
   GHashTable *users_by_name; /* name -> User* */
@@ -90,6 +92,7 @@ sim_world_dispose (GObject *object)
   if (self->transport != NULL)
     sim_socket_transport_close (self->transport);
   g_clear_object (&self->transport);
+  g_clear_pointer (&self->auth_limiter, sim_auth_limiter_free);
   g_clear_object (&self->proxy);
   g_clear_object (&self->registrar);
   g_clear_object (&self->location);
@@ -259,6 +262,8 @@ server_request_cb (SimStack       *stack,
 {
   SimWorld *self = user_data;
 
+  if (self->auth_limiter != NULL && sim_auth_limiter_refuse (self->auth_limiter, txn, request, src))
+    return;
   if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
     sim_registrar_handle (self->registrar, txn, request);
   else
@@ -761,6 +766,13 @@ sim_world_schedule (SimWorld       *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Mixed mode: real sockets under the server stack                                           */
 
+SimAuthLimiter *
+sim_world_get_auth_limiter (SimWorld *self)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), NULL);
+  return self->auth_limiter;
+}
+
 SimSocketTransport *
 sim_world_get_transport (SimWorld *self)
 {
@@ -920,6 +932,9 @@ sim_world_listen (SimWorld    *self,
       self->aor_peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
       sim_socket_transport_set_name_func (self->transport, mixed_peer_name_cb, self);
+      /* Strangers can reach the registrar now: guessing passwords costs them what it costs
+       * against `serve` (the simulated phones count too, under their simulated addresses). */
+      self->auth_limiter = sim_auth_limiter_new (self->server_stack, self->auth);
       g_signal_connect_object (self->location, "changed",
                                G_CALLBACK (mixed_location_changed_cb), self, 0);
     }

@@ -172,6 +172,13 @@ gboolean      sim_world_listen           (SimWorld      *self,
                                           GError       **error);
 /* NULL until sim_world_listen() succeeded. */
 SimSocketTransport *sim_world_get_transport (SimWorld   *self);
+/*
+ * The guard against password guessing that listening puts in front of the registrar, the one
+ * SimServer has (sim-auth-limiter.h, with its defaults); NULL until sim_world_listen() was
+ * called.  The simulator alone has none.
+ */
+typedef struct _SimAuthLimiter SimAuthLimiter;
+SimAuthLimiter *sim_world_get_auth_limiter (SimWorld    *self);
 
 #define SIM_WORLD_ERROR (sim_world_error_quark ())
 GQuark sim_world_error_quark (void);

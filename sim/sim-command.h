@@ -22,7 +22,16 @@ G_BEGIN_DECLS
  * Errors from parsing carry no position ("unknown phone 'bob' (declare it ...)"): the caller
  * puts "FILE:LINE: " in front (sim-scenario.c, the lesson parser) or shows it as it is (a
  * student's typed command).  They use SIM_COMMAND_ERROR.
+ *
+ * Limits, the same wherever a command is written: a node name has at most
+ * SIM_COMMAND_MAX_NAME_LEN characters; a duration is at most SIM_COMMAND_MAX_DURATION; a number
+ * of seconds (expires, min-expires...) at most G_MAXUINT32 (RFC 3261 §20.19); a loss is 0% to
+ * 100%; policy max-contacts is 1 to SIM_COMMAND_MAX_CONTACTS and nonce-lifetime at least 1 s.
  */
+
+#define SIM_COMMAND_MAX_NAME_LEN 32
+#define SIM_COMMAND_MAX_CONTACTS 1000
+#define SIM_COMMAND_MAX_DURATION SIM_SEC ((gint64) 100 * 24 * 3600)   /* 100 days */
 
 #define SIM_COMMAND_ERROR (sim_command_error_quark ())
 GQuark sim_command_error_quark (void);
@@ -117,7 +126,7 @@ typedef struct {
 /* A phone's answer delay (the scenario's "answers after D" / "never answers"). */
 typedef enum {
   SIM_ANSWER_DEFAULT,        /* the phone's own default */
-  SIM_ANSWER_AFTER,          /* after SimCommand.answer_delay / SimScenarioNode.answer_delay */
+  SIM_ANSWER_AFTER,          /* after SimScenarioNode.answer_delay */
   SIM_ANSWER_NEVER,
 } SimAnswerMode;
 

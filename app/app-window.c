@@ -6,7 +6,7 @@
 
 #include "app-listen-dialog.h"
 
-#include "app-demo.h"
+#include "sim-demo.h"
 #include "app-lesson-pane.h"
 #include "app-scene-editor.h"
 
@@ -436,7 +436,7 @@ app_window_open (AppWindow   *self,
   if (path != NULL && g_str_has_suffix (path, ".lesson"))
     return app_lesson_pane_open (self, path, error) != NULL;
 
-  scenario = path ? sim_scenario_parse_file (path, error) : app_demo_new_scenario ();
+  scenario = path ? sim_scenario_parse_file (path, error) : sim_demo_new_scenario ();
   if (scenario == NULL)
     return FALSE;
 

@@ -18,6 +18,13 @@ SimCommand *_sim_command_read        (SimWords               *words,
                                       SimCommandPlace         place,
                                       const SimCommandScope  *scope);
 
+/* A node of any kind known to @scope (hosts count: an attacker's link or replay). */
+gboolean    _sim_command_check_node  (SimWords               *words,
+                                      const SimCommandScope  *scope,
+                                      const char             *name,
+                                      const char             *what);
+
+/* sim-command-change.c */
 /* "default" or two different nodes known to @scope, then at least one parameter. */
 gboolean    _sim_link_change_read    (SimWords               *words,
                                       const SimCommandScope  *scope,

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * its parse, run and write functions; one set of limits and error messages follows from it.
  *
  * Adding a verb: a SimVerb value, one row in the table and its functions in sim-command.c, a
- * line in docs/scenario-format.md (and docs/lesson-format.md if lessons may use it).
+ * line in docs/scenario-format.md's table of verbs (and in lessons/README.md if lessons may use
+ * it).  tests/test-command.c wants a sample of every verb.
  *
  * Errors from parsing carry no position ("unknown phone 'bob' (declare it ...)"): the caller
  * puts "FILE:LINE: " in front (sim-scenario.c, the lesson parser) or shows it as it is (a
@@ -62,6 +63,7 @@ typedef enum {
   SIM_VERB_ADD_PHONE,
   SIM_VERB_REMOVE_PHONE,
   SIM_VERB_MODE,
+  SIM_VERB_REBOOT,
   SIM_N_VERBS
 } SimVerb;
 

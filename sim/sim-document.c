@@ -498,32 +498,34 @@ names_device (const SimCommand *command,
          g_strcmp0 (command->link.b, device) == 0;
 }
 
-/* The phone and every action about it leave the scene (and the edits still to be written). */
+/* Actions are kept by time, file order within a time: after the last one not later. */
+static void
+insert_action (SimScenario *scene,
+               SimCommand  *action)
+{
+  guint i = scene->actions->len;
+
+  while (i > 0 && ((SimCommand *) scene->actions->pdata[i - 1])->at > action->at)
+    i--;
+  g_ptr_array_insert (scene->actions, i, action);
+}
+
+/* The phone and every action about it leave the scene. */
 static void
 remove_device (SimScenario *scene,
-               GPtrArray   *timed,
                const char  *device)
 {
   for (guint i = scene->nodes->len; i > 0; i--)
     if (g_strcmp0 (((SimScenarioNode *) scene->nodes->pdata[i - 1])->name, device) == 0)
       g_ptr_array_remove_index (scene->nodes, i - 1);
   for (guint i = scene->actions->len; i > 0; i--)
-    {
-      SimScenarioAction *action = scene->actions->pdata[i - 1];
-
-      if (g_strcmp0 (action->device, device) == 0 || g_strcmp0 (action->link.a, device) == 0 ||
-          g_strcmp0 (action->link.b, device) == 0)
-        g_ptr_array_remove_index (scene->actions, i - 1);
-    }
-  for (guint i = timed->len; i > 0; i--)
-    if (names_device (timed->pdata[i - 1], device))
-      g_ptr_array_remove_index (timed, i - 1);
+    if (names_device (scene->actions->pdata[i - 1], device))
+      g_ptr_array_remove_index (scene->actions, i - 1);
 }
 
 /* A phone added while the scene ran is in the scene from the start. */
 static void
 add_phone (SimScenario      *scene,
-           GPtrArray        *timed,
            const SimCommand *edit)
 {
   SimScenarioNode *node = g_new0 (SimScenarioNode, 1);
@@ -541,7 +543,7 @@ add_phone (SimScenario      *scene,
   node->ip = g_strdup (edit->value);
   node->user = g_strdup (edit->user);
   node->expires = -1;
-  node->answer_delay = -2;
+  node->answer_mode = SIM_ANSWER_DEFAULT;
   g_ptr_array_add (scene->nodes, node);
   /* It registered when it was added, as a real phone does (the add-phone verb). */
   if (scene->mode == SIM_MODE_REGISTRAR && sim_scenario_get_server (scene) != NULL)
@@ -551,19 +553,18 @@ add_phone (SimScenario      *scene,
       reg->at = edit->at;
       reg->device = g_strdup (edit->device);
       reg->expires = -1;
-      g_ptr_array_add (timed, reg);
+      insert_action (scene, reg);
     }
 }
 
 /*
  * Puts the edits into @scene: what a scenario says as declarations (phones, users, the mode)
- * goes into them, the rest into @timed as "at T" actions; @notes gets a comment for what a
- * file cannot say as it happened.
+ * goes into them, the rest in among its "at" actions; @notes gets a comment for what a file
+ * cannot say as it happened.
  */
 static void
 fold_edits (SimDocument *self,
             SimScenario *scene,
-            GPtrArray   *timed,
             GString     *notes)
 {
   for (guint i = 0; i < self->edits->len; i++)
@@ -574,14 +575,14 @@ fold_edits (SimDocument *self,
       switch (e->verb)
         {
         case SIM_VERB_ADD_PHONE:
-          add_phone (scene, timed, e);
+          add_phone (scene, e);
           if (e->at > 0)
             g_string_append_printf (notes, "# %s was added at %s (here it is there from the "
                                            "start and registers at %s).\n",
                                     e->device, when, when);
           break;
         case SIM_VERB_REMOVE_PHONE:
-          remove_device (scene, timed, e->device);
+          remove_device (scene, e->device);
           g_string_append_printf (notes, "# %s was removed at %s (here it is left out).\n",
                                   e->device, when);
           break;
@@ -593,7 +594,7 @@ fold_edits (SimDocument *self,
           break;
         default:
           if (sim_verb_get_info (e->verb)->places & SIM_COMMAND_IN_SCENARIO)
-            g_ptr_array_add (timed, sim_command_copy (e));
+            insert_action (scene, sim_command_copy (e));
           else
             {
               g_autofree char *said = sim_command_to_string (e);
@@ -611,10 +612,7 @@ sim_document_to_text (SimDocument *self)
 {
   g_autofree char *original = NULL;
   g_autoptr(SimScenario) copy = NULL;
-  g_autoptr(SimScenario) full = NULL;
-  g_autoptr(GPtrArray) timed = edits_new ();
   g_autoptr(GString) notes = g_string_new (NULL);
-  g_autoptr(GString) text = NULL;
   g_autofree char *body = NULL;
   g_autoptr(GError) error = NULL;
   const char *from;
@@ -630,7 +628,7 @@ sim_document_to_text (SimDocument *self)
       g_critical ("The canonical scenario text does not parse: %s", error->message);
       return g_steal_pointer (&original);
     }
-  fold_edits (self, copy, timed, notes);
+  fold_edits (self, copy, notes);
 
   /* Edits after the planned end would never run. */
   if (copy->has_run && self->edits->len > 0)
@@ -641,29 +639,7 @@ sim_document_to_text (SimDocument *self)
         copy->run = last->at + SIM_SEC (60);
     }
 
-  /* The timed edits as the file's own "at" lines; parsing puts them in time order. */
   body = sim_scenario_to_text (copy);
-  text = g_string_new (body);
-  g_clear_pointer (&body, g_free);
-  for (guint i = 0; i < timed->len; i++)
-    {
-      const SimCommand *e = timed->pdata[i];
-      g_autofree char *when = sim_scenario_format_duration (e->at);
-      g_autofree char *said = sim_command_to_string (e);
-
-      g_string_append_printf (text, "at %s %s\n", when, said);
-    }
-  full = sim_scenario_parse_data (text->str, text->len, self->scenario->file, &error);
-  if (full == NULL)
-    {
-      /* An edit the file cannot say where it is (register after a switch to p2p): kept as
-       * written, so the error shows where when the file is opened. */
-      g_string_append_printf (notes, "# This file does not parse as saved: %s\n", error->message);
-      body = g_string_free (g_steal_pointer (&text), FALSE);
-    }
-  else
-    body = sim_scenario_to_text (full);
-
   from = self->path ? self->path : self->name ? self->name : "the demo scene";
   return g_strdup_printf ("# Saved by SIP Lab from %s, with %u edit%s made while it ran.\n%s\n%s",
                           from, self->edits->len, self->edits->len == 1 ? "" : "s", notes->str,

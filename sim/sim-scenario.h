@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "sim-command.h"
 #include "sim-net.h"
 #include "sim-world.h"
 
@@ -45,7 +46,8 @@ typedef struct {
   char *user;
   gint64 expires;            /* default Expires the phone asks for; -1: the phone's own (3600) */
   char *password;            /* NULL: the user's password */
-  SimTime answer_delay;      /* -2: the phone's default; -1: never answers */
+  SimAnswerMode answer_mode;
+  SimTime answer_delay;      /* SIM_ANSWER_AFTER: how long it rings before it answers */
 } SimScenarioNode;
 
 typedef struct {
@@ -54,67 +56,6 @@ typedef struct {
   char *display_name;        /* may be NULL */
   guint line;
 } SimScenarioUser;
-
-/* Which fields of a link line were given; the others keep their current value. */
-typedef enum {
-  SIM_SCENARIO_LINK_LATENCY = 1 << 0,
-  SIM_SCENARIO_LINK_JITTER  = 1 << 1,
-  SIM_SCENARIO_LINK_LOSS    = 1 << 2,
-} SimScenarioLinkFields;
-
-typedef struct {
-  char *a;                   /* NULL for "link default" */
-  char *b;
-  SimScenarioLinkFields fields;
-  SimLinkParams params;
-  guint line;
-} SimScenarioLink;
-
-typedef enum {
-  SIM_SCENARIO_REGISTER,
-  SIM_SCENARIO_UNREGISTER,
-  SIM_SCENARIO_CALL,
-  SIM_SCENARIO_HANGUP,
-  SIM_SCENARIO_MOVE,
-  SIM_SCENARIO_POWER_OFF,
-  SIM_SCENARIO_POWER_ON,
-  SIM_SCENARIO_PASSWORD,
-  SIM_SCENARIO_REPLAY,
-  SIM_SCENARIO_LEARN,
-  SIM_SCENARIO_FILL_ADDRESS_BOOKS,
-  SIM_SCENARIO_LINK,
-  SIM_SCENARIO_NOTE,
-} SimScenarioVerb;
-
-typedef struct {
-  SimTime at;
-  guint line;
-  SimScenarioVerb verb;
-  char *device;              /* the phone acted on; a replay's victim; NULL for "password user" */
-  char *user;                /* password user U P: U;  learn D U IP: U */
-  char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim) */
-  char *value;               /* move/learn: IP;  password: the new password;  note: the text */
-  gint64 expires;            /* register: -1 for the phone's default */
-  gboolean all;              /* unregister ... all (Contact: *) */
-  gboolean new_call_id;      /* replay */
-  gboolean bump_cseq;        /* replay */
-  SimScenarioLink link;      /* link */
-} SimScenarioAction;
-
-/* Registrar policy keys given in the file (the others keep the registrar's defaults). */
-typedef enum {
-  SIM_SCENARIO_POLICY_MIN_EXPIRES     = 1 << 0,
-  SIM_SCENARIO_POLICY_DEFAULT_EXPIRES = 1 << 1,
-  SIM_SCENARIO_POLICY_MAX_EXPIRES     = 1 << 2,
-  SIM_SCENARIO_POLICY_TOO_BRIEF       = 1 << 3,
-  SIM_SCENARIO_POLICY_MAX_CONTACTS    = 1 << 4,
-  SIM_SCENARIO_POLICY_WHEN_FULL       = 1 << 5,
-  SIM_SCENARIO_POLICY_AUTH            = 1 << 6,
-  SIM_SCENARIO_POLICY_ALGORITHMS      = 1 << 7,
-  SIM_SCENARIO_POLICY_NONCE_LIFETIME  = 1 << 8,
-  SIM_SCENARIO_POLICY_ONE_TIME        = 1 << 9,
-  SIM_SCENARIO_POLICY_PROXY_AUTH      = 1 << 10,
-} SimScenarioPolicyKeys;
 
 typedef struct _SimScenario SimScenario;
 
@@ -132,26 +73,14 @@ struct _SimScenario {
   SimTime run;               /* default: the last action + 60 s */
   gboolean has_run;
 
-  SimScenarioPolicyKeys policy_keys;
-  guint policy_line;
-  guint min_expires;
-  guint default_expires;
-  guint max_expires;
-  gboolean raise_to_min;
-  guint max_contacts;
-  gboolean replace_oldest;
-  gboolean require_auth;
-  gboolean proxy_auth;       /* 407 for requests from our users (SimRegistrarPolicy.proxy_auth) */
-  SimDigestAlgorithm algorithms[SIM_DIGEST_N_ALGORITHMS];
-  guint n_algorithms;
-  SimTime nonce_lifetime;
-  gboolean one_time;
+  SimPolicyChange policy;    /* keys == 0: the registrar's defaults */
+  guint policy_line;         /* the first "policy" line */
 
-  SimScenarioLink default_link;   /* fields == 0: SimNet's default */
+  SimLinkChange default_link;     /* fields == 0: SimNet's default */
   GPtrArray *users;          /* SimScenarioUser*, file order */
   GPtrArray *nodes;          /* SimScenarioNode*, file order (server, phones, hosts) */
-  GPtrArray *links;          /* SimScenarioLink* between two nodes */
-  GPtrArray *actions;        /* SimScenarioAction*, sorted by time, file order within a time */
+  GPtrArray *links;          /* SimLinkChange* between two nodes */
+  GPtrArray *actions;        /* SimCommand* ("at" lines), sorted by time, file order within a time */
 };
 
 #define SIM_TYPE_SCENARIO (sim_scenario_get_type ())
@@ -200,7 +129,7 @@ typedef struct {
   char *title;               /* NULL when the file has none */
   SimTime run;
   guint32 seed;              /* the file's seed */
-  GPtrArray *actions;        /* SimScenarioAction* (borrowed from @scenario), by time */
+  GPtrArray *actions;        /* SimCommand* (borrowed from @scenario), by time */
   SimScenario *scenario;
 } SimScenarioInfo;
 
@@ -219,9 +148,6 @@ SimWorld    *sim_scenario_load_data       (const char      *text,
                                            SimScenarioInfo *info_out,
                                            GError         **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* "register alice-desk expires 120": the action as a line would say it, without "at T". */
-char        *sim_scenario_action_to_string (const SimScenarioAction *action)
-                                           G_GNUC_WARN_UNUSED_RESULT;
 /* "1.5s", "500ms", "2m", "1h"; and back.  Parsing accepts us, ms, s, m, min, h; a bare 0. */
 char        *sim_scenario_format_duration (SimTime       t) G_GNUC_WARN_UNUSED_RESULT;
 gboolean     sim_scenario_parse_duration  (const char   *text,

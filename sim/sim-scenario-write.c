@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-scenario-private.h"
+
+/*
+ * Writing a SimScenario back as text, in canonical form: statements in a fixed order, actions
+ * by time, values as the parser reads them back (sim-scenario-parse.c), so parsing the text
+ * again gives the same scenario.
+ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writing it back                                                                            */
+
+char *
+sim_scenario_to_text (SimScenario *self)
+{
+  GString *s = g_string_new (NULL);
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->title != NULL)
+    {
+      g_string_append (s, "title");
+      _sim_words_append (s, self->title);
+      g_string_append_c (s, '\n');
+    }
+  if (self->has_seed)
+    g_string_append_printf (s, "seed %u\n", self->seed);
+  if (self->has_mode)
+    g_string_append_printf (s, "mode %s\n", self->mode == SIM_MODE_P2P ? "p2p" : "registrar");
+
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      SimScenarioNode *node = self->nodes->pdata[i];
+      if (node->kind != SIM_SCENARIO_NODE_SERVER)
+        continue;
+      g_string_append_printf (s, "server %s %s", node->name, node->ip);
+      if (node->domain != NULL)
+        g_string_append_printf (s, " domain %s", node->domain);
+      g_string_append_c (s, '\n');
+    }
+  if (self->policy.keys != 0)
+    {
+      g_string_append (s, "policy");
+      _sim_policy_change_write (&self->policy, s);
+      g_string_append_c (s, '\n');
+    }
+  if (self->default_link.fields != 0)
+    {
+      g_string_append (s, "link");
+      _sim_link_change_write (&self->default_link, s);
+      g_string_append_c (s, '\n');
+    }
+
+  for (guint i = 0; i < self->users->len; i++)
+    {
+      SimScenarioUser *user = self->users->pdata[i];
+      g_string_append (s, "user");
+      _sim_words_append (s, user->name);
+      g_string_append (s, " password");
+      _sim_words_append (s, user->password);
+      if (user->display_name != NULL)
+        {
+          g_string_append (s, " name");
+          _sim_words_append (s, user->display_name);
+        }
+      g_string_append_c (s, '\n');
+    }
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      SimScenarioNode *node = self->nodes->pdata[i];
+      if (node->kind == SIM_SCENARIO_NODE_HOST)
+        g_string_append_printf (s, "host %s %s\n", node->name, node->ip);
+      if (node->kind != SIM_SCENARIO_NODE_PHONE)
+        continue;
+      g_string_append_printf (s, "phone %s user %s ip %s", node->name, node->user, node->ip);
+      if (node->expires >= 0)
+        g_string_append_printf (s, " expires %" G_GINT64_FORMAT, node->expires);
+      if (node->password != NULL)
+        {
+          g_string_append (s, " password");
+          _sim_words_append (s, node->password);
+        }
+      if (node->answer_mode == SIM_ANSWER_NEVER)
+        g_string_append (s, " answer-after never");
+      else if (node->answer_mode == SIM_ANSWER_AFTER)
+        {
+          g_string_append (s, " answer-after");
+          _sim_words_append_duration (s, node->answer_delay);
+        }
+      g_string_append_c (s, '\n');
+    }
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      g_string_append (s, "link");
+      _sim_link_change_write (self->links->pdata[i], s);
+      g_string_append_c (s, '\n');
+    }
+  for (guint i = 0; i < self->actions->len; i++)
+    {
+      SimCommand *a = self->actions->pdata[i];
+      g_autofree char *time = sim_scenario_format_duration (a->at);
+      g_autofree char *text = sim_command_to_string (a);
+      g_string_append_printf (s, "at %s %s\n", time, text);
+    }
+  if (self->has_run)
+    {
+      g_string_append (s, "run");
+      _sim_words_append_duration (s, self->run);
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (s, FALSE);
+}

@@ -10,7 +10,7 @@
 /*
  * The lesson pane plays a lesson the way `siplab-cli lesson` does (app/siplab-cli-lesson.c):
  * enter an item, show what it produced, take an answer or commands, next.  The difference is
- * where things are shown: the runner's world is the window's world, so the network, ladder,
+ * where things are shown: the runner's world is the document's world, so the network, ladder,
  * inspector and location table draw the lesson as it runs, and each item's "highlight:" lines
  * pick the packet, header, binding or pane the text talks about.
  *
@@ -42,7 +42,10 @@ struct _AppLessonPane {
   GtkLabel *feedback;
   GtkButton *next_button;
 
-  AppWindow *window;          /* unowned: the pane lives inside it */
+  SimDocument *document;      /* the lesson is the document's; its runner is too */
+  AppLadderView *ladder;      /* the views the pane points at what an item talks about */
+  AppInspector *inspector;
+  AppLocationView *location;
   SimLesson *lesson;
   SimLessonRunner *runner;
   int position;               /* -1: the introduction */
@@ -58,6 +61,17 @@ struct _AppLessonPane {
   gboolean scroll_to_feedback;  /* once laid out, scroll the new verdict into view */
   GString *log;               /* the task's commands and what came of them (markup) */
 };
+
+enum {
+  PROP_0,
+  PROP_DOCUMENT,
+  PROP_LADDER,
+  PROP_INSPECTOR,
+  PROP_LOCATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AppLessonPane, app_lesson_pane, GTK_TYPE_WIDGET)
 
@@ -546,8 +560,8 @@ trace_event_cb (AppLessonPane *self,
                 SimEvent      *event,
                 SimTrace      *trace)
 {
-  if (!self->busy && self->window != NULL)
-    app_ladder_view_set_reveal_limit (app_window_get_ladder (self->window), event->index + 1);
+  if (!self->busy && self->ladder != NULL)
+    app_ladder_view_set_reveal_limit (self->ladder, event->index + 1);
 }
 
 /* The ladder shows what the runner has shown the student, and follows the runner's world. */
@@ -564,8 +578,15 @@ reveal_shown (AppLessonPane *self)
       g_signal_connect_object (sim_world_get_trace (world), "event", G_CALLBACK (trace_event_cb),
                                self, G_CONNECT_SWAPPED);
     }
-  app_ladder_view_set_reveal_limit (app_window_get_ladder (self->window),
-                                    sim_lesson_runner_get_n_shown (self->runner));
+  app_ladder_view_set_reveal_limit (self->ladder, sim_lesson_runner_get_n_shown (self->runner));
+}
+
+/* The window's pane under the network view ("location", "timers") shows what the item is about. */
+static void
+show_pane (AppLessonPane *self,
+           const char    *name)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.show-pane", "s", name);
 }
 
 /*
@@ -578,7 +599,7 @@ static void
 focus_views (AppLessonPane *self)
 {
   const SimLessonItem *item = current_item (self);
-  AppLadderView *ladder = app_window_get_ladder (self->window);
+  AppLadderView *ladder = self->ladder;
   g_autoptr(GPtrArray) events = sim_lesson_runner_take_new_events (self->runner);
   g_autoptr(GString) look = g_string_new (NULL);
   g_autoptr(GStrvBuilder) headers = g_strv_builder_new ();
@@ -593,7 +614,7 @@ focus_views (AppLessonPane *self)
   int row;
 
   reveal_shown (self);
-  app_window_show_world (self->window, sim_lesson_runner_get_world (self->runner), NULL);
+  sim_document_world_changed (self->document);
   reveal_shown (self);
 
   for (guint i = 0; item != NULL && i < item->highlights->len; i++)
@@ -700,15 +721,14 @@ focus_views (AppLessonPane *self)
             break;
           }
       }
-  app_inspector_highlight_headers (app_window_get_inspector (self->window),
-                                   (const char * const *) header_names);
+  app_inspector_highlight_headers (self->inspector, (const char * const *) header_names);
   if (row >= 0)
     app_ladder_view_select_row (ladder, row);
-  app_location_view_highlight_binding (app_window_get_location (self->window), aor, contact);
+  app_location_view_highlight_binding (self->location, aor, contact);
   if (aor != NULL)
-    app_window_show_pane (self->window, "location");
+    show_pane (self, "location");
   else if (timers->len > 0)
-    app_window_show_pane (self->window, "timers");
+    show_pane (self, "timers");
 }
 
 static void
@@ -892,16 +912,14 @@ enter_current (AppLessonPane  *self,
   return TRUE;
 }
 
-/* A fresh runner on the same lesson: the session from t = 0. */
+/* A fresh runner on the same lesson (the document's restart): the session from t = 0. */
 static gboolean
 restart_runner (AppLessonPane  *self,
                 GError        **error)
 {
-  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (self->lesson, error);
-
-  if (runner == NULL)
+  if (!sim_document_restart (self->document, error))
     return FALSE;
-  g_set_object (&self->runner, runner);
+  g_set_object (&self->runner, sim_document_get_runner (self->document));
   self->position = -1;
   self->answered = TRUE;
   return TRUE;
@@ -913,10 +931,10 @@ show_introduction (AppLessonPane *self)
   self->position = -1;
   self->answered = TRUE;
   show_position (self);
-  app_inspector_highlight_header (app_window_get_inspector (self->window), NULL);
-  app_location_view_highlight_binding (app_window_get_location (self->window), NULL, NULL);
+  app_inspector_highlight_header (self->inspector, NULL);
+  app_location_view_highlight_binding (self->location, NULL, NULL);
   reveal_shown (self);
-  app_window_show_world (self->window, sim_lesson_runner_get_world (self->runner), NULL);
+  sim_document_world_changed (self->document);
   reveal_shown (self);
 }
 
@@ -955,7 +973,7 @@ check_answer (AppLessonPane  *self,
       return SIM_LESSON_ANSWER_INVALID;
     }
 
-  self->first_new_row = app_ladder_view_get_n_rows (app_window_get_ladder (self->window));
+  self->first_new_row = app_ladder_view_get_n_rows (self->ladder);
   self->busy = TRUE;
   result = sim_lesson_runner_answer (self->runner, answer, &explanation, error);
   self->busy = FALSE;
@@ -1191,6 +1209,12 @@ app_lesson_pane_dispose (GObject *object)
     gtk_widget_unparent (child);
   g_clear_object (&self->runner);
   g_clear_object (&self->lesson);
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_clear_object (&self->document);
+  g_clear_object (&self->ladder);
+  g_clear_object (&self->inspector);
+  g_clear_object (&self->location);
   G_OBJECT_CLASS (app_lesson_pane_parent_class)->dispose (object);
 }
 
@@ -1207,13 +1231,82 @@ app_lesson_pane_finalize (GObject *object)
 }
 
 static void
+app_lesson_pane_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  AppLessonPane *self = APP_LESSON_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      g_value_set_object (value, self->document);
+      break;
+    case PROP_LADDER:
+      g_value_set_object (value, self->ladder);
+      break;
+    case PROP_INSPECTOR:
+      g_value_set_object (value, self->inspector);
+      break;
+    case PROP_LOCATION:
+      g_value_set_object (value, self->location);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+app_lesson_pane_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  AppLessonPane *self = APP_LESSON_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      app_lesson_pane_set_document (self, g_value_get_object (value));
+      break;
+    case PROP_LADDER:
+      g_set_object (&self->ladder, g_value_get_object (value));
+      break;
+    case PROP_INSPECTOR:
+      g_set_object (&self->inspector, g_value_get_object (value));
+      break;
+    case PROP_LOCATION:
+      g_set_object (&self->location, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 app_lesson_pane_class_init (AppLessonPaneClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GParamFlags view_flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
   object_class->dispose = app_lesson_pane_dispose;
   object_class->finalize = app_lesson_pane_finalize;
+  object_class->get_property = app_lesson_pane_get_property;
+  object_class->set_property = app_lesson_pane_set_property;
+
+  properties[PROP_DOCUMENT] =
+    g_param_spec_object ("document", NULL, NULL, SIM_TYPE_DOCUMENT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The views an item's highlights point at, set where the window lays them out. */
+  properties[PROP_LADDER] =
+    g_param_spec_object ("ladder", NULL, NULL, APP_TYPE_LADDER_VIEW, view_flags);
+  properties[PROP_INSPECTOR] =
+    g_param_spec_object ("inspector", NULL, NULL, APP_TYPE_INSPECTOR, view_flags);
+  properties[PROP_LOCATION] =
+    g_param_spec_object ("location", NULL, NULL, APP_TYPE_LOCATION_VIEW, view_flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-lesson-pane.ui");
@@ -1292,106 +1385,60 @@ app_lesson_pane_init (AppLessonPane *self)
 /* ------------------------------------------------------------------------------------------ */
 /* Public                                                                                     */
 
-#define PANE_KEY "app-lesson-pane"
-
-/* Playback actions that rebuild the window's own scene would leave the lesson behind. */
+/* The document opened a lesson (or another one, or the same again), or left it. */
 static void
-set_scene_actions_enabled (AppWindow *window,
-                           gboolean   enabled)
+lesson_changed_cb (AppLessonPane *self)
 {
-  gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.restart", enabled);
-  gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.step-back", enabled);
-}
+  SimLesson *lesson = self->document ? sim_document_get_lesson (self->document) : NULL;
 
-AppLessonPane *
-app_lesson_pane_open (AppWindow   *window,
-                      const char  *path,
-                      GError     **error)
-{
-  g_autoptr(SimLesson) lesson = NULL;
-  g_autoptr(SimLessonRunner) runner = NULL;
-  AppLessonPane *self;
-  g_autofree char *subtitle = NULL;
-  g_autofree char *basename = NULL;
-
-  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
-  g_return_val_if_fail (path != NULL, NULL);
-
-  lesson = sim_lesson_parse_file (path, error);
   if (lesson == NULL)
-    return NULL;
-  runner = sim_lesson_runner_new (lesson, error);
-  if (runner == NULL)
-    return NULL;
-
-  self = app_lesson_pane_get_for_window (window);
-  if (self == NULL)
     {
-      GtkWidget *views = gtk_window_get_child (GTK_WINDOW (window));
-      GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-
-      /* The lesson is a column beside the views: the text stays visible while they change. */
-      self = g_object_new (APP_TYPE_LESSON_PANE, NULL);
-      self->window = window;
-      g_object_ref (views);
-      gtk_window_set_child (GTK_WINDOW (window), NULL);
-      gtk_paned_set_start_child (GTK_PANED (paned), GTK_WIDGET (self));
-      gtk_paned_set_end_child (GTK_PANED (paned), views);
-      gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
-      gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-      gtk_paned_set_shrink_end_child (GTK_PANED (paned), FALSE);
-      gtk_paned_set_wide_handle (GTK_PANED (paned), TRUE);
-      gtk_paned_set_position (GTK_PANED (paned), 340);
-      /* Fewer pixels for the network column, so the ladder keeps room for its lanes. */
-      if (GTK_IS_PANED (views))
-        gtk_paned_set_position (GTK_PANED (views), 490);
-      gtk_window_set_child (GTK_WINDOW (window), paned);
-      g_object_unref (views);
-      g_object_set_data (G_OBJECT (window), PANE_KEY, self);
+      /* What the pane pointed at in the views is not the next scene's business. */
+      if (self->watched != NULL)
+        g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->watched), self);
+      g_clear_object (&self->watched);
+      g_clear_object (&self->runner);
+      g_clear_object (&self->lesson);
+      g_ptr_array_set_size (self->inputs, 0);
+      if (self->inspector != NULL)
+        app_inspector_highlight_header (self->inspector, NULL);
+      if (self->location != NULL)
+        app_location_view_highlight_binding (self->location, NULL, NULL);
+      if (self->ladder != NULL)
+        app_ladder_view_set_reveal_limit (self->ladder, G_MAXUINT64);
+      return;
     }
-
   g_set_object (&self->lesson, lesson);
-  g_set_object (&self->runner, runner);
+  g_set_object (&self->runner, sim_document_get_runner (self->document));
   g_ptr_array_set_size (self->inputs, 0);
   gtk_label_set_text (self->lesson_title, sim_lesson_get_title (lesson));
-  set_scene_actions_enabled (window, FALSE);
-
-  basename = g_path_get_basename (path);
-  subtitle = g_strdup_printf ("Lesson: %s — %s", sim_lesson_get_title (lesson), basename);
-  app_window_show_world (window, sim_lesson_runner_get_world (runner), subtitle);
   show_introduction (self);
-  return self;
 }
 
-AppLessonPane *
-app_lesson_pane_get_for_window (AppWindow *window)
+SimDocument *
+app_lesson_pane_get_document (AppLessonPane *self)
 {
-  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
-  return g_object_get_data (G_OBJECT (window), PANE_KEY);
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), NULL);
+  return self->document;
 }
 
 void
-app_lesson_pane_close (AppWindow *window)
+app_lesson_pane_set_document (AppLessonPane *self,
+                              SimDocument   *document)
 {
-  AppLessonPane *self;
-  GtkWidget *paned;
-  GtkWidget *views;
+  g_return_if_fail (APP_IS_LESSON_PANE (self));
+  g_return_if_fail (document == NULL || SIM_IS_DOCUMENT (document));
 
-  g_return_if_fail (APP_IS_WINDOW (window));
-
-  self = app_lesson_pane_get_for_window (window);
-  if (self == NULL)
+  if (self->document == document)
     return;
-  paned = gtk_widget_get_parent (GTK_WIDGET (self));
-  views = g_object_ref (gtk_paned_get_end_child (GTK_PANED (paned)));
-  gtk_paned_set_end_child (GTK_PANED (paned), NULL);
-  g_object_set_data (G_OBJECT (window), PANE_KEY, NULL);
-  gtk_window_set_child (GTK_WINDOW (window), views);
-  g_object_unref (views);
-  app_inspector_highlight_header (app_window_get_inspector (window), NULL);
-  app_location_view_highlight_binding (app_window_get_location (window), NULL, NULL);
-  app_ladder_view_set_reveal_limit (app_window_get_ladder (window), G_MAXUINT64);
-  set_scene_actions_enabled (window, TRUE);
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_set_object (&self->document, document);
+  if (document != NULL)
+    g_signal_connect_object (document, "notify::lesson", G_CALLBACK (lesson_changed_cb), self,
+                             G_CONNECT_SWAPPED);
+  lesson_changed_cb (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOCUMENT]);
 }
 
 SimLessonRunner *

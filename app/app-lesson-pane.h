@@ -3,34 +3,33 @@
 
 #include <gtk/gtk.h>
 
+#include "sim-document.h"
 #include "sim-lesson.h"
 
-#include "app-window.h"
+#include "app-inspector.h"
+#include "app-ladder-view.h"
+#include "app-location-view.h"
 
 G_BEGIN_DECLS
 
 /*
  * The lesson pane: a lesson's text one item at a time, its questions and tasks inline, Next
- * and Back, progress; it plays the lesson with a SimLessonRunner (as `siplab-cli lesson` does)
- * and shows the runner's world in every view of the window, focused on what the item talks
- * about (a header in the inspector, a binding in the location table, the timers).
+ * and Back, progress; it plays the lesson of its document with the document's SimLessonRunner
+ * (as `siplab-cli lesson` does) and shows the runner's world in every view of the window,
+ * focused on what the item talks about (a header in the inspector, a binding in the location
+ * table, the timers: the "ladder", "inspector" and "location" properties, and the win.show-pane
+ * action).
+ *
+ * The pane starts over at the introduction whenever its document opens a lesson (the
+ * "document" property's "lesson").  The window shows it beside the views while one is open.
  */
 
 #define APP_TYPE_LESSON_PANE (app_lesson_pane_get_type ())
 G_DECLARE_FINAL_TYPE (AppLessonPane, app_lesson_pane, APP, LESSON_PANE, GtkWidget)
 
-/*
- * Opens lesson @path in @window: builds the lesson's scene, shows its world in every view and
- * the pane beside them, at the introduction.  Returns the pane (owned by the window).
- */
-AppLessonPane   *app_lesson_pane_open           (AppWindow      *window,
-                                                 const char     *path,
-                                                 GError        **error);
-/* The lesson pane shown in @window, or NULL. */
-AppLessonPane   *app_lesson_pane_get_for_window (AppWindow      *window);
-/* Takes the lesson pane (if any) out of @window: a scenario is being opened instead. */
-void             app_lesson_pane_close          (AppWindow      *window);
-
+SimDocument     *app_lesson_pane_get_document   (AppLessonPane  *self);
+void             app_lesson_pane_set_document   (AppLessonPane  *self,
+                                                 SimDocument    *document);
 SimLessonRunner *app_lesson_pane_get_runner     (AppLessonPane  *self);
 /* -1: the introduction; 0..n-1: the item shown; n: the lesson is finished. */
 int              app_lesson_pane_get_position   (AppLessonPane  *self);

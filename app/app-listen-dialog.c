@@ -4,7 +4,7 @@
 /*
  * Where the registrar listens for real phones: an address, a port, UDP and/or TCP, the domain
  * and a users file.  A failure (an address in use, a bad users line) stays in the dialog so it
- * can be corrected; success closes it and the window goes live.
+ * can be corrected; success closes it and the document goes live (sim_document_listen()).
  */
 
 struct _AppListenDialog {
@@ -19,9 +19,17 @@ struct _AppListenDialog {
   GtkLabel *error_label;
   GtkButton *listen_button;
 
-  AppWindow *window;      /* weak: the transient parent */
+  SimDocument *document;
   GtkFileChooserNative *chooser;
 };
+
+enum {
+  PROP_0,
+  PROP_DOCUMENT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AppListenDialog, app_listen_dialog, GTK_TYPE_WINDOW)
 
@@ -55,7 +63,7 @@ start_action (GtkWidget  *widget,
   g_autofree char *address = entry_text (self->address);
   g_autofree char *domain = entry_text (self->domain);
   g_autofree char *users = entry_text (self->users);
-  AppListenOptions options = {
+  SimListenOptions options = {
     .address = address,
     .port = (guint) gtk_spin_button_get_value_as_int (self->port),
     .udp = transport == TRANSPORT_UDP || transport == TRANSPORT_BOTH,
@@ -66,9 +74,9 @@ start_action (GtkWidget  *widget,
   };
   g_autoptr(GError) error = NULL;
 
-  if (self->window == NULL)
+  if (self->document == NULL)
     return;
-  if (!app_window_listen (self->window, &options, &error))
+  if (!sim_document_listen (self->document, &options, &error))
     {
       show_error (self, error->message);
       return;
@@ -113,7 +121,7 @@ static void
 with_scene_toggled_cb (AppListenDialog *self)
 {
   gboolean with_scene = gtk_check_button_get_active (self->with_scene);
-  SimWorld *world = self->window ? app_window_get_world (self->window) : NULL;
+  SimWorld *world = self->document ? sim_document_get_world (self->document) : NULL;
 
   if (with_scene && world != NULL && sim_world_get_domain (world) != NULL)
     gtk_editable_set_text (GTK_EDITABLE (self->domain), sim_world_get_domain (world));
@@ -128,9 +136,65 @@ app_listen_dialog_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
-  g_clear_weak_pointer (&self->window);
+  g_clear_object (&self->document);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LISTEN_DIALOG);
   G_OBJECT_CLASS (app_listen_dialog_parent_class)->dispose (object);
+}
+
+/* What the dialog proposes follows the document it is made for. */
+static void
+set_document (AppListenDialog *self,
+              SimDocument     *document)
+{
+  SimWorld *world;
+  SimScenario *scene;
+
+  if (!g_set_object (&self->document, document) || document == NULL)
+    return;
+  world = sim_document_get_world (document);
+  scene = sim_document_get_scenario (document);
+  if (world != NULL && sim_world_get_domain (world) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->domain), sim_world_get_domain (world));
+  /* A scene with a registrar keeps its phones by default: the two kinds side by side. */
+  gtk_check_button_set_active (self->with_scene,
+                               scene != NULL && sim_scenario_get_server (scene) != NULL);
+  with_scene_toggled_cb (self);
+}
+
+static void
+app_listen_dialog_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  AppListenDialog *self = APP_LISTEN_DIALOG (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      g_value_set_object (value, self->document);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+app_listen_dialog_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  AppListenDialog *self = APP_LISTEN_DIALOG (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      set_document (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -140,6 +204,13 @@ app_listen_dialog_class_init (AppListenDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = app_listen_dialog_dispose;
+  object_class->get_property = app_listen_dialog_get_property;
+  object_class->set_property = app_listen_dialog_set_property;
+
+  properties[PROP_DOCUMENT] =
+    g_param_spec_object ("document", NULL, NULL, SIM_TYPE_DOCUMENT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-listen-dialog.ui");
@@ -166,23 +237,16 @@ app_listen_dialog_init (AppListenDialog *self)
 }
 
 AppListenDialog *
-app_listen_dialog_new (AppWindow *window)
+app_listen_dialog_new (GtkWindow   *parent,
+                       SimDocument *document)
 {
   AppListenDialog *self;
-  SimWorld *world;
 
-  g_return_val_if_fail (APP_IS_WINDOW (window), NULL);
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (SIM_IS_DOCUMENT (document), NULL);
 
-  self = g_object_new (APP_TYPE_LISTEN_DIALOG, "transient-for", window, NULL);
-  g_set_weak_pointer (&self->window, window);
-  world = app_window_get_world (window);
-  if (world != NULL && sim_world_get_domain (world) != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (self->domain), sim_world_get_domain (world));
-  /* A scene with a registrar keeps its phones by default: the two kinds side by side. */
-  gtk_check_button_set_active (self->with_scene,
-                               app_window_get_scenario (window) != NULL &&
-                               sim_scenario_get_server (app_window_get_scenario (window)) != NULL);
-  with_scene_toggled_cb (self);
+  self = g_object_new (APP_TYPE_LISTEN_DIALOG, "transient-for", parent, "document", document,
+                       NULL);
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->listen_button));
   return self;
 }

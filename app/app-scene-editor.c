@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-scene-editor.h"
 
-#include "app-window.h"
-
 /*
- * The "Scene" popover: change the scene while it runs.  Every button is one AppWindow edit,
- * which is a SimWorld command (so the trace shows it) remembered with its time (so restart,
- * step back and Save replay it).
+ * The "Scene" popover: change the scene while it runs.  Every button is one edit of the
+ * document (a SimCommand of the command language): the world runs it at once, so the trace
+ * shows it, and the document remembers it with its time, so restart, step back and Save replay
+ * it.
  */
 
 struct _AppSceneEditor {
@@ -23,8 +22,16 @@ struct _AppSceneEditor {
   GtkSpinButton *loss_spin;
   GtkLabel *status;
 
-  AppWindow *window;      /* weak */
+  SimDocument *document;
 };
+
+enum {
+  PROP_0,
+  PROP_DOCUMENT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AppSceneEditor, app_scene_editor, GTK_TYPE_POPOVER)
 
@@ -37,7 +44,7 @@ entry_text (GtkEntry *entry)
 static void
 refresh_phones (AppSceneEditor *self)
 {
-  SimWorld *world = self->window ? app_window_get_world (self->window) : NULL;
+  SimWorld *world = self->document ? sim_document_get_world (self->document) : NULL;
   GPtrArray *phones = world ? sim_world_get_phones (world) : NULL;
   g_autofree char *keep = NULL;
   guint selected = gtk_drop_down_get_selected (self->phone_dropdown);
@@ -91,16 +98,36 @@ popover_show_cb (AppSceneEditor *self)
   refresh_phones (self);
 }
 
+/* An edit that names a phone only: @verb on @device. */
+static gboolean
+edit (AppSceneEditor  *self,
+      SimVerb          verb,
+      const char      *device,
+      GError         **error)
+{
+  g_autoptr(SimCommand) command = sim_command_new (verb);
+
+  if (self->document == NULL)
+    return FALSE;
+  command->device = g_strdup (device);
+  command->expires = -1;
+  return sim_document_apply (self->document, command, error);
+}
+
 static void
 add_clicked_cb (AppSceneEditor *self)
 {
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_ADD_PHONE);
   g_autoptr(GError) error = NULL;
-  gboolean ok;
+  const char *password = entry_text (self->password_entry);
 
-  ok = app_window_add_phone (self->window, entry_text (self->user_entry),
-                             entry_text (self->password_entry), entry_text (self->device_entry),
-                             entry_text (self->ip_entry), &error);
-  report (self, ok, error, "Phone added.");
+  command->device = g_strdup (entry_text (self->device_entry));
+  command->user = g_strdup (entry_text (self->user_entry));
+  command->value = g_strdup (entry_text (self->ip_entry));
+  /* An existing user's phone needs none: it uses the user's. */
+  command->password = *password != '\0' ? g_strdup (password) : NULL;
+  report (self, self->document != NULL && sim_document_apply (self->document, command, &error),
+          error, "Phone added.");
 }
 
 static void
@@ -109,8 +136,7 @@ register_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && app_window_register (self->window, phone, &error), error,
-          "REGISTER sent.");
+  report (self, phone && edit (self, SIM_VERB_REGISTER, phone, &error), error, "REGISTER sent.");
 }
 
 static void
@@ -119,7 +145,7 @@ power_off_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && app_window_set_power (self->window, phone, FALSE, &error), error,
+  report (self, phone && edit (self, SIM_VERB_POWER_OFF, phone, &error), error,
           "Powered off: no more refreshes, and no goodbye to the registrar.");
 }
 
@@ -129,8 +155,7 @@ power_on_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && app_window_set_power (self->window, phone, TRUE, &error), error,
-          "Powered on.");
+  report (self, phone && edit (self, SIM_VERB_POWER_ON, phone, &error), error, "Powered on.");
 }
 
 static void
@@ -139,30 +164,47 @@ remove_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   g_autofree char *phone = g_strdup (selected_phone (self));
 
-  report (self, phone && app_window_remove_phone (self->window, phone, &error), error,
+  report (self, phone && edit (self, SIM_VERB_REMOVE_PHONE, phone, &error), error,
           "Phone removed.");
 }
 
 static void
 move_clicked_cb (AppSceneEditor *self)
 {
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_MOVE);
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && app_window_move_phone (self->window, phone, entry_text (self->move_entry),
-                                                &error),
+  command->device = g_strdup (phone);
+  command->value = g_strdup (entry_text (self->move_entry));
+  report (self, phone && self->document != NULL &&
+                sim_document_apply (self->document, command, &error),
           error, "Moved.");
 }
 
 static void
 password_clicked_cb (AppSceneEditor *self)
 {
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_PASSWORD);
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && app_window_set_phone_password (self->window, phone,
-                                                        entry_text (self->wrong_entry), &error),
+  command->device = g_strdup (phone);
+  command->value = g_strdup (entry_text (self->wrong_entry));
+  report (self, phone && self->document != NULL &&
+                sim_document_apply (self->document, command, &error),
           error, "The phone uses this password from its next REGISTER on.");
+}
+
+static gboolean
+set_mode (AppSceneEditor  *self,
+          SimMode          mode,
+          GError         **error)
+{
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_MODE);
+
+  command->mode = mode;
+  return self->document != NULL && sim_document_apply (self->document, command, error);
 }
 
 static void
@@ -170,7 +212,7 @@ registrar_mode_clicked_cb (AppSceneEditor *self)
 {
   g_autoptr(GError) error = NULL;
 
-  report (self, app_window_set_mode (self->window, SIM_MODE_REGISTRAR, &error), error,
+  report (self, set_mode (self, SIM_MODE_REGISTRAR, &error), error,
           "Registrar mode: phones register and call through the registrar.");
 }
 
@@ -179,18 +221,57 @@ p2p_mode_clicked_cb (AppSceneEditor *self)
 {
   g_autoptr(GError) error = NULL;
 
-  report (self, app_window_set_mode (self->window, SIM_MODE_P2P, &error), error,
+  report (self, set_mode (self, SIM_MODE_P2P, &error), error,
           "Point-to-point: phones call the addresses in their address books.");
 }
 
 static void
 loss_clicked_cb (AppSceneEditor *self)
 {
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_LINK);
   g_autoptr(GError) error = NULL;
-  double loss = gtk_spin_button_get_value (self->loss_spin) / 100.0;
 
-  report (self, app_window_set_link_loss (self->window, NULL, NULL, loss, &error), error,
-          "Link loss changed.");
+  /* "link default loss N%": every link, the other parameters as they are. */
+  command->link.fields = SIM_LINK_FIELD_LOSS;
+  command->link.params.loss = gtk_spin_button_get_value (self->loss_spin) / 100.0;
+  report (self, self->document != NULL && sim_document_apply (self->document, command, &error),
+          error, "Link loss changed.");
+}
+
+static void
+app_scene_editor_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  AppSceneEditor *self = APP_SCENE_EDITOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      g_value_set_object (value, self->document);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+app_scene_editor_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  AppSceneEditor *self = APP_SCENE_EDITOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      app_scene_editor_set_document (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -198,7 +279,7 @@ app_scene_editor_dispose (GObject *object)
 {
   AppSceneEditor *self = APP_SCENE_EDITOR (object);
 
-  g_clear_weak_pointer (&self->window);
+  g_clear_object (&self->document);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_SCENE_EDITOR);
   G_OBJECT_CLASS (app_scene_editor_parent_class)->dispose (object);
 }
@@ -210,6 +291,13 @@ app_scene_editor_class_init (AppSceneEditorClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = app_scene_editor_dispose;
+  object_class->get_property = app_scene_editor_get_property;
+  object_class->set_property = app_scene_editor_set_property;
+
+  properties[PROP_DOCUMENT] =
+    g_param_spec_object ("document", NULL, NULL, SIM_TYPE_DOCUMENT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-scene-editor.ui");
@@ -248,10 +336,20 @@ app_scene_editor_new (void)
   return g_object_new (APP_TYPE_SCENE_EDITOR, NULL);
 }
 
+SimDocument *
+app_scene_editor_get_document (AppSceneEditor *self)
+{
+  g_return_val_if_fail (APP_IS_SCENE_EDITOR (self), NULL);
+  return self->document;
+}
+
 void
-app_scene_editor_set_window (AppSceneEditor *self,
-                             AppWindow      *window)
+app_scene_editor_set_document (AppSceneEditor *self,
+                               SimDocument    *document)
 {
   g_return_if_fail (APP_IS_SCENE_EDITOR (self));
-  g_set_weak_pointer (&self->window, window);
+  g_return_if_fail (document == NULL || SIM_IS_DOCUMENT (document));
+
+  if (g_set_object (&self->document, document))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOCUMENT]);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sim-export.h"
+#include "sim-live.h"
 #include "sim-scenario.h"
 #include "sim-server.h"
 #include "sim-world.h"
@@ -913,10 +914,7 @@ scenario_world_new (const ServeOptions *opts,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SimScenario) scenario = NULL;
-  g_autoptr(SimClock) clock = NULL;
-  g_autoptr(SimWorld) world = NULL;
-  g_autoptr(GPtrArray) scenario_users = NULL;
-  guint n_loaded = 0;
+  SimWorld *world;
 
   scenario = sim_scenario_parse_file (opts->scenario_path, &error);
   if (scenario == NULL)
@@ -924,33 +922,18 @@ scenario_world_new (const ServeOptions *opts,
       fprintf (stderr, "%s\n", error->message);
       return NULL;
     }
-  if (sim_scenario_get_server (scenario) == NULL)
-    {
-      siplab_cli_usage_error ("serve", "%s has no server line: mixed mode puts the scenario's "
-                              "registrar on real sockets", opts->scenario_path);
-      return NULL;
-    }
-  clock = sim_clock_new_wall ();
-  world = sim_scenario_build_on_clock (scenario, 0, clock, &error);
+  /* The checks the GUI's live mode makes too (sim-live.h): a registrar, its domain, the users. */
+  world = sim_live_world_new (scenario, opts->domain, opts->users_path, n_users, &error);
   if (world == NULL)
     {
-      fprintf (stderr, "siplab-cli serve: %s\n", error->message);
-      return NULL;
+      if (error->domain == SIM_LIVE_ERROR)
+        siplab_cli_usage_error ("serve", "%s", error->message);
+      else if (error->domain == SIM_SERVER_ERROR)
+        fprintf (stderr, "%s\n", error->message);
+      else
+        fprintf (stderr, "siplab-cli serve: %s\n", error->message);
     }
-  if (!sim_world_check_domain (world, opts->domain, &error))
-    {
-      siplab_cli_usage_error ("serve", "%s", error->message);
-      return NULL;
-    }
-  if (opts->users_path != NULL && !sim_world_load_users (world, opts->users_path, &n_loaded,
-                                                         &error))
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return NULL;
-    }
-  scenario_users = sim_world_list_users (world);
-  *n_users = scenario_users->len + n_loaded;
-  return g_steal_pointer (&world);
+  return world;
 }
 
 /* Opens every --listen under the world's registrar; FALSE after saying why not. */

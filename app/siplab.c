@@ -3,7 +3,8 @@
 
 #include <gtk/gtk.h>
 
-#include "app-lesson-pane.h"
+#include "sim-pcap.h"
+
 #include "app-window.h"
 
 /*
@@ -141,11 +142,11 @@ start_capture_cb (gpointer user_data)
 
 /* --listen: the first spec gives the address and port; UDP and TCP as listed. */
 static gboolean
-listen_from_options (AppWindow  *window,
-                     Options    *options,
-                     GError    **error)
+listen_from_options (SimDocument  *document,
+                     Options      *options,
+                     GError      **error)
 {
-  AppListenOptions listen = { NULL, };
+  SimListenOptions listen = { NULL, };
   SimAddr first = { 0, };
 
   for (guint i = 0; options->listen[i] != NULL; i++)
@@ -166,7 +167,7 @@ listen_from_options (AppWindow  *window,
   listen.domain = options->domain;
   listen.users_path = options->users;
   listen.with_scene = !options->alone;
-  return app_window_listen (window, &listen, error);
+  return sim_document_listen (document, &listen, error);
 }
 
 static void
@@ -174,16 +175,17 @@ activate_cb (GtkApplication *application,
              Options        *options)
 {
   AppWindow *window;
-  AppLessonPane *lesson = NULL;
+  SimDocument *document;
   g_autoptr(GError) error = NULL;
   gboolean opened;
 
   load_css ();
   window = app_window_new (application);
+  document = app_window_get_document (window);
   if (options->lesson != NULL)
-    opened = app_lesson_pane_open (window, options->lesson, &error) != NULL;
+    opened = sim_document_open_lesson (document, options->lesson, &error);
   else
-    opened = app_window_open (window, options->file, &error);
+    opened = sim_document_open (document, options->file, &error);
   if (!opened)
     {
       g_printerr ("siplab: %s\n", error->message);
@@ -193,7 +195,7 @@ activate_cb (GtkApplication *application,
           gtk_window_destroy (GTK_WINDOW (window));
           return;
         }
-      app_window_open (window, NULL, NULL);
+      sim_document_open (document, NULL, NULL);
     }
 
   if (options->pane != NULL)
@@ -203,8 +205,10 @@ activate_cb (GtkApplication *application,
   g_object_set (window, "collapse-refreshes", options->collapse, NULL);
 
   /* A lesson moves its own clock: --step N plays it to item N along the answer keys. */
-  if ((lesson = app_lesson_pane_get_for_window (window)) != NULL)
+  if (sim_document_get_lesson (document) != NULL)
     {
+      AppLessonPane *lesson = app_window_get_lesson_pane (window);
+
       app_lesson_pane_set_record_progress (lesson, options->screenshot == NULL);
       if (options->step >= 0 && !app_lesson_pane_go_to (lesson, options->step, TRUE, &error))
         {
@@ -216,11 +220,11 @@ activate_cb (GtkApplication *application,
   else if (options->screenshot != NULL || options->ladder_svg != NULL ||
            options->ladder_png != NULL || options->pcapng != NULL)
     {
-      app_window_run_until (window, (SimTime) (options->at * G_USEC_PER_SEC));
+      sim_document_run_until (document, (SimTime) (options->at * G_USEC_PER_SEC));
       if (options->row >= 0)
         app_ladder_view_select_row (app_window_get_ladder (window), options->row);
     }
-  if (options->listen != NULL && !listen_from_options (window, options, &error))
+  if (options->listen != NULL && !listen_from_options (document, options, &error))
     {
       g_printerr ("siplab: cannot listen: %s\n", error->message);
       options->status = EXIT_FAILURE;
@@ -231,7 +235,9 @@ activate_cb (GtkApplication *application,
           return;
         }
     }
-  if (options->pcapng != NULL && !app_window_export_pcapng (window, options->pcapng, &error))
+  if (options->pcapng != NULL &&
+      !sim_pcap_write_file (sim_trace_get_events (sim_world_get_trace (
+                              sim_document_get_world (document))), options->pcapng, &error))
     {
       g_printerr ("siplab: %s\n", error->message);
       options->status = EXIT_FAILURE;
@@ -244,7 +250,7 @@ activate_cb (GtkApplication *application,
       g_signal_connect (window, "map", G_CALLBACK (window_mapped_cb), NULL);
     }
 
-  if (options->screenshot != NULL && app_window_is_live (window))
+  if (options->screenshot != NULL && sim_document_get_live (document))
     {
       /* Live: the phones need wall time to register; the picture is taken --at seconds on. */
       g_object_set_data (G_OBJECT (window), "siplab-options", options);

@@ -238,7 +238,7 @@ main (int   argc,
   close (fd);
 
   bench.window = g_object_ref_sink (app_window_new (NULL));
-  if (!app_window_open (bench.window, path, &error))
+  if (!sim_document_open (app_window_get_document (bench.window), path, &error))
     {
       g_printerr ("bench-gui: %s\n", error->message);
       return EXIT_FAILURE;
@@ -280,7 +280,7 @@ main (int   argc,
   cpu = cpu_ms () - cpu;
   app_window_set_playing (bench.window, FALSE);
 
-  world = app_window_get_world (bench.window);
+  world = sim_document_get_world (app_window_get_document (bench.window));
   printf ("bench-gui: %d phones at %gx for %d s (GSK_RENDERER=%s)\n", phones, speed, seconds,
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
   printf ("  virtual time reached  %.1f s, %u trace events, %u ladder rows, %u bindings\n",

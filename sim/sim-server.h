@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "sim-auth-limiter.h"
 #include "sim-location.h"
 #include "sim-proxy.h"
 #include "sim-registrar.h"
@@ -26,16 +27,10 @@ G_BEGIN_DECLS
  * a good Proxy-Authorization for the From's user (SimProxy, RFC 3261 §22.3).  Nonces are
  * one-time and bound to the client's IP address (SimAuth).
  *
- * Failed authentications are limited per (source IP, an IPv6 one as its /64; claimed user),
- * whatever the To tag or the other credentials beside them: after @max_failures wrong
- * digests within @window, that user's REGISTERs and proxied requests from that IP are answered
- * 403 for @block (traced); the same address may still authenticate as any other user, so one
- * guesser behind a class's shared NAT address locks out only the account it guesses.  Only
- * wrong passwords and unknown users count (401 and 407 alike), not the challenge that starts
- * every registration or call.  At most SIM_SERVER_MAX_AUTH_OFFENDERS such pairs are tracked;
- * beyond it the least recent unblocked one is forgotten.
+ * Failed authentications are limited per (source IP, claimed user) by the SimAuthLimiter that
+ * a world on real sockets uses too (sim-auth-limiter.h: what counts, the defaults, the bound).
  */
-#define SIM_SERVER_MAX_AUTH_OFFENDERS 4096
+#define SIM_SERVER_MAX_AUTH_OFFENDERS SIM_AUTH_LIMITER_MAX_OFFENDERS
 
 #define SIM_SERVER_ERROR (sim_server_error_quark ())
 GQuark sim_server_error_quark (void);
@@ -75,7 +70,8 @@ gboolean            sim_server_load_users       (SimServer           *self,
 /* Re-reads the file given to sim_server_load_users(); errors are traced and keep the old set. */
 gboolean            sim_server_reload_users     (SimServer           *self,
                                                  GError             **error);
-/* Defaults: 10 failures within 60 s block the IP for 300 s.  @max_failures 0 turns it off. */
+/* Defaults: 10 failures within 60 s block the IP for 300 s (SIM_AUTH_LIMITER_DEFAULT_*).
+ * @max_failures 0 turns it off. */
 void                sim_server_set_auth_limit   (SimServer           *self,
                                                  guint                max_failures,
                                                  SimTime              window,

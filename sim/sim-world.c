@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "sim-auth-limiter.h"
 #include "sim-proxy.h"
 #include "sim-server.h"
 
@@ -37,6 +38,7 @@ struct _SimWorld {
   SimSocketTransport *transport;   /* mixed mode: real sockets under the server stack */
   GHashTable *peer_names;          /* mixed mode: "ip:port" of a binding's source -> user */
   GHashTable *aor_peers;           /* mixed mode: AOR -> GPtrArray of its peer_names keys */
+  SimAuthLimiter *auth_limiter;    /* mixed mode: the password-guessing guard `serve` has too */
 
   GPtrArray *users;          /* User* */
   GHashTable *users_by_name; /* name -> User* */
@@ -91,6 +93,7 @@ sim_world_dispose (GObject *object)
   if (self->transport != NULL)
     sim_socket_transport_close (self->transport);
   g_clear_object (&self->transport);
+  g_clear_pointer (&self->auth_limiter, sim_auth_limiter_free);
   g_clear_object (&self->proxy);
   g_clear_object (&self->registrar);
   g_clear_object (&self->location);
@@ -260,6 +263,8 @@ server_request_cb (SimStack       *stack,
 {
   SimWorld *self = user_data;
 
+  if (self->auth_limiter != NULL && sim_auth_limiter_refuse (self->auth_limiter, txn, request, src))
+    return;
   if (txn != NULL && strcmp (request->sip_method, "REGISTER") == 0)
     sim_registrar_handle (self->registrar, txn, request);
   else
@@ -762,6 +767,13 @@ sim_world_schedule (SimWorld       *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Mixed mode: real sockets under the server stack                                           */
 
+SimAuthLimiter *
+sim_world_get_auth_limiter (SimWorld *self)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), NULL);
+  return self->auth_limiter;
+}
+
 SimSocketTransport *
 sim_world_get_transport (SimWorld *self)
 {
@@ -772,7 +784,7 @@ sim_world_get_transport (SimWorld *self)
 gboolean
 sim_world_load_users (SimWorld    *self,
                       const char  *path,
-                      guint       *n_loaded,
+                      guint       *n_new,
                       GError     **error)
 {
   g_autoptr(GHashTable) users = NULL;
@@ -791,11 +803,15 @@ sim_world_load_users (SimWorld    *self,
   /* The whole file is parsed before any account changes: a bad line adds nobody. */
   if (!sim_users_read_file (path, &users, error))
     return FALSE;
+  if (n_new != NULL)
+    *n_new = 0;
   g_hash_table_iter_init (&iter, users);
   while (g_hash_table_iter_next (&iter, &name, &password))
-    sim_registrar_set_user (self->registrar, name, password);
-  if (n_loaded != NULL)
-    *n_loaded = g_hash_table_size (users);
+    {
+      if (n_new != NULL && find_user (self, name) == NULL)
+        (*n_new)++;
+      sim_registrar_set_user (self->registrar, name, password);
+    }
   return TRUE;
 }
 
@@ -980,6 +996,9 @@ sim_world_listen (SimWorld    *self,
       self->aor_peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
       sim_socket_transport_set_name_func (self->transport, mixed_peer_name_cb, self);
+      /* Strangers can reach the registrar now: guessing passwords costs them what it costs
+       * against `serve` (the simulated phones count too, under their simulated addresses). */
+      self->auth_limiter = sim_auth_limiter_new (self->server_stack, self->auth);
       g_signal_connect_object (self->location, "changed",
                                G_CALLBACK (mixed_location_changed_cb), self, 0);
     }

@@ -176,15 +176,15 @@ SimSocketTransport *sim_world_get_transport (SimWorld   *self);
 /*
  * Adds the accounts of the users file at @path (one "name:password" a line, the format of
  * sim_server_load_users()) to the registrar, beside the scenario's users; for a name in both,
- * the registrar takes the file's password (the scenario's phones keep theirs).  @n_loaded (may
- * be NULL) gets the number of users in the file.  Errors: SIM_SERVER_ERROR_USERS ("FILE:LINE:
+ * the registrar takes the file's password (the scenario's phones keep theirs).  @n_new (may be
+ * NULL) gets the number of the file's users the scenario did not declare.  Errors: SIM_SERVER_ERROR_USERS ("FILE:LINE:
  * what is wrong", or why the file cannot be read), SIM_WORLD_ERROR_STATE without a registrar;
  * on error no account is added.  Used by mixed mode (`siplab-cli serve --scenario`) and the
  * GUI's live registrar.
  */
 gboolean      sim_world_load_users       (SimWorld      *self,
                                           const char    *path,
-                                          guint         *n_loaded,
+                                          guint         *n_new,
                                           GError       **error);
 /*
  * Checks a domain asked for (a --domain option, a dialog's field) against the world's: the
@@ -195,6 +195,13 @@ gboolean      sim_world_load_users       (SimWorld      *self,
 gboolean      sim_world_check_domain     (SimWorld      *self,
                                           const char    *domain,
                                           GError       **error);
+/*
+ * The guard against password guessing that listening puts in front of the registrar, the one
+ * SimServer has (sim-auth-limiter.h, with its defaults); NULL until sim_world_listen() was
+ * called.  The simulator alone has none.
+ */
+typedef struct _SimAuthLimiter SimAuthLimiter;
+SimAuthLimiter *sim_world_get_auth_limiter (SimWorld    *self);
 
 #define SIM_WORLD_ERROR (sim_world_error_quark ())
 GQuark sim_world_error_quark (void);

@@ -36,10 +36,12 @@ fixture_set_up (Fixture       *f,
   f->window = app_window_new (NULL);
   g_object_ref_sink (f->window);
   /* A FILE ending in .lesson opens the lesson pane, as `siplab FILE` and Open do. */
-  g_assert_true (app_window_open (f->window, path, &error));
+  g_assert_true (sim_document_open (app_window_get_document (f->window), path, &error));
   g_assert_no_error (error);
-  f->pane = app_lesson_pane_get_for_window (f->window);
-  g_assert_nonnull (f->pane);
+  /* The lesson column is the window's, bound to its document, and shown while a lesson is. */
+  f->pane = app_window_get_lesson_pane (f->window);
+  g_assert_true (app_lesson_pane_get_document (f->pane) == app_window_get_document (f->window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->pane)));
   gtk_window_present (GTK_WINDOW (f->window));
 }
 
@@ -67,7 +69,7 @@ assert_in_step (Fixture *f)
   g_assert_cmpfloat_with_epsilon (app_lesson_pane_get_fraction (f->pane),
                                   (sim_lesson_runner_get_position (runner) + 1.0) /
                                   sim_lesson_get_n_items (lesson), 1e-9);
-  g_assert_true (app_window_get_world (f->window) == sim_lesson_runner_get_world (runner));
+  g_assert_true (sim_document_get_world (app_window_get_document (f->window)) == sim_lesson_runner_get_world (runner));
 }
 
 static void
@@ -223,11 +225,11 @@ test_a_task_takes_commands_and_shows_the_solution (Fixture       *f,
   g_assert_false (app_lesson_pane_can_go_next (f->pane));
 
   /* Show me: the world is rebuilt along the model solution and shown in the window. */
-  before = app_window_get_world (f->window);
+  before = sim_document_get_world (app_window_get_document (f->window));
   g_assert_true (app_lesson_pane_show_me (f->pane, &error));
   g_assert_no_error (error);
-  g_assert_true (app_window_get_world (f->window) == sim_lesson_runner_get_world (runner));
-  g_assert_true (app_window_get_world (f->window) != before);
+  g_assert_true (sim_document_get_world (app_window_get_document (f->window)) == sim_lesson_runner_get_world (runner));
+  g_assert_true (sim_document_get_world (app_window_get_document (f->window)) != before);
   g_assert_true (app_lesson_pane_can_go_next (f->pane));
   next (f);
   g_assert_cmpint (app_lesson_pane_answer (f->pane, "a", &error), ==, SIM_LESSON_ANSWER_CORRECT);
@@ -271,13 +273,41 @@ test_a_binding_step_marks_the_binding (Fixture       *f,
 }
 
 static void
+test_window_leaves_rewinding_to_the_pane (Fixture       *f,
+                                          gconstpointer  data)
+{
+  SimDocument *document = app_window_get_document (f->window);
+  g_autoptr(GError) error = NULL;
+  SimWorld *world;
+
+  g_test_summary ("While a lesson is open the window's Restart and Step back do nothing (they "
+                  "would rebuild a scene behind the lesson's back: the pane has Back); opening a "
+                  "scenario gives them back.");
+
+  next (f);
+  world = sim_document_get_world (document);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.step-back", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.restart", NULL);
+  g_assert_true (sim_document_get_world (document) == world);
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, 0);
+
+  g_assert_true (sim_document_open (document, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_step (document));
+  world = sim_document_get_world (document);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.step-back", NULL);
+  g_assert_true (sim_document_get_world (document) != world);
+}
+
+static void
 test_opening_a_scenario_closes_the_lesson (Fixture       *f,
                                            gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (app_window_open (f->window, NULL, &error));
-  g_assert_null (app_lesson_pane_get_for_window (f->window));
+  g_assert_true (sim_document_open (app_window_get_document (f->window), NULL, &error));
+  g_assert_null (sim_document_get_lesson (app_window_get_document (f->window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->pane)));
   g_assert_true (gtk_window_get_child (GTK_WINDOW (f->window)) != NULL);
   g_assert_null (app_inspector_get_highlighted_header (app_window_get_inspector (f->window)));
   g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (f->window)));
@@ -374,6 +404,8 @@ main (int   argc,
   ADD ("/gtk/lesson/a-task-is-done-by-its-goal", test_a_task_is_done_by_its_goal, NULL);
   ADD ("/gtk/lesson/a-binding-step-marks-the-binding", test_a_binding_step_marks_the_binding,
        "02-register-and-aor.lesson");
+  ADD ("/gtk/lesson/window-leaves-rewinding-to-the-pane",
+       test_window_leaves_rewinding_to_the_pane, NULL);
   ADD ("/gtk/lesson/opening-a-scenario-closes-the-lesson",
        test_opening_a_scenario_closes_the_lesson, NULL);
   ADD ("/gtk/lesson/progress-is-saved-like-the-cli", test_progress_is_saved_like_the_cli, NULL);

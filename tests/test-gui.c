@@ -17,6 +17,19 @@
  * location service say.  Needs a display (meson runs it under xvfb-run); without one it skips.
  */
 
+/* The window's session: what its views show and its actions change. */
+static SimDocument *
+document_of (AppWindow *window)
+{
+  return app_window_get_document (window);
+}
+
+static SimWorld *
+world_of (AppWindow *window)
+{
+  return sim_document_get_world (app_window_get_document (window));
+}
+
 typedef struct {
   AppWindow *window;
 } Fixture;
@@ -29,7 +42,7 @@ fixture_set_up (Fixture       *f,
 
   f->window = app_window_new (NULL);
   g_object_ref_sink (f->window);
-  g_assert_true (app_window_open (f->window, NULL, &error));
+  g_assert_true (sim_document_open (document_of (f->window), NULL, &error));
   g_assert_no_error (error);
   gtk_window_present (GTK_WINDOW (f->window));
 }
@@ -63,7 +76,7 @@ static void
 test_ladder_has_a_row_per_packet (Fixture       *f,
                                   gconstpointer  data)
 {
-  SimWorld *world = app_window_get_world (f->window);
+  SimWorld *world = world_of (f->window);
   AppLadderView *ladder = app_window_get_ladder (f->window);
 
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 0);
@@ -71,10 +84,10 @@ test_ladder_has_a_row_per_packet (Fixture       *f,
   /* Step by step, then in one jump: the ladder keeps up either way. */
   for (guint i = 0; i < 25; i++)
     {
-      g_assert_true (app_window_step (f->window));
+      g_assert_true (sim_document_step (document_of (f->window)));
       g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, count_packets_sent (world));
     }
-  app_window_run_until (f->window, SIM_SEC (20));
+  sim_document_run_until (document_of (f->window), SIM_SEC (20));
   g_assert_cmpuint (count_packets_sent (world), >, 10);
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, count_packets_sent (world));
 }
@@ -83,18 +96,18 @@ static void
 test_location_table_has_a_row_per_binding (Fixture       *f,
                                            gconstpointer  data)
 {
-  SimWorld *world = app_window_get_world (f->window);
+  SimWorld *world = world_of (f->window);
   AppLocationView *location = app_window_get_location (f->window);
 
   g_assert_cmpuint (app_location_view_get_n_rows (location), ==, 0);
-  app_window_run_until (f->window, SIM_SEC (10));
+  sim_document_run_until (document_of (f->window), SIM_SEC (10));
   /* alice-desk, alice-soft and bob-desk are registered by now. */
   g_assert_cmpuint (sim_location_get_n_bindings (sim_world_get_location (world)), ==, 3);
   g_assert_cmpuint (app_location_view_get_n_rows (location), ==,
                     sim_location_get_n_bindings (sim_world_get_location (world)));
 
   /* The demo asks for 120 s: by 200 s every binding has been refreshed at least once. */
-  app_window_run_until (f->window, SIM_SEC (200));
+  sim_document_run_until (document_of (f->window), SIM_SEC (200));
   g_assert_cmpuint (app_location_view_get_n_rows (location), ==,
                     sim_location_get_n_bindings (sim_world_get_location (world)));
 }
@@ -107,7 +120,7 @@ test_selecting_a_row_inspects_its_message (Fixture       *f,
   AppInspector *inspector = app_window_get_inspector (f->window);
   GtkTextBuffer *buffer = app_inspector_get_buffer (inspector);
 
-  app_window_run_until (f->window, SIM_SEC (10));
+  sim_document_run_until (document_of (f->window), SIM_SEC (10));
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), >, 4);
 
   for (guint row = 0; row < 4; row++)
@@ -137,7 +150,7 @@ static void
 test_playing_advances_the_clock (Fixture       *f,
                                  gconstpointer  data)
 {
-  SimWorld *world = app_window_get_world (f->window);
+  SimWorld *world = world_of (f->window);
   /* Frames come slowly under Xvfb (and valgrind): wait for a few, with a generous limit. */
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
@@ -177,10 +190,10 @@ test_scenarios_agree_with_the_core (void)
       SimLocation *location;
 
       g_test_message ("%s", path);
-      g_assert_true (app_window_open (window, path, &error));
+      g_assert_true (sim_document_open (document_of (window), path, &error));
       g_assert_no_error (error);
       gtk_window_present (GTK_WINDOW (window));
-      world = app_window_get_world (window);
+      world = world_of (window);
 
       /* The same keys a teacher presses: Right steps one event. */
       for (guint k = 0; k < 10; k++)
@@ -188,7 +201,7 @@ test_scenarios_agree_with_the_core (void)
       g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
                         count_packets_sent (world));
 
-      app_window_run_until (window, SIM_SEC (60));
+      sim_document_run_until (document_of (window), SIM_SEC (60));
       g_assert_cmpuint (count_packets_sent (world), >, 0);
       g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
                         count_packets_sent (world));
@@ -199,9 +212,9 @@ test_scenarios_agree_with_the_core (void)
 
       /* Restart replays the same deterministic session from zero. */
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.restart", NULL));
-      g_assert_cmpint (sim_world_now (app_window_get_world (window)), ==, 0);
+      g_assert_cmpint (sim_world_now (world_of (window)), ==, 0);
       g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
-                        count_packets_sent (app_window_get_world (window)));
+                        count_packets_sent (world_of (window)));
 
       gtk_window_destroy (GTK_WINDOW (window));
     }
@@ -225,7 +238,7 @@ open_window (const char *name)
   g_autoptr(GError) error = NULL;
   AppWindow *window = g_object_ref_sink (app_window_new (NULL));
 
-  g_assert_true (app_window_open (window, path, &error));
+  g_assert_true (sim_document_open (document_of (window), path, &error));
   g_assert_no_error (error);
   gtk_window_present (GTK_WINDOW (window));
   return window;
@@ -324,7 +337,7 @@ test_digest_panel_computes_the_response (void)
   ladder = app_window_get_ladder (window);
   digest = app_window_get_digest (window);
   app_window_show_pane (window, "digest");
-  app_window_run_until (window, SIM_SEC (1));
+  sim_document_run_until (document_of (window), SIM_SEC (1));
 
   g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "issued"), ==, 1);
   g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "accepted"), ==, 1);
@@ -369,7 +382,7 @@ test_digest_panel_computes_a_proxy_authorization (void)
   ladder = app_window_get_ladder (window);
   digest = app_window_get_digest (window);
   app_window_show_pane (window, "digest");
-  app_window_run_until (window, SIM_MSEC (2500));
+  sim_document_run_until (document_of (window), SIM_MSEC (2500));
 
   for (guint i = 0; i < app_ladder_view_get_n_rows (ladder); i++)
     {
@@ -418,9 +431,9 @@ test_digest_panel_shows_a_wrong_password (void)
   int row;
 
   /* Before alice-desk's first REGISTER: her phone is configured with the wrong password. */
-  g_assert_true (app_window_set_phone_password (window, "alice-desk", "not-alice-pw", &error));
+  g_assert_true (sim_document_apply_text (document_of (window), "password alice-desk not-alice-pw", &error));
   g_assert_no_error (error);
-  app_window_run_until (window, SIM_SEC (2));
+  sim_document_run_until (document_of (window), SIM_SEC (2));
 
   row = find_authorized_register (ladder, "alice-desk", 0);
   g_assert_cmpint (row, >=, 0);
@@ -454,7 +467,7 @@ test_digest_panel_shows_a_replay (void)
   window = open_window ("07-replay-attack.scn");
   ladder = app_window_get_ladder (window);
   digest = app_window_get_digest (window);
-  app_window_run_until (window, SIM_MSEC (5100));
+  sim_document_run_until (document_of (window), SIM_MSEC (5100));
 
   row = find_authorized_register (ladder, "eve", 0);
   g_assert_cmpint (row, >=, 0);
@@ -475,15 +488,15 @@ test_timers_panel_tracks_the_trace (void)
   g_assert_cmpstr (app_window_get_pane (window), ==, "timers");
 
   /* alice-desk's first REGISTER is on its way: Timers E and F run. */
-  app_window_run_until (window, SIM_MSEC (50));
+  sim_document_run_until (document_of (window), SIM_MSEC (50));
   g_assert_cmpuint (app_timers_view_get_n_transaction_timers (timers), >=, 2);
 
   /* Everyone registered: three refresh timers and three bindings, at least. */
-  app_window_run_until (window, SIM_SEC (7));
+  sim_document_run_until (document_of (window), SIM_SEC (7));
   g_assert_cmpuint (app_timers_view_get_n_bars (timers), >=, 6);
 
   /* Long after the demo: no transaction is left, refreshes and bindings go on. */
-  app_window_run_until (window, SIM_SEC (300));
+  sim_document_run_until (document_of (window), SIM_SEC (300));
   g_assert_cmpuint (app_timers_view_get_n_transaction_timers (timers), ==, 0);
   g_assert_cmpuint (app_timers_view_get_n_bars (timers), >=, 6);
   close_window (window);
@@ -496,19 +509,19 @@ test_step_back_lands_on_the_previous_step (void)
   guint counts[13];
   g_autoptr(GPtrArray) before = NULL;
 
-  counts[0] = sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window)));
+  counts[0] = sim_trace_get_n_events (sim_world_get_trace (world_of (window)));
   for (guint i = 1; i < G_N_ELEMENTS (counts); i++)
     {
-      g_assert_true (app_window_step (window));
-      counts[i] = sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window)));
+      g_assert_true (sim_document_step (document_of (window)));
+      counts[i] = sim_trace_get_n_events (sim_world_get_trace (world_of (window)));
     }
   before = g_ptr_array_ref (sim_trace_get_events (
-    sim_world_get_trace (app_window_get_world (window))));
+    sim_world_get_trace (world_of (window))));
 
   /* Left, as a teacher presses it: one step back, the same events up to there. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL));
   {
-    SimTrace *trace = sim_world_get_trace (app_window_get_world (window));
+    SimTrace *trace = sim_world_get_trace (world_of (window));
 
     g_assert_cmpuint (sim_trace_get_n_events (trace), ==, counts[11]);
     for (guint i = 0; i < counts[11]; i++)
@@ -522,20 +535,20 @@ test_step_back_lands_on_the_previous_step (void)
         g_assert_cmpstr (a->raw, ==, b->raw);
       }
     g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
-                      count_packets_sent (app_window_get_world (window)));
+                      count_packets_sent (world_of (window)));
   }
 
   for (guint i = 10; i > 0; i--)
     {
-      g_assert_true (app_window_step_back (window));
-      SimTrace *trace = sim_world_get_trace (app_window_get_world (window));
+      g_assert_true (sim_document_step_back (document_of (window)));
+      SimTrace *trace = sim_world_get_trace (world_of (window));
 
       g_assert_cmpuint (sim_trace_get_n_events (trace), ==, counts[i]);
     }
-  g_assert_true (app_window_step_back (window));
-  g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (app_window_get_world (window))),
+  g_assert_true (sim_document_step_back (document_of (window)));
+  g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (world_of (window))),
                     ==, counts[0]);
-  g_assert_false (app_window_step_back (window));
+  g_assert_false (sim_document_step_back (document_of (window)));
   close_window (window);
 }
 
@@ -571,9 +584,9 @@ test_ladder_collapses_refreshes (void)
     }
   window = open_window ("04-refresh-expiry.scn");
   ladder = app_window_get_ladder (window);
-  app_window_run_until (window, SIM_SEC (390));
+  sim_document_run_until (document_of (window), SIM_SEC (390));
   n_all = app_ladder_view_get_n_rows (ladder);
-  g_assert_cmpuint (n_all, ==, count_packets_sent (app_window_get_world (window)));
+  g_assert_cmpuint (n_all, ==, count_packets_sent (world_of (window)));
 
   g_object_set (window, "collapse-refreshes", TRUE, NULL);
   /* The first registration's four packets, then one line for every refresh since. */
@@ -583,12 +596,12 @@ test_ladder_collapses_refreshes (void)
   g_assert_cmpuint (max_count, >=, 3);
 
   /* New refreshes fold into the same line as they come. */
-  app_window_run_until (window, SIM_SEC (399));
+  sim_document_run_until (document_of (window), SIM_SEC (399));
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 5);
 
   g_object_set (window, "collapse-refreshes", FALSE, NULL);
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==,
-                    count_packets_sent (app_window_get_world (window)));
+                    count_packets_sent (world_of (window)));
   close_window (window);
 }
 
@@ -618,43 +631,46 @@ test_scene_edits_replay_and_save (void)
   g_autoptr(SimWorld) rebuilt = NULL;
   SimWorld *world;
 
-  app_window_run_until (window, SIM_SEC (2));
-  g_assert_true (app_window_add_phone (window, "carol", "carol-pw", "carol-desk", "10.0.0.31",
-                                       &error));
+  sim_document_run_until (document_of (window), SIM_SEC (2));
+  g_assert_true (sim_document_apply_text (document_of (window),
+                                          "add-phone carol-desk carol 10.0.0.31 password carol-pw",
+                                          &error));
   g_assert_no_error (error);
   /* A new user needs a password; an unknown phone cannot be moved. */
-  g_assert_false (app_window_add_phone (window, "dave", "", "dave-desk", "10.0.0.41", &error));
-  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID);
+  g_assert_false (sim_document_apply_text (document_of (window),
+                                           "add-phone dave-desk dave 10.0.0.41", &error));
+  g_assert_error (error, SIM_COMMAND_ERROR, SIM_COMMAND_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "'dave' is a new user: give a password");
   g_clear_error (&error);
-  g_assert_false (app_window_move_phone (window, "nobody", "10.0.0.99", &error));
+  g_assert_false (sim_document_apply_text (document_of (window), "move nobody 10.0.0.99", &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
 
-  app_window_run_until (window, SIM_SEC (4));
-  world = app_window_get_world (window);
+  sim_document_run_until (document_of (window), SIM_SEC (4));
+  world = world_of (window);
   g_assert_nonnull (sim_world_get_phone (world, "carol-desk"));
   g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "carol-desk")), ==,
                    SIM_REG_REGISTERED);
-  g_assert_true (app_window_set_power (window, "alice-soft", FALSE, &error));
-  g_assert_true (app_window_set_link_loss (window, NULL, NULL, 0.1, &error));
-  g_assert_true (app_window_move_phone (window, "bob-desk", "10.0.0.52", &error));
-  g_assert_true (app_window_remove_phone (window, "alice-desk", &error));
+  g_assert_true (sim_document_apply_text (document_of (window), "power-off alice-soft", &error));
+  g_assert_true (sim_document_apply_text (document_of (window), "link default loss 10%", &error));
+  g_assert_true (sim_document_apply_text (document_of (window), "move bob-desk 10.0.0.52", &error));
+  g_assert_true (sim_document_apply_text (document_of (window), "remove-phone alice-desk", &error));
   g_assert_no_error (error);
-  world = app_window_get_world (window);
+  world = world_of (window);
   g_assert_true (trace_has_action (world, "alice-desk is removed"));
   g_assert_null (sim_world_get_phone (world, "alice-desk"));
 
   /* Restart replays the edits at their times. */
-  g_assert_true (app_window_restart (window, &error));
-  world = app_window_get_world (window);
+  g_assert_true (sim_document_restart (document_of (window), &error));
+  world = world_of (window);
   g_assert_null (sim_world_get_phone (world, "carol-desk"));
-  app_window_run_until (window, SIM_SEC (5));
+  sim_document_run_until (document_of (window), SIM_SEC (5));
   g_assert_nonnull (sim_world_get_phone (world, "carol-desk"));
   g_assert_null (sim_world_get_phone (world, "alice-desk"));
   g_assert_false (sim_phone_is_powered (sim_world_get_phone (world, "alice-soft")));
 
   /* Saved, it is a scenario that parses and builds. */
-  text = app_window_scene_to_text (window);
+  text = sim_document_to_text (document_of (window));
   g_test_message ("%s", text);
   saved = sim_scenario_parse_data (text, -1, "saved", &error);
   g_assert_no_error (error);
@@ -669,8 +685,8 @@ test_scene_edits_replay_and_save (void)
                    SIM_REG_REGISTERED);
 
   /* Switching to point-to-point goes through the world as well. */
-  g_assert_true (app_window_set_mode (window, SIM_MODE_P2P, &error));
-  g_assert_cmpint (sim_world_get_mode (app_window_get_world (window)), ==, SIM_MODE_P2P);
+  g_assert_true (sim_document_apply_text (document_of (window), "mode p2p", &error));
+  g_assert_cmpint (sim_world_get_mode (world_of (window)), ==, SIM_MODE_P2P);
   close_window (window);
 }
 
@@ -688,7 +704,7 @@ test_exports_write_files (void)
   gsize length;
 
   g_assert_no_error (error);
-  app_window_run_until (window, SIM_SEC (20));
+  sim_document_run_until (document_of (window), SIM_SEC (20));
 
   g_assert_true (app_ladder_view_export (app_window_get_ladder (window), svg,
                                          APP_LADDER_FORMAT_SVG, &error));
@@ -704,7 +720,8 @@ test_exports_write_files (void)
   g_assert_cmpmem (contents, 8, "\x89PNG\r\n\x1a\n", 8);
   g_clear_pointer (&contents, g_free);
 
-  g_assert_true (app_window_export_pcapng (window, pcap, &error));
+  g_assert_true (sim_pcap_write_file (sim_trace_get_events (sim_world_get_trace (world_of (window))),
+                                      pcap, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (pcap, &contents, &length, &error));
   g_assert_cmpmem (contents, 4, "\x0a\x0d\x0d\x0a", 4);
@@ -776,7 +793,7 @@ test_counters_count_registrations_and_failures (void)
   counters = app_window_get_counters (window);
   app_window_show_pane (window, "counters");
   g_assert_cmpstr (app_window_get_pane (window), ==, "counters");
-  app_window_run_until (window, SIM_SEC (10));
+  sim_document_run_until (document_of (window), SIM_SEC (10));
   g_assert_cmpuint (app_counters_view_get_n_registrations (counters), ==, 1);
   g_assert_cmpuint (app_counters_view_get_n_bindings (counters), ==, 1);
   g_assert_cmpuint (app_counters_view_get_n_failures (counters), ==, 0);
@@ -785,7 +802,7 @@ test_counters_count_registrations_and_failures (void)
   /* Eve's replayed digest is turned down: the registrar counts it as a failure. */
   window = open_window ("07-replay-attack.scn");
   counters = app_window_get_counters (window);
-  app_window_run_until (window, SIM_SEC (10));
+  sim_document_run_until (document_of (window), SIM_SEC (10));
   g_assert_cmpuint (app_counters_view_get_n_failures (counters), >, 0);
   g_assert_cmpuint (app_counters_view_get_n_registrations (counters), >=, 1);
   close_window (window);
@@ -796,11 +813,11 @@ test_ladder_keeps_the_newest_rows (void)
 {
   AppWindow *window = open_window (NULL);
   AppLadderView *ladder = app_window_get_ladder (window);
-  SimWorld *world = app_window_get_world (window);
+  SimWorld *world = world_of (window);
 
   g_test_summary ("With a row limit (live mode) the oldest packets fold into one count.");
   app_ladder_view_set_max_rows (ladder, 16);
-  app_window_run_until (window, SIM_SEC (120));
+  sim_document_run_until (document_of (window), SIM_SEC (120));
   g_assert_cmpuint (count_packets_sent (world), >, 40);
   g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), <=, 16 + 16 / 8);
   g_assert_cmpuint (app_ladder_view_get_n_earlier (ladder), >, 0);
@@ -928,7 +945,7 @@ test_ladder_draws_late_rows_near_the_origin (void)
                   "y of a late row (GSK_RENDERER=cairo drew lines away from their labels).");
   window = open_window ("04-refresh-expiry.scn");
   ladder = app_window_get_ladder (window);
-  app_window_run_until (window, SIM_SEC (390));
+  sim_document_run_until (document_of (window), SIM_SEC (390));
   wait_ms (300);
 
   scroller = GTK_SCROLLED_WINDOW (find_widget (GTK_WIDGET (ladder), GTK_TYPE_SCROLLED_WINDOW));
@@ -978,7 +995,7 @@ test_live_mode_shows_a_real_phone (void)
   g_autoptr(SimStack) stack = NULL;
   g_autoptr(SimSocketTransport) transport = NULL;
   g_autoptr(SimPhone) bob = NULL;
-  AppListenOptions options = { "127.0.0.1", 0, TRUE, FALSE, NULL, NULL, TRUE };
+  SimListenOptions options = { "127.0.0.1", 0, TRUE, FALSE, NULL, NULL, TRUE };
   AppWindow *window;
   AppLadderView *ladder;
   SimWorld *world;
@@ -1002,17 +1019,17 @@ test_live_mode_shows_a_real_phone (void)
 
   window = open_window ("03-register-digest.scn");
   ladder = app_window_get_ladder (window);
-  /* The menu's dialog builds from its template (what it asks for is app_window_listen()'s). */
+  /* The menu's dialog builds from its template (what it asks for is sim_document_listen()'s). */
   {
-    AppListenDialog *dialog = app_listen_dialog_new (window);
+    AppListenDialog *dialog = app_listen_dialog_new (GTK_WINDOW (window), document_of (window));
 
     gtk_window_present (GTK_WINDOW (dialog));
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
-  g_assert_true (app_window_listen (window, &options, &error));
+  g_assert_true (sim_document_listen (document_of (window), &options, &error));
   g_assert_no_error (error);
-  g_assert_true (app_window_is_live (window));
-  world = app_window_get_world (window);
+  g_assert_true (sim_document_get_live (document_of (window)));
+  world = world_of (window);
   g_assert_false (sim_clock_is_virtual (sim_world_get_clock (world)));
   registrar = g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
                              SimAddr, 0);
@@ -1020,7 +1037,7 @@ test_live_mode_shows_a_real_phone (void)
   /* Playback is off: the wall clock runs the session. */
   app_window_set_playing (window, TRUE);
   g_assert_false (app_window_get_playing (window));
-  g_assert_false (app_window_step (window));
+  g_assert_false (sim_document_step (document_of (window)));
 
   /* A phone outside the window, on its own socket and clock: as a desk phone would be. */
   clock = sim_clock_new_wall ();
@@ -1081,10 +1098,10 @@ test_live_mode_shows_a_real_phone (void)
   }
 
   /* Back to the scene: the sockets close, playback works again. */
-  app_window_stop_listening (window);
-  g_assert_false (app_window_is_live (window));
-  g_assert_true (sim_clock_is_virtual (sim_world_get_clock (app_window_get_world (window))));
-  g_assert_true (app_window_step (window));
+  sim_document_stop_listening (document_of (window));
+  g_assert_false (sim_document_get_live (document_of (window)));
+  g_assert_true (sim_clock_is_virtual (sim_world_get_clock (world_of (window))));
+  g_assert_true (sim_document_step (document_of (window)));
 
   sim_phone_set_powered (bob, FALSE);
   sim_socket_transport_close (transport);

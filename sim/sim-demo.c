@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "app-demo.h"
+#include "sim-demo.h"
 
 /*
- * The scene the GUI opens with when no file is given.  It is written in the scenario format
+ * The scene the GUI opens with when no file is given (sim_document_open_demo()).  It is written in the scenario format
  * (docs/scenario-format.md) so it is edited, replayed, stepped back and saved exactly like a
  * file a teacher opens.  The links are slower than a LAN so a packet's flight is visible at 1x.
  */
@@ -24,7 +24,7 @@ static const char demo_text[] =
   "run 30s\n";
 
 SimScenario *
-app_demo_new_scenario (void)
+sim_demo_new_scenario (void)
 {
   g_autoptr(GError) error = NULL;
   SimScenario *scenario = sim_scenario_parse_data (demo_text, -1, "demo", &error);
@@ -32,16 +32,4 @@ app_demo_new_scenario (void)
   if (scenario == NULL)
     g_error ("The demo scene does not parse: %s", error->message);
   return scenario;
-}
-
-SimWorld *
-app_demo_new_world (void)
-{
-  g_autoptr(SimScenario) scenario = app_demo_new_scenario ();
-  g_autoptr(GError) error = NULL;
-  SimWorld *world = sim_scenario_build (scenario, 0, &error);
-
-  if (world == NULL)
-    g_error ("Cannot build the demo scene: %s", error->message);
-  return world;
 }

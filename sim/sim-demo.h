@@ -2,7 +2,6 @@
 #pragma once
 
 #include "sim-scenario.h"
-#include "sim-world.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +11,6 @@ G_BEGIN_DECLS
  * Alice (the proxy forks to both of her devices) and hangs up; short expiries make refreshes
  * visible within a minute.
  */
-SimScenario *app_demo_new_scenario (void) G_GNUC_WARN_UNUSED_RESULT;
-SimWorld    *app_demo_new_world    (void) G_GNUC_WARN_UNUSED_RESULT;
+SimScenario *sim_demo_new_scenario (void) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sim-document.h"
+#include "sim-live.h"
+#include "sim-server.h"
+
+/*
+ * SimDocument without a display: what the GUI's window used to do itself (the edit log,
+ * restart and step back, saving the scene, live mode), driven as the window drives it.
+ */
+
+#define WAIT_MS 5000
+
+/* What two runs must agree on, event by event. */
+static void
+assert_same_events (SimWorld *a,
+                    SimWorld *b,
+                    guint     n)
+{
+  SimTrace *ta = sim_world_get_trace (a);
+  SimTrace *tb = sim_world_get_trace (b);
+
+  g_assert_cmpuint (sim_trace_get_n_events (ta), >=, n);
+  g_assert_cmpuint (sim_trace_get_n_events (tb), >=, n);
+  for (guint i = 0; i < n; i++)
+    {
+      SimEvent *x = sim_trace_get_event (ta, i);
+      SimEvent *y = sim_trace_get_event (tb, i);
+
+      g_assert_cmpint (x->type, ==, y->type);
+      g_assert_cmpint (x->t, ==, y->t);
+      g_assert_cmpstr (x->node, ==, y->node);
+      g_assert_cmpstr (x->action, ==, y->action);
+      g_assert_cmpstr (x->text, ==, y->text);
+      g_assert_cmpstr (x->raw, ==, y->raw);
+    }
+}
+
+static guint
+n_events (SimDocument *document)
+{
+  return sim_trace_get_n_events (sim_world_get_trace (sim_document_get_world (document)));
+}
+
+static gboolean
+trace_has (SimWorld   *world,
+           const char *needle)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->text != NULL && strstr (e->text, needle) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static SimDocument *
+open_demo (void)
+{
+  SimDocument *document = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_open (document, NULL, &error));
+  g_assert_no_error (error);
+  return document;
+}
+
+static void
+apply (SimDocument *document,
+       const char  *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_apply_text (document, text, &error));
+  g_assert_no_error (error);
+}
+
+static void
+count_cb (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_opens_the_demo_scene (void)
+{
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+  guint worlds = 0, changes = 0;
+
+  g_test_summary ("Opening the demo scene gives a world at t = 0 (notified), its title as the "
+                  "subtitle, no lesson and no edits; running it says 'changed' and not 'world'.");
+
+  g_signal_connect_swapped (document, "notify::world", G_CALLBACK (count_cb), &worlds);
+  g_signal_connect_swapped (document, "changed", G_CALLBACK (count_cb), &changes);
+  g_assert_true (sim_document_open (document, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (worlds, ==, 1);
+  g_assert_nonnull (sim_document_get_world (document));
+  g_assert_cmpint (sim_world_now (sim_document_get_world (document)), ==, 0);
+  g_assert_null (sim_document_get_path (document));
+  g_assert_null (sim_document_get_lesson (document));
+  g_assert_true (g_str_has_prefix (sim_document_get_subtitle (document), "Demo:"));
+  g_assert_cmpstr (sim_document_get_title (document), ==, sim_document_get_subtitle (document));
+  g_assert_cmpint (sim_document_get_run_length (document), ==, SIM_SEC (30));
+
+  sim_document_run_until (document, SIM_SEC (3));
+  g_assert_true (sim_document_step (document));
+  g_assert_cmpuint (worlds, ==, 1);
+  g_assert_cmpuint (changes, ==, 2);
+
+  /* A file that does not parse leaves the demo open. */
+  g_assert_false (sim_document_open_data (document, "phone x\n", -1, "broken.scn", &error));
+  g_assert_error (error, SIM_SCENARIO_ERROR, SIM_SCENARIO_ERROR_SYNTAX);
+  g_assert_true (g_str_has_prefix (error->message, "broken.scn:1: "));
+  g_assert_cmpuint (worlds, ==, 1);
+  g_assert_cmpint (sim_world_now (sim_document_get_world (document)), >=, SIM_SEC (3));
+}
+
+static void
+test_apply_runs_an_edit_now_and_keeps_it (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  g_autoptr(SimCommand) command = sim_command_new (SIM_VERB_POWER_OFF);
+  g_autoptr(GError) error = NULL;
+  guint changes = 0;
+  const SimCommand *edit;
+
+  g_test_summary ("An edit runs on the world at once (the trace shows it) and is kept with the "
+                  "virtual time it was made at.");
+
+  g_signal_connect_swapped (document, "changed", G_CALLBACK (count_cb), &changes);
+  sim_document_run_until (document, SIM_SEC (2));
+  command->device = g_strdup ("alice-soft");
+  g_assert_true (sim_document_apply (document, command, &error));
+  g_assert_no_error (error);
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (sim_document_get_world (document),
+                                                             "alice-soft")));
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 1);
+  edit = sim_document_get_edit (document, 0);
+  g_assert_cmpint (edit->verb, ==, SIM_VERB_POWER_OFF);
+  g_assert_cmpint (edit->at, ==, SIM_SEC (2));
+  g_assert_cmpstr (edit->device, ==, "alice-soft");
+  g_assert_cmpuint (changes, ==, 2);
+
+  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
+  sim_document_run_until (document, SIM_SEC (4));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (sim_document_get_world (document),
+                                                                 "carol-desk")),
+                   ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 2);
+}
+
+static void
+test_failed_edit_leaves_no_entry (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  g_autoptr(SimCommand) wait = sim_command_new (SIM_VERB_WAIT);
+  g_autoptr(SimCommand) add = sim_command_new (SIM_VERB_ADD_PHONE);
+  g_autoptr(GError) error = NULL;
+  guint changes = 0;
+
+  g_test_summary ("An edit the world refuses (an unknown phone, a new user without a "
+                  "password, a verb that is no edit) is not kept and changes nothing.");
+
+  g_signal_connect_swapped (document, "changed", G_CALLBACK (count_cb), &changes);
+  g_assert_false (sim_document_apply_text (document, "move nobody 10.0.0.99", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (sim_document_apply_text (document,
+                                           "add-phone dave-desk dave 10.0.0.41", &error));
+  g_assert_error (error, SIM_COMMAND_ERROR, SIM_COMMAND_ERROR_INVALID);
+  g_clear_error (&error);
+  /* The same given as a command, as the scene editor does: the world refuses it. */
+  add->device = g_strdup ("dave-desk");
+  add->user = g_strdup ("dave");
+  add->value = g_strdup ("10.0.0.41");
+  g_assert_false (sim_document_apply (document, add, &error));
+  g_assert_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "'dave' is a new user: give a password");
+  g_clear_error (&error);
+  g_assert_null (sim_world_get_phone (sim_document_get_world (document), "dave-desk"));
+  wait->duration = SIM_SEC (10);
+  g_assert_false (sim_document_apply (document, wait, &error));
+  g_assert_error (error, SIM_COMMAND_ERROR, SIM_COMMAND_ERROR_NOT_HERE);
+  g_clear_error (&error);
+  g_assert_cmpint (sim_world_now (sim_document_get_world (document)), ==, 0);
+  g_assert_false (sim_document_apply_text (document, "hangup bob-desk", &error));
+  g_assert_nonnull (error);
+
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 0);
+  g_assert_cmpuint (changes, ==, 0);
+}
+
+static void
+test_restart_replays_the_edits (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  g_autoptr(SimWorld) first = NULL;
+  g_autoptr(GError) error = NULL;
+  SimWorld *world;
+  guint n;
+
+  g_test_summary ("Restart rebuilds the session at t = 0 and replays every edit at its time: "
+                  "run to the same time, the trace is the same, event by event.");
+
+  sim_document_run_until (document, SIM_SEC (2));
+  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
+  sim_document_run_until (document, SIM_SEC (4));
+  apply (document, "power-off alice-soft");
+  apply (document, "link default loss 10%");
+  apply (document, "move bob-desk 10.0.0.52");
+  apply (document, "remove-phone alice-desk");
+  sim_document_run_until (document, SIM_SEC (20));
+  first = g_object_ref (sim_document_get_world (document));
+  n = sim_trace_get_n_events (sim_world_get_trace (first));
+  g_assert_true (trace_has (first, "alice-desk is removed"));
+
+  g_assert_true (sim_document_restart (document, &error));
+  g_assert_no_error (error);
+  world = sim_document_get_world (document);
+  g_assert_true (world != first);
+  g_assert_cmpint (sim_world_now (world), ==, 0);
+  g_assert_null (sim_world_get_phone (world, "carol-desk"));
+  sim_document_run_until (document, SIM_SEC (20));
+  g_assert_nonnull (sim_world_get_phone (world, "carol-desk"));
+  g_assert_null (sim_world_get_phone (world, "alice-desk"));
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (world, "alice-soft")));
+  g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (world)), ==, n);
+  assert_same_events (first, world, n);
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 5);
+}
+
+static void
+test_step_back_is_exact (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  g_autoptr(SimWorld) straight = NULL;
+  guint counts[13];
+
+  g_test_summary ("Step back lands on the previous step with the same events as the straight "
+                  "run had there, edits included; at t = 0 there is nothing to step back to.");
+
+  g_assert_false (sim_document_step_back (document));
+  /* An edit between events: the replay makes it at the same point of the session. */
+  sim_document_run_until (document, SIM_SEC (2));
+  apply (document, "power-off alice-soft");
+  counts[0] = n_events (document);
+  for (guint i = 1; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_assert_true (sim_document_step (document));
+      counts[i] = n_events (document);
+    }
+  straight = g_object_ref (sim_document_get_world (document));
+
+  for (guint i = G_N_ELEMENTS (counts) - 1; i > 0; i--)
+    {
+      g_assert_true (sim_document_step_back (document));
+      g_assert_cmpuint (n_events (document), ==, counts[i - 1]);
+      assert_same_events (straight, sim_document_get_world (document), counts[i - 1]);
+    }
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (sim_document_get_world (document),
+                                                             "alice-soft")));
+  /* Before the edit, before the first event, then nothing. */
+  while (sim_document_step_back (document))
+    ;
+  g_assert_cmpint (sim_world_now (sim_document_get_world (document)), ==, 0);
+  {
+    g_autoptr(SimDocument) fresh = open_demo ();
+
+    /* Building traces the scene (its nodes); that much is always there. */
+    g_assert_cmpuint (n_events (document), ==, n_events (fresh));
+  }
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 1);
+}
+
+/* The scene of a saved file without the comments SIP Lab put on top. */
+static char *
+canonical (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scene = sim_scenario_parse_data (text, -1, "saved.scn", &error);
+
+  g_assert_no_error (error);
+  return sim_scenario_to_text (scene);
+}
+
+static void
+test_save_then_reopen_round_trips (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  g_autoptr(SimDocument) reopened = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) saved = NULL;
+  g_autoptr(SimWorld) rebuilt = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *first_scene = NULL;
+  g_autofree char *second_scene = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+
+  g_test_summary ("Saving writes the scene with its edits as a scenario that parses and builds "
+                  "(an added phone is there from the start, a removed one is left out, the rest "
+                  "are 'at' lines); opening it and saving again gives the same scene.");
+
+  sim_document_run_until (document, SIM_SEC (2));
+  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
+  sim_document_run_until (document, SIM_SEC (4));
+  apply (document, "power-off alice-soft");
+  apply (document, "link default loss 10%");
+  apply (document, "move bob-desk 10.0.0.52");
+  apply (document, "remove-phone alice-desk");
+  sim_document_run_until (document, SIM_SEC (40));
+  apply (document, "register bob-desk");
+
+  text = sim_document_to_text (document);
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "# Saved by SIP Lab from the demo scene, with 6 edits "
+                                         "made while it ran.\n"));
+  g_assert_nonnull (strstr (text, "# carol-desk was added at 2s (here it is there from the "
+                                  "start and registers at 2s).\n"));
+  g_assert_nonnull (strstr (text, "# alice-desk was removed at 4s (here it is left out).\n"));
+  g_assert_nonnull (strstr (text, "at 4s power-off alice-soft\n"));
+  g_assert_nonnull (strstr (text, "at 4s move bob-desk 10.0.0.52\n"));
+  g_assert_nonnull (strstr (text, "at 2s register carol-desk\n"));
+  g_assert_nonnull (strstr (text, "at 40s register bob-desk\n"));
+  /* Past the planned end (30 s): the run is extended so the last edit happens. */
+  g_assert_nonnull (strstr (text, "run 100s\n"));
+  g_assert_null (strstr (text, "alice-desk user"));
+
+  saved = sim_scenario_parse_data (text, -1, "saved.scn", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sim_scenario_find_node (saved, "carol-desk"));
+  g_assert_null (sim_scenario_find_node (saved, "alice-desk"));
+  g_assert_nonnull (sim_scenario_find_user (saved, "carol"));
+  rebuilt = sim_scenario_build (saved, 0, &error);
+  g_assert_no_error (error);
+  sim_world_run_until (rebuilt, SIM_SEC (10));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (rebuilt, "carol-desk")), ==,
+                   SIM_REG_REGISTERED);
+  g_assert_false (sim_phone_is_powered (sim_world_get_phone (rebuilt, "alice-soft")));
+
+  /* Saved to a file and opened from there, it saves as the same scene. */
+  dir = g_dir_make_tmp ("siplab-document-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "scene.scn", NULL);
+  g_assert_true (sim_document_save (document, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_open (reopened, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sim_document_get_path (reopened), ==, path);
+  again = sim_document_to_text (reopened);
+  g_assert_true (g_str_has_prefix (again, "# Saved by SIP Lab from "));
+  first_scene = canonical (text);
+  second_scene = canonical (again);
+  g_assert_cmpstr (first_scene, ==, second_scene);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_a_lesson_plays_in_its_runner (void)
+{
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+  SimLessonRunner *runner;
+
+  if (source == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("A lesson's world is its runner's; restart starts a new runner, step back is "
+                  "the lesson pane's to do, and edits are made but not kept.");
+
+  path = g_build_filename (source, "lessons", "04-digest-challenge.lesson", NULL);
+  g_assert_true (sim_document_open (document, path, &error));
+  g_assert_no_error (error);
+  runner = sim_document_get_runner (document);
+  g_assert_nonnull (sim_document_get_lesson (document));
+  g_assert_true (sim_document_get_world (document) == sim_lesson_runner_get_world (runner));
+  g_assert_true (g_str_has_prefix (sim_document_get_subtitle (document), "Lesson: "));
+  g_assert_true (g_str_has_suffix (sim_document_get_subtitle (document),
+                                   " — 04-digest-challenge.lesson"));
+
+  g_assert_true (sim_lesson_runner_enter (runner, &error));
+  g_assert_no_error (error);
+  sim_document_world_changed (document);
+  g_assert_true (sim_document_step (document));
+  g_assert_false (sim_document_step_back (document));
+  apply (document, "power-off alice-desk");
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 0);
+
+  g_assert_true (sim_document_restart (document, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_get_runner (document) != runner);
+  g_assert_true (sim_document_get_world (document) ==
+                 sim_lesson_runner_get_world (sim_document_get_runner (document)));
+
+  /* A scenario opened next takes the lesson's place. */
+  g_assert_true (sim_document_open (document, NULL, &error));
+  g_assert_null (sim_document_get_lesson (document));
+  g_assert_null (sim_document_get_runner (document));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Live                                                                                       */
+
+typedef struct {
+  char *dir;
+  char *users;
+} Files;
+
+static void
+files_init (Files      *files,
+            const char *users)
+{
+  g_autoptr(GError) error = NULL;
+
+  files->dir = g_dir_make_tmp ("siplab-document-XXXXXX", &error);
+  g_assert_no_error (error);
+  files->users = g_build_filename (files->dir, "users.txt", NULL);
+  g_assert_true (g_file_set_contents (files->users, users, -1, &error));
+  g_assert_no_error (error);
+}
+
+static void
+files_clear (Files *files)
+{
+  g_unlink (files->users);
+  g_rmdir (files->dir);
+  g_free (files->users);
+  g_free (files->dir);
+}
+
+static const SimAddr *
+first_listener (SimWorld *world)
+{
+  return &g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
+                         SimAddr, 0);
+}
+
+static gboolean
+port_is_free (guint port)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                            G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+
+  return g_socket_bind (socket, address, FALSE, NULL);
+}
+
+static void
+test_live_listens_and_stops (void)
+{
+  g_autoptr(SimDocument) document = open_demo ();
+  SimListenOptions options = { "127.0.0.1", 0, TRUE, TRUE, "lab.example", NULL, FALSE };
+  g_autoptr(GError) error = NULL;
+  Files files;
+  SimWorld *world;
+  guint port, lives = 0;
+
+  g_test_summary ("Live mode on 127.0.0.1, port 0: a registrar alone on UDP and TCP (one port) "
+                  "on the wall clock, with the users file's users; edits are made but not kept, "
+                  "playback does nothing; stopping closes the sockets and reopens the scene.");
+
+  files_init (&files, "# the lab\nalice:alicepw\nbob:bobpw\n");
+  options.users_path = files.users;
+  apply (document, "power-off alice-soft");
+  g_signal_connect_swapped (document, "notify::live", G_CALLBACK (count_cb), &lives);
+
+  g_assert_true (sim_document_listen (document, &options, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_get_live (document));
+  g_assert_cmpuint (lives, ==, 1);
+  world = sim_document_get_world (document);
+  g_assert_false (sim_clock_is_virtual (sim_world_get_clock (world)));
+  g_assert_cmpuint (sim_socket_transport_get_listeners (sim_world_get_transport (world))->len, ==,
+                    2);
+  port = first_listener (world)->port;
+  g_assert_cmpuint (port, !=, 0);
+  g_assert_cmpuint (g_array_index (sim_socket_transport_get_listeners (
+                      sim_world_get_transport (world)), SimAddr, 1).port, ==, port);
+  g_assert_cmpuint (sim_world_get_phones (world)->len, ==, 0);
+  g_assert_nonnull (sim_world_get_auth_limiter (world));
+  g_assert_true (g_str_has_prefix (sim_document_get_subtitle (document), "Live: 127.0.0.1:"));
+  g_assert_nonnull (strstr (sim_document_get_subtitle (document),
+                            " UDP TCP · domain lab.example · 0 simulated phones"));
+  g_assert_false (port_is_free (port));
+
+  g_assert_false (sim_document_step (document));
+  g_assert_false (sim_document_step_back (document));
+  apply (document, "link default loss 5%");
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 1);
+
+  sim_document_stop_listening (document);
+  g_assert_false (sim_document_get_live (document));
+  g_assert_cmpuint (lives, ==, 2);
+  world = sim_document_get_world (document);
+  g_assert_true (sim_clock_is_virtual (sim_world_get_clock (world)));
+  g_assert_nonnull (sim_world_get_phone (world, "alice-desk"));
+  g_assert_cmpuint (sim_document_get_n_edits (document), ==, 0);
+  g_assert_true (g_str_has_prefix (sim_document_get_subtitle (document), "Demo:"));
+  g_assert_true (port_is_free (port));
+  g_assert_true (sim_document_step (document));
+  files_clear (&files);
+}
+
+static void
+test_live_refuses_what_cannot_listen (void)
+{
+  g_autoptr(SimDocument) document = sim_document_new ();
+  SimListenOptions options = { "127.0.0.1", 0, FALSE, FALSE, NULL, NULL, TRUE };
+  g_autoptr(GError) error = NULL;
+  Files files;
+
+  g_test_summary ("Listening needs a transport, a scene with a registrar (or a domain and a "
+                  "users file without one), the scene's domain, and a users file without a "
+                  "bad line; a refusal leaves the scene as it was.");
+
+  files_init (&files, "alice:alicepw\nbob\n");
+  g_assert_true (sim_document_open_data (document,
+                                         "user u password p\n"
+                                         "phone a user u ip 10.0.0.11\n", -1, "p2p.scn", &error));
+  g_assert_no_error (error);
+
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  options.udp = TRUE;
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, SIM_LIVE_ERROR, SIM_LIVE_ERROR_NO_REGISTRAR);
+  g_clear_error (&error);
+  options.with_scene = FALSE;
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, SIM_LIVE_ERROR, SIM_LIVE_ERROR_DOMAIN);
+  g_clear_error (&error);
+  options.domain = "lab.example";
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, SIM_LIVE_ERROR, SIM_LIVE_ERROR_USERS);
+  g_clear_error (&error);
+  options.users_path = files.users;
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, SIM_SERVER_ERROR, SIM_SERVER_ERROR_USERS);
+  g_assert_true (g_str_has_suffix (error->message, "users.txt:2: expected name:password"));
+  g_clear_error (&error);
+
+  g_assert_true (sim_document_open (document, NULL, &error));
+  options.with_scene = TRUE;
+  options.domain = "other.example";
+  g_assert_false (sim_document_listen (document, &options, &error));
+  g_assert_error (error, SIM_LIVE_ERROR, SIM_LIVE_ERROR_DOMAIN);
+  g_assert_cmpstr (error->message, ==,
+                   "domain other.example differs from the scenario's domain lab.example");
+  g_clear_error (&error);
+  g_assert_false (sim_document_get_live (document));
+  g_assert_true (sim_clock_is_virtual (sim_world_get_clock (sim_document_get_world (document))));
+  files_clear (&files);
+}
+
+/* A phone on a real socket and its own wall clock, as a desk phone in the classroom. */
+typedef struct {
+  SimClock *clock;
+  SimTrace *trace;
+  GRand *rand;
+  SimStack *stack;
+  SimSocketTransport *transport;
+  SimPhone *phone;
+} RealPhone;
+
+static void
+real_phone_init (RealPhone     *p,
+                 const SimAddr *registrar)
+{
+  g_autoptr(GError) error = NULL;
+  SimAddr local;
+
+  p->clock = sim_clock_new_wall ();
+  p->trace = sim_trace_new ();
+  p->rand = g_rand_new_with_seed (7);
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  p->stack = sim_stack_new (p->clock, p->trace, p->rand, "mallory-phone", &local);
+  p->transport = sim_socket_transport_new (p->stack);
+  g_assert_true (sim_socket_transport_listen (p->transport, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  p->phone = sim_phone_new (p->stack, "bob", "mallory-phone", "lab.example", "guess", NULL);
+  sim_phone_set_outbound (p->phone, registrar);
+}
+
+static void
+real_phone_clear (RealPhone *p)
+{
+  sim_phone_set_powered (p->phone, FALSE);
+  g_clear_object (&p->phone);
+  sim_socket_transport_close (p->transport);
+  g_clear_object (&p->transport);
+  g_clear_object (&p->stack);
+  g_clear_object (&p->trace);
+  g_clear_object (&p->clock);
+  g_rand_free (p->rand);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Registers once and waits (on the wall clock) for the outcome. */
+static SimRegState
+register_once (SimPhone *phone)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_true (sim_phone_register (phone, 600, &error));
+  g_assert_no_error (error);
+  id = g_timeout_add (WAIT_MS, timeout_cb, &timed_out);
+  while (sim_phone_get_reg_state (phone) != SIM_REG_REGISTERED &&
+         sim_phone_get_reg_state (phone) != SIM_REG_FAILED && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return sim_phone_get_reg_state (phone);
+}
+
+static void
+test_live_registrar_blocks_a_password_guesser (void)
+{
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(SimDocument) document = sim_document_new ();
+  SimListenOptions options = { "127.0.0.1", 0, TRUE, FALSE, NULL, NULL, TRUE };
+  g_autoptr(GError) error = NULL;
+  SimWorld *world;
+  SimAddr registrar;
+  RealPhone mallory;
+  Files files;
+
+  if (source == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("The GUI's live registrar (a scene's world on a real UDP socket) has serve's "
+                  "guard: after the limit of wrong passwords for bob from one address, bob's "
+                  "REGISTER from there gets 403 even with the right password.");
+
+  files_init (&files, "bob:bobpw\n");
+  options.users_path = files.users;
+  path = g_build_filename (source, "data", "scenarios", "03-register-digest.scn", NULL);
+  g_assert_true (sim_document_open (document, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_listen (document, &options, &error));
+  g_assert_no_error (error);
+  world = sim_document_get_world (document);
+  g_assert_cmpuint (sim_auth_limiter_get_max_failures (sim_world_get_auth_limiter (world)), ==,
+                    SIM_AUTH_LIMITER_DEFAULT_MAX_FAILURES);
+  sim_auth_limiter_set_limit (sim_world_get_auth_limiter (world), 3, SIM_SEC (60), SIM_SEC (60));
+  registrar = *first_listener (world);
+
+  real_phone_init (&mallory, &registrar);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (register_once (mallory.phone), ==, SIM_REG_FAILED);
+  g_assert_false (trace_has (world, "403 Too Many Failed Authentications"));
+  sim_phone_set_password (mallory.phone, "bobpw");
+  g_assert_cmpint (register_once (mallory.phone), ==, SIM_REG_FAILED);
+  g_assert_nonnull (strstr (sim_phone_get_reg_reason (mallory.phone), "403"));
+  g_assert_true (trace_has (world, "403 Too Many Failed Authentications"));
+  g_assert_null (sim_location_lookup (sim_world_get_location (world), "sip:bob@lab.example"));
+
+  sim_document_stop_listening (document);
+  real_phone_clear (&mallory);
+  files_clear (&files);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sim/document/opens-the-demo-scene", test_opens_the_demo_scene);
+  g_test_add_func ("/sim/document/apply-runs-an-edit-now-and-keeps-it",
+                   test_apply_runs_an_edit_now_and_keeps_it);
+  g_test_add_func ("/sim/document/failed-edit-leaves-no-entry", test_failed_edit_leaves_no_entry);
+  g_test_add_func ("/sim/document/restart-replays-the-edits", test_restart_replays_the_edits);
+  g_test_add_func ("/sim/document/step-back-is-exact", test_step_back_is_exact);
+  g_test_add_func ("/sim/document/save-then-reopen-round-trips",
+                   test_save_then_reopen_round_trips);
+  g_test_add_func ("/sim/document/a-lesson-plays-in-its-runner",
+                   test_a_lesson_plays_in_its_runner);
+  g_test_add_func ("/sim/document/live-listens-on-loopback-and-stops",
+                   test_live_listens_and_stops);
+  g_test_add_func ("/sim/document/live-refuses-what-cannot-listen",
+                   test_live_refuses_what_cannot_listen);
+  g_test_add_func ("/sim/document/live-registrar-blocks-a-password-guesser",
+                   test_live_registrar_blocks_a_password_guesser);
+
+  return g_test_run ();
+}

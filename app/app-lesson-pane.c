@@ -458,47 +458,6 @@ is_kind (SimEvent   *e,
 }
 
 /*
- * Whether @e could be the packet a prediction is about ("status of next response arrives at
- * alice-desk", "cseq of REGISTER with Authorization leaves alice-desk"): its kind and its
- * sender or receiver.  Only to pick the ladder row to show; the runner does the real matching.
- */
-static gboolean
-could_be_predicted (SimEvent   *e,
-                    const char *predict)
-{
-  const char *of = strstr (predict, " of ");
-  g_auto(GStrv) w = g_strsplit (of ? of + 4 : predict, " ", -1);
-  guint i = 0;
-  const char *kind;
-
-  if (w[i] != NULL && g_str_equal (w[i], "next"))
-    i++;
-  kind = w[i];
-  if (kind == NULL)
-    return FALSE;
-  if (g_str_equal (kind, "response") && e->status == 0)
-    return FALSE;
-  if (g_str_equal (kind, "request") && e->status != 0)
-    return FALSE;
-  if (g_ascii_isdigit (kind[0]) && (e->status / 100 != kind[0] - '0' ||
-                                    (g_ascii_isdigit (kind[1]) && e->status != atoi (kind))))
-    return FALSE;
-  if (g_ascii_isupper (kind[0]) && (e->status != 0 || g_strcmp0 (e->method, kind) != 0))
-    return FALSE;
-  for (; w[i] != NULL; i++)
-    {
-      if (g_str_equal (w[i], "with") && w[i + 1] != NULL && !sim_raw_header_has (e->raw, w[i + 1]))
-        return FALSE;
-      if (g_str_equal (w[i], "arrives") && w[i + 1] != NULL && w[i + 2] != NULL &&
-          g_strcmp0 (e->to, w[i + 2]) != 0)
-        return FALSE;
-      if (g_str_equal (w[i], "leaves") && w[i + 1] != NULL && g_strcmp0 (e->from, w[i + 1]) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/*
  * Events the student moves the session through by hand (Play, Step) are shown as they come;
  * those the runner makes while it plays an item wait until it says they may be (a prediction
  * must not be answered by the ladder already).
@@ -639,7 +598,7 @@ focus_views (AppLessonPane *self)
       row = self->first_new_row;
       for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
            r++)
-        if (could_be_predicted (app_ladder_view_get_row (ladder, r), item->predict->text))
+        if (sim_lesson_item_predicts_packet (item, app_ladder_view_get_row (ladder, r)))
           {
             row = r;
             break;

@@ -238,6 +238,48 @@ test_predictions_are_typed_with_a_hint (void)
 }
 
 static void
+test_a_view_finds_the_predicted_packet (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, NULL);
+  const SimLessonItem *step = sim_lesson_get_item (lesson, 0);
+  const SimLessonItem *any_response = sim_lesson_get_item (lesson, 1);
+  const SimLessonItem *the_200 = sim_lesson_get_item (lesson, 2);
+  SimTrace *trace;
+  guint n_401 = 0, n_200 = 0;
+
+  g_test_summary ("A view picks the ladder row a prediction was about (the packet as sent, though "
+                  "'arrives at' names its delivery) from the core's parsed prediction.");
+  g_assert_true (sim_lesson_runner_enter (runner, NULL));
+  sim_lesson_runner_next (runner);
+  g_assert_true (sim_lesson_runner_enter (runner, NULL));
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "401", NULL, NULL), ==, SIM_LESSON_ANSWER_CORRECT);
+  trace = sim_world_get_trace (sim_lesson_runner_get_world (runner));
+  sim_world_run_until (sim_lesson_runner_get_world (runner), SIM_SEC (5));
+  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+    {
+      SimEvent *e = sim_trace_get_event (trace, i);
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0)
+        continue;
+      g_assert_false (sim_lesson_item_predicts_packet (step, e));
+      if (e->status == 0)
+        {
+          g_assert_false (sim_lesson_item_predicts_packet (any_response, e));
+          g_assert_false (sim_lesson_item_predicts_packet (the_200, e));
+          continue;
+        }
+      g_assert_cmpstr (e->to, ==, "alice-desk");
+      g_assert_true (sim_lesson_item_predicts_packet (any_response, e));
+      g_assert_cmpint (sim_lesson_item_predicts_packet (the_200, e), ==, e->status == 200);
+      n_401 += e->status == 401;
+      n_200 += e->status == 200;
+    }
+  g_assert_cmpuint (n_401, >=, 1);
+  g_assert_cmpuint (n_200, >=, 1);
+}
+
+static void
 assert_check_fails_at (const char *text,
                        const char *where,
                        const char *fragment)
@@ -681,6 +723,8 @@ main (int    argc,
   g_test_add_func ("/sim/lesson/parse/highlights-are-typed", test_highlights_are_typed);
   g_test_add_func ("/sim/lesson/parse/predictions-are-typed-with-a-hint",
                    test_predictions_are_typed_with_a_hint);
+  g_test_add_func ("/sim/lesson/runner/a-view-finds-the-predicted-packet",
+                   test_a_view_finds_the_predicted_packet);
   g_test_add_func ("/sim/lesson/check/a-good-lesson-passes", test_check_passes);
   g_test_add_func ("/sim/lesson/check/policy-proxy-auth", test_policy_proxy_auth);
   g_test_add_func ("/sim/lesson/check/is-not-a-rubber-stamp", test_check_is_not_a_rubber_stamp);

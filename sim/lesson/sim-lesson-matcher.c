@@ -345,17 +345,11 @@ _sim_lesson_matcher_parse (const char  *text,
 /* ------------------------------------------------------------------------------------------ */
 /* Matching                                                                                   */
 
+/* Whether @e is the packet @m names, whatever happened to it. */
 static gboolean
-packet_matches (const SimLessonMatcher *m,
-                const SimEvent         *e)
+packet_fields_match (const SimLessonMatcher *m,
+                     const SimEvent         *e)
 {
-  if (strcmp (m->action, "sent") == 0)
-    {
-      if (g_strcmp0 (e->action, "sent") != 0 && g_strcmp0 (e->action, "retransmitted") != 0)
-        return FALSE;
-    }
-  else if (g_strcmp0 (e->action, m->action) != 0)
-    return FALSE;
   if (m->packet == SIM_LESSON_PACKET_REQUEST && e->status != 0)
     return FALSE;
   if (m->packet == SIM_LESSON_PACKET_RESPONSE && e->status == 0)
@@ -377,6 +371,28 @@ packet_matches (const SimLessonMatcher *m,
     if (sim_raw_header_has (e->raw, m->without->pdata[i]))
       return FALSE;
   return TRUE;
+}
+
+static gboolean
+packet_matches (const SimLessonMatcher *m,
+                const SimEvent         *e)
+{
+  if (strcmp (m->action, "sent") == 0)
+    {
+      if (g_strcmp0 (e->action, "sent") != 0 && g_strcmp0 (e->action, "retransmitted") != 0)
+        return FALSE;
+    }
+  else if (g_strcmp0 (e->action, m->action) != 0)
+    return FALSE;
+  return packet_fields_match (m, e);
+}
+
+gboolean
+_sim_lesson_matcher_names_packet (const SimLessonMatcher *m,
+                                  const SimEvent         *e)
+{
+  return m->kind == SIM_LESSON_MATCH_EVENT && m->type == SIM_EVENT_PACKET &&
+         e->type == SIM_EVENT_PACKET && packet_fields_match (m, e);
 }
 
 gboolean

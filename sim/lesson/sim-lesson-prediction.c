@@ -160,3 +160,13 @@ sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *prediction)
   g_return_val_if_fail (prediction != NULL, NULL);
   return fields[prediction->field].hint;
 }
+
+gboolean
+sim_lesson_item_predicts_packet (const SimLessonItem *item,
+                                 const SimEvent      *packet)
+{
+  g_return_val_if_fail (item != NULL, FALSE);
+  if (packet == NULL || item->parsed->predicted == NULL)
+    return FALSE;
+  return _sim_lesson_matcher_names_packet (item->parsed->predicted, packet);
+}

@@ -116,6 +116,9 @@ SimLessonMatcher *_sim_lesson_matcher_parse        (const char        *text,
                                                     GError           **error);
 gboolean          _sim_lesson_matcher_matches      (const SimLessonMatcher *m,
                                                     const SimEvent         *e);
+/* Whether @e is a packet @m names, whatever happened to it (sent, delivered, dropped). */
+gboolean          _sim_lesson_matcher_names_packet (const SimLessonMatcher *m,
+                                                    const SimEvent         *e);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Claims (sim-lesson-claim.c)                                                                */

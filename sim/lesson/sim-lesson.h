@@ -123,6 +123,12 @@ struct _SimLessonItem {
 
 /* What kind of answer a prediction wants, for a prompt: "a status code, like 180". */
 const char  *sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *prediction);
+/*
+ * Whether @packet is one @item's prediction is about, whatever happened to it (a ladder row is
+ * the packet sent, "arrives at" its delivery): for a view to show the predicted packet.
+ */
+gboolean     sim_lesson_item_predicts_packet (const SimLessonItem *item,
+                                              const SimEvent      *packet);
 /* Whether @item has a highlight of @kind (a view that shows timers only when one is highlighted). */
 gboolean     sim_lesson_item_has_highlight (const SimLessonItem   *item,
                                             SimLessonHighlightKind kind);

@@ -578,7 +578,7 @@ print_title_and_intro (SimLesson *lesson,
             "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
 }
 
-/* Plays the entered @item: its text, what it produced, and its question or task.  FALSE: the student left. */
+/* Plays the entered @item: its text, what it produced, its question or task.  FALSE: they left. */
 static gboolean
 play_item (Session             *s,
            SimLessonRunner     *runner,

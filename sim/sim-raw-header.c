@@ -27,7 +27,7 @@ static const struct {
   { 'v', "Via" },
 };
 
-/* The full name of the compact form @name (@n bytes): "Contact" for "m"; NULL for any other name. */
+/* The full name of the compact form @name (@n bytes): "Contact" for "m"; NULL for other names. */
 static const char *
 full_name (const char *name,
            gsize       n)

@@ -46,7 +46,8 @@ test_values (void)
   };
 
   g_test_summary ("The first header of a name, compact forms both ways, any case, white space "
-                  "around the colon and the value, not in folded lines, the start line or the body.");
+                  "around the colon and the value; not in folded lines, the start line or the "
+                  "body.");
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *value = sim_raw_header_value (message, cases[i].name);

@@ -92,13 +92,15 @@ check_prediction (SimLessonRunner     *runner,
   a = sim_lesson_runner_answer (runner, item->answer->text, &expl, &error);
   if (a == SIM_LESSON_ANSWER_INVALID)
     {
-      report_fail (r, runner->lesson, item->answer->line, "the answer key '%s' cannot be checked: %s",
-                   item->answer->text, error ? error->message : (expl ? expl : "not a valid answer"));
+      report_fail (r, runner->lesson, item->answer->line,
+                   "the answer key '%s' cannot be checked: %s", item->answer->text,
+                   error ? error->message : (expl ? expl : "not a valid answer"));
       g_clear_error (&error);
     }
   else if (a == SIM_LESSON_ANSWER_INCORRECT)
-    report_fail (r, runner->lesson, item->answer->line, "the answer key '%s' is wrong for 'predict: %s'. %s",
-                 item->answer->text, item->predict->text, expl);
+    report_fail (r, runner->lesson, item->answer->line,
+                 "the answer key '%s' is wrong for 'predict: %s'. %s", item->answer->text,
+                 item->predict->text, expl);
 }
 
 /* Plays a task with its solution: its goals must hold after it, and not before. */
@@ -115,7 +117,8 @@ check_task (SimLessonRunner     *runner,
   for (guint i = 0; i < goals->len && already; i++)
     {
       gboolean holds = FALSE;
-      _sim_lesson_claim_eval (goals->pdata[i], runner->world, runner->task_mark, &holds, NULL, NULL);
+      _sim_lesson_claim_eval (goals->pdata[i], runner->world, runner->task_mark, &holds, NULL,
+                              NULL);
       already = holds;
     }
   if (already)
@@ -160,7 +163,8 @@ check_item (SimLessonRunner     *runner,
       break;
     case SIM_LESSON_CHOICE:
       r->n_claims++;
-      if (sim_lesson_runner_answer (runner, item->answer->text, NULL, NULL) != SIM_LESSON_ANSWER_CORRECT)
+      if (sim_lesson_runner_answer (runner, item->answer->text, NULL, NULL) !=
+          SIM_LESSON_ANSWER_CORRECT)
         report_fail (r, runner->lesson, item->answer->line, "the answer key '%s' is not accepted",
                      item->answer->text);
       break;

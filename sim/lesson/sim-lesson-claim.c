@@ -75,7 +75,8 @@ claim_phone (SimWorld              *world,
   SimPhone *phone = sim_world_get_phone (world, claim->subject);
 
   if (phone == NULL)
-    g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND, "no phone '%s'", claim->subject);
+    g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND, "no phone '%s'",
+                 claim->subject);
   return phone;
 }
 
@@ -431,7 +432,8 @@ _sim_lesson_claim_parse (const char  *text,
 
   if (n == 0)
     {
-      _sim_lesson_syntax_error (error, "missing the claim (like 'bindings sip:bob@lab.example == 2')");
+      _sim_lesson_syntax_error (error, "missing the claim (like 'bindings sip:bob@lab.example "
+                                "== 2')");
       return NULL;
     }
   for (k = 0; k < G_N_ELEMENTS (claims); k++)

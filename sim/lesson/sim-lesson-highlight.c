@@ -123,13 +123,15 @@ _sim_lesson_highlight_holds (const SimLessonHighlight  *h,
       /* A highlighted header must be in a message the student has seen by now. */
       if (trace_has (trace, h, carries_header))
         return TRUE;
-      *why_out = g_strdup_printf ("highlights header %s, but no message so far carries it", h->name);
+      *why_out = g_strdup_printf ("highlights header %s, but no message so far carries it",
+                                  h->name);
       return FALSE;
     case SIM_LESSON_HIGHLIGHT_BINDING:
       if (binding_exists (world, h))
         return TRUE;
-      *why_out = g_strdup_printf ("highlights a binding of %s%s%s that does not exist at this point",
-                                  h->name, h->contact ? " -> " : "", h->contact ? h->contact : "");
+      *why_out = g_strdup_printf ("highlights a binding of %s%s%s that does not exist at this "
+                                  "point", h->name, h->contact ? " -> " : "",
+                                  h->contact ? h->contact : "");
       return FALSE;
     case SIM_LESSON_HIGHLIGHT_TIMER:
       /* A highlighted timer (E, F, A, B, refresh...) must have run by now. */

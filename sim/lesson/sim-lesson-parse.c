@@ -557,7 +557,7 @@ parse_heading (Parser     *p,
   return TRUE;
 }
 
-/* A "word:" line; "tells Alice: ..." is prose, since only "option KEY:" takes a word before the colon. */
+/* A "word:" line.  "tells Alice: ..." is prose: only "option KEY:" has a word before the colon. */
 static gboolean
 parse_directive_line (Parser     *p,
                       const char *line,

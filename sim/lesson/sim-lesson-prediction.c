@@ -16,10 +16,12 @@ static const struct {
   const char *hint;          /* what kind of answer it wants, for a prompt */
 } fields[] = {
   /* Indexed by SimLessonField. */
-  [SIM_LESSON_FIELD_STATUS] = { "status", SIM_LESSON_FIELD_STATUS, TRUE, "a status code, like 180" },
+  [SIM_LESSON_FIELD_STATUS] = { "status", SIM_LESSON_FIELD_STATUS, TRUE,
+                                "a status code, like 180" },
   [SIM_LESSON_FIELD_METHOD] = { "method", SIM_LESSON_FIELD_METHOD, FALSE, "a method, like BYE" },
   [SIM_LESSON_FIELD_CSEQ] = { "cseq", SIM_LESSON_FIELD_CSEQ, TRUE, "a CSeq number" },
-  [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE, "a number of seconds" },
+  [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE,
+                                 "a number of seconds" },
   [SIM_LESSON_FIELD_HEADER] = { "header", SIM_LESSON_FIELD_HEADER, FALSE, "the header's value" },
 };
 
@@ -102,7 +104,9 @@ _sim_lesson_prediction_value (const SimLessonPrediction *p,
     case SIM_LESSON_FIELD_METHOD:
       return g_strdup (e->method);
     case SIM_LESSON_FIELD_CSEQ:
-      return e->cseq ? g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (e->cseq, NULL, 10)) : NULL;
+      if (e->cseq == NULL)
+        return NULL;
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (e->cseq, NULL, 10));
     case SIM_LESSON_FIELD_EXPIRES:
       {
         /* RFC 3261 §10.2.1.1: the Expires header, or the Contact's expires parameter. */

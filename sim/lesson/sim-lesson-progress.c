@@ -123,7 +123,7 @@ get_flag (GKeyFile    *kf,
   return TRUE;
 }
 
-/* Reads @id's group into a record; a value of the wrong type fails, or with @error NULL reads as 0. */
+/* @id's group as a record.  A value of the wrong type fails; with @error NULL it reads as 0. */
 static SimLessonRecord *
 read_record (GKeyFile    *kf,
              const char  *id,

@@ -66,16 +66,19 @@ SimLessonProgress *sim_lesson_progress_new          (void) G_GNUC_WARN_UNUSED_RE
  * unreadable one with its G_FILE_ERROR.
  */
 SimLessonProgress *sim_lesson_progress_load         (const char         *path,
-                                                     GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+                                                     GError            **error)
+                                                     G_GNUC_WARN_UNUSED_RESULT;
 /* Writes @self to @path (NULL: the default path), creating its folder. */
 gboolean           sim_lesson_progress_save         (SimLessonProgress  *self,
                                                      const char         *path,
                                                      GError            **error);
 /* The lesson ids with a record, in the file's order. */
-GStrv              sim_lesson_progress_list_ids     (SimLessonProgress  *self) G_GNUC_WARN_UNUSED_RESULT;
+GStrv              sim_lesson_progress_list_ids     (SimLessonProgress  *self)
+                                                     G_GNUC_WARN_UNUSED_RESULT;
 /* @id's record, or NULL when there is none. */
 SimLessonRecord   *sim_lesson_progress_lookup       (SimLessonProgress  *self,
-                                                     const char         *id) G_GNUC_WARN_UNUSED_RESULT;
+                                                     const char         *id)
+                                                     G_GNUC_WARN_UNUSED_RESULT;
 /*
  * Records where @runner is: the furthest item reached and the best finished score are kept,
  * so replaying a lesson loses nothing; the lesson is completed when the runner is done.

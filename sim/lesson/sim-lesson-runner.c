@@ -349,8 +349,7 @@ sim_lesson_runner_get_n_shown (SimLessonRunner *self)
 
 /* A choice: "b", "B", "b)" all name option b.  FALSE when @answer names no option. */
 static gboolean
-answer_choice (SimLessonRunner     *self,
-               const SimLessonItem *item,
+answer_choice (const SimLessonItem *item,
                const char          *answer,
                GString             *expl,
                gboolean            *correct)
@@ -437,7 +436,7 @@ sim_lesson_runner_answer (SimLessonRunner  *self,
     }
 
   if (item->kind == SIM_LESSON_CHOICE)
-    valid = answer_choice (self, item, answer, expl, &correct);
+    valid = answer_choice (item, answer, expl, &correct);
   else
     valid = answer_prediction (self, item, answer, expl, &correct, error);
   if (!valid)

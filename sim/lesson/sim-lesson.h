@@ -58,7 +58,7 @@ typedef struct {
 typedef enum {
   SIM_LESSON_HIGHLIGHT_HEADER,     /* "header NAME": the header in the messages shown */
   SIM_LESSON_HIGHLIGHT_BINDING,    /* "binding AOR [CONTACT]": a binding in the location service */
-  SIM_LESSON_HIGHLIGHT_TIMER,      /* "timer NAME": a transaction or refresh timer (E, F, refresh) */
+  SIM_LESSON_HIGHLIGHT_TIMER,      /* "timer NAME": a transaction or refresh timer (E, F...) */
   SIM_LESSON_HIGHLIGHT_NODE,       /* "node NAME": a phone, the server or a host */
 } SimLessonHighlightKind;
 
@@ -129,7 +129,7 @@ const char  *sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *p
  */
 gboolean     sim_lesson_item_predicts_packet (const SimLessonItem *item,
                                               const SimEvent      *packet);
-/* Whether @item has a highlight of @kind (a view that shows timers only when one is highlighted). */
+/* Whether @item has a highlight of @kind (a view shows timers only when one is highlighted). */
 gboolean     sim_lesson_item_has_highlight (const SimLessonItem   *item,
                                             SimLessonHighlightKind kind);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim-digest.h"
+#include "sim-message.h"
 
 #include "app-packet.h"
 
@@ -186,26 +187,6 @@ trace_event_cb (AppDigestView *self,
     refresh_computation (self);
 }
 
-/* The value of the first header @name of @raw (no compact form exists for Authorization). */
-static char *
-find_header (const char *raw,
-             const char *name)
-{
-  g_auto(GStrv) lines = g_strsplit (raw, "\n", -1);
-  gsize len = strlen (name);
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      char *line = g_strchomp (lines[i]);
-
-      if (*line == '\0')
-        break;
-      if (g_ascii_strncasecmp (line, name, len) == 0 && line[len] == ':')
-        return g_strstrip (g_strdup (line + len + 1));
-    }
-  return NULL;
-}
-
 /* The registrar's nonce event that answered @request: the first one about @nonce after it. */
 static SimEvent *
 find_verdict (AppDigestView *self,
@@ -297,7 +278,7 @@ describe (AppDigestView        *self,
    * proxy's 407 with Proxy-Authorization (RFC 3261 §22.3): same digest, another header. */
   proxy = g_strcmp0 (request->method, "REGISTER") != 0;
   header_name = proxy ? "Proxy-Authorization" : "Authorization";
-  authorization = find_header (request->raw, header_name);
+  authorization = sim_raw_header_value (request->raw, header_name);
   registrar = sim_world_get_registrar (self->world);
   if (authorization == NULL)
     {
@@ -424,7 +405,7 @@ app_digest_view_set_packet (AppDigestView *self,
   /* Besides REGISTERs: a 407 and the request it challenged, or a request that answers one. */
   if (g_strcmp0 (event->method, "REGISTER") != 0 && event->status != 407)
     {
-      g_autofree char *credentials = find_header (request->raw, "Proxy-Authorization");
+      g_autofree char *credentials = sim_raw_header_value (request->raw, "Proxy-Authorization");
 
       if (credentials == NULL)
         return;

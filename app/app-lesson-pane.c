@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-lesson-pane.h"
 
-#include <errno.h>
+#include "sim-lesson-progress.h"
+#include "sim-message.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include <glib/gstdio.h>
 
 /*
  * The lesson pane plays a lesson the way `siplab-cli lesson` does (app/siplab-cli-lesson.c):
@@ -18,8 +18,17 @@
  * with the answers and commands the student gave, up to the item before.
  */
 
-/* A task's record ends with this when the student asked to be shown the solution. */
-#define GIVE_UP "\001show-me"
+/* What the student gave on an item, kept so that Back can replay the session. */
+typedef enum {
+  INPUT_ANSWER,               /* an answer to a question */
+  INPUT_COMMAND,              /* a task's command */
+  INPUT_SHOW_ME,              /* the task was given up and played with its solution */
+} InputKind;
+
+typedef struct {
+  InputKind kind;
+  char *text;                 /* the answer or the command; NULL for INPUT_SHOW_ME */
+} Input;
 
 struct _AppLessonPane {
   GtkWidget parent_instance;
@@ -53,7 +62,7 @@ struct _AppLessonPane {
   gboolean record_progress;
   char *progress_text;
   char *feedback_text;
-  GPtrArray *inputs;          /* per item: GPtrArray of the answers and commands given, or NULL */
+  GPtrArray *inputs;          /* per item: GPtrArray of the Input* given, or NULL */
   GPtrArray *option_buttons;  /* GtkCheckButton*, with the option keys as "siplab-key" */
   SimWorld *watched;          /* the world whose trace trace_event_cb follows */
   gboolean busy;              /* the runner is moving the world: its events are not shown yet */
@@ -74,6 +83,24 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AppLessonPane, app_lesson_pane, GTK_TYPE_WIDGET)
+
+static Input *
+input_new (InputKind   kind,
+           const char *text)
+{
+  Input *input = g_new0 (Input, 1);
+
+  input->kind = kind;
+  input->text = g_strdup (text);
+  return input;
+}
+
+static void
+input_free (Input *input)
+{
+  g_free (input->text);
+  g_free (input);
+}
 
 /* An item's record; items the student has not reached have none. */
 static void
@@ -283,49 +310,15 @@ app_lesson_markdown_to_markup (const char *markdown)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Progress, as siplab-cli keeps it                                                           */
+/* Progress                                                                                   */
 
-/* The same file and keys as app/siplab-cli-lesson.c, so either front end picks up the other's. */
+/* siplab-cli keeps the same file (sim-lesson-progress.h): either front end picks up the other's. */
 static void
 save_progress (AppLessonPane *self)
 {
-  SimLesson *lesson = self->lesson;
-  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "siplab", "progress.ini", NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format_iso8601 (now);
   g_autoptr(GError) error = NULL;
-  const char *id = sim_lesson_get_id (lesson);
-  guint position = sim_lesson_runner_get_position (self->runner);
-  guint correct = sim_lesson_runner_get_n_correct (self->runner);
-  gboolean finished = sim_lesson_runner_is_done (self->runner);
 
-  if (!self->record_progress)
-    return;
-  /* A missing or damaged file is an empty record: progress is a convenience. */
-  g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
-  g_key_file_set_string (kf, id, "title", sim_lesson_get_title (lesson));
-  g_key_file_set_string (kf, id, "file", sim_lesson_get_file (lesson));
-  g_key_file_set_integer (kf, id, "items", sim_lesson_get_n_items (lesson));
-  /* Keep the furthest point reached and the best score, so replaying a lesson loses nothing. */
-  if (!g_key_file_has_key (kf, id, "reached", NULL) ||
-      g_key_file_get_integer (kf, id, "reached", NULL) < (int) position)
-    g_key_file_set_integer (kf, id, "reached", position);
-  g_key_file_set_integer (kf, id, "questions", sim_lesson_get_n_questions (lesson));
-  g_key_file_set_integer (kf, id, "last-correct", correct);
-  g_key_file_set_integer (kf, id, "last-tasks-done",
-                          sim_lesson_runner_get_n_tasks_done (self->runner));
-  if (finished)
-    {
-      g_key_file_set_boolean (kf, id, "completed", TRUE);
-      if (g_key_file_get_integer (kf, id, "best-correct", NULL) <= (int) correct)
-        g_key_file_set_integer (kf, id, "best-correct", correct);
-    }
-  g_key_file_set_string (kf, id, "updated", stamp);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    g_warning ("Cannot create %s: %s", dir, g_strerror (errno));
-  else if (!g_key_file_save_to_file (kf, path, &error))
+  if (self->record_progress && !sim_lesson_progress_record (NULL, self->runner, &error))
     g_warning ("Cannot save the lesson progress: %s", error->message);
 }
 
@@ -353,25 +346,11 @@ current_item (AppLessonPane *self)
   return sim_lesson_runner_get_item (self->runner);
 }
 
-/* What kind of answer a prediction wants, from its first word (as the CLI says it). */
-static const char *
-prediction_hint (const char *predict)
-{
-  if (g_str_has_prefix (predict, "status"))
-    return "a status code, like 180";
-  if (g_str_has_prefix (predict, "cseq"))
-    return "a CSeq number";
-  if (g_str_has_prefix (predict, "expires"))
-    return "a number of seconds";
-  if (g_str_has_prefix (predict, "method"))
-    return "a method, like BYE";
-  return "the header's value";
-}
-
 /* The "status of response arrives at alice-desk" of a prediction, said as a question. */
 static char *
-prediction_prompt (const char *predict)
+prediction_prompt (const SimLessonPrediction *prediction)
 {
+  const char *predict = prediction->text;
   const char *of = strstr (predict, " of ");
   g_autofree char *field = of ? g_strndup (predict, of - predict) : g_strdup (predict);
   g_autofree char *escaped_field = g_markup_escape_text (field, -1);
@@ -379,25 +358,8 @@ prediction_prompt (const char *predict)
 
   return g_strdup_printf ("Your prediction: the <b>%s</b> of <tt>%s</tt>. Answer with %s; the "
                           "simulator then runs to that packet and checks.",
-                          escaped_field, escaped_packet, prediction_hint (predict));
-}
-
-static gboolean
-raw_has_header (const char *raw,
-                const char *name)
-{
-  g_auto(GStrv) lines = g_strsplit (raw ? raw : "", "\n", -1);
-  gsize n = strlen (name);
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      g_strchomp (lines[i]);
-      if (lines[i][0] == '\0')
-        break;
-      if (g_ascii_strncasecmp (lines[i], name, n) == 0 && lines[i][n] == ':')
-        return TRUE;
-    }
-  return FALSE;
+                          escaped_field, escaped_packet,
+                          sim_lesson_prediction_get_answer_hint (prediction));
 }
 
 static void
@@ -510,47 +472,6 @@ is_kind (SimEvent   *e,
 }
 
 /*
- * Whether @e could be the packet a prediction is about ("status of next response arrives at
- * alice-desk", "cseq of REGISTER with Authorization leaves alice-desk"): its kind and its
- * sender or receiver.  Only to pick the ladder row to show; the runner does the real matching.
- */
-static gboolean
-could_be_predicted (SimEvent   *e,
-                    const char *predict)
-{
-  const char *of = strstr (predict, " of ");
-  g_auto(GStrv) w = g_strsplit (of ? of + 4 : predict, " ", -1);
-  guint i = 0;
-  const char *kind;
-
-  if (w[i] != NULL && g_str_equal (w[i], "next"))
-    i++;
-  kind = w[i];
-  if (kind == NULL)
-    return FALSE;
-  if (g_str_equal (kind, "response") && e->status == 0)
-    return FALSE;
-  if (g_str_equal (kind, "request") && e->status != 0)
-    return FALSE;
-  if (g_ascii_isdigit (kind[0]) && (e->status / 100 != kind[0] - '0' ||
-                                    (g_ascii_isdigit (kind[1]) && e->status != atoi (kind))))
-    return FALSE;
-  if (g_ascii_isupper (kind[0]) && (e->status != 0 || g_strcmp0 (e->method, kind) != 0))
-    return FALSE;
-  for (; w[i] != NULL; i++)
-    {
-      if (g_str_equal (w[i], "with") && w[i + 1] != NULL && !raw_has_header (e->raw, w[i + 1]))
-        return FALSE;
-      if (g_str_equal (w[i], "arrives") && w[i + 1] != NULL && w[i + 2] != NULL &&
-          g_strcmp0 (e->to, w[i + 2]) != 0)
-        return FALSE;
-      if (g_str_equal (w[i], "leaves") && w[i + 1] != NULL && g_strcmp0 (e->from, w[i + 1]) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/*
  * Events the student moves the session through by hand (Play, Step) are shown as they come;
  * those the runner makes while it plays an item wait until it says they may be (a prediction
  * must not be answered by the ladder already).
@@ -619,40 +540,36 @@ focus_views (AppLessonPane *self)
 
   for (guint i = 0; item != NULL && i < item->highlights->len; i++)
     {
-      const char *text = ((SimLessonLine *) item->highlights->pdata[i])->text;
-      g_auto(GStrv) w = g_strsplit (text, " ", 3);
+      const SimLessonHighlight *h = item->highlights->pdata[i];
       g_autofree char *piece = NULL;
 
       if (item->kind == SIM_LESSON_PREDICT && !self->answered)
         break;
-      if (g_strcmp0 (w[0], "header") == 0 && w[1] != NULL)
+      switch (h->kind)
         {
+        case SIM_LESSON_HIGHLIGHT_HEADER:
           /* Said once, after the loop: "the To, Contact and Expires headers". */
-          g_strv_builder_add (headers, w[1]);
+          g_strv_builder_add (headers, h->name);
           continue;
-        }
-      else if (g_strcmp0 (w[0], "binding") == 0 && w[1] != NULL)
-        {
+        case SIM_LESSON_HIGHLIGHT_BINDING:
           if (aor == NULL)
             {
-              aor = g_strdup (w[1]);
-              contact = g_strdup (w[2]);
+              aor = g_strdup (h->name);
+              contact = g_strdup (h->contact);
             }
           piece = g_markup_printf_escaped ("the binding <b>%s</b>%s%s, marked in the location "
-                                           "table", w[1], w[2] ? " → " : "", w[2] ? w[2] : "");
-        }
-      else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
-        {
-          g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", w[1]);
-
+                                           "table", h->name, h->contact ? " → " : "",
+                                           h->contact ? h->contact : "");
+          break;
+        case SIM_LESSON_HIGHLIGHT_TIMER:
           /* Said once, after the loop: "timers E and F in the Timers pane". */
-          g_ptr_array_add (timers, g_steal_pointer (&name));
+          g_ptr_array_add (timers, g_markup_printf_escaped ("<b>%s</b>", h->name));
           continue;
+        case SIM_LESSON_HIGHLIGHT_NODE:
+        default:
+          piece = g_markup_printf_escaped ("<b>%s</b> in the network view", h->name);
+          break;
         }
-      else if (g_strcmp0 (w[0], "node") == 0 && w[1] != NULL)
-        piece = g_markup_printf_escaped ("<b>%s</b> in the network view", w[1]);
-      else
-        piece = g_markup_escape_text (text, -1);
       g_string_append_printf (look, "%s%s", look->len ? "; " : "", piece);
     }
   header_names = g_strv_builder_end (headers);
@@ -702,7 +619,7 @@ focus_views (AppLessonPane *self)
       row = self->first_new_row;
       for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
            r++)
-        if (could_be_predicted (app_ladder_view_get_row (ladder, r), item->predict->text))
+        if (sim_lesson_item_predicts_packet (item, app_ladder_view_get_row (ladder, r)))
           {
             row = r;
             break;
@@ -714,7 +631,7 @@ focus_views (AppLessonPane *self)
       {
         SimEvent *e = app_ladder_view_get_row (ladder, r);
 
-        if (e != NULL && raw_has_header (e->raw, header) && (pass == 1 || is_kind (e, kind)))
+        if (e != NULL && sim_raw_header_has (e->raw, header) && (pass == 1 || is_kind (e, kind)))
           {
             row = r;
             pass = 2;
@@ -817,7 +734,7 @@ show_position (AppLessonPane *self)
       markup = app_lesson_markdown_to_markup (item->text);
       if (item->kind == SIM_LESSON_PREDICT)
         {
-          g_autofree char *prompt = prediction_prompt (item->predict->text);
+          g_autofree char *prompt = prediction_prompt (item->predict);
 
           gtk_label_set_markup (self->question_prompt, prompt);
           gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), TRUE);
@@ -876,7 +793,7 @@ item_inputs (AppLessonPane *self)
   if (self->inputs->len <= pos)
     g_ptr_array_set_size (self->inputs, pos + 1);
   if (self->inputs->pdata[pos] == NULL)
-    self->inputs->pdata[pos] = g_ptr_array_new_with_free_func (g_free);
+    self->inputs->pdata[pos] = g_ptr_array_new_with_free_func ((GDestroyNotify) input_free);
   return self->inputs->pdata[pos];
 }
 
@@ -989,7 +906,7 @@ check_answer (AppLessonPane  *self,
       set_feedback (self, escaped, "info");
       return result;
     }
-  g_ptr_array_add (item_inputs (self), g_strdup (answer));
+  g_ptr_array_add (item_inputs (self), input_new (INPUT_ANSWER, answer));
   self->answered = TRUE;
   explained = app_lesson_markdown_to_markup (explanation ? explanation : "");
   said = g_markup_escape_text (answer, -1);
@@ -1122,7 +1039,7 @@ run_command (AppLessonPane *self,
       log_append (self, line);
       return FALSE;
     }
-  g_ptr_array_add (item_inputs (self), g_strdup (command));
+  g_ptr_array_add (item_inputs (self), input_new (INPUT_COMMAND, command));
   line = g_markup_printf_escaped ("<tt>&gt; %s</tt>", command);
   log_append (self, line);
   focus_views (self);
@@ -1510,25 +1427,26 @@ replay_inputs (AppLessonPane  *self,
                GPtrArray      *inputs,
                GError        **error)
 {
-  const SimLessonItem *item = sim_lesson_runner_get_item (self->runner);
-
   for (guint i = 0; inputs != NULL && i < inputs->len; i++)
     {
-      const char *input = inputs->pdata[i];
+      const Input *input = inputs->pdata[i];
 
-      if (item->kind == SIM_LESSON_PREDICT || item->kind == SIM_LESSON_CHOICE)
+      switch (input->kind)
         {
-          if (sim_lesson_runner_answer (self->runner, input, NULL, error) ==
+        case INPUT_ANSWER:
+          if (sim_lesson_runner_answer (self->runner, input->text, NULL, error) ==
               SIM_LESSON_ANSWER_INVALID && error != NULL && *error != NULL)
             return FALSE;
-        }
-      else if (g_str_equal (input, GIVE_UP))
-        {
+          break;
+        case INPUT_SHOW_ME:
           if (!sim_lesson_runner_give_up (self->runner, error))
             return FALSE;
+          break;
+        case INPUT_COMMAND:
+        default:
+          sim_lesson_runner_command (self->runner, input->text, NULL);
+          break;
         }
-      else
-        sim_lesson_runner_command (self->runner, input, NULL);
     }
   return TRUE;
 }
@@ -1618,7 +1536,7 @@ app_lesson_pane_show_me (AppLessonPane  *self,
     return FALSE;
   /* The world was rebuilt along the model path: what the student typed no longer happened. */
   g_ptr_array_set_size (item_inputs (self), 0);
-  g_ptr_array_add (item_inputs (self), g_strdup (GIVE_UP));
+  g_ptr_array_add (item_inputs (self), input_new (INPUT_SHOW_ME, NULL));
   for (guint i = 0; i < item->solution->len; i++)
     {
       g_autofree char *command = g_markup_escape_text (

@@ -7,6 +7,8 @@
 
 #include "sim-export.h"
 #include "sim-lesson.h"
+#include "sim-lesson-progress.h"
+#include "sim-message.h"
 #include "siplab-cli-common.h"
 
 /*
@@ -15,7 +17,8 @@
  * siplab-cli check FILE... plays every item with the answer keys and verifies every claim;
  * siplab-cli lessons       lists the shipped lessons and the user's progress.
  *
- * Progress is a GKeyFile, $XDG_DATA_HOME/siplab/progress.ini, one group per lesson id.
+ * Progress is kept in $XDG_DATA_HOME/siplab/progress.ini (sim/lesson/sim-lesson-progress.h), the
+ * same file the GUI keeps.
  */
 
 enum {
@@ -25,7 +28,7 @@ enum {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Where lessons and progress live                                                            */
+/* Where lessons live                                                                          */
 
 /* The shipped lessons: $SIPLAB_LESSONS_DIR, the source tree's (a build), then the installed. */
 static char *
@@ -69,62 +72,6 @@ resolve_lesson (const char *arg)
     return path;
   g_free (path);
   return g_strdup (arg);
-}
-
-static char *
-progress_path (void)
-{
-  return g_build_filename (g_get_user_data_dir (), "siplab", "progress.ini", NULL);
-}
-
-static GKeyFile *
-progress_load (void)
-{
-  g_autofree char *path = progress_path ();
-  GKeyFile *kf = g_key_file_new ();
-
-  /* A missing or damaged file is an empty record, not an error: progress is a convenience. */
-  g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
-  return kf;
-}
-
-static gboolean
-progress_save (SimLessonRunner  *runner,
-               gboolean          finished,
-               GError          **error)
-{
-  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
-  g_autofree char *path = progress_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GKeyFile) kf = progress_load ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format_iso8601 (now);
-  const char *id = sim_lesson_get_id (lesson);
-  guint position = sim_lesson_runner_get_position (runner);
-
-  g_key_file_set_string (kf, id, "title", sim_lesson_get_title (lesson));
-  g_key_file_set_string (kf, id, "file", sim_lesson_get_file (lesson));
-  g_key_file_set_integer (kf, id, "items", sim_lesson_get_n_items (lesson));
-  /* Keep the furthest point reached and the best score, so replaying a lesson loses nothing. */
-  if (!g_key_file_has_key (kf, id, "reached", NULL) ||
-      g_key_file_get_integer (kf, id, "reached", NULL) < (int) position)
-    g_key_file_set_integer (kf, id, "reached", position);
-  g_key_file_set_integer (kf, id, "questions", sim_lesson_get_n_questions (lesson));
-  g_key_file_set_integer (kf, id, "last-correct", sim_lesson_runner_get_n_correct (runner));
-  g_key_file_set_integer (kf, id, "last-tasks-done", sim_lesson_runner_get_n_tasks_done (runner));
-  if (finished)
-    {
-      g_key_file_set_boolean (kf, id, "completed", TRUE);
-      if (g_key_file_get_integer (kf, id, "best-correct", NULL) <= (int) sim_lesson_runner_get_n_correct (runner))
-        g_key_file_set_integer (kf, id, "best-correct", sim_lesson_runner_get_n_correct (runner));
-    }
-  g_key_file_set_string (kf, id, "updated", stamp);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot create %s", dir);
-      return FALSE;
-    }
-  return g_key_file_save_to_file (kf, path, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -179,40 +126,6 @@ print_paragraph (const char *prefix,
   printf ("\n\n");
 }
 
-/* What kind of answer a prediction wants, from its first word. */
-static const char *
-prediction_hint (const char *predict)
-{
-  if (g_str_has_prefix (predict, "status"))
-    return "a status code, like 180";
-  if (g_str_has_prefix (predict, "cseq"))
-    return "a CSeq number";
-  if (g_str_has_prefix (predict, "expires"))
-    return "a number of seconds";
-  if (g_str_has_prefix (predict, "method"))
-    return "a method, like BYE";
-  return "the header's value";
-}
-
-/* The first "Name: value" line of header @name in @raw (case-insensitive), or NULL. */
-static char *
-find_header_line (const char *raw,
-                  const char *name)
-{
-  g_auto(GStrv) lines = g_strsplit (raw ? raw : "", "\n", -1);
-  gsize n = strlen (name);
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      g_strchomp (lines[i]);
-      if (lines[i][0] == '\0')
-        break;
-      if (g_ascii_strncasecmp (lines[i], name, n) == 0 && lines[i][n] == ':')
-        return g_strdup (lines[i]);
-    }
-  return NULL;
-}
-
 /*
  * A terminal has no inspector to click, so a highlighted header is printed: its line in the
  * last (up to three) messages sent so far that carry it.
@@ -232,14 +145,14 @@ print_header_lines (SimLessonRunner *runner,
 
       if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0)
         continue;
-      if ((line = find_header_line (e->raw, name)) != NULL)
+      if ((line = sim_raw_header_line (e->raw, name)) != NULL)
         g_ptr_array_insert (found, 0, e);
     }
   for (guint i = 0; i < found->len; i++)
     {
       SimEvent *e = found->pdata[i];
       g_autofree char *label = sim_export_packet_label (e);
-      g_autofree char *line = find_header_line (e->raw, name);
+      g_autofree char *line = sim_raw_header_line (e->raw, name);
       g_autoptr(GString) t = g_string_new (NULL);
 
       sim_export_format_seconds (e->t, t);
@@ -248,39 +161,36 @@ print_header_lines (SimLessonRunner *runner,
 }
 
 static void
-print_highlight (SimLessonRunner *runner,
-                 const char      *text)
+print_highlight (SimLessonRunner          *runner,
+                 const SimLessonHighlight *h)
 {
-  g_auto(GStrv) w = g_strsplit (text, " ", 3);
-
-  if (g_strcmp0 (w[0], "header") == 0 && w[1] != NULL)
+  switch (h->kind)
     {
-      printf ("Look at the %s header:\n", w[1]);
-      print_header_lines (runner, w[1]);
+    case SIM_LESSON_HIGHLIGHT_HEADER:
+      printf ("Look at the %s header:\n", h->name);
+      print_header_lines (runner, h->name);
+      break;
+    case SIM_LESSON_HIGHLIGHT_BINDING:
+      printf ("Look at the binding %s%s%s ('state' lists them).\n", h->name, h->contact ? " -> " : "",
+              h->contact ? h->contact : "");
+      break;
+    case SIM_LESSON_HIGHLIGHT_TIMER:
+      printf ("Look at timer %s (the '~' lines).\n", h->name);
+      break;
+    case SIM_LESSON_HIGHLIGHT_NODE:
+    default:
+      printf ("Look at: %s\n", h->text);
+      break;
     }
-  else if (g_strcmp0 (w[0], "binding") == 0 && w[1] != NULL)
-    printf ("Look at the binding %s%s%s ('state' lists them).\n", w[1], w[2] ? " -> " : "", w[2] ? w[2] : "");
-  else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
-    printf ("Look at timer %s (the '~' lines).\n", w[1]);
-  else
-    printf ("Look at: %s\n", text);
-}
-
-/* An item that highlights a timer shows the timer events too. */
-static gboolean
-item_shows_timers (const SimLessonItem *item)
-{
-  for (guint i = 0; item != NULL && i < item->highlights->len; i++)
-    if (g_str_has_prefix (((SimLessonLine *) item->highlights->pdata[i])->text, "timer "))
-      return TRUE;
-  return FALSE;
 }
 
 static void
 print_events (SimLessonRunner *runner,
               guint            width)
 {
-  gboolean timers = item_shows_timers (sim_lesson_runner_get_item (runner));
+  const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+  /* An item that highlights a timer shows the timer events too. */
+  gboolean timers = item != NULL && sim_lesson_item_has_highlight (item, SIM_LESSON_HIGHLIGHT_TIMER);
   g_autoptr(GPtrArray) events = sim_lesson_runner_take_new_events (runner);
   g_autoptr(GPtrArray) shown = g_ptr_array_new ();
   g_autoptr(GString) out = g_string_new (NULL);
@@ -375,7 +285,7 @@ print_highlights (SimLessonRunner     *runner,
                   const SimLessonItem *item)
 {
   for (guint i = 0; i < item->highlights->len; i++)
-    print_highlight (runner, ((SimLessonLine *) item->highlights->pdata[i])->text);
+    print_highlight (runner, item->highlights->pdata[i]);
   if (item->highlights->len > 0)
     printf ("\n");
 }
@@ -627,37 +537,127 @@ write_summary (const char       *path,
   return g_file_set_contents (path, out->str, out->len, error);
 }
 
-int
-siplab_cli_lesson (int    argc,
-                   char **argv)
+/* How playing the items ended. */
+typedef enum {
+  PLAY_FINISHED,       /* every item was played */
+  PLAY_LEFT,           /* the input ended: the student left the lesson */
+  PLAY_BROKEN,         /* an item could not be entered: the lesson is wrong there */
+} PlayOutcome;
+
+static void
+print_title_and_intro (SimLesson *lesson,
+                       Session   *s)
 {
-  g_autofree char *answers = NULL;
-  g_autofree char *summary = NULL;
-  gboolean no_progress = FALSE;
-  int width = 0;
+  printf ("%s\n", sim_lesson_get_title (lesson));
+  for (guint i = 0; i < strlen (sim_lesson_get_title (lesson)) && i < 100; i++)
+    putchar ('=');
+  printf ("\n\n");
+  print_wrapped (sim_lesson_get_intro (lesson));
+  if (s->interactive)
+    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings and the phones; "
+            "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
+}
+
+/* Plays the entered @item: its text, what it produced, its question or task.  FALSE: they left. */
+static gboolean
+play_item (Session             *s,
+           SimLessonRunner     *runner,
+           const SimLessonItem *item)
+{
+  print_wrapped (item->text);
+  print_events (runner, s->width);
+  /* A prediction's highlights could give its answer away: they follow the answer. */
+  if (item->kind != SIM_LESSON_PREDICT)
+    print_highlights (runner, item);
+
+  switch (item->kind)
+    {
+    case SIM_LESSON_PREDICT:
+      printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
+              sim_lesson_prediction_get_answer_hint (item->predict), item->predict->text);
+      if (!play_question (s, runner, item))
+        return FALSE;
+      print_highlights (runner, item);
+      return TRUE;
+    case SIM_LESSON_CHOICE:
+      for (guint i = 0; i < item->options->len; i++)
+        {
+          SimLessonOption *o = item->options->pdata[i];
+          printf ("  %s) %s\n", o->key, o->text);
+        }
+      printf ("\n");
+      return play_question (s, runner, item);
+    case SIM_LESSON_TASK:
+      return play_task (s, runner, item);
+    case SIM_LESSON_STEP:
+    default:
+      pause_for_enter (s);
+      return TRUE;
+    }
+}
+
+static PlayOutcome
+play_items (Session         *s,
+            SimLessonRunner *runner)
+{
+  guint n = sim_lesson_get_n_items (sim_lesson_runner_get_lesson (runner));
+
+  for (; !sim_lesson_runner_is_done (runner); sim_lesson_runner_next (runner))
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+      g_autoptr(GError) error = NULL;
+
+      printf ("--- %u/%u  %s: %s ---\n\n", sim_lesson_runner_get_position (runner) + 1, n,
+              item_label (item), item->title);
+      if (!sim_lesson_runner_enter (runner, &error))
+        {
+          /* The lesson file is wrong here; 'siplab-cli check' would have said so. */
+          fprintf (stderr, "%s\n", error->message);
+          return PLAY_BROKEN;
+        }
+      if (!play_item (s, runner, item))
+        return PLAY_LEFT;
+    }
+  return PLAY_FINISHED;
+}
+
+/* What a run of `siplab-cli lesson` was asked for on its command line. */
+typedef struct {
+  char *answers;
+  char *summary;
+  gboolean no_progress;
+  int width;
+} LessonOptions;
+
+static void
+lesson_options_clear (LessonOptions *o)
+{
+  g_clear_pointer (&o->answers, g_free);
+  g_clear_pointer (&o->summary, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LessonOptions, lesson_options_clear)
+
+/* Parses the options; what is left in @argv is the FILE.  Returns EXIT_OK or a usage error. */
+static int
+parse_lesson_options (int           *argc,
+                      char        ***argv,
+                      LessonOptions *o)
+{
   const GOptionEntry entries[] = {
-    { "answers", 'a', 0, G_OPTION_ARG_STRING, &answers,
+    { "answers", 'a', 0, G_OPTION_ARG_STRING, &o->answers,
       "Answer non-interactively: one entry per question or task, separated by ','; a task's "
       "commands separated by ';'", "A,B,..." },
-    { "summary", 's', 0, G_OPTION_ARG_FILENAME, &summary,
+    { "summary", 's', 0, G_OPTION_ARG_FILENAME, &o->summary,
       "Write a short hand-in summary to this file at the end", "OUT.txt" },
-    { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress,
+    { "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress,
       "Do not record progress", NULL },
-    { "width", 'w', 0, G_OPTION_ARG_INT, &width,
+    { "width", 'w', 0, G_OPTION_ARG_INT, &o->width,
       "Ladder: maximum line width (default 120)", "COLUMNS" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE - play a lesson in the terminal");
   g_autoptr(GError) error = NULL;
-  g_autoptr(SimLesson) lesson = NULL;
-  g_autoptr(SimLessonRunner) runner = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(GPtrArray) record = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) answer_list = NULL;
-  Session s = { 0 };
-  gboolean left = FALSE;
-  guint n;
-  int status = EXIT_OK;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
@@ -665,123 +665,78 @@ siplab_cli_lesson (int    argc,
     "Each step prints its text and a ladder of the messages it produced; questions and\n"
     "tasks wait for an answer at the prompt.  Progress is kept in\n"
     "$XDG_DATA_HOME/siplab/progress.ini.");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("lesson", "%s", error->message);
-  if (argc != 2)
-    return siplab_cli_usage_error ("lesson", argc < 2 ? "missing FILE" : "only one FILE, please");
-  if (width < 0 || (width > 0 && width < 40))
+  if (*argc != 2)
+    return siplab_cli_usage_error ("lesson", *argc < 2 ? "missing FILE" : "only one FILE, please");
+  if (o->width < 0 || (o->width > 0 && o->width < 40))
     return siplab_cli_usage_error ("lesson", "--width must be at least 40");
+  return EXIT_OK;
+}
 
+int
+siplab_cli_lesson (int    argc,
+                   char **argv)
+{
+  g_auto(LessonOptions) options = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLesson) lesson = NULL;
+  g_autoptr(SimLessonRunner) runner = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GPtrArray) record = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) answer_list = NULL;
+  Session s = { 0 };
+  PlayOutcome outcome;
+  int status;
+
+  if ((status = parse_lesson_options (&argc, &argv, &options)) != EXIT_OK)
+    return status;
   path = resolve_lesson (argv[1]);
   lesson = sim_lesson_parse_file (path, &error);
-  if (lesson == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_USAGE;
-    }
-  runner = sim_lesson_runner_new (lesson, &error);
+  if (lesson != NULL)
+    runner = sim_lesson_runner_new (lesson, &error);
   if (runner == NULL)
     {
       fprintf (stderr, "%s\n", error->message);
       return EXIT_USAGE;
     }
 
-  if (answers != NULL)
-    answer_list = g_strsplit (answers, ",", -1);
-  s.interactive = answers == NULL;
+  if (options.answers != NULL)
+    answer_list = g_strsplit (options.answers, ",", -1);
+  s.interactive = options.answers == NULL;
   s.answers = answer_list;
   s.record = record;
-  s.width = width;
+  s.width = options.width;
 
-  n = sim_lesson_get_n_items (lesson);
-  printf ("%s\n", sim_lesson_get_title (lesson));
-  for (guint i = 0; i < strlen (sim_lesson_get_title (lesson)) && i < 100; i++)
-    putchar ('=');
-  printf ("\n\n");
-  print_wrapped (sim_lesson_get_intro (lesson));
-  if (s.interactive)
-    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings and the phones; "
-            "Ctrl-D leaves; your progress is kept.)\n\n", n);
-
-  while (!sim_lesson_runner_is_done (runner))
-    {
-      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
-      guint pos = sim_lesson_runner_get_position (runner);
-
-      printf ("--- %u/%u  %s: %s ---\n\n", pos + 1, n, item_label (item), item->title);
-      if (!sim_lesson_runner_enter (runner, &error))
-        {
-          /* The lesson file is wrong here; 'siplab-cli check' would have said so. */
-          fprintf (stderr, "%s\n", error->message);
-          status = EXIT_FAILED;
-          break;
-        }
-      print_wrapped (item->text);
-      print_events (runner, s.width);
-      if (item->kind != SIM_LESSON_PREDICT)
-        print_highlights (runner, item);
-
-      switch (item->kind)
-        {
-        case SIM_LESSON_PREDICT:
-          printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
-                  prediction_hint (item->predict->text), item->predict->text);
-          if (!play_question (&s, runner, item))
-            left = TRUE;
-          else
-            print_highlights (runner, item);
-          break;
-        case SIM_LESSON_CHOICE:
-          for (guint i = 0; i < item->options->len; i++)
-            {
-              SimLessonOption *o = item->options->pdata[i];
-              printf ("  %s) %s\n", o->key, o->text);
-            }
-          printf ("\n");
-          if (!play_question (&s, runner, item))
-            left = TRUE;
-          break;
-        case SIM_LESSON_TASK:
-          if (!play_task (&s, runner, item))
-            left = TRUE;
-          break;
-        case SIM_LESSON_STEP:
-        default:
-          pause_for_enter (&s);
-          break;
-        }
-      if (left)
-        break;
-      sim_lesson_runner_next (runner);
-    }
-
+  print_title_and_intro (lesson, &s);
+  outcome = play_items (&s, runner);
   if (sim_lesson_runner_is_done (runner))
     printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
             sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
             sim_lesson_runner_get_n_tasks_done (runner),
             sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
-  else if (left)
-    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1, n);
+  else if (outcome == PLAY_LEFT)
+    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1,
+            sim_lesson_get_n_items (lesson));
 
-  if (!no_progress)
+  status = outcome == PLAY_BROKEN ? EXIT_FAILED : EXIT_OK;
+  if (!options.no_progress && !sim_lesson_progress_record (NULL, runner, &error))
     {
-      g_autoptr(GError) local = NULL;
-      if (!progress_save (runner, sim_lesson_runner_is_done (runner), &local))
-        fprintf (stderr, "siplab-cli lesson: cannot save progress: %s\n", local->message);
+      fprintf (stderr, "siplab-cli lesson: cannot save progress: %s\n", error->message);
+      g_clear_error (&error);
     }
-  if (summary != NULL)
+  if (options.summary != NULL)
     {
-      g_autoptr(GError) local = NULL;
-      if (!write_summary (summary, runner, &s, &local))
+      if (!write_summary (options.summary, runner, &s, &error))
         {
-          fprintf (stderr, "siplab-cli lesson: %s\n", local->message);
+          fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
           status = EXIT_FAILED;
         }
       else
-        printf ("Summary written to %s\n", summary);
+        printf ("Summary written to %s\n", options.summary);
     }
   /* Non-interactive runs that stop early (too few answers) are a failure a script should see. */
-  if (!s.interactive && left)
+  if (!s.interactive && outcome == PLAY_LEFT)
     status = EXIT_FAILED;
   return status;
 }
@@ -860,7 +815,7 @@ siplab_cli_lessons (int    argc,
   g_autofree char *dir_path = NULL;
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GKeyFile) progress = NULL;
+  g_autoptr(SimLessonProgress) progress = NULL;
   const char *name;
   int status = EXIT_OK;
 
@@ -879,15 +834,22 @@ siplab_cli_lessons (int    argc,
     if (g_str_has_suffix (name, ".lesson"))
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, compare_names);
-  progress = progress_load ();
+  progress = sim_lesson_progress_load (NULL, &error);
+  if (progress == NULL)
+    {
+      /* The list is still worth showing; the next lesson played writes the file anew. */
+      fprintf (stderr, "siplab-cli lessons: ignoring your progress: %s\n", error->message);
+      g_clear_error (&error);
+      progress = sim_lesson_progress_new ();
+    }
 
   printf ("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n", dir_path);
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *path = g_build_filename (dir_path, names->pdata[i], NULL);
       g_autoptr(SimLesson) lesson = sim_lesson_parse_file (path, &error);
+      g_autoptr(SimLessonRecord) record = NULL;
       g_autofree char *mark = NULL;
-      const char *id;
 
       if (lesson == NULL)
         {
@@ -896,14 +858,14 @@ siplab_cli_lessons (int    argc,
           status = EXIT_FAILED;
           continue;
         }
-      id = sim_lesson_get_id (lesson);
-      if (g_key_file_get_boolean (progress, id, "completed", NULL))
-        mark = g_strdup_printf ("done, %d/%u right", g_key_file_get_integer (progress, id, "best-correct", NULL),
+      record = sim_lesson_progress_lookup (progress, sim_lesson_get_id (lesson));
+      if (record != NULL && record->completed)
+        mark = g_strdup_printf ("done, %u/%u right", record->best_correct,
                                 sim_lesson_get_n_questions (lesson));
-      else if (g_key_file_has_group (progress, id))
-        mark = g_strdup_printf ("reached %d/%u", g_key_file_get_integer (progress, id, "reached", NULL) + 1,
+      else if (record != NULL)
+        mark = g_strdup_printf ("reached %u/%u", record->reached + 1,
                                 sim_lesson_get_n_items (lesson));
-      printf ("  %-28s %s%s%s%s\n", id, sim_lesson_get_title (lesson), mark ? "  [" : "", mark ? mark : "",
+      printf ("  %-28s %s%s%s%s\n", sim_lesson_get_id (lesson), sim_lesson_get_title (lesson), mark ? "  [" : "", mark ? mark : "",
               mark ? "]" : "");
     }
   return status;

@@ -175,4 +175,19 @@ char           *sim_random_token          (GRand                 *rand,
 /* A new Via branch: "z9hG4bK" + token (RFC 3261 §8.1.1.7 magic cookie). */
 char           *sim_random_branch         (GRand                 *rand) G_GNUC_WARN_UNUSED_RESULT;
 
+/*
+ * Headers in a message as text (a trace event's raw copy; sim-raw-header.c), for code that has
+ * the text and no parsed message.  The first header named @name, compact forms counting both
+ * ways (RFC 3261 §7.3.3: "m" is Contact), any case, white space before the colon allowed;
+ * the start line is skipped and the headers end at the first empty line.  NULL / FALSE when
+ * no header has that name.
+ */
+char           *sim_raw_header_value      (const char            *raw,
+                                           const char            *name) G_GNUC_WARN_UNUSED_RESULT;
+/* The whole line as the message has it ("Contact: <sip:bob@10.0.0.2>"), to show it. */
+char           *sim_raw_header_line       (const char            *raw,
+                                           const char            *name) G_GNUC_WARN_UNUSED_RESULT;
+gboolean        sim_raw_header_has        (const char            *raw,
+                                           const char            *name);
+
 G_END_DECLS

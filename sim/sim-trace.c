@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-trace.h"
 
+#include "sim-message.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,50 +109,6 @@ sim_event_unref (SimEvent *event)
   g_free (event);
 }
 
-/* Returns the value of header @name (or its compact form) in the header block of @raw. */
-static char *
-raw_header (const char *raw,
-            const char *end,
-            const char *name,
-            const char *compact)
-{
-  const char *line = strchr (raw, '\n');
-
-  while (line != NULL && line < end)
-    {
-      const char *start = line + 1;
-      const char *eol = memchr (start, '\n', end - start);
-      const char *colon;
-      gsize n;
-
-      if (eol == NULL)
-        eol = end;
-      if (start >= eol || *start == '\r')
-        break; /* blank line: end of headers */
-      colon = memchr (start, ':', eol - start);
-      if (colon != NULL)
-        {
-          const char *name_end = colon;
-          while (name_end > start && (name_end[-1] == ' ' || name_end[-1] == '\t'))
-            name_end--;
-          n = name_end - start;
-          if ((strlen (name) == n && g_ascii_strncasecmp (start, name, n) == 0) ||
-              (compact != NULL && strlen (compact) == n && g_ascii_strncasecmp (start, compact, n) == 0))
-            {
-              const char *v = colon + 1;
-              const char *ve = eol;
-              while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-              while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-              return g_strndup (v, ve - v);
-            }
-        }
-      line = eol < end ? eol : NULL;
-    }
-  return NULL;
-}
-
 void
 sim_event_set_packet (SimEvent      *event,
                       const char    *from,
@@ -182,9 +140,9 @@ sim_event_set_packet (SimEvent      *event,
   while (eol > raw && (eol[-1] == '\r' || eol[-1] == '\n'))
     eol--;
   event->first_line = g_utf8_make_valid (raw, eol - raw);
-  event->call_id = raw_header (raw, end, "Call-ID", "i");
-  event->cseq = raw_header (raw, end, "CSeq", NULL);
-  via = raw_header (raw, end, "Via", "v");
+  event->call_id = sim_raw_header_value (raw, "Call-ID");
+  event->cseq = sim_raw_header_value (raw, "CSeq");
+  via = sim_raw_header_value (raw, "Via");
   if (via != NULL)
     {
       const char *b = strstr (via, "branch=");

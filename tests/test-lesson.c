@@ -150,6 +150,139 @@ test_parse_errors_name_file_and_line (void)
 }
 
 static void
+test_highlights_are_typed (void)
+{
+  g_autofree char *binding = replace_line (good_lesson, 21, "highlight: binding sip:alice@lab.example");
+  g_autofree char *contact = replace_line (good_lesson, 21,
+                                           "highlight: binding  sip:alice@lab.example  sip:alice@10.0.0.11:5060");
+  g_autofree char *timer = replace_line (good_lesson, 21, "highlight: timer F");
+  g_autofree char *node = replace_line (good_lesson, 21, "highlight: node registrar");
+  const struct {
+    const char *text;
+    SimLessonHighlightKind kind;
+    const char *name;
+    const char *contact;
+    const char *shown;
+  } cases[] = {
+    { good_lesson, SIM_LESSON_HIGHLIGHT_HEADER, "Contact", NULL, "header Contact" },
+    { binding, SIM_LESSON_HIGHLIGHT_BINDING, "sip:alice@lab.example", NULL,
+      "binding sip:alice@lab.example" },
+    { contact, SIM_LESSON_HIGHLIGHT_BINDING, "sip:alice@lab.example", "sip:alice@10.0.0.11:5060",
+      "binding  sip:alice@lab.example  sip:alice@10.0.0.11:5060" },
+    { timer, SIM_LESSON_HIGHLIGHT_TIMER, "F", NULL, "timer F" },
+    { node, SIM_LESSON_HIGHLIGHT_NODE, "registrar", NULL, "node registrar" },
+  };
+
+  g_test_summary ("A 'highlight:' line is parsed once, when the lesson is loaded, into its kind, "
+                  "name and contact (extra spaces do not matter); the text is kept for display.");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SimLesson) lesson = parse (cases[i].text);
+      const SimLessonItem *item = sim_lesson_get_item (lesson, 0);
+      const SimLessonHighlight *h;
+
+      g_assert_cmpuint (item->highlights->len, ==, 1);
+      h = item->highlights->pdata[0];
+      g_assert_cmpint (h->kind, ==, cases[i].kind);
+      g_assert_cmpstr (h->name, ==, cases[i].name);
+      g_assert_cmpstr (h->contact, ==, cases[i].contact);
+      g_assert_cmpstr (h->text, ==, cases[i].shown);
+      g_assert_cmpuint (h->line, ==, 21);
+      g_assert_true (sim_lesson_item_has_highlight (item, cases[i].kind));
+      g_assert_false (sim_lesson_item_has_highlight (sim_lesson_get_item (lesson, 1), cases[i].kind));
+    }
+
+  {
+    g_autofree char *no_name = replace_line (good_lesson, 21, "highlight: header");
+    g_autofree char *not_an_aor = replace_line (good_lesson, 21, "highlight: binding alice");
+    g_autofree char *unknown = replace_line (good_lesson, 21, "highlight: packet 401");
+
+    assert_parse_error (no_name, "t.lesson:21: ", "expected 'highlight: header NAME'");
+    assert_parse_error (not_an_aor, "t.lesson:21: ", "binding AOR [CONTACT]");
+    assert_parse_error (unknown, "t.lesson:21: ", "highlight: node NAME");
+  }
+}
+
+static void
+test_predictions_are_typed_with_a_hint (void)
+{
+  const struct {
+    const char *line;
+    SimLessonField field;
+    const char *header;
+    const char *hint;
+  } cases[] = {
+    { "predict: status of response arrives at alice-desk", SIM_LESSON_FIELD_STATUS, NULL,
+      "a status code, like 180" },
+    { "predict: method of next request leaves alice-desk", SIM_LESSON_FIELD_METHOD, NULL,
+      "a method, like BYE" },
+    { "predict: cseq of the REGISTER with Authorization leaves alice-desk", SIM_LESSON_FIELD_CSEQ,
+      NULL, "a CSeq number" },
+    { "predict: expires of 200 arrives at alice-desk", SIM_LESSON_FIELD_EXPIRES, NULL,
+      "a number of seconds" },
+    { "predict: header Call-ID of REGISTER leaves alice-desk", SIM_LESSON_FIELD_HEADER, "Call-ID",
+      "the header's value" },
+  };
+
+  g_test_summary ("A 'predict:' line is parsed once into the field it asks for; the kind of "
+                  "answer it wants (the prompt both front ends show) comes from the core.");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = replace_line (good_lesson, 24, cases[i].line);
+      g_autoptr(SimLesson) lesson = parse (text);
+      const SimLessonPrediction *p = sim_lesson_get_item (lesson, 1)->predict;
+
+      g_assert_cmpstr (p->text, ==, cases[i].line + strlen ("predict: "));
+      g_assert_cmpuint (p->line, ==, 24);
+      g_assert_cmpint (p->field, ==, cases[i].field);
+      g_assert_cmpstr (p->header, ==, cases[i].header);
+      g_assert_cmpstr (sim_lesson_prediction_get_answer_hint (p), ==, cases[i].hint);
+    }
+}
+
+static void
+test_a_view_finds_the_predicted_packet (void)
+{
+  g_autoptr(SimLesson) lesson = parse (good_lesson);
+  g_autoptr(SimLessonRunner) runner = sim_lesson_runner_new (lesson, NULL);
+  const SimLessonItem *step = sim_lesson_get_item (lesson, 0);
+  const SimLessonItem *any_response = sim_lesson_get_item (lesson, 1);
+  const SimLessonItem *the_200 = sim_lesson_get_item (lesson, 2);
+  SimTrace *trace;
+  guint n_401 = 0, n_200 = 0;
+
+  g_test_summary ("A view picks the ladder row a prediction was about (the packet as sent, though "
+                  "'arrives at' names its delivery) from the core's parsed prediction.");
+  g_assert_true (sim_lesson_runner_enter (runner, NULL));
+  sim_lesson_runner_next (runner);
+  g_assert_true (sim_lesson_runner_enter (runner, NULL));
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "401", NULL, NULL), ==, SIM_LESSON_ANSWER_CORRECT);
+  trace = sim_world_get_trace (sim_lesson_runner_get_world (runner));
+  sim_world_run_until (sim_lesson_runner_get_world (runner), SIM_SEC (5));
+  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+    {
+      SimEvent *e = sim_trace_get_event (trace, i);
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0)
+        continue;
+      g_assert_false (sim_lesson_item_predicts_packet (step, e));
+      if (e->status == 0)
+        {
+          g_assert_false (sim_lesson_item_predicts_packet (any_response, e));
+          g_assert_false (sim_lesson_item_predicts_packet (the_200, e));
+          continue;
+        }
+      g_assert_cmpstr (e->to, ==, "alice-desk");
+      g_assert_true (sim_lesson_item_predicts_packet (any_response, e));
+      g_assert_cmpint (sim_lesson_item_predicts_packet (the_200, e), ==, e->status == 200);
+      n_401 += e->status == 401;
+      n_200 += e->status == 200;
+    }
+  g_assert_cmpuint (n_401, >=, 1);
+  g_assert_cmpuint (n_200, >=, 1);
+}
+
+static void
 assert_check_fails_at (const char *text,
                        const char *where,
                        const char *fragment)
@@ -588,6 +721,11 @@ main (int    argc,
 
   g_test_add_func ("/sim/lesson/parse/a-good-lesson", test_parse_good);
   g_test_add_func ("/sim/lesson/parse/errors-name-file-and-line", test_parse_errors_name_file_and_line);
+  g_test_add_func ("/sim/lesson/parse/highlights-are-typed", test_highlights_are_typed);
+  g_test_add_func ("/sim/lesson/parse/predictions-are-typed-with-a-hint",
+                   test_predictions_are_typed_with_a_hint);
+  g_test_add_func ("/sim/lesson/runner/a-view-finds-the-predicted-packet",
+                   test_a_view_finds_the_predicted_packet);
   g_test_add_func ("/sim/lesson/check/a-good-lesson-passes", test_check_passes);
   g_test_add_func ("/sim/lesson/check/policy-proxy-auth", test_policy_proxy_auth);
   g_test_add_func ("/sim/lesson/check/is-not-a-rubber-stamp", test_check_is_not_a_rubber_stamp);

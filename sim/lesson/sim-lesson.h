@@ -54,6 +54,43 @@ typedef struct {
   guint line;
 } SimLessonOption;
 
+/* What a "highlight:" line points at. */
+typedef enum {
+  SIM_LESSON_HIGHLIGHT_HEADER,     /* "header NAME": the header in the messages shown */
+  SIM_LESSON_HIGHLIGHT_BINDING,    /* "binding AOR [CONTACT]": a binding in the location service */
+  SIM_LESSON_HIGHLIGHT_TIMER,      /* "timer NAME": a transaction or refresh timer (E, F...) */
+  SIM_LESSON_HIGHLIGHT_NODE,       /* "node NAME": a phone, the server or a host */
+} SimLessonHighlightKind;
+
+/* A "highlight:" line, parsed when the lesson is loaded. */
+typedef struct {
+  char *text;                /* as written: "binding sip:bob@lab.example" */
+  guint line;
+  SimLessonHighlightKind kind;
+  char *name;                /* the header, the AOR, the timer or the node */
+  char *contact;             /* SIM_LESSON_HIGHLIGHT_BINDING: the contact, or NULL for any */
+} SimLessonHighlight;
+
+/* The field of a packet a "predict:" line asks for. */
+typedef enum {
+  SIM_LESSON_FIELD_STATUS,
+  SIM_LESSON_FIELD_METHOD,
+  SIM_LESSON_FIELD_CSEQ,         /* the CSeq number */
+  SIM_LESSON_FIELD_EXPIRES,      /* the Expires header, or the Contact's expires parameter */
+  SIM_LESSON_FIELD_HEADER,       /* any header's value */
+} SimLessonField;
+
+/* A "predict:" line ("status of 401 arrives at alice-desk"), parsed when the lesson is loaded. */
+typedef struct {
+  char *text;                /* as written */
+  guint line;
+  SimLessonField field;
+  char *header;              /* SIM_LESSON_FIELD_HEADER: the header's name */
+} SimLessonPrediction;
+
+/* The core's parsed forms of an item's events and claims (sim/lesson/sim-lesson-private.h). */
+typedef struct _SimLessonItemParsed SimLessonItemParsed;
+
 typedef struct _SimLessonItem SimLessonItem;
 
 struct _SimLessonItem {
@@ -64,11 +101,11 @@ struct _SimLessonItem {
 
   GPtrArray *commands;       /* SimLessonLine*: "do:" commands run when the item starts */
   SimLessonLine *until;      /* "run: until ...": where the item starts the student off; may be NULL */
-  GPtrArray *highlights;     /* SimLessonLine*: "header Contact", "binding AOR [CONTACT]" */
+  GPtrArray *highlights;     /* SimLessonHighlight*: "header Contact", "binding AOR [CONTACT]" */
   GPtrArray *expects;        /* SimLessonLine*: claims that must hold once the item has run */
 
   /* SIM_LESSON_PREDICT: "status of 401 arrives at alice-desk" */
-  SimLessonLine *predict;
+  SimLessonPrediction *predict;
   /* SIM_LESSON_CHOICE */
   GPtrArray *options;        /* SimLessonOption* */
   /* SIM_LESSON_PREDICT and SIM_LESSON_CHOICE: the answer key */
@@ -80,7 +117,21 @@ struct _SimLessonItem {
   GPtrArray *solution;       /* SimLessonLine*: commands, in order */
   char *hint;                /* may be NULL */
   SimTime settle;            /* how long the world runs after each command (default 10 s) */
+
+  SimLessonItemParsed *parsed;   /* for the runner and the checker; views need not look */
 };
+
+/* What kind of answer a prediction wants, for a prompt: "a status code, like 180". */
+const char  *sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *prediction);
+/*
+ * Whether @packet is one @item's prediction is about, whatever happened to it (a ladder row is
+ * the packet sent, "arrives at" its delivery): for a view to show the predicted packet.
+ */
+gboolean     sim_lesson_item_predicts_packet (const SimLessonItem *item,
+                                              const SimEvent      *packet);
+/* Whether @item has a highlight of @kind (a view shows timers only when one is highlighted). */
+gboolean     sim_lesson_item_has_highlight (const SimLessonItem   *item,
+                                            SimLessonHighlightKind kind);
 
 #define SIM_TYPE_LESSON (sim_lesson_get_type ())
 G_DECLARE_FINAL_TYPE (SimLesson, sim_lesson, SIM, LESSON, GObject)

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-lesson-private.h"
+
+#include <string.h>
+
+/*
+ * Predictions: "predict: FIELD of EVENT" ("status of 401 arrives at alice-desk", "header
+ * Contact of REGISTER leaves bob-soft").  The student answers with the field's value; the
+ * runner runs the world to the packet and compares.
+ */
+
+static const struct {
+  const char *word;
+  SimLessonField field;
+  gboolean numeric;          /* answered with a number: "401", "401 Unauthorized", "CSeq 3" */
+  const char *hint;          /* what kind of answer it wants, for a prompt */
+} fields[] = {
+  /* Indexed by SimLessonField. */
+  [SIM_LESSON_FIELD_STATUS] = { "status", SIM_LESSON_FIELD_STATUS, TRUE,
+                                "a status code, like 180" },
+  [SIM_LESSON_FIELD_METHOD] = { "method", SIM_LESSON_FIELD_METHOD, FALSE, "a method, like BYE" },
+  [SIM_LESSON_FIELD_CSEQ] = { "cseq", SIM_LESSON_FIELD_CSEQ, TRUE, "a CSeq number" },
+  [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE,
+                                 "a number of seconds" },
+  [SIM_LESSON_FIELD_HEADER] = { "header", SIM_LESSON_FIELD_HEADER, FALSE, "the header's value" },
+};
+
+void
+_sim_lesson_prediction_free (SimLessonPrediction *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->text);
+  g_free (p->header);
+  g_free (p);
+}
+
+SimLessonPrediction *
+_sim_lesson_prediction_parse (const char        *text,
+                              guint              line,
+                              SimLessonMatcher **packet_out,
+                              GError           **error)
+{
+  g_autoptr(SimLessonPrediction) p = g_new0 (SimLessonPrediction, 1);
+  g_autoptr(SimLessonMatcher) packet = NULL;
+  g_auto(GStrv) w = _sim_lesson_tokenize (text);
+  guint i = 0, k;
+
+  if (w[0] == NULL)
+    {
+      _sim_lesson_syntax_error (error, "missing what to predict (like 'status of response "
+                                "arrives at alice-desk')");
+      return NULL;
+    }
+  for (k = 0; k < G_N_ELEMENTS (fields); k++)
+    if (strcmp (w[0], fields[k].word) == 0)
+      break;
+  /* "header" takes the header's name. */
+  if (k == G_N_ELEMENTS (fields) || (fields[k].field == SIM_LESSON_FIELD_HEADER && w[1] == NULL))
+    {
+      _sim_lesson_syntax_error (error, "cannot predict '%s' (expected status, method, cseq, "
+                                "expires or header NAME)", w[0]);
+      return NULL;
+    }
+  p->field = fields[k].field;
+  if (p->field == SIM_LESSON_FIELD_HEADER)
+    p->header = g_strdup (w[++i]);
+  i++;
+  if (w[i] == NULL || strcmp (w[i], "of") != 0)
+    {
+      _sim_lesson_syntax_error (error, "expected 'of' and a packet after '%s' (like 'status of "
+                                "next response to alice-desk')", w[0]);
+      return NULL;
+    }
+  i++;
+  if (w[i] != NULL && strcmp (w[i], "next") == 0)
+    i++;
+  if (w[i] != NULL && strcmp (w[i], "the") == 0)
+    i++;
+  packet = _sim_lesson_matcher_parse_words (w + i, error);
+  if (packet == NULL)
+    return NULL;
+  if (packet->kind != SIM_LESSON_MATCH_EVENT || packet->type != SIM_EVENT_PACKET)
+    {
+      _sim_lesson_syntax_error (error, "a prediction is about a packet (like '401 arrives at "
+                                "alice-desk'), not a time or another kind of event");
+      return NULL;
+    }
+  p->text = g_strstrip (g_strdup (text));
+  p->line = line;
+  if (packet_out != NULL)
+    *packet_out = g_steal_pointer (&packet);
+  return g_steal_pointer (&p);
+}
+
+char *
+_sim_lesson_prediction_value (const SimLessonPrediction *p,
+                              const SimEvent            *e)
+{
+  switch (p->field)
+    {
+    case SIM_LESSON_FIELD_STATUS:
+      return e->status ? g_strdup_printf ("%d", e->status) : NULL;
+    case SIM_LESSON_FIELD_METHOD:
+      return g_strdup (e->method);
+    case SIM_LESSON_FIELD_CSEQ:
+      if (e->cseq == NULL)
+        return NULL;
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (e->cseq, NULL, 10));
+    case SIM_LESSON_FIELD_EXPIRES:
+      {
+        /* RFC 3261 §10.2.1.1: the Expires header, or the Contact's expires parameter. */
+        char *v = sim_raw_header_value (e->raw, "Expires");
+        g_autofree char *contact = NULL;
+        const char *param;
+
+        if (v != NULL)
+          return v;
+        contact = sim_raw_header_value (e->raw, "Contact");
+        if (contact != NULL && (param = strstr (contact, "expires=")) != NULL)
+          return g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (param + 8, NULL, 10));
+        return NULL;
+      }
+    case SIM_LESSON_FIELD_HEADER:
+      return sim_raw_header_value (e->raw, p->header);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+gboolean
+_sim_lesson_prediction_is_numeric (const SimLessonPrediction *p)
+{
+  return fields[p->field].numeric;
+}
+
+gboolean
+_sim_lesson_prediction_accepts (const SimLessonPrediction *p,
+                                const char                *actual,
+                                const char                *answer)
+{
+  g_autofree char *a = g_strstrip (g_strdup (answer));
+
+  if (actual == NULL)
+    return FALSE;
+  if (_sim_lesson_prediction_is_numeric (p))
+    {
+      char *end = NULL;
+      guint64 n = g_ascii_strtoull (a, &end, 10);
+
+      /* "401", "401 Unauthorized", "CSeq 3": the number is what counts. */
+      if (end == a && g_ascii_strncasecmp (a, "cseq", 4) == 0)
+        n = g_ascii_strtoull (a + 4, &end, 10);
+      if (end == a)
+        return FALSE;
+      return n == g_ascii_strtoull (actual, NULL, 10);
+    }
+  return g_ascii_strcasecmp (a, actual) == 0;
+}
+
+const char *
+sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *prediction)
+{
+  g_return_val_if_fail (prediction != NULL, NULL);
+  return fields[prediction->field].hint;
+}
+
+gboolean
+sim_lesson_item_predicts_packet (const SimLessonItem *item,
+                                 const SimEvent      *packet)
+{
+  g_return_val_if_fail (item != NULL, FALSE);
+  if (packet == NULL || item->parsed->predicted == NULL)
+    return FALSE;
+  return _sim_lesson_matcher_names_packet (item->parsed->predicted, packet);
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-lesson-progress.h"
+
+#include <errno.h>
+
+#include <glib/gstdio.h>
+
+/*
+ * The progress file.  The GKeyFile itself is kept (not only the records read from it), so a
+ * comment a teacher wrote, a key a newer version added, or a lesson this version does not
+ * ship survive a save.
+ */
+
+G_DEFINE_QUARK (sim-lesson-progress-error-quark, sim_lesson_progress_error)
+
+struct _SimLessonProgress {
+  GObject parent_instance;
+  GKeyFile *kf;
+};
+
+G_DEFINE_FINAL_TYPE (SimLessonProgress, sim_lesson_progress, G_TYPE_OBJECT)
+
+/* The keys that hold numbers; a record's other keys are text, and "completed" a boolean. */
+static const char *number_keys[] = {
+  "items", "reached", "questions", "last-correct", "last-tasks-done", "best-correct",
+};
+
+void
+sim_lesson_record_free (SimLessonRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->id);
+  g_free (record->title);
+  g_free (record->file);
+  g_free (record->updated);
+  g_free (record);
+}
+
+static void
+sim_lesson_progress_finalize (GObject *object)
+{
+  SimLessonProgress *self = SIM_LESSON_PROGRESS (object);
+
+  g_key_file_unref (self->kf);
+  G_OBJECT_CLASS (sim_lesson_progress_parent_class)->finalize (object);
+}
+
+static void
+sim_lesson_progress_class_init (SimLessonProgressClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_lesson_progress_finalize;
+}
+
+static void
+sim_lesson_progress_init (SimLessonProgress *self)
+{
+  self->kf = g_key_file_new ();
+}
+
+char *
+sim_lesson_progress_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "siplab", "progress.ini", NULL);
+}
+
+SimLessonProgress *
+sim_lesson_progress_new (void)
+{
+  return g_object_new (SIM_TYPE_LESSON_PROGRESS, NULL);
+}
+
+/* A number key of a record, as a count: missing is 0; anything but a whole number >= 0 is not. */
+static gboolean
+get_count (GKeyFile    *kf,
+           const char  *id,
+           const char  *key,
+           guint       *out,
+           GError     **error)
+{
+  GError *local = NULL;
+  int v;
+
+  *out = 0;
+  if (!g_key_file_has_key (kf, id, key, NULL))
+    return TRUE;
+  v = g_key_file_get_integer (kf, id, key, &local);
+  if (local != NULL || v < 0)
+    {
+      g_autofree char *raw = g_key_file_get_value (kf, id, key, NULL);
+
+      g_clear_error (&local);
+      g_set_error (error, SIM_LESSON_PROGRESS_ERROR, SIM_LESSON_PROGRESS_ERROR_CORRUPT,
+                   "[%s] %s=%s is not a count", id, key, raw ? raw : "");
+      return FALSE;
+    }
+  *out = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+get_flag (GKeyFile    *kf,
+          const char  *id,
+          const char  *key,
+          gboolean    *out,
+          GError     **error)
+{
+  GError *local = NULL;
+
+  *out = FALSE;
+  if (!g_key_file_has_key (kf, id, key, NULL))
+    return TRUE;
+  *out = g_key_file_get_boolean (kf, id, key, &local);
+  if (local != NULL)
+    {
+      g_autofree char *raw = g_key_file_get_value (kf, id, key, NULL);
+
+      g_clear_error (&local);
+      g_set_error (error, SIM_LESSON_PROGRESS_ERROR, SIM_LESSON_PROGRESS_ERROR_CORRUPT,
+                   "[%s] %s=%s is not true or false", id, key, raw ? raw : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* @id's group as a record.  A value of the wrong type fails; with @error NULL it reads as 0. */
+static SimLessonRecord *
+read_record (GKeyFile    *kf,
+             const char  *id,
+             GError     **error)
+{
+  g_autoptr(SimLessonRecord) r = g_new0 (SimLessonRecord, 1);
+  guint *counts[G_N_ELEMENTS (number_keys)] = {
+    &r->n_items, &r->reached, &r->n_questions, &r->last_correct, &r->last_tasks_done,
+    &r->best_correct,
+  };
+
+  r->id = g_strdup (id);
+  r->title = g_key_file_get_string (kf, id, "title", NULL);
+  r->file = g_key_file_get_string (kf, id, "file", NULL);
+  r->updated = g_key_file_get_string (kf, id, "updated", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (number_keys); i++)
+    if (!get_count (kf, id, number_keys[i], counts[i], error) && error != NULL)
+      return NULL;
+  if (!get_flag (kf, id, "completed", &r->completed, error) && error != NULL)
+    return NULL;
+  return g_steal_pointer (&r);
+}
+
+/*
+ * Loads @path into @kf.  A missing file leaves it empty.  @strict: every record's values
+ * must have their types too.
+ */
+static gboolean
+load_key_file (GKeyFile    *kf,
+               const char  *path,
+               gboolean     strict,
+               GError     **error)
+{
+  GError *local = NULL;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_error_free (local);
+          return TRUE;
+        }
+      if (local->domain == G_KEY_FILE_ERROR)
+        g_set_error (error, SIM_LESSON_PROGRESS_ERROR, SIM_LESSON_PROGRESS_ERROR_CORRUPT,
+                     "%s is not a lesson progress file: %s", path, local->message);
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", path);
+      g_clear_error (&local);
+      return FALSE;
+    }
+  if (strict)
+    {
+      g_auto(GStrv) ids = g_key_file_get_groups (kf, NULL);
+
+      for (guint i = 0; ids[i] != NULL; i++)
+        {
+          g_autoptr(SimLessonRecord) r = read_record (kf, ids[i], &local);
+
+          if (r == NULL)
+            {
+              g_set_error (error, SIM_LESSON_PROGRESS_ERROR, SIM_LESSON_PROGRESS_ERROR_CORRUPT,
+                           "%s is not a lesson progress file: %s", path, local->message);
+              g_error_free (local);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+SimLessonProgress *
+sim_lesson_progress_load (const char  *path,
+                          GError     **error)
+{
+  g_autoptr(SimLessonProgress) self = sim_lesson_progress_new ();
+  g_autofree char *default_path = NULL;
+
+  if (path == NULL)
+    path = default_path = sim_lesson_progress_default_path ();
+  if (!load_key_file (self->kf, path, TRUE, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+gboolean
+sim_lesson_progress_save (SimLessonProgress  *self,
+                          const char         *path,
+                          GError            **error)
+{
+  g_autofree char *default_path = NULL;
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), FALSE);
+  if (path == NULL)
+    path = default_path = sim_lesson_progress_default_path ();
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s: %s",
+                   dir, g_strerror (saved));
+      return FALSE;
+    }
+  return g_key_file_save_to_file (self->kf, path, error);
+}
+
+GStrv
+sim_lesson_progress_list_ids (SimLessonProgress *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), NULL);
+  return g_key_file_get_groups (self->kf, NULL);
+}
+
+SimLessonRecord *
+sim_lesson_progress_lookup (SimLessonProgress *self,
+                            const char        *id)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  if (!g_key_file_has_group (self->kf, id))
+    return NULL;
+  /* A value of the wrong type (load() refuses such a file) reads as 0. */
+  return read_record (self->kf, id, NULL);
+}
+
+void
+sim_lesson_progress_update (SimLessonProgress *self,
+                            SimLessonRunner   *runner)
+{
+  SimLesson *lesson;
+  GKeyFile *kf;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  const char *id;
+  guint position, correct;
+
+  g_return_if_fail (SIM_IS_LESSON_PROGRESS (self));
+  g_return_if_fail (SIM_IS_LESSON_RUNNER (runner));
+
+  kf = self->kf;
+  lesson = sim_lesson_runner_get_lesson (runner);
+  id = sim_lesson_get_id (lesson);
+  position = sim_lesson_runner_get_position (runner);
+  correct = sim_lesson_runner_get_n_correct (runner);
+  g_key_file_set_string (kf, id, "title", sim_lesson_get_title (lesson));
+  g_key_file_set_string (kf, id, "file", sim_lesson_get_file (lesson));
+  g_key_file_set_integer (kf, id, "items", sim_lesson_get_n_items (lesson));
+  /* Keep the furthest point reached and the best score, so replaying a lesson loses nothing. */
+  if (!g_key_file_has_key (kf, id, "reached", NULL) ||
+      g_key_file_get_integer (kf, id, "reached", NULL) < (int) position)
+    g_key_file_set_integer (kf, id, "reached", position);
+  g_key_file_set_integer (kf, id, "questions", sim_lesson_get_n_questions (lesson));
+  g_key_file_set_integer (kf, id, "last-correct", correct);
+  g_key_file_set_integer (kf, id, "last-tasks-done", sim_lesson_runner_get_n_tasks_done (runner));
+  if (sim_lesson_runner_is_done (runner))
+    {
+      g_key_file_set_boolean (kf, id, "completed", TRUE);
+      if (g_key_file_get_integer (kf, id, "best-correct", NULL) <= (int) correct)
+        g_key_file_set_integer (kf, id, "best-correct", correct);
+    }
+  g_key_file_set_string (kf, id, "updated", stamp);
+}
+
+gboolean
+sim_lesson_progress_record (const char       *path,
+                            SimLessonRunner  *runner,
+                            GError          **error)
+{
+  g_autoptr(SimLessonProgress) self = sim_lesson_progress_new ();
+  g_autofree char *default_path = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (runner), FALSE);
+  if (path == NULL)
+    path = default_path = sim_lesson_progress_default_path ();
+  /*
+   * A missing or damaged file is an empty record (with whatever GKeyFile read before the damage):
+   * the student's session goes on, and the file is written whole again.
+   */
+  load_key_file (self->kf, path, FALSE, NULL);
+  sim_lesson_progress_update (self, runner);
+  return sim_lesson_progress_save (self, path, error);
+}

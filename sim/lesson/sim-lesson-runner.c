@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-lesson-private.h"
+
+#include "sim-export.h"
+
+#include <string.h>
+
+/*
+ * SimLessonRunner plays a lesson on a SimWorld built from its scene: it enters items (their
+ * "do:" commands and "run: until"), takes answers and task commands, evaluates goals, and
+ * replays the model path (answer keys and solutions) when a student gives up or strays.
+ */
+
+G_DEFINE_FINAL_TYPE (SimLessonRunner, sim_lesson_runner, G_TYPE_OBJECT)
+
+static void
+sim_lesson_runner_finalize (GObject *object)
+{
+  SimLessonRunner *self = SIM_LESSON_RUNNER (object);
+
+  g_clear_object (&self->world);
+  g_clear_object (&self->lesson);
+  G_OBJECT_CLASS (sim_lesson_runner_parent_class)->finalize (object);
+}
+
+static void
+sim_lesson_runner_class_init (SimLessonRunnerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sim_lesson_runner_finalize;
+}
+
+static void
+sim_lesson_runner_init (SimLessonRunner *self)
+{
+}
+
+static gboolean
+build_world (SimLessonRunner  *self,
+             GError          **error)
+{
+  GError *local = NULL;
+  SimWorld *world = sim_scenario_build (self->lesson->scene, 0, &local);
+
+  if (world == NULL)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_SCENE, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  g_clear_object (&self->world);
+  self->world = world;
+  self->scan = self->shown = self->visible = self->mark = self->task_mark = 0;
+  self->entered = self->resolved = self->diverged = FALSE;
+  return TRUE;
+}
+
+SimLessonRunner *
+sim_lesson_runner_new (SimLesson  *lesson,
+                       GError    **error)
+{
+  g_autoptr(SimLessonRunner) self = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON (lesson), NULL);
+  self = g_object_new (SIM_TYPE_LESSON_RUNNER, NULL);
+  self->lesson = g_object_ref (lesson);
+  if (!build_world (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+SimLesson *
+sim_lesson_runner_get_lesson (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  return self->lesson;
+}
+
+SimWorld *
+sim_lesson_runner_get_world (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  return self->world;
+}
+
+guint
+sim_lesson_runner_get_position (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->position;
+}
+
+gboolean
+sim_lesson_runner_is_done (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), TRUE);
+  return self->position >= self->lesson->items->len;
+}
+
+const SimLessonItem *
+sim_lesson_runner_get_item (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  if (sim_lesson_runner_is_done (self))
+    return NULL;
+  return self->lesson->items->pdata[self->position];
+}
+
+guint
+sim_lesson_runner_get_n_answered (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->n_answered;
+}
+
+guint
+sim_lesson_runner_get_n_correct (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->n_correct;
+}
+
+guint
+sim_lesson_runner_get_n_tasks_done (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->n_tasks_done;
+}
+
+static guint
+n_events (SimLessonRunner *self)
+{
+  return sim_trace_get_n_events (sim_world_get_trace (self->world));
+}
+
+static gboolean
+err_at (GError    **error,
+        SimLesson  *lesson,
+        guint       line,
+        const char *format,
+        ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+err_at (GError    **error,
+        SimLesson  *lesson,
+        guint       line,
+        const char *format,
+        ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND, "%s:%u: %s", lesson->file, line, message);
+  return FALSE;
+}
+
+/*
+ * Runs the world until @m happens after the scan position; the matching event's index goes
+ * to @found_out (-1 for times).  FALSE when it does not happen within the horizon.
+ */
+static gboolean
+run_to (SimLessonRunner        *self,
+        const SimLessonMatcher *m,
+        gint                   *found_out)
+{
+  SimWorld *world = self->world;
+  SimClock *clock = sim_world_get_clock (world);
+  SimTime limit;
+
+  *found_out = -1;
+  switch (m->kind)
+    {
+    case SIM_LESSON_MATCH_TIME:
+      sim_world_run_until (world, MAX (m->t, sim_world_now (world)));
+      self->scan = n_events (self);
+      return TRUE;
+    case SIM_LESSON_MATCH_REL:
+      sim_world_run_until (world, sim_world_now (world) + m->t);
+      self->scan = n_events (self);
+      return TRUE;
+    case SIM_LESSON_MATCH_END:
+      sim_world_run_until (world, MAX (sim_scenario_get_run_length (self->lesson->scene), sim_world_now (world)));
+      self->scan = n_events (self);
+      return TRUE;
+    case SIM_LESSON_MATCH_EVENT:
+    default:
+      break;
+    }
+
+  limit = sim_world_now (world) + m->horizon;
+  for (;;)
+    {
+      SimTrace *trace = sim_world_get_trace (world);
+      guint n = sim_trace_get_n_events (trace);
+      SimTime next;
+
+      for (guint i = self->scan; i < n; i++)
+        if (_sim_lesson_matcher_matches (m, sim_trace_get_event (trace, i)))
+          {
+            self->scan = i + 1;
+            *found_out = (gint) i;
+            return TRUE;
+          }
+      self->scan = n;
+      if (!sim_clock_next_deadline (clock, &next) || next > limit)
+        {
+          sim_world_run_until (world, limit);
+          /* Whatever ran up to the limit may still hold the event. */
+          n = sim_trace_get_n_events (trace);
+          for (guint i = self->scan; i < n; i++)
+            if (_sim_lesson_matcher_matches (m, sim_trace_get_event (trace, i)))
+              {
+                self->scan = i + 1;
+                *found_out = (gint) i;
+                return TRUE;
+              }
+          self->scan = n;
+          return FALSE;
+        }
+      if (!sim_world_step_event (world))
+        {
+          self->scan = sim_trace_get_n_events (trace);
+          return FALSE;
+        }
+    }
+}
+
+gboolean
+_sim_lesson_runner_run_commands (SimLessonRunner  *self,
+                                 GPtrArray        *commands,
+                                 SimTime           settle,
+                                 GError          **error)
+{
+  /* No command: the scan position stays, so "the next packet" is still the next one. */
+  if (commands->len == 0)
+    return TRUE;
+  /* The commands act now, after everything that has happened so far. */
+  self->scan = n_events (self);
+  for (guint i = 0; i < commands->len; i++)
+    {
+      SimLessonLine *c = commands->pdata[i];
+      GError *local = NULL;
+
+      if (!_sim_lesson_command_run (self->world, NULL, c->text, &local))
+        {
+          err_at (error, self->lesson, c->line, "'%s' failed: %s", c->text, local->message);
+          g_error_free (local);
+          return FALSE;
+        }
+      /* A solution plays exactly as a student typing it would: each command, then the settle. */
+      if (settle > 0)
+        sim_world_run_until (self->world, sim_world_now (self->world) + settle);
+    }
+  if (settle > 0)
+    self->scan = n_events (self);
+  else
+    {
+      /* "do:" commands: what they sent may be shown, but the scan stays before it, so the
+       * item's "run:" or "predict:" can still match the very packets the commands sent. */
+      self->visible = n_events (self);
+    }
+  return TRUE;
+}
+
+static gboolean
+enter_once (SimLessonRunner  *self,
+            GError          **error)
+{
+  const SimLessonItem *item = sim_lesson_runner_get_item (self);
+
+  self->mark = self->scan;
+  if (!_sim_lesson_runner_run_commands (self, item->commands, 0, error))
+    return FALSE;
+  if (item->until != NULL)
+    {
+      gint found;
+
+      if (!run_to (self, item->parsed->until, &found))
+        {
+          g_autofree char *now = sim_scenario_format_duration (sim_world_now (self->world));
+          return err_at (error, self->lesson, item->until->line,
+                         "'run: %s' never happened (the simulation ran to t=%s)", item->until->text, now);
+        }
+    }
+  self->task_mark = n_events (self);
+  self->entered = TRUE;
+  self->resolved = FALSE;
+  return TRUE;
+}
+
+static gboolean play_with_keys (SimLessonRunner *self, guint upto, gboolean include_current, GError **error);
+
+gboolean
+sim_lesson_runner_enter (SimLessonRunner  *self,
+                         GError          **error)
+{
+  GError *local = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
+  if (sim_lesson_runner_is_done (self))
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "the lesson is over");
+      return FALSE;
+    }
+  if (self->entered)
+    return TRUE;
+  if (enter_once (self, &local))
+    return TRUE;
+  if (!self->diverged)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  /* The student's own solution led somewhere the lesson did not plan for: continue from the
+   * model path, which the lesson's check has verified. */
+  g_clear_error (&local);
+  if (!play_with_keys (self, self->position, FALSE, error))
+    return FALSE;
+  sim_trace_note (sim_world_get_trace (self->world), sim_world_now (self->world), NULL,
+                  "The lesson continues from the model solution of the earlier tasks.");
+  return enter_once (self, error);
+}
+
+GPtrArray *
+sim_lesson_runner_take_new_events (SimLessonRunner *self)
+{
+  SimTrace *trace;
+  GPtrArray *out;
+  guint limit;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  trace = sim_world_get_trace (self->world);
+  out = g_ptr_array_new ();
+  limit = MIN (MAX (self->scan, self->visible), sim_trace_get_n_events (trace));
+  for (guint i = self->shown; i < limit; i++)
+    g_ptr_array_add (out, sim_trace_get_event (trace, i));
+  self->shown = MAX (self->shown, limit);
+  return out;
+}
+
+guint
+sim_lesson_runner_get_n_shown (SimLessonRunner *self)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), 0);
+  return self->shown;
+}
+
+/* A choice: "b", "B", "b)" all name option b.  FALSE when @answer names no option. */
+static gboolean
+answer_choice (const SimLessonItem *item,
+               const char          *answer,
+               GString             *expl,
+               gboolean            *correct)
+{
+  g_autofree char *a = g_strstrip (g_strdup (answer));
+  gboolean known = FALSE;
+
+  if (a[0] != '\0' && (a[strlen (a) - 1] == ')' || a[strlen (a) - 1] == '.'))
+    a[strlen (a) - 1] = '\0';
+  for (guint i = 0; i < item->options->len; i++)
+    if (g_ascii_strcasecmp (((SimLessonOption *) item->options->pdata[i])->key, a) == 0)
+      known = TRUE;
+  if (!known)
+    {
+      g_string_append (expl, "Answer with one of the option letters:");
+      for (guint i = 0; i < item->options->len; i++)
+        g_string_append_printf (expl, " %s", ((SimLessonOption *) item->options->pdata[i])->key);
+      return FALSE;
+    }
+  *correct = g_ascii_strcasecmp (a, item->answer->text) == 0;
+  if (!*correct)
+    g_string_append_printf (expl, "The answer is %s. ", item->answer->text);
+  return TRUE;
+}
+
+/*
+ * A prediction: the world runs to the predicted packet and the answer is compared with what
+ * it carries.  FALSE when the answer is not one (@expl may say why) or the packet never came.
+ */
+static gboolean
+answer_prediction (SimLessonRunner      *self,
+                   const SimLessonItem  *item,
+                   const char           *answer,
+                   GString              *expl,
+                   gboolean             *correct,
+                   GError              **error)
+{
+  const SimLessonPrediction *p = item->predict;
+  g_autofree char *a = g_strstrip (g_strdup (answer));
+  g_autofree char *actual = NULL;
+  g_autofree char *label = NULL;
+  SimEvent *e;
+  gint found;
+
+  if (a[0] == '\0')
+    return FALSE;
+  if (_sim_lesson_prediction_is_numeric (p) && !g_ascii_isdigit (a[0]) &&
+      g_ascii_strncasecmp (a, "cseq", 4) != 0)
+    {
+      g_string_append (expl, "Answer with a number.");
+      return FALSE;
+    }
+  if (!run_to (self, item->parsed->predicted, &found))
+    return err_at (error, self->lesson, p->line, "the predicted packet ('%s') never came", p->text);
+  e = sim_trace_get_event (sim_world_get_trace (self->world), found);
+  actual = _sim_lesson_prediction_value (p, e);
+  label = sim_export_packet_label (e);
+  *correct = _sim_lesson_prediction_accepts (p, actual, a);
+  g_string_append_printf (expl, "The simulator: %s (in %s, %s at t=%.3fs). ",
+                          actual ? actual : "the packet does not carry it", label,
+                          e->action, SIM_TIME_TO_SECONDS (e->t));
+  return TRUE;
+}
+
+SimLessonAnswer
+sim_lesson_runner_answer (SimLessonRunner  *self,
+                          const char       *answer,
+                          char            **explanation_out,
+                          GError          **error)
+{
+  const SimLessonItem *item;
+  g_autoptr(GString) expl = g_string_new (NULL);
+  gboolean correct = FALSE;
+  gboolean valid;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), SIM_LESSON_ANSWER_INVALID);
+  g_return_val_if_fail (answer != NULL, SIM_LESSON_ANSWER_INVALID);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || !self->entered || self->resolved ||
+      (item->kind != SIM_LESSON_PREDICT && item->kind != SIM_LESSON_CHOICE))
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "there is no open question");
+      return SIM_LESSON_ANSWER_INVALID;
+    }
+
+  if (item->kind == SIM_LESSON_CHOICE)
+    valid = answer_choice (item, answer, expl, &correct);
+  else
+    valid = answer_prediction (self, item, answer, expl, &correct, error);
+  if (!valid)
+    {
+      if (explanation_out != NULL && expl->len > 0)
+        *explanation_out = g_string_free (g_steal_pointer (&expl), FALSE);
+      return SIM_LESSON_ANSWER_INVALID;
+    }
+
+  if (item->explain != NULL)
+    g_string_append (expl, item->explain);
+  self->resolved = TRUE;
+  self->n_answered++;
+  if (correct)
+    self->n_correct++;
+  if (explanation_out != NULL)
+    *explanation_out = g_strstrip (g_string_free (g_steal_pointer (&expl), FALSE));
+  return correct ? SIM_LESSON_ANSWER_CORRECT : SIM_LESSON_ANSWER_INCORRECT;
+}
+
+gboolean
+sim_lesson_runner_command (SimLessonRunner  *self,
+                           const char       *command,
+                           GError          **error)
+{
+  const SimLessonItem *item;
+  GError *local = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || item->kind != SIM_LESSON_TASK || !self->entered)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "there is no open task");
+      return FALSE;
+    }
+  self->scan = n_events (self);
+  if (!_sim_lesson_command_run (self->world, NULL, command, &local))
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  self->diverged = TRUE;
+  if (item->settle > 0)
+    sim_world_run_until (self->world, sim_world_now (self->world) + item->settle);
+  self->scan = n_events (self);
+  return TRUE;
+}
+
+static gboolean
+claims_hold (SimLessonRunner       *self,
+             GPtrArray             *claims,
+             guint                  since,
+             const SimLessonClaim **failed_out,
+             char                 **why_out)
+{
+  for (guint i = 0; i < claims->len; i++)
+    {
+      const SimLessonClaim *c = claims->pdata[i];
+      gboolean holds = FALSE;
+      g_autofree char *why = NULL;
+      GError *local = NULL;
+
+      if (!_sim_lesson_claim_eval (c, self->world, since, &holds, &why, &local))
+        {
+          if (why_out != NULL)
+            *why_out = g_strdup (local->message);
+          g_error_free (local);
+          holds = FALSE;
+        }
+      else if (!holds && why_out != NULL)
+        *why_out = g_steal_pointer (&why);
+      if (!holds)
+        {
+          if (failed_out != NULL)
+            *failed_out = c;
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+sim_lesson_runner_goal_met (SimLessonRunner  *self,
+                            char            **why_out)
+{
+  const SimLessonItem *item;
+  const SimLessonClaim *failed = NULL;
+  g_autofree char *why = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || item->kind != SIM_LESSON_TASK)
+    return FALSE;
+  if (claims_hold (self, item->parsed->goals, self->task_mark, &failed, &why))
+    {
+      if (!self->resolved)
+        {
+          self->resolved = TRUE;
+          self->n_tasks_done++;
+        }
+      return TRUE;
+    }
+  if (why_out != NULL)
+    *why_out = g_strdup_printf ("not yet: '%s' (%s)", failed->text, why ? why : "does not hold");
+  return FALSE;
+}
+
+/*
+ * Rebuilds the world and plays items [0, @upto) with the keys (and, with @include_current,
+ * enters item @upto and runs its solution).  The student is shown only what follows.
+ */
+static gboolean
+play_with_keys (SimLessonRunner  *self,
+                guint             upto,
+                gboolean          include_current,
+                GError          **error)
+{
+  guint n_answered = self->n_answered, n_correct = self->n_correct, n_tasks = self->n_tasks_done;
+
+  if (!build_world (self, error))
+    return FALSE;
+  for (self->position = 0; self->position < upto + (include_current ? 1 : 0); self->position++)
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (self);
+
+      if (!enter_once (self, error))
+        return FALSE;
+      if (self->position == upto)
+        self->shown = n_events (self);
+      if (item->kind == SIM_LESSON_PREDICT)
+        {
+          if (sim_lesson_runner_answer (self, item->answer->text, NULL, error) == SIM_LESSON_ANSWER_INVALID)
+            return FALSE;
+        }
+      else if (item->kind == SIM_LESSON_TASK)
+        {
+          if (!_sim_lesson_runner_run_commands (self, item->solution, item->settle, error))
+            return FALSE;
+        }
+      if (self->position < upto)
+        self->entered = FALSE;
+    }
+  self->position = upto;
+  if (!include_current)
+    {
+      self->shown = n_events (self);
+      self->entered = FALSE;
+    }
+  self->resolved = include_current;
+  self->diverged = FALSE;
+  self->n_answered = n_answered;
+  self->n_correct = n_correct;
+  self->n_tasks_done = n_tasks;
+  return TRUE;
+}
+
+gboolean
+sim_lesson_runner_give_up (SimLessonRunner  *self,
+                           GError          **error)
+{
+  const SimLessonItem *item;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || item->kind != SIM_LESSON_TASK)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "there is no open task");
+      return FALSE;
+    }
+  return play_with_keys (self, self->position, TRUE, error);
+}
+
+void
+sim_lesson_runner_next (SimLessonRunner *self)
+{
+  g_return_if_fail (SIM_IS_LESSON_RUNNER (self));
+  if (sim_lesson_runner_is_done (self))
+    return;
+  self->position++;
+  self->entered = FALSE;
+  self->resolved = FALSE;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-lesson-pane.h"
 
+#include "sim-command.h"
+
 #include "sim-lesson-progress.h"
 #include "sim-message.h"
 
@@ -673,13 +675,25 @@ node_list (SimLesson *lesson)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-static const char task_help[] =
-  "Type commands as a scenario's actions say them, one at a time: "
-  "<tt>register DEVICE [expires N]</tt>, <tt>unregister DEVICE [all]</tt>, "
-  "<tt>password DEVICE NEW</tt>, <tt>move DEVICE IP</tt>, <tt>power-off DEVICE</tt>, "
-  "<tt>call DEVICE USER</tt>, <tt>policy KEY VALUE</tt>, <tt>link A B loss N%</tt>, "
-  "<tt>replay DEVICE from HOST</tt>, <tt>wait 30s</tt>; "
-  "<tt>state</tt> lists the bindings and phones.";
+/* The commands a task accepts, from the command table (sim-command.h), as markup. */
+static char *
+task_help_new (void)
+{
+  GString *help = g_string_new ("Type commands as a scenario's actions say them, one at a time: ");
+
+  for (guint v = 0, n = 0; v < SIM_N_VERBS; v++)
+    {
+      const SimVerbInfo *info = sim_verb_get_info (v);
+      g_autofree char *usage = NULL;
+
+      if (!(info->places & SIM_COMMAND_IN_LESSON))
+        continue;
+      usage = g_markup_escape_text (info->usage, -1);
+      g_string_append_printf (help, "%s<tt>%s</tt>", n++ > 0 ? ", " : "", usage);
+    }
+  g_string_append (help, "; <tt>state</tt> lists the bindings and phones.");
+  return g_string_free (help, FALSE);
+}
 
 /* Fills the pane for the current position: the introduction, an item, or the end. */
 static void
@@ -771,7 +785,8 @@ show_position (AppLessonPane *self)
       else if (item->kind == SIM_LESSON_TASK)
         {
           g_autofree char *nodes = node_list (self->lesson);
-          g_autofree char *help = g_strdup_printf ("%s Names here: %s.", task_help, nodes);
+          g_autofree char *commands = task_help_new ();
+          g_autofree char *help = g_strdup_printf ("%s Names here: %s.", commands, nodes);
 
           gtk_label_set_markup (self->task_help, help);
           gtk_widget_set_visible (GTK_WIDGET (self->task_box), TRUE);
@@ -1025,7 +1040,9 @@ run_command (AppLessonPane *self,
     return app_lesson_pane_show_me (self, NULL);
   if (strcmp (command, "help") == 0 || strcmp (command, "?") == 0)
     {
-      log_append (self, task_help);
+      g_autofree char *help = task_help_new ();
+
+      log_append (self, help);
       return TRUE;
     }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim-command.h"
 #include "sim-export.h"
 #include "sim-lesson.h"
 #include "sim-lesson-progress.h"
@@ -351,13 +352,36 @@ item_label (const SimLessonItem *item)
     }
 }
 
-static const char task_help[] =
-  "Give commands, one per line, as a scenario's actions say them:\n"
-  "  register DEVICE [expires N]   unregister DEVICE [all]   call DEVICE USER   hangup DEVICE\n"
-  "  move DEVICE IP   power-off DEVICE   power-on DEVICE   password DEVICE PW\n"
-  "  policy KEY VALUE (min-expires, max-expires, default-expires, too-brief 423|raise, max-contacts)\n"
-  "  link NODE NODE loss N%   replay DEVICE from HOST [new-call-id] [bump-cseq]   wait DURATION\n"
-  "Or: 'state' shows bindings and phones, 'hint', 'skip' shows the model solution.\n";
+/* Help lines stay inside a 100-column terminal. */
+#define TASK_HELP_WIDTH 96
+
+/* The commands a task accepts, from the command table (sim-command.h), wrapped for a terminal. */
+static char *
+task_help_new (void)
+{
+  GString *help = g_string_new ("Give commands, one per line, as a scenario's actions say them:\n");
+  gsize column = 0;
+
+  for (guint v = 0; v < SIM_N_VERBS; v++)
+    {
+      const SimVerbInfo *info = sim_verb_get_info (v);
+      gsize length = strlen (info->usage);
+
+      if (!(info->places & SIM_COMMAND_IN_LESSON))
+        continue;
+      if (column > 0 && column + 3 + length > TASK_HELP_WIDTH)
+        {
+          g_string_append_c (help, '\n');
+          column = 0;
+        }
+      g_string_append (help, column == 0 ? "  " : "   ");
+      g_string_append (help, info->usage);
+      column += (column == 0 ? 2 : 3) + length;
+    }
+  g_string_append (help, "\nOr: 'state' shows bindings and phones, 'hint', 'skip' shows the model "
+                         "solution.\n");
+  return g_string_free (help, FALSE);
+}
 
 /* Returns FALSE when the input ended (the student left the lesson). */
 static gboolean
@@ -412,8 +436,9 @@ play_task (Session             *s,
   g_autoptr(GString) given = g_string_new (NULL);
   gboolean done = FALSE;
   gboolean gave_up = FALSE;
+  g_autofree char *help = task_help_new ();
 
-  printf ("%s\n", task_help);
+  printf ("%s\n", help);
   if (!s->interactive)
     {
       /* One --answers entry: the commands separated by ';'. */
@@ -463,7 +488,7 @@ play_task (Session             *s,
         }
       if (strcmp (line, "help") == 0 || strcmp (line, "?") == 0)
         {
-          printf ("%s\n", task_help);
+          printf ("%s\n", help);
           continue;
         }
       if (strcmp (line, "skip") == 0)

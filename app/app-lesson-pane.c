@@ -675,23 +675,33 @@ node_list (SimLesson *lesson)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* The commands a task accepts, from the command table (sim-command.h), as markup. */
+/*
+ * The commands a task accepts, from the command table (sim-command.h), as markup: their words
+ * for the task box (narrow: the column beside the views), or with @full their usage, one a line,
+ * for "help".
+ */
 static char *
-task_help_new (void)
+task_help_new (gboolean full)
 {
-  GString *help = g_string_new ("Type commands as a scenario's actions say them, one at a time: ");
+  GString *help = g_string_new (full ? "Commands a task accepts:"
+                                     : "Type commands one at a time (<tt>help</tt> shows how "
+                                       "each is written): ");
 
   for (guint v = 0, n = 0; v < SIM_N_VERBS; v++)
     {
       const SimVerbInfo *info = sim_verb_get_info (v);
-      g_autofree char *usage = NULL;
+      g_autofree char *text = NULL;
 
       if (!(info->places & SIM_COMMAND_IN_LESSON))
         continue;
-      usage = g_markup_escape_text (info->usage, -1);
-      g_string_append_printf (help, "%s<tt>%s</tt>", n++ > 0 ? ", " : "", usage);
+      text = g_markup_escape_text (full ? info->usage : info->word, -1);
+      if (full)
+        g_string_append_printf (help, "\n  <tt>%s</tt>", text);
+      else
+        g_string_append_printf (help, "%s<tt>%s</tt>", n++ > 0 ? ", " : "", text);
     }
-  g_string_append (help, "; <tt>state</tt> lists the bindings and phones.");
+  g_string_append (help, full ? "\n  <tt>state</tt> lists the bindings and phones."
+                              : "; <tt>state</tt> lists the bindings and phones.");
   return g_string_free (help, FALSE);
 }
 
@@ -785,7 +795,7 @@ show_position (AppLessonPane *self)
       else if (item->kind == SIM_LESSON_TASK)
         {
           g_autofree char *nodes = node_list (self->lesson);
-          g_autofree char *commands = task_help_new ();
+          g_autofree char *commands = task_help_new (FALSE);
           g_autofree char *help = g_strdup_printf ("%s Names here: %s.", commands, nodes);
 
           gtk_label_set_markup (self->task_help, help);
@@ -1040,7 +1050,7 @@ run_command (AppLessonPane *self,
     return app_lesson_pane_show_me (self, NULL);
   if (strcmp (command, "help") == 0 || strcmp (command, "?") == 0)
     {
-      g_autofree char *help = task_help_new ();
+      g_autofree char *help = task_help_new (TRUE);
 
       log_append (self, help);
       return TRUE;

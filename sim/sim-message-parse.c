@@ -1,37 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "sim-message.h"
-
-#include <stdlib.h>
-#include <string.h>
-
-G_DEFINE_QUARK (sim-message-error-quark, sim_message_error)
-
-/* libosip2 reports parse errors on stderr; route them to the debug log (G_MESSAGES_DEBUG=Sim). */
-static void
-osip_log_cb (const char         *file,
-             int                 line,
-             osip_trace_level_t  level,
-             const char         *format,
-             va_list             args)
-{
-  g_autofree char *text = g_strdup_vprintf (format, args);
-  g_debug ("libosip2 %s:%d: %s", file, line, g_strchomp (text));
-}
-
-void
-sim_message_init_library (void)
-{
-  static gsize initialized = 0;
-
-  if (g_once_init_enter (&initialized))
-    {
-      osip_trace_initialize_func (TRACE_LEVEL7, osip_log_cb);
-      parser_init ();
-      g_once_init_leave (&initialized, 1);
-    }
-}
-
 /*
+ * Text to osip_message_t: sim_message_parse and sim_message_parse_essentials.
+ *
  * The fast path of sim_message_parse.  libosip2's osip_message_parse copies the text, rewrites
  * folded lines, then for every header line mallocs a copy of the name and of the value
  * (osip_clrncpy), lowercases the name, looks for commas to split multi-value headers, looks the
@@ -54,11 +24,23 @@ sim_message_init_library (void)
  * behaviour.  tests/test-message.c and tests/fuzz/fuzz-parse.c compare the result field by field
  * with what osip_message_parse builds.
  */
+#include "sim-message-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------- */
+/* The fast path: character classes and plain values                                        */
+
 
 /* libosip2 exports these (parser.h, not installed); osip_message_set__header uses them. */
 int __osip_message_is_known_header (const char *hname);
 int __osip_message_call_method (int i, osip_message_t *dest, const char *hvalue);
 int __osip_message_is_header_comma_separated (const char *hname);
+
+/* libosip2's message_property after any of its setters: the message changed, so that
+ * osip_message_to_str builds its text again (osip_message_force_update sets the same). */
+#define MESSAGE_PROPERTY_CHANGED 2
 
 /* Character classes of the fast path. */
 enum {
@@ -503,6 +485,9 @@ parse_plain_authorization (const char *value)
   return auth;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The fast path: header lines and the message                                              */
+
 /*
  * The libosip2 setters the fast path does itself for plain values: osip_message_set_via, _from,
  * _to, _contact, _call_id, _cseq, _content_length, _authorization.  FALSE when the value is not
@@ -517,13 +502,15 @@ set_plain_header (osip_message_t *msg,
   osip_from_t **single = NULL;
   osip_from_t *from;
 
+  /* A one-letter name is a compact form (RFC 3261 §7.3.3): v Via, i Call-ID, l Content-Length,
+   * f From, t To, m Contact. */
   if ((name_len == 3 && memcmp (lname, "via", 3) == 0) || (name_len == 1 && lname[0] == 'v'))
     {
       osip_via_t *via = parse_plain_via (value);
 
       if (via == NULL)
         return FALSE;
-      msg->message_property = 2;
+      msg->message_property = MESSAGE_PROPERTY_CHANGED;
       osip_list_add (&msg->vias, via, -1);
       return TRUE;
     }
@@ -536,7 +523,7 @@ set_plain_header (osip_message_t *msg,
       if (msg->call_id != NULL || strpbrk (value, " \t") != NULL || at == value || (at != NULL && at[1] == '\0'))
         return FALSE;
       osip_call_id_init (&msg->call_id);
-      msg->message_property = 2;
+      msg->message_property = MESSAGE_PROPERTY_CHANGED;
       msg->call_id->number = osip_strndup_len (value, at != NULL ? (gsize) (at - value) : len);
       if (at != NULL)
         msg->call_id->host = osip_strndup_len (at + 1, value + len - at - 1);
@@ -552,7 +539,7 @@ set_plain_header (osip_message_t *msg,
           strchr (space + 1, ' ') != NULL || space[1] == '\0')
         return FALSE;
       osip_cseq_init (&msg->cseq);
-      msg->message_property = 2;
+      msg->message_property = MESSAGE_PROPERTY_CHANGED;
       msg->cseq->number = osip_strndup_len (value, space - value);
       msg->cseq->method = osip_strndup_len (space + 1, value + len - space - 1);
       return TRUE;
@@ -563,7 +550,7 @@ set_plain_header (osip_message_t *msg,
       if (msg->content_length != NULL)
         return FALSE;
       osip_content_length_init (&msg->content_length);
-      msg->message_property = 2;
+      msg->message_property = MESSAGE_PROPERTY_CHANGED;
       msg->content_length->value = osip_strndup_len (value, strlen (value));
       return TRUE;
     }
@@ -573,7 +560,7 @@ set_plain_header (osip_message_t *msg,
 
       if (auth == NULL)
         return FALSE;
-      msg->message_property = 2;
+      msg->message_property = MESSAGE_PROPERTY_CHANGED;
       osip_list_add (&msg->authorizations, auth, -1);
       return TRUE;
     }
@@ -611,7 +598,7 @@ set_plain_header (osip_message_t *msg,
   from = parse_plain_name_addr (value);
   if (from == NULL)
     return FALSE;
-  msg->message_property = 2;
+  msg->message_property = MESSAGE_PROPERTY_CHANGED;
   if (single != NULL)
     *single = from;
   else
@@ -766,7 +753,7 @@ parse_fast_text (osip_message_t *msg,
           osip_header_init (&header);
           header->hname = osip_strndup_len (line, name_len);
           header->hvalue = osip_strndup_len (value, value_end - value);
-          msg->message_property = 2;
+          msg->message_property = MESSAGE_PROPERTY_CHANGED;
           osip_list_add (&msg->headers, header, -1);
         }
     }
@@ -802,6 +789,7 @@ parse_fast_text (osip_message_t *msg,
   }
 }
 
+/* _sim_message_set_fast_parse (FALSE): tests and benchmarks compare with libosip2 alone. */
 static gboolean fast_path_disabled;
 
 /*
@@ -864,6 +852,9 @@ parse_fast (const char *data,
   return msg;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* sim_message_parse                                                                        */
+
 /* sim_message_parse's checks before libosip2; FALSE with @error set for a rejected message. */
 static gboolean
 parse_precheck (const char **data,
@@ -890,8 +881,9 @@ parse_precheck (const char **data,
   return TRUE;
 }
 
+/* The fast path's tables, and its checks of libosip2, once before its first use. */
 static void
-check_unsplit_names (void)
+fast_path_init (void)
 {
   static gsize checked = 0;
 
@@ -910,15 +902,20 @@ check_unsplit_names (void)
       common_unknown_names_checked = ok;
       init_message_template ();
       init_char_classes ();
-      fast_path_disabled = g_getenv ("SIPLAB_NO_FAST_PARSE") != NULL;
       g_once_init_leave (&checked, 1);
     }
 }
 
+void
+_sim_message_set_fast_parse (gboolean enabled)
+{
+  fast_path_disabled = !enabled;
+}
+
 osip_message_t *
-sim_message_parse_with_osip (const char  *data,
-                             gsize        len,
-                             GError     **error)
+_sim_message_parse_with_osip (const char  *data,
+                              gsize        len,
+                              GError     **error)
 {
   g_autoptr(osip_message_t) msg = NULL;
 
@@ -942,11 +939,11 @@ sim_message_parse_with_osip (const char  *data,
 }
 
 osip_message_t *
-sim_message_parse_fast (const char *data,
-                        gsize       len)
+_sim_message_parse_fast (const char *data,
+                         gsize       len)
 {
   sim_message_init_library ();
-  check_unsplit_names ();
+  fast_path_init ();
   if (!parse_precheck (&data, &len, NULL))
     return NULL;
   return parse_fast (data, len);
@@ -961,7 +958,7 @@ sim_message_parse (const char  *data,
   gsize text_len = len;
 
   sim_message_init_library ();
-  check_unsplit_names ();
+  fast_path_init ();
   if (!parse_precheck (&text, &text_len, error))
     return NULL;
   if (!fast_path_disabled)
@@ -971,211 +968,11 @@ sim_message_parse (const char  *data,
       if (msg != NULL)
         return msg;
     }
-  return sim_message_parse_with_osip (data, len, error);
+  return _sim_message_parse_with_osip (data, len, error);
 }
 
-/* Whether the header name @name (@n bytes, any case) is @lname (lower case) or its compact
- * form @compact (RFC 3261 §7.3.3; 0 for none).  Spaces before the colon are already trimmed. */
-static gboolean
-header_name_is (const char *name,
-                gsize       n,
-                const char *lname,
-                char        compact)
-{
-  if (n == 1)
-    return compact != 0 && g_ascii_tolower (*name) == compact;
-  return n == strlen (lname) && g_ascii_strncasecmp (name, lname, n) == 0;
-}
-
-/* The name of the header line @line (@len bytes): up to the colon, trailing SP/HT trimmed. */
-static gsize
-header_name_len (const char *line,
-                 gsize       len)
-{
-  const char *colon = memchr (line, ':', len);
-  gsize n;
-
-  if (colon == NULL)
-    return 0;
-  n = colon - line;
-  while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-    n--;
-  return n;
-}
-
-/* Where Contact values are cut: commas outside quoted strings and <...> (RFC 3261 §20.10). */
-typedef struct {
-  gboolean in_quotes;
-  gboolean escaped;
-  gboolean in_angle;
-} ContactCut;
-
-static guint
-count_contact_commas (ContactCut *cut,
-                      const char *p,
-                      const char *end)
-{
-  guint n = 0;
-
-  for (; p < end; p++)
-    {
-      char c = *p;
-
-      if (cut->in_quotes)
-        {
-          if (cut->escaped)
-            cut->escaped = FALSE;
-          else if (c == '\\')
-            cut->escaped = TRUE;
-          else if (c == '"')
-            cut->in_quotes = FALSE;
-        }
-      else if (cut->in_angle)
-        cut->in_angle = c != '>';
-      else if (c == '"')
-        cut->in_quotes = TRUE;
-      else if (c == '<')
-        cut->in_angle = TRUE;
-      else if (c == ',')
-        n++;
-    }
-  return n;
-}
-
-/* The value of a Content-Length line as a number, -1 unless it is digits (SP/HT around); a value
- * above G_MAXINT32 is G_MAXINT32 + 1, more than any message can hold. */
-static gint64
-content_length_value (const char *p,
-                      const char *end)
-{
-  gint64 value = 0;
-  guint n_digits = 0;
-
-  while (p < end && (*p == ' ' || *p == '\t'))
-    p++;
-  for (; p < end && g_ascii_isdigit (*p); p++, n_digits++)
-    if (value <= G_MAXINT32)
-      value = value * 10 + (*p - '0');
-  while (p < end && (*p == ' ' || *p == '\t'))
-    p++;
-  return n_digits > 0 && p == end ? MIN (value, (gint64) G_MAXINT32 + 1) : -1;
-}
-
-const char *
-sim_message_line_end (const char  *p,
-                      const char  *end,
-                      const char **next)
-{
-  const char *eol = p;
-
-  while (eol < end && *eol != '\r' && *eol != '\n')
-    eol++;
-  if (next != NULL)
-    {
-      if (eol == end)
-        *next = end;
-      else if (*eol == '\r' && eol + 1 < end && eol[1] == '\n')
-        *next = eol + 2;
-      else
-        *next = eol + 1;
-    }
-  return eol;
-}
-
-gboolean
-sim_message_scan (const char      *data,
-                  gsize            len,
-                  SimMessageScan  *scan,
-                  GError         **error)
-{
-  const char *p = data, *end = data + len;
-  gboolean first = TRUE, in_contact = FALSE, over = FALSE;
-  ContactCut cut = { FALSE, };
-
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
-  g_return_val_if_fail (scan != NULL, FALSE);
-
-  memset (scan, 0, sizeof *scan);
-  scan->content_length = -1;
-  scan->body_offset = len;
-  /* RFC 3261 §7.5: CRLFs before the start line are ignored. */
-  while (p < end && (*p == '\r' || *p == '\n'))
-    p++;
-  scan->is_response = end - p >= 4 && memcmp (p, "SIP/", 4) == 0;
-
-  /*
-   * After a cap is exceeded the pass goes on (it stays linear): where the body starts and what
-   * the Content-Length says are still needed to step over the message on a stream.
-   */
-  while (p < end)
-    {
-      const char *next;
-      const char *eol = sim_message_line_end (p, end, &next);
-      gsize line_len = eol - p;
-
-      if (!first && line_len == 0 && eol < end)
-        {
-          scan->has_blank_line = TRUE;
-          scan->body_offset = next - data;
-          break;
-        }
-      scan->longest_line = MAX (scan->longest_line, line_len);
-      if (line_len > SIM_MESSAGE_MAX_LINE_LENGTH && !over)
-        {
-          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
-                       "a line of %" G_GSIZE_FORMAT " bytes is longer than %d", line_len,
-                       SIM_MESSAGE_MAX_LINE_LENGTH);
-          over = TRUE;
-        }
-      if (!first)
-        {
-          if (++scan->n_header_lines > SIM_MESSAGE_MAX_HEADER_LINES && !over)
-            {
-              g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
-                           "more than %d header lines", SIM_MESSAGE_MAX_HEADER_LINES);
-              over = TRUE;
-            }
-          if (*p == ' ' || *p == '\t')
-            {
-              /* A folded continuation (RFC 3261 §7.3.1) belongs to the header above. */
-              if (in_contact)
-                scan->n_contacts += count_contact_commas (&cut, p, eol);
-            }
-          else
-            {
-              gsize name_len = header_name_len (p, line_len);
-              /* The value starts after the colon, past any SP/HT between the name and it. */
-              const char *value = name_len > 0 ? (const char *) memchr (p, ':', line_len) + 1 : eol;
-
-              in_contact = header_name_is (p, name_len, "contact", 'm');
-              if (in_contact)
-                {
-                  memset (&cut, 0, sizeof cut);
-                  scan->n_contacts += 1 + count_contact_commas (&cut, value, eol);
-                }
-              else if (header_name_is (p, name_len, "content-length", 'l'))
-                {
-                  gint64 value_n = content_length_value (value, eol);
-
-                  /* Two that differ (or one unreadable) leave no length every reader agrees on. */
-                  if (scan->n_content_lengths++ == 0)
-                    scan->content_length = value_n;
-                  else if (value_n != scan->content_length)
-                    scan->content_length = -1;
-                }
-            }
-          if (scan->n_contacts > SIM_MESSAGE_MAX_CONTACTS && !over)
-            {
-              g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_TOO_LARGE,
-                           "more than %d Contact values", SIM_MESSAGE_MAX_CONTACTS);
-              over = TRUE;
-            }
-        }
-      first = FALSE;
-      p = next;
-    }
-  return !over;
-}
+/* ---------------------------------------------------------------------------------------- */
+/* Only what a response copies                                                              */
 
 osip_message_t *
 sim_message_parse_essentials (const char  *data,
@@ -1189,7 +986,7 @@ sim_message_parse_essentials (const char  *data,
   gboolean keep = FALSE;
 
   sim_message_init_library ();
-  check_unsplit_names ();
+  fast_path_init ();
   while (p < end && (*p == '\r' || *p == '\n'))
     p++;
   for (method_len = 0; p + method_len < end && is_token_char (p[method_len]); method_len++)
@@ -1214,13 +1011,13 @@ sim_message_parse_essentials (const char  *data,
         break;
       if (*p != ' ' && *p != '\t')
         {
-          gsize name_len = header_name_len (p, eol - p);
+          gsize name_len = _sim_message_header_name_len (p, eol - p);
 
-          keep = header_name_is (p, name_len, "via", 'v') ||
-                 header_name_is (p, name_len, "from", 'f') ||
-                 header_name_is (p, name_len, "to", 't') ||
-                 header_name_is (p, name_len, "call-id", 'i') ||
-                 header_name_is (p, name_len, "cseq", 0);
+          keep = _sim_message_header_name_is (p, name_len, "via", 'v') ||
+                 _sim_message_header_name_is (p, name_len, "from", 'f') ||
+                 _sim_message_header_name_is (p, name_len, "to", 't') ||
+                 _sim_message_header_name_is (p, name_len, "call-id", 'i') ||
+                 _sim_message_header_name_is (p, name_len, "cseq", 0);
         }
       if (keep)
         {
@@ -1238,1264 +1035,4 @@ sim_message_parse_essentials (const char  *data,
     }
   g_string_append (text, "Content-Length: 0\r\n\r\n");
   return sim_message_parse (text->str, text->len, error);
-}
-
-gboolean
-sim_message_validate (osip_message_t  *msg,
-                      GError         **error)
-{
-  osip_via_t *via = NULL;
-  const char *missing = NULL;
-
-  if (msg->to == NULL || msg->to->url == NULL)
-    missing = "To";
-  else if (msg->from == NULL || msg->from->url == NULL)
-    missing = "From";
-  else if (msg->call_id == NULL || msg->call_id->number == NULL)
-    missing = "Call-ID";
-  else if (msg->cseq == NULL || msg->cseq->number == NULL || msg->cseq->method == NULL)
-    missing = "CSeq";
-  else if (osip_message_get_via (msg, 0, &via) < 0 || via == NULL || via->host == NULL)
-    missing = "Via";
-
-  if (missing != NULL)
-    {
-      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_MISSING_HEADER,
-                   "missing or malformed %s header", missing);
-      return FALSE;
-    }
-
-  {
-    guint64 n;
-    if (!g_ascii_string_to_unsigned (msg->cseq->number, 10, 0, G_MAXUINT32, &n, NULL))
-      {
-        g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
-                     "CSeq number '%s' is not a 32-bit integer (RFC 3261 §8.1.1.5)", msg->cseq->number);
-        return FALSE;
-      }
-  }
-
-  if (msg->sip_method != NULL)
-    {
-      if (msg->req_uri == NULL || msg->req_uri->scheme == NULL)
-        {
-          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER, "bad Request-URI");
-          return FALSE;
-        }
-      /* RFC 3261 §8.1.1.5: the CSeq method must match the request method. */
-      if (strcmp (msg->sip_method, msg->cseq->method) != 0)
-        {
-          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
-                       "CSeq method %s does not match request method %s",
-                       msg->cseq->method, msg->sip_method);
-          return FALSE;
-        }
-      if (msg->sip_version == NULL || g_ascii_strcasecmp (msg->sip_version, "SIP/2.0") != 0)
-        {
-          g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
-                       "unsupported SIP version");
-          return FALSE;
-        }
-    }
-  /* RFC 3261 §7.2: a Status-Code is three digits, 100 to 699; libosip2 accepts "18" or "4$6",
-   * which no transaction can match and no serialiser can write back. */
-  else if (msg->status_code < 100 || msg->status_code > 699)
-    {
-      g_set_error (error, SIM_MESSAGE_ERROR, SIM_MESSAGE_ERROR_BAD_HEADER,
-                   "status code %d is not between 100 and 699 (RFC 3261 §7.2)", msg->status_code);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/*
- * libosip2 stores the names of headers it does not parse itself in lower case and writes them
- * back as "Max-forwards".  Names are case-insensitive (RFC 3261 §7.3.1), but students read
- * these messages: write the usual spelling.  Same length, so the fix is made in place.
- */
-#define SPELLING(name) { name, sizeof (name) - 1 }
-static const struct {
-  const char *name;
-  gsize len;
-} header_spellings[] = {
-  SPELLING ("Max-Forwards"), SPELLING ("User-Agent"), SPELLING ("Min-Expires"),
-  SPELLING ("Expires"), SPELLING ("Date"), SPELLING ("Allow"), SPELLING ("Supported"),
-  SPELLING ("Require"), SPELLING ("Unsupported"), SPELLING ("Retry-After"), SPELLING ("Server"),
-  SPELLING ("Timestamp"), SPELLING ("Organization"), SPELLING ("Subject"), SPELLING ("Accept"),
-  SPELLING ("Priority"), SPELLING ("Warning"), SPELLING ("Reply-To"), SPELLING ("In-Reply-To"),
-  SPELLING ("Path"), SPELLING ("Event"),
-};
-#undef SPELLING
-
-/* @name: the first @n bytes of a header line, up to its first ':'. */
-static inline void
-fix_name_spelling (char  *name,
-                   gsize  n)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (header_spellings); i++)
-    if (header_spellings[i].len == n && g_ascii_strncasecmp (name, header_spellings[i].name, n) == 0)
-      {
-        memcpy (name, header_spellings[i].name, n);
-        break;
-      }
-}
-
-static void
-fix_header_spelling (char  *text,
-                     gsize  len)
-{
-  char *line = text;
-  char *end = text + len;
-
-  /* Skip the start line, then fix each header name up to the blank line. */
-  while ((line = memchr (line, '\n', end - line)) != NULL && ++line < end && *line != '\r' && *line != '\n')
-    {
-      char *colon = memchr (line, ':', end - line);
-
-      if (colon == NULL)
-        break;
-      fix_name_spelling (line, colon - line);
-    }
-}
-
-/* What sim_message_to_string did before it had its own serialiser; still used for what that one
- * leaves to libosip2 (multipart bodies, structures libosip2 itself cannot write). */
-static char *
-message_to_string_with_osip (osip_message_t *msg,
-                             gsize          *len)
-{
-  char *dest = NULL;
-  size_t n = 0;
-  char *out;
-
-  osip_message_force_update (msg);
-  if (osip_message_to_str (msg, &dest, &n) != 0 || dest == NULL)
-    g_error ("libosip2 could not serialise a message");
-  out = g_strndup (dest, n);
-  osip_free (dest);
-  fix_header_spelling (out, n);
-  if (len != NULL)
-    *len = n;
-  return out;
-}
-
-/*
- * Our own serialiser.  libosip2's osip_message_to_str builds every header with sprintf into its
- * own malloc'd string and copies it again into the message; this one appends each piece once
- * into a GString.  The output is byte for byte what libosip2 5.3 writes (osip_message_to_str.c,
- * osip_uri.c, osip_via.c, osip_from.c, osip_www_authenticate.c, osip_authorization.c...) followed
- * by fix_header_spelling: same header order, parameters, escaping and Content-Length.
- * tests/test-message.c checks that on every message the scenarios send plus a set of odd ones.
- * Whatever it does not handle itself makes it return FALSE, and the caller uses libosip2.
- */
-
-/*
- * The GString itself lives on the stack around a g_malloc'd buffer: the g_string_* functions only
- * use its public fields, and the buffer is what we return.  Saves allocating and freeing the
- * GString on every message.
- */
-static inline void
-stack_string_init (GString *out,
-                   gsize    size)
-{
-  out->str = g_malloc (size);
-  out->str[0] = '\0';
-  out->len = 0;
-  out->allocated_len = size;
-}
-
-/* Appends without the NUL terminator; sim_message_append_to adds it once at the end. */
-static inline void
-put_len (GString    *out,
-         const char *text,
-         gsize       n)
-{
-  if (G_LIKELY (out->len + n < out->allocated_len))
-    {
-      memcpy (out->str + out->len, text, n);
-      out->len += n;
-    }
-  else
-    g_string_append_len (out, text, n);
-}
-
-static inline void
-put_str (GString    *out,
-         const char *text)
-{
-  put_len (out, text, strlen (text));
-}
-
-#define put_lit(out, literal) put_len ((out), "" literal, sizeof (literal) - 1)
-
-static inline void
-put_c (GString *out,
-       char     c)
-{
-  if (G_LIKELY (out->len + 1 < out->allocated_len))
-    out->str[out->len++] = c;
-  else
-    g_string_append_c (out, c);
-}
-
-/* Walks an osip_list_t as osip_list_get_first/_next do; the loops in libosip2 also stop at the
- * first NULL element. */
-typedef struct {
-  const __node_t *node;
-  int pos;
-  int n;
-} ListIter;
-
-static inline void *
-list_first (ListIter          *it,
-            const osip_list_t *list)
-{
-  it->n = list->nb_elt;
-  it->pos = 0;
-  it->node = list->nb_elt > 0 ? list->node : NULL;
-  return it->node != NULL ? it->node->element : NULL;
-}
-
-static inline void *
-list_next (ListIter *it)
-{
-  if (it->node == NULL)
-    return NULL;
-  it->node = it->node->next;
-  if (it->node == NULL || ++it->pos >= it->n)
-    {
-      it->node = NULL;
-      return NULL;
-    }
-  return it->node->element;
-}
-
-/* osip_uri.c: the characters besides [A-Za-z0-9] each part of a URI leaves unescaped. */
-static const char uri_user_unreserved[] = "-_.!~*'()&=+$,;?/";
-static const char uri_password_unreserved[] = "-_.!~*'()&=+$,";
-static const char uri_param_unreserved[] = "-_.!~*'()[]/:&+$";
-static const char uri_header_unreserved[] = "-_.!~*'()[]/?:+$";
-
-/* __osip_uri_escape_nonascii_and_nondef: anything else becomes %XX (upper case). */
-static void
-put_uri_escaped (GString    *out,
-                 const char *text,
-                 const char *unreserved)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  const char *run = text;
-  const char *p;
-
-  for (p = text; *p != '\0'; p++)
-    {
-      guchar c = (guchar) *p;
-      char escaped[3];
-
-      if (g_ascii_isalnum (c) || (c < 0x80 && strchr (unreserved, c) != NULL))
-        continue;
-      put_len (out, run, p - run);
-      escaped[0] = '%';
-      escaped[1] = hex[c >> 4];
-      escaped[2] = hex[c & 0xf];
-      put_len (out, escaped, 3);
-      run = p + 1;
-    }
-  put_len (out, run, p - run);
-}
-
-/* osip_uri_to_str */
-static gboolean
-put_uri (GString          *out,
-         const osip_uri_t *uri)
-{
-  ListIter it;
-  const osip_uri_param_t *param;
-
-  if (uri->host == NULL && uri->string == NULL)
-    return FALSE;
-  if (uri->string != NULL)
-    {
-      /* Not a SIP URI (tel:, http:...): kept as it came. */
-      if (uri->scheme == NULL)
-        return FALSE;
-      put_str (out, uri->scheme);
-      put_c (out, ':');
-      put_str (out, uri->string);
-      return TRUE;
-    }
-
-  if (uri->scheme != NULL)
-    put_str (out, uri->scheme);
-  else
-    put_lit (out, "sip");
-  put_c (out, ':');
-  if (uri->username != NULL)
-    {
-      put_uri_escaped (out, uri->username, uri_user_unreserved);
-      if (uri->password != NULL)
-        {
-          put_c (out, ':');
-          put_uri_escaped (out, uri->password, uri_password_unreserved);
-        }
-      put_c (out, '@');
-    }
-  if (strchr (uri->host, ':') != NULL)
-    {
-      put_c (out, '[');
-      put_str (out, uri->host);
-      put_c (out, ']');
-    }
-  else
-    put_str (out, uri->host);
-  if (uri->port != NULL)
-    {
-      put_c (out, ':');
-      put_str (out, uri->port);
-    }
-
-  for (param = list_first (&it, &uri->url_params); param != NULL; param = list_next (&it))
-    {
-      if (param->gname == NULL)
-        return FALSE;
-      /* eXosip's internal parameters: libosip2 never writes them. */
-      if ((param->gname[0] == 'x' || param->gname[0] == 'X') &&
-          (g_ascii_strcasecmp (param->gname, "x-obr") == 0 || g_ascii_strcasecmp (param->gname, "x-obp") == 0))
-        continue;
-      put_c (out, ';');
-      put_uri_escaped (out, param->gname, uri_param_unreserved);
-      if (param->gvalue != NULL)
-        {
-          put_c (out, '=');
-          put_uri_escaped (out, param->gvalue, uri_param_unreserved);
-        }
-    }
-
-  for (param = list_first (&it, &uri->url_headers); param != NULL; param = list_next (&it))
-    {
-      if (param->gname == NULL || param->gvalue == NULL)
-        return FALSE;
-      put_c (out, it.pos == 0 ? '?' : '&');
-      put_uri_escaped (out, param->gname, uri_header_unreserved);
-      put_c (out, '=');
-      put_uri_escaped (out, param->gvalue, uri_header_unreserved);
-    }
-  return TRUE;
-}
-
-/* ";name=value" or ";name", unescaped: Via, From, To, Contact, Route, Record-Route. */
-static gboolean
-put_generic_params (GString           *out,
-                    const osip_list_t *params)
-{
-  ListIter it;
-  const osip_generic_param_t *param;
-
-  for (param = list_first (&it, params); param != NULL; param = list_next (&it))
-    {
-      if (param->gname == NULL)
-        return FALSE;
-      put_c (out, ';');
-      put_str (out, param->gname);
-      if (param->gvalue != NULL)
-        {
-          put_c (out, '=');
-          put_str (out, param->gvalue);
-        }
-    }
-  return TRUE;
-}
-
-/* osip_via_to_str */
-static gboolean
-put_via (GString          *out,
-         const osip_via_t *via)
-{
-  if (via->host == NULL || via->version == NULL || via->protocol == NULL)
-    return FALSE;
-  put_lit (out, "SIP/");
-  put_str (out, via->version);
-  put_c (out, '/');
-  put_str (out, via->protocol);
-  put_c (out, ' ');
-  if (strchr (via->host, ':') != NULL)
-    {
-      put_c (out, '[');
-      put_str (out, via->host);
-      put_c (out, ']');
-    }
-  else
-    put_str (out, via->host);
-  if (via->port != NULL)
-    {
-      put_c (out, ':');
-      put_str (out, via->port);
-    }
-  if (!put_generic_params (out, &via->via_params))
-    return FALSE;
-  if (via->comment != NULL)
-    {
-      put_lit (out, " (");
-      put_str (out, via->comment);
-      put_c (out, ')');
-    }
-  return TRUE;
-}
-
-/* osip_from_to_str, and osip_record_route_to_str (the same text) for To, Route, Record-Route. */
-static gboolean
-put_name_addr (GString           *out,
-               const osip_from_t *from)
-{
-  if (from->url == NULL)
-    return FALSE;
-  if (from->displayname != NULL)
-    {
-      put_str (out, from->displayname);
-      put_lit (out, " <");
-    }
-  else
-    put_c (out, '<');
-  if (!put_uri (out, from->url))
-    return FALSE;
-  put_c (out, '>');
-  return put_generic_params (out, &from->gen_params);
-}
-
-/* osip_contact_to_str: "Contact: *" is kept in the display name. */
-static gboolean
-put_contact (GString              *out,
-             const osip_contact_t *contact)
-{
-  if (contact->displayname != NULL && contact->displayname[0] == '*')
-    {
-      put_c (out, '*');
-      return TRUE;
-    }
-  return put_name_addr (out, contact);
-}
-
-typedef struct {
-  const char *label;
-  gsize len;
-  gsize offset;
-} AuthField;
-
-#define AUTH_FIELD(label, type, field) { label, sizeof (label) - 1, G_STRUCT_OFFSET (type, field) }
-
-static inline const char *
-auth_field_value (const void      *header,
-                  const AuthField *field)
-{
-  return *(char *const *) ((const guint8 *) header + field->offset);
-}
-
-/* osip_www_authenticate_to_str, for WWW-Authenticate and Proxy-Authenticate.  Fields it does
- * not know (auth_param) are not written. */
-static const AuthField challenge_fields[] = {
-  AUTH_FIELD (", domain=", osip_www_authenticate_t, domain),
-  AUTH_FIELD (", nonce=", osip_www_authenticate_t, nonce),
-  AUTH_FIELD (", opaque=", osip_www_authenticate_t, opaque),
-  AUTH_FIELD (", stale=", osip_www_authenticate_t, stale),
-  AUTH_FIELD (", algorithm=", osip_www_authenticate_t, algorithm),
-  AUTH_FIELD (", qop=", osip_www_authenticate_t, qop_options),
-  AUTH_FIELD (", version=", osip_www_authenticate_t, version),
-  AUTH_FIELD (", targetname=", osip_www_authenticate_t, targetname),
-  AUTH_FIELD (", gssapi-data=", osip_www_authenticate_t, gssapi_data),
-};
-
-static gboolean
-put_challenge (GString                       *out,
-               const osip_www_authenticate_t *challenge)
-{
-  gsize type_end;
-
-  if (challenge->auth_type == NULL)
-    return FALSE;
-  put_str (out, challenge->auth_type);
-  type_end = out->len;
-  if (challenge->realm != NULL)
-    {
-      put_lit (out, " realm=");
-      put_str (out, challenge->realm);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (challenge_fields); i++)
-    {
-      const char *value = auth_field_value (challenge, &challenge_fields[i]);
-
-      if (value != NULL)
-        {
-          put_len (out, challenge_fields[i].label, challenge_fields[i].len);
-          put_str (out, value);
-        }
-    }
-  /* Without a realm libosip2 turns the comma after the scheme into a space ("Digest  nonce="). */
-  if (challenge->realm == NULL && type_end < out->len && out->str[type_end] == ',')
-    out->str[type_end] = ' ';
-  return TRUE;
-}
-
-/* osip_authorization_to_str, for Authorization and Proxy-Authorization. */
-static const AuthField credentials_fields[] = {
-  AUTH_FIELD (" username=", osip_authorization_t, username),
-  AUTH_FIELD (" realm=", osip_authorization_t, realm),
-  AUTH_FIELD (" nonce=", osip_authorization_t, nonce),
-  AUTH_FIELD (" uri=", osip_authorization_t, uri),
-  AUTH_FIELD (" response=", osip_authorization_t, response),
-  AUTH_FIELD (" digest=", osip_authorization_t, digest),
-  AUTH_FIELD (" algorithm=", osip_authorization_t, algorithm),
-  AUTH_FIELD (" cnonce=", osip_authorization_t, cnonce),
-  AUTH_FIELD (" opaque=", osip_authorization_t, opaque),
-  AUTH_FIELD (" qop=", osip_authorization_t, message_qop),
-  AUTH_FIELD (" nc=", osip_authorization_t, nonce_count),
-  AUTH_FIELD (" version=", osip_authorization_t, version),
-  AUTH_FIELD (" targetname=", osip_authorization_t, targetname),
-  AUTH_FIELD (" gssapi-data=", osip_authorization_t, gssapi_data),
-  AUTH_FIELD (" crand=", osip_authorization_t, crand),
-  AUTH_FIELD (" cnum=", osip_authorization_t, cnum),
-};
-
-#undef AUTH_FIELD
-
-static gboolean
-put_credentials (GString                    *out,
-                 const osip_authorization_t *credentials)
-{
-  gboolean first = TRUE;
-
-  if (credentials->auth_type == NULL)
-    return FALSE;
-  put_str (out, credentials->auth_type);
-  for (guint i = 0; i < G_N_ELEMENTS (credentials_fields); i++)
-    {
-      const char *value = auth_field_value (credentials, &credentials_fields[i]);
-
-      if (value != NULL)
-        {
-          if (!first)
-            put_c (out, ',');
-          first = FALSE;
-          put_len (out, credentials_fields[i].label, credentials_fields[i].len);
-          put_str (out, value);
-        }
-    }
-  return TRUE;
-}
-
-/* osip_call_id_to_str */
-static gboolean
-put_call_id (GString              *out,
-             const osip_call_id_t *call_id)
-{
-  if (call_id->number == NULL)
-    return FALSE;
-  put_str (out, call_id->number);
-  if (call_id->host != NULL)
-    {
-      put_c (out, '@');
-      put_str (out, call_id->host);
-    }
-  return TRUE;
-}
-
-/* osip_cseq_to_str */
-static gboolean
-put_cseq (GString           *out,
-          const osip_cseq_t *cseq)
-{
-  if (cseq->number == NULL || cseq->method == NULL)
-    return FALSE;
-  put_str (out, cseq->number);
-  put_c (out, ' ');
-  put_str (out, cseq->method);
-  return TRUE;
-}
-
-typedef gboolean (*PutHeaderFunc) (GString *out, const void *header);
-typedef int (*OsipToStrFunc) (const void *header, char **dest);
-
-/*
- * The header table of _osip_message_to_str, in its order.  Each header is written by our own
- * function when the kind is common, else by libosip2's own *_to_str (rare kinds: one malloc more).
- * Single headers are at @single_offset (a pointer in osip_message_t), lists at @list_offset.
- */
-typedef struct {
-  const char *name;
-  gsize name_len;
-  gssize single_offset;
-  gssize list_offset;
-  PutHeaderFunc put;
-  OsipToStrFunc to_str;
-} HeaderKind;
-
-#define SINGLE(name, field, put, to_str) \
-  { name, sizeof (name) - 1, G_STRUCT_OFFSET (osip_message_t, field), -1, (PutHeaderFunc) (put), (OsipToStrFunc) (to_str) }
-#define LIST(name, field, put, to_str) \
-  { name, sizeof (name) - 1, -1, G_STRUCT_OFFSET (osip_message_t, field), (PutHeaderFunc) (put), (OsipToStrFunc) (to_str) }
-
-static const HeaderKind header_kinds[] = {
-  LIST ("Via: ", vias, put_via, NULL),
-  LIST ("Record-Route: ", record_routes, put_name_addr, NULL),
-  LIST ("Route: ", routes, put_name_addr, NULL),
-  SINGLE ("From: ", from, put_name_addr, NULL),
-  SINGLE ("To: ", to, put_name_addr, NULL),
-  SINGLE ("Call-ID: ", call_id, put_call_id, NULL),
-  SINGLE ("CSeq: ", cseq, put_cseq, NULL),
-  LIST ("Contact: ", contacts, put_contact, NULL),
-  LIST ("Authorization: ", authorizations, put_credentials, NULL),
-  LIST ("WWW-Authenticate: ", www_authenticates, put_challenge, NULL),
-  LIST ("Proxy-Authenticate: ", proxy_authenticates, put_challenge, NULL),
-  LIST ("Proxy-Authorization: ", proxy_authorizations, put_credentials, NULL),
-  LIST ("Call-Info: ", call_infos, NULL, osip_call_info_to_str),
-  SINGLE ("Content-Type: ", content_type, NULL, osip_content_type_to_str),
-  /* Sic: libosip2 writes Mime-Version with osip_content_length_to_str. */
-  SINGLE ("Mime-Version: ", mime_version, NULL, osip_content_length_to_str),
-  LIST ("Allow: ", allows, NULL, osip_allow_to_str),
-  LIST ("Content-Encoding: ", content_encodings, NULL, osip_content_encoding_to_str),
-  LIST ("Alert-Info: ", alert_infos, NULL, osip_call_info_to_str),
-  LIST ("Error-Info: ", error_infos, NULL, osip_call_info_to_str),
-  LIST ("Accept: ", accepts, NULL, osip_accept_to_str),
-  LIST ("Accept-Encoding: ", accept_encodings, NULL, osip_accept_encoding_to_str),
-  LIST ("Accept-Language: ", accept_languages, NULL, osip_accept_language_to_str),
-  LIST ("Authentication-Info: ", authentication_infos, NULL, osip_authentication_info_to_str),
-  LIST ("Proxy-Authentication-Info: ", proxy_authentication_infos, NULL, osip_authentication_info_to_str),
-};
-
-#undef SINGLE
-#undef LIST
-
-static gboolean
-put_header_value (GString          *out,
-                  const HeaderKind *kind,
-                  const void       *header)
-{
-  char *text = NULL;
-
-  if (kind->put != NULL)
-    return kind->put (out, header);
-  if (kind->to_str (header, &text) != 0 || text == NULL)
-    return FALSE;
-  put_str (out, text);
-  osip_free (text);
-  return TRUE;
-}
-
-/* __osip_message_startline_to_str */
-static gboolean
-put_start_line (GString              *out,
-                const osip_message_t *msg)
-{
-  if (msg->sip_method != NULL)
-    {
-      if (msg->req_uri == NULL || msg->sip_version == NULL)
-        return FALSE;
-      put_str (out, msg->sip_method);
-      put_c (out, ' ');
-      if (!put_uri (out, msg->req_uri))
-        return FALSE;
-      put_c (out, ' ');
-      put_str (out, msg->sip_version);
-    }
-  else
-    {
-      char code[3];
-
-      if (msg->sip_version == NULL || msg->reason_phrase == NULL ||
-          msg->status_code < 100 || msg->status_code > 699)
-        return FALSE;
-      put_str (out, msg->sip_version);
-      put_c (out, ' ');
-      code[0] = '0' + msg->status_code / 100;
-      code[1] = '0' + msg->status_code / 10 % 10;
-      code[2] = '0' + msg->status_code % 10;
-      put_len (out, code, 3);
-      put_c (out, ' ');
-      put_str (out, msg->reason_phrase);
-    }
-  put_lit (out, "\r\n");
-  return TRUE;
-}
-
-/* osip_header_to_str, then fix_header_spelling on the line. */
-static gboolean
-put_other_header (GString             *out,
-                  const osip_header_t *header)
-{
-  gsize line = out->len;
-  gsize name_len;
-  const char *colon;
-
-  /* fix_header_spelling stops at a line starting with CR: leave that to the reference path. */
-  if (header->hname == NULL || header->hname[0] == '\r')
-    return FALSE;
-  name_len = strlen (header->hname);
-  put_len (out, header->hname, name_len);
-  put_lit (out, ": ");
-  if (header->hvalue != NULL)
-    put_str (out, header->hvalue);
-  put_lit (out, "\r\n");
-
-  if (out->str[line] >= 'a' && out->str[line] <= 'z')
-    out->str[line] -= 'a' - 'A';
-  colon = memchr (header->hname, ':', name_len);
-  fix_name_spelling (out->str + line, colon != NULL ? (gsize) (colon - header->hname) : name_len);
-  return TRUE;
-}
-
-static gboolean
-put_bodies (GString              *out,
-            const osip_message_t *msg,
-            gsize                *headers_end)
-{
-  ListIter it;
-  const osip_body_t *body;
-  gsize length_at, start;
-  gsize size;
-
-  /* Multipart (a boundary between parts) only with Mime-Version: left to libosip2. */
-  if (msg->mime_version != NULL)
-    return FALSE;
-
-  put_lit (out, "Content-Length: ");
-  length_at = out->len;
-  put_lit (out, "     \r\n\r\n");
-  start = *headers_end = out->len;
-
-  for (body = list_first (&it, &msg->bodies); body != NULL; body = list_next (&it))
-    {
-      if (body->body == NULL || body->headers == NULL || body->length == 0)
-        return FALSE;
-      if (body->content_type != NULL || !osip_list_eol (body->headers, 0))
-        {
-          char *text = NULL;
-          size_t text_len = 0;
-
-          if (osip_body_to_str (body, &text, &text_len) != 0 || text == NULL)
-            return FALSE;
-          put_len (out, text, text_len);
-          osip_free (text);
-        }
-      else
-        put_len (out, body->body, body->length);
-    }
-
-  /*
-   * libosip2 right-aligns the length in the five spaces it left.  A body with a NUL would be cut
-   * there by the g_strndup of the reference path: leave both to it.
-   */
-  size = out->len - start;
-  if (size > 99999 || memchr (out->str + start, '\0', size) != NULL)
-    return FALSE;
-  for (char *digit = out->str + length_at + 4; ; digit--)
-    {
-      *digit = '0' + size % 10;
-      size /= 10;
-      if (size == 0)
-        break;
-    }
-  return TRUE;
-}
-
-gboolean
-sim_message_append_to (GString        *out,
-                       osip_message_t *msg)
-{
-  gsize start = out->len;
-  gsize headers_end;
-  guint n_lines = 0, n_line_feeds = 0;
-  const char *p;
-
-  if (!put_start_line (out, msg))
-    goto fail;
-  n_lines++;
-
-  for (guint k = 0; k < G_N_ELEMENTS (header_kinds); k++)
-    {
-      const HeaderKind *kind = &header_kinds[k];
-
-      if (kind->single_offset >= 0)
-        {
-          const void *header = G_STRUCT_MEMBER (const void *, msg, kind->single_offset);
-
-          if (header == NULL)
-            continue;
-          put_len (out, kind->name, kind->name_len);
-          if (!put_header_value (out, kind, header))
-            goto fail;
-          put_lit (out, "\r\n");
-          n_lines++;
-        }
-      else
-        {
-          const osip_list_t *list = &G_STRUCT_MEMBER (osip_list_t, msg, kind->list_offset);
-          ListIter it;
-
-          for (const void *header = list_first (&it, list); header != NULL; header = list_next (&it))
-            {
-              put_len (out, kind->name, kind->name_len);
-              if (!put_header_value (out, kind, header))
-                goto fail;
-              put_lit (out, "\r\n");
-              n_lines++;
-            }
-        }
-    }
-
-  {
-    ListIter it;
-
-    for (const osip_header_t *header = list_first (&it, &msg->headers); header != NULL;
-         header = list_next (&it))
-      {
-        if (!put_other_header (out, header))
-          goto fail;
-        n_lines++;
-      }
-  }
-
-  /* Content-Length is always recomputed. */
-  if (osip_list_eol (&msg->bodies, 0))
-    {
-      put_lit (out, "Content-Length: 0\r\n\r\n");
-      headers_end = out->len;
-    }
-  else
-    {
-      if (!put_bodies (out, msg, &headers_end))
-        goto fail;
-    }
-  n_lines += 2;
-
-  /*
-   * The spelling fix above went header by header; fix_header_spelling goes line by line.  They
-   * agree unless a field holds a line feed: count them.
-   */
-  for (p = out->str + start; (p = memchr (p, '\n', out->str + headers_end - p)) != NULL; p++)
-    n_line_feeds++;
-  if (n_line_feeds != n_lines)
-    goto fail;
-
-  out->str[out->len] = '\0';
-  return TRUE;
-
-fail:
-  g_string_truncate (out, start);
-  return FALSE;
-}
-
-char *
-sim_message_to_string (osip_message_t *msg,
-                       gsize          *len)
-{
-  GString out;
-
-  stack_string_init (&out, 1024);
-  if (!sim_message_append_to (&out, msg))
-    {
-      g_free (out.str);
-      return message_to_string_with_osip (msg, len);
-    }
-  if (len != NULL)
-    *len = out.len;
-  return out.str;
-}
-
-osip_message_t *
-sim_message_from_text (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  osip_message_t *msg = sim_message_parse (text, strlen (text), &error);
-
-  if (msg == NULL)
-    g_error ("bug: built an unparsable message (%s):\n%s", error->message, text);
-  return msg;
-}
-
-osip_message_t *
-sim_message_clone (const osip_message_t *msg)
-{
-  osip_message_t *copy = NULL;
-
-  if (osip_message_clone (msg, &copy) != 0)
-    g_error ("libosip2 could not clone a message");
-  return copy;
-}
-
-static const struct {
-  int status;
-  const char *reason;
-} reasons[] = {
-  { 100, "Trying" }, { 180, "Ringing" }, { 183, "Session Progress" },
-  { 200, "OK" },
-  { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
-  { 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 416, "Unsupported URI Scheme" },
-  { 407, "Proxy Authentication Required" },
-  { 420, "Bad Extension" }, { 423, "Interval Too Brief" },
-  { 480, "Temporarily Unavailable" }, { 481, "Call/Transaction Does Not Exist" },
-  { 482, "Loop Detected" }, { 483, "Too Many Hops" }, { 486, "Busy Here" },
-  { 487, "Request Terminated" }, { 500, "Server Internal Error" }, { 501, "Not Implemented" },
-  { 503, "Service Unavailable" }, { 603, "Decline" },
-};
-
-const char *
-sim_message_reason_phrase (int status)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
-    if (reasons[i].status == status)
-      return reasons[i].reason;
-  return "Unknown";
-}
-
-osip_message_t *
-sim_message_new_response (const osip_message_t *request,
-                          int                   status,
-                          const char           *reason,
-                          const char           *to_tag)
-{
-  osip_message_t *response = NULL;
-  osip_generic_param_t *tag = NULL;
-
-  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
-
-  osip_message_init (&response);
-  osip_message_set_version (response, osip_strdup ("SIP/2.0"));
-  osip_message_set_status_code (response, status);
-  osip_message_set_reason_phrase (response,
-                                  osip_strdup (reason ? reason : sim_message_reason_phrase (status)));
-
-  for (int pos = 0; !osip_list_eol (&request->vias, pos); pos++)
-    {
-      osip_via_t *via = osip_list_get (&request->vias, pos), *copy = NULL;
-      osip_via_clone (via, &copy);
-      osip_list_add (&response->vias, copy, -1);
-    }
-  osip_from_clone (request->from, &response->from);
-  osip_to_clone (request->to, &response->to);
-  osip_call_id_clone (request->call_id, &response->call_id);
-  osip_cseq_clone (request->cseq, &response->cseq);
-
-  /* RFC 3261 §8.2.6.2: a UAS adds a To tag, except to a 100 Trying. */
-  if (status > 100 && to_tag != NULL && response->to != NULL &&
-      (osip_to_get_tag (response->to, &tag) != 0 || tag == NULL))
-    osip_to_set_tag (response->to, osip_strdup (to_tag));
-
-  osip_message_set_content_length (response, "0");
-  return response;
-}
-
-osip_message_t *
-sim_message_new_cancel (const osip_message_t *invite)
-{
-  osip_message_t *cancel = NULL;
-  osip_uri_t *uri = NULL;
-
-  osip_message_init (&cancel);
-  osip_message_set_method (cancel, osip_strdup ("CANCEL"));
-  osip_message_set_version (cancel, osip_strdup ("SIP/2.0"));
-  osip_uri_clone (invite->req_uri, &uri);
-  osip_message_set_uri (cancel, uri);
-  osip_from_clone (invite->from, &cancel->from);
-  osip_to_clone (invite->to, &cancel->to);
-  osip_call_id_clone (invite->call_id, &cancel->call_id);
-  osip_cseq_init (&cancel->cseq);
-  osip_cseq_set_number (cancel->cseq, osip_strdup (invite->cseq->number));
-  osip_cseq_set_method (cancel->cseq, osip_strdup ("CANCEL"));
-  for (int pos = 0; !osip_list_eol (&invite->routes, pos); pos++)
-    {
-      osip_route_t *route = osip_list_get (&invite->routes, pos), *copy = NULL;
-      osip_route_clone (route, &copy);
-      osip_list_add (&cancel->routes, copy, -1);
-    }
-  osip_message_set_max_forwards (cancel, "70");
-  osip_message_set_content_length (cancel, "0");
-  return cancel;
-}
-
-gboolean
-sim_message_is_request (const osip_message_t *msg)
-{
-  return msg->sip_method != NULL;
-}
-
-const char *
-sim_message_method (const osip_message_t *msg)
-{
-  if (msg->sip_method != NULL)
-    return msg->sip_method;
-  if (msg->cseq != NULL)
-    return msg->cseq->method;
-  return NULL;
-}
-
-guint32
-sim_message_cseq_number (const osip_message_t *msg)
-{
-  if (msg->cseq == NULL || msg->cseq->number == NULL)
-    return 0;
-  return (guint32) g_ascii_strtoull (msg->cseq->number, NULL, 10);
-}
-
-char *
-sim_message_call_id (const osip_message_t *msg)
-{
-  if (msg->call_id == NULL || msg->call_id->number == NULL)
-    return NULL;
-  if (msg->call_id->host != NULL)
-    return g_strdup_printf ("%s@%s", msg->call_id->number, msg->call_id->host);
-  return g_strdup (msg->call_id->number);
-}
-
-const char *
-sim_message_from_tag (const osip_message_t *msg)
-{
-  osip_generic_param_t *tag = NULL;
-
-  if (msg->from == NULL || osip_from_get_tag (msg->from, &tag) != 0 || tag == NULL)
-    return NULL;
-  return tag->gvalue;
-}
-
-const char *
-sim_message_to_tag (const osip_message_t *msg)
-{
-  osip_generic_param_t *tag = NULL;
-
-  if (msg->to == NULL || osip_to_get_tag (msg->to, &tag) != 0 || tag == NULL)
-    return NULL;
-  return tag->gvalue;
-}
-
-const char *
-sim_message_branch (const osip_message_t *msg)
-{
-  osip_via_t *via = NULL;
-  osip_generic_param_t *branch = NULL;
-
-  if (osip_message_get_via (msg, 0, &via) < 0 || via == NULL)
-    return NULL;
-  if (osip_via_param_get_byname (via, "branch", &branch) != 0 || branch == NULL)
-    return NULL;
-  return branch->gvalue;
-}
-
-char *
-sim_uri_to_string (const osip_uri_t *uri)
-{
-  GString out;
-  char *dest = NULL;
-  char *text;
-
-  if (uri == NULL)
-    return NULL;
-  /* Same text as osip_uri_to_str (see put_uri); what put_uri leaves is left to libosip2. */
-  stack_string_init (&out, 128);
-  if (put_uri (&out, uri))
-    {
-      out.str[out.len] = '\0';
-      return out.str;
-    }
-  g_free (out.str);
-  if (osip_uri_to_str (uri, &dest) != 0 || dest == NULL)
-    return NULL;
-  text = g_strdup (dest);
-  osip_free (dest);
-  return text;
-}
-
-char *
-sim_message_request_uri (const osip_message_t *msg)
-{
-  return sim_uri_to_string (msg->req_uri);
-}
-
-const char *
-sim_message_header (const osip_message_t *msg,
-                    const char           *name)
-{
-  osip_header_t *header = NULL;
-
-  if (osip_message_header_get_byname (msg, name, 0, &header) < 0 || header == NULL)
-    return NULL;
-  return header->hvalue != NULL ? header->hvalue : "";
-}
-
-void
-sim_message_set_header (osip_message_t *msg,
-                        const char     *name,
-                        const char     *value)
-{
-  sim_message_remove_header (msg, name);
-  osip_message_set_header (msg, name, value);
-}
-
-void
-sim_message_remove_header (osip_message_t *msg,
-                           const char     *name)
-{
-  osip_header_t *header = NULL;
-  int pos;
-
-  while ((pos = osip_message_header_get_byname (msg, name, 0, &header)) >= 0)
-    {
-      osip_list_remove (&msg->headers, pos);
-      osip_header_free (header);
-    }
-}
-
-gint64
-sim_message_expires (const osip_message_t *msg)
-{
-  const char *raw = sim_message_header (msg, "expires");
-  g_autofree char *value = NULL;
-  guint64 n;
-
-  if (raw == NULL)
-    return -1;
-  value = g_strstrip (g_strdup (raw));
-  if (*value == '\0' || strspn (value, "0123456789") != strlen (value))
-    return -2;
-  /* RFC 3261 §20.19: delta-seconds; larger values are treated as 2^32-1. */
-  if (strlen (value) > 10 || !g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &n, NULL))
-    return G_MAXUINT32;
-  return (gint64) MIN (n, G_MAXUINT32);
-}
-
-static char *
-copy_ascii_down (char       *dest,
-                 const char *src,
-                 gsize       n)
-{
-  for (gsize i = 0; i < n; i++)
-    dest[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + ('a' - 'A') : src[i];
-  return dest + n;
-}
-
-/*
- * g_uri_unescape_string (@src, NULL) written to @dest: %XX needs two hex digits and must not
- * give a NUL.  Returns the end of the text, or NULL where GLib would return NULL.
- */
-static char *
-unescape_uri_part (char       *dest,
-                   const char *src)
-{
-  for (const char *p = src; *p != '\0'; p++)
-    {
-      if (*p != '%')
-        {
-          *dest++ = *p;
-          continue;
-        }
-      if (!g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]))
-        return NULL;
-      *dest = (char) ((g_ascii_xdigit_value (p[1]) << 4) | g_ascii_xdigit_value (p[2]));
-      if (*dest++ == '\0')
-        return NULL;
-      p += 2;
-    }
-  return dest;
-}
-
-char *
-sim_uri_to_aor (const osip_uri_t *uri)
-{
-  const char *scheme;
-  gsize scheme_len, user_len = 0, host_len;
-  char *aor, *p;
-
-  if (uri == NULL || uri->host == NULL)
-    return NULL;
-  /*
-   * RFC 3261 §10.3 step 5: the AOR is the canonical scheme:user@host, with the user part
-   * unescaped and scheme and host compared case-insensitively (§19.1.4).
-   */
-  scheme = uri->scheme != NULL ? uri->scheme : "sip";
-  scheme_len = strlen (scheme);
-  host_len = strlen (uri->host);
-  if (uri->username != NULL)
-    user_len = strlen (uri->username);
-  /* Unescaping only shortens the user part. */
-  p = aor = g_malloc (scheme_len + 1 + user_len + 1 + host_len + 1);
-  p = copy_ascii_down (p, scheme, scheme_len);
-  *p++ = ':';
-  if (uri->username != NULL)
-    {
-      char *end = memchr (uri->username, '%', user_len) != NULL ? unescape_uri_part (p, uri->username) : NULL;
-
-      if (end == NULL)
-        {
-          /* No escapes, or a bad escape: keep it as it came. */
-          memcpy (p, uri->username, user_len);
-          end = p + user_len;
-        }
-      p = end;
-      *p++ = '@';
-    }
-  p = copy_ascii_down (p, uri->host, host_len);
-  *p = '\0';
-  return aor;
-}
-
-char *
-sim_random_token (GRand *rand,
-                  guint  n_chars)
-{
-  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  char *token = g_malloc (n_chars + 1);
-
-  for (guint i = 0; i < n_chars; i++)
-    token[i] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
-  token[n_chars] = '\0';
-  return token;
-}
-
-char *
-sim_random_branch (GRand *rand)
-{
-  g_autofree char *token = sim_random_token (rand, 10);
-  return g_strconcat ("z9hG4bK", token, NULL);
-}
-
-gboolean
-sim_uri_to_addr (const osip_uri_t *uri,
-                 SimAddr          *addr)
-{
-  osip_uri_param_t *transport = NULL;
-  guint64 port = 5060;
-
-  if (uri == NULL || uri->host == NULL || *uri->host == '\0')
-    return FALSE;
-  if (uri->port != NULL && !g_ascii_string_to_unsigned (uri->port, 10, 1, 65535, &port, NULL))
-    return FALSE;
-  sim_addr_init (addr, uri->host, (guint16) port, SIM_TRANSPORT_UDP);
-  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport", &transport) == 0 &&
-      transport != NULL && transport->gvalue != NULL && g_ascii_strcasecmp (transport->gvalue, "tcp") == 0)
-    addr->transport = SIM_TRANSPORT_TCP;
-  return TRUE;
-}
-
-char *
-sim_message_www_authenticate (const osip_message_t *msg,
-                              int                   pos)
-{
-  osip_www_authenticate_t *header = osip_list_get (&msg->www_authenticates, pos);
-  char *dest = NULL, *out;
-
-  if (header == NULL || osip_www_authenticate_to_str (header, &dest) != 0 || dest == NULL)
-    return NULL;
-  out = g_strdup (dest);
-  osip_free (dest);
-  return out;
-}
-
-char *
-sim_message_authorization (const osip_message_t *msg,
-                           int                   pos)
-{
-  osip_authorization_t *header = osip_list_get (&msg->authorizations, pos);
-  char *dest = NULL, *out;
-
-  if (header == NULL || osip_authorization_to_str (header, &dest) != 0 || dest == NULL)
-    return NULL;
-  out = g_strdup (dest);
-  osip_free (dest);
-  return out;
 }

@@ -492,7 +492,7 @@ describe_event (const SimEvent         *event,
     case SIM_EVENT_BINDING:
       g_string_append_printf (s, "+ binding %s: %s -> %s", event->action,
                               event->aor ? event->aor : "?", event->contact ? event->contact : "?");
-      if (event->expires >= 0)
+      if (event->expires != SIM_EVENT_NO_EXPIRES)
         g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
       append_reason (s, event);
       break;
@@ -515,7 +515,7 @@ describe_event (const SimEvent         *event,
       g_string_append_printf (s, "+ %s registration %s", node, event->action);
       if (event->aor != NULL)
         g_string_append_printf (s, " %s", event->aor);
-      if (event->expires >= 0)
+      if (event->expires != SIM_EVENT_NO_EXPIRES)
         g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
       if (event->text != NULL)
         g_string_append_printf (s, ": %s", event->text);
@@ -802,7 +802,7 @@ add_expires (JsonBuilder    *builder,
              const SimEvent *event,
              gboolean        always)
 {
-  if (event->expires >= 0)
+  if (event->expires != SIM_EVENT_NO_EXPIRES)
     add_int (builder, "expires", event->expires);
   else if (always)
     {

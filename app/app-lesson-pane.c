@@ -568,6 +568,62 @@ reveal_shown (AppLessonPane *self)
                                     sim_lesson_runner_get_n_shown (self->runner));
 }
 
+/* "<b>To</b>, <b>Contact</b> and <b>Expires</b>": @n names in bold, as a sentence lists them. */
+static void
+append_bold_list (GString           *out,
+                  const char *const *names,
+                  guint              n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", names[i]);
+
+      g_string_append_printf (out, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", name);
+    }
+}
+
+/*
+ * The ladder row to select: the newest message, unless an older one carries @header (the item
+ * is about it); after a prediction, the first message it revealed (the one predicted, not what
+ * followed at once).  -1 when the ladder has no row.
+ */
+static int
+row_to_select (AppLessonPane       *self,
+               AppLadderView       *ladder,
+               const SimLessonItem *item,
+               const char          *header)
+{
+  guint n_rows = app_ladder_view_get_n_rows (ladder);
+  int row = (int) n_rows - 1;
+  g_autofree char *kind = item != NULL ? message_named (item->text) : NULL;
+
+  if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
+    {
+      row = self->first_new_row;
+      for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
+           r++)
+        if (could_be_predicted (app_ladder_view_get_row (ladder, r), item->predict->text))
+          {
+            row = r;
+            break;
+          }
+    }
+  self->first_new_row = -1;
+  for (int pass = kind ? 0 : 1; header != NULL && pass < 2; pass++)
+    for (int r = (int) n_rows - 1; r >= 0; r--)
+      {
+        SimEvent *e = app_ladder_view_get_row (ladder, r);
+
+        if (e != NULL && raw_has_header (e->raw, header) && (pass == 1 || is_kind (e, kind)))
+          {
+            row = r;
+            pass = 2;
+            break;
+          }
+      }
+  return row;
+}
+
 /*
  * Points the views at what the item talks about: the newest message, or the latest one that
  * carries the highlighted header (marked in the inspector); the highlighted binding in the
@@ -588,8 +644,6 @@ focus_views (AppLessonPane *self)
   g_autofree char *aor = NULL;
   g_autofree char *contact = NULL;
   g_autoptr(GPtrArray) timers = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *kind = NULL;
-  guint n_rows;
   int row;
 
   reveal_shown (self);
@@ -622,10 +676,8 @@ focus_views (AppLessonPane *self)
         }
       else if (g_strcmp0 (w[0], "timer") == 0 && w[1] != NULL)
         {
-          g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", w[1]);
-
           /* Said once, after the loop: "timers E and F in the Timers pane". */
-          g_ptr_array_add (timers, g_steal_pointer (&name));
+          g_ptr_array_add (timers, g_strdup (w[1]));
           continue;
         }
       else if (g_strcmp0 (w[0], "node") == 0 && w[1] != NULL)
@@ -636,13 +688,7 @@ focus_views (AppLessonPane *self)
     }
   header_names = g_strv_builder_end (headers);
   header = header_names[0];
-  for (guint i = 0; header_names[i] != NULL; i++)
-    {
-      g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", header_names[i]);
-
-      g_string_append_printf (header_list, "%s%s",
-                              i == 0 ? "" : header_names[i + 1] == NULL ? " and " : ", ", name);
-    }
+  append_bold_list (header_list, (const char *const *) header_names, g_strv_length (header_names));
   if (header != NULL)
     {
       g_autofree char *piece = g_strdup_printf ("the %s header%s, marked in the message "
@@ -656,9 +702,7 @@ focus_views (AppLessonPane *self)
     {
       g_string_append_printf (look, "%stimer%s ", look->len ? "; " : "",
                               timers->len > 1 ? "s" : "");
-      for (guint i = 0; i < timers->len; i++)
-        g_string_append_printf (look, "%s%s", i == 0 ? "" : i + 1 == timers->len ? " and " : ", ",
-                                (char *) timers->pdata[i]);
+      append_bold_list (look, (const char *const *) timers->pdata, timers->len);
       g_string_append (look, " in the Timers pane");
     }
   if (look->len > 0)
@@ -669,37 +713,7 @@ focus_views (AppLessonPane *self)
   gtk_label_set_markup (self->look_label, look->str);
   gtk_widget_set_visible (GTK_WIDGET (self->look_label), look->len > 0);
 
-  /*
-   * The newest message, unless an older one carries the header the item is about; after a
-   * prediction, the first message it revealed (the one predicted, not what followed at once).
-   */
-  n_rows = app_ladder_view_get_n_rows (ladder);
-  row = (int) n_rows - 1;
-  kind = item != NULL ? message_named (item->text) : NULL;
-  if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
-    {
-      row = self->first_new_row;
-      for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
-           r++)
-        if (could_be_predicted (app_ladder_view_get_row (ladder, r), item->predict->text))
-          {
-            row = r;
-            break;
-          }
-    }
-  self->first_new_row = -1;
-  for (int pass = kind ? 0 : 1; header != NULL && pass < 2; pass++)
-    for (int r = (int) n_rows - 1; r >= 0; r--)
-      {
-        SimEvent *e = app_ladder_view_get_row (ladder, r);
-
-        if (e != NULL && raw_has_header (e->raw, header) && (pass == 1 || is_kind (e, kind)))
-          {
-            row = r;
-            pass = 2;
-            break;
-          }
-      }
+  row = row_to_select (self, ladder, item, header);
   app_inspector_highlight_headers (app_window_get_inspector (self->window),
                                    (const char * const *) header_names);
   if (row >= 0)

@@ -50,7 +50,7 @@ struct _SimServer {
   GHashTable *aor_peers;
   gboolean peer_names_stale; /* changes went by with the trace off: rebuild before reading */
 
-  /* Failed authentications per (source address, claimed user): sim_server_client_key() */
+  /* Failed authentications per (source address, claimed user): sim_addr_source_key() */
   guint max_failures;
   SimTime window;
   SimTime block;
@@ -590,23 +590,15 @@ prune_offenders (SimServer *self,
     }
 }
 
-/* Shared with the stack's fair shares of transactions (sim_addr_source_key()). */
-char *
-sim_server_client_key (const char *ip)
-{
-  g_return_val_if_fail (ip != NULL, NULL);
-
-  return sim_addr_source_key (ip);
-}
-
-/* "address\nuser": failures are counted per address (sim_server_client_key()) and claimed
+/* "address\nuser": failures are counted per address (sim_addr_source_key(): an IPv4 address
+ * itself, an IPv6 address as its /64, as the stack's fair shares of transactions) and claimed
  * user, so a stranger guessing one user's password from a shared (NAT) address does not lock
  * the others out. */
 static char *
 offender_key (const char *ip,
               const char *user)
 {
-  g_autofree char *client = sim_server_client_key (ip);
+  g_autofree char *client = sim_addr_source_key (ip);
 
   return g_strdup_printf ("%s\n%.*s", client, OFFENDER_USER_MAX, user != NULL ? user : "");
 }

@@ -242,6 +242,95 @@ color_hex (AppDigestView *self,
                           (int) (rgba.green * 255 + 0.5), (int) (rgba.blue * 255 + 0.5));
 }
 
+/*
+ * The digest the registrar or proxy computes from the password on file (RFC 7616 §3.4: HA1,
+ * HA2, the response), step by step, and whether the phone sent the same.  Sets
+ * self->expected.
+ */
+static void
+append_computation (AppDigestView        *self,
+                    GString              *out,
+                    SimEvent             *request,
+                    SimDigestCredentials *creds,
+                    SimRegistrar         *registrar)
+{
+  const char *alg = sim_digest_algorithm_name (creds->algorithm);
+  const char *password = sim_registrar_get_password (registrar, creds->username);
+  g_autofree char *ha1 = NULL, *ha2 = NULL, *response = NULL;
+  g_autofree char *f1 = NULL, *f2 = NULL, *f3 = NULL;
+
+  {
+    g_autofree char *who = g_markup_printf_escaped (
+      "user <b>%s</b> · realm <b>%s</b> · %s · password on file: <b>%s</b>\n\n",
+      creds->username, creds->realm, alg, password ? password : "(no such user)");
+    g_string_append (out, who);
+  }
+
+  ha1 = sim_digest_ha1 (creds->algorithm, creds->username, creds->realm, password ? password : "");
+  f1 = g_strdup_printf ("%s(%s:%s:%s)", alg, creds->username, creds->realm,
+                        password ? password : "");
+  append_step (out, "HA1", f1, ha1);
+
+  ha2 = sim_digest_ha2 (creds->algorithm, request->method, creds->uri);
+  f2 = g_strdup_printf ("%s(%s:%s)", alg, request->method, creds->uri);
+  append_step (out, "HA2", f2, ha2);
+
+  response = sim_digest_response (creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce,
+                                  creds->qop, ha2);
+  if (creds->qop != NULL)
+    f3 = g_strdup_printf ("%s(HA1:%s:%s:%s:%s:HA2)", alg, creds->nonce, creds->nc ? creds->nc : "",
+                          creds->cnonce ? creds->cnonce : "", creds->qop);
+  else
+    f3 = g_strdup_printf ("%s(HA1:%s:HA2)", alg, creds->nonce);
+  append_step (out, "expected response", f3, response);
+  self->expected = g_strdup (response);
+
+  {
+    gboolean same = sim_digest_equal (response, creds->response);
+    g_autofree char *colour = same ? color_hex (self, "packet_ok", "#26a269")
+                                   : color_hex (self, "packet_dropped", "#e01b24");
+    g_autofree char *sent = g_markup_printf_escaped (
+      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>",
+      creds->response, colour,
+      same ? "✔ Matches the password on file: whoever computed it had the password "
+             "(or copied the result)."
+           : "✘ Does not match the password on file: a wrong password, or someone else.");
+    g_string_append (out, sent);
+  }
+}
+
+/* The registrar's or proxy's verdict on @nonce, inserted at @at (it goes first: it is what the
+ * steps below explain).  Sets self->verdict. */
+static void
+insert_verdict (AppDigestView *self,
+                GString       *out,
+                gsize          at,
+                SimEvent      *request,
+                const char    *nonce,
+                gboolean       proxy)
+{
+  SimEvent *verdict = find_verdict (self, request, nonce);
+
+  if (verdict == NULL)
+    g_string_insert (out, at, proxy ? "<b>Proxy</b>: not checked yet (still on its way, "
+                                      "or lost).\n\n"
+                                    : "<b>Registrar</b>: not checked yet (still on its way, "
+                                      "or lost).\n\n");
+  else
+    {
+      gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
+      g_autofree char *colour = accepted ? color_hex (self, "packet_ok", "#26a269")
+                                         : color_hex (self, "packet_dropped", "#e01b24");
+      g_autofree char *text = g_markup_printf_escaped (
+        "<span foreground='%s'><b>%s: %s</b></span> — %s\n\n", colour,
+        proxy ? "Proxy (407 check)" : "Registrar", verdict->action,
+        verdict->reason ? verdict->reason : "");
+
+      self->verdict = g_strdup (verdict->action);
+      g_string_insert (out, at, text);
+    }
+}
+
 static void
 describe (AppDigestView        *self,
           SimDigestCredentials *creds)
@@ -249,13 +338,8 @@ describe (AppDigestView        *self,
   SimEvent *request = self->request;
   g_autofree char *authorization = NULL;
   SimRegistrar *registrar;
-  const char *password;
-  const char *alg;
-  g_autofree char *ha1 = NULL, *ha2 = NULL, *response = NULL;
-  g_autofree char *f1 = NULL, *f2 = NULL, *f3 = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
   gboolean known = TRUE;
-  SimEvent *verdict;
   gsize head_len;
   gboolean proxy;
   const char *header_name;
@@ -303,67 +387,8 @@ describe (AppDigestView        *self,
       return;
     }
 
-  alg = sim_digest_algorithm_name (creds->algorithm);
-  password = sim_registrar_get_password (registrar, creds->username);
-  {
-    g_autofree char *who = g_markup_printf_escaped (
-      "user <b>%s</b> · realm <b>%s</b> · %s · password on file: <b>%s</b>\n\n",
-      creds->username, creds->realm, alg, password ? password : "(no such user)");
-    g_string_append (out, who);
-  }
-
-  ha1 = sim_digest_ha1 (creds->algorithm, creds->username, creds->realm, password ? password : "");
-  f1 = g_strdup_printf ("%s(%s:%s:%s)", alg, creds->username, creds->realm,
-                        password ? password : "");
-  append_step (out, "HA1", f1, ha1);
-
-  ha2 = sim_digest_ha2 (creds->algorithm, request->method, creds->uri);
-  f2 = g_strdup_printf ("%s(%s:%s)", alg, request->method, creds->uri);
-  append_step (out, "HA2", f2, ha2);
-
-  response = sim_digest_response (creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce,
-                                  creds->qop, ha2);
-  if (creds->qop != NULL)
-    f3 = g_strdup_printf ("%s(HA1:%s:%s:%s:%s:HA2)", alg, creds->nonce, creds->nc ? creds->nc : "",
-                          creds->cnonce ? creds->cnonce : "", creds->qop);
-  else
-    f3 = g_strdup_printf ("%s(HA1:%s:HA2)", alg, creds->nonce);
-  append_step (out, "expected response", f3, response);
-  self->expected = g_strdup (response);
-
-  {
-    gboolean same = sim_digest_equal (response, creds->response);
-    g_autofree char *colour = same ? color_hex (self, "packet_ok", "#26a269")
-                                   : color_hex (self, "packet_dropped", "#e01b24");
-    g_autofree char *sent = g_markup_printf_escaped (
-      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>",
-      creds->response, colour,
-      same ? "✔ Matches the password on file: whoever computed it had the password "
-             "(or copied the result)."
-           : "✘ Does not match the password on file: a wrong password, or someone else.");
-    g_string_append (out, sent);
-  }
-
-  /* The verdict goes first: it is what the steps below explain. */
-  verdict = find_verdict (self, request, creds->nonce);
-  if (verdict == NULL)
-    g_string_insert (out, head_len, proxy ? "<b>Proxy</b>: not checked yet (still on its way, "
-                                            "or lost).\n\n"
-                                          : "<b>Registrar</b>: not checked yet (still on its way, "
-                                            "or lost).\n\n");
-  else
-    {
-      gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
-      g_autofree char *colour = accepted ? color_hex (self, "packet_ok", "#26a269")
-                                         : color_hex (self, "packet_dropped", "#e01b24");
-      g_autofree char *text = g_markup_printf_escaped (
-        "<span foreground='%s'><b>%s: %s</b></span> — %s\n\n", colour,
-        proxy ? "Proxy (407 check)" : "Registrar", verdict->action,
-        verdict->reason ? verdict->reason : "");
-
-      self->verdict = g_strdup (verdict->action);
-      g_string_insert (out, head_len, text);
-    }
+  append_computation (self, out, request, creds, registrar);
+  insert_verdict (self, out, head_len, request, creds->nonce, proxy);
   gtk_label_set_markup (self->computation, out->str);
 }
 

@@ -227,6 +227,81 @@ draw_arrow (cairo_t *cr,
   cairo_fill (cr);
 }
 
+/* An arrow from @x1 that a drop stopped at @xm: a red cross marks where it was lost. */
+static void
+draw_dropped_arrow (cairo_t       *cr,
+                    double         x1,
+                    double         xm,
+                    double         ym,
+                    const GdkRGBA *red)
+{
+  cairo_move_to (cr, x1, ym);
+  cairo_line_to (cr, xm, ym);
+  cairo_stroke (cr);
+  gdk_cairo_set_source_rgba (cr, red);
+  cairo_set_line_width (cr, 4);
+  cairo_move_to (cr, xm - 8, ym - 8);
+  cairo_line_to (cr, xm + 8, ym + 8);
+  cairo_move_to (cr, xm + 8, ym - 8);
+  cairo_line_to (cr, xm - 8, ym + 8);
+  cairo_stroke (cr);
+}
+
+/* The label layouts are laid out in @widget's font: another font empties their cache. */
+static void
+check_label_font (AppLadderView *self,
+                  GtkWidget     *widget)
+{
+  PangoFontDescription *font = pango_context_get_font_description (
+    gtk_widget_get_pango_context (widget));
+  g_autofree char *name = pango_font_description_to_string (font);
+
+  if (g_strcmp0 (name, self->label_font) != 0)
+    {
+      g_hash_table_remove_all (self->label_layouts);
+      g_free (self->label_font);
+      self->label_font = g_steal_pointer (&name);
+    }
+}
+
+/* Lines repeat ("REGISTER CSeq 2"...): each label is laid out once, not every frame. */
+static PangoLayout *
+label_layout (AppLadderView *self,
+              GtkWidget     *widget,
+              const char    *markup)
+{
+  PangoLayout *label = g_hash_table_lookup (self->label_layouts, markup);
+
+  if (label == NULL)
+    {
+      if (g_hash_table_size (self->label_layouts) > 2000)
+        g_hash_table_remove_all (self->label_layouts);
+      label = gtk_widget_create_pango_layout (widget, NULL);
+      pango_layout_set_markup (label, markup, -1);
+      g_hash_table_insert (self->label_layouts, g_strdup (markup), label);
+    }
+  return label;
+}
+
+static void
+paint_lifelines (AppLadderView *self,
+                 cairo_t       *cr,
+                 const GdkRGBA *lifeline,
+                 double         width,
+                 double         height)
+{
+  gdk_cairo_set_source_rgba (cr, lifeline);
+  cairo_set_line_width (cr, 2);
+  for (guint i = 0; i < self->columns->len; i++)
+    {
+      double x = column_x (self, self->columns->pdata[i], width);
+
+      cairo_move_to (cr, x, 0);
+      cairo_line_to (cr, x, height);
+    }
+  cairo_stroke (cr);
+}
+
 /*
  * The ladder's rows @first..@last (exclusive) onto any cairo_t, row @first at y = 0 and the
  * lifelines from 0 to @height: the widget draws the rows in view, the exporters every row onto
@@ -246,35 +321,14 @@ paint_rows (AppLadderView *self,
   GdkRGBA dim, lifeline, selected, red;
   int row_height = self->row_height;
 
-  {
-    PangoFontDescription *font = pango_context_get_font_description (
-      gtk_widget_get_pango_context (widget));
-    g_autofree char *name = pango_font_description_to_string (font);
-
-    if (g_strcmp0 (name, self->label_font) != 0)
-      {
-        g_hash_table_remove_all (self->label_layouts);
-        g_free (self->label_font);
-        self->label_font = g_steal_pointer (&name);
-      }
-  }
+  check_label_font (self, widget);
 
   app_lookup_color (widget, "ladder_dim", "#777777", &dim);
   app_lookup_color (widget, "link_color", "#c0c0c0", &lifeline);
   app_lookup_color (widget, "ladder_selected", "#dbe8fb", &selected);
   app_lookup_color (widget, "packet_dropped", "#e01b24", &red);
 
-  /* Lifelines */
-  gdk_cairo_set_source_rgba (cr, &lifeline);
-  cairo_set_line_width (cr, 2);
-  for (guint i = 0; i < self->columns->len; i++)
-    {
-      double x = column_x (self, self->columns->pdata[i], width);
-
-      cairo_move_to (cr, x, 0);
-      cairo_line_to (cr, x, height);
-    }
-  cairo_stroke (cr);
+  paint_lifelines (self, cr, &lifeline, width, height);
 
   for (guint i = first; i < last && i < self->view->len; i++)
     {
@@ -324,16 +378,7 @@ paint_rows (AppLadderView *self,
         markup = g_markup_printf_escaped ("<b>%s</b>%s "
                                           "<span size='small' alpha='60%%'>CSeq %u</span>",
                                           text, retransmitted ? " (again)" : "", cseq);
-      /* Lines repeat ("REGISTER CSeq 2"...): each label is laid out once, not every frame. */
-      label = g_hash_table_lookup (self->label_layouts, markup);
-      if (label == NULL)
-        {
-          if (g_hash_table_size (self->label_layouts) > 2000)
-            g_hash_table_remove_all (self->label_layouts);
-          label = gtk_widget_create_pango_layout (widget, NULL);
-          pango_layout_set_markup (label, markup, -1);
-          g_hash_table_insert (self->label_layouts, g_strdup (markup), label);
-        }
+      label = label_layout (self, widget, markup);
       pango_layout_get_pixel_size (label, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &colour);
       cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + row_height - 12 - th);
@@ -345,18 +390,8 @@ paint_rows (AppLadderView *self,
       if (dropped)
         {
           double xm = row->end->t == row->sent->t ? (x1 + x2) / 2 : x2 - (x2 > x1 ? 20 : -20);
-          double ym = y0 + row_height - 8;
 
-          cairo_move_to (cr, x1, ym);
-          cairo_line_to (cr, xm, ym);
-          cairo_stroke (cr);
-          gdk_cairo_set_source_rgba (cr, &red);
-          cairo_set_line_width (cr, 4);
-          cairo_move_to (cr, xm - 8, ym - 8);
-          cairo_line_to (cr, xm + 8, ym + 8);
-          cairo_move_to (cr, xm + 8, ym - 8);
-          cairo_line_to (cr, xm - 8, ym + 8);
-          cairo_stroke (cr);
+          draw_dropped_arrow (cr, x1, xm, y0 + row_height - 8, &red);
         }
       else
         draw_arrow (cr, x1, x2, y0 + row_height - 8);

@@ -512,6 +512,62 @@ show_pane (AppLessonPane *self,
   gtk_widget_activate_action (GTK_WIDGET (self), "win.show-pane", "s", name);
 }
 
+/* "<b>To</b>, <b>Contact</b> and <b>Expires</b>": @n names in bold, as a sentence lists them. */
+static void
+append_bold_list (GString           *out,
+                  const char *const *names,
+                  guint              n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", names[i]);
+
+      g_string_append_printf (out, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", name);
+    }
+}
+
+/*
+ * The ladder row to select: the newest message, unless an older one carries @header (the item
+ * is about it); after a prediction, the first message it revealed (the one predicted, not what
+ * followed at once).  -1 when the ladder has no row.
+ */
+static int
+row_to_select (AppLessonPane       *self,
+               AppLadderView       *ladder,
+               const SimLessonItem *item,
+               const char          *header)
+{
+  guint n_rows = app_ladder_view_get_n_rows (ladder);
+  int row = (int) n_rows - 1;
+  g_autofree char *kind = item != NULL ? message_named (item->text) : NULL;
+
+  if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
+    {
+      row = self->first_new_row;
+      for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
+           r++)
+        if (sim_lesson_item_predicts_packet (item, app_ladder_view_get_row (ladder, r)))
+          {
+            row = r;
+            break;
+          }
+    }
+  self->first_new_row = -1;
+  for (int pass = kind ? 0 : 1; header != NULL && pass < 2; pass++)
+    for (int r = (int) n_rows - 1; r >= 0; r--)
+      {
+        SimEvent *e = app_ladder_view_get_row (ladder, r);
+
+        if (e != NULL && sim_raw_header_has (e->raw, header) && (pass == 1 || is_kind (e, kind)))
+          {
+            row = r;
+            pass = 2;
+            break;
+          }
+      }
+  return row;
+}
+
 /*
  * Points the views at what the item talks about: the newest message, or the latest one that
  * carries the highlighted header (marked in the inspector); the highlighted binding in the
@@ -532,8 +588,6 @@ focus_views (AppLessonPane *self)
   g_autofree char *aor = NULL;
   g_autofree char *contact = NULL;
   g_autoptr(GPtrArray) timers = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *kind = NULL;
-  guint n_rows;
   int row;
 
   reveal_shown (self);
@@ -576,13 +630,8 @@ focus_views (AppLessonPane *self)
     }
   header_names = g_strv_builder_end (headers);
   header = header_names[0];
-  for (guint i = 0; header_names[i] != NULL; i++)
-    {
-      g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", header_names[i]);
-
-      g_string_append_printf (header_list, "%s%s",
-                              i == 0 ? "" : header_names[i + 1] == NULL ? " and " : ", ", name);
-    }
+  append_bold_list (header_list, (const char * const *) header_names,
+                    g_strv_length (header_names));
   if (header != NULL)
     {
       g_autofree char *piece = g_strdup_printf ("the %s header%s, marked in the message "
@@ -609,37 +658,7 @@ focus_views (AppLessonPane *self)
   gtk_label_set_markup (self->look_label, look->str);
   gtk_widget_set_visible (GTK_WIDGET (self->look_label), look->len > 0);
 
-  /*
-   * The newest message, unless an older one carries the header the item is about; after a
-   * prediction, the first message it revealed (the one predicted, not what followed at once).
-   */
-  n_rows = app_ladder_view_get_n_rows (ladder);
-  row = (int) n_rows - 1;
-  kind = item != NULL ? message_named (item->text) : NULL;
-  if (self->first_new_row >= 0 && self->first_new_row < (int) n_rows)
-    {
-      row = self->first_new_row;
-      for (int r = self->first_new_row; item != NULL && item->predict != NULL && r < (int) n_rows;
-           r++)
-        if (sim_lesson_item_predicts_packet (item, app_ladder_view_get_row (ladder, r)))
-          {
-            row = r;
-            break;
-          }
-    }
-  self->first_new_row = -1;
-  for (int pass = kind ? 0 : 1; header != NULL && pass < 2; pass++)
-    for (int r = (int) n_rows - 1; r >= 0; r--)
-      {
-        SimEvent *e = app_ladder_view_get_row (ladder, r);
-
-        if (e != NULL && sim_raw_header_has (e->raw, header) && (pass == 1 || is_kind (e, kind)))
-          {
-            row = r;
-            pass = 2;
-            break;
-          }
-      }
+  row = row_to_select (self, ladder, item, header);
   app_inspector_highlight_headers (self->inspector, (const char * const *) header_names);
   if (row >= 0)
     app_ladder_view_select_row (ladder, row);

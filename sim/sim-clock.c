@@ -253,9 +253,9 @@ sim_clock_deadline (SimClock *self,
 {
   Timer *timer;
 
-  g_return_val_if_fail (SIM_IS_CLOCK (self), -1);
+  g_return_val_if_fail (SIM_IS_CLOCK (self), SIM_TIME_NONE);
   timer = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (id));
-  return timer != NULL ? timer->deadline : -1;
+  return timer != NULL ? timer->deadline : SIM_TIME_NONE;
 }
 
 gboolean

@@ -25,6 +25,7 @@ void       sim_clock_cancel        (SimClock       *self,
                                     guint           id);
 gboolean   sim_clock_is_pending    (SimClock       *self,
                                     guint           id);
+/* SIM_TIME_NONE when @id is not pending. */
 SimTime    sim_clock_deadline      (SimClock       *self,
                                     guint           id);
 gboolean   sim_clock_next_deadline (SimClock       *self,

@@ -550,18 +550,20 @@ parse_error (GError     **error,
 }
 
 typedef struct {
-  const char *name;   /* lower-case letters only, see param_index() */
+  const char *name;   /* lower-case letters only, see find_param() */
   guint len;
 } ParamName;
 
 #define PARAM_NAME(s) { s, sizeof (s) - 1 }
 
-/* The index of the parameter @name (@len bytes, compared case-insensitively) in @names, or -1. */
-static int
-param_index (const ParamName *names,
-             guint            n_names,
-             const char      *name,
-             gsize            len)
+/* Whether the parameter @name (@len bytes, compared case-insensitively) is one of @names, and
+ * which one (*@index). */
+static gboolean
+find_param (const ParamName *names,
+            guint            n_names,
+            const char      *name,
+            gsize            len,
+            guint           *index)
 {
   for (guint i = 0; i < n_names; i++)
     {
@@ -574,9 +576,12 @@ param_index (const ParamName *names,
       for (k = 0; k < len && (name[k] | 0x20) == names[i].name[k]; k++)
         ;
       if (k == len)
-        return i;
+        {
+          *index = i;
+          return TRUE;
+        }
     }
-  return -1;
+  return FALSE;
 }
 
 /* The value of the quoted-string @raw (@raw_len bytes between the quotes, holding @n_pairs
@@ -647,7 +652,8 @@ parse_params (const char      *value,
     {
       const char *name;
       gsize name_len;
-      int index;
+      gboolean known;
+      guint index = 0;
 
       /* Empty list elements (",,") are allowed by the #rule. */
       while (is_lws (*p) || *p == ',')
@@ -668,8 +674,8 @@ parse_params (const char      *value,
                             "Parameter “%.*s” has no value", (int) MIN (name_len, 32), name);
       p = skip_lws (p + 1);
 
-      index = param_index (names, n_names, name, name_len);
-      if (index >= 0 && values[index] != NULL)
+      known = find_param (names, n_names, name, name_len, &index);
+      if (known && values[index] != NULL)
         return parse_error (error, SIM_DIGEST_ERROR_PARSE,
                             "Parameter “%s” appears twice", names[index].name);
 
@@ -698,7 +704,7 @@ parse_params (const char      *value,
                                   *p == '\0' ? "Unterminated quoted string"
                                              : "Control character in a quoted string");
             }
-          if (index >= 0)
+          if (known)
             values[index] = unquote (v, p - v, n_pairs);
           p++;
         }
@@ -712,7 +718,7 @@ parse_params (const char      *value,
             return parse_error (error, SIM_DIGEST_ERROR_PARSE,
                                 "Parameter “%.*s” has an empty or invalid value",
                                 (int) MIN (name_len, 32), name);
-          if (index >= 0)
+          if (known)
             values[index] = g_strndup (v, p - v);
         }
 

@@ -467,144 +467,233 @@ append_reason (GString        *s,
     g_string_append_printf (s, " (%s)", event->reason);
 }
 
+/*
+ * The annotation of one kind of event, appended to @s; FALSE when the ladder leaves the event
+ * out (a packet that was not dropped, timers and transactions unless asked for).
+ */
+typedef gboolean (*DescribeFunc) (GString                *s,
+                                  const SimEvent         *event,
+                                  const char             *node,
+                                  const SimExportOptions *opts);
+
+static gboolean
+describe_packet (GString                *s,
+                 const SimEvent         *event,
+                 const char             *node,
+                 const SimExportOptions *opts)
+{
+  g_autoptr(GPtrArray) labels = NULL;
+
+  if (g_strcmp0 (event->action, "dropped") != 0)
+    return FALSE;
+  labels = label_candidates (event);
+  g_string_append_printf (s, "x %s from %s to %s dropped", (char *) labels->pdata[0],
+                          event->from ? event->from : "?", event->to ? event->to : "?");
+  if (event->reason != NULL)
+    g_string_append_printf (s, ": %s", event->reason);
+  return TRUE;
+}
+
+static gboolean
+describe_binding (GString                *s,
+                  const SimEvent         *event,
+                  const char             *node,
+                  const SimExportOptions *opts)
+{
+  g_string_append_printf (s, "+ binding %s: %s -> %s", event->action,
+                          event->aor ? event->aor : "?", event->contact ? event->contact : "?");
+  if (event->expires != SIM_EVENT_NO_EXPIRES)
+    g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_nonce (GString                *s,
+                const SimEvent         *event,
+                const char             *node,
+                const SimExportOptions *opts)
+{
+  g_string_append_printf (s, "+ nonce %s at %s", event->action, node);
+  if (event->nonce != NULL)
+    {
+      /* In full: a student matches it with the WWW-Authenticate and Authorization text. */
+      g_string_append_printf (s, ": %s", event->nonce);
+    }
+  if (event->algorithm != NULL)
+    g_string_append_printf (s, " %s", event->algorithm);
+  if (event->user != NULL)
+    g_string_append_printf (s, " user %s", event->user);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_registration (GString                *s,
+                       const SimEvent         *event,
+                       const char             *node,
+                       const SimExportOptions *opts)
+{
+  g_string_append_printf (s, "+ %s registration %s", node, event->action);
+  if (event->aor != NULL)
+    g_string_append_printf (s, " %s", event->aor);
+  if (event->expires != SIM_EVENT_NO_EXPIRES)
+    g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+  if (event->text != NULL)
+    g_string_append_printf (s, ": %s", event->text);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_call (GString                *s,
+               const SimEvent         *event,
+               const char             *node,
+               const SimExportOptions *opts)
+{
+  g_string_append_printf (s, "+ %s call", node);
+  if (event->aor != NULL)
+    g_string_append_printf (s, " with %s", event->aor);
+  g_string_append_printf (s, ": %s", event->action);
+  if (event->text != NULL)
+    g_string_append_printf (s, ": %s", event->text);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_node (GString                *s,
+               const SimEvent         *event,
+               const char             *node,
+               const SimExportOptions *opts)
+{
+  if (g_strcmp0 (event->action, "added") == 0 && !opts->show_nodes_added)
+    return FALSE;
+  /* SimNet's texts name the node already ("bob-desk moved from ... to ..."). */
+  if (event->text != NULL)
+    g_string_append_printf (s, "+ %s", event->text);
+  else
+    {
+      g_string_append_printf (s, "+ %s %s", node, event->action);
+      if (event->src.ip[0] != '\0')
+        g_string_append_printf (s, " (%s)", event->src.ip);
+    }
+  return TRUE;
+}
+
+static gboolean
+describe_action (GString                *s,
+                 const SimEvent         *event,
+                 const char             *node,
+                 const SimExportOptions *opts)
+{
+  g_string_append (s, ">> ");
+  if (event->text != NULL)
+    g_string_append (s, event->text);
+  else
+    g_string_append_printf (s, "%s %s", event->action, node);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_lookup (GString                *s,
+                 const SimEvent         *event,
+                 const char             *node,
+                 const SimExportOptions *opts)
+{
+  /* The proxy's authentication verdicts ride on the lookup event (sim-proxy.c): a 407 or a
+   * 403 about the caller, not a search for the callee. */
+  if (g_strcmp0 (event->action, "challenged") == 0 || g_strcmp0 (event->action, "rejected") == 0)
+    g_string_append_printf (s, "+ %s %s the caller %s", node,
+                            strcmp (event->action, "challenged") == 0 ? "challenges" : "refuses",
+                            event->aor ? event->aor : "?");
+  else
+    g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
+  if (event->text != NULL)
+    g_string_append_printf (s, ": %s", event->text);
+  append_reason (s, event);
+  return TRUE;
+}
+
+static gboolean
+describe_note (GString                *s,
+               const SimEvent         *event,
+               const char             *node,
+               const SimExportOptions *opts)
+{
+  g_string_append (s, g_strcmp0 (event->action, "error") == 0 ? "! " : "# ");
+  if (event->node != NULL)
+    g_string_append_printf (s, "%s: ", event->node);
+  g_string_append (s, event->text ? event->text : "");
+  return TRUE;
+}
+
+static gboolean
+describe_timer (GString                *s,
+                const SimEvent         *event,
+                const char             *node,
+                const SimExportOptions *opts)
+{
+  if (!opts->show_timers)
+    return FALSE;
+  g_string_append_printf (s, "~ %s timer %s %s", node, event->name ? event->name : "?",
+                          event->action);
+  if (event->duration > 0)
+    {
+      g_string_append (s, " ");
+      sim_export_format_seconds (event->duration, s);
+      g_string_append (s, "s");
+    }
+  if (event->branch != NULL)
+    g_string_append_printf (s, " [%s]", event->branch);
+  return TRUE;
+}
+
+static gboolean
+describe_transaction (GString                *s,
+                      const SimEvent         *event,
+                      const char             *node,
+                      const SimExportOptions *opts)
+{
+  if (!opts->show_timers)
+    return FALSE;
+  g_string_append_printf (s, "~ %s transaction %s", node, event->action);
+  if (event->branch != NULL)
+    g_string_append_printf (s, " [%s]", event->branch);
+  if (event->text != NULL)
+    g_string_append_printf (s, ": %s", event->text);
+  append_reason (s, event);
+  return TRUE;
+}
+
+/* How each kind of event is annotated. */
+static const DescribeFunc describers[] = {
+  [SIM_EVENT_PACKET] = describe_packet,
+  [SIM_EVENT_TIMER] = describe_timer,
+  [SIM_EVENT_TRANSACTION] = describe_transaction,
+  [SIM_EVENT_BINDING] = describe_binding,
+  [SIM_EVENT_NONCE] = describe_nonce,
+  [SIM_EVENT_CALL] = describe_call,
+  [SIM_EVENT_REGISTRATION] = describe_registration,
+  [SIM_EVENT_NODE] = describe_node,
+  [SIM_EVENT_ACTION] = describe_action,
+  [SIM_EVENT_LOOKUP] = describe_lookup,
+  [SIM_EVENT_NOTE] = describe_note,
+};
+
 /* The annotation line for a non-packet event, or NULL when the ladder leaves it out. */
 static char *
 describe_event (const SimEvent         *event,
                 const SimExportOptions *opts)
 {
-  g_autoptr(GString) s = g_string_new (NULL);
-  const char *node = event->node ? event->node : "?";
+  g_autoptr(GString) s = NULL;
 
-  switch (event->type)
-    {
-    case SIM_EVENT_PACKET:
-      if (g_strcmp0 (event->action, "dropped") != 0)
-        return NULL;
-      {
-        g_autoptr(GPtrArray) labels = label_candidates (event);
-        g_string_append_printf (s, "x %s from %s to %s dropped", (char *) labels->pdata[0],
-                                event->from ? event->from : "?", event->to ? event->to : "?");
-        if (event->reason != NULL)
-          g_string_append_printf (s, ": %s", event->reason);
-      }
-      break;
-
-    case SIM_EVENT_BINDING:
-      g_string_append_printf (s, "+ binding %s: %s -> %s", event->action,
-                              event->aor ? event->aor : "?", event->contact ? event->contact : "?");
-      if (event->expires >= 0)
-        g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_NONCE:
-      g_string_append_printf (s, "+ nonce %s at %s", event->action, node);
-      if (event->nonce != NULL)
-        {
-          /* In full: a student matches it with the WWW-Authenticate and Authorization text. */
-          g_string_append_printf (s, ": %s", event->nonce);
-        }
-      if (event->algorithm != NULL)
-        g_string_append_printf (s, " %s", event->algorithm);
-      if (event->user != NULL)
-        g_string_append_printf (s, " user %s", event->user);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_REGISTRATION:
-      g_string_append_printf (s, "+ %s registration %s", node, event->action);
-      if (event->aor != NULL)
-        g_string_append_printf (s, " %s", event->aor);
-      if (event->expires >= 0)
-        g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
-      if (event->text != NULL)
-        g_string_append_printf (s, ": %s", event->text);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_CALL:
-      g_string_append_printf (s, "+ %s call", node);
-      if (event->aor != NULL)
-        g_string_append_printf (s, " with %s", event->aor);
-      g_string_append_printf (s, ": %s", event->action);
-      if (event->text != NULL)
-        g_string_append_printf (s, ": %s", event->text);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_NODE:
-      if (g_strcmp0 (event->action, "added") == 0 && !opts->show_nodes_added)
-        return NULL;
-      /* SimNet's texts name the node already ("bob-desk moved from ... to ..."). */
-      if (event->text != NULL)
-        g_string_append_printf (s, "+ %s", event->text);
-      else
-        {
-          g_string_append_printf (s, "+ %s %s", node, event->action);
-          if (event->src.ip[0] != '\0')
-            g_string_append_printf (s, " (%s)", event->src.ip);
-        }
-      break;
-
-    case SIM_EVENT_ACTION:
-      g_string_append (s, ">> ");
-      if (event->text != NULL)
-        g_string_append (s, event->text);
-      else
-        g_string_append_printf (s, "%s %s", event->action, node);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_LOOKUP:
-      /* The proxy's authentication verdicts ride on the lookup event (sim-proxy.c): a 407 or a
-       * 403 about the caller, not a search for the callee. */
-      if (g_strcmp0 (event->action, "challenged") == 0 || g_strcmp0 (event->action, "rejected") == 0)
-        g_string_append_printf (s, "+ %s %s the caller %s", node,
-                                strcmp (event->action, "challenged") == 0 ? "challenges" : "refuses",
-                                event->aor ? event->aor : "?");
-      else
-        g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
-      if (event->text != NULL)
-        g_string_append_printf (s, ": %s", event->text);
-      append_reason (s, event);
-      break;
-
-    case SIM_EVENT_NOTE:
-      g_string_append (s, g_strcmp0 (event->action, "error") == 0 ? "! " : "# ");
-      if (event->node != NULL)
-        g_string_append_printf (s, "%s: ", event->node);
-      g_string_append (s, event->text ? event->text : "");
-      break;
-
-    case SIM_EVENT_TIMER:
-      if (!opts->show_timers)
-        return NULL;
-      g_string_append_printf (s, "~ %s timer %s %s", node, event->name ? event->name : "?",
-                              event->action);
-      if (event->duration > 0)
-        {
-          g_string_append (s, " ");
-          sim_export_format_seconds (event->duration, s);
-          g_string_append (s, "s");
-        }
-      if (event->branch != NULL)
-        g_string_append_printf (s, " [%s]", event->branch);
-      break;
-
-    case SIM_EVENT_TRANSACTION:
-      if (!opts->show_timers)
-        return NULL;
-      g_string_append_printf (s, "~ %s transaction %s", node, event->action);
-      if (event->branch != NULL)
-        g_string_append_printf (s, " [%s]", event->branch);
-      if (event->text != NULL)
-        g_string_append_printf (s, ": %s", event->text);
-      append_reason (s, event);
-      break;
-
-    default:
-      return NULL;
-    }
+  if ((guint) event->type >= G_N_ELEMENTS (describers) || describers[event->type] == NULL)
+    return NULL;
+  s = g_string_new (NULL);
+  if (!describers[event->type] (s, event, event->node ? event->node : "?", opts))
+    return NULL;
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -802,7 +891,7 @@ add_expires (JsonBuilder    *builder,
              const SimEvent *event,
              gboolean        always)
 {
-  if (event->expires >= 0)
+  if (event->expires != SIM_EVENT_NO_EXPIRES)
     add_int (builder, "expires", event->expires);
   else if (always)
     {

@@ -158,7 +158,7 @@ find_head_end (SimFramer  *self,
       fail (self, SIM_FRAMER_ERROR_NO_LENGTH, self->head_len);
       return HEAD_FAILED;
     }
-  if (scan.content_length < 0 || scan.content_length > G_MAXINT32)
+  if (scan.content_length == SIM_MESSAGE_NO_CONTENT_LENGTH || scan.content_length > G_MAXINT32)
     {
       fail (self, SIM_FRAMER_ERROR_BAD_LENGTH, self->head_len);
       return HEAD_FAILED;

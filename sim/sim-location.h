@@ -14,11 +14,14 @@ G_BEGIN_DECLS
  * is how a refresh is told apart from a new registration (§10.3 step 7).  Bindings expire on
  * the session clock, and every change is traced (SIM_EVENT_BINDING).
  */
+
+/* SimBinding.q when the Contact had no q parameter (a qvalue is 0 to 1, RFC 3261 §20.10). */
+#define SIM_BINDING_NO_Q (-1.0)
 typedef struct {
   char *aor;            /* "sip:alice@lab.example" */
   char *contact;        /* the Contact URI, as the registrar compares it */
   char *display;        /* the whole Contact header value as received (for views) */
-  double q;             /* -1 when absent */
+  double q;             /* SIM_BINDING_NO_Q when absent */
   SimTime expires_at;   /* absolute, on the session clock */
   guint32 granted;      /* seconds granted in the last 200 OK */
   char *call_id;

@@ -36,10 +36,11 @@ typedef enum {
  * stranger sends cannot cost more than one linear pass.  libosip2 appends every header with
  * osip_list_add (list, el, -1), which walks the list to its end: parsing n header lines costs
  * n^2/2 steps (four datagrams a second of 12,000 one-byte headers kept a core busy), and the fast
- * path below makes the same calls.  No phone comes near these: a request that crossed 70 proxies (Max-Forwards)
- * each adding a Via and a Record-Route line still has fewer than 160 lines; the longest lines
- * phones write (Authorization, a Contact with +sip.instance and feature tags, Allow) stay under
- * 1 KB; and a REGISTER lists one Contact per device, at most a handful.
+ * path of sim_message_parse makes the same calls.  No phone comes near these: a request that
+ * crossed 70 proxies (Max-Forwards) each adding a Via and a Record-Route line still has fewer
+ * than 160 lines; the longest lines phones write (Authorization, a Contact with +sip.instance and
+ * feature tags, Allow) stay under 1 KB; and a REGISTER lists one Contact per device, at most a
+ * handful.
  *
  * SIM_MESSAGE_MAX_HEADER_LINES: lines between the start line and the blank line (a folded
  *   continuation counts as a line).
@@ -73,10 +74,13 @@ typedef struct {
   gsize longest_line;
   guint n_contacts;
   guint n_content_lengths;   /* Content-Length (or l) headers */
-  /* The Content-Length as a number (G_MAXINT32 + 1 for anything larger); -1 when absent, not
-   * digits, or when two Content-Length headers differ (no reader may pick one of them). */
+  /* The Content-Length as a number (G_MAXINT32 + 1 for anything larger);
+   * SIM_MESSAGE_NO_CONTENT_LENGTH when absent, not digits, or when two Content-Length headers
+   * differ (no reader may pick one of them). */
   gint64 content_length;
 } SimMessageScan;
+
+#define SIM_MESSAGE_NO_CONTENT_LENGTH (-1)
 
 /*
  * One linear pass over @data (no allocation): fills @scan and checks the caps above, with the
@@ -102,14 +106,6 @@ osip_message_t *sim_message_parse_essentials (const char         *data,
 void            sim_message_init_library  (void);
 
 osip_message_t *sim_message_parse         (const char            *data,
-                                           gsize                  len,
-                                           GError               **error) G_GNUC_WARN_UNUSED_RESULT;
-/* For tests: the two halves of sim_message_parse.  _fast returns NULL where it leaves the text to
- * libosip2 (or for what sim_message_parse rejects before parsing); _with_osip is libosip2 alone.
- * SIPLAB_NO_FAST_PARSE in the environment turns the fast half off in sim_message_parse. */
-osip_message_t *sim_message_parse_fast    (const char            *data,
-                                           gsize                  len) G_GNUC_WARN_UNUSED_RESULT;
-osip_message_t *sim_message_parse_with_osip (const char          *data,
                                            gsize                  len,
                                            GError               **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Checks RFC 3261 §8.1.1 / §8.2 mandatory headers; for a request parse errors mean 400. */
@@ -154,7 +150,12 @@ void            sim_message_set_header    (osip_message_t        *msg,
                                            const char            *value);
 void            sim_message_remove_header (osip_message_t        *msg,
                                            const char            *name);
-/* Expires header as a number; -1 when absent, -2 when not a valid delta-seconds. */
+/* What sim_message_expires returns when the header gives no number of seconds. */
+enum {
+  SIM_MESSAGE_EXPIRES_ABSENT = -1,    /* no Expires header */
+  SIM_MESSAGE_EXPIRES_INVALID = -2,   /* not delta-seconds (RFC 3261 §20.19) */
+};
+/* The Expires header as a number of seconds (2^32-1 at most), or one of the two above. */
 gint64          sim_message_expires       (const osip_message_t  *msg);
 /* "user@host" of a URI, the AOR form the registrar keys on (RFC 3261 §10.3 step 5). */
 char           *sim_uri_to_aor            (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;

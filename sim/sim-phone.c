@@ -417,7 +417,8 @@ answer_challenge (SimPhone       *self,
     }
   if (!found)
     {
-      set_reg_state (self, SIM_REG_FAILED, "401 without a digest challenge we understand", -1);
+      set_reg_state (self, SIM_REG_FAILED, "401 without a digest challenge we understand",
+                     SIM_EVENT_NO_EXPIRES);
       return;
     }
   /* RFC 7616 §3.3: stale=true means the password was right; anything else after our answer means it was wrong. */
@@ -425,7 +426,8 @@ answer_challenge (SimPhone       *self,
     {
       sim_digest_challenge_clear (&challenge);
       set_reg_state (self, SIM_REG_FAILED,
-                     "wrong password: the registrar challenged our answer again (401)", -1);
+                     "wrong password: the registrar challenged our answer again (401)",
+                     SIM_EVENT_NO_EXPIRES);
       return;
     }
   cnonce = sim_random_token (phone_rand (self), 16);
@@ -552,7 +554,7 @@ handle_register_response (SimPhone       *self,
     }
 
   reason = g_strdup_printf ("%d %s", status, response->reason_phrase ? response->reason_phrase : "");
-  set_reg_state (self, SIM_REG_FAILED, reason, -1);
+  set_reg_state (self, SIM_REG_FAILED, reason, SIM_EVENT_NO_EXPIRES);
   /* No answer or a server in trouble: try again later, as phones do. */
   if (status == 408 || status >= 500)
     self->retry_timer = sim_clock_add (phone_clock (self), RETRY_DELAY, retry_cb, self, NULL);
@@ -1188,6 +1190,7 @@ handle_invite (SimPhone       *self,
     }
   sim_server_txn_respond (txn, ringing);
   set_call_state (self, SIM_CALL_RINGING, NULL);
+  /* Any negative delay is SIM_PHONE_NEVER_ANSWER: the phone keeps ringing. */
   if (self->answer_delay >= 0)
     call->answer_timer = sim_clock_add (phone_clock (self), self->answer_delay, answer_cb, self, NULL);
 }
@@ -1450,7 +1453,9 @@ GHashTable *sim_phone_get_address_book (SimPhone *self) { return self->address_b
 SimTime
 sim_phone_get_refresh_at (SimPhone *self)
 {
-  return self->refresh_timer ? sim_clock_deadline (phone_clock (self), self->refresh_timer) : -1;
+  if (self->refresh_timer == 0)
+    return SIM_TIME_NONE;
+  return sim_clock_deadline (phone_clock (self), self->refresh_timer);
 }
 
 SimCallState

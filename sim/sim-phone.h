@@ -31,6 +31,12 @@ typedef enum {
   SIM_CALL_FAILED,
 } SimCallState;
 
+/* sim_phone_register and sim_world_register: ask for the phone's default expiry
+ * (sim_phone_set_default_expires); any other negative value does the same. */
+#define SIM_PHONE_DEFAULT_EXPIRES (-1)
+/* sim_phone_set_answer_delay: the phone rings and never answers. */
+#define SIM_PHONE_NEVER_ANSWER    ((SimTime) -1)
+
 const char *sim_reg_state_name  (SimRegState  state);
 const char *sim_call_state_name (SimCallState state);
 
@@ -57,7 +63,7 @@ void          sim_phone_set_outbound      (SimPhone      *self,
 void          sim_phone_set_default_expires (SimPhone    *self,
                                            guint          expires);   /* default 3600 */
 void          sim_phone_set_answer_delay  (SimPhone      *self,
-                                           SimTime        delay);     /* default 2 s; -1: never */
+                                           SimTime        delay);     /* default 2 s */
 
 gboolean      sim_phone_register          (SimPhone      *self,
                                            gint64         expires,
@@ -80,7 +86,7 @@ gboolean      sim_phone_is_powered        (SimPhone      *self);
 SimRegState   sim_phone_get_reg_state     (SimPhone      *self);
 const char   *sim_phone_get_reg_reason    (SimPhone      *self);
 guint32       sim_phone_get_granted       (SimPhone      *self);    /* seconds, last 200 OK */
-SimTime       sim_phone_get_refresh_at    (SimPhone      *self);    /* -1 when none */
+SimTime       sim_phone_get_refresh_at    (SimPhone      *self);    /* SIM_TIME_NONE: none */
 guint32       sim_phone_get_cseq          (SimPhone      *self);    /* last REGISTER CSeq */
 const char   *sim_phone_get_call_id       (SimPhone      *self);    /* registration Call-ID */
 SimCallState  sim_phone_get_call_state    (SimPhone      *self);

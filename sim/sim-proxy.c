@@ -589,6 +589,86 @@ arrival_endpoint (SimProxy      *self,
   return in;
 }
 
+/* RFC 3261 §16.4: removes our own entries (one, or two after RFC 5658) from the route set and
+ * returns the first Route left, or NULL. */
+static osip_route_t *
+remove_own_routes (SimProxy       *self,
+                   osip_message_t *req)
+{
+  osip_route_t *route;
+
+  while ((route = osip_list_get (&req->routes, 0)) != NULL &&
+         (uri_is_us (self, route->url) ||
+          (route->url->username == NULL && _sim_proxy_uri_is_our_domain (self, route->url))))
+    {
+      osip_list_remove (&req->routes, 0);
+      osip_route_free (route);
+    }
+  return osip_list_get (&req->routes, 0);
+}
+
+/*
+ * RFC 3261 §16.5: the target set of a request for a user of our domain comes from the location
+ * service.  Appends each binding's Contact to @targets and where to send it to @addrs; FALSE
+ * when the user has no binding, and then the request was answered (404 or 480).
+ */
+static gboolean
+targets_from_location (SimProxy       *self,
+                       SimServerTxn   *txn,
+                       osip_message_t *req,
+                       GPtrArray      *targets,
+                       GArray         *addrs)
+{
+  g_autofree char *aor = sim_uri_to_aor (req->req_uri);
+  GPtrArray *bindings = sim_location_lookup (sim_registrar_get_location (self->registrar), aor);
+
+  if (bindings == NULL || bindings->len == 0)
+    {
+      gboolean known = sim_registrar_get_password (self->registrar, req->req_uri->username) != NULL;
+      trace_lookup (self, aor, NULL, known ? "480 Temporarily Unavailable" : "404 Not Found");
+      _sim_proxy_reply (txn, known ? 480 : 404, NULL);
+      return FALSE;
+    }
+  trace_lookup (self, aor, bindings, NULL);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      SimBinding *binding = bindings->pdata[i];
+      /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5). */
+      SimAddr addr = binding->source;
+
+      g_ptr_array_add (targets, g_strdup (binding->contact));
+      g_array_append_val (addrs, addr);
+    }
+  return TRUE;
+}
+
+/* A request no routing rule lets through: a note says why, a 403 answers it, nothing is sent.
+ * @route is the first Route left, @next_uri where that Route or the Request-URI points. */
+static void
+refuse_route (SimProxy           *self,
+              SimServerTxn       *txn,
+              osip_message_t     *req,
+              const osip_route_t *route,
+              const osip_uri_t   *next_uri,
+              gboolean            may_relay,
+              gboolean            may_reach_binding)
+{
+  gboolean tagged = sim_message_to_tag (req) != NULL;
+  /* In a dialog, the Request-URI is what must name a party. */
+  g_autofree char *where = sim_uri_to_string (tagged && !may_relay ? req->req_uri : next_uri);
+
+  sim_stack_note (self->stack, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
+                 req->sip_method, where,
+                 tagged ? (may_reach_binding
+                           ? "it names no party of a dialog we Record-Routed and no registered Contact"
+                           : "it names no party of a dialog we Record-Routed, and only a user "
+                             "of ours who proved it may reach a registered Contact with a To tag")
+                 : route != NULL ? "its Route is not us" : "it is not an address of our domain",
+                 self->relay ? "only for authenticated users, to public addresses" : "for nobody");
+  _sim_proxy_reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
+                          : "Forbidden (not a relay)");
+}
+
 /*
  * Routing (RFC 3261 §16.4-16.5) once the request passed the checks of §16.3.  Out-of-dialog
  * requests go only to the location service's targets for our domain; requests for other
@@ -623,15 +703,7 @@ proxy_route (SimProxy       *self,
   SimAddr in, addr;
   gboolean record_route = FALSE;
 
-  /* RFC 3261 §16.4: remove our own entries (one, or two after RFC 5658) from the route set. */
-  while ((route = osip_list_get (&req->routes, 0)) != NULL &&
-         (uri_is_us (self, route->url) ||
-          (route->url->username == NULL && _sim_proxy_uri_is_our_domain (self, route->url))))
-    {
-      osip_list_remove (&req->routes, 0);
-      osip_route_free (route);
-    }
-  route = osip_list_get (&req->routes, 0);
+  route = remove_own_routes (self, req);
   next_uri = route != NULL ? route->url : req->req_uri;
 
   if (is_ack && !in_dialog)
@@ -645,26 +717,8 @@ proxy_route (SimProxy       *self,
   if (!tagged && route == NULL && _sim_proxy_uri_is_our_domain (self, req->req_uri) &&
       req->req_uri->username != NULL)
     {
-      /* RFC 3261 §16.5: the target set comes from the location service. */
-      g_autofree char *aor = sim_uri_to_aor (req->req_uri);
-      GPtrArray *bindings = sim_location_lookup (sim_registrar_get_location (self->registrar), aor);
-
-      if (bindings == NULL || bindings->len == 0)
-        {
-          gboolean known = sim_registrar_get_password (self->registrar, req->req_uri->username) != NULL;
-          trace_lookup (self, aor, NULL, known ? "480 Temporarily Unavailable" : "404 Not Found");
-          _sim_proxy_reply (txn, known ? 480 : 404, NULL);
-          return;
-        }
-      trace_lookup (self, aor, bindings, NULL);
-      for (guint i = 0; i < bindings->len; i++)
-        {
-          SimBinding *binding = bindings->pdata[i];
-          /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5). */
-          addr = binding->source;
-          g_ptr_array_add (targets, g_strdup (binding->contact));
-          g_array_append_val (addrs, addr);
-        }
+      if (!targets_from_location (self, txn, req, targets, addrs))
+        return;
       /*
        * Only a dialog-creating INVITE is Record-Routed (RFC 3261 §16.6 step 4, §12.1), and
        * only while the dialog table has room: a dialog we could not remember would have its
@@ -712,18 +766,7 @@ proxy_route (SimProxy       *self,
     }
   else
     {
-      /* In a dialog, the Request-URI is what must name a party. */
-      g_autofree char *where = sim_uri_to_string (tagged && !may_relay ? req->req_uri : next_uri);
-      sim_stack_note (self->stack, "%s for %s refused: %s, and this proxy relays %s (RFC 3261 §16.5)",
-                     req->sip_method, where,
-                     tagged ? (may_reach_binding
-                               ? "it names no party of a dialog we Record-Routed and no registered Contact"
-                               : "it names no party of a dialog we Record-Routed, and only a user "
-                                 "of ours who proved it may reach a registered Contact with a To tag")
-                     : route != NULL ? "its Route is not us" : "it is not an address of our domain",
-                     self->relay ? "only for authenticated users, to public addresses" : "for nobody");
-      _sim_proxy_reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
-                              : "Forbidden (not a relay)");
+      refuse_route (self, txn, req, route, next_uri, may_relay, may_reach_binding);
       return;
     }
 

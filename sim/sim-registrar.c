@@ -77,7 +77,8 @@ struct _SimRegistrar {
   SimRegistrarPolicy policy;
   GHashTable *users;          /* username -> password */
   gint64 date_epoch;
-  gint64 date_second;        /* the second date_text spells, or -1 */
+  gboolean has_date;         /* date_text holds the date of date_second */
+  gint64 date_second;        /* the second date_text spells */
   char date_text[32];
   SimRegistrarCommitFunc commit_func;
   gpointer commit_data;
@@ -588,14 +589,23 @@ plan_owns (Plan             *plan,
   return FALSE;
 }
 
-static int
+/* The binding of @contact in the plan and its place (*@pos), or NULL. */
+static SimBinding *
 plan_find (Plan       *plan,
-           const char *contact)
+           const char *contact,
+           guint      *pos)
 {
   for (guint i = 0; i < plan->set->len; i++)
-    if (strcmp (((SimBinding *) plan->set->pdata[i])->contact, contact) == 0)
-      return (int) i;
-  return -1;
+    {
+      SimBinding *binding = plan->set->pdata[i];
+
+      if (strcmp (binding->contact, contact) == 0)
+        {
+          *pos = i;
+          return binding;
+        }
+    }
+  return NULL;
 }
 
 static void
@@ -687,9 +697,9 @@ plan_contact (Request        *req,
   SimBinding *existing = NULL;
   SimBinding *binding;
   guint32 requested = 0, granted;
-  double q = -1;
+  double q = SIM_BINDING_NO_Q;
   char note[128];
-  int pos;
+  guint pos = 0;
   Outcome outcome;
 
   if (contact->url == NULL || key == NULL)
@@ -728,9 +738,7 @@ plan_contact (Request        *req,
   if (superseded)
     return OUTCOME_OK;
 
-  pos = plan_find (plan, key);
-  if (pos >= 0)
-    existing = plan->set->pdata[pos];
+  existing = plan_find (plan, key, &pos);
 
   /* RFC 3261 §10.3 step 7: the same Call-ID needs a higher CSeq, or the request fails. */
   if (existing != NULL && g_strcmp0 (existing->call_id, req->call_id) == 0 &&
@@ -857,7 +865,7 @@ process_contacts (Request *req)
   Plan plan = { NULL, };
   Outcome outcome = OUTCOME_OK;
 
-  if (expires == -2)
+  if (expires == SIM_MESSAGE_EXPIRES_INVALID)
     return reject (req, OUTCOME_BAD_EXPIRES, NULL,
                    "Expires: %s is not a number of seconds (RFC 3261 §20.19)",
                    sim_message_header (request, "expires"));
@@ -1126,10 +1134,10 @@ add_binding_contacts (Request        *req,
       while (seconds != 0);
       if (negative)
         *--d = '-';
-      if (binding->q >= 0)
+      if (binding->q != SIM_BINDING_NO_Q)
         g_ascii_formatd (q, sizeof q, "%.3g", binding->q);
-      if (add_contact_direct (response, binding->contact, d, binding->q >= 0 ? q : NULL,
-                              binding->instance))
+      if (add_contact_direct (response, binding->contact, d,
+                              binding->q != SIM_BINDING_NO_Q ? q : NULL, binding->instance))
         continue;
 
       value = g_string_sized_new (strlen (binding->contact) + 32);
@@ -1137,7 +1145,7 @@ add_binding_contacts (Request        *req,
       put_str (value, binding->contact);
       put_str (value, ">;expires=");
       put_str (value, d);
-      if (binding->q >= 0)
+      if (binding->q != SIM_BINDING_NO_Q)
         {
           put_str (value, ";q=");
           put_str (value, q);
@@ -1275,7 +1283,6 @@ sim_registrar_init (SimRegistrar *self)
 {
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->date_epoch = SIM_REGISTRAR_DEFAULT_DATE_EPOCH;
-  self->date_second = -1;
   self->policy.min_expires = 60;
   self->policy.default_expires = 3600;
   self->policy.max_expires = 7200;
@@ -1409,7 +1416,7 @@ sim_registrar_set_date_epoch (SimRegistrar *self,
 {
   g_return_if_fail (SIM_IS_REGISTRAR (self));
   self->date_epoch = unix_seconds;
-  self->date_second = -1;
+  self->has_date = FALSE;
 }
 
 gint64
@@ -1434,7 +1441,7 @@ sim_registrar_format_date (SimRegistrar *self,
 
   /* Every 200 OK carries a Date: under load most fall in the same second as the last one. */
   second = self->date_epoch + t / G_USEC_PER_SEC;
-  if (second == self->date_second)
+  if (self->has_date && second == self->date_second)
     return g_strdup (self->date_text);
   date = g_date_time_new_from_unix_utc (second);
   if (date == NULL)
@@ -1448,5 +1455,6 @@ sim_registrar_format_date (SimRegistrar *self,
               g_date_time_get_minute (date),
               g_date_time_get_second (date));
   self->date_second = second;
+  self->has_date = TRUE;
   return g_strdup (self->date_text);
 }

@@ -555,15 +555,6 @@ sim_server_restore_bindings (SimServer  *self,
   return TRUE;
 }
 
-/* Shared with the stack's fair shares of transactions (sim_addr_source_key()). */
-char *
-sim_server_client_key (const char *ip)
-{
-  g_return_val_if_fail (ip != NULL, NULL);
-
-  return sim_addr_source_key (ip);
-}
-
 /* ---------------------------------------------------------------------------------------- */
 
 static void

@@ -96,14 +96,9 @@ guint               sim_server_get_n_users      (SimServer           *self);
 gint64              sim_server_get_clock_offset (SimServer           *self);
 
 /*
- * The address wrong passwords are counted under (with the user they claimed): an IPv4 address
- * itself, an IPv6 address as its /64 ("2001:db8::/64").  Newly allocated.
- */
-char               *sim_server_client_key       (const char          *ip) G_GNUC_WARN_UNUSED_RESULT;
-
-/*
  * Parses the text of a users file named @path (for messages) into @users (name -> password,
- * both g_free'd).  Exposed for tests and for `siplab-cli check`.
+ * both g_free'd).  `siplab-cli serve --users` and the GUI's listen dialog read users files with
+ * it.
  */
 gboolean            sim_users_parse             (const char          *path,
                                                  const char          *contents,

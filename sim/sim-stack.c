@@ -1569,7 +1569,7 @@ sim_stack_receive_at (SimStack      *self,
       return;
     }
   if (len <= SIM_MESSAGE_MAX_SIZE && !is_reliable (src) && scan.has_blank_line &&
-      scan.content_length >= 0)
+      scan.content_length != SIM_MESSAGE_NO_CONTENT_LENGTH)
     {
       gsize body_len = len - scan.body_offset;
 

@@ -33,7 +33,7 @@ typedef struct _SimClientTxn SimClientTxn;
  *   of 2,000 phones all registering (REGISTER, 401 sent without a transaction, REGISTER with
  *   credentials) within one such window, with room for calls; each holds at most its request
  *   and its last response, both bounded by SIM_MESSAGE_MAX_SIZE and the caps of sim-message.h.
- *   sim_stack_set_max_transactions changes it (tests).
+ *   sim_stack_set_max_transactions changes it (`siplab-cli serve --max-transactions N`, tests).
  * Requests over the caps of sim_message_scan (header lines, line length, Contacts) are answered
  * 513 Message Too Large statelessly without being parsed (RFC 3261 §21.5.14), or dropped when
  * even the headers a response copies are over them; such responses are dropped (§18.1.2).

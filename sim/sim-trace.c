@@ -70,7 +70,7 @@ sim_event_new (SimEventType  type,
   event->ref_count = 1;
   event->type = type;
   event->action = g_strdup (action);
-  event->expires = -1;
+  event->expires = SIM_EVENT_NO_EXPIRES;
   return event;
 }
 

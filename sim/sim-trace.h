@@ -28,6 +28,9 @@ typedef enum {
 
 typedef struct _SimEvent SimEvent;
 
+/* SimEvent.expires when the event grants or asks for no number of seconds. */
+#define SIM_EVENT_NO_EXPIRES (-1)
+
 struct _SimEvent {
   /*< private >*/
   gint ref_count;
@@ -54,7 +57,7 @@ struct _SimEvent {
   /* SIM_EVENT_BINDING, SIM_EVENT_LOOKUP, SIM_EVENT_REGISTRATION */
   char *aor;
   char *contact;
-  gint64 expires;         /* seconds granted, or -1 */
+  gint64 expires;         /* seconds granted, or SIM_EVENT_NO_EXPIRES */
 
   /* SIM_EVENT_NONCE */
   char *nonce;

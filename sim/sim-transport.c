@@ -957,6 +957,147 @@ find_udp_listener (SimSocketTransport *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Sending: the stack's send function                                                        */
 
+/* Over the TCP connection to @dst, opened when there is none. */
+static void
+send_tcp (SimSocketTransport *self,
+          SimStack           *stack,
+          const SimAddr      *dst,
+          const char         *data,
+          gsize               len,
+          const char         *action)
+{
+  g_autofree char *key = peer_key (dst);
+  Connection *conn = g_hash_table_lookup (self->connections, key);
+
+  if (conn == NULL)
+    conn = connection_open (self, dst);
+  if (conn == NULL)
+    {
+      SimAddr src = *sim_stack_get_local (stack);
+      src.transport = SIM_TRANSPORT_TCP;
+      trace_packet (self, "dropped", &src, dst, TRUE, data, len,
+                    "no TCP connection to the destination could be opened");
+      sim_stack_transport_error (stack, dst, "no TCP connection could be opened");
+      return;
+    }
+  trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
+  /* A message the stack sends is a sign of life (a pong is not: connection_process()). */
+  conn->last_activity = g_get_monotonic_time ();
+  connection_send (conn, data, len);
+}
+
+/* sendto on the non-blocking UDP socket @fd: TRUE when sent, else errno says why (EAGAIN or
+ * EWOULDBLOCK: the send buffer is still full). */
+static gboolean
+udp_sendto (SimSocketTransport            *self,
+            int                            fd,
+            const char                    *data,
+            gsize                          len,
+            const struct sockaddr_storage *to,
+            socklen_t                      to_len)
+{
+  gint64 deadline;
+
+  if (sendto (fd, data, len, 0, (const struct sockaddr *) to, to_len) >= 0)
+    return TRUE;
+  /* A full send buffer (a burst faster than the peers read): wait a little for room.
+   * The wait blocks the whole server, so it is bounded twice: SEND_WAIT_MS per datagram,
+   * and none at all for SEND_BACKOFF_MS after a wait that ran out (a stalled interface
+   * must not cost every datagram a wait); then the datagram is dropped and the
+   * retransmission timers cover it, as for any loss. */
+  if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+      g_get_monotonic_time () < self->send_backoff_until)
+    return FALSE;
+  deadline = g_get_monotonic_time () + SEND_WAIT_MS * 1000;
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+      gint64 left = (deadline - g_get_monotonic_time () + 999) / 1000;
+      int ready = left > 0 ? poll (&pfd, 1, (int) left) : 0;
+
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready > 0)
+        {
+          if (sendto (fd, data, len, 0, (const struct sockaddr *) to, to_len) >= 0)
+            return TRUE;
+          if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+            continue;
+        }
+      else
+        {
+          if (ready == 0)
+            self->send_backoff_until = g_get_monotonic_time () + SEND_BACKOFF_MS * 1000;
+          errno = EAGAIN;
+        }
+      return FALSE;
+    }
+}
+
+/* From our UDP listener of @dst's address family. */
+static void
+send_udp (SimSocketTransport *self,
+          SimStack           *stack,
+          const SimAddr      *dst,
+          const char         *data,
+          gsize               len,
+          const char         *action)
+{
+  Listener *listener = find_udp_listener (self, dst);
+  g_autoptr(GError) error = NULL;
+  struct sockaddr_storage to;
+  socklen_t to_len;
+  const char *why;
+
+  if (listener == NULL)
+    {
+      SimAddr src = *sim_stack_get_local (stack);
+      trace_packet (self, "dropped", &src, dst, TRUE, data, len,
+                    is_ipv6 (dst) ? "no UDP endpoint listens on IPv6" :
+                                    "no UDP endpoint listens on IPv4");
+      return;
+    }
+  if (len > self->max_message)
+    {
+      trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
+                    "the message is too large for a datagram");
+      return;
+    }
+  trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
+  if (sockaddr_from_addr (dst, &to, &to_len))
+    {
+      if (udp_sendto (self, g_socket_get_fd (listener->socket), data, len, &to, to_len))
+        return;
+      /* Still full: not fatal, the retransmission timers cover it. */
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
+                        "the socket's send buffer is full");
+          return;
+        }
+      why = g_strerror (errno);
+    }
+  else
+    {
+      /* Not numeric (a scoped IPv6 address, say): let GIO resolve it. */
+      g_autoptr(GSocketAddress) address =
+        g_inet_socket_address_new_from_string (dst->ip, dst->port);
+
+      if (address != NULL &&
+          g_socket_send_to (listener->socket, address, data, len, NULL, &error) >= 0)
+        return;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, error->message);
+          return;
+        }
+      why = error != NULL ? error->message : "not an IP address";
+    }
+  trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, why);
+  /* The kernel refused at once (no route, unreachable network): RFC 3261 §18.4. */
+  sim_stack_transport_error (stack, dst, why);
+}
+
 static void
 stack_send_cb (SimStack      *stack,
                const SimAddr *dst,
@@ -970,121 +1111,10 @@ stack_send_cb (SimStack      *stack,
 
   if (self->listeners == NULL)
     return;
-
   if (dst->transport == SIM_TRANSPORT_TCP)
-    {
-      g_autofree char *key = peer_key (dst);
-      Connection *conn = g_hash_table_lookup (self->connections, key);
-
-      if (conn == NULL)
-        conn = connection_open (self, dst);
-      if (conn == NULL)
-        {
-          SimAddr src = *sim_stack_get_local (stack);
-          src.transport = SIM_TRANSPORT_TCP;
-          trace_packet (self, "dropped", &src, dst, TRUE, data, len,
-                        "no TCP connection to the destination could be opened");
-          sim_stack_transport_error (stack, dst, "no TCP connection could be opened");
-          return;
-        }
-      trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
-      /* A message the stack sends is a sign of life (a pong is not: connection_process()). */
-      conn->last_activity = g_get_monotonic_time ();
-      connection_send (conn, data, len);
-      return;
-    }
-
-  {
-    Listener *listener = find_udp_listener (self, dst);
-    g_autoptr(GError) error = NULL;
-    struct sockaddr_storage to;
-    socklen_t to_len;
-    const char *why;
-
-    if (listener == NULL)
-      {
-        SimAddr src = *sim_stack_get_local (stack);
-        trace_packet (self, "dropped", &src, dst, TRUE, data, len,
-                      is_ipv6 (dst) ? "no UDP endpoint listens on IPv6" :
-                                      "no UDP endpoint listens on IPv4");
-        return;
-      }
-    if (len > self->max_message)
-      {
-        trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
-                      "the message is too large for a datagram");
-        return;
-      }
-    trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
-    if (sockaddr_from_addr (dst, &to, &to_len))
-      {
-        int fd = g_socket_get_fd (listener->socket);
-
-        if (sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
-          return;
-        /* A full send buffer (a burst faster than the peers read): wait a little for room.
-         * The wait blocks the whole server, so it is bounded twice: SEND_WAIT_MS per datagram,
-         * and none at all for SEND_BACKOFF_MS after a wait that ran out (a stalled interface
-         * must not cost every datagram a wait); then the datagram is dropped and the
-         * retransmission timers cover it, as for any loss. */
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-            g_get_monotonic_time () >= self->send_backoff_until)
-          {
-            gint64 deadline = g_get_monotonic_time () + SEND_WAIT_MS * 1000;
-
-            for (;;)
-              {
-                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-                gint64 left = (deadline - g_get_monotonic_time () + 999) / 1000;
-                int ready = left > 0 ? poll (&pfd, 1, (int) left) : 0;
-
-                if (ready < 0 && errno == EINTR)
-                  continue;
-                if (ready > 0)
-                  {
-                    if (sendto (fd, data, len, 0, (const struct sockaddr *) &to, to_len) >= 0)
-                      return;
-                    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-                      continue;
-                  }
-                else
-                  {
-                    if (ready == 0)
-                      self->send_backoff_until = g_get_monotonic_time () + SEND_BACKOFF_MS * 1000;
-                    errno = EAGAIN;
-                  }
-                break;
-              }
-          }
-        /* Still full: not fatal, the retransmission timers cover it. */
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-          {
-            trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len,
-                          "the socket's send buffer is full");
-            return;
-          }
-        why = g_strerror (errno);
-      }
-    else
-      {
-        /* Not numeric (a scoped IPv6 address, say): let GIO resolve it. */
-        g_autoptr(GSocketAddress) address =
-          g_inet_socket_address_new_from_string (dst->ip, dst->port);
-
-        if (address != NULL &&
-            g_socket_send_to (listener->socket, address, data, len, NULL, &error) >= 0)
-          return;
-        if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-          {
-            trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, error->message);
-            return;
-          }
-        why = error != NULL ? error->message : "not an IP address";
-      }
-    trace_packet (self, "dropped", &listener->addr, dst, TRUE, data, len, why);
-    /* The kernel refused at once (no route, unreachable network): RFC 3261 §18.4. */
-    sim_stack_transport_error (stack, dst, why);
-  }
+    send_tcp (self, stack, dst, data, len, action);
+  else
+    send_udp (self, stack, dst, data, len, action);
 }
 
 void

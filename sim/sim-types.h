@@ -12,6 +12,8 @@ typedef gint64 SimTime;
 #define SIM_MSEC(x)    ((SimTime) (x) * 1000)
 #define SIM_SEC(x)     ((SimTime) (x) * 1000000)
 #define SIM_TIME_TO_SECONDS(t) ((double) (t) / 1e6)
+/* No time at all: a timer that is not pending has no deadline. */
+#define SIM_TIME_NONE  ((SimTime) -1)
 
 typedef enum {
   SIM_TRANSPORT_UDP,

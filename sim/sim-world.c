@@ -271,13 +271,6 @@ server_request_cb (SimStack       *stack,
     sim_proxy_handle (self->proxy, txn, request, src);
 }
 
-static const char *
-lookup_password_cb (const char *username,
-                    gpointer    user_data)
-{
-  return NULL;
-}
-
 gboolean
 sim_world_add_server (SimWorld    *self,
                       const char  *name,
@@ -288,7 +281,6 @@ sim_world_add_server (SimWorld    *self,
   guint8 secret[32];
 
   g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
-  (void) lookup_password_cb;
 
   if (self->server_name != NULL)
     {

@@ -79,10 +79,12 @@ gboolean      sim_world_add_host         (SimWorld      *self,
                                           const char    *ip,
                                           GError       **error);
 
-/* Commands.  Each traces a SIM_EVENT_ACTION first.  They act now, at the clock's current time. */
+/* Commands.  Each traces a SIM_EVENT_ACTION first.  They act now, at the clock's current time.
+ * sim_world_register asks for @expires seconds, or with SIM_PHONE_DEFAULT_EXPIRES for the
+ * phone's default. */
 gboolean      sim_world_register         (SimWorld      *self,
                                           const char    *device,
-                                          gint64         expires,     /* -1: the phone's default */
+                                          gint64         expires,
                                           GError       **error);
 gboolean      sim_world_unregister       (SimWorld      *self,
                                           const char    *device,

@@ -43,13 +43,15 @@ test_cancelled_timer_never_fires (void)
 {
   g_autoptr(SimClock) clock = sim_clock_new_virtual ();
   g_autoptr(GString) log = g_string_new (NULL);
-  guint id;
+  guint id, cancelled;
 
   id = sim_clock_add (clock, SIM_SEC (1), record_cb, log, NULL);
   g_assert_true (sim_clock_is_pending (clock, id));
   g_assert_cmpint (sim_clock_deadline (clock, id), ==, SIM_SEC (1));
+  cancelled = id;
   sim_clock_clear (clock, &id);
   g_assert_cmpuint (id, ==, 0);
+  g_assert_cmpint (sim_clock_deadline (clock, cancelled), ==, SIM_TIME_NONE);
   g_assert_false (sim_clock_step (clock));
   g_assert_cmpstr (log->str, ==, "");
   g_assert_cmpint (sim_clock_now (clock), ==, 0);

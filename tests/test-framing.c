@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "sim-framing.h"
-#include "sim-message.h"
+#include "sim-message-private.h"
 
 /*
  * SimFramer without sockets: a stream of messages with bodies, keep-alives and compact
@@ -367,7 +367,7 @@ test_framer_and_parser_agree (void)
           const char *body = strstr (framed, "\r\n\r\n") + 4;
           gsize body_len = strlen (body);
           g_autoptr(GError) error = NULL;
-          g_autoptr(osip_message_t) msg = sim_message_parse_with_osip (framed, strlen (framed),
+          g_autoptr(osip_message_t) msg = _sim_message_parse_with_osip (framed, strlen (framed),
                                                                        &error);
           osip_body_t *parsed_body = NULL;
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "sim-scenario.h"
-#include "sim-message.h"
+#include "sim-message-private.h"
 #include "fuzz/parse-compare.h"
 
 /*
@@ -1207,6 +1207,67 @@ drop_debug (const char     *log_domain,
 }
 
 static void
+test_fast_parse_switch (void)
+{
+  static const char text[] =
+    "REGISTER sip:lab.example SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bK1\r\n"
+    "From: <sip:alice@lab.example>;tag=1\r\nTo: <sip:alice@lab.example>\r\n"
+    "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@10.0.0.11>\r\n"
+    "Expires: 600\r\nContent-Length: 0\r\n\r\n";
+  g_autoptr(osip_message_t) fast = _sim_message_parse_fast (text, sizeof text - 1);
+  g_autoptr(osip_message_t) reference = _sim_message_parse_with_osip (text, sizeof text - 1, NULL);
+  g_autoptr(osip_message_t) without = NULL;
+  g_autoptr(osip_message_t) with = NULL;
+
+  g_test_summary ("Benchmarks turn the parser's fast path off to measure libosip2 alone; the "
+                  "message sim_message_parse returns is the same either way.");
+  g_assert_nonnull (fast);
+  g_assert_nonnull (reference);
+  _sim_message_set_fast_parse (FALSE);
+  without = sim_message_parse (text, sizeof text - 1, NULL);
+  _sim_message_set_fast_parse (TRUE);
+  with = sim_message_parse (text, sizeof text - 1, NULL);
+  g_assert_nonnull (without);
+  g_assert_nonnull (with);
+  assert_messages_equal (without, reference);
+  assert_messages_equal (with, fast);
+}
+
+static void
+test_expires (void)
+{
+  static const struct {
+    const char *header;   /* the Expires line, or NULL for none */
+    gint64 expires;
+  } cases[] = {
+    { NULL, SIM_MESSAGE_EXPIRES_ABSENT },
+    { "Expires: 3600\r\n", 3600 },
+    { "Expires:  0 \r\n", 0 },
+    { "Expires: 99999999999\r\n", G_MAXUINT32 },
+    { "Expires: soon\r\n", SIM_MESSAGE_EXPIRES_INVALID },
+    { "Expires: -5\r\n", SIM_MESSAGE_EXPIRES_INVALID },
+    { "Expires: 12 s\r\n", SIM_MESSAGE_EXPIRES_INVALID },
+  };
+
+  g_test_summary ("Expires is delta-seconds (RFC 3261 §20.19), larger values count as 2^32-1; "
+                  "no header and a value that is not digits have names of their own.");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("REGISTER sip:lab.example SIP/2.0\r\n"
+                         "Via: SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bK1\r\n"
+                         "From: <sip:alice@lab.example>;tag=1\r\nTo: <sip:alice@lab.example>\r\n"
+                         "Call-ID: c1\r\nCSeq: 1 REGISTER\r\n%sContent-Length: 0\r\n\r\n",
+                         cases[i].header != NULL ? cases[i].header : "");
+      g_autoptr(osip_message_t) msg = sim_message_parse (text, strlen (text), NULL);
+
+      g_assert_nonnull (msg);
+      g_assert_cmpint (sim_message_expires (msg), ==, cases[i].expires);
+    }
+}
+
+static void
 test_status_code_range (void)
 {
   static const char *codes[] = { "18", "4$6", "99", "700", "1000" };
@@ -1256,7 +1317,7 @@ test_scan_reads_lines_as_libosip2 (void)
     { "OPTIONS sip:x SIP/2.0\r\nX: a\rl: 3\r\n\r\nabc", 1, 3 },
     { "OPTIONS sip:x SIP/2.0\r\nContent-Length  :  3\r\n\r\nabc", 1, 3 },
     { "OPTIONS sip:x SIP/2.0\r\nl: 3\r\nContent-Length: 3\r\n\r\nabc", 2, 3 },
-    { "OPTIONS sip:x SIP/2.0\r\nl: 3\r\nX: a\nContent-Length: 0\r\n\r\nabc", 2, -1 },
+    { "OPTIONS sip:x SIP/2.0\r\nl: 3\r\nX: a\nContent-Length: 0\r\n\r\nabc", 2, SIM_MESSAGE_NO_CONTENT_LENGTH },
     { "OPTIONS sip:x SIP/2.0\r\nl: 99999999999\r\n\r\n", 1, (gint64) G_MAXINT32 + 1 },
   };
 
@@ -1291,6 +1352,8 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
   g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
   g_test_add_func ("/sim/message/status-code-range", test_status_code_range);
+  g_test_add_func ("/sim/message/parse/fast-path-can-be-turned-off", test_fast_parse_switch);
+  g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);
   g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",
                    test_scan_reads_lines_as_libosip2);
   g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);

@@ -1795,7 +1795,7 @@ test_ipv6_guesses_count_per_64 (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *key = sim_server_client_key (cases[i].ip);
+      g_autofree char *key = sim_addr_source_key (cases[i].ip);
       g_assert_cmpstr (key, ==, cases[i].key);
     }
 }

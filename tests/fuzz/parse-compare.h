@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "sim-message.h"
+#include "sim-message-private.h"
 
 #define STR_EQ(a, b, what) \
   do { if (g_strcmp0 ((a), (b)) != 0) g_error ("%s differs: '%s' vs '%s'", (what), (a) ? (a) : "(null)", (b) ? (b) : "(null)"); } while (0)
@@ -248,8 +248,8 @@ parse_compare_paths (const char      *text,
 {
   g_autoptr(GError) reference_error = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(osip_message_t) reference = sim_message_parse_with_osip (text, len, &reference_error);
-  g_autoptr(osip_message_t) fast = sim_message_parse_fast (text, len);
+  g_autoptr(osip_message_t) reference = _sim_message_parse_with_osip (text, len, &reference_error);
+  g_autoptr(osip_message_t) fast = _sim_message_parse_fast (text, len);
   g_autoptr(osip_message_t) parsed = sim_message_parse (text, len, &error);
 
   g_assert_true ((reference == NULL) == (parsed == NULL));

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * What the pieces of sim-message share, in-tree only.  sim-message.c is the message itself:
+ * libosip2's set-up, the mandatory-header check, new responses and CANCELs, and the accessors;
+ * sim-message-scan.c is the one bounded pass over raw text that comes before any parsing
+ * (the caps, line ends, Content-Length); sim-message-parse.c turns text into an
+ * osip_message_t, by its fast path or by libosip2; sim-message-write.c turns one back into text.
+ *
+ * The second half is for tests, fuzzers and benchmarks only (tests/, tests/fuzz/, bench/): the
+ * two halves of sim_message_parse, to compare them, and the switch that turns the fast half off.
+ */
+
+#include "sim-message.h"
+
+G_BEGIN_DECLS
+
+/* sim-message-scan.c */
+
+/* Whether the header name @name (@n bytes, any case) is @lname (lower case) or its compact
+ * form @compact (RFC 3261 §7.3.3; 0 for none).  Spaces before the colon are already trimmed. */
+gboolean        _sim_message_header_name_is  (const char    *name,
+                                              gsize          n,
+                                              const char    *lname,
+                                              char           compact);
+/* The length of the name of the header line @line (@len bytes): up to the colon, trailing SP/HT
+ * trimmed; 0 when the line has no colon. */
+gsize           _sim_message_header_name_len (const char    *line,
+                                              gsize          len);
+
+/* For tests, fuzzers and benchmarks */
+
+/* The fast half of sim_message_parse: NULL where it leaves the text to libosip2 (or for what
+ * sim_message_parse rejects before parsing). */
+osip_message_t *_sim_message_parse_fast      (const char    *data,
+                                              gsize          len) G_GNUC_WARN_UNUSED_RESULT;
+/* The other half: libosip2 alone, after sim_message_parse's own checks. */
+osip_message_t *_sim_message_parse_with_osip (const char    *data,
+                                              gsize          len,
+                                              GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Turns the fast half of sim_message_parse on (the default) or off, for the whole process, to
+ * measure or compare against libosip2 alone.  Call it before any thread parses. */
+void            _sim_message_set_fast_parse  (gboolean       enabled);
+
+G_END_DECLS

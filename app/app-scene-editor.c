@@ -110,7 +110,6 @@ edit (AppSceneEditor  *self,
   if (self->document == NULL)
     return FALSE;
   command->device = g_strdup (device);
-  command->expires = -1;
   return sim_document_apply (self->document, command, error);
 }
 

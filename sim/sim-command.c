@@ -1010,7 +1010,7 @@ sim_command_new (SimVerb verb)
   g_return_val_if_fail ((guint) verb < SIM_N_VERBS, NULL);
   c = g_new0 (SimCommand, 1);
   c->verb = verb;
-  c->expires = -1;
+  c->expires = SIM_PHONE_DEFAULT_EXPIRES;
   return c;
 }
 

@@ -145,7 +145,7 @@ typedef struct {
   char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim) */
   char *value;               /* move/learn/add-phone: IP;  password: the new one;  note: text */
   char *password;            /* add-phone: the new user's password (NULL: an existing user) */
-  gint64 expires;            /* register: -1 for the phone's default */
+  gint64 expires;            /* register: SIM_PHONE_DEFAULT_EXPIRES for the phone's own */
   gboolean all;              /* unregister ... all (Contact: *) */
   gboolean new_call_id;      /* replay */
   gboolean bump_cseq;        /* replay */

@@ -542,7 +542,7 @@ add_phone (SimScenario      *scene,
   node->name = g_strdup (edit->device);
   node->ip = g_strdup (edit->value);
   node->user = g_strdup (edit->user);
-  node->expires = -1;
+  node->expires = SIM_PHONE_DEFAULT_EXPIRES;
   node->answer_mode = SIM_ANSWER_DEFAULT;
   g_ptr_array_add (scene->nodes, node);
   /* It registered when it was added, as a real phone does (the add-phone verb). */
@@ -552,7 +552,7 @@ add_phone (SimScenario      *scene,
 
       reg->at = edit->at;
       reg->device = g_strdup (edit->device);
-      reg->expires = -1;
+      reg->expires = SIM_PHONE_DEFAULT_EXPIRES;
       insert_action (scene, reg);
     }
 }

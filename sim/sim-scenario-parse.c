@@ -95,7 +95,7 @@ add_node (Parser              *p,
   node->name = g_strdup (name);
   node->ip = g_strdup (ip);
   node->line = p->line;
-  node->expires = -1;
+  node->expires = SIM_PHONE_DEFAULT_EXPIRES;
   g_ptr_array_add (p->sc->nodes, node);
   return node;
 }
@@ -256,7 +256,7 @@ parse_phone (Parser *p)
 {
   const char *name = _sim_words_next_name (&p->words, "phone name");
   const char *user = NULL, *ip = NULL, *password = NULL;
-  gint64 expires = -1;
+  gint64 expires = SIM_PHONE_DEFAULT_EXPIRES;
   SimAnswerMode answer_mode = SIM_ANSWER_DEFAULT;
   SimTime answer = 0;
   SimScenarioNode *node;

@@ -44,7 +44,7 @@ typedef struct {
   char *domain;
   /* SIM_SCENARIO_NODE_PHONE */
   char *user;
-  gint64 expires;            /* default Expires the phone asks for; -1: the phone's own (3600) */
+  gint64 expires;            /* default Expires the phone asks for, or SIM_PHONE_DEFAULT_EXPIRES */
   char *password;            /* NULL: the user's password */
   SimAnswerMode answer_mode;
   SimTime answer_delay;      /* SIM_ANSWER_AFTER: how long it rings before it answers */

@@ -5,6 +5,7 @@
 
 #include "sim-digest.h"
 #include "sim-message.h"
+#include "sim-export.h"
 
 #include "app-packet.h"
 
@@ -87,11 +88,12 @@ set_row_state (NonceRow   *row,
 {
   static const char *classes[] = { "issued", "accepted", "stale", "rejected" };
   g_autofree char *text = NULL;
+  g_autofree char *at = sim_export_time_string (event->t);
 
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (row->state), classes[i]);
   gtk_widget_add_css_class (GTK_WIDGET (row->state), event->action);
-  text = g_strdup_printf ("%s at %.3f s%s%s", event->action, SIM_TIME_TO_SECONDS (event->t),
+  text = g_strdup_printf ("%s at %s%s%s", event->action, at,
                           event->user ? " · user " : "", event->user ? event->user : "");
   gtk_label_set_text (row->state, text);
   gtk_label_set_text (row->reason, event->reason ? event->reason : "");
@@ -350,9 +352,10 @@ describe (AppDigestView        *self,
     return;
 
   {
+    g_autofree char *at = sim_export_time_string (request->t);
     g_autofree char *head = g_markup_printf_escaped (
-      "<b>%s</b> from <b>%s</b> at %.3f s (CSeq %s)\n",
-      request->method, request->from ? request->from : "?", SIM_TIME_TO_SECONDS (request->t),
+      "<b>%s</b> from <b>%s</b> at %s (CSeq %s)\n",
+      request->method, request->from ? request->from : "?", at,
       request->cseq ? request->cseq : "?");
     g_string_append (out, head);
   }

@@ -5,6 +5,7 @@
 
 #include "app-explain.h"
 #include "app-packet.h"
+#include "sim-export.h"
 
 /*
  * The message inspector: the datagram exactly as it went on the wire, header names in bold,
@@ -81,9 +82,10 @@ append_differences (GString  *out,
   g_autoptr(GPtrArray) now = parse_headers (event->raw);
   g_autoptr(GPtrArray) before = parse_headers (previous->raw);
   g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *at = sim_export_time_string (previous->t);
   g_autofree char *title = g_markup_printf_escaped (
-      "<b>Compared with the previous %s of this Call-ID (t = %.3f s):</b>\n",
-      previous->status ? "response" : previous->method, SIM_TIME_TO_SECONDS (previous->t));
+      "<b>Compared with the previous %s of this Call-ID (at %s):</b>\n",
+      previous->status ? "response" : previous->method, at);
   guint n = 0;
 
   g_string_append (out, title);
@@ -312,9 +314,9 @@ app_inspector_set_event_with_previous (AppInspector *self,
     gtk_label_set_text (self->title, "Click an arrow in the ladder to inspect its message.");
   else
     {
-      g_autofree char *title = g_strdup_printf ("%s → %s   at t = %.3f s%s",
-                                                event->from, event->to,
-                                                SIM_TIME_TO_SECONDS (event->t),
+      g_autofree char *at = sim_export_time_string (event->t);
+      g_autofree char *title = g_strdup_printf ("%s → %s   at %s%s",
+                                                event->from, event->to, at,
                                                 g_strcmp0 (event->action, "retransmitted") == 0
                                                 ? "  (retransmission)" : "");
       gtk_label_set_text (self->title, title);

@@ -4,6 +4,7 @@
 #include <cairo-svg.h>
 
 #include "app-packet.h"
+#include "sim-export.h"
 
 /*
  * The ladder (sequence) diagram: one column per host, time going down, one arrow per datagram
@@ -357,7 +358,7 @@ paint_rows (AppLadderView *self,
           cairo_fill (cr);
         }
 
-      seconds = g_strdup_printf ("%.3f", SIM_TIME_TO_SECONDS (row->sent->t));
+      seconds = sim_export_time_string (row->sent->t);
       time = gtk_widget_create_pango_layout (widget, seconds);
       pango_layout_get_pixel_size (time, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &dim);

@@ -2,6 +2,7 @@
 #include "siplab-cli-lesson.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "sim-lesson-progress.h"
 #include "sim-message.h"
 #include "siplab-cli-common.h"
+#include "siplab-cli-text.h"
 
 /*
  * siplab-cli lesson FILE   plays a lesson in the terminal: the text of each item, a ladder of
@@ -78,53 +80,22 @@ resolve_lesson (const char *arg)
 /* ------------------------------------------------------------------------------------------ */
 /* Printing                                                                                   */
 
-/* Markdown as a terminal shows it: the text as written, minus the ** of bold. */
+/* Narrative as a terminal shows it: its own line breaks, markup rendered (siplab-cli-text.h). */
 static void
 print_wrapped (const char *text)
 {
-  g_auto(GStrv) parts = NULL;
-  g_autofree char *plain = NULL;
-
-  if (text == NULL || *text == '\0')
-    return;
-  parts = g_strsplit (text, "**", -1);
-  plain = g_strjoinv ("", parts);
-  printf ("%s\n\n", plain);
+  siplab_cli_text_print_block (text);
 }
+
+/* Explanations wrap at this many columns: a little narrower than the narrative's source lines. */
+#define PARAGRAPH_WIDTH 90
 
 /* Explanations are one long line in the file (continuation lines are joined): wrap them. */
 static void
 print_paragraph (const char *prefix,
                  const char *text)
 {
-  g_auto(GStrv) words = g_strsplit (text, " ", -1);
-  guint col = 0;
-
-  if (prefix != NULL && *prefix != '\0')
-    {
-      fputs (prefix, stdout);
-      col = strlen (prefix);
-    }
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      guint len = strlen (words[i]);
-
-      if (len == 0)
-        continue;
-      if (col > 0 && col + 1 + len > 90)
-        {
-          putchar ('\n');
-          col = 0;
-        }
-      else if (col > 0)
-        {
-          putchar (' ');
-          col++;
-        }
-      fputs (words[i], stdout);
-      col += len;
-    }
-  printf ("\n\n");
+  siplab_cli_text_print_paragraph (prefix, text, PARAGRAPH_WIDTH);
 }
 
 /*
@@ -154,10 +125,9 @@ print_header_lines (SimLessonRunner *runner,
       SimEvent *e = found->pdata[i];
       g_autofree char *label = sim_export_packet_label (e);
       g_autofree char *line = sim_raw_header_line (e->raw, name);
-      g_autoptr(GString) t = g_string_new (NULL);
+      g_autofree char *t = sim_export_time_string (e->t);
 
-      sim_export_format_seconds (e->t, t);
-      printf ("  %s -> %s, %s at t=%ss:\n      %s\n", e->from, e->to, label, t->str, line);
+      printf ("  %s -> %s, %s at %s:\n      %s\n", e->from, e->to, label, t, line);
     }
 }
 
@@ -180,14 +150,45 @@ print_highlight (SimLessonRunner          *runner,
       break;
     case SIM_LESSON_HIGHLIGHT_NODE:
     default:
-      printf ("Look at: %s\n", h->text);
+      {
+        g_autofree char *text = siplab_cli_text_render (h->text, siplab_cli_text_get_ansi ());
+
+        printf ("Look at: %s\n", text);
+      }
       break;
     }
 }
 
+/*
+ * What happened when no message went anywhere (the ladder would be empty columns): one line
+ * an event, the time as the ladder writes it.
+ */
+static void
+print_event_list (GPtrArray *shown)
+{
+  for (guint i = 0; i < shown->len; i++)
+    {
+      SimEvent *e = shown->pdata[i];
+      g_autofree char *t = sim_export_time_string (e->t);
+
+      if (e->type == SIM_EVENT_ACTION)
+        printf ("%9s  >> %s\n", t, e->text ? e->text : "");
+      else if (e->type == SIM_EVENT_NOTE)
+        printf ("%9s  # %s\n", t, e->text ? e->text : "");
+      else
+        printf ("%9s  + %s %s%s%s%s%s%s%s\n", t, sim_event_type_name (e->type),
+                e->action ? e->action : "", e->node ? " at " : "", e->node ? e->node : "",
+                e->aor ? " " : "", e->aor ? e->aor : "", e->text ? ": " : "",
+                e->text ? e->text : "");
+    }
+  printf ("\n");
+}
+
+/* @explained: the reasons already given this lesson (SimExportOptions), NULL for all. */
 static void
 print_events (SimLessonRunner *runner,
-              guint            width)
+              guint            width,
+              GHashTable      *explained)
 {
   const SimLessonItem *item = sim_lesson_runner_get_item (runner);
   /* An item that highlights a timer shows the timer events too. */
@@ -197,7 +198,8 @@ print_events (SimLessonRunner *runner,
   g_autoptr(GString) out = g_string_new (NULL);
   SimScenario *scene = sim_lesson_get_scene (sim_lesson_runner_get_lesson (runner));
   g_autofree const char **nodes = g_new0 (const char *, scene->nodes->len + 1);
-  SimExportOptions opts = { .nodes = nodes, .width = width, .show_timers = timers };
+  SimExportOptions opts = { .nodes = nodes, .width = width, .show_timers = timers,
+                            .explained = explained };
   gboolean any_packet = FALSE;
 
   /* Columns in the scene's order, so every ladder of the lesson lines up the same way. */
@@ -217,26 +219,67 @@ print_events (SimLessonRunner *runner,
     return;
   if (!any_packet)
     {
-      /* No message went anywhere: the ladder would be empty columns; list what happened. */
-      for (guint i = 0; i < shown->len; i++)
-        {
-          SimEvent *e = shown->pdata[i];
-          double t = SIM_TIME_TO_SECONDS (e->t);
-
-          if (e->type == SIM_EVENT_ACTION)
-            printf ("%10.3fs  >> %s\n", t, e->text ? e->text : "");
-          else if (e->type == SIM_EVENT_NOTE)
-            printf ("%10.3fs  # %s\n", t, e->text ? e->text : "");
-          else
-            printf ("%10.3fs  + %s %s%s%s%s%s%s%s\n", t, sim_event_type_name (e->type), e->action ? e->action : "",
-                    e->node ? " at " : "", e->node ? e->node : "", e->aor ? " " : "", e->aor ? e->aor : "",
-                    e->text ? ": " : "", e->text ? e->text : "");
-        }
-      printf ("\n");
+      print_event_list (shown);
       return;
     }
   sim_export_ladder (shown, out, &opts);
   fputs (out->str, stdout);
+  printf ("\n");
+}
+
+static int
+compare_users (const void *a,
+               const void *b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* "alice -> 10.0.0.11:5060, carol -> 10.0.0.13:5060": a phone's address book, sorted by user. */
+static char *
+address_book_text (SimPhone *phone)
+{
+  GHashTable *book = sim_phone_get_address_book (phone);
+  g_autofree const char **users = NULL;
+  GString *text = g_string_new (NULL);
+  guint n = 0;
+
+  if (book == NULL || g_hash_table_size (book) == 0)
+    {
+      g_string_append (text, "(empty)");
+      return g_string_free (text, FALSE);
+    }
+  users = (const char **) g_hash_table_get_keys_as_array (book, &n);
+  qsort (users, n, sizeof *users, compare_users);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s%s -> %s", i ? ", " : "", users[i],
+                            (const char *) g_hash_table_lookup (book, users[i]));
+  return g_string_free (text, FALSE);
+}
+
+/*
+ * Point-to-point mode has no registrar: what decides where a call goes is each phone's own
+ * address book, and where each phone really is.  Showing both side by side is the lesson.
+ */
+static void
+print_p2p_state (SimWorld *world)
+{
+  GPtrArray *phones = sim_world_get_phones (world);
+
+  printf ("Point-to-point: no registrar; a phone calls a user at the address in its own "
+          "address book.\n");
+  printf ("Phones (where each one is now) and their address books:\n");
+  for (guint i = 0; i < phones->len; i++)
+    {
+      SimPhone *phone = phones->pdata[i];
+      const char *contact = sim_phone_get_contact (phone);
+      const char *at = contact != NULL && strchr (contact, '@') ? strchr (contact, '@') + 1 : "?";
+      g_autofree char *book = address_book_text (phone);
+
+      printf ("  %-12s at %-18s call %s%s\n      address book: %s\n",
+              sim_phone_get_device (phone), at,
+              sim_call_state_name (sim_phone_get_call_state (phone)),
+              sim_phone_is_powered (phone) ? "" : " (powered off)", book);
+    }
   printf ("\n");
 }
 
@@ -246,6 +289,11 @@ print_state (SimWorld *world)
   SimLocation *loc = sim_world_get_location (world);
   GPtrArray *phones = sim_world_get_phones (world);
 
+  if (sim_world_get_mode (world) == SIM_MODE_P2P)
+    {
+      print_p2p_state (world);
+      return;
+    }
   printf ("Location service (registrar's bindings):\n");
   if (loc != NULL)
     {
@@ -300,6 +348,7 @@ typedef struct {
   guint next_answer;
   GPtrArray *record;       /* lines for the summary */
   guint width;
+  GHashTable *explained;   /* reasons the ladders gave already; NULL with --verbose */
 } Session;
 
 /* One line of input: the next --answers entry or a line from stdin.  NULL at the end. */
@@ -326,17 +375,36 @@ read_answer (Session    *s,
   return g_strstrip (g_strdup (buf));
 }
 
+/*
+ * Waits for Enter after a step.  'state' (and 'help') typed here answer and wait again: a
+ * student looking at the world before going on must not lose the step they were reading.
+ */
 static void
-pause_for_enter (Session *s)
+pause_for_enter (Session         *s,
+                 SimLessonRunner *runner)
 {
   char buf[256];
 
   if (!s->interactive)
     return;
-  printf ("[Enter: continue]");
-  fflush (stdout);
-  if (fgets (buf, sizeof buf, stdin) == NULL)
-    printf ("\n");
+  for (;;)
+    {
+      printf ("[Enter: continue]");
+      fflush (stdout);
+      if (fgets (buf, sizeof buf, stdin) == NULL)
+        {
+          printf ("\n");
+          return;
+        }
+      g_strstrip (buf);
+      if (strcmp (buf, "state") == 0)
+        print_state (sim_lesson_runner_get_world (runner));
+      else if (strcmp (buf, "help") == 0 || strcmp (buf, "?") == 0)
+        printf ("Enter goes on to the next item; 'state' shows the bindings (or address books) and "
+                "the phones; Ctrl-D leaves (your progress is kept).\n");
+      else
+        return;
+    }
 }
 
 static const char *
@@ -378,8 +446,8 @@ task_help_new (void)
       g_string_append (help, info->usage);
       column += (column == 0 ? 2 : 3) + length;
     }
-  g_string_append (help, "\nOr: 'state' shows bindings and phones, 'hint', 'skip' shows the model "
-                         "solution.\n");
+  g_string_append (help, "\nOr: 'state' shows bindings (or address books) and phones, 'hint', "
+                         "'skip' shows the model solution.\n");
   return g_string_free (help, FALSE);
 }
 
@@ -419,7 +487,7 @@ play_question (Session         *s,
         }
       /* What happened first (for a prediction, the packet it was about), then the verdict. */
       printf ("\n");
-      print_events (runner, s->width);
+      print_events (runner, s->width, s->explained);
       print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
       g_ptr_array_add (s->record, g_strdup_printf ("%s: %s\n   your answer: %s (%s)", item_label (item),
                                                    item->title, answer,
@@ -460,7 +528,7 @@ play_task (Session             *s,
                 printf ("'%s': %s\n", parts[i], error->message);
               g_string_append_printf (given, "%s%s", given->len ? "; " : "", parts[i]);
             }
-          print_events (runner, s->width);
+          print_events (runner, s->width, s->explained);
           done = sim_lesson_runner_goal_met (runner, NULL);
           if (!done)
             gave_up = TRUE;
@@ -502,7 +570,7 @@ play_task (Session             *s,
           continue;
         }
       g_string_append_printf (given, "%s%s", given->len ? "; " : "", line);
-      print_events (runner, s->width);
+      print_events (runner, s->width, s->explained);
       done = sim_lesson_runner_goal_met (runner, &why);
       if (!done)
         printf ("%s\n", why);
@@ -523,7 +591,7 @@ play_task (Session             *s,
           fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
           return FALSE;
         }
-      print_events (runner, s->width);
+      print_events (runner, s->width, s->explained);
     }
   g_ptr_array_add (s->record, g_strdup_printf ("Task: %s\n   your commands: %s (%s)", item->title,
                                                given->len ? given->str : "(none)",
@@ -573,13 +641,17 @@ static void
 print_title_and_intro (SimLesson *lesson,
                        Session   *s)
 {
-  printf ("%s\n", sim_lesson_get_title (lesson));
-  for (guint i = 0; i < strlen (sim_lesson_get_title (lesson)) && i < 100; i++)
+  g_autofree char *title = siplab_cli_text_render (sim_lesson_get_title (lesson),
+                                                   siplab_cli_text_get_ansi ());
+
+  printf ("%s\n", title);
+  for (gsize i = 0; i < siplab_cli_text_width (title) && i < 100; i++)
     putchar ('=');
   printf ("\n\n");
   print_wrapped (sim_lesson_get_intro (lesson));
   if (s->interactive)
-    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings and the phones; "
+    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings (or the address "
+            "books) and the phones; "
             "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
 }
 
@@ -590,7 +662,7 @@ play_item (Session             *s,
            const SimLessonItem *item)
 {
   print_wrapped (item->text);
-  print_events (runner, s->width);
+  print_events (runner, s->width, s->explained);
   /* A prediction's highlights could give its answer away: they follow the answer. */
   if (item->kind != SIM_LESSON_PREDICT)
     print_highlights (runner, item);
@@ -608,7 +680,9 @@ play_item (Session             *s,
       for (guint i = 0; i < item->options->len; i++)
         {
           SimLessonOption *o = item->options->pdata[i];
-          printf ("  %s) %s\n", o->key, o->text);
+          g_autofree char *text = siplab_cli_text_render (o->text, siplab_cli_text_get_ansi ());
+
+          printf ("  %s) %s\n", o->key, text);
         }
       printf ("\n");
       return play_question (s, runner, item);
@@ -616,7 +690,7 @@ play_item (Session             *s,
       return play_task (s, runner, item);
     case SIM_LESSON_STEP:
     default:
-      pause_for_enter (s);
+      pause_for_enter (s, runner);
       return TRUE;
     }
 }
@@ -651,6 +725,7 @@ typedef struct {
   char *answers;
   char *summary;
   gboolean no_progress;
+  gboolean verbose;
   int width;
 } LessonOptions;
 
@@ -679,6 +754,8 @@ parse_lesson_options (int           *argc,
       "Do not record progress", NULL },
     { "width", 'w', 0, G_OPTION_ARG_INT, &o->width,
       "Ladder: maximum line width (default 120)", "COLUMNS" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+      "Ladder: explain every event (by default each explanation is given once a lesson)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE - play a lesson in the terminal");
@@ -710,12 +787,17 @@ siplab_cli_lesson (int    argc,
   g_autofree char *path = NULL;
   g_autoptr(GPtrArray) record = g_ptr_array_new_with_free_func (g_free);
   g_auto(GStrv) answer_list = NULL;
+  g_autoptr(GHashTable) explained = NULL;
   Session s = { 0 };
   PlayOutcome outcome;
   int status;
 
   if ((status = parse_lesson_options (&argc, &argv, &options)) != EXIT_OK)
     return status;
+  siplab_cli_text_set_ansi (siplab_cli_text_detect_ansi ());
+  /* Brief by default: the RFC prose of a challenge or a binding once a lesson, not once a phone. */
+  if (!options.verbose)
+    explained = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   path = resolve_lesson (argv[1]);
   lesson = sim_lesson_parse_file (path, &error);
   if (lesson != NULL)
@@ -732,6 +814,7 @@ siplab_cli_lesson (int    argc,
   s.answers = answer_list;
   s.record = record;
   s.width = options.width;
+  s.explained = explained;
 
   print_title_and_intro (lesson, &s);
   outcome = play_items (&s, runner);
@@ -824,6 +907,9 @@ siplab_cli_check (int    argc,
 /* ------------------------------------------------------------------------------------------ */
 /* lessons                                                                                    */
 
+/* The lesson authors copy (lessons/README.md): it sits beside the lessons but is not one. */
+#define LESSON_TEMPLATE_NAME "TEMPLATE.lesson"
+
 static int
 compare_names (gconstpointer a,
                gconstpointer b)
@@ -856,7 +942,7 @@ siplab_cli_lessons (int    argc,
       return EXIT_FAILED;
     }
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".lesson"))
+    if (g_str_has_suffix (name, ".lesson") && strcmp (name, LESSON_TEMPLATE_NAME) != 0)
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, compare_names);
   progress = sim_lesson_progress_load (NULL, &error);

@@ -121,17 +121,32 @@ sim_export_format_seconds (SimTime  t,
   g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%s", abs_t / 1000000, frac);
 }
 
-/* "1.234s" in milliseconds, computed on integers so no rounding mode can change it. */
-static void
-format_time_ms (SimTime  t,
-                GString *out)
+/*
+ * "1.234s" in milliseconds, computed on integers so no rounding mode can change it.  The
+ * milliseconds are truncated, as a clock's display shows the millisecond it is in: 42.9 ms is
+ * "0.042s" here and everywhere else a student reads a time (verdicts, the GUI).
+ */
+void
+sim_export_format_time (SimTime  t,
+                        GString *out)
 {
   gint64 ms = t / 1000;
+
+  g_return_if_fail (out != NULL);
 
   if (t < 0)
     g_string_append_printf (out, "-%" G_GINT64_FORMAT ".%03ds", (-ms) / 1000, (int) ((-ms) % 1000));
   else
     g_string_append_printf (out, "%" G_GINT64_FORMAT ".%03ds", ms / 1000, (int) (ms % 1000));
+}
+
+char *
+sim_export_time_string (SimTime t)
+{
+  GString *out = g_string_new (NULL);
+
+  sim_export_format_time (t, out);
+  return g_string_free (out, FALSE);
 }
 
 static void
@@ -142,7 +157,7 @@ append_time_prefix (GString *out,
   g_autoptr(GString) s = g_string_new (NULL);
 
   if (show)
-    format_time_ms (t, s);
+    sim_export_format_time (t, s);
   g_string_append_printf (out, "%9s  ", s->str);
 }
 
@@ -459,11 +474,34 @@ ladder_packet_row (Ladder         *ladder,
   append_row (out, row);
 }
 
-static void
-append_reason (GString        *s,
-               const SimEvent *event)
+/*
+ * Reasons shorter than this are labels that tell events of one kind apart ("Expires: 0",
+ * "Contact: * with Expires: 0", "answered") and are always written; longer ones are the
+ * explanations (RFC prose, why a datagram was lost) that SimExportOptions.explained gives once.
+ */
+#define EXPLANATION_MIN_LENGTH 40
+
+/* Whether @event's reason is to be written: it has one, not already explained (see opts). */
+static gboolean
+reason_is_new (const SimEvent         *event,
+               const SimExportOptions *opts)
 {
-  if (event->reason != NULL && *event->reason != '\0')
+  if (event->reason == NULL || *event->reason == '\0')
+    return FALSE;
+  if (opts->explained == NULL || strlen (event->reason) < EXPLANATION_MIN_LENGTH)
+    return TRUE;
+  if (g_hash_table_contains (opts->explained, event->reason))
+    return FALSE;
+  g_hash_table_add (opts->explained, g_strdup (event->reason));
+  return TRUE;
+}
+
+static void
+append_reason (GString                *s,
+               const SimEvent         *event,
+               const SimExportOptions *opts)
+{
+  if (reason_is_new (event, opts))
     g_string_append_printf (s, " (%s)", event->reason);
 }
 
@@ -489,7 +527,7 @@ describe_packet (GString                *s,
   labels = label_candidates (event);
   g_string_append_printf (s, "x %s from %s to %s dropped", (char *) labels->pdata[0],
                           event->from ? event->from : "?", event->to ? event->to : "?");
-  if (event->reason != NULL)
+  if (reason_is_new (event, opts))
     g_string_append_printf (s, ": %s", event->reason);
   return TRUE;
 }
@@ -504,7 +542,7 @@ describe_binding (GString                *s,
                           event->aor ? event->aor : "?", event->contact ? event->contact : "?");
   if (event->expires != SIM_EVENT_NO_EXPIRES)
     g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -524,7 +562,7 @@ describe_nonce (GString                *s,
     g_string_append_printf (s, " %s", event->algorithm);
   if (event->user != NULL)
     g_string_append_printf (s, " user %s", event->user);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -541,7 +579,7 @@ describe_registration (GString                *s,
     g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
   if (event->text != NULL)
     g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -557,7 +595,7 @@ describe_call (GString                *s,
   g_string_append_printf (s, ": %s", event->action);
   if (event->text != NULL)
     g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -592,7 +630,7 @@ describe_action (GString                *s,
     g_string_append (s, event->text);
   else
     g_string_append_printf (s, "%s %s", event->action, node);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -612,7 +650,7 @@ describe_lookup (GString                *s,
     g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
   if (event->text != NULL)
     g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -663,7 +701,7 @@ describe_transaction (GString                *s,
     g_string_append_printf (s, " [%s]", event->branch);
   if (event->text != NULL)
     g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event);
+  append_reason (s, event, opts);
   return TRUE;
 }
 
@@ -818,7 +856,7 @@ sim_export_messages (GPtrArray *events,
       sim_addr_format (&event->src, src, sizeof src);
       sim_addr_format (&event->dst, dst, sizeof dst);
       g_string_append (out, "=== ");
-      format_time_ms (event->t, out);
+      sim_export_format_time (event->t, out);
       g_string_append_printf (out, "  %s -> %s  %s -> %s  %s  %s",
                               event->from ? event->from : "?", event->to ? event->to : "?",
                               src, dst, sim_transport_name (event->src.transport), event->action);

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  *  - JSON Lines, one object per event (the format is documented in docs/jsonl.md; other
  *    programs read it, so field names never change).
  *
- * All of them are pure functions of the events: same trace, same bytes.
+ * All of them are pure functions of the events: same trace, same bytes (the ladder's, of the
+ * events and the options' set of reasons already explained).
  */
 
 typedef struct {
@@ -28,6 +29,12 @@ typedef struct {
   gboolean show_timers;
   /* Also show "node added" events (every host of the scenario at time 0). */
   gboolean show_nodes_added;
+  /* Explain once: when set, an event's explanation (a reason of 40 characters or more: the RFC
+   * prose in parentheses, why a packet was dropped) is written only if its text is not in this
+   * set of strings, and is then added to it (g_str_hash/g_str_equal, keys freed with g_free);
+   * shorter reasons ("Expires: 0") tell events apart and are always written.  One set over the
+   * ladders of a session explains each kind of event once.  NULL: every reason, every time. */
+  GHashTable *explained;
 } SimExportOptions;
 
 void     sim_export_ladder        (GPtrArray              *events,
@@ -44,6 +51,12 @@ void     sim_export_jsonl         (GPtrArray              *events,
 /* "12.5", "0.02", "3700.020001": seconds with at most six decimals and no binary noise. */
 void     sim_export_format_seconds (SimTime                t,
                                     GString               *out);
+/* "1.234s": the one format of a moment in the simulation, wherever a student reads it (the
+ * ladder's time column, a verdict, a highlighted header, the GUI's ladder and inspector):
+ * milliseconds, truncated like a clock's display. */
+void     sim_export_format_time   (SimTime                 t,
+                                   GString                *out);
+char    *sim_export_time_string   (SimTime                 t) G_GNUC_WARN_UNUSED_RESULT;
 /* The ladder's arrow label: "REGISTER (CSeq 1)", "401 Unauthorized (CSeq 1 REGISTER)". */
 char    *sim_export_packet_label  (const SimEvent         *event) G_GNUC_WARN_UNUSED_RESULT;
 

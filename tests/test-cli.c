@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -499,6 +500,384 @@ test_serve_max_message_is_bounded (Fixture       *f,
     }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* siplab-cli lesson in a terminal, played as a student plays it                              */
+
+/* A shipped lesson's path in the source tree, or NULL (the test is skipped). */
+static char *
+shipped_lesson (const char *name)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+
+  if (src == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (meson test sets it)");
+      return NULL;
+    }
+  return g_build_filename (src, "lessons", name, NULL);
+}
+
+/* Occurrences of @needle in @haystack. */
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* An interactive `siplab-cli lesson`: lines go to its standard input one at a time, and the
+ * test reads what it printed up to its next prompt, as a student at a terminal would. */
+typedef struct {
+  GSubprocess *process;
+  GString *transcript;   /* everything it printed */
+  gsize seen;            /* how much of it the test has read */
+} Dialog;
+
+static void
+dialog_start (Dialog              *d,
+              const char * const  *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  d->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  d->transcript = g_string_new (NULL);
+  d->seen = 0;
+}
+
+/* What the lesson printed since the last call, up to and including @prompt. */
+static char *
+dialog_until (Dialog     *d,
+              const char *prompt)
+{
+  GInputStream *out = g_subprocess_get_stdout_pipe (d->process);
+  char *text;
+
+  while (d->transcript->len < d->seen + strlen (prompt) ||
+         !g_str_has_suffix (d->transcript->str, prompt))
+    {
+      char buf[4096];
+      g_autoptr(GError) error = NULL;
+      gssize n = g_input_stream_read (out, buf, sizeof buf, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0)
+        g_error ("the lesson ended before '%s'; it printed:\n%s", prompt, d->transcript->str);
+      g_string_append_len (d->transcript, buf, n);
+    }
+  text = g_strdup (d->transcript->str + d->seen);
+  d->seen = d->transcript->len;
+  return text;
+}
+
+static void
+dialog_say (Dialog     *d,
+            const char *line)
+{
+  GOutputStream *in = g_subprocess_get_stdin_pipe (d->process);
+  g_autofree char *text = g_strconcat (line, "\n", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (in, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Closes the input, reads the rest, and returns the exit status. */
+static int
+dialog_finish (Dialog *d)
+{
+  GInputStream *out = g_subprocess_get_stdout_pipe (d->process);
+  g_autoptr(GError) error = NULL;
+  char buf[4096];
+  gssize n;
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (d->process), NULL, &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (out, buf, sizeof buf, NULL, &error)) > 0)
+    g_string_append_len (d->transcript, buf, n);
+  g_assert_no_error (error);
+  g_subprocess_wait (d->process, NULL, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_if_exited (d->process) ? g_subprocess_get_exit_status (d->process) : -1;
+}
+
+static void
+dialog_clear (Dialog *d)
+{
+  g_clear_object (&d->process);
+  if (d->transcript != NULL)
+    g_string_free (g_steal_pointer (&d->transcript), TRUE);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Dialog, dialog_clear)
+
+/* The verb of the help line whose arguments are @shape ("PHONE USER IP"), or NULL. */
+static char *
+verb_taking (const char *help,
+             const char *shape)
+{
+  g_autofree char *pattern = g_strdup_printf ("([a-z-]+) %s", shape);
+  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+
+  if (!g_regex_match (regex, help, 0, &match))
+    return NULL;
+  return g_match_info_fetch (match, 1);
+}
+
+/* From 'state': "PHONE at IP:PORT" (where the phone is) or, in @phone's address book, the
+ * address of @user. */
+static char *
+state_field (const char *state,
+             const char *pattern)
+{
+  g_autoptr(GRegex) regex = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+
+  if (!g_regex_match (regex, state, 0, &match))
+    g_error ("'state' did not show /%s/:\n%s", pattern, state);
+  return g_match_info_fetch (match, 1);
+}
+
+static void
+test_lesson_01_is_solved_from_help_and_state (Fixture       *f,
+                                              gconstpointer  data)
+{
+  g_autofree char *lesson = shipped_lesson ("01-point-to-point.lesson");
+  const char *args[] = { "lesson", lesson, "--no-progress", NULL };
+  g_auto(Dialog) d = { 0 };
+  g_autofree char *step = NULL;
+  g_autofree char *at_enter = NULL;
+  g_autofree char *task = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *verb = NULL;
+  g_autofree char *book_entry = NULL;
+  g_autofree char *bob_is_at = NULL;
+  g_autofree char *tried = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *after = NULL;
+
+  g_test_summary ("Lesson 01's task, played at the terminal without 'hint' or 'skip': 'help' "
+                  "names the command that edits an address book, 'state' shows the stale "
+                  "entry and where Bob is now, and those are enough to make the call ring.");
+  if (lesson == NULL || !need_cli ())
+    return;
+  dialog_start (&d, args);
+
+  /* A step: 'state' at the Enter prompt shows the address books and waits again. */
+  step = dialog_until (&d, "[Enter: continue]");
+  g_assert_nonnull (strstr (step, "looks bob up in its own address book"));
+  g_assert_null (strstr (step, "*its own*"));
+  dialog_say (&d, "state");
+  at_enter = dialog_until (&d, "[Enter: continue]");
+  g_assert_nonnull (strstr (at_enter, "address book: bob -> 10.0.0.12:5060"));
+  g_assert_null (strstr (at_enter, "---"));
+  dialog_say (&d, "");
+
+  /* Questions answered wrongly on purpose. */
+  g_free (dialog_until (&d, "answer> "));
+  dialog_say (&d, "180");
+  g_free (dialog_until (&d, "[Enter: continue]"));
+  dialog_say (&d, "");
+  g_free (dialog_until (&d, "answer> "));
+  dialog_say (&d, "d");
+
+  /* The task: what 'help' offers, what 'state' shows. */
+  task = dialog_until (&d, "task> ");
+  g_assert_nonnull (strstr (task, "Bob moves"));
+  verb = verb_taking (task, "PHONE USER IP");
+  g_assert_cmpstr (verb, ==, "learn");
+  dialog_say (&d, "state");
+  state = dialog_until (&d, "task> ");
+  book_entry = state_field (state, "^  alice-desk .*\n *address book: .*bob -> ([0-9.]+):5060");
+  bob_is_at = state_field (state, "^  bob-desk +at ([0-9.]+):5060");
+  g_assert_cmpstr (book_entry, ==, "10.0.0.12");
+  g_assert_cmpstr (bob_is_at, ==, "10.0.0.42");
+
+  /* What the task text suggests first: the call goes to the stale address. */
+  dialog_say (&d, "call alice-desk bob");
+  tried = dialog_until (&d, "task> ");
+  g_assert_nonnull (strstr (tried, "to 10.0.0.12 dropped"));
+  g_assert_nonnull (strstr (tried, "not yet"));
+
+  /* The fix the student puts together, and the old call given up ('hangup' is in help). */
+  command = g_strdup_printf ("%s alice-desk bob %s", verb, bob_is_at);
+  dialog_say (&d, command);
+  g_free (dialog_until (&d, "task> "));
+  g_assert_nonnull (strstr (task, "hangup PHONE"));
+  dialog_say (&d, "hangup alice-desk");
+  g_free (dialog_until (&d, "task> "));
+  dialog_say (&d, "call alice-desk bob");
+  after = dialog_until (&d, "answer> ");
+  g_assert_nonnull (strstr (after, "Done: every goal holds."));
+  dialog_say (&d, "b");
+
+  g_assert_cmpint (dialog_finish (&d), ==, 0);
+  g_assert_nonnull (strstr (d.transcript->str, "1 task done"));
+  g_assert_null (strstr (d.transcript->str, "A solution:"));
+  g_assert_null (strstr (d.transcript->str, "Hint:"));
+}
+
+/* The lines of @out from the line holding @from up to the one holding @to, not included. */
+static guint
+lines_between (const char *out,
+               const char *from,
+               const char *to)
+{
+  const char *start = strstr (out, from);
+  const char *end = start != NULL ? strstr (start, to) : NULL;
+  guint n = 0;
+
+  g_assert_nonnull (end);
+  for (const char *p = start; p < end; p++)
+    n += *p == '\n';
+  return n;
+}
+
+static void
+test_lesson_explains_each_kind_once (Fixture       *f,
+                                     gconstpointer  data)
+{
+  static const char prose[] = "the request carries no Digest credentials";
+  g_autofree char *lesson = shipped_lesson ("08-deregistration.lesson");
+  const char *answers = "unregister bob-desk,0,401,b,unregister bob-desk all,b";
+  g_auto(Result) brief = { 0 };
+  g_auto(Result) verbose = { 0 };
+  guint brief_lines, verbose_lines;
+
+  g_test_summary ("Lesson 08 challenges every REGISTER: by default the ladders explain the "
+                  "challenge once; --verbose explains it every time.");
+  if (lesson == NULL || !need_cli ())
+    return;
+  run_cli (&brief, "lesson", lesson, "--no-progress", "--answers", answers, NULL);
+  run_cli (&verbose, "lesson", lesson, "--no-progress", "--verbose", "--answers", answers, NULL);
+  g_assert_cmpint (brief.status, ==, 0);
+  g_assert_cmpint (verbose.status, ==, 0);
+  g_assert_cmpuint (count (brief.out, prose), ==, 1);
+  g_assert_cmpuint (count (verbose.out, prose), >=, 5);
+  /* Every challenge is still in the ladder, without its paragraph. */
+  g_assert_cmpuint (count (brief.out, "+ nonce no-credentials at registrar"), ==,
+                    count (verbose.out, "+ nonce no-credentials at registrar"));
+
+  brief_lines = lines_between (brief.out, "--- 1/8", "--- 2/8");
+  verbose_lines = lines_between (verbose.out, "--- 1/8", "--- 2/8");
+  g_test_message ("lesson 08, first step: %u lines brief, %u verbose", brief_lines, verbose_lines);
+  g_assert_cmpuint (brief_lines + 10, <=, verbose_lines);
+}
+
+/* A lesson whose link has jitter: a packet's times have microseconds a format could round. */
+static const char *jitter_lesson =
+  "# Times\n"
+  "\n"
+  "A registration over a link with jitter.\n"
+  "\n"
+  "```scene\n"
+  "title Jitter\n"
+  "seed 7\n"
+  "server registrar 10.0.0.1 domain lab.example\n"
+  "link default latency 20ms jitter 9ms loss 0%\n"
+  "user alice password secret123\n"
+  "phone alice-desk user alice ip 10.0.0.11\n"
+  "at 0s register alice-desk\n"
+  "run 30s\n"
+  "```\n"
+  "\n"
+  "## Step: The first REGISTER\n"
+  "It leaves.\n"
+  "run: until REGISTER leaves alice-desk\n"
+  "\n"
+  "## Predict: The answer\n"
+  "What comes back?\n"
+  "predict: status of response arrives at alice-desk\n"
+  "answer: 401\n"
+  "explain: A challenge.\n"
+  "\n"
+  "## Predict: The second REGISTER\n"
+  "predict: cseq of REGISTER with Authorization leaves alice-desk\n"
+  "answer: 2\n"
+  "explain: One higher.\n"
+  "\n"
+  "## Predict: And now\n"
+  "predict: status of response arrives at alice-desk\n"
+  "answer: 200\n"
+  "explain: Accepted.\n";
+
+static void
+test_lesson_times_have_one_format (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *path = write_file (f, "jitter.lesson", jitter_lesson);
+  g_auto(Result) r = { 0 };
+  g_autoptr(GRegex) any_time = g_regex_new ("\\b[0-9]+\\.[0-9]+s\\b", 0, 0, NULL);
+  g_autoptr(GRegex) sent_at = g_regex_new ("sent at ([0-9]+\\.[0-9]+s)", 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  guint n_times = 0, n_verdicts = 0;
+
+  g_test_summary ("Every time the lesson prints has one format (seconds, three decimals), and "
+                  "a verdict names the packet at the time its ladder row shows.");
+  if (!need_cli ())
+    return;
+  run_cli (&r, "lesson", path, "--no-progress", "--answers", "401,3,200", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, "t="));
+
+  for (g_regex_match (any_time, r.out, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *t = g_match_info_fetch (match, 0);
+      const char *dot = strchr (t, '.');
+
+      g_assert_cmpuint (strlen (dot), ==, strlen (".123s"));
+      n_times++;
+    }
+  g_assert_cmpuint (n_times, >, 10);
+  g_clear_pointer (&match, g_match_info_free);
+
+  for (g_regex_match (sent_at, r.out, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *t = g_match_info_fetch (match, 1);
+      g_autofree char *row = g_strdup_printf ("\n%9s      |", t);
+
+      if (strstr (r.out, row) == NULL)
+        g_error ("a verdict says %s; no ladder row has that time:\n%s", t, r.out);
+      n_verdicts++;
+    }
+  g_assert_cmpuint (n_verdicts, ==, 3);
+}
+
+static void
+test_lessons_lists_no_template (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *one = shipped_lesson ("01-point-to-point.lesson");
+  g_autofree char *dir = one != NULL ? g_path_get_dirname (one) : NULL;
+  g_auto(Result) r = { 0 };
+
+  if (dir == NULL || !need_cli ())
+    return;
+  g_setenv ("SIPLAB_LESSONS_DIR", dir, TRUE);
+  g_setenv ("XDG_DATA_HOME", f->dir, TRUE);
+  run_cli (&r, "lessons", NULL);
+  g_unsetenv ("SIPLAB_LESSONS_DIR");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "01-point-to-point"));
+  g_assert_null (strstr (r.out, "TEMPLATE"));
+  g_assert_null (strstr (r.out, "Title of the lesson"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -516,6 +895,11 @@ main (int argc, char *argv[])
   ADD ("/sim/cli/serve-scenario-refuses-what-it-cannot-do",
        test_serve_scenario_refuses_what_it_cannot_do);
   ADD ("/sim/cli/serve-max-message-is-bounded", test_serve_max_message_is_bounded);
+  ADD ("/sim/cli/lesson-01-is-solved-from-help-and-state",
+       test_lesson_01_is_solved_from_help_and_state);
+  ADD ("/sim/cli/lesson-explains-each-kind-once", test_lesson_explains_each_kind_once);
+  ADD ("/sim/cli/lesson-times-have-one-format", test_lesson_times_have_one_format);
+  ADD ("/sim/cli/lessons-lists-no-template", test_lessons_lists_no_template);
 #undef ADD
   return g_test_run ();
 }

@@ -375,6 +375,85 @@ test_seconds_are_exact (void)
 }
 
 static void
+test_one_time_format (void)
+{
+  struct { SimTime t; const char *text; } cases[] = {
+    { 0, "0.000s" },
+    { SIM_MSEC (20), "0.020s" },
+    /* Truncated like a clock, never rounded: 42.9 ms is still the 42nd millisecond. */
+    { SIM_USEC (42900), "0.042s" },
+    { SIM_USEC (42499), "0.042s" },
+    { SIM_SEC (3700) + SIM_USEC (20999), "3700.020s" },
+    { -SIM_MSEC (1500), "-1.500s" },
+  };
+
+  g_test_summary ("One formatter for every time a student reads: milliseconds, truncated.");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) s = g_string_new (NULL);
+      g_autofree char *text = sim_export_time_string (cases[i].t);
+
+      sim_export_format_time (cases[i].t, s);
+      g_assert_cmpstr (s->str, ==, cases[i].text);
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+}
+
+/* Occurrences of @needle in @haystack. */
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+test_ladder_explains_once (void)
+{
+  static const char prose[] = "the request carries no Digest credentials for this realm, so it "
+                              "is challenged with a fresh nonce";
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_event_unref);
+  g_autoptr(GHashTable) explained =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) all = g_string_new (NULL);
+  g_autoptr(GString) first = g_string_new (NULL);
+  g_autoptr(GString) second = g_string_new (NULL);
+  SimExportOptions brief = { .explained = explained };
+
+  g_test_summary ("With a set of reasons already given, a ladder writes each explanation once, "
+                  "over several ladders; short reasons that tell events apart stay.");
+  for (guint i = 0; i < 3; i++)
+    {
+      SimEvent *e = sim_event_new (SIM_EVENT_NONCE, "no-credentials");
+      SimEvent *r = sim_event_new (SIM_EVENT_REGISTRATION, "unregistering");
+
+      e->t = SIM_SEC (i);
+      e->node = g_strdup ("registrar");
+      e->reason = g_strdup (prose);
+      r->t = SIM_SEC (i);
+      r->node = g_strdup ("bob-desk");
+      r->expires = 0;
+      r->reason = g_strdup ("Expires: 0");
+      g_ptr_array_add (events, e);
+      g_ptr_array_add (events, r);
+    }
+  sim_export_ladder (events, all, NULL);
+  g_assert_cmpuint (count (all->str, "no Digest credentials"), ==, 3);
+  sim_export_ladder (events, first, &brief);
+  g_assert_cmpuint (count (first->str, "no Digest credentials"), ==, 1);
+  g_assert_cmpuint (count (first->str, "+ nonce no-credentials at registrar"), ==, 3);
+  g_assert_cmpuint (count (first->str, "(Expires: 0)"), ==, 3);
+  /* The next ladder of the same session has explained it already. */
+  sim_export_ladder (events, second, &brief);
+  g_assert_cmpuint (count (second->str, "no Digest credentials"), ==, 0);
+  g_assert_cmpuint (count (second->str, "(Expires: 0)"), ==, 3);
+}
+
+static void
 test_jsonl_survives_bad_bytes (void)
 {
   g_autoptr(GString) out = g_string_new (NULL);
@@ -404,5 +483,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/export/jsonl-fields", test_jsonl_fields);
   g_test_add_func ("/sim/export/seconds-are-exact", test_seconds_are_exact);
   g_test_add_func ("/sim/export/jsonl-survives-bad-bytes", test_jsonl_survives_bad_bytes);
+  g_test_add_func ("/sim/export/one-time-format", test_one_time_format);
+  g_test_add_func ("/sim/export/ladder-explains-each-reason-once", test_ladder_explains_once);
   return g_test_run ();
 }

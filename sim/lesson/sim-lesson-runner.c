@@ -376,6 +376,43 @@ answer_choice (const SimLessonItem *item,
 }
 
 /*
+ * When the packet of trace position @found happened, in the words and time format of the
+ * ladder: a ladder row stands at the time a packet left, so an arrival names that time too
+ * ("sent at 1.020s, delivered at 1.040s") and the student finds the row the verdict means.
+ */
+static void
+append_packet_times (SimLessonRunner *self,
+                     guint            found,
+                     GString         *out)
+{
+  SimTrace *trace = sim_world_get_trace (self->world);
+  SimEvent *e = sim_trace_get_event (trace, found);
+  g_autofree char *at = sim_export_time_string (e->t);
+
+  if (g_strcmp0 (e->action, "sent") != 0 && g_strcmp0 (e->action, "retransmitted") != 0)
+    {
+      /* The departure is the latest earlier copy of the same bytes between the same addresses
+       * (a retransmission is byte for byte the original). */
+      for (guint i = found; i > 0; i--)
+        {
+          SimEvent *d = sim_trace_get_event (trace, i - 1);
+
+          if (d->type == SIM_EVENT_PACKET && d->raw != NULL && e->raw != NULL &&
+              (g_strcmp0 (d->action, "sent") == 0 || g_strcmp0 (d->action, "retransmitted") == 0) &&
+              sim_addr_equal (&d->src, &e->src) && sim_addr_equal (&d->dst, &e->dst) &&
+              strcmp (d->raw, e->raw) == 0)
+            {
+              g_autofree char *sent = sim_export_time_string (d->t);
+
+              g_string_append_printf (out, "sent at %s, ", sent);
+              break;
+            }
+        }
+    }
+  g_string_append_printf (out, "%s at %s", e->action, at);
+}
+
+/*
  * A prediction: the world runs to the predicted packet and the answer is compared with what
  * it carries.  FALSE when the answer is not one (@expl may say why) or the packet never came.
  */
@@ -408,9 +445,10 @@ answer_prediction (SimLessonRunner      *self,
   actual = _sim_lesson_prediction_value (p, e);
   label = sim_export_packet_label (e);
   *correct = _sim_lesson_prediction_accepts (p, actual, a);
-  g_string_append_printf (expl, "The simulator: %s (in %s, %s at t=%.3fs). ",
-                          actual ? actual : "the packet does not carry it", label,
-                          e->action, SIM_TIME_TO_SECONDS (e->t));
+  g_string_append_printf (expl, "The simulator: %s (in %s, ",
+                          actual ? actual : "the packet does not carry it", label);
+  append_packet_times (self, found, expl);
+  g_string_append (expl, "). ");
   return TRUE;
 }
 

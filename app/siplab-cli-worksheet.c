@@ -520,6 +520,8 @@ write_key_question (Sheet               *s,
   if (s->format == FORMAT_HTML)
     g_string_append (s->out, "<section class=\"item\">\n");
   sheet_heading (s, item_label (item), number, item->title);
+  if (item->kind == SIM_LESSON_PREDICT)
+    sheet_para (s, "asked", "Predict:", item->predict->text);
   if (item->kind == SIM_LESSON_CHOICE)
     {
       const SimLessonOption *o = find_option (item, item->answer->text);
@@ -675,11 +677,13 @@ write_document_start (Sheet *s)
 
   if (s->format == FORMAT_HTML)
     {
-      /* The policy forbids scripts and loads even if something slipped through escaping. */
+      /* The policy forbids scripts and loads even if something slipped through escaping.
+       * Void elements are closed ("/>"), so the page is well-formed XML too and a test
+       * can parse it. */
       g_string_append (s->out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                               "<meta charset=\"utf-8\">\n"
+                               "<meta charset=\"utf-8\"/>\n"
                                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-                               "'none'; style-src 'unsafe-inline'\">\n<title>");
+                               "'none'; style-src 'unsafe-inline'\"/>\n<title>");
       esc (s, title);
       g_string_append_printf (s->out, " (%s)</title>\n<style>\n%s</style>\n</head>\n<body>\n"
                               "<h1>", what, html_style);

@@ -36,6 +36,9 @@ enum {
 /* Ruled lines under a task, for the commands a student writes down. */
 #define TASK_WRITING_LINES 5
 
+/* A blank to write on, in Markdown: escaped underscores, which no viewer reads as markup. */
+#define MD_BLANK "\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_"
+
 typedef enum {
   FORMAT_MD,
   FORMAT_HTML,
@@ -378,7 +381,7 @@ write_blank (Sheet      *s,
     {
       g_string_append (s->out, "**Your answer** (");
       esc (s, what);
-      g_string_append (s->out, "): \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\n\n");
+      g_string_append (s->out, "): " MD_BLANK MD_BLANK "\n\n");
     }
 }
 
@@ -448,8 +451,7 @@ write_task_space (Sheet *s)
     {
       g_string_append (s->out, "**Your commands** (one per line):\n\n");
       for (guint i = 0; i < TASK_WRITING_LINES; i++)
-        g_string_append (s->out, "`task>` \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_"
-                                 "\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\n\n");
+        g_string_append (s->out, "`task>` " MD_BLANK MD_BLANK MD_BLANK "\n\n");
     }
 }
 
@@ -699,8 +701,7 @@ write_document_start (Sheet *s)
       esc (s, title);
       g_string_append_printf (s->out, "\n\n*SIP Lab: %s*\n\n", what);
       if (!s->key)
-        g_string_append (s->out, "Name: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_ "
-                                 "Date: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\n\n");
+        g_string_append (s->out, "Name: " MD_BLANK MD_BLANK " Date: " MD_BLANK "\n\n");
     }
   if (!s->key)
     sheet_markdown (s, sim_lesson_get_intro (s->lesson));
@@ -773,7 +774,8 @@ parse_options (Options   *o,
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("worksheet", "%s", error->message);
   if (*argc != 2)
-    return siplab_cli_usage_error ("worksheet", *argc < 2 ? "missing FILE" : "only one FILE, please");
+    return siplab_cli_usage_error ("worksheet",
+                                   *argc < 2 ? "missing FILE" : "only one FILE, please");
   if (o->format == NULL)
     return siplab_cli_usage_error ("worksheet", "missing --format md|html");
   if (strcmp (o->format, "md") == 0)

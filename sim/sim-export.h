@@ -61,7 +61,8 @@ typedef enum {
 /* Whether the ladder draws @event as an arrow: a packet sent or retransmitted, node to node. */
 gboolean       sim_export_is_arrow        (const SimEvent         *event);
 /* An array parallel to @events: the fate of every arrow (other entries IN_FLIGHT); g_free it. */
-SimExportFate *sim_export_fates           (GPtrArray              *events) G_GNUC_WARN_UNUSED_RESULT;
+SimExportFate *sim_export_fates           (GPtrArray              *events)
+                                          G_GNUC_WARN_UNUSED_RESULT;
 /* The ladder's line for an event that is not an arrow ("+ binding added: ..."), or NULL when
  * the ladder leaves it out (with @opts as sim_export_ladder() takes them; NULL: defaults). */
 char          *sim_export_describe_event  (const SimEvent         *event,

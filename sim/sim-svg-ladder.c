@@ -505,6 +505,16 @@ draw_arrow (GString *out,
   g_string_append (out, ">\n");
   draw_time (out, y + 4, e->t);
 
+  /* The label first: the X of a lost datagram may reach up into its white backing. */
+  for (guint i = 0; i < row->lines->len; i++)
+    {
+      const char *line = row->lines->pdata[i];
+      int ly = y - 8 - (int) (row->lines->len - 1 - i) * (LABEL_SIZE + LINE_GAP);
+
+      draw_backing (out, mid, ly, g_utf8_strlen (line, -1), LABEL_SIZE, TRUE);
+      append_text (out, "label", mid, ly, "font-size=\"" G_STRINGIFY (LABEL_SIZE) "\" "
+                   "text-anchor=\"middle\"", line);
+    }
   if (row->fate == SIM_EXPORT_FATE_LOST_ON_LINK)
     end = xa + (xb - xa) * 3 / 4;
   /* A retransmission is the same datagram again: dashed, so it reads as a repeat. */
@@ -520,15 +530,6 @@ draw_arrow (GString *out,
   else
     draw_x (out, end, y);
 
-  for (guint i = 0; i < row->lines->len; i++)
-    {
-      const char *line = row->lines->pdata[i];
-      int ly = y - 6 - (int) (row->lines->len - 1 - i) * (LABEL_SIZE + LINE_GAP);
-
-      draw_backing (out, mid, ly, g_utf8_strlen (line, -1), LABEL_SIZE, TRUE);
-      append_text (out, "label", mid, ly, "font-size=\"" G_STRINGIFY (LABEL_SIZE) "\" "
-                   "text-anchor=\"middle\"", line);
-    }
   g_string_append (out, "</g>\n");
 }
 

@@ -382,7 +382,8 @@ test_brief_mode_explains_each_kind_once (void)
   sim_svg_ladder (events, svg, &opts);
   read_drawing (svg->str, &d);
   g_assert_cmpuint (d.notes->len, ==, 3);
-  g_assert_cmpstr (d.notes->pdata[0], ==, "+ nonce issued at registrar (WHY-ONE (RFC 3261 §22.1))");
+  g_assert_cmpstr (d.notes->pdata[0], ==,
+                   "+ nonce issued at registrar (WHY-ONE (RFC 3261 §22.1))");
   g_assert_cmpstr (d.notes->pdata[1], ==, "+ nonce issued at registrar");
   g_assert_cmpstr (d.notes->pdata[2], ==, "+ nonce accepted at registrar (WHY-THREE)");
   drawing_clear (&d);

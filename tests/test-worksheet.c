@@ -308,7 +308,8 @@ test_html_key_has_the_answers (Fixture       *f,
   g_assert_nonnull (strstr (page.text->str, "UNIQUE-EXPLANATION-401"));
   g_assert_nonnull (strstr (page.text->str, "Answer: a) A nonce & a realm <i>"));
   g_assert_nonnull (strstr (page.text->str, "UNIQUE-EXPLANATION-CHOICE"));
-  g_assert_nonnull (strstr (page.text->str, "password alice-desk wrong-guess\nregister alice-desk"));
+  g_assert_nonnull (strstr (page.text->str,
+                            "password alice-desk wrong-guess\nregister alice-desk"));
   g_assert_nonnull (strstr (page.text->str, "reg-state alice-desk failed"));
   g_assert_nonnull (strstr (page.text->str, "UNIQUE-HINT"));
   /* What followed each answer: the 401 the prediction was about, the solution's REGISTERs. */

@@ -9,6 +9,7 @@
 #include "siplab-cli-common.h"
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
+#include "siplab-cli-worksheet.h"
 
 /*
  * siplab-cli: SIP Lab without a display.  One subcommand per job, each with its own options
@@ -48,6 +49,8 @@ static const Command commands[] = {
   { "lesson", "FILE", "play a lesson in the terminal (questions at a prompt)", siplab_cli_lesson },
   { "check", "FILE...", "verify every claim of lessons in the simulator", siplab_cli_check },
   { "lessons", "", "list the shipped lessons and your progress", siplab_cli_lessons },
+  { "worksheet", "FILE --format md|html",
+    "a lesson on paper: handout, or answer key with --answers", siplab_cli_worksheet },
   { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },

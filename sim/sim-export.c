@@ -833,6 +833,46 @@ sim_export_ladder (GPtrArray              *events,
   ladder_clear (&ladder);
 }
 
+/* --- The ladder's pieces, for other drawings of it ---------------------------------------- */
+
+gboolean
+sim_export_is_arrow (const SimEvent *event)
+{
+  g_return_val_if_fail (event != NULL, FALSE);
+  return is_departure (event) && event->from != NULL && event->to != NULL;
+}
+
+SimExportFate *
+sim_export_fates (GPtrArray *events)
+{
+  g_autofree PacketFate *fates = NULL;
+  SimExportFate *out;
+
+  g_return_val_if_fail (events != NULL, NULL);
+  fates = compute_fates (events);
+  out = g_new0 (SimExportFate, MAX (events->len, 1));
+  for (guint i = 0; i < events->len; i++)
+    switch (fates[i].fate)
+      {
+      case FATE_DELIVERED: out[i] = SIM_EXPORT_FATE_DELIVERED; break;
+      case FATE_LOST_ON_LINK: out[i] = SIM_EXPORT_FATE_LOST_ON_LINK; break;
+      case FATE_DROPPED_AT_RECEIVER: out[i] = SIM_EXPORT_FATE_DROPPED; break;
+      case FATE_UNKNOWN:
+      default: out[i] = SIM_EXPORT_FATE_IN_FLIGHT; break;
+      }
+  return out;
+}
+
+char *
+sim_export_describe_event (const SimEvent         *event,
+                           const SimExportOptions *opts)
+{
+  static const SimExportOptions defaults = { 0 };
+
+  g_return_val_if_fail (event != NULL, NULL);
+  return describe_event (event, opts != NULL ? opts : &defaults);
+}
+
 /* --- Messages ------------------------------------------------------------------------------- */
 
 void

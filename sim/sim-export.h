@@ -60,4 +60,24 @@ char    *sim_export_time_string   (SimTime                 t) G_GNUC_WARN_UNUSED
 /* The ladder's arrow label: "REGISTER (CSeq 1)", "401 Unauthorized (CSeq 1 REGISTER)". */
 char    *sim_export_packet_label  (const SimEvent         *event) G_GNUC_WARN_UNUSED_RESULT;
 
+/*
+ * The ladder's pieces, for another drawing of the same ladder (sim-svg-ladder.h): which events
+ * are arrows, what became of each, the text line of every other event, and the time format.
+ */
+typedef enum {
+  SIM_EXPORT_FATE_IN_FLIGHT,       /* no "delivered" or "dropped" among the events */
+  SIM_EXPORT_FATE_DELIVERED,
+  SIM_EXPORT_FATE_LOST_ON_LINK,    /* simulated loss: it never reaches the receiver */
+  SIM_EXPORT_FATE_DROPPED,         /* dropped at the receiver: nobody there, powered off */
+} SimExportFate;
+
+/* Whether the ladder draws @event as an arrow: a packet sent or retransmitted, node to node. */
+gboolean       sim_export_is_arrow        (const SimEvent         *event);
+/* An array parallel to @events: the fate of every arrow (other entries IN_FLIGHT); g_free it. */
+SimExportFate *sim_export_fates           (GPtrArray              *events)
+                                          G_GNUC_WARN_UNUSED_RESULT;
+/* The ladder's line for an event that is not an arrow ("+ binding added: ..."), or NULL when
+ * the ladder leaves it out (with @opts as sim_export_ladder() takes them; NULL: defaults). */
+char          *sim_export_describe_event  (const SimEvent         *event,
+                                           const SimExportOptions *opts) G_GNUC_WARN_UNUSED_RESULT;
 G_END_DECLS

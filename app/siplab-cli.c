@@ -7,6 +7,7 @@
 #include "sim-pcap.h"
 #include "sim-scenario.h"
 #include "siplab-cli-common.h"
+#include "siplab-cli-grade.h"
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
 
@@ -48,6 +49,9 @@ static const Command commands[] = {
   { "lesson", "FILE", "play a lesson in the terminal (questions at a prompt)", siplab_cli_lesson },
   { "check", "FILE...", "verify every claim of lessons in the simulator", siplab_cli_check },
   { "lessons", "", "list the shipped lessons and your progress", siplab_cli_lessons },
+  { "class", "init [--out FILE]", "make a class key that signs hand-ins", siplab_cli_class },
+  { "grade", "KEY HANDIN...", "verify hand-ins and print per-question statistics",
+    siplab_cli_grade },
   { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },

@@ -291,8 +291,42 @@ sim_lesson_progress_save (SimLessonProgress  *self,
 GStrv
 sim_lesson_progress_list_ids (SimLessonProgress *self)
 {
+  g_auto(GStrv) groups = NULL;
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+
   g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), NULL);
-  return g_key_file_get_groups (self->kf, NULL);
+  groups = g_key_file_get_groups (self->kf, NULL);
+  /* "[/student]" and the like hold what is not a lesson's: a lesson id is a file name. */
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (groups[i][0] != '/')
+      g_strv_builder_add (ids, groups[i]);
+  return g_strv_builder_end (ids);
+}
+
+#define STUDENT_GROUP "/student"
+
+char *
+sim_lesson_progress_get_student_name (SimLessonProgress *self)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *normal = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), NULL);
+  name = g_key_file_get_string (self->kf, STUDENT_GROUP, "name", NULL);
+  /* A name that is no name (edited by hand) is no name at all. */
+  normal = sim_lesson_student_normalize_name (name);
+  return normal != NULL ? g_steal_pointer (&name) : NULL;
+}
+
+void
+sim_lesson_progress_set_student_name (SimLessonProgress *self,
+                                      const char        *name)
+{
+  g_return_if_fail (SIM_IS_LESSON_PROGRESS (self));
+  if (name == NULL)
+    g_key_file_remove_group (self->kf, STUDENT_GROUP, NULL);
+  else
+    g_key_file_set_string (self->kf, STUDENT_GROUP, "name", name);
 }
 
 SimLessonRecord *
@@ -410,6 +444,23 @@ sim_lesson_progress_record (const char       *path,
   return sim_lesson_progress_save (self, path, error);
 }
 
+guint
+sim_lesson_progress_get_resume_position (SimLessonProgress *self,
+                                         SimLesson         *lesson)
+{
+  g_autoptr(SimLessonRecord) r = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_PROGRESS (self), 0);
+  g_return_val_if_fail (SIM_IS_LESSON (lesson), 0);
+  r = sim_lesson_progress_lookup (self, sim_lesson_get_id (lesson));
+  /* Only the same exercise of the same text resumes: another seed or version starts over. */
+  if (r == NULL || r->position == 0 || r->position >= sim_lesson_get_n_items (lesson) ||
+      r->n_items != sim_lesson_get_n_items (lesson) || r->seed != sim_lesson_get_seed (lesson) ||
+      g_strcmp0 (r->sha256, sim_lesson_get_sha256 (lesson)) != 0)
+    return 0;
+  return r->position;
+}
+
 gboolean
 sim_lesson_progress_resume (const char       *path,
                             SimLessonRunner  *runner,
@@ -418,17 +469,13 @@ sim_lesson_progress_resume (const char       *path,
   g_autoptr(SimLessonProgress) self = NULL;
   g_autoptr(SimLessonRecord) r = NULL;
   SimLesson *lesson;
+  guint position;
 
   g_return_val_if_fail (SIM_IS_LESSON_RUNNER (runner), FALSE);
   lesson = sim_lesson_runner_get_lesson (runner);
   self = sim_lesson_progress_load (path, error);
-  if (self == NULL)
+  if (self == NULL || (position = sim_lesson_progress_get_resume_position (self, lesson)) == 0)
     return FALSE;
   r = sim_lesson_progress_lookup (self, sim_lesson_get_id (lesson));
-  /* Only the same exercise of the same text resumes: another seed or version starts over. */
-  if (r == NULL || r->position == 0 || r->position >= sim_lesson_get_n_items (lesson) ||
-      r->n_items != sim_lesson_get_n_items (lesson) || r->seed != sim_lesson_get_seed (lesson) ||
-      g_strcmp0 (r->sha256, sim_lesson_get_sha256 (lesson)) != 0)
-    return FALSE;
-  return sim_lesson_runner_resume (runner, r->position, r->attempts, error);
+  return sim_lesson_runner_resume (runner, position, r->attempts, error);
 }

@@ -84,7 +84,7 @@ SimLessonProgress *sim_lesson_progress_load         (const char         *path,
 gboolean           sim_lesson_progress_save         (SimLessonProgress  *self,
                                                      const char         *path,
                                                      GError            **error);
-/* The lesson ids with a record, in the file's order. */
+/* The lesson ids with a record, in the file's order (groups starting with '/' are not lessons). */
 GStrv              sim_lesson_progress_list_ids     (SimLessonProgress  *self)
                                                      G_GNUC_WARN_UNUSED_RESULT;
 /* @id's record, or NULL when there is none. */
@@ -111,6 +111,17 @@ gboolean           sim_lesson_progress_record       (const char         *path,
  * (and @runner untouched) when there is nothing to resume: no record, a finished lesson, another
  * exercise, or an error in @error.  @path NULL: the default path.
  */
+/* Where sim_lesson_progress_resume() would bring @lesson's runner: an item index, 0 for none. */
+guint              sim_lesson_progress_get_resume_position (SimLessonProgress *self,
+                                                            SimLesson         *lesson);
+/*
+ * The name a front end remembers for its student (group "[/student]", key "name": a group name
+ * no lesson id can have, since ids are file names), or NULL; @name NULL forgets it.
+ */
+char              *sim_lesson_progress_get_student_name (SimLessonProgress *self)
+                                                         G_GNUC_WARN_UNUSED_RESULT;
+void               sim_lesson_progress_set_student_name (SimLessonProgress *self,
+                                                         const char        *name);
 gboolean           sim_lesson_progress_resume       (const char         *path,
                                                      SimLessonRunner    *runner,
                                                      GError            **error);

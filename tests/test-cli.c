@@ -707,6 +707,14 @@ test_unsigned_handin_and_usage (Fixture       *f,
   run_cli (&no_name, "lesson", lesson, "--summary", carl, "--answers", "1", NULL);
   g_assert_cmpint (no_name.status, ==, 2);
   g_assert_nonnull (strstr (no_name.err, "--summary needs --student"));
+  {
+    g_auto(Result) seeds = { 0 };
+
+    /* SIM_LESSON_CHECK_MAX_SEEDS bounds the work one check can be asked for. */
+    run_cli (&seeds, "check", "--seeds", "10001", lesson, NULL);
+    g_assert_cmpint (seeds.status, ==, 2);
+    g_assert_nonnull (strstr (seeds.err, "--seeds is 0 to 10000"));
+  }
 }
 
 static void

@@ -495,6 +495,46 @@ test_class_key_file (void)
   g_rmdir (dir);
 }
 
+
+static void
+test_limits_are_enforced (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimLesson) too_many = NULL;
+  g_autoptr(SimLesson) lesson = load_for ("per-student.lesson", "Ada");
+  g_autoptr(SimLessonRunner) runner = runner_at (lesson, 4);
+  g_autoptr(GString) command = g_string_new ("register ");
+  g_autoptr(SimLessonHandin) h = NULL;
+  const char *handin = "[hand-in]\nformat=1\nlesson=x\nitems=5000\n";
+  const SimLessonAttempt *a;
+
+  g_test_summary ("SIM_LESSON_VARY_MAX vary: lines, SIM_LESSON_ATTEMPT_MAX_ANSWER bytes of a "
+                  "recorded answer (cut as UTF-8), SIM_LESSON_HANDIN_MAX_ITEMS items read");
+  for (guint i = 0; i <= SIM_LESSON_VARY_MAX; i++)
+    g_string_append_printf (text, "vary: v%u password\n", i);
+  g_string_append (text, "# T\n```scene\nhost h 10.0.0.5\n```\n## Step: s\n");
+  too_many = sim_lesson_parse_data (text->str, -1, "t.lesson", NULL, &error);
+  g_assert_null (too_many);
+  g_assert_nonnull (strstr (error->message, "t.lesson:33: more than 32 'vary:' lines"));
+
+  /* A task command of 3000 two-byte characters is refused by the world but recorded, cut. */
+  for (guint i = 0; i < 3000; i++)
+    g_string_append (command, "\xc3\xa9");
+  g_assert_false (sim_lesson_runner_command (runner, command->str, NULL));
+  a = sim_lesson_runner_get_attempt (runner, 4);
+  g_assert_cmpuint (strlen (a->answer), <=, SIM_LESSON_ATTEMPT_MAX_ANSWER);
+  g_assert_cmpuint (strlen (a->answer), >=, SIM_LESSON_ATTEMPT_MAX_ANSWER - 1);
+  g_assert_true (g_utf8_validate (a->answer, -1, NULL));
+  g_assert_cmpuint (a->attempts, ==, 1);
+
+  h = sim_lesson_handin_parse (handin, strlen (handin), NULL, NULL);
+  g_assert_nonnull (h);
+  g_assert_cmpint (h->status, ==, SIM_LESSON_HANDIN_UNSIGNED);
+  g_assert_cmpuint (h->n_items, ==, SIM_LESSON_HANDIN_MAX_ITEMS);
+  g_assert_cmpuint (h->items->len, ==, SIM_LESSON_HANDIN_MAX_ITEMS);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -513,5 +553,6 @@ main (int    argc,
   g_test_add_func ("/sim/handin/signed-hand-in-verifies", test_signed_handin_verifies);
   g_test_add_func ("/sim/handin/edited-hand-in-is-flagged", test_edited_handin_is_flagged);
   g_test_add_func ("/sim/handin/class-key-file", test_class_key_file);
+  g_test_add_func ("/sim/handin/limits-are-enforced", test_limits_are_enforced);
   return g_test_run ();
 }

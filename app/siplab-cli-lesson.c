@@ -919,6 +919,7 @@ siplab_cli_check (int    argc,
       g_autoptr(SimLesson) lesson = NULL;
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
+      g_autofree char *seeds = NULL;
 
       lesson = sim_lesson_parse_file (path, &local);
       if (lesson == NULL)
@@ -937,11 +938,11 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      printf ("%s: %u step%s, %u question%s, %u task%s ok (%u claims verified, and for %d "
-              "students' seeds)\n", argv[i],
+      seeds = n_seeds > 0 ? g_strdup_printf (", and for %d students' seeds", n_seeds) : g_strdup ("");
+      printf ("%s: %u step%s, %u question%s, %u task%s ok (%u claims verified%s)\n", argv[i],
               report.n_steps, report.n_steps == 1 ? "" : "s",
               report.n_questions, report.n_questions == 1 ? "" : "s",
-              report.n_tasks, report.n_tasks == 1 ? "" : "s", report.n_claims, n_seeds);
+              report.n_tasks, report.n_tasks == 1 ? "" : "s", report.n_claims, seeds);
     }
   fflush (stdout);
   return n_failed > 0 ? EXIT_FAILED : EXIT_OK;

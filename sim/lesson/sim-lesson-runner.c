@@ -527,9 +527,16 @@ sim_lesson_runner_skip_question (SimLessonRunner  *self,
     self->n_correct--;
   _sim_lesson_runner_attempt (self, self->position)->result = SIM_LESSON_RESULT_SKIPPED;
   if (explanation_out != NULL)
-    *explanation_out = g_strdup_printf ("The answer is %s. %s",
-                                        sim_lesson_runner_get_item (self)->answer->text,
-                                        expl ? expl : "");
+    {
+      const char *key = sim_lesson_runner_get_item (self)->answer->text;
+
+      /* A computed key names what it is computed from; the simulator's value follows. */
+      if (g_str_has_prefix (key, "digest "))
+        *explanation_out = g_strdup_printf ("The answer is the response the password %s gives. %s",
+                                            key + strlen ("digest "), expl ? expl : "");
+      else
+        *explanation_out = g_strdup_printf ("The answer is %s. %s", key, expl ? expl : "");
+    }
   return TRUE;
 }
 

@@ -4,6 +4,7 @@
 #include "sim-command.h"
 
 #include "sim-lesson-progress.h"
+#include "sim-lesson-student.h"
 #include "sim-message.h"
 
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct _AppLessonPane {
   GtkWidget parent_instance;
 
   GtkLabel *lesson_title;
+  GtkEntry *name_entry;
   GtkLabel *progress_label;
   GtkProgressBar *progress_bar;
   GtkScrolledWindow *scroller;
@@ -52,6 +54,7 @@ struct _AppLessonPane {
   GtkLabel *task_log;
   GtkLabel *feedback;
   GtkButton *next_button;
+  GtkButton *resume_button;
 
   SimDocument *document;      /* the lesson is the document's; its runner is too */
   AppLadderView *ladder;      /* the views the pane points at what an item talks about */
@@ -71,6 +74,9 @@ struct _AppLessonPane {
   int first_new_row;          /* after an answer: the first ladder row it revealed, or -1 */
   gboolean scroll_to_feedback;  /* once laid out, scroll the new verdict into view */
   GString *log;               /* the task's commands and what came of them (markup) */
+  char *givens;               /* what the open question gives to compute from, or NULL */
+  guint resume_position;      /* at the introduction: where Continue goes, or 0 */
+  guint resumed_at;           /* the item a resume began at: no inputs before it, or 0 */
 };
 
 enum {
@@ -322,6 +328,22 @@ save_progress (AppLessonPane *self)
 
   if (self->record_progress && !sim_lesson_progress_record (NULL, self->runner, &error))
     g_warning ("Cannot save the lesson progress: %s", error->message);
+}
+
+/* At the introduction, the Continue button goes where the last session stopped. */
+static void
+update_resume (AppLessonPane *self)
+{
+  g_autoptr(SimLessonProgress) progress = NULL;
+  g_autofree char *label = NULL;
+
+  self->resume_position = 0;
+  if (self->position < 0 && self->record_progress && self->lesson != NULL &&
+      (progress = sim_lesson_progress_load (NULL, NULL)) != NULL)
+    self->resume_position = sim_lesson_progress_get_resume_position (progress, self->lesson);
+  label = g_strdup_printf ("_Continue at %u", self->resume_position + 1);
+  gtk_button_set_label (self->resume_button, label);
+  gtk_widget_set_visible (GTK_WIDGET (self->resume_button), self->resume_position > 0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -742,16 +764,20 @@ show_position (AppLessonPane *self)
   gtk_editable_set_text (GTK_EDITABLE (self->answer_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->command_entry), "");
 
+  update_resume (self);
   if (self->position < 0)
     {
       g_autofree char *intro = app_lesson_markdown_to_markup (sim_lesson_get_intro (self->lesson));
+      g_autofree char *resume = self->resume_position == 0 ? g_strdup ("") :
+        g_strdup_printf ("\n\n<i>You left this exercise at step %u: Continue goes back there, "
+                         "Start begins again.</i>", self->resume_position + 1);
 
       gtk_label_set_text (self->item_title, "Introduction");
       /* What the pane does, said once, for someone who has never used it. */
       markup = g_strdup_printf ("%s\n\n<i>Start runs the first step. Each step runs the "
                                 "simulation to the moment it talks about, and the views on the "
                                 "right show it: the message in question is open in the "
-                                "inspector.</i>", intro);
+                                "inspector.</i>%s", intro, resume);
     }
   else if (item == NULL)
     {
@@ -779,6 +805,15 @@ show_position (AppLessonPane *self)
         {
           g_autofree char *prompt = prediction_prompt (item->predict);
 
+          /* A digest response is computed from the header the phone sends, its answer hidden. */
+          if (self->givens != NULL)
+            {
+              g_autofree char *givens = g_markup_escape_text (self->givens, -1);
+              g_autofree char *with = g_strdup_printf ("What the phone sends, the response "
+                                                       "hidden:\n<tt>%s</tt>\n%s", givens, prompt);
+              g_free (prompt);
+              prompt = g_steal_pointer (&with);
+            }
           gtk_label_set_markup (self->question_prompt, prompt);
           gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), TRUE);
           gtk_widget_set_visible (GTK_WIDGET (self->question_box), TRUE);
@@ -863,6 +898,10 @@ enter_current (AppLessonPane  *self,
     g_clear_pointer (&self->inputs->pdata[self->position], g_ptr_array_unref);
   self->busy = TRUE;
   entered = sim_lesson_runner_enter (self->runner, error);
+  /* Looking ahead runs the world on: its events wait like the prediction's own. */
+  g_clear_pointer (&self->givens, g_free);
+  if (entered)
+    self->givens = sim_lesson_runner_get_givens (self->runner);
   self->busy = FALSE;
   if (!entered)
     return FALSE;
@@ -1106,6 +1145,26 @@ show_error (AppLessonPane *self,
   set_feedback (self, markup, "incorrect");
 }
 
+/* Hints escalate: the task's "hint:" lines, a nudge first, and the solution last. */
+static void
+show_hint (AppLessonPane *self)
+{
+  guint level = 0, n_levels = 0;
+  g_autofree char *hint = sim_lesson_runner_take_hint (self->runner, &level, &n_levels);
+  g_autofree char *markup = NULL;
+  g_autofree char *line = NULL;
+
+  if (hint == NULL)
+    {
+      log_append (self, "<b>No more hints:</b> the last one was the solution; Show me plays it.");
+      return;
+    }
+  markup = app_lesson_markdown_to_markup (hint);
+  line = g_strdup_printf ("<b>Hint %u of %u:</b> %s", level, n_levels, markup);
+  log_append (self, line);
+  save_progress (self);
+}
+
 static void
 lesson_action (GtkWidget  *widget,
                const char *action_name,
@@ -1143,13 +1202,11 @@ lesson_action (GtkWidget  *widget,
         show_error (self, error);
     }
   else if (g_str_equal (action_name, "lesson.hint") && item != NULL)
+    show_hint (self);
+  else if (g_str_equal (action_name, "lesson.resume"))
     {
-      g_autofree char *hint = app_lesson_markdown_to_markup (
-          item->hint ? item->hint : "None for this one: type state to see the bindings and "
-                                    "phones.");
-      g_autofree char *line = g_strdup_printf ("<b>Hint:</b> %s", hint);
-
-      log_append (self, line);
+      if (!app_lesson_pane_resume (self, &error))
+        show_error (self, error);
     }
 }
 
@@ -1188,6 +1245,7 @@ app_lesson_pane_finalize (GObject *object)
 
   g_free (self->progress_text);
   g_free (self->feedback_text);
+  g_free (self->givens);
   g_clear_pointer (&self->inputs, g_ptr_array_unref);
   g_string_free (self->log, TRUE);
   G_OBJECT_CLASS (app_lesson_pane_parent_class)->finalize (object);
@@ -1290,6 +1348,8 @@ app_lesson_pane_class_init (AppLessonPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AppLessonPane, task_log);
   gtk_widget_class_bind_template_child (widget_class, AppLessonPane, feedback);
   gtk_widget_class_bind_template_child (widget_class, AppLessonPane, next_button);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, name_entry);
+  gtk_widget_class_bind_template_child (widget_class, AppLessonPane, resume_button);
   gtk_widget_class_set_css_name (widget_class, "lessonpane");
 
   gtk_widget_class_install_action (widget_class, "lesson.next", NULL, lesson_action);
@@ -1299,6 +1359,7 @@ app_lesson_pane_class_init (AppLessonPaneClass *klass)
   gtk_widget_class_install_action (widget_class, "lesson.check-goal", NULL, lesson_action);
   gtk_widget_class_install_action (widget_class, "lesson.show-me", NULL, lesson_action);
   gtk_widget_class_install_action (widget_class, "lesson.hint", NULL, lesson_action);
+  gtk_widget_class_install_action (widget_class, "lesson.resume", NULL, lesson_action);
 }
 
 /* After a layout that placed a new verdict: bring it into view (its top, or as much as fits). */
@@ -1319,6 +1380,8 @@ content_resized_cb (AppLessonPane *self,
   if (y + gtk_widget_get_height (GTK_WIDGET (self->feedback)) > value + page)
     gtk_adjustment_set_value (adjustment, MIN (y - 8, gtk_adjustment_get_upper (adjustment) - page));
 }
+
+static void name_activate_cb (GtkEntry *entry, AppLessonPane *self);
 
 static void
 entry_activate_cb (GtkEntry      *entry,
@@ -1343,6 +1406,106 @@ app_lesson_pane_init (AppLessonPane *self)
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
                            G_CALLBACK (content_resized_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self->command_entry, "activate", G_CALLBACK (entry_activate_cb), self);
+  g_signal_connect (self->name_entry, "activate", G_CALLBACK (name_activate_cb), self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The student and resuming                                                                   */
+
+/* A lesson opened as written becomes the remembered student's exercise.  TRUE: reopened. */
+static gboolean
+adopt_remembered_student (AppLessonPane *self)
+{
+  g_autoptr(SimLessonProgress) progress = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *path = sim_document_get_path (self->document);
+
+  if (!self->record_progress || path == NULL || sim_lesson_get_student (self->lesson) != NULL ||
+      (progress = sim_lesson_progress_load (NULL, NULL)) == NULL ||
+      (name = sim_lesson_progress_get_student_name (progress)) == NULL)
+    return FALSE;
+  if (sim_document_open_lesson_for_student (self->document, path, name, &error))
+    return TRUE;
+  g_warning ("Cannot open the lesson as %s's exercise: %s", name, error->message);
+  return FALSE;
+}
+
+static void
+name_activate_cb (GtkEntry      *entry,
+                  AppLessonPane *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!app_lesson_pane_set_student (self, gtk_editable_get_text (GTK_EDITABLE (entry)), &error))
+    show_error (self, error);
+}
+
+gboolean
+app_lesson_pane_set_student (AppLessonPane  *self,
+                             const char     *name,
+                             GError        **error)
+{
+  g_autofree char *normal = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(SimLessonProgress) progress = NULL;
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+  if (self->lesson == NULL || sim_document_get_path (self->document) == NULL)
+    {
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "No lesson file is open");
+      return FALSE;
+    }
+  if (name != NULL && *name != '\0' && (normal = sim_lesson_student_normalize_name (name)) == NULL)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "That is not a name (1 to %d "
+                   "characters)", SIM_LESSON_STUDENT_NAME_MAX);
+      return FALSE;
+    }
+  if (self->record_progress)
+    {
+      /* Remembered for the next lesson and the next start; a damaged file is written anew. */
+      progress = sim_lesson_progress_load (NULL, &local);
+      if (progress == NULL)
+        progress = sim_lesson_progress_new ();
+      sim_lesson_progress_set_student_name (progress, normal ? g_strstrip (g_strdup (name)) : NULL);
+      if (!sim_lesson_progress_save (progress, NULL, &local) && local != NULL)
+        g_warning ("Cannot remember the student's name: %s", local->message);
+    }
+  path = g_strdup (sim_document_get_path (self->document));
+  return sim_document_open_lesson_for_student (self->document, path, normal ? name : NULL, error);
+}
+
+guint
+app_lesson_pane_get_resume_position (AppLessonPane *self)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), 0);
+  return self->position < 0 ? self->resume_position : 0;
+}
+
+gboolean
+app_lesson_pane_resume (AppLessonPane  *self,
+                        GError        **error)
+{
+  g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
+  if (self->runner == NULL || self->position >= 0 || self->resume_position == 0)
+    {
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                           "There is nowhere to continue from");
+      return FALSE;
+    }
+  if (!sim_lesson_progress_resume (NULL, self->runner, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                             "The saved progress is for another exercise");
+      return FALSE;
+    }
+  g_ptr_array_set_size (self->inputs, 0);
+  g_ptr_array_set_size (self->inputs, sim_lesson_runner_get_position (self->runner));
+  self->resumed_at = sim_lesson_runner_get_position (self->runner);
+  return enter_current (self, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1374,6 +1537,12 @@ lesson_changed_cb (AppLessonPane *self)
   g_set_object (&self->lesson, lesson);
   g_set_object (&self->runner, sim_document_get_runner (self->document));
   g_ptr_array_set_size (self->inputs, 0);
+  self->resumed_at = 0;
+  /* Opened again as the remembered student's exercise: this runs again for that one. */
+  if (adopt_remembered_student (self))
+    return;
+  gtk_editable_set_text (GTK_EDITABLE (self->name_entry),
+                         sim_lesson_get_student (lesson) ? sim_lesson_get_student (lesson) : "");
   gtk_label_set_text (self->lesson_title, sim_lesson_get_title (lesson));
   show_introduction (self);
 }
@@ -1497,6 +1666,44 @@ replay_inputs (AppLessonPane  *self,
   return TRUE;
 }
 
+/*
+ * Back in a resumed session: there are no answers to replay before the item it resumed at, so
+ * the model path leads there (as the resume did) and the student's record is kept.
+ */
+static gboolean
+back_after_resume (AppLessonPane  *self,
+                   int             target,
+                   GError        **error)
+{
+  guint n = sim_lesson_get_n_items (self->lesson);
+  guint from = MIN ((guint) target, self->resumed_at);
+  g_autoptr(GPtrArray) attempts = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_lesson_attempt_free);
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (attempts, sim_lesson_attempt_copy (sim_lesson_runner_get_attempt (self->runner, i)));
+  if (!restart_runner (self, error))
+    return FALSE;
+  inputs = g_steal_pointer (&self->inputs);
+  self->inputs = g_ptr_array_new_with_free_func (inputs_free);
+  g_ptr_array_set_size (self->inputs, from);
+  if (!sim_lesson_runner_resume (self->runner, from, attempts, error))
+    return FALSE;
+  for (guint i = from; i < (guint) target; i++)
+    {
+      GPtrArray *given = i < inputs->len ? inputs->pdata[i] : NULL;
+
+      if (!sim_lesson_runner_enter (self->runner, error) || !replay_inputs (self, given, error))
+        return FALSE;
+      g_ptr_array_add (self->inputs, given ? g_ptr_array_ref (given) : NULL);
+      sim_lesson_runner_next (self->runner);
+    }
+  self->resumed_at = from;
+  if (from == 0)
+    self->resumed_at = 0;
+  return enter_current (self, error);
+}
+
 gboolean
 app_lesson_pane_back (AppLessonPane  *self,
                       GError        **error)
@@ -1509,6 +1716,8 @@ app_lesson_pane_back (AppLessonPane  *self,
   if (self->runner == NULL || self->position < 0)
     return FALSE;
   target = self->position - 1;
+  if (self->resumed_at > 0 && target >= 0)
+    return back_after_resume (self, target, error);
   if (!restart_runner (self, error))
     return FALSE;
   inputs = g_steal_pointer (&self->inputs);

@@ -66,6 +66,18 @@ gboolean         app_lesson_pane_go_to          (AppLessonPane  *self,
                                                  guint           step,
                                                  gboolean        complete,
                                                  GError        **error);
+/*
+ * The student whose exercise the lesson is (sim-lesson-student.h): the lesson is opened again
+ * for @name (NULL or empty: as written) and the name remembered in the progress file.
+ */
+gboolean         app_lesson_pane_set_student    (AppLessonPane  *self,
+                                                 const char     *name,
+                                                 GError        **error);
+/* At the introduction: the item the last session of this exercise stopped at, or 0. */
+guint            app_lesson_pane_get_resume_position (AppLessonPane *self);
+/* Continues there (what the Continue button does); Start begins again at the first item. */
+gboolean         app_lesson_pane_resume         (AppLessonPane  *self,
+                                                 GError        **error);
 /* Progress is saved like siplab-cli's ($XDG_DATA_HOME/siplab/progress.ini) unless turned off. */
 void             app_lesson_pane_set_record_progress (AppLessonPane *self,
                                                  gboolean        record);

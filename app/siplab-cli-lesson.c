@@ -9,7 +9,9 @@
 #include "sim-command.h"
 #include "sim-export.h"
 #include "sim-lesson.h"
+#include "sim-lesson-handin.h"
 #include "sim-lesson-progress.h"
+#include "sim-lesson-student.h"
 #include "sim-message.h"
 #include "siplab-cli-common.h"
 #include "siplab-cli-text.h"
@@ -346,9 +348,9 @@ typedef struct {
   gboolean interactive;
   char **answers;          /* --answers, split; NULL when interactive */
   guint next_answer;
-  GPtrArray *record;       /* lines for the summary */
   guint width;
   GHashTable *explained;   /* reasons the ladders gave already; NULL with --verbose */
+  gboolean record_progress;  /* progress.ini is written after each item */
 } Session;
 
 /* One line of input: the next --answers entry or a line from stdin.  NULL at the end. */
@@ -451,6 +453,42 @@ task_help_new (void)
   return g_string_free (help, FALSE);
 }
 
+/* 'skip' at a question: the key is played, and the question counts as skipped. */
+static gboolean
+skip_question (Session         *s,
+               SimLessonRunner *runner)
+{
+  g_autofree char *explanation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!sim_lesson_runner_skip_question (runner, &explanation, &error))
+    {
+      fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
+      return FALSE;
+    }
+  printf ("\n");
+  print_events (runner, s->width, s->explained);
+  print_paragraph ("Skipped.", explanation);
+  return TRUE;
+}
+
+/* Hints escalate: the task's "hint:" lines in order, a nudge first, then the solution. */
+static void
+print_hint (SimLessonRunner *runner)
+{
+  guint level = 0, n_levels = 0;
+  g_autofree char *hint = sim_lesson_runner_take_hint (runner, &level, &n_levels);
+  g_autofree char *label = NULL;
+
+  if (hint == NULL)
+    {
+      printf ("No more hints: the solution was the last one. 'skip' plays it.\n\n");
+      return;
+    }
+  label = g_strdup_printf ("Hint %u of %u:", level, n_levels);
+  print_paragraph (label, hint);
+}
+
 /* Returns FALSE when the input ended (the student left the lesson). */
 static gboolean
 play_question (Session         *s,
@@ -472,6 +510,8 @@ play_question (Session         *s,
           print_state (sim_lesson_runner_get_world (runner));
           continue;
         }
+      if (strcmp (answer, "skip") == 0)
+        return skip_question (s, runner);
       result = sim_lesson_runner_answer (runner, answer, &explanation, &error);
       if (error != NULL)
         {
@@ -489,9 +529,6 @@ play_question (Session         *s,
       printf ("\n");
       print_events (runner, s->width, s->explained);
       print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
-      g_ptr_array_add (s->record, g_strdup_printf ("%s: %s\n   your answer: %s (%s)", item_label (item),
-                                                   item->title, answer,
-                                                   result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect"));
       return TRUE;
     }
 }
@@ -551,7 +588,7 @@ play_task (Session             *s,
         }
       if (strcmp (line, "hint") == 0)
         {
-          print_paragraph ("Hint:", item->hint ? item->hint : "none for this one; look at 'state'.");
+          print_hint (runner);
           continue;
         }
       if (strcmp (line, "help") == 0 || strcmp (line, "?") == 0)
@@ -593,41 +630,7 @@ play_task (Session             *s,
         }
       print_events (runner, s->width, s->explained);
     }
-  g_ptr_array_add (s->record, g_strdup_printf ("Task: %s\n   your commands: %s (%s)", item->title,
-                                               given->len ? given->str : "(none)",
-                                               done ? "goal met" : "not done"));
   return TRUE;
-}
-
-static gboolean
-write_summary (const char       *path,
-               SimLessonRunner  *runner,
-               Session          *s,
-               GError          **error)
-{
-  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *date = g_date_time_format (now, "%Y-%m-%d %H:%M");
-  guint n_tasks = 0;
-
-  for (guint i = 0; i < sim_lesson_get_n_items (lesson); i++)
-    if (sim_lesson_get_item (lesson, i)->kind == SIM_LESSON_TASK)
-      n_tasks++;
-  g_string_append_printf (out, "SIP Lab lesson summary\n\n");
-  g_string_append_printf (out, "Lesson:    %s (%s)\n", sim_lesson_get_title (lesson), sim_lesson_get_id (lesson));
-  g_string_append_printf (out, "Student:   %s (%s)\n", g_get_real_name (), g_get_user_name ());
-  g_string_append_printf (out, "Date:      %s\n", date);
-  g_string_append_printf (out, "Reached:   item %u of %u%s\n",
-                          MIN (sim_lesson_runner_get_position (runner) + 1, sim_lesson_get_n_items (lesson)),
-                          sim_lesson_get_n_items (lesson),
-                          sim_lesson_runner_is_done (runner) ? " (finished)" : "");
-  g_string_append_printf (out, "Questions: %u of %u right\n", sim_lesson_runner_get_n_correct (runner),
-                          sim_lesson_get_n_questions (lesson));
-  g_string_append_printf (out, "Tasks:     %u of %u done\n\n", sim_lesson_runner_get_n_tasks_done (runner), n_tasks);
-  for (guint i = 0; i < s->record->len; i++)
-    g_string_append_printf (out, "%u. %s\n", i + 1, (char *) s->record->pdata[i]);
-  return g_file_set_contents (path, out->str, out->len, error);
 }
 
 /* How playing the items ended. */
@@ -655,6 +658,18 @@ print_title_and_intro (SimLesson *lesson,
             "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
 }
 
+/* What a question gives the student to compute its answer from (a digest response's inputs). */
+static void
+print_givens (SimLessonRunner *runner)
+{
+  g_autofree char *givens = sim_lesson_runner_get_givens (runner);
+
+  if (givens == NULL)
+    return;
+  printf ("What the phone sends, the response hidden (compute it from these and the password):\n"
+          "  %s\n\n", givens);
+}
+
 /* Plays the entered @item: its text, what it produced, its question or task.  FALSE: they left. */
 static gboolean
 play_item (Session             *s,
@@ -670,6 +685,7 @@ play_item (Session             *s,
   switch (item->kind)
     {
     case SIM_LESSON_PREDICT:
+      print_givens (runner);
       printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
               sim_lesson_prediction_get_answer_hint (item->predict), item->predict->text);
       if (!play_question (s, runner, item))
@@ -695,13 +711,26 @@ play_item (Session             *s,
     }
 }
 
+/* Saves where the student is; a failure is said once, and the lesson goes on. */
+static void
+record_progress (Session         *s,
+                 SimLessonRunner *runner)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!s->record_progress || sim_lesson_progress_record (NULL, runner, &error))
+    return;
+  fprintf (stderr, "siplab-cli lesson: cannot save progress: %s\n", error->message);
+  s->record_progress = FALSE;
+}
+
 static PlayOutcome
 play_items (Session         *s,
             SimLessonRunner *runner)
 {
   guint n = sim_lesson_get_n_items (sim_lesson_runner_get_lesson (runner));
 
-  for (; !sim_lesson_runner_is_done (runner); sim_lesson_runner_next (runner))
+  while (!sim_lesson_runner_is_done (runner))
     {
       const SimLessonItem *item = sim_lesson_runner_get_item (runner);
       g_autoptr(GError) error = NULL;
@@ -716,6 +745,9 @@ play_items (Session         *s,
         }
       if (!play_item (s, runner, item))
         return PLAY_LEFT;
+      sim_lesson_runner_next (runner);
+      /* After each item, so a lesson left any way at all resumes at the next one. */
+      record_progress (s, runner);
     }
   return PLAY_FINISHED;
 }
@@ -724,8 +756,12 @@ play_items (Session         *s,
 typedef struct {
   char *answers;
   char *summary;
+  char *student;
+  char *class_key;
+  gint64 seed;
   gboolean no_progress;
   gboolean verbose;
+  gboolean restart;
   int width;
 } LessonOptions;
 
@@ -734,6 +770,8 @@ lesson_options_clear (LessonOptions *o)
 {
   g_clear_pointer (&o->answers, g_free);
   g_clear_pointer (&o->summary, g_free);
+  g_clear_pointer (&o->student, g_free);
+  g_clear_pointer (&o->class_key, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LessonOptions, lesson_options_clear)
@@ -745,13 +783,23 @@ parse_lesson_options (int           *argc,
                       LessonOptions *o)
 {
   const GOptionEntry entries[] = {
+    { "student", 0, 0, G_OPTION_ARG_STRING, &o->student,
+      "Play NAME's own exercise: the seed comes from the name and the lesson, so nonces, "
+      "passwords, addresses and numbers are NAME's; the hand-in names NAME", "NAME" },
     { "answers", 'a', 0, G_OPTION_ARG_STRING, &o->answers,
       "Answer non-interactively: one entry per question or task, separated by ','; a task's "
       "commands separated by ';'", "A,B,..." },
     { "summary", 's', 0, G_OPTION_ARG_FILENAME, &o->summary,
-      "Write a short hand-in summary to this file at the end", "OUT.txt" },
+      "Write the hand-in to this file at the end (needs --student; signed with the class key)",
+      "OUT.handin" },
+    { "class-key", 0, 0, G_OPTION_ARG_FILENAME, &o->class_key,
+      "The class key that signs the hand-in (default: $SIPLAB_CLASS_KEY)", "FILE" },
+    { "restart", 0, 0, G_OPTION_ARG_NONE, &o->restart,
+      "Start over at the first item instead of resuming where progress says", NULL },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
+      "Play the exercise of this seed (what 'check' names when a seed fails)", "N" },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress,
-      "Do not record progress", NULL },
+      "Do not record progress (nor resume)", NULL },
     { "width", 'w', 0, G_OPTION_ARG_INT, &o->width,
       "Ladder: maximum line width (default 120)", "COLUMNS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
@@ -765,15 +813,94 @@ parse_lesson_options (int           *argc,
   g_option_context_set_description (context,
     "FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
     "Each step prints its text and a ladder of the messages it produced; questions and\n"
-    "tasks wait for an answer at the prompt.  Progress is kept in\n"
-    "$XDG_DATA_HOME/siplab/progress.ini.");
+    "tasks wait for an answer at the prompt ('skip' plays the key, 'hint' at a task gives\n"
+    "a nudge first and the solution last).  Progress is kept in\n"
+    "$XDG_DATA_HOME/siplab/progress.ini; an interactive lesson resumes where it was left.");
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("lesson", "%s", error->message);
   if (*argc != 2)
     return siplab_cli_usage_error ("lesson", *argc < 2 ? "missing FILE" : "only one FILE, please");
   if (o->width < 0 || (o->width > 0 && o->width < 40))
     return siplab_cli_usage_error ("lesson", "--width must be at least 40");
+  if (o->seed < 0 || o->seed > G_MAXUINT32)
+    return siplab_cli_usage_error ("lesson", "--seed is 1 to %u", G_MAXUINT32);
+  if (o->seed != 0 && o->student != NULL)
+    return siplab_cli_usage_error ("lesson", "--seed or --student, not both (a student's seed "
+                                   "comes from the name)");
+  if (o->summary != NULL && o->student == NULL)
+    return siplab_cli_usage_error ("lesson", "--summary needs --student NAME: a hand-in names "
+                                   "its student");
   return EXIT_OK;
+}
+
+/* The lesson as the options ask: a student's exercise, a seed's, or as written. */
+static SimLesson *
+open_lesson (const char           *path,
+             const LessonOptions  *o,
+             GError              **error)
+{
+  if (o->student != NULL)
+    return sim_lesson_parse_file_for_student (path, o->student, error);
+  return sim_lesson_parse_file_for_seed (path, (guint32) o->seed, error);
+}
+
+/* An interactive session picks up where the last one of the same exercise stopped. */
+static void
+maybe_resume (Session             *s,
+              SimLessonRunner     *runner,
+              const LessonOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
+
+  if (!s->interactive || o->no_progress || o->restart)
+    return;
+  if (sim_lesson_progress_resume (NULL, runner, &error))
+    printf ("(Resuming at item %u of %u, where you left it; --restart starts over.)\n\n",
+            sim_lesson_runner_get_position (runner) + 1, sim_lesson_get_n_items (lesson));
+  else if (error != NULL)
+    fprintf (stderr, "siplab-cli lesson: starting over: %s\n", error->message);
+}
+
+/* The hand-in, signed with the class key when there is one. */
+static gboolean
+write_summary (const char           *path,
+               SimLessonRunner      *runner,
+               const LessonOptions  *o,
+               GError              **error)
+{
+  const char *key_path = o->class_key ? o->class_key : g_getenv ("SIPLAB_CLASS_KEY");
+  g_autoptr(SimClassKey) key = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *text = NULL;
+
+  if (key_path != NULL && *key_path != '\0' && (key = sim_class_key_load (key_path, error)) == NULL)
+    return FALSE;
+  text = sim_lesson_handin_write (runner, g_get_user_name (), now, key);
+  if (!g_file_set_contents (path, text, -1, error))
+    return FALSE;
+  if (key != NULL)
+    printf ("Hand-in for %s written to %s (signed, class key %s).\n", o->student, path, key->id);
+  else
+    printf ("Hand-in for %s written to %s, NOT signed: no class key (--class-key FILE or "
+            "$SIPLAB_CLASS_KEY), so grading will flag it.\n", o->student, path);
+  return TRUE;
+}
+
+static void
+print_ending (SimLessonRunner *runner,
+              PlayOutcome      outcome)
+{
+  SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
+
+  if (sim_lesson_runner_is_done (runner))
+    printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
+            sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
+            sim_lesson_runner_get_n_tasks_done (runner),
+            sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
+  else if (outcome == PLAY_LEFT)
+    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1,
+            sim_lesson_get_n_items (lesson));
 }
 
 int
@@ -785,7 +912,6 @@ siplab_cli_lesson (int    argc,
   g_autoptr(SimLesson) lesson = NULL;
   g_autoptr(SimLessonRunner) runner = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GPtrArray) record = g_ptr_array_new_with_free_func (g_free);
   g_auto(GStrv) answer_list = NULL;
   g_autoptr(GHashTable) explained = NULL;
   Session s = { 0 };
@@ -799,7 +925,7 @@ siplab_cli_lesson (int    argc,
   if (!options.verbose)
     explained = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   path = resolve_lesson (argv[1]);
-  lesson = sim_lesson_parse_file (path, &error);
+  lesson = open_lesson (path, &options, &error);
   if (lesson != NULL)
     runner = sim_lesson_runner_new (lesson, &error);
   if (runner == NULL)
@@ -812,36 +938,23 @@ siplab_cli_lesson (int    argc,
     answer_list = g_strsplit (options.answers, ",", -1);
   s.interactive = options.answers == NULL;
   s.answers = answer_list;
-  s.record = record;
   s.width = options.width;
   s.explained = explained;
+  s.record_progress = !options.no_progress;
 
   print_title_and_intro (lesson, &s);
+  if (options.student != NULL)
+    printf ("(%s's own exercise: seed %u.)\n\n", options.student, sim_lesson_get_seed (lesson));
+  maybe_resume (&s, runner, &options);
   outcome = play_items (&s, runner);
-  if (sim_lesson_runner_is_done (runner))
-    printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
-            sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
-            sim_lesson_runner_get_n_tasks_done (runner),
-            sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
-  else if (outcome == PLAY_LEFT)
-    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1,
-            sim_lesson_get_n_items (lesson));
+  print_ending (runner, outcome);
 
   status = outcome == PLAY_BROKEN ? EXIT_FAILED : EXIT_OK;
-  if (!options.no_progress && !sim_lesson_progress_record (NULL, runner, &error))
+  record_progress (&s, runner);
+  if (options.summary != NULL && !write_summary (options.summary, runner, &options, &error))
     {
-      fprintf (stderr, "siplab-cli lesson: cannot save progress: %s\n", error->message);
-      g_clear_error (&error);
-    }
-  if (options.summary != NULL)
-    {
-      if (!write_summary (options.summary, runner, &s, &error))
-        {
-          fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
-          status = EXIT_FAILED;
-        }
-      else
-        printf ("Summary written to %s\n", options.summary);
+      fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
+      status = EXIT_FAILED;
     }
   /* Non-interactive runs that stop early (too few answers) are a failure a script should see. */
   if (!s.interactive && outcome == PLAY_LEFT)
@@ -860,14 +973,26 @@ siplab_cli_check (int    argc,
     g_option_context_new ("FILE... - verify every claim of lessons in the simulator");
   g_autoptr(GError) error = NULL;
   guint n_failed = 0;
+  int n_seeds = SIM_LESSON_CHECK_DEFAULT_SEEDS;
+  const GOptionEntry entries[] = {
+    { "seeds", 0, 0, G_OPTION_ARG_INT, &n_seeds,
+      "Also play N students' exercises (default " G_STRINGIFY (SIM_LESSON_CHECK_DEFAULT_SEEDS)
+      "; 0: only the lesson as written)", "N" },
+    { NULL }
+  };
 
+  g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "Plays every step with the answer keys and task solutions, and checks that each\n"
     "'run: until' happens, each predicted answer is what the simulator produces, each\n"
     "'expect:' and 'goal:' holds, no task is already solved before its solution, and every\n"
-    "highlighted header appears.  Exit status 1 when any claim fails, 2 on a syntax error.");
+    "highlighted header appears.  Every key must hold for every student: the lesson is\n"
+    "also played for --seeds students' seeds (their nonces, 'vary:' values...).\n"
+    "Exit status 1 when any claim fails, 2 on a syntax error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return siplab_cli_usage_error ("check", "%s", error->message);
+  if (n_seeds < 0 || n_seeds > SIM_LESSON_CHECK_MAX_SEEDS)
+    return siplab_cli_usage_error ("check", "--seeds is 0 to %d", SIM_LESSON_CHECK_MAX_SEEDS);
   if (argc < 2)
     return siplab_cli_usage_error ("check", "missing FILE");
 
@@ -877,6 +1002,7 @@ siplab_cli_check (int    argc,
       g_autoptr(SimLesson) lesson = NULL;
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
+      g_autofree char *seeds = NULL;
 
       lesson = sim_lesson_parse_file (path, &local);
       if (lesson == NULL)
@@ -886,7 +1012,7 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      if (!sim_lesson_check (lesson, &report))
+      if (!sim_lesson_check_seeds (path, n_seeds, &report))
         {
           for (guint k = 0; k < report.failures->len; k++)
             fprintf (stderr, "%s\n", (char *) report.failures->pdata[k]);
@@ -895,10 +1021,11 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      printf ("%s: %u step%s, %u question%s, %u task%s ok (%u claims verified)\n", argv[i],
+      seeds = n_seeds > 0 ? g_strdup_printf (", and for %d students' seeds", n_seeds) : g_strdup ("");
+      printf ("%s: %u step%s, %u question%s, %u task%s ok (%u claims verified%s)\n", argv[i],
               report.n_steps, report.n_steps == 1 ? "" : "s",
               report.n_questions, report.n_questions == 1 ? "" : "s",
-              report.n_tasks, report.n_tasks == 1 ? "" : "s", report.n_claims);
+              report.n_tasks, report.n_tasks == 1 ? "" : "s", report.n_claims, seeds);
     }
   fflush (stdout);
   return n_failed > 0 ? EXIT_FAILED : EXIT_OK;

@@ -7,6 +7,7 @@
 #include "sim-pcap.h"
 #include "sim-scenario.h"
 #include "siplab-cli-common.h"
+#include "siplab-cli-grade.h"
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
 #include "siplab-cli-worksheet.h"
@@ -51,6 +52,9 @@ static const Command commands[] = {
   { "lessons", "", "list the shipped lessons and your progress", siplab_cli_lessons },
   { "worksheet", "FILE --format md|html",
     "a lesson on paper: handout, or answer key with --answers", siplab_cli_worksheet },
+  { "class", "init [--out FILE]", "make a class key that signs hand-ins", siplab_cli_class },
+  { "grade", "KEY HANDIN...", "verify hand-ins and print per-question statistics",
+    siplab_cli_grade },
   { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },

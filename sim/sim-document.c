@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-document.h"
 
+#include "sim-lesson-student.h"
+
 #include <gio/gio.h>
 #include <string.h>
 
@@ -272,6 +274,21 @@ sim_document_open_lesson (SimDocument  *self,
   g_return_val_if_fail (path != NULL, FALSE);
 
   lesson = sim_lesson_parse_file (path, error);
+  return lesson != NULL && open_lesson (self, lesson, path, error);
+}
+
+gboolean
+sim_document_open_lesson_for_student (SimDocument  *self,
+                                      const char   *path,
+                                      const char   *student,
+                                      GError      **error)
+{
+  g_autoptr(SimLesson) lesson = NULL;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  lesson = sim_lesson_parse_file_for_student (path, student, error);
   return lesson != NULL && open_lesson (self, lesson, path, error);
 }
 

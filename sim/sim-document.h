@@ -56,6 +56,11 @@ gboolean         sim_document_open_data      (SimDocument     *self,
 gboolean         sim_document_open_lesson    (SimDocument     *self,
                                               const char      *path,
                                               GError         **error);
+/* The lesson as @student's own exercise (sim-lesson-student.h); @student NULL: as written. */
+gboolean         sim_document_open_lesson_for_student (SimDocument *self,
+                                                       const char  *path,
+                                                       const char  *student,
+                                                       GError     **error);
 
 /* NULL for the demo scene and for data. */
 const char      *sim_document_get_path       (SimDocument     *self);

@@ -108,6 +108,12 @@ fixture_tear_down (Fixture       *f,
   g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
   const char *name;
 
+  g_autofree char *progress = g_build_filename (f->dir, "siplab", "progress.ini", NULL);
+  g_autofree char *progress_dir = g_path_get_dirname (progress);
+
+  /* Lessons played with XDG_DATA_HOME here leave their progress file. */
+  g_remove (progress);
+  g_rmdir (progress_dir);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = g_build_filename (f->dir, name, NULL);
@@ -878,6 +884,248 @@ test_lessons_lists_no_template (Fixture       *f,
   g_assert_null (strstr (r.out, "Title of the lesson"));
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Per-student exercises, hand-ins and grading                                                */
+
+static char *
+lesson_fixture (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "lessons", name, NULL);
+}
+
+/* Runs siplab-cli with @input on stdin and XDG_DATA_HOME in the fixture's folder. */
+static void
+run_cli_input (Fixture     *f,
+               Result      *r,
+               const char  *input,
+               const char **args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->dir, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "SIPLAB_CLASS_KEY");
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, input, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+}
+
+/* The line of @text that starts with @prefix (after spaces), or NULL. */
+static char *
+line_with (const char *text,
+           const char *prefix)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (g_strchug (lines[i]), prefix))
+      return g_strdup (lines[i]);
+  return NULL;
+}
+
+static void
+test_students_get_their_own_exercise (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autofree char *lesson = lesson_fixture ("per-student.lesson");
+  g_auto(Result) ada = { 0 };
+  g_auto(Result) bob = { 0 };
+  g_auto(Result) check = { 0 };
+  g_autofree char *ada_auth = NULL, *bob_auth = NULL, *ada_intro = NULL, *bob_intro = NULL;
+
+  g_test_summary ("lesson --student: two students' transcripts differ (password, address, nonce, "
+                  "cnonce) and the lesson checks for every student's seed");
+  if (!need_cli ())
+    return;
+  run_cli (&ada, "lesson", lesson, "--student", "Ada", "--no-progress", "--answers", "1,2,a,skip", NULL);
+  run_cli (&bob, "lesson", lesson, "--student", "Bob", "--no-progress", "--answers", "1,2,a,skip", NULL);
+  g_assert_cmpint (ada.status, ==, 0);
+  g_assert_cmpint (bob.status, ==, 0);
+  ada_auth = line_with (ada.out, "Authorization: Digest");
+  bob_auth = line_with (bob.out, "Authorization: Digest");
+  g_assert_nonnull (ada_auth);
+  g_assert_nonnull (bob_auth);
+  g_assert_nonnull (strstr (ada_auth, "response=\"?\""));
+  g_assert_cmpstr (ada_auth, !=, bob_auth);
+  ada_intro = line_with (ada.out, "password is");
+  bob_intro = line_with (bob.out, "password is");
+  g_assert_nonnull (ada_intro);
+  g_assert_cmpstr (ada_intro, !=, bob_intro);
+  g_assert_nonnull (strstr (ada.out, "Ada's own exercise: seed 1311589767"));
+  run_cli (&check, "check", lesson, NULL);
+  g_assert_cmpint (check.status, ==, 0);
+  g_assert_nonnull (strstr (check.out, "ok"));
+}
+
+static void
+test_check_rejects_a_key_for_some_seeds (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autofree char *lesson = lesson_fixture ("seed-dependent-key.lesson");
+  g_auto(Result) seeds = { 0 };
+  g_auto(Result) as_written = { 0 };
+
+  if (!need_cli ())
+    return;
+  run_cli (&seeds, "check", lesson, NULL);
+  g_assert_cmpint (seeds.status, ==, 1);
+  g_assert_nonnull (strstr (seeds.err, "seed-dependent-key.lesson:24: the answer key '1200' is wrong"));
+  g_assert_nonnull (strstr (seeds.err, "--seed "));
+  run_cli (&as_written, "check", "--seeds", "0", lesson, NULL);
+  g_assert_cmpint (as_written.status, ==, 0);
+}
+
+/* Plays the per-student fixture for @student and writes a hand-in, signed with @key if given. */
+static char *
+hand_in (Fixture    *f,
+         const char *student,
+         const char *key)
+{
+  g_autofree char *lesson = lesson_fixture ("per-student.lesson");
+  g_autofree char *name = g_strdup_printf ("%s.handin", student);
+  char *out = g_build_filename (f->dir, name, NULL);
+  const char *args[] = { "lesson", lesson, "--student", student, "--answers", "1,2,b,unregister alice-desk",
+                         "--summary", out, key ? "--class-key" : NULL, key, NULL };
+  g_auto(Result) r = { 0 };
+
+  run_cli_input (f, &r, "", args);
+  g_assert_cmpint (r.status, ==, 0);
+  return out;
+}
+
+static void
+test_grade_flags_edited_handins (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *key = g_build_filename (f->dir, "class.key", NULL);
+  g_autofree char *other = g_build_filename (f->dir, "other.key", NULL);
+  g_autofree char *ada = NULL, *bob = NULL, *text = NULL;
+  g_auto(Result) init = { 0 };
+  g_auto(Result) again = { 0 };
+  g_auto(Result) other_init = { 0 };
+  g_auto(Result) good = { 0 };
+  g_auto(Result) edited = { 0 };
+  g_auto(Result) wrong_key = { 0 };
+  g_auto(Result) csv = { 0 };
+  GStatBuf st;
+
+  g_test_summary ("class init makes a 0600 key and never overwrites it; grade accepts signed "
+                  "hand-ins, flags an edited one and a wrong key (exit 1), and prints CSV");
+  if (!need_cli ())
+    return;
+  run_cli (&init, "class", "init", "--out", key, NULL);
+  g_assert_cmpint (init.status, ==, 0);
+  g_assert_cmpint (g_stat (key, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  run_cli (&again, "class", "init", "--out", key, NULL);
+  g_assert_cmpint (again.status, ==, 1);
+  g_assert_nonnull (strstr (again.err, "not overwritten"));
+  run_cli (&other_init, "class", "init", "--out", other, NULL);
+
+  ada = hand_in (f, "Ada", key);
+  bob = hand_in (f, "Bob", key);
+  g_assert_true (g_file_get_contents (bob, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "student=Bob\n"));
+  g_assert_null (strstr (text, "Student: root"));
+  run_cli (&good, "grade", key, ada, bob, NULL);
+  g_assert_cmpint (good.status, ==, 0);
+  g_assert_nonnull (strstr (good.out, "per-student: One exercise per student (2 hand-ins)"));
+  g_assert_nonnull (strstr (good.out, "Compute the response"));
+
+  /* Bob gives himself the right answer to the choice. */
+  g_assert_nonnull (strstr (text, "result=incorrect\nattempts=1\nhints=0\nanswer=b"));
+  {
+    g_autofree char *forged = g_strdup (text);
+    char *at = strstr (forged, "result=incorrect\nattempts=1\nhints=0\nanswer=b");
+    memcpy (at, "result=correct\n  ", strlen ("result=correct\n  "));
+    g_assert_true (g_file_set_contents (bob, forged, -1, NULL));
+  }
+  run_cli (&edited, "grade", key, ada, bob, NULL);
+  g_assert_cmpint (edited.status, ==, 1);
+  g_assert_nonnull (strstr (edited.out, "EDITED"));
+  g_assert_nonnull (strstr (edited.out, "(1 hand-in)"));
+  run_cli (&wrong_key, "grade", other, ada, NULL);
+  g_assert_cmpint (wrong_key.status, ==, 1);
+  g_assert_nonnull (strstr (wrong_key.out, "OTHER KEY"));
+  run_cli (&csv, "grade", "--csv", key, ada, NULL);
+  g_assert_cmpint (csv.status, ==, 0);
+  g_assert_true (g_str_has_prefix (csv.out, "lesson,item,kind,title,handins,reached,right,wrong,"));
+  g_assert_nonnull (strstr (csv.out, "\"per-student\",4,choice,\"Where does the registrar send Alice's calls?\",1,1,0,1,"));
+}
+
+static void
+test_unsigned_handin_and_usage (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *key = g_build_filename (f->dir, "class.key", NULL);
+  g_autofree char *lesson = lesson_fixture ("per-student.lesson");
+  g_autofree char *carl = NULL;
+  g_auto(Result) init = { 0 };
+  g_auto(Result) grade = { 0 };
+  g_auto(Result) no_name = { 0 };
+
+  if (!need_cli ())
+    return;
+  run_cli (&init, "class", "init", "--out", key, NULL);
+  carl = hand_in (f, "Carl", NULL);
+  run_cli (&grade, "grade", key, carl, NULL);
+  g_assert_cmpint (grade.status, ==, 1);
+  g_assert_nonnull (strstr (grade.out, "UNSIGNED"));
+  run_cli (&no_name, "lesson", lesson, "--summary", carl, "--answers", "1", NULL);
+  g_assert_cmpint (no_name.status, ==, 2);
+  g_assert_nonnull (strstr (no_name.err, "--summary needs --student"));
+  {
+    g_auto(Result) seeds = { 0 };
+
+    /* SIM_LESSON_CHECK_MAX_SEEDS bounds the work one check can be asked for. */
+    run_cli (&seeds, "check", "--seeds", "10001", lesson, NULL);
+    g_assert_cmpint (seeds.status, ==, 2);
+    g_assert_nonnull (strstr (seeds.err, "--seeds is 0 to 10000"));
+  }
+}
+
+static void
+test_lesson_resumes_where_it_was_left (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autofree char *lesson = lesson_fixture ("per-student.lesson");
+  const char *args[] = { "lesson", lesson, "--student", "Ada", NULL };
+  const char *restart[] = { "lesson", lesson, "--student", "Ada", "--restart", NULL };
+  const char *other[] = { "lesson", lesson, "--student", "Bob", NULL };
+  g_auto(Result) first = { 0 };
+  g_auto(Result) second = { 0 };
+  g_auto(Result) fresh = { 0 };
+  g_auto(Result) bob = { 0 };
+
+  g_test_summary ("An interactive lesson left at item 4 starts at item 4 next time; --restart "
+                  "and another student's exercise start at item 1");
+  if (!need_cli ())
+    return;
+  run_cli_input (f, &first, "1\n2\n", args);
+  g_assert_cmpint (first.status, ==, 0);
+  /* Two answers, the step passed (end of input at its Enter), then the input ends at item 4. */
+  g_assert_nonnull (strstr (first.out, "(Left the lesson at item 4 of 5.)"));
+  run_cli_input (f, &second, "", args);
+  g_assert_nonnull (strstr (second.out, "(Resuming at item 4 of 5"));
+  g_assert_null (strstr (second.out, "--- 1/5"));
+  g_assert_nonnull (strstr (second.out, "--- 4/5  Question: Where does the registrar send"));
+  run_cli_input (f, &fresh, "", restart);
+  g_assert_null (strstr (fresh.out, "Resuming"));
+  g_assert_nonnull (strstr (fresh.out, "--- 1/5"));
+  run_cli_input (f, &bob, "", other);
+  g_assert_null (strstr (bob.out, "Resuming"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -900,6 +1148,11 @@ main (int argc, char *argv[])
   ADD ("/sim/cli/lesson-explains-each-kind-once", test_lesson_explains_each_kind_once);
   ADD ("/sim/cli/lesson-times-have-one-format", test_lesson_times_have_one_format);
   ADD ("/sim/cli/lessons-lists-no-template", test_lessons_lists_no_template);
+  ADD ("/sim/cli/lesson/students-get-their-own-exercise", test_students_get_their_own_exercise);
+  ADD ("/sim/cli/check/rejects-a-key-for-some-seeds", test_check_rejects_a_key_for_some_seeds);
+  ADD ("/sim/cli/grade/flags-edited-hand-ins", test_grade_flags_edited_handins);
+  ADD ("/sim/cli/grade/unsigned-hand-in-and-usage", test_unsigned_handin_and_usage);
+  ADD ("/sim/cli/lesson/resumes-where-it-was-left", test_lesson_resumes_where_it_was_left);
 #undef ADD
   return g_test_run ();
 }

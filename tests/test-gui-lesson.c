@@ -6,6 +6,7 @@
 
 #include "app-lesson-pane.h"
 #include "app-window.h"
+#include "sim-lesson-student.h"
 
 /*
  * The lesson pane against the lesson engine: the pane must be where the SimLessonRunner is,
@@ -234,6 +235,9 @@ test_a_task_takes_commands_and_shows_the_solution (Fixture       *f,
   next (f);
   g_assert_cmpint (app_lesson_pane_answer (f->pane, "a", &error), ==, SIM_LESSON_ANSWER_CORRECT);
   g_assert_true (app_lesson_pane_next (f->pane, &error));
+  /* The last item asks for the student's own digest response: a guess is wrong. */
+  g_assert_cmpint (app_lesson_pane_answer (f->pane, "0", &error), ==, SIM_LESSON_ANSWER_INCORRECT);
+  g_assert_true (app_lesson_pane_next (f->pane, &error));
   g_assert_true (sim_lesson_runner_is_done (runner));
   g_assert_true (g_str_has_prefix (app_lesson_pane_get_progress_text (f->pane), "Finished"));
   g_assert_false (app_lesson_pane_can_go_next (f->pane));
@@ -373,7 +377,56 @@ test_progress_is_saved_like_the_cli (Fixture       *f,
   g_assert_true (g_key_file_load_from_file (kf, path, 0, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_key_file_get_integer (kf, "04-digest-challenge", "reached", NULL), >=, 3);
-  g_assert_cmpint (g_key_file_get_integer (kf, "04-digest-challenge", "items", NULL), ==, 9);
+  g_assert_cmpint (g_key_file_get_integer (kf, "04-digest-challenge", "items", NULL), ==, 10);
+}
+
+
+static void
+test_a_student_gets_their_own_exercise_and_resumes (Fixture       *f,
+                                                    gconstpointer  data)
+{
+  SimDocument *document = app_window_get_document (f->window);
+  g_autofree char *path = lesson_path ("04-digest-challenge.lesson");
+  g_autoptr(GError) error = NULL;
+  SimLesson *lesson;
+
+  g_test_summary ("The name field makes the lesson the student's exercise (the seed of the "
+                  "name), is remembered when the lesson opens again, and the introduction then "
+                  "offers to continue where the student left; Back works from there");
+  g_assert_true (app_lesson_pane_set_student (f->pane, "Ada Lovelace", &error));
+  g_assert_no_error (error);
+  lesson = sim_lesson_runner_get_lesson (app_lesson_pane_get_runner (f->pane));
+  g_assert_cmpstr (sim_lesson_get_student (lesson), ==, "Ada Lovelace");
+  g_assert_cmpuint (sim_lesson_get_seed (lesson), ==, 1289880425u);
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, -1);
+  g_assert_false (app_lesson_pane_set_student (f->pane, "\x01", NULL));
+
+  g_assert_true (app_lesson_pane_go_to (f->pane, 3, TRUE, &error));
+  next (f);
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, 3);
+
+  /* Opened again (as `siplab FILE` would): Ada's exercise, at its introduction, with Continue. */
+  g_assert_true (sim_document_open (document, path, &error));
+  lesson = sim_lesson_runner_get_lesson (app_lesson_pane_get_runner (f->pane));
+  g_assert_cmpstr (sim_lesson_get_student (lesson), ==, "Ada Lovelace");
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, -1);
+  g_assert_cmpuint (app_lesson_pane_get_resume_position (f->pane), ==, 3);
+  g_assert_true (app_lesson_pane_resume (f->pane, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, 3);
+  assert_in_step (f);
+  g_assert_true (app_lesson_pane_back (f->pane, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (app_lesson_pane_get_position (f->pane), ==, 2);
+  assert_in_step (f);
+
+  /* An empty name: the lesson as written again, and nothing remembered. */
+  g_assert_true (app_lesson_pane_set_student (f->pane, "", &error));
+  lesson = sim_lesson_runner_get_lesson (app_lesson_pane_get_runner (f->pane));
+  g_assert_null (sim_lesson_get_student (lesson));
+  g_assert_true (sim_document_open (document, path, &error));
+  lesson = sim_lesson_runner_get_lesson (app_lesson_pane_get_runner (f->pane));
+  g_assert_null (sim_lesson_get_student (lesson));
 }
 
 #define ADD(path, func, data) \
@@ -409,6 +462,8 @@ main (int   argc,
   ADD ("/gtk/lesson/opening-a-scenario-closes-the-lesson",
        test_opening_a_scenario_closes_the_lesson, NULL);
   ADD ("/gtk/lesson/progress-is-saved-like-the-cli", test_progress_is_saved_like_the_cli, NULL);
+  ADD ("/gtk/lesson/a-student-gets-their-own-exercise-and-resumes",
+       test_a_student_gets_their_own_exercise_and_resumes, NULL);
   g_test_add_func ("/gtk/lesson/markdown-becomes-pango-markup", test_markdown_becomes_pango_markup);
   status = g_test_run ();
 

@@ -89,7 +89,8 @@ check_prediction (SimLessonRunner     *runner,
   SimLessonAnswer a;
 
   r->n_claims++;
-  a = sim_lesson_runner_answer (runner, item->answer->text, &expl, &error);
+  /* By key: a key may stand for a value computed from the packet ("digest PASSWORD"). */
+  a = _sim_lesson_runner_answer_key (runner, &expl, &error);
   if (a == SIM_LESSON_ANSWER_INVALID)
     {
       report_fail (r, runner->lesson, item->answer->line,
@@ -163,8 +164,7 @@ check_item (SimLessonRunner     *runner,
       break;
     case SIM_LESSON_CHOICE:
       r->n_claims++;
-      if (sim_lesson_runner_answer (runner, item->answer->text, NULL, NULL) !=
-          SIM_LESSON_ANSWER_CORRECT)
+      if (_sim_lesson_runner_answer_key (runner, NULL, NULL) != SIM_LESSON_ANSWER_CORRECT)
         report_fail (r, runner->lesson, item->answer->line, "the answer key '%s' is not accepted",
                      item->answer->text);
       break;

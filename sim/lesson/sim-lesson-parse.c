@@ -103,6 +103,8 @@ finish_item (Parser *p)
       return TRUE;
     }
   item->text = trim_text (p->text);
+  if (item->hints->len > 0)
+    item->hint = g_strdup (((SimLessonLine *) item->hints->pdata[0])->text);
   p->item = NULL;
   p->cont = NULL;
   switch (item->kind)
@@ -163,6 +165,7 @@ typedef enum {
   DIRECTIVE_SOLUTION,
   DIRECTIVE_HINT,
   DIRECTIVE_SETTLE,
+  DIRECTIVE_VARY,
 } DirectiveId;
 
 typedef struct _Directive Directive;
@@ -210,6 +213,17 @@ parse_scene_file (Parser          *p,
                                     : g_build_filename (p->base_dir ? p->base_dir : ".", value, NULL);
   if (!g_file_get_contents (path, &text, &len, &local))
     return fail_local (p, local);
+  /* The scene file may use the lesson's placeholders too. */
+  if (p->lesson->vary != NULL && strstr (text, "{{") != NULL)
+    {
+      g_autofree char *expanded = _sim_lesson_vary_expand (p->lesson->vary, text, path, &local);
+
+      if (expanded == NULL)
+        return fail_local (p, local);
+      g_free (text);
+      text = g_steal_pointer (&expanded);
+      len = strlen (text);
+    }
   sc = sim_scenario_parse_data (text, len, path, &local);
   if (sc == NULL)
     {
@@ -346,19 +360,43 @@ parse_option (Parser          *p,
   return TRUE;
 }
 
-/* "explain:" and "hint:": prose that may go on over lines indented by two spaces. */
+/* "hint:": several lines escalate, a nudge first; each may go on over indented lines. */
+static gboolean
+parse_hint (Parser          *p,
+            const Directive *d,
+            const char      *arg,
+            const char      *value)
+{
+  SimLessonLine *hint = _sim_lesson_line_new (value, p->line);
+
+  g_ptr_array_add (p->item->hints, hint);
+  p->cont = &hint->text;
+  return TRUE;
+}
+
+/* "explain:": prose that may go on over lines indented by two spaces. */
 static gboolean
 parse_prose (Parser          *p,
              const Directive *d,
              const char      *arg,
              const char      *value)
 {
-  char **slot = d->id == DIRECTIVE_EXPLAIN ? &p->item->explain : &p->item->hint;
+  char **slot = &p->item->explain;
 
   if (*slot != NULL)
     return fail (p, 0, "one '%s:' per item (continue it on lines indented by two spaces)", d->word);
   *slot = g_strstrip (g_strdup (value));
   p->cont = slot;
+  return TRUE;
+}
+
+/* "vary:" lines were read, and their placeholders replaced, before parsing began. */
+static gboolean
+parse_vary (Parser          *p,
+            const Directive *d,
+            const char      *arg,
+            const char      *value)
+{
   return TRUE;
 }
 
@@ -386,7 +424,9 @@ static const Directive directives[] = {
   { "option", DIRECTIVE_OPTION, IN_CHOICE, TRUE, parse_option },
   { "goal", DIRECTIVE_GOAL, IN_TASK, FALSE, parse_claim },
   { "solution", DIRECTIVE_SOLUTION, IN_TASK, FALSE, parse_commands },
-  { "hint", DIRECTIVE_HINT, IN_TASK, FALSE, parse_prose },
+  { "hint", DIRECTIVE_HINT, IN_TASK, FALSE, parse_hint },
+  /* Read before the lesson is parsed (sim-lesson-vary.c); here it is only in its place. */
+  { "vary", DIRECTIVE_VARY, IN_INTRO | IN_ITEMS, FALSE, parse_vary },
   { "settle", DIRECTIVE_SETTLE, IN_TASK, FALSE, parse_settle },
 };
 
@@ -662,15 +702,17 @@ parse_text (SimLesson   *lesson,
 /* Entry points                                                                               */
 
 SimLesson *
-sim_lesson_parse_data (const char  *text,
-                       gssize       length,
-                       const char  *name,
-                       const char  *base_dir,
-                       GError     **error)
+_sim_lesson_parse_data_full (const char  *text,
+                             gssize       length,
+                             const char  *name,
+                             const char  *base_dir,
+                             guint32      seed,
+                             const char  *student,
+                             GError     **error)
 {
   g_autoptr(SimLesson) self = NULL;
   g_autofree char *copy = NULL;
-  g_autofree char *base = NULL;
+  g_autofree char *expanded = NULL;
 
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -684,13 +726,27 @@ sim_lesson_parse_data (const char  *text,
     }
   self = g_object_new (SIM_TYPE_LESSON, NULL);
   self->file = g_strdup (name ? name : "<lesson>");
-  base = g_path_get_basename (self->file);
-  if (g_str_has_suffix (base, ".lesson"))
-    base[strlen (base) - strlen (".lesson")] = '\0';
-  self->id = g_steal_pointer (&base);
-  if (!parse_text (self, copy, self->file, base_dir, error))
+  self->id = sim_lesson_id_for_file (self->file);
+  self->seed = seed;
+  self->student = g_strdup (student);
+  self->sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, copy, -1);
+  /* One student's exercise: the "vary:" values drawn and put in place before parsing. */
+  if ((self->vary = _sim_lesson_vary_new (copy, self->file, seed, error)) == NULL ||
+      (expanded = _sim_lesson_vary_expand (self->vary, copy, self->file, error)) == NULL)
+    return NULL;
+  if (!parse_text (self, expanded, self->file, base_dir, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+SimLesson *
+sim_lesson_parse_data (const char  *text,
+                       gssize       length,
+                       const char  *name,
+                       const char  *base_dir,
+                       GError     **error)
+{
+  return _sim_lesson_parse_data_full (text, length, name, base_dir, 0, NULL, error);
 }
 
 SimLesson *

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-lesson-private.h"
 
+#include "sim-digest.h"
+
 #include <string.h>
 
 /*
@@ -23,6 +25,8 @@ static const struct {
   [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE,
                                  "a number of seconds" },
   [SIM_LESSON_FIELD_HEADER] = { "header", SIM_LESSON_FIELD_HEADER, FALSE, "the header's value" },
+  [SIM_LESSON_FIELD_RESPONSE] = { "response", SIM_LESSON_FIELD_RESPONSE, FALSE,
+                                  "the digest response (hex digits)" },
 };
 
 void
@@ -59,7 +63,7 @@ _sim_lesson_prediction_parse (const char        *text,
   if (k == G_N_ELEMENTS (fields) || (fields[k].field == SIM_LESSON_FIELD_HEADER && w[1] == NULL))
     {
       _sim_lesson_syntax_error (error, "cannot predict '%s' (expected status, method, cseq, "
-                                "expires or header NAME)", w[0]);
+                                "expires, response or header NAME)", w[0]);
       return NULL;
     }
   p->field = fields[k].field;
@@ -93,6 +97,18 @@ _sim_lesson_prediction_parse (const char        *text,
   return g_steal_pointer (&p);
 }
 
+/* The credentials @e carries: Authorization, else Proxy-Authorization (RFC 3261 §22.2, §22.3). */
+static gboolean
+authorization (const SimEvent       *e,
+               SimDigestCredentials *creds)
+{
+  g_autofree char *value = sim_raw_header_value (e->raw, "Authorization");
+
+  if (value == NULL)
+    value = sim_raw_header_value (e->raw, "Proxy-Authorization");
+  return value != NULL && sim_digest_credentials_parse (value, creds, NULL);
+}
+
 char *
 _sim_lesson_prediction_value (const SimLessonPrediction *p,
                               const SimEvent            *e)
@@ -123,6 +139,17 @@ _sim_lesson_prediction_value (const SimLessonPrediction *p,
       }
     case SIM_LESSON_FIELD_HEADER:
       return sim_raw_header_value (e->raw, p->header);
+    case SIM_LESSON_FIELD_RESPONSE:
+      {
+        SimDigestCredentials creds = { 0 };
+        char *response;
+
+        if (!authorization (e, &creds))
+          return NULL;
+        response = g_steal_pointer (&creds.response);
+        sim_digest_credentials_clear (&creds);
+        return response;
+      }
     default:
       g_assert_not_reached ();
     }
@@ -173,4 +200,82 @@ sim_lesson_item_predicts_packet (const SimLessonItem *item,
   if (packet == NULL || item->parsed->predicted == NULL)
     return FALSE;
   return _sim_lesson_matcher_names_packet (item->parsed->predicted, packet);
+}
+
+/* H() as a student's md5sum or sha256sum computes it: lowercase hex of the bytes of @text. */
+static char *
+hash_hex (GChecksumType  type,
+          const char    *text)
+{
+  return g_compute_checksum_for_string (type, text, -1);
+}
+
+/*
+ * The response a student computes from the packet's fields and the password, the way the
+ * lesson shows it (RFC 7616 §3.4.1, qop=auth; RFC 2069 without qop):
+ *   HA1 = H(username:realm:password), HA2 = H(method:uri),
+ *   response = H(HA1:nonce:nc:cnonce:qop:HA2).
+ * GChecksum, not sim-digest.c: the check verifies the simulator's digest, it does not reuse it.
+ */
+static char *
+computed_response (const SimEvent  *e,
+                   const char      *password,
+                   char           **why_out)
+{
+  SimDigestCredentials creds = { 0 };
+  g_autofree char *ha1_in = NULL, *ha2_in = NULL, *in = NULL;
+  g_autofree char *ha1 = NULL, *ha2 = NULL;
+  GChecksumType type;
+  const char *method = e->method;
+  char *response;
+
+  if (!authorization (e, &creds))
+    {
+      *why_out = g_strdup ("the packet carries no Authorization to compute a response for");
+      return NULL;
+    }
+  if (creds.algorithm == SIM_DIGEST_MD5)
+    type = G_CHECKSUM_MD5;
+  else if (creds.algorithm == SIM_DIGEST_SHA256)
+    type = G_CHECKSUM_SHA256;
+  else
+    {
+      *why_out = g_strdup_printf ("a lesson computes MD5 or SHA-256 responses, not %s",
+                                  sim_digest_algorithm_name (creds.algorithm));
+      sim_digest_credentials_clear (&creds);
+      return NULL;
+    }
+  if (method == NULL)
+    method = "REGISTER";
+  ha1_in = g_strdup_printf ("%s:%s:%s", creds.username, creds.realm, password);
+  ha2_in = g_strdup_printf ("%s:%s", method, creds.uri);
+  ha1 = hash_hex (type, ha1_in);
+  ha2 = hash_hex (type, ha2_in);
+  if (creds.qop != NULL)
+    in = g_strdup_printf ("%s:%s:%s:%s:%s:%s", ha1, creds.nonce, creds.nc, creds.cnonce, creds.qop, ha2);
+  else
+    in = g_strdup_printf ("%s:%s:%s", ha1, creds.nonce, ha2);
+  response = hash_hex (type, in);
+  sim_digest_credentials_clear (&creds);
+  return response;
+}
+
+char *
+_sim_lesson_prediction_key_value (const SimLessonPrediction *p,
+                                  const char                *key,
+                                  const SimEvent            *e,
+                                  char                     **why_out)
+{
+  g_auto(GStrv) w = NULL;
+
+  if (p->field != SIM_LESSON_FIELD_RESPONSE || !g_str_has_prefix (key, "digest "))
+    return g_strdup (key);
+  /* "digest PASSWORD": what a student who knows PASSWORD computes from the packet. */
+  w = _sim_lesson_tokenize (key);
+  if (w[1] == NULL || w[2] != NULL)
+    {
+      *why_out = g_strdup ("a computed key reads 'digest PASSWORD'");
+      return NULL;
+    }
+  return computed_response (e, w[1], why_out);
 }

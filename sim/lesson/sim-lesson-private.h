@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sim-lesson.h"
+#include "sim-lesson-student.h"
 #include "sim-message.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,8 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------------------------------ */
 /* The objects                                                                                */
 
+typedef struct _SimLessonVary SimLessonVary;
+
 struct _SimLesson {
   GObject parent_instance;
   char *file;
@@ -49,6 +52,11 @@ struct _SimLesson {
   char *intro;
   SimScenario *scene;
   GPtrArray *items;        /* SimLessonItem* */
+  /* Whose exercise this is (sim-lesson-student.h). */
+  guint32 seed;            /* 0: the lesson as written */
+  char *student;           /* may be NULL */
+  char *sha256;            /* of the text as read */
+  SimLessonVary *vary;     /* the "vary:" values drawn for the seed */
 };
 
 struct _SimLessonRunner {
@@ -67,6 +75,7 @@ struct _SimLessonRunner {
   guint n_answered;
   guint n_correct;
   guint n_tasks_done;
+  GPtrArray *attempts;     /* SimLessonAttempt*, one per item (sim-lesson-student.h) */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -197,6 +206,15 @@ gboolean             _sim_lesson_prediction_is_numeric (const SimLessonPredictio
 gboolean             _sim_lesson_prediction_accepts   (const SimLessonPrediction *p,
                                                        const char                *actual,
                                                        const char                *answer);
+/*
+ * The value answer key @key stands for in packet @e: the key itself, except "digest PASSWORD"
+ * for a response, which is computed here from @e's Authorization and PASSWORD (RFC 7616
+ * §3.4.1, independently of sim-digest.c).  NULL with @why_out when it cannot be computed.
+ */
+char                *_sim_lesson_prediction_key_value (const SimLessonPrediction *p,
+                                                       const char                *key,
+                                                       const SimEvent            *e,
+                                                       char                     **why_out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Highlights (sim-lesson-highlight.c)                                                        */
@@ -260,5 +278,45 @@ gboolean        _sim_lesson_runner_run_commands (SimLessonRunner  *self,
                                                  GPtrArray        *commands,
                                                  SimTime           settle,
                                                  GError          **error);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Per-student exercises (sim-lesson-vary.c, sim-lesson-student.c)                            */
+
+/* Reads @text's "vary:" lines and draws their values for @seed; NULL with a "FILE:LINE:" error. */
+SimLessonVary  *_sim_lesson_vary_new          (const char     *text,
+                                               const char     *file,
+                                               guint32         seed,
+                                               GError        **error);
+void            _sim_lesson_vary_free         (SimLessonVary  *vary);
+const char     *_sim_lesson_vary_lookup       (SimLessonVary  *vary,
+                                               const char     *name);
+/* @text with every {{NAME}} replaced by its value; an unknown NAME is a "FILE:LINE:" error. */
+char           *_sim_lesson_vary_expand       (SimLessonVary  *vary,
+                                               const char     *text,
+                                               const char     *file,
+                                               GError        **error);
+/* sim_lesson_parse_data() for @seed and @student (may be NULL). */
+SimLesson      *_sim_lesson_parse_data_full   (const char     *text,
+                                               gssize          length,
+                                               const char     *name,
+                                               const char     *base_dir,
+                                               guint32         seed,
+                                               const char     *student,
+                                               GError        **error);
+/* The runner's record of item @index, created empty when missing. */
+SimLessonAttempt *_sim_lesson_runner_attempt  (SimLessonRunner *self,
+                                               guint            index);
+/* Answers the open question with its key (what check and a skip do); a "digest" key is computed. */
+SimLessonAnswer _sim_lesson_runner_answer_key (SimLessonRunner *self,
+                                               char           **explanation_out,
+                                               GError         **error);
+/* Rebuilds the world and plays items [0, @upto) along the keys; the student's record stays. */
+gboolean        _sim_lesson_runner_replay     (SimLessonRunner *self,
+                                               guint            upto,
+                                               GError         **error);
+/* Records @answer (cut at SIM_LESSON_ATTEMPT_MAX_ANSWER) as item @index's, or appends a task's. */
+void            _sim_lesson_attempt_set_answer (SimLessonAttempt *attempt,
+                                                const char       *answer,
+                                                gboolean          append);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "sim-lesson.h"
+#include "sim-lesson-student.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,12 @@ G_BEGIN_DECLS
  *   completed=true            finished at least once
  *   best-correct=4            the best score of a finished session
  *   updated=2024-05-01T10:00:00.000000Z
+ *   position=3                where the last session stopped: the item a new one resumes at
+ *   student=Ada Lovelace      whose exercise it was (sim-lesson-student.h), when one was named
+ *   seed=2694052110           the exercise's seed (0: the lesson as written)
+ *   sha256=...                the lesson text's SHA-256: a changed lesson starts over
+ *   item-1=seen;0;0;          per item reached: result;attempts;hints;answer (a string list)
+ *   item-2=incorrect;1;0;402
  *
  * Comments, unknown keys and other groups are kept when the file is written again.  Missing
  * keys read as 0 / FALSE, so files written before a key existed still load.
@@ -48,6 +55,11 @@ typedef struct {
   gboolean completed;        /* finished at least once */
   guint best_correct;        /* the best score of a finished run */
   char *updated;             /* ISO 8601, UTC; may be NULL */
+  guint position;            /* where the last session stopped */
+  char *student;             /* may be NULL */
+  guint32 seed;
+  char *sha256;              /* may be NULL */
+  GPtrArray *attempts;       /* SimLessonAttempt*, index = item; never NULL */
 } SimLessonRecord;
 
 void             sim_lesson_record_free            (SimLessonRecord  *record);
@@ -72,7 +84,7 @@ SimLessonProgress *sim_lesson_progress_load         (const char         *path,
 gboolean           sim_lesson_progress_save         (SimLessonProgress  *self,
                                                      const char         *path,
                                                      GError            **error);
-/* The lesson ids with a record, in the file's order. */
+/* The lesson ids with a record, in the file's order (groups starting with '/' are not lessons). */
 GStrv              sim_lesson_progress_list_ids     (SimLessonProgress  *self)
                                                      G_GNUC_WARN_UNUSED_RESULT;
 /* @id's record, or NULL when there is none. */
@@ -91,6 +103,26 @@ void               sim_lesson_progress_update       (SimLessonProgress  *self,
  * than keeping the student from going on.
  */
 gboolean           sim_lesson_progress_record       (const char         *path,
+                                                     SimLessonRunner    *runner,
+                                                     GError            **error);
+/*
+ * Brings the fresh @runner to where the last session of the same exercise stopped (same lesson
+ * text, same student's seed), with the record of the items before it, and returns TRUE; FALSE
+ * (and @runner untouched) when there is nothing to resume: no record, a finished lesson, another
+ * exercise, or an error in @error.  @path NULL: the default path.
+ */
+/* Where sim_lesson_progress_resume() would bring @lesson's runner: an item index, 0 for none. */
+guint              sim_lesson_progress_get_resume_position (SimLessonProgress *self,
+                                                            SimLesson         *lesson);
+/*
+ * The name a front end remembers for its student (group "[/student]", key "name": a group name
+ * no lesson id can have, since ids are file names), or NULL; @name NULL forgets it.
+ */
+char              *sim_lesson_progress_get_student_name (SimLessonProgress *self)
+                                                         G_GNUC_WARN_UNUSED_RESULT;
+void               sim_lesson_progress_set_student_name (SimLessonProgress *self,
+                                                         const char        *name);
+gboolean           sim_lesson_progress_resume       (const char         *path,
                                                      SimLessonRunner    *runner,
                                                      GError            **error);
 

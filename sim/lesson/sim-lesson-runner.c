@@ -20,6 +20,7 @@ sim_lesson_runner_finalize (GObject *object)
 
   g_clear_object (&self->world);
   g_clear_object (&self->lesson);
+  g_clear_pointer (&self->attempts, g_ptr_array_unref);
   G_OBJECT_CLASS (sim_lesson_runner_parent_class)->finalize (object);
 }
 
@@ -39,7 +40,8 @@ build_world (SimLessonRunner  *self,
              GError          **error)
 {
   GError *local = NULL;
-  SimWorld *world = sim_scenario_build (self->lesson->scene, 0, &local);
+  /* A student's exercise runs on the student's seed (0: the scene's own). */
+  SimWorld *world = sim_scenario_build (self->lesson->scene, self->lesson->seed, &local);
 
   if (world == NULL)
     {
@@ -290,7 +292,8 @@ enter_once (SimLessonRunner  *self,
   return TRUE;
 }
 
-static gboolean play_with_keys (SimLessonRunner *self, guint upto, gboolean include_current, GError **error);
+static gboolean play_with_keys (SimLessonRunner *self, guint upto, gboolean include_current,
+                                GError **error);
 
 gboolean
 sim_lesson_runner_enter (SimLessonRunner  *self,
@@ -307,7 +310,11 @@ sim_lesson_runner_enter (SimLessonRunner  *self,
   if (self->entered)
     return TRUE;
   if (enter_once (self, &local))
-    return TRUE;
+    {
+      if (sim_lesson_runner_get_item (self)->kind == SIM_LESSON_STEP)
+        _sim_lesson_runner_attempt (self, self->position)->result = SIM_LESSON_RESULT_SEEN;
+      return TRUE;
+    }
   if (!self->diverged)
     {
       g_propagate_error (error, local);
@@ -420,6 +427,7 @@ static gboolean
 answer_prediction (SimLessonRunner      *self,
                    const SimLessonItem  *item,
                    const char           *answer,
+                   gboolean              by_key,
                    GString              *expl,
                    gboolean             *correct,
                    GError              **error)
@@ -433,7 +441,7 @@ answer_prediction (SimLessonRunner      *self,
 
   if (a[0] == '\0')
     return FALSE;
-  if (_sim_lesson_prediction_is_numeric (p) && !g_ascii_isdigit (a[0]) &&
+  if (!by_key && _sim_lesson_prediction_is_numeric (p) && !g_ascii_isdigit (a[0]) &&
       g_ascii_strncasecmp (a, "cseq", 4) != 0)
     {
       g_string_append (expl, "Answer with a number.");
@@ -444,6 +452,17 @@ answer_prediction (SimLessonRunner      *self,
   e = sim_trace_get_event (sim_world_get_trace (self->world), found);
   actual = _sim_lesson_prediction_value (p, e);
   label = sim_export_packet_label (e);
+  if (by_key)
+    {
+      /* A key may stand for a value computed from the packet ("digest PASSWORD"). */
+      g_autofree char *why = NULL;
+      g_autofree char *expected = _sim_lesson_prediction_key_value (p, a, e, &why);
+
+      if (expected == NULL)
+        return err_at (error, self->lesson, item->answer->line, "%s", why);
+      g_free (a);
+      a = g_steal_pointer (&expected);
+    }
   *correct = _sim_lesson_prediction_accepts (p, actual, a);
   g_string_append_printf (expl, "The simulator: %s (in %s, ",
                           actual ? actual : "the packet does not carry it", label);
@@ -452,19 +471,20 @@ answer_prediction (SimLessonRunner      *self,
   return TRUE;
 }
 
-SimLessonAnswer
-sim_lesson_runner_answer (SimLessonRunner  *self,
-                          const char       *answer,
-                          char            **explanation_out,
-                          GError          **error)
+/* Answers the open question with @answer, or with its key (@by_key: check, a skip, a replay). */
+static SimLessonAnswer
+answer_full (SimLessonRunner  *self,
+             const char       *answer,
+             gboolean          by_key,
+             char            **explanation_out,
+             GError          **error)
 {
   const SimLessonItem *item;
   g_autoptr(GString) expl = g_string_new (NULL);
   gboolean correct = FALSE;
   gboolean valid;
+  SimLessonAttempt *attempt;
 
-  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), SIM_LESSON_ANSWER_INVALID);
-  g_return_val_if_fail (answer != NULL, SIM_LESSON_ANSWER_INVALID);
   item = sim_lesson_runner_get_item (self);
   if (item == NULL || !self->entered || self->resolved ||
       (item->kind != SIM_LESSON_PREDICT && item->kind != SIM_LESSON_CHOICE))
@@ -473,10 +493,14 @@ sim_lesson_runner_answer (SimLessonRunner  *self,
       return SIM_LESSON_ANSWER_INVALID;
     }
 
+  attempt = _sim_lesson_runner_attempt (self, self->position);
+  if (!by_key)
+    attempt->attempts++;
   if (item->kind == SIM_LESSON_CHOICE)
-    valid = answer_choice (item, answer, expl, &correct);
+    valid = answer_choice (item, by_key ? item->answer->text : answer, expl, &correct);
   else
-    valid = answer_prediction (self, item, answer, expl, &correct, error);
+    valid = answer_prediction (self, item, by_key ? item->answer->text : answer, by_key, expl,
+                               &correct, error);
   if (!valid)
     {
       if (explanation_out != NULL && expl->len > 0)
@@ -490,9 +514,111 @@ sim_lesson_runner_answer (SimLessonRunner  *self,
   self->n_answered++;
   if (correct)
     self->n_correct++;
+  if (answer != NULL)
+    _sim_lesson_attempt_set_answer (attempt, answer, FALSE);
+  attempt->result = correct ? SIM_LESSON_RESULT_CORRECT : SIM_LESSON_RESULT_INCORRECT;
   if (explanation_out != NULL)
     *explanation_out = g_strstrip (g_string_free (g_steal_pointer (&expl), FALSE));
   return correct ? SIM_LESSON_ANSWER_CORRECT : SIM_LESSON_ANSWER_INCORRECT;
+}
+
+SimLessonAnswer
+sim_lesson_runner_answer (SimLessonRunner  *self,
+                          const char       *answer,
+                          char            **explanation_out,
+                          GError          **error)
+{
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), SIM_LESSON_ANSWER_INVALID);
+  g_return_val_if_fail (answer != NULL, SIM_LESSON_ANSWER_INVALID);
+  return answer_full (self, answer, FALSE, explanation_out, error);
+}
+
+SimLessonAnswer
+_sim_lesson_runner_answer_key (SimLessonRunner  *self,
+                               char            **explanation_out,
+                               GError          **error)
+{
+  const SimLessonItem *item = sim_lesson_runner_get_item (self);
+
+  if (item == NULL || item->answer == NULL)
+    {
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "there is no open question");
+      return SIM_LESSON_ANSWER_INVALID;
+    }
+  return answer_full (self, NULL, TRUE, explanation_out, error);
+}
+
+gboolean
+sim_lesson_runner_skip_question (SimLessonRunner  *self,
+                                 char            **explanation_out,
+                                 GError          **error)
+{
+  g_autofree char *expl = NULL;
+  SimLessonAnswer result;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
+  result = _sim_lesson_runner_answer_key (self, &expl, error);
+  if (result == SIM_LESSON_ANSWER_INVALID)
+    return FALSE;
+  /* The key was played, not given: a skip is never right. */
+  if (result == SIM_LESSON_ANSWER_CORRECT)
+    self->n_correct--;
+  _sim_lesson_runner_attempt (self, self->position)->result = SIM_LESSON_RESULT_SKIPPED;
+  if (explanation_out != NULL)
+    {
+      const char *key = sim_lesson_runner_get_item (self)->answer->text;
+
+      /* A computed key names what it is computed from; the simulator's value follows. */
+      if (g_str_has_prefix (key, "digest "))
+        *explanation_out = g_strdup_printf ("The answer is the response the password %s gives. %s",
+                                            key + strlen ("digest "), expl ? expl : "");
+      else
+        *explanation_out = g_strdup_printf ("The answer is %s. %s", key, expl ? expl : "");
+    }
+  return TRUE;
+}
+
+/* The Authorization value of @e with its response hidden: what a student computes it from. */
+static char *
+hide_response (const SimEvent *e)
+{
+  g_autofree char *value = sim_raw_header_value (e->raw, "Authorization");
+  const char *name = "Authorization";
+  g_autoptr(GRegex) re = NULL;
+  g_autofree char *hidden = NULL;
+
+  if (value == NULL)
+    {
+      value = sim_raw_header_value (e->raw, "Proxy-Authorization");
+      name = "Proxy-Authorization";
+    }
+  if (value == NULL)
+    return NULL;
+  re = g_regex_new ("(?<![A-Za-z-])response=(\"[^\"]*\"|[^,\\s]*)", G_REGEX_CASELESS, 0, NULL);
+  hidden = g_regex_replace_literal (re, value, -1, 0, "response=\"?\"", 0, NULL);
+  return g_strdup_printf ("%s: %s", name, hidden);
+}
+
+char *
+sim_lesson_runner_get_givens (SimLessonRunner *self)
+{
+  const SimLessonItem *item;
+  guint scan;
+  gint found;
+  gboolean ok;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || !self->entered || self->resolved || item->kind != SIM_LESSON_PREDICT ||
+      item->predict->field != SIM_LESSON_FIELD_RESPONSE)
+    return NULL;
+  /* Look ahead without moving on: the answer runs to this very packet again. */
+  scan = self->scan;
+  ok = run_to (self, item->parsed->predicted, &found);
+  self->scan = scan;
+  if (!ok)
+    return NULL;
+  return hide_response (sim_trace_get_event (sim_world_get_trace (self->world), found));
 }
 
 gboolean
@@ -501,6 +627,7 @@ sim_lesson_runner_command (SimLessonRunner  *self,
                            GError          **error)
 {
   const SimLessonItem *item;
+  SimLessonAttempt *attempt;
   GError *local = NULL;
 
   g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), FALSE);
@@ -512,6 +639,10 @@ sim_lesson_runner_command (SimLessonRunner  *self,
       return FALSE;
     }
   self->scan = n_events (self);
+  /* Refused commands count too: they are tries the student made. */
+  attempt = _sim_lesson_runner_attempt (self, self->position);
+  attempt->attempts++;
+  _sim_lesson_attempt_set_answer (attempt, command, TRUE);
   if (!_sim_lesson_command_run (self->world, NULL, command, &local))
     {
       g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_COMMAND, "%s", local->message);
@@ -576,6 +707,7 @@ sim_lesson_runner_goal_met (SimLessonRunner  *self,
         {
           self->resolved = TRUE;
           self->n_tasks_done++;
+          _sim_lesson_runner_attempt (self, self->position)->result = SIM_LESSON_RESULT_CORRECT;
         }
       return TRUE;
     }
@@ -589,10 +721,10 @@ sim_lesson_runner_goal_met (SimLessonRunner  *self,
  * enters item @upto and runs its solution).  The student is shown only what follows.
  */
 static gboolean
-play_with_keys (SimLessonRunner  *self,
-                guint             upto,
-                gboolean          include_current,
-                GError          **error)
+play_with_keys_inner (SimLessonRunner  *self,
+                      guint             upto,
+                      gboolean          include_current,
+                      GError          **error)
 {
   guint n_answered = self->n_answered, n_correct = self->n_correct, n_tasks = self->n_tasks_done;
 
@@ -608,7 +740,7 @@ play_with_keys (SimLessonRunner  *self,
         self->shown = n_events (self);
       if (item->kind == SIM_LESSON_PREDICT)
         {
-          if (sim_lesson_runner_answer (self, item->answer->text, NULL, error) == SIM_LESSON_ANSWER_INVALID)
+          if (_sim_lesson_runner_answer_key (self, NULL, error) == SIM_LESSON_ANSWER_INVALID)
             return FALSE;
         }
       else if (item->kind == SIM_LESSON_TASK)
@@ -633,6 +765,29 @@ play_with_keys (SimLessonRunner  *self,
   return TRUE;
 }
 
+/* play_with_keys_inner(), with the student's record kept: the replay is not the student's. */
+static gboolean
+play_with_keys (SimLessonRunner  *self,
+                guint             upto,
+                gboolean          include_current,
+                GError          **error)
+{
+  GPtrArray *attempts = g_steal_pointer (&self->attempts);
+  gboolean ok = play_with_keys_inner (self, upto, include_current, error);
+
+  g_clear_pointer (&self->attempts, g_ptr_array_unref);
+  self->attempts = attempts;
+  return ok;
+}
+
+gboolean
+_sim_lesson_runner_replay (SimLessonRunner  *self,
+                           guint             upto,
+                           GError          **error)
+{
+  return play_with_keys (self, upto, FALSE, error);
+}
+
 gboolean
 sim_lesson_runner_give_up (SimLessonRunner  *self,
                            GError          **error)
@@ -646,7 +801,10 @@ sim_lesson_runner_give_up (SimLessonRunner  *self,
       g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "there is no open task");
       return FALSE;
     }
-  return play_with_keys (self, self->position, TRUE, error);
+  if (!play_with_keys (self, self->position, TRUE, error))
+    return FALSE;
+  _sim_lesson_runner_attempt (self, self->position)->result = SIM_LESSON_RESULT_SKIPPED;
+  return TRUE;
 }
 
 void

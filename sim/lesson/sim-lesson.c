@@ -105,6 +105,7 @@ item_free (SimLessonItem *item)
   g_ptr_array_unref (item->goals);
   g_ptr_array_unref (item->solution);
   g_free (item->hint);
+  g_ptr_array_unref (item->hints);
   g_clear_pointer (&item->parsed->until, _sim_lesson_matcher_free);
   g_clear_pointer (&item->parsed->predicted, _sim_lesson_matcher_free);
   g_ptr_array_unref (item->parsed->expects);
@@ -129,6 +130,7 @@ _sim_lesson_item_new (SimLessonItemKind kind,
   item->options = g_ptr_array_new_with_free_func ((GDestroyNotify) option_free);
   item->goals = g_ptr_array_new_with_free_func ((GDestroyNotify) _sim_lesson_line_free);
   item->solution = g_ptr_array_new_with_free_func ((GDestroyNotify) _sim_lesson_line_free);
+  item->hints = g_ptr_array_new_with_free_func ((GDestroyNotify) _sim_lesson_line_free);
   item->settle = SIM_LESSON_DEFAULT_SETTLE;
   item->parsed = g_new0 (SimLessonItemParsed, 1);
   item->parsed->expects = g_ptr_array_new_with_free_func ((GDestroyNotify) _sim_lesson_claim_free);
@@ -171,6 +173,9 @@ sim_lesson_finalize (GObject *object)
   g_free (self->intro);
   g_clear_pointer (&self->scene, sim_scenario_unref);
   g_ptr_array_unref (self->items);
+  g_free (self->student);
+  g_free (self->sha256);
+  g_clear_pointer (&self->vary, _sim_lesson_vary_free);
   G_OBJECT_CLASS (sim_lesson_parent_class)->finalize (object);
 }
 

@@ -78,6 +78,7 @@ typedef enum {
   SIM_LESSON_FIELD_CSEQ,         /* the CSeq number */
   SIM_LESSON_FIELD_EXPIRES,      /* the Expires header, or the Contact's expires parameter */
   SIM_LESSON_FIELD_HEADER,       /* any header's value */
+  SIM_LESSON_FIELD_RESPONSE,     /* the digest response in Authorization (Proxy-Authorization) */
 } SimLessonField;
 
 /* A "predict:" line ("status of 401 arrives at alice-desk"), parsed when the lesson is loaded. */
@@ -115,7 +116,8 @@ struct _SimLessonItem {
   /* SIM_LESSON_TASK */
   GPtrArray *goals;          /* SimLessonLine*: every claim must hold */
   GPtrArray *solution;       /* SimLessonLine*: commands, in order */
-  char *hint;                /* may be NULL */
+  char *hint;                /* the first of @hints, or NULL */
+  GPtrArray *hints;          /* SimLessonLine*: "hint:" lines, a nudge first (escalating) */
   SimTime settle;            /* how long the world runs after each command (default 10 s) */
 
   SimLessonItemParsed *parsed;   /* for the runner and the checker; views need not look */

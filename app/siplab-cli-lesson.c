@@ -605,13 +605,21 @@ play_item (Session             *s,
       print_highlights (runner, item);
       return TRUE;
     case SIM_LESSON_CHOICE:
-      for (guint i = 0; i < item->options->len; i++)
-        {
-          SimLessonOption *o = item->options->pdata[i];
-          printf ("  %s) %s\n", o->key, o->text);
-        }
-      printf ("\n");
-      return play_question (s, runner, item);
+      {
+        /* In this student's order (the runner shuffles by the world's seed): answers are the
+         * letters shown here, not the keys in the file. */
+        g_autoptr(GPtrArray) options = sim_lesson_runner_get_options (runner);
+
+        for (guint i = 0; i < options->len; i++)
+          {
+            SimLessonOption *o = options->pdata[i];
+            g_autofree char *letter = sim_lesson_runner_get_option_letter (runner, o->key);
+
+            printf ("  %s) %s\n", letter, o->text);
+          }
+        printf ("\n");
+        return play_question (s, runner, item);
+      }
     case SIM_LESSON_TASK:
       return play_task (s, runner, item);
     case SIM_LESSON_STEP:
@@ -781,8 +789,11 @@ siplab_cli_check (int    argc,
   g_option_context_set_description (context,
     "Plays every step with the answer keys and task solutions, and checks that each\n"
     "'run: until' happens, each predicted answer is what the simulator produces, each\n"
-    "'expect:' and 'goal:' holds, no task is already solved before its solution, and every\n"
-    "highlighted header appears.  Exit status 1 when any claim fails, 2 on a syntax error.");
+    "'expect:' and 'goal:' holds, and every highlighted header appears.  It also fails a\n"
+    "task done by doing nothing (its goals come true with no command, waiting up to an\n"
+    "hour) and a question whose answer is shown before it is asked (in the text, an\n"
+    "option, an explanation or the ladder), and warns when most choice keys are the\n"
+    "longest option or the same letter.  Exit status 1 when anything fails.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return siplab_cli_usage_error ("check", "%s", error->message);
   if (argc < 2)
@@ -794,6 +805,7 @@ siplab_cli_check (int    argc,
       g_autoptr(SimLesson) lesson = NULL;
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
+      gboolean ok;
 
       lesson = sim_lesson_parse_file (path, &local);
       if (lesson == NULL)
@@ -803,7 +815,10 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      if (!sim_lesson_check (lesson, &report))
+      ok = sim_lesson_check (lesson, &report);
+      for (guint k = 0; k < report.warnings->len; k++)
+        fprintf (stderr, "%s\n", (char *) report.warnings->pdata[k]);
+      if (!ok)
         {
           for (guint k = 0; k < report.failures->len; k++)
             fprintf (stderr, "%s\n", (char *) report.failures->pdata[k]);

@@ -13,7 +13,7 @@
 
 /* A small, complete lesson.  Line numbers matter to the tests below: keep them. */
 static const char good_lesson[] =
-  "# Register and get challenged\n"                                       /*  1 */
+  "# Register alice and bob\n"                                            /*  1 */
   "\n"                                                                    /*  2 */
   "Alice registers.\n"                                                    /*  3 */
   "\n"                                                                    /*  4 */
@@ -102,7 +102,7 @@ test_parse_good (void)
   g_autoptr(SimLesson) lesson = parse (good_lesson);
   const SimLessonItem *item;
 
-  g_assert_cmpstr (sim_lesson_get_title (lesson), ==, "Register and get challenged");
+  g_assert_cmpstr (sim_lesson_get_title (lesson), ==, "Register alice and bob");
   g_assert_cmpstr (sim_lesson_get_intro (lesson), ==, "Alice registers.");
   g_assert_cmpstr (sim_lesson_get_id (lesson), ==, "t");
   g_assert_cmpuint (sim_lesson_get_n_items (lesson), ==, 5);
@@ -213,9 +213,9 @@ test_predictions_are_typed_with_a_hint (void)
     const char *hint;
   } cases[] = {
     { "predict: status of response arrives at alice-desk", SIM_LESSON_FIELD_STATUS, NULL,
-      "a status code, like 180" },
+      "a status code (three digits)" },
     { "predict: method of next request leaves alice-desk", SIM_LESSON_FIELD_METHOD, NULL,
-      "a method, like BYE" },
+      "a method name (in capitals)" },
     { "predict: cseq of the REGISTER with Authorization leaves alice-desk", SIM_LESSON_FIELD_CSEQ,
       NULL, "a CSeq number" },
     { "predict: expires of 200 arrives at alice-desk", SIM_LESSON_FIELD_EXPIRES, NULL,

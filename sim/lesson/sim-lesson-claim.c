@@ -218,8 +218,9 @@ eval_binding (const SimLessonClaim  *c,
   if (*ok && c->only && (touched = other_binding_touched (c, world, since)) != NULL)
     {
       *ok = FALSE;
-      *why = g_strdup_printf ("%s -> %s is %s, but another binding changed too: %s -> %s was %s",
-                              c->subject, c->contact, present ? "present" : "absent", touched->aor,
+      *why = g_strdup_printf ("%s -> %s is %s, but another binding changed too: %s -> %s was %s "
+                              "since the task began, which cannot be undone", c->subject,
+                              c->contact, present ? "present" : "absent", touched->aor,
                               touched->contact, touched->action);
       return TRUE;
     }

@@ -367,8 +367,17 @@ check_question (Checker             *k,
   else
     check_choice (k->runner, k->r, item);
   show_new_events (k->runner);
-  /* From the explanation on, anything that says the next answer gives it away. */
+  /* From the answer on (the right option, the explanation), anything that says the next
+   * answer gives it away. */
   k->window = k->read->len;
+  for (guint i = 0; item->kind == SIM_LESSON_CHOICE && i < item->options->len; i++)
+    {
+      const SimLessonOption *o = item->options->pdata[i];
+
+      if (g_ascii_strcasecmp (o->key, item->answer->text) == 0)
+        add_read (k, o->text, o->line, NULL,
+                  g_strdup_printf ("the right answer of \"%s\"", item->title));
+    }
   add_read (k, item->explain, item->parsed->explain_line, NULL,
             g_strdup_printf ("the explanation of \"%s\"", item->title));
 }

@@ -583,6 +583,7 @@ check_key_patterns (SimLesson       *lesson,
   for (guint i = 0; i < lesson->items->len; i++)
     {
       const SimLessonItem *item = lesson->items->pdata[i];
+      guint count;
       char *k;
 
       if (item->kind != SIM_LESSON_CHOICE)
@@ -591,8 +592,8 @@ check_key_patterns (SimLesson       *lesson,
         first_line = item->line;
       longest += key_is_longest (item);
       k = g_ascii_strdown (item->answer->text, -1);
-      g_hash_table_insert (letters, k,
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (letters, k)) + 1));
+      count = GPOINTER_TO_UINT (g_hash_table_lookup (letters, k));
+      g_hash_table_insert (letters, k, GUINT_TO_POINTER (count + 1));
     }
   if (n < 2)
     return;

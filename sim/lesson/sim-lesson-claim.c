@@ -7,7 +7,10 @@
  * Claims: what "expect:" and "goal:" say must hold ("bindings sip:bob@lab.example == 2",
  * "reg-state alice-desk registered", "count REGISTER arrives at registrar == 2").  One table
  * gives each claim word its parse and eval functions; a claim is parsed when the lesson is
- * loaded and evaluated against the world as often as the runner asks.
+ * loaded and evaluated against the world as often as the runner asks.  Two let a task grade
+ * exactly what it asks: "only binding AOR CONTACT absent" (and no other binding changed since
+ * the task began) and "value FIELD of PACKET OP ..." (a packet's field, against a value or an
+ * earlier packet's: "a replay with a Call-ID of its own").
  */
 
 /* ------------------------------------------------------------------------------------------ */

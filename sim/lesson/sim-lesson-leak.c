@@ -138,8 +138,9 @@ find_number (const char *text,
       gsize j = i, k;
       gsize start, end;
 
-      if (!g_ascii_isdigit (text[i]) || (i > 0 && (is_word_char (text[i - 1]) || text[i - 1] == '.' ||
-                                                  text[i - 1] == '-')))
+      /* A number starts a token: not "MD5", not the "5" of "0.5", not the "1" of "x-1". */
+      if (!g_ascii_isdigit (text[i]) ||
+          (i > 0 && (is_word_char (text[i - 1]) || text[i - 1] == '.' || text[i - 1] == '-')))
         continue;
       /* The token: digits, and dots between digits ("10.0.0.21", "0.5"). */
       while (j < len && (g_ascii_isdigit (text[j]) ||

@@ -206,8 +206,9 @@ guint        sim_lesson_runner_get_n_shown  (SimLessonRunner *self);
 /*
  * Answers the current question: a prediction with a value, a choice with the letter the
  * student sees (sim_lesson_runner_get_options()), not the option's key in the file.  For a
- * prediction the world first runs to the predicted packet.  @explanation_out: what happened and why (the item's "explain:" text and, for a
- * prediction, the value the simulator produced).
+ * prediction the world first runs to the predicted packet.  @explanation_out: what happened
+ * and why (the item's "explain:" text and, for a prediction, the value the simulator
+ * produced).
  */
 SimLessonAnswer sim_lesson_runner_answer    (SimLessonRunner *self,
                                              const char      *answer,

@@ -1461,9 +1461,16 @@ replay_inputs (AppLessonPane  *self,
       switch (input->kind)
         {
         case INPUT_ANSWER:
-          if (sim_lesson_runner_answer (self->runner, input->text, NULL, error) ==
-              SIM_LESSON_ANSWER_INVALID && error != NULL && *error != NULL)
-            return FALSE;
+          {
+            /* A choice's answer was kept as its option's key: give it as the letter shown. */
+            g_autofree char *letter = sim_lesson_runner_get_option_letter (self->runner,
+                                                                           input->text);
+
+            if (sim_lesson_runner_answer (self->runner, letter ? letter : input->text, NULL,
+                                          error) == SIM_LESSON_ANSWER_INVALID &&
+                error != NULL && *error != NULL)
+              return FALSE;
+          }
           break;
         case INPUT_SHOW_ME:
           if (!sim_lesson_runner_give_up (self->runner, error))

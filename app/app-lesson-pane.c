@@ -824,11 +824,15 @@ show_position (AppLessonPane *self)
 
           gtk_label_set_markup (self->question_prompt, "Pick one, then Check:");
           gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), FALSE);
-          for (guint i = 0; i < item->options->len; i++)
+          /* In this student's order, lettered as shown; a button keeps its option's key. */
+          g_autoptr(GPtrArray) options = sim_lesson_runner_get_options (self->runner);
+
+          for (guint i = 0; i < options->len; i++)
             {
-              SimLessonOption *o = item->options->pdata[i];
+              SimLessonOption *o = options->pdata[i];
               GtkWidget *button = gtk_check_button_new ();
-              g_autofree char *option = g_strdup_printf ("%s)  %s", o->key, o->text);
+              g_autofree char *letter = sim_lesson_runner_get_option_letter (self->runner, o->key);
+              g_autofree char *option = g_strdup_printf ("%s)  %s", letter, o->text);
               g_autofree char *option_markup = app_lesson_markdown_to_markup (option);
               GtkWidget *label = gtk_label_new (NULL);
 
@@ -950,6 +954,7 @@ check_answer (AppLessonPane  *self,
   g_autofree char *explanation = NULL;
   g_autofree char *explained = NULL;
   g_autofree char *said = NULL;
+  g_autofree char *escaped_said = NULL;
   g_autofree char *markup = NULL;
   SimLessonAnswer result;
 
@@ -973,9 +978,14 @@ check_answer (AppLessonPane  *self,
       return SIM_LESSON_ANSWER_INVALID;
     }
 
+  /* A choice's button holds its option's key; the runner takes the letter the student sees. */
+  if (item->kind == SIM_LESSON_CHOICE)
+    said = sim_lesson_runner_get_option_letter (self->runner, answer);
+  if (said == NULL)
+    said = g_strdup (answer);
   self->first_new_row = app_ladder_view_get_n_rows (self->ladder);
   self->busy = TRUE;
-  result = sim_lesson_runner_answer (self->runner, answer, &explanation, error);
+  result = sim_lesson_runner_answer (self->runner, said, &explanation, error);
   self->busy = FALSE;
   if (result == SIM_LESSON_ANSWER_INVALID)
     {
@@ -992,10 +1002,10 @@ check_answer (AppLessonPane  *self,
   g_ptr_array_add (item_inputs (self), input_new (INPUT_ANSWER, answer));
   self->answered = TRUE;
   explained = app_lesson_markdown_to_markup (explanation ? explanation : "");
-  said = g_markup_escape_text (answer, -1);
+  escaped_said = g_markup_escape_text (said, -1);
   markup = g_strdup_printf ("<b>%s</b>  (you said %s)\n%s",
                             result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.",
-                            said, explained);
+                            escaped_said, explained);
   set_feedback (self, markup, result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect");
   update_progress (self);
   focus_views (self);
@@ -1649,9 +1659,16 @@ replay_inputs (AppLessonPane  *self,
       switch (input->kind)
         {
         case INPUT_ANSWER:
-          if (sim_lesson_runner_answer (self->runner, input->text, NULL, error) ==
-              SIM_LESSON_ANSWER_INVALID && error != NULL && *error != NULL)
-            return FALSE;
+          {
+            /* A choice's answer was kept as its option's key: give it as the letter shown. */
+            g_autofree char *letter = sim_lesson_runner_get_option_letter (self->runner,
+                                                                           input->text);
+
+            if (sim_lesson_runner_answer (self->runner, letter ? letter : input->text, NULL,
+                                          error) == SIM_LESSON_ANSWER_INVALID &&
+                error != NULL && *error != NULL)
+              return FALSE;
+          }
           break;
         case INPUT_SHOW_ME:
           if (!sim_lesson_runner_give_up (self->runner, error))

@@ -693,15 +693,22 @@ play_item (Session             *s,
       print_highlights (runner, item);
       return TRUE;
     case SIM_LESSON_CHOICE:
-      for (guint i = 0; i < item->options->len; i++)
-        {
-          SimLessonOption *o = item->options->pdata[i];
-          g_autofree char *text = siplab_cli_text_render (o->text, siplab_cli_text_get_ansi ());
+      {
+        /* In this student's order (the runner shuffles by the world's seed): answers are the
+         * letters shown here, not the keys in the file. */
+        g_autoptr(GPtrArray) options = sim_lesson_runner_get_options (runner);
 
-          printf ("  %s) %s\n", o->key, text);
-        }
-      printf ("\n");
-      return play_question (s, runner, item);
+        for (guint i = 0; i < options->len; i++)
+          {
+            SimLessonOption *o = options->pdata[i];
+            g_autofree char *letter = sim_lesson_runner_get_option_letter (runner, o->key);
+            g_autofree char *text = siplab_cli_text_render (o->text, siplab_cli_text_get_ansi ());
+
+            printf ("  %s) %s\n", letter, text);
+          }
+        printf ("\n");
+        return play_question (s, runner, item);
+      }
     case SIM_LESSON_TASK:
       return play_task (s, runner, item);
     case SIM_LESSON_STEP:
@@ -985,10 +992,13 @@ siplab_cli_check (int    argc,
   g_option_context_set_description (context,
     "Plays every step with the answer keys and task solutions, and checks that each\n"
     "'run: until' happens, each predicted answer is what the simulator produces, each\n"
-    "'expect:' and 'goal:' holds, no task is already solved before its solution, and every\n"
-    "highlighted header appears.  Every key must hold for every student: the lesson is\n"
-    "also played for --seeds students' seeds (their nonces, 'vary:' values...).\n"
-    "Exit status 1 when any claim fails, 2 on a syntax error.");
+    "'expect:' and 'goal:' holds, and every highlighted header appears.  It also fails a\n"
+    "task done by doing nothing (its goals come true with no command, waiting up to an\n"
+    "hour) and a question whose answer is shown before it is asked (in the text, an\n"
+    "option, an explanation or the ladder), and warns when most choice keys are the\n"
+    "longest option or the same letter.  Every key must hold for every student: the lesson\n"
+    "is also played for --seeds students' seeds (their nonces, 'vary:' values...).\n"
+    "Exit status 1 when anything fails, 2 on a syntax error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return siplab_cli_usage_error ("check", "%s", error->message);
   if (n_seeds < 0 || n_seeds > SIM_LESSON_CHECK_MAX_SEEDS)
@@ -1003,6 +1013,7 @@ siplab_cli_check (int    argc,
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
       g_autofree char *seeds = NULL;
+      gboolean ok;
 
       lesson = sim_lesson_parse_file (path, &local);
       if (lesson == NULL)
@@ -1012,7 +1023,10 @@ siplab_cli_check (int    argc,
           n_failed++;
           continue;
         }
-      if (!sim_lesson_check_seeds (path, n_seeds, &report))
+      ok = sim_lesson_check_seeds (path, n_seeds, &report);
+      for (guint k = 0; report.warnings != NULL && k < report.warnings->len; k++)
+        fprintf (stderr, "%s\n", (char *) report.warnings->pdata[k]);
+      if (!ok)
         {
           for (guint k = 0; k < report.failures->len; k++)
             fprintf (stderr, "%s\n", (char *) report.failures->pdata[k]);

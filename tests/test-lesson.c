@@ -13,7 +13,7 @@
 
 /* A small, complete lesson.  Line numbers matter to the tests below: keep them. */
 static const char good_lesson[] =
-  "# Register and get challenged\n"                                       /*  1 */
+  "# Register alice and bob\n"                                            /*  1 */
   "\n"                                                                    /*  2 */
   "Alice registers.\n"                                                    /*  3 */
   "\n"                                                                    /*  4 */
@@ -102,7 +102,7 @@ test_parse_good (void)
   g_autoptr(SimLesson) lesson = parse (good_lesson);
   const SimLessonItem *item;
 
-  g_assert_cmpstr (sim_lesson_get_title (lesson), ==, "Register and get challenged");
+  g_assert_cmpstr (sim_lesson_get_title (lesson), ==, "Register alice and bob");
   g_assert_cmpstr (sim_lesson_get_intro (lesson), ==, "Alice registers.");
   g_assert_cmpstr (sim_lesson_get_id (lesson), ==, "t");
   g_assert_cmpuint (sim_lesson_get_n_items (lesson), ==, 5);
@@ -213,9 +213,9 @@ test_predictions_are_typed_with_a_hint (void)
     const char *hint;
   } cases[] = {
     { "predict: status of response arrives at alice-desk", SIM_LESSON_FIELD_STATUS, NULL,
-      "a status code, like 180" },
+      "a status code (three digits)" },
     { "predict: method of next request leaves alice-desk", SIM_LESSON_FIELD_METHOD, NULL,
-      "a method, like BYE" },
+      "a method name (in capitals)" },
     { "predict: cseq of the REGISTER with Authorization leaves alice-desk", SIM_LESSON_FIELD_CSEQ,
       NULL, "a CSeq number" },
     { "predict: expires of 200 arrives at alice-desk", SIM_LESSON_FIELD_EXPIRES, NULL,
@@ -379,7 +379,8 @@ test_check_is_not_a_rubber_stamp (void)
   assert_check_fails_at (never, "t.lesson:20: ", "never happened");
   assert_check_fails_at (no_header, "t.lesson:21: ", "Min-Expires");
   assert_check_fails_at (bad_solution, "t.lesson:39: ", "does not hold");
-  assert_check_fails_at (solved, "t.lesson:38: ", "already holds");
+  assert_check_fails_at (solved, "t.lesson:38: ", "is done by doing nothing (every goal already "
+                         "holds");
 }
 
 static void
@@ -427,9 +428,15 @@ test_runner_plays_questions_and_tasks (void)
                    SIM_LESSON_ANSWER_CORRECT);
   sim_lesson_runner_next (runner);
 
-  /* Choice: "A)" names option a. */
+  /* Choice: "A)" names the option shown as a (the key's letter follows the shuffle). */
   g_assert_true (sim_lesson_runner_enter (runner, &error));
-  g_assert_cmpint (sim_lesson_runner_answer (runner, "A)", NULL, &error), ==, SIM_LESSON_ANSWER_CORRECT);
+  {
+    g_autofree char *letter = sim_lesson_runner_get_option_letter (runner, "a");
+    g_autofree char *typed = g_strdup_printf ("%c)", g_ascii_toupper (letter[0]));
+
+    g_assert_cmpint (sim_lesson_runner_answer (runner, typed, NULL, &error), ==,
+                     SIM_LESSON_ANSWER_CORRECT);
+  }
   sim_lesson_runner_next (runner);
 
   /* Task: a command the world refuses, a command that does not solve it, then one that does. */
@@ -606,6 +613,443 @@ test_shipped_lessons_pass_check (void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Grading honestly: tasks not done by doing nothing, answers not shown before questions      */
+
+static SimLesson *
+parse_shipped (const char *name)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  SimLesson *lesson;
+
+  if (src == NULL)
+    return NULL;
+  path = g_build_filename (src, "lessons", name, NULL);
+  lesson = sim_lesson_parse_file (path, &error);
+  g_assert_no_error (error);
+  return lesson;
+}
+
+/* Plays items [0, @position) as the lesson's author would (keys, solutions) and enters the
+ * item at @position, through the API the front ends use. */
+static SimLessonRunner *
+play_to (SimLesson *lesson,
+         guint      position)
+{
+  g_autoptr(GError) error = NULL;
+  SimLessonRunner *runner = sim_lesson_runner_new (lesson, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i <= position; i++)
+    {
+      const SimLessonItem *item = sim_lesson_runner_get_item (runner);
+
+      g_assert_true (sim_lesson_runner_enter (runner, &error));
+      g_assert_no_error (error);
+      g_ptr_array_unref (sim_lesson_runner_take_new_events (runner));
+      if (i == position)
+        break;
+      if (item->kind == SIM_LESSON_PREDICT)
+        g_assert_cmpint (sim_lesson_runner_answer (runner, item->answer->text, NULL, &error), ==,
+                         SIM_LESSON_ANSWER_CORRECT);
+      else if (item->kind == SIM_LESSON_CHOICE)
+        {
+          g_autofree char *letter = NULL;
+
+          letter = sim_lesson_runner_get_option_letter (runner, item->answer->text);
+
+          g_assert_cmpint (sim_lesson_runner_answer (runner, letter, NULL, &error), ==,
+                           SIM_LESSON_ANSWER_CORRECT);
+        }
+      else if (item->kind == SIM_LESSON_TASK)
+        for (guint k = 0; k < item->solution->len; k++)
+          {
+            const SimLessonLine *command = item->solution->pdata[k];
+
+            g_assert_true (sim_lesson_runner_command (runner, command->text, &error));
+          }
+      g_assert_no_error (error);
+      g_ptr_array_unref (sim_lesson_runner_take_new_events (runner));
+      sim_lesson_runner_next (runner);
+    }
+  return runner;
+}
+
+static guint
+find_item (SimLesson  *lesson,
+           const char *title)
+{
+  for (guint i = 0; i < sim_lesson_get_n_items (lesson); i++)
+    if (strcmp (sim_lesson_get_item (lesson, i)->title, title) == 0)
+      return i;
+  g_assert_not_reached ();
+}
+
+/* Plays the task @title with @commands (';'-separated) and says whether its goals hold. */
+static gboolean
+task_passes (SimLesson  *lesson,
+             const char *title,
+             const char *commands)
+{
+  g_autoptr(SimLessonRunner) runner = play_to (lesson, find_item (lesson, title));
+  g_auto(GStrv) list = g_strsplit (commands, ";", -1);
+  g_autofree char *why = NULL;
+  gboolean met;
+
+  g_assert_cmpint (sim_lesson_runner_get_item (runner)->kind, ==, SIM_LESSON_TASK);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_strstrip (list[i]);
+      g_assert_true (sim_lesson_runner_command (runner, list[i], &error));
+      g_assert_no_error (error);
+    }
+  met = sim_lesson_runner_goal_met (runner, &why);
+  g_test_message ("%s: '%s' %s%s%s", title, commands, met ? "passes" : "fails",
+                  why ? ": " : "", why ? why : "");
+  return met;
+}
+
+static void
+test_shipped_tasks_grade_what_they_ask (void)
+{
+  g_autoptr(SimLesson) replay = parse_shipped ("05-replay-and-nonce.lesson");
+  g_autoptr(SimLesson) refresh = parse_shipped ("06-expiry-and-refresh.lesson");
+  g_autoptr(SimLesson) dereg = parse_shipped ("08-deregistration.lesson");
+  const char *disguise = "Disguise the replay";
+  const char *by_hand = "Refresh by hand";
+  const char *only_desk = "Remove only the desk phone's binding";
+
+  g_test_summary ("Issue 11: the three tasks that gave credit without testing what they ask "
+                  "now fail when nothing (or the wrong thing) is done, and pass with a real "
+                  "solution: a plain replay is no disguised replay; waiting for the phone's own "
+                  "refresh is no refresh by hand; removing every binding and registering the "
+                  "others again is not removing only the desk phone's.");
+  if (replay == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (tests/meson.build sets it)");
+      return;
+    }
+  g_assert_false (task_passes (replay, disguise, "wait 1s"));
+  g_assert_false (task_passes (replay, disguise, "replay alice-desk from eve"));
+  g_assert_false (task_passes (replay, disguise, "replay alice-desk from eve new-call-id"));
+  g_assert_false (task_passes (replay, disguise, "replay alice-desk from eve bump-cseq"));
+  g_assert_true (task_passes (replay, disguise,
+                              "replay alice-desk from eve new-call-id bump-cseq"));
+
+  g_assert_false (task_passes (refresh, by_hand, "wait 1s"));
+  g_assert_false (task_passes (refresh, by_hand, "wait 2m"));
+  g_assert_false (task_passes (refresh, by_hand, "wait 5m; register alice-desk"));
+  g_assert_true (task_passes (refresh, by_hand, "register alice-desk"));
+
+  g_assert_false (task_passes (dereg, only_desk, "wait 1s"));
+  g_assert_false (task_passes (dereg, only_desk, "unregister bob-desk all; register bob-mobile"));
+  g_assert_false (task_passes (dereg, only_desk, "unregister bob-mobile; unregister bob-desk; "
+                                                 "register bob-mobile"));
+  g_assert_true (task_passes (dereg, only_desk, "unregister bob-desk"));
+}
+
+static void
+test_check_fails_a_task_done_by_doing_nothing (void)
+{
+  /* Alice is granted 1800 s, so her phone refreshes within the hour check waits; the solution
+   * (a refresh by hand) makes the goal hold too, so only waiting tells the two apart. */
+  g_autofree char *refresh_goal = NULL;
+  g_autofree char *waits = NULL;
+  g_autofree char *solved = replace_line (good_lesson, 39,
+                                          "goal: bindings sip:bob@lab.example == 0");
+
+  refresh_goal = replace_line (good_lesson, 39,
+                               "goal: happened binding refreshed sip:alice@lab.example");
+  waits = replace_line (refresh_goal, 40, "solution: register alice-desk");
+  g_test_summary ("check plays every task with no command: a goal that the world makes true "
+                  "by itself (a refresh), or that holds from the start, fails the lesson with "
+                  "FILE:LINE: task \"...\" is done by doing nothing.");
+  assert_check_fails_at (waits, "t.lesson:38: ", "task \"Bob too\" is done by doing nothing "
+                         "(every goal holds after");
+  {
+    g_autoptr(SimLesson) lesson = parse (waits);
+    g_auto(SimLessonReport) report = { 0 };
+
+    /* That is the only thing wrong with it: the solution itself works. */
+    g_assert_false (sim_lesson_check (lesson, &report));
+    g_assert_cmpuint (report.failures->len, ==, 1);
+  }
+  assert_check_fails_at (solved, "t.lesson:38: ", "already holds when it is posed");
+}
+
+/* A lesson whose text gives answers away, each on a line of its own. */
+static const char leaky_lesson[] =
+  "# The challenge\n"                                                      /*  1 */
+  "\n"                                                                    /*  2 */
+  "Alice registers; she will be sent 401 Unauthorized first.\n"           /*  3 */
+  "\n"                                                                    /*  4 */
+  "```scene\n"                                                            /*  5 */
+  "seed 3\n"                                                              /*  6 */
+  "server registrar 10.0.0.1 domain lab.example\n"                        /*  7 */
+  "link default latency 20ms jitter 0ms loss 0%\n"                        /*  8 */
+  "user alice password secret123\n"                                       /*  9 */
+  "phone alice-desk user alice ip 10.0.0.11 expires 3600\n"               /* 10 */
+  "phone alice-soft user alice ip 10.0.0.12 expires 3600\n"               /* 11 */
+  "at 0s register alice-desk\n"                                           /* 12 */
+  "run 60s\n"                                                             /* 13 */
+  "```\n"                                                                 /* 14 */
+  "\n"                                                                    /* 15 */
+  "## Step: The REGISTER\n"                                               /* 16 */
+  "It goes out from 10.0.0.11; the list:\n"                              /* 17 */
+  "1. a REGISTER\n"                                                       /* 18 */
+  "2. its answer\n"                                                       /* 19 */
+  "run: until REGISTER arrives at registrar\n"                            /* 20 */
+  "\n"                                                                    /* 21 */
+  "## Predict: The answer\n"                                              /* 22 */
+  "predict: status of response arrives at alice-desk\n"                   /* 23 */
+  "answer: 401\n"                                                         /* 24 */
+  "explain: The next REGISTER will have CSeq 2.\n"                        /* 25 */
+  "\n"                                                                    /* 26 */
+  "## Predict: The CSeq\n"                                                /* 27 */
+  "predict: cseq of REGISTER with Authorization leaves alice-desk\n"      /* 28 */
+  "answer: 2\n"                                                           /* 29 */
+  "\n"                                                                    /* 30 */
+  "## Choice: Is the softphone challenged too?\n"                          /* 31 */
+  "option a: Only devices that already have a binding\n"                  /* 32 */
+  "option b: Every REGISTER without credentials is challenged\n"          /* 33 */
+  "answer: b\n"                                                           /* 34 */
+  "\n"                                                                    /* 35 */
+  "## Predict: The softphone's first answer\n"                            /* 36 */
+  "After the 401 Alice's desk phone got, the softphone registers.\n"      /* 37 */
+  "do: register alice-soft\n"                                             /* 38 */
+  "predict: status of response arrives at alice-soft\n"                   /* 39 */
+  "answer: 401\n";                                                        /* 40 */
+
+static void
+test_check_fails_an_answer_shown_before_its_question (void)
+{
+  g_autoptr(SimLesson) lesson = parse (leaky_lesson);
+  g_auto(SimLessonReport) report = { 0 };
+  const char *expected[] = {
+    /* The introduction says what the first prediction asks. */
+    "t.lesson:3: the introduction gives away the answer to \"The answer\" (line 22)",
+    /* The explanation of one question gives the next one away. */
+    "t.lesson:25: the explanation of \"The answer\" gives away the answer to \"The CSeq\" "
+    "(line 27)",
+    /* ... and the next question too: no 401 had been shown by then. */
+    "t.lesson:3: the introduction gives away the answer to \"The softphone's first answer\"",
+    /* The right answer of one question says the next one's ("challenged" is a 401). */
+    "t.lesson:33: the right answer of \"Is the softphone challenged too?\" gives away the "
+    "answer to \"The softphone's first answer\" (line 36)",
+  };
+
+  g_test_summary ("check refuses a lesson that shows a question's answer before the question: "
+                  "in the introduction, in an explanation, in an earlier answer; with the line "
+                  "to fix.  An IP address, a Markdown list's '2.' and a question's own text do "
+                  "not count, nor text that narrates a 401 the ladder has already shown, as "
+                  "long as it comes before the previous question's answer.");
+  g_assert_false (sim_lesson_check (lesson, &report));
+  for (guint i = 0; i < report.failures->len; i++)
+    g_test_message ("%s", (char *) report.failures->pdata[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint k = 0; k < report.failures->len; k++)
+        found |= g_str_has_prefix (report.failures->pdata[k], expected[i]);
+      g_assert_true (found);
+    }
+  /* Line 17's 10.0.0.11 and line 19's "2." are not the CSeq 2; line 37 is the question's own. */
+  g_assert_cmpuint (report.failures->len, ==, G_N_ELEMENTS (expected));
+}
+
+static void
+test_ladder_holds_back_what_gives_a_prediction_away (void)
+{
+  g_autoptr(SimLesson) lesson = parse_shipped ("08-deregistration.lesson");
+  g_autoptr(SimLessonRunner) runner = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  guint position;
+  gboolean saw_line = FALSE, saw_register = FALSE;
+
+  g_test_summary ("Lesson 08 asks what Expires the softphone's unregister carries right after "
+                  "its 'do: unregister bob-soft': the ladder line 'bob-soft unregisters "
+                  "(Expires: 0)' and the REGISTER itself wait until the question is answered, "
+                  "for the CLI and the GUI alike (both show what the runner hands over).");
+  if (lesson == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (tests/meson.build sets it)");
+      return;
+    }
+  position = find_item (lesson, "What Expires does the softphone's unregister carry?");
+  runner = play_to (lesson, position - 1);
+  sim_lesson_runner_next (runner);
+  g_assert_true (sim_lesson_runner_enter (runner, NULL));
+  before = sim_lesson_runner_take_new_events (runner);
+  for (guint i = 0; i < before->len; i++)
+    {
+      SimEvent *e = before->pdata[i];
+
+      g_assert_false (e->text != NULL && strstr (e->text, "Expires: 0") != NULL);
+      g_assert_false (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->from, "bob-soft") == 0);
+    }
+  g_assert_cmpint (sim_lesson_runner_answer (runner, "3600", NULL, NULL), ==,
+                   SIM_LESSON_ANSWER_INCORRECT);
+  after = sim_lesson_runner_take_new_events (runner);
+  for (guint i = 0; i < after->len; i++)
+    {
+      SimEvent *e = after->pdata[i];
+
+      saw_line |= e->text != NULL && strstr (e->text, "Expires: 0") != NULL;
+      saw_register |= e->type == SIM_EVENT_PACKET && g_strcmp0 (e->from, "bob-soft") == 0;
+    }
+  g_assert_true (saw_line);
+  g_assert_true (saw_register);
+}
+
+static void
+test_choices_are_shuffled_per_student (void)
+{
+  g_autoptr(GHashTable) orders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *four = "option c: maybe\noption d: later\nanswer: a";
+
+  g_test_summary ("Each seed (each student, once --student sets it) sees a choice's options "
+                  "in an order of its own; the key's letter follows the shuffle, the runner "
+                  "takes the letter shown, and check keeps passing because it answers by key.");
+  for (guint seed = 1; seed <= 12; seed++)
+    {
+      g_autofree char *seed_line = g_strdup_printf ("seed %u", seed);
+      g_autofree char *reseeded = replace_line (good_lesson, 7, seed_line);
+      g_autofree char *text = replace_line (reseeded, 35, four);
+      g_autoptr(SimLesson) lesson = parse (text);
+      g_autoptr(SimLessonRunner) runner = play_to (lesson, 3);
+      g_autoptr(GPtrArray) options = sim_lesson_runner_get_options (runner);
+      g_autofree char *letter = sim_lesson_runner_get_option_letter (runner, "a");
+      g_autoptr(GString) order = g_string_new (NULL);
+      g_auto(SimLessonReport) report = { 0 };
+
+      g_assert_cmpuint (options->len, ==, 4);
+      for (guint i = 0; i < options->len; i++)
+        g_string_append (order, ((SimLessonOption *) options->pdata[i])->key);
+      g_hash_table_add (orders, g_strdup (order->str));
+      /* The key's letter is where option a was shown. */
+      g_assert_cmpint (strchr (order->str, 'a') - order->str, ==, letter[0] - 'a');
+      g_assert_cmpint (sim_lesson_runner_answer (runner, "z", NULL, NULL), ==,
+                       SIM_LESSON_ANSWER_INVALID);
+      g_assert_cmpint (sim_lesson_runner_answer (runner, letter, NULL, NULL), ==,
+                       SIM_LESSON_ANSWER_CORRECT);
+      g_assert_true (sim_lesson_check (lesson, &report));
+    }
+  g_assert_cmpuint (g_hash_table_size (orders), >=, 4);
+}
+
+static void
+test_only_and_value_claims (void)
+{
+  g_autofree char *only_in_expect = replace_line (good_lesson, 36,
+    "expect: only binding sip:alice@lab.example sip:alice@10.0.0.11:5060 present");
+  g_autofree char *only_count = replace_line (good_lesson, 39,
+                                              "goal: only bindings sip:bob@lab.example == 1");
+  g_autofree char *bad_value = replace_line (good_lesson, 39,
+                                             "goal: value cseq of REGISTER leaves bob-desk");
+  g_autofree char *only_goal = replace_line (good_lesson, 39,
+    "goal: only binding sip:bob@lab.example sip:bob@10.0.0.21:5060 present");
+  g_autofree char *value_goal = replace_line (good_lesson, 39,
+    "goal: value expires of 200 arrives at bob-desk == 1800");
+  g_autoptr(SimLesson) only = parse (only_goal);
+  g_autoptr(SimLesson) value = parse (value_goal);
+  g_auto(SimLessonReport) report = { 0 };
+
+  g_test_summary ("'only binding ...' holds when no other binding was added, removed or "
+                  "expired since the task began; 'value FIELD of PACKET OP ...' compares a "
+                  "packet's field.  Both parse once, with FILE:LINE errors.");
+  assert_parse_error (only_in_expect, "t.lesson:36: ", "'only' is for a task's goals");
+  assert_parse_error (only_count, "t.lesson:39: ", "'only' goes before a binding claim");
+  assert_parse_error (bad_value, "t.lesson:39: ", "expected 'value FIELD of PACKET OP VALUE'");
+
+  g_assert_true (sim_lesson_check (only, &report));
+  g_assert_true (task_passes (only, "Bob too", "register bob-desk"));
+  /* Alice's binding removed and made again is not "untouched". */
+  g_assert_false (task_passes (only, "Bob too", "unregister alice-desk; register alice-desk; "
+                                                "register bob-desk"));
+  /* A refresh of Alice's binding keeps it: that is allowed. */
+  g_assert_true (task_passes (only, "Bob too", "register alice-desk; register bob-desk"));
+
+  g_assert_true (sim_lesson_check (value, &report));
+  g_assert_true (task_passes (value, "Bob too", "register bob-desk"));
+  g_assert_false (task_passes (value, "Bob too", "register bob-desk expires 900"));
+}
+
+/* Two devices of one AOR: the softphone's 200 OK lists the desk phone's Contact first. */
+static const char own_contact_lesson[] =
+  "# Two devices\n"
+  "\n"
+  "Bob has two.\n"
+  "\n"
+  "```scene\n"
+  "seed 5\n"
+  "server registrar 10.0.0.1 domain lab.example\n"
+  "policy min-expires 60 default-expires 600 max-expires 1800\n"
+  "link default latency 20ms jitter 0ms loss 0%\n"
+  "user bob password bob-secret\n"
+  "phone bob-desk user bob ip 10.0.0.21 expires 3600\n"
+  "phone bob-soft user bob ip 10.0.0.22 expires 600\n"
+  "at 0s register bob-desk\n"
+  "run 60s\n"
+  "```\n"
+  "\n"
+  "## Step: The desk phone\n"
+  "run: until registration registered bob-desk\n"
+  "\n"
+  "## Predict: The softphone's grant\n"
+  "do: register bob-soft\n"
+  "predict: expires of 200 arrives at bob-soft\n"
+  "answer: 600\n";
+
+static void
+test_expires_of_a_200_is_the_phones_own (void)
+{
+  g_autoptr(SimLesson) lesson = parse (own_contact_lesson);
+  g_auto(SimLessonReport) report = { 0 };
+
+  g_test_summary ("Issue 11: 'predict: expires of 200 arrives at bob-soft' is the expires= of "
+                  "bob-soft's own Contact, though the 200 OK lists the desk phone's first.");
+  if (!sim_lesson_check (lesson, &report))
+    for (guint i = 0; i < report.failures->len; i++)
+      g_test_message ("%s", (char *) report.failures->pdata[i]);
+  g_assert_cmpuint (report.failures->len, ==, 0);
+}
+
+static void
+test_check_warns_about_key_patterns (void)
+{
+  g_autofree char *text = g_strconcat (good_lesson,
+                                       "\n## Choice: One\n"
+                                       "option a: no\n"
+                                       "option b: yes, it is bound\n"
+                                       "answer: b\n"
+                                       "\n## Choice: Two\n"
+                                       "option a: no\n"
+                                       "option b: yes, still bound\n"
+                                       "answer: b\n", NULL);
+  g_autoptr(SimLesson) lesson = parse (text);
+  g_auto(SimLessonReport) report = { 0 };
+  g_autoptr(SimLesson) good = parse (good_lesson);
+  g_auto(SimLessonReport) good_report = { 0 };
+
+  g_test_summary ("A lesson whose choice keys are mostly the longest option, or mostly one "
+                  "letter, gets a warning (the check still passes); a balanced one does not.");
+  g_assert_true (sim_lesson_check (lesson, &report));
+  for (guint i = 0; i < report.warnings->len; i++)
+    g_test_message ("%s", (char *) report.warnings->pdata[i]);
+  g_assert_cmpuint (report.warnings->len, ==, 2);
+  g_assert_nonnull (strstr (report.warnings->pdata[0], "t.lesson:32: warning: the key is the "
+                                                       "longest option in 3 of 3"));
+  g_assert_nonnull (strstr (report.warnings->pdata[1], "the key is 'b' in 2 of 3"));
+  g_assert_true (sim_lesson_check (good, &good_report));
+  g_assert_cmpuint (good_report.warnings->len, ==, 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* siplab-cli lesson / check / lessons, when the test knows where the program is             */
 
 static int
@@ -674,6 +1118,8 @@ test_cli (void)
 
     g_assert_cmpint (run_cli (args, tmp, &out, &err), ==, 0);
     g_assert_nonnull (strstr (out, "REGISTER (CSeq 1)"));
+    /* --answers gives the letters shown: this seed shows "no" (key b) as b. */
+    g_assert_nonnull (strstr (out, "  b) no\n"));
     g_assert_nonnull (strstr (out, "Lesson complete: 2 of 3 questions right, 1 task done"));
     /* The hand-in names the --student, not the Unix user, and records each answer. */
     g_assert_true (g_file_get_contents (summary, &text, NULL, NULL));
@@ -739,5 +1185,20 @@ main (int    argc,
                    test_diverged_student_continues_from_the_model);
   g_test_add_func ("/sim/lesson/shipped-lessons-pass-check", test_shipped_lessons_pass_check);
   g_test_add_func ("/sim/lesson/cli/check-lesson-lessons", test_cli);
+  g_test_add_func ("/sim/lesson/check/shipped-tasks-grade-what-they-ask",
+                   test_shipped_tasks_grade_what_they_ask);
+  g_test_add_func ("/sim/lesson/check/fails-a-task-done-by-doing-nothing",
+                   test_check_fails_a_task_done_by_doing_nothing);
+  g_test_add_func ("/sim/lesson/check/fails-an-answer-shown-before-its-question",
+                   test_check_fails_an_answer_shown_before_its_question);
+  g_test_add_func ("/sim/lesson/runner/ladder-holds-back-what-gives-a-prediction-away",
+                   test_ladder_holds_back_what_gives_a_prediction_away);
+  g_test_add_func ("/sim/lesson/runner/choices-are-shuffled-per-student",
+                   test_choices_are_shuffled_per_student);
+  g_test_add_func ("/sim/lesson/claims/only-and-value", test_only_and_value_claims);
+  g_test_add_func ("/sim/lesson/prediction/expires-of-a-200-is-the-phones-own",
+                   test_expires_of_a_200_is_the_phones_own);
+  g_test_add_func ("/sim/lesson/check/warns-about-key-patterns",
+                   test_check_warns_about_key_patterns);
   return g_test_run ();
 }

@@ -7,7 +7,10 @@
  * Claims: what "expect:" and "goal:" say must hold ("bindings sip:bob@lab.example == 2",
  * "reg-state alice-desk registered", "count REGISTER arrives at registrar == 2").  One table
  * gives each claim word its parse and eval functions; a claim is parsed when the lesson is
- * loaded and evaluated against the world as often as the runner asks.
+ * loaded and evaluated against the world as often as the runner asks.  Two let a task grade
+ * exactly what it asks: "only binding AOR CONTACT absent" (and no other binding changed since
+ * the task began) and "value FIELD of PACKET OP ..." (a packet's field, against a value or an
+ * earlier packet's: "a replay with a Call-ID of its own").
  */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -154,6 +157,47 @@ parse_binding (SimLessonClaim  *c,
   return TRUE;
 }
 
+/* Whether "AOR CONTACT" is one of the bindings the task's "only" goals name. */
+static gboolean
+is_named (const SimLessonClaim *c,
+          const char           *aor,
+          const char           *contact)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", aor, contact);
+
+  if (c->named == NULL)
+    return g_strcmp0 (aor, c->subject) == 0 && g_strcmp0 (contact, c->contact) == 0;
+  for (guint i = 0; i < c->named->len; i++)
+    if (strcmp (c->named->pdata[i], key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * "only": every binding the goals do not name is as it was when the task began.  A binding
+ * removed (or expired) and added again is not the same binding (its Call-ID, CSeq and
+ * lifetime start over), so any added, removed or expired event for another binding since
+ * @since counts; a refresh keeps the binding and does not.
+ */
+static const SimEvent *
+other_binding_touched (const SimLessonClaim *c,
+                       SimWorld             *world,
+                       guint                 since)
+{
+  static const char * const changes[] = { "added", "removed", "expired", NULL };
+  SimTrace *trace = sim_world_get_trace (world);
+
+  for (guint i = since; i < sim_trace_get_n_events (trace); i++)
+    {
+      const SimEvent *e = sim_trace_get_event (trace, i);
+
+      if (e->type == SIM_EVENT_BINDING && _sim_lesson_word_in (e->action, changes) &&
+          !is_named (c, e->aor, e->contact))
+        return e;
+    }
+  return NULL;
+}
+
 static gboolean
 eval_binding (const SimLessonClaim  *c,
               SimWorld              *world,
@@ -164,6 +208,7 @@ eval_binding (const SimLessonClaim  *c,
 {
   SimLocation *loc = sim_world_get_location (world);
   gboolean present = FALSE;
+  const SimEvent *touched;
 
   if (loc != NULL)
     {
@@ -173,6 +218,15 @@ eval_binding (const SimLessonClaim  *c,
           present = TRUE;
     }
   *ok = present == c->present;
+  if (*ok && c->only && (touched = other_binding_touched (c, world, since)) != NULL)
+    {
+      *ok = FALSE;
+      *why = g_strdup_printf ("%s -> %s is %s, but another binding changed too: %s -> %s was %s "
+                              "since the task began, which cannot be undone", c->subject,
+                              c->contact, present ? "present" : "absent", touched->aor,
+                              touched->contact, touched->action);
+      return TRUE;
+    }
   *why = g_strdup_printf ("%s -> %s is %s", c->subject, c->contact, present ? "present" : "absent");
   return TRUE;
 }
@@ -373,6 +427,132 @@ eval_event_claim (const SimLessonClaim  *c,
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* value FIELD of PACKET OP VALUE, value FIELD of PACKET OP FIELD of PACKET                   */
+
+/* "cseq of REGISTER from eve arrives at registrar": a field and its packet. */
+static gboolean
+parse_field_of (char                 **w,
+                guint                  n,
+                SimLessonPrediction  **field,
+                SimLessonMatcher     **packet,
+                GError               **error)
+{
+  g_autofree char **words = g_new0 (char *, n + 1);
+  g_autofree char *text = NULL;
+
+  memcpy (words, w, n * sizeof (char *));
+  text = g_strjoinv (" ", words);
+  *field = _sim_lesson_prediction_parse (text, 0, packet, error);
+  return *field != NULL;
+}
+
+static gboolean
+parse_value (SimLessonClaim  *c,
+             char           **w,
+             guint            n,
+             GError         **error)
+{
+  const char *usage = "expected 'value FIELD of PACKET OP VALUE' or 'value FIELD of PACKET OP "
+                      "FIELD of PACKET' (like 'value cseq of REGISTER from eve arrives at "
+                      "registrar > 2')";
+  guint k;
+
+  for (k = 1; k < n; k++)
+    if (parse_op (w[k], &c->op))
+      break;
+  if (k == 1 || k + 1 >= n)
+    return _sim_lesson_syntax_error (error, "%s", usage);
+  if (!parse_field_of (w + 1, k - 1, &c->field, &c->packet, error))
+    return FALSE;
+  if (k + 2 == n)
+    c->literal = g_strdup (w[k + 1]);
+  else if (!parse_field_of (w + k + 1, n - k - 1, &c->ref_field, &c->ref_packet, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* The last packet @m matches among trace events [@from, @to). */
+static const SimEvent *
+last_packet (SimTrace               *trace,
+             const SimLessonMatcher *m,
+             guint                   from,
+             guint                   to)
+{
+  for (guint i = to; i > from; i--)
+    if (_sim_lesson_matcher_matches (m, sim_trace_get_event (trace, i - 1)))
+      return sim_trace_get_event (trace, i - 1);
+  return NULL;
+}
+
+/* Compares as numbers when both are numbers, else as text (only == and != then hold). */
+static gboolean
+compare_values (const char  *a,
+                SimLessonOp  op,
+                const char  *b)
+{
+  guint64 x, y;
+
+  if (g_ascii_string_to_unsigned (a, 10, 0, G_MAXUINT64, &x, NULL) &&
+      g_ascii_string_to_unsigned (b, 10, 0, G_MAXUINT64, &y, NULL))
+    return compare ((gint64) x, op, (gint64) y);
+  if (op == SIM_LESSON_OP_EQ)
+    return strcmp (a, b) == 0;
+  if (op == SIM_LESSON_OP_NE)
+    return strcmp (a, b) != 0;
+  return FALSE;
+}
+
+/*
+ * The field of the last matching packet since @since, against a value or against the same
+ * kind of field of the last packet that matches the second event before that one (the
+ * reference: "the REGISTER Eve captured").
+ */
+static gboolean
+eval_value (const SimLessonClaim  *c,
+            SimWorld              *world,
+            guint                  since,
+            gboolean              *ok,
+            char                 **why,
+            GError               **error)
+{
+  SimTrace *trace = sim_world_get_trace (world);
+  const SimEvent *e = last_packet (trace, c->packet, since, sim_trace_get_n_events (trace));
+  const SimEvent *ref = NULL;
+  g_autofree char *have = NULL;
+  g_autofree char *want = NULL;
+
+  *ok = FALSE;
+  if (e == NULL)
+    {
+      *why = g_strdup_printf ("no %s yet", c->field->text);
+      return TRUE;
+    }
+  have = _sim_lesson_prediction_value (c->field, e);
+  if (c->ref_field != NULL)
+    {
+      ref = last_packet (trace, c->ref_packet, 0, (guint) e->index);
+      if (ref == NULL)
+        {
+          *why = g_strdup_printf ("no %s before it", c->ref_field->text);
+          return TRUE;
+        }
+      want = _sim_lesson_prediction_value (c->ref_field, ref);
+    }
+  else
+    want = g_strdup (c->literal);
+  if (have == NULL || want == NULL)
+    {
+      *why = g_strdup_printf ("the packet does not carry %s", have == NULL ? c->field->text
+                                                                           : c->ref_field->text);
+      return TRUE;
+    }
+  *ok = compare_values (have, c->op, want);
+  *why = g_strdup_printf ("%s is %s, the claim is %s %s", c->field->text, have, op_words[c->op],
+                          want);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The table                                                                                  */
 
 typedef gboolean (*ClaimParseFunc) (SimLessonClaim  *claim,
@@ -403,6 +583,7 @@ static const struct {
   [SIM_LESSON_CLAIM_HAPPENED] = { "happened", parse_event_claim, eval_event_claim },
   [SIM_LESSON_CLAIM_NEVER] = { "never", parse_event_claim, eval_event_claim },
   [SIM_LESSON_CLAIM_COUNT] = { "count", parse_event_claim, eval_event_claim },
+  [SIM_LESSON_CLAIM_VALUE] = { "value", parse_value, eval_value },
 };
 
 void
@@ -417,6 +598,12 @@ _sim_lesson_claim_free (SimLessonClaim *c)
   g_free (c->from);
   g_free (c->to);
   g_clear_pointer (&c->event, _sim_lesson_matcher_free);
+  g_clear_pointer (&c->named, g_ptr_array_unref);
+  g_clear_pointer (&c->field, _sim_lesson_prediction_free);
+  g_clear_pointer (&c->packet, _sim_lesson_matcher_free);
+  g_clear_pointer (&c->ref_field, _sim_lesson_prediction_free);
+  g_clear_pointer (&c->ref_packet, _sim_lesson_matcher_free);
+  g_free (c->literal);
   g_free (c);
 }
 
@@ -427,9 +614,23 @@ _sim_lesson_claim_parse (const char  *text,
 {
   g_autoptr(SimLessonClaim) c = g_new0 (SimLessonClaim, 1);
   g_auto(GStrv) w = _sim_lesson_tokenize (text);
+  char **words = w;
   guint n = g_strv_length (w);
   guint k;
 
+  /* "only binding AOR CONTACT present|absent": and nothing else in the location service. */
+  if (n > 0 && strcmp (w[0], "only") == 0)
+    {
+      c->only = TRUE;
+      words++;
+      n--;
+      if (n == 0 || strcmp (words[0], "binding") != 0)
+        {
+          _sim_lesson_syntax_error (error, "'only' goes before a binding claim ('only binding "
+                                    "AOR CONTACT present|absent')");
+          return NULL;
+        }
+    }
   if (n == 0)
     {
       _sim_lesson_syntax_error (error, "missing the claim (like 'bindings sip:bob@lab.example "
@@ -437,17 +638,17 @@ _sim_lesson_claim_parse (const char  *text,
       return NULL;
     }
   for (k = 0; k < G_N_ELEMENTS (claims); k++)
-    if (strcmp (w[0], claims[k].word) == 0)
+    if (strcmp (words[0], claims[k].word) == 0)
       break;
   if (k == G_N_ELEMENTS (claims))
     {
-      _sim_lesson_syntax_error (error, "unknown claim '%s' (expected bindings, binding, "
+      _sim_lesson_syntax_error (error, "unknown claim '%s' (expected bindings, [only] binding, "
                                 "total-bindings, reg-state, call-state, granted, cseq, "
-                                "last-status, happened, never or count)", w[0]);
+                                "last-status, happened, never, count or value)", words[0]);
       return NULL;
     }
   c->kind = (SimLessonClaimKind) k;
-  if (!claims[k].parse (c, w, n, error))
+  if (!claims[k].parse (c, words, n, error))
     return NULL;
   c->text = g_strstrip (g_strdup (text));
   c->line = line;

@@ -18,6 +18,7 @@ typedef struct {
   GError **error;
   SimLessonItem *item;           /* the item being read, or NULL in the intro */
   GString *text;                 /* Markdown of the intro or the item */
+  GArray *text_lines;            /* guint: the file's line of each line of @text */
   char **cont;                   /* the directive value a continuation line extends */
   const char *fence;             /* "```" or "~~~" inside a fenced block, else NULL */
   guint fence_line;
@@ -58,13 +59,67 @@ fail_local (Parser *p,
   return r;
 }
 
-static char *
-trim_text (GString *s)
+/* Appends a line of Markdown, remembering where it is in the file. */
+static void
+append_text (Parser     *p,
+             const char *line)
 {
-  char *t = g_strdup (s->str);
+  g_string_append_printf (p->text, "%s\n", line);
+  g_array_append_val (p->text_lines, p->line);
+}
+
+/*
+ * The intro's or item's text, trimmed, and in @lines_out the file's line of each of its lines
+ * (so the checker can say on which line a text gives an answer away).
+ */
+static char *
+trim_text (Parser  *p,
+           GArray **lines_out)
+{
+  char *t = g_strdup (p->text->str);
+  guint leading = 0;
+
+  for (const char *c = t; *c != '\0' && g_ascii_isspace (*c); c++)
+    if (*c == '\n')
+      leading++;
   g_strstrip (t);
-  g_string_truncate (s, 0);
+  g_clear_pointer (lines_out, g_array_unref);
+  *lines_out = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (leading < p->text_lines->len)
+    g_array_append_vals (*lines_out, &g_array_index (p->text_lines, guint, leading),
+                         p->text_lines->len - leading);
+  g_string_truncate (p->text, 0);
+  g_array_set_size (p->text_lines, 0);
   return t;
+}
+
+/*
+ * A task's "only binding" goals: each one names its binding; together they name the bindings
+ * the task may change, so every "only" goal of the task lets all of them change (RFC 3261
+ * §10.3 has no such notion: this is the lesson's grading, "remove these and nothing else").
+ */
+static void
+collect_only_goals (SimLessonItem *item)
+{
+  g_autoptr(GPtrArray) named = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < item->parsed->goals->len; i++)
+    {
+      SimLessonClaim *c = item->parsed->goals->pdata[i];
+
+      if (c->only)
+        g_ptr_array_add (named, g_strdup_printf ("%s %s", c->subject, c->contact));
+    }
+  for (guint i = 0; i < item->parsed->goals->len; i++)
+    {
+      SimLessonClaim *c = item->parsed->goals->pdata[i];
+
+      if (c->only)
+        {
+          g_clear_pointer (&c->named, g_ptr_array_unref);
+          c->named = g_ptr_array_ref (named);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -99,10 +154,10 @@ finish_item (Parser *p)
   if (item == NULL)
     {
       g_free (p->lesson->intro);
-      p->lesson->intro = trim_text (p->text);
+      p->lesson->intro = trim_text (p, &p->lesson->intro_lines);
       return TRUE;
     }
-  item->text = trim_text (p->text);
+  item->text = trim_text (p, &item->parsed->text_lines);
   if (item->hints->len > 0)
     item->hint = g_strdup (((SimLessonLine *) item->hints->pdata[0])->text);
   p->item = NULL;
@@ -129,6 +184,7 @@ finish_item (Parser *p)
         return fail (p, item->line, "a Task needs at least one 'goal:' claim");
       if (item->solution->len == 0)
         return fail (p, item->line, "a Task needs a 'solution:' (the commands check runs)");
+      collect_only_goals (item);
       break;
     case SIM_LESSON_STEP:
     default:
@@ -191,6 +247,7 @@ parse_title (Parser          *p,
 {
   g_free (p->lesson->title);
   p->lesson->title = g_strstrip (g_strdup (value));
+  p->lesson->title_line = p->line;
   return TRUE;
 }
 
@@ -305,6 +362,12 @@ parse_claim (Parser          *p,
 
   if (claim == NULL)
     return fail_local (p, local);
+  if (claim->only && !goal)
+    {
+      _sim_lesson_claim_free (claim);
+      return fail (p, 0, "'only' is for a task's goals: it compares with the bindings there were "
+                   "when the task began");
+    }
   g_ptr_array_add (goal ? p->item->parsed->goals : p->item->parsed->expects, claim);
   g_ptr_array_add (goal ? p->item->goals : p->item->expects, _sim_lesson_line_new (value, p->line));
   return TRUE;
@@ -386,6 +449,10 @@ parse_prose (Parser          *p,
   if (*slot != NULL)
     return fail (p, 0, "one '%s:' per item (continue it on lines indented by two spaces)", d->word);
   *slot = g_strstrip (g_strdup (value));
+  if (d->id == DIRECTIVE_EXPLAIN)
+    p->item->parsed->explain_line = p->line;
+  else
+    p->item->parsed->hint_line = p->line;
   p->cont = slot;
   return TRUE;
 }
@@ -521,7 +588,10 @@ parse_fenced_line (Parser     *p,
       if (p->scene != NULL && p->lesson->scene == NULL)
         return finish_scene (p);
     }
-  g_string_append_printf (p->scene != NULL ? p->scene : p->text, "%s\n", line);
+  if (p->scene != NULL)
+    g_string_append_printf (p->scene, "%s\n", line);
+  else
+    append_text (p, line);
   return TRUE;
 }
 
@@ -544,7 +614,7 @@ open_fence (Parser     *p,
       p->scene_line = p->line;
       return TRUE;
     }
-  g_string_append_printf (p->text, "%s\n", line);
+  append_text (p, line);
   return TRUE;
 }
 
@@ -644,6 +714,7 @@ parse_line (Parser *p,
   if (g_str_has_prefix (line, "# ") && p->lesson->title == NULL && p->item == NULL)
     {
       p->lesson->title = g_strstrip (g_strdup (line + 2));
+      p->lesson->title_line = p->line;
       return TRUE;
     }
 
@@ -660,7 +731,7 @@ parse_line (Parser *p,
   if (!parse_directive_line (p, line, &handled))
     return FALSE;
   if (!handled)
-    g_string_append_printf (p->text, "%s\n", line);
+    append_text (p, line);
   return TRUE;
 }
 
@@ -673,7 +744,8 @@ parse_text (SimLesson   *lesson,
 {
   g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
   g_autoptr(GString) md = g_string_new (NULL);
-  Parser p = { lesson, name, base_dir, 0, error, NULL, md, NULL, NULL, 0, NULL, 0 };
+  g_autoptr(GArray) md_lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  Parser p = { lesson, name, base_dir, 0, error, NULL, md, md_lines, NULL, NULL, 0, NULL, 0 };
   gboolean ok = TRUE;
 
   for (guint i = 0; ok && lines[i] != NULL; i++)

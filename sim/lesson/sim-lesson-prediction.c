@@ -18,9 +18,11 @@ static const struct {
   const char *hint;          /* what kind of answer it wants, for a prompt */
 } fields[] = {
   /* Indexed by SimLessonField. */
+  /* No example values: an example in the prompt is a hint, and often the tempting wrong one. */
   [SIM_LESSON_FIELD_STATUS] = { "status", SIM_LESSON_FIELD_STATUS, TRUE,
-                                "a status code, like 180" },
-  [SIM_LESSON_FIELD_METHOD] = { "method", SIM_LESSON_FIELD_METHOD, FALSE, "a method, like BYE" },
+                                "a status code (three digits)" },
+  [SIM_LESSON_FIELD_METHOD] = { "method", SIM_LESSON_FIELD_METHOD, FALSE,
+                                "a method name (in capitals)" },
   [SIM_LESSON_FIELD_CSEQ] = { "cseq", SIM_LESSON_FIELD_CSEQ, TRUE, "a CSeq number" },
   [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE,
                                  "a number of seconds" },
@@ -109,6 +111,70 @@ authorization (const SimEvent       *e,
   return value != NULL && sim_digest_credentials_parse (value, creds, NULL);
 }
 
+/* The host of a Contact's URI ("10.0.0.11" in "<sip:bob@10.0.0.11:5060>;expires=60"). */
+static char *
+contact_host (const char *contact)
+{
+  const char *start = strstr (contact, "sip:");
+  const char *at, *end;
+
+  if (start == NULL)
+    return NULL;
+  start += 4;
+  at = strchr (start, '@');
+  end = start + strcspn (start, ">;,");
+  if (at != NULL && at < end)
+    start = at + 1;
+  if (*start == '[')
+    {
+      const char *close = strchr (start, ']');
+      return close != NULL ? g_strndup (start + 1, close - start - 1) : NULL;
+    }
+  return g_strndup (start, strcspn (start, ":;>,"));
+}
+
+/*
+ * The expires parameter of the Contact of the phone the packet is about: a 200 OK to a
+ * REGISTER lists every Contact bound to the AOR (RFC 3261 §10.3 step 8), and the one a
+ * prediction asks for is the phone's own, the Contact at the address the response goes to
+ * (or, for a request, comes from).  The first Contact when none is at that address.
+ */
+static char *
+own_contact_expires (const SimEvent *e)
+{
+  const char *own = e->status != 0 ? e->dst.ip : e->src.ip;
+  g_auto(GStrv) lines = g_strsplit (e->raw != NULL ? e->raw : "", "\n", -1);
+  g_autofree char *first = NULL;
+  g_autofree char *mine = NULL;
+
+  /* Header lines after the start line, up to the empty line before the body. */
+  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\r' && lines[i][0] != '\0'; i++)
+    {
+      const char *colon = strchr (lines[i], ':');
+      g_autofree char *name = colon ? g_strstrip (g_strndup (lines[i], colon - lines[i])) : NULL;
+      g_auto(GStrv) contacts = NULL;
+
+      if (name == NULL || (g_ascii_strcasecmp (name, "Contact") != 0 &&
+                           g_ascii_strcasecmp (name, "m") != 0))
+        continue;
+      /* Several Contacts may share a line, separated by commas (RFC 3261 §20.10). */
+      contacts = g_strsplit (colon + 1, ",", -1);
+      for (guint k = 0; contacts[k] != NULL; k++)
+        {
+          const char *param = strstr (contacts[k], "expires=");
+          g_autofree char *host = contact_host (contacts[k]);
+
+          if (param == NULL)
+            continue;
+          if (first == NULL)
+            first = g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (param + 8, NULL, 10));
+          if (mine == NULL && host != NULL && g_strcmp0 (host, own) == 0)
+            mine = g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (param + 8, NULL, 10));
+        }
+    }
+  return mine != NULL ? g_steal_pointer (&mine) : g_steal_pointer (&first);
+}
+
 char *
 _sim_lesson_prediction_value (const SimLessonPrediction *p,
                               const SimEvent            *e)
@@ -127,15 +193,10 @@ _sim_lesson_prediction_value (const SimLessonPrediction *p,
       {
         /* RFC 3261 §10.2.1.1: the Expires header, or the Contact's expires parameter. */
         char *v = sim_raw_header_value (e->raw, "Expires");
-        g_autofree char *contact = NULL;
-        const char *param;
 
         if (v != NULL)
           return v;
-        contact = sim_raw_header_value (e->raw, "Contact");
-        if (contact != NULL && (param = strstr (contact, "expires=")) != NULL)
-          return g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (param + 8, NULL, 10));
-        return NULL;
+        return own_contact_expires (e);
       }
     case SIM_LESSON_FIELD_HEADER:
       return sim_raw_header_value (e->raw, p->header);

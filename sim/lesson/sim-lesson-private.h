@@ -18,10 +18,11 @@ G_BEGIN_DECLS
  *            note [WORDS] | error
  *            WHAT [with H] [without H] [from N] [to N] [arrives at N] [leaves N] [sent|delivered|dropped|retransmitted]
  *              WHAT: METHOD (REGISTER), CODE (401), CLASS (2xx), request, response, packet
- *   claims   bindings AOR OP N | binding AOR CONTACT present|absent | total-bindings OP N
+ *   claims   bindings AOR OP N | [only] binding AOR CONTACT present|absent | total-bindings OP N
  *            reg-state DEVICE STATE | call-state DEVICE STATE | granted DEVICE OP N
  *            cseq DEVICE OP N | last-status CODE [from N] [to N] | happened EVENT
  *            never EVENT | count EVENT OP N
+ *            value FIELD of PACKET OP VALUE | value FIELD of PACKET OP FIELD of PACKET
  *   commands register DEVICE [expires N] | unregister DEVICE [all] | call DEVICE WHO
  *            hangup DEVICE | move DEVICE IP | power-off DEVICE | power-on DEVICE
  *            password DEVICE PW | password user USER PW | replay DEVICE [from HOST]
@@ -38,6 +39,13 @@ G_BEGIN_DECLS
 
 #define SIM_LESSON_DEFAULT_SETTLE SIM_SEC (10)
 #define SIM_LESSON_DEFAULT_HORIZON SIM_SEC (2 * 3600)
+/*
+ * How long check lets the world run on its own, with no command, to see whether a task's
+ * goals come true by themselves (a refresh, an expiry): an hour of simulated time, or the
+ * solution's own time when that is longer.  A student can always wait ("wait 1h", Play in the
+ * GUI), so a task whose goals hold at any moment of that is done by doing nothing.
+ */
+#define SIM_LESSON_IDLE_HORIZON SIM_SEC (3600)
 
 /* ------------------------------------------------------------------------------------------ */
 /* The objects                                                                                */
@@ -49,7 +57,9 @@ struct _SimLesson {
   char *file;
   char *id;
   char *title;
+  guint title_line;
   char *intro;
+  GArray *intro_lines;     /* guint: the file's line of each line of @intro */
   SimScenario *scene;
   GPtrArray *items;        /* SimLessonItem* */
   /* Whose exercise this is (sim-lesson-student.h). */
@@ -153,6 +163,7 @@ typedef enum {
   SIM_LESSON_CLAIM_HAPPENED,
   SIM_LESSON_CLAIM_NEVER,
   SIM_LESSON_CLAIM_COUNT,
+  SIM_LESSON_CLAIM_VALUE,
 } SimLessonClaimKind;
 
 /* A claim, parsed.  Which fields a kind uses is said beside them. */
@@ -169,6 +180,15 @@ typedef struct {
   char *from;                /* last-status: may be NULL */
   char *to;                  /* last-status: may be NULL */
   SimLessonMatcher *event;   /* happened, never, count */
+  /* "only binding ...": and no other binding was added, removed or expired since @since */
+  gboolean only;
+  GPtrArray *named;          /* only: "AOR CONTACT" of every binding the task's "only" goals name */
+  /* value FIELD of PACKET OP (VALUE | FIELD of PACKET) */
+  SimLessonPrediction *field;
+  SimLessonMatcher *packet;
+  SimLessonPrediction *ref_field;    /* NULL: compare with @literal */
+  SimLessonMatcher *ref_packet;
+  char *literal;
 } SimLessonClaim;
 
 void            _sim_lesson_claim_free      (SimLessonClaim  *claim);
@@ -230,6 +250,24 @@ gboolean            _sim_lesson_highlight_holds (const SimLessonHighlight *h,
                                                  char                    **why_out);
 
 /* ------------------------------------------------------------------------------------------ */
+/* What gives an answer away (sim-lesson-leak.c)                                              */
+
+/*
+ * Whether @text says the answer of @item (a question: its key), by the rules in
+ * sim-lesson-leak.c; @at_out, @len_out: where in @text.
+ */
+gboolean        _sim_lesson_gives_away        (const SimLessonItem *item,
+                                               const char          *text,
+                                               gsize               *at_out,
+                                               gsize               *len_out);
+/* A trace event's words as a ladder line shows them ("registration unregistering ..."). */
+char           *_sim_lesson_event_prose       (const SimEvent      *e);
+/* Whether showing @e before @item is answered would give its answer away: the predicted
+ * packet itself, or a line that says the answer. */
+gboolean        _sim_lesson_event_reveals     (const SimLessonItem *item,
+                                               const SimEvent      *e);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Items (sim-lesson.c)                                                                       */
 
 struct _SimLessonItemParsed {
@@ -237,6 +275,9 @@ struct _SimLessonItemParsed {
   SimLessonMatcher *predicted;   /* the packet of item->predict, or NULL */
   GPtrArray *expects;            /* SimLessonClaim*, one per item->expects */
   GPtrArray *goals;              /* SimLessonClaim*, one per item->goals */
+  GArray *text_lines;            /* guint: the file's line of each line of item->text */
+  guint explain_line;            /* the "explain:" line, or 0 */
+  guint hint_line;               /* the "hint:" line, or 0 */
 };
 
 SimLessonLine  *_sim_lesson_line_new          (const char        *text,
@@ -278,6 +319,13 @@ gboolean        _sim_lesson_runner_run_commands (SimLessonRunner  *self,
                                                  GPtrArray        *commands,
                                                  SimTime           settle,
                                                  GError          **error);
+/* Rebuilds the world, plays items [0, @position) with the keys and enters item @position. */
+gboolean        _sim_lesson_runner_replay_to    (SimLessonRunner  *self,
+                                                 guint             position,
+                                                 GError          **error);
+/* How much of the trace may be shown now: what has run, less what would give the open
+ * prediction away (sim_lesson_runner_take_new_events() hands over up to here). */
+guint           _sim_lesson_runner_reveal_limit (SimLessonRunner  *self);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Per-student exercises (sim-lesson-vary.c, sim-lesson-student.c)                            */

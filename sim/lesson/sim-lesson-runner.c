@@ -330,6 +330,26 @@ sim_lesson_runner_enter (SimLessonRunner  *self,
   return enter_once (self, error);
 }
 
+/*
+ * What has run and may be shown, less what would give the open prediction away: a "do:"
+ * command's own line ("bob-soft unregisters (Expires: 0)") or the predicted packet itself
+ * waits, with everything after it, until the question is answered (sim-lesson-leak.c).
+ */
+guint
+_sim_lesson_runner_reveal_limit (SimLessonRunner *self)
+{
+  SimTrace *trace = sim_world_get_trace (self->world);
+  const SimLessonItem *item = sim_lesson_runner_get_item (self);
+  guint limit = MIN (MAX (self->scan, self->visible), sim_trace_get_n_events (trace));
+
+  if (item == NULL || item->kind != SIM_LESSON_PREDICT || !self->entered || self->resolved)
+    return limit;
+  for (guint i = self->shown; i < limit; i++)
+    if (_sim_lesson_event_reveals (item, sim_trace_get_event (trace, i)))
+      return i;
+  return limit;
+}
+
 GPtrArray *
 sim_lesson_runner_take_new_events (SimLessonRunner *self)
 {
@@ -340,7 +360,7 @@ sim_lesson_runner_take_new_events (SimLessonRunner *self)
   g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
   trace = sim_world_get_trace (self->world);
   out = g_ptr_array_new ();
-  limit = MIN (MAX (self->scan, self->visible), sim_trace_get_n_events (trace));
+  limit = MAX (_sim_lesson_runner_reveal_limit (self), self->shown);
   for (guint i = self->shown; i < limit; i++)
     g_ptr_array_add (out, sim_trace_get_event (trace, i));
   self->shown = MAX (self->shown, limit);
@@ -354,31 +374,110 @@ sim_lesson_runner_get_n_shown (SimLessonRunner *self)
   return self->shown;
 }
 
-/* A choice: "b", "B", "b)" all name option b.  FALSE when @answer names no option. */
+/* ------------------------------------------------------------------------------------------ */
+/* Choices, shuffled per student                                                              */
+
+/* The letter the @i-th option is shown with: a, b, c... (numbers past z). */
+static char *
+option_letter (guint i)
+{
+  return i < 26 ? g_strdup_printf ("%c", 'a' + i) : g_strdup_printf ("%u", i + 1);
+}
+
+/*
+ * The order this student sees the options of item @position in: a permutation drawn from the
+ * world's seed and the item's place, so each student (each seed) gets an order of their own,
+ * the same one every time, and a key's letter says nothing (lessons/README.md, "Choice").
+ */
+static GPtrArray *
+shown_options (SimLessonRunner     *self,
+               const SimLessonItem *item)
+{
+  guint32 seed[] = { sim_world_get_seed (self->world), self->position, item->options->len };
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seed, G_N_ELEMENTS (seed));
+  GPtrArray *order = g_ptr_array_new ();
+
+  for (guint i = 0; i < item->options->len; i++)
+    g_ptr_array_add (order, item->options->pdata[i]);
+  /* Fisher-Yates. */
+  for (guint i = order->len; i > 1; i--)
+    {
+      guint k = g_rand_int_range (rand, 0, i);
+      gpointer t = order->pdata[i - 1];
+
+      order->pdata[i - 1] = order->pdata[k];
+      order->pdata[k] = t;
+    }
+  return order;
+}
+
+GPtrArray *
+sim_lesson_runner_get_options (SimLessonRunner *self)
+{
+  const SimLessonItem *item;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  item = sim_lesson_runner_get_item (self);
+  if (item == NULL || item->kind != SIM_LESSON_CHOICE)
+    return g_ptr_array_new ();
+  return shown_options (self, item);
+}
+
+char *
+sim_lesson_runner_get_option_letter (SimLessonRunner *self,
+                                     const char      *key)
+{
+  g_autoptr(GPtrArray) order = NULL;
+
+  g_return_val_if_fail (SIM_IS_LESSON_RUNNER (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+  order = sim_lesson_runner_get_options (self);
+  for (guint i = 0; i < order->len; i++)
+    if (g_ascii_strcasecmp (((SimLessonOption *) order->pdata[i])->key, key) == 0)
+      return option_letter (i);
+  return NULL;
+}
+
+/*
+ * A choice, answered with the letter the student sees: "b", "B", "b)" all name the option
+ * shown second.  FALSE when @answer names no option.
+ */
 static gboolean
-answer_choice (const SimLessonItem *item,
+answer_choice (SimLessonRunner     *self,
+               const SimLessonItem *item,
                const char          *answer,
                GString             *expl,
-               gboolean            *correct)
+               gboolean            *correct,
+               const char         **picked_key)
 {
   g_autofree char *a = g_strstrip (g_strdup (answer));
-  gboolean known = FALSE;
+  g_autoptr(GPtrArray) order = shown_options (self, item);
+  g_autofree char *key_letter = sim_lesson_runner_get_option_letter (self, item->answer->text);
+  const SimLessonOption *picked = NULL;
 
   if (a[0] != '\0' && (a[strlen (a) - 1] == ')' || a[strlen (a) - 1] == '.'))
     a[strlen (a) - 1] = '\0';
-  for (guint i = 0; i < item->options->len; i++)
-    if (g_ascii_strcasecmp (((SimLessonOption *) item->options->pdata[i])->key, a) == 0)
-      known = TRUE;
-  if (!known)
+  for (guint i = 0; i < order->len && picked == NULL; i++)
+    {
+      g_autofree char *letter = option_letter (i);
+
+      if (g_ascii_strcasecmp (letter, a) == 0)
+        picked = order->pdata[i];
+    }
+  if (picked == NULL)
     {
       g_string_append (expl, "Answer with one of the option letters:");
-      for (guint i = 0; i < item->options->len; i++)
-        g_string_append_printf (expl, " %s", ((SimLessonOption *) item->options->pdata[i])->key);
+      for (guint i = 0; i < order->len; i++)
+        {
+          g_autofree char *letter = option_letter (i);
+          g_string_append_printf (expl, " %s", letter);
+        }
       return FALSE;
     }
-  *correct = g_ascii_strcasecmp (a, item->answer->text) == 0;
+  *correct = g_ascii_strcasecmp (picked->key, item->answer->text) == 0;
+  *picked_key = picked->key;
   if (!*correct)
-    g_string_append_printf (expl, "The answer is %s. ", item->answer->text);
+    g_string_append_printf (expl, "The answer is %s. ", key_letter);
   return TRUE;
 }
 
@@ -483,6 +582,7 @@ answer_full (SimLessonRunner  *self,
   g_autoptr(GString) expl = g_string_new (NULL);
   gboolean correct = FALSE;
   gboolean valid;
+  const char *picked_key = NULL;
   SimLessonAttempt *attempt;
 
   item = sim_lesson_runner_get_item (self);
@@ -497,7 +597,14 @@ answer_full (SimLessonRunner  *self,
   if (!by_key)
     attempt->attempts++;
   if (item->kind == SIM_LESSON_CHOICE)
-    valid = answer_choice (item, by_key ? item->answer->text : answer, expl, &correct);
+    {
+      /* A key answers through the letter this student sees it under (the shuffle). */
+      g_autofree char *key_letter = by_key ? sim_lesson_runner_get_option_letter (
+                                                 self, item->answer->text) : NULL;
+
+      valid = answer_choice (self, item, by_key ? key_letter : answer, expl, &correct,
+                             &picked_key);
+    }
   else
     valid = answer_prediction (self, item, by_key ? item->answer->text : answer, by_key, expl,
                                &correct, error);
@@ -514,7 +621,10 @@ answer_full (SimLessonRunner  *self,
   self->n_answered++;
   if (correct)
     self->n_correct++;
-  if (answer != NULL)
+  /* A choice is recorded by its key, the same for every student whatever letter it had. */
+  if (picked_key != NULL && !by_key)
+    _sim_lesson_attempt_set_answer (attempt, picked_key, FALSE);
+  else if (answer != NULL)
     _sim_lesson_attempt_set_answer (attempt, answer, FALSE);
   attempt->result = correct ? SIM_LESSON_RESULT_CORRECT : SIM_LESSON_RESULT_INCORRECT;
   if (explanation_out != NULL)
@@ -816,4 +926,15 @@ sim_lesson_runner_next (SimLessonRunner *self)
   self->position++;
   self->entered = FALSE;
   self->resolved = FALSE;
+}
+
+gboolean
+_sim_lesson_runner_replay_to (SimLessonRunner  *self,
+                              guint             position,
+                              GError          **error)
+{
+  g_return_val_if_fail (position < self->lesson->items->len, FALSE);
+  if (!play_with_keys (self, position, FALSE, error))
+    return FALSE;
+  return enter_once (self, error);
 }

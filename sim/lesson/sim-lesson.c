@@ -110,6 +110,7 @@ item_free (SimLessonItem *item)
   g_clear_pointer (&item->parsed->predicted, _sim_lesson_matcher_free);
   g_ptr_array_unref (item->parsed->expects);
   g_ptr_array_unref (item->parsed->goals);
+  g_clear_pointer (&item->parsed->text_lines, g_array_unref);
   g_free (item->parsed);
   g_free (item);
 }
@@ -171,6 +172,7 @@ sim_lesson_finalize (GObject *object)
   g_free (self->id);
   g_free (self->title);
   g_free (self->intro);
+  g_clear_pointer (&self->intro_lines, g_array_unref);
   g_clear_pointer (&self->scene, sim_scenario_unref);
   g_ptr_array_unref (self->items);
   g_free (self->student);

@@ -190,12 +190,27 @@ gboolean     sim_lesson_runner_enter        (SimLessonRunner *self,
  * shown.  A view calls this after enter/answer/command to draw what just happened.
  */
 GPtrArray   *sim_lesson_runner_take_new_events (SimLessonRunner *self) G_GNUC_WARN_UNUSED_RESULT;
-/* How many trace events the student has been shown (what a view may reveal, e.g. headers). */
+/*
+ * The current choice's options in the order this student sees them (borrowed
+ * SimLessonOption*, new array; empty for other items): the i-th is shown as 'a' + i.  The
+ * order comes from the world's seed, so students with different seeds see different orders.
+ */
+GPtrArray   *sim_lesson_runner_get_options  (SimLessonRunner *self) G_GNUC_WARN_UNUSED_RESULT;
+/* The letter ("c") under which this student sees option @key of the current choice, or NULL. */
+char        *sim_lesson_runner_get_option_letter (SimLessonRunner *self,
+                                                  const char      *key) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * How many trace events the student has been shown (what a view may reveal, e.g. headers).
+ * Until a prediction is answered, the events that would give it away (a line that says the
+ * answer, the predicted packet) and all after them are held back.
+ */
 guint        sim_lesson_runner_get_n_shown  (SimLessonRunner *self);
 /*
- * Answers the current question.  For a prediction the world first runs to the predicted
- * packet.  @explanation_out: what happened and why (the item's "explain:" text and, for a
- * prediction, the value the simulator produced).
+ * Answers the current question: a prediction with a value, a choice with the letter the
+ * student sees (sim_lesson_runner_get_options()), not the option's key in the file.  For a
+ * prediction the world first runs to the predicted packet.  @explanation_out: what happened
+ * and why (the item's "explain:" text and, for a prediction, the value the simulator
+ * produced).
  */
 SimLessonAnswer sim_lesson_runner_answer    (SimLessonRunner *self,
                                              const char      *answer,
@@ -227,6 +242,7 @@ typedef struct {
   guint n_tasks;
   guint n_claims;            /* every until, expect, highlight, answer key and goal verified */
   GPtrArray *failures;       /* char*: "FILE:LINE: what did not hold" */
+  GPtrArray *warnings;       /* char*: "FILE:LINE: warning: ...": worth a look, not a failure */
 } SimLessonReport;
 
 void         sim_lesson_report_clear        (SimLessonReport *report);
@@ -234,8 +250,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SimLessonReport, sim_lesson_report_clear)
 
 /*
  * Plays every item with the answer keys and solutions and verifies every claim in the
- * simulator.  Returns TRUE when nothing failed; @report (may be NULL) gets the counts and
- * failures either way.  Also checks that no task's goal already holds before its solution.
+ * simulator.  Returns TRUE when nothing failed; @report (may be NULL) gets the counts,
+ * failures and warnings either way.  Also fails a task whose goals come true with no
+ * command at all (the world left to run on its own for SIM_LESSON_IDLE_HORIZON), and a
+ * question whose answer the lesson shows before it is asked (in its text, options,
+ * explanations, or the ladder lines shown with it); warns when most of a lesson's choice
+ * keys are the longest option, or the same letter.
  */
 gboolean     sim_lesson_check               (SimLesson       *lesson,
                                              SimLessonReport *report);

@@ -589,6 +589,20 @@ arrival_endpoint (SimProxy      *self,
   return in;
 }
 
+/* The address a Contact URI names (the policy's route_to_contact); FALSE if it names none. */
+static gboolean
+contact_addr (const char *contact,
+              SimAddr    *addr)
+{
+  osip_uri_t *uri = NULL;
+  gboolean ok;
+
+  osip_uri_init (&uri);
+  ok = osip_uri_parse (uri, contact) == 0 && sim_uri_to_addr (uri, addr);
+  osip_uri_free (uri);
+  return ok;
+}
+
 /*
  * Routing (RFC 3261 §16.4-16.5) once the request passed the checks of §16.3.  Out-of-dialog
  * requests go only to the location service's targets for our domain; requests for other
@@ -660,8 +674,17 @@ proxy_route (SimProxy       *self,
       for (guint i = 0; i < bindings->len; i++)
         {
           SimBinding *binding = bindings->pdata[i];
-          /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5). */
+          /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5), unless the
+           * policy asks for the letter of RFC 3261 (§16.6 step 7): the Contact's address
+           * (a Contact that names none keeps the flow). */
           addr = binding->source;
+          if (sim_registrar_get_policy (self->registrar)->route_to_contact)
+            {
+              SimAddr named;
+
+              if (contact_addr (binding->contact, &named))
+                addr = named;
+            }
           g_ptr_array_add (targets, g_strdup (binding->contact));
           g_array_append_val (addrs, addr);
         }

@@ -114,7 +114,7 @@ typedef struct {
 
 static const BadCase bad_cases[] = {
   { "bogus 1\n", "bad.scn:1: unknown keyword 'bogus' (expected title, seed, mode, server, policy, "
-                 "link, user, phone, host, at or run)" },
+                 "link, user, phone, host, nat, at or run)" },
   { "# comment\n\nseed\n", "bad.scn:3: missing seed" },
   { "seed -4\n", "bad.scn:1: seed must be a whole number from 0 to 4294967295, not '-4'" },
   { "seed 4 5\n", "bad.scn:1: unexpected '5' at the end of the line" },
@@ -131,7 +131,8 @@ static const BadCase bad_cases[] = {
   { "user alice password x\nphone alice-desk user alice\n",
     "bad.scn:2: phone 'alice-desk' needs an address (phone alice-desk user alice ip 10.0.0.11)" },
   { "user alice password x\nphone alice-desk user alice ip 10.0.0.11 colour red\n",
-    "bad.scn:2: unexpected 'colour' (a phone has user, ip, expires, password and answer-after)" },
+    "bad.scn:2: unexpected 'colour' (a phone has user, ip, expires, password, answer-after, behind "
+    "and quirk)" },
   { "user alice\n", "bad.scn:1: user 'alice' needs a password (user alice password SECRET)" },
   { "user alice password x\nuser alice password y\n", "bad.scn:2: user 'alice' is already declared on line 1" },
   { "user alice password \"open\n", "bad.scn:1: a quoted text is not closed (missing \")" },

@@ -589,18 +589,26 @@ arrival_endpoint (SimProxy      *self,
   return in;
 }
 
-/* The address a Contact URI names (the policy's route_to_contact); FALSE if it names none. */
-static gboolean
-contact_addr (const char *contact,
-              SimAddr    *addr)
+/*
+ * Where a request for an AOR goes for @binding: where its REGISTER came from (NAT, RFC 3581 /
+ * RFC 5626 §5), unless the policy asks for the letter of RFC 3261 (§16.6 step 7), the address
+ * the Contact names (a Contact that names none keeps the flow).
+ */
+static void
+binding_target (SimProxy         *self,
+                const SimBinding *binding,
+                SimAddr          *addr)
 {
   osip_uri_t *uri = NULL;
-  gboolean ok;
+  SimAddr named;
 
+  *addr = binding->source;
+  if (!sim_registrar_get_policy (self->registrar)->route_to_contact)
+    return;
   osip_uri_init (&uri);
-  ok = osip_uri_parse (uri, contact) == 0 && sim_uri_to_addr (uri, addr);
+  if (osip_uri_parse (uri, binding->contact) == 0 && sim_uri_to_addr (uri, &named))
+    *addr = named;
   osip_uri_free (uri);
-  return ok;
 }
 
 /*
@@ -674,17 +682,7 @@ proxy_route (SimProxy       *self,
       for (guint i = 0; i < bindings->len; i++)
         {
           SimBinding *binding = bindings->pdata[i];
-          /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5), unless the
-           * policy asks for the letter of RFC 3261 (§16.6 step 7): the Contact's address
-           * (a Contact that names none keeps the flow). */
-          addr = binding->source;
-          if (sim_registrar_get_policy (self->registrar)->route_to_contact)
-            {
-              SimAddr named;
-
-              if (contact_addr (binding->contact, &named))
-                addr = named;
-            }
+          binding_target (self, binding, &addr);
           g_ptr_array_add (targets, g_strdup (binding->contact));
           g_array_append_val (addrs, addr);
         }

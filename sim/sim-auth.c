@@ -72,6 +72,7 @@ struct _SimAuth {
   guint n_algorithms;
   SimTime lifetime;
   gboolean one_time;
+  gboolean ignore_nc;          /* one-time off and no nonce-count check: replays pass */
 
   guint64 counter;          /* of the next nonce */
   NonceEntry *ring;         /* the live nonces in issue order: counters counter - ring_len.. */
@@ -737,6 +738,21 @@ sim_auth_set_one_time (SimAuth  *self,
 }
 
 void
+sim_auth_set_nonce_count (SimAuth  *self,
+                          gboolean  check)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  self->ignore_nc = !check;
+}
+
+gboolean
+sim_auth_get_nonce_count (SimAuth *self)
+{
+  g_return_val_if_fail (SIM_IS_AUTH (self), TRUE);
+  return !self->ignore_nc;
+}
+
+void
 sim_auth_set_max_live_nonces (SimAuth *self,
                               guint    max_live)
 {
@@ -989,11 +1005,11 @@ verify (SimAuth              *self,
       if (entry->used)
         return SIM_AUTH_REPLAYED;
     }
-  else if (nc <= entry->last_nc)
+  else if (!self->ignore_nc && nc <= entry->last_nc)
     return SIM_AUTH_REPLAYED;
 
   entry->used = TRUE;
-  entry->last_nc = nc;
+  entry->last_nc = MAX (entry->last_nc, nc);
   return SIM_AUTH_OK;
 }
 

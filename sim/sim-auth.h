@@ -68,6 +68,14 @@ void       sim_auth_set_nonce_lifetime (SimAuth                *self,
                                       SimTime                   lifetime);    /* default 300 s */
 void       sim_auth_set_one_time     (SimAuth                  *self,
                                       gboolean                  one_time);    /* default TRUE */
+/*
+ * With one-time off: TRUE (the default) refuses a nonce-count that does not grow (RFC 7616
+ * §3.4), FALSE checks no count at all, so a nonce authenticates any request, replays
+ * included, until its lifetime ends, as registrars do that rely on the lifetime alone.
+ */
+void       sim_auth_set_nonce_count  (SimAuth                  *self,
+                                      gboolean                  check);
+gboolean   sim_auth_get_nonce_count  (SimAuth                  *self);
 /* At most this many nonces are remembered; beyond it the oldest is forgotten (its phone is
  * simply challenged again).  40 bytes each. */
 #define SIM_AUTH_DEFAULT_MAX_LIVE_NONCES (1024 * 1024)

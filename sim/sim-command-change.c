@@ -261,6 +261,20 @@ read_one_time (SimWords        *w,
   return _sim_words_next_switch (w, "one-time", &c->one_time);
 }
 
+static gboolean
+read_route_to (SimWords        *w,
+               SimPolicyChange *c)
+{
+  return read_choice (w, "route-to", "flow", "contact", &c->route_to_contact);
+}
+
+static gboolean
+read_nonce_count (SimWords        *w,
+                  SimPolicyChange *c)
+{
+  return _sim_words_next_switch (w, "nonce-count", &c->nonce_count);
+}
+
 static void
 write_policy_value (const SimPolicyChange *c,
                     SimPolicyKeys          key,
@@ -287,6 +301,8 @@ write_policy_value (const SimPolicyChange *c,
       g_string_append_printf (s, " %" G_GINT64_FORMAT, c->nonce_lifetime / G_USEC_PER_SEC);
       break;
     case SIM_POLICY_ONE_TIME: g_string_append (s, c->one_time ? " on" : " off"); break;
+    case SIM_POLICY_ROUTE_TO: g_string_append (s, c->route_to_contact ? " contact" : " flow"); break;
+    case SIM_POLICY_NONCE_COUNT: g_string_append (s, c->nonce_count ? " on" : " off"); break;
     default: g_assert_not_reached ();
     }
 }
@@ -309,6 +325,8 @@ static const struct {
   { "algorithms", SIM_POLICY_ALGORITHMS, read_algorithms },
   { "nonce-lifetime", SIM_POLICY_NONCE_LIFETIME, read_nonce_lifetime },
   { "one-time", SIM_POLICY_ONE_TIME, read_one_time },
+  { "nonce-count", SIM_POLICY_NONCE_COUNT, read_nonce_count },
+  { "route-to", SIM_POLICY_ROUTE_TO, read_route_to },
 };
 
 /* RFC 3261 §10.3: the registrar grants between its minimum and maximum. */
@@ -347,8 +365,8 @@ _sim_policy_change_read (SimWords        *w,
       if (i == G_N_ELEMENTS (policy_keys))
         return _sim_words_fail (w, SYNTAX, "unknown policy key '%s' (expected min-expires, "
                                 "default-expires, max-expires, too-brief, max-contacts, "
-                                "when-full, auth, proxy-auth, algorithms, nonce-lifetime or "
-                                "one-time)", key);
+                                "when-full, auth, proxy-auth, algorithms, nonce-lifetime, "
+                                "one-time, nonce-count or route-to)", key);
       if (!policy_keys[i].read (w, change))
         return FALSE;
       change->keys |= policy_keys[i].bit;
@@ -405,6 +423,8 @@ sim_policy_change_apply (const SimPolicyChange  *change,
     policy.require_auth = change->require_auth;
   if (HAS (PROXY_AUTH))
     policy.proxy_auth = change->proxy_auth;
+  if (HAS (ROUTE_TO))
+    policy.route_to_contact = change->route_to_contact;
   /* The given keys were checked against each other when parsed; here against the others. */
   if (policy.min_expires > policy.max_expires || policy.default_expires < policy.min_expires ||
       policy.default_expires > policy.max_expires)
@@ -423,6 +443,8 @@ sim_policy_change_apply (const SimPolicyChange  *change,
     sim_auth_set_nonce_lifetime (auth, change->nonce_lifetime);
   if (HAS (ONE_TIME))
     sim_auth_set_one_time (auth, change->one_time);
+  if (HAS (NONCE_COUNT))
+    sim_auth_set_nonce_count (auth, change->nonce_count);
 #undef HAS
   return TRUE;
 }

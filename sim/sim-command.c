@@ -59,6 +59,8 @@ static const char *
 world_node_kind (SimWorld   *world,
                  const char *name)
 {
+  if (sim_net_host_is_nat (sim_world_get_net (world), name))
+    return "NAT";
   return g_strcmp0 (sim_world_get_server_name (world), name) == 0 ? "server" : "host";
 }
 
@@ -79,7 +81,8 @@ read_phone (SimWords              *w,
                          "before this one)", name);
       else if (node->kind != SIM_SCENARIO_NODE_PHONE)
         _sim_words_fail (w, INVALID, "'%s' is a %s, not a phone", name,
-                         node->kind == SIM_SCENARIO_NODE_SERVER ? "server" : "host");
+                         node->kind == SIM_SCENARIO_NODE_SERVER ? "server"
+                         : node->kind == SIM_SCENARIO_NODE_NAT ? "NAT" : "host");
       else
         return name;
       return NULL;
@@ -308,6 +311,22 @@ parse_password (SimWords              *w,
   return TRUE;
 }
 
+/* A Contact a replay may write: "*" or a sip:/sips: URI. */
+static gboolean
+read_replay_contact (SimWords   *w,
+                     SimCommand *c)
+{
+  const char *v = _sim_words_next (w, "a Contact after 'contact' (like sip:alice@10.0.0.66 or *)");
+
+  if (v == NULL)
+    return FALSE;
+  if (strcmp (v, "*") != 0 && !g_str_has_prefix (v, "sip:") && !g_str_has_prefix (v, "sips:"))
+    return _sim_words_fail (w, SYNTAX, "a Contact is '*' or a sip: URI, not '%s'", v);
+  g_free (c->value);
+  c->value = g_strdup (v);
+  return TRUE;
+}
+
 static gboolean
 parse_replay (SimWords              *w,
               const SimCommandScope *scope,
@@ -318,6 +337,7 @@ parse_replay (SimWords              *w,
   if (v == NULL)
     return FALSE;
   c->device = g_strdup (v);
+  c->expires = -1;
   while (!_sim_words_at_end (w))
     {
       if (_sim_words_accept (w, "from"))
@@ -332,9 +352,23 @@ parse_replay (SimWords              *w,
         c->new_call_id = TRUE;
       else if (_sim_words_accept (w, "bump-cseq"))
         c->bump_cseq = TRUE;
+      else if (_sim_words_accept (w, "contact"))
+        {
+          if (!read_replay_contact (w, c))
+            return FALSE;
+        }
+      else if (_sim_words_accept (w, "expires"))
+        {
+          guint seconds;
+
+          if (!_sim_words_next_seconds (w, "expires", &seconds))
+            return FALSE;
+          c->expires = seconds;
+        }
       else
         return _sim_words_fail (w, SYNTAX, "unexpected '%s' (replay takes 'from HOST', "
-                                "'new-call-id' and 'bump-cseq')", _sim_words_peek (w));
+                                "'new-call-id', 'bump-cseq', 'contact URI' and 'expires N')",
+                                _sim_words_peek (w));
     }
   return TRUE;
 }
@@ -524,7 +558,9 @@ run_replay (const SimCommand  *c,
             SimWorld          *world,
             GError           **error)
 {
-  return sim_world_replay (world, c->device, c->target, c->new_call_id, c->bump_cseq, error);
+  SimReplayChanges changes = { c->new_call_id, c->bump_cseq, c->value, c->expires };
+
+  return sim_world_replay_full (world, c->device, c->target, &changes, error);
 }
 
 static gboolean
@@ -765,6 +801,13 @@ write_replay (const SimCommand *c,
     g_string_append (s, " new-call-id");
   if (c->bump_cseq)
     g_string_append (s, " bump-cseq");
+  if (c->value != NULL)
+    {
+      g_string_append (s, " contact");
+      _sim_words_append (s, c->value);
+    }
+  if (c->expires >= 0)
+    g_string_append_printf (s, " expires %" G_GINT64_FORMAT, c->expires);
 }
 
 static void
@@ -875,8 +918,8 @@ static const Verb verbs[] = {
       "The password configured on the phone, or the one the registrar expects, changes.",
       ALL_PLACES },
     parse_password, run_password, write_password },
-  { { SIM_VERB_REPLAY, "replay", "replay PHONE [from HOST] [new-call-id] [bump-cseq]",
-      "HOST resends the last REGISTER with Authorization that PHONE sent.",
+  { { SIM_VERB_REPLAY, "replay", "replay PHONE [from HOST] [new-call-id] [bump-cseq] [contact URI] [expires N]",
+      "HOST resends the last REGISTER with Authorization that PHONE sent, changed as asked.",
       ALL_PLACES },
     parse_replay, run_replay, write_replay },
   { { SIM_VERB_LEARN, "learn", "learn PHONE USER IP",

@@ -102,6 +102,8 @@ typedef enum {
   SIM_POLICY_NONCE_LIFETIME  = 1 << 8,
   SIM_POLICY_ONE_TIME        = 1 << 9,
   SIM_POLICY_PROXY_AUTH      = 1 << 10,
+  SIM_POLICY_ROUTE_TO        = 1 << 11,
+  SIM_POLICY_NONCE_COUNT     = 1 << 12,
 } SimPolicyKeys;
 
 /*
@@ -123,6 +125,8 @@ typedef struct {
   guint n_algorithms;
   SimTime nonce_lifetime;
   gboolean one_time;
+  gboolean route_to_contact; /* route-to contact (TRUE) or flow */
+  gboolean nonce_count;      /* nonce-count on|off */
 } SimPolicyChange;
 
 /* A phone's answer delay (the scenario's "answers after D" / "never answers"). */
@@ -143,9 +147,11 @@ typedef struct {
   char *device;              /* the phone acted on; a replay's victim; add-phone: the new phone */
   char *user;                /* password user U P: U;  learn D U IP: U;  add-phone: its user */
   char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim) */
-  char *value;               /* move/learn/add-phone: IP;  password: the new one;  note: text */
+  char *value;               /* move/learn/add-phone: IP;  password: the new one;  note: text;
+                              * replay: the new Contact (NULL: as captured) */
   char *password;            /* add-phone: the new user's password (NULL: an existing user) */
-  gint64 expires;            /* register: SIM_PHONE_DEFAULT_EXPIRES for the phone's own */
+  gint64 expires;            /* register: SIM_PHONE_DEFAULT_EXPIRES for the phone's own;
+                                replay: -1 as captured */
   gboolean all;              /* unregister ... all (Contact: *) */
   gboolean new_call_id;      /* replay */
   gboolean bump_cseq;        /* replay */

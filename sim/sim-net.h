@@ -13,7 +13,29 @@ G_BEGIN_DECLS
  * between them have latency, jitter and loss drawn from the session's seeded GRand.  A datagram
  * is addressed to an IP and port, and is delivered to whatever host has that address *when it
  * arrives* — so a phone that moved away simply stops receiving, exactly as on a real LAN.
+ *
+ * A host may be a NAT (sim_net_add_nat(): a home router with one public address) and other
+ * hosts may sit behind it (sim_net_set_behind()).  Their addresses are private: nothing outside
+ * the NAT routes to them.  What such a host sends outside goes to the NAT first (a hop of its
+ * own, traced like any other), which rewrites the source to its public address and a port of a
+ * mapping, and sends it on; what arrives at that public port comes back in, rewritten to the
+ * private address.  Mappings are endpoint-independent, filtering is address-dependent (only
+ * hosts the inside host has sent to get in; RFC 4787 §4.1, §5), ports are taken in order from
+ * SIM_NET_NAT_FIRST_PORT (no port preservation), and only outgoing traffic keeps a mapping
+ * open: one unused for the NAT's timeout closes (RFC 4787 REQ-5, REQ-6).  The NAT changes
+ * addresses, never the bytes: a SIP message still names the private address in its Via and
+ * Contact.  Opening and closing mappings are traced as notes of the NAT.
  */
+
+/* How long a mapping lives without outgoing traffic unless the NAT says otherwise (RFC 4787
+ * REQ-5 asks for at least 2 minutes and recommends 5). */
+#define SIM_NET_NAT_DEFAULT_TIMEOUT SIM_SEC (300)
+/* The first public port a NAT hands out; the next mapping takes the next free one. */
+#define SIM_NET_NAT_FIRST_PORT 40000
+/* Mappings one NAT holds at once; a new flow beyond that is dropped. */
+#define SIM_NET_NAT_MAX_MAPPINGS 1024
+/* Remote addresses a mapping remembers for its filter; the oldest is forgotten first. */
+#define SIM_NET_NAT_MAX_PEERS 16
 
 #define SIM_TYPE_NET (sim_net_get_type ())
 G_DECLARE_FINAL_TYPE (SimNet, sim_net, SIM, NET, GObject)
@@ -86,6 +108,33 @@ void        sim_net_send              (SimNet            *self,
                                        gsize              len,
                                        gboolean           retransmission);
 guint64     sim_net_get_n_sent        (SimNet            *self);
+/* Datagrams delivered to their final host (a NAT's forwarding counts as a delivery too). */
 guint64     sim_net_get_n_delivered   (SimNet            *self);
+
+/* A NAT host named @name with public address @ip; @timeout <= 0: SIM_NET_NAT_DEFAULT_TIMEOUT. */
+gboolean    sim_net_add_nat           (SimNet            *self,
+                                       const char        *name,
+                                       const char        *ip,
+                                       SimTime            timeout,
+                                       GError           **error);
+gboolean    sim_net_host_is_nat       (SimNet            *self,
+                                       const char        *name);
+SimTime     sim_net_nat_get_timeout   (SimNet            *self,
+                                       const char        *nat);
+/* Puts host @name behind NAT @nat (NULL: on the public side again). */
+gboolean    sim_net_set_behind        (SimNet            *self,
+                                       const char        *name,
+                                       const char        *nat,
+                                       GError           **error);
+/* The NAT host @name is behind, or NULL. */
+const char *sim_net_host_behind       (SimNet            *self,
+                                       const char        *name);
+/* The public address NAT @nat maps @inside to now; FALSE when it has no open mapping. */
+gboolean    sim_net_nat_lookup        (SimNet            *self,
+                                       const char        *nat,
+                                       const SimAddr     *inside,
+                                       SimAddr           *public_addr);
+guint       sim_net_nat_get_n_mappings (SimNet           *self,
+                                       const char        *nat);
 
 G_END_DECLS

@@ -62,6 +62,9 @@ struct _SimPhone {
   char *user_agent;
   gboolean powered;
 
+  SimPhoneQuirks quirks;
+  char *rinstance;         /* new-contact-per-refresh: the Contact's current ;rinstance= */
+
   gboolean has_outbound;
   SimAddr outbound;
   guint default_expires;
@@ -98,6 +101,40 @@ enum {
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SimPhone, sim_phone, G_TYPE_OBJECT)
+
+static const struct {
+  SimPhoneQuirks quirk;
+  const char *name;
+} quirk_names[SIM_PHONE_N_QUIRKS] = {
+  { SIM_PHONE_QUIRK_NO_RPORT, "no-rport" },
+  { SIM_PHONE_QUIRK_NEW_CALL_ID_PER_REFRESH, "new-call-id-per-refresh" },
+  { SIM_PHONE_QUIRK_NEW_CONTACT_PER_REFRESH, "new-contact-per-refresh" },
+  { SIM_PHONE_QUIRK_IGNORE_423, "ignore-423" },
+  { SIM_PHONE_QUIRK_GIVE_UP_ON_423, "give-up-on-423" },
+};
+
+const char *
+sim_phone_quirk_name (SimPhoneQuirks quirk)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (quirk_names); i++)
+    if (quirk_names[i].quirk == quirk)
+      return quirk_names[i].name;
+  return NULL;
+}
+
+gboolean
+sim_phone_quirk_from_name (const char     *name,
+                           SimPhoneQuirks *quirk)
+{
+  g_return_val_if_fail (name != NULL && quirk != NULL, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (quirk_names); i++)
+    if (strcmp (quirk_names[i].name, name) == 0)
+      {
+        *quirk = quirk_names[i].quirk;
+        return TRUE;
+      }
+  return FALSE;
+}
 
 static const char *reg_state_names[] = { "idle", "registering", "registered", "unregistering", "failed" };
 static const char *call_state_names[] = { "idle", "calling", "ringing", "established", "ended", "failed" };
@@ -263,6 +300,32 @@ clear_reg_txn (SimPhone *self)
     }
 }
 
+static void new_boot (SimPhone *self);
+static void update_contact (SimPhone *self);
+
+/* What a quirky phone changes at a refresh that a correct one keeps (RFC 3261 §10.2.4). */
+static void
+quirky_refresh (SimPhone *self)
+{
+  if (self->quirks & SIM_PHONE_QUIRK_NEW_CALL_ID_PER_REFRESH)
+    {
+      new_boot (self);
+      sim_trace_note (phone_trace (self), sim_clock_now (phone_clock (self)), self->device,
+                      "%s refreshes as if it had just started: a new Call-ID (%s), a new From "
+                      "tag, CSeq 1 (quirk new-call-id-per-refresh; RFC 3261 §10.2.4 asks for "
+                      "the same Call-ID)", self->device, self->reg_call_id);
+    }
+  if (self->quirks & SIM_PHONE_QUIRK_NEW_CONTACT_PER_REFRESH)
+    {
+      g_free (self->rinstance);
+      self->rinstance = sim_random_token (phone_rand (self), 8);
+      update_contact (self);
+      sim_trace_note (phone_trace (self), sim_clock_now (phone_clock (self)), self->device,
+                      "%s writes a new Contact, %s, and does not unbind the old one (quirk "
+                      "new-contact-per-refresh)", self->device, self->contact);
+    }
+}
+
 static void
 refresh_cb (gpointer data)
 {
@@ -281,6 +344,7 @@ refresh_cb (gpointer data)
     }
   /* RFC 3261 §10.2.4: a refresh reuses Call-ID, From tag, To and Contact; CSeq goes up. */
   self->answered_challenge = FALSE;
+  quirky_refresh (self);
   set_reg_state (self, SIM_REG_REGISTERING, "refreshing before the binding expires", self->requested);
   send_register (self, NULL);
 }
@@ -509,6 +573,20 @@ handle_register_response (SimPhone       *self,
     }
   self->answered_challenge = FALSE;
 
+  if (status == 423 && (self->quirks & (SIM_PHONE_QUIRK_IGNORE_423 | SIM_PHONE_QUIRK_GIVE_UP_ON_423)))
+    {
+      gboolean retry = (self->quirks & SIM_PHONE_QUIRK_IGNORE_423) != 0;
+
+      /* A quirky phone: Min-Expires is not read (RFC 3261 §10.2.8 says to use it). */
+      set_reg_state (self, SIM_REG_FAILED,
+                     retry ? "423 Interval Too Brief: Min-Expires ignored, trying again in 30 s "
+                             "with the same Expires (quirk ignore-423)"
+                           : "423 Interval Too Brief: gave up without reading Min-Expires "
+                             "(quirk give-up-on-423)", -1);
+      if (retry)
+        self->retry_timer = sim_clock_add (phone_clock (self), RETRY_DELAY, retry_cb, self, NULL);
+      return;
+    }
   if (status == 423)
     {
       /* RFC 3261 §10.2.8: retry with at least Min-Expires. */
@@ -1278,7 +1356,10 @@ update_contact (SimPhone *self)
 
   sim_addr_format (sim_stack_get_local (self->stack), host, sizeof host);
   g_free (self->contact);
-  self->contact = g_strdup_printf ("sip:%s@%s", self->user, host);
+  /* A ;rinstance= parameter, as some softphones write one per registration. */
+  self->contact = g_strdup_printf ("sip:%s@%s%s%s", self->user, host,
+                                   self->rinstance != NULL ? ";rinstance=" : "",
+                                   self->rinstance != NULL ? self->rinstance : "");
 }
 
 static void
@@ -1383,6 +1464,7 @@ sim_phone_finalize (GObject *object)
   g_free (self->reg_reason);
   g_free (self->reg_call_id);
   g_free (self->reg_from_tag);
+  g_free (self->rinstance);
   g_clear_pointer (&self->address_book, g_hash_table_unref);
   G_OBJECT_CLASS (sim_phone_parent_class)->finalize (object);
 }
@@ -1500,6 +1582,27 @@ sim_phone_set_answer_delay (SimPhone *self,
                             SimTime   delay)
 {
   self->answer_delay = delay;
+}
+
+void
+sim_phone_set_quirks (SimPhone       *self,
+                      SimPhoneQuirks  quirks)
+{
+  g_return_if_fail (SIM_IS_PHONE (self));
+  self->quirks = quirks;
+  sim_stack_set_rport (self->stack, !(quirks & SIM_PHONE_QUIRK_NO_RPORT));
+  if ((quirks & SIM_PHONE_QUIRK_NEW_CONTACT_PER_REFRESH) && self->rinstance == NULL)
+    self->rinstance = sim_random_token (phone_rand (self), 8);
+  else if (!(quirks & SIM_PHONE_QUIRK_NEW_CONTACT_PER_REFRESH))
+    g_clear_pointer (&self->rinstance, g_free);
+  update_contact (self);
+}
+
+SimPhoneQuirks
+sim_phone_get_quirks (SimPhone *self)
+{
+  g_return_val_if_fail (SIM_IS_PHONE (self), SIM_PHONE_QUIRK_NONE);
+  return self->quirks;
 }
 
 void

@@ -36,6 +36,32 @@ typedef enum {
 #define SIM_PHONE_DEFAULT_EXPIRES (-1)
 /* sim_phone_set_answer_delay: the phone rings and never answers. */
 #define SIM_PHONE_NEVER_ANSWER    ((SimTime) -1)
+/*
+ * Quirks: what some real phones get wrong, so that a lesson can show what follows.  A phone
+ * has none unless a scenario gives it some (phone ... quirk NAME).
+ */
+typedef enum {
+  SIM_PHONE_QUIRK_NONE                    = 0,
+  /* Its Via asks for no rport (a phone from before RFC 3581): responses go to the Via's port. */
+  SIM_PHONE_QUIRK_NO_RPORT                = 1 << 0,
+  /* Every refresh starts over: a new Call-ID and From tag, CSeq 1 (against RFC 3261 §10.2.4). */
+  SIM_PHONE_QUIRK_NEW_CALL_ID_PER_REFRESH = 1 << 1,
+  /* Every registration writes a new ;rinstance= into its Contact, and the old one is never
+   * unbound: to the registrar each refresh is a new Contact (RFC 3261 §19.1.4). */
+  SIM_PHONE_QUIRK_NEW_CONTACT_PER_REFRESH = 1 << 2,
+  /* 423 Interval Too Brief: Min-Expires is not read; it tries again after the retry delay
+   * (30 s) with the same too-short Expires, for ever. */
+  SIM_PHONE_QUIRK_IGNORE_423              = 1 << 3,
+  /* 423 Interval Too Brief: it gives up at once (registration failed, no retry). */
+  SIM_PHONE_QUIRK_GIVE_UP_ON_423          = 1 << 4,
+} SimPhoneQuirks;
+
+#define SIM_PHONE_N_QUIRKS 5
+
+/* "no-rport", "new-call-id-per-refresh", ... for one quirk bit; NULL for anything else. */
+const char *sim_phone_quirk_name      (SimPhoneQuirks  quirk);
+gboolean    sim_phone_quirk_from_name (const char     *name,
+                                       SimPhoneQuirks *quirk);
 
 const char *sim_reg_state_name  (SimRegState  state);
 const char *sim_call_state_name (SimCallState state);
@@ -63,7 +89,10 @@ void          sim_phone_set_outbound      (SimPhone      *self,
 void          sim_phone_set_default_expires (SimPhone    *self,
                                            guint          expires);   /* default 3600 */
 void          sim_phone_set_answer_delay  (SimPhone      *self,
-                                           SimTime        delay);     /* default 2 s */
+                                           SimTime        delay);     /* default 2 s; SIM_PHONE_NEVER_ANSWER */
+void          sim_phone_set_quirks        (SimPhone      *self,
+                                           SimPhoneQuirks quirks);    /* default none */
+SimPhoneQuirks sim_phone_get_quirks       (SimPhone      *self);
 
 gboolean      sim_phone_register          (SimPhone      *self,
                                            gint64         expires,

@@ -608,6 +608,28 @@ remove_own_routes (SimProxy       *self,
 }
 
 /*
+ * Where a request for an AOR goes for @binding: where its REGISTER came from (NAT, RFC 3581 /
+ * RFC 5626 §5), unless the policy asks for the letter of RFC 3261 (§16.6 step 7), the address
+ * the Contact names (a Contact that names none keeps the flow).
+ */
+static void
+binding_target (SimProxy         *self,
+                const SimBinding *binding,
+                SimAddr          *addr)
+{
+  osip_uri_t *uri = NULL;
+  SimAddr named;
+
+  *addr = binding->source;
+  if (!sim_registrar_get_policy (self->registrar)->route_to_contact)
+    return;
+  osip_uri_init (&uri);
+  if (osip_uri_parse (uri, binding->contact) == 0 && sim_uri_to_addr (uri, &named))
+    *addr = named;
+  osip_uri_free (uri);
+}
+
+/*
  * RFC 3261 §16.5: the target set of a request for a user of our domain comes from the location
  * service.  Appends each binding's Contact to @targets and where to send it to @addrs; FALSE
  * when the user has no binding, and then the request was answered (404 or 480).
@@ -633,9 +655,9 @@ targets_from_location (SimProxy       *self,
   for (guint i = 0; i < bindings->len; i++)
     {
       SimBinding *binding = bindings->pdata[i];
-      /* Send to where the REGISTER came from (NAT, RFC 3581 / RFC 5626 §5). */
-      SimAddr addr = binding->source;
+      SimAddr addr;
 
+      binding_target (self, binding, &addr);
       g_ptr_array_add (targets, g_strdup (binding->contact));
       g_array_append_val (addrs, addr);
     }
@@ -668,6 +690,7 @@ refuse_route (SimProxy           *self,
   _sim_proxy_reply (txn, 403, tagged ? "Forbidden (not a party of a known dialog)"
                           : "Forbidden (not a relay)");
 }
+
 
 /*
  * Routing (RFC 3261 §16.4-16.5) once the request passed the checks of §16.3.  Out-of-dialog

@@ -25,6 +25,14 @@ typedef struct {
    * require_auth: without authentication there is nothing to prove an identity with.
    */
   gboolean proxy_auth;
+  /*
+   * Where the proxy sends a request for an AOR.  FALSE (the default): to the address and port
+   * each binding's REGISTER came from, its flow, which is what reaches a phone behind NAT (what
+   * deployed proxies do; RFC 5626 §5 makes it the standard, with outbound's flows).  TRUE: to
+   * the address in the Contact URI, as plain RFC 3261 §16.6 reads it; behind NAT that is a
+   * private address and the request is lost.
+   */
+  gboolean route_to_contact;
 } SimRegistrarPolicy;
 
 #define SIM_TYPE_REGISTRAR (sim_registrar_get_type ())

@@ -98,7 +98,12 @@ build (SimScenario  *self,
     {
       SimScenarioNode *node = self->nodes->pdata[i];
 
-      if (node->kind == SIM_SCENARIO_NODE_HOST)
+      if (node->kind == SIM_SCENARIO_NODE_NAT)
+        {
+          if (!sim_world_add_nat (world, node->name, node->ip, node->nat_timeout, &local))
+            return fail_build (self, node->line, error, local);
+        }
+      else if (node->kind == SIM_SCENARIO_NODE_HOST)
         {
           if (!sim_world_add_host (world, node->name, node->ip, &local))
             return fail_build (self, node->line, error, local);
@@ -118,7 +123,11 @@ build (SimScenario  *self,
             sim_phone_set_answer_delay (phone, node->answer_delay);
           else if (node->answer_mode == SIM_ANSWER_NEVER)
             sim_phone_set_answer_delay (phone, -1);
+          if (node->quirks != SIM_PHONE_QUIRK_NONE)
+            sim_phone_set_quirks (phone, node->quirks);
         }
+      if (node->behind != NULL && !sim_world_set_behind (world, node->name, node->behind, &local))
+        return fail_build (self, node->line, error, local);
     }
 
   {

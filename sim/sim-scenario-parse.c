@@ -250,57 +250,125 @@ parse_user (Parser *p)
   return TRUE;
 }
 
-/* phone DEVICE user U ip IP [expires N] [password P] [answer-after D|never] */
+/* "behind NAT": NAT must be a declared NAT. */
+static gboolean
+read_behind (Parser  *p,
+             char   **behind)
+{
+  const char *nat = _sim_words_next (&p->words, "NAT name after 'behind'");
+  const SimScenarioNode *node;
+
+  if (nat == NULL)
+    return FALSE;
+  node = sim_scenario_find_node (p->sc, nat);
+  if (node == NULL)
+    return _sim_words_fail (&p->words, INVALID, "unknown NAT '%s' (declare it with a 'nat' line "
+                            "before this one)", nat);
+  if (node->kind != SIM_SCENARIO_NODE_NAT)
+    return _sim_words_fail (&p->words, INVALID, "'%s' is not a NAT (declare one with "
+                            "nat NAME IP)", nat);
+  g_free (*behind);
+  *behind = g_strdup (nat);
+  return TRUE;
+}
+
+/* "quirk NAME": one of the phone quirks (sim-phone.h), each at most once. */
+static gboolean
+read_quirk (Parser         *p,
+            SimPhoneQuirks *quirks)
+{
+  const char *name = _sim_words_next (&p->words, "quirk name after 'quirk'");
+  SimPhoneQuirks quirk;
+
+  if (name == NULL)
+    return FALSE;
+  if (!sim_phone_quirk_from_name (name, &quirk))
+    return _sim_words_fail (&p->words, SYNTAX, "unknown quirk '%s' (expected no-rport, "
+                            "new-call-id-per-refresh, new-contact-per-refresh, ignore-423 or "
+                            "give-up-on-423)", name);
+  if (*quirks & quirk)
+    return _sim_words_fail (&p->words, INVALID, "quirk '%s' is given twice", name);
+  *quirks |= quirk;
+  if ((*quirks & SIM_PHONE_QUIRK_IGNORE_423) && (*quirks & SIM_PHONE_QUIRK_GIVE_UP_ON_423))
+    return _sim_words_fail (&p->words, INVALID, "a phone cannot both retry after 423 "
+                            "(ignore-423) and give up on it (give-up-on-423)");
+  return TRUE;
+}
+
+/* What "phone" reads besides user and ip. */
+typedef struct {
+  gint64 expires;
+  const char *password;
+  SimAnswerMode answer_mode;
+  SimTime answer;
+  SimPhoneQuirks quirks;
+  char *behind;
+} PhoneOptions;
+
+/* One option of a phone line after user and ip; FALSE with an error. */
+static gboolean
+read_phone_option (Parser       *p,
+                   PhoneOptions *o)
+{
+  if (_sim_words_accept (&p->words, "expires"))
+    {
+      guint seconds;
+      if (!_sim_words_next_seconds (&p->words, "expires", &seconds))
+        return FALSE;
+      o->expires = seconds;
+    }
+  else if (_sim_words_accept (&p->words, "password"))
+    {
+      if ((o->password = _sim_words_next (&p->words, "password after 'password'")) == NULL)
+        return FALSE;
+    }
+  else if (_sim_words_accept (&p->words, "answer-after"))
+    {
+      o->answer_mode = SIM_ANSWER_NEVER;
+      if (!_sim_words_accept (&p->words, "never"))
+        {
+          o->answer_mode = SIM_ANSWER_AFTER;
+          if (!_sim_words_next_duration (&p->words, "answer-after", &o->answer))
+            return FALSE;
+        }
+    }
+  else if (_sim_words_accept (&p->words, "behind"))
+    return read_behind (p, &o->behind);
+  else if (_sim_words_accept (&p->words, "quirk"))
+    return read_quirk (p, &o->quirks);
+  else
+    return _sim_words_fail (&p->words, SYNTAX, "unexpected '%s' (a phone has user, ip, expires, "
+                            "password, answer-after, behind and quirk)",
+                            _sim_words_peek (&p->words));
+  return TRUE;
+}
+
+/* phone DEVICE user U ip IP [expires N] [password P] [answer-after D|never] [behind NAT]
+ *   [quirk NAME]... */
 static gboolean
 parse_phone (Parser *p)
 {
   const char *name = _sim_words_next_name (&p->words, "phone name");
-  const char *user = NULL, *ip = NULL, *password = NULL;
-  gint64 expires = SIM_PHONE_DEFAULT_EXPIRES;
-  SimAnswerMode answer_mode = SIM_ANSWER_DEFAULT;
-  SimTime answer = 0;
+  const char *user = NULL, *ip = NULL;
+  PhoneOptions o = { SIM_PHONE_DEFAULT_EXPIRES, NULL, SIM_ANSWER_DEFAULT, 0, SIM_PHONE_QUIRK_NONE, NULL };
+  g_autofree char *behind = NULL;
   SimScenarioNode *node;
+  gboolean ok = TRUE;
 
   if (name == NULL)
     return FALSE;
-  while (!_sim_words_at_end (&p->words))
+  while (ok && !_sim_words_at_end (&p->words))
     {
       if (_sim_words_accept (&p->words, "user"))
-        {
-          if ((user = next_user (p)) == NULL)
-            return FALSE;
-        }
+        ok = (user = next_user (p)) != NULL;
       else if (_sim_words_accept (&p->words, "ip"))
-        {
-          if ((ip = _sim_words_next_ip (&p->words)) == NULL)
-            return FALSE;
-        }
-      else if (_sim_words_accept (&p->words, "expires"))
-        {
-          guint seconds;
-          if (!_sim_words_next_seconds (&p->words, "expires", &seconds))
-            return FALSE;
-          expires = seconds;
-        }
-      else if (_sim_words_accept (&p->words, "password"))
-        {
-          if ((password = _sim_words_next (&p->words, "password after 'password'")) == NULL)
-            return FALSE;
-        }
-      else if (_sim_words_accept (&p->words, "answer-after"))
-        {
-          answer_mode = SIM_ANSWER_NEVER;
-          if (!_sim_words_accept (&p->words, "never"))
-            {
-              answer_mode = SIM_ANSWER_AFTER;
-              if (!_sim_words_next_duration (&p->words, "answer-after", &answer))
-                return FALSE;
-            }
-        }
+        ok = (ip = _sim_words_next_ip (&p->words)) != NULL;
       else
-        return _sim_words_fail (&p->words, SYNTAX, "unexpected '%s' (a phone has user, ip, expires, "
-                     "password and answer-after)", _sim_words_peek (&p->words));
+        ok = read_phone_option (p, &o);
     }
+  behind = g_steal_pointer (&o.behind);
+  if (!ok)
+    return FALSE;
   if (user == NULL)
     return _sim_words_fail (&p->words, SYNTAX, "phone '%s' needs a user (phone %s user NAME ip ADDRESS)",
                  name, name);
@@ -311,27 +379,64 @@ parse_phone (Parser *p)
     return FALSE;
   node = add_node (p, SIM_SCENARIO_NODE_PHONE, name, ip);
   node->user = g_strdup (user);
-  node->expires = expires;
-  node->password = g_strdup (password);
-  node->answer_mode = answer_mode;
-  node->answer_delay = answer;
+  node->expires = o.expires;
+  node->password = g_strdup (o.password);
+  node->answer_mode = o.answer_mode;
+  node->answer_delay = o.answer;
+  node->quirks = o.quirks;
+  node->behind = g_steal_pointer (&behind);
   return TRUE;
 }
 
-/* host NAME [ip] IP */
+/* host NAME [ip] IP [behind NAT] */
 static gboolean
 parse_host (Parser *p)
 {
   const char *name = _sim_words_next_name (&p->words, "host name");
   const char *ip;
+  g_autofree char *behind = NULL;
+  SimScenarioNode *node;
 
   if (name == NULL)
     return FALSE;
   _sim_words_accept (&p->words, "ip");
   if ((ip = _sim_words_next_ip (&p->words)) == NULL || !check_new_node (p, name, ip))
     return FALSE;
-  add_node (p, SIM_SCENARIO_NODE_HOST, name, ip);
-  return _sim_words_expect_end (&p->words);
+  if (_sim_words_accept (&p->words, "behind") && !read_behind (p, &behind))
+    return FALSE;
+  if (!_sim_words_expect_end (&p->words))
+    return FALSE;
+  node = add_node (p, SIM_SCENARIO_NODE_HOST, name, ip);
+  node->behind = g_steal_pointer (&behind);
+  return TRUE;
+}
+
+/* nat NAME [ip] IP [timeout D]: a home router; IP is its public address. */
+static gboolean
+parse_nat (Parser *p)
+{
+  const char *name = _sim_words_next_name (&p->words, "NAT name");
+  const char *ip;
+  SimTime timeout = 0;
+  SimScenarioNode *node;
+
+  if (name == NULL)
+    return FALSE;
+  _sim_words_accept (&p->words, "ip");
+  if ((ip = _sim_words_next_ip (&p->words)) == NULL || !check_new_node (p, name, ip))
+    return FALSE;
+  if (_sim_words_accept (&p->words, "timeout"))
+    {
+      if (!_sim_words_next_duration (&p->words, "timeout", &timeout))
+        return FALSE;
+      if (timeout < SIM_SEC (1))
+        return _sim_words_fail (&p->words, INVALID, "a NAT's timeout is at least 1s");
+    }
+  if (!_sim_words_expect_end (&p->words))
+    return FALSE;
+  node = add_node (p, SIM_SCENARIO_NODE_NAT, name, ip);
+  node->nat_timeout = timeout;
+  return TRUE;
 }
 
 static gboolean
@@ -380,6 +485,7 @@ static const struct {
   { "user", parse_user },
   { "phone", parse_phone },
   { "host", parse_host },
+  { "nat", parse_nat },
   { "at", parse_at },
   { "run", parse_run },
 };
@@ -486,7 +592,7 @@ parse_line (Parser     *p,
     if (strcmp (word, statements[k].word) == 0)
       return statements[k].parse (p);
   return _sim_words_fail (&p->words, SYNTAX, "unknown keyword '%s' (expected title, seed, mode, "
-                          "server, policy, link, user, phone, host, at or run)", word);
+                          "server, policy, link, user, phone, host, nat, at or run)", word);
 }
 
 static gboolean

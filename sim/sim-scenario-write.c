@@ -68,8 +68,24 @@ sim_scenario_to_text (SimScenario *self)
   for (guint i = 0; i < self->nodes->len; i++)
     {
       SimScenarioNode *node = self->nodes->pdata[i];
+      if (node->kind == SIM_SCENARIO_NODE_NAT)
+        {
+          /* File order keeps every NAT before the phones and hosts behind it. */
+          g_string_append_printf (s, "nat %s %s", node->name, node->ip);
+          if (node->nat_timeout > 0)
+            {
+              g_string_append (s, " timeout");
+              _sim_words_append_duration (s, node->nat_timeout);
+            }
+          g_string_append_c (s, '\n');
+        }
       if (node->kind == SIM_SCENARIO_NODE_HOST)
-        g_string_append_printf (s, "host %s %s\n", node->name, node->ip);
+        {
+          g_string_append_printf (s, "host %s %s", node->name, node->ip);
+          if (node->behind != NULL)
+            g_string_append_printf (s, " behind %s", node->behind);
+          g_string_append_c (s, '\n');
+        }
       if (node->kind != SIM_SCENARIO_NODE_PHONE)
         continue;
       g_string_append_printf (s, "phone %s user %s ip %s", node->name, node->user, node->ip);
@@ -87,6 +103,11 @@ sim_scenario_to_text (SimScenario *self)
           g_string_append (s, " answer-after");
           _sim_words_append_duration (s, node->answer_delay);
         }
+      if (node->behind != NULL)
+        g_string_append_printf (s, " behind %s", node->behind);
+      for (guint q = 0; q < SIM_PHONE_N_QUIRKS; q++)
+        if (node->quirks & (1u << q))
+          g_string_append_printf (s, " quirk %s", sim_phone_quirk_name (1u << q));
       g_string_append_c (s, '\n');
     }
   for (guint i = 0; i < self->links->len; i++)

@@ -29,6 +29,7 @@ node_free (SimScenarioNode *node)
   g_free (node->domain);
   g_free (node->user);
   g_free (node->password);
+  g_free (node->behind);
   g_free (node);
 }
 

@@ -33,6 +33,7 @@ typedef enum {
   SIM_SCENARIO_NODE_SERVER,
   SIM_SCENARIO_NODE_PHONE,
   SIM_SCENARIO_NODE_HOST,
+  SIM_SCENARIO_NODE_NAT,           /* a home router: hosts behind it have private addresses */
 } SimScenarioNodeKind;
 
 typedef struct {
@@ -48,6 +49,11 @@ typedef struct {
   char *password;            /* NULL: the user's password */
   SimAnswerMode answer_mode;
   SimTime answer_delay;      /* SIM_ANSWER_AFTER: how long it rings before it answers */
+  SimPhoneQuirks quirks;     /* what this phone gets wrong (none by default) */
+  /* SIM_SCENARIO_NODE_PHONE and _HOST */
+  char *behind;              /* the NAT it sits behind, or NULL */
+  /* SIM_SCENARIO_NODE_NAT */
+  SimTime nat_timeout;       /* 0: SIM_NET_NAT_DEFAULT_TIMEOUT */
 } SimScenarioNode;
 
 typedef struct {

@@ -106,6 +106,7 @@ struct _SimStack {
   SimRequestFunc request_func;
   gpointer request_data;
   gboolean retransmit_2xx;
+  gboolean no_rport;          /* our Via asks for no rport (a phone's quirk) */
   gboolean trace_timers;
   GHashTable *clients;       /* key -> SimClientTxn* (ref) */
   GHashTable *servers;       /* key -> SimServerTxn* (ref) */
@@ -681,8 +682,8 @@ sim_stack_add_via (SimStack         *self,
     branch = new_branch = sim_random_branch (self->rand);
   /* RFC 3261 §18.1.1 + RFC 3581: our sent-by, the branch, and rport to ask for NAT help. */
   sim_addr_format (&self->local, host, sizeof host);
-  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s;rport", sim_transport_name (transport), host,
-                         branch);
+  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s%s", sim_transport_name (transport), host,
+                         branch, self->no_rport ? "" : ";rport");
   osip_via_init (&v);
   if (osip_via_parse (v, via) != 0)
     g_error ("bug: bad Via %s", via);
@@ -2040,6 +2041,14 @@ sim_stack_set_retransmit_2xx (SimStack *self,
                               gboolean  retransmit)
 {
   self->retransmit_2xx = !!retransmit;
+}
+
+void
+sim_stack_set_rport (SimStack *self,
+                     gboolean  rport)
+{
+  g_return_if_fail (SIM_IS_STACK (self));
+  self->no_rport = !rport;
 }
 
 void

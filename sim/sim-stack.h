@@ -179,6 +179,9 @@ void            sim_stack_set_request_func    (SimStack         *self,
 /* A UAS core retransmits its 2xx to INVITE until the ACK comes (RFC 3261 §13.3.1.4); a proxy does not. */
 void            sim_stack_set_retransmit_2xx  (SimStack         *self,
                                                gboolean          retransmit);
+/* Our Via asks for rport (RFC 3581; default TRUE).  FALSE: a phone from before RFC 3581. */
+void            sim_stack_set_rport           (SimStack         *self,
+                                               gboolean          rport);
 /* Trace transaction state changes and timers (default TRUE). */
 void            sim_stack_set_trace_timers    (SimStack         *self,
                                                gboolean          trace_timers);

@@ -453,6 +453,34 @@ sim_world_add_host (SimWorld    *self,
   return TRUE;
 }
 
+gboolean
+sim_world_add_nat (SimWorld    *self,
+                   const char  *name,
+                   const char  *ip,
+                   SimTime      timeout,
+                   GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+  return sim_net_add_nat (self->net, name, ip, timeout, error);
+}
+
+gboolean
+sim_world_set_behind (SimWorld    *self,
+                      const char  *name,
+                      const char  *nat,
+                      GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (self), FALSE);
+  if (g_strcmp0 (name, self->server_name) == 0)
+    {
+      /* The registrar must be reachable from everywhere: that is what it is for. */
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID,
+                   "the registrar '%s' cannot sit behind a NAT", name);
+      return FALSE;
+    }
+  return sim_net_set_behind (self->net, name, nat, error);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Commands                                                                                   */
 
@@ -616,10 +644,75 @@ sim_world_replay (SimWorld    *self,
                   gboolean     bump_cseq,
                   GError     **error)
 {
+  SimReplayChanges changes = { new_call_id, bump_cseq, NULL, -1 };
+
+  return sim_world_replay_full (self, victim, attacker, &changes, error);
+}
+
+/* The Contact and Expires of a replay: headers the digest does not cover. */
+static gboolean
+replay_rewrite_binding (osip_message_t          *msg,
+                        const SimReplayChanges  *changes,
+                        GError                 **error)
+{
+  if (changes->contact != NULL)
+    {
+      osip_contact_t *contact;
+      g_autofree char *value = strcmp (changes->contact, "*") == 0
+                               ? g_strdup ("*") : g_strdup_printf ("<%s>", changes->contact);
+
+      while ((contact = osip_list_get (&msg->contacts, 0)) != NULL)
+        {
+          osip_list_remove (&msg->contacts, 0);
+          osip_contact_free (contact);
+        }
+      if (osip_message_set_contact (msg, value) != 0)
+        {
+          g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_INVALID,
+                       "'%s' is not a Contact a REGISTER can carry", changes->contact);
+          return FALSE;
+        }
+    }
+  if (changes->expires >= 0)
+    {
+      char number[24];
+
+      g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, changes->expires);
+      sim_message_set_header (msg, "Expires", number);
+    }
+  return TRUE;
+}
+
+/* "(new Call-ID) (CSeq + 1) (Contact: X) (Expires: N)": what the replay changed, for the trace. */
+static char *
+replay_changes_text (const SimReplayChanges *changes)
+{
+  GString *text = g_string_new (NULL);
+
+  if (changes->new_call_id)
+    g_string_append (text, " (new Call-ID)");
+  if (changes->bump_cseq)
+    g_string_append (text, " (CSeq + 1)");
+  if (changes->contact != NULL)
+    g_string_append_printf (text, " (Contact: %s)", changes->contact);
+  if (changes->expires >= 0)
+    g_string_append_printf (text, " (Expires: %" G_GINT64_FORMAT ")", changes->expires);
+  return g_string_free (text, FALSE);
+}
+
+gboolean
+sim_world_replay_full (SimWorld                *self,
+                       const char              *victim,
+                       const char              *attacker,
+                       const SimReplayChanges  *changes,
+                       GError                 **error)
+{
   const char *raw = g_hash_table_lookup (self->captured, victim);
   g_autoptr(osip_message_t) msg = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *what = NULL;
 
+  g_return_val_if_fail (changes != NULL, FALSE);
   if (raw == NULL)
     {
       g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE,
@@ -632,20 +725,22 @@ sim_world_replay (SimWorld    *self,
       g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_STATE, "the captured message is unreadable");
       return FALSE;
     }
-  if (new_call_id)
+  if (changes->new_call_id)
     {
       g_autofree char *token = sim_random_token (self->rand, 12);
       osip_call_id_free (msg->call_id);
       msg->call_id = NULL;
       osip_message_set_call_id (msg, token);
     }
-  if (bump_cseq)
+  if (changes->bump_cseq)
     {
       char number[16];
       g_snprintf (number, sizeof number, "%u", sim_message_cseq_number (msg) + 1);
       osip_free (msg->cseq->number);
       msg->cseq->number = osip_strdup (number);
     }
+  if (!replay_rewrite_binding (msg, changes, error))
+    return FALSE;
   {
     /* A new branch, or the stack would take it for a retransmission of the original. */
     osip_via_t *via = osip_list_get (&msg->vias, 0);
@@ -658,10 +753,10 @@ sim_world_replay (SimWorld    *self,
       }
   }
   text = sim_message_to_string (msg, NULL);
+  what = replay_changes_text (changes);
   trace_action (self, attacker ? attacker : victim,
-                "%s replays the REGISTER with Authorization captured from %s%s%s",
-                attacker ? attacker : victim, victim, new_call_id ? " (new Call-ID)" : "",
-                bump_cseq ? " (CSeq + 1)" : "");
+                "%s replays the REGISTER with Authorization captured from %s%s",
+                attacker ? attacker : victim, victim, what);
   return send_from_host (self, attacker ? attacker : victim, text, error);
 }
 

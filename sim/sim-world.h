@@ -78,6 +78,20 @@ gboolean      sim_world_add_host         (SimWorld      *self,
                                           const char    *name,
                                           const char    *ip,
                                           GError       **error);
+/*
+ * A NAT (a home router) with public address @ip whose mappings close after @timeout without
+ * outgoing traffic (<= 0: SIM_NET_NAT_DEFAULT_TIMEOUT); see sim-net.h.
+ */
+gboolean      sim_world_add_nat          (SimWorld      *self,
+                                          const char    *name,
+                                          const char    *ip,
+                                          SimTime        timeout,
+                                          GError       **error);
+/* Puts phone or host @name behind NAT @nat: its address becomes a private one. */
+gboolean      sim_world_set_behind       (SimWorld      *self,
+                                          const char    *name,
+                                          const char    *nat,
+                                          GError       **error);
 
 /* Commands.  Each traces a SIM_EVENT_ACTION first.  They act now, at the clock's current time.
  * sim_world_register asks for @expires seconds, or with SIM_PHONE_DEFAULT_EXPIRES for the
@@ -121,6 +135,23 @@ gboolean      sim_world_replay           (SimWorld      *self,
                                           const char    *attacker,
                                           gboolean       new_call_id,
                                           gboolean       bump_cseq,
+                                          GError       **error);
+/*
+ * What an attacker changes in a captured REGISTER before sending it again: none of it is in
+ * the digest (qop=auth covers the method and the Request-URI, RFC 7616 §3.4.3), so the
+ * Authorization still verifies if the nonce may be used.
+ */
+typedef struct {
+  gboolean new_call_id;
+  gboolean bump_cseq;
+  const char *contact;       /* a new Contact (a URI, or "*"); NULL: as captured */
+  gint64 expires;            /* a new Expires header; -1: as captured */
+} SimReplayChanges;
+
+gboolean      sim_world_replay_full      (SimWorld      *self,
+                                          const char    *victim,
+                                          const char    *attacker,
+                                          const SimReplayChanges *changes,
                                           GError       **error);
 /* Sends raw bytes from @from_host to the registrar (malformed-input lessons and tests). */
 gboolean      sim_world_send_raw         (SimWorld      *self,

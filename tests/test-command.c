@@ -228,7 +228,8 @@ static const BadCase bad_cases[] = {
   { "replay alice-desk from mars", SCN, SIM_COMMAND_ERROR_INVALID,
     "unknown host 'mars' (declare it before this line)" },
   { "replay alice-desk twice", SCN, SIM_COMMAND_ERROR_SYNTAX,
-    "unexpected 'twice' (replay takes 'from HOST', 'new-call-id' and 'bump-cseq')" },
+    "unexpected 'twice' (replay takes 'from HOST', 'new-call-id', 'bump-cseq', 'contact URI' and "
+    "'expires N')" },
   { "link alice-desk registrar loss 101%", LSN, SIM_COMMAND_ERROR_SYNTAX,
     "loss must be from 0% to 100%, not '101%'" },
   { "link alice-desk registrar loss 30", LSN, SIM_COMMAND_ERROR_SYNTAX,

@@ -114,7 +114,7 @@ typedef struct {
 
 static const BadCase bad_cases[] = {
   { "bogus 1\n", "bad.scn:1: unknown keyword 'bogus' (expected title, seed, mode, server, policy, "
-                 "link, user, phone, host, at or run)" },
+                 "link, user, phone, host, nat, at or run)" },
   { "# comment\n\nseed\n", "bad.scn:3: missing seed" },
   { "seed -4\n", "bad.scn:1: seed must be a whole number from 0 to 4294967295, not '-4'" },
   { "seed 4 5\n", "bad.scn:1: unexpected '5' at the end of the line" },
@@ -131,7 +131,8 @@ static const BadCase bad_cases[] = {
   { "user alice password x\nphone alice-desk user alice\n",
     "bad.scn:2: phone 'alice-desk' needs an address (phone alice-desk user alice ip 10.0.0.11)" },
   { "user alice password x\nphone alice-desk user alice ip 10.0.0.11 colour red\n",
-    "bad.scn:2: unexpected 'colour' (a phone has user, ip, expires, password and answer-after)" },
+    "bad.scn:2: unexpected 'colour' (a phone has user, ip, expires, password, answer-after, behind "
+    "and quirk)" },
   { "user alice\n", "bad.scn:1: user 'alice' needs a password (user alice password SECRET)" },
   { "user alice password x\nuser alice password y\n", "bad.scn:2: user 'alice' is already declared on line 1" },
   { "user alice password \"open\n", "bad.scn:1: a quoted text is not closed (missing \")" },
@@ -184,6 +185,28 @@ static const BadCase bad_cases[] = {
   { "title\n", "bad.scn:1: missing title text" },
   { "user a password x \"y\"z\n", "bad.scn:1: put a space after the closing quote" },
   { "at 1s note\n", "bad.scn:1: missing the text of the note" },
+  /* NAT, behind, quirks, and the policy keys and replay options that came with them. */
+  { "nat home 203.0.113.5 timeout 0.5s\n", "bad.scn:1: a NAT's timeout is at least 1s" },
+  { "nat home 203.0.113.5 colour red\n", "bad.scn:1: unexpected 'colour' at the end of the line" },
+  { "user a password x\nphone p user a ip 192.168.1.2 behind home\n",
+    "bad.scn:2: unknown NAT 'home' (declare it with a 'nat' line before this one)" },
+  { "host eve 10.0.0.66\nhost mallory 10.0.0.67 behind eve\n",
+    "bad.scn:2: 'eve' is not a NAT (declare one with nat NAME IP)" },
+  { "user a password x\nphone p user a ip 10.0.0.2 quirk wobbly\n",
+    "bad.scn:2: unknown quirk 'wobbly' (expected no-rport, new-call-id-per-refresh, "
+    "new-contact-per-refresh, ignore-423 or give-up-on-423)" },
+  { "user a password x\nphone p user a ip 10.0.0.2 quirk no-rport quirk no-rport\n",
+    "bad.scn:2: quirk 'no-rport' is given twice" },
+  { "user a password x\nphone p user a ip 10.0.0.2 quirk ignore-423 quirk give-up-on-423\n",
+    "bad.scn:2: a phone cannot both retry after 423 (ignore-423) and give up on it "
+    "(give-up-on-423)" },
+  { "server r 10.0.0.1\npolicy route-to somewhere\n",
+    "bad.scn:2: route-to is 'flow' or 'contact', not 'somewhere'" },
+  { "server r 10.0.0.1\npolicy nonce-count maybe\n", "bad.scn:2: nonce-count is 'on' or 'off', not 'maybe'" },
+  { "server r 10.0.0.1\nuser a password x\nphone p user a ip 10.0.0.2\nat 1s replay p contact eve\n",
+    "bad.scn:4: a Contact is '*' or a sip: URI, not 'eve'" },
+  { "server r 10.0.0.1\nuser a password x\nphone p user a ip 10.0.0.2\nat 1s replay p expires never\n",
+    "bad.scn:4: expires is a number of seconds, like 3600, not 'never'" },
 };
 
 static void
@@ -275,6 +298,73 @@ test_to_text_round_trips (void)
   g_assert_nonnull (strstr (text_a, "at 1m call bob-desk alice\n"));
   g_assert_nonnull (strstr (text_a, "link alice-desk registrar latency 50ms loss 30%\n"));
   g_assert_nonnull (strstr (text_a, "run 2m\n"));
+}
+
+static const char nat_scenario[] =
+  "server registrar 198.51.100.1\n"
+  "policy route-to contact nonce-count off one-time off\n"
+  "nat home-router 203.0.113.5 timeout 45s\n"
+  "nat office ip 203.0.113.9\n"
+  "user alice password a\n"
+  "phone alice-home user alice ip 192.168.1.10 behind home-router quirk ignore-423 quirk no-rport\n"
+  "phone alice-soft user alice ip 192.168.1.11 quirk new-contact-per-refresh "
+  "quirk new-call-id-per-refresh behind office\n"
+  "host eve 192.168.1.66 behind home-router\n"
+  "at 1s register alice-home\n"
+  "at 2s replay alice-home from eve contact sip:alice@192.168.1.66 expires 0 bump-cseq\n"
+  "at 3s replay alice-home contact *\n";
+
+/* The NAT statement, behind, quirks, the new policy keys and replay options survive a round
+ * trip, and the world built from them has them. */
+static void
+test_nat_and_quirks_round_trip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) a = sim_scenario_parse_data (nat_scenario, -1, "nat.scn", &error);
+  g_autoptr(SimScenario) b = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autofree char *text_a = NULL;
+  g_autofree char *text_b = NULL;
+  SimNet *net;
+  SimPhone *phone;
+
+  g_assert_no_error (error);
+  text_a = sim_scenario_to_text (a);
+  g_test_message ("\n%s", text_a);
+  b = sim_scenario_parse_data (text_a, -1, "canonical.scn", &error);
+  g_assert_no_error (error);
+  text_b = sim_scenario_to_text (b);
+  g_assert_cmpstr (text_a, ==, text_b);
+  g_assert_nonnull (strstr (text_a, "nat home-router 203.0.113.5 timeout 45s\n"));
+  g_assert_nonnull (strstr (text_a, "nat office 203.0.113.9\n"));
+  g_assert_nonnull (strstr (text_a, "policy one-time off nonce-count off route-to contact\n"));
+  g_assert_nonnull (strstr (text_a, "phone alice-home user alice ip 192.168.1.10 behind home-router "
+                                    "quirk no-rport quirk ignore-423\n"));
+  g_assert_nonnull (strstr (text_a, "phone alice-soft user alice ip 192.168.1.11 behind office "
+                                    "quirk new-call-id-per-refresh quirk new-contact-per-refresh\n"));
+  g_assert_nonnull (strstr (text_a, "host eve 192.168.1.66 behind home-router\n"));
+  g_assert_nonnull (strstr (text_a, "at 2s replay alice-home from eve bump-cseq contact "
+                                    "sip:alice@192.168.1.66 expires 0\n"));
+  g_assert_nonnull (strstr (text_a, "at 3s replay alice-home contact *\n"));
+
+  world = sim_scenario_build (a, 0, &error);
+  g_assert_no_error (error);
+  net = sim_world_get_net (world);
+  g_assert_true (sim_net_host_is_nat (net, "home-router"));
+  g_assert_cmpint (sim_net_nat_get_timeout (net, "home-router"), ==, SIM_SEC (45));
+  g_assert_cmpint (sim_net_nat_get_timeout (net, "office"), ==, SIM_NET_NAT_DEFAULT_TIMEOUT);
+  g_assert_cmpstr (sim_net_host_behind (net, "alice-home"), ==, "home-router");
+  g_assert_cmpstr (sim_net_host_behind (net, "alice-soft"), ==, "office");
+  g_assert_cmpstr (sim_net_host_behind (net, "eve"), ==, "home-router");
+  g_assert_null (sim_net_host_behind (net, "registrar"));
+  phone = sim_world_get_phone (world, "alice-home");
+  g_assert_cmpint (sim_phone_get_quirks (phone), ==,
+                   SIM_PHONE_QUIRK_NO_RPORT | SIM_PHONE_QUIRK_IGNORE_423);
+  g_assert_true (sim_registrar_get_policy (sim_world_get_registrar (world))->route_to_contact);
+  g_assert_false (sim_auth_get_nonce_count (sim_world_get_auth (world)));
+  /* new-contact-per-refresh: the Contact carries an rinstance from the start. */
+  g_assert_nonnull (strstr (sim_phone_get_contact (sim_world_get_phone (world, "alice-soft")),
+                            ";rinstance="));
 }
 
 static guint
@@ -597,6 +687,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/scenario/missing-file-is-an-error", test_missing_file_is_an_error);
   g_test_add_func ("/sim/scenario/durations", test_durations);
   g_test_add_func ("/sim/scenario/to-text-round-trips", test_to_text_round_trips);
+  g_test_add_func ("/sim/scenario/nat-and-quirks-round-trip", test_nat_and_quirks_round_trip);
   g_test_add_func ("/sim/scenario/actions-run-at-their-times", test_actions_run_at_their_times);
   g_test_add_func ("/sim/scenario/failed-action-leaves-an-error-note", test_failed_action_leaves_an_error_note);
   g_test_add_func ("/sim/scenario/policy-is-checked-against-the-defaults",

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 
+#include "sim-scenario.h"
 #include "sim-server.h"
 #include "sim-world.h"
 #include "test-wire.h"
@@ -803,6 +804,285 @@ test_world_without_registrar_refuses_users_and_domain (void)
   remove_users_file (path, dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Phone quirks and altered replays                                                           */
+
+static SimWorld *
+load_scene (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  SimWorld *world = sim_scenario_load_data (text, -1, "quirks.scn", 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return world;
+}
+
+/* REGISTERs @device sent (not retransmissions), as "CSeq Call-ID Expires Contact" lines. */
+static char *
+registers_sent (SimWorld   *world,
+                const char *device)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      g_autoptr(osip_message_t) msg = NULL;
+      g_autofree char *call_id = NULL;
+      osip_contact_t *contact;
+      g_autofree char *uri = NULL;
+
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0 ||
+          g_strcmp0 (e->from, device) != 0 || g_strcmp0 (e->method, "REGISTER") != 0)
+        continue;
+      msg = sim_message_parse (e->raw, strlen (e->raw), NULL);
+      g_assert_nonnull (msg);
+      call_id = sim_message_call_id (msg);
+      contact = osip_list_get (&msg->contacts, 0);
+      uri = contact != NULL ? sim_uri_to_string (contact->url) : g_strdup ("*");
+      g_string_append_printf (out, "%u %s %" G_GINT64_FORMAT " %s\n", sim_message_cseq_number (msg),
+                              call_id, sim_message_expires (msg), uri);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static guint
+count_status (SimWorld   *world,
+              int         status,
+              const char *to)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->action, "delivered") == 0 &&
+          e->status == status && g_strcmp0 (e->to, to) == 0)
+        n++;
+    }
+  return n;
+}
+
+static guint
+n_bindings (SimWorld   *world,
+            const char *aor)
+{
+  GPtrArray *bindings = sim_location_peek (sim_world_get_location (world), aor);
+
+  return bindings != NULL ? bindings->len : 0;
+}
+
+static void
+test_quirk_new_call_id_per_refresh (void)
+{
+  g_autoptr(SimWorld) world = load_scene (
+    "server registrar 10.0.0.1\n"
+    "user bob password b\n"
+    "phone bob-desk user bob ip 10.0.0.21 expires 120 quirk new-call-id-per-refresh\n"
+    "at 0s register bob-desk\n");
+  SimPhone *phone = sim_world_get_phone (world, "bob-desk");
+  g_autofree char *first = NULL;
+
+  g_test_summary ("quirk new-call-id-per-refresh: the refresh has a new Call-ID and CSeq 1; the "
+                  "registrar replaces the binding with the same Contact (RFC 3261 §10.3 step 7).");
+  sim_world_run_until (world, SIM_SEC (10));
+  first = g_strdup (sim_phone_get_call_id (phone));
+  g_assert_cmpuint (sim_phone_get_cseq (phone), ==, 2);
+  sim_world_run_until (world, SIM_SEC (100));
+  g_assert_cmpstr (sim_phone_get_call_id (phone), !=, first);
+  g_assert_cmpuint (sim_phone_get_cseq (phone), ==, 2);      /* 1 and its answer to the 401 */
+  g_assert_cmpint (sim_phone_get_reg_state (phone), ==, SIM_REG_REGISTERED);
+  g_assert_cmpuint (n_bindings (world, "sip:bob@lab.example"), ==, 1);
+}
+
+static void
+test_quirk_new_contact_per_refresh (void)
+{
+  g_autoptr(SimWorld) world = load_scene (
+    "server registrar 10.0.0.1\n"
+    "user bob password b\n"
+    "phone bob-soft user bob ip 10.0.0.22 expires 120 quirk new-contact-per-refresh\n"
+    "at 0s register bob-soft\n");
+  SimPhone *phone = sim_world_get_phone (world, "bob-soft");
+  g_autofree char *first = NULL;
+  g_autofree char *sent = NULL;
+
+  g_test_summary ("quirk new-contact-per-refresh: each registration writes a new rinstance and "
+                  "never unbinds the old Contact, so the old binding stays until it expires.");
+  sim_world_run_until (world, SIM_SEC (10));
+  first = g_strdup (sim_phone_get_contact (phone));
+  g_assert_nonnull (strstr (first, "sip:bob@10.0.0.22:5060;rinstance="));
+  /* Granted 120 s: the refresh comes at 85 s, the first binding lapses at 120 s. */
+  sim_world_run_until (world, SIM_SEC (100));
+  g_assert_cmpstr (sim_phone_get_contact (phone), !=, first);
+  g_assert_cmpuint (n_bindings (world, "sip:bob@lab.example"), ==, 2);
+  g_assert_nonnull (sim_location_find (sim_world_get_location (world), "sip:bob@lab.example", first));
+  sim_world_run_until (world, SIM_SEC (125));
+  g_assert_cmpuint (n_bindings (world, "sip:bob@lab.example"), ==, 1);
+  g_assert_null (sim_location_find (sim_world_get_location (world), "sip:bob@lab.example", first));
+  /* Never an Expires: 0 for the old Contact: only the new one in every REGISTER. */
+  sent = registers_sent (world, "bob-soft");
+  g_assert_null (strstr (sent, " 0 "));
+}
+
+static void
+test_quirk_ignore_423 (void)
+{
+  g_autoptr(SimWorld) world = load_scene (
+    "server registrar 10.0.0.1\n"
+    "policy min-expires 300\n"
+    "user carol password c\n"
+    "phone carol-phone user carol ip 10.0.0.31 expires 60 quirk ignore-423\n"
+    "at 0s register carol-phone\n");
+  g_autofree char *sent = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_test_summary ("quirk ignore-423: Min-Expires is not read; every 30 s the phone asks for the "
+                  "same 60 s and gets 423 again.");
+  sim_world_run_until (world, SIM_SEC (100));
+  g_assert_cmpuint (count_status (world, 423, "carol-phone"), ==, 4);
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "carol-phone")), ==,
+                   SIM_REG_FAILED);
+  sent = registers_sent (world, "carol-phone");
+  lines = g_strsplit (g_strstrip (sent), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 8);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_nonnull (strstr (lines[i], " 60 sip:carol@10.0.0.31:5060"));
+  /* Told what to ask for, it registers. */
+  g_assert_true (sim_world_register (world, "carol-phone", 300, NULL));
+  sim_world_run_until (world, SIM_SEC (110));
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "carol-phone")), ==,
+                   SIM_REG_REGISTERED);
+}
+
+static void
+test_quirk_give_up_on_423 (void)
+{
+  g_autoptr(SimWorld) world = load_scene (
+    "server registrar 10.0.0.1\n"
+    "policy min-expires 300\n"
+    "user dave password d\n"
+    "phone dave-phone user dave ip 10.0.0.41 expires 120 quirk give-up-on-423\n"
+    "at 0s register dave-phone\n");
+  const char *call_id = sim_phone_get_call_id (sim_world_get_phone (world, "dave-phone"));
+  g_autofree char *sent = NULL;
+  g_autofree char *expected = g_strdup_printf ("1 %s 120 sip:dave@10.0.0.41:5060\n"
+                                               "2 %s 120 sip:dave@10.0.0.41:5060\n",
+                                               call_id, call_id);
+
+  g_test_summary ("quirk give-up-on-423: one 423 and the phone stops for good.");
+  sim_world_run_until (world, SIM_SEC (300));
+  g_assert_cmpuint (count_status (world, 423, "dave-phone"), ==, 1);
+  sent = registers_sent (world, "dave-phone");
+  g_assert_cmpstr (sent, ==, expected);
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "dave-phone")), ==,
+                   SIM_REG_FAILED);
+}
+
+static void
+test_quirk_no_rport (void)
+{
+  g_autoptr(SimWorld) world = load_scene (
+    "server registrar 10.0.0.1\n"
+    "user carol password c\n"
+    "user bob password b\n"
+    "phone carol-old user carol ip 10.0.0.31 quirk no-rport\n"
+    "phone bob-desk user bob ip 10.0.0.21\n"
+    "at 0s register carol-old\n"
+    "at 0s register bob-desk\n");
+  GPtrArray *events;
+  guint with = 0, without = 0;
+
+  g_test_summary ("quirk no-rport: the phone's Via has no rport; another phone's has.");
+  sim_world_run_until (world, SIM_SEC (5));
+  events = sim_trace_get_events (sim_world_get_trace (world));
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type != SIM_EVENT_PACKET || g_strcmp0 (e->action, "sent") != 0 || e->status != 0)
+        continue;
+      if (g_strcmp0 (e->from, "carol-old") == 0)
+        without += strstr (e->raw, ";rport") == NULL;
+      else if (g_strcmp0 (e->from, "bob-desk") == 0)
+        with += strstr (e->raw, ";rport") != NULL;
+    }
+  g_assert_cmpuint (without, ==, 2);
+  g_assert_cmpuint (with, ==, 2);
+  /* Without NAT the response still comes back: 5060 is where it listens. */
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "carol-old")), ==,
+                   SIM_REG_REGISTERED);
+}
+
+static const char replay_scene[] =
+  "server registrar 10.0.0.1\n"
+  "user alice password a\n"
+  "phone alice-desk user alice ip 10.0.0.11\n"
+  "host eve 10.0.0.66\n"
+  "at 0s register alice-desk\n";
+
+static void
+test_replay_with_another_contact (void)
+{
+  g_autoptr(SimWorld) world = load_scene (replay_scene);
+  g_autoptr(GError) error = NULL;
+  SimReplayChanges to_eve = { FALSE, FALSE, "sip:alice@10.0.0.66", -1 };
+  SimAuth *auth = sim_world_get_auth (world);
+
+  g_test_summary ("A captured REGISTER sent again from the victim's address with Eve's Contact: "
+                  "refused with one-time nonces, and with one-time off while the nonce-count is "
+                  "checked; accepted (the digest does not cover the Contact) when neither is.");
+  sim_world_run_until (world, SIM_SEC (5));
+  g_assert_true (sim_world_replay_full (world, "alice-desk", NULL, &to_eve, &error));
+  g_assert_no_error (error);
+  sim_world_run_until (world, SIM_SEC (6));
+  g_assert_cmpuint (n_bindings (world, "sip:alice@lab.example"), ==, 1);
+  g_assert_cmpuint (count_events (world, SIM_EVENT_NONCE, "rejected"), ==, 1);
+
+  sim_auth_set_one_time (auth, FALSE);
+  g_assert_true (sim_world_replay_full (world, "alice-desk", NULL, &to_eve, NULL));
+  sim_world_run_until (world, SIM_SEC (7));
+  g_assert_cmpuint (n_bindings (world, "sip:alice@lab.example"), ==, 1);
+  g_assert_cmpuint (count_events (world, SIM_EVENT_NONCE, "rejected"), ==, 2);
+
+  sim_auth_set_nonce_count (auth, FALSE);
+  g_assert_true (sim_world_replay_full (world, "alice-desk", NULL, &to_eve, NULL));
+  sim_world_run_until (world, SIM_SEC (8));
+  g_assert_cmpuint (n_bindings (world, "sip:alice@lab.example"), ==, 2);
+  g_assert_nonnull (sim_location_find (sim_world_get_location (world), "sip:alice@lab.example",
+                                       "sip:alice@10.0.0.66"));
+  /* From another address the nonce is not one this registrar gave: refused all the same. */
+  g_assert_true (sim_world_replay_full (world, "alice-desk", "eve", &to_eve, NULL));
+  sim_world_run_until (world, SIM_SEC (9));
+  g_assert_cmpuint (count_events (world, SIM_EVENT_NONCE, "rejected"), ==, 3);
+}
+
+static void
+test_replay_with_expires_0 (void)
+{
+  g_autoptr(SimWorld) world = load_scene (replay_scene);
+  SimReplayChanges remove = { FALSE, FALSE, NULL, 0 };
+  SimAuth *auth = sim_world_get_auth (world);
+  g_autofree char *sent = NULL;
+
+  g_test_summary ("With no nonce check, the capture with Expires: 0 and CSeq + 1 removes the "
+                  "victim's binding while its phone still counts itself registered; without "
+                  "CSeq + 1 the registrar refuses it as stale (RFC 3261 §10.3 step 7).");
+  sim_world_run_until (world, SIM_SEC (5));
+  sim_auth_set_one_time (auth, FALSE);
+  sim_auth_set_nonce_count (auth, FALSE);
+  g_assert_true (sim_world_replay_full (world, "alice-desk", NULL, &remove, NULL));
+  sim_world_run_until (world, SIM_SEC (6));
+  g_assert_cmpuint (n_bindings (world, "sip:alice@lab.example"), ==, 1);
+  remove.bump_cseq = TRUE;
+  g_assert_true (sim_world_replay_full (world, "alice-desk", NULL, &remove, NULL));
+  sim_world_run_until (world, SIM_SEC (7));
+  g_assert_cmpuint (n_bindings (world, "sip:alice@lab.example"), ==, 0);
+  g_assert_cmpint (sim_phone_get_reg_state (sim_world_get_phone (world, "alice-desk")), ==,
+                   SIM_REG_REGISTERED);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -837,6 +1117,18 @@ main (int argc, char *argv[])
   ADD ("/sim/world/domain-must-be-the-scenarios", test_domain_must_be_the_scenarios);
 #undef ADD
   g_test_add_func ("/sim/world/same-seed-same-trace", test_same_seed_same_trace);
+  g_test_add_func ("/sim/world/quirk-new-call-id-per-refresh-replaces-the-binding",
+                   test_quirk_new_call_id_per_refresh);
+  g_test_add_func ("/sim/world/quirk-new-contact-per-refresh-leaves-a-stale-binding",
+                   test_quirk_new_contact_per_refresh);
+  g_test_add_func ("/sim/world/quirk-ignore-423-retries-with-the-same-expires",
+                   test_quirk_ignore_423);
+  g_test_add_func ("/sim/world/quirk-give-up-on-423-stops", test_quirk_give_up_on_423);
+  g_test_add_func ("/sim/world/quirk-no-rport-leaves-rport-out-of-the-via", test_quirk_no_rport);
+  g_test_add_func ("/sim/world/replay-with-another-contact-needs-a-reusable-nonce",
+                   test_replay_with_another_contact);
+  g_test_add_func ("/sim/world/replay-with-expires-0-removes-the-binding",
+                   test_replay_with_expires_0);
   g_test_add_func ("/sim/world/world-without-registrar-refuses-users-and-domain",
                    test_world_without_registrar_refuses_users_and_domain);
   return g_test_run ();

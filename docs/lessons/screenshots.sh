@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Renders docs/lessons/<lesson>/step-NN.png for every step of every lesson (step 00 is the
 # introduction), the way a student sees it in the GUI with the answer keys given.
-# Run from the source tree after a build: docs/lessons/screenshots.sh [BUILDDIR]
+# Run from the source tree after a build: docs/lessons/screenshots.sh [BUILDDIR [LESSON...]]
+# (only the lessons named, e.g. lessons/11-nat.lesson; all of them by default).
 set -e
 build=${1:-build}
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] || set -- lessons/[0-9]*.lesson
 # A copy, so a rebuild running meanwhile does not pull the program from under the renders.
 bin=$(mktemp -d)/siplab
 cp "$build/app/siplab" "$bin"
-for lesson in lessons/[0-9]*.lesson; do
+for lesson in "$@"; do
   name=$(basename "$lesson" .lesson)
   items=$(grep -c '^## \(Step\|Predict\|Choice\|Task\):' "$lesson")
   mkdir -p "docs/lessons/$name"

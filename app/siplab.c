@@ -30,6 +30,7 @@ typedef struct {
   char *pcapng;
   char *lesson;
   int step;
+  gboolean unanswered;       /* --step N stops before item N is answered */
   gboolean dark;
   gboolean presentation;
   gboolean collapse;
@@ -210,7 +211,7 @@ activate_cb (GtkApplication *application,
       AppLessonPane *lesson = app_window_get_lesson_pane (window);
 
       app_lesson_pane_set_record_progress (lesson, options->screenshot == NULL);
-      if (options->step >= 0 && !app_lesson_pane_go_to (lesson, options->step, TRUE, &error))
+      if (options->step >= 0 && !app_lesson_pane_go_to (lesson, options->step, !options->unanswered, &error))
         {
           g_printerr ("siplab: %s\n", error->message);
           options->status = EXIT_FAILURE;
@@ -288,6 +289,9 @@ main (int   argc,
     { "step", 0, 0, G_OPTION_ARG_INT, &options.step,
       "With a lesson: play it to step N (0 is the introduction), answering with its answer keys",
       "N" },
+    { "unanswered", 0, 0, G_OPTION_ARG_NONE, &options.unanswered,
+      "With --step: stop at step N before it is answered (what a student sees at the question)",
+      NULL },
     { "dark", 0, 0, G_OPTION_ARG_NONE, &options.dark, "Use the dark style", NULL },
     { "presentation", 0, 0, G_OPTION_ARG_NONE, &options.presentation,
       "Presentation mode: larger type", NULL },

@@ -296,7 +296,7 @@ test_a_binding_step_marks_the_binding (Fixture       *f,
   AppLocationView *location = app_window_get_location (f->window);
   g_autoptr(GError) error = NULL;
 
-  /* 02, step 3: "highlight: binding sip:alice@lab.example sip:alice@10.0.0.11:5060". */
+  /* 02, step 3: "highlight: binding sip:alice@lab.example sip:alice@{{alice-ip}}:5060". */
   g_assert_true (app_lesson_pane_go_to (f->pane, 3, TRUE, &error));
   g_assert_no_error (error);
   assert_in_step (f);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "sim-lesson-student.h"
+
 /*
  * siplab-cli end to end: the built program (meson passes its path in SIPLAB_CLI) runs scenario
  * files; the tests look at its exit status, stdout and stderr only, as a script would.
@@ -986,6 +988,68 @@ test_check_rejects_a_key_for_some_seeds (Fixture       *f,
   g_assert_cmpint (as_written.status, ==, 0);
 }
 
+/* The word that follows @prefix where it first occurs in @text (up to a space), or NULL. */
+static char *
+word_after (const char *text,
+            const char *prefix)
+{
+  const char *at = strstr (text, prefix);
+
+  if (at == NULL)
+    return NULL;
+  at += strlen (prefix);
+  return g_strndup (at, strcspn (at, " \n"));
+}
+
+static void
+test_shipped_lesson_differs_per_student (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autofree char *lesson = shipped_lesson ("07-registrar-changes-expires.lesson");
+  const char *names[] = { "Ada Lovelace", "Alan Turing" };
+  g_auto(Result) ada = { 0 };
+  g_auto(Result) alan = { 0 };
+  Result *runs[2] = { &ada, &alan };
+  char *contact[2] = { NULL, NULL };
+  char *granted[2] = { NULL, NULL };
+
+  g_test_summary ("Issue 11: two students' transcripts of a shipped lesson (07) differ in an "
+                  "address (Alice's Contact) and in a numeric key (the Expires the registrar "
+                  "grants), each the value its 'vary:' line drew for the student, and both "
+                  "students' exercises pass check");
+  if (lesson == NULL || !need_cli ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(SimLesson) parsed = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *sip = NULL;
+
+      /* Wrong numbers on purpose: the CLI then prints the simulator's value, the key. */
+      run_cli (runs[i], "lesson", lesson, "--student", names[i], "--no-progress",
+               "--answers", "1,skip,1,1,1,skip,skip", NULL);
+      g_assert_cmpint (runs[i]->status, ==, 0);
+      contact[i] = word_after (runs[i]->out, "binding added: sip:alice@lab.example -> ");
+      granted[i] = word_after (runs[i]->out, "Not quite. The simulator: ");
+      g_assert_nonnull (contact[i]);
+      g_assert_nonnull (granted[i]);
+
+      parsed = sim_lesson_parse_file_for_student (lesson, names[i], &error);
+      g_assert_no_error (error);
+      sip = g_strdup_printf ("sip:alice@%s:5060", sim_lesson_get_value (parsed, "alice-ip"));
+      g_assert_cmpstr (contact[i], ==, sip);
+      g_assert_cmpstr (granted[i], ==, sim_lesson_get_value (parsed, "max-expires"));
+      g_assert_true (sim_lesson_check (parsed, NULL));
+    }
+  g_assert_cmpstr (contact[0], !=, contact[1]);
+  g_assert_cmpstr (granted[0], !=, granted[1]);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_free (contact[i]);
+      g_free (granted[i]);
+    }
+}
+
 /* Plays the per-student fixture for @student and writes a hand-in, signed with @key if given. */
 static char *
 hand_in (Fixture    *f,
@@ -1165,6 +1229,7 @@ main (int argc, char *argv[])
   ADD ("/sim/cli/lessons-lists-no-template", test_lessons_lists_no_template);
   ADD ("/sim/cli/lesson/students-get-their-own-exercise", test_students_get_their_own_exercise);
   ADD ("/sim/cli/check/rejects-a-key-for-some-seeds", test_check_rejects_a_key_for_some_seeds);
+  ADD ("/sim/cli/lesson/shipped-lesson-differs-per-student", test_shipped_lesson_differs_per_student);
   ADD ("/sim/cli/grade/flags-edited-hand-ins", test_grade_flags_edited_handins);
   ADD ("/sim/cli/grade/unsigned-hand-in-and-usage", test_unsigned_handin_and_usage);
   ADD ("/sim/cli/lesson/resumes-where-it-was-left", test_lesson_resumes_where_it_was_left);

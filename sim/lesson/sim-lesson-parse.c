@@ -39,13 +39,11 @@ fail (Parser     *p,
       ...)
 {
   va_list args;
-  g_autofree char *message = NULL;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  _sim_lesson_error_at_va (p->error, SIM_LESSON_ERROR_SYNTAX, p->name, line ? line : p->line,
+                           format, args);
   va_end (args);
-  g_set_error (p->error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_SYNTAX, "%s:%u: %s", p->name,
-               line ? line : p->line, message);
   return FALSE;
 }
 

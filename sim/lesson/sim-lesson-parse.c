@@ -820,8 +820,10 @@ sim_lesson_parse_data (const char  *text,
 }
 
 SimLesson *
-sim_lesson_parse_file (const char  *path,
-                       GError     **error)
+_sim_lesson_parse_file_full (const char  *path,
+                             guint32      seed,
+                             const char  *student,
+                             GError     **error)
 {
   g_autofree char *text = NULL;
   g_autofree char *dir = NULL;
@@ -836,5 +838,12 @@ sim_lesson_parse_file (const char  *path,
       return NULL;
     }
   dir = g_path_get_dirname (path);
-  return sim_lesson_parse_data (text, len, path, dir, error);
+  return _sim_lesson_parse_data_full (text, len, path, dir, seed, student, error);
+}
+
+SimLesson *
+sim_lesson_parse_file (const char  *path,
+                       GError     **error)
+{
+  return _sim_lesson_parse_file_full (path, 0, NULL, error);
 }

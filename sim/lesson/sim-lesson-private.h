@@ -358,6 +358,11 @@ SimLesson      *_sim_lesson_parse_data_full   (const char     *text,
                                                guint32         seed,
                                                const char     *student,
                                                GError        **error);
+/* sim_lesson_parse_file() for @seed and @student (may be NULL). */
+SimLesson      *_sim_lesson_parse_file_full   (const char     *path,
+                                               guint32         seed,
+                                               const char     *student,
+                                               GError        **error);
 /* The runner's record of item @index, created empty when missing. */
 SimLessonAttempt *_sim_lesson_runner_attempt  (SimLessonRunner *self,
                                                guint            index);

@@ -200,16 +200,28 @@ scope_has_registrar (const SimCommandScope *scope)
 /* ------------------------------------------------------------------------------------------ */
 /* Parsing, one function per verb                                                             */
 
+/* hangup, power-off, power-on, remove-phone: a phone and nothing else; the other verbs on a
+ * phone begin with it. */
 static gboolean
-parse_register (SimWords              *w,
-                const SimCommandScope *scope,
-                SimCommand            *c)
+parse_phone_only (SimWords              *w,
+                  const SimCommandScope *scope,
+                  SimCommand            *c)
 {
   const char *device = read_phone (w, scope);
 
   if (device == NULL)
     return FALSE;
   c->device = g_strdup (device);
+  return TRUE;
+}
+
+static gboolean
+parse_register (SimWords              *w,
+                const SimCommandScope *scope,
+                SimCommand            *c)
+{
+  if (!parse_phone_only (w, scope, c))
+    return FALSE;
   if (_sim_words_accept (w, "expires"))
     {
       guint seconds;
@@ -226,11 +238,8 @@ parse_unregister (SimWords              *w,
                   const SimCommandScope *scope,
                   SimCommand            *c)
 {
-  const char *device = read_phone (w, scope);
-
-  if (device == NULL)
+  if (!parse_phone_only (w, scope, c))
     return FALSE;
-  c->device = g_strdup (device);
   c->all = _sim_words_accept (w, "all");
   return TRUE;
 }
@@ -240,11 +249,10 @@ parse_call (SimWords              *w,
             const SimCommandScope *scope,
             SimCommand            *c)
 {
-  const char *v = read_phone (w, scope);
+  const char *v;
 
-  if (v == NULL)
+  if (!parse_phone_only (w, scope, c))
     return FALSE;
-  c->device = g_strdup (v);
   if ((v = _sim_words_next (w, "who to call (a user name or a sip: URI)")) == NULL)
     return FALSE;
   if (!g_str_has_prefix (v, "sip:") && !scope_is_empty (scope) && !scope_has_user (scope, v))
@@ -254,30 +262,15 @@ parse_call (SimWords              *w,
   return TRUE;
 }
 
-/* hangup, power-off, power-on, remove-phone: a phone and nothing else. */
-static gboolean
-parse_phone_only (SimWords              *w,
-                  const SimCommandScope *scope,
-                  SimCommand            *c)
-{
-  const char *device = read_phone (w, scope);
-
-  if (device == NULL)
-    return FALSE;
-  c->device = g_strdup (device);
-  return TRUE;
-}
-
 static gboolean
 parse_move (SimWords              *w,
             const SimCommandScope *scope,
             SimCommand            *c)
 {
-  const char *v = read_phone (w, scope);
+  const char *v;
 
-  if (v == NULL)
+  if (!parse_phone_only (w, scope, c))
     return FALSE;
-  c->device = g_strdup (v);
   if ((v = _sim_words_next_ip (w)) == NULL)
     return FALSE;
   c->value = g_strdup (v);
@@ -299,12 +292,8 @@ parse_password (SimWords              *w,
         return FALSE;
       c->user = g_strdup (v);
     }
-  else
-    {
-      if ((v = read_phone (w, scope)) == NULL)
-        return FALSE;
-      c->device = g_strdup (v);
-    }
+  else if (!parse_phone_only (w, scope, c))
+    return FALSE;
   if ((v = _sim_words_next (w, "the new password")) == NULL)
     return FALSE;
   c->value = g_strdup (v);
@@ -332,11 +321,10 @@ parse_replay (SimWords              *w,
               const SimCommandScope *scope,
               SimCommand            *c)
 {
-  const char *v = read_phone (w, scope);
+  const char *v;
 
-  if (v == NULL)
+  if (!parse_phone_only (w, scope, c))
     return FALSE;
-  c->device = g_strdup (v);
   c->expires = -1;
   while (!_sim_words_at_end (w))
     {
@@ -378,11 +366,10 @@ parse_learn (SimWords              *w,
              const SimCommandScope *scope,
              SimCommand            *c)
 {
-  const char *v = read_phone (w, scope);
+  const char *v;
 
-  if (v == NULL)
+  if (!parse_phone_only (w, scope, c))
     return FALSE;
-  c->device = g_strdup (v);
   if ((v = read_user (w, scope)) == NULL)
     return FALSE;
   c->user = g_strdup (v);

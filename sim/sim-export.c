@@ -505,6 +505,17 @@ append_reason (GString                *s,
     g_string_append_printf (s, " (%s)", event->reason);
 }
 
+/* The usual tail of an annotation: the event's text after a colon, then its reason. */
+static void
+append_text_and_reason (GString                *s,
+                        const SimEvent         *event,
+                        const SimExportOptions *opts)
+{
+  if (event->text != NULL)
+    g_string_append_printf (s, ": %s", event->text);
+  append_reason (s, event, opts);
+}
+
 /*
  * The annotation of one kind of event, appended to @s; FALSE when the ladder leaves the event
  * out (a packet that was not dropped, timers and transactions unless asked for).
@@ -577,9 +588,7 @@ describe_registration (GString                *s,
     g_string_append_printf (s, " %s", event->aor);
   if (event->expires != SIM_EVENT_NO_EXPIRES)
     g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
-  if (event->text != NULL)
-    g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event, opts);
+  append_text_and_reason (s, event, opts);
   return TRUE;
 }
 
@@ -593,9 +602,7 @@ describe_call (GString                *s,
   if (event->aor != NULL)
     g_string_append_printf (s, " with %s", event->aor);
   g_string_append_printf (s, ": %s", event->action);
-  if (event->text != NULL)
-    g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event, opts);
+  append_text_and_reason (s, event, opts);
   return TRUE;
 }
 
@@ -648,9 +655,7 @@ describe_lookup (GString                *s,
                             event->aor ? event->aor : "?");
   else
     g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
-  if (event->text != NULL)
-    g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event, opts);
+  append_text_and_reason (s, event, opts);
   return TRUE;
 }
 
@@ -699,9 +704,7 @@ describe_transaction (GString                *s,
   g_string_append_printf (s, "~ %s transaction %s", node, event->action);
   if (event->branch != NULL)
     g_string_append_printf (s, " [%s]", event->branch);
-  if (event->text != NULL)
-    g_string_append_printf (s, ": %s", event->text);
-  append_reason (s, event, opts);
+  append_text_and_reason (s, event, opts);
   return TRUE;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "sim-lesson-student.h"
+#include "test-cli-run.h"
 
 /*
  * siplab-cli end to end: the built program (meson passes its path in SIPLAB_CLI) runs scenario
@@ -34,62 +35,6 @@ typedef struct {
   char *scenario;
 } Fixture;
 
-typedef struct {
-  int status;          /* exit code, or -1 */
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-static const char *
-cli_path (void)
-{
-  return g_getenv ("SIPLAB_CLI");
-}
-
-static gboolean
-need_cli (void)
-{
-  if (cli_path () == NULL)
-    {
-      g_test_skip ("SIPLAB_CLI is not set (meson test sets it)");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Runs siplab-cli with the NULL-terminated arguments. */
-static void
-run_cli (Result *r,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  int wait_status = 0;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) cli_path ());
-  va_start (args, r);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out, &r->err,
-                &wait_status, &error);
-  g_assert_no_error (error);
-  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-}
-
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -107,21 +52,13 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
   g_autofree char *progress = g_build_filename (f->dir, "siplab", "progress.ini", NULL);
   g_autofree char *progress_dir = g_path_get_dirname (progress);
 
   /* Lessons played with XDG_DATA_HOME here leave their progress file. */
   g_remove (progress);
   g_rmdir (progress_dir);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_remove (path);
-    }
-  g_rmdir (f->dir);
+  remove_scratch_dir (f->dir);
   g_free (f->dir);
   g_free (f->scenario);
 }

@@ -82,6 +82,20 @@ apply (SimDocument *document,
   g_assert_no_error (error);
 }
 
+/* The edits the restart and save tests make to the demo: a phone added at 2 s, then at 4 s a
+ * phone powered off, a lossy link, a phone moved and one removed. */
+static void
+apply_the_edits (SimDocument *document)
+{
+  sim_document_run_until (document, SIM_SEC (2));
+  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
+  sim_document_run_until (document, SIM_SEC (4));
+  apply (document, "power-off alice-soft");
+  apply (document, "link default loss 10%");
+  apply (document, "move bob-desk 10.0.0.52");
+  apply (document, "remove-phone alice-desk");
+}
+
 static void
 count_cb (gpointer data)
 {
@@ -211,13 +225,7 @@ test_restart_replays_the_edits (void)
   g_test_summary ("Restart rebuilds the session at t = 0 and replays every edit at its time: "
                   "run to the same time, the trace is the same, event by event.");
 
-  sim_document_run_until (document, SIM_SEC (2));
-  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
-  sim_document_run_until (document, SIM_SEC (4));
-  apply (document, "power-off alice-soft");
-  apply (document, "link default loss 10%");
-  apply (document, "move bob-desk 10.0.0.52");
-  apply (document, "remove-phone alice-desk");
+  apply_the_edits (document);
   sim_document_run_until (document, SIM_SEC (20));
   first = g_object_ref (sim_document_get_world (document));
   n = sim_trace_get_n_events (sim_world_get_trace (first));
@@ -311,13 +319,7 @@ test_save_then_reopen_round_trips (void)
                   "(an added phone is there from the start, a removed one is left out, the rest "
                   "are 'at' lines); opening it and saving again gives the same scene.");
 
-  sim_document_run_until (document, SIM_SEC (2));
-  apply (document, "add-phone carol-desk carol 10.0.0.31 password carol-pw");
-  sim_document_run_until (document, SIM_SEC (4));
-  apply (document, "power-off alice-soft");
-  apply (document, "link default loss 10%");
-  apply (document, "move bob-desk 10.0.0.52");
-  apply (document, "remove-phone alice-desk");
+  apply_the_edits (document);
   sim_document_run_until (document, SIM_SEC (40));
   apply (document, "register bob-desk");
 

@@ -6,6 +6,7 @@
 #include "sim-net.h"
 #include "sim-scenario.h"
 #include "sim-world.h"
+#include "test-wire.h"
 
 /*
  * The simulated NAT (sim-net.h): mappings, filtering, the timeout, the bound on mappings; and
@@ -140,16 +141,7 @@ static guint
 count_notes (Fixture    *f,
              const char *text)
 {
-  GPtrArray *events = sim_trace_get_events (f->trace);
-  guint n = 0;
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      SimEvent *e = events->pdata[i];
-      if (e->type == SIM_EVENT_NOTE && e->text != NULL && strstr (e->text, text) != NULL)
-        n++;
-    }
-  return n;
+  return test_count_notes (f->trace, text);
 }
 
 static void

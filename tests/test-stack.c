@@ -5,6 +5,7 @@
 
 #include "sim-net.h"
 #include "sim-stack.h"
+#include "test-wire.h"
 
 /*
  * RFC 3261 §17 transactions on the virtual clock, over the simulated network: a client stack
@@ -825,16 +826,7 @@ static guint
 count_notes (Fixture    *f,
              const char *needle)
 {
-  GPtrArray *events = sim_trace_get_events (f->trace);
-  guint n = 0;
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      SimEvent *e = events->pdata[i];
-      if (e->type == SIM_EVENT_NOTE && e->text != NULL && strstr (e->text, needle) != NULL)
-        n++;
-    }
-  return n;
+  return test_count_notes (f->trace, needle);
 }
 
 static void

@@ -3,8 +3,27 @@
  * and of real sockets. */
 #pragma once
 
+#include <string.h>
+
 #include "sim-message.h"
 #include "sim-trace.h"
+
+/* How many notes in @trace contain @needle. */
+static inline guint
+test_count_notes (SimTrace   *trace,
+                  const char *needle)
+{
+  GPtrArray *events = sim_trace_get_events (trace);
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_NOTE && e->text != NULL && strstr (e->text, needle) != NULL)
+        n++;
+    }
+  return n;
+}
 
 /* alice's OPTIONS to the server (sip:lab.example), Call-ID @call_prefix-@cseq. */
 static inline osip_message_t *

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "test-cli-run.h"
+
 /*
  * siplab-cli worksheet end to end: the built program (SIPLAB_CLI) writes a handout and an
  * answer key for a small lesson whose text is hostile on purpose.  The tests read the files
@@ -53,57 +55,6 @@ typedef struct {
   char *lesson;
 } Fixture;
 
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-static gboolean
-need_cli (void)
-{
-  if (g_getenv ("SIPLAB_CLI") == NULL)
-    {
-      g_test_skip ("SIPLAB_CLI is not set (meson test sets it)");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Runs siplab-cli in @cwd with the NULL-terminated arguments. */
-static void
-run_cli_in (Result     *r,
-            const char *cwd,
-            ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  int wait_status = 0;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("SIPLAB_CLI"));
-  va_start (args, cwd);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (cwd, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out, &r->err,
-                &wait_status, &error);
-  g_assert_no_error (error);
-  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-}
-
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -121,15 +72,7 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_remove (path);
-    }
-  g_rmdir (f->dir);
+  remove_scratch_dir (f->dir);
   g_free (f->dir);
   g_free (f->lesson);
 }

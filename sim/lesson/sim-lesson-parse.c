@@ -39,13 +39,11 @@ fail (Parser     *p,
       ...)
 {
   va_list args;
-  g_autofree char *message = NULL;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  _sim_lesson_error_at_va (p->error, SIM_LESSON_ERROR_SYNTAX, p->name, line ? line : p->line,
+                           format, args);
   va_end (args);
-  g_set_error (p->error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_SYNTAX, "%s:%u: %s", p->name,
-               line ? line : p->line, message);
   return FALSE;
 }
 
@@ -822,8 +820,10 @@ sim_lesson_parse_data (const char  *text,
 }
 
 SimLesson *
-sim_lesson_parse_file (const char  *path,
-                       GError     **error)
+_sim_lesson_parse_file_full (const char  *path,
+                             guint32      seed,
+                             const char  *student,
+                             GError     **error)
 {
   g_autofree char *text = NULL;
   g_autofree char *dir = NULL;
@@ -838,5 +838,12 @@ sim_lesson_parse_file (const char  *path,
       return NULL;
     }
   dir = g_path_get_dirname (path);
-  return sim_lesson_parse_data (text, len, path, dir, error);
+  return _sim_lesson_parse_data_full (text, len, path, dir, seed, student, error);
+}
+
+SimLesson *
+sim_lesson_parse_file (const char  *path,
+                       GError     **error)
+{
+  return _sim_lesson_parse_file_full (path, 0, NULL, error);
 }

@@ -298,6 +298,13 @@ gboolean        _sim_lesson_parse_uint        (const char   *text,
 gboolean        _sim_lesson_syntax_error      (GError      **error,
                                                const char   *format,
                                                ...) G_GNUC_PRINTF (2, 3);
+/* Sets a @code error that names its place, "FILE:LINE: message"; returns FALSE. */
+gboolean        _sim_lesson_error_at_va       (GError      **error,
+                                               SimLessonError code,
+                                               const char   *file,
+                                               guint         line,
+                                               const char   *format,
+                                               va_list       args) G_GNUC_PRINTF (5, 0);
 /* Whether @word is one of the NULL-terminated @words. */
 gboolean        _sim_lesson_word_in           (const char   *word,
                                                const char * const *words);
@@ -348,6 +355,11 @@ SimLesson      *_sim_lesson_parse_data_full   (const char     *text,
                                                gssize          length,
                                                const char     *name,
                                                const char     *base_dir,
+                                               guint32         seed,
+                                               const char     *student,
+                                               GError        **error);
+/* sim_lesson_parse_file() for @seed and @student (may be NULL). */
+SimLesson      *_sim_lesson_parse_file_full   (const char     *path,
                                                guint32         seed,
                                                const char     *student,
                                                GError        **error);

@@ -87,28 +87,6 @@ sim_lesson_id_for_file (const char *path)
 /* ------------------------------------------------------------------------------------------ */
 /* Parsing for a seed                                                                         */
 
-static SimLesson *
-parse_file (const char  *path,
-            guint32      seed,
-            const char  *student,
-            GError     **error)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *dir = NULL;
-  GError *local = NULL;
-  gsize len;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  if (!g_file_get_contents (path, &text, &len, &local))
-    {
-      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-      return NULL;
-    }
-  dir = g_path_get_dirname (path);
-  return _sim_lesson_parse_data_full (text, len, path, dir, seed, student, error);
-}
-
 SimLesson *
 sim_lesson_parse_file_for_student (const char  *path,
                                    const char  *student,
@@ -119,7 +97,7 @@ sim_lesson_parse_file_for_student (const char  *path,
 
   g_return_val_if_fail (path != NULL, NULL);
   if (student == NULL)
-    return parse_file (path, 0, NULL, error);
+    return _sim_lesson_parse_file_full (path, 0, NULL, error);
   id = sim_lesson_id_for_file (path);
   if ((seed = sim_lesson_student_seed (id, student)) == 0)
     {
@@ -128,7 +106,7 @@ sim_lesson_parse_file_for_student (const char  *path,
                    student, SIM_LESSON_STUDENT_NAME_MAX);
       return NULL;
     }
-  return parse_file (path, seed, student, error);
+  return _sim_lesson_parse_file_full (path, seed, student, error);
 }
 
 SimLesson *
@@ -136,7 +114,7 @@ sim_lesson_parse_file_for_seed (const char  *path,
                                 guint32      seed,
                                 GError     **error)
 {
-  return parse_file (path, seed, NULL, error);
+  return _sim_lesson_parse_file_full (path, seed, NULL, error);
 }
 
 SimLesson *

@@ -83,12 +83,10 @@ fail (GError    **error,
       ...)
 {
   va_list args;
-  g_autofree char *message = NULL;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  _sim_lesson_error_at_va (error, SIM_LESSON_ERROR_SYNTAX, file, line, format, args);
   va_end (args);
-  g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_SYNTAX, "%s:%u: %s", file, line, message);
   return FALSE;
 }
 

@@ -50,6 +50,20 @@ _sim_lesson_syntax_error (GError     **error,
 }
 
 gboolean
+_sim_lesson_error_at_va (GError         **error,
+                         SimLessonError   code,
+                         const char      *file,
+                         guint            line,
+                         const char      *format,
+                         va_list          args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+
+  g_set_error (error, SIM_LESSON_ERROR, code, "%s:%u: %s", file, line, message);
+  return FALSE;
+}
+
+gboolean
 _sim_lesson_word_in (const char         *word,
                      const char * const *words)
 {

@@ -18,6 +18,7 @@
 #include "sim-scenario.h"
 #include "sim-server.h"
 #include "sim-world.h"
+#include "siplab-cli-audit.h"
 #include "siplab-cli-common.h"
 
 /*
@@ -1026,6 +1027,8 @@ server_new (const ServeOptions *opts,
       *status = EXIT_RUNTIME;
       return NULL;
     }
+  /* Weak passwords: warned about on stderr at start-up, traced at each reload. */
+  sim_server_set_password_audit (server, TRUE, siplab_cli_common_passwords ());
   if (!sim_server_load_users (server, opts->users_path, TRUE, &error))
     {
       fprintf (stderr, "%s\n", error->message);
@@ -1131,6 +1134,7 @@ siplab_cli_serve (int    argc,
   status = serve_options_parse (&opts, &argc, &argv);
   if (status != EXIT_OK)
     return status;
+  siplab_cli_audit_users (opts.users_path);
   if (opts.scenario_path != NULL)
     return serve_scenario (&opts);
   return serve_server (&opts);

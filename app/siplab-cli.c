@@ -6,6 +6,7 @@
 #include "sim-export.h"
 #include "sim-pcap.h"
 #include "sim-scenario.h"
+#include "siplab-cli-cert.h"
 #include "siplab-cli-common.h"
 #include "siplab-cli-grade.h"
 #include "siplab-cli-lesson.h"
@@ -56,6 +57,8 @@ static const Command commands[] = {
   { "grade", "KEY HANDIN...", "verify hand-ins and print per-question statistics",
     siplab_cli_grade },
   { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
+  { "cert", "--host NAME [--ip ADDR]... [--out DIR]",
+    "make a lab CA and a TLS server certificate for serve", siplab_cli_cert },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },
 };

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "sim-audit.h"
+
 G_DEFINE_QUARK (sim-server-error-quark, sim_server_error)
 
 #define SECRET_LEN 32
@@ -36,6 +38,8 @@ struct _SimServer {
   GFileMonitor *monitor;
   guint sighup_source;
   guint reload_source;
+  gboolean audit;            /* warn about weak passwords at each load (sim-audit.h) */
+  GHashTable *common;        /* the common-password list for that, or NULL */
 
   /* Trace names: "ip:port" of a binding's source -> user; aor -> GPtrArray of those keys */
   GHashTable *peer_names;
@@ -209,6 +213,33 @@ apply_users (SimServer  *self,
               g_hash_table_size (users), added, changed, removed);
 }
 
+/* Weak passwords are warned about, never refused: the lab admin decides (sim-audit.h). */
+static void
+audit_users (SimServer *self)
+{
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  if (!self->audit)
+    return;
+  warnings = sim_audit_users_file (self->users_path, self->common, NULL);
+  for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+    trace_note (self, "warning: %s", (const char *) warnings->pdata[i]);
+}
+
+void
+sim_server_set_password_audit (SimServer  *self,
+                               gboolean    audit,
+                               GHashTable *common)
+{
+  g_return_if_fail (SIM_IS_SERVER (self));
+
+  self->audit = audit;
+  if (common != NULL)
+    g_hash_table_ref (common);
+  g_clear_pointer (&self->common, g_hash_table_unref);
+  self->common = common;
+}
+
 gboolean
 sim_server_reload_users (SimServer  *self,
                          GError    **error)
@@ -227,6 +258,7 @@ sim_server_reload_users (SimServer  *self,
       return FALSE;
     }
   apply_users (self, users);
+  audit_users (self);
   return TRUE;
 }
 
@@ -623,6 +655,7 @@ sim_server_finalize (GObject *object)
   SimServer *self = SIM_SERVER (object);
 
   g_clear_pointer (&self->users, g_hash_table_unref);
+  g_clear_pointer (&self->common, g_hash_table_unref);
   g_clear_pointer (&self->peer_names, g_hash_table_unref);
   g_clear_pointer (&self->aor_peers, g_hash_table_unref);
   g_clear_pointer (&self->rand, g_rand_free);

@@ -70,6 +70,15 @@ gboolean            sim_server_load_users       (SimServer           *self,
 /* Re-reads the file given to sim_server_load_users(); errors are traced and keep the old set. */
 gboolean            sim_server_reload_users     (SimServer           *self,
                                                  GError             **error);
+/*
+ * With @audit, every load and reload of the users file traces a note "warning: FILE:LINE:
+ * user 'NAME': the password ..." for each weak password (sim-audit.h: shorter than
+ * SIM_AUDIT_MIN_PASSWORD_LENGTH or in @common, a set from sim_audit_read_common_passwords(),
+ * or NULL to check only the length).  The password itself is never traced.  Default: off.
+ */
+void                sim_server_set_password_audit (SimServer         *self,
+                                                   gboolean           audit,
+                                                   GHashTable        *common);
 /* Defaults: 10 failures within 60 s block the IP for 300 s (SIM_AUTH_LIMITER_DEFAULT_*).
  * @max_failures 0 turns it off. */
 void                sim_server_set_auth_limit   (SimServer           *self,

@@ -170,6 +170,38 @@ test_server_reload_warns (void)
   g_rmdir (dir);
 }
 
+/* `serve` warns on stderr at start-up, before it opens anything (here the database fails). */
+static void
+test_serve_warns_at_start_up (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("siplab-audit-XXXXXX", NULL);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autofree char *line1 = g_strdup_printf ("warning: %s:2: user 'alice': the password is "
+                                            "shorter than 10 characters", users);
+  g_autofree char *line2 = g_strdup_printf ("warning: %s:3: user 'bob': the password is in "
+                                            "the common-password list", users);
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { g_getenv ("SIPLAB_CLI"), "serve", "--listen", "udp:127.0.0.1:0",
+                         "--domain", "lab.example", "--users", users, "--db",
+                         "/nonexistent/siplab/lab.sqlite", NULL };
+  int status = 0;
+
+  g_assert_nonnull (argv[0]);
+  g_assert_true (g_file_set_contents (users, "# lab\nalice:s3cret\nbob:ILoveYou123\n"
+                                             "carol:correct horse battery staple\n", -1, NULL));
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (err, line1));
+  g_assert_nonnull (strstr (err, line2));
+  g_assert_null (strstr (err, "carol"));
+  g_assert_null (strstr (err, "s3cret"));
+  g_assert_null (strstr (err, "ILoveYou123"));
+  g_unlink (users);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -185,5 +217,6 @@ main (int    argc,
   g_test_add_func ("/sim/audit/the-shipped-list-has-the-classics", test_shipped_list);
   g_test_add_func ("/sim/audit/the-server-traces-warnings-on-reload-without-passwords",
                    test_server_reload_warns);
+  g_test_add_func ("/sim/audit/serve-warns-on-stderr-at-start-up", test_serve_warns_at_start_up);
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -290,6 +291,96 @@ test_host_addresses (void)
     }
 }
 
+/* Runs `siplab-cli ARGS...` (SIPLAB_CLI); returns its exit status. */
+static int
+run_cli (const char * const *args,
+         char              **out,
+         char              **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("SIPLAB_CLI"));
+  g_assert_nonnull (argv->pdata[0]);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* The command: writes into a new --out, says what to do next, refuses a second run. */
+static void
+test_cli_cert (void)
+{
+  g_autofree char *top = make_dir ();
+  g_autofree char *dir = g_build_filename (top, "tls", NULL);
+  const char *args[] = { "cert", "--host", "pbx.lab.example", "--ip", "192.0.2.7", "--ip",
+                         "2001:db8::7", "--out", dir, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *listen = NULL;
+  X509 *server;
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  listen = g_strdup_printf ("--listen tls:192.0.2.7:5061 --cert %s/server.crt --key "
+                            "%s/server.key", dir, dir);
+  g_assert_nonnull (strstr (out, listen));
+  g_assert_nonnull (strstr (out, "DNS:pbx.lab.example, IP:192.0.2.7, IP:2001:db8::7"));
+  g_assert_nonnull (strstr (out, "Linphone"));
+  g_assert_nonnull (strstr (out, "sip_cafile"));
+  g_assert_nonnull (strstr (out, ";transport=tls"));
+  server = read_cert (dir, "server.crt");
+  g_assert_cmpint (X509_check_ip_asc (server, "2001:db8::7", 0), ==, 1);
+  X509_free (server);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "already exists, not overwritten"));
+  remove_dir (dir);
+  g_rmdir (top);
+}
+
+/* A wrong command line is a usage error, exit 2, and writes nothing. */
+static void
+test_cli_cert_usage (void)
+{
+  g_autofree char *dir = make_dir ();
+  const char *const cases[][8] = {
+    { "cert", NULL },
+    { "cert", "--host", "lab example", NULL },
+    { "cert", "--host", "lab.example", "--ip", "192.0.2", NULL },
+    { "cert", "--host", "lab.example", "--ip", "lab.example", NULL },
+    { "cert", "--host", "lab.example", "--days", "0", NULL },
+    { "cert", "--host", "lab.example", "--days", "3651", NULL },
+    { "cert", "--host", "lab.example", "extra", NULL },
+    { "cert", "--host", "lab.example", "--bogus", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *ca = g_build_filename (dir, "ca.crt", NULL);
+
+      for (guint j = 0; cases[i][j] != NULL; j++)
+        g_ptr_array_add (args, (gpointer) cases[i][j]);
+      g_ptr_array_add (args, "--out");
+      g_ptr_array_add (args, dir);
+      g_ptr_array_add (args, NULL);
+      g_assert_cmpint (run_cli ((const char * const *) args->pdata, &out, &err), ==, 2);
+      g_assert_true (g_str_has_prefix (err, "siplab-cli cert: "));
+      g_assert_false (g_file_test (ca, G_FILE_TEST_EXISTS));
+    }
+  remove_dir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -304,5 +395,7 @@ main (int    argc,
   g_test_add_func ("/sim/cert/bad-hosts-addresses-and-validity-are-refused", test_bad_arguments);
   g_test_add_func ("/sim/cert/host-addresses-exclude-loopback-and-link-local",
                    test_host_addresses);
+  g_test_add_func ("/sim/cert/the-command-writes-and-says-what-to-do-next", test_cli_cert);
+  g_test_add_func ("/sim/cert/a-wrong-command-line-exits-2", test_cli_cert_usage);
   return g_test_run ();
 }

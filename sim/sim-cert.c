@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -97,7 +98,8 @@ add_extension (X509        *subject,
 }
 
 /* A fresh certificate for @key named @common_name: version 3, a random 127-bit serial (RFC
- * 5280 §4.1.2.2 allows up to 20 octets; positive, so the top bit is clear), valid from now. */
+ * 5280 §4.1.2.2 allows up to 20 octets; positive, so the top bit is clear), valid for @days
+ * from SIM_CERT_BACKDATE_SECONDS ago. */
 static X509 *
 cert_new (EVP_PKEY    *key,
           const char  *common_name,
@@ -107,14 +109,17 @@ cert_new (EVP_PKEY    *key,
   g_autoptr(X509) cert = X509_new ();
   X509_NAME *name;
   BIGNUM *serial = BN_new ();
+  time_t now = time (NULL);   /* one instant for both ends: the period is exactly @days */
   gboolean ok;
 
   ok = cert != NULL && serial != NULL
        && X509_set_version (cert, X509_VERSION_3) == 1
        && BN_rand (serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1
        && BN_to_ASN1_INTEGER (serial, X509_get_serialNumber (cert)) != NULL
-       && X509_gmtime_adj (X509_getm_notBefore (cert), 0) != NULL
-       && X509_time_adj_ex (X509_getm_notAfter (cert), (int) days, 0, NULL) != NULL
+       && X509_time_adj_ex (X509_getm_notBefore (cert), 0, -SIM_CERT_BACKDATE_SECONDS,
+                            &now) != NULL
+       && X509_time_adj_ex (X509_getm_notAfter (cert), (int) days, -SIM_CERT_BACKDATE_SECONDS,
+                            &now) != NULL
        && X509_set_pubkey (cert, key) == 1;
   BN_free (serial);
   if (!ok)

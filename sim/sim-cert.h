@@ -44,6 +44,10 @@ typedef enum {
 /* The CA lives ten years, and never less than the server certificate it signs. */
 #define SIM_CERT_CA_DAYS 3650
 #define SIM_CERT_RSA_BITS 2048
+/* Validity starts this long before the certificate is made, so that a phone whose clock is a
+ * little behind does not refuse it as "not yet valid"; the period stays @days long (clients
+ * that cap it at 825 days measure notAfter - notBefore). */
+#define SIM_CERT_BACKDATE_SECONDS 3600
 /* The most subjectAltName addresses a certificate gets. */
 #define SIM_CERT_MAX_ADDRESSES 32
 

@@ -152,6 +152,15 @@ test_lab_set (void)
   g_assert_cmpint (days_left (server), >=, SIM_CERT_DEFAULT_DAYS - 1);
   g_assert_cmpint (days_left (server), <=, SIM_CERT_DEFAULT_DAYS);
   g_assert_cmpint (days_left (ca), >=, SIM_CERT_CA_DAYS - 1);
+  /* Already valid for a phone whose clock is a few minutes behind; the period is 825 days. */
+  {
+    int d = 0, s = 0;
+    g_assert_cmpint (X509_cmp_time (X509_get0_notBefore (server), NULL), <, 0);
+    g_assert_cmpint (ASN1_TIME_diff (&d, &s, X509_get0_notBefore (server),
+                                     X509_get0_notAfter (server)), ==, 1);
+    g_assert_cmpint (d, ==, SIM_CERT_DEFAULT_DAYS);
+    g_assert_cmpint (s, ==, 0);
+  }
 
   /* The chain check a TLS client makes, with the purpose "TLS server". */
   store = X509_STORE_new ();

@@ -223,7 +223,11 @@ audit_users (SimServer *self)
     return;
   warnings = sim_audit_users_file (self->users_path, self->common, NULL);
   for (guint i = 0; warnings != NULL && i < warnings->len; i++)
-    trace_note (self, "warning: %s", (const char *) warnings->pdata[i]);
+    if (sim_trace_is_enabled (self->trace))
+      trace_note (self, "warning: %s", (const char *) warnings->pdata[i]);
+    else
+      /* With the trace off (`serve --format none`) the admin still hears of it. */
+      g_message ("warning: %s", (const char *) warnings->pdata[i]);
 }
 
 void

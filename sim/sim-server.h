@@ -74,7 +74,8 @@ gboolean            sim_server_reload_users     (SimServer           *self,
  * With @audit, every load and reload of the users file traces a note "warning: FILE:LINE:
  * user 'NAME': the password ..." for each weak password (sim-audit.h: shorter than
  * SIM_AUDIT_MIN_PASSWORD_LENGTH or in @common, a set from sim_audit_read_common_passwords(),
- * or NULL to check only the length).  The password itself is never traced.  Default: off.
+ * or NULL to check only the length); with the trace disabled they are g_message()s instead.
+ * The password itself is never traced.  Default: off.
  */
 void                sim_server_set_password_audit (SimServer         *self,
                                                    gboolean           audit,

@@ -166,6 +166,13 @@ test_server_reload_warns (void)
   g_assert_cmpuint (count_notes (server, "Password123"), ==, 0);
   g_assert_cmpuint (count_notes (server, "unusual phrase"), ==, 0);
 
+  /* With the trace off (serve --format none) the warning is logged instead. */
+  sim_trace_set_enabled (sim_server_get_trace (server), FALSE);
+  g_test_expect_message ("Sim", G_LOG_LEVEL_MESSAGE,
+                         "warning: *:2: user 'bob': the password is in the common-password*");
+  g_assert_true (sim_server_reload_users (server, &error));
+  g_test_assert_expected_messages ();
+
   g_unlink (path);
   g_rmdir (dir);
 }

@@ -178,7 +178,10 @@ static GPtrArray *
 label_candidates (const SimEvent *event)
 {
   GPtrArray *labels = g_ptr_array_new_with_free_func (g_free);
-  const char *retx = g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx)" : "";
+  /* A message on a TLS link is marked: on the wire only its size shows (sim-net.h). */
+  const char *retx = event->tls
+                     ? (g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx) [TLS]" : " [TLS]")
+                     : g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx)" : "";
   g_autofree char *num = cseq_number (event);
   const char *first = event->first_line ? event->first_line : "";
 
@@ -672,6 +675,36 @@ describe_note (GString                *s,
   return TRUE;
 }
 
+/* A sniffer's copy: what it could read ("REGISTER (CSeq 2)") or only the TLS record's size;
+ * and the result of its offline attack. */
+static gboolean
+describe_capture (GString                *s,
+                  const SimEvent         *event,
+                  const char             *node,
+                  const SimExportOptions *opts)
+{
+  char src[64], dst[64];
+
+  if (g_strcmp0 (event->action, "captured") != 0)
+    {
+      g_string_append_printf (s, "%% %s: %s", node, event->text ? event->text : event->action);
+      return TRUE;
+    }
+  sim_addr_format (&event->src, src, sizeof src);
+  sim_addr_format (&event->dst, dst, sizeof dst);
+  if (event->tls)
+    g_string_append_printf (s, "%% %s captured [TLS] %s -> %s: a TLS record of %" G_GSIZE_FORMAT
+                            " bytes, contents unreadable", node, src, dst, event->wire_len);
+  else
+    {
+      g_autofree char *label = sim_export_packet_label (event);
+
+      g_string_append_printf (s, "%% %s captured %s -> %s: %s, %" G_GSIZE_FORMAT " bytes in "
+                              "clear", node, src, dst, label, event->wire_len);
+    }
+  return TRUE;
+}
+
 static gboolean
 describe_timer (GString                *s,
                 const SimEvent         *event,
@@ -721,6 +754,7 @@ static const DescribeFunc describers[] = {
   [SIM_EVENT_ACTION] = describe_action,
   [SIM_EVENT_LOOKUP] = describe_lookup,
   [SIM_EVENT_NOTE] = describe_note,
+  [SIM_EVENT_CAPTURE] = describe_capture,
 };
 
 /* The annotation line for a non-packet event, or NULL when the ladder leaves it out. */

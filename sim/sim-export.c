@@ -1051,6 +1051,40 @@ add_other_fields (JsonBuilder    *builder,
   add_string_if_set (builder, "name", event->name);
 }
 
+static void
+add_tls (JsonBuilder *builder)
+{
+  json_builder_set_member_name (builder, "tls");
+  json_builder_add_boolean_value (builder, TRUE);
+}
+
+/* A sniffer's copy (docs/jsonl.md): what it could read, or only the TLS record's size. */
+static void
+add_capture_fields (JsonBuilder    *builder,
+                    const SimEvent *event)
+{
+  add_string (builder, "node", event->node);
+  add_string (builder, "action", event->action);
+  if (strcmp (event->action, "captured") != 0)
+    {
+      add_string_if_set (builder, "user", event->user);
+      add_string (builder, "text", event->text);
+      return;
+    }
+  add_string (builder, "from", event->from);
+  add_string (builder, "to", event->to);
+  add_addr (builder, "src", &event->src);
+  add_addr (builder, "dst", &event->dst);
+  add_int (builder, "bytes", (gint64) event->wire_len);
+  if (event->tls)
+    add_tls (builder);
+  else
+    {
+      add_string (builder, "first_line", event->first_line);
+      add_string (builder, "raw", event->raw);
+    }
+}
+
 void
 sim_export_jsonl_line (const SimEvent *event,
                        GString        *out)
@@ -1083,7 +1117,13 @@ sim_export_jsonl_line (const SimEvent *event,
       add_string_if_set (builder, "method", event->method);
       add_string_if_set (builder, "branch", event->branch);
       add_string_if_set (builder, "reason", event->reason);
+      if (event->tls)
+        add_tls (builder);
       add_string (builder, "raw", event->raw);
+      break;
+
+    case SIM_EVENT_CAPTURE:
+      add_capture_fields (builder, event);
       break;
 
     case SIM_EVENT_BINDING:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <string.h>
 
+#include "sim-export.h"
 #include "sim-net.h"
 #include "sim-scenario.h"
 #include "sim-sniffer.h"
@@ -190,6 +191,37 @@ test_crack_verb_traces_the_result (void)
 }
 
 static void
+test_exports_show_what_the_sniffer_saw (void)
+{
+  g_autoptr(SimWorld) world = run_scene (scene_text);
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  g_autoptr(GString) ladder = g_string_new (NULL);
+  g_autoptr(GString) jsonl = g_string_new (NULL);
+  g_auto(GStrv) lines = NULL;
+  guint tls_lines = 0;
+
+  g_test_summary ("The ladder marks messages on a TLS link and shows each capture as a line; "
+                  "JSON Lines gives a TLS capture its size and no text.");
+  sim_export_ladder (events, ladder, NULL);
+  g_test_message ("\n%s", ladder->str);
+  g_assert_nonnull (strstr (ladder->str, "REGISTER (CSeq 1) [TLS]"));
+  g_assert_nonnull (strstr (ladder->str, "% eve captured 10.0.0.11:5060 -> 10.0.0.1:5060: "
+                                         "REGISTER (CSeq 1)"));
+  g_assert_nonnull (strstr (ladder->str, "% tap captured [TLS] 10.0.0.13:5060 -> 10.0.0.1:5060: "
+                                         "a TLS record of"));
+  sim_export_jsonl (events, jsonl);
+  lines = g_strsplit (jsonl->str, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "\"type\":\"capture\"") != NULL && strstr (lines[i], "\"tls\":true") != NULL)
+      {
+        tls_lines++;
+        g_assert_null (strstr (lines[i], "\"raw\""));
+        g_assert_null (strstr (lines[i], "REGISTER"));
+      }
+  g_assert_cmpuint (tls_lines, ==, 8);
+}
+
+static void
 test_scenario_round_trip (void)
 {
   g_autoptr(GError) error = NULL;
@@ -245,6 +277,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/sniffer/a-strong-password-is-not-found", test_strong_password_is_not_found);
   g_test_add_func ("/sim/sniffer/a-tls-link-leaves-nothing-to-try", test_tls_link_leaves_nothing_to_try);
   g_test_add_func ("/sim/sniffer/the-crack-verb-traces-the-result", test_crack_verb_traces_the_result);
+  g_test_add_func ("/sim/sniffer/exports-show-what-the-sniffer-saw",
+                   test_exports_show_what_the_sniffer_saw);
   g_test_add_func ("/sim/sniffer/sniffers-and-tls-round-trip", test_scenario_round_trip);
   g_test_add_func ("/sim/sniffer/bad-sniffer-lines-are-refused", test_bad_sniffer_lines);
   return g_test_run ();

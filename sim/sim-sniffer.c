@@ -153,7 +153,10 @@ sim_sniffer_crack (GPtrArray          *events,
   memset (result, 0, sizeof *result);
   result->outcome = SIM_CRACK_NOTHING_TO_TRY;
   if (!find_exchange (events, sniffer, user, &credentials, &method, &result->saw_tls))
-    return;
+    {
+      result->user = g_strdup (user);
+      return;
+    }
   result->user = g_strdup (credentials.username);
   result->realm = g_strdup (credentials.realm);
   result->algorithm = credentials.algorithm;
@@ -185,9 +188,11 @@ sim_crack_result_describe (const SimCrackResult *result)
   switch (result->outcome)
     {
     case SIM_CRACK_NOTHING_TO_TRY:
-      return g_strdup (result->saw_tls
-                       ? "nothing to try: the link is on TLS, the sniffer saw only record sizes"
-                       : "nothing to try: no challenge and answer were captured in clear");
+      return g_strdup_printf ("nothing to try%s%s: no challenge and answer were captured in "
+                              "clear%s", result->user ? " for " : "",
+                              result->user ? result->user : "",
+                              result->saw_tls ? " (on a TLS link the sniffer sees only the "
+                                                "size of each record)" : "");
     case SIM_CRACK_FOUND:
       return g_strdup_printf ("password of %s found offline: \"%s\" after %" G_GUINT64_FORMAT
                               " tries of %s, %.6f s at %.0f million tries/s (RFC 7616 §5.13)",

@@ -38,7 +38,7 @@ typedef enum {
 typedef struct {
   SimCrackOutcome outcome;
   gboolean saw_tls;           /* the sniffer captured TLS records */
-  char *user;                 /* the user attacked (NULL: nothing to try) */
+  char *user;                 /* the user attacked (NOTHING_TO_TRY: the one asked for, or NULL) */
   char *realm;
   SimDigestAlgorithm algorithm;
   char *password;             /* SIM_CRACK_FOUND: the word that fits */

@@ -160,6 +160,24 @@ test_tls_link_leaves_nothing_to_try (void)
 }
 
 static void
+test_sha256_challenge_is_tried_with_sha256 (void)
+{
+  g_autofree char *text = g_strconcat ("policy algorithms SHA-256\n", scene_text, NULL);
+  g_autoptr(SimWorld) world = NULL;
+  SimCrackResult result;
+
+  g_test_summary ("A SHA-256 challenge (RFC 7616) is attacked with SHA-256 at its own rate: a "
+                  "stronger hash slows each try, it does not save a weak password.");
+  world = run_scene (text);
+  crack (world, "eve", "alice", &result);
+  g_assert_cmpint (result.outcome, ==, SIM_CRACK_FOUND);
+  g_assert_cmpint (result.algorithm, ==, SIM_DIGEST_SHA256);
+  g_assert_cmpstr (result.password, ==, "secret123");
+  g_assert_cmpfloat (result.seconds, ==, result.tries / SIM_SNIFFER_SHA256_TRIES_PER_SEC);
+  sim_crack_result_clear (&result);
+}
+
+static void
 test_crack_verb_traces_the_result (void)
 {
   g_autofree char *text = NULL;
@@ -276,6 +294,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/sniffer/a-weak-password-is-found", test_weak_password_is_found);
   g_test_add_func ("/sim/sniffer/a-strong-password-is-not-found", test_strong_password_is_not_found);
   g_test_add_func ("/sim/sniffer/a-tls-link-leaves-nothing-to-try", test_tls_link_leaves_nothing_to_try);
+  g_test_add_func ("/sim/sniffer/a-sha256-challenge-is-tried-with-sha256",
+                   test_sha256_challenge_is_tried_with_sha256);
   g_test_add_func ("/sim/sniffer/the-crack-verb-traces-the-result", test_crack_verb_traces_the_result);
   g_test_add_func ("/sim/sniffer/exports-show-what-the-sniffer-saw",
                    test_exports_show_what_the_sniffer_saw);

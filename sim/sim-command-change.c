@@ -33,9 +33,24 @@ _sim_link_change_apply (const SimLinkChange *link,
     params->jitter = link->params.jitter;
   if (link->fields & SIM_LINK_FIELD_LOSS)
     params->loss = link->params.loss;
+  if (link->fields & SIM_LINK_FIELD_TLS)
+    params->tls = link->params.tls;
 }
 
-/* Link parameters: any of "latency D", "jitter D", "loss P%", at least one. */
+/* "tls" alone or "tls on" puts the link on TLS, "tls off" takes it off. */
+static gboolean
+read_tls (SimWords      *w,
+          SimLinkChange *link)
+{
+  link->params.tls = TRUE;
+  if (_sim_words_accept (w, "on"))
+    return TRUE;
+  if (_sim_words_accept (w, "off"))
+    link->params.tls = FALSE;
+  return TRUE;
+}
+
+/* Link parameters: any of "latency D", "jitter D", "loss P%", "tls [on|off]", at least one. */
 static gboolean
 read_link_params (SimWords      *w,
                   SimLinkChange *link)
@@ -61,9 +76,14 @@ read_link_params (SimWords      *w,
           field = SIM_LINK_FIELD_LOSS;
           ok = _sim_words_next_percent (w, "loss", &link->params.loss);
         }
+      else if (strcmp (key, "tls") == 0)
+        {
+          field = SIM_LINK_FIELD_TLS;
+          ok = read_tls (w, link);
+        }
       else
         return _sim_words_fail (w, SYNTAX, "unknown link parameter '%s' (expected latency, "
-                                "jitter or loss)", key);
+                                "jitter, loss or tls)", key);
       if (!ok)
         return FALSE;
       if (link->fields & field)
@@ -71,7 +91,7 @@ read_link_params (SimWords      *w,
       link->fields |= field;
     }
   if (link->fields == 0)
-    return _sim_words_fail (w, SYNTAX, "missing link parameters (latency, jitter or loss)");
+    return _sim_words_fail (w, SYNTAX, "missing link parameters (latency, jitter, loss or tls)");
   return TRUE;
 }
 
@@ -127,6 +147,8 @@ _sim_link_change_write (const SimLinkChange *link,
       g_string_append (s, " loss");
       _sim_words_append_percent (s, link->params.loss);
     }
+  if (link->fields & SIM_LINK_FIELD_TLS)
+    g_string_append (s, link->params.tls ? " tls" : " tls off");
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim-scenario.h"
+#include "sim-sniffer.h"
 
 /*
  * The command language: one row per verb in verbs[] below, with its word, usage, the places it
@@ -212,6 +213,35 @@ parse_phone_only (SimWords              *w,
   if (device == NULL)
     return FALSE;
   c->device = g_strdup (device);
+  return TRUE;
+}
+
+/* crack SNIFFER [user USER]: the sniffer must be declared (or be in the running world). */
+static gboolean
+parse_crack (SimWords              *w,
+             const SimCommandScope *scope,
+             SimCommand            *c)
+{
+  const char *sniffer = _sim_words_next (w, "sniffer name");
+
+  if (sniffer == NULL)
+    return FALSE;
+  if (scope != NULL && scope->scene != NULL &&
+      sim_scenario_find_sniffer (scope->scene, sniffer) == NULL)
+    return _sim_words_fail (w, INVALID, "unknown sniffer '%s' (declare it with a 'sniffer' "
+                            "line before this one)", sniffer);
+  if (scope != NULL && scope->scene == NULL && scope->world != NULL &&
+      !sim_net_has_sniffer (sim_world_get_net (scope->world), sniffer))
+    return _sim_words_fail (w, INVALID, "unknown sniffer '%s'", sniffer);
+  c->target = g_strdup (sniffer);
+  if (_sim_words_accept (w, "user"))
+    {
+      const char *user = _sim_words_next (w, "user name after 'user'");
+
+      if (user == NULL)
+        return FALSE;
+      c->user = g_strdup (user);
+    }
   return TRUE;
 }
 
@@ -715,6 +745,29 @@ run_reboot (const SimCommand  *c,
          sim_world_set_power (world, c->device, TRUE, error);
 }
 
+/* The sniffer's offline dictionary attack on what it captured (sim-sniffer.h): it sends
+ * nothing, so it takes no simulated time; the time it would take is in the traced result. */
+static gboolean
+run_crack (const SimCommand  *c,
+           SimWorld          *world,
+           GError           **error)
+{
+  SimTrace *trace = sim_world_get_trace (world);
+  SimCrackResult result;
+
+  if (!sim_net_has_sniffer (sim_world_get_net (world), c->target))
+    {
+      g_set_error (error, SIM_WORLD_ERROR, SIM_WORLD_ERROR_NOT_FOUND, "no sniffer named '%s'",
+                   c->target);
+      return FALSE;
+    }
+  sim_sniffer_crack (sim_trace_get_events (trace), c->target, c->user,
+                     sim_sniffer_default_words (), &result);
+  sim_sniffer_trace_result (trace, sim_world_now (world), c->target, &result);
+  sim_crack_result_clear (&result);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Writing, one function per verb (after the verb's word)                                     */
 
@@ -804,6 +857,18 @@ write_learn (const SimCommand *c,
   _sim_words_append (s, c->device);
   _sim_words_append (s, c->user);
   _sim_words_append (s, c->value);
+}
+
+static void
+write_crack (const SimCommand *c,
+             GString          *s)
+{
+  _sim_words_append (s, c->target);
+  if (c->user != NULL)
+    {
+      g_string_append (s, " user");
+      _sim_words_append (s, c->user);
+    }
 }
 
 static void
@@ -917,7 +982,7 @@ static const Verb verbs[] = {
       "Every phone learns every other user's current address.",
       ALL_PLACES },
     parse_nothing, run_fill_address_books, write_nothing },
-  { { SIM_VERB_LINK, "link", "link default|NODE NODE [latency D] [jitter D] [loss P%]",
+  { { SIM_VERB_LINK, "link", "link default|NODE NODE [latency D] [jitter D] [loss P%] [tls [on|off]]",
       "Network conditions change from now on; parameters not given keep their values.",
       ALL_PLACES },
     parse_link, run_link, write_link },
@@ -949,6 +1014,10 @@ static const Verb verbs[] = {
       "The phone powers off and on at once: it forgets its registration and boots again.",
       ALL_PLACES },
     parse_phone_only, run_reboot, write_phone_only },
+  { { SIM_VERB_CRACK, "crack", "crack SNIFFER [user USER]",
+      "The sniffer tries a word list offline against the last digest answer it captured.",
+      ALL_PLACES },
+    parse_crack, run_crack, write_crack },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (verbs) == SIM_N_VERBS);

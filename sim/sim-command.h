@@ -64,6 +64,7 @@ typedef enum {
   SIM_VERB_REMOVE_PHONE,
   SIM_VERB_MODE,
   SIM_VERB_REBOOT,
+  SIM_VERB_CRACK,
   SIM_N_VERBS
 } SimVerb;
 
@@ -79,6 +80,7 @@ typedef enum {
   SIM_LINK_FIELD_LATENCY = 1 << 0,
   SIM_LINK_FIELD_JITTER  = 1 << 1,
   SIM_LINK_FIELD_LOSS    = 1 << 2,
+  SIM_LINK_FIELD_TLS     = 1 << 3,
 } SimLinkFields;
 
 typedef struct {
@@ -145,8 +147,10 @@ typedef struct {
   SimTime at;
   guint line;
   char *device;              /* the phone acted on; a replay's victim; add-phone: the new phone */
-  char *user;                /* password user U P: U;  learn D U IP: U;  add-phone: its user */
-  char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim) */
+  char *user;                /* password user U P: U;  learn D U IP: U;  add-phone: its user;
+                              * crack: the user attacked (NULL: the first one captured) */
+  char *target;              /* call: user or URI;  replay: attacker host (NULL: the victim);
+                              * crack: the sniffer */
   char *value;               /* move/learn/add-phone: IP;  password: the new one;  note: text;
                               * replay: the new Contact (NULL: as captured) */
   char *password;            /* add-phone: the new user's password (NULL: an existing user) */

@@ -178,7 +178,10 @@ static GPtrArray *
 label_candidates (const SimEvent *event)
 {
   GPtrArray *labels = g_ptr_array_new_with_free_func (g_free);
-  const char *retx = g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx)" : "";
+  /* A message on a TLS link is marked: on the wire only its size shows (sim-net.h). */
+  const char *retx = event->tls
+                     ? (g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx) [TLS]" : " [TLS]")
+                     : g_strcmp0 (event->action, "retransmitted") == 0 ? " (retx)" : "";
   g_autofree char *num = cseq_number (event);
   const char *first = event->first_line ? event->first_line : "";
 
@@ -672,6 +675,36 @@ describe_note (GString                *s,
   return TRUE;
 }
 
+/* A sniffer's copy: what it could read ("REGISTER (CSeq 2)") or only the TLS record's size;
+ * and the result of its offline attack. */
+static gboolean
+describe_capture (GString                *s,
+                  const SimEvent         *event,
+                  const char             *node,
+                  const SimExportOptions *opts)
+{
+  char src[64], dst[64];
+
+  if (g_strcmp0 (event->action, "captured") != 0)
+    {
+      g_string_append_printf (s, "%% %s: %s", node, event->text ? event->text : event->action);
+      return TRUE;
+    }
+  sim_addr_format (&event->src, src, sizeof src);
+  sim_addr_format (&event->dst, dst, sizeof dst);
+  if (event->tls)
+    g_string_append_printf (s, "%% %s captured [TLS] %s -> %s: a TLS record of %" G_GSIZE_FORMAT
+                            " bytes, contents unreadable", node, src, dst, event->wire_len);
+  else
+    {
+      g_autofree char *label = sim_export_packet_label (event);
+
+      g_string_append_printf (s, "%% %s captured %s -> %s: %s, %" G_GSIZE_FORMAT " bytes in "
+                              "clear", node, src, dst, label, event->wire_len);
+    }
+  return TRUE;
+}
+
 static gboolean
 describe_timer (GString                *s,
                 const SimEvent         *event,
@@ -721,6 +754,7 @@ static const DescribeFunc describers[] = {
   [SIM_EVENT_ACTION] = describe_action,
   [SIM_EVENT_LOOKUP] = describe_lookup,
   [SIM_EVENT_NOTE] = describe_note,
+  [SIM_EVENT_CAPTURE] = describe_capture,
 };
 
 /* The annotation line for a non-packet event, or NULL when the ladder leaves it out. */
@@ -1017,6 +1051,40 @@ add_other_fields (JsonBuilder    *builder,
   add_string_if_set (builder, "name", event->name);
 }
 
+static void
+add_tls (JsonBuilder *builder)
+{
+  json_builder_set_member_name (builder, "tls");
+  json_builder_add_boolean_value (builder, TRUE);
+}
+
+/* A sniffer's copy (docs/jsonl.md): what it could read, or only the TLS record's size. */
+static void
+add_capture_fields (JsonBuilder    *builder,
+                    const SimEvent *event)
+{
+  add_string (builder, "node", event->node);
+  add_string (builder, "action", event->action);
+  if (strcmp (event->action, "captured") != 0)
+    {
+      add_string_if_set (builder, "user", event->user);
+      add_string (builder, "text", event->text);
+      return;
+    }
+  add_string (builder, "from", event->from);
+  add_string (builder, "to", event->to);
+  add_addr (builder, "src", &event->src);
+  add_addr (builder, "dst", &event->dst);
+  add_int (builder, "bytes", (gint64) event->wire_len);
+  if (event->tls)
+    add_tls (builder);
+  else
+    {
+      add_string (builder, "first_line", event->first_line);
+      add_string (builder, "raw", event->raw);
+    }
+}
+
 void
 sim_export_jsonl_line (const SimEvent *event,
                        GString        *out)
@@ -1049,7 +1117,13 @@ sim_export_jsonl_line (const SimEvent *event,
       add_string_if_set (builder, "method", event->method);
       add_string_if_set (builder, "branch", event->branch);
       add_string_if_set (builder, "reason", event->reason);
+      if (event->tls)
+        add_tls (builder);
       add_string (builder, "raw", event->raw);
+      break;
+
+    case SIM_EVENT_CAPTURE:
+      add_capture_fields (builder, event);
       break;
 
     case SIM_EVENT_BINDING:

@@ -50,7 +50,15 @@ typedef struct {
   char *data;
   gsize len;
   gboolean retransmission;
+  gboolean tls;            /* the link it is on carries TLS */
 } Packet;
+
+/* A passive listener: on the link a-b, or on every link when a is NULL. */
+typedef struct {
+  char *name;
+  char *a;
+  char *b;
+} Sniffer;
 
 struct _SimNet {
   GObject parent_instance;
@@ -63,6 +71,7 @@ struct _SimNet {
   GHashTable *links;       /* "a\nb" (sorted) -> SimLinkParams* */
   SimLinkParams default_link;
   GHashTable *in_flight;   /* Packet* waiting for their delivery timer */
+  GPtrArray *sniffers;     /* Sniffer*, in the order they were added */
   guint64 n_sent;
   guint64 n_delivered;
 };
@@ -96,6 +105,15 @@ host_free (Host *host)
   g_array_unref (host->endpoints);
   g_clear_pointer (&host->nat, nat_free);
   g_free (host);
+}
+
+static void
+sniffer_free (Sniffer *sniffer)
+{
+  g_free (sniffer->name);
+  g_free (sniffer->a);
+  g_free (sniffer->b);
+  g_free (sniffer);
 }
 
 static void
@@ -135,6 +153,7 @@ sim_net_finalize (GObject *object)
   g_clear_pointer (&self->by_ip, g_hash_table_unref);
   g_clear_pointer (&self->hosts, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
+  g_clear_pointer (&self->sniffers, g_ptr_array_unref);
   g_clear_object (&self->clock);
   g_clear_object (&self->trace);
   G_OBJECT_CLASS (sim_net_parent_class)->finalize (object);
@@ -154,6 +173,7 @@ sim_net_init (SimNet *self)
   self->by_ip = g_hash_table_new (g_str_hash, g_str_equal);
   self->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->in_flight = g_hash_table_new (NULL, NULL);
+  self->sniffers = g_ptr_array_new_with_free_func ((GDestroyNotify) sniffer_free);
   self->default_link.latency = SIM_MSEC (20);
   self->default_link.jitter = 0;
   self->default_link.loss = 0.0;
@@ -438,6 +458,7 @@ emit_packet (SimNet        *self,
              const SimAddr *dst,
              const char    *data,
              gsize          len,
+             gboolean       tls,
              const char    *reason)
 {
   SimEvent *event;
@@ -447,8 +468,65 @@ emit_packet (SimNet        *self,
   event = sim_event_new (SIM_EVENT_PACKET, action);
   event->t = sim_clock_now (self->clock);
   sim_event_set_packet (event, from, to, src, dst, data, len);
+  event->tls = tls;
   event->reason = g_strdup (reason);
   sim_trace_emit (self->trace, event);
+}
+
+/* Does @sniffer watch the link between the hosts named @x and @y? */
+static gboolean
+sniffer_watches (const Sniffer *sniffer,
+                 const char    *x,
+                 const char    *y)
+{
+  if (sniffer->a == NULL)
+    return TRUE;
+  return (g_strcmp0 (sniffer->a, x) == 0 && g_strcmp0 (sniffer->b, y) == 0) ||
+         (g_strcmp0 (sniffer->a, y) == 0 && g_strcmp0 (sniffer->b, x) == 0);
+}
+
+/* Every sniffer on the link from @from to @to gets its copy of a datagram put on it: the text
+ * on a plain link, only the addresses and the record's size on TLS. */
+static void
+emit_captures (SimNet        *self,
+               const char    *from,
+               const char    *to,
+               const SimAddr *src,
+               const SimAddr *dst,
+               const char    *data,
+               gsize          len,
+               gboolean       tls)
+{
+  if (self->sniffers->len == 0 || !sim_trace_is_enabled (self->trace))
+    return;
+  for (guint i = 0; i < self->sniffers->len; i++)
+    {
+      const Sniffer *sniffer = self->sniffers->pdata[i];
+      SimEvent *event;
+
+      if (!sniffer_watches (sniffer, from, to))
+        continue;
+      event = sim_event_new (SIM_EVENT_CAPTURE, "captured");
+      event->t = sim_clock_now (self->clock);
+      event->node = g_strdup (sniffer->name);
+      event->tls = tls;
+      if (tls)
+        {
+          event->from = g_strdup (from);
+          event->to = g_strdup (to);
+          event->src = *src;
+          event->dst = *dst;
+          event->wire_len = len + SIM_NET_TLS_RECORD_OVERHEAD;
+          event->text = g_strdup_printf ("TLS application data, %" G_GSIZE_FORMAT " bytes",
+                                         event->wire_len);
+        }
+      else
+        {
+          sim_event_set_packet (event, from, to, src, dst, data, len);
+          event->wire_len = len;
+        }
+      sim_trace_emit (self->trace, event);
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -605,7 +683,7 @@ emit_drop (SimNet     *self,
            const char *reason)
 {
   emit_packet (self, "dropped", packet->from, to, &packet->src, &packet->dst, packet->data,
-               packet->len, reason);
+               packet->len, packet->tls, reason);
 }
 
 static void
@@ -615,7 +693,7 @@ emit_delivered (SimNet     *self,
 {
   self->n_delivered++;
   emit_packet (self, "delivered", packet->from, to, &packet->src, &packet->dst, packet->data,
-               packet->len, NULL);
+               packet->len, packet->tls, NULL);
 }
 
 /* A datagram from inside reached its NAT: out it goes from the public address of a mapping. */
@@ -755,24 +833,26 @@ transmit (SimNet        *self,
   Packet *packet;
 
   to_name = hop ? hop->name : dst->ip;
+  sim_net_get_link (self, from ? from->name : NULL, hop ? hop->name : NULL, &link);
   self->n_sent++;
   emit_packet (self, retransmission ? "retransmitted" : "sent", from_name, to_name, src, dst,
-               data, len, NULL);
+               data, len, link.tls, NULL);
 
   if (to_nat != NULL && to_nat != from_nat && to_nat != from)
     {
       g_autofree char *reason = g_strdup_printf ("%s is a private address behind %s: nothing "
                                                  "outside %s routes to it", dst->ip,
                                                  to_nat->name, to_nat->name);
-      emit_packet (self, "dropped", from_name, to_name, src, dst, data, len, reason);
+      emit_packet (self, "dropped", from_name, to_name, src, dst, data, len, link.tls, reason);
       return;
     }
 
-  sim_net_get_link (self, from ? from->name : NULL, hop ? hop->name : NULL, &link);
+  /* On the wire now: a sniffer at the sender's end copies it, whatever the link does next. */
+  emit_captures (self, from_name, to_name, src, dst, data, len, link.tls);
   /* Draw from the seeded GRand in a fixed order (loss, then jitter) to stay deterministic. */
   if (link.loss > 0.0 && g_rand_double (self->rand) < link.loss)
     {
-      emit_packet (self, "dropped", from_name, to_name, src, dst, data, len,
+      emit_packet (self, "dropped", from_name, to_name, src, dst, data, len, link.tls,
                    "lost on the link (simulated packet loss)");
       return;
     }
@@ -789,6 +869,7 @@ transmit (SimNet        *self,
   packet->data = g_strndup (data, len);
   packet->len = len;
   packet->retransmission = retransmission;
+  packet->tls = link.tls;
   packet->timer = sim_clock_add (self->clock, delay, deliver_cb, packet, (GDestroyNotify) packet_free);
   g_hash_table_add (self->in_flight, packet);
 }
@@ -942,4 +1023,55 @@ guint64
 sim_net_get_n_delivered (SimNet *self)
 {
   return self->n_delivered;
+}
+
+gboolean
+sim_net_add_sniffer (SimNet      *self,
+                     const char  *name,
+                     const char  *a,
+                     const char  *b,
+                     GError     **error)
+{
+  Sniffer *sniffer;
+
+  g_return_val_if_fail (SIM_IS_NET (self), FALSE);
+  g_return_val_if_fail (name != NULL && (a == NULL) == (b == NULL), FALSE);
+  if (g_hash_table_contains (self->by_name, name) || sim_net_has_sniffer (self, name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "a node named '%s' already exists", name);
+      return FALSE;
+    }
+  if (self->sniffers->len >= SIM_NET_MAX_SNIFFERS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "at most %u sniffers",
+                   SIM_NET_MAX_SNIFFERS);
+      return FALSE;
+    }
+  sniffer = g_new0 (Sniffer, 1);
+  sniffer->name = g_strdup (name);
+  sniffer->a = g_strdup (a);
+  sniffer->b = g_strdup (b);
+  g_ptr_array_add (self->sniffers, sniffer);
+  return TRUE;
+}
+
+gboolean
+sim_net_has_sniffer (SimNet     *self,
+                     const char *name)
+{
+  g_return_val_if_fail (SIM_IS_NET (self), FALSE);
+  for (guint i = 0; i < self->sniffers->len; i++)
+    if (g_strcmp0 (((Sniffer *) self->sniffers->pdata[i])->name, name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+GPtrArray *
+sim_net_list_sniffers (SimNet *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < self->sniffers->len; i++)
+    g_ptr_array_add (names, g_strdup (((Sniffer *) self->sniffers->pdata[i])->name));
+  return names;
 }

@@ -25,7 +25,25 @@ G_BEGIN_DECLS
  * open: one unused for the NAT's timeout closes (RFC 4787 REQ-5, REQ-6).  The NAT changes
  * addresses, never the bytes: a SIP message still names the private address in its Via and
  * Contact.  Opening and closing mappings are traced as notes of the NAT.
+ *
+ * A link may be on TLS (SimLinkParams.tls): what crosses it is delivered as it is, but it is
+ * marked (SimEvent.tls) and a sniffer learns only its addresses, ports and the size of the TLS
+ * record that carried it.  The simulator models TLS's confidentiality hop by hop, not its
+ * framing: the SIP text still names the transport the phone chose.
+ *
+ * A sniffer (sim_net_add_sniffer()) is a passive listener on one link or on the whole LAN
+ * (every link): each datagram put on a link it watches is copied to it as a
+ * SIM_EVENT_CAPTURE "captured" event, at the moment it is sent (before the link may lose it).
+ * On a plain link the copy is the whole text; on a TLS link it has no text, only
+ * SimEvent.wire_len = the message's length + SIM_NET_TLS_RECORD_OVERHEAD.
  */
+
+/* Bytes a TLS record adds to what it carries: TLS 1.3 with AES-GCM, a 5-byte record header,
+ * the 1-byte inner content type and a 16-byte tag (RFC 8446 §5.2); TLS 1.2 with AES-GCM adds
+ * 29 (a header, an 8-byte explicit nonce and the tag, RFC 5288 §3).  No padding is modelled. */
+#define SIM_NET_TLS_RECORD_OVERHEAD 22
+/* Sniffers one net holds. */
+#define SIM_NET_MAX_SNIFFERS 16
 
 /* How long a mapping lives without outgoing traffic unless the NAT says otherwise (RFC 4787
  * REQ-5 asks for at least 2 minutes and recommends 5). */
@@ -50,6 +68,7 @@ typedef struct {
   SimTime latency;
   SimTime jitter;
   double loss;           /* 0.0 .. 1.0 */
+  gboolean tls;          /* the link carries SIP over TLS: a sniffer sees record sizes only */
 } SimLinkParams;
 
 SimNet     *sim_net_new               (SimClock          *clock,
@@ -136,5 +155,17 @@ gboolean    sim_net_nat_lookup        (SimNet            *self,
                                        SimAddr           *public_addr);
 guint       sim_net_nat_get_n_mappings (SimNet           *self,
                                        const char        *nat);
+
+/* A sniffer named @name on the link between hosts @a and @b (both NULL: on every link).  The
+ * name must be free among hosts and sniffers; the hosts need not exist yet. */
+gboolean    sim_net_add_sniffer       (SimNet            *self,
+                                       const char        *name,
+                                       const char        *a,
+                                       const char        *b,
+                                       GError           **error);
+gboolean    sim_net_has_sniffer       (SimNet            *self,
+                                       const char        *name);
+/* Names of the sniffers, in the order they were added. */
+GPtrArray  *sim_net_list_sniffers     (SimNet            *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -145,6 +145,13 @@ build (SimScenario  *self,
         _sim_link_change_apply (link, &params);
         sim_net_set_link (net, link->a, link->b, &params);
       }
+    for (guint i = 0; i < self->sniffers->len; i++)
+      {
+        SimScenarioSniffer *sniffer = self->sniffers->pdata[i];
+
+        if (!sim_net_add_sniffer (net, sniffer->name, sniffer->a, sniffer->b, &local))
+          return fail_build (self, sniffer->line, error, local);
+      }
   }
 
   for (guint i = 0; i < self->actions->len; i++)

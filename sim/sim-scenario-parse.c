@@ -71,9 +71,13 @@ check_new_node (Parser     *p,
                 const char *ip)
 {
   const SimScenarioNode *other = sim_scenario_find_node (p->sc, name);
+  const SimScenarioSniffer *sniffer = sim_scenario_find_sniffer (p->sc, name);
 
   if (other != NULL)
     return _sim_words_fail (&p->words, INVALID, "'%s' is already declared on line %u", name, other->line);
+  if (sniffer != NULL)
+    return _sim_words_fail (&p->words, INVALID, "'%s' is already declared on line %u", name,
+                            sniffer->line);
   if (strcmp (name, "default") == 0 || strcmp (name, "user") == 0)
     return _sim_words_fail (&p->words, INVALID, "'%s' is a keyword; choose another name", name);
   other = _sim_scenario_find_node_by_ip (p->sc, ip);
@@ -439,6 +443,60 @@ parse_nat (Parser *p)
   return TRUE;
 }
 
+/* A declared node for "sniffer ... on A B". */
+static const char *
+next_link_end (Parser     *p,
+               const char *what)
+{
+  const char *name = _sim_words_next (&p->words, what);
+
+  if (name != NULL && sim_scenario_find_node (p->sc, name) == NULL)
+    {
+      _sim_words_fail (&p->words, INVALID, "unknown node '%s' (declare it before this line)",
+                       name);
+      return NULL;
+    }
+  return name;
+}
+
+/* sniffer NAME on A B | sniffer NAME on lan: a passive listener on one link or on all. */
+static gboolean
+parse_sniffer (Parser *p)
+{
+  const char *name = _sim_words_next_name (&p->words, "sniffer name");
+  const char *a = NULL, *b = NULL;
+  SimScenarioSniffer *sniffer;
+
+  if (name == NULL)
+    return FALSE;
+  if (sim_scenario_find_node (p->sc, name) != NULL || sim_scenario_find_sniffer (p->sc, name) != NULL)
+    return _sim_words_fail (&p->words, INVALID, "'%s' is already declared", name);
+  if (p->sc->sniffers->len >= SIM_NET_MAX_SNIFFERS)
+    return _sim_words_fail (&p->words, INVALID, "a scene has at most %u sniffers",
+                            SIM_NET_MAX_SNIFFERS);
+  if (!_sim_words_accept (&p->words, "on"))
+    return _sim_words_fail (&p->words, SYNTAX, "expected 'on' (sniffer %s on NODE NODE, or "
+                            "sniffer %s on lan)", name, name);
+  if (!_sim_words_accept (&p->words, "lan"))
+    {
+      if ((a = next_link_end (p, "'lan' or two node names after 'on'")) == NULL ||
+          (b = next_link_end (p, "the second node of the link")) == NULL)
+        return FALSE;
+      if (strcmp (a, b) == 0)
+        return _sim_words_fail (&p->words, INVALID, "a link joins two different nodes, not "
+                                "'%s' to itself", a);
+    }
+  if (!_sim_words_expect_end (&p->words))
+    return FALSE;
+  sniffer = g_new0 (SimScenarioSniffer, 1);
+  sniffer->name = g_strdup (name);
+  sniffer->a = g_strdup (a);
+  sniffer->b = g_strdup (b);
+  sniffer->line = p->line;
+  g_ptr_array_add (p->sc->sniffers, sniffer);
+  return TRUE;
+}
+
 static gboolean
 parse_run (Parser *p)
 {
@@ -486,6 +544,7 @@ static const struct {
   { "phone", parse_phone },
   { "host", parse_host },
   { "nat", parse_nat },
+  { "sniffer", parse_sniffer },
   { "at", parse_at },
   { "run", parse_run },
 };
@@ -592,7 +651,8 @@ parse_line (Parser     *p,
     if (strcmp (word, statements[k].word) == 0)
       return statements[k].parse (p);
   return _sim_words_fail (&p->words, SYNTAX, "unknown keyword '%s' (expected title, seed, mode, "
-                          "server, policy, link, user, phone, host, nat, at or run)", word);
+                          "server, policy, link, user, phone, host, nat, sniffer, at or run)",
+                          word);
 }
 
 static gboolean

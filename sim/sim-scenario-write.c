@@ -116,6 +116,22 @@ sim_scenario_to_text (SimScenario *self)
       _sim_link_change_write (self->links->pdata[i], s);
       g_string_append_c (s, '\n');
     }
+  for (guint i = 0; i < self->sniffers->len; i++)
+    {
+      const SimScenarioSniffer *sniffer = self->sniffers->pdata[i];
+
+      g_string_append (s, "sniffer");
+      _sim_words_append (s, sniffer->name);
+      g_string_append (s, " on");
+      if (sniffer->a == NULL)
+        g_string_append (s, " lan");
+      else
+        {
+          _sim_words_append (s, sniffer->a);
+          _sim_words_append (s, sniffer->b);
+        }
+      g_string_append_c (s, '\n');
+    }
   for (guint i = 0; i < self->actions->len; i++)
     {
       SimCommand *a = self->actions->pdata[i];

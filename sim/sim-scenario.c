@@ -43,6 +43,15 @@ user_free (SimScenarioUser *user)
 }
 
 static void
+sniffer_free (SimScenarioSniffer *sniffer)
+{
+  g_free (sniffer->name);
+  g_free (sniffer->a);
+  g_free (sniffer->b);
+  g_free (sniffer);
+}
+
+static void
 link_free (SimLinkChange *link)
 {
   _sim_link_change_clear (link);
@@ -61,6 +70,7 @@ sim_scenario_new (const char *file)
   self->users = g_ptr_array_new_with_free_func ((GDestroyNotify) user_free);
   self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
   self->links = g_ptr_array_new_with_free_func ((GDestroyNotify) link_free);
+  self->sniffers = g_ptr_array_new_with_free_func ((GDestroyNotify) sniffer_free);
   self->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_command_free);
   return self;
 }
@@ -85,8 +95,23 @@ sim_scenario_unref (SimScenario *self)
   g_ptr_array_unref (self->users);
   g_ptr_array_unref (self->nodes);
   g_ptr_array_unref (self->links);
+  g_ptr_array_unref (self->sniffers);
   g_ptr_array_unref (self->actions);
   g_free (self);
+}
+
+const SimScenarioSniffer *
+sim_scenario_find_sniffer (SimScenario *self,
+                           const char  *name)
+{
+  for (guint i = 0; name != NULL && i < self->sniffers->len; i++)
+    {
+      const SimScenarioSniffer *sniffer = self->sniffers->pdata[i];
+
+      if (strcmp (sniffer->name, name) == 0)
+        return sniffer;
+    }
+  return NULL;
 }
 
 const SimScenarioNode *

@@ -63,6 +63,14 @@ typedef struct {
   guint line;
 } SimScenarioUser;
 
+/* sniffer NAME on A B | sniffer NAME on lan: a passive listener (sim_net_add_sniffer()). */
+typedef struct {
+  char *name;
+  char *a;                   /* NULL: every link (the whole LAN) */
+  char *b;
+  guint line;
+} SimScenarioSniffer;
+
 typedef struct _SimScenario SimScenario;
 
 struct _SimScenario {
@@ -86,6 +94,7 @@ struct _SimScenario {
   GPtrArray *users;          /* SimScenarioUser*, file order */
   GPtrArray *nodes;          /* SimScenarioNode*, file order (server, phones, hosts) */
   GPtrArray *links;          /* SimLinkChange* between two nodes */
+  GPtrArray *sniffers;       /* SimScenarioSniffer*, file order */
   GPtrArray *actions;        /* SimCommand* ("at" lines), sorted by time, file order within a time */
 };
 
@@ -96,6 +105,9 @@ SimScenario *sim_scenario_ref             (SimScenario  *self);
 void         sim_scenario_unref           (SimScenario  *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimScenario, sim_scenario_unref)
 
+/* The sniffer named @name, or NULL. */
+const SimScenarioSniffer *sim_scenario_find_sniffer (SimScenario *self,
+                                                     const char  *name);
 SimScenario *sim_scenario_parse_file      (const char   *path,
                                            GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 /* @name is what errors are reported against ("FILE:LINE: ..."). */

@@ -38,6 +38,7 @@ static const char *event_type_names[] = {
   [SIM_EVENT_ACTION] = "action",
   [SIM_EVENT_LOOKUP] = "lookup",
   [SIM_EVENT_NOTE] = "note",
+  [SIM_EVENT_CAPTURE] = "capture",
 };
 
 const char *

@@ -24,6 +24,9 @@ typedef enum {
   SIM_EVENT_ACTION,       /* a scenario or user action started: text */
   SIM_EVENT_LOOKUP,       /* proxy location lookup: aor, text lists contacts */
   SIM_EVENT_NOTE,         /* free text: explanations, lesson steps, errors */
+  SIM_EVENT_CAPTURE,      /* a sniffer's copy of a datagram (node: the sniffer), action:
+                           * captured; and the sniffer's offline attack, action: cracked,
+                           * not-cracked, nothing-to-try */
 } SimEventType;
 
 typedef struct _SimEvent SimEvent;
@@ -53,13 +56,15 @@ struct _SimEvent {
   char *method;           /* request method, or the CSeq method of a response */
   int status;             /* 0 for requests */
   char *branch;           /* top Via branch: also set on timer and transaction events */
+  gboolean tls;           /* PACKET, CAPTURE: it crossed a link on TLS (only sizes show) */
+  gsize wire_len;         /* CAPTURE: the bytes the sniffer saw (on TLS: the record's size) */
 
   /* SIM_EVENT_BINDING, SIM_EVENT_LOOKUP, SIM_EVENT_REGISTRATION */
   char *aor;
   char *contact;
   gint64 expires;         /* seconds granted, or SIM_EVENT_NO_EXPIRES */
 
-  /* SIM_EVENT_NONCE */
+  /* SIM_EVENT_NONCE; CAPTURE (cracked): user, the password found is in text */
   char *nonce;
   char *user;
   char *algorithm;

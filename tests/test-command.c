@@ -18,7 +18,8 @@ static const char scene_text[] =
   "user bob password bob-secret\n"
   "phone alice-desk user alice ip 10.0.0.11\n"
   "phone bob-desk user bob ip 10.0.0.21\n"
-  "host eve 10.0.0.66\n";
+  "host eve 10.0.0.66\n"
+  "sniffer wire on alice-desk registrar\n";
 
 static SimScenario *
 scene_new (void)
@@ -87,6 +88,11 @@ static const Sample samples[] = {
   { SIM_VERB_MODE, SIM_COMMAND_IN_EDIT, "mode p2p", NULL },
   { SIM_VERB_MODE, SIM_COMMAND_IN_EDIT, "mode registrar", NULL },
   { SIM_VERB_REBOOT, SIM_COMMAND_IN_SCENARIO, "reboot alice-desk", NULL },
+  { SIM_VERB_CRACK, SIM_COMMAND_IN_SCENARIO, "crack wire", NULL },
+  { SIM_VERB_CRACK, SIM_COMMAND_IN_LESSON, "crack wire user alice", NULL },
+  { SIM_VERB_LINK, SIM_COMMAND_IN_SCENARIO, "link alice-desk registrar tls on latency 5ms",
+    "link alice-desk registrar latency 5ms tls" },
+  { SIM_VERB_LINK, SIM_COMMAND_IN_LESSON, "link default tls off", NULL },
 };
 
 static void
@@ -188,13 +194,17 @@ typedef struct {
 #define EDT SIM_COMMAND_IN_EDIT
 
 static const BadCase bad_cases[] = {
+  { "crack nosuch", SCN, SIM_COMMAND_ERROR_INVALID,
+    "unknown sniffer 'nosuch' (declare it with a 'sniffer' line before this one)" },
+  { "link alice-desk registrar tls maybe", SCN, SIM_COMMAND_ERROR_SYNTAX,
+    "unknown link parameter 'maybe' (expected latency, jitter, loss or tls)" },
   { "", LSN, SIM_COMMAND_ERROR_SYNTAX, "missing the command (like 'register alice-desk')" },
   { "frobnicate alice-desk", SCN, SIM_COMMAND_ERROR_SYNTAX,
     "unknown command 'frobnicate' (expected register, unregister, call, hangup, move, power-off, "
-    "power-on, password, replay, learn, fill-address-books, link, note, policy or reboot)" },
+    "power-on, password, replay, learn, fill-address-books, link, note, policy, reboot or crack)" },
   { "frobnicate", LSN, SIM_COMMAND_ERROR_SYNTAX,
     "unknown command 'frobnicate' (expected register, unregister, call, hangup, move, power-off, "
-    "power-on, password, replay, learn, fill-address-books, link, note, policy, wait or reboot)" },
+    "power-on, password, replay, learn, fill-address-books, link, note, policy, wait, reboot or crack)" },
   { "wait 5s", SCN, SIM_COMMAND_ERROR_NOT_HERE, "'wait' cannot be used in a scenario (only in a lesson)" },
   { "add-phone carol-desk carol 10.0.0.31 password x", LSN, SIM_COMMAND_ERROR_NOT_HERE,
     "'add-phone' cannot be used in a lesson (only as an edit in the GUI)" },
@@ -239,7 +249,7 @@ static const BadCase bad_cases[] = {
   { "link alice-desk alice-desk loss 1%", SCN, SIM_COMMAND_ERROR_INVALID,
     "a link joins two different nodes, not 'alice-desk' to itself" },
   { "link default loss 1% loss 2%", SCN, SIM_COMMAND_ERROR_INVALID, "'loss' is given twice" },
-  { "link default", SCN, SIM_COMMAND_ERROR_SYNTAX, "missing link parameters (latency, jitter or loss)" },
+  { "link default", SCN, SIM_COMMAND_ERROR_SYNTAX, "missing link parameters (latency, jitter, loss or tls)" },
   { "note", LSN, SIM_COMMAND_ERROR_SYNTAX, "missing the text of the note" },
   { "policy", LSN, SIM_COMMAND_ERROR_SYNTAX, "missing policy settings (like min-expires 60)" },
   { "policy max-contacts 0", LSN, SIM_COMMAND_ERROR_INVALID, "max-contacts must be at least 1" },
@@ -391,8 +401,8 @@ test_scenario_and_lesson_say_the_same (void)
       g_assert_nonnull (scn_error);
       g_assert_nonnull (lsn_error);
       g_test_message ("%s | %s", scn_error->message, lsn_error->message);
-      g_assert_cmpstr (after_prefix (scn_error->message, "s.scn:7: "), ==,
-                       after_prefix (lsn_error->message, "t.lesson:13: "));
+      g_assert_cmpstr (after_prefix (scn_error->message, "s.scn:8: "), ==,
+                       after_prefix (lsn_error->message, "t.lesson:14: "));
     }
 }
 

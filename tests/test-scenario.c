@@ -114,7 +114,7 @@ typedef struct {
 
 static const BadCase bad_cases[] = {
   { "bogus 1\n", "bad.scn:1: unknown keyword 'bogus' (expected title, seed, mode, server, policy, "
-                 "link, user, phone, host, nat, at or run)" },
+                 "link, user, phone, host, nat, sniffer, at or run)" },
   { "# comment\n\nseed\n", "bad.scn:3: missing seed" },
   { "seed -4\n", "bad.scn:1: seed must be a whole number from 0 to 4294967295, not '-4'" },
   { "seed 4 5\n", "bad.scn:1: unexpected '5' at the end of the line" },
@@ -151,8 +151,8 @@ static const BadCase bad_cases[] = {
   { "link default loss 130%\n", "bad.scn:1: loss must be from 0% to 100%, not '130%'" },
   { "link default latency 20\n", "bad.scn:1: '20' needs a unit: 20s, 20ms, 20m or 20h" },
   { "link default latency 20 parsecs\n", "bad.scn:1: '20' needs a unit: 20s, 20ms, 20m or 20h" },
-  { "link default\n", "bad.scn:1: missing link parameters (latency, jitter or loss)" },
-  { "link default speed 1ms\n", "bad.scn:1: unknown link parameter 'speed' (expected latency, jitter or loss)" },
+  { "link default\n", "bad.scn:1: missing link parameters (latency, jitter, loss or tls)" },
+  { "link default speed 1ms\n", "bad.scn:1: unknown link parameter 'speed' (expected latency, jitter, loss or tls)" },
   { "host a 10.0.0.1\nlink a b latency 1ms\n", "bad.scn:2: unknown node 'b' (declare it before this line)" },
   { "host a 10.0.0.1\nlink a a latency 1ms\n",
     "bad.scn:2: a link joins two different nodes, not 'a' to itself" },

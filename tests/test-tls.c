@@ -14,8 +14,11 @@
  * ssl module (tests/tls-client.py): digest registration over TLS on IPv4 and IPv6, a wrong
  * password refused, a handshake that never finishes closed after --tcp-connect-timeout, and
  * garbage before, inside and beside TLS ending only that connection while another client
- * registers.  Bad certificate and key files stop the start with "FILE: what is wrong".  And
- * without sockets: SimTlsSession fed garbage in every split fails cleanly.
+ * registers.  Two real softphones (baresip, skipped only when it is not installed) register
+ * over TLS with digest authentication and call each other through the proxy, every message on
+ * their TLS connections with Record-Route ;transport=tls.  Bad certificate and key files stop
+ * the start with "FILE: what is wrong".  And without sockets: SimTlsSession fed garbage in
+ * every split fails cleanly.
  */
 
 #define DOMAIN "lab.example"
@@ -173,6 +176,9 @@ fixture_setup (Fixture       *f,
   /* A handshake gets this long: short, so the stalled client is closed within the test. */
   g_ptr_array_add (argv, "--tcp-connect-timeout");
   g_ptr_array_add (argv, "1");
+  /* @data: the output format ("jsonl" to see headers); the ladder otherwise. */
+  g_ptr_array_add (argv, "--format");
+  g_ptr_array_add (argv, data != NULL ? (char *) data : "ladder");
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   g_subprocess_launcher_set_stdout_file_path (launcher, f->out_path);
@@ -341,6 +347,145 @@ test_garbage_before_and_after_the_handshake (Fixture       *f,
   g_assert_nonnull (strstr (ok, "final 200\n"));
 }
 
+/* Waits until the server's stdout has a line holding all of @a, @b and @c. */
+static gboolean
+wait_for_line_with (Fixture    *f,
+                    const char *a,
+                    const char *b,
+                    const char *c)
+{
+  gint64 deadline = g_get_monotonic_time () + 3 * WAIT_MS * 1000;
+
+  do
+    {
+      g_autofree char *contents = NULL;
+
+      if (g_file_get_contents (f->out_path, &contents, NULL, NULL))
+        {
+          g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (strstr (lines[i], a) != NULL && strstr (lines[i], b) != NULL &&
+                strstr (lines[i], c) != NULL)
+              return TRUE;
+        }
+      g_usleep (50000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  g_test_message ("no line of the server's output holds '%s' '%s' '%s'", a, b, c);
+  return FALSE;
+}
+
+/*
+ * A baresip softphone for @user listening on 127.0.0.1:@port (TLS on @port + 1), registered
+ * over TLS with the server as its outbound proxy, trusting the test's certificate (sip_cafile),
+ * answering calls at once, a 440 Hz tone as its microphone and no sound card.  Its console
+ * log goes to DIR/baresip-USER.log.
+ */
+static GSubprocess *
+spawn_baresip (Fixture    *f,
+               const char *user,
+               guint       port,
+               guint       seconds,
+               const char *command)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *dir = g_strdup_printf ("%s/baresip-%s", f->dir, user);
+  g_autofree char *config_path = g_build_filename (dir, "config", NULL);
+  g_autofree char *accounts_path = g_build_filename (dir, "accounts", NULL);
+  g_autofree char *log = g_strdup_printf ("%s/baresip-%s.log", f->dir, user);
+  g_autofree char *quit = g_strdup_printf ("%u", seconds);
+  g_autofree char *config = NULL;
+  g_autofree char *accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *password = strcmp (user, "alice") == 0 ? "alice-pw-1234" : "bob-pw-5678";
+  GSubprocess *process;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  config = g_strdup_printf ("sip_listen 127.0.0.1:%u\n"
+                            "sip_cafile %s\n"
+                            "audio_player aufile,/dev/null\n"
+                            "audio_alert aufile,/dev/null\n"
+                            "audio_source ausine,440\n"
+                            "ausrc_srate 48000\nauplay_srate 48000\n"
+                            "ausrc_channels 2\nauplay_channels 2\n"
+                            "module_path /usr/lib/baresip/modules\n"
+                            "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n"
+                            "module_app account.so\nmodule_app menu.so\n", port, f->cert);
+  accounts = g_strdup_printf ("<sip:%s@%s;transport=tls>;auth_pass=%s;"
+                              "outbound=\"sip:127.0.0.1:%u;transport=tls\";"
+                              "regint=600;answermode=auto\n", user, DOMAIN, password, f->port4);
+  g_assert_true (g_file_set_contents (config_path, config, -1, &error));
+  g_assert_true (g_file_set_contents (accounts_path, accounts, -1, &error));
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  if (command != NULL)
+    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
+                                           "-e", command, NULL);
+  else
+    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
+                                           NULL);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+test_baresip_phones_register_and_call_over_tls (Fixture       *f,
+                                                gconstpointer  data)
+{
+  g_autofree char *baresip = g_find_program_in_path ("baresip");
+  g_autofree char *rr = NULL;
+  g_autofree char *alice_log_path = g_strdup_printf ("%s/baresip-alice.log", f->dir);
+  g_autofree char *alice_log = NULL;
+  g_autofree char *ladder = NULL;
+  g_autoptr(GSubprocess) bob = NULL;
+  g_autoptr(GSubprocess) alice = NULL;
+  guint bob_port, alice_port;
+
+  g_test_summary ("Two baresip phones register over TLS (401, then digest), alice calls bob, "
+                  "and INVITE, 180, 200, ACK, BYE and its 200 all pass through the proxy on "
+                  "the phones' own TLS connections, the INVITE with Record-Route "
+                  ";transport=tls.");
+  if (baresip == NULL)
+    {
+      g_test_skip ("baresip is not installed (Debian package baresip-core)");
+      return;
+    }
+  /* baresip listens on UDP and TCP at its port and TLS at the next: keep them apart. */
+  do
+    {
+      bob_port = (guint) g_random_int_range (20000, 60000);
+      alice_port = (guint) g_random_int_range (20000, 60000);
+    }
+  while (ABS ((int) bob_port - (int) alice_port) < 3);
+  bob = spawn_baresip (f, "bob", bob_port, 30, NULL);
+  g_assert_true (wait_for_line_with (f, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
+                                     "", ""));
+  alice = spawn_baresip (f, "alice", alice_port, 8, "/dial sip:bob@" DOMAIN);
+  /* alice hangs up when her -t runs out; bob's 200 to her BYE goes back to her over TLS. */
+  g_assert_true (wait_for_line_with (f, "\"action\":\"sent\"", "\"status\":200,\"method\":\"BYE\"",
+                                     "\"transport\":\"TLS\""));
+  g_subprocess_wait (alice, NULL, NULL);
+  g_subprocess_force_exit (bob);
+  g_subprocess_wait (bob, NULL, NULL);
+
+  rr = g_strdup_printf ("Record-Route: <sip:127.0.0.1:%u;transport=tls;lr>", f->port4);
+  g_assert_true (wait_for_line_with (f, "\"to\":\"bob\"", "\"first_line\":\"INVITE ", rr));
+  g_assert_true (wait_for_line_with (f, "\"status\":401", "REGISTER", "\"transport\":\"TLS\""));
+  g_assert_true (wait_for_line_with (f, "\"to\":\"bob\"", "\"first_line\":\"ACK ",
+                                     "\"transport\":\"TLS\""));
+  g_assert_true (wait_for_line_with (f, "\"to\":\"bob\"", "\"first_line\":\"BYE ",
+                                     "\"transport\":\"TLS\""));
+  /* Nothing went over anything but TLS. */
+  g_assert_true (g_file_get_contents (f->out_path, &ladder, NULL, NULL));
+  g_assert_null (strstr (ladder, "\"transport\":\"UDP\""));
+  g_assert_null (strstr (ladder, "\"transport\":\"TCP\""));
+  g_assert_true (g_file_get_contents (alice_log_path, &alice_log, NULL, NULL));
+  if (strstr (alice_log, "Call established") == NULL)
+    g_error ("alice's baresip did not report the call established:\n%s", alice_log);
+}
+
 /* serve with @cert and @key; its stderr, which must be one "FILE: ..." line with exit 2. */
 static char *
 serve_with (const char *cert,
@@ -459,6 +604,8 @@ main (int    argc,
   g_test_add ("/net/tls/garbage-before-and-after-the-handshake-leaves-others-registering",
               Fixture, NULL, fixture_setup, test_garbage_before_and_after_the_handshake,
               fixture_teardown);
+  g_test_add ("/net/tls/baresip-phones-register-and-call-over-tls", Fixture, "jsonl",
+              fixture_setup, test_baresip_phones_register_and_call_over_tls, fixture_teardown);
   g_test_add_func ("/net/tls/bad-certificate-and-key-files-are-named-at-start-up",
                    test_bad_files_are_named_at_start_up);
   g_test_add_func ("/net/tls/session-survives-garbage-in-any-split",

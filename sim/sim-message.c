@@ -469,8 +469,8 @@ sim_uri_to_addr (const osip_uri_t *uri,
 
   if (uri == NULL || uri->host == NULL || *uri->host == '\0')
     return FALSE;
-  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport", &transport) == 0 &&
-      transport != NULL)
+  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport",
+                                 &transport) == 0 && transport != NULL)
     name = transport->gvalue;
   /* A sips: URI is reached over TLS (RFC 3261 §26.2.2, RFC 5630 §3.1.3), as is one with
    * transport=tls; both default to port 5061 (§19.1.2, RFC 3263 §4.2). */

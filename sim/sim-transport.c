@@ -22,7 +22,12 @@
  * resynchronised, and the connection is closed.  Between messages a client may send CRLF
  * keep-alives; a double CRLF "ping" is answered with a single CRLF "pong" (RFC 5626 §3.5.1).
  *
- * Connections are keyed by the peer's ip:port.  A phone that registered over TCP is reached
+ * TLS (RFC 3261 §26.3.1) is a TCP connection accepted on a tls: listener with a SimTlsSession
+ * between socket and framer: the bytes read go through the session, the plain text it yields
+ * through the same framer, and what we send is encrypted into the same output queue.  So every
+ * limit below holds for TLS unchanged, and an unfinished handshake has the connect timeout.
+ *
+ * Connections are keyed by the peer's ip:port (TLS ones as "tls:ip:port").  A phone that registered over TCP is reached
  * over the connection its REGISTER came in on; the proxy targets the binding's source address,
  * which is exactly that key.
  *
@@ -655,7 +660,8 @@ connection_send (Connection *conn,
                  const char *data,
                  gsize       len)
 {
-  gsize queued = conn->out->len + (conn->tls != NULL ? sim_tls_session_get_n_waiting (conn->tls) : 0);
+  gsize queued = conn->out->len +
+                 (conn->tls != NULL ? sim_tls_session_get_n_waiting (conn->tls) : 0);
 
   if (queued + len > MAX_OUTPUT)
     {

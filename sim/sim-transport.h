@@ -11,13 +11,14 @@ G_BEGIN_DECLS
 
 /*
  * SimSocketTransport: the real network under a SimStack (RFC 3261 §18).  It listens on UDP,
- * TCP and TLS endpoints (IPv4 and IPv6), feeds every datagram and every framed stream message to the
- * stack with its real source address, and carries what the stack sends: UDP through the
+ * TCP and TLS endpoints (IPv4 and IPv6), feeds every datagram and every framed stream message
+ * to the stack with its real source address, and carries what the stack sends: UDP through the
  * listening socket of the destination's family, TCP over the open connection to that ip:port
  * (so a phone registered over TCP is reached over its own connection), connecting if there is
  * none.  TLS is accepted only (sim-tls.h): a TLS destination is reached over the connection it
- * opened, and one with none fails at once (RFC 3261 §18.4: 503).  Every packet is traced exactly as SimNet traces it ("sent", "delivered", "dropped"),
- * so the views show real phones like simulated ones.
+ * opened, and one with none fails at once (RFC 3261 §18.4: 503).  Every packet is traced
+ * exactly as SimNet traces it ("sent", "delivered", "dropped"), so the views show real phones
+ * like simulated ones; on TLS the trace holds the decrypted messages, as the server sees them.
  *
  * All I/O runs as GSources on the thread-default main context of the creator.
  */

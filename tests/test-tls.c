@@ -176,9 +176,15 @@ fixture_setup (Fixture       *f,
   /* A handshake gets this long: short, so the stalled client is closed within the test. */
   g_ptr_array_add (argv, "--tcp-connect-timeout");
   g_ptr_array_add (argv, "1");
-  /* @data: the output format ("jsonl" to see headers); the ladder otherwise. */
+  /* @data: the output format ("jsonl" to see headers), or "idle" for the ladder with a short
+   * --tcp-idle; the ladder otherwise. */
   g_ptr_array_add (argv, "--format");
-  g_ptr_array_add (argv, data != NULL ? (char *) data : "ladder");
+  g_ptr_array_add (argv, g_strcmp0 (data, "jsonl") == 0 ? "jsonl" : "ladder");
+  if (g_strcmp0 (data, "idle") == 0)
+    {
+      g_ptr_array_add (argv, "--tcp-idle");
+      g_ptr_array_add (argv, "1");
+    }
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   g_subprocess_launcher_set_stdout_file_path (launcher, f->out_path);
@@ -323,6 +329,23 @@ test_unfinished_handshake_is_closed (Fixture       *f,
   g_assert_cmpfloat (after, >=, 0.9);
   g_assert_true (g_file_get_contents (f->out_path, &ladder, NULL, NULL));
   g_assert_nonnull (strstr (ladder, "closed: the TLS handshake did not complete within 1 s"));
+}
+
+static void
+test_registered_connection_outlives_the_idle_timeout (Fixture       *f,
+                                                      gconstpointer  data)
+{
+  char port_text[8];
+  g_autofree char *out = NULL;
+
+  g_test_summary ("With --tcp-idle 1, a TLS connection that carries a live registration stays "
+                  "open through 4 quiet seconds (the phone is reached over it), while a TLS "
+                  "connection that never sent SIP is closed as idle.");
+  g_snprintf (port_text, sizeof port_text, "%u", f->port4);
+  out = client ("hold", "127.0.0.1", port_text, "alice", "alice-pw-1234", DOMAIN, "4", NULL);
+  g_assert_nonnull (strstr (out, "final 200\n"));
+  g_assert_nonnull (strstr (out, "registered: open\n"));
+  g_assert_nonnull (strstr (out, "stranger: closed\n"));
 }
 
 static void
@@ -601,6 +624,9 @@ main (int    argc,
               fixture_setup, test_wrong_password_is_refused, fixture_teardown);
   g_test_add ("/net/tls/unfinished-handshake-is-closed-after-the-connect-timeout", Fixture, NULL,
               fixture_setup, test_unfinished_handshake_is_closed, fixture_teardown);
+  g_test_add ("/net/tls/registered-connection-outlives-the-idle-timeout", Fixture, "idle",
+              fixture_setup, test_registered_connection_outlives_the_idle_timeout,
+              fixture_teardown);
   g_test_add ("/net/tls/garbage-before-and-after-the-handshake-leaves-others-registering",
               Fixture, NULL, fixture_setup, test_garbage_before_and_after_the_handshake,
               fixture_teardown);

@@ -8,6 +8,10 @@
   tls-client.py stall HOST PORT SECONDS
       opens TCP, sends half a ClientHello and never finishes; prints "closed after T" when
       the server closes the connection, "open after T" if it is still open after SECONDS.
+  tls-client.py hold HOST PORT USER PASSWORD DOMAIN SECONDS
+      registers as "register" does, then keeps the connection quiet for SECONDS while a
+      second TLS connection (handshake only, no SIP) does the same; prints "registered: open"
+      or "registered: closed", and "stranger: ..." likewise.
   tls-client.py garbage HOST PORT
       garbage before the handshake, garbage inside TLS, and garbage beside TLS (raw bytes on
       the socket after the handshake); prints one line per case, "closed" or "open".
@@ -105,6 +109,20 @@ def cmd_register(host, port, user, password, domain):
     sock.close()
 
 
+def cmd_hold(host, port, user, password, domain, seconds):
+    sock = connect_tls(host, int(port))
+    first = register(sock, user, domain, 1)
+    second = register(sock, user, domain, 2,
+                      digest(first, user, password, "REGISTER", "sips:" + domain))
+    print("final", second.split(" ")[1])
+    stranger = connect_tls(host, int(port))
+    stranger_closed = wait_closed(stranger, float(seconds))
+    # The registered connection was quiet just as long: is it still there?
+    registered_closed = wait_closed(sock, 0.5)
+    print("registered:", "closed" if registered_closed else "open")
+    print("stranger:", "closed" if stranger_closed else "open")
+
+
 def wait_closed(sock, seconds):
     """True when the peer closed (or reset) the connection within @seconds."""
     sock.settimeout(seconds)
@@ -154,7 +172,9 @@ def cmd_garbage(host, port):
 
 def main():
     command, args = sys.argv[1], sys.argv[2:]
-    {"register": cmd_register, "stall": cmd_stall, "garbage": cmd_garbage}[command](*args)
+    commands = {"register": cmd_register, "stall": cmd_stall, "garbage": cmd_garbage,
+                "hold": cmd_hold}
+    commands[command](*args)
 
 
 if __name__ == "__main__":

@@ -744,10 +744,12 @@ serve_options_context_new (ServeOptions *opts)
       "connection whose handshake is not done this long after it was accepted (default 10)",
       "SECONDS" },
     { "tcp-max", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max,
-      "Open TCP connections in all (default 4096, never above the descriptor limit less 64)",
+      "Open TCP connections in all, TLS ones included (default 4096, never above the "
+      "descriptor limit less 64)",
       "N" },
     { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max_per_ip,
-      "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
+      "Open TCP and TLS connections from one IP address (default 256: a classroom behind one "
+      "NAT)",
       "N" },
     { "max-transactions", 0, 0, G_OPTION_ARG_INT, &opts->stack.max_transactions,
       "Live SIP transactions before new requests get 503 with Retry-After (default 131072; "

@@ -251,7 +251,7 @@ drain_output (SimTlsSession *session,
 
 /* Encrypts @len bytes into @out; the handshake is over. */
 static gboolean
-encrypt (SimTlsSession  *session,
+encrypt_records (SimTlsSession  *session,
          const guint8   *data,
          gsize           len,
          GByteArray     *out,
@@ -296,7 +296,7 @@ sim_tls_session_send (SimTlsSession  *session,
       g_byte_array_append (session->waiting, data, (guint) len);
       return TRUE;
     }
-  return encrypt (session, data, len, out, why);
+  return encrypt_records (session, data, len, out, why);
 }
 
 /* Runs the handshake on what arrived; SIM_TLS_OK also while it still needs more bytes. */
@@ -317,7 +317,7 @@ handshake (SimTlsSession  *session,
         {
           g_autoptr(GByteArray) waiting = g_steal_pointer (&session->waiting);
           session->waiting = g_byte_array_new ();
-          if (!encrypt (session, waiting->data, waiting->len, out, why))
+          if (!encrypt_records (session, waiting->data, waiting->len, out, why))
             return SIM_TLS_FAILED;
         }
       return SIM_TLS_OK;

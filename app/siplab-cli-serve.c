@@ -660,6 +660,8 @@ typedef struct {
   char *window_text;
   char *block_text;
   char *scenario_path;
+  char *cert_path;
+  char *key_path;
   int auth_limit;
   int max_message;           /* 0: the transport's default */
   gboolean timers;
@@ -683,6 +685,8 @@ serve_options_clear (ServeOptions *opts)
   g_clear_pointer (&opts->window_text, g_free);
   g_clear_pointer (&opts->block_text, g_free);
   g_clear_pointer (&opts->scenario_path, g_free);
+  g_clear_pointer (&opts->cert_path, g_free);
+  g_clear_pointer (&opts->key_path, g_free);
   g_clear_pointer (&opts->tcp.idle_text, g_free);
   g_clear_pointer (&opts->tcp.message_text, g_free);
   g_clear_pointer (&opts->tcp.connect_text, g_free);
@@ -695,7 +699,8 @@ serve_options_context_new (ServeOptions *opts)
 {
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &opts->listen,
-      "Listen here (repeatable): udp:HOST:PORT or tcp:HOST:PORT; IPv6 as udp:[::1]:5060. "
+      "Listen here (repeatable): udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (needs --cert "
+      "and --key; 5061 is SIP over TLS's port); IPv6 as udp:[::1]:5060. "
       "Every listener is the server; the first one is the address in its Via, so list the LAN "
       "address first", "TRANSPORT:HOST:PORT" },
     { "domain", 'd', 0, G_OPTION_ARG_STRING, &opts->domain,
@@ -724,6 +729,10 @@ serve_options_context_new (ServeOptions *opts)
     { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &opts->scenario_path,
       "Mixed mode: also run this scenario's simulated phones (and its users, domain and "
       "actions, in real time) on the same registrar", "FILE" },
+    { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opts->cert_path,
+      "TLS listeners: the server's certificate, PEM (its chain may follow it)", "FILE" },
+    { "key", 0, 0, G_OPTION_ARG_FILENAME, &opts->key_path,
+      "TLS listeners: the certificate's private key, PEM, without a passphrase", "FILE" },
     { "tcp-idle", 0, 0, G_OPTION_ARG_STRING, &opts->tcp.idle_text,
       "Close a TCP connection without a SIP message for this many seconds (CRLF pings count "
       "only on the flow of a live registration, which is never closed for being idle); one "
@@ -732,12 +741,16 @@ serve_options_context_new (ServeOptions *opts)
       "Close a TCP connection whose message is not complete this many seconds after it "
       "began (default 20)", "SECONDS" },
     { "tcp-connect-timeout", 0, 0, G_OPTION_ARG_STRING, &opts->tcp.connect_text,
-      "Give up an outbound TCP connect after this many seconds: 503 (default 10)", "SECONDS" },
+      "Give up an outbound TCP connect after this many seconds: 503; also close a TLS "
+      "connection whose handshake is not done this long after it was accepted (default 10)",
+      "SECONDS" },
     { "tcp-max", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max,
-      "Open TCP connections in all (default 4096, never above the descriptor limit less 64)",
+      "Open TCP connections in all, TLS ones included (default 4096, never above the "
+      "descriptor limit less 64)",
       "N" },
     { "tcp-max-per-ip", 0, 0, G_OPTION_ARG_INT, &opts->tcp.max_per_ip,
-      "Open TCP connections from one IP address (default 256: a classroom behind one NAT)",
+      "Open TCP and TLS connections from one IP address (default 256: a classroom behind one "
+      "NAT)",
       "N" },
     { "max-transactions", 0, 0, G_OPTION_ARG_INT, &opts->stack.max_transactions,
       "Live SIP transactions before new requests get 503 with Retry-After (default 131072; "
@@ -758,6 +771,10 @@ serve_options_context_new (ServeOptions *opts)
     "Example:\n"
     "  siplab-cli serve --listen udp:192.168.1.10:5060 --listen tcp:192.168.1.10:5060 \\\n"
     "                   --domain lab.example --users users.txt --db lab.sqlite\n"
+    "\n"
+    "With TLS (the TCP limits apply to TLS connections too):\n"
+    "  siplab-cli serve --listen udp:192.168.1.10:5060 --listen tls:192.168.1.10:5061 \\\n"
+    "                   --cert server.pem --key server.key --domain lab.example --users users.txt\n"
     "\n"
     "Point phones at the first address with the domain as their SIP domain;\n"
     "docs/real-phones.md shows Linphone, baresip and desk phones.");
@@ -789,6 +806,48 @@ serve_options_parse (ServeOptions   *opts,
   return EXIT_OK;
 }
 
+/* TRUE if a --listen is tls: (those that do not parse are judged elsewhere). */
+static gboolean
+serve_options_have_tls (const ServeOptions *opts)
+{
+  for (guint i = 0; opts->listen[i] != NULL; i++)
+    {
+      SimAddr addr;
+
+      if (sim_transport_parse_spec (opts->listen[i], &addr, NULL) &&
+          addr.transport == SIM_TRANSPORT_TLS)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/*
+ * Every --listen parses, and --cert and --key come together exactly when a tls: listener
+ * needs them: EXIT_OK, or EXIT_USAGE after saying what is wrong.
+ */
+static int
+serve_options_check_listen (ServeOptions *opts)
+{
+  gboolean tls = FALSE;
+
+  for (guint i = 0; opts->listen[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      SimAddr addr;
+
+      if (!sim_transport_parse_spec (opts->listen[i], &addr, &error))
+        return siplab_cli_usage_error ("serve", "--listen %s", error->message);
+      tls |= addr.transport == SIM_TRANSPORT_TLS;
+    }
+  if (tls && (opts->cert_path == NULL || opts->key_path == NULL))
+    return siplab_cli_usage_error ("serve", "--listen tls:... needs --cert FILE and --key FILE "
+                                   "(the server's certificate and its private key, PEM)");
+  if (!tls && (opts->cert_path != NULL || opts->key_path != NULL))
+    return siplab_cli_usage_error ("serve", "--cert and --key are for a --listen tls:HOST:PORT, "
+                                   "and there is none");
+  return EXIT_OK;
+}
+
 /* The plain server's options: EXIT_OK, or EXIT_USAGE after saying what is wrong. */
 static int
 serve_options_check_server (ServeOptions *opts)
@@ -811,13 +870,7 @@ serve_options_check_server (ServeOptions *opts)
   if (!parse_seconds ("--auth-window", opts->window_text, &opts->window) ||
       !parse_seconds ("--auth-block", opts->block_text, &opts->block))
     return EXIT_USAGE;
-  for (guint i = 0; opts->listen[i] != NULL; i++)
-    {
-      SimAddr addr;
-      if (!sim_transport_parse_spec (opts->listen[i], &addr, &error))
-        return siplab_cli_usage_error ("serve", "--listen %s", error->message);
-    }
-  return EXIT_OK;
+  return serve_options_check_listen (opts);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -836,7 +889,8 @@ print_listeners (Serve              *serve,
 
       sim_addr_format (addr, text, sizeof text);
       serve_status (serve, "listening on %s:%s",
-               addr->transport == SIM_TRANSPORT_TCP ? "tcp" : "udp", text);
+                    addr->transport == SIM_TRANSPORT_TCP ? "tcp" :
+                    addr->transport == SIM_TRANSPORT_TLS ? "tls" : "udp", text);
     }
 }
 
@@ -977,6 +1031,9 @@ serve_scenario (ServeOptions *opts)
   if (opts->db_path != NULL)
     return siplab_cli_usage_error ("serve", "--db cannot be combined with --scenario: a "
                                    "scenario's phones start afresh every time");
+  if (opts->cert_path != NULL || opts->key_path != NULL || serve_options_have_tls (opts))
+    return siplab_cli_usage_error ("serve", "TLS (--listen tls:, --cert, --key) is not offered "
+                                   "with --scenario yet: serve the real phones without one");
   /* Writes to a closed socket or pipe report EPIPE instead of killing the server. */
   signal (SIGPIPE, SIG_IGN);
   world = scenario_world_new (opts, &n_users);
@@ -1038,6 +1095,15 @@ server_new (const ServeOptions *opts,
   sim_server_set_auth_limit (server, (guint) opts->auth_limit, opts->window, opts->block);
   sim_server_set_relay (server, opts->relay);
   apply_socket_options (opts, sim_server_get_transport (server), sim_server_get_stack (server));
+  /* A bad certificate or key stops the start with "FILE: what is wrong", as the users file. */
+  if (opts->cert_path != NULL &&
+      !sim_socket_transport_load_tls (sim_server_get_transport (server), opts->cert_path,
+                                      opts->key_path, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      *status = EXIT_USAGE;
+      return NULL;
+    }
   return g_steal_pointer (&server);
 }
 

@@ -36,6 +36,12 @@
 # sipp instances share core 0, so the figure is also printed as the server's CPU time per call
 # (user+system of all its processes, from /proc), which does not depend on whether sipp kept up.
 #
+# The TLS column: the same USERS register over TLS, CONNECTIONS (default 100) persistent
+# connections opened and handshaken first, each carrying one registration at a time
+# (bench/stream-register.py: sipp as packaged has no TLS), beside the same client over TCP.  The
+# client is Python and may be the bottleneck, so each of these cells also gives the server's CPU
+# time per registration, as does the UDP cell for comparison (TLS=0: no TLS column).
+#
 # Kamailio is installed here if missing (its own install step, not CI's); without it, the
 # script prints the SIP Lab figures alone.
 set -euo pipefail
@@ -71,6 +77,9 @@ SCENARIO="$PWD/tests/sipp/register.xml"
 CALL_SCENARIO="$PWD/bench/sipp/uac-call-auth.xml"
 UAS_SCENARIO="$PWD/tests/sipp/uas.xml"
 CALLEE=callee
+TLS=${TLS:-1}
+CONNECTIONS=${CONNECTIONS:-100}
+STREAM_CLIENT="$PWD/bench/stream-register.py"
 
 command -v sipp >/dev/null || { echo "bench-serve: sipp is not installed (apt-get install sip-tester)"; exit 1; }
 [ -x "$CLI" ] || { echo "bench-serve: $CLI not built (ninja -C $BUILD)"; exit 1; }
@@ -462,7 +471,7 @@ wait_udp_listening() {
 SHARE_ARGS=(--max-transactions 2097152 --max-transaction-memory 1024)
 
 bench_siplab() {
-  local db_args=() port pid rate
+  local db_args=() port pid rate cpu0 cpu1
   [ "$1" = db ] && db_args=(--db "$WORK/lab-$RANDOM.sqlite")
   port=$(free_port)
   $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
@@ -470,9 +479,38 @@ bench_siplab() {
     > /dev/null 2> "$WORK/siplab.err" &
   pid=$!; PIDS+=("$pid")
   wait_udp_listening "$port" || { cat "$WORK/siplab.err" >&2; return 1; }
+  cpu0=$(cpu_ticks "$pid")
   rate=$(run_sipp "$port" "$WORK/sipp-siplab-$1.log") || rate=""
+  cpu1=$(cpu_ticks "$pid")
+  # The server's CPU time per registration, in microseconds (for the TLS column's comparison).
+  python3 -c "print('%.0f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $USERS))" \
+    > "$WORK/sipp-siplab-$1.log.cpu"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   [ -n "$rate" ] && echo "$rate"
+}
+
+# USERS registrations over persistent tls or tcp ($1) connections; prints "RATE CPU_US_PER_REG".
+bench_siplab_stream() {
+  local kind=$1 udp tcp pid out cpu0 cpu1 tls_args=()
+  udp=$(free_port); tcp=$(free_port)
+  [ "$kind" = tls ] && tls_args=(--cert "$WORK/server.pem" --key "$WORK/server.key")
+  $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$udp" --listen "$kind:127.0.0.1:$tcp" \
+    "${tls_args[@]}" --domain "$DOMAIN" --users "$WORK/users.txt" --auth-limit 0 \
+    --format "$SIPLAB_FORMAT" "${SHARE_ARGS[@]}" > /dev/null 2> "$WORK/siplab-$kind.err" &
+  pid=$!; PIDS+=("$pid")
+  wait_udp_listening "$udp" || { cat "$WORK/siplab-$kind.err" >&2; return 1; }
+  cpu0=$(cpu_ticks "$pid")
+  if ! out=$($PIN_SIPP python3 "$STREAM_CLIENT" "$kind" 127.0.0.1 "$tcp" "$DOMAIN" "$USERS" \
+               "$CONNECTIONS" 2> "$WORK/stream-$kind.err"); then
+    echo "bench-serve: the $kind client failed" >&2; tail -5 "$WORK/stream-$kind.err" >&2
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    return 1
+  fi
+  cpu1=$(cpu_ticks "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  read -r rate _ failed <<< "$out"
+  [ "$failed" = 0 ] || { echo "bench-serve: $failed $kind registrations failed" >&2; return 1; }
+  python3 -c "print('%s %.0f' % ('$rate', ($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $USERS))"
 }
 
 bench_kamailio() {
@@ -597,6 +635,12 @@ echo "bench-serve: $USERS users, $ROUNDS rounds, sipp -r $RATE -l $LIMIT, UDP on
 [ "$CALLS" -gt 0 ] && echo "bench-serve: $CALLS calls a round to $CALLEE, sipp -r $CALL_RATE -l $CALL_LIMIT"
 [ -n "$KAMAILIO" ] && echo "bench-serve: $("$KAMAILIO" -v | head -1 | sed 's/^version: //'), children=$KAM_CHILDREN, usrloc db_mode 0, memory manager ${KAM_MEM:-default}"
 siplab=(); siplab_db=(); kam=()
+siplab_tls=(); siplab_tls_cpu=(); siplab_tcp=(); siplab_tcp_cpu=(); siplab_udp_cpu=()
+if [ "$TLS" = 1 ]; then
+  echo "bench-serve: TLS and TCP over $CONNECTIONS persistent connections (bench/stream-register.py)"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj "/CN=127.0.0.1" -keyout "$WORK/server.key" -out "$WORK/server.pem" 2>/dev/null
+fi
 siplab_calls=(); siplab_cpu=(); kam_calls=(); kam_cpu=()
 # Describes one call result ("RATE 407S CPU RETRANS") for the round's line.
 call_cell() {
@@ -618,6 +662,18 @@ for round in $(seq 1 "$ROUNDS"); do
     "$(cat "$WORK/sipp-siplab-mem.log.retrans" 2>/dev/null || echo -)" \
     "$(cat "$WORK/sipp-kamailio.log.retrans" 2>/dev/null || echo -)" \
     "$(cat "$WORK/sipp-siplab-db.log.retrans" 2>/dev/null || echo -)"
+  [ -f "$WORK/sipp-siplab-mem.log.cpu" ] && siplab_udp_cpu+=("$(cat "$WORK/sipp-siplab-mem.log.cpu")")
+  if [ "$TLS" = 1 ]; then
+    t=failed; c=failed
+    if out=$(bench_siplab_stream tls); then
+      read -r t tc <<< "$out"; siplab_tls+=("$t"); siplab_tls_cpu+=("$tc"); t="$t reg/s ($tc us CPU/reg)"
+    fi
+    if out=$(bench_siplab_stream tcp); then
+      read -r c cc <<< "$out"; siplab_tcp+=("$c"); siplab_tcp_cpu+=("$cc"); c="$c reg/s ($cc us CPU/reg)"
+    fi
+    printf '         TLS: siplab-cli serve %s   TCP: %s   (UDP: %s us CPU/reg)\n' "$t" "$c" \
+      "$(cat "$WORK/sipp-siplab-mem.log.cpu" 2>/dev/null || echo -)"
+  fi
   if [ "$CALLS" -gt 0 ]; then
     if c=$(bench_siplab_calls); then
       read -r rate _ cpu _ <<< "$c"; siplab_calls+=("$rate"); siplab_cpu+=("$cpu")
@@ -644,6 +700,12 @@ median() {
 m_siplab=$(median "${siplab[@]}")
 m_db=$(median "${siplab_db[@]}")
 echo "median: siplab-cli serve $m_siplab reg/s (with --db: $m_db reg/s)"
+if [ "$TLS" = 1 ]; then
+  echo "median: siplab-cli serve over TLS $(median "${siplab_tls[@]}") reg/s," \
+    "$(median "${siplab_tls_cpu[@]}") us CPU/reg; over TCP $(median "${siplab_tcp[@]}") reg/s," \
+    "$(median "${siplab_tcp_cpu[@]}") us CPU/reg; over UDP (sipp) $m_siplab reg/s," \
+    "$(median "${siplab_udp_cpu[@]}") us CPU/reg"
+fi
 if [ ${#kam[@]} -gt 0 ] && [ "$m_siplab" != 0 ]; then
   m_kam=$(median "${kam[@]}")
   echo "median: kamailio $m_kam reg/s"

@@ -463,16 +463,26 @@ sim_uri_to_addr (const osip_uri_t *uri,
                  SimAddr          *addr)
 {
   osip_uri_param_t *transport = NULL;
-  guint64 port = 5060;
+  const char *name = NULL;
+  gboolean tls;
+  guint64 port;
 
   if (uri == NULL || uri->host == NULL || *uri->host == '\0')
     return FALSE;
+  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport",
+                                 &transport) == 0 && transport != NULL)
+    name = transport->gvalue;
+  /* A sips: URI is reached over TLS (RFC 3261 §26.2.2, RFC 5630 §3.1.3), as is one with
+   * transport=tls; both default to port 5061 (§19.1.2, RFC 3263 §4.2). */
+  tls = (uri->scheme != NULL && g_ascii_strcasecmp (uri->scheme, "sips") == 0) ||
+        (name != NULL && g_ascii_strcasecmp (name, "tls") == 0);
+  port = tls ? 5061 : 5060;
   if (uri->port != NULL && !g_ascii_string_to_unsigned (uri->port, 10, 1, 65535, &port, NULL))
     return FALSE;
-  sim_addr_init (addr, uri->host, (guint16) port, SIM_TRANSPORT_UDP);
-  if (osip_uri_param_get_byname ((osip_list_t *) &uri->url_params, (char *) "transport", &transport) == 0 &&
-      transport != NULL && transport->gvalue != NULL && g_ascii_strcasecmp (transport->gvalue, "tcp") == 0)
-    addr->transport = SIM_TRANSPORT_TCP;
+  sim_addr_init (addr, uri->host, (guint16) port,
+                 tls ? SIM_TRANSPORT_TLS :
+                 name != NULL && g_ascii_strcasecmp (name, "tcp") == 0 ? SIM_TRANSPORT_TCP
+                                                                       : SIM_TRANSPORT_UDP);
   return TRUE;
 }
 

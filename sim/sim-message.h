@@ -161,7 +161,8 @@ gint64          sim_message_expires       (const osip_message_t  *msg);
 char           *sim_uri_to_aor            (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
 char           *sim_uri_to_string         (const osip_uri_t      *uri) G_GNUC_WARN_UNUSED_RESULT;
 
-/* host:port of a SIP URI (port 5060 when absent; transport=tcp honoured). */
+/* host:port of a SIP URI (port 5060 when absent, 5061 for TLS; transport=tcp and transport=tls
+ * honoured, and a sips: URI is TLS). */
 gboolean        sim_uri_to_addr           (const osip_uri_t      *uri,
                                            SimAddr               *addr);
 /* The @pos-th WWW-Authenticate / Authorization header value as text, or NULL. */

@@ -227,10 +227,13 @@ add_record_route (osip_message_t *message,
   g_autofree char *text = NULL;
   char host[64];
 
-  /* RFC 3261 §19.1.1: transport=tcp when we must be reached over TCP; IPv6 in brackets. */
+  /* RFC 3261 §19.1.1: transport=tcp or transport=tls when we must be reached over TCP or
+   * TLS; IPv6 in brackets.  A sip: URI with transport=tls (not sips:, RFC 5630 §3.1.2): the
+   * hop to us is TLS, and we promise nothing about the hops beyond. */
   sim_addr_format (endpoint, host, sizeof host);
   text = g_strdup_printf ("<sip:%s%s;lr>", host,
-                          endpoint->transport == SIM_TRANSPORT_TCP ? ";transport=tcp" : "");
+                          endpoint->transport == SIM_TRANSPORT_TCP ? ";transport=tcp" :
+                          endpoint->transport == SIM_TRANSPORT_TLS ? ";transport=tls" : "");
   osip_record_route_init (&rr);
   if (osip_record_route_parse (rr, text) != 0)
     {

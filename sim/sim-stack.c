@@ -131,7 +131,8 @@ G_DEFINE_FINAL_TYPE (SimStack, sim_stack, G_TYPE_OBJECT)
 static gboolean
 is_reliable (const SimAddr *addr)
 {
-  return addr->transport == SIM_TRANSPORT_TCP;
+  /* TLS runs over TCP: as reliable, and a response goes back on the connection (§18.2.2). */
+  return addr->transport == SIM_TRANSPORT_TCP || addr->transport == SIM_TRANSPORT_TLS;
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -398,7 +398,8 @@ sim_store_load_bindings (SimStore  *self,
       sim_addr_init (&b->source, ip != NULL ? (const char *) ip : "",
                      (guint16) sqlite3_column_int (stmt, 9),
                      g_strcmp0 ((const char *) transport, "TCP") == 0 ? SIM_TRANSPORT_TCP
-                                                                      : SIM_TRANSPORT_UDP);
+                     : g_strcmp0 ((const char *) transport, "TLS") == 0 ? SIM_TRANSPORT_TLS
+                                                                        : SIM_TRANSPORT_UDP);
       b->user_agent = column_text (stmt, 11);
       b->instance = column_text (stmt, 12);
       b->registered_at = sqlite3_column_int64 (stmt, 13) - clock_offset;

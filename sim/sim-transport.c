@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sim-framing.h"
+#include "sim-tls.h"
 
 /*
  * The real-socket transport.  UDP is one datagram, one message.  TCP is a byte stream, so a
@@ -21,7 +22,12 @@
  * resynchronised, and the connection is closed.  Between messages a client may send CRLF
  * keep-alives; a double CRLF "ping" is answered with a single CRLF "pong" (RFC 5626 §3.5.1).
  *
- * Connections are keyed by the peer's ip:port.  A phone that registered over TCP is reached
+ * TLS (RFC 3261 §26.3.1) is a TCP connection accepted on a tls: listener with a SimTlsSession
+ * between socket and framer: the bytes read go through the session, the plain text it yields
+ * through the same framer, and what we send is encrypted into the same output queue.  So every
+ * limit below holds for TLS unchanged, and an unfinished handshake has the connect timeout.
+ *
+ * Connections are keyed by the peer's ip:port (TLS ones as "tls:ip:port").  A phone that registered over TCP is reached
  * over the connection its REGISTER came in on; the proxy targets the binding's source address,
  * which is exactly that key.
  *
@@ -77,6 +83,7 @@ typedef struct {
   guint64 consumed_seen;     /* the framer's consumed count when message_started was set */
   gint64 keep_until;         /* monotonic µs: not idle-closed before this (a live binding) */
   gboolean inbound;          /* accepted, not connected by us */
+  SimTlsSession *tls;        /* TLS between socket and framer (accepted on a tls: listener) */
   gboolean ever_protected;   /* keep_until was once set into the future */
 } Connection;
 
@@ -103,6 +110,8 @@ struct _SimSocketTransport {
   struct sockaddr_storage *udp_from;
   SimTransportNameFunc name_func;
   gpointer name_data;
+  SimTlsContext *tls_context; /* certificate and key of the tls: listeners, NULL: none */
+  GByteArray *plain;          /* decrypted bytes of one read, reused */
 };
 
 G_DEFINE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, G_TYPE_OBJECT)
@@ -187,10 +196,27 @@ is_ipv6 (const SimAddr *addr)
   return strchr (addr->ip, ':') != NULL;
 }
 
+/* "ip:port" for TCP, "tls:ip:port" for TLS: a TLS and a TCP connection never share a key. */
 static char *
 peer_key (const SimAddr *addr)
 {
-  return sim_addr_to_string (addr);
+  char text[64];
+
+  sim_addr_format (addr, text, sizeof text);
+  return addr->transport == SIM_TRANSPORT_TLS ? g_strconcat ("tls:", text, NULL)
+                                              : g_strdup (text);
+}
+
+/* "TCP connection with 1.2.3.4:5" or "TLS connection with ...", for notes. */
+static const char *
+connection_label (const SimAddr *peer,
+                  char           buf[96])
+{
+  char text[64];
+
+  sim_addr_format (peer, text, sizeof text);
+  g_snprintf (buf, 96, "%s connection with %s", sim_transport_name (peer->transport), text);
+  return buf;
 }
 
 static void
@@ -288,6 +314,7 @@ connection_unref (Connection *conn)
     return;
   g_assert (conn->in_source == NULL && conn->out_source == NULL);
   g_clear_object (&conn->socket);
+  g_clear_pointer (&conn->tls, sim_tls_session_free);
   sim_framer_free (conn->framer);
   g_byte_array_unref (conn->out);
   g_free (conn->key);
@@ -300,20 +327,30 @@ connection_close (Connection *conn,
                   const char *why)
 {
   SimSocketTransport *self = conn->self;
+  gboolean lost;
+  char label[96];
 
   if (self == NULL)
     return;
   conn->self = NULL;
+  lost = conn->connecting || conn->out->len > 0;
   destroy_source (&conn->in_source);
   destroy_source (&conn->out_source);
+  /* A TLS peer is told the end is deliberate (close_notify), if the socket takes it now. */
+  if (conn->tls != NULL && conn->socket != NULL && !lost)
+    {
+      sim_tls_session_close_notify (conn->tls, conn->out);
+      if (conn->out->len > 0)
+        g_socket_send (conn->socket, (const char *) conn->out->data, conn->out->len, NULL, NULL);
+    }
   if (conn->socket != NULL)
     g_socket_close (conn->socket, NULL);
   if (why != NULL)
-    trace_note (self, "TCP connection with %s closed: %s", conn->key, why);
+    trace_note (self, "%s closed: %s", connection_label (&conn->peer, label), why);
   /* A connect that failed (refused, unreachable, timed out), or a connection lost with bytes
    * still unsent: what we queued for this peer will never go, so its transactions end now with
    * 503 (RFC 3261 §18.4) instead of timing out. */
-  if (why != NULL && (conn->connecting || conn->out->len > 0) && self->stack != NULL)
+  if (why != NULL && lost && self->stack != NULL)
     sim_stack_transport_error (self->stack, &conn->peer, why);
   /* Drops the table's reference last: it may be the only one. */
   if (g_hash_table_lookup (self->connections, conn->key) == conn)
@@ -432,6 +469,14 @@ sweep_cb (gpointer data)
             why = g_strdup_printf ("the connect did not complete within %s",
                                    seconds_text (self->tcp_connect_timeout, t));
         }
+      else if (conn->tls != NULL && !sim_tls_session_is_established (conn->tls))
+        {
+          /* A handshake gets as long as a connect (sim-transport.h): until it finishes the
+           * peer has not even begun to speak SIP. */
+          if (now - conn->opened_at >= self->tcp_connect_timeout)
+            why = g_strdup_printf ("the TLS handshake did not complete within %s",
+                                   seconds_text (self->tcp_connect_timeout, t));
+        }
       else if (conn->message_started != 0 &&
                now - conn->message_started >= self->tcp_message_timeout)
         why = g_strdup_printf ("a message begun was not completed within %s",
@@ -504,8 +549,11 @@ connection_new (SimSocketTransport *self,
   conn->self = self;
   conn->socket = g_object_ref (socket);
   conn->peer = *peer;
-  conn->peer.transport = SIM_TRANSPORT_TCP;
+  if (conn->peer.transport != SIM_TRANSPORT_TLS)
+    conn->peer.transport = SIM_TRANSPORT_TCP;
   conn->key = peer_key (&conn->peer);
+  if (conn->peer.transport == SIM_TRANSPORT_TLS)
+    conn->tls = sim_tls_session_new_server (self->tls_context);
   conn->framer = sim_framer_new (self->max_message);
   conn->out = g_byte_array_new ();
   conn->connecting = connecting;
@@ -513,7 +561,7 @@ connection_new (SimSocketTransport *self,
   local = g_socket_get_local_address (socket, NULL);
   if (local == NULL || !addr_from_socket_address (local, SIM_TRANSPORT_TCP, &conn->local))
     conn->local = *sim_stack_get_local (self->stack);
-  conn->local.transport = SIM_TRANSPORT_TCP;
+  conn->local.transport = conn->peer.transport;
   g_socket_set_blocking (socket, FALSE);
 
   /* An older connection from the same ip:port is gone for good (the port was reused). */
@@ -612,12 +660,27 @@ connection_send (Connection *conn,
                  const char *data,
                  gsize       len)
 {
-  if (conn->out->len + len > MAX_OUTPUT)
+  gsize queued = conn->out->len +
+                 (conn->tls != NULL ? sim_tls_session_get_n_waiting (conn->tls) : 0);
+
+  if (queued + len > MAX_OUTPUT)
     {
       connection_close (conn, "the peer does not read what we send");
       return;
     }
-  g_byte_array_append (conn->out, (const guint8 *) data, (guint) len);
+  if (conn->tls != NULL)
+    {
+      g_autofree char *why = NULL;
+
+      if (!sim_tls_session_send (conn->tls, (const guint8 *) data, len, conn->out, &why))
+        {
+          g_autofree char *reason = g_strdup_printf ("TLS: %s", why);
+          connection_close (conn, reason);
+          return;
+        }
+    }
+  else
+    g_byte_array_append (conn->out, (const guint8 *) data, (guint) len);
   if (!conn->connecting)
     connection_flush (conn);
 }
@@ -679,6 +742,49 @@ connection_process (Connection *conn)
     }
 }
 
+/*
+ * Bytes from a TLS connection's socket: the session decrypts what whole records arrived (and
+ * runs the handshake until it is done), its answers (handshake flights, alerts) go out, and
+ * the plain text goes through the framer exactly as on TCP.  A failed handshake (garbage, a
+ * client speaking plain SIP to the TLS port) or a record that does not decrypt ends the
+ * connection: a TLS stream cannot be resynchronised.
+ */
+static void
+connection_receive_tls (Connection   *conn,
+                        const guint8 *data,
+                        gsize         len)
+{
+  SimSocketTransport *self = conn->self;
+  g_autofree char *why = NULL;
+  SimTlsResult result;
+  char label[96];
+
+  g_byte_array_set_size (self->plain, 0);
+  result = sim_tls_session_receive (conn->tls, data, len, self->plain, conn->out, &why);
+  if (conn->out->len > 0)
+    connection_flush (conn);
+  if (conn->self == NULL)
+    return;
+  if (self->plain->len > 0)
+    {
+      sim_framer_push (conn->framer, self->plain->data, self->plain->len);
+      connection_process (conn);
+    }
+  if (conn->self == NULL)
+    return;
+  if (result == SIM_TLS_FAILED)
+    {
+      g_autofree char *reason = g_strdup_printf ("TLS: %s", why != NULL ? why : "failed");
+      connection_close (conn, reason);
+    }
+  else if (result == SIM_TLS_CLOSED)
+    {
+      connection_close (conn, NULL);
+      trace_note (self, "%s closed by the peer (TLS close_notify)",
+                  connection_label (&conn->peer, label));
+    }
+}
+
 static gboolean
 connection_readable_cb (GSocket      *socket,
                         GIOCondition  condition,
@@ -698,11 +804,13 @@ connection_readable_cb (GSocket      *socket,
   connection_ref (conn);
   if (n <= 0)
     {
+      char label[96];
+
       /* The callback's own source is destroyed by connection_close(); do not return REMOVE
        * for a source that is already gone. */
       connection_close (conn, n == 0 ? NULL : error->message);
       if (n == 0)
-        trace_note (self, "TCP connection with %s closed by the peer", conn->key);
+        trace_note (self, "%s closed by the peer", connection_label (&conn->peer, label));
     }
   else
     {
@@ -712,8 +820,13 @@ connection_readable_cb (GSocket      *socket,
        * only complete messages are (connection_process()). */
       if (now < conn->keep_until)
         conn->last_activity = now;
-      sim_framer_push (conn->framer, self->buffer, (gsize) n);
-      connection_process (conn);
+      if (conn->tls != NULL)
+        connection_receive_tls (conn, self->buffer, (gsize) n);
+      else
+        {
+          sim_framer_push (conn->framer, self->buffer, (gsize) n);
+          connection_process (conn);
+        }
     }
   connection_unref (conn);
   return G_SOURCE_CONTINUE;
@@ -827,7 +940,7 @@ tcp_accept_cb (GSocket      *socket,
           accept_pause (listener, g_strerror (saved));
           return G_SOURCE_REMOVE;
         }
-      if (!addr_from_sockaddr (&from, SIM_TRANSPORT_TCP, &peer))
+      if (!addr_from_sockaddr (&from, listener->addr.transport, &peer))
         {
           close (fd);
           continue;
@@ -957,7 +1070,7 @@ find_udp_listener (SimSocketTransport *self,
 /* ---------------------------------------------------------------------------------------- */
 /* Sending: the stack's send function                                                        */
 
-/* Over the TCP connection to @dst, opened when there is none. */
+/* Over the TCP connection to @dst, opened when there is none; over TLS, only an open one. */
 static void
 send_tcp (SimSocketTransport *self,
           SimStack           *stack,
@@ -968,16 +1081,22 @@ send_tcp (SimSocketTransport *self,
 {
   g_autofree char *key = peer_key (dst);
   Connection *conn = g_hash_table_lookup (self->connections, key);
+  gboolean tls = dst->transport == SIM_TRANSPORT_TLS;
 
-  if (conn == NULL)
+  /* We accept TLS but open none (sim-tls.h): a TLS destination is reached only over the
+   * connection it opened to us, as a phone registered over TLS is. */
+  if (conn == NULL && !tls)
     conn = connection_open (self, dst);
   if (conn == NULL)
     {
       SimAddr src = *sim_stack_get_local (stack);
-      src.transport = SIM_TRANSPORT_TCP;
+      src.transport = dst->transport;
       trace_packet (self, "dropped", &src, dst, TRUE, data, len,
-                    "no TCP connection to the destination could be opened");
-      sim_stack_transport_error (stack, dst, "no TCP connection could be opened");
+                    tls ? "no TLS connection from the destination is open, and this server "
+                          "opens no TLS connections"
+                        : "no TCP connection to the destination could be opened");
+      sim_stack_transport_error (stack, dst, tls ? "no TLS connection is open to the destination"
+                                                 : "no TCP connection could be opened");
       return;
     }
   trace_packet (self, action, &conn->local, dst, TRUE, data, len, NULL);
@@ -1111,7 +1230,7 @@ stack_send_cb (SimStack      *stack,
 
   if (self->listeners == NULL)
     return;
-  if (dst->transport == SIM_TRANSPORT_TCP)
+  if (dst->transport == SIM_TRANSPORT_TCP || dst->transport == SIM_TRANSPORT_TLS)
     send_tcp (self, stack, dst, data, len, action);
   else
     send_udp (self, stack, dst, data, len, action);
@@ -1187,6 +1306,8 @@ sim_socket_transport_finalize (GObject *object)
   g_clear_pointer (&self->per_ip, g_hash_table_unref);
   g_clear_pointer (&self->listener_addrs, g_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->tls_context, sim_tls_context_unref);
+  g_clear_pointer (&self->plain, g_byte_array_unref);
   g_free (self->buffer);
   g_free (self->udp_buffers);
   g_free (self->udp_msgs);
@@ -1219,6 +1340,7 @@ sim_socket_transport_init (SimSocketTransport *self)
   self->tcp_max_per_ip = SIM_TRANSPORT_TCP_MAX_PER_IP;
   self->max_message = SIM_TRANSPORT_MAX_MESSAGE;
   self->buffer = g_malloc (SIM_TRANSPORT_MAX_MESSAGE + 2);
+  self->plain = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
 }
 
@@ -1251,10 +1373,12 @@ sim_transport_parse_spec (const char  *spec,
     transport = SIM_TRANSPORT_UDP;
   else if (g_ascii_strncasecmp (spec, "tcp:", 4) == 0)
     transport = SIM_TRANSPORT_TCP;
+  else if (g_ascii_strncasecmp (spec, "tls:", 4) == 0)
+    transport = SIM_TRANSPORT_TLS;
   else
     {
       g_set_error (error, SIM_TRANSPORT_ERROR, SIM_TRANSPORT_ERROR_BAD_SPEC,
-                   "'%s': expected udp:HOST:PORT or tcp:HOST:PORT", spec);
+                   "'%s': expected udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT", spec);
       return FALSE;
     }
   rest = spec + 4;
@@ -1301,6 +1425,12 @@ sim_socket_transport_listen_addr (SimSocketTransport  *self,
   g_return_val_if_fail (self->listeners != NULL, FALSE);
 
   udp = addr->transport == SIM_TRANSPORT_UDP;
+  if (addr->transport == SIM_TRANSPORT_TLS && self->tls_context == NULL)
+    {
+      g_set_error (error, SIM_TRANSPORT_ERROR, SIM_TRANSPORT_ERROR_NO_CERTIFICATE,
+                   "a TLS listener needs a certificate and its key (serve: --cert and --key)");
+      return FALSE;
+    }
   address = g_inet_socket_address_new_from_string (addr->ip, addr->port);
   if (address == NULL)
     {
@@ -1460,7 +1590,8 @@ sim_socket_transport_keep_alive_until (SimSocketTransport *self,
   g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
 
-  if (peer->transport != SIM_TRANSPORT_TCP || self->connections == NULL || self->stack == NULL)
+  if ((peer->transport != SIM_TRANSPORT_TCP && peer->transport != SIM_TRANSPORT_TLS) ||
+      self->connections == NULL || self->stack == NULL)
     return FALSE;
   tcp = *peer;
   key = peer_key (&tcp);
@@ -1493,4 +1624,32 @@ sim_socket_transport_get_n_connections (SimSocketTransport *self)
 {
   g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), 0);
   return self->connections != NULL ? g_hash_table_size (self->connections) : 0;
+}
+
+void
+sim_socket_transport_set_tls_context (SimSocketTransport *self,
+                                      SimTlsContext      *context)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+
+  if (context != NULL)
+    sim_tls_context_ref (context);
+  g_clear_pointer (&self->tls_context, sim_tls_context_unref);
+  self->tls_context = context;
+}
+
+gboolean
+sim_socket_transport_load_tls (SimSocketTransport  *self,
+                               const char          *cert_file,
+                               const char          *key_file,
+                               GError             **error)
+{
+  g_autoptr(SimTlsContext) context = NULL;
+
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
+  context = sim_tls_context_new_server (cert_file, key_file, error);
+  if (context == NULL)
+    return FALSE;
+  sim_socket_transport_set_tls_context (self, context);
+  return TRUE;
 }

@@ -5,17 +5,20 @@
 
 #include "sim-message.h"
 #include "sim-stack.h"
+#include "sim-tls.h"
 
 G_BEGIN_DECLS
 
 /*
- * SimSocketTransport: the real network under a SimStack (RFC 3261 §18).  It listens on UDP and
- * TCP endpoints (IPv4 and IPv6), feeds every datagram and every framed stream message to the
- * stack with its real source address, and carries what the stack sends: UDP through the
+ * SimSocketTransport: the real network under a SimStack (RFC 3261 §18).  It listens on UDP,
+ * TCP and TLS endpoints (IPv4 and IPv6), feeds every datagram and every framed stream message
+ * to the stack with its real source address, and carries what the stack sends: UDP through the
  * listening socket of the destination's family, TCP over the open connection to that ip:port
  * (so a phone registered over TCP is reached over its own connection), connecting if there is
- * none.  Every packet is traced exactly as SimNet traces it ("sent", "delivered", "dropped"),
- * so the views show real phones like simulated ones.
+ * none.  TLS is accepted only (sim-tls.h): a TLS destination is reached over the connection it
+ * opened, and one with none fails at once (RFC 3261 §18.4: 503).  Every packet is traced
+ * exactly as SimNet traces it ("sent", "delivered", "dropped"), so the views show real phones
+ * like simulated ones; on TLS the trace holds the decrypted messages, as the server sees them.
  *
  * All I/O runs as GSources on the thread-default main context of the creator.
  */
@@ -24,7 +27,8 @@ G_BEGIN_DECLS
 GQuark sim_transport_error_quark (void);
 
 typedef enum {
-  SIM_TRANSPORT_ERROR_BAD_SPEC = 1,   /* not "udp:HOST:PORT" / "tcp:HOST:PORT" */
+  SIM_TRANSPORT_ERROR_BAD_SPEC = 1,   /* not "udp:HOST:PORT" / "tcp:HOST:PORT" / "tls:..." */
+  SIM_TRANSPORT_ERROR_NO_CERTIFICATE, /* a tls: listener before sim_socket_transport_load_tls() */
 } SimTransportError;
 
 /* The default and upper limit of a datagram or stream message we accept (RFC 3261 §18.1.1):
@@ -36,7 +40,11 @@ typedef enum {
 
 /*
  * TCP limits: what a stranger can hold open, and for how long.  Each has a setter below and a
- * `siplab-cli serve` option.
+ * `siplab-cli serve` option.  They apply to TLS connections alike (a TLS connection is a TCP
+ * connection with a SimTlsSession between socket and framer; caps count both kinds together),
+ * and a TLS handshake that has not finished SIM_TRANSPORT_TCP_CONNECT_TIMEOUT after the
+ * connection was accepted is closed: a stranger cannot hold a connection by starting a
+ * handshake and never finishing it.
  *
  * - Framing (sim-framing.h): a message is cut by Content-Length, judged only on whole lines
  *   or on the size cap (max_message, --max-message); a stream out of step is closed.
@@ -103,8 +111,8 @@ G_DECLARE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, SIM, SOCKET_TRAN
  */
 SimSocketTransport *sim_socket_transport_new      (SimStack              *stack) G_GNUC_WARN_UNUSED_RESULT;
 /*
- * Parses "udp:127.0.0.1:5060", "tcp:[::1]:5062", "udp:0.0.0.0:5060".  Port 0 picks a free
- * port (see sim_socket_transport_get_listeners()).
+ * Parses "udp:127.0.0.1:5060", "tcp:[::1]:5062", "udp:0.0.0.0:5060", "tls:[::1]:5061".  Port
+ * 0 picks a free port (see sim_socket_transport_get_listeners()).
  */
 gboolean  sim_transport_parse_spec                (const char            *spec,
                                                    SimAddr               *addr,
@@ -153,7 +161,17 @@ void      sim_socket_transport_set_tcp_max_per_ip      (SimSocketTransport *self
 gboolean  sim_socket_transport_keep_alive_until        (SimSocketTransport *self,
                                                         const SimAddr      *peer,
                                                         SimTime             until);
-/* Open TCP connections (accepted and connected). */
+/*
+ * The certificate and key of the tls: listeners (sim-tls.h: errors read "FILE: what is wrong").
+ * Load before listening on tls:; a tls: listen without them fails.  New connections use it.
+ */
+gboolean  sim_socket_transport_load_tls           (SimSocketTransport    *self,
+                                                   const char            *cert_file,
+                                                   const char            *key_file,
+                                                   GError               **error);
+void      sim_socket_transport_set_tls_context    (SimSocketTransport    *self,
+                                                   SimTlsContext         *context);
+/* Open TCP and TLS connections (accepted and connected). */
 guint     sim_socket_transport_get_n_connections  (SimSocketTransport    *self);
 /* Stops listening, closes every connection and detaches from the stack. */
 void      sim_socket_transport_close              (SimSocketTransport    *self);

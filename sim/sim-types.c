@@ -89,7 +89,16 @@ sim_addr_equal (const SimAddr *a,
 const char *
 sim_transport_name (SimTransportKind transport)
 {
-  return transport == SIM_TRANSPORT_TCP ? "TCP" : "UDP";
+  switch (transport)
+    {
+    case SIM_TRANSPORT_TCP:
+      return "TCP";
+    case SIM_TRANSPORT_TLS:
+      return "TLS";
+    case SIM_TRANSPORT_UDP:
+    default:
+      return "UDP";
+    }
 }
 
 /*

@@ -18,6 +18,7 @@ typedef gint64 SimTime;
 typedef enum {
   SIM_TRANSPORT_UDP,
   SIM_TRANSPORT_TCP,
+  SIM_TRANSPORT_TLS,   /* TCP with TLS between socket and SIP (RFC 3261 §26.3.1) */
 } SimTransportKind;
 
 /* A transport address.  A plain value type: copy it with '='. */

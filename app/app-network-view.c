@@ -911,6 +911,37 @@ update_real_phones (AppNetworkView *self)
     }
 }
 
+/* Live: the real phones drawn, and one "+N more" node for those beyond MAX_REAL_NODES. */
+static void
+add_real_phone_hosts (AppNetworkView *self,
+                      GPtrArray      *hosts)
+{
+  GHashTableIter iter;
+  gpointer name;
+  g_autoptr(GPtrArray) names = NULL;
+
+  if (self->real_phones == NULL)
+    return;
+  names = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, self->real_phones);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    g_ptr_array_add (names, name);
+  /* Sorted: the same phones sit in the same places from frame to frame. */
+  g_ptr_array_sort (names, (GCompareFunc) sort_names);
+  g_clear_pointer (&self->more_name, g_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      if (names->len > MAX_REAL_NODES && i == MAX_REAL_NODES - 1)
+        {
+          self->more_name = g_strdup_printf ("+%u more", names->len - i);
+          g_ptr_array_add (hosts, g_strdup (self->more_name));
+          break;
+        }
+      if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
+        g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+    }
+}
+
 static void
 app_network_view_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -935,30 +966,7 @@ app_network_view_snapshot (GtkWidget   *widget,
   prune_flights (self);
   hosts = sim_net_list_hosts (sim_world_get_net (self->world));
   update_real_phones (self);
-  if (self->real_phones != NULL)
-    {
-      GHashTableIter iter;
-      gpointer name;
-      g_autoptr(GPtrArray) names = g_ptr_array_new ();
-
-      g_hash_table_iter_init (&iter, self->real_phones);
-      while (g_hash_table_iter_next (&iter, &name, NULL))
-        g_ptr_array_add (names, name);
-      /* Sorted: the same phones sit in the same places from frame to frame. */
-      g_ptr_array_sort (names, (GCompareFunc) sort_names);
-      g_clear_pointer (&self->more_name, g_free);
-      for (guint i = 0; i < names->len; i++)
-        {
-          if (names->len > MAX_REAL_NODES && i == MAX_REAL_NODES - 1)
-            {
-              self->more_name = g_strdup_printf ("+%u more", names->len - i);
-              g_ptr_array_add (hosts, g_strdup (self->more_name));
-              break;
-            }
-          if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
-            g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
-        }
-    }
+  add_real_phone_hosts (self, hosts);
   /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
   for (guint i = 0; i < self->flights->len; i++)
     {

@@ -713,14 +713,16 @@ draw_sniffer_badge (AppNetworkView *self,
   layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   pango_layout_set_markup (layout, markup, -1);
   pango_layout_get_pixel_size (layout, &tw, &th);
-  rounded_rect (cr, x - 14, y - th / 2.0 - 3, tw + 36, th + 6, (th + 6) / 2.0);
+  /* Centred on the link's middle, where packet tokens pass on either side of it. */
+  x -= (tw + 36) / 2.0;
+  rounded_rect (cr, x, y - th / 2.0 - 3, tw + 36, th + 6, (th + 6) / 2.0);
   set_source (cr, paper);
   cairo_fill_preserve (cr);
   set_source (cr, ink);
   cairo_set_line_width (cr, 1.5);
   cairo_stroke (cr);
-  draw_eye (cr, x, y, 9, ink);
-  cairo_move_to (cr, x + 14, y - th / 2.0);
+  draw_eye (cr, x + 14, y, 9, ink);
+  cairo_move_to (cr, x + 28, y - th / 2.0);
   pango_cairo_show_layout (cr, layout);
 }
 

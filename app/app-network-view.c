@@ -29,6 +29,8 @@
 
 /* Where the text of a sniffer's card starts, right of its eye (pixels). */
 #define SNIFFER_CARD_TEXT_X 32
+/* The sniffers' cards leave at least this height (pixels) to the hosts above them. */
+#define SNIFFER_MIN_HOSTS_HEIGHT 230
 
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
@@ -740,23 +742,20 @@ sniffer_card_markup (AppNetworkView *self,
   g_autofree char *head = NULL;
 
   if (a == NULL)
-    head = g_markup_printf_escaped ("<b>sniffer %s</b> on the LAN\n", name);
+    head = g_markup_printf_escaped ("<b>sniffer %s</b> on the LAN · ", name);
   else
-    head = g_markup_printf_escaped ("<b>sniffer %s</b> on %s – %s\n", name, a, b);
+    head = g_markup_printf_escaped ("<b>sniffer %s</b> on %s – %s · ", name, a, b);
   g_string_append (out, head);
-  g_string_append_printf (out, "%u packet%s captured", n, n == 1 ? "" : "s");
+  g_string_append_printf (out, "%u captured", n);
   if (n_tls == n && n > 0)
-    g_string_append (out, ", all TLS records (sizes only)");
+    g_string_append (out, ", all TLS (sizes only)");
   else if (n_tls > 0)
-    g_string_append_printf (out, ": %u in clear, %u TLS records (sizes only)", n - n_tls, n_tls);
+    g_string_append_printf (out, ": %u in clear, %u TLS (sizes only)", n - n_tls, n_tls);
   else if (n > 0)
     g_string_append (out, ", all in clear");
-  if (info != NULL && info->results->len > 0)
-    {
-      g_string_append (out, "\n<i>Offline dictionary attack:</i>");
-      for (guint i = 0; i < info->results->len; i++)
-        g_string_append_printf (out, "\n• %s", (char *) info->results->pdata[i]);
-    }
+  /* One line per user its offline dictionary attack was run on. */
+  for (guint i = 0; info != NULL && i < info->results->len; i++)
+    g_string_append_printf (out, "\n• %s", (char *) info->results->pdata[i]);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -764,6 +763,7 @@ sniffer_card_markup (AppNetworkView *self,
 static GPtrArray *
 sniffer_cards (AppNetworkView *self,
                double          width,
+               double          height,
                double         *strip_height)
 {
   SimNet *net = sim_world_get_net (self->world);
@@ -788,6 +788,10 @@ sniffer_cards (AppNetworkView *self,
       pango_layout_set_width (layout, (int) (MAX (card_w - SNIFFER_CARD_TEXT_X - 8, 40)
                                              * PANGO_SCALE));
       pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      /* A short view keeps room for the hosts: the card's last lines give way to "…". */
+      pango_layout_set_height (layout, (int) (MAX (height - SNIFFER_MIN_HOSTS_HEIGHT - 28, 20)
+                                              * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
       pango_layout_get_pixel_size (layout, &tw, &th);
       *strip_height = MAX (*strip_height, th + 12 + 16);
       g_ptr_array_add (cards, layout);
@@ -986,7 +990,7 @@ app_network_view_snapshot (GtkWidget   *widget,
   colors = g_ptr_array_new ();
   key = g_string_new (NULL);
   /* The sniffers' cards take a strip at the bottom: the hosts are laid out above it. */
-  cards = sniffer_cards (self, width, &strip_height);
+  cards = sniffer_cards (self, width, height, &strip_height);
   g_string_append_printf (key, "%g %g %g %u %d\n", width, height, strip_height,
                           self->style_generation, sim_world_get_mode (self->world));
   for (guint i = 0; i < hosts->len; i++)

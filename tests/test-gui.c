@@ -475,6 +475,8 @@ test_digest_panel_shows_a_replay (void)
   expected = independent_response (app_ladder_view_get_row (ladder, row), "secret123");
   g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
   g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  /* No sniffer in this scene: no paragraph about one. */
+  g_assert_false (app_digest_view_get_sniffer_note_shown (digest));
   close_window (window);
 }
 
@@ -529,6 +531,8 @@ test_inspector_shows_what_the_sniffer_saw (void)
     }
   g_assert_cmpuint (n_tls, ==, 4);
   g_assert_cmpuint (n_plain, ==, 8);
+  /* A scene with a sniffer explains why the nonce stops replay but not guessing. */
+  g_assert_true (app_digest_view_get_sniffer_note_shown (app_window_get_digest (window)));
   close_window (window);
 }
 

@@ -18,8 +18,21 @@
  * recomputes, with the registrar's copy of the password, what the response should be
  * (RFC 3261 §22.4, RFC 7616 §3.4.1), next to what the phone sent and what the registrar
  * decided.  Seeing the two hashes differ is the "wrong password" lesson; seeing them equal and
- * still rejected is the "replayed" one.
+ * still rejected is the "replayed" one.  When the scene has a sniffer (or the trace an
+ * offline attack by one), a paragraph above says why the nonce that stops the replay does not
+ * stop the guessing (RFC 7616 §5.13).
  */
+
+/* Why the one-time nonce is no defence against a sniffer's offline guessing. */
+static const char SNIFFER_NOTE[] =
+  "<b>The nonce stops a replay, not a guess</b>\n"
+  "The registrar accepts each nonce once, so a captured Authorization sent again is refused. "
+  "But a sniffer that holds a 401 and the Authorization that answered it has everything the "
+  "response hashes except the password: realm, nonce, cnonce, nc, qop, method and URI. It "
+  "computes the response for each word of a list and compares, at home and as fast as MD5 "
+  "runs, sending nothing: no nonce is used up and no server limit ever sees a try. RFC 7616 "
+  "§5.13 calls this a dictionary attack. Only a password in no list, or TLS, which hides the "
+  "challenge and the answer from the sniffer (RFC 3261 §26.2), stops it.";
 
 /* A classroom session rarely needs more; older rows scroll away. */
 #define MAX_NONCE_ROWS 200
@@ -36,6 +49,7 @@ struct _AppDigestView {
   GtkLabel *summary;
   GtkListBox *nonce_list;
   GtkLabel *computation;
+  GtkLabel *sniffer_note;   /* shown once the scene has a sniffer or a crack result */
 
   SimWorld *world;
   GHashTable *rows;        /* nonce -> NonceRow* */
@@ -161,6 +175,8 @@ trace_event_cb (AppDigestView *self,
 {
   NonceRow *row;
 
+  if (event->type == SIM_EVENT_CAPTURE)
+    gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), TRUE);
   if (event->type != SIM_EVENT_NONCE)
     return;
 
@@ -459,6 +475,7 @@ reset (AppDigestView *self)
   g_clear_pointer (&self->request, sim_event_unref);
   g_clear_pointer (&self->expected, g_free);
   g_clear_pointer (&self->verdict, g_free);
+  gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), FALSE);
   gtk_label_set_markup (self->computation,
                         "Select a REGISTER that carries an Authorization header, a request with "
                         "the Proxy-Authorization that answers a 407, or the reply to either, to "
@@ -481,7 +498,10 @@ app_digest_view_set_world (AppDigestView *self,
   if (world != NULL)
     {
       GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+      g_autoptr(GPtrArray) sniffers = sim_net_list_sniffers (sim_world_get_net (world));
 
+      /* A sniffer that has captured nothing yet is worth the paragraph already. */
+      gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), sniffers->len > 0);
       for (guint i = 0; i < events->len; i++)
         trace_event_cb (self, events->pdata[i], NULL);
       g_signal_connect_object (sim_world_get_trace (world), "event",
@@ -511,6 +531,13 @@ app_digest_view_get_expected (AppDigestView *self)
 {
   g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), NULL);
   return self->expected;
+}
+
+gboolean
+app_digest_view_get_sniffer_note_shown (AppDigestView *self)
+{
+  g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), FALSE);
+  return gtk_widget_get_visible (GTK_WIDGET (self->sniffer_note));
 }
 
 const char *
@@ -560,6 +587,7 @@ app_digest_view_class_init (AppDigestViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AppDigestView, summary);
   gtk_widget_class_bind_template_child (widget_class, AppDigestView, nonce_list);
   gtk_widget_class_bind_template_child (widget_class, AppDigestView, computation);
+  gtk_widget_class_bind_template_child (widget_class, AppDigestView, sniffer_note);
   gtk_widget_class_set_css_name (widget_class, "digestview");
 }
 
@@ -567,6 +595,7 @@ static void
 app_digest_view_init (AppDigestView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_label_set_markup (self->sniffer_note, SNIFFER_NOTE);
   self->rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, nonce_row_free);
   g_queue_init (&self->row_order);
 }

@@ -27,4 +27,8 @@ const char *app_digest_view_get_expected  (AppDigestView *self);
 /* The registrar's verdict on it ("accepted", "stale", "rejected"), or NULL while unknown. */
 const char *app_digest_view_get_verdict   (AppDigestView *self);
 
+/* Whether the paragraph on the nonce and offline guessing is shown (the scene has a sniffer,
+ * or the trace a capture or a crack result). */
+gboolean     app_digest_view_get_sniffer_note_shown (AppDigestView *self);
+
 G_END_DECLS

@@ -6,11 +6,17 @@
 #include "app-explain.h"
 #include "app-packet.h"
 #include "sim-export.h"
+#include "sim-net.h"
 
 /*
  * The message inspector: the datagram exactly as it went on the wire, header names in bold,
- * and beside it what each header present does here, with its RFC section.
+ * and beside it what each header present does here, with its RFC section.  When a sniffer
+ * (sim-net.h) copied the datagram, the explanation starts with what that sniffer saw: the
+ * whole text on a plain link, only a TLS record's size and its addresses on a TLS link.
  */
+
+/* Captures of one datagram follow its "sent" event: at most this many are looked at. */
+#define MAX_CAPTURES_SCANNED (SIM_NET_MAX_SNIFFERS * 2)
 
 struct _AppInspector {
   GtkWidget parent_instance;
@@ -21,6 +27,8 @@ struct _AppInspector {
 
   SimEvent *event;
   SimEvent *previous;
+  SimTrace *trace;          /* where the sniffers' captures are looked up, or NULL */
+  char *sniffer_markup;     /* what the sniffers saw of the shown packet, or NULL */
   char **highlight;         /* the headers a lesson step talks about, or NULL */
 };
 
@@ -144,6 +152,68 @@ append_differences (GString  *out,
   g_string_append (out, "\n");
 }
 
+/* Is @capture a sniffer's copy of the datagram @sent put on the wire? */
+static gboolean
+captures_packet (const SimEvent *capture,
+                 const SimEvent *sent)
+{
+  if (capture->type != SIM_EVENT_CAPTURE || g_strcmp0 (capture->action, "captured") != 0 ||
+      !sim_addr_equal (&capture->src, &sent->src) || !sim_addr_equal (&capture->dst, &sent->dst))
+    return FALSE;
+  if (capture->tls)
+    return sent->raw != NULL &&
+           capture->wire_len == strlen (sent->raw) + SIM_NET_TLS_RECORD_OVERHEAD;
+  return g_strcmp0 (capture->raw, sent->raw) == 0;
+}
+
+/*
+ * What each sniffer saw of @sent, as markup: the captures sim-net.c emits right after a
+ * datagram's "sent" event.  On a TLS link that is a record's size and two addresses, and
+ * nothing of the message (RFC 3261 §26.2): the text says so and quotes none of it.
+ */
+static char *
+describe_captures (SimTrace       *trace,
+                   const SimEvent *sent)
+{
+  GPtrArray *events;
+  g_autoptr(GString) out = NULL;
+  guint start;
+
+  if (trace == NULL || sent == NULL || sent->type != SIM_EVENT_PACKET)
+    return NULL;
+  events = sim_trace_get_events (trace);
+  start = sim_trace_position_of (trace, sent->index + 1);
+  for (guint i = start; i < events->len && i < start + MAX_CAPTURES_SCANNED; i++)
+    {
+      const SimEvent *capture = events->pdata[i];
+      char src[64], dst[64];
+      g_autofree char *piece = NULL;
+
+      if (capture->type != SIM_EVENT_CAPTURE || capture->t != sent->t)
+        break;
+      if (!captures_packet (capture, sent))
+        continue;
+      sim_addr_format (&capture->src, src, sizeof src);
+      sim_addr_format (&capture->dst, dst, sizeof dst);
+      if (capture->tls)
+        piece = g_markup_printf_escaped (
+            "<b>What sniffer %s saw</b>\nTLS record, %" G_GSIZE_FORMAT " bytes, from %s to %s.\n"
+            "Only the addresses and the size: the text at the left stayed encrypted, so "
+            "there is nothing to read, replay or guess from (RFC 3261 §26.2).\n\n",
+            capture->node, capture->wire_len, src, dst);
+      else
+        piece = g_markup_printf_escaped (
+            "<b>What sniffer %s saw</b>\nThe full text at the left, all %" G_GSIZE_FORMAT
+            " bytes in clear, from %s to %s: every header, Authorization included "
+            "(RFC 3261 §26.2).\n\n",
+            capture->node, capture->wire_len, src, dst);
+      if (out == NULL)
+        out = g_string_new (NULL);
+      g_string_append (out, piece);
+    }
+  return out != NULL ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
 static void
 show_text (AppInspector *self,
            const char   *raw)
@@ -217,6 +287,8 @@ show_text (AppInspector *self,
       g_autofree char *piece = g_markup_printf_escaped ("<b>%s</b>\n\n", about_start);
       g_string_prepend (explained, piece);
     }
+  if (self->sniffer_markup != NULL)
+    g_string_prepend (explained, self->sniffer_markup);
   if (self->event != NULL && self->event->reason != NULL)
     {
       g_autofree char *piece = g_markup_printf_escaped ("<b>Note:</b> %s\n\n",
@@ -241,6 +313,8 @@ app_inspector_dispose (GObject *object)
   g_clear_pointer (&self->event, sim_event_unref);
   g_clear_pointer (&self->previous, sim_event_unref);
   g_clear_pointer (&self->highlight, g_strfreev);
+  g_clear_pointer (&self->sniffer_markup, g_free);
+  g_clear_object (&self->trace);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_INSPECTOR);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -321,7 +395,32 @@ app_inspector_set_event_with_previous (AppInspector *self,
                                                 ? "  (retransmission)" : "");
       gtk_label_set_text (self->title, title);
     }
+  g_free (self->sniffer_markup);
+  self->sniffer_markup = describe_captures (self->trace, event);
   show_text (self, event ? event->raw : NULL);
+}
+
+void
+app_inspector_set_trace (AppInspector *self,
+                         SimTrace     *trace)
+{
+  g_return_if_fail (APP_IS_INSPECTOR (self));
+  g_return_if_fail (trace == NULL || SIM_IS_TRACE (trace));
+
+  g_set_object (&self->trace, trace);
+}
+
+char *
+app_inspector_get_sniffer_text (AppInspector *self)
+{
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (APP_IS_INSPECTOR (self), NULL);
+
+  if (self->sniffer_markup == NULL ||
+      !pango_parse_markup (self->sniffer_markup, -1, 0, NULL, &text, NULL, NULL))
+    return NULL;
+  return g_strdup (g_strstrip (text));
 }
 
 SimEvent *

@@ -24,6 +24,12 @@ void           app_inspector_set_event_with_previous (AppInspector *self,
                                                       SimEvent     *event,
                                                       SimEvent     *previous);
 GtkTextBuffer *app_inspector_get_buffer (AppInspector *self);
+/* The trace the shown packets come from: the inspector looks up the sniffers' captures of
+ * each one there (NULL: none are shown). */
+void           app_inspector_set_trace  (AppInspector *self,
+                                         SimTrace     *trace);
+/* What the sniffers saw of the shown packet, as plain text, or NULL when none captured it. */
+char          *app_inspector_get_sniffer_text (AppInspector *self) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Lesson highlight (app-lesson-pane.c) ------------------------------------------------------ */
 /*

@@ -8,9 +8,15 @@
 
 /*
  * The ladder (sequence) diagram: one column per host, time going down, one arrow per datagram
- * in the order the trace recorded them.  A dropped datagram ends in a red X.  Clicking a row
- * selects its message for the inspector.
+ * in the order the trace recorded them.  A dropped datagram ends in a red X.  A message that
+ * crossed a TLS link carries a "TLS" tag; a sniffer's captures (SIM_EVENT_CAPTURE) are copies,
+ * not datagrams, and add no arrow.  Clicking a row selects its message for the inspector.
  */
+
+/* After the label of a message that crossed a TLS link: a sniffer there saw only its size.
+ * Plain text, not an emoji lock: the lab machines' fonts need not have one.  It is markup,
+ * appended as it is (g_markup_printf_escaped() would escape it). */
+#define TLS_TAG " <span size='small' weight='bold' background='#1c71d8' foreground='white'> TLS </span>"
 
 #define MIN_ROW_HEIGHT 48
 #define ROWS_PER_GROWTH 32
@@ -379,6 +385,13 @@ paint_rows (AppLadderView *self,
         markup = g_markup_printf_escaped ("<b>%s</b>%s "
                                           "<span size='small' alpha='60%%'>CSeq %u</span>",
                                           text, retransmitted ? " (again)" : "", cseq);
+      if (row->sent->tls)
+        {
+          char *tagged = g_strconcat (markup, TLS_TAG, NULL);
+
+          g_free (markup);
+          markup = tagged;
+        }
       label = label_layout (self, widget, markup);
       pango_layout_get_pixel_size (label, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &colour);

@@ -12,6 +12,10 @@
  * "dropped" event that ends it.  Where a token is comes only from the trace and the session
  * clock; while a packet is still in flight its progress is the elapsed time over the link's
  * latency as the network is configured.
+ *
+ * Sniffers (sim-net.h) are drawn too: an eye on the link one watches, and for each a card in
+ * the bottom-left corner with the packets it captured so far and the outcome of every offline
+ * attack it ran (the crack verb: tries, time, and the password or why there was none).
  */
 
 /* How long (virtual time) a dropped packet's red X stays on screen. */
@@ -23,6 +27,11 @@
 /* Tokens kept at most: more than a picture can show. */
 #define MAX_FLIGHTS 1024
 
+/* Where the text of a sniffer's card starts, right of its eye (pixels). */
+#define SNIFFER_CARD_TEXT_X 32
+/* The sniffers' cards leave at least this height (pixels) to the hosts above them. */
+#define SNIFFER_MIN_HOSTS_HEIGHT 230
+
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
 
@@ -31,6 +40,14 @@ typedef struct {
   SimEvent *end;          /* delivered/dropped, or NULL while in flight */
   gboolean real;          /* live: to or from the real network, traced once */
 } Flight;
+
+/* What one sniffer did, counted from its SIM_EVENT_CAPTURE events. */
+typedef struct {
+  guint n_captured;
+  guint n_tls;            /* of which TLS records */
+  GPtrArray *results;     /* char* markup, one line per user attacked (the latest attack) */
+  GPtrArray *users;       /* char* the user of each line */
+} SnifferInfo;
 
 typedef struct {
   double x, y;
@@ -57,6 +74,7 @@ struct _AppNetworkView {
   GHashTable *real_phones;  /* live: user -> "ip:port/UDP\nUser-Agent" of its real phone(s) */
   gboolean real_phones_dirty;
   char *more_name;          /* live: the node standing for the real phones not drawn, or NULL */
+  GHashTable *sniffers;     /* sniffer name -> SnifferInfo* */
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -107,6 +125,106 @@ is_real_packet (AppNetworkView *self,
 }
 
 static void
+sniffer_info_free (gpointer data)
+{
+  SnifferInfo *info = data;
+
+  g_ptr_array_unref (info->results);
+  g_ptr_array_unref (info->users);
+  g_free (info);
+}
+
+/* The seconds a crack took, readably: they are tiny for a weak password, that is the point. */
+static char *
+format_seconds (double seconds)
+{
+  if (seconds < 1e-3)
+    return g_strdup_printf ("%.0f µs", seconds * 1e6);
+  if (seconds < 1)
+    return g_strdup_printf ("%.2f ms", seconds * 1e3);
+  return g_strdup_printf ("%.2f s", seconds);
+}
+
+/*
+ * One line for an attack traced by sim_sniffer_trace_result().  The tries and the time are only
+ * in the event's sentence (sim_crack_result_describe()): they are read back from it, and when
+ * its wording does not match, the sentence itself is shown.
+ */
+static char *
+crack_line (const SimEvent *event)
+{
+  g_autoptr(GRegex) numbers = g_regex_new ("([0-9]+) tries of ([A-Za-z0-9-]+)[ ,(]+([0-9.]+) s",
+                                           0, 0, NULL);
+  g_autoptr(GRegex) word = g_regex_new ("offline: \"(.*)\" after [0-9]+ tries", 0, 0, NULL);
+  g_autoptr(GMatchInfo) nm = NULL;
+  g_autoptr(GMatchInfo) wm = NULL;
+  const char *user = event->user ? event->user : "?";
+  g_autofree char *tries = NULL;
+  g_autofree char *algorithm = NULL;
+  g_autofree char *seconds = NULL;
+  g_autofree char *password = NULL;
+
+  if (g_strcmp0 (event->action, "nothing-to-try") == 0)
+    return g_markup_printf_escaped ("<b>%s</b>: nothing to try%s", user,
+                                    event->tls ? " (TLS)" : " (no challenge and answer seen)");
+  if (event->text == NULL || !g_regex_match (numbers, event->text, 0, &nm))
+    return g_markup_printf_escaped ("<b>%s</b>: %s", user, event->text ? event->text : "");
+  tries = g_match_info_fetch (nm, 1);
+  algorithm = g_match_info_fetch (nm, 2);
+  {
+    g_autofree char *s = g_match_info_fetch (nm, 3);
+
+    seconds = format_seconds (g_ascii_strtod (s, NULL));
+  }
+  if (g_strcmp0 (event->action, "cracked") == 0 && g_regex_match (word, event->text, 0, &wm))
+    {
+      password = g_match_info_fetch (wm, 1);
+      return g_markup_printf_escaped ("<b>%s</b>: <span foreground='#e01b24'><b>found \"%s\"</b>"
+                                      "</span> after %s tries of %s, %s",
+                                      user, password, tries, algorithm, seconds);
+    }
+  return g_markup_printf_escaped ("<b>%s</b>: <span foreground='#26a269'><b>not found</b></span>"
+                                  ", %s tries of %s, %s", user, tries, algorithm, seconds);
+}
+
+static void
+sniffer_event (AppNetworkView *self,
+               SimEvent       *event)
+{
+  SnifferInfo *info = g_hash_table_lookup (self->sniffers, event->node);
+  guint at;
+
+  if (event->node == NULL)
+    return;
+  if (info == NULL)
+    {
+      info = g_new0 (SnifferInfo, 1);
+      info->results = g_ptr_array_new_with_free_func (g_free);
+      info->users = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (self->sniffers, g_strdup (event->node), info);
+    }
+  if (g_strcmp0 (event->action, "captured") == 0)
+    {
+      info->n_captured++;
+      if (event->tls)
+        info->n_tls++;
+      return;
+    }
+  /* The latest attack on a user replaces the one before. */
+  if (g_ptr_array_find_with_equal_func (info->users, event->user ? event->user : "",
+                                        g_str_equal, &at))
+    {
+      g_free (info->results->pdata[at]);
+      info->results->pdata[at] = crack_line (event);
+    }
+  else
+    {
+      g_ptr_array_add (info->users, g_strdup (event->user ? event->user : ""));
+      g_ptr_array_add (info->results, crack_line (event));
+    }
+}
+
+static void
 trace_event_cb (AppNetworkView *self,
                 SimEvent       *event,
                 SimTrace       *trace)
@@ -142,6 +260,8 @@ trace_event_cb (AppNetworkView *self,
             }
         }
     }
+  else if (event->type == SIM_EVENT_CAPTURE)
+    sniffer_event (self, event);
   else if (event->type == SIM_EVENT_BINDING)
     self->real_phones_dirty = TRUE;
   else if (event->type != SIM_EVENT_NODE)
@@ -547,6 +667,184 @@ draw_flight (AppNetworkView *self,
     }
 }
 
+/* A small eye at (@x, @y): a sniffer. */
+static void
+draw_eye (cairo_t       *cr,
+          double         x,
+          double         y,
+          double         r,
+          const GdkRGBA *colour)
+{
+  cairo_save (cr);
+  set_source (cr, colour);
+  cairo_set_line_width (cr, 2);
+  cairo_move_to (cr, x - r, y);
+  cairo_curve_to (cr, x - r / 2, y - r * 0.8, x + r / 2, y - r * 0.8, x + r, y);
+  cairo_curve_to (cr, x + r / 2, y + r * 0.8, x - r / 2, y + r * 0.8, x - r, y);
+  cairo_close_path (cr);
+  cairo_stroke (cr);
+  cairo_arc (cr, x, y, r * 0.3, 0, 2 * G_PI);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+/* An eye and the sniffer's name on the middle of the link it watches. */
+static void
+draw_sniffer_badge (AppNetworkView *self,
+                    cairo_t        *cr,
+                    GHashTable     *positions,
+                    const char     *name,
+                    const char     *a,
+                    const char     *b,
+                    const GdkRGBA  *ink,
+                    const GdkRGBA  *paper)
+{
+  Point *pa = g_hash_table_lookup (positions, a);
+  Point *pb = g_hash_table_lookup (positions, b);
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autofree char *markup = NULL;
+  SnifferInfo *info = g_hash_table_lookup (self->sniffers, name);
+  double x, y;
+  int tw, th;
+
+  if (pa == NULL || pb == NULL)
+    return;
+  x = (pa->x + pb->x) / 2;
+  y = (pa->y + pb->y) / 2;
+  markup = g_markup_printf_escaped ("<b>%s</b> %u", name, info ? info->n_captured : 0);
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  pango_layout_set_markup (layout, markup, -1);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  /* Centred on the link's middle, where packet tokens pass on either side of it. */
+  x -= (tw + 36) / 2.0;
+  rounded_rect (cr, x, y - th / 2.0 - 3, tw + 36, th + 6, (th + 6) / 2.0);
+  set_source (cr, paper);
+  cairo_fill_preserve (cr);
+  set_source (cr, ink);
+  cairo_set_line_width (cr, 1.5);
+  cairo_stroke (cr);
+  draw_eye (cr, x + 14, y, 9, ink);
+  cairo_move_to (cr, x + 28, y - th / 2.0);
+  pango_cairo_show_layout (cr, layout);
+}
+
+/* The markup of sniffer @name's card: where it listens, what it captured, its attacks. */
+static char *
+sniffer_card_markup (AppNetworkView *self,
+                     const char     *name,
+                     const char     *a,
+                     const char     *b)
+{
+  SnifferInfo *info = g_hash_table_lookup (self->sniffers, name);
+  guint n = info ? info->n_captured : 0;
+  guint n_tls = info ? info->n_tls : 0;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *head = NULL;
+
+  if (a == NULL)
+    head = g_markup_printf_escaped ("<b>sniffer %s</b> on the LAN · ", name);
+  else
+    head = g_markup_printf_escaped ("<b>sniffer %s</b> on %s – %s · ", name, a, b);
+  g_string_append (out, head);
+  g_string_append_printf (out, "%u captured", n);
+  if (n_tls == n && n > 0)
+    g_string_append (out, ", all TLS (sizes only)");
+  else if (n_tls > 0)
+    g_string_append_printf (out, ": %u in clear, %u TLS (sizes only)", n - n_tls, n_tls);
+  else if (n > 0)
+    g_string_append (out, ", all in clear");
+  /* One line per user its offline dictionary attack was run on. */
+  for (guint i = 0; info != NULL && i < info->results->len; i++)
+    g_string_append_printf (out, "\n• %s", (char *) info->results->pdata[i]);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Each sniffer's card, laid out to share @width side by side, and the height they need. */
+static GPtrArray *
+sniffer_cards (AppNetworkView *self,
+               double          width,
+               double          height,
+               double         *strip_height)
+{
+  SimNet *net = sim_world_get_net (self->world);
+  g_autoptr(GPtrArray) names = sim_net_list_sniffers (net);
+  GPtrArray *cards = g_ptr_array_new_with_free_func (g_object_unref);
+  double card_w = names->len > 0 ? (width - 8) / names->len - 8 : 0;
+
+  *strip_height = 0;
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *a = NULL, *b = NULL;
+      g_autofree char *markup = NULL;
+      g_autofree char *small = NULL;
+      PangoLayout *layout;
+      int tw, th;
+
+      sim_net_get_sniffer (net, names->pdata[i], &a, &b);
+      markup = sniffer_card_markup (self, names->pdata[i], a, b);
+      small = g_strdup_printf ("<span size='small'>%s</span>", markup);
+      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+      pango_layout_set_markup (layout, small, -1);
+      pango_layout_set_width (layout, (int) (MAX (card_w - SNIFFER_CARD_TEXT_X - 8, 40)
+                                             * PANGO_SCALE));
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      /* A short view keeps room for the hosts: the card's last lines give way to "…". */
+      pango_layout_set_height (layout, (int) (MAX (height - SNIFFER_MIN_HOSTS_HEIGHT - 28, 20)
+                                              * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      *strip_height = MAX (*strip_height, th + 12 + 16);
+      g_ptr_array_add (cards, layout);
+    }
+  return cards;
+}
+
+/*
+ * Every sniffer: a badge on the link it watches, and its card in the strip below the hosts
+ * (kept free for them, so a card never hides a host).
+ */
+static void
+draw_sniffers (AppNetworkView *self,
+               cairo_t        *cr,
+               GHashTable     *positions,
+               GPtrArray      *cards,
+               double          width,
+               double          height,
+               double          strip_height)
+{
+  SimNet *net = sim_world_get_net (self->world);
+  g_autoptr(GPtrArray) names = sim_net_list_sniffers (net);
+  double card_w = cards->len > 0 ? (width - 8) / cards->len - 8 : 0;
+  GdkRGBA ink, paper, text;
+
+  /* Purple, as no host or link is: a sniffer is not part of the network it listens to. */
+  app_lookup_color (GTK_WIDGET (self), "sniffer_color", "#813d9c", &ink);
+  app_lookup_color (GTK_WIDGET (self), "node_bg", "#ffffff", &paper);
+  app_lookup_color (GTK_WIDGET (self), "net_text", "#241f31", &text);
+  for (guint i = 0; i < names->len && i < cards->len; i++)
+    {
+      const char *a = NULL, *b = NULL;
+      double x = 8 + i * (card_w + 8);
+      double y = height - strip_height + 8;
+      int tw, th;
+
+      sim_net_get_sniffer (net, names->pdata[i], &a, &b);
+      if (a != NULL)
+        draw_sniffer_badge (self, cr, positions, names->pdata[i], a, b, &ink, &paper);
+      pango_layout_get_pixel_size (cards->pdata[i], &tw, &th);
+      rounded_rect (cr, x, y, MIN (card_w, tw + SNIFFER_CARD_TEXT_X + 10), th + 12, 8);
+      set_source (cr, &paper);
+      cairo_fill_preserve (cr);
+      set_source (cr, &ink);
+      cairo_set_line_width (cr, 2);
+      cairo_stroke (cr);
+      draw_eye (cr, x + 16, y + 15, 9, &ink);
+      set_source (cr, &text);
+      cairo_move_to (cr, x + SNIFFER_CARD_TEXT_X, y + 6);
+      pango_cairo_show_layout (cr, cards->pdata[i]);
+    }
+}
+
 static int
 sort_names (gconstpointer a,
             gconstpointer b)
@@ -619,6 +917,37 @@ update_real_phones (AppNetworkView *self)
     }
 }
 
+/* Live: the real phones drawn, and one "+N more" node for those beyond MAX_REAL_NODES. */
+static void
+add_real_phone_hosts (AppNetworkView *self,
+                      GPtrArray      *hosts)
+{
+  GHashTableIter iter;
+  gpointer name;
+  g_autoptr(GPtrArray) names = NULL;
+
+  if (self->real_phones == NULL)
+    return;
+  names = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, self->real_phones);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    g_ptr_array_add (names, name);
+  /* Sorted: the same phones sit in the same places from frame to frame. */
+  g_ptr_array_sort (names, (GCompareFunc) sort_names);
+  g_clear_pointer (&self->more_name, g_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      if (names->len > MAX_REAL_NODES && i == MAX_REAL_NODES - 1)
+        {
+          self->more_name = g_strdup_printf ("+%u more", names->len - i);
+          g_ptr_array_add (hosts, g_strdup (self->more_name));
+          break;
+        }
+      if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
+        g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+    }
+}
+
 static void
 app_network_view_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -631,6 +960,8 @@ app_network_view_snapshot (GtkWidget   *widget,
   g_autoptr(GPtrArray) markups = NULL;
   g_autoptr(GPtrArray) colors = NULL;
   g_autoptr(GString) key = NULL;
+  g_autoptr(GPtrArray) cards = NULL;
+  double strip_height;
   cairo_t *cr;
   SimTime now;
 
@@ -641,30 +972,7 @@ app_network_view_snapshot (GtkWidget   *widget,
   prune_flights (self);
   hosts = sim_net_list_hosts (sim_world_get_net (self->world));
   update_real_phones (self);
-  if (self->real_phones != NULL)
-    {
-      GHashTableIter iter;
-      gpointer name;
-      g_autoptr(GPtrArray) names = g_ptr_array_new ();
-
-      g_hash_table_iter_init (&iter, self->real_phones);
-      while (g_hash_table_iter_next (&iter, &name, NULL))
-        g_ptr_array_add (names, name);
-      /* Sorted: the same phones sit in the same places from frame to frame. */
-      g_ptr_array_sort (names, (GCompareFunc) sort_names);
-      g_clear_pointer (&self->more_name, g_free);
-      for (guint i = 0; i < names->len; i++)
-        {
-          if (names->len > MAX_REAL_NODES && i == MAX_REAL_NODES - 1)
-            {
-              self->more_name = g_strdup_printf ("+%u more", names->len - i);
-              g_ptr_array_add (hosts, g_strdup (self->more_name));
-              break;
-            }
-          if (!g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
-            g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
-        }
-    }
+  add_real_phone_hosts (self, hosts);
   /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
   for (guint i = 0; i < self->flights->len; i++)
     {
@@ -681,8 +989,10 @@ app_network_view_snapshot (GtkWidget   *widget,
   markups = g_ptr_array_new_with_free_func (g_free);
   colors = g_ptr_array_new ();
   key = g_string_new (NULL);
-  g_string_append_printf (key, "%g %g %u %d\n", width, height, self->style_generation,
-                          sim_world_get_mode (self->world));
+  /* The sniffers' cards take a strip at the bottom: the hosts are laid out above it. */
+  cards = sniffer_cards (self, width, height, &strip_height);
+  g_string_append_printf (key, "%g %g %g %u %d\n", width, height, strip_height,
+                          self->style_generation, sim_world_get_mode (self->world));
   for (guint i = 0; i < hosts->len; i++)
     {
       const char *state_color;
@@ -701,7 +1011,8 @@ app_network_view_snapshot (GtkWidget   *widget,
       g_clear_pointer (&self->scene_positions, g_hash_table_unref);
       g_free (self->scene_key);
       self->scene_key = g_strdup (key->str);
-      self->scene_positions = layout_nodes (self, hosts, width, height);
+      self->scene_positions = layout_nodes (self, hosts, width, MAX (height - strip_height,
+                                                                     height / 2));
 
       /* The boxes first (their sizes say where links and packets end), drawn over the links. */
       for (guint i = 0; i < hosts->len; i++)
@@ -734,9 +1045,10 @@ app_network_view_snapshot (GtkWidget   *widget,
     gtk_snapshot_append_node (snapshot, self->scene);
   positions = self->scene_positions;
 
-  if (self->flights->len == 0)
+  if (self->flights->len == 0 && cards->len == 0)
     return;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  draw_sniffers (self, cr, positions, cards, width, height, strip_height);
   for (guint i = 0; i < self->flights->len; i++)
     draw_flight (self, cr, positions, self->flights->pdata[i], now);
   cairo_destroy (cr);
@@ -777,6 +1089,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   g_clear_pointer (&self->more_name, g_free);
+  g_clear_pointer (&self->sniffers, g_hash_table_unref);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -799,6 +1112,7 @@ app_network_view_init (AppNetworkView *self)
   self->flights = g_ptr_array_new_with_free_func (flight_free);
   self->node_images = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, node_image_free);
   self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->sniffers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sniffer_info_free);
   gtk_widget_set_size_request (GTK_WIDGET (self), 420, 300);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
@@ -822,6 +1136,7 @@ app_network_view_set_world (AppNetworkView *self,
     g_signal_handlers_disconnect_by_data (sim_world_get_trace (self->world), self);
   g_set_object (&self->world, world);
   g_ptr_array_set_size (self->flights, 0);
+  g_hash_table_remove_all (self->sniffers);
   g_hash_table_remove_all (self->node_images);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   self->real_phones_dirty = TRUE;

@@ -313,6 +313,7 @@ world_changed_cb (AppWindow *self)
   app_inspector_set_event (self->inspector, NULL);
   app_network_view_set_world (self->network, w);
   app_ladder_view_set_world (self->ladder, w);
+  app_inspector_set_trace (self->inspector, w != NULL ? sim_world_get_trace (w) : NULL);
   app_location_view_set_world (self->location, w);
   app_digest_view_set_world (self->digest, w);
   app_timers_view_set_world (self->timers, w);

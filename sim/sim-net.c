@@ -1066,6 +1066,29 @@ sim_net_has_sniffer (SimNet     *self,
   return FALSE;
 }
 
+gboolean
+sim_net_get_sniffer (SimNet      *self,
+                     const char  *name,
+                     const char **a,
+                     const char **b)
+{
+  g_return_val_if_fail (SIM_IS_NET (self), FALSE);
+
+  for (guint i = 0; i < self->sniffers->len; i++)
+    {
+      const Sniffer *sniffer = self->sniffers->pdata[i];
+
+      if (g_strcmp0 (sniffer->name, name) != 0)
+        continue;
+      if (a != NULL)
+        *a = sniffer->a;
+      if (b != NULL)
+        *b = sniffer->b;
+      return TRUE;
+    }
+  return FALSE;
+}
+
 GPtrArray *
 sim_net_list_sniffers (SimNet *self)
 {

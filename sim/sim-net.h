@@ -165,6 +165,12 @@ gboolean    sim_net_add_sniffer       (SimNet            *self,
                                        GError           **error);
 gboolean    sim_net_has_sniffer       (SimNet            *self,
                                        const char        *name);
+/* Where sniffer @name listens: the hosts of its link in @a and @b, or NULL and NULL for the
+ * whole LAN (owned by the net).  FALSE when there is no such sniffer. */
+gboolean    sim_net_get_sniffer       (SimNet            *self,
+                                       const char        *name,
+                                       const char       **a,
+                                       const char       **b);
 /* Names of the sniffers, in the order they were added. */
 GPtrArray  *sim_net_list_sniffers     (SimNet            *self) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -475,6 +475,64 @@ test_digest_panel_shows_a_replay (void)
   expected = independent_response (app_ladder_view_get_row (ladder, row), "secret123");
   g_assert_cmpstr (app_digest_view_get_expected (digest), ==, expected);
   g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  /* No sniffer in this scene: no paragraph about one. */
+  g_assert_false (app_digest_view_get_sniffer_note_shown (digest));
+  close_window (window);
+}
+
+static void
+test_inspector_shows_what_the_sniffer_saw (void)
+{
+  g_autofree char *path = scenario_path ("08-sniffer.scn");
+  AppWindow *window;
+  AppLadderView *ladder;
+  AppInspector *inspector;
+  guint n_tls = 0, n_plain = 0;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  g_test_summary ("A packet a sniffer copied on a plain link is shown to it in full; on a TLS "
+                  "link the sniffer's view has a record size and addresses, no SIP text.");
+  window = open_window ("08-sniffer.scn");
+  ladder = app_window_get_ladder (window);
+  inspector = app_window_get_inspector (window);
+  sim_document_run_until (document_of (window), SIM_SEC (10));
+
+  for (guint row = 0; row < app_ladder_view_get_n_rows (ladder); row++)
+    {
+      SimEvent *sent = app_ladder_view_get_row (ladder, row);
+      g_autofree char *seen = NULL;
+      g_autofree char *size = NULL;
+
+      app_ladder_view_select_row (ladder, row);
+      seen = app_inspector_get_sniffer_text (inspector);
+      g_assert_nonnull (seen);
+      g_assert_true (g_str_has_prefix (seen, "What sniffer wire saw"));
+      if (sent->tls)
+        {
+          size = g_strdup_printf ("TLS record, %zu bytes, from ", strlen (sent->raw) + 22);
+          g_assert_nonnull (strstr (seen, size));
+          g_assert_null (strstr (seen, "SIP/2.0"));
+          g_assert_null (strstr (seen, "sip:"));
+          g_assert_null (strstr (seen, sent->first_line));
+          g_assert_null (strstr (seen, "Digest"));
+          g_assert_null (strstr (seen, "Authorization"));
+          n_tls++;
+        }
+      else
+        {
+          size = g_strdup_printf ("all %zu bytes in clear", strlen (sent->raw));
+          g_assert_nonnull (strstr (seen, size));
+          n_plain++;
+        }
+    }
+  g_assert_cmpuint (n_tls, ==, 4);
+  g_assert_cmpuint (n_plain, ==, 8);
+  /* A scene with a sniffer explains why the nonce stops replay but not guessing. */
+  g_assert_true (app_digest_view_get_sniffer_note_shown (app_window_get_digest (window)));
   close_window (window);
 }
 
@@ -1147,6 +1205,8 @@ main (int   argc,
   g_test_add_func ("/gtk/digest/panel-shows-a-wrong-password",
                    test_digest_panel_shows_a_wrong_password);
   g_test_add_func ("/gtk/digest/panel-shows-a-replay", test_digest_panel_shows_a_replay);
+  g_test_add_func ("/gtk/inspector/shows-what-the-sniffer-saw",
+                   test_inspector_shows_what_the_sniffer_saw);
   g_test_add_func ("/gtk/timers/panel-tracks-the-trace", test_timers_panel_tracks_the_trace);
   g_test_add_func ("/gtk/counters/count-registrations-and-failures",
                    test_counters_count_registrations_and_failures);

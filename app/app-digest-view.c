@@ -20,7 +20,7 @@
  * decided.  Seeing the two hashes differ is the "wrong password" lesson; seeing them equal and
  * still rejected is the "replayed" one.  When the scene has a sniffer (or the trace an
  * offline attack by one), a paragraph above says why the nonce that stops the replay does not
- * stop the guessing (RFC 7616 §5.13).
+ * stop the guessing (RFC 7616 §5.7).
  */
 
 /* Why the one-time nonce is no defence against a sniffer's offline guessing. */
@@ -31,7 +31,7 @@ static const char SNIFFER_NOTE[] =
   "response hashes except the password: realm, nonce, cnonce, nc, qop, method and URI. It "
   "computes the response for each word of a list and compares, at home and as fast as MD5 "
   "runs, sending nothing: no nonce is used up and no server limit ever sees a try. RFC 7616 "
-  "§5.13 calls this a dictionary attack. Only a password in no list, or TLS, which hides the "
+  "§5.7 calls this a dictionary attack. Only a password in no list, or TLS, which hides the "
   "challenge and the answer from the sniffer (RFC 3261 §26.2), stops it.";
 
 /* A classroom session rarely needs more; older rows scroll away. */

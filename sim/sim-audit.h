@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 /*
  * The password audit of a users file (`serve` at start-up and on every reload of the users
  * file): a captured 401 and the Authorization that answered it let a sniffer test passwords
- * offline as fast as MD5 runs (RFC 7616 §5.13), so a short password or one from a common-
+ * offline as fast as MD5 runs (RFC 7616 §5.7), so a short password or one from a common-
  * password list falls in seconds.  Each warning reads "FILE:LINE: user NAME: WHY" and never
  * contains the password.
  *

@@ -195,7 +195,7 @@ sim_crack_result_describe (const SimCrackResult *result)
                                                 "size of each record)" : "");
     case SIM_CRACK_FOUND:
       return g_strdup_printf ("password of %s found offline: \"%s\" after %" G_GUINT64_FORMAT
-                              " tries of %s, %.6f s at %.0f million tries/s (RFC 7616 §5.13)",
+                              " tries of %s, %.6f s at %.0f million tries/s (RFC 7616 §5.7)",
                               result->user, result->password, result->tries, algorithm,
                               result->seconds, rate / 1e6);
     case SIM_CRACK_NOT_FOUND:

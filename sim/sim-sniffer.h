@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /*
- * The sniffer's offline dictionary attack (RFC 7616 §5.13 on guessing digest passwords; RFC
+ * The sniffer's offline dictionary attack (RFC 7616 §5.7 on guessing digest passwords; RFC
  * 3261 §26.2 on TLS, which hides them).  A sniffer (sim-net.h) that captured a 401 or 407
  * challenge and the Authorization that answered it holds everything digest hashes but the
  * password: realm,

@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "test-baresip.h"
+
 /*
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
  * registration with digest authentication over UDP and TCP, refresh, unregister, a call
@@ -513,48 +515,17 @@ spawn_baresip (Fixture    *f,
                guint       seconds,
                const char *command)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *dir = g_strdup_printf ("%s/baresip-%s", f->dir, user);
-  g_autofree char *config_path = g_build_filename (dir, "config", NULL);
-  g_autofree char *accounts_path = g_build_filename (dir, "accounts", NULL);
-  g_autofree char *log = g_strdup_printf ("%s/baresip-%s.log", f->dir, user);
-  g_autofree char *config = NULL;
-  g_autofree char *accounts = NULL;
-  g_autofree char *quit = g_strdup_printf ("%u", seconds);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *process;
+  g_autofree char *account = NULL;
 
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  config = g_strdup_printf ("sip_listen 127.0.0.1:%u\n"
-                            "audio_player aufile,/dev/null\n"
-                            "audio_alert aufile,/dev/null\n"
-                            "audio_source ausine,440\n"
-                            "ausrc_srate 48000\nauplay_srate 48000\n"
-                            "ausrc_channels 2\nauplay_channels 2\n"
-                            "module_path /usr/lib/baresip/modules\n"
-                            "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n"
-                            "module_app account.so\nmodule_app menu.so\n", port);
   if (transport != NULL)
-    accounts = g_strdup_printf ("<sip:%s@%s;transport=%s>;auth_pass=%spw;"
-                                "outbound=\"sip:127.0.0.1:%u;transport=%s\";"
-                                "regint=600;answermode=auto\n", user, DOMAIN, transport, user,
-                                f->port, transport);
+    account = g_strdup_printf ("<sip:%s@%s;transport=%s>;auth_pass=%spw;"
+                               "outbound=\"sip:127.0.0.1:%u;transport=%s\";"
+                               "regint=600;answermode=auto\n", user, DOMAIN, transport, user,
+                               f->port, transport);
   else
-    accounts = g_strdup_printf ("<sip:%s@%s>;auth_pass=%spw;outbound=\"sip:127.0.0.1:%u\";"
-                                "regint=600;answermode=auto\n", user, DOMAIN, user, f->port);
-  g_assert_true (g_file_set_contents (config_path, config, -1, &error));
-  g_assert_true (g_file_set_contents (accounts_path, accounts, -1, &error));
-  g_subprocess_launcher_set_stdout_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  if (command != NULL)
-    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
-                                           "-e", command, NULL);
-  else
-    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
-                                           NULL);
-  g_assert_no_error (error);
-  return process;
+    account = g_strdup_printf ("<sip:%s@%s>;auth_pass=%spw;outbound=\"sip:127.0.0.1:%u\";"
+                               "regint=600;answermode=auto\n", user, DOMAIN, user, f->port);
+  return test_baresip_spawn (f->dir, user, port, "", account, seconds, command, child_setup);
 }
 
 static gboolean

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "sim-tls.h"
+#include "test-baresip.h"
 #include "sim-transport.h"
 
 /*
@@ -412,45 +413,14 @@ spawn_baresip (Fixture    *f,
                guint       seconds,
                const char *command)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *dir = g_strdup_printf ("%s/baresip-%s", f->dir, user);
-  g_autofree char *config_path = g_build_filename (dir, "config", NULL);
-  g_autofree char *accounts_path = g_build_filename (dir, "accounts", NULL);
-  g_autofree char *log = g_strdup_printf ("%s/baresip-%s.log", f->dir, user);
-  g_autofree char *quit = g_strdup_printf ("%u", seconds);
-  g_autofree char *config = NULL;
-  g_autofree char *accounts = NULL;
-  g_autoptr(GError) error = NULL;
   const char *password = strcmp (user, "alice") == 0 ? "alice-pw-1234" : "bob-pw-5678";
-  GSubprocess *process;
+  g_autofree char *cafile = g_strdup_printf ("sip_cafile %s\n", f->cert);
+  g_autofree char *account = g_strdup_printf ("<sip:%s@%s;transport=tls>;auth_pass=%s;"
+                                              "outbound=\"sip:127.0.0.1:%u;transport=tls\";"
+                                              "regint=600;answermode=auto\n", user, DOMAIN,
+                                              password, f->port4);
 
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  config = g_strdup_printf ("sip_listen 127.0.0.1:%u\n"
-                            "sip_cafile %s\n"
-                            "audio_player aufile,/dev/null\n"
-                            "audio_alert aufile,/dev/null\n"
-                            "audio_source ausine,440\n"
-                            "ausrc_srate 48000\nauplay_srate 48000\n"
-                            "ausrc_channels 2\nauplay_channels 2\n"
-                            "module_path /usr/lib/baresip/modules\n"
-                            "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n"
-                            "module_app account.so\nmodule_app menu.so\n", port, f->cert);
-  accounts = g_strdup_printf ("<sip:%s@%s;transport=tls>;auth_pass=%s;"
-                              "outbound=\"sip:127.0.0.1:%u;transport=tls\";"
-                              "regint=600;answermode=auto\n", user, DOMAIN, password, f->port4);
-  g_assert_true (g_file_set_contents (config_path, config, -1, &error));
-  g_assert_true (g_file_set_contents (accounts_path, accounts, -1, &error));
-  g_subprocess_launcher_set_stdout_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  if (command != NULL)
-    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
-                                           "-e", command, NULL);
-  else
-    process = g_subprocess_launcher_spawn (launcher, &error, "baresip", "-f", dir, "-t", quit,
-                                           NULL);
-  g_assert_no_error (error);
-  return process;
+  return test_baresip_spawn (f->dir, user, port, cafile, account, seconds, command, child_setup);
 }
 
 static void

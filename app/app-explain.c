@@ -96,45 +96,114 @@ app_explain_header (const char *name)
   return NULL;
 }
 
+/*
+ * Start lines.  A response is explained as the answer to its own request: the CSeq method
+ * decides (RFC 3261 §8.1.1.5, §8.2.6), so a 200 to a BYE is not described as a registration.
+ * The first row whose prefix matches and whose method is NULL or the message's wins; rows
+ * with a method come before the general row of the same status.
+ */
 static const struct {
   const char *prefix;
+  const char *method;     /* the CSeq method a response answers, or NULL for any */
   const char *text;
 } start_lines[] = {
-  { "REGISTER", "REGISTER asks the registrar to bind the AOR in To to the Contact "
-                "(RFC 3261 §10.2)." },
-  { "INVITE", "INVITE starts a call. Through a proxy it is sent to the AOR; the proxy first "
-              "challenges a caller of its own domain with 407 (RFC 3261 §22.3), then forks the "
-              "INVITE to every registered Contact; point-to-point it goes straight to the "
-              "address the caller knows (RFC 3261 §13, §16.6)." },
-  { "ACK", "ACK confirms the final answer to an INVITE (RFC 3261 §13.2.2.4)." },
-  { "BYE", "BYE ends the call (RFC 3261 §15)." },
-  { "CANCEL", "CANCEL stops the other forks once one device answered (RFC 3261 §9)." },
-  { "SIP/2.0 100", "100 Trying: the next hop has the request; stop retransmitting "
-                   "(RFC 3261 §17.1.1.2)." },
-  { "SIP/2.0 180", "180 Ringing: the called device is alerting (RFC 3261 §21.1.2)." },
-  { "SIP/2.0 200", "200 OK: success. For a REGISTER it lists the current bindings with the "
-                   "granted expiry (RFC 3261 §10.3 step 8)." },
-  { "SIP/2.0 401", "401 Unauthorized: the registrar challenges; retry with Authorization "
-                   "(RFC 3261 §22.2)." },
-  { "SIP/2.0 407", "407 Proxy Authentication Required: the proxy will not route a request "
-                   "whose From claims one of its users until the caller proves it. The phone "
-                   "ACKs the 407 and sends the request again, same Call-ID, CSeq + 1, with "
-                   "Proxy-Authorization answering the Proxy-Authenticate challenge "
-                   "(RFC 3261 §22.3, §21.4.8)." },
-  { "SIP/2.0 423", "423 Interval Too Brief: Expires is below the registrar's minimum "
-                   "(RFC 3261 §10.3 step 7)." },
-  { "SIP/2.0 480", "480 Temporarily Unavailable: the AOR has no binding now "
-                   "(RFC 3261 §21.4.18)." },
-  { "SIP/2.0 487", "487 Request Terminated: the INVITE was cancelled (RFC 3261 §21.4.25)." },
+  { "REGISTER", NULL, "REGISTER asks the registrar to bind the AOR in To to the Contact "
+                      "(RFC 3261 §10.2)." },
+  { "INVITE", NULL, "INVITE starts a call. Through a proxy it is sent to the AOR; the proxy "
+                    "first challenges a caller of its own domain with 407 (RFC 3261 §22.3), "
+                    "then forks the INVITE to every registered Contact; point-to-point it goes "
+                    "straight to the address the caller knows (RFC 3261 §13, §16.6)." },
+  { "ACK", NULL, "ACK confirms the final answer to an INVITE (RFC 3261 §13.2.2.4)." },
+  { "BYE", NULL, "BYE ends the call (RFC 3261 §15)." },
+  { "CANCEL", NULL, "CANCEL stops the other forks once one device answered (RFC 3261 §9)." },
+  { "OPTIONS", NULL, "OPTIONS asks what the other side supports without starting a call; "
+                     "phones and proxies also send it as a keep-alive (RFC 3261 §11)." },
+  { "MESSAGE", NULL, "MESSAGE carries an instant message in its body, routed like an INVITE "
+                     "but outside any call (RFC 3428)." },
+  { "SUBSCRIBE", NULL, "SUBSCRIBE asks to be told about an event (presence, message-summary "
+                       "for voicemail) until it expires (RFC 6665 §4.1)." },
+  { "NOTIFY", NULL, "NOTIFY tells a subscriber the event's new state (RFC 6665 §4.2)." },
+  { "PUBLISH", NULL, "PUBLISH uploads this device's event state, such as presence, to a "
+                     "server (RFC 3903)." },
+  { "INFO", NULL, "INFO carries information inside a call, such as keypad digits "
+                  "(RFC 6086)." },
+  { "UPDATE", NULL, "UPDATE changes the session (media) before the call is answered "
+                    "(RFC 3311)." },
+  { "PRACK", NULL, "PRACK acknowledges a reliable provisional response (RFC 3262)." },
+  { "REFER", NULL, "REFER asks the other side to call someone else: a transfer "
+                   "(RFC 3515)." },
+  { "SIP/2.0 100", NULL, "100 Trying: the next hop has the request; stop retransmitting "
+                         "(RFC 3261 §17.1.1.2)." },
+  { "SIP/2.0 180", NULL, "180 Ringing: the called device is alerting (RFC 3261 §21.1.2)." },
+  { "SIP/2.0 183", NULL, "183 Session Progress: early media, such as a ringback tone or an "
+                         "announcement, before the call is answered (RFC 3261 §21.1.5)." },
+  { "SIP/2.0 200", "REGISTER", "200 OK to a REGISTER: the registration is accepted. It lists "
+                               "the AOR's current bindings with the expiry the registrar "
+                               "granted, which may be shorter than asked (RFC 3261 §10.3 step "
+                               "8)." },
+  { "SIP/2.0 200", "INVITE", "200 OK to an INVITE: the call is answered. The caller "
+                             "confirms it with an ACK; the body is the callee's media answer "
+                             "(RFC 3261 §13.2.2.4, §13.3.1.4)." },
+  { "SIP/2.0 200", "BYE", "200 OK to a BYE: the call is over; both sides forget the dialog "
+                          "(RFC 3261 §15.1.2)." },
+  { "SIP/2.0 200", "CANCEL", "200 OK to a CANCEL: the cancel arrived. The INVITE itself is "
+                             "then answered 487 Request Terminated (RFC 3261 §9.2)." },
+  { "SIP/2.0 200", "OPTIONS", "200 OK to an OPTIONS: the device is there; Allow, Accept and "
+                              "Supported list what it can do (RFC 3261 §11.2)." },
+  { "SIP/2.0 200", NULL, "200 OK: the request succeeded (RFC 3261 §21.2.1)." },
+  { "SIP/2.0 202", NULL, "202 Accepted: the request will be acted on later; a NOTIFY says how "
+                         "it went (RFC 3515, RFC 6665)." },
+  { "SIP/2.0 401", NULL, "401 Unauthorized: the registrar (or the called device) challenges; "
+                         "retry with Authorization answering WWW-Authenticate (RFC 3261 "
+                         "§22.2)." },
+  { "SIP/2.0 403", NULL, "403 Forbidden: the server understood and refuses; authenticating "
+                         "again will not help (RFC 3261 §21.4.4)." },
+  { "SIP/2.0 404", NULL, "404 Not Found: no such user in this domain (RFC 3261 "
+                         "§21.4.5)." },
+  { "SIP/2.0 407", NULL, "407 Proxy Authentication Required: the proxy will not route a "
+                         "request whose From claims one of its users until the caller proves "
+                         "it. The phone ACKs the 407 and sends the request again, same "
+                         "Call-ID, CSeq + 1, with Proxy-Authorization answering the "
+                         "Proxy-Authenticate challenge (RFC 3261 §22.3, §21.4.8)." },
+  { "SIP/2.0 408", NULL, "408 Request Timeout: no final answer came in time (RFC 3261 "
+                         "§21.4.9)." },
+  { "SIP/2.0 423", NULL, "423 Interval Too Brief: Expires is below the registrar's minimum "
+                         "(RFC 3261 §10.3 step 7)." },
+  { "SIP/2.0 480", NULL, "480 Temporarily Unavailable: the AOR has no binding now "
+                         "(RFC 3261 §21.4.18)." },
+  { "SIP/2.0 481", NULL, "481 Call/Transaction Does Not Exist: the request names a call or "
+                         "transaction this side does not know (RFC 3261 §21.4.19)." },
+  { "SIP/2.0 486", NULL, "486 Busy Here: the device is busy (RFC 3261 §21.4.24)." },
+  { "SIP/2.0 487", NULL, "487 Request Terminated: the INVITE was cancelled (RFC 3261 "
+                         "§21.4.25)." },
+  { "SIP/2.0 488", NULL, "488 Not Acceptable Here: the media offer cannot be accepted "
+                         "(RFC 3261 §21.4.26)." },
+  { "SIP/2.0 500", NULL, "500 Server Internal Error: the server failed to handle the request "
+                         "(RFC 3261 §21.5.1)." },
+  { "SIP/2.0 503", NULL, "503 Service Unavailable: the server is overloaded or down; "
+                         "Retry-After says when to come back (RFC 3261 §21.5.4)." },
+  { "SIP/2.0 603", NULL, "603 Decline: the user does not want to take the call (RFC 3261 "
+                         "§21.6.2)." },
 };
 
 const char *
-app_explain_first_line (const char *first_line)
+app_explain_first_line (const char *first_line,
+                        const char *method)
 {
   if (first_line == NULL)
     return NULL;
   for (guint i = 0; i < G_N_ELEMENTS (start_lines); i++)
-    if (g_str_has_prefix (first_line, start_lines[i].prefix))
+    {
+      if (!g_str_has_prefix (first_line, start_lines[i].prefix))
+        continue;
+      /* A request's method must end the prefix: "INFO" is not "INFOX sip:...". */
+      if (!g_str_has_prefix (first_line, "SIP/") &&
+          first_line[strlen (start_lines[i].prefix)] != ' ')
+        continue;
+      if (start_lines[i].method != NULL &&
+          (method == NULL || strcmp (method, start_lines[i].method) != 0))
+        continue;
       return start_lines[i].text;
+    }
   return NULL;
 }

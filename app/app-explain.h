@@ -15,7 +15,12 @@ typedef struct {
 
 /* @name is matched case-insensitively, compact forms too.  NULL when we have nothing to say. */
 const AppHeaderExplanation *app_explain_header     (const char *name);
-/* A sentence about a start line ("REGISTER sip:...", "SIP/2.0 401 Unauthorized"), or NULL. */
-const char                 *app_explain_first_line (const char *first_line);
+/*
+ * A sentence about a start line ("REGISTER sip:...", "SIP/2.0 401 Unauthorized"), or NULL.
+ * @method is the request's method, or for a response the CSeq method it answers (NULL if
+ * unknown): a 200 to a BYE is explained as the end of a call, not as a registration.
+ */
+const char                 *app_explain_first_line (const char *first_line,
+                                                    const char *method);
 
 G_END_DECLS

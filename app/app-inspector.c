@@ -214,6 +214,18 @@ describe_captures (SimTrace       *trace,
   return out != NULL ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
 }
 
+
+/* The method in the CSeq header of @lines (a response answers it) copied to @method, or NULL. */
+static const char *
+cseq_method (char **lines,
+             char    method[32])
+{
+  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0' && lines[i][0] != '\r'; i++)
+    if (g_ascii_strncasecmp (lines[i], "CSeq:", 5) == 0 &&
+        sscanf (lines[i] + 5, "%*u %31[A-Za-z]", method) == 1)
+      return method;
+  return NULL;
+}
 static void
 show_text (AppInspector *self,
            const char   *raw)
@@ -223,6 +235,7 @@ show_text (AppInspector *self,
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   g_auto(GStrv) lines = NULL;
   const char *about_start;
+  char method[32];
   GtkTextIter iter;
 
   gtk_text_buffer_set_text (buffer, "", 0);
@@ -281,7 +294,9 @@ show_text (AppInspector *self,
       append_differences (differences, self->event, self->previous);
       g_string_prepend (explained, differences->str);
     }
-  about_start = app_explain_first_line (lines[0]);
+  about_start = app_explain_first_line (lines[0],
+                                        self->event != NULL && self->event->method != NULL
+                                        ? self->event->method : cseq_method (lines, method));
   if (about_start != NULL)
     {
       g_autofree char *piece = g_markup_printf_escaped ("<b>%s</b>\n\n", about_start);

@@ -6,6 +6,7 @@
 #include "sim-document.h"
 #include "sim-live.h"
 #include "sim-server.h"
+#include "test-long-scene.h"
 
 /*
  * SimDocument without a display: what the GUI's window used to do itself (the edit log,
@@ -689,6 +690,205 @@ test_live_registrar_blocks_a_password_guesser (void)
   files_clear (&files);
 }
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* A long scene: bounded trace, seeking and stepping back through the history (issue 17)      */
+
+#define LONG_PHONES 20
+#define LONG_SECONDS 1800
+
+static SimDocument *
+open_long (char **text_out)
+{
+  SimDocument *document = sim_document_new ();
+  g_autofree char *text = test_long_scene (LONG_PHONES, LONG_SECONDS);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_open_data (document, text, -1, "long.scn", &error));
+  g_assert_no_error (error);
+  if (text_out != NULL)
+    *text_out = g_steal_pointer (&text);
+  return document;
+}
+
+/* The same scene run straight to @t by a world of its own, keeping every event. */
+static SimWorld *
+straight_run (const char *text,
+              SimTime     t)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = sim_scenario_parse_data (text, -1, "long.scn", &error);
+  SimWorld *world;
+
+  g_assert_no_error (error);
+  world = sim_scenario_build (scenario, 0, &error);
+  g_assert_no_error (error);
+  sim_world_run_until (world, t);
+  return world;
+}
+
+/* The location as the views read it: every AOR's bindings, all their fields. */
+static void
+assert_same_location (SimWorld *a,
+                      SimWorld *b)
+{
+  SimLocation *la = sim_world_get_location (a);
+  SimLocation *lb = sim_world_get_location (b);
+  g_autoptr(GPtrArray) aors = sim_location_list_aors (la);
+  g_autoptr(GPtrArray) aors_b = sim_location_list_aors (lb);
+
+  g_assert_cmpuint (aors->len, ==, aors_b->len);
+  for (guint i = 0; i < aors->len; i++)
+    {
+      GPtrArray *x = sim_location_peek (la, aors->pdata[i]);
+      GPtrArray *y = sim_location_peek (lb, aors->pdata[i]);
+
+      g_assert_cmpstr (aors->pdata[i], ==, aors_b->pdata[i]);
+      g_assert_cmpuint (x->len, ==, y->len);
+      for (guint j = 0; j < x->len; j++)
+        {
+          const SimBinding *p = x->pdata[j], *q = y->pdata[j];
+
+          g_assert_cmpstr (p->contact, ==, q->contact);
+          g_assert_cmpstr (p->display, ==, q->display);
+          g_assert_cmpint (p->expires_at, ==, q->expires_at);
+          g_assert_cmpuint (p->granted, ==, q->granted);
+          g_assert_cmpstr (p->call_id, ==, q->call_id);
+          g_assert_cmpuint (p->cseq, ==, q->cseq);
+          g_assert_cmpint (p->registered_at, ==, q->registered_at);
+          g_assert_cmpint (p->updated_at, ==, q->updated_at);
+        }
+    }
+}
+
+/* @shown (the document's world) is where @straight is: the same time, the same number of
+ * events, its window the straight run's last events field for field, the same location. */
+static void
+assert_at_straight_point (SimWorld *shown,
+                          SimWorld *straight)
+{
+  SimTrace *ts = sim_world_get_trace (shown);
+  SimTrace *tr = sim_world_get_trace (straight);
+  guint kept = sim_trace_get_n_events (ts);
+
+  g_assert_cmpint (sim_world_now (shown), ==, sim_world_now (straight));
+  g_assert_cmpuint (sim_trace_get_n_emitted (ts), ==, sim_trace_get_n_emitted (tr));
+  g_assert_cmpuint (kept, <=, SIM_DOCUMENT_MAX_EVENTS);
+  /* A running trace drops its oldest eighth at once when full. */
+  g_assert_cmpuint (kept, >=, MIN (sim_trace_get_n_events (tr), SIM_DOCUMENT_MAX_EVENTS / 8 * 7));
+  for (guint i = 0; i < kept; i++)
+    assert_event_equal (sim_trace_get_event (ts, i),
+                        sim_trace_get_event (tr, sim_trace_get_n_events (tr) - kept + i));
+  assert_same_location (shown, straight);
+}
+
+static void
+test_seeking_in_a_long_scene_matches_a_straight_run (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+  SimTime points[] = { SIM_SEC (1200), SIM_SEC (300), SIM_SEC (1799), SIM_MSEC (1500),
+                       SIM_SEC (900) + 1, 0, SIM_SEC (1000) };
+  SimTime end = SIM_SEC (LONG_SECONDS);
+  g_autoptr(SimWorld) whole = straight_run (text, end);
+  guint64 recorded;
+
+  g_test_summary ("Seeking back and forth in a long scene shows the world a straight run to "
+                  "that time has: its time, its events (the window the trace keeps, field for "
+                  "field) and its location; the trace stays bounded and the history keeps "
+                  "everything.");
+
+  sim_document_run_until (document, end);
+  recorded = sim_history_get_n_events (sim_document_get_history (document));
+  g_assert_cmpuint (recorded, ==, sim_trace_get_n_emitted (sim_world_get_trace (whole)));
+  g_assert_cmpuint (recorded, >, 2 * SIM_DOCUMENT_MAX_EVENTS);
+  g_assert_cmpint (sim_document_get_frontier (document), ==,
+                   sim_trace_get_event (sim_world_get_trace (whole),
+                                        sim_trace_get_n_events (sim_world_get_trace (whole)) - 1)->t);
+  assert_at_straight_point (sim_document_get_world (document), whole);
+
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    {
+      g_autoptr(SimWorld) straight = straight_run (text, points[p]);
+
+      g_assert_true (sim_document_seek (document, points[p]));
+      assert_at_straight_point (sim_document_get_world (document), straight);
+      /* Going back forgets nothing of what was recorded. */
+      g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
+                        recorded);
+    }
+  /* Played on from a point it went back to, the session is the straight run again. */
+  sim_document_run_until (document, end);
+  assert_at_straight_point (sim_document_get_world (document), whole);
+  g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
+                    recorded);
+}
+
+static void
+test_step_back_in_a_long_scene_is_exact (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+  g_autoptr(SimWorld) straight = NULL;
+  guint64 counts[8];
+
+  g_test_summary ("Step back late in a long scene lands on the previous step with the events "
+                  "the straight run had there, its window field for field.");
+
+  sim_document_run_until (document, SIM_SEC (1000));
+  counts[0] = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+  for (guint i = 1; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_assert_true (sim_document_step (document));
+      counts[i] = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+    }
+  straight = g_object_ref (sim_document_get_world (document));
+  for (guint i = G_N_ELEMENTS (counts) - 1; i > 0; i--)
+    {
+      SimTrace *trace;
+      guint kept;
+
+      g_assert_true (sim_document_step_back (document));
+      trace = sim_world_get_trace (sim_document_get_world (document));
+      g_assert_cmpuint (sim_trace_get_n_emitted (trace), ==, counts[i - 1]);
+      kept = sim_trace_get_n_events (trace);
+      g_assert_cmpuint (kept, <=, SIM_DOCUMENT_MAX_EVENTS);
+      g_assert_cmpuint (kept, >=, SIM_DOCUMENT_MAX_EVENTS / 8 * 7);
+      for (guint j = 0; j < kept; j++)
+        {
+          SimEvent *e = sim_trace_get_event (trace, j);
+          guint pos = sim_trace_position_of (sim_world_get_trace (straight), e->index);
+
+          assert_event_equal (e, sim_trace_get_event (sim_world_get_trace (straight), pos));
+        }
+    }
+}
+
+static void
+test_an_edit_in_the_past_forgets_what_followed (void)
+{
+  g_autoptr(SimDocument) document = open_long (NULL);
+  SimHistory *history;
+  guint64 at;
+
+  g_test_summary ("An edit made after seeking back changes what follows: the history keeps "
+                  "only what happened before it, and records the new run from there.");
+
+  sim_document_run_until (document, SIM_SEC (600));
+  g_assert_true (sim_document_seek (document, SIM_SEC (200)));
+  history = sim_document_get_history (document);
+  at = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+  g_assert_cmpuint (sim_history_get_n_events (history), >, at);
+  apply (document, "power-off p3");
+  g_assert_cmpuint (sim_history_get_n_events (history), >, at);
+  g_assert_cmpint (sim_document_get_frontier (document), ==, SIM_SEC (200));
+  {
+    g_autoptr(SimEvent) e = sim_history_get_event (history, at);
+
+    g_assert_cmpstr (e->node, ==, "p3");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -701,6 +901,12 @@ main (int   argc,
   g_test_add_func ("/sim/document/failed-edit-leaves-no-entry", test_failed_edit_leaves_no_entry);
   g_test_add_func ("/sim/document/restart-replays-the-edits", test_restart_replays_the_edits);
   g_test_add_func ("/sim/document/step-back-is-exact", test_step_back_is_exact);
+  g_test_add_func ("/sim/document/seeking-in-a-long-scene-matches-a-straight-run",
+                   test_seeking_in_a_long_scene_matches_a_straight_run);
+  g_test_add_func ("/sim/document/step-back-in-a-long-scene-is-exact",
+                   test_step_back_in_a_long_scene_is_exact);
+  g_test_add_func ("/sim/document/an-edit-in-the-past-forgets-what-followed",
+                   test_an_edit_in_the_past_forgets_what_followed);
   g_test_add_func ("/sim/document/save-then-reopen-round-trips",
                    test_save_then_reopen_round_trips);
   g_test_add_func ("/sim/document/a-lesson-plays-in-its-runner",

@@ -47,6 +47,14 @@ void             app_window_set_speed    (AppWindow      *self,
                                           double          speed);
 double           app_window_get_speed    (AppWindow      *self);
 
+/*
+ * Shows the session at virtual time @t (sim_document_seek()): what the scrubber and Page Up /
+ * Page Down do.  FALSE live, in a lesson or with nothing open.
+ */
+gboolean         app_window_seek         (AppWindow      *self,
+                                          SimTime         t);
+/* The scrubber in the playback bar (its value is in virtual seconds). */
+GtkRange        *app_window_get_scrubber (AppWindow      *self);
 AppNetworkView  *app_window_get_network  (AppWindow      *self);
 AppLadderView   *app_window_get_ladder   (AppWindow      *self);
 AppInspector    *app_window_get_inspector (AppWindow     *self);

@@ -359,6 +359,7 @@ world_changed_cb (AppWindow *self)
   app_location_view_set_world (self->location, w);
   app_digest_view_set_world (self->digest, w);
   app_timers_view_set_world (self->timers, w);
+  app_counters_view_set_history (self->counters, sim_document_get_history (self->document));
   app_counters_view_set_world (self->counters, w);
   refresh_views (self);
 }

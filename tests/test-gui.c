@@ -1221,6 +1221,23 @@ assert_inspects_straight_packet (AppWindow  *window,
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   inspector_text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
   g_assert_cmpstr (inspector_text, ==, expected->raw);
+
+  /* The counters are the session's since t = 0, not the window's. */
+  {
+    guint64 registrations = 0;
+
+    for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+      {
+        SimEvent *e = sim_trace_get_event (trace, i);
+
+        if (e->type == SIM_EVENT_PACKET && g_str_equal (e->action, "sent") &&
+            g_strcmp0 (e->from, "registrar") == 0 && e->status >= 200 && e->status < 300 &&
+            g_strcmp0 (e->method, "REGISTER") == 0)
+          registrations++;
+      }
+    g_assert_cmpuint (app_counters_view_get_n_registrations (app_window_get_counters (window)),
+                      ==, registrations);
+  }
 }
 
 static void

@@ -389,7 +389,8 @@ live_changed_cb (AppWindow *self)
   if (live)
     self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
   /* A registrar runs for hours: older ladder rows fold into one line. */
-  app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS : 0);
+  app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
+                                                   : APP_WINDOW_MAX_LADDER_ROWS);
   update_playback_actions (self);
   refresh_views (self);
 }
@@ -601,8 +602,7 @@ chooser_response_cb (AppWindow            *self,
       else if (kind == CHOOSE_LADDER_PNG)
         ok = app_ladder_view_export (self->ladder, path, APP_LADDER_FORMAT_PNG, &error);
       else if (kind == CHOOSE_PCAPNG)
-        ok = sim_pcap_write_file (sim_trace_get_events (sim_world_get_trace (world (self))), path,
-                                  &error);
+        ok = sim_document_write_pcapng (self->document, path, &error);
       if (!ok)
         show_error (self, title, error->message);
     }
@@ -1031,6 +1031,7 @@ app_window_init (AppWindow *self)
   g_object_bind_property (self->document, "subtitle", self->subtitle, "label",
                           G_BINDING_SYNC_CREATE);
   update_playback_actions (self);
+  app_ladder_view_set_max_rows (self->ladder, APP_WINDOW_MAX_LADDER_ROWS);
 
   shortcuts = gtk_shortcut_controller_new ();
   keys = GTK_SHORTCUT_CONTROLLER (shortcuts);

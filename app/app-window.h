@@ -34,6 +34,12 @@ G_DECLARE_FINAL_TYPE (AppWindow, app_window, APP, WINDOW, GtkApplicationWindow)
 
 /* Ladder rows kept while live; older packets become one "N earlier messages" line. */
 #define APP_WINDOW_LIVE_MAX_LADDER_ROWS 2000
+/*
+ * Ladder rows kept for a scene: a long one (hours of refreshes) folds older packets the same
+ * way, so that the ladder does not hold every message of the run (they stay in the document's
+ * history; seeking shows them again).
+ */
+#define APP_WINDOW_MAX_LADDER_ROWS 20000
 
 AppWindow       *app_window_new          (GtkApplication *application) G_GNUC_WARN_UNUSED_RESULT;
 /* What the window shows (its "document" property); open files with sim_document_open(). */

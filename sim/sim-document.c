@@ -8,6 +8,7 @@
 
 #include "sim-demo.h"
 #include "sim-live.h"
+#include "sim-pcap.h"
 #include "sim-transport.h"
 
 /*
@@ -842,6 +843,71 @@ sim_document_save (SimDocument  *self,
 
   text = sim_document_to_text (self);
   return g_file_set_contents (path, text, -1, error);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Capture                                                                                    */
+
+/* One datagram that cannot be framed is left out; a stream that fails ends the export. */
+static gboolean
+add_to_capture (SimPcapWriter   *writer,
+                const SimEvent  *event,
+                GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (sim_pcap_writer_add_event (writer, event, &local_error))
+    return TRUE;
+  if (local_error->domain == SIM_PCAP_ERROR)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+gboolean
+sim_document_write_pcapng (SimDocument  *self,
+                           const char   *path,
+                           GError      **error)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileOutputStream) out = NULL;
+  g_autoptr(GOutputStream) buffered = NULL;
+  g_autoptr(SimPcapWriter) writer = NULL;
+  SimTrace *trace;
+  guint64 n;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (self->world == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "Nothing is open");
+      return FALSE;
+    }
+  trace = sim_world_get_trace (self->world);
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  buffered = g_buffered_output_stream_new (G_OUTPUT_STREAM (out));
+  writer = sim_pcap_writer_new (buffered, error);
+  if (writer == NULL)
+    return FALSE;
+  /* Up to what is shown: after seeking back the history also holds what comes later. */
+  n = sim_trace_get_n_emitted (trace);
+  if (self->history != NULL && sim_history_get_n_events (self->history) >= n)
+    for (guint64 i = 0; i < n; i++)
+      {
+        g_autoptr(SimEvent) event = sim_history_get_event (self->history, i);
+
+        if (!add_to_capture (writer, event, error))
+          return FALSE;
+      }
+  else
+    for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+      if (!add_to_capture (writer, sim_trace_get_event (trace, i), error))
+        return FALSE;
+  return g_output_stream_close (buffered, NULL, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -113,6 +113,14 @@ gboolean         sim_document_seek           (SimDocument     *self,
 SimHistory      *sim_document_get_history    (SimDocument     *self);
 /* The time of the last recorded event (0 when none or no history). */
 SimTime          sim_document_get_frontier   (SimDocument     *self);
+/*
+ * Writes the session up to the world's present as pcapng: a scene's whole session from its
+ * history (streamed, one event at a time), a lesson's or a live world's from what its trace
+ * keeps.
+ */
+gboolean         sim_document_write_pcapng   (SimDocument     *self,
+                                              const char      *path,
+                                              GError         **error);
 /* Rebuilds the session at t = 0, edits included (a lesson: a new runner at its introduction). */
 gboolean         sim_document_restart        (SimDocument     *self,
                                               GError         **error);

@@ -5,6 +5,7 @@
 
 #include "sim-document.h"
 #include "sim-live.h"
+#include "sim-pcap.h"
 #include "sim-server.h"
 #include "test-long-scene.h"
 
@@ -889,6 +890,44 @@ test_an_edit_in_the_past_forgets_what_followed (void)
   }
 }
 
+/* The capture of @document's session equals the capture of a straight run to @t. */
+static void
+assert_capture_is_straight (SimDocument *document,
+                            const char  *text,
+                            SimTime      t)
+{
+  g_autoptr(SimWorld) straight = straight_run (text, t);
+  g_autoptr(GBytes) expected = sim_pcap_to_bytes (sim_trace_get_events (sim_world_get_trace (straight)),
+                                                  NULL);
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "siplab-test-seek.pcapng", NULL);
+  g_autofree char *written = NULL;
+  gsize len;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_write_pcapng (document, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &written, &len, &error));
+  g_assert_cmpmem (written, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  g_unlink (path);
+}
+
+static void
+test_the_capture_covers_the_whole_session (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+
+  g_test_summary ("A pcapng export of a long scene has every datagram from t = 0, not only "
+                  "the trace's window; after seeking back, up to the time shown.");
+
+  sim_document_run_until (document, SIM_SEC (LONG_SECONDS));
+  g_assert_cmpuint (((SimEvent *) sim_trace_get_event (
+                      sim_world_get_trace (sim_document_get_world (document)), 0))->index, >, 0);
+  assert_capture_is_straight (document, text, SIM_SEC (LONG_SECONDS));
+  g_assert_true (sim_document_seek (document, SIM_SEC (700)));
+  assert_capture_is_straight (document, text, SIM_SEC (700));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -905,6 +944,8 @@ main (int   argc,
                    test_seeking_in_a_long_scene_matches_a_straight_run);
   g_test_add_func ("/sim/document/step-back-in-a-long-scene-is-exact",
                    test_step_back_in_a_long_scene_is_exact);
+  g_test_add_func ("/sim/document/the-capture-covers-the-whole-session",
+                   test_the_capture_covers_the_whole_session);
   g_test_add_func ("/sim/document/an-edit-in-the-past-forgets-what-followed",
                    test_an_edit_in_the_past_forgets_what_followed);
   g_test_add_func ("/sim/document/save-then-reopen-round-trips",

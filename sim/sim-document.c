@@ -27,6 +27,7 @@ struct _SimDocument {
   SimLessonRunner *runner;
   SimWorld *world;
   SimHistory *history;      /* a scene's: every event of the session so far */
+  SimWorld *furthest;       /* after going back: the world that went furthest, paused there */
   SimTime run_length;
   char *scene_subtitle;     /* the subtitle when not live */
   char *subtitle;
@@ -155,6 +156,9 @@ set_world_full (SimDocument *self,
     return;
   if (self->live)
     leave_live (self);
+  /* Another session (or none): the world kept from this one's future goes. */
+  if (kept == NULL || kept != self->history)
+    g_clear_object (&self->furthest);
   if (self->history != NULL)
     sim_history_follow (self->history, NULL);
   g_clear_object (&self->history);
@@ -372,6 +376,9 @@ sim_document_run_until (SimDocument *self,
   if (self->live || self->world == NULL)
     return;
   sim_world_run_until (self->world, t);
+  /* Played on past the world kept from further ahead: it is of no more use. */
+  if (self->furthest != NULL && sim_world_now (self->world) >= sim_world_now (self->furthest))
+    g_clear_object (&self->furthest);
   emit_changed (self);
 }
 
@@ -389,12 +396,27 @@ sim_document_step (SimDocument *self)
   return more;
 }
 
+/*
+ * Shows @world, a replay of the session further back than the world shown: the world shown is
+ * kept, paused, if it went further than any kept before, so that seeking ahead to where it is
+ * (or beyond) takes no re-run.
+ */
+static void
+go_back_to (SimDocument *self,
+            SimWorld    *world)
+{
+  g_autoptr(SimHistory) history = g_object_ref (self->history);
+
+  if (self->furthest == NULL || sim_world_now (self->world) >= sim_world_now (self->furthest))
+    g_set_object (&self->furthest, self->world);
+  set_scene_world (self, world, history);
+}
+
 gboolean
 sim_document_restart (SimDocument  *self,
                       GError      **error)
 {
   g_autoptr(SimWorld) world = NULL;
-  g_autoptr(SimHistory) history = NULL;
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
 
@@ -417,8 +439,10 @@ sim_document_restart (SimDocument  *self,
   world = build_world (self->scenario, self->edits, error);
   if (world == NULL)
     return FALSE;
-  history = self->history ? g_object_ref (self->history) : NULL;
-  set_scene_world (self, world, history);
+  if (self->history != NULL)
+    go_back_to (self, world);
+  else
+    set_scene_world (self, world, NULL);
   return TRUE;
 }
 
@@ -523,7 +547,6 @@ gboolean
 sim_document_step_back (SimDocument *self)
 {
   g_autoptr(SimWorld) world = NULL;
-  g_autoptr(SimHistory) history = NULL;
   guint64 now, target = 0;
   SimTime from = 0;
 
@@ -539,8 +562,7 @@ sim_document_step_back (SimDocument *self)
     return FALSE;
   while (n_emitted (world) < target && sim_world_step_event (world))
     ;
-  history = g_object_ref (self->history);
-  set_scene_world (self, world, history);
+  go_back_to (self, world);
   return TRUE;
 }
 
@@ -556,6 +578,15 @@ sim_document_seek (SimDocument *self,
   if (self->live || self->lesson != NULL || self->world == NULL || self->history == NULL)
     return FALSE;
   t = MAX (t, 0);
+  /* Ahead of the world shown and of the furthest one: that one runs on, no re-run needed. */
+  if (self->furthest != NULL && t >= sim_world_now (self->furthest) &&
+      sim_world_now (self->furthest) > sim_world_now (self->world))
+    {
+      g_autoptr(SimWorld) furthest = g_steal_pointer (&self->furthest);
+
+      history = g_object_ref (self->history);
+      set_scene_world (self, furthest, history);
+    }
   /* Ahead: run on (a straight run to @t would have run the same callbacks). */
   if (t >= sim_world_now (self->world))
     {
@@ -565,8 +596,7 @@ sim_document_seek (SimDocument *self,
   world = fast_forward (self, t);
   if (world == NULL)
     return FALSE;
-  history = g_object_ref (self->history);
-  set_scene_world (self, world, history);
+  go_back_to (self, world);
   return TRUE;
 }
 
@@ -630,7 +660,10 @@ sim_document_apply (SimDocument       *self,
   /* Made in the past (after seeking back), it changes what follows: the session re-runs from
    * here, and what the history recorded after this point no longer happens. */
   if (self->history != NULL && !self->live && self->lesson == NULL)
-    sim_history_truncate (self->history, n_emitted (self->world));
+    {
+      sim_history_truncate (self->history, n_emitted (self->world));
+      g_clear_object (&self->furthest);
+    }
   if (!sim_command_run (edit, self->world, error))
     return FALSE;
   /* Live, or in a lesson, the change is made but not kept: neither replays it. */
@@ -1148,6 +1181,7 @@ sim_document_dispose (GObject *object)
   if (self->history != NULL)
     sim_history_follow (self->history, NULL);
   g_clear_object (&self->history);
+  g_clear_object (&self->furthest);
   g_clear_object (&self->world);
   g_clear_object (&self->runner);
   g_clear_object (&self->lesson);

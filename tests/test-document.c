@@ -799,6 +799,7 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
                        SIM_SEC (900) + 1, 0, SIM_SEC (1000) };
   SimTime end = SIM_SEC (LONG_SECONDS);
   g_autoptr(SimWorld) whole = straight_run (text, end);
+  g_autoptr(SimWorld) at_end = NULL;
   guint64 recorded;
 
   g_test_summary ("Seeking back and forth in a long scene shows the world a straight run to "
@@ -807,6 +808,7 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
                   "everything.");
 
   sim_document_run_until (document, end);
+  at_end = g_object_ref (sim_document_get_world (document));
   recorded = sim_history_get_n_events (sim_document_get_history (document));
   g_assert_cmpuint (recorded, ==, sim_trace_get_n_emitted (sim_world_get_trace (whole)));
   g_assert_cmpuint (recorded, >, 2 * SIM_DOCUMENT_MAX_EVENTS);
@@ -825,6 +827,22 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
       g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
                         recorded);
     }
+  /* Seeking ahead to where it had been takes the world that went there, paused: no re-run. */
+  {
+    g_assert_true (sim_document_seek (document, SIM_SEC (400)));
+    g_assert_true (sim_document_seek (document, SIM_SEC (200)));
+    g_assert_true (sim_document_seek (document, end));
+    g_assert_true (sim_document_get_world (document) == at_end);
+    assert_at_straight_point (sim_document_get_world (document), whole);
+    g_assert_true (sim_document_seek (document, SIM_SEC (50)));
+    g_assert_true (sim_document_seek (document, SIM_SEC (300)));
+    {
+      g_autoptr(SimWorld) straight = straight_run (text, SIM_SEC (300));
+
+      assert_at_straight_point (sim_document_get_world (document), straight);
+    }
+    g_assert_true (sim_document_seek (document, SIM_SEC (100)));
+  }
   /* Played on from a point it went back to, the session is the straight run again. */
   sim_document_run_until (document, end);
   assert_at_straight_point (sim_document_get_world (document), whole);

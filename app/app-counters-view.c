@@ -41,6 +41,7 @@ struct _AppCountersView {
   GtkDrawingArea *failures_plot;
 
   SimWorld *world;
+  SimHistory *history;
   Bucket ring[N_BUCKETS];
   gint64 head;            /* newest second in the ring, -1 before the first */
   guint64 n_registrations;
@@ -280,6 +281,14 @@ app_counters_view_update (AppCountersView *self)
 }
 
 void
+app_counters_view_set_history (AppCountersView *self,
+                               SimHistory      *history)
+{
+  g_return_if_fail (APP_IS_COUNTERS_VIEW (self));
+  g_set_object (&self->history, history);
+}
+
+void
 app_counters_view_set_world (AppCountersView *self,
                              SimWorld        *world)
 {
@@ -293,8 +302,20 @@ app_counters_view_set_world (AppCountersView *self,
   reset (self);
   if (world != NULL)
     {
-      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+      SimTrace *trace = sim_world_get_trace (world);
+      GPtrArray *events = sim_trace_get_events (trace);
+      guint64 first = events->len > 0 ? ((SimEvent *) events->pdata[0])->index
+                                      : sim_trace_get_n_emitted (trace);
 
+      /* What the trace no longer keeps, from the history: the counts are the session's. */
+      for (guint64 i = 0; self->history != NULL && i < first; i++)
+        {
+          g_autoptr(SimEvent) event = sim_history_get_event (self->history, i);
+
+          if (event == NULL)
+            break;
+          trace_event_cb (self, event, NULL);
+        }
       for (guint i = 0; i < events->len; i++)
         trace_event_cb (self, events->pdata[i], NULL);
       if (sim_world_get_location (world) != NULL)
@@ -333,6 +354,7 @@ app_counters_view_dispose (GObject *object)
   GtkWidget *child;
 
   app_counters_view_set_world (self, NULL);
+  g_clear_object (&self->history);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_COUNTERS_VIEW);
   /* dispose_template() only drops the children bound by name; the scrolled window goes too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)

@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "sim-history.h"
 #include "sim-world.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,13 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (AppCountersView, app_counters_view, APP, COUNTERS_VIEW, GtkWidget)
 
 GtkWidget *app_counters_view_new                  (void);
+/*
+ * The whole session's events (NULL: none): a world whose trace keeps only its latest events
+ * (after seeking in a long scene) is counted from t = 0, the earlier events read back from
+ * @history.  Set it before the world.
+ */
+void       app_counters_view_set_history          (AppCountersView *self,
+                                                   SimHistory      *history);
 void       app_counters_view_set_world            (AppCountersView *self,
                                                    SimWorld        *world);
 /* Slides the plots to the world's current time (cheap; call it as often as the clock moves). */

@@ -33,6 +33,14 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 /* While live the clock runs by itself; the views follow at 10 Hz, the tables at their pace. */
 #define LIVE_REFRESH_MS 100
 
+/*
+ * Dragging the scrubber asks for many times; the session is re-run to the last one asked for
+ * after the pointer rests this long, not once per motion event.
+ */
+#define SEEK_DELAY_MS 120
+/* Page Up / Page Down move this fraction of the scrubber's range. */
+#define SEEK_KEY_FRACTION 20
+
 /* With the lesson column beside them, fewer pixels for the network column, so the ladder
  * keeps room for its lanes. */
 #define LESSON_VIEWS_POSITION 490
@@ -42,6 +50,7 @@ struct _AppWindow {
 
   GtkButton *play_button;
   GtkLabel *clock_label;
+  GtkScale *scrubber;
   GtkLabel *subtitle;
   GtkDropDown *speed_dropdown;
   GtkPaned *views_paned;
@@ -71,6 +80,9 @@ struct _AppWindow {
   gboolean dark;
   GtkFileChooserNative *chooser;
   guint live_refresh_id;
+  guint seek_id;            /* a seek waiting for the scrubber to rest */
+  SimTime seek_target;
+  gboolean moving_scrubber; /* the window sets its value: not the user seeking */
 };
 
 enum {
@@ -95,6 +107,28 @@ world (AppWindow *self)
 /* ------------------------------------------------------------------------------------------ */
 /* Views                                                                                      */
 
+/* The scrubber spans the scene's planned length and whatever was recorded beyond it. */
+static void
+update_scrubber (AppWindow *self)
+{
+  GtkAdjustment *adjustment = gtk_range_get_adjustment (GTK_RANGE (self->scrubber));
+  SimTime now = sim_world_now (world (self));
+  SimTime end = MAX (MAX (sim_document_get_run_length (self->document), now),
+                     sim_document_get_frontier (self->document));
+  gboolean live = sim_document_get_live (self->document);
+
+  self->moving_scrubber = TRUE;
+  gtk_adjustment_set_upper (adjustment, MAX (SIM_TIME_TO_SECONDS (end), 1.0));
+  gtk_adjustment_set_page_increment (adjustment, gtk_adjustment_get_upper (adjustment) /
+                                                 SEEK_KEY_FRACTION);
+  /* A seek waiting for the pointer to rest keeps the handle where the user put it. */
+  if (self->seek_id == 0)
+    gtk_adjustment_set_value (adjustment, SIM_TIME_TO_SECONDS (now));
+  self->moving_scrubber = FALSE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->scrubber),
+                            !live && sim_document_get_history (self->document) != NULL);
+}
+
 static void
 refresh (AppWindow *self,
          gboolean   animating)
@@ -107,9 +141,15 @@ refresh (AppWindow *self,
   if (sim_document_get_live (self->document))
     g_snprintf (text, sizeof text, "● live  %.1f s",
                 SIM_TIME_TO_SECONDS (sim_world_now (world (self))));
+  else if (sim_world_now (world (self)) < sim_document_get_frontier (self->document))
+    /* Back in what was recorded: saying so, since an edit here re-runs what follows. */
+    g_snprintf (text, sizeof text, "t = %.3f s · recorded to %.0f s",
+                SIM_TIME_TO_SECONDS (sim_world_now (world (self))),
+                SIM_TIME_TO_SECONDS (sim_document_get_frontier (self->document)));
   else
     g_snprintf (text, sizeof text, "t = %.3f s", SIM_TIME_TO_SECONDS (sim_world_now (world (self))));
   gtk_label_set_text (self->clock_label, text);
+  update_scrubber (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
   if (animating && now - self->last_table_refresh < TABLE_REFRESH_INTERVAL)
     return;
@@ -297,6 +337,8 @@ update_playback_actions (AppWindow *self)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), playback[i], !live);
   /* Rebuilding the scene would leave a lesson behind: its pane has Back instead. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.step-back", !live && !lesson);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.seek-back", !live && !lesson);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.seek-forward", !live && !lesson);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.restart", !lesson);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-listening", live);
   gtk_widget_set_sensitive (GTK_WIDGET (self->speed_dropdown), !live);
@@ -317,6 +359,7 @@ world_changed_cb (AppWindow *self)
   app_location_view_set_world (self->location, w);
   app_digest_view_set_world (self->digest, w);
   app_timers_view_set_world (self->timers, w);
+  app_counters_view_set_history (self->counters, sim_document_get_history (self->document));
   app_counters_view_set_world (self->counters, w);
   refresh_views (self);
 }
@@ -342,10 +385,12 @@ live_changed_cb (AppWindow *self)
 
   app_window_set_playing (self, FALSE);
   g_clear_handle_id (&self->live_refresh_id, g_source_remove);
+  g_clear_handle_id (&self->seek_id, g_source_remove);
   if (live)
     self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
   /* A registrar runs for hours: older ladder rows fold into one line. */
-  app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS : 0);
+  app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
+                                                   : APP_WINDOW_MAX_LADDER_ROWS);
   update_playback_actions (self);
   refresh_views (self);
 }
@@ -557,8 +602,7 @@ chooser_response_cb (AppWindow            *self,
       else if (kind == CHOOSE_LADDER_PNG)
         ok = app_ladder_view_export (self->ladder, path, APP_LADDER_FORMAT_PNG, &error);
       else if (kind == CHOOSE_PCAPNG)
-        ok = sim_pcap_write_file (sim_trace_get_events (sim_world_get_trace (world (self))), path,
-                                  &error);
+        ok = sim_document_write_pcapng (self->document, path, &error);
       if (!ok)
         show_error (self, title, error->message);
     }
@@ -667,6 +711,64 @@ step_back_action (GtkWidget  *widget,
 
   app_window_set_playing (self, FALSE);
   sim_document_step_back (self->document);
+}
+
+gboolean
+app_window_seek (AppWindow *self,
+                 SimTime    t)
+{
+  g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
+
+  g_clear_handle_id (&self->seek_id, g_source_remove);
+  /* Going back shows another world, which stops playing; going ahead just runs on. */
+  return sim_document_seek (self->document, t);
+}
+
+static gboolean
+seek_timeout_cb (gpointer user_data)
+{
+  AppWindow *self = user_data;
+
+  self->seek_id = 0;
+  app_window_seek (self, self->seek_target);
+  return G_SOURCE_REMOVE;
+}
+
+/* The user moved the scrubber (not emitted when the window sets its value). */
+static gboolean
+scrubber_change_value_cb (AppWindow     *self,
+                          GtkScrollType  scroll,
+                          double         value,
+                          GtkRange      *range)
+{
+  GtkAdjustment *adjustment = gtk_range_get_adjustment (range);
+
+  if (self->moving_scrubber)
+    return FALSE;
+  value = CLAMP (value, 0, gtk_adjustment_get_upper (adjustment));
+  self->seek_target = (SimTime) (value * G_USEC_PER_SEC);
+  if (self->seek_id == 0)
+    self->seek_id = g_timeout_add (SEEK_DELAY_MS, seek_timeout_cb, self);
+  return FALSE;
+}
+
+static void
+seek_key_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  AppWindow *self = APP_WINDOW (widget);
+  GtkAdjustment *adjustment = gtk_range_get_adjustment (GTK_RANGE (self->scrubber));
+  double step = gtk_adjustment_get_upper (adjustment) / SEEK_KEY_FRACTION;
+  double now = SIM_TIME_TO_SECONDS (sim_world_now (world (self)));
+
+  double to;
+
+  if (g_str_equal (action_name, "win.seek-back"))
+    to = MAX (now - step, 0);
+  else
+    to = MIN (now + step, gtk_adjustment_get_upper (adjustment));
+  app_window_seek (self, (SimTime) (to * G_USEC_PER_SEC));
 }
 
 static void
@@ -810,6 +912,7 @@ app_window_dispose (GObject *object)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
   g_clear_handle_id (&self->live_refresh_id, g_source_remove);
+  g_clear_handle_id (&self->seek_id, g_source_remove);
   if (self->document != NULL)
     g_signal_handlers_disconnect_by_data (self->document, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_WINDOW);
@@ -855,6 +958,7 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/siplab/SipLab/app-window.ui");
   gtk_widget_class_bind_template_child (widget_class, AppWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, clock_label);
+  gtk_widget_class_bind_template_child (widget_class, AppWindow, scrubber);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, subtitle);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, speed_dropdown);
   gtk_widget_class_bind_template_child (widget_class, AppWindow, views_paned);
@@ -881,6 +985,8 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.step-back", NULL, step_back_action);
   gtk_widget_class_install_action (widget_class, "win.restart", NULL, restart_action);
+  gtk_widget_class_install_action (widget_class, "win.seek-back", NULL, seek_key_action);
+  gtk_widget_class_install_action (widget_class, "win.seek-forward", NULL, seek_key_action);
   gtk_widget_class_install_action (widget_class, "win.speed-up", NULL, speed_action);
   gtk_widget_class_install_action (widget_class, "win.speed-down", NULL, speed_action);
   gtk_widget_class_install_action (widget_class, "win.show-pane", "s", show_pane_action);
@@ -908,6 +1014,8 @@ app_window_init (AppWindow *self)
   gtk_drop_down_set_selected (self->speed_dropdown, DEFAULT_SPEED_INDEX);
   g_signal_connect_object (self->speed_dropdown, "notify::selected",
                            G_CALLBACK (speed_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->scrubber, "change-value", G_CALLBACK (scrubber_change_value_cb),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->ladder, "packet-selected", G_CALLBACK (packet_selected_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->panes, "notify::visible-child", G_CALLBACK (pane_changed_cb),
@@ -923,6 +1031,7 @@ app_window_init (AppWindow *self)
   g_object_bind_property (self->document, "subtitle", self->subtitle, "label",
                           G_BINDING_SYNC_CREATE);
   update_playback_actions (self);
+  app_ladder_view_set_max_rows (self->ladder, APP_WINDOW_MAX_LADDER_ROWS);
 
   shortcuts = gtk_shortcut_controller_new ();
   keys = GTK_SHORTCUT_CONTROLLER (shortcuts);
@@ -931,6 +1040,8 @@ app_window_init (AppWindow *self)
   add_key (keys, GDK_KEY_Right, "win.step");
   add_key (keys, GDK_KEY_Left, "win.step-back");
   add_key (keys, GDK_KEY_Home, "win.restart");
+  add_key (keys, GDK_KEY_Page_Up, "win.seek-back");
+  add_key (keys, GDK_KEY_Page_Down, "win.seek-forward");
   add_key (keys, GDK_KEY_plus, "win.speed-up");
   add_key (keys, GDK_KEY_equal, "win.speed-up");
   add_key (keys, GDK_KEY_KP_Add, "win.speed-up");
@@ -943,6 +1054,12 @@ AppWindow *
 app_window_new (GtkApplication *application)
 {
   return g_object_new (APP_TYPE_WINDOW, "application", application, NULL);
+}
+
+GtkRange *
+app_window_get_scrubber (AppWindow *self)
+{
+  return GTK_RANGE (self->scrubber);
 }
 
 AppNetworkView *

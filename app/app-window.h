@@ -34,6 +34,12 @@ G_DECLARE_FINAL_TYPE (AppWindow, app_window, APP, WINDOW, GtkApplicationWindow)
 
 /* Ladder rows kept while live; older packets become one "N earlier messages" line. */
 #define APP_WINDOW_LIVE_MAX_LADDER_ROWS 2000
+/*
+ * Ladder rows kept for a scene: a long one (hours of refreshes) folds older packets the same
+ * way, so that the ladder does not hold every message of the run (they stay in the document's
+ * history; seeking shows them again).
+ */
+#define APP_WINDOW_MAX_LADDER_ROWS 20000
 
 AppWindow       *app_window_new          (GtkApplication *application) G_GNUC_WARN_UNUSED_RESULT;
 /* What the window shows (its "document" property); open files with sim_document_open(). */
@@ -47,6 +53,14 @@ void             app_window_set_speed    (AppWindow      *self,
                                           double          speed);
 double           app_window_get_speed    (AppWindow      *self);
 
+/*
+ * Shows the session at virtual time @t (sim_document_seek()): what the scrubber and Page Up /
+ * Page Down do.  FALSE live, in a lesson or with nothing open.
+ */
+gboolean         app_window_seek         (AppWindow      *self,
+                                          SimTime         t);
+/* The scrubber in the playback bar (its value is in virtual seconds). */
+GtkRange        *app_window_get_scrubber (AppWindow      *self);
 AppNetworkView  *app_window_get_network  (AppWindow      *self);
 AppLadderView   *app_window_get_ladder   (AppWindow      *self);
 AppInspector    *app_window_get_inspector (AppWindow     *self);

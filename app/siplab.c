@@ -237,8 +237,7 @@ activate_cb (GtkApplication *application,
         }
     }
   if (options->pcapng != NULL &&
-      !sim_pcap_write_file (sim_trace_get_events (sim_world_get_trace (
-                              sim_document_get_world (document))), options->pcapng, &error))
+      !sim_document_write_pcapng (document, options->pcapng, &error))
     {
       g_printerr ("siplab: %s\n", error->message);
       options->status = EXIT_FAILURE;

@@ -8,6 +8,7 @@
 
 #include "sim-demo.h"
 #include "sim-live.h"
+#include "sim-pcap.h"
 #include "sim-transport.h"
 
 /*
@@ -25,6 +26,8 @@ struct _SimDocument {
   SimLesson *lesson;
   SimLessonRunner *runner;
   SimWorld *world;
+  SimHistory *history;      /* a scene's: every event of the session so far */
+  SimWorld *furthest;       /* after going back: the world that went furthest, paused there */
   SimTime run_length;
   char *scene_subtitle;     /* the subtitle when not live */
   char *subtitle;
@@ -137,16 +140,54 @@ leave_live (SimDocument *self)
   set_subtitle (self, self->scene_subtitle);
 }
 
+/*
+ * Shows @world.  A scene's world (@history non-NULL: the session's so far, or a new one) keeps
+ * a window of its trace, the history everything; a lesson's or a live world has no history:
+ * only a scene's session replays.
+ */
 static void
-set_world (SimDocument *self,
-           SimWorld    *world)
+set_world_full (SimDocument *self,
+                SimWorld    *world,
+                SimHistory  *history)
 {
+  g_autoptr(SimHistory) kept = history ? g_object_ref (history) : NULL;
+
   if (world == self->world)
     return;
   if (self->live)
     leave_live (self);
+  /* Another session (or none): the world kept from this one's future goes. */
+  if (kept == NULL || kept != self->history)
+    g_clear_object (&self->furthest);
+  if (self->history != NULL)
+    sim_history_follow (self->history, NULL);
+  g_clear_object (&self->history);
+  if (world != NULL && kept != NULL)
+    {
+      sim_trace_set_max_kept (sim_world_get_trace (world), SIM_DOCUMENT_MAX_EVENTS);
+      self->history = g_steal_pointer (&kept);
+      sim_history_follow (self->history, sim_world_get_trace (world));
+    }
   g_set_object (&self->world, world);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORLD]);
+}
+
+static void
+set_world (SimDocument *self,
+           SimWorld    *world)
+{
+  set_world_full (self, world, NULL);
+}
+
+/* A scene's world: @history is the session's so far when @world replays it, NULL for new. */
+static void
+set_scene_world (SimDocument *self,
+                 SimWorld    *world,
+                 SimHistory  *history)
+{
+  g_autoptr(SimHistory) fresh = history ? NULL : sim_history_new ();
+
+  set_world_full (self, world, history ? history : fresh);
 }
 
 static void
@@ -234,7 +275,7 @@ open_scene (SimDocument  *self,
   g_object_freeze_notify (G_OBJECT (self));
   set_opened (self, scenario, NULL, path, name, subtitle);
   set_runner (self, NULL);
-  set_world (self, world);
+  set_scene_world (self, world, NULL);
   set_subtitle (self, subtitle);
   g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
@@ -335,6 +376,9 @@ sim_document_run_until (SimDocument *self,
   if (self->live || self->world == NULL)
     return;
   sim_world_run_until (self->world, t);
+  /* Played on past the world kept from further ahead: it is of no more use. */
+  if (self->furthest != NULL && sim_world_now (self->world) >= sim_world_now (self->furthest))
+    g_clear_object (&self->furthest);
   emit_changed (self);
 }
 
@@ -350,6 +394,22 @@ sim_document_step (SimDocument *self)
   more = sim_world_step_event (self->world);
   emit_changed (self);
   return more;
+}
+
+/*
+ * Shows @world, a replay of the session further back than the world shown: the world shown is
+ * kept, paused, if it went further than any kept before, so that seeking ahead to where it is
+ * (or beyond) takes no re-run.
+ */
+static void
+go_back_to (SimDocument *self,
+            SimWorld    *world)
+{
+  g_autoptr(SimHistory) history = g_object_ref (self->history);
+
+  if (self->furthest == NULL || sim_world_now (self->world) >= sim_world_now (self->furthest))
+    g_set_object (&self->furthest, self->world);
+  set_scene_world (self, world, history);
 }
 
 gboolean
@@ -375,53 +435,187 @@ sim_document_restart (SimDocument  *self,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "Nothing is open");
       return FALSE;
     }
-  /* The session is deterministic: rebuilding replays it exactly. */
+  /* The session is deterministic: rebuilding replays it exactly, so its history holds. */
   world = build_world (self->scenario, self->edits, error);
   if (world == NULL)
     return FALSE;
-  set_world (self, world);
+  if (self->history != NULL)
+    go_back_to (self, world);
+  else
+    set_scene_world (self, world, NULL);
   return TRUE;
 }
 
-static guint
-n_events (SimWorld *world)
+static guint64
+n_emitted (SimWorld *world)
 {
-  return sim_trace_get_n_events (sim_world_get_trace (world));
+  return sim_trace_get_n_emitted (sim_world_get_trace (world));
+}
+
+/*
+ * The session rebuilt and run to virtual time @t (every callback due at or before it) with its
+ * trace off, which is the same run (nothing in the core decides anything by its trace) without
+ * building an event; then the trace is set as a straight run leaves it: the events up to @t
+ * counted, the last window of them kept, materialised from the history, which holds them
+ * because the session has been further.
+ */
+static SimWorld *
+fast_forward (SimDocument *self,
+              SimTime      t)
+{
+  g_autoptr(SimWorld) world = build_world (self->scenario, self->edits, NULL);
+  g_autoptr(GPtrArray) window = NULL;
+  SimTrace *trace;
+  guint64 n, from;
+
+  if (world == NULL)
+    return NULL;
+  trace = sim_world_get_trace (world);
+  if (t < 0)
+    return g_steal_pointer (&world);
+  sim_trace_set_enabled (trace, FALSE);
+  sim_world_run_until (world, t);
+  sim_trace_set_enabled (trace, TRUE);
+  n = sim_history_find_time (self->history, t + 1);
+  from = n > SIM_DOCUMENT_MAX_EVENTS ? n - SIM_DOCUMENT_MAX_EVENTS : 0;
+  window = g_ptr_array_new_full (n - from, (GDestroyNotify) sim_event_unref);
+  for (guint64 i = from; i < n; i++)
+    g_ptr_array_add (window, sim_history_get_event (self->history, i));
+  sim_trace_set_max_kept (trace, SIM_DOCUMENT_MAX_EVENTS);
+  sim_trace_restore (trace, window, n);
+  return g_steal_pointer (&world);
+}
+
+static SimTime
+event_time (SimDocument *self,
+            guint64      index)
+{
+  g_autoptr(SimEvent) event = sim_history_get_event (self->history, index);
+
+  return event ? event->t : 0;
+}
+
+/*
+ * The last stop of a step-by-step run before event @now (0 when there is none) and the time
+ * to fast-forward to before stepping there.  One step runs one clock callback, which may trace
+ * several events, so not every index is a stop.  Stepping from "every callback before time T
+ * has run" meets the same stops as stepping from t = 0, so only the last instants are
+ * stepped: from the newest event's time, or further back while no stop is found there.
+ */
+static gboolean
+find_previous_stop (SimDocument *self,
+                    guint64      now,
+                    guint64     *target,
+                    SimTime     *from)
+{
+  guint64 last = now - 1;
+
+  for (;;)
+    {
+      SimTime t = event_time (self, last);
+      g_autoptr(SimWorld) probe = fast_forward (self, t > 0 ? t - 1 : -1);
+      guint64 base;
+      gboolean found = FALSE;
+
+      if (probe == NULL)
+        return FALSE;
+      base = n_emitted (probe);
+      /* At t = 0 the scene as built is a stop too (no step was made). */
+      if (t == 0 && base < now)
+        {
+          *target = base;
+          found = TRUE;
+        }
+      while (n_emitted (probe) < now && sim_world_step_event (probe))
+        if (n_emitted (probe) < now)
+          {
+            *target = n_emitted (probe);
+            found = TRUE;
+          }
+      if (found)
+        {
+          *from = t > 0 ? t - 1 : -1;
+          return TRUE;
+        }
+      if (t == 0 || base == 0)
+        return FALSE;
+      last = base - 1;
+    }
 }
 
 gboolean
 sim_document_step_back (SimDocument *self)
 {
-  g_autoptr(SimWorld) probe = NULL;
   g_autoptr(SimWorld) world = NULL;
-  guint now, target;
+  guint64 now, target = 0;
+  SimTime from = 0;
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
 
-  if (self->live || self->lesson != NULL || self->world == NULL)
+  if (self->live || self->lesson != NULL || self->world == NULL || self->history == NULL)
     return FALSE;
-  now = n_events (self->world);
-
-  /*
-   * One step runs one clock callback, which may trace several events, so not every event
-   * index is a place the session can stop.  A first run finds the last stop before the
-   * current one; a second run (the same, deterministic) stops there.
-   */
-  probe = build_world (self->scenario, self->edits, NULL);
-  if (probe == NULL)
+  now = n_emitted (self->world);
+  if (now == 0 || !find_previous_stop (self, now, &target, &from))
     return FALSE;
-  target = n_events (probe);
-  if (target >= now)
+  world = fast_forward (self, from);
+  if (world == NULL)
     return FALSE;
-  while (n_events (probe) < now && sim_world_step_event (probe))
-    if (n_events (probe) < now)
-      target = n_events (probe);
-
-  world = build_world (self->scenario, self->edits, NULL);
-  while (n_events (world) < target && sim_world_step_event (world))
+  while (n_emitted (world) < target && sim_world_step_event (world))
     ;
-  set_world (self, world);
+  go_back_to (self, world);
   return TRUE;
+}
+
+gboolean
+sim_document_seek (SimDocument *self,
+                   SimTime      t)
+{
+  g_autoptr(SimWorld) world = NULL;
+  g_autoptr(SimHistory) history = NULL;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+
+  if (self->live || self->lesson != NULL || self->world == NULL || self->history == NULL)
+    return FALSE;
+  t = MAX (t, 0);
+  /* Ahead of the world shown and of the furthest one: that one runs on, no re-run needed. */
+  if (self->furthest != NULL && t >= sim_world_now (self->furthest) &&
+      sim_world_now (self->furthest) > sim_world_now (self->world))
+    {
+      g_autoptr(SimWorld) furthest = g_steal_pointer (&self->furthest);
+
+      history = g_object_ref (self->history);
+      set_scene_world (self, furthest, history);
+    }
+  /* Ahead: run on (a straight run to @t would have run the same callbacks). */
+  if (t >= sim_world_now (self->world))
+    {
+      sim_document_run_until (self, t);
+      return TRUE;
+    }
+  world = fast_forward (self, t);
+  if (world == NULL)
+    return FALSE;
+  go_back_to (self, world);
+  return TRUE;
+}
+
+SimHistory *
+sim_document_get_history (SimDocument *self)
+{
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), NULL);
+  return self->history;
+}
+
+SimTime
+sim_document_get_frontier (SimDocument *self)
+{
+  guint64 n;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), 0);
+  if (self->history == NULL || (n = sim_history_get_n_events (self->history)) == 0)
+    return 0;
+  return event_time (self, n - 1);
 }
 
 void
@@ -463,6 +657,13 @@ sim_document_apply (SimDocument       *self,
   edit = sim_command_copy (command);
   edit->at = sim_world_now (self->world);
   edit->line = 0;
+  /* Made in the past (after seeking back), it changes what follows: the session re-runs from
+   * here, and what the history recorded after this point no longer happens. */
+  if (self->history != NULL && !self->live && self->lesson == NULL)
+    {
+      sim_history_truncate (self->history, n_emitted (self->world));
+      g_clear_object (&self->furthest);
+    }
   if (!sim_command_run (edit, self->world, error))
     return FALSE;
   /* Live, or in a lesson, the change is made but not kept: neither replays it. */
@@ -675,6 +876,71 @@ sim_document_save (SimDocument  *self,
 
   text = sim_document_to_text (self);
   return g_file_set_contents (path, text, -1, error);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Capture                                                                                    */
+
+/* One datagram that cannot be framed is left out; a stream that fails ends the export. */
+static gboolean
+add_to_capture (SimPcapWriter   *writer,
+                const SimEvent  *event,
+                GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (sim_pcap_writer_add_event (writer, event, &local_error))
+    return TRUE;
+  if (local_error->domain == SIM_PCAP_ERROR)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+gboolean
+sim_document_write_pcapng (SimDocument  *self,
+                           const char   *path,
+                           GError      **error)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileOutputStream) out = NULL;
+  g_autoptr(GOutputStream) buffered = NULL;
+  g_autoptr(SimPcapWriter) writer = NULL;
+  SimTrace *trace;
+  guint64 n;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (self->world == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "Nothing is open");
+      return FALSE;
+    }
+  trace = sim_world_get_trace (self->world);
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  buffered = g_buffered_output_stream_new (G_OUTPUT_STREAM (out));
+  writer = sim_pcap_writer_new (buffered, error);
+  if (writer == NULL)
+    return FALSE;
+  /* Up to what is shown: after seeking back the history also holds what comes later. */
+  n = sim_trace_get_n_emitted (trace);
+  if (self->history != NULL && sim_history_get_n_events (self->history) >= n)
+    for (guint64 i = 0; i < n; i++)
+      {
+        g_autoptr(SimEvent) event = sim_history_get_event (self->history, i);
+
+        if (!add_to_capture (writer, event, error))
+          return FALSE;
+      }
+  else
+    for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+      if (!add_to_capture (writer, sim_trace_get_event (trace, i), error))
+        return FALSE;
+  return g_output_stream_close (buffered, NULL, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -912,6 +1178,10 @@ sim_document_dispose (GObject *object)
   if (self->live && self->world != NULL && sim_world_get_transport (self->world) != NULL)
     sim_socket_transport_close (sim_world_get_transport (self->world));
   self->live = FALSE;
+  if (self->history != NULL)
+    sim_history_follow (self->history, NULL);
+  g_clear_object (&self->history);
+  g_clear_object (&self->furthest);
   g_clear_object (&self->world);
   g_clear_object (&self->runner);
   g_clear_object (&self->lesson);

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "sim-command.h"
+#include "sim-history.h"
 #include "sim-lesson.h"
 #include "sim-scenario.h"
 #include "sim-world.h"
@@ -34,6 +35,13 @@ G_BEGIN_DECLS
 
 #define SIM_TYPE_DOCUMENT (sim_document_get_type ())
 G_DECLARE_FINAL_TYPE (SimDocument, sim_document, SIM, DOCUMENT, GObject)
+
+/*
+ * Trace events a scene's world keeps as SimEvent objects (the views' window: the ladder, the
+ * inspector): about 30 MB at most.  Every event is also in the document's SimHistory,
+ * compactly, for seeking and for exporting the whole session.
+ */
+#define SIM_DOCUMENT_MAX_EVENTS 20000
 
 /* Trace events kept while live (digest verdicts, pcapng export): about 15 MB at most. */
 #define SIM_DOCUMENT_LIVE_MAX_EVENTS 10000
@@ -83,11 +91,36 @@ void             sim_document_run_until      (SimDocument     *self,
 /* Runs to the next trace event; FALSE when nothing is left to run, or live. */
 gboolean         sim_document_step           (SimDocument     *self);
 /*
- * Re-runs the session from t = 0 (same scene, seed and edits) to the last point a step could
- * reach before the newest event: the previous step.  FALSE at the very start, live, or in a
- * lesson (its runner's history is the lesson pane's to replay).
+ * Goes back to the last point a step could reach before the newest event: the previous step,
+ * exactly as a straight run from t = 0 (same scene, seed and edits) reaches it.  The session is
+ * re-run with its trace off up to the newest event's time, the trace's window filled from the
+ * history, then stepped with the trace on.  FALSE at the very start, live, or in a lesson (its
+ * runner's history is the lesson pane's to replay).
  */
 gboolean         sim_document_step_back      (SimDocument     *self);
+/*
+ * Shows the session at virtual time @t: the world as a straight run to @t leaves it (every
+ * clock callback due at or before @t has run), its trace's window the events before, "world"
+ * notified when it had to go back (a re-run with the trace off, the window filled from the
+ * history), "changed" when it only ran forward.  FALSE live, in a lesson or with nothing open.
+ */
+gboolean         sim_document_seek           (SimDocument     *self,
+                                              SimTime          t);
+/*
+ * Every event of the session so far (a scene; NULL live or in a lesson): the furthest point
+ * reached, even after seeking back.  An edit made after going back forgets what followed.
+ */
+SimHistory      *sim_document_get_history    (SimDocument     *self);
+/* The time of the last recorded event (0 when none or no history). */
+SimTime          sim_document_get_frontier   (SimDocument     *self);
+/*
+ * Writes the session up to the world's present as pcapng: a scene's whole session from its
+ * history (streamed, one event at a time), a lesson's or a live world's from what its trace
+ * keeps.
+ */
+gboolean         sim_document_write_pcapng   (SimDocument     *self,
+                                              const char      *path,
+                                              GError         **error);
 /* Rebuilds the session at t = 0, edits included (a lesson: a new runner at its introduction). */
 gboolean         sim_document_restart        (SimDocument     *self,
                                               GError         **error);

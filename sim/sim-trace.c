@@ -282,6 +282,32 @@ sim_trace_set_max_kept (SimTrace *self,
     g_ptr_array_remove_range (self->events, 0, self->events->len - max_kept);
 }
 
+void
+sim_trace_restore (SimTrace  *self,
+                   GPtrArray *events,
+                   guint64    n_emitted)
+{
+  g_return_if_fail (SIM_IS_TRACE (self));
+  g_return_if_fail (events != NULL);
+
+  g_ptr_array_set_size (self->events, 0);
+  if (self->keep)
+    {
+      guint from = 0;
+
+      if (self->max_kept > 0 && events->len > self->max_kept)
+        from = events->len - self->max_kept;
+      for (guint i = from; i < events->len; i++)
+        {
+          SimEvent *event = events->pdata[i];
+
+          g_return_if_fail (event->index < n_emitted);
+          g_ptr_array_add (self->events, sim_event_ref (event));
+        }
+    }
+  self->n_emitted = n_emitted;
+}
+
 guint
 sim_trace_position_of (SimTrace *self,
                        guint64   index)

@@ -108,6 +108,15 @@ void       sim_trace_set_max_kept (SimTrace     *self,
  * @index (the number of kept events if none is). */
 guint      sim_trace_position_of  (SimTrace     *self,
                                    guint64       index);
+/*
+ * Starts @self over as a trace that has emitted @n_emitted events and keeps @events (SimEvent*,
+ * referenced; the most recent ones, in order, each index below @n_emitted), emitting nothing:
+ * a world brought to a point of a recorded session without its trace on (SimDocument's seek)
+ * shows the events before that point as a straight run would.
+ */
+void       sim_trace_restore      (SimTrace     *self,
+                                   GPtrArray    *events,
+                                   guint64       n_emitted);
 /* Takes ownership of @event; stamps index and emits "event". */
 void       sim_trace_emit         (SimTrace     *self,
                                    SimEvent     *event);

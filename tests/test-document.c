@@ -5,7 +5,9 @@
 
 #include "sim-document.h"
 #include "sim-live.h"
+#include "sim-pcap.h"
 #include "sim-server.h"
+#include "test-long-scene.h"
 
 /*
  * SimDocument without a display: what the GUI's window used to do itself (the edit log,
@@ -689,6 +691,339 @@ test_live_registrar_blocks_a_password_guesser (void)
   files_clear (&files);
 }
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* A long scene: bounded trace, seeking and stepping back through the history (issue 17)      */
+
+#define LONG_PHONES 20
+#define LONG_SECONDS 1800
+
+static SimDocument *
+open_long (char **text_out)
+{
+  SimDocument *document = sim_document_new ();
+  g_autofree char *text = test_long_scene (LONG_PHONES, LONG_SECONDS);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_open_data (document, text, -1, "long.scn", &error));
+  g_assert_no_error (error);
+  if (text_out != NULL)
+    *text_out = g_steal_pointer (&text);
+  return document;
+}
+
+/* The same scene run straight to @t by a world of its own, keeping every event. */
+static SimWorld *
+straight_run (const char *text,
+              SimTime     t)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = sim_scenario_parse_data (text, -1, "long.scn", &error);
+  SimWorld *world;
+
+  g_assert_no_error (error);
+  world = sim_scenario_build (scenario, 0, &error);
+  g_assert_no_error (error);
+  sim_world_run_until (world, t);
+  return world;
+}
+
+/* The location as the views read it: every AOR's bindings, all their fields. */
+static void
+assert_same_location (SimWorld *a,
+                      SimWorld *b)
+{
+  SimLocation *la = sim_world_get_location (a);
+  SimLocation *lb = sim_world_get_location (b);
+  g_autoptr(GPtrArray) aors = NULL;
+  g_autoptr(GPtrArray) aors_b = NULL;
+
+  /* Point to point: no registrar. */
+  g_assert_true ((la == NULL) == (lb == NULL));
+  if (la == NULL)
+    return;
+  aors = sim_location_list_aors (la);
+  aors_b = sim_location_list_aors (lb);
+
+  g_assert_cmpuint (aors->len, ==, aors_b->len);
+  for (guint i = 0; i < aors->len; i++)
+    {
+      GPtrArray *x = sim_location_peek (la, aors->pdata[i]);
+      GPtrArray *y = sim_location_peek (lb, aors->pdata[i]);
+
+      g_assert_cmpstr (aors->pdata[i], ==, aors_b->pdata[i]);
+      g_assert_cmpuint (x->len, ==, y->len);
+      for (guint j = 0; j < x->len; j++)
+        {
+          const SimBinding *p = x->pdata[j], *q = y->pdata[j];
+
+          g_assert_cmpstr (p->contact, ==, q->contact);
+          g_assert_cmpstr (p->display, ==, q->display);
+          g_assert_cmpint (p->expires_at, ==, q->expires_at);
+          g_assert_cmpuint (p->granted, ==, q->granted);
+          g_assert_cmpstr (p->call_id, ==, q->call_id);
+          g_assert_cmpuint (p->cseq, ==, q->cseq);
+          g_assert_cmpint (p->registered_at, ==, q->registered_at);
+          g_assert_cmpint (p->updated_at, ==, q->updated_at);
+        }
+    }
+}
+
+/* @shown (the document's world) is where @straight is: the same time, the same number of
+ * events, its window the straight run's last events field for field, the same location. */
+static void
+assert_at_straight_point (SimWorld *shown,
+                          SimWorld *straight)
+{
+  SimTrace *ts = sim_world_get_trace (shown);
+  SimTrace *tr = sim_world_get_trace (straight);
+  guint kept = sim_trace_get_n_events (ts);
+
+  g_assert_cmpint (sim_world_now (shown), ==, sim_world_now (straight));
+  g_assert_cmpuint (sim_trace_get_n_emitted (ts), ==, sim_trace_get_n_emitted (tr));
+  g_assert_cmpuint (kept, <=, SIM_DOCUMENT_MAX_EVENTS);
+  /* A running trace drops its oldest eighth at once when full. */
+  g_assert_cmpuint (kept, >=, MIN (sim_trace_get_n_events (tr), SIM_DOCUMENT_MAX_EVENTS / 8 * 7));
+  for (guint i = 0; i < kept; i++)
+    assert_event_equal (sim_trace_get_event (ts, i),
+                        sim_trace_get_event (tr, sim_trace_get_n_events (tr) - kept + i));
+  assert_same_location (shown, straight);
+}
+
+static void
+test_seeking_in_a_long_scene_matches_a_straight_run (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+  SimTime points[] = { SIM_SEC (1200), SIM_SEC (300), SIM_SEC (1799), SIM_MSEC (1500),
+                       SIM_SEC (900) + 1, 0, SIM_SEC (1000) };
+  SimTime end = SIM_SEC (LONG_SECONDS);
+  g_autoptr(SimWorld) whole = straight_run (text, end);
+  g_autoptr(SimWorld) at_end = NULL;
+  guint64 recorded;
+
+  g_test_summary ("Seeking back and forth in a long scene shows the world a straight run to "
+                  "that time has: its time, its events (the window the trace keeps, field for "
+                  "field) and its location; the trace stays bounded and the history keeps "
+                  "everything.");
+
+  sim_document_run_until (document, end);
+  at_end = g_object_ref (sim_document_get_world (document));
+  recorded = sim_history_get_n_events (sim_document_get_history (document));
+  g_assert_cmpuint (recorded, ==, sim_trace_get_n_emitted (sim_world_get_trace (whole)));
+  g_assert_cmpuint (recorded, >, 2 * SIM_DOCUMENT_MAX_EVENTS);
+  g_assert_cmpint (sim_document_get_frontier (document), ==,
+                   sim_trace_get_event (sim_world_get_trace (whole),
+                                        sim_trace_get_n_events (sim_world_get_trace (whole)) - 1)->t);
+  assert_at_straight_point (sim_document_get_world (document), whole);
+
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    {
+      g_autoptr(SimWorld) straight = straight_run (text, points[p]);
+
+      g_assert_true (sim_document_seek (document, points[p]));
+      assert_at_straight_point (sim_document_get_world (document), straight);
+      /* Going back forgets nothing of what was recorded. */
+      g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
+                        recorded);
+    }
+  /* Seeking ahead to where it had been takes the world that went there, paused: no re-run. */
+  {
+    g_assert_true (sim_document_seek (document, SIM_SEC (400)));
+    g_assert_true (sim_document_seek (document, SIM_SEC (200)));
+    g_assert_true (sim_document_seek (document, end));
+    g_assert_true (sim_document_get_world (document) == at_end);
+    assert_at_straight_point (sim_document_get_world (document), whole);
+    g_assert_true (sim_document_seek (document, SIM_SEC (50)));
+    g_assert_true (sim_document_seek (document, SIM_SEC (300)));
+    {
+      g_autoptr(SimWorld) straight = straight_run (text, SIM_SEC (300));
+
+      assert_at_straight_point (sim_document_get_world (document), straight);
+    }
+    g_assert_true (sim_document_seek (document, SIM_SEC (100)));
+  }
+  /* Played on from a point it went back to, the session is the straight run again. */
+  sim_document_run_until (document, end);
+  assert_at_straight_point (sim_document_get_world (document), whole);
+  g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
+                    recorded);
+}
+
+static void
+test_step_back_in_a_long_scene_is_exact (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+  g_autoptr(SimWorld) straight = NULL;
+  guint64 counts[8];
+
+  g_test_summary ("Step back late in a long scene lands on the previous step with the events "
+                  "the straight run had there, its window field for field.");
+
+  sim_document_run_until (document, SIM_SEC (1000));
+  counts[0] = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+  for (guint i = 1; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_assert_true (sim_document_step (document));
+      counts[i] = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+    }
+  straight = g_object_ref (sim_document_get_world (document));
+  for (guint i = G_N_ELEMENTS (counts) - 1; i > 0; i--)
+    {
+      SimTrace *trace;
+      guint kept;
+
+      g_assert_true (sim_document_step_back (document));
+      trace = sim_world_get_trace (sim_document_get_world (document));
+      g_assert_cmpuint (sim_trace_get_n_emitted (trace), ==, counts[i - 1]);
+      kept = sim_trace_get_n_events (trace);
+      g_assert_cmpuint (kept, <=, SIM_DOCUMENT_MAX_EVENTS);
+      g_assert_cmpuint (kept, >=, SIM_DOCUMENT_MAX_EVENTS / 8 * 7);
+      for (guint j = 0; j < kept; j++)
+        {
+          SimEvent *e = sim_trace_get_event (trace, j);
+          guint pos = sim_trace_position_of (sim_world_get_trace (straight), e->index);
+
+          assert_event_equal (e, sim_trace_get_event (sim_world_get_trace (straight), pos));
+        }
+    }
+}
+
+static void
+test_an_edit_in_the_past_forgets_what_followed (void)
+{
+  g_autoptr(SimDocument) document = open_long (NULL);
+  SimHistory *history;
+  guint64 at;
+
+  g_test_summary ("An edit made after seeking back changes what follows: the history keeps "
+                  "only what happened before it, and records the new run from there.");
+
+  sim_document_run_until (document, SIM_SEC (600));
+  g_assert_true (sim_document_seek (document, SIM_SEC (200)));
+  history = sim_document_get_history (document);
+  at = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+  g_assert_cmpuint (sim_history_get_n_events (history), >, at);
+  apply (document, "power-off p3");
+  g_assert_cmpuint (sim_history_get_n_events (history), >, at);
+  g_assert_cmpint (sim_document_get_frontier (document), ==, SIM_SEC (200));
+  {
+    g_autoptr(SimEvent) e = sim_history_get_event (history, at);
+
+    g_assert_cmpstr (e->node, ==, "p3");
+  }
+}
+
+/* The capture of @document's session equals the capture of a straight run to @t. */
+static void
+assert_capture_is_straight (SimDocument *document,
+                            const char  *text,
+                            SimTime      t)
+{
+  g_autoptr(SimWorld) straight = straight_run (text, t);
+  g_autoptr(GBytes) expected = sim_pcap_to_bytes (sim_trace_get_events (sim_world_get_trace (straight)),
+                                                  NULL);
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "siplab-test-seek.pcapng", NULL);
+  g_autofree char *written = NULL;
+  gsize len;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sim_document_write_pcapng (document, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &written, &len, &error));
+  g_assert_cmpmem (written, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  g_unlink (path);
+}
+
+static void
+test_the_capture_covers_the_whole_session (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+
+  g_test_summary ("A pcapng export of a long scene has every datagram from t = 0, not only "
+                  "the trace's window; after seeking back, up to the time shown.");
+
+  sim_document_run_until (document, SIM_SEC (LONG_SECONDS));
+  g_assert_cmpuint (((SimEvent *) sim_trace_get_event (
+                      sim_world_get_trace (sim_document_get_world (document)), 0))->index, >, 0);
+  assert_capture_is_straight (document, text, SIM_SEC (LONG_SECONDS));
+  g_assert_true (sim_document_seek (document, SIM_SEC (700)));
+  assert_capture_is_straight (document, text, SIM_SEC (700));
+}
+
+/* Every shipped scene: seeking back to the middle and stepping back there shows what a straight
+ * run shows (a scene's actions, a sniffer's attack, calls through the proxy, NAT). */
+static void
+test_seeking_is_exact_in_every_shipped_scene (void)
+{
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint n_scenes = 0;
+
+  if (source == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  dir_path = g_build_filename (source, "data", "scenarios", NULL);
+  dir = g_dir_open (dir_path, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *text = NULL;
+      g_autoptr(SimDocument) document = sim_document_new ();
+      g_autoptr(GError) error = NULL;
+      SimTime end, middle;
+
+      if (!g_str_has_suffix (name, ".scn"))
+        continue;
+      g_test_message ("%s", name);
+      g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+      g_assert_true (sim_document_open_data (document, text, -1, "long.scn", &error));
+      g_assert_no_error (error);
+      end = sim_document_get_run_length (document);
+      middle = end / 2 + 1;
+      sim_document_run_until (document, end);
+      g_assert_true (sim_document_seek (document, middle));
+      {
+        g_autoptr(SimWorld) straight = straight_run (text, middle);
+
+        assert_at_straight_point (sim_document_get_world (document), straight);
+      }
+      /* Two steps ahead and back: the same events as the straight run's steps. */
+      {
+        SimWorld *before = NULL;
+        guint64 n0;
+
+        n0 = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+        sim_document_step (document);
+        sim_document_step (document);
+        before = g_object_ref (sim_document_get_world (document));
+        if (sim_document_step_back (document))
+          {
+            SimTrace *trace = sim_world_get_trace (sim_document_get_world (document));
+
+            g_assert_cmpuint (sim_trace_get_n_emitted (trace), >=, n0);
+            for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+              {
+                SimEvent *e = sim_trace_get_event (trace, i);
+                SimTrace *bt = sim_world_get_trace (before);
+
+                assert_event_equal (e, sim_trace_get_event (bt, sim_trace_position_of (bt, e->index)));
+              }
+          }
+        g_object_unref (before);
+      }
+      n_scenes++;
+    }
+  g_assert_cmpuint (n_scenes, >=, 8);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -701,6 +1036,16 @@ main (int   argc,
   g_test_add_func ("/sim/document/failed-edit-leaves-no-entry", test_failed_edit_leaves_no_entry);
   g_test_add_func ("/sim/document/restart-replays-the-edits", test_restart_replays_the_edits);
   g_test_add_func ("/sim/document/step-back-is-exact", test_step_back_is_exact);
+  g_test_add_func ("/sim/document/seeking-in-a-long-scene-matches-a-straight-run",
+                   test_seeking_in_a_long_scene_matches_a_straight_run);
+  g_test_add_func ("/sim/document/step-back-in-a-long-scene-is-exact",
+                   test_step_back_in_a_long_scene_is_exact);
+  g_test_add_func ("/sim/document/seeking-is-exact-in-every-shipped-scene",
+                   test_seeking_is_exact_in_every_shipped_scene);
+  g_test_add_func ("/sim/document/the-capture-covers-the-whole-session",
+                   test_the_capture_covers_the_whole_session);
+  g_test_add_func ("/sim/document/an-edit-in-the-past-forgets-what-followed",
+                   test_an_edit_in_the_past_forgets_what_followed);
   g_test_add_func ("/sim/document/save-then-reopen-round-trips",
                    test_save_then_reopen_round_trips);
   g_test_add_func ("/sim/document/a-lesson-plays-in-its-runner",

@@ -11,6 +11,7 @@
 #include "sim-pcap.h"
 #include "app-packet.h"
 #include "app-window.h"
+#include "test-long-scene.h"
 
 /*
  * The GUI's views against the core: whatever the window shows must be what the trace and the
@@ -1168,6 +1169,118 @@ test_live_mode_shows_a_real_phone (void)
   g_rmdir (dir);
 }
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* Seeking in a long scene (issue 17)                                                         */
+
+/* The newest packet shown once the window has caught up with its document. */
+static SimEvent *
+inspected_after_refresh (AppWindow *window)
+{
+  AppInspector *inspector = app_window_get_inspector (window);
+
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  return app_inspector_get_event (inspector);
+}
+
+/* The inspected packet is the one a straight run to the same time has at the same index,
+ * byte for byte, and the inspector shows its text. */
+static void
+assert_inspects_straight_packet (AppWindow  *window,
+                                 const char *text,
+                                 SimTime     t)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = sim_scenario_parse_data (text, -1, "long.scn", &error);
+  g_autoptr(SimWorld) straight = sim_scenario_build (scenario, 0, &error);
+  SimEvent *shown = inspected_after_refresh (window);
+  SimTrace *trace;
+  SimEvent *expected;
+  GtkTextBuffer *buffer = app_inspector_get_buffer (app_window_get_inspector (window));
+  GtkTextIter start, end;
+  g_autofree char *inspector_text = NULL;
+
+  g_assert_no_error (error);
+  sim_world_run_until (straight, t);
+  g_assert_cmpint (sim_world_now (world_of (window)), ==, sim_world_now (straight));
+  g_assert_nonnull (shown);
+  trace = sim_world_get_trace (straight);
+  expected = sim_trace_get_event (trace, sim_trace_position_of (trace, shown->index));
+  assert_event_equal (shown, expected);
+  /* It is the newest packet sent by then, as the straight run's ladder would follow. */
+  for (guint i = sim_trace_position_of (trace, shown->index + 1); i < sim_trace_get_n_events (trace);
+       i++)
+    {
+      SimEvent *later = sim_trace_get_event (trace, i);
+
+      g_assert_false (later->type == SIM_EVENT_PACKET && (g_str_equal (later->action, "sent") ||
+                                                          g_str_equal (later->action,
+                                                                       "retransmitted")));
+    }
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  inspector_text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+  g_assert_cmpstr (inspector_text, ==, expected->raw);
+
+  /* The counters are the session's since t = 0, not the window's. */
+  {
+    guint64 registrations = 0;
+
+    for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+      {
+        SimEvent *e = sim_trace_get_event (trace, i);
+
+        if (e->type == SIM_EVENT_PACKET && g_str_equal (e->action, "sent") &&
+            g_strcmp0 (e->from, "registrar") == 0 && e->status >= 200 && e->status < 300 &&
+            g_strcmp0 (e->method, "REGISTER") == 0)
+          registrations++;
+      }
+    g_assert_cmpuint (app_counters_view_get_n_registrations (app_window_get_counters (window)),
+                      ==, registrations);
+  }
+}
+
+static void
+test_seeking_a_long_scene_inspects_the_straight_runs_packet (void)
+{
+  g_autofree char *text = test_long_scene (20, 1200);
+  g_autoptr(GError) error = NULL;
+  AppWindow *window = g_object_ref_sink (app_window_new (NULL));
+  GtkRange *scrubber = app_window_get_scrubber (window);
+  SimTime points[] = { SIM_SEC (900), SIM_SEC (150), SIM_SEC (1100), SIM_SEC (30) + 5,
+                       SIM_SEC (600) };
+  gboolean handled = FALSE;
+
+  g_test_summary ("Seeking back and forth in a long scene, with the scrubber, Page Up and the "
+                  "API, the inspector follows the newest packet: the one a straight run to that "
+                  "time sent last, byte for byte.");
+
+  g_assert_true (sim_document_open_data (document_of (window), text, -1, "long.scn", &error));
+  g_assert_no_error (error);
+  gtk_window_present (GTK_WINDOW (window));
+  sim_document_run_until (document_of (window), SIM_SEC (1200));
+  assert_inspects_straight_packet (window, text, SIM_SEC (1200));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (gtk_range_get_adjustment (scrubber)), >=, 1200);
+
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    {
+      g_assert_true (app_window_seek (window, points[p]));
+      assert_inspects_straight_packet (window, text, points[p]);
+      g_assert_cmpfloat (gtk_range_get_value (scrubber), ==, SIM_TIME_TO_SECONDS (points[p]));
+    }
+
+  /* The user drags the scrubber to 450 s: the seek happens once the handle rests. */
+  g_signal_emit_by_name (scrubber, "change-value", GTK_SCROLL_JUMP, 450.0, &handled);
+  while (sim_world_now (world_of (window)) != SIM_SEC (450))
+    g_main_context_iteration (NULL, TRUE);
+  assert_inspects_straight_packet (window, text, SIM_SEC (450));
+
+  /* Page Up: back a twentieth of the 1200 s recorded. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.seek-back", NULL));
+  assert_inspects_straight_packet (window, text, SIM_SEC (390));
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1222,6 +1335,8 @@ main (int   argc,
   g_test_add_func ("/gtk/scene/edits-replay-and-save", test_scene_edits_replay_and_save);
   g_test_add_func ("/gtk/export/ladder-and-capture-write-files", test_exports_write_files);
   g_test_add_func ("/gtk/look/presentation-and-dark-style", test_presentation_and_dark_style);
+  g_test_add_func ("/gtk/seek/a-long-scene-inspects-the-straight-runs-packet",
+                   test_seeking_a_long_scene_inspects_the_straight_runs_packet);
 
   return g_test_run ();
 }

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * bench-seek: seeking in a long session in the GUI (issue 17).  Opens a scene (by default the
+ * "day of a registrar": 300 phones refreshing every minute over a 2% lossy link for 6 hours) in
+ * the real AppWindow, runs it to its end as playing does (a minute of virtual time per frame,
+ * the views following), then seeks to 20 points in a fixed pseudo-random order and prints the
+ * wall time of each seek until the window is idle (median, max), the history's size and the
+ * process's max RSS.
+ *
+ *   xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
+ *     env GSK_RENDERER=cairo GTK_A11Y=test bench-seek [--phones 300] [--hours 6] [--points 20]
+ *                                                     [FILE.scn]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sys/resource.h>
+
+#include <gtk/gtk.h>
+
+#include "app-window.h"
+
+static char *
+day_scene (guint phones,
+           double hours)
+{
+  GString *s = g_string_new ("title \"Benchmark: a day of a registrar\"\nseed 17\n"
+                             "server registrar 10.0.0.1 domain lab.example\n"
+                             "policy min-expires 60 default-expires 60 max-expires 60\n"
+                             "link default latency 20ms jitter 5ms loss 2%\n");
+
+  for (guint i = 0; i < phones; i++)
+    g_string_append_printf (s, "user u%u password pw%u\n", i, i);
+  for (guint i = 0; i < phones; i++)
+    g_string_append_printf (s, "phone p%u user u%u ip 10.0.%u.%u expires 60\n", i, i,
+                            1 + i / 200, 10 + i % 200);
+  for (guint i = 0; i < phones; i++)
+    g_string_append_printf (s, "at %ums register p%u\n", i * 60000 / MAX (phones, 1), i);
+  g_string_append_printf (s, "run %.0fs\n", hours * 3600);
+  return g_string_free (s, FALSE);
+}
+
+static double
+max_rss_mb (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int phones = 300, points = 20;
+  double hours = 6;
+  const GOptionEntry entries[] = {
+    { "phones", 0, 0, G_OPTION_ARG_INT, &phones, "Phones in the built-in scene (300)", "N" },
+    { "hours", 0, 0, G_OPTION_ARG_DOUBLE, &hours, "Virtual hours of the built-in scene (6)",
+      "H" },
+    { "points", 0, 0, G_OPTION_ARG_INT, &points, "Seeks to measure (20)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("[FILE.scn]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GRand) rand = g_rand_new_with_seed (17);
+  AppWindow *window;
+  SimDocument *document;
+  SimTime end;
+  gint64 start;
+  double run_s;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  gtk_init ();
+  window = g_object_ref_sink (app_window_new (NULL));
+  document = app_window_get_document (window);
+  if (argc > 1)
+    sim_document_open (document, argv[1], &error);
+  else
+    {
+      g_autofree char *text = day_scene (phones, hours);
+
+      sim_document_open_data (document, text, -1, "day.scn", &error);
+    }
+  if (error != NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  gtk_window_present (GTK_WINDOW (window));
+  drain ();
+
+  /* As playing at 3600x does: a minute of virtual time per frame, the views following. */
+  end = sim_document_get_run_length (document);
+  start = g_get_monotonic_time ();
+  for (SimTime t = SIM_SEC (60); t < end + SIM_SEC (60); t += SIM_SEC (60))
+    {
+      sim_document_run_until (document, MIN (t, end));
+      drain ();
+    }
+  run_s = (g_get_monotonic_time () - start) / 1e6;
+  printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB, "
+          "max RSS %.0f MB\n", SIM_TIME_TO_SECONDS (end), run_s,
+          sim_history_get_n_events (sim_document_get_history (document)),
+          sim_history_get_memory_size (sim_document_get_history (document)) / 1048576.0,
+          max_rss_mb ());
+  fflush (stdout);
+
+  for (int i = 0; i < points; i++)
+    {
+      SimTime t = (SimTime) (g_rand_double (rand) * end);
+      gint64 t0 = g_get_monotonic_time ();
+      double ms;
+
+      app_window_seek (window, t);
+      drain ();
+      ms = (g_get_monotonic_time () - t0) / 1000.0;
+      g_array_append_val (latencies, ms);
+      printf ("seek to %8.1f s: %8.1f ms\n", SIM_TIME_TO_SECONDS (t), ms);
+      fflush (stdout);
+    }
+  g_array_sort (latencies, compare_doubles);
+  if (latencies->len > 0)
+    printf ("seek latency: median %.0f ms, max %.0f ms; max RSS %.0f MB\n",
+            g_array_index (latencies, double, latencies->len / 2),
+            g_array_index (latencies, double, latencies->len - 1), max_rss_mb ());
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+  return 0;
+}

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-history.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+/*
+ * An event is a record of varints and length-prefixed strings (sim-history.h says why).  The
+ * time comes first, so that a search by time reads it without decoding the rest.  A string is
+ * its length plus one, 0 for NULL, then its bytes; a signed number is zigzag-encoded.
+ */
+
+typedef struct {
+  guint64 first;            /* index of its first event */
+  SimTime first_t;
+  guint n;
+  gsize size;               /* decompressed */
+  GBytes *packed;           /* raw deflate */
+} Chunk;
+
+typedef struct {
+  guint chunk;
+  GBytes *data;
+  guint32 *offsets;         /* n + 1: where each record starts, then the end */
+} Cached;
+
+struct _SimHistory {
+  GObject parent_instance;
+  GArray *chunks;           /* Chunk: full and compressed */
+  GByteArray *open;         /* the chunk being filled, uncompressed */
+  GArray *open_offsets;     /* guint32: where each of its records starts */
+  guint64 n_events;
+  GQueue cache;             /* Cached*, the most recently read first */
+  SimTrace *trace;
+  gulong event_handler;
+};
+
+G_DEFINE_FINAL_TYPE (SimHistory, sim_history, G_TYPE_OBJECT)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Encoding                                                                                   */
+
+static void
+put_varint (GByteArray *out,
+            guint64     v)
+{
+  guint8 b[10];
+  guint n = 0;
+
+  do
+    {
+      b[n] = v & 0x7f;
+      v >>= 7;
+      if (v != 0)
+        b[n] |= 0x80;
+      n++;
+    }
+  while (v != 0);
+  g_byte_array_append (out, b, n);
+}
+
+static void
+put_sint (GByteArray *out,
+          gint64      v)
+{
+  put_varint (out, ((guint64) v << 1) ^ (guint64) (v >> 63));
+}
+
+static void
+put_str (GByteArray *out,
+         const char *s)
+{
+  gsize len;
+
+  if (s == NULL)
+    {
+      put_varint (out, 0);
+      return;
+    }
+  len = strlen (s);
+  put_varint (out, len + 1);
+  g_byte_array_append (out, (const guint8 *) s, len);
+}
+
+static void
+put_addr (GByteArray    *out,
+          const SimAddr *addr)
+{
+  gsize len = strnlen (addr->ip, sizeof addr->ip);
+
+  put_varint (out, len);
+  g_byte_array_append (out, (const guint8 *) addr->ip, len);
+  put_varint (out, addr->port);
+  put_varint (out, addr->transport);
+}
+
+static void
+encode_event (GByteArray     *out,
+              const SimEvent *e)
+{
+  put_sint (out, e->t);
+  put_varint (out, e->type);
+  put_str (out, e->action);
+  put_str (out, e->node);
+  put_str (out, e->from);
+  put_str (out, e->to);
+  put_addr (out, &e->src);
+  put_addr (out, &e->dst);
+  put_str (out, e->raw);
+  put_str (out, e->first_line);
+  put_str (out, e->call_id);
+  put_str (out, e->cseq);
+  put_str (out, e->method);
+  put_sint (out, e->status);
+  put_str (out, e->branch);
+  put_varint (out, e->tls ? 1 : 0);
+  put_varint (out, e->wire_len);
+  put_str (out, e->aor);
+  put_str (out, e->contact);
+  put_sint (out, e->expires);
+  put_str (out, e->nonce);
+  put_str (out, e->user);
+  put_str (out, e->algorithm);
+  put_str (out, e->name);
+  put_sint (out, e->duration);
+  put_str (out, e->reason);
+  put_str (out, e->text);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Decoding: our own bytes, so a short read is a bug, not an attack; it still stops at the end */
+
+typedef struct {
+  const guint8 *p;
+  const guint8 *end;
+} Reader;
+
+static guint64
+get_varint (Reader *r)
+{
+  guint64 v = 0;
+  guint shift = 0;
+
+  while (r->p < r->end && shift < 64)
+    {
+      guint8 b = *r->p++;
+
+      v |= (guint64) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return v;
+      shift += 7;
+    }
+  g_critical ("SimHistory: a record ends early");
+  return 0;
+}
+
+static gint64
+get_sint (Reader *r)
+{
+  guint64 v = get_varint (r);
+
+  return (gint64) (v >> 1) ^ -(gint64) (v & 1);
+}
+
+static char *
+get_str (Reader *r)
+{
+  guint64 n = get_varint (r);
+  char *s;
+
+  if (n == 0)
+    return NULL;
+  n--;
+  if (n > (guint64) (r->end - r->p))
+    {
+      g_critical ("SimHistory: a string runs past its record");
+      n = r->end - r->p;
+    }
+  s = g_strndup ((const char *) r->p, n);
+  r->p += n;
+  return s;
+}
+
+static void
+get_addr (Reader  *r,
+          SimAddr *addr)
+{
+  guint64 n = get_varint (r);
+
+  memset (addr, 0, sizeof *addr);
+  n = MIN (n, MIN (sizeof addr->ip - 1, (guint64) (r->end - r->p)));
+  memcpy (addr->ip, r->p, n);
+  r->p += n;
+  addr->port = get_varint (r);
+  addr->transport = get_varint (r);
+}
+
+static SimEvent *
+decode_event (Reader *r)
+{
+  SimTime t = get_sint (r);
+  SimEventType type = get_varint (r);
+  g_autofree char *action = get_str (r);
+  SimEvent *e = sim_event_new (type, action);
+
+  e->t = t;
+  e->node = get_str (r);
+  e->from = get_str (r);
+  e->to = get_str (r);
+  get_addr (r, &e->src);
+  get_addr (r, &e->dst);
+  e->raw = get_str (r);
+  e->first_line = get_str (r);
+  e->call_id = get_str (r);
+  e->cseq = get_str (r);
+  e->method = get_str (r);
+  e->status = get_sint (r);
+  e->branch = get_str (r);
+  e->tls = get_varint (r) != 0;
+  e->wire_len = get_varint (r);
+  e->aor = get_str (r);
+  e->contact = get_str (r);
+  e->expires = get_sint (r);
+  e->nonce = get_str (r);
+  e->user = get_str (r);
+  e->algorithm = get_str (r);
+  e->name = get_str (r);
+  e->duration = get_sint (r);
+  e->reason = get_str (r);
+  e->text = get_str (r);
+  return e;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Compression                                                                                */
+
+static GBytes *
+convert_all (GConverter   *converter,
+             const guint8 *data,
+             gsize         len,
+             gsize         size_hint)
+{
+  g_autoptr(GByteArray) out = g_byte_array_sized_new (size_hint);
+  gsize in = 0, used = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize read = 0, written = 0;
+      GConverterResult result;
+
+      if (out->len - used < 4096)
+        g_byte_array_set_size (out, MAX (out->len * 2, used + 65536));
+      result = g_converter_convert (converter, data + in, len - in, out->data + used,
+                                    out->len - used, G_CONVERTER_INPUT_AT_END, &read, &written,
+                                    &error);
+      in += read;
+      used += written;
+      if (result == G_CONVERTER_FINISHED)
+        break;
+      if (result == G_CONVERTER_ERROR &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+        {
+          g_critical ("SimHistory: zlib: %s", error->message);
+          break;
+        }
+    }
+  g_byte_array_set_size (out, used);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* Level 1: a 3600x run emits thousands of events a second, and level 1 already finds the
+ * repetition that matters (the same headers in every message). */
+static GBytes *
+pack (const guint8 *data,
+      gsize         len)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, 1);
+
+  return convert_all (G_CONVERTER (z), data, len, len / 4 + 64);
+}
+
+static GBytes *
+unpack (GBytes *packed,
+        gsize   size)
+{
+  g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (packed, &len);
+
+  return convert_all (G_CONVERTER (z), data, len, size + 64);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Chunks                                                                                     */
+
+static void
+cached_free (Cached *cached)
+{
+  g_bytes_unref (cached->data);
+  g_free (cached->offsets);
+  g_free (cached);
+}
+
+static void
+clear_cache (SimHistory *self)
+{
+  Cached *cached;
+
+  while ((cached = g_queue_pop_head (&self->cache)) != NULL)
+    cached_free (cached);
+}
+
+static void
+chunk_clear (gpointer data)
+{
+  Chunk *chunk = data;
+
+  g_clear_pointer (&chunk->packed, g_bytes_unref);
+}
+
+static guint64
+open_first (SimHistory *self)
+{
+  return self->n_events - self->open_offsets->len;
+}
+
+static SimTime
+record_time (const guint8 *data,
+             gsize         size,
+             guint32       offset)
+{
+  Reader r = { data + offset, data + size };
+
+  return get_sint (&r);
+}
+
+static void
+seal_open_chunk (SimHistory *self)
+{
+  Chunk chunk = { 0 };
+
+  chunk.first = open_first (self);
+  chunk.first_t = record_time (self->open->data, self->open->len, 0);
+  chunk.n = self->open_offsets->len;
+  chunk.size = self->open->len;
+  chunk.packed = pack (self->open->data, self->open->len);
+  g_array_append_val (self->chunks, chunk);
+  g_byte_array_set_size (self->open, 0);
+  g_array_set_size (self->open_offsets, 0);
+}
+
+/* Where each record of a decompressed chunk starts: walks them, decoding nothing kept. */
+static guint32 *
+find_offsets (const guint8 *data,
+              gsize         size,
+              guint         n)
+{
+  guint32 *offsets = g_new (guint32, n + 1);
+  Reader r = { data, data + size };
+
+  for (guint i = 0; i < n; i++)
+    {
+      offsets[i] = r.p - data;
+      sim_event_unref (decode_event (&r));
+    }
+  offsets[n] = r.p - data;
+  return offsets;
+}
+
+/* Chunk @k's bytes and record offsets: the open chunk's own, or a cached decompressed copy. */
+static void
+view_chunk (SimHistory     *self,
+            guint           k,
+            const guint8  **data,
+            gsize          *size,
+            const guint32 **offsets)
+{
+  Chunk *chunk;
+  Cached *cached = NULL;
+
+  if (k == self->chunks->len)
+    {
+      *data = self->open->data;
+      *size = self->open->len;
+      *offsets = (const guint32 *) self->open_offsets->data;
+      return;
+    }
+  for (GList *l = self->cache.head; l != NULL; l = l->next)
+    if (((Cached *) l->data)->chunk == k)
+      {
+        cached = l->data;
+        g_queue_unlink (&self->cache, l);
+        g_list_free (l);
+        break;
+      }
+  if (cached == NULL)
+    {
+      const guint8 *bytes;
+      gsize len;
+
+      chunk = &g_array_index (self->chunks, Chunk, k);
+      cached = g_new0 (Cached, 1);
+      cached->chunk = k;
+      cached->data = unpack (chunk->packed, chunk->size);
+      bytes = g_bytes_get_data (cached->data, &len);
+      cached->offsets = find_offsets (bytes, len, chunk->n);
+      while (self->cache.length >= SIM_HISTORY_CACHED_CHUNKS)
+        cached_free (g_queue_pop_tail (&self->cache));
+    }
+  g_queue_push_head (&self->cache, cached);
+  *data = g_bytes_get_data (cached->data, size);
+  *offsets = cached->offsets;
+}
+
+static guint
+chunk_of (SimHistory *self,
+          guint64     index)
+{
+  guint lo = 0, hi = self->chunks->len;
+
+  /* The last chunk whose first event is at or before @index (the open one past them all). */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      Chunk *chunk = &g_array_index (self->chunks, Chunk, mid);
+
+      if (chunk->first + chunk->n <= index)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static guint64
+chunk_first (SimHistory *self,
+             guint       k)
+{
+  if (k == self->chunks->len)
+    return open_first (self);
+  return g_array_index (self->chunks, Chunk, k).first;
+}
+
+static guint
+chunk_n (SimHistory *self,
+         guint       k)
+{
+  if (k == self->chunks->len)
+    return self->open_offsets->len;
+  return g_array_index (self->chunks, Chunk, k).n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* API                                                                                        */
+
+void
+sim_history_append (SimHistory     *self,
+                    const SimEvent *event)
+{
+  guint32 offset;
+
+  g_return_if_fail (SIM_IS_HISTORY (self));
+  g_return_if_fail (event != NULL);
+
+  if (event->index < self->n_events)
+    return;
+  g_return_if_fail (event->index == self->n_events);
+  offset = self->open->len;
+  g_array_append_val (self->open_offsets, offset);
+  encode_event (self->open, event);
+  self->n_events++;
+  if (self->open_offsets->len >= SIM_HISTORY_CHUNK_EVENTS)
+    seal_open_chunk (self);
+}
+
+static void
+trace_event_cb (SimTrace   *trace,
+                SimEvent   *event,
+                SimHistory *self)
+{
+  sim_history_append (self, event);
+}
+
+void
+sim_history_follow (SimHistory *self,
+                    SimTrace   *trace)
+{
+  g_return_if_fail (SIM_IS_HISTORY (self));
+
+  if (self->trace != NULL)
+    {
+      g_clear_signal_handler (&self->event_handler, self->trace);
+      g_clear_object (&self->trace);
+    }
+  if (trace == NULL)
+    return;
+  self->trace = g_object_ref (trace);
+  /* What it emitted before (a scene traces its nodes as it is built) and still keeps. */
+  for (guint i = sim_trace_position_of (trace, self->n_events); i < sim_trace_get_n_events (trace);
+       i++)
+    sim_history_append (self, sim_trace_get_event (trace, i));
+  self->event_handler = g_signal_connect (trace, "event", G_CALLBACK (trace_event_cb), self);
+}
+
+guint64
+sim_history_get_n_events (SimHistory *self)
+{
+  g_return_val_if_fail (SIM_IS_HISTORY (self), 0);
+  return self->n_events;
+}
+
+SimEvent *
+sim_history_get_event (SimHistory *self,
+                       guint64     index)
+{
+  const guint8 *data;
+  const guint32 *offsets;
+  gsize size;
+  guint k;
+  Reader r;
+  SimEvent *event;
+
+  g_return_val_if_fail (SIM_IS_HISTORY (self), NULL);
+
+  if (index >= self->n_events)
+    return NULL;
+  k = chunk_of (self, index);
+  view_chunk (self, k, &data, &size, &offsets);
+  r.p = data + offsets[index - chunk_first (self, k)];
+  r.end = data + size;
+  event = decode_event (&r);
+  event->index = index;
+  return event;
+}
+
+guint64
+sim_history_find_time (SimHistory *self,
+                       SimTime     t)
+{
+  guint lo = 0, hi, k;
+  const guint8 *data;
+  const guint32 *offsets;
+  gsize size;
+  guint n;
+
+  g_return_val_if_fail (SIM_IS_HISTORY (self), 0);
+
+  /* Times never decrease.  The first chunk starting at @t or later; the answer is in the
+   * chunk before it, or is its first event. */
+  hi = self->chunks->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (self->chunks, Chunk, mid).first_t < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == self->chunks->len && self->open_offsets->len > 0 &&
+      record_time (self->open->data, self->open->len, 0) < t)
+    lo++;
+  if (lo == 0)
+    return 0;
+  k = lo - 1;
+  view_chunk (self, k, &data, &size, &offsets);
+  n = chunk_n (self, k);
+  lo = 0;
+  hi = n;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (record_time (data, size, offsets[mid]) < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return chunk_first (self, k) + lo;
+}
+
+void
+sim_history_truncate (SimHistory *self,
+                      guint64     index)
+{
+  guint k;
+
+  g_return_if_fail (SIM_IS_HISTORY (self));
+
+  if (index >= self->n_events)
+    return;
+  k = chunk_of (self, index);
+  if (k < self->chunks->len)
+    {
+      Chunk *chunk = &g_array_index (self->chunks, Chunk, k);
+      g_autoptr(GBytes) data = unpack (chunk->packed, chunk->size);
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (data, &len);
+      g_autofree guint32 *offsets = find_offsets (bytes, len, chunk->n);
+
+      /* The chunk holding @index becomes the open one again. */
+      g_byte_array_set_size (self->open, 0);
+      g_byte_array_append (self->open, bytes, len);
+      g_array_set_size (self->open_offsets, 0);
+      g_array_append_vals (self->open_offsets, offsets, chunk->n);
+      self->n_events = chunk->first + chunk->n;
+      g_array_set_size (self->chunks, k);
+    }
+  g_byte_array_set_size (self->open,
+                         g_array_index (self->open_offsets, guint32, index - open_first (self)));
+  g_array_set_size (self->open_offsets, index - open_first (self));
+  self->n_events = index;
+  clear_cache (self);
+}
+
+gsize
+sim_history_get_memory_size (SimHistory *self)
+{
+  gsize size;
+
+  g_return_val_if_fail (SIM_IS_HISTORY (self), 0);
+
+  size = self->open->len + self->open_offsets->len * sizeof (guint32) +
+         self->chunks->len * sizeof (Chunk);
+  for (guint i = 0; i < self->chunks->len; i++)
+    size += g_bytes_get_size (g_array_index (self->chunks, Chunk, i).packed);
+  for (GList *l = self->cache.head; l != NULL; l = l->next)
+    {
+      Cached *cached = l->data;
+
+      size += g_bytes_get_size (cached->data) +
+              (chunk_n (self, cached->chunk) + 1) * sizeof (guint32);
+    }
+  return size;
+}
+
+static void
+sim_history_dispose (GObject *object)
+{
+  sim_history_follow (SIM_HISTORY (object), NULL);
+  G_OBJECT_CLASS (sim_history_parent_class)->dispose (object);
+}
+
+static void
+sim_history_finalize (GObject *object)
+{
+  SimHistory *self = SIM_HISTORY (object);
+
+  clear_cache (self);
+  g_array_unref (self->chunks);
+  g_byte_array_unref (self->open);
+  g_array_unref (self->open_offsets);
+  G_OBJECT_CLASS (sim_history_parent_class)->finalize (object);
+}
+
+static void
+sim_history_class_init (SimHistoryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = sim_history_dispose;
+  G_OBJECT_CLASS (klass)->finalize = sim_history_finalize;
+}
+
+static void
+sim_history_init (SimHistory *self)
+{
+  self->chunks = g_array_new (FALSE, TRUE, sizeof (Chunk));
+  g_array_set_clear_func (self->chunks, chunk_clear);
+  self->open = g_byte_array_new ();
+  self->open_offsets = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_queue_init (&self->cache);
+}
+
+SimHistory *
+sim_history_new (void)
+{
+  return g_object_new (SIM_TYPE_HISTORY, NULL);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sim-trace.h"
+
+G_BEGIN_DECLS
+
+/*
+ * SimHistory: every event of a session, kept compactly so that a long run fits in memory and
+ * any event can be shown again exactly (issue 17).  The trace keeps only a window of recent
+ * events as SimEvent objects; the history keeps all of them, each field once, in chunks of
+ * SIM_HISTORY_CHUNK_EVENTS events in a binary form.  A chunk is compressed (zlib, raw deflate)
+ * once it is full, and the last SIM_HISTORY_CACHED_CHUNKS chunks read back are kept
+ * decompressed, so that scrolling through neighbouring events does not inflate a chunk per
+ * event.  An index (first event time per chunk) finds events by time.
+ *
+ * A materialised event equals the one emitted: every field, the raw message byte for byte.
+ * A 2.7 KB SimEvent (raw text plus its copied first line, Call-ID, CSeq...) takes about a
+ * tenth of that once its chunk is compressed.
+ */
+
+/* Events per chunk: large enough for zlib to find the repetition between messages. */
+#define SIM_HISTORY_CHUNK_EVENTS 4096
+/* Decompressed chunks kept for reading (about 2 MB each for a registrar's traffic). */
+#define SIM_HISTORY_CACHED_CHUNKS 4
+
+#define SIM_TYPE_HISTORY (sim_history_get_type ())
+G_DECLARE_FINAL_TYPE (SimHistory, sim_history, SIM, HISTORY, GObject)
+
+SimHistory *sim_history_new            (void) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Records @event, whose index must be the number of events recorded so far; an event already
+ * recorded (an index below that number: a re-run of the same session) is skipped, one beyond
+ * it is a programming error.
+ */
+void        sim_history_append         (SimHistory     *self,
+                                        const SimEvent *event);
+/* Records the events @trace keeps, then every event it emits (sim_history_append()); NULL
+ * stops. */
+void        sim_history_follow         (SimHistory     *self,
+                                        SimTrace       *trace);
+guint64     sim_history_get_n_events   (SimHistory     *self);
+/* A new event equal to the one recorded at @index, or NULL beyond the end. */
+SimEvent   *sim_history_get_event      (SimHistory     *self,
+                                        guint64         index) G_GNUC_WARN_UNUSED_RESULT;
+/* The index of the first recorded event at time @t or later (the number of events if none). */
+guint64     sim_history_find_time      (SimHistory     *self,
+                                        SimTime         t);
+/* Forgets the events from @index on (an edit changed what follows). */
+void        sim_history_truncate       (SimHistory     *self,
+                                        guint64         index);
+/* Bytes held: compressed chunks, the open chunk and the decompressed cache. */
+gsize       sim_history_get_memory_size (SimHistory    *self);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include "sim-history.h"
+#include "sim-scenario.h"
+#include "test-long-scene.h"
+
+/*
+ * SimHistory: what a long session's trace no longer keeps, kept compactly and given back
+ * exactly (issue 17).  Every check compares with the events of a straight run that kept them
+ * all.
+ */
+
+static SimWorld *
+build_long (void)
+{
+  g_autofree char *text = test_long_scene (20, 900);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimScenario) scenario = sim_scenario_parse_data (text, -1, "long", &error);
+  SimWorld *world;
+
+  g_assert_no_error (error);
+  world = sim_scenario_build (scenario, 0, &error);
+  g_assert_no_error (error);
+  return world;
+}
+
+/* A straight run keeping everything, and the same run recorded into a history by a trace
+ * that keeps only a window. */
+static void
+run_both (SimWorld   **straight,
+          SimWorld   **windowed,
+          SimHistory **history)
+{
+  *straight = build_long ();
+  *windowed = build_long ();
+  *history = sim_history_new ();
+  sim_trace_set_max_kept (sim_world_get_trace (*windowed), 1000);
+  sim_history_follow (*history, sim_world_get_trace (*windowed));
+  sim_world_run_until (*straight, SIM_SEC (900));
+  sim_world_run_until (*windowed, SIM_SEC (900));
+}
+
+static void
+test_materialised_events_equal_a_straight_run (void)
+{
+  g_autoptr(SimWorld) straight = NULL;
+  g_autoptr(SimWorld) windowed = NULL;
+  g_autoptr(SimHistory) history = NULL;
+  GPtrArray *all;
+  gsize raw_bytes = 0, stored;
+
+  run_both (&straight, &windowed, &history);
+  /* Before any reading fills the cache of decompressed chunks. */
+  stored = sim_history_get_memory_size (history);
+  all = sim_trace_get_events (sim_world_get_trace (straight));
+  /* Long enough for several compressed chunks, and the window really is a window. */
+  g_assert_cmpuint (all->len, >, 3 * SIM_HISTORY_CHUNK_EVENTS);
+  g_assert_cmpuint (sim_trace_get_n_events (sim_world_get_trace (windowed)), <=, 1000);
+  g_assert_cmpuint (sim_history_get_n_events (history), ==, all->len);
+
+  /* In order, then backwards (every chunk read back through the cache, and evicted). */
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_autoptr(SimEvent) e = sim_history_get_event (history, i);
+      const SimEvent *straight_event = all->pdata[i];
+
+      assert_event_equal (e, straight_event);
+      if (straight_event->raw != NULL)
+        raw_bytes += strlen (straight_event->raw);
+    }
+  for (guint i = all->len; i > 0; i -= 997)
+    {
+      g_autoptr(SimEvent) e = sim_history_get_event (history, i - 1);
+
+      assert_event_equal (e, all->pdata[i - 1]);
+      if (i <= 997)
+        break;
+    }
+  g_assert_null (sim_history_get_event (history, all->len));
+  /* Compact: every event, all its fields, in much less than the raw messages alone. */
+  g_test_message ("%u events, %zu bytes of raw messages, history %zu bytes (%zu with its "
+                  "cache)", all->len, raw_bytes, stored, sim_history_get_memory_size (history));
+  g_assert_cmpuint (stored, <, raw_bytes / 2);
+}
+
+static void
+test_find_time_gives_the_first_event_at_or_after (void)
+{
+  g_autoptr(SimWorld) straight = NULL;
+  g_autoptr(SimWorld) windowed = NULL;
+  g_autoptr(SimHistory) history = NULL;
+  GPtrArray *all;
+  SimTime probes[] = { 0, 1, SIM_MSEC (150), SIM_SEC (60), SIM_SEC (61) + 7, SIM_SEC (300),
+                       SIM_SEC (599), SIM_SEC (899), SIM_SEC (901), SIM_SEC (5000) };
+
+  run_both (&straight, &windowed, &history);
+  all = sim_trace_get_events (sim_world_get_trace (straight));
+  for (guint p = 0; p < G_N_ELEMENTS (probes); p++)
+    {
+      guint expected = 0;
+
+      while (expected < all->len && ((SimEvent *) all->pdata[expected])->t < probes[p])
+        expected++;
+      g_assert_cmpuint (sim_history_find_time (history, probes[p]), ==, expected);
+    }
+  /* Every event's own time finds the first event of that time. */
+  for (guint i = 0; i < all->len; i += 331)
+    {
+      guint64 found = sim_history_find_time (history, ((SimEvent *) all->pdata[i])->t);
+
+      g_assert_cmpuint (found, <=, i);
+      g_assert_cmpint (((SimEvent *) all->pdata[found])->t, ==, ((SimEvent *) all->pdata[i])->t);
+      if (found > 0)
+        g_assert_cmpint (((SimEvent *) all->pdata[found - 1])->t, <,
+                         ((SimEvent *) all->pdata[i])->t);
+    }
+}
+
+static void
+test_truncate_then_append_again (void)
+{
+  g_autoptr(SimWorld) straight = NULL;
+  g_autoptr(SimWorld) windowed = NULL;
+  g_autoptr(SimHistory) history = NULL;
+  GPtrArray *all;
+  guint cuts[] = { 3 * SIM_HISTORY_CHUNK_EVENTS + 17, SIM_HISTORY_CHUNK_EVENTS,
+                   SIM_HISTORY_CHUNK_EVENTS - 1, 5, 0 };
+
+  run_both (&straight, &windowed, &history);
+  sim_history_follow (history, NULL);
+  all = sim_trace_get_events (sim_world_get_trace (straight));
+  for (guint c = 0; c < G_N_ELEMENTS (cuts); c++)
+    {
+      guint cut = cuts[c];
+
+      sim_history_truncate (history, cut);
+      g_assert_cmpuint (sim_history_get_n_events (history), ==, cut);
+      if (cut > 0)
+        {
+          g_autoptr(SimEvent) last = sim_history_get_event (history, cut - 1);
+
+          assert_event_equal (last, all->pdata[cut - 1]);
+        }
+      g_assert_null (sim_history_get_event (history, cut));
+      /* Re-recording the same session fills it again; events already there are skipped. */
+      for (guint i = 0; i < MIN (cut + 2 * SIM_HISTORY_CHUNK_EVENTS, all->len); i++)
+        sim_history_append (history, all->pdata[i]);
+      for (guint i = 0; i < MIN (cut + 2 * SIM_HISTORY_CHUNK_EVENTS, all->len); i += 101)
+        {
+          g_autoptr(SimEvent) e = sim_history_get_event (history, i);
+
+          assert_event_equal (e, all->pdata[i]);
+        }
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sim/history/materialised-events-equal-a-straight-run",
+                   test_materialised_events_equal_a_straight_run);
+  g_test_add_func ("/sim/history/find-time-gives-the-first-event-at-or-after",
+                   test_find_time_gives_the_first_event_at_or_after);
+  g_test_add_func ("/sim/history/truncate-then-append-again", test_truncate_then_append_again);
+  return g_test_run ();
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Reading SIP out of captures (sim/sim-capture.c): the committed fixtures in tests/captures
+ * (written by tests/captures/make-captures.py), frames fed by hand for the bounds, and a real
+ * capture of sipp registering to `siplab-cli serve` recorded with dumpcap (test-capture-live
+ * below, skipped only when capturing on loopback is not permitted).
+ */
+#include <string.h>
+
+#include "sim-capture.h"
+#include "sim-hep.h"
+
+typedef struct {
+  GPtrArray *messages;   /* "packet src>dst transport[ hep]: first line" */
+  GPtrArray *problems;   /* "packet N: what" */
+  GPtrArray *times;      /* gint64* per message */
+  SimCaptureStats stats;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->messages, g_ptr_array_unref);
+  g_clear_pointer (&r->problems, g_ptr_array_unref);
+  g_clear_pointer (&r->times, g_ptr_array_unref);
+}
+
+static void
+on_message (const SimCapturedMessage *m,
+            gpointer                  user_data)
+{
+  Result *r = user_data;
+  const char *eol = memchr (m->data, '\r', m->len);
+  g_autofree char *src = sim_addr_to_string (&m->src);
+  g_autofree char *dst = sim_addr_to_string (&m->dst);
+
+  g_assert_nonnull (eol);
+  g_ptr_array_add (r->messages,
+                   g_strdup_printf ("%" G_GUINT64_FORMAT " %s>%s %s%s: %.*s", m->packet, src, dst,
+                                    sim_transport_name (m->src.transport),
+                                    m->from_hep ? " hep" : "", (int) (eol - m->data), m->data));
+  g_ptr_array_add (r->times, g_memdup2 (&m->time_us, sizeof m->time_us));
+  g_assert_cmpint (m->src.transport, ==, m->dst.transport);
+}
+
+static void
+on_problem (guint64     packet,
+            const char *what,
+            gpointer    user_data)
+{
+  Result *r = user_data;
+
+  g_ptr_array_add (r->problems, g_strdup_printf ("packet %" G_GUINT64_FORMAT ": %s", packet, what));
+}
+
+static void
+result_init (Result *r)
+{
+  r->messages = g_ptr_array_new_with_free_func (g_free);
+  r->problems = g_ptr_array_new_with_free_func (g_free);
+  r->times = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+read_fixture (const char *name,
+              const char *auth_key,
+              Result     *r)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "captures", name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  result_init (r);
+  g_assert_true (sim_capture_read_file_full (path, auth_key, on_message, on_problem, r,
+                                             &r->stats, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < r->messages->len; i++)
+    g_test_message ("%s: %s", name, (char *) r->messages->pdata[i]);
+  for (guint i = 0; i < r->problems->len; i++)
+    g_test_message ("%s: problem %s", name, (char *) r->problems->pdata[i]);
+}
+
+static void
+assert_lines (GPtrArray         *got,
+              const char *const *want)
+{
+  guint n = g_strv_length ((char **) want);
+
+  for (guint i = 0; i < MIN (n, got->len); i++)
+    g_assert_cmpstr (got->pdata[i], ==, want[i]);
+  g_assert_cmpuint (got->len, ==, n);
+}
+
+/* Problems are matched by prefix: the packet number and the start of what went wrong. */
+static void
+assert_problems (GPtrArray         *got,
+                 const char *const *want)
+{
+  guint n = g_strv_length ((char **) want);
+
+  for (guint i = 0; i < MIN (n, got->len); i++)
+    if (!g_str_has_prefix (got->pdata[i], want[i]))
+      g_error ("problem %u is \"%s\", expected \"%s...\"", i, (char *) got->pdata[i], want[i]);
+  g_assert_cmpuint (got->len, ==, n);
+}
+
+static void
+test_tcp_split_merge (gconstpointer data)
+{
+  const char *name = data;
+  Result r = { 0 };
+  const char *const want[] = {
+    "4 192.0.2.10:40000>192.0.2.1:5060 TCP: REGISTER sip:lab SIP/2.0",
+    "6 192.0.2.10:40000>192.0.2.1:5060 TCP: REGISTER sip:lab SIP/2.0",
+    "7 192.0.2.1:5060>192.0.2.10:40000 TCP: SIP/2.0 401 Unauthorized",
+    "7 192.0.2.1:5060>192.0.2.10:40000 TCP: SIP/2.0 200 OK",
+    "9 192.0.2.10:40000>192.0.2.1:5060 TCP: OPTIONS sip:lab SIP/2.0",
+    NULL
+  };
+  const char *const none[] = { NULL };
+
+  g_test_summary ("Two messages merged in one segment, one across two, a retransmitted and an "
+                  "overlapping segment, two segments out of order, and an HTTP stream ignored.");
+  read_fixture (name, NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, none);
+  g_assert_cmpuint (r.stats.frames, ==, 11);
+  g_assert_cmpuint (r.stats.streams, ==, 0);
+  result_clear (&r);
+}
+
+static void
+test_ipv4_fragments (void)
+{
+  Result r = { 0 };
+  const char *const want[] = {
+    "1 192.0.2.10:5060>192.0.2.1:5060 UDP: REGISTER sip:lab SIP/2.0",
+    "4 192.0.2.10:5060>192.0.2.1:5060 UDP: MESSAGE sip:bob@lab SIP/2.0",
+    "6 192.0.2.1:5060>192.0.2.10:5060 UDP: SIP/2.0 200 OK",
+    NULL
+  };
+  const char *const problems[] = { "packet 5: IPv4 datagram 78 from 192.0.2.10 to 192.0.2.1 never", NULL };
+
+  read_fixture ("ipv4-fragments.pcapng", NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, problems);
+  result_clear (&r);
+}
+
+static void
+test_ipv6 (void)
+{
+  Result r = { 0 };
+  const char *const want[] = {
+    "1 [2001:db8::10]:5060>[2001:db8::1]:5060 UDP: REGISTER sip:lab SIP/2.0",
+    "3 [2001:db8::10]:5060>[2001:db8::1]:5060 UDP: MESSAGE sip:bob@lab SIP/2.0",
+    "4 [2001:db8::1]:5060>[2001:db8::10]:40000 TCP: SIP/2.0 200 OK",
+    NULL
+  };
+  const char *const problems[] = { NULL };
+
+  g_test_summary ("IPv6 behind a destination options header, in fragments, and over TCP.");
+  read_fixture ("ipv6.pcapng", NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, problems);
+  result_clear (&r);
+}
+
+static void
+test_link_types (gconstpointer data)
+{
+  const char *name = data;
+  Result r = { 0 };
+  const char *const none[] = { NULL };
+
+  read_fixture (name, NULL, &r);
+  assert_problems (r.problems, none);
+  if (g_str_has_prefix (name, "cooked"))
+    {
+      const char *const want[] = {
+        "1 192.0.2.10:5060>192.0.2.1:5060 UDP: REGISTER sip:lab SIP/2.0",
+        "2 [2001:db8::1]:5060>[2001:db8::10]:5060 UDP: SIP/2.0 401 Unauthorized",
+        NULL
+      };
+      assert_lines (r.messages, want);
+    }
+  else if (g_str_has_prefix (name, "vlan"))
+    {
+      const char *const want[] = {
+        "1 192.0.2.10:5060>192.0.2.1:5060 UDP: REGISTER sip:lab SIP/2.0",
+        "2 192.0.2.1:5060>192.0.2.10:5060 UDP: SIP/2.0 200 OK",
+        NULL
+      };
+      assert_lines (r.messages, want);
+    }
+  else if (g_str_has_prefix (name, "null"))
+    {
+      const char *const want[] = {
+        "1 127.0.0.1:5060>127.0.0.1:5061 UDP: REGISTER sip:lab SIP/2.0",
+        "2 [::1]:5061>[::1]:5060 UDP: SIP/2.0 200 OK",
+        NULL
+      };
+      assert_lines (r.messages, want);
+    }
+  else
+    {
+      const char *const want[] = {
+        "1 192.0.2.10:5060>192.0.2.1:5060 UDP: OPTIONS sip:lab SIP/2.0",
+        NULL
+      };
+      assert_lines (r.messages, want);
+    }
+  /* The fixtures' frame i is stamped at 2026-01-01T00:00:00Z + i s + i ms. */
+  g_assert_cmpint (*(gint64 *) r.times->pdata[0], ==, G_GINT64_CONSTANT (1767225600) * 1000000);
+  if (r.times->len > 1)
+    g_assert_cmpint (*(gint64 *) r.times->pdata[1], ==,
+                     G_GINT64_CONSTANT (1767225601) * 1000000 + 1000);
+  result_clear (&r);
+}
+
+static void
+test_hep_in_udp (void)
+{
+  Result r = { 0 };
+  Result keyed = { 0 };
+  const char *const want[] = {
+    "1 192.0.2.10:5060>192.0.2.1:5060 UDP hep: REGISTER sip:lab SIP/2.0",
+    "2 192.0.2.1:5060>192.0.2.10:5060 UDP hep: SIP/2.0 401 Unauthorized",
+    "3 192.0.2.10:5060>192.0.2.1:5060 UDP hep: REGISTER sip:lab SIP/2.0",
+    NULL
+  };
+  const char *const problems[] = { "packet 5: HEP packet refused: HEP length", NULL };
+  const char *const want_keyed[] = {
+    "3 192.0.2.10:5060>192.0.2.1:5060 UDP hep: REGISTER sip:lab SIP/2.0",
+    NULL
+  };
+  const char *const problems_keyed[] = {
+    "packet 1: HEP packet refused: no auth key",
+    "packet 2: HEP packet refused: no auth key",
+    "packet 4: HEP packet refused: no auth key",
+    "packet 5: HEP packet refused: HEP length",
+    NULL
+  };
+
+  g_test_summary ("HEPv3 in UDP on port 9060: plain, zlib-compressed, with an auth key; RTCP "
+                  "ignored, a truncated packet reported; the HEP's own addresses and time.");
+  read_fixture ("hep.pcap", NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, problems);
+  g_assert_cmpint (*(gint64 *) r.times->pdata[0], ==,
+                   (G_GINT64_CONSTANT (1767225600) + 100) * 1000000 + 5);
+  g_assert_cmpuint (r.stats.hep_messages, ==, 3);
+  read_fixture ("hep.pcap", "secret", &keyed);
+  assert_lines (keyed.messages, want_keyed);
+  assert_problems (keyed.problems, problems_keyed);
+  result_clear (&r);
+  result_clear (&keyed);
+}
+
+static void
+test_truncated_file (void)
+{
+  Result r = { 0 };
+  const char *const want[] = {
+    "1 192.0.2.10:5060>192.0.2.1:5060 UDP: REGISTER sip:lab SIP/2.0",
+    "2 192.0.2.1:5060>192.0.2.10:5060 UDP: SIP/2.0 401 Unauthorized",
+    NULL
+  };
+  const char *const problems[] = { "packet 3: truncated dump file", NULL };
+
+  read_fixture ("truncated.pcap", NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, problems);
+  result_clear (&r);
+}
+
+static void
+test_bogus_lengths (void)
+{
+  Result r = { 0 };
+  const char *const want[] = {
+    "5 192.0.2.10:5060>192.0.2.1:5060 UDP: SIP/2.0 200 OK",
+    NULL
+  };
+  const char *const problems[] = {
+    "packet 1: IPv4 packet of 4000 bytes",
+    "packet 2: UDP length 3000",
+    "packet 3: bogus TCP header length 4",
+    "packet 6: invalid packet capture length",
+    NULL
+  };
+
+  read_fixture ("bogus-length.pcap", NULL, &r);
+  assert_lines (r.messages, want);
+  assert_problems (r.problems, problems);
+  result_clear (&r);
+}
+
+static void
+test_not_a_capture (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "captures", "make-captures.py",
+                                                 NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (sim_capture_read_file (path, on_message, on_problem, NULL, &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+  g_clear_error (&error);
+  g_assert_false (sim_capture_read_file ("/nonexistent.pcap", on_message, on_problem, NULL,
+                                         &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_data_func ("/sim/capture/tcp-messages-are-cut-from-merged-split-and-retransmitted-segments",
+                        "tcp-split-merge.pcap", test_tcp_split_merge);
+  g_test_add_data_func ("/sim/capture/pcapng-reads-the-same-tcp-messages",
+                        "tcp-split-merge.pcapng", test_tcp_split_merge);
+  g_test_add_func ("/sim/capture/ipv4-fragments-are-reassembled-and-a-lost-one-reported",
+                   test_ipv4_fragments);
+  g_test_add_func ("/sim/capture/ipv6-extension-headers-fragments-and-tcp", test_ipv6);
+  g_test_add_data_func ("/sim/capture/linux-cooked-v1-is-read", "cooked-v1.pcap", test_link_types);
+  g_test_add_data_func ("/sim/capture/linux-cooked-v2-is-read", "cooked-v2.pcapng", test_link_types);
+  g_test_add_data_func ("/sim/capture/vlan-and-qinq-tags-are-skipped", "vlan.pcap", test_link_types);
+  g_test_add_data_func ("/sim/capture/bsd-loopback-is-read", "null-loopback.pcap", test_link_types);
+  g_test_add_data_func ("/sim/capture/raw-ip-with-nanosecond-times-is-read", "raw-nanosecond.pcap",
+                        test_link_types);
+  g_test_add_func ("/sim/capture/hep-in-udp-is-unwrapped-with-its-own-addresses", test_hep_in_udp);
+  g_test_add_func ("/sim/capture/truncated-file-keeps-the-good-packets", test_truncated_file);
+  g_test_add_func ("/sim/capture/bogus-lengths-are-reported-and-skipped", test_bogus_lengths);
+  g_test_add_func ("/sim/capture/a-file-that-is-no-capture-is-an-error", test_not_a_capture);
+  return g_test_run ();
+}

@@ -310,6 +310,228 @@ test_not_a_capture (void)
   g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * Frames built by hand, for the bounds.
+ */
+
+static void
+put16 (guint8  *p,
+       guint16  v)
+{
+  p[0] = v >> 8;
+  p[1] = v & 0xff;
+}
+
+static void
+put32 (guint8  *p,
+       guint32  v)
+{
+  put16 (p, v >> 16);
+  put16 (p + 2, v & 0xffff);
+}
+
+/* A raw IPv4 packet (link type SIM_CAPTURE_LINK_RAW) from 10.0.@host.1 to 10.0.0.2. */
+static GByteArray *
+ipv4 (guint8        host,
+      guint8        proto,
+      guint16       id,
+      guint16       frag,
+      const guint8 *payload,
+      gsize         len)
+{
+  GByteArray *out = g_byte_array_sized_new (20 + len);
+  guint8 h[20] = { 0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, host, 1, 10, 0, 0, 2 };
+
+  put16 (h + 2, 20 + len);
+  put16 (h + 4, id);
+  put16 (h + 6, frag);
+  g_byte_array_append (out, h, 20);
+  g_byte_array_append (out, payload, len);
+  return out;
+}
+
+static GByteArray *
+tcp_packet (guint8       host,
+            guint16      sport,
+            guint32      seq,
+            guint8       flags,
+            const char  *data)
+{
+  gsize len = strlen (data);
+  g_autofree guint8 *seg = g_malloc0 (20 + len);
+
+  put16 (seg, sport);
+  put16 (seg + 2, 5060);
+  put32 (seg + 4, seq);
+  seg[12] = 5 << 4;
+  seg[13] = flags;
+  memcpy (seg + 20, data, len);
+  return ipv4 (host, 6, 0, 0, seg, 20 + len);
+}
+
+static void
+feed (SimCaptureReader *reader,
+      gint64            time_us,
+      GByteArray       *packet)
+{
+  sim_capture_reader_feed (reader, time_us, packet->data, packet->len, 0);
+  g_byte_array_unref (packet);
+}
+
+#define MSG "OPTIONS sip:lab SIP/2.0\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"
+
+static void
+test_streams_are_bounded (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  SimCaptureStats stats;
+
+  g_test_summary ("Streams beyond SIM_CAPTURE_MAX_STREAMS push out the least recently used, "
+                  "which is reported when it held part of a message.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  for (guint i = 0; i < SIM_CAPTURE_MAX_STREAMS + 10; i++)
+    feed (reader, i, tcp_packet (i / 60000, 1024 + i % 60000, 1, 0x18, "REGISTER sip:lab SIP/2.0\r\n"));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, SIM_CAPTURE_MAX_STREAMS);
+  g_assert_cmpuint (r.problems->len, ==, 10);
+  g_assert_true (g_str_has_prefix (r.problems->pdata[0], "packet 4097: TCP stream 10.0.0.1:1024"));
+  g_assert_nonnull (strstr (r.problems->pdata[0], "too many TCP streams"));
+  sim_capture_reader_finish (reader);
+  g_assert_cmpuint (r.problems->len, ==, 10 + SIM_CAPTURE_MAX_STREAMS);
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, 0);
+  result_clear (&r);
+}
+
+static void
+test_tcp_gap_resumes (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autofree char *half = g_strndup (MSG, 20);
+
+  g_test_summary ("A segment further ahead than SIM_CAPTURE_TCP_WINDOW gives the gap up with a "
+                  "report, and the stream resumes at the next segment that begins a message; "
+                  "segments beyond SIM_CAPTURE_TCP_MAX_PENDING do the same.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 1, tcp_packet (0, 2000, 100, 0x02, ""));
+  feed (reader, 2, tcp_packet (0, 2000, 101, 0x18, half));          /* a message begins */
+  feed (reader, 3, tcp_packet (0, 2000, 101 + SIM_CAPTURE_TCP_WINDOW + 1000, 0x18, MSG));
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "3 10.0.0.1:2000>10.0.0.2:5060 TCP: OPTIONS sip:lab SIP/2.0");
+  g_assert_cmpuint (r.problems->len, ==, 1);
+  g_assert_true (g_str_has_prefix (r.problems->pdata[0], "packet 3: TCP stream 10.0.0.1:2000 -> "
+                                   "10.0.0.2:5060 lost"));
+
+  /* Out-of-order segments, each one byte apart, fill the pending list; one more overflows. */
+  {
+    guint32 base = 101 + SIM_CAPTURE_TCP_WINDOW + 1000 + strlen (MSG);
+
+    for (guint i = 0; i <= SIM_CAPTURE_TCP_MAX_PENDING; i++)
+      feed (reader, 10 + i, tcp_packet (0, 2000, base + 100 + i * 100, 0x18, "x"));
+    g_assert_cmpuint (r.problems->len, ==, 2);
+    g_assert_nonnull (strstr (r.problems->pdata[1], "lost 100 bytes"));
+  }
+  sim_capture_reader_finish (reader);
+  result_clear (&r);
+}
+
+static void
+test_fragments_are_bounded (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  guint8 chunk[1024] = { 0 };
+  SimCaptureStats stats;
+
+  g_test_summary ("Datagrams beyond SIM_CAPTURE_MAX_FRAGMENTED, or their bytes beyond "
+                  "SIM_CAPTURE_MAX_FRAGMENT_BYTES, push out the oldest; fragments older than "
+                  "SIM_CAPTURE_FRAGMENT_TIMEOUT of capture time expire; a fragment past 64 KiB "
+                  "is refused.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  for (guint i = 0; i < SIM_CAPTURE_MAX_FRAGMENTED + 5; i++)
+    feed (reader, 0, ipv4 (1, 17, i, 0x2000, chunk, 8));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, SIM_CAPTURE_MAX_FRAGMENTED);
+  g_assert_cmpuint (r.problems->len, ==, 5);
+  g_assert_nonnull (strstr (r.problems->pdata[0], "too many fragments"));
+
+  /* Fragments ending near 64 KiB hold about 64 KiB each: the byte cap bites first. */
+  for (guint i = 0; i < 200; i++)
+    feed (reader, 1, ipv4 (2, 17, i, 0x2000 | (64000 / 8), chunk, 8));
+  g_assert_cmpuint (r.problems->len, >, 5 + 200 - SIM_CAPTURE_MAX_FRAGMENT_BYTES / 64008);
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, <=, SIM_CAPTURE_MAX_FRAGMENT_BYTES / 64008 + 1);
+
+  feed (reader, 2, ipv4 (3, 17, 1, 0x1fff, chunk, 16));  /* 65528 + 16 > 65535 */
+  g_assert_true (g_str_has_suffix (r.problems->pdata[r.problems->len - 1], "(at most 65535)"));
+
+  g_ptr_array_set_size (r.problems, 0);
+  feed (reader, 2 + SIM_CAPTURE_FRAGMENT_TIMEOUT + 1, ipv4 (4, 17, 1, 0, chunk, 8));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 0);
+  g_assert_cmpuint (r.problems->len, >, 0);
+  g_assert_nonnull (strstr (r.problems->pdata[0], "never completed"));
+  result_clear (&r);
+}
+
+static void
+test_tcp_message_too_large (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autofree char *big = g_strdup_printf ("MESSAGE sip:lab SIP/2.0\r\nContent-Length: %d\r\n\r\n",
+                                          SIM_CAPTURE_MAX_MESSAGE);
+
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 1, tcp_packet (0, 3000, 1, 0x18, big));
+  g_assert_cmpuint (r.problems->len, ==, 1);
+  g_assert_true (g_str_has_prefix (r.problems->pdata[0], "packet 1: TCP stream"));
+  /* The stream resumes at the next segment that begins a message. */
+  feed (reader, 2, tcp_packet (0, 3000, 1 + strlen (big), 0x18, "x" /* body, skipped */));
+  feed (reader, 3, tcp_packet (0, 3000, 2 + strlen (big), 0x18, MSG));
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  result_clear (&r);
+}
+
+static void
+test_feed_hep (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autoptr(SimHepPacket) p = g_new0 (SimHepPacket, 1);
+  g_autoptr(GBytes) wire = NULL;
+  gsize len;
+  const guint8 *data;
+
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_ETHERNET, on_message, on_problem, &r);
+  sim_capture_reader_set_hep_auth_key (reader, "k");
+  sim_addr_init (&p->src, "2001:db8::5", 5060, SIM_TRANSPORT_TCP);
+  sim_addr_init (&p->dst, "2001:db8::6", 5061, SIM_TRANSPORT_TCP);
+  p->ts_sec = 10;
+  p->auth_key = g_strdup ("k");
+  p->payload = g_bytes_new_static (MSG, strlen (MSG));
+  wire = sim_hep_encode (p, TRUE, NULL);
+  data = g_bytes_get_data (wire, &len);
+  sim_capture_reader_feed_hep (reader, 99, data, len);
+  sim_capture_reader_feed_hep (reader, 99, data, len - 1);
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "1 [2001:db8::5]:5060>[2001:db8::6]:5061 TCP hep: OPTIONS sip:lab SIP/2.0");
+  g_assert_cmpint (*(gint64 *) r.times->pdata[0], ==, 10 * G_USEC_PER_SEC);
+  g_assert_cmpuint (r.problems->len, ==, 1);
+  g_assert_true (g_str_has_prefix (r.problems->pdata[0], "packet 2: HEP packet refused"));
+  result_clear (&r);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -333,5 +555,10 @@ main (int    argc,
   g_test_add_func ("/sim/capture/truncated-file-keeps-the-good-packets", test_truncated_file);
   g_test_add_func ("/sim/capture/bogus-lengths-are-reported-and-skipped", test_bogus_lengths);
   g_test_add_func ("/sim/capture/a-file-that-is-no-capture-is-an-error", test_not_a_capture);
+  g_test_add_func ("/sim/capture/tcp-streams-are-bounded", test_streams_are_bounded);
+  g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes", test_tcp_gap_resumes);
+  g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
+  g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
+  g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);
   return g_test_run ();
 }

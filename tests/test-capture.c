@@ -5,7 +5,10 @@
  * capture of sipp registering to `siplab-cli serve` recorded with dumpcap (test-capture-live
  * below, skipped only when capturing on loopback is not permitted).
  */
+#include <gio/gio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "sim-capture.h"
 #include "sim-hep.h"
@@ -532,6 +535,258 @@ test_feed_hep (void)
   result_clear (&r);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * A real capture: sipp registers to `siplab-cli serve` while dumpcap records loopback.
+ */
+
+#define LIVE_WAIT_S 15
+
+/* Children die with the test, even when a timeout kills it. */
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+spawn_logged (const char         *log,
+              const char * const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* Waits (generously: the machine may be loaded) until @log holds @needle or @process ends. */
+static gboolean
+wait_for_log (GSubprocess *process,
+              const char  *log,
+              const char  *needle)
+{
+  for (guint i = 0; i < LIVE_WAIT_S * 20; i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (log, &text, NULL, NULL) && strstr (text, needle) != NULL)
+        return TRUE;
+      /* An exited child is reaped by the GLib worker; a zero-timeout wait tells. */
+      if (g_subprocess_get_identifier (process) == NULL)
+        return FALSE;
+      g_usleep (50 * 1000);
+    }
+  return FALSE;
+}
+
+static void
+stop_process (GSubprocess *process)
+{
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+}
+
+static int
+run_sync (const char * const *argv,
+          char              **out)
+{
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                child_setup, NULL, out, NULL, &status, &error);
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL) ? 0 : status;
+}
+
+/* "packet CSeq" per SIP message, as our reader sees them. */
+static void
+on_live_message (const SimCapturedMessage *m,
+                 gpointer                  user_data)
+{
+  GString *out = user_data;
+  const char *cseq = g_strstr_len (m->data, m->len, "\r\nCSeq:");
+  const char *end;
+
+  g_assert_nonnull (cseq);
+  cseq += 7;
+  while (*cseq == ' ')
+    cseq++;
+  end = strstr (cseq, "\r\n");
+  g_string_append_printf (out, "%" G_GUINT64_FORMAT " %.*s %s\n", m->packet, (int) (end - cseq),
+                          cseq, sim_transport_name (m->src.transport));
+}
+
+static void
+on_live_problem (guint64     packet,
+                 const char *what,
+                 gpointer    user_data)
+{
+  g_error ("packet %" G_GUINT64_FORMAT ": %s", packet, what);
+}
+
+/* The same list from tshark: one line per frame, its messages' CSeqs joined by '|'. */
+static char *
+tshark_list (const char *pcap)
+{
+  const char *argv[] = { "tshark", "-r", pcap, "-Y", "sip", "-T", "fields", "-E", "aggregator=|",
+                         "-e", "frame.number", "-e", "sip.CSeq", "-e", "ip.proto", NULL };
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  GString *list = g_string_new (NULL);
+
+  g_assert_cmpint (run_sync (argv, &out), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], "\t", 3);
+      g_auto(GStrv) cseqs = g_strsplit (f[1], "|", -1);
+
+      for (guint j = 0; cseqs[j] != NULL; j++)
+        g_string_append_printf (list, "%s %s %s\n", f[0], cseqs[j],
+                                g_str_has_prefix (f[2], "6") ? "TCP" : "UDP");
+    }
+  return g_string_free (list, FALSE);
+}
+
+static gboolean
+have_programs (void)
+{
+  const char *need[] = { "dumpcap", "tshark", "sipp", NULL };
+
+  if (g_getenv ("SIPLAB_CLI") == NULL)
+    {
+      g_test_skip ("SIPLAB_CLI is not set (meson test sets it)");
+      return FALSE;
+    }
+  for (guint i = 0; need[i] != NULL; i++)
+    {
+      g_autofree char *path = g_find_program_in_path (need[i]);
+
+      if (path == NULL)
+        {
+          g_test_skip_printf ("%s is not installed", need[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Starts serve on a random loopback port (another one if it is taken). */
+static GSubprocess *
+start_serve (const char *dir,
+             guint16    *port)
+{
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autofree char *db = g_build_filename (dir, "lab.sqlite", NULL);
+  g_autofree char *log = g_build_filename (dir, "serve.log", NULL);
+
+  g_assert_true (g_file_set_contents (users, "alice:alicepw\n", -1, NULL));
+  for (guint attempt = 0; attempt < 8; attempt++)
+    {
+      g_autofree char *udp = NULL;
+      g_autofree char *tcp = NULL;
+      g_autoptr(GSubprocess) server = NULL;
+
+      *port = g_random_int_range (20000, 60000);
+      udp = g_strdup_printf ("udp:127.0.0.1:%u", *port);
+      tcp = g_strdup_printf ("tcp:127.0.0.1:%u", *port);
+      {
+        const char *argv[] = { g_getenv ("SIPLAB_CLI"), "serve", "--listen", udp, "--listen",
+                               tcp, "--domain", "lab.example", "--users", users, "--db", db,
+                               "--format", "none", NULL };
+
+        server = spawn_logged (log, argv);
+      }
+      if (wait_for_log (server, log, "siplab-cli serve: domain"))
+        return g_steal_pointer (&server);
+      stop_process (server);
+    }
+  g_error ("siplab-cli serve did not start");
+}
+
+static void
+run_sipp (const char *dir,
+          guint16     port,
+          gboolean    tcp)
+{
+  g_autofree char *scenario = g_test_build_filename (G_TEST_DIST, "sipp",
+                                                     "register-refresh-unregister.xml", NULL);
+  g_autofree char *remote = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *local = g_strdup_printf ("%d", g_random_int_range (20000, 60000));
+  const char *argv[] = { "sipp", "-sf", scenario, "-t", tcp ? "t1" : "u1", "-s", "alice",
+                         "-au", "alice", "-ap", "alicepw", "-auth_uri", "lab.example",
+                         "-key", "domain", "lab.example", "-m", "1", "-i", "127.0.0.1",
+                         "-p", local, "-nostdin", "-timeout", "20", "-timeout_error",
+                         "-trace_err", "-error_file", "/dev/null", remote, NULL };
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run_sync (argv, &out), ==, 0);
+}
+
+static void
+test_live_capture (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pcap = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *filter = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GSubprocess) dumpcap = NULL;
+  g_autoptr(GString) got = g_string_new (NULL);
+  g_autofree char *dump_log = NULL;
+  guint16 port;
+
+  g_test_summary ("dumpcap records loopback while sipp registers, refreshes and unregisters "
+                  "over UDP and TCP with `siplab-cli serve`; every SIP message tshark finds is "
+                  "read, in the same frames and order, with no problem reported.");
+  if (!have_programs ())
+    return;
+  dir = g_dir_make_tmp ("siplab-capture-XXXXXX", &error);
+  g_assert_no_error (error);
+  pcap = g_build_filename (dir, "lo.pcapng", NULL);
+  log = g_build_filename (dir, "dumpcap.log", NULL);
+  server = start_serve (dir, &port);
+  filter = g_strdup_printf ("port %u", port);
+  {
+    const char *argv[] = { "dumpcap", "-i", "lo", "-f", filter, "-w", pcap, "-a",
+                           "duration:120", NULL };
+
+    dumpcap = spawn_logged (log, argv);
+  }
+  if (!wait_for_log (dumpcap, log, "Capturing on"))
+    {
+      g_file_get_contents (log, &dump_log, NULL, NULL);
+      stop_process (server);
+      g_test_skip_printf ("dumpcap cannot capture on loopback here: %s", dump_log);
+      return;
+    }
+  run_sipp (dir, port, FALSE);
+  run_sipp (dir, port, TRUE);
+  /* dumpcap writes what it has when told to stop. */
+  g_usleep (500 * 1000);
+  stop_process (dumpcap);
+  stop_process (server);
+
+  g_assert_true (sim_capture_read_file (pcap, on_live_message, on_live_problem, got, &error));
+  g_assert_no_error (error);
+  expected = tshark_list (pcap);
+  g_test_message ("read:\n%s", got->str);
+  g_assert_cmpstr (got->str, ==, expected);
+  /* Both runs: challenged, authenticated, refreshed and removed, over both transports. */
+  g_assert_nonnull (strstr (got->str, "1 REGISTER UDP"));
+  g_assert_nonnull (strstr (got->str, "1 REGISTER TCP"));
+  g_assert_nonnull (strstr (got->str, "6 REGISTER TCP"));
+  g_assert_nonnull (strstr (got->str, "6 REGISTER UDP"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -560,5 +815,7 @@ main (int    argc,
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
   g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
   g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);
+  g_test_add_func ("/sim/capture/a-real-loopback-capture-of-sipp-and-serve-is-read-like-tshark",
+                   test_live_capture);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (sim-capture-error-quark, sim_capture_error)
@@ -1053,33 +1054,22 @@ sim_capture_reader_free (SimCaptureReader *self)
  * Files
  */
 
-gboolean
-sim_capture_read_file_full (const char            *path,
-                            const char            *hep_auth_key,
-                            SimCaptureFunc         func,
-                            SimCaptureProblemFunc  problem_func,
-                            gpointer               user_data,
-                            SimCaptureStats       *stats,
-                            GError               **error)
+/* Reads every record of an open capture; takes @pcap. */
+static gboolean
+read_pcap (pcap_t                *pcap,
+           const char            *hep_auth_key,
+           SimCaptureFunc         func,
+           SimCaptureProblemFunc  problem_func,
+           gpointer               user_data,
+           SimCaptureStats       *stats,
+           GError               **error)
 {
   g_autoptr(SimCaptureReader) reader = NULL;
-  char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_t *pcap;
   struct pcap_pkthdr *header;
   const u_char *data;
-  int link_type;
+  int link_type = pcap_datalink (pcap);
   int rc;
 
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  /* Nanosecond precision reads both kinds of files exactly (microseconds are scaled). */
-  pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (pcap == NULL)
-    {
-      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
-      return FALSE;
-    }
-  link_type = pcap_datalink (pcap);
   if (!sim_capture_link_type_supported (link_type))
     {
       const char *name = pcap_datalink_val_to_name (link_type);
@@ -1093,10 +1083,12 @@ sim_capture_read_file_full (const char            *path,
   sim_capture_reader_set_hep_auth_key (reader, hep_auth_key);
   while ((rc = pcap_next_ex (pcap, &header, &data)) == 1)
     {
+      /* Opened with nanosecond precision, tv_usec holds nanoseconds. */
       gint64 t = (gint64) header->ts.tv_sec * G_USEC_PER_SEC + header->ts.tv_usec / 1000;
 
       sim_capture_reader_feed (reader, t, data, header->caplen, header->len);
     }
+  /* A damaged record ends the file: libpcap cannot find the next one. */
   if (rc == PCAP_ERROR)
     problem (reader, reader->frame + 1, "%s", pcap_geterr (pcap));
   pcap_close (pcap);
@@ -1104,6 +1096,62 @@ sim_capture_read_file_full (const char            *path,
   if (stats != NULL)
     sim_capture_reader_get_stats (reader, stats);
   return TRUE;
+}
+
+gboolean
+sim_capture_read_file_full (const char            *path,
+                            const char            *hep_auth_key,
+                            SimCaptureFunc         func,
+                            SimCaptureProblemFunc  problem_func,
+                            gpointer               user_data,
+                            SimCaptureStats       *stats,
+                            GError               **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *pcap;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  /* Nanosecond precision reads both kinds of files exactly (microseconds are scaled). */
+  pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap == NULL)
+    {
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
+      return FALSE;
+    }
+  return read_pcap (pcap, hep_auth_key, func, problem_func, user_data, stats, error);
+}
+
+gboolean
+sim_capture_read_data (const guint8          *data,
+                       gsize                  len,
+                       const char            *hep_auth_key,
+                       SimCaptureFunc         func,
+                       SimCaptureProblemFunc  problem_func,
+                       gpointer               user_data,
+                       SimCaptureStats       *stats,
+                       GError               **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *pcap;
+  FILE *file;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  file = len > 0 ? fmemopen ((void *) data, len, "rb") : NULL;
+  if (file == NULL)
+    {
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "empty capture");
+      return FALSE;
+    }
+  pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap == NULL)
+    {
+      fclose (file);
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
+      return FALSE;
+    }
+  return read_pcap (pcap, hep_auth_key, func, problem_func, user_data, stats, error);
 }
 
 gboolean

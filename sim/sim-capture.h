@@ -159,6 +159,16 @@ gboolean          sim_capture_read_file_full    (const char            *path,
                                                  SimCaptureStats       *stats,
                                                  GError               **error);
 
+/* The same for a whole pcap or pcapng file image in memory (the fuzzer, a dropped file). */
+gboolean          sim_capture_read_data         (const guint8          *data,
+                                                 gsize                  len,
+                                                 const char            *hep_auth_key,
+                                                 SimCaptureFunc         func,
+                                                 SimCaptureProblemFunc  problem_func,
+                                                 gpointer               user_data,
+                                                 SimCaptureStats       *stats,
+                                                 GError               **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimCaptureReader, sim_capture_reader_free)
 
 G_END_DECLS

@@ -314,6 +314,44 @@ test_not_a_capture (void)
 }
 
 
+static void
+test_memory_image (void)
+{
+  const char *names[] = { "tcp-split-merge.pcapng", "ipv4-fragments.pcapng", "hep.pcap",
+                          "truncated.pcap", "bogus-length.pcap", "cooked-v1.pcap", NULL };
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A file image in memory reads exactly as the file does.");
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "captures", names[i], NULL);
+      g_autofree char *bytes = NULL;
+      gsize len;
+      Result file = { 0 };
+      Result mem = { 0 };
+
+      read_fixture (names[i], NULL, &file);
+      result_init (&mem);
+      g_assert_true (g_file_get_contents (path, &bytes, &len, &error));
+      g_assert_true (sim_capture_read_data ((const guint8 *) bytes, len, NULL, on_message,
+                                            on_problem, &mem, &mem.stats, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (file.messages, NULL);
+      g_ptr_array_add (file.problems, NULL);
+      assert_lines (mem.messages, (const char *const *) file.messages->pdata);
+      assert_lines (mem.problems, (const char *const *) file.problems->pdata);
+      result_clear (&file);
+      result_clear (&mem);
+    }
+  g_assert_false (sim_capture_read_data ((const guint8 *) "", 0, NULL, on_message, on_problem,
+                                         NULL, NULL, &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+  g_clear_error (&error);
+  g_assert_false (sim_capture_read_data ((const guint8 *) "not a capture", 13, NULL, on_message,
+                                         on_problem, NULL, NULL, &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Frames built by hand, for the bounds.
  */
@@ -810,6 +848,7 @@ main (int    argc,
   g_test_add_func ("/sim/capture/truncated-file-keeps-the-good-packets", test_truncated_file);
   g_test_add_func ("/sim/capture/bogus-lengths-are-reported-and-skipped", test_bogus_lengths);
   g_test_add_func ("/sim/capture/a-file-that-is-no-capture-is-an-error", test_not_a_capture);
+  g_test_add_func ("/sim/capture/a-file-image-in-memory-reads-like-the-file", test_memory_image);
   g_test_add_func ("/sim/capture/tcp-streams-are-bounded", test_streams_are_bounded);
   g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes", test_tcp_gap_resumes);
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);

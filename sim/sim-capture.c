@@ -83,6 +83,10 @@ struct _SimCaptureReader {
   gsize frag_bytes;
 };
 
+/* Times are clamped to ±2^40 s (35,000 years), so differences of two never overflow. */
+#define TIME_LIMIT_S (G_GINT64_CONSTANT (1) << 40)
+#define TIME_LIMIT_US (TIME_LIMIT_S * G_USEC_PER_SEC)
+
 static void handle_ip (SimCaptureReader *self, const guint8 *p, gsize len, int version);
 
 /* FNV-1a over a zeroed key struct. */
@@ -996,7 +1000,7 @@ sim_capture_reader_feed (SimCaptureReader *self,
 
   self->frame++;
   self->stats.frames++;
-  self->now = time_us;
+  self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
   expire_fragments (self);
   handle_link (self, frame, caplen);
 }
@@ -1012,7 +1016,7 @@ sim_capture_reader_feed_hep (SimCaptureReader *self,
 
   self->frame++;
   self->stats.frames++;
-  self->now = time_us;
+  self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
   handle_hep (self, data, len);
 }
 
@@ -1083,8 +1087,10 @@ read_pcap (pcap_t                *pcap,
   sim_capture_reader_set_hep_auth_key (reader, hep_auth_key);
   while ((rc = pcap_next_ex (pcap, &header, &data)) == 1)
     {
-      /* Opened with nanosecond precision, tv_usec holds nanoseconds. */
-      gint64 t = (gint64) header->ts.tv_sec * G_USEC_PER_SEC + header->ts.tv_usec / 1000;
+      /* Opened with nanosecond precision, tv_usec holds nanoseconds.  A pcapng interface's
+       * resolution and offset can scale a time past any range: clamp the seconds. */
+      gint64 sec = CLAMP ((gint64) header->ts.tv_sec, -TIME_LIMIT_S, TIME_LIMIT_S);
+      gint64 t = sec * G_USEC_PER_SEC + header->ts.tv_usec / 1000;
 
       sim_capture_reader_feed (reader, t, data, header->caplen, header->len);
     }

@@ -519,6 +519,12 @@ test_fragments_are_bounded (void)
   g_assert_cmpuint (stats.fragmented, ==, 0);
   g_assert_cmpuint (r.problems->len, >, 0);
   g_assert_nonnull (strstr (r.problems->pdata[0], "never completed"));
+
+  /* Times at the ends of the range are clamped, so their difference cannot overflow. */
+  feed (reader, G_MININT64, ipv4 (5, 17, 1, 0x2000, chunk, 8));
+  feed (reader, G_MAXINT64, ipv4 (5, 17, 2, 0x2000, chunk, 8));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 1);
   result_clear (&r);
 }
 

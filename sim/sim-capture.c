@@ -37,6 +37,10 @@ typedef struct {
   SimAddr dst;
   guint32 next_seq;
   gboolean have_seq;
+  gboolean syn;           /* the SYN was seen, its sequence number is isn */
+  guint32 isn;
+  gboolean fin;           /* the FIN was seen; the stream ends at fin_seq */
+  guint32 fin_seq;
   SimFramer *framer;      /* NULL: between SIP messages after an error, or not SIP yet */
   gboolean sip;           /* a SIP message came out of this stream */
   GArray *pending;        /* Segment, sorted by seq: data ahead of next_seq */
@@ -552,15 +556,20 @@ handle_tcp (SimCaptureReader *self,
   key.dport = get16 (p + 2);
   s = g_hash_table_lookup (self->streams, &key);
 
-  if (flags & 0x02)   /* SYN: a new connection; its data starts after the SYN's number. */
+  /* SYN: a new connection, whose data starts after the SYN's number; a retransmitted SYN
+   * (same number) changes nothing. */
+  if ((flags & 0x02) && !(s != NULL && s->syn && s->isn == seq))
     {
       if (s != NULL)
         stream_remove (self, s, "restarted (SYN)");
       s = stream_new (self, &key);
       s->next_seq = seq + 1;
       s->have_seq = TRUE;
-      seq++;
+      s->syn = TRUE;
+      s->isn = seq;
     }
+  if (flags & 0x02)
+    seq++;
   if (s == NULL && len > doff)
     s = stream_new (self, &key);
   if (s == NULL)
@@ -569,8 +578,20 @@ handle_tcp (SimCaptureReader *self,
   g_queue_push_head_link (&self->lru, &s->lru);
   if (len > doff)
     stream_segment (self, s, seq, p + doff, len - doff);
-  if (flags & 0x05)   /* FIN or RST */
-    stream_remove (self, s, (flags & 0x04) ? "reset" : "closed");
+  if (flags & 0x04)
+    {
+      stream_remove (self, s, "reset");
+      return;
+    }
+  /* A FIN ends the stream once every byte before it has come: a retransmission may still
+   * fill a gap after the FIN was captured. */
+  if ((flags & 0x01) && !s->fin)
+    {
+      s->fin = TRUE;
+      s->fin_seq = seq + (guint32) (len - doff);
+    }
+  if (s->fin && s->have_seq && (gint32) (s->fin_seq - s->next_seq) <= 0)
+    stream_remove (self, s, "closed");
 }
 
 /* ------------------------------------------------------------------------------------------

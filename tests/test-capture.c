@@ -483,6 +483,47 @@ test_tcp_gap_resumes (void)
 }
 
 static void
+test_fin_waits_for_a_retransmission (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autofree char *head = g_strndup (MSG, 30);
+  SimCaptureStats stats;
+
+  g_test_summary ("A retransmitted SYN changes nothing, and a FIN captured before the "
+                  "retransmission of a lost segment waits for it: the message is delivered "
+                  "with the retransmission, then the stream closes without a problem.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 1, tcp_packet (0, 4000, 500, 0x02, ""));
+  feed (reader, 2, tcp_packet (0, 4000, 501, 0x18, head));
+  feed (reader, 3, tcp_packet (0, 4000, 500, 0x02, ""));                 /* SYN again */
+  feed (reader, 4, tcp_packet (0, 4000, 531, 0x19, MSG + 30));          /* the rest, FIN */
+  /* A retransmission after the close starts no message (its bytes begin none). */
+  feed (reader, 5, tcp_packet (0, 4000, 531 + 10, 0x19, MSG + 40));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, 0);
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "4 10.0.0.1:4000>10.0.0.2:5060 TCP: OPTIONS sip:lab SIP/2.0");
+  g_ptr_array_set_size (r.messages, 0);
+
+  /* The same with the middle lost: the FIN waits for the retransmission. */
+  feed (reader, 6, tcp_packet (0, 4001, 900, 0x02, ""));
+  feed (reader, 7, tcp_packet (0, 4001, 901, 0x18, head));
+  feed (reader, 8, tcp_packet (0, 4001, 931 + 10, 0x19, MSG + 40));
+  g_assert_cmpuint (r.messages->len, ==, 0);
+  feed (reader, 9, tcp_packet (0, 4001, 931, 0x18, MSG + 30));
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "9 10.0.0.1:4001>10.0.0.2:5060 TCP: OPTIONS sip:lab SIP/2.0");
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, 0);
+  g_assert_cmpuint (r.problems->len, ==, 0);
+  result_clear (&r);
+}
+
+static void
 test_fragments_are_bounded (void)
 {
   Result r = { 0 };
@@ -857,6 +898,8 @@ main (int    argc,
   g_test_add_func ("/sim/capture/a-file-image-in-memory-reads-like-the-file", test_memory_image);
   g_test_add_func ("/sim/capture/tcp-streams-are-bounded", test_streams_are_bounded);
   g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes", test_tcp_gap_resumes);
+  g_test_add_func ("/sim/capture/a-fin-waits-for-the-retransmission-of-a-lost-segment",
+                   test_fin_waits_for_a_retransmission);
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
   g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
   g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);

@@ -79,6 +79,7 @@ struct _SimCaptureReader {
   char *hep_auth_key;
   guint64 frame;
   gint64 now;
+  gboolean snapped;       /* the frame being read was captured shorter than it was */
   SimCaptureStats stats;
   GHashTable *streams;    /* StreamKey* -> Stream* (owned) */
   GQueue lru;             /* most recently used first */
@@ -625,6 +626,27 @@ datagram_remove (SimCaptureReader *self,
   self->stats.fragmented = g_hash_table_size (self->fragments);
 }
 
+static const char *
+snapped_note (SimCaptureReader *self)
+{
+  return self->snapped ? " (the capture's snapshot length cut the frame)" : "";
+}
+
+/* Every block before the last fragment's end is there (blocks past it, from fragments that
+ * disagree about the end, do not count). */
+static gboolean
+datagram_complete (const Datagram *dg)
+{
+  gsize blocks = (dg->total + 7) / 8;
+
+  if (!dg->have_last || dg->n_covered < blocks)
+    return FALSE;
+  for (gsize b = 0; b < blocks; b++)
+    if (!(dg->covered[b / 8] & (1u << (b % 8))))
+      return FALSE;
+  return TRUE;
+}
+
 static void
 expire_fragments (SimCaptureReader *self)
 {
@@ -714,7 +736,7 @@ handle_fragment (SimCaptureReader *self,
       }
   self->stats.fragmented = g_hash_table_size (self->fragments);
 
-  if (dg->have_last && dg->n_covered >= (dg->total + 7) / 8)
+  if (datagram_complete (dg))
     {
       g_autoptr(GByteArray) buf = g_byte_array_ref (dg->buf);
       gsize total = dg->total;
@@ -760,7 +782,7 @@ handle_ipv4 (SimCaptureReader *self,
   if (total > len)
     {
       problem (self, self->frame, "IPv4 packet of %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
-               " captured", total, len);
+               " captured%s", total, len, snapped_note (self));
       return;
     }
   memcpy (net.src, p + 12, 4);
@@ -795,7 +817,7 @@ handle_ipv6 (SimCaptureReader *self,
   if (total > len)
     {
       problem (self, self->frame, "IPv6 packet of %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
-               " captured", total, len);
+               " captured%s", total, len, snapped_note (self));
       return;
     }
   memcpy (net.src, p + 8, 16);
@@ -1022,6 +1044,7 @@ sim_capture_reader_feed (SimCaptureReader *self,
   self->frame++;
   self->stats.frames++;
   self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
+  self->snapped = wirelen > caplen;
   expire_fragments (self);
   handle_link (self, frame, caplen);
 }
@@ -1038,6 +1061,7 @@ sim_capture_reader_feed_hep (SimCaptureReader *self,
   self->frame++;
   self->stats.frames++;
   self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
+  self->snapped = FALSE;
   handle_hep (self, data, len);
 }
 

@@ -570,6 +570,37 @@ test_fragments_are_bounded (void)
 }
 
 static void
+test_fragments_must_all_come (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autoptr(GByteArray) cut = NULL;
+  guint8 chunk[16] = { 0 };
+  SimCaptureStats stats;
+
+  g_test_summary ("A fragment past the last one's end does not stand in for a missing one; "
+                  "a frame cut by the snapshot length says so.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 0, chunk, 8));      /* block 0 */
+  feed (reader, 0, ipv4 (1, 17, 9, 2, chunk, 8));                /* block 2, the last */
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 100, chunk, 8));     /* block 100: past the end */
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 1);
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 1, chunk, 8));       /* block 1 */
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 0);
+  g_assert_cmpuint (r.problems->len, ==, 1);   /* The 24-byte datagram's UDP length is 0. */
+
+  cut = ipv4 (1, 17, 10, 0, chunk, 16);
+  sim_capture_reader_feed (reader, 0, cut->data, 30, cut->len + 100);
+  g_assert_cmpuint (r.problems->len, ==, 2);
+  g_assert_true (g_str_has_suffix (r.problems->pdata[1], "30 captured (the capture's snapshot "
+                                   "length cut the frame)"));
+  result_clear (&r);
+}
+
+static void
 test_tcp_message_too_large (void)
 {
   Result r = { 0 };
@@ -901,6 +932,7 @@ main (int    argc,
   g_test_add_func ("/sim/capture/a-fin-waits-for-the-retransmission-of-a-lost-segment",
                    test_fin_waits_for_a_retransmission);
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
+  g_test_add_func ("/sim/capture/every-fragment-before-the-end-must-come", test_fragments_must_all_come);
   g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
   g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);
   g_test_add_func ("/sim/capture/a-real-loopback-capture-of-sipp-and-serve-is-read-like-tshark",

@@ -110,7 +110,8 @@ gboolean          sim_capture_link_type_supported (int                    link_t
 SimCaptureReader *sim_capture_reader_new        (int                    link_type,
                                                  SimCaptureFunc         func,
                                                  SimCaptureProblemFunc  problem_func,
-                                                 gpointer               user_data) G_GNUC_WARN_UNUSED_RESULT;
+                                                 gpointer               user_data)
+                                                 G_GNUC_WARN_UNUSED_RESULT;
 /* HEP packets without this chunk 14 are refused with a problem report.  NULL: any. */
 void              sim_capture_reader_set_hep_auth_key (SimCaptureReader *self,
                                                        const char       *auth_key);

@@ -141,7 +141,10 @@ test_ipv4_fragments (void)
     "6 192.0.2.1:5060>192.0.2.10:5060 UDP: SIP/2.0 200 OK",
     NULL
   };
-  const char *const problems[] = { "packet 5: IPv4 datagram 78 from 192.0.2.10 to 192.0.2.1 never", NULL };
+  const char *const problems[] = {
+    "packet 5: IPv4 datagram 78 from 192.0.2.10 to 192.0.2.1 never",
+    NULL
+  };
 
   read_fixture ("ipv4-fragments.pcapng", NULL, &r);
   assert_lines (r.messages, want);
@@ -434,7 +437,8 @@ test_streams_are_bounded (void)
   result_init (&r);
   reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
   for (guint i = 0; i < SIM_CAPTURE_MAX_STREAMS + 10; i++)
-    feed (reader, i, tcp_packet (i / 60000, 1024 + i % 60000, 1, 0x18, "REGISTER sip:lab SIP/2.0\r\n"));
+    feed (reader, i, tcp_packet (i / 60000, 1024 + i % 60000, 1, 0x18,
+                                 "REGISTER sip:lab SIP/2.0\r\n"));
   sim_capture_reader_get_stats (reader, &stats);
   g_assert_cmpuint (stats.streams, ==, SIM_CAPTURE_MAX_STREAMS);
   g_assert_cmpuint (r.problems->len, ==, 10);
@@ -909,7 +913,8 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_data_func ("/sim/capture/tcp-messages-are-cut-from-merged-split-and-retransmitted-segments",
+  g_test_add_data_func ("/sim/capture/tcp-messages-are-cut-from-merged-split-and-retransmitted-"
+                        "segments",
                         "tcp-split-merge.pcap", test_tcp_split_merge);
   g_test_add_data_func ("/sim/capture/pcapng-reads-the-same-tcp-messages",
                         "tcp-split-merge.pcapng", test_tcp_split_merge);
@@ -917,8 +922,10 @@ main (int    argc,
                    test_ipv4_fragments);
   g_test_add_func ("/sim/capture/ipv6-extension-headers-fragments-and-tcp", test_ipv6);
   g_test_add_data_func ("/sim/capture/linux-cooked-v1-is-read", "cooked-v1.pcap", test_link_types);
-  g_test_add_data_func ("/sim/capture/linux-cooked-v2-is-read", "cooked-v2.pcapng", test_link_types);
-  g_test_add_data_func ("/sim/capture/vlan-and-qinq-tags-are-skipped", "vlan.pcap", test_link_types);
+  g_test_add_data_func ("/sim/capture/linux-cooked-v2-is-read", "cooked-v2.pcapng",
+                        test_link_types);
+  g_test_add_data_func ("/sim/capture/vlan-and-qinq-tags-are-skipped", "vlan.pcap",
+                        test_link_types);
   g_test_add_data_func ("/sim/capture/bsd-loopback-is-read", "null-loopback.pcap", test_link_types);
   g_test_add_data_func ("/sim/capture/raw-ip-with-nanosecond-times-is-read", "raw-nanosecond.pcap",
                         test_link_types);
@@ -928,12 +935,15 @@ main (int    argc,
   g_test_add_func ("/sim/capture/a-file-that-is-no-capture-is-an-error", test_not_a_capture);
   g_test_add_func ("/sim/capture/a-file-image-in-memory-reads-like-the-file", test_memory_image);
   g_test_add_func ("/sim/capture/tcp-streams-are-bounded", test_streams_are_bounded);
-  g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes", test_tcp_gap_resumes);
+  g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes",
+                   test_tcp_gap_resumes);
   g_test_add_func ("/sim/capture/a-fin-waits-for-the-retransmission-of-a-lost-segment",
                    test_fin_waits_for_a_retransmission);
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
-  g_test_add_func ("/sim/capture/every-fragment-before-the-end-must-come", test_fragments_must_all_come);
-  g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
+  g_test_add_func ("/sim/capture/every-fragment-before-the-end-must-come",
+                   test_fragments_must_all_come);
+  g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported",
+                   test_tcp_message_too_large);
   g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);
   g_test_add_func ("/sim/capture/a-real-loopback-capture-of-sipp-and-serve-is-read-like-tshark",
                    test_live_capture);

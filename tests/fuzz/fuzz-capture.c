@@ -28,7 +28,9 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 #define CHECK(cond) \
-  G_STMT_START { if (!(cond)) { g_printerr ("invariant failed: %s\n", #cond); abort (); } } G_STMT_END
+  G_STMT_START {                                                                            \
+    if (!(cond)) { g_printerr ("invariant failed: %s\n", #cond); abort (); }                 \
+  } G_STMT_END
 
 static const int link_types[] = {
   SIM_CAPTURE_LINK_ETHERNET, SIM_CAPTURE_LINK_RAW, SIM_CAPTURE_LINK_NULL, SIM_CAPTURE_LINK_LOOP,

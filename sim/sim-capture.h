@@ -125,8 +125,8 @@ void              sim_capture_reader_feed       (SimCaptureReader      *self,
                                                  gsize                  caplen,
                                                  gsize                  wirelen);
 /*
- * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`).  Counts as a
- * frame; a SIP payload is delivered with from_hep set, a packet that does not decode (or
+ * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`): HEPv3, or
+ * HEPv1/v2 (Kamailio siptrace's default; see sim-hep.h).  Counts as a frame; a SIP payload is delivered with from_hep set, a packet that does not decode (or
  * lacks the auth key) is a problem report.  Non-SIP HEP (RTCP, logs) is ignored.
  */
 void              sim_capture_reader_feed_hep   (SimCaptureReader      *self,

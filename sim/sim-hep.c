@@ -310,7 +310,9 @@ check_complete (SimHepPacket  *packet,
 /*
  * HEPv1/v2: struct hep_hdr, hep_iphdr or hep_ip6hdr, and for v2 hep_timehdr, as in Kamailio's
  * sipcapture hep.h; the header length covers hep_hdr and the addresses (Kamailio's receiver
- * checks exactly that), some senders count the time header too.
+ * checks exactly that), some senders count the time header too.  hep_timehdr is not packed:
+ * 12 bytes, its 16-bit capture id followed by 2 bytes of padding (as recorded from Kamailio
+ * 5.6 in tests/captures/kamailio-hepv2.bin).
  */
 static SimHepPacket *
 decode_v1v2 (const guint8  *data,
@@ -341,7 +343,7 @@ decode_v1v2 (const guint8  *data,
       return NULL;
     }
   addr_len = v6 ? 32 : 8;
-  off = 8 + addr_len + (packet->version == 2 ? 10 : 0);
+  off = 8 + addr_len + (packet->version == 2 ? 12 : 0);
   if (data[1] != 8 + addr_len && data[1] != off)
     {
       g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_BAD_LENGTH,

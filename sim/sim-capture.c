@@ -403,6 +403,18 @@ stream_new (SimCaptureReader *self,
   return s;
 }
 
+static void
+stream_problem (SimCaptureReader *self,
+                Stream           *s,
+                const char       *what)
+{
+  char a[64], b[64];
+
+  sim_addr_format (&s->src, a, sizeof a);
+  sim_addr_format (&s->dst, b, sizeof b);
+  problem (self, self->frame, "TCP stream %s -> %s: %s", a, b, what);
+}
+
 /* Feeds in-order bytes to the stream's framer and delivers what it cuts. */
 static void
 stream_push (SimCaptureReader *self,
@@ -428,19 +440,23 @@ stream_push (SimCaptureReader *self,
       {
       case SIM_FRAMER_MESSAGE:
         s->sip = TRUE;
-        deliver (self, &s->src, &s->dst, self->now, msg, msg_len, FALSE);
+        /* The framer cuts by Content-Length and lets through start lines the stack would
+         * refuse later (a stray CR before a method): deliver only what begins like SIP. */
+        if (looks_like_sip ((const guint8 *) msg, msg_len, FALSE))
+          deliver (self, &s->src, &s->dst, self->now, msg, msg_len, FALSE);
+        else
+          stream_problem (self, s, "a message that begins with no request or status line "
+                          "(skipped)");
         break;
       case SIM_FRAMER_PONG:
         break;
       case SIM_FRAMER_ERROR:
         if (s->sip || err != SIM_FRAMER_ERROR_NOT_SIP)
           {
-            char a[64], b[64];
+            g_autofree char *what = g_strdup_printf ("%s; skipping to the next message",
+                                                     sim_framer_error_to_string (err));
 
-            sim_addr_format (&s->src, a, sizeof a);
-            sim_addr_format (&s->dst, b, sizeof b);
-            problem (self, self->frame, "TCP stream %s -> %s: %s; skipping to the next message",
-                     a, b, sim_framer_error_to_string (err));
+            stream_problem (self, s, what);
           }
         g_clear_pointer (&s->framer, sim_framer_free);
         return;

@@ -3,6 +3,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -279,6 +281,174 @@ test_real_capture (Fixture       *f,
   g_assert_cmpstr (verdicts->pdata[1], ==, "bob wrong-password");
 }
 
+
+/* Runs `siplab-cli view` with the NULL-terminated arguments after the file. */
+static int
+view (Fixture     *f,
+      const char  *file,
+      char       **out,
+      char       **err,
+      ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  g_ptr_array_add (argv, (gpointer) "view");
+  g_ptr_array_add (argv, (gpointer) file);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (f->dir, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* A capture of the simulator's replay-attack scenario, written by `siplab-cli run --pcap`. */
+static void
+simulated_capture (Fixture *f)
+{
+  g_autofree char *scenario = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "data",
+                                                "scenarios", "07-replay-attack.scn", NULL);
+  const char *argv[] = { cli_path (), "run", scenario, "--pcap", f->capture, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_spawn_sync (f->dir, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_file_set_contents (f->users, "alice:secret123\n", -1, NULL));
+}
+
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+test_formats (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("The three formats show every message and every verdict of a capture");
+
+  if (g_getenv ("SIPLAB_SOURCE_DIR") == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (meson test sets it)");
+      return;
+    }
+  simulated_capture (f);
+
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--users", f->users, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_nonnull (strstr (out, "alice (SIP Lab phone)"));
+  g_assert_cmpuint (count (out, "+ nonce accepted"), ==, 1);
+  g_assert_cmpuint (count (out, "replayed nonce"), ==, 3);
+  g_assert_nonnull (strstr (out, "+ binding added: sip:alice@lab.example"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--users", f->users, "--format", "messages",
+                         NULL), ==, 0);
+  g_assert_cmpuint (count (out, "\n=== "), ==, 10);
+  g_assert_cmpuint (count (out, "+ nonce rejected"), ==, 3);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--users", f->users, "--format", "jsonl",
+                         NULL), ==, 0);
+  g_assert_cmpuint (count (out, "\"type\":\"packet\",\"action\":\"sent\""), ==, 10);
+  g_assert_cmpuint (count (out, "\"text\":\"replayed\""), ==, 3);
+  g_assert_false (g_str_has_prefix (out, "#"));
+}
+
+static void
+test_filter (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("--filter keeps the messages (and their verdicts) of one method, AOR or call");
+
+  if (g_getenv ("SIPLAB_SOURCE_DIR") == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (meson test sets it)");
+      return;
+    }
+  simulated_capture (f);
+
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--format", "jsonl", "--filter",
+                         "method=INVITE", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--format", "jsonl", "--filter",
+                         "aor=alice@lab.example", NULL), ==, 0);
+  g_assert_cmpuint (count (out, "\"action\":\"sent\""), ==, 10);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* The attacker's own REGISTER has a Call-ID of its own: its two messages alone. */
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--format", "jsonl", "--filter",
+                         "call-id=3i6rvbgq6s0c", NULL), ==, 0);
+  g_assert_cmpuint (count (out, "\"action\":\"sent\""), ==, 2);
+  g_assert_cmpuint (count (out, "\"call_id\":\"3i6rvbgq6s0c\""), ==, 4);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (view (f, f->capture, &out, &err, "--filter", "colour=blue", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "unknown filter"));
+}
+
+static void
+test_bad_files (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *truncated = g_build_filename (f->dir, "truncated.pcapng", NULL);
+  g_autofree char *missing = g_build_filename (f->dir, "missing.pcapng", NULL);
+  g_autofree char *expected = NULL;
+  gsize len;
+
+  g_test_summary ("A truncated capture: its last packet is reported as FILE: packet N and the "
+                  "rest shown, exit 0; a file that cannot be read: exit 1");
+
+  if (g_getenv ("SIPLAB_SOURCE_DIR") == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (meson test sets it)");
+      return;
+    }
+  simulated_capture (f);
+  g_assert_true (g_file_get_contents (f->capture, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (truncated, contents, len - 100, NULL));
+
+  g_assert_cmpint (view (f, truncated, &out, &err, "--format", "jsonl", NULL), ==, 0);
+  expected = g_strdup_printf ("%s: packet 10: ", truncated);
+  g_assert_true (g_str_has_prefix (err, expected));
+  g_assert_cmpuint (count (out, "\"action\":\"sent\""), ==, 9);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (view (f, missing, &out, &err, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "missing.pcapng"));
+}
+
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -317,5 +487,11 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cli/view/real-capture-of-sipp-and-serve-listed-with-verdicts", Fixture, NULL,
               fixture_set_up, test_real_capture, fixture_tear_down);
+  g_test_add ("/cli/view/three-formats-show-messages-and-verdicts", Fixture, NULL,
+              fixture_set_up, test_formats, fixture_tear_down);
+  g_test_add ("/cli/view/filter-by-method-aor-call-id", Fixture, NULL,
+              fixture_set_up, test_filter, fixture_tear_down);
+  g_test_add ("/cli/view/truncated-and-missing-files", Fixture, NULL,
+              fixture_set_up, test_bad_files, fixture_tear_down);
   return g_test_run ();
 }

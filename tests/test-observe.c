@@ -470,6 +470,17 @@ test_bounded (Fixture       *f,
   g_assert_true (sim_observer_feed (f->observer, EPOCH, &addr, &f->registrar, r1, strlen (r1),
                                     NULL));
   g_assert_null (sim_observer_get_node_name (f->observer, &addr));
+
+  /* A host remembered nowhere that answers a REGISTER gets no location table either. */
+  {
+    g_autofree char *ok = response_text (1, 200, "Contact: <sip:alice@192.0.2.10>;expires=60\r\n");
+    g_autoptr(GPtrArray) registrars = NULL;
+
+    g_assert_true (sim_observer_feed (f->observer, EPOCH, &addr, &f->registrar, ok, strlen (ok),
+                                      NULL));
+    registrars = sim_observer_get_registrars (f->observer);
+    g_assert_cmpuint (registrars->len, ==, 0);
+  }
 }
 
 static void

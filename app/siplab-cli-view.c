@@ -160,6 +160,18 @@ event_cb (SimTrace *trace,
           add_column (view, event->to);
         }
       g_ptr_array_add (view->chunk, sim_event_ref (event));
+      /* The ladder draws a retransmission "(retx)" but no reason under an arrow: the timer
+       * that sent it goes on a line of its own, for this output only. */
+      if (event->type == SIM_EVENT_PACKET && event->reason != NULL &&
+          g_strcmp0 (event->action, "retransmitted") == 0)
+        {
+          SimEvent *note = sim_event_new (SIM_EVENT_NOTE, "retransmission");
+
+          note->t = event->t;
+          note->node = g_strdup (event->from);
+          note->text = g_strdup_printf ("retransmitted: %s", event->reason);
+          g_ptr_array_add (view->chunk, note);
+        }
       return;
     }
   flush_out (view);

@@ -735,14 +735,14 @@ observe_challenges (SimObserver    *self,
 {
   gboolean proxy = msg->status_code == 407;
   osip_list_t *list = proxy ? &msg->proxy_authenticates : &msg->www_authenticates;
-  char *value;
-
-  for (int pos = 0; (value = list_header (list, pos, TRUE)) != NULL; pos++)
+  for (int pos = 0; ; pos++)
     {
-      g_autofree char *owned = value;
+      g_autofree char *value = list_header (list, pos, TRUE);
       SimDigestChallenge challenge = { 0 };
       Seen *request;
 
+      if (value == NULL)
+        break;
       if (!sim_digest_challenge_parse (value, &challenge, NULL) || challenge.nonce == NULL)
         {
           sim_digest_challenge_clear (&challenge);
@@ -871,15 +871,16 @@ judge_request (SimObserver    *self,
 
   for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
     {
-      char *value;
-
-      for (int pos = 0; (value = list_header (lists[l], pos, FALSE)) != NULL; pos++)
+      for (int pos = 0; ; pos++)
         {
-          g_autofree char *owned = value;
+          g_autofree char *value = list_header (lists[l], pos, FALSE);
           SimDigestCredentials creds = { 0 };
           gboolean known = TRUE;
           g_autoptr(GError) error = NULL;
           Verdict v = { 0 };
+
+          if (value == NULL)
+            break;
 
           if (!sim_digest_credentials_parse_full (value, &creds, &known, &error) ||
               creds.nonce == NULL)

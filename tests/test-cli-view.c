@@ -271,9 +271,12 @@ test_real_capture (Fixture       *f,
       if (g_strcmp0 (type, "packet") == 0 && g_strcmp0 (action, "delivered") != 0)
         g_ptr_array_add (listed, g_strdup (json_object_get_string_member (object, "first_line")));
       else if (g_strcmp0 (type, "nonce") == 0 && g_strcmp0 (action, "issued") != 0)
-        g_ptr_array_add (verdicts, g_strdup_printf ("%s %s",
-                                                    json_object_get_string_member (object, "user"),
-                                                    json_object_get_string_member (object, "text")));
+        {
+          const char *user = json_object_get_string_member (object, "user");
+          const char *verdict = json_object_get_string_member (object, "text");
+
+          g_ptr_array_add (verdicts, g_strdup_printf ("%s %s", user, verdict));
+        }
     }
 
   expected = tshark_first_lines (f);

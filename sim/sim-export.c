@@ -1136,13 +1136,11 @@ sim_export_stream_add (SimExportStream *self,
   pending->event = sim_event_ref (event);
   if (event->type == SIM_EVENT_PACKET)
     stream_match (self, pending);
-  if (!self->ladder && !pending->waiting && !is_departure (event))
-    {
-      /* The message list shows departures only: nothing else has to wait for them. */
-      pending_free (pending);
-      return;
-    }
-  g_queue_push_tail (&self->pending, pending);
+  /* The message list shows departures only: nothing else has to wait with them. */
+  if (self->ladder || is_departure (event))
+    g_queue_push_tail (&self->pending, pending);
+  else
+    pending_free (pending);
 
   /* Everything up to the first departure still in flight is final. */
   while (!g_queue_is_empty (&self->pending) &&

@@ -1063,6 +1063,15 @@ stream_write (SimExportStream *self,
     }
   if (is_departure (event) && event->from != NULL && event->to != NULL)
     {
+      /* The layout saw every event of the session: an arrow it has no column for means it was
+       * planned over other events (a caller's mistake), and has no place to be drawn. */
+      if (!g_hash_table_contains (self->layout.index, event->from) ||
+          !g_hash_table_contains (self->layout.index, event->to))
+        {
+          g_critical ("sim_export_stream_add: no column for %s -> %s: the layout was planned "
+                      "over other events", event->from, event->to);
+          return;
+        }
       ladder_packet_row (&self->layout, out, event, pending->fate);
       self->time_shown = TRUE;
       self->last_t = event->t;

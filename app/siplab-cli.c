@@ -347,24 +347,23 @@ layout_event_cb (SimTrace *trace,
 
 /* The ladder's layout: a first run of the same world (deterministic), keeping only the layout. */
 static SimExportLayout *
-plan_ladder (const char             *path,
+plan_ladder (const SimScenarioInfo  *info,
              const RunOptions       *opts,
              SimTime                 until,
              const SimExportOptions *export)
 {
   g_autoptr(SimExportLayout) layout = sim_export_layout_new (export);
-  g_auto(SimScenarioInfo) info = { 0 };
-  g_autoptr(SimWorld) world = sim_scenario_load_file (path, (guint32) opts->seed, &info, NULL);
+  g_autoptr(SimWorld) world = sim_scenario_build (info->scenario, (guint32) opts->seed, NULL);
 
-  g_assert (world != NULL);       /* it loaded a moment ago */
-  run_observed (world, &info, until, G_CALLBACK (layout_event_cb), layout);
+  /* The same scenario built a moment ago, so it builds again. */
+  g_assert (world != NULL);
+  run_observed (world, info, until, G_CALLBACK (layout_event_cb), layout);
   return g_steal_pointer (&layout);
 }
 
 /* Runs @world until @until, printing it as it goes; FALSE when stdout failed. */
 static gboolean
 run_and_print (SimWorld              *world,
-               const char            *path,
                SimTime                until,
                const SimScenarioInfo *info,
                const RunOptions      *opts,
@@ -382,7 +381,7 @@ run_and_print (SimWorld              *world,
       ladder_options (opts, &export, &columns);
       if (info->title != NULL)
         g_string_append_printf (r->out, "%s\n\n", info->title);
-      r->stream = sim_export_stream_new_ladder (plan_ladder (path, opts, until, &export),
+      r->stream = sim_export_stream_new_ladder (plan_ladder (info, opts, until, &export),
                                                 &export, r->out);
     }
   else if (opts->format == FORMAT_MESSAGES)
@@ -427,7 +426,7 @@ cmd_run (int    argc,
         return siplab_cli_usage_error ("run", "--until: %s", local->message);
     }
 
-  if (!run_and_print (world, argv[1], until, &info, &opts, &r))
+  if (!run_and_print (world, until, &info, &opts, &r))
     {
       fprintf (stderr, "siplab-cli run: cannot write the output\n");
       status = EXIT_RUNTIME;

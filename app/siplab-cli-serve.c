@@ -20,6 +20,7 @@
 #include "sim-world.h"
 #include "siplab-cli-audit.h"
 #include "siplab-cli-common.h"
+#include "siplab-cli-serve-config.h"
 
 /*
  * siplab-cli serve: the lab's registrar and proxy on real sockets, headless.  Every trace
@@ -98,6 +99,8 @@ typedef struct {
   guint flush_source;
   guint sigint, sigterm;
   GMainLoop *loop;
+  SiplabServeLogLevel log_level;  /* status lines above this priority are not printed */
+  gboolean journal;          /* stderr is the journal: lines start with "<N>" (sd-daemon.h) */
 } Serve;
 
 /* "14:03:27.512", local time: what a student compares with the phone's own log. */
@@ -425,12 +428,36 @@ serve_status (Serve      *serve,
   g_autofree char *line = NULL;
   va_list args;
 
+  SiplabServeLogLevel priority;
+
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  line = g_strdup_printf ("siplab-cli serve: %s\n", text);
+  priority = siplab_cli_serve_log_priority (text);
+  if (serve->log_level != 0 && priority > serve->log_level)
+    return;
+  /* Under systemd the journal reads the priority off the line (SyslogLevelPrefix=): a
+   * warning is then a warning in `journalctl -p warning`. */
+  if (serve->journal)
+    line = g_strdup_printf ("<%d>siplab-cli serve: %s\n", (int) priority, text);
+  else
+    line = g_strdup_printf ("siplab-cli serve: %s\n", text);
   output_push (serve->status, line, strlen (line));
   output_flush (serve->status);
+}
+
+/* systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream it connects to stderr. */
+static gboolean
+stderr_is_journal (void)
+{
+  const char *env = g_getenv ("JOURNAL_STREAM");
+  guint64 dev, ino;
+  struct stat st;
+
+  if (env == NULL || sscanf (env, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, &dev, &ino) != 2)
+    return FALSE;
+  return fstat (STDERR_FILENO, &st) == 0 && (guint64) st.st_dev == dev &&
+         (guint64) st.st_ino == ino;
 }
 
 static void
@@ -441,6 +468,7 @@ serve_output_start (Serve *serve)
   output_init (&serve->out, STDOUT_FILENO, SERVE_OUTPUT_MAX, "trace");
   output_init (&serve->err, STDERR_FILENO, SERVE_STATUS_MAX, "status");
   serve->status = &serve->err;
+  serve->journal = stderr_is_journal ();
   /* `2>&1 | less`: one pipe, so one queue, or a status line could land inside a trace line
    * that was partly written. */
   if (fstat (STDOUT_FILENO, &out_st) == 0 && fstat (STDERR_FILENO, &err_st) == 0 &&
@@ -662,6 +690,8 @@ typedef struct {
   char *scenario_path;
   char *cert_path;
   char *key_path;
+  char *config_path;         /* only for --help: siplab_cli_serve_config_expand () reads it */
+  char *log_level_text;
   int auth_limit;
   int max_message;           /* 0: the transport's default */
   gboolean timers;
@@ -687,6 +717,8 @@ serve_options_clear (ServeOptions *opts)
   g_clear_pointer (&opts->scenario_path, g_free);
   g_clear_pointer (&opts->cert_path, g_free);
   g_clear_pointer (&opts->key_path, g_free);
+  g_clear_pointer (&opts->config_path, g_free);
+  g_clear_pointer (&opts->log_level_text, g_free);
   g_clear_pointer (&opts->tcp.idle_text, g_free);
   g_clear_pointer (&opts->tcp.message_text, g_free);
   g_clear_pointer (&opts->tcp.connect_text, g_free);
@@ -698,6 +730,9 @@ static GOptionContext *
 serve_options_context_new (ServeOptions *opts)
 {
   const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts->config_path,
+      "Read these options from a configuration file (siplab-serve.conf(5)); flags given too "
+      "override it, a --listen replaces all its listeners", "FILE" },
     { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &opts->listen,
       "Listen here (repeatable): udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (needs --cert "
       "and --key; 5061 is SIP over TLS's port); IPv6 as udp:[::1]:5060. "
@@ -714,6 +749,9 @@ serve_options_context_new (ServeOptions *opts)
       "stderr: the fastest, for a registrar under load)", "FORMAT" },
     { "timers", 't', 0, G_OPTION_ARG_NONE, &opts->timers,
       "Also print transaction and timer events", NULL },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &opts->log_level_text,
+      "Status lines printed on stderr: error, warning or info (default: info, all of them)",
+      "LEVEL" },
     { "auth-limit", 0, 0, G_OPTION_ARG_INT, &opts->auth_limit,
       "Wrong passwords for one user from one IP before that user's requests from there get 403 "
       "(default 10, 0: no limit)", "N" },
@@ -800,6 +838,10 @@ serve_options_parse (ServeOptions   *opts,
     return siplab_cli_usage_error ("serve", "unexpected argument '%s'", (*argv)[1]);
   if (!tcp_options_check (&opts->tcp) || !stack_options_check (&opts->stack))
     return EXIT_USAGE;
+  if (opts->log_level_text != NULL && !siplab_cli_serve_log_level_parse (opts->log_level_text,
+                                                                          NULL))
+    return siplab_cli_usage_error ("serve", "--log-level is error, warning or info, not '%s'",
+                                   opts->log_level_text);
   if (opts->listen == NULL || opts->listen[0] == NULL)
     return siplab_cli_usage_error ("serve", "at least one --listen is needed, e.g. "
                                    "--listen udp:127.0.0.1:5060");
@@ -927,6 +969,8 @@ serve_start (Serve              *serve,
              SimTrace           *trace)
 {
   serve->timers = opts->timers;
+  serve->log_level = SIPLAB_SERVE_LOG_INFO;
+  siplab_cli_serve_log_level_parse (opts->log_level_text, &serve->log_level);
   serve->line = g_string_new (NULL);
   serve_output_start (serve);
   if (serve->format == FORMAT_NONE)
@@ -1195,8 +1239,23 @@ siplab_cli_serve (int    argc,
                   char **argv)
 {
   g_auto(ServeOptions) opts = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) args = NULL;
+  g_autofree char **view = NULL;
   int status;
 
+  /* --config FILE becomes the flags it stands for, before the command line's own. */
+  args = siplab_cli_serve_config_expand (argc, argv, &error);
+  if (args == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  argc = (int) g_strv_length (args);
+  /* GOption drops what it parses from the vector it is given: a shallow copy, so that every
+   * string is still freed with @args. */
+  view = g_memdup2 (args, (argc + 1) * sizeof (char *));
+  argv = view;
   status = serve_options_parse (&opts, &argc, &argv);
   if (status != EXIT_OK)
     return status;

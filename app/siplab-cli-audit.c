@@ -4,16 +4,22 @@
 #include <stdio.h>
 
 #include "sim-audit.h"
+#include "siplab-cli-common.h"
 
 static char *
 find_common_passwords (void)
 {
   const char *env = g_getenv ("SIPLAB_COMMON_PASSWORDS");
   const char *candidates[3] = { NULL };
+  char *installed;
   guint n = 0;
 
   if (env != NULL && *env != '\0')
     return g_strdup (env);
+  /* An installation's own copy first, wherever it was unpacked (siplab-cli-common.h). */
+  installed = siplab_cli_installed_data_path ("common-passwords.txt");
+  if (installed != NULL)
+    return installed;
 #ifdef SIPLAB_SOURCE_COMMON_PASSWORDS
   candidates[n++] = SIPLAB_SOURCE_COMMON_PASSWORDS;
 #endif

@@ -2,7 +2,10 @@
 #include "siplab-cli-serve-config.h"
 
 #include <gio/gio.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim-transport.h"
 
@@ -378,4 +381,31 @@ siplab_cli_serve_log_priority (const char *line)
   if (g_str_has_prefix (line, "warning") || strstr (line, "dropped") != NULL)
     return SIPLAB_SERVE_LOG_WARNING;
   return SIPLAB_SERVE_LOG_INFO;
+}
+
+/* systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream it connects to stderr. */
+static gboolean
+stderr_is_journal (void)
+{
+  const char *env = g_getenv ("JOURNAL_STREAM");
+  guint64 dev, ino;
+  struct stat st;
+
+  if (env == NULL || sscanf (env, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, &dev, &ino) != 2)
+    return FALSE;
+  return fstat (STDERR_FILENO, &st) == 0 && (guint64) st.st_dev == dev &&
+         (guint64) st.st_ino == ino;
+}
+
+const char *
+siplab_cli_serve_log_prefix (SiplabServeLogLevel level)
+{
+  static int journal = -1;
+
+  if (journal == -1)
+    journal = stderr_is_journal ();
+  if (!journal)
+    return "";
+  return level == SIPLAB_SERVE_LOG_ERROR ? "<3>" :
+         level == SIPLAB_SERVE_LOG_WARNING ? "<4>" : "<6>";
 }

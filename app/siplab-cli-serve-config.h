@@ -40,6 +40,12 @@ char **siplab_cli_serve_config_expand (int          argc,
 gboolean siplab_cli_serve_log_level_parse (const char          *text,
                                            SiplabServeLogLevel *level);
 
+/*
+ * "<3>", "<4>" or "<6>" for @level when stderr is the journal (systemd's $JOURNAL_STREAM names
+ * it), so that a line written there gets its priority (SyslogLevelPrefix=); "" otherwise.
+ */
+const char *siplab_cli_serve_log_prefix (SiplabServeLogLevel level);
+
 /* The priority of a status line: "cannot ..." is an error, "warning: ..." a warning. */
 SiplabServeLogLevel siplab_cli_serve_log_priority (const char *line);
 

@@ -446,20 +446,6 @@ serve_status (Serve      *serve,
   output_flush (serve->status);
 }
 
-/* systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream it connects to stderr. */
-static gboolean
-stderr_is_journal (void)
-{
-  const char *env = g_getenv ("JOURNAL_STREAM");
-  guint64 dev, ino;
-  struct stat st;
-
-  if (env == NULL || sscanf (env, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, &dev, &ino) != 2)
-    return FALSE;
-  return fstat (STDERR_FILENO, &st) == 0 && (guint64) st.st_dev == dev &&
-         (guint64) st.st_ino == ino;
-}
-
 static void
 serve_output_start (Serve *serve)
 {
@@ -468,7 +454,7 @@ serve_output_start (Serve *serve)
   output_init (&serve->out, STDOUT_FILENO, SERVE_OUTPUT_MAX, "trace");
   output_init (&serve->err, STDERR_FILENO, SERVE_STATUS_MAX, "status");
   serve->status = &serve->err;
-  serve->journal = stderr_is_journal ();
+  serve->journal = *siplab_cli_serve_log_prefix (SIPLAB_SERVE_LOG_INFO) != '\0';
   /* `2>&1 | less`: one pipe, so one queue, or a status line could land inside a trace line
    * that was partly written. */
   if (fstat (STDOUT_FILENO, &out_st) == 0 && fstat (STDERR_FILENO, &err_st) == 0 &&
@@ -1248,7 +1234,8 @@ siplab_cli_serve (int    argc,
   args = siplab_cli_serve_config_expand (argc, argv, &error);
   if (args == NULL)
     {
-      fprintf (stderr, "%s\n", error->message);
+      fprintf (stderr, "%s%s\n", siplab_cli_serve_log_prefix (SIPLAB_SERVE_LOG_ERROR),
+               error->message);
       return EXIT_USAGE;
     }
   argc = (int) g_strv_length (args);

@@ -1358,10 +1358,11 @@ test_config_shipped_sample (void)
   g_test_summary ("The sample /etc/siplab/serve.conf of the package is valid: serve starts "
                   "with it (the machine's paths and port overridden by flags), and with "
                   "$JOURNAL_STREAM naming its stderr every status line starts with its "
-                  "sd-daemon priority, <6> for information.");
+                  "sd-daemon priority: <6> for information, <4> for a warning (bob's weak "
+                  "password).");
 
   g_assert_no_error (error);
-  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\n", -1, NULL));
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nbob:123456\n", -1, NULL));
   /* systemd names the stream it gives as stderr by device and inode: here, a file. */
   g_assert_true (g_file_set_contents (log, "", -1, NULL));
   g_assert_cmpint (g_stat (log, &st), ==, 0);
@@ -1376,7 +1377,8 @@ test_config_shipped_sample (void)
   g_assert_no_error (error);
   text = wait_for_file_text (log, "serve: domain", SERVER_WAIT_MS);
   g_assert_nonnull (text);
-  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: domain lab.example, 1 users"));
+  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: domain lab.example, 2 users"));
+  g_assert_nonnull (strstr (text, "<4>siplab-cli serve: warning: "));
   g_assert_nonnull (strstr (text, "<6>siplab-cli serve: listening on udp:127.0.0.1:"));
   g_subprocess_send_signal (server, SIGTERM);
   g_assert_cmpint (wait_process (server, SERVER_WAIT_MS), ==, 0);

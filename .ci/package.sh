@@ -34,7 +34,9 @@ for deb in "$work"/*.deb; do dpkg -x "$deb" "$root"; done
 cli="$root/usr/bin/siplab-cli"
 # Away from the source tree: the installed program must find its data by itself.
 ( cd "$work" && env -u SIPLAB_LESSONS_DIR "$cli" --version )
-( cd "$work" && env -u SIPLAB_LESSONS_DIR "$cli" lessons >/dev/null )
+# ... its own copy, not the source tree the build came from (which is still there).
+( cd "$work" && env -u SIPLAB_LESSONS_DIR "$cli" lessons ) | head -n 1 \
+  | grep -F "Lessons in $root/usr/share/siplab/lessons"
 ( cd "$work" && "$cli" check "$root"/usr/share/siplab/lessons/*.lesson )
 test "$(stat -c %a "$root/etc/siplab/users")" = 640
 

@@ -98,6 +98,9 @@ typedef struct {
   Output *status;            /* where status lines go: err, or out when both are one file */
   guint flush_source;
   guint sigint, sigterm;
+  guint sighup, sighup_report;  /* the plain server: what a reload (SIGHUP) did, as a status */
+  SimServer *server;
+  const char *users_path;
   GMainLoop *loop;
   SiplabServeLogLevel log_level;  /* status lines above this priority are not printed */
   gboolean journal;          /* stderr is the journal: lines start with "<N>" (sd-daemon.h) */
@@ -523,6 +526,8 @@ serve_clear (Serve *serve)
   g_clear_handle_id (&serve->flush_source, g_source_remove);
   g_clear_handle_id (&serve->sigint, g_source_remove);
   g_clear_handle_id (&serve->sigterm, g_source_remove);
+  g_clear_handle_id (&serve->sighup, g_source_remove);
+  g_clear_handle_id (&serve->sighup_report, g_source_remove);
   g_clear_pointer (&serve->loop, g_main_loop_unref);
   g_string_free (serve->line, TRUE);
   /* The total goes after everything else, on stderr even when stdout is gone. */
@@ -1175,6 +1180,39 @@ warn_unreachable_first_listener (Serve     *serve,
                   "server's LAN address first.", first->ip);
 }
 
+/* After the server's own SIGHUP handler has re-read the users file: what came of it. */
+static gboolean
+sighup_report_cb (gpointer data)
+{
+  Serve *serve = data;
+  g_autoptr(GHashTable) users = NULL;
+  g_autoptr(GError) error = NULL;
+
+  serve->sighup_report = 0;
+  /* The server keeps its old set when the file is broken; reading it again tells why. */
+  if (!sim_users_read_file (serve->users_path, &users, &error))
+    serve_status (serve, "warning: users file not reloaded, keeping the %u users loaded before: "
+                  "%s", sim_server_get_n_users (serve->server), error->message);
+  else
+    serve_status (serve, "users file re-read: %u users", sim_server_get_n_users (serve->server));
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * SIGHUP (`systemctl reload`): the server re-reads the users file (sim-server.c) and traces it,
+ * but the service prints no trace; a status line says it in the journal.  The report runs at a
+ * lower priority than the sources of the signal, so after the server's handler.
+ */
+static gboolean
+sighup_cb (gpointer data)
+{
+  Serve *serve = data;
+
+  if (serve->sighup_report == 0)
+    serve->sighup_report = g_idle_add_full (G_PRIORITY_LOW, sighup_report_cb, serve, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 serve_server (ServeOptions *opts)
 {
@@ -1207,6 +1245,9 @@ serve_server (ServeOptions *opts)
       return EXIT_RUNTIME;
     }
   catch_signals (&serve);
+  serve.server = server;
+  serve.users_path = opts->users_path;
+  serve.sighup = g_unix_signal_add (SIGHUP, sighup_cb, &serve);
   print_listeners (&serve, sim_server_get_transport (server));
   warn_unreachable_first_listener (&serve, server);
   serve_status (&serve, "domain %s, %u users, %u bindings%s%s", opts->domain,
@@ -1215,6 +1256,8 @@ serve_server (ServeOptions *opts)
                 opts->db_path ? " restored from " : "", opts->db_path ? opts->db_path : "");
 
   run_until_signal (&serve);
+  g_clear_handle_id (&serve.sighup, g_source_remove);
+  g_clear_handle_id (&serve.sighup_report, g_source_remove);
   sim_server_stop (server);
   serve_stop (&serve, trace, &handler);
   return EXIT_OK;

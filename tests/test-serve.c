@@ -1359,7 +1359,8 @@ test_config_shipped_sample (void)
                   "with it (the machine's paths and port overridden by flags), and with "
                   "$JOURNAL_STREAM naming its stderr every status line starts with its "
                   "sd-daemon priority: <6> for information, <4> for a warning (bob's weak "
-                  "password).");
+                  "password); a reload (SIGHUP, ExecReload=) says what it read, and a broken "
+                  "users file is a warning that keeps the users loaded before.");
 
   g_assert_no_error (error);
   g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nbob:123456\n", -1, NULL));
@@ -1380,6 +1381,20 @@ test_config_shipped_sample (void)
   g_assert_nonnull (strstr (text, "<6>siplab-cli serve: domain lab.example, 2 users"));
   g_assert_nonnull (strstr (text, "<4>siplab-cli serve: warning: "));
   g_assert_nonnull (strstr (text, "<6>siplab-cli serve: listening on udp:127.0.0.1:"));
+
+  /* systemctl reload: SIGHUP, and the journal hears what came of it. */
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nbob:123456\n"
+                                      "carol:carolpw-long\n", -1, NULL));
+  g_subprocess_send_signal (server, SIGHUP);
+  g_free (text);
+  text = wait_for_file_text (log, "re-read", SERVER_WAIT_MS);
+  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: users file re-read: 3 users"));
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nno password here\n", -1, NULL));
+  g_subprocess_send_signal (server, SIGHUP);
+  g_free (text);
+  text = wait_for_file_text (log, "not reloaded", SERVER_WAIT_MS);
+  g_assert_nonnull (strstr (text, "<4>siplab-cli serve: warning: users file not reloaded, keeping "
+                                  "the 3 users loaded before: "));
   g_subprocess_send_signal (server, SIGTERM);
   g_assert_cmpint (wait_process (server, SERVER_WAIT_MS), ==, 0);
   remove_tree (dir);

@@ -231,6 +231,12 @@ config_key_to_flags (const char       *path,
   g_strstrip (value);
   if (*value == '\0')
     return config_error (error, path, line, "%s has no value", key->key);
+  /* GKeyFile has no comments after a value: they would become part of it. */
+  if (strstr (value, " #") != NULL || strstr (value, "\t#") != NULL)
+    return config_error (error, path, line, "%s = '%s': a comment goes on a line of its own",
+                         key->key, value);
+  if (key->type == KEY_STRING && strpbrk (value, " \t") != NULL)
+    return config_error (error, path, line, "%s is one word, not '%s'", key->key, value);
   if (key->type == KEY_COUNT && !g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT, &n, NULL))
     return config_error (error, path, line, "%s takes a whole number, not '%s'", key->key, value);
   if (key->type == KEY_SECONDS &&

@@ -1227,6 +1227,8 @@ test_config_wrong_line (void)
       "line 2)" },
     { "[tcp]\nmax-connections = -1\n", 2, "max-connections takes a whole number" },
     { "[server]\nusers = ${CREDENTIALS_DIRECTORY}/users\n", 2, "$CREDENTIALS_DIRECTORY" },
+    { "[server]\nlisten = udp:127.0.0.1:0\n\ndomain = lab.example # the lab\n", 4,
+      "a comment goes on a line of its own" },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("siplab-config-XXXXXX", &error);

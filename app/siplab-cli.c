@@ -11,6 +11,7 @@
 #include "siplab-cli-grade.h"
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
+#include "siplab-cli-view.h"
 #include "siplab-cli-watch.h"
 #include "siplab-cli-worksheet.h"
 
@@ -60,6 +61,8 @@ static const Command commands[] = {
   { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
   { "cert", "--host NAME [--ip ADDR]... [--out DIR]",
     "make a lab CA and a TLS server certificate for serve", siplab_cli_cert },
+  { "view", "FILE [--users F] [--format F] [--filter K=V]",
+    "explain a pcap/pcapng capture of a real network", siplab_cli_view },
   { "watch", "--hep udp:HOST:PORT", "show a PBX's SIP traffic live from HEP (Kamailio siptrace...)",
     siplab_cli_watch },
   { "version", "", "print the version", cmd_version },

@@ -125,17 +125,37 @@ bounded_insert (Bounded  *b,
   g_queue_push_tail (&b->order, key);
 }
 
-/* "baresip" of "baresip v3.0.0", "Kamailio" of "Kamailio (5.6.3 (x86_64/linux))". */
+/*
+ * The product of a User-Agent or Server value, without its version: "baresip" of
+ * "baresip v3.0.0", "Kamailio" of "Kamailio (5.6.3 (x86_64/linux))", "SIP Lab" of
+ * "SIP Lab/0.1".  Words from the first one that starts a version on are left out.
+ */
 static char *
 product_of (const char *header)
 {
-  gsize n;
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *head = NULL;
 
   if (header == NULL)
     return NULL;
-  header += strspn (header, " \t");
-  n = strcspn (header, "/ \t(");
-  return n > 0 ? g_strndup (header, MIN (n, 32)) : NULL;
+  head = g_strndup (header, strcspn (header, "/("));
+  words = g_strsplit_set (head, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *w = words[i];
+
+      if (*w == '\0')
+        continue;
+      if (g_ascii_isdigit (w[0]) || ((w[0] == 'v' || w[0] == 'V') && g_ascii_isdigit (w[1])))
+        break;
+      if (out->len + strlen (w) + 1 > 32)
+        break;
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, w);
+    }
+  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
 }
 
 static char *

@@ -94,7 +94,8 @@ def main():
         n = 0
         while written < args.messages:
             i = n % args.users
-            phone_ip = bytes((10, 1 + (i >> 16) % 250, (i >> 8) & 0xFF, i & 0xFF))
+            # 10.x.y.z with z from 1 to 250: no network or broadcast addresses.
+            phone_ip = bytes((10, 1 + (i // 62500) % 250, (i // 250) % 250, 1 + i % 250))
             phone_port = 5060 + (n // args.users) % 1000
             for to_registrar, text in cycle(n, "u%d" % i, phone_ip, phone_port):
                 if written == args.messages:

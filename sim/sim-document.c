@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-document.h"
 
+#include "sim-capture-world.h"
+
 #include "sim-lesson-student.h"
 
 #include <gio/gio.h>
@@ -398,7 +400,8 @@ sim_document_step_back (SimDocument *self)
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
 
-  if (self->live || self->lesson != NULL || self->world == NULL)
+  /* A capture (no scenario) is not a session: there is nothing to replay. */
+  if (self->live || self->lesson != NULL || self->world == NULL || self->scenario == NULL)
     return FALSE;
   now = n_events (self->world);
 
@@ -970,4 +973,48 @@ SimDocument *
 sim_document_new (void)
 {
   return g_object_new (SIM_TYPE_DOCUMENT, NULL);
+}
+
+gboolean
+sim_document_open_capture (SimDocument  *self,
+                           const char   *path,
+                           const char   *users_path,
+                           GString      *problems_out,
+                           GError      **error)
+{
+  g_autoptr(SimObserver) observer = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *subtitle = NULL;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  world = sim_capture_world_new (path, users_path, problems_out, &observer, error);
+  if (world == NULL)
+    return FALSE;
+  /* Nothing to replay or edit: the scene, its edits and a lesson are closed. */
+  g_clear_pointer (&self->scenario, sim_scenario_unref);
+  g_ptr_array_set_size (self->edits, 0);
+  if (self->lesson != NULL)
+    {
+      g_clear_object (&self->lesson);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LESSON]);
+    }
+  set_runner (self, NULL);
+  g_free (self->path);
+  self->path = g_strdup (path);
+  g_clear_pointer (&self->name, g_free);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
+  self->run_length = sim_world_now (world);
+  base = g_path_get_basename (path);
+  subtitle = g_strdup_printf ("Capture: %s · %" G_GUINT64_FORMAT " SIP messages", base,
+                              sim_observer_get_n_messages (observer));
+  g_free (self->scene_subtitle);
+  self->scene_subtitle = g_strdup (subtitle);
+  set_world (self, world);
+  set_subtitle (self, subtitle);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+  emit_changed (self);
+  return TRUE;
 }

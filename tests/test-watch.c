@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "sim-capture-world.h"
+#include "sim-document.h"
 #include "sim-hep.h"
 #include "sim-observe.h"
 #include "sim-watch.h"
@@ -691,6 +693,63 @@ test_kamailio_siptrace (void)
   }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* A capture as the GUI's document                                                            */
+
+/*
+ * tests/kamailio/register-digest.pcapng: dumpcap on lo while sipp registered to Kamailio
+ * (tests/kamailio/kamailio.cfg, password alicepw) as alice twice, then as bob with a wrong
+ * password (Kamailio reused its nonce for the second alice: a replay by SIP Lab's rules).
+ */
+static void
+test_capture_document (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "kamailio", "register-digest.pcapng",
+                                                 NULL);
+  g_autofree char *dir = g_dir_make_tmp ("siplab-capture-XXXXXX", NULL);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) verdicts = g_string_new (NULL);
+  SimWorld *world;
+  SimTrace *trace;
+
+  g_assert_true (sim_capture_world_is_capture_path (path));
+  g_assert_true (sim_capture_world_is_capture_path ("x.PCAP"));
+  g_assert_false (sim_capture_world_is_capture_path ("x.scn"));
+  g_assert_true (g_file_set_contents (users, "alice:alicepw\nbob:bobpw\n", -1, NULL));
+  g_assert_true (sim_document_open (document, NULL, &error));
+  g_assert_true (sim_document_open_capture (document, path, users, problems, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (problems->str, ==, "");
+  g_assert_true (g_str_has_prefix (sim_document_get_subtitle (document),
+                                   "Capture: register-digest.pcapng"));
+  g_assert_null (sim_document_get_scenario (document));
+  world = sim_document_get_world (document);
+  trace = sim_world_get_trace (world);
+  g_assert_cmpuint (count_packets (trace, "sent"), ==, 14);
+  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
+    {
+      SimEvent *event = sim_trace_get_event (trace, i);
+      if (event->type == SIM_EVENT_NONCE && event->user != NULL)
+        g_string_append_printf (verdicts, "%s %s;", event->user, event->text);
+    }
+  g_assert_cmpstr (verdicts->str, ==, "alice correct;alice replayed;bob wrong-password;");
+  /* The views show the end of the capture; there is nothing to replay. */
+  g_assert_cmpint (sim_world_now (world), >, SIM_SEC (7));
+  g_assert_false (sim_document_step_back (document));
+  g_assert_false (sim_document_restart (document, NULL));
+  g_assert_true (sim_document_get_world (document) == world);
+
+  /* A missing file leaves the capture open. */
+  g_assert_false (sim_document_open_capture (document, "/nonexistent.pcap", NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (sim_document_get_world (document) == world);
+  g_remove (users);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -710,5 +769,7 @@ main (int    argc,
   g_test_add_func ("/watch/cli/a-wrong-command-line-exits-2", test_cli_usage_errors);
   g_test_add_func ("/watch/kamailio/siptrace-of-a-digest-registration-shows-in-order",
                    test_kamailio_siptrace);
+  g_test_add_func ("/watch/capture/a-kamailio-capture-opens-as-a-document-with-verdicts",
+                   test_capture_document);
   return g_test_run ();
 }

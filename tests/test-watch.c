@@ -750,6 +750,58 @@ test_capture_document (void)
   g_rmdir (dir);
 }
 
+typedef struct {
+  SimDocument *document;
+} DocumentSeen;
+
+static gboolean
+document_has_packet (gpointer data)
+{
+  DocumentSeen *seen = data;
+  return count_packets (sim_world_get_trace (sim_document_get_world (seen->document)), "sent") > 0;
+}
+
+/* The GUI's "Watch a SIP Network…": live HEP into the document; Stop Listening closes it. */
+static void
+test_document_watch (void)
+{
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "kamailio", "register-digest.pcapng",
+                                                 NULL);
+  g_autoptr(GBytes) right = hep_packet (register_text, "192.0.2.7", "192.0.2.1", KEY, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spec = NULL;
+  g_autoptr(GInetSocketAddress) again_address = NULL;
+  g_autoptr(GSocket) again = NULL;
+  DocumentSeen seen = { document };
+  const char *subtitle;
+
+  /* From a capture (no scene): Stop Listening must still have something to go back to. */
+  g_assert_true (sim_document_open_capture (document, path, NULL, NULL, &error));
+  g_assert_false (sim_document_watch (document, "udp:nowhere:1", NULL, NULL, &error));
+  g_assert_error (error, SIM_WATCH_ERROR, SIM_WATCH_ERROR_ADDRESS);
+  g_clear_error (&error);
+  g_assert_true (sim_document_watch (document, "udp:127.0.0.1:0", KEY, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sim_document_get_live (document));
+  subtitle = sim_document_get_subtitle (document);
+  g_assert_true (g_str_has_prefix (subtitle, "Watching HEP on udp:127.0.0.1:"));
+  spec = g_strndup (subtitle + strlen ("Watching HEP on "),
+                    strcspn (subtitle + strlen ("Watching HEP on "), " "));
+  send_to (spec, right);
+  g_assert_true (wait_until (document_has_packet, &seen, WAIT_MS));
+  g_assert_false (sim_document_step_back (document));
+
+  sim_document_stop_listening (document);
+  g_assert_false (sim_document_get_live (document));
+  g_assert_nonnull (sim_document_get_scenario (document));
+  /* The socket is closed: its port can be bound again. */
+  again_address = sim_watch_parse_address (spec, NULL);
+  again = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (again, G_SOCKET_ADDRESS (again_address), FALSE, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -771,5 +823,7 @@ main (int    argc,
                    test_kamailio_siptrace);
   g_test_add_func ("/watch/capture/a-kamailio-capture-opens-as-a-document-with-verdicts",
                    test_capture_document);
+  g_test_add_func ("/watch/document/live-hep-in-the-document-and-stop-listening",
+                   test_document_watch);
   return g_test_run ();
 }

@@ -228,7 +228,7 @@ print_stats (SimWatch *sim_watch)
 
   fprintf (stderr, "siplab-cli watch: %" G_GUINT64_FORMAT " datagrams, %" G_GUINT64_FORMAT
            " SIP messages shown; dropped: %" G_GUINT64_FORMAT " wrong or missing key, %"
-           G_GUINT64_FORMAT " not HEPv3, %" G_GUINT64_FORMAT " not SIP, %" G_GUINT64_FORMAT
+           G_GUINT64_FORMAT " invalid HEP, %" G_GUINT64_FORMAT " not SIP, %" G_GUINT64_FORMAT
            " too large\n", stats->received, stats->observed, stats->dropped_key,
            stats->dropped_invalid, stats->dropped_not_sip, stats->dropped_large);
 }

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (sim-capture-error-quark, sim_capture_error)
@@ -36,6 +37,10 @@ typedef struct {
   SimAddr dst;
   guint32 next_seq;
   gboolean have_seq;
+  gboolean syn;           /* the SYN was seen, its sequence number is isn */
+  guint32 isn;
+  gboolean fin;           /* the FIN was seen; the stream ends at fin_seq */
+  guint32 fin_seq;
   SimFramer *framer;      /* NULL: between SIP messages after an error, or not SIP yet */
   gboolean sip;           /* a SIP message came out of this stream */
   GArray *pending;        /* Segment, sorted by seq: data ahead of next_seq */
@@ -74,6 +79,7 @@ struct _SimCaptureReader {
   char *hep_auth_key;
   guint64 frame;
   gint64 now;
+  gboolean snapped;       /* the frame being read was captured shorter than it was */
   SimCaptureStats stats;
   GHashTable *streams;    /* StreamKey* -> Stream* (owned) */
   GQueue lru;             /* most recently used first */
@@ -81,6 +87,10 @@ struct _SimCaptureReader {
   GQueue frag_order;
   gsize frag_bytes;
 };
+
+/* Times are clamped to ±2^40 s (35,000 years), so differences of two never overflow. */
+#define TIME_LIMIT_S (G_GINT64_CONSTANT (1) << 40)
+#define TIME_LIMIT_US (TIME_LIMIT_S * G_USEC_PER_SEC)
 
 static void handle_ip (SimCaptureReader *self, const guint8 *p, gsize len, int version);
 
@@ -547,15 +557,20 @@ handle_tcp (SimCaptureReader *self,
   key.dport = get16 (p + 2);
   s = g_hash_table_lookup (self->streams, &key);
 
-  if (flags & 0x02)   /* SYN: a new connection; its data starts after the SYN's number. */
+  /* SYN: a new connection, whose data starts after the SYN's number; a retransmitted SYN
+   * (same number) changes nothing. */
+  if ((flags & 0x02) && !(s != NULL && s->syn && s->isn == seq))
     {
       if (s != NULL)
         stream_remove (self, s, "restarted (SYN)");
       s = stream_new (self, &key);
       s->next_seq = seq + 1;
       s->have_seq = TRUE;
-      seq++;
+      s->syn = TRUE;
+      s->isn = seq;
     }
+  if (flags & 0x02)
+    seq++;
   if (s == NULL && len > doff)
     s = stream_new (self, &key);
   if (s == NULL)
@@ -564,8 +579,20 @@ handle_tcp (SimCaptureReader *self,
   g_queue_push_head_link (&self->lru, &s->lru);
   if (len > doff)
     stream_segment (self, s, seq, p + doff, len - doff);
-  if (flags & 0x05)   /* FIN or RST */
-    stream_remove (self, s, (flags & 0x04) ? "reset" : "closed");
+  if (flags & 0x04)
+    {
+      stream_remove (self, s, "reset");
+      return;
+    }
+  /* A FIN ends the stream once every byte before it has come: a retransmission may still
+   * fill a gap after the FIN was captured. */
+  if ((flags & 0x01) && !s->fin)
+    {
+      s->fin = TRUE;
+      s->fin_seq = seq + (guint32) (len - doff);
+    }
+  if (s->fin && s->have_seq && (gint32) (s->fin_seq - s->next_seq) <= 0)
+    stream_remove (self, s, "closed");
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -597,6 +624,27 @@ datagram_remove (SimCaptureReader *self,
   g_queue_unlink (&self->frag_order, &dg->order);
   g_hash_table_remove (self->fragments, &dg->key);
   self->stats.fragmented = g_hash_table_size (self->fragments);
+}
+
+static const char *
+snapped_note (SimCaptureReader *self)
+{
+  return self->snapped ? " (the capture's snapshot length cut the frame)" : "";
+}
+
+/* Every block before the last fragment's end is there (blocks past it, from fragments that
+ * disagree about the end, do not count). */
+static gboolean
+datagram_complete (const Datagram *dg)
+{
+  gsize blocks = (dg->total + 7) / 8;
+
+  if (!dg->have_last || dg->n_covered < blocks)
+    return FALSE;
+  for (gsize b = 0; b < blocks; b++)
+    if (!(dg->covered[b / 8] & (1u << (b % 8))))
+      return FALSE;
+  return TRUE;
 }
 
 static void
@@ -688,7 +736,7 @@ handle_fragment (SimCaptureReader *self,
       }
   self->stats.fragmented = g_hash_table_size (self->fragments);
 
-  if (dg->have_last && dg->n_covered >= (dg->total + 7) / 8)
+  if (datagram_complete (dg))
     {
       g_autoptr(GByteArray) buf = g_byte_array_ref (dg->buf);
       gsize total = dg->total;
@@ -734,7 +782,7 @@ handle_ipv4 (SimCaptureReader *self,
   if (total > len)
     {
       problem (self, self->frame, "IPv4 packet of %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
-               " captured", total, len);
+               " captured%s", total, len, snapped_note (self));
       return;
     }
   memcpy (net.src, p + 12, 4);
@@ -769,7 +817,7 @@ handle_ipv6 (SimCaptureReader *self,
   if (total > len)
     {
       problem (self, self->frame, "IPv6 packet of %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
-               " captured", total, len);
+               " captured%s", total, len, snapped_note (self));
       return;
     }
   memcpy (net.src, p + 8, 16);
@@ -995,7 +1043,8 @@ sim_capture_reader_feed (SimCaptureReader *self,
 
   self->frame++;
   self->stats.frames++;
-  self->now = time_us;
+  self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
+  self->snapped = wirelen > caplen;
   expire_fragments (self);
   handle_link (self, frame, caplen);
 }
@@ -1011,7 +1060,8 @@ sim_capture_reader_feed_hep (SimCaptureReader *self,
 
   self->frame++;
   self->stats.frames++;
-  self->now = time_us;
+  self->now = CLAMP (time_us, -TIME_LIMIT_US, TIME_LIMIT_US);
+  self->snapped = FALSE;
   handle_hep (self, data, len);
 }
 
@@ -1053,33 +1103,22 @@ sim_capture_reader_free (SimCaptureReader *self)
  * Files
  */
 
-gboolean
-sim_capture_read_file_full (const char            *path,
-                            const char            *hep_auth_key,
-                            SimCaptureFunc         func,
-                            SimCaptureProblemFunc  problem_func,
-                            gpointer               user_data,
-                            SimCaptureStats       *stats,
-                            GError               **error)
+/* Reads every record of an open capture; takes @pcap. */
+static gboolean
+read_pcap (pcap_t                *pcap,
+           const char            *hep_auth_key,
+           SimCaptureFunc         func,
+           SimCaptureProblemFunc  problem_func,
+           gpointer               user_data,
+           SimCaptureStats       *stats,
+           GError               **error)
 {
   g_autoptr(SimCaptureReader) reader = NULL;
-  char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_t *pcap;
   struct pcap_pkthdr *header;
   const u_char *data;
-  int link_type;
+  int link_type = pcap_datalink (pcap);
   int rc;
 
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  /* Nanosecond precision reads both kinds of files exactly (microseconds are scaled). */
-  pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (pcap == NULL)
-    {
-      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
-      return FALSE;
-    }
-  link_type = pcap_datalink (pcap);
   if (!sim_capture_link_type_supported (link_type))
     {
       const char *name = pcap_datalink_val_to_name (link_type);
@@ -1093,10 +1132,14 @@ sim_capture_read_file_full (const char            *path,
   sim_capture_reader_set_hep_auth_key (reader, hep_auth_key);
   while ((rc = pcap_next_ex (pcap, &header, &data)) == 1)
     {
-      gint64 t = (gint64) header->ts.tv_sec * G_USEC_PER_SEC + header->ts.tv_usec / 1000;
+      /* Opened with nanosecond precision, tv_usec holds nanoseconds.  A pcapng interface's
+       * resolution and offset can scale a time past any range: clamp the seconds. */
+      gint64 sec = CLAMP ((gint64) header->ts.tv_sec, -TIME_LIMIT_S, TIME_LIMIT_S);
+      gint64 t = sec * G_USEC_PER_SEC + header->ts.tv_usec / 1000;
 
       sim_capture_reader_feed (reader, t, data, header->caplen, header->len);
     }
+  /* A damaged record ends the file: libpcap cannot find the next one. */
   if (rc == PCAP_ERROR)
     problem (reader, reader->frame + 1, "%s", pcap_geterr (pcap));
   pcap_close (pcap);
@@ -1104,6 +1147,62 @@ sim_capture_read_file_full (const char            *path,
   if (stats != NULL)
     sim_capture_reader_get_stats (reader, stats);
   return TRUE;
+}
+
+gboolean
+sim_capture_read_file_full (const char            *path,
+                            const char            *hep_auth_key,
+                            SimCaptureFunc         func,
+                            SimCaptureProblemFunc  problem_func,
+                            gpointer               user_data,
+                            SimCaptureStats       *stats,
+                            GError               **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *pcap;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  /* Nanosecond precision reads both kinds of files exactly (microseconds are scaled). */
+  pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap == NULL)
+    {
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
+      return FALSE;
+    }
+  return read_pcap (pcap, hep_auth_key, func, problem_func, user_data, stats, error);
+}
+
+gboolean
+sim_capture_read_data (const guint8          *data,
+                       gsize                  len,
+                       const char            *hep_auth_key,
+                       SimCaptureFunc         func,
+                       SimCaptureProblemFunc  problem_func,
+                       gpointer               user_data,
+                       SimCaptureStats       *stats,
+                       GError               **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *pcap;
+  FILE *file;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  file = len > 0 ? fmemopen ((void *) data, len, "rb") : NULL;
+  if (file == NULL)
+    {
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "empty capture");
+      return FALSE;
+    }
+  pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap == NULL)
+    {
+      fclose (file);
+      g_set_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN, "%s", errbuf);
+      return FALSE;
+    }
+  return read_pcap (pcap, hep_auth_key, func, problem_func, user_data, stats, error);
 }
 
 gboolean

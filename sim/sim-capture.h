@@ -110,7 +110,8 @@ gboolean          sim_capture_link_type_supported (int                    link_t
 SimCaptureReader *sim_capture_reader_new        (int                    link_type,
                                                  SimCaptureFunc         func,
                                                  SimCaptureProblemFunc  problem_func,
-                                                 gpointer               user_data) G_GNUC_WARN_UNUSED_RESULT;
+                                                 gpointer               user_data)
+                                                 G_GNUC_WARN_UNUSED_RESULT;
 /* HEP packets without this chunk 14 are refused with a problem report.  NULL: any. */
 void              sim_capture_reader_set_hep_auth_key (SimCaptureReader *self,
                                                        const char       *auth_key);
@@ -124,8 +125,8 @@ void              sim_capture_reader_feed       (SimCaptureReader      *self,
                                                  gsize                  caplen,
                                                  gsize                  wirelen);
 /*
- * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`).  Counts as a
- * frame; a SIP payload is delivered with from_hep set, a packet that does not decode (or
+ * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`): HEPv3, or
+ * HEPv1/v2 (Kamailio siptrace's default; see sim-hep.h).  Counts as a frame; a SIP payload is delivered with from_hep set, a packet that does not decode (or
  * lacks the auth key) is a problem report.  Non-SIP HEP (RTCP, logs) is ignored.
  */
 void              sim_capture_reader_feed_hep   (SimCaptureReader      *self,
@@ -152,6 +153,16 @@ gboolean          sim_capture_read_file         (const char            *path,
                                                  GError               **error);
 /* The same, with an expected HEP auth key (NULL: any) and the final statistics (may be NULL). */
 gboolean          sim_capture_read_file_full    (const char            *path,
+                                                 const char            *hep_auth_key,
+                                                 SimCaptureFunc         func,
+                                                 SimCaptureProblemFunc  problem_func,
+                                                 gpointer               user_data,
+                                                 SimCaptureStats       *stats,
+                                                 GError               **error);
+
+/* The same for a whole pcap or pcapng file image in memory (the fuzzer, a dropped file). */
+gboolean          sim_capture_read_data         (const guint8          *data,
+                                                 gsize                  len,
                                                  const char            *hep_auth_key,
                                                  SimCaptureFunc         func,
                                                  SimCaptureProblemFunc  problem_func,

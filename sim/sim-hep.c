@@ -307,6 +307,83 @@ check_complete (SimHepPacket  *packet,
   return TRUE;
 }
 
+/*
+ * HEPv1/v2: struct hep_hdr, hep_iphdr or hep_ip6hdr, and for v2 hep_timehdr, as in Kamailio's
+ * sipcapture hep.h; the header length covers hep_hdr and the addresses (Kamailio's receiver
+ * checks exactly that), some senders count the time header too.
+ */
+static SimHepPacket *
+decode_v1v2 (const guint8  *data,
+             gsize          len,
+             const char    *auth_key,
+             GError       **error)
+{
+  g_autoptr(SimHepPacket) packet = g_new0 (SimHepPacket, 1);
+  gboolean v6;
+  gsize addr_len;
+  gsize off;
+  SimTransportKind transport;
+
+  if (len < 8)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_TRUNCATED, "HEPv%u header truncated",
+                   data[0]);
+      return NULL;
+    }
+  packet->version = data[0];
+  packet->ip_family = data[2];
+  packet->ip_protocol = data[3];
+  v6 = packet->ip_family == HEP_FAMILY_INET6;
+  if (packet->ip_family != HEP_FAMILY_INET && !v6)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_NOT_HEP, "HEPv%u with IP family %u",
+                   data[0], packet->ip_family);
+      return NULL;
+    }
+  addr_len = v6 ? 32 : 8;
+  off = 8 + addr_len + (packet->version == 2 ? 10 : 0);
+  if (data[1] != 8 + addr_len && data[1] != off)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_BAD_LENGTH,
+                   "HEPv%u header length %u (expected %" G_GSIZE_FORMAT ")", data[0], data[1],
+                   8 + addr_len);
+      return NULL;
+    }
+  if (len <= off)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_TRUNCATED, "HEPv%u packet without payload",
+                   data[0]);
+      return NULL;
+    }
+  if (len - off > SIM_HEP_MAX_PAYLOAD)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_TOO_LARGE,
+                   "payload of %" G_GSIZE_FORMAT " bytes (at most %d)", len - off,
+                   SIM_HEP_MAX_PAYLOAD);
+      return NULL;
+    }
+  transport = packet->ip_protocol == 6 ? SIM_TRANSPORT_TCP : SIM_TRANSPORT_UDP;
+  set_addr (&packet->src, data + 8, v6, get16 (data + 4), transport);
+  set_addr (&packet->dst, data + 8 + addr_len / 2, v6, get16 (data + 6), transport);
+  if (packet->version == 2)
+    {
+      const guint8 *t = data + 8 + addr_len;
+
+      packet->ts_sec = t[0] | (t[1] << 8) | (t[2] << 16) | ((guint32) t[3] << 24);
+      packet->ts_usec = t[4] | (t[5] << 8) | (t[6] << 16) | ((guint32) t[7] << 24);
+      packet->capture_id = t[8] | (t[9] << 8);
+    }
+  packet->proto_type = SIM_HEP_PROTO_SIP;
+  packet->payload = g_bytes_new (data + off, len - off);
+  if (auth_key != NULL)
+    {
+      g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_AUTH, "HEPv%u carries no auth key",
+                   data[0]);
+      return NULL;
+    }
+  return g_steal_pointer (&packet);
+}
+
 SimHepPacket *
 sim_hep_decode (const guint8  *data,
                 gsize          len,
@@ -320,6 +397,8 @@ sim_hep_decode (const guint8  *data,
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
+  if (len > 0 && (data[0] == 1 || data[0] == 2))
+    return decode_v1v2 (data, len, auth_key, error);
   if (!sim_hep_is_hep (data, len))
     {
       g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_NOT_HEP, "no HEP3 magic");
@@ -346,6 +425,7 @@ sim_hep_decode (const guint8  *data,
     }
 
   packet = g_new0 (SimHepPacket, 1);
+  packet->version = 3;
   for (off = HEP_HEADER; off < total;)
     {
       guint16 vendor;

@@ -22,8 +22,15 @@ G_BEGIN_DECLS
  *   14 authentication key                         15 payload
  *   16 compressed payload (zlib, RFC 1950)        17 correlation id
  * Other chunk types and every chunk of another vendor are skipped (the spec says a receiver
- * ignores what it does not know).  HEPv1 and HEPv2 (a binary header without a magic, in the
- * sender's byte order) are not supported: nothing tells them apart from any UDP payload.
+ * ignores what it does not know).
+ *
+ * HEPv1 and HEPv2 (Kamailio siptrace's default is version 1) are decoded too when a packet is
+ * handed to sim_hep_decode() on its own (live HEP): a fixed header of version (1 or 2),
+ * header length (8 plus the address bytes), family (2 or 10), IP protocol and the two ports
+ * in network order, the two addresses, for version 2 a time header (seconds, microseconds,
+ * 16-bit capture id, little-endian as Kamailio writes it), then the SIP message to the end of
+ * the datagram.  They carry no magic and no auth key, so sim_hep_is_hep() (used to spot HEP
+ * inside captured UDP) recognises only HEPv3, and an expected auth key refuses them.
  *
  * Decoding is bounded: every length is checked against the packet (at most
  * SIM_HEP_MAX_PACKET bytes, the 16-bit length field's range), the payload, compressed or not,
@@ -42,7 +49,7 @@ G_BEGIN_DECLS
 GQuark sim_hep_error_quark (void);
 
 typedef enum {
-  SIM_HEP_ERROR_NOT_HEP = 1,      /* no "HEP3" magic */
+  SIM_HEP_ERROR_NOT_HEP = 1,      /* no "HEP3" magic, nor a HEPv1/v2 header */
   SIM_HEP_ERROR_TRUNCATED,        /* a length runs past the end of the data */
   SIM_HEP_ERROR_BAD_LENGTH,       /* a length field that is impossible (short, oversized) */
   SIM_HEP_ERROR_BAD_CHUNK,        /* a chunk whose value has the wrong size or meaning */
@@ -66,6 +73,7 @@ typedef struct {
   char *correlation_id;    /* chunk 17 or NULL */
   GBytes *payload;         /* chunk 15, or chunk 16 inflated */
   gboolean compressed;     /* the payload came in chunk 16 */
+  guint8 version;          /* 3, or 1 or 2 for the older binary header */
 } SimHepPacket;
 
 /* TRUE when @data starts with the HEPv3 magic "HEP3" (a cheap test before decoding). */
@@ -73,7 +81,7 @@ gboolean      sim_hep_is_hep        (const guint8  *data,
                                      gsize          len);
 /*
  * Decodes one HEPv3 packet from @data (the packet may be followed by other bytes: the
- * header's length decides).  With @auth_key non-NULL, a packet without chunk 14 equal to it is
+ * header's length decides), or one HEPv1/v2 datagram (all of @data).  With @auth_key non-NULL, a packet without chunk 14 equal to it is
  * refused (SIM_HEP_ERROR_AUTH).  Returns a new packet, or NULL and @error.
  */
 SimHepPacket *sim_hep_decode        (const guint8  *data,

@@ -141,7 +141,10 @@ test_ipv4_fragments (void)
     "6 192.0.2.1:5060>192.0.2.10:5060 UDP: SIP/2.0 200 OK",
     NULL
   };
-  const char *const problems[] = { "packet 5: IPv4 datagram 78 from 192.0.2.10 to 192.0.2.1 never", NULL };
+  const char *const problems[] = {
+    "packet 5: IPv4 datagram 78 from 192.0.2.10 to 192.0.2.1 never",
+    NULL
+  };
 
   read_fixture ("ipv4-fragments.pcapng", NULL, &r);
   assert_lines (r.messages, want);
@@ -314,6 +317,44 @@ test_not_a_capture (void)
 }
 
 
+static void
+test_memory_image (void)
+{
+  const char *names[] = { "tcp-split-merge.pcapng", "ipv4-fragments.pcapng", "hep.pcap",
+                          "truncated.pcap", "bogus-length.pcap", "cooked-v1.pcap", NULL };
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A file image in memory reads exactly as the file does.");
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "captures", names[i], NULL);
+      g_autofree char *bytes = NULL;
+      gsize len;
+      Result file = { 0 };
+      Result mem = { 0 };
+
+      read_fixture (names[i], NULL, &file);
+      result_init (&mem);
+      g_assert_true (g_file_get_contents (path, &bytes, &len, &error));
+      g_assert_true (sim_capture_read_data ((const guint8 *) bytes, len, NULL, on_message,
+                                            on_problem, &mem, &mem.stats, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (file.messages, NULL);
+      g_ptr_array_add (file.problems, NULL);
+      assert_lines (mem.messages, (const char *const *) file.messages->pdata);
+      assert_lines (mem.problems, (const char *const *) file.problems->pdata);
+      result_clear (&file);
+      result_clear (&mem);
+    }
+  g_assert_false (sim_capture_read_data ((const guint8 *) "", 0, NULL, on_message, on_problem,
+                                         NULL, NULL, &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+  g_clear_error (&error);
+  g_assert_false (sim_capture_read_data ((const guint8 *) "not a capture", 13, NULL, on_message,
+                                         on_problem, NULL, NULL, &error));
+  g_assert_error (error, SIM_CAPTURE_ERROR, SIM_CAPTURE_ERROR_OPEN);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Frames built by hand, for the bounds.
  */
@@ -396,7 +437,8 @@ test_streams_are_bounded (void)
   result_init (&r);
   reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
   for (guint i = 0; i < SIM_CAPTURE_MAX_STREAMS + 10; i++)
-    feed (reader, i, tcp_packet (i / 60000, 1024 + i % 60000, 1, 0x18, "REGISTER sip:lab SIP/2.0\r\n"));
+    feed (reader, i, tcp_packet (i / 60000, 1024 + i % 60000, 1, 0x18,
+                                 "REGISTER sip:lab SIP/2.0\r\n"));
   sim_capture_reader_get_stats (reader, &stats);
   g_assert_cmpuint (stats.streams, ==, SIM_CAPTURE_MAX_STREAMS);
   g_assert_cmpuint (r.problems->len, ==, 10);
@@ -445,6 +487,47 @@ test_tcp_gap_resumes (void)
 }
 
 static void
+test_fin_waits_for_a_retransmission (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autofree char *head = g_strndup (MSG, 30);
+  SimCaptureStats stats;
+
+  g_test_summary ("A retransmitted SYN changes nothing, and a FIN captured before the "
+                  "retransmission of a lost segment waits for it: the message is delivered "
+                  "with the retransmission, then the stream closes without a problem.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 1, tcp_packet (0, 4000, 500, 0x02, ""));
+  feed (reader, 2, tcp_packet (0, 4000, 501, 0x18, head));
+  feed (reader, 3, tcp_packet (0, 4000, 500, 0x02, ""));                 /* SYN again */
+  feed (reader, 4, tcp_packet (0, 4000, 531, 0x19, MSG + 30));          /* the rest, FIN */
+  /* A retransmission after the close starts no message (its bytes begin none). */
+  feed (reader, 5, tcp_packet (0, 4000, 531 + 10, 0x19, MSG + 40));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, 0);
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "4 10.0.0.1:4000>10.0.0.2:5060 TCP: OPTIONS sip:lab SIP/2.0");
+  g_ptr_array_set_size (r.messages, 0);
+
+  /* The same with the middle lost: the FIN waits for the retransmission. */
+  feed (reader, 6, tcp_packet (0, 4001, 900, 0x02, ""));
+  feed (reader, 7, tcp_packet (0, 4001, 901, 0x18, head));
+  feed (reader, 8, tcp_packet (0, 4001, 931 + 10, 0x19, MSG + 40));
+  g_assert_cmpuint (r.messages->len, ==, 0);
+  feed (reader, 9, tcp_packet (0, 4001, 931, 0x18, MSG + 30));
+  g_assert_cmpuint (r.messages->len, ==, 1);
+  g_assert_cmpstr (r.messages->pdata[0], ==,
+                   "9 10.0.0.1:4001>10.0.0.2:5060 TCP: OPTIONS sip:lab SIP/2.0");
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.streams, ==, 0);
+  g_assert_cmpuint (r.problems->len, ==, 0);
+  result_clear (&r);
+}
+
+static void
 test_fragments_are_bounded (void)
 {
   Result r = { 0 };
@@ -481,6 +564,43 @@ test_fragments_are_bounded (void)
   g_assert_cmpuint (stats.fragmented, ==, 0);
   g_assert_cmpuint (r.problems->len, >, 0);
   g_assert_nonnull (strstr (r.problems->pdata[0], "never completed"));
+
+  /* Times at the ends of the range are clamped, so their difference cannot overflow. */
+  feed (reader, G_MININT64, ipv4 (5, 17, 1, 0x2000, chunk, 8));
+  feed (reader, G_MAXINT64, ipv4 (5, 17, 2, 0x2000, chunk, 8));
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 1);
+  result_clear (&r);
+}
+
+static void
+test_fragments_must_all_come (void)
+{
+  Result r = { 0 };
+  g_autoptr(SimCaptureReader) reader = NULL;
+  g_autoptr(GByteArray) cut = NULL;
+  guint8 chunk[16] = { 0 };
+  SimCaptureStats stats;
+
+  g_test_summary ("A fragment past the last one's end does not stand in for a missing one; "
+                  "a frame cut by the snapshot length says so.");
+  result_init (&r);
+  reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, on_message, on_problem, &r);
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 0, chunk, 8));      /* block 0 */
+  feed (reader, 0, ipv4 (1, 17, 9, 2, chunk, 8));                /* block 2, the last */
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 100, chunk, 8));     /* block 100: past the end */
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 1);
+  feed (reader, 0, ipv4 (1, 17, 9, 0x2000 | 1, chunk, 8));       /* block 1 */
+  sim_capture_reader_get_stats (reader, &stats);
+  g_assert_cmpuint (stats.fragmented, ==, 0);
+  g_assert_cmpuint (r.problems->len, ==, 1);   /* The 24-byte datagram's UDP length is 0. */
+
+  cut = ipv4 (1, 17, 10, 0, chunk, 16);
+  sim_capture_reader_feed (reader, 0, cut->data, 30, cut->len + 100);
+  g_assert_cmpuint (r.problems->len, ==, 2);
+  g_assert_true (g_str_has_suffix (r.problems->pdata[1], "30 captured (the capture's snapshot "
+                                   "length cut the frame)"));
   result_clear (&r);
 }
 
@@ -793,7 +913,8 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_data_func ("/sim/capture/tcp-messages-are-cut-from-merged-split-and-retransmitted-segments",
+  g_test_add_data_func ("/sim/capture/tcp-messages-are-cut-from-merged-split-and-retransmitted-"
+                        "segments",
                         "tcp-split-merge.pcap", test_tcp_split_merge);
   g_test_add_data_func ("/sim/capture/pcapng-reads-the-same-tcp-messages",
                         "tcp-split-merge.pcapng", test_tcp_split_merge);
@@ -801,8 +922,10 @@ main (int    argc,
                    test_ipv4_fragments);
   g_test_add_func ("/sim/capture/ipv6-extension-headers-fragments-and-tcp", test_ipv6);
   g_test_add_data_func ("/sim/capture/linux-cooked-v1-is-read", "cooked-v1.pcap", test_link_types);
-  g_test_add_data_func ("/sim/capture/linux-cooked-v2-is-read", "cooked-v2.pcapng", test_link_types);
-  g_test_add_data_func ("/sim/capture/vlan-and-qinq-tags-are-skipped", "vlan.pcap", test_link_types);
+  g_test_add_data_func ("/sim/capture/linux-cooked-v2-is-read", "cooked-v2.pcapng",
+                        test_link_types);
+  g_test_add_data_func ("/sim/capture/vlan-and-qinq-tags-are-skipped", "vlan.pcap",
+                        test_link_types);
   g_test_add_data_func ("/sim/capture/bsd-loopback-is-read", "null-loopback.pcap", test_link_types);
   g_test_add_data_func ("/sim/capture/raw-ip-with-nanosecond-times-is-read", "raw-nanosecond.pcap",
                         test_link_types);
@@ -810,10 +933,17 @@ main (int    argc,
   g_test_add_func ("/sim/capture/truncated-file-keeps-the-good-packets", test_truncated_file);
   g_test_add_func ("/sim/capture/bogus-lengths-are-reported-and-skipped", test_bogus_lengths);
   g_test_add_func ("/sim/capture/a-file-that-is-no-capture-is-an-error", test_not_a_capture);
+  g_test_add_func ("/sim/capture/a-file-image-in-memory-reads-like-the-file", test_memory_image);
   g_test_add_func ("/sim/capture/tcp-streams-are-bounded", test_streams_are_bounded);
-  g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes", test_tcp_gap_resumes);
+  g_test_add_func ("/sim/capture/a-tcp-gap-is-given-up-and-the-stream-resumes",
+                   test_tcp_gap_resumes);
+  g_test_add_func ("/sim/capture/a-fin-waits-for-the-retransmission-of-a-lost-segment",
+                   test_fin_waits_for_a_retransmission);
   g_test_add_func ("/sim/capture/ip-fragments-are-bounded-and-expire", test_fragments_are_bounded);
-  g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported", test_tcp_message_too_large);
+  g_test_add_func ("/sim/capture/every-fragment-before-the-end-must-come",
+                   test_fragments_must_all_come);
+  g_test_add_func ("/sim/capture/a-tcp-message-over-the-cap-is-reported",
+                   test_tcp_message_too_large);
   g_test_add_func ("/sim/capture/hep-fed-alone-is-unwrapped-and-checked", test_feed_hep);
   g_test_add_func ("/sim/capture/a-real-loopback-capture-of-sipp-and-serve-is-read-like-tshark",
                    test_live_capture);

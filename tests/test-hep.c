@@ -292,6 +292,72 @@ test_payload_limits (void)
   g_assert_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_BAD_CHUNK);
 }
 
+static void
+test_hep_v1_v2 (void)
+{
+  /* HEPv2, IPv4, UDP, 10.0.0.1:5060 -> 10.0.0.2:5070, 1767225600.000007, capture id 7. */
+  static const guint8 v2[] = {
+    2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xce, 10, 0, 0, 1, 10, 0, 0, 2,
+    0x00, 0xb9, 0x55, 0x69, 7, 0, 0, 0, 7, 0,
+    'O', 'P', 'T', 'I', 'O', 'N', 'S',
+  };
+  g_autoptr(GByteArray) v1 = g_byte_array_new ();
+  static const guint8 v1_head[] = { 1, 40, 10, 6, 0x13, 0xc4, 0x13, 0xce };
+  guint8 addrs[32] = { 0 };
+  g_autoptr(SimHepPacket) p = NULL;
+  g_autoptr(SimHepPacket) q = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("HEPv1 and HEPv2 (Kamailio siptrace's default is version 1) decode when "
+                  "handed over alone; they carry no auth key, so an expected one refuses them.");
+  p = sim_hep_decode (v2, sizeof v2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->version, ==, 2);
+  g_assert_cmpstr (p->src.ip, ==, "10.0.0.1");
+  g_assert_cmpstr (p->dst.ip, ==, "10.0.0.2");
+  g_assert_cmpuint (p->src.port, ==, 5060);
+  g_assert_cmpuint (p->dst.port, ==, 5070);
+  g_assert_cmpint (p->src.transport, ==, SIM_TRANSPORT_UDP);
+  g_assert_cmpint (sim_hep_packet_get_time_us (p), ==, G_GINT64_CONSTANT (1767225600000007));
+  g_assert_cmpuint (p->capture_id, ==, 7);
+  g_assert_cmpuint (g_bytes_get_size (p->payload), ==, 7);
+  g_assert_cmpuint (p->proto_type, ==, SIM_HEP_PROTO_SIP);
+
+  addrs[15] = 1;   /* ::1 */
+  addrs[31] = 1;
+  g_byte_array_append (v1, v1_head, sizeof v1_head);
+  g_byte_array_append (v1, addrs, sizeof addrs);
+  g_byte_array_append (v1, (const guint8 *) "SIP/2.0 200 OK\r\n", 16);
+  q = sim_hep_decode (v1->data, v1->len, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (q->version, ==, 1);
+  g_assert_cmpstr (q->src.ip, ==, "::1");
+  g_assert_cmpint (q->src.transport, ==, SIM_TRANSPORT_TCP);
+  g_assert_cmpuint (g_bytes_get_size (q->payload), ==, 16);
+
+  g_assert_null (sim_hep_decode (v2, sizeof v2, "k", &error));
+  g_assert_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_AUTH);
+  g_clear_error (&error);
+  for (gsize n = 0; n <= 26; n++)
+    {
+      g_assert_null (sim_hep_decode (v2, n, NULL, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+    }
+  {
+    g_autofree guint8 *bad = g_memdup2 (v2, sizeof v2);
+
+    bad[1] = 99;
+    g_assert_null (sim_hep_decode (bad, sizeof v2, NULL, &error));
+    g_assert_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_BAD_LENGTH);
+    g_clear_error (&error);
+    bad[1] = 16;
+    bad[2] = 7;
+    g_assert_null (sim_hep_decode (bad, sizeof v2, NULL, &error));
+    g_assert_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_NOT_HEP);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -305,5 +371,6 @@ main (int    argc,
   g_test_add_func ("/sim/hep/unknown-chunks-are-skipped-and-missing-ones-refused",
                    test_missing_and_unknown_chunks);
   g_test_add_func ("/sim/hep/payloads-are-bounded", test_payload_limits);
+  g_test_add_func ("/sim/hep/hep-v1-and-v2-decode-when-handed-over-alone", test_hep_v1_v2);
   return g_test_run ();
 }

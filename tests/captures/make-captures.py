@@ -237,6 +237,33 @@ def corrupt():
         f.write(struct.pack("<IIII", T0 + 9, 0, 0x7FFFFFFF, 0x7FFFFFFF) + b"junk")
 
 
+def corpus():
+    """Seeds for tests/fuzz/fuzz-capture.c: each fixture as a file image (mode 0) and as frames
+    (mode 1: link type index, then length, time step, frame), and HEP packets (mode 2)."""
+    out = os.path.join(OUT, "..", "fuzz", "corpus-capture")
+    os.makedirs(out, exist_ok=True)
+    links = {1: 0, 12: 1, 101: 1, 0: 2, 108: 3, 113: 4, 276: 5}
+    for name in sorted(os.listdir(OUT)):
+        if not name.endswith((".pcap", ".pcapng")):
+            continue
+        with open(os.path.join(OUT, name), "rb") as f:
+            image = f.read()
+        with open(os.path.join(out, name + ".bin"), "wb") as f:
+            f.write(b"\0" + image)
+        if name.endswith(".pcap") and name not in ("truncated.pcap", "bogus-length.pcap"):
+            linktype = struct.unpack("<I", image[20:24])[0]
+            rec, off = b"\1" + bytes([links[linktype]]), 24
+            while off + 16 <= len(image):
+                caplen = struct.unpack("<I", image[off + 8:off + 12])[0]
+                rec += struct.pack("!HB", caplen, 1) + image[off + 16:off + 16 + caplen]
+                off += 16 + caplen
+            with open(os.path.join(out, name + ".frames.bin"), "wb") as f:
+                f.write(rec)
+    for i, pkt in enumerate([hep3(REG1), hep3(R401, compress=True), hep3(REG2, key="k")]):
+        with open(os.path.join(out, f"hep-{i}.bin"), "wb") as f:
+            f.write(b"\2" + pkt)
+
+
 def main():
     write_pcap("tcp-split-merge.pcap", 1, tcp_frames())
     write_pcapng("tcp-split-merge.pcapng", 1, tcp_frames())
@@ -256,6 +283,7 @@ def main():
     write_pcap("raw-nanosecond.pcap", 101, [udp4(C4, S4, 5060, 5060, OPTS)], nano=True)
     write_pcap("hep.pcap", 1, hep_frames())
     corrupt()
+    corpus()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ struct _SimObserver {
   SimClock *clock;
   GHashTable *users;
   SimTime nonce_lifetime;
+  guint max_bindings;
 
   gboolean started;
   gint64 origin;
@@ -300,6 +301,7 @@ sim_observer_init (SimObserver *self)
 {
   self->clock = sim_clock_new_virtual ();
   self->nonce_lifetime = SIM_OBSERVER_DEFAULT_NONCE_LIFETIME;
+  self->max_bindings = SIM_OBSERVER_DEFAULT_MAX_BINDINGS;
   bounded_init (&self->hosts, SIM_OBSERVER_MAX_HOSTS, (GDestroyNotify) host_free);
   bounded_init (&self->seen, SIM_OBSERVER_MAX_TRANSACTIONS, (GDestroyNotify) seen_free);
   bounded_init (&self->nonces, SIM_OBSERVER_MAX_NONCES, (GDestroyNotify) nonce_info_free);
@@ -370,6 +372,15 @@ sim_observer_set_nonce_lifetime (SimObserver *self,
   g_return_if_fail (SIM_IS_OBSERVER (self));
   g_return_if_fail (lifetime > 0);
   self->nonce_lifetime = lifetime;
+}
+
+void
+sim_observer_set_max_bindings (SimObserver *self,
+                               guint        max_bindings)
+{
+  g_return_if_fail (SIM_IS_OBSERVER (self));
+  g_return_if_fail (max_bindings > 0);
+  self->max_bindings = max_bindings;
 }
 
 gint64
@@ -783,7 +794,8 @@ judge_credentials (SimObserver                *self,
   const char *password = NULL;
   gboolean replayed = info != NULL && g_hash_table_contains (info->counts, nc);
 
-  if (info != NULL && !replayed)
+  if (info != NULL && !replayed &&
+      g_hash_table_size (info->counts) < SIM_OBSERVER_MAX_COUNTS_PER_NONCE)
     g_hash_table_add (info->counts, g_strdup (nc));
   if (self->users != NULL && creds->username != NULL)
     password = g_hash_table_lookup (self->users, creds->username);
@@ -955,6 +967,15 @@ observe_registered (SimObserver    *self,
       binding->registered_at = old != NULL ? old->registered_at : t;
       binding->updated_at = t;
       g_ptr_array_add (bindings, binding);
+    }
+  /* A capture may hold any number of AORs; the rebuilt table holds a bounded number. */
+  if (bindings->len > 0 && sim_location_peek (location, aor) == NULL &&
+      sim_location_get_n_bindings (location) + bindings->len > self->max_bindings)
+    {
+      if (sim_trace_is_enabled (self->trace))
+        sim_trace_note (self->trace, t, from, "the location table of %s is full (%u bindings): "
+                        "the bindings of %s are not shown", from, self->max_bindings, aor);
+      return;
     }
   sim_location_replace (location, aor, bindings,
                         "the registrar's 200 OK lists the AOR's current Contacts with their "

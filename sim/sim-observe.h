@@ -51,7 +51,9 @@ G_BEGIN_DECLS
  *
  * Memory is bounded: at most SIM_OBSERVER_MAX_HOSTS hosts (beyond it a new host is named by its
  * address and not remembered), SIM_OBSERVER_MAX_TRANSACTIONS messages remembered for
- * retransmission detection and SIM_OBSERVER_MAX_NONCES nonces (the oldest forgotten first).
+ * retransmission detection and SIM_OBSERVER_MAX_NONCES nonces (the oldest forgotten first),
+ * SIM_OBSERVER_MAX_COUNTS_PER_NONCE nonce-counts per nonce, and the bindings of each registrar
+ * (sim_observer_set_max_bindings()).
  * The trace's own keep/max_kept settings bound the events.
  */
 
@@ -61,6 +63,12 @@ G_BEGIN_DECLS
 #define SIM_OBSERVER_MAX_TRANSACTIONS  65536
 /* Nonces remembered (issue time, answered nonce-counts) to judge stale and replayed. */
 #define SIM_OBSERVER_MAX_NONCES        65536
+/* Nonce-counts remembered per nonce (replay detection); beyond it new counts are not recorded. */
+#define SIM_OBSERVER_MAX_COUNTS_PER_NONCE 1024
+/* Bindings held per registrar's rebuilt location table (default of
+ * sim_observer_set_max_bindings()); a 200 OK that would add a new AOR beyond it is left out,
+ * with a SIM_EVENT_NOTE saying so. */
+#define SIM_OBSERVER_DEFAULT_MAX_BINDINGS 65536
 /* A nonce older than this when answered is judged stale (serve's default lifetime). */
 #define SIM_OBSERVER_DEFAULT_NONCE_LIFETIME SIM_SEC (300)
 /* RFC 3261 §17.1.1.1 defaults: the inferred timers are computed from these. */
@@ -85,6 +93,9 @@ gboolean     sim_observer_load_users    (SimObserver    *self,
                                          GError        **error);
 void         sim_observer_set_nonce_lifetime (SimObserver *self,
                                          SimTime         lifetime);
+/* At most @max_bindings (> 0) bindings per registrar (default SIM_OBSERVER_DEFAULT_MAX_BINDINGS). */
+void         sim_observer_set_max_bindings (SimObserver *self,
+                                         guint           max_bindings);
 
 /*
  * Optional first pass: learns names (User-Agent, Server, the AOR of a REGISTER, who answers

@@ -93,19 +93,19 @@ static void
 run_sipp (Fixture    *f,
           const char *user,
           const char *password,
-          guint       n)
+          const char *transport)
 {
-  g_autofree char *csv = g_strdup_printf ("%s/%s.csv", f->dir, user);
+  g_autofree char *csv = g_strdup_printf ("%s/%s-%s.csv", f->dir, user, transport);
   g_autofree char *text = g_strdup_printf ("SEQUENTIAL\n%s;[authentication username=%s "
                                            "password=%s];\n", user, user, password);
   g_autofree char *scenario = g_test_build_filename (G_TEST_DIST, "sipp", "register.xml", NULL);
   g_autofree char *server = g_strdup_printf ("127.0.0.1:%u", f->port);
   g_autofree char *local = g_strdup_printf ("%d", g_random_int_range (20000, 60000));
-  g_autofree char *log = g_strdup_printf ("sipp-%s.log", user);
+  g_autofree char *log = g_strdup_printf ("sipp-%s-%s.log", user, transport);
   const char *argv[] = { "sipp", "-sf", scenario, "-inf", csv, "-auth_uri", DOMAIN,
                          "-key", "domain", DOMAIN, "-key", "expires", "600", "-i", "127.0.0.1",
                          "-p", local, "-m", "1", "-nostdin", "-timeout", "10", "-timeout_error",
-                         server, NULL };
+                         "-t", transport, server, NULL };
   g_autoptr(GSubprocess) sipp = NULL;
 
   g_assert_true (g_file_set_contents (csv, text, -1, NULL));
@@ -119,7 +119,9 @@ static GPtrArray *
 tshark_first_lines (Fixture *f)
 {
   g_autofree char *decode = g_strdup_printf ("udp.port==%u,sip", f->port);
-  const char *argv[] = { "tshark", "-r", f->capture, "-d", decode, "-Y", "sip", "-T", "fields",
+  g_autofree char *decode_tcp = g_strdup_printf ("tcp.port==%u,sip", f->port);
+  const char *argv[] = { "tshark", "-r", f->capture, "-d", decode, "-d", decode_tcp, "-Y", "sip",
+                         "-T", "fields",
                          "-e", "sip.Request-Line", "-e", "sip.Status-Line", NULL };
   g_autoptr(GSubprocess) tshark = NULL;
   g_autoptr(GError) error = NULL;
@@ -162,18 +164,22 @@ record (Fixture *f)
 {
   g_autofree char *filter = NULL;
   g_autofree char *udp = NULL;
+  g_autofree char *tcp = NULL;
   g_autoptr(GSubprocess) dumpcap = NULL;
   g_autoptr(GSubprocess) serve = NULL;
 
   for (guint attempt = 0; attempt < 5 && serve == NULL; attempt++)
     {
-      const char *argv[] = { cli_path (), "serve", "--listen", NULL, "--domain", DOMAIN,
-                             "--users", f->users, "--format", "jsonl", NULL };
+      const char *argv[] = { cli_path (), "serve", "--listen", NULL, "--listen", NULL,
+                             "--domain", DOMAIN, "--users", f->users, "--format", "jsonl", NULL };
 
       f->port = g_random_int_range (20000, 60000);
       g_free (udp);
       udp = g_strdup_printf ("udp:127.0.0.1:%u", f->port);
+      g_free (tcp);
+      tcp = g_strdup_printf ("tcp:127.0.0.1:%u", f->port);
       argv[3] = udp;
+      argv[5] = tcp;
       serve = spawn_logged (f, "serve.log", argv);
       if (!wait_for_log (f, "serve.log", "siplab-cli serve: domain", serve))
         {
@@ -183,7 +189,7 @@ record (Fixture *f)
     }
   g_assert_nonnull (serve);
 
-  filter = g_strdup_printf ("udp port %u", f->port);
+  filter = g_strdup_printf ("port %u", f->port);
   {
     const char *argv[] = { "dumpcap", "-i", "lo", "-f", filter, "-w", f->capture, NULL };
 
@@ -206,8 +212,11 @@ record (Fixture *f)
       return FALSE;
     }
 
-  run_sipp (f, "alice", "alicepw", 1);
-  run_sipp (f, "bob", "not-bobs-password", 1);
+  run_sipp (f, "alice", "alicepw", "u1");
+  run_sipp (f, "bob", "not-bobs-password", "u1");
+  /* Over TCP the capture reader reassembles the streams: the same verdicts must come out. */
+  run_sipp (f, "alice", "alicepw", "t1");
+  run_sipp (f, "bob", "not-bobs-password", "t1");
 
   /* dumpcap writes what it has when it is told to stop; give the last packets a moment. */
   g_usleep (500 * 1000);
@@ -270,15 +279,18 @@ test_real_capture (Fixture       *f,
   expected = tshark_first_lines (f);
   g_test_message ("tshark: %u SIP messages, view: %u, %u verdicts", expected->len, listed->len,
                   verdicts->len);
-  /* alice: REGISTER, 401, REGISTER, 200; bob: REGISTER, 401, REGISTER, 401 at least. */
-  g_assert_cmpuint (expected->len, >=, 8);
+  /* alice: REGISTER, 401, REGISTER, 200; bob: REGISTER, 401, REGISTER, 401 at least; twice. */
+  g_assert_cmpuint (expected->len, >=, 16);
   g_assert_cmpuint (listed->len, ==, expected->len);
   for (guint i = 0; i < expected->len; i++)
     g_assert_cmpstr (listed->pdata[i], ==, expected->pdata[i]);
 
-  g_assert_cmpuint (verdicts->len, >=, 2);
+  g_assert_nonnull (strstr (out, "\"transport\":\"TCP\""));
+  g_assert_cmpuint (verdicts->len, ==, 4);
   g_assert_cmpstr (verdicts->pdata[0], ==, "alice correct");
   g_assert_cmpstr (verdicts->pdata[1], ==, "bob wrong-password");
+  g_assert_cmpstr (verdicts->pdata[2], ==, "alice correct");
+  g_assert_cmpstr (verdicts->pdata[3], ==, "bob wrong-password");
 }
 
 

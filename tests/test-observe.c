@@ -354,6 +354,38 @@ test_location (Fixture       *f,
 }
 
 static void
+test_location_bounded (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GPtrArray) registrars = NULL;
+  g_autoptr(GPtrArray) notes = NULL;
+  SimLocation *location;
+
+  g_test_summary ("Past the bindings limit a new AOR is left out of the table, with a note; "
+                  "AORs already there are still refreshed");
+
+  sim_observer_set_max_bindings (f->observer, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *ok = g_strdup_printf ("SIP/2.0 200 OK\r\n"
+                                             "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b%u\r\n"
+                                             "From: <sip:u%u@" REALM ">;tag=a1\r\n"
+                                             "To: <sip:u%u@" REALM ">;tag=r1\r\n"
+                                             "Call-ID: c%u\r\n"
+                                             "CSeq: 1 REGISTER\r\n"
+                                             "Contact: <sip:u%u@192.0.2.10>;expires=60\r\n"
+                                             "Content-Length: 0\r\n\r\n", i, i, i, i, i);
+      feed (f, i, FALSE, ok);
+    }
+  registrars = sim_observer_get_registrars (f->observer);
+  location = sim_observer_get_location (f->observer, registrars->pdata[0]);
+  g_assert_cmpuint (sim_location_get_n_bindings (location), ==, 2);
+  notes = events_of (f, SIM_EVENT_NOTE, NULL);
+  g_assert_cmpuint (notes->len, ==, 1);
+  g_assert_nonnull (strstr (((SimEvent *) notes->pdata[0])->text, "sip:u2@" REALM));
+}
+
+static void
 test_names (Fixture       *f,
             gconstpointer  data)
 {
@@ -440,6 +472,46 @@ test_bounded (Fixture       *f,
   g_assert_null (sim_observer_get_node_name (f->observer, &addr));
 }
 
+static void
+test_tables_bounded (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *first = register_text (1, NULL);
+  g_autofree char *good = authorization ("alice", "secret", 1);
+  g_autofree char *answer = register_text (2, good);
+  g_autofree char *again = register_text (3, good);
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GPtrArray) verdicts = NULL;
+
+  g_test_summary ("Past SIM_OBSERVER_MAX_TRANSACTIONS and SIM_OBSERVER_MAX_NONCES the oldest "
+                  "message and nonce are forgotten: a copy is then new, a replay undetected");
+
+  feed (f, 0, TRUE, first);
+  {
+    g_autofree char *challenge = response_text (1, 401, "WWW-Authenticate: Digest realm=\""
+                                                REALM "\", nonce=\"" NONCE "\", qop=\"auth\"\r\n");
+    feed (f, 0.1, FALSE, challenge);
+  }
+  feed (f, 0.2, TRUE, answer);
+  sim_trace_set_enabled (f->trace, FALSE);
+  for (guint i = 0; i < MAX (SIM_OBSERVER_MAX_TRANSACTIONS, SIM_OBSERVER_MAX_NONCES); i++)
+    {
+      g_autofree char *extra = g_strdup_printf ("WWW-Authenticate: Digest realm=\"" REALM "\", "
+                                                "nonce=\"n%u\", qop=\"auth\"\r\n", i);
+      g_autofree char *text = response_text (1000 + i, 401, extra);
+
+      feed (f, 1, FALSE, text);
+    }
+  sim_trace_set_enabled (f->trace, TRUE);
+  feed (f, 2, TRUE, first);
+  feed (f, 3, TRUE, again);
+
+  sent = events_of (f, SIM_EVENT_PACKET, "sent");
+  g_assert_cmpuint (sent->len, ==, 5);   /* the first REGISTER counts as new again */
+  verdicts = events_of (f, SIM_EVENT_NONCE, "accepted");
+  g_assert_cmpuint (verdicts->len, ==, 2);   /* the replay went unnoticed: its nonce is gone */
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -454,10 +526,12 @@ main (int   argc,
   ADD ("/sim/observe/server-stale-true-adds-a-stale-verdict", test_server_says_stale);
   ADD ("/sim/observe/retransmission-names-timer-e", test_retransmission);
   ADD ("/sim/observe/location-rebuilt-and-expires", test_location);
+  ADD ("/sim/observe/location-is-bounded", test_location_bounded);
   ADD ("/sim/observe/hosts-named-from-aor-and-user-agent", test_names);
   ADD ("/sim/observe/live-names-are-stable", test_names_live);
   ADD ("/sim/observe/not-sip-is-refused", test_not_sip);
   ADD ("/sim/observe/hosts-are-bounded", test_bounded);
+  ADD ("/sim/observe/messages-and-nonces-are-bounded", test_tables_bounded);
 #undef ADD
 
   return g_test_run ();

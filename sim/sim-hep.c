@@ -341,7 +341,9 @@ decode_v1v2 (const guint8  *data,
       return NULL;
     }
   addr_len = v6 ? 32 : 8;
-  off = 8 + addr_len + (packet->version == 2 ? 10 : 0);
+  /* Kamailio writes sizeof (struct hep_timehdr): two guint32 and a guint16, padded to 12
+   * (seen on the wire from Kamailio 5.6 siptrace with hep_version 2: tests/test-watch.c). */
+  off = 8 + addr_len + (packet->version == 2 ? 12 : 0);
   if (data[1] != 8 + addr_len && data[1] != off)
     {
       g_set_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_BAD_LENGTH,

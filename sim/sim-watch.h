@@ -8,7 +8,7 @@
 G_BEGIN_DECLS
 
 /*
- * SimWatch: live HEP.  A UDP socket that receives HEPv3 (sim-hep.h) from a PBX or proxy
+ * SimWatch: live HEP.  A UDP socket that receives HEPv3, or v1/v2 (sim-hep.h), from a PBX or proxy
  * (Kamailio siptrace, OpenSIPS proto_hep, Asterisk res_hep, FreeSWITCH) and feeds every SIP
  * message it carries to a SimObserver, which turns it into trace events as it turns a capture
  * file's.  `siplab-cli watch --hep` and the GUI's "Watch a SIP Network…" share it; it runs on
@@ -45,7 +45,7 @@ typedef struct {
   guint64 received;        /* datagrams read */
   guint64 observed;        /* SIP messages fed to the observer */
   guint64 dropped_key;     /* the auth key was missing or wrong */
-  guint64 dropped_invalid; /* not HEPv3, or a HEP packet that does not decode */
+  guint64 dropped_invalid; /* not HEP, or a HEP packet that does not decode */
   guint64 dropped_not_sip; /* HEP of another protocol (RTCP, logs), or a payload not SIP */
   guint64 dropped_large;   /* longer than SIM_WATCH_MAX_DATAGRAM */
 } SimWatchStats;

@@ -298,7 +298,7 @@ test_hep_v1_v2 (void)
   /* HEPv2, IPv4, UDP, 10.0.0.1:5060 -> 10.0.0.2:5070, 1767225600.000007, capture id 7. */
   static const guint8 v2[] = {
     2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xce, 10, 0, 0, 1, 10, 0, 0, 2,
-    0x00, 0xb9, 0x55, 0x69, 7, 0, 0, 0, 7, 0,
+    0x00, 0xb9, 0x55, 0x69, 7, 0, 0, 0, 7, 0, 0, 0,   /* padded to 12, as Kamailio sends it */
     'O', 'P', 'T', 'I', 'O', 'N', 'S',
   };
   g_autoptr(GByteArray) v1 = g_byte_array_new ();

@@ -529,7 +529,8 @@ free_udp_port (void)
 static char *
 write_kamailio_cfg (const char *dir,
                     guint16     sip_port,
-                    const char *hep)
+                    const char *hep,
+                    const char *hep_version)
 {
   g_autofree char *template_path = g_test_build_filename (G_TEST_DIST, "kamailio",
                                                           "kamailio.cfg", NULL);
@@ -537,8 +538,9 @@ write_kamailio_cfg (const char *dir,
   g_autofree char *sip = g_strdup_printf ("%u", sip_port);
   const char *hep_port = strrchr (hep, ':') + 1;
   char *path = g_build_filename (dir, "kamailio.cfg", NULL);
-  static const char *const names[] = { "@SIP_PORT@", "@HEP_PORT@", "@HEP_KEY@", "@PASSWORD@" };
-  const char *values[] = { sip, hep_port, KEY, "alicepw" };
+  static const char *const names[] = { "@SIP_PORT@", "@HEP_PORT@", "@HEP_KEY@", "@PASSWORD@",
+                                        "@HEP_VERSION@" };
+  const char *values[] = { sip, hep_port, KEY, "alicepw", hep_version };
   g_autoptr(GError) error = NULL;
 
   g_assert_true (g_file_get_contents (template_path, &text, NULL, &error));
@@ -590,10 +592,15 @@ print_log (const char *path)
     g_test_message ("%s:\n%s", path, text);
 }
 
-/* Kamailio's siptrace copies a digest registration as HEPv3; watch prints all four in order. */
+/*
+ * Kamailio's siptrace copies a digest registration as HEP (@data: the version, "3" with an auth
+ * key, "1" or "2" without: they carry none); watch prints all four messages in order.
+ */
 static void
-test_kamailio_siptrace (void)
+test_kamailio_siptrace (gconstpointer data)
 {
+  const char *hep_version = data;
+  gboolean keyed = g_str_equal (hep_version, "3");
   g_autofree char *dir = NULL;
   g_autofree char *cfg = NULL;
   g_autofree char *kam_log = NULL, *sipp_log = NULL, *csv = NULL, *scenario = NULL;
@@ -612,10 +619,13 @@ test_kamailio_siptrace (void)
   g_assert_no_error (error);
   users = g_build_filename (dir, "users.txt", NULL);
   g_assert_true (g_file_set_contents (users, "alice:alicepw\n", -1, NULL));
-  cli_start (&cli, "--hep", "udp:127.0.0.1:0", "--hep-key", KEY, "--users", users, NULL);
+  if (keyed)
+    cli_start (&cli, "--hep", "udp:127.0.0.1:0", "--hep-key", KEY, "--users", users, NULL);
+  else
+    cli_start (&cli, "--hep", "udp:127.0.0.1:0", "--users", users, NULL);
 
   sip_port = free_udp_port ();
-  cfg = write_kamailio_cfg (dir, sip_port, cli.hep);
+  cfg = write_kamailio_cfg (dir, sip_port, cli.hep, hep_version);
   kam_log = g_build_filename (dir, "kamailio.log", NULL);
   pid = g_build_filename (dir, "kamailio.pid", NULL);
   /* Foreground (-DD), logging to stderr (-E), its runtime files in the test's own folder. */
@@ -819,8 +829,12 @@ main (int    argc,
   g_test_add_func ("/watch/cli/prints-live-reports-drops-and-ends-on-sigint",
                    test_cli_live_and_sigint);
   g_test_add_func ("/watch/cli/a-wrong-command-line-exits-2", test_cli_usage_errors);
-  g_test_add_func ("/watch/kamailio/siptrace-of-a-digest-registration-shows-in-order",
-                   test_kamailio_siptrace);
+  g_test_add_data_func ("/watch/kamailio/hepv3-siptrace-of-a-digest-registration-shows-in-order",
+                        "3", test_kamailio_siptrace);
+  g_test_add_data_func ("/watch/kamailio/hepv2-siptrace-of-a-digest-registration-shows-in-order",
+                        "2", test_kamailio_siptrace);
+  g_test_add_data_func ("/watch/kamailio/hepv1-siptrace-of-a-digest-registration-shows-in-order",
+                        "1", test_kamailio_siptrace);
   g_test_add_func ("/watch/capture/a-kamailio-capture-opens-as-a-document-with-verdicts",
                    test_capture_document);
   g_test_add_func ("/watch/document/live-hep-in-the-document-and-stop-listening",

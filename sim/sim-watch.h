@@ -8,8 +8,8 @@
 G_BEGIN_DECLS
 
 /*
- * SimWatch: live HEP.  A UDP socket that receives HEPv3, or v1/v2 (sim-hep.h), from a PBX or proxy
- * (Kamailio siptrace, OpenSIPS proto_hep, Asterisk res_hep, FreeSWITCH) and feeds every SIP
+ * SimWatch: live HEP.  A UDP socket that receives HEPv3, or v1/v2 (sim-hep.h), from a PBX or
+ * proxy (Kamailio siptrace, OpenSIPS proto_hep, Asterisk res_hep, FreeSWITCH) and feeds every SIP
  * message it carries to a SimObserver, which turns it into trace events as it turns a capture
  * file's.  `siplab-cli watch --hep` and the GUI's "Watch a SIP Network…" share it; it runs on
  * the thread-default main context of whoever creates it and never sends anything.

@@ -613,7 +613,8 @@ test_kamailio_siptrace (gconstpointer data)
   const char *p;
   int status;
 
-  if (!need_cli () || !have_program ("kamailio", "kamailio") || !have_program ("sipp", "sip-tester"))
+  if (!need_cli () || !have_program ("kamailio", "kamailio") ||
+      !have_program ("sipp", "sip-tester"))
     return;
   dir = g_dir_make_tmp ("siplab-watch-XXXXXX", &error);
   g_assert_no_error (error);

@@ -184,7 +184,8 @@ watch_options_parse (WatchOptions  *opts,
 {
   const GOptionEntry entries[] = {
     { "hep", 0, 0, G_OPTION_ARG_STRING, &opts->hep,
-      "Receive HEPv3 on this UDP address (udp:127.0.0.1:9060, udp:[::1]:9060; port 0: any)",
+      "Receive HEP (v3; v1/v2 carry no key) on this UDP address (udp:127.0.0.1:9060, "
+      "udp:[::1]:9060; port 0: any)",
       "udp:HOST:PORT" },
     { "hep-key", 0, 0, G_OPTION_ARG_STRING, &opts->hep_key,
       "Accept only HEP packets carrying this auth key (HEP chunk 14); others are dropped and "
@@ -199,7 +200,7 @@ watch_options_parse (WatchOptions  *opts,
   g_autoptr(GOptionContext) context = g_option_context_new ("--hep udp:HOST:PORT");
   g_autoptr(GError) error = NULL;
 
-  g_option_context_set_summary (context, "Show a PBX's SIP traffic live, received as HEPv3 "
+  g_option_context_set_summary (context, "Show a PBX's SIP traffic live, received as HEP "
                                 "(Kamailio siptrace, OpenSIPS, Asterisk res_hep, FreeSWITCH), "
                                 "explained as the simulator explains its own.");
   g_option_context_add_main_entries (context, entries, NULL);

@@ -45,6 +45,7 @@ typedef struct {
   gboolean sip;           /* a SIP message came out of this stream */
   GArray *pending;        /* Segment, sorted by seq: data ahead of next_seq */
   gsize pending_bytes;
+  gsize held;             /* pending_bytes plus the framer's buffer, as counted in held_total */
   GList lru;              /* link in SimCaptureReader.lru, data = this stream */
 } Stream;
 
@@ -83,6 +84,7 @@ struct _SimCaptureReader {
   SimCaptureStats stats;
   GHashTable *streams;    /* StreamKey* -> Stream* (owned) */
   GQueue lru;             /* most recently used first */
+  gsize held_total;       /* bytes waiting in all streams */
   GHashTable *fragments;  /* FragKey* -> Datagram* (owned) */
   GQueue frag_order;
   gsize frag_bytes;
@@ -349,9 +351,36 @@ stream_remove (SimCaptureReader *self,
       problem (self, self->frame, "TCP stream %s -> %s %s in the middle of a SIP message",
                a, b, why);
     }
+  self->held_total -= s->held;
   g_queue_unlink (&self->lru, &s->lru);
   g_hash_table_remove (self->streams, &s->key);
   self->stats.streams = g_hash_table_size (self->streams);
+}
+
+/*
+ * Counts what @s holds now, and bounds what all streams hold together: the streams not heard
+ * from for longest give their bytes up first.
+ */
+static void
+stream_account (SimCaptureReader *self,
+                Stream           *s)
+{
+  gsize held = s->pending_bytes + (s->framer ? sim_framer_get_buffered (s->framer) : 0);
+  Stream *oldest;
+
+  self->held_total = self->held_total - s->held + held;
+  s->held = held;
+  while (self->held_total > SIM_CAPTURE_MAX_HELD_BYTES
+         && (oldest = g_queue_peek_tail (&self->lru)) != s)
+    {
+      char a[64], b[64];
+
+      sim_addr_format (&oldest->src, a, sizeof a);
+      sim_addr_format (&oldest->dst, b, sizeof b);
+      problem (self, self->frame, "TCP stream %s -> %s dropped with %" G_GSIZE_FORMAT
+               " bytes waiting (too many bytes waiting in TCP streams)", a, b, oldest->held);
+      stream_remove (self, oldest, NULL);
+    }
 }
 
 static Stream *
@@ -372,6 +401,18 @@ stream_new (SimCaptureReader *self,
     stream_remove (self, g_queue_peek_tail (&self->lru), "dropped (too many TCP streams)");
   self->stats.streams = g_hash_table_size (self->streams);
   return s;
+}
+
+static void
+stream_problem (SimCaptureReader *self,
+                Stream           *s,
+                const char       *what)
+{
+  char a[64], b[64];
+
+  sim_addr_format (&s->src, a, sizeof a);
+  sim_addr_format (&s->dst, b, sizeof b);
+  problem (self, self->frame, "TCP stream %s -> %s: %s", a, b, what);
 }
 
 /* Feeds in-order bytes to the stream's framer and delivers what it cuts. */
@@ -399,19 +440,23 @@ stream_push (SimCaptureReader *self,
       {
       case SIM_FRAMER_MESSAGE:
         s->sip = TRUE;
-        deliver (self, &s->src, &s->dst, self->now, msg, msg_len, FALSE);
+        /* The framer cuts by Content-Length and lets through start lines the stack would
+         * refuse later (a stray CR before a method): deliver only what begins like SIP. */
+        if (looks_like_sip ((const guint8 *) msg, msg_len, FALSE))
+          deliver (self, &s->src, &s->dst, self->now, msg, msg_len, FALSE);
+        else
+          stream_problem (self, s, "a message that begins with no request or status line "
+                          "(skipped)");
         break;
       case SIM_FRAMER_PONG:
         break;
       case SIM_FRAMER_ERROR:
         if (s->sip || err != SIM_FRAMER_ERROR_NOT_SIP)
           {
-            char a[64], b[64];
+            g_autofree char *what = g_strdup_printf ("%s; skipping to the next message",
+                                                     sim_framer_error_to_string (err));
 
-            sim_addr_format (&s->src, a, sizeof a);
-            sim_addr_format (&s->dst, b, sizeof b);
-            problem (self, self->frame, "TCP stream %s -> %s: %s; skipping to the next message",
-                     a, b, sim_framer_error_to_string (err));
+            stream_problem (self, s, what);
           }
         g_clear_pointer (&s->framer, sim_framer_free);
         return;
@@ -578,7 +623,10 @@ handle_tcp (SimCaptureReader *self,
   g_queue_unlink (&self->lru, &s->lru);
   g_queue_push_head_link (&self->lru, &s->lru);
   if (len > doff)
-    stream_segment (self, s, seq, p + doff, len - doff);
+    {
+      stream_segment (self, s, seq, p + doff, len - doff);
+      stream_account (self, s);
+    }
   if (flags & 0x04)
     {
       stream_remove (self, s, "reset");

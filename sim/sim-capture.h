@@ -41,8 +41,9 @@ G_BEGIN_DECLS
  * with the frame number; the caller prefixes the file name.  Reading goes on.
  *
  * Everything a capture can make the reader hold is bounded by the constants below: the streams
- * (least recently used is dropped first), the bytes waiting in each, the datagrams being
- * reassembled and their bytes (the oldest is dropped first) and their age in capture time.
+ * (least recently used is dropped first), the bytes waiting in each and in all of them, the
+ * datagrams being reassembled and their bytes (the oldest is dropped first) and their age in
+ * capture time.
  */
 
 /* Link types, the libpcap DLT_* values (pcap/dlt.h) so that no caller needs pcap.h. */
@@ -62,6 +63,7 @@ G_BEGIN_DECLS
 #define SIM_CAPTURE_MAX_STREAMS       4096        /* TCP directions followed at once */
 #define SIM_CAPTURE_TCP_WINDOW        (256 * 1024)  /* bytes ahead of the next one kept */
 #define SIM_CAPTURE_TCP_MAX_PENDING   64          /* out-of-order segments kept per stream */
+#define SIM_CAPTURE_MAX_HELD_BYTES    (32 * 1024 * 1024)  /* bytes waiting in all TCP streams */
 #define SIM_CAPTURE_MAX_FRAGMENTED    256         /* datagrams being reassembled at once */
 #define SIM_CAPTURE_MAX_FRAGMENT_BYTES (8 * 1024 * 1024)  /* their bytes, all together */
 #define SIM_CAPTURE_FRAGMENT_TIMEOUT  G_GINT64_CONSTANT (30000000)  /* µs of capture time */
@@ -125,9 +127,10 @@ void              sim_capture_reader_feed       (SimCaptureReader      *self,
                                                  gsize                  caplen,
                                                  gsize                  wirelen);
 /*
- * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`): HEPv3, or
- * HEPv1/v2 (Kamailio siptrace's default; see sim-hep.h).  Counts as a frame; a SIP payload is delivered with from_hep set, a packet that does not decode (or
- * lacks the auth key) is a problem report.  Non-SIP HEP (RTCP, logs) is ignored.
+ * Feeds one HEP packet received on its own (live HEP over UDP: `watch --hep`): HEPv3, or HEPv1/v2
+ * (Kamailio siptrace's default; see sim-hep.h).  Counts as a frame; a SIP payload is delivered
+ * with from_hep set, a packet that does not decode (or lacks the auth key) is a problem report.
+ * Non-SIP HEP (RTCP, logs) is ignored.
  */
 void              sim_capture_reader_feed_hep   (SimCaptureReader      *self,
                                                  gint64                 time_us,

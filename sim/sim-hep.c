@@ -310,7 +310,9 @@ check_complete (SimHepPacket  *packet,
 /*
  * HEPv1/v2: struct hep_hdr, hep_iphdr or hep_ip6hdr, and for v2 hep_timehdr, as in Kamailio's
  * sipcapture hep.h; the header length covers hep_hdr and the addresses (Kamailio's receiver
- * checks exactly that), some senders count the time header too.
+ * checks exactly that), some senders count the time header too.  hep_timehdr is not packed:
+ * 12 bytes, its 16-bit capture id followed by 2 bytes of padding (as recorded from Kamailio
+ * 5.6 in tests/captures/kamailio-hepv2.bin).
  */
 static SimHepPacket *
 decode_v1v2 (const guint8  *data,
@@ -341,8 +343,6 @@ decode_v1v2 (const guint8  *data,
       return NULL;
     }
   addr_len = v6 ? 32 : 8;
-  /* Kamailio writes sizeof (struct hep_timehdr): two guint32 and a guint16, padded to 12
-   * (seen on the wire from Kamailio 5.6 siptrace with hep_version 2: tests/test-watch.c). */
   off = 8 + addr_len + (packet->version == 2 ? 12 : 0);
   if (data[1] != 8 + addr_len && data[1] != off)
     {

@@ -27,10 +27,11 @@ G_BEGIN_DECLS
  * HEPv1 and HEPv2 (Kamailio siptrace's default is version 1) are decoded too when a packet is
  * handed to sim_hep_decode() on its own (live HEP): a fixed header of version (1 or 2),
  * header length (8 plus the address bytes), family (2 or 10), IP protocol and the two ports
- * in network order, the two addresses, for version 2 a time header (seconds, microseconds,
- * 16-bit capture id, little-endian as Kamailio writes it), then the SIP message to the end of
- * the datagram.  They carry no magic and no auth key, so sim_hep_is_hep() (used to spot HEP
- * inside captured UDP) recognises only HEPv3, and an expected auth key refuses them.
+ * in network order, the two addresses, for version 2 a 12-byte time header (seconds,
+ * microseconds, 16-bit capture id and 2 bytes of padding, little-endian as Kamailio writes
+ * it), then the SIP message to the end of the datagram.  They carry no magic and no auth key, so
+ * sim_hep_is_hep() (used to spot HEP inside captured UDP) recognises only HEPv3, and an expected
+ * auth key refuses them.
  *
  * Decoding is bounded: every length is checked against the packet (at most
  * SIM_HEP_MAX_PACKET bytes, the 16-bit length field's range), the payload, compressed or not,
@@ -81,8 +82,9 @@ gboolean      sim_hep_is_hep        (const guint8  *data,
                                      gsize          len);
 /*
  * Decodes one HEPv3 packet from @data (the packet may be followed by other bytes: the
- * header's length decides), or one HEPv1/v2 datagram (all of @data).  With @auth_key non-NULL, a packet without chunk 14 equal to it is
- * refused (SIM_HEP_ERROR_AUTH).  Returns a new packet, or NULL and @error.
+ * header's length decides), or one HEPv1/v2 datagram (all of @data).  With @auth_key non-NULL, a
+ * packet without chunk 14 equal to it is refused (SIM_HEP_ERROR_AUTH).  Returns a new packet, or
+ * NULL and @error.
  */
 SimHepPacket *sim_hep_decode        (const guint8  *data,
                                      gsize          len,

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "sim-capture.h"
 #include "sim-hep.h"
 
 #define REGISTER "REGISTER sip:lab SIP/2.0\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"
@@ -298,7 +299,7 @@ test_hep_v1_v2 (void)
   /* HEPv2, IPv4, UDP, 10.0.0.1:5060 -> 10.0.0.2:5070, 1767225600.000007, capture id 7. */
   static const guint8 v2[] = {
     2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xce, 10, 0, 0, 1, 10, 0, 0, 2,
-    0x00, 0xb9, 0x55, 0x69, 7, 0, 0, 0, 7, 0, 0, 0,   /* padded to 12, as Kamailio sends it */
+    0x00, 0xb9, 0x55, 0x69, 7, 0, 0, 0, 7, 0, 0, 0,
     'O', 'P', 'T', 'I', 'O', 'N', 'S',
   };
   g_autoptr(GByteArray) v1 = g_byte_array_new ();
@@ -338,7 +339,7 @@ test_hep_v1_v2 (void)
   g_assert_null (sim_hep_decode (v2, sizeof v2, "k", &error));
   g_assert_error (error, SIM_HEP_ERROR, SIM_HEP_ERROR_AUTH);
   g_clear_error (&error);
-  for (gsize n = 0; n <= 26; n++)
+  for (gsize n = 0; n <= 28; n++)
     {
       g_assert_null (sim_hep_decode (v2, n, NULL, &error));
       g_assert_nonnull (error);
@@ -358,6 +359,66 @@ test_hep_v1_v2 (void)
   }
 }
 
+static void
+count_message (const SimCapturedMessage *m,
+               gpointer                  user_data)
+{
+  g_assert_true (m->from_hep);
+  g_assert_cmpmem (m->data, 8, "OPTIONS ", 8);
+  (*(guint *) user_data)++;
+}
+
+static void
+no_problem (guint64     packet,
+            const char *what,
+            gpointer    user_data)
+{
+  g_error ("problem: %s", what);
+}
+
+static void
+test_kamailio (void)
+{
+  g_test_summary ("What Kamailio 5.6 siptrace really sends as HEPv1, v2 and v3 (recorded by "
+                  "tests/captures/record-kamailio-hep.sh) decodes to the traced OPTIONS.");
+  for (guint v = 1; v <= 3; v++)
+    {
+      g_autofree char *name = g_strdup_printf ("kamailio-hepv%u.bin", v);
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "captures", name, NULL);
+      g_autofree char *data = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SimHepPacket) p = NULL;
+      g_autoptr(SimCaptureReader) reader = NULL;
+      guint messages = 0;
+      gsize len;
+      gsize plen;
+      const char *payload;
+
+      g_assert_true (g_file_get_contents (path, &data, &len, &error));
+      p = sim_hep_decode ((const guint8 *) data, len, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (p->version, ==, v);
+      g_assert_cmpstr (p->src.ip, ==, "127.0.0.1");
+      g_assert_cmpstr (p->dst.ip, ==, "127.0.0.1");
+      g_assert_cmpuint (p->dst.port, ==, 47060 + v);
+      g_assert_cmpint (p->src.transport, ==, SIM_TRANSPORT_UDP);
+      g_assert_cmpuint (p->proto_type, ==, SIM_HEP_PROTO_SIP);
+      if (v > 1)
+        {
+          g_assert_cmpuint (p->ts_sec, >, 1700000000);
+          g_assert_cmpuint (p->ts_usec, <, 1000000);
+          g_assert_cmpuint (p->capture_id, ==, 1);
+        }
+      /* The whole traced request, from its request line to its blank line. */
+      payload = g_bytes_get_data (p->payload, &plen);
+      g_assert_cmpmem (payload, 24, "OPTIONS sip:lab SIP/2.0\r", 24);
+      g_assert_cmpmem (payload + plen - 4, 4, "\r\n\r\n", 4);
+      reader = sim_capture_reader_new (SIM_CAPTURE_LINK_RAW, count_message, no_problem, &messages);
+      sim_capture_reader_feed_hep (reader, 0, (const guint8 *) data, len);
+      g_assert_cmpuint (messages, ==, 1);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -372,5 +433,6 @@ main (int    argc,
                    test_missing_and_unknown_chunks);
   g_test_add_func ("/sim/hep/payloads-are-bounded", test_payload_limits);
   g_test_add_func ("/sim/hep/hep-v1-and-v2-decode-when-handed-over-alone", test_hep_v1_v2);
+  g_test_add_func ("/sim/hep/kamailio-siptrace-packets-decode", test_kamailio);
   return g_test_run ();
 }

@@ -262,6 +262,12 @@ def corpus():
     for i, pkt in enumerate([hep3(REG1), hep3(R401, compress=True), hep3(REG2, key="k")]):
         with open(os.path.join(out, f"hep-{i}.bin"), "wb") as f:
             f.write(b"\2" + pkt)
+    # Real HEPv1/v2/v3 from Kamailio (record-kamailio-hep.sh).
+    for v in (1, 2, 3):
+        path = os.path.join(OUT, f"kamailio-hepv{v}.bin")
+        if os.path.exists(path):
+            with open(path, "rb") as f, open(os.path.join(out, f"kamailio-hepv{v}.bin"), "wb") as g:
+                g.write(b"\2" + f.read())
 
 
 def main():

@@ -73,18 +73,38 @@ add_column (View       *view,
     }
 }
 
-/* Writes the ladder of the events gathered so far, with every column seen up to now. */
+/*
+ * Writes the ladder of the events gathered so far.  Its columns are the hosts of this chunk, in
+ * the order the capture first showed them, so a host keeps its place relative to the others
+ * from chunk to chunk, and a capture of thousands of hosts still draws narrow ladders.
+ */
 static void
 flush_ladder (View *view)
 {
   SimExportOptions opts = { 0 };
+  g_autoptr(GHashTable) present = NULL;
+  g_autoptr(GPtrArray) columns = NULL;
 
   if (view->chunk->len == 0)
     return;
-  g_ptr_array_add (view->columns, NULL);
-  opts.nodes = (const char * const *) view->columns->pdata;
+  present = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < view->chunk->len; i++)
+    {
+      const SimEvent *event = view->chunk->pdata[i];
+
+      if (event->type == SIM_EVENT_PACKET && event->from != NULL && event->to != NULL)
+        {
+          g_hash_table_add (present, event->from);
+          g_hash_table_add (present, event->to);
+        }
+    }
+  columns = g_ptr_array_new ();
+  for (guint i = 0; i < view->columns->len; i++)
+    if (g_hash_table_contains (present, view->columns->pdata[i]))
+      g_ptr_array_add (columns, view->columns->pdata[i]);
+  g_ptr_array_add (columns, NULL);
+  opts.nodes = (const char * const *) columns->pdata;
   sim_export_ladder (view->chunk, view->out, &opts);
-  g_ptr_array_remove_index (view->columns, view->columns->len - 1);
   g_ptr_array_set_size (view->chunk, 0);
   flush_out (view);
 }
@@ -140,6 +160,18 @@ event_cb (SimTrace *trace,
           add_column (view, event->to);
         }
       g_ptr_array_add (view->chunk, sim_event_ref (event));
+      /* The ladder draws a retransmission "(retx)" but no reason under an arrow: the timer
+       * that sent it goes on a line of its own, for this output only. */
+      if (event->type == SIM_EVENT_PACKET && event->reason != NULL &&
+          g_strcmp0 (event->action, "retransmitted") == 0)
+        {
+          SimEvent *note = sim_event_new (SIM_EVENT_NOTE, "retransmission");
+
+          note->t = event->t;
+          note->node = g_strdup (event->from);
+          note->text = g_strdup_printf ("retransmitted: %s", event->reason);
+          g_ptr_array_add (view->chunk, note);
+        }
       return;
     }
   flush_out (view);

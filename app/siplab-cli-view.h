@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* `siplab-cli view FILE`: a capture of a real network explained like the simulator (docs/view.md). */
+/* `siplab-cli view FILE`: a capture of a real network explained like the simulator
+ * (docs/view.md). */
 int siplab_cli_view (int    argc,
                      char **argv);
 

@@ -511,7 +511,10 @@ sim_observer_advance (SimObserver *self,
     advance_to (self, time_us);
 }
 
-/* The location of the registrar at @addr, created (and the host marked) on its first answer. */
+/*
+ * The location of the registrar at @addr, created (and the host marked) on its first answer;
+ * NULL for a host past SIM_OBSERVER_MAX_HOSTS, so the number of tables is bounded too.
+ */
 static SimLocation *
 registrar_location (SimObserver   *self,
                          const SimAddr *addr,
@@ -522,6 +525,8 @@ registrar_location (SimObserver   *self,
 
   if (host != NULL)
     host->registrar = TRUE;
+  if (location == NULL && host == NULL)
+    return NULL;
   if (location == NULL)
     {
       location = sim_location_new (self->clock, self->trace, name);
@@ -730,14 +735,14 @@ observe_challenges (SimObserver    *self,
 {
   gboolean proxy = msg->status_code == 407;
   osip_list_t *list = proxy ? &msg->proxy_authenticates : &msg->www_authenticates;
-  char *value;
-
-  for (int pos = 0; (value = list_header (list, pos, TRUE)) != NULL; pos++)
+  for (int pos = 0; ; pos++)
     {
-      g_autofree char *owned = value;
+      g_autofree char *value = list_header (list, pos, TRUE);
       SimDigestChallenge challenge = { 0 };
       Seen *request;
 
+      if (value == NULL)
+        break;
       if (!sim_digest_challenge_parse (value, &challenge, NULL) || challenge.nonce == NULL)
         {
           sim_digest_challenge_clear (&challenge);
@@ -866,15 +871,16 @@ judge_request (SimObserver    *self,
 
   for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
     {
-      char *value;
-
-      for (int pos = 0; (value = list_header (lists[l], pos, FALSE)) != NULL; pos++)
+      for (int pos = 0; ; pos++)
         {
-          g_autofree char *owned = value;
+          g_autofree char *value = list_header (lists[l], pos, FALSE);
           SimDigestCredentials creds = { 0 };
           gboolean known = TRUE;
           g_autoptr(GError) error = NULL;
           Verdict v = { 0 };
+
+          if (value == NULL)
+            break;
 
           if (!sim_digest_credentials_parse_full (value, &creds, &known, &error) ||
               creds.nonce == NULL)
@@ -923,11 +929,12 @@ observe_registered (SimObserver    *self,
                     const SimAddr  *dst)
 {
   SimLocation *location = registrar_location (self, src, from);
-  g_autoptr(GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  g_autoptr(GPtrArray) bindings =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
   g_autofree char *aor = NULL;
   gint64 header_expires = sim_message_expires (msg);
 
-  if (msg->to == NULL || msg->to->url == NULL)
+  if (location == NULL || msg->to == NULL || msg->to->url == NULL)
     return;
   aor = sim_uri_to_aor (msg->to->url);
   for (int pos = 0; !osip_list_eol (&msg->contacts, pos); pos++)

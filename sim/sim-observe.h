@@ -93,7 +93,8 @@ gboolean     sim_observer_load_users    (SimObserver    *self,
                                          GError        **error);
 void         sim_observer_set_nonce_lifetime (SimObserver *self,
                                          SimTime         lifetime);
-/* At most @max_bindings (> 0) bindings per registrar (default SIM_OBSERVER_DEFAULT_MAX_BINDINGS). */
+/* At most @max_bindings (> 0) bindings per registrar
+ * (default SIM_OBSERVER_DEFAULT_MAX_BINDINGS). */
 void         sim_observer_set_max_bindings (SimObserver *self,
                                          guint           max_bindings);
 

@@ -271,9 +271,12 @@ test_real_capture (Fixture       *f,
       if (g_strcmp0 (type, "packet") == 0 && g_strcmp0 (action, "delivered") != 0)
         g_ptr_array_add (listed, g_strdup (json_object_get_string_member (object, "first_line")));
       else if (g_strcmp0 (type, "nonce") == 0 && g_strcmp0 (action, "issued") != 0)
-        g_ptr_array_add (verdicts, g_strdup_printf ("%s %s",
-                                                    json_object_get_string_member (object, "user"),
-                                                    json_object_get_string_member (object, "text")));
+        {
+          const char *user = json_object_get_string_member (object, "user");
+          const char *verdict = json_object_get_string_member (object, "text");
+
+          g_ptr_array_add (verdicts, g_strdup_printf ("%s %s", user, verdict));
+        }
     }
 
   expected = tshark_first_lines (f);
@@ -427,6 +430,56 @@ test_filter (Fixture       *f,
 }
 
 static void
+test_retransmissions (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *source = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR") ?: ".", "data",
+                                              "scenarios", "03-register-digest.scn", NULL);
+  g_autofree char *scenario = g_build_filename (f->dir, "lossy.scn", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *sim_out = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GString) lossy = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+  guint sim_retx;
+
+  g_test_summary ("On a lossy link the simulator's retransmissions are all found in its capture, "
+                  "each named Timer E on its own schedule");
+
+  if (g_getenv ("SIPLAB_SOURCE_DIR") == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set (meson test sets it)");
+      return;
+    }
+  g_assert_true (g_file_get_contents (source, &text, NULL, NULL));
+  lossy = g_string_new (text);
+  g_assert_cmpuint (g_string_replace (lossy, "loss 0%", "loss 60%", 1), ==, 1);
+  g_assert_true (g_file_set_contents (scenario, lossy->str, -1, NULL));
+  {
+    const char *argv[] = { cli_path (), "run", scenario, "--format", "jsonl", "--pcap",
+                           f->capture, NULL };
+
+    g_spawn_sync (f->dir, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &sim_out, NULL,
+                  &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  sim_retx = count (sim_out, "\"action\":\"retransmitted\"");
+  g_assert_cmpuint (sim_retx, >, 0);
+
+  g_assert_cmpint (view (f, f->capture, &out, &err, NULL), ==, 0);
+  /* The simulator counts its timers' copies; a response the server sends again because the
+   * request came again is a new send to it, but the same message again to an observer. */
+  g_assert_cmpuint (count (out, "REGISTER (CSeq 1) (retx)") +
+                    count (out, "REGISTER (CSeq 2) (retx)"), ==, sim_retx);
+  g_assert_cmpuint (count (out, "(retx)"), >=, sim_retx);
+  g_assert_cmpuint (count (out, "Timer E"), >, 0);
+  g_assert_null (strstr (out, "not the schedule"));
+}
+
+static void
 test_bad_files (Fixture       *f,
                 gconstpointer  data)
 {
@@ -503,6 +556,8 @@ main (int   argc,
               fixture_set_up, test_formats, fixture_tear_down);
   g_test_add ("/cli/view/filter-by-method-aor-call-id", Fixture, NULL,
               fixture_set_up, test_filter, fixture_tear_down);
+  g_test_add ("/cli/view/simulated-retransmissions-are-found-with-their-timer", Fixture, NULL,
+              fixture_set_up, test_retransmissions, fixture_tear_down);
   g_test_add ("/cli/view/truncated-and-missing-files", Fixture, NULL,
               fixture_set_up, test_bad_files, fixture_tear_down);
   return g_test_run ();

@@ -16,6 +16,8 @@
 #define EPOCH G_GINT64_CONSTANT (1767225600000000)
 #define REALM "lab.example"
 #define NONCE "abc123nonce"
+#define CONTACT_60 "Contact: <sip:alice@192.0.2.10:5060>;expires=60\r\n"
+#define CONTACT_30 "Contact: <sip:alice@192.0.2.10:5060>;expires=30\r\n"
 
 typedef struct {
   SimTrace *trace;
@@ -155,7 +157,7 @@ test_verdicts (Fixture       *f,
   g_autofree char *r1 = register_text (1, NULL);
   g_autofree char *c1 = response_text (1, 401, challenge);
   g_autofree char *r2 = register_text (2, good);
-  g_autofree char *ok2 = response_text (2, 200, "Contact: <sip:alice@192.0.2.10:5060>;expires=60\r\n");
+  g_autofree char *ok2 = response_text (2, 200, CONTACT_60);
   g_autofree char *r3 = register_text (3, bad);
   g_autofree char *r4 = register_text (4, good);
   g_autoptr(GPtrArray) verdicts = NULL;
@@ -313,9 +315,9 @@ test_location (Fixture       *f,
                gconstpointer  data)
 {
   g_autofree char *r1 = register_text (1, NULL);
-  g_autofree char *ok1 = response_text (1, 200, "Contact: <sip:alice@192.0.2.10:5060>;expires=60\r\n");
+  g_autofree char *ok1 = response_text (1, 200, CONTACT_60);
   g_autofree char *r2 = register_text (2, NULL);
-  g_autofree char *ok2 = response_text (2, 200, "Contact: <sip:alice@192.0.2.10:5060>;expires=30\r\n");
+  g_autofree char *ok2 = response_text (2, 200, CONTACT_30);
   g_autoptr(GPtrArray) registrars = NULL;
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) refreshed = NULL;
@@ -368,7 +370,7 @@ test_location_bounded (Fixture       *f,
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *ok = g_strdup_printf ("SIP/2.0 200 OK\r\n"
-                                             "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b%u\r\n"
+                                             "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-b%u\r\n"
                                              "From: <sip:u%u@" REALM ">;tag=a1\r\n"
                                              "To: <sip:u%u@" REALM ">;tag=r1\r\n"
                                              "Call-ID: c%u\r\n"
@@ -470,6 +472,17 @@ test_bounded (Fixture       *f,
   g_assert_true (sim_observer_feed (f->observer, EPOCH, &addr, &f->registrar, r1, strlen (r1),
                                     NULL));
   g_assert_null (sim_observer_get_node_name (f->observer, &addr));
+
+  /* A host remembered nowhere that answers a REGISTER gets no location table either. */
+  {
+    g_autofree char *ok = response_text (1, 200, "Contact: <sip:alice@192.0.2.10>;expires=60\r\n");
+    g_autoptr(GPtrArray) registrars = NULL;
+
+    g_assert_true (sim_observer_feed (f->observer, EPOCH, &addr, &f->registrar, ok, strlen (ok),
+                                      NULL));
+    registrars = sim_observer_get_registrars (f->observer);
+    g_assert_cmpuint (registrars->len, ==, 0);
+  }
 }
 
 static void

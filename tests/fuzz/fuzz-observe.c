@@ -21,7 +21,9 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 #define CHECK(cond) \
-  G_STMT_START { if (!(cond)) { g_printerr ("invariant failed: %s\n", #cond); abort (); } } G_STMT_END
+  G_STMT_START { \
+    if (!(cond)) { g_printerr ("invariant failed: %s\n", #cond); abort (); } \
+  } G_STMT_END
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,

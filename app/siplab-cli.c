@@ -12,6 +12,7 @@
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
 #include "siplab-cli-view.h"
+#include "siplab-cli-watch.h"
 #include "siplab-cli-worksheet.h"
 
 /*
@@ -62,6 +63,8 @@ static const Command commands[] = {
     "make a lab CA and a TLS server certificate for serve", siplab_cli_cert },
   { "view", "FILE [--users F] [--format F] [--filter K=V]",
     "explain a pcap/pcapng capture of a real network", siplab_cli_view },
+  { "watch", "--hep udp:HOST:PORT", "show a PBX's SIP traffic live from HEP (Kamailio siptrace...)",
+    siplab_cli_watch },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },
 };

@@ -544,6 +544,13 @@ commit_cb (SimRegistrar  *registrar,
   /* Within a burst of datagrams the 200 OKs are held until batch_end_cb() has committed: the
    * burst's bindings share one transaction and one fsync (group commit).  A REGISTER over TCP
    * or TLS is answered at once, so its save is a transaction of its own. */
+  if (sim_socket_transport_in_burst (self->transport) && !sim_store_in_transaction (self->store))
+    {
+      /* What the burst answered so far (401 challenges, mostly) acknowledges no binding: it
+       * leaves now rather than wait for the fsync (a 401 held past sipp's 500 ms
+       * retransmission is answered twice, and the phone gives up on the second). */
+      sim_socket_transport_flush (self->transport);
+    }
   if (sim_socket_transport_in_burst (self->transport) && !sim_store_in_transaction (self->store) &&
       !sim_store_begin (self->store, &local_error))
     {
@@ -675,6 +682,9 @@ sim_server_dispose (GObject *object)
   SimServer *self = SIM_SERVER (object);
 
   sim_server_stop (self);
+  /* The transport may outlive us (a burst in progress holds a reference). */
+  if (self->transport != NULL)
+    sim_socket_transport_set_batch_end_func (self->transport, NULL, NULL);
   if (self->location != NULL)
     sim_location_set_changed_func (self->location, NULL, NULL);
   if (self->stack != NULL)

@@ -1132,6 +1132,13 @@ hold_datagram (SimSocketTransport            *self,
   g_array_append_val (self->held, d);
 }
 
+void
+sim_socket_transport_flush (SimSocketTransport *self)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  flush_held (self);
+}
+
 gboolean
 sim_socket_transport_in_burst (SimSocketTransport *self)
 {

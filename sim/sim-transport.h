@@ -136,6 +136,8 @@ gboolean  sim_socket_transport_listen_addr        (SimSocketTransport    *self,
 GArray   *sim_socket_transport_get_listeners      (SimSocketTransport    *self);
 void      sim_socket_transport_set_max_message    (SimSocketTransport    *self,
                                                    gsize                  max_message);
+/* Sends the UDP answers held so far in this burst (after the batch end function), now. */
+void      sim_socket_transport_flush              (SimSocketTransport    *self);
 /* TRUE while a burst of datagrams is processed and its UDP answers are held. */
 gboolean  sim_socket_transport_in_burst           (SimSocketTransport    *self);
 void      sim_socket_transport_set_batch_end_func (SimSocketTransport    *self,

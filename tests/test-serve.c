@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "test-baresip.h"
+#include "sim-store.h"
 
 /*
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
@@ -1402,6 +1403,101 @@ test_config_shipped_sample (void)
   remove_tree (dir);
 }
 
+#define KILL_ROUNDS 20
+
+/* The highest CSeq stored for each user ("user7" -> cseq) in the database of @f. */
+static GHashTable *
+stored_cseqs (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = sim_store_open (f->db, &error);
+  g_autoptr(GPtrArray) bindings = NULL;
+  GHashTable *cseqs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_assert_no_error (error);
+  bindings = sim_store_load_bindings (store, g_get_real_time (), 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      SimBinding *binding = bindings->pdata[i];
+      const char *at = strchr (binding->aor, '@');
+      char *user = g_strndup (binding->aor + 4, at - binding->aor - 4);
+      g_hash_table_replace (cseqs, user, GUINT_TO_POINTER (binding->cseq));
+    }
+  return cseqs;
+}
+
+static void
+test_kill_in_burst (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "burst-register.py", NULL);
+  guint total = 0;
+
+  g_test_summary ("Group commit: a python client keeps 40 registrations in flight over UDP, "
+                  "and the server is killed with SIGKILL in the middle of the burst, 20 times; "
+                  "every REGISTER the client saw acknowledged with 200 OK is in the database.");
+
+  /* Restarted servers print no trace: the client, not a pipe, should set the pace. */
+  f->format = "none";
+  for (guint round = 0; round < KILL_ROUNDS; round++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_autoptr(GSubprocess) client = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GString) acks = g_string_new (NULL);
+      g_autoptr(GHashTable) cseqs = NULL;
+      g_autofree char *port = g_strdup_printf ("%u", f->port);
+      g_autofree char *users = g_strdup_printf ("%u", N_BURST);
+      g_autofree char *first = g_strdup_printf ("%u", (round + 1) * 1000000);
+      g_auto(GStrv) lines = NULL;
+      gboolean done = FALSE;
+      guint want = g_test_rand_int_range (20, 400);
+
+      g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+      client = g_subprocess_launcher_spawn (launcher, &error, "python3", script, "127.0.0.1",
+                                            port, DOMAIN, users, first, NULL);
+      g_assert_no_error (error);
+      reader_start (g_subprocess_get_stdout_pipe (client), acks, &done, f->cancel);
+      if (!wait_for_count (acks, "ok ", want, SIPP_WAIT_MS))
+        g_error ("round %u: %u of %u registrations acknowledged; the server said:\n%s", round,
+                 count_text (acks, "ok "), want, f->err->str);
+      /* In the middle of the burst: 40 registrations are in flight. */
+      stop_server (f, SIGKILL);
+      /* The client reads what was sent before the kill, then goes. */
+      {
+        gboolean slept = FALSE;
+        g_timeout_add (300, timeout_cb, &slept);
+        while (!slept)
+          g_main_context_iteration (NULL, TRUE);
+      }
+      g_subprocess_force_exit (client);
+      wait_process (client, SERVER_WAIT_MS);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+
+      cseqs = stored_cseqs (f);
+      lines = g_strsplit (acks->str, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+        {
+          g_auto(GStrv) words = g_strsplit (lines[i], " ", 3);
+          guint64 acked = g_ascii_strtoull (words[2], NULL, 10);
+          gpointer stored;
+
+          if (!g_hash_table_lookup_extended (cseqs, words[1], NULL, &stored))
+            g_error ("round %u: %s was acknowledged (CSeq %" G_GUINT64_FORMAT ") but is not "
+                     "in the database", round, words[1], acked);
+          if (GPOINTER_TO_UINT (stored) < acked)
+            g_error ("round %u: %s was acknowledged with CSeq %" G_GUINT64_FORMAT " but the "
+                     "database has CSeq %u", round, words[1], acked, GPOINTER_TO_UINT (stored));
+          total++;
+        }
+      g_assert_true (start_server (f));
+    }
+  g_test_message ("%u acknowledged registrations checked over %u kills", total, KILL_ROUNDS);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1422,6 +1518,8 @@ main (int    argc,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,
               fixture_setup, test_kill_loses_no_binding, fixture_teardown);
+  g_test_add ("/net/serve/kill-9-in-a-burst-loses-no-acknowledged-binding", Fixture, NULL,
+              fixture_setup, test_kill_in_burst, fixture_teardown);
   g_test_add ("/net/serve/mixed/sipp-calls-a-simulated-phone", Fixture, mixed_answer,
               fixture_setup, test_mixed_sipp_calls_simulated_phone, fixture_teardown);
   g_test_add ("/net/serve/mixed/simulated-phone-calls-sipp", Fixture, mixed_call,

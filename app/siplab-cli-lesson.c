@@ -8,6 +8,7 @@
 
 #include "sim-command.h"
 #include "sim-export.h"
+#include "sim-i18n.h"
 #include "sim-lesson.h"
 #include "sim-lesson-handin.h"
 #include "sim-lesson-progress.h"
@@ -66,15 +67,21 @@ resolve_lesson (const char *arg)
   g_autofree char *name = NULL;
   char *path;
 
+  /* The lesson in the user's language when it has a translated sibling (NAME.es.lesson). */
   if (g_file_test (arg, G_FILE_TEST_EXISTS) || strchr (arg, '/') != NULL)
-    return g_strdup (arg);
+    return sim_i18n_localized_path (arg);
   dir = find_lessons_dir ();
   if (dir == NULL)
     return g_strdup (arg);
   name = g_str_has_suffix (arg, ".lesson") ? g_strdup (arg) : g_strconcat (arg, ".lesson", NULL);
   path = g_build_filename (dir, name, NULL);
   if (g_file_test (path, G_FILE_TEST_EXISTS))
-    return path;
+    {
+      char *localized = sim_i18n_localized_path (path);
+
+      g_free (path);
+      return localized;
+    }
   g_free (path);
   return g_strdup (arg);
 }
@@ -1062,7 +1069,7 @@ int
 siplab_cli_lessons (int    argc,
                     char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("- list the shipped lessons and your progress");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("- list the shipped lessons and your progress"));
   g_autoptr(GError) error = NULL;
   g_autofree char *dir_path = NULL;
   g_autoptr(GDir) dir = NULL;
@@ -1079,26 +1086,29 @@ siplab_cli_lessons (int    argc,
   dir_path = find_lessons_dir ();
   if (dir_path == NULL || (dir = g_dir_open (dir_path, 0, &error)) == NULL)
     {
-      fprintf (stderr, "siplab-cli lessons: no lessons directory found (set SIPLAB_LESSONS_DIR)\n");
+      fprintf (stderr, _("siplab-cli lessons: no lessons directory found (set SIPLAB_LESSONS_DIR)\n"));
       return EXIT_FAILED;
     }
+  /* A translation (NAME.es.lesson) is listed as its original, shown in the user's language. */
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".lesson") && strcmp (name, LESSON_TEMPLATE_NAME) != 0)
+    if (g_str_has_suffix (name, ".lesson") && strcmp (name, LESSON_TEMPLATE_NAME) != 0 &&
+        sim_i18n_language_suffix_length (name) == 0)
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, compare_names);
   progress = sim_lesson_progress_load (NULL, &error);
   if (progress == NULL)
     {
       /* The list is still worth showing; the next lesson played writes the file anew. */
-      fprintf (stderr, "siplab-cli lessons: ignoring your progress: %s\n", error->message);
+      fprintf (stderr, _("siplab-cli lessons: ignoring your progress: %s\n"), error->message);
       g_clear_error (&error);
       progress = sim_lesson_progress_new ();
     }
 
-  printf ("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n", dir_path);
+  printf (_("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n"), dir_path);
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *path = g_build_filename (dir_path, names->pdata[i], NULL);
+      g_autofree char *original = g_build_filename (dir_path, names->pdata[i], NULL);
+      g_autofree char *path = sim_i18n_localized_path (original);
       g_autoptr(SimLesson) lesson = sim_lesson_parse_file (path, &error);
       g_autoptr(SimLessonRecord) record = NULL;
       g_autofree char *mark = NULL;
@@ -1112,10 +1122,10 @@ siplab_cli_lessons (int    argc,
         }
       record = sim_lesson_progress_lookup (progress, sim_lesson_get_id (lesson));
       if (record != NULL && record->completed)
-        mark = g_strdup_printf ("done, %u/%u right", record->best_correct,
+        mark = g_strdup_printf (_("done, %u/%u right"), record->best_correct,
                                 sim_lesson_get_n_questions (lesson));
       else if (record != NULL)
-        mark = g_strdup_printf ("reached %u/%u", record->reached + 1,
+        mark = g_strdup_printf (_("reached %u/%u"), record->reached + 1,
                                 sim_lesson_get_n_items (lesson));
       printf ("  %-28s %s%s%s%s\n", sim_lesson_get_id (lesson), sim_lesson_get_title (lesson), mark ? "  [" : "", mark ? mark : "",
               mark ? "]" : "");

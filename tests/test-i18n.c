@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include <glib.h>
+
+/*
+ * Translation end to end (docs/translating.md): the built siplab-cli run with LANGUAGE=es and
+ * the build tree's catalogues (SIPLAB_LOCALEDIR) speaks Spanish, while the JSON Lines export,
+ * a machine format (docs/jsonl.md), stays byte for byte the same in every language.
+ */
+
+typedef struct {
+  char *out;
+  char *err;
+  int status;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+/* Runs siplab-cli with @lang as LANGUAGE (NULL: the C locale) and the arguments after it. */
+static void
+run_cli (Result     *r,
+         const char *lang,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("SIPLAB_CLI"));
+  va_start (args, lang);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  envp = g_environ_unsetenv (envp, "LC_ALL");
+  envp = g_environ_unsetenv (envp, "LC_MESSAGES");
+  envp = g_environ_setenv (envp, "SIPLAB_LOCALEDIR", localedir, TRUE);
+  if (lang != NULL)
+    {
+      /* As the task's users run it: es_ES.UTF-8 need not be generated (sim-i18n.c). */
+      envp = g_environ_setenv (envp, "LANGUAGE", lang, TRUE);
+      envp = g_environ_setenv (envp, "LANG", "es_ES.UTF-8", TRUE);
+    }
+  else
+    {
+      envp = g_environ_unsetenv (envp, "LANGUAGE");
+      envp = g_environ_setenv (envp, "LANG", "C", TRUE);
+    }
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                &r->out, &r->err, &r->status, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+scenario (const char *name)
+{
+  return g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "data", "scenarios", name, NULL);
+}
+
+static void
+test_run_ladder_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("03-register-digest.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, NULL);
+  run_cli (&c, NULL, "run", file, NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "+ alice-desk registration registering"));
+  g_assert_nonnull (strstr (es.out, "+ alice-desk registro registrándose"));
+  g_assert_nonnull (strstr (es.out, "caduca en 3600"));
+  g_assert_null (strstr (es.out, "registration registering"));
+  /* SIP itself is never translated. */
+  g_assert_nonnull (strstr (es.out, "REGISTER (CSeq 1)"));
+  g_assert_nonnull (strstr (es.out, "401 Unauthorized"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+static void
+test_jsonl_identical_in_every_language (void)
+{
+  g_autofree char *file = scenario ("03-register-digest.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
+  run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_cmpuint (strlen (c.out), >, 1000);
+  g_assert_cmpstr (es.out, ==, c.out);
+  result_clear (&es);
+  result_clear (&c);
+}
+
+static void
+test_usage_and_errors_speak_spanish (void)
+{
+  Result r = { 0 };
+
+  run_cli (&r, "es", "help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Uso: siplab-cli ORDEN"));
+  result_clear (&r);
+  run_cli (&r, "es", "run", "--format", "xml", "x.scn", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "formato desconocido «xml»"));
+  result_clear (&r);
+}
+
+static void
+test_lessons_picks_the_translation (void)
+{
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "lessons", NULL);
+  run_cli (&c, NULL, "lessons", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  /* Listed once, under its original's id, with the translated title. */
+  g_assert_nonnull (strstr (es.out, "01-point-to-point            Llamadas punto a punto"));
+  g_assert_null (strstr (es.out, "01-point-to-point.es"));
+  g_assert_nonnull (strstr (c.out, "01-point-to-point            Point-to-point calling"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/i18n/run's ladder speaks Spanish with LANGUAGE=es",
+                   test_run_ladder_speaks_spanish);
+  g_test_add_func ("/i18n/the JSON Lines export is the same bytes in every language",
+                   test_jsonl_identical_in_every_language);
+  g_test_add_func ("/i18n/usage and errors speak Spanish", test_usage_and_errors_speak_spanish);
+  g_test_add_func ("/i18n/lessons lists a lesson once, in the user's language",
+                   test_lessons_picks_the_translation);
+  return g_test_run ();
+}

@@ -59,17 +59,20 @@ find_lessons_dir (void)
   return NULL;
 }
 
-/* FILE as given, or a shipped lesson's name ("03-many-devices"). */
+/*
+ * FILE as given, or a shipped lesson's name ("03-many-devices"); with @localize, its translated
+ * sibling in the user's language when there is one (NAME.es.lesson, docs/translating.md).
+ */
 static char *
-resolve_lesson (const char *arg)
+resolve_lesson (const char *arg,
+                gboolean    localize)
 {
   g_autofree char *dir = NULL;
   g_autofree char *name = NULL;
   char *path;
 
-  /* The lesson in the user's language when it has a translated sibling (NAME.es.lesson). */
   if (g_file_test (arg, G_FILE_TEST_EXISTS) || strchr (arg, '/') != NULL)
-    return sim_i18n_localized_path (arg);
+    return localize ? sim_i18n_localized_path (arg) : g_strdup (arg);
   dir = find_lessons_dir ();
   if (dir == NULL)
     return g_strdup (arg);
@@ -77,7 +80,7 @@ resolve_lesson (const char *arg)
   path = g_build_filename (dir, name, NULL);
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      char *localized = sim_i18n_localized_path (path);
+      char *localized = localize ? sim_i18n_localized_path (path) : g_strdup (path);
 
       g_free (path);
       return localized;
@@ -938,7 +941,7 @@ siplab_cli_lesson (int    argc,
   /* Brief by default: the RFC prose of a challenge or a binding once a lesson, not once a phone. */
   if (!options.verbose)
     explained = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  path = resolve_lesson (argv[1]);
+  path = resolve_lesson (argv[1], TRUE);
   lesson = open_lesson (path, &options, &error);
   if (lesson != NULL)
     runner = sim_lesson_runner_new (lesson, &error);
@@ -979,6 +982,106 @@ siplab_cli_lesson (int    argc,
 /* ------------------------------------------------------------------------------------------ */
 /* check                                                                                      */
 
+/* The ```scene block of a lesson file as written, or NULL. */
+static char *
+scene_block (const char *path)
+{
+  g_autofree char *contents = NULL;
+  const char *start, *end;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  start = strstr (contents, "```scene");
+  end = start != NULL ? strstr (start + 3, "\n```") : NULL;
+  return end != NULL ? g_strndup (start, end - start) : NULL;
+}
+
+static void
+append_lines (GString         *out,
+              const char      *what,
+              const GPtrArray *lines)
+{
+  for (guint i = 0; lines != NULL && i < lines->len; i++)
+    g_string_append_printf (out, "%s: %s\n", what, ((SimLessonLine *) lines->pdata[i])->text);
+}
+
+/*
+ * What a lesson claims and does, without its words: per item its kind, commands, run point,
+ * highlights, expectations, prediction, option keys, answer key, goals and solution.  A
+ * translation (NAME.es.lesson) must have exactly its original's.
+ */
+static char *
+lesson_claims (SimLesson *lesson)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < sim_lesson_get_n_items (lesson); i++)
+    {
+      const SimLessonItem *item = sim_lesson_get_item (lesson, i);
+
+      g_string_append_printf (out, "item %u: %s\n", i + 1, sim_lesson_item_kind_name (item->kind));
+      append_lines (out, "do", item->commands);
+      if (item->until != NULL)
+        g_string_append_printf (out, "run: %s\n", item->until->text);
+      for (guint k = 0; item->highlights != NULL && k < item->highlights->len; k++)
+        g_string_append_printf (out, "highlight: %s\n",
+                                ((SimLessonHighlight *) item->highlights->pdata[k])->text);
+      append_lines (out, "expect", item->expects);
+      if (item->predict != NULL)
+        g_string_append_printf (out, "predict: %s\n", item->predict->text);
+      for (guint k = 0; item->options != NULL && k < item->options->len; k++)
+        g_string_append_printf (out, "option %s\n", ((SimLessonOption *) item->options->pdata[k])->key);
+      if (item->answer != NULL)
+        g_string_append_printf (out, "answer: %s\n", item->answer->text);
+      append_lines (out, "goal", item->goals);
+      append_lines (out, "solution", item->solution);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* For a translated lesson: FALSE, saying where, when it differs from its original in scene or
+ * claims; TRUE for an original or a translation that matches. */
+static gboolean
+check_translation (const char *path,
+                   SimLesson  *lesson)
+{
+  gsize suffix = sim_i18n_language_suffix_length (path);
+  const char *ext = strrchr (path, '.');
+  g_autofree char *original_path = NULL;
+  g_autoptr(SimLesson) original = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mine = NULL, *theirs = NULL, *scene = NULL, *original_scene = NULL;
+
+  if (suffix == 0)
+    return TRUE;
+  original_path = g_strdup_printf ("%.*s%s", (int) (ext - path - suffix), path, ext);
+  original = sim_lesson_parse_file (original_path, &error);
+  if (original == NULL)
+    {
+      fprintf (stderr, _("%s: a translation, but its original does not parse: %s\n"), path,
+               error->message);
+      return FALSE;
+    }
+  scene = scene_block (path);
+  original_scene = scene_block (original_path);
+  if (g_strcmp0 (scene, original_scene) != 0)
+    {
+      fprintf (stderr, _("%s: the scene differs from %s's (a translation keeps it as it is)\n"),
+               path, original_path);
+      return FALSE;
+    }
+  mine = lesson_claims (lesson);
+  theirs = lesson_claims (original);
+  if (strcmp (mine, theirs) != 0)
+    {
+      fprintf (stderr, _("%s: its items and claims differ from %s's; a translation keeps every "
+                         "directive but the texts.\n--- original\n%s--- translation\n%s"),
+               path, original_path, theirs, mine);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 int
 siplab_cli_check (int    argc,
                   char **argv)
@@ -1015,7 +1118,8 @@ siplab_cli_check (int    argc,
 
   for (int i = 1; i < argc; i++)
     {
-      g_autofree char *path = resolve_lesson (argv[i]);
+      /* Each FILE as named: a translation is checked as itself, against its original. */
+      g_autofree char *path = resolve_lesson (argv[i], FALSE);
       g_autoptr(SimLesson) lesson = NULL;
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
@@ -1027,6 +1131,12 @@ siplab_cli_check (int    argc,
         {
           fprintf (stderr, "%s\n", local->message);
           printf ("%s: FAILED (does not parse)\n", argv[i]);
+          n_failed++;
+          continue;
+        }
+      if (!check_translation (path, lesson))
+        {
+          printf (_("%s: FAILED (not the same lesson as its original)\n"), argv[i]);
           n_failed++;
           continue;
         }

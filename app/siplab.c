@@ -327,6 +327,8 @@ main (int   argc,
   /* Before the options: their help is translated (docs/translating.md). */
   setlocale (LC_ALL, "");
   sim_i18n_init ();
+  /* GTK would call setlocale (LC_ALL, "") again and undo sim_i18n_init()'s C.UTF-8 fallback. */
+  gtk_disable_setlocale ();
   context = g_option_context_new (_("- watch SIP registration and calls happen"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 /*
  * Translation end to end (docs/translating.md): the built siplab-cli run with LANGUAGE=es and
@@ -134,6 +135,41 @@ test_lessons_picks_the_translation (void)
   result_clear (&c);
 }
 
+/* A translation must make its original's claims: a changed answer key is refused. */
+static void
+test_check_compares_a_translation_with_its_original (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *lessons = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons", NULL);
+  g_autofree char *original = g_build_filename (lessons, "01-point-to-point.lesson", NULL);
+  g_autofree char *es = g_build_filename (lessons, "01-point-to-point.es.lesson", NULL);
+  g_autofree char *copy = g_build_filename (dir, "l.lesson", NULL);
+  g_autofree char *bad = g_build_filename (dir, "l.es.lesson", NULL);
+  g_autofree char *text = NULL, *es_text = NULL;
+  g_autoptr(GString) changed = NULL;
+  Result r = { 0 };
+
+  g_assert_true (g_file_get_contents (original, &text, NULL, NULL));
+  g_assert_true (g_file_get_contents (es, &es_text, NULL, NULL));
+  g_assert_true (g_file_set_contents (copy, text, -1, NULL));
+  run_cli (&r, NULL, "check", "--seeds", "0", original, es, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "01-point-to-point.es.lesson: 2 steps, 3 questions, 1 task ok"));
+  result_clear (&r);
+
+  changed = g_string_new (es_text);
+  g_assert_cmpint (g_string_replace (changed, "answer: a", "answer: b", 1), ==, 1);
+  g_assert_true (g_file_set_contents (bad, changed->str, -1, NULL));
+  run_cli (&r, NULL, "check", "--seeds", "0", bad, NULL);
+  g_assert_false (g_spawn_check_wait_status (r.status, NULL));
+  g_assert_nonnull (strstr (r.out, "FAILED (not the same lesson as its original)"));
+  g_assert_nonnull (strstr (r.err, "items and claims differ"));
+  result_clear (&r);
+  g_unlink (bad);
+  g_unlink (copy);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -146,5 +182,7 @@ main (int    argc,
   g_test_add_func ("/i18n/usage and errors speak Spanish", test_usage_and_errors_speak_spanish);
   g_test_add_func ("/i18n/lessons lists a lesson once, in the user's language",
                    test_lessons_picks_the_translation);
+  g_test_add_func ("/i18n/check refuses a translation whose claims differ from its original's",
+                   test_check_compares_a_translation_with_its_original);
   return g_test_run ();
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-document.h"
+#include "sim-i18n.h"
 
 #include "sim-lesson-student.h"
 
@@ -253,7 +254,7 @@ open_lesson (SimDocument  *self,
   if (runner == NULL)
     return FALSE;
   basename = g_path_get_basename (path);
-  subtitle = g_strdup_printf ("Lesson: %s — %s", sim_lesson_get_title (lesson), basename);
+  subtitle = g_strdup_printf (_("Lesson: %s — %s"), sim_lesson_get_title (lesson), basename);
   g_object_freeze_notify (G_OBJECT (self));
   set_opened (self, sim_lesson_get_scene (lesson), lesson, path, NULL, subtitle);
   set_runner (self, runner);
@@ -754,7 +755,7 @@ sim_document_listen (SimDocument             *self,
   first = &g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
                           SimAddr, 0);
   sim_addr_format (first, text, sizeof text);
-  subtitle = g_strdup_printf ("Live: %s%s%s · domain %s · %u simulated phones", text,
+  subtitle = g_strdup_printf (_("Live: %s%s%s · domain %s · %u simulated phones"), text,
                               options->udp ? " UDP" : "", options->tcp ? " TCP" : "",
                               sim_world_get_domain (world), sim_world_get_phones (world)->len);
   set_subtitle (self, subtitle);

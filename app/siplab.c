@@ -326,6 +326,8 @@ main (int   argc,
 
   /* Before the options: their help is translated (docs/translating.md). */
   setlocale (LC_ALL, "");
+  /* As in siplab-cli: saved scenes, exports and the clock keep their '.' in every locale. */
+  setlocale (LC_NUMERIC, "C");
   sim_i18n_init ();
   /* GTK would call setlocale (LC_ALL, "") again and undo sim_i18n_init()'s C.UTF-8 fallback. */
   gtk_disable_setlocale ();

@@ -150,22 +150,22 @@ print_highlight (SimLessonRunner          *runner,
   switch (h->kind)
     {
     case SIM_LESSON_HIGHLIGHT_HEADER:
-      printf ("Look at the %s header:\n", h->name);
+      printf (_("Look at the %s header:\n"), h->name);
       print_header_lines (runner, h->name);
       break;
     case SIM_LESSON_HIGHLIGHT_BINDING:
-      printf ("Look at the binding %s%s%s ('state' lists them).\n", h->name, h->contact ? " -> " : "",
+      printf (_("Look at the binding %s%s%s ('state' lists them).\n"), h->name, h->contact ? " -> " : "",
               h->contact ? h->contact : "");
       break;
     case SIM_LESSON_HIGHLIGHT_TIMER:
-      printf ("Look at timer %s (the '~' lines).\n", h->name);
+      printf (_("Look at timer %s (the '~' lines).\n"), h->name);
       break;
     case SIM_LESSON_HIGHLIGHT_NODE:
     default:
       {
         g_autofree char *text = siplab_cli_text_render (h->text, siplab_cli_text_get_ansi ());
 
-        printf ("Look at: %s\n", text);
+        printf (_("Look at: %s\n"), text);
       }
       break;
     }
@@ -257,7 +257,7 @@ address_book_text (SimPhone *phone)
 
   if (book == NULL || g_hash_table_size (book) == 0)
     {
-      g_string_append (text, "(empty)");
+      g_string_append (text, _("(empty)"));
       return g_string_free (text, FALSE);
     }
   users = (const char **) g_hash_table_get_keys_as_array (book, &n);
@@ -277,9 +277,9 @@ print_p2p_state (SimWorld *world)
 {
   GPtrArray *phones = sim_world_get_phones (world);
 
-  printf ("Point-to-point: no registrar; a phone calls a user at the address in its own "
-          "address book.\n");
-  printf ("Phones (where each one is now) and their address books:\n");
+  printf (_("Point-to-point: no registrar; a phone calls a user at the address in its own "
+          "address book.\n"));
+  printf (_("Phones (where each one is now) and their address books:\n"));
   for (guint i = 0; i < phones->len; i++)
     {
       SimPhone *phone = phones->pdata[i];
@@ -287,10 +287,10 @@ print_p2p_state (SimWorld *world)
       const char *at = contact != NULL && strchr (contact, '@') ? strchr (contact, '@') + 1 : "?";
       g_autofree char *book = address_book_text (phone);
 
-      printf ("  %-12s at %-18s call %s%s\n      address book: %s\n",
+      printf (_("  %-12s at %-18s call %s%s\n      address book: %s\n"),
               sim_phone_get_device (phone), at,
               sim_call_state_name (sim_phone_get_call_state (phone)),
-              sim_phone_is_powered (phone) ? "" : " (powered off)", book);
+              sim_phone_is_powered (phone) ? "" : _(" (powered off)"), book);
     }
   printf ("\n");
 }
@@ -306,7 +306,7 @@ print_state (SimWorld *world)
       print_p2p_state (world);
       return;
     }
-  printf ("Location service (registrar's bindings):\n");
+  printf (_("Location service (registrar's bindings):\n"));
   if (loc != NULL)
     {
       g_autoptr(GPtrArray) aors = sim_location_list_aors (loc);
@@ -324,19 +324,19 @@ print_state (SimWorld *world)
             }
         }
       if (total == 0)
-        printf ("  (none)\n");
+        printf (_("  (none)\n"));
     }
   else
-    printf ("  (no registrar in this scene)\n");
-  printf ("Phones:\n");
+    printf (_("  (no registrar in this scene)\n"));
+  printf (_("Phones:\n"));
   for (guint i = 0; i < phones->len; i++)
     {
       SimPhone *phone = phones->pdata[i];
-      printf ("  %-12s %-24s %-12s granted %u s, last CSeq %u, call %s%s\n", sim_phone_get_device (phone),
+      printf (_("  %-12s %-24s %-12s granted %u s, last CSeq %u, call %s%s\n"), sim_phone_get_device (phone),
               sim_phone_get_aor (phone), sim_reg_state_name (sim_phone_get_reg_state (phone)),
               sim_phone_get_granted (phone), sim_phone_get_cseq (phone),
               sim_call_state_name (sim_phone_get_call_state (phone)),
-              sim_phone_is_powered (phone) ? "" : " (powered off)");
+              sim_phone_is_powered (phone) ? "" : _(" (powered off)"));
     }
   printf ("\n");
 }
@@ -401,7 +401,7 @@ pause_for_enter (Session         *s,
     return;
   for (;;)
     {
-      printf ("[Enter: continue]");
+      printf (_("[Enter: continue]"));
       fflush (stdout);
       if (fgets (buf, sizeof buf, stdin) == NULL)
         {
@@ -412,8 +412,8 @@ pause_for_enter (Session         *s,
       if (strcmp (buf, "state") == 0)
         print_state (sim_lesson_runner_get_world (runner));
       else if (strcmp (buf, "help") == 0 || strcmp (buf, "?") == 0)
-        printf ("Enter goes on to the next item; 'state' shows the bindings (or address books) and "
-                "the phones; Ctrl-D leaves (your progress is kept).\n");
+        printf (_("Enter goes on to the next item; 'state' shows the bindings (or address books) and "
+                "the phones; Ctrl-D leaves (your progress is kept).\n"));
       else
         return;
     }
@@ -424,11 +424,11 @@ item_label (const SimLessonItem *item)
 {
   switch (item->kind)
     {
-    case SIM_LESSON_PREDICT: return "Predict";
-    case SIM_LESSON_CHOICE: return "Question";
-    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_PREDICT: return C_("lesson item", "Predict");
+    case SIM_LESSON_CHOICE: return C_("lesson item", "Question");
+    case SIM_LESSON_TASK: return C_("lesson item", "Task");
     case SIM_LESSON_STEP:
-    default: return "Step";
+    default: return C_("lesson item", "Step");
     }
 }
 
@@ -439,7 +439,7 @@ item_label (const SimLessonItem *item)
 static char *
 task_help_new (void)
 {
-  GString *help = g_string_new ("Give commands, one per line, as a scenario's actions say them:\n");
+  GString *help = g_string_new (_("Give commands, one per line, as a scenario's actions say them:\n"));
   gsize column = 0;
 
   for (guint v = 0; v < SIM_N_VERBS; v++)
@@ -458,8 +458,8 @@ task_help_new (void)
       g_string_append (help, info->usage);
       column += (column == 0 ? 2 : 3) + length;
     }
-  g_string_append (help, "\nOr: 'state' shows bindings (or address books) and phones, 'hint', "
-                         "'skip' shows the model solution.\n");
+  g_string_append (help, _("\nOr: 'state' shows bindings (or address books) and phones, 'hint', "
+                         "'skip' shows the model solution.\n"));
   return g_string_free (help, FALSE);
 }
 
@@ -478,7 +478,7 @@ skip_question (Session         *s,
     }
   printf ("\n");
   print_events (runner, s->width, s->explained);
-  print_paragraph ("Skipped.", explanation);
+  print_paragraph (_("Skipped."), explanation);
   return TRUE;
 }
 
@@ -492,10 +492,10 @@ print_hint (SimLessonRunner *runner)
 
   if (hint == NULL)
     {
-      printf ("No more hints: the solution was the last one. 'skip' plays it.\n\n");
+      printf (_("No more hints: the solution was the last one. 'skip' plays it.\n\n"));
       return;
     }
-  label = g_strdup_printf ("Hint %u of %u:", level, n_levels);
+  label = g_strdup_printf (_("Hint %u of %u:"), level, n_levels);
   print_paragraph (label, hint);
 }
 
@@ -530,7 +530,7 @@ play_question (Session         *s,
         }
       if (result == SIM_LESSON_ANSWER_INVALID)
         {
-          printf ("%s\n", explanation ? explanation : "Please answer the question.");
+          printf ("%s\n", explanation ? explanation : _("Please answer the question."));
           if (!s->interactive)
             return FALSE;
           continue;
@@ -538,7 +538,7 @@ play_question (Session         *s,
       /* What happened first (for a prediction, the packet it was about), then the verdict. */
       printf ("\n");
       print_events (runner, s->width, s->explained);
-      print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
+      print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? _("Correct.") : _("Not quite."), explanation);
       return TRUE;
     }
 }
@@ -613,7 +613,7 @@ play_task (Session             *s,
         }
       if (!sim_lesson_runner_command (runner, line, &error))
         {
-          printf ("That command did not work: %s\n", error->message);
+          printf (_("That command did not work: %s\n"), error->message);
           continue;
         }
       g_string_append_printf (given, "%s%s", given->len ? "; " : "", line);
@@ -624,7 +624,7 @@ play_task (Session             *s,
     }
 
   if (done)
-    printf ("\nDone: every goal holds.\n\n");
+    printf (_("\nDone: every goal holds.\n\n"));
   else
     {
       g_autoptr(GError) error = NULL;
@@ -632,7 +632,7 @@ play_task (Session             *s,
 
       for (guint i = 0; i < item->solution->len; i++)
         g_string_append_printf (sol, "%s%s", i ? "; " : "", ((SimLessonLine *) item->solution->pdata[i])->text);
-      printf ("\nNot done. A solution: %s\nThe lesson goes on from there:\n\n", sol->str);
+      printf (_("\nNot done. A solution: %s\nThe lesson goes on from there:\n\n"), sol->str);
       if (!sim_lesson_runner_give_up (runner, &error))
         {
           fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
@@ -663,9 +663,9 @@ print_title_and_intro (SimLesson *lesson,
   printf ("\n\n");
   print_wrapped (sim_lesson_get_intro (lesson));
   if (s->interactive)
-    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings (or the address "
+    printf (_("(%u items. At a prompt, 'state' shows the registrar's bindings (or the address "
             "books) and the phones; "
-            "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
+            "Ctrl-D leaves; your progress is kept.)\n\n"), sim_lesson_get_n_items (lesson));
 }
 
 /* What a question gives the student to compute its answer from (a digest response's inputs). */
@@ -676,8 +676,8 @@ print_givens (SimLessonRunner *runner)
 
   if (givens == NULL)
     return;
-  printf ("What the phone sends, the response hidden (compute it from these and the password):\n"
-          "  %s\n\n", givens);
+  printf (_("What the phone sends, the response hidden (compute it from these and the password):\n"
+          "  %s\n\n"), givens);
 }
 
 /* Plays the entered @item: its text, what it produced, its question or task.  FALSE: they left. */
@@ -696,7 +696,7 @@ play_item (Session             *s,
     {
     case SIM_LESSON_PREDICT:
       print_givens (runner);
-      printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
+      printf (_("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n"),
               sim_lesson_prediction_get_answer_hint (item->predict), item->predict->text);
       if (!play_question (s, runner, item))
         return FALSE;
@@ -873,7 +873,7 @@ maybe_resume (Session             *s,
   if (!s->interactive || o->no_progress || o->restart)
     return;
   if (sim_lesson_progress_resume (NULL, runner, &error))
-    printf ("(Resuming at item %u of %u, where you left it; --restart starts over.)\n\n",
+    printf (_("(Resuming at item %u of %u, where you left it; --restart starts over.)\n\n"),
             sim_lesson_runner_get_position (runner) + 1, sim_lesson_get_n_items (lesson));
   else if (error != NULL)
     fprintf (stderr, "siplab-cli lesson: starting over: %s\n", error->message);
@@ -897,10 +897,10 @@ write_summary (const char           *path,
   if (!g_file_set_contents (path, text, -1, error))
     return FALSE;
   if (key != NULL)
-    printf ("Hand-in for %s written to %s (signed, class key %s).\n", o->student, path, key->id);
+    printf (_("Hand-in for %s written to %s (signed, class key %s).\n"), o->student, path, key->id);
   else
-    printf ("Hand-in for %s written to %s, NOT signed: no class key (--class-key FILE or "
-            "$SIPLAB_CLASS_KEY), so grading will flag it.\n", o->student, path);
+    printf (_("Hand-in for %s written to %s, NOT signed: no class key (--class-key FILE or "
+            "$SIPLAB_CLASS_KEY), so grading will flag it.\n"), o->student, path);
   return TRUE;
 }
 
@@ -911,12 +911,13 @@ print_ending (SimLessonRunner *runner,
   SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
 
   if (sim_lesson_runner_is_done (runner))
-    printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
+    printf (ngettext ("=== Lesson complete: %u of %u questions right, %u task done. ===\n",
+                      "=== Lesson complete: %u of %u questions right, %u tasks done. ===\n",
+                      sim_lesson_runner_get_n_tasks_done (runner)),
             sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
-            sim_lesson_runner_get_n_tasks_done (runner),
-            sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
+            sim_lesson_runner_get_n_tasks_done (runner));
   else if (outcome == PLAY_LEFT)
-    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1,
+    printf (_("(Left the lesson at item %u of %u.)\n"), sim_lesson_runner_get_position (runner) + 1,
             sim_lesson_get_n_items (lesson));
 }
 
@@ -961,7 +962,7 @@ siplab_cli_lesson (int    argc,
 
   print_title_and_intro (lesson, &s);
   if (options.student != NULL)
-    printf ("(%s's own exercise: seed %u.)\n\n", options.student, sim_lesson_get_seed (lesson));
+    printf (_("(%s's own exercise: seed %u.)\n\n"), options.student, sim_lesson_get_seed (lesson));
   maybe_resume (&s, runner, &options);
   outcome = play_items (&s, runner);
   print_ending (runner, outcome);

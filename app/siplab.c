@@ -186,12 +186,7 @@ activate_cb (GtkApplication *application,
   window = app_window_new (application);
   document = app_window_get_document (window);
   if (options->lesson != NULL)
-    {
-      /* The lesson in the user's language when it has a translated sibling (NAME.es.lesson). */
-      g_autofree char *lesson = sim_i18n_localized_path (options->lesson);
-
-      opened = sim_document_open_lesson (document, lesson, &error);
-    }
+    opened = sim_document_open_lesson (document, options->lesson, &error);
   else
     opened = sim_document_open (document, options->file, &error);
   if (!opened)

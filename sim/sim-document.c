@@ -270,12 +270,16 @@ sim_document_open_lesson (SimDocument  *self,
                           GError      **error)
 {
   g_autoptr(SimLesson) lesson = NULL;
+  g_autofree char *localized = NULL;
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  lesson = sim_lesson_parse_file (path, error);
-  return lesson != NULL && open_lesson (self, lesson, path, error);
+  /* The lesson in the user's language when it has a translated sibling (NAME.es.lesson,
+   * docs/translating.md): from --lesson, a FILE argument and the Open dialog alike. */
+  localized = sim_i18n_localized_path (path);
+  lesson = sim_lesson_parse_file (localized, error);
+  return lesson != NULL && open_lesson (self, lesson, localized, error);
 }
 
 gboolean

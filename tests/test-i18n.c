@@ -3,6 +3,12 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <locale.h>
+
+#include "sim-document.h"
+#include "sim-i18n.h"
+#include "sim-lesson.h"
+#include "sim-lesson-student.h"
 
 /*
  * Translation end to end (docs/translating.md): the built siplab-cli run with LANGUAGE=es and
@@ -170,6 +176,116 @@ test_check_compares_a_translation_with_its_original (void)
   g_rmdir (dir);
 }
 
+static char *
+lesson_id (const char *path)
+{
+  static char id[64];
+  g_autofree char *got = sim_lesson_id_for_file (path);
+
+  g_strlcpy (id, got, sizeof id);
+  return id;
+}
+
+/* The helpers on their own: what counts as a language suffix, and which sibling is picked. */
+static void
+test_language_suffixes (void)
+{
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("lessons/01-x.es.lesson"), ==, 3);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.ast.lesson"), ==, 4);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("lessons/01-x.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("a.b/01-x.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.ES.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.v2.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("es.lesson"), ==, 0);
+  /* A translation is the same lesson: one id, so one progress record and one seed each. */
+  g_assert_cmpstr (lesson_id ("lessons/01-point-to-point.es.lesson"), ==, "01-point-to-point");
+}
+
+static void
+test_localized_path_follows_the_language (void)
+{
+  g_autofree char *lessons = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons", NULL);
+  g_autofree char *original = g_build_filename (lessons, "01-point-to-point.lesson", NULL);
+  g_autofree char *es = g_build_filename (lessons, "01-point-to-point.es.lesson", NULL);
+  g_autofree char *untranslated = g_build_filename (lessons, "03-many-devices.lesson", NULL);
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("LANGUAGE", "de:es", TRUE);
+  setlocale (LC_MESSAGES, "C.UTF-8");
+  a = sim_i18n_localized_path (original);
+  b = sim_i18n_localized_path (untranslated);
+  c = sim_i18n_localized_path (es);
+  g_assert_cmpstr (a, ==, es);
+  g_assert_cmpstr (b, ==, untranslated);
+  g_assert_cmpstr (c, ==, es);
+  g_assert_cmpstr (sim_i18n_language (), ==, "de");
+  /* The GUI's document opens the translation too. */
+  g_assert_true (sim_document_open_lesson (document, original, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sim_document_get_path (document), ==, es);
+
+  /* Under "C" gettext translates nothing, so neither is a lesson swapped. */
+  setlocale (LC_MESSAGES, "C");
+  d = sim_i18n_localized_path (original);
+  g_assert_cmpstr (d, ==, original);
+  g_assert_cmpstr (sim_i18n_language (), ==, "C");
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_MESSAGES, "C.UTF-8");
+  g_setenv ("LANG", "C.UTF-8", TRUE);
+  g_unsetenv ("LC_ALL");
+  g_unsetenv ("LC_MESSAGES");
+  e = sim_i18n_localized_path (original);
+  g_assert_cmpstr (e, ==, original);
+  setlocale (LC_MESSAGES, "C");
+}
+
+/*
+ * Every string marked in the sources has a Spanish translation: xgettext over po/POTFILES.in
+ * as the build's siplab-pot runs it, then msgcmp against po/es.po (which fails on a msgid the
+ * catalogue lacks), and msgfmt --check --statistics (no fuzzy, no untranslated entry).
+ */
+static void
+test_spanish_catalogue_is_complete (void)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *dir = g_dir_make_tmp ("siplab-pot-XXXXXX", NULL);
+  g_autofree char *pot = g_build_filename (dir, "siplab.pot", NULL);
+  g_autofree char *potfiles = g_build_filename (src, "po", "POTFILES.in", NULL);
+  g_autofree char *po = g_build_filename (src, "po", "es.po", NULL);
+  const char *xgettext[] = { "xgettext", "--from-code=UTF-8", "--keyword=_", "--keyword=N_",
+                             "--keyword=C_:1c,2", "--keyword=NC_:1c,2", "--keyword=g_dngettext:2,3",
+                             "--keyword=g_dpgettext2:2c,3", "-f", potfiles, "-D", src, "-o", pot,
+                             NULL };
+  const char *msgcmp[] = { "msgcmp", po, pot, NULL };
+  const char *msgfmt[] = { "msgfmt", "--check", "--statistics", "-o", "/dev/null", po, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) xgettext, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) msgcmp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("po/es.po lacks strings the sources mark:\n%s", err);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) msgfmt, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "translated message"));
+  g_assert_null (strstr (err, "untranslated"));
+  g_assert_null (strstr (err, "fuzzy"));
+  g_unlink (pot);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -184,5 +300,11 @@ main (int    argc,
                    test_lessons_picks_the_translation);
   g_test_add_func ("/i18n/check refuses a translation whose claims differ from its original's",
                    test_check_compares_a_translation_with_its_original);
+  g_test_add_func ("/i18n/a language suffix is two or three lower-case letters before the extension",
+                   test_language_suffixes);
+  g_test_add_func ("/i18n/a lesson's translation is picked by the user's language",
+                   test_localized_path_follows_the_language);
+  g_test_add_func ("/i18n/the Spanish catalogue translates every marked string",
+                   test_spanish_catalogue_is_complete);
   return g_test_run ();
 }

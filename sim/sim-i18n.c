@@ -13,16 +13,37 @@
  * (which use textdomain() when the .ui names none) and g_option_context's help find it too.
  * The caller has already called setlocale (LC_ALL, "").  UTF-8 always: GLib and GTK speak it.
  */
+/* The locale the environment asks messages in: LC_ALL, else LC_MESSAGES, else LANG. */
+static const char *
+requested_messages_locale (void)
+{
+  const char *names[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *value = g_getenv (names[i]);
+
+      if (value != NULL && *value != '\0')
+        return value;
+    }
+  return NULL;
+}
+
 void
 sim_i18n_init (void)
 {
   const char *dir = g_getenv (SIM_I18N_LOCALEDIR_ENV);
   const char *messages = setlocale (LC_MESSAGES, NULL);
+  const char *requested = requested_messages_locale ();
 
-  /* A locale the C library lacks (es_ES.UTF-8 not generated) leaves "C", where gettext
-   * ignores LANGUAGE: C.UTF-8 (built into glibc) lets LANGUAGE=es still speak Spanish. */
+  /*
+   * A locale the C library lacks (LANG=es_ES.UTF-8 with es_ES not generated) leaves "C", where
+   * gettext ignores LANGUAGE: C.UTF-8 (built into glibc) lets LANGUAGE=es still speak Spanish.
+   * Only then: LC_ALL=C asked for on purpose (a script wanting English) stays "C".
+   */
   if (messages != NULL && strcmp (messages, "C") == 0 && g_getenv ("LANGUAGE") != NULL &&
-      setlocale (LC_MESSAGES, "C.UTF-8") != NULL)
+      requested != NULL && strcmp (requested, "C") != 0 && strcmp (requested, "POSIX") != 0 &&
+      !g_str_has_prefix (requested, "C.") && setlocale (LC_MESSAGES, "C.UTF-8") != NULL)
     setlocale (LC_CTYPE, "C.UTF-8");
   bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : SIPLAB_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

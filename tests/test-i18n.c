@@ -39,13 +39,15 @@ run_cli (Result     *r,
   g_auto(GStrv) envp = g_get_environ ();
   g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) extra_env = g_ptr_array_new ();
   const char *arg;
   va_list args;
 
+  /* Arguments "env:NAME=VALUE" set the environment instead. */
   g_ptr_array_add (argv, (char *) g_getenv ("SIPLAB_CLI"));
   va_start (args, lang);
   while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
+    g_ptr_array_add (g_str_has_prefix (arg, "env:") ? extra_env : argv, (char *) arg);
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
@@ -62,6 +64,12 @@ run_cli (Result     *r,
     {
       envp = g_environ_unsetenv (envp, "LANGUAGE");
       envp = g_environ_setenv (envp, "LANG", "C", TRUE);
+    }
+  for (guint i = 0; i < extra_env->len; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit ((char *) extra_env->pdata[i] + 4, "=", 2);
+
+      envp = g_environ_setenv (envp, pair[0], pair[1], TRUE);
     }
   g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
                 &r->out, &r->err, &r->status, &error);
@@ -118,6 +126,10 @@ test_usage_and_errors_speak_spanish (void)
   run_cli (&r, "es", "help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Uso: siplab-cli ORDEN"));
+  result_clear (&r);
+  /* LC_ALL=C is a script asking for English on purpose: LANGUAGE does not override it. */
+  run_cli (&r, "es", "help", "env:LC_ALL=C", NULL);
+  g_assert_nonnull (strstr (r.out, "Usage: siplab-cli COMMAND"));
   result_clear (&r);
   run_cli (&r, "es", "run", "--format", "xml", "x.scn", NULL);
   g_assert_true (g_spawn_check_wait_status (r.status, NULL) == FALSE);

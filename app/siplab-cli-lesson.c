@@ -801,42 +801,42 @@ parse_lesson_options (int           *argc,
 {
   const GOptionEntry entries[] = {
     { "student", 0, 0, G_OPTION_ARG_STRING, &o->student,
-      "Play NAME's own exercise: the seed comes from the name and the lesson, so nonces, "
-      "passwords, addresses and numbers are NAME's; the hand-in names NAME", "NAME" },
+      N_("Play NAME's own exercise: the seed comes from the name and the lesson, so nonces, "
+      "passwords, addresses and numbers are NAME's; the hand-in names NAME"), N_("NAME") },
     { "answers", 'a', 0, G_OPTION_ARG_STRING, &o->answers,
-      "Answer non-interactively: one entry per question or task, separated by ','; a task's "
-      "commands separated by ';'", "A,B,..." },
+      N_("Answer non-interactively: one entry per question or task, separated by ','; a task's "
+      "commands separated by ';'"), N_("A,B,...") },
     { "summary", 's', 0, G_OPTION_ARG_FILENAME, &o->summary,
-      "Write the hand-in to this file at the end (needs --student; signed with the class key)",
-      "OUT.handin" },
+      N_("Write the hand-in to this file at the end (needs --student; signed with the class key)"),
+      N_("OUT.handin") },
     { "class-key", 0, 0, G_OPTION_ARG_FILENAME, &o->class_key,
-      "The class key that signs the hand-in (default: $SIPLAB_CLASS_KEY)", "FILE" },
+      N_("The class key that signs the hand-in (default: $SIPLAB_CLASS_KEY)"), N_("FILE") },
     { "restart", 0, 0, G_OPTION_ARG_NONE, &o->restart,
-      "Start over at the first item instead of resuming where progress says", NULL },
+      N_("Start over at the first item instead of resuming where progress says"), NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
-      "Play the exercise of this seed (what 'check' names when a seed fails)", "N" },
+      N_("Play the exercise of this seed (what 'check' names when a seed fails)"), N_("N") },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress,
-      "Do not record progress (nor resume)", NULL },
+      N_("Do not record progress (nor resume)"), NULL },
     { "width", 'w', 0, G_OPTION_ARG_INT, &o->width,
-      "Ladder: maximum line width (default 120)", "COLUMNS" },
+      N_("Ladder: maximum line width (default 120)"), N_("COLUMNS") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-      "Ladder: explain every event (by default each explanation is given once a lesson)", NULL },
+      N_("Ladder: explain every event (by default each explanation is given once a lesson)"), NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE - play a lesson in the terminal");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("FILE - play a lesson in the terminal"));
   g_autoptr(GError) error = NULL;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-    "FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
+    _("FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
     "Each step prints its text and a ladder of the messages it produced; questions and\n"
     "tasks wait for an answer at the prompt ('skip' plays the key, 'hint' at a task gives\n"
     "a nudge first and the solution last).  Progress is kept in\n"
-    "$XDG_DATA_HOME/siplab/progress.ini; an interactive lesson resumes where it was left.");
+    "$XDG_DATA_HOME/siplab/progress.ini; an interactive lesson resumes where it was left."));
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("lesson", "%s", error->message);
   if (*argc != 2)
-    return siplab_cli_usage_error ("lesson", *argc < 2 ? "missing FILE" : "only one FILE, please");
+    return siplab_cli_usage_error ("lesson", *argc < 2 ? _("missing FILE") : _("only one FILE, please"));
   if (o->width < 0 || (o->width > 0 && o->width < 40))
     return siplab_cli_usage_error ("lesson", "--width must be at least 40");
   if (o->seed < 0 || o->seed > G_MAXUINT32)

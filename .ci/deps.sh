@@ -8,6 +8,7 @@ pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev libosip2-
       scdoc       # the man pages (docs/man/*.scd)
       debhelper dpkg-dev lintian desktop-file-utils appstream man-db systemd   # .ci/package.sh
       openssl     # `openssl verify` and throwaway TLS certificates in the tests
+      locales     # es_ES.UTF-8 for the Spanish translation's runs (docs/translating.md)
       clang libclang-rt-14-dev    # the libFuzzer target (tests/fuzz): clang and its fuzzer runtime
       kamailio    # tests/test-watch.c: its siptrace (in the main package) sends HEPv3 to watch
       sngrep)     # bench/bench-capture.sh: the reference beside siplab-cli view
@@ -19,4 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# A real Spanish locale, so LANG=es_ES.UTF-8 works as a student's desktop sets it (the tests
+# also pass without it: sim-i18n.c falls back to C.UTF-8 for LANGUAGE).  Generated once.
+if ! locale -a 2>/dev/null | grep -qi '^es_ES\.utf-\?8$'; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO localedef -i es_ES -f UTF-8 es_ES.UTF-8
 fi

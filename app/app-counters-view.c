@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-counters-view.h"
+#include "sim-i18n.h"
 
 #include "app-packet.h"
 
@@ -205,8 +206,8 @@ paint_series (AppCountersView *self,
   cairo_line_to (cr, width, bottom + 0.5);
   cairo_stroke (cr);
   {
-    g_autofree char *text = g_strdup_printf (series == SERIES_BINDINGS ? "max %u · last %u s"
-                                                                       : "max %u/s · last %u s",
+    g_autofree char *text = g_strdup_printf (series == SERIES_BINDINGS ? _("max %u · last %u s")
+                                                                       : _("max %u/s · last %u s"),
                                              peak, N_BUCKETS);
     g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
 
@@ -269,7 +270,7 @@ app_counters_view_update (AppCountersView *self)
   /* The second that just ended: the one being counted is not complete yet. */
   if (self->head >= 1 && self->ring[(self->head - 1) % N_BUCKETS].second == self->head - 1)
     last = self->ring[(self->head - 1) % N_BUCKETS].registrations;
-  g_snprintf (caption, sizeof caption, "registrations (200 OK), %u in the last second", last);
+  g_snprintf (caption, sizeof caption, _("registrations (200 OK), %u in the last second"), last);
   if (g_strcmp0 (gtk_label_get_text (self->registrations_caption), caption) != 0)
     gtk_label_set_text (self->registrations_caption, caption);
   set_number (self->registrations_value, self->n_registrations);

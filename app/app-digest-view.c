@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-digest-view.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -76,11 +77,11 @@ update_summary (AppDigestView *self)
 
   if (self->n_issued == 0 && self->n_rejected == 0)
     {
-      gtk_label_set_markup (self->summary, "<b>Nonces</b>: none issued yet");
+      gtk_label_set_markup (self->summary, _("<b>Nonces</b>: none issued yet"));
       return;
     }
-  markup = g_markup_printf_escaped ("<b>Nonces</b>: %u issued · %u accepted · %u stale · "
-                                    "%u rejected",
+  markup = g_markup_printf_escaped (_("<b>Nonces</b>: %u issued · %u accepted · %u stale · "
+                                      "%u rejected"),
                                     self->n_issued, self->n_accepted, self->n_stale,
                                     self->n_rejected);
   gtk_label_set_markup (self->summary, markup);

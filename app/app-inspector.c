@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-inspector.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -92,8 +93,8 @@ append_differences (GString  *out,
   g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *at = sim_export_time_string (previous->t);
   g_autofree char *title = g_markup_printf_escaped (
-      "<b>Compared with the previous %s of this Call-ID (at %s):</b>\n",
-      previous->status ? "response" : previous->method, at);
+      _("<b>Compared with the previous %s of this Call-ID (at %s):</b>\n"),
+      previous->status ? _("response") : previous->method, at);
   guint n = 0;
 
   g_string_append (out, title);
@@ -110,7 +111,7 @@ append_differences (GString  *out,
       g_hash_table_add (done, g_steal_pointer (&lower));
       old = find_header (before, name);
       if (old == NULL)
-        line = g_markup_printf_escaped ("• <b>%s</b> added\n", name);
+        line = g_markup_printf_escaped (_("• <b>%s</b> added\n"), name);
       else if (g_strcmp0 (old, value) != 0 && g_ascii_strcasecmp (name, "Via") == 0 &&
                strstr (old, "branch=") != NULL && strstr (value, "branch=") != NULL)
         {
@@ -118,7 +119,7 @@ append_differences (GString  *out,
           g_autofree char *a = shorten (strstr (old, "branch=") + strlen ("branch="));
           g_autofree char *b = shorten (strstr (value, "branch=") + strlen ("branch="));
 
-          line = g_markup_printf_escaped ("• <b>Via branch</b>: %s → %s (a new transaction)\n",
+          line = g_markup_printf_escaped (_("• <b>Via branch</b>: %s → %s (a new transaction)\n"),
                                           a, b);
         }
       else if (g_strcmp0 (old, value) != 0)
@@ -143,12 +144,12 @@ append_differences (GString  *out,
         if (g_hash_table_contains (done, lower))
           continue;
         g_hash_table_add (done, g_steal_pointer (&lower));
-        line = g_markup_printf_escaped ("• <b>%s</b> removed\n", (char *) before->pdata[i]);
+        line = g_markup_printf_escaped (_("• <b>%s</b> removed\n"), (char *) before->pdata[i]);
         g_string_append (out, line);
         n++;
       }
   if (n == 0)
-    g_string_append (out, "• nothing: the same bytes again\n");
+    g_string_append (out, _("• nothing: the same bytes again\n"));
   g_string_append (out, "\n");
 }
 
@@ -197,16 +198,15 @@ describe_captures (SimTrace       *trace,
       sim_addr_format (&capture->dst, dst, sizeof dst);
       if (capture->tls)
         piece = g_markup_printf_escaped (
-            "<b>What sniffer %s saw</b>\nTLS record, %" G_GSIZE_FORMAT " bytes, from %s to %s.\n"
-            "Only the addresses and the size: the text at the left stayed encrypted, so "
-            "there is nothing to read, replay or guess from (RFC 3261 §26.2).\n\n",
-            capture->node, capture->wire_len, src, dst);
+            _("<b>What sniffer %s saw</b>\nTLS record, %lu bytes, from %s to %s.\n"
+              "Only the addresses and the size: the text at the left stayed encrypted, so "
+              "there is nothing to read, replay or guess from (RFC 3261 §26.2).\n\n"),
+            capture->node, (unsigned long) capture->wire_len, src, dst);
       else
         piece = g_markup_printf_escaped (
-            "<b>What sniffer %s saw</b>\nThe full text at the left, all %" G_GSIZE_FORMAT
-            " bytes in clear, from %s to %s: every header, Authorization included "
-            "(RFC 3261 §26.2).\n\n",
-            capture->node, capture->wire_len, src, dst);
+            _("<b>What sniffer %s saw</b>\nThe full text at the left, all %lu bytes in clear, "
+              "from %s to %s: every header, Authorization included (RFC 3261 §26.2).\n\n"),
+            capture->node, (unsigned long) capture->wire_len, src, dst);
       if (out == NULL)
         out = g_string_new (NULL);
       g_string_append (out, piece);
@@ -279,7 +279,7 @@ show_text (AppInspector *self,
           {
             g_autofree char *piece = g_markup_printf_escaped (
                 "<b>%s</b>  <span alpha='65%%'>%s</span>\n%s\n\n",
-                about->name, about->rfc, about->text);
+                about->name, about->rfc, _(about->text));
 
             g_hash_table_add (seen, (gpointer) about);
             g_string_append (explained, piece);
@@ -306,7 +306,7 @@ show_text (AppInspector *self,
     g_string_prepend (explained, self->sniffer_markup);
   if (self->event != NULL && self->event->reason != NULL)
     {
-      g_autofree char *piece = g_markup_printf_escaped ("<b>Note:</b> %s\n\n",
+      g_autofree char *piece = g_markup_printf_escaped (_("<b>Note:</b> %s\n\n"),
                                                         self->event->reason);
       g_string_prepend (explained, piece);
     }
@@ -400,14 +400,14 @@ app_inspector_set_event_with_previous (AppInspector *self,
     self->previous = sim_event_ref (previous);
 
   if (event == NULL)
-    gtk_label_set_text (self->title, "Click an arrow in the ladder to inspect its message.");
+    gtk_label_set_text (self->title, _("Click an arrow in the ladder to inspect its message."));
   else
     {
       g_autofree char *at = sim_export_time_string (event->t);
-      g_autofree char *title = g_strdup_printf ("%s → %s   at %s%s",
+      g_autofree char *title = g_strdup_printf (_("%s → %s   at %s%s"),
                                                 event->from, event->to, at,
                                                 g_strcmp0 (event->action, "retransmitted") == 0
-                                                ? "  (retransmission)" : "");
+                                                ? _("  (retransmission)") : "");
       gtk_label_set_text (self->title, title);
     }
   g_free (self->sniffer_markup);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-ladder-view.h"
+#include "sim-i18n.h"
 
 #include <cairo-svg.h>
 
@@ -191,10 +192,11 @@ paint_header (AppLadderView *self,
 
     /* Live: the packets dropped from the front, as one line above the first row kept. */
     if (self->n_earlier > 0)
-      markup = g_markup_printf_escaped ("t (s)\n<span size='small' alpha='70%%'>⋯ %"
-                                        G_GUINT64_FORMAT " earlier</span>", self->n_earlier);
+      markup = g_markup_printf_escaped (_("t (s)\n<span size='small' alpha='70%%'>⋯ %llu "
+                                          "earlier</span>"),
+                                        (unsigned long long) self->n_earlier);
     else
-      markup = g_strdup ("t (s)");
+      markup = g_strdup (_("t (s)"));
     pango_layout_set_markup (layout, markup, -1);
     pango_layout_get_pixel_size (layout, &tw, &th);
     cairo_move_to (cr, 10, (height - th) / 2.0);
@@ -378,13 +380,13 @@ paint_rows (AppLadderView *self,
                         "#888888", &colour);
       cseq = row->sent->cseq ? (guint) g_ascii_strtoull (row->sent->cseq, NULL, 10) : 0;
       if (view_row->refresh)
-        markup = g_markup_printf_escaped ("⟳ <b>refreshed ×%u</b> · %s "
-                                          "<span size='small' alpha='60%%'>CSeq %u</span>",
+        markup = g_markup_printf_escaped (_("⟳ <b>refreshed ×%u</b> · %s "
+                                            "<span size='small' alpha='60%%'>CSeq %u</span>"),
                                           view_row->count, text, cseq);
       else
         markup = g_markup_printf_escaped ("<b>%s</b>%s "
                                           "<span size='small' alpha='60%%'>CSeq %u</span>",
-                                          text, retransmitted ? " (again)" : "", cseq);
+                                          text, retransmitted ? _(" (again)") : "", cseq);
       if (row->sent->tls)
         {
           char *tagged = g_strconcat (markup, TLS_TAG, NULL);
@@ -1056,7 +1058,7 @@ app_ladder_view_export (AppLadderView    *self,
 
   if (self->world == NULL)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "There is no session to export");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("There is no session to export"));
       return FALSE;
     }
   if (format == APP_LADDER_FORMAT_PNG)
@@ -1091,7 +1093,7 @@ app_ladder_view_export (AppLadderView    *self,
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot write %s: %s", path,
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot write %s: %s"), path,
                    cairo_status_to_string (status));
       return FALSE;
     }

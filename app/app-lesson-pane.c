@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-lesson-pane.h"
+#include "sim-i18n.h"
 
 #include "sim-command.h"
 
@@ -341,7 +342,7 @@ update_resume (AppLessonPane *self)
   if (self->position < 0 && self->record_progress && self->lesson != NULL &&
       (progress = sim_lesson_progress_load (NULL, NULL)) != NULL)
     self->resume_position = sim_lesson_progress_get_resume_position (progress, self->lesson);
-  label = g_strdup_printf ("_Continue at %u", self->resume_position + 1);
+  label = g_strdup_printf (_("_Continue at %u"), self->resume_position + 1);
   gtk_button_set_label (self->resume_button, label);
   gtk_widget_set_visible (GTK_WIDGET (self->resume_button), self->resume_position > 0);
 }
@@ -354,11 +355,11 @@ item_label (SimLessonItemKind kind)
 {
   switch (kind)
     {
-    case SIM_LESSON_PREDICT: return "Predict";
-    case SIM_LESSON_CHOICE: return "Question";
-    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_PREDICT: return C_("lesson item", "Predict");
+    case SIM_LESSON_CHOICE: return C_("lesson item", "Question");
+    case SIM_LESSON_TASK: return C_("lesson item", "Task");
     case SIM_LESSON_STEP:
-    default: return "Step";
+    default: return C_("lesson item", "Step");
     }
 }
 
@@ -380,8 +381,8 @@ prediction_prompt (const SimLessonPrediction *prediction)
   g_autofree char *escaped_field = g_markup_escape_text (field, -1);
   g_autofree char *escaped_packet = g_markup_escape_text (of ? of + 4 : "", -1);
 
-  return g_strdup_printf ("Your prediction: the <b>%s</b> of <tt>%s</tt>. Answer with %s; the "
-                          "simulator then runs to that packet and checks.",
+  return g_strdup_printf (_("Your prediction: the <b>%s</b> of <tt>%s</tt>. Answer with %s; "
+                            "the simulator then runs to that packet and checks."),
                           escaped_field, escaped_packet,
                           sim_lesson_prediction_get_answer_hint (prediction));
 }
@@ -428,19 +429,20 @@ update_progress (AppLessonPane *self)
   g_free (self->progress_text);
   if (self->position < 0)
     {
-      self->progress_text = g_strdup_printf ("Introduction · %u steps", n);
+      self->progress_text = g_strdup_printf (ngettext ("Introduction · %u step",
+                                                       "Introduction · %u steps", n), n);
       fraction = 0;
     }
   else if (item == NULL)
     {
-      self->progress_text = g_strdup_printf ("Finished · %u of %u questions right",
+      self->progress_text = g_strdup_printf (_("Finished · %u of %u questions right"),
                                              sim_lesson_runner_get_n_correct (self->runner),
                                              sim_lesson_get_n_questions (self->lesson));
       fraction = 1;
     }
   else
     {
-      self->progress_text = g_strdup_printf ("Step %d of %u · %s", self->position + 1, n,
+      self->progress_text = g_strdup_printf (_("Step %d of %u · %s"), self->position + 1, n,
                                              item_label (item->kind));
       fraction = (double) (self->position + 1) / MAX (n, 1);
     }
@@ -451,8 +453,8 @@ update_progress (AppLessonPane *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.next",
                                  app_lesson_pane_can_go_next (self));
   gtk_button_set_label (self->next_button,
-                        self->position < 0 ? "_Start" :
-                        self->position + 1 >= (int) n ? "_Finish" : "_Next");
+                        self->position < 0 ? _("_Start") :
+                        self->position + 1 >= (int) n ? _("_Finish") : _("_Next"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lesson.check",
                                  item != NULL && !self->answered &&
                                  (item->kind == SIM_LESSON_PREDICT ||
@@ -544,7 +546,7 @@ append_bold_list (GString           *out,
     {
       g_autofree char *name = g_markup_printf_escaped ("<b>%s</b>", names[i]);
 
-      g_string_append_printf (out, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", name);
+      g_string_append_printf (out, "%s%s", i == 0 ? "" : i + 1 == n ? _(" and ") : ", ", name);
     }
 }
 
@@ -635,8 +637,8 @@ focus_views (AppLessonPane *self)
               aor = g_strdup (h->name);
               contact = g_strdup (h->contact);
             }
-          piece = g_markup_printf_escaped ("the binding <b>%s</b>%s%s, marked in the location "
-                                           "table", h->name, h->contact ? " → " : "",
+          piece = g_markup_printf_escaped (_("the binding <b>%s</b>%s%s, marked in the location "
+                                             "table"), h->name, h->contact ? " → " : "",
                                            h->contact ? h->contact : "");
           break;
         case SIM_LESSON_HIGHLIGHT_TIMER:
@@ -645,7 +647,7 @@ focus_views (AppLessonPane *self)
           continue;
         case SIM_LESSON_HIGHLIGHT_NODE:
         default:
-          piece = g_markup_printf_escaped ("<b>%s</b> in the network view", h->name);
+          piece = g_markup_printf_escaped (_("<b>%s</b> in the network view"), h->name);
           break;
         }
       g_string_append_printf (look, "%s%s", look->len ? "; " : "", piece);
@@ -656,25 +658,27 @@ focus_views (AppLessonPane *self)
                     g_strv_length (header_names));
   if (header != NULL)
     {
-      g_autofree char *piece = g_strdup_printf ("the %s header%s, marked in the message "
-                                                "inspector%s", header_list->str,
-                                                header_names[1] ? "s" : "",
-                                                look->len ? "; " : "");
+      g_autofree char *piece = g_strdup_printf (ngettext ("the %s header, marked in the message "
+                                                          "inspector%s",
+                                                          "the %s headers, marked in the message "
+                                                          "inspector%s",
+                                                          header_names[1] ? 2 : 1),
+                                                header_list->str, look->len ? "; " : "");
 
       g_string_prepend (look, piece);
     }
   if (timers->len > 0)
     {
-      g_string_append_printf (look, "%stimer%s ", look->len ? "; " : "",
-                              timers->len > 1 ? "s" : "");
+      g_string_append_printf (look, "%s%s", look->len ? "; " : "",
+                              ngettext ("timer ", "timers ", timers->len));
       for (guint i = 0; i < timers->len; i++)
-        g_string_append_printf (look, "%s%s", i == 0 ? "" : i + 1 == timers->len ? " and " : ", ",
+        g_string_append_printf (look, "%s%s", i == 0 ? "" : i + 1 == timers->len ? _(" and ") : ", ",
                                 (char *) timers->pdata[i]);
-      g_string_append (look, " in the Timers pane");
+      g_string_append (look, _(" in the Timers pane"));
     }
   if (look->len > 0)
     {
-      g_string_prepend (look, "Look at ");
+      g_string_prepend (look, _("Look at "));
       g_string_append_c (look, '.');
     }
   gtk_label_set_markup (self->look_label, look->str);
@@ -724,9 +728,9 @@ node_list (SimLesson *lesson)
 static char *
 task_help_new (gboolean full)
 {
-  GString *help = g_string_new (full ? "Commands a task accepts:"
-                                     : "Type commands one at a time (<tt>help</tt> shows how "
-                                       "each is written): ");
+  GString *help = g_string_new (full ? _("Commands a task accepts:")
+                                     : _("Type commands one at a time (<tt>help</tt> shows how "
+                                         "each is written): "));
 
   for (guint v = 0, n = 0; v < SIM_N_VERBS; v++)
     {
@@ -741,9 +745,29 @@ task_help_new (gboolean full)
       else
         g_string_append_printf (help, "%s<tt>%s</tt>", n++ > 0 ? ", " : "", text);
     }
-  g_string_append (help, full ? "\n  <tt>state</tt> lists the bindings and phones."
-                              : "; <tt>state</tt> lists the bindings and phones.");
+  g_string_append (help, full ? _("\n  <tt>state</tt> lists the bindings and phones.")
+                              : _("; <tt>state</tt> lists the bindings and phones."));
   return g_string_free (help, FALSE);
+}
+
+/* The end of the lesson: the score, and that the session goes on. */
+static char *
+completion_markup (AppLessonPane *self)
+{
+  guint n_tasks = 0;
+
+  for (guint i = 0; i < sim_lesson_get_n_items (self->lesson); i++)
+    if (sim_lesson_get_item (self->lesson, i)->kind == SIM_LESSON_TASK)
+      n_tasks++;
+  return g_strdup_printf (ngettext ("%u of %u questions right on the first try, %u of %u "
+                                    "task done.\n\nThe session goes on: play it, step "
+                                    "through it, or open another lesson.",
+                                    "%u of %u questions right on the first try, %u of %u "
+                                    "tasks done.\n\nThe session goes on: play it, step "
+                                    "through it, or open another lesson.", n_tasks),
+                          sim_lesson_runner_get_n_correct (self->runner),
+                          sim_lesson_get_n_questions (self->lesson),
+                          sim_lesson_runner_get_n_tasks_done (self->runner), n_tasks);
 }
 
 /* Fills the pane for the current position: the introduction, an item, or the end. */
@@ -769,31 +793,20 @@ show_position (AppLessonPane *self)
     {
       g_autofree char *intro = app_lesson_markdown_to_markup (sim_lesson_get_intro (self->lesson));
       g_autofree char *resume = self->resume_position == 0 ? g_strdup ("") :
-        g_strdup_printf ("\n\n<i>You left this exercise at step %u: Continue goes back there, "
-                         "Start begins again.</i>", self->resume_position + 1);
+        g_strdup_printf (_("\n\n<i>You left this exercise at step %u: Continue goes back "
+                           "there, Start begins again.</i>"), self->resume_position + 1);
 
-      gtk_label_set_text (self->item_title, "Introduction");
+      gtk_label_set_text (self->item_title, _("Introduction"));
       /* What the pane does, said once, for someone who has never used it. */
-      markup = g_strdup_printf ("%s\n\n<i>Start runs the first step. Each step runs the "
-                                "simulation to the moment it talks about, and the views on the "
-                                "right show it: the message in question is open in the "
-                                "inspector.</i>%s", intro, resume);
+      markup = g_strdup_printf (_("%s\n\n<i>Start runs the first step. Each step runs the "
+                                  "simulation to the moment it talks about, and the views on "
+                                  "the right show it: the message in question is open in the "
+                                  "inspector.</i>%s"), intro, resume);
     }
   else if (item == NULL)
     {
-      guint n_tasks = 0;
-
-      for (guint i = 0; i < sim_lesson_get_n_items (self->lesson); i++)
-        if (sim_lesson_get_item (self->lesson, i)->kind == SIM_LESSON_TASK)
-          n_tasks++;
-      gtk_label_set_text (self->item_title, "Lesson complete");
-      markup = g_strdup_printf ("%u of %u questions right on the first try, %u of %u "
-                                "task%s done.\n\nThe session goes on: play it, step through "
-                                "it, or open another lesson.",
-                                sim_lesson_runner_get_n_correct (self->runner),
-                                sim_lesson_get_n_questions (self->lesson),
-                                sim_lesson_runner_get_n_tasks_done (self->runner), n_tasks,
-                                n_tasks == 1 ? "" : "s");
+      gtk_label_set_text (self->item_title, _("Lesson complete"));
+      markup = completion_markup (self);
     }
   else
     {
@@ -809,8 +822,9 @@ show_position (AppLessonPane *self)
           if (self->givens != NULL)
             {
               g_autofree char *givens = g_markup_escape_text (self->givens, -1);
-              g_autofree char *with = g_strdup_printf ("What the phone sends, the response "
-                                                       "hidden:\n<tt>%s</tt>\n%s", givens, prompt);
+              g_autofree char *with = g_strdup_printf (_("What the phone sends, the response "
+                                                         "hidden:\n<tt>%s</tt>\n%s"), givens,
+                                                       prompt);
               g_free (prompt);
               prompt = g_steal_pointer (&with);
             }
@@ -822,7 +836,7 @@ show_position (AppLessonPane *self)
         {
           GtkCheckButton *group = NULL;
 
-          gtk_label_set_markup (self->question_prompt, "Pick one, then Check:");
+          gtk_label_set_markup (self->question_prompt, _("Pick one, then Check:"));
           gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), FALSE);
           /* In this student's order, lettered as shown; a button keeps its option's key. */
           g_autoptr(GPtrArray) options = sim_lesson_runner_get_options (self->runner);
@@ -854,7 +868,7 @@ show_position (AppLessonPane *self)
         {
           g_autofree char *nodes = node_list (self->lesson);
           g_autofree char *commands = task_help_new (FALSE);
-          g_autofree char *help = g_strdup_printf ("%s Names here: %s.", commands, nodes);
+          g_autofree char *help = g_strdup_printf (_("%s Names here: %s."), commands, nodes);
 
           gtk_label_set_markup (self->task_help, help);
           gtk_widget_set_visible (GTK_WIDGET (self->task_box), TRUE);
@@ -962,7 +976,7 @@ check_answer (AppLessonPane  *self,
       (item->kind != SIM_LESSON_PREDICT && item->kind != SIM_LESSON_CHOICE))
     {
       g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                           "There is no open question here");
+                           _("There is no open question here"));
       return SIM_LESSON_ANSWER_INVALID;
     }
   if (item->kind == SIM_LESSON_PREDICT)
@@ -973,8 +987,8 @@ check_answer (AppLessonPane  *self,
         answer = g_strdup (g_object_get_data (self->option_buttons->pdata[i], "siplab-key"));
   if (answer == NULL || *answer == '\0')
     {
-      set_feedback (self, item->kind == SIM_LESSON_PREDICT ? "Type your prediction first."
-                                                           : "Pick an option first.", "info");
+      set_feedback (self, item->kind == SIM_LESSON_PREDICT ? _("Type your prediction first.")
+                                                           : _("Pick an option first."), "info");
       return SIM_LESSON_ANSWER_INVALID;
     }
 
@@ -994,7 +1008,7 @@ check_answer (AppLessonPane  *self,
       self->first_new_row = -1;
       if (error != NULL && *error != NULL)
         return result;
-      escaped = g_markup_escape_text (explanation ? explanation : "Please answer the question.",
+      escaped = g_markup_escape_text (explanation ? explanation : _("Please answer the question."),
                                       -1);
       set_feedback (self, escaped, "info");
       return result;
@@ -1003,8 +1017,8 @@ check_answer (AppLessonPane  *self,
   self->answered = TRUE;
   explained = app_lesson_markdown_to_markup (explanation ? explanation : "");
   escaped_said = g_markup_escape_text (said, -1);
-  markup = g_strdup_printf ("<b>%s</b>  (you said %s)\n%s",
-                            result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.",
+  markup = g_strdup_printf (_("<b>%s</b>  (you said %s)\n%s"),
+                            result == SIM_LESSON_ANSWER_CORRECT ? _("Correct.") : _("Not quite."),
                             escaped_said, explained);
   set_feedback (self, markup, result == SIM_LESSON_ANSWER_CORRECT ? "correct" : "incorrect");
   update_progress (self);
@@ -1077,12 +1091,12 @@ check_goal (AppLessonPane *self,
 
   if (sim_lesson_runner_goal_met (self->runner, &why))
     {
-      task_finished (self, "<b>Done:</b> every goal holds.", "correct");
+      task_finished (self, _("<b>Done:</b> every goal holds."), "correct");
       return TRUE;
     }
   if (!quiet)
     {
-      g_autofree char *line = g_markup_printf_escaped ("Not yet: %s", why ? why : "");
+      g_autofree char *line = g_markup_printf_escaped (_("Not yet: %s"), why ? why : "");
 
       log_append (self, line);
     }

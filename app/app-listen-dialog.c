@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-listen-dialog.h"
+#include "sim-i18n.h"
 
 /*
  * Where the registrar listens for real phones: an address, a port, UDP and/or TCP, the domain
@@ -109,7 +110,7 @@ choose_users_action (GtkWidget  *widget,
 
   if (self->chooser != NULL)
     return;
-  self->chooser = gtk_file_chooser_native_new ("Users File", GTK_WINDOW (self),
+  self->chooser = gtk_file_chooser_native_new (_("Users File"), GTK_WINDOW (self),
                                                GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
   g_signal_connect_object (self->chooser, "response", G_CALLBACK (chooser_response_cb), self,
                            G_CONNECT_SWAPPED);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-location-view.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -13,7 +14,8 @@
  */
 
 /* The AOR heads a group of rows (one per Contact), so the table fits a narrow pane. */
-static const char *column_titles[] = { "Contact", "Expires in", "CSeq", "Call-ID", "Source" };
+static const char *column_titles[] = { N_("Contact"), N_("Expires in"), N_("CSeq"), N_("Call-ID"),
+                                       N_("Source") };
 
 struct _AppLocationView {
   GtkWidget parent_instance;
@@ -116,15 +118,15 @@ rebuild_address_books (AppLocationView *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
     gtk_grid_remove (self->grid, child);
-  gtk_grid_attach (self->grid, cell ("User", "column-title", 0), 0, 0, 1, 1);
-  gtk_grid_attach (self->grid, cell ("Address (typed in by hand)", "column-title", 0), 1, 0, 1, 1);
+  gtk_grid_attach (self->grid, cell (_("User"), "column-title", 0), 0, 0, 1, 1);
+  gtk_grid_attach (self->grid, cell (_("Address (typed in by hand)"), "column-title", 0), 1, 0, 1, 1);
   for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++, y++)
     {
       const char *tab = strchr (lines[i], '\t');
 
       if (tab == NULL)
         {
-          g_autofree char *title = g_strdup_printf ("%s knows", lines[i]);
+          g_autofree char *title = g_strdup_printf (_("%s knows"), lines[i]);
 
           gtk_grid_attach (self->grid, cell (title, "aor", 0), 0, y, 2, 1);
         }
@@ -137,7 +139,7 @@ rebuild_address_books (AppLocationView *self)
         }
     }
   if (y == 1)
-    gtk_grid_attach (self->grid, cell ("The phones know nobody's address yet.", "dim", 0),
+    gtk_grid_attach (self->grid, cell (_("The phones know nobody's address yet."), "dim", 0),
                      0, 1, 2, 1);
 }
 
@@ -226,7 +228,7 @@ rebuild (AppLocationView *self)
   self->dirty = FALSE;
 
   for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
-    gtk_grid_attach (self->grid, cell (column_titles[c], "column-title", 0), c, 0, 1, 1);
+    gtk_grid_attach (self->grid, cell (_(column_titles[c]), "column-title", 0), c, 0, 1, 1);
 
   if (location == NULL)
     return;
@@ -271,7 +273,7 @@ rebuild (AppLocationView *self)
         }
     }
   if (y == 1)
-    gtk_grid_attach (self->grid, cell ("No bindings yet: nobody has registered.", "dim", 0),
+    gtk_grid_attach (self->grid, cell (_("No bindings yet: nobody has registered."), "dim", 0),
                      0, 1, G_N_ELEMENTS (column_titles), 1);
   update_countdowns (self);
   apply_highlight (self);
@@ -377,12 +379,12 @@ app_location_view_set_world (AppLocationView *self,
       g_autofree char *caption = NULL;
 
       if (sim_world_get_server_name (world) != NULL)
-        caption = g_strdup_printf ("Location service of %s (%s)",
+        caption = g_strdup_printf (_("Location service of %s (%s)"),
                                    sim_world_get_server_name (world),
                                    sim_world_get_domain (world)
                                    ? sim_world_get_domain (world) : "");
       else
-        caption = g_strdup ("No registrar: each phone keeps its own address book");
+        caption = g_strdup (_("No registrar: each phone keeps its own address book"));
       gtk_label_set_text (self->caption, caption);
       if (sim_world_get_location (world) != NULL)
         g_signal_connect_object (sim_world_get_location (world), "changed",

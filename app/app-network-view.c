@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-network-view.h"
+#include "sim-i18n.h"
 
 #include <math.h>
 #include <string.h>
@@ -352,7 +353,7 @@ node_markup (AppNetworkView *self,
       const char *info = g_hash_table_lookup (self->real_phones, name);
 
       if (g_strcmp0 (name, self->more_name) == 0)
-        return g_markup_printf_escaped ("<b>%s</b>\nreal phones", name);
+        return g_markup_printf_escaped (_("<b>%s</b>\nreal phones"), name);
       /* A real phone (live mode), named by its AOR's user as the trace names it. */
       if (info != NULL)
         {
@@ -360,16 +361,16 @@ node_markup (AppNetworkView *self,
           return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>",
                                           name, info);
         }
-      return g_markup_printf_escaped ("<b>%s</b>\nreal network", name);
+      return g_markup_printf_escaped (_("<b>%s</b>\nreal network"), name);
     }
   if (!sim_net_has_host (net, name))
     {
       *state_color = "packet_dropped";
-      return g_markup_printf_escaped ("<b>%s</b>\nnobody has this address", name);
+      return g_markup_printf_escaped (_("<b>%s</b>\nnobody has this address"), name);
     }
   if (!sim_net_host_is_up (net, name))
     {
-      state = g_strdup ("powered off");
+      state = g_strdup (_("powered off"));
       *state_color = "node_off";
     }
   else if (phone != NULL)
@@ -378,9 +379,12 @@ node_markup (AppNetworkView *self,
       SimCallState call = sim_phone_get_call_state (phone);
 
       if (call != SIM_CALL_IDLE && call != SIM_CALL_ENDED)
-        state = g_strdup_printf ("call: %s", sim_call_state_name (call));
+        /* The state words are the trace's, translated as the ladder translates them. */
+        state = g_strdup_printf (_("call: %s"), g_dpgettext2 (GETTEXT_PACKAGE, "trace action",
+                                                              sim_call_state_name (call)));
       else
-        state = g_strdup (sim_reg_state_name (reg));
+        state = g_strdup (g_dpgettext2 (GETTEXT_PACKAGE, "trace action",
+                                        sim_reg_state_name (reg)));
       if (reg == SIM_REG_REGISTERED)
         *state_color = "node_registered";
       else if (reg == SIM_REG_FAILED)
@@ -390,7 +394,7 @@ node_markup (AppNetworkView *self,
     {
       guint n = sim_location_get_n_bindings (sim_world_get_location (self->world));
 
-      state = g_strdup_printf (n == 1 ? "%u binding" : "%u bindings", n);
+      state = g_strdup_printf (ngettext ("%u binding", "%u bindings", n), n);
     }
 
   return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>%s%s",
@@ -742,17 +746,17 @@ sniffer_card_markup (AppNetworkView *self,
   g_autofree char *head = NULL;
 
   if (a == NULL)
-    head = g_markup_printf_escaped ("<b>sniffer %s</b> on the LAN · ", name);
+    head = g_markup_printf_escaped (_("<b>sniffer %s</b> on the LAN · "), name);
   else
-    head = g_markup_printf_escaped ("<b>sniffer %s</b> on %s – %s · ", name, a, b);
+    head = g_markup_printf_escaped (_("<b>sniffer %s</b> on %s – %s · "), name, a, b);
   g_string_append (out, head);
   g_string_append_printf (out, "%u captured", n);
   if (n_tls == n && n > 0)
-    g_string_append (out, ", all TLS (sizes only)");
+    g_string_append (out, _(", all TLS (sizes only)"));
   else if (n_tls > 0)
-    g_string_append_printf (out, ": %u in clear, %u TLS (sizes only)", n - n_tls, n_tls);
+    g_string_append_printf (out, _(": %u in clear, %u TLS (sizes only)"), n - n_tls, n_tls);
   else if (n > 0)
-    g_string_append (out, ", all in clear");
+    g_string_append (out, _(", all in clear"));
   /* One line per user its offline dictionary attack was run on. */
   for (guint i = 0; info != NULL && i < info->results->len; i++)
     g_string_append_printf (out, "\n• %s", (char *) info->results->pdata[i]);
@@ -911,7 +915,8 @@ update_real_phones (AppNetworkView *self)
       if (n == 0)
         continue;
       if (n > 1)
-        g_string_append_printf (info, "\n+%u more device%s", n - 1, n > 2 ? "s" : "");
+        g_string_append_printf (info, ngettext ("\n+%u more device", "\n+%u more devices", n - 1),
+                                n - 1);
       g_hash_table_replace (self->real_phones, g_steal_pointer (&name),
                             g_string_free (g_steal_pointer (&info), FALSE));
     }

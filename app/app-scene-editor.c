@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-scene-editor.h"
+#include "sim-i18n.h"
 
 /*
  * The "Scene" popover: change the scene while it runs.  Every button is one edit of the
@@ -86,7 +87,7 @@ report (AppSceneEditor *self,
   else
     {
       gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-      gtk_label_set_text (self->status, error ? error->message : "Choose a phone first");
+      gtk_label_set_text (self->status, error ? error->message : _("Choose a phone first"));
     }
   refresh_phones (self);
 }
@@ -126,7 +127,7 @@ add_clicked_cb (AppSceneEditor *self)
   /* An existing user's phone needs none: it uses the user's. */
   command->password = *password != '\0' ? g_strdup (password) : NULL;
   report (self, self->document != NULL && sim_document_apply (self->document, command, &error),
-          error, "Phone added.");
+          error, _("Phone added."));
 }
 
 static void
@@ -135,7 +136,7 @@ register_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && edit (self, SIM_VERB_REGISTER, phone, &error), error, "REGISTER sent.");
+  report (self, phone && edit (self, SIM_VERB_REGISTER, phone, &error), error, _("REGISTER sent."));
 }
 
 static void
@@ -145,7 +146,7 @@ power_off_clicked_cb (AppSceneEditor *self)
   const char *phone = selected_phone (self);
 
   report (self, phone && edit (self, SIM_VERB_POWER_OFF, phone, &error), error,
-          "Powered off: no more refreshes, and no goodbye to the registrar.");
+          _("Powered off: no more refreshes, and no goodbye to the registrar."));
 }
 
 static void
@@ -154,7 +155,7 @@ power_on_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
   const char *phone = selected_phone (self);
 
-  report (self, phone && edit (self, SIM_VERB_POWER_ON, phone, &error), error, "Powered on.");
+  report (self, phone && edit (self, SIM_VERB_POWER_ON, phone, &error), error, _("Powered on."));
 }
 
 static void
@@ -164,7 +165,7 @@ remove_clicked_cb (AppSceneEditor *self)
   g_autofree char *phone = g_strdup (selected_phone (self));
 
   report (self, phone && edit (self, SIM_VERB_REMOVE_PHONE, phone, &error), error,
-          "Phone removed.");
+          _("Phone removed."));
 }
 
 static void
@@ -192,7 +193,7 @@ password_clicked_cb (AppSceneEditor *self)
   command->value = g_strdup (entry_text (self->wrong_entry));
   report (self, phone && self->document != NULL &&
                 sim_document_apply (self->document, command, &error),
-          error, "The phone uses this password from its next REGISTER on.");
+          error, _("The phone uses this password from its next REGISTER on."));
 }
 
 static gboolean
@@ -212,7 +213,7 @@ registrar_mode_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
 
   report (self, set_mode (self, SIM_MODE_REGISTRAR, &error), error,
-          "Registrar mode: phones register and call through the registrar.");
+          _("Registrar mode: phones register and call through the registrar."));
 }
 
 static void
@@ -221,7 +222,7 @@ p2p_mode_clicked_cb (AppSceneEditor *self)
   g_autoptr(GError) error = NULL;
 
   report (self, set_mode (self, SIM_MODE_P2P, &error), error,
-          "Point-to-point: phones call the addresses in their address books.");
+          _("Point-to-point: phones call the addresses in their address books."));
 }
 
 static void
@@ -234,7 +235,7 @@ loss_clicked_cb (AppSceneEditor *self)
   command->link.fields = SIM_LINK_FIELD_LOSS;
   command->link.params.loss = gtk_spin_button_get_value (self->loss_spin) / 100.0;
   report (self, self->document != NULL && sim_document_apply (self->document, command, &error),
-          error, "Link loss changed.");
+          error, _("Link loss changed."));
 }
 
 static void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-timers-view.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -64,27 +65,27 @@ struct _AppTimersView {
 G_DEFINE_FINAL_TYPE (AppTimersView, app_timers_view, GTK_TYPE_WIDGET)
 
 static const char *section_titles[] = {
-  "Registration refresh (each phone, RFC 3261 §10.2.4)",
-  "Binding expiry (the registrar's location service, §10.3)",
-  "Transaction timers (§17)",
+  N_("Registration refresh (each phone, RFC 3261 §10.2.4)"),
+  N_("Binding expiry (the registrar's location service, §10.3)"),
+  N_("Transaction timers (§17)"),
 };
 
 static const struct {
   const char *name;
   const char *what;
 } timer_roles[] = {
-  { "A", "resend INVITE" },
-  { "B", "give up on INVITE" },
-  { "D", "absorb resent replies" },
-  { "E", "resend request" },
-  { "F", "give up on request" },
-  { "G", "resend final reply" },
-  { "H", "give up waiting for ACK" },
-  { "I", "absorb resent ACKs" },
-  { "J", "absorb resent requests" },
-  { "K", "absorb resent replies" },
-  { "L", "absorb resent INVITEs" },
-  { "M", "absorb resent 2xx" },
+  { "A", N_("resend INVITE") },
+  { "B", N_("give up on INVITE") },
+  { "D", N_("absorb resent replies") },
+  { "E", N_("resend request") },
+  { "F", N_("give up on request") },
+  { "G", N_("resend final reply") },
+  { "H", N_("give up waiting for ACK") },
+  { "I", N_("absorb resent ACKs") },
+  { "J", N_("absorb resent requests") },
+  { "K", N_("absorb resent replies") },
+  { "L", N_("absorb resent INVITEs") },
+  { "M", N_("absorb resent 2xx") },
 };
 
 static const char *
@@ -92,7 +93,7 @@ timer_role (const char *name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (timer_roles); i++)
     if (g_strcmp0 (timer_roles[i].name, name) == 0)
-      return timer_roles[i].what;
+      return _(timer_roles[i].what);
   return "";
 }
 
@@ -338,8 +339,8 @@ collect_items (AppTimersView *self)
       left = seconds (at - now);
       of = seconds (total);
       g_ptr_array_add (items, item_new (0, g_strdup_printf ("r:%s", device), at - now, total,
-                                        g_strdup_printf ("%s refreshes in %s (of %s; granted "
-                                                         "%u s)", device, left, of,
+                                        g_strdup_printf (_("%s refreshes in %s (of %s; granted "
+                                                           "%u s)"), device, left, of,
                                                          sim_phone_get_granted (phone))));
     }
 
@@ -360,7 +361,7 @@ collect_items (AppTimersView *self)
               g_ptr_array_add (items, item_new (1, g_strdup_printf ("b:%s", binding->contact),
                                                 binding->expires_at - now,
                                                 (SimTime) binding->granted * G_USEC_PER_SEC,
-                                                g_strdup_printf ("%s expires in %s (of %u s)",
+                                                g_strdup_printf (_("%s expires in %s (of %u s)"),
                                                                  binding->contact, left,
                                                                  binding->granted)));
             }
@@ -382,7 +383,7 @@ collect_items (AppTimersView *self)
       g_ptr_array_add (txn, item_new (2, g_strdup_printf ("t:%s:%s:%s", timer->node,
                                                           timer->branch, timer->name),
                                       end - now, timer->duration,
-                                      g_strdup_printf ("%s · Timer %s (%s): %s · %s left of %s",
+                                      g_strdup_printf (_("%s · Timer %s (%s): %s · %s left of %s"),
                                                        timer->node, timer->name,
                                                        timer->method ? timer->method : "?",
                                                        timer_role (timer->name), left, of)));
@@ -413,7 +414,7 @@ rebuild (AppTimersView *self,
 
       if (item->section != section)
         {
-          GtkWidget *title = gtk_label_new (section_titles[item->section]);
+          GtkWidget *title = gtk_label_new (_(section_titles[item->section]));
 
           section = item->section;
           gtk_label_set_xalign (GTK_LABEL (title), 0);
@@ -433,7 +434,7 @@ rebuild (AppTimersView *self,
     }
   if (items->len == 0)
     {
-      GtkWidget *empty = gtk_label_new ("Nothing is counting down right now.");
+      GtkWidget *empty = gtk_label_new (_("Nothing is counting down right now."));
 
       gtk_widget_add_css_class (empty, "dim");
       gtk_widget_set_margin_top (empty, 12);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-window.h"
+#include "sim-i18n.h"
 
 #include "sim-pcap.h"
 
@@ -141,7 +142,7 @@ refresh (AppWindow *self,
   if (world (self) == NULL)
     return;
   if (sim_document_get_live (self->document))
-    g_snprintf (text, sizeof text, "● live  %.1f s",
+    g_snprintf (text, sizeof text, _("● live  %.1f s"),
                 SIM_TIME_TO_SECONDS (sim_world_now (world (self))));
   else if (sim_world_now (world (self)) < sim_document_get_frontier (self->document))
     /* Back in what was recorded: saying so, since an edit here re-runs what follows. */
@@ -588,19 +589,19 @@ chooser_response_cb (AppWindow            *self,
       g_autofree char *path = g_file_get_path (file);
       g_autoptr(GError) error = NULL;
       gboolean ok = TRUE;
-      const char *title = "Cannot save";
+      const char *title = _("Cannot save");
 
       if (path == NULL)
         ;
       else if (kind == CHOOSE_OPEN)
         {
-          title = "Cannot open the scenario";
+          title = _("Cannot open the scenario");
           if (sim_capture_world_is_capture_path (path))
             {
               /* A capture of a real network (docs/watch.md); its problems go to the log. */
               g_autoptr(GString) problems = g_string_new (NULL);
 
-              title = "Cannot open the capture";
+              title = _("Cannot open the capture");
               ok = sim_document_open_capture (self->document, path, NULL, problems, &error);
               if (problems->len > 0)
                 g_message ("%s", problems->str);
@@ -633,14 +634,14 @@ choose_file (AppWindow  *self,
     const char *pattern;
     const char *suggested;
   } kinds[] = {
-    [CHOOSE_OPEN] = { "Open Scenario, Lesson or Capture", "_Open",
-                      "Scenarios, lessons and captures", "*.scn", NULL },
-    [CHOOSE_SAVE_SCENE] = { "Save Scene", "_Save", "Scenarios", "*.scn", "scene.scn" },
-    [CHOOSE_LADDER_SVG] = { "Export Ladder as SVG", "_Export", "SVG images", "*.svg",
+    [CHOOSE_OPEN] = { N_("Open Scenario, Lesson or Capture"), N_("_Open"),
+                      N_("Scenarios, lessons and captures"), "*.scn", NULL },
+    [CHOOSE_SAVE_SCENE] = { N_("Save Scene"), N_("_Save"), N_("Scenarios"), "*.scn", "scene.scn" },
+    [CHOOSE_LADDER_SVG] = { N_("Export Ladder as SVG"), N_("_Export"), N_("SVG images"), "*.svg",
                             "ladder.svg" },
-    [CHOOSE_LADDER_PNG] = { "Export Ladder as PNG", "_Export", "PNG images", "*.png",
+    [CHOOSE_LADDER_PNG] = { N_("Export Ladder as PNG"), N_("_Export"), N_("PNG images"), "*.png",
                             "ladder.png" },
-    [CHOOSE_PCAPNG] = { "Export Capture", "_Export", "pcapng captures", "*.pcapng",
+    [CHOOSE_PCAPNG] = { N_("Export Capture"), N_("_Export"), N_("pcapng captures"), "*.pcapng",
                         "siplab.pcapng" },
   };
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
@@ -649,10 +650,10 @@ choose_file (AppWindow  *self,
 
   if (self->chooser != NULL)
     return;
-  self->chooser = gtk_file_chooser_native_new (kinds[kind].title, GTK_WINDOW (self), action,
-                                               kinds[kind].accept, "_Cancel");
+  self->chooser = gtk_file_chooser_native_new (_(kinds[kind].title), GTK_WINDOW (self), action,
+                                               _(kinds[kind].accept), _("_Cancel"));
   g_object_set_data (G_OBJECT (self->chooser), "siplab-kind", GINT_TO_POINTER (kind));
-  gtk_file_filter_set_name (filter, kinds[kind].filter_name);
+  gtk_file_filter_set_name (filter, _(kinds[kind].filter_name));
   gtk_file_filter_add_pattern (filter, kinds[kind].pattern);
   if (kind == CHOOSE_OPEN)
     {
@@ -795,7 +796,7 @@ restart_action (GtkWidget  *widget,
   g_autoptr(GError) error = NULL;
 
   if (!sim_document_restart (self->document, &error))
-    show_error (self, "Cannot restart the session", error->message);
+    show_error (self, _("Cannot restart the session"), error->message);
 }
 
 static void

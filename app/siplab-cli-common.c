@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "sim-i18n.h"
+
 int
 siplab_cli_usage_error (const char *command,
                         const char *format,
@@ -15,7 +17,7 @@ siplab_cli_usage_error (const char *command,
   message = g_strdup_vprintf (format, args);
   va_end (args);
   fprintf (stderr, "siplab-cli %s: %s\n", command, message);
-  fprintf (stderr, "Try 'siplab-cli %s --help'.\n", command);
+  fprintf (stderr, _("Try 'siplab-cli %s --help'.\n"), command);
   return SIPLAB_CLI_EXIT_USAGE;
 }
 

@@ -8,6 +8,7 @@
 
 #include "sim-command.h"
 #include "sim-export.h"
+#include "sim-i18n.h"
 #include "sim-lesson.h"
 #include "sim-lesson-handin.h"
 #include "sim-lesson-progress.h"
@@ -65,23 +66,32 @@ find_lessons_dir (void)
   return NULL;
 }
 
-/* FILE as given, or a shipped lesson's name ("03-many-devices"). */
+/*
+ * FILE as given, or a shipped lesson's name ("03-many-devices"); with @localize, its translated
+ * sibling in the user's language when there is one (NAME.es.lesson, docs/translating.md).
+ */
 static char *
-resolve_lesson (const char *arg)
+resolve_lesson (const char *arg,
+                gboolean    localize)
 {
   g_autofree char *dir = NULL;
   g_autofree char *name = NULL;
   char *path;
 
   if (g_file_test (arg, G_FILE_TEST_EXISTS) || strchr (arg, '/') != NULL)
-    return g_strdup (arg);
+    return localize ? sim_i18n_localized_path (arg) : g_strdup (arg);
   dir = find_lessons_dir ();
   if (dir == NULL)
     return g_strdup (arg);
   name = g_str_has_suffix (arg, ".lesson") ? g_strdup (arg) : g_strconcat (arg, ".lesson", NULL);
   path = g_build_filename (dir, name, NULL);
   if (g_file_test (path, G_FILE_TEST_EXISTS))
-    return path;
+    {
+      char *localized = localize ? sim_i18n_localized_path (path) : g_strdup (path);
+
+      g_free (path);
+      return localized;
+    }
   g_free (path);
   return g_strdup (arg);
 }
@@ -147,22 +157,22 @@ print_highlight (SimLessonRunner          *runner,
   switch (h->kind)
     {
     case SIM_LESSON_HIGHLIGHT_HEADER:
-      printf ("Look at the %s header:\n", h->name);
+      printf (_("Look at the %s header:\n"), h->name);
       print_header_lines (runner, h->name);
       break;
     case SIM_LESSON_HIGHLIGHT_BINDING:
-      printf ("Look at the binding %s%s%s ('state' lists them).\n", h->name, h->contact ? " -> " : "",
+      printf (_("Look at the binding %s%s%s ('state' lists them).\n"), h->name, h->contact ? " -> " : "",
               h->contact ? h->contact : "");
       break;
     case SIM_LESSON_HIGHLIGHT_TIMER:
-      printf ("Look at timer %s (the '~' lines).\n", h->name);
+      printf (_("Look at timer %s (the '~' lines).\n"), h->name);
       break;
     case SIM_LESSON_HIGHLIGHT_NODE:
     default:
       {
         g_autofree char *text = siplab_cli_text_render (h->text, siplab_cli_text_get_ansi ());
 
-        printf ("Look at: %s\n", text);
+        printf (_("Look at: %s\n"), text);
       }
       break;
     }
@@ -254,7 +264,7 @@ address_book_text (SimPhone *phone)
 
   if (book == NULL || g_hash_table_size (book) == 0)
     {
-      g_string_append (text, "(empty)");
+      g_string_append (text, _("(empty)"));
       return g_string_free (text, FALSE);
     }
   users = (const char **) g_hash_table_get_keys_as_array (book, &n);
@@ -274,9 +284,9 @@ print_p2p_state (SimWorld *world)
 {
   GPtrArray *phones = sim_world_get_phones (world);
 
-  printf ("Point-to-point: no registrar; a phone calls a user at the address in its own "
-          "address book.\n");
-  printf ("Phones (where each one is now) and their address books:\n");
+  printf (_("Point-to-point: no registrar; a phone calls a user at the address in its own "
+          "address book.\n"));
+  printf (_("Phones (where each one is now) and their address books:\n"));
   for (guint i = 0; i < phones->len; i++)
     {
       SimPhone *phone = phones->pdata[i];
@@ -284,10 +294,10 @@ print_p2p_state (SimWorld *world)
       const char *at = contact != NULL && strchr (contact, '@') ? strchr (contact, '@') + 1 : "?";
       g_autofree char *book = address_book_text (phone);
 
-      printf ("  %-12s at %-18s call %s%s\n      address book: %s\n",
+      printf (_("  %-12s at %-18s call %s%s\n      address book: %s\n"),
               sim_phone_get_device (phone), at,
               sim_call_state_name (sim_phone_get_call_state (phone)),
-              sim_phone_is_powered (phone) ? "" : " (powered off)", book);
+              sim_phone_is_powered (phone) ? "" : _(" (powered off)"), book);
     }
   printf ("\n");
 }
@@ -303,7 +313,7 @@ print_state (SimWorld *world)
       print_p2p_state (world);
       return;
     }
-  printf ("Location service (registrar's bindings):\n");
+  printf (_("Location service (registrar's bindings):\n"));
   if (loc != NULL)
     {
       g_autoptr(GPtrArray) aors = sim_location_list_aors (loc);
@@ -321,19 +331,19 @@ print_state (SimWorld *world)
             }
         }
       if (total == 0)
-        printf ("  (none)\n");
+        printf (_("  (none)\n"));
     }
   else
-    printf ("  (no registrar in this scene)\n");
-  printf ("Phones:\n");
+    printf (_("  (no registrar in this scene)\n"));
+  printf (_("Phones:\n"));
   for (guint i = 0; i < phones->len; i++)
     {
       SimPhone *phone = phones->pdata[i];
-      printf ("  %-12s %-24s %-12s granted %u s, last CSeq %u, call %s%s\n", sim_phone_get_device (phone),
+      printf (_("  %-12s %-24s %-12s granted %u s, last CSeq %u, call %s%s\n"), sim_phone_get_device (phone),
               sim_phone_get_aor (phone), sim_reg_state_name (sim_phone_get_reg_state (phone)),
               sim_phone_get_granted (phone), sim_phone_get_cseq (phone),
               sim_call_state_name (sim_phone_get_call_state (phone)),
-              sim_phone_is_powered (phone) ? "" : " (powered off)");
+              sim_phone_is_powered (phone) ? "" : _(" (powered off)"));
     }
   printf ("\n");
 }
@@ -398,7 +408,7 @@ pause_for_enter (Session         *s,
     return;
   for (;;)
     {
-      printf ("[Enter: continue]");
+      printf (_("[Enter: continue]"));
       fflush (stdout);
       if (fgets (buf, sizeof buf, stdin) == NULL)
         {
@@ -409,8 +419,8 @@ pause_for_enter (Session         *s,
       if (strcmp (buf, "state") == 0)
         print_state (sim_lesson_runner_get_world (runner));
       else if (strcmp (buf, "help") == 0 || strcmp (buf, "?") == 0)
-        printf ("Enter goes on to the next item; 'state' shows the bindings (or address books) and "
-                "the phones; Ctrl-D leaves (your progress is kept).\n");
+        printf (_("Enter goes on to the next item; 'state' shows the bindings (or address books) and "
+                "the phones; Ctrl-D leaves (your progress is kept).\n"));
       else
         return;
     }
@@ -421,11 +431,11 @@ item_label (const SimLessonItem *item)
 {
   switch (item->kind)
     {
-    case SIM_LESSON_PREDICT: return "Predict";
-    case SIM_LESSON_CHOICE: return "Question";
-    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_PREDICT: return C_("lesson item", "Predict");
+    case SIM_LESSON_CHOICE: return C_("lesson item", "Question");
+    case SIM_LESSON_TASK: return C_("lesson item", "Task");
     case SIM_LESSON_STEP:
-    default: return "Step";
+    default: return C_("lesson item", "Step");
     }
 }
 
@@ -436,7 +446,7 @@ item_label (const SimLessonItem *item)
 static char *
 task_help_new (void)
 {
-  GString *help = g_string_new ("Give commands, one per line, as a scenario's actions say them:\n");
+  GString *help = g_string_new (_("Give commands, one per line, as a scenario's actions say them:\n"));
   gsize column = 0;
 
   for (guint v = 0; v < SIM_N_VERBS; v++)
@@ -455,8 +465,8 @@ task_help_new (void)
       g_string_append (help, info->usage);
       column += (column == 0 ? 2 : 3) + length;
     }
-  g_string_append (help, "\nOr: 'state' shows bindings (or address books) and phones, 'hint', "
-                         "'skip' shows the model solution.\n");
+  g_string_append (help, _("\nOr: 'state' shows bindings (or address books) and phones, 'hint', "
+                         "'skip' shows the model solution.\n"));
   return g_string_free (help, FALSE);
 }
 
@@ -475,7 +485,7 @@ skip_question (Session         *s,
     }
   printf ("\n");
   print_events (runner, s->width, s->explained);
-  print_paragraph ("Skipped.", explanation);
+  print_paragraph (_("Skipped."), explanation);
   return TRUE;
 }
 
@@ -489,10 +499,10 @@ print_hint (SimLessonRunner *runner)
 
   if (hint == NULL)
     {
-      printf ("No more hints: the solution was the last one. 'skip' plays it.\n\n");
+      printf (_("No more hints: the solution was the last one. 'skip' plays it.\n\n"));
       return;
     }
-  label = g_strdup_printf ("Hint %u of %u:", level, n_levels);
+  label = g_strdup_printf (_("Hint %u of %u:"), level, n_levels);
   print_paragraph (label, hint);
 }
 
@@ -527,7 +537,7 @@ play_question (Session         *s,
         }
       if (result == SIM_LESSON_ANSWER_INVALID)
         {
-          printf ("%s\n", explanation ? explanation : "Please answer the question.");
+          printf ("%s\n", explanation ? explanation : _("Please answer the question."));
           if (!s->interactive)
             return FALSE;
           continue;
@@ -535,7 +545,7 @@ play_question (Session         *s,
       /* What happened first (for a prediction, the packet it was about), then the verdict. */
       printf ("\n");
       print_events (runner, s->width, s->explained);
-      print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? "Correct." : "Not quite.", explanation);
+      print_paragraph (result == SIM_LESSON_ANSWER_CORRECT ? _("Correct.") : _("Not quite."), explanation);
       return TRUE;
     }
 }
@@ -610,7 +620,7 @@ play_task (Session             *s,
         }
       if (!sim_lesson_runner_command (runner, line, &error))
         {
-          printf ("That command did not work: %s\n", error->message);
+          printf (_("That command did not work: %s\n"), error->message);
           continue;
         }
       g_string_append_printf (given, "%s%s", given->len ? "; " : "", line);
@@ -621,7 +631,7 @@ play_task (Session             *s,
     }
 
   if (done)
-    printf ("\nDone: every goal holds.\n\n");
+    printf (_("\nDone: every goal holds.\n\n"));
   else
     {
       g_autoptr(GError) error = NULL;
@@ -629,7 +639,7 @@ play_task (Session             *s,
 
       for (guint i = 0; i < item->solution->len; i++)
         g_string_append_printf (sol, "%s%s", i ? "; " : "", ((SimLessonLine *) item->solution->pdata[i])->text);
-      printf ("\nNot done. A solution: %s\nThe lesson goes on from there:\n\n", sol->str);
+      printf (_("\nNot done. A solution: %s\nThe lesson goes on from there:\n\n"), sol->str);
       if (!sim_lesson_runner_give_up (runner, &error))
         {
           fprintf (stderr, "siplab-cli lesson: %s\n", error->message);
@@ -660,9 +670,9 @@ print_title_and_intro (SimLesson *lesson,
   printf ("\n\n");
   print_wrapped (sim_lesson_get_intro (lesson));
   if (s->interactive)
-    printf ("(%u items. At a prompt, 'state' shows the registrar's bindings (or the address "
+    printf (_("(%u items. At a prompt, 'state' shows the registrar's bindings (or the address "
             "books) and the phones; "
-            "Ctrl-D leaves; your progress is kept.)\n\n", sim_lesson_get_n_items (lesson));
+            "Ctrl-D leaves; your progress is kept.)\n\n"), sim_lesson_get_n_items (lesson));
 }
 
 /* What a question gives the student to compute its answer from (a digest response's inputs). */
@@ -673,8 +683,8 @@ print_givens (SimLessonRunner *runner)
 
   if (givens == NULL)
     return;
-  printf ("What the phone sends, the response hidden (compute it from these and the password):\n"
-          "  %s\n\n", givens);
+  printf (_("What the phone sends, the response hidden (compute it from these and the password):\n"
+          "  %s\n\n"), givens);
 }
 
 /* Plays the entered @item: its text, what it produced, its question or task.  FALSE: they left. */
@@ -693,7 +703,7 @@ play_item (Session             *s,
     {
     case SIM_LESSON_PREDICT:
       print_givens (runner);
-      printf ("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n",
+      printf (_("Predict it: answer with %s.\n(The simulator then runs to the packet and checks: %s.)\n\n"),
               sim_lesson_prediction_get_answer_hint (item->predict), item->predict->text);
       if (!play_question (s, runner, item))
         return FALSE;
@@ -798,42 +808,42 @@ parse_lesson_options (int           *argc,
 {
   const GOptionEntry entries[] = {
     { "student", 0, 0, G_OPTION_ARG_STRING, &o->student,
-      "Play NAME's own exercise: the seed comes from the name and the lesson, so nonces, "
-      "passwords, addresses and numbers are NAME's; the hand-in names NAME", "NAME" },
+      N_("Play NAME's own exercise: the seed comes from the name and the lesson, so nonces, "
+      "passwords, addresses and numbers are NAME's; the hand-in names NAME"), N_("NAME") },
     { "answers", 'a', 0, G_OPTION_ARG_STRING, &o->answers,
-      "Answer non-interactively: one entry per question or task, separated by ','; a task's "
-      "commands separated by ';'", "A,B,..." },
+      N_("Answer non-interactively: one entry per question or task, separated by ','; a task's "
+      "commands separated by ';'"), N_("A,B,...") },
     { "summary", 's', 0, G_OPTION_ARG_FILENAME, &o->summary,
-      "Write the hand-in to this file at the end (needs --student; signed with the class key)",
-      "OUT.handin" },
+      N_("Write the hand-in to this file at the end (needs --student; signed with the class key)"),
+      N_("OUT.handin") },
     { "class-key", 0, 0, G_OPTION_ARG_FILENAME, &o->class_key,
-      "The class key that signs the hand-in (default: $SIPLAB_CLASS_KEY)", "FILE" },
+      N_("The class key that signs the hand-in (default: $SIPLAB_CLASS_KEY)"), N_("FILE") },
     { "restart", 0, 0, G_OPTION_ARG_NONE, &o->restart,
-      "Start over at the first item instead of resuming where progress says", NULL },
+      N_("Start over at the first item instead of resuming where progress says"), NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
-      "Play the exercise of this seed (what 'check' names when a seed fails)", "N" },
+      N_("Play the exercise of this seed (what 'check' names when a seed fails)"), N_("N") },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress,
-      "Do not record progress (nor resume)", NULL },
+      N_("Do not record progress (nor resume)"), NULL },
     { "width", 'w', 0, G_OPTION_ARG_INT, &o->width,
-      "Ladder: maximum line width (default 120)", "COLUMNS" },
+      N_("Ladder: maximum line width (default 120)"), N_("COLUMNS") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-      "Ladder: explain every event (by default each explanation is given once a lesson)", NULL },
+      N_("Ladder: explain every event (by default each explanation is given once a lesson)"), NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE - play a lesson in the terminal");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("FILE - play a lesson in the terminal"));
   g_autoptr(GError) error = NULL;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-    "FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
+    _("FILE is a .lesson file or the name of a shipped lesson (see 'siplab-cli lessons').\n"
     "Each step prints its text and a ladder of the messages it produced; questions and\n"
     "tasks wait for an answer at the prompt ('skip' plays the key, 'hint' at a task gives\n"
     "a nudge first and the solution last).  Progress is kept in\n"
-    "$XDG_DATA_HOME/siplab/progress.ini; an interactive lesson resumes where it was left.");
+    "$XDG_DATA_HOME/siplab/progress.ini; an interactive lesson resumes where it was left."));
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("lesson", "%s", error->message);
   if (*argc != 2)
-    return siplab_cli_usage_error ("lesson", *argc < 2 ? "missing FILE" : "only one FILE, please");
+    return siplab_cli_usage_error ("lesson", *argc < 2 ? _("missing FILE") : _("only one FILE, please"));
   if (o->width < 0 || (o->width > 0 && o->width < 40))
     return siplab_cli_usage_error ("lesson", "--width must be at least 40");
   if (o->seed < 0 || o->seed > G_MAXUINT32)
@@ -870,7 +880,7 @@ maybe_resume (Session             *s,
   if (!s->interactive || o->no_progress || o->restart)
     return;
   if (sim_lesson_progress_resume (NULL, runner, &error))
-    printf ("(Resuming at item %u of %u, where you left it; --restart starts over.)\n\n",
+    printf (_("(Resuming at item %u of %u, where you left it; --restart starts over.)\n\n"),
             sim_lesson_runner_get_position (runner) + 1, sim_lesson_get_n_items (lesson));
   else if (error != NULL)
     fprintf (stderr, "siplab-cli lesson: starting over: %s\n", error->message);
@@ -894,10 +904,10 @@ write_summary (const char           *path,
   if (!g_file_set_contents (path, text, -1, error))
     return FALSE;
   if (key != NULL)
-    printf ("Hand-in for %s written to %s (signed, class key %s).\n", o->student, path, key->id);
+    printf (_("Hand-in for %s written to %s (signed, class key %s).\n"), o->student, path, key->id);
   else
-    printf ("Hand-in for %s written to %s, NOT signed: no class key (--class-key FILE or "
-            "$SIPLAB_CLASS_KEY), so grading will flag it.\n", o->student, path);
+    printf (_("Hand-in for %s written to %s, NOT signed: no class key (--class-key FILE or "
+            "$SIPLAB_CLASS_KEY), so grading will flag it.\n"), o->student, path);
   return TRUE;
 }
 
@@ -908,12 +918,13 @@ print_ending (SimLessonRunner *runner,
   SimLesson *lesson = sim_lesson_runner_get_lesson (runner);
 
   if (sim_lesson_runner_is_done (runner))
-    printf ("=== Lesson complete: %u of %u questions right, %u task%s done. ===\n",
+    printf (ngettext ("=== Lesson complete: %u of %u questions right, %u task done. ===\n",
+                      "=== Lesson complete: %u of %u questions right, %u tasks done. ===\n",
+                      sim_lesson_runner_get_n_tasks_done (runner)),
             sim_lesson_runner_get_n_correct (runner), sim_lesson_get_n_questions (lesson),
-            sim_lesson_runner_get_n_tasks_done (runner),
-            sim_lesson_runner_get_n_tasks_done (runner) == 1 ? "" : "s");
+            sim_lesson_runner_get_n_tasks_done (runner));
   else if (outcome == PLAY_LEFT)
-    printf ("(Left the lesson at item %u of %u.)\n", sim_lesson_runner_get_position (runner) + 1,
+    printf (_("(Left the lesson at item %u of %u.)\n"), sim_lesson_runner_get_position (runner) + 1,
             sim_lesson_get_n_items (lesson));
 }
 
@@ -938,7 +949,7 @@ siplab_cli_lesson (int    argc,
   /* Brief by default: the RFC prose of a challenge or a binding once a lesson, not once a phone. */
   if (!options.verbose)
     explained = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  path = resolve_lesson (argv[1]);
+  path = resolve_lesson (argv[1], TRUE);
   lesson = open_lesson (path, &options, &error);
   if (lesson != NULL)
     runner = sim_lesson_runner_new (lesson, &error);
@@ -958,7 +969,7 @@ siplab_cli_lesson (int    argc,
 
   print_title_and_intro (lesson, &s);
   if (options.student != NULL)
-    printf ("(%s's own exercise: seed %u.)\n\n", options.student, sim_lesson_get_seed (lesson));
+    printf (_("(%s's own exercise: seed %u.)\n\n"), options.student, sim_lesson_get_seed (lesson));
   maybe_resume (&s, runner, &options);
   outcome = play_items (&s, runner);
   print_ending (runner, outcome);
@@ -978,6 +989,106 @@ siplab_cli_lesson (int    argc,
 
 /* ------------------------------------------------------------------------------------------ */
 /* check                                                                                      */
+
+/* The ```scene block of a lesson file as written, or NULL. */
+static char *
+scene_block (const char *path)
+{
+  g_autofree char *contents = NULL;
+  const char *start, *end;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  start = strstr (contents, "```scene");
+  end = start != NULL ? strstr (start + 3, "\n```") : NULL;
+  return end != NULL ? g_strndup (start, end - start) : NULL;
+}
+
+static void
+append_lines (GString         *out,
+              const char      *what,
+              const GPtrArray *lines)
+{
+  for (guint i = 0; lines != NULL && i < lines->len; i++)
+    g_string_append_printf (out, "%s: %s\n", what, ((SimLessonLine *) lines->pdata[i])->text);
+}
+
+/*
+ * What a lesson claims and does, without its words: per item its kind, commands, run point,
+ * highlights, expectations, prediction, option keys, answer key, goals and solution.  A
+ * translation (NAME.es.lesson) must have exactly its original's.
+ */
+static char *
+lesson_claims (SimLesson *lesson)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < sim_lesson_get_n_items (lesson); i++)
+    {
+      const SimLessonItem *item = sim_lesson_get_item (lesson, i);
+
+      g_string_append_printf (out, "item %u: %s\n", i + 1, sim_lesson_item_kind_name (item->kind));
+      append_lines (out, "do", item->commands);
+      if (item->until != NULL)
+        g_string_append_printf (out, "run: %s\n", item->until->text);
+      for (guint k = 0; item->highlights != NULL && k < item->highlights->len; k++)
+        g_string_append_printf (out, "highlight: %s\n",
+                                ((SimLessonHighlight *) item->highlights->pdata[k])->text);
+      append_lines (out, "expect", item->expects);
+      if (item->predict != NULL)
+        g_string_append_printf (out, "predict: %s\n", item->predict->text);
+      for (guint k = 0; item->options != NULL && k < item->options->len; k++)
+        g_string_append_printf (out, "option %s\n", ((SimLessonOption *) item->options->pdata[k])->key);
+      if (item->answer != NULL)
+        g_string_append_printf (out, "answer: %s\n", item->answer->text);
+      append_lines (out, "goal", item->goals);
+      append_lines (out, "solution", item->solution);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* For a translated lesson: FALSE, saying where, when it differs from its original in scene or
+ * claims; TRUE for an original or a translation that matches. */
+static gboolean
+check_translation (const char *path,
+                   SimLesson  *lesson)
+{
+  gsize suffix = sim_i18n_language_suffix_length (path);
+  const char *ext = strrchr (path, '.');
+  g_autofree char *original_path = NULL;
+  g_autoptr(SimLesson) original = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mine = NULL, *theirs = NULL, *scene = NULL, *original_scene = NULL;
+
+  if (suffix == 0)
+    return TRUE;
+  original_path = g_strdup_printf ("%.*s%s", (int) (ext - path - suffix), path, ext);
+  original = sim_lesson_parse_file (original_path, &error);
+  if (original == NULL)
+    {
+      fprintf (stderr, _("%s: a translation, but its original does not parse: %s\n"), path,
+               error->message);
+      return FALSE;
+    }
+  scene = scene_block (path);
+  original_scene = scene_block (original_path);
+  if (g_strcmp0 (scene, original_scene) != 0)
+    {
+      fprintf (stderr, _("%s: the scene differs from %s's (a translation keeps it as it is)\n"),
+               path, original_path);
+      return FALSE;
+    }
+  mine = lesson_claims (lesson);
+  theirs = lesson_claims (original);
+  if (strcmp (mine, theirs) != 0)
+    {
+      fprintf (stderr, _("%s: its items and claims differ from %s's; a translation keeps every "
+                         "directive but the texts.\n--- original\n%s--- translation\n%s"),
+               path, original_path, theirs, mine);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 int
 siplab_cli_check (int    argc,
@@ -1015,7 +1126,8 @@ siplab_cli_check (int    argc,
 
   for (int i = 1; i < argc; i++)
     {
-      g_autofree char *path = resolve_lesson (argv[i]);
+      /* Each FILE as named: a translation is checked as itself, against its original. */
+      g_autofree char *path = resolve_lesson (argv[i], FALSE);
       g_autoptr(SimLesson) lesson = NULL;
       g_auto(SimLessonReport) report = { 0 };
       g_autoptr(GError) local = NULL;
@@ -1027,6 +1139,12 @@ siplab_cli_check (int    argc,
         {
           fprintf (stderr, "%s\n", local->message);
           printf ("%s: FAILED (does not parse)\n", argv[i]);
+          n_failed++;
+          continue;
+        }
+      if (!check_translation (path, lesson))
+        {
+          printf (_("%s: FAILED (not the same lesson as its original)\n"), argv[i]);
           n_failed++;
           continue;
         }
@@ -1069,7 +1187,7 @@ int
 siplab_cli_lessons (int    argc,
                     char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("- list the shipped lessons and your progress");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("- list the shipped lessons and your progress"));
   g_autoptr(GError) error = NULL;
   g_autofree char *dir_path = NULL;
   g_autoptr(GDir) dir = NULL;
@@ -1086,26 +1204,29 @@ siplab_cli_lessons (int    argc,
   dir_path = find_lessons_dir ();
   if (dir_path == NULL || (dir = g_dir_open (dir_path, 0, &error)) == NULL)
     {
-      fprintf (stderr, "siplab-cli lessons: no lessons directory found (set SIPLAB_LESSONS_DIR)\n");
+      fprintf (stderr, _("siplab-cli lessons: no lessons directory found (set SIPLAB_LESSONS_DIR)\n"));
       return EXIT_FAILED;
     }
+  /* A translation (NAME.es.lesson) is listed as its original, shown in the user's language. */
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".lesson") && strcmp (name, LESSON_TEMPLATE_NAME) != 0)
+    if (g_str_has_suffix (name, ".lesson") && strcmp (name, LESSON_TEMPLATE_NAME) != 0 &&
+        sim_i18n_language_suffix_length (name) == 0)
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, compare_names);
   progress = sim_lesson_progress_load (NULL, &error);
   if (progress == NULL)
     {
       /* The list is still worth showing; the next lesson played writes the file anew. */
-      fprintf (stderr, "siplab-cli lessons: ignoring your progress: %s\n", error->message);
+      fprintf (stderr, _("siplab-cli lessons: ignoring your progress: %s\n"), error->message);
       g_clear_error (&error);
       progress = sim_lesson_progress_new ();
     }
 
-  printf ("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n", dir_path);
+  printf (_("Lessons in %s (play one with 'siplab-cli lesson NAME'):\n\n"), dir_path);
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *path = g_build_filename (dir_path, names->pdata[i], NULL);
+      g_autofree char *original = g_build_filename (dir_path, names->pdata[i], NULL);
+      g_autofree char *path = sim_i18n_localized_path (original);
       g_autoptr(SimLesson) lesson = sim_lesson_parse_file (path, &error);
       g_autoptr(SimLessonRecord) record = NULL;
       g_autofree char *mark = NULL;
@@ -1119,10 +1240,10 @@ siplab_cli_lessons (int    argc,
         }
       record = sim_lesson_progress_lookup (progress, sim_lesson_get_id (lesson));
       if (record != NULL && record->completed)
-        mark = g_strdup_printf ("done, %u/%u right", record->best_correct,
+        mark = g_strdup_printf (_("done, %u/%u right"), record->best_correct,
                                 sim_lesson_get_n_questions (lesson));
       else if (record != NULL)
-        mark = g_strdup_printf ("reached %u/%u", record->reached + 1,
+        mark = g_strdup_printf (_("reached %u/%u"), record->reached + 1,
                                 sim_lesson_get_n_items (lesson));
       printf ("  %-28s %s%s%s%s\n", sim_lesson_get_id (lesson), sim_lesson_get_title (lesson), mark ? "  [" : "", mark ? mark : "",
               mark ? "]" : "");

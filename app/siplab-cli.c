@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim-export.h"
+#include "sim-i18n.h"
 #include "sim-pcap.h"
 #include "sim-scenario.h"
 #include "siplab-cli-cert.h"
@@ -47,44 +48,48 @@ static int cmd_help (int argc, char **argv);
 
 /* Further subcommands (serve, lesson, check) are added here by the issues that bring them. */
 static const Command commands[] = {
-  { "run", "FILE", "run a scenario in virtual time and print what happened", cmd_run },
-  { "check-scenario", "FILE", "parse a scenario file and report the first error",
+  { "run", N_("FILE"), N_("run a scenario in virtual time and print what happened"), cmd_run },
+  { "check-scenario", N_("FILE"), N_("parse a scenario file and report the first error"),
     cmd_check_scenario },
-  { "lesson", "FILE", "play a lesson in the terminal (questions at a prompt)", siplab_cli_lesson },
-  { "check", "FILE...", "verify every claim of lessons in the simulator", siplab_cli_check },
-  { "lessons", "", "list the shipped lessons and your progress", siplab_cli_lessons },
-  { "worksheet", "FILE --format md|html",
-    "a lesson on paper: handout, or answer key with --answers", siplab_cli_worksheet },
-  { "class", "init [--out FILE]", "make a class key that signs hand-ins", siplab_cli_class },
-  { "grade", "KEY HANDIN...", "verify hand-ins and print per-question statistics",
+  { "lesson", N_("FILE"), N_("play a lesson in the terminal (questions at a prompt)"), siplab_cli_lesson },
+  { "check", N_("FILE..."), N_("verify every claim of lessons in the simulator"), siplab_cli_check },
+  { "lessons", "", N_("list the shipped lessons and your progress"), siplab_cli_lessons },
+  { "worksheet", N_("FILE --format md|html"),
+    N_("a lesson on paper: handout, or answer key with --answers"), siplab_cli_worksheet },
+  { "class", N_("init [--out FILE]"), N_("make a class key that signs hand-ins"), siplab_cli_class },
+  { "grade", N_("KEY HANDIN..."), N_("verify hand-ins and print per-question statistics"),
     siplab_cli_grade },
-  { "serve", "--listen ... --domain D --users F", "run the registrar and proxy on real sockets", siplab_cli_serve },
-  { "cert", "--host NAME [--ip ADDR]... [--out DIR]",
-    "make a lab CA and a TLS server certificate for serve", siplab_cli_cert },
-  { "view", "FILE [--users F] [--format F] [--filter K=V]",
-    "explain a pcap/pcapng capture of a real network", siplab_cli_view },
-  { "watch", "--hep udp:HOST:PORT", "show a PBX's SIP traffic live from HEP (Kamailio siptrace...)",
+  { "serve", N_("--listen ... --domain D --users F"), N_("run the registrar and proxy on real sockets"),
+    siplab_cli_serve },
+  { "cert", N_("--host NAME [--ip ADDR]... [--out DIR]"),
+    N_("make a lab CA and a TLS server certificate for serve"), siplab_cli_cert },
+  { "view", N_("FILE [--users F] [--format F] [--filter K=V]"),
+    N_("explain a pcap/pcapng capture of a real network"), siplab_cli_view },
+  { "watch", N_("--hep udp:HOST:PORT"), N_("show a PBX's SIP traffic live from HEP (Kamailio siptrace...)"),
     siplab_cli_watch },
-  { "version", "", "print the version", cmd_version },
-  { "help", "[COMMAND]", "show help for a command", cmd_help },
+  { "version", "", N_("print the version"), cmd_version },
+  { "help", N_("[COMMAND]"), N_("show help for a command"), cmd_help },
 };
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "Usage: siplab-cli COMMAND [OPTIONS...]\n\n"
-                "SIP Lab: a teaching simulator for SIP registration.\n\n"
-                "Commands:\n");
+  fprintf (out, "%s", _("Usage: siplab-cli COMMAND [OPTIONS...]\n\n"
+                      "SIP Lab: a teaching simulator for SIP registration.\n\n"
+                      "Commands:\n"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
-      g_autofree char *left = g_strdup_printf ("%s %s", commands[i].name, commands[i].args);
+      const char *args = commands[i].args[0] != '\0' ? _(commands[i].args) : "";
+      g_autofree char *left = g_strdup_printf ("%s %s", commands[i].name, args);
+      /* Padded by characters, not bytes: a translation has accented letters. */
+      glong pad = 22 - g_utf8_strlen (left, -1);
 
-      if (strlen (left) > 22)
-        fprintf (out, "  %s\n  %-22s %s\n", left, "", commands[i].summary);
+      if (pad < 0)
+        fprintf (out, "  %s\n  %-22s %s\n", left, "", _(commands[i].summary));
       else
-        fprintf (out, "  %-22s %s\n", left, commands[i].summary);
+        fprintf (out, "  %s%*s %s\n", left, (int) pad, "", _(commands[i].summary));
     }
-  fprintf (out, "\nRun 'siplab-cli COMMAND --help' for a command's options.\n");
+  fprintf (out, "%s", _("\nRun 'siplab-cli COMMAND --help' for a command's options.\n"));
 }
 
 static const Command *
@@ -158,37 +163,37 @@ run_options_parse (RunOptions   *opts,
 {
   const GOptionEntry entries[] = {
     { "until", 'u', 0, G_OPTION_ARG_STRING, &opts->until_text,
-      "Stop at this virtual time (default: the scenario's run length)", "SECONDS" },
+      N_("Stop at this virtual time (default: the scenario's run length)"), N_("SECONDS") },
     { "seed", 's', 0, G_OPTION_ARG_STRING, &opts->seed_text,
-      "Seed for the session's randomness (default: the scenario's)", "N" },
+      N_("Seed for the session's randomness (default: the scenario's)"), N_("N") },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &opts->format_text,
-      "Output: ladder (default), messages or jsonl", "FORMAT" },
+      N_("Output: ladder (default), messages or jsonl"), N_("FORMAT") },
     { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &opts->pcap_path,
-      "Also write every datagram to a pcapng file", "OUT.pcapng" },
+      N_("Also write every datagram to a pcapng file"), N_("OUT.pcapng") },
     { "timers", 't', 0, G_OPTION_ARG_NONE, &opts->show_timers,
-      "Ladder: also show transaction timers", NULL },
+      N_("Ladder: also show transaction timers"), NULL },
     { "width", 'w', 0, G_OPTION_ARG_INT, &opts->width,
-      "Ladder: maximum line width (default 120)", "COLUMNS" },
+      N_("Ladder: maximum line width (default 120)"), N_("COLUMNS") },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &opts->columns_text,
-      "Ladder: nodes from left to right (default: in order of appearance)", "A,B,..." },
+      N_("Ladder: nodes from left to right (default: in order of appearance)"), N_("A,B,...") },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("FILE - run a scenario in virtual time");
+    g_option_context_new (_("FILE - run a scenario in virtual time"));
   g_autoptr(GError) error = NULL;
   const char *format_text;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-    "Prints the session as a ladder diagram, as the list of messages, or as JSON Lines\n"
-    "(one object per trace event, documented in docs/jsonl.md).  The same file and seed\n"
-    "always print the same bytes.");
+    _("Prints the session as a ladder diagram, as the list of messages, or as JSON Lines\n"
+      "(one object per trace event, documented in docs/jsonl.md).  The same file and seed\n"
+      "always print the same bytes."));
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("run", "%s", error->message);
   if (*argc < 2)
-    return siplab_cli_usage_error ("run", "missing FILE");
+    return siplab_cli_usage_error ("run", _("missing FILE"));
   if (*argc > 2)
-    return siplab_cli_usage_error ("run", "unexpected argument '%s'", (*argv)[2]);
+    return siplab_cli_usage_error ("run", _("unexpected argument '%s'"), (*argv)[2]);
 
   format_text = opts->format_text;
   if (format_text == NULL || strcmp (format_text, "ladder") == 0)
@@ -198,14 +203,14 @@ run_options_parse (RunOptions   *opts,
   else if (strcmp (format_text, "jsonl") == 0)
     opts->format = FORMAT_JSONL;
   else
-    return siplab_cli_usage_error ("run", "unknown format '%s' (ladder, messages or jsonl)",
+    return siplab_cli_usage_error ("run", _("unknown format '%s' (ladder, messages or jsonl)"),
                                    format_text);
   if (opts->seed_text != NULL &&
       (!g_ascii_string_to_unsigned (opts->seed_text, 10, 1, G_MAXUINT32, &opts->seed, NULL)))
-    return siplab_cli_usage_error ("run", "--seed takes a number from 1 to %u, not '%s'",
+    return siplab_cli_usage_error ("run", _("--seed takes a number from 1 to %u, not '%s'"),
                                    G_MAXUINT32, opts->seed_text);
   if (opts->width < 0 || (opts->width > 0 && opts->width < 40))
-    return siplab_cli_usage_error ("run", "--width must be at least 40");
+    return siplab_cli_usage_error ("run", _("--width must be at least 40"));
   return EXIT_OK;
 }
 
@@ -434,7 +439,7 @@ cmd_run (int    argc,
 
   if (!run_and_print (world, until, &info, &opts, &r))
     {
-      fprintf (stderr, "siplab-cli run: cannot write the output\n");
+      fprintf (stderr, _("siplab-cli run: cannot write the output\n"));
       status = EXIT_RUNTIME;
     }
   if (r.pcap_error != NULL)
@@ -457,7 +462,7 @@ cmd_check_scenario (int    argc,
                     char **argv)
 {
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("FILE - check a scenario file without running it");
+    g_option_context_new (_("FILE - check a scenario file without running it"));
   g_autoptr(GError) error = NULL;
   g_autoptr(SimScenario) scenario = NULL;
   g_autoptr(SimWorld) world = NULL;
@@ -468,7 +473,7 @@ cmd_check_scenario (int    argc,
     return siplab_cli_usage_error ("check-scenario", "%s", error->message);
   if (argc != 2)
     return siplab_cli_usage_error ("check-scenario",
-                                   argc < 2 ? "missing FILE" : "only one FILE, please");
+                                   argc < 2 ? _("missing FILE") : _("only one FILE, please"));
 
   /* Building the world also catches what only the world can refuse. */
   scenario = sim_scenario_parse_file (argv[1], &error);
@@ -483,10 +488,20 @@ cmd_check_scenario (int    argc,
     if (((SimScenarioNode *) scenario->nodes->pdata[i])->kind == SIM_SCENARIO_NODE_PHONE)
       n_phones++;
   run = sim_scenario_format_duration (sim_scenario_get_run_length (scenario));
-  printf ("%s: ok: %u phone%s, %u user%s, %u action%s, runs %s\n", argv[1],
-          n_phones, n_phones == 1 ? "" : "s",
-          scenario->users->len, scenario->users->len == 1 ? "" : "s",
-          scenario->actions->len, scenario->actions->len == 1 ? "" : "s", run);
+  {
+    /* One plural form per count: languages differ in how they count (ngettext). */
+    g_autofree char *phones = g_strdup_printf (ngettext ("%u phone", "%u phones", n_phones),
+                                               n_phones);
+    g_autofree char *users = g_strdup_printf (ngettext ("%u user", "%u users",
+                                                        scenario->users->len),
+                                              scenario->users->len);
+    g_autofree char *actions = g_strdup_printf (ngettext ("%u action", "%u actions",
+                                                          scenario->actions->len),
+                                                scenario->actions->len);
+
+    /* TRANSLATORS: FILE: ok: phones, users, actions, runs DURATION (e.g. "10s"). */
+    printf (_("%s: ok: %s, %s, %s, runs %s\n"), argv[1], phones, users, actions, run);
+  }
   return EXIT_OK;
 }
 
@@ -497,7 +512,7 @@ cmd_version (int    argc,
              char **argv)
 {
   if (argc > 1 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
-    return siplab_cli_usage_error ("version", "unexpected argument '%s'", argv[1]);
+    return siplab_cli_usage_error ("version", _("unexpected argument '%s'"), argv[1]);
   printf ("siplab-cli %s\n", SIPLAB_VERSION);
   return EXIT_OK;
 }
@@ -516,7 +531,7 @@ cmd_help (int    argc,
   command = find_command (argv[1]);
   if (command == NULL || command->main == cmd_help)
     {
-      fprintf (stderr, "siplab-cli: unknown command '%s'\n", argv[1]);
+      fprintf (stderr, _("siplab-cli: unknown command '%s'\n"), argv[1]);
       return EXIT_USAGE;
     }
   {
@@ -535,6 +550,8 @@ main (int    argc,
   setlocale (LC_ALL, "");
   /* Output must not depend on the user's locale: numbers keep their '.' everywhere. */
   setlocale (LC_NUMERIC, "C");
+  /* Messages do: the catalogue of the user's language (docs/translating.md). */
+  sim_i18n_init ();
 
   if (argc < 2)
     {
@@ -552,7 +569,7 @@ main (int    argc,
   command = find_command (argv[1]);
   if (command == NULL)
     {
-      fprintf (stderr, "siplab-cli: unknown command '%s'\n\n", argv[1]);
+      fprintf (stderr, _("siplab-cli: unknown command '%s'\n\n"), argv[1]);
       print_usage (stderr);
       return EXIT_USAGE;
     }

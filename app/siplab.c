@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <locale.h>
 #include <stdlib.h>
 
 #include <gtk/gtk.h>
 
 #include "sim-capture-world.h"
+#include "sim-i18n.h"
 #include "sim-pcap.h"
 
 #include "app-window.h"
@@ -237,7 +239,7 @@ activate_cb (GtkApplication *application,
     }
   if (options->listen != NULL && !listen_from_options (document, options, &error))
     {
-      g_printerr ("siplab: cannot listen: %s\n", error->message);
+      g_printerr (_("siplab: cannot listen: %s\n"), error->message);
       options->status = EXIT_FAILURE;
       g_clear_error (&error);
       if (options->screenshot != NULL)
@@ -286,48 +288,55 @@ main (int   argc,
   Options options = { .row = -1, .step = -1, .status = EXIT_SUCCESS };
   const GOptionEntry entries[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &options.screenshot,
-      "Render the window to a PNG and exit", "OUT.png" },
+      N_("Render the window to a PNG and exit"), N_("OUT.png") },
     { "at", 0, 0, G_OPTION_ARG_DOUBLE, &options.at,
-      "Run the session to this virtual time first (with --screenshot or an export)", "SECONDS" },
+      N_("Run the session to this virtual time first (with --screenshot or an export)"), N_("SECONDS") },
     { "select", 0, 0, G_OPTION_ARG_INT, &options.row,
-      "Then select this ladder row (0 is the first)", "ROW" },
+      N_("Then select this ladder row (0 is the first)"), N_("ROW") },
     { "pane", 0, 0, G_OPTION_ARG_STRING, &options.pane,
-      "Show this pane under the network: location, digest, timers or counters", "NAME" },
+      N_("Show this pane under the network: location, digest, timers or counters"), N_("NAME") },
     { "lesson", 0, 0, G_OPTION_ARG_FILENAME, &options.lesson,
-      "Play this lesson in the lesson pane (also: a FILE ending in .lesson)", "FILE" },
+      N_("Play this lesson in the lesson pane (also: a FILE ending in .lesson)"), N_("FILE") },
     { "step", 0, 0, G_OPTION_ARG_INT, &options.step,
-      "With a lesson: play it to step N (0 is the introduction), answering with its answer keys",
-      "N" },
+      N_("With a lesson: play it to step N (0 is the introduction), answering with its answer keys"),
+      N_("N") },
     { "unanswered", 0, 0, G_OPTION_ARG_NONE, &options.unanswered,
-      "With --step: stop at step N before it is answered (what a student sees at the question)",
+      N_("With --step: stop at step N before it is answered (what a student sees at the question)"),
       NULL },
-    { "dark", 0, 0, G_OPTION_ARG_NONE, &options.dark, "Use the dark style", NULL },
+    { "dark", 0, 0, G_OPTION_ARG_NONE, &options.dark, N_("Use the dark style"), NULL },
     { "presentation", 0, 0, G_OPTION_ARG_NONE, &options.presentation,
-      "Presentation mode: larger type", NULL },
+      N_("Presentation mode: larger type"), NULL },
     { "collapse-refreshes", 0, 0, G_OPTION_ARG_NONE, &options.collapse,
-      "Fold each registration's refreshes into one ladder line", NULL },
+      N_("Fold each registration's refreshes into one ladder line"), NULL },
     { "export-ladder-svg", 0, 0, G_OPTION_ARG_FILENAME, &options.ladder_svg,
-      "Write the ladder as SVG and exit", "OUT.svg" },
+      N_("Write the ladder as SVG and exit"), N_("OUT.svg") },
     { "export-ladder-png", 0, 0, G_OPTION_ARG_FILENAME, &options.ladder_png,
-      "Write the ladder as PNG and exit", "OUT.png" },
+      N_("Write the ladder as PNG and exit"), N_("OUT.png") },
     { "export-pcapng", 0, 0, G_OPTION_ARG_FILENAME, &options.pcapng,
-      "Write the run as a pcapng capture and exit", "OUT.pcapng" },
+      N_("Write the run as a pcapng capture and exit"), N_("OUT.pcapng") },
     { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &options.listen,
-      "Listen for real phones here (repeatable: udp:HOST:PORT, tcp:HOST:PORT; the first is the "
-      "address phones use)", "TRANSPORT:HOST:PORT" },
+      N_("Listen for real phones here (repeatable: udp:HOST:PORT, tcp:HOST:PORT; the first is the "
+         "address phones use)"), N_("TRANSPORT:HOST:PORT") },
     { "users", 'u', 0, G_OPTION_ARG_FILENAME, &options.users,
-      "With --listen: users file, one name:password a line", "FILE" },
+      N_("With --listen: users file, one name:password a line"), N_("FILE") },
     { "domain", 'd', 0, G_OPTION_ARG_STRING, &options.domain,
-      "With --listen --alone: the SIP domain", "DOMAIN" },
+      N_("With --listen --alone: the SIP domain"), N_("DOMAIN") },
     { "alone", 0, 0, G_OPTION_ARG_NONE, &options.alone,
-      "With --listen: the registrar alone, without the scene's simulated phones", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[FILE]" },
+      N_("With --listen: the registrar alone, without the scene's simulated phones"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("[FILE]") },
     { NULL }
   };
   int status;
 
-  context = g_option_context_new ("- watch SIP registration and calls happen");
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* Before the options: their help is translated (docs/translating.md). */
+  setlocale (LC_ALL, "");
+  /* As in siplab-cli: saved scenes, exports and the clock keep their '.' in every locale. */
+  setlocale (LC_NUMERIC, "C");
+  sim_i18n_init ();
+  /* GTK would call setlocale (LC_ALL, "") again and undo sim_i18n_init()'s C.UTF-8 fallback. */
+  gtk_disable_setlocale ();
+  context = g_option_context_new (_("- watch SIP registration and calls happen"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("siplab: %s\n", error->message);
@@ -335,7 +344,7 @@ main (int   argc,
     }
   if (files != NULL && g_strv_length (files) > 1)
     {
-      g_printerr ("siplab: give at most one scenario file\n");
+      g_printerr (_("siplab: give at most one scenario file\n"));
       return EXIT_FAILURE;
     }
   options.file = files ? files[0] : NULL;

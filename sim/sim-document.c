@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-document.h"
+#include "sim-i18n.h"
 
 #include "sim-capture-world.h"
 #include "sim-watch.h"
@@ -297,7 +298,7 @@ open_lesson (SimDocument  *self,
   if (runner == NULL)
     return FALSE;
   basename = g_path_get_basename (path);
-  subtitle = g_strdup_printf ("Lesson: %s — %s", sim_lesson_get_title (lesson), basename);
+  subtitle = g_strdup_printf (_("Lesson: %s — %s"), sim_lesson_get_title (lesson), basename);
   g_object_freeze_notify (G_OBJECT (self));
   set_opened (self, sim_lesson_get_scene (lesson), lesson, path, NULL, subtitle);
   set_runner (self, runner);
@@ -313,12 +314,16 @@ sim_document_open_lesson (SimDocument  *self,
                           GError      **error)
 {
   g_autoptr(SimLesson) lesson = NULL;
+  g_autofree char *localized = NULL;
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  lesson = sim_lesson_parse_file (path, error);
-  return lesson != NULL && open_lesson (self, lesson, path, error);
+  /* The lesson in the user's language when it has a translated sibling (NAME.es.lesson,
+   * docs/translating.md): from --lesson, a FILE argument and the Open dialog alike. */
+  localized = sim_i18n_localized_path (path);
+  lesson = sim_lesson_parse_file (localized, error);
+  return lesson != NULL && open_lesson (self, lesson, localized, error);
 }
 
 gboolean
@@ -1025,7 +1030,7 @@ sim_document_listen (SimDocument             *self,
   first = &g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
                           SimAddr, 0);
   sim_addr_format (first, text, sizeof text);
-  subtitle = g_strdup_printf ("Live: %s%s%s · domain %s · %u simulated phones", text,
+  subtitle = g_strdup_printf (_("Live: %s%s%s · domain %s · %u simulated phones"), text,
                               options->udp ? " UDP" : "", options->tcp ? " TCP" : "",
                               sim_world_get_domain (world), sim_world_get_phones (world)->len);
   set_subtitle (self, subtitle);

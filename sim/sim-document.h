@@ -61,6 +61,7 @@ gboolean         sim_document_open_data      (SimDocument     *self,
                                               gssize           length,
                                               const char      *name,
                                               GError         **error);
+/* Opens @path's translated sibling in the user's language when there is one (sim-i18n.h). */
 gboolean         sim_document_open_lesson    (SimDocument     *self,
                                               const char      *path,
                                               GError         **error);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-export.h"
+#include "sim-i18n.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
@@ -552,6 +553,35 @@ typedef gboolean (*DescribeFunc) (GString                *s,
                                   const char             *node,
                                   const SimExportOptions *opts);
 
+/*
+ * The trace's action words (machine words, kept in English in the trace and JSON Lines) as the
+ * ladder says them: translated with a context, since "accepted" of a nonce and of a
+ * transaction may read differently.  Only listed here so xgettext finds them; an action not in
+ * the catalogue prints as it is.
+ */
+static const char *const action_words[] G_GNUC_UNUSED = {
+  NC_("trace action", "added"), NC_("trace action", "moved"), NC_("trace action", "power-off"),
+  NC_("trace action", "calling"), NC_("trace action", "ended"),
+  NC_("trace action", "established"), NC_("trace action", "failed"),
+  NC_("trace action", "ringing"), NC_("trace action", "accepted"),
+  NC_("trace action", "completed"), NC_("trace action", "confirmed"),
+  NC_("trace action", "proceeding"), NC_("trace action", "terminated"),
+  NC_("trace action", "trying"), NC_("trace action", "fired"), NC_("trace action", "started"),
+  NC_("trace action", "idle"), NC_("trace action", "registered"),
+  NC_("trace action", "registering"), NC_("trace action", "unregistering"),
+  NC_("trace action", "issued"), NC_("trace action", "no-credentials"),
+  NC_("trace action", "rejected"), NC_("trace action", "expired"),
+  NC_("trace action", "refreshed"), NC_("trace action", "removed"),
+  NC_("trace action", "found"), NC_("trace action", "cracked"),
+  NC_("trace action", "not-cracked"), NC_("trace action", "nothing-to-try"),
+};
+
+static const char *
+action_word (const char *action)
+{
+  return action != NULL ? g_dpgettext2 (GETTEXT_PACKAGE, "trace action", action) : "?";
+}
+
 static gboolean
 describe_packet (GString                *s,
                  const SimEvent         *event,
@@ -563,7 +593,7 @@ describe_packet (GString                *s,
   if (g_strcmp0 (event->action, "dropped") != 0)
     return FALSE;
   labels = label_candidates (event);
-  g_string_append_printf (s, "x %s from %s to %s dropped", (char *) labels->pdata[0],
+  g_string_append_printf (s, _("x %s from %s to %s dropped"), (char *) labels->pdata[0],
                           event->from ? event->from : "?", event->to ? event->to : "?");
   if (reason_is_new (event, opts))
     g_string_append_printf (s, ": %s", event->reason);
@@ -576,10 +606,10 @@ describe_binding (GString                *s,
                   const char             *node,
                   const SimExportOptions *opts)
 {
-  g_string_append_printf (s, "+ binding %s: %s -> %s", event->action,
+  g_string_append_printf (s, _("+ binding %s: %s -> %s"), action_word (event->action),
                           event->aor ? event->aor : "?", event->contact ? event->contact : "?");
   if (event->expires != SIM_EVENT_NO_EXPIRES)
-    g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+    g_string_append_printf (s, _(" expires %lld"), (long long) event->expires);
   append_reason (s, event, opts);
   return TRUE;
 }
@@ -590,7 +620,7 @@ describe_nonce (GString                *s,
                 const char             *node,
                 const SimExportOptions *opts)
 {
-  g_string_append_printf (s, "+ nonce %s at %s", event->action, node);
+  g_string_append_printf (s, _("+ nonce %s at %s"), action_word (event->action), node);
   if (event->nonce != NULL)
     {
       /* In full: a student matches it with the WWW-Authenticate and Authorization text. */
@@ -599,7 +629,7 @@ describe_nonce (GString                *s,
   if (event->algorithm != NULL)
     g_string_append_printf (s, " %s", event->algorithm);
   if (event->user != NULL)
-    g_string_append_printf (s, " user %s", event->user);
+    g_string_append_printf (s, _(" user %s"), event->user);
   append_reason (s, event, opts);
   return TRUE;
 }
@@ -610,11 +640,11 @@ describe_registration (GString                *s,
                        const char             *node,
                        const SimExportOptions *opts)
 {
-  g_string_append_printf (s, "+ %s registration %s", node, event->action);
+  g_string_append_printf (s, _("+ %s registration %s"), node, action_word (event->action));
   if (event->aor != NULL)
     g_string_append_printf (s, " %s", event->aor);
   if (event->expires != SIM_EVENT_NO_EXPIRES)
-    g_string_append_printf (s, " expires %" G_GINT64_FORMAT, event->expires);
+    g_string_append_printf (s, _(" expires %lld"), (long long) event->expires);
   append_text_and_reason (s, event, opts);
   return TRUE;
 }
@@ -625,10 +655,10 @@ describe_call (GString                *s,
                const char             *node,
                const SimExportOptions *opts)
 {
-  g_string_append_printf (s, "+ %s call", node);
+  g_string_append_printf (s, _("+ %s call"), node);
   if (event->aor != NULL)
-    g_string_append_printf (s, " with %s", event->aor);
-  g_string_append_printf (s, ": %s", event->action);
+    g_string_append_printf (s, _(" with %s"), event->aor);
+  g_string_append_printf (s, ": %s", action_word (event->action));
   append_text_and_reason (s, event, opts);
   return TRUE;
 }
@@ -646,7 +676,7 @@ describe_node (GString                *s,
     g_string_append_printf (s, "+ %s", event->text);
   else
     {
-      g_string_append_printf (s, "+ %s %s", node, event->action);
+      g_string_append_printf (s, "+ %s %s", node, action_word (event->action));
       if (event->src.ip[0] != '\0')
         g_string_append_printf (s, " (%s)", event->src.ip);
     }
@@ -663,7 +693,7 @@ describe_action (GString                *s,
   if (event->text != NULL)
     g_string_append (s, event->text);
   else
-    g_string_append_printf (s, "%s %s", event->action, node);
+    g_string_append_printf (s, "%s %s", action_word (event->action), node);
   append_reason (s, event, opts);
   return TRUE;
 }
@@ -677,11 +707,11 @@ describe_lookup (GString                *s,
   /* The proxy's authentication verdicts ride on the lookup event (sim-proxy.c): a 407 or a
    * 403 about the caller, not a search for the callee. */
   if (g_strcmp0 (event->action, "challenged") == 0 || g_strcmp0 (event->action, "rejected") == 0)
-    g_string_append_printf (s, "+ %s %s the caller %s", node,
-                            strcmp (event->action, "challenged") == 0 ? "challenges" : "refuses",
-                            event->aor ? event->aor : "?");
+    g_string_append_printf (s, strcmp (event->action, "challenged") == 0
+                               ? _("+ %s challenges the caller %s") : _("+ %s refuses the caller %s"),
+                            node, event->aor ? event->aor : "?");
   else
-    g_string_append_printf (s, "+ %s looks up %s", node, event->aor ? event->aor : "?");
+    g_string_append_printf (s, _("+ %s looks up %s"), node, event->aor ? event->aor : "?");
   append_text_and_reason (s, event, opts);
   return TRUE;
 }
@@ -711,20 +741,22 @@ describe_capture (GString                *s,
 
   if (g_strcmp0 (event->action, "captured") != 0)
     {
-      g_string_append_printf (s, "%% %s: %s", node, event->text ? event->text : event->action);
+      g_string_append_printf (s, "%% %s: %s", node,
+                              event->text ? event->text : action_word (event->action));
       return TRUE;
     }
   sim_addr_format (&event->src, src, sizeof src);
   sim_addr_format (&event->dst, dst, sizeof dst);
   if (event->tls)
-    g_string_append_printf (s, "%% %s captured [TLS] %s -> %s: a TLS record of %" G_GSIZE_FORMAT
-                            " bytes, contents unreadable", node, src, dst, event->wire_len);
+    g_string_append_printf (s, _("%% %s captured [TLS] %s -> %s: a TLS record of %lu bytes, "
+                                 "contents unreadable"), node, src, dst,
+                            (unsigned long) event->wire_len);
   else
     {
       g_autofree char *label = sim_export_packet_label (event);
 
-      g_string_append_printf (s, "%% %s captured %s -> %s: %s, %" G_GSIZE_FORMAT " bytes in "
-                              "clear", node, src, dst, label, event->wire_len);
+      g_string_append_printf (s, _("%% %s captured %s -> %s: %s, %lu bytes in clear"), node, src,
+                              dst, label, (unsigned long) event->wire_len);
     }
   return TRUE;
 }
@@ -737,8 +769,8 @@ describe_timer (GString                *s,
 {
   if (!opts->show_timers)
     return FALSE;
-  g_string_append_printf (s, "~ %s timer %s %s", node, event->name ? event->name : "?",
-                          event->action);
+  g_string_append_printf (s, _("~ %s timer %s %s"), node, event->name ? event->name : "?",
+                          action_word (event->action));
   if (event->duration > 0)
     {
       g_string_append (s, " ");
@@ -758,7 +790,7 @@ describe_transaction (GString                *s,
 {
   if (!opts->show_timers)
     return FALSE;
-  g_string_append_printf (s, "~ %s transaction %s", node, event->action);
+  g_string_append_printf (s, _("~ %s transaction %s"), node, action_word (event->action));
   if (event->branch != NULL)
     g_string_append_printf (s, " [%s]", event->branch);
   append_text_and_reason (s, event, opts);
@@ -931,7 +963,7 @@ append_message (GString        *out,
                           event->from ? event->from : "?", event->to ? event->to : "?",
                           src, dst, sim_transport_name (event->src.transport), event->action);
   if (fate == FATE_LOST_ON_LINK || fate == FATE_DROPPED_AT_RECEIVER)
-    g_string_append_printf (out, "  [dropped: %s]",
+    g_string_append_printf (out, _("  [dropped: %s]"),
                             dropped->reason ? dropped->reason : "?");
   g_string_append (out, " ===\n");
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "sim-i18n.h"
 #include "sim-lesson-private.h"
 #include "sim-lesson-student.h"
 
@@ -80,7 +81,12 @@ sim_lesson_id_for_file (const char *path)
   g_return_val_if_fail (path != NULL, NULL);
   base = g_path_get_basename (path);
   if (g_str_has_suffix (base, ".lesson"))
-    base[strlen (base) - strlen (".lesson")] = '\0';
+    {
+      /* A translation (NAME.es.lesson) is the same lesson: one progress record, one seed. */
+      gsize suffix = strlen (".lesson") + sim_i18n_language_suffix_length (base);
+
+      base[strlen (base) - suffix] = '\0';
+    }
   return base;
 }
 

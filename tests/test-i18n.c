@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+
+#include "sim-document.h"
+#include "sim-i18n.h"
+#include "sim-lesson.h"
+#include "sim-lesson-student.h"
+
+/*
+ * Translation end to end (docs/translating.md): the built siplab-cli run with LANGUAGE=es and
+ * the build tree's catalogues (SIPLAB_LOCALEDIR) speaks Spanish, while the JSON Lines export,
+ * a machine format (docs/jsonl.md), stays byte for byte the same in every language.
+ */
+
+typedef struct {
+  char *out;
+  char *err;
+  int status;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+/* Runs siplab-cli with @lang as LANGUAGE (NULL: the C locale) and the arguments after it. */
+static void
+run_cli (Result     *r,
+         const char *lang,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) extra_env = g_ptr_array_new ();
+  const char *arg;
+  va_list args;
+
+  /* Arguments "env:NAME=VALUE" set the environment instead. */
+  g_ptr_array_add (argv, (char *) g_getenv ("SIPLAB_CLI"));
+  va_start (args, lang);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (g_str_has_prefix (arg, "env:") ? extra_env : argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  envp = g_environ_unsetenv (envp, "LC_ALL");
+  envp = g_environ_unsetenv (envp, "LC_MESSAGES");
+  envp = g_environ_setenv (envp, "SIPLAB_LOCALEDIR", localedir, TRUE);
+  if (lang != NULL)
+    {
+      /* As the task's users run it: es_ES.UTF-8 need not be generated (sim-i18n.c). */
+      envp = g_environ_setenv (envp, "LANGUAGE", lang, TRUE);
+      envp = g_environ_setenv (envp, "LANG", "es_ES.UTF-8", TRUE);
+    }
+  else
+    {
+      envp = g_environ_unsetenv (envp, "LANGUAGE");
+      envp = g_environ_setenv (envp, "LANG", "C", TRUE);
+    }
+  for (guint i = 0; i < extra_env->len; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit ((char *) extra_env->pdata[i] + 4, "=", 2);
+
+      envp = g_environ_setenv (envp, pair[0], pair[1], TRUE);
+    }
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                &r->out, &r->err, &r->status, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+scenario (const char *name)
+{
+  return g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "data", "scenarios", name, NULL);
+}
+
+static void
+test_run_ladder_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("03-register-digest.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, NULL);
+  run_cli (&c, NULL, "run", file, NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "+ alice-desk registration registering"));
+  g_assert_nonnull (strstr (es.out, "+ registro de alice-desk: registrándose"));
+  g_assert_nonnull (strstr (es.out, "caduca en 3600"));
+  g_assert_null (strstr (es.out, "registration registering"));
+  /* SIP itself is never translated. */
+  g_assert_nonnull (strstr (es.out, "REGISTER (CSeq 1)"));
+  g_assert_nonnull (strstr (es.out, "401 Unauthorized"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+static void
+test_jsonl_identical_in_every_language (void)
+{
+  g_autofree char *file = scenario ("03-register-digest.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
+  run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_cmpuint (strlen (c.out), >, 1000);
+  g_assert_cmpstr (es.out, ==, c.out);
+  result_clear (&es);
+  result_clear (&c);
+}
+
+static void
+test_usage_and_errors_speak_spanish (void)
+{
+  Result r = { 0 };
+
+  run_cli (&r, "es", "help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Uso: siplab-cli ORDEN"));
+  result_clear (&r);
+  /* LC_ALL=C is a script asking for English on purpose: LANGUAGE does not override it. */
+  run_cli (&r, "es", "help", "env:LC_ALL=C", NULL);
+  g_assert_nonnull (strstr (r.out, "Usage: siplab-cli COMMAND"));
+  result_clear (&r);
+  run_cli (&r, "es", "run", "--format", "xml", "x.scn", NULL);
+  g_assert_true (g_spawn_check_wait_status (r.status, NULL) == FALSE);
+  g_assert_nonnull (strstr (r.err, "formato desconocido «xml»"));
+  result_clear (&r);
+}
+
+static void
+test_lessons_picks_the_translation (void)
+{
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "lessons", NULL);
+  run_cli (&c, NULL, "lessons", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  /* Listed once, under its original's id, with the translated title. */
+  g_assert_nonnull (strstr (es.out, "01-point-to-point            Llamadas punto a punto"));
+  g_assert_null (strstr (es.out, "01-point-to-point.es"));
+  g_assert_nonnull (strstr (c.out, "01-point-to-point            Point-to-point calling"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+/* A translation must make its original's claims: a changed answer key is refused. */
+static void
+test_check_compares_a_translation_with_its_original (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *lessons = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons", NULL);
+  g_autofree char *original = g_build_filename (lessons, "01-point-to-point.lesson", NULL);
+  g_autofree char *es = g_build_filename (lessons, "01-point-to-point.es.lesson", NULL);
+  g_autofree char *copy = g_build_filename (dir, "l.lesson", NULL);
+  g_autofree char *bad = g_build_filename (dir, "l.es.lesson", NULL);
+  g_autofree char *text = NULL, *es_text = NULL;
+  g_autoptr(GString) changed = NULL;
+  Result r = { 0 };
+
+  g_assert_true (g_file_get_contents (original, &text, NULL, NULL));
+  g_assert_true (g_file_get_contents (es, &es_text, NULL, NULL));
+  g_assert_true (g_file_set_contents (copy, text, -1, NULL));
+  run_cli (&r, NULL, "check", "--seeds", "0", original, es, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "01-point-to-point.es.lesson: 2 steps, 3 questions, 1 task ok"));
+  result_clear (&r);
+
+  changed = g_string_new (es_text);
+  g_assert_cmpint (g_string_replace (changed, "answer: a", "answer: b", 1), ==, 1);
+  g_assert_true (g_file_set_contents (bad, changed->str, -1, NULL));
+  run_cli (&r, NULL, "check", "--seeds", "0", bad, NULL);
+  g_assert_false (g_spawn_check_wait_status (r.status, NULL));
+  g_assert_nonnull (strstr (r.out, "FAILED (not the same lesson as its original)"));
+  g_assert_nonnull (strstr (r.err, "items and claims differ"));
+  result_clear (&r);
+  g_unlink (bad);
+  g_unlink (copy);
+  g_rmdir (dir);
+}
+
+static char *
+lesson_id (const char *path)
+{
+  static char id[64];
+  g_autofree char *got = sim_lesson_id_for_file (path);
+
+  g_strlcpy (id, got, sizeof id);
+  return id;
+}
+
+/* The helpers on their own: what counts as a language suffix, and which sibling is picked. */
+static void
+test_language_suffixes (void)
+{
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("lessons/01-x.es.lesson"), ==, 3);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.ast.lesson"), ==, 4);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("lessons/01-x.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("a.b/01-x.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.ES.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("01-x.v2.lesson"), ==, 0);
+  g_assert_cmpuint (sim_i18n_language_suffix_length ("es.lesson"), ==, 0);
+  /* A translation is the same lesson: one id, so one progress record and one seed each. */
+  g_assert_cmpstr (lesson_id ("lessons/01-point-to-point.es.lesson"), ==, "01-point-to-point");
+}
+
+static void
+test_localized_path_follows_the_language (void)
+{
+  g_autofree char *lessons = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons", NULL);
+  g_autofree char *original = g_build_filename (lessons, "01-point-to-point.lesson", NULL);
+  g_autofree char *es = g_build_filename (lessons, "01-point-to-point.es.lesson", NULL);
+  g_autofree char *untranslated = g_build_filename (lessons, "03-many-devices.lesson", NULL);
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+  g_autoptr(SimDocument) document = sim_document_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("LANGUAGE", "de:es", TRUE);
+  setlocale (LC_MESSAGES, "C.UTF-8");
+  a = sim_i18n_localized_path (original);
+  b = sim_i18n_localized_path (untranslated);
+  c = sim_i18n_localized_path (es);
+  g_assert_cmpstr (a, ==, es);
+  g_assert_cmpstr (b, ==, untranslated);
+  g_assert_cmpstr (c, ==, es);
+  g_assert_cmpstr (sim_i18n_language (), ==, "de");
+  /* The GUI's document opens the translation too. */
+  g_assert_true (sim_document_open_lesson (document, original, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sim_document_get_path (document), ==, es);
+
+  /* Under "C" gettext translates nothing, so neither is a lesson swapped. */
+  setlocale (LC_MESSAGES, "C");
+  d = sim_i18n_localized_path (original);
+  g_assert_cmpstr (d, ==, original);
+  g_assert_cmpstr (sim_i18n_language (), ==, "C");
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_MESSAGES, "C.UTF-8");
+  g_setenv ("LANG", "C.UTF-8", TRUE);
+  g_unsetenv ("LC_ALL");
+  g_unsetenv ("LC_MESSAGES");
+  e = sim_i18n_localized_path (original);
+  g_assert_cmpstr (e, ==, original);
+  setlocale (LC_MESSAGES, "C");
+}
+
+/*
+ * Every string marked in the sources has a Spanish translation: xgettext over po/POTFILES.in
+ * as the build's siplab-pot runs it, then msgcmp against po/es.po (which fails on a msgid the
+ * catalogue lacks), and msgfmt --check --statistics (no fuzzy, no untranslated entry).
+ */
+static void
+test_spanish_catalogue_is_complete (void)
+{
+  const char *src = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *dir = g_dir_make_tmp ("siplab-pot-XXXXXX", NULL);
+  g_autofree char *pot = g_build_filename (dir, "siplab.pot", NULL);
+  g_autofree char *potfiles = g_build_filename (src, "po", "POTFILES.in", NULL);
+  g_autofree char *po = g_build_filename (src, "po", "es.po", NULL);
+  const char *xgettext[] = { "xgettext", "--from-code=UTF-8", "--keyword=_", "--keyword=N_",
+                             "--keyword=C_:1c,2", "--keyword=NC_:1c,2", "--keyword=g_dngettext:2,3",
+                             "--keyword=g_dpgettext2:2c,3", "-f", potfiles, "-D", src, "-o", pot,
+                             NULL };
+  const char *msgcmp[] = { "msgcmp", po, pot, NULL };
+  const char *msgfmt[] = { "msgfmt", "--check", "--statistics", "-o", "/dev/null", po, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) xgettext, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) msgcmp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("po/es.po lacks strings the sources mark:\n%s", err);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) msgfmt, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "translated message"));
+  g_assert_null (strstr (err, "untranslated"));
+  g_assert_null (strstr (err, "fuzzy"));
+  g_unlink (pot);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/i18n/run's ladder speaks Spanish with LANGUAGE=es",
+                   test_run_ladder_speaks_spanish);
+  g_test_add_func ("/i18n/the JSON Lines export is the same bytes in every language",
+                   test_jsonl_identical_in_every_language);
+  g_test_add_func ("/i18n/usage and errors speak Spanish", test_usage_and_errors_speak_spanish);
+  g_test_add_func ("/i18n/lessons lists a lesson once, in the user's language",
+                   test_lessons_picks_the_translation);
+  g_test_add_func ("/i18n/check refuses a translation whose claims differ from its original's",
+                   test_check_compares_a_translation_with_its_original);
+  g_test_add_func ("/i18n/a language suffix is two or three lower-case letters before the extension",
+                   test_language_suffixes);
+  g_test_add_func ("/i18n/a lesson's translation is picked by the user's language",
+                   test_localized_path_follows_the_language);
+  g_test_add_func ("/i18n/the Spanish catalogue translates every marked string",
+                   test_spanish_catalogue_is_complete);
+  return g_test_run ();
+}

@@ -1280,6 +1280,9 @@ test_seeking_a_long_scene_inspects_the_straight_runs_packet (void)
   /* Page Up: back a twentieth of the 1200 s recorded. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.seek-back", NULL));
   assert_inspects_straight_packet (window, text, SIM_SEC (390));
+  close_window (window);
+}
+
 /* The GtkButton labelled @label under @widget, or NULL. */
 static GtkButton *
 find_button (GtkWidget  *widget,

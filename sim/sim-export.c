@@ -113,11 +113,25 @@ sim_export_format_seconds (SimTime  t,
     }
   else
     abs_t = (guint64) t;
-  g_snprintf (frac, sizeof frac, "%06u", (guint) (abs_t % 1000000));
+  /* "%llu.%06u" without the trailing zeros (one kept), by hand: every JSON line has one. */
+  {
+    char whole[24];
+    guint64 w = abs_t / 1000000;
+    guint f = (guint) (abs_t % 1000000);
+    gsize k = 0;
+
+    do
+      whole[k++] = (char) ('0' + w % 10);
+    while ((w /= 10) > 0);
+    while (k > 0)
+      g_string_append_c (out, whole[--k]);
+    for (int i = 5; i >= 0; i--, f /= 10)
+      frac[i] = (char) ('0' + f % 10);
+  }
   for (n = 6; n > 1 && frac[n - 1] == '0'; n--)
     ;
-  frac[n] = '\0';
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%s", abs_t / 1000000, frac);
+  g_string_append_c (out, '.');
+  g_string_append_len (out, frac, n);
 }
 
 /*

@@ -172,14 +172,17 @@ host_lookup (SimObserver   *self,
              const SimAddr *addr,
              gboolean       create)
 {
-  g_autofree char *key = addr_key (addr);
-  Host *host = g_hash_table_lookup (self->hosts.table, key);
+  /* The key is formatted on the stack: two lookups a message, most of them hits. */
+  char key[64];
+  Host *host;
 
+  sim_addr_format (addr, key, sizeof key);
+  host = g_hash_table_lookup (self->hosts.table, key);
   if (host == NULL && create && g_hash_table_size (self->hosts.table) < self->hosts.max)
     {
       host = g_new0 (Host, 1);
       host->key = g_strdup (key);
-      bounded_insert (&self->hosts, g_steal_pointer (&key), host);
+      bounded_insert (&self->hosts, g_strdup (key), host);
     }
   return host;
 }

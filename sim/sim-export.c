@@ -1233,51 +1233,61 @@ json_member (JsonLine   *line,
   g_string_append (line->out, "\":");
 }
 
-/* Appends @value, valid UTF-8, as a JSON string (RFC 8259 §7). */
-static void
+/* Whether a byte must be escaped in a JSON string: controls, '"', '\\' and DEL (as json-glib). */
+static const guint8 json_escaped[256] = {
+  [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+};
+
+/*
+ * Appends @value as a JSON string (RFC 8259 §7), writing straight into @out's buffer grown to
+ * the worst case first (six bytes a character).  Returns whether @value has bytes above 0x7f,
+ * which only then need a UTF-8 check.
+ */
+static gboolean
 json_append_escaped (GString    *out,
                      const char *value)
 {
   static const char hex[] = "0123456789abcdef";
-  const char *run = value;
-  const char *p;
+  gsize len = strlen (value);
+  gsize start = out->len;
+  guint8 high = 0;
+  char *w;
 
-  g_string_append_c (out, '"');
-  for (p = value; *p != '\0'; p++)
+  g_string_set_size (out, start + 6 * len + 2);
+  w = out->str + start;
+  *w++ = '"';
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
     {
-      guchar c = (guchar) *p;
-      char escape;
+      guchar c = *p;
 
-      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-        continue;
-      /* Copy the plain run before this character in one go. */
-      g_string_append_len (out, run, p - run);
-      run = p + 1;
+      high |= c;
+      if (G_LIKELY (!json_escaped[c]))
+        {
+          *w++ = (char) c;
+          continue;
+        }
+      *w++ = '\\';
       switch (c)
         {
-        case '"': escape = '"'; break;
-        case '\\': escape = '\\'; break;
-        case '\b': escape = 'b'; break;
-        case '\f': escape = 'f'; break;
-        case '\n': escape = 'n'; break;
-        case '\r': escape = 'r'; break;
-        case '\t': escape = 't'; break;
-        default: escape = '\0'; break;
-        }
-      if (escape != '\0')
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, escape);
-        }
-      else
-        {
-          g_string_append (out, "\\u00");
-          g_string_append_c (out, hex[c >> 4]);
-          g_string_append_c (out, hex[c & 0xf]);
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\b': *w++ = 'b'; break;
+        case '\f': *w++ = 'f'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\r': *w++ = 'r'; break;
+        case '\t': *w++ = 't'; break;
+        default:
+          *w++ = 'u';
+          *w++ = '0';
+          *w++ = '0';
+          *w++ = hex[c >> 4];
+          *w++ = hex[c & 0xf];
+          break;
         }
     }
-  g_string_append_len (out, run, p - run);
-  g_string_append_c (out, '"');
+  *w++ = '"';
+  g_string_truncate (out, w - out->str);
+  return (high & 0x80) != 0;
 }
 
 static void
@@ -1285,15 +1295,21 @@ add_string (JsonLine   *line,
             const char *name,
             const char *value)
 {
+  gsize start;
+
   json_member (line, name);
   if (value == NULL)
-    g_string_append (line->out, "null");
-  else if (g_utf8_validate (value, -1, NULL))
-    json_append_escaped (line->out, value);
-  else
+    {
+      g_string_append (line->out, "null");
+      return;
+    }
+  start = line->out->len;
+  if (json_append_escaped (line->out, value) && !g_utf8_validate (value, -1, NULL))
     {
       /* Malformed-input lessons may put any bytes on the wire; JSON must stay UTF-8. */
       g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+      g_string_truncate (line->out, start);
       json_append_escaped (line->out, valid);
     }
 }

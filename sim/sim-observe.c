@@ -467,6 +467,38 @@ parse (const char  *data,
   return msg;
 }
 
+/*
+ * Whether learn_message() could not change anything for this message, decided without parsing
+ * it: both hosts are known, the sender's product is known, and the message is neither a
+ * REGISTER request from a host whose user is still unknown nor a response from a host not yet
+ * known as a registrar.  Parsing is most of the first pass of `siplab-cli view`, and after a
+ * host's first exchange every further message of it is skipped this way.  Anything this quick
+ * look is unsure of (a request line not starting with a method, a response's CSeq) is parsed.
+ */
+static gboolean
+learns_nothing (SimObserver   *self,
+                const SimAddr *src,
+                const SimAddr *dst,
+                const char    *data,
+                gsize          len)
+{
+  Host *from = host_lookup (self, src, FALSE);
+  static const char reg[] = "REGISTER ";
+  gsize method_len = 0;
+
+  if (from == NULL || from->product == NULL || host_lookup (self, dst, FALSE) == NULL)
+    return FALSE;
+  if (len >= 4 && memcmp (data, "SIP/", 4) == 0)
+    return from->learned_registrar;
+  while (method_len < len && g_ascii_isupper (data[method_len]))
+    method_len++;
+  if (method_len == 0 || method_len == len || data[method_len] != ' ')
+    return FALSE;
+  if (method_len + 1 == sizeof reg - 1 && memcmp (data, reg, sizeof reg - 1) == 0)
+    return from->user != NULL;
+  return TRUE;
+}
+
 void
 sim_observer_learn (SimObserver   *self,
                     const SimAddr *src,
@@ -479,6 +511,8 @@ sim_observer_learn (SimObserver   *self,
   g_return_if_fail (SIM_IS_OBSERVER (self));
   g_return_if_fail (src != NULL && dst != NULL && data != NULL);
 
+  if (learns_nothing (self, src, dst, data, len))
+    return;
   msg = parse (data, len, NULL);
   if (msg != NULL)
     learn_message (self, src, dst, msg);

@@ -416,6 +416,28 @@ sim_observer_get_node_name (SimObserver   *self,
 }
 
 GPtrArray *
+sim_observer_list_nodes (SimObserver  *self,
+                         GPtrArray   **addresses_out)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  if (addresses_out != NULL)
+    *addresses_out = g_ptr_array_new ();
+  g_return_val_if_fail (SIM_IS_OBSERVER (self), names);
+  for (GList *l = self->hosts.order.head; l != NULL; l = l->next)
+    {
+      Host *host = g_hash_table_lookup (self->hosts.table, l->data);
+
+      if (host == NULL || host->name == NULL)
+        continue;
+      g_ptr_array_add (names, host->name);
+      if (addresses_out != NULL)
+        g_ptr_array_add (*addresses_out, host->key);
+    }
+  return names;
+}
+
+GPtrArray *
 sim_observer_get_registrars (SimObserver *self)
 {
   GPtrArray *names = g_ptr_array_new ();

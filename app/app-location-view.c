@@ -344,7 +344,7 @@ rebuild (AppLocationView *self)
       /* A capture may show several registrars: each has a table of its own. */
       if (names->pdata[t] != NULL)
         {
-          g_autofree char *title = g_strdup_printf ("Registrar %s", (char *) names->pdata[t]);
+          g_autofree char *title = g_strdup_printf ("Kept by %s", (char *) names->pdata[t]);
 
           gtk_grid_attach (self->grid, cell (title, "registrar", 0), 0, y++,
                            G_N_ELEMENTS (column_titles), 1);
@@ -461,8 +461,8 @@ app_location_view_set_world (AppLocationView *self,
       g_autofree char *caption = NULL;
 
       if (sim_capture_world_get_observer (world) != NULL)
-        caption = g_strdup ("Location tables rebuilt from the REGISTER / 200 OK pairs seen, one "
-                            "per registrar; expiries count down on the capture's clock");
+        caption = g_strdup ("Location rebuilt from REGISTER / 200 OK, per registrar "
+                            "(capture clock)");
       else if (sim_world_get_server_name (world) != NULL)
         caption = g_strdup_printf ("Location service of %s (%s)",
                                    sim_world_get_server_name (world),

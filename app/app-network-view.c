@@ -521,7 +521,7 @@ node_image (AppNetworkView *self,
 {
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
   gboolean known = sim_net_has_host (sim_world_get_net (self->world), name) ||
-                   self->real_phones != NULL;
+                   self->real_phones != NULL || g_hash_table_contains (self->observed, name);
   g_autofree char *key = g_strdup_printf ("%u %d %d\n%s\n%s", self->style_generation, scale, known,
                                           markup, state_color);
   NodeImage *image = g_hash_table_lookup (self->node_images, name);

@@ -1456,6 +1456,51 @@ test_capture_draws_hosts_and_location (void)
   close_window (window);
 }
 
+/*
+ * baresip registering to Kamailio (tests/kamailio/record-baresip.sh), opened with the users
+ * file: selecting alice's authenticated REGISTER shows the capture reader's verdict, accepted,
+ * and bob's (wrong password) rejected, though no password is on file for a step-by-step digest.
+ */
+static void
+test_capture_digest_pane_shows_verdicts (void)
+{
+  const char *source_dir = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *capture = NULL;
+  g_autofree char *users = NULL;
+  g_autoptr(GError) error = NULL;
+  AppLadderView *ladder;
+  AppDigestView *digest;
+  AppWindow *window;
+  int alice, bob;
+
+  if (source_dir == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  capture = g_build_filename (source_dir, "tests", "kamailio", "baresip-register.pcapng", NULL);
+  users = g_build_filename (source_dir, "tests", "kamailio", "baresip-users.txt", NULL);
+  window = open_window (NULL);
+  g_assert_true (sim_document_open_capture (document_of (window), capture, users, NULL,
+                                            &error));
+  g_assert_no_error (error);
+  ladder = app_window_get_ladder (window);
+  digest = app_window_get_digest (window);
+  app_window_show_pane (window, "digest");
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "accepted"), ==, 1);
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "rejected"), >=, 1);
+
+  alice = find_authorized_register (ladder, "alice (baresip)", 0);
+  bob = find_authorized_register (ladder, "bob (baresip)", 0);
+  g_assert_cmpint (alice, >=, 0);
+  g_assert_cmpint (bob, >=, 0);
+  app_ladder_view_select_row (ladder, alice);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "accepted");
+  app_ladder_view_select_row (ladder, bob);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1516,6 +1561,8 @@ main (int   argc,
                    test_capture_and_watch_dialog);
   g_test_add_func ("/gtk/capture/draws-every-host-and-the-registrars-location-table",
                    test_capture_draws_hosts_and_location);
+  g_test_add_func ("/gtk/capture/digest-pane-shows-the-readers-verdicts",
+                   test_capture_digest_pane_shows_verdicts);
 
   return g_test_run ();
 }

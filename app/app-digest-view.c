@@ -359,6 +359,7 @@ describe (AppDigestView        *self,
   SimRegistrar *registrar;
   g_autoptr(GString) out = g_string_new (NULL);
   gboolean known = TRUE;
+  gboolean parsed;
   gsize head_len;
   gboolean proxy;
   const char *header_name;
@@ -397,12 +398,20 @@ describe (AppDigestView        *self,
       gtk_label_set_markup (self->computation, out->str);
       return;
     }
-  if (!sim_digest_credentials_parse_full (authorization, creds, &known, NULL) || !known ||
-      registrar == NULL)
+  parsed = sim_digest_credentials_parse_full (authorization, creds, &known, NULL);
+  if (!parsed || !known || registrar == NULL)
     {
+      gboolean judged = parsed && known && creds->nonce != NULL && registrar == NULL;
       g_autofree char *text = g_markup_printf_escaped (
-        "The %s header cannot be checked here: %s", header_name, authorization);
+        judged ? "A capture: the password is not on file in SIP Lab, so the steps cannot be "
+                 "shown; the verdict is the capture reader's, the digest recomputed with the "
+                 "users file (--users).  The %s header: %s"
+               : "The %s header cannot be checked here: %s", header_name, authorization);
+
       g_string_append (out, text);
+      /* A capture's (or a watch's) verdicts are in the trace, like the simulator's. */
+      if (judged)
+        insert_verdict (self, out, head_len, request, creds->nonce, proxy);
       gtk_label_set_markup (self->computation, out->str);
       return;
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app-ticker.h"
+#include "sim-capture-world.h"
 
 /*
  * The registrar's location service as a table: one row per binding (RFC 3261 §10.3), with the
@@ -143,12 +144,47 @@ rebuild_address_books (AppLocationView *self)
                      0, 1, 2, 1);
 }
 
+/*
+ * The tables shown: the scene's registrar's, or, for a capture or a watch, one per registrar
+ * the observer found (its tables rebuilt from REGISTER/200 OK pairs), with the registrar's
+ * node name in @names_out (NULL for a scene's single table).  Borrowed pointers.
+ */
+static GPtrArray *
+tables_of (AppLocationView *self,
+           GPtrArray      **names_out)
+{
+  GPtrArray *tables = g_ptr_array_new ();
+  SimObserver *observer = self->world ? sim_capture_world_get_observer (self->world) : NULL;
+
+  *names_out = g_ptr_array_new ();
+  if (observer != NULL)
+    {
+      g_autoptr(GPtrArray) registrars = sim_observer_get_registrars (observer);
+
+      for (guint i = 0; i < registrars->len; i++)
+        {
+          SimLocation *location = sim_observer_get_location (observer, registrars->pdata[i]);
+
+          if (location == NULL)
+            continue;
+          g_ptr_array_add (tables, location);
+          g_ptr_array_add (*names_out, registrars->pdata[i]);
+        }
+    }
+  else if (self->world != NULL && sim_world_get_location (self->world) != NULL)
+    {
+      g_ptr_array_add (tables, sim_world_get_location (self->world));
+      g_ptr_array_add (*names_out, NULL);
+    }
+  return tables;
+}
+
 /* "aor\tcontact\n..." for every binding, in table order. */
-static char *
-describe_shape (SimLocation *location)
+static void
+describe_shape (SimLocation *location,
+                GString     *out)
 {
   g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
-  GString *out = g_string_new (NULL);
 
   for (guint a = 0; a < aors->len; a++)
     {
@@ -163,6 +199,20 @@ describe_shape (SimLocation *location)
                                   source);
         }
     }
+}
+
+/* Every table's shape, each after its registrar's name. */
+static char *
+describe_tables (GPtrArray *tables,
+                 GPtrArray *names)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < tables->len; i++)
+    {
+      g_string_append_printf (out, "%s\n", names->pdata[i] ? (char *) names->pdata[i] : "");
+      describe_shape (tables->pdata[i], out);
+    }
   return g_string_free (out, FALSE);
 }
 
@@ -173,33 +223,39 @@ describe_shape (SimLocation *location)
  */
 static gboolean
 update_in_place (AppLocationView *self,
-                 SimLocation     *location)
+                 GPtrArray       *tables,
+                 GPtrArray       *names)
 {
-  g_autofree char *shape = describe_shape (location);
-  g_autoptr(GPtrArray) aors = NULL;
+  g_autofree char *shape = describe_tables (tables, names);
   guint i = 0;
 
   if (g_strcmp0 (shape, self->shape) != 0)
     return FALSE;
-  aors = sim_location_list_aors (location);
-  for (guint a = 0; a < aors->len; a++)
+  for (guint t = 0; t < tables->len; t++)
     {
-      GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
+      SimLocation *location = tables->pdata[t];
+      g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
 
-      for (guint b = 0; bindings != NULL && b < bindings->len; b++, i++)
+      for (guint a = 0; a < aors->len; a++)
         {
-          const SimBinding *binding = bindings->pdata[b];
-          char cseq[16];
+          GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
 
-          g_snprintf (cseq, sizeof cseq, "%u", binding->cseq);
-          app_ticker_set_text (self->cseqs->pdata[i], cseq);
-          if (g_strcmp0 (gtk_label_get_text (self->call_ids->pdata[i]), binding->call_id) != 0)
+          for (guint b = 0; bindings != NULL && b < bindings->len; b++, i++)
             {
-              gtk_label_set_text (self->call_ids->pdata[i], binding->call_id);
-              gtk_widget_set_tooltip_text (self->call_ids->pdata[i], binding->call_id);
+              const SimBinding *binding = bindings->pdata[b];
+              char cseq[16];
+
+              g_snprintf (cseq, sizeof cseq, "%u", binding->cseq);
+              app_ticker_set_text (self->cseqs->pdata[i], cseq);
+              if (g_strcmp0 (gtk_label_get_text (self->call_ids->pdata[i]),
+                             binding->call_id) != 0)
+                {
+                  gtk_label_set_text (self->call_ids->pdata[i], binding->call_id);
+                  gtk_widget_set_tooltip_text (self->call_ids->pdata[i], binding->call_id);
+                }
+              g_array_index (self->expiries, SimTime, i) = binding->expires_at;
+              g_array_index (self->granted, guint32, i) = binding->granted;
             }
-          g_array_index (self->expiries, SimTime, i) = binding->expires_at;
-          g_array_index (self->granted, guint32, i) = binding->granted;
         }
     }
   self->dirty = FALSE;
@@ -207,34 +263,14 @@ update_in_place (AppLocationView *self,
   return TRUE;
 }
 
-static void
-rebuild (AppLocationView *self)
+/* One table's rows from row @y on: an AOR heading, then a row per Contact.  Returns the next. */
+static int
+add_table_rows (AppLocationView *self,
+                SimLocation     *location,
+                int              y)
 {
-  SimLocation *location = self->world ? sim_world_get_location (self->world) : NULL;
-  g_autoptr(GPtrArray) aors = NULL;
-  GtkWidget *child;
-  int y = 1;
+  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
 
-  if (location != NULL && self->shape != NULL && update_in_place (self, location))
-    return;
-  g_clear_pointer (&self->shape, g_free);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
-    gtk_grid_remove (self->grid, child);
-  g_ptr_array_set_size (self->countdowns, 0);
-  g_ptr_array_set_size (self->cseqs, 0);
-  g_ptr_array_set_size (self->call_ids, 0);
-  g_array_set_size (self->expiries, 0);
-  g_array_set_size (self->granted, 0);
-  self->dirty = FALSE;
-
-  for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
-    gtk_grid_attach (self->grid, cell (_(column_titles[c]), "column-title", 0), c, 0, 1, 1);
-
-  if (location == NULL)
-    return;
-
-  self->shape = describe_shape (location);
-  aors = sim_location_list_aors (location);
   for (guint a = 0; a < aors->len; a++)
     {
       GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
@@ -271,6 +307,54 @@ rebuild (AppLocationView *self)
           g_array_append_val (self->expiries, binding->expires_at);
           g_array_append_val (self->granted, binding->granted);
         }
+    }
+  return y;
+}
+
+static void
+rebuild (AppLocationView *self)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) tables = tables_of (self, &names);
+  GtkWidget *child;
+  int y = 1;
+
+  if (tables->len > 0 && self->shape != NULL && update_in_place (self, tables, names))
+    return;
+  g_clear_pointer (&self->shape, g_free);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
+    gtk_grid_remove (self->grid, child);
+  g_ptr_array_set_size (self->countdowns, 0);
+  g_ptr_array_set_size (self->cseqs, 0);
+  g_ptr_array_set_size (self->call_ids, 0);
+  g_array_set_size (self->expiries, 0);
+  g_array_set_size (self->granted, 0);
+  self->dirty = FALSE;
+
+  for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
+    gtk_grid_attach (self->grid, cell (_(column_titles[c]), "column-title", 0), c, 0, 1, 1);
+
+  if (tables->len == 0 && (self->world == NULL ||
+                           sim_capture_world_get_observer (self->world) == NULL))
+    return;
+
+  self->shape = describe_tables (tables, names);
+  for (guint t = 0; t < tables->len; t++)
+    {
+      int first = y;
+
+      /* A capture may show several registrars: each has a table of its own. */
+      if (names->pdata[t] != NULL)
+        {
+          g_autofree char *title = g_strdup_printf (_("Kept by %s"), (char *) names->pdata[t]);
+
+          gtk_grid_attach (self->grid, cell (title, "registrar", 0), 0, y++,
+                           G_N_ELEMENTS (column_titles), 1);
+        }
+      y = add_table_rows (self, tables->pdata[t], y);
+      if (names->pdata[t] != NULL && y == first + 1)
+        gtk_grid_attach (self->grid, cell ("No bindings at the end of the capture.", "dim", 0),
+                         0, y++, G_N_ELEMENTS (column_titles), 1);
     }
   if (y == 1)
     gtk_grid_attach (self->grid, cell (_("No bindings yet: nobody has registered."), "dim", 0),
@@ -378,8 +462,11 @@ app_location_view_set_world (AppLocationView *self,
     {
       g_autofree char *caption = NULL;
 
-      if (sim_world_get_server_name (world) != NULL)
-        caption = g_strdup_printf (_("Location service of %s (%s)"),
+      if (sim_capture_world_get_observer (world) != NULL)
+        caption = g_strdup ("Location rebuilt from REGISTER / 200 OK, per registrar "
+                            "(capture clock)");
+      else if (sim_world_get_server_name (world) != NULL)
+        caption = g_strdup_printf ("Location service of %s (%s)",
                                    sim_world_get_server_name (world),
                                    sim_world_get_domain (world)
                                    ? sim_world_get_domain (world) : "");
@@ -402,7 +489,10 @@ app_location_view_update (AppLocationView *self)
 
   if (self->world == NULL)
     return;
-  if (sim_world_get_location (self->world) == NULL)
+  /* An observer's tables appear as registrars do, unannounced: checked on every update. */
+  if (sim_capture_world_get_observer (self->world) != NULL)
+    self->dirty = TRUE;
+  else if (sim_world_get_location (self->world) == NULL)
     {
       g_autofree char *books = describe_address_books (self->world);
 
@@ -426,15 +516,16 @@ app_location_view_update (AppLocationView *self)
 gboolean
 app_location_view_needs_rebuild (AppLocationView *self)
 {
-  SimLocation *location;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) tables = NULL;
   g_autofree char *shape = NULL;
 
   g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), FALSE);
 
-  location = self->world ? sim_world_get_location (self->world) : NULL;
-  if (!self->dirty || location == NULL || self->shape == NULL)
+  tables = tables_of (self, &names);
+  if (!self->dirty || tables->len == 0 || self->shape == NULL)
     return self->dirty;
-  shape = describe_shape (location);
+  shape = describe_tables (tables, names);
   return g_strcmp0 (shape, self->shape) != 0;
 }
 

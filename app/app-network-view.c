@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app-packet.h"
+#include "sim-capture-world.h"
 
 /*
  * The network as a picture: the registrar in the centre, every other host around it, and each
@@ -24,6 +25,8 @@
 
 /* Live: real phones drawn one by one at most; the others share one "+N more" node. */
 #define MAX_REAL_NODES 10
+/* A capture's hosts drawn at most; the others still have their rows in the ladder. */
+#define MAX_OBSERVED_NODES 12
 
 /* Tokens kept at most: more than a picture can show. */
 #define MAX_FLIGHTS 1024
@@ -76,6 +79,7 @@ struct _AppNetworkView {
   gboolean real_phones_dirty;
   char *more_name;          /* live: the node standing for the real phones not drawn, or NULL */
   GHashTable *sniffers;     /* sniffer name -> SnifferInfo* */
+  GHashTable *observed;     /* capture or watch: node name -> its "ip:port", of those drawn */
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -271,6 +275,80 @@ trace_event_cb (AppNetworkView *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* --- a capture's (or a watch's) hosts, named as the observer names them ------------------ */
+
+static SimObserver *
+observer_of (AppNetworkView *self)
+{
+  return self->world != NULL ? sim_capture_world_get_observer (self->world) : NULL;
+}
+
+/* The host in the middle: the scene's registrar, or the first registrar a capture shows. */
+static const char *
+centre_name (AppNetworkView *self)
+{
+  SimObserver *observer = observer_of (self);
+  g_autoptr(GPtrArray) registrars = NULL;
+
+  if (observer == NULL)
+    return sim_world_get_server_name (self->world);
+  registrars = sim_observer_get_registrars (observer);
+  return registrars->len > 0 ? registrars->pdata[0] : NULL;
+}
+
+/*
+ * A capture's hosts are not SimNet's (a loopback capture has many on one IP, which SimNet
+ * refuses for a scene): they are drawn as display nodes, keyed by the observer's names (one a
+ * host's IP and port), registrars first, then the others as the capture showed them.
+ */
+static void
+add_observed_hosts (AppNetworkView *self,
+                    GPtrArray      *hosts)
+{
+  SimObserver *observer = observer_of (self);
+  g_autoptr(GPtrArray) registrars = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) addresses = NULL;
+
+  g_hash_table_remove_all (self->observed);
+  if (observer == NULL)
+    return;
+  registrars = sim_observer_get_registrars (observer);
+  names = sim_observer_list_nodes (observer, &addresses);
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < names->len && hosts->len < MAX_OBSERVED_NODES; i++)
+      {
+        gboolean registrar = g_ptr_array_find_with_equal_func (registrars, names->pdata[i],
+                                                               g_str_equal, NULL);
+
+        if (registrar != (pass == 0) ||
+            g_ptr_array_find_with_equal_func (hosts, names->pdata[i], g_str_equal, NULL))
+          continue;
+        g_ptr_array_add (hosts, g_strdup (names->pdata[i]));
+        g_hash_table_insert (self->observed, g_strdup (names->pdata[i]),
+                             g_strdup (addresses->pdata[i]));
+      }
+}
+
+/* An observed host's box: its name, its address, a registrar's bindings (capture time). */
+static char *
+observed_markup (AppNetworkView *self,
+                 const char     *name,
+                 const char     *address,
+                 const char    **state_color)
+{
+  SimLocation *location = sim_observer_get_location (observer_of (self), name);
+  guint n;
+
+  if (location == NULL)
+    return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>",
+                                    name, address);
+  *state_color = "node_registered";
+  n = sim_location_get_n_bindings (location);
+  return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>\n%u %s",
+                                  name, address, n, n == 1 ? "binding" : "bindings");
+}
+
 /* Where each host sits: the server in the middle, the others on an ellipse around it. */
 static GHashTable *
 layout_nodes (AppNetworkView *self,
@@ -279,7 +357,7 @@ layout_nodes (AppNetworkView *self,
               double          height)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  const char *server = sim_world_get_server_name (self->world);
+  const char *server = centre_name (self);
   guint n_others = hosts->len - (server != NULL ? 1 : 0);
   double cx = width / 2, cy = height / 2;
   double rx = MAX (width / 2 - 90, 60), ry = MAX (height / 2 - 45, 40);
@@ -348,6 +426,8 @@ node_markup (AppNetworkView *self,
   g_autofree char *state = NULL;
 
   *state_color = "node_border";
+  if (g_hash_table_contains (self->observed, name))
+    return observed_markup (self, name, g_hash_table_lookup (self->observed, name), state_color);
   if (self->real_phones != NULL && !sim_net_has_host (net, name))
     {
       const char *info = g_hash_table_lookup (self->real_phones, name);
@@ -445,7 +525,7 @@ node_image (AppNetworkView *self,
 {
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
   gboolean known = sim_net_has_host (sim_world_get_net (self->world), name) ||
-                   self->real_phones != NULL;
+                   self->real_phones != NULL || g_hash_table_contains (self->observed, name);
   g_autofree char *key = g_strdup_printf ("%u %d %d\n%s\n%s", self->style_generation, scale, known,
                                           markup, state_color);
   NodeImage *image = g_hash_table_lookup (self->node_images, name);
@@ -504,10 +584,23 @@ draw_links (AppNetworkView *self,
             cairo_t        *cr,
             GHashTable     *positions)
 {
-  const char *server = sim_world_get_server_name (self->world);
+  const char *server = centre_name (self);
   Point *centre = server ? g_hash_table_lookup (positions, server) : NULL;
   g_autoptr(GPtrArray) hosts = sim_net_list_hosts (sim_world_get_net (self->world));
+  gboolean star = sim_world_get_mode (self->world) == SIM_MODE_REGISTRAR;
   GdkRGBA link;
+
+  if (observer_of (self) != NULL)
+    {
+      /* A capture: the hosts it showed, each linked to the registrar in the middle. */
+      GHashTableIter iter;
+      gpointer name;
+
+      g_hash_table_iter_init (&iter, self->observed);
+      while (g_hash_table_iter_next (&iter, &name, NULL))
+        g_ptr_array_add (hosts, g_strdup (name));
+      star = TRUE;
+    }
 
   app_lookup_color (GTK_WIDGET (self), "link_color", "#c0c0c0", &link);
   set_source (cr, &link);
@@ -519,7 +612,7 @@ draw_links (AppNetworkView *self,
 
       if (g_strcmp0 (hosts->pdata[i], server) == 0)
         continue;
-      if (centre != NULL && sim_world_get_mode (self->world) == SIM_MODE_REGISTRAR)
+      if (centre != NULL && star)
         {
           cairo_move_to (cr, a->x, a->y);
           cairo_line_to (cr, centre->x, centre->y);
@@ -978,6 +1071,7 @@ app_network_view_snapshot (GtkWidget   *widget,
   hosts = sim_net_list_hosts (sim_world_get_net (self->world));
   update_real_phones (self);
   add_real_phone_hosts (self, hosts);
+  add_observed_hosts (self, hosts);
   /* Datagrams to an address nobody has (a phone moved away) still need somewhere to go. */
   for (guint i = 0; i < self->flights->len; i++)
     {
@@ -985,7 +1079,7 @@ app_network_view_snapshot (GtkWidget   *widget,
       const char *to = flight->end ? flight->end->to : flight->sent->to;
 
       /* A real phone not drawn (one of many, or not registered yet) has no token either. */
-      if (flight->real)
+      if (flight->real || observer_of (self) != NULL)
         continue;
       if (to != NULL && !g_ptr_array_find_with_equal_func (hosts, to, g_str_equal, NULL))
         g_ptr_array_add (hosts, g_strdup (to));
@@ -1095,6 +1189,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   g_clear_pointer (&self->more_name, g_free);
   g_clear_pointer (&self->sniffers, g_hash_table_unref);
+  g_clear_pointer (&self->observed, g_hash_table_unref);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -1118,6 +1213,7 @@ app_network_view_init (AppNetworkView *self)
   self->node_images = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, node_image_free);
   self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->sniffers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sniffer_info_free);
+  self->observed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   gtk_widget_set_size_request (GTK_WIDGET (self), 420, 300);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
@@ -1168,4 +1264,21 @@ app_network_view_get_n_in_flight (AppNetworkView *self)
     if (((Flight *) self->flights->pdata[i])->end == NULL)
       n++;
   return n;
+}
+
+GPtrArray *
+app_network_view_list_drawn_hosts (AppNetworkView *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer name;
+
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), names);
+  if (self->scene_positions == NULL)
+    return names;
+  g_hash_table_iter_init (&iter, self->scene_positions);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc) sort_names);
+  return names;
 }

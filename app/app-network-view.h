@@ -15,5 +15,7 @@ void       app_network_view_set_world       (AppNetworkView *self,
                                              SimWorld       *world);
 /* Packets in flight (sent, not yet delivered or dropped) at the world's current time. */
 guint      app_network_view_get_n_in_flight (AppNetworkView *self);
+/* The hosts the last frame drew (new strings, sorted): for tests. */
+GPtrArray *app_network_view_list_drawn_hosts (AppNetworkView *self);
 
 G_END_DECLS

@@ -86,9 +86,29 @@ sim_capture_world_new (const char   *path,
                             SIM_CAPTURE_WORLD_MAX_EVENTS);
   /* The views show the world at its clock's time: the end of the capture. */
   sim_world_run_until (world, sim_clock_now (sim_observer_get_clock (observer)));
+  sim_capture_world_set_observer (world, observer);
   if (observer_out != NULL)
     *observer_out = g_steal_pointer (&observer);
   return g_steal_pointer (&world);
+}
+
+#define OBSERVER_KEY "siplab-observer"
+
+SimObserver *
+sim_capture_world_get_observer (SimWorld *world)
+{
+  g_return_val_if_fail (SIM_IS_WORLD (world), NULL);
+  return g_object_get_data (G_OBJECT (world), OBSERVER_KEY);
+}
+
+void
+sim_capture_world_set_observer (SimWorld    *world,
+                                SimObserver *observer)
+{
+  g_return_if_fail (SIM_IS_WORLD (world));
+  g_object_set_data_full (G_OBJECT (world), OBSERVER_KEY,
+                          observer != NULL ? g_object_ref (observer) : NULL,
+                          observer != NULL ? g_object_unref : NULL);
 }
 
 gboolean

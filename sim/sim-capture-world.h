@@ -30,6 +30,15 @@ SimWorld *sim_capture_world_new (const char    *path,
                                  SimObserver  **observer_out,
                                  GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/*
+ * The observer whose events a capture's (or a watch's) world shows, or NULL for a scene: the
+ * views read its hosts and its location tables, one per registrar, from it.  The world holds
+ * a reference (set_observer, called by sim_capture_world_new() and by watching).
+ */
+SimObserver *sim_capture_world_get_observer (SimWorld    *world);
+void         sim_capture_world_set_observer (SimWorld    *world,
+                                             SimObserver *observer);
+
 /* TRUE when @path names a capture by its extension (.pcap, .pcapng, .cap; any case). */
 gboolean  sim_capture_world_is_capture_path (const char *path);
 

@@ -1338,6 +1338,7 @@ sim_document_watch (SimDocument  *self,
   /* Bounded like live mode: the views observe every event, the trace keeps the newest. */
   sim_trace_set_max_kept (trace, SIM_DOCUMENT_LIVE_MAX_EVENTS);
   g_signal_connect_object (trace, "event", G_CALLBACK (watch_event_cb), world, 0);
+  sim_capture_world_set_observer (world, observer);
   address = sim_watch_get_address (watch);
   /* The socket lives as long as the world: replacing the world closes it. */
   g_object_set_data_full (G_OBJECT (world), "siplab-watch", g_steal_pointer (&watch),

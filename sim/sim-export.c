@@ -2,7 +2,6 @@
 #include "sim-export.h"
 #include "sim-i18n.h"
 
-#include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,11 +114,25 @@ sim_export_format_seconds (SimTime  t,
     }
   else
     abs_t = (guint64) t;
-  g_snprintf (frac, sizeof frac, "%06u", (guint) (abs_t % 1000000));
+  /* "%llu.%06u" without the trailing zeros (one kept), by hand: every JSON line has one. */
+  {
+    char whole[24];
+    guint64 w = abs_t / 1000000;
+    guint f = (guint) (abs_t % 1000000);
+    gsize k = 0;
+
+    do
+      whole[k++] = (char) ('0' + w % 10);
+    while ((w /= 10) > 0);
+    while (k > 0)
+      g_string_append_c (out, whole[--k]);
+    for (int i = 5; i >= 0; i--, f /= 10)
+      frac[i] = (char) ('0' + f % 10);
+  }
   for (n = 6; n > 1 && frac[n - 1] == '0'; n--)
     ;
-  frac[n] = '\0';
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%s", abs_t / 1000000, frac);
+  g_string_append_c (out, '.');
+  g_string_append_len (out, frac, n);
 }
 
 /*
@@ -1225,235 +1238,309 @@ sim_export_stream_free (SimExportStream *self)
 
 /* --- JSON Lines ----------------------------------------------------------------------------- */
 
+/*
+ * One line is written straight into the output, member after member, without building a
+ * JsonNode tree: a capture of a million messages prints some four million lines, and a builder,
+ * a generator and their nodes per line were most of `siplab-cli view`'s time.  The bytes are
+ * those json-glib 1.6's JsonGenerator wrote before (members in insertion order, no spaces,
+ * the same escapes: \" \\ \b \f \n \r \t, \u00XX for other control characters and DEL, UTF-8
+ * passed through), with one exception: json-glib leaves 0x1f unescaped, which RFC 8259 §7
+ * forbids, so it is written \u001f here.
+ */
+typedef struct {
+  GString *out;
+  gboolean first;    /* no member written yet: the next one needs no comma */
+} JsonLine;
+
 static void
-add_string (JsonBuilder *builder,
-            const char  *name,
-            const char  *value)
+json_member (JsonLine   *line,
+             const char *name)
 {
-  json_builder_set_member_name (builder, name);
+  if (!line->first)
+    g_string_append_c (line->out, ',');
+  line->first = FALSE;
+  /* Member names are this file's constants: plain ASCII, nothing to escape. */
+  g_string_append_c (line->out, '"');
+  g_string_append (line->out, name);
+  g_string_append (line->out, "\":");
+}
+
+/* Whether a byte must be escaped in a JSON string: controls, '"', '\\' and DEL (as json-glib). */
+static const guint8 json_escaped[256] = {
+  [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+};
+
+/*
+ * Appends @value as a JSON string (RFC 8259 §7), writing straight into @out's buffer grown to
+ * the worst case first (six bytes a character).  Returns whether @value has bytes above 0x7f,
+ * which only then need a UTF-8 check.
+ */
+static gboolean
+json_append_escaped (GString    *out,
+                     const char *value)
+{
+  static const char hex[] = "0123456789abcdef";
+  gsize len = strlen (value);
+  gsize start = out->len;
+  guint8 high = 0;
+  char *w;
+
+  g_string_set_size (out, start + 6 * len + 2);
+  w = out->str + start;
+  *w++ = '"';
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      guchar c = *p;
+
+      high |= c;
+      if (G_LIKELY (!json_escaped[c]))
+        {
+          *w++ = (char) c;
+          continue;
+        }
+      *w++ = '\\';
+      switch (c)
+        {
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\b': *w++ = 'b'; break;
+        case '\f': *w++ = 'f'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\r': *w++ = 'r'; break;
+        case '\t': *w++ = 't'; break;
+        default:
+          *w++ = 'u';
+          *w++ = '0';
+          *w++ = '0';
+          *w++ = hex[c >> 4];
+          *w++ = hex[c & 0xf];
+          break;
+        }
+    }
+  *w++ = '"';
+  g_string_truncate (out, w - out->str);
+  return (high & 0x80) != 0;
+}
+
+static void
+add_string (JsonLine   *line,
+            const char *name,
+            const char *value)
+{
+  gsize start;
+
+  json_member (line, name);
   if (value == NULL)
-    json_builder_add_null_value (builder);
-  else if (g_utf8_validate (value, -1, NULL))
-    json_builder_add_string_value (builder, value);
-  else
+    {
+      g_string_append (line->out, "null");
+      return;
+    }
+  start = line->out->len;
+  if (json_append_escaped (line->out, value) && !g_utf8_validate (value, -1, NULL))
     {
       /* Malformed-input lessons may put any bytes on the wire; JSON must stay UTF-8. */
       g_autofree char *valid = g_utf8_make_valid (value, -1);
-      json_builder_add_string_value (builder, valid);
+
+      g_string_truncate (line->out, start);
+      json_append_escaped (line->out, valid);
     }
 }
 
 static void
-add_string_if_set (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
+add_string_if_set (JsonLine   *line,
+                   const char *name,
+                   const char *value)
 {
   if (value != NULL)
-    add_string (builder, name, value);
+    add_string (line, name, value);
 }
 
 static void
-add_int (JsonBuilder *builder,
-         const char  *name,
-         gint64       value)
+add_int (JsonLine   *line,
+         const char *name,
+         gint64      value)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
+  json_member (line, name);
+  g_string_append_printf (line->out, "%" G_GINT64_FORMAT, value);
 }
 
 static void
-add_addr (JsonBuilder   *builder,
+add_addr (JsonLine      *line,
           const char    *name,
           const SimAddr *addr)
 {
   char buf[64];
 
   sim_addr_format (addr, buf, sizeof buf);
-  add_string (builder, name, buf);
+  add_string (line, name, buf);
 }
 
 static void
-add_expires (JsonBuilder    *builder,
+add_expires (JsonLine       *line,
              const SimEvent *event,
              gboolean        always)
 {
   if (event->expires != SIM_EVENT_NO_EXPIRES)
-    add_int (builder, "expires", event->expires);
+    add_int (line, "expires", event->expires);
   else if (always)
-    {
-      json_builder_set_member_name (builder, "expires");
-      json_builder_add_null_value (builder);
-    }
+    add_string (line, "expires", NULL);
 }
 
 /* Fields an event type has no fixed list for: whatever is set, in one fixed order. */
 static void
-add_other_fields (JsonBuilder    *builder,
+add_other_fields (JsonLine       *line,
                   const SimEvent *event)
 {
-  add_string (builder, "node", event->node);
-  add_string (builder, "action", event->action);
-  add_string_if_set (builder, "text", event->text);
-  add_string_if_set (builder, "reason", event->reason);
-  add_string_if_set (builder, "from", event->from);
-  add_string_if_set (builder, "to", event->to);
+  add_string (line, "node", event->node);
+  add_string (line, "action", event->action);
+  add_string_if_set (line, "text", event->text);
+  add_string_if_set (line, "reason", event->reason);
+  add_string_if_set (line, "from", event->from);
+  add_string_if_set (line, "to", event->to);
   if (event->src.ip[0] != '\0')
     {
       /* Node events carry the host's address without a port. */
       if (event->src.port == 0)
-        add_string (builder, "ip", event->src.ip);
+        add_string (line, "ip", event->src.ip);
       else
-        add_addr (builder, "src", &event->src);
+        add_addr (line, "src", &event->src);
     }
   if (event->dst.ip[0] != '\0')
-    add_addr (builder, "dst", &event->dst);
-  add_string_if_set (builder, "aor", event->aor);
-  add_string_if_set (builder, "contact", event->contact);
-  add_expires (builder, event, FALSE);
-  add_string_if_set (builder, "call_id", event->call_id);
-  add_string_if_set (builder, "cseq", event->cseq);
-  add_string_if_set (builder, "method", event->method);
+    add_addr (line, "dst", &event->dst);
+  add_string_if_set (line, "aor", event->aor);
+  add_string_if_set (line, "contact", event->contact);
+  add_expires (line, event, FALSE);
+  add_string_if_set (line, "call_id", event->call_id);
+  add_string_if_set (line, "cseq", event->cseq);
+  add_string_if_set (line, "method", event->method);
   if (event->status > 0)
-    add_int (builder, "status", event->status);
-  add_string_if_set (builder, "branch", event->branch);
-  add_string_if_set (builder, "nonce", event->nonce);
-  add_string_if_set (builder, "user", event->user);
-  add_string_if_set (builder, "algorithm", event->algorithm);
-  add_string_if_set (builder, "name", event->name);
+    add_int (line, "status", event->status);
+  add_string_if_set (line, "branch", event->branch);
+  add_string_if_set (line, "nonce", event->nonce);
+  add_string_if_set (line, "user", event->user);
+  add_string_if_set (line, "algorithm", event->algorithm);
+  add_string_if_set (line, "name", event->name);
 }
 
 static void
-add_tls (JsonBuilder *builder)
+add_tls (JsonLine *line)
 {
-  json_builder_set_member_name (builder, "tls");
-  json_builder_add_boolean_value (builder, TRUE);
+  json_member (line, "tls");
+  g_string_append (line->out, "true");
 }
 
 /* A sniffer's copy (docs/jsonl.md): what it could read, or only the TLS record's size. */
 static void
-add_capture_fields (JsonBuilder    *builder,
+add_capture_fields (JsonLine       *line,
                     const SimEvent *event)
 {
-  add_string (builder, "node", event->node);
-  add_string (builder, "action", event->action);
+  add_string (line, "node", event->node);
+  add_string (line, "action", event->action);
   if (strcmp (event->action, "captured") != 0)
     {
-      add_string_if_set (builder, "user", event->user);
-      add_string (builder, "text", event->text);
+      add_string_if_set (line, "user", event->user);
+      add_string (line, "text", event->text);
       return;
     }
-  add_string (builder, "from", event->from);
-  add_string (builder, "to", event->to);
-  add_addr (builder, "src", &event->src);
-  add_addr (builder, "dst", &event->dst);
-  add_int (builder, "bytes", (gint64) event->wire_len);
+  add_string (line, "from", event->from);
+  add_string (line, "to", event->to);
+  add_addr (line, "src", &event->src);
+  add_addr (line, "dst", &event->dst);
+  add_int (line, "bytes", (gint64) event->wire_len);
   if (event->tls)
-    add_tls (builder);
+    add_tls (line);
   else
     {
-      add_string (builder, "first_line", event->first_line);
-      add_string (builder, "raw", event->raw);
+      add_string (line, "first_line", event->first_line);
+      add_string (line, "raw", event->raw);
     }
+}
+
+static void
+add_packet_fields (JsonLine       *line,
+                   const SimEvent *event)
+{
+  add_string (line, "action", event->action);
+  add_string (line, "from", event->from);
+  add_string (line, "to", event->to);
+  add_addr (line, "src", &event->src);
+  add_addr (line, "dst", &event->dst);
+  add_string (line, "transport", sim_transport_name (event->src.transport));
+  add_string (line, "first_line", event->first_line);
+  add_string (line, "call_id", event->call_id);
+  add_string (line, "cseq", event->cseq);
+  if (event->status > 0)
+    add_int (line, "status", event->status);
+  add_string_if_set (line, "method", event->method);
+  add_string_if_set (line, "branch", event->branch);
+  add_string_if_set (line, "reason", event->reason);
+  if (event->tls)
+    add_tls (line);
+  add_string (line, "raw", event->raw);
 }
 
 void
 sim_export_jsonl_line (const SimEvent *event,
                        GString        *out)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *body = NULL;
-  gboolean has_duration = FALSE;
+  JsonLine line = { out, FALSE };
 
   g_return_if_fail (event != NULL);
   g_return_if_fail (out != NULL);
 
-  json_builder_begin_object (builder);
-  add_string (builder, "type", sim_event_type_name (event->type));
+  /*
+   * The two times are written exactly, from integer microseconds (a double would print
+   * 3700.02 as 3700.0200000000000001): "t" first, "duration" last.
+   */
+  g_string_append (out, "{\"t\":");
+  sim_export_format_seconds (event->t, out);
+  add_string (&line, "type", sim_event_type_name (event->type));
   switch (event->type)
     {
     case SIM_EVENT_PACKET:
-      add_string (builder, "action", event->action);
-      add_string (builder, "from", event->from);
-      add_string (builder, "to", event->to);
-      add_addr (builder, "src", &event->src);
-      add_addr (builder, "dst", &event->dst);
-      add_string (builder, "transport", sim_transport_name (event->src.transport));
-      add_string (builder, "first_line", event->first_line);
-      add_string (builder, "call_id", event->call_id);
-      add_string (builder, "cseq", event->cseq);
-      if (event->status > 0)
-        add_int (builder, "status", event->status);
-      add_string_if_set (builder, "method", event->method);
-      add_string_if_set (builder, "branch", event->branch);
-      add_string_if_set (builder, "reason", event->reason);
-      if (event->tls)
-        add_tls (builder);
-      add_string (builder, "raw", event->raw);
+      add_packet_fields (&line, event);
       break;
 
     case SIM_EVENT_CAPTURE:
-      add_capture_fields (builder, event);
+      add_capture_fields (&line, event);
       break;
 
     case SIM_EVENT_BINDING:
-      add_string (builder, "node", event->node);
-      add_string (builder, "action", event->action);
-      add_string (builder, "aor", event->aor);
-      add_string (builder, "contact", event->contact);
-      add_expires (builder, event, TRUE);
-      add_string (builder, "reason", event->reason);
-      add_string_if_set (builder, "text", event->text);
-      add_string_if_set (builder, "call_id", event->call_id);
-      add_string_if_set (builder, "cseq", event->cseq);
+      add_string (&line, "node", event->node);
+      add_string (&line, "action", event->action);
+      add_string (&line, "aor", event->aor);
+      add_string (&line, "contact", event->contact);
+      add_expires (&line, event, TRUE);
+      add_string (&line, "reason", event->reason);
+      add_string_if_set (&line, "text", event->text);
+      add_string_if_set (&line, "call_id", event->call_id);
+      add_string_if_set (&line, "cseq", event->cseq);
       break;
 
     case SIM_EVENT_NONCE:
-      add_string (builder, "node", event->node);
-      add_string (builder, "action", event->action);
-      add_string (builder, "nonce", event->nonce);
-      add_string (builder, "reason", event->reason);
-      add_string (builder, "user", event->user);
-      add_string (builder, "algorithm", event->algorithm);
-      add_string_if_set (builder, "text", event->text);
+      add_string (&line, "node", event->node);
+      add_string (&line, "action", event->action);
+      add_string (&line, "nonce", event->nonce);
+      add_string (&line, "reason", event->reason);
+      add_string (&line, "user", event->user);
+      add_string (&line, "algorithm", event->algorithm);
+      add_string_if_set (&line, "text", event->text);
       break;
 
     case SIM_EVENT_TIMER:
-      add_string (builder, "node", event->node);
-      add_string (builder, "action", event->action);
-      add_string (builder, "name", event->name);
-      add_string (builder, "branch", event->branch);
-      add_string_if_set (builder, "text", event->text);
-      add_string_if_set (builder, "reason", event->reason);
-      has_duration = TRUE;
+      add_string (&line, "node", event->node);
+      add_string (&line, "action", event->action);
+      add_string (&line, "name", event->name);
+      add_string (&line, "branch", event->branch);
+      add_string_if_set (&line, "text", event->text);
+      add_string_if_set (&line, "reason", event->reason);
+      g_string_append (out, ",\"duration\":");
+      sim_export_format_seconds (event->duration, out);
       break;
 
     default:
-      add_other_fields (builder, event);
+      add_other_fields (&line, event);
       break;
-    }
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  body = json_generator_to_data (generator, NULL);
-
-  /*
-   * JsonGenerator prints doubles with 17 significant digits (3700.02 would come out as
-   * 3700.0200000000000001), so the two times are written here, exactly, from integer
-   * microseconds: "t" first, "duration" last.
-   */
-  g_assert (body[0] == '{');
-  g_string_append (out, "{\"t\":");
-  sim_export_format_seconds (event->t, out);
-  if (body[1] != '}')
-    g_string_append_c (out, ',');
-  g_string_append_len (out, body + 1, strlen (body) - 2);
-  if (has_duration)
-    {
-      g_string_append (out, ",\"duration\":");
-      sim_export_format_seconds (event->duration, out);
     }
   g_string_append (out, "}\n");
 }

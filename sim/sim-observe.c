@@ -172,14 +172,17 @@ host_lookup (SimObserver   *self,
              const SimAddr *addr,
              gboolean       create)
 {
-  g_autofree char *key = addr_key (addr);
-  Host *host = g_hash_table_lookup (self->hosts.table, key);
+  /* The key is formatted on the stack: two lookups a message, most of them hits. */
+  char key[64];
+  Host *host;
 
+  sim_addr_format (addr, key, sizeof key);
+  host = g_hash_table_lookup (self->hosts.table, key);
   if (host == NULL && create && g_hash_table_size (self->hosts.table) < self->hosts.max)
     {
       host = g_new0 (Host, 1);
       host->key = g_strdup (key);
-      bounded_insert (&self->hosts, g_steal_pointer (&key), host);
+      bounded_insert (&self->hosts, g_strdup (key), host);
     }
   return host;
 }
@@ -413,6 +416,28 @@ sim_observer_get_node_name (SimObserver   *self,
 }
 
 GPtrArray *
+sim_observer_list_nodes (SimObserver  *self,
+                         GPtrArray   **addresses_out)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  if (addresses_out != NULL)
+    *addresses_out = g_ptr_array_new ();
+  g_return_val_if_fail (SIM_IS_OBSERVER (self), names);
+  for (GList *l = self->hosts.order.head; l != NULL; l = l->next)
+    {
+      Host *host = g_hash_table_lookup (self->hosts.table, l->data);
+
+      if (host == NULL || host->name == NULL)
+        continue;
+      g_ptr_array_add (names, host->name);
+      if (addresses_out != NULL)
+        g_ptr_array_add (*addresses_out, host->key);
+    }
+  return names;
+}
+
+GPtrArray *
 sim_observer_get_registrars (SimObserver *self)
 {
   GPtrArray *names = g_ptr_array_new ();
@@ -464,6 +489,38 @@ parse (const char  *data,
   return msg;
 }
 
+/*
+ * Whether learn_message() could not change anything for this message, decided without parsing
+ * it: both hosts are known, the sender's product is known, and the message is neither a
+ * REGISTER request from a host whose user is still unknown nor a response from a host not yet
+ * known as a registrar.  Parsing is most of the first pass of `siplab-cli view`, and after a
+ * host's first exchange every further message of it is skipped this way.  Anything this quick
+ * look is unsure of (a request line not starting with a method, a response's CSeq) is parsed.
+ */
+static gboolean
+learns_nothing (SimObserver   *self,
+                const SimAddr *src,
+                const SimAddr *dst,
+                const char    *data,
+                gsize          len)
+{
+  Host *from = host_lookup (self, src, FALSE);
+  static const char reg[] = "REGISTER ";
+  gsize method_len = 0;
+
+  if (from == NULL || from->product == NULL || host_lookup (self, dst, FALSE) == NULL)
+    return FALSE;
+  if (len >= 4 && memcmp (data, "SIP/", 4) == 0)
+    return from->learned_registrar;
+  while (method_len < len && g_ascii_isupper (data[method_len]))
+    method_len++;
+  if (method_len == 0 || method_len == len || data[method_len] != ' ')
+    return FALSE;
+  if (method_len + 1 == sizeof reg - 1 && memcmp (data, reg, sizeof reg - 1) == 0)
+    return from->user != NULL;
+  return TRUE;
+}
+
 void
 sim_observer_learn (SimObserver   *self,
                     const SimAddr *src,
@@ -476,6 +533,8 @@ sim_observer_learn (SimObserver   *self,
   g_return_if_fail (SIM_IS_OBSERVER (self));
   g_return_if_fail (src != NULL && dst != NULL && data != NULL);
 
+  if (learns_nothing (self, src, dst, data, len))
+    return;
   msg = parse (data, len, NULL);
   if (msg != NULL)
     learn_message (self, src, dst, msg);

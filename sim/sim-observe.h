@@ -129,6 +129,14 @@ guint64      sim_observer_get_n_messages (SimObserver   *self);
 /* The node name of @addr's host if it has been seen, else NULL. */
 const char  *sim_observer_get_node_name (SimObserver    *self,
                                          const SimAddr  *addr);
+/*
+ * The hosts named so far (borrowed node names), in the order the capture first showed them,
+ * at most SIM_OBSERVER_MAX_HOSTS; @addresses_out (may be NULL) gets each one's "ip:port"
+ * (borrowed), in the same order.  Hosts are keyed by address and port, so the phones of a
+ * loopback capture (one IP) are told apart.
+ */
+GPtrArray   *sim_observer_list_nodes    (SimObserver    *self,
+                                         GPtrArray     **addresses_out) G_GNUC_WARN_UNUSED_RESULT;
 /* Node names of the registrars seen so far (borrowed strings, in order of discovery). */
 GPtrArray   *sim_observer_get_registrars (SimObserver   *self) G_GNUC_WARN_UNUSED_RESULT;
 /* The location table rebuilt for registrar @node_name, or NULL. */

@@ -64,10 +64,30 @@ sim_addr_format (const SimAddr *addr,
                  char          *buf,
                  gsize          size)
 {
-  if (strchr (addr->ip, ':') != NULL)
-    g_snprintf (buf, size, "[%s]:%u", addr->ip, addr->port);
-  else
-    g_snprintf (buf, size, "%s:%u", addr->ip, addr->port);
+  /* "ip:port" or "[ip]:port", as "%s:%u" would write it; by hand, since every event of a
+   * capture formats two addresses and snprintf was a tenth of `siplab-cli view`'s time. */
+  char text[sizeof addr->ip + 16];
+  gboolean v6 = strchr (addr->ip, ':') != NULL;
+  gsize ip_len = strnlen (addr->ip, sizeof addr->ip - 1);
+  char digits[8];
+  gsize n = 0, at = 0;
+  guint port = addr->port;
+
+  g_return_if_fail (size > 0);
+  do
+    digits[n++] = (char) ('0' + port % 10);
+  while ((port /= 10) > 0);
+  if (v6)
+    text[at++] = '[';
+  memcpy (text + at, addr->ip, ip_len);
+  at += ip_len;
+  if (v6)
+    text[at++] = ']';
+  text[at++] = ':';
+  while (n > 0)
+    text[at++] = digits[--n];
+  text[at] = '\0';
+  g_strlcpy (buf, text, size);
 }
 
 char *

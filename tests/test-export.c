@@ -471,6 +471,53 @@ test_jsonl_survives_bad_bytes (void)
   parse_line (parser, out->str);
 }
 
+/*
+ * The direct writer escapes as json-glib's generator did (the bytes `run --format jsonl` always
+ * printed), except 0x1f, which json-glib leaves raw and RFC 8259 §7 forbids: every ASCII byte
+ * in a note's text comes out as json-glib writes it and parses back to itself.
+ */
+static void
+test_jsonl_escapes_like_json_glib (void)
+{
+  for (guint c = 1; c < 0x80; c++)
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+      g_autoptr(SimEvent) event = sim_event_new (SIM_EVENT_NOTE, "note");
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = g_strdup_printf ("a%cb\xc3\xa9", c);
+      g_autofree char *theirs = NULL;
+      g_autofree char *expected = NULL;
+      JsonObject *object;
+
+      event->t = SIM_SEC (1);
+      event->node = g_strdup ("n");
+      event->text = g_strdup (text);
+      sim_export_jsonl_line (event, out);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "text");
+      json_builder_add_string_value (builder, text);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      theirs = json_generator_to_data (generator, NULL);
+      if (c == 0x1f)
+        expected = g_strdup ("{\"text\":\"a\\u001fb\xc3\xa9\"}");
+      else
+        expected = g_strdup (theirs);
+      /* {"t":1.0,"type":"note","node":"n","action":"note","text":...} */
+      g_assert_nonnull (strstr (out->str, expected + 1));
+      g_assert_true (g_str_has_prefix (out->str, "{\"t\":1.0,\"type\":\"note\",\"node\":\"n\","));
+
+      g_assert_true (json_parser_load_from_data (parser, out->str, -1, NULL));
+      object = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpstr (json_object_get_string_member (object, "text"), ==, text);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -483,6 +530,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/export/jsonl-fields", test_jsonl_fields);
   g_test_add_func ("/sim/export/seconds-are-exact", test_seconds_are_exact);
   g_test_add_func ("/sim/export/jsonl-survives-bad-bytes", test_jsonl_survives_bad_bytes);
+  g_test_add_func ("/sim/export/jsonl-escapes-like-json-glib", test_jsonl_escapes_like_json_glib);
   g_test_add_func ("/sim/export/one-time-format", test_one_time_format);
   g_test_add_func ("/sim/export/ladder-explains-each-reason-once", test_ladder_explains_once);
   return g_test_run ();

@@ -10,6 +10,10 @@
 #include "app-listen-dialog.h"
 #include "app-watch-dialog.h"
 #include "sim-hep.h"
+#include "sim-capture-world.h"
+#include "app-network-view.h"
+#include "app-location-view.h"
+#include "app-ticker.h"
 #include "sim-pcap.h"
 #include "app-packet.h"
 #include "app-window.h"
@@ -1370,6 +1374,133 @@ test_capture_and_watch_dialog (void)
   close_window (window);
 }
 
+/* Every AppTicker's text under @widget, in widget order. */
+static void
+collect_tickers (GtkWidget *widget,
+                 GPtrArray *texts)
+{
+  if (APP_IS_TICKER (widget))
+    g_ptr_array_add (texts, g_strdup (app_ticker_get_text (APP_TICKER (widget))));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_tickers (child, texts);
+}
+
+/*
+ * A real capture (sipp registering twice as alice and once as bob to Kamailio, all on
+ * 127.0.0.1): the network view draws every host the observer named, keyed by IP and port, with
+ * the registrar in the middle, and the Location pane shows the registrar's rebuilt table, its
+ * expiries counted down against the capture's last moment.
+ */
+static void
+test_capture_draws_hosts_and_location (void)
+{
+  const char *source_dir = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *capture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) drawn = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) tickers = g_ptr_array_new_with_free_func (g_free);
+  AppLocationView *location;
+  AppNetworkView *network;
+  SimObserver *observer;
+  AppWindow *window;
+  guint countdowns = 0;
+
+  if (source_dir == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  capture = g_build_filename (source_dir, "tests", "kamailio", "register-digest.pcapng", NULL);
+  window = open_window (NULL);
+  g_assert_true (sim_document_open_capture (document_of (window), capture, NULL, NULL, &error));
+  g_assert_no_error (error);
+  observer = sim_capture_world_get_observer (world_of (window));
+  g_assert_nonnull (observer);
+  names = sim_observer_list_nodes (observer, NULL);
+  g_assert_cmpuint (names->len, ==, 4);
+
+  network = APP_NETWORK_VIEW (find_widget (GTK_WIDGET (window), APP_TYPE_NETWORK_VIEW));
+  gtk_widget_queue_draw (GTK_WIDGET (network));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_clear_pointer (&drawn, g_ptr_array_unref);
+      drawn = app_network_view_list_drawn_hosts (network);
+      if (drawn->len >= names->len)
+        break;
+      wait_ms (50);
+    }
+  g_assert_cmpuint (drawn->len, ==, names->len);
+  for (guint i = 0; i < names->len; i++)
+    g_assert_true (g_ptr_array_find_with_equal_func (drawn, names->pdata[i], g_str_equal, NULL));
+  g_assert_true (g_ptr_array_find_with_equal_func (drawn, "alice (sipp)", g_str_equal, NULL));
+  g_assert_true (g_ptr_array_find_with_equal_func (drawn, "alice (sipp) #2", g_str_equal, NULL));
+  g_assert_true (g_ptr_array_find_with_equal_func (drawn, "registrar (kamailio)", g_str_equal,
+                                                   NULL));
+
+  /* Two Contacts of alice at the registrar, granted 3600 s, about 3593 s left at the end. */
+  location = app_window_get_location (window);
+  g_assert_cmpuint (app_location_view_get_n_rows (location), ==, 2);
+  collect_tickers (GTK_WIDGET (location), tickers);
+  for (guint i = 0; i < tickers->len; i++)
+    if (g_str_has_suffix (tickers->pdata[i], " s / 3600"))
+      {
+        guint left = (guint) g_ascii_strtoull (tickers->pdata[i], NULL, 10);
+
+        g_assert_cmpuint (left, >=, 3590);
+        g_assert_cmpuint (left, <, 3600);
+        countdowns++;
+      }
+  g_assert_cmpuint (countdowns, ==, 2);
+  close_window (window);
+}
+
+/*
+ * baresip registering to Kamailio (tests/kamailio/record-baresip.sh), opened with the users
+ * file: selecting alice's authenticated REGISTER shows the capture reader's verdict, accepted,
+ * and bob's (wrong password) rejected, though no password is on file for a step-by-step digest.
+ */
+static void
+test_capture_digest_pane_shows_verdicts (void)
+{
+  const char *source_dir = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *capture = NULL;
+  g_autofree char *users = NULL;
+  g_autoptr(GError) error = NULL;
+  AppLadderView *ladder;
+  AppDigestView *digest;
+  AppWindow *window;
+  int alice, bob;
+
+  if (source_dir == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  capture = g_build_filename (source_dir, "tests", "kamailio", "baresip-register.pcapng", NULL);
+  users = g_build_filename (source_dir, "tests", "kamailio", "baresip-users.txt", NULL);
+  window = open_window (NULL);
+  g_assert_true (sim_document_open_capture (document_of (window), capture, users, NULL,
+                                            &error));
+  g_assert_no_error (error);
+  ladder = app_window_get_ladder (window);
+  digest = app_window_get_digest (window);
+  app_window_show_pane (window, "digest");
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "accepted"), ==, 1);
+  g_assert_cmpuint (app_digest_view_get_n_nonces (digest, "rejected"), >=, 1);
+
+  alice = find_authorized_register (ladder, "alice (baresip)", 0);
+  bob = find_authorized_register (ladder, "bob (baresip)", 0);
+  g_assert_cmpint (alice, >=, 0);
+  g_assert_cmpint (bob, >=, 0);
+  app_ladder_view_select_row (ladder, alice);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "accepted");
+  app_ladder_view_select_row (ladder, bob);
+  g_assert_cmpstr (app_digest_view_get_verdict (digest), ==, "rejected");
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1428,6 +1559,10 @@ main (int   argc,
                    test_seeking_a_long_scene_inspects_the_straight_runs_packet);
   g_test_add_func ("/gtk/capture/opens-and-the-watch-dialog-shows-live-hep",
                    test_capture_and_watch_dialog);
+  g_test_add_func ("/gtk/capture/draws-every-host-and-the-registrars-location-table",
+                   test_capture_draws_hosts_and_location);
+  g_test_add_func ("/gtk/capture/digest-pane-shows-the-readers-verdicts",
+                   test_capture_digest_pane_shows_verdicts);
 
   return g_test_run ();
 }

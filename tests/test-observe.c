@@ -416,6 +416,45 @@ test_names (Fixture       *f,
   g_assert_cmpuint (added->len, ==, 3);
 }
 
+/*
+ * The first pass skips parsing a message that can teach nothing; one that can must still be
+ * learned from: the registrar answers an OPTIONS before any REGISTER (it is not yet a
+ * registrar then), and alice sends an OPTIONS before her REGISTER (her user is not known yet).
+ */
+static void
+test_names_learned_after_other_traffic (Fixture       *f,
+                                        gconstpointer  data)
+{
+  const char *options = "OPTIONS sip:" REALM " SIP/2.0\r\n"
+                        "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-o1\r\n"
+                        "From: <sip:probe@" REALM ">;tag=o1\r\nTo: <sip:" REALM ">\r\n"
+                        "Call-ID: o1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: baresip v3.0.0\r\n"
+                        "Content-Length: 0\r\n\r\n";
+  const char *options_ok = "SIP/2.0 200 OK\r\n"
+                           "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-o1\r\n"
+                           "From: <sip:probe@" REALM ">;tag=o1\r\nTo: <sip:" REALM ">;tag=r\r\n"
+                           "Call-ID: o1\r\nCSeq: 1 OPTIONS\r\nServer: siplab/0.1\r\n"
+                           "Content-Length: 0\r\n\r\n";
+  g_autofree char *r1 = register_text (1, NULL);
+  g_autofree char *ok1 = response_text (1, 200, NULL);
+
+  g_test_summary ("The first pass still learns a REGISTER's user and a registrar's role when "
+                  "the hosts were seen before in other traffic");
+
+  for (guint i = 0; i < 3; i++)
+    {
+      learn (f, TRUE, options);
+      learn (f, FALSE, options_ok);
+    }
+  learn (f, TRUE, r1);
+  learn (f, FALSE, ok1);
+  feed (f, 0.0, TRUE, options);
+  feed (f, 0.1, FALSE, options_ok);
+  g_assert_cmpstr (sim_observer_get_node_name (f->observer, &f->phone), ==, "alice (baresip)");
+  g_assert_cmpstr (sim_observer_get_node_name (f->observer, &f->registrar), ==,
+                   "registrar (siplab)");
+}
+
 static void
 test_names_live (Fixture       *f,
                  gconstpointer  data)
@@ -542,6 +581,7 @@ main (int   argc,
   ADD ("/sim/observe/location-is-bounded", test_location_bounded);
   ADD ("/sim/observe/hosts-named-from-aor-and-user-agent", test_names);
   ADD ("/sim/observe/live-names-are-stable", test_names_live);
+  ADD ("/sim/observe/names-learned-after-other-traffic", test_names_learned_after_other_traffic);
   ADD ("/sim/observe/not-sip-is-refused", test_not_sip);
   ADD ("/sim/observe/hosts-are-bounded", test_bounded);
   ADD ("/sim/observe/messages-and-nonces-are-bounded", test_tables_bounded);

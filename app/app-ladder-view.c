@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-ladder-view.h"
 
+#include <math.h>
+#include <string.h>
+
 #include <cairo-svg.h>
 
 #include "app-packet.h"
@@ -40,6 +43,11 @@ struct _AppLadderView {
   GtkWidget parent_instance;
 
   GtkDrawingArea *header;
+  GArray *titles;         /* Title, one per column, as last drawn */
+  int header_height;      /* what the titles need */
+  double right_margin;    /* right of the last lane, for its rotated title (pixels) */
+  double header_width;
+  guint header_idle_id;
   GtkScrolledWindow *scroller;
   GtkDrawingArea *body;
 
@@ -140,6 +148,14 @@ update_columns (AppLadderView *self)
     }
 }
 
+/* Rotated column titles read up to the right: the last ones need room right of the lanes. */
+static double
+column_spacing (AppLadderView *self,
+                double         width)
+{
+  return MAX (width - TIME_WIDTH - self->right_margin, 1) / MAX (self->columns->len, 1);
+}
+
 static double
 column_x (AppLadderView *self,
           const char    *name,
@@ -150,8 +166,182 @@ column_x (AppLadderView *self,
 
   if (!g_ptr_array_find_with_equal_func (self->columns, name, g_str_equal, &index))
     return -1;
-  col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
+  col_width = column_spacing (self, width);
   return TIME_WIDTH + col_width * (index + 0.5);
+}
+
+/*
+ * A column title as laid out: its text and where it goes.  The header lays its titles out in
+ * one line when each fits its column, staggered over two lines when each fits two columns, and
+ * otherwise rotated (reading up to the right and ending above its lifeline) at the angle that
+ * keeps neighbours apart; only a title longer than TITLE_MAX_ROTATED is shortened, and the
+ * tooltip names every column in full.
+ */
+typedef struct {
+  PangoLayout *layout;
+  double x, y;            /* the layout's origin, after translating and rotating by -angle */
+  double angle;
+  double corners[8];      /* the text's box, in header coordinates */
+  gboolean ellipsized;
+} Title;
+
+/* Space between two titles, and around them (pixels). */
+#define TITLE_GAP          8
+#define TITLE_PAD          6
+/* A rotated title is at most this long (pixels); longer ones are ellipsized. */
+#define TITLE_MAX_ROTATED  220
+/* Rotated titles lean at least this much (radians): flatter reads badly. */
+#define TITLE_MIN_ANGLE    (G_PI / 4)
+#define HEADER_MIN_HEIGHT  44
+
+static void
+title_clear (gpointer data)
+{
+  Title *title = data;
+
+  g_clear_object (&title->layout);
+}
+
+/* The corners of @title's box (@w x @h at its origin), turned and moved to the header. */
+static void
+title_set_corners (Title  *title,
+                   double  tx,
+                   double  ty,
+                   double  w,
+                   double  h)
+{
+  double c = cos (title->angle), s = sin (title->angle);
+  double local[8] = { title->x, title->y, title->x + w, title->y,
+                      title->x + w, title->y + h, title->x, title->y + h };
+
+  for (guint k = 0; k < 4; k++)
+    {
+      /* Rotation by -angle: up is negative y. */
+      title->corners[2 * k] = tx + local[2 * k] * c + local[2 * k + 1] * s;
+      title->corners[2 * k + 1] = ty - local[2 * k] * s + local[2 * k + 1] * c;
+    }
+}
+
+/*
+ * Rotated titles: the angle that keeps neighbours @spacing apart a line of text (@line_h)
+ * across, and the column spacing that keeps the last titles inside @width (each reaches
+ * @widths[i] * cos (angle) right of its lane).  Twice: the angle depends on the spacing.
+ */
+static double
+rotated_spacing (AppLadderView *self,
+                 const int     *widths,
+                 double         line_h,
+                 double         width,
+                 double        *angle)
+{
+  guint n = self->columns->len;
+  double room = width - TIME_WIDTH - TITLE_PAD;
+  double spacing = (width - TIME_WIDTH) / MAX (n, 1);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      *angle = MAX (TITLE_MIN_ANGLE, asin (MIN (1.0, (line_h + 2) / MAX (spacing, 1))));
+      spacing = (width - TIME_WIDTH) / MAX (n, 1);
+      for (guint i = 0; i < n; i++)
+        spacing = MIN (spacing, (room - MIN (widths[i], TITLE_MAX_ROTATED) * cos (*angle)) /
+                                (i + 0.5));
+      spacing = MAX (spacing, line_h);
+    }
+  return spacing;
+}
+
+/* Lays the titles out for a header @width wide; returns the height they need. */
+static double
+plan_titles (AppLadderView *self,
+             GtkWidget     *widget,
+             double         width)
+{
+  guint n = self->columns->len;
+  double spacing = (width - TIME_WIDTH) / MAX (n, 1);
+  double max_w = 0, line_h = 0, angle = 0, height;
+  g_autofree int *widths = g_new0 (int, MAX (n, 1));
+  double old_margin = self->right_margin;
+
+  g_array_set_size (self->titles, n);
+  for (guint i = 0; i < n; i++)
+    {
+      Title *title = &g_array_index (self->titles, Title, i);
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>",
+                                                         column_label (self, self->columns->pdata[i]));
+      int th;
+
+      g_clear_object (&title->layout);
+      title->layout = gtk_widget_create_pango_layout (widget, NULL);
+      pango_layout_set_markup (title->layout, markup, -1);
+      pango_layout_get_pixel_size (title->layout, &widths[i], &th);
+      max_w = MAX (max_w, widths[i]);
+      line_h = MAX (line_h, th);
+    }
+  self->right_margin = 0;
+  if (max_w <= spacing - TITLE_GAP)
+    height = line_h + 2 * TITLE_PAD;
+  else if (n > 1 && max_w <= 2 * spacing - TITLE_GAP)
+    height = 2 * line_h + 2 * TITLE_PAD;
+  else
+    {
+      spacing = rotated_spacing (self, widths, line_h, width, &angle);
+      self->right_margin = MAX (width - TIME_WIDTH - spacing * n, 0);
+      height = MIN (max_w, TITLE_MAX_ROTATED) * sin (angle) + line_h * cos (angle) + 2 * TITLE_PAD;
+    }
+  height = MAX (height, HEADER_MIN_HEIGHT);
+  /* The lanes moved: the body draws them anew. */
+  if (self->right_margin != old_margin && self->body != NULL)
+    gtk_widget_queue_draw (GTK_WIDGET (self->body));
+
+  for (guint i = 0; i < n; i++)
+    {
+      Title *title = &g_array_index (self->titles, Title, i);
+      double cx = TIME_WIDTH + spacing * (i + 0.5);
+      int tw, th;
+
+      title->angle = angle;
+      title->ellipsized = FALSE;
+      if (angle > 0 && max_w > TITLE_MAX_ROTATED)
+        {
+          pango_layout_set_width (title->layout, TITLE_MAX_ROTATED * PANGO_SCALE);
+          pango_layout_set_ellipsize (title->layout, PANGO_ELLIPSIZE_END);
+          title->ellipsized = pango_layout_is_ellipsized (title->layout);
+        }
+      /* Columns closer than a line of text: no angle keeps them apart, the tooltip tells. */
+      if (angle > 0 && spacing * sin (angle) < line_h)
+        title->ellipsized = TRUE;
+      pango_layout_get_pixel_size (title->layout, &tw, &th);
+      if (angle == 0)
+        {
+          double top = max_w <= spacing - TITLE_GAP ? (height - th) / 2.0
+                                                    : TITLE_PAD + (i % 2) * line_h +
+                                                      (height - 2 * line_h - 2 * TITLE_PAD) / 2.0;
+
+          title->x = cx - tw / 2.0;
+          title->y = top;
+          title_set_corners (title, 0, 0, tw, th);
+        }
+      else
+        {
+          /* The text starts at the top of its lane and reads up to the right. */
+          title->x = 0;
+          title->y = -th / 2.0;
+          title_set_corners (title, cx - th / 2.0 * sin (angle),
+                             height - TITLE_PAD - th / 2.0 * cos (angle), tw, th);
+        }
+    }
+  return height;
+}
+
+static gboolean
+fit_header_cb (gpointer user_data)
+{
+  AppLadderView *self = user_data;
+
+  self->header_idle_id = 0;
+  if (gtk_drawing_area_get_content_height (self->header) != self->header_height)
+    gtk_drawing_area_set_content_height (self->header, self->header_height);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -162,27 +352,32 @@ paint_header (AppLadderView *self,
               double         height)
 {
   GdkRGBA fg;
+  int needed = (int) ceil (plan_titles (self, widget, width));
+
+  /* Taller or shorter titles: the header takes their height once this frame is drawn. */
+  self->header_height = needed;
+  if (needed != gtk_drawing_area_get_content_height (self->header) && self->header_idle_id == 0)
+    self->header_idle_id = g_idle_add (fit_header_cb, self);
+  self->header_width = width;
 
   app_lookup_color (widget, "net_text", "#222222", &fg);
   gdk_cairo_set_source_rgba (cr, &fg);
-  for (guint i = 0; i < self->columns->len; i++)
+  for (guint i = 0; i < self->titles->len; i++)
     {
-      const char *name = self->columns->pdata[i];
-      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
-      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", column_label (self, name));
-      double col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
-      int tw, th;
+      Title *title = &g_array_index (self->titles, Title, i);
 
-      pango_layout_set_markup (layout, markup, -1);
-      /* Many phones (live): names shorten rather than run into each other. */
-      pango_layout_set_width (layout, (int) MAX (col_width - 6, 8) * PANGO_SCALE);
-      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      /* The layout is a column wide and centres the name itself. */
-      cairo_move_to (cr, column_x (self, name, width) - MAX (col_width - 6, 8) / 2.0,
-                     (height - th) / 2.0);
-      pango_cairo_show_layout (cr, layout);
+      cairo_save (cr);
+      if (title->angle > 0)
+        {
+          cairo_translate (cr, title->corners[0] - (title->x * cos (title->angle) +
+                                                    title->y * sin (title->angle)),
+                           title->corners[1] - (-title->x * sin (title->angle) +
+                                                title->y * cos (title->angle)));
+          cairo_rotate (cr, -title->angle);
+        }
+      cairo_move_to (cr, title->x, title->y);
+      pango_cairo_show_layout (cr, title->layout);
+      cairo_restore (cr);
     }
   {
     g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
@@ -197,9 +392,33 @@ paint_header (AppLadderView *self,
       markup = g_strdup ("t (s)");
     pango_layout_set_markup (layout, markup, -1);
     pango_layout_get_pixel_size (layout, &tw, &th);
-    cairo_move_to (cr, 10, (height - th) / 2.0);
+    cairo_move_to (cr, 10, height - th - TITLE_PAD);
     pango_cairo_show_layout (cr, layout);
   }
+}
+
+/* Every column's full name (and a real phone's address), wherever the pointer is. */
+static gboolean
+header_query_tooltip_cb (GtkWidget     *widget,
+                         int            x,
+                         int            y,
+                         gboolean       keyboard,
+                         GtkTooltip    *tooltip,
+                         AppLadderView *self)
+{
+  double spacing = column_spacing (self, gtk_widget_get_width (widget));
+  int index = (int) floor ((x - TIME_WIDTH) / spacing);
+  const char *column, *label;
+  g_autofree char *text = NULL;
+
+  if (x < TIME_WIDTH || index < 0 || index >= (int) self->columns->len)
+    return FALSE;
+  column = self->columns->pdata[index];
+  label = column_label (self, column);
+  text = g_strcmp0 (label, column) != 0 ? g_strdup_printf ("%s (%s)", label, column)
+                                        : g_strdup (label);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static void
@@ -844,6 +1063,7 @@ app_ladder_view_dispose (GObject *object)
   app_ladder_view_set_world (self, NULL);
   g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   g_clear_handle_id (&self->resize_idle_id, g_source_remove);
+  g_clear_handle_id (&self->header_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -861,6 +1081,7 @@ app_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->label_layouts, g_hash_table_unref);
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
+  g_clear_pointer (&self->titles, g_array_unref);
   g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }
@@ -908,6 +1129,10 @@ app_ladder_view_init (AppLadderView *self)
   self->follow = TRUE;
 
   gtk_drawing_area_set_draw_func (self->header, draw_header_cb, self, NULL);
+  self->titles = g_array_new (FALSE, TRUE, sizeof (Title));
+  g_array_set_clear_func (self->titles, title_clear);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->header), TRUE);
+  g_signal_connect (self->header, "query-tooltip", G_CALLBACK (header_query_tooltip_cb), self);
 
   click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);
@@ -1138,4 +1363,32 @@ app_ladder_view_get_n_earlier (AppLadderView *self)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
   return self->n_earlier;
+}
+
+gboolean
+app_ladder_view_get_title_geometry (AppLadderView *self,
+                                    guint          column,
+                                    double         corners[8],
+                                    double        *header_width,
+                                    double        *header_height,
+                                    gboolean      *ellipsized)
+{
+  Title *title;
+
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), FALSE);
+  if (column >= self->titles->len || column >= self->columns->len)
+    return FALSE;
+  title = &g_array_index (self->titles, Title, column);
+  memcpy (corners, title->corners, sizeof title->corners);
+  *header_width = self->header_width;
+  *header_height = gtk_drawing_area_get_content_height (self->header);
+  *ellipsized = title->ellipsized;
+  return TRUE;
+}
+
+guint
+app_ladder_view_get_n_columns (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->columns->len;
 }

@@ -41,9 +41,19 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 /* Page Up / Page Down move this fraction of the scrubber's range. */
 #define SEEK_KEY_FRACTION 20
 
-/* With the lesson column beside them, fewer pixels for the network column, so the ladder
- * keeps room for its lanes. */
-#define LESSON_VIEWS_POSITION 490
+/*
+ * How the window shares its width and height among the views (fractions of the window, see
+ * fit_panes()): the lesson column, then the network column of what is left (less with a
+ * lesson, so the ladder keeps room for its lanes), the network's share of its column's height
+ * and the ladder's share of the right column's.
+ */
+#define LESSON_FRACTION         0.24
+#define LESSON_MIN_WIDTH        300
+#define LESSON_MAX_WIDTH        460
+#define NETWORK_FRACTION        0.42
+#define NETWORK_LESSON_FRACTION 0.36
+#define NETWORK_HEIGHT_FRACTION 0.5
+#define LADDER_HEIGHT_FRACTION  0.55
 
 struct _AppWindow {
   GtkApplicationWindow parent_instance;
@@ -56,8 +66,11 @@ struct _AppWindow {
   GtkPaned *views_paned;
   GtkStack *panes;
   GtkPaned *left_paned;
+  GtkPaned *outer_paned;
+  GtkPaned *right_paned;
+  int fitted_width;         /* the window size the panes were shared out for */
+  int fitted_height;
   int network_height;       /* the split chosen while a short pane was shown */
-  int views_position;       /* the split of the views before a lesson narrowed it, or 0 */
   AppLessonPane *lesson_pane;
   AppNetworkView *network;
   AppLocationView *location;
@@ -395,23 +408,67 @@ live_changed_cb (AppWindow *self)
   refresh_views (self);
 }
 
+/*
+ * Shares the window out among the views in proportion to its size (a projector's 1920 pixels
+ * go to the views, not to a fixed 1270x790 layout): done at the first allocation, whenever the
+ * window's size changes, and when a lesson or presentation mode changes what is shown.  A split
+ * the user drags stays until then.
+ */
+static void
+fit_panes (AppWindow *self,
+           int        width,
+           int        height)
+{
+  gboolean lesson = gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane));
+  int lesson_width = 0, rest;
+
+  if (width <= 0 || height <= 0)
+    return;
+  self->fitted_width = width;
+  self->fitted_height = height;
+  self->network_height = 0;
+  if (lesson)
+    {
+      lesson_width = CLAMP ((int) (width * LESSON_FRACTION), LESSON_MIN_WIDTH, LESSON_MAX_WIDTH);
+      gtk_paned_set_position (self->outer_paned, lesson_width);
+    }
+  rest = width - lesson_width;
+  gtk_paned_set_position (self->views_paned,
+                          (int) (rest * (lesson ? NETWORK_LESSON_FRACTION : NETWORK_FRACTION)));
+  /* Presentation mode hides the secondary panes under the network: it takes the column. */
+  gtk_paned_set_position (self->left_paned, (int) (height * NETWORK_HEIGHT_FRACTION));
+  gtk_paned_set_position (self->right_paned, (int) (height * LADDER_HEIGHT_FRACTION));
+}
+
+static void
+refit_panes (AppWindow *self)
+{
+  if (self->fitted_width > 0)
+    fit_panes (self, gtk_widget_get_width (GTK_WIDGET (self)),
+               gtk_widget_get_height (GTK_WIDGET (self)));
+}
+
+static void
+app_window_size_allocate (GtkWidget *widget,
+                          int        width,
+                          int        height,
+                          int        baseline)
+{
+  AppWindow *self = APP_WINDOW (widget);
+
+  if (width != self->fitted_width || height != self->fitted_height)
+    fit_panes (self, width, height);
+  GTK_WIDGET_CLASS (app_window_parent_class)->size_allocate (widget, width, height, baseline);
+}
+
 /* The lesson column is in the layout; it is shown while the document has a lesson open. */
 static void
 lesson_changed_cb (AppWindow *self)
 {
   gboolean lesson = sim_document_get_lesson (self->document) != NULL;
 
-  if (lesson && !gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane)))
-    {
-      self->views_position = gtk_paned_get_position (self->views_paned);
-      gtk_paned_set_position (self->views_paned, LESSON_VIEWS_POSITION);
-    }
-  else if (!lesson && self->views_position > 0)
-    {
-      gtk_paned_set_position (self->views_paned, self->views_position);
-      self->views_position = 0;
-    }
   gtk_widget_set_visible (GTK_WIDGET (self->lesson_pane), lesson);
+  refit_panes (self);
   update_playback_actions (self);
 }
 
@@ -490,6 +547,10 @@ app_window_set_presentation (AppWindow *self,
     gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+  /* For the back row the secondary panes (location, digest, timers, counters) give their
+   * room to the network; Ctrl+1..4 brings one back. */
+  gtk_widget_set_visible (gtk_paned_get_end_child (self->left_paned), !presentation);
+  refit_panes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENTATION]);
 }
@@ -930,6 +991,7 @@ app_window_class_init (AppWindowClass *klass)
   object_class->dispose = app_window_dispose;
   object_class->get_property = app_window_get_property;
   object_class->set_property = app_window_set_property;
+  widget_class->size_allocate = app_window_size_allocate;
 
   properties[PROP_DOCUMENT] =
     g_param_spec_object ("document", NULL, NULL, SIM_TYPE_DOCUMENT,
@@ -1000,6 +1062,30 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "win.presentation", NULL);
 }
 
+/*
+ * The window fills the monitor it opens on (the first one, before it has a surface): a
+ * projector's every pixel, not a fixed size.  Maximized too, so a window manager keeps it so;
+ * without one (Xvfb) the default size does it.
+ */
+static void
+size_to_monitor (AppWindow *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  g_autoptr(GdkMonitor) monitor = NULL;
+  GdkRectangle geometry;
+
+  if (display == NULL)
+    return;
+  monitor = g_list_model_get_item (gdk_display_get_monitors (display), 0);
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_geometry (monitor, &geometry);
+  if (geometry.width < 200 || geometry.height < 200)
+    return;
+  gtk_window_set_default_size (GTK_WINDOW (self), geometry.width, geometry.height);
+  gtk_window_maximize (GTK_WINDOW (self));
+}
+
 static void
 app_window_init (AppWindow *self)
 {
@@ -1009,6 +1095,10 @@ app_window_init (AppWindow *self)
   /* Before the template: its children bind to the "document" property. */
   self->document = sim_document_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Not bound by name: gtk_widget_dispose_template() would unparent them twice. */
+  self->outer_paned = GTK_PANED (gtk_widget_get_parent (GTK_WIDGET (self->views_paned)));
+  self->right_paned = GTK_PANED (gtk_paned_get_end_child (self->views_paned));
+  size_to_monitor (self);
 
   self->speed = speeds[DEFAULT_SPEED_INDEX];
   gtk_drop_down_set_selected (self->speed_dropdown, DEFAULT_SPEED_INDEX);

@@ -24,6 +24,8 @@
 #define MIN_ROW_HEIGHT 48
 #define ROWS_PER_GROWTH 32
 #define TIME_WIDTH     86
+/* A binding's mark on the registrar's lifeline: above the line after it (pixels). */
+#define MARK_HEIGHT    16
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
 
@@ -54,6 +56,7 @@ struct _AppLadderView {
   SimWorld *world;
   GArray *rows;           /* Row */
   GArray *view;           /* ViewRow: what is drawn, one per line */
+  GPtrArray *marks;       /* SimEvent*: bindings expired, removed, refreshed, in trace order */
   GPtrArray *columns;     /* char* host names (live: a real phone's "ip:port") */
   GHashTable *column_labels; /* live: "ip:port" -> the name the trace gave it last (a user) */
   int row_height;
@@ -528,6 +531,113 @@ paint_lifelines (AppLadderView *self,
   cairo_stroke (cr);
 }
 
+/* The first line drawn after trace event @index (view->len: after them all). */
+static guint
+view_boundary (AppLadderView *self,
+               guint64        index)
+{
+  guint lo = 0, hi = self->view->len;
+
+  /* The lines are in trace order (collapsed, each at its latest packet). */
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      ViewRow *v = &g_array_index (self->view, ViewRow, mid);
+
+      if (g_array_index (self->rows, Row, v->row).sent->index > index)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return lo;
+}
+
+/* The first mark after trace event @index. */
+static guint
+first_mark_after (AppLadderView *self,
+                  guint64        index)
+{
+  guint lo = 0, hi = self->marks->len;
+
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (((SimEvent *) self->marks->pdata[mid])->index > index)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return lo;
+}
+
+/*
+ * The registrar's binding events between lines @first..@last, as marks on its lifeline at the
+ * top of the first line drawn after them: a diamond and "alice expired", so a binding that
+ * disappears says when and why.  Several at one place stand side by side.
+ */
+static void
+paint_marks (AppLadderView *self,
+             cairo_t       *cr,
+             GtkWidget     *widget,
+             double         width,
+             guint          first,
+             guint          last)
+{
+  guint64 lo = first > 0 ? g_array_index (self->rows, Row,
+                                          g_array_index (self->view, ViewRow, first - 1).row).sent->index
+                         : 0;
+  guint boundary = G_MAXUINT;
+  double x = 0;
+
+  for (guint i = first > 0 ? first_mark_after (self, lo) : 0; i < self->marks->len; i++)
+    {
+      SimEvent *mark = self->marks->pdata[i];
+      guint b = view_boundary (self, mark->index);
+      const char *user = mark->aor && g_str_has_prefix (mark->aor, "sip:") ? mark->aor + 4 : mark->aor;
+      g_autofree char *name = user ? g_strndup (user, strcspn (user, "@")) : g_strdup ("?");
+      g_autofree char *markup = NULL;
+      PangoLayout *label;
+      double lane = column_x (self, mark->node, width);
+      double y;
+      GdkRGBA colour;
+      int tw, th;
+
+      if (b > last || mark->index >= self->reveal_limit)
+        break;
+      if (lane < 0)
+        continue;
+      if (b != boundary)
+        {
+          boundary = b;
+          x = lane;
+        }
+      y = (b - first) * (double) self->row_height + MARK_HEIGHT / 2.0;
+      app_lookup_color (widget, g_str_equal (mark->action, "expired") ? "packet_dropped"
+                                : g_str_equal (mark->action, "removed") ? "packet_challenge"
+                                : "packet_ok", "#888888", &colour);
+      gdk_cairo_set_source_rgba (cr, &colour);
+      cairo_move_to (cr, lane, y - 6);
+      cairo_line_to (cr, lane + 6, y);
+      cairo_line_to (cr, lane, y + 6);
+      cairo_line_to (cr, lane - 6, y);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+      {
+        g_autofree char *when = sim_export_time_string (mark->t);
+
+        markup = g_markup_printf_escaped ("<span size='small'><b>%s</b> %s "
+                                          "<span alpha='60%%'>at %s</span></span>", name,
+                                          mark->action, when);
+      }
+      label = label_layout (self, widget, markup);
+      pango_layout_get_pixel_size (label, &tw, &th);
+      cairo_move_to (cr, x + 10, y - th / 2.0);
+      pango_cairo_show_layout (cr, label);
+      x += tw + 14;
+    }
+}
+
 /*
  * The ladder's rows @first..@last (exclusive) onto any cairo_t, row @first at y = 0 and the
  * lifelines from 0 to @height: the widget draws the rows in view, the exporters every row onto
@@ -630,6 +740,7 @@ paint_rows (AppLadderView *self,
         draw_arrow (cr, x1, x2, y0 + row_height - 8);
       cairo_set_dash (cr, NULL, 0, 0);
     }
+  paint_marks (self, cr, widget, width, first, last);
 }
 
 /* Two lines of the body's font: the label above the arrow, and the arrow with the time. */
@@ -647,10 +758,18 @@ static void     update_size      (AppLadderView *self);
 static gboolean scroll_to_end_cb (gpointer       user_data);
 
 /* Where the last row ends: what "the end" means for scrolling. */
+static guint view_boundary (AppLadderView *self, guint64 index);
+
+/* Below the last line: room for the marks that came after it (a binding that expired). */
 static int
 rows_bottom (AppLadderView *self)
 {
-  return self->view->len * self->row_height + 8;
+  gboolean trailing = self->marks->len > 0 &&
+                      view_boundary (self, ((SimEvent *) g_ptr_array_index (self->marks,
+                                                                            self->marks->len - 1))->index) ==
+                      self->view->len;
+
+  return self->view->len * self->row_height + 8 + (trailing ? MARK_HEIGHT : 0);
 }
 
 static gboolean
@@ -898,6 +1017,9 @@ trim_rows (AppLadderView *self)
   n = self->rows->len - max_rows;
   g_array_remove_range (self->rows, 0, n);
   self->n_earlier += n;
+  /* The marks before the first line kept go with it. */
+  g_ptr_array_remove_range (self->marks, 0,
+                            first_mark_after (self, g_array_index (self->rows, Row, 0).sent->index));
   self->selected = self->selected >= (int) n ? self->selected - (int) n : -1;
   rebuild_view (self);
   update_columns (self);
@@ -979,6 +1101,14 @@ trace_event_cb (AppLadderView *self,
   else if (event->type == SIM_EVENT_NODE)
     {
       update_columns (self);
+      update_size (self);
+    }
+  else if (event->type == SIM_EVENT_BINDING && event->node != NULL &&
+           (g_strcmp0 (event->action, "expired") == 0 ||
+            g_strcmp0 (event->action, "removed") == 0 ||
+            g_strcmp0 (event->action, "refreshed") == 0))
+    {
+      g_ptr_array_add (self->marks, sim_event_ref (event));
       update_size (self);
     }
 }
@@ -1078,6 +1208,7 @@ app_ladder_view_finalize (GObject *object)
 
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->view, g_array_unref);
+  g_clear_pointer (&self->marks, g_ptr_array_unref);
   g_clear_pointer (&self->label_layouts, g_hash_table_unref);
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
@@ -1120,6 +1251,7 @@ app_ladder_view_init (AppLadderView *self)
   self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_array_set_clear_func (self->rows, row_clear);
   self->view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
+  self->marks = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_event_unref);
   self->row_height = MIN_ROW_HEIGHT;
   self->label_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->columns = g_ptr_array_new_with_free_func (g_free);
@@ -1168,6 +1300,7 @@ app_ladder_view_set_world (AppLadderView *self,
   g_set_object (&self->world, world);
   g_array_set_size (self->rows, 0);
   g_array_set_size (self->view, 0);
+  g_ptr_array_set_size (self->marks, 0);
   self->selected = -1;
   self->follow = TRUE;
   self->n_earlier = 0;
@@ -1391,4 +1524,27 @@ app_ladder_view_get_n_columns (AppLadderView *self)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
   return self->columns->len;
+}
+
+guint
+app_ladder_view_get_n_marks (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->marks->len;
+}
+
+SimEvent *
+app_ladder_view_get_mark (AppLadderView *self,
+                          guint          mark,
+                          guint         *row)
+{
+  SimEvent *event;
+
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), NULL);
+  if (mark >= self->marks->len)
+    return NULL;
+  event = self->marks->pdata[mark];
+  if (row != NULL)
+    *row = view_boundary (self, event->index);
+  return event;
 }

@@ -60,6 +60,15 @@ guint64    app_ladder_view_get_n_earlier    (AppLadderView *self);
 
 /* Signals: "packet-selected" (SimEvent *sent, or NULL). */
 
+/*
+ * The registrar's binding events drawn as marks on its lifeline ("alice expired"): expired,
+ * removed and refreshed, in trace order.  @row (may be NULL) is the line the mark is drawn
+ * above (get_n_rows: below the last line).  The event is borrowed.
+ */
+guint      app_ladder_view_get_n_marks   (AppLadderView *self);
+SimEvent  *app_ladder_view_get_mark      (AppLadderView *self,
+                                          guint          mark,
+                                          guint         *row);
 /* Columns (hosts, and live the real phones' addresses), left to right. */
 guint      app_ladder_view_get_n_columns   (AppLadderView *self);
 /*

@@ -74,10 +74,13 @@ struct _AppLadderView {
 
 enum {
   PACKET_SELECTED,
+  ROW_ACTIVATED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
+
+static void reveal_selected (AppLadderView *self);
 
 G_DEFINE_FINAL_TYPE (AppLadderView, app_ladder_view, GTK_TYPE_WIDGET)
 
@@ -1168,20 +1171,80 @@ pressed_cb (GtkGestureClick *gesture,
     app_ladder_view_select_row (self, row);
 }
 
+/*
+ * Keyboard: Up and Down select the line above or below (from none: the last or the first),
+ * Enter asks to inspect it ("row-activated": the window moves the focus to the inspector).
+ * Shortcuts rather than a key handler, so they are listed and tests can find them.
+ */
 static gboolean
-key_pressed_cb (GtkEventControllerKey *controller,
-                guint                  keyval,
-                guint                  keycode,
-                GdkModifierType        state,
-                AppLadderView         *self)
+select_key_cb (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   user_data)
 {
-  if (keyval == GDK_KEY_Up && self->selected > 0)
-    app_ladder_view_select_row (self, self->selected - 1);
-  else if (keyval == GDK_KEY_Down && self->selected + 1 < (int) self->view->len)
-    app_ladder_view_select_row (self, self->selected + 1);
-  else
+  AppLadderView *self = APP_LADDER_VIEW (gtk_widget_get_ancestor (widget, APP_TYPE_LADDER_VIEW));
+  int step = GPOINTER_TO_INT (user_data);
+  int row = self->selected;
+
+  if (self->view->len == 0)
     return FALSE;
+  if (row < 0)
+    row = step > 0 ? 0 : (int) self->view->len - 1;
+  else
+    row = CLAMP (row + step, 0, (int) self->view->len - 1);
+  app_ladder_view_select_row (self, row);
+  reveal_selected (self);
   return TRUE;
+}
+
+static gboolean
+activate_key_cb (GtkWidget *widget,
+                 GVariant  *args,
+                 gpointer   user_data)
+{
+  AppLadderView *self = APP_LADDER_VIEW (gtk_widget_get_ancestor (widget, APP_TYPE_LADDER_VIEW));
+
+  if (self->selected < 0)
+    return FALSE;
+  g_signal_emit (self, signals[ROW_ACTIVATED], 0, self->selected);
+  return TRUE;
+}
+
+static void
+add_body_keys (AppLadderView *self)
+{
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+  GtkShortcutController *keys = GTK_SHORTCUT_CONTROLLER (controller);
+  const struct { guint keyval; GtkShortcutFunc func; int step; } bindings[] = {
+    { GDK_KEY_Up, select_key_cb, -1 },
+    { GDK_KEY_KP_Up, select_key_cb, -1 },
+    { GDK_KEY_Down, select_key_cb, 1 },
+    { GDK_KEY_KP_Down, select_key_cb, 1 },
+    { GDK_KEY_Return, activate_key_cb, 0 },
+    { GDK_KEY_KP_Enter, activate_key_cb, 0 },
+    { GDK_KEY_ISO_Enter, activate_key_cb, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bindings); i++)
+    gtk_shortcut_controller_add_shortcut (keys,
+      gtk_shortcut_new (gtk_keyval_trigger_new (bindings[i].keyval, 0),
+                        gtk_callback_action_new (bindings[i].func,
+                                                 GINT_TO_POINTER (bindings[i].step), NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->body), controller);
+}
+
+/* The selected line scrolled into view, for the keyboard. */
+static void
+reveal_selected (AppLadderView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double top = self->selected * (double) self->row_height;
+  double value = gtk_adjustment_get_value (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+
+  if (top < value)
+    gtk_adjustment_set_value (adjustment, top);
+  else if (top + self->row_height > value + page)
+    gtk_adjustment_set_value (adjustment, top + self->row_height - page);
 }
 
 static void
@@ -1230,6 +1293,10 @@ app_ladder_view_class_init (AppLadderViewClass *klass)
     g_signal_new ("packet-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, SIM_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
+  signals[ROW_ACTIVATED] =
+    g_signal_new ("row-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
   g_type_ensure (APP_TYPE_LADDER_BODY);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-ladder-view.ui");
@@ -1243,7 +1310,6 @@ static void
 app_ladder_view_init (AppLadderView *self)
 {
   GtkGesture *click;
-  GtkEventController *keys;
   GtkAdjustment *adjustment;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1270,9 +1336,15 @@ app_ladder_view_init (AppLadderView *self)
   g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->body), GTK_EVENT_CONTROLLER (click));
 
-  keys = gtk_event_controller_key_new ();
-  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->body), keys);
+  add_body_keys (self);
+  /* The ladder is drawn: say what it is, and (see app_ladder_view_select_row) which line. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->body),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder diagram",
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  "One line per message, time going down. Up and Down select "
+                                  "a message, Enter inspects it.", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->header),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder columns", -1);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self,
@@ -1358,6 +1430,19 @@ app_ladder_view_select_row (AppLadderView *self,
     row = -1;
   self->selected = row;
   gtk_widget_queue_draw (GTK_WIDGET (self->body));
+  if (row >= 0)
+    {
+      SimEvent *sent = app_ladder_view_get_row (self, row);
+      g_autofree char *label = app_packet_short_label (sent);
+      g_autofree char *when = sim_export_time_string (sent->t);
+      g_autofree char *text = g_strdup_printf ("Line %d of %u: %s from %s to %s at %s", row + 1,
+                                               self->view->len, label,
+                                               sent->from ? sent->from : "?",
+                                               sent->to ? sent->to : "?", when);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->body),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+    }
   g_signal_emit (self, signals[PACKET_SELECTED], 0,
                  row >= 0 ? app_ladder_view_get_row (self, row) : NULL);
 }

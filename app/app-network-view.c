@@ -968,6 +968,26 @@ add_real_phone_hosts (AppNetworkView *self,
     }
 }
 
+/* For screen readers: the hosts as the boxes say them ("registrar 10.0.0.1 2 bindings; ..."). */
+static void
+update_description (AppNetworkView *self,
+                    GPtrArray      *markups)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < markups->len; i++)
+    {
+      g_autofree char *plain = NULL;
+
+      if (!pango_parse_markup (markups->pdata[i], -1, 0, NULL, &plain, NULL, NULL))
+        continue;
+      g_strdelimit (plain, "\n", ' ');
+      g_string_append_printf (text, "%s%s", text->len > 0 ? "; " : "", plain);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  text->str, -1);
+}
+
 /* Do the boxes at @positions, @zoom times their size, sit inside @width x @height, apart? */
 static gboolean
 scene_fits (AppNetworkView *self,
@@ -1060,6 +1080,7 @@ build_scene (AppNetworkView *self,
       gtk_snapshot_append_texture (boxes, image->texture, &bounds);
     }
   self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+  update_description (self, markups);
   self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));
 }
 
@@ -1192,6 +1213,8 @@ app_network_view_class_init (AppNetworkViewClass *klass)
   widget_class->snapshot = app_network_view_snapshot;
   widget_class->css_changed = app_network_view_css_changed;
   gtk_widget_class_set_css_name (widget_class, "networkview");
+  /* A drawing: a picture with a label, and its hosts as the description. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -1202,6 +1225,8 @@ app_network_view_init (AppNetworkView *self)
   self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->sniffers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sniffer_info_free);
   self->zoom = 1;
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Network", -1);
   /* Small is fine: the hosts zoom out to fit whatever the column leaves. */
   gtk_widget_set_size_request (GTK_WIDGET (self), 240, 200);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);

@@ -234,6 +234,10 @@ show_play_icon (AppWindow *self)
   gtk_button_set_icon_name (self->play_button,
                             self->tick_id != 0 ? "media-playback-pause-symbolic"
                                                : "media-playback-start-symbolic");
+  /* An icon says nothing to a screen reader: the label follows it. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  self->tick_id != 0 ? "Pause" : "Play", -1);
 }
 
 static gboolean
@@ -512,6 +516,8 @@ app_window_show_pane (AppWindow  *self,
 
   if (gtk_stack_get_child_by_name (self->panes, name) != NULL)
     gtk_stack_set_visible_child_name (self->panes, name);
+  /* Presentation mode hid the panes: asking for one shows them again. */
+  gtk_widget_set_visible (gtk_paned_get_end_child (self->left_paned), TRUE);
   refresh_views (self);
 }
 
@@ -884,6 +890,10 @@ shortcut_cb (GtkWidget *widget,
 
   if (focus != NULL && GTK_IS_EDITABLE (focus))
     return FALSE;
+  /* Space on a focused button (the lesson's Next, an answer's option) presses the button. */
+  if (focus != NULL && g_str_equal (user_data, "win.play-pause") &&
+      (GTK_IS_BUTTON (focus) || GTK_IS_CHECK_BUTTON (focus)))
+    return FALSE;
   return gtk_widget_activate_action (widget, user_data, NULL);
 }
 
@@ -1062,6 +1072,100 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "win.presentation", NULL);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Keyboard                                                                                   */
+
+/*
+ * The window's regions in F6 order: the lesson column, the network, the panes under it, the
+ * ladder, the inspector.  The hidden ones are skipped.
+ */
+static GPtrArray *
+focus_regions (AppWindow *self)
+{
+  GPtrArray *regions = g_ptr_array_new ();
+  GtkWidget *all[] = { GTK_WIDGET (self->lesson_pane), GTK_WIDGET (self->network),
+                       gtk_paned_get_end_child (self->left_paned), GTK_WIDGET (self->ladder),
+                       GTK_WIDGET (self->inspector) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    if (gtk_widget_is_visible (all[i]))
+      g_ptr_array_add (regions, all[i]);
+  return regions;
+}
+
+/* Moves the focus into the next (or previous) region that takes it. */
+static gboolean
+cycle_focus_cb (GtkWidget *widget,
+                GVariant  *args,
+                gpointer   user_data)
+{
+  AppWindow *self = APP_WINDOW (widget);
+  g_autoptr(GPtrArray) regions = focus_regions (self);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  int step = GPOINTER_TO_INT (user_data);
+  int current = -1;
+
+  for (guint i = 0; i < regions->len; i++)
+    if (focus != NULL && (focus == regions->pdata[i] ||
+                          gtk_widget_is_ancestor (focus, regions->pdata[i])))
+      current = i;
+  for (guint k = 1; k <= regions->len; k++)
+    {
+      int n = regions->len;
+      GtkWidget *next = regions->pdata[((current < 0 && step < 0 ? 0 : current) + step * (int) k
+                                        + n * 2) % n];
+
+      if (gtk_widget_child_focus (next, GTK_DIR_TAB_FORWARD) || gtk_widget_grab_focus (next))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The lesson's Next and Back from anywhere in the window (Ctrl+Page Down / Page Up). */
+static gboolean
+lesson_key_cb (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   user_data)
+{
+  AppWindow *self = APP_WINDOW (widget);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane)))
+    return FALSE;
+  return gtk_widget_activate_action (GTK_WIDGET (self->lesson_pane), user_data, NULL);
+}
+
+/* Enter on a ladder line: its message is in the inspector; the focus goes there to read it. */
+static void
+row_activated_cb (AppWindow *self,
+                  int        row)
+{
+  gtk_widget_child_focus (GTK_WIDGET (self->inspector), GTK_DIR_TAB_FORWARD);
+}
+
+static void
+add_region_keys (AppWindow             *self,
+                 GtkShortcutController *keys)
+{
+  static const char *const panes[] = { "location", "digest", "timers", "counters" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
+    gtk_shortcut_controller_add_shortcut (keys,
+      gtk_shortcut_new_with_arguments (gtk_keyval_trigger_new (GDK_KEY_1 + i, GDK_CONTROL_MASK),
+                                       gtk_named_action_new ("win.show-pane"), "s", panes[i]));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F6, 0),
+                      gtk_callback_action_new (cycle_focus_cb, GINT_TO_POINTER (1), NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F6, GDK_SHIFT_MASK),
+                      gtk_callback_action_new (cycle_focus_cb, GINT_TO_POINTER (-1), NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Down, GDK_CONTROL_MASK),
+                      gtk_callback_action_new (lesson_key_cb, (gpointer) "lesson.next", NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Up, GDK_CONTROL_MASK),
+                      gtk_callback_action_new (lesson_key_cb, (gpointer) "lesson.back", NULL)));
+}
+
 /*
  * The window fills the monitor it opens on (the first one, before it has a surface): a
  * projector's every pixel, not a fixed size.  Maximized too, so a window manager keeps it so;
@@ -1138,6 +1242,13 @@ app_window_init (AppWindow *self)
   add_key (keys, GDK_KEY_minus, "win.speed-down");
   add_key (keys, GDK_KEY_KP_Subtract, "win.speed-down");
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+
+  /* Pane switching and the lesson: after the widgets had their say (bubble phase). */
+  shortcuts = gtk_shortcut_controller_new ();
+  add_region_keys (self, GTK_SHORTCUT_CONTROLLER (shortcuts));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+  g_signal_connect_object (self->ladder, "row-activated", G_CALLBACK (row_activated_cb), self,
+                           G_CONNECT_SWAPPED);
 }
 
 AppWindow *

@@ -23,7 +23,8 @@
 
 #define MIN_ROW_HEIGHT 48
 #define ROWS_PER_GROWTH 32
-#define TIME_WIDTH     86
+/* The time column: at least this wide, wider for a larger font (see measure_row_height). */
+#define MIN_TIME_WIDTH 86
 /* A binding's mark on the registrar's lifeline: above the line after it (pixels). */
 #define MARK_HEIGHT    16
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
@@ -48,6 +49,7 @@ struct _AppLadderView {
   GArray *titles;         /* Title, one per column, as last drawn */
   int header_height;      /* what the titles need */
   double right_margin;    /* right of the last lane, for its rotated title (pixels) */
+  int time_width;         /* the time column: "10000.000s" in the body's font */
   double header_width;
   guint header_idle_id;
   GtkScrolledWindow *scroller;
@@ -159,7 +161,7 @@ static double
 column_spacing (AppLadderView *self,
                 double         width)
 {
-  return MAX (width - TIME_WIDTH - self->right_margin, 1) / MAX (self->columns->len, 1);
+  return MAX (width - self->time_width - self->right_margin, 1) / MAX (self->columns->len, 1);
 }
 
 static double
@@ -173,7 +175,7 @@ column_x (AppLadderView *self,
   if (!g_ptr_array_find_with_equal_func (self->columns, name, g_str_equal, &index))
     return -1;
   col_width = column_spacing (self, width);
-  return TIME_WIDTH + col_width * (index + 0.5);
+  return self->time_width + col_width * (index + 0.5);
 }
 
 /*
@@ -241,19 +243,46 @@ rotated_spacing (AppLadderView *self,
                  double        *angle)
 {
   guint n = self->columns->len;
-  double room = width - TIME_WIDTH - TITLE_PAD;
-  double spacing = (width - TIME_WIDTH) / MAX (n, 1);
+  double room = width - self->time_width - TITLE_PAD;
+  double spacing = (width - self->time_width) / MAX (n, 1);
 
   for (guint round = 0; round < 2; round++)
     {
       *angle = MAX (TITLE_MIN_ANGLE, asin (MIN (1.0, (line_h + 2) / MAX (spacing, 1))));
-      spacing = (width - TIME_WIDTH) / MAX (n, 1);
+      spacing = (width - self->time_width) / MAX (n, 1);
       for (guint i = 0; i < n; i++)
         spacing = MIN (spacing, (room - MIN (widths[i], TITLE_MAX_ROTATED) * cos (*angle)) /
                                 (i + 0.5));
       spacing = MAX (spacing, line_h);
     }
   return spacing;
+}
+
+/* A title centred over lane @i but kept inside the header (the last ones would stick out). */
+static double
+title_left (AppLadderView *self,
+            double         spacing,
+            guint          i,
+            int            w,
+            double         width)
+{
+  return CLAMP (self->time_width + spacing * (i + 0.5) - w / 2.0, TITLE_PAD, width - TITLE_PAD - w);
+}
+
+/* Staggered over two lines, does every title keep TITLE_GAP from the next on its line? */
+static gboolean
+stagger_fits (AppLadderView *self,
+              const int     *widths,
+              double         spacing,
+              double         width)
+{
+  guint n = self->columns->len;
+
+  for (guint i = 2; i < n; i++)
+    if (title_left (self, spacing, i - 2, widths[i - 2], width) + widths[i - 2] + TITLE_GAP >
+        title_left (self, spacing, i, widths[i], width))
+      return FALSE;
+  return n > 1;
 }
 
 /* Lays the titles out for a header @width wide; returns the height they need. */
@@ -263,7 +292,7 @@ plan_titles (AppLadderView *self,
              double         width)
 {
   guint n = self->columns->len;
-  double spacing = (width - TIME_WIDTH) / MAX (n, 1);
+  double spacing = (width - self->time_width) / MAX (n, 1);
   double max_w = 0, line_h = 0, angle = 0, height;
   g_autofree int *widths = g_new0 (int, MAX (n, 1));
   double old_margin = self->right_margin;
@@ -286,12 +315,12 @@ plan_titles (AppLadderView *self,
   self->right_margin = 0;
   if (max_w <= spacing - TITLE_GAP)
     height = line_h + 2 * TITLE_PAD;
-  else if (n > 1 && max_w <= 2 * spacing - TITLE_GAP)
+  else if (stagger_fits (self, widths, spacing, width))
     height = 2 * line_h + 2 * TITLE_PAD;
   else
     {
       spacing = rotated_spacing (self, widths, line_h, width, &angle);
-      self->right_margin = MAX (width - TIME_WIDTH - spacing * n, 0);
+      self->right_margin = MAX (width - self->time_width - spacing * n, 0);
       height = MIN (max_w, TITLE_MAX_ROTATED) * sin (angle) + line_h * cos (angle) + 2 * TITLE_PAD;
     }
   height = MAX (height, HEADER_MIN_HEIGHT);
@@ -302,7 +331,7 @@ plan_titles (AppLadderView *self,
   for (guint i = 0; i < n; i++)
     {
       Title *title = &g_array_index (self->titles, Title, i);
-      double cx = TIME_WIDTH + spacing * (i + 0.5);
+      double cx = self->time_width + spacing * (i + 0.5);
       int tw, th;
 
       title->angle = angle;
@@ -323,7 +352,7 @@ plan_titles (AppLadderView *self,
                                                     : TITLE_PAD + (i % 2) * line_h +
                                                       (height - 2 * line_h - 2 * TITLE_PAD) / 2.0;
 
-          title->x = cx - tw / 2.0;
+          title->x = title_left (self, spacing, i, tw, width);
           title->y = top;
           title_set_corners (title, 0, 0, tw, th);
         }
@@ -413,11 +442,11 @@ header_query_tooltip_cb (GtkWidget     *widget,
                          AppLadderView *self)
 {
   double spacing = column_spacing (self, gtk_widget_get_width (widget));
-  int index = (int) floor ((x - TIME_WIDTH) / spacing);
+  int index = (int) floor ((x - self->time_width) / spacing);
   const char *column, *label;
   g_autofree char *text = NULL;
 
-  if (x < TIME_WIDTH || index < 0 || index >= (int) self->columns->len)
+  if (x < self->time_width || index < 0 || index >= (int) self->columns->len)
     return FALSE;
   column = self->columns->pdata[index];
   label = column_label (self, column);
@@ -700,7 +729,7 @@ paint_rows (AppLadderView *self,
       time = gtk_widget_create_pango_layout (widget, seconds);
       pango_layout_get_pixel_size (time, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &dim);
-      cairo_move_to (cr, TIME_WIDTH - 14 - tw, y0 + row_height - 8 - th);
+      cairo_move_to (cr, self->time_width - 14 - tw, y0 + row_height - 8 - th);
       pango_cairo_show_layout (cr, time);
 
       if (x1 < 0 || x2 < 0 || x1 == x2)
@@ -751,9 +780,15 @@ static int
 measure_row_height (AppLadderView *self)
 {
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
-  int th;
+
+  g_autoptr(PangoLayout) time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body),
+                                                                "10000.000s");
+  int th, tw;
 
   pango_layout_get_pixel_size (layout, NULL, &th);
+  /* Presentation mode: the times grow with the font and must not be cut at the left. */
+  pango_layout_get_pixel_size (time, &tw, NULL);
+  self->time_width = MAX (MIN_TIME_WIDTH, tw + 24);
   return MAX (MIN_ROW_HEIGHT, th + 30);
 }
 
@@ -1319,6 +1354,7 @@ app_ladder_view_init (AppLadderView *self)
   self->view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
   self->marks = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_event_unref);
   self->row_height = MIN_ROW_HEIGHT;
+  self->time_width = MIN_TIME_WIDTH;
   self->label_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->column_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

@@ -86,6 +86,16 @@ static void reveal_selected (AppLadderView *self);
 
 G_DEFINE_FINAL_TYPE (AppLadderView, app_ladder_view, GTK_TYPE_WIDGET)
 
+/* High contrast (the window's "high-contrast" class, style-hc.css): lines twice as thick. */
+static double
+line_scale (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  return root != NULL && gtk_widget_has_css_class (GTK_WIDGET (root), "high-contrast") ? 2 : 1;
+}
+
+
 static void
 row_clear (gpointer data)
 {
@@ -552,7 +562,7 @@ paint_lifelines (AppLadderView *self,
                  double         height)
 {
   gdk_cairo_set_source_rgba (cr, lifeline);
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, 2 * line_scale (GTK_WIDGET (self)));
   for (guint i = 0; i < self->columns->len; i++)
     {
       double x = column_x (self, self->columns->pdata[i], width);
@@ -759,7 +769,7 @@ paint_rows (AppLadderView *self,
       cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + row_height - 12 - th);
       pango_cairo_show_layout (cr, label);
 
-      cairo_set_line_width (cr, 3);
+      cairo_set_line_width (cr, 3 * line_scale (widget));
       if (retransmitted || view_row->refresh)
         cairo_set_dash (cr, (double[]) { 8, 5 }, 2, 0);
       if (dropped)

@@ -91,6 +91,16 @@ struct _AppNetworkView {
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
 
+/* High contrast (the window's "high-contrast" class, style-hc.css): lines twice as thick. */
+static double
+line_scale (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  return root != NULL && gtk_widget_has_css_class (GTK_WIDGET (root), "high-contrast") ? 2 : 1;
+}
+
+
 static void
 flight_free (gpointer data)
 {
@@ -498,7 +508,7 @@ node_image (AppNetworkView *self,
   set_source (cr, &bg);
   cairo_fill_preserve (cr);
   set_source (cr, &border);
-  cairo_set_line_width (cr, 3);
+  cairo_set_line_width (cr, 3 * line_scale (GTK_WIDGET (self)));
   /* An address the network does not know: where lost datagrams were sent. */
   if (!known)
     cairo_set_dash (cr, (double[]) { 8, 6 }, 2, 0);
@@ -527,7 +537,7 @@ draw_links (AppNetworkView *self,
 
   app_lookup_color (GTK_WIDGET (self), "link_color", "#c0c0c0", &link);
   set_source (cr, &link);
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, 2 * line_scale (GTK_WIDGET (self)));
 
   for (guint i = 0; i < hosts->len; i++)
     {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-window.h"
 
+#include <string.h>
+
 #include "sim-pcap.h"
 
 #include "app-listen-dialog.h"
@@ -91,6 +93,7 @@ struct _AppWindow {
   gboolean selecting;
   gboolean presentation;
   gboolean dark;
+  gboolean high_contrast;   /* asked for; the desktop's theme may turn it on too */
   GtkFileChooserNative *chooser;
   guint live_refresh_id;
   guint seek_id;            /* a seek waiting for the scrubber to rest */
@@ -104,6 +107,7 @@ enum {
   PROP_PRESENTATION,
   PROP_DARK,
   PROP_COLLAPSE_REFRESHES,
+  PROP_HIGH_CONTRAST,
   N_PROPS
 };
 
@@ -581,6 +585,72 @@ dark_provider (void)
   return provider;
 }
 
+static GtkCssProvider *
+hc_provider (void)
+{
+  static GtkCssProvider *provider;
+
+  if (provider == NULL)
+    {
+      provider = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (provider, "/org/siplab/SipLab/style-hc.css");
+    }
+  return provider;
+}
+
+/*
+ * High contrast: asked for (the menu) or the desktop's theme is one of GNOME's HighContrast
+ * themes.  Strong colours on top of everything else (style-hc.css), and the "high-contrast"
+ * class, for which the drawn views draw thicker lines.
+ */
+static void
+update_high_contrast (AppWindow *self)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+  g_autofree char *theme = NULL;
+  gboolean on;
+
+  g_object_get (gtk_settings_get_for_display (display), "gtk-theme-name", &theme, NULL);
+  on = self->high_contrast || (theme != NULL && strstr (theme, "HighContrast") != NULL);
+  if (on == gtk_widget_has_css_class (GTK_WIDGET (self), "high-contrast"))
+    return;
+  if (on)
+    {
+      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (hc_provider ()),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 2);
+      gtk_widget_add_css_class (GTK_WIDGET (self), "high-contrast");
+    }
+  else
+    {
+      gtk_style_context_remove_provider_for_display (display,
+                                                     GTK_STYLE_PROVIDER (hc_provider ()));
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "high-contrast");
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self->network));
+  gtk_widget_queue_draw (GTK_WIDGET (self->ladder));
+}
+
+void
+app_window_set_high_contrast (AppWindow *self,
+                              gboolean   high_contrast)
+{
+  g_return_if_fail (APP_IS_WINDOW (self));
+
+  high_contrast = !!high_contrast;
+  if (self->high_contrast == high_contrast)
+    return;
+  self->high_contrast = high_contrast;
+  update_high_contrast (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGH_CONTRAST]);
+}
+
+gboolean
+app_window_get_high_contrast (AppWindow *self)
+{
+  g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
+  return gtk_widget_has_css_class (GTK_WIDGET (self), "high-contrast");
+}
+
 void
 app_window_set_dark (AppWindow *self,
                      gboolean   dark)
@@ -929,6 +999,9 @@ app_window_get_property (GObject    *object,
     case PROP_DARK:
       g_value_set_boolean (value, self->dark);
       break;
+    case PROP_HIGH_CONTRAST:
+      g_value_set_boolean (value, self->high_contrast);
+      break;
     case PROP_COLLAPSE_REFRESHES:
       /* Asked for by the action while the template is being torn down, too. */
       g_value_set_boolean (value, self->ladder != NULL &&
@@ -954,6 +1027,9 @@ app_window_set_property (GObject      *object,
       break;
     case PROP_DARK:
       app_window_set_dark (self, g_value_get_boolean (value));
+      break;
+    case PROP_HIGH_CONTRAST:
+      app_window_set_high_contrast (self, g_value_get_boolean (value));
       break;
     case PROP_COLLAPSE_REFRESHES:
       if (app_ladder_view_get_collapse_refreshes (self->ladder) != g_value_get_boolean (value))
@@ -1015,6 +1091,9 @@ app_window_class_init (AppWindowClass *klass)
   properties[PROP_COLLAPSE_REFRESHES] =
     g_param_spec_boolean ("collapse-refreshes", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HIGH_CONTRAST] =
+    g_param_spec_boolean ("high-contrast", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (APP_TYPE_NETWORK_VIEW);
@@ -1064,6 +1143,7 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-pane", "s", show_pane_action);
   gtk_widget_class_install_property_action (widget_class, "win.presentation", "presentation");
   gtk_widget_class_install_property_action (widget_class, "win.dark", "dark");
+  gtk_widget_class_install_property_action (widget_class, "win.high-contrast", "high-contrast");
   gtk_widget_class_install_property_action (widget_class, "win.collapse-refreshes",
                                             "collapse-refreshes");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
@@ -1203,6 +1283,10 @@ app_window_init (AppWindow *self)
   self->outer_paned = GTK_PANED (gtk_widget_get_parent (GTK_WIDGET (self->views_paned)));
   self->right_paned = GTK_PANED (gtk_paned_get_end_child (self->views_paned));
   size_to_monitor (self);
+  update_high_contrast (self);
+  g_signal_connect_object (gtk_settings_get_for_display (gtk_widget_get_display (GTK_WIDGET (self))),
+                           "notify::gtk-theme-name", G_CALLBACK (update_high_contrast), self,
+                           G_CONNECT_SWAPPED);
 
   self->speed = speeds[DEFAULT_SPEED_INDEX];
   gtk_drop_down_set_selected (self->speed_dropdown, DEFAULT_SPEED_INDEX);

@@ -503,6 +503,33 @@ test_icon_only_controls_have_names (void)
   close_window (window);
 }
 
+/* A HighContrast desktop theme turns the high-contrast style on, and off again. */
+static void
+test_a_high_contrast_theme_is_honoured (void)
+{
+  GtkSettings *settings = gtk_settings_get_default ();
+  g_autofree char *theme = NULL;
+  AppWindow *window;
+
+  g_object_get (settings, "gtk-theme-name", &theme, NULL);
+  window = open_window (1280, 720, FALSE);
+  g_assert_false (app_window_get_high_contrast (window));
+  g_object_set (settings, "gtk-theme-name", "HighContrast", NULL);
+  wait_ms (300);
+  g_assert_true (app_window_get_high_contrast (window));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (window), "high-contrast"));
+  assert_titles_whole (app_window_get_ladder (window));
+  assert_nodes_whole (app_window_get_network (window));
+  save_screenshot (window, "backrow-high-contrast.png");
+  g_object_set (settings, "gtk-theme-name", theme, NULL);
+  wait_ms (100);
+  g_assert_false (app_window_get_high_contrast (window));
+  /* Asked for from the menu, with any theme. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.high-contrast", NULL);
+  g_assert_true (app_window_get_high_contrast (window));
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -538,5 +565,7 @@ main (int   argc,
   g_test_add_func ("/gtk/backrow/a-lesson-and-a-packet-by-keyboard-alone",
                    test_a_lesson_and_a_packet_by_keyboard_alone);
   g_test_add_func ("/gtk/backrow/icon-only-controls-have-names", test_icon_only_controls_have_names);
+  g_test_add_func ("/gtk/backrow/a-high-contrast-theme-is-honoured",
+                   test_a_high_contrast_theme_is_honoured);
   return g_test_run ();
 }

@@ -5,10 +5,12 @@
 #include <gtk/gtk.h>
 
 #include "app-inspector.h"
+#include "app-location-view.h"
 #include "app-ladder-view.h"
 #include "app-lesson-pane.h"
 #include "app-network-view.h"
 #include "app-window.h"
+#include "sim-command.h"
 
 /*
  * The window read from the back row (issue 14): at 1920x1080 and 1280x720, with eight hosts
@@ -530,6 +532,96 @@ test_a_high_contrast_theme_is_honoured (void)
   close_window (window);
 }
 
+typedef struct {
+  guint changes;
+  guint removed;
+  guint added;
+} Splices;
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Splices    *splices)
+{
+  splices->changes++;
+  splices->removed += removed;
+  splices->added += added;
+}
+
+/*
+ * The location table is a list model updated per AOR: a first registration adds its AOR's
+ * heading and binding, a refresh changes the row in place (no splice), an expiry removes that
+ * AOR's rows only.
+ */
+static void
+test_the_location_table_is_a_list_model_updated_in_place (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppLocationView *location = app_window_get_location (window);
+  GListModel *model = app_location_view_get_model (location);
+  g_autofree char *path = lesson_path ();
+  g_autoptr(GError) error = NULL;
+  Splices splices = { 0 };
+  SimWorld *world;
+  guint n_before, cseq_before = 0;
+
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  g_assert_true (sim_document_open (app_window_get_document (window), path, &error));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_ms (100);
+  world = sim_document_get_world (app_window_get_document (window));
+  g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), &splices);
+
+  /* Alice's desk phone registers (with a 120 s binding: refreshed at about 60 s). */
+  sim_world_run_until (world, SIM_SEC (5));
+  app_location_view_update (location);
+  g_assert_cmpuint (app_location_view_get_n_rows (location), ==,
+                    sim_location_get_n_bindings (sim_world_get_location (world)));
+  n_before = g_list_model_get_n_items (model);
+  g_assert_cmpuint (n_before, >=, 2);
+  g_assert_cmpuint (splices.removed, ==, 0);
+  g_assert_cmpuint (splices.added, ==, n_before);
+
+  /* The refreshes: the same rows, updated where they are. */
+  splices = (Splices) { 0 };
+  {
+    GPtrArray *bindings = sim_location_lookup (sim_world_get_location (world),
+                                               "sip:alice@lab.example");
+
+    cseq_before = ((SimBinding *) bindings->pdata[0])->cseq;
+  }
+  sim_world_run_until (world, SIM_SEC (100));
+  app_location_view_update (location);
+  g_assert_cmpuint (((SimBinding *) sim_location_lookup (sim_world_get_location (world),
+                                                         "sip:alice@lab.example")->pdata[0])->cseq,
+                    >, cseq_before);
+  g_assert_cmpuint (splices.changes, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n_before);
+
+  /* Alice's desk phone goes off: its binding expires, and only alice's rows go. */
+  {
+    g_autoptr(SimCommand) command = sim_command_parse ("power-off alice-desk",
+                                                       SIM_COMMAND_IN_LESSON, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (sim_command_run (command, world, &error));
+    g_assert_no_error (error);
+  }
+  sim_world_run_until (world, SIM_SEC (300));
+  app_location_view_update (location);
+  g_assert_null (sim_location_lookup (sim_world_get_location (world), "sip:alice@lab.example"));
+  g_assert_cmpuint (splices.changes, ==, 1);
+  g_assert_cmpuint (splices.removed, ==, 2);
+  g_assert_cmpuint (splices.added, ==, 0);
+  g_assert_cmpuint (app_location_view_get_n_rows (location), ==,
+                    sim_location_get_n_bindings (sim_world_get_location (world)));
+  g_signal_handlers_disconnect_by_func (model, items_changed_cb, &splices);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -565,6 +657,8 @@ main (int   argc,
   g_test_add_func ("/gtk/backrow/a-lesson-and-a-packet-by-keyboard-alone",
                    test_a_lesson_and_a_packet_by_keyboard_alone);
   g_test_add_func ("/gtk/backrow/icon-only-controls-have-names", test_icon_only_controls_have_names);
+  g_test_add_func ("/gtk/backrow/the-location-table-is-a-list-model-updated-in-place",
+                   test_the_location_table_is_a_list_model_updated_in_place);
   g_test_add_func ("/gtk/backrow/a-high-contrast-theme-is-honoured",
                    test_a_high_contrast_theme_is_honoured);
   return g_test_run ();

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
 #include "app-inspector.h"
@@ -11,6 +12,7 @@
 #include "app-network-view.h"
 #include "app-window.h"
 #include "sim-command.h"
+#include "sim-transport.h"
 
 /*
  * The window read from the back row (issue 14): at 1920x1080 and 1280x720, with eight hosts
@@ -622,6 +624,141 @@ test_the_location_table_is_a_list_model_updated_in_place (void)
   close_window (window);
 }
 
+/* A phone on a real UDP socket of its own, registering at @registrar as @user. */
+typedef struct {
+  SimClock *clock;
+  SimTrace *trace;
+  GRand *rand;
+  SimStack *stack;
+  SimSocketTransport *transport;
+  SimPhone *phone;
+} RealPhone;
+
+static void
+real_phone_start (RealPhone     *real,
+                  const char    *user,
+                  const char    *password,
+                  const SimAddr *registrar)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = g_strdup_printf ("%s-phone", user);
+  SimAddr local;
+
+  real->clock = sim_clock_new_wall ();
+  real->trace = sim_trace_new ();
+  real->rand = g_rand_new_with_seed (11);
+  sim_addr_init (&local, "127.0.0.1", 0, SIM_TRANSPORT_UDP);
+  real->stack = sim_stack_new (real->clock, real->trace, real->rand, device, &local);
+  real->transport = sim_socket_transport_new (real->stack);
+  g_assert_true (sim_socket_transport_listen (real->transport, "udp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  real->phone = sim_phone_new (real->stack, user, device, "lab.example", password, user);
+  sim_phone_set_outbound (real->phone, registrar);
+  g_assert_true (sim_phone_register (real->phone, 600, &error));
+  g_assert_no_error (error);
+}
+
+static void
+real_phone_stop (RealPhone *real)
+{
+  g_clear_object (&real->phone);
+  g_clear_object (&real->transport);
+  g_clear_object (&real->stack);
+  g_clear_pointer (&real->rand, g_rand_free);
+  g_clear_object (&real->trace);
+  g_clear_object (&real->clock);
+}
+
+static gboolean
+wait_for_bindings (SimLocation *location,
+                   guint        n)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (sim_location_get_n_bindings (location) < n && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  return sim_location_get_n_bindings (location) >= n;
+}
+
+/*
+ * Live: two phones on real sockets register next to the scene's eight hosts.  Each gets a
+ * ladder column (by its address, titled with its user) and a node in the network view, and
+ * everything still fits: titles whole and apart, boxes inside and apart.
+ */
+static void
+test_live_real_phones_get_columns_and_fit (void)
+{
+  AppWindow *window = open_window (1280, 720, FALSE);
+  SimDocument *document = app_window_get_document (window);
+  AppLadderView *ladder = app_window_get_ladder (window);
+  g_autofree char *dir = NULL;
+  g_autofree char *users = NULL;
+  g_autoptr(GError) error = NULL;
+  SimListenOptions options = { "127.0.0.1", 0, TRUE, FALSE, NULL, NULL, TRUE };
+  RealPhone bob = { 0 }, erin = { 0 };
+  SimWorld *world;
+  SimAddr registrar;
+  guint n_columns;
+
+  dir = g_dir_make_tmp ("siplab-backrow-XXXXXX", &error);
+  g_assert_no_error (error);
+  users = g_build_filename (dir, "users.txt", NULL);
+  g_assert_true (g_file_set_contents (users, "bob:bobpw\nerin:erinpw\n", -1, &error));
+  options.users_path = users;
+  g_assert_true (sim_document_listen (document, &options, &error));
+  g_assert_no_error (error);
+  world = sim_document_get_world (document);
+  registrar = g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
+                             SimAddr, 0);
+  wait_ms (300);
+  n_columns = app_ladder_view_get_n_columns (ladder);
+
+  real_phone_start (&bob, "bob", "bobpw", &registrar);
+  g_assert_true (wait_for_bindings (sim_world_get_location (world), 1));
+  real_phone_start (&erin, "erin", "erinpw", &registrar);
+  g_assert_true (wait_for_bindings (sim_world_get_location (world), 2));
+  wait_ms (800);
+
+  /* A column for each real phone. */
+  g_assert_cmpuint (app_ladder_view_get_n_columns (ladder), ==, n_columns + 2);
+  save_screenshot (window, "backrow-live.png");
+  {
+    graphene_rect_t box;
+
+    g_assert_true (app_network_view_get_node_box (app_window_get_network (window), "bob", &box));
+    g_assert_true (app_network_view_get_node_box (app_window_get_network (window), "erin", &box));
+  }
+  assert_nodes_whole (app_window_get_network (window));
+  /* Every title, the real phones' too, whole and apart. */
+  for (guint i = 0; i < app_ladder_view_get_n_columns (ladder); i++)
+    {
+      double corners[8], other[8], width, height;
+      gboolean ellipsized;
+
+      g_assert_true (app_ladder_view_get_title_geometry (ladder, i, corners, &width, &height,
+                                                         &ellipsized));
+      g_assert_false (ellipsized);
+      for (guint c = 0; c < 4; c++)
+        {
+          g_assert_cmpfloat (corners[2 * c], >=, -0.5);
+          g_assert_cmpfloat (corners[2 * c], <=, width + 0.5);
+          g_assert_cmpfloat (corners[2 * c + 1], >=, -0.5);
+          g_assert_cmpfloat (corners[2 * c + 1], <=, height + 0.5);
+        }
+      if (i > 0)
+        {
+          g_assert_true (app_ladder_view_get_title_geometry (ladder, i - 1, other, &width,
+                                                             &height, &ellipsized));
+          g_assert_false (quads_overlap (corners, other));
+        }
+    }
+  real_phone_stop (&bob);
+  real_phone_stop (&erin);
+  close_window (window);
+  g_remove (users);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -659,6 +796,8 @@ main (int   argc,
   g_test_add_func ("/gtk/backrow/icon-only-controls-have-names", test_icon_only_controls_have_names);
   g_test_add_func ("/gtk/backrow/the-location-table-is-a-list-model-updated-in-place",
                    test_the_location_table_is_a_list_model_updated_in_place);
+  g_test_add_func ("/gtk/backrow/live-real-phones-get-columns-and-fit",
+                   test_live_real_phones_get_columns_and_fit);
   g_test_add_func ("/gtk/backrow/a-high-contrast-theme-is-honoured",
                    test_a_high_contrast_theme_is_honoured);
   return g_test_run ();

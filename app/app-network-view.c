@@ -41,6 +41,10 @@
 #define NODE_ZOOM_STEP  0.92
 #define NODE_FIT_MARGIN 6
 #define NODE_FIT_GAP    6
+/* Layouts tried at each zoom: squarish or plain ellipse, turned by half a step or not, and
+ * last two columns of hosts either side of the server. */
+#define NODE_LAYOUT_VARIANTS 5
+#define NODE_LAYOUT_COLUMNS  4
 
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
@@ -302,7 +306,8 @@ layout_nodes (AppNetworkView *self,
               double          width,
               double          height,
               double          half_w,
-              double          half_h)
+              double          half_h,
+              guint           variant)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *server = sim_world_get_server_name (self->world);
@@ -327,12 +332,39 @@ layout_nodes (AppNetworkView *self,
           /* Evenly round the ellipse, clockwise, symmetric about the vertical axis: two hosts
            * face each other left and right, three sit top-left, top-right and bottom. */
           double angle = -G_PI / 2 - G_PI / MAX (n_others, 1) + 2 * G_PI * k / MAX (n_others, 1);
+          double c, s;
 
-          double c = cos (angle), s = sin (angle);
+          /* A tall narrow view (presentation mode): two columns of hosts, left and right. */
+          if (variant == NODE_LAYOUT_COLUMNS)
+            {
+              guint n_left = (n_others + 1) / 2;
+              guint row = k < n_left ? k : k - n_left;
+              guint n_rows = k < n_left ? n_left : n_others - n_left;
+              double top = half_h + NODE_FIT_MARGIN, bottom = height - half_h - NODE_FIT_MARGIN;
 
-          /* A squarish ellipse: nodes go towards the corners, links get longer. */
-          p->x = cx + rx * copysign (sqrt (fabs (c)), c);
-          p->y = cy + ry * copysign (sqrt (fabs (s)), s);
+              p->x = k < n_left ? half_w + NODE_FIT_MARGIN : width - half_w - NODE_FIT_MARGIN;
+              p->y = n_rows > 1 ? top + (bottom - top) * row / (n_rows - 1) : cy;
+              k++;
+              g_hash_table_insert (positions, g_strdup (name), p);
+              continue;
+            }
+          /* Variants tried when the first does not fit (see build_scene): turned by half a
+           * step (a host at the top and bottom), or a plain ellipse. */
+          if (variant & 2)
+            angle += G_PI / MAX (n_others, 1);
+          c = cos (angle);
+          s = sin (angle);
+          if (variant & 1)
+            {
+              p->x = cx + rx * c;
+              p->y = cy + ry * s;
+            }
+          else
+            {
+              /* A squarish ellipse: nodes go towards the corners, links get longer. */
+              p->x = cx + rx * copysign (sqrt (fabs (c)), c);
+              p->y = cy + ry * copysign (sqrt (fabs (s)), s);
+            }
           k++;
         }
       g_hash_table_insert (positions, g_strdup (name), p);
@@ -1054,22 +1086,28 @@ build_scene (AppNetworkView *self,
     }
   for (;;)
     {
-      self->scene_positions = layout_nodes (self, hosts, width / zoom, height / zoom,
-                                            half_w, half_h);
-      for (guint i = 0; i < hosts->len; i++)
-        {
-          Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
-          NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
+      gboolean fits = FALSE;
 
-          p->x *= zoom;
-          p->y *= zoom;
-          p->half_w = image->w * zoom / 2;
-          p->half_h = image->h * zoom / 2;
+      /* At each zoom, the usual layout first, then its variants. */
+      for (guint variant = 0; variant < NODE_LAYOUT_VARIANTS && !fits; variant++)
+        {
+          g_clear_pointer (&self->scene_positions, g_hash_table_unref);
+          self->scene_positions = layout_nodes (self, hosts, width / zoom, height / zoom,
+                                                half_w, half_h, variant);
+          for (guint i = 0; i < hosts->len; i++)
+            {
+              Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
+              NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
+
+              p->x *= zoom;
+              p->y *= zoom;
+              p->half_w = image->w * zoom / 2;
+              p->half_h = image->h * zoom / 2;
+            }
+          fits = scene_fits (self, hosts, self->scene_positions, width, height);
         }
-      if (zoom * NODE_ZOOM_STEP < NODE_MIN_ZOOM ||
-          scene_fits (self, hosts, self->scene_positions, width, height))
+      if (fits || zoom * NODE_ZOOM_STEP < NODE_MIN_ZOOM)
         break;
-      g_clear_pointer (&self->scene_positions, g_hash_table_unref);
       zoom *= NODE_ZOOM_STEP;
     }
   self->zoom = zoom;

@@ -45,6 +45,24 @@ lesson_path (void)
                            "backrow-eight-hosts.lesson", NULL);
 }
 
+/* Has the ladder's header taken the height its titles were last laid out for? */
+static gboolean
+header_settled (AppLadderView *ladder)
+{
+  for (guint i = 0; i < app_ladder_view_get_n_columns (ladder); i++)
+    {
+      double corners[8], width, height;
+      gboolean ellipsized;
+
+      if (!app_ladder_view_get_title_geometry (ladder, i, corners, &width, &height, &ellipsized))
+        return FALSE;
+      for (guint c = 0; c < 4; c++)
+        if (corners[2 * c + 1] > height + 0.5)
+          return FALSE;
+    }
+  return app_ladder_view_get_n_columns (ladder) > 0;
+}
+
 /* The window with the eight-host lesson open, @width x @height (0: as it sizes itself). */
 static AppWindow *
 open_window (int      width,
@@ -70,8 +88,10 @@ open_window (int      width,
       g_assert_true (app_lesson_pane_next (app_window_get_lesson_pane (window), &error));
       g_assert_no_error (error);
     }
-  /* The header takes its titles' height after a frame: let it settle. */
-  wait_ms (700);
+  /* The header takes its titles' height after a frame: let it settle (longer when loaded). */
+  wait_ms (500);
+  for (guint tries = 0; tries < 30 && !header_settled (app_window_get_ladder (window)); tries++)
+    wait_ms (100);
   return window;
 }
 
@@ -180,14 +200,21 @@ save_screenshot (AppWindow  *window,
   const char *dir = g_getenv ("SIPLAB_SCREENSHOT_DIR");
   g_autofree char *path = g_build_filename (dir ? dir : g_get_tmp_dir (), name, NULL);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
-                          gtk_widget_get_width (GTK_WIDGET (window)),
-                          gtk_widget_get_height (GTK_WIDGET (window)));
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* On a loaded machine the window may not have drawn yet: give it a few more frames. */
+  for (guint tries = 0; node == NULL && tries < 30; tries++)
+    {
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
+                              gtk_widget_get_width (GTK_WIDGET (window)),
+                              gtk_widget_get_height (GTK_WIDGET (window)));
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+      if (node == NULL)
+        wait_ms (100);
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
                                          NULL);

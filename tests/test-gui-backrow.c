@@ -222,6 +222,8 @@ save_screenshot (AppWindow  *window,
   g_test_message ("screenshot: %s", path);
 }
 
+static void assert_inspector_inside (AppWindow *window);
+
 static void
 check_window (int         width,
               int         height,
@@ -234,6 +236,7 @@ check_window (int         width,
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, width - 20);
   assert_titles_whole (app_window_get_ladder (window));
   assert_nodes_whole (app_window_get_network (window));
+  assert_inspector_inside (window);
   save_screenshot (window, screenshot);
   close_window (window);
 }
@@ -297,6 +300,23 @@ find_descendant (GtkWidget *widget,
 }
 
 /* The height of a line of @widget's text as it lays it out (pixels). */
+/* The inspector's explanation (the last label of its split) ends inside the window. */
+static void
+assert_inspector_inside (AppWindow *window)
+{
+  GtkWidget *paned = find_descendant (GTK_WIDGET (app_window_get_inspector (window)),
+                                      GTK_TYPE_PANED);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (paned);
+  g_assert_true (gtk_widget_compute_bounds (gtk_widget_get_last_child (paned),
+                                            GTK_WIDGET (window), &bounds));
+  g_test_message ("explanation: %.0f+%.0f in %d", bounds.origin.x, bounds.size.width,
+                  gtk_widget_get_width (GTK_WIDGET (window)));
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=,
+                     gtk_widget_get_width (GTK_WIDGET (window)));
+}
+
 static double
 font_size (GtkWidget *widget)
 {

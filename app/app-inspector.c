@@ -31,7 +31,11 @@ struct _AppInspector {
   SimTrace *trace;          /* where the sniffers' captures are looked up, or NULL */
   char *sniffer_markup;     /* what the sniffers saw of the shown packet, or NULL */
   char **highlight;         /* the headers a lesson step talks about, or NULL */
+  int split_width;          /* the width the message/explanation split was set for */
 };
+
+/* The message gets this share of the inspector's width, the explanation the rest. */
+#define MESSAGE_FRACTION 0.55
 
 G_DEFINE_FINAL_TYPE (AppInspector, app_inspector, GTK_TYPE_WIDGET)
 
@@ -337,6 +341,25 @@ app_inspector_dispose (GObject *object)
   G_OBJECT_CLASS (app_inspector_parent_class)->dispose (object);
 }
 
+/*
+ * A fixed split cut the explanation off at the right in a narrow inspector (1280x720 with a
+ * lesson): the message and the explanation share the width, again whenever it changes.  The
+ * paned tells its new size by its max-position (the inspector's own size_allocate is its
+ * layout manager's, not a vfunc to override).
+ */
+static void
+share_width_cb (AppInspector *self,
+                GParamSpec   *pspec,
+                GtkPaned     *paned)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (paned));
+
+  if (width <= 0 || width == self->split_width)
+    return;
+  self->split_width = width;
+  gtk_paned_set_position (paned, (int) (width * MESSAGE_FRACTION));
+}
+
 static void
 app_inspector_class_init (AppInspectorClass *klass)
 {
@@ -359,6 +382,13 @@ app_inspector_init (AppInspector *self)
   GtkTextBuffer *buffer;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  {
+    GtkWidget *paned = gtk_widget_get_parent (gtk_widget_get_parent (GTK_WIDGET (self->text_view)));
+
+    if (GTK_IS_PANED (paned))
+      g_signal_connect_object (paned, "notify::max-position", G_CALLBACK (share_width_cb), self,
+                               G_CONNECT_SWAPPED);
+  }
 
   buffer = gtk_text_view_get_buffer (self->text_view);
   gtk_text_buffer_create_tag (buffer, "start-line", "weight", PANGO_WEIGHT_BOLD, NULL);

@@ -2,6 +2,9 @@
 #include "app-ladder-view.h"
 #include "sim-i18n.h"
 
+#include <math.h>
+#include <string.h>
+
 #include <cairo-svg.h>
 
 #include "app-packet.h"
@@ -21,7 +24,10 @@
 
 #define MIN_ROW_HEIGHT 48
 #define ROWS_PER_GROWTH 32
-#define TIME_WIDTH     86
+/* The time column: at least this wide, wider for a larger font (see measure_row_height). */
+#define MIN_TIME_WIDTH 86
+/* A binding's mark on the registrar's lifeline: above the line after it (pixels). */
+#define MARK_HEIGHT    16
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
 
@@ -41,12 +47,19 @@ struct _AppLadderView {
   GtkWidget parent_instance;
 
   GtkDrawingArea *header;
+  GArray *titles;         /* Title, one per column, as last drawn */
+  int header_height;      /* what the titles need */
+  double right_margin;    /* right of the last lane, for its rotated title (pixels) */
+  int time_width;         /* the time column: "10000.000s" in the body's font */
+  double header_width;
+  guint header_idle_id;
   GtkScrolledWindow *scroller;
   GtkDrawingArea *body;
 
   SimWorld *world;
   GArray *rows;           /* Row */
   GArray *view;           /* ViewRow: what is drawn, one per line */
+  GPtrArray *marks;       /* SimEvent*: bindings expired, removed, refreshed, in trace order */
   GPtrArray *columns;     /* char* host names (live: a real phone's "ip:port") */
   GHashTable *column_labels; /* live: "ip:port" -> the name the trace gave it last (a user) */
   int row_height;
@@ -64,12 +77,25 @@ struct _AppLadderView {
 
 enum {
   PACKET_SELECTED,
+  ROW_ACTIVATED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
 
+static void reveal_selected (AppLadderView *self);
+
 G_DEFINE_FINAL_TYPE (AppLadderView, app_ladder_view, GTK_TYPE_WIDGET)
+
+/* High contrast (the window's "high-contrast" class, style-hc.css): lines twice as thick. */
+static double
+line_scale (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  return root != NULL && gtk_widget_has_css_class (GTK_WIDGET (root), "high-contrast") ? 2 : 1;
+}
+
 
 static void
 row_clear (gpointer data)
@@ -141,6 +167,14 @@ update_columns (AppLadderView *self)
     }
 }
 
+/* Rotated column titles read up to the right: the last ones need room right of the lanes. */
+static double
+column_spacing (AppLadderView *self,
+                double         width)
+{
+  return MAX (width - self->time_width - self->right_margin, 1) / MAX (self->columns->len, 1);
+}
+
 static double
 column_x (AppLadderView *self,
           const char    *name,
@@ -151,8 +185,209 @@ column_x (AppLadderView *self,
 
   if (!g_ptr_array_find_with_equal_func (self->columns, name, g_str_equal, &index))
     return -1;
-  col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
-  return TIME_WIDTH + col_width * (index + 0.5);
+  col_width = column_spacing (self, width);
+  return self->time_width + col_width * (index + 0.5);
+}
+
+/*
+ * A column title as laid out: its text and where it goes.  The header lays its titles out in
+ * one line when each fits its column, staggered over two lines when each fits two columns, and
+ * otherwise rotated (reading up to the right and ending above its lifeline) at the angle that
+ * keeps neighbours apart; only a title longer than TITLE_MAX_ROTATED is shortened, and the
+ * tooltip names every column in full.
+ */
+typedef struct {
+  PangoLayout *layout;
+  double x, y;            /* the layout's origin, after translating and rotating by -angle */
+  double angle;
+  double corners[8];      /* the text's box, in header coordinates */
+  gboolean ellipsized;
+} Title;
+
+/* Space between two titles, and around them (pixels). */
+#define TITLE_GAP          8
+#define TITLE_PAD          6
+/* A rotated title is at most this long (pixels); longer ones are ellipsized. */
+#define TITLE_MAX_ROTATED  220
+/* Rotated titles lean at least this much (radians): flatter reads badly. */
+#define TITLE_MIN_ANGLE    (G_PI / 4)
+#define HEADER_MIN_HEIGHT  44
+
+static void
+title_clear (gpointer data)
+{
+  Title *title = data;
+
+  g_clear_object (&title->layout);
+}
+
+/* The corners of @title's box (@w x @h at its origin), turned and moved to the header. */
+static void
+title_set_corners (Title  *title,
+                   double  tx,
+                   double  ty,
+                   double  w,
+                   double  h)
+{
+  double c = cos (title->angle), s = sin (title->angle);
+  double local[8] = { title->x, title->y, title->x + w, title->y,
+                      title->x + w, title->y + h, title->x, title->y + h };
+
+  for (guint k = 0; k < 4; k++)
+    {
+      /* Rotation by -angle: up is negative y. */
+      title->corners[2 * k] = tx + local[2 * k] * c + local[2 * k + 1] * s;
+      title->corners[2 * k + 1] = ty - local[2 * k] * s + local[2 * k + 1] * c;
+    }
+}
+
+/*
+ * Rotated titles: the angle that keeps neighbours @spacing apart a line of text (@line_h)
+ * across, and the column spacing that keeps the last titles inside @width (each reaches
+ * @widths[i] * cos (angle) right of its lane).  Twice: the angle depends on the spacing.
+ */
+static double
+rotated_spacing (AppLadderView *self,
+                 const int     *widths,
+                 double         line_h,
+                 double         width,
+                 double        *angle)
+{
+  guint n = self->columns->len;
+  double room = width - self->time_width - TITLE_PAD;
+  double spacing = (width - self->time_width) / MAX (n, 1);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      *angle = MAX (TITLE_MIN_ANGLE, asin (MIN (1.0, (line_h + 2) / MAX (spacing, 1))));
+      spacing = (width - self->time_width) / MAX (n, 1);
+      for (guint i = 0; i < n; i++)
+        spacing = MIN (spacing, (room - MIN (widths[i], TITLE_MAX_ROTATED) * cos (*angle)) /
+                                (i + 0.5));
+      spacing = MAX (spacing, line_h);
+    }
+  return spacing;
+}
+
+/* A title centred over lane @i but kept inside the header (the last ones would stick out). */
+static double
+title_left (AppLadderView *self,
+            double         spacing,
+            guint          i,
+            int            w,
+            double         width)
+{
+  return CLAMP (self->time_width + spacing * (i + 0.5) - w / 2.0, TITLE_PAD, width - TITLE_PAD - w);
+}
+
+/* Staggered over two lines, does every title keep TITLE_GAP from the next on its line? */
+static gboolean
+stagger_fits (AppLadderView *self,
+              const int     *widths,
+              double         spacing,
+              double         width)
+{
+  guint n = self->columns->len;
+
+  for (guint i = 2; i < n; i++)
+    if (title_left (self, spacing, i - 2, widths[i - 2], width) + widths[i - 2] + TITLE_GAP >
+        title_left (self, spacing, i, widths[i], width))
+      return FALSE;
+  return n > 1;
+}
+
+/* Lays the titles out for a header @width wide; returns the height they need. */
+static double
+plan_titles (AppLadderView *self,
+             GtkWidget     *widget,
+             double         width)
+{
+  guint n = self->columns->len;
+  double spacing = (width - self->time_width) / MAX (n, 1);
+  double max_w = 0, line_h = 0, angle = 0, height;
+  g_autofree int *widths = g_new0 (int, MAX (n, 1));
+  double old_margin = self->right_margin;
+
+  g_array_set_size (self->titles, n);
+  for (guint i = 0; i < n; i++)
+    {
+      Title *title = &g_array_index (self->titles, Title, i);
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>",
+                                                         column_label (self, self->columns->pdata[i]));
+      int th;
+
+      g_clear_object (&title->layout);
+      title->layout = gtk_widget_create_pango_layout (widget, NULL);
+      pango_layout_set_markup (title->layout, markup, -1);
+      pango_layout_get_pixel_size (title->layout, &widths[i], &th);
+      max_w = MAX (max_w, widths[i]);
+      line_h = MAX (line_h, th);
+    }
+  self->right_margin = 0;
+  if (max_w <= spacing - TITLE_GAP)
+    height = line_h + 2 * TITLE_PAD;
+  else if (stagger_fits (self, widths, spacing, width))
+    height = 2 * line_h + 2 * TITLE_PAD;
+  else
+    {
+      spacing = rotated_spacing (self, widths, line_h, width, &angle);
+      self->right_margin = MAX (width - self->time_width - spacing * n, 0);
+      height = MIN (max_w, TITLE_MAX_ROTATED) * sin (angle) + line_h * cos (angle) + 2 * TITLE_PAD;
+    }
+  height = MAX (height, HEADER_MIN_HEIGHT);
+  /* The lanes moved: the body draws them anew. */
+  if (self->right_margin != old_margin && self->body != NULL)
+    gtk_widget_queue_draw (GTK_WIDGET (self->body));
+
+  for (guint i = 0; i < n; i++)
+    {
+      Title *title = &g_array_index (self->titles, Title, i);
+      double cx = self->time_width + spacing * (i + 0.5);
+      int tw, th;
+
+      title->angle = angle;
+      title->ellipsized = FALSE;
+      if (angle > 0 && max_w > TITLE_MAX_ROTATED)
+        {
+          pango_layout_set_width (title->layout, TITLE_MAX_ROTATED * PANGO_SCALE);
+          pango_layout_set_ellipsize (title->layout, PANGO_ELLIPSIZE_END);
+          title->ellipsized = pango_layout_is_ellipsized (title->layout);
+        }
+      /* Columns closer than a line of text: no angle keeps them apart, the tooltip tells. */
+      if (angle > 0 && spacing * sin (angle) < line_h)
+        title->ellipsized = TRUE;
+      pango_layout_get_pixel_size (title->layout, &tw, &th);
+      if (angle == 0)
+        {
+          double top = max_w <= spacing - TITLE_GAP ? (height - th) / 2.0
+                                                    : TITLE_PAD + (i % 2) * line_h +
+                                                      (height - 2 * line_h - 2 * TITLE_PAD) / 2.0;
+
+          title->x = title_left (self, spacing, i, tw, width);
+          title->y = top;
+          title_set_corners (title, 0, 0, tw, th);
+        }
+      else
+        {
+          /* The text starts at the top of its lane and reads up to the right. */
+          title->x = 0;
+          title->y = -th / 2.0;
+          title_set_corners (title, cx - th / 2.0 * sin (angle),
+                             height - TITLE_PAD - th / 2.0 * cos (angle), tw, th);
+        }
+    }
+  return height;
+}
+
+static gboolean
+fit_header_cb (gpointer user_data)
+{
+  AppLadderView *self = user_data;
+
+  self->header_idle_id = 0;
+  if (gtk_drawing_area_get_content_height (self->header) != self->header_height)
+    gtk_drawing_area_set_content_height (self->header, self->header_height);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -163,27 +398,32 @@ paint_header (AppLadderView *self,
               double         height)
 {
   GdkRGBA fg;
+  int needed = (int) ceil (plan_titles (self, widget, width));
+
+  /* Taller or shorter titles: the header takes their height once this frame is drawn. */
+  self->header_height = needed;
+  if (needed != gtk_drawing_area_get_content_height (self->header) && self->header_idle_id == 0)
+    self->header_idle_id = g_idle_add (fit_header_cb, self);
+  self->header_width = width;
 
   app_lookup_color (widget, "net_text", "#222222", &fg);
   gdk_cairo_set_source_rgba (cr, &fg);
-  for (guint i = 0; i < self->columns->len; i++)
+  for (guint i = 0; i < self->titles->len; i++)
     {
-      const char *name = self->columns->pdata[i];
-      g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
-      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", column_label (self, name));
-      double col_width = (width - TIME_WIDTH) / MAX (self->columns->len, 1);
-      int tw, th;
+      Title *title = &g_array_index (self->titles, Title, i);
 
-      pango_layout_set_markup (layout, markup, -1);
-      /* Many phones (live): names shorten rather than run into each other. */
-      pango_layout_set_width (layout, (int) MAX (col_width - 6, 8) * PANGO_SCALE);
-      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      /* The layout is a column wide and centres the name itself. */
-      cairo_move_to (cr, column_x (self, name, width) - MAX (col_width - 6, 8) / 2.0,
-                     (height - th) / 2.0);
-      pango_cairo_show_layout (cr, layout);
+      cairo_save (cr);
+      if (title->angle > 0)
+        {
+          cairo_translate (cr, title->corners[0] - (title->x * cos (title->angle) +
+                                                    title->y * sin (title->angle)),
+                           title->corners[1] - (-title->x * sin (title->angle) +
+                                                title->y * cos (title->angle)));
+          cairo_rotate (cr, -title->angle);
+        }
+      cairo_move_to (cr, title->x, title->y);
+      pango_cairo_show_layout (cr, title->layout);
+      cairo_restore (cr);
     }
   {
     g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, NULL);
@@ -199,9 +439,33 @@ paint_header (AppLadderView *self,
       markup = g_strdup (_("t (s)"));
     pango_layout_set_markup (layout, markup, -1);
     pango_layout_get_pixel_size (layout, &tw, &th);
-    cairo_move_to (cr, 10, (height - th) / 2.0);
+    cairo_move_to (cr, 10, height - th - TITLE_PAD);
     pango_cairo_show_layout (cr, layout);
   }
+}
+
+/* Every column's full name (and a real phone's address), wherever the pointer is. */
+static gboolean
+header_query_tooltip_cb (GtkWidget     *widget,
+                         int            x,
+                         int            y,
+                         gboolean       keyboard,
+                         GtkTooltip    *tooltip,
+                         AppLadderView *self)
+{
+  double spacing = column_spacing (self, gtk_widget_get_width (widget));
+  int index = (int) floor ((x - self->time_width) / spacing);
+  const char *column, *label;
+  g_autofree char *text = NULL;
+
+  if (x < self->time_width || index < 0 || index >= (int) self->columns->len)
+    return FALSE;
+  column = self->columns->pdata[index];
+  label = column_label (self, column);
+  text = g_strcmp0 (label, column) != 0 ? g_strdup_printf ("%s (%s)", label, column)
+                                        : g_strdup (label);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static void
@@ -300,7 +564,7 @@ paint_lifelines (AppLadderView *self,
                  double         height)
 {
   gdk_cairo_set_source_rgba (cr, lifeline);
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, 2 * line_scale (GTK_WIDGET (self)));
   for (guint i = 0; i < self->columns->len; i++)
     {
       double x = column_x (self, self->columns->pdata[i], width);
@@ -309,6 +573,113 @@ paint_lifelines (AppLadderView *self,
       cairo_line_to (cr, x, height);
     }
   cairo_stroke (cr);
+}
+
+/* The first line drawn after trace event @index (view->len: after them all). */
+static guint
+view_boundary (AppLadderView *self,
+               guint64        index)
+{
+  guint lo = 0, hi = self->view->len;
+
+  /* The lines are in trace order (collapsed, each at its latest packet). */
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      ViewRow *v = &g_array_index (self->view, ViewRow, mid);
+
+      if (g_array_index (self->rows, Row, v->row).sent->index > index)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return lo;
+}
+
+/* The first mark after trace event @index. */
+static guint
+first_mark_after (AppLadderView *self,
+                  guint64        index)
+{
+  guint lo = 0, hi = self->marks->len;
+
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (((SimEvent *) self->marks->pdata[mid])->index > index)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return lo;
+}
+
+/*
+ * The registrar's binding events between lines @first..@last, as marks on its lifeline at the
+ * top of the first line drawn after them: a diamond and "alice expired", so a binding that
+ * disappears says when and why.  Several at one place stand side by side.
+ */
+static void
+paint_marks (AppLadderView *self,
+             cairo_t       *cr,
+             GtkWidget     *widget,
+             double         width,
+             guint          first,
+             guint          last)
+{
+  guint64 lo = first > 0 ? g_array_index (self->rows, Row,
+                                          g_array_index (self->view, ViewRow, first - 1).row).sent->index
+                         : 0;
+  guint boundary = G_MAXUINT;
+  double x = 0;
+
+  for (guint i = first > 0 ? first_mark_after (self, lo) : 0; i < self->marks->len; i++)
+    {
+      SimEvent *mark = self->marks->pdata[i];
+      guint b = view_boundary (self, mark->index);
+      const char *user = mark->aor && g_str_has_prefix (mark->aor, "sip:") ? mark->aor + 4 : mark->aor;
+      g_autofree char *name = user ? g_strndup (user, strcspn (user, "@")) : g_strdup ("?");
+      g_autofree char *markup = NULL;
+      PangoLayout *label;
+      double lane = column_x (self, mark->node, width);
+      double y;
+      GdkRGBA colour;
+      int tw, th;
+
+      if (b > last || mark->index >= self->reveal_limit)
+        break;
+      if (lane < 0)
+        continue;
+      if (b != boundary)
+        {
+          boundary = b;
+          x = lane;
+        }
+      y = (b - first) * (double) self->row_height + MARK_HEIGHT / 2.0;
+      app_lookup_color (widget, g_str_equal (mark->action, "expired") ? "packet_dropped"
+                                : g_str_equal (mark->action, "removed") ? "packet_challenge"
+                                : "packet_ok", "#888888", &colour);
+      gdk_cairo_set_source_rgba (cr, &colour);
+      cairo_move_to (cr, lane, y - 6);
+      cairo_line_to (cr, lane + 6, y);
+      cairo_line_to (cr, lane, y + 6);
+      cairo_line_to (cr, lane - 6, y);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+      {
+        g_autofree char *when = sim_export_time_string (mark->t);
+
+        markup = g_markup_printf_escaped ("<span size='small'><b>%s</b> %s "
+                                          "<span alpha='60%%'>at %s</span></span>", name,
+                                          mark->action, when);
+      }
+      label = label_layout (self, widget, markup);
+      pango_layout_get_pixel_size (label, &tw, &th);
+      cairo_move_to (cr, x + 10, y - th / 2.0);
+      pango_cairo_show_layout (cr, label);
+      x += tw + 14;
+    }
 }
 
 /*
@@ -370,7 +741,7 @@ paint_rows (AppLadderView *self,
       time = gtk_widget_create_pango_layout (widget, seconds);
       pango_layout_get_pixel_size (time, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &dim);
-      cairo_move_to (cr, TIME_WIDTH - 14 - tw, y0 + row_height - 8 - th);
+      cairo_move_to (cr, self->time_width - 14 - tw, y0 + row_height - 8 - th);
       pango_cairo_show_layout (cr, time);
 
       if (x1 < 0 || x2 < 0 || x1 == x2)
@@ -400,7 +771,7 @@ paint_rows (AppLadderView *self,
       cairo_move_to (cr, (x1 + x2) / 2 - tw / 2.0, y0 + row_height - 12 - th);
       pango_cairo_show_layout (cr, label);
 
-      cairo_set_line_width (cr, 3);
+      cairo_set_line_width (cr, 3 * line_scale (widget));
       if (retransmitted || view_row->refresh)
         cairo_set_dash (cr, (double[]) { 8, 5 }, 2, 0);
       if (dropped)
@@ -413,6 +784,7 @@ paint_rows (AppLadderView *self,
         draw_arrow (cr, x1, x2, y0 + row_height - 8);
       cairo_set_dash (cr, NULL, 0, 0);
     }
+  paint_marks (self, cr, widget, width, first, last);
 }
 
 /* Two lines of the body's font: the label above the arrow, and the arrow with the time. */
@@ -420,9 +792,15 @@ static int
 measure_row_height (AppLadderView *self)
 {
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
-  int th;
+
+  g_autoptr(PangoLayout) time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body),
+                                                                "10000.000s");
+  int th, tw;
 
   pango_layout_get_pixel_size (layout, NULL, &th);
+  /* Presentation mode: the times grow with the font and must not be cut at the left. */
+  pango_layout_get_pixel_size (time, &tw, NULL);
+  self->time_width = MAX (MIN_TIME_WIDTH, tw + 24);
   return MAX (MIN_ROW_HEIGHT, th + 30);
 }
 
@@ -430,10 +808,18 @@ static void     update_size      (AppLadderView *self);
 static gboolean scroll_to_end_cb (gpointer       user_data);
 
 /* Where the last row ends: what "the end" means for scrolling. */
+static guint view_boundary (AppLadderView *self, guint64 index);
+
+/* Below the last line: room for the marks that came after it (a binding that expired). */
 static int
 rows_bottom (AppLadderView *self)
 {
-  return self->view->len * self->row_height + 8;
+  gboolean trailing = self->marks->len > 0 &&
+                      view_boundary (self, ((SimEvent *) g_ptr_array_index (self->marks,
+                                                                            self->marks->len - 1))->index) ==
+                      self->view->len;
+
+  return self->view->len * self->row_height + 8 + (trailing ? MARK_HEIGHT : 0);
 }
 
 static gboolean
@@ -681,6 +1067,9 @@ trim_rows (AppLadderView *self)
   n = self->rows->len - max_rows;
   g_array_remove_range (self->rows, 0, n);
   self->n_earlier += n;
+  /* The marks before the first line kept go with it. */
+  g_ptr_array_remove_range (self->marks, 0,
+                            first_mark_after (self, g_array_index (self->rows, Row, 0).sent->index));
   self->selected = self->selected >= (int) n ? self->selected - (int) n : -1;
   rebuild_view (self);
   update_columns (self);
@@ -764,6 +1153,14 @@ trace_event_cb (AppLadderView *self,
       update_columns (self);
       update_size (self);
     }
+  else if (event->type == SIM_EVENT_BINDING && event->node != NULL &&
+           (g_strcmp0 (event->action, "expired") == 0 ||
+            g_strcmp0 (event->action, "removed") == 0 ||
+            g_strcmp0 (event->action, "refreshed") == 0))
+    {
+      g_ptr_array_add (self->marks, sim_event_ref (event));
+      update_size (self);
+    }
 }
 
 static gboolean
@@ -821,20 +1218,80 @@ pressed_cb (GtkGestureClick *gesture,
     app_ladder_view_select_row (self, row);
 }
 
+/*
+ * Keyboard: Up and Down select the line above or below (from none: the last or the first),
+ * Enter asks to inspect it ("row-activated": the window moves the focus to the inspector).
+ * Shortcuts rather than a key handler, so they are listed and tests can find them.
+ */
 static gboolean
-key_pressed_cb (GtkEventControllerKey *controller,
-                guint                  keyval,
-                guint                  keycode,
-                GdkModifierType        state,
-                AppLadderView         *self)
+select_key_cb (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   user_data)
 {
-  if (keyval == GDK_KEY_Up && self->selected > 0)
-    app_ladder_view_select_row (self, self->selected - 1);
-  else if (keyval == GDK_KEY_Down && self->selected + 1 < (int) self->view->len)
-    app_ladder_view_select_row (self, self->selected + 1);
-  else
+  AppLadderView *self = APP_LADDER_VIEW (gtk_widget_get_ancestor (widget, APP_TYPE_LADDER_VIEW));
+  int step = GPOINTER_TO_INT (user_data);
+  int row = self->selected;
+
+  if (self->view->len == 0)
     return FALSE;
+  if (row < 0)
+    row = step > 0 ? 0 : (int) self->view->len - 1;
+  else
+    row = CLAMP (row + step, 0, (int) self->view->len - 1);
+  app_ladder_view_select_row (self, row);
+  reveal_selected (self);
   return TRUE;
+}
+
+static gboolean
+activate_key_cb (GtkWidget *widget,
+                 GVariant  *args,
+                 gpointer   user_data)
+{
+  AppLadderView *self = APP_LADDER_VIEW (gtk_widget_get_ancestor (widget, APP_TYPE_LADDER_VIEW));
+
+  if (self->selected < 0)
+    return FALSE;
+  g_signal_emit (self, signals[ROW_ACTIVATED], 0, self->selected);
+  return TRUE;
+}
+
+static void
+add_body_keys (AppLadderView *self)
+{
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+  GtkShortcutController *keys = GTK_SHORTCUT_CONTROLLER (controller);
+  const struct { guint keyval; GtkShortcutFunc func; int step; } bindings[] = {
+    { GDK_KEY_Up, select_key_cb, -1 },
+    { GDK_KEY_KP_Up, select_key_cb, -1 },
+    { GDK_KEY_Down, select_key_cb, 1 },
+    { GDK_KEY_KP_Down, select_key_cb, 1 },
+    { GDK_KEY_Return, activate_key_cb, 0 },
+    { GDK_KEY_KP_Enter, activate_key_cb, 0 },
+    { GDK_KEY_ISO_Enter, activate_key_cb, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bindings); i++)
+    gtk_shortcut_controller_add_shortcut (keys,
+      gtk_shortcut_new (gtk_keyval_trigger_new (bindings[i].keyval, 0),
+                        gtk_callback_action_new (bindings[i].func,
+                                                 GINT_TO_POINTER (bindings[i].step), NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->body), controller);
+}
+
+/* The selected line scrolled into view, for the keyboard. */
+static void
+reveal_selected (AppLadderView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double top = self->selected * (double) self->row_height;
+  double value = gtk_adjustment_get_value (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+
+  if (top < value)
+    gtk_adjustment_set_value (adjustment, top);
+  else if (top + self->row_height > value + page)
+    gtk_adjustment_set_value (adjustment, top + self->row_height - page);
 }
 
 static void
@@ -846,6 +1303,7 @@ app_ladder_view_dispose (GObject *object)
   app_ladder_view_set_world (self, NULL);
   g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   g_clear_handle_id (&self->resize_idle_id, g_source_remove);
+  g_clear_handle_id (&self->header_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -860,9 +1318,11 @@ app_ladder_view_finalize (GObject *object)
 
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->view, g_array_unref);
+  g_clear_pointer (&self->marks, g_ptr_array_unref);
   g_clear_pointer (&self->label_layouts, g_hash_table_unref);
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
+  g_clear_pointer (&self->titles, g_array_unref);
   g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }
@@ -880,6 +1340,10 @@ app_ladder_view_class_init (AppLadderViewClass *klass)
     g_signal_new ("packet-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, SIM_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
+  signals[ROW_ACTIVATED] =
+    g_signal_new ("row-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
   g_type_ensure (APP_TYPE_LADDER_BODY);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-ladder-view.ui");
@@ -893,7 +1357,6 @@ static void
 app_ladder_view_init (AppLadderView *self)
 {
   GtkGesture *click;
-  GtkEventController *keys;
   GtkAdjustment *adjustment;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -901,7 +1364,9 @@ app_ladder_view_init (AppLadderView *self)
   self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_array_set_clear_func (self->rows, row_clear);
   self->view = g_array_new (FALSE, FALSE, sizeof (ViewRow));
+  self->marks = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_event_unref);
   self->row_height = MIN_ROW_HEIGHT;
+  self->time_width = MIN_TIME_WIDTH;
   self->label_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->columns = g_ptr_array_new_with_free_func (g_free);
   self->column_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -910,14 +1375,24 @@ app_ladder_view_init (AppLadderView *self)
   self->follow = TRUE;
 
   gtk_drawing_area_set_draw_func (self->header, draw_header_cb, self, NULL);
+  self->titles = g_array_new (FALSE, TRUE, sizeof (Title));
+  g_array_set_clear_func (self->titles, title_clear);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->header), TRUE);
+  g_signal_connect (self->header, "query-tooltip", G_CALLBACK (header_query_tooltip_cb), self);
 
   click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->body), GTK_EVENT_CONTROLLER (click));
 
-  keys = gtk_event_controller_key_new ();
-  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->body), keys);
+  add_body_keys (self);
+  /* The ladder is drawn: say what it is, and (see app_ladder_view_select_row) which line. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->body),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder diagram",
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  "One line per message, time going down. Up and Down select "
+                                  "a message, Enter inspects it.", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->header),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder columns", -1);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self,
@@ -945,6 +1420,7 @@ app_ladder_view_set_world (AppLadderView *self,
   g_set_object (&self->world, world);
   g_array_set_size (self->rows, 0);
   g_array_set_size (self->view, 0);
+  g_ptr_array_set_size (self->marks, 0);
   self->selected = -1;
   self->follow = TRUE;
   self->n_earlier = 0;
@@ -1002,6 +1478,19 @@ app_ladder_view_select_row (AppLadderView *self,
     row = -1;
   self->selected = row;
   gtk_widget_queue_draw (GTK_WIDGET (self->body));
+  if (row >= 0)
+    {
+      SimEvent *sent = app_ladder_view_get_row (self, row);
+      g_autofree char *label = app_packet_short_label (sent);
+      g_autofree char *when = sim_export_time_string (sent->t);
+      g_autofree char *text = g_strdup_printf ("Line %d of %u: %s from %s to %s at %s", row + 1,
+                                               self->view->len, label,
+                                               sent->from ? sent->from : "?",
+                                               sent->to ? sent->to : "?", when);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->body),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+    }
   g_signal_emit (self, signals[PACKET_SELECTED], 0,
                  row >= 0 ? app_ladder_view_get_row (self, row) : NULL);
 }
@@ -1140,4 +1629,55 @@ app_ladder_view_get_n_earlier (AppLadderView *self)
 {
   g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
   return self->n_earlier;
+}
+
+gboolean
+app_ladder_view_get_title_geometry (AppLadderView *self,
+                                    guint          column,
+                                    double         corners[8],
+                                    double        *header_width,
+                                    double        *header_height,
+                                    gboolean      *ellipsized)
+{
+  Title *title;
+
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), FALSE);
+  if (column >= self->titles->len || column >= self->columns->len)
+    return FALSE;
+  title = &g_array_index (self->titles, Title, column);
+  memcpy (corners, title->corners, sizeof title->corners);
+  *header_width = self->header_width;
+  *header_height = gtk_drawing_area_get_content_height (self->header);
+  *ellipsized = title->ellipsized;
+  return TRUE;
+}
+
+guint
+app_ladder_view_get_n_columns (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->columns->len;
+}
+
+guint
+app_ladder_view_get_n_marks (AppLadderView *self)
+{
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), 0);
+  return self->marks->len;
+}
+
+SimEvent *
+app_ladder_view_get_mark (AppLadderView *self,
+                          guint          mark,
+                          guint         *row)
+{
+  SimEvent *event;
+
+  g_return_val_if_fail (APP_IS_LADDER_VIEW (self), NULL);
+  if (mark >= self->marks->len)
+    return NULL;
+  event = self->marks->pdata[mark];
+  if (row != NULL)
+    *row = view_boundary (self, event->index);
+  return event;
 }

@@ -60,4 +60,27 @@ guint64    app_ladder_view_get_n_earlier    (AppLadderView *self);
 
 /* Signals: "packet-selected" (SimEvent *sent, or NULL). */
 
+/*
+ * The registrar's binding events drawn as marks on its lifeline ("alice expired"): expired,
+ * removed and refreshed, in trace order.  @row (may be NULL) is the line the mark is drawn
+ * above (get_n_rows: below the last line).  The event is borrowed.
+ */
+guint      app_ladder_view_get_n_marks   (AppLadderView *self);
+SimEvent  *app_ladder_view_get_mark      (AppLadderView *self,
+                                          guint          mark,
+                                          guint         *row);
+/* Columns (hosts, and live the real phones' addresses), left to right. */
+guint      app_ladder_view_get_n_columns   (AppLadderView *self);
+/*
+ * How @column's title was laid out when the header was last drawn: the four corners of its
+ * text (x0 y0 ... x3 y3, header coordinates; rotated titles are not axis-aligned), the header's
+ * size, and whether the text was shortened.  FALSE past the last column.  For tests.
+ */
+gboolean   app_ladder_view_get_title_geometry (AppLadderView *self,
+                                               guint          column,
+                                               double         corners[8],
+                                               double        *header_width,
+                                               double        *header_height,
+                                               gboolean      *ellipsized);
+
 G_END_DECLS

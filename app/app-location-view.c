@@ -6,32 +6,102 @@
 
 #include "app-ticker.h"
 #include "sim-capture-world.h"
+#include "sim-observe.h"
 
 /*
  * The registrar's location service as a table: one row per binding (RFC 3261 §10.3), with the
  * granted expiry counting down on the session clock, and the Call-ID and CSeq that last touched
- * it (how a refresh is recognised).  Rebuilt when SimLocation says it changed; the countdown
- * cells are updated as the clock moves.
+ * it (how a refresh is recognised).  The rows are a list model (a GListStore of BindingItem
+ * shown by a GtkColumnView): SimLocation's "changed" names the AOR that changed, and only that
+ * AOR's rows are updated in place (a refresh) or spliced (a binding came or went), so fifty
+ * phones refreshing at fast-forward never rebuild the table.  The countdowns are the items'
+ * text, updated as the clock moves; the cells show it in fixed-width AppTicker labels.
  */
 
 /* The AOR heads a group of rows (one per Contact), so the table fits a narrow pane. */
 static const char *column_titles[] = { N_("Contact"), N_("Expires in"), N_("CSeq"), N_("Call-ID"),
                                        N_("Source") };
 
+/* One row: an AOR's heading (contact NULL) or one of its bindings. */
+#define BINDING_TYPE_ITEM (binding_item_get_type ())
+G_DECLARE_FINAL_TYPE (BindingItem, binding_item, BINDING, ITEM, GObject)
+
+struct _BindingItem {
+  GObject parent_instance;
+
+  char *aor;
+  char *contact;          /* NULL: the AOR's heading */
+  char *call_id;
+  char *source;           /* where its REGISTER came from, "ip:port" */
+  guint32 cseq;
+  guint32 granted;
+  SimTime expires_at;
+  char countdown[32];
+  gboolean highlighted;
+};
+
+/* "changed": something shown changed; the bound cells show it anew. */
+static guint item_changed_signal;
+
+G_DEFINE_FINAL_TYPE (BindingItem, binding_item, G_TYPE_OBJECT)
+
+static void
+binding_item_finalize (GObject *object)
+{
+  BindingItem *item = BINDING_ITEM (object);
+
+  g_free (item->aor);
+  g_free (item->contact);
+  g_free (item->call_id);
+  g_free (item->source);
+  G_OBJECT_CLASS (binding_item_parent_class)->finalize (object);
+}
+
+static void
+binding_item_class_init (BindingItemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = binding_item_finalize;
+  item_changed_signal = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+binding_item_init (BindingItem *item)
+{
+}
+
+static BindingItem *
+binding_item_new (const char       *aor,
+                  const SimBinding *binding)
+{
+  BindingItem *item = g_object_new (BINDING_TYPE_ITEM, NULL);
+
+  item->aor = g_strdup (aor);
+  if (binding != NULL)
+    {
+      item->contact = g_strdup (binding->contact);
+      item->call_id = g_strdup (binding->call_id);
+      item->source = sim_addr_to_string (&binding->source);
+      item->cseq = binding->cseq;
+      item->granted = binding->granted;
+      item->expires_at = binding->expires_at;
+    }
+  return item;
+}
+
 struct _AppLocationView {
   GtkWidget parent_instance;
 
   GtkLabel *caption;
-  GtkGrid *grid;
+  GtkGrid *grid;          /* point-to-point: the phones' address books */
+  GtkColumnView *table;
+  GtkLabel *empty;
 
   SimWorld *world;
-  GPtrArray *countdowns;  /* AppTicker*, parallel to expiries */
-  GPtrArray *cseqs;       /* AppTicker*, parallel to expiries */
-  GPtrArray *call_ids;    /* GtkLabel*, parallel to expiries */
-  char *shape;            /* the AORs and Contacts shown, one per line */
-  GArray *expiries;       /* SimTime */
-  GArray *granted;        /* guint32 */
-  gboolean dirty;
+  SimLocation *location;  /* the table shown: the world's, or a capture's first registrar's */
+  GListStore *rows;       /* BindingItem, by AOR: its heading, then its bindings */
+  GHashTable *dirty_aors; /* AORs changed since the rows were last brought up to date */
+  gboolean had_bindings;  /* for the empty table's sentence */
   char *books;            /* point-to-point: the address books as last shown */
   char *highlight_aor;    /* the binding a lesson step talks about, or NULL */
   char *highlight_contact;
@@ -39,7 +109,36 @@ struct _AppLocationView {
 
 G_DEFINE_FINAL_TYPE (AppLocationView, app_location_view, GTK_TYPE_WIDGET)
 
-static void apply_highlight (AppLocationView *self);
+/*
+ * The location table to show: the world's registrar's, or for a capture (or a watched
+ * network) the first registrar the observer rebuilt a table for (docs/watch.md), whose name
+ * goes in @name_out.  A watched network's first registrar can appear at any time.
+ */
+static SimLocation *
+current_location (AppLocationView *self,
+                  const char     **name_out)
+{
+  SimObserver *observer = self->world ? sim_capture_world_get_observer (self->world) : NULL;
+
+  *name_out = NULL;
+  if (observer != NULL)
+    {
+      g_autoptr(GPtrArray) registrars = sim_observer_get_registrars (observer);
+
+      for (guint i = 0; i < registrars->len; i++)
+        {
+          SimLocation *location = sim_observer_get_location (observer, registrars->pdata[i]);
+
+          if (location != NULL)
+            {
+              *name_out = sim_location_get_node_name (location);
+              return location;
+            }
+        }
+      return NULL;
+    }
+  return self->world ? sim_world_get_location (self->world) : NULL;
+}
 
 static GtkWidget *
 cell (const char *text,
@@ -58,22 +157,6 @@ cell (const char *text,
     gtk_widget_add_css_class (label, css_class);
   gtk_widget_set_tooltip_text (label, text);
   return label;
-}
-
-static void
-update_countdowns (AppLocationView *self)
-{
-  SimTime now = sim_world_now (self->world);
-
-  for (guint i = 0; i < self->countdowns->len; i++)
-    {
-      SimTime left = g_array_index (self->expiries, SimTime, i) - now;
-      char text[32];
-
-      g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT " s / %u", MAX (left, 0) / G_USEC_PER_SEC,
-                  g_array_index (self->granted, guint32, i));
-      app_ticker_set_text (self->countdowns->pdata[i], text);
-    }
 }
 
 static int
@@ -144,223 +227,176 @@ rebuild_address_books (AppLocationView *self)
                      0, 1, 2, 1);
 }
 
-/*
- * The tables shown: the scene's registrar's, or, for a capture or a watch, one per registrar
- * the observer found (its tables rebuilt from REGISTER/200 OK pairs), with the registrar's
- * node name in @names_out (NULL for a scene's single table).  Borrowed pointers.
- */
-static GPtrArray *
-tables_of (AppLocationView *self,
-           GPtrArray      **names_out)
-{
-  GPtrArray *tables = g_ptr_array_new ();
-  SimObserver *observer = self->world ? sim_capture_world_get_observer (self->world) : NULL;
+/* ------------------------------------------------------------------------------------------ */
+/* The rows                                                                                   */
 
-  *names_out = g_ptr_array_new ();
-  if (observer != NULL)
-    {
-      g_autoptr(GPtrArray) registrars = sim_observer_get_registrars (observer);
-
-      for (guint i = 0; i < registrars->len; i++)
-        {
-          SimLocation *location = sim_observer_get_location (observer, registrars->pdata[i]);
-
-          if (location == NULL)
-            continue;
-          g_ptr_array_add (tables, location);
-          g_ptr_array_add (*names_out, registrars->pdata[i]);
-        }
-    }
-  else if (self->world != NULL && sim_world_get_location (self->world) != NULL)
-    {
-      g_ptr_array_add (tables, sim_world_get_location (self->world));
-      g_ptr_array_add (*names_out, NULL);
-    }
-  return tables;
-}
-
-/* "aor\tcontact\n..." for every binding, in table order. */
 static void
-describe_shape (SimLocation *location,
-                GString     *out)
+set_countdown (BindingItem *item,
+               SimTime      now)
 {
-  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
+  SimTime left = item->expires_at - now;
+  char text[32];
 
-  for (guint a = 0; a < aors->len; a++)
+  g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT " s / %u", MAX (left, 0) / G_USEC_PER_SEC,
+              item->granted);
+  if (strcmp (text, item->countdown) != 0)
     {
-      GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
-
-      for (guint b = 0; bindings != NULL && b < bindings->len; b++)
-        {
-          const SimBinding *binding = bindings->pdata[b];
-          g_autofree char *source = sim_addr_to_string (&binding->source);
-
-          g_string_append_printf (out, "%s\t%s\t%s\n", (char *) aors->pdata[a], binding->contact,
-                                  source);
-        }
+      memcpy (item->countdown, text, sizeof text);
+      g_signal_emit (item, item_changed_signal, 0);
     }
 }
 
-/* Every table's shape, each after its registrar's name. */
-static char *
-describe_tables (GPtrArray *tables,
-                 GPtrArray *names)
+static void
+update_countdowns (AppLocationView *self)
 {
-  GString *out = g_string_new (NULL);
+  SimTime now = sim_world_now (self->world);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
 
-  for (guint i = 0; i < tables->len; i++)
+  for (guint i = 0; i < n; i++)
     {
-      g_string_append_printf (out, "%s\n", names->pdata[i] ? (char *) names->pdata[i] : "");
-      describe_shape (tables->pdata[i], out);
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+
+      if (item->contact != NULL)
+        set_countdown (item, now);
     }
-  return g_string_free (out, FALSE);
 }
 
-/*
- * A refresh changes a binding's expiry, CSeq and perhaps Call-ID, not the table's shape: then
- * the labels are updated where they are, which is much cheaper than a new grid (fifty phones
- * refresh several times a second at fast-forward).
- */
 static gboolean
-update_in_place (AppLocationView *self,
-                 GPtrArray       *tables,
-                 GPtrArray       *names)
+is_highlighted (AppLocationView *self,
+                BindingItem     *item)
 {
-  g_autofree char *shape = describe_tables (tables, names);
-  guint i = 0;
-
-  if (g_strcmp0 (shape, self->shape) != 0)
-    return FALSE;
-  for (guint t = 0; t < tables->len; t++)
-    {
-      SimLocation *location = tables->pdata[t];
-      g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
-
-      for (guint a = 0; a < aors->len; a++)
-        {
-          GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
-
-          for (guint b = 0; bindings != NULL && b < bindings->len; b++, i++)
-            {
-              const SimBinding *binding = bindings->pdata[b];
-              char cseq[16];
-
-              g_snprintf (cseq, sizeof cseq, "%u", binding->cseq);
-              app_ticker_set_text (self->cseqs->pdata[i], cseq);
-              if (g_strcmp0 (gtk_label_get_text (self->call_ids->pdata[i]),
-                             binding->call_id) != 0)
-                {
-                  gtk_label_set_text (self->call_ids->pdata[i], binding->call_id);
-                  gtk_widget_set_tooltip_text (self->call_ids->pdata[i], binding->call_id);
-                }
-              g_array_index (self->expiries, SimTime, i) = binding->expires_at;
-              g_array_index (self->granted, guint32, i) = binding->granted;
-            }
-        }
-    }
-  self->dirty = FALSE;
-  update_countdowns (self);
-  return TRUE;
+  return self->highlight_aor != NULL && g_strcmp0 (item->aor, self->highlight_aor) == 0 &&
+         (item->contact == NULL || self->highlight_contact == NULL ||
+          g_strcmp0 (item->contact, self->highlight_contact) == 0);
 }
 
-/* One table's rows from row @y on: an AOR heading, then a row per Contact.  Returns the next. */
-static int
-add_table_rows (AppLocationView *self,
-                SimLocation     *location,
-                int              y)
-{
-  g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
-
-  for (guint a = 0; a < aors->len; a++)
-    {
-      GPtrArray *bindings = sim_location_lookup (location, aors->pdata[a]);
-
-      if (bindings == NULL || bindings->len == 0)
-        continue;
-      gtk_grid_attach (self->grid, cell (aors->pdata[a], "aor", 0), 0, y++,
-                       G_N_ELEMENTS (column_titles), 1);
-      for (guint b = 0; b < bindings->len; b++, y++)
-        {
-          const SimBinding *binding = bindings->pdata[b];
-          g_autofree char *cseq = g_strdup_printf ("%u", binding->cseq);
-          g_autofree char *source = sim_addr_to_string (&binding->source);
-          GtkWidget *countdown = app_ticker_new ("00000 s / 00000");
-          GtkWidget *contact = cell (binding->contact, "contact", 0);
-          GtkWidget *cseq_cell = app_ticker_new ("0000000");
-          GtkWidget *call_id = cell (binding->call_id, "dim", 8);
-
-          gtk_grid_attach (self->grid, contact, 0, y, 1, 1);
-          gtk_grid_attach (self->grid, countdown, 1, y, 1, 1);
-          gtk_grid_attach (self->grid, cseq_cell, 2, y, 1, 1);
-          gtk_grid_attach (self->grid, call_id, 3, y, 1, 1);
-          gtk_widget_add_css_class (countdown, "countdown");
-          app_ticker_set_text (APP_TICKER (cseq_cell), cseq);
-          g_ptr_array_add (self->cseqs, cseq_cell);
-          g_ptr_array_add (self->call_ids, call_id);
-          /* Behind a NAT the REGISTER comes from elsewhere than the Contact says (RFC 3581). */
-          if (strstr (binding->contact, source) != NULL)
-            gtk_grid_attach (self->grid, cell ("same", "dim", 0), 4, y, 1, 1);
-          else
-            gtk_grid_attach (self->grid, cell (source, "source-differs", 0), 4, y, 1, 1);
-
-          g_ptr_array_add (self->countdowns, countdown);
-          g_array_append_val (self->expiries, binding->expires_at);
-          g_array_append_val (self->granted, binding->granted);
-        }
-    }
-  return y;
-}
-
+/* Where @aor's rows are (@start, @n), or where they would go (@n = 0): the AORs in order. */
 static void
-rebuild (AppLocationView *self)
+find_aor (AppLocationView *self,
+          const char      *aor,
+          guint           *start,
+          guint           *n)
 {
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GPtrArray) tables = tables_of (self, &names);
-  GtkWidget *child;
-  int y = 1;
+  guint total = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
 
-  if (tables->len > 0 && self->shape != NULL && update_in_place (self, tables, names))
-    return;
-  g_clear_pointer (&self->shape, g_free);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
-    gtk_grid_remove (self->grid, child);
-  g_ptr_array_set_size (self->countdowns, 0);
-  g_ptr_array_set_size (self->cseqs, 0);
-  g_ptr_array_set_size (self->call_ids, 0);
-  g_array_set_size (self->expiries, 0);
-  g_array_set_size (self->granted, 0);
-  self->dirty = FALSE;
-
-  for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
-    gtk_grid_attach (self->grid, cell (_(column_titles[c]), "column-title", 0), c, 0, 1, 1);
-
-  if (tables->len == 0 && (self->world == NULL ||
-                           sim_capture_world_get_observer (self->world) == NULL))
-    return;
-
-  self->shape = describe_tables (tables, names);
-  for (guint t = 0; t < tables->len; t++)
+  *start = total;
+  *n = 0;
+  for (guint i = 0; i < total; i++)
     {
-      int first = y;
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      int order = g_strcmp0 (item->aor, aor);
 
-      /* A capture may show several registrars: each has a table of its own. */
-      if (names->pdata[t] != NULL)
+      if (order == 0)
         {
-          g_autofree char *title = g_strdup_printf (_("Kept by %s"), (char *) names->pdata[t]);
-
-          gtk_grid_attach (self->grid, cell (title, "registrar", 0), 0, y++,
-                           G_N_ELEMENTS (column_titles), 1);
+          if (*n == 0)
+            *start = i;
+          (*n)++;
         }
-      y = add_table_rows (self, tables->pdata[t], y);
-      if (names->pdata[t] != NULL && y == first + 1)
-        gtk_grid_attach (self->grid, cell ("No bindings at the end of the capture.", "dim", 0),
-                         0, y++, G_N_ELEMENTS (column_titles), 1);
+      else if (order > 0)
+        {
+          if (*n == 0)
+            *start = i;
+          return;
+        }
     }
-  if (y == 1)
-    gtk_grid_attach (self->grid, cell (_("No bindings yet: nobody has registered."), "dim", 0),
-                     0, 1, G_N_ELEMENTS (column_titles), 1);
-  update_countdowns (self);
-  apply_highlight (self);
+}
+
+/*
+ * Brings @aor's rows up to date: a refresh (the same Contacts) changes the items where they
+ * are, which redraws a few cells; a binding that came or went splices the AOR's rows.
+ */
+static void
+sync_aor (AppLocationView *self,
+          SimLocation     *location,
+          const char      *aor)
+{
+  GPtrArray *bindings = sim_location_lookup (location, aor);
+  guint n_bindings = bindings != NULL ? bindings->len : 0;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  guint start, n;
+  gboolean same = TRUE;
+
+  find_aor (self, aor, &start, &n);
+  if (n_bindings > 0)
+    g_ptr_array_add (items, binding_item_new (aor, NULL));
+  for (guint b = 0; b < n_bindings; b++)
+    g_ptr_array_add (items, binding_item_new (aor, bindings->pdata[b]));
+  same = n == items->len;
+  for (guint i = 1; same && i < items->len; i++)
+    {
+      g_autoptr(BindingItem) old = g_list_model_get_item (G_LIST_MODEL (self->rows), start + i);
+      BindingItem *now = items->pdata[i];
+
+      same = g_strcmp0 (old->contact, now->contact) == 0 && g_strcmp0 (old->source, now->source) == 0;
+    }
+  if (same)
+    {
+      for (guint i = 1; i < items->len; i++)
+        {
+          g_autoptr(BindingItem) old = g_list_model_get_item (G_LIST_MODEL (self->rows), start + i);
+          BindingItem *now = items->pdata[i];
+
+          if (old->cseq == now->cseq && old->granted == now->granted &&
+              old->expires_at == now->expires_at && g_strcmp0 (old->call_id, now->call_id) == 0)
+            continue;
+          old->cseq = now->cseq;
+          old->granted = now->granted;
+          old->expires_at = now->expires_at;
+          g_free (old->call_id);
+          old->call_id = g_strdup (now->call_id);
+          old->countdown[0] = '\0';
+          set_countdown (old, sim_world_now (self->world));
+        }
+      return;
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      BindingItem *item = items->pdata[i];
+
+      item->highlighted = is_highlighted (self, item);
+      if (item->contact != NULL)
+        set_countdown (item, sim_world_now (self->world));
+    }
+  g_list_store_splice (self->rows, start, n, items->pdata, items->len);
+}
+
+static guint
+count_bindings (AppLocationView *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows)), bindings = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+
+      bindings += item->contact != NULL;
+    }
+  return bindings;
+}
+
+/* The changed AORs' rows brought up to date, and the sentence for an empty table. */
+static void
+sync_rows (AppLocationView *self)
+{
+  SimLocation *location = self->location;
+  GHashTableIter iter;
+  gpointer aor;
+  gboolean empty;
+
+  if (location == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->dirty_aors);
+  while (g_hash_table_iter_next (&iter, &aor, NULL))
+    sync_aor (self, location, aor);
+  g_hash_table_remove_all (self->dirty_aors);
+  empty = g_list_model_get_n_items (G_LIST_MODEL (self->rows)) == 0;
+  self->had_bindings |= !empty;
+  /* At t = 520 s of a scene whose phone went silent, "nobody has registered" would be wrong. */
+  gtk_label_set_text (self->empty, self->had_bindings
+                                   ? _("No bindings now: they expired or were removed (the "
+                                       "ladder marks when, on the registrar's line).")
+                                   : _("No bindings yet: nobody has registered."));
+  gtk_widget_set_visible (GTK_WIDGET (self->empty), empty);
 }
 
 static void
@@ -368,9 +404,157 @@ location_changed_cb (AppLocationView *self,
                      const char      *aor,
                      SimLocation     *location)
 {
-  /* Several changes can come in one step; rebuild once, on the next update. */
-  self->dirty = TRUE;
+  /* Several changes can come in one step: the AOR's rows follow on the next update. */
+  g_hash_table_add (self->dirty_aors, g_strdup (aor));
 }
+
+/* Every AOR the location service holds, and every row shown, to be brought up to date. */
+static void
+mark_all_dirty (AppLocationView *self)
+{
+  SimLocation *location = self->location;
+  g_autoptr(GPtrArray) aors = location ? sim_location_list_aors (location) : NULL;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+
+  for (guint i = 0; aors != NULL && i < aors->len; i++)
+    g_hash_table_add (self->dirty_aors, g_strdup (aors->pdata[i]));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+
+      g_hash_table_add (self->dirty_aors, g_strdup (item->aor));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The cells                                                                                  */
+
+typedef enum {
+  COLUMN_CONTACT,
+  COLUMN_EXPIRES,
+  COLUMN_CSEQ,
+  COLUMN_CALL_ID,
+  COLUMN_SOURCE,
+} Column;
+
+static void
+show_cell (GtkListItem *list_item)
+{
+  BindingItem *item = gtk_list_item_get_item (list_item);
+  GtkWidget *child = gtk_list_item_get_child (list_item);
+  Column column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "siplab-column"));
+  gboolean heading = item->contact == NULL;
+  char number[16];
+
+  if (item->highlighted)
+    gtk_widget_add_css_class (child, "lesson-highlight");
+  else
+    gtk_widget_remove_css_class (child, "lesson-highlight");
+  switch (column)
+    {
+    case COLUMN_CONTACT:
+      gtk_label_set_text (GTK_LABEL (child), heading ? item->aor : item->contact);
+      gtk_widget_set_tooltip_text (child, heading ? item->aor : item->contact);
+      if (heading)
+        {
+          gtk_widget_add_css_class (child, "aor");
+          gtk_widget_remove_css_class (child, "contact");
+        }
+      else
+        {
+          gtk_widget_add_css_class (child, "contact");
+          gtk_widget_remove_css_class (child, "aor");
+        }
+      break;
+    case COLUMN_EXPIRES:
+      app_ticker_set_text (APP_TICKER (child), heading ? "" : item->countdown);
+      break;
+    case COLUMN_CSEQ:
+      g_snprintf (number, sizeof number, "%u", item->cseq);
+      app_ticker_set_text (APP_TICKER (child), heading ? "" : number);
+      break;
+    case COLUMN_CALL_ID:
+      gtk_label_set_text (GTK_LABEL (child), heading ? "" : item->call_id);
+      gtk_widget_set_tooltip_text (child, heading ? NULL : item->call_id);
+      break;
+    case COLUMN_SOURCE:
+      /* Behind a NAT the REGISTER comes from elsewhere than the Contact says (RFC 3581). */
+      if (heading || strstr (item->contact, item->source) != NULL)
+        {
+          gtk_label_set_text (GTK_LABEL (child), heading ? "" : "same");
+          gtk_widget_add_css_class (child, "dim");
+          gtk_widget_remove_css_class (child, "source-differs");
+        }
+      else
+        {
+          gtk_label_set_text (GTK_LABEL (child), item->source);
+          gtk_widget_add_css_class (child, "source-differs");
+          gtk_widget_remove_css_class (child, "dim");
+        }
+      break;
+    }
+}
+
+static void
+setup_cell_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               gpointer                  user_data)
+{
+  Column column = GPOINTER_TO_INT (user_data);
+  GtkWidget *child;
+
+  if (column == COLUMN_EXPIRES)
+    {
+      child = app_ticker_new ("00000 s / 00000");
+      gtk_widget_add_css_class (child, "countdown");
+    }
+  else if (column == COLUMN_CSEQ)
+    child = app_ticker_new ("0000000");
+  else
+    child = cell ("", column == COLUMN_CALL_ID ? "dim" : NULL, column == COLUMN_CALL_ID ? 8 : 0);
+  g_object_set_data (G_OBJECT (child), "siplab-column", GINT_TO_POINTER (column));
+  gtk_list_item_set_child (list_item, child);
+  gtk_list_item_set_activatable (list_item, FALSE);
+}
+
+static void
+bind_cell_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item,
+              gpointer                  user_data)
+{
+  BindingItem *item = gtk_list_item_get_item (list_item);
+
+  g_signal_connect_object (item, "changed", G_CALLBACK (show_cell), list_item,
+                           G_CONNECT_SWAPPED);
+  show_cell (list_item);
+}
+
+static void
+unbind_cell_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                gpointer                  user_data)
+{
+  g_signal_handlers_disconnect_by_func (gtk_list_item_get_item (list_item), show_cell, list_item);
+}
+
+static void
+add_columns (AppLocationView *self)
+{
+  for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
+    {
+      GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+      g_autoptr(GtkColumnViewColumn) column = NULL;
+
+      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell_cb), GINT_TO_POINTER (c));
+      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell_cb), GINT_TO_POINTER (c));
+      g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell_cb), GINT_TO_POINTER (c));
+      column = gtk_column_view_column_new (_(column_titles[c]), factory);
+      gtk_column_view_column_set_expand (column, c == COLUMN_CONTACT);
+      gtk_column_view_append_column (self->table, column);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 static void
 app_location_view_map (GtkWidget *widget)
@@ -398,12 +582,8 @@ app_location_view_finalize (GObject *object)
 {
   AppLocationView *self = APP_LOCATION_VIEW (object);
 
-  g_clear_pointer (&self->countdowns, g_ptr_array_unref);
-  g_clear_pointer (&self->cseqs, g_ptr_array_unref);
-  g_clear_pointer (&self->call_ids, g_ptr_array_unref);
-  g_clear_pointer (&self->shape, g_free);
-  g_clear_pointer (&self->expiries, g_array_unref);
-  g_clear_pointer (&self->granted, g_array_unref);
+  g_clear_object (&self->rows);
+  g_clear_pointer (&self->dirty_aors, g_hash_table_unref);
   g_clear_pointer (&self->books, g_free);
   g_clear_pointer (&self->highlight_aor, g_free);
   g_clear_pointer (&self->highlight_contact, g_free);
@@ -424,6 +604,8 @@ app_location_view_class_init (AppLocationViewClass *klass)
                                                "/org/siplab/SipLab/app-location-view.ui");
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, caption);
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, grid);
+  gtk_widget_class_bind_template_child (widget_class, AppLocationView, table);
+  gtk_widget_class_bind_template_child (widget_class, AppLocationView, empty);
   gtk_widget_class_set_css_name (widget_class, "locationview");
 }
 
@@ -431,12 +613,12 @@ static void
 app_location_view_init (AppLocationView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->countdowns = g_ptr_array_new ();
-  self->cseqs = g_ptr_array_new ();
-  self->call_ids = g_ptr_array_new ();
-  self->expiries = g_array_new (FALSE, FALSE, sizeof (SimTime));
-  self->granted = g_array_new (FALSE, FALSE, sizeof (guint32));
-  rebuild (self);
+  self->rows = g_list_store_new (BINDING_TYPE_ITEM);
+  self->dirty_aors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gtk_column_view_set_model (self->table,
+                             GTK_SELECTION_MODEL (gtk_no_selection_new (
+                               G_LIST_MODEL (g_object_ref (self->rows)))));
+  add_columns (self);
 }
 
 GtkWidget *
@@ -445,54 +627,90 @@ app_location_view_new (void)
   return g_object_new (APP_TYPE_LOCATION_VIEW, NULL);
 }
 
+/* Shows @location (may be NULL): its "changed" signal marks the AORs to bring up to date. */
+static void
+follow_location (AppLocationView *self,
+                 SimLocation     *location)
+{
+  if (self->location == location)
+    return;
+  if (self->location != NULL)
+    g_signal_handlers_disconnect_by_data (self->location, self);
+  g_set_object (&self->location, location);
+  g_list_store_remove_all (self->rows);
+  g_hash_table_remove_all (self->dirty_aors);
+  if (location != NULL)
+    {
+      g_signal_connect_object (location, "changed", G_CALLBACK (location_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      mark_all_dirty (self);
+    }
+}
+
+static void
+set_caption (AppLocationView *self)
+{
+  SimWorld *world = self->world;
+  const char *kept_by = NULL;
+  g_autofree char *caption = NULL;
+
+  if (world != NULL && sim_capture_world_get_observer (world) != NULL)
+    {
+      current_location (self, &kept_by);
+      caption = kept_by != NULL
+                ? g_strdup_printf (_("Kept by %s"), kept_by)
+                : g_strdup (_("No registrar seen yet: no 200 OK to a REGISTER in the capture"));
+    }
+  else if (sim_world_get_server_name (world) != NULL)
+    caption = g_strdup_printf (_("Location service of %s (%s)"),
+                               sim_world_get_server_name (world),
+                               sim_world_get_domain (world) ? sim_world_get_domain (world) : "");
+  else
+    caption = g_strdup (_("No registrar: each phone keeps its own address book"));
+  gtk_label_set_text (self->caption, caption);
+}
+
 void
 app_location_view_set_world (AppLocationView *self,
                              SimWorld        *world)
 {
+  gboolean registrar;
+  const char *name;
+
   g_return_if_fail (APP_IS_LOCATION_VIEW (self));
 
   if (self->world == world)
     return;
-  if (self->world != NULL && sim_world_get_location (self->world) != NULL)
-    g_signal_handlers_disconnect_by_data (sim_world_get_location (self->world), self);
+  follow_location (self, NULL);
   g_set_object (&self->world, world);
   g_clear_pointer (&self->books, g_free);
-  g_clear_pointer (&self->shape, g_free);
+  self->had_bindings = FALSE;
+  registrar = world != NULL && (sim_world_get_location (world) != NULL ||
+                                sim_capture_world_get_observer (world) != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->table), registrar || world == NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->grid), !registrar && world != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->empty), FALSE);
   if (world != NULL)
     {
-      g_autofree char *caption = NULL;
-
-      if (sim_capture_world_get_observer (world) != NULL)
-        caption = g_strdup ("Location rebuilt from REGISTER / 200 OK, per registrar "
-                            "(capture clock)");
-      else if (sim_world_get_server_name (world) != NULL)
-        caption = g_strdup_printf ("Location service of %s (%s)",
-                                   sim_world_get_server_name (world),
-                                   sim_world_get_domain (world)
-                                   ? sim_world_get_domain (world) : "");
-      else
-        caption = g_strdup (_("No registrar: each phone keeps its own address book"));
-      gtk_label_set_text (self->caption, caption);
-      if (sim_world_get_location (world) != NULL)
-        g_signal_connect_object (sim_world_get_location (world), "changed",
-                                 G_CALLBACK (location_changed_cb), self, G_CONNECT_SWAPPED);
+      set_caption (self);
+      follow_location (self, current_location (self, &name));
+      sync_rows (self);
+      app_location_view_update (self);
     }
-  rebuild (self);
-  if (world != NULL)
-    app_location_view_update (self);
 }
 
 void
 app_location_view_update (AppLocationView *self)
 {
+  const char *name;
+  SimLocation *location;
+
   g_return_if_fail (APP_IS_LOCATION_VIEW (self));
 
   if (self->world == NULL)
     return;
-  /* An observer's tables appear as registrars do, unannounced: checked on every update. */
-  if (sim_capture_world_get_observer (self->world) != NULL)
-    self->dirty = TRUE;
-  else if (sim_world_get_location (self->world) == NULL)
+  location = current_location (self, &name);
+  if (location == NULL && sim_capture_world_get_observer (self->world) == NULL)
     {
       g_autofree char *books = describe_address_books (self->world);
 
@@ -504,38 +722,33 @@ app_location_view_update (AppLocationView *self)
         }
       return;
     }
+  /* A watched network: its first registrar has just been seen. */
+  if (location != self->location)
+    {
+      follow_location (self, location);
+      set_caption (self);
+    }
   /* Hidden behind another pane: catch up when shown (or asked for its rows). */
   if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
     return;
-  if (self->dirty)
-    rebuild (self);
-  else
-    update_countdowns (self);
+  sync_rows (self);
+  update_countdowns (self);
 }
 
 gboolean
 app_location_view_needs_rebuild (AppLocationView *self)
 {
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GPtrArray) tables = NULL;
-  g_autofree char *shape = NULL;
-
   g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), FALSE);
-
-  tables = tables_of (self, &names);
-  if (!self->dirty || tables->len == 0 || self->shape == NULL)
-    return self->dirty;
-  shape = describe_tables (tables, names);
-  return g_strcmp0 (shape, self->shape) != 0;
+  /* Rows are spliced per AOR, never rebuilt: nothing to put off. */
+  return FALSE;
 }
 
 guint
 app_location_view_get_n_rows (AppLocationView *self)
 {
   g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), 0);
-  if (self->dirty)
-    rebuild (self);
-  return self->countdowns->len;
+  sync_rows (self);
+  return count_bindings (self);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -545,47 +758,19 @@ app_location_view_get_n_rows (AppLocationView *self)
 static void
 apply_highlight (AppLocationView *self)
 {
-  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
-  gboolean in_aor = FALSE;
-  int n_rows = 0;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
 
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->grid)); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
+  for (guint i = 0; i < n; i++)
     {
-      int row, width;
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      gboolean highlighted = is_highlighted (self, item);
 
-      gtk_widget_remove_css_class (child, "lesson-highlight");
-      gtk_grid_query_child (self->grid, child, NULL, &row, &width, NULL);
-      n_rows = MAX (n_rows, row + 1);
-    }
-  if (self->highlight_aor == NULL)
-    return;
-
-  /* Rows in order: an AOR heading spans the table; its Contacts follow it. */
-  for (int row = 1; row < n_rows; row++)
-    {
-      GtkWidget *first = gtk_grid_get_child_at (self->grid, 0, row);
-      const char *text = GTK_IS_LABEL (first) ? gtk_label_get_text (GTK_LABEL (first)) : "";
-
-      if (first != NULL && gtk_widget_has_css_class (first, "aor"))
+      if (highlighted != item->highlighted)
         {
-          in_aor = g_strcmp0 (text, self->highlight_aor) == 0;
-          if (in_aor)
-            g_array_append_val (rows, row);
+          item->highlighted = highlighted;
+          g_signal_emit (item, item_changed_signal, 0);
         }
-      else if (in_aor && (self->highlight_contact == NULL ||
-                          g_strcmp0 (text, self->highlight_contact) == 0))
-        g_array_append_val (rows, row);
     }
-  for (guint i = 0; i < rows->len; i++)
-    for (guint c = 0; c < G_N_ELEMENTS (column_titles); c++)
-      {
-        GtkWidget *cell_widget = gtk_grid_get_child_at (self->grid, c,
-                                                        g_array_index (rows, int, i));
-
-        if (cell_widget != NULL)
-          gtk_widget_add_css_class (cell_widget, "lesson-highlight");
-      }
 }
 
 void
@@ -605,21 +790,25 @@ app_location_view_highlight_binding (AppLocationView *self,
 guint
 app_location_view_get_n_highlighted (AppLocationView *self)
 {
-  guint n = 0;
+  guint n, highlighted = 0;
 
   g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), 0);
 
-  if (self->dirty)
-    rebuild (self);
-  for (int row = 1; row < 1000; row++)
+  sync_rows (self);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  for (guint i = 0; i < n; i++)
     {
-      GtkWidget *first = gtk_grid_get_child_at (self->grid, 0, row);
+      g_autoptr(BindingItem) item = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
 
-      if (first == NULL)
-        break;
-      if (gtk_widget_has_css_class (first, "lesson-highlight") &&
-          !gtk_widget_has_css_class (first, "aor"))
-        n++;
+      highlighted += item->highlighted && item->contact != NULL;
     }
-  return n;
+  return highlighted;
+}
+
+/* The table's rows as a list model (BindingItem: AOR headings and bindings), for tests. */
+GListModel *
+app_location_view_get_model (AppLocationView *self)
+{
+  g_return_val_if_fail (APP_IS_LOCATION_VIEW (self), NULL);
+  return G_LIST_MODEL (self->rows);
 }

@@ -32,4 +32,7 @@ void       app_location_view_highlight_binding (AppLocationView *self,
 /* How many binding rows are marked now. */
 guint      app_location_view_get_n_highlighted (AppLocationView *self);
 
+/* The rows (AOR headings and bindings) as the list model the table shows; borrowed. */
+GListModel *app_location_view_get_model (AppLocationView *self);
+
 G_END_DECLS

@@ -36,6 +36,20 @@
 /* The sniffers' cards leave at least this height (pixels) to the hosts above them. */
 #define SNIFFER_MIN_HOSTS_HEIGHT 230
 
+/*
+ * Zoom to fit: the hosts are laid out on a canvas made larger by 1 / zoom (and drawn smaller
+ * by zoom) until every box is inside the view and none covers another, down to NODE_MIN_ZOOM.
+ * Boxes keep NODE_FIT_MARGIN pixels from the edges and NODE_FIT_GAP from each other.
+ */
+#define NODE_MIN_ZOOM   0.4
+#define NODE_ZOOM_STEP  0.92
+#define NODE_FIT_MARGIN 6
+#define NODE_FIT_GAP    6
+/* Layouts tried at each zoom: squarish or plain ellipse, turned by half a step or not, and
+ * last two columns of hosts either side of the server. */
+#define NODE_LAYOUT_VARIANTS 5
+#define NODE_LAYOUT_COLUMNS  4
+
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
 
@@ -72,6 +86,8 @@ struct _AppNetworkView {
   GskRenderNode *scene;
   char *scene_key;
   GHashTable *scene_positions;
+  GskRenderNode *scene_boxes; /* the hosts' boxes, drawn above the packets */
+  double zoom;              /* how much smaller than 1:1 the hosts are drawn to fit */
   GHashTable *node_images;  /* host name -> NodeImage*: each host's box, rendered once */
   GHashTable *token_layouts; /* packet label -> PangoLayout* */
   guint style_generation;
@@ -83,6 +99,16 @@ struct _AppNetworkView {
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
+
+/* High contrast (the window's "high-contrast" class, style-hc.css): lines twice as thick. */
+static double
+line_scale (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  return root != NULL && gtk_widget_has_css_class (GTK_WIDGET (root), "high-contrast") ? 2 : 1;
+}
+
 
 static void
 flight_free (gpointer data)
@@ -345,22 +371,33 @@ observed_markup (AppNetworkView *self,
                                     name, address);
   *state_color = "node_registered";
   n = sim_location_get_n_bindings (location);
-  return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>\n%u %s",
-                                  name, address, n, n == 1 ? "binding" : "bindings");
+  {
+    g_autofree char *count = g_strdup_printf (ngettext ("%u binding", "%u bindings", n), n);
+
+    return g_markup_printf_escaped ("<b>%s</b>\n<span font_features='tnum'>%s</span>\n%s",
+                                    name, address, count);
+  }
 }
 
-/* Where each host sits: the server in the middle, the others on an ellipse around it. */
+/*
+ * Where each host sits: the server in the middle, the others on an ellipse around it, far
+ * enough inside @width x @height that the widest box (@half_w, @half_h) stays whole.
+ */
 static GHashTable *
 layout_nodes (AppNetworkView *self,
               GPtrArray      *hosts,
               double          width,
-              double          height)
+              double          height,
+              double          half_w,
+              double          half_h,
+              guint           variant)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *server = centre_name (self);
   guint n_others = hosts->len - (server != NULL ? 1 : 0);
   double cx = width / 2, cy = height / 2;
-  double rx = MAX (width / 2 - 90, 60), ry = MAX (height / 2 - 45, 40);
+  double rx = MAX (width / 2 - half_w - NODE_FIT_MARGIN, 0);
+  double ry = MAX (height / 2 - half_h - NODE_FIT_MARGIN, 0);
   guint k = 0;
 
   for (guint i = 0; i < hosts->len; i++)
@@ -378,12 +415,39 @@ layout_nodes (AppNetworkView *self,
           /* Evenly round the ellipse, clockwise, symmetric about the vertical axis: two hosts
            * face each other left and right, three sit top-left, top-right and bottom. */
           double angle = -G_PI / 2 - G_PI / MAX (n_others, 1) + 2 * G_PI * k / MAX (n_others, 1);
+          double c, s;
 
-          double c = cos (angle), s = sin (angle);
+          /* A tall narrow view (presentation mode): two columns of hosts, left and right. */
+          if (variant == NODE_LAYOUT_COLUMNS)
+            {
+              guint n_left = (n_others + 1) / 2;
+              guint row = k < n_left ? k : k - n_left;
+              guint n_rows = k < n_left ? n_left : n_others - n_left;
+              double top = half_h + NODE_FIT_MARGIN, bottom = height - half_h - NODE_FIT_MARGIN;
 
-          /* A squarish ellipse: nodes go towards the corners, links get longer. */
-          p->x = cx + rx * copysign (sqrt (fabs (c)), c);
-          p->y = cy + ry * copysign (sqrt (fabs (s)), s);
+              p->x = k < n_left ? half_w + NODE_FIT_MARGIN : width - half_w - NODE_FIT_MARGIN;
+              p->y = n_rows > 1 ? top + (bottom - top) * row / (n_rows - 1) : cy;
+              k++;
+              g_hash_table_insert (positions, g_strdup (name), p);
+              continue;
+            }
+          /* Variants tried when the first does not fit (see build_scene): turned by half a
+           * step (a host at the top and bottom), or a plain ellipse. */
+          if (variant & 2)
+            angle += G_PI / MAX (n_others, 1);
+          c = cos (angle);
+          s = sin (angle);
+          if (variant & 1)
+            {
+              p->x = cx + rx * c;
+              p->y = cy + ry * s;
+            }
+          else
+            {
+              /* A squarish ellipse: nodes go towards the corners, links get longer. */
+              p->x = cx + rx * copysign (sqrt (fabs (c)), c);
+              p->y = cy + ry * copysign (sqrt (fabs (s)), s);
+            }
           k++;
         }
       g_hash_table_insert (positions, g_strdup (name), p);
@@ -482,9 +546,9 @@ node_markup (AppNetworkView *self,
 }
 
 typedef struct {
-  char *key;              /* what it shows: markup, colour, style, scale */
+  char *key;              /* what it shows: markup, colour, style, scale, zoom */
   GdkTexture *texture;
-  double w, h;            /* the box, in widget coordinates */
+  double w, h;            /* the box at zoom 1, in widget coordinates */
 } NodeImage;
 
 /* Around the box: half its border. */
@@ -526,8 +590,9 @@ node_image (AppNetworkView *self,
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
   gboolean known = sim_net_has_host (sim_world_get_net (self->world), name) ||
                    self->real_phones != NULL || g_hash_table_contains (self->observed, name);
-  g_autofree char *key = g_strdup_printf ("%u %d %d\n%s\n%s", self->style_generation, scale, known,
-                                          markup, state_color);
+  double zoom = self->zoom;
+  g_autofree char *key = g_strdup_printf ("%u %d %g %d\n%s\n%s", self->style_generation, scale,
+                                          zoom, known, markup, state_color);
   NodeImage *image = g_hash_table_lookup (self->node_images, name);
   g_autoptr(PangoLayout) layout = NULL;
   cairo_surface_t *surface;
@@ -552,17 +617,18 @@ node_image (AppNetworkView *self,
   app_lookup_color (GTK_WIDGET (self), state_color, "#888888", &border);
   app_lookup_color (GTK_WIDGET (self), "net_text", "#222222", &fg);
 
+  /* Rendered at the size it is shown (zoomed to fit), so the text stays sharp. */
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
-                                        (int) ceil (image->w + 2 * NODE_MARGIN) * scale,
-                                        (int) ceil (image->h + 2 * NODE_MARGIN) * scale);
+                                        (int) ceil ((image->w + 2 * NODE_MARGIN) * scale * zoom),
+                                        (int) ceil ((image->h + 2 * NODE_MARGIN) * scale * zoom));
   cr = cairo_create (surface);
-  cairo_scale (cr, scale, scale);
+  cairo_scale (cr, scale * zoom, scale * zoom);
   cairo_translate (cr, NODE_MARGIN, NODE_MARGIN);
   rounded_rect (cr, 0, 0, image->w, image->h, 10);
   set_source (cr, &bg);
   cairo_fill_preserve (cr);
   set_source (cr, &border);
-  cairo_set_line_width (cr, 3);
+  cairo_set_line_width (cr, 3 * line_scale (GTK_WIDGET (self)));
   /* An address the network does not know: where lost datagrams were sent. */
   if (!known)
     cairo_set_dash (cr, (double[]) { 8, 6 }, 2, 0);
@@ -604,7 +670,7 @@ draw_links (AppNetworkView *self,
 
   app_lookup_color (GTK_WIDGET (self), "link_color", "#c0c0c0", &link);
   set_source (cr, &link);
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, 2 * line_scale (GTK_WIDGET (self)));
 
   for (guint i = 0; i < hosts->len; i++)
     {
@@ -1046,6 +1112,128 @@ add_real_phone_hosts (AppNetworkView *self,
     }
 }
 
+/* For screen readers: the hosts as the boxes say them ("registrar 10.0.0.1 2 bindings; ..."). */
+static void
+update_description (AppNetworkView *self,
+                    GPtrArray      *markups)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < markups->len; i++)
+    {
+      g_autofree char *plain = NULL;
+
+      if (!pango_parse_markup (markups->pdata[i], -1, 0, NULL, &plain, NULL, NULL))
+        continue;
+      g_strdelimit (plain, "\n", ' ');
+      g_string_append_printf (text, "%s%s", text->len > 0 ? "; " : "", plain);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  text->str, -1);
+}
+
+/* Do the boxes at @positions, @zoom times their size, sit inside @width x @height, apart? */
+static gboolean
+scene_fits (AppNetworkView *self,
+            GPtrArray      *hosts,
+            GHashTable     *positions,
+            double          width,
+            double          height)
+{
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      Point *a = g_hash_table_lookup (positions, hosts->pdata[i]);
+
+      if (a->x - a->half_w < NODE_FIT_MARGIN / 2.0 || a->x + a->half_w > width - NODE_FIT_MARGIN / 2.0 ||
+          a->y - a->half_h < NODE_FIT_MARGIN / 2.0 || a->y + a->half_h > height - NODE_FIT_MARGIN / 2.0)
+        return FALSE;
+      for (guint j = i + 1; j < hosts->len; j++)
+        {
+          Point *b = g_hash_table_lookup (positions, hosts->pdata[j]);
+
+          if (fabs (a->x - b->x) < a->half_w + b->half_w + NODE_FIT_GAP &&
+              fabs (a->y - b->y) < a->half_h + b->half_h + NODE_FIT_GAP)
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/*
+ * Lays the hosts out in @width x @height, zoomed out until they fit (see NODE_MIN_ZOOM), and
+ * draws the links (self->scene) and the boxes (self->scene_boxes, above the packets).
+ */
+static void
+build_scene (AppNetworkView *self,
+             GPtrArray      *hosts,
+             GPtrArray      *markups,
+             GPtrArray      *colors,
+             double          width,
+             double          height)
+{
+  g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
+  g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
+  double half_w = 0, half_h = 0, zoom = 1;
+  cairo_t *cr;
+
+  g_clear_pointer (&self->scene, gsk_render_node_unref);
+  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
+  g_clear_pointer (&self->scene_positions, g_hash_table_unref);
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
+
+      half_w = MAX (half_w, image->w / 2);
+      half_h = MAX (half_h, image->h / 2);
+    }
+  for (;;)
+    {
+      gboolean fits = FALSE;
+
+      /* At each zoom, the usual layout first, then its variants. */
+      for (guint variant = 0; variant < NODE_LAYOUT_VARIANTS && !fits; variant++)
+        {
+          g_clear_pointer (&self->scene_positions, g_hash_table_unref);
+          self->scene_positions = layout_nodes (self, hosts, width / zoom, height / zoom,
+                                                half_w, half_h, variant);
+          for (guint i = 0; i < hosts->len; i++)
+            {
+              Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
+              NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
+
+              p->x *= zoom;
+              p->y *= zoom;
+              p->half_w = image->w * zoom / 2;
+              p->half_h = image->h * zoom / 2;
+            }
+          fits = scene_fits (self, hosts, self->scene_positions, width, height);
+        }
+      if (fits || zoom * NODE_ZOOM_STEP < NODE_MIN_ZOOM)
+        break;
+      zoom *= NODE_ZOOM_STEP;
+    }
+  self->zoom = zoom;
+
+  cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  draw_links (self, cr, self->scene_positions);
+  cairo_destroy (cr);
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
+      /* Rendered again if the zoom changed. */
+      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
+      graphene_rect_t bounds = GRAPHENE_RECT_INIT (round (p->x - p->half_w - NODE_MARGIN * zoom),
+                                                   round (p->y - p->half_h - NODE_MARGIN * zoom),
+                                                   ceil ((image->w + 2 * NODE_MARGIN) * zoom),
+                                                   ceil ((image->h + 2 * NODE_MARGIN) * zoom));
+
+      gtk_snapshot_append_texture (boxes, image->texture, &bounds);
+    }
+  self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+  update_description (self, markups);
+  self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));
+}
+
 static void
 app_network_view_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -1104,53 +1292,25 @@ app_network_view_snapshot (GtkWidget   *widget,
 
   if (self->scene == NULL || g_strcmp0 (key->str, self->scene_key) != 0)
     {
-      g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
-
-      g_clear_pointer (&self->scene, gsk_render_node_unref);
-      g_clear_pointer (&self->scene_positions, g_hash_table_unref);
       g_free (self->scene_key);
       self->scene_key = g_strdup (key->str);
-      self->scene_positions = layout_nodes (self, hosts, width, MAX (height - strip_height,
-                                                                     height / 2));
-
-      /* The boxes first (their sizes say where links and packets end), drawn over the links. */
-      for (guint i = 0; i < hosts->len; i++)
-        {
-          Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
-          NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i],
-                                         colors->pdata[i]);
-
-          p->half_w = image->w / 2;
-          p->half_h = image->h / 2;
-        }
-      cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
-      draw_links (self, cr, self->scene_positions);
-      cairo_destroy (cr);
-      for (guint i = 0; i < hosts->len; i++)
-        {
-          Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
-          NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
-
-          graphene_rect_t bounds = GRAPHENE_RECT_INIT (round (p->x - image->w / 2) - NODE_MARGIN,
-                                                       round (p->y - image->h / 2) - NODE_MARGIN,
-                                                       ceil (image->w + 2 * NODE_MARGIN),
-                                                       ceil (image->h + 2 * NODE_MARGIN));
-
-          gtk_snapshot_append_texture (scene, image->texture, &bounds);
-        }
-      self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+      build_scene (self, hosts, markups, colors, width, MAX (height - strip_height, height / 2));
     }
   if (self->scene != NULL)
     gtk_snapshot_append_node (snapshot, self->scene);
   positions = self->scene_positions;
 
-  if (self->flights->len == 0 && cards->len == 0)
-    return;
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  draw_sniffers (self, cr, positions, cards, width, height, strip_height);
-  for (guint i = 0; i < self->flights->len; i++)
-    draw_flight (self, cr, positions, self->flights->pdata[i], now);
-  cairo_destroy (cr);
+  /* The packets fly under the hosts' boxes: a token never covers a host's name. */
+  if (self->flights->len > 0 || cards->len > 0)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      draw_sniffers (self, cr, positions, cards, width, height, strip_height);
+      for (guint i = 0; i < self->flights->len; i++)
+        draw_flight (self, cr, positions, self->flights->pdata[i], now);
+      cairo_destroy (cr);
+    }
+  if (self->scene_boxes != NULL)
+    gtk_snapshot_append_node (snapshot, self->scene_boxes);
 }
 
 static void
@@ -1182,6 +1342,7 @@ app_network_view_finalize (GObject *object)
 
   g_clear_pointer (&self->flights, g_ptr_array_unref);
   g_clear_pointer (&self->scene, gsk_render_node_unref);
+  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
   g_clear_pointer (&self->scene_key, g_free);
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   g_clear_pointer (&self->node_images, g_hash_table_unref);
@@ -1204,6 +1365,8 @@ app_network_view_class_init (AppNetworkViewClass *klass)
   widget_class->snapshot = app_network_view_snapshot;
   widget_class->css_changed = app_network_view_css_changed;
   gtk_widget_class_set_css_name (widget_class, "networkview");
+  /* A drawing: a picture with a label, and its hosts as the description. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -1214,7 +1377,11 @@ app_network_view_init (AppNetworkView *self)
   self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->sniffers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sniffer_info_free);
   self->observed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  gtk_widget_set_size_request (GTK_WIDGET (self), 420, 300);
+  self->zoom = 1;
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Network", -1);
+  /* Small is fine: the hosts zoom out to fit whatever the column leaves. */
+  gtk_widget_set_size_request (GTK_WIDGET (self), 240, 200);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 }
@@ -1281,4 +1448,26 @@ app_network_view_list_drawn_hosts (AppNetworkView *self)
     g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, (GCompareFunc) sort_names);
   return names;
+}
+
+gboolean
+app_network_view_get_node_box (AppNetworkView  *self,
+                               const char      *name,
+                               graphene_rect_t *box)
+{
+  Point *p;
+
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), FALSE);
+  if (self->scene_positions == NULL ||
+      (p = g_hash_table_lookup (self->scene_positions, name)) == NULL)
+    return FALSE;
+  graphene_rect_init (box, p->x - p->half_w, p->y - p->half_h, 2 * p->half_w, 2 * p->half_h);
+  return TRUE;
+}
+
+double
+app_network_view_get_zoom (AppNetworkView *self)
+{
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), 1);
+  return self->zoom;
 }

@@ -18,4 +18,14 @@ guint      app_network_view_get_n_in_flight (AppNetworkView *self);
 /* The hosts the last frame drew (new strings, sorted): for tests. */
 GPtrArray *app_network_view_list_drawn_hosts (AppNetworkView *self);
 
+/*
+ * Where host @name's box was drawn last (widget coordinates, zoomed to fit), FALSE if it was
+ * not.  For tests: every box inside the view, none over another.
+ */
+gboolean app_network_view_get_node_box (AppNetworkView  *self,
+                                        const char      *name,
+                                        graphene_rect_t *box);
+/* How much the hosts were scaled down to fit the view (1: not at all). */
+double   app_network_view_get_zoom     (AppNetworkView  *self);
+
 G_END_DECLS

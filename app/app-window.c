@@ -2,6 +2,8 @@
 #include "app-window.h"
 #include "sim-i18n.h"
 
+#include <string.h>
+
 #include "sim-pcap.h"
 
 #include "app-listen-dialog.h"
@@ -44,9 +46,19 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 /* Page Up / Page Down move this fraction of the scrubber's range. */
 #define SEEK_KEY_FRACTION 20
 
-/* With the lesson column beside them, fewer pixels for the network column, so the ladder
- * keeps room for its lanes. */
-#define LESSON_VIEWS_POSITION 490
+/*
+ * How the window shares its width and height among the views (fractions of the window, see
+ * fit_panes()): the lesson column, then the network column of what is left (less with a
+ * lesson, so the ladder keeps room for its lanes), the network's share of its column's height
+ * and the ladder's share of the right column's.
+ */
+#define LESSON_FRACTION         0.24
+#define LESSON_MIN_WIDTH        300
+#define LESSON_MAX_WIDTH        460
+#define NETWORK_FRACTION        0.42
+#define NETWORK_LESSON_FRACTION 0.36
+#define NETWORK_HEIGHT_FRACTION 0.5
+#define LADDER_HEIGHT_FRACTION  0.55
 
 struct _AppWindow {
   GtkApplicationWindow parent_instance;
@@ -59,8 +71,11 @@ struct _AppWindow {
   GtkPaned *views_paned;
   GtkStack *panes;
   GtkPaned *left_paned;
+  GtkPaned *outer_paned;
+  GtkPaned *right_paned;
+  int fitted_width;         /* the window size the panes were shared out for */
+  int fitted_height;
   int network_height;       /* the split chosen while a short pane was shown */
-  int views_position;       /* the split of the views before a lesson narrowed it, or 0 */
   AppLessonPane *lesson_pane;
   AppNetworkView *network;
   AppLocationView *location;
@@ -81,6 +96,7 @@ struct _AppWindow {
   gboolean selecting;
   gboolean presentation;
   gboolean dark;
+  gboolean high_contrast;   /* asked for; the desktop's theme may turn it on too */
   GtkFileChooserNative *chooser;
   guint live_refresh_id;
   guint seek_id;            /* a seek waiting for the scrubber to rest */
@@ -94,6 +110,7 @@ enum {
   PROP_PRESENTATION,
   PROP_DARK,
   PROP_COLLAPSE_REFRESHES,
+  PROP_HIGH_CONTRAST,
   N_PROPS
 };
 
@@ -224,6 +241,10 @@ show_play_icon (AppWindow *self)
   gtk_button_set_icon_name (self->play_button,
                             self->tick_id != 0 ? "media-playback-pause-symbolic"
                                                : "media-playback-start-symbolic");
+  /* An icon says nothing to a screen reader: the label follows it. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  self->tick_id != 0 ? "Pause" : "Play", -1);
 }
 
 static gboolean
@@ -398,23 +419,67 @@ live_changed_cb (AppWindow *self)
   refresh_views (self);
 }
 
+/*
+ * Shares the window out among the views in proportion to its size (a projector's 1920 pixels
+ * go to the views, not to a fixed 1270x790 layout): done at the first allocation, whenever the
+ * window's size changes, and when a lesson or presentation mode changes what is shown.  A split
+ * the user drags stays until then.
+ */
+static void
+fit_panes (AppWindow *self,
+           int        width,
+           int        height)
+{
+  gboolean lesson = gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane));
+  int lesson_width = 0, rest;
+
+  if (width <= 0 || height <= 0)
+    return;
+  self->fitted_width = width;
+  self->fitted_height = height;
+  self->network_height = 0;
+  if (lesson)
+    {
+      lesson_width = CLAMP ((int) (width * LESSON_FRACTION), LESSON_MIN_WIDTH, LESSON_MAX_WIDTH);
+      gtk_paned_set_position (self->outer_paned, lesson_width);
+    }
+  rest = width - lesson_width;
+  gtk_paned_set_position (self->views_paned,
+                          (int) (rest * (lesson ? NETWORK_LESSON_FRACTION : NETWORK_FRACTION)));
+  /* Presentation mode hides the secondary panes under the network: it takes the column. */
+  gtk_paned_set_position (self->left_paned, (int) (height * NETWORK_HEIGHT_FRACTION));
+  gtk_paned_set_position (self->right_paned, (int) (height * LADDER_HEIGHT_FRACTION));
+}
+
+static void
+refit_panes (AppWindow *self)
+{
+  if (self->fitted_width > 0)
+    fit_panes (self, gtk_widget_get_width (GTK_WIDGET (self)),
+               gtk_widget_get_height (GTK_WIDGET (self)));
+}
+
+static void
+app_window_size_allocate (GtkWidget *widget,
+                          int        width,
+                          int        height,
+                          int        baseline)
+{
+  AppWindow *self = APP_WINDOW (widget);
+
+  if (width != self->fitted_width || height != self->fitted_height)
+    fit_panes (self, width, height);
+  GTK_WIDGET_CLASS (app_window_parent_class)->size_allocate (widget, width, height, baseline);
+}
+
 /* The lesson column is in the layout; it is shown while the document has a lesson open. */
 static void
 lesson_changed_cb (AppWindow *self)
 {
   gboolean lesson = sim_document_get_lesson (self->document) != NULL;
 
-  if (lesson && !gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane)))
-    {
-      self->views_position = gtk_paned_get_position (self->views_paned);
-      gtk_paned_set_position (self->views_paned, LESSON_VIEWS_POSITION);
-    }
-  else if (!lesson && self->views_position > 0)
-    {
-      gtk_paned_set_position (self->views_paned, self->views_position);
-      self->views_position = 0;
-    }
   gtk_widget_set_visible (GTK_WIDGET (self->lesson_pane), lesson);
+  refit_panes (self);
   update_playback_actions (self);
 }
 
@@ -458,6 +523,8 @@ app_window_show_pane (AppWindow  *self,
 
   if (gtk_stack_get_child_by_name (self->panes, name) != NULL)
     gtk_stack_set_visible_child_name (self->panes, name);
+  /* Presentation mode hid the panes: asking for one shows them again. */
+  gtk_widget_set_visible (gtk_paned_get_end_child (self->left_paned), TRUE);
   refresh_views (self);
 }
 
@@ -493,6 +560,10 @@ app_window_set_presentation (AppWindow *self,
     gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+  /* For the back row the secondary panes (location, digest, timers, counters) give their
+   * room to the network; Ctrl+1..4 brings one back. */
+  gtk_widget_set_visible (gtk_paned_get_end_child (self->left_paned), !presentation);
+  refit_panes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENTATION]);
 }
@@ -515,6 +586,72 @@ dark_provider (void)
       gtk_css_provider_load_from_resource (provider, "/org/siplab/SipLab/style-dark.css");
     }
   return provider;
+}
+
+static GtkCssProvider *
+hc_provider (void)
+{
+  static GtkCssProvider *provider;
+
+  if (provider == NULL)
+    {
+      provider = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (provider, "/org/siplab/SipLab/style-hc.css");
+    }
+  return provider;
+}
+
+/*
+ * High contrast: asked for (the menu) or the desktop's theme is one of GNOME's HighContrast
+ * themes.  Strong colours on top of everything else (style-hc.css), and the "high-contrast"
+ * class, for which the drawn views draw thicker lines.
+ */
+static void
+update_high_contrast (AppWindow *self)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+  g_autofree char *theme = NULL;
+  gboolean on;
+
+  g_object_get (gtk_settings_get_for_display (display), "gtk-theme-name", &theme, NULL);
+  on = self->high_contrast || (theme != NULL && strstr (theme, "HighContrast") != NULL);
+  if (on == gtk_widget_has_css_class (GTK_WIDGET (self), "high-contrast"))
+    return;
+  if (on)
+    {
+      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (hc_provider ()),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 2);
+      gtk_widget_add_css_class (GTK_WIDGET (self), "high-contrast");
+    }
+  else
+    {
+      gtk_style_context_remove_provider_for_display (display,
+                                                     GTK_STYLE_PROVIDER (hc_provider ()));
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "high-contrast");
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self->network));
+  gtk_widget_queue_draw (GTK_WIDGET (self->ladder));
+}
+
+void
+app_window_set_high_contrast (AppWindow *self,
+                              gboolean   high_contrast)
+{
+  g_return_if_fail (APP_IS_WINDOW (self));
+
+  high_contrast = !!high_contrast;
+  if (self->high_contrast == high_contrast)
+    return;
+  self->high_contrast = high_contrast;
+  update_high_contrast (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGH_CONTRAST]);
+}
+
+gboolean
+app_window_get_high_contrast (AppWindow *self)
+{
+  g_return_val_if_fail (APP_IS_WINDOW (self), FALSE);
+  return gtk_widget_has_css_class (GTK_WIDGET (self), "high-contrast");
 }
 
 void
@@ -841,6 +978,10 @@ shortcut_cb (GtkWidget *widget,
 
   if (focus != NULL && GTK_IS_EDITABLE (focus))
     return FALSE;
+  /* Space on a focused button (the lesson's Next, an answer's option) presses the button. */
+  if (focus != NULL && g_str_equal (user_data, "win.play-pause") &&
+      (GTK_IS_BUTTON (focus) || GTK_IS_CHECK_BUTTON (focus)))
+    return FALSE;
   return gtk_widget_activate_action (widget, user_data, NULL);
 }
 
@@ -876,6 +1017,9 @@ app_window_get_property (GObject    *object,
     case PROP_DARK:
       g_value_set_boolean (value, self->dark);
       break;
+    case PROP_HIGH_CONTRAST:
+      g_value_set_boolean (value, self->high_contrast);
+      break;
     case PROP_COLLAPSE_REFRESHES:
       /* Asked for by the action while the template is being torn down, too. */
       g_value_set_boolean (value, self->ladder != NULL &&
@@ -901,6 +1045,9 @@ app_window_set_property (GObject      *object,
       break;
     case PROP_DARK:
       app_window_set_dark (self, g_value_get_boolean (value));
+      break;
+    case PROP_HIGH_CONTRAST:
+      app_window_set_high_contrast (self, g_value_get_boolean (value));
       break;
     case PROP_COLLAPSE_REFRESHES:
       if (app_ladder_view_get_collapse_refreshes (self->ladder) != g_value_get_boolean (value))
@@ -948,6 +1095,7 @@ app_window_class_init (AppWindowClass *klass)
   object_class->dispose = app_window_dispose;
   object_class->get_property = app_window_get_property;
   object_class->set_property = app_window_set_property;
+  widget_class->size_allocate = app_window_size_allocate;
 
   properties[PROP_DOCUMENT] =
     g_param_spec_object ("document", NULL, NULL, SIM_TYPE_DOCUMENT,
@@ -960,6 +1108,9 @@ app_window_class_init (AppWindowClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_COLLAPSE_REFRESHES] =
     g_param_spec_boolean ("collapse-refreshes", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HIGH_CONTRAST] =
+    g_param_spec_boolean ("high-contrast", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1011,12 +1162,131 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-pane", "s", show_pane_action);
   gtk_widget_class_install_property_action (widget_class, "win.presentation", "presentation");
   gtk_widget_class_install_property_action (widget_class, "win.dark", "dark");
+  gtk_widget_class_install_property_action (widget_class, "win.high-contrast", "high-contrast");
   gtk_widget_class_install_property_action (widget_class, "win.collapse-refreshes",
                                             "collapse-refreshes");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
                                        "win.save-scene", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "win.presentation", NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Keyboard                                                                                   */
+
+/*
+ * The window's regions in F6 order: the lesson column, the network, the panes under it, the
+ * ladder, the inspector.  The hidden ones are skipped.
+ */
+static GPtrArray *
+focus_regions (AppWindow *self)
+{
+  GPtrArray *regions = g_ptr_array_new ();
+  GtkWidget *all[] = { GTK_WIDGET (self->lesson_pane), GTK_WIDGET (self->network),
+                       gtk_paned_get_end_child (self->left_paned), GTK_WIDGET (self->ladder),
+                       GTK_WIDGET (self->inspector) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    if (gtk_widget_is_visible (all[i]))
+      g_ptr_array_add (regions, all[i]);
+  return regions;
+}
+
+/* Moves the focus into the next (or previous) region that takes it. */
+static gboolean
+cycle_focus_cb (GtkWidget *widget,
+                GVariant  *args,
+                gpointer   user_data)
+{
+  AppWindow *self = APP_WINDOW (widget);
+  g_autoptr(GPtrArray) regions = focus_regions (self);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  int step = GPOINTER_TO_INT (user_data);
+  int current = -1;
+
+  for (guint i = 0; i < regions->len; i++)
+    if (focus != NULL && (focus == regions->pdata[i] ||
+                          gtk_widget_is_ancestor (focus, regions->pdata[i])))
+      current = i;
+  for (guint k = 1; k <= regions->len; k++)
+    {
+      int n = regions->len;
+      GtkWidget *next = regions->pdata[((current < 0 && step < 0 ? 0 : current) + step * (int) k
+                                        + n * 2) % n];
+
+      if (gtk_widget_child_focus (next, GTK_DIR_TAB_FORWARD) || gtk_widget_grab_focus (next))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The lesson's Next and Back from anywhere in the window (Ctrl+Page Down / Page Up). */
+static gboolean
+lesson_key_cb (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   user_data)
+{
+  AppWindow *self = APP_WINDOW (widget);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->lesson_pane)))
+    return FALSE;
+  return gtk_widget_activate_action (GTK_WIDGET (self->lesson_pane), user_data, NULL);
+}
+
+/* Enter on a ladder line: its message is in the inspector; the focus goes there to read it. */
+static void
+row_activated_cb (AppWindow *self,
+                  int        row)
+{
+  gtk_widget_child_focus (GTK_WIDGET (self->inspector), GTK_DIR_TAB_FORWARD);
+}
+
+static void
+add_region_keys (AppWindow             *self,
+                 GtkShortcutController *keys)
+{
+  static const char *const panes[] = { "location", "digest", "timers", "counters" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
+    gtk_shortcut_controller_add_shortcut (keys,
+      gtk_shortcut_new_with_arguments (gtk_keyval_trigger_new (GDK_KEY_1 + i, GDK_CONTROL_MASK),
+                                       gtk_named_action_new ("win.show-pane"), "s", panes[i]));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F6, 0),
+                      gtk_callback_action_new (cycle_focus_cb, GINT_TO_POINTER (1), NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_F6, GDK_SHIFT_MASK),
+                      gtk_callback_action_new (cycle_focus_cb, GINT_TO_POINTER (-1), NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Down, GDK_CONTROL_MASK),
+                      gtk_callback_action_new (lesson_key_cb, (gpointer) "lesson.next", NULL)));
+  gtk_shortcut_controller_add_shortcut (keys,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Up, GDK_CONTROL_MASK),
+                      gtk_callback_action_new (lesson_key_cb, (gpointer) "lesson.back", NULL)));
+}
+
+/*
+ * The window fills the monitor it opens on (the first one, before it has a surface): a
+ * projector's every pixel, not a fixed size.  Maximized too, so a window manager keeps it so;
+ * without one (Xvfb) the default size does it.
+ */
+static void
+size_to_monitor (AppWindow *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  g_autoptr(GdkMonitor) monitor = NULL;
+  GdkRectangle geometry;
+
+  if (display == NULL)
+    return;
+  monitor = g_list_model_get_item (gdk_display_get_monitors (display), 0);
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_geometry (monitor, &geometry);
+  if (geometry.width < 200 || geometry.height < 200)
+    return;
+  gtk_window_set_default_size (GTK_WINDOW (self), geometry.width, geometry.height);
+  gtk_window_maximize (GTK_WINDOW (self));
 }
 
 static void
@@ -1028,6 +1298,14 @@ app_window_init (AppWindow *self)
   /* Before the template: its children bind to the "document" property. */
   self->document = sim_document_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Not bound by name: gtk_widget_dispose_template() would unparent them twice. */
+  self->outer_paned = GTK_PANED (gtk_widget_get_parent (GTK_WIDGET (self->views_paned)));
+  self->right_paned = GTK_PANED (gtk_paned_get_end_child (self->views_paned));
+  size_to_monitor (self);
+  update_high_contrast (self);
+  g_signal_connect_object (gtk_settings_get_for_display (gtk_widget_get_display (GTK_WIDGET (self))),
+                           "notify::gtk-theme-name", G_CALLBACK (update_high_contrast), self,
+                           G_CONNECT_SWAPPED);
 
   self->speed = speeds[DEFAULT_SPEED_INDEX];
   gtk_drop_down_set_selected (self->speed_dropdown, DEFAULT_SPEED_INDEX);
@@ -1067,6 +1345,13 @@ app_window_init (AppWindow *self)
   add_key (keys, GDK_KEY_minus, "win.speed-down");
   add_key (keys, GDK_KEY_KP_Subtract, "win.speed-down");
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+
+  /* Pane switching and the lesson: after the widgets had their say (bubble phase). */
+  shortcuts = gtk_shortcut_controller_new ();
+  add_region_keys (self, GTK_SHORTCUT_CONTROLLER (shortcuts));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+  g_signal_connect_object (self->ladder, "row-activated", G_CALLBACK (row_activated_cb), self,
+                           G_CONNECT_SWAPPED);
 }
 
 AppWindow *

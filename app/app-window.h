@@ -83,5 +83,10 @@ gboolean         app_window_get_presentation (AppWindow  *self);
 void             app_window_set_dark     (AppWindow      *self,
                                           gboolean        dark);
 gboolean         app_window_get_dark     (AppWindow      *self);
+/* Strong colours and thicker lines (style-hc.css); also on by itself under a HighContrast
+ * desktop theme, which the getter then reports. */
+void          app_window_set_high_contrast (AppWindow *self,
+                                            gboolean   high_contrast);
+gboolean      app_window_get_high_contrast (AppWindow *self);
 
 G_END_DECLS

@@ -23,6 +23,20 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define MAX_FRAME_STEP (G_USEC_PER_SEC / 10)
 
 /*
+ * Frame pacing: a frame runs the session for at most this much wall time, so a burst of
+ * events (fifty phones refreshing at once) never holds a frame; the virtual clock catches up
+ * over the following frames.  5 ms leaves a 16.7 ms frame room for layout and painting.
+ */
+#define FRAME_SIM_BUDGET_US 5000
+
+/*
+ * How far (in wall time at the current speed) play may fall behind before the session slows
+ * down instead: a scene too busy to run at the speed asked for plays as fast as it can, and
+ * Pause stops it at once rather than after a backlog.
+ */
+#define MAX_PLAY_LAG (G_USEC_PER_SEC / 2)
+
+/*
  * While playing, the tables (location, timers) and the inspector follow at this rate rather
  * than every frame: re-measuring a grid of fifty bindings or a wrapped explanation costs more
  * than a frame has.
@@ -72,6 +86,8 @@ struct _AppWindow {
   double speed;
   guint tick_id;
   gint64 last_frame_time;
+  SimTime play_target;      /* the virtual time play has to reach; the clock catches up to it */
+  SimTime play_reached;     /* where the last frame left the clock */
   gint64 last_table_refresh;
   gint64 last_table_rebuild;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
@@ -223,6 +239,28 @@ show_play_icon (AppWindow *self)
                                                : "media-playback-start-symbolic");
 }
 
+/*
+ * Runs the world's events up to @target for at most FRAME_SIM_BUDGET_US of wall time and
+ * returns the virtual time reached: @target when everything due by then ran, else the time
+ * of the last event run (the rest waits for the next frame).
+ */
+static SimTime
+run_slice (AppWindow *self,
+           SimTime    target)
+{
+  SimClock *clock = sim_world_get_clock (world (self));
+  gint64 give_up = g_get_monotonic_time () + FRAME_SIM_BUDGET_US;
+  SimTime next;
+
+  while (sim_clock_next_deadline (clock, &next) && next <= target)
+    {
+      sim_clock_step (clock);
+      if (g_get_monotonic_time () >= give_up)
+        return sim_world_now (world (self));
+    }
+  return target;
+}
+
 static gboolean
 tick_cb (GtkWidget     *widget,
          GdkFrameClock *frame_clock,
@@ -230,31 +268,37 @@ tick_cb (GtkWidget     *widget,
 {
   AppWindow *self = APP_WINDOW (widget);
   gint64 frame_time = gdk_frame_clock_get_frame_time (frame_clock);
+  SimTime run_length = sim_document_get_run_length (self->document);
+  SimTime now = sim_world_now (world (self));
+  SimTime reached;
   gint64 elapsed;
 
+  /* First frame, or a seek, a step or another world while playing: play goes on from now. */
+  if (self->last_frame_time == 0 || now != self->play_reached)
+    self->play_target = now;
   if (self->last_frame_time == 0)
     self->last_frame_time = frame_time;
   elapsed = MIN (frame_time - self->last_frame_time, MAX_FRAME_STEP);
   self->last_frame_time = frame_time;
 
-  if (elapsed > 0)
-    {
-      SimTime run_length = sim_document_get_run_length (self->document);
-      SimTime now = sim_world_now (world (self));
-      SimTime target = now + (SimTime) (elapsed * self->speed);
-      gboolean at_end = now < run_length && target >= run_length;
+  self->play_target += (SimTime) (MAX (elapsed, 0) * self->speed);
+  self->play_target = MIN (self->play_target, now + (SimTime) (MAX_PLAY_LAG * self->speed));
+  /* The scenario's planned length is a natural place to stop; Play goes on from there. */
+  if (now < run_length)
+    self->play_target = MIN (self->play_target, run_length);
+  if (self->play_target <= now)
+    return G_SOURCE_CONTINUE;
 
-      /* The scenario's planned length is a natural place to stop; Play goes on from there. */
-      if (at_end)
-        {
-          /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
-          self->tick_id = 0;
-          show_play_icon (self);
-          sim_document_run_until (self->document, run_length);
-          return G_SOURCE_REMOVE;
-        }
-      /* The document says "changed": the views follow at the pace of a playing session. */
-      sim_document_run_until (self->document, target);
+  reached = run_slice (self, self->play_target);
+  /* The document says "changed": the views follow at the pace of a playing session. */
+  sim_document_run_until (self->document, reached);
+  self->play_reached = sim_world_now (world (self));
+  if (now < run_length && reached >= run_length)
+    {
+      /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
+      self->tick_id = 0;
+      show_play_icon (self);
+      return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
 }

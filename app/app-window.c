@@ -48,6 +48,13 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define LIVE_REFRESH_MS 100
 
 /*
+ * While live the registrar's sockets are read below the redraw priority: under a flood
+ * (sipp at 1,000 registrations a second) a socket is always readable, and at the default
+ * priority no frame would ever be drawn.  Datagrams wait in the kernel's buffer for the frame.
+ */
+#define LIVE_SOCKET_PRIORITY (GDK_PRIORITY_REDRAW + 10)
+
+/*
  * Dragging the scrubber asks for many times; the session is re-run to the last one asked for
  * after the pointer rests this long, not once per motion event.
  */
@@ -432,6 +439,9 @@ live_changed_cb (AppWindow *self)
   g_clear_handle_id (&self->seek_id, g_source_remove);
   if (live)
     self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
+  if (live && world (self) != NULL && sim_world_get_transport (world (self)) != NULL)
+    sim_socket_transport_set_priority (sim_world_get_transport (world (self)),
+                                       LIVE_SOCKET_PRIORITY);
   /* A registrar runs for hours: older ladder rows fold into one line. */
   app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
                                                    : APP_WINDOW_MAX_LADDER_ROWS);

@@ -112,6 +112,7 @@ struct _SimSocketTransport {
   gpointer name_data;
   SimTlsContext *tls_context; /* certificate and key of the tls: listeners, NULL: none */
   GByteArray *plain;          /* decrypted bytes of one read, reused */
+  int priority;               /* of the socket sources (sim_socket_transport_set_priority) */
 };
 
 G_DEFINE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, G_TYPE_OBJECT)
@@ -283,6 +284,7 @@ attach_source (SimSocketTransport *self,
   GSource *source = g_socket_create_source (socket, condition, NULL);
 
   g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
+  g_source_set_priority (source, self->priority);
   g_source_attach (source, self->context);
   return source;
 }
@@ -1339,6 +1341,7 @@ sim_socket_transport_init (SimSocketTransport *self)
   self->tcp_max_connections = SIM_TRANSPORT_TCP_MAX_CONNECTIONS;
   self->tcp_max_per_ip = SIM_TRANSPORT_TCP_MAX_PER_IP;
   self->max_message = SIM_TRANSPORT_MAX_MESSAGE;
+  self->priority = G_PRIORITY_DEFAULT;
   self->buffer = g_malloc (SIM_TRANSPORT_MAX_MESSAGE + 2);
   self->plain = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
@@ -1497,6 +1500,35 @@ sim_socket_transport_listen (SimSocketTransport  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+sim_socket_transport_set_priority (SimSocketTransport *self,
+                                   int                 priority)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+
+  self->priority = priority;
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *listener = self->listeners->pdata[i];
+
+      if (listener->source != NULL)
+        g_source_set_priority (listener->source, priority);
+    }
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Connection *conn = value;
+
+      if (conn->in_source != NULL)
+        g_source_set_priority (conn->in_source, priority);
+      if (conn->out_source != NULL)
+        g_source_set_priority (conn->out_source, priority);
+    }
 }
 
 GArray *

@@ -25,9 +25,9 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 /*
  * Frame pacing: a frame runs the session for at most this much wall time, so a burst of
  * events (fifty phones refreshing at once) never holds a frame; the virtual clock catches up
- * over the following frames.  5 ms leaves a 16.7 ms frame room for layout and painting.
+ * over the following frames.  4 ms leaves a 16.7 ms frame room for layout and painting.
  */
-#define FRAME_SIM_BUDGET_US 5000
+#define FRAME_SIM_BUDGET_US 4000
 
 /*
  * How far (in wall time at the current speed) play may fall behind before the session slows
@@ -43,6 +43,13 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
  */
 #define TABLE_REFRESH_INTERVAL (G_USEC_PER_SEC / 5)
 #define TABLE_REBUILD_INTERVAL G_USEC_PER_SEC
+
+/*
+ * While playing, the inspector follows the newest packet once a second: showing a packet
+ * (its wrapped text, the "what changed" comparison) costs about 20 ms of the frame that
+ * follows, and at the tables' 5 Hz that was the slowest twentieth of frames (bench-gui).
+ */
+#define INSPECTOR_FOLLOW_INTERVAL G_USEC_PER_SEC
 
 /* While live the clock runs by itself; the views follow at 10 Hz, the tables at their pace. */
 #define LIVE_REFRESH_MS 100
@@ -97,6 +104,7 @@ struct _AppWindow {
   SimTime play_reached;     /* where the last frame left the clock */
   gint64 last_table_refresh;
   gint64 last_table_rebuild;
+  gint64 last_inspector_follow;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
   gboolean selecting;
   gboolean presentation;
@@ -191,11 +199,13 @@ refresh (AppWindow *self,
   }
   app_timers_view_update (self->timers);
   app_counters_view_update (self->counters);
-  /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
-  if (self->follow_newest)
+  /* The inspector follows the newest packet at its own, slower pace: its wrapped text is costly. */
+  if (self->follow_newest &&
+      (!animating || now - self->last_inspector_follow >= INSPECTOR_FOLLOW_INTERVAL))
     {
       guint n = app_ladder_view_get_n_rows (self->ladder);
 
+      self->last_inspector_follow = now;
       if (n > 0 && app_ladder_view_get_selected (self->ladder) != (int) n - 1)
         {
           self->selecting = TRUE;
@@ -330,6 +340,8 @@ app_window_set_playing (AppWindow *self,
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
+      /* Paused: the tables and the inspector catch up with what played. */
+      refresh_views (self);
     }
   show_play_icon (self);
 }

@@ -23,11 +23,16 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define MAX_FRAME_STEP (G_USEC_PER_SEC / 10)
 
 /*
- * Frame pacing: a frame runs the session for at most this much wall time, so a burst of
+ * Frame pacing: a frame runs the session for at most a budget of wall time, so a burst of
  * events (fifty phones refreshing at once) never holds a frame; the virtual clock catches up
- * over the following frames.  4 ms leaves a 16.7 ms frame room for layout and painting.
+ * over the following frames.  The budget is a share of the time since the previous frame,
+ * at least FRAME_SIM_BUDGET_US (4 ms leaves a 16.7 ms frame room for layout and painting):
+ * when painting a big scene makes frames slow anyway, the session gets the same share of a
+ * longer frame instead of falling ever further behind (bench-gui --phones 200 played at a
+ * tenth of its speed with a fixed 4 ms).
  */
 #define FRAME_SIM_BUDGET_US 4000
+#define FRAME_SIM_SHARE 0.3
 
 /*
  * How far (in wall time at the current speed) play may fall behind before the session slows
@@ -257,16 +262,17 @@ show_play_icon (AppWindow *self)
 }
 
 /*
- * Runs the world's events up to @target for at most FRAME_SIM_BUDGET_US of wall time and
+ * Runs the world's events up to @target for at most @budget µs of wall time and
  * returns the virtual time reached: @target when everything due by then ran, else the time
  * of the last event run (the rest waits for the next frame).
  */
 static SimTime
 run_slice (AppWindow *self,
-           SimTime    target)
+           SimTime    target,
+           gint64     budget)
 {
   SimClock *clock = sim_world_get_clock (world (self));
-  gint64 give_up = g_get_monotonic_time () + FRAME_SIM_BUDGET_US;
+  gint64 give_up = g_get_monotonic_time () + budget;
   SimTime next;
 
   while (sim_clock_next_deadline (clock, &next) && next <= target)
@@ -306,7 +312,8 @@ tick_cb (GtkWidget     *widget,
   if (self->play_target <= now)
     return G_SOURCE_CONTINUE;
 
-  reached = run_slice (self, self->play_target);
+  reached = run_slice (self, self->play_target,
+                       MAX (FRAME_SIM_BUDGET_US, (gint64) (elapsed * FRAME_SIM_SHARE)));
   /* The document says "changed": the views follow at the pace of a playing session. */
   sim_document_run_until (self->document, reached);
   self->play_reached = sim_world_now (world (self));

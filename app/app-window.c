@@ -29,9 +29,12 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
  * at least FRAME_SIM_BUDGET_US (4 ms leaves a 16.7 ms frame room for layout and painting):
  * when painting a big scene makes frames slow anyway, the session gets the same share of a
  * longer frame instead of falling ever further behind (bench-gui --phones 200 played at a
- * tenth of its speed with a fixed 4 ms).
+ * tenth of its speed with a fixed 4 ms), up to FRAME_SIM_BUDGET_MAX_US: on a loaded machine
+ * frames are slow from waiting for the CPU, and a budget growing with them would make them
+ * slower still.
  */
 #define FRAME_SIM_BUDGET_US 4000
+#define FRAME_SIM_BUDGET_MAX_US 12000
 #define FRAME_SIM_SHARE 0.3
 
 /*
@@ -313,7 +316,8 @@ tick_cb (GtkWidget     *widget,
     return G_SOURCE_CONTINUE;
 
   reached = run_slice (self, self->play_target,
-                       MAX (FRAME_SIM_BUDGET_US, (gint64) (elapsed * FRAME_SIM_SHARE)));
+                       CLAMP ((gint64) (elapsed * FRAME_SIM_SHARE), FRAME_SIM_BUDGET_US,
+                              FRAME_SIM_BUDGET_MAX_US));
   /* The document says "changed": the views follow at the pace of a playing session. */
   sim_document_run_until (self->document, reached);
   self->play_reached = sim_world_now (world (self));

@@ -28,6 +28,28 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define MAX_FRAME_STEP (G_USEC_PER_SEC / 10)
 
 /*
+ * Frame pacing: a frame runs the session for at most a budget of wall time, so a burst of
+ * events (fifty phones refreshing at once) never holds a frame; the virtual clock catches up
+ * over the following frames.  The budget is a share of the time since the previous frame,
+ * at least FRAME_SIM_BUDGET_US (4 ms leaves a 16.7 ms frame room for layout and painting):
+ * when painting a big scene makes frames slow anyway, the session gets the same share of a
+ * longer frame instead of falling ever further behind (bench-gui --phones 200 played at a
+ * tenth of its speed with a fixed 4 ms), up to FRAME_SIM_BUDGET_MAX_US: on a loaded machine
+ * frames are slow from waiting for the CPU, and a budget growing with them would make them
+ * slower still.
+ */
+#define FRAME_SIM_BUDGET_US 4000
+#define FRAME_SIM_BUDGET_MAX_US 12000
+#define FRAME_SIM_SHARE 0.3
+
+/*
+ * How far (in wall time at the current speed) play may fall behind before the session slows
+ * down instead: a scene too busy to run at the speed asked for plays as fast as it can, and
+ * Pause stops it at once rather than after a backlog.
+ */
+#define MAX_PLAY_LAG (G_USEC_PER_SEC / 2)
+
+/*
  * While playing, the tables (location, timers) and the inspector follow at this rate rather
  * than every frame: re-measuring a grid of fifty bindings or a wrapped explanation costs more
  * than a frame has.
@@ -35,8 +57,22 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define TABLE_REFRESH_INTERVAL (G_USEC_PER_SEC / 5)
 #define TABLE_REBUILD_INTERVAL G_USEC_PER_SEC
 
+/*
+ * While playing, the inspector follows the newest packet once a second: showing a packet
+ * (its wrapped text, the "what changed" comparison) costs about 20 ms of the frame that
+ * follows, and at the tables' 5 Hz that was the slowest twentieth of frames (bench-gui).
+ */
+#define INSPECTOR_FOLLOW_INTERVAL G_USEC_PER_SEC
+
 /* While live the clock runs by itself; the views follow at 10 Hz, the tables at their pace. */
 #define LIVE_REFRESH_MS 100
+
+/*
+ * While live the registrar's sockets are read below the redraw priority: under a flood
+ * (sipp at 1,000 registrations a second) a socket is always readable, and at the default
+ * priority no frame would ever be drawn.  Datagrams wait in the kernel's buffer for the frame.
+ */
+#define LIVE_SOCKET_PRIORITY (GDK_PRIORITY_REDRAW + 10)
 
 /*
  * Dragging the scrubber asks for many times; the session is re-run to the last one asked for
@@ -90,8 +126,11 @@ struct _AppWindow {
   double speed;
   guint tick_id;
   gint64 last_frame_time;
+  SimTime play_target;      /* the virtual time play has to reach; the clock catches up to it */
+  SimTime play_reached;     /* where the last frame left the clock */
   gint64 last_table_refresh;
   gint64 last_table_rebuild;
+  gint64 last_inspector_follow;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
   gboolean selecting;
   gboolean presentation;
@@ -188,11 +227,13 @@ refresh (AppWindow *self,
   }
   app_timers_view_update (self->timers);
   app_counters_view_update (self->counters);
-  /* The inspector follows the newest packet at the same pace: its wrapped text is costly. */
-  if (self->follow_newest)
+  /* The inspector follows the newest packet at its own, slower pace: its wrapped text is costly. */
+  if (self->follow_newest &&
+      (!animating || now - self->last_inspector_follow >= INSPECTOR_FOLLOW_INTERVAL))
     {
       guint n = app_ladder_view_get_n_rows (self->ladder);
 
+      self->last_inspector_follow = now;
       if (n > 0 && app_ladder_view_get_selected (self->ladder) != (int) n - 1)
         {
           self->selecting = TRUE;
@@ -247,6 +288,29 @@ show_play_icon (AppWindow *self)
                                   self->tick_id != 0 ? "Pause" : "Play", -1);
 }
 
+/*
+ * Runs the world's events up to @target for at most @budget µs of wall time and
+ * returns the virtual time reached: @target when everything due by then ran, else the time
+ * of the last event run (the rest waits for the next frame).
+ */
+static SimTime
+run_slice (AppWindow *self,
+           SimTime    target,
+           gint64     budget)
+{
+  SimClock *clock = sim_world_get_clock (world (self));
+  gint64 give_up = g_get_monotonic_time () + budget;
+  SimTime next;
+
+  while (sim_clock_next_deadline (clock, &next) && next <= target)
+    {
+      sim_clock_step (clock);
+      if (g_get_monotonic_time () >= give_up)
+        return sim_world_now (world (self));
+    }
+  return target;
+}
+
 static gboolean
 tick_cb (GtkWidget     *widget,
          GdkFrameClock *frame_clock,
@@ -254,31 +318,39 @@ tick_cb (GtkWidget     *widget,
 {
   AppWindow *self = APP_WINDOW (widget);
   gint64 frame_time = gdk_frame_clock_get_frame_time (frame_clock);
+  SimTime run_length = sim_document_get_run_length (self->document);
+  SimTime now = sim_world_now (world (self));
+  SimTime reached;
   gint64 elapsed;
 
+  /* First frame, or a seek, a step or another world while playing: play goes on from now. */
+  if (self->last_frame_time == 0 || now != self->play_reached)
+    self->play_target = now;
   if (self->last_frame_time == 0)
     self->last_frame_time = frame_time;
   elapsed = MIN (frame_time - self->last_frame_time, MAX_FRAME_STEP);
   self->last_frame_time = frame_time;
 
-  if (elapsed > 0)
-    {
-      SimTime run_length = sim_document_get_run_length (self->document);
-      SimTime now = sim_world_now (world (self));
-      SimTime target = now + (SimTime) (elapsed * self->speed);
-      gboolean at_end = now < run_length && target >= run_length;
+  self->play_target += (SimTime) (MAX (elapsed, 0) * self->speed);
+  self->play_target = MIN (self->play_target, now + (SimTime) (MAX_PLAY_LAG * self->speed));
+  /* The scenario's planned length is a natural place to stop; Play goes on from there. */
+  if (now < run_length)
+    self->play_target = MIN (self->play_target, run_length);
+  if (self->play_target <= now)
+    return G_SOURCE_CONTINUE;
 
-      /* The scenario's planned length is a natural place to stop; Play goes on from there. */
-      if (at_end)
-        {
-          /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
-          self->tick_id = 0;
-          show_play_icon (self);
-          sim_document_run_until (self->document, run_length);
-          return G_SOURCE_REMOVE;
-        }
-      /* The document says "changed": the views follow at the pace of a playing session. */
-      sim_document_run_until (self->document, target);
+  reached = run_slice (self, self->play_target,
+                       CLAMP ((gint64) (elapsed * FRAME_SIM_SHARE), FRAME_SIM_BUDGET_US,
+                              FRAME_SIM_BUDGET_MAX_US));
+  /* The document says "changed": the views follow at the pace of a playing session. */
+  sim_document_run_until (self->document, reached);
+  self->play_reached = sim_world_now (world (self));
+  if (now < run_length && reached >= run_length)
+    {
+      /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
+      self->tick_id = 0;
+      show_play_icon (self);
+      return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
 }
@@ -303,6 +375,8 @@ app_window_set_playing (AppWindow *self,
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
+      /* Paused: the tables and the inspector catch up with what played. */
+      refresh_views (self);
     }
   show_play_icon (self);
 }
@@ -412,6 +486,9 @@ live_changed_cb (AppWindow *self)
   g_clear_handle_id (&self->seek_id, g_source_remove);
   if (live)
     self->live_refresh_id = g_timeout_add (LIVE_REFRESH_MS, live_refresh_cb, self);
+  if (live && world (self) != NULL && sim_world_get_transport (world (self)) != NULL)
+    sim_socket_transport_set_priority (sim_world_get_transport (world (self)),
+                                       LIVE_SOCKET_PRIORITY);
   /* A registrar runs for hours: older ladder rows fold into one line. */
   app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
                                                    : APP_WINDOW_MAX_LADDER_ROWS);

@@ -8,11 +8,21 @@
  *   xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
  *     env GSK_RENDERER=cairo GTK_A11Y=test bench-gui [--phones 50] [--seconds 20] [--speed 10]
  *                                                    [--pane location|digest|timers]
+ *                                                    [--live [--rate 1000]]
+ *
+ * --live measures live mode instead: the window's registrar listens on 127.0.0.1 (a free
+ * port) for a users file of --users users, and sipp (tests/sipp/register.xml) registers them
+ * with digest authentication at --rate registrations per second, in a loop over the users,
+ * while the frames are recorded.  The load average is printed beside the figures: on a shared
+ * machine they include waiting for the CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <sys/wait.h>
 
 #include <sys/resource.h>
 
@@ -20,6 +30,9 @@
 #include <gtk/gtk.h>
 
 #include "app-window.h"
+
+/* sipp's registration scenario, from the source tree. */
+#define SIPP_REGISTER_SCENARIO SIPLAB_SOURCE_DIR "/tests/sipp/register.xml"
 
 typedef struct {
   AppWindow *window;
@@ -29,6 +42,8 @@ typedef struct {
   GArray *layout;         /* double, ms in the layout phase (measure and allocate) */
   GArray *paint;          /* double, ms in the paint phase (snapshot and render) */
   gint64 mark;
+  double cpu_mark;        /* thread CPU time at mark */
+  GArray *update_cpu;     /* double, ms of this thread's CPU time in the update phase */
   GArray *frame_cpu;      /* double, ms of this thread's CPU time from before-paint to after */
   double cpu_start;
   gint64 last_frame_time;
@@ -82,6 +97,7 @@ before_paint_cb (GdkFrameClock *clock,
   bench->cpu_start = thread_cpu_ms ();
   bench->frame_start = gdk_frame_clock_get_frame_time (clock);
   bench->mark = g_get_monotonic_time ();
+  bench->cpu_mark = bench->cpu_start;
 }
 
 /* Connected after GTK's own handlers: each runs at the end of its phase. */
@@ -100,6 +116,9 @@ static void
 update_cb (GdkFrameClock *clock,
            Bench         *bench)
 {
+  double cpu = thread_cpu_ms () - bench->cpu_mark;
+
+  g_array_append_val (bench->update_cpu, cpu);
   phase_end (bench, bench->update);
 }
 
@@ -185,30 +204,182 @@ window_mapped_cb (GtkWidget *widget,
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), bench);
 }
 
+/* Writes the scene to a file, the way a teacher's would be, and opens it. */
+static gboolean
+open_scene (Bench   *bench,
+            int      phones,
+            GError **error)
+{
+  g_autofree char *text = busy_scene (CLAMP (phones, 2, 2000));
+  g_autofree char *path = NULL;
+  gboolean ok;
+  int fd;
+
+  fd = g_file_open_tmp ("bench-gui-XXXXXX.scn", &path, error);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  if (!g_file_set_contents (path, text, -1, error))
+    return FALSE;
+  ok = sim_document_open (app_window_get_document (bench->window), path, error);
+  g_unlink (path);
+  return ok;
+}
+
+/*
+ * Live mode: the window's registrar listens on loopback for @users users (u0000:pw0000...), and
+ * sipp registers them at @rate per second for @seconds (plus the settling second).  Returns
+ * sipp's pid, or 0 with @error set.
+ */
+static GPid
+start_live (Bench    *bench,
+            int       users,
+            int       rate,
+            int       seconds,
+            char    **dir,
+            GError  **error)
+{
+  g_autoptr(GString) passwords = g_string_new ("# bench-gui users\n");
+  g_autoptr(GString) csv = g_string_new ("SEQUENTIAL\n");
+  g_autofree char *users_path = NULL, *csv_path = NULL, *target = NULL, *count = NULL;
+  g_autofree char *rate_text = NULL;
+  SimListenOptions options = { .address = "127.0.0.1", .udp = TRUE, .domain = "lab.example" };
+  SimWorld *world;
+  SimAddr registrar;
+  GPid pid = 0;
+
+  *dir = g_dir_make_tmp ("bench-gui-XXXXXX", error);
+  if (*dir == NULL)
+    return 0;
+  for (int i = 0; i < users; i++)
+    {
+      g_string_append_printf (passwords, "u%04d:pw%04d\n", i, i);
+      g_string_append_printf (csv, "u%04d;[authentication username=u%04d password=pw%04d];\n",
+                              i, i, i);
+    }
+  users_path = g_build_filename (*dir, "users.txt", NULL);
+  csv_path = g_build_filename (*dir, "users.csv", NULL);
+  if (!g_file_set_contents (users_path, passwords->str, -1, error) ||
+      !g_file_set_contents (csv_path, csv->str, -1, error))
+    return 0;
+  options.users_path = users_path;
+  if (!sim_document_listen (app_window_get_document (bench->window), &options, error))
+    return 0;
+  world = sim_document_get_world (app_window_get_document (bench->window));
+  registrar = g_array_index (sim_socket_transport_get_listeners (sim_world_get_transport (world)),
+                             SimAddr, 0);
+  target = g_strdup_printf ("127.0.0.1:%u", registrar.port);
+  count = g_strdup_printf ("%d", rate * (seconds + 2));
+  rate_text = g_strdup_printf ("%d", rate);
+  {
+    const char *argv[] = { "sipp", "-sf", SIPP_REGISTER_SCENARIO, "-inf", csv_path,
+                           "-auth_uri", "lab.example", "-key", "domain", "lab.example",
+                           "-key", "expires", "3600", "-m", count, "-r", rate_text,
+                           "-l", "200", "-i", "127.0.0.1", "-p", "0", "-nostdin",
+                           "-timeout", "120", target, NULL };
+
+    if (!g_spawn_async (*dir, (char **) argv, NULL,
+                        G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                        G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                        NULL, NULL, &pid, error))
+      return 0;
+  }
+  return pid;
+}
+
+static void
+print_results (Bench      *bench,
+               const char *what,
+               int         seconds,
+               double      cpu)
+{
+  SimWorld *world = sim_document_get_world (app_window_get_document (bench->window));
+  double load[3];
+
+  printf ("bench-gui: %s for %d s (GSK_RENDERER=%s)\n", what, seconds,
+          g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
+  printf ("  virtual time reached  %.1f s, %u trace events, %u ladder rows, %u bindings\n",
+          SIM_TIME_TO_SECONDS (sim_world_now (world)),
+          sim_trace_get_n_events (sim_world_get_trace (world)),
+          app_ladder_view_get_n_rows (app_window_get_ladder (bench->window)),
+          sim_location_get_n_bindings (sim_world_get_location (world)));
+  printf ("  frames                %u, CPU %.1f ms per frame (%.0f%% of one core)\n",
+          bench->deltas->len, bench->deltas->len ? cpu / bench->deltas->len : 0.0,
+          cpu / (seconds * 10.0));
+  if (getloadavg (load, 3) == 3)
+    printf ("  machine load average  %.2f %.2f %.2f (on %ld CPUs; figures below include waiting for them)\n",
+            load[0], load[1], load[2], sysconf (_SC_NPROCESSORS_ONLN));
+  printf ("  frame interval  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
+          percentile (bench->deltas, 0.5), percentile (bench->deltas, 0.95),
+          percentile (bench->deltas, 1.0));
+  printf ("  work per frame  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
+          percentile (bench->work, 0.5), percentile (bench->work, 0.95),
+          percentile (bench->work, 1.0));
+  printf ("  CPU per frame   median %.1f ms   p95 %.1f ms   max %.1f ms   (main thread)\n",
+          percentile (bench->frame_cpu, 0.5), percentile (bench->frame_cpu, 0.95),
+          percentile (bench->frame_cpu, 1.0));
+  printf ("    update phase  median %.1f ms   p95 %.1f ms   (the session runs, views follow)\n",
+          percentile (bench->update, 0.5), percentile (bench->update, 0.95));
+  printf ("    update CPU    median %.1f ms   p95 %.1f ms   (main thread)\n",
+          percentile (bench->update_cpu, 0.5), percentile (bench->update_cpu, 0.95));
+  printf ("    layout phase  median %.1f ms   p95 %.1f ms\n",
+          percentile (bench->layout, 0.5), percentile (bench->layout, 0.95));
+  printf ("    paint phase   median %.1f ms   p95 %.1f ms   (snapshot and cairo rendering)\n",
+          percentile (bench->paint, 0.5), percentile (bench->paint, 0.95));
+}
+
+static void
+reset_figures (Bench *bench)
+{
+  GArray **arrays[] = { &bench->deltas, &bench->work, &bench->update, &bench->update_cpu,
+                        &bench->frame_cpu, &bench->layout, &bench->paint };
+
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    {
+      if (*arrays[i] == NULL)
+        *arrays[i] = g_array_new (FALSE, FALSE, sizeof (double));
+      g_array_set_size (*arrays[i], 0);
+    }
+  bench->last_frame_time = 0;
+  bench->done = FALSE;
+}
+
+static void
+free_figures (Bench *bench)
+{
+  GArray *arrays[] = { bench->deltas, bench->work, bench->update, bench->update_cpu,
+                       bench->frame_cpu, bench->layout, bench->paint };
+
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    g_array_unref (arrays[i]);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
-  int phones = 50, seconds = 20;
+  int phones = 50, seconds = 20, rate = 1000, users = 1000;
   double speed = 10;
+  gboolean live = FALSE;
   g_autofree char *pane = NULL;
   const GOptionEntry entries[] = {
     { "phones", 0, 0, G_OPTION_ARG_INT, &phones, "Phones in the scene (default 50)", "N" },
     { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "Wall seconds to measure (default 20)", "S" },
     { "speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed, "Playback speed (default 10)", "X" },
     { "pane", 0, 0, G_OPTION_ARG_STRING, &pane, "Pane to show under the network", "NAME" },
+    { "live", 0, 0, G_OPTION_ARG_NONE, &live, "Live mode: sipp registers into the GUI", NULL },
+    { "rate", 0, 0, G_OPTION_ARG_INT, &rate, "Live: registrations per second (default 1000)", "R" },
+    { "users", 0, 0, G_OPTION_ARG_INT, &users, "Live: users sipp registers (default 1000)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- GUI frame times, busy scene");
   g_autoptr(GError) error = NULL;
   g_autoptr(GtkCssProvider) provider = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *dir = NULL;
+  g_autofree char *what = NULL;
   Bench bench = { 0 };
-  SimWorld *world;
+  GPid sipp = 0;
   double cpu;
-  int fd;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -227,32 +398,18 @@ main (int   argc,
                                               GTK_STYLE_PROVIDER (provider),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
-  /* The scene goes through a file, the way a teacher's would. */
-  text = busy_scene (CLAMP (phones, 2, 2000));
-  fd = g_file_open_tmp ("bench-gui-XXXXXX.scn", &path, &error);
-  if (fd < 0 || !g_file_set_contents (path, text, -1, &error))
-    {
-      g_printerr ("bench-gui: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  close (fd);
-
   bench.window = g_object_ref_sink (app_window_new (NULL));
-  if (!sim_document_open (app_window_get_document (bench.window), path, &error))
+  if (live)
+    sipp = start_live (&bench, CLAMP (users, 1, 9999), MAX (rate, 1), seconds, &dir, &error);
+  if (live ? sipp == 0 : !open_scene (&bench, phones, &error))
     {
       g_printerr ("bench-gui: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  g_unlink (path);
   if (pane != NULL)
     app_window_show_pane (bench.window, pane);
   bench.deadline = G_MAXINT64;
-  bench.deltas = g_array_new (FALSE, FALSE, sizeof (double));
-  bench.work = g_array_new (FALSE, FALSE, sizeof (double));
-  bench.update = g_array_new (FALSE, FALSE, sizeof (double));
-  bench.frame_cpu = g_array_new (FALSE, FALSE, sizeof (double));
-  bench.layout = g_array_new (FALSE, FALSE, sizeof (double));
-  bench.paint = g_array_new (FALSE, FALSE, sizeof (double));
+  reset_figures (&bench);
   g_signal_connect (bench.window, "map", G_CALLBACK (window_mapped_cb), &bench);
   gtk_window_present (GTK_WINDOW (bench.window));
 
@@ -263,14 +420,7 @@ main (int   argc,
     while (g_get_monotonic_time () < settle)
       g_main_context_iteration (NULL, FALSE);
   }
-  g_array_set_size (bench.deltas, 0);
-  g_array_set_size (bench.work, 0);
-  g_array_set_size (bench.update, 0);
-  g_array_set_size (bench.frame_cpu, 0);
-  g_array_set_size (bench.layout, 0);
-  g_array_set_size (bench.paint, 0);
-  bench.last_frame_time = 0;
-  bench.done = FALSE;
+  reset_figures (&bench);
   bench.deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
   app_window_set_speed (bench.window, speed);
   app_window_set_playing (bench.window, TRUE);
@@ -280,47 +430,30 @@ main (int   argc,
   cpu = cpu_ms () - cpu;
   app_window_set_playing (bench.window, FALSE);
 
-  world = sim_document_get_world (app_window_get_document (bench.window));
-  printf ("bench-gui: %d phones at %gx for %d s (GSK_RENDERER=%s)\n", phones, speed, seconds,
-          g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
-  printf ("  virtual time reached  %.1f s, %u trace events, %u ladder rows, %u bindings\n",
-          SIM_TIME_TO_SECONDS (sim_world_now (world)),
-          sim_trace_get_n_events (sim_world_get_trace (world)),
-          app_ladder_view_get_n_rows (app_window_get_ladder (bench.window)),
-          sim_location_get_n_bindings (sim_world_get_location (world)));
-  printf ("  frames                %u, CPU %.1f ms per frame (%.0f%% of one core)\n",
-          bench.deltas->len, bench.deltas->len ? cpu / bench.deltas->len : 0.0,
-          cpu / (seconds * 10.0));
-  {
-    double load[1];
+  if (live)
+    what = g_strdup_printf ("live, sipp registering %d users at %d/s", users, rate);
+  else
+    what = g_strdup_printf ("%d phones at %gx", phones, speed);
+  print_results (&bench, what, seconds, cpu);
 
-    if (getloadavg (load, 1) == 1)
-      printf ("  machine load average  %.1f (figures below include waiting for the CPU)\n",
-              load[0]);
-  }
-  printf ("  frame interval  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
-          percentile (bench.deltas, 0.5), percentile (bench.deltas, 0.95),
-          percentile (bench.deltas, 1.0));
-  printf ("  work per frame  median %.1f ms   p95 %.1f ms   max %.1f ms\n",
-          percentile (bench.work, 0.5), percentile (bench.work, 0.95),
-          percentile (bench.work, 1.0));
-  printf ("  CPU per frame   median %.1f ms   p95 %.1f ms   max %.1f ms   (main thread)\n",
-          percentile (bench.frame_cpu, 0.5), percentile (bench.frame_cpu, 0.95),
-          percentile (bench.frame_cpu, 1.0));
-  printf ("    update phase  median %.1f ms   p95 %.1f ms   (the session runs, views follow)\n",
-          percentile (bench.update, 0.5), percentile (bench.update, 0.95));
-  printf ("    layout phase  median %.1f ms   p95 %.1f ms\n",
-          percentile (bench.layout, 0.5), percentile (bench.layout, 0.95));
-  printf ("    paint phase   median %.1f ms   p95 %.1f ms   (snapshot and cairo rendering)\n",
-          percentile (bench.paint, 0.5), percentile (bench.paint, 0.95));
+  if (sipp != 0)
+    {
+      /* sipp is this process's child: stop it by its pid and reap it. */
+      kill (sipp, SIGTERM);
+      waitpid (sipp, NULL, 0);
+      g_spawn_close_pid (sipp);
+    }
+  if (dir != NULL)
+    {
+      g_autofree char *users_path = g_build_filename (dir, "users.txt", NULL);
+      g_autofree char *csv_path = g_build_filename (dir, "users.csv", NULL);
 
+      g_unlink (users_path);
+      g_unlink (csv_path);
+      g_rmdir (dir);
+    }
   gtk_window_destroy (GTK_WINDOW (bench.window));
   g_clear_object (&bench.window);
-  g_array_unref (bench.deltas);
-  g_array_unref (bench.work);
-  g_array_unref (bench.update);
-  g_array_unref (bench.frame_cpu);
-  g_array_unref (bench.layout);
-  g_array_unref (bench.paint);
+  free_figures (&bench);
   return EXIT_SUCCESS;
 }

@@ -326,8 +326,30 @@ add_plain_generic_params (osip_list_t *list,
 }
 
 /*
- * osip_from_parse (From, To, Contact) for "<plain URI>;name=value;flag": no display name, no
- * quotes.  NULL for anything else.
+ * The length of a plain quoted display name at @value ("Alice Smith" and one space before the
+ * '<'; libosip2 keeps it with its quotes), or 0 for anything else: escapes, commas, angle
+ * brackets and control characters are left to libosip2.
+ */
+static gsize
+plain_display_name_len (const char *value)
+{
+  gsize n = 1;
+
+  if (value[0] != '"')
+    return 0;
+  for (; value[n] != '"'; n++)
+    if (value[n] < 0x20 || value[n] > 0x7e || value[n] == '\\' || value[n] == ',' ||
+        value[n] == '<' || value[n] == '>')
+      return 0;
+  if (n < 2 || value[n + 1] != ' ' || value[n + 2] != '<')
+    return 0;
+  return n + 1;
+}
+
+/*
+ * osip_from_parse (From, To, Contact) for "<plain URI>;name=value;flag", with or without a
+ * plain quoted display name before it (phones send one: "Alice" <sip:alice@lab.example>).
+ * NULL for anything else.
  */
 static osip_from_t *
 parse_plain_name_addr (const char *value)
@@ -335,7 +357,10 @@ parse_plain_name_addr (const char *value)
   const char *gt, *end;
   osip_from_t *from = NULL;
   osip_uri_t *uri = NULL;
+  gsize display_len = plain_display_name_len (value);
 
+  if (display_len > 0)
+    value += display_len + 1;
   if (value[0] != '<')
     return NULL;
   gt = strchr (value, '>');
@@ -353,6 +378,8 @@ parse_plain_name_addr (const char *value)
     }
   osip_from_init (&from);
   from->url = uri;
+  if (display_len > 0)
+    from->displayname = osip_strndup_len (value - display_len - 1, display_len);
   add_plain_generic_params (&from->gen_params, gt + 1, end);
   return from;
 }

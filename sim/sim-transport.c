@@ -128,6 +128,7 @@ struct _SimSocketTransport {
   gpointer name_data;
   SimTlsContext *tls_context; /* certificate and key of the tls: listeners, NULL: none */
   GByteArray *plain;          /* decrypted bytes of one read, reused */
+  int priority;               /* of the socket sources (sim_socket_transport_set_priority) */
 };
 
 /* One datagram held for the end of a receive burst. */
@@ -337,6 +338,7 @@ attach_source (SimSocketTransport *self,
   GSource *source = g_socket_create_source (socket, condition, NULL);
 
   g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
+  g_source_set_priority (source, self->priority);
   g_source_attach (source, self->context);
   return source;
 }
@@ -1527,6 +1529,7 @@ sim_socket_transport_init (SimSocketTransport *self)
   self->tcp_max_connections = SIM_TRANSPORT_TCP_MAX_CONNECTIONS;
   self->tcp_max_per_ip = SIM_TRANSPORT_TCP_MAX_PER_IP;
   self->max_message = SIM_TRANSPORT_MAX_MESSAGE;
+  self->priority = G_PRIORITY_DEFAULT;
   self->buffer = g_malloc (SIM_TRANSPORT_MAX_MESSAGE + 2);
   self->plain = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
@@ -1685,6 +1688,35 @@ sim_socket_transport_listen (SimSocketTransport  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+sim_socket_transport_set_priority (SimSocketTransport *self,
+                                   int                 priority)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+
+  self->priority = priority;
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *listener = self->listeners->pdata[i];
+
+      if (listener->source != NULL)
+        g_source_set_priority (listener->source, priority);
+    }
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Connection *conn = value;
+
+      if (conn->in_source != NULL)
+        g_source_set_priority (conn->in_source, priority);
+      if (conn->out_source != NULL)
+        g_source_set_priority (conn->out_source, priority);
+    }
 }
 
 GArray *

@@ -134,6 +134,13 @@ gboolean  sim_socket_transport_listen_addr        (SimSocketTransport    *self,
                                                    GError               **error);
 /* The addresses really bound (ephemeral ports resolved), SimAddr, in the order listened. */
 GArray   *sim_socket_transport_get_listeners      (SimSocketTransport    *self);
+/*
+ * The main-loop priority of the sockets' sources (default G_PRIORITY_DEFAULT).  A GUI sets it
+ * below its redraw priority so that a flood of datagrams, each always ready, cannot starve
+ * the frames: the sockets are read between frames instead.
+ */
+void      sim_socket_transport_set_priority       (SimSocketTransport    *self,
+                                                   int                    priority);
 void      sim_socket_transport_set_max_message    (SimSocketTransport    *self,
                                                    gsize                  max_message);
 /* Sends the UDP answers held so far in this burst (after the batch end function), now. */

@@ -635,6 +635,40 @@ test_speed_goes_to_an_hour_per_second (void)
 }
 
 static void
+test_playing_stops_at_the_run_length (void)
+{
+  g_autofree char *path = scenario_path ("04-refresh-expiry.scn");
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  AppWindow *window;
+  SimTime run_length;
+  guint wake_id;
+
+  g_test_summary ("Play runs the session in bounded slices per frame, the clock catching up "
+                  "over the frames that follow: at an hour a second it still stops exactly at "
+                  "the scenario's run length, with every packet in the ladder.");
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("04-refresh-expiry.scn");
+  run_length = sim_document_get_run_length (document_of (window));
+  g_assert_cmpint (run_length, >, 0);
+  wake_id = g_timeout_add (100, wake_cb, NULL);
+  app_window_set_speed (window, 3600);
+  app_window_set_playing (window, TRUE);
+  while (app_window_get_playing (window) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake_id);
+
+  g_assert_false (app_window_get_playing (window));
+  g_assert_cmpint (sim_world_now (world_of (window)), ==, run_length);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (app_window_get_ladder (window)), ==,
+                    count_packets_sent (world_of (window)));
+  close_window (window);
+}
+
+static void
 test_ladder_collapses_refreshes (void)
 {
   g_autofree char *path = scenario_path ("04-refresh-expiry.scn");
@@ -1545,6 +1579,8 @@ main (int   argc,
                    test_counters_count_registrations_and_failures);
   g_test_add_func ("/gtk/playback/step-back-lands-on-the-previous-step",
                    test_step_back_lands_on_the_previous_step);
+  g_test_add_func ("/gtk/playback/playing-stops-at-the-run-length",
+                   test_playing_stops_at_the_run_length);
   g_test_add_func ("/gtk/playback/speed-goes-to-an-hour-per-second",
                    test_speed_goes_to_an_hour_per_second);
   g_test_add_func ("/gtk/ladder/collapses-refreshes", test_ladder_collapses_refreshes);

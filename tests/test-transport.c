@@ -515,6 +515,49 @@ test_bad_spec (void)
   g_assert_cmpstr (addr.ip, ==, "::1");
 }
 
+static gboolean
+busy_cb (gpointer data)
+{
+  guint *left = data;
+
+  return --*left > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Runs @n iterations of a source that is always ready at G_PRIORITY_DEFAULT_IDLE. */
+static void
+run_busy (guint n)
+{
+  guint left = n;
+
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, busy_cb, &left, NULL);
+  while (left > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_priority (Fixture       *f,
+               gconstpointer  data)
+{
+  g_test_summary ("Below another source's priority, the sockets are read only when that source "
+                  "is idle (a GUI keeps its frames under a flood); at the default priority they "
+                  "are read first.");
+
+  /* Below the busy source: the request waits in the socket until the busy source is done. */
+  sim_socket_transport_set_priority (f->server_transport, G_PRIORITY_LOW);
+  sim_stack_send_request (f->client, test_options_new ("priority-test", 1), &f->server_udp, NULL,
+                          response_cb, f);
+  run_busy (200);
+  g_assert_cmpuint (f->n_requests, ==, 0);
+  g_assert_true (wait_for_count (&f->n_requests, 1));
+
+  /* Back at the default: read while the busy source is still ready. */
+  sim_socket_transport_set_priority (f->server_transport, G_PRIORITY_DEFAULT);
+  sim_stack_send_request (f->client, test_options_new ("priority-test", 2), &f->server_udp, NULL,
+                          response_cb, f);
+  run_busy (200);
+  g_assert_cmpuint (f->n_requests, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -537,5 +580,7 @@ main (int    argc,
               fixture_setup, test_refused_connect_gives_503, fixture_teardown);
   g_test_add ("/net/transport/oversized-datagram-is-dropped", Fixture, NULL,
               fixture_setup, test_oversized_datagram_dropped, fixture_teardown);
+  g_test_add ("/net/transport/sockets-are-read-at-their-priority", Fixture, NULL,
+              fixture_setup, test_priority, fixture_teardown);
   return g_test_run ();
 }

@@ -765,7 +765,34 @@ assert_same_location (SimWorld *a,
           g_assert_cmpuint (p->cseq, ==, q->cseq);
           g_assert_cmpint (p->registered_at, ==, q->registered_at);
           g_assert_cmpint (p->updated_at, ==, q->updated_at);
+          g_assert_cmpmem (&p->q, sizeof p->q, &q->q, sizeof q->q);
+          g_assert_true (sim_addr_equal (&p->source, &q->source));
+          g_assert_cmpint (p->source.transport, ==, q->source.transport);
+          g_assert_cmpstr (p->user_agent, ==, q->user_agent);
+          g_assert_cmpstr (p->instance, ==, q->instance);
         }
+    }
+}
+
+/* What the views read of every phone (a replay world sets it from the history). */
+static void
+assert_same_phones (SimWorld *a,
+                    SimWorld *b)
+{
+  GPtrArray *pa = sim_world_get_phones (a);
+  GPtrArray *pb = sim_world_get_phones (b);
+
+  g_assert_cmpuint (pa->len, ==, pb->len);
+  for (guint i = 0; i < pa->len; i++)
+    {
+      SimPhone *x = pa->pdata[i], *y = pb->pdata[i];
+
+      g_assert_cmpstr (sim_phone_get_device (x), ==, sim_phone_get_device (y));
+      g_assert_cmpint (sim_phone_get_reg_state (x), ==, sim_phone_get_reg_state (y));
+      g_assert_cmpstr (sim_phone_get_reg_reason (x), ==, sim_phone_get_reg_reason (y));
+      g_assert_cmpuint (sim_phone_get_granted (x), ==, sim_phone_get_granted (y));
+      g_assert_cmpint (sim_phone_get_refresh_at (x), ==, sim_phone_get_refresh_at (y));
+      g_assert_cmpint (sim_phone_is_powered (x), ==, sim_phone_is_powered (y));
     }
 }
 
@@ -788,6 +815,7 @@ assert_at_straight_point (SimWorld *shown,
     assert_event_equal (sim_trace_get_event (ts, i),
                         sim_trace_get_event (tr, sim_trace_get_n_events (tr) - kept + i));
   assert_same_location (shown, straight);
+  assert_same_phones (shown, straight);
 }
 
 static void
@@ -823,6 +851,9 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
 
       g_assert_true (sim_document_seek (document, points[p]));
       assert_at_straight_point (sim_document_get_world (document), straight);
+      /* Back within the record: a replay world, nothing re-run. */
+      g_assert_true (sim_document_get_replaying (document));
+      g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
       /* Going back forgets nothing of what was recorded. */
       g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
                         recorded);
@@ -833,6 +864,7 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
     g_assert_true (sim_document_seek (document, SIM_SEC (200)));
     g_assert_true (sim_document_seek (document, end));
     g_assert_true (sim_document_get_world (document) == at_end);
+    g_assert_false (sim_document_get_replaying (document));
     assert_at_straight_point (sim_document_get_world (document), whole);
     g_assert_true (sim_document_seek (document, SIM_SEC (50)));
     g_assert_true (sim_document_seek (document, SIM_SEC (300)));
@@ -846,6 +878,8 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
   /* Played on from a point it went back to, the session is the straight run again. */
   sim_document_run_until (document, end);
   assert_at_straight_point (sim_document_get_world (document), whole);
+  g_assert_false (sim_document_get_replaying (document));
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
   g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
                     recorded);
 }

@@ -5,8 +5,12 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libjson-glib-dev libosip2-dev libssl-dev
       libsqlite3-dev libmimalloc-dev libgtk-4-dev xvfb xauth sip-tester baresip-core tshark python3
       libpcap-dev zlib1g-dev   # opening captures and HEP's compressed payloads (sim/sim-capture.c)
+      scdoc       # the man pages (docs/man/*.scd)
+      debhelper dpkg-dev lintian desktop-file-utils appstream man-db systemd   # .ci/package.sh
       openssl     # `openssl verify` and throwaway TLS certificates in the tests
-      clang libclang-rt-14-dev)   # the libFuzzer target (tests/fuzz): clang and its fuzzer runtime
+      clang libclang-rt-14-dev    # the libFuzzer target (tests/fuzz): clang and its fuzzer runtime
+      kamailio    # tests/test-watch.c: its siptrace (in the main package) sends HEPv3 to watch
+      sngrep)     # bench/bench-capture.sh: the reference beside siplab-cli view
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,8 @@
 #include "sim-pcap.h"
 
 #include "app-listen-dialog.h"
+#include "app-watch-dialog.h"
+#include "sim-capture-world.h"
 #include "app-scene-editor.h"
 
 /*
@@ -600,7 +602,18 @@ chooser_response_cb (AppWindow            *self,
       else if (kind == CHOOSE_OPEN)
         {
           title = "Cannot open the scenario";
-          ok = sim_document_open (self->document, path, &error);
+          if (sim_capture_world_is_capture_path (path))
+            {
+              /* A capture of a real network (docs/watch.md); its problems go to the log. */
+              g_autoptr(GString) problems = g_string_new (NULL);
+
+              title = "Cannot open the capture";
+              ok = sim_document_open_capture (self->document, path, NULL, problems, &error);
+              if (problems->len > 0)
+                g_message ("%s", problems->str);
+            }
+          else
+            ok = sim_document_open (self->document, path, &error);
         }
       else if (kind == CHOOSE_SAVE_SCENE)
         ok = sim_document_save (self->document, path, &error);
@@ -627,8 +640,8 @@ choose_file (AppWindow  *self,
     const char *pattern;
     const char *suggested;
   } kinds[] = {
-    [CHOOSE_OPEN] = { "Open Scenario or Lesson", "_Open", "Scenarios and lessons", "*.scn",
-                      NULL },
+    [CHOOSE_OPEN] = { "Open Scenario, Lesson or Capture", "_Open",
+                      "Scenarios, lessons and captures", "*.scn", NULL },
     [CHOOSE_SAVE_SCENE] = { "Save Scene", "_Save", "Scenarios", "*.scn", "scene.scn" },
     [CHOOSE_LADDER_SVG] = { "Export Ladder as SVG", "_Export", "SVG images", "*.svg",
                             "ladder.svg" },
@@ -653,6 +666,8 @@ choose_file (AppWindow  *self,
       gtk_file_filter_add_pattern (filter, "*.txt");
       gtk_file_filter_add_pattern (filter, "*.scenario");
       gtk_file_filter_add_pattern (filter, "*.lesson");
+      gtk_file_filter_add_pattern (filter, "*.pcap");
+      gtk_file_filter_add_pattern (filter, "*.pcapng");
     }
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
   if (kinds[kind].suggested != NULL)
@@ -799,6 +814,8 @@ listen_action (GtkWidget  *widget,
 
   if (g_str_equal (action_name, "win.stop-listening"))
     sim_document_stop_listening (self->document);
+  else if (g_str_equal (action_name, "win.watch"))
+    gtk_window_present (GTK_WINDOW (app_watch_dialog_new (GTK_WINDOW (self), self->document)));
   else
     gtk_window_present (GTK_WINDOW (app_listen_dialog_new (GTK_WINDOW (self), self->document)));
 }
@@ -988,6 +1005,7 @@ app_window_class_init (AppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-pcapng", NULL, file_action);
   gtk_widget_class_install_action (widget_class, "win.listen", NULL, listen_action);
   gtk_widget_class_install_action (widget_class, "win.stop-listening", NULL, listen_action);
+  gtk_widget_class_install_action (widget_class, "win.watch", NULL, listen_action);
   gtk_widget_class_install_action (widget_class, "win.play-pause", NULL, play_pause_action);
   gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.step-back", NULL, step_back_action);

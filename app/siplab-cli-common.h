@@ -19,4 +19,11 @@ int siplab_cli_usage_error (const char *command,
                             const char *format,
                             ...) G_GNUC_PRINTF (2, 3);
 
+/*
+ * @name in the data directory of the running program's own installation: EXE/../../share/siplab/
+ * for EXE = PREFIX/bin/siplab-cli, found from /proc/self/exe, so an installation unpacked
+ * anywhere (`dpkg -x pkg.deb ROOT`) finds its data.  NULL when that file does not exist.
+ */
+char *siplab_cli_installed_data_path (const char *name);
+
 G_END_DECLS

@@ -35,16 +35,23 @@ enum {
 /* ------------------------------------------------------------------------------------------ */
 /* Where lessons live                                                                          */
 
-/* The shipped lessons: $SIPLAB_LESSONS_DIR, the source tree's (a build), then the installed. */
+/*
+ * The shipped lessons: $SIPLAB_LESSONS_DIR, the installation this program belongs to (wherever
+ * it was unpacked), the source tree's (a build), then the configured installed path.
+ */
 static char *
 find_lessons_dir (void)
 {
   const char *env = g_getenv ("SIPLAB_LESSONS_DIR");
   const char *candidates[4] = { NULL };
+  char *installed;
   guint n = 0;
 
   if (env != NULL && *env != '\0')
     return g_strdup (env);
+  installed = siplab_cli_installed_data_path ("lessons");
+  if (installed != NULL)
+    return installed;
 #ifdef SIPLAB_SOURCE_LESSONS_DIR
   candidates[n++] = SIPLAB_SOURCE_LESSONS_DIR;
 #endif

@@ -20,6 +20,7 @@
 #include "sim-world.h"
 #include "siplab-cli-audit.h"
 #include "siplab-cli-common.h"
+#include "siplab-cli-serve-config.h"
 
 /*
  * siplab-cli serve: the lab's registrar and proxy on real sockets, headless.  Every trace
@@ -97,7 +98,12 @@ typedef struct {
   Output *status;            /* where status lines go: err, or out when both are one file */
   guint flush_source;
   guint sigint, sigterm;
+  guint sighup, sighup_report;  /* the plain server: what a reload (SIGHUP) did, as a status */
+  SimServer *server;
+  const char *users_path;
   GMainLoop *loop;
+  SiplabServeLogLevel log_level;  /* status lines above this priority are not printed */
+  gboolean journal;          /* stderr is the journal: lines start with "<N>" (sd-daemon.h) */
 } Serve;
 
 /* "14:03:27.512", local time: what a student compares with the phone's own log. */
@@ -425,10 +431,20 @@ serve_status (Serve      *serve,
   g_autofree char *line = NULL;
   va_list args;
 
+  SiplabServeLogLevel priority;
+
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  line = g_strdup_printf ("siplab-cli serve: %s\n", text);
+  priority = siplab_cli_serve_log_priority (text);
+  if (serve->log_level != 0 && priority > serve->log_level)
+    return;
+  /* Under systemd the journal reads the priority off the line (SyslogLevelPrefix=): a
+   * warning is then a warning in `journalctl -p warning`. */
+  if (serve->journal)
+    line = g_strdup_printf ("<%d>siplab-cli serve: %s\n", (int) priority, text);
+  else
+    line = g_strdup_printf ("siplab-cli serve: %s\n", text);
   output_push (serve->status, line, strlen (line));
   output_flush (serve->status);
 }
@@ -441,6 +457,7 @@ serve_output_start (Serve *serve)
   output_init (&serve->out, STDOUT_FILENO, SERVE_OUTPUT_MAX, "trace");
   output_init (&serve->err, STDERR_FILENO, SERVE_STATUS_MAX, "status");
   serve->status = &serve->err;
+  serve->journal = *siplab_cli_serve_log_prefix (SIPLAB_SERVE_LOG_INFO) != '\0';
   /* `2>&1 | less`: one pipe, so one queue, or a status line could land inside a trace line
    * that was partly written. */
   if (fstat (STDOUT_FILENO, &out_st) == 0 && fstat (STDERR_FILENO, &err_st) == 0 &&
@@ -509,6 +526,8 @@ serve_clear (Serve *serve)
   g_clear_handle_id (&serve->flush_source, g_source_remove);
   g_clear_handle_id (&serve->sigint, g_source_remove);
   g_clear_handle_id (&serve->sigterm, g_source_remove);
+  g_clear_handle_id (&serve->sighup, g_source_remove);
+  g_clear_handle_id (&serve->sighup_report, g_source_remove);
   g_clear_pointer (&serve->loop, g_main_loop_unref);
   g_string_free (serve->line, TRUE);
   /* The total goes after everything else, on stderr even when stdout is gone. */
@@ -662,6 +681,8 @@ typedef struct {
   char *scenario_path;
   char *cert_path;
   char *key_path;
+  char *config_path;         /* only for --help: siplab_cli_serve_config_expand () reads it */
+  char *log_level_text;
   int auth_limit;
   int max_message;           /* 0: the transport's default */
   gboolean timers;
@@ -687,6 +708,8 @@ serve_options_clear (ServeOptions *opts)
   g_clear_pointer (&opts->scenario_path, g_free);
   g_clear_pointer (&opts->cert_path, g_free);
   g_clear_pointer (&opts->key_path, g_free);
+  g_clear_pointer (&opts->config_path, g_free);
+  g_clear_pointer (&opts->log_level_text, g_free);
   g_clear_pointer (&opts->tcp.idle_text, g_free);
   g_clear_pointer (&opts->tcp.message_text, g_free);
   g_clear_pointer (&opts->tcp.connect_text, g_free);
@@ -698,6 +721,9 @@ static GOptionContext *
 serve_options_context_new (ServeOptions *opts)
 {
   const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts->config_path,
+      "Read these options from a configuration file (siplab-serve.conf(5)); flags given too "
+      "override it, a --listen replaces all its listeners", "FILE" },
     { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &opts->listen,
       "Listen here (repeatable): udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (needs --cert "
       "and --key; 5061 is SIP over TLS's port); IPv6 as udp:[::1]:5060. "
@@ -714,6 +740,9 @@ serve_options_context_new (ServeOptions *opts)
       "stderr: the fastest, for a registrar under load)", "FORMAT" },
     { "timers", 't', 0, G_OPTION_ARG_NONE, &opts->timers,
       "Also print transaction and timer events", NULL },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &opts->log_level_text,
+      "Status lines printed on stderr: error, warning or info (default: info, all of them)",
+      "LEVEL" },
     { "auth-limit", 0, 0, G_OPTION_ARG_INT, &opts->auth_limit,
       "Wrong passwords for one user from one IP before that user's requests from there get 403 "
       "(default 10, 0: no limit)", "N" },
@@ -800,6 +829,10 @@ serve_options_parse (ServeOptions   *opts,
     return siplab_cli_usage_error ("serve", "unexpected argument '%s'", (*argv)[1]);
   if (!tcp_options_check (&opts->tcp) || !stack_options_check (&opts->stack))
     return EXIT_USAGE;
+  if (opts->log_level_text != NULL && !siplab_cli_serve_log_level_parse (opts->log_level_text,
+                                                                          NULL))
+    return siplab_cli_usage_error ("serve", "--log-level is error, warning or info, not '%s'",
+                                   opts->log_level_text);
   if (opts->listen == NULL || opts->listen[0] == NULL)
     return siplab_cli_usage_error ("serve", "at least one --listen is needed, e.g. "
                                    "--listen udp:127.0.0.1:5060");
@@ -927,6 +960,8 @@ serve_start (Serve              *serve,
              SimTrace           *trace)
 {
   serve->timers = opts->timers;
+  serve->log_level = SIPLAB_SERVE_LOG_INFO;
+  siplab_cli_serve_log_level_parse (opts->log_level_text, &serve->log_level);
   serve->line = g_string_new (NULL);
   serve_output_start (serve);
   if (serve->format == FORMAT_NONE)
@@ -1145,6 +1180,39 @@ warn_unreachable_first_listener (Serve     *serve,
                   "server's LAN address first.", first->ip);
 }
 
+/* After the server's own SIGHUP handler has re-read the users file: what came of it. */
+static gboolean
+sighup_report_cb (gpointer data)
+{
+  Serve *serve = data;
+  g_autoptr(GHashTable) users = NULL;
+  g_autoptr(GError) error = NULL;
+
+  serve->sighup_report = 0;
+  /* The server keeps its old set when the file is broken; reading it again tells why. */
+  if (!sim_users_read_file (serve->users_path, &users, &error))
+    serve_status (serve, "warning: users file not reloaded, keeping the %u users loaded before: "
+                  "%s", sim_server_get_n_users (serve->server), error->message);
+  else
+    serve_status (serve, "users file re-read: %u users", sim_server_get_n_users (serve->server));
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * SIGHUP (`systemctl reload`): the server re-reads the users file (sim-server.c) and traces it,
+ * but the service prints no trace; a status line says it in the journal.  The report runs at a
+ * lower priority than the sources of the signal, so after the server's handler.
+ */
+static gboolean
+sighup_cb (gpointer data)
+{
+  Serve *serve = data;
+
+  if (serve->sighup_report == 0)
+    serve->sighup_report = g_idle_add_full (G_PRIORITY_LOW, sighup_report_cb, serve, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 serve_server (ServeOptions *opts)
 {
@@ -1177,6 +1245,9 @@ serve_server (ServeOptions *opts)
       return EXIT_RUNTIME;
     }
   catch_signals (&serve);
+  serve.server = server;
+  serve.users_path = opts->users_path;
+  serve.sighup = g_unix_signal_add (SIGHUP, sighup_cb, &serve);
   print_listeners (&serve, sim_server_get_transport (server));
   warn_unreachable_first_listener (&serve, server);
   serve_status (&serve, "domain %s, %u users, %u bindings%s%s", opts->domain,
@@ -1185,6 +1256,8 @@ serve_server (ServeOptions *opts)
                 opts->db_path ? " restored from " : "", opts->db_path ? opts->db_path : "");
 
   run_until_signal (&serve);
+  g_clear_handle_id (&serve.sighup, g_source_remove);
+  g_clear_handle_id (&serve.sighup_report, g_source_remove);
   sim_server_stop (server);
   serve_stop (&serve, trace, &handler);
   return EXIT_OK;
@@ -1195,8 +1268,24 @@ siplab_cli_serve (int    argc,
                   char **argv)
 {
   g_auto(ServeOptions) opts = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) args = NULL;
+  g_autofree char **view = NULL;
   int status;
 
+  /* --config FILE becomes the flags it stands for, before the command line's own. */
+  args = siplab_cli_serve_config_expand (argc, argv, &error);
+  if (args == NULL)
+    {
+      fprintf (stderr, "%s%s\n", siplab_cli_serve_log_prefix (SIPLAB_SERVE_LOG_ERROR),
+               error->message);
+      return EXIT_USAGE;
+    }
+  argc = (int) g_strv_length (args);
+  /* GOption drops what it parses from the vector it is given: a shallow copy, so that every
+   * string is still freed with @args. */
+  view = g_memdup2 (args, (argc + 1) * sizeof (char *));
+  argv = view;
   status = serve_options_parse (&opts, &argc, &argv);
   if (status != EXIT_OK)
     return status;

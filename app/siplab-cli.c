@@ -12,6 +12,7 @@
 #include "siplab-cli-lesson.h"
 #include "siplab-cli-serve.h"
 #include "siplab-cli-view.h"
+#include "siplab-cli-watch.h"
 #include "siplab-cli-worksheet.h"
 
 /*
@@ -62,6 +63,8 @@ static const Command commands[] = {
     "make a lab CA and a TLS server certificate for serve", siplab_cli_cert },
   { "view", "FILE [--users F] [--format F] [--filter K=V]",
     "explain a pcap/pcapng capture of a real network", siplab_cli_view },
+  { "watch", "--hep udp:HOST:PORT", "show a PBX's SIP traffic live from HEP (Kamailio siptrace...)",
+    siplab_cli_watch },
   { "version", "", "print the version", cmd_version },
   { "help", "[COMMAND]", "show help for a command", cmd_help },
 };
@@ -109,24 +112,6 @@ typedef enum {
   FORMAT_JSONL,
 } Format;
 
-typedef struct {
-  gboolean write_failed;
-  GString *line;
-} Stream;
-
-static void
-stream_event_cb (SimTrace *trace,
-                 SimEvent *event,
-                 gpointer  user_data)
-{
-  Stream *stream = user_data;
-
-  g_string_truncate (stream->line, 0);
-  sim_export_jsonl_line (event, stream->line);
-  if (!write_stdout (stream->line->str, stream->line->len))
-    stream->write_failed = TRUE;
-}
-
 /* Seconds ("90", "1.5") or a duration with a unit ("90s", "2m"). */
 static gboolean
 parse_until (const char  *text,
@@ -138,25 +123,6 @@ parse_until (const char  *text,
   if (*text != '\0' && g_ascii_isdigit (text[strlen (text) - 1]))
     text = with_unit = g_strconcat (text, "s", NULL);
   return sim_scenario_parse_duration (text, out, error);
-}
-
-static guint
-count_errors (SimTrace *trace,
-              gboolean  print)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < sim_trace_get_n_events (trace); i++)
-    {
-      SimEvent *event = sim_trace_get_event (trace, i);
-      if (event->type == SIM_EVENT_NOTE && g_strcmp0 (event->action, "error") == 0)
-        {
-          n++;
-          if (print)
-            fprintf (stderr, "siplab-cli run: %s\n", event->text);
-        }
-    }
-  return n;
 }
 
 /* The options of `run`, parsed and checked. */
@@ -243,68 +209,197 @@ run_options_parse (RunOptions   *opts,
   return EXIT_OK;
 }
 
-/* JSON Lines stream as it happens: what building the world traced first, then every new event. */
-static gulong
-stream_start (Stream   *stream,
-              SimTrace *trace)
-{
-  g_autoptr(GString) out = g_string_new (NULL);
+/*
+ * `run` streams: every event is written (and captured) when the trace emits it and the trace
+ * keeps nothing, so a day of virtual time runs in the memory of a minute.  What is kept is what
+ * a format still needs: the datagrams in flight (a row waits for its fate) and, for the
+ * ladder, its layout, planned by a first run of the same deterministic world.
+ */
+typedef struct {
+  SimExportStream *stream;       /* ladder, messages; NULL: JSON Lines */
+  SimPcapWriter *pcap;           /* --pcap */
+  GOutputStream *pcap_out;
+  GError *pcap_error;            /* the first error of the capture file; it stops the capture */
+  GPtrArray *errors;             /* the text of every "error" note, for stderr at the end */
+  GString *out;
+  gboolean write_failed;
+} Runner;
 
-  sim_export_jsonl (sim_trace_get_events (trace), out);
-  if (!write_stdout (out->str, out->len))
-    stream->write_failed = TRUE;
-  stream->line = g_string_new (NULL);
-  return g_signal_connect (trace, "event", G_CALLBACK (stream_event_cb), stream);
+static void
+runner_clear (Runner *r)
+{
+  g_clear_pointer (&r->stream, sim_export_stream_free);
+  g_clear_pointer (&r->pcap, sim_pcap_writer_free);
+  g_clear_object (&r->pcap_out);
+  g_clear_error (&r->pcap_error);
+  g_clear_pointer (&r->errors, g_ptr_array_unref);
+  if (r->out != NULL)
+    g_string_free (g_steal_pointer (&r->out), TRUE);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Runner, runner_clear)
+
+static void
+runner_flush (Runner *r)
+{
+  if (r->out->len > 0 && !write_stdout (r->out->str, r->out->len))
+    r->write_failed = TRUE;
+  g_string_truncate (r->out, 0);
 }
 
 static void
-append_ladder (SimTrace               *trace,
-               const SimScenarioInfo  *info,
-               const RunOptions       *opts,
-               GString                *out)
+runner_capture (Runner   *r,
+                SimEvent *event)
 {
-  SimExportOptions export = { .width = opts->width, .show_timers = opts->show_timers };
-  g_auto(GStrv) columns = NULL;
+  g_autoptr(GError) local = NULL;
 
-  if (opts->columns_text != NULL)
-    {
-      columns = g_strsplit (opts->columns_text, ",", -1);
-      export.nodes = (const char * const *) columns;
-    }
-  if (info->title != NULL)
-    g_string_append_printf (out, "%s\n\n", info->title);
-  sim_export_ladder (sim_trace_get_events (trace), out, &export);
+  if (r->pcap == NULL || r->pcap_error != NULL)
+    return;
+  /* A datagram that cannot be framed is left out; a file that fails ends the capture. */
+  if (!sim_pcap_writer_add_event (r->pcap, event, &local) && local->domain != SIM_PCAP_ERROR)
+    r->pcap_error = g_steal_pointer (&local);
 }
 
-/* Runs @world until @until and prints it in the chosen format; FALSE when stdout failed. */
+static void
+runner_event (Runner   *r,
+              SimEvent *event)
+{
+  if (r->stream != NULL)
+    sim_export_stream_add (r->stream, event, r->out);
+  else
+    sim_export_jsonl_line (event, r->out);
+  runner_flush (r);
+  runner_capture (r, event);
+  if (event->type == SIM_EVENT_NOTE && g_strcmp0 (event->action, "error") == 0)
+    g_ptr_array_add (r->errors, g_strdup (event->text));
+}
+
+static void
+runner_event_cb (SimTrace *trace,
+                 SimEvent *event,
+                 gpointer  user_data)
+{
+  runner_event (user_data, event);
+}
+
+/* Opens the capture file before the run, as sim_pcap_write_file() would after it. */
+static void
+runner_open_pcap (Runner     *r,
+                  const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) out = NULL;
+
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &r->pcap_error);
+  if (out == NULL)
+    return;
+  r->pcap_out = g_buffered_output_stream_new (G_OUTPUT_STREAM (out));
+  r->pcap = sim_pcap_writer_new (r->pcap_out, &r->pcap_error);
+}
+
+static void
+ladder_options (const RunOptions *opts,
+                SimExportOptions *export,
+                GStrv            *columns)
+{
+  *export = (SimExportOptions) { .width = opts->width, .show_timers = opts->show_timers };
+  if (opts->columns_text != NULL)
+    {
+      *columns = g_strsplit (opts->columns_text, ",", -1);
+      export->nodes = (const char * const *) *columns;
+    }
+}
+
+/* Whether the world reads its own trace: a sniffer's offline attack looks back at it. */
+static gboolean
+scene_reads_trace (const SimScenarioInfo *info)
+{
+  for (guint i = 0; info->actions != NULL && i < info->actions->len; i++)
+    if (((SimCommand *) info->actions->pdata[i])->verb == SIM_VERB_CRACK)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * Feeds @world's events to @func: those building it traced, then every new one until @until.
+ * The trace keeps nothing from here on unless the scene reads it back (`crack`).
+ */
+static void
+run_observed (SimWorld              *world,
+              const SimScenarioInfo *info,
+              SimTime                until,
+              GCallback              func,
+              gpointer               data)
+{
+  SimTrace *trace = sim_world_get_trace (world);
+  GPtrArray *built = sim_trace_get_events (trace);
+  gulong handler;
+
+  for (guint i = 0; i < built->len; i++)
+    ((void (*) (SimTrace *, SimEvent *, gpointer)) func) (trace, built->pdata[i], data);
+  sim_trace_set_keep (trace, scene_reads_trace (info));
+  handler = g_signal_connect (trace, "event", func, data);
+  sim_world_run_until (world, until);
+  g_clear_signal_handler (&handler, trace);
+}
+
+static void
+layout_event_cb (SimTrace *trace,
+                 SimEvent *event,
+                 gpointer  user_data)
+{
+  sim_export_layout_add (user_data, event);
+}
+
+/* The ladder's layout: a first run of the same world (deterministic), keeping only the layout. */
+static SimExportLayout *
+plan_ladder (const SimScenarioInfo  *info,
+             const RunOptions       *opts,
+             SimTime                 until,
+             const SimExportOptions *export)
+{
+  g_autoptr(SimExportLayout) layout = sim_export_layout_new (export);
+  g_autoptr(SimWorld) world = sim_scenario_build (info->scenario, (guint32) opts->seed, NULL);
+
+  /* The same scenario built a moment ago, so it builds again. */
+  g_assert (world != NULL);
+  run_observed (world, info, until, G_CALLBACK (layout_event_cb), layout);
+  return g_steal_pointer (&layout);
+}
+
+/* Runs @world until @until, printing it as it goes; FALSE when stdout failed. */
 static gboolean
 run_and_print (SimWorld              *world,
                SimTime                until,
                const SimScenarioInfo *info,
-               const RunOptions      *opts)
+               const RunOptions      *opts,
+               Runner                *r)
 {
-  SimTrace *trace = sim_world_get_trace (world);
-  g_autoptr(GString) out = g_string_new (NULL);
-  Stream stream = { FALSE, NULL };
-  gulong handler = 0;
+  SimExportOptions export;
+  g_auto(GStrv) columns = NULL;
 
-  if (opts->format == FORMAT_JSONL)
-    handler = stream_start (&stream, trace);
-
-  sim_world_run_until (world, until);
-
-  if (handler != 0)
+  r->out = g_string_new (NULL);
+  r->errors = g_ptr_array_new_with_free_func (g_free);
+  if (opts->pcap_path != NULL)
+    runner_open_pcap (r, opts->pcap_path);
+  if (opts->format == FORMAT_LADDER)
     {
-      g_clear_signal_handler (&handler, trace);
-      g_string_free (stream.line, TRUE);
+      ladder_options (opts, &export, &columns);
+      if (info->title != NULL)
+        g_string_append_printf (r->out, "%s\n\n", info->title);
+      r->stream = sim_export_stream_new_ladder (plan_ladder (info, opts, until, &export),
+                                                &export, r->out);
     }
-  else if (opts->format == FORMAT_LADDER)
-    append_ladder (trace, info, opts, out);
-  else
-    sim_export_messages (sim_trace_get_events (trace), out);
-  if (out->len > 0 && !write_stdout (out->str, out->len))
-    stream.write_failed = TRUE;
-  return fflush (stdout) == 0 && !stream.write_failed;
+  else if (opts->format == FORMAT_MESSAGES)
+    r->stream = sim_export_stream_new_messages ();
+
+  run_observed (world, info, until, G_CALLBACK (runner_event_cb), r);
+  if (r->stream != NULL)
+    sim_export_stream_finish (r->stream, r->out);
+  runner_flush (r);
+  if (r->pcap != NULL && r->pcap_error == NULL)
+    g_output_stream_close (r->pcap_out, NULL, &r->pcap_error);
+  return fflush (stdout) == 0 && !r->write_failed;
 }
 
 static int
@@ -315,8 +410,8 @@ cmd_run (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(SimWorld) world = NULL;
   g_auto(SimScenarioInfo) info = { 0 };
+  g_auto(Runner) r = { 0 };
   SimTime until;
-  SimTrace *trace;
   int status;
 
   status = run_options_parse (&opts, &argc, &argv);
@@ -337,21 +432,19 @@ cmd_run (int    argc,
         return siplab_cli_usage_error ("run", "--until: %s", local->message);
     }
 
-  trace = sim_world_get_trace (world);
-  if (!run_and_print (world, until, &info, &opts))
+  if (!run_and_print (world, until, &info, &opts, &r))
     {
       fprintf (stderr, "siplab-cli run: cannot write the output\n");
       status = EXIT_RUNTIME;
     }
-
-  if (opts.pcap_path != NULL &&
-      !sim_pcap_write_file (sim_trace_get_events (trace), opts.pcap_path, &error))
+  if (r.pcap_error != NULL)
     {
-      fprintf (stderr, "siplab-cli run: %s\n", error->message);
+      fprintf (stderr, "siplab-cli run: %s\n", r.pcap_error->message);
       status = EXIT_RUNTIME;
     }
-
-  if (count_errors (trace, TRUE) > 0)
+  for (guint i = 0; i < r.errors->len; i++)
+    fprintf (stderr, "siplab-cli run: %s\n", (char *) r.errors->pdata[i]);
+  if (r.errors->len > 0)
     status = EXIT_RUNTIME;
   return status;
 }

@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "sim-capture-world.h"
 #include "sim-pcap.h"
 
 #include "app-window.h"
@@ -185,6 +186,15 @@ activate_cb (GtkApplication *application,
   document = app_window_get_document (window);
   if (options->lesson != NULL)
     opened = sim_document_open_lesson (document, options->lesson, &error);
+  else if (sim_capture_world_is_capture_path (options->file))
+    {
+      /* A capture of a real network; --users judges its digests (docs/watch.md). */
+      g_autoptr(GString) problems = g_string_new (NULL);
+
+      opened = sim_document_open_capture (document, options->file, options->users, problems,
+                                          &error);
+      g_printerr ("%s", problems->str);
+    }
   else
     opened = sim_document_open (document, options->file, &error);
   if (!opened)

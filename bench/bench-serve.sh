@@ -1,30 +1,37 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Registrations per second with digest authentication, and full calls per second with proxy
-# authentication, measured with sipp over UDP on the loopback interface: `siplab-cli serve`
-# against Kamailio (in-memory usrloc, the same users, the same single MD5 challenge with qop=auth
-# and one-time nonces), in alternating rounds so that drift in the machine's load hits both alike.
+# Registrations with digest authentication, measured with sipp over UDP on the loopback
+# interface: `siplab-cli serve` against Kamailio 5.6 with the same security (one MD5 challenge,
+# qop=auth, one-time nonces), in memory and persistent, at 1,000 and 100,000 users; and
+# optionally full calls with proxy authentication and registrations over TLS/TCP (below).
 #
-#   bench/bench-serve.sh [BUILD_DIR]         (default: build)
-#   USERS=1000 ROUNDS=5 KAM_CHILDREN=1 RATE=50000 LIMIT=200 SIPLAB_FORMAT=none bench/bench-serve.sh
-#   CALLS=20000 CALL_RATE=50000 CALL_LIMIT=200 bench/bench-serve.sh     (CALLS=0: REGISTER only)
+#   bench/bench-serve.sh [BUILD_DIR]                       (default: build)
+#   QUICK=1 bench/bench-serve.sh _build                    (a smoke run: 1,000 users, 1 short round)
+#   REG_USERS="1000 100000" REGS=20000 ROUNDS=3 MODES="mem db" bench/bench-serve.sh _build
+#   CALLS=20000 TLS=1 USERS=1000 bench/bench-serve.sh      (add the call and TLS/TCP columns)
 #
-# LIMIT is sipp's number of registrations in flight.  At 100, siplab-cli serve waits on the round
-# trips (server and sipp both partly idle) while Kamailio's single worker is already saturated;
-# at 200 both servers are saturated and neither loses a datagram; at 400 Kamailio's receive
-# buffer overflows and its rate collapses into 500 ms retransmissions.  200 is the default.
-#
-# sipp's socket buffers are raised from its default 64 KB (to the kernel's limit,
-# net.core.rmem_max): with 100 calls in flight a fast server's answers can otherwise overflow
-# sipp's receive buffer while sipp waits for the CPU, and every datagram lost there costs a
-# 500 ms retransmission (seen as RcvbufErrors in /proc/net/snmp).
-#
-# Each round starts a fresh server, registers USERS users once (REGISTER, 401, REGISTER with
-# Authorization, 200 OK) and takes sipp's own time from its first call to its last answer.  sipp itself is the same in both
-# columns, so the ratio is meaningful as long as the servers, not sipp, are the bottleneck.
-# siplab-cli serve is also measured with --db (every binding fsync'ed before its 200 OK);
-# Kamailio has no such column because its usrloc here is memory only (db_mode 0).
+# How the REGISTER figures are taken (issue 15: rounds of 1,000 registrations on a freshly
+# started server measured start-up and warm-up, not capacity):
+# - Each server is started once per configuration (server x MODE x number of users), pinned to
+#   core 1 (taskset) with sipp on core 0.  A warm-up round registers every user once (so at
+#   100,000 users there are 100,000 bindings), then ROUNDS rounds of REGS registrations (at least
+#   20,000) run on the warm server, users 1..REGS again (each replaces its own binding: one sipp
+#   port per server, so the Contact stays the same).
+# - Each round prints completed/s (sipp's own time from its first call to its last answer), the
+#   server's CPU time per registration (user+system of the server and every process it forked,
+#   from /proc/PID/stat: Kamailio works in several processes), sipp's failed registrations and
+#   the machine's load average.  The summary gives the median of the rounds.  sipp on one core
+#   tops out near 14,000-20,000 registrations/s, so completed/s converges for any fast server:
+#   CPU per registration (registrations per CPU-second) is the figure that shows capacity.
+# - Persistent mode: `serve --db FILE` (every binding durable before its 200 OK; group commit)
+#   against Kamailio's usrloc db_mode 1 (write-through) on SQLite, one worker process (with
+#   several, SQLite writes collide and registrations fail).
+# - RSS per binding (serve, in memory): the server's RSS before the warm-up and after the last
+#   round once every transaction has ended (MEM_WAIT seconds: Timer J is 32 s), divided by the
+#   number of bindings.
+# - Users are user000001...; all share one password (Kamailio checks it with pv_www_authenticate
+#   and a constant, serve finds each user in its users file).
 #
 # The call column: a sipp UAS registers as user "callee" (tests/sipp/register.xml, sent from the
 # port it then answers on) and answers every INVITE (tests/sipp/uas.xml); a second sipp sends
@@ -49,7 +56,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 USERS=${USERS:-1000}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-3}
+REG_USERS=${REG_USERS:-1000 100000}
+REGS=${REGS:-20000}
+MODES=${MODES:-mem db}
+MEM_WAIT=${MEM_WAIT:-34}
+KAM_DB_REGS=${KAM_DB_REGS:-500}
+KAM_DB_LIMIT=${KAM_DB_LIMIT:-20}
+SHARED_PASSWORD=siplab-bench-shared-password
 RATE=${RATE:-50000}
 LIMIT=${LIMIT:-200}
 KAM_CHILDREN=${KAM_CHILDREN:-1}
@@ -59,7 +73,7 @@ KAM_CHILDREN=${KAM_CHILDREN:-1}
 KAM_MEM=${KAM_MEM:-}
 KAM_X=(); [ -n "$KAM_MEM" ] && KAM_X=(-x "$KAM_MEM")
 # Full calls per round (0: no call column), sipp's call rate and calls in flight.
-CALLS=${CALLS:-20000}
+CALLS=${CALLS:-0}
 CALL_RATE=${CALL_RATE:-$RATE}
 CALL_LIMIT=${CALL_LIMIT:-200}
 # Kamailio logs nothing per request here (debug=0); `--format none` is the matching setting.
@@ -77,9 +91,14 @@ SCENARIO="$PWD/tests/sipp/register.xml"
 CALL_SCENARIO="$PWD/bench/sipp/uac-call-auth.xml"
 UAS_SCENARIO="$PWD/tests/sipp/uas.xml"
 CALLEE=callee
-TLS=${TLS:-1}
+TLS=${TLS:-0}
 CONNECTIONS=${CONNECTIONS:-100}
 STREAM_CLIENT="$PWD/bench/stream-register.py"
+
+# A smoke run of a couple of minutes: 1,000 users, one short round, both modes.
+if [ -n "${QUICK:-}" ]; then
+  REG_USERS=1000; REGS=3000; ROUNDS=1; MEM_WAIT=2; KAM_DB_REGS=300
+fi
 
 command -v sipp >/dev/null || { echo "bench-serve: sipp is not installed (apt-get install sip-tester)"; exit 1; }
 [ -x "$CLI" ] || { echo "bench-serve: $CLI not built (ninja -C $BUILD)"; exit 1; }
@@ -89,9 +108,10 @@ if ! command -v kamailio >/dev/null 2>&1 && [ -z "${NO_INSTALL:-}" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "bench-serve: installing kamailio..." >&2
   { $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y \
-      --no-install-recommends kamailio; } >/dev/null 2>&1 || echo "bench-serve: could not install kamailio" >&2
+      --no-install-recommends kamailio kamailio-sqlite-modules; } >/dev/null 2>&1 || echo "bench-serve: could not install kamailio" >&2
 fi
 KAMAILIO=$(command -v kamailio || true)
+KAM_SQL=/usr/share/kamailio/db_sqlite
 KAM_MODULES=$(dirname "$(find /usr/lib -path '*kamailio/modules/registrar.so' 2>/dev/null | head -1)" 2>/dev/null || true)
 
 WORK=$(mktemp -d /tmp/siplab-bench-XXXXXX)
@@ -119,12 +139,21 @@ printf 'SEQUENTIAL\n%s;[authentication username=%s password=%spw];\n' "$CALLEE" 
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Kamailio for the REGISTER column: $3 is mem (usrloc in memory) or db (usrloc db_mode 1,
+# write-through to the SQLite file $4, whose schema is Kamailio's own).  Every user shares one
+# password, so no per-user table is needed at 100,000 users; as serve does, a request without
+# credentials is challenged (qop=auth, one-time nonces: a nonce is accepted once).
 write_kamailio_cfg() {
-  local port=$1 cfg=$2
-  {
-    cat <<EOF
+  local port=$1 cfg=$2 mode=$3 db=${4:-}
+  local usrloc='modparam("usrloc", "db_mode", 0)' dbmod=""
+  if [ "$mode" = db ]; then
+    dbmod='loadmodule "db_sqlite.so"'
+    usrloc="modparam(\"usrloc\", \"db_mode\", 1)
+modparam(\"usrloc\", \"db_url\", \"sqlite://$db\")"
+  fi
+  cat > "$cfg" <<EOF
 #!KAMAILIO
-# SIP Lab benchmark: registrar only, usrloc in memory, passwords from an htable.
+# SIP Lab benchmark: registrar only, usrloc $mode, one shared password.
 debug=0
 log_stderror=yes
 memdbg=5
@@ -133,9 +162,11 @@ children=$KAM_CHILDREN
 tcp_children=1
 disable_tcp=yes
 auto_aliases=no
+maxbuffer=4194304
 listen=udp:127.0.0.1:$port
 alias="$DOMAIN"
 mpath="$KAM_MODULES/"
+$dbmod
 loadmodule "kex.so"
 loadmodule "corex.so"
 loadmodule "sl.so"
@@ -144,22 +175,17 @@ loadmodule "pv.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
-loadmodule "htable.so"
-modparam("usrloc", "db_mode", 0)
+$usrloc
 modparam("auth", "qop", "auth")
 modparam("auth", "one_time_nonce", 1)
 modparam("auth", "secret", "siplab-bench-secret")
-modparam("htable", "htable", "users=>size=12;")
 
 request_route {
   if (!is_method("REGISTER")) {
     sl_send_reply("405", "Method Not Allowed");
     exit;
   }
-  # Without credentials (or for an unknown user) the password is \$null, and
-  # pv_www_authenticate would log two error lines before failing: challenge those first.
-  if (\$au == \$null || \$sht(users=>\$au) == \$null
-      || !pv_www_authenticate("\$td", "\$sht(users=>\$au)", "0")) {
+  if (\$au == \$null || !pv_www_authenticate("\$td", "$SHARED_PASSWORD", "0")) {
     www_challenge("\$td", "1");
     exit;
   }
@@ -168,11 +194,7 @@ request_route {
   }
   exit;
 }
-
-event_route[htable:mod-init] {
 EOF
-    write_kamailio_users
-  } > "$cfg"
 }
 
 write_kamailio_users() {
@@ -428,32 +450,6 @@ EOF
   } > "$cfg"
 }
 
-# Runs sipp against 127.0.0.1:$1; prints the registrations per second, timed by sipp itself
-# (its final "Start Time" to "Current Time", so sipp's own start-up is not counted).
-run_sipp() {
-  local port=$1 log=$2
-  if ! $PIN_SIPP sipp -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
-        -key expires 3600 -m "$USERS" -r "$RATE" -l "$LIMIT" -buff_size 1048576 -i 127.0.0.1 -p "$(free_port)" \
-        -nostdin -timeout 120 -timeout_error -trace_err -error_file "$log.err" \
-        "127.0.0.1:$port" > "$log" 2>&1; then
-    echo "bench-serve: sipp failed against port $port (see below)" >&2
-    grep -E "Successful call|Failed call" "$log" >&2 || tail -20 "$log" >&2
-    # What went wrong, once per kind: "Aborting call on unexpected message ... 401", timeouts...
-    grep -ohE "(unexpected message[^']*'[^ ]* [^ ]* [0-9]*|timed out|Call-Id[^,]*)" "$log.err" \
-      2>/dev/null | sed 's/Call-Id.*/(call)/' | sort | uniq -c | head -5 >&2 || true
-    return 1
-  fi
-  # Retransmissions of the authenticated REGISTER (lost datagrams cost sipp 500 ms each).
-  grep -E "REGISTER ---------->" "$log" | tail -1 | awk '{print $4}' > "$log.retrans"
-  python3 - "$log" "$USERS" <<'PY'
-import re, sys
-text = open(sys.argv[1], errors="replace").read()
-start = [float(x) for x in re.findall(r"Start Time\s*\|.*?(\d{9,}\.\d+)", text)]
-now = [float(x) for x in re.findall(r"Current Time\s*\|.*?(\d{9,}\.\d+)", text)]
-print("%.0f" % (int(sys.argv[2]) / (now[-1] - start[-1])))
-PY
-}
-
 wait_udp_listening() {
   local port=$1
   for _ in $(seq 1 100); do
@@ -469,25 +465,6 @@ wait_udp_listening() {
 # default limits give that address the default limits themselves, as Kamailio gets 1 GB of
 # shared memory for the calls.
 SHARE_ARGS=(--max-transactions 2097152 --max-transaction-memory 1024)
-
-bench_siplab() {
-  local db_args=() port pid rate cpu0 cpu1
-  [ "$1" = db ] && db_args=(--db "$WORK/lab-$RANDOM.sqlite")
-  port=$(free_port)
-  $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" --users "$WORK/users.txt" \
-    "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" "${SHARE_ARGS[@]}" \
-    > /dev/null 2> "$WORK/siplab.err" &
-  pid=$!; PIDS+=("$pid")
-  wait_udp_listening "$port" || { cat "$WORK/siplab.err" >&2; return 1; }
-  cpu0=$(cpu_ticks "$pid")
-  rate=$(run_sipp "$port" "$WORK/sipp-siplab-$1.log") || rate=""
-  cpu1=$(cpu_ticks "$pid")
-  # The server's CPU time per registration, in microseconds (for the TLS column's comparison).
-  python3 -c "print('%.0f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $USERS))" \
-    > "$WORK/sipp-siplab-$1.log.cpu"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  [ -n "$rate" ] && echo "$rate"
-}
 
 # USERS registrations over persistent tls or tcp ($1) connections; prints "RATE CPU_US_PER_REG".
 bench_siplab_stream() {
@@ -511,19 +488,6 @@ bench_siplab_stream() {
   read -r rate _ failed <<< "$out"
   [ "$failed" = 0 ] || { echo "bench-serve: $failed $kind registrations failed" >&2; return 1; }
   python3 -c "print('%s %.0f' % ('$rate', ($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $USERS))"
-}
-
-bench_kamailio() {
-  local port pid rate
-  port=$(free_port)
-  write_kamailio_cfg "$port" "$WORK/kamailio.cfg"
-  $PIN_SERVER "$KAMAILIO" -f "$WORK/kamailio.cfg" -DD -E -Y "$WORK" -P "$WORK/kamailio.pid" -m 64 -M 8 "${KAM_X[@]}" \
-    > "$WORK/kamailio.log" 2>&1 &
-  pid=$!; PIDS+=("$pid")
-  wait_udp_listening "$port" || { cat "$WORK/kamailio.log" >&2; return 1; }
-  rate=$(run_sipp "$port" "$WORK/sipp-kamailio.log") || rate=""
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  [ -n "$rate" ] && echo "$rate"
 }
 
 # CPU time (user+system, in clock ticks) of process $1 and all its descendants: Kamailio's work
@@ -551,6 +515,113 @@ while grew:
             grew = True
 print(sum(stats[pid][1] for pid in family if pid in stats))
 PY
+}
+
+# The users of a REGISTER configuration of $1 users: serve's users file and sipp's injection file.
+write_reg_users() {
+  local n=$1
+  [ -f "$WORK/reg-$n.txt" ] && return 0
+  python3 - "$n" "$SHARED_PASSWORD" "$WORK/reg-$n.txt" "$WORK/reg-$n.csv" <<'PY'
+import sys
+n, pw = int(sys.argv[1]), sys.argv[2]
+with open(sys.argv[3], "w") as users, open(sys.argv[4], "w") as csv:
+    users.write("# bench users\n")
+    csv.write("SEQUENTIAL\n")
+    for i in range(1, n + 1):
+        users.write("user%06d:%s\n" % (i, pw))
+        csv.write("user%06d;[authentication username=user%06d password=%s];\n" % (i, i, pw))
+PY
+}
+
+# $3 registrations by sipp from 127.0.0.1:$2 to 127.0.0.1:$1, users from $4 (in turn, again from
+# the first when there are fewer); prints "COMPLETED_PER_SECOND FAILED", timed by sipp itself
+# (its final "Start Time" to "Current Time": sipp's own start-up is not counted).
+reg_sipp() {
+  local port=$1 lport=$2 count=$3 csv=$4 log=$5 limit=${6:-$LIMIT}
+  $PIN_SIPP sipp -sf "$SCENARIO" -inf "$csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
+    -key expires 3600 -m "$count" -r "$RATE" -l "$limit" -buff_size 4194304 -i 127.0.0.1 \
+    -p "$lport" -nostdin -timeout 900 -timeout_error -trace_err -error_file "$log.err" \
+    "127.0.0.1:$port" > "$log" 2>&1 || true
+  python3 - "$log" "$count" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+start = [float(x) for x in re.findall(r"Start Time\s*\|.*?(\d{9,}\.\d+)", text)]
+now = [float(x) for x in re.findall(r"Current Time\s*\|.*?(\d{9,}\.\d+)", text)]
+ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+failed = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+if not start or not now or not ok or now[-1] <= start[-1]:
+    print("0 %s" % sys.argv[2])
+else:
+    print("%.0f %d" % (int(ok[-1]) / (now[-1] - start[-1]), int(failed[-1]) if failed else 0))
+PY
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# One REGISTER configuration: server $1 (siplab or kamailio), mode $2 (mem or db), $3 users.
+# Starts the server once, registers every user (warm-up), then runs ROUNDS rounds of REGS
+# registrations; each round's line goes to stdout and to $WORK/results as
+# "SERVER MODE USERS ROUND COMPLETED_PER_S CPU_US_PER_REG FAILED LOAD".
+bench_reg() {
+  local server=$1 mode=$2 n=$3 port lport pid rss0 rss1 cpu0 cpu1 cpu rate failed load shm
+  local name="$server-$mode-$n" regs=$REGS limit=$LIMIT warm=$n
+  port=$(free_port); lport=$(free_port)
+  # Kamailio on SQLite waits for several fsyncs per registration (db_sqlite's defaults): with
+  # LIMIT in flight sipp retransmits, the retransmitted authenticated REGISTER reuses a one-time
+  # nonce, and most registrations fail with 401.  Its rounds are therefore KAM_DB_REGS with
+  # KAM_DB_LIMIT in flight, and its warm-up registers at most KAM_DB_REGS users.
+  if [ "$server" = kamailio ] && [ "$mode" = db ]; then
+    regs=$KAM_DB_REGS; limit=$KAM_DB_LIMIT; [ "$warm" -gt "$regs" ] && warm=$regs
+  fi
+  write_reg_users "$n"
+  if [ "$server" = siplab ]; then
+    local db_args=()
+    [ "$mode" = db ] && db_args=(--db "$WORK/lab-$n.sqlite")
+    $PIN_SERVER "$CLI" serve --listen "udp:127.0.0.1:$port" --domain "$DOMAIN" \
+      --users "$WORK/reg-$n.txt" "${db_args[@]}" --auth-limit 0 --format "$SIPLAB_FORMAT" \
+      "${SHARE_ARGS[@]}" > /dev/null 2> "$WORK/$name.err" &
+  else
+    local db="$WORK/kamailio-$n.sqlite"
+    if [ "$mode" = db ]; then
+      rm -f "$db"
+      cat "$KAM_SQL/standard-create.sql" "$KAM_SQL/usrloc-create.sql" | sqlite3 "$db"
+    fi
+    write_kamailio_cfg "$port" "$WORK/$name.cfg" "$mode" "$db"
+    # usrloc keeps every binding in shared memory: 256 MB for 100,000 of them.
+    shm=64; [ "$n" -gt 10000 ] && shm=256
+    $PIN_SERVER "$KAMAILIO" -f "$WORK/$name.cfg" -DD -E -Y "$WORK" -P "$WORK/$name.pid" \
+      -m "$shm" -M 8 "${KAM_X[@]}" > "$WORK/$name.log" 2>&1 &
+  fi
+  pid=$!; PIDS+=("$pid")
+  if ! wait_udp_listening "$port"; then
+    echo "bench-serve: $server ($mode) did not start:" >&2
+    tail -5 "$WORK/$name.err" "$WORK/$name.log" 2>/dev/null >&2
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    return 1
+  fi
+  rss0=$(rss_kb "$pid")
+  read -r rate failed <<< "$(reg_sipp "$port" "$lport" "$warm" "$WORK/reg-$n.csv" "$WORK/sipp-$name-warm.log" "$limit")"
+  printf '%-8s %-3s %6d users: warm-up (%d users once) %6s reg/s, %s failed\n' \
+    "$server" "$mode" "$n" "$warm" "$rate" "$failed"
+  for round in $(seq 1 "$ROUNDS"); do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    cpu0=$(cpu_ticks "$pid")
+    read -r rate failed <<< "$(reg_sipp "$port" "$lport" "$regs" "$WORK/reg-$n.csv" "$WORK/sipp-$name-$round.log" "$limit")"
+    cpu1=$(cpu_ticks "$pid")
+    cpu=$(python3 -c "print('%.1f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $regs))")
+    echo "$server $mode $n $round $rate $cpu $failed $load" >> "$WORK/results"
+    printf '%-8s %-3s %6d users: round %d: %6s reg/s, %6s us CPU/reg, %s failed (load %s)\n' \
+      "$server" "$mode" "$n" "$round" "$rate" "$cpu" "$failed" "$load"
+  done
+  if [ "$server" = siplab ] && [ "$mode" = mem ]; then
+    # Every transaction has ended MEM_WAIT seconds after the last answer (Timer J: 32 s).
+    sleep "$MEM_WAIT"
+    rss1=$(rss_kb "$pid")
+    echo "rss $n $rss0 $rss1" >> "$WORK/results"
+    printf '%-8s %-3s %6d users: RSS %d KB before, %d KB after: %s bytes per binding\n' \
+      "$server" "$mode" "$n" "$rss0" "$rss1" "$(( (rss1 - rss0) * 1024 / n ))"
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
 # One call round against a server on 127.0.0.1:$1 whose processes descend from pid $2: the callee
@@ -631,10 +702,57 @@ bench_kamailio_calls() {
   [ -n "$result" ] && echo "$result"
 }
 
-echo "bench-serve: $USERS users, $ROUNDS rounds, sipp -r $RATE -l $LIMIT, UDP on 127.0.0.1"
-[ "$CALLS" -gt 0 ] && echo "bench-serve: $CALLS calls a round to $CALLEE, sipp -r $CALL_RATE -l $CALL_LIMIT"
-[ -n "$KAMAILIO" ] && echo "bench-serve: $("$KAMAILIO" -v | head -1 | sed 's/^version: //'), children=$KAM_CHILDREN, usrloc db_mode 0, memory manager ${KAM_MEM:-default}"
-siplab=(); siplab_db=(); kam=()
+echo "bench-serve: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench-serve: REGISTER: users ${REG_USERS}, modes ${MODES}, warm-up + $ROUNDS rounds of $REGS, sipp -r $RATE -l $LIMIT, UDP on 127.0.0.1"
+[ -n "$KAMAILIO" ] && echo "bench-serve: $("$KAMAILIO" -v | head -1 | sed 's/^version: //'), children=$KAM_CHILDREN, memory manager ${KAM_MEM:-default}"
+: > "$WORK/results"
+for n in $REG_USERS; do
+  for mode in $MODES; do
+    bench_reg siplab "$mode" "$n" || true
+    [ -n "$KAMAILIO" ] && { bench_reg kamailio "$mode" "$n" || true; }
+  done
+done
+# The medians of the rounds, and the ratios the issue asks for: registrations per CPU-second
+# (serve against Kamailio), --db against in memory, RSS per binding.
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows, rss = {}, {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "rss":
+        rss[int(f[1])] = (int(f[3]) - int(f[2])) * 1024 / int(f[1])
+        continue
+    rows.setdefault((f[0], f[1], int(f[2])), []).append(
+        (float(f[4]), float(f[5]), int(f[6]), float(f[7])))
+def med(key, i):
+    return statistics.median(r[i] for r in rows[key]) if key in rows else None
+for (server, mode, n) in sorted(rows, key=lambda k: (k[2], k[1], k[0])):
+    r = rows[(server, mode, n)]
+    print("median: %-8s %-3s %6d users: %6.0f reg/s, %5.1f us CPU/reg (%6.0f reg per CPU-s), "
+          "failed %d, load %.2f-%.2f" % (server, mode, n, med((server, mode, n), 0),
+          med((server, mode, n), 1), 1e6 / max(med((server, mode, n), 1), 0.1),
+          sum(x[2] for x in r), min(x[3] for x in r), max(x[3] for x in r)))
+for n in sorted({k[2] for k in rows}):
+    for mode in ("mem", "db"):
+        s, k = med(("siplab", mode, n), 1), med(("kamailio", mode, n), 1)
+        if s and k:
+            print("ratio %-3s %6d users: serve/kamailio registrations per CPU-second %.2f, "
+                  "completed/s %.2f" % (mode, n, k / s, med(("siplab", mode, n), 0)
+                                        / max(med(("kamailio", mode, n), 0), 1)))
+    m, d = med(("siplab", "mem", n), 0), med(("siplab", "db", n), 0)
+    if m and d:
+        print("ratio serve --db / in memory %6d users: %.2f (completed/s)" % (n, d / m))
+    if n in rss:
+        print("serve RSS per binding at %d bindings: %.0f bytes" % (n, rss[n]))
+ns = sorted({k[2] for k in rows if k[:2] == ("siplab", "mem")})
+if len(ns) > 1:
+    print("serve in memory, completed/s at %d users / at %d users: %.2f" % (ns[-1], ns[0],
+          med(("siplab", "mem", ns[-1]), 0) / med(("siplab", "mem", ns[0]), 0)))
+PY
+
+[ "$TLS" = 1 ] || [ "$CALLS" -gt 0 ] || exit 0
+# The call and TLS columns: USERS users with passwords of their own, fresh servers each round.
+echo "bench-serve: calls and TLS: $USERS users, $ROUNDS rounds"
 siplab_tls=(); siplab_tls_cpu=(); siplab_tcp=(); siplab_tcp_cpu=(); siplab_udp_cpu=()
 if [ "$TLS" = 1 ]; then
   echo "bench-serve: TLS and TCP over $CONNECTIONS persistent connections (bench/stream-register.py)"
@@ -650,19 +768,6 @@ call_cell() {
 }
 # A round whose sipp reported failed registrations or calls counts as "failed" and is left out.
 for round in $(seq 1 "$ROUNDS"); do
-  if r=$(bench_siplab mem); then siplab+=("$r"); else r=failed; fi
-  k="-"
-  if [ -n "$KAMAILIO" ]; then
-    if k=$(bench_kamailio); then kam+=("$k"); else k=failed; fi
-  fi
-  if d=$(bench_siplab db); then siplab_db+=("$d"); else d=failed; fi
-  printf 'round %d: siplab-cli serve %6s reg/s   kamailio %6s reg/s   siplab-cli serve --db %6s reg/s\n' \
-    "$round" "$r" "$k" "$d"
-  printf '         (retransmitted authenticated REGISTERs: siplab %s, kamailio %s, siplab --db %s)\n' \
-    "$(cat "$WORK/sipp-siplab-mem.log.retrans" 2>/dev/null || echo -)" \
-    "$(cat "$WORK/sipp-kamailio.log.retrans" 2>/dev/null || echo -)" \
-    "$(cat "$WORK/sipp-siplab-db.log.retrans" 2>/dev/null || echo -)"
-  [ -f "$WORK/sipp-siplab-mem.log.cpu" ] && siplab_udp_cpu+=("$(cat "$WORK/sipp-siplab-mem.log.cpu")")
   if [ "$TLS" = 1 ]; then
     t=failed; c=failed
     if out=$(bench_siplab_stream tls); then
@@ -671,8 +776,7 @@ for round in $(seq 1 "$ROUNDS"); do
     if out=$(bench_siplab_stream tcp); then
       read -r c cc <<< "$out"; siplab_tcp+=("$c"); siplab_tcp_cpu+=("$cc"); c="$c reg/s ($cc us CPU/reg)"
     fi
-    printf '         TLS: siplab-cli serve %s   TCP: %s   (UDP: %s us CPU/reg)\n' "$t" "$c" \
-      "$(cat "$WORK/sipp-siplab-mem.log.cpu" 2>/dev/null || echo -)"
+    printf 'round %d: TLS: siplab-cli serve %s   TCP: %s\n' "$round" "$t" "$c"
   fi
   if [ "$CALLS" -gt 0 ]; then
     if c=$(bench_siplab_calls); then
@@ -697,19 +801,10 @@ median() {
   [ $# -gt 0 ] || { echo 0; return; }
   printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
-m_siplab=$(median "${siplab[@]}")
-m_db=$(median "${siplab_db[@]}")
-echo "median: siplab-cli serve $m_siplab reg/s (with --db: $m_db reg/s)"
 if [ "$TLS" = 1 ]; then
   echo "median: siplab-cli serve over TLS $(median "${siplab_tls[@]}") reg/s," \
     "$(median "${siplab_tls_cpu[@]}") us CPU/reg; over TCP $(median "${siplab_tcp[@]}") reg/s," \
-    "$(median "${siplab_tcp_cpu[@]}") us CPU/reg; over UDP (sipp) $m_siplab reg/s," \
-    "$(median "${siplab_udp_cpu[@]}") us CPU/reg"
-fi
-if [ ${#kam[@]} -gt 0 ] && [ "$m_siplab" != 0 ]; then
-  m_kam=$(median "${kam[@]}")
-  echo "median: kamailio $m_kam reg/s"
-  python3 -c "print('ratio siplab/kamailio: %.2f' % ($m_siplab / $m_kam))"
+    "$(median "${siplab_tcp_cpu[@]}") us CPU/reg"
 fi
 if [ "$CALLS" -gt 0 ]; then
   m_calls=$(median "${siplab_calls[@]}")

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-document.h"
 
+#include "sim-capture-world.h"
+#include "sim-watch.h"
+
 #include "sim-lesson-student.h"
 
 #include <gio/gio.h>
@@ -824,7 +827,9 @@ sim_document_step_back (SimDocument *self)
 
   g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
 
-  if (self->live || self->lesson != NULL || self->world == NULL || self->history == NULL)
+  /* A capture (no scenario) is not a session: there is nothing to replay. */
+  if (self->live || self->lesson != NULL || self->world == NULL || self->history == NULL ||
+      self->scenario == NULL)
     return FALSE;
   /* Replaying, the previous recorded event is exact by construction. */
   if (self->replaying && replay_step_back (self))
@@ -1557,4 +1562,103 @@ SimDocument *
 sim_document_new (void)
 {
   return g_object_new (SIM_TYPE_DOCUMENT, NULL);
+}
+
+gboolean
+sim_document_open_capture (SimDocument  *self,
+                           const char   *path,
+                           const char   *users_path,
+                           GString      *problems_out,
+                           GError      **error)
+{
+  g_autoptr(SimObserver) observer = NULL;
+  g_autoptr(SimWorld) world = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *subtitle = NULL;
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  world = sim_capture_world_new (path, users_path, problems_out, &observer, error);
+  if (world == NULL)
+    return FALSE;
+  /* Nothing to replay or edit: the scene, its edits and a lesson are closed. */
+  g_clear_pointer (&self->scenario, sim_scenario_unref);
+  g_ptr_array_set_size (self->edits, 0);
+  if (self->lesson != NULL)
+    {
+      g_clear_object (&self->lesson);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LESSON]);
+    }
+  set_runner (self, NULL);
+  g_free (self->path);
+  self->path = g_strdup (path);
+  g_clear_pointer (&self->name, g_free);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
+  self->run_length = sim_world_now (world);
+  base = g_path_get_basename (path);
+  subtitle = g_strdup_printf ("Capture: %s · %" G_GUINT64_FORMAT " SIP messages", base,
+                              sim_observer_get_n_messages (observer));
+  g_free (self->scene_subtitle);
+  self->scene_subtitle = g_strdup (subtitle);
+  set_world (self, world);
+  set_subtitle (self, subtitle);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+  emit_changed (self);
+  return TRUE;
+}
+
+/* The observer's clock follows the sender's; the world's (what the views call now) follows it. */
+static void
+watch_event_cb (SimTrace *trace,
+                SimEvent *event,
+                gpointer  user_data)
+{
+  SimWorld *world = user_data;
+
+  if (event->t > sim_world_now (world))
+    sim_world_run_until (world, event->t);
+}
+
+gboolean
+sim_document_watch (SimDocument  *self,
+                    const char   *spec,
+                    const char   *auth_key,
+                    const char   *users_path,
+                    GError      **error)
+{
+  g_autoptr(SimWorld) world = sim_world_new (0);
+  g_autoptr(SimObserver) observer = NULL;
+  g_autoptr(SimWatch) watch = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *subtitle = NULL;
+  SimTrace *trace = sim_world_get_trace (world);
+
+  g_return_val_if_fail (SIM_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  observer = sim_observer_new (trace);
+  if (users_path != NULL && users_path[0] != '\0' &&
+      !sim_observer_load_users (observer, users_path, error))
+    return FALSE;
+  watch = sim_watch_new (observer, spec, auth_key, error);
+  if (watch == NULL)
+    return FALSE;
+  /* Stop Listening goes back to what was open; after a capture, to the demo scene. */
+  if (self->scenario == NULL && self->lesson == NULL && !sim_document_open (self, NULL, error))
+    return FALSE;
+  /* Bounded like live mode: the views observe every event, the trace keeps the newest. */
+  sim_trace_set_max_kept (trace, SIM_DOCUMENT_LIVE_MAX_EVENTS);
+  g_signal_connect_object (trace, "event", G_CALLBACK (watch_event_cb), world, 0);
+  address = sim_watch_get_address (watch);
+  /* The socket lives as long as the world: replacing the world closes it. */
+  g_object_set_data_full (G_OBJECT (world), "siplab-watch", g_steal_pointer (&watch),
+                          g_object_unref);
+  set_world (self, world);
+  self->live = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIVE]);
+  subtitle = g_strdup_printf ("Watching HEP on %s%s", address,
+                              auth_key != NULL && auth_key[0] != '\0' ? " (with key)" : "");
+  set_subtitle (self, subtitle);
+  return TRUE;
 }

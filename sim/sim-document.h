@@ -70,6 +70,31 @@ gboolean         sim_document_open_lesson_for_student (SimDocument *self,
                                                        const char  *student,
                                                        GError     **error);
 
+/*
+ * Opens a pcap/pcapng capture (sim-capture-world.h): its SIP messages, verdicts and bindings as
+ * the world's trace, the clock at the last message.  Nothing is replayed or edited: the scene
+ * and a lesson are closed, restart and step back do nothing.  @users_path NULL or a users file
+ * for the digest verdicts; @problems_out (may be NULL) gets the capture's problems, a line each.
+ */
+gboolean         sim_document_open_capture   (SimDocument     *self,
+                                              const char      *path,
+                                              const char      *users_path,
+                                              GString         *problems_out,
+                                              GError         **error);
+
+/*
+ * Live HEP (sim-watch.h): receives HEPv3 on @spec ("udp:IP:PORT") from a PBX's siptrace and
+ * shows its traffic as the world's trace, bounded like live mode (SIM_DOCUMENT_LIVE_MAX_EVENTS)
+ * and live in every other way: sim_document_stop_listening() closes the socket and reopens
+ * what was open (the demo scene after a capture).  @auth_key NULL or empty: any packet;
+ * @users_path NULL or empty: no verdicts beyond "undecidable".
+ */
+gboolean         sim_document_watch          (SimDocument     *self,
+                                              const char      *spec,
+                                              const char      *auth_key,
+                                              const char      *users_path,
+                                              GError         **error);
+
 /* NULL for the demo scene and for data. */
 const char      *sim_document_get_path       (SimDocument     *self);
 /* The scene as opened (a lesson's scene for a lesson), without the edits (borrowed). */

@@ -234,8 +234,9 @@ sim_export_packet_label (const SimEvent *event)
 /* --- Ladder --------------------------------------------------------------------------------- */
 
 typedef struct {
-  GPtrArray *names;         /* const char* (borrowed from the events or the options) */
-  GHashTable *index;        /* name -> column + 1 */
+  GPtrArray *names;         /* char*, owned (a stream outlives the events it has seen) */
+  GHashTable *index;        /* name (borrowed from names) -> column + 1 */
+  guint need;               /* the spacing the arrows seen so far need */
   guint *x;                 /* lifeline positions */
   guint width;              /* diagram width (after the time column) */
   guint spacing;
@@ -246,10 +247,13 @@ static void
 ladder_add_node (Ladder     *ladder,
                  const char *name)
 {
+  char *copy;
+
   if (name == NULL || g_hash_table_contains (ladder->index, name))
     return;
-  g_ptr_array_add (ladder->names, (gpointer) name);
-  g_hash_table_insert (ladder->index, (gpointer) name, GUINT_TO_POINTER (ladder->names->len));
+  copy = g_strdup (name);
+  g_ptr_array_add (ladder->names, copy);
+  g_hash_table_insert (ladder->index, copy, GUINT_TO_POINTER (ladder->names->len));
 }
 
 static guint
@@ -279,38 +283,58 @@ half_right (const char *name)
   return strlen (name) - strlen (name) / 2;
 }
 
+static void
+ladder_init (Ladder                 *ladder,
+             const SimExportOptions *opts)
+{
+  ladder->names = g_ptr_array_new_with_free_func (g_free);
+  ladder->index = g_hash_table_new (g_str_hash, g_str_equal);
+  ladder->need = MIN_SPACING;
+  if (opts->nodes != NULL)
+    for (guint i = 0; opts->nodes[i] != NULL; i++)
+      ladder_add_node (ladder, opts->nodes[i]);
+}
+
+/*
+ * The layout's first half, one event at a time: an arrow's ends become columns (in the order
+ * they first appear) and its label widens the spacing it needs.  Columns are only ever appended,
+ * so what an arrow needs is known when it is seen.
+ */
+static void
+ladder_plan_event (Ladder         *ladder,
+                   const SimEvent *event)
+{
+  g_autoptr(GPtrArray) labels = NULL;
+  guint a, b, span, len;
+
+  if (!is_departure (event) || event->from == NULL || event->to == NULL)
+    return;
+  ladder_add_node (ladder, event->from);
+  ladder_add_node (ladder, event->to);
+  a = ladder_column (ladder, event->from);
+  b = ladder_column (ladder, event->to);
+  span = a > b ? a - b : b - a;
+  if (span == 0)
+    return;
+  labels = label_candidates (event);
+  len = strlen (labels->pdata[0]);
+  /* An arrow over @span gaps has span * spacing - 1 cells; the label needs five more:
+   * "- " before it, " -" and the head after it. */
+  ladder->need = MAX (ladder->need, (len + 6 + span - 1) / span);
+}
+
 /* Chooses the spacing between lifelines: wide enough for the labels, narrow enough for @width. */
 static void
-ladder_layout (Ladder    *ladder,
-               GPtrArray *events,
-               guint      width)
+ladder_layout (Ladder *ladder,
+               guint   width)
 {
   guint n = ladder->names->len;
-  guint need = MIN_SPACING;
+  guint need = ladder->need;
   guint need_names = MIN_SPACING;
   guint x0, tail, avail;
 
   if (n == 0)
     return;
-  for (guint i = 0; i < events->len; i++)
-    {
-      const SimEvent *event = events->pdata[i];
-      g_autoptr(GPtrArray) labels = NULL;
-      guint a, b, span, len;
-
-      if (!is_departure (event) || event->from == NULL || event->to == NULL)
-        continue;
-      a = ladder_column (ladder, event->from);
-      b = ladder_column (ladder, event->to);
-      span = a > b ? a - b : b - a;
-      if (span == 0)
-        continue;
-      labels = label_candidates (event);
-      len = strlen (labels->pdata[0]);
-      /* An arrow over @span gaps has span * spacing - 1 cells; the label needs five more:
-       * "- " before it, " -" and the head after it. */
-      need = MAX (need, (len + 6 + span - 1) / span);
-    }
   for (guint i = 0; i + 1 < n; i++)
     need_names = MAX (need_names, half_right (ladder->names->pdata[i]) +
                                   half_left (ladder->names->pdata[i + 1]) + 1);
@@ -816,58 +840,20 @@ sim_export_ladder (GPtrArray              *events,
                    GString                *out,
                    const SimExportOptions *opts)
 {
-  static const SimExportOptions defaults = { 0 };
-  Ladder ladder = { 0 };
-  g_autofree PacketFate *fates = NULL;
-  gboolean time_shown = FALSE;
-  SimTime last_t = 0;
+  g_autoptr(SimExportLayout) layout = NULL;
+  g_autoptr(SimExportStream) stream = NULL;
 
   g_return_if_fail (events != NULL);
   g_return_if_fail (out != NULL);
-  if (opts == NULL)
-    opts = &defaults;
 
-  ladder.names = g_ptr_array_new ();
-  ladder.index = g_hash_table_new (g_str_hash, g_str_equal);
-  if (opts->nodes != NULL)
-    for (guint i = 0; opts->nodes[i] != NULL; i++)
-      ladder_add_node (&ladder, opts->nodes[i]);
+  /* The same two steps as a streamed ladder: the layout over every event, then the rows. */
+  layout = sim_export_layout_new (opts);
   for (guint i = 0; i < events->len; i++)
-    {
-      const SimEvent *event = events->pdata[i];
-      if (is_departure (event) && event->from != NULL && event->to != NULL)
-        {
-          ladder_add_node (&ladder, event->from);
-          ladder_add_node (&ladder, event->to);
-        }
-    }
-
-  fates = compute_fates (events);
-  ladder_layout (&ladder, events, opts->width ? opts->width : DEFAULT_WIDTH);
-  if (ladder.names->len > 0)
-    ladder_header (&ladder, out);
-
+    sim_export_layout_add (layout, events->pdata[i]);
+  stream = sim_export_stream_new_ladder (g_steal_pointer (&layout), opts, out);
   for (guint i = 0; i < events->len; i++)
-    {
-      const SimEvent *event = events->pdata[i];
-      g_autofree char *text = NULL;
-
-      if (is_departure (event) && event->from != NULL && event->to != NULL)
-        {
-          ladder_packet_row (&ladder, out, event, fates[i].fate);
-          time_shown = TRUE;
-          last_t = event->t;
-          continue;
-        }
-      text = describe_event (event, opts);
-      if (text == NULL)
-        continue;
-      append_time_prefix (out, event->t, !time_shown || event->t != last_t);
-      time_shown = TRUE;
-      last_t = event->t;
-      append_wrapped (out, text, opts->width ? opts->width : DEFAULT_WIDTH);
-    }
-  ladder_clear (&ladder);
+    sim_export_stream_add (stream, events->pdata[i], out);
+  sim_export_stream_finish (stream, out);
 }
 
 /* --- The ladder's pieces, for other drawings of it ---------------------------------------- */
@@ -916,40 +902,293 @@ void
 sim_export_messages (GPtrArray *events,
                      GString   *out)
 {
-  g_autofree PacketFate *fates = NULL;
+  g_autoptr(SimExportStream) stream = NULL;
 
   g_return_if_fail (events != NULL);
   g_return_if_fail (out != NULL);
 
-  fates = compute_fates (events);
+  stream = sim_export_stream_new_messages ();
   for (guint i = 0; i < events->len; i++)
+    sim_export_stream_add (stream, events->pdata[i], out);
+  sim_export_stream_finish (stream, out);
+}
+
+/* One datagram of the message list: a header line with its fate, then its text. */
+static void
+append_message (GString        *out,
+                const SimEvent *event,
+                Fate            fate,
+                const SimEvent *dropped)
+{
+  char src[64], dst[64];
+  const char *p;
+
+  sim_addr_format (&event->src, src, sizeof src);
+  sim_addr_format (&event->dst, dst, sizeof dst);
+  g_string_append (out, "=== ");
+  sim_export_format_time (event->t, out);
+  g_string_append_printf (out, "  %s -> %s  %s -> %s  %s  %s",
+                          event->from ? event->from : "?", event->to ? event->to : "?",
+                          src, dst, sim_transport_name (event->src.transport), event->action);
+  if (fate == FATE_LOST_ON_LINK || fate == FATE_DROPPED_AT_RECEIVER)
+    g_string_append_printf (out, "  [dropped: %s]",
+                            dropped->reason ? dropped->reason : "?");
+  g_string_append (out, " ===\n");
+
+  /* The wire has CRLF line ends; a terminal wants LF. */
+  for (p = event->raw ? event->raw : ""; *p != '\0'; p++)
+    if (*p != '\r')
+      g_string_append_c (out, *p);
+  if (out->len > 0 && out->str[out->len - 1] != '\n')
+    g_string_append_c (out, '\n');
+  g_string_append_c (out, '\n');
+}
+
+/* --- Streams -------------------------------------------------------------------------------- */
+
+struct _SimExportLayout {
+  Ladder ladder;
+};
+
+SimExportLayout *
+sim_export_layout_new (const SimExportOptions *opts)
+{
+  static const SimExportOptions defaults = { 0 };
+  SimExportLayout *self = g_new0 (SimExportLayout, 1);
+
+  ladder_init (&self->ladder, opts != NULL ? opts : &defaults);
+  return self;
+}
+
+void
+sim_export_layout_add (SimExportLayout *self,
+                       const SimEvent  *event)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (event != NULL);
+  ladder_plan_event (&self->ladder, event);
+}
+
+void
+sim_export_layout_free (SimExportLayout *self)
+{
+  if (self == NULL)
+    return;
+  ladder_clear (&self->ladder);
+  g_free (self);
+}
+
+/* An event waiting to be written: a departure waits for its fate, the rest for the ones before. */
+typedef struct {
+  SimEvent *event;
+  gboolean waiting;             /* a departure whose fate has not come yet */
+  Fate fate;
+  SimEvent *dropped;            /* the "dropped" event, for its reason */
+} Pending;
+
+static void
+pending_free (Pending *pending)
+{
+  sim_event_unref (pending->event);
+  if (pending->dropped != NULL)
+    sim_event_unref (pending->dropped);
+  g_free (pending);
+}
+
+struct _SimExportStream {
+  gboolean ladder;              /* else the message list */
+  SimExportOptions opts;        /* the ladder's, nodes left out (the layout has them) */
+  Ladder layout;
+  gboolean time_shown;
+  SimTime last_t;
+  GQueue pending;               /* Pending*, in trace order */
+  GHashTable *in_flight;        /* datagram_key () -> GQueue of the Pending departures */
+};
+
+static SimExportStream *
+stream_new (void)
+{
+  SimExportStream *self = g_new0 (SimExportStream, 1);
+
+  g_queue_init (&self->pending);
+  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_queue_free);
+  return self;
+}
+
+SimExportStream *
+sim_export_stream_new_ladder (SimExportLayout        *layout,
+                              const SimExportOptions *opts,
+                              GString                *out)
+{
+  SimExportStream *self;
+
+  g_return_val_if_fail (layout != NULL, NULL);
+  g_return_val_if_fail (out != NULL, NULL);
+
+  self = stream_new ();
+  self->ladder = TRUE;
+  if (opts != NULL)
+    self->opts = *opts;
+  self->opts.nodes = NULL;
+  self->layout = layout->ladder;
+  g_free (layout);
+  ladder_layout (&self->layout, self->opts.width ? self->opts.width : DEFAULT_WIDTH);
+  if (self->layout.names->len > 0)
+    ladder_header (&self->layout, out);
+  return self;
+}
+
+SimExportStream *
+sim_export_stream_new_messages (void)
+{
+  return stream_new ();
+}
+
+/* Writes one event whose fate (if it is a departure) is known. */
+static void
+stream_write (SimExportStream *self,
+              const Pending   *pending,
+              GString         *out)
+{
+  const SimEvent *event = pending->event;
+  g_autofree char *text = NULL;
+  guint width = self->opts.width ? self->opts.width : DEFAULT_WIDTH;
+
+  if (!self->ladder)
     {
-      const SimEvent *event = events->pdata[i];
-      char src[64], dst[64];
-      const char *p;
-
-      if (!is_departure (event))
-        continue;
-      sim_addr_format (&event->src, src, sizeof src);
-      sim_addr_format (&event->dst, dst, sizeof dst);
-      g_string_append (out, "=== ");
-      sim_export_format_time (event->t, out);
-      g_string_append_printf (out, "  %s -> %s  %s -> %s  %s  %s",
-                              event->from ? event->from : "?", event->to ? event->to : "?",
-                              src, dst, sim_transport_name (event->src.transport), event->action);
-      if (fates[i].fate == FATE_LOST_ON_LINK || fates[i].fate == FATE_DROPPED_AT_RECEIVER)
-        g_string_append_printf (out, "  [dropped: %s]",
-                                fates[i].dropped->reason ? fates[i].dropped->reason : "?");
-      g_string_append (out, " ===\n");
-
-      /* The wire has CRLF line ends; a terminal wants LF. */
-      for (p = event->raw ? event->raw : ""; *p != '\0'; p++)
-        if (*p != '\r')
-          g_string_append_c (out, *p);
-      if (out->len > 0 && out->str[out->len - 1] != '\n')
-        g_string_append_c (out, '\n');
-      g_string_append_c (out, '\n');
+      if (is_departure (event))
+        append_message (out, event, pending->fate, pending->dropped);
+      return;
     }
+  if (is_departure (event) && event->from != NULL && event->to != NULL)
+    {
+      /* The layout saw every event of the session: an arrow it has no column for means it was
+       * planned over other events (a caller's mistake), and has no place to be drawn. */
+      if (!g_hash_table_contains (self->layout.index, event->from) ||
+          !g_hash_table_contains (self->layout.index, event->to))
+        {
+          g_critical ("sim_export_stream_add: no column for %s -> %s: the layout was planned "
+                      "over other events", event->from, event->to);
+          return;
+        }
+      ladder_packet_row (&self->layout, out, event, pending->fate);
+      self->time_shown = TRUE;
+      self->last_t = event->t;
+      return;
+    }
+  text = describe_event (event, &self->opts);
+  if (text == NULL)
+    return;
+  append_time_prefix (out, event->t, !self->time_shown || event->t != self->last_t);
+  self->time_shown = TRUE;
+  self->last_t = event->t;
+  append_wrapped (out, text, width);
+}
+
+/*
+ * Pairs a packet event with the departures in flight (as compute_fates() does): a departure
+ * joins its datagram's queue, a "delivered" or "dropped" settles the oldest one in it.
+ */
+static void
+stream_match (SimExportStream *self,
+              Pending         *pending)
+{
+  SimEvent *event = pending->event;
+  g_autofree char *key = datagram_key (event);
+  GQueue *queue = g_hash_table_lookup (self->in_flight, key);
+  Pending *sent;
+
+  if (is_departure (event))
+    {
+      if (queue == NULL)
+        {
+          queue = g_queue_new ();
+          g_hash_table_insert (self->in_flight, g_steal_pointer (&key), queue);
+        }
+      pending->waiting = TRUE;
+      g_queue_push_tail (queue, pending);
+      return;
+    }
+  if (queue == NULL)
+    return;
+  sent = g_queue_pop_head (queue);
+  if (g_strcmp0 (event->action, "delivered") == 0)
+    sent->fate = FATE_DELIVERED;
+  else if (g_strcmp0 (event->action, "dropped") == 0)
+    {
+      /* SimNet says "lost on the link" for simulated loss; anything else happened at the far
+       * end (no host at that address any more, powered off, port closed). */
+      gboolean on_link = event->reason != NULL && strstr (event->reason, "on the link") != NULL;
+
+      sent->fate = on_link ? FATE_LOST_ON_LINK : FATE_DROPPED_AT_RECEIVER;
+      sent->dropped = sim_event_ref (event);
+    }
+  sent->waiting = FALSE;
+  /* Nothing is kept for a datagram that has arrived: the table holds what is in flight. */
+  if (g_queue_is_empty (queue))
+    g_hash_table_remove (self->in_flight, key);
+}
+
+void
+sim_export_stream_add (SimExportStream *self,
+                       SimEvent        *event,
+                       GString         *out)
+{
+  Pending *pending;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (event != NULL);
+  g_return_if_fail (out != NULL);
+
+  pending = g_new0 (Pending, 1);
+  pending->event = sim_event_ref (event);
+  if (event->type == SIM_EVENT_PACKET)
+    stream_match (self, pending);
+  /* The message list shows departures only: nothing else has to wait with them. */
+  if (self->ladder || is_departure (event))
+    g_queue_push_tail (&self->pending, pending);
+  else
+    pending_free (pending);
+
+  /* Everything up to the first departure still in flight is final. */
+  while (!g_queue_is_empty (&self->pending) &&
+         !((Pending *) g_queue_peek_head (&self->pending))->waiting)
+    {
+      Pending *head = g_queue_pop_head (&self->pending);
+
+      stream_write (self, head, out);
+      pending_free (head);
+    }
+}
+
+void
+sim_export_stream_finish (SimExportStream *self,
+                          GString         *out)
+{
+  Pending *head;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (out != NULL);
+
+  /* What is still in flight when the trace ends is drawn without a fate. */
+  g_hash_table_remove_all (self->in_flight);
+  while ((head = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      stream_write (self, head, out);
+      pending_free (head);
+    }
+}
+
+void
+sim_export_stream_free (SimExportStream *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->in_flight);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_free);
+  ladder_clear (&self->layout);
+  g_free (self);
 }
 
 /* --- JSON Lines ----------------------------------------------------------------------------- */

@@ -48,6 +48,45 @@ void     sim_export_jsonl_line    (const SimEvent         *event,
 void     sim_export_jsonl         (GPtrArray              *events,
                                    GString                *out);
 
+/*
+ * The same writers as streams, for a run too long to keep (siplab-cli run): events go in as
+ * the trace emits them and text comes out as soon as it is final.  A datagram's row waits for
+ * its fate ("delivered" or "dropped", one link latency later), and the events after it wait
+ * with it, so a stream holds only the datagrams in flight and what followed the oldest of them.
+ *
+ * The ladder's columns and spacing depend on every arrow of the session, so a ladder stream
+ * starts from a SimExportLayout that has seen every event first (for a simulation: a first run
+ * of the same deterministic world, which keeps nothing but the node names and one number).
+ * sim_export_ladder() and sim_export_messages() are these streams over an array, so a streamed
+ * run and a kept one print the same bytes.
+ */
+typedef struct _SimExportLayout SimExportLayout;
+typedef struct _SimExportStream SimExportStream;
+
+/* @opts as for sim_export_ladder() (its nodes come first); NULL: defaults. */
+SimExportLayout *sim_export_layout_new         (const SimExportOptions *opts)
+                                                G_GNUC_WARN_UNUSED_RESULT;
+void             sim_export_layout_add         (SimExportLayout        *self,
+                                                const SimEvent         *event);
+void             sim_export_layout_free        (SimExportLayout        *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimExportLayout, sim_export_layout_free)
+
+/* Takes @layout; appends the ladder's header to @out.  @opts as given to the layout. */
+SimExportStream *sim_export_stream_new_ladder   (SimExportLayout        *layout,
+                                                const SimExportOptions *opts,
+                                                GString                *out)
+                                                G_GNUC_WARN_UNUSED_RESULT;
+SimExportStream *sim_export_stream_new_messages (void) G_GNUC_WARN_UNUSED_RESULT;
+/* Appends to @out whatever @event makes final (often nothing, or several events' text). */
+void             sim_export_stream_add          (SimExportStream        *self,
+                                                SimEvent               *event,
+                                                GString                *out);
+/* The trace has ended: what is still waiting is written, datagrams in flight without a fate. */
+void             sim_export_stream_finish       (SimExportStream        *self,
+                                                GString                *out);
+void             sim_export_stream_free         (SimExportStream        *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimExportStream, sim_export_stream_free)
+
 /* "12.5", "0.02", "3700.020001": seconds with at most six decimals and no binary noise. */
 void     sim_export_format_seconds (SimTime                t,
                                     GString               *out);

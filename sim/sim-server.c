@@ -541,6 +541,24 @@ commit_cb (SimRegistrar  *registrar,
   keep_flows_alive (self, aor, bindings);
   if (self->store == NULL)
     return TRUE;
+  /* Within a burst of datagrams the 200 OKs are held until batch_end_cb() has committed: the
+   * burst's bindings share one transaction and one fsync (group commit).  A REGISTER over TCP
+   * or TLS is answered at once, so its save is a transaction of its own. */
+  if (sim_socket_transport_in_burst (self->transport) && !sim_store_in_transaction (self->store))
+    {
+      /* What the burst answered so far (401 challenges, mostly) acknowledges no binding: it
+       * leaves now rather than wait for the fsync (a 401 held past sipp's 500 ms
+       * retransmission is answered twice, and the phone gives up on the second). */
+      sim_socket_transport_flush (self->transport);
+    }
+  if (sim_socket_transport_in_burst (self->transport) && !sim_store_in_transaction (self->store) &&
+      !sim_store_begin (self->store, &local_error))
+    {
+      trace_note (self, "bindings of %s not saved, the REGISTER is refused: %s", aor,
+                  local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   if (!sim_store_save_aor (self->store, aor, bindings, self->clock_offset, &local_error))
     {
       trace_note (self, "bindings of %s not saved, the REGISTER is refused: %s", aor,
@@ -551,6 +569,30 @@ commit_cb (SimRegistrar  *registrar,
   g_free (self->committed_aor);
   self->committed_aor = g_strdup (aor);
   return TRUE;
+}
+
+/*
+ * The end of a burst of datagrams, before its answers leave: the group commit.  If it fails,
+ * the held 200 OKs would acknowledge bindings that are not on disk, while the registrar's
+ * memory already has them (and its transactions would repeat those 200s to a retransmitted
+ * REGISTER): the answers are dropped and the server stops rather than acknowledge anything
+ * it cannot keep.
+ */
+static gboolean
+batch_end_cb (SimSocketTransport *transport,
+              gpointer            user_data)
+{
+  SimServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (self->store == NULL || !sim_store_in_transaction (self->store))
+    return TRUE;
+  if (sim_store_commit (self->store, &error))
+    return TRUE;
+  g_warning ("the database refused a commit, serve stops: %s", error->message);
+  trace_note (self, "the database refused a commit, serve stops: %s", error->message);
+  sim_server_stop (self);
+  return FALSE;
 }
 
 gboolean
@@ -620,6 +662,10 @@ sim_server_stop (SimServer *self)
 
   if (self->transport != NULL)
     sim_socket_transport_close (self->transport);
+  /* A group commit still open holds bindings whose answers never left: keeping them is
+   * harmless, and the database stays closed cleanly. */
+  if (self->store != NULL && sim_store_in_transaction (self->store))
+    sim_store_commit (self->store, NULL);
   g_clear_handle_id (&self->sighup_source, g_source_remove);
   g_clear_handle_id (&self->reload_source, g_source_remove);
   if (self->monitor != NULL)
@@ -636,6 +682,9 @@ sim_server_dispose (GObject *object)
   SimServer *self = SIM_SERVER (object);
 
   sim_server_stop (self);
+  /* The transport may outlive us (a burst in progress holds a reference). */
+  if (self->transport != NULL)
+    sim_socket_transport_set_batch_end_func (self->transport, NULL, NULL);
   if (self->location != NULL)
     sim_location_set_changed_func (self->location, NULL, NULL);
   if (self->stack != NULL)
@@ -757,6 +806,7 @@ sim_server_new (const char  *domain,
   self->stack = sim_stack_new (self->clock, self->trace, self->rand, SIM_SERVER_NODE_NAME, &local);
   self->transport = sim_socket_transport_new (self->stack);
   sim_socket_transport_set_name_func (self->transport, peer_name_cb, self);
+  sim_socket_transport_set_batch_end_func (self->transport, batch_end_cb, self);
   self->auth = sim_auth_new (self->clock, self->trace, SIM_SERVER_NODE_NAME, domain, key, sizeof key);
   OPENSSL_cleanse (key, sizeof key);
   self->location = sim_location_new (self->clock, self->trace, SIM_SERVER_NODE_NAME);

@@ -42,6 +42,7 @@ struct _SimStore {
   sqlite3 *db;
   sqlite3_stmt *delete_aor;
   sqlite3_stmt *insert;
+  gboolean in_transaction;    /* a group commit is open (sim_store_begin()) */
 };
 
 G_DEFINE_FINAL_TYPE (SimStore, sim_store, G_TYPE_OBJECT)
@@ -284,8 +285,9 @@ sim_store_save_aor (SimStore    *self,
   g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
   g_return_val_if_fail (aor != NULL, FALSE);
 
-  /* One transaction per REGISTER: the stored set is always one the registrar acknowledged. */
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  /* One transaction per REGISTER, or one savepoint of the open group commit: either way the
+   * stored set is always one the registrar acknowledged. */
+  if (!exec (self, self->in_transaction ? "SAVEPOINT aor" : "BEGIN IMMEDIATE", error))
     return FALSE;
 
   sqlite3_reset (self->delete_aor);
@@ -321,6 +323,8 @@ sim_store_save_aor (SimStore    *self,
     }
   sqlite3_reset (self->insert);
   sqlite3_reset (self->delete_aor);
+  if (self->in_transaction)
+    return exec (self, "RELEASE aor", error);
   if (exec (self, "COMMIT", error))
     return TRUE;
   /* A failed COMMIT can leave the transaction open; the next save must start clean. */
@@ -331,6 +335,44 @@ failed:
   fail (self, error, "cannot save the bindings");
   sqlite3_reset (self->insert);
   sqlite3_reset (self->delete_aor);
+  if (self->in_transaction)
+    exec (self, "ROLLBACK TO aor; RELEASE aor", NULL);
+  else
+    exec (self, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+gboolean
+sim_store_begin (SimStore  *self,
+                 GError   **error)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_return_val_if_fail (!self->in_transaction, FALSE);
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  self->in_transaction = TRUE;
+  return TRUE;
+}
+
+gboolean
+sim_store_in_transaction (SimStore *self)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  return self->in_transaction;
+}
+
+gboolean
+sim_store_commit (SimStore  *self,
+                  GError   **error)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_return_val_if_fail (self->in_transaction, FALSE);
+
+  self->in_transaction = FALSE;
+  if (exec (self, "COMMIT", error))
+    return TRUE;
+  /* Nothing of the group is on disk: roll it back so that the next save starts clean. */
   exec (self, "ROLLBACK", NULL);
   return FALSE;
 }

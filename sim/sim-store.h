@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 /*
  * SimStore: the file database of real-socket mode (SQLite), so that a restart, even a
  * kill -9, loses no binding a phone was told about.  Each AOR's binding set is written in one
- * transaction from the registrar's commit hook (sim_registrar_set_commit_func()), before the
+ * transaction (or one savepoint of a group commit: sim_store_begin()) from the registrar's commit hook (sim_registrar_set_commit_func()), before the
  * location service changes and before the 200 OK; if the write fails the phone gets 500 and the
  * old bindings stay.  Expiries are written from the location service's "changed" signal.  With
  * journal_mode=WAL and synchronous=FULL the commit is on disk when sqlite3_step() returns, so
@@ -55,5 +55,18 @@ GPtrArray  *sim_store_load_bindings (SimStore     *self,
                                      SimTime       now,
                                      GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 guint       sim_store_count_bindings (SimStore    *self);
+/*
+ * Group commit.  After sim_store_begin(), each sim_store_save_aor() is a savepoint inside one
+ * transaction (a failed one is rolled back alone and reported, as before), and nothing is
+ * durable until sim_store_commit() returns TRUE: serve calls it at the end of each receive
+ * burst, before the burst's 200 OKs leave, so one fsync covers the whole burst.  A failed
+ * commit rolls the whole transaction back.  Outside begin/commit each save is its own
+ * transaction.
+ */
+gboolean    sim_store_begin          (SimStore    *self,
+                                      GError     **error);
+gboolean    sim_store_in_transaction (SimStore    *self);
+gboolean    sim_store_commit         (SimStore    *self,
+                                      GError     **error);
 
 G_END_DECLS

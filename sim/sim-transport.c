@@ -52,6 +52,11 @@ G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
 #define MAX_OUTPUT        (1024 * 1024)   /* a peer that does not read loses its connection */
 #define UDP_BURST         64              /* datagrams read per wake-up before yielding */
 #define UDP_BATCH         16              /* datagrams read per recvmmsg(2) */
+/* Answers held back during one receive burst and sent with one sendmmsg(2) at its end: at most
+ * this many datagrams, or this many bytes, before the held ones go out early (after the batch
+ * end function has run, so that group commit still precedes every answer). */
+#define UDP_SEND_BATCH    64
+#define UDP_SEND_BYTES    (256 * 1024)
 #define UDP_RCVBUF        (4 * 1024 * 1024)
 #define SEND_WAIT_MS      20              /* longest wait for room in a full UDP send buffer */
 #define SEND_BACKOFF_MS   500             /* ...and no waiting for this long after one ran out */
@@ -108,11 +113,34 @@ struct _SimSocketTransport {
   struct mmsghdr *udp_msgs;
   struct iovec *udp_iov;
   struct sockaddr_storage *udp_from;
+  /* Datagrams held during a receive burst (udp_readable_cb()): their bytes in held_bytes, one
+   * HeldDatagram each in held; sent by flush_held() after the batch end function. */
+  gboolean holding;
+  GByteArray *held_bytes;
+  GArray *held;               /* HeldDatagram */
+  SimTransportBatchFunc batch_func;
+  gpointer batch_data;
+  /* The IPv4 address of the last datagram and its text: a burst usually comes from few
+   * addresses, and inet_ntop(3) per datagram showed in the profile. */
+  struct in_addr last_v4;
+  char last_v4_ip[INET_ADDRSTRLEN];
   SimTransportNameFunc name_func;
   gpointer name_data;
   SimTlsContext *tls_context; /* certificate and key of the tls: listeners, NULL: none */
   GByteArray *plain;          /* decrypted bytes of one read, reused */
 };
+
+/* One datagram held for the end of a receive burst. */
+typedef struct {
+  int fd;
+  gsize offset;               /* into held_bytes */
+  gsize len;
+  SimAddr dst;
+  SimAddr src;                /* the listener's address, for the trace */
+  SimStack *stack;            /* told of a send error (RFC 3261 §18.4) */
+  struct sockaddr_storage to;
+  socklen_t to_len;
+} HeldDatagram;
 
 G_DEFINE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, G_TYPE_OBJECT)
 
@@ -163,6 +191,32 @@ addr_from_sockaddr (const struct sockaddr_storage *ss,
       return inet_ntop (AF_INET6, &sin6->sin6_addr, addr->ip, sizeof addr->ip) != NULL;
     }
   return FALSE;
+}
+
+/* addr_from_sockaddr() for a datagram's source, with the last IPv4 address's text kept. */
+static gboolean
+udp_source (SimSocketTransport            *self,
+            const struct sockaddr_storage *ss,
+            SimAddr                       *addr)
+{
+  const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+
+  if (ss->ss_family != AF_INET)
+    return addr_from_sockaddr (ss, SIM_TRANSPORT_UDP, addr);
+  if (self->last_v4_ip[0] == '\0' || sin->sin_addr.s_addr != self->last_v4.s_addr)
+    {
+      if (inet_ntop (AF_INET, &sin->sin_addr, self->last_v4_ip, sizeof self->last_v4_ip) == NULL)
+        {
+          self->last_v4_ip[0] = '\0';
+          return FALSE;
+        }
+      self->last_v4 = sin->sin_addr;
+    }
+  memset (addr, 0, sizeof *addr);
+  addr->transport = SIM_TRANSPORT_UDP;
+  addr->port = ntohs (sin->sin_port);
+  memcpy (addr->ip, self->last_v4_ip, sizeof self->last_v4_ip);
+  return TRUE;
 }
 
 /* FALSE if @addr's ip is no numeric address (the caller falls back to GIO's parser). */
@@ -986,6 +1040,122 @@ tcp_accept_cb (GSocket      *socket,
 /* ---------------------------------------------------------------------------------------- */
 /* UDP                                                                                       */
 
+static gboolean udp_sendto (SimSocketTransport *self, int fd, const char *data, gsize len,
+                            const struct sockaddr_storage *to, socklen_t to_len);
+
+/*
+ * Sends the datagrams held during a receive burst: first the batch end function (serve's group
+ * commit: every binding the held 200 OKs acknowledge is durable before any of them leaves),
+ * then one sendmmsg(2) per run of datagrams from the same socket instead of one sendto(2) each.
+ * A datagram the kernel will not take at once goes through udp_sendto()'s bounded wait.
+ */
+static void
+flush_held (SimSocketTransport *self)
+{
+  struct mmsghdr msgs[UDP_SEND_BATCH];
+  struct iovec iov[UDP_SEND_BATCH];
+  gboolean send = self->batch_func == NULL || self->batch_func (self, self->batch_data);
+  /* Read after the batch function: it may have closed the transport, dropping the held. */
+  guint n = send && self->held != NULL ? self->held->len : 0;
+  guint i = 0;
+
+  while (i < n)
+    {
+      HeldDatagram *first = &g_array_index (self->held, HeldDatagram, i);
+      guint run = 0;
+      int sent;
+
+      memset (msgs, 0, sizeof msgs);
+      while (i + run < n && run < UDP_SEND_BATCH &&
+             g_array_index (self->held, HeldDatagram, i + run).fd == first->fd)
+        {
+          HeldDatagram *d = &g_array_index (self->held, HeldDatagram, i + run);
+          iov[run].iov_base = self->held_bytes->data + d->offset;
+          iov[run].iov_len = d->len;
+          msgs[run].msg_hdr.msg_name = &d->to;
+          msgs[run].msg_hdr.msg_namelen = d->to_len;
+          msgs[run].msg_hdr.msg_iov = &iov[run];
+          msgs[run].msg_hdr.msg_iovlen = 1;
+          run++;
+        }
+      sent = sendmmsg (first->fd, msgs, run, MSG_DONTWAIT);
+      if (sent < 0)
+        sent = 0;
+      /* The rest one at a time: a full buffer waits (bounded), any other error is reported. */
+      for (guint k = sent; k < run; k++)
+        {
+          HeldDatagram *d = &g_array_index (self->held, HeldDatagram, i + k);
+          const char *data = (const char *) self->held_bytes->data + d->offset;
+          const char *why;
+
+          if (udp_sendto (self, d->fd, data, d->len, &d->to, d->to_len))
+            continue;
+          why = errno == EAGAIN || errno == EWOULDBLOCK ? "the socket's send buffer is full"
+                                                        : g_strerror (errno);
+          trace_packet (self, "dropped", &d->src, &d->dst, TRUE, data, d->len, why);
+          if (errno != EAGAIN && errno != EWOULDBLOCK && d->stack != NULL)
+            sim_stack_transport_error (d->stack, &d->dst, why);
+        }
+      i += run;
+    }
+  if (self->held != NULL)
+    g_array_set_size (self->held, 0);
+  if (self->held_bytes != NULL)
+    g_byte_array_set_size (self->held_bytes, 0);
+}
+
+/* Keeps a datagram for flush_held(); flushes first when the hold is full. */
+static void
+hold_datagram (SimSocketTransport            *self,
+               SimStack                      *stack,
+               int                            fd,
+               const SimAddr                 *src,
+               const SimAddr                 *dst,
+               const char                    *data,
+               gsize                          len,
+               const struct sockaddr_storage *to,
+               socklen_t                      to_len)
+{
+  HeldDatagram d = { .fd = fd, .len = len, .dst = *dst, .src = *src, .stack = stack,
+                     .to_len = to_len };
+
+  if (self->held == NULL)
+    {
+      self->held = g_array_sized_new (FALSE, FALSE, sizeof (HeldDatagram), UDP_SEND_BATCH);
+      self->held_bytes = g_byte_array_sized_new (UDP_SEND_BYTES);
+    }
+  if (self->held->len >= UDP_SEND_BATCH || self->held_bytes->len + len > UDP_SEND_BYTES)
+    flush_held (self);
+  memcpy (&d.to, to, to_len);
+  d.offset = self->held_bytes->len;
+  g_byte_array_append (self->held_bytes, (const guint8 *) data, len);
+  g_array_append_val (self->held, d);
+}
+
+void
+sim_socket_transport_flush (SimSocketTransport *self)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  flush_held (self);
+}
+
+gboolean
+sim_socket_transport_in_burst (SimSocketTransport *self)
+{
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), FALSE);
+  return self->holding;
+}
+
+void
+sim_socket_transport_set_batch_end_func (SimSocketTransport    *self,
+                                         SimTransportBatchFunc  func,
+                                         gpointer               user_data)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  self->batch_func = func;
+  self->batch_data = user_data;
+}
+
 static gboolean
 udp_readable_cb (GSocket      *socket,
                  GIOCondition  condition,
@@ -1002,7 +1172,9 @@ udp_readable_cb (GSocket      *socket,
       self->udp_iov = g_new0 (struct iovec, UDP_BATCH);
       self->udp_from = g_new0 (struct sockaddr_storage, UDP_BATCH);
     }
-  /* Up to UDP_BURST datagrams per wake-up, UDP_BATCH per system call (recvmmsg(2)). */
+  /* Up to UDP_BURST datagrams per wake-up, UDP_BATCH per system call (recvmmsg(2)).  The
+   * UDP answers they cause are held and sent together at the end (flush_held()). */
+  self->holding = TRUE;
   for (guint round = 0; round < UDP_BURST / UDP_BATCH && self->listeners != NULL; round++)
     {
       int received;
@@ -1026,7 +1198,7 @@ udp_readable_cb (GSocket      *socket,
           gsize n = self->udp_msgs[i].msg_len;
           SimAddr src;
 
-          if (!addr_from_sockaddr (&self->udp_from[i], SIM_TRANSPORT_UDP, &src))
+          if (!udp_source (self, &self->udp_from[i], &src))
             continue;
           if (n > self->max_message)
             {
@@ -1048,6 +1220,8 @@ udp_readable_cb (GSocket      *socket,
       if (received < UDP_BATCH)
         break;      /* drained */
     }
+  self->holding = FALSE;
+  flush_held (self);
   g_object_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -1185,6 +1359,12 @@ send_udp (SimSocketTransport *self,
   trace_packet (self, action, &listener->addr, dst, TRUE, data, len, NULL);
   if (sockaddr_from_addr (dst, &to, &to_len))
     {
+      if (self->holding)
+        {
+          hold_datagram (self, stack, g_socket_get_fd (listener->socket), &listener->addr, dst,
+                         data, len, &to, to_len);
+          return;
+        }
       if (udp_sendto (self, g_socket_get_fd (listener->socket), data, len, &to, to_len))
         return;
       /* Still full: not fatal, the retransmission timers cover it. */
@@ -1269,6 +1449,12 @@ sim_socket_transport_close (SimSocketTransport *self)
 
   if (self->listeners == NULL)
     return;
+  /* Datagrams held for the end of a burst die with their sockets, as if lost. */
+  if (self->held != NULL)
+    {
+      g_array_set_size (self->held, 0);
+      g_byte_array_set_size (self->held_bytes, 0);
+    }
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
   if (self->connections != NULL)
     {
@@ -1310,6 +1496,8 @@ sim_socket_transport_finalize (GObject *object)
   g_clear_pointer (&self->plain, g_byte_array_unref);
   g_free (self->buffer);
   g_free (self->udp_buffers);
+  g_clear_pointer (&self->held_bytes, g_byte_array_unref);
+  g_clear_pointer (&self->held, g_array_unref);
   g_free (self->udp_msgs);
   g_free (self->udp_iov);
   g_free (self->udp_from);

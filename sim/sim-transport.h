@@ -105,6 +105,15 @@ typedef const char *(*SimTransportNameFunc) (const SimAddr *peer,
 G_DECLARE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, SIM, SOCKET_TRANSPORT, GObject)
 
 /*
+ * Called at the end of each burst of received datagrams, before the UDP answers the burst caused
+ * (held until then, and sent with sendmmsg(2)) leave: serve commits its database here, so that
+ * no 200 OK leaves before the binding it acknowledges is durable.  FALSE drops the held answers
+ * (the commit failed: they would acknowledge what is not on disk).
+ */
+typedef gboolean (*SimTransportBatchFunc) (SimSocketTransport *transport,
+                                       gpointer            user_data);
+
+/*
  * Becomes @stack's send function; the stack's node name is the local name in the trace.  The
  * first endpoint listened on becomes the stack's local address (its Via sent-by and
  * Record-Route), so listen first on the address phones should see.
@@ -127,6 +136,13 @@ gboolean  sim_socket_transport_listen_addr        (SimSocketTransport    *self,
 GArray   *sim_socket_transport_get_listeners      (SimSocketTransport    *self);
 void      sim_socket_transport_set_max_message    (SimSocketTransport    *self,
                                                    gsize                  max_message);
+/* Sends the UDP answers held so far in this burst (after the batch end function), now. */
+void      sim_socket_transport_flush              (SimSocketTransport    *self);
+/* TRUE while a burst of datagrams is processed and its UDP answers are held. */
+gboolean  sim_socket_transport_in_burst           (SimSocketTransport    *self);
+void      sim_socket_transport_set_batch_end_func (SimSocketTransport    *self,
+                                                   SimTransportBatchFunc  func,
+                                                   gpointer               user_data);
 void      sim_socket_transport_set_name_func      (SimSocketTransport    *self,
                                                    SimTransportNameFunc   func,
                                                    gpointer               user_data);

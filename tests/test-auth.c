@@ -1013,6 +1013,33 @@ test_old_nonces_are_pruned (Fixture       *f,
 }
 
 static void
+test_used_nonce_is_refused_after_it_is_forgotten (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  g_autofree char *ch = NULL;
+  g_autofree char *authorization = NULL;
+
+  g_test_summary ("Replay protection survives forgetting: a used nonce is refused as replayed "
+                  "while remembered, as stale after its lifetime, and as unknown once the table "
+                  "has forgotten it (after twice the lifetime), so a long run can bound the "
+                  "table by the nonce lifetime without reopening replays.");
+
+  sim_auth_set_nonce_lifetime (f->auth, SIM_SEC (10));
+  ch = challenge (f, FALSE);
+  authorization = answer (ch, "alice", "wonderland", URI, 1);
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_OK);
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_REPLAYED);
+
+  sim_clock_run_until (f->clock, SIM_SEC (15));
+  g_assert_cmpint (verify (f, authorization), !=, SIM_AUTH_OK);
+
+  /* Past twice the lifetime the nonce is pruned: nothing is kept of it, and it still fails. */
+  sim_clock_run_until (f->clock, SIM_SEC (25));
+  g_assert_cmpint (verify (f, authorization), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpuint (sim_auth_get_n_live_nonces (f->auth), ==, 0);
+}
+
+static void
 test_live_nonces_are_capped (Fixture       *f,
                              gconstpointer  data)
 {
@@ -1106,6 +1133,8 @@ main (int   argc,
   add_auth_test ("checks-run-in-order", test_checks_run_in_order);
   add_auth_test ("events-are-traced", test_events_are_traced);
   add_auth_test ("old-nonces-are-pruned", test_old_nonces_are_pruned);
+  add_auth_test ("used-nonce-is-refused-after-it-is-forgotten",
+                 test_used_nonce_is_refused_after_it_is_forgotten);
   g_test_add ("/sim/auth/live-nonces-are-capped", Fixture, NULL, fixture_set_up,
               test_live_nonces_are_capped, fixture_tear_down);
   g_test_add_func ("/sim/auth/nonce-mac-is-hmac-sha256", test_nonce_mac_is_hmac_sha256);

@@ -8,6 +8,8 @@
 #include "sim-digest.h"
 
 #include "app-listen-dialog.h"
+#include "app-watch-dialog.h"
+#include "sim-hep.h"
 #include "sim-pcap.h"
 #include "app-packet.h"
 #include "app-window.h"
@@ -1284,6 +1286,93 @@ test_seeking_a_long_scene_inspects_the_straight_runs_packet (void)
   close_window (window);
 }
 
+/* The GtkButton labelled @label under @widget, or NULL. */
+static GtkButton *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return GTK_BUTTON (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkButton *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/*
+ * A capture opens in the window (its messages in the ladder), and "Watch a SIP Network…" takes
+ * a port from its dialog and shows a HEP packet sent there as a ladder row.
+ */
+static void
+test_capture_and_watch_dialog (void)
+{
+  const char *source_dir = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *capture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) to = NULL;
+  g_autoptr(GBytes) hep = NULL;
+  static const char sip[] = "OPTIONS sip:lab.test SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKw\r\n"
+                            "From: <sip:a@lab.test>;tag=1\r\nTo: <sip:lab.test>\r\n"
+                            "Call-ID: w\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  SimHepPacket packet = { 0 };
+  AppWatchDialog *dialog;
+  AppWindow *window;
+  AppLadderView *ladder;
+  const char *subtitle;
+  guint port;
+
+  if (source_dir == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  capture = g_build_filename (source_dir, "tests", "kamailio", "register-digest.pcapng", NULL);
+  window = open_window (NULL);
+  ladder = app_window_get_ladder (window);
+  g_assert_true (sim_document_open_capture (document_of (window), capture, NULL, NULL, &error));
+  g_assert_no_error (error);
+  wait_ms (100);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 14);
+
+  dialog = app_watch_dialog_new (GTK_WINDOW (window), document_of (window));
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (dialog),
+                                                           GTK_TYPE_SPIN_BUTTON)), 0);
+  g_signal_emit_by_name (find_button (GTK_WIDGET (dialog), "_Watch"), "clicked");
+  g_assert_true (sim_document_get_live (document_of (window)));
+  subtitle = sim_document_get_subtitle (document_of (window));
+  g_assert_true (g_str_has_prefix (subtitle, "Watching HEP on udp:127.0.0.1:"));
+  port = (guint) g_ascii_strtoull (strrchr (subtitle, ':') + 1, NULL, 10);
+  g_assert_cmpuint (port, >, 0);
+
+  sim_addr_init (&packet.src, "10.0.0.2", 5060, SIM_TRANSPORT_UDP);
+  sim_addr_init (&packet.dst, "10.0.0.1", 5060, SIM_TRANSPORT_UDP);
+  packet.proto_type = SIM_HEP_PROTO_SIP;
+  packet.payload = g_bytes_new_static (sip, strlen (sip));
+  hep = sim_hep_encode (&packet, FALSE, &error);
+  g_bytes_unref (packet.payload);
+  g_assert_no_error (error);
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+                         &error);
+  to = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  g_assert_cmpint (g_socket_send_to (socket, to, g_bytes_get_data (hep, NULL),
+                                     g_bytes_get_size (hep), NULL, &error), >, 0);
+  for (guint i = 0; i < 100 && app_ladder_view_get_n_rows (ladder) == 0; i++)
+    wait_ms (50);
+  g_assert_cmpuint (app_ladder_view_get_n_rows (ladder), ==, 1);
+  sim_document_stop_listening (document_of (window));
+  g_assert_false (sim_document_get_live (document_of (window)));
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1340,6 +1429,8 @@ main (int   argc,
   g_test_add_func ("/gtk/look/presentation-and-dark-style", test_presentation_and_dark_style);
   g_test_add_func ("/gtk/seek/a-long-scene-inspects-the-straight-runs-packet",
                    test_seeking_a_long_scene_inspects_the_straight_runs_packet);
+  g_test_add_func ("/gtk/capture/opens-and-the-watch-dialog-shows-live-hep",
+                   test_capture_and_watch_dialog);
 
   return g_test_run ();
 }

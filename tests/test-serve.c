@@ -7,9 +7,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-baresip.h"
+#include "sim-store.h"
 
 /*
  * `siplab-cli serve` against real sipp (the scenarios in tests/sipp/) on the loopback interface:
@@ -42,6 +45,7 @@ typedef struct {
   GCancellable *cancel;
   gboolean out_done;
   guint sipp_runs;
+  gboolean use_config;     /* serve --config FILE alone (write_config ()), no other flag */
 } Fixture;
 
 /* Children die with the test, even when a timeout kills it. */
@@ -199,6 +203,8 @@ wait_process (GSubprocess *process,
   return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
 }
 
+static char *write_config (Fixture *f);
+
 /* One server; its stdout and stderr are collected while the test runs. */
 static gboolean
 start_server (Fixture *f)
@@ -213,7 +219,13 @@ start_server (Fixture *f)
   g_string_truncate (f->out, 0);
   g_string_truncate (f->err, 0);
   f->out_done = FALSE;
-  if (f->scenario != NULL)
+  if (f->use_config)
+    {
+      g_autofree char *config = write_config (f);
+      f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
+                                               "--config", config, NULL);
+    }
+  else if (f->scenario != NULL)
     f->server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve",
                                              "--listen", udp, "--listen", tcp,
                                              "--scenario", f->scenario, "--format",
@@ -1115,6 +1127,377 @@ test_unread_stdout_does_not_stop_sip (void)
   remove_tree (dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* serve --config (app/siplab-cli-serve-config.h, siplab-serve.conf(5))                       */
+
+/* The fixture's server as a configuration file: relative paths are the file's directory's. */
+static char *
+write_config (Fixture *f)
+{
+  g_autofree char *text = g_strdup_printf (
+    "# The test's server, every option from the file.\n"
+    "[server]\n"
+    "listen = udp:127.0.0.1:%u; tcp:127.0.0.1:%u\n"
+    "domain = " DOMAIN "\n"
+    "users = users.txt\n"
+    "database = lab.sqlite\n"
+    "\n"
+    "[auth]\n"
+    "limit = 10\n"
+    "[log]\n"
+    "trace = jsonl\n", f->port, f->port);
+  char *path = g_build_filename (f->dir, "serve.conf", NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static void
+config_fixture_setup (Fixture       *f,
+                      gconstpointer  data)
+{
+  f->use_config = TRUE;
+  fixture_setup (f, NULL);
+}
+
+static void
+test_config_sipp_registers (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *port = free_port ();
+  const char *udp_args[] = { "-s", "alice", "-au", "alice", "-ap", "alicepw", "-auth_uri", DOMAIN,
+                             "-p", port, "-m", "1", NULL };
+  g_autofree char *db = g_build_filename (f->dir, "lab.sqlite", NULL);
+
+  g_test_summary ("serve --config FILE and no other flag: the listeners, domain, users file "
+                  "(relative to the file), database and trace format all come from the file, "
+                  "and sipp registers, refreshes and unregisters.");
+
+  g_assert_true (strstr (f->err->str, "domain " DOMAIN ", 42 users") != NULL);
+  g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
+  if (!have_sipp ())
+    return;
+  g_assert_cmpint (run_sipp (f, "register-refresh-unregister.xml", udp_args), ==, 0);
+  g_assert_true (wait_for_text (f->out, "\"action\":\"removed\"", 2000));
+  g_assert_cmpuint (count_text (f->out, "\"action\":\"added\",\"aor\""), ==, 1);
+}
+
+/* Runs `siplab-cli serve ARGS...` to its end (bounded); its exit status, stderr in @err. */
+static int
+run_serve_sync (const char * const *args,
+                char              **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  /* Not run by systemd: the ${CREDENTIALS_DIRECTORY} case must find it unset. */
+  g_auto(GStrv) env = g_environ_unsetenv (g_get_environ (), "CREDENTIALS_DIRECTORY");
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  g_ptr_array_add (argv, (gpointer) "serve");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                err, &status, &error);
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL) ? 0 :
+         WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_config_wrong_line (void)
+{
+  /* Each file is wrong on exactly one line: the error names it. */
+  static const struct {
+    const char *text;
+    guint line;
+    const char *what;
+  } cases[] = {
+    { "[server]\ndomain = lab.example\nlisten = udp:127.0.0.1:0\ndomian = x\n", 4,
+      "unknown key 'domian' in [server]" },
+    { "# comment\n[sever]\ndomain = lab.example\n", 2, "unknown group [sever]" },
+    { "domain = lab.example\n", 1, "comes before any [group]" },
+    { "[server]\nlisten = udp:127.0.0.1:0\n\nthis is not a key\n", 4, "is not a key = value" },
+    { "[server]\nlisten = udp:127.0.0.1:0\n[auth]\nwindow = soon\n", 4,
+      "window takes a number of seconds, not 'soon'" },
+    { "[server]\nlisten = udp:127.0.0.1:0;carrier-pigeon:x:1\n", 2, "listen: " },
+    { "[server]\nrelay = maybe\n", 2, "relay takes true or false" },
+    { "[server]\ndomain = a\n[log]\ntrace = pretty\n", 4, "trace is ladder, jsonl or none" },
+    { "[server]\ndomain = a\ndomain = b\n", 3, "domain is set twice in [server] (first on "
+      "line 2)" },
+    { "[tcp]\nmax-connections = -1\n", 2, "max-connections takes a whole number" },
+    { "[server]\nusers = ${CREDENTIALS_DIRECTORY}/users\n", 2, "$CREDENTIALS_DIRECTORY" },
+    { "[server]\nlisten = udp:127.0.0.1:0\n\ndomain = lab.example # the lab\n", 4,
+      "a comment goes on a line of its own" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-config-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "serve.conf", NULL);
+
+  g_test_summary ("A wrong configuration file stops serve with exit status 2 and "
+                  "'FILE:LINE: what is wrong', for unknown keys and groups (typos), lines that "
+                  "are no key, bad values and keys set twice.");
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+      g_autofree char *prefix = g_strdup_printf ("%s:%u: ", path, cases[i].line);
+      const char *args[] = { "--config", path, NULL };
+
+      g_assert_true (g_file_set_contents (path, cases[i].text, -1, NULL));
+      g_assert_cmpint (run_serve_sync (args, &err), ==, 2);
+      if (!g_str_has_prefix (err, prefix) || strstr (err, cases[i].what) == NULL)
+        g_error ("case %u: expected '%s...%s', got '%s'", i, prefix, cases[i].what, err);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Starts serve with @args until its "domain ..." line; returns the process, stderr in @err. */
+static GSubprocess *
+start_serve_async (const char * const *args,
+                   GString            *err,
+                   GCancellable       *cancel)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_ptr_array_add (argv, (gpointer) cli_path ());
+  g_ptr_array_add (argv, (gpointer) "serve");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  reader_start (g_subprocess_get_stderr_pipe (process), err, NULL, cancel);
+  g_assert_true (wait_for_text (err, "siplab-cli serve: domain", SERVER_WAIT_MS));
+  return process;
+}
+
+static void
+stop_serve_async (GSubprocess  *process,
+                  GCancellable *cancel)
+{
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_cmpint (wait_process (process, SERVER_WAIT_MS), ==, 0);
+  g_cancellable_cancel (cancel);
+  for (guint i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+test_config_flags_override (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-config-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "serve.conf", NULL);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autoptr(GSubprocess) server = NULL;
+  /* 192.0.2.1 (TEST-NET-1) is no address of this machine: listening there would fail. */
+  const char *args[] = { "--config", path, "--domain", "flag.example", "--listen",
+                         "udp:127.0.0.1:0", NULL };
+
+  g_test_summary ("A flag overrides its key: --domain wins over the file's domain, and a "
+                  "--listen replaces every listener of the file.");
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\n", -1, NULL));
+  g_assert_true (g_file_set_contents (path,
+                                      "[server]\n"
+                                      "listen = udp:192.0.2.1:5060\n"
+                                      "domain = file.example\n"
+                                      "users = users.txt\n", -1, NULL));
+  server = start_serve_async (args, err, cancel);
+  g_assert_nonnull (strstr (err->str, "domain flag.example, 1 users"));
+  g_assert_null (strstr (err->str, "192.0.2.1"));
+  stop_serve_async (server, cancel);
+  remove_tree (dir);
+}
+
+/* Waits up to @ms for @needle in the file @path; its text. */
+static char *
+wait_for_file_text (const char *path,
+                    const char *needle,
+                    guint       ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+  char *text = NULL;
+
+  for (;;)
+    {
+      g_clear_pointer (&text, g_free);
+      g_file_get_contents (path, &text, NULL, NULL);
+      if ((text != NULL && strstr (text, needle) != NULL) || g_get_monotonic_time () > deadline)
+        return text;
+      g_usleep (50 * 1000);
+    }
+}
+
+static void
+test_config_shipped_sample (void)
+{
+  g_autofree char *sample = g_test_build_filename (G_TEST_DIST, "..", "data", "serve.conf",
+                                                   NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("siplab-config-XXXXXX", &error);
+  g_autofree char *users = g_build_filename (dir, "users.txt", NULL);
+  g_autofree char *db = g_build_filename (dir, "lab.sqlite", NULL);
+  g_autofree char *log = g_build_filename (dir, "journal.log", NULL);
+  g_autofree char *journal = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr(GSubprocess) server = NULL;
+  struct stat st;
+
+  g_test_summary ("The sample /etc/siplab/serve.conf of the package is valid: serve starts "
+                  "with it (the machine's paths and port overridden by flags), and with "
+                  "$JOURNAL_STREAM naming its stderr every status line starts with its "
+                  "sd-daemon priority: <6> for information, <4> for a warning (bob's weak "
+                  "password); a reload (SIGHUP, ExecReload=) says what it read, and a broken "
+                  "users file is a warning that keeps the users loaded before.");
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nbob:123456\n", -1, NULL));
+  /* systemd names the stream it gives as stderr by device and inode: here, a file. */
+  g_assert_true (g_file_set_contents (log, "", -1, NULL));
+  g_assert_cmpint (g_stat (log, &st), ==, 0);
+  journal = g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, (guint64) st.st_dev,
+                             (guint64) st.st_ino);
+  g_subprocess_launcher_setenv (launcher, "JOURNAL_STREAM", journal, TRUE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  server = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "serve", "--config", sample,
+                                        "--listen", "udp:127.0.0.1:0", "--users", users, "--db",
+                                        db, NULL);
+  g_assert_no_error (error);
+  text = wait_for_file_text (log, "serve: domain", SERVER_WAIT_MS);
+  g_assert_nonnull (text);
+  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: domain lab.example, 2 users"));
+  g_assert_nonnull (strstr (text, "<4>siplab-cli serve: warning: "));
+  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: listening on udp:127.0.0.1:"));
+
+  /* systemctl reload: SIGHUP, and the journal hears what came of it. */
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nbob:123456\n"
+                                      "carol:carolpw-long\n", -1, NULL));
+  g_subprocess_send_signal (server, SIGHUP);
+  g_free (text);
+  text = wait_for_file_text (log, "re-read", SERVER_WAIT_MS);
+  g_assert_nonnull (strstr (text, "<6>siplab-cli serve: users file re-read: 3 users"));
+  g_assert_true (g_file_set_contents (users, "alice:alicepw-long\nno password here\n", -1, NULL));
+  g_subprocess_send_signal (server, SIGHUP);
+  g_free (text);
+  text = wait_for_file_text (log, "not reloaded", SERVER_WAIT_MS);
+  g_assert_nonnull (strstr (text, "<4>siplab-cli serve: warning: users file not reloaded, keeping "
+                                  "the 3 users loaded before: "));
+  g_subprocess_send_signal (server, SIGTERM);
+  g_assert_cmpint (wait_process (server, SERVER_WAIT_MS), ==, 0);
+  remove_tree (dir);
+}
+
+#define KILL_ROUNDS 20
+
+/* The highest CSeq stored for each user ("user7" -> cseq) in the database of @f. */
+static GHashTable *
+stored_cseqs (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = sim_store_open (f->db, &error);
+  g_autoptr(GPtrArray) bindings = NULL;
+  GHashTable *cseqs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_assert_no_error (error);
+  bindings = sim_store_load_bindings (store, g_get_real_time (), 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      SimBinding *binding = bindings->pdata[i];
+      const char *at = strchr (binding->aor, '@');
+      char *user = g_strndup (binding->aor + 4, at - binding->aor - 4);
+      g_hash_table_replace (cseqs, user, GUINT_TO_POINTER (binding->cseq));
+    }
+  return cseqs;
+}
+
+static void
+test_kill_in_burst (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "burst-register.py", NULL);
+  guint total = 0;
+
+  g_test_summary ("Group commit: a python client keeps 40 registrations in flight over UDP, "
+                  "and the server is killed with SIGKILL in the middle of the burst, 20 times; "
+                  "every REGISTER the client saw acknowledged with 200 OK is in the database.");
+
+  /* Restarted servers print no trace: the client, not a pipe, should set the pace. */
+  f->format = "none";
+  for (guint round = 0; round < KILL_ROUNDS; round++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_autoptr(GSubprocess) client = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GString) acks = g_string_new (NULL);
+      g_autoptr(GHashTable) cseqs = NULL;
+      g_autofree char *port = g_strdup_printf ("%u", f->port);
+      g_autofree char *users = g_strdup_printf ("%u", N_BURST);
+      g_autofree char *first = g_strdup_printf ("%u", (round + 1) * 1000000);
+      g_auto(GStrv) lines = NULL;
+      gboolean done = FALSE;
+      guint want = g_test_rand_int_range (20, 400);
+
+      g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+      client = g_subprocess_launcher_spawn (launcher, &error, "python3", script, "127.0.0.1",
+                                            port, DOMAIN, users, first, NULL);
+      g_assert_no_error (error);
+      reader_start (g_subprocess_get_stdout_pipe (client), acks, &done, f->cancel);
+      if (!wait_for_count (acks, "ok ", want, SIPP_WAIT_MS))
+        g_error ("round %u: %u of %u registrations acknowledged; the server said:\n%s", round,
+                 count_text (acks, "ok "), want, f->err->str);
+      /* In the middle of the burst: 40 registrations are in flight. */
+      stop_server (f, SIGKILL);
+      /* The client reads what was sent before the kill, then goes. */
+      {
+        gboolean slept = FALSE;
+        g_timeout_add (300, timeout_cb, &slept);
+        while (!slept)
+          g_main_context_iteration (NULL, TRUE);
+      }
+      g_subprocess_force_exit (client);
+      wait_process (client, SERVER_WAIT_MS);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+
+      cseqs = stored_cseqs (f);
+      lines = g_strsplit (acks->str, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+        {
+          g_auto(GStrv) words = g_strsplit (lines[i], " ", 3);
+          guint64 acked = g_ascii_strtoull (words[2], NULL, 10);
+          gpointer stored;
+
+          if (!g_hash_table_lookup_extended (cseqs, words[1], NULL, &stored))
+            g_error ("round %u: %s was acknowledged (CSeq %" G_GUINT64_FORMAT ") but is not "
+                     "in the database", round, words[1], acked);
+          if (GPOINTER_TO_UINT (stored) < acked)
+            g_error ("round %u: %s was acknowledged with CSeq %" G_GUINT64_FORMAT " but the "
+                     "database has CSeq %u", round, words[1], acked, GPOINTER_TO_UINT (stored));
+          total++;
+        }
+      g_assert_true (start_server (f));
+    }
+  g_test_message ("%u acknowledged registrations checked over %u kills", total, KILL_ROUNDS);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1135,11 +1518,21 @@ main (int    argc,
               fixture_setup, test_call_through_proxy, fixture_teardown);
   g_test_add ("/net/serve/kill-9-loses-no-acknowledged-binding", Fixture, NULL,
               fixture_setup, test_kill_loses_no_binding, fixture_teardown);
+  g_test_add ("/net/serve/kill-9-in-a-burst-loses-no-acknowledged-binding", Fixture, NULL,
+              fixture_setup, test_kill_in_burst, fixture_teardown);
   g_test_add ("/net/serve/mixed/sipp-calls-a-simulated-phone", Fixture, mixed_answer,
               fixture_setup, test_mixed_sipp_calls_simulated_phone, fixture_teardown);
   g_test_add ("/net/serve/mixed/simulated-phone-calls-sipp", Fixture, mixed_call,
               fixture_setup, test_mixed_simulated_phone_calls_sipp, fixture_teardown);
   g_test_add_func ("/net/serve/unread-stdout-does-not-stop-sip",
                    test_unread_stdout_does_not_stop_sip);
+  g_test_add ("/net/serve/config/sipp-registers-with-serve-config-alone", Fixture, NULL,
+              config_fixture_setup, test_config_sipp_registers, fixture_teardown);
+  g_test_add_func ("/net/serve/config/a-wrong-line-is-named-by-file-and-line",
+                   test_config_wrong_line);
+  g_test_add_func ("/net/serve/config/flags-override-the-file",
+                   test_config_flags_override);
+  g_test_add_func ("/net/serve/config/the-shipped-sample-serves-with-journal-priorities",
+                   test_config_shipped_sample);
   return g_test_run ();
 }

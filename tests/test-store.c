@@ -181,6 +181,65 @@ test_bad_file (void)
   g_assert_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE);
 }
 
+/* Saves @aor with one binding whose contact is @contact. */
+static gboolean
+save_one (SimStore    *store,
+          const char  *aor,
+          const char  *contact,
+          GError     **error)
+{
+  g_autoptr(GPtrArray) set = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+
+  g_ptr_array_add (set, make_binding (aor, contact, SIM_SEC (3600), SIM_TRANSPORT_UDP));
+  return sim_store_save_aor (store, aor, set, 0, error);
+}
+
+static void
+test_group_commit (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) loaded = NULL;
+
+  g_test_summary ("Group commit: saves between sim_store_begin() and sim_store_commit() share "
+                  "one transaction; what was not committed is not in the file, and a save "
+                  "outside begin/commit is durable on its own.");
+
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_no_error (error);
+    g_assert_false (sim_store_in_transaction (store));
+    g_assert_true (sim_store_begin (store, &error));
+    g_assert_true (sim_store_in_transaction (store));
+    g_assert_true (save_one (store, "sip:alice@lab.example", "sip:alice@192.0.2.7", &error));
+    g_assert_true (save_one (store, "sip:bob@lab.example", "sip:bob@192.0.2.8", &error));
+    /* A second save of one AOR in the same group replaces its first. */
+    g_assert_true (save_one (store, "sip:alice@lab.example", "sip:alice@192.0.2.9", &error));
+    g_assert_true (sim_store_commit (store, &error));
+    g_assert_no_error (error);
+    g_assert_false (sim_store_in_transaction (store));
+
+    /* Begun and never committed: gone with the process. */
+    g_assert_true (sim_store_begin (store, &error));
+    g_assert_true (save_one (store, "sip:carol@lab.example", "sip:carol@192.0.2.10", &error));
+  }
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_no_error (error);
+    loaded = sim_store_load_bindings (store, 0, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (loaded->len, ==, 2);
+    g_assert_cmpstr (((SimBinding *) loaded->pdata[0])->contact, ==, "sip:alice@192.0.2.9");
+    g_assert_cmpstr (((SimBinding *) loaded->pdata[1])->contact, ==, "sip:bob@192.0.2.8");
+    g_clear_pointer (&loaded, g_ptr_array_unref);
+    g_assert_true (save_one (store, "sip:carol@lab.example", "sip:carol@192.0.2.10", &error));
+  }
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, 3);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -194,5 +253,7 @@ main (int    argc,
   g_test_add ("/sim/store/file-is-private-whatever-the-umask", Fixture, NULL,
               fixture_setup, test_file_mode, fixture_teardown);
   g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
+  g_test_add ("/sim/store/group-commit-is-one-transaction", Fixture, NULL,
+              fixture_setup, test_group_commit, fixture_teardown);
   return g_test_run ();
 }

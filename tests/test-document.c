@@ -1116,6 +1116,10 @@ test_seeking_is_exact_in_every_shipped_scene (void)
                 SimEvent *e = sim_trace_get_event (trace, i);
                 SimTrace *bt = sim_world_get_trace (before);
 
+                /* A full trace drops its oldest eighth at once, so the window a step earlier
+                 * may reach further back than the later one kept (09-a-day.scn's does). */
+                if (e->index < sim_trace_get_event (bt, 0)->index)
+                  continue;
                 assert_event_equal (e, sim_trace_get_event (bt, sim_trace_position_of (bt, e->index)));
               }
           }

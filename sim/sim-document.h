@@ -119,15 +119,17 @@ gboolean         sim_document_step           (SimDocument     *self);
  * Goes back to the last point a step could reach before the newest event: the previous step,
  * exactly as a straight run from t = 0 (same scene, seed and edits) reaches it.  The session is
  * re-run with its trace off up to the newest event's time, the trace's window filled from the
- * history, then stepped with the trace on.  FALSE at the very start, live, or in a lesson (its
+ * history, then stepped with the trace on.  While replaying it is the previous recorded event
+ * instead, re-running nothing.  FALSE at the very start, live, or in a lesson (its
  * runner's history is the lesson pane's to replay).
  */
 gboolean         sim_document_step_back      (SimDocument     *self);
 /*
  * Shows the session at virtual time @t: the world as a straight run to @t leaves it (every
  * clock callback due at or before @t has run), its trace's window the events before, "world"
- * notified when it had to go back (a re-run with the trace off, the window filled from the
- * history), "changed" when it only ran forward.  FALSE live, in a lesson or with nothing open.
+ * notified when it had to go back, "changed" when it only ran forward.  Going back shows a
+ * replay world from the history (sim_document_get_replaying()), or, before an edit, re-runs
+ * the session with the trace off.  FALSE live, in a lesson or with nothing open.
  */
 gboolean         sim_document_seek           (SimDocument     *self,
                                               SimTime          t);

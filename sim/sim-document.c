@@ -718,6 +718,9 @@ static void
 replay_run_until (SimDocument *self,
                   SimTime      t)
 {
+  g_autoptr(SimWorld) world = NULL;
+  guint64 n;
+
   if (self->furthest == NULL || t >= sim_world_now (self->furthest))
     {
       if (self->furthest != NULL)
@@ -729,7 +732,18 @@ replay_run_until (SimDocument *self,
     }
   if (t < sim_world_now (self->world))
     return;
-  replay_to (self, self->world, sim_history_find_time (self->history, t + 1), t);
+  n = sim_history_find_time (self->history, t + 1);
+  /* Far ahead, feeding every event between through the views would cost more than a new
+   * replay world there (a trace's window of them, the state from one checkpoint). */
+  if (n - n_emitted (self->world) > SIM_DOCUMENT_MAX_EVENTS &&
+      (world = replay_world (self, n, t)) != NULL)
+    {
+      g_autoptr(SimHistory) history = g_object_ref (self->history);
+
+      set_world_full (self, world, history, TRUE);
+      return;
+    }
+  replay_to (self, self->world, n, t);
 }
 
 /* The next recorded event; at the end of the record the furthest world steps on. */

@@ -3,6 +3,7 @@
 #include "sim-i18n.h"
 
 #include "app-packet.h"
+#include "sim-history.h"
 
 /*
  * The registrar at a glance, for a lab full of phones: how many registrations it confirms per
@@ -48,7 +49,16 @@ struct _AppCountersView {
   guint64 n_registrations;
   guint64 n_failures;
   guint n_bindings;
+  /* The totals before every SIM_HISTORY_CHUNK_EVENTS-th event of the session ([k]: before
+   * event k * SIM_HISTORY_CHUNK_EVENTS), noted as the events pass: after a seek the counts
+   * start from the nearest one instead of reading the whole history again (issue 17). */
+  GArray *marks;          /* Totals */
 };
+
+typedef struct {
+  guint64 registrations;
+  guint64 failures;
+} Totals;
 
 G_DEFINE_FINAL_TYPE (AppCountersView, app_counters_view, GTK_TYPE_WIDGET)
 
@@ -99,11 +109,37 @@ is_registration (AppCountersView *self,
          g_strcmp0 (event->method, "REGISTER") == 0;
 }
 
+/*
+ * Notes the totals before @index if it starts a chunk.  The session is deterministic, so
+ * counting the same events again notes the same totals and the later marks stay; different
+ * totals mean another run (an edit changed what followed): the later marks are dropped.
+ */
+static void
+note_mark (AppCountersView *self,
+           guint64          index)
+{
+  guint64 k = index / SIM_HISTORY_CHUNK_EVENTS;
+  Totals totals = { self->n_registrations, self->n_failures };
+
+  if (self->marks == NULL || index % SIM_HISTORY_CHUNK_EVENTS != 0 || k > self->marks->len)
+    return;
+  if (k < self->marks->len)
+    {
+      Totals *noted = &g_array_index (self->marks, Totals, k);
+
+      if (noted->registrations == totals.registrations && noted->failures == totals.failures)
+        return;
+    }
+  g_array_set_size (self->marks, k);
+  g_array_append_val (self->marks, totals);
+}
+
 static void
 trace_event_cb (AppCountersView *self,
                 SimEvent        *event,
                 SimTrace        *trace)
 {
+  note_mark (self, event->index);
   if (is_registration (self, event))
     {
       bucket_at (self, event->t)->registrations++;
@@ -286,7 +322,49 @@ app_counters_view_set_history (AppCountersView *self,
                                SimHistory      *history)
 {
   g_return_if_fail (APP_IS_COUNTERS_VIEW (self));
+  if (self->history != history)
+    g_array_set_size (self->marks, 0);
   g_set_object (&self->history, history);
+}
+
+/*
+ * Counts what the trace no longer keeps from the history: the totals from the last mark at or
+ * before the events the ring must see (its N_BUCKETS seconds before @now), then the events from
+ * there up to @first, the trace's oldest.  Bounded work wherever the session is, once the marks
+ * are noted (they are noted while counting, too).
+ */
+static void
+count_history (AppCountersView *self,
+               guint64          first,
+               SimTime          now)
+{
+  guint64 start, k = 0;
+
+  if (self->history == NULL || first == 0)
+    return;
+  start = MIN (first, sim_history_find_time (self->history, now - SIM_SEC (N_BUCKETS)));
+  /* Marks past the history's end are of a run an edit cut short. */
+  g_array_set_size (self->marks, MIN (self->marks->len,
+                                      sim_history_get_n_events (self->history) /
+                                      SIM_HISTORY_CHUNK_EVENTS + 1));
+  if (self->marks->len > 0)
+    {
+      Totals *totals;
+
+      /* Mark k holds the totals before event k * SIM_HISTORY_CHUNK_EVENTS: count on from it. */
+      k = MIN (start / SIM_HISTORY_CHUNK_EVENTS, self->marks->len - 1);
+      totals = &g_array_index (self->marks, Totals, k);
+      self->n_registrations = totals->registrations;
+      self->n_failures = totals->failures;
+    }
+  for (guint64 i = k * SIM_HISTORY_CHUNK_EVENTS; i < first; i++)
+    {
+      g_autoptr(SimEvent) event = sim_history_get_event (self->history, i);
+
+      if (event == NULL)
+        break;
+      trace_event_cb (self, event, NULL);
+    }
 }
 
 void
@@ -309,14 +387,7 @@ app_counters_view_set_world (AppCountersView *self,
                                       : sim_trace_get_n_emitted (trace);
 
       /* What the trace no longer keeps, from the history: the counts are the session's. */
-      for (guint64 i = 0; self->history != NULL && i < first; i++)
-        {
-          g_autoptr(SimEvent) event = sim_history_get_event (self->history, i);
-
-          if (event == NULL)
-            break;
-          trace_event_cb (self, event, NULL);
-        }
+      count_history (self, first, sim_world_now (world));
       for (guint i = 0; i < events->len; i++)
         trace_event_cb (self, events->pdata[i], NULL);
       if (sim_world_get_location (world) != NULL)
@@ -356,6 +427,7 @@ app_counters_view_dispose (GObject *object)
 
   app_counters_view_set_world (self, NULL);
   g_clear_object (&self->history);
+  g_clear_pointer (&self->marks, g_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_COUNTERS_VIEW);
   /* dispose_template() only drops the children bound by name; the scrolled window goes too. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -387,6 +459,7 @@ static void
 app_counters_view_init (AppCountersView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->marks = g_array_new (FALSE, FALSE, sizeof (Totals));
   reset (self);
   gtk_drawing_area_set_draw_func (self->registrations_plot, draw_registrations_cb, self, NULL);
   gtk_drawing_area_set_draw_func (self->bindings_plot, draw_bindings_cb, self, NULL);

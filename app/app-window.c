@@ -75,8 +75,9 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
 #define LIVE_SOCKET_PRIORITY (GDK_PRIORITY_REDRAW + 10)
 
 /*
- * Dragging the scrubber asks for many times; the session is re-run to the last one asked for
- * after the pointer rests this long, not once per motion event.
+ * Dragging the scrubber asks for many times; the document goes to the last one asked for
+ * (a replay world from the history, or a re-run before an edit) after the pointer rests this
+ * long, not once per motion event.
  */
 #define SEEK_DELAY_MS 120
 /* Page Up / Page Down move this fraction of the scrubber's range. */
@@ -192,7 +193,7 @@ static void
 refresh (AppWindow *self,
          gboolean   animating)
 {
-  char text[64];
+  char text[160];
   gint64 now = g_get_monotonic_time ();
 
   if (world (self) == NULL)
@@ -200,9 +201,15 @@ refresh (AppWindow *self,
   if (sim_document_get_live (self->document))
     g_snprintf (text, sizeof text, _("● live  %.1f s"),
                 SIM_TIME_TO_SECONDS (sim_world_now (world (self))));
+  else if (sim_document_get_replaying (self->document))
+    /* A replay world is shown from the history: an edit here needs the session re-run. */
+    g_snprintf (text, sizeof text, _("t = %.3f s · replay of the recorded session (to %.0f s) · "
+                                     "an edit re-runs to here"),
+                SIM_TIME_TO_SECONDS (sim_world_now (world (self))),
+                SIM_TIME_TO_SECONDS (sim_document_get_frontier (self->document)));
   else if (sim_world_now (world (self)) < sim_document_get_frontier (self->document))
     /* Back in what was recorded: saying so, since an edit here re-runs what follows. */
-    g_snprintf (text, sizeof text, "t = %.3f s · recorded to %.0f s",
+    g_snprintf (text, sizeof text, _("t = %.3f s · recorded to %.0f s"),
                 SIM_TIME_TO_SECONDS (sim_world_now (world (self))),
                 SIM_TIME_TO_SECONDS (sim_document_get_frontier (self->document)));
   else

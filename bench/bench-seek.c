@@ -4,8 +4,9 @@
  * "day of a registrar": 300 phones refreshing every minute over a 2% lossy link for 6 hours) in
  * the real AppWindow, runs it to its end as playing does (a minute of virtual time per frame,
  * the views following), then seeks to 20 points in a fixed pseudo-random order and prints the
- * wall time of each seek until the window is idle (median, max), the history's size and the
- * process's max RSS.
+ * wall time of each seek until the window is idle (median, max), the history's size, the
+ * process's max RSS and the events re-run (0 when every seek was a replay world or the world
+ * that went furthest).
  *
  *   xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
  *     env GSK_RENDERER=cairo GTK_A11Y=test bench-seek [--phones 300] [--hours 6] [--points 20]
@@ -139,14 +140,16 @@ main (int   argc,
       drain ();
       ms = (g_get_monotonic_time () - t0) / 1000.0;
       g_array_append_val (latencies, ms);
-      printf ("seek to %8.1f s: %8.1f ms\n", SIM_TIME_TO_SECONDS (t), ms);
+      printf ("seek to %8.1f s: %8.1f ms%s\n", SIM_TIME_TO_SECONDS (t), ms,
+              sim_document_get_replaying (document) ? " (replay)" : "");
       fflush (stdout);
     }
   g_array_sort (latencies, compare_doubles);
   if (latencies->len > 0)
-    printf ("seek latency: median %.0f ms, max %.0f ms; max RSS %.0f MB\n",
-            g_array_index (latencies, double, latencies->len / 2),
-            g_array_index (latencies, double, latencies->len - 1), max_rss_mb ());
+    printf ("seek latency: median %.0f ms, max %.0f ms; max RSS %.0f MB; events re-run %"
+            G_GUINT64_FORMAT "\n", g_array_index (latencies, double, latencies->len / 2),
+            g_array_index (latencies, double, latencies->len - 1), max_rss_mb (),
+            sim_document_get_n_rerun_events (document));
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (window);
   return 0;

@@ -34,6 +34,14 @@ gboolean   sim_clock_step          (SimClock       *self);
 void       sim_clock_run_until     (SimClock       *self,
                                     SimTime         until);
 guint      sim_clock_pending_count (SimClock       *self);
+/*
+ * For replay worlds only (SimDocument's seek): moves a virtual clock to @t, forwards or
+ * back, firing nothing; pending callbacks stay pending with their deadlines.  A world whose
+ * clock jumped shows recorded state and must never be run again: what it would fire is not
+ * what a straight run fires.
+ */
+void       sim_clock_jump          (SimClock       *self,
+                                    SimTime         t);
 
 /* Clears a timer id and cancels it, like g_clear_handle_id. */
 #define sim_clock_clear(clock, id_ptr) \

@@ -29,8 +29,8 @@ G_BEGIN_DECLS
  * no replay can repeat.
  *
  * Notifications: "world" when the world is replaced (open, restart, step back, listen), then
- * "changed" whenever the world moved on or was edited in place; "live", "lesson", "runner",
- * "path", "title" and "subtitle" when they change.
+ * "changed" whenever the world moved on or was edited in place; "live", "replaying", "lesson",
+ * "runner", "path", "title" and "subtitle" when they change.
  */
 
 #define SIM_TYPE_DOCUMENT (sim_document_get_type ())
@@ -120,18 +120,35 @@ gboolean         sim_document_step           (SimDocument     *self);
  * Goes back to the last point a step could reach before the newest event: the previous step,
  * exactly as a straight run from t = 0 (same scene, seed and edits) reaches it.  The session is
  * re-run with its trace off up to the newest event's time, the trace's window filled from the
- * history, then stepped with the trace on.  FALSE at the very start, live, or in a lesson (its
+ * history, then stepped with the trace on.  While replaying it is the previous recorded event
+ * instead, re-running nothing.  FALSE at the very start, live, or in a lesson (its
  * runner's history is the lesson pane's to replay).
  */
 gboolean         sim_document_step_back      (SimDocument     *self);
 /*
  * Shows the session at virtual time @t: the world as a straight run to @t leaves it (every
  * clock callback due at or before @t has run), its trace's window the events before, "world"
- * notified when it had to go back (a re-run with the trace off, the window filled from the
- * history), "changed" when it only ran forward.  FALSE live, in a lesson or with nothing open.
+ * notified when it had to go back, "changed" when it only ran forward.  Going back shows a
+ * replay world from the history (sim_document_get_replaying()), or, before an edit, re-runs
+ * the session with the trace off.  FALSE live, in a lesson or with nothing open.
  */
 gboolean         sim_document_seek           (SimDocument     *self,
                                               SimTime          t);
+/*
+ * TRUE while the world shown is a replay world (issue 17): after seeking or stepping back
+ * within the recorded session, the scene built but not run, its clock moved to the time
+ * shown, its trace's window, its location and what the views read of its phones set from the
+ * history, so going back costs no re-run whatever the time.  Playing or stepping on feeds it
+ * the recorded events in order; reaching the world that went furthest switches to that world,
+ * which runs on.  An edit, or going back to before an edit, needs a world that runs: the
+ * session is re-run to that point (sim_document_get_n_rerun_events() counts it).  What a
+ * replay world does not show: calls in progress, link and network state changed by scenario
+ * actions, transactions in flight (the views of a straight run show them).  Notified as
+ * "replaying".
+ */
+gboolean         sim_document_get_replaying  (SimDocument     *self);
+/* The number of events re-runs have regenerated since the document was made (tests, bench). */
+guint64          sim_document_get_n_rerun_events (SimDocument *self);
 /*
  * Every event of the session so far (a scene; NULL live or in a lesson): the furthest point
  * reached, even after seeking back.  An edit made after going back forgets what followed.

@@ -16,7 +16,21 @@ typedef struct {
   guint n;
   gsize size;               /* decompressed */
   GBytes *packed;           /* raw deflate */
+  GBytes *checkpoint;       /* packed state before its first event; NULL: none recorded */
+  gsize checkpoint_size;
+  GBytes *records;          /* packed records stamped within it */
+  gsize records_size;
 } Chunk;
+
+typedef struct {
+  GHashTable *nodes;        /* node -> (aor -> GPtrArray of SimBinding*, empty: removed) */
+  GHashTable *phones;       /* device -> SimHistoryPhone* */
+} State;
+
+enum {
+  RECORD_BINDINGS = 1,
+  RECORD_PHONE = 2
+};
 
 typedef struct {
   guint chunk;
@@ -33,6 +47,10 @@ struct _SimHistory {
   GQueue cache;             /* Cached*, the most recently read first */
   SimTrace *trace;
   gulong event_handler;
+  State *shadow;            /* the state after every record so far */
+  GBytes *open_checkpoint;  /* the open chunk's, packed; NULL: empty */
+  gsize open_checkpoint_size;
+  GByteArray *open_records;
 };
 
 G_DEFINE_FINAL_TYPE (SimHistory, sim_history, G_TYPE_OBJECT)
@@ -292,6 +310,290 @@ unpack (GBytes *packed,
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Replay state: bindings and phones as recorded (sim-history.h)                              */
+
+static void
+phone_free (SimHistoryPhone *phone)
+{
+  g_free (phone->device);
+  g_free (phone->reg_reason);
+  g_free (phone);
+}
+
+static void
+bindings_unref (gpointer data)
+{
+  g_ptr_array_unref (data);
+}
+
+static State *
+state_new (void)
+{
+  State *state = g_new0 (State, 1);
+
+  state->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) g_hash_table_unref);
+  state->phones = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) phone_free);
+  return state;
+}
+
+static void
+state_free (State *state)
+{
+  g_hash_table_unref (state->nodes);
+  g_hash_table_unref (state->phones);
+  g_free (state);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (State, state_free)
+
+/* Every field: a replay world must hold exactly what a straight run holds. */
+static gboolean
+binding_equal (const SimBinding *a,
+               const SimBinding *b)
+{
+  return g_strcmp0 (a->aor, b->aor) == 0 && g_strcmp0 (a->contact, b->contact) == 0 &&
+         g_strcmp0 (a->display, b->display) == 0 && memcmp (&a->q, &b->q, sizeof a->q) == 0 &&
+         a->expires_at == b->expires_at && a->granted == b->granted &&
+         g_strcmp0 (a->call_id, b->call_id) == 0 && a->cseq == b->cseq &&
+         sim_addr_equal (&a->source, &b->source) && a->source.transport == b->source.transport &&
+         g_strcmp0 (a->user_agent, b->user_agent) == 0 &&
+         g_strcmp0 (a->instance, b->instance) == 0 && a->registered_at == b->registered_at &&
+         a->updated_at == b->updated_at;
+}
+
+static gboolean
+bindings_equal (GPtrArray *a,
+                GPtrArray *b)
+{
+  guint na = a ? a->len : 0, nb = b ? b->len : 0;
+
+  if (na != nb)
+    return FALSE;
+  for (guint i = 0; i < na; i++)
+    if (!binding_equal (a->pdata[i], b->pdata[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sets @aor's bindings at @node to copies of @bindings; FALSE when they were already so. */
+static gboolean
+state_set_bindings (State      *state,
+                    const char *node,
+                    const char *aor,
+                    GPtrArray  *bindings)
+{
+  GHashTable *aors = g_hash_table_lookup (state->nodes, node);
+  GPtrArray *copy;
+
+  if (aors == NULL)
+    {
+      aors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bindings_unref);
+      g_hash_table_insert (state->nodes, g_strdup (node), aors);
+    }
+  else if (g_hash_table_contains (aors, aor) &&
+           bindings_equal (g_hash_table_lookup (aors, aor), bindings))
+    return FALSE;
+  copy = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    g_ptr_array_add (copy, sim_binding_copy (bindings->pdata[i]));
+  g_hash_table_replace (aors, g_strdup (aor), copy);
+  return TRUE;
+}
+
+static gboolean
+state_set_phone (State                 *state,
+                 const SimHistoryPhone *phone)
+{
+  SimHistoryPhone *old = g_hash_table_lookup (state->phones, phone->device);
+  SimHistoryPhone *copy;
+
+  if (old != NULL && old->reg_state == phone->reg_state && old->granted == phone->granted &&
+      old->refresh_at == phone->refresh_at && old->powered == phone->powered &&
+      g_strcmp0 (old->reg_reason, phone->reg_reason) == 0)
+    return FALSE;
+  copy = g_new (SimHistoryPhone, 1);
+  *copy = *phone;
+  copy->device = g_strdup (phone->device);
+  copy->reg_reason = g_strdup (phone->reg_reason);
+  g_hash_table_replace (state->phones, copy->device, copy);
+  return TRUE;
+}
+
+static void
+encode_bindings (GByteArray *out,
+                 guint64     stamp,
+                 const char *node,
+                 const char *aor,
+                 GPtrArray  *bindings)
+{
+  guint n = bindings ? bindings->len : 0;
+
+  put_varint (out, RECORD_BINDINGS);
+  put_varint (out, stamp);
+  put_str (out, node);
+  put_str (out, aor);
+  put_varint (out, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const SimBinding *b = bindings->pdata[i];
+      guint64 q;
+
+      memcpy (&q, &b->q, sizeof q);
+      put_str (out, b->contact);
+      put_str (out, b->display);
+      put_varint (out, q);
+      put_sint (out, b->expires_at);
+      put_varint (out, b->granted);
+      put_str (out, b->call_id);
+      put_varint (out, b->cseq);
+      put_addr (out, &b->source);
+      put_str (out, b->user_agent);
+      put_str (out, b->instance);
+      put_sint (out, b->registered_at);
+      put_sint (out, b->updated_at);
+    }
+}
+
+static void
+encode_phone (GByteArray            *out,
+              guint64                stamp,
+              const SimHistoryPhone *phone)
+{
+  put_varint (out, RECORD_PHONE);
+  put_varint (out, stamp);
+  put_str (out, phone->device);
+  put_varint (out, phone->reg_state);
+  put_str (out, phone->reg_reason);
+  put_varint (out, phone->granted);
+  put_sint (out, phone->refresh_at);
+  put_varint (out, phone->powered ? 1 : 0);
+}
+
+static GPtrArray *
+decode_bindings (Reader     *r,
+                 const char *aor)
+{
+  guint64 n = get_varint (r);
+  GPtrArray *bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+
+  for (guint64 i = 0; i < n && r->p < r->end; i++)
+    {
+      SimBinding *b = g_new0 (SimBinding, 1);
+      guint64 q;
+
+      b->aor = g_strdup (aor);
+      b->contact = get_str (r);
+      b->display = get_str (r);
+      q = get_varint (r);
+      memcpy (&b->q, &q, sizeof q);
+      b->expires_at = get_sint (r);
+      b->granted = get_varint (r);
+      b->call_id = get_str (r);
+      b->cseq = get_varint (r);
+      get_addr (r, &b->source);
+      b->user_agent = get_str (r);
+      b->instance = get_str (r);
+      b->registered_at = get_sint (r);
+      b->updated_at = get_sint (r);
+      g_ptr_array_add (bindings, b);
+    }
+  return bindings;
+}
+
+/*
+ * Applies to @state the records of @data stamped at or below @limit (they are in stamp
+ * order); returns where the first one past it starts.
+ */
+static gsize
+apply_records (State        *state,
+               const guint8 *data,
+               gsize         size,
+               guint64       limit)
+{
+  Reader r = { data, data + size };
+
+  while (r.p < r.end)
+    {
+      const guint8 *start = r.p;
+      guint64 kind = get_varint (&r);
+      guint64 stamp = get_varint (&r);
+
+      if (stamp > limit)
+        return start - data;
+      if (kind == RECORD_BINDINGS)
+        {
+          g_autofree char *node = get_str (&r);
+          g_autofree char *aor = get_str (&r);
+          g_autoptr(GPtrArray) bindings = decode_bindings (&r, aor);
+
+          state_set_bindings (state, node ? node : "", aor ? aor : "", bindings);
+        }
+      else if (kind == RECORD_PHONE)
+        {
+          SimHistoryPhone phone = { 0 };
+          g_autofree char *device = get_str (&r);
+          g_autofree char *reason = NULL;
+
+          phone.device = device ? device : (char *) "";
+          phone.reg_state = get_varint (&r);
+          phone.reg_reason = reason = get_str (&r);
+          phone.granted = get_varint (&r);
+          phone.refresh_at = get_sint (&r);
+          phone.powered = get_varint (&r) != 0;
+          state_set_phone (state, &phone);
+        }
+      else
+        {
+          g_critical ("SimHistory: unknown record %" G_GUINT64_FORMAT, kind);
+          break;
+        }
+    }
+  return size;
+}
+
+/* The whole of @state as records stamped 0, packed: a checkpoint. */
+static GBytes *
+pack_state (State *state,
+            gsize *size)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  GHashTableIter nodes, aors, phones;
+  gpointer node, table, aor, bindings, phone;
+
+  g_hash_table_iter_init (&nodes, state->nodes);
+  while (g_hash_table_iter_next (&nodes, &node, &table))
+    {
+      g_hash_table_iter_init (&aors, table);
+      while (g_hash_table_iter_next (&aors, &aor, &bindings))
+        encode_bindings (out, 0, node, aor, bindings);
+    }
+  g_hash_table_iter_init (&phones, state->phones);
+  while (g_hash_table_iter_next (&phones, NULL, &phone))
+    encode_phone (out, 0, phone);
+  *size = out->len;
+  return pack (out->data, out->len);
+}
+
+static void
+apply_packed (State   *state,
+              GBytes  *packed,
+              gsize    size,
+              guint64  limit)
+{
+  g_autoptr(GBytes) data = NULL;
+  gsize len;
+  const guint8 *bytes;
+
+  if (packed == NULL)
+    return;
+  data = unpack (packed, size);
+  bytes = g_bytes_get_data (data, &len);
+  apply_records (state, bytes, len, limit);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Chunks                                                                                     */
 
 static void
@@ -317,6 +619,8 @@ chunk_clear (gpointer data)
   Chunk *chunk = data;
 
   g_clear_pointer (&chunk->packed, g_bytes_unref);
+  g_clear_pointer (&chunk->checkpoint, g_bytes_unref);
+  g_clear_pointer (&chunk->records, g_bytes_unref);
 }
 
 static guint64
@@ -345,9 +649,16 @@ seal_open_chunk (SimHistory *self)
   chunk.n = self->open_offsets->len;
   chunk.size = self->open->len;
   chunk.packed = pack (self->open->data, self->open->len);
+  chunk.checkpoint = g_steal_pointer (&self->open_checkpoint);
+  chunk.checkpoint_size = self->open_checkpoint_size;
+  chunk.records_size = self->open_records->len;
+  chunk.records = pack (self->open_records->data, self->open_records->len);
   g_array_append_val (self->chunks, chunk);
   g_byte_array_set_size (self->open, 0);
   g_array_set_size (self->open_offsets, 0);
+  g_byte_array_set_size (self->open_records, 0);
+  /* The next chunk starts from everything recorded so far. */
+  self->open_checkpoint = pack_state (self->shadow, &self->open_checkpoint_size);
 }
 
 /* Where each record of a decompressed chunk starts: walks them, decoding nothing kept. */
@@ -580,6 +891,9 @@ sim_history_find_time (SimHistory *self,
   return chunk_first (self, k) + lo;
 }
 
+static State *state_at (SimHistory *self,
+                        guint64     index);
+
 void
 sim_history_truncate (SimHistory *self,
                       guint64     index)
@@ -590,10 +904,21 @@ sim_history_truncate (SimHistory *self,
 
   if (index >= self->n_events)
     return;
+  /* What was recorded up to @index stays: the shadow becomes that state. */
+  state_free (self->shadow);
+  self->shadow = state_at (self, index);
   k = chunk_of (self, index);
   if (k < self->chunks->len)
     {
       Chunk *chunk = &g_array_index (self->chunks, Chunk, k);
+      g_autoptr(GBytes) records = unpack (chunk->records, chunk->records_size);
+
+      g_clear_pointer (&self->open_checkpoint, g_bytes_unref);
+      self->open_checkpoint = g_steal_pointer (&chunk->checkpoint);
+      self->open_checkpoint_size = chunk->checkpoint_size;
+      g_byte_array_set_size (self->open_records, 0);
+      g_byte_array_append (self->open_records, g_bytes_get_data (records, NULL),
+                           g_bytes_get_size (records));
       g_autoptr(GBytes) data = unpack (chunk->packed, chunk->size);
       gsize len;
       const guint8 *bytes = g_bytes_get_data (data, &len);
@@ -611,7 +936,110 @@ sim_history_truncate (SimHistory *self,
                          g_array_index (self->open_offsets, guint32, index - open_first (self)));
   g_array_set_size (self->open_offsets, index - open_first (self));
   self->n_events = index;
+  {
+    g_autoptr(State) scratch = state_new ();
+
+    g_byte_array_set_size (self->open_records,
+                           apply_records (scratch, self->open_records->data,
+                                          self->open_records->len, index));
+  }
   clear_cache (self);
+}
+
+void
+sim_history_record_bindings (SimHistory *self,
+                             guint64     stamp,
+                             const char *node,
+                             const char *aor,
+                             GPtrArray  *bindings)
+{
+  g_return_if_fail (SIM_IS_HISTORY (self));
+  g_return_if_fail (node != NULL && aor != NULL);
+
+  if (stamp < self->n_events || !state_set_bindings (self->shadow, node, aor, bindings))
+    return;
+  encode_bindings (self->open_records, stamp, node, aor, bindings);
+}
+
+void
+sim_history_record_phone (SimHistory            *self,
+                          guint64                stamp,
+                          const SimHistoryPhone *phone)
+{
+  g_return_if_fail (SIM_IS_HISTORY (self));
+  g_return_if_fail (phone != NULL && phone->device != NULL);
+
+  if (stamp < self->n_events || !state_set_phone (self->shadow, phone))
+    return;
+  encode_phone (self->open_records, stamp, phone);
+}
+
+/* The state after every record stamped at or below @index: a checkpoint and a chunk's records. */
+static State *
+state_at (SimHistory *self,
+          guint64     index)
+{
+  State *state = state_new ();
+  guint k = chunk_of (self, index);
+
+  if (k == self->chunks->len)
+    {
+      apply_packed (state, self->open_checkpoint, self->open_checkpoint_size, G_MAXUINT64);
+      apply_records (state, self->open_records->data, self->open_records->len, index);
+    }
+  else
+    {
+      Chunk *chunk = &g_array_index (self->chunks, Chunk, k);
+
+      apply_packed (state, chunk->checkpoint, chunk->checkpoint_size, G_MAXUINT64);
+      apply_packed (state, chunk->records, chunk->records_size, index);
+    }
+  return state;
+}
+
+void
+sim_history_restore_state (SimHistory  *self,
+                           guint64      index,
+                           SimLocation *location,
+                           GPtrArray   *phones)
+{
+  g_autoptr(State) state = NULL;
+
+  g_return_if_fail (SIM_IS_HISTORY (self));
+
+  state = state_at (self, index);
+  if (location != NULL)
+    {
+      GHashTable *aors = g_hash_table_lookup (state->nodes,
+                                              sim_location_get_node_name (location));
+      GHashTableIter iter;
+      gpointer aor, bindings;
+
+      if (aors != NULL)
+        {
+          g_hash_table_iter_init (&iter, aors);
+          /* Only what differs: a replay world is brought forward many times a second. */
+          while (g_hash_table_iter_next (&iter, &aor, &bindings))
+            if (!bindings_equal (sim_location_peek (location, aor), bindings))
+              sim_location_restore (location, aor, bindings);
+        }
+    }
+  for (guint i = 0; phones != NULL && i < phones->len; i++)
+    {
+      SimHistoryPhone *phone = g_hash_table_lookup (state->phones,
+                                                    sim_phone_get_device (phones->pdata[i]));
+
+      SimPhone *shown = phones->pdata[i];
+
+      if (phone != NULL &&
+          (sim_phone_get_reg_state (shown) != phone->reg_state ||
+           sim_phone_get_granted (shown) != phone->granted ||
+           sim_phone_get_refresh_at (shown) != phone->refresh_at ||
+           sim_phone_is_powered (shown) != phone->powered ||
+           g_strcmp0 (sim_phone_get_reg_reason (shown), phone->reg_reason) != 0))
+        sim_phone_restore_shown (phones->pdata[i], phone->reg_state, phone->reg_reason,
+                                 phone->granted, phone->refresh_at, phone->powered);
+    }
 }
 
 gsize
@@ -623,8 +1051,17 @@ sim_history_get_memory_size (SimHistory *self)
 
   size = self->open->len + self->open_offsets->len * sizeof (guint32) +
          self->chunks->len * sizeof (Chunk);
+  size += self->open_records->len;
+  if (self->open_checkpoint != NULL)
+    size += g_bytes_get_size (self->open_checkpoint);
   for (guint i = 0; i < self->chunks->len; i++)
-    size += g_bytes_get_size (g_array_index (self->chunks, Chunk, i).packed);
+    {
+      Chunk *chunk = &g_array_index (self->chunks, Chunk, i);
+
+      size += g_bytes_get_size (chunk->packed) + g_bytes_get_size (chunk->records);
+      if (chunk->checkpoint != NULL)
+        size += g_bytes_get_size (chunk->checkpoint);
+    }
   for (GList *l = self->cache.head; l != NULL; l = l->next)
     {
       Cached *cached = l->data;
@@ -648,6 +1085,9 @@ sim_history_finalize (GObject *object)
   SimHistory *self = SIM_HISTORY (object);
 
   clear_cache (self);
+  state_free (self->shadow);
+  g_clear_pointer (&self->open_checkpoint, g_bytes_unref);
+  g_byte_array_unref (self->open_records);
   g_array_unref (self->chunks);
   g_byte_array_unref (self->open);
   g_array_unref (self->open_offsets);
@@ -669,6 +1109,8 @@ sim_history_init (SimHistory *self)
   self->open = g_byte_array_new ();
   self->open_offsets = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_queue_init (&self->cache);
+  self->shadow = state_new ();
+  self->open_records = g_byte_array_new ();
 }
 
 SimHistory *

@@ -3,6 +3,8 @@
 
 #include <glib-object.h>
 
+#include "sim-location.h"
+#include "sim-phone.h"
 #include "sim-trace.h"
 
 G_BEGIN_DECLS
@@ -20,6 +22,27 @@ G_BEGIN_DECLS
  * A 2.7 KB SimEvent (raw text plus its copied first line, Call-ID, CSeq...) takes about a
  * tenth of that once its chunk is compressed.
  */
+
+/*
+ * Replay state (issue 17: seeking back without re-running).  Besides the events, the history
+ * records what a replay world needs to look like the session at any event: every change of
+ * a location's bindings (the whole binding set of the AOR, every SimBinding field) and what
+ * the views read of a phone, each stamped with the number of events emitted when it was
+ * made.  Each chunk starts with a checkpoint, the whole recorded state before its first
+ * event, and holds the records stamped within it, both compressed once it is full; so the
+ * state at any event is one checkpoint plus at most a chunk of records.  Records are full
+ * states, so one equal to what is recorded already (a re-run regenerating it) is dropped.
+ */
+
+/* A phone as the views show it (sim_phone_restore_shown()). */
+typedef struct {
+  char *device;
+  SimRegState reg_state;
+  char *reg_reason;
+  guint32 granted;
+  SimTime refresh_at;       /* SIM_TIME_NONE: no refresh timer */
+  gboolean powered;
+} SimHistoryPhone;
 
 /* Events per chunk: large enough for zlib to find the repetition between messages. */
 #define SIM_HISTORY_CHUNK_EVENTS 4096
@@ -51,6 +74,30 @@ guint64     sim_history_find_time      (SimHistory     *self,
 /* Forgets the events from @index on (an edit changed what follows). */
 void        sim_history_truncate       (SimHistory     *self,
                                         guint64         index);
+/*
+ * Records @aor's bindings at @node (SimBinding*, NULL or empty: none) after @stamp events.
+ * A stamp below the number of events recorded (a re-run) or a state already recorded is
+ * dropped.
+ */
+void        sim_history_record_bindings (SimHistory     *self,
+                                         guint64         stamp,
+                                         const char     *node,
+                                         const char     *aor,
+                                         GPtrArray      *bindings);
+/* The same for a phone's shown state (its device names it). */
+void        sim_history_record_phone    (SimHistory     *self,
+                                         guint64         stamp,
+                                         const SimHistoryPhone *phone);
+/*
+ * Sets @location (its node's bindings) and @phones (SimPhone*, found by device) as recorded
+ * after @index events (every record stamped at or below it): for replay worlds only
+ * (sim_location_restore(), sim_phone_restore_shown()).  An AOR or phone never recorded is
+ * left as it is.
+ */
+void        sim_history_restore_state   (SimHistory     *self,
+                                         guint64         index,
+                                         SimLocation    *location,
+                                         GPtrArray      *phones);
 /* Bytes held: compressed chunks, the open chunk and the decompressed cache. */
 gsize       sim_history_get_memory_size (SimHistory    *self);
 

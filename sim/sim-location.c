@@ -654,6 +654,30 @@ sim_location_replace_full (SimLocation *self,
 }
 
 void
+sim_location_restore (SimLocation *self,
+                      const char  *aor,
+                      GPtrArray   *bindings)
+{
+  AorRecord *record;
+
+  g_return_if_fail (SIM_IS_LOCATION (self));
+  g_return_if_fail (aor != NULL);
+
+  record = g_hash_table_lookup (self->aors, aor);
+  if (record != NULL)
+    record_remove (self, record);
+  if (bindings != NULL && bindings->len > 0)
+    {
+      /* No expiry timer: a replay world's clock never runs. */
+      record = record_new (self, aor);
+      for (guint i = 0; i < bindings->len; i++)
+        g_ptr_array_add (record->bindings, stored_new (self, record, bindings->pdata[i]));
+      self->n_bindings += bindings->len;
+    }
+  emit_changed (self, aor);
+}
+
+void
 sim_location_set_changed_func (SimLocation           *self,
                                SimLocationChangedFunc func,
                                gpointer               user_data)

@@ -88,6 +88,15 @@ void         sim_location_replace_full (SimLocation       *self,
                                         GPtrArray         *bindings,
                                         const char        *why,
                                         GHashTable        *reasons);
+/*
+ * For replay worlds only (SimDocument's seek): sets @aor's bindings to @bindings (SimBinding*,
+ * copied field for field; empty or NULL removes the AOR) as a recorded session had them:
+ * traces nothing and arms no expiry timer (the replay world's clock never runs); "changed" is
+ * emitted so that views redraw.
+ */
+void         sim_location_restore      (SimLocation       *self,
+                                        const char        *aor,
+                                        GPtrArray         *bindings);
 /* TRUE if changes are traced now: only then are @why and @reasons above read. */
 gboolean     sim_location_is_tracing   (SimLocation       *self);
 /* All AORs with bindings, sorted. */

@@ -1422,6 +1422,29 @@ sim_phone_set_powered (SimPhone *self,
     sim_phone_register (self, self->requested, NULL);
 }
 
+void
+sim_phone_restore_shown (SimPhone    *self,
+                         SimRegState  reg_state,
+                         const char  *reg_reason,
+                         guint32      granted,
+                         SimTime      refresh_at,
+                         gboolean     powered)
+{
+  SimClock *clock = phone_clock (self);
+
+  g_return_if_fail (SIM_IS_PHONE (self));
+
+  self->reg_state = reg_state;
+  g_free (self->reg_reason);
+  self->reg_reason = g_strdup (reg_reason);
+  self->granted = granted;
+  self->powered = powered;
+  sim_clock_clear (clock, &self->refresh_timer);
+  if (refresh_at != SIM_TIME_NONE)
+    self->refresh_timer = sim_clock_add (clock, refresh_at - sim_clock_now (clock), refresh_cb,
+                                         self, NULL);
+}
+
 gboolean
 sim_phone_is_powered (SimPhone *self)
 {

@@ -112,6 +112,18 @@ void          sim_phone_set_powered       (SimPhone      *self,
                                            gboolean       on);
 gboolean      sim_phone_is_powered        (SimPhone      *self);
 
+/*
+ * For replay worlds only (SimDocument's seek): sets what the views read of a phone as a
+ * recorded session had it: registration state and reason, granted seconds, power, and the
+ * refresh timer's deadline (@refresh_at, SIM_TIME_NONE: none) armed on a clock that is never
+ * run.  Traces and signals nothing.
+ */
+void          sim_phone_restore_shown     (SimPhone      *self,
+                                           SimRegState    reg_state,
+                                           const char    *reg_reason,
+                                           guint32        granted,
+                                           SimTime        refresh_at,
+                                           gboolean       powered);
 SimRegState   sim_phone_get_reg_state     (SimPhone      *self);
 const char   *sim_phone_get_reg_reason    (SimPhone      *self);
 guint32       sim_phone_get_granted       (SimPhone      *self);    /* seconds, last 200 OK */

@@ -94,12 +94,39 @@ test_wall_clock_fires_from_main_loop (void)
   g_assert_cmpint (sim_clock_now (clock), >=, SIM_MSEC (20));
 }
 
+static void
+count_cb (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_jump_fires_nothing (void)
+{
+  g_autoptr(SimClock) clock = sim_clock_new_virtual ();
+  guint fired = 0;
+  guint id;
+
+  g_test_summary ("A replay world's clock jumps to a time, back or forth, firing nothing and "
+                  "keeping what is pending.");
+  id = sim_clock_add (clock, SIM_SEC (5), count_cb, &fired, NULL);
+  sim_clock_jump (clock, SIM_SEC (100));
+  g_assert_cmpint (sim_clock_now (clock), ==, SIM_SEC (100));
+  g_assert_cmpuint (fired, ==, 0);
+  g_assert_true (sim_clock_is_pending (clock, id));
+  g_assert_cmpint (sim_clock_deadline (clock, id), ==, SIM_SEC (5));
+  sim_clock_jump (clock, SIM_SEC (2));
+  g_assert_cmpint (sim_clock_now (clock), ==, SIM_SEC (2));
+  g_assert_cmpuint (fired, ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/clock/timers-fire-in-deadline-order", test_timers_fire_in_deadline_order);
   g_test_add_func ("/sim/clock/cancelled-timer-never-fires", test_cancelled_timer_never_fires);
+  g_test_add_func ("/sim/clock/jump-fires-nothing", test_jump_fires_nothing);
   g_test_add_func ("/sim/clock/step-advances-to-next-deadline", test_step_advances_to_next_deadline);
   g_test_add_func ("/sim/clock/wall-clock-fires-from-main-loop", test_wall_clock_fires_from_main_loop);
   return g_test_run ();

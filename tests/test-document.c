@@ -765,7 +765,34 @@ assert_same_location (SimWorld *a,
           g_assert_cmpuint (p->cseq, ==, q->cseq);
           g_assert_cmpint (p->registered_at, ==, q->registered_at);
           g_assert_cmpint (p->updated_at, ==, q->updated_at);
+          g_assert_cmpmem (&p->q, sizeof p->q, &q->q, sizeof q->q);
+          g_assert_true (sim_addr_equal (&p->source, &q->source));
+          g_assert_cmpint (p->source.transport, ==, q->source.transport);
+          g_assert_cmpstr (p->user_agent, ==, q->user_agent);
+          g_assert_cmpstr (p->instance, ==, q->instance);
         }
+    }
+}
+
+/* What the views read of every phone (a replay world sets it from the history). */
+static void
+assert_same_phones (SimWorld *a,
+                    SimWorld *b)
+{
+  GPtrArray *pa = sim_world_get_phones (a);
+  GPtrArray *pb = sim_world_get_phones (b);
+
+  g_assert_cmpuint (pa->len, ==, pb->len);
+  for (guint i = 0; i < pa->len; i++)
+    {
+      SimPhone *x = pa->pdata[i], *y = pb->pdata[i];
+
+      g_assert_cmpstr (sim_phone_get_device (x), ==, sim_phone_get_device (y));
+      g_assert_cmpint (sim_phone_get_reg_state (x), ==, sim_phone_get_reg_state (y));
+      g_assert_cmpstr (sim_phone_get_reg_reason (x), ==, sim_phone_get_reg_reason (y));
+      g_assert_cmpuint (sim_phone_get_granted (x), ==, sim_phone_get_granted (y));
+      g_assert_cmpint (sim_phone_get_refresh_at (x), ==, sim_phone_get_refresh_at (y));
+      g_assert_cmpint (sim_phone_is_powered (x), ==, sim_phone_is_powered (y));
     }
 }
 
@@ -788,6 +815,7 @@ assert_at_straight_point (SimWorld *shown,
     assert_event_equal (sim_trace_get_event (ts, i),
                         sim_trace_get_event (tr, sim_trace_get_n_events (tr) - kept + i));
   assert_same_location (shown, straight);
+  assert_same_phones (shown, straight);
 }
 
 static void
@@ -823,6 +851,9 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
 
       g_assert_true (sim_document_seek (document, points[p]));
       assert_at_straight_point (sim_document_get_world (document), straight);
+      /* Back within the record: a replay world, nothing re-run. */
+      g_assert_true (sim_document_get_replaying (document));
+      g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
       /* Going back forgets nothing of what was recorded. */
       g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
                         recorded);
@@ -833,6 +864,7 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
     g_assert_true (sim_document_seek (document, SIM_SEC (200)));
     g_assert_true (sim_document_seek (document, end));
     g_assert_true (sim_document_get_world (document) == at_end);
+    g_assert_false (sim_document_get_replaying (document));
     assert_at_straight_point (sim_document_get_world (document), whole);
     g_assert_true (sim_document_seek (document, SIM_SEC (50)));
     g_assert_true (sim_document_seek (document, SIM_SEC (300)));
@@ -846,6 +878,8 @@ test_seeking_in_a_long_scene_matches_a_straight_run (void)
   /* Played on from a point it went back to, the session is the straight run again. */
   sim_document_run_until (document, end);
   assert_at_straight_point (sim_document_get_world (document), whole);
+  g_assert_false (sim_document_get_replaying (document));
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
   g_assert_cmpuint (sim_history_get_n_events (sim_document_get_history (document)), ==,
                     recorded);
 }
@@ -905,7 +939,12 @@ test_an_edit_in_the_past_forgets_what_followed (void)
   history = sim_document_get_history (document);
   at = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
   g_assert_cmpuint (sim_history_get_n_events (history), >, at);
+  g_assert_true (sim_document_get_replaying (document));
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
+  /* The edit needs a world that runs: the session is re-run to the point shown. */
   apply (document, "power-off p3");
+  g_assert_false (sim_document_get_replaying (document));
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, at);
   g_assert_cmpuint (sim_history_get_n_events (history), >, at);
   g_assert_cmpint (sim_document_get_frontier (document), ==, SIM_SEC (200));
   {
@@ -913,6 +952,69 @@ test_an_edit_in_the_past_forgets_what_followed (void)
 
     g_assert_cmpstr (e->node, ==, "p3");
   }
+}
+
+static void
+test_replaying_matches_a_straight_run_at_many_times (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(SimDocument) document = open_long (&text);
+  g_autoptr(SimWorld) straight = NULL;
+  SimTime end = SIM_SEC (LONG_SECONDS);
+
+  g_test_summary ("Gone back to the start, then played on in steps of 37 s: the replay world "
+                  "fed from the history has at every point the time, the events, every "
+                  "binding field and the phones a straight run has; reaching the end it is the "
+                  "world that ran there.");
+
+  sim_document_run_until (document, end);
+  straight = straight_run (text, 0);
+  g_assert_true (sim_document_seek (document, 0));
+  for (SimTime t = 0; t < end; t += SIM_SEC (37))
+    {
+      if (t > 0)
+        sim_document_run_until (document, t);
+      sim_world_run_until (straight, t);
+      g_assert_true (sim_document_get_replaying (document));
+      assert_at_straight_point (sim_document_get_world (document), straight);
+    }
+  sim_document_run_until (document, end);
+  g_assert_false (sim_document_get_replaying (document));
+  sim_world_run_until (straight, end);
+  assert_at_straight_point (sim_document_get_world (document), straight);
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
+}
+
+static void
+test_seeking_far_and_back_takes_bounded_work (void)
+{
+  g_autoptr(SimDocument) document = open_long (NULL);
+  SimTime end = SIM_SEC (LONG_SECONDS);
+  SimTime points[] = { 0, end - 1, SIM_SEC (1), end / 2, end, SIM_SEC (2), end - SIM_SEC (3) };
+  guint64 n;
+
+  g_test_summary ("Seeking to the far end of a long scene and back, again and again, re-runs "
+                  "no event: every point is a replay world or the world that went furthest; "
+                  "stepping back while replaying re-runs nothing either.");
+
+  sim_document_run_until (document, end);
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    {
+      g_assert_true (sim_document_seek (document, points[p]));
+      g_assert_cmpint (sim_world_now (sim_document_get_world (document)), ==, points[p]);
+    }
+  g_assert_true (sim_document_seek (document, end / 3));
+  n = sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document)));
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_assert_true (sim_document_step_back (document));
+      g_assert_cmpuint (sim_trace_get_n_emitted (sim_world_get_trace (
+                          sim_document_get_world (document))), ==, n - i);
+    }
+  g_assert_true (sim_document_step (document));
+  g_assert_cmpuint (sim_trace_get_n_emitted (sim_world_get_trace (sim_document_get_world (document))),
+                    ==, n - 4);
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document), ==, 0);
 }
 
 /* The capture of @document's session equals the capture of a straight run to @t. */
@@ -1014,6 +1116,10 @@ test_seeking_is_exact_in_every_shipped_scene (void)
                 SimEvent *e = sim_trace_get_event (trace, i);
                 SimTrace *bt = sim_world_get_trace (before);
 
+                /* A full trace drops its oldest eighth at once, so the window a step earlier
+                 * may reach further back than the later one kept (09-a-day.scn's does). */
+                if (e->index < sim_trace_get_event (bt, 0)->index)
+                  continue;
                 assert_event_equal (e, sim_trace_get_event (bt, sim_trace_position_of (bt, e->index)));
               }
           }
@@ -1038,6 +1144,10 @@ main (int   argc,
   g_test_add_func ("/sim/document/step-back-is-exact", test_step_back_is_exact);
   g_test_add_func ("/sim/document/seeking-in-a-long-scene-matches-a-straight-run",
                    test_seeking_in_a_long_scene_matches_a_straight_run);
+  g_test_add_func ("/sim/document/replaying-matches-a-straight-run-at-many-times",
+                   test_replaying_matches_a_straight_run_at_many_times);
+  g_test_add_func ("/sim/document/seeking-far-and-back-takes-bounded-work",
+                   test_seeking_far_and_back_takes_bounded_work);
   g_test_add_func ("/sim/document/step-back-in-a-long-scene-is-exact",
                    test_step_back_in_a_long_scene_is_exact);
   g_test_add_func ("/sim/document/seeking-is-exact-in-every-shipped-scene",

@@ -1307,6 +1307,8 @@ test_seeking_a_long_scene_inspects_the_straight_runs_packet (void)
       g_assert_true (app_window_seek (window, points[p]));
       assert_inspects_straight_packet (window, text, points[p]);
       g_assert_cmpfloat (gtk_range_get_value (scrubber), ==, SIM_TIME_TO_SECONDS (points[p]));
+      /* Within the record: a replay world from the history, nothing re-run. */
+      g_assert_true (sim_document_get_replaying (document_of (window)));
     }
 
   /* The user drags the scrubber to 450 s: the seek happens once the handle rests. */
@@ -1318,6 +1320,7 @@ test_seeking_a_long_scene_inspects_the_straight_runs_packet (void)
   /* Page Up: back a twentieth of the 1200 s recorded. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.seek-back", NULL));
   assert_inspects_straight_packet (window, text, SIM_SEC (390));
+  g_assert_cmpuint (sim_document_get_n_rerun_events (document_of (window)), ==, 0);
   close_window (window);
 }
 

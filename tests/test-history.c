@@ -155,6 +155,157 @@ test_truncate_then_append_again (void)
     }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Replay state: bindings and phones recorded, checkpointed per chunk                         */
+
+#define N_STATE_EVENTS (3 * SIM_HISTORY_CHUNK_EVENTS + 100)
+#define N_STATE_AORS 7
+
+/* The record made after event @i, if any: AOR @i % 7 gets CSeq @i, every 13th is removed. */
+static gboolean
+record_after (guint64  i,
+              guint   *aor,
+              guint32 *cseq)
+{
+  if (i % 29 != 0)
+    return FALSE;
+  *aor = i % N_STATE_AORS;
+  *cseq = i % 13 == 0 ? 0 : (guint32) i;
+  return TRUE;
+}
+
+static void
+record_state (SimHistory *history,
+              guint64     stamp,
+              guint       aor,
+              guint32     cseq)
+{
+  g_autofree char *name = g_strdup_printf ("sip:u%u@lab.example", aor);
+  g_autoptr(GPtrArray) bindings = g_ptr_array_new ();
+  SimBinding binding = { 0 };
+  SimHistoryPhone phone = { 0 };
+  g_autofree char *device = g_strdup_printf ("p%u", aor);
+
+  binding.aor = name;
+  binding.contact = (char *) "sip:u@10.0.0.1";
+  binding.display = (char *) "<sip:u@10.0.0.1>;q=0.5";
+  binding.q = 0.5;
+  binding.expires_at = SIM_SEC (stamp + 60);
+  binding.granted = 60;
+  binding.call_id = (char *) "call";
+  binding.cseq = cseq;
+  binding.user_agent = (char *) "ua";
+  binding.registered_at = stamp;
+  binding.updated_at = stamp + 1;
+  if (cseq != 0)
+    g_ptr_array_add (bindings, &binding);
+  sim_history_record_bindings (history, stamp, "registrar", name, bindings);
+  phone.device = device;
+  phone.reg_state = cseq != 0 ? SIM_REG_REGISTERED : SIM_REG_IDLE;
+  phone.granted = cseq;
+  phone.refresh_at = SIM_TIME_NONE;
+  phone.powered = TRUE;
+  sim_history_record_phone (history, stamp, &phone);
+}
+
+static void
+append_events (SimHistory *history,
+               guint64     from,
+               guint64     to)
+{
+  for (guint64 i = from; i < to; i++)
+    {
+      g_autoptr(SimEvent) e = sim_event_new (SIM_EVENT_NOTE, "note");
+      guint aor;
+      guint32 cseq;
+
+      e->t = i;
+      e->index = i;
+      e->text = g_strdup_printf ("event %" G_GUINT64_FORMAT, i);
+      sim_history_append (history, e);
+      if (record_after (i, &aor, &cseq))
+        record_state (history, i + 1, aor, cseq);
+    }
+}
+
+/* The location restored after @index events holds, per AOR, the last record at or below it. */
+static void
+assert_state_at (SimHistory *history,
+                 guint64     index)
+{
+  g_autoptr(SimClock) clock = sim_clock_new_virtual ();
+  g_autoptr(SimTrace) trace = sim_trace_new ();
+  g_autoptr(SimLocation) location = sim_location_new (clock, trace, "registrar");
+  gint64 expected[N_STATE_AORS];
+
+  for (guint a = 0; a < N_STATE_AORS; a++)
+    expected[a] = -1;
+  for (guint64 i = 0; i + 1 <= index; i++)
+    {
+      guint aor;
+      guint32 cseq;
+
+      if (record_after (i, &aor, &cseq))
+        expected[aor] = cseq;
+    }
+  sim_history_restore_state (history, index, location, NULL);
+  for (guint a = 0; a < N_STATE_AORS; a++)
+    {
+      g_autofree char *name = g_strdup_printf ("sip:u%u@lab.example", a);
+      GPtrArray *bindings = sim_location_peek (location, name);
+
+      if (expected[a] <= 0)
+        g_assert_true (bindings == NULL || bindings->len == 0);
+      else
+        {
+          const SimBinding *b;
+
+          g_assert_nonnull (bindings);
+          g_assert_cmpuint (bindings->len, ==, 1);
+          b = bindings->pdata[0];
+          g_assert_cmpuint (b->cseq, ==, expected[a]);
+          g_assert_cmpint (b->registered_at, ==, expected[a] + 1);
+          g_assert_cmpstr (b->display, ==, "<sip:u@10.0.0.1>;q=0.5");
+          g_assert_cmpstr (b->user_agent, ==, "ua");
+          g_assert_true (b->q == 0.5);
+        }
+    }
+}
+
+static void
+test_state_at_any_event_is_the_last_recorded (void)
+{
+  g_autoptr(SimHistory) history = sim_history_new ();
+  guint64 points[] = { 0, 1, 29, 30, 31, SIM_HISTORY_CHUNK_EVENTS - 1, SIM_HISTORY_CHUNK_EVENTS,
+                       SIM_HISTORY_CHUNK_EVENTS + 1, 2 * SIM_HISTORY_CHUNK_EVENTS + 17,
+                       N_STATE_EVENTS - 1, N_STATE_EVENTS };
+  gsize before;
+
+  g_test_summary ("The bindings a history gives back after any number of events are the last "
+                  "ones recorded at or before it: within the open chunk, across checkpoints, "
+                  "and after truncating into a compressed chunk; a record equal to the state "
+                  "(a re-run) or stamped before the end is not kept twice.");
+
+  append_events (history, 0, N_STATE_EVENTS);
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    assert_state_at (history, points[p]);
+  /* A re-run regenerating what is recorded adds nothing. */
+  before = sim_history_get_memory_size (history);
+  record_state (history, 58, 58 % N_STATE_AORS, 58);
+  record_state (history, N_STATE_EVENTS, (N_STATE_EVENTS - 1) % N_STATE_AORS, 12345);
+  g_assert_cmpuint (sim_history_get_memory_size (history), >, before);
+  before = sim_history_get_memory_size (history);
+  record_state (history, N_STATE_EVENTS, (N_STATE_EVENTS - 1) % N_STATE_AORS, 12345);
+  g_assert_cmpuint (sim_history_get_memory_size (history), ==, before);
+  /* Back into the first compressed chunk, then recorded again the same way. */
+  sim_history_truncate (history, SIM_HISTORY_CHUNK_EVENTS / 2 + 3);
+  assert_state_at (history, SIM_HISTORY_CHUNK_EVENTS / 2 + 3);
+  assert_state_at (history, 100);
+  append_events (history, SIM_HISTORY_CHUNK_EVENTS / 2 + 3, N_STATE_EVENTS);
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    assert_state_at (history, points[p]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -165,5 +316,7 @@ main (int   argc,
   g_test_add_func ("/sim/history/find-time-gives-the-first-event-at-or-after",
                    test_find_time_gives_the_first_event_at_or_after);
   g_test_add_func ("/sim/history/truncate-then-append-again", test_truncate_then_append_again);
+  g_test_add_func ("/sim/history/state-at-any-event-is-the-last-recorded",
+                   test_state_at_any_event_is_the_last_recorded);
   return g_test_run ();
 }

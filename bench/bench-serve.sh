@@ -10,6 +10,7 @@
 #   QUICK=1 bench/bench-serve.sh _build                    (a smoke run: 1,000 users, 1 short round)
 #   REG_USERS="1000 100000" REGS=20000 ROUNDS=3 MODES="mem db" bench/bench-serve.sh _build
 #   CALLS=20000 TLS=1 USERS=1000 bench/bench-serve.sh      (add the call and TLS/TCP columns)
+#   SERVERS=siplab REG_USERS=100000 MODES=mem bench/bench-serve.sh _build   (serve alone: RSS)
 #
 # How the REGISTER figures are taken (issue 15: rounds of 1,000 registrations on a freshly
 # started server measured start-up and warm-up, not capacity):

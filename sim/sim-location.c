@@ -236,6 +236,7 @@ static AorRecord *
 record_new (SimLocation *self,
             const char  *aor)
 {
+  mi_heap_t *previous = heap_enter ();   /* a record lives as long as its bindings */
   AorRecord *record = g_new0 (AorRecord, 1);
 
   record->self = self;
@@ -243,6 +244,7 @@ record_new (SimLocation *self,
   /* Most AORs have one or two bindings: do not let GPtrArray reserve its default 16 slots. */
   record->bindings = g_ptr_array_sized_new (1);
   g_hash_table_insert (self->aors, record->aor, record);
+  heap_leave (previous);
   return record;
 }
 
@@ -630,9 +632,7 @@ sim_location_replace_full (SimLocation *self,
     {
       if (bindings == NULL || bindings->len == 0)
         return;
-      previous = heap_enter ();
       record = record_new (self, aor_copy);
-      heap_leave (previous);
     }
   /* Handing back the very array sim_location_lookup() returned changes nothing. */
   if (bindings == record->bindings)
@@ -643,8 +643,7 @@ sim_location_replace_full (SimLocation *self,
   /* What lapsed before this request is reported as expired, not as removed by it. */
   changed = record_expire (self, record, events);
 
-  /* The new set and its bindings stay: they come from the bindings' heap (heap_enter()).  So
-   * do the trace events of this change when tracing, which is harmless: they are few. */
+  /* The new set and its bindings come from the bindings' heap (and the few trace events). */
   previous = heap_enter ();
   old = record->bindings;
   n_old = old->len;

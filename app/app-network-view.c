@@ -547,7 +547,7 @@ node_markup (AppNetworkView *self,
 
 typedef struct {
   char *key;              /* what it shows: markup, colour, style, scale, zoom */
-  GdkTexture *texture;
+  cairo_surface_t *surface; /* the box at the zoom and scale it is shown at */
   double w, h;            /* the box at zoom 1, in widget coordinates */
 } NodeImage;
 
@@ -560,7 +560,7 @@ node_image_free (gpointer data)
   NodeImage *image = data;
 
   g_free (image->key);
-  g_clear_object (&image->texture);
+  g_clear_pointer (&image->surface, cairo_surface_destroy);
   g_free (image);
 }
 
@@ -575,6 +575,18 @@ texture_from_surface (cairo_surface_t *surface)
   cairo_surface_flush (surface);
   bytes = g_bytes_new (cairo_image_surface_get_data (surface), (gsize) stride * height);
   return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+}
+
+/* @surface (the view at the widget's scale) as a texture covering @width x @height. */
+static void
+append_surface (GtkSnapshot     *snapshot,
+                cairo_surface_t *surface,
+                double           width,
+                double           height)
+{
+  g_autoptr(GdkTexture) texture = texture_from_surface (surface);
+
+  gtk_snapshot_append_texture (snapshot, texture, &GRAPHENE_RECT_INIT (0, 0, width, height));
 }
 
 /*
@@ -638,8 +650,7 @@ node_image (AppNetworkView *self,
   cairo_move_to (cr, (image->w - tw) / 2.0, (image->h - th) / 2.0);
   pango_cairo_show_layout (cr, layout);
   cairo_destroy (cr);
-  image->texture = texture_from_surface (surface);
-  cairo_surface_destroy (surface);
+  image->surface = surface;
 
   g_hash_table_replace (self->node_images, g_strdup (name), image);
   return image;
@@ -1173,7 +1184,9 @@ build_scene (AppNetworkView *self,
 {
   g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
   g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
   double half_w = 0, half_h = 0, zoom = 1;
+  cairo_surface_t *surface;
   cairo_t *cr;
 
   g_clear_pointer (&self->scene, gsk_render_node_unref);
@@ -1214,21 +1227,36 @@ build_scene (AppNetworkView *self,
     }
   self->zoom = zoom;
 
-  cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  /*
+   * Links and boxes each become one picture of the whole view, shown 1:1: under the cairo
+   * renderer a cairo node is replayed, and a scaled texture filtered, on every frame, which
+   * for two hundred links and boxes cost more than the rest of the frame.
+   */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, ceil (width * scale), ceil (height * scale));
+  cr = cairo_create (surface);
+  cairo_scale (cr, scale, scale);
   draw_links (self, cr, self->scene_positions);
   cairo_destroy (cr);
+  append_surface (scene, surface, width, height);
+  cairo_surface_destroy (surface);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, ceil (width * scale), ceil (height * scale));
+  cr = cairo_create (surface);
   for (guint i = 0; i < hosts->len; i++)
     {
       Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
       /* Rendered again if the zoom changed. */
       NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
-      graphene_rect_t bounds = GRAPHENE_RECT_INIT (round (p->x - p->half_w - NODE_MARGIN * zoom),
-                                                   round (p->y - p->half_h - NODE_MARGIN * zoom),
-                                                   ceil ((image->w + 2 * NODE_MARGIN) * zoom),
-                                                   ceil ((image->h + 2 * NODE_MARGIN) * zoom));
 
-      gtk_snapshot_append_texture (boxes, image->texture, &bounds);
+      /* Whole pixels, as a texture at these bounds was drawn: the text stays sharp. */
+      cairo_set_source_surface (cr, image->surface,
+                                round (p->x - p->half_w - NODE_MARGIN * zoom) * scale,
+                                round (p->y - p->half_h - NODE_MARGIN * zoom) * scale);
+      cairo_paint (cr);
     }
+  cairo_destroy (cr);
+  append_surface (boxes, surface, width, height);
+  cairo_surface_destroy (surface);
   self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
   update_description (self, markups);
   self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));

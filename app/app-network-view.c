@@ -85,6 +85,7 @@ struct _AppNetworkView {
    */
   GskRenderNode *scene;
   char *scene_key;
+  char *layout_key;         /* what the links and the positions were laid out for */
   GHashTable *scene_positions;
   GskRenderNode *scene_boxes; /* the hosts' boxes, drawn above the packets */
   double zoom;              /* how much smaller than 1:1 the hosts are drawn to fit */
@@ -1172,33 +1173,23 @@ scene_fits (AppNetworkView *self,
 
 /*
  * Lays the hosts out in @width x @height, zoomed out until they fit (see NODE_MIN_ZOOM), and
- * draws the links (self->scene) and the boxes (self->scene_boxes, above the packets).
+ * draws the links (self->scene).
  */
 static void
-build_scene (AppNetworkView *self,
-             GPtrArray      *hosts,
-             GPtrArray      *markups,
-             GPtrArray      *colors,
-             double          width,
-             double          height)
+layout_scene (AppNetworkView *self,
+              GPtrArray      *hosts,
+              double          width,
+              double          height,
+              double          half_w,
+              double          half_h)
 {
-  g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
-  g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  double half_w = 0, half_h = 0, zoom = 1;
+  g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
+  double zoom = 1;
   cairo_surface_t *surface;
   cairo_t *cr;
 
   g_clear_pointer (&self->scene, gsk_render_node_unref);
-  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
-  g_clear_pointer (&self->scene_positions, g_hash_table_unref);
-  for (guint i = 0; i < hosts->len; i++)
-    {
-      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
-
-      half_w = MAX (half_w, image->w / 2);
-      half_h = MAX (half_h, image->h / 2);
-    }
   for (;;)
     {
       gboolean fits = FALSE;
@@ -1239,6 +1230,51 @@ build_scene (AppNetworkView *self,
   cairo_destroy (cr);
   append_surface (scene, surface, width, height);
   cairo_surface_destroy (surface);
+  self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+}
+
+/*
+ * Lays the hosts out and draws the links when the boxes' sizes, the hosts or the view changed
+ * (a host's state changes far more often, and keeps its box's size), then draws the boxes
+ * (self->scene_boxes, above the packets).
+ */
+static void
+build_scene (AppNetworkView *self,
+             GPtrArray      *hosts,
+             GPtrArray      *markups,
+             GPtrArray      *colors,
+             double          width,
+             double          height)
+{
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  g_autoptr(GString) layout_key = g_string_new (NULL);
+  g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
+  double half_w = 0, half_h = 0, zoom;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
+  g_string_append_printf (layout_key, "%g %g %d %u %d %d %s %u %s\n", width, height, scale,
+                          self->style_generation, sim_world_get_mode (self->world),
+                          observer_of (self) != NULL, centre_name (self) ? centre_name (self) : "",
+                          self->real_phones ? g_hash_table_size (self->real_phones) : 0,
+                          self->more_name ? self->more_name : "");
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
+
+      half_w = MAX (half_w, image->w / 2);
+      half_h = MAX (half_h, image->h / 2);
+      g_string_append_printf (layout_key, "%s %g %g\n", (char *) hosts->pdata[i], image->w, image->h);
+    }
+  if (self->scene == NULL || self->scene_positions == NULL ||
+      g_strcmp0 (layout_key->str, self->layout_key) != 0)
+    {
+      g_free (self->layout_key);
+      self->layout_key = g_strdup (layout_key->str);
+      layout_scene (self, hosts, width, height, half_w, half_h);
+    }
+  zoom = self->zoom;
 
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, ceil (width * scale), ceil (height * scale));
   cr = cairo_create (surface);
@@ -1255,10 +1291,9 @@ build_scene (AppNetworkView *self,
       cairo_paint (cr);
     }
   cairo_destroy (cr);
+  update_description (self, markups);
   append_surface (boxes, surface, width, height);
   cairo_surface_destroy (surface);
-  self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
-  update_description (self, markups);
   self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));
 }
 
@@ -1372,6 +1407,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->scene, gsk_render_node_unref);
   g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
   g_clear_pointer (&self->scene_key, g_free);
+  g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   g_clear_pointer (&self->node_images, g_hash_table_unref);
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
@@ -1434,6 +1470,7 @@ app_network_view_set_world (AppNetworkView *self,
   g_ptr_array_set_size (self->flights, 0);
   g_hash_table_remove_all (self->sniffers);
   g_hash_table_remove_all (self->node_images);
+  g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   self->real_phones_dirty = TRUE;
   if (world != NULL)

@@ -657,6 +657,20 @@ node_image (AppNetworkView *self,
   return image;
 }
 
+/*
+ * One link, stroked by itself: two hundred lines meeting at the registrar, stroked as one
+ * path, made cairo intersect every pair of them (a tenth of a frame at 200 phones).
+ */
+static void
+draw_link (cairo_t     *cr,
+           const Point *a,
+           const Point *b)
+{
+  cairo_move_to (cr, a->x, a->y);
+  cairo_line_to (cr, b->x, b->y);
+  cairo_stroke (cr);
+}
+
 static void
 draw_links (AppNetworkView *self,
             cairo_t        *cr,
@@ -692,8 +706,7 @@ draw_links (AppNetworkView *self,
         continue;
       if (centre != NULL && star)
         {
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, centre->x, centre->y);
+          draw_link (cr, a, centre);
           continue;
         }
       /* Point-to-point: everyone may talk to everyone. */
@@ -701,8 +714,7 @@ draw_links (AppNetworkView *self,
         {
           Point *b = g_hash_table_lookup (positions, hosts->pdata[j]);
 
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, b->x, b->y);
+          draw_link (cr, a, b);
         }
     }
   /* Real phones reach the registrar over the real network: a dashed link. */
@@ -716,10 +728,7 @@ draw_links (AppNetworkView *self,
       Point *more = self->more_name ? g_hash_table_lookup (positions, self->more_name) : NULL;
 
       if (more != NULL)
-        {
-          cairo_move_to (cr, more->x, more->y);
-          cairo_line_to (cr, centre->x, centre->y);
-        }
+        draw_link (cr, more, centre);
       g_hash_table_iter_init (&iter, self->real_phones);
       while (g_hash_table_iter_next (&iter, &name, NULL))
         {
@@ -727,8 +736,7 @@ draw_links (AppNetworkView *self,
 
           if (a == NULL)
             continue;
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, centre->x, centre->y);
+          draw_link (cr, a, centre);
         }
       cairo_stroke (cr);
       cairo_set_dash (cr, NULL, 0, 0);

@@ -49,6 +49,8 @@ struct _AppLadderView {
   GtkDrawingArea *header;
   GArray *titles;         /* Title, one per column, as last drawn */
   int header_height;      /* what the titles need */
+  char *titles_key;       /* what @titles were laid out for: the width, font and labels */
+  double titles_height;   /* and the height they needed */
   double right_margin;    /* right of the last lane, for its rotated title (pixels) */
   int time_width;         /* the time column: "10000.000s" in the body's font */
   double header_width;
@@ -305,9 +307,22 @@ plan_titles (AppLadderView *self,
   guint n = self->columns->len;
   double spacing = (width - self->time_width) / MAX (n, 1);
   double max_w = 0, line_h = 0, angle = 0, height;
-  g_autofree int *widths = g_new0 (int, MAX (n, 1));
+  g_autofree int *widths = NULL;
   double old_margin = self->right_margin;
+  PangoFontDescription *font = pango_context_get_font_description (gtk_widget_get_pango_context (widget));
+  g_autofree char *font_name = pango_font_description_to_string (font);
+  g_autoptr(GString) key = g_string_new (NULL);
 
+  /* The same titles in the same room: laid out as last time (two hundred columns take a while). */
+  g_string_append_printf (key, "%g %d %s\n", width, self->time_width, font_name);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (key, "%s\n", column_label (self, self->columns->pdata[i]));
+  if (g_strcmp0 (key->str, self->titles_key) == 0 && self->titles->len == n)
+    return self->titles_height;
+  g_free (self->titles_key);
+  self->titles_key = g_string_free (g_steal_pointer (&key), FALSE);
+
+  widths = g_new0 (int, MAX (n, 1));
   g_array_set_size (self->titles, n);
   for (guint i = 0; i < n; i++)
     {
@@ -376,6 +391,7 @@ plan_titles (AppLadderView *self,
                              height - TITLE_PAD - th / 2.0 * cos (angle), tw, th);
         }
     }
+  self->titles_height = height;
   return height;
 }
 
@@ -1323,6 +1339,7 @@ app_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->titles, g_array_unref);
+  g_clear_pointer (&self->titles_key, g_free);
   g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }

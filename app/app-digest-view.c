@@ -114,6 +114,27 @@ set_row_state (NonceRow   *row,
   gtk_label_set_text (row->reason, event->reason ? event->reason : "");
 }
 
+/*
+ * The whole nonce, asked for when the pointer rests on its shortened name.  Setting the
+ * tooltip text on a new row made GTK query the pointer's position from the X server (a round
+ * trip) for every nonce issued while playing.
+ */
+static gboolean
+query_nonce_tooltip_cb (GtkWidget  *widget,
+                        int         x,
+                        int         y,
+                        gboolean    keyboard_mode,
+                        GtkTooltip *tooltip,
+                        gpointer    user_data)
+{
+  const char *nonce = g_object_get_data (G_OBJECT (widget), "siplab-nonce");
+
+  if (nonce == NULL || *nonce == '\0')
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, nonce);
+  return TRUE;
+}
+
 static NonceRow *
 add_row (AppDigestView *self,
          const char    *nonce)
@@ -124,7 +145,9 @@ add_row (AppDigestView *self,
   g_autofree char *shortened = short_nonce (nonce);
   GtkWidget *name = gtk_label_new (shortened);
 
-  gtk_widget_set_tooltip_text (name, nonce);
+  g_object_set_data_full (G_OBJECT (name), "siplab-nonce", g_strdup (nonce), g_free);
+  gtk_widget_set_has_tooltip (name, TRUE);
+  g_signal_connect (name, "query-tooltip", G_CALLBACK (query_nonce_tooltip_cb), NULL);
   gtk_widget_add_css_class (name, "nonce");
   row->state = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (row->state), "nonce-state");

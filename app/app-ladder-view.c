@@ -65,6 +65,8 @@ struct _AppLadderView {
   GPtrArray *columns;     /* char* host names (live: a real phone's "ip:port") */
   GHashTable *column_labels; /* live: "ip:port" -> the name the trace gave it last (a user) */
   int row_height;
+  char *measured_font;    /* the body's font when row_height and time_width were measured */
+  int measured_height;
   GHashTable *label_layouts;  /* markup -> PangoLayout*, for the body's font */
   char *label_font;
   gboolean collapse;
@@ -807,17 +809,25 @@ paint_rows (AppLadderView *self,
 static int
 measure_row_height (AppLadderView *self)
 {
-  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
-
-  g_autoptr(PangoLayout) time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body),
-                                                                "10000.000s");
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self->body));
+  g_autofree char *font = pango_font_description_to_string (pango_context_get_font_description (context));
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr(PangoLayout) time = NULL;
   int th, tw;
 
+  /* Measured again only in another font: every new row asks. */
+  if (g_strcmp0 (font, self->measured_font) == 0)
+    return self->measured_height;
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
+  time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "10000.000s");
   pango_layout_get_pixel_size (layout, NULL, &th);
   /* Presentation mode: the times grow with the font and must not be cut at the left. */
   pango_layout_get_pixel_size (time, &tw, NULL);
   self->time_width = MAX (MIN_TIME_WIDTH, tw + 24);
-  return MAX (MIN_ROW_HEIGHT, th + 30);
+  g_free (self->measured_font);
+  self->measured_font = g_steal_pointer (&font);
+  self->measured_height = MAX (MIN_ROW_HEIGHT, th + 30);
+  return self->measured_height;
 }
 
 static void     update_size      (AppLadderView *self);
@@ -1340,6 +1350,7 @@ app_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->titles, g_array_unref);
   g_clear_pointer (&self->titles_key, g_free);
+  g_clear_pointer (&self->measured_font, g_free);
   g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }

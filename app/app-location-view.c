@@ -155,7 +155,9 @@ cell (const char *text,
     }
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
-  gtk_widget_set_tooltip_text (label, text);
+  /* An empty cell of the list (set up before it shows a row) has no tooltip to query X for. */
+  if (text != NULL && *text != '\0')
+    gtk_widget_set_tooltip_text (label, text);
   return label;
 }
 

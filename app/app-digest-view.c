@@ -115,19 +115,23 @@ set_row_state (NonceRow   *row,
 }
 
 /*
- * The whole nonce, asked for when the pointer rests on its shortened name (not set with
- * gtk_widget_set_tooltip_text(): in GTK 4.8 each call is a round trip to the X server, one per
- * nonce row at 3600x).
+ * The whole nonce, asked for when the pointer rests on its shortened name.  Setting the
+ * tooltip text on a new row made GTK query the pointer's position from the X server (a round
+ * trip) for every nonce issued while playing.
  */
 static gboolean
-nonce_query_tooltip_cb (GtkWidget  *widget,
+query_nonce_tooltip_cb (GtkWidget  *widget,
                         int         x,
                         int         y,
-                        gboolean    keyboard,
+                        gboolean    keyboard_mode,
                         GtkTooltip *tooltip,
                         gpointer    user_data)
 {
-  gtk_tooltip_set_text (tooltip, g_object_get_data (G_OBJECT (widget), "siplab-nonce"));
+  const char *nonce = g_object_get_data (G_OBJECT (widget), "siplab-nonce");
+
+  if (nonce == NULL || *nonce == '\0')
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, nonce);
   return TRUE;
 }
 
@@ -143,7 +147,7 @@ add_row (AppDigestView *self,
 
   g_object_set_data_full (G_OBJECT (name), "siplab-nonce", g_strdup (nonce), g_free);
   gtk_widget_set_has_tooltip (name, TRUE);
-  g_signal_connect (name, "query-tooltip", G_CALLBACK (nonce_query_tooltip_cb), NULL);
+  g_signal_connect (name, "query-tooltip", G_CALLBACK (query_nonce_tooltip_cb), NULL);
   gtk_widget_add_css_class (name, "nonce");
   row->state = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (row->state), "nonce-state");

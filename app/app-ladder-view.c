@@ -49,6 +49,8 @@ struct _AppLadderView {
   GtkDrawingArea *header;
   GArray *titles;         /* Title, one per column, as last drawn */
   int header_height;      /* what the titles need */
+  char *titles_key;       /* what @titles were laid out for: the width, font and labels */
+  double titles_height;   /* and the height they needed */
   double right_margin;    /* right of the last lane, for its rotated title (pixels) */
   int time_width;         /* the time column: "10000.000s" in the body's font */
   double header_width;
@@ -63,6 +65,8 @@ struct _AppLadderView {
   GPtrArray *columns;     /* char* host names (live: a real phone's "ip:port") */
   GHashTable *column_labels; /* live: "ip:port" -> the name the trace gave it last (a user) */
   int row_height;
+  char *measured_font;    /* the body's font when row_height and time_width were measured */
+  int measured_height;
   GHashTable *label_layouts;  /* markup -> PangoLayout*, for the body's font */
   char *label_font;
   gboolean collapse;
@@ -305,9 +309,22 @@ plan_titles (AppLadderView *self,
   guint n = self->columns->len;
   double spacing = (width - self->time_width) / MAX (n, 1);
   double max_w = 0, line_h = 0, angle = 0, height;
-  g_autofree int *widths = g_new0 (int, MAX (n, 1));
+  g_autofree int *widths = NULL;
   double old_margin = self->right_margin;
+  PangoFontDescription *font = pango_context_get_font_description (gtk_widget_get_pango_context (widget));
+  g_autofree char *font_name = pango_font_description_to_string (font);
+  g_autoptr(GString) key = g_string_new (NULL);
 
+  /* The same titles in the same room: laid out as last time (two hundred columns take a while). */
+  g_string_append_printf (key, "%g %d %s\n", width, self->time_width, font_name);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (key, "%s\n", column_label (self, self->columns->pdata[i]));
+  if (g_strcmp0 (key->str, self->titles_key) == 0 && self->titles->len == n)
+    return self->titles_height;
+  g_free (self->titles_key);
+  self->titles_key = g_string_free (g_steal_pointer (&key), FALSE);
+
+  widths = g_new0 (int, MAX (n, 1));
   g_array_set_size (self->titles, n);
   for (guint i = 0; i < n; i++)
     {
@@ -376,6 +393,7 @@ plan_titles (AppLadderView *self,
                              height - TITLE_PAD - th / 2.0 * cos (angle), tw, th);
         }
     }
+  self->titles_height = height;
   return height;
 }
 
@@ -791,17 +809,25 @@ paint_rows (AppLadderView *self,
 static int
 measure_row_height (AppLadderView *self)
 {
-  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
-
-  g_autoptr(PangoLayout) time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body),
-                                                                "10000.000s");
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self->body));
+  g_autofree char *font = pango_font_description_to_string (pango_context_get_font_description (context));
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr(PangoLayout) time = NULL;
   int th, tw;
 
+  /* Measured again only in another font: every new row asks. */
+  if (g_strcmp0 (font, self->measured_font) == 0)
+    return self->measured_height;
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "Ag");
+  time = gtk_widget_create_pango_layout (GTK_WIDGET (self->body), "10000.000s");
   pango_layout_get_pixel_size (layout, NULL, &th);
   /* Presentation mode: the times grow with the font and must not be cut at the left. */
   pango_layout_get_pixel_size (time, &tw, NULL);
   self->time_width = MAX (MIN_TIME_WIDTH, tw + 24);
-  return MAX (MIN_ROW_HEIGHT, th + 30);
+  g_free (self->measured_font);
+  self->measured_font = g_steal_pointer (&font);
+  self->measured_height = MAX (MIN_ROW_HEIGHT, th + 30);
+  return self->measured_height;
 }
 
 static void     update_size      (AppLadderView *self);
@@ -1323,6 +1349,8 @@ app_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->label_font, g_free);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->titles, g_array_unref);
+  g_clear_pointer (&self->titles_key, g_free);
+  g_clear_pointer (&self->measured_font, g_free);
   g_clear_pointer (&self->column_labels, g_hash_table_unref);
   G_OBJECT_CLASS (app_ladder_view_parent_class)->finalize (object);
 }

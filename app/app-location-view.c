@@ -155,6 +155,7 @@ cell (const char *text,
     }
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
+  /* An empty cell of the list (set up before it shows a row) has no tooltip to query X for. */
   if (text != NULL && *text != '\0')
     gtk_widget_set_tooltip_text (label, text);
   return label;
@@ -495,17 +496,17 @@ show_cell (GtkListItem *list_item)
 }
 
 /*
- * A cut label's tooltip is its whole text, asked for when the pointer rests on it.  Not set
- * with gtk_widget_set_tooltip_text() on every bind: in GTK 4.8 each call asks the X server
- * where the pointer is (a round trip), which made a seek re-showing 300 AORs take seconds.
+ * A cell's tooltip is its label's whole text, asked for when the pointer rests on it.  Setting
+ * the tooltip text at each bind instead made GTK query the pointer's position from the X
+ * server (a round trip) for every cell of every spliced row: 40% of a busy frame.
  */
 static gboolean
-label_query_tooltip_cb (GtkWidget  *widget,
-                        int         x,
-                        int         y,
-                        gboolean    keyboard,
-                        GtkTooltip *tooltip,
-                        gpointer    user_data)
+query_cell_tooltip_cb (GtkWidget  *widget,
+                       int         x,
+                       int         y,
+                       gboolean    keyboard_mode,
+                       GtkTooltip *tooltip,
+                       gpointer    user_data)
 {
   const char *text = gtk_label_get_text (GTK_LABEL (widget));
 
@@ -531,13 +532,11 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
   else if (column == COLUMN_CSEQ)
     child = app_ticker_new ("0000000");
   else
+    child = cell ("", column == COLUMN_CALL_ID ? "dim" : NULL, column == COLUMN_CALL_ID ? 8 : 0);
+  if (column == COLUMN_CONTACT || column == COLUMN_CALL_ID)
     {
-      child = cell ("", column == COLUMN_CALL_ID ? "dim" : NULL, column == COLUMN_CALL_ID ? 8 : 0);
-      if (column == COLUMN_CONTACT || column == COLUMN_CALL_ID)
-        {
-          gtk_widget_set_has_tooltip (child, TRUE);
-          g_signal_connect (child, "query-tooltip", G_CALLBACK (label_query_tooltip_cb), NULL);
-        }
+      gtk_widget_set_has_tooltip (child, TRUE);
+      g_signal_connect (child, "query-tooltip", G_CALLBACK (query_cell_tooltip_cb), NULL);
     }
   g_object_set_data (G_OBJECT (child), "siplab-column", GINT_TO_POINTER (column));
   gtk_list_item_set_child (list_item, child);

@@ -85,6 +85,7 @@ struct _AppNetworkView {
    */
   GskRenderNode *scene;
   char *scene_key;
+  char *layout_key;         /* what the links and the positions were laid out for */
   GHashTable *scene_positions;
   GskRenderNode *scene_boxes; /* the hosts' boxes, drawn above the packets */
   double zoom;              /* how much smaller than 1:1 the hosts are drawn to fit */
@@ -547,7 +548,7 @@ node_markup (AppNetworkView *self,
 
 typedef struct {
   char *key;              /* what it shows: markup, colour, style, scale, zoom */
-  GdkTexture *texture;
+  cairo_surface_t *surface; /* the box at the zoom and scale it is shown at */
   double w, h;            /* the box at zoom 1, in widget coordinates */
 } NodeImage;
 
@@ -560,7 +561,7 @@ node_image_free (gpointer data)
   NodeImage *image = data;
 
   g_free (image->key);
-  g_clear_object (&image->texture);
+  g_clear_pointer (&image->surface, cairo_surface_destroy);
   g_free (image);
 }
 
@@ -575,6 +576,18 @@ texture_from_surface (cairo_surface_t *surface)
   cairo_surface_flush (surface);
   bytes = g_bytes_new (cairo_image_surface_get_data (surface), (gsize) stride * height);
   return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+}
+
+/* @surface (the view at the widget's scale) as a texture covering @width x @height. */
+static void
+append_surface (GtkSnapshot     *snapshot,
+                cairo_surface_t *surface,
+                double           width,
+                double           height)
+{
+  g_autoptr(GdkTexture) texture = texture_from_surface (surface);
+
+  gtk_snapshot_append_texture (snapshot, texture, &GRAPHENE_RECT_INIT (0, 0, width, height));
 }
 
 /*
@@ -638,11 +651,24 @@ node_image (AppNetworkView *self,
   cairo_move_to (cr, (image->w - tw) / 2.0, (image->h - th) / 2.0);
   pango_cairo_show_layout (cr, layout);
   cairo_destroy (cr);
-  image->texture = texture_from_surface (surface);
-  cairo_surface_destroy (surface);
+  image->surface = surface;
 
   g_hash_table_replace (self->node_images, g_strdup (name), image);
   return image;
+}
+
+/*
+ * One link, stroked by itself: two hundred lines meeting at the registrar, stroked as one
+ * path, made cairo intersect every pair of them (a tenth of a frame at 200 phones).
+ */
+static void
+draw_link (cairo_t     *cr,
+           const Point *a,
+           const Point *b)
+{
+  cairo_move_to (cr, a->x, a->y);
+  cairo_line_to (cr, b->x, b->y);
+  cairo_stroke (cr);
 }
 
 static void
@@ -680,8 +706,7 @@ draw_links (AppNetworkView *self,
         continue;
       if (centre != NULL && star)
         {
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, centre->x, centre->y);
+          draw_link (cr, a, centre);
           continue;
         }
       /* Point-to-point: everyone may talk to everyone. */
@@ -689,8 +714,7 @@ draw_links (AppNetworkView *self,
         {
           Point *b = g_hash_table_lookup (positions, hosts->pdata[j]);
 
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, b->x, b->y);
+          draw_link (cr, a, b);
         }
     }
   /* Real phones reach the registrar over the real network: a dashed link. */
@@ -704,10 +728,7 @@ draw_links (AppNetworkView *self,
       Point *more = self->more_name ? g_hash_table_lookup (positions, self->more_name) : NULL;
 
       if (more != NULL)
-        {
-          cairo_move_to (cr, more->x, more->y);
-          cairo_line_to (cr, centre->x, centre->y);
-        }
+        draw_link (cr, more, centre);
       g_hash_table_iter_init (&iter, self->real_phones);
       while (g_hash_table_iter_next (&iter, &name, NULL))
         {
@@ -715,8 +736,7 @@ draw_links (AppNetworkView *self,
 
           if (a == NULL)
             continue;
-          cairo_move_to (cr, a->x, a->y);
-          cairo_line_to (cr, centre->x, centre->y);
+          draw_link (cr, a, centre);
         }
       cairo_stroke (cr);
       cairo_set_dash (cr, NULL, 0, 0);
@@ -1161,31 +1181,23 @@ scene_fits (AppNetworkView *self,
 
 /*
  * Lays the hosts out in @width x @height, zoomed out until they fit (see NODE_MIN_ZOOM), and
- * draws the links (self->scene) and the boxes (self->scene_boxes, above the packets).
+ * draws the links (self->scene).
  */
 static void
-build_scene (AppNetworkView *self,
-             GPtrArray      *hosts,
-             GPtrArray      *markups,
-             GPtrArray      *colors,
-             double          width,
-             double          height)
+layout_scene (AppNetworkView *self,
+              GPtrArray      *hosts,
+              double          width,
+              double          height,
+              double          half_w,
+              double          half_h)
 {
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
   g_autoptr(GtkSnapshot) scene = gtk_snapshot_new ();
-  g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
-  double half_w = 0, half_h = 0, zoom = 1;
+  double zoom = 1;
+  cairo_surface_t *surface;
   cairo_t *cr;
 
   g_clear_pointer (&self->scene, gsk_render_node_unref);
-  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
-  g_clear_pointer (&self->scene_positions, g_hash_table_unref);
-  for (guint i = 0; i < hosts->len; i++)
-    {
-      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
-
-      half_w = MAX (half_w, image->w / 2);
-      half_h = MAX (half_h, image->h / 2);
-    }
   for (;;)
     {
       gboolean fits = FALSE;
@@ -1214,23 +1226,82 @@ build_scene (AppNetworkView *self,
     }
   self->zoom = zoom;
 
-  cr = gtk_snapshot_append_cairo (scene, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  /*
+   * Links and boxes each become one picture of the whole view, shown 1:1: under the cairo
+   * renderer a cairo node is replayed, and a scaled texture filtered, on every frame, which
+   * for two hundred links and boxes cost more than the rest of the frame.
+   */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, ceil (width * scale), ceil (height * scale));
+  cr = cairo_create (surface);
+  cairo_scale (cr, scale, scale);
   draw_links (self, cr, self->scene_positions);
   cairo_destroy (cr);
+  append_surface (scene, surface, width, height);
+  cairo_surface_destroy (surface);
+  self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+}
+
+/*
+ * Lays the hosts out and draws the links when the boxes' sizes, the hosts or the view changed
+ * (a host's state changes far more often, and keeps its box's size), then draws the boxes
+ * (self->scene_boxes, above the packets).
+ */
+static void
+build_scene (AppNetworkView *self,
+             GPtrArray      *hosts,
+             GPtrArray      *markups,
+             GPtrArray      *colors,
+             double          width,
+             double          height)
+{
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  g_autoptr(GString) layout_key = g_string_new (NULL);
+  g_autoptr(GtkSnapshot) boxes = gtk_snapshot_new ();
+  double half_w = 0, half_h = 0, zoom;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
+  g_string_append_printf (layout_key, "%g %g %d %u %d %d %s %u %s\n", width, height, scale,
+                          self->style_generation, sim_world_get_mode (self->world),
+                          observer_of (self) != NULL, centre_name (self) ? centre_name (self) : "",
+                          self->real_phones ? g_hash_table_size (self->real_phones) : 0,
+                          self->more_name ? self->more_name : "");
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
+
+      half_w = MAX (half_w, image->w / 2);
+      half_h = MAX (half_h, image->h / 2);
+      g_string_append_printf (layout_key, "%s %g %g\n", (char *) hosts->pdata[i], image->w, image->h);
+    }
+  if (self->scene == NULL || self->scene_positions == NULL ||
+      g_strcmp0 (layout_key->str, self->layout_key) != 0)
+    {
+      g_free (self->layout_key);
+      self->layout_key = g_strdup (layout_key->str);
+      layout_scene (self, hosts, width, height, half_w, half_h);
+    }
+  zoom = self->zoom;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, ceil (width * scale), ceil (height * scale));
+  cr = cairo_create (surface);
   for (guint i = 0; i < hosts->len; i++)
     {
       Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
       /* Rendered again if the zoom changed. */
       NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
-      graphene_rect_t bounds = GRAPHENE_RECT_INIT (round (p->x - p->half_w - NODE_MARGIN * zoom),
-                                                   round (p->y - p->half_h - NODE_MARGIN * zoom),
-                                                   ceil ((image->w + 2 * NODE_MARGIN) * zoom),
-                                                   ceil ((image->h + 2 * NODE_MARGIN) * zoom));
 
-      gtk_snapshot_append_texture (boxes, image->texture, &bounds);
+      /* Whole pixels, as a texture at these bounds was drawn: the text stays sharp. */
+      cairo_set_source_surface (cr, image->surface,
+                                round (p->x - p->half_w - NODE_MARGIN * zoom) * scale,
+                                round (p->y - p->half_h - NODE_MARGIN * zoom) * scale);
+      cairo_paint (cr);
     }
-  self->scene = gtk_snapshot_free_to_node (g_steal_pointer (&scene));
+  cairo_destroy (cr);
   update_description (self, markups);
+  append_surface (boxes, surface, width, height);
+  cairo_surface_destroy (surface);
   self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));
 }
 
@@ -1344,6 +1415,7 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->scene, gsk_render_node_unref);
   g_clear_pointer (&self->scene_boxes, gsk_render_node_unref);
   g_clear_pointer (&self->scene_key, g_free);
+  g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   g_clear_pointer (&self->node_images, g_hash_table_unref);
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
@@ -1406,6 +1478,7 @@ app_network_view_set_world (AppNetworkView *self,
   g_ptr_array_set_size (self->flights, 0);
   g_hash_table_remove_all (self->sniffers);
   g_hash_table_remove_all (self->node_images);
+  g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   self->real_phones_dirty = TRUE;
   if (world != NULL)

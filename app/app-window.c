@@ -39,7 +39,7 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
  * slower still.
  */
 #define FRAME_SIM_BUDGET_US 4000
-#define FRAME_SIM_BUDGET_MAX_US 12000
+#define FRAME_SIM_BUDGET_MAX_US 6000
 #define FRAME_SIM_SHARE 0.3
 
 /*

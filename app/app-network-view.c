@@ -45,10 +45,18 @@
 #define NODE_ZOOM_STEP  0.92
 #define NODE_FIT_MARGIN 6
 #define NODE_FIT_GAP    6
-/* Layouts tried at each zoom: squarish or plain ellipse, turned by half a step or not, and
- * last two columns of hosts either side of the server. */
-#define NODE_LAYOUT_VARIANTS 5
+/* Layouts tried at each zoom: squarish or plain ellipse, turned by half a step or not, two
+ * columns of hosts either side of the server, and last, for a crowd (more than
+ * NODE_CROWD_MIN hosts around the server: a registrar's day), a grid filled from the middle
+ * outwards, so that hundreds of phones stand in rows around the registrar instead of piling
+ * up along the edges. */
+#define NODE_LAYOUT_VARIANTS 6
 #define NODE_LAYOUT_COLUMNS  4
+#define NODE_LAYOUT_CROWD    5
+#define NODE_CROWD_MIN       16
+/* A crowd may shrink further than NODE_MIN_ZOOM: every phone in view, its state in its colour,
+ * beats legible names for a few of them (the accessible description lists them all). */
+#define NODE_CROWD_MIN_ZOOM  0.2
 
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
@@ -384,6 +392,80 @@ observed_markup (AppNetworkView *self,
  * Where each host sits: the server in the middle, the others on an ellipse around it, far
  * enough inside @width x @height that the widest box (@half_w, @half_h) stays whole.
  */
+typedef struct {
+  int col, row;
+  double distance;
+} Cell;
+
+static int
+compare_cells (gconstpointer a,
+               gconstpointer b)
+{
+  const Cell *x = a, *y = b;
+
+  if (x->distance != y->distance)
+    return x->distance < y->distance ? -1 : 1;
+  return x->row != y->row ? x->row - y->row : x->col - y->col;
+}
+
+/*
+ * NODE_LAYOUT_CROWD: cells of the widest box's size on a grid over the view, the server in the
+ * middle one and the others in the cells nearest to it, in order.  With more hosts than
+ * cells the extra ones share the last cell, and scene_fits() sends the layout to a smaller zoom.
+ */
+static GHashTable *
+layout_crowd (AppNetworkView *self,
+              GPtrArray      *hosts,
+              double          width,
+              double          height,
+              double          half_w,
+              double          half_h)
+{
+  GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *server = centre_name (self);
+  double cell_w = 2 * half_w + NODE_FIT_GAP + 1, cell_h = 2 * half_h + NODE_FIT_GAP + 1;
+  int cols = MAX ((int) ((width - 2 * NODE_FIT_MARGIN) / cell_w), 1);
+  int rows = MAX ((int) ((height - 2 * NODE_FIT_MARGIN) / cell_h), 1);
+  double left = (width - cols * cell_w) / 2 + cell_w / 2;
+  double top = (height - rows * cell_h) / 2 + cell_h / 2;
+  int mid_col = cols / 2, mid_row = rows / 2;
+  g_autoptr(GArray) cells = g_array_sized_new (FALSE, FALSE, sizeof (Cell), cols * rows);
+  guint k = 0;
+
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++)
+      if (c != mid_col || r != mid_row)
+        {
+          /* Distance in box sizes, a little flattened so the crowd spreads sideways. */
+          double dx = (c - mid_col) * cell_w, dy = (r - mid_row) * cell_h * 1.3;
+          Cell cell = { c, r, dx * dx + dy * dy };
+
+          g_array_append_val (cells, cell);
+        }
+  g_array_sort (cells, compare_cells);
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      const char *name = hosts->pdata[i];
+      Point *p = g_new0 (Point, 1);
+
+      if (g_strcmp0 (name, server) == 0 || cells->len == 0)
+        {
+          p->x = left + mid_col * cell_w;
+          p->y = top + mid_row * cell_h;
+        }
+      else
+        {
+          const Cell *cell = &g_array_index (cells, Cell, MIN (k, cells->len - 1));
+
+          p->x = left + cell->col * cell_w;
+          p->y = top + cell->row * cell_h;
+          k++;
+        }
+      g_hash_table_insert (positions, g_strdup (name), p);
+    }
+  return positions;
+}
+
 static GHashTable *
 layout_nodes (AppNetworkView *self,
               GPtrArray      *hosts,
@@ -401,6 +483,8 @@ layout_nodes (AppNetworkView *self,
   double ry = MAX (height / 2 - half_h - NODE_FIT_MARGIN, 0);
   guint k = 0;
 
+  if (variant == NODE_LAYOUT_CROWD && n_others > NODE_CROWD_MIN)
+    return layout_crowd (self, hosts, width, height, half_w, half_h);
   for (guint i = 0; i < hosts->len; i++)
     {
       const char *name = hosts->pdata[i];
@@ -1220,7 +1304,8 @@ layout_scene (AppNetworkView *self,
             }
           fits = scene_fits (self, hosts, self->scene_positions, width, height);
         }
-      if (fits || zoom * NODE_ZOOM_STEP < NODE_MIN_ZOOM)
+      if (fits || zoom * NODE_ZOOM_STEP < (hosts->len > NODE_CROWD_MIN + 1 ? NODE_CROWD_MIN_ZOOM
+                                                                           : NODE_MIN_ZOOM))
         break;
       zoom *= NODE_ZOOM_STEP;
     }

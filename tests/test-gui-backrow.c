@@ -241,6 +241,54 @@ check_window (int         width,
   close_window (window);
 }
 
+/* A registrar's day: a crowd of phones stands in rows around it, every one in view, none
+ * covering another (before, past the smallest zoom they piled up along the edges). */
+static void
+test_a_crowd_of_phones_fits (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppNetworkView *network = app_window_get_network (window);
+  g_autoptr(GString) text = g_string_new ("title \"A crowd\"\nseed 3\n"
+                                          "server registrar 10.0.0.1 domain lab.example\n");
+  g_autoptr(GError) error = NULL;
+  double width, height;
+
+  for (guint i = 0; i < 120; i++)
+    g_string_append_printf (text, "user u%03u password pw-%03u-long\n"
+                                  "phone desk-%03u user u%03u ip 10.0.%u.%u\n",
+                            i, i, i, i, 1 + i / 200, 10 + i % 200);
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  g_assert_true (sim_document_open_data (app_window_get_document (window), text->str, -1,
+                                         "crowd.scn", &error));
+  g_assert_no_error (error);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_ms (800);
+  width = gtk_widget_get_width (GTK_WIDGET (network));
+  height = gtk_widget_get_height (GTK_WIDGET (network));
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("desk-%03u", i);
+      graphene_rect_t box, other;
+
+      g_assert_true (app_network_view_get_node_box (network, name, &box));
+      g_assert_cmpfloat (box.origin.x, >=, 0);
+      g_assert_cmpfloat (box.origin.y, >=, 0);
+      g_assert_cmpfloat (box.origin.x + box.size.width, <=, width);
+      g_assert_cmpfloat (box.origin.y + box.size.height, <=, height);
+      for (guint j = i + 1; j < 120; j++)
+        {
+          g_autofree char *next = g_strdup_printf ("desk-%03u", j);
+
+          g_assert_true (app_network_view_get_node_box (network, next, &other));
+          g_assert_false (graphene_rect_intersection (&box, &other, NULL));
+        }
+    }
+  g_test_message ("120 phones at zoom %.2f", app_network_view_get_zoom (network));
+  save_screenshot (window, "backrow-crowd.png");
+  close_window (window);
+}
+
 static void
 test_the_window_fills_the_monitor (void)
 {
@@ -828,6 +876,7 @@ main (int   argc,
   }
 
   g_test_add_func ("/gtk/backrow/the-window-fills-the-monitor", test_the_window_fills_the_monitor);
+  g_test_add_func ("/gtk/backrow/a-crowd-of-phones-fits", test_a_crowd_of_phones_fits);
   g_test_add_func ("/gtk/backrow/labels-are-whole-at-1920x1080", test_labels_are_whole_at_1920x1080);
   g_test_add_func ("/gtk/backrow/labels-are-whole-at-1280x720", test_labels_are_whole_at_1280x720);
   g_test_add_func ("/gtk/backrow/labels-are-whole-in-presentation-mode",

@@ -419,13 +419,17 @@ layout_crowd (AppNetworkView *self,
               double          width,
               double          height,
               double          half_w,
-              double          half_h)
+              double          half_h,
+              double          zoom)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *server = centre_name (self);
-  double cell_w = 2 * half_w + NODE_FIT_GAP + 1, cell_h = 2 * half_h + NODE_FIT_GAP + 1;
-  int cols = MAX ((int) ((width - 2 * NODE_FIT_MARGIN) / cell_w), 1);
-  int rows = MAX ((int) ((height - 2 * NODE_FIT_MARGIN) / cell_h), 1);
+  /* scene_fits() counts the margin and the gap in the view's pixels: on this canvas (drawn
+   * at @zoom) they are larger by 1 / zoom. */
+  double margin = NODE_FIT_MARGIN / zoom + 1, gap = NODE_FIT_GAP / zoom + 1;
+  double cell_w = 2 * half_w + gap, cell_h = 2 * half_h + gap;
+  int cols = MAX ((int) ((width - 2 * margin) / cell_w), 1);
+  int rows = MAX ((int) ((height - 2 * margin) / cell_h), 1);
   double left = (width - cols * cell_w) / 2 + cell_w / 2;
   double top = (height - rows * cell_h) / 2 + cell_h / 2;
   int mid_col = cols / 2, mid_row = rows / 2;
@@ -473,7 +477,8 @@ layout_nodes (AppNetworkView *self,
               double          height,
               double          half_w,
               double          half_h,
-              guint           variant)
+              guint           variant,
+              double          zoom)
 {
   GHashTable *positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *server = centre_name (self);
@@ -484,7 +489,7 @@ layout_nodes (AppNetworkView *self,
   guint k = 0;
 
   if (variant == NODE_LAYOUT_CROWD && n_others > NODE_CROWD_MIN)
-    return layout_crowd (self, hosts, width, height, half_w, half_h);
+    return layout_crowd (self, hosts, width, height, half_w, half_h, zoom);
   for (guint i = 0; i < hosts->len; i++)
     {
       const char *name = hosts->pdata[i];
@@ -1291,7 +1296,7 @@ layout_scene (AppNetworkView *self,
         {
           g_clear_pointer (&self->scene_positions, g_hash_table_unref);
           self->scene_positions = layout_nodes (self, hosts, width / zoom, height / zoom,
-                                                half_w, half_h, variant);
+                                                half_w, half_h, variant, zoom);
           for (guint i = 0; i < hosts->len; i++)
             {
               Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);

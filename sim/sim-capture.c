@@ -775,7 +775,9 @@ handle_fragment (SimCaptureReader *self,
       memset (dg->buf->data + old, 0, end - old);
       self->frag_bytes += end - old;
     }
-  memcpy (dg->buf->data + offset, p, len);
+  /* An empty fragment adds nothing (and an empty array has no data to offset into). */
+  if (len > 0)
+    memcpy (dg->buf->data + offset, p, len);
   for (gsize b = offset / 8; b < (end + 7) / 8; b++)
     if (!(dg->covered[b / 8] & (1u << (b % 8))))
       {
@@ -790,7 +792,10 @@ handle_fragment (SimCaptureReader *self,
       gsize total = dg->total;
 
       datagram_remove (self, dg, NULL);
-      handle_transport (self, net, proto, buf->data, MIN (total, buf->len));
+      if (total == 0)
+        problem (self, self->frame, "IP fragments make a datagram of no bytes");
+      else
+        handle_transport (self, net, proto, buf->data, MIN (total, buf->len));
       return;
     }
   /* Bounded: the oldest incomplete datagrams make room. */

@@ -683,8 +683,8 @@ sim_stack_add_via (SimStack         *self,
     branch = new_branch = sim_random_branch (self->rand);
   /* RFC 3261 §18.1.1 + RFC 3581: our sent-by, the branch, and rport to ask for NAT help. */
   sim_addr_format (&self->local, host, sizeof host);
-  via = g_strdup_printf ("SIP/2.0/%s %s;branch=%s%s", sim_transport_name (transport), host,
-                         branch, self->no_rport ? "" : ";rport");
+  via = g_strconcat ("SIP/2.0/", sim_transport_name (transport), " ", host, ";branch=", branch,
+                     self->no_rport ? "" : ";rport", NULL);
   osip_via_init (&v);
   if (osip_via_parse (v, via) != 0)
     g_error ("bug: bad Via %s", via);

@@ -1094,6 +1094,13 @@ static const char *const header_variants[] = {
   "Authorization: Basic username=\"abcdefghijklmnop\"", "Authorization: NTLM,username=\"abcdefghijklmnop\"",
   "Authorization: Digest username=\"u\",, realm=\"abcdefghijklmn\"", "Authorization: Digest username=\"u\", realm=\"abcdefghijklmn\",",
   "Authorization: Digest username=\"u\" realm=\"abcdefghijklmn\"", "Authorization: Digest username = \"abcdefghijklmn\"",
+  /* The last field's length at libosip2's edge (6 characters), after ", " and after ",". */
+  "Authorization: Digest username=\"u\", nc=12", "Authorization: Digest username=\"u\", nc=123",
+  "Authorization: Digest username=\"u\",nc=12", "Authorization: Digest username=\"u\",nc=123",
+  "Authorization: Digest username=\"u\", qop=a", "Authorization: Digest username=\"u\", qop=ab",
+  "Authorization: Digest username=\"u\", uri=\"\"", "Authorization: Digest username=\"u\", uri=\"a\"",
+  "Authorization: Digest nc=123", "Authorization: Digest nc=12", "Authorization: Digest qop=ab",
+  "Authorization: Digest username=\"u\", qop=auth, nc=00000001",
 };
 
 static void

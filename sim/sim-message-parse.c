@@ -971,6 +971,24 @@ _sim_message_parse_with_osip (const char  *data,
   return g_steal_pointer (&msg);
 }
 
+osip_via_t *
+_sim_message_via_from_text (const char *value)
+{
+  osip_via_t *via = NULL;
+
+  sim_message_init_library ();
+  fast_path_init ();
+  if (!fast_path_disabled && (via = parse_plain_via (value)) != NULL)
+    return via;
+  osip_via_init (&via);
+  if (osip_via_parse (via, value) != 0)
+    {
+      osip_via_free (via);
+      return NULL;
+    }
+  return via;
+}
+
 osip_message_t *
 _sim_message_parse_fast (const char *data,
                          gsize       len)

@@ -29,6 +29,13 @@ gboolean        _sim_message_header_name_is  (const char    *name,
 gsize           _sim_message_header_name_len (const char    *line,
                                               gsize          len);
 
+/*
+ * osip_via_parse of @value into a new Via, through the parser's fast path when it takes the
+ * value (the same structure, tests/test-message.c): for the Via the stack adds to every request
+ * it sends.  NULL when libosip2 rejects @value.
+ */
+osip_via_t     *_sim_message_via_from_text   (const char    *value) G_GNUC_WARN_UNUSED_RESULT;
+
 /* For tests, fuzzers and benchmarks */
 
 /* The fast half of sim_message_parse: NULL where it leaves the text to libosip2 (or for what

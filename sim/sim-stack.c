@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-stack.h"
+#include "sim-message-private.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -685,8 +686,8 @@ sim_stack_add_via (SimStack         *self,
   sim_addr_format (&self->local, host, sizeof host);
   via = g_strconcat ("SIP/2.0/", sim_transport_name (transport), " ", host, ";branch=", branch,
                      self->no_rport ? "" : ";rport", NULL);
-  osip_via_init (&v);
-  if (osip_via_parse (v, via) != 0)
+  v = _sim_message_via_from_text (via);
+  if (v == NULL)
     g_error ("bug: bad Via %s", via);
   osip_list_add (&message->vias, v, 0);
 }

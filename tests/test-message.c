@@ -1345,6 +1345,51 @@ test_scan_reads_lines_as_libosip2 (void)
     }
 }
 
+/* The Via the stack adds: _sim_message_via_from_text gives what osip_via_parse gives. */
+static void
+test_via_from_text (void)
+{
+  static const char *const vias[] = {
+    "SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKmp6b2aw1r6;rport",
+    "SIP/2.0/UDP 10.0.0.11:5060;branch=z9hG4bKmp6b2aw1r6",
+    "SIP/2.0/TCP 10.0.0.1:5060;branch=z9hG4bK1;rport",
+    "SIP/2.0/TLS lab.example:5061;branch=z9hG4bK1;rport",
+    "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1;rport=5060;received=10.0.0.2",
+    "SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport",
+    "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1 (a comment)",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (vias); i++)
+    {
+      osip_via_t *ours = _sim_message_via_from_text (vias[i]);
+      osip_via_t *reference = NULL;
+      g_autofree char *ours_text = NULL;
+      g_autofree char *reference_text = NULL;
+
+      osip_via_init (&reference);
+      g_assert_cmpint (osip_via_parse (reference, vias[i]), ==, 0);
+      g_assert_nonnull (ours);
+      g_assert_cmpint (osip_via_to_str (ours, &ours_text), ==, 0);
+      g_assert_cmpint (osip_via_to_str (reference, &reference_text), ==, 0);
+      g_assert_cmpstr (ours_text, ==, reference_text);
+      g_assert_cmpstr (ours->host, ==, reference->host);
+      g_assert_cmpstr (ours->port, ==, reference->port);
+      g_assert_cmpstr (ours->protocol, ==, reference->protocol);
+      g_assert_cmpint (osip_list_size (&ours->via_params), ==, osip_list_size (&reference->via_params));
+      for (int pos = 0; pos < osip_list_size (&ours->via_params); pos++)
+        {
+          osip_generic_param_t *a = osip_list_get (&ours->via_params, pos);
+          osip_generic_param_t *b = osip_list_get (&reference->via_params, pos);
+
+          g_assert_cmpstr (a->gname, ==, b->gname);
+          g_assert_cmpstr (a->gvalue, ==, b->gvalue);
+        }
+      osip_via_free (ours);
+      osip_via_free (reference);
+    }
+  g_assert_null (_sim_message_via_from_text ("not a via"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1363,6 +1408,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
   g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
   g_test_add_func ("/sim/message/status-code-range", test_status_code_range);
+  g_test_add_func ("/sim/message/the-stack-s-via-is-what-libosip2-parses", test_via_from_text);
   g_test_add_func ("/sim/message/parse/fast-path-can-be-turned-off", test_fast_parse_switch);
   g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);
   g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",

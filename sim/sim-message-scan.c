@@ -13,6 +13,13 @@
 /* ---------------------------------------------------------------------------------------- */
 /* Header lines                                                                             */
 
+/* g_ascii_tolower, inlined. */
+static inline char
+ascii_lower (char c)
+{
+  return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
 gboolean
 _sim_message_header_name_is (const char *name,
                              gsize       n,
@@ -20,11 +27,13 @@ _sim_message_header_name_is (const char *name,
                              char        compact)
 {
   if (n == 1)
-    return compact != 0 && g_ascii_tolower (*name) == compact;
-  /* Most header lines differ at their first character: no length or comparison for them. */
-  if (n == 0 || g_ascii_tolower (*name) != lname[0])
-    return FALSE;
-  return n == strlen (lname) && g_ascii_strncasecmp (name, lname, n) == 0;
+    return compact != 0 && ascii_lower (*name) == compact;
+  /* @lname is in lower case: compare in place, most lines differing at their first character
+   * (every received message passes here line by line). */
+  for (gsize i = 0; i < n; i++)
+    if (lname[i] == '\0' || ascii_lower (name[i]) != lname[i])
+      return FALSE;
+  return lname[n] == '\0';
 }
 
 gsize

@@ -298,6 +298,181 @@ test_spanish_catalogue_is_complete (void)
   g_rmdir (dir);
 }
 
+/* The annotation lines of a ladder (an event, not an arrow, a header or a scenario's note). */
+static gboolean
+is_annotation (const char *line)
+{
+  const char *p = line;
+
+  while (*p == ' ' || g_ascii_isdigit (*p) || *p == '.')
+    p++;
+  if (p > line && p[-1] != ' ')
+    return FALSE;
+  if (*p == 's' && p[1] == ' ')
+    p += 2;
+  while (*p == ' ')
+    p++;
+  return g_str_has_prefix (p, "+ ") || g_str_has_prefix (p, ">> ") || g_str_has_prefix (p, "x ") ||
+         g_str_has_prefix (p, "% ") || g_str_has_prefix (p, "! ");
+}
+
+/*
+ * The simulator's reasons and action texts (the bracketed explanations, why a binding went,
+ * what a phone did) are Spanish too: in the unwrapped ladders of every shipped scenario, each
+ * event line differs from its English and contains none of English's common words, while the
+ * lines stay the same in number (one event, one line).  Scenario notes ("# ...") are the
+ * author's words and stay.
+ */
+static void
+test_run_ladder_reasons_speak_spanish (void)
+{
+  static const char *const scenes[] = {
+    "01-p2p-call.scn", "02-p2p-peer-moves.scn", "03-register-digest.scn", "04-refresh-expiry.scn",
+    "05-devices-fork.scn", "06-unregister.scn", "07-replay-attack.scn", "08-sniffer.scn",
+  };
+  static const char *const english[] = {
+    " the ", " and ", " is ", " was ", " of ", " with ", " from ", " by ", " granted",
+    " asked", " registers", " registration ", " hangs up", " calls ", " no answer", " lost ",
+  };
+  guint checked = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++)
+    {
+      g_autofree char *file = scenario (scenes[i]);
+      g_auto(GStrv) es_lines = NULL, c_lines = NULL;
+      Result es = { 0 }, c = { 0 };
+
+      run_cli (&es, "es", "run", file, "--width", "100000", NULL);
+      run_cli (&c, NULL, "run", file, "--width", "100000", NULL);
+      g_assert_cmpint (es.status, ==, 0);
+      g_assert_cmpint (c.status, ==, 0);
+      es_lines = g_strsplit (es.out, "\n", -1);
+      c_lines = g_strsplit (c.out, "\n", -1);
+      g_assert_cmpuint (g_strv_length (es_lines), ==, g_strv_length (c_lines));
+      for (guint j = 0; c_lines[j] != NULL; j++)
+        {
+          if (!is_annotation (c_lines[j]))
+            continue;
+          if (g_strcmp0 (es_lines[j], c_lines[j]) == 0)
+            g_error ("%s: line %u is English in Spanish: %s", scenes[i], j + 1, es_lines[j]);
+          for (guint k = 0; k < G_N_ELEMENTS (english); k++)
+            if (strstr (es_lines[j], english[k]) != NULL)
+              g_error ("%s: line %u has the English \"%s\": %s", scenes[i], j + 1, english[k],
+                       es_lines[j]);
+          checked++;
+        }
+      result_clear (&es);
+      result_clear (&c);
+    }
+  /* Every scene has events: a ladder that lost them would pass the checks above. */
+  g_assert_cmpuint (checked, >, 100);
+}
+
+/* The messages format's "[dropped: ...]" says why in Spanish too. */
+static void
+test_messages_dropped_reason_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("02-p2p-peer-moves.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, "--format", "messages", NULL);
+  run_cli (&c, NULL, "run", file, "--format", "messages", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "no host has address 10.0.0.12 any more: the datagram is lost"));
+  g_assert_nonnull (strstr (es.out, "ningún host tiene ya la dirección 10.0.0.12: el datagrama se pierde"));
+  g_assert_null (strstr (es.out, "the datagram is lost"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+/* A sample of @format: "v1", "v2" ... for each "%s", 7 (or 7.5) for each number. */
+static char *
+sample_of (const char *format)
+{
+  GString *out = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = format; *p != '\0'; p++)
+    {
+      if (*p != '%')
+        {
+          g_string_append_c (out, *p);
+          continue;
+        }
+      if (p[1] == '%')
+        {
+          g_string_append_c (out, '%');
+          p++;
+          continue;
+        }
+      while (strchr ("0123456789.*$-+ #hlLqjzt", p[1]) != NULL)
+        p++;
+      p++;
+      if (*p == 's')
+        g_string_append_printf (out, "v%u", ++n);
+      else
+        g_string_append (out, *p == 'f' || *p == 'g' ? "7.5" : "7");
+    }
+  return g_string_free (out, FALSE);
+}
+
+/*
+ * In process, in Spanish: every format of sim_i18n_reason()'s table is reached by a text it
+ * writes (no earlier format shadows it) and said in Spanish with the values found; a composed
+ * sentence has its inner one translated too; anything else comes back unchanged.  Last test of
+ * the file: it switches this process's locale.
+ */
+static void
+test_reason_table_translates_every_format (void)
+{
+  const char * const *formats = sim_i18n_reason_formats ();
+  g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+  g_autofree char *composed = NULL, *unknown = NULL, *reason = NULL;
+  guint n = 0;
+
+  /* In the C locale nothing is translated. */
+  reason = sim_i18n_reason ("the router r1 is gone: the datagram is lost");
+  g_assert_cmpstr (reason, ==, "the router r1 is gone: the datagram is lost");
+  g_clear_pointer (&reason, g_free);
+
+  g_setenv ("SIPLAB_LOCALEDIR", localedir, TRUE);
+  g_setenv ("LANGUAGE", "es", TRUE);
+  g_setenv ("LANG", "es_ES.UTF-8", TRUE);
+  g_unsetenv ("LC_ALL");
+  g_unsetenv ("LC_MESSAGES");
+  setlocale (LC_ALL, "");
+  sim_i18n_init ();
+  g_assert_cmpstr (sim_i18n_language (), ==, "es");
+
+  for (guint i = 0; formats[i] != NULL; i++, n++)
+    {
+      g_autofree char *sample = sample_of (formats[i]);
+      g_autofree char *said = sim_i18n_reason (sample);
+
+      /* " (CSeq + 1)%s" reads the same in Spanish. */
+      if (g_strcmp0 (said, sample) == 0 &&
+          strcmp (g_dgettext (GETTEXT_PACKAGE, formats[i]), formats[i]) != 0)
+        g_error ("format %u is not translated (or never reached): %s", i, formats[i]);
+      /* The values found are said again. */
+      if (strstr (sample, "v1") != NULL && strstr (said, "v1") == NULL)
+        g_error ("format %u loses its first value: %s -> %s", i, sample, said);
+    }
+  g_assert_cmpuint (n, >, 100);
+
+  composed = sim_i18n_reason ("a new Contact for sip:alice@lab.example: 120 s granted (asked for "
+                              "7200 s; the policy grants at most 120 s) (RFC 3261 §10.3 step 7)");
+  g_assert_cmpstr (composed, ==, "un Contact nuevo para sip:alice@lab.example: se conceden 120 s "
+                                 "(pidió 7200 s; la política concede como mucho 120 s) "
+                                 "(RFC 3261 §10.3 paso 7)");
+  unknown = sim_i18n_reason ("alice-desk is off: no more refreshes");
+  g_assert_cmpstr (unknown, ==, "alice-desk is off: no more refreshes");
+  reason = sim_i18n_reason ("eve replays the REGISTER with Authorization captured from alice-desk "
+                            "(new Call-ID) (CSeq + 1)");
+  g_assert_cmpstr (reason, ==, "eve reenvía el REGISTER con la Authorization capturada de "
+                               "alice-desk (Call-ID nuevo) (CSeq + 1)");
+  setlocale (LC_ALL, "C");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -318,5 +493,12 @@ main (int    argc,
                    test_localized_path_follows_the_language);
   g_test_add_func ("/i18n/the Spanish catalogue translates every marked string",
                    test_spanish_catalogue_is_complete);
+  g_test_add_func ("/i18n/the ladder's reasons and action texts speak Spanish in every scenario",
+                   test_run_ladder_reasons_speak_spanish);
+  g_test_add_func ("/i18n/the message list says why a datagram was dropped in Spanish",
+                   test_messages_dropped_reason_speaks_spanish);
+  /* Last: it switches this process's locale to Spanish. */
+  g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
+                   test_reason_table_translates_every_format);
   return g_test_run ();
 }

@@ -604,6 +604,7 @@ static const char *const action_words[] G_GNUC_UNUSED = {
   NC_("trace action", "refreshed"), NC_("trace action", "removed"),
   NC_("trace action", "found"), NC_("trace action", "cracked"),
   NC_("trace action", "not-cracked"), NC_("trace action", "nothing-to-try"),
+  NC_("trace action", "stale"),
 };
 
 static const char *

@@ -103,19 +103,28 @@ test_run_ladder_speaks_spanish (void)
   result_clear (&c);
 }
 
+/* Also with reasons, expiry, a replay and a sniffer's attack, which the ladder translates. */
 static void
 test_jsonl_identical_in_every_language (void)
 {
-  g_autofree char *file = scenario ("03-register-digest.scn");
-  Result es = { 0 }, c = { 0 };
+  static const char *const scenes[] = {
+    "03-register-digest.scn", "04-refresh-expiry.scn", "07-replay-attack.scn", "08-sniffer.scn",
+  };
 
-  run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
-  run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
-  g_assert_cmpint (es.status, ==, 0);
-  g_assert_cmpuint (strlen (c.out), >, 1000);
-  g_assert_cmpstr (es.out, ==, c.out);
-  result_clear (&es);
-  result_clear (&c);
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++)
+    {
+      g_autofree char *file = scenario (scenes[i]);
+      Result es = { 0 }, c = { 0 };
+
+      run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
+      run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
+      g_assert_cmpint (es.status, ==, 0);
+      g_assert_cmpuint (strlen (c.out), >, 1000);
+      g_assert_nonnull (strstr (c.out, "\"reason\":\"the "));
+      g_assert_cmpstr (es.out, ==, c.out);
+      result_clear (&es);
+      result_clear (&c);
+    }
 }
 
 static void

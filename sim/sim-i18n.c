@@ -342,6 +342,46 @@ static const char *const reason_formats[] = {
   N_("the dialog table is full (%u dialogs): in-dialog requests of %s reach only registered "
      "Contacts"),
 
+  /* What a capture of a real network shows (sim-observe.c: `view`, `watch`, live mode). */
+  N_("copy %u, %s after the last: over %s the transaction layer never retransmits (RFC 3261 "
+     "§17.1.1.2, §17.1.2.2: Timers A, E and G run on unreliable transports only), so the "
+     "sender repeated it itself"),
+  N_("copy %u, %s after the last: an ACK has no timer of its own; it is sent again for every "
+     "copy of the final response (RFC 3261 §17.1.1.3, §13.2.2.4)"),
+  N_("copy %u, %s after the last: a server transaction sends its last response again only when "
+     "the request comes again (RFC 3261 §17.2.1, §17.2.2), not on a timer"),
+  N_("copy %u, %s after the last: not the schedule of %s, which gives %s here; the sender "
+     "repeated it on its own clock"),
+  N_("copy %u, %s after the last: %s, which gives %s here"),
+  N_("Timer A (RFC 3261 §17.1.1.2: T1 = 500ms, doubling)"),
+  N_("Timer E (RFC 3261 §17.1.2.2: T1 = 500ms, doubling up to T2 = 4s)"),
+  N_("the 2xx retransmission timer of the UAS core (RFC 3261 §13.3.1.4: T1 = 500ms, doubling "
+     "up to T2 = 4s, until the ACK comes)"),
+  N_("Timer G (RFC 3261 §17.2.1: T1 = 500ms, doubling up to T2 = 4s, until the ACK)"),
+  N_("a fresh nonce with stale=true: the last answer had the right digest for a nonce the "
+     "server no longer takes (RFC 7616 §3.3)"),
+  N_("a nonce in a 407 challenge: the proxy asks the caller to prove who it is (RFC 3261 "
+     "§22.3)"),
+  N_("a nonce in a 401 challenge (RFC 3261 §22.1)"),
+  N_("stale: the digest was right, but the server answered stale=true: it no longer takes that "
+     "nonce (RFC 7616 §3.3)"),
+  N_("wrong password: the response is not the %s digest of %s's password in the users file "
+     "(RFC 3261 §22.4, RFC 7616 §3.4.1)"),
+  N_("replayed nonce: this nonce with nonce-count %s was already answered in this capture; a "
+     "server must refuse it (RFC 7616 §3.4, §5.11)"),
+  N_("undecidable: the algorithm %s is not one SIP Lab computes"),
+  N_("undecidable: no users file to recompute the digest with (--users)"),
+  N_("undecidable: %s is not in the users file"),
+  N_("stale: the digest is right but the nonce was issued %s ago, longer than its lifetime "
+     "(RFC 7616 §3.3: answer stale=true)"),
+  N_("correct: the %s digest of %s's password matches; the nonce was issued before the capture "
+     "began (RFC 3261 §22.4, RFC 7616 §3.4.1)"),
+  N_("correct: the %s digest of %s's password matches (RFC 3261 §22.4, RFC 7616 §3.4.1)"),
+  N_("undecidable: the credentials cannot be read: %s"),
+  N_("the location table of %s is full (%u bindings): the bindings of %s are not shown"),
+  N_("the registrar's 200 OK lists the AOR's current Contacts with their expires (RFC 3261 "
+     "§10.3 step 8)"),
+
   /* The sniffer's offline attack (sim-sniffer.c). */
   N_("nothing to try for %s: no challenge and answer were captured in clear%s"),
   N_("nothing to try: no challenge and answer were captured in clear%s"),

@@ -394,6 +394,51 @@ test_messages_dropped_reason_speaks_spanish (void)
   result_clear (&c);
 }
 
+/* @text with every run of white space (a wrapped line's break and indent) as one space. */
+static char *
+unwrapped (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (out, *p);
+    else if (out->len > 0 && out->str[out->len - 1] != ' ')
+      g_string_append_c (out, ' ');
+  return g_string_free (out, FALSE);
+}
+
+/* `view` of a capture says its digest verdicts and what a 200 OK shows in Spanish too. */
+static void
+test_view_of_a_capture_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("04-refresh-expiry.scn");
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *pcap = g_build_filename (dir, "04.pcapng", NULL);
+  g_autofree char *users = g_build_filename (dir, "users", NULL);
+  g_autofree char *es_text = NULL, *c_text = NULL;
+  Result run = { 0 }, es = { 0 }, c = { 0 };
+
+  run_cli (&run, NULL, "run", file, "--pcap", pcap, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_file_set_contents (users, "alice:secret123\n", -1, NULL));
+  run_cli (&es, "es", "view", pcap, "--users", users, NULL);
+  run_cli (&c, NULL, "view", pcap, "--users", users, NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  es_text = unwrapped (es.out);
+  c_text = unwrapped (c.out);
+  g_assert_nonnull (strstr (c_text, "correct: the MD5 digest of alice's password matches"));
+  g_assert_nonnull (strstr (es_text, "correcto: el digest MD5 de la contraseña de alice coincide"));
+  g_assert_nonnull (strstr (es_text, "el 200 OK del registrar enumera los Contacts actuales"));
+  g_assert_null (strstr (es_text, "password matches"));
+  result_clear (&run);
+  result_clear (&es);
+  result_clear (&c);
+  g_unlink (pcap);
+  g_unlink (users);
+  g_rmdir (dir);
+}
+
 /* A sample of @format: "v1", "v2" ... for each "%s", 7 (or 7.5) for each number. */
 static char *
 sample_of (const char *format)
@@ -506,6 +551,8 @@ main (int    argc,
                    test_run_ladder_reasons_speak_spanish);
   g_test_add_func ("/i18n/the message list says why a datagram was dropped in Spanish",
                    test_messages_dropped_reason_speaks_spanish);
+  g_test_add_func ("/i18n/view of a capture says its verdicts in Spanish",
+                   test_view_of_a_capture_speaks_spanish);
   /* Last: it switches this process's locale to Spanish. */
   g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
                    test_reason_table_translates_every_format);

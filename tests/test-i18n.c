@@ -439,6 +439,34 @@ test_view_of_a_capture_speaks_spanish (void)
   g_rmdir (dir);
 }
 
+/* The teacher's commands speak Spanish: class init's instructions, grade's verdicts. */
+static void
+test_class_and_grade_speak_spanish (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *key = g_build_filename (dir, "class.key", NULL);
+  g_autofree char *bogus = g_build_filename (dir, "bogus.handin", NULL);
+  Result init = { 0 }, grade = { 0 }, usage = { 0 };
+
+  run_cli (&init, "es", "class", "init", "--out", key, NULL);
+  g_assert_cmpint (init.status, ==, 0);
+  g_assert_nonnull (strstr (init.out, "escrita en"));
+  g_assert_true (g_file_set_contents (bogus, "not a hand-in\n", -1, NULL));
+  run_cli (&grade, "es", "grade", key, bogus, NULL);
+  g_assert_false (g_spawn_check_wait_status (grade.status, NULL));
+  g_assert_nonnull (strstr (grade.out, "Entregas (clave de clase"));
+  g_assert_nonnull (strstr (grade.out, "NO ES UNA ENTREGA"));
+  g_assert_nonnull (strstr (grade.out, "1 de 1 entrega señalada"));
+  run_cli (&usage, "es", "grade", key, NULL);
+  g_assert_nonnull (strstr (usage.err, "falta HANDIN"));
+  result_clear (&init);
+  result_clear (&grade);
+  result_clear (&usage);
+  g_unlink (key);
+  g_unlink (bogus);
+  g_rmdir (dir);
+}
+
 /* A sample of @format: "v1", "v2" ... for each "%s", 7 (or 7.5) for each number. */
 static char *
 sample_of (const char *format)
@@ -553,6 +581,7 @@ main (int    argc,
                    test_messages_dropped_reason_speaks_spanish);
   g_test_add_func ("/i18n/view of a capture says its verdicts in Spanish",
                    test_view_of_a_capture_speaks_spanish);
+  g_test_add_func ("/i18n/class init and grade speak Spanish", test_class_and_grade_speak_spanish);
   /* Last: it switches this process's locale to Spanish. */
   g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
                    test_reason_table_translates_every_format);

@@ -467,6 +467,43 @@ test_class_and_grade_speak_spanish (void)
   g_rmdir (dir);
 }
 
+/*
+ * A worksheet of a shipped lesson: in Spanish its headings are Spanish and it is the lesson's
+ * Spanish translation; in English the answer key plays every choice's key under the letter
+ * the runner shows it as (the options are shuffled per seed: the file's letter failed).
+ */
+static void
+test_worksheet_speaks_spanish (void)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons",
+                                              "02-register-and-aor.lesson", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *sheet = g_build_filename (dir, "sheet.html", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.html", NULL);
+  g_autofree char *html = NULL, *key_html = NULL;
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "worksheet", lesson, "--format", "html", "--out", sheet, NULL);
+  g_assert_cmpstr (es.err, ==, "");
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_true (g_file_get_contents (sheet, &html, NULL, NULL));
+  g_assert_nonnull (strstr (html, "<html lang=\"es\">"));
+  g_assert_nonnull (strstr (html, "Hoja de trabajo"));
+  g_assert_nonnull (strstr (html, "Fíjese en"));
+  g_assert_nonnull (strstr (html, "La petición REGISTER"));
+  run_cli (&c, NULL, "worksheet", lesson, "--answers", "--format", "html", "--out", key, NULL);
+  g_assert_cmpstr (c.err, ==, "");
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_true (g_file_get_contents (key, &key_html, NULL, NULL));
+  g_assert_nonnull (strstr (key_html, "<html lang=\"en\">"));
+  g_assert_nonnull (strstr (key_html, "Answer key"));
+  result_clear (&es);
+  result_clear (&c);
+  g_unlink (sheet);
+  g_unlink (key);
+  g_rmdir (dir);
+}
+
 /* A sample of @format: "v1", "v2" ... for each "%s", 7 (or 7.5) for each number. */
 static char *
 sample_of (const char *format)
@@ -582,6 +619,8 @@ main (int    argc,
   g_test_add_func ("/i18n/view of a capture says its verdicts in Spanish",
                    test_view_of_a_capture_speaks_spanish);
   g_test_add_func ("/i18n/class init and grade speak Spanish", test_class_and_grade_speak_spanish);
+  g_test_add_func ("/i18n/a worksheet speaks Spanish, and its answer key plays shuffled choices",
+                   test_worksheet_speaks_spanish);
   /* Last: it switches this process's locale to Spanish. */
   g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
                    test_reason_table_translates_every_format);

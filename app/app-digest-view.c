@@ -108,10 +108,22 @@ set_row_state (NonceRow   *row,
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (row->state), classes[i]);
   gtk_widget_add_css_class (GTK_WIDGET (row->state), event->action);
-  text = g_strdup_printf ("%s at %s%s%s", event->action, at,
-                          event->user ? " · user " : "", event->user ? event->user : "");
+  /* TRANSLATORS: a nonce's state in the digest pane: "accepted at 340.432s". */
+  text = g_strdup_printf (_("%s at %s"), g_dpgettext2 (GETTEXT_PACKAGE, "trace action",
+                                                       event->action), at);
+  if (event->user != NULL)
+    {
+      char *with_user = g_strdup_printf (_("%s · user %s"), text, event->user);
+
+      g_free (text);
+      text = with_user;
+    }
   gtk_label_set_text (row->state, text);
-  gtk_label_set_text (row->reason, event->reason ? event->reason : "");
+  {
+    g_autofree char *reason = sim_i18n_reason (event->reason ? event->reason : "");
+
+    gtk_label_set_text (row->reason, reason);
+  }
 }
 
 /*
@@ -363,10 +375,11 @@ insert_verdict (AppDigestView *self,
       gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
       g_autofree char *colour = accepted ? color_hex (self, "packet_ok", "#26a269")
                                          : color_hex (self, "packet_dropped", "#e01b24");
+      g_autofree char *reason = sim_i18n_reason (verdict->reason ? verdict->reason : "");
       g_autofree char *text = g_markup_printf_escaped (
         "<span foreground='%s'><b>%s: %s</b></span> — %s\n\n", colour,
-        proxy ? "Proxy (407 check)" : "Registrar", verdict->action,
-        verdict->reason ? verdict->reason : "");
+        proxy ? "Proxy (407 check)" : "Registrar",
+        g_dpgettext2 (GETTEXT_PACKAGE, "trace action", verdict->action), reason);
 
       self->verdict = g_strdup (verdict->action);
       g_string_insert (out, at, text);

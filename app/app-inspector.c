@@ -310,8 +310,8 @@ show_text (AppInspector *self,
     g_string_prepend (explained, self->sniffer_markup);
   if (self->event != NULL && self->event->reason != NULL)
     {
-      g_autofree char *piece = g_markup_printf_escaped (_("<b>Note:</b> %s\n\n"),
-                                                        self->event->reason);
+      g_autofree char *reason = sim_i18n_reason (self->event->reason);
+      g_autofree char *piece = g_markup_printf_escaped (_("<b>Note:</b> %s\n\n"), reason);
       g_string_prepend (explained, piece);
     }
   while (explained->len > 0 && explained->str[explained->len - 1] == '\n')

@@ -688,9 +688,11 @@ paint_marks (AppLadderView *self,
       {
         g_autofree char *when = sim_export_time_string (mark->t);
 
-        markup = g_markup_printf_escaped ("<span size='small'><b>%s</b> %s "
-                                          "<span alpha='60%%'>at %s</span></span>", name,
-                                          mark->action, when);
+        /* TRANSLATORS: a binding mark on the registrar's line: "alice expired at 460.432s". */
+        markup = g_markup_printf_escaped (_("<span size='small'><b>%s</b> %s "
+                                            "<span alpha='60%%'>at %s</span></span>"), name,
+                                          g_dpgettext2 (GETTEXT_PACKAGE, "trace action",
+                                                        mark->action), when);
       }
       label = label_layout (self, widget, markup);
       pango_layout_get_pixel_size (label, &tw, &th);
@@ -1511,7 +1513,7 @@ app_ladder_view_select_row (AppLadderView *self,
       SimEvent *sent = app_ladder_view_get_row (self, row);
       g_autofree char *label = app_packet_short_label (sent);
       g_autofree char *when = sim_export_time_string (sent->t);
-      g_autofree char *text = g_strdup_printf ("Line %d of %u: %s from %s to %s at %s", row + 1,
+      g_autofree char *text = g_strdup_printf (_("Line %d of %u: %s from %s to %s at %s"), row + 1,
                                                self->view->len, label,
                                                sent->from ? sent->from : "?",
                                                sent->to ? sent->to : "?", when);

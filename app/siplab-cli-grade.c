@@ -7,6 +7,7 @@
 #include "sim-lesson-handin.h"
 #include "sim-lesson-student.h"
 #include "siplab-cli-common.h"
+#include "sim-i18n.h"
 
 /*
  * The teacher's side: `class init` makes the key that signs hand-ins, `grade` verifies a class's
@@ -34,24 +35,24 @@ siplab_cli_class (int    argc,
 {
   g_autofree char *out = NULL;
   const GOptionEntry entries[] = {
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Where to write the key (default class.key)",
-      "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Where to write the key (default class.key)"),
+      N_("FILE") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("init - make a class key for signing hand-ins");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("init - make a class key for signing hand-ins"));
   g_autoptr(GError) error = NULL;
   g_autoptr(SimClassKey) key = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
-    "Writes a new random key (mode 0600; an existing file is never overwritten).  Students'\n"
-    "siplab signs hand-ins with it (siplab-cli lesson --class-key FILE, or $SIPLAB_CLASS_KEY);\n"
-    "'siplab-cli grade FILE HANDIN...' verifies them.  Whoever can read the key can sign\n"
-    "anything: install it where students cannot read it.");
+    _("Writes a new random key (mode 0600; an existing file is never overwritten).  Students'\n"
+      "siplab signs hand-ins with it (siplab-cli lesson --class-key FILE, or $SIPLAB_CLASS_KEY);\n"
+      "'siplab-cli grade FILE HANDIN...' verifies them.  Whoever can read the key can sign\n"
+      "anything: install it where students cannot read it."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return siplab_cli_usage_error ("class", "%s", error->message);
   if (argc != 2 || strcmp (argv[1], "init") != 0)
-    return siplab_cli_usage_error ("class", argc < 2 ? "missing 'init'" : "unknown '%s' (only 'init')",
+    return siplab_cli_usage_error ("class", argc < 2 ? _("missing 'init'") : _("unknown '%s' (only 'init')"),
                                    argc < 2 ? "" : argv[1]);
   if (out == NULL)
     out = g_strdup ("class.key");
@@ -61,9 +62,9 @@ siplab_cli_class (int    argc,
       fprintf (stderr, "siplab-cli class: %s\n", error->message);
       return EXIT_FLAGGED;
     }
-  printf ("Class key %s written to %s (mode 0600).\n"
-          "Students: siplab-cli lesson LESSON --student NAME --summary OUT.handin --class-key %s\n"
-          "Grading:  siplab-cli grade %s *.handin\n", key->id, out, out, out);
+  printf (_("Class key %s written to %s (mode 0600).\n"
+            "Students: siplab-cli lesson LESSON --student NAME --summary OUT.handin --class-key %s\n"
+            "Grading:  siplab-cli grade %s *.handin\n"), key->id, out, out, out);
   return EXIT_OK;
 }
 
@@ -260,10 +261,11 @@ print_table (GPtrArray *lessons)
       LessonStats *ls = lessons->pdata[l];
       g_autofree char *title = plain (ls->title, 60);
 
-      printf ("\n%s: %s (%u hand-in%s)\n", ls->lesson, title, ls->n_handins,
-              ls->n_handins == 1 ? "" : "s");
-      printf ("  #   kind     %-*s reached  right  wrong  skipped  hints  tries/each  most common wrong\n",
-              TITLE_WIDTH, "title");
+      printf (ngettext ("\n%s: %s (%u hand-in)\n", "\n%s: %s (%u hand-ins)\n", ls->n_handins),
+              ls->lesson, title, ls->n_handins);
+      /* TRANSLATORS: the column heads of grade's table; keep each as wide as its column. */
+      printf (_("  #   kind     %-*s reached  right  wrong  skipped  hints  tries/each  most common wrong\n"),
+              TITLE_WIDTH, _("title"));
       for (guint i = 0; i < ls->items->len; i++)
         {
           ItemStats *st = ls->items->pdata[i];
@@ -344,19 +346,19 @@ problem_of (const SimLessonHandin *h)
   switch (h->status)
     {
     case SIM_LESSON_HANDIN_UNSIGNED:
-      return g_strdup ("UNSIGNED: no signature (written without the class key)");
+      return g_strdup (_("UNSIGNED: no signature (written without the class key)"));
     case SIM_LESSON_HANDIN_OTHER_KEY:
-      return g_strdup ("OTHER KEY: signed with another class key (or the key-id was changed)");
+      return g_strdup (_("OTHER KEY: signed with another class key (or the key-id was changed)"));
     case SIM_LESSON_HANDIN_EDITED:
-      return g_strdup ("EDITED: the signature does not match: the file changed after it was signed");
+      return g_strdup (_("EDITED: the signature does not match: the file changed after it was signed"));
     case SIM_LESSON_HANDIN_SIGNED:
     default:
       break;
     }
   if (h->student == NULL || h->student[0] == '\0')
-    return g_strdup ("NO NAME: the hand-in names no student");
+    return g_strdup (_("NO NAME: the hand-in names no student"));
   if (!h->seed_matches)
-    return g_strdup ("WRONG SEED: the exercise is not this student's (another name's, or --seed)");
+    return g_strdup (_("WRONG SEED: the exercise is not this student's (another name's, or --seed)"));
   return NULL;
 }
 
@@ -380,7 +382,7 @@ flag_duplicates (Entry *entries,
           continue;
         /* ISO 8601 UTC dates compare as text; on a tie the later file on the command line wins. */
         if (g_strcmp0 (a->date, b->date) < 0 || (g_strcmp0 (a->date, b->date) == 0 && i < k))
-          entries[i].problem = g_strdup_printf ("SUPERSEDED by %s (the same student's later hand-in)",
+          entries[i].problem = g_strdup_printf (_("SUPERSEDED by %s (the same student's later hand-in)"),
                                                 entries[k].path);
       }
 }
@@ -401,9 +403,9 @@ print_entry (const Entry *e,
       return;
     }
   put_padded (line, student, 24);
-  g_string_append_printf (line, " %-28s %2u/%-2u right %u/%u tasks %2u hints %2u skips  %s",
+  g_string_append_printf (line, _(" %-28s %2u/%-2u right %u/%u tasks %2u hints %2u skips  %s"),
                           h->lesson, h->n_correct, h->n_questions, h->n_tasks_done, h->n_tasks,
-                          h->n_hints, h->n_skipped, e->problem ? e->problem : "ok");
+                          h->n_hints, h->n_skipped, e->problem ? e->problem : C_("hand-in", "ok"));
   fprintf (out, "%s\n", line->str);
 }
 
@@ -414,11 +416,11 @@ siplab_cli_grade (int    argc,
   gboolean csv = FALSE;
   const GOptionEntry entries[] = {
     { "csv", 0, 0, G_OPTION_ARG_NONE, &csv,
-      "Print the per-question statistics as CSV (flagged hand-ins go to stderr)", NULL },
+      N_("Print the per-question statistics as CSV (flagged hand-ins go to stderr)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("KEY HANDIN... - verify hand-ins and print per-question statistics");
+    g_option_context_new (_("KEY HANDIN... - verify hand-ins and print per-question statistics"));
   g_autoptr(GError) error = NULL;
   g_autoptr(SimClassKey) key = NULL;
   g_autoptr(GPtrArray) lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) lesson_stats_free);
@@ -427,13 +429,13 @@ siplab_cli_grade (int    argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
-    "KEY is the class key file ('siplab-cli class init').  Every hand-in is verified: unsigned,\n"
-    "signed with another key, edited after signing, or not its student's exercise is flagged\n"
-    "and left out of the statistics.  Exit status 1 when any hand-in is flagged.");
+    _("KEY is the class key file ('siplab-cli class init').  Every hand-in is verified: unsigned,\n"
+      "signed with another key, edited after signing, or not its student's exercise is flagged\n"
+      "and left out of the statistics.  Exit status 1 when any hand-in is flagged."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return siplab_cli_usage_error ("grade", "%s", error->message);
   if (argc < 3)
-    return siplab_cli_usage_error ("grade", argc < 2 ? "missing KEY" : "missing HANDIN");
+    return siplab_cli_usage_error ("grade", argc < 2 ? _("missing KEY") : _("missing HANDIN"));
   if ((key = sim_class_key_load (argv[1], &error)) == NULL)
     {
       fprintf (stderr, "siplab-cli grade: %s\n", error->message);
@@ -448,12 +450,12 @@ siplab_cli_grade (int    argc,
       list[i].path = argv[i + 2];
       list[i].handin = sim_lesson_handin_load (list[i].path, key, &local);
       list[i].problem = list[i].handin ? problem_of (list[i].handin)
-                                       : g_strdup_printf ("NOT A HAND-IN: %s", local->message);
+                                       : g_strdup_printf (_("NOT A HAND-IN: %s"), local->message);
     }
   flag_duplicates (list, n);
 
   if (!csv)
-    printf ("Hand-ins (class key %s):\n", key->id);
+    printf (_("Hand-ins (class key %s):\n"), key->id);
   for (guint i = 0; i < n; i++)
     {
       if (list[i].problem != NULL)
@@ -469,7 +471,8 @@ siplab_cli_grade (int    argc,
     {
       print_table (lessons);
       if (n_flagged > 0)
-        printf ("\n%u of %u hand-ins flagged: not counted above.\n", n_flagged, n);
+        printf (ngettext ("\n%u of %u hand-in flagged: not counted above.\n",
+                      "\n%u of %u hand-ins flagged: not counted above.\n", n), n_flagged, n);
     }
   for (guint i = 0; i < n; i++)
     entry_clear (&list[i]);

@@ -11,6 +11,7 @@
 #include "sim-svg-ladder.h"
 #include "siplab-cli-common.h"
 #include "siplab-cli-markdown.h"
+#include "sim-i18n.h"
 
 /*
  * siplab-cli worksheet: a lesson for teachers who hand out paper.  The lesson is played
@@ -282,7 +283,7 @@ write_header_lines (Sheet           *s,
           (line = sim_raw_header_line (e->raw, name)) == NULL)
         continue;
       label = sim_export_packet_label (e);
-      g_string_append_printf (where, "%s -> %s, %s at ", e->from, e->to, label);
+      g_string_append_printf (where, _("%s -> %s, %s at "), e->from, e->to, label);
       sim_export_format_time (e->t, where);
       g_string_append_c (where, ':');
       g_ptr_array_insert (lines, 0, g_strconcat ("  ", line, NULL));
@@ -308,11 +309,11 @@ write_bindings (Sheet           *s,
       SimBinding *b = bindings->pdata[i];
       gint64 left = (b->expires_at - sim_world_now (world)) / G_USEC_PER_SEC;
 
-      g_ptr_array_add (lines, g_strdup_printf ("%s -> %s  %" G_GINT64_FORMAT " s left, CSeq %u",
-                                               b->aor, b->contact, left, b->cseq));
+      g_ptr_array_add (lines, g_strdup_printf (_("%s -> %s  %lld s left, CSeq %u"),
+                                               b->aor, b->contact, (long long) left, b->cseq));
     }
   if (lines->len == 0)
-    g_ptr_array_add (lines, g_strdup_printf ("%s: no bindings", aor));
+    g_ptr_array_add (lines, g_strdup_printf (_("%s: no bindings"), aor));
   sheet_code (s, lines);
 }
 
@@ -329,23 +330,23 @@ write_highlights (Sheet               *s,
       switch (h->kind)
         {
         case SIM_LESSON_HIGHLIGHT_HEADER:
-          what = g_strdup_printf ("the %s header:", h->name);
-          sheet_para (s, "look", "Look at", what);
+          what = g_strdup_printf (_("the %s header:"), h->name);
+          sheet_para (s, "look", _("Look at"), what);
           write_header_lines (s, runner, h->name);
           break;
         case SIM_LESSON_HIGHLIGHT_BINDING:
-          what = g_strdup_printf ("the binding %s%s%s; the registrar has now:", h->name,
+          what = g_strdup_printf (_("the binding %s%s%s; the registrar has now:"), h->name,
                                   h->contact ? " -> " : "", h->contact ? h->contact : "");
-          sheet_para (s, "look", "Look at", what);
+          sheet_para (s, "look", _("Look at"), what);
           write_bindings (s, runner, h->name);
           break;
         case SIM_LESSON_HIGHLIGHT_TIMER:
-          what = g_strdup_printf ("timer %s in the ladder.", h->name);
-          sheet_para (s, "look", "Look at", what);
+          what = g_strdup_printf (_("timer %s in the ladder."), h->name);
+          sheet_para (s, "look", _("Look at"), what);
           break;
         case SIM_LESSON_HIGHLIGHT_NODE:
         default:
-          sheet_para (s, "look", "Look at", h->text);
+          sheet_para (s, "look", _("Look at"), h->text);
           break;
         }
     }
@@ -359,11 +360,11 @@ item_label (const SimLessonItem *item)
 {
   switch (item->kind)
     {
-    case SIM_LESSON_PREDICT: return "Predict";
-    case SIM_LESSON_CHOICE: return "Question";
-    case SIM_LESSON_TASK: return "Task";
+    case SIM_LESSON_PREDICT: return _("Predict");
+    case SIM_LESSON_CHOICE: return _("Question");
+    case SIM_LESSON_TASK: return _("Task");
     case SIM_LESSON_STEP:
-    default: return "Step";
+    default: return _("Step");
     }
 }
 
@@ -373,13 +374,13 @@ write_blank (Sheet      *s,
 {
   if (s->format == FORMAT_HTML)
     {
-      g_string_append (s->out, "<p class=\"answer-line\"><strong>Your answer</strong> (");
+      g_string_append_printf (s->out, "<p class=\"answer-line\"><strong>%s</strong> (", _("Your answer"));
       esc (s, what);
       g_string_append (s->out, "): <span class=\"blank\"></span></p>\n");
     }
   else
     {
-      g_string_append (s->out, "**Your answer** (");
+      g_string_append_printf (s->out, "**%s** (", _("Your answer"));
       esc (s, what);
       g_string_append (s->out, "): " MD_BLANK MD_BLANK "\n\n");
     }
@@ -427,7 +428,7 @@ write_command_list (Sheet *s)
       if (info->places & SIM_COMMAND_IN_LESSON)
         g_ptr_array_add (usages, (gpointer) info->usage);
     }
-  sheet_para (s, "commands", "Commands a task accepts", "(one per line):");
+  sheet_para (s, "commands", _("Commands a task accepts"), _("(one per line):"));
   sheet_code (s, usages);
 }
 
@@ -441,15 +442,15 @@ write_task_space (Sheet *s)
     }
   if (s->format == FORMAT_HTML)
     {
-      g_string_append (s->out, "<p><strong>Your commands</strong> (one per line):</p>\n"
-                               "<div class=\"lines\">");
+      g_string_append_printf (s->out, "<p><strong>%s</strong> %s</p>\n<div class=\"lines\">",
+                              _("Your commands"), _("(one per line):"));
       for (guint i = 0; i < TASK_WRITING_LINES; i++)
         g_string_append (s->out, "<div></div>");
       g_string_append (s->out, "</div>\n");
     }
   else
     {
-      g_string_append (s->out, "**Your commands** (one per line):\n\n");
+      g_string_append_printf (s->out, "**%s** %s\n\n", _("Your commands"), _("(one per line):"));
       for (guint i = 0; i < TASK_WRITING_LINES; i++)
         g_string_append (s->out, "`task>` " MD_BLANK MD_BLANK MD_BLANK "\n\n");
     }
@@ -469,14 +470,14 @@ write_handout_item (Sheet               *s,
     g_string_append (s->out, "<section class=\"item\">\n");
   sheet_heading (s, item_label (item), number, item->title);
   sheet_markdown (s, item->text);
-  sheet_picture (s, events, timers, number, "The ladder at this point (simulated time).");
+  sheet_picture (s, events, timers, number, _("The ladder at this point (simulated time)."));
   /* A prediction's highlights could give its answer away: they are in the key. */
   if (item->kind != SIM_LESSON_PREDICT)
     write_highlights (s, runner, item);
   switch (item->kind)
     {
     case SIM_LESSON_PREDICT:
-      sheet_para (s, "asked", "Predict:", item->predict->text);
+      sheet_para (s, "asked", _("Predict:"), item->predict->text);
       write_blank (s, sim_lesson_prediction_get_answer_hint (item->predict));
       break;
     case SIM_LESSON_CHOICE:
@@ -523,19 +524,19 @@ write_key_question (Sheet               *s,
     g_string_append (s->out, "<section class=\"item\">\n");
   sheet_heading (s, item_label (item), number, item->title);
   if (item->kind == SIM_LESSON_PREDICT)
-    sheet_para (s, "asked", "Predict:", item->predict->text);
+    sheet_para (s, "asked", _("Predict:"), item->predict->text);
   if (item->kind == SIM_LESSON_CHOICE)
     {
       const SimLessonOption *o = find_option (item, item->answer->text);
       g_autofree char *answer = o != NULL ? g_strdup_printf ("%s) %s", o->key, o->text)
                                           : g_strdup (item->answer->text);
-      sheet_para (s, "answer", "Answer:", answer);
+      sheet_para (s, "answer", _("Answer:"), answer);
     }
   else
-    sheet_para (s, "answer", "Answer:", item->answer->text);
+    sheet_para (s, "answer", _("Answer:"), item->answer->text);
   if (explanation != NULL)
     sheet_markdown (s, explanation);
-  sheet_picture (s, events, timers, number, "What happened next (simulated time).");
+  sheet_picture (s, events, timers, number, _("What happened next (simulated time)."));
   if (item->kind == SIM_LESSON_PREDICT)
     write_highlights (s, runner, item);
   if (s->format == FORMAT_HTML)
@@ -564,14 +565,14 @@ write_key_task (Sheet               *s,
   if (s->format == FORMAT_HTML)
     g_string_append (s->out, "<section class=\"item\">\n");
   sheet_heading (s, item_label (item), number, item->title);
-  sheet_para (s, "answer", "Model solution", "(one command per line):");
+  sheet_para (s, "answer", _("Model solution"), _("(one command per line):"));
   sheet_code (s, solution);
-  sheet_para (s, "goals", "The task is done when all of these hold", "(goal: claims):");
+  sheet_para (s, "goals", _("The task is done when all of these hold"), _("(goal: claims):"));
   sheet_code (s, goals);
   if (item->hint != NULL)
-    sheet_para (s, "hint", "Hint given to students:", item->hint);
+    sheet_para (s, "hint", _("Hint given to students:"), item->hint);
   sheet_picture (s, events, sim_lesson_item_has_highlight (item, SIM_LESSON_HIGHLIGHT_TIMER),
-                 number, "What the model solution does (simulated time).");
+                 number, _("What the model solution does (simulated time)."));
   if (s->format == FORMAT_HTML)
     g_string_append (s->out, "</section>\n");
 }
@@ -586,15 +587,21 @@ answer_with_key (SimLessonRunner      *runner,
                  GError              **error)
 {
   g_autofree char *explanation = NULL;
+  g_autofree char *letter = NULL;
   SimLessonAnswer result;
 
-  result = sim_lesson_runner_answer (runner, item->answer->text, &explanation, error);
+  /* A choice's options are shuffled per seed: the key is answered under the letter the
+   * runner shows it as, not the letter it has in the file. */
+  if (item->kind == SIM_LESSON_CHOICE)
+    letter = sim_lesson_runner_get_option_letter (runner, item->answer->text);
+  result = sim_lesson_runner_answer (runner, letter != NULL ? letter : item->answer->text,
+                                     &explanation, error);
   if (result == SIM_LESSON_ANSWER_CORRECT)
     return g_steal_pointer (&explanation);
   if (error == NULL || *error == NULL)
     g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                 "%s:%u: the simulator does not accept the answer key '%s' "
-                 "(siplab-cli check says more)",
+                 _("%s:%u: the simulator does not accept the answer key '%s' "
+                   "(siplab-cli check says more)"),
                  sim_lesson_get_file (sim_lesson_runner_get_lesson (runner)), item->answer->line,
                  item->answer->text);
   return NULL;
@@ -675,25 +682,27 @@ static void
 write_document_start (Sheet *s)
 {
   const char *title = sim_lesson_get_title (s->lesson);
-  const char *what = s->key ? "Answer key" : "Worksheet";
+  const char *what = s->key ? _("Answer key") : _("Worksheet");
+  const char *lang = sim_i18n_language ();
 
   if (s->format == FORMAT_HTML)
     {
       /* The policy forbids scripts and loads even if something slipped through escaping.
        * Void elements are closed ("/>"), so the page is well-formed XML too and a test
        * can parse it. */
-      g_string_append (s->out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                               "<meta charset=\"utf-8\"/>\n"
+      g_string_append_printf (s->out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
+                              "<meta charset=\"utf-8\"/>\n"
                                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-                               "'none'; style-src 'unsafe-inline'\"/>\n<title>");
+                              "'none'; style-src 'unsafe-inline'\"/>\n<title>",
+                              strcmp (lang, "C") == 0 ? "en" : lang);
       esc (s, title);
       g_string_append_printf (s->out, " (%s)</title>\n<style>\n%s</style>\n</head>\n<body>\n"
                               "<h1>", what, html_style);
       esc (s, title);
       g_string_append_printf (s->out, "</h1>\n<p class=\"subtitle\">SIP Lab: %s</p>\n", what);
       if (!s->key)
-        g_string_append (s->out, "<p class=\"student\">Name: <span></span> Date: <span></span>"
-                                 "</p>\n");
+        g_string_append_printf (s->out, "<p class=\"student\">%s <span></span> %s <span></span>"
+                                "</p>\n", _("Name:"), _("Date:"));
     }
   else
     {
@@ -701,15 +710,16 @@ write_document_start (Sheet *s)
       esc (s, title);
       g_string_append_printf (s->out, "\n\n*SIP Lab: %s*\n\n", what);
       if (!s->key)
-        g_string_append (s->out, "Name: " MD_BLANK MD_BLANK " Date: " MD_BLANK "\n\n");
+        g_string_append_printf (s->out, "%s " MD_BLANK MD_BLANK " %s " MD_BLANK "\n\n", _("Name:"),
+                                _("Date:"));
     }
   if (!s->key)
     sheet_markdown (s, sim_lesson_get_intro (s->lesson));
   else
-    sheet_para (s, "note", "For the teacher.",
-                "Item numbers are those of the worksheet. Each answer was played in the "
-                "simulator, so the ladders show what the students' program shows after they "
-                "answer.");
+    sheet_para (s, "note", _("For the teacher."),
+                _("Item numbers are those of the worksheet. Each answer was played in the "
+                  "simulator, so the ladders show what the students' program shows after they "
+                  "answer."));
 }
 
 static gboolean
@@ -752,38 +762,38 @@ parse_options (Options   *o,
 {
   const GOptionEntry entries[] = {
     { "answers", 'a', 0, G_OPTION_ARG_NONE, &o->answers,
-      "Write the answer key (keys, explanations, model solutions) instead of the handout", NULL },
+      N_("Write the answer key (keys, explanations, model solutions) instead of the handout"), NULL },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
-      "md (Markdown, pictures as SVG files beside it) or html (one self-contained file)",
+      N_("md (Markdown, pictures as SVG files beside it) or html (one self-contained file)"),
       "md|html" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out,
-      "Write to this file (default: standard output)", "FILE" },
+      N_("Write to this file (default: standard output)"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("FILE - a lesson on paper: a handout, or its answer key");
+    g_option_context_new (_("FILE - a lesson on paper: a handout, or its answer key"));
   g_autoptr(GError) error = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
-    "The handout has the lesson's text, every question with room for the answer, and the\n"
-    "ladder of each step as `siplab-cli lesson` draws it, as an SVG picture.  --answers\n"
-    "writes the answer key instead.  Markdown pictures are written next to --out (named\n"
-    "after it: OUT-01.svg...), or into the current directory as LESSON-worksheet-01.svg\n"
-    "(LESSON-key-01.svg) when the Markdown goes to standard output.");
+    _("The handout has the lesson's text, every question with room for the answer, and the\n"
+      "ladder of each step as `siplab-cli lesson` draws it, as an SVG picture.  --answers\n"
+      "writes the answer key instead.  Markdown pictures are written next to --out (named\n"
+      "after it: OUT-01.svg...), or into the current directory as LESSON-worksheet-01.svg\n"
+      "(LESSON-key-01.svg) when the Markdown goes to standard output."));
   if (!g_option_context_parse (context, argc, argv, &error))
     return siplab_cli_usage_error ("worksheet", "%s", error->message);
   if (*argc != 2)
     return siplab_cli_usage_error ("worksheet",
-                                   *argc < 2 ? "missing FILE" : "only one FILE, please");
+                                   *argc < 2 ? _("missing FILE") : _("only one FILE, please"));
   if (o->format == NULL)
-    return siplab_cli_usage_error ("worksheet", "missing --format md|html");
+    return siplab_cli_usage_error ("worksheet", _("missing --format md|html"));
   if (strcmp (o->format, "md") == 0)
     *format_out = FORMAT_MD;
   else if (strcmp (o->format, "html") == 0)
     *format_out = FORMAT_HTML;
   else
-    return siplab_cli_usage_error ("worksheet", "unknown format '%s' (md or html)", o->format);
+    return siplab_cli_usage_error ("worksheet", _("unknown format '%s' (md or html)"), o->format);
   return EXIT_OK;
 }
 
@@ -827,7 +837,7 @@ write_output (Sheet       *s,
     return g_file_set_contents (out_path, s->out->str, s->out->len, error);
   if (fwrite (s->out->str, 1, s->out->len, stdout) != s->out->len || fflush (stdout) != 0)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot write to standard output");
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_IO, _("cannot write to standard output"));
       return FALSE;
     }
   return TRUE;
@@ -858,13 +868,16 @@ siplab_cli_worksheet (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(SimLesson) lesson = NULL;
   g_autoptr(SimLessonRunner) runner = NULL;
+  g_autofree char *path = NULL;
   Sheet s = { 0 };
   Format format = FORMAT_HTML;
   int status;
 
   if ((status = parse_options (&options, &argc, &argv, &format)) != EXIT_OK)
     return status;
-  lesson = sim_lesson_parse_file (argv[1], &error);
+  /* A lesson's translation in the user's language, when it has one (docs/translating.md). */
+  path = sim_i18n_localized_path (argv[1]);
+  lesson = sim_lesson_parse_file (path, &error);
   if (lesson != NULL)
     runner = sim_lesson_runner_new (lesson, &error);
   if (runner == NULL)

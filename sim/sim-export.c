@@ -543,7 +543,21 @@ append_reason (GString                *s,
                const SimExportOptions *opts)
 {
   if (reason_is_new (event, opts))
-    g_string_append_printf (s, " (%s)", event->reason);
+    {
+      g_autofree char *reason = sim_i18n_reason (event->reason);
+
+      g_string_append_printf (s, " (%s)", reason);
+    }
+}
+
+/* @text, one of the simulator's sentences (or a scenario's own words), in the user's language. */
+static void
+append_said (GString    *s,
+             const char *text)
+{
+  g_autofree char *said = sim_i18n_reason (text);
+
+  g_string_append (s, said);
 }
 
 /* The usual tail of an annotation: the event's text after a colon, then its reason. */
@@ -553,7 +567,10 @@ append_text_and_reason (GString                *s,
                         const SimExportOptions *opts)
 {
   if (event->text != NULL)
-    g_string_append_printf (s, ": %s", event->text);
+    {
+      g_string_append (s, ": ");
+      append_said (s, event->text);
+    }
   append_reason (s, event, opts);
 }
 
@@ -587,6 +604,7 @@ static const char *const action_words[] G_GNUC_UNUSED = {
   NC_("trace action", "refreshed"), NC_("trace action", "removed"),
   NC_("trace action", "found"), NC_("trace action", "cracked"),
   NC_("trace action", "not-cracked"), NC_("trace action", "nothing-to-try"),
+  NC_("trace action", "stale"),
 };
 
 static const char *
@@ -609,7 +627,10 @@ describe_packet (GString                *s,
   g_string_append_printf (s, _("x %s from %s to %s dropped"), (char *) labels->pdata[0],
                           event->from ? event->from : "?", event->to ? event->to : "?");
   if (reason_is_new (event, opts))
-    g_string_append_printf (s, ": %s", event->reason);
+    {
+      g_string_append (s, ": ");
+      append_said (s, event->reason);
+    }
   return TRUE;
 }
 
@@ -686,7 +707,10 @@ describe_node (GString                *s,
     return FALSE;
   /* SimNet's texts name the node already ("bob-desk moved from ... to ..."). */
   if (event->text != NULL)
-    g_string_append_printf (s, "+ %s", event->text);
+    {
+      g_string_append (s, "+ ");
+      append_said (s, event->text);
+    }
   else
     {
       g_string_append_printf (s, "+ %s %s", node, action_word (event->action));
@@ -704,7 +728,7 @@ describe_action (GString                *s,
 {
   g_string_append (s, ">> ");
   if (event->text != NULL)
-    g_string_append (s, event->text);
+    append_said (s, event->text);
   else
     g_string_append_printf (s, "%s %s", action_word (event->action), node);
   append_reason (s, event, opts);
@@ -738,7 +762,7 @@ describe_note (GString                *s,
   g_string_append (s, g_strcmp0 (event->action, "error") == 0 ? "! " : "# ");
   if (event->node != NULL)
     g_string_append_printf (s, "%s: ", event->node);
-  g_string_append (s, event->text ? event->text : "");
+  append_said (s, event->text ? event->text : "");
   return TRUE;
 }
 
@@ -754,8 +778,11 @@ describe_capture (GString                *s,
 
   if (g_strcmp0 (event->action, "captured") != 0)
     {
-      g_string_append_printf (s, "%% %s: %s", node,
-                              event->text ? event->text : action_word (event->action));
+      g_string_append_printf (s, "%% %s: ", node);
+      if (event->text != NULL)
+        append_said (s, event->text);
+      else
+        g_string_append (s, action_word (event->action));
       return TRUE;
     }
   sim_addr_format (&event->src, src, sizeof src);
@@ -976,8 +1003,11 @@ append_message (GString        *out,
                           event->from ? event->from : "?", event->to ? event->to : "?",
                           src, dst, sim_transport_name (event->src.transport), event->action);
   if (fate == FATE_LOST_ON_LINK || fate == FATE_DROPPED_AT_RECEIVER)
-    g_string_append_printf (out, _("  [dropped: %s]"),
-                            dropped->reason ? dropped->reason : "?");
+    {
+      g_autofree char *reason = sim_i18n_reason (dropped->reason ? dropped->reason : "?");
+
+      g_string_append_printf (out, _("  [dropped: %s]"), reason);
+    }
   g_string_append (out, " ===\n");
 
   /* The wire has CRLF line ends; a terminal wants LF. */

@@ -26,3 +26,17 @@ void sim_i18n_init (void);
 const char *sim_i18n_language (void);
 char *sim_i18n_localized_path (const char *path);
 gsize sim_i18n_language_suffix_length (const char *path);
+
+/*
+ * The simulator's sentences (a trace event's reason and text: why a binding went, what a phone
+ * does, why a datagram was lost) as the user reads them.  The trace keeps them in English with
+ * their values inside, which is what JSON Lines carries in every language; the ladder, the
+ * message list and the GUI call this at display time.  @text is matched against a table of
+ * the simulator's formats (sim-i18n.c); a match is said again with the catalogue's format and
+ * the values found, its "%s" values translated the same way (a reason inside a reason).  A
+ * text the table does not know (a scenario's own note, a host name) comes back unchanged.
+ * Costs nothing in the simulator: only what is displayed is ever matched.  Free with g_free().
+ */
+char *sim_i18n_reason (const char *text) G_GNUC_WARN_UNUSED_RESULT;
+/* The formats sim_i18n_reason() knows, NULL-terminated (for the tests). */
+const char * const *sim_i18n_reason_formats (void);

@@ -103,19 +103,28 @@ test_run_ladder_speaks_spanish (void)
   result_clear (&c);
 }
 
+/* Also with reasons, expiry, a replay and a sniffer's attack, which the ladder translates. */
 static void
 test_jsonl_identical_in_every_language (void)
 {
-  g_autofree char *file = scenario ("03-register-digest.scn");
-  Result es = { 0 }, c = { 0 };
+  static const char *const scenes[] = {
+    "03-register-digest.scn", "04-refresh-expiry.scn", "07-replay-attack.scn", "08-sniffer.scn",
+  };
 
-  run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
-  run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
-  g_assert_cmpint (es.status, ==, 0);
-  g_assert_cmpuint (strlen (c.out), >, 1000);
-  g_assert_cmpstr (es.out, ==, c.out);
-  result_clear (&es);
-  result_clear (&c);
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++)
+    {
+      g_autofree char *file = scenario (scenes[i]);
+      Result es = { 0 }, c = { 0 };
+
+      run_cli (&es, "es", "run", file, "--format", "jsonl", NULL);
+      run_cli (&c, NULL, "run", file, "--format", "jsonl", NULL);
+      g_assert_cmpint (es.status, ==, 0);
+      g_assert_cmpuint (strlen (c.out), >, 1000);
+      g_assert_nonnull (strstr (c.out, "\"reason\":\"the "));
+      g_assert_cmpstr (es.out, ==, c.out);
+      result_clear (&es);
+      result_clear (&c);
+    }
 }
 
 static void
@@ -298,6 +307,291 @@ test_spanish_catalogue_is_complete (void)
   g_rmdir (dir);
 }
 
+/* The annotation lines of a ladder (an event, not an arrow, a header or a scenario's note). */
+static gboolean
+is_annotation (const char *line)
+{
+  const char *p = line;
+
+  while (*p == ' ' || g_ascii_isdigit (*p) || *p == '.')
+    p++;
+  if (p > line && p[-1] != ' ')
+    return FALSE;
+  if (*p == 's' && p[1] == ' ')
+    p += 2;
+  while (*p == ' ')
+    p++;
+  return g_str_has_prefix (p, "+ ") || g_str_has_prefix (p, ">> ") || g_str_has_prefix (p, "x ") ||
+         g_str_has_prefix (p, "% ") || g_str_has_prefix (p, "! ");
+}
+
+/*
+ * The simulator's reasons and action texts (the bracketed explanations, why a binding went,
+ * what a phone did) are Spanish too: in the unwrapped ladders of every shipped scenario, each
+ * event line differs from its English and contains none of English's common words, while the
+ * lines stay the same in number (one event, one line).  Scenario notes ("# ...") are the
+ * author's words and stay.
+ */
+static void
+test_run_ladder_reasons_speak_spanish (void)
+{
+  static const char *const scenes[] = {
+    "01-p2p-call.scn", "02-p2p-peer-moves.scn", "03-register-digest.scn", "04-refresh-expiry.scn",
+    "05-devices-fork.scn", "06-unregister.scn", "07-replay-attack.scn", "08-sniffer.scn",
+  };
+  static const char *const english[] = {
+    " the ", " and ", " is ", " was ", " of ", " with ", " from ", " by ", " granted",
+    " asked", " registers", " registration ", " hangs up", " calls ", " no answer", " lost ",
+  };
+  guint checked = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++)
+    {
+      g_autofree char *file = scenario (scenes[i]);
+      g_auto(GStrv) es_lines = NULL, c_lines = NULL;
+      Result es = { 0 }, c = { 0 };
+
+      run_cli (&es, "es", "run", file, "--width", "100000", NULL);
+      run_cli (&c, NULL, "run", file, "--width", "100000", NULL);
+      g_assert_cmpint (es.status, ==, 0);
+      g_assert_cmpint (c.status, ==, 0);
+      es_lines = g_strsplit (es.out, "\n", -1);
+      c_lines = g_strsplit (c.out, "\n", -1);
+      g_assert_cmpuint (g_strv_length (es_lines), ==, g_strv_length (c_lines));
+      for (guint j = 0; c_lines[j] != NULL; j++)
+        {
+          if (!is_annotation (c_lines[j]))
+            continue;
+          if (g_strcmp0 (es_lines[j], c_lines[j]) == 0)
+            g_error ("%s: line %u is English in Spanish: %s", scenes[i], j + 1, es_lines[j]);
+          for (guint k = 0; k < G_N_ELEMENTS (english); k++)
+            if (strstr (es_lines[j], english[k]) != NULL)
+              g_error ("%s: line %u has the English \"%s\": %s", scenes[i], j + 1, english[k],
+                       es_lines[j]);
+          checked++;
+        }
+      result_clear (&es);
+      result_clear (&c);
+    }
+  /* Every scene has events: a ladder that lost them would pass the checks above. */
+  g_assert_cmpuint (checked, >, 100);
+}
+
+/* The messages format's "[dropped: ...]" says why in Spanish too. */
+static void
+test_messages_dropped_reason_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("02-p2p-peer-moves.scn");
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "run", file, "--format", "messages", NULL);
+  run_cli (&c, NULL, "run", file, "--format", "messages", NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "no host has address 10.0.0.12 any more: the datagram is lost"));
+  g_assert_nonnull (strstr (es.out, "ningún host tiene ya la dirección 10.0.0.12: el datagrama se pierde"));
+  g_assert_null (strstr (es.out, "the datagram is lost"));
+  result_clear (&es);
+  result_clear (&c);
+}
+
+/* @text with every run of white space (a wrapped line's break and indent) as one space. */
+static char *
+unwrapped (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (out, *p);
+    else if (out->len > 0 && out->str[out->len - 1] != ' ')
+      g_string_append_c (out, ' ');
+  return g_string_free (out, FALSE);
+}
+
+/* `view` of a capture says its digest verdicts and what a 200 OK shows in Spanish too. */
+static void
+test_view_of_a_capture_speaks_spanish (void)
+{
+  g_autofree char *file = scenario ("04-refresh-expiry.scn");
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *pcap = g_build_filename (dir, "04.pcapng", NULL);
+  g_autofree char *users = g_build_filename (dir, "users", NULL);
+  g_autofree char *es_text = NULL, *c_text = NULL;
+  Result run = { 0 }, es = { 0 }, c = { 0 };
+
+  run_cli (&run, NULL, "run", file, "--pcap", pcap, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_file_set_contents (users, "alice:secret123\n", -1, NULL));
+  run_cli (&es, "es", "view", pcap, "--users", users, NULL);
+  run_cli (&c, NULL, "view", pcap, "--users", users, NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  es_text = unwrapped (es.out);
+  c_text = unwrapped (c.out);
+  g_assert_nonnull (strstr (c_text, "correct: the MD5 digest of alice's password matches"));
+  g_assert_nonnull (strstr (es_text, "correcto: el digest MD5 de la contraseña de alice coincide"));
+  g_assert_nonnull (strstr (es_text, "el 200 OK del registrar enumera los Contacts actuales"));
+  g_assert_null (strstr (es_text, "password matches"));
+  result_clear (&run);
+  result_clear (&es);
+  result_clear (&c);
+  g_unlink (pcap);
+  g_unlink (users);
+  g_rmdir (dir);
+}
+
+/* The teacher's commands speak Spanish: class init's instructions, grade's verdicts. */
+static void
+test_class_and_grade_speak_spanish (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *key = g_build_filename (dir, "class.key", NULL);
+  g_autofree char *bogus = g_build_filename (dir, "bogus.handin", NULL);
+  Result init = { 0 }, grade = { 0 }, usage = { 0 };
+
+  run_cli (&init, "es", "class", "init", "--out", key, NULL);
+  g_assert_cmpint (init.status, ==, 0);
+  g_assert_nonnull (strstr (init.out, "escrita en"));
+  g_assert_true (g_file_set_contents (bogus, "not a hand-in\n", -1, NULL));
+  run_cli (&grade, "es", "grade", key, bogus, NULL);
+  g_assert_false (g_spawn_check_wait_status (grade.status, NULL));
+  g_assert_nonnull (strstr (grade.out, "Entregas (clave de clase"));
+  g_assert_nonnull (strstr (grade.out, "NO ES UNA ENTREGA"));
+  g_assert_nonnull (strstr (grade.out, "1 de 1 entrega señalada"));
+  run_cli (&usage, "es", "grade", key, NULL);
+  g_assert_nonnull (strstr (usage.err, "falta HANDIN"));
+  result_clear (&init);
+  result_clear (&grade);
+  result_clear (&usage);
+  g_unlink (key);
+  g_unlink (bogus);
+  g_rmdir (dir);
+}
+
+/*
+ * A worksheet of a shipped lesson: in Spanish its headings are Spanish and it is the lesson's
+ * Spanish translation; in English the answer key plays every choice's key under the letter
+ * the runner shows it as (the options are shuffled per seed: the file's letter failed).
+ */
+static void
+test_worksheet_speaks_spanish (void)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons",
+                                              "02-register-and-aor.lesson", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("siplab-i18n-XXXXXX", NULL);
+  g_autofree char *sheet = g_build_filename (dir, "sheet.html", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.html", NULL);
+  g_autofree char *html = NULL, *key_html = NULL;
+  Result es = { 0 }, c = { 0 };
+
+  run_cli (&es, "es", "worksheet", lesson, "--format", "html", "--out", sheet, NULL);
+  g_assert_cmpstr (es.err, ==, "");
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_true (g_file_get_contents (sheet, &html, NULL, NULL));
+  g_assert_nonnull (strstr (html, "<html lang=\"es\">"));
+  g_assert_nonnull (strstr (html, "Hoja de trabajo"));
+  g_assert_nonnull (strstr (html, "Fíjese en"));
+  g_assert_nonnull (strstr (html, "La petición REGISTER"));
+  run_cli (&c, NULL, "worksheet", lesson, "--answers", "--format", "html", "--out", key, NULL);
+  g_assert_cmpstr (c.err, ==, "");
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_true (g_file_get_contents (key, &key_html, NULL, NULL));
+  g_assert_nonnull (strstr (key_html, "<html lang=\"en\">"));
+  g_assert_nonnull (strstr (key_html, "Answer key"));
+  result_clear (&es);
+  result_clear (&c);
+  g_unlink (sheet);
+  g_unlink (key);
+  g_rmdir (dir);
+}
+
+/* A sample of @format: "v1", "v2" ... for each "%s", 7 (or 7.5) for each number. */
+static char *
+sample_of (const char *format)
+{
+  GString *out = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = format; *p != '\0'; p++)
+    {
+      if (*p != '%')
+        {
+          g_string_append_c (out, *p);
+          continue;
+        }
+      if (p[1] == '%')
+        {
+          g_string_append_c (out, '%');
+          p++;
+          continue;
+        }
+      while (strchr ("0123456789.*$-+ #hlLqjzt", p[1]) != NULL)
+        p++;
+      p++;
+      if (*p == 's')
+        g_string_append_printf (out, "v%u", ++n);
+      else
+        g_string_append (out, *p == 'f' || *p == 'g' ? "7.5" : "7");
+    }
+  return g_string_free (out, FALSE);
+}
+
+/*
+ * In process, in Spanish: every format of sim_i18n_reason()'s table is reached by a text it
+ * writes (no earlier format shadows it) and said in Spanish with the values found; a composed
+ * sentence has its inner one translated too; anything else comes back unchanged.  Last test of
+ * the file: it switches this process's locale.
+ */
+static void
+test_reason_table_translates_every_format (void)
+{
+  const char * const *formats = sim_i18n_reason_formats ();
+  g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+  g_autofree char *composed = NULL, *unknown = NULL, *reason = NULL;
+  guint n = 0;
+
+  /* In the C locale nothing is translated. */
+  reason = sim_i18n_reason ("the router r1 is gone: the datagram is lost");
+  g_assert_cmpstr (reason, ==, "the router r1 is gone: the datagram is lost");
+  g_clear_pointer (&reason, g_free);
+
+  g_setenv ("SIPLAB_LOCALEDIR", localedir, TRUE);
+  g_setenv ("LANGUAGE", "es", TRUE);
+  g_setenv ("LANG", "es_ES.UTF-8", TRUE);
+  g_unsetenv ("LC_ALL");
+  g_unsetenv ("LC_MESSAGES");
+  setlocale (LC_ALL, "");
+  sim_i18n_init ();
+  g_assert_cmpstr (sim_i18n_language (), ==, "es");
+
+  for (guint i = 0; formats[i] != NULL; i++, n++)
+    {
+      g_autofree char *sample = sample_of (formats[i]);
+      g_autofree char *said = sim_i18n_reason (sample);
+
+      /* " (CSeq + 1)%s" reads the same in Spanish. */
+      if (g_strcmp0 (said, sample) == 0 &&
+          strcmp (g_dgettext (GETTEXT_PACKAGE, formats[i]), formats[i]) != 0)
+        g_error ("format %u is not translated (or never reached): %s", i, formats[i]);
+      /* The values found are said again. */
+      if (strstr (sample, "v1") != NULL && strstr (said, "v1") == NULL)
+        g_error ("format %u loses its first value: %s -> %s", i, sample, said);
+    }
+  g_assert_cmpuint (n, >, 100);
+
+  composed = sim_i18n_reason ("a new Contact for sip:alice@lab.example: 120 s granted (asked for "
+                              "7200 s; the policy grants at most 120 s) (RFC 3261 §10.3 step 7)");
+  g_assert_cmpstr (composed, ==, "un Contact nuevo para sip:alice@lab.example: se conceden 120 s "
+                                 "(pidió 7200 s; la política concede como mucho 120 s) "
+                                 "(RFC 3261 §10.3 paso 7)");
+  unknown = sim_i18n_reason ("alice-desk is off: no more refreshes");
+  g_assert_cmpstr (unknown, ==, "alice-desk is off: no more refreshes");
+  reason = sim_i18n_reason ("eve replays the REGISTER with Authorization captured from alice-desk "
+                            "(new Call-ID) (CSeq + 1)");
+  g_assert_cmpstr (reason, ==, "eve reenvía el REGISTER con la Authorization capturada de "
+                               "alice-desk (Call-ID nuevo) (CSeq + 1)");
+  setlocale (LC_ALL, "C");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -318,5 +612,17 @@ main (int    argc,
                    test_localized_path_follows_the_language);
   g_test_add_func ("/i18n/the Spanish catalogue translates every marked string",
                    test_spanish_catalogue_is_complete);
+  g_test_add_func ("/i18n/the ladder's reasons and action texts speak Spanish in every scenario",
+                   test_run_ladder_reasons_speak_spanish);
+  g_test_add_func ("/i18n/the message list says why a datagram was dropped in Spanish",
+                   test_messages_dropped_reason_speaks_spanish);
+  g_test_add_func ("/i18n/view of a capture says its verdicts in Spanish",
+                   test_view_of_a_capture_speaks_spanish);
+  g_test_add_func ("/i18n/class init and grade speak Spanish", test_class_and_grade_speak_spanish);
+  g_test_add_func ("/i18n/a worksheet speaks Spanish, and its answer key plays shuffled choices",
+                   test_worksheet_speaks_spanish);
+  /* Last: it switches this process's locale to Spanish. */
+  g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
+                   test_reason_table_translates_every_format);
   return g_test_run ();
 }

@@ -29,9 +29,36 @@ requested_messages_locale (void)
   return NULL;
 }
 
+/*
+ * The catalogues of an uninstalled build: a program run from a meson build tree
+ * (BUILD/app/siplab-cli) finds them in BUILD/po, where meson's i18n module writes them, so
+ * `LANGUAGE=es ./_build/app/siplab-cli run ...` speaks Spanish before `meson install`.
+ * NULL when the program is not in a build tree (an installation uses SIPLAB_LOCALEDIR).
+ */
+static char *
+build_tree_localedir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *bindir = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *ninja = NULL;
+  g_autofree char *po = NULL;
+
+  if (exe == NULL)
+    return NULL;
+  bindir = g_path_get_dirname (exe);
+  root = g_path_get_dirname (bindir);
+  ninja = g_build_filename (root, "build.ninja", NULL);
+  po = g_build_filename (root, "po", NULL);
+  if (!g_file_test (ninja, G_FILE_TEST_IS_REGULAR) || !g_file_test (po, G_FILE_TEST_IS_DIR))
+    return NULL;
+  return g_steal_pointer (&po);
+}
+
 void
 sim_i18n_init (void)
 {
+  g_autofree char *build_dir = NULL;
   const char *dir = g_getenv (SIM_I18N_LOCALEDIR_ENV);
   const char *messages = setlocale (LC_MESSAGES, NULL);
   const char *requested = requested_messages_locale ();
@@ -45,7 +72,9 @@ sim_i18n_init (void)
       requested != NULL && strcmp (requested, "C") != 0 && strcmp (requested, "POSIX") != 0 &&
       !g_str_has_prefix (requested, "C.") && setlocale (LC_MESSAGES, "C.UTF-8") != NULL)
     setlocale (LC_CTYPE, "C.UTF-8");
-  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : SIPLAB_LOCALEDIR);
+  if (dir == NULL || *dir == '\0')
+    dir = build_dir = build_tree_localedir ();
+  bindtextdomain (GETTEXT_PACKAGE, dir != NULL ? dir : SIPLAB_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 }

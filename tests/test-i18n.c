@@ -103,6 +103,22 @@ test_run_ladder_speaks_spanish (void)
   result_clear (&c);
 }
 
+/*
+ * A user who builds SIP Lab and runs ./_build/app/siplab-cli with LANGUAGE=es sets no
+ * SIPLAB_LOCALEDIR: the program finds the build tree's catalogues itself.
+ */
+static void
+test_build_tree_finds_its_catalogues (void)
+{
+  g_autofree char *file = scenario ("03-register-digest.scn");
+  Result es = { 0 };
+
+  run_cli (&es, "es", "env:SIPLAB_LOCALEDIR=", "run", file, NULL);
+  g_assert_cmpint (es.status, ==, 0);
+  g_assert_nonnull (strstr (es.out, "+ registro de alice-desk: registrándose"));
+  result_clear (&es);
+}
+
 /* Also with reasons, expiry, a replay and a sniffer's attack, which the ladder translates. */
 static void
 test_jsonl_identical_in_every_language (void)
@@ -599,6 +615,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/i18n/run's ladder speaks Spanish with LANGUAGE=es",
                    test_run_ladder_speaks_spanish);
+  g_test_add_func ("/i18n/a build tree's program finds its catalogues without SIPLAB_LOCALEDIR",
+                   test_build_tree_finds_its_catalogues);
   g_test_add_func ("/i18n/the JSON Lines export is the same bytes in every language",
                    test_jsonl_identical_in_every_language);
   g_test_add_func ("/i18n/usage and errors speak Spanish", test_usage_and_errors_speak_spanish);

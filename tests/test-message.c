@@ -246,6 +246,30 @@ check_parse (const char *text,
   return TRUE;
 }
 
+/* A response sharing @request's headers writes the text of one that copies them, and freeing
+ * it leaves the request whole (the same text, every header still there). */
+static void
+check_sharing_response (osip_message_t *request,
+                        int             status,
+                        const char     *to_tag)
+{
+  gsize before_len, after_len, copied_len, shared_len;
+  g_autofree char *before = sim_message_to_string (request, &before_len);
+  g_autofree char *after = NULL;
+  g_autofree char *copied_text = NULL;
+  g_autofree char *shared_text = NULL;
+  osip_message_t *copied = sim_message_new_response (request, status, NULL, to_tag);
+  osip_message_t *shared = sim_message_new_response_sharing (request, status, NULL, to_tag);
+
+  copied_text = sim_message_to_string (copied, &copied_len);
+  shared_text = sim_message_to_string (shared, &shared_len);
+  g_assert_cmpmem (shared_text, shared_len, copied_text, copied_len);
+  sim_message_free (shared);
+  sim_message_free (copied);
+  after = sim_message_to_string (request, &after_len);
+  g_assert_cmpmem (after, after_len, before, before_len);
+}
+
 /* Parses @text (which must parse) and checks it, plus what the registrar and proxy derive from
  * it: responses, a CANCEL, a clone, a rewritten header. */
 static gboolean
@@ -281,6 +305,9 @@ check_text (const char *text,
       sim_message_set_header (ok, "date", "Sat, 13 Nov 2010 23:29:00 GMT");
       g_assert_true (check_message (ok));
       g_assert_true (check_message (trying));
+      check_sharing_response (msg, 401, "t0");
+      check_sharing_response (msg, 200, "t1");
+      check_sharing_response (msg, 100, NULL);
       if (msg->req_uri != NULL && strcmp (msg->sip_method, "INVITE") == 0)
         {
           g_autoptr(osip_message_t) cancel = sim_message_new_cancel (msg);

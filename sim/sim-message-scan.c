@@ -110,6 +110,25 @@ sim_message_line_end (const char  *p,
 {
   const char *eol = p;
 
+  /*
+   * Eight bytes at a time while none of them is CR or LF (a byte of x is zero where the text
+   * has the byte looked for; HAS_ZERO_BYTE is the classic test for a zero byte in a word), then
+   * byte by byte to the first of them.  Every message is scanned line by line, and a byte loop
+   * here was 6% of the instructions serve spent per registration (issue 15).  Still one pass.
+   */
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HAS_ZERO_BYTE(x) (((x) - ONES) & ~(x) & G_GUINT64_CONSTANT (0x8080808080808080))
+  while (end - eol >= 8)
+    {
+      guint64 word;
+
+      memcpy (&word, eol, sizeof word);
+      if (HAS_ZERO_BYTE (word ^ (ONES * '\r')) != 0 || HAS_ZERO_BYTE (word ^ (ONES * '\n')) != 0)
+        break;
+      eol += 8;
+    }
+#undef HAS_ZERO_BYTE
+#undef ONES
   while (eol < end && *eol != '\r' && *eol != '\n')
     eol++;
   if (next != NULL)

@@ -1365,6 +1365,44 @@ test_scan_reads_lines_as_libosip2 (void)
     }
 }
 
+/* sim_message_line_end reads eight bytes at a time: a CR or LF at any place in the word, or
+ * none, ends the line where a byte-by-byte loop would. */
+static void
+test_line_end_finds_the_first_cr_or_lf (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+  static const char alphabet[] = "\r\nab\x80\xff\x0d\x8a\x0c\x0b";
+  char text[40];
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      gsize len = g_rand_int_range (rand, 0, sizeof text + 1);
+      /* Mostly plain text, sometimes dense with CR, LF and bytes near them. */
+      guint dense = g_rand_int_range (rand, 1, 40);
+
+      for (gsize i = 0; i < len; i++)
+        text[i] = g_rand_int_range (rand, 0, dense) == 0
+                  ? alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)]
+                  : (char) g_rand_int_range (rand, 0x0e, 0x7f);
+      for (gsize start = 0; start <= len; start++)
+        {
+          const char *expected = text + start, *next = NULL, *expected_next;
+          const char *eol = sim_message_line_end (text + start, text + len, &next);
+
+          while (expected < text + len && *expected != '\r' && *expected != '\n')
+            expected++;
+          if (expected == text + len)
+            expected_next = expected;
+          else if (*expected == '\r' && expected + 1 < text + len && expected[1] == '\n')
+            expected_next = expected + 2;
+          else
+            expected_next = expected + 1;
+          g_assert_true (eol == expected);
+          g_assert_true (next == expected_next);
+        }
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1387,6 +1425,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);
   g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",
                    test_scan_reads_lines_as_libosip2);
+  g_test_add_func ("/sim/message/scan/line-end-finds-the-first-cr-or-lf",
+                   test_line_end_finds_the_first_cr_or_lf);
   g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);
   status = g_test_run ();
   g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,

@@ -196,6 +196,59 @@ sim_message_new_response (const osip_message_t *request,
   return response;
 }
 
+/* What application_data holds in a response of sim_message_new_response_sharing(). */
+static const char sharing_mark[] = "shares its request's headers";
+
+osip_message_t *
+sim_message_new_response_sharing (const osip_message_t *request,
+                                  int                   status,
+                                  const char           *reason,
+                                  const char           *to_tag)
+{
+  osip_message_t *response = NULL;
+  osip_generic_param_t *tag = NULL;
+
+  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
+
+  osip_message_init (&response);
+  osip_message_set_version (response, osip_strdup ("SIP/2.0"));
+  osip_message_set_status_code (response, status);
+  osip_message_set_reason_phrase (response,
+                                  osip_strdup (reason ? reason : sim_message_reason_phrase (status)));
+  /* The list header is copied, its nodes are the request's: sim_message_free() empties the
+   * response's copy before osip_message_free() could walk it. */
+  response->vias = request->vias;
+  response->from = request->from;
+  response->call_id = request->call_id;
+  response->cseq = request->cseq;
+  response->application_data = (void *) sharing_mark;
+  osip_to_clone (request->to, &response->to);
+
+  /* RFC 3261 §8.2.6.2: a UAS adds a To tag, except to a 100 Trying. */
+  if (status > 100 && to_tag != NULL && response->to != NULL &&
+      (osip_to_get_tag (response->to, &tag) != 0 || tag == NULL))
+    osip_to_set_tag (response->to, osip_strdup (to_tag));
+
+  osip_message_set_content_length (response, "0");
+  return response;
+}
+
+void
+sim_message_free (osip_message_t *msg)
+{
+  if (msg == NULL)
+    return;
+  if (msg->application_data == (void *) sharing_mark)
+    {
+      osip_list_init (&msg->vias);
+      msg->from = NULL;
+      msg->call_id = NULL;
+      msg->cseq = NULL;
+      msg->application_data = NULL;
+    }
+  osip_message_free (msg);
+}
+
 osip_message_t *
 sim_message_new_cancel (const osip_message_t *invite)
 {

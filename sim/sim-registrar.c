@@ -1190,8 +1190,11 @@ sim_registrar_handle (SimRegistrar   *self,
     }
 
   outcome = process (&req);
-  response = sim_message_new_response (request, outcomes[outcome].status, outcomes[outcome].reason,
-                                       sim_server_txn_get_to_tag (txn));
+  /* The response is written and released by the stack before @request is freed: it may share
+   * the request's headers rather than copy them. */
+  response = sim_message_new_response_sharing (request, outcomes[outcome].status,
+                                               outcomes[outcome].reason,
+                                               sim_server_txn_get_to_tag (txn));
   switch (outcome)
     {
     case OUTCOME_OK:

@@ -922,7 +922,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
-      osip_message_free (response);
+      sim_message_free (response);
       return;
     }
   hold = sim_server_txn_ref (txn);
@@ -938,7 +938,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
   g_free (txn->response_text);
   txn->response_text = sim_message_to_string (response, &txn->response_len);
   txn->last_status = status;
-  osip_message_free (response);
+  sim_message_free (response);
   server_account (txn);
 
   transmit (self, &txn->reply_to, txn->response_text, txn->response_len, FALSE);
@@ -1022,7 +1022,7 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
-      osip_message_free (response);
+      sim_message_free (response);
       return;
     }
   /*
@@ -1055,7 +1055,7 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
     }
   text = sim_message_to_string (response, &len);
   txn->last_status = status;
-  osip_message_free (response);
+  sim_message_free (response);
   transmit (self, &txn->reply_to, text, len, FALSE);
   trace_txn (self, txn->kind, txn->state, txn->branch, txn->method,
              "final response sent statelessly (RFC 3261 §8.2.7): the transaction is forgotten "

@@ -246,6 +246,30 @@ check_parse (const char *text,
   return TRUE;
 }
 
+/* A response sharing @request's headers writes the text of one that copies them, and freeing
+ * it leaves the request whole (the same text, every header still there). */
+static void
+check_sharing_response (osip_message_t *request,
+                        int             status,
+                        const char     *to_tag)
+{
+  gsize before_len, after_len, copied_len, shared_len;
+  g_autofree char *before = sim_message_to_string (request, &before_len);
+  g_autofree char *after = NULL;
+  g_autofree char *copied_text = NULL;
+  g_autofree char *shared_text = NULL;
+  osip_message_t *copied = sim_message_new_response (request, status, NULL, to_tag);
+  osip_message_t *shared = sim_message_new_response_sharing (request, status, NULL, to_tag);
+
+  copied_text = sim_message_to_string (copied, &copied_len);
+  shared_text = sim_message_to_string (shared, &shared_len);
+  g_assert_cmpmem (shared_text, shared_len, copied_text, copied_len);
+  sim_message_free (shared);
+  sim_message_free (copied);
+  after = sim_message_to_string (request, &after_len);
+  g_assert_cmpmem (after, after_len, before, before_len);
+}
+
 /* Parses @text (which must parse) and checks it, plus what the registrar and proxy derive from
  * it: responses, a CANCEL, a clone, a rewritten header. */
 static gboolean
@@ -281,6 +305,9 @@ check_text (const char *text,
       sim_message_set_header (ok, "date", "Sat, 13 Nov 2010 23:29:00 GMT");
       g_assert_true (check_message (ok));
       g_assert_true (check_message (trying));
+      check_sharing_response (msg, 401, "t0");
+      check_sharing_response (msg, 200, "t1");
+      check_sharing_response (msg, 100, NULL);
       if (msg->req_uri != NULL && strcmp (msg->sip_method, "INVITE") == 0)
         {
           g_autoptr(osip_message_t) cancel = sim_message_new_cancel (msg);
@@ -1390,6 +1417,44 @@ test_via_from_text (void)
   g_assert_null (_sim_message_via_from_text ("not a via"));
 }
 
+/* sim_message_line_end reads eight bytes at a time: a CR or LF at any place in the word, or
+ * none, ends the line where a byte-by-byte loop would. */
+static void
+test_line_end_finds_the_first_cr_or_lf (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+  static const char alphabet[] = "\r\nab\x80\xff\x0d\x8a\x0c\x0b";
+  char text[40];
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      gsize len = g_rand_int_range (rand, 0, sizeof text + 1);
+      /* Mostly plain text, sometimes dense with CR, LF and bytes near them. */
+      guint dense = g_rand_int_range (rand, 1, 40);
+
+      for (gsize i = 0; i < len; i++)
+        text[i] = g_rand_int_range (rand, 0, dense) == 0
+                  ? alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)]
+                  : (char) g_rand_int_range (rand, 0x0e, 0x7f);
+      for (gsize start = 0; start <= len; start++)
+        {
+          const char *expected = text + start, *next = NULL, *expected_next;
+          const char *eol = sim_message_line_end (text + start, text + len, &next);
+
+          while (expected < text + len && *expected != '\r' && *expected != '\n')
+            expected++;
+          if (expected == text + len)
+            expected_next = expected;
+          else if (*expected == '\r' && expected + 1 < text + len && expected[1] == '\n')
+            expected_next = expected + 2;
+          else
+            expected_next = expected + 1;
+          g_assert_true (eol == expected);
+          g_assert_true (next == expected_next);
+        }
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1413,6 +1478,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);
   g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",
                    test_scan_reads_lines_as_libosip2);
+  g_test_add_func ("/sim/message/scan/line-end-finds-the-first-cr-or-lf",
+                   test_line_end_finds_the_first_cr_or_lf);
   g_test_add_data_func ("/sim/message/parse/mutations", (gconstpointer) test_parse_mutations, run_counting);
   status = g_test_run ();
   g_test_message ("%u messages compared, %u by our serialiser; %u URIs", stats.messages, stats.fast,

@@ -14,7 +14,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <gtk/gtk.h>
@@ -48,6 +50,35 @@ max_rss_mb (void)
 
   getrusage (RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;
+}
+
+/* The current RSS (VmRSS), to tell what grows with the session from what was a peak. */
+static double
+rss_mb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "VmRSS:")) == NULL)
+    return 0;
+  return g_ascii_strtod (line + 6, NULL) / 1024.0;
+}
+
+/*
+ * Every virtual half hour of the run: RSS, the heap malloc has handed out, and the history's
+ * bytes, so that what grows with the session shows as a slope (issue 17).
+ */
+static void
+print_growth (SimDocument *document,
+              SimTime      t)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  printf ("  at %6.0f virtual s: RSS %.0f MB, malloc in use %.0f MB, history in memory %.1f MB\n",
+          SIM_TIME_TO_SECONDS (t), rss_mb (), (info.uordblks + info.hblkhd) / 1048576.0,
+          sim_history_get_memory_size (sim_document_get_history (document)) / 1048576.0);
+  fflush (stdout);
 }
 
 static void
@@ -143,6 +174,8 @@ main (int   argc,
     {
       sim_document_run_until (document, MIN (t, end));
       drain ();
+      if (t % SIM_SEC (1800) == 0)
+        print_growth (document, t);
     }
   run_s = (g_get_monotonic_time () - start) / 1e6;
   printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB, "

@@ -4,9 +4,10 @@
  * "day of a registrar": 300 phones refreshing every minute over a 2% lossy link for 6 hours) in
  * the real AppWindow, runs it to its end as playing does (a minute of virtual time per frame,
  * the views following), then seeks to 20 points in a fixed pseudo-random order and prints the
- * wall time of each seek until the window is idle (median, max), the history's size, the
- * process's max RSS and the events re-run (0 when every seek was a replay world or the world
- * that went furthest).
+ * wall time of each seek until the window is idle (median, max), the history's size (in
+ * memory and in its spill file), the process's max RSS and the events re-run (0 when every
+ * seek was a replay world or the world that went furthest).  While it runs it prints the RSS
+ * and malloc's heap every virtual half hour: what grows with the session shows as a slope.
  *
  *   xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
  *     env GSK_RENDERER=cairo GTK_A11Y=test bench-seek [--phones 300] [--hours 6] [--points 20]
@@ -178,10 +179,12 @@ main (int   argc,
         print_growth (document, t);
     }
   run_s = (g_get_monotonic_time () - start) / 1e6;
-  printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB, "
-          "max RSS %.0f MB\n", SIM_TIME_TO_SECONDS (end), run_s,
+  printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB "
+          "in memory and %.1f MB in its spill file, max RSS %.0f MB\n",
+          SIM_TIME_TO_SECONDS (end), run_s,
           sim_history_get_n_events (sim_document_get_history (document)),
           sim_history_get_memory_size (sim_document_get_history (document)) / 1048576.0,
+          sim_history_get_spilled_size (sim_document_get_history (document)) / 1048576.0,
           max_rss_mb ());
   fflush (stdout);
 

@@ -68,6 +68,7 @@ struct _SimHistory {
   GByteArray *open_records;
   int spill_fd;             /* the unlinked spill file; -1: none yet, -2: could not make one */
   guint64 spill_end;
+  gboolean spill_failed;    /* a write failed: later chunks stay in memory, warned once */
 };
 
 G_DEFINE_FINAL_TYPE (SimHistory, sim_history, G_TYPE_OBJECT)
@@ -394,7 +395,7 @@ blob_store (SimHistory *self,
     return blob;
   data = g_bytes_get_data (packed, &len);
   blob.len = len;
-  fd = spill_fd (self);
+  fd = self->spill_failed ? -2 : spill_fd (self);
   if (fd >= 0 && write_all (fd, data, len, self->spill_end))
     {
       blob.offset = self->spill_end;
@@ -403,8 +404,12 @@ blob_store (SimHistory *self,
       return blob;
     }
   if (fd >= 0)
-    g_warning ("SimHistory: writing the spill file failed (%s), keeping chunks in memory",
-               g_strerror (errno));
+    {
+      /* A full disk: what is in the file stays readable, the rest stays here. */
+      g_warning ("SimHistory: writing the spill file failed (%s), keeping chunks in memory",
+                 g_strerror (errno));
+      self->spill_failed = TRUE;
+    }
   blob.bytes = packed;
   return blob;
 }

@@ -54,8 +54,13 @@ typedef struct {
 
 /* Events per chunk: large enough for zlib to find the repetition between messages. */
 #define SIM_HISTORY_CHUNK_EVENTS 4096
-/* Decompressed chunks kept for reading (about 2 MB each for a registrar's traffic). */
-#define SIM_HISTORY_CACHED_CHUNKS 4
+/*
+ * Decompressed chunks kept for reading (about 1 MB each for a registrar's traffic).  A seek
+ * reads the trace's window (SIM_DOCUMENT_MAX_EVENTS, five chunks), then the GUI's counters read
+ * on from their last mark up to it: with fewer, those chunks evicted each other and each was
+ * read from the spill file and inflated twice.
+ */
+#define SIM_HISTORY_CACHED_CHUNKS 8
 
 #define SIM_TYPE_HISTORY (sim_history_get_type ())
 G_DECLARE_FINAL_TYPE (SimHistory, sim_history, SIM, HISTORY, GObject)

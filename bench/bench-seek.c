@@ -4,9 +4,10 @@
  * "day of a registrar": 300 phones refreshing every minute over a 2% lossy link for 6 hours) in
  * the real AppWindow, runs it to its end as playing does (a minute of virtual time per frame,
  * the views following), then seeks to 20 points in a fixed pseudo-random order and prints the
- * wall time of each seek until the window is idle (median, max), the history's size, the
- * process's max RSS and the events re-run (0 when every seek was a replay world or the world
- * that went furthest).
+ * wall time of each seek until the window is idle (median, max), the history's size (in
+ * memory and in its spill file), the process's max RSS and the events re-run (0 when every
+ * seek was a replay world or the world that went furthest).  While it runs it prints the RSS
+ * and malloc's heap every virtual half hour: what grows with the session shows as a slope.
  *
  *   xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
  *     env GSK_RENDERER=cairo GTK_A11Y=test bench-seek [--phones 300] [--hours 6] [--points 20]
@@ -14,7 +15,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <gtk/gtk.h>
@@ -48,6 +52,45 @@ max_rss_mb (void)
 
   getrusage (RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;
+}
+
+/* The current RSS (VmRSS), to tell what grows with the session from what was a peak. */
+static double
+rss_mb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "VmRSS:")) == NULL)
+    return 0;
+  return g_ascii_strtod (line + 6, NULL) / 1024.0;
+}
+
+/*
+ * Every virtual half hour of the run: RSS, the heap malloc has handed out, and the history's
+ * bytes, so that what grows with the session shows as a slope (issue 17).
+ */
+static void
+print_growth (SimDocument *document,
+              SimTime      t)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  printf ("  at %6.0f virtual s: RSS %.0f MB, malloc in use %.0f MB, history in memory %.1f MB\n",
+          SIM_TIME_TO_SECONDS (t), rss_mb (), (info.uordblks + info.hblkhd) / 1048576.0,
+          sim_history_get_memory_size (sim_document_get_history (document)) / 1048576.0);
+  fflush (stdout);
+}
+
+/* The process's CPU time: what a seek costs, whatever else the machine runs. */
+static double
+cpu_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void
@@ -143,12 +186,16 @@ main (int   argc,
     {
       sim_document_run_until (document, MIN (t, end));
       drain ();
+      if (t % SIM_SEC (1800) == 0)
+        print_growth (document, t);
     }
   run_s = (g_get_monotonic_time () - start) / 1e6;
-  printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB, "
-          "max RSS %.0f MB\n", SIM_TIME_TO_SECONDS (end), run_s,
+  printf ("ran %.0f virtual s in %.1f s wall: %" G_GUINT64_FORMAT " events, history %.1f MB "
+          "in memory and %.1f MB in its spill file, max RSS %.0f MB\n",
+          SIM_TIME_TO_SECONDS (end), run_s,
           sim_history_get_n_events (sim_document_get_history (document)),
           sim_history_get_memory_size (sim_document_get_history (document)) / 1048576.0,
+          sim_history_get_spilled_size (sim_document_get_history (document)) / 1048576.0,
           max_rss_mb ());
   fflush (stdout);
 
@@ -156,6 +203,7 @@ main (int   argc,
     {
       SimTime t = (SimTime) (g_rand_double (rand) * end);
       gint64 t0 = g_get_monotonic_time ();
+      double cpu0 = cpu_ms ();
       double ms;
 
       double seek_ms, idle_ms;
@@ -170,7 +218,8 @@ main (int   argc,
       idle_ms = (g_get_monotonic_time () - t0) / 1000.0;
       g_array_append_val (latencies, ms);
       printf ("seek to %8.1f s: %8.1f ms to the first frame (the seek itself %.1f ms, the "
-              "main loop idle after %.1f ms)%s\n", SIM_TIME_TO_SECONDS (t), ms, seek_ms, idle_ms,
+              "main loop idle after %.1f ms, %.0f ms of CPU)%s\n", SIM_TIME_TO_SECONDS (t), ms,
+              seek_ms, idle_ms, cpu_ms () - cpu0,
               sim_document_get_replaying (document) ? " (replay)" : "");
       fflush (stdout);
     }

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-history.h"
 
-#include <gio/gio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 
 /*
  * An event is a record of varints and length-prefixed strings (sim-history.h says why).  The
@@ -10,15 +15,25 @@
  * its length plus one, 0 for NULL, then its bytes; a signed number is zigzag-encoded.
  */
 
+/*
+ * Compressed bytes of a full chunk: in the spill file at @offset, or in memory (@bytes) when
+ * no spill file could be made.  @len 0: nothing (a chunk with no checkpoint).
+ */
+typedef struct {
+  guint64 offset;
+  gsize len;
+  GBytes *bytes;
+} Blob;
+
 typedef struct {
   guint64 first;            /* index of its first event */
   SimTime first_t;
   guint n;
   gsize size;               /* decompressed */
-  GBytes *packed;           /* raw deflate */
-  GBytes *checkpoint;       /* packed state before its first event; NULL: none recorded */
+  Blob packed;              /* raw deflate */
+  Blob checkpoint;          /* packed state before its first event; empty: none recorded */
   gsize checkpoint_size;
-  GBytes *records;          /* packed records stamped within it */
+  Blob records;             /* packed records stamped within it */
   gsize records_size;
 } Chunk;
 
@@ -51,6 +66,9 @@ struct _SimHistory {
   GBytes *open_checkpoint;  /* the open chunk's, packed; NULL: empty */
   gsize open_checkpoint_size;
   GByteArray *open_records;
+  int spill_fd;             /* the unlinked spill file; -1: none yet, -2: could not make one */
+  guint64 spill_end;
+  gboolean spill_failed;    /* a write failed: later chunks stay in memory, warned once */
 };
 
 G_DEFINE_FINAL_TYPE (SimHistory, sim_history, G_TYPE_OBJECT)
@@ -213,6 +231,55 @@ get_addr (Reader  *r,
   addr->transport = get_varint (r);
 }
 
+static void
+skip_str (Reader *r)
+{
+  guint64 n = get_varint (r);
+
+  if (n > 0)
+    r->p += MIN (n - 1, (guint64) (r->end - r->p));
+}
+
+static void
+skip_addr (Reader *r)
+{
+  guint64 n = get_varint (r);
+
+  r->p += MIN (n, (guint64) (r->end - r->p));
+  get_varint (r);
+  get_varint (r);
+}
+
+/*
+ * Steps over an event without building it, field by field as encode_event() wrote them:
+ * finding where each event of a chunk starts would otherwise build 4,096 events that are
+ * thrown away, a good part of a seek's reading.
+ */
+static void
+skip_event (Reader *r)
+{
+  get_varint (r);                       /* t */
+  get_varint (r);                       /* type */
+  for (guint i = 0; i < 4; i++)         /* action, node, from, to */
+    skip_str (r);
+  skip_addr (r);
+  skip_addr (r);
+  for (guint i = 0; i < 5; i++)         /* raw, first_line, call_id, cseq, method */
+    skip_str (r);
+  get_varint (r);                       /* status */
+  skip_str (r);                         /* branch */
+  get_varint (r);                       /* tls */
+  get_varint (r);                       /* wire_len */
+  skip_str (r);                         /* aor */
+  skip_str (r);                         /* contact */
+  get_varint (r);                       /* expires */
+  for (guint i = 0; i < 4; i++)         /* nonce, user, algorithm, name */
+    skip_str (r);
+  get_varint (r);                       /* duration */
+  skip_str (r);                         /* reason */
+  skip_str (r);                         /* text */
+}
+
 static SimEvent *
 decode_event (Reader *r)
 {
@@ -283,8 +350,10 @@ convert_all (GConverter   *converter,
           break;
         }
     }
-  g_byte_array_set_size (out, used);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  /* Exactly what was written: a byte array keeps its capacity, and a chunk's compressed bytes
+   * are a fifth of the estimate a GByteArray grows from. */
+  return g_bytes_new_take (g_realloc (g_byte_array_free (g_steal_pointer (&out), FALSE), used),
+                           used);
 }
 
 /* Level 1: a 3600x run emits thousands of events a second, and level 1 already finds the
@@ -304,9 +373,133 @@ unpack (GBytes *packed,
 {
   g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
   gsize len;
-  const guint8 *data = g_bytes_get_data (packed, &len);
+  const guint8 *data;
 
+  if (packed == NULL)
+    return g_bytes_new (NULL, 0);
+  data = g_bytes_get_data (packed, &len);
   return convert_all (G_CONVERTER (z), data, len, size + 64);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The spill file (sim-history.h): full chunks leave memory                                   */
+
+static int
+spill_fd (SimHistory *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  int fd;
+
+  if (self->spill_fd != -1)
+    return self->spill_fd;
+  fd = g_file_open_tmp ("siplab-history-XXXXXX", &path, &error);
+  if (fd < 0)
+    {
+      g_warning ("SimHistory: no spill file, the history stays in memory: %s", error->message);
+      self->spill_fd = -2;
+      return -2;
+    }
+  /* Unlinked at once: nothing is left behind however the process ends, and no other process
+   * finds it by name. */
+  g_unlink (path);
+  fcntl (fd, F_SETFD, FD_CLOEXEC);
+  self->spill_fd = fd;
+  self->spill_end = 0;
+  return fd;
+}
+
+static gboolean
+write_all (int           fd,
+           const guint8 *data,
+           gsize         len,
+           guint64       offset)
+{
+  while (len > 0)
+    {
+      ssize_t n = pwrite (fd, data, len, offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      len -= n;
+      offset += n;
+    }
+  return TRUE;
+}
+
+/* Stores @packed (taken) in the spill file, or keeps it in memory when it cannot be written. */
+static Blob
+blob_store (SimHistory *self,
+            GBytes     *packed)
+{
+  Blob blob = { 0 };
+  gsize len;
+  const guint8 *data;
+  int fd;
+
+  if (packed == NULL)
+    return blob;
+  data = g_bytes_get_data (packed, &len);
+  blob.len = len;
+  fd = self->spill_failed ? -2 : spill_fd (self);
+  if (fd >= 0 && write_all (fd, data, len, self->spill_end))
+    {
+      blob.offset = self->spill_end;
+      self->spill_end += len;
+      g_bytes_unref (packed);
+      return blob;
+    }
+  if (fd >= 0)
+    {
+      /* A full disk: what is in the file stays readable, the rest stays here. */
+      g_warning ("SimHistory: writing the spill file failed (%s), keeping chunks in memory",
+                 g_strerror (errno));
+      self->spill_failed = TRUE;
+    }
+  blob.bytes = packed;
+  return blob;
+}
+
+/* The compressed bytes of @blob, read back; NULL for an empty one. */
+static GBytes *
+blob_load (SimHistory *self,
+           const Blob *blob)
+{
+  guint8 *data;
+  gsize done = 0;
+
+  if (blob->bytes != NULL)
+    return g_bytes_ref (blob->bytes);
+  if (blob->len == 0)
+    return NULL;
+  data = g_malloc (blob->len);
+  while (done < blob->len)
+    {
+      ssize_t n = pread (self->spill_fd, data + done, blob->len - done, blob->offset + done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          /* Our own file: only a disk failing gets here.  What was read decodes as far as it
+           * goes, and the readers say where it stops. */
+          g_critical ("SimHistory: reading the spill file failed: %s",
+                      n < 0 ? g_strerror (errno) : "short file");
+          break;
+        }
+      done += n;
+    }
+  return g_bytes_new_take (data, done);
+}
+
+static void
+blob_clear (Blob *blob)
+{
+  g_clear_pointer (&blob->bytes, g_bytes_unref);
+  blob->len = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -618,9 +811,9 @@ chunk_clear (gpointer data)
 {
   Chunk *chunk = data;
 
-  g_clear_pointer (&chunk->packed, g_bytes_unref);
-  g_clear_pointer (&chunk->checkpoint, g_bytes_unref);
-  g_clear_pointer (&chunk->records, g_bytes_unref);
+  blob_clear (&chunk->packed);
+  blob_clear (&chunk->checkpoint);
+  blob_clear (&chunk->records);
 }
 
 static guint64
@@ -648,11 +841,11 @@ seal_open_chunk (SimHistory *self)
   chunk.first_t = record_time (self->open->data, self->open->len, 0);
   chunk.n = self->open_offsets->len;
   chunk.size = self->open->len;
-  chunk.packed = pack (self->open->data, self->open->len);
-  chunk.checkpoint = g_steal_pointer (&self->open_checkpoint);
+  chunk.checkpoint = blob_store (self, g_steal_pointer (&self->open_checkpoint));
   chunk.checkpoint_size = self->open_checkpoint_size;
+  chunk.packed = blob_store (self, pack (self->open->data, self->open->len));
   chunk.records_size = self->open_records->len;
-  chunk.records = pack (self->open_records->data, self->open_records->len);
+  chunk.records = blob_store (self, pack (self->open_records->data, self->open_records->len));
   g_array_append_val (self->chunks, chunk);
   g_byte_array_set_size (self->open, 0);
   g_array_set_size (self->open_offsets, 0);
@@ -673,7 +866,7 @@ find_offsets (const guint8 *data,
   for (guint i = 0; i < n; i++)
     {
       offsets[i] = r.p - data;
-      sim_event_unref (decode_event (&r));
+      skip_event (&r);
     }
   offsets[n] = r.p - data;
   return offsets;
@@ -709,11 +902,13 @@ view_chunk (SimHistory     *self,
     {
       const guint8 *bytes;
       gsize len;
+      g_autoptr(GBytes) packed = NULL;
 
       chunk = &g_array_index (self->chunks, Chunk, k);
+      packed = blob_load (self, &chunk->packed);
       cached = g_new0 (Cached, 1);
       cached->chunk = k;
-      cached->data = unpack (chunk->packed, chunk->size);
+      cached->data = unpack (packed, chunk->size);
       bytes = g_bytes_get_data (cached->data, &len);
       cached->offsets = find_offsets (bytes, len, chunk->n);
       while (self->cache.length >= SIM_HISTORY_CACHED_CHUNKS)
@@ -911,15 +1106,24 @@ sim_history_truncate (SimHistory *self,
   if (k < self->chunks->len)
     {
       Chunk *chunk = &g_array_index (self->chunks, Chunk, k);
-      g_autoptr(GBytes) records = unpack (chunk->records, chunk->records_size);
+      g_autoptr(GBytes) packed_records = blob_load (self, &chunk->records);
+      g_autoptr(GBytes) records = unpack (packed_records, chunk->records_size);
+      g_autoptr(GBytes) packed = blob_load (self, &chunk->packed);
 
       g_clear_pointer (&self->open_checkpoint, g_bytes_unref);
-      self->open_checkpoint = g_steal_pointer (&chunk->checkpoint);
+      self->open_checkpoint = blob_load (self, &chunk->checkpoint);
       self->open_checkpoint_size = chunk->checkpoint_size;
+      /* Its bytes in the spill file and everything after are written again as chunks fill. */
+      if (chunk->checkpoint.len > 0 && chunk->checkpoint.bytes == NULL)
+        self->spill_end = chunk->checkpoint.offset;
+      else if (chunk->packed.bytes == NULL)
+        self->spill_end = chunk->packed.offset;
+      if (self->spill_fd >= 0 && ftruncate (self->spill_fd, self->spill_end) != 0)
+        g_warning ("SimHistory: shortening the spill file failed: %s", g_strerror (errno));
       g_byte_array_set_size (self->open_records, 0);
       g_byte_array_append (self->open_records, g_bytes_get_data (records, NULL),
                            g_bytes_get_size (records));
-      g_autoptr(GBytes) data = unpack (chunk->packed, chunk->size);
+      g_autoptr(GBytes) data = unpack (packed, chunk->size);
       gsize len;
       const guint8 *bytes = g_bytes_get_data (data, &len);
       g_autofree guint32 *offsets = find_offsets (bytes, len, chunk->n);
@@ -990,9 +1194,11 @@ state_at (SimHistory *self,
   else
     {
       Chunk *chunk = &g_array_index (self->chunks, Chunk, k);
+      g_autoptr(GBytes) checkpoint = blob_load (self, &chunk->checkpoint);
+      g_autoptr(GBytes) records = blob_load (self, &chunk->records);
 
-      apply_packed (state, chunk->checkpoint, chunk->checkpoint_size, G_MAXUINT64);
-      apply_packed (state, chunk->records, chunk->records_size, index);
+      apply_packed (state, checkpoint, chunk->checkpoint_size, G_MAXUINT64);
+      apply_packed (state, records, chunk->records_size, index);
     }
   return state;
 }
@@ -1058,9 +1264,13 @@ sim_history_get_memory_size (SimHistory *self)
     {
       Chunk *chunk = &g_array_index (self->chunks, Chunk, i);
 
-      size += g_bytes_get_size (chunk->packed) + g_bytes_get_size (chunk->records);
-      if (chunk->checkpoint != NULL)
-        size += g_bytes_get_size (chunk->checkpoint);
+      /* Only what stayed in memory: the spill file is not (sim_history_get_spilled_size()). */
+      if (chunk->packed.bytes != NULL)
+        size += chunk->packed.len;
+      if (chunk->records.bytes != NULL)
+        size += chunk->records.len;
+      if (chunk->checkpoint.bytes != NULL)
+        size += chunk->checkpoint.len;
     }
   for (GList *l = self->cache.head; l != NULL; l = l->next)
     {
@@ -1070,6 +1280,13 @@ sim_history_get_memory_size (SimHistory *self)
               (chunk_n (self, cached->chunk) + 1) * sizeof (guint32);
     }
   return size;
+}
+
+guint64
+sim_history_get_spilled_size (SimHistory *self)
+{
+  g_return_val_if_fail (SIM_IS_HISTORY (self), 0);
+  return self->spill_fd >= 0 ? self->spill_end : 0;
 }
 
 static void
@@ -1091,6 +1308,8 @@ sim_history_finalize (GObject *object)
   g_array_unref (self->chunks);
   g_byte_array_unref (self->open);
   g_array_unref (self->open_offsets);
+  if (self->spill_fd >= 0)
+    close (self->spill_fd);
   G_OBJECT_CLASS (sim_history_parent_class)->finalize (object);
 }
 
@@ -1111,6 +1330,7 @@ sim_history_init (SimHistory *self)
   g_queue_init (&self->cache);
   self->shadow = state_new ();
   self->open_records = g_byte_array_new ();
+  self->spill_fd = -1;
 }
 
 SimHistory *

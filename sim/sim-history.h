@@ -18,6 +18,14 @@ G_BEGIN_DECLS
  * decompressed, so that scrolling through neighbouring events does not inflate a chunk per
  * event.  An index (first event time per chunk) finds events by time.
  *
+ * A full chunk's compressed bytes (its events, checkpoint and records) leave memory: they are
+ * written to a spill file, made with g_file_open_tmp() in g_get_tmp_dir() ($TMPDIR, else
+ * /tmp) and unlinked at once, and read back with pread() when a chunk is needed (the cache
+ * above keeps the last few decompressed).  So the process holds a few chunks whatever the
+ * session's length, and the file, about 30 bytes an event (250 MB for 6 hours of 300 phones
+ * refreshing every minute), disappears with the history or the process.  If no spill file can
+ * be made or written, chunks stay in memory, as they did before, with a warning.
+ *
  * A materialised event equals the one emitted: every field, the raw message byte for byte.
  * A 2.7 KB SimEvent (raw text plus its copied first line, Call-ID, CSeq...) takes about a
  * tenth of that once its chunk is compressed.
@@ -46,8 +54,13 @@ typedef struct {
 
 /* Events per chunk: large enough for zlib to find the repetition between messages. */
 #define SIM_HISTORY_CHUNK_EVENTS 4096
-/* Decompressed chunks kept for reading (about 2 MB each for a registrar's traffic). */
-#define SIM_HISTORY_CACHED_CHUNKS 4
+/*
+ * Decompressed chunks kept for reading (about 1 MB each for a registrar's traffic).  A seek
+ * reads the trace's window (SIM_DOCUMENT_MAX_EVENTS, five chunks), then the GUI's counters read
+ * on from their last mark up to it: with fewer, those chunks evicted each other and each was
+ * read from the spill file and inflated twice.
+ */
+#define SIM_HISTORY_CACHED_CHUNKS 8
 
 #define SIM_TYPE_HISTORY (sim_history_get_type ())
 G_DECLARE_FINAL_TYPE (SimHistory, sim_history, SIM, HISTORY, GObject)
@@ -98,7 +111,10 @@ void        sim_history_restore_state   (SimHistory     *self,
                                          guint64         index,
                                          SimLocation    *location,
                                          GPtrArray      *phones);
-/* Bytes held: compressed chunks, the open chunk and the decompressed cache. */
+/* Bytes held in memory: the open chunk, the decompressed cache, the chunk index, and any
+ * compressed chunk the spill file could not take. */
 gsize       sim_history_get_memory_size (SimHistory    *self);
+/* Bytes written to the spill file (0 with none). */
+guint64     sim_history_get_spilled_size (SimHistory   *self);
 
 G_END_DECLS

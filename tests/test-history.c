@@ -82,6 +82,56 @@ test_materialised_events_equal_a_straight_run (void)
   g_test_message ("%u events, %zu bytes of raw messages, history %zu bytes (%zu with its "
                   "cache)", all->len, raw_bytes, stored, sim_history_get_memory_size (history));
   g_assert_cmpuint (stored, <, raw_bytes / 2);
+  /* Full chunks are in the spill file (test-longrun checks what a long session holds). */
+  g_assert_cmpuint (sim_history_get_spilled_size (history), >, 0);
+}
+
+/* The subprocess: no temporary directory to spill into. */
+static void
+no_spill_file_child (void)
+{
+  g_autoptr(SimWorld) straight = NULL;
+  g_autoptr(SimWorld) windowed = NULL;
+  g_autoptr(SimHistory) history = NULL;
+  GPtrArray *all;
+
+  /* Before anything asks GLib for the directory, which it remembers. */
+  g_setenv ("TMPDIR", "/nonexistent/siplab-test", TRUE);
+  g_test_expect_message ("Sim", G_LOG_LEVEL_WARNING, "SimHistory: no spill file*");
+  run_both (&straight, &windowed, &history);
+  g_test_assert_expected_messages ();
+  all = sim_trace_get_events (sim_world_get_trace (straight));
+  g_assert_cmpuint (sim_history_get_spilled_size (history), ==, 0);
+  g_assert_cmpuint (sim_history_get_memory_size (history), >, 0);
+  for (guint i = 0; i < all->len; i += 7)
+    {
+      g_autoptr(SimEvent) e = sim_history_get_event (history, i);
+
+      assert_event_equal (e, all->pdata[i]);
+    }
+  sim_history_truncate (history, SIM_HISTORY_CHUNK_EVENTS + 5);
+  for (guint i = 0; i < all->len; i++)
+    sim_history_append (history, all->pdata[i]);
+  for (guint i = 0; i < all->len; i += 13)
+    {
+      g_autoptr(SimEvent) e = sim_history_get_event (history, i);
+
+      assert_event_equal (e, all->pdata[i]);
+    }
+}
+
+static void
+test_without_a_spill_file_chunks_stay_in_memory (void)
+{
+  g_test_summary ("When no spill file can be made (no temporary directory), the history warns "
+                  "and keeps its compressed chunks in memory, reading back the same events.");
+  if (g_test_subprocess ())
+    {
+      no_spill_file_child ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -134,8 +184,14 @@ test_truncate_then_append_again (void)
     {
       guint cut = cuts[c];
 
+      guint64 spilled = sim_history_get_spilled_size (history);
+
       sim_history_truncate (history, cut);
       g_assert_cmpuint (sim_history_get_n_events (history), ==, cut);
+      /* The chunks it forgot leave the spill file too. */
+      g_assert_cmpuint (sim_history_get_spilled_size (history), <=, spilled);
+      if (cut < SIM_HISTORY_CHUNK_EVENTS)
+        g_assert_cmpuint (sim_history_get_spilled_size (history), ==, 0);
       if (cut > 0)
         {
           g_autoptr(SimEvent) last = sim_history_get_event (history, cut - 1);
@@ -316,6 +372,8 @@ main (int   argc,
   g_test_add_func ("/sim/history/find-time-gives-the-first-event-at-or-after",
                    test_find_time_gives_the_first_event_at_or_after);
   g_test_add_func ("/sim/history/truncate-then-append-again", test_truncate_then_append_again);
+  g_test_add_func ("/sim/history/without-a-spill-file-chunks-stay-in-memory",
+                   test_without_a_spill_file_chunks_stay_in_memory);
   g_test_add_func ("/sim/history/state-at-any-event-is-the-last-recorded",
                    test_state_at_any_event_is_the_last_recorded);
   return g_test_run ();

@@ -30,6 +30,14 @@
 #define MARK_HEIGHT    16
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
+/*
+ * Following the newest row scrolls at most once in a slot of this many µs of the monotonic
+ * clock (the slots of AppWindow's paced updates): a scroll has the body allocated again, and
+ * an allocation reaches the window, which GTK then sizes again (a whole-window measure and X
+ * round trips).  At fast-forward rows come every frame; the first row after a quiet while
+ * still scrolls at once.
+ */
+#define FOLLOW_SCROLL_INTERVAL (G_USEC_PER_SEC / 5)
 
 typedef struct {
   SimEvent *sent;
@@ -73,7 +81,10 @@ struct _AppLadderView {
   int selected;
   gboolean follow;
   guint scroll_idle_id;
+  gint64 last_follow_scroll;  /* monotonic time of the last scroll to the newest row */
   guint resize_idle_id;
+  guint grow_id;              /* the body grows in the next slot (see FOLLOW_SCROLL_INTERVAL) */
+  gint64 last_growth;
   guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
   guint max_rows;         /* 0: keep every row */
   guint64 n_earlier;      /* rows dropped from the front to stay under max_rows */
@@ -1045,10 +1056,21 @@ rebuild_view (AppLadderView *self)
       g_array_append_val (self->view, g_array_index (view, ViewRow, i));
 }
 
+static gboolean
+grow_cb (gpointer user_data)
+{
+  AppLadderView *self = user_data;
+
+  self->grow_id = 0;
+  update_size (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 update_size (AppLadderView *self)
 {
   int used, height;
+  gint64 now;
 
   height = measure_row_height (self);
   /* Another font (presentation mode): the labels are laid out anew. */
@@ -1062,8 +1084,23 @@ update_size (AppLadderView *self)
    * not to the end of the spare space.
    */
   height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
-  if (gtk_drawing_area_get_content_height (self->body) != height)
-    gtk_drawing_area_set_content_height (self->body, height);
+  now = g_get_monotonic_time ();
+  /* Growing for new rows waits for the next slot if it grew in this one. */
+  if (height > gtk_drawing_area_get_content_height (self->body) &&
+      now / FOLLOW_SCROLL_INTERVAL == self->last_growth / FOLLOW_SCROLL_INTERVAL)
+    {
+      if (self->grow_id == 0)
+        self->grow_id = g_timeout_add_full (G_PRIORITY_HIGH_IDLE + 20,
+                                            (FOLLOW_SCROLL_INTERVAL -
+                                             now % FOLLOW_SCROLL_INTERVAL) / 1000 + 1,
+                                            grow_cb, self, NULL);
+    }
+  else if (gtk_drawing_area_get_content_height (self->body) != height)
+    {
+      self->last_growth = now;
+      g_clear_handle_id (&self->grow_id, g_source_remove);
+      gtk_drawing_area_set_content_height (self->body, height);
+    }
   else if (self->follow && self->scroll_idle_id == 0)
     self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
                                             NULL);
@@ -1194,8 +1231,19 @@ scroll_to_end_cb (gpointer user_data)
 {
   AppLadderView *self = user_data;
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  gint64 now = g_get_monotonic_time ();
 
   self->scroll_idle_id = 0;
+  /* In slots of the monotonic clock, the window's paced updates' too (see due() there). */
+  if (now / FOLLOW_SCROLL_INTERVAL == self->last_follow_scroll / FOLLOW_SCROLL_INTERVAL)
+    {
+      guint wait_ms = (FOLLOW_SCROLL_INTERVAL - now % FOLLOW_SCROLL_INTERVAL) / 1000 + 1;
+
+      self->scroll_idle_id = g_timeout_add_full (G_PRIORITY_HIGH_IDLE + 20, wait_ms,
+                                                 scroll_to_end_cb, self, NULL);
+      return G_SOURCE_REMOVE;
+    }
+  self->last_follow_scroll = now;
   gtk_adjustment_set_value (adjustment,
                             MAX (rows_bottom (self) - gtk_adjustment_get_page_size (adjustment),
                                  0));
@@ -1329,6 +1377,7 @@ app_ladder_view_dispose (GObject *object)
   app_ladder_view_set_world (self, NULL);
   g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   g_clear_handle_id (&self->resize_idle_id, g_source_remove);
+  g_clear_handle_id (&self->grow_id, g_source_remove);
   g_clear_handle_id (&self->header_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */

@@ -85,6 +85,7 @@ struct _AppLadderView {
   guint resize_idle_id;
   guint grow_id;              /* the body grows in the next slot (see FOLLOW_SCROLL_INTERVAL) */
   gint64 last_growth;
+  gboolean paced;             /* playing or live: scrolls and growth wait for the next slot */
   guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
   guint max_rows;         /* 0: keep every row */
   guint64 n_earlier;      /* rows dropped from the front to stay under max_rows */
@@ -1086,7 +1087,7 @@ update_size (AppLadderView *self)
   height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
   now = g_get_monotonic_time ();
   /* Growing for new rows waits for the next slot if it grew in this one. */
-  if (height > gtk_drawing_area_get_content_height (self->body) &&
+  if (self->paced && height > gtk_drawing_area_get_content_height (self->body) &&
       now / FOLLOW_SCROLL_INTERVAL == self->last_growth / FOLLOW_SCROLL_INTERVAL)
     {
       if (self->grow_id == 0)
@@ -1235,7 +1236,8 @@ scroll_to_end_cb (gpointer user_data)
 
   self->scroll_idle_id = 0;
   /* In slots of the monotonic clock, the window's paced updates' too (see due() there). */
-  if (now / FOLLOW_SCROLL_INTERVAL == self->last_follow_scroll / FOLLOW_SCROLL_INTERVAL)
+  if (self->paced &&
+      now / FOLLOW_SCROLL_INTERVAL == self->last_follow_scroll / FOLLOW_SCROLL_INTERVAL)
     {
       guint wait_ms = (FOLLOW_SCROLL_INTERVAL - now % FOLLOW_SCROLL_INTERVAL) / 1000 + 1;
 
@@ -1686,6 +1688,29 @@ app_ladder_view_set_reveal_limit (AppLadderView *self,
 
 /* ------------------------------------------------------------------------------------------ */
 /* Live: a registrar that runs for hours keeps the newest rows only                           */
+
+void
+app_ladder_view_set_paced (AppLadderView *self,
+                           gboolean       paced)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  self->paced = paced;
+  if (paced)
+    return;
+  /* Still again: what waited for the next slot is done now. */
+  if (self->grow_id != 0)
+    {
+      g_clear_handle_id (&self->grow_id, g_source_remove);
+      update_size (self);
+    }
+  if (self->scroll_idle_id != 0)
+    {
+      g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
+      self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
+                                              NULL);
+    }
+}
 
 void
 app_ladder_view_set_max_rows (AppLadderView *self,

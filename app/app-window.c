@@ -407,6 +407,9 @@ tick_cb (GtkWidget     *widget,
       /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
       self->tick_id = 0;
       show_play_icon (self);
+      /* Stopped as by Pause: the paced views catch up with what played. */
+      app_ladder_view_set_paced (self->ladder, FALSE);
+      refresh_views (self);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -423,6 +426,7 @@ app_window_set_playing (AppWindow *self,
     playing = FALSE;
   if (playing == (self->tick_id != 0))
     return;
+  app_ladder_view_set_paced (self->ladder, playing);
   if (playing)
     {
       self->last_frame_time = 0;
@@ -546,6 +550,7 @@ live_changed_cb (AppWindow *self)
   if (live && world (self) != NULL && sim_world_get_transport (world (self)) != NULL)
     sim_socket_transport_set_priority (sim_world_get_transport (world (self)),
                                        LIVE_SOCKET_PRIORITY);
+  app_ladder_view_set_paced (self->ladder, live);
   /* A registrar runs for hours: older ladder rows fold into one line. */
   app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
                                                    : APP_WINDOW_MAX_LADDER_ROWS);

@@ -31,13 +31,10 @@
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
 /*
- * Following the newest row scrolls at most once in a slot of this many µs of the monotonic
- * clock (the slots of AppWindow's paced updates): a scroll has the body allocated again, and
- * an allocation reaches the window, which GTK then sizes again (a whole-window measure and X
- * round trips).  At fast-forward rows come every frame; the first row after a quiet while
- * still scrolls at once.
+ * While paced, a scroll to the newest row asked for this soon (µs) after the window's slot
+ * began still goes ahead: the one that follows the body's growth in that slot.
  */
-#define FOLLOW_SCROLL_INTERVAL (G_USEC_PER_SEC / 5)
+#define CATCH_UP_GRACE (G_USEC_PER_SEC / 20)
 
 typedef struct {
   SimEvent *sent;
@@ -81,11 +78,16 @@ struct _AppLadderView {
   int selected;
   gboolean follow;
   guint scroll_idle_id;
-  gint64 last_follow_scroll;  /* monotonic time of the last scroll to the newest row */
   guint resize_idle_id;
-  guint grow_id;              /* the body grows in the next slot (see FOLLOW_SCROLL_INTERVAL) */
-  gint64 last_growth;
-  gboolean paced;             /* playing or live: scrolls and growth wait for the next slot */
+  /*
+   * Playing or live: following the newest row (a scroll) and growing for new rows wait for
+   * the window's next slot (app_ladder_view_catch_up()), since each has the window laid out
+   * again; at fast-forward rows come every frame.
+   */
+  gboolean paced;
+  gboolean scroll_pending;
+  gboolean grow_pending;
+  gint64 caught_up;
   guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
   guint max_rows;         /* 0: keep every row */
   guint64 n_earlier;      /* rows dropped from the front to stay under max_rows */
@@ -1057,21 +1059,17 @@ rebuild_view (AppLadderView *self)
       g_array_append_val (self->view, g_array_index (view, ViewRow, i));
 }
 
+/* Still, or paced and in the window's slot: a scroll or a growth may go ahead now. */
 static gboolean
-grow_cb (gpointer user_data)
+slot_open (AppLadderView *self)
 {
-  AppLadderView *self = user_data;
-
-  self->grow_id = 0;
-  update_size (self);
-  return G_SOURCE_REMOVE;
+  return !self->paced || g_get_monotonic_time () - self->caught_up <= CATCH_UP_GRACE;
 }
 
 static void
 update_size (AppLadderView *self)
 {
   int used, height;
-  gint64 now;
 
   height = measure_row_height (self);
   /* Another font (presentation mode): the labels are laid out anew. */
@@ -1085,23 +1083,10 @@ update_size (AppLadderView *self)
    * not to the end of the spare space.
    */
   height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
-  now = g_get_monotonic_time ();
-  /* Growing for new rows waits for the next slot if it grew in this one. */
-  if (self->paced && height > gtk_drawing_area_get_content_height (self->body) &&
-      now / FOLLOW_SCROLL_INTERVAL == self->last_growth / FOLLOW_SCROLL_INTERVAL)
-    {
-      if (self->grow_id == 0)
-        self->grow_id = g_timeout_add_full (G_PRIORITY_HIGH_IDLE + 20,
-                                            (FOLLOW_SCROLL_INTERVAL -
-                                             now % FOLLOW_SCROLL_INTERVAL) / 1000 + 1,
-                                            grow_cb, self, NULL);
-    }
+  if (height > gtk_drawing_area_get_content_height (self->body) && !slot_open (self))
+    self->grow_pending = TRUE;
   else if (gtk_drawing_area_get_content_height (self->body) != height)
-    {
-      self->last_growth = now;
-      g_clear_handle_id (&self->grow_id, g_source_remove);
-      gtk_drawing_area_set_content_height (self->body, height);
-    }
+    gtk_drawing_area_set_content_height (self->body, height);
   else if (self->follow && self->scroll_idle_id == 0)
     self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
                                             NULL);
@@ -1232,20 +1217,13 @@ scroll_to_end_cb (gpointer user_data)
 {
   AppLadderView *self = user_data;
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  gint64 now = g_get_monotonic_time ();
 
   self->scroll_idle_id = 0;
-  /* In slots of the monotonic clock, the window's paced updates' too (see due() there). */
-  if (self->paced &&
-      now / FOLLOW_SCROLL_INTERVAL == self->last_follow_scroll / FOLLOW_SCROLL_INTERVAL)
+  if (!slot_open (self))
     {
-      guint wait_ms = (FOLLOW_SCROLL_INTERVAL - now % FOLLOW_SCROLL_INTERVAL) / 1000 + 1;
-
-      self->scroll_idle_id = g_timeout_add_full (G_PRIORITY_HIGH_IDLE + 20, wait_ms,
-                                                 scroll_to_end_cb, self, NULL);
+      self->scroll_pending = TRUE;
       return G_SOURCE_REMOVE;
     }
-  self->last_follow_scroll = now;
   gtk_adjustment_set_value (adjustment,
                             MAX (rows_bottom (self) - gtk_adjustment_get_page_size (adjustment),
                                  0));
@@ -1379,7 +1357,6 @@ app_ladder_view_dispose (GObject *object)
   app_ladder_view_set_world (self, NULL);
   g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   g_clear_handle_id (&self->resize_idle_id, g_source_remove);
-  g_clear_handle_id (&self->grow_id, g_source_remove);
   g_clear_handle_id (&self->header_idle_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), APP_TYPE_LADDER_VIEW);
   /* dispose_template() only drops the children bound by name; the layout boxes go too. */
@@ -1696,19 +1673,27 @@ app_ladder_view_set_paced (AppLadderView *self,
   g_return_if_fail (APP_IS_LADDER_VIEW (self));
 
   self->paced = paced;
-  if (paced)
-    return;
-  /* Still again: what waited for the next slot is done now. */
-  if (self->grow_id != 0)
-    {
-      g_clear_handle_id (&self->grow_id, g_source_remove);
-      update_size (self);
-    }
-  if (self->scroll_idle_id != 0)
+  /* Still again: what waited for a slot is done now. */
+  if (!paced)
+    app_ladder_view_catch_up (self);
+}
+
+void
+app_ladder_view_catch_up (AppLadderView *self)
+{
+  gboolean grow = self->grow_pending, scroll = self->scroll_pending;
+
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  self->caught_up = g_get_monotonic_time ();
+  self->grow_pending = self->scroll_pending = FALSE;
+  /* A growth changes the adjustment as the body is allocated: the scroll follows then. */
+  if (grow)
+    update_size (self);
+  else if (scroll && self->follow)
     {
       g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
-      self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
-                                              NULL);
+      scroll_to_end_cb (self);
     }
 }
 

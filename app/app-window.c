@@ -262,6 +262,8 @@ refresh (AppWindow *self,
     {
       self->last_scrubber_refresh = now;
       update_scrubber (self);
+      /* The ladder's scroll to its newest row and its growth, laid out in this frame too. */
+      app_ladder_view_catch_up (self->ladder);
       /* A screen reader hears the clock at this pace too, not every frame. */
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->clock_label),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);

@@ -329,6 +329,8 @@ packet_selected_cb (AppWindow     *self,
         previous = e;
     }
   app_inspector_set_event_with_previous (self->inspector, event, previous);
+  /* In a crowd too small to read, the sender's name is shown large (keyboard included). */
+  app_network_view_set_spotlight (self->network, event != NULL ? event->from : NULL);
   app_digest_view_set_packet (self->digest, event);
 }
 

@@ -956,6 +956,45 @@ test_a_crowds_bindings_fill_the_location_table (void)
   g_object_unref (window);
 }
 
+/*
+ * In a crowd drawn too small to read (300 phones at about 0.3x), the sender of the packet
+ * selected in the ladder (Up/Down from the keyboard) is shown at full size over its box.
+ */
+static void
+test_a_crowds_selected_sender_is_spotlit (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppNetworkView *network = app_window_get_network (window);
+  AppLadderView *ladder = app_window_get_ladder (window);
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = g_build_filename (source ? source : ".", "data", "scenarios",
+                                            "09-a-day.scn", NULL);
+  g_autoptr(GError) error = NULL;
+  SimEvent *event;
+  guint n;
+
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  g_assert_true (sim_document_open (app_window_get_document (window), path, &error));
+  g_assert_no_error (error);
+  sim_document_run_until (app_window_get_document (window), SIM_SEC (30));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_frames (GTK_WIDGET (window), 5);
+  g_assert_cmpfloat (app_network_view_get_zoom (network), <, 0.5);
+
+  n = app_ladder_view_get_n_rows (ladder);
+  g_assert_cmpuint (n, >, 2);
+  /* A phone's REGISTER: the phone is lit, not the registrar. */
+  app_ladder_view_select_row (ladder, n - 3);
+  event = app_ladder_view_get_row (ladder, n - 3);
+  g_assert_true (g_str_has_prefix (event->from, "desk-"));
+  g_assert_cmpstr (app_network_view_get_spotlight (network), ==, event->from);
+  wait_frames (GTK_WIDGET (window), 2);
+  save_screenshot (window, "crowd-300-spotlight.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -979,6 +1018,8 @@ main (int   argc,
 
   g_test_add_func ("/gtk/backrow/the-window-fills-the-monitor", test_the_window_fills_the_monitor);
   g_test_add_func ("/gtk/backrow/a-crowd-of-phones-fits", test_a_crowd_of_phones_fits);
+  g_test_add_func ("/gtk/backrow/a-crowds-selected-sender-is-spotlit",
+                   test_a_crowds_selected_sender_is_spotlit);
   g_test_add_func ("/gtk/backrow/a-crowds-bindings-fill-the-location-table",
                    test_a_crowds_bindings_fill_the_location_table);
   g_test_add_func ("/gtk/backrow/labels-are-whole-at-1920x1080", test_labels_are_whole_at_1920x1080);

@@ -1083,7 +1083,8 @@ update_size (AppLadderView *self)
    * not to the end of the spare space.
    */
   height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
-  if (height > gtk_drawing_area_get_content_height (self->body) && !slot_open (self))
+  /* Growing, or shrinking after old rows were dropped (live), waits for the window's slot. */
+  if (height != gtk_drawing_area_get_content_height (self->body) && !slot_open (self))
     self->grow_pending = TRUE;
   else if (gtk_drawing_area_get_content_height (self->body) != height)
     gtk_drawing_area_set_content_height (self->body, height);

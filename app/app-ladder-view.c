@@ -30,6 +30,11 @@
 #define MARK_HEIGHT    16
 /* Cairo image surfaces stop at 32767 pixels; a PNG of a long run keeps its first rows. */
 #define MAX_PNG_HEIGHT 32000
+/*
+ * While paced, a scroll to the newest row asked for this soon (µs) after the window's slot
+ * began still goes ahead: the one that follows the body's growth in that slot.
+ */
+#define CATCH_UP_GRACE (G_USEC_PER_SEC / 20)
 
 typedef struct {
   SimEvent *sent;
@@ -74,6 +79,15 @@ struct _AppLadderView {
   gboolean follow;
   guint scroll_idle_id;
   guint resize_idle_id;
+  /*
+   * Playing or live: following the newest row (a scroll) and growing for new rows wait for
+   * the window's next slot (app_ladder_view_catch_up()), since each has the window laid out
+   * again; at fast-forward rows come every frame.
+   */
+  gboolean paced;
+  gboolean scroll_pending;
+  gboolean grow_pending;
+  gint64 caught_up;
   guint64 reveal_limit;   /* lesson: rows of trace events from here on are not shown yet */
   guint max_rows;         /* 0: keep every row */
   guint64 n_earlier;      /* rows dropped from the front to stay under max_rows */
@@ -1047,6 +1061,13 @@ rebuild_view (AppLadderView *self)
       g_array_append_val (self->view, g_array_index (view, ViewRow, i));
 }
 
+/* Still, or paced and in the window's slot: a scroll or a growth may go ahead now. */
+static gboolean
+slot_open (AppLadderView *self)
+{
+  return !self->paced || g_get_monotonic_time () - self->caught_up <= CATCH_UP_GRACE;
+}
+
 static void
 update_size (AppLadderView *self)
 {
@@ -1064,7 +1085,10 @@ update_size (AppLadderView *self)
    * not to the end of the spare space.
    */
   height = (used / (ROWS_PER_GROWTH * self->row_height) + 1) * ROWS_PER_GROWTH * self->row_height;
-  if (gtk_drawing_area_get_content_height (self->body) != height)
+  /* Growing, or shrinking after old rows were dropped (live), waits for the window's slot. */
+  if (height != gtk_drawing_area_get_content_height (self->body) && !slot_open (self))
+    self->grow_pending = TRUE;
+  else if (gtk_drawing_area_get_content_height (self->body) != height)
     gtk_drawing_area_set_content_height (self->body, height);
   else if (self->follow && self->scroll_idle_id == 0)
     self->scroll_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, scroll_to_end_cb, self,
@@ -1198,6 +1222,11 @@ scroll_to_end_cb (gpointer user_data)
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
 
   self->scroll_idle_id = 0;
+  if (!slot_open (self))
+    {
+      self->scroll_pending = TRUE;
+      return G_SOURCE_REMOVE;
+    }
   gtk_adjustment_set_value (adjustment,
                             MAX (rows_bottom (self) - gtk_adjustment_get_page_size (adjustment),
                                  0));
@@ -1639,6 +1668,37 @@ app_ladder_view_set_reveal_limit (AppLadderView *self,
 
 /* ------------------------------------------------------------------------------------------ */
 /* Live: a registrar that runs for hours keeps the newest rows only                           */
+
+void
+app_ladder_view_set_paced (AppLadderView *self,
+                           gboolean       paced)
+{
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  self->paced = paced;
+  /* Still again: what waited for a slot is done now. */
+  if (!paced)
+    app_ladder_view_catch_up (self);
+}
+
+void
+app_ladder_view_catch_up (AppLadderView *self)
+{
+  gboolean grow = self->grow_pending, scroll = self->scroll_pending;
+
+  g_return_if_fail (APP_IS_LADDER_VIEW (self));
+
+  self->caught_up = g_get_monotonic_time ();
+  self->grow_pending = self->scroll_pending = FALSE;
+  /* A growth changes the adjustment as the body is allocated: the scroll follows then. */
+  if (grow)
+    update_size (self);
+  else if (scroll && self->follow)
+    {
+      g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
+      scroll_to_end_cb (self);
+    }
+}
 
 void
 app_ladder_view_set_max_rows (AppLadderView *self,

@@ -50,6 +50,14 @@ void       app_ladder_view_set_reveal_limit (AppLadderView *self,
                                              guint64        n_events);
 
 /*
+ * While playing (or live) the ladder scrolls to its newest row and grows for new rows only
+ * when the window calls app_ladder_view_catch_up() (once per slot of its paced updates: each
+ * has the window laid out again); still, at once.
+ */
+void       app_ladder_view_set_paced        (AppLadderView *self,
+                                             gboolean       paced);
+void       app_ladder_view_catch_up         (AppLadderView *self);
+/*
  * Keeps only the newest @max_rows datagrams (0: all, the default); the older ones are counted
  * in one "N earlier messages" line above the ladder.  For a live registrar that runs for hours.
  */

@@ -95,6 +95,8 @@ struct _AppLocationView {
   GtkLabel *caption;
   GtkGrid *grid;          /* point-to-point: the phones' address books */
   GtkColumnView *table;
+  GtkWidget *table_scroller;  /* the table scrolls by itself, so it shows only the rows in view */
+  GtkWidget *grid_scroller;
   GtkLabel *empty;
 
   SimWorld *world;
@@ -381,15 +383,20 @@ static void
 sync_rows (AppLocationView *self)
 {
   SimLocation *location = self->location;
-  GHashTableIter iter;
-  gpointer aor;
+  g_autofree gpointer *aors = NULL;
+  guint n_aors;
   gboolean empty;
 
   if (location == NULL)
     return;
-  g_hash_table_iter_init (&iter, self->dirty_aors);
-  while (g_hash_table_iter_next (&iter, &aor, NULL))
-    sync_aor (self, location, aor);
+  /*
+   * In order: the table keeps its first row in view while rows are spliced before it, so a
+   * crowd's AORs in the hash table's order left a first fill scrolled to whichever came first.
+   */
+  aors = (gpointer *) g_hash_table_get_keys_as_array (self->dirty_aors, &n_aors);
+  g_qsort_with_data (aors, n_aors, sizeof (gpointer), compare_strings, NULL);
+  for (guint i = 0; i < n_aors; i++)
+    sync_aor (self, location, aors[i]);
   g_hash_table_remove_all (self->dirty_aors);
   empty = g_list_model_get_n_items (G_LIST_MODEL (self->rows)) == 0;
   self->had_bindings |= !empty;
@@ -631,6 +638,8 @@ app_location_view_class_init (AppLocationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, caption);
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, grid);
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, table);
+  gtk_widget_class_bind_template_child (widget_class, AppLocationView, table_scroller);
+  gtk_widget_class_bind_template_child (widget_class, AppLocationView, grid_scroller);
   gtk_widget_class_bind_template_child (widget_class, AppLocationView, empty);
   gtk_widget_class_set_css_name (widget_class, "locationview");
 }
@@ -713,8 +722,8 @@ app_location_view_set_world (AppLocationView *self,
   self->had_bindings = FALSE;
   registrar = world != NULL && (sim_world_get_location (world) != NULL ||
                                 sim_capture_world_get_observer (world) != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->table), registrar || world == NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->grid), !registrar && world != NULL);
+  gtk_widget_set_visible (self->table_scroller, registrar || world == NULL);
+  gtk_widget_set_visible (self->grid_scroller, !registrar && world != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->empty), FALSE);
   if (world != NULL)
     {

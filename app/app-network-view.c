@@ -58,6 +58,13 @@
  * beats legible names for a few of them (the accessible description lists them all). */
 #define NODE_CROWD_MIN_ZOOM  0.2
 
+/*
+ * Below this zoom a host's name is too small to read from the back row (a crowd of 300 phones
+ * is drawn at about 0.3): the host under the pointer, or the sender of the packet selected in
+ * the ladder (keyboard included), is shown again at full size over its box, a spotlight.
+ */
+#define SPOTLIGHT_MAX_ZOOM   0.75
+
 /* A packet of the real network is traced once, sent or received: it crosses its link this long. */
 #define REAL_LINGER SIM_MSEC (400)
 
@@ -105,6 +112,8 @@ struct _AppNetworkView {
   char *more_name;          /* live: the node standing for the real phones not drawn, or NULL */
   GHashTable *sniffers;     /* sniffer name -> SnifferInfo* */
   GHashTable *observed;     /* capture or watch: node name -> its "ip:port", of those drawn */
+  char *hovered;            /* the host under the pointer, or NULL */
+  char *spotlight;          /* the host picked elsewhere (the selected packet's sender), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AppNetworkView, app_network_view, GTK_TYPE_WIDGET)
@@ -1395,6 +1404,105 @@ build_scene (AppNetworkView *self,
   self->scene_boxes = gtk_snapshot_free_to_node (g_steal_pointer (&boxes));
 }
 
+/*
+ * The spotlit host's box at full size (the one under the pointer first), centred on where it
+ * is drawn small and kept inside the view, with a shadow so it reads as lifted above the crowd.
+ */
+static void
+draw_spotlight (AppNetworkView *self,
+                cairo_t        *cr,
+                GHashTable     *positions,
+                double          width,
+                double          height)
+{
+  const char *name = self->hovered != NULL ? self->hovered : self->spotlight;
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autofree char *markup = NULL;
+  const char *state_color;
+  GdkRGBA bg, border, fg;
+  Point *p;
+  double w, h, x, y;
+  int tw, th;
+
+  if (name == NULL || self->zoom >= SPOTLIGHT_MAX_ZOOM || positions == NULL ||
+      (p = g_hash_table_lookup (positions, name)) == NULL)
+    return;
+  markup = node_markup (self, name, &state_color);
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  pango_layout_set_markup (layout, markup, -1);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  w = tw + 28;
+  h = th + 16;
+  x = CLAMP (p->x - w / 2, 4, MAX (width - w - 4, 4));
+  y = CLAMP (p->y - h / 2, 4, MAX (height - h - 4, 4));
+  app_lookup_color (GTK_WIDGET (self), "node_bg", "#ffffff", &bg);
+  app_lookup_color (GTK_WIDGET (self), state_color, "#888888", &border);
+  app_lookup_color (GTK_WIDGET (self), "net_text", "#222222", &fg);
+  rounded_rect (cr, x + 3, y + 4, w, h, 10);
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.35);
+  cairo_fill (cr);
+  rounded_rect (cr, x, y, w, h, 10);
+  set_source (cr, &bg);
+  cairo_fill_preserve (cr);
+  set_source (cr, &border);
+  cairo_set_line_width (cr, 4 * line_scale (GTK_WIDGET (self)));
+  cairo_stroke (cr);
+  set_source (cr, &fg);
+  cairo_move_to (cr, x + (w - tw) / 2.0, y + (h - th) / 2.0);
+  pango_cairo_show_layout (cr, layout);
+}
+
+/* The host whose box (as drawn) holds (@x, @y), or NULL. */
+static const char *
+host_at (AppNetworkView *self,
+         double          x,
+         double          y)
+{
+  GHashTableIter iter;
+  gpointer name, value;
+
+  if (self->scene_positions == NULL)
+    return NULL;
+  g_hash_table_iter_init (&iter, self->scene_positions);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    {
+      Point *p = value;
+
+      if (fabs (x - p->x) <= p->half_w && fabs (y - p->y) <= p->half_h)
+        return name;
+    }
+  return NULL;
+}
+
+static void
+set_hovered (AppNetworkView *self,
+             const char     *name)
+{
+  if (g_strcmp0 (self->hovered, name) == 0)
+    return;
+  g_free (self->hovered);
+  self->hovered = g_strdup (name);
+  if (self->zoom < SPOTLIGHT_MAX_ZOOM)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+motion_cb (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           AppNetworkView           *self)
+{
+  set_hovered (self, host_at (self, x, y));
+}
+
+static void
+leave_cb (GtkEventControllerMotion *controller,
+          AppNetworkView           *self)
+{
+  set_hovered (self, NULL);
+}
+
 static void
 app_network_view_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -1472,6 +1580,12 @@ app_network_view_snapshot (GtkWidget   *widget,
     }
   if (self->scene_boxes != NULL)
     gtk_snapshot_append_node (snapshot, self->scene_boxes);
+  if ((self->hovered != NULL || self->spotlight != NULL) && self->zoom < SPOTLIGHT_MAX_ZOOM)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      draw_spotlight (self, cr, positions, width, height);
+      cairo_destroy (cr);
+    }
 }
 
 static void
@@ -1513,6 +1627,8 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->more_name, g_free);
   g_clear_pointer (&self->sniffers, g_hash_table_unref);
   g_clear_pointer (&self->observed, g_hash_table_unref);
+  g_clear_pointer (&self->hovered, g_free);
+  g_clear_pointer (&self->spotlight, g_free);
   G_OBJECT_CLASS (app_network_view_parent_class)->finalize (object);
 }
 
@@ -1542,6 +1658,13 @@ app_network_view_init (AppNetworkView *self)
   self->zoom = 1;
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Network", -1);
+  {
+    GtkEventController *motion = gtk_event_controller_motion_new ();
+
+    g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
+    g_signal_connect (motion, "leave", G_CALLBACK (leave_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  }
   /* Small is fine: the hosts zoom out to fit whatever the column leaves. */
   gtk_widget_set_size_request (GTK_WIDGET (self), 240, 200);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
@@ -1626,6 +1749,30 @@ app_network_view_get_node_box (AppNetworkView  *self,
     return FALSE;
   graphene_rect_init (box, p->x - p->half_w, p->y - p->half_h, 2 * p->half_w, 2 * p->half_h);
   return TRUE;
+}
+
+void
+app_network_view_set_spotlight (AppNetworkView *self,
+                                const char     *name)
+{
+  g_return_if_fail (APP_IS_NETWORK_VIEW (self));
+
+  if (g_strcmp0 (self->spotlight, name) == 0)
+    return;
+  g_free (self->spotlight);
+  self->spotlight = g_strdup (name);
+  if (self->zoom < SPOTLIGHT_MAX_ZOOM)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const char *
+app_network_view_get_spotlight (AppNetworkView *self)
+{
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), NULL);
+
+  if (self->zoom >= SPOTLIGHT_MAX_ZOOM)
+    return NULL;
+  return self->hovered != NULL ? self->hovered : self->spotlight;
 }
 
 double

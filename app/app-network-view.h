@@ -27,5 +27,14 @@ gboolean app_network_view_get_node_box (AppNetworkView  *self,
                                         graphene_rect_t *box);
 /* How much the hosts were scaled down to fit the view (1: not at all). */
 double   app_network_view_get_zoom     (AppNetworkView  *self);
+/*
+ * The host to show at full size over its box while the crowd is drawn too small to read
+ * (below a zoom of 0.75): the window passes the selected packet's sender; the host under the
+ * pointer comes first.  NULL: none.
+ */
+void        app_network_view_set_spotlight (AppNetworkView *self,
+                                            const char     *name);
+/* The host shown in the spotlight now (hovered, else set), or NULL when none is drawn. */
+const char *app_network_view_get_spotlight (AppNetworkView *self);
 
 G_END_DECLS

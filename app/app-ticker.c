@@ -90,11 +90,14 @@ app_ticker_class_init (AppTickerClass *klass)
   widget_class->snapshot = app_ticker_snapshot;
   widget_class->css_changed = app_ticker_css_changed;
   gtk_widget_class_set_css_name (widget_class, "ticker");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_LABEL);
 }
 
 static void
 app_ticker_init (AppTicker *self)
 {
+  /* Built from a template (no app_ticker_new()): as wide as it is allocated until told. */
+  self->width_template = g_strdup ("");
 }
 
 GtkWidget *
@@ -102,6 +105,7 @@ app_ticker_new (const char *width_template)
 {
   AppTicker *self = g_object_new (APP_TYPE_TICKER, NULL);
 
+  g_free (self->width_template);
   self->width_template = g_strdup (width_template ? width_template : "");
   return GTK_WIDGET (self);
 }
@@ -125,4 +129,17 @@ app_ticker_get_text (AppTicker *self)
 {
   g_return_val_if_fail (APP_IS_TICKER (self), NULL);
   return self->text ? self->text : "";
+}
+
+void
+app_ticker_set_width_template (AppTicker  *self,
+                               const char *width_template)
+{
+  g_return_if_fail (APP_IS_TICKER (self));
+
+  if (g_strcmp0 (self->width_template, width_template ? width_template : "") == 0)
+    return;
+  g_free (self->width_template);
+  self->width_template = g_strdup (width_template ? width_template : "");
+  gtk_widget_queue_resize (GTK_WIDGET (self));
 }

@@ -18,5 +18,8 @@ GtkWidget  *app_ticker_new      (const char *width_template);
 void        app_ticker_set_text (AppTicker  *self,
                                  const char *text);
 const char *app_ticker_get_text (AppTicker  *self);
+/* A new width: the ticker is measured again only when @width_template differs. */
+void        app_ticker_set_width_template (AppTicker  *self,
+                                           const char *width_template);
 
 G_END_DECLS

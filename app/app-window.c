@@ -10,6 +10,7 @@
 #include "app-watch-dialog.h"
 #include "sim-capture-world.h"
 #include "app-scene-editor.h"
+#include "app-ticker.h"
 
 /*
  * The main window is a layout: the views of one SimDocument's world, the lesson column, the
@@ -64,6 +65,29 @@ static const double speeds[] = { 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 10
  */
 #define INSPECTOR_FOLLOW_INTERVAL G_USEC_PER_SEC
 
+/*
+ * While playing, the scrubber's handle moves at the tables' pace, not every frame: a new value
+ * has the range allocated again, and an allocation anywhere reaches the window, which GTK then
+ * sizes again (a whole-window measure and, on X11, round trips to the server for the monitor
+ * and its work area; bench-gui counts them).  Moving 220 pixels over a run of minutes, the
+ * handle does not visibly jump at 5 Hz.
+ */
+#define SCRUBBER_REFRESH_INTERVAL TABLE_REFRESH_INTERVAL
+
+/*
+ * Whether @now is in a later slot of @interval than @last: the paced updates (tables,
+ * scrubber, inspector, and the ladder's scroll to its newest row) fall due in the same frames,
+ * the first of each slot of the monotonic clock, so that at most one frame in a slot lays the
+ * window out again instead of each update adding its own.
+ */
+static gboolean
+due (gint64 now,
+     gint64 last,
+     gint64 interval)
+{
+  return now / interval != last / interval;
+}
+
 /* While live the clock runs by itself; the views follow at 10 Hz, the tables at their pace. */
 #define LIVE_REFRESH_MS 100
 
@@ -101,7 +125,7 @@ struct _AppWindow {
   GtkApplicationWindow parent_instance;
 
   GtkButton *play_button;
-  GtkLabel *clock_label;
+  AppTicker *clock_label;   /* a ticker: a label's new text every frame re-measured the window */
   GtkScale *scrubber;
   GtkLabel *subtitle;
   GtkDropDown *speed_dropdown;
@@ -130,6 +154,7 @@ struct _AppWindow {
   SimTime play_target;      /* the virtual time play has to reach; the clock catches up to it */
   SimTime play_reached;     /* where the last frame left the clock */
   gint64 last_table_refresh;
+  gint64 last_scrubber_refresh;
   gint64 last_table_rebuild;
   gint64 last_inspector_follow;
   gboolean follow_newest;   /* the inspector shows the newest packet until the user picks one */
@@ -189,6 +214,24 @@ update_scrubber (AppWindow *self)
                             !live && sim_document_get_history (self->document) != NULL);
 }
 
+/*
+ * The clock ticker is as wide as its text with every digit a zero: digits are equally wide in
+ * the fonts GTK uses, so it is measured again only when the text's shape changes (another
+ * digit, another mode), not each time the time does.
+ */
+static void
+set_clock_text (AppWindow  *self,
+                const char *text)
+{
+  g_autofree char *shape = g_strdup (text);
+
+  for (char *p = shape; *p != '\0'; p++)
+    if (g_ascii_isdigit (*p))
+      *p = '0';
+  app_ticker_set_width_template (self->clock_label, shape);
+  app_ticker_set_text (self->clock_label, text);
+}
+
 static void
 refresh (AppWindow *self,
          gboolean   animating)
@@ -214,10 +257,19 @@ refresh (AppWindow *self,
                 SIM_TIME_TO_SECONDS (sim_document_get_frontier (self->document)));
   else
     g_snprintf (text, sizeof text, "t = %.3f s", SIM_TIME_TO_SECONDS (sim_world_now (world (self))));
-  gtk_label_set_text (self->clock_label, text);
-  update_scrubber (self);
+  set_clock_text (self, text);
+  if (!animating || due (now, self->last_scrubber_refresh, SCRUBBER_REFRESH_INTERVAL))
+    {
+      self->last_scrubber_refresh = now;
+      update_scrubber (self);
+      /* The ladder's scroll to its newest row and its growth, laid out in this frame too. */
+      app_ladder_view_catch_up (self->ladder);
+      /* A screen reader hears the clock at this pace too, not every frame. */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->clock_label),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self->network));
-  if (animating && now - self->last_table_refresh < TABLE_REFRESH_INTERVAL)
+  if (animating && !due (now, self->last_table_refresh, TABLE_REFRESH_INTERVAL))
     return;
 
   self->last_table_refresh = now;
@@ -225,7 +277,7 @@ refresh (AppWindow *self,
   {
     gboolean rebuild = app_location_view_needs_rebuild (self->location);
 
-    if (!animating || !rebuild || now - self->last_table_rebuild >= TABLE_REBUILD_INTERVAL)
+    if (!animating || !rebuild || due (now, self->last_table_rebuild, TABLE_REBUILD_INTERVAL))
       {
         if (rebuild)
           self->last_table_rebuild = now;
@@ -236,7 +288,7 @@ refresh (AppWindow *self,
   app_counters_view_update (self->counters);
   /* The inspector follows the newest packet at its own, slower pace: its wrapped text is costly. */
   if (self->follow_newest &&
-      (!animating || now - self->last_inspector_follow >= INSPECTOR_FOLLOW_INTERVAL))
+      (!animating || due (now, self->last_inspector_follow, INSPECTOR_FOLLOW_INTERVAL)))
     {
       guint n = app_ladder_view_get_n_rows (self->ladder);
 
@@ -277,6 +329,8 @@ packet_selected_cb (AppWindow     *self,
         previous = e;
     }
   app_inspector_set_event_with_previous (self->inspector, event, previous);
+  /* In a crowd too small to read, the sender's name is shown large (keyboard included). */
+  app_network_view_set_spotlight (self->network, event != NULL ? event->from : NULL);
   app_digest_view_set_packet (self->digest, event);
 }
 
@@ -357,6 +411,9 @@ tick_cb (GtkWidget     *widget,
       /* Returning G_SOURCE_REMOVE removes the tick: forget its id, then show Play. */
       self->tick_id = 0;
       show_play_icon (self);
+      /* Stopped as by Pause: the paced views catch up with what played. */
+      app_ladder_view_set_paced (self->ladder, FALSE);
+      refresh_views (self);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -373,6 +430,7 @@ app_window_set_playing (AppWindow *self,
     playing = FALSE;
   if (playing == (self->tick_id != 0))
     return;
+  app_ladder_view_set_paced (self->ladder, playing);
   if (playing)
     {
       self->last_frame_time = 0;
@@ -496,6 +554,7 @@ live_changed_cb (AppWindow *self)
   if (live && world (self) != NULL && sim_world_get_transport (world (self)) != NULL)
     sim_socket_transport_set_priority (sim_world_get_transport (world (self)),
                                        LIVE_SOCKET_PRIORITY);
+  app_ladder_view_set_paced (self->ladder, live);
   /* A registrar runs for hours: older ladder rows fold into one line. */
   app_ladder_view_set_max_rows (self->ladder, live ? APP_WINDOW_LIVE_MAX_LADDER_ROWS
                                                    : APP_WINDOW_MAX_LADDER_ROWS);
@@ -1198,6 +1257,7 @@ app_window_class_init (AppWindowClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (APP_TYPE_TICKER);
   g_type_ensure (APP_TYPE_NETWORK_VIEW);
   g_type_ensure (APP_TYPE_LADDER_VIEW);
   g_type_ensure (APP_TYPE_INSPECTOR);

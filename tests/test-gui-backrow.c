@@ -854,6 +854,147 @@ test_live_real_phones_get_columns_and_fit (void)
   g_rmdir (dir);
 }
 
+static void
+count_frame_cb (GdkFrameClock *clock,
+                guint         *frames)
+{
+  (*frames)++;
+}
+
+/* Iterates until @widget's frame clock has painted @n frames (or 30 s went by). */
+static void
+wait_frames (GtkWidget *widget,
+             guint      n)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  GdkFrameClock *clock;
+  guint frames = 0;
+  gulong id;
+
+  while (!gtk_widget_get_mapped (widget) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  clock = gtk_widget_get_frame_clock (widget);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
+  while (frames < n && g_get_monotonic_time () < deadline)
+    {
+      gtk_widget_queue_draw (widget);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_signal_handler_disconnect (clock, id);
+}
+
+/*
+ * Every label under @widget whose text starts with @prefix and which is drawn inside @view
+ * (mapped, and within @view's bounds: a row scrolled away does not count).
+ */
+static guint
+count_shown_labels (GtkWidget  *widget,
+                    GtkWidget  *view,
+                    const char *prefix)
+{
+  graphene_rect_t bounds;
+  guint n = 0;
+
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+      g_str_has_prefix (gtk_label_get_text (GTK_LABEL (widget)), prefix) &&
+      gtk_widget_compute_bounds (widget, view, &bounds) &&
+      bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (view) &&
+      bounds.size.height > 0)
+    n++;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_shown_labels (child, view, prefix);
+  return n;
+}
+
+/*
+ * A day in the life of a registrar (300 phones) at t = 30 s, opened the way --screenshot opens
+ * it (run first, then shown): the location table shows rows of the 150 or so bindings the
+ * registrar holds.  It was empty although small scenes filled it.
+ */
+static void
+test_a_crowds_bindings_fill_the_location_table (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppLocationView *location = app_window_get_location (window);
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = g_build_filename (source ? source : ".", "data", "scenarios",
+                                            "09-a-day.scn", NULL);
+  g_autoptr(GError) error = NULL;
+  SimDocument *document = app_window_get_document (window);
+  guint bindings;
+
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  g_assert_true (sim_document_open (document, path, &error));
+  g_assert_no_error (error);
+  sim_document_run_until (document, SIM_SEC (30));
+  bindings = sim_location_get_n_bindings (sim_world_get_location (sim_document_get_world (document)));
+  g_assert_cmpuint (bindings, >, 100);
+  gtk_window_present (GTK_WINDOW (window));
+  /* The screenshot is taken at the fifth frame after the window is mapped. */
+  wait_frames (GTK_WIDGET (window), 5);
+
+  g_assert_cmpuint (g_list_model_get_n_items (app_location_view_get_model (location)), >,
+                    bindings);
+  /* The rows are drawn, not only in the model: the table's first AORs are on screen. */
+  g_assert_cmpuint (count_shown_labels (GTK_WIDGET (location), GTK_WIDGET (location), "sip:"), >=,
+                    3);
+  /* From its first AOR on, as a table that filled as the phones registered would be. */
+  {
+    g_autoptr(GPtrArray) aors = sim_location_list_aors (sim_world_get_location (
+                                  sim_document_get_world (document)));
+    const char *first = NULL;
+
+    for (guint i = 0; i < aors->len; i++)
+      if (first == NULL || g_strcmp0 (aors->pdata[i], first) < 0)
+        first = aors->pdata[i];
+    g_assert_cmpuint (count_shown_labels (GTK_WIDGET (location), GTK_WIDGET (location), first),
+                      ==, 1);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+}
+
+/*
+ * In a crowd drawn too small to read (300 phones at about 0.3x), the sender of the packet
+ * selected in the ladder (Up/Down from the keyboard) is shown at full size over its box.
+ */
+static void
+test_a_crowds_selected_sender_is_spotlit (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppNetworkView *network = app_window_get_network (window);
+  AppLadderView *ladder = app_window_get_ladder (window);
+  const char *source = g_getenv ("SIPLAB_SOURCE_DIR");
+  g_autofree char *path = g_build_filename (source ? source : ".", "data", "scenarios",
+                                            "09-a-day.scn", NULL);
+  g_autoptr(GError) error = NULL;
+  SimEvent *event;
+  guint n;
+
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  g_assert_true (sim_document_open (app_window_get_document (window), path, &error));
+  g_assert_no_error (error);
+  sim_document_run_until (app_window_get_document (window), SIM_SEC (30));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_frames (GTK_WIDGET (window), 5);
+  g_assert_cmpfloat (app_network_view_get_zoom (network), <, 0.5);
+
+  n = app_ladder_view_get_n_rows (ladder);
+  g_assert_cmpuint (n, >, 2);
+  /* A phone's REGISTER: the phone is lit, not the registrar. */
+  app_ladder_view_select_row (ladder, n - 3);
+  event = app_ladder_view_get_row (ladder, n - 3);
+  g_assert_true (g_str_has_prefix (event->from, "desk-"));
+  g_assert_cmpstr (app_network_view_get_spotlight (network), ==, event->from);
+  wait_frames (GTK_WIDGET (window), 2);
+  save_screenshot (window, "crowd-300-spotlight.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -877,6 +1018,10 @@ main (int   argc,
 
   g_test_add_func ("/gtk/backrow/the-window-fills-the-monitor", test_the_window_fills_the_monitor);
   g_test_add_func ("/gtk/backrow/a-crowd-of-phones-fits", test_a_crowd_of_phones_fits);
+  g_test_add_func ("/gtk/backrow/a-crowds-selected-sender-is-spotlit",
+                   test_a_crowds_selected_sender_is_spotlit);
+  g_test_add_func ("/gtk/backrow/a-crowds-bindings-fill-the-location-table",
+                   test_a_crowds_bindings_fill_the_location_table);
   g_test_add_func ("/gtk/backrow/labels-are-whole-at-1920x1080", test_labels_are_whole_at_1920x1080);
   g_test_add_func ("/gtk/backrow/labels-are-whole-at-1280x720", test_labels_are_whole_at_1280x720);
   g_test_add_func ("/gtk/backrow/labels-are-whole-in-presentation-mode",

@@ -668,6 +668,88 @@ test_playing_stops_at_the_run_length (void)
   close_window (window);
 }
 
+typedef struct {
+  guint sizings;          /* the window's "compute-size" */
+  guint frames;
+  guint laid_out;         /* frames in which the window was sized again */
+  guint sizings_seen;
+} Layouts;
+
+static void
+count_sizing_cb (GdkToplevel     *toplevel,
+                 GdkToplevelSize *size,
+                 Layouts         *layouts)
+{
+  layouts->sizings++;
+}
+
+static void
+count_frame_cb (GdkFrameClock *clock,
+                Layouts       *layouts)
+{
+  layouts->frames++;
+  if (layouts->sizings != layouts->sizings_seen)
+    layouts->laid_out++;
+  layouts->sizings_seen = layouts->sizings;
+}
+
+/*
+ * While playing, a frame that only moves the clock and the packets lays nothing out: the clock
+ * is a ticker whose width changes only with its text's shape, and the scrubber, the tables,
+ * the inspector and the ladder's scroll and growth fall due together once per 200 ms slot.
+ * A layout has GTK size the whole window again (with X round trips); before, that was every
+ * frame (160 frames of 160 here, against 24 now).  The frames laid out are counted against the slots that went by (a loaded machine
+ * draws few frames: the bound then says less, but never fails for it).
+ */
+static void
+test_playing_lays_the_window_out_once_per_slot (void)
+{
+  g_autofree char *path = scenario_path ("04-refresh-expiry.scn");
+  Layouts layouts = { 0 };
+  gint64 start, deadline;
+  GdkFrameClock *clock;
+  GdkSurface *surface;
+  AppWindow *window;
+  guint wake_id;
+  double slots;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SIPLAB_SOURCE_DIR is not set");
+      return;
+    }
+  window = open_window ("04-refresh-expiry.scn");
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!gtk_widget_get_mapped (GTK_WIDGET (window)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  surface = gtk_native_get_surface (GTK_NATIVE (window));
+  g_signal_connect (surface, "compute-size", G_CALLBACK (count_sizing_cb), &layouts);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &layouts);
+  wake_id = g_timeout_add (20, wake_cb, NULL);
+  app_window_set_speed (window, 30);
+  app_window_set_playing (window, TRUE);
+  layouts = (Layouts) { 0 };
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () < start + 3 * G_USEC_PER_SEC && app_window_get_playing (window))
+    g_main_context_iteration (NULL, TRUE);
+  slots = (g_get_monotonic_time () - start) / (G_USEC_PER_SEC / 5.0);
+  app_window_set_playing (window, FALSE);
+  g_source_remove (wake_id);
+  g_signal_handlers_disconnect_by_data (clock, &layouts);
+  g_signal_handlers_disconnect_by_data (surface, &layouts);
+
+  g_test_message ("%u frames, %u laid out (%u sizings) in %.0f slots", layouts.frames,
+                  layouts.laid_out, layouts.sizings, slots);
+  g_assert_cmpuint (layouts.frames, >, 0);
+  /*
+   * A slot's layout can spill into the next frame (GTK's layout phase runs at most four
+   * passes, and sizing the window queues another): a few frames per slot at most.
+   */
+  g_assert_cmpfloat (layouts.laid_out, <=, 3 * slots + 3);
+  close_window (window);
+}
+
 static void
 test_ladder_collapses_refreshes (void)
 {
@@ -1582,6 +1664,8 @@ main (int   argc,
                    test_counters_count_registrations_and_failures);
   g_test_add_func ("/gtk/playback/step-back-lands-on-the-previous-step",
                    test_step_back_lands_on_the_previous_step);
+  g_test_add_func ("/gtk/playback/playing-lays-the-window-out-once-per-slot",
+                   test_playing_lays_the_window_out_once_per_slot);
   g_test_add_func ("/gtk/playback/playing-stops-at-the-run-length",
                    test_playing_stops_at_the_run_length);
   g_test_add_func ("/gtk/playback/speed-goes-to-an-hour-per-second",

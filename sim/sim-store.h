@@ -16,9 +16,15 @@ G_BEGIN_DECLS
  * journal_mode=WAL and synchronous=FULL the commit is on disk when sqlite3_step() returns, so
  * every acknowledged binding is durable.
  *
+ * The page cache is bounded by SIM_STORE_CACHE_KIB; the file itself is about 160 bytes per
+ * binding (schema 2), so 100,000 bindings fit in it whole.
+ *
  * Times are stored as Unix microseconds; the caller converts with @clock_offset, the Unix time
  * in microseconds at which its session clock read zero (g_get_real_time () - sim_clock_now ()).
  */
+
+/* The most memory SQLite's page cache of the file may hold, in KiB (PRAGMA cache_size). */
+#define SIM_STORE_CACHE_KIB 32768
 
 #define SIM_STORE_ERROR (sim_store_error_quark ())
 GQuark sim_store_error_quark (void);

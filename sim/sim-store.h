@@ -25,6 +25,14 @@ G_BEGIN_DECLS
 
 /* The most memory SQLite's page cache of the file may hold, in KiB (PRAGMA cache_size). */
 #define SIM_STORE_CACHE_KIB 32768
+/*
+ * Checkpoints run on a thread of their own, off the commit path: the thread is woken when the
+ * write-ahead log holds SIM_STORE_CHECKPOINT_PAGES pages (SQLite's own default), and a log that
+ * reaches SIM_STORE_WAL_MAX_PAGES all the same (32 MiB) is checkpointed within the commit, so
+ * the log's size stays bounded.
+ */
+#define SIM_STORE_CHECKPOINT_PAGES 1000
+#define SIM_STORE_WAL_MAX_PAGES    8192
 
 #define SIM_STORE_ERROR (sim_store_error_quark ())
 GQuark sim_store_error_quark (void);
@@ -61,6 +69,8 @@ GPtrArray  *sim_store_load_bindings (SimStore     *self,
                                      SimTime       now,
                                      GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 guint       sim_store_count_bindings (SimStore    *self);
+/* How many checkpoints the checkpointer thread has run (for tests). */
+guint       sim_store_get_n_checkpoints (SimStore *self);
 /*
  * Group commit.  After sim_store_begin(), each sim_store_save_aor() is a savepoint inside one
  * transaction (a failed one is rolled back alone and reported, as before), and nothing is

@@ -260,6 +260,53 @@ test_schema_1_is_converted (Fixture       *f,
   g_assert_cmpuint (sim_store_count_bindings (store), ==, 2);
 }
 
+/*
+ * Checkpoints run on the store's own thread: after more than SIM_STORE_CHECKPOINT_PAGES pages
+ * of saves it has run one, without any call from the saving thread; and however far the saves
+ * run ahead, the log stays under SIM_STORE_WAL_MAX_PAGES pages and one transaction.
+ */
+static void
+test_checkpoints_off_the_commit_path (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *agent = g_strnfill (3000, 'u');
+  guint per_commit = 128, total = SIM_STORE_WAL_MAX_PAGES * 3 / 2;
+  gint64 deadline;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < total; i += per_commit)
+    {
+      g_assert_true (sim_store_begin (store, &error));
+      for (guint j = i; j < i + per_commit; j++)
+        {
+          g_autoptr(GPtrArray) set = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+          g_autofree char *aor = g_strdup_printf ("sip:user%06u@lab.example", j);
+          SimBinding *b = make_binding (aor, "<sip:phone@192.0.2.7>", SIM_SEC (3600),
+                                        SIM_TRANSPORT_UDP);
+
+          g_free (b->user_agent);
+          b->user_agent = g_strdup (agent);
+          g_ptr_array_add (set, b);
+          g_assert_true (sim_store_save_aor (store, aor, set, 0, &error));
+        }
+      g_assert_true (sim_store_commit (store, &error));
+      g_assert_no_error (error);
+    }
+  /* The machine may be loaded: the thread gets a generous while to be scheduled. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (sim_store_get_n_checkpoints (store) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_cmpuint (sim_store_get_n_checkpoints (store), >, 0);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  /* A log frame is a page (4 KiB) and a 24-byte header. */
+  g_assert_cmpint (st.st_size, <, (gint64) (SIM_STORE_WAL_MAX_PAGES + 2 * per_commit) * (4096 + 24));
+  g_assert_cmpuint (sim_store_count_bindings (store), ==, total);
+}
+
 static void
 test_group_commit (Fixture       *f,
                    gconstpointer  data)
@@ -321,6 +368,8 @@ main (int    argc,
   g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
   g_test_add ("/sim/store/a-schema-1-file-is-converted-and-keeps-its-bindings", Fixture, NULL,
               fixture_setup, test_schema_1_is_converted, fixture_teardown);
+  g_test_add ("/sim/store/checkpoints-run-off-the-commit-path-and-the-log-stays-bounded", Fixture,
+              NULL, fixture_setup, test_checkpoints_off_the_commit_path, fixture_teardown);
   g_test_add ("/sim/store/group-commit-is-one-transaction", Fixture, NULL,
               fixture_setup, test_group_commit, fixture_teardown);
   return g_test_run ();

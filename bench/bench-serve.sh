@@ -576,7 +576,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # registrations; each round's line goes to stdout and to $WORK/results as
 # "SERVER MODE USERS ROUND COMPLETED_PER_S CPU_US_PER_REG FAILED LOAD".
 bench_reg() {
-  local server=$1 mode=$2 n=$3 port lport pid rss0 rss1 cpu0 cpu1 cpu rate failed load shm sipp_cpu
+  local server=$1 mode=$2 n=$3 port lport pid rss0 rss1 cpu0 cpu1 cpu rate failed load shm sipp_cpu busy
   local name="$server-$mode-$n" regs=$REGS limit=$LIMIT warm=$n
   port=$(free_port); lport=$(free_port)
   # Kamailio on SQLite waits for several fsyncs per registration (db_sqlite's defaults): with
@@ -623,8 +623,11 @@ bench_reg() {
     cpu1=$(cpu_ticks "$pid")
     cpu=$(python3 -c "print('%.1f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $regs))")
     echo "$server $mode $n $round $rate $cpu $failed $load" >> "$WORK/results"
-    printf '%-8s %-3s %6d users: round %d: %6s reg/s, %6s us CPU/reg, %s failed (load %s; sipp %s us CPU/reg)\n' \
-      "$server" "$mode" "$n" "$round" "$rate" "$cpu" "$failed" "$load" "$sipp_cpu"
+    # The share of its core each process was busy (completed/s x CPU per registration): well
+    # under 100% for both, the round waited on neither but on the machine (load) or the disk.
+    busy=$(python3 -c "s = '$sipp_cpu'; print('%.0f%% / %s' % ($rate * $cpu / 1e4, '%.0f%%' % ($rate * float(s) / 1e4) if s != '?' else '?'))")
+    printf '%-8s %-3s %6d users: round %d: %6s reg/s, %6s us CPU/reg, %s failed (load %s; sipp %s us CPU/reg; busy server / sipp %s)\n' \
+      "$server" "$mode" "$n" "$round" "$rate" "$cpu" "$failed" "$load" "$sipp_cpu" "$busy"
   done
   if [ "$server" = siplab ] && [ "$mode" = mem ]; then
     # Every transaction has ended MEM_WAIT seconds after the last answer (Timer J: 32 s).

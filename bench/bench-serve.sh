@@ -537,25 +537,35 @@ PY
 }
 
 # $3 registrations by sipp from 127.0.0.1:$2 to 127.0.0.1:$1, users from $4 (in turn, again from
-# the first when there are fewer); prints "COMPLETED_PER_SECOND FAILED", timed by sipp itself
-# (its final "Start Time" to "Current Time": sipp's own start-up is not counted).
+# the first when there are fewer); prints "COMPLETED_PER_SECOND FAILED SIPP_CPU_US_PER_REG", the
+# rate timed by sipp itself (its final "Start Time" to "Current Time": sipp's own start-up is not
+# counted), sipp's CPU time over its whole run (start-up included).
 reg_sipp() {
   local port=$1 lport=$2 count=$3 csv=$4 log=$5 limit=${6:-$LIMIT}
-  $PIN_SIPP sipp -sf "$SCENARIO" -inf "$csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
+  $PIN_SIPP /usr/bin/time -f "%U %S" -o "$log.time" \
+    sipp -sf "$SCENARIO" -inf "$csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" \
     -key expires 3600 -m "$count" -r "$RATE" -l "$limit" -buff_size 4194304 -i 127.0.0.1 \
     -p "$lport" -nostdin -timeout 900 -timeout_error -trace_err -error_file "$log.err" \
     "127.0.0.1:$port" > "$log" 2>&1 || true
   python3 - "$log" "$count" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
+# sipp's own CPU time per registration (user+system, /usr/bin/time): near 1 s per second, sipp
+# and not the server limits completed/s.
+try:
+    sipp_cpu = "%.1f" % (sum(float(x) for x in open(sys.argv[1] + ".time").read().split()[-2:])
+                         * 1e6 / int(sys.argv[2]))
+except (OSError, ValueError):
+    sipp_cpu = "?"
 start = [float(x) for x in re.findall(r"Start Time\s*\|.*?(\d{9,}\.\d+)", text)]
 now = [float(x) for x in re.findall(r"Current Time\s*\|.*?(\d{9,}\.\d+)", text)]
 ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
 failed = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
 if not start or not now or not ok or now[-1] <= start[-1]:
-    print("0 %s" % sys.argv[2])
+    print("0 %s %s" % (sys.argv[2], sipp_cpu))
 else:
-    print("%.0f %d" % (int(ok[-1]) / (now[-1] - start[-1]), int(failed[-1]) if failed else 0))
+    print("%.0f %d %s" % (int(ok[-1]) / (now[-1] - start[-1]), int(failed[-1]) if failed else 0,
+                          sipp_cpu))
 PY
 }
 
@@ -566,7 +576,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # registrations; each round's line goes to stdout and to $WORK/results as
 # "SERVER MODE USERS ROUND COMPLETED_PER_S CPU_US_PER_REG FAILED LOAD".
 bench_reg() {
-  local server=$1 mode=$2 n=$3 port lport pid rss0 rss1 cpu0 cpu1 cpu rate failed load shm
+  local server=$1 mode=$2 n=$3 port lport pid rss0 rss1 cpu0 cpu1 cpu rate failed load shm sipp_cpu busy
   local name="$server-$mode-$n" regs=$REGS limit=$LIMIT warm=$n
   port=$(free_port); lport=$(free_port)
   # Kamailio on SQLite waits for several fsyncs per registration (db_sqlite's defaults): with
@@ -603,18 +613,21 @@ bench_reg() {
     return 1
   fi
   rss0=$(rss_kb "$pid")
-  read -r rate failed <<< "$(reg_sipp "$port" "$lport" "$warm" "$WORK/reg-$n.csv" "$WORK/sipp-$name-warm.log" "$limit")"
+  read -r rate failed sipp_cpu <<< "$(reg_sipp "$port" "$lport" "$warm" "$WORK/reg-$n.csv" "$WORK/sipp-$name-warm.log" "$limit")"
   printf '%-8s %-3s %6d users: warm-up (%d users once) %6s reg/s, %s failed\n' \
     "$server" "$mode" "$n" "$warm" "$rate" "$failed"
   for round in $(seq 1 "$ROUNDS"); do
     load=$(cut -d' ' -f1 /proc/loadavg)
     cpu0=$(cpu_ticks "$pid")
-    read -r rate failed <<< "$(reg_sipp "$port" "$lport" "$regs" "$WORK/reg-$n.csv" "$WORK/sipp-$name-$round.log" "$limit")"
+    read -r rate failed sipp_cpu <<< "$(reg_sipp "$port" "$lport" "$regs" "$WORK/reg-$n.csv" "$WORK/sipp-$name-$round.log" "$limit")"
     cpu1=$(cpu_ticks "$pid")
     cpu=$(python3 -c "print('%.1f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / $regs))")
     echo "$server $mode $n $round $rate $cpu $failed $load" >> "$WORK/results"
-    printf '%-8s %-3s %6d users: round %d: %6s reg/s, %6s us CPU/reg, %s failed (load %s)\n' \
-      "$server" "$mode" "$n" "$round" "$rate" "$cpu" "$failed" "$load"
+    # The share of its core each process was busy (completed/s x CPU per registration): well
+    # under 100% for both, the round waited on neither but on the machine (load) or the disk.
+    busy=$(python3 -c "s = '$sipp_cpu'; print('%.0f%% / %s' % ($rate * $cpu / 1e4, '%.0f%%' % ($rate * float(s) / 1e4) if s != '?' else '?'))")
+    printf '%-8s %-3s %6d users: round %d: %6s reg/s, %6s us CPU/reg, %s failed (load %s; sipp %s us CPU/reg; busy server / sipp %s)\n' \
+      "$server" "$mode" "$n" "$round" "$rate" "$cpu" "$failed" "$load" "$sipp_cpu" "$busy"
   done
   if [ "$server" = siplab ] && [ "$mode" = mem ]; then
     # Every transaction has ended MEM_WAIT seconds after the last answer (Timer J: 32 s).

@@ -16,9 +16,23 @@ G_BEGIN_DECLS
  * journal_mode=WAL and synchronous=FULL the commit is on disk when sqlite3_step() returns, so
  * every acknowledged binding is durable.
  *
+ * The page cache is bounded by SIM_STORE_CACHE_KIB; the file itself is about 160 bytes per
+ * binding (schema 2), so 100,000 bindings fit in it whole.
+ *
  * Times are stored as Unix microseconds; the caller converts with @clock_offset, the Unix time
  * in microseconds at which its session clock read zero (g_get_real_time () - sim_clock_now ()).
  */
+
+/* The most memory SQLite's page cache of the file may hold, in KiB (PRAGMA cache_size). */
+#define SIM_STORE_CACHE_KIB 32768
+/*
+ * Checkpoints run on a thread of their own, off the commit path: the thread is woken when the
+ * write-ahead log holds SIM_STORE_CHECKPOINT_PAGES pages (SQLite's own default), and a log that
+ * reaches SIM_STORE_WAL_MAX_PAGES all the same (32 MiB) is checkpointed within the commit, so
+ * the log's size stays bounded.
+ */
+#define SIM_STORE_CHECKPOINT_PAGES 1000
+#define SIM_STORE_WAL_MAX_PAGES    8192
 
 #define SIM_STORE_ERROR (sim_store_error_quark ())
 GQuark sim_store_error_quark (void);
@@ -55,6 +69,8 @@ GPtrArray  *sim_store_load_bindings (SimStore     *self,
                                      SimTime       now,
                                      GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 guint       sim_store_count_bindings (SimStore    *self);
+/* How many checkpoints the checkpointer thread has run (for tests). */
+guint       sim_store_get_n_checkpoints (SimStore *self);
 /*
  * Group commit.  After sim_store_begin(), each sim_store_save_aor() is a savepoint inside one
  * transaction (a failed one is rolled back alone and reported, as before), and nothing is

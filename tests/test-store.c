@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -194,6 +195,118 @@ save_one (SimStore    *store,
   return sim_store_save_aor (store, aor, set, 0, error);
 }
 
+/* A file written by a SIP Lab before schema 2 (a rowid table beside its key's index): opening
+ * it converts the table to WITHOUT ROWID and keeps every binding. */
+static void
+test_schema_1_is_converted (Fixture       *f,
+                            gconstpointer  data)
+{
+  static const char v1[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL, position INTEGER NOT NULL,"
+    "  display TEXT, q REAL NOT NULL, expires_at INTEGER NOT NULL, granted INTEGER NOT NULL,"
+    "  call_id TEXT, cseq INTEGER NOT NULL, source_ip TEXT NOT NULL,"
+    "  source_port INTEGER NOT NULL, transport TEXT NOT NULL, user_agent TEXT, instance TEXT,"
+    "  registered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (aor, contact));"
+    "INSERT INTO bindings VALUES ('sip:alice@lab.example', '<sip:alice@192.0.2.7:5071>', 0,"
+    "  NULL, 1.0, 4102444800000000, 3600, 'c1@phone', 9, '192.0.2.7', 5071, 'UDP', NULL, NULL,"
+    "  1, 2);"
+    "INSERT INTO bindings VALUES ('sip:bob@lab.example', '<sip:bob@192.0.2.8:5072>', 0,"
+    "  NULL, 1.0, 4102444800000000, 3600, 'c2@phone', 4, '192.0.2.8', 5072, 'TCP', NULL, NULL,"
+    "  1, 2);"
+    "PRAGMA user_version = 1;";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = NULL;
+  g_autoptr(GPtrArray) loaded = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  const SimBinding *b;
+  int version = 0;
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, v1, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = sim_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sim_store_count_bindings (store), ==, 2);
+  loaded = sim_store_load_bindings (store, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->len, ==, 2);
+  b = loaded->pdata[1];
+  g_assert_cmpstr (b->aor, ==, "sip:bob@lab.example");
+  g_assert_cmpuint (b->cseq, ==, 4);
+  g_assert_cmpint (b->source.transport, ==, SIM_TRANSPORT_TCP);
+  g_assert_true (save_one (store, "sip:alice@lab.example", "<sip:alice@192.0.2.9>", &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* A WITHOUT ROWID table has no rowid to select, and the version says 2. */
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT rowid FROM bindings", -1, &stmt, NULL), ==,
+                   SQLITE_ERROR);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_assert_cmpint (version, ==, 2);
+
+  store = sim_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sim_store_count_bindings (store), ==, 2);
+}
+
+/*
+ * Checkpoints run on the store's own thread: after more than SIM_STORE_CHECKPOINT_PAGES pages
+ * of saves it has run one, without any call from the saving thread; and however far the saves
+ * run ahead, the log stays under SIM_STORE_WAL_MAX_PAGES pages and one transaction.
+ */
+static void
+test_checkpoints_off_the_commit_path (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *agent = g_strnfill (3000, 'u');
+  guint per_commit = 128, total = SIM_STORE_WAL_MAX_PAGES * 3 / 2;
+  gint64 deadline;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < total; i += per_commit)
+    {
+      g_assert_true (sim_store_begin (store, &error));
+      for (guint j = i; j < i + per_commit; j++)
+        {
+          g_autoptr(GPtrArray) set = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+          g_autofree char *aor = g_strdup_printf ("sip:user%06u@lab.example", j);
+          SimBinding *b = make_binding (aor, "<sip:phone@192.0.2.7>", SIM_SEC (3600),
+                                        SIM_TRANSPORT_UDP);
+
+          g_free (b->user_agent);
+          b->user_agent = g_strdup (agent);
+          g_ptr_array_add (set, b);
+          g_assert_true (sim_store_save_aor (store, aor, set, 0, &error));
+        }
+      g_assert_true (sim_store_commit (store, &error));
+      g_assert_no_error (error);
+    }
+  /* The machine may be loaded: the thread gets a generous while to be scheduled. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (sim_store_get_n_checkpoints (store) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_cmpuint (sim_store_get_n_checkpoints (store), >, 0);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  /* A log frame is a page (4 KiB) and a 24-byte header. */
+  g_assert_cmpint (st.st_size, <, (gint64) (SIM_STORE_WAL_MAX_PAGES + 2 * per_commit) * (4096 + 24));
+  g_assert_cmpuint (sim_store_count_bindings (store), ==, total);
+}
+
 static void
 test_group_commit (Fixture       *f,
                    gconstpointer  data)
@@ -253,6 +366,10 @@ main (int    argc,
   g_test_add ("/sim/store/file-is-private-whatever-the-umask", Fixture, NULL,
               fixture_setup, test_file_mode, fixture_teardown);
   g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
+  g_test_add ("/sim/store/a-schema-1-file-is-converted-and-keeps-its-bindings", Fixture, NULL,
+              fixture_setup, test_schema_1_is_converted, fixture_teardown);
+  g_test_add ("/sim/store/checkpoints-run-off-the-commit-path-and-the-log-stays-bounded", Fixture,
+              NULL, fixture_setup, test_checkpoints_off_the_commit_path, fixture_teardown);
   g_test_add ("/sim/store/group-commit-is-one-transaction", Fixture, NULL,
               fixture_setup, test_group_commit, fixture_teardown);
   return g_test_run ();

@@ -574,6 +574,104 @@ test_no_auth_policy_registers_directly (Fixture       *f,
   g_assert_cmpint (response->status_code, ==, 404);
 }
 
+/* The raw texts of the @status responses the registrar sent, in order. */
+static GPtrArray *
+registrar_sent (Fixture *f,
+                int      status)
+{
+  GPtrArray *events = sim_trace_get_events (f->trace);
+  GPtrArray *texts = g_ptr_array_new ();
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+
+      if (e->type == SIM_EVENT_PACKET && e->status == status &&
+          g_strcmp0 (e->from, "registrar") == 0 && e->raw != NULL)
+        g_ptr_array_add (texts, e->raw);
+    }
+  return texts;
+}
+
+static void
+test_a_lost_200_is_sent_again_after_its_request_is_freed (Fixture       *f,
+                                                          gconstpointer  data)
+{
+  g_autofree char *authorization = NULL;
+  g_autofree char *headers = NULL;
+  g_autoptr(GPtrArray) oks = NULL;
+  g_autoptr(GPtrArray) challenges = NULL;
+  osip_message_t *challenge;
+
+  g_test_summary ("The 200 shares its REGISTER's Via, From, Call-ID and CSeq "
+                  "(sim_message_new_response_sharing): when it is lost, the retransmitted "
+                  "REGISTER gets it again, byte for byte, from the transaction's text after "
+                  "the request itself was freed (RFC 3261 §17.2.2); a retransmitted "
+                  "unauthenticated REGISTER gets a fresh 401 (§8.2.7).  Meant for ASan.");
+  /* The phone's port is closed while its responses should be lost: the REGISTER and its
+   * retransmissions still reach the registrar. */
+  /* The 401 is lost (Timer E resends the REGISTER at 500 ms): each retransmission is a new
+   * transaction and gets a new 401. */
+  sim_net_unbind (f->net, "alice-desk", 5060);
+  f->desk.cseq++;
+  {
+    g_autofree char *text = g_strdup_printf ("REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+                                             "Max-Forwards: 70\r\n"
+                                             "From: <sip:alice@" DOMAIN ">;tag=%s\r\n"
+                                             "To: <sip:alice@" DOMAIN ">\r\n"
+                                             "Call-ID: %s\r\n"
+                                             "CSeq: %u REGISTER\r\n"
+                                             "Contact: <" DESK ">\r\n"
+                                             "Content-Length: 0\r\n"
+                                             "\r\n", f->desk.from_tag, f->desk.call_id,
+                                             f->desk.cseq);
+    sim_stack_send_request (f->desk.stack, sim_message_from_text (text), &f->registrar_addr,
+                            NULL, phone_response_cb, &f->desk);
+  }
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_MSEC (1200));
+  sim_net_bind (f->net, "alice-desk", 5060, stack_receive_cb, f->desk.stack);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (5));
+  g_assert_cmpuint (f->desk.responses->len, ==, 1);
+  challenge = f->desk.responses->pdata[0];
+  g_assert_cmpint (challenge->status_code, ==, 401);
+  challenges = registrar_sent (f, 401);
+  g_assert_cmpuint (challenges->len, >=, 3);
+
+  /* The 200 is lost until Timer E has fired a few times; the transaction is Completed and
+   * holds only the response's text by then. */
+  authorization = phone_answer (&f->desk, challenge, NULL);
+  headers = g_strconcat ("Contact: <" DESK ">\r\n", authorization, NULL);
+  sim_net_unbind (f->net, "alice-desk", 5060);
+  f->desk.cseq++;
+  {
+    g_autofree char *text = g_strdup_printf ("REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+                                             "Max-Forwards: 70\r\n"
+                                             "From: <sip:alice@" DOMAIN ">;tag=%s\r\n"
+                                             "To: <sip:alice@" DOMAIN ">\r\n"
+                                             "Call-ID: %s\r\n"
+                                             "CSeq: %u REGISTER\r\n"
+                                             "%s"
+                                             "Content-Length: 0\r\n"
+                                             "\r\n", f->desk.from_tag, f->desk.call_id,
+                                             f->desk.cseq, headers);
+    sim_stack_send_request (f->desk.stack, sim_message_from_text (text), &f->registrar_addr,
+                            NULL, phone_response_cb, &f->desk);
+  }
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_MSEC (1200));
+  sim_net_bind (f->net, "alice-desk", 5060, stack_receive_cb, f->desk.stack);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (40));
+
+  g_assert_cmpuint (f->desk.responses->len, ==, 2);
+  g_assert_cmpint (((osip_message_t *) f->desk.responses->pdata[1])->status_code, ==, 200);
+  g_assert_cmpuint (n_bindings (f), ==, 1);
+  oks = registrar_sent (f, 200);
+  g_assert_cmpuint (oks->len, >=, 3);
+  for (guint i = 1; i < oks->len; i++)
+    g_assert_cmpstr (oks->pdata[i], ==, oks->pdata[0]);
+  /* The location changed once: the retransmissions were answered, not processed again. */
+  g_assert_cmpuint (f->n_changed, ==, 1);
+}
+
 static void
 test_date_epoch_is_settable (Fixture       *f,
                              gconstpointer  data)
@@ -1357,6 +1455,8 @@ main (int argc, char *argv[])
   ADD ("refresh-keeps-one-binding", test_refresh_keeps_one_binding);
   ADD ("binding-expires-at-the-granted-time", test_binding_expires_at_the_granted_time);
   ADD ("no-auth-policy-registers-directly", test_no_auth_policy_registers_directly);
+  ADD ("a-lost-200-is-sent-again-after-its-request-is-freed",
+       test_a_lost_200_is_sent_again_after_its_request_is_freed);
   ADD ("binding-display-is-libosip2-text", test_binding_display_is_libosip2_text);
   ADD ("ok-contacts-match-parsed-text", test_ok_contacts_match_parsed_text);
   ADD ("date-epoch-is-settable", test_date_epoch_is_settable);

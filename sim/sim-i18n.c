@@ -430,6 +430,18 @@ sim_i18n_reason_formats (void)
 
 /* At most this many values in one format; a format with more is never matched. */
 #define REASON_MAX_VALUES 8
+/*
+ * The text matched comes from strangers too (view and watch say the reasons of a capture,
+ * whose values are a peer's header fields), and a format with several "%s" is matched by
+ * backtracking: a text that repeats a format's literals without ever completing it took time
+ * growing with its length to the power of the number of "%s" (a few kilobytes held view or
+ * the GUI for minutes).  So one sim_i18n_reason() call, its nested reasons included, takes at
+ * most REASON_MATCH_STEPS steps of the matcher (a simulator sentence needs a few thousand);
+ * past them the remaining formats are not tried and the text is said as it is.  A reason
+ * inside a reason is translated REASON_MAX_DEPTH levels deep at most (each level recurses).
+ */
+#define REASON_MATCH_STEPS 1000000
+#define REASON_MAX_DEPTH 4
 
 typedef struct {
   const char *start;
@@ -493,12 +505,16 @@ number_length (const char *text,
   return p - text;
 }
 
-/* Whether @text matches @fmt from here to the end, filling @values from @n on. */
+/*
+ * Whether @text matches @fmt from here to the end, filling @values from @n on.  Each step
+ * (a character compared, a length tried for a "%s") takes one of *@steps; none left: FALSE.
+ */
 static gboolean
 match (const char *fmt,
        const char *text,
        Value      *values,
-       guint       n)
+       guint       n,
+       guint      *steps)
 {
   for (;;)
     {
@@ -506,6 +522,9 @@ match (const char *fmt,
       guint position;
       char c;
 
+      if (*steps == 0)
+        return FALSE;
+      (*steps)--;
       if (*fmt == '\0')
         return *text == '\0';
       if (*fmt != '%' || fmt[1] == '%')
@@ -525,9 +544,9 @@ match (const char *fmt,
           for (gsize len = 0;; len++)
             {
               values[n] = (Value) { text, len, TRUE };
-              if (match (after, text + len, values, n + 1))
+              if (match (after, text + len, values, n + 1, steps))
                 return TRUE;
-              if (text[len] == '\0')
+              if (text[len] == '\0' || *steps == 0)
                 return FALSE;
             }
         }
@@ -561,11 +580,20 @@ count_values (const char *fmt)
   return n;
 }
 
-/* @format (a catalogue's translation) said with @values; positions ("%2$s") are honoured. */
+static char *reason_said (const char *text,
+                          guint       depth,
+                          guint      *steps);
+
+/*
+ * @format (a catalogue's translation) said with @values; positions ("%2$s") are honoured.
+ * Its "%s" values are reasons at @depth + 1, taking their steps from *@steps.
+ */
 static char *
 say (const char  *format,
      const Value *values,
-     guint        n_values)
+     guint        n_values,
+     guint        depth,
+     guint       *steps)
 {
   GString *out = g_string_new (NULL);
   guint next = 0;
@@ -592,9 +620,9 @@ say (const char  *format,
         {
           g_autofree char *value = g_strndup (values[i].start, values[i].len);
 
-          if (values[i].text)
+          if (values[i].text && depth + 1 < REASON_MAX_DEPTH)
             {
-              g_autofree char *said = sim_i18n_reason (value);
+              g_autofree char *said = reason_said (value, depth + 1, steps);
 
               g_string_append (out, said);
             }
@@ -606,16 +634,15 @@ say (const char  *format,
   return g_string_free (out, FALSE);
 }
 
-char *
-sim_i18n_reason (const char *text)
+/* sim_i18n_reason() of @text at @depth (0: the text itself), within *@steps. */
+static char *
+reason_said (const char *text,
+             guint       depth,
+             guint      *steps)
 {
   Value values[REASON_MAX_VALUES];
 
-  if (text == NULL)
-    return NULL;
-  if (*text == '\0' || !messages_translated ())
-    return g_strdup (text);
-  for (guint i = 0; reason_formats[i] != NULL; i++)
+  for (guint i = 0; reason_formats[i] != NULL && *steps > 0; i++)
     {
       const char *fmt = reason_formats[i];
       const char *translated;
@@ -623,12 +650,24 @@ sim_i18n_reason (const char *text)
       /* Most formats fail at their first letter: no call at all for those. */
       if (*fmt != '%' && *fmt != *text)
         continue;
-      if (!match (fmt, text, values, 0))
+      if (!match (fmt, text, values, 0, steps))
         continue;
       translated = g_dgettext (GETTEXT_PACKAGE, fmt);
       if (translated == fmt)
         return g_strdup (text);
-      return say (translated, values, count_values (fmt));
+      return say (translated, values, count_values (fmt), depth, steps);
     }
   return g_strdup (text);
+}
+
+char *
+sim_i18n_reason (const char *text)
+{
+  guint steps = REASON_MATCH_STEPS;
+
+  if (text == NULL)
+    return NULL;
+  if (*text == '\0' || !messages_translated ())
+    return g_strdup (text);
+  return reason_said (text, 0, &steps);
 }

@@ -552,6 +552,53 @@ sample_of (const char *format)
 }
 
 /*
+ * A capture's reasons carry a peer's header fields.  A text that repeats the literals of a
+ * format with three "%s" ("%s drops it: %s has sent nothing to %s (address-dependent ...") but
+ * never completes it made the backtracking matcher run for minutes (the time grew with the
+ * cube of the text's length and more); now one call has a bounded number of steps.  In a
+ * subprocess: it switches the locale, and before the fix it is killed by the timeout.
+ */
+static void
+test_a_hostile_reason_is_matched_in_bounded_time (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+      g_autoptr(GString) text = g_string_new ("nat1");
+      g_autoptr(GString) nested = g_string_new (NULL);
+      g_autofree char *said = NULL, *deep = NULL, *plain = NULL;
+
+      g_setenv ("SIPLAB_LOCALEDIR", localedir, TRUE);
+      g_setenv ("LANGUAGE", "es", TRUE);
+      g_setenv ("LANG", "es_ES.UTF-8", TRUE);
+      g_unsetenv ("LC_ALL");
+      g_unsetenv ("LC_MESSAGES");
+      setlocale (LC_ALL, "");
+      sim_i18n_init ();
+
+      for (guint i = 0; i < 2000; i++)
+        g_string_append (text, " drops it: a has sent nothing to b");
+      g_string_append_c (text, '.');
+      said = sim_i18n_reason (text->str);
+      g_assert_nonnull (said);
+
+      /* A reason inside a reason, thousands of levels deep: the recursion is bounded too. */
+      for (guint i = 0; i < 5000; i++)
+        g_string_append (nested, "eve replays the REGISTER with Authorization captured from ");
+      g_string_append (nested, "alice-desk");
+      deep = sim_i18n_reason (nested->str);
+      g_assert_nonnull (deep);
+
+      /* A simulator sentence is still translated. */
+      plain = sim_i18n_reason ("the router r1 is gone: the datagram is lost");
+      g_assert_cmpstr (plain, !=, "the router r1 is gone: the datagram is lost");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/*
  * In process, in Spanish: every format of sim_i18n_reason()'s table is reached by a text it
  * writes (no earlier format shadows it) and said in Spanish with the values found; a composed
  * sentence has its inner one translated too; anything else comes back unchanged.  Last test of
@@ -637,6 +684,8 @@ main (int    argc,
   g_test_add_func ("/i18n/view of a capture says its verdicts in Spanish",
                    test_view_of_a_capture_speaks_spanish);
   g_test_add_func ("/i18n/class init and grade speak Spanish", test_class_and_grade_speak_spanish);
+  g_test_add_func ("/i18n/a hostile reason is matched in bounded time",
+                   test_a_hostile_reason_is_matched_in_bounded_time);
   g_test_add_func ("/i18n/a worksheet speaks Spanish, and its answer key plays shuffled choices",
                    test_worksheet_speaks_spanish);
   /* Last: it switches this process's locale to Spanish. */

@@ -197,11 +197,8 @@ save_one (SimStore    *store,
 
 /* A file written by a SIP Lab before schema 2 (a rowid table beside its key's index): opening
  * it converts the table to WITHOUT ROWID and keeps every binding. */
-static void
-test_schema_1_is_converted (Fixture       *f,
-                            gconstpointer  data)
-{
-  static const char v1[] =
+/* A schema 1 file as SIP Lab 0.x wrote it, with two bindings. */
+static const char v1[] =
     "PRAGMA journal_mode=WAL;"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL, position INTEGER NOT NULL,"
@@ -217,6 +214,11 @@ test_schema_1_is_converted (Fixture       *f,
     "  NULL, 1.0, 4102444800000000, 3600, 'c2@phone', 4, '192.0.2.8', 5072, 'TCP', NULL, NULL,"
     "  1, 2);"
     "PRAGMA user_version = 1;";
+
+static void
+test_schema_1_is_converted (Fixture       *f,
+                            gconstpointer  data)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(SimStore) store = NULL;
   g_autoptr(GPtrArray) loaded = NULL;
@@ -265,6 +267,39 @@ test_schema_1_is_converted (Fixture       *f,
  * of saves it has run one, without any call from the saving thread; and however far the saves
  * run ahead, the log stays under SIM_STORE_WAL_MAX_PAGES pages and one transaction.
  */
+static void
+test_a_failed_conversion_leaves_schema_1 (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_test_summary ("The conversion to schema 2 is one transaction: when a step of it fails (here "
+                  "the rename, a table of its name being in the way) the open fails and the "
+                  "file is schema 1 with every binding, as before");
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, v1, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE bindings_v1 (x);", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_close (db);
+
+  store = sim_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE);
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM bindings WHERE rowid > 0),"
+                                       " (SELECT user_version FROM pragma_user_version)", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 2);
+  g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
 static void
 test_checkpoints_off_the_commit_path (Fixture       *f,
                                       gconstpointer  data)
@@ -368,6 +403,8 @@ main (int    argc,
   g_test_add_func ("/sim/store/unwritable-path-is-an-error", test_bad_file);
   g_test_add ("/sim/store/a-schema-1-file-is-converted-and-keeps-its-bindings", Fixture, NULL,
               fixture_setup, test_schema_1_is_converted, fixture_teardown);
+  g_test_add ("/sim/store/a-failed-conversion-leaves-the-schema-1-file-as-it-was", Fixture, NULL,
+              fixture_setup, test_a_failed_conversion_leaves_schema_1, fixture_teardown);
   g_test_add ("/sim/store/checkpoints-run-off-the-commit-path-and-the-log-stays-bounded", Fixture,
               NULL, fixture_setup, test_checkpoints_off_the_commit_path, fixture_teardown);
   g_test_add ("/sim/store/group-commit-is-one-transaction", Fixture, NULL,

@@ -434,9 +434,10 @@ sim_i18n_reason_formats (void)
  * The text matched comes from strangers too (view and watch say the reasons of a capture,
  * whose values are a peer's header fields), and a format with several "%s" is matched by
  * backtracking: a text that repeats a format's literals without ever completing it took time
- * growing with its length to the power of the number of "%s" (a few kilobytes held view or
- * the GUI for minutes).  So one sim_i18n_reason() call, its nested reasons included, takes at
- * most REASON_MATCH_STEPS steps of the matcher (a simulator sentence needs a few thousand);
+ * growing with its length to the power of the number of "%s" (68 kB of such text was still
+ * being matched after a minute).  So one sim_i18n_reason() call, its nested reasons included,
+ * takes at most REASON_MATCH_STEPS steps of the matcher (about two per character of the text
+ * for each format that starts with "%s": a sentence of 500 characters needs under 150,000);
  * past them the remaining formats are not tried and the text is said as it is.  A reason
  * inside a reason is translated REASON_MAX_DEPTH levels deep at most (each level recurses).
  */

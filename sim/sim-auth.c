@@ -25,7 +25,10 @@
  * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
  * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
  * bytes as issued: a nonce is ours when it matches them exactly, a test equivalent to
- * recomputing the MAC and checking the table, without the cost of HMAC on every request.
+ * recomputing the MAC and checking the table, without the cost of HMAC on every request.  It
+ * also keeps the address text the MAC covers when that is short (NONCE_CLIENT_TEXT_LEN: every
+ * IPv4 address), so checking the answer's address is a comparison too; a longer address has
+ * its MAC recomputed.
  * Issue times only grow, so pruning pops the ring's head: every nonce is pruned once, at a
  * cost of O(1), without ever scanning the ring.
  */
@@ -37,15 +40,22 @@
 
 #define DEFAULT_LIFETIME SIM_SEC (300)
 
+/* The longest client address text an entry keeps (an IPv4 address is at most 15). */
+#define NONCE_CLIENT_TEXT_LEN 16
+/* client_len of an entry whose client text was longer: its MAC is checked instead. */
+#define NONCE_CLIENT_NOT_KEPT 0xff
+
 /* Kept small on purpose: a benchmark holds ten thousand of these. */
 typedef struct {
   guint8 raw[NONCE_RAW_LEN];   /* id ‖ MAC, as issued */
+  char client[NONCE_CLIENT_TEXT_LEN]; /* the address text it was issued to (client_len bytes) */
   guint32 last_nc;
   guint8 used;                 /* authenticated a request (one-time mode) */
   guint8 burned;               /* a wrong answer used it up: it authenticates nothing more */
+  guint8 client_len;           /* or NONCE_CLIENT_NOT_KEPT */
 } NonceEntry;
 
-G_STATIC_ASSERT (sizeof (NonceEntry) == 40);
+G_STATIC_ASSERT (sizeof (NonceEntry) == 56);
 
 struct _SimAuth {
   GObject parent_instance;
@@ -470,6 +480,16 @@ nonce_issued_to (SimAuth          *self,
 {
   guint8 mac[NONCE_MAC_LEN];
 
+  /* The entry's MAC covers the address text it was issued to, and the entry keeps that text
+   * when it is short (IPv4): comparing it is the same test as recomputing the MAC, without an
+   * HMAC per request.  An address is not secret; the comparison need not be constant-time. */
+  if (entry->client_len != NONCE_CLIENT_NOT_KEPT)
+    {
+      gsize client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
+
+      return client_len == entry->client_len &&
+             (client_len == 0 || memcmp (client, entry->client, client_len) == 0);
+    }
   nonce_mac (self, entry->raw, client, mac);
   return CRYPTO_memcmp (mac, entry->raw + NONCE_ID_LEN, NONCE_MAC_LEN) == 0;
 }
@@ -482,6 +502,7 @@ nonce_issue (SimAuth    *self,
 {
   guint8 raw[NONCE_RAW_LEN];
   NonceEntry *entry;
+  gsize client_len;
   guint64 be;
 
   be = GUINT64_TO_BE ((guint64) sim_clock_now (self->clock));
@@ -493,6 +514,15 @@ nonce_issue (SimAuth    *self,
   entry = ring_push (self);
   self->counter++;
   memcpy (entry->raw, raw, NONCE_RAW_LEN);
+  client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
+  if (client_len <= NONCE_CLIENT_TEXT_LEN)
+    {
+      if (client_len > 0)
+        memcpy (entry->client, client, client_len);
+      entry->client_len = client_len;
+    }
+  else
+    entry->client_len = NONCE_CLIENT_NOT_KEPT;
   entry->last_nc = 0;
   entry->used = FALSE;
   entry->burned = FALSE;

@@ -547,10 +547,36 @@ sim_random_token (GRand *rand,
                   guint  n_chars)
 {
   static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  /*
+   * g_rand_int_range (rand, 0, 36) as GLib computes it (since 2.2): draws below the largest
+   * multiple of 36 that fits in 32 bits are taken modulo 36, the others drawn again.  Done here
+   * with g_rand_int, the same draws give the same characters without the range call's cost
+   * (every response's To tag and every branch come here).  G_RANDOM_VERSION=2.0 asks GLib for
+   * its old formula: then its own function is used.
+   */
+  static const guint32 dist = sizeof alphabet - 1;
+  static const guint32 max_value = 0xffffffffu - (guint32) ((G_GUINT64_CONSTANT (1) << 32) % dist);
+  static gsize own_formula = 0;
   char *token = g_malloc (n_chars + 1);
 
+  if (g_once_init_enter (&own_formula))
+    g_once_init_leave (&own_formula, g_getenv ("G_RANDOM_VERSION") == NULL ? 1 : 2);
+
   for (guint i = 0; i < n_chars; i++)
-    token[i] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+    {
+      guint32 value;
+
+      if (own_formula == 1)
+        {
+          do
+            value = g_rand_int (rand);
+          while (value > max_value);
+          value %= dist;
+        }
+      else
+        value = g_rand_int_range (rand, 0, dist);
+      token[i] = alphabet[value];
+    }
   token[n_chars] = '\0';
   return token;
 }

@@ -69,6 +69,16 @@ static const struct {
   [OUTCOME_COMMIT_FAILED]      = { 500, "Server Internal Error" },
 };
 
+/* A parsed challenge whose text is @before, a nonce, then @after. */
+typedef struct {
+  char *before;
+  char *after;
+  osip_www_authenticate_t *parsed;
+} ChallengeTemplate;
+
+/* Enough for every algorithm sim_auth offers, fresh and stale. */
+#define CHALLENGE_TEMPLATES 8
+
 struct _SimRegistrar {
   GObject parent_instance;
   SimStack *stack;
@@ -84,6 +94,10 @@ struct _SimRegistrar {
   gpointer commit_data;
   SimRegistrarAuthFunc auth_func;
   gpointer auth_data;
+  /* Parsed WWW-Authenticate values that differ from the next challenge in the nonce only
+   * (add_challenge()): a slot is used round-robin, one per algorithm and stale flag. */
+  ChallengeTemplate challenge_templates[CHALLENGE_TEMPLATES];
+  guint next_challenge_template;
 };
 
 G_DEFINE_FINAL_TYPE (SimRegistrar, sim_registrar, G_TYPE_OBJECT)
@@ -1045,6 +1059,103 @@ process (Request *req)
 }
 
 /* Characters that may stand in a quoted parameter value without libosip2 reading more into them. */
+/* A nonce as sim_auth writes it: base64url, nothing a parser would unquote or split at. */
+static gboolean
+plain_nonce (const char *nonce,
+             gsize       len)
+{
+  if (len == 0)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (nonce[i]) && nonce[i] != '-' && nonce[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+challenge_template_clear (ChallengeTemplate *template)
+{
+  g_clear_pointer (&template->before, g_free);
+  g_clear_pointer (&template->after, g_free);
+  g_clear_pointer (&template->parsed, osip_www_authenticate_free);
+}
+
+/* Remembers @parsed (the parse of @text) as a template when its nonce occurs in @text exactly
+ * once; takes @parsed either way. */
+static void
+challenge_template_learn (SimRegistrar            *self,
+                          const char              *text,
+                          osip_www_authenticate_t *parsed)
+{
+  ChallengeTemplate *slot;
+  const char *nonce = parsed->nonce;
+  const char *at;
+  gsize len;
+
+  if (nonce == NULL || nonce[0] != '"' || (len = strlen (nonce)) < 3 || nonce[len - 1] != '"' ||
+      !plain_nonce (nonce + 1, len - 2) || (at = strstr (text, nonce)) == NULL ||
+      strstr (at + 1, nonce) != NULL)
+    {
+      osip_www_authenticate_free (parsed);
+      return;
+    }
+  slot = &self->challenge_templates[self->next_challenge_template++ % CHALLENGE_TEMPLATES];
+  challenge_template_clear (slot);
+  slot->before = g_strndup (text, at + 1 - text);
+  slot->after = g_strdup (at + len - 1);
+  slot->parsed = parsed;
+}
+
+/*
+ * osip_message_set_www_authenticate (@response, @text) without parsing the challenge again
+ * each time: the challenges of one registrar differ in the nonce only, so the parse of an
+ * earlier one is copied with the nonce swapped.  A text that matches no template (another
+ * realm, algorithm or stale flag, or a nonce a parser would read differently) is parsed, and
+ * what osip makes of it is the template for the next.
+ */
+static void
+add_challenge (SimRegistrar   *self,
+               osip_message_t *response,
+               const char     *text)
+{
+  gsize text_len = strlen (text);
+  osip_www_authenticate_t *header = NULL;
+  int n;
+
+  for (guint i = 0; i < CHALLENGE_TEMPLATES; i++)
+    {
+      ChallengeTemplate *t = &self->challenge_templates[i];
+      gsize before_len, after_len;
+
+      if (t->parsed == NULL)
+        continue;
+      before_len = strlen (t->before);
+      after_len = strlen (t->after);
+      if (text_len > before_len + after_len && memcmp (text, t->before, before_len) == 0 &&
+          memcmp (text + text_len - after_len, t->after, after_len) == 0 &&
+          plain_nonce (text + before_len, text_len - before_len - after_len) &&
+          osip_www_authenticate_clone (t->parsed, &header) == 0)
+        {
+          gsize quoted_len = text_len - before_len - after_len + 2;
+
+          /* osip keeps the quotes of a quoted value. */
+          osip_free (header->nonce);
+          header->nonce = osip_malloc (quoted_len + 1);
+          osip_strncpy (header->nonce, text + before_len - 1, quoted_len);
+          /* As osip_message_set_www_authenticate() marks it. */
+          response->message_property = 2;
+          osip_list_add (&response->www_authenticates, header, -1);
+          return;
+        }
+    }
+
+  n = osip_list_size (&response->www_authenticates);
+  osip_message_set_www_authenticate (response, text);
+  if (osip_list_size (&response->www_authenticates) > n &&
+      osip_www_authenticate_clone (osip_list_get (&response->www_authenticates, n), &header) == 0)
+    challenge_template_learn (self, text, header);
+}
+
 static gboolean
 plain_quoted_value (const char *text)
 {
@@ -1209,7 +1320,7 @@ sim_registrar_handle (SimRegistrar   *self,
 
     case OUTCOME_CHALLENGE:
       for (guint i = 0; req.challenges != NULL && i < req.challenges->len; i++)
-        osip_message_set_www_authenticate (response, req.challenges->pdata[i]);
+        add_challenge (self, response, req.challenges->pdata[i]);
       break;
 
     case OUTCOME_INTERVAL_TOO_BRIEF:
@@ -1267,6 +1378,8 @@ sim_registrar_finalize (GObject *object)
 {
   SimRegistrar *self = SIM_REGISTRAR (object);
 
+  for (guint i = 0; i < CHALLENGE_TEMPLATES; i++)
+    challenge_template_clear (&self->challenge_templates[i]);
   g_clear_pointer (&self->users, g_hash_table_unref);
   g_clear_pointer (&self->policy.domain, g_free);
   g_clear_object (&self->auth);

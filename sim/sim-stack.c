@@ -57,6 +57,7 @@ struct _SimClientTxn {
   gsize held;                /* bytes counted in the stack's held_bytes */
   gboolean counted;          /* in a table of the stack: its bytes count */
   char *source;              /* the source it is charged to (sim_addr_source_key), or NULL */
+  struct SourceUse *use;     /* its entry in the stack's sources while counted, or NULL */
   SimAddr dst;
   SimTime interval;          /* current retransmission interval (Timer A / E) */
   guint retransmit_timer;    /* A or E */
@@ -84,6 +85,7 @@ struct _SimServerTxn {
   gsize held;                /* bytes counted in the stack's held_bytes */
   gboolean counted;          /* in the table of the stack: its bytes count */
   char *source;              /* the source it is charged to (sim_addr_source_key) */
+  struct SourceUse *use;     /* its entry in the stack's sources while counted, or NULL */
   int last_status;
   SimTime interval;          /* Timer G / 2xx retransmission */
   guint retransmit_timer;    /* G, or the 2xx retransmission */
@@ -122,7 +124,8 @@ struct _SimStack {
 };
 
 /* What one source (SIM_STACK_SOURCE_SHARE_DIVISOR) holds: transactions and their bytes. */
-typedef struct {
+typedef struct SourceUse {
+  char *key;                 /* the source key, also the key in the stack's sources */
   guint n;
   guint64 bytes;
 } SourceUse;
@@ -202,31 +205,63 @@ transmit (SimStack      *self,
  * while the source holds a transaction, so the table is bounded by the live transactions.
  */
 static void
-source_charge (SimStack   *self,
-               const char *source,
-               int         dn,
-               gint64      dbytes)
+source_use_free (gpointer data)
+{
+  SourceUse *use = data;
+
+  g_free (use->key);
+  g_free (use);
+}
+
+/*
+ * A new transaction charged to @source: its entry, made when the source holds no other.  The
+ * transaction keeps the entry, so its accounting while it lives looks nothing up again.
+ */
+static SourceUse *
+source_acquire (SimStack   *self,
+                const char *source)
 {
   SourceUse *use;
 
   if (source == NULL)
-    return;
+    return NULL;
   use = g_hash_table_lookup (self->sources, source);
   if (use == NULL)
     {
-      g_assert (dn > 0);
       use = g_new0 (SourceUse, 1);
-      g_hash_table_insert (self->sources, g_strdup (source), use);
+      use->key = g_strdup (source);
+      g_hash_table_insert (self->sources, use->key, use);
     }
-  g_assert (dn >= 0 || use->n >= (guint) -dn);
+  use->n++;
+  return use;
+}
+
+static void
+source_charge (SourceUse *use,
+               gint64     dbytes)
+{
+  if (use == NULL)
+    return;
   g_assert (dbytes >= 0 || use->bytes >= (guint64) -dbytes);
-  use->n += dn;
   use->bytes += dbytes;
-  if (use->n == 0)
+}
+
+/* A transaction leaves the tables; the entry goes with the source's last one. */
+static void
+source_release (SimStack   *self,
+                SourceUse **use,
+                gint64      dbytes)
+{
+  if (*use == NULL)
+    return;
+  source_charge (*use, dbytes);
+  g_assert ((*use)->n > 0);
+  if (--(*use)->n == 0)
     {
-      g_assert_cmpuint (use->bytes, ==, 0);
-      g_hash_table_remove (self->sources, source);
+      g_assert_cmpuint ((*use)->bytes, ==, 0);
+      g_hash_table_remove (self->sources, (*use)->key);
     }
+  *use = NULL;
 }
 
 /*
@@ -247,7 +282,7 @@ client_account (SimClientTxn *txn)
         (txn->ack_text != NULL ? txn->ack_len : 0);
   g_assert (txn->stack->held_bytes >= txn->held);
   txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
-  source_charge (txn->stack, txn->source, 0, (gint64) now - (gint64) txn->held);
+  source_charge (txn->use, (gint64) now - (gint64) txn->held);
   txn->held = now;
 }
 
@@ -262,7 +297,7 @@ server_account (SimServerTxn *txn)
         (txn->response_text != NULL ? txn->response_len : 0);
   g_assert (txn->stack->held_bytes >= txn->held);
   txn->stack->held_bytes = txn->stack->held_bytes - txn->held + now;
-  source_charge (txn->stack, txn->source, 0, (gint64) now - (gint64) txn->held);
+  source_charge (txn->use, (gint64) now - (gint64) txn->held);
   txn->held = now;
 }
 
@@ -275,7 +310,7 @@ client_uncount (SimClientTxn *txn)
   g_clear_pointer (&txn->request_text, g_free);
   g_clear_pointer (&txn->ack_text, g_free);
   client_account (txn);
-  source_charge (txn->stack, txn->source, -1, 0);
+  source_release (txn->stack, &txn->use, 0);
   txn->counted = FALSE;
 }
 
@@ -287,7 +322,7 @@ server_uncount (SimServerTxn *txn)
   g_clear_pointer (&txn->response_text, g_free);
   /* The parsed request stays for a TU that holds a reference; it stops counting. */
   txn->stack->held_bytes -= txn->held;
-  source_charge (txn->stack, txn->source, -1, -(gint64) txn->held);
+  source_release (txn->stack, &txn->use, -(gint64) txn->held);
   txn->held = 0;
   txn->counted = FALSE;
 }
@@ -732,7 +767,7 @@ sim_stack_send_request (SimStack         *self,
   txn->source = g_strdup (self->arrival_source);
   g_hash_table_replace (self->clients, txn->key, txn);
   txn->counted = TRUE;
-  source_charge (self, txn->source, 1, 0);
+  txn->use = source_acquire (self, txn->source);
   client_account (txn);
   trace_txn (self, txn->kind, txn->state, txn->branch, request->sip_method, NULL);
 
@@ -1485,7 +1520,7 @@ receive_request (SimStack       *self,
   txn->source = g_steal_pointer (&source);
   g_hash_table_insert (self->servers, txn->key, txn);
   txn->counted = TRUE;
-  source_charge (self, txn->source, 1, 0);
+  txn->use = source_acquire (self, txn->source);
   server_account (txn);
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
@@ -1720,7 +1755,7 @@ sim_stack_init (SimStack *self)
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
-  self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, source_use_free);
   self->transport_errors = g_ptr_array_new ();
   self->locals = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->retransmit_2xx = TRUE;

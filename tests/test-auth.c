@@ -273,6 +273,43 @@ test_nonce_is_bound_to_the_client_address (Fixture       *f,
 }
 
 static void
+test_nonce_binding_holds_for_every_address_length (Fixture       *f,
+                                                   gconstpointer  data)
+{
+  /* 16 characters (the longest address text a nonce's entry keeps), and 24 (checked by its MAC). */
+  static const char *const clients[] = { "2001:db8:1234:56", "2001:db8:1234:5678::abcd" };
+
+  g_test_summary ("A nonce's entry keeps a short address text and compares it instead of "
+                  "recomputing the MAC; either way only the exact address it was issued to "
+                  "can answer it, not a longer or shorter text sharing its start.");
+#define VERIFY_FROM(client, authorization) \
+  sim_auth_verify_full (f->auth, "REGISTER", URI, authorization, client, lookup_cb, f, NULL)
+  for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
+    {
+      g_autoptr(GPtrArray) headers = sim_auth_challenge_full (f->auth, FALSE, clients[i], FALSE);
+      g_autofree char *right = answer (g_ptr_array_index (headers, 0), "alice", "wonderland",
+                                       URI, 1);
+      g_autofree char *shorter = g_strndup (clients[i], strlen (clients[i]) - 1);
+      g_autofree char *longer = g_strconcat (clients[i], "1", NULL);
+
+      g_assert_cmpint (VERIFY_FROM (shorter, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_assert_cmpint (VERIFY_FROM (longer, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_assert_cmpint (VERIFY_FROM ("", right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_assert_cmpint (VERIFY_FROM (clients[i], right), ==, SIM_AUTH_OK);
+    }
+  /* Issued to no address, the empty address answers it. */
+  {
+    g_autoptr(GPtrArray) headers = sim_auth_challenge_full (f->auth, FALSE, NULL, FALSE);
+    g_autofree char *right = answer (g_ptr_array_index (headers, 0), "alice", "wonderland",
+                                     URI, 1);
+
+    g_assert_cmpint (VERIFY_FROM ("1", right), ==, SIM_AUTH_UNKNOWN_NONCE);
+    g_assert_cmpint (VERIFY_FROM ("", right), ==, SIM_AUTH_OK);
+  }
+#undef VERIFY_FROM
+}
+
+static void
 test_credentials_without_qop_are_refused (Fixture       *f,
                                           gconstpointer  data)
 {
@@ -1116,6 +1153,8 @@ main (int   argc,
   add_auth_test ("unknown-user-never-authenticates", test_unknown_user_never_authenticates);
   add_auth_test ("wrong-answer-uses-the-nonce-up", test_wrong_answer_uses_the_nonce_up);
   add_auth_test ("nonce-is-bound-to-the-client-address", test_nonce_is_bound_to_the_client_address);
+  add_auth_test ("nonce-binding-holds-for-every-address-length",
+                 test_nonce_binding_holds_for_every_address_length);
   add_auth_test ("credentials-without-qop-are-refused", test_credentials_without_qop_are_refused);
   add_auth_test ("verdicts-reach-the-hook", test_verdicts_reach_the_hook);
   add_auth_test ("expired-nonce-is-stale", test_expired_nonce_is_stale);

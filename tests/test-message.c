@@ -1455,6 +1455,26 @@ test_line_end_finds_the_first_cr_or_lf (void)
     }
 }
 
+static void
+test_random_token_draws_as_g_rand_int_range (void)
+{
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  g_autoptr(GRand) ours = g_rand_new_with_seed (42);
+  g_autoptr(GRand) reference = g_rand_new_with_seed (42);
+
+  g_test_summary ("sim_random_token draws with g_rand_int itself; its characters and the "
+                  "generator's state after it are those of one g_rand_int_range (0, 36) per "
+                  "character, so every simulated session stays the same.");
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *token = sim_random_token (ours, 1 + i % 16);
+
+      for (guint j = 0; token[j] != '\0'; j++)
+        g_assert_cmpint (token[j], ==, alphabet[g_rand_int_range (reference, 0, 36)]);
+    }
+  g_assert_cmpuint (g_rand_int (ours), ==, g_rand_int (reference));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1476,6 +1496,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/message/the-stack-s-via-is-what-libosip2-parses", test_via_from_text);
   g_test_add_func ("/sim/message/parse/fast-path-can-be-turned-off", test_fast_parse_switch);
   g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);
+  g_test_add_func ("/sim/message/random-token-draws-as-g-rand-int-range",
+                   test_random_token_draws_as_g_rand_int_range);
   g_test_add_func ("/sim/message/scan-reads-lines-and-content-length-as-libosip2",
                    test_scan_reads_lines_as_libosip2);
   g_test_add_func ("/sim/message/scan/line-end-finds-the-first-cr-or-lf",

@@ -1046,6 +1046,83 @@ test_stale_nonce_gets_a_stale_challenge (Fixture       *f,
   g_assert_nonnull (strstr (challenge, "stale=true"));
 }
 
+/* The nonce of @response's first challenge, without its quotes. */
+static char *
+challenge_nonce (osip_message_t *response)
+{
+  osip_www_authenticate_t *www = NULL;
+  const char *nonce;
+
+  g_assert_cmpint (osip_message_get_www_authenticate (response, 0, &www), >=, 0);
+  nonce = osip_www_authenticate_get_nonce (www);
+  g_assert_nonnull (nonce);
+  g_assert_cmpint (nonce[0], ==, '"');
+  return g_strndup (nonce + 1, strlen (nonce) - 2);
+}
+
+static void
+test_challenges_differ_in_the_nonce_only (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *first_nonce = NULL;
+  g_autofree char *authorization = NULL;
+  g_autofree char *headers = NULL;
+  osip_message_t *response;
+
+  g_test_summary ("The registrar copies the parse of an earlier 401's challenge instead of "
+                  "parsing each again: every 401 still carries its own fresh nonce, the one "
+                  "sim_auth issued, and a stale challenge and the fresh one after it are "
+                  "each their own.");
+
+  response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\n");
+  g_assert_cmpint (response->status_code, ==, 401);
+  first = www_authenticate (response, 0);
+  first_nonce = challenge_nonce (response);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *nonce = NULL;
+      g_autofree char *expected = NULL;
+      g_auto (GStrv) parts = NULL;
+
+      response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\n");
+      g_assert_cmpint (response->status_code, ==, 401);
+      text = www_authenticate (response, 0);
+      nonce = challenge_nonce (response);
+      g_assert_cmpstr (nonce, !=, first_nonce);
+      parts = g_strsplit (first, first_nonce, 2);
+      expected = g_strjoin (nonce, parts[0], parts[1], NULL);
+      g_assert_cmpstr (text, ==, expected);
+    }
+
+  /* The last nonce answers; then it is past its lifetime: stale=true, then fresh again. */
+  sim_auth_set_nonce_lifetime (f->auth, SIM_SEC (30));
+  response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\n");
+  authorization = phone_answer (&f->desk, response, NULL);
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (45));
+  headers = g_strconcat ("Contact: <" DESK ">\r\n", authorization, NULL);
+  response = phone_send (&f->desk, NULL, NULL, headers);
+  g_assert_cmpint (response->status_code, ==, 401);
+  {
+    g_autofree char *stale = www_authenticate (response, 0);
+    g_autofree char *fresh = NULL;
+
+    g_assert_nonnull (strstr (stale, "stale=true"));
+    response = phone_send (&f->desk, NULL, NULL, "Contact: <" DESK ">\r\n");
+    fresh = www_authenticate (response, 0);
+    g_assert_null (strstr (fresh, "stale"));
+  }
+
+  /* The copied challenge is one the phone can answer. */
+  g_clear_pointer (&authorization, g_free);
+  g_clear_pointer (&headers, g_free);
+  authorization = phone_answer (&f->desk, response, NULL);
+  headers = g_strconcat ("Contact: <" DESK ">\r\n", authorization, NULL);
+  response = phone_send (&f->desk, NULL, NULL, headers);
+  g_assert_cmpint (response->status_code, ==, 200);
+}
+
 static void
 test_malformed_authorization_is_400 (Fixture       *f,
                                      gconstpointer  data)
@@ -1478,6 +1555,7 @@ main (int argc, char *argv[])
   ADD ("unknown-extension-is-420", test_unknown_extension_is_420);
   ADD ("wrong-password-is-challenged-again", test_wrong_password_is_challenged_again);
   ADD ("stale-nonce-gets-a-stale-challenge", test_stale_nonce_gets_a_stale_challenge);
+  ADD ("challenges-differ-in-the-nonce-only", test_challenges_differ_in_the_nonce_only);
   ADD ("malformed-authorization-is-400", test_malformed_authorization_is_400);
   ADD ("digest-uri-mismatch-is-400", test_digest_uri_mismatch_is_400);
   ADD ("other-users-aor-is-403", test_other_users_aor_is_403);

@@ -2,6 +2,8 @@
 #include "app-counters-view.h"
 #include "sim-i18n.h"
 
+#include <string.h>
+
 #include "app-packet.h"
 #include "sim-history.h"
 
@@ -55,9 +57,17 @@ struct _AppCountersView {
   GArray *marks;          /* Totals */
 };
 
+/*
+ * The totals and the ring as they were: a seek restores the ring from the mark before the
+ * trace's oldest event instead of reading N_BUCKETS seconds of the history again, which at
+ * hundreds of events a second was tens of thousands of events per seek (issue 17).
+ */
 typedef struct {
   guint64 registrations;
   guint64 failures;
+  guint n_bindings;
+  gint64 head;
+  Bucket ring[N_BUCKETS];
 } Totals;
 
 G_DEFINE_FINAL_TYPE (AppCountersView, app_counters_view, GTK_TYPE_WIDGET)
@@ -119,10 +129,11 @@ note_mark (AppCountersView *self,
            guint64          index)
 {
   guint64 k = index / SIM_HISTORY_CHUNK_EVENTS;
-  Totals totals = { self->n_registrations, self->n_failures };
+  Totals totals = { self->n_registrations, self->n_failures, self->n_bindings, self->head };
 
   if (self->marks == NULL || index % SIM_HISTORY_CHUNK_EVENTS != 0 || k > self->marks->len)
     return;
+  memcpy (totals.ring, self->ring, sizeof totals.ring);
   if (k < self->marks->len)
     {
       Totals *noted = &g_array_index (self->marks, Totals, k);
@@ -328,21 +339,19 @@ app_counters_view_set_history (AppCountersView *self,
 }
 
 /*
- * Counts what the trace no longer keeps from the history: the totals from the last mark at or
- * before the events the ring must see (its N_BUCKETS seconds before @now), then the events from
- * there up to @first, the trace's oldest.  Bounded work wherever the session is, once the marks
- * are noted (they are noted while counting, too).
+ * Counts what the trace no longer keeps from the history: the totals and the ring from the
+ * last mark at or before @first, the trace's oldest event, then the events from there up to
+ * @first.  At most SIM_HISTORY_CHUNK_EVENTS events wherever the session is, once the marks are
+ * noted (they are noted while counting, too).
  */
 static void
 count_history (AppCountersView *self,
-               guint64          first,
-               SimTime          now)
+               guint64          first)
 {
-  guint64 start, k = 0;
+  guint64 k = 0;
 
   if (self->history == NULL || first == 0)
     return;
-  start = MIN (first, sim_history_find_time (self->history, now - SIM_SEC (N_BUCKETS)));
   /* Marks past the history's end are of a run an edit cut short. */
   g_array_set_size (self->marks, MIN (self->marks->len,
                                       sim_history_get_n_events (self->history) /
@@ -351,11 +360,14 @@ count_history (AppCountersView *self,
     {
       Totals *totals;
 
-      /* Mark k holds the totals before event k * SIM_HISTORY_CHUNK_EVENTS: count on from it. */
-      k = MIN (start / SIM_HISTORY_CHUNK_EVENTS, self->marks->len - 1);
+      /* Mark k holds the state before event k * SIM_HISTORY_CHUNK_EVENTS: count on from it. */
+      k = MIN (first / SIM_HISTORY_CHUNK_EVENTS, self->marks->len - 1);
       totals = &g_array_index (self->marks, Totals, k);
       self->n_registrations = totals->registrations;
       self->n_failures = totals->failures;
+      self->n_bindings = totals->n_bindings;
+      self->head = totals->head;
+      memcpy (self->ring, totals->ring, sizeof self->ring);
     }
   for (guint64 i = k * SIM_HISTORY_CHUNK_EVENTS; i < first; i++)
     {
@@ -387,7 +399,7 @@ app_counters_view_set_world (AppCountersView *self,
                                       : sim_trace_get_n_emitted (trace);
 
       /* What the trace no longer keeps, from the history: the counts are the session's. */
-      count_history (self, first, sim_world_now (world));
+      count_history (self, first);
       for (guint i = 0; i < events->len; i++)
         trace_event_cb (self, events->pdata[i], NULL);
       if (sim_world_get_location (world) != NULL)

@@ -529,6 +529,68 @@ reset (AppDigestView *self)
   update_summary (self);
 }
 
+/* A nonce row to be: the nonce and the last event about it. */
+typedef struct {
+  const char *nonce;   /* the key: "" for none */
+  SimEvent *first;     /* the event the row is made for */
+  SimEvent *last;
+} PendingRow;
+
+/*
+ * The trace's events counted and listed as trace_event_cb() would, one by one, leave them,
+ * but with a widget built only for each of the rows that stay (the last MAX_NONCE_ROWS): a
+ * new world (a seek, issue 17) holds thousands of nonce events, and building and dropping a
+ * row for each cost a third of a second.
+ */
+static void
+load_events (AppDigestView *self,
+             GPtrArray     *events)
+{
+  g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  GQueue order = G_QUEUE_INIT;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *event = events->pdata[i];
+      const char *nonce = event->nonce ? event->nonce : "";
+      PendingRow *row;
+
+      if (event->type != SIM_EVENT_NONCE || g_strcmp0 (event->action, "no-credentials") == 0)
+        {
+          if (event->type == SIM_EVENT_CAPTURE || event->type == SIM_EVENT_NONCE)
+            trace_event_cb (self, event, NULL);
+          continue;
+        }
+      if (g_strcmp0 (event->action, "issued") == 0)
+        self->n_issued++;
+      else if (g_strcmp0 (event->action, "accepted") == 0)
+        self->n_accepted++;
+      else if (g_strcmp0 (event->action, "stale") == 0)
+        self->n_stale++;
+      else
+        self->n_rejected++;
+      if ((row = g_hash_table_lookup (pending, nonce)) == NULL)
+        {
+          row = g_new0 (PendingRow, 1);
+          row->nonce = nonce;
+          row->first = event;
+          g_hash_table_insert (pending, (gpointer) nonce, row);
+          g_queue_push_tail (&order, row);
+          if (order.length > MAX_NONCE_ROWS)
+            g_hash_table_remove (pending, ((PendingRow *) g_queue_pop_head (&order))->nonce);
+        }
+      row->last = event;
+    }
+  for (GList *l = order.head; l != NULL; l = l->next)
+    {
+      PendingRow *row = l->data;
+
+      set_row_state (add_row (self, row->first->nonce), row->last);
+    }
+  g_queue_clear (&order);
+  update_summary (self);
+}
+
 void
 app_digest_view_set_world (AppDigestView *self,
                            SimWorld      *world)
@@ -548,8 +610,7 @@ app_digest_view_set_world (AppDigestView *self,
 
       /* A sniffer that has captured nothing yet is worth the paragraph already. */
       gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), sniffers->len > 0);
-      for (guint i = 0; i < events->len; i++)
-        trace_event_cb (self, events->pdata[i], NULL);
+      load_events (self, events);
       g_signal_connect_object (sim_world_get_trace (world), "event",
                                G_CALLBACK (trace_event_cb), self, G_CONNECT_SWAPPED);
     }

@@ -89,6 +89,28 @@ binding_item_new (const char       *aor,
   return item;
 }
 
+/* @to shows what @from does; @from is left with @to's old strings. */
+static void
+binding_item_assign (BindingItem *to,
+                     BindingItem *from)
+{
+  char *aor = to->aor, *contact = to->contact, *call_id = to->call_id, *source = to->source;
+
+  to->aor = from->aor;
+  to->contact = from->contact;
+  to->call_id = from->call_id;
+  to->source = from->source;
+  from->aor = aor;
+  from->contact = contact;
+  from->call_id = call_id;
+  from->source = source;
+  to->cseq = from->cseq;
+  to->granted = from->granted;
+  to->expires_at = from->expires_at;
+  memcpy (to->countdown, from->countdown, sizeof to->countdown);
+  to->highlighted = from->highlighted;
+}
+
 struct _AppLocationView {
   GtkWidget parent_instance;
 
@@ -103,6 +125,7 @@ struct _AppLocationView {
   SimLocation *location;  /* the table shown: the world's, or a capture's first registrar's */
   GListStore *rows;       /* BindingItem, by AOR: its heading, then its bindings */
   GHashTable *dirty_aors; /* AORs changed since the rows were last brought up to date */
+  gboolean refill;        /* another location: every row is made anew on the next update */
   gboolean had_bindings;  /* for the empty table's sentence */
   char *books;            /* point-to-point: the address books as last shown */
   char *highlight_aor;    /* the binding a lesson step talks about, or NULL */
@@ -378,6 +401,54 @@ count_bindings (AppLocationView *self)
   return bindings;
 }
 
+/*
+ * Every row made anew from @location (@aors: its AORs, sorted), after a new world (a seek,
+ * issue 17).  The items already in the table take the new rows' contents in place, and only
+ * the difference in length is spliced: a GtkColumnView destroys a removed item's row widgets
+ * and builds them again for an added one, which for a table of hundreds of rows cost a third
+ * of a second, where a changed item only sets its cells' labels.
+ */
+static void
+refill_rows (AppLocationView *self,
+             SimLocation     *location,
+             gpointer        *aors,
+             guint            n_aors)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_old = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  SimTime now = sim_world_now (self->world);
+
+  for (guint i = 0; i < n_aors; i++)
+    {
+      GPtrArray *bindings = sim_location_lookup (location, aors[i]);
+      guint n_bindings = bindings != NULL ? bindings->len : 0;
+
+      if (n_bindings > 0)
+        g_ptr_array_add (items, binding_item_new (aors[i], NULL));
+      for (guint b = 0; b < n_bindings; b++)
+        g_ptr_array_add (items, binding_item_new (aors[i], bindings->pdata[b]));
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      BindingItem *item = items->pdata[i];
+
+      item->highlighted = is_highlighted (self, item);
+      if (item->contact != NULL)
+        set_countdown (item, now);
+      if (i < n_old)
+        {
+          g_autoptr(BindingItem) old = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+
+          binding_item_assign (old, item);
+          g_signal_emit (old, item_changed_signal, 0);
+        }
+    }
+  if (items->len > n_old)
+    g_list_store_splice (self->rows, n_old, 0, items->pdata + n_old, items->len - n_old);
+  else if (items->len < n_old)
+    g_list_store_splice (self->rows, items->len, n_old - items->len, NULL, 0);
+}
+
 /* The changed AORs' rows brought up to date, and the sentence for an empty table. */
 static void
 sync_rows (AppLocationView *self)
@@ -388,15 +459,24 @@ sync_rows (AppLocationView *self)
   gboolean empty;
 
   if (location == NULL)
-    return;
+    {
+      if (self->refill)
+        g_list_store_remove_all (self->rows);
+      self->refill = FALSE;
+      return;
+    }
   /*
    * In order: the table keeps its first row in view while rows are spliced before it, so a
    * crowd's AORs in the hash table's order left a first fill scrolled to whichever came first.
    */
   aors = (gpointer *) g_hash_table_get_keys_as_array (self->dirty_aors, &n_aors);
   g_qsort_with_data (aors, n_aors, sizeof (gpointer), compare_strings, NULL);
-  for (guint i = 0; i < n_aors; i++)
-    sync_aor (self, location, aors[i]);
+  if (self->refill)
+    refill_rows (self, location, aors, n_aors);
+  else
+    for (guint i = 0; i < n_aors; i++)
+      sync_aor (self, location, aors[i]);
+  self->refill = FALSE;
   g_hash_table_remove_all (self->dirty_aors);
   empty = g_list_model_get_n_items (G_LIST_MODEL (self->rows)) == 0;
   self->had_bindings |= !empty;
@@ -662,7 +742,10 @@ app_location_view_new (void)
   return g_object_new (APP_TYPE_LOCATION_VIEW, NULL);
 }
 
-/* Shows @location (may be NULL): its "changed" signal marks the AORs to bring up to date. */
+/*
+ * Shows @location (may be NULL): its "changed" signal marks the AORs to bring up to date.
+ * The rows are made anew on the next sync_rows(), which reuses the table's items.
+ */
 static void
 follow_location (AppLocationView *self,
                  SimLocation     *location)
@@ -672,8 +755,8 @@ follow_location (AppLocationView *self,
   if (self->location != NULL)
     g_signal_handlers_disconnect_by_data (self->location, self);
   g_set_object (&self->location, location);
-  g_list_store_remove_all (self->rows);
   g_hash_table_remove_all (self->dirty_aors);
+  self->refill = TRUE;
   if (location != NULL)
     {
       g_signal_connect_object (location, "changed", G_CALLBACK (location_changed_cb), self,
@@ -732,6 +815,8 @@ app_location_view_set_world (AppLocationView *self,
       sync_rows (self);
       app_location_view_update (self);
     }
+  else
+    sync_rows (self);
 }
 
 void

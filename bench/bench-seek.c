@@ -4,7 +4,8 @@
  * "day of a registrar": 300 phones refreshing every minute over a 2% lossy link for 6 hours) in
  * the real AppWindow, runs it to its end as playing does (a minute of virtual time per frame,
  * the views following), then seeks to 20 points in a fixed pseudo-random order and prints the
- * wall time of each seek until the window is idle (median, max), the history's size (in
+ * wall time of each seek until the window is idle (median, max) and its CPU time (the wall
+ * time is only as good as the machine's load, printed too), the history's size (in
  * memory and in its spill file), the process's max RSS and the events re-run (0 when every
  * seek was a replay world or the world that went furthest).  While it runs it prints the RSS
  * and malloc's heap every virtual half hour: what grows with the session shows as a slope.
@@ -120,6 +121,17 @@ wait_for_paint (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* The machine's load average over the last minute: the wall times are only as good as it. */
+static double
+load_1min (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtod (text, NULL);
+}
+
 static int
 compare_doubles (gconstpointer a,
                  gconstpointer b)
@@ -145,6 +157,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("[FILE.scn]");
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) cpu_times = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GRand) rand = g_rand_new_with_seed (17);
   AppWindow *window;
   SimDocument *document;
@@ -204,9 +217,7 @@ main (int   argc,
       SimTime t = (SimTime) (g_rand_double (rand) * end);
       gint64 t0 = g_get_monotonic_time ();
       double cpu0 = cpu_ms ();
-      double ms;
-
-      double seek_ms, idle_ms;
+      double ms, cpu, seek_ms, idle_ms;
 
       app_window_seek (window, t);
       seek_ms = (g_get_monotonic_time () - t0) / 1000.0;
@@ -217,18 +228,24 @@ main (int   argc,
       drain ();
       idle_ms = (g_get_monotonic_time () - t0) / 1000.0;
       g_array_append_val (latencies, ms);
+      cpu = cpu_ms () - cpu0;
+      g_array_append_val (cpu_times, cpu);
       printf ("seek to %8.1f s: %8.1f ms to the first frame (the seek itself %.1f ms, the "
               "main loop idle after %.1f ms, %.0f ms of CPU)%s\n", SIM_TIME_TO_SECONDS (t), ms,
-              seek_ms, idle_ms, cpu_ms () - cpu0,
+              seek_ms, idle_ms, cpu,
               sim_document_get_replaying (document) ? " (replay)" : "");
       fflush (stdout);
     }
   g_array_sort (latencies, compare_doubles);
+  g_array_sort (cpu_times, compare_doubles);
   if (latencies->len > 0)
-    printf ("seek latency: median %.0f ms, max %.0f ms; max RSS %.0f MB; events re-run %"
-            G_GUINT64_FORMAT "\n", g_array_index (latencies, double, latencies->len / 2),
-            g_array_index (latencies, double, latencies->len - 1), max_rss_mb (),
-            sim_document_get_n_rerun_events (document));
+    printf ("seek latency: median %.0f ms, max %.0f ms (CPU median %.0f ms, max %.0f ms); max "
+            "RSS %.0f MB; events re-run %" G_GUINT64_FORMAT "; load %.2f\n",
+            g_array_index (latencies, double, latencies->len / 2),
+            g_array_index (latencies, double, latencies->len - 1),
+            g_array_index (cpu_times, double, cpu_times->len / 2),
+            g_array_index (cpu_times, double, cpu_times->len - 1), max_rss_mb (),
+            sim_document_get_n_rerun_events (document), load_1min ());
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (window);
   return 0;

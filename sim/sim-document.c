@@ -41,6 +41,8 @@ struct _SimDocument {
   char *scene_subtitle;     /* the subtitle when not live */
   char *subtitle;
   gboolean live;            /* the world runs on the wall clock with real sockets */
+  SimWorld *dropped;        /* the replay world last replaced, freed when the loop is idle */
+  guint drop_id;
 };
 
 enum {
@@ -230,6 +232,31 @@ set_replaying (SimDocument *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REPLAYING]);
 }
 
+static gboolean
+drop_cb (gpointer user_data)
+{
+  SimDocument *self = user_data;
+
+  self->drop_id = 0;
+  g_clear_object (&self->dropped);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * Frees replay world @world once the main loop is idle: its trace window of thousands of
+ * events took a tenth of a seek to free, before the views could paint the new world (issue
+ * 17).  At most one waits: the one before goes now.
+ */
+static void
+drop_later (SimDocument *self,
+            SimWorld    *world)
+{
+  g_clear_handle_id (&self->drop_id, g_source_remove);
+  g_clear_object (&self->dropped);
+  self->dropped = world;
+  self->drop_id = g_idle_add_full (G_PRIORITY_LOW, drop_cb, self, NULL);
+}
+
 /*
  * Shows @world.  A scene's world (@history non-NULL: the session's so far, or a new one) keeps
  * a window of its trace, the history everything; a lesson's or a live world has no history:
@@ -242,9 +269,12 @@ set_world_full (SimDocument *self,
                 gboolean     replay)
 {
   g_autoptr(SimHistory) kept = history ? g_object_ref (history) : NULL;
+  SimWorld *old;
 
   if (world == self->world)
     return;
+  /* A replay world is never kept (not the furthest): it goes after the views moved on. */
+  old = self->replaying && self->world != NULL ? g_object_ref (self->world) : NULL;
   if (self->live)
     leave_live (self);
   if (self->world != NULL)
@@ -269,6 +299,8 @@ set_world_full (SimDocument *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORLD]);
   set_replaying (self, replay && world != NULL);
   g_object_thaw_notify (G_OBJECT (self));
+  if (old != NULL)
+    drop_later (self, old);
 }
 
 static void
@@ -1523,6 +1555,8 @@ sim_document_dispose (GObject *object)
   g_clear_object (&self->history);
   g_clear_object (&self->furthest);
   g_clear_object (&self->world);
+  g_clear_handle_id (&self->drop_id, g_source_remove);
+  g_clear_object (&self->dropped);
   g_clear_object (&self->runner);
   g_clear_object (&self->lesson);
   G_OBJECT_CLASS (sim_document_parent_class)->dispose (object);

@@ -1360,6 +1360,44 @@ assert_inspects_straight_packet (AppWindow  *window,
     g_assert_cmpuint (app_counters_view_get_n_registrations (app_window_get_counters (window)),
                       ==, registrations);
   }
+
+  /* The location table shows the straight run's bindings, one heading per AOR that has any. */
+  {
+    SimLocation *location = sim_world_get_location (straight);
+    g_autoptr(GPtrArray) aors = sim_location_list_aors (location);
+    AppLocationView *view = app_window_get_location (window);
+    guint rows = 0;
+
+    for (guint i = 0; i < aors->len; i++)
+      {
+        GPtrArray *bindings = sim_location_lookup (location, aors->pdata[i]);
+
+        if (bindings != NULL && bindings->len > 0)
+          rows += 1 + bindings->len;
+      }
+    g_assert_cmpuint (app_location_view_get_n_rows (view), ==,
+                      sim_location_get_n_bindings (location));
+    g_assert_cmpuint (g_list_model_get_n_items (app_location_view_get_model (view)), ==, rows);
+  }
+
+  /* After a seek the nonce summary counts the window's nonce events, as one by one would. */
+  if (sim_document_get_replaying (document_of (window)))
+    {
+      SimTrace *shown_trace = sim_world_get_trace (world_of (window));
+      guint issued = 0, accepted = 0;
+
+      for (guint i = 0; i < sim_trace_get_n_events (shown_trace); i++)
+        {
+          SimEvent *e = sim_trace_get_event (shown_trace, i);
+
+          issued += e->type == SIM_EVENT_NONCE && g_strcmp0 (e->action, "issued") == 0;
+          accepted += e->type == SIM_EVENT_NONCE && g_strcmp0 (e->action, "accepted") == 0;
+        }
+      g_assert_cmpuint (app_digest_view_get_n_nonces (app_window_get_digest (window), "issued"),
+                        ==, issued);
+      g_assert_cmpuint (app_digest_view_get_n_nonces (app_window_get_digest (window), "accepted"),
+                        ==, accepted);
+    }
 }
 
 static void

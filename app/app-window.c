@@ -354,12 +354,19 @@ refresh (AppWindow *self,
       self->next_stage = N_PACED_STAGES;
       return;
     }
-  /* A new slot starts the views over from the first; the slot's first frame has the scrubber. */
+  /*
+   * A new slot starts the views over from the first, unless some are still to come (frames
+   * slower than a twelfth of a slot): those go on where they were.  The slot's first frame has
+   * the scrubber; while live, refreshes come at LIVE_REFRESH_MS, not every frame, so one also
+   * carries a view.
+   */
   if (due (now, self->last_table_refresh, TABLE_REFRESH_INTERVAL))
     {
       self->last_table_refresh = now;
-      self->next_stage = 0;
-      return;
+      if (self->next_stage >= N_PACED_STAGES)
+        self->next_stage = 0;
+      if (!sim_document_get_live (self->document))
+        return;
     }
   while (self->next_stage < N_PACED_STAGES && !refresh_stage (self, self->next_stage++, TRUE, now))
     ;

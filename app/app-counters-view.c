@@ -314,6 +314,12 @@ app_counters_view_update (AppCountersView *self)
 
   if (self->world != NULL)
     advance_to (self, MAX (sim_world_now (self->world), 0) / SIM_SEC (1));
+  /*
+   * Hidden behind another pane: the counts above go on, the labels wait until it is shown (a
+   * label's new text has GTK size the whole window again, shown or not).
+   */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
   /* The second that just ended: the one being counted is not complete yet. */
   if (self->head >= 1 && self->ring[(self->head - 1) % N_BUCKETS].second == self->head - 1)
     last = self->ring[(self->head - 1) % N_BUCKETS].registrations;
@@ -447,6 +453,14 @@ app_counters_view_dispose (GObject *object)
   G_OBJECT_CLASS (app_counters_view_parent_class)->dispose (object);
 }
 
+/* Shown again: the labels and plots catch up with what was counted while hidden. */
+static void
+app_counters_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (app_counters_view_parent_class)->map (widget);
+  app_counters_view_update (APP_COUNTERS_VIEW (widget));
+}
+
 static void
 app_counters_view_class_init (AppCountersViewClass *klass)
 {
@@ -454,6 +468,7 @@ app_counters_view_class_init (AppCountersViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = app_counters_view_dispose;
+  widget_class->map = app_counters_view_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-counters-view.ui");

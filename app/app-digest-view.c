@@ -38,10 +38,18 @@ static const char SNIFFER_NOTE[] =
 /* A classroom session rarely needs more; older rows scroll away. */
 #define MAX_NONCE_ROWS 200
 
+/*
+ * A nonce's row.  While the pane is hidden behind another one, a row is only its latest event
+ * (row == NULL, or stale): building a row of labels per nonce issued cost the frames of a busy
+ * session (fifty phones refreshing) for a pane nobody looked at.  Shown, the pane builds and
+ * updates what it put off (app_digest_view_map()).
+ */
 typedef struct {
   GtkWidget *row;
   GtkLabel *state;
   GtkLabel *reason;
+  SimEvent *event;          /* the latest event about this nonce */
+  gboolean stale;           /* the labels do not show event yet */
 } NonceRow;
 
 struct _AppDigestView {
@@ -58,6 +66,8 @@ struct _AppDigestView {
   guint n_issued, n_accepted, n_stale, n_rejected, n_challenged;
 
   SimEvent *request;       /* the REGISTER shown */
+  gboolean rows_stale;     /* events came while hidden: rows or the summary wait for map */
+  gboolean computation_stale; /* the computation waits for map (or a getter) */
   char *expected;
   char *verdict;
 };
@@ -67,7 +77,10 @@ G_DEFINE_FINAL_TYPE (AppDigestView, app_digest_view, GTK_TYPE_WIDGET)
 static void
 nonce_row_free (gpointer data)
 {
-  g_free (data);
+  NonceRow *row = data;
+
+  g_clear_pointer (&row->event, sim_event_unref);
+  g_free (row);
 }
 
 static void
@@ -147,11 +160,12 @@ query_nonce_tooltip_cb (GtkWidget  *widget,
   return TRUE;
 }
 
-static NonceRow *
-add_row (AppDigestView *self,
-         const char    *nonce)
+/* The labels of @row, put at the top of the list (the newest nonce first). */
+static void
+show_row (AppDigestView *self,
+          NonceRow      *row)
 {
-  NonceRow *row = g_new0 (NonceRow, 1);
+  const char *nonce = row->event->nonce;
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   g_autofree char *shortened = short_nonce (nonce);
@@ -181,6 +195,15 @@ add_row (AppDigestView *self,
 
   gtk_list_box_prepend (self->nonce_list, box);
   row->row = gtk_widget_get_parent (box);
+  row->stale = TRUE;
+}
+
+static NonceRow *
+add_row (AppDigestView *self,
+         const char    *nonce)
+{
+  NonceRow *row = g_new0 (NonceRow, 1);
+
   g_hash_table_replace (self->rows, g_strdup (nonce ? nonce : ""), row);
   g_queue_push_tail (&self->row_order, row);
 
@@ -190,7 +213,8 @@ add_row (AppDigestView *self,
       GHashTableIter iter;
       gpointer value;
 
-      gtk_list_box_remove (self->nonce_list, oldest->row);
+      if (oldest->row != NULL)
+        gtk_list_box_remove (self->nonce_list, oldest->row);
       g_hash_table_iter_init (&iter, self->rows);
       while (g_hash_table_iter_next (&iter, NULL, &value))
         if (value == oldest)
@@ -203,6 +227,28 @@ add_row (AppDigestView *self,
 }
 
 static void refresh_computation (AppDigestView *self);
+
+/* Builds and updates the rows put off while the pane was hidden, oldest first. */
+static void
+catch_up_rows (AppDigestView *self)
+{
+  if (!self->rows_stale)
+    return;
+  self->rows_stale = FALSE;
+  for (GList *l = self->row_order.head; l != NULL; l = l->next)
+    {
+      NonceRow *row = l->data;
+
+      if (row->row == NULL)
+        show_row (self, row);
+      if (row->stale)
+        {
+          set_row_state (row, row->event);
+          row->stale = FALSE;
+        }
+    }
+  update_summary (self);
+}
 
 static void
 trace_event_cb (AppDigestView *self,
@@ -233,11 +279,18 @@ trace_event_cb (AppDigestView *self,
   row = g_hash_table_lookup (self->rows, event->nonce ? event->nonce : "");
   if (row == NULL)
     row = add_row (self, event->nonce);
-  set_row_state (row, event);
-  update_summary (self);
-
+  g_clear_pointer (&row->event, sim_event_unref);
+  row->event = sim_event_ref (event);
+  row->stale = TRUE;
   /* The verdict on the REGISTER shown may just have come in. */
   if (self->request != NULL && self->verdict == NULL)
+    self->computation_stale = TRUE;
+  /* Hidden behind another pane: the labels wait until it is shown. */
+  self->rows_stale = TRUE;
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  catch_up_rows (self);
+  if (self->computation_stale)
     refresh_computation (self);
 }
 
@@ -280,6 +333,7 @@ refresh_computation (AppDigestView *self)
 {
   SimDigestCredentials creds = { NULL, };
 
+  self->computation_stale = FALSE;
   describe (self, &creds);
   sim_digest_credentials_clear (&creds);
 }
@@ -502,7 +556,10 @@ app_digest_view_set_packet (AppDigestView *self,
     }
   g_clear_pointer (&self->request, sim_event_unref);
   self->request = sim_event_ref (request);
-  refresh_computation (self);
+  /* Hidden: worked out when shown, or when asked for its result. */
+  self->computation_stale = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    refresh_computation (self);
 }
 
 static void
@@ -521,6 +578,7 @@ reset (AppDigestView *self)
   g_clear_pointer (&self->request, sim_event_unref);
   g_clear_pointer (&self->expected, g_free);
   g_clear_pointer (&self->verdict, g_free);
+  self->rows_stale = self->computation_stale = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), FALSE);
   gtk_label_set_markup (self->computation,
                         "Select a REGISTER that carries an Authorization header, a request with "
@@ -637,6 +695,8 @@ const char *
 app_digest_view_get_expected (AppDigestView *self)
 {
   g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), NULL);
+  if (self->computation_stale)
+    refresh_computation (self);
   return self->expected;
 }
 
@@ -647,10 +707,24 @@ app_digest_view_get_sniffer_note_shown (AppDigestView *self)
   return gtk_widget_get_visible (GTK_WIDGET (self->sniffer_note));
 }
 
+/* The nonce rows whose labels exist: none are built while the pane is hidden. */
+guint
+app_digest_view_get_n_rows_built (AppDigestView *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), 0);
+  for (GList *l = self->row_order.head; l != NULL; l = l->next)
+    n += ((NonceRow *) l->data)->row != NULL;
+  return n;
+}
+
 const char *
 app_digest_view_get_verdict (AppDigestView *self)
 {
   g_return_val_if_fail (APP_IS_DIGEST_VIEW (self), NULL);
+  if (self->computation_stale)
+    refresh_computation (self);
   return self->verdict;
 }
 
@@ -680,6 +754,18 @@ app_digest_view_finalize (GObject *object)
   G_OBJECT_CLASS (app_digest_view_parent_class)->finalize (object);
 }
 
+/* Shown again: the rows and the computation catch up with what came while hidden. */
+static void
+app_digest_view_map (GtkWidget *widget)
+{
+  AppDigestView *self = APP_DIGEST_VIEW (widget);
+
+  GTK_WIDGET_CLASS (app_digest_view_parent_class)->map (widget);
+  catch_up_rows (self);
+  if (self->computation_stale)
+    refresh_computation (self);
+}
+
 static void
 app_digest_view_class_init (AppDigestViewClass *klass)
 {
@@ -688,6 +774,7 @@ app_digest_view_class_init (AppDigestViewClass *klass)
 
   object_class->dispose = app_digest_view_dispose;
   object_class->finalize = app_digest_view_finalize;
+  widget_class->map = app_digest_view_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/siplab/SipLab/app-digest-view.ui");

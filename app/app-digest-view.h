@@ -30,5 +30,6 @@ const char *app_digest_view_get_verdict   (AppDigestView *self);
 /* Whether the paragraph on the nonce and offline guessing is shown (the scene has a sniffer,
  * or the trace a capture or a crack result). */
 gboolean     app_digest_view_get_sniffer_note_shown (AppDigestView *self);
+guint        app_digest_view_get_n_rows_built       (AppDigestView *self);
 
 G_END_DECLS

@@ -84,8 +84,25 @@ typedef struct {
 
 typedef struct {
   double x, y;
-  double half_w, half_h;  /* the node's box, once drawn */
+  double half_w, half_h;  /* the room laid out for the node's box (at least its size) */
 } Point;
+
+/*
+ * The room each host's box is laid out for: the largest its box has been, rounded up to
+ * LAYOUT_SIZE_QUANTUM pixels, in this view and style.  A box's size changes with its state's
+ * words ("registering", "call: ringing"); laying the whole view out again for each (five
+ * layouts tried at each zoom, and every link drawn again) was most of a 200-phone frame's
+ * painting, and the boxes moved when a neighbour's words grew.  Laid out for the largest, the
+ * view settles once every state has been seen, and a smaller box is drawn centred in its room.
+ * A crowd (more than NODE_CROWD_MIN hosts besides the server) is laid out in a grid of cells
+ * as large as its largest box anyway, so every host there gets the largest room: one phone's
+ * new words no longer lay two hundred out again, only a larger box than any before.
+ */
+#define LAYOUT_SIZE_QUANTUM 8
+
+typedef struct {
+  double w, h;
+} Size;
 
 struct _AppNetworkView {
   GtkWidget parent_instance;
@@ -105,6 +122,10 @@ struct _AppNetworkView {
   GskRenderNode *scene_boxes; /* the hosts' boxes, drawn above the packets */
   double zoom;              /* how much smaller than 1:1 the hosts are drawn to fit */
   GHashTable *node_images;  /* host name -> NodeImage*: each host's box, rendered once */
+  GHashTable *layout_sizes; /* host name -> Size*: the room laid out for its box (see below) */
+  double crowd_w, crowd_h;  /* a crowd's one room for all, or 0 when each host has its own */
+  guint n_layouts;          /* layout_scene() runs since the world was set */
+  char *layout_frame;       /* the view and style that layout_sizes were measured for */
   GHashTable *token_layouts; /* packet label -> PangoLayout* */
   guint style_generation;
   GHashTable *real_phones;  /* live: user -> "ip:port/UDP\nUser-Agent" of its real phone(s) */
@@ -1309,12 +1330,12 @@ layout_scene (AppNetworkView *self,
           for (guint i = 0; i < hosts->len; i++)
             {
               Point *p = g_hash_table_lookup (self->scene_positions, hosts->pdata[i]);
-              NodeImage *image = g_hash_table_lookup (self->node_images, hosts->pdata[i]);
+              Size *room = g_hash_table_lookup (self->layout_sizes, hosts->pdata[i]);
 
               p->x *= zoom;
               p->y *= zoom;
-              p->half_w = image->w * zoom / 2;
-              p->half_h = image->h * zoom / 2;
+              p->half_w = (self->crowd_w > 0 ? self->crowd_w : room->w) * zoom / 2;
+              p->half_h = (self->crowd_h > 0 ? self->crowd_h : room->h) * zoom / 2;
             }
           fits = scene_fits (self, hosts, self->scene_positions, width, height);
         }
@@ -1366,19 +1387,46 @@ build_scene (AppNetworkView *self,
                           observer_of (self) != NULL, centre_name (self) ? centre_name (self) : "",
                           self->real_phones ? g_hash_table_size (self->real_phones) : 0,
                           self->more_name ? self->more_name : "");
+  /* Another view size or style: the boxes' rooms are measured again from their sizes now. */
+  if (g_strcmp0 (layout_key->str, self->layout_frame) != 0)
+    {
+      g_free (self->layout_frame);
+      self->layout_frame = g_strdup (layout_key->str);
+      g_hash_table_remove_all (self->layout_sizes);
+    }
   for (guint i = 0; i < hosts->len; i++)
     {
       NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
+      Size *room = g_hash_table_lookup (self->layout_sizes, hosts->pdata[i]);
 
-      half_w = MAX (half_w, image->w / 2);
-      half_h = MAX (half_h, image->h / 2);
-      g_string_append_printf (layout_key, "%s %g %g\n", (char *) hosts->pdata[i], image->w, image->h);
+      if (room == NULL)
+        {
+          room = g_new0 (Size, 1);
+          g_hash_table_insert (self->layout_sizes, g_strdup (hosts->pdata[i]), room);
+        }
+      if (image->w > room->w)
+        room->w = ceil (image->w / LAYOUT_SIZE_QUANTUM) * LAYOUT_SIZE_QUANTUM;
+      if (image->h > room->h)
+        room->h = ceil (image->h / LAYOUT_SIZE_QUANTUM) * LAYOUT_SIZE_QUANTUM;
+      half_w = MAX (half_w, room->w / 2);
+      half_h = MAX (half_h, room->h / 2);
+    }
+  self->crowd_w = hosts->len > NODE_CROWD_MIN + 1 ? 2 * half_w : 0;
+  self->crowd_h = hosts->len > NODE_CROWD_MIN + 1 ? 2 * half_h : 0;
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      Size *room = g_hash_table_lookup (self->layout_sizes, hosts->pdata[i]);
+
+      g_string_append_printf (layout_key, "%s %g %g\n", (char *) hosts->pdata[i],
+                              self->crowd_w > 0 ? self->crowd_w : room->w,
+                              self->crowd_h > 0 ? self->crowd_h : room->h);
     }
   if (self->scene == NULL || self->scene_positions == NULL ||
       g_strcmp0 (layout_key->str, self->layout_key) != 0)
     {
       g_free (self->layout_key);
       self->layout_key = g_strdup (layout_key->str);
+      self->n_layouts++;
       layout_scene (self, hosts, width, height, half_w, half_h);
     }
   zoom = self->zoom;
@@ -1391,10 +1439,11 @@ build_scene (AppNetworkView *self,
       /* Rendered again if the zoom changed. */
       NodeImage *image = node_image (self, hosts->pdata[i], markups->pdata[i], colors->pdata[i]);
 
-      /* Whole pixels, as a texture at these bounds was drawn: the text stays sharp. */
+      /* Whole pixels, as a texture at these bounds was drawn: the text stays sharp.  Centred
+       * in its room, which may be larger. */
       cairo_set_source_surface (cr, image->surface,
-                                round (p->x - p->half_w - NODE_MARGIN * zoom) * scale,
-                                round (p->y - p->half_h - NODE_MARGIN * zoom) * scale);
+                                round (p->x - image->w * zoom / 2 - NODE_MARGIN * zoom) * scale,
+                                round (p->y - image->h * zoom / 2 - NODE_MARGIN * zoom) * scale);
       cairo_paint (cr);
     }
   cairo_destroy (cr);
@@ -1622,6 +1671,8 @@ app_network_view_finalize (GObject *object)
   g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->scene_positions, g_hash_table_unref);
   g_clear_pointer (&self->node_images, g_hash_table_unref);
+  g_clear_pointer (&self->layout_sizes, g_hash_table_unref);
+  g_clear_pointer (&self->layout_frame, g_free);
   g_clear_pointer (&self->token_layouts, g_hash_table_unref);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   g_clear_pointer (&self->more_name, g_free);
@@ -1652,6 +1703,7 @@ app_network_view_init (AppNetworkView *self)
 {
   self->flights = g_ptr_array_new_with_free_func (flight_free);
   self->node_images = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, node_image_free);
+  self->layout_sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->token_layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->sniffers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sniffer_info_free);
   self->observed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -1691,6 +1743,8 @@ app_network_view_set_world (AppNetworkView *self,
   g_ptr_array_set_size (self->flights, 0);
   g_hash_table_remove_all (self->sniffers);
   g_hash_table_remove_all (self->node_images);
+  g_hash_table_remove_all (self->layout_sizes);
+  self->n_layouts = 0;
   g_clear_pointer (&self->layout_key, g_free);
   g_clear_pointer (&self->real_phones, g_hash_table_unref);
   self->real_phones_dirty = TRUE;
@@ -1780,4 +1834,11 @@ app_network_view_get_zoom (AppNetworkView *self)
 {
   g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), 1);
   return self->zoom;
+}
+
+guint
+app_network_view_get_n_layouts (AppNetworkView *self)
+{
+  g_return_val_if_fail (APP_IS_NETWORK_VIEW (self), 0);
+  return self->n_layouts;
 }

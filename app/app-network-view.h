@@ -27,6 +27,8 @@ gboolean app_network_view_get_node_box (AppNetworkView  *self,
                                         graphene_rect_t *box);
 /* How much the hosts were scaled down to fit the view (1: not at all). */
 double   app_network_view_get_zoom     (AppNetworkView  *self);
+/* How many times the hosts were laid out and the links drawn since the world was set (tests). */
+guint    app_network_view_get_n_layouts (AppNetworkView *self);
 /*
  * The host to show at full size over its box while the crowd is drawn too small to read
  * (below a zoom of 0.75): the window passes the selected packet's sender; the host under the

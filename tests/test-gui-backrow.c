@@ -289,6 +289,76 @@ test_a_crowd_of_phones_fits (void)
   close_window (window);
 }
 
+/*
+ * A crowd's boxes change size with their words ("registering", "call: ringing"): the view is
+ * laid out again (five layouts tried per zoom, every link drawn) only when a box grows larger
+ * than any before, not for each phone's new state.  Before, this scene laid the view out again
+ * for most of the frames in which a phone's words changed.
+ */
+static void
+test_a_crowd_is_laid_out_again_only_when_a_box_grows (void)
+{
+  AppWindow *window = app_window_new (NULL);
+  AppNetworkView *network = app_window_get_network (window);
+  SimDocument *document = app_window_get_document (window);
+  g_autoptr(GString) text = g_string_new ("title \"A busy crowd\"\nseed 11\n"
+                                          "server registrar 10.0.0.1 domain lab.example\n"
+                                          "policy min-expires 30 default-expires 60 "
+                                          "max-expires 60 auth on\n");
+  g_autoptr(GError) error = NULL;
+  double width, height;
+  guint steps = 0;
+
+  for (guint i = 0; i < 60; i++)
+    g_string_append_printf (text, "user u%02u password pw%02u\n"
+                                  "phone phone%02u user u%02u ip 10.0.1.%u expires 60\n"
+                                  "at %ums register phone%02u\n",
+                            i, i, i, i, 10 + i, i * 150, i);
+  for (guint k = 0; k < 8; k++)
+    g_string_append_printf (text, "at %us call phone%02u u%02u\nat %us hangup phone%02u\n",
+                            10 + 2 * k, k * 7, (k * 7 + 30) % 60, 14 + 2 * k, k * 7);
+  g_object_ref_sink (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  g_assert_true (sim_document_open_data (document, text->str, -1, "crowd.scn", &error));
+  g_assert_no_error (error);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_ms (800);
+  for (guint t = 1; t <= 60; t++)
+    {
+      sim_document_run_until (document, SIM_MSEC (500) * t);
+      gtk_widget_queue_draw (GTK_WIDGET (network));
+      wait_ms (40);
+      steps++;
+    }
+  g_test_message ("%u steps, %u layouts, zoom %.2f", steps,
+                  app_network_view_get_n_layouts (network), app_network_view_get_zoom (network));
+  /* The first, then one for each state's longer words (registered, challenged, in a call). */
+  g_assert_cmpuint (app_network_view_get_n_layouts (network), <=, 8);
+  /* Still every box inside the view, none over another. */
+  width = gtk_widget_get_width (GTK_WIDGET (network));
+  height = gtk_widget_get_height (GTK_WIDGET (network));
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("phone%02u", i);
+      graphene_rect_t box, other;
+
+      g_assert_true (app_network_view_get_node_box (network, name, &box));
+      g_assert_cmpfloat (box.origin.x, >=, 0);
+      g_assert_cmpfloat (box.origin.y, >=, 0);
+      g_assert_cmpfloat (box.origin.x + box.size.width, <=, width);
+      g_assert_cmpfloat (box.origin.y + box.size.height, <=, height);
+      for (guint j = i + 1; j < 60; j++)
+        {
+          g_autofree char *next = g_strdup_printf ("phone%02u", j);
+
+          g_assert_true (app_network_view_get_node_box (network, next, &other));
+          g_assert_false (graphene_rect_intersection (&box, &other, NULL));
+        }
+    }
+  save_screenshot (window, "backrow-crowd-settled.png");
+  close_window (window);
+}
+
 static void
 test_the_window_fills_the_monitor (void)
 {
@@ -1018,6 +1088,8 @@ main (int   argc,
 
   g_test_add_func ("/gtk/backrow/the-window-fills-the-monitor", test_the_window_fills_the_monitor);
   g_test_add_func ("/gtk/backrow/a-crowd-of-phones-fits", test_a_crowd_of_phones_fits);
+  g_test_add_func ("/gtk/backrow/a-crowd-is-laid-out-again-only-when-a-box-grows",
+                   test_a_crowd_is_laid_out_again_only_when_a_box_grows);
   g_test_add_func ("/gtk/backrow/a-crowds-selected-sender-is-spotlit",
                    test_a_crowds_selected_sender_is_spotlit);
   g_test_add_func ("/gtk/backrow/a-crowds-bindings-fill-the-location-table",

@@ -596,7 +596,7 @@ typedef struct {
 
 /*
  * The trace's events counted and listed as trace_event_cb() would, one by one, leave them,
- * but with a widget built only for each of the rows that stay (the last MAX_NONCE_ROWS): a
+ * but with a row kept only for each of the rows that stay (the last MAX_NONCE_ROWS): a
  * new world (a seek, issue 17) holds thousands of nonce events, and building and dropping a
  * row for each cost a third of a second.
  */
@@ -641,12 +641,19 @@ load_events (AppDigestView *self,
     }
   for (GList *l = order.head; l != NULL; l = l->next)
     {
-      PendingRow *row = l->data;
+      PendingRow *pending_row = l->data;
+      NonceRow *row = add_row (self, pending_row->first->nonce);
 
-      set_row_state (add_row (self, row->first->nonce), row->last);
+      row->event = sim_event_ref (pending_row->last);
+      row->stale = TRUE;
     }
   g_queue_clear (&order);
-  update_summary (self);
+  /* The widgets are built when the pane is shown (catch_up_rows), as for events played. */
+  self->rows_stale = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    catch_up_rows (self);
+  else
+    update_summary (self);
 }
 
 void

@@ -250,6 +250,21 @@ catch_up_rows (AppDigestView *self)
   update_summary (self);
 }
 
+/* A nonce event counted in the summary by its action. */
+static void
+count_nonce_event (AppDigestView *self,
+                   SimEvent      *event)
+{
+  if (g_strcmp0 (event->action, "issued") == 0)
+    self->n_issued++;
+  else if (g_strcmp0 (event->action, "accepted") == 0)
+    self->n_accepted++;
+  else if (g_strcmp0 (event->action, "stale") == 0)
+    self->n_stale++;
+  else
+    self->n_rejected++;
+}
+
 static void
 trace_event_cb (AppDigestView *self,
                 SimEvent      *event,
@@ -267,14 +282,7 @@ trace_event_cb (AppDigestView *self,
       self->n_challenged++;
       return;
     }
-  if (g_strcmp0 (event->action, "issued") == 0)
-    self->n_issued++;
-  else if (g_strcmp0 (event->action, "accepted") == 0)
-    self->n_accepted++;
-  else if (g_strcmp0 (event->action, "stale") == 0)
-    self->n_stale++;
-  else
-    self->n_rejected++;
+  count_nonce_event (self, event);
 
   row = g_hash_table_lookup (self->rows, event->nonce ? event->nonce : "");
   if (row == NULL)
@@ -619,14 +627,7 @@ load_events (AppDigestView *self,
             trace_event_cb (self, event, NULL);
           continue;
         }
-      if (g_strcmp0 (event->action, "issued") == 0)
-        self->n_issued++;
-      else if (g_strcmp0 (event->action, "accepted") == 0)
-        self->n_accepted++;
-      else if (g_strcmp0 (event->action, "stale") == 0)
-        self->n_stale++;
-      else
-        self->n_rejected++;
+      count_nonce_event (self, event);
       if ((row = g_hash_table_lookup (pending, nonce)) == NULL)
         {
           row = g_new0 (PendingRow, 1);

@@ -159,34 +159,31 @@ sim_message_reason_phrase (int status)
   return "Unknown";
 }
 
-osip_message_t *
-sim_message_new_response (const osip_message_t *request,
-                          int                   status,
-                          const char           *reason,
-                          const char           *to_tag)
+/* A response's status line, with no headers yet. */
+static osip_message_t *
+response_new (int         status,
+              const char *reason)
 {
   osip_message_t *response = NULL;
-  osip_generic_param_t *tag = NULL;
-
-  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
 
   osip_message_init (&response);
   osip_message_set_version (response, osip_strdup ("SIP/2.0"));
   osip_message_set_status_code (response, status);
   osip_message_set_reason_phrase (response,
                                   osip_strdup (reason ? reason : sim_message_reason_phrase (status)));
+  return response;
+}
 
-  for (int pos = 0; !osip_list_eol (&request->vias, pos); pos++)
-    {
-      osip_via_t *via = osip_list_get (&request->vias, pos), *copy = NULL;
-      osip_via_clone (via, &copy);
-      osip_list_add (&response->vias, copy, -1);
-    }
-  osip_from_clone (request->from, &response->from);
+/* The To copied from @request with our tag, and an empty body: what every response ends with. */
+static osip_message_t *
+response_finish (osip_message_t       *response,
+                 const osip_message_t *request,
+                 int                   status,
+                 const char           *to_tag)
+{
+  osip_generic_param_t *tag = NULL;
+
   osip_to_clone (request->to, &response->to);
-  osip_call_id_clone (request->call_id, &response->call_id);
-  osip_cseq_clone (request->cseq, &response->cseq);
-
   /* RFC 3261 §8.2.6.2: a UAS adds a To tag, except to a 100 Trying. */
   if (status > 100 && to_tag != NULL && response->to != NULL &&
       (osip_to_get_tag (response->to, &tag) != 0 || tag == NULL))
@@ -194,6 +191,29 @@ sim_message_new_response (const osip_message_t *request,
 
   osip_message_set_content_length (response, "0");
   return response;
+}
+
+osip_message_t *
+sim_message_new_response (const osip_message_t *request,
+                          int                   status,
+                          const char           *reason,
+                          const char           *to_tag)
+{
+  osip_message_t *response;
+
+  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
+
+  response = response_new (status, reason);
+  for (int pos = 0; !osip_list_eol (&request->vias, pos); pos++)
+    {
+      osip_via_t *via = osip_list_get (&request->vias, pos), *copy = NULL;
+      osip_via_clone (via, &copy);
+      osip_list_add (&response->vias, copy, -1);
+    }
+  osip_from_clone (request->from, &response->from);
+  osip_call_id_clone (request->call_id, &response->call_id);
+  osip_cseq_clone (request->cseq, &response->cseq);
+  return response_finish (response, request, status, to_tag);
 }
 
 /* What application_data holds in a response of sim_message_new_response_sharing(). */
@@ -205,16 +225,11 @@ sim_message_new_response_sharing (const osip_message_t *request,
                                   const char           *reason,
                                   const char           *to_tag)
 {
-  osip_message_t *response = NULL;
-  osip_generic_param_t *tag = NULL;
+  osip_message_t *response;
 
   g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
 
-  osip_message_init (&response);
-  osip_message_set_version (response, osip_strdup ("SIP/2.0"));
-  osip_message_set_status_code (response, status);
-  osip_message_set_reason_phrase (response,
-                                  osip_strdup (reason ? reason : sim_message_reason_phrase (status)));
+  response = response_new (status, reason);
   /* The list header is copied, its nodes are the request's: sim_message_free() empties the
    * response's copy before osip_message_free() could walk it. */
   response->vias = request->vias;
@@ -222,15 +237,7 @@ sim_message_new_response_sharing (const osip_message_t *request,
   response->call_id = request->call_id;
   response->cseq = request->cseq;
   response->application_data = (void *) sharing_mark;
-  osip_to_clone (request->to, &response->to);
-
-  /* RFC 3261 §8.2.6.2: a UAS adds a To tag, except to a 100 Trying. */
-  if (status > 100 && to_tag != NULL && response->to != NULL &&
-      (osip_to_get_tag (response->to, &tag) != 0 || tag == NULL))
-    osip_to_set_tag (response->to, osip_strdup (to_tag));
-
-  osip_message_set_content_length (response, "0");
-  return response;
+  return response_finish (response, request, status, to_tag);
 }
 
 void

@@ -582,7 +582,7 @@ commit_cb (SimRegistrar  *registrar,
  * flight are bounded by SIM_STORE_MAX_IN_FLIGHT; a burst that saved nothing (401s, a
  * retransmitted 200) still waits behind them, so it takes one more entry each.
  */
-#define MAX_WAITING_ANSWERS (4 * SIM_STORE_MAX_IN_FLIGHT)
+#define MAX_WAITING_ANSWERS (2 * SIM_STORE_MAX_IN_FLIGHT)
 
 /* A burst's UDP answers, waiting for every group commit handed over before they were taken. */
 typedef struct {

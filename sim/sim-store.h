@@ -87,7 +87,7 @@ guint       sim_store_get_n_checkpoints (SimStore *self);
  * a group, a load, a count) first waits for the groups in flight, so the connection is used by
  * one thread at a time.
  */
-#define SIM_STORE_MAX_IN_FLIGHT 4
+#define SIM_STORE_MAX_IN_FLIGHT 8
 
 /* Called on the main context that was thread-default at sim_store_set_durable_func() when
  * groups handed over have been written (sim_store_poll() tells how far, and whether one failed). */

@@ -31,6 +31,11 @@ struct _SimServer {
   gint64 clock_offset;
   gboolean loading;
   char *committed_aor;       /* saved by the registrar's commit hook for the REGISTER in hand */
+  /* Pipelined group commit (batch_end_cb()): the UDP answers of bursts whose commit is not
+   * durable yet, WaitingAnswers* in burst order, and the last group handed to the store. */
+  GQueue waiting;
+  guint64 last_ticket;
+  gboolean store_failed;
 
   /* Users file */
   char *users_path;
@@ -572,27 +577,107 @@ commit_cb (SimRegistrar  *registrar,
 }
 
 /*
- * The end of a burst of datagrams, before its answers leave: the group commit.  If it fails,
- * the held 200 OKs would acknowledge bindings that are not on disk, while the registrar's
+ * At most this many sets of held answers wait for their commits (each at most 64 datagrams or
+ * 256 KiB, the transport's hold): past it the serving thread waits for the disk.  Groups in
+ * flight are bounded by SIM_STORE_MAX_IN_FLIGHT; a burst that saved nothing (401s, a
+ * retransmitted 200) still waits behind them, so it takes one more entry each.
+ */
+#define MAX_WAITING_ANSWERS (2 * SIM_STORE_MAX_IN_FLIGHT)
+
+/* A burst's UDP answers, waiting for every group commit handed over before they were taken. */
+typedef struct {
+  SimHeldDatagrams *held;
+  guint64 ticket;
+} WaitingAnswers;
+
+static void
+drop_waiting_answers (SimServer *self)
+{
+  WaitingAnswers *waiting;
+
+  while ((waiting = g_queue_pop_head (&self->waiting)) != NULL)
+    {
+      sim_held_datagrams_free (waiting->held);
+      g_free (waiting);
+    }
+}
+
+/*
+ * Sends the waiting answers whose commits are durable, in burst order.  If a group commit
+ * failed, its 200 OKs would acknowledge bindings that are not on disk, while the registrar's
  * memory already has them (and its transactions would repeat those 200s to a retransmitted
- * REGISTER): the answers are dropped and the server stops rather than acknowledge anything
- * it cannot keep.
+ * REGISTER): the answers still waiting are dropped and the server stops rather than
+ * acknowledge anything it cannot keep.
+ */
+static gboolean
+release_answers (SimServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 durable = 0;
+  gboolean ok = sim_store_poll (self->store, &durable, &error);
+  WaitingAnswers *head;
+
+  while ((head = g_queue_peek_head (&self->waiting)) != NULL && head->ticket <= durable)
+    {
+      g_queue_pop_head (&self->waiting);
+      sim_socket_transport_send_held (self->transport, head->held);
+      g_free (head);
+    }
+  if (ok)
+    return TRUE;
+  drop_waiting_answers (self);
+  if (!self->store_failed)
+    {
+      self->store_failed = TRUE;
+      g_warning ("the database refused a commit, serve stops: %s", error->message);
+      trace_note (self, "the database refused a commit, serve stops: %s", error->message);
+      sim_server_stop (self);
+    }
+  return FALSE;
+}
+
+static void
+durable_cb (SimStore *store,
+            gpointer  user_data)
+{
+  release_answers (user_data);
+}
+
+/*
+ * The end of a burst of datagrams, before its answers leave: the group commit, pipelined.  The
+ * burst's saves are handed to the store's writer thread, which commits and fsyncs them while
+ * this thread reads the next burst; the burst's answers are taken out of the transport's hold
+ * and sent by release_answers() once that commit, and every earlier one, is durable.  Answers
+ * that saved nothing wait as well when a commit is in flight: a retransmitted REGISTER's 200
+ * (or a refresh of the same AOR in the next burst) may acknowledge what that commit writes.
  */
 static gboolean
 batch_end_cb (SimSocketTransport *transport,
               gpointer            user_data)
 {
   SimServer *self = user_data;
-  g_autoptr(GError) error = NULL;
+  SimHeldDatagrams *held;
+  WaitingAnswers *waiting;
+  guint64 durable = 0;
 
-  if (self->store == NULL || !sim_store_in_transaction (self->store))
-    return TRUE;
-  if (sim_store_commit (self->store, &error))
-    return TRUE;
-  g_warning ("the database refused a commit, serve stops: %s", error->message);
-  trace_note (self, "the database refused a commit, serve stops: %s", error->message);
-  sim_server_stop (self);
-  return FALSE;
+  if (self->store == NULL || self->store_failed)
+    return self->store == NULL;
+  if (sim_store_in_transaction (self->store))
+    self->last_ticket = sim_store_commit_async (self->store);
+  if (g_queue_is_empty (&self->waiting) && sim_store_poll (self->store, &durable, NULL) &&
+      durable >= self->last_ticket)
+    return TRUE;    /* nothing in flight: the answers leave now */
+  held = sim_socket_transport_take_held (transport);
+  if (held != NULL)
+    {
+      waiting = g_new (WaitingAnswers, 1);
+      waiting->held = held;
+      waiting->ticket = self->last_ticket;
+      g_queue_push_tail (&self->waiting, waiting);
+    }
+  if (g_queue_get_length (&self->waiting) > MAX_WAITING_ANSWERS)
+    sim_store_wait (self->store, self->last_ticket, NULL);
+  return release_answers (self);
 }
 
 gboolean
@@ -663,9 +748,11 @@ sim_server_stop (SimServer *self)
   if (self->transport != NULL)
     sim_socket_transport_close (self->transport);
   /* A group commit still open holds bindings whose answers never left: keeping them is
-   * harmless, and the database stays closed cleanly. */
+   * harmless, and the database stays closed cleanly.  Answers still waiting for a commit die
+   * with the sockets. */
   if (self->store != NULL && sim_store_in_transaction (self->store))
     sim_store_commit (self->store, NULL);
+  drop_waiting_answers (self);
   g_clear_handle_id (&self->sighup_source, g_source_remove);
   g_clear_handle_id (&self->reload_source, g_source_remove);
   if (self->monitor != NULL)
@@ -685,6 +772,8 @@ sim_server_dispose (GObject *object)
   /* The transport may outlive us (a burst in progress holds a reference). */
   if (self->transport != NULL)
     sim_socket_transport_set_batch_end_func (self->transport, NULL, NULL);
+  if (self->store != NULL)
+    sim_store_set_durable_func (self->store, NULL, NULL);
   if (self->location != NULL)
     sim_location_set_changed_func (self->location, NULL, NULL);
   if (self->stack != NULL)
@@ -807,6 +896,8 @@ sim_server_new (const char  *domain,
   self->transport = sim_socket_transport_new (self->stack);
   sim_socket_transport_set_name_func (self->transport, peer_name_cb, self);
   sim_socket_transport_set_batch_end_func (self->transport, batch_end_cb, self);
+  if (self->store != NULL)
+    sim_store_set_durable_func (self->store, durable_cb, self);
   self->auth = sim_auth_new (self->clock, self->trace, SIM_SERVER_NODE_NAME, domain, key, sizeof key);
   OPENSSL_cleanse (key, sizeof key);
   self->location = sim_location_new (self->clock, self->trace, SIM_SERVER_NODE_NAME);

@@ -56,15 +56,25 @@ typedef enum {
   CONTROL_BEGIN,
   CONTROL_COMMIT,
   CONTROL_ROLLBACK,
-  CONTROL_SAVEPOINT,
-  CONTROL_RELEASE,
-  CONTROL_ROLLBACK_TO,
   N_CONTROL
 } Control;
 
 static const char *const control_sql[N_CONTROL] = {
-  "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "SAVEPOINT aor", "RELEASE aor", "ROLLBACK TO aor",
+  "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK",
 };
+
+/* One AOR's binding set saved in a group commit, copied for the writer thread. */
+typedef struct {
+  char *aor;
+  GPtrArray *bindings;        /* SimBinding*, owned copies */
+  gint64 clock_offset;
+} PendingSave;
+
+/* A group commit: the saves made between sim_store_begin() and its commit, in order. */
+typedef struct {
+  GPtrArray *saves;           /* PendingSave* */
+  guint64 ticket;
+} Group;
 
 struct _SimStore {
   GObject parent_instance;
@@ -72,10 +82,29 @@ struct _SimStore {
   sqlite3 *db;
   sqlite3_stmt *delete_aor;
   sqlite3_stmt *insert;
-  /* Prepared once: each REGISTER opens and releases a savepoint, and parsing that SQL again
-   * for every save was a visible share of serve's profile. */
+  /* Prepared once: each group and each save of its own opens and closes a transaction, and
+   * parsing that SQL again every time was a visible share of serve's profile. */
   sqlite3_stmt *control[N_CONTROL];
-  gboolean in_transaction;    /* a group commit is open (sim_store_begin()) */
+  Group *open_group;          /* the caller's: a group commit is open (sim_store_begin()) */
+  guint64 last_ticket;        /* the caller's: the ticket of the last group handed over */
+
+  /*
+   * The writer: a thread that writes each handed-over group (BEGIN, its saves, COMMIT and the
+   * fsync) on the connection above.  The hand-off is strict: the writer uses self->db only
+   * while groups is not empty, and the caller only after drain() has seen it empty (only the
+   * caller adds groups), so the connection is never used by two threads at once.
+   */
+  GThread *writer;
+  GCond work;                 /* groups got a group, or stopping */
+  GCond done;                 /* processed moved */
+  GQueue groups;              /* under lock: Group*, handed over; the head is being written */
+  guint64 processed;          /* under lock: ticket of the last group written or failed */
+  guint64 durable;            /* under lock: ticket of the last group committed */
+  guint64 failed_ticket;      /* under lock: the first group that failed, 0 if none */
+  GError *failure;            /* under lock: why it failed */
+  GSource *durable_source;    /* dispatches durable_func on the caller's main context */
+  SimStoreDurableFunc durable_func;
+  gpointer durable_data;
 
   /* The checkpointer: a thread with a connection of its own (see wal_hook()). */
   GThread *checkpointer;
@@ -213,6 +242,214 @@ start_checkpointer (SimStore  *self,
   return TRUE;
 }
 
+static void
+pending_save_free (PendingSave *save)
+{
+  g_free (save->aor);
+  g_clear_pointer (&save->bindings, g_ptr_array_unref);
+  g_free (save);
+}
+
+static void
+group_free (Group *group)
+{
+  g_ptr_array_unref (group->saves);
+  g_free (group);
+}
+
+static gboolean write_aor (SimStore *self, const char *aor, GPtrArray *bindings,
+                           gint64 clock_offset, GError **error);
+
+/* @groups (Group*) in one transaction: all durable when this returns TRUE, none otherwise. */
+static gboolean
+write_groups (SimStore   *self,
+              GPtrArray  *groups,
+              GError    **error)
+{
+  if (!control (self, CONTROL_BEGIN, error))
+    return FALSE;
+  for (guint k = 0; k < groups->len; k++)
+    {
+      Group *group = groups->pdata[k];
+
+      for (guint i = 0; i < group->saves->len; i++)
+        {
+          PendingSave *save = group->saves->pdata[i];
+
+          if (!write_aor (self, save->aor, save->bindings, save->clock_offset, error))
+            {
+              control (self, CONTROL_ROLLBACK, NULL);
+              return FALSE;
+            }
+        }
+    }
+  if (control (self, CONTROL_COMMIT, error))
+    return TRUE;
+  /* A failed COMMIT can leave the transaction open; roll it back so nothing of it stays. */
+  control (self, CONTROL_ROLLBACK, NULL);
+  return FALSE;
+}
+
+/*
+ * The writer thread: groups are written in the order they were handed over, so a group is
+ * durable only after every earlier one is.  The groups handed over while it was writing are
+ * written together, in one transaction and one fsync: without that, a serving thread no longer
+ * held up by the fsync reads smaller bursts, and the disk would see one fsync per small group.
+ * After a failure nothing more is written (each later group fails too): the caller stops
+ * rather than acknowledge what may depend on it.
+ */
+static gpointer
+writer_thread (gpointer data)
+{
+  SimStore *self = data;
+
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+      gboolean ok;
+
+      while (g_queue_is_empty (&self->groups) && !self->stopping)
+        g_cond_wait (&self->work, &self->lock);
+      if (g_queue_is_empty (&self->groups))
+        break;
+      /* Taken off the queue only once written: its length is what is in flight. */
+      for (GList *l = self->groups.head; l != NULL; l = l->next)
+        g_ptr_array_add (written, l->data);
+      ok = self->failed_ticket == 0;
+      g_mutex_unlock (&self->lock);
+      if (ok)
+        ok = write_groups (self, written, &error);
+      g_mutex_lock (&self->lock);
+      for (guint i = 0; i < written->len; i++)
+        g_queue_pop_head (&self->groups);
+      if (ok)
+        self->durable = ((Group *) written->pdata[written->len - 1])->ticket;
+      else if (self->failed_ticket == 0)
+        {
+          self->failed_ticket = ((Group *) written->pdata[0])->ticket;
+          self->failure = g_steal_pointer (&error);
+        }
+      self->processed = ((Group *) written->pdata[written->len - 1])->ticket;
+      g_cond_broadcast (&self->done);
+      if (self->durable_source != NULL)
+        g_source_set_ready_time (self->durable_source, 0);
+      g_mutex_unlock (&self->lock);
+      g_clear_pointer (&written, g_ptr_array_unref);
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* Waits until no group is in flight: then the caller may use self->db itself. */
+static void
+drain (SimStore *self)
+{
+  g_mutex_lock (&self->lock);
+  while (!g_queue_is_empty (&self->groups))
+    g_cond_wait (&self->done, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+durable_dispatch (GSource     *source,
+                  GSourceFunc  callback,
+                  gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs durable_source_funcs = { NULL, NULL, durable_dispatch, NULL, NULL, NULL };
+
+static gboolean
+durable_cb (gpointer user_data)
+{
+  SimStore *self = user_data;
+
+  if (self->durable_func != NULL)
+    self->durable_func (self, self->durable_data);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+sim_store_set_durable_func (SimStore            *self,
+                            SimStoreDurableFunc  func,
+                            gpointer             user_data)
+{
+  g_return_if_fail (SIM_IS_STORE (self));
+
+  self->durable_func = func;
+  self->durable_data = user_data;
+  if (func == NULL || self->durable_source != NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  self->durable_source = g_source_new (&durable_source_funcs, sizeof (GSource));
+  g_source_set_name (self->durable_source, "sim-store-durable");
+  g_source_set_callback (self->durable_source, durable_cb, self, NULL);
+  g_source_attach (self->durable_source, g_main_context_get_thread_default ());
+  g_mutex_unlock (&self->lock);
+}
+
+guint64
+sim_store_commit_async (SimStore *self)
+{
+  Group *group;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), 0);
+  g_return_val_if_fail (self->open_group != NULL, 0);
+
+  group = g_steal_pointer (&self->open_group);
+  group->ticket = ++self->last_ticket;
+  g_mutex_lock (&self->lock);
+  /* Bounded: a disk slower than the bursts makes the caller wait here, not queue without end. */
+  while (g_queue_get_length (&self->groups) >= SIM_STORE_MAX_IN_FLIGHT)
+    g_cond_wait (&self->done, &self->lock);
+  g_queue_push_tail (&self->groups, group);
+  g_cond_signal (&self->work);
+  g_mutex_unlock (&self->lock);
+  return group->ticket;
+}
+
+gboolean
+sim_store_poll (SimStore  *self,
+                guint64   *durable,
+                GError   **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_mutex_lock (&self->lock);
+  if (durable != NULL)
+    *durable = self->durable;
+  ok = self->failed_ticket == 0;
+  if (!ok && error != NULL)
+    *error = g_error_copy (self->failure);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+sim_store_wait (SimStore  *self,
+                guint64    ticket,
+                GError   **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_mutex_lock (&self->lock);
+  while (self->processed < ticket)
+    g_cond_wait (&self->done, &self->lock);
+  ok = self->failed_ticket == 0 || self->failed_ticket > ticket;
+  if (!ok)
+    g_set_error (error, SIM_STORE_ERROR, SIM_STORE_ERROR_SQLITE, "%s",
+                 self->failure != NULL ? self->failure->message : "the commit failed");
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
 guint
 sim_store_get_n_checkpoints (SimStore *self)
 {
@@ -230,6 +467,23 @@ sim_store_finalize (GObject *object)
 {
   SimStore *self = SIM_STORE (object);
 
+  /* Groups handed over are written; one still open (never committed) is dropped. */
+  drain (self);
+  g_clear_pointer (&self->open_group, group_free);
+  if (self->writer != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      self->stopping = TRUE;
+      g_cond_signal (&self->work);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (g_steal_pointer (&self->writer));
+    }
+  if (self->durable_source != NULL)
+    {
+      g_source_destroy (self->durable_source);
+      g_clear_pointer (&self->durable_source, g_source_unref);
+    }
+  g_clear_error (&self->failure);
   if (self->checkpointer != NULL)
     {
       g_mutex_lock (&self->lock);
@@ -243,6 +497,8 @@ sim_store_finalize (GObject *object)
   g_clear_pointer (&self->checkpoint_db, sqlite3_close);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
+  g_cond_clear (&self->work);
+  g_cond_clear (&self->done);
 
   for (guint i = 0; i < N_CONTROL; i++)
     g_clear_pointer (&self->control[i], sqlite3_finalize);
@@ -265,6 +521,9 @@ sim_store_init (SimStore *self)
 {
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
+  g_cond_init (&self->work);
+  g_cond_init (&self->done);
+  g_queue_init (&self->groups);
 }
 
 /*
@@ -396,6 +655,7 @@ sim_store_open (const char  *path,
       }
   if (!start_checkpointer (self, error))
     return NULL;
+  self->writer = g_thread_new ("sim-store-writer", writer_thread, self);
   return g_steal_pointer (&self);
 }
 
@@ -418,6 +678,7 @@ sim_store_get_secret (SimStore  *self,
 
   g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
   g_return_val_if_fail (secret != NULL && len > 0, FALSE);
+  drain (self);
 
   if (sqlite3_prepare_v2 (self->db, "SELECT value FROM meta WHERE key = 'secret'", -1, &stmt,
                           NULL) != SQLITE_OK)
@@ -469,21 +730,14 @@ bind_text (sqlite3_stmt *stmt,
     sqlite3_bind_null (stmt, column);
 }
 
-gboolean
-sim_store_save_aor (SimStore    *self,
-                    const char  *aor,
-                    GPtrArray   *bindings,
-                    gint64       clock_offset,
-                    GError     **error)
+/* Replaces @aor's stored set, inside the transaction the caller opened. */
+static gboolean
+write_aor (SimStore    *self,
+           const char  *aor,
+           GPtrArray   *bindings,
+           gint64       clock_offset,
+           GError     **error)
 {
-  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
-  g_return_val_if_fail (aor != NULL, FALSE);
-
-  /* One transaction per REGISTER, or one savepoint of the open group commit: either way the
-   * stored set is always one the registrar acknowledged. */
-  if (!control (self, self->in_transaction ? CONTROL_SAVEPOINT : CONTROL_BEGIN, error))
-    return FALSE;
-
   sqlite3_reset (self->delete_aor);
   sqlite3_bind_text (self->delete_aor, 1, aor, -1, SQLITE_STATIC);
   if (sqlite3_step (self->delete_aor) != SQLITE_DONE)
@@ -517,25 +771,56 @@ sim_store_save_aor (SimStore    *self,
     }
   sqlite3_reset (self->insert);
   sqlite3_reset (self->delete_aor);
-  if (self->in_transaction)
-    return control (self, CONTROL_RELEASE, error);
-  if (control (self, CONTROL_COMMIT, error))
-    return TRUE;
-  /* A failed COMMIT can leave the transaction open; the next save must start clean. */
-  control (self, CONTROL_ROLLBACK, NULL);
-  return FALSE;
+  return TRUE;
 
 failed:
   fail (self, error, "cannot save the bindings");
   sqlite3_reset (self->insert);
   sqlite3_reset (self->delete_aor);
-  if (self->in_transaction)
+  return FALSE;
+}
+
+gboolean
+sim_store_save_aor (SimStore    *self,
+                    const char  *aor,
+                    GPtrArray   *bindings,
+                    gint64       clock_offset,
+                    GError     **error)
+{
+  g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
+  g_return_val_if_fail (aor != NULL, FALSE);
+
+  /* In a group commit the set is copied for the writer thread, which writes it when the group
+   * is handed over; a second save of the same AOR later in the group replaces it there. */
+  if (self->open_group != NULL)
     {
-      control (self, CONTROL_ROLLBACK_TO, NULL);
-      control (self, CONTROL_RELEASE, NULL);
+      PendingSave *save = g_new0 (PendingSave, 1);
+
+      save->aor = g_strdup (aor);
+      save->clock_offset = clock_offset;
+      if (bindings != NULL && bindings->len > 0)
+        {
+          save->bindings = g_ptr_array_new_full (bindings->len, (GDestroyNotify) sim_binding_free);
+          for (guint i = 0; i < bindings->len; i++)
+            g_ptr_array_add (save->bindings, sim_binding_copy (bindings->pdata[i]));
+        }
+      g_ptr_array_add (self->open_group->saves, save);
+      return TRUE;
     }
-  else
-    control (self, CONTROL_ROLLBACK, NULL);
+
+  /* On its own: one transaction, on this thread, once the writer has nothing in hand. */
+  drain (self);
+  if (!control (self, CONTROL_BEGIN, error))
+    return FALSE;
+  if (!write_aor (self, aor, bindings, clock_offset, error))
+    {
+      control (self, CONTROL_ROLLBACK, NULL);
+      return FALSE;
+    }
+  if (control (self, CONTROL_COMMIT, error))
+    return TRUE;
+  /* A failed COMMIT can leave the transaction open; the next save must start clean. */
+  control (self, CONTROL_ROLLBACK, NULL);
   return FALSE;
 }
 
@@ -544,11 +829,10 @@ sim_store_begin (SimStore  *self,
                  GError   **error)
 {
   g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
-  g_return_val_if_fail (!self->in_transaction, FALSE);
+  g_return_val_if_fail (self->open_group == NULL, FALSE);
 
-  if (!control (self, CONTROL_BEGIN, error))
-    return FALSE;
-  self->in_transaction = TRUE;
+  self->open_group = g_new0 (Group, 1);
+  self->open_group->saves = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_save_free);
   return TRUE;
 }
 
@@ -556,7 +840,7 @@ gboolean
 sim_store_in_transaction (SimStore *self)
 {
   g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
-  return self->in_transaction;
+  return self->open_group != NULL;
 }
 
 gboolean
@@ -564,14 +848,9 @@ sim_store_commit (SimStore  *self,
                   GError   **error)
 {
   g_return_val_if_fail (SIM_IS_STORE (self), FALSE);
-  g_return_val_if_fail (self->in_transaction, FALSE);
+  g_return_val_if_fail (self->open_group != NULL, FALSE);
 
-  self->in_transaction = FALSE;
-  if (control (self, CONTROL_COMMIT, error))
-    return TRUE;
-  /* Nothing of the group is on disk: roll it back so that the next save starts clean. */
-  control (self, CONTROL_ROLLBACK, NULL);
-  return FALSE;
+  return sim_store_wait (self, sim_store_commit_async (self), error);
 }
 
 static char *
@@ -593,6 +872,7 @@ sim_store_load_bindings (SimStore  *self,
   int rc;
 
   g_return_val_if_fail (SIM_IS_STORE (self), NULL);
+  drain (self);
 
   /* What lapsed while we were down is gone (RFC 3261 §10.2.1), in the file as well. */
   if (sqlite3_prepare_v2 (self->db, "DELETE FROM bindings WHERE expires_at <= ?1", -1, &stmt,
@@ -666,6 +946,7 @@ sim_store_count_bindings (SimStore *self)
   guint count = 0;
 
   g_return_val_if_fail (SIM_IS_STORE (self), 0);
+  drain (self);
   if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM bindings", -1, &stmt, NULL) != SQLITE_OK)
     return 0;
   if (sqlite3_step (stmt) == SQLITE_ROW)

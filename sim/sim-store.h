@@ -10,9 +10,10 @@ G_BEGIN_DECLS
 /*
  * SimStore: the file database of real-socket mode (SQLite), so that a restart, even a
  * kill -9, loses no binding a phone was told about.  Each AOR's binding set is written in one
- * transaction (or one savepoint of a group commit: sim_store_begin()) from the registrar's commit hook (sim_registrar_set_commit_func()), before the
- * location service changes and before the 200 OK; if the write fails the phone gets 500 and the
- * old bindings stay.  Expiries are written from the location service's "changed" signal.  With
+ * transaction, or in a group commit (sim_store_begin()), from the registrar's commit hook
+ * (sim_registrar_set_commit_func()), before the location service changes and before the
+ * 200 OK; if a transaction of its own fails the phone gets 500 and the old bindings stay, and
+ * if a group fails its 200 OKs are never sent.  Expiries are written from the location service's "changed" signal.  With
  * journal_mode=WAL and synchronous=FULL the commit is on disk when sqlite3_step() returns, so
  * every acknowledged binding is durable.
  *
@@ -72,17 +73,47 @@ guint       sim_store_count_bindings (SimStore    *self);
 /* How many checkpoints the checkpointer thread has run (for tests). */
 guint       sim_store_get_n_checkpoints (SimStore *self);
 /*
- * Group commit.  After sim_store_begin(), each sim_store_save_aor() is a savepoint inside one
- * transaction (a failed one is rolled back alone and reported, as before), and nothing is
- * durable until sim_store_commit() returns TRUE: serve calls it at the end of each receive
- * burst, before the burst's 200 OKs leave, so one fsync covers the whole burst.  A failed
- * commit rolls the whole transaction back.  Outside begin/commit each save is its own
- * transaction.
+ * Group commit.  After sim_store_begin(), each sim_store_save_aor() copies the AOR's set into
+ * the open group (it cannot fail there), and nothing of the group is durable until its commit
+ * has returned: serve hands the group over at the end of each receive burst, so one fsync
+ * covers the whole burst, and sends the burst's 200 OKs once it is durable.
+ *
+ * The groups are written by a thread of the store's own (pipelined commit): BEGIN, the saves
+ * and COMMIT with its fsync run there while the caller goes on with the next burst.  Groups
+ * become durable in the order they were handed over; at most SIM_STORE_MAX_IN_FLIGHT are in
+ * flight, and sim_store_commit_async() waits for the oldest when that many are.  A group that
+ * fails is rolled back whole, and every later group fails too (nothing more is written): the
+ * caller must drop what each of them acknowledges.  Any other use of the store (a save outside
+ * a group, a load, a count) first waits for the groups in flight, so the connection is used by
+ * one thread at a time.
  */
+#define SIM_STORE_MAX_IN_FLIGHT 8
+
+/* Called on the main context that was thread-default at sim_store_set_durable_func() when
+ * groups handed over have been written (sim_store_poll() tells how far, and whether one failed). */
+typedef void (*SimStoreDurableFunc) (SimStore *store,
+                                     gpointer  user_data);
+
 gboolean    sim_store_begin          (SimStore    *self,
                                       GError     **error);
 gboolean    sim_store_in_transaction (SimStore    *self);
+/* Hands the open group over and waits until it is durable (FALSE: rolled back, or an earlier
+ * group failed). */
 gboolean    sim_store_commit         (SimStore    *self,
                                       GError     **error);
+/* Hands the open group over and returns at once with its ticket (1, 2, 3...). */
+guint64     sim_store_commit_async   (SimStore    *self);
+/* Waits until group @ticket is written: TRUE if it is durable. */
+gboolean    sim_store_wait           (SimStore    *self,
+                                      guint64      ticket,
+                                      GError     **error);
+/* The ticket of the last durable group in *@durable; FALSE with @error set once a group failed
+ * (that group and all later ones will never be durable). */
+gboolean    sim_store_poll           (SimStore    *self,
+                                      guint64     *durable,
+                                      GError     **error);
+void        sim_store_set_durable_func (SimStore           *self,
+                                        SimStoreDurableFunc func,
+                                        gpointer            user_data);
 
 G_END_DECLS

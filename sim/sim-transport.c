@@ -57,6 +57,9 @@ G_DEFINE_QUARK (sim-transport-error-quark, sim_transport_error)
  * end function has run, so that group commit still precedes every answer). */
 #define UDP_SEND_BATCH    64
 #define UDP_SEND_BYTES    (256 * 1024)
+/* Spare hold buffers kept for reuse after sim_socket_transport_send_held(): a fresh 256 KiB
+ * buffer per burst would be an mmap(2) and its page faults each time. */
+#define UDP_SPARE_HOLDS   4
 #define UDP_RCVBUF        (4 * 1024 * 1024)
 #define SEND_WAIT_MS      20              /* longest wait for room in a full UDP send buffer */
 #define SEND_BACKOFF_MS   500             /* ...and no waiting for this long after one ran out */
@@ -118,6 +121,7 @@ struct _SimSocketTransport {
   gboolean holding;
   GByteArray *held_bytes;
   GArray *held;               /* HeldDatagram */
+  GPtrArray *spare_holds;     /* SimHeldDatagrams*, emptied, at most UDP_SPARE_HOLDS */
   SimTransportBatchFunc batch_func;
   gpointer batch_data;
   /* The IPv4 address of the last datagram and its text: a burst usually comes from few
@@ -142,6 +146,12 @@ typedef struct {
   struct sockaddr_storage to;
   socklen_t to_len;
 } HeldDatagram;
+
+/* Answers taken out of a burst's hold (sim_socket_transport_take_held()). */
+struct _SimHeldDatagrams {
+  GArray *held;               /* HeldDatagram */
+  GByteArray *bytes;
+};
 
 G_DEFINE_FINAL_TYPE (SimSocketTransport, sim_socket_transport, G_TYPE_OBJECT)
 
@@ -1052,27 +1062,27 @@ static gboolean udp_sendto (SimSocketTransport *self, int fd, const char *data, 
  * A datagram the kernel will not take at once goes through udp_sendto()'s bounded wait.
  */
 static void
-flush_held (SimSocketTransport *self)
+send_datagrams (SimSocketTransport *self,
+                GArray             *held,
+                GByteArray         *held_bytes)
 {
   struct mmsghdr msgs[UDP_SEND_BATCH];
   struct iovec iov[UDP_SEND_BATCH];
-  gboolean send = self->batch_func == NULL || self->batch_func (self, self->batch_data);
-  /* Read after the batch function: it may have closed the transport, dropping the held. */
-  guint n = send && self->held != NULL ? self->held->len : 0;
+  guint n = held->len;
   guint i = 0;
 
   while (i < n)
     {
-      HeldDatagram *first = &g_array_index (self->held, HeldDatagram, i);
+      HeldDatagram *first = &g_array_index (held, HeldDatagram, i);
       guint run = 0;
       int sent;
 
       memset (msgs, 0, sizeof msgs);
       while (i + run < n && run < UDP_SEND_BATCH &&
-             g_array_index (self->held, HeldDatagram, i + run).fd == first->fd)
+             g_array_index (held, HeldDatagram, i + run).fd == first->fd)
         {
-          HeldDatagram *d = &g_array_index (self->held, HeldDatagram, i + run);
-          iov[run].iov_base = self->held_bytes->data + d->offset;
+          HeldDatagram *d = &g_array_index (held, HeldDatagram, i + run);
+          iov[run].iov_base = held_bytes->data + d->offset;
           iov[run].iov_len = d->len;
           msgs[run].msg_hdr.msg_name = &d->to;
           msgs[run].msg_hdr.msg_namelen = d->to_len;
@@ -1086,8 +1096,8 @@ flush_held (SimSocketTransport *self)
       /* The rest one at a time: a full buffer waits (bounded), any other error is reported. */
       for (guint k = sent; k < run; k++)
         {
-          HeldDatagram *d = &g_array_index (self->held, HeldDatagram, i + k);
-          const char *data = (const char *) self->held_bytes->data + d->offset;
+          HeldDatagram *d = &g_array_index (held, HeldDatagram, i + k);
+          const char *data = (const char *) held_bytes->data + d->offset;
           const char *why;
 
           if (udp_sendto (self, d->fd, data, d->len, &d->to, d->to_len))
@@ -1100,6 +1110,17 @@ flush_held (SimSocketTransport *self)
         }
       i += run;
     }
+}
+
+static void
+flush_held (SimSocketTransport *self)
+{
+  gboolean send = self->batch_func == NULL || self->batch_func (self, self->batch_data);
+
+  /* Read after the batch function: it may have closed the transport, dropping the held, or
+   * taken them (sim_socket_transport_take_held()). */
+  if (send && self->held != NULL)
+    send_datagrams (self, self->held, self->held_bytes);
   if (self->held != NULL)
     g_array_set_size (self->held, 0);
   if (self->held_bytes != NULL)
@@ -1121,6 +1142,14 @@ hold_datagram (SimSocketTransport            *self,
   HeldDatagram d = { .fd = fd, .len = len, .dst = *dst, .src = *src, .stack = stack,
                      .to_len = to_len };
 
+  if (self->held == NULL && self->spare_holds != NULL && self->spare_holds->len > 0)
+    {
+      SimHeldDatagrams *spare = g_ptr_array_steal_index_fast (self->spare_holds,
+                                                              self->spare_holds->len - 1);
+      self->held = spare->held;
+      self->held_bytes = spare->bytes;
+      g_free (spare);
+    }
   if (self->held == NULL)
     {
       self->held = g_array_sized_new (FALSE, FALSE, sizeof (HeldDatagram), UDP_SEND_BATCH);
@@ -1139,6 +1168,51 @@ sim_socket_transport_flush (SimSocketTransport *self)
 {
   g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
   flush_held (self);
+}
+
+SimHeldDatagrams *
+sim_socket_transport_take_held (SimSocketTransport *self)
+{
+  SimHeldDatagrams *taken;
+
+  g_return_val_if_fail (SIM_IS_SOCKET_TRANSPORT (self), NULL);
+  if (self->held == NULL || self->held->len == 0)
+    return NULL;
+  taken = g_new (SimHeldDatagrams, 1);
+  taken->held = g_steal_pointer (&self->held);
+  taken->bytes = g_steal_pointer (&self->held_bytes);
+  return taken;
+}
+
+void
+sim_held_datagrams_free (SimHeldDatagrams *held)
+{
+  if (held == NULL)
+    return;
+  g_array_unref (held->held);
+  g_byte_array_unref (held->bytes);
+  g_free (held);
+}
+
+void
+sim_socket_transport_send_held (SimSocketTransport *self,
+                                SimHeldDatagrams   *held)
+{
+  g_return_if_fail (SIM_IS_SOCKET_TRANSPORT (self));
+  if (held == NULL)
+    return;
+  /* After sim_socket_transport_close() the descriptors are gone (and their numbers may be
+   * reused): the answers die with the sockets, as if lost. */
+  if (self->listeners != NULL)
+    send_datagrams (self, held->held, held->bytes);
+  g_array_set_size (held->held, 0);
+  g_byte_array_set_size (held->bytes, 0);
+  if (self->spare_holds == NULL)
+    self->spare_holds = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_held_datagrams_free);
+  if (self->spare_holds->len < UDP_SPARE_HOLDS)
+    g_ptr_array_add (self->spare_holds, held);
+  else
+    sim_held_datagrams_free (held);
 }
 
 gboolean
@@ -1500,6 +1574,7 @@ sim_socket_transport_finalize (GObject *object)
   g_free (self->udp_buffers);
   g_clear_pointer (&self->held_bytes, g_byte_array_unref);
   g_clear_pointer (&self->held, g_array_unref);
+  g_clear_pointer (&self->spare_holds, g_ptr_array_unref);
   g_free (self->udp_msgs);
   g_free (self->udp_iov);
   g_free (self->udp_from);

@@ -145,6 +145,17 @@ void      sim_socket_transport_set_max_message    (SimSocketTransport    *self,
                                                    gsize                  max_message);
 /* Sends the UDP answers held so far in this burst (after the batch end function), now. */
 void      sim_socket_transport_flush              (SimSocketTransport    *self);
+/*
+ * The UDP answers held so far in this burst, taken out of the hold (NULL if none): they leave
+ * only when the caller passes them to sim_socket_transport_send_held(), which sends and frees
+ * them (or drops them if the transport was closed meanwhile).  serve's pipelined group commit
+ * takes a burst's answers at its end and sends them once their commit is durable.
+ */
+typedef struct _SimHeldDatagrams SimHeldDatagrams;
+SimHeldDatagrams *sim_socket_transport_take_held  (SimSocketTransport    *self);
+void      sim_socket_transport_send_held          (SimSocketTransport    *self,
+                                                   SimHeldDatagrams      *held);
+void      sim_held_datagrams_free                 (SimHeldDatagrams      *held);
 /* TRUE while a burst of datagrams is processed and its UDP answers are held. */
 gboolean  sim_socket_transport_in_burst           (SimSocketTransport    *self);
 void      sim_socket_transport_set_batch_end_func (SimSocketTransport    *self,

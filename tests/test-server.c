@@ -302,9 +302,14 @@ test_failed_store_write_answers_500 (Fixture       *f,
   GPtrArray *bindings;
   SimTime expires_at;
 
-  g_test_summary ("When SQLite refuses to store a REGISTER's bindings, the phone hears 500 "
-                  "Server Internal Error, not 200 OK, and the bindings it had stay as they were.");
+  g_test_summary ("When SQLite refuses to store the bindings of a REGISTER over TCP (a "
+                  "transaction of its own), the phone hears 500 Server Internal Error, not "
+                  "200 OK, and the bindings it had stay as they were.");
 
+  g_assert_true (sim_server_listen (f->server, "tcp:127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  sim_phone_set_outbound (f->phone, &g_array_index (sim_socket_transport_get_listeners (
+                                      sim_server_get_transport (f->server)), SimAddr, 1));
   g_assert_true (sim_phone_register (f->phone, 600, &error));
   g_assert_true (wait_until (f, phone_done));
   g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
@@ -328,6 +333,116 @@ test_failed_store_write_answers_500 (Fixture       *f,
                                   "500 Server Internal Error"), ==, 1);
   g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "disk I/O error (test)"), ==, 1);
   g_assert_cmpuint (sim_store_count_bindings (sim_server_get_store (f->server)), ==, 1);
+}
+
+static gboolean
+server_refused_commit (Fixture *f)
+{
+  return count_events (f->server, SIM_EVENT_NOTE, NULL, "the database refused a commit") > 0;
+}
+
+static void
+test_failed_group_commit_stops (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimStore) store = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+
+  g_test_summary ("When SQLite refuses the group commit of a burst of UDP REGISTERs (written "
+                  "on the store's thread after the registrar said yes), no 200 OK leaves, "
+                  "serve stops, and the file keeps the bindings acknowledged before.");
+
+  g_assert_true (sim_phone_register (f->phone, 600, &error));
+  g_assert_true (wait_until (f, phone_done));
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERED);
+
+  break_bindings_table (f->db);
+  g_assert_true (sim_phone_register (f->phone, 900, &error));
+  g_test_expect_message ("Sim", G_LOG_LEVEL_WARNING, "*the database refused a commit*");
+  g_assert_true (wait_until (f, server_refused_commit));
+  g_test_assert_expected_messages ();
+  /* The refresh was never acknowledged: the phone heard nothing from the stopped server. */
+  g_assert_cmpint (sim_phone_get_reg_state (f->phone), ==, SIM_REG_REGISTERING);
+  g_assert_cmpuint (sim_phone_get_granted (f->phone), ==, 600);
+  g_assert_cmpuint (count_events (f->server, SIM_EVENT_NOTE, NULL, "disk I/O error (test)"), ==, 1);
+
+  sim_server_stop (f->server);
+  g_assert_finalize_object (g_steal_pointer (&f->server));
+  store = sim_store_open (f->db, &error);
+  g_assert_no_error (error);
+  stored = sim_store_load_bindings (store, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 1);
+  g_assert_cmpuint (((SimBinding *) stored->pdata[0])->granted, ==, 600);
+}
+
+/* Makes every write to the bindings table slow (a disk that takes its time), about a second. */
+static void
+slow_bindings_table (const char *db_path)
+{
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 2000);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TRIGGER slow_insert AFTER INSERT ON bindings BEGIN "
+                                 "SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 "
+                                 "UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+                                 "SELECT x FROM c); END;",
+                                 NULL, NULL, &message), ==, SQLITE_OK);
+  g_assert_null (message);
+  sqlite3_close (db);
+}
+
+/* The CSeq of alice's binding as another connection reads it from the file: what is durable. */
+static guint
+stored_cseq (const char *db_path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint cseq = 0;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 2000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT cseq FROM bindings WHERE aor = "
+                                       "'sip:alice@lab.example'", -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    cseq = (guint) sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return cseq;
+}
+
+static void
+test_answers_wait_for_their_commit (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("With the commit pipelined on the store's thread and a slow disk, a 200 OK "
+                  "reaches the phone only once the binding it acknowledges is in the file: for "
+                  "a registration and two refreshes of the same AOR, and for the 200 repeated "
+                  "to a retransmitted REGISTER while its commit is still running.");
+
+  slow_bindings_table (f->db);
+  for (guint round = 0; round < 3; round++)
+    {
+      gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+      g_assert_true (sim_phone_register (f->phone, 600 + round, &error));
+      g_assert_no_error (error);
+      /* Checked after every event the phone handles: the first moment it knows of the 200. */
+      while (!(sim_phone_get_reg_state (f->phone) == SIM_REG_REGISTERED &&
+               sim_phone_get_granted (f->phone) == 600 + round))
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_assert_cmpint (sim_phone_get_reg_state (f->phone), !=, SIM_REG_FAILED);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      g_assert_cmpuint (stored_cseq (f->db), >=, sim_phone_get_cseq (f->phone));
+    }
 }
 
 static void
@@ -2199,6 +2314,10 @@ main (int    argc,
               fixture_setup, test_bindings_survive_restart, fixture_teardown);
   g_test_add ("/net/server/failed-store-write-answers-500-and-keeps-bindings", Fixture, NULL,
               fixture_setup, test_failed_store_write_answers_500, fixture_teardown);
+  g_test_add ("/net/server/failed-group-commit-sends-no-200-and-stops", Fixture, NULL,
+              fixture_setup, test_failed_group_commit_stops, fixture_teardown);
+  g_test_add ("/net/server/a-200-leaves-only-once-its-binding-is-durable", Fixture, NULL,
+              fixture_setup, test_answers_wait_for_their_commit, fixture_teardown);
   g_test_add ("/net/server/repeated-wrong-passwords-get-403", Fixture, NULL,
               fixture_setup, test_failed_auth_limit, fixture_teardown);
   g_test_add ("/net/server/repeated-wrong-passwords-get-403-untraced", Fixture, "untraced",

@@ -388,6 +388,76 @@ test_group_commit (Fixture       *f,
   }
 }
 
+static void
+durable_count_cb (SimStore *store,
+                  gpointer  user_data)
+{
+  guint64 *durable = user_data;
+
+  g_assert_true (sim_store_poll (store, durable, NULL));
+}
+
+static void
+test_pipelined_commit (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 durable = 0, tickets[3 * SIM_STORE_MAX_IN_FLIGHT];
+  guint n = G_N_ELEMENTS (tickets);
+
+  g_test_summary ("Pipelined group commit: groups handed over with sim_store_commit_async() "
+                  "become durable in order, the durable function tells the main context, a "
+                  "later save of the same AOR wins, and a load waits for what is in flight.");
+
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+    g_assert_no_error (error);
+    sim_store_set_durable_func (store, durable_count_cb, &durable);
+    /* More groups than may be in flight: the caller waits for room, never fails. */
+    for (guint i = 0; i < n; i++)
+      {
+        g_autofree char *contact = g_strdup_printf ("<sip:alice@192.0.2.%u>", i + 1);
+        g_autofree char *other = g_strdup_printf ("sip:user%u@lab.example", i);
+
+        g_assert_true (sim_store_begin (store, &error));
+        g_assert_true (save_one (store, "sip:alice@lab.example", contact, &error));
+        g_assert_true (save_one (store, other, "<sip:phone@192.0.2.200>", &error));
+        tickets[i] = sim_store_commit_async (store);
+        g_assert_false (sim_store_in_transaction (store));
+        if (i > 0)
+          g_assert_cmpuint (tickets[i], ==, tickets[i - 1] + 1);
+      }
+    while (durable < tickets[n - 1])
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, TRUE);
+      }
+    g_assert_true (sim_store_wait (store, tickets[0], &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, n + 1);
+
+    /* Handed over and not waited for: the load (and closing the store) wait for it. */
+    g_assert_true (sim_store_begin (store, &error));
+    g_assert_true (save_one (store, "sip:bob@lab.example", "<sip:bob@192.0.2.8>", &error));
+    sim_store_commit_async (store);
+    g_assert_cmpuint (sim_store_count_bindings (store), ==, n + 2);
+    g_assert_true (sim_store_begin (store, &error));
+    g_assert_true (save_one (store, "sip:carol@lab.example", "<sip:carol@192.0.2.9>", &error));
+    sim_store_commit_async (store);
+  }
+  {
+    g_autoptr(SimStore) store = sim_store_open (f->path, &error);
+    g_autoptr(GPtrArray) loaded = sim_store_load_bindings (store, 0, 0, &error);
+    g_autofree char *last = g_strdup_printf ("<sip:alice@192.0.2.%u>", n);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (loaded->len, ==, n + 3);
+    g_assert_cmpstr (((SimBinding *) loaded->pdata[0])->contact, ==, last);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -409,5 +479,7 @@ main (int    argc,
               NULL, fixture_setup, test_checkpoints_off_the_commit_path, fixture_teardown);
   g_test_add ("/sim/store/group-commit-is-one-transaction", Fixture, NULL,
               fixture_setup, test_group_commit, fixture_teardown);
+  g_test_add ("/sim/store/pipelined-groups-become-durable-in-order", Fixture, NULL,
+              fixture_setup, test_pipelined_commit, fixture_teardown);
   return g_test_run ();
 }

@@ -241,6 +241,36 @@ check_window (int         width,
   close_window (window);
 }
 
+/* Every box of the hosts named @format (numbered from 0 to @n - 1) is inside the network view,
+ * and none overlaps another. */
+static void
+assert_boxes_fit (AppNetworkView *network,
+                  const char     *format,
+                  guint           n)
+{
+  double width = gtk_widget_get_width (GTK_WIDGET (network));
+  double height = gtk_widget_get_height (GTK_WIDGET (network));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf (format, i);
+      graphene_rect_t box, other;
+
+      g_assert_true (app_network_view_get_node_box (network, name, &box));
+      g_assert_cmpfloat (box.origin.x, >=, 0);
+      g_assert_cmpfloat (box.origin.y, >=, 0);
+      g_assert_cmpfloat (box.origin.x + box.size.width, <=, width);
+      g_assert_cmpfloat (box.origin.y + box.size.height, <=, height);
+      for (guint j = i + 1; j < n; j++)
+        {
+          g_autofree char *next = g_strdup_printf (format, j);
+
+          g_assert_true (app_network_view_get_node_box (network, next, &other));
+          g_assert_false (graphene_rect_intersection (&box, &other, NULL));
+        }
+    }
+}
+
 /* A registrar's day: a crowd of phones stands in rows around it, every one in view, none
  * covering another (before, past the smallest zoom they piled up along the edges). */
 static void
@@ -251,7 +281,6 @@ test_a_crowd_of_phones_fits (void)
   g_autoptr(GString) text = g_string_new ("title \"A crowd\"\nseed 3\n"
                                           "server registrar 10.0.0.1 domain lab.example\n");
   g_autoptr(GError) error = NULL;
-  double width, height;
 
   for (guint i = 0; i < 120; i++)
     g_string_append_printf (text, "user u%03u password pw-%03u-long\n"
@@ -264,26 +293,7 @@ test_a_crowd_of_phones_fits (void)
   g_assert_no_error (error);
   gtk_window_present (GTK_WINDOW (window));
   wait_ms (800);
-  width = gtk_widget_get_width (GTK_WIDGET (network));
-  height = gtk_widget_get_height (GTK_WIDGET (network));
-  for (guint i = 0; i < 120; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("desk-%03u", i);
-      graphene_rect_t box, other;
-
-      g_assert_true (app_network_view_get_node_box (network, name, &box));
-      g_assert_cmpfloat (box.origin.x, >=, 0);
-      g_assert_cmpfloat (box.origin.y, >=, 0);
-      g_assert_cmpfloat (box.origin.x + box.size.width, <=, width);
-      g_assert_cmpfloat (box.origin.y + box.size.height, <=, height);
-      for (guint j = i + 1; j < 120; j++)
-        {
-          g_autofree char *next = g_strdup_printf ("desk-%03u", j);
-
-          g_assert_true (app_network_view_get_node_box (network, next, &other));
-          g_assert_false (graphene_rect_intersection (&box, &other, NULL));
-        }
-    }
+  assert_boxes_fit (network, "desk-%03u", 120);
   g_test_message ("120 phones at zoom %.2f", app_network_view_get_zoom (network));
   save_screenshot (window, "backrow-crowd.png");
   close_window (window);
@@ -306,7 +316,6 @@ test_a_crowd_is_laid_out_again_only_when_a_box_grows (void)
                                           "policy min-expires 30 default-expires 60 "
                                           "max-expires 60 auth on\n");
   g_autoptr(GError) error = NULL;
-  double width, height;
   guint steps = 0;
 
   for (guint i = 0; i < 60; i++)
@@ -335,26 +344,7 @@ test_a_crowd_is_laid_out_again_only_when_a_box_grows (void)
   /* The first, then one for each state's longer words (registered, challenged, in a call). */
   g_assert_cmpuint (app_network_view_get_n_layouts (network), <=, 8);
   /* Still every box inside the view, none over another. */
-  width = gtk_widget_get_width (GTK_WIDGET (network));
-  height = gtk_widget_get_height (GTK_WIDGET (network));
-  for (guint i = 0; i < 60; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("phone%02u", i);
-      graphene_rect_t box, other;
-
-      g_assert_true (app_network_view_get_node_box (network, name, &box));
-      g_assert_cmpfloat (box.origin.x, >=, 0);
-      g_assert_cmpfloat (box.origin.y, >=, 0);
-      g_assert_cmpfloat (box.origin.x + box.size.width, <=, width);
-      g_assert_cmpfloat (box.origin.y + box.size.height, <=, height);
-      for (guint j = i + 1; j < 60; j++)
-        {
-          g_autofree char *next = g_strdup_printf ("phone%02u", j);
-
-          g_assert_true (app_network_view_get_node_box (network, next, &other));
-          g_assert_false (graphene_rect_intersection (&box, &other, NULL));
-        }
-    }
+  assert_boxes_fit (network, "phone%02u", 60);
   save_screenshot (window, "backrow-crowd-settled.png");
   close_window (window);
 }

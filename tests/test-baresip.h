@@ -4,6 +4,48 @@
 #include <gio/gio.h>
 
 /*
+ * Whether 127.0.0.1:@port is free for UDP and TCP now.  Tests run side by side (meson runs two
+ * at once in CI), and a phone that cannot bind its port quits before it registers.
+ */
+static inline gboolean
+test_baresip_port_is_free (guint port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  const GSocketType types[] = { G_SOCKET_TYPE_DATAGRAM, G_SOCKET_TYPE_STREAM };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, types[i], 0, NULL);
+
+      if (socket == NULL || !g_socket_bind (socket, address, FALSE, NULL))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/*
+ * A port for a baresip phone: below Linux's ephemeral range (32768-60999, where other tests'
+ * sockets and connections take their ports), with it and the next one (baresip's TLS port)
+ * free, and at least 3 away from each of @avoid (0-terminated: the server's and the other
+ * phone's ports).
+ */
+static inline guint
+test_baresip_pick_port (const guint *avoid)
+{
+  for (;;)
+    {
+      guint port = (guint) g_random_int_range (20000, 32000);
+      gboolean near = FALSE;
+
+      for (const guint *a = avoid; *a != 0; a++)
+        near = near || ABS ((int) port - (int) *a) < 3;
+      if (!near && test_baresip_port_is_free (port) && test_baresip_port_is_free (port + 1))
+        return port;
+    }
+}
+
+/*
  * A baresip softphone (Debian's baresip-core) for the serve and TLS tests: @user's own folder
  * under @base_dir, listening on 127.0.0.1:@port, answering calls at once, a 440 Hz tone as its
  * microphone and no sound card.  @extra_config is added to its config ("sip_cafile F\n", or

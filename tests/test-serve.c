@@ -559,13 +559,10 @@ baresip_ports (Fixture *f,
                guint   *bob_port,
                guint   *alice_port)
 {
-  do
-    {
-      *bob_port = (guint) g_random_int_range (20000, 60000);
-      *alice_port = (guint) g_random_int_range (20000, 60000);
-    }
-  while (ABS ((int) *bob_port - (int) *alice_port) < 3 || ABS ((int) *bob_port - (int) f->port) < 3 ||
-         ABS ((int) *alice_port - (int) f->port) < 3);
+  guint avoid[3] = { f->port, 0, 0 };
+
+  *bob_port = avoid[1] = test_baresip_pick_port (avoid);
+  *alice_port = test_baresip_pick_port (avoid);
 }
 
 /* Waits until a line of the server's JSON Lines holds all of @a, @b and @c. */

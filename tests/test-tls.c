@@ -446,12 +446,12 @@ test_baresip_phones_register_and_call_over_tls (Fixture       *f,
       return;
     }
   /* baresip listens on UDP and TCP at its port and TLS at the next: keep them apart. */
-  do
-    {
-      bob_port = (guint) g_random_int_range (20000, 60000);
-      alice_port = (guint) g_random_int_range (20000, 60000);
-    }
-  while (ABS ((int) bob_port - (int) alice_port) < 3);
+  {
+    guint avoid[2] = { 0, 0 };
+
+    bob_port = avoid[0] = test_baresip_pick_port (avoid);
+    alice_port = test_baresip_pick_port (avoid);
+  }
   bob = spawn_baresip (f, "bob", bob_port, 30, NULL);
   g_assert_true (wait_for_line_with (f, "\"action\":\"added\",\"aor\":\"sip:bob@" DOMAIN "\"",
                                      "", ""));

@@ -25,15 +25,15 @@
  */
 
 /* Why the one-time nonce is no defence against a sniffer's offline guessing. */
-static const char SNIFFER_NOTE[] =
-  "<b>The nonce stops a replay, not a guess</b>\n"
+static const char *const SNIFFER_NOTE =
+  N_("<b>The nonce stops a replay, not a guess</b>\n"
   "The registrar accepts each nonce once, so a captured Authorization sent again is refused. "
   "But a sniffer that holds a 401 and the Authorization that answered it has everything the "
   "response hashes except the password: realm, nonce, cnonce, nc, qop, method and URI. It "
   "computes the response for each word of a list and compares, at home and as fast as MD5 "
   "runs, sending nothing: no nonce is used up and no server limit ever sees a try. RFC 7616 "
   "§5.7 calls this a dictionary attack. Only a password in no list, or TLS, which hides the "
-  "challenge and the answer from the sniffer (RFC 3261 §26.2), stops it.";
+  "challenge and the answer from the sniffer (RFC 3261 §26.2), stops it.");
 
 /* A classroom session rarely needs more; older rows scroll away. */
 #define MAX_NONCE_ROWS 200
@@ -377,8 +377,8 @@ append_computation (AppDigestView        *self,
 
   {
     g_autofree char *who = g_markup_printf_escaped (
-      "user <b>%s</b> · realm <b>%s</b> · %s · password on file: <b>%s</b>\n\n",
-      creds->username, creds->realm, alg, password ? password : "(no such user)");
+      _("user <b>%s</b> · realm <b>%s</b> · %s · password on file: <b>%s</b>\n\n"),
+      creds->username, creds->realm, alg, password ? password : _("(no such user)"));
     g_string_append (out, who);
   }
 
@@ -398,7 +398,7 @@ append_computation (AppDigestView        *self,
                           creds->cnonce ? creds->cnonce : "", creds->qop);
   else
     f3 = g_strdup_printf ("%s(HA1:%s:HA2)", alg, creds->nonce);
-  append_step (out, "expected response", f3, response);
+  append_step (out, _("expected response"), f3, response);
   self->expected = g_strdup (response);
 
   {
@@ -406,11 +406,11 @@ append_computation (AppDigestView        *self,
     g_autofree char *colour = same ? color_hex (self, "packet_ok", "#26a269")
                                    : color_hex (self, "packet_dropped", "#e01b24");
     g_autofree char *sent = g_markup_printf_escaped (
-      "<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>",
+      _("<b>the phone sent</b> = <tt><b>%s</b></tt>\n<span foreground='%s'><b>%s</b></span>"),
       creds->response, colour,
-      same ? "✔ Matches the password on file: whoever computed it had the password "
-             "(or copied the result)."
-           : "✘ Does not match the password on file: a wrong password, or someone else.");
+      same ? _("✔ Matches the password on file: whoever computed it had the password "
+               "(or copied the result).")
+           : _("✘ Does not match the password on file: a wrong password, or someone else."));
     g_string_append (out, sent);
   }
 }
@@ -428,10 +428,10 @@ insert_verdict (AppDigestView *self,
   SimEvent *verdict = find_verdict (self, request, nonce);
 
   if (verdict == NULL)
-    g_string_insert (out, at, proxy ? "<b>Proxy</b>: not checked yet (still on its way, "
-                                      "or lost).\n\n"
-                                    : "<b>Registrar</b>: not checked yet (still on its way, "
-                                      "or lost).\n\n");
+    g_string_insert (out, at, proxy ? _("<b>Proxy</b>: not checked yet (still on its way, "
+                                        "or lost).\n\n")
+                                    : _("<b>Registrar</b>: not checked yet (still on its way, "
+                                        "or lost).\n\n"));
   else
     {
       gboolean accepted = g_strcmp0 (verdict->action, "accepted") == 0;
@@ -440,7 +440,7 @@ insert_verdict (AppDigestView *self,
       g_autofree char *reason = sim_i18n_reason (verdict->reason ? verdict->reason : "");
       g_autofree char *text = g_markup_printf_escaped (
         "<span foreground='%s'><b>%s: %s</b></span> — %s\n\n", colour,
-        proxy ? "Proxy (407 check)" : "Registrar",
+        proxy ? _("Proxy (407 check)") : _("Registrar"),
         g_dpgettext2 (GETTEXT_PACKAGE, "trace action", verdict->action), reason);
 
       self->verdict = g_strdup (verdict->action);
@@ -470,7 +470,7 @@ describe (AppDigestView        *self,
   {
     g_autofree char *at = sim_export_time_string (request->t);
     g_autofree char *head = g_markup_printf_escaped (
-      "<b>%s</b> from <b>%s</b> at %s (CSeq %s)\n",
+      _("<b>%s</b> from <b>%s</b> at %s (CSeq %s)\n"),
       request->method, request->from ? request->from : "?", at,
       request->cseq ? request->cseq : "?");
     g_string_append (out, head);
@@ -486,13 +486,13 @@ describe (AppDigestView        *self,
   if (authorization == NULL)
     {
       g_string_append (out, proxy
-                       ? "No Proxy-Authorization header: the caller has no nonce from the proxy "
-                         "yet.  Its From claims a user of this domain, so the proxy answers 407 "
-                         "Proxy Authentication Required with a Proxy-Authenticate challenge, and "
-                         "routes the request only once it comes back with the user's digest "
-                         "(RFC 3261 §22.3)."
-                       : "No Authorization header: the phone has no nonce yet, so the "
-                         "registrar answers 401 with a challenge (RFC 3261 §22.1).");
+                       ? _("No Proxy-Authorization header: the caller has no nonce from the "
+                           "proxy yet.  Its From claims a user of this domain, so the proxy "
+                           "answers 407 Proxy Authentication Required with a Proxy-Authenticate "
+                           "challenge, and routes the request only once it comes back with the "
+                           "user's digest (RFC 3261 §22.3).")
+                       : _("No Authorization header: the phone has no nonce yet, so the "
+                           "registrar answers 401 with a challenge (RFC 3261 §22.1)."));
       gtk_label_set_markup (self->computation, out->str);
       return;
     }
@@ -501,10 +501,10 @@ describe (AppDigestView        *self,
     {
       gboolean judged = parsed && known && creds->nonce != NULL && registrar == NULL;
       g_autofree char *text = g_markup_printf_escaped (
-        judged ? "A capture: the password is not on file in SIP Lab, so the steps cannot be "
-                 "shown; the verdict is the capture reader's, the digest recomputed with the "
-                 "users file (--users).  The %s header: %s"
-               : "The %s header cannot be checked here: %s", header_name, authorization);
+        judged ? _("A capture: the password is not on file in SIP Lab, so the steps cannot be "
+                   "shown; the verdict is the capture reader's, the digest recomputed with the "
+                   "users file (--users).  The %s header: %s")
+               : _("The %s header cannot be checked here: %s"), header_name, authorization);
 
       g_string_append (out, text);
       /* A capture's (or a watch's) verdicts are in the trace, like the simulator's. */
@@ -589,9 +589,9 @@ reset (AppDigestView *self)
   self->rows_stale = self->computation_stale = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->sniffer_note), FALSE);
   gtk_label_set_markup (self->computation,
-                        "Select a REGISTER that carries an Authorization header, a request with "
-                        "the Proxy-Authorization that answers a 407, or the reply to either, to "
-                        "see its digest worked out step by step.");
+                        _("Select a REGISTER that carries an Authorization header, a request "
+                          "with the Proxy-Authorization that answers a 407, or the reply to "
+                          "either, to see its digest worked out step by step."));
   update_summary (self);
 }
 
@@ -797,7 +797,7 @@ static void
 app_digest_view_init (AppDigestView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  gtk_label_set_markup (self->sniffer_note, SNIFFER_NOTE);
+  gtk_label_set_markup (self->sniffer_note, _(SNIFFER_NOTE));
   self->rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, nonce_row_free);
   g_queue_init (&self->row_order);
 }

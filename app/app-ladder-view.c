@@ -1446,12 +1446,12 @@ app_ladder_view_init (AppLadderView *self)
   add_body_keys (self);
   /* The ladder is drawn: say what it is, and (see app_ladder_view_select_row) which line. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->body),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder diagram",
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Ladder diagram"),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  "One line per message, time going down. Up and Down select "
-                                  "a message, Enter inspects it.", -1);
+                                  _("One line per message, time going down. Up and Down "
+                                    "select a message, Enter inspects it."), -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->header),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Ladder columns", -1);
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Ladder columns"), -1);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self,

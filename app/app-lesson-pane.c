@@ -1143,7 +1143,7 @@ run_command (AppLessonPane *self,
   self->busy = FALSE;
   if (!ok)
     {
-      line = g_markup_printf_escaped ("<tt>&gt; %s</tt>\nThat command did not work: %s", command,
+      line = g_markup_printf_escaped (_("<tt>&gt; %s</tt>\nThat command did not work: %s"), command,
                                       error->message);
       log_append (self, line);
       return FALSE;
@@ -1163,7 +1163,7 @@ static void
 show_error (AppLessonPane *self,
             const GError  *error)
 {
-  g_autofree char *markup = g_markup_printf_escaped ("<b>The lesson stopped:</b> %s",
+  g_autofree char *markup = g_markup_printf_escaped (_("<b>The lesson stopped:</b> %s"),
                                                      error->message);
 
   set_feedback (self, markup, "incorrect");
@@ -1180,11 +1180,11 @@ show_hint (AppLessonPane *self)
 
   if (hint == NULL)
     {
-      log_append (self, "<b>No more hints:</b> the last one was the solution; Show me plays it.");
+      log_append (self, _("<b>No more hints:</b> the last one was the solution; Show me plays it."));
       return;
     }
   markup = app_lesson_markdown_to_markup (hint);
-  line = g_strdup_printf ("<b>Hint %u of %u:</b> %s", level, n_levels, markup);
+  line = g_strdup_printf (_("<b>Hint %u of %u:</b> %s"), level, n_levels, markup);
   log_append (self, line);
   save_progress (self);
 }
@@ -1478,13 +1478,14 @@ app_lesson_pane_set_student (AppLessonPane  *self,
   g_return_val_if_fail (APP_IS_LESSON_PANE (self), FALSE);
   if (self->lesson == NULL || sim_document_get_path (self->document) == NULL)
     {
-      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "No lesson file is open");
+      g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                           _("No lesson file is open"));
       return FALSE;
     }
   if (name != NULL && *name != '\0' && (normal = sim_lesson_student_normalize_name (name)) == NULL)
     {
-      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE, "That is not a name (1 to %d "
-                   "characters)", SIM_LESSON_STUDENT_NAME_MAX);
+      g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
+                   _("That is not a name (1 to %d characters)"), SIM_LESSON_STUDENT_NAME_MAX);
       return FALSE;
     }
   if (self->record_progress)
@@ -1516,14 +1517,14 @@ app_lesson_pane_resume (AppLessonPane  *self,
   if (self->runner == NULL || self->position >= 0 || self->resume_position == 0)
     {
       g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                           "There is nowhere to continue from");
+                           _("There is nowhere to continue from"));
       return FALSE;
     }
   if (!sim_lesson_progress_resume (NULL, self->runner, error))
     {
       if (error != NULL && *error == NULL)
         g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                             "The saved progress is for another exercise");
+                             _("The saved progress is for another exercise"));
       return FALSE;
     }
   g_ptr_array_set_size (self->inputs, 0);
@@ -1649,7 +1650,7 @@ app_lesson_pane_next (AppLessonPane  *self,
   if (!app_lesson_pane_can_go_next (self))
     {
       g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                           "Answer the question or finish the task first");
+                           _("Answer the question or finish the task first"));
       return FALSE;
     }
   if (self->position >= 0)
@@ -1815,7 +1816,7 @@ app_lesson_pane_show_me (AppLessonPane  *self,
   if (item == NULL || item->kind != SIM_LESSON_TASK || self->answered)
     {
       g_set_error_literal (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                           "There is no open task here");
+                           _("There is no open task here"));
       return FALSE;
     }
   if (!sim_lesson_runner_give_up (self->runner, error))
@@ -1830,8 +1831,8 @@ app_lesson_pane_show_me (AppLessonPane  *self,
 
       g_string_append_printf (solution, "%s<tt>%s</tt>", i ? "; " : "", command);
     }
-  markup = g_strdup_printf ("<b>A solution:</b> %s\nThe session was replayed with it; the "
-                            "lesson goes on from there.", solution->str);
+  markup = g_strdup_printf (_("<b>A solution:</b> %s\nThe session was replayed with it; the "
+                              "lesson goes on from there."), solution->str);
   task_finished (self, markup, "info");
   focus_views (self);
   return TRUE;
@@ -1853,7 +1854,7 @@ complete_with_model (AppLessonPane  *self,
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                     "The answer key '%s' of '%s' is not accepted", item->answer->text,
+                     _("The answer key '%s' of '%s' is not accepted"), item->answer->text,
                      item->title);
       return FALSE;
     }
@@ -1875,7 +1876,7 @@ app_lesson_pane_go_to (AppLessonPane  *self,
   if (step > n)
     {
       g_set_error (error, SIM_LESSON_ERROR, SIM_LESSON_ERROR_STATE,
-                   "This lesson has %u steps", n);
+                   _("This lesson has %u steps"), n);
       return FALSE;
     }
   if (!restart_runner (self, error))

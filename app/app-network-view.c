@@ -235,10 +235,15 @@ crack_line (const SimEvent *event)
   g_autofree char *password = NULL;
 
   if (g_strcmp0 (event->action, "nothing-to-try") == 0)
-    return g_markup_printf_escaped ("<b>%s</b>: nothing to try%s", user,
-                                    event->tls ? " (TLS)" : " (no challenge and answer seen)");
+    return g_markup_printf_escaped (_("<b>%s</b>: nothing to try%s"), user,
+                                    event->tls ? " (TLS)" : _(" (no challenge and answer seen)"));
   if (event->text == NULL || !g_regex_match (numbers, event->text, 0, &nm))
-    return g_markup_printf_escaped ("<b>%s</b>: %s", user, event->text ? event->text : "");
+    {
+      /* The simulator's sentence, in the reader's language (sim_i18n_reason()). */
+      g_autofree char *text = sim_i18n_reason (event->text ? event->text : "");
+
+      return g_markup_printf_escaped ("<b>%s</b>: %s", user, text);
+    }
   tries = g_match_info_fetch (nm, 1);
   algorithm = g_match_info_fetch (nm, 2);
   {
@@ -249,12 +254,12 @@ crack_line (const SimEvent *event)
   if (g_strcmp0 (event->action, "cracked") == 0 && g_regex_match (word, event->text, 0, &wm))
     {
       password = g_match_info_fetch (wm, 1);
-      return g_markup_printf_escaped ("<b>%s</b>: <span foreground='#e01b24'><b>found \"%s\"</b>"
-                                      "</span> after %s tries of %s, %s",
+      return g_markup_printf_escaped (_("<b>%s</b>: <span foreground='#e01b24'><b>found \"%s\"</b>"
+                                        "</span> after %s tries of %s, %s"),
                                       user, password, tries, algorithm, seconds);
     }
-  return g_markup_printf_escaped ("<b>%s</b>: <span foreground='#26a269'><b>not found</b></span>"
-                                  ", %s tries of %s, %s", user, tries, algorithm, seconds);
+  return g_markup_printf_escaped (_("<b>%s</b>: <span foreground='#26a269'><b>not found</b></span>"
+                                    ", %s tries of %s, %s"), user, tries, algorithm, seconds);
 }
 
 static void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "app-watch-dialog.h"
+#include "sim-i18n.h"
 
 /*
  * Where a PBX's HEP copies arrive (docs/watch.md): an address of this machine, a UDP port, the
@@ -94,16 +95,16 @@ app_watch_dialog_init (AppWatchDialog *self)
   GtkWidget *grid = gtk_grid_new ();
   GtkWidget *intro, *button;
 
-  gtk_window_set_title (GTK_WINDOW (self), "Watch a SIP Network");
+  gtk_window_set_title (GTK_WINDOW (self), _("Watch a SIP Network"));
   gtk_window_set_default_size (GTK_WINDOW (self), 460, -1);
   gtk_widget_set_margin_start (box, 18);
   gtk_widget_set_margin_end (box, 18);
   gtk_widget_set_margin_top (box, 18);
   gtk_widget_set_margin_bottom (box, 18);
 
-  intro = gtk_label_new ("Receive HEPv3 copies of a PBX's SIP messages (Kamailio siptrace, "
-                         "OpenSIPS, Asterisk res_hep, FreeSWITCH) and explain them live. "
-                         "docs/watch.md shows the PBX side.");
+  intro = gtk_label_new (_("Receive HEPv3 copies of a PBX's SIP messages (Kamailio siptrace, "
+                           "OpenSIPS, Asterisk res_hep, FreeSWITCH) and explain them live. "
+                           "docs/watch.md shows the PBX side."));
   gtk_label_set_wrap (GTK_LABEL (intro), TRUE);
   gtk_label_set_xalign (GTK_LABEL (intro), 0);
   gtk_box_append (GTK_BOX (box), intro);
@@ -112,20 +113,20 @@ app_watch_dialog_init (AppWatchDialog *self)
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   self->address = GTK_ENTRY (gtk_entry_new ());
   gtk_editable_set_text (GTK_EDITABLE (self->address), "127.0.0.1");
-  add_row (GTK_GRID (grid), 0, "_Address", GTK_WIDGET (self->address),
-           "An IP address of this machine (0.0.0.0: every interface)");
+  add_row (GTK_GRID (grid), 0, _("_Address"), GTK_WIDGET (self->address),
+           _("An IP address of this machine (0.0.0.0: every interface)"));
   self->port = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (0, 65535, 1));
   gtk_spin_button_set_value (self->port, WATCH_DIALOG_DEFAULT_PORT);
-  add_row (GTK_GRID (grid), 1, "UDP _port", GTK_WIDGET (self->port),
-           "The port the PBX sends HEP to (its duplicate_uri, capture_address)");
+  add_row (GTK_GRID (grid), 1, _("UDP _port"), GTK_WIDGET (self->port),
+           _("The port the PBX sends HEP to (its duplicate_uri, capture_address)"));
   self->key = GTK_PASSWORD_ENTRY (gtk_password_entry_new ());
   gtk_password_entry_set_show_peek_icon (self->key, TRUE);
-  add_row (GTK_GRID (grid), 2, "HEP _key", GTK_WIDGET (self->key),
-           "Optional: only packets carrying this auth key are shown");
+  add_row (GTK_GRID (grid), 2, _("HEP _key"), GTK_WIDGET (self->key),
+           _("Optional: only packets carrying this auth key are shown"));
   self->users = GTK_ENTRY (gtk_entry_new ());
-  gtk_entry_set_placeholder_text (self->users, "optional: name:password file");
-  add_row (GTK_GRID (grid), 3, "_Users file", GTK_WIDGET (self->users),
-           "To judge every Authorization (the same file as serve --users)");
+  gtk_entry_set_placeholder_text (self->users, _("optional: name:password file"));
+  add_row (GTK_GRID (grid), 3, _("_Users file"), GTK_WIDGET (self->users),
+           _("To judge every Authorization (the same file as serve --users)"));
   gtk_box_append (GTK_BOX (box), grid);
 
   self->error_label = GTK_LABEL (gtk_label_new (NULL));
@@ -135,7 +136,7 @@ app_watch_dialog_init (AppWatchDialog *self)
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->error_label));
 
-  button = gtk_button_new_with_mnemonic ("_Watch");
+  button = gtk_button_new_with_mnemonic (_("_Watch"));
   gtk_widget_add_css_class (button, "suggested-action");
   gtk_widget_set_halign (button, GTK_ALIGN_END);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (watch_clicked_cb), self);

@@ -51,6 +51,8 @@ typedef struct {
   gint64 deadline;
   gboolean done;
   guint toplevel_sizings; /* the window's size computed again (a resize reached the window) */
+  guint registered;       /* live: REGISTERs the registrar answered 200 while measuring */
+  guint received;         /* live: SIP messages that reached the window's stack while measuring */
 } Bench;
 
 static char *
@@ -362,7 +364,23 @@ reset_figures (Bench *bench)
     }
   bench->last_frame_time = 0;
   bench->toplevel_sizings = 0;
+  bench->registered = bench->received = 0;
   bench->done = FALSE;
+}
+
+/* Live: what sipp's load achieved, as the GUI's registrar saw it (sipp's -r is only a target). */
+static void
+live_event_cb (SimTrace *trace,
+               SimEvent *event,
+               Bench    *bench)
+{
+  if (event->type != SIM_EVENT_PACKET || bench->deadline == G_MAXINT64)
+    return;
+  if (g_strcmp0 (event->action, "delivered") == 0)
+    bench->received++;
+  else if (event->status == 200 && g_strcmp0 (event->method, "REGISTER") == 0 &&
+           g_strcmp0 (event->action, "sent") == 0)
+    bench->registered++;
 }
 
 static void
@@ -427,6 +445,10 @@ main (int   argc,
       g_printerr ("bench-gui: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  if (live)
+    g_signal_connect (sim_world_get_trace (sim_document_get_world (
+                        app_window_get_document (bench.window))),
+                      "event", G_CALLBACK (live_event_cb), &bench);
   if (pane != NULL)
     app_window_show_pane (bench.window, pane);
   bench.deadline = G_MAXINT64;
@@ -456,6 +478,10 @@ main (int   argc,
   else
     what = g_strdup_printf ("%d phones at %gx", phones, speed);
   print_results (&bench, what, seconds, cpu);
+  if (live)
+    printf ("  live load achieved    %.0f registrations/s answered 200 (sipp asked for %d/s), "
+            "%.0f SIP messages/s received\n", bench.registered / (double) seconds, rate,
+            bench.received / (double) seconds);
 
   if (sipp != 0)
     {

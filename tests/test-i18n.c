@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <locale.h>
 
@@ -655,6 +656,59 @@ test_reason_table_translates_every_format (void)
   setlocale (LC_ALL, "C");
 }
 
+/*
+ * A student taking a lesson in the terminal in Spanish, answering wrongly on purpose: the
+ * runner's own words (what kind of answer it wants, the refusal of a non-number, the
+ * simulator's verdict and when the packet went) are Spanish; the lesson's text is the author's.
+ */
+static void
+test_lesson_runner_speaks_spanish (void)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("SIPLAB_SOURCE_DIR"), "lessons",
+                                              "04-digest-challenge.lesson", NULL);
+  g_autofree char *localedir = g_build_filename (g_getenv ("SIPLAB_BUILD_ROOT"), "po", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *home = g_dir_make_tmp ("i18n-lesson-XXXXXX", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_unsetenv (launcher, "LC_ALL");
+  g_subprocess_launcher_unsetenv (launcher, "LC_MESSAGES");
+  g_subprocess_launcher_setenv (launcher, "SIPLAB_LOCALEDIR", localedir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "es", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANG", "es_ES.UTF-8", TRUE);
+  /* Progress is saved under the user's data directory: not the tester's. */
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", home, TRUE);
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("SIPLAB_CLI"), "lesson",
+                                     lesson, NULL);
+  g_assert_no_error (error);
+  /* The introduction, then a letter where a status code is asked for, then a wrong code. */
+  g_subprocess_communicate_utf8 (cli, "\nzzz\n404\n", NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (out, "un código de estado (tres cifras)"));
+  g_assert_nonnull (strstr (out, "Responde con un número."));
+  g_assert_nonnull (strstr (out, "El simulador: 401"));
+  /* (The paragraph may wrap between the two.) */
+  g_assert_nonnull (strstr (out, "enviado a las"));
+  g_assert_nonnull (strstr (out, "entregado en 0.042s"));
+  g_assert_null (strstr (out, "Answer with a number"));
+  g_assert_null (strstr (out, "The simulator:"));
+  g_assert_null (strstr (out, "sent at"));
+  {
+    /* What the runner saved: siplab/progress.ini under the temporary data directory. */
+    g_autofree char *progress = g_build_filename (home, "siplab", "progress.ini", NULL);
+    g_autofree char *dir = g_path_get_dirname (progress);
+
+    g_unlink (progress);
+    g_rmdir (dir);
+    g_rmdir (home);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -688,6 +742,8 @@ main (int    argc,
                    test_a_hostile_reason_is_matched_in_bounded_time);
   g_test_add_func ("/i18n/a worksheet speaks Spanish, and its answer key plays shuffled choices",
                    test_worksheet_speaks_spanish);
+  g_test_add_func ("/i18n/a lesson in the terminal answers a student in Spanish",
+                   test_lesson_runner_speaks_spanish);
   /* Last: it switches this process's locale to Spanish. */
   g_test_add_func ("/i18n/every sentence of the simulator's table is said in Spanish",
                    test_reason_table_translates_every_format);

@@ -2,6 +2,7 @@
 #include "sim-lesson-private.h"
 
 #include "sim-digest.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -20,15 +21,15 @@ static const struct {
   /* Indexed by SimLessonField. */
   /* No example values: an example in the prompt is a hint, and often the tempting wrong one. */
   [SIM_LESSON_FIELD_STATUS] = { "status", SIM_LESSON_FIELD_STATUS, TRUE,
-                                "a status code (three digits)" },
+                                N_("a status code (three digits)") },
   [SIM_LESSON_FIELD_METHOD] = { "method", SIM_LESSON_FIELD_METHOD, FALSE,
-                                "a method name (in capitals)" },
-  [SIM_LESSON_FIELD_CSEQ] = { "cseq", SIM_LESSON_FIELD_CSEQ, TRUE, "a CSeq number" },
+                                N_("a method name (in capitals)") },
+  [SIM_LESSON_FIELD_CSEQ] = { "cseq", SIM_LESSON_FIELD_CSEQ, TRUE, N_("a CSeq number") },
   [SIM_LESSON_FIELD_EXPIRES] = { "expires", SIM_LESSON_FIELD_EXPIRES, TRUE,
-                                 "a number of seconds" },
-  [SIM_LESSON_FIELD_HEADER] = { "header", SIM_LESSON_FIELD_HEADER, FALSE, "the header's value" },
+                                 N_("a number of seconds") },
+  [SIM_LESSON_FIELD_HEADER] = { "header", SIM_LESSON_FIELD_HEADER, FALSE, N_("the header's value") },
   [SIM_LESSON_FIELD_RESPONSE] = { "response", SIM_LESSON_FIELD_RESPONSE, FALSE,
-                                  "the digest response (hex digits)" },
+                                  N_("the digest response (hex digits)") },
 };
 
 void
@@ -250,7 +251,7 @@ const char *
 sim_lesson_prediction_get_answer_hint (const SimLessonPrediction *prediction)
 {
   g_return_val_if_fail (prediction != NULL, NULL);
-  return fields[prediction->field].hint;
+  return _(fields[prediction->field].hint);
 }
 
 gboolean

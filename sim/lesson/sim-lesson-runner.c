@@ -2,6 +2,7 @@
 #include "sim-lesson-private.h"
 
 #include "sim-export.h"
+#include "sim-i18n.h"
 
 #include <string.h>
 
@@ -464,7 +465,7 @@ answer_choice (SimLessonRunner     *self,
     }
   if (picked == NULL)
     {
-      g_string_append (expl, "Answer with one of the option letters:");
+      g_string_append (expl, _("Answer with one of the option letters:"));
       for (guint i = 0; i < order->len; i++)
         {
           g_autofree char *letter = option_letter (i);
@@ -475,7 +476,7 @@ answer_choice (SimLessonRunner     *self,
   *correct = g_ascii_strcasecmp (picked->key, item->answer->text) == 0;
   *picked_key = picked->key;
   if (!*correct)
-    g_string_append_printf (expl, "The answer is %s. ", key_letter);
+    g_string_append_printf (expl, _("The answer is %s. "), key_letter);
   return TRUE;
 }
 
@@ -508,12 +509,14 @@ append_packet_times (SimLessonRunner *self,
             {
               g_autofree char *sent = sim_export_time_string (d->t);
 
-              g_string_append_printf (out, "sent at %s, ", sent);
+              g_string_append_printf (out, _("sent at %s, "), sent);
               break;
             }
         }
     }
-  g_string_append_printf (out, "%s at %s", e->action, at);
+  /* TRANSLATORS: a packet's fate and when: "delivered at 0.020s". */
+  g_string_append_printf (out, _("%s at %s"),
+                          g_dpgettext2 (GETTEXT_PACKAGE, "trace action", e->action), at);
 }
 
 /*
@@ -541,7 +544,7 @@ answer_prediction (SimLessonRunner      *self,
   if (!by_key && _sim_lesson_prediction_is_numeric (p) && !g_ascii_isdigit (a[0]) &&
       g_ascii_strncasecmp (a, "cseq", 4) != 0)
     {
-      g_string_append (expl, "Answer with a number.");
+      g_string_append (expl, _("Answer with a number."));
       return FALSE;
     }
   if (!run_to (self, item->parsed->predicted, &found))
@@ -561,8 +564,8 @@ answer_prediction (SimLessonRunner      *self,
       a = g_steal_pointer (&expected);
     }
   *correct = _sim_lesson_prediction_accepts (p, actual, a);
-  g_string_append_printf (expl, "The simulator: %s (in %s, ",
-                          actual ? actual : "the packet does not carry it", label);
+  g_string_append_printf (expl, _("The simulator: %s (in %s, "),
+                          actual ? actual : _("the packet does not carry it"), label);
   append_packet_times (self, found, expl);
   g_string_append (expl, "). ");
   return TRUE;

@@ -101,6 +101,7 @@ struct _SimStore {
   guint64 processed;          /* under lock: ticket of the last group written or failed */
   guint64 durable;            /* under lock: ticket of the last group committed */
   guint64 failed_ticket;      /* under lock: the first group that failed, 0 if none */
+  guint peak_in_flight;       /* under lock: the most groups ever in flight at once */
   GError *failure;            /* under lock: why it failed */
   GSource *durable_source;    /* dispatches durable_func on the caller's main context */
   SimStoreDurableFunc durable_func;
@@ -408,6 +409,7 @@ sim_store_commit_async (SimStore *self)
   while (g_queue_get_length (&self->groups) >= SIM_STORE_MAX_IN_FLIGHT)
     g_cond_wait (&self->done, &self->lock);
   g_queue_push_tail (&self->groups, group);
+  self->peak_in_flight = MAX (self->peak_in_flight, g_queue_get_length (&self->groups));
   g_cond_signal (&self->work);
   g_mutex_unlock (&self->lock);
   return group->ticket;
@@ -448,6 +450,18 @@ sim_store_wait (SimStore  *self,
                  self->failure != NULL ? self->failure->message : "the commit failed");
   g_mutex_unlock (&self->lock);
   return ok;
+}
+
+guint
+sim_store_get_peak_in_flight (SimStore *self)
+{
+  guint n;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), 0);
+  g_mutex_lock (&self->lock);
+  n = self->peak_in_flight;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint

@@ -9,12 +9,13 @@ flight at once, each one registration at a time: REGISTER, 401, REGISTER with Au
 (qop=auth), 200, and again with the next CSeq.  For every 200 it prints "ok USER CSEQ" at once.
 It stops after ACKS 200s or SECONDS seconds, whichever comes first, and prints "done N".
 
-Over UDP, each answer it reads also sends the attacker's share from a second socket: a datagram
-of random bytes, a REGISTER cut short, a REGISTER of a user nobody knows, one with a wrong
+Over UDP, a second socket plays the attacker, 4,000 datagrams a second whatever the server
+answers, in turn: a datagram of random bytes, a REGISTER cut short, a REGISTER of a user nobody
+knows (the server answers 401), one with a wrong
 password (the test itself sends the largest REGISTERs, at moments it chooses).
 Over TCP, the users are spread over CONNECTIONS connections that pipeline their requests (all
 of a connection's users in flight on its stream), and further connections send garbage.
-A user whose answer does not come within two seconds starts over with the next CSeq.
+A user whose answer does not come within five seconds starts over with the next CSeq.
 """
 
 import hashlib
@@ -24,6 +25,9 @@ import select
 import socket
 import sys
 import time
+
+GARBAGE_RATE = 4000
+
 
 def md5(text):
     return hashlib.md5(text.encode()).hexdigest()
@@ -90,7 +94,7 @@ class Flood:
 
     def stale(self):
         now = time.monotonic()
-        return [user for user, at in self.waiting.values() if now - at > 2.0]
+        return [user for user, at in self.waiting.values() if now - at > 5.0]
 
     def garbage(self, sent_by, k):
         kind = k % 4
@@ -116,27 +120,31 @@ def flood_udp(flood, acks, seconds):
     to = (flood.host, flood.port)
     sent_by = "%s:%d" % sock.getsockname()
     bad_by = "%s:%d" % bad.getsockname()
-    end = time.monotonic() + seconds
+    start = time.monotonic()
+    end = start + seconds
     k = 0
     for user in flood.cseq:
         sock.sendto(flood.request(user, sent_by).encode(), to)
     while flood.acks < acks and time.monotonic() < end:
         for user in flood.stale():
             sock.sendto(flood.request(user, sent_by).encode(), to)
-        ready, _, _ = select.select([sock], [], [], 0.2)
+        # The attacker does not wait for answers: GARBAGE_RATE datagrams a second, whatever
+        # the server does.
+        try:
+            while k < (time.monotonic() - start) * GARBAGE_RATE:
+                k += 1
+                bad.sendto(flood.garbage(bad_by, k), to)
+            while True:
+                bad.recv(65536)     # what the attacker is told does not matter
+        except (BlockingIOError, ConnectionRefusedError):
+            pass
+        ready, _, _ = select.select([sock], [], [], 0.002)
         if not ready:
             continue
         text = sock.recv(65536).decode("utf-8", "replace")
         following = flood.answer(text, sent_by)
         if following is not None:
             sock.sendto(following.encode(), to)
-        k += 1
-        try:
-            bad.sendto(flood.garbage(bad_by, k), to)
-            while True:
-                bad.recv(65536)     # what the attacker is told does not matter
-        except (BlockingIOError, ConnectionRefusedError):
-            pass
 
 
 def frames(buffer):

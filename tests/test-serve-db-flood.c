@@ -15,10 +15,11 @@
  * that its own counters can be read, on the loopback interface, with a slow disk (a trigger in
  * the test's database file makes every binding written cost a few milliseconds; production
  * code is unchanged).  tests/flood-register.py plays both the lab's phones and the attacker:
- * valid authenticated REGISTERs as fast as it can, with garbage, strangers, wrong passwords and
- * 57 KB REGISTERs mixed in, over UDP, or over TCP on many connections that pipeline requests.
- * Every run is bounded by the client's own time limit and the count of 200s it waits for; no
- * assertion depends on how fast the machine is.
+ * valid authenticated REGISTERs as fast as it can, with garbage, strangers and wrong passwords
+ * mixed in (over UDP the attacker sends 4,000 datagrams a second whatever the server answers),
+ * over UDP, or over TCP on many connections that pipeline requests; over UDP the test itself
+ * adds 57 KB REGISTERs (send_big_cb()).  Every run is bounded by the client's own time limit
+ * and the count of 200s it waits for; no assertion depends on how fast the machine is.
  */
 
 #define DOMAIN "lab.example"
@@ -469,8 +470,9 @@ test_udp_flood (Fixture       *f,
                   "disk: at most SIM_SERVER_MAX_WAITING_ANSWERS bursts' answers wait and "
                   "SIM_STORE_MAX_IN_FLIGHT groups are in flight, RSS grows within what the "
                   "named limits allow, every 200 OK is in the file, and a REGISTER after the "
-                  "flood gets its 200.  Before the fix, the 57 KB REGISTERs' 401s filled a "
-                  "burst's hold while a commit was in flight, and serve crashed.");
+                  "flood gets its 200.  Before the fixes, the 57 KB REGISTERs' 401s filled a "
+                  "burst's hold while a commit was in flight, and serve crashed; and one set of "
+                  "answers more than the limit could wait.");
   flood (f, "udp");
 }
 

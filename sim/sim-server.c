@@ -579,7 +579,8 @@ commit_cb (SimRegistrar  *registrar,
 
 /*
  * At most this many sets of held answers wait for their commits (each at most 64 datagrams or
- * 256 KiB, the transport's hold): past it the serving thread waits for the disk.  Groups in
+ * 256 KiB, the transport's hold): once that many wait the serving thread waits for the disk
+ * (tests/test-serve-db-flood.c floods serve up to this bound).  Groups in
  * flight are bounded by SIM_STORE_MAX_IN_FLIGHT; a burst that saved nothing (401s, a
  * retransmitted 200) still waits behind them, so it takes one more entry each.
  */

@@ -7,7 +7,8 @@
 Users userFIRST..userLAST (password "pwN", as tests/test-serve-db-flood.c's users file) are all in
 flight at once, each one registration at a time: REGISTER, 401, REGISTER with Authorization
 (qop=auth), 200, and again with the next CSeq.  For every 200 it prints "ok USER CSEQ" at once.
-It stops after ACKS 200s or SECONDS seconds, whichever comes first, and prints "done N".
+It stops after ACKS 200s or SECONDS seconds, whichever comes first, and prints "attacker N"
+(the attacker's datagrams or connections) and "done N" (the 200s).
 
 Over UDP, a second socket plays the attacker, 4,000 datagrams a second whatever the server
 answers, in turn: a datagram of random bytes, a REGISTER cut short, a REGISTER of a user nobody
@@ -40,6 +41,7 @@ class Flood:
         self.cseq = dict((user, 0) for user in range(first, last + 1))
         self.waiting = {}       # call-id -> (user, sent at)
         self.acks = 0
+        self.bad = 0            # the attacker's datagrams or connections
 
     def register(self, user, sent_by, authorization="", name=None, call_id=None, cseq=1):
         name = name or "user%d" % user
@@ -133,6 +135,7 @@ def flood_udp(flood, acks, seconds):
         try:
             while k < (time.monotonic() - start) * GARBAGE_RATE:
                 k += 1
+                flood.bad += 1
                 bad.sendto(flood.garbage(bad_by, k), to)
             while True:
                 bad.recv(65536)     # what the attacker is told does not matter
@@ -180,6 +183,7 @@ def flood_tcp(flood, acks, seconds, connections):
             conn, sent_by = conns[owner[user]]
             conn.sendall(flood.request(user, sent_by).encode())
         ready, _, _ = select.select([conn for conn, _ in conns], [], [], 0.2)
+        before = k
         for conn in ready:
             data = conn.recv(65536)
             if not data:
@@ -190,7 +194,8 @@ def flood_tcp(flood, acks, seconds, connections):
             conn.sendall(out)
             k += len(messages)
         # The attacker's connections: garbage, then they go (the server closes some first).
-        if k // 50 > (k - len(ready)) // 50:
+        if k // 50 > before // 50:
+            flood.bad += 1
             bad = socket.create_connection(to)
             try:
                 bad.sendall(flood.garbage("127.0.0.1:1", k) + b"\r\n\r\n" +
@@ -208,6 +213,7 @@ def main():
         flood_udp(flood, acks, seconds)
     else:
         flood_tcp(flood, acks, seconds, int(sys.argv[8]))
+    print("attacker %d" % flood.bad, flush=True)
     print("done %d" % flood.acks, flush=True)
 
 

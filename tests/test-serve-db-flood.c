@@ -342,9 +342,11 @@ client_count (GString    *out,
               const char *word)
 {
   g_autofree char *needle = g_strdup_printf ("\n%s ", word);
-  const char *at = g_str_has_prefix (out->str, needle + 1) ? out->str - 1
-                                                           : strstr (out->str, needle);
+  const char *at = strstr (out->str, needle);
 
+  /* The first line has no newline before it. */
+  if (g_str_has_prefix (out->str, needle + 1))
+    return (guint) g_ascii_strtoull (out->str + strlen (needle + 1), NULL, 10);
   g_assert_nonnull (at);
   return (guint) g_ascii_strtoull (at + strlen (needle), NULL, 10);
 }

@@ -398,12 +398,14 @@ guint64
 sim_store_commit_async (SimStore *self)
 {
   Group *group;
+  guint64 ticket;
 
   g_return_val_if_fail (SIM_IS_STORE (self), 0);
   g_return_val_if_fail (self->open_group != NULL, 0);
 
   group = g_steal_pointer (&self->open_group);
-  group->ticket = ++self->last_ticket;
+  /* Kept here: once the lock is let go, the writer may write and free the group. */
+  ticket = group->ticket = ++self->last_ticket;
   g_mutex_lock (&self->lock);
   /* Bounded: a disk slower than the bursts makes the caller wait here, not queue without end. */
   while (g_queue_get_length (&self->groups) >= SIM_STORE_MAX_IN_FLIGHT)
@@ -412,7 +414,7 @@ sim_store_commit_async (SimStore *self)
   self->peak_in_flight = MAX (self->peak_in_flight, g_queue_get_length (&self->groups));
   g_cond_signal (&self->work);
   g_mutex_unlock (&self->lock);
-  return group->ticket;
+  return ticket;
 }
 
 gboolean

@@ -36,6 +36,7 @@ struct _SimServer {
   GQueue waiting;
   guint64 last_ticket;
   gboolean store_failed;
+  guint peak_waiting;        /* the most sets of answers that ever waited at once (for tests) */
 
   /* Users file */
   char *users_path;
@@ -578,11 +579,12 @@ commit_cb (SimRegistrar  *registrar,
 
 /*
  * At most this many sets of held answers wait for their commits (each at most 64 datagrams or
- * 256 KiB, the transport's hold): past it the serving thread waits for the disk.  Groups in
+ * 256 KiB, the transport's hold): once that many wait the serving thread waits for the disk
+ * (tests/test-serve-db-flood.c floods serve up to this bound).  Groups in
  * flight are bounded by SIM_STORE_MAX_IN_FLIGHT; a burst that saved nothing (401s, a
  * retransmitted 200) still waits behind them, so it takes one more entry each.
  */
-#define MAX_WAITING_ANSWERS (2 * SIM_STORE_MAX_IN_FLIGHT)
+#define MAX_WAITING_ANSWERS SIM_SERVER_MAX_WAITING_ANSWERS
 
 /* A burst's UDP answers, waiting for every group commit handed over before they were taken. */
 typedef struct {
@@ -674,8 +676,10 @@ batch_end_cb (SimSocketTransport *transport,
       waiting->held = held;
       waiting->ticket = self->last_ticket;
       g_queue_push_tail (&self->waiting, waiting);
+      self->peak_waiting = MAX (self->peak_waiting, g_queue_get_length (&self->waiting));
     }
-  if (g_queue_get_length (&self->waiting) > MAX_WAITING_ANSWERS)
+  /* Full: this burst's answers are the last that may wait, so the disk catches up first. */
+  if (g_queue_get_length (&self->waiting) >= MAX_WAITING_ANSWERS)
     sim_store_wait (self->store, self->last_ticket, NULL);
   return release_answers (self);
 }
@@ -1007,4 +1011,11 @@ sim_server_get_clock_offset (SimServer *self)
 {
   g_return_val_if_fail (SIM_IS_SERVER (self), 0);
   return self->clock_offset;
+}
+
+guint
+sim_server_get_peak_waiting_answers (SimServer *self)
+{
+  g_return_val_if_fail (SIM_IS_SERVER (self), 0);
+  return self->peak_waiting;
 }

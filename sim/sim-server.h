@@ -32,6 +32,13 @@ G_BEGIN_DECLS
  */
 #define SIM_SERVER_MAX_AUTH_OFFENDERS SIM_AUTH_LIMITER_MAX_OFFENDERS
 
+/*
+ * With a database, a UDP burst's answers wait (held) until every group commit handed over
+ * before them is durable: at most this many bursts' answers wait at once, past it the serving
+ * thread waits for the disk.
+ */
+#define SIM_SERVER_MAX_WAITING_ANSWERS (2 * SIM_STORE_MAX_IN_FLIGHT)
+
 #define SIM_SERVER_ERROR (sim_server_error_quark ())
 GQuark sim_server_error_quark (void);
 
@@ -102,6 +109,9 @@ SimSocketTransport *sim_server_get_transport    (SimServer           *self);
 /* NULL without a database. */
 SimStore           *sim_server_get_store        (SimServer           *self);
 guint               sim_server_get_n_users      (SimServer           *self);
+/* The most bursts' answers that ever waited for their commit at once (for tests: at most
+ * SIM_SERVER_MAX_WAITING_ANSWERS). */
+guint               sim_server_get_peak_waiting_answers (SimServer     *self);
 /* Unix time in microseconds at which the server's clock read zero. */
 gint64              sim_server_get_clock_offset (SimServer           *self);
 

@@ -101,6 +101,7 @@ struct _SimStore {
   guint64 processed;          /* under lock: ticket of the last group written or failed */
   guint64 durable;            /* under lock: ticket of the last group committed */
   guint64 failed_ticket;      /* under lock: the first group that failed, 0 if none */
+  guint peak_in_flight;       /* under lock: the most groups ever in flight at once */
   GError *failure;            /* under lock: why it failed */
   GSource *durable_source;    /* dispatches durable_func on the caller's main context */
   SimStoreDurableFunc durable_func;
@@ -397,20 +398,23 @@ guint64
 sim_store_commit_async (SimStore *self)
 {
   Group *group;
+  guint64 ticket;
 
   g_return_val_if_fail (SIM_IS_STORE (self), 0);
   g_return_val_if_fail (self->open_group != NULL, 0);
 
   group = g_steal_pointer (&self->open_group);
-  group->ticket = ++self->last_ticket;
+  /* Kept here: once the lock is let go, the writer may write and free the group. */
+  ticket = group->ticket = ++self->last_ticket;
   g_mutex_lock (&self->lock);
   /* Bounded: a disk slower than the bursts makes the caller wait here, not queue without end. */
   while (g_queue_get_length (&self->groups) >= SIM_STORE_MAX_IN_FLIGHT)
     g_cond_wait (&self->done, &self->lock);
   g_queue_push_tail (&self->groups, group);
+  self->peak_in_flight = MAX (self->peak_in_flight, g_queue_get_length (&self->groups));
   g_cond_signal (&self->work);
   g_mutex_unlock (&self->lock);
-  return group->ticket;
+  return ticket;
 }
 
 gboolean
@@ -448,6 +452,18 @@ sim_store_wait (SimStore  *self,
                  self->failure != NULL ? self->failure->message : "the commit failed");
   g_mutex_unlock (&self->lock);
   return ok;
+}
+
+guint
+sim_store_get_peak_in_flight (SimStore *self)
+{
+  guint n;
+
+  g_return_val_if_fail (SIM_IS_STORE (self), 0);
+  g_mutex_lock (&self->lock);
+  n = self->peak_in_flight;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint

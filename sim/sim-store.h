@@ -88,6 +88,8 @@ guint       sim_store_get_n_checkpoints (SimStore *self);
  * one thread at a time.
  */
 #define SIM_STORE_MAX_IN_FLIGHT 8
+/* The most groups that were ever in flight at once (for tests: at most SIM_STORE_MAX_IN_FLIGHT). */
+guint       sim_store_get_peak_in_flight (SimStore *self);
 
 /* Called on the main context that was thread-default at sim_store_set_durable_func() when
  * groups handed over have been written (sim_store_poll() tells how far, and whether one failed). */

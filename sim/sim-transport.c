@@ -1142,6 +1142,12 @@ hold_datagram (SimSocketTransport            *self,
   HeldDatagram d = { .fd = fd, .len = len, .dst = *dst, .src = *src, .stack = stack,
                      .to_len = to_len };
 
+  /* A full hold goes out first, before a hold is chosen: the batch end function may take the
+   * full one away (serve's pipelined group commit keeps it until its commit is durable), and
+   * the datagram then starts a new one. */
+  if (self->held != NULL &&
+      (self->held->len >= UDP_SEND_BATCH || self->held_bytes->len + len > UDP_SEND_BYTES))
+    flush_held (self);
   if (self->held == NULL && self->spare_holds != NULL && self->spare_holds->len > 0)
     {
       SimHeldDatagrams *spare = g_ptr_array_steal_index_fast (self->spare_holds,
@@ -1155,8 +1161,6 @@ hold_datagram (SimSocketTransport            *self,
       self->held = g_array_sized_new (FALSE, FALSE, sizeof (HeldDatagram), UDP_SEND_BATCH);
       self->held_bytes = g_byte_array_sized_new (UDP_SEND_BYTES);
     }
-  if (self->held->len >= UDP_SEND_BATCH || self->held_bytes->len + len > UDP_SEND_BYTES)
-    flush_held (self);
   memcpy (&d.to, to, to_len);
   d.offset = self->held_bytes->len;
   g_byte_array_append (self->held_bytes, (const guint8 *) data, len);

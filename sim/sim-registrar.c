@@ -426,9 +426,10 @@ sim_registrar_is_our_host (SimRegistrar *self,
 static char *
 unsupported_extensions (osip_message_t *request)
 {
-  g_autoptr(GString) tags = g_string_new (NULL);
+  g_autoptr(GString) tags = NULL;
   osip_header_t *header = NULL;
 
+  /* The string is made only for a Require header: almost no REGISTER has one. */
   for (int pos = 0; (pos = osip_message_header_get_byname (request, "require", pos, &header)) >= 0;
        pos++)
     {
@@ -439,12 +440,14 @@ unsupported_extensions (osip_message_t *request)
           g_strstrip (values[i]);
           if (*values[i] == '\0')
             continue;
-          if (tags->len > 0)
+          if (tags == NULL)
+            tags = g_string_new (NULL);
+          else
             g_string_append (tags, ", ");
           g_string_append (tags, values[i]);
         }
     }
-  return tags->len > 0 ? g_string_free (g_steal_pointer (&tags), FALSE) : NULL;
+  return tags != NULL ? g_string_free (g_steal_pointer (&tags), FALSE) : NULL;
 }
 
 static const char *

@@ -61,6 +61,11 @@ struct _SimPhone {
   char *old_contact;       /* after a move: unbound in the next REGISTER */
   char *user_agent;
   gboolean powered;
+  /* Parts of a REGISTER the serialiser writes back as they are (register_is_plain), worked
+   * out where they are set: domain, aor, display_name and user_agent; contact; Call-ID and tag. */
+  gboolean plain_identity;
+  gboolean plain_contact;
+  gboolean plain_boot;
 
   SimPhoneQuirks quirks;
   char *rinstance;         /* new-contact-per-refresh: the Contact's current ;rinstance= */
@@ -484,17 +489,28 @@ static gboolean
 register_is_plain (SimPhone *self,
                    gboolean  old)
 {
+  return self->plain_identity && self->plain_boot &&
+         (self->unregistering_all || self->plain_contact) &&
+         (!old || (is_plain (self->old_contact, PLAIN_URI) &&
+                   g_str_has_prefix (self->old_contact, "sip:")));
+}
+
+static void
+check_plain_identity (SimPhone *self)
+{
+  self->plain_identity = is_plain (self->domain, PLAIN_DOMAIN) && is_plain (self->aor, PLAIN_URI) &&
+                         g_str_has_prefix (self->aor, "sip:") &&
+                         is_plain_text (self->display_name) && is_plain_text (self->user_agent);
+}
+
+static void
+check_plain_boot (SimPhone *self)
+{
   const char *at = strchr (self->reg_call_id, '@');
 
-  return is_plain (self->domain, PLAIN_DOMAIN) && is_plain (self->aor, PLAIN_URI) &&
-         g_str_has_prefix (self->aor, "sip:") && is_plain_text (self->display_name) &&
-         is_plain (self->reg_from_tag, PLAIN_TAG) && is_plain (self->reg_call_id, PLAIN_CALL_ID) &&
-         at != NULL && at != self->reg_call_id && at[1] != '\0' && strchr (at + 1, '@') == NULL &&
-         (self->unregistering_all ||
-          (is_plain (self->contact, PLAIN_URI) && g_str_has_prefix (self->contact, "sip:"))) &&
-         (!old || (is_plain (self->old_contact, PLAIN_URI) &&
-                   g_str_has_prefix (self->old_contact, "sip:"))) &&
-         is_plain_text (self->user_agent);
+  self->plain_boot = is_plain (self->reg_from_tag, PLAIN_TAG) &&
+                     is_plain (self->reg_call_id, PLAIN_CALL_ID) && at != NULL &&
+                     at != self->reg_call_id && at[1] != '\0' && strchr (at + 1, '@') == NULL;
 }
 
 /*
@@ -633,17 +649,17 @@ static char *
 authorization_text (const SimDigestCredentials *credentials)
 {
   const char *algorithm = sim_digest_algorithm_name (credentials->algorithm);
+  /* The response, cnonce and nc are hex digits and letters we made: the others are checked. */
   const char *values[] = {
-    credentials->username, credentials->realm, credentials->nonce, credentials->uri,
-    credentials->response, algorithm, credentials->cnonce, credentials->opaque, credentials->qop,
-    credentials->nc,
+    credentials->username, credentials->realm, credentials->nonce, credentials->uri, algorithm,
+    credentials->opaque, credentials->qop,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (values); i++)
     if (values[i] != NULL && !is_plain_text (values[i]))
       return NULL;
   if (values[0] == NULL || values[1] == NULL || values[2] == NULL || values[3] == NULL ||
-      values[4] == NULL || algorithm == NULL)
+      algorithm == NULL || credentials->response == NULL)
     return NULL;
   return g_strconcat ("Digest username=\"", credentials->username,
                       "\", realm=\"", credentials->realm,
@@ -1567,6 +1583,7 @@ update_contact (SimPhone *self)
   self->contact = g_strdup_printf ("sip:%s@%s%s%s", self->user, host,
                                    self->rinstance != NULL ? ";rinstance=" : "",
                                    self->rinstance != NULL ? self->rinstance : "");
+  self->plain_contact = is_plain (self->contact, PLAIN_URI) && g_str_has_prefix (self->contact, "sip:");
 }
 
 static void
@@ -1579,6 +1596,7 @@ new_boot (SimPhone *self)
   g_free (self->reg_from_tag);
   self->reg_from_tag = sim_random_token (phone_rand (self), 10);
   self->reg_cseq = 0;
+  check_plain_boot (self);
 }
 
 void
@@ -1743,6 +1761,7 @@ sim_phone_new (SimStack   *stack,
   self->display_name = g_strdup (display_name ? display_name : user);
   self->aor = g_strdup_printf ("sip:%s@%s", user, domain);
   self->user_agent = g_strdup_printf ("SIP Lab phone (%s)", device);
+  check_plain_identity (self);
   self->requested = self->default_expires;
   update_contact (self);
   new_boot (self);

@@ -66,6 +66,7 @@ struct _SimPhone {
   gboolean plain_identity;
   gboolean plain_contact;
   gboolean plain_boot;
+  char *reg_head;          /* the plain REGISTER's text up to "CSeq: ", or NULL */
 
   SimPhoneQuirks quirks;
   char *rinstance;         /* new-contact-per-refresh: the Contact's current ;rinstance= */
@@ -489,7 +490,7 @@ static gboolean
 register_is_plain (SimPhone *self,
                    gboolean  old)
 {
-  return self->plain_identity && self->plain_boot &&
+  return self->reg_head != NULL &&
          (self->unregistering_all || self->plain_contact) &&
          (!old || (is_plain (self->old_contact, PLAIN_URI) &&
                    g_str_has_prefix (self->old_contact, "sip:")));
@@ -513,6 +514,42 @@ check_plain_boot (SimPhone *self)
                      at != self->reg_call_id && at[1] != '\0' && strchr (at + 1, '@') == NULL;
 }
 
+/* @n pieces (NULL ones skipped) joined into one new string: what g_strconcat does without
+ * walking its arguments twice (a REGISTER's text has a dozen pieces). */
+static char *
+join_pieces (const char **pieces,
+             guint        n)
+{
+  gsize lens[16], total = 0;
+  char *out, *p;
+
+  g_assert (n <= G_N_ELEMENTS (lens));
+  for (guint i = 0; i < n; i++)
+    total += lens[i] = pieces[i] != NULL ? strlen (pieces[i]) : 0;
+  p = out = g_malloc (total + 1);
+  for (guint i = 0; i < n; i++)
+    {
+      memcpy (p, pieces[i], lens[i]);
+      p += lens[i];
+    }
+  *p = '\0';
+  return out;
+}
+
+/* The start of every REGISTER of this boot, up to "CSeq: " (register_text_in_order). */
+static void
+update_reg_head (SimPhone *self)
+{
+  g_clear_pointer (&self->reg_head, g_free);
+  if (self->plain_identity && self->plain_boot)
+    self->reg_head = g_strconcat ("REGISTER sip:", self->domain, " SIP/2.0\r\n"
+                                  "From: \"", self->display_name, "\" <", self->aor, ">;tag=",
+                                  self->reg_from_tag,
+                                  "\r\nTo: \"", self->display_name, "\" <", self->aor, ">"
+                                  "\r\nCall-ID: ", self->reg_call_id,
+                                  "\r\nCSeq: ", NULL);
+}
+
 /*
  * The REGISTER's text as sim_message_to_string writes it (header order: From, To, Call-ID,
  * CSeq, Contacts one a line, Authorization, then the others as written), without the Via the
@@ -526,20 +563,16 @@ register_text_in_order (SimPhone   *self,
 {
   char cseq_buf[11], expires_buf[11];
   gboolean star = self->unregistering_all;
+  const char *pieces[] = {
+    self->reg_head, format_uint (cseq_buf, self->reg_cseq), " REGISTER\r\nContact: ",
+    star ? "*" : "<", star ? NULL : self->contact, star ? NULL : ">",
+    old ? "\r\nContact: <" : NULL, old ? self->old_contact : NULL, old ? ">;expires=0" : NULL,
+    authorization != NULL ? "\r\nAuthorization: " : NULL, authorization,
+    "\r\nMax-Forwards: 70\r\nExpires: ", format_uint (expires_buf, expires),
+    "\r\nUser-Agent: ", self->user_agent, "\r\nContent-Length: 0\r\n\r\n",
+  };
 
-  return g_strconcat ("REGISTER sip:", self->domain, " SIP/2.0\r\n"
-                      "From: \"", self->display_name, "\" <", self->aor, ">;tag=", self->reg_from_tag,
-                      "\r\nTo: \"", self->display_name, "\" <", self->aor, ">"
-                      "\r\nCall-ID: ", self->reg_call_id,
-                      "\r\nCSeq: ", format_uint (cseq_buf, self->reg_cseq), " REGISTER"
-                      "\r\nContact: ", star ? "*" : "<", star ? "" : self->contact, star ? "" : ">",
-                      old ? "\r\nContact: <" : "", old ? self->old_contact : "", old ? ">;expires=0" : "",
-                      authorization != NULL ? "\r\nAuthorization: " : "",
-                      authorization != NULL ? authorization : "",
-                      "\r\nMax-Forwards: 70"
-                      "\r\nExpires: ", format_uint (expires_buf, expires), "\r\n"
-                      "User-Agent: ", self->user_agent, "\r\n"
-                      "Content-Length: 0\r\n\r\n", NULL);
+  return join_pieces (pieces, G_N_ELEMENTS (pieces));
 }
 
 /*
@@ -1597,6 +1630,7 @@ new_boot (SimPhone *self)
   self->reg_from_tag = sim_random_token (phone_rand (self), 10);
   self->reg_cseq = 0;
   check_plain_boot (self);
+  update_reg_head (self);
 }
 
 void
@@ -1711,6 +1745,7 @@ sim_phone_finalize (GObject *object)
   g_free (self->user_agent);
   g_free (self->reg_reason);
   g_free (self->reg_call_id);
+  g_free (self->reg_head);
   g_free (self->reg_from_tag);
   g_free (self->rinstance);
   g_clear_pointer (&self->address_book, g_hash_table_unref);

@@ -839,7 +839,6 @@ sim_stack_send_request_text (SimStack         *self,
   g_autofree char *branch = NULL;
   const char *line_end;
   char host[64];
-  GString *out;
 
   g_return_val_if_fail (SIM_IS_STACK (self), NULL);
   g_return_val_if_fail (method != NULL && strcmp (method, "ACK") != 0, NULL);
@@ -854,23 +853,31 @@ sim_stack_send_request_text (SimStack         *self,
   /* The same random draw and Via text as sim_stack_add_via, where the serialiser puts it. */
   branch = sim_random_branch (self->rand);
   sim_addr_format (&self->local, host, sizeof host);
-  out = g_string_sized_new (strlen (text) + 96);
-  g_string_append_len (out, text, line_end + 2 - text);
-  g_string_append (out, "Via: SIP/2.0/");
-  g_string_append (out, sim_transport_name (dst->transport));
-  g_string_append_c (out, ' ');
-  g_string_append (out, host);
-  g_string_append (out, ";branch=");
-  g_string_append (out, branch);
-  if (!self->no_rport)
-    g_string_append (out, ";rport");
-  g_string_append (out, "\r\n");
-  g_string_append (out, line_end + 2);
   {
-    gsize len = out->len;
+    const char *transport = sim_transport_name (dst->transport);
+    const char *rport = self->no_rport ? "" : ";rport";
+    gsize head = line_end + 2 - text, rest = strlen (line_end + 2);
+    gsize n_transport = strlen (transport), n_host = strlen (host);
+    gsize n_branch = strlen (branch), n_rport = strlen (rport);
+    gsize len = head + strlen ("Via: SIP/2.0/") + n_transport + 1 + n_host + strlen (";branch=") +
+                n_branch + n_rport + 2 + rest;
+    char *out = g_malloc (len + 1), *p = out;
 
-    return client_start (self, NULL, method, g_string_free (out, FALSE), len, dst, branch, func,
-                         user_data);
+#define PUT(data, n) (memcpy (p, (data), (n)), p += (n))
+    PUT (text, head);
+    PUT ("Via: SIP/2.0/", strlen ("Via: SIP/2.0/"));
+    PUT (transport, n_transport);
+    PUT (" ", 1);
+    PUT (host, n_host);
+    PUT (";branch=", strlen (";branch="));
+    PUT (branch, n_branch);
+    PUT (rport, n_rport);
+    PUT ("\r\n", 2);
+    PUT (line_end + 2, rest);
+#undef PUT
+    *p = '\0';
+    g_assert ((gsize) (p - out) == len);
+    return client_start (self, NULL, method, out, len, dst, branch, func, user_data);
   }
 }
 

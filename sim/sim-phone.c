@@ -528,10 +528,11 @@ join_pieces (const char **pieces,
     total += lens[i] = pieces[i] != NULL ? strlen (pieces[i]) : 0;
   p = out = g_malloc (total + 1);
   for (guint i = 0; i < n; i++)
-    {
-      memcpy (p, pieces[i], lens[i]);
-      p += lens[i];
-    }
+    if (pieces[i] != NULL)
+      {
+        memcpy (p, pieces[i], lens[i]);
+        p += lens[i];
+      }
   *p = '\0';
   return out;
 }

@@ -514,13 +514,13 @@ check_plain_boot (SimPhone *self)
                      at != self->reg_call_id && at[1] != '\0' && strchr (at + 1, '@') == NULL;
 }
 
-/* @n pieces (NULL ones skipped) joined into one new string: what g_strconcat does without
- * walking its arguments twice (a REGISTER's text has a dozen pieces). */
+/* @n (at most 24) pieces, NULL ones skipped, joined into one new string: what g_strconcat does
+ * without walking its arguments twice (a REGISTER's text has a dozen pieces). */
 static char *
 join_pieces (const char **pieces,
              guint        n)
 {
-  gsize lens[16], total = 0;
+  gsize lens[24], total = 0;
   char *out, *p;
 
   g_assert (n <= G_N_ELEMENTS (lens));
@@ -695,22 +695,20 @@ authorization_text (const SimDigestCredentials *credentials)
   if (values[0] == NULL || values[1] == NULL || values[2] == NULL || values[3] == NULL ||
       algorithm == NULL || credentials->response == NULL)
     return NULL;
-  return g_strconcat ("Digest username=\"", credentials->username,
-                      "\", realm=\"", credentials->realm,
-                      "\", nonce=\"", credentials->nonce,
-                      "\", uri=\"", credentials->uri,
-                      "\", response=\"", credentials->response,
-                      "\", algorithm=", algorithm,
-                      credentials->cnonce != NULL ? ", cnonce=\"" : "",
-                      credentials->cnonce != NULL ? credentials->cnonce : "",
-                      credentials->cnonce != NULL ? "\"" : "",
-                      credentials->opaque != NULL ? ", opaque=\"" : "",
-                      credentials->opaque != NULL ? credentials->opaque : "",
-                      credentials->opaque != NULL ? "\"" : "",
-                      credentials->qop != NULL ? ", qop=" : "",
-                      credentials->qop != NULL ? credentials->qop : "",
-                      credentials->nc != NULL ? ", nc=" : "",
-                      credentials->nc != NULL ? credentials->nc : "", NULL);
+  {
+    gboolean cnonce = credentials->cnonce != NULL, opaque = credentials->opaque != NULL;
+    gboolean qop = credentials->qop != NULL, nc = credentials->nc != NULL;
+    const char *pieces[] = {
+      "Digest username=\"", credentials->username, "\", realm=\"", credentials->realm,
+      "\", nonce=\"", credentials->nonce, "\", uri=\"", credentials->uri,
+      "\", response=\"", credentials->response, "\", algorithm=", algorithm,
+      cnonce ? ", cnonce=\"" : NULL, credentials->cnonce, cnonce ? "\"" : NULL,
+      opaque ? ", opaque=\"" : NULL, credentials->opaque, opaque ? "\"" : NULL,
+      qop ? ", qop=" : NULL, credentials->qop, nc ? ", nc=" : NULL, credentials->nc,
+    };
+
+    return join_pieces (pieces, G_N_ELEMENTS (pieces));
+  }
 }
 
 static void

@@ -29,6 +29,12 @@ typedef struct {
   Timer *timer;
 } HeapSlot;
 
+/* A live timer by its id (never 0, which marks an empty slot). */
+typedef struct {
+  guint id;
+  Timer *timer;
+} IdSlot;
+
 struct _SimClock {
   GObject parent_instance;
 
@@ -38,7 +44,9 @@ struct _SimClock {
   HeapSlot *heap;           /* min-heap of heap_len slots, heap_size allocated */
   guint heap_len;
   guint heap_size;
-  GHashTable *by_id;        /* id -> Timer* (live timers only) */
+  IdSlot *ids;              /* id -> Timer* (live timers only): open addressing, ids_mask + 1 */
+  guint ids_mask;           /* slots, a power of two kept at least twice n_ids */
+  guint n_ids;
   guint next_id;
   guint64 next_seq;
   guint wall_source;        /* wall mode: GSource armed for the earliest deadline */
@@ -49,6 +57,96 @@ struct _SimClock {
 G_DEFINE_FINAL_TYPE (SimClock, sim_clock, G_TYPE_OBJECT)
 
 static void wall_rearm (SimClock *self);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Timers by id: every timer is added once and removed once, so this table is on every
+ * message's path.  Linear probing with backward-shift removal (no tombstones); ids are
+ * consecutive, and a multiplication by an odd constant keeps consecutive ids in distinct
+ * slots. */
+
+static inline guint
+id_home (guint id,
+         guint mask)
+{
+  return (id * 2654435761u) & mask;
+}
+
+static Timer *
+ids_lookup (SimClock *self,
+            guint     id)
+{
+  if (self->ids == NULL || id == 0)
+    return NULL;
+  for (guint i = id_home (id, self->ids_mask); self->ids[i].id != 0; i = (i + 1) & self->ids_mask)
+    if (self->ids[i].id == id)
+      return self->ids[i].timer;
+  return NULL;
+}
+
+static void ids_insert (SimClock *self, guint id, Timer *timer);
+
+static void
+ids_grow (SimClock *self)
+{
+  IdSlot *old = self->ids;
+  guint old_size = old != NULL ? self->ids_mask + 1 : 0;
+
+  self->ids_mask = old_size != 0 ? 2 * old_size - 1 : 63;
+  self->ids = g_new0 (IdSlot, self->ids_mask + 1);
+  self->n_ids = 0;
+  for (guint i = 0; i < old_size; i++)
+    if (old[i].id != 0)
+      ids_insert (self, old[i].id, old[i].timer);
+  g_free (old);
+}
+
+/* Adds @timer under @id, replacing what was there (as g_hash_table_insert did). */
+static void
+ids_insert (SimClock *self,
+            guint     id,
+            Timer    *timer)
+{
+  guint i;
+
+  if (self->ids == NULL || 2 * (self->n_ids + 1) > self->ids_mask + 1)
+    ids_grow (self);
+  for (i = id_home (id, self->ids_mask); self->ids[i].id != 0; i = (i + 1) & self->ids_mask)
+    if (self->ids[i].id == id)
+      {
+        self->ids[i].timer = timer;
+        return;
+      }
+  self->ids[i].id = id;
+  self->ids[i].timer = timer;
+  self->n_ids++;
+}
+
+static void
+ids_remove (SimClock *self,
+            guint     id)
+{
+  guint mask = self->ids_mask, i, j;
+
+  if (self->ids == NULL || id == 0)
+    return;
+  for (i = id_home (id, mask); self->ids[i].id != id; i = (i + 1) & mask)
+    if (self->ids[i].id == 0)
+      return;
+  /* Move back every later entry of the run whose home is not between the hole and it. */
+  for (j = (i + 1) & mask; self->ids[j].id != 0; j = (j + 1) & mask)
+    {
+      guint home = id_home (self->ids[j].id, mask);
+
+      if (((j - home) & mask) >= ((j - i) & mask))
+        {
+          self->ids[i] = self->ids[j];
+          i = j;
+        }
+    }
+  self->ids[i].id = 0;
+  self->ids[i].timer = NULL;
+  self->n_ids--;
+}
 
 static void
 timer_free (Timer *timer)
@@ -149,11 +247,11 @@ sim_clock_finalize (GObject *object)
   Timer *timer;
 
   g_clear_handle_id (&self->wall_source, g_source_remove);
-  g_hash_table_remove_all (self->by_id);
+  g_clear_pointer (&self->ids, g_free);
+  self->n_ids = 0;
   while ((timer = heap_pop (self)) != NULL)
     timer_free (timer);
   g_clear_pointer (&self->heap, g_free);
-  g_clear_pointer (&self->by_id, g_hash_table_unref);
 
   G_OBJECT_CLASS (sim_clock_parent_class)->finalize (object);
 }
@@ -167,7 +265,6 @@ sim_clock_class_init (SimClockClass *klass)
 static void
 sim_clock_init (SimClock *self)
 {
-  self->by_id = g_hash_table_new (NULL, NULL);
   self->next_id = 1;
 }
 
@@ -229,7 +326,7 @@ sim_clock_add (SimClock       *self,
   timer->user_data = user_data;
   timer->destroy = destroy;
   heap_push (self, timer);
-  g_hash_table_insert (self->by_id, GUINT_TO_POINTER (timer->id), timer);
+  ids_insert (self, timer->id, timer);
 
   /* Re-arm the main-loop timeout only when this timer is due before the armed one. */
   if (!self->virtual && (self->wall_source == 0 || timer->deadline < self->wall_armed))
@@ -245,10 +342,10 @@ sim_clock_cancel (SimClock *self,
 
   g_return_if_fail (SIM_IS_CLOCK (self));
 
-  timer = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (id));
+  timer = ids_lookup (self, id);
   if (timer == NULL)
     return;
-  g_hash_table_remove (self->by_id, GUINT_TO_POINTER (id));
+  ids_remove (self, id);
   timer->cancelled = TRUE;
   /* Release the user data now: its owner may be going away. */
   if (timer->destroy != NULL)
@@ -264,7 +361,7 @@ sim_clock_is_pending (SimClock *self,
                       guint     id)
 {
   g_return_val_if_fail (SIM_IS_CLOCK (self), FALSE);
-  return id != 0 && g_hash_table_contains (self->by_id, GUINT_TO_POINTER (id));
+  return ids_lookup (self, id) != NULL;
 }
 
 SimTime
@@ -274,7 +371,7 @@ sim_clock_deadline (SimClock *self,
   Timer *timer;
 
   g_return_val_if_fail (SIM_IS_CLOCK (self), SIM_TIME_NONE);
-  timer = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (id));
+  timer = ids_lookup (self, id);
   return timer != NULL ? timer->deadline : SIM_TIME_NONE;
 }
 
@@ -297,14 +394,14 @@ guint
 sim_clock_pending_count (SimClock *self)
 {
   g_return_val_if_fail (SIM_IS_CLOCK (self), 0);
-  return g_hash_table_size (self->by_id);
+  return self->n_ids;
 }
 
 static void
 fire (SimClock *self,
       Timer    *timer)
 {
-  g_hash_table_remove (self->by_id, GUINT_TO_POINTER (timer->id));
+  ids_remove (self, timer->id);
   self->running++;
   timer->func (timer->user_data);
   self->running--;

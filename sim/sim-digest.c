@@ -736,11 +736,20 @@ parse_params (const char      *value,
 static gboolean
 qop_list_has_auth (const char *list)
 {
-  g_auto(GStrv) items = g_strsplit (list, ",", -1);
+  /* Item by item in place, each stripped of ASCII white space as g_strstrip would. */
+  for (const char *item = list; item != NULL; )
+    {
+      const char *comma = strchr (item, ',');
+      const char *end = comma != NULL ? comma : item + strlen (item);
 
-  for (guint i = 0; items[i] != NULL; i++)
-    if (g_ascii_strcasecmp (g_strstrip (items[i]), "auth") == 0)
-      return TRUE;
+      while (item < end && g_ascii_isspace (*item))
+        item++;
+      while (end > item && g_ascii_isspace (end[-1]))
+        end--;
+      if (end - item == 4 && g_ascii_strncasecmp (item, "auth", 4) == 0)
+        return TRUE;
+      item = comma != NULL ? comma + 1 : NULL;
+    }
   return FALSE;
 }
 
@@ -1200,7 +1209,11 @@ sim_digest_answer (const SimDigestChallenge *challenge,
     {
       out->qop = g_strdup ("auth");
       out->cnonce = g_strdup (cnonce);
-      out->nc = g_strdup_printf ("%08x", nc);
+      /* "%08x", without printf: every answer to a challenge writes one. */
+      out->nc = g_malloc (9);
+      for (int i = 7; i >= 0; i--, nc >>= 4)
+        out->nc[i] = "0123456789abcdef"[nc & 0xf];
+      out->nc[8] = '\0';
     }
 
   ha1 = sim_digest_ha1 (out->algorithm, username, out->realm, password);

@@ -207,13 +207,16 @@ sim_message_scan (const char      *data,
               /* The value starts after the colon, past any SP/HT between the name and it. */
               const char *value = name_len > 0 ? (const char *) memchr (p, ':', line_len) + 1 : eol;
 
-              in_contact = _sim_message_header_name_is (p, name_len, "contact", 'm');
+              /* Only a name of 1, 7 or 14 characters can be one of these two. */
+              gboolean maybe = name_len == 1 || name_len == 7 || name_len == 14;
+
+              in_contact = maybe && _sim_message_header_name_is (p, name_len, "contact", 'm');
               if (in_contact)
                 {
                   memset (&cut, 0, sizeof cut);
                   scan->n_contacts += 1 + count_contact_commas (&cut, value, eol);
                 }
-              else if (_sim_message_header_name_is (p, name_len, "content-length", 'l'))
+              else if (maybe && _sim_message_header_name_is (p, name_len, "content-length", 'l'))
                 {
                   gint64 value_n = content_length_value (value, eol);
 

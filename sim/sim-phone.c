@@ -61,6 +61,12 @@ struct _SimPhone {
   char *old_contact;       /* after a move: unbound in the next REGISTER */
   char *user_agent;
   gboolean powered;
+  /* Parts of a REGISTER the serialiser writes back as they are (register_is_plain), worked
+   * out where they are set: domain, aor, display_name and user_agent; contact; Call-ID and tag. */
+  gboolean plain_identity;
+  gboolean plain_contact;
+  gboolean plain_boot;
+  char *reg_head;          /* the plain REGISTER's text up to "CSeq: ", or NULL */
 
   SimPhoneQuirks quirks;
   char *rinstance;         /* new-contact-per-refresh: the Contact's current ;rinstance= */
@@ -288,7 +294,14 @@ call_active (SimPhone *self)
 /* ---------------------------------------------------------------------------------------- */
 /* Registration (RFC 3261 §10.2)                                                             */
 
-static void send_register (SimPhone *self, const char *authorization);
+static void send_register_with (SimPhone *self, const char *authorization, gboolean authorization_in_order);
+
+static void
+send_register (SimPhone   *self,
+               const char *authorization)
+{
+  send_register_with (self, authorization, FALSE);
+}
 
 static void
 clear_reg_txn (SimPhone *self)
@@ -399,6 +412,170 @@ format_uint (char    *buf,
   return p;
 }
 
+/* _sim_phone_set_text_fast_path (FALSE): tests compare with every REGISTER parsed before sending. */
+static gboolean sim_phone_text_fast_path = TRUE;
+
+void
+_sim_phone_set_text_fast_path (gboolean enabled)
+{
+  sim_phone_text_fast_path = enabled;
+}
+
+/* Character classes for what the serialiser writes back as it is (one table look-up a byte:
+ * every REGISTER checks its parts). */
+enum {
+  PLAIN_DOMAIN = 1 << 0,   /* letters, digits, "-.:" */
+  PLAIN_URI = 1 << 1,      /* letters, digits, "-_.:@;=" */
+  PLAIN_TAG = 1 << 2,      /* letters, digits, "-_." */
+  PLAIN_CALL_ID = 1 << 3,  /* letters, digits, "-_.@" */
+  PLAIN_TEXT = 1 << 4,     /* printable ASCII but for quotes and backslashes */
+};
+
+static guint8 plain_classes[256];
+
+static void
+plain_classes_init (void)
+{
+  static gsize done = 0;
+
+  if (!g_once_init_enter (&done))
+    return;
+  for (int c = 0x20; c <= 0x7e; c++)
+    {
+      guint8 classes = c == '"' || c == '\\' ? 0 : PLAIN_TEXT;
+
+      if (g_ascii_isalnum (c))
+        classes |= PLAIN_DOMAIN | PLAIN_URI | PLAIN_TAG | PLAIN_CALL_ID;
+      if (strchr ("-.:", c) != NULL)
+        classes |= PLAIN_DOMAIN;
+      if (strchr ("-_.:@;=", c) != NULL)
+        classes |= PLAIN_URI;
+      if (strchr ("-_.", c) != NULL)
+        classes |= PLAIN_TAG;
+      if (strchr ("-_.@", c) != NULL)
+        classes |= PLAIN_CALL_ID;
+      plain_classes[c] = classes;
+    }
+  g_once_init_leave (&done, 1);
+}
+
+/* @text is not empty and every byte of it is in @class. */
+static gboolean
+is_plain (const char *text,
+          guint8      class)
+{
+  const guchar *p = (const guchar *) text;
+
+  if (p == NULL || *p == '\0')
+    return FALSE;
+  plain_classes_init ();
+  for (; *p != '\0'; p++)
+    if ((plain_classes[*p] & class) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Printable ASCII but for quotes and backslashes, with no space at either end. */
+static gboolean
+is_plain_text (const char *text)
+{
+  return is_plain (text, PLAIN_TEXT) && *text != ' ' && text[strlen (text) - 1] != ' ';
+}
+
+/*
+ * Whether this REGISTER's parts are ones the serialiser writes back byte for byte (plain URIs,
+ * tokens and quoted text), so its text can go out as the phone writes it, unparsed.
+ */
+static gboolean
+register_is_plain (SimPhone *self,
+                   gboolean  old)
+{
+  return self->reg_head != NULL &&
+         (self->unregistering_all || self->plain_contact) &&
+         (!old || (is_plain (self->old_contact, PLAIN_URI) &&
+                   g_str_has_prefix (self->old_contact, "sip:")));
+}
+
+static void
+check_plain_identity (SimPhone *self)
+{
+  self->plain_identity = is_plain (self->domain, PLAIN_DOMAIN) && is_plain (self->aor, PLAIN_URI) &&
+                         g_str_has_prefix (self->aor, "sip:") &&
+                         is_plain_text (self->display_name) && is_plain_text (self->user_agent);
+}
+
+static void
+check_plain_boot (SimPhone *self)
+{
+  const char *at = strchr (self->reg_call_id, '@');
+
+  self->plain_boot = is_plain (self->reg_from_tag, PLAIN_TAG) &&
+                     is_plain (self->reg_call_id, PLAIN_CALL_ID) && at != NULL &&
+                     at != self->reg_call_id && at[1] != '\0' && strchr (at + 1, '@') == NULL;
+}
+
+/* @n (at most 24) pieces, NULL ones skipped, joined into one new string: what g_strconcat does
+ * without walking its arguments twice (a REGISTER's text has a dozen pieces). */
+static char *
+join_pieces (const char **pieces,
+             guint        n)
+{
+  gsize lens[24], total = 0;
+  char *out, *p;
+
+  g_assert (n <= G_N_ELEMENTS (lens));
+  for (guint i = 0; i < n; i++)
+    total += lens[i] = pieces[i] != NULL ? strlen (pieces[i]) : 0;
+  p = out = g_malloc (total + 1);
+  for (guint i = 0; i < n; i++)
+    if (pieces[i] != NULL)
+      {
+        memcpy (p, pieces[i], lens[i]);
+        p += lens[i];
+      }
+  *p = '\0';
+  return out;
+}
+
+/* The start of every REGISTER of this boot, up to "CSeq: " (register_text_in_order). */
+static void
+update_reg_head (SimPhone *self)
+{
+  g_clear_pointer (&self->reg_head, g_free);
+  if (self->plain_identity && self->plain_boot)
+    self->reg_head = g_strconcat ("REGISTER sip:", self->domain, " SIP/2.0\r\n"
+                                  "From: \"", self->display_name, "\" <", self->aor, ">;tag=",
+                                  self->reg_from_tag,
+                                  "\r\nTo: \"", self->display_name, "\" <", self->aor, ">"
+                                  "\r\nCall-ID: ", self->reg_call_id,
+                                  "\r\nCSeq: ", NULL);
+}
+
+/*
+ * The REGISTER's text as sim_message_to_string writes it (header order: From, To, Call-ID,
+ * CSeq, Contacts one a line, Authorization, then the others as written), without the Via the
+ * stack puts after the request line.  @authorization is in the serialiser's form already.
+ */
+static char *
+register_text_in_order (SimPhone   *self,
+                        const char *authorization,
+                        guint32     expires,
+                        gboolean    old)
+{
+  char cseq_buf[11], expires_buf[11];
+  gboolean star = self->unregistering_all;
+  const char *pieces[] = {
+    self->reg_head, format_uint (cseq_buf, self->reg_cseq), " REGISTER\r\nContact: ",
+    star ? "*" : "<", star ? NULL : self->contact, star ? NULL : ">",
+    old ? "\r\nContact: <" : NULL, old ? self->old_contact : NULL, old ? ">;expires=0" : NULL,
+    authorization != NULL ? "\r\nAuthorization: " : NULL, authorization,
+    "\r\nMax-Forwards: 70\r\nExpires: ", format_uint (expires_buf, expires),
+    "\r\nUser-Agent: ", self->user_agent, "\r\nContent-Length: 0\r\n\r\n",
+  };
+
+  return join_pieces (pieces, G_N_ELEMENTS (pieces));
+}
+
 /*
  * The REGISTER's text before the stack adds its Via, in one g_strconcat (two passes over the
  * pieces, one allocation): every phone sends one per refresh and per challenge.
@@ -433,27 +610,48 @@ static void register_response_cb (SimStack       *stack,
                                    osip_message_t *response,
                                    gpointer        user_data);
 
+/*
+ * Sends the next REGISTER; @authorization_in_order: @authorization (if any) is in the order and
+ * form sim_message_to_string writes (authorization_text), so the text can go out unparsed.
+ */
 static void
-send_register (SimPhone   *self,
-               const char *authorization)
+send_register_with (SimPhone   *self,
+                    const char *authorization,
+                    gboolean    authorization_in_order)
 {
   g_autofree char *text = NULL;
   guint32 expires = self->reg_state == SIM_REG_UNREGISTERING ? 0 : self->requested;
   osip_message_t *request;
+  SimClientTxn *txn;
+  gboolean old;
 
   if (!self->powered || !self->has_outbound)
     return;
   clear_reg_txn (self);
   self->reg_cseq++;
-  text = register_text (self, authorization, expires);
-  request = sim_message_from_text (text);
+  old = !self->unregistering_all && self->old_contact != NULL &&
+        self->reg_state != SIM_REG_UNREGISTERING;
+  if (sim_phone_text_fast_path && (authorization == NULL || authorization_in_order) &&
+      register_is_plain (self, old))
+    {
+      /* Most REGISTERs: sent as written, parsed by no one but the registrar. */
+      text = register_text_in_order (self, authorization, expires, old);
+      txn = sim_stack_send_request_text (self->stack, "REGISTER", text, &self->outbound,
+                                         register_response_cb, self);
+    }
+  else
+    {
+      text = register_text (self, authorization, expires);
+      request = sim_message_from_text (text);
+      txn = sim_stack_send_request (self->stack, request, &self->outbound, NULL,
+                                    register_response_cb, self);
+    }
   g_free (self->sent_contact);
   self->sent_contact = g_strdup (self->contact);
   g_free (self->sent_old_contact);
   self->sent_old_contact = self->unregistering_all || self->reg_state == SIM_REG_UNREGISTERING
                            ? NULL : g_strdup (self->old_contact);
-  self->reg_txn = sim_client_txn_ref (sim_stack_send_request (self->stack, request, &self->outbound,
-                                                              NULL, register_response_cb, self));
+  self->reg_txn = sim_client_txn_ref (txn);
 }
 
 /* The expiry the registrar granted our Contact (RFC 3261 §10.2.4: from the 200's Contact). */
@@ -477,6 +675,42 @@ granted_expiry (SimPhone       *self,
   return 0;  /* our Contact is not bound */
 }
 
+/*
+ * @credentials as sim_message_to_string writes an Authorization (osip_authorization_to_str's
+ * field order), or NULL when a value is not plain enough to be written back unchanged.
+ */
+static char *
+authorization_text (const SimDigestCredentials *credentials)
+{
+  const char *algorithm = sim_digest_algorithm_name (credentials->algorithm);
+  /* The response, cnonce and nc are hex digits and letters we made: the others are checked. */
+  const char *values[] = {
+    credentials->username, credentials->realm, credentials->nonce, credentials->uri, algorithm,
+    credentials->opaque, credentials->qop,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    if (values[i] != NULL && !is_plain_text (values[i]))
+      return NULL;
+  if (values[0] == NULL || values[1] == NULL || values[2] == NULL || values[3] == NULL ||
+      algorithm == NULL || credentials->response == NULL)
+    return NULL;
+  {
+    gboolean cnonce = credentials->cnonce != NULL, opaque = credentials->opaque != NULL;
+    gboolean qop = credentials->qop != NULL, nc = credentials->nc != NULL;
+    const char *pieces[] = {
+      "Digest username=\"", credentials->username, "\", realm=\"", credentials->realm,
+      "\", nonce=\"", credentials->nonce, "\", uri=\"", credentials->uri,
+      "\", response=\"", credentials->response, "\", algorithm=", algorithm,
+      cnonce ? ", cnonce=\"" : NULL, credentials->cnonce, cnonce ? "\"" : NULL,
+      opaque ? ", opaque=\"" : NULL, credentials->opaque, opaque ? "\"" : NULL,
+      qop ? ", qop=" : NULL, credentials->qop, nc ? ", nc=" : NULL, credentials->nc,
+    };
+
+    return join_pieces (pieces, G_N_ELEMENTS (pieces));
+  }
+}
+
 static void
 answer_challenge (SimPhone       *self,
                   osip_message_t *response)
@@ -488,6 +722,7 @@ answer_challenge (SimPhone       *self,
   g_autofree char *authorization = NULL;
   g_autofree char *uri = g_strdup_printf ("sip:%s", self->domain);
   gboolean found = FALSE;
+  gboolean in_order;
 
   /* The registrar lists its challenges in preference order: take the first we can parse. */
   for (int pos = 0; !found && (value = sim_message_www_authenticate (response, pos)) != NULL; pos++)
@@ -513,11 +748,14 @@ answer_challenge (SimPhone       *self,
     }
   cnonce = sim_random_token (phone_rand (self), 16);
   sim_digest_answer (&challenge, self->user, self->password, "REGISTER", uri, cnonce, 1, &credentials);
-  authorization = sim_digest_credentials_format (&credentials);
+  authorization = authorization_text (&credentials);
+  in_order = authorization != NULL;
+  if (authorization == NULL)
+    authorization = sim_digest_credentials_format (&credentials);
   sim_digest_challenge_clear (&challenge);
   sim_digest_credentials_clear (&credentials);
   self->answered_challenge = TRUE;
-  send_register (self, authorization);
+  send_register_with (self, authorization, in_order);
 }
 
 static void handle_register_response (SimPhone       *self,
@@ -1377,6 +1615,7 @@ update_contact (SimPhone *self)
   self->contact = g_strdup_printf ("sip:%s@%s%s%s", self->user, host,
                                    self->rinstance != NULL ? ";rinstance=" : "",
                                    self->rinstance != NULL ? self->rinstance : "");
+  self->plain_contact = is_plain (self->contact, PLAIN_URI) && g_str_has_prefix (self->contact, "sip:");
 }
 
 static void
@@ -1389,6 +1628,8 @@ new_boot (SimPhone *self)
   g_free (self->reg_from_tag);
   self->reg_from_tag = sim_random_token (phone_rand (self), 10);
   self->reg_cseq = 0;
+  check_plain_boot (self);
+  update_reg_head (self);
 }
 
 void
@@ -1503,6 +1744,7 @@ sim_phone_finalize (GObject *object)
   g_free (self->user_agent);
   g_free (self->reg_reason);
   g_free (self->reg_call_id);
+  g_free (self->reg_head);
   g_free (self->reg_from_tag);
   g_free (self->rinstance);
   g_clear_pointer (&self->address_book, g_hash_table_unref);
@@ -1553,6 +1795,7 @@ sim_phone_new (SimStack   *stack,
   self->display_name = g_strdup (display_name ? display_name : user);
   self->aor = g_strdup_printf ("sip:%s@%s", user, domain);
   self->user_agent = g_strdup_printf ("SIP Lab phone (%s)", device);
+  check_plain_identity (self);
   self->requested = self->default_expires;
   update_contact (self);
   new_boot (self);

@@ -143,4 +143,8 @@ GHashTable   *sim_phone_get_address_book  (SimPhone      *self);    /* borrowed 
 
 /* Signals: "changed" whenever registration or call state changes. */
 
+/* For tests: FALSE parses every REGISTER the phones write before sending it, as before they
+ * sent plain ones as text (sim_stack_send_request_text). */
+void            _sim_phone_set_text_fast_path (gboolean enabled);
+
 G_END_DECLS

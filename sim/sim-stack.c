@@ -370,10 +370,22 @@ sim_client_txn_detach (SimClientTxn *txn)
   txn->user_data = NULL;
 }
 
+/*
+ * The request of @txn, parsed from its text the first time it is asked for when it was sent as
+ * text (sim_stack_send_request_text): most transactions only ever need the text.
+ */
+static osip_message_t *
+client_request (SimClientTxn *txn)
+{
+  if (txn->request == NULL && txn->request_text != NULL)
+    txn->request = sim_message_from_text (txn->request_text);
+  return txn->request;
+}
+
 osip_message_t *
 sim_client_txn_get_request (SimClientTxn *txn)
 {
-  return txn->request;
+  return client_request (txn);
 }
 
 const char *
@@ -479,7 +491,7 @@ client_timeout_cb (gpointer data)
   trace_txn (txn->stack, txn->kind, txn->state, txn->branch, txn->method,
              "no final response: the transaction timed out (408)");
   /* RFC 3261 §8.1.3.1: a timeout is reported to the TU as a 408 Request Timeout. */
-  timeout = sim_message_new_response (txn->request, 408, NULL, NULL);
+  timeout = sim_message_new_response (client_request (txn), 408, NULL, NULL);
   client_terminate (txn);
   client_deliver (txn, timeout);
 }
@@ -534,7 +546,7 @@ transport_error_cb (gpointer data)
       g_autofree char *text = NULL;
 
       txn = failed->pdata[i];
-      if (txn->state == STATE_TERMINATED || txn->request == NULL)
+      if (txn->state == STATE_TERMINATED || client_request (txn) == NULL)
         continue;    /* ended by a TU callback of an earlier one */
       text = g_strdup_printf ("the transport could not reach the destination (%s): the "
                               "transaction ends at once with 503", error->reason);
@@ -589,6 +601,7 @@ client_build_ack (SimClientTxn   *txn,
   osip_message_t *ack = NULL;
   osip_via_t *via = NULL, *via_copy = NULL;
 
+  client_request (txn);
   osip_message_init (&ack);
   osip_message_set_method (ack, osip_strdup ("ACK"));
   osip_message_set_version (ack, osip_strdup ("SIP/2.0"));
@@ -727,35 +740,34 @@ sim_stack_add_via (SimStack         *self,
   osip_list_add (&message->vias, v, 0);
 }
 
-SimClientTxn *
-sim_stack_send_request (SimStack         *self,
-                        osip_message_t   *request,
-                        const SimAddr    *dst,
-                        const char       *branch,
-                        SimResponseFunc   func,
-                        gpointer          user_data)
+/*
+ * The client transaction for a request whose text (with our Via) is @text (transfer full);
+ * @request (transfer full) is its structure, or NULL to parse @text when it is asked for.
+ */
+static SimClientTxn *
+client_start (SimStack      *self,
+              osip_message_t *request,
+              const char    *method,
+              char          *text,
+              gsize          len,
+              const SimAddr *dst,
+              const char    *branch,
+              SimResponseFunc func,
+              gpointer       user_data)
 {
   SimClientTxn *txn;
-  g_autofree char *new_branch = NULL;
-
-  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
-  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
-  g_return_val_if_fail (strcmp (request->sip_method, "ACK") != 0, NULL);
-
-  if (branch == NULL)
-    branch = new_branch = sim_random_branch (self->rand);
-  sim_stack_add_via (self, request, branch, dst->transport);
 
   txn = g_new0 (SimClientTxn, 1);
   txn->ref_count = 1;
   txn->stack = self;
-  txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_ICT : TXN_NICT;
+  txn->kind = strcmp (method, "INVITE") == 0 ? TXN_ICT : TXN_NICT;
   txn->state = txn->kind == TXN_ICT ? STATE_CALLING : STATE_TRYING;
   txn->branch = g_strdup (branch);
-  txn->key = client_key (branch, request->sip_method);
-  txn->method = g_strdup (request->sip_method);
+  txn->key = client_key (branch, method);
+  txn->method = g_strdup (method);
   txn->request = request;
-  txn->request_text = sim_message_to_string (request, &txn->request_len);
+  txn->request_text = text;
+  txn->request_len = len;
   txn->dst = *dst;
   txn->func = func;
   txn->user_data = user_data;
@@ -769,20 +781,20 @@ sim_stack_send_request (SimStack         *self,
   txn->counted = TRUE;
   txn->use = source_acquire (self, txn->source);
   client_account (txn);
-  trace_txn (self, txn->kind, txn->state, txn->branch, request->sip_method, NULL);
+  trace_txn (self, txn->kind, txn->state, txn->branch, method, NULL);
 
   transmit (self, dst, txn->request_text, txn->request_len, FALSE);
   if (!is_reliable (dst))
     client_arm_retransmit (txn);
   txn->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, client_timeout_cb, txn, NULL);
   trace_timer (self, "started", txn->kind == TXN_ICT ? "B" : "F", 64 * SIM_T1, txn->branch,
-               request->sip_method);
+               method);
 
   /*
    * RFC 3261 §9.1: if the cancelled INVITE gets no final response within 64*T1 of the CANCEL,
    * it is treated as timed out (in Proceeding it has no timer of its own).
    */
-  if (strcmp (request->sip_method, "CANCEL") == 0)
+  if (strcmp (method, "CANCEL") == 0)
     {
       g_autofree char *invite_key = client_key (branch, "INVITE");
       SimClientTxn *invite = g_hash_table_lookup (self->clients, invite_key);
@@ -790,6 +802,83 @@ sim_stack_send_request (SimStack         *self,
         invite->timeout_timer = sim_clock_add (self->clock, 64 * SIM_T1, client_timeout_cb, invite, NULL);
     }
   return txn;
+}
+
+SimClientTxn *
+sim_stack_send_request (SimStack         *self,
+                        osip_message_t   *request,
+                        const SimAddr    *dst,
+                        const char       *branch,
+                        SimResponseFunc   func,
+                        gpointer          user_data)
+{
+  g_autofree char *new_branch = NULL;
+  char *text;
+  gsize len;
+
+  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
+  g_return_val_if_fail (request != NULL && request->sip_method != NULL, NULL);
+  g_return_val_if_fail (strcmp (request->sip_method, "ACK") != 0, NULL);
+
+  if (branch == NULL)
+    branch = new_branch = sim_random_branch (self->rand);
+  sim_stack_add_via (self, request, branch, dst->transport);
+  text = sim_message_to_string (request, &len);
+  return client_start (self, request, request->sip_method, text, len, dst, branch, func,
+                       user_data);
+}
+
+SimClientTxn *
+sim_stack_send_request_text (SimStack         *self,
+                             const char       *method,
+                             const char       *text,
+                             const SimAddr    *dst,
+                             SimResponseFunc   func,
+                             gpointer          user_data)
+{
+  g_autofree char *branch = NULL;
+  const char *line_end;
+  char host[64];
+
+  g_return_val_if_fail (SIM_IS_STACK (self), NULL);
+  g_return_val_if_fail (method != NULL && strcmp (method, "ACK") != 0, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  line_end = strstr (text, "\r\n");
+  g_return_val_if_fail (line_end != NULL, NULL);
+  /* Only a dotted IPv4 sent-by is written here as the serialiser writes it; others go there. */
+  if (self->local.ip[0] == '\0' || self->local.ip[strspn (self->local.ip, "0123456789.")] != '\0')
+    return sim_stack_send_request (self, sim_message_from_text (text), dst, NULL, func, user_data);
+
+  /* The same random draw and Via text as sim_stack_add_via, where the serialiser puts it. */
+  branch = sim_random_branch (self->rand);
+  sim_addr_format (&self->local, host, sizeof host);
+  {
+    const char *transport = sim_transport_name (dst->transport);
+    const char *rport = self->no_rport ? "" : ";rport";
+    gsize head = line_end + 2 - text, rest = strlen (line_end + 2);
+    gsize n_transport = strlen (transport), n_host = strlen (host);
+    gsize n_branch = strlen (branch), n_rport = strlen (rport);
+    gsize len = head + strlen ("Via: SIP/2.0/") + n_transport + 1 + n_host + strlen (";branch=") +
+                n_branch + n_rport + 2 + rest;
+    char *out = g_malloc (len + 1), *p = out;
+
+#define PUT(data, n) (memcpy (p, (data), (n)), p += (n))
+    PUT (text, head);
+    PUT ("Via: SIP/2.0/", strlen ("Via: SIP/2.0/"));
+    PUT (transport, n_transport);
+    PUT (" ", 1);
+    PUT (host, n_host);
+    PUT (";branch=", strlen (";branch="));
+    PUT (branch, n_branch);
+    PUT (rport, n_rport);
+    PUT ("\r\n", 2);
+    PUT (line_end + 2, rest);
+#undef PUT
+    *p = '\0';
+    g_assert ((gsize) (p - out) == len);
+    return client_start (self, NULL, method, out, len, dst, branch, func, user_data);
+  }
 }
 
 void

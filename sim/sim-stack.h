@@ -210,6 +210,19 @@ SimClientTxn   *sim_stack_send_request        (SimStack         *self,
                                                const char       *branch,
                                                SimResponseFunc   func,
                                                gpointer          user_data);
+/*
+ * sim_stack_send_request for a request its TU wrote as text: @text is the whole request
+ * without our Via, its headers in the order and spelling sim_message_to_string writes them
+ * (the Via goes right after the request line).  The bytes sent are those sim_stack_send_request
+ * sends for sim_message_from_text (@text), but the request is parsed only if someone asks for
+ * it (sim_client_txn_get_request, a 408 or 503 made locally).  A fresh branch is drawn.
+ */
+SimClientTxn   *sim_stack_send_request_text   (SimStack         *self,
+                                               const char       *method,
+                                               const char       *text,
+                                               const SimAddr    *dst,
+                                               SimResponseFunc   func,
+                                               gpointer          user_data);
 /* Adds our top Via (sent-by, @branch or a fresh one, rport).  For requests sent statelessly (ACK). */
 void            sim_stack_add_via             (SimStack         *self,
                                                osip_message_t   *message,

@@ -120,6 +120,61 @@ test_jump_fires_nothing (void)
   g_assert_cmpuint (fired, ==, 0);
 }
 
+static void
+count_fired_cb (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+/*
+ * Timers are found by id in the clock's own table: thousands added and cancelled in a random
+ * order (ids sharing slots, removals from the middle of probe runs, the table growing)
+ * must leave exactly the ones not cancelled pending, and those fire.
+ */
+static void
+test_many_timers_by_id (void)
+{
+  g_autoptr(SimClock) clock = sim_clock_new_virtual ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GHashTable) live = g_hash_table_new (NULL, NULL);
+  guint fired = 0;
+
+  /* About 300 live among 60,000 ids: ids far apart share slots of the small table. */
+  for (int round = 0; round < 120000; round++)
+    {
+      if (ids->len < 300 || (ids->len < 400 && g_rand_int_range (rand, 0, 2) != 0))
+        {
+          guint id = sim_clock_add (clock, SIM_SEC (g_rand_int_range (rand, 1, 1000)),
+                                    count_fired_cb, &fired, NULL);
+
+          g_array_append_val (ids, id);
+          g_hash_table_add (live, GUINT_TO_POINTER (id));
+        }
+      else
+        {
+          guint at = g_rand_int_range (rand, 0, ids->len);
+          guint id = g_array_index (ids, guint, at);
+
+          sim_clock_cancel (clock, id);
+          g_hash_table_remove (live, GUINT_TO_POINTER (id));
+          g_array_remove_index_fast (ids, at);
+          g_assert_false (sim_clock_is_pending (clock, id));
+        }
+    }
+  g_assert_cmpuint (sim_clock_pending_count (clock), ==, g_hash_table_size (live));
+  for (guint i = 0; i < ids->len; i++)
+    {
+      guint id = g_array_index (ids, guint, i);
+
+      g_assert_true (sim_clock_is_pending (clock, id));
+      g_assert_cmpint (sim_clock_deadline (clock, id), !=, SIM_TIME_NONE);
+    }
+  sim_clock_run_until (clock, SIM_SEC (2000));
+  g_assert_cmpuint (fired, ==, g_hash_table_size (live));
+  g_assert_cmpuint (sim_clock_pending_count (clock), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -129,5 +184,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sim/clock/jump-fires-nothing", test_jump_fires_nothing);
   g_test_add_func ("/sim/clock/step-advances-to-next-deadline", test_step_advances_to_next_deadline);
   g_test_add_func ("/sim/clock/wall-clock-fires-from-main-loop", test_wall_clock_fires_from_main_loop);
+  g_test_add_func ("/sim/clock/thousands-of-timers-are-found-by-id", test_many_timers_by_id);
   return g_test_run ();
 }

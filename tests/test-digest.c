@@ -805,6 +805,53 @@ test_random_input_never_crashes (void)
     }
 }
 
+/* Which qop lists get a qop=auth answer, and nc written as 8 lower-case hex digits. */
+static void
+test_answer_reads_qop_lists_and_writes_nc (void)
+{
+  static const struct {
+    const char *qop;
+    gboolean auth;
+  } cases[] = {
+    { "auth", TRUE }, { "auth, auth-int", TRUE }, { "auth-int,auth", TRUE },
+    { " AUTH\t", TRUE }, { "auth-int", FALSE }, { "", FALSE }, { ",", FALSE },
+    { "authx, xauth", FALSE }, { "auth-int, , Auth ", TRUE }, { "au th", FALSE },
+  };
+  static const struct {
+    guint nc;
+    const char *text;
+  } counts[] = {
+    { 1, "00000001" }, { 0, "00000000" }, { 0xabcdef, "00abcdef" }, { G_MAXUINT32, "ffffffff" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SimDigestChallenge challenge = {
+        .realm = (char *) "lab.example", .nonce = (char *) "n", .qop = (char *) cases[i].qop,
+      };
+      SimDigestCredentials creds;
+
+      sim_digest_answer (&challenge, "alice", "secret", "REGISTER", "sip:lab.example", "c", 1,
+                         &creds);
+      g_assert_cmpint (creds.qop != NULL, ==, cases[i].auth);
+      sim_digest_credentials_clear (&creds);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      SimDigestChallenge challenge = {
+        .realm = (char *) "lab.example", .nonce = (char *) "n", .qop = (char *) "auth",
+      };
+      SimDigestCredentials creds;
+      g_autofree char *expected = g_strdup_printf ("%08x", counts[i].nc);
+
+      sim_digest_answer (&challenge, "alice", "secret", "REGISTER", "sip:lab.example", "c",
+                         counts[i].nc, &creds);
+      g_assert_cmpstr (creds.nc, ==, counts[i].text);
+      g_assert_cmpstr (creds.nc, ==, expected);
+      sim_digest_credentials_clear (&creds);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -848,6 +895,8 @@ main (int   argc,
   g_test_add_func ("/sim/digest/credentials-need-their-parameters",
                    test_credentials_need_their_parameters);
   g_test_add_func ("/sim/digest/huge-input-is-handled", test_huge_input_is_handled);
+  g_test_add_func ("/sim/digest/answer-reads-qop-lists-and-writes-nc",
+                   test_answer_reads_qop_lists_and_writes_nc);
   g_test_add_func ("/sim/digest/random-input-never-crashes", test_random_input_never_crashes);
 
   return g_test_run ();

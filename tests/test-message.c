@@ -377,6 +377,128 @@ test_scenario_packets (void)
   g_assert_cmpuint (n_packets, >, 50);
 }
 
+/* Every packet @world's trace recorded, in order, each followed by a line of '='. */
+static GString *
+world_packets (SimWorld *world)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  GString *out = g_string_new (NULL);
+
+  for (guint e = 0; e < events->len; e++)
+    {
+      SimEvent *event = events->pdata[e];
+
+      if (event->type == SIM_EVENT_PACKET && event->raw != NULL)
+        {
+          g_string_append (out, event->raw);
+          g_string_append (out, "\n=====\n");
+        }
+    }
+  return out;
+}
+
+/* Users whose names, display names and addresses the phone cannot write as plain text. */
+static SimWorld *
+odd_phones_world (void)
+{
+  static const struct {
+    const char *user, *display, *ip;
+  } phones[] = {
+    { "alice", "Alice", "10.0.0.11" },
+    { "bob", "Bob (the) Builder", "10.0.0.12" },
+    { "carol", "Caról", "10.0.0.13" },
+    { "dave", " Dave ", "10.0.0.14" },
+    { "e%41ve", "Eve", "10.0.0.15" },
+    { "frank", "Frank", "2001:db8::16" },
+  };
+  g_autoptr(GError) error = NULL;
+  SimWorld *world = sim_world_new (7);
+
+  sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (phones); i++)
+    {
+      g_autofree char *device = g_strdup_printf ("%s-desk", phones[i].user);
+
+      sim_world_add_user (world, phones[i].user, "secret", phones[i].display, &error);
+      g_assert_no_error (error);
+      if (sim_world_add_phone (world, phones[i].user, device, phones[i].ip, &error) == NULL)
+        g_error ("%s", error->message);
+      sim_world_register (world, device, 120, &error);
+      g_assert_no_error (error);
+    }
+  return world;
+}
+
+/*
+ * Phones send plain REGISTERs as they write them (sim_stack_send_request_text), unparsed: the
+ * bytes must be those of the REGISTER parsed and serialised again, for every shipped scenario
+ * (digest, moves, unregistering all, quirks) and for names that are not plain.
+ */
+static void
+test_register_text_fast_path (void)
+{
+  const char *srcdir = source_dir ();
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_compared = 0;
+
+  if (srcdir == NULL)
+    return;
+  {
+    g_autoptr(GString) with = NULL, without = NULL;
+
+    for (int fast = 1; fast >= 0; fast--)
+      {
+        g_autoptr(SimWorld) world = odd_phones_world ();
+
+        _sim_phone_set_text_fast_path (fast);
+        sim_world_run_until (world, SIM_SEC (600));
+        if (fast)
+          with = world_packets (world);
+        else
+          without = world_packets (world);
+      }
+    _sim_phone_set_text_fast_path (TRUE);
+    g_assert_cmpuint (with->len, >, 1000);
+    g_assert_cmpmem (with->str, with->len, without->str, without->len);
+    g_assert_nonnull (strstr (with->str, "From: \"Car\xc3\xb3l\""));
+    g_assert_nonnull (strstr (with->str, "Via: SIP/2.0/UDP [2001:db8::16]:5060;"));
+  }
+  dir_path = g_build_filename (srcdir, "data", "scenarios", NULL);
+  dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(GString) with = NULL, without = NULL;
+
+      if (!g_str_has_suffix (name, ".scn"))
+        continue;
+      path = g_build_filename (dir_path, name, NULL);
+      for (int fast = 1; fast >= 0; fast--)
+        {
+          g_auto(SimScenarioInfo) info = { 0 };
+          g_autoptr(SimWorld) world = NULL;
+
+          _sim_phone_set_text_fast_path (fast);
+          world = sim_scenario_load_file (path, 0, &info, &error);
+          g_assert_no_error (error);
+          sim_world_run_until (world, info.run);
+          if (fast)
+            with = world_packets (world);
+          else
+            without = world_packets (world);
+        }
+      _sim_phone_set_text_fast_path (TRUE);
+      g_assert_cmpmem (with->str, with->len, without->str, without->len);
+      n_compared++;
+    }
+  g_assert_cmpuint (n_compared, >=, 9);
+}
+
 /* tests/fuzz/corpus: NUL-separated messages, torture tests among them. */
 static void
 test_fuzz_corpus (void)
@@ -1493,6 +1615,8 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sim/message/parse/tricky", (gconstpointer) test_tricky_parse, run_counting);
   g_test_add_data_func ("/sim/message/parse/header-variants", (gconstpointer) test_header_variants, run_counting);
   g_test_add_func ("/sim/message/status-code-range", test_status_code_range);
+  g_test_add_func ("/sim/phone/a-plain-register-sends-the-bytes-of-its-parsed-text",
+                   test_register_text_fast_path);
   g_test_add_func ("/sim/message/the-stack-s-via-is-what-libosip2-parses", test_via_from_text);
   g_test_add_func ("/sim/message/parse/fast-path-can-be-turned-off", test_fast_parse_switch);
   g_test_add_func ("/sim/message/expires-is-seconds-absent-or-invalid", test_expires);

@@ -496,6 +496,27 @@ register_is_plain (SimPhone *self,
                    g_str_has_prefix (self->old_contact, "sip:")));
 }
 
+/*
+ * A display name as the inside of the quoted-string the phone writes it in (RFC 3261 §25.1):
+ * '"' and '\\' become quoted-pairs, and CR, LF and other control characters, which no
+ * quoted-string may carry, become spaces.  Written as it came, "Bob \"the\" Builder" or a
+ * trailing backslash made REGISTERs the phone itself could not parse, and a line break
+ * would have added headers of the user's choosing.
+ */
+static char *
+quoted_string_content (const char *text)
+{
+  GString *out = g_string_sized_new (strlen (text) + 2);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, (guchar) *p < 0x20 || *p == 0x7f ? ' ' : *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 check_plain_identity (SimPhone *self)
 {
@@ -1792,7 +1813,7 @@ sim_phone_new (SimStack   *stack,
   self->device = g_strdup (device);
   self->domain = g_strdup (domain);
   self->password = g_strdup (password ? password : "");
-  self->display_name = g_strdup (display_name ? display_name : user);
+  self->display_name = quoted_string_content (display_name ? display_name : user);
   self->aor = g_strdup_printf ("sip:%s@%s", user, domain);
   self->user_agent = g_strdup_printf ("SIP Lab phone (%s)", device);
   check_plain_identity (self);

@@ -596,6 +596,45 @@ test_same_seed_same_trace (void)
   g_assert_cmpstr (a, ==, b);
 }
 
+/*
+ * A display name is written as a quoted-string (RFC 3261 §25.1): quotes and backslashes become
+ * quoted-pairs and a line break a space.  Before, such names made REGISTERs the phone could not
+ * parse back (an abort), and a line break would have added headers.
+ */
+static void
+test_display_names_are_quoted (void)
+{
+  static const char *const names[] = { "Bob \"the\" Builder", "back\\", "two\r\nX-Injected: 1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(SimWorld) world = sim_world_new (3);
+      GPtrArray *events;
+      gboolean found_200 = FALSE;
+
+      sim_world_add_server (world, "registrar", "10.0.0.1", "lab.example", NULL);
+      g_assert_true (sim_world_add_user (world, "bob", "pw", names[i], NULL));
+      sim_world_add_phone (world, "bob", "bob-desk", "10.0.0.12", NULL);
+      sim_world_register (world, "bob-desk", 300, NULL);
+      sim_world_run_until (world, SIM_SEC (10));
+      g_assert_cmpuint (sim_location_get_n_bindings (sim_world_get_location (world)), ==, 1);
+      events = sim_trace_get_events (sim_world_get_trace (world));
+      for (guint k = 0; k < events->len; k++)
+        {
+          SimEvent *e = events->pdata[k];
+
+          if (e->type != SIM_EVENT_PACKET || e->raw == NULL)
+            continue;
+          g_assert_null (strstr (e->raw, "\r\nX-Injected"));
+          if (e->status == 200)
+            found_200 = TRUE;
+          if (i == 0 && e->status == 0)
+            g_assert_nonnull (strstr (e->raw, "From: \"Bob \\\"the\\\" Builder\" <sip:bob@"));
+        }
+      g_assert_true (found_200);
+    }
+}
+
 static guint
 count_notes (SimWorld   *world,
              const char *prefix)
@@ -1129,6 +1168,8 @@ main (int argc, char *argv[])
                    test_replay_with_another_contact);
   g_test_add_func ("/sim/world/replay-with-expires-0-removes-the-binding",
                    test_replay_with_expires_0);
+  g_test_add_func ("/sim/world/display-names-are-written-as-quoted-strings",
+                   test_display_names_are_quoted);
   g_test_add_func ("/sim/world/world-without-registrar-refuses-users-and-domain",
                    test_world_without_registrar_refuses_users_and_domain);
   return g_test_run ();

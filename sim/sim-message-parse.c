@@ -989,6 +989,17 @@ _sim_message_via_from_text (const char *value)
   return via;
 }
 
+int
+_sim_message_uri_parse (osip_uri_t *uri,
+                        const char *text)
+{
+  sim_message_init_library ();
+  fast_path_init ();
+  if (!fast_path_disabled && parse_plain_uri (uri, text, text + strlen (text)))
+    return 0;
+  return osip_uri_parse (uri, text);
+}
+
 osip_message_t *
 _sim_message_parse_fast (const char *data,
                          gsize       len)

@@ -35,6 +35,13 @@ gsize           _sim_message_header_name_len (const char    *line,
  * it sends.  NULL when libosip2 rejects @value.
  */
 osip_via_t     *_sim_message_via_from_text   (const char    *value) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * osip_uri_parse (@uri, @text) through the parser's fast path when it takes @text (the same
+ * structure): for the Contact of each binding the registrar's 200 lists.  -1, as
+ * osip_uri_parse returns, when libosip2 rejects @text.
+ */
+int             _sim_message_uri_parse       (osip_uri_t    *uri,
+                                              const char    *text);
 
 /* For tests, fuzzers and benchmarks */
 

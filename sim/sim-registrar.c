@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "sim-registrar.h"
+#include "sim-message-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1172,9 +1173,10 @@ plain_quoted_value (const char *text)
 /*
  * osip_message_set_contact (@response,
  *                           "<@uri>;expires=@expires[;q=@q][;+sip.instance=\"@instance\"]")
- * without writing that text and parsing it back: the same osip_uri_parse() of @uri and the same
- * parameters osip_from_parse() would have made of it (RFC 3261 §10.3 step 8).  FALSE, adding nothing, for anything that
- * parse could read differently (it takes the first '>' as the end of the URI, and calls a URI
+ * without writing that text and parsing it back: the same osip_uri_parse() of @uri (by the
+ * parser's fast path for a plain URI, which builds the same structure) and the same parameters
+ * osip_from_parse() would have made of it (RFC 3261 §10.3 step 8).  FALSE, adding nothing, for
+ * anything that parse could read differently (it takes the first '>' as the end of the URI, and calls a URI
  * under 6 characters a syntax error); the caller then goes the long way.
  */
 static gboolean
@@ -1192,7 +1194,7 @@ add_contact_direct (osip_message_t *response,
     return FALSE;
   if (osip_uri_init (&url) != 0)
     return FALSE;
-  if (osip_uri_parse (url, uri) != 0 || osip_contact_init (&contact) != 0)
+  if (_sim_message_uri_parse (url, uri) != 0 || osip_contact_init (&contact) != 0)
     {
       osip_uri_free (url);
       return FALSE;

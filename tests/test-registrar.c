@@ -3,6 +3,7 @@
 #include "sim-digest.h"
 #include "sim-location.h"
 #include "sim-message.h"
+#include "sim-message-private.h"
 #include "sim-net.h"
 #include "sim-registrar.h"
 #include "sim-stack.h"
@@ -1517,6 +1518,65 @@ test_is_our_host (Fixture       *f,
   g_assert_false (sim_registrar_is_our_host (f->registrar, NULL, 0));
 }
 
+/*
+ * The 200 lists each binding's Contact by parsing the stored URI text with the parser's fast
+ * path (_sim_message_uri_parse) rather than osip_uri_parse: for any text both must build the
+ * same structure and accept and reject the same, or the 200's bytes would change.
+ */
+static void
+assert_params_equal (const osip_list_t *a,
+                     const osip_list_t *b)
+{
+  g_assert_cmpint (osip_list_size (a), ==, osip_list_size (b));
+  for (int i = 0; i < osip_list_size (a); i++)
+    {
+      const osip_uri_param_t *pa = osip_list_get (a, i), *pb = osip_list_get (b, i);
+
+      g_assert_cmpstr (pa->gname, ==, pb->gname);
+      g_assert_cmpstr (pa->gvalue, ==, pb->gvalue);
+    }
+}
+
+static void
+test_contact_uri_parse_matches_libosip2 (void)
+{
+  static const char *const texts[] = {
+    "sip:alice@192.0.2.10:5060", "sip:alice@lab.example", "sips:bob@lab.example:5061;transport=tcp",
+    "sip:desk@10.0.0.1:5060;transport=udp;ob;lr", "SIP:Alice@LAB.example", "sip:lab.example",
+    "sip:lab.example:5060;maddr=10.0.0.1", "sip:alice@[::1]:5060", "sip:alice%20x@lab.example",
+    "sip:alice:secret@lab.example", "sip:alice@lab.example?subject=hi", "tel:+15551234567",
+    "sip:alice@lab.example;a=%41", "sip:@lab.example", "sip:alice@", "sip:alice@host:123456",
+    "sip:alice@host:", "sip:alice@host;", "sip:alice@host;=x", "sip:alice@host;x=", "sip:",
+    "sip:a", "sipx:alice@host", "sip:alice@host name", "sip:al;ice@host", "sip:alice@h_st",
+    "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      osip_uri_t *ours = NULL, *theirs = NULL;
+      int rc_ours, rc_theirs;
+
+      osip_uri_init (&ours);
+      osip_uri_init (&theirs);
+      rc_ours = _sim_message_uri_parse (ours, texts[i]);
+      rc_theirs = osip_uri_parse (theirs, texts[i]);
+      g_assert_cmpint (rc_ours, ==, rc_theirs);
+      if (rc_ours == 0)
+        {
+          g_assert_cmpstr (ours->scheme, ==, theirs->scheme);
+          g_assert_cmpstr (ours->username, ==, theirs->username);
+          g_assert_cmpstr (ours->password, ==, theirs->password);
+          g_assert_cmpstr (ours->host, ==, theirs->host);
+          g_assert_cmpstr (ours->port, ==, theirs->port);
+          g_assert_cmpstr (ours->string, ==, theirs->string);
+          assert_params_equal (&ours->url_params, &theirs->url_params);
+          assert_params_equal (&ours->url_headers, &theirs->url_headers);
+        }
+      osip_uri_free (ours);
+      osip_uri_free (theirs);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1567,5 +1627,7 @@ main (int argc, char *argv[])
   ADD ("non-register-is-405", test_non_register_is_405);
 
 #undef ADD
+  g_test_add_func ("/sim/registrar/the-200s-contact-uri-is-parsed-as-libosip2-parses-it",
+                   test_contact_uri_parse_matches_libosip2);
   return g_test_run ();
 }

@@ -151,6 +151,8 @@ sim_message_scan (const char      *data,
   const char *p = data, *end = data + len;
   gboolean first = TRUE, in_contact = FALSE, over = FALSE;
   ContactCut cut = { FALSE, };
+  /* A Contact value not yet read for its quotes and brackets (see below). */
+  const char *uncut = NULL, *uncut_end = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (scan != NULL, FALSE);
@@ -199,22 +201,47 @@ sim_message_scan (const char      *data,
             {
               /* A folded continuation (RFC 3261 §7.3.1) belongs to the header above. */
               if (in_contact)
-                scan->n_contacts += count_contact_commas (&cut, p, eol);
+                {
+                  if (uncut != NULL)
+                    count_contact_commas (&cut, uncut, uncut_end);
+                  uncut = NULL;
+                  scan->n_contacts += count_contact_commas (&cut, p, eol);
+                }
             }
           else
             {
-              gsize name_len = _sim_message_header_name_len (p, line_len);
+              const char *colon = memchr (p, ':', line_len);
+              gsize name_len = colon != NULL ? (gsize) (colon - p) : 0;
               /* The value starts after the colon, past any SP/HT between the name and it. */
-              const char *value = name_len > 0 ? (const char *) memchr (p, ':', line_len) + 1 : eol;
+              const char *value = colon != NULL ? colon + 1 : eol;
+              gboolean maybe;
 
+              /* The name ends before the colon, trailing SP/HT trimmed (as
+               * _sim_message_header_name_len cuts it). */
+              while (name_len > 0 && (p[name_len - 1] == ' ' || p[name_len - 1] == '\t'))
+                name_len--;
+              if (name_len == 0)
+                value = eol;
               /* Only a name of 1, 7 or 14 characters can be one of these two. */
-              gboolean maybe = name_len == 1 || name_len == 7 || name_len == 14;
-
+              maybe = name_len == 1 || name_len == 7 || name_len == 14;
               in_contact = maybe && _sim_message_header_name_is (p, name_len, "contact", 'm');
+              uncut = NULL;
               if (in_contact)
                 {
                   memset (&cut, 0, sizeof cut);
-                  scan->n_contacts += 1 + count_contact_commas (&cut, value, eol);
+                  scan->n_contacts += 1;
+                  /*
+                   * A value without a comma adds no Contact: its quotes and brackets matter only
+                   * if a folded line follows, so they are read then (every REGISTER has one
+                   * Contact, rarely folded).
+                   */
+                  if (memchr (value, ',', eol - value) != NULL)
+                    scan->n_contacts += count_contact_commas (&cut, value, eol);
+                  else
+                    {
+                      uncut = value;
+                      uncut_end = eol;
+                    }
                 }
               else if (maybe && _sim_message_header_name_is (p, name_len, "content-length", 'l'))
                 {

@@ -216,6 +216,50 @@ stored_free (SimLocation *self,
   g_free (stored);
 }
 
+/* What stored_update keeps of @old for @text: @old itself when it reads the same, else a copy. */
+static char *
+updated_string (char       *old,
+                const char *text)
+{
+  return g_strcmp0 (old, text) == 0 ? old : g_strdup (text);
+}
+
+static void
+free_if_replaced (char *old,
+                  char *now)
+{
+  if (old != now)
+    g_free (old);
+}
+
+/*
+ * stored_free (@stored) then stored_new (@binding), for a binding of the same Contact: what
+ * every refresh does, so the stored binding is updated in place and only the strings that
+ * differ (usually just the Call-ID) are copied.  @binding's strings may be @stored's own, so
+ * everything new is copied before anything old is freed.
+ */
+static void
+stored_update (SimLocation      *self,
+               SimBinding       *stored,
+               const SimBinding *binding)
+{
+  SimBinding old = *stored;
+
+  *stored = *binding;
+  stored->aor = old.aor;
+  stored->contact = old.contact;        /* the same text: that is how it was matched */
+  stored->display = updated_string (old.display, binding->display);
+  stored->call_id = updated_string (old.call_id, binding->call_id);
+  stored->instance = updated_string (old.instance, binding->instance);
+  stored->user_agent = g_strcmp0 (old.user_agent, binding->user_agent) == 0
+                         ? old.user_agent : (char *) pool_ref (self, binding->user_agent);
+  free_if_replaced (old.display, stored->display);
+  free_if_replaced (old.call_id, stored->call_id);
+  free_if_replaced (old.instance, stored->instance);
+  if (old.user_agent != stored->user_agent)
+    pool_unref (self, old.user_agent);
+}
+
 /* Unchanged means nothing a REGISTER can change differs: keep the stored one, trace nothing. */
 static gboolean
 binding_unchanged (const SimBinding *stored,
@@ -587,6 +631,65 @@ sim_location_replace (SimLocation *self,
   sim_location_replace_full (self, aor, bindings, why, NULL);
 }
 
+/* Whether a binding after the @i-th of @bindings has its Contact. */
+static gboolean
+contact_follows (GPtrArray *bindings,
+                 guint      i)
+{
+  const char *contact = ((SimBinding *) bindings->pdata[i])->contact;
+
+  for (guint k = i + 1; k < bindings->len; k++)
+    if (strcmp (((SimBinding *) bindings->pdata[k])->contact, contact) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * Adds the @i-th of @bindings to @fresh: the stored binding of its Contact in @old taken over
+ * as it is (NULL returned), or refreshed ("refreshed"), or a new one ("added").  What is taken
+ * from @old is cleared there.
+ */
+static const char *
+take_binding (SimLocation *self,
+              AorRecord   *record,
+              GPtrArray   *old,
+              GPtrArray   *bindings,
+              guint        i,
+              GPtrArray   *fresh)
+{
+  const SimBinding *binding = bindings->pdata[i];
+  SimBinding *stored = NULL;
+  guint pos;
+
+  for (pos = 0; pos < old->len; pos++)
+    {
+      SimBinding *candidate = old->pdata[pos];
+      if (candidate != NULL && strcmp (candidate->contact, binding->contact) == 0)
+        {
+          stored = candidate;
+          break;
+        }
+    }
+
+  if (stored != NULL && binding_unchanged (stored, binding))
+    {
+      old->pdata[pos] = NULL;                 /* taken over as it is */
+      g_ptr_array_add (fresh, stored);
+      return NULL;
+    }
+  /* A later binding of the same Contact (a caller may pass two) must still find the old one
+   * as it was, so only the last of them is refreshed in place. */
+  if (stored != NULL && !contact_follows (bindings, i))
+    {
+      old->pdata[pos] = NULL;                 /* refreshed where it is */
+      stored_update (self, stored, binding);
+      g_ptr_array_add (fresh, stored);
+    }
+  else
+    g_ptr_array_add (fresh, stored_new (self, record, binding));
+  return stored != NULL ? "refreshed" : "added";
+}
+
 static const char *
 reason_for (GHashTable *reasons,
             const char *contact,
@@ -653,31 +756,14 @@ sim_location_replace_full (SimLocation *self,
   for (guint i = 0; bindings != NULL && i < bindings->len; i++)
     {
       const SimBinding *binding = bindings->pdata[i];
-      SimBinding *stored = NULL;
-      guint pos;
+      const char *action = take_binding (self, record, old, bindings, i, fresh);
 
-      for (pos = 0; pos < old->len; pos++)
-        {
-          SimBinding *candidate = old->pdata[pos];
-          if (candidate != NULL && strcmp (candidate->contact, binding->contact) == 0)
-            {
-              stored = candidate;
-              break;
-            }
-        }
-
-      if (stored != NULL && binding_unchanged (stored, binding))
-        {
-          old->pdata[pos] = NULL;                 /* taken over as it is */
-          g_ptr_array_add (fresh, stored);
-          continue;
-        }
-
-      g_ptr_array_add (fresh, stored_new (self, record, binding));
+      if (action == NULL)
+        continue;
       changed = TRUE;
       if (updates != NULL)
-        g_ptr_array_add (updates, binding_event (self, stored != NULL ? "refreshed" : "added",
-                                                 fresh->pdata[fresh->len - 1], binding->granted,
+        g_ptr_array_add (updates, binding_event (self, action, fresh->pdata[fresh->len - 1],
+                                                 binding->granted,
                                                  reason_for (reasons, binding->contact, why)));
     }
 

@@ -416,6 +416,86 @@ test_binding_costs_under_a_bound (Fixture       *f,
   g_assert_cmpuint (per_binding, <, 768);
 }
 
+/*
+ * A refresh updates the stored binding in place: every field the new one brings must be
+ * there, strings borrowed from the stored binding itself included, and two bindings of one
+ * Contact in one call still both read the old one as it was ("refreshed" twice).
+ */
+static void
+test_refresh_updates_every_field (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) first = binding_set (make_binding (f, DESK, 3600, "c1@desk", 1, "Desk/1"), NULL);
+  g_autoptr(GPtrArray) second = NULL;
+  g_autoptr(GPtrArray) twice = NULL;
+  g_autofree char *events = NULL;
+  GPtrArray *bindings;
+  SimBinding *stored, *update;
+
+  sim_location_replace (f->location, AOR, first, "REGISTER CSeq 1");
+  stored = sim_location_lookup (f->location, AOR)->pdata[0];
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (10));
+
+  /* The new binding borrows the stored display and instance-less fields, as a caller may. */
+  update = g_new0 (SimBinding, 1);
+  *update = *stored;
+  update->aor = g_strdup (AOR);
+  update->contact = g_strdup (DESK);
+  update->display = g_strdup ("\"Desk\" <sip:alice@10.0.0.11:5060>");
+  update->call_id = g_strdup ("c2@desk");
+  update->cseq = 2;
+  update->user_agent = g_strdup ("Desk/2");
+  update->instance = g_strdup ("<urn:uuid:00000000-0000-1000-8000-000000000001>");
+  update->q = 0.5;
+  update->expires_at = sim_clock_now (f->clock) + SIM_SEC (600);
+  update->granted = 600;
+  update->updated_at = sim_clock_now (f->clock);
+  second = binding_set (update, NULL);
+  sim_location_replace (f->location, AOR, second, "REGISTER CSeq 2");
+
+  bindings = sim_location_lookup (f->location, AOR);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  stored = bindings->pdata[0];
+  g_assert_cmpstr (stored->aor, ==, AOR);
+  g_assert_cmpstr (stored->contact, ==, DESK);
+  g_assert_cmpstr (stored->display, ==, update->display);
+  g_assert_cmpstr (stored->call_id, ==, "c2@desk");
+  g_assert_cmpuint (stored->cseq, ==, 2);
+  g_assert_cmpstr (stored->user_agent, ==, "Desk/2");
+  g_assert_cmpstr (stored->instance, ==, update->instance);
+  g_assert_cmpfloat (stored->q, ==, 0.5);
+  g_assert_cmpint (stored->expires_at, ==, update->expires_at);
+  g_assert_cmpuint (stored->granted, ==, 600);
+
+  /* Two of one Contact, the second borrowing the stored strings. */
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (10));
+  twice = binding_set (make_binding (f, DESK, 300, "c3@desk", 3, "Desk/2"), NULL);
+  update = g_new0 (SimBinding, 1);
+  *update = *stored;
+  update->cseq = 4;
+  update->aor = g_strdup (stored->aor);
+  update->contact = g_strdup (stored->contact);
+  update->display = g_strdup (stored->display);
+  update->call_id = g_strdup ("c4@desk");
+  update->user_agent = g_strdup (stored->user_agent);
+  update->instance = NULL;
+  update->updated_at = sim_clock_now (f->clock);
+  g_ptr_array_add (twice, update);
+  sim_location_replace (f->location, AOR, twice, "REGISTER CSeq 4");
+  bindings = sim_location_lookup (f->location, AOR);
+  g_assert_cmpuint (bindings->len, ==, 2);
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->call_id, ==, "c3@desk");
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[1])->call_id, ==, "c4@desk");
+  g_assert_null (((SimBinding *) bindings->pdata[1])->instance);
+  g_assert_cmpuint (sim_location_get_n_bindings (f->location), ==, 2);
+  events = binding_events (f);
+  g_assert_cmpstr (events, ==,
+                   "added " DESK " 3600\n"
+                   "refreshed " DESK " 600\n"
+                   "refreshed " DESK " 300\n"
+                   "refreshed " DESK " 600\n");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -434,6 +514,7 @@ main (int argc, char *argv[])
   ADD ("list-aors-is-sorted", test_list_aors_is_sorted);
   ADD ("disabled-trace-still-signals", test_disabled_trace_still_signals);
   ADD ("a-binding-costs-under-a-bound", test_binding_costs_under_a_bound);
+  ADD ("refresh-updates-every-field", test_refresh_updates_every_field);
 
 #undef ADD
   return g_test_run ();

@@ -423,6 +423,23 @@ sim_registrar_is_our_host (SimRegistrar *self,
   return FALSE;
 }
 
+/* Whether @request has a header (of those libosip2 keeps by name) called @lname, any case:
+ * what osip_message_header_get_byname (@request, @lname, 0, ...) >= 0 says. */
+static gboolean
+has_header_named (osip_message_t *request,
+                  const char     *lname)
+{
+  osip_list_iterator_t it;
+  gsize n = strlen (lname);
+
+  for (osip_header_t *header = osip_list_get_first (&request->headers, &it); header != NULL;
+       header = osip_list_get_next (&it))
+    if (header->hname != NULL && ascii_lower (header->hname[0]) == lname[0] &&
+        g_ascii_strncasecmp (header->hname, lname, n + 1) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* RFC 3261 §8.2.2.3: every option tag in Require must be one we support, and we support none. */
 static char *
 unsupported_extensions (osip_message_t *request)
@@ -430,7 +447,10 @@ unsupported_extensions (osip_message_t *request)
   g_autoptr(GString) tags = NULL;
   osip_header_t *header = NULL;
 
-  /* The string is made only for a Require header: almost no REGISTER has one. */
+  /* The string is made only for a Require header: almost no REGISTER has one, so a quick
+   * look for its name comes before libosip2's lookup. */
+  if (!has_header_named (request, "require"))
+    return NULL;
   for (int pos = 0; (pos = osip_message_header_get_byname (request, "require", pos, &header)) >= 0;
        pos++)
     {
@@ -936,27 +956,29 @@ process_contacts (Request *req)
     }
   else
     {
-      g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) uri_texts = g_ptr_array_new_with_free_func (g_free);
+      /* Each Contact's URI text and its key, in one block (the scan caps how many). */
+      g_autofree char **texts = g_new0 (char *, 2 * (gsize) n_contacts);
+      char **uri_texts = texts, **keys = texts + n_contacts;
 
       /* Each URI is written once: as it is for the display text, canonical for the key. */
       for (int i = 0; i < n_contacts; i++)
         {
           osip_contact_t *contact = osip_list_get (&request->contacts, i);
-          char *text = contact->url != NULL ? sim_uri_to_string (contact->url) : NULL;
 
-          g_ptr_array_add (uri_texts, text);
-          g_ptr_array_add (keys, canonical_uri (contact->url, g_strdup (text)));
+          uri_texts[i] = contact->url != NULL ? sim_uri_to_string (contact->url) : NULL;
+          keys[i] = canonical_uri (contact->url, g_strdup (uri_texts[i]));
         }
       for (int i = 0; i < n_contacts && outcome == OUTCOME_OK; i++)
         {
           gboolean superseded = FALSE;
 
-          for (int j = i + 1; j < n_contacts && !superseded && keys->pdata[i] != NULL; j++)
-            superseded = g_strcmp0 (keys->pdata[i], keys->pdata[j]) == 0;
+          for (int j = i + 1; j < n_contacts && !superseded && keys[i] != NULL; j++)
+            superseded = g_strcmp0 (keys[i], keys[j]) == 0;
           outcome = plan_contact (req, &plan, osip_list_get (&request->contacts, i),
-                                  uri_texts->pdata[i], keys->pdata[i], superseded, added);
+                                  uri_texts[i], keys[i], superseded, added);
         }
+      for (int i = 0; i < 2 * n_contacts; i++)
+        g_free (texts[i]);
       if (outcome == OUTCOME_OK)
         outcome = plan_limit (req, &plan, added);
       if (outcome != OUTCOME_OK)
@@ -1004,7 +1026,14 @@ process (Request *req)
   if (request->call_id == NULL || request->call_id->number == NULL)
     req->call_id = NULL;
   else if (request->call_id->host != NULL)
-    req->call_id = g_strconcat (request->call_id->number, "@", request->call_id->host, NULL);
+    {
+      gsize n = strlen (request->call_id->number), h = strlen (request->call_id->host);
+
+      req->call_id = g_malloc (n + 1 + h + 1);
+      memcpy (req->call_id, request->call_id->number, n);
+      req->call_id[n] = '@';
+      memcpy (req->call_id + n + 1, request->call_id->host, h + 1);
+    }
   else
     req->call_id = g_strdup (request->call_id->number);
   req->cseq = sim_message_cseq_number (request);

@@ -1005,6 +1005,15 @@ test_unknown_extension_is_420 (Fixture       *f,
   unsupported = header_values (response, "unsupported");
   g_assert_cmpstr (unsupported, ==, "gruu, path");
   g_assert_cmpuint (n_bindings (f), ==, 0);
+
+  /* Header names are case-insensitive (RFC 3261 §7.3.1), after other unknown headers too. */
+  response = phone_send (&f->desk, NULL, NULL,
+                         "Contact: <" DESK ">\r\nX-Req: a\r\nREQUIRE: sec-agree\r\n");
+  g_assert_cmpint (response->status_code, ==, 420);
+  g_clear_pointer (&unsupported, g_free);
+  unsupported = header_values (response, "unsupported");
+  g_assert_cmpstr (unsupported, ==, "sec-agree");
+  g_assert_cmpuint (n_bindings (f), ==, 0);
 }
 
 static void

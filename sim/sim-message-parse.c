@@ -72,6 +72,8 @@ init_char_classes (void)
         char_classes[c] |= CHAR_QUOTED_STOP;
       if (char_classes[c] & CHAR_TOKEN)
         lower_token[c] = g_ascii_tolower (c);
+      /* parse_plain_uri reads a host with one span of user characters. */
+      g_assert (!(char_classes[c] & CHAR_URI_HOST) || (char_classes[c] & CHAR_URI_USER));
     }
 }
 
@@ -205,18 +207,21 @@ parse_plain_uri (osip_uri_t *uri,
     return FALSE;
   p += scheme_len + 1;
 
-  host = p;
-  host_len = span_class (p, end, CHAR_URI_HOST);
-  if (host + host_len < end && host[host_len] != ':' && host[host_len] != ';')
+  /*
+   * user@host, or a host alone.  Host characters are user characters too, and ':', ';' and '@'
+   * are neither, so one span of user characters tells them apart: followed by '@' it is the
+   * user, otherwise it is read again as host[:port] (anything else after it fails there).
+   */
+  user_len = span_class (p, end, CHAR_URI_USER);
+  if (p + user_len < end && p[user_len] == '@')
     {
-      /* user@host */
-      user = p;
-      user_len = span_class (p, end, CHAR_URI_USER);
-      if (user_len == 0 || user + user_len >= end || user[user_len] != '@')
+      if (user_len == 0)
         return FALSE;
-      host = user + user_len + 1;
-      host_len = span_class (host, end, CHAR_URI_HOST);
+      user = p;
+      host = p + user_len + 1;
     }
+  else
+    host = p;
   p = span_hostport (host, end, &host_len, &port, &port_len);
   if (p == NULL)
     return FALSE;
@@ -349,12 +354,14 @@ plain_display_name_len (const char *value)
 /*
  * osip_from_parse (From, To, Contact) for "<plain URI>;name=value;flag", with or without a
  * plain quoted display name before it (phones send one: "Alice" <sip:alice@lab.example>).
- * NULL for anything else.
+ * NULL for anything else.  [@value, @end) is the value, NUL-terminated at @end, as for the
+ * other parse_plain_ functions.
  */
 static osip_from_t *
-parse_plain_name_addr (const char *value)
+parse_plain_name_addr (const char *value,
+                       const char *end)
 {
-  const char *gt, *end;
+  const char *gt;
   osip_from_t *from = NULL;
   osip_uri_t *uri = NULL;
   gsize display_len = plain_display_name_len (value);
@@ -363,10 +370,9 @@ parse_plain_name_addr (const char *value)
     value += display_len + 1;
   if (value[0] != '<')
     return NULL;
-  gt = strchr (value, '>');
+  gt = memchr (value, '>', end - value);
   if (gt == NULL || gt - value < 8)
     return NULL;
-  end = value + strlen (value);
   if (!check_plain_generic_params (gt + 1, end))
     return NULL;
 
@@ -386,9 +392,9 @@ parse_plain_name_addr (const char *value)
 
 /* osip_via_parse for "SIP/2.0/UDP host:port;name=value;flag": no comment, no IPv6. */
 static osip_via_t *
-parse_plain_via (const char *value)
+parse_plain_via (const char *value,
+                 const char *end)
 {
-  const char *end = value + strlen (value);
   const char *protocol = value + 8, *host, *port = NULL, *params;
   gsize protocol_len = 0, host_len, port_len = 0;
   osip_via_t *via = NULL;
@@ -445,9 +451,9 @@ static const struct {
 };
 
 static osip_authorization_t *
-parse_plain_authorization (const char *value)
+parse_plain_authorization (const char *value,
+                           const char *end)
 {
-  const char *end = value + strlen (value);
   const char *p = value, *field_start = NULL;
   struct { const char *start; gsize len; } found[G_N_ELEMENTS (credential_fields)] = { { 0 } };
   osip_authorization_t *auth = NULL;
@@ -525,12 +531,16 @@ parse_plain_authorization (const char *value)
  * The libosip2 setters the fast path does itself for plain values: osip_message_set_via, _from,
  * _to, _contact, _call_id, _cseq, _content_length, _authorization.  FALSE when the value is not
  * plain or the header is a second one of a kind libosip2 takes once: the caller uses libosip2's.
+ * FALSE too for a value libosip2 would cut at its commas (the caller then declines the whole
+ * message): the plain Via, From, To and Contact values hold no comma (none of their character
+ * classes has it), so only the other four look.  @value is @value_len bytes, NUL-terminated.
  */
 static gboolean
 set_plain_header (osip_message_t *msg,
                   const char     *lname,
                   gsize           name_len,
-                  const char     *value)
+                  const char     *value,
+                  gsize           value_len)
 {
   osip_from_t **single = NULL;
   osip_from_t *from;
@@ -539,7 +549,7 @@ set_plain_header (osip_message_t *msg,
    * f From, t To, m Contact. */
   if ((name_len == 3 && memcmp (lname, "via", 3) == 0) || (name_len == 1 && lname[0] == 'v'))
     {
-      osip_via_t *via = parse_plain_via (value);
+      osip_via_t *via = parse_plain_via (value, value + value_len);
 
       if (via == NULL)
         return FALSE;
@@ -551,9 +561,9 @@ set_plain_header (osip_message_t *msg,
     {
       /* osip_call_id_parse: "number@host" or "number", cut at the first '@'. */
       const char *at = strchr (value, '@');
-      gsize len = strlen (value);
+      gsize len = value_len;
 
-      if (msg->call_id != NULL || strpbrk (value, " \t") != NULL || at == value || (at != NULL && at[1] == '\0'))
+      if (msg->call_id != NULL || header_is_split (lname, name_len, value, value_len) || strpbrk (value, " \t") != NULL || at == value || (at != NULL && at[1] == '\0'))
         return FALSE;
       osip_call_id_init (&msg->call_id);
       msg->message_property = MESSAGE_PROPERTY_CHANGED;
@@ -566,9 +576,9 @@ set_plain_header (osip_message_t *msg,
     {
       /* osip_cseq_parse: number, one space, method. */
       const char *space = strchr (value, ' ');
-      gsize len = strlen (value);
+      gsize len = value_len;
 
-      if (msg->cseq != NULL || space == NULL || space == value || strchr (value, '\t') != NULL ||
+      if (msg->cseq != NULL || header_is_split (lname, name_len, value, value_len) || space == NULL || space == value || strchr (value, '\t') != NULL ||
           strchr (space + 1, ' ') != NULL || space[1] == '\0')
         return FALSE;
       osip_cseq_init (&msg->cseq);
@@ -580,18 +590,19 @@ set_plain_header (osip_message_t *msg,
   if ((name_len == 14 && memcmp (lname, "content-length", 14) == 0) || (name_len == 1 && lname[0] == 'l'))
     {
       /* osip_content_length_parse keeps the text. */
-      if (msg->content_length != NULL)
+      if (msg->content_length != NULL || header_is_split (lname, name_len, value, value_len))
         return FALSE;
       osip_content_length_init (&msg->content_length);
       msg->message_property = MESSAGE_PROPERTY_CHANGED;
-      msg->content_length->value = osip_strndup_len (value, strlen (value));
+      msg->content_length->value = osip_strndup_len (value, value_len);
       return TRUE;
     }
   if (name_len == 13 && memcmp (lname, "authorization", 13) == 0)
     {
-      osip_authorization_t *auth = parse_plain_authorization (value);
+      osip_authorization_t *auth = NULL;
 
-      if (auth == NULL)
+      if (header_is_split (lname, name_len, value, value_len) ||
+          (auth = parse_plain_authorization (value, value + value_len)) == NULL)
         return FALSE;
       msg->message_property = MESSAGE_PROPERTY_CHANGED;
       osip_list_add (&msg->authorizations, auth, -1);
@@ -628,7 +639,7 @@ set_plain_header (osip_message_t *msg,
   /* A second From or To is an error libosip2 reports. */
   if (single != NULL && *single != NULL)
     return FALSE;
-  from = parse_plain_name_addr (value);
+  from = parse_plain_name_addr (value, value + value_len);
   if (from == NULL)
     return FALSE;
   msg->message_property = MESSAGE_PROPERTY_CHANGED;
@@ -767,11 +778,10 @@ parse_fast_text (osip_message_t *msg,
         return FALSE;                  /* empty: libosip2 passes NULL or "" */
       *value_end = '\0';
 
+      if (set_plain_header (msg, line, name_len, value, value_end - value))
+        continue;
       if (header_is_split (line, name_len, value, value_end - value))
         return FALSE;
-
-      if (set_plain_header (msg, line, name_len, value))
-        continue;
       index = is_common_unknown_header (line, name_len) ? -1 : __osip_message_is_known_header (line);
       if (index >= 0)
         {
@@ -978,7 +988,7 @@ _sim_message_via_from_text (const char *value)
 
   sim_message_init_library ();
   fast_path_init ();
-  if (!fast_path_disabled && (via = parse_plain_via (value)) != NULL)
+  if (!fast_path_disabled && (via = parse_plain_via (value, value + strlen (value))) != NULL)
     return via;
   osip_via_init (&via);
   if (osip_via_parse (via, value) != 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim-message-private.h"
+#include "fuzz/parse-compare.h"
 
 /*
  * The scan reads a one-value Contact line for its quotes and angle brackets only when a
@@ -43,11 +44,88 @@ test_scan_counts_contacts_across_folded_lines (void)
     }
 }
 
+/*
+ * The edges of the fast path's one-span user@host reading and of its comma check, which now
+ * runs only for the headers whose plain values may hold commas: each message must parse as
+ * libosip2 alone parses it (or be refused the same way), and the plain ones by the fast path.
+ */
+static void
+test_fast_path_edges_match_libosip2 (void)
+{
+  static const struct {
+    const char *headers;
+    ParsePaths expected;
+  } cases[] = {
+    { "Contact: <sip:alice@10.0.0.1:5060;transport=udp>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:a_b.c~d@lab.example>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:lab.example:5060;lr>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:a_b;x=1>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:a_b:5060>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:@lab.example>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:a@>\r\n", PARSE_PATHS_REJECTED },
+    { "Contact: <sip:a@b@c>\r\n", PARSE_PATHS_FAST },
+    { "Contact: <sip:a@b>, <sip:c@d>\r\n", PARSE_PATHS_OSIP },
+    { "Contact: <sip:a@b>;x=\"1,2\"\r\n", PARSE_PATHS_OSIP },
+    { "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.2\r\n", PARSE_PATHS_OSIP },
+    { "X-Call-ID: a,b\r\n", PARSE_PATHS_FAST },
+    { "User-Agent: Desk, version 2\r\n", PARSE_PATHS_FAST },
+    { "Allow: REGISTER, INVITE\r\n", PARSE_PATHS_OSIP },
+    { "Authorization: Digest username=\"alice\", realm=\"lab.example\", nonce=\"abc\", "
+      "uri=\"sip:lab.example\", response=\"0123456789abcdef0123456789abcdef\", nc=00000001\r\n",
+      PARSE_PATHS_FAST },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strconcat ("REGISTER sip:lab.example SIP/2.0\r\n"
+                                           "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx;rport\r\n"
+                                           "From: <sip:alice@lab.example>;tag=1\r\n"
+                                           "To: <sip:alice@lab.example>\r\n"
+                                           "Call-ID: c1@10.0.0.1\r\n"
+                                           "CSeq: 1 REGISTER\r\n",
+                                           cases[i].headers,
+                                           "Content-Length: 0\r\n\r\n", NULL);
+
+      g_test_message ("case %u: %s", i, cases[i].headers);
+      g_assert_cmpint (parse_compare_paths (text, strlen (text), NULL), ==, cases[i].expected);
+    }
+}
+
+/* Call-ID, CSeq and Content-Length values with commas, as whole messages. */
+static void
+test_fast_path_commas_match_libosip2 (void)
+{
+  static const char *const middles[] = {
+    "Call-ID: a,b@10.0.0.1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n",
+    "i: a,b\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n",
+    "Call-ID: c1\r\nCSeq: 1 REG,ISTER\r\nContent-Length: 0\r\n",
+    "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0,0\r\n",
+    "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nl: 0, 0\r\n",
+    "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n"
+    "Authorization: Digest username=\"a,b\", realm=\"lab.example\", nonce=\"n\", "
+    "uri=\"sip:lab.example\", response=\"00\", nc=00000001\r\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (middles); i++)
+    {
+      g_autofree char *text = g_strconcat ("REGISTER sip:lab.example SIP/2.0\r\n"
+                                           "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\n"
+                                           "From: <sip:alice@lab.example>;tag=1\r\n"
+                                           "To: <sip:alice@lab.example>\r\n",
+                                           middles[i], "\r\n", NULL);
+
+      g_test_message ("case %u: %s", i, middles[i]);
+      parse_compare_paths (text, strlen (text), NULL);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/parse/scan-counts-contacts-across-folded-lines",
                    test_scan_counts_contacts_across_folded_lines);
+  g_test_add_func ("/sim/parse/fast-path-edges-match-libosip2", test_fast_path_edges_match_libosip2);
+  g_test_add_func ("/sim/parse/fast-path-commas-match-libosip2", test_fast_path_commas_match_libosip2);
   return g_test_run ();
 }

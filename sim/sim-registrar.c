@@ -602,12 +602,31 @@ authenticate (Request  *req,
 /* ---------------------------------------------------------------------------------------- */
 /* Steps 6-7: the new binding set                                                            */
 
-/* The binding set being built: entries borrowed from the location or owned by @owned. */
+/*
+ * The binding set being built: entries borrowed from the location or owned by @owned.  The
+ * owned ones borrow their aor, contact, call_id and user_agent from the request (and its
+ * Contact keys), which outlive the plan; the location and the store copy what they keep.
+ */
 typedef struct {
   GPtrArray *set;             /* SimBinding*, the AOR's bindings after this request */
   GPtrArray *owned;           /* SimBinding*, new or updated ones (freed with the plan) */
   GHashTable *reasons;        /* contact -> sentence for the trace; NULL when not tracing */
+  guint n_added;              /* bindings of Contacts the AOR did not have */
+  SimBinding *first_added;
+  char **texts;               /* each Contact's URI text, then each one's key (canonical_uri) */
+  guint n_texts;
 } Plan;
+
+/* A binding of @owned: only its display and instance are its own. */
+static void
+plan_binding_free (gpointer data)
+{
+  SimBinding *binding = data;
+
+  g_free (binding->display);
+  g_free (binding->instance);
+  g_free (binding);
+}
 
 static void
 plan_clear (Plan *plan)
@@ -615,6 +634,10 @@ plan_clear (Plan *plan)
   g_clear_pointer (&plan->set, g_ptr_array_unref);
   g_clear_pointer (&plan->owned, g_ptr_array_unref);
   g_clear_pointer (&plan->reasons, g_hash_table_unref);
+  for (guint i = 0; i < plan->n_texts; i++)
+    g_free (plan->texts[i]);
+  g_clear_pointer (&plan->texts, g_free);
+  plan->n_texts = 0;
 }
 
 static gboolean
@@ -724,8 +747,7 @@ plan_contact (Request        *req,
               osip_contact_t *contact,
               const char     *uri_text,
               const char     *key,
-              gboolean        superseded,
-              GPtrArray      *added)
+              gboolean        superseded)
 {
   SimRegistrar *self = req->self;
   const SimRegistrarPolicy *policy = &self->policy;
@@ -800,16 +822,16 @@ plan_contact (Request        *req,
   display = contact_display (contact, uri_text);
 
   binding = g_new0 (SimBinding, 1);
-  binding->aor = g_strdup (req->aor);
-  binding->contact = g_strdup (key);
+  binding->aor = req->aor;
+  binding->contact = (char *) key;
   binding->display = g_steal_pointer (&display);
   binding->q = q;
   binding->expires_at = req->now + SIM_SEC (granted);
   binding->granted = granted;
-  binding->call_id = g_strdup (req->call_id);
+  binding->call_id = req->call_id;
   binding->cseq = req->cseq;
   binding->source = *sim_server_txn_get_source (req->txn);
-  binding->user_agent = g_strdup (sim_message_header (req->request, "user-agent"));
+  binding->user_agent = (char *) sim_message_header (req->request, "user-agent");
   binding->instance = g_steal_pointer (&instance);
   binding->registered_at = existing != NULL ? existing->registered_at : req->now;
   binding->updated_at = req->now;
@@ -822,7 +844,8 @@ plan_contact (Request        *req,
   if (existing == NULL)
     {
       g_ptr_array_add (plan->set, binding);
-      g_ptr_array_add (added, binding);
+      if (plan->n_added++ == 0)
+        plan->first_added = binding;
       plan_reason (plan, key, "a new Contact for %s: %u s granted%s (RFC 3261 §10.3 step 7)",
                    req->aor, granted, note);
     }
@@ -845,14 +868,13 @@ plan_contact (Request        *req,
 
 /* The AOR may hold at most max_contacts bindings once this request's new ones are in. */
 static Outcome
-plan_limit (Request   *req,
-            Plan      *plan,
-            GPtrArray *added)
+plan_limit (Request *req,
+            Plan    *plan)
 {
   const SimRegistrarPolicy *policy = &req->self->policy;
   guint max = policy->max_contacts;
 
-  if (added->len == 0 || max == 0 || plan->set->len <= max)
+  if (plan->n_added == 0 || max == 0 || plan->set->len <= max)
     return OUTCOME_OK;
 
   if (policy->replace_oldest)
@@ -884,9 +906,34 @@ plan_limit (Request   *req,
 
   if (plan->set->len <= max)
     return OUTCOME_OK;
-  return reject (req, OUTCOME_TOO_MANY_CONTACTS, ((SimBinding *) added->pdata[0])->contact,
+  return reject (req, OUTCOME_TOO_MANY_CONTACTS, plan->first_added->contact,
                  "%s would have %u bindings, more than the %u this registrar allows per AOR "
                  "(policy max_contacts)", req->aor, plan->set->len, max);
+}
+
+/*
+ * Each Contact's URI written once: as it is for the display text, canonical for the key.
+ * Returns the texts, then the keys, in one block kept with @plan (its bindings borrow the keys).
+ */
+static char **
+plan_write_uris (Plan           *plan,
+                 osip_message_t *request,
+                 int             n_contacts)
+{
+  char **uri_texts, **keys;
+
+  plan->n_texts = 2 * (guint) n_contacts;
+  plan->texts = g_new0 (char *, plan->n_texts);
+  uri_texts = plan->texts;
+  keys = plan->texts + n_contacts;
+  for (int i = 0; i < n_contacts; i++)
+    {
+      osip_contact_t *contact = osip_list_get (&request->contacts, i);
+
+      uri_texts[i] = contact->url != NULL ? sim_uri_to_string (contact->url) : NULL;
+      keys[i] = canonical_uri (contact->url, g_strdup (uri_texts[i]));
+    }
+  return uri_texts;
 }
 
 static Outcome
@@ -896,7 +943,6 @@ process_contacts (Request *req)
   osip_message_t *request = req->request;
   int n_contacts = osip_list_size (&request->contacts);
   gint64 expires = req->expires = sim_message_expires (request);
-  g_autoptr(GPtrArray) added = g_ptr_array_new ();
   g_autofree char *why = NULL;
   GPtrArray *current;
   gboolean wildcard = FALSE;
@@ -923,7 +969,7 @@ process_contacts (Request *req)
   plan.set = g_ptr_array_new ();
   for (guint i = 0; current != NULL && i < current->len; i++)
     g_ptr_array_add (plan.set, current->pdata[i]);
-  plan.owned = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_binding_free);
+  plan.owned = g_ptr_array_new_with_free_func (plan_binding_free);
   if (sim_location_is_tracing (self->location))
     plan.reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
@@ -956,18 +1002,9 @@ process_contacts (Request *req)
     }
   else
     {
-      /* Each Contact's URI text and its key, in one block (the scan caps how many). */
-      g_autofree char **texts = g_new0 (char *, 2 * (gsize) n_contacts);
-      char **uri_texts = texts, **keys = texts + n_contacts;
+      char **uri_texts = plan_write_uris (&plan, request, n_contacts);
+      char **keys = uri_texts + n_contacts;
 
-      /* Each URI is written once: as it is for the display text, canonical for the key. */
-      for (int i = 0; i < n_contacts; i++)
-        {
-          osip_contact_t *contact = osip_list_get (&request->contacts, i);
-
-          uri_texts[i] = contact->url != NULL ? sim_uri_to_string (contact->url) : NULL;
-          keys[i] = canonical_uri (contact->url, g_strdup (uri_texts[i]));
-        }
       for (int i = 0; i < n_contacts && outcome == OUTCOME_OK; i++)
         {
           gboolean superseded = FALSE;
@@ -975,12 +1012,10 @@ process_contacts (Request *req)
           for (int j = i + 1; j < n_contacts && !superseded && keys[i] != NULL; j++)
             superseded = g_strcmp0 (keys[i], keys[j]) == 0;
           outcome = plan_contact (req, &plan, osip_list_get (&request->contacts, i),
-                                  uri_texts[i], keys[i], superseded, added);
+                                  uri_texts[i], keys[i], superseded);
         }
-      for (int i = 0; i < 2 * n_contacts; i++)
-        g_free (texts[i]);
       if (outcome == OUTCOME_OK)
-        outcome = plan_limit (req, &plan, added);
+        outcome = plan_limit (req, &plan);
       if (outcome != OUTCOME_OK)
         goto out;
       if (plan.reasons != NULL)

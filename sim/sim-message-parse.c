@@ -185,6 +185,102 @@ add_param (osip_list_t *list,
 }
 
 /*
+ * ";name=value;flag" parameters with names and values of one character class: URI parameters
+ * as osip_uri_parse stores them (CHAR_URI_PARAM, nothing to unescape) and generic parameters
+ * as __osip_generic_param_parseall does (CHAR_TOKEN).  scan_params checks them and notes
+ * where each one lies, so that add_params builds them without reading the text again (past
+ * MAX_PLAIN_PARAMS it reads it again).
+ */
+#define MAX_PLAIN_PARAMS 8
+
+typedef struct {
+  guint n;                     /* parameters seen; only the first MAX_PLAIN_PARAMS noted */
+  struct {
+    const char *name;
+    const char *value;         /* NULL for a flag */
+    guint8 name_len;           /* 0 when longer than 255: read again */
+    guint8 value_len;
+  } at[MAX_PLAIN_PARAMS];
+} ParamSpans;
+
+/* [p, end) starts at the first ';'.  FALSE for anything but plain parameters. */
+static gboolean
+scan_params (const char *p,
+             const char *end,
+             guint8      klass,
+             ParamSpans *spans)
+{
+  spans->n = 0;
+  while (p < end)
+    {
+      const char *name, *value = NULL;
+      gsize n, value_len = 0;
+
+      if (*p != ';')
+        return FALSE;
+      name = ++p;
+      n = span_class (p, end, klass);
+      if (n == 0)
+        return FALSE;
+      p += n;
+      if (p < end && *p == '=')
+        {
+          value = ++p;
+          value_len = span_class (p, end, klass);
+          if (value_len == 0)
+            return FALSE;
+          p += value_len;
+        }
+      if (spans->n < MAX_PLAIN_PARAMS)
+        {
+          spans->at[spans->n].name = name;
+          spans->at[spans->n].value = value;
+          spans->at[spans->n].name_len = n <= G_MAXUINT8 && value_len <= G_MAXUINT8 ? n : 0;
+          spans->at[spans->n].value_len = value_len;
+        }
+      spans->n++;
+    }
+  return TRUE;
+}
+
+/* The parameters scan_params (@p, @end, @klass, @spans) checked, added to @list. */
+static void
+add_params (osip_list_t      *list,
+            const char       *p,
+            const char       *end,
+            guint8            klass,
+            const ParamSpans *spans)
+{
+  guint i;
+
+  for (i = 0; i < spans->n && i < MAX_PLAIN_PARAMS && spans->at[i].name_len > 0; i++)
+    {
+      const char *value = spans->at[i].value;
+
+      add_param (list, osip_strndup_len (spans->at[i].name, spans->at[i].name_len),
+                 value != NULL ? osip_strndup_len (value, spans->at[i].value_len) : NULL);
+      p = (value != NULL ? value + spans->at[i].value_len
+                         : spans->at[i].name + spans->at[i].name_len);
+    }
+  /* The rest, if any, from the text. */
+  while (p < end)
+    {
+      const char *name = ++p, *value = NULL;
+      gsize name_len = span_class (p, end, klass), value_len = 0;
+
+      p += name_len;
+      if (p < end && *p == '=')
+        {
+          value = ++p;
+          value_len = span_class (p, end, klass);
+          p += value_len;
+        }
+      add_param (list, osip_strndup_len (name, name_len),
+                 value != NULL ? osip_strndup_len (value, value_len) : NULL);
+    }
+}
+
+/*
  * osip_uri_parse for the plain shape "sip:user@host:port;name=value;flag" (scheme sip or sips,
  * user, port and parameters optional): nothing to unescape, no password, no IPv6, no headers.
  * FALSE, @uri untouched, for anything else.  [p, end) is the URI text.
@@ -196,6 +292,7 @@ parse_plain_uri (osip_uri_t *uri,
 {
   const char *scheme = p, *user = NULL, *host, *port = NULL, *params;
   gsize scheme_len, user_len = 0, host_len, port_len = 0;
+  ParamSpans spans;
 
   if (end - p < 5 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p')
     return FALSE;
@@ -227,26 +324,8 @@ parse_plain_uri (osip_uri_t *uri,
     return FALSE;
   params = p;
   /* Check the parameters before building anything. */
-  while (p < end)
-    {
-      gsize n;
-
-      if (*p != ';')
-        return FALSE;
-      p++;
-      n = span_class (p, end, CHAR_URI_PARAM);
-      if (n == 0)
-        return FALSE;
-      p += n;
-      if (p < end && *p == '=')
-        {
-          p++;
-          n = span_class (p, end, CHAR_URI_PARAM);
-          if (n == 0)
-            return FALSE;
-          p += n;
-        }
-    }
+  if (params < end && !scan_params (params, end, CHAR_URI_PARAM, &spans))
+    return FALSE;
 
   uri->scheme = osip_strndup_len (scheme, scheme_len);
   if (user != NULL)
@@ -254,80 +333,9 @@ parse_plain_uri (osip_uri_t *uri,
   uri->host = osip_strndup_len (host, host_len);
   if (port != NULL)
     uri->port = osip_strndup_len (port, port_len);
-  for (p = params; p < end; )
-    {
-      const char *name = ++p, *value = NULL;
-      gsize name_len = span_class (p, end, CHAR_URI_PARAM), value_len = 0;
-
-      p += name_len;
-      if (p < end && *p == '=')
-        {
-          value = ++p;
-          value_len = span_class (p, end, CHAR_URI_PARAM);
-          p += value_len;
-        }
-      add_param (&uri->url_params, osip_strndup_len (name, name_len),
-                 value != NULL ? osip_strndup_len (value, value_len) : NULL);
-    }
+  if (params < end)
+    add_params (&uri->url_params, params, end, CHAR_URI_PARAM, &spans);
   return TRUE;
-}
-
-/* "name=value;flag" generic parameters as __osip_generic_param_parseall stores them, for token
- * names and values only.  [p, end) starts at the first ';'.  FALSE for anything else. */
-static gboolean
-check_plain_generic_params (const char *p,
-                            const char *end)
-{
-  while (p < end)
-    {
-      gsize n;
-
-      if (*p != ';')
-        return FALSE;
-      p++;
-      n = 0;
-      while (p + n < end && is_token_char (p[n]))
-        n++;
-      if (n == 0)
-        return FALSE;
-      p += n;
-      if (p < end && *p == '=')
-        {
-          p++;
-          n = 0;
-          while (p + n < end && is_token_char (p[n]))
-            n++;
-          if (n == 0)
-            return FALSE;
-          p += n;
-        }
-    }
-  return TRUE;
-}
-
-static void
-add_plain_generic_params (osip_list_t *list,
-                          const char  *p,
-                          const char  *end)
-{
-  while (p < end)
-    {
-      const char *name = ++p, *value = NULL;
-      gsize name_len, value_len = 0;
-
-      while (p < end && is_token_char (*p))
-        p++;
-      name_len = p - name;
-      if (p < end && *p == '=')
-        {
-          value = ++p;
-          while (p < end && is_token_char (*p))
-            p++;
-          value_len = p - value;
-        }
-      add_param (list, osip_strndup_len (name, name_len),
-                 value != NULL ? osip_strndup_len (value, value_len) : NULL);
-    }
 }
 
 /*
@@ -365,6 +373,7 @@ parse_plain_name_addr (const char *value,
   osip_from_t *from = NULL;
   osip_uri_t *uri = NULL;
   gsize display_len = plain_display_name_len (value);
+  ParamSpans spans;
 
   if (display_len > 0)
     value += display_len + 1;
@@ -373,7 +382,7 @@ parse_plain_name_addr (const char *value,
   gt = memchr (value, '>', end - value);
   if (gt == NULL || gt - value < 8)
     return NULL;
-  if (!check_plain_generic_params (gt + 1, end))
+  if (gt + 1 < end && !scan_params (gt + 1, end, CHAR_TOKEN, &spans))
     return NULL;
 
   osip_uri_init (&uri);
@@ -386,7 +395,8 @@ parse_plain_name_addr (const char *value,
   from->url = uri;
   if (display_len > 0)
     from->displayname = osip_strndup_len (value - display_len - 1, display_len);
-  add_plain_generic_params (&from->gen_params, gt + 1, end);
+  if (gt + 1 < end)
+    add_params (&from->gen_params, gt + 1, end, CHAR_TOKEN, &spans);
   return from;
 }
 
@@ -398,6 +408,7 @@ parse_plain_via (const char *value,
   const char *protocol = value + 8, *host, *port = NULL, *params;
   gsize protocol_len = 0, host_len, port_len = 0;
   osip_via_t *via = NULL;
+  ParamSpans spans;
 
   if (end - value < 11 || memcmp (value, "SIP/2.0/", 8) != 0)
     return NULL;
@@ -409,7 +420,7 @@ parse_plain_via (const char *value,
   params = span_hostport (host, end, &host_len, &port, &port_len);
   if (params == NULL)
     return NULL;
-  if (!check_plain_generic_params (params, end))
+  if (params < end && !scan_params (params, end, CHAR_TOKEN, &spans))
     return NULL;
 
   osip_via_init (&via);
@@ -418,7 +429,8 @@ parse_plain_via (const char *value,
   via->host = osip_strndup_len (host, host_len);
   if (port != NULL)
     via->port = osip_strndup_len (port, port_len);
-  add_plain_generic_params (&via->via_params, params, end);
+  if (params < end)
+    add_params (&via->via_params, params, end, CHAR_TOKEN, &spans);
   return via;
 }
 
@@ -731,8 +743,9 @@ parse_fast_text (osip_message_t *msg,
   char *line = text;
   char *eol;
 
-  eol = memchr (line, '\r', end - line);
-  if (eol == NULL || eol + 1 >= end || eol[1] != '\n' || memchr (line, '\n', eol - line) != NULL)
+  /* Each line must end with CRLF, its first CR or LF (sim_message_line_end finds it). */
+  eol = (char *) sim_message_line_end (line, end, NULL);
+  if (eol == end || *eol != '\r' || eol + 1 >= end || eol[1] != '\n')
     return FALSE;
   if (!parse_start_line (msg, line, eol - line))
     return FALSE;
@@ -745,13 +758,13 @@ parse_fast_text (osip_message_t *msg,
 
       if (line >= end)
         return FALSE;                  /* no blank line */
-      eol = memchr (line, '\r', end - line);
-      if (eol == NULL || eol + 1 >= end || eol[1] != '\n')
-        return FALSE;
+      eol = (char *) sim_message_line_end (line, end, NULL);
+      if (eol == end || *eol != '\r' || eol + 1 >= end || eol[1] != '\n')
+        return FALSE;                  /* a bare CR or LF */
       if (eol == line)
         break;                         /* the blank line */
-      /* Folding (libosip2 rewrites it first) or a bare line feed. */
-      if (*line == ' ' || *line == '\t' || memchr (line, '\n', eol - line) != NULL)
+      /* Folding (libosip2 rewrites it first). */
+      if (*line == ' ' || *line == '\t')
         return FALSE;
 
       name_len = 0;

@@ -75,6 +75,22 @@ test_fast_path_edges_match_libosip2 (void)
       PARSE_PATHS_FAST },
   };
 
+  g_autofree char *long_value = g_strnfill (300, 'v');
+  g_autofree char *many = g_strdup_printf ("Contact: <sip:a@b;p1;p2=2;p3;p4=4;p5;p6=6;p7;p8=8;p9;p10=%s;p11>"
+                                           ";x1;x2=2;x3;x4=4;x5;x6=6;x7;x8=8;x9=%s;x10;x11=y\r\n"
+                                           "Via: SIP/2.0/TCP h:1;a;b=1;c;d=2;e;f=3;g;h=4;i;j=5\r\n"
+                                           "Contact: <sip:c@d;n=%s;m>;x=%s;y\r\n",
+                                           long_value, long_value, long_value, long_value);
+  g_autofree char *text_many = g_strconcat ("REGISTER sip:lab.example SIP/2.0\r\n"
+                                            "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx;rport\r\n"
+                                            "From: <sip:alice@lab.example>;tag=1\r\n"
+                                            "To: <sip:alice@lab.example>\r\n"
+                                            "Call-ID: c1@10.0.0.1\r\n"
+                                            "CSeq: 1 REGISTER\r\n", many,
+                                            "Content-Length: 0\r\n\r\n", NULL);
+
+  /* More parameters than the fast path notes down, and values longer than it notes. */
+  g_assert_cmpint (parse_compare_paths (text_many, strlen (text_many), NULL), ==, PARSE_PATHS_FAST);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *text = g_strconcat ("REGISTER sip:lab.example SIP/2.0\r\n"

@@ -9,6 +9,9 @@
 #include "sim-message-private.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------------------------------- */
 /* Header lines                                                                             */
@@ -115,20 +118,47 @@ content_length_value (const char *p,
 /* ---------------------------------------------------------------------------------------- */
 /* The scan                                                                                 */
 
+/*
+ * The first CR or LF in [p, end), or @end.  Every received message passes here line by line
+ * (the scan, then the parser), so with SSE2 (every x86-64) it looks at 16 bytes at a time,
+ * never past @end; two memchr calls otherwise.
+ */
+static inline const char *
+find_cr_or_lf (const char *p,
+               const char *end)
+{
+#ifdef __SSE2__
+  const __m128i cr = _mm_set1_epi8 ('\r'), lf = _mm_set1_epi8 ('\n');
+
+  for (; end - p >= 16; p += 16)
+    {
+      __m128i chunk = _mm_loadu_si128 ((const __m128i *) p);
+      int mask = _mm_movemask_epi8 (_mm_or_si128 (_mm_cmpeq_epi8 (chunk, cr),
+                                                  _mm_cmpeq_epi8 (chunk, lf)));
+
+      if (mask != 0)
+        return p + __builtin_ctz ((unsigned) mask);
+    }
+  for (; p < end; p++)
+    if (*p == '\r' || *p == '\n')
+      return p;
+  return end;
+#else
+  const char *lf = p < end ? memchr (p, '\n', end - p) : NULL;
+  const char *limit = lf != NULL ? lf : end;
+  const char *cr = p < limit ? memchr (p, '\r', limit - p) : NULL;
+
+  return cr != NULL ? cr : limit;
+#endif
+}
+
 const char *
 sim_message_line_end (const char  *p,
                       const char  *end,
                       const char **next)
 {
-  /*
-   * The first CR or LF: the first CR before the first LF, else that LF, else @end.  Two memchr
-   * calls (vectorised in libc) instead of a loop over every byte, as every received message
-   * passes here line by line.
-   */
-  const char *lf = p < end ? memchr (p, '\n', end - p) : NULL;
-  const char *limit = lf != NULL ? lf : end;
-  const char *cr = p < limit ? memchr (p, '\r', limit - p) : NULL;
-  const char *eol = cr != NULL ? cr : limit;
+  /* The first CR or LF: the first CR before the first LF, else that LF, else @end. */
+  const char *eol = find_cr_or_lf (p, end);
 
   if (next != NULL)
     {

@@ -1224,6 +1224,43 @@ add_challenge (SimRegistrar   *self,
     challenge_template_learn (self, text, header);
 }
 
+/*
+ * osip_contact_param_add (@contact, @name, @value) for a name and value with no space at
+ * either end (its osip_clrspace has nothing to trim): the parameter itself, without the trim.
+ */
+static void
+add_contact_param (osip_contact_t *contact,
+                   char           *name,
+                   char           *value)
+{
+  osip_generic_param_t *param = NULL;
+
+  if (osip_generic_param_init (&param) != 0)
+    g_error ("out of memory");
+  param->gname = name;
+  param->gvalue = value;
+  osip_list_add (&contact->gen_params, param, -1);
+}
+
+/*
+ * osip_message_set_header (@msg, @name, @value) for a name and a value with no space at either
+ * end (its osip_clrncpy has nothing to trim), as sim-message-parse.c adds unknown headers.
+ */
+static void
+add_header (osip_message_t *msg,
+            const char     *name,
+            const char     *value)
+{
+  osip_header_t *header = NULL;
+
+  if (osip_header_init (&header) != 0)
+    g_error ("out of memory");
+  header->hname = osip_strdup (name);
+  header->hvalue = osip_strdup (value);
+  msg->message_property = 2;   /* as osip_message_set_header() marks it */
+  osip_list_add (&msg->headers, header, -1);
+}
+
 static gboolean
 plain_quoted_value (const char *text)
 {
@@ -1264,9 +1301,9 @@ add_contact_direct (osip_message_t *response,
       return FALSE;
     }
   contact->url = url;
-  osip_contact_param_add (contact, osip_strdup ("expires"), osip_strdup (expires));
+  add_contact_param (contact, osip_strdup ("expires"), osip_strdup (expires));
   if (q != NULL)
-    osip_contact_param_add (contact, osip_strdup ("q"), osip_strdup (q));
+    add_contact_param (contact, osip_strdup ("q"), osip_strdup (q));
   if (instance != NULL)
     {
       gsize len = strlen (instance);
@@ -1276,7 +1313,7 @@ add_contact_direct (osip_message_t *response,
       memcpy (quoted + 1, instance, len);
       quoted[len + 1] = '"';
       quoted[len + 2] = '\0';
-      osip_contact_param_add (contact, osip_strdup ("+sip.instance"), quoted);
+      add_contact_param (contact, osip_strdup ("+sip.instance"), quoted);
     }
   osip_list_add (&response->contacts, contact, -1);
   response->message_property = 2;   /* as osip_message_set_contact() marks it */
@@ -1383,7 +1420,7 @@ sim_registrar_handle (SimRegistrar   *self,
         g_autofree char *date = sim_registrar_format_date (self, req.now);
         add_binding_contacts (&req, response);
         /* RFC 3261 §10.3 step 8: "The response SHOULD include a Date header field." */
-        osip_message_set_header (response, "Date", date);
+        add_header (response, "Date", date);
       }
       break;
 

@@ -91,6 +91,7 @@ struct _SimLocation {
   SimTrace *trace;
   char *node_name;
   GHashTable *aors;        /* aor -> AorRecord* */
+  AorRecord *last_record;  /* the record find_record() found last, or NULL */
   GHashTable *pool;        /* string -> PoolEntry* (User-Agent strings) */
   guint n_bindings;
   SimLocationChangedFunc changed_func;
@@ -276,6 +277,25 @@ binding_unchanged (const SimBinding *stored,
 /* ---------------------------------------------------------------------------------------- */
 /* Records and tracing                                                                       */
 
+/*
+ * The record of @aor, or NULL.  A REGISTER looks its AOR up several times in a row (the
+ * registrar's plan, the server's commit hook, the update, the 200's Contacts), so the record
+ * found last is checked before hashing the AOR again; record_free() forgets it.
+ */
+static AorRecord *
+find_record (SimLocation *self,
+             const char  *aor)
+{
+  AorRecord *record = self->last_record;
+
+  if (record != NULL && strcmp (record->aor, aor) == 0)
+    return record;
+  record = g_hash_table_lookup (self->aors, aor);
+  if (record != NULL)
+    self->last_record = record;
+  return record;
+}
+
 static AorRecord *
 record_new (SimLocation *self,
             const char  *aor)
@@ -297,6 +317,9 @@ static void
 record_free (gpointer data)
 {
   AorRecord *record = data;
+
+  if (record->self->last_record == record)
+    record->self->last_record = NULL;
 
   for (guint i = 0; i < record->bindings->len; i++)
     stored_free (record->self, record->bindings->pdata[i]);
@@ -557,14 +580,14 @@ sim_location_lookup (SimLocation *self,
   g_return_val_if_fail (SIM_IS_LOCATION (self), NULL);
   g_return_val_if_fail (aor != NULL, NULL);
 
-  record = g_hash_table_lookup (self->aors, aor);
+  record = find_record (self, aor);
   if (record == NULL)
     return NULL;
   /* A wall clock may run the expiry timer late; a lapsed binding is never "current".  Only
    * when something expired may @record be gone (and the handlers may have changed more). */
   if (!record_expire_and_notify (self, record))
     return record->bindings;
-  record = g_hash_table_lookup (self->aors, aor);
+  record = find_record (self, aor);
   return record != NULL ? record->bindings : NULL;
 }
 
@@ -577,7 +600,7 @@ sim_location_peek (SimLocation *self,
   g_return_val_if_fail (SIM_IS_LOCATION (self), NULL);
   g_return_val_if_fail (aor != NULL, NULL);
 
-  record = g_hash_table_lookup (self->aors, aor);
+  record = find_record (self, aor);
   return record != NULL ? record->bindings : NULL;
 }
 
@@ -730,7 +753,7 @@ sim_location_replace_full (SimLocation *self,
       events = g_ptr_array_new ();
       updates = g_ptr_array_new ();
     }
-  record = g_hash_table_lookup (self->aors, aor_copy);
+  record = find_record (self, aor_copy);
   if (record == NULL)
     {
       if (bindings == NULL || bindings->len == 0)
@@ -819,7 +842,7 @@ sim_location_restore (SimLocation *self,
   g_return_if_fail (SIM_IS_LOCATION (self));
   g_return_if_fail (aor != NULL);
 
-  record = g_hash_table_lookup (self->aors, aor);
+  record = find_record (self, aor);
   if (record != NULL)
     record_remove (self, record);
   if (bindings != NULL && bindings->len > 0)

@@ -496,6 +496,37 @@ test_refresh_updates_every_field (Fixture       *f,
                    "refreshed " DESK " 600\n");
 }
 
+/*
+ * The location remembers the record it found last: a removed AOR, another AOR, and the
+ * same AOR added again must each be looked up afresh (ASan builds catch a stale record).
+ */
+static void
+test_lookups_follow_removal_and_other_aors (Fixture       *f,
+                                            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) first = binding_set (make_binding (f, DESK, 3600, "c1@desk", 1, "Desk/1"), NULL);
+  g_autoptr(GPtrArray) again = binding_set (make_binding (f, LAPTOP, 600, "c2@laptop", 1, NULL), NULL);
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  GPtrArray *bindings;
+
+  sim_location_replace (f->location, AOR, first, "REGISTER CSeq 1");
+  g_assert_cmpuint (sim_location_lookup (f->location, AOR)->len, ==, 1);
+  g_assert_null (sim_location_lookup (f->location, "sip:bob@lab.example"));
+  g_assert_cmpuint (sim_location_peek (f->location, AOR)->len, ==, 1);
+  sim_location_replace (f->location, AOR, none, "REGISTER CSeq 2");
+  g_assert_null (sim_location_lookup (f->location, AOR));
+  g_assert_null (sim_location_peek (f->location, AOR));
+  sim_location_replace (f->location, AOR, again, "REGISTER CSeq 1");
+  bindings = sim_location_lookup (f->location, AOR);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((SimBinding *) bindings->pdata[0])->contact, ==, LAPTOP);
+  /* Expiry removes the record too. */
+  sim_clock_run_until (f->clock, sim_clock_now (f->clock) + SIM_SEC (601));
+  g_assert_null (sim_location_peek (f->location, AOR));
+  g_assert_null (sim_location_lookup (f->location, AOR));
+  g_assert_cmpuint (sim_location_get_n_aors (f->location), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -515,6 +546,7 @@ main (int argc, char *argv[])
   ADD ("disabled-trace-still-signals", test_disabled_trace_still_signals);
   ADD ("a-binding-costs-under-a-bound", test_binding_costs_under_a_bound);
   ADD ("refresh-updates-every-field", test_refresh_updates_every_field);
+  ADD ("lookups-follow-removal-and-other-aors", test_lookups_follow_removal_and_other_aors);
 
 #undef ADD
   return g_test_run ();

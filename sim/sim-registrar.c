@@ -293,6 +293,17 @@ put_c (GString *out,
   out->str[out->len] = '\0';
 }
 
+/* Copies @text (without its NUL) to @p; returns the end of the copy. */
+static inline char *
+put_text (char       *p,
+          const char *text)
+{
+  gsize n = strlen (text);
+
+  memcpy (p, text, n);
+  return p + n;
+}
+
 /*
  * osip_contact_to_str (@contact), for a binding's display text, from @uri_text, which is
  * sim_uri_to_string (@contact->url) (the same text as osip_uri_to_str): libosip2 writes
@@ -303,10 +314,11 @@ static char *
 contact_display (const osip_contact_t *contact,
                  const char           *uri_text)
 {
-  GString *out;
   int n = osip_list_size (&contact->gen_params);
   char *dest = NULL;
   char *text = NULL;
+  char *p;
+  gsize len;
 
   if (contact->url == NULL || uri_text == NULL ||
       (contact->displayname != NULL && contact->displayname[0] == '*'))
@@ -315,29 +327,39 @@ contact_display (const osip_contact_t *contact,
     if (((osip_generic_param_t *) osip_list_get (&contact->gen_params, i))->gname == NULL)
       goto fallback;
 
-  out = g_string_sized_new (strlen (uri_text) + 64);
-  if (contact->displayname != NULL)
-    {
-      put_str (out, contact->displayname);
-      put_str (out, " <");
-    }
-  else
-    put_c (out, '<');
-  put_str (out, uri_text);
-  put_c (out, '>');
+  /* Measured first, so that the text is one allocation of its exact size. */
+  len = (contact->displayname != NULL ? strlen (contact->displayname) + 1 : 0) + 1 +
+        strlen (uri_text) + 1;
   for (int i = 0; i < n; i++)
     {
       const osip_generic_param_t *param = osip_list_get (&contact->gen_params, i);
 
-      put_c (out, ';');
-      put_str (out, param->gname);
+      len += 1 + strlen (param->gname) + (param->gvalue != NULL ? 1 + strlen (param->gvalue) : 0);
+    }
+  text = p = g_malloc (len + 1);
+  if (contact->displayname != NULL)
+    {
+      p = put_text (p, contact->displayname);
+      *p++ = ' ';
+    }
+  *p++ = '<';
+  p = put_text (p, uri_text);
+  *p++ = '>';
+  for (int i = 0; i < n; i++)
+    {
+      const osip_generic_param_t *param = osip_list_get (&contact->gen_params, i);
+
+      *p++ = ';';
+      p = put_text (p, param->gname);
       if (param->gvalue != NULL)
         {
-          put_c (out, '=');
-          put_str (out, param->gvalue);
+          *p++ = '=';
+          p = put_text (p, param->gvalue);
         }
     }
-  return g_string_free (out, FALSE);
+  *p = '\0';
+  g_assert ((gsize) (p - text) == len);
+  return text;
 
 fallback:
   if (osip_contact_to_str ((osip_contact_t *) contact, &dest) == 0)

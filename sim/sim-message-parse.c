@@ -492,8 +492,10 @@ parse_plain_authorization (const char *value,
       field_start = p;
       while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '-'))
         p++;
+      /* The first character and the length rule out all but one name, mostly. */
       for (k = 0; k < G_N_ELEMENTS (credential_fields); k++)
-        if (credential_fields[k].len == (gsize) (p - name) && memcmp (credential_fields[k].name, name, p - name) == 0)
+        if (credential_fields[k].len == (gsize) (p - name) && credential_fields[k].name[0] == name[0] &&
+            memcmp (credential_fields[k].name, name, p - name) == 0)
           break;
       if (k == G_N_ELEMENTS (credential_fields) || found[k].start != NULL || p >= end || *p != '=')
         return NULL;

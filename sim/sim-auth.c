@@ -93,7 +93,38 @@ struct _SimAuth {
 
   SimAuthVerdictFunc verdict_func;
   gpointer verdict_data;
+
+  /* username -> Ha1Entry: HA1 as last computed for each user (see ha1_lookup()). */
+  GHashTable *ha1_cache;
+  guint max_ha1_cache;
 };
+
+/*
+ * HA1 = H(username:realm:password) is the same for every request of a user, so it is kept
+ * rather than hashed again on each REGISTER (one MD5 or SHA-256 of the three).  An entry keeps
+ * the password it was made from and is made again when the lookup returns another password;
+ * the realm is fixed for the life of a SimAuth.  Users the lookup does not know get an entry
+ * too, made with the dummy password (@password NULL), so a known and an unknown user cost the
+ * same work, first request and later ones alike (RFC 7616 §5.1).  The "-sess" variants would
+ * hash HA1 again with the nonces; they are refused before any hashing (ALGORITHM_NOT_OFFERED).
+ */
+typedef struct {
+  char *password;              /* as the lookup returned it, NULL for an unknown user */
+  guint8 have;                 /* bit per algorithm: ha1[algorithm] is made */
+  char ha1[SIM_DIGEST_N_ALGORITHMS][SIM_DIGEST_MAX_HEX_LEN + 1];
+} Ha1Entry;
+
+static void
+ha1_entry_free (gpointer data)
+{
+  Ha1Entry *entry = data;
+
+  if (entry->password != NULL)
+    OPENSSL_cleanse (entry->password, strlen (entry->password));
+  g_free (entry->password);
+  OPENSSL_cleanse (entry, sizeof *entry);
+  g_free (entry);
+}
 
 enum {
   PROP_0,
@@ -563,6 +594,7 @@ sim_auth_finalize (GObject *object)
   SimAuth *self = SIM_AUTH (object);
 
   g_clear_pointer (&self->ring, g_free);
+  g_clear_pointer (&self->ha1_cache, g_hash_table_unref);
   /* Freeing a digest context cleanses it. */
   g_clear_pointer (&self->mac_inner, EVP_MD_CTX_free);
   g_clear_pointer (&self->mac_outer, EVP_MD_CTX_free);
@@ -674,6 +706,8 @@ sim_auth_init (SimAuth *self)
   self->ring_size = 64;
   self->max_live = SIM_AUTH_DEFAULT_MAX_LIVE_NONCES;
   self->ring = g_new (NonceEntry, self->ring_size);
+  self->max_ha1_cache = SIM_AUTH_DEFAULT_MAX_HA1_CACHE;
+  self->ha1_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, ha1_entry_free);
 }
 
 SimAuth *
@@ -941,6 +975,58 @@ is_digest_scheme (const char *value)
           value[6] == '\r' || value[6] == '\n');
 }
 
+/* The HA1 of @username with @password (NULL: an unknown user, hashed with the dummy password)
+ * for @algorithm, from the cache or made and kept. */
+static const char *
+ha1_lookup (SimAuth            *self,
+            SimDigestAlgorithm  algorithm,
+            const char         *username,
+            const char         *password)
+{
+  Ha1Entry *entry = g_hash_table_lookup (self->ha1_cache, username);
+
+  /* A changed password (or a user added or removed) makes the entry new. */
+  if (entry != NULL && g_strcmp0 (entry->password, password) != 0)
+    {
+      g_hash_table_remove (self->ha1_cache, username);
+      entry = NULL;
+    }
+  if (entry == NULL)
+    {
+      /* Bounded: a stranger can name any number of unknown users.  Starting over costs each
+       * user one more hash, nothing else. */
+      if (g_hash_table_size (self->ha1_cache) >= self->max_ha1_cache)
+        g_hash_table_remove_all (self->ha1_cache);
+      entry = g_new0 (Ha1Entry, 1);
+      entry->password = g_strdup (password);
+      g_hash_table_insert (self->ha1_cache, g_strdup (username), entry);
+    }
+  if (!(entry->have & (1u << algorithm)))
+    {
+      sim_digest_ha1_into (algorithm, username, self->realm,
+                           password != NULL ? password : self->dummy_password,
+                           entry->ha1[algorithm]);
+      entry->have |= 1u << algorithm;
+    }
+  return entry->ha1[algorithm];
+}
+
+void
+sim_auth_set_max_ha1_cache (SimAuth *self,
+                            guint    max_users)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  self->max_ha1_cache = MAX (max_users, 1);
+  g_hash_table_remove_all (self->ha1_cache);
+}
+
+guint
+sim_auth_get_n_ha1_cached (SimAuth *self)
+{
+  g_return_val_if_fail (SIM_IS_AUTH (self), 0);
+  return g_hash_table_size (self->ha1_cache);
+}
+
 static SimAuthResult
 verify (SimAuth              *self,
         const char           *method,
@@ -1011,9 +1097,10 @@ verify (SimAuth              *self,
   if (lookup != NULL)
     password = lookup (creds->username, lookup_data);
   /* Upper-case hex is accepted: RFC 7616 §3.4.1 asks for lower case, some clients differ. */
-  matches = sim_digest_check_response (creds, self->realm,
-                                       password != NULL ? password : self->dummy_password,
-                                       method);
+  matches = sim_digest_check_response_ha1 (creds,
+                                           ha1_lookup (self, creds->algorithm, creds->username,
+                                                       password),
+                                           method);
   if (!matches || password == NULL)
     {
       /* A wrong answer consumes the nonce: each guess costs a new challenge, and a nonce is

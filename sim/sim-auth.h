@@ -83,6 +83,17 @@ void       sim_auth_set_max_live_nonces (SimAuth               *self,
                                          guint                  max_live);
 
 /*
+ * HA1 = H(username:realm:password) is kept per user (and per algorithm), and made again when
+ * the lookup returns another password.  Unknown users are kept too (their HA1 is made with a
+ * dummy password, so they cost what known users cost): at most this many users are kept,
+ * beyond it the cache starts over.  Each costs about 300 bytes.  Setting the bound empties it.
+ */
+#define SIM_AUTH_DEFAULT_MAX_HA1_CACHE (64 * 1024)
+void       sim_auth_set_max_ha1_cache (SimAuth                 *self,
+                                       guint                    max_users);
+guint      sim_auth_get_n_ha1_cached (SimAuth                  *self);
+
+/*
  * Builds the WWW-Authenticate header values for a 401: one per enabled algorithm, each with a
  * fresh nonce, realm, opaque, qop="auth" and, when @stale, stale=true.  Traces "issued".
  */

@@ -208,12 +208,13 @@ hash_finish_hex (Hash *hash,
 
   if (hash->algorithm == SIM_DIGEST_MD5)
     {
-      /* GLib's lowercase hex (part of its ABI), as RFC 7616 §3.4.1 wants it. */
-      memcpy (hex, g_checksum_get_string (hash->checksum), 2 * 16 + 1);
-      return 2 * 16;
-    }
+      gsize digest_len = sizeof md;
 
-  if (!EVP_DigestFinal_ex (hash->ctx, md, &md_len))
+      /* The bytes, not g_checksum_get_string(): that allocates a string for every hash. */
+      g_checksum_get_digest (hash->checksum, md, &digest_len);
+      md_len = digest_len;
+    }
+  else if (!EVP_DigestFinal_ex (hash->ctx, md, &md_len))
     g_error ("OpenSSL cannot finish a digest");
   g_assert (md_len <= SIM_DIGEST_MAX_LEN);
   hex_encode (md, md_len, hex);
@@ -379,14 +380,55 @@ sim_digest_response (SimDigestAlgorithm  algorithm,
   return g_strdup (hex);
 }
 
+gsize
+sim_digest_ha1_into (SimDigestAlgorithm  algorithm,
+                     const char         *username,
+                     const char         *realm,
+                     const char         *password,
+                     char                hex[SIM_DIGEST_MAX_HEX_LEN + 1])
+{
+  Hash hash;
+  gsize len;
+
+  g_return_val_if_fail ((guint) algorithm < SIM_DIGEST_N_ALGORITHMS, 0);
+  g_return_val_if_fail (username != NULL, 0);
+  g_return_val_if_fail (realm != NULL, 0);
+  g_return_val_if_fail (password != NULL, 0);
+  g_return_val_if_fail (hex != NULL, 0);
+
+  hash_init (&hash);
+  len = ha1_hex (&hash, algorithm, username, realm, password, hex);
+  hash_clear (&hash);
+  return len;
+}
+
 gboolean
 sim_digest_check_response (const SimDigestCredentials *credentials,
                            const char                 *realm,
                            const char                 *password,
                            const char                 *method)
 {
-  Hash hash;
   char ha1[SIM_DIGEST_MAX_HEX_LEN + 1];
+  gboolean matches;
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
+  g_return_val_if_fail (credentials->username != NULL, FALSE);
+  g_return_val_if_fail (realm != NULL, FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  sim_digest_ha1_into (credentials->algorithm, credentials->username, realm, password, ha1);
+  matches = sim_digest_check_response_ha1 (credentials, ha1, method);
+  OPENSSL_cleanse (ha1, sizeof ha1);
+  return matches;
+}
+
+gboolean
+sim_digest_check_response_ha1 (const SimDigestCredentials *credentials,
+                               const char                 *ha1,
+                               const char                 *method)
+{
+  Hash hash;
   char ha2[SIM_DIGEST_MAX_HEX_LEN + 1];
   char expected[SIM_DIGEST_MAX_HEX_LEN + 1];
   char response[SIM_DIGEST_MAX_HEX_LEN + 1];
@@ -395,23 +437,19 @@ sim_digest_check_response (const SimDigestCredentials *credentials,
 
   g_return_val_if_fail (credentials != NULL, FALSE);
   g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
-  g_return_val_if_fail (credentials->username != NULL, FALSE);
   g_return_val_if_fail (credentials->nonce != NULL, FALSE);
   g_return_val_if_fail (credentials->uri != NULL, FALSE);
   g_return_val_if_fail (credentials->response != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->nc != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->cnonce != NULL, FALSE);
-  g_return_val_if_fail (realm != NULL, FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
+  g_return_val_if_fail (ha1 != NULL, FALSE);
   g_return_val_if_fail (method != NULL, FALSE);
 
   hash_init (&hash);
-  ha1_hex (&hash, credentials->algorithm, credentials->username, realm, password, ha1);
   ha2_hex (&hash, credentials->algorithm, method, credentials->uri, ha2);
   len = response_hex (&hash, credentials->algorithm, ha1, credentials->nonce, credentials->nc,
                       credentials->cnonce, credentials->qop, ha2, expected);
   hash_clear (&hash);
-  OPENSSL_cleanse (ha1, sizeof ha1);
 
   /* The length of a digest is public (it follows from the algorithm); only the bytes must not
    * leak through timing.  RFC 7616 §3.4.1 asks for lower-case hex; some clients send upper

@@ -117,6 +117,20 @@ gboolean  sim_digest_check_response      (const SimDigestCredentials *credential
                                           const char            *method);
 
 /*
+ * sim_digest_check_response() with HA1 given as hex (sim_digest_ha1_into()), so a server can
+ * keep it for a user instead of hashing the password on every request.
+ */
+gboolean  sim_digest_check_response_ha1  (const SimDigestCredentials *credentials,
+                                          const char            *ha1,
+                                          const char            *method);
+/* HA1 = H(username:realm:password) as hex into @hex, without allocating; returns its length. */
+gsize     sim_digest_ha1_into            (SimDigestAlgorithm     algorithm,
+                                          const char            *username,
+                                          const char            *realm,
+                                          const char            *password,
+                                          char                   hex[SIM_DIGEST_MAX_HEX_LEN + 1]);
+
+/*
  * Client side: answer @challenge for a request.  Fills @out (caller clears it) with a fresh
  * response; @cnonce is supplied by the caller (so the simulator stays deterministic), @nc is
  * the nonce-count to send (1 for a new nonce).

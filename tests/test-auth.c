@@ -1135,6 +1135,103 @@ test_results_have_names_and_reasons (void)
   g_assert_cmpstr (sim_auth_result_name (99), ==, "unknown");
 }
 
+/* A user table whose password can change under SimAuth's feet. */
+static const char *
+mutable_lookup_cb (const char *username,
+                   gpointer    user_data)
+{
+  const char **password = user_data;
+
+  return g_strcmp0 (username, "alice") == 0 ? *password : NULL;
+}
+
+/* One full exchange: challenge, answer with @answer_password, verify against the table. */
+static SimAuthResult
+register_once (Fixture     *f,
+               const char  *answer_password,
+               const char **table_password)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *auth = answer (ch, "alice", answer_password, URI, 1);
+
+  return sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb, table_password,
+                          NULL);
+}
+
+static void
+test_ha1_cache_follows_password_changes (Fixture       *f,
+                                         gconstpointer  data)
+{
+  const SimDigestAlgorithm both[] = { SIM_DIGEST_SHA256, SIM_DIGEST_MD5 };
+  const char *password = "wonderland";
+  g_autofree char *changed = g_strdup ("wonderland");
+
+  g_test_summary ("HA1 is kept per user, but a changed, moved or removed password takes effect "
+                  "on the next request: the old one fails at once and the new one works, for "
+                  "every algorithm.");
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), ==, 1);
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+
+  /* The table changes: the old password stops working at once, the new one works. */
+  password = "looking-glass";
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpint (register_once (f, "looking-glass", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), ==, 1);
+
+  /* Same text at another address (a table that rebuilt its strings) is the same password. */
+  password = changed;
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  /* Same address, new text: the table edited its string in place. */
+  memcpy (changed, "wonderlane", 10);
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpint (register_once (f, "wonderlane", &password), ==, SIM_AUTH_OK);
+
+  /* A removed user is unknown at once, however often it authenticated before. */
+  password = NULL;
+  g_assert_cmpint (register_once (f, "wonderlane", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  password = "wonderland";
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+
+  /* Each algorithm has its own HA1 (RFC 7616 §3.4.2). */
+  sim_auth_set_algorithms (f->auth, both, G_N_ELEMENTS (both));
+  {
+    g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+
+    for (guint i = 0; i < headers->len; i++)
+      {
+        g_autofree char *auth = answer (g_ptr_array_index (headers, i), "alice", "wonderland",
+                                        URI, 1);
+
+        g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb,
+                                          &password, NULL), ==, SIM_AUTH_OK);
+      }
+  }
+}
+
+static void
+test_ha1_cache_is_bounded (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *password = "wonderland";
+
+  g_test_summary ("Strangers naming ever new users cannot grow the HA1 cache past its bound.");
+  sim_auth_set_max_ha1_cache (f->auth, 4);
+  /* Strangers naming new users: the cache never holds more than its bound. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *ch = challenge (f, FALSE);
+      g_autofree char *user = g_strdup_printf ("stranger%u", i);
+      g_autofree char *auth = answer (ch, user, "guess", URI, 1);
+
+      g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb,
+                                        &password, NULL), ==, SIM_AUTH_BAD_RESPONSE);
+      g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), <=, 4);
+    }
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), <=, 4);
+}
+
 #define add_auth_test(path, func) \
   g_test_add ("/sim/auth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1145,6 +1242,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   add_auth_test ("correct-digest-is-accepted", test_correct_digest_is_accepted);
+  add_auth_test ("ha1-cache-follows-password-changes", test_ha1_cache_follows_password_changes);
+  add_auth_test ("ha1-cache-is-bounded", test_ha1_cache_is_bounded);
   add_auth_test ("default-challenge-is-md5-only", test_default_challenge_is_md5_only);
   add_auth_test ("replayed-authorization-is-rejected", test_replayed_authorization_is_rejected);
   add_auth_test ("wrong-password-is-rejected", test_wrong_password_is_rejected);

@@ -24,8 +24,9 @@
  * order, that remembers whether it was used (one-time mode) or the highest nonce-count seen.
  * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
  * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
- * bytes as issued: a nonce is ours when it matches them exactly, a test equivalent to
- * recomputing the MAC and checking the table, without the cost of HMAC on every request.  It
+ * time and MAC as issued (its place in the ring is its counter): a nonce is ours when it
+ * matches them exactly, a test equivalent to recomputing the MAC and checking the table,
+ * without the cost of HMAC on every request.  It
  * also keeps the address text the MAC covers when that is short (NONCE_CLIENT_TEXT_LEN: every
  * IPv4 address), so checking the answer's address is a comparison too; a longer address has
  * its MAC recomputed.
@@ -45,9 +46,13 @@
 /* client_len of an entry whose client text was longer: its MAC is checked instead. */
 #define NONCE_CLIENT_NOT_KEPT 0xff
 
-/* Kept small on purpose: a benchmark holds ten thousand of these. */
+/*
+ * Kept small on purpose: every registration leaves one behind for twice the nonce lifetime (a
+ * server registering a thousand phones a second holds 600,000).  The counter is not kept: an
+ * entry's place in the ring says it.
+ */
 typedef struct {
-  guint8 raw[NONCE_RAW_LEN];   /* id ‖ MAC, as issued */
+  guint8 time_mac[8 + NONCE_MAC_LEN]; /* the nonce's time and MAC, as issued */
   char client[NONCE_CLIENT_TEXT_LEN]; /* the address text it was issued to (client_len bytes) */
   guint32 last_nc;
   guint8 used;                 /* authenticated a request (one-time mode) */
@@ -55,7 +60,7 @@ typedef struct {
   guint8 client_len;           /* or NONCE_CLIENT_NOT_KEPT */
 } NonceEntry;
 
-G_STATIC_ASSERT (sizeof (NonceEntry) == 56);
+G_STATIC_ASSERT (sizeof (NonceEntry) == 48);
 
 struct _SimAuth {
   GObject parent_instance;
@@ -217,7 +222,7 @@ nonce_entry_issued_at (const NonceEntry *entry)
 {
   guint64 be;
 
-  memcpy (&be, entry->raw, sizeof be);
+  memcpy (&be, entry->time_mac, sizeof be);
   return (SimTime) GUINT64_FROM_BE (be);
 }
 
@@ -475,12 +480,14 @@ derive_hex (SimAuth    *self,
   OPENSSL_cleanse (full, sizeof full);
 }
 
-/* Returns the live entry for @text, or NULL when it is forged, altered or forgotten. */
+/* Returns the live entry for @text, or NULL when it is forged, altered or forgotten; @raw gets
+ * the nonce's bytes. */
 static NonceEntry *
 nonce_lookup (SimAuth    *self,
-              const char *text)
+              const char *text,
+              guint8      raw[NONCE_RAW_LEN])
 {
-  guint8 raw[NONCE_RAW_LEN];
+  guint8 time_mac[8 + NONCE_MAC_LEN];
   NonceEntry *entry;
   guint64 be;
   guint64 offset;
@@ -496,9 +503,12 @@ nonce_lookup (SimAuth    *self,
     return NULL;
   entry = &self->ring[(self->ring_head + offset) & (self->ring_size - 1)];
 
-  /* Same time, same counter and the MAC we issued: exactly the nonce we sent.  The entry's MAC
-   * is HMAC(secret, id), so this is the MAC check, in constant time like one. */
-  if (CRYPTO_memcmp (entry->raw, raw, NONCE_RAW_LEN) != 0)
+  /* Same counter (the entry's place), same time and the MAC we issued: exactly the nonce we
+   * sent.  The entry's MAC is HMAC(secret, id), so this is the MAC check, in constant time like
+   * one. */
+  memcpy (time_mac, raw, 8);
+  memcpy (time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
+  if (CRYPTO_memcmp (entry->time_mac, time_mac, sizeof time_mac) != 0)
     return NULL;
   return entry;
 }
@@ -507,6 +517,7 @@ nonce_lookup (SimAuth    *self,
 static gboolean
 nonce_issued_to (SimAuth          *self,
                  const NonceEntry *entry,
+                 const guint8      raw[NONCE_RAW_LEN],
                  const char       *client)
 {
   guint8 mac[NONCE_MAC_LEN];
@@ -521,8 +532,8 @@ nonce_issued_to (SimAuth          *self,
       return client_len == entry->client_len &&
              (client_len == 0 || memcmp (client, entry->client, client_len) == 0);
     }
-  nonce_mac (self, entry->raw, client, mac);
-  return CRYPTO_memcmp (mac, entry->raw + NONCE_ID_LEN, NONCE_MAC_LEN) == 0;
+  nonce_mac (self, raw, client, mac);
+  return CRYPTO_memcmp (mac, entry->time_mac + 8, NONCE_MAC_LEN) == 0;
 }
 
 /* Issues a fresh nonce for @client and writes its text into @text. */
@@ -544,7 +555,8 @@ nonce_issue (SimAuth    *self,
 
   entry = ring_push (self);
   self->counter++;
-  memcpy (entry->raw, raw, NONCE_RAW_LEN);
+  memcpy (entry->time_mac, raw, 8);
+  memcpy (entry->time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
   client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
   if (client_len <= NONCE_CLIENT_TEXT_LEN)
     {
@@ -1027,27 +1039,24 @@ sim_auth_get_n_ha1_cached (SimAuth *self)
   return g_hash_table_size (self->ha1_cache);
 }
 
+/* The checks on credentials parsed from an Authorization (@algorithm_known as the parser
+ * said), in the order RFC 7616 and RFC 3261 make them. */
 static SimAuthResult
 verify (SimAuth              *self,
         const char           *method,
         const char           *request_uri,
-        const char           *authorization,
         const char           *client,
         SimAuthLookupFunc     lookup,
         gpointer              lookup_data,
-        SimDigestCredentials *creds)
+        SimDigestCredentials *creds,
+        gboolean              algorithm_known)
 {
   const char *password = NULL;
-  gboolean algorithm_known = FALSE;
+  guint8 raw[NONCE_RAW_LEN];
   gboolean matches;
   NonceEntry *entry;
   guint32 nc = 0;
 
-  if (authorization == NULL || !is_digest_scheme (authorization))
-    return SIM_AUTH_NO_CREDENTIALS;
-
-  if (!sim_digest_credentials_parse_full (authorization, creds, &algorithm_known, NULL))
-    return SIM_AUTH_MALFORMED;
   /* The parser lets nc through only as 8 hex digits, either case (RFC 7616 §3.4). */
   if (creds->nc != NULL)
     for (guint i = 0; i < 8; i++)
@@ -1070,8 +1079,8 @@ verify (SimAuth              *self,
     return SIM_AUTH_ALGORITHM_NOT_OFFERED;
 
   /* A nonce issued to another address is not one we gave this client (see the top). */
-  entry = nonce_lookup (self, creds->nonce);
-  if (entry == NULL || !nonce_issued_to (self, entry, client))
+  entry = nonce_lookup (self, creds->nonce, raw);
+  if (entry == NULL || !nonce_issued_to (self, entry, raw, client))
     return SIM_AUTH_UNKNOWN_NONCE;
 
   /* RFC 3261 §22.4 / RFC 7616 §3.4: the digest-uri must name the request's own URI. */
@@ -1130,6 +1139,28 @@ verify (SimAuth              *self,
   return SIM_AUTH_OK;
 }
 
+/* Traces and reports @result for @creds (as far as they were parsed). */
+static void
+verify_report (SimAuth                    *self,
+               SimAuthResult               result,
+               const SimDigestCredentials *creds,
+               const char                 *client)
+{
+  trace_nonce (self,
+               result == SIM_AUTH_OK ? "accepted"
+                 : result == SIM_AUTH_STALE ? "stale"
+                 : result == SIM_AUTH_NO_CREDENTIALS ? "no-credentials"
+                 : "rejected",
+               creds->nonce, creds->username,
+               creds->algorithm_name != NULL ? creds->algorithm_name
+                 : creds->username != NULL ? sim_digest_algorithm_name (creds->algorithm)
+                 : NULL,
+               sim_auth_result_reason (result));
+
+  if (self->verdict_func != NULL)
+    self->verdict_func (self, result, creds->username, client, self->verdict_data);
+}
+
 SimAuthResult
 sim_auth_verify_full (SimAuth           *self,
                       const char        *method,
@@ -1141,6 +1172,7 @@ sim_auth_verify_full (SimAuth           *self,
                       char             **out_username)
 {
   SimDigestCredentials creds = { NULL, };
+  gboolean algorithm_known = FALSE;
   SimAuthResult result;
 
   g_return_val_if_fail (SIM_IS_AUTH (self), SIM_AUTH_MALFORMED);
@@ -1149,26 +1181,80 @@ sim_auth_verify_full (SimAuth           *self,
 
   prune (self);
 
-  result = verify (self, method, request_uri, authorization, client, lookup, lookup_data, &creds);
-
-  trace_nonce (self,
-               result == SIM_AUTH_OK ? "accepted"
-                 : result == SIM_AUTH_STALE ? "stale"
-                 : result == SIM_AUTH_NO_CREDENTIALS ? "no-credentials"
-                 : "rejected",
-               creds.nonce, creds.username,
-               creds.algorithm_name != NULL ? creds.algorithm_name
-                 : creds.username != NULL ? sim_digest_algorithm_name (creds.algorithm)
-                 : NULL,
-               sim_auth_result_reason (result));
-
-  if (self->verdict_func != NULL)
-    self->verdict_func (self, result, creds.username, client, self->verdict_data);
+  if (authorization == NULL || !is_digest_scheme (authorization))
+    result = SIM_AUTH_NO_CREDENTIALS;
+  else if (!sim_digest_credentials_parse_full (authorization, &creds, &algorithm_known, NULL))
+    result = SIM_AUTH_MALFORMED;
+  else
+    result = verify (self, method, request_uri, client, lookup, lookup_data, &creds,
+                     algorithm_known);
+  verify_report (self, result, &creds, client);
 
   if (out_username != NULL)
     *out_username = g_steal_pointer (&creds.username);
   sim_digest_credentials_clear (&creds);
 
+  return result;
+}
+
+SimAuthResult
+sim_auth_verify_params (SimAuth              *self,
+                        const char           *method,
+                        const char           *request_uri,
+                        const char           *scheme,
+                        const SimDigestParam *params,
+                        guint                 n_params,
+                        const char           *client,
+                        SimAuthLookupFunc     lookup,
+                        gpointer              lookup_data,
+                        char                **out_username)
+{
+  SimDigestCredentials creds = { NULL, };
+  gboolean algorithm_known = FALSE;
+  /* Room for the unquoted values of any Authorization a phone sends; longer ones take the
+   * text path. */
+  char storage[1024];
+  SimAuthResult result;
+
+  g_return_val_if_fail (SIM_IS_AUTH (self), SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (method != NULL, SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (request_uri != NULL, SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (params != NULL || n_params == 0, SIM_AUTH_MALFORMED);
+
+  if (scheme == NULL)
+    return sim_auth_verify_full (self, method, request_uri, NULL, client, lookup, lookup_data,
+                                 out_username);
+
+  switch (sim_digest_credentials_parse_params (scheme, params, n_params, storage, sizeof storage,
+                                               &creds, &algorithm_known, NULL))
+    {
+    case SIM_DIGEST_PARAMS_PARSED:
+      prune (self);
+      result = verify (self, method, request_uri, client, lookup, lookup_data, &creds,
+                       algorithm_known);
+      break;
+
+    case SIM_DIGEST_PARAMS_INVALID:
+      /* The scheme is a token here, so "not Digest" is what the text calls no credentials. */
+      prune (self);
+      result = g_ascii_strcasecmp (scheme, "Digest") == 0 ? SIM_AUTH_MALFORMED
+                                                          : SIM_AUTH_NO_CREDENTIALS;
+      break;
+
+    case SIM_DIGEST_PARAMS_NOT_PLAIN:
+    default:
+      {
+        g_autofree char *text = sim_digest_params_to_string (scheme, params, n_params);
+
+        return sim_auth_verify_full (self, method, request_uri, text, client, lookup,
+                                     lookup_data, out_username);
+      }
+    }
+  verify_report (self, result, &creds, client);
+
+  /* The values live in @storage: nothing to clear. */
+  if (out_username != NULL)
+    *out_username = g_strdup (creds.username);
   return result;
 }
 

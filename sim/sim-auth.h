@@ -77,7 +77,7 @@ void       sim_auth_set_nonce_count  (SimAuth                  *self,
                                       gboolean                  check);
 gboolean   sim_auth_get_nonce_count  (SimAuth                  *self);
 /* At most this many nonces are remembered; beyond it the oldest is forgotten (its phone is
- * simply challenged again).  40 bytes each. */
+ * simply challenged again).  48 bytes each, in a ring up to twice the live count. */
 #define SIM_AUTH_DEFAULT_MAX_LIVE_NONCES (1024 * 1024)
 void       sim_auth_set_max_live_nonces (SimAuth               *self,
                                          guint                  max_live);
@@ -131,6 +131,24 @@ SimAuthResult sim_auth_verify_full   (SimAuth                  *self,
                                       SimAuthLookupFunc         lookup,
                                       gpointer                  lookup_data,
                                       char                    **out_username);
+
+/*
+ * sim_auth_verify_full() for an Authorization a message parser already split: @scheme (NULL:
+ * there is none) and its parameters, each value as it stood (quotes kept).  The verdict,
+ * trace and hook are exactly those of sim_auth_verify_full() on
+ * sim_digest_params_to_string (@scheme, @params, @n_params), for every input; plain values are
+ * read in place, without parsing that text again (sim_digest_credentials_parse_params()).
+ */
+SimAuthResult sim_auth_verify_params (SimAuth              *self,
+                                      const char           *method,
+                                      const char           *request_uri,
+                                      const char           *scheme,
+                                      const SimDigestParam *params,
+                                      guint                 n_params,
+                                      const char           *client,
+                                      SimAuthLookupFunc     lookup,
+                                      gpointer              lookup_data,
+                                      char                **out_username);
 
 /*
  * Called with every verdict of sim_auth_verify*() (401 and 407 alike), whether or not the

@@ -884,85 +884,65 @@ is_nc (const char *nc)
   return nc[8] == '\0';
 }
 
-gboolean
-sim_digest_credentials_parse_full (const char            *value,
-                                   SimDigestCredentials  *credentials,
-                                   gboolean              *algorithm_known,
-                                   GError               **error)
+static const ParamName credential_names[CR_N] = {
+  [CR_USERNAME] = PARAM_NAME ("username"),
+  [CR_REALM] = PARAM_NAME ("realm"),
+  [CR_NONCE] = PARAM_NAME ("nonce"),
+  [CR_URI] = PARAM_NAME ("uri"),
+  [CR_RESPONSE] = PARAM_NAME ("response"),
+  [CR_ALGORITHM] = PARAM_NAME ("algorithm"),
+  [CR_CNONCE] = PARAM_NAME ("cnonce"),
+  [CR_OPAQUE] = PARAM_NAME ("opaque"),
+  [CR_QOP] = PARAM_NAME ("qop"),
+  [CR_NC] = PARAM_NAME ("nc"),
+  [CR_USERHASH] = PARAM_NAME ("userhash"),
+};
+
+/*
+ * The checks on the parameter values of credentials, and the credentials made of them: the
+ * pointers in @values move into @credentials (userhash stays), so on success the caller
+ * frees only what is left in @values, and on failure everything.
+ */
+static gboolean
+credentials_from_values (char                 **values,
+                         SimDigestCredentials  *credentials,
+                         gboolean              *algorithm_known,
+                         GError               **error)
 {
-  static const ParamName names[CR_N] = {
-    [CR_USERNAME] = PARAM_NAME ("username"),
-    [CR_REALM] = PARAM_NAME ("realm"),
-    [CR_NONCE] = PARAM_NAME ("nonce"),
-    [CR_URI] = PARAM_NAME ("uri"),
-    [CR_RESPONSE] = PARAM_NAME ("response"),
-    [CR_ALGORITHM] = PARAM_NAME ("algorithm"),
-    [CR_CNONCE] = PARAM_NAME ("cnonce"),
-    [CR_OPAQUE] = PARAM_NAME ("opaque"),
-    [CR_QOP] = PARAM_NAME ("qop"),
-    [CR_NC] = PARAM_NAME ("nc"),
-    [CR_USERHASH] = PARAM_NAME ("userhash"),
-  };
-  char *values[CR_N] = { NULL, };
   SimDigestAlgorithm algorithm = SIM_DIGEST_MD5;
   gboolean known;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (credentials != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!parse_params (value, names, values, CR_N, error))
-    goto out;
 
   for (guint i = CR_USERNAME; i <= CR_RESPONSE; i++)
     if (values[i] == NULL)
-      {
-        parse_error (error, SIM_DIGEST_ERROR_PARSE, "Credentials without %s", names[i].name);
-        goto out;
-      }
+      return parse_error (error, SIM_DIGEST_ERROR_PARSE, "Credentials without %s",
+                          credential_names[i].name);
 
   if (values[CR_QOP] != NULL)
     {
       if (g_ascii_strcasecmp (values[CR_QOP], "auth") != 0)
-        {
-          parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported qop “%s”",
-                       values[CR_QOP]);
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported qop “%s”",
+                            values[CR_QOP]);
       /* RFC 7616 §3.4: with qop, cnonce and nc MUST be sent. */
       if (values[CR_CNONCE] == NULL || values[CR_NC] == NULL)
-        {
-          parse_error (error, SIM_DIGEST_ERROR_PARSE, "qop=auth without %s",
-                       values[CR_CNONCE] == NULL ? "cnonce" : "nc");
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_PARSE, "qop=auth without %s",
+                            values[CR_CNONCE] == NULL ? "cnonce" : "nc");
       if (!is_nc (values[CR_NC]))
-        {
-          parse_error (error, SIM_DIGEST_ERROR_PARSE, "nc is not 8 hex digits");
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_PARSE, "nc is not 8 hex digits");
     }
   else if (values[CR_CNONCE] != NULL || values[CR_NC] != NULL)
     {
       /* RFC 2617 §3.2.2: without qop, cnonce and nc MUST NOT be sent. */
-      parse_error (error, SIM_DIGEST_ERROR_PARSE, "cnonce or nc without qop");
-      goto out;
+      return parse_error (error, SIM_DIGEST_ERROR_PARSE, "cnonce or nc without qop");
     }
 
   /* RFC 7616 §3.4.4: a hashed username would need a user table search we do not do. */
   if (values[CR_USERHASH] != NULL && g_ascii_strcasecmp (values[CR_USERHASH], "true") == 0)
-    {
-      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "userhash=true is not supported");
-      goto out;
-    }
+    return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "userhash=true is not supported");
 
   known = sim_digest_algorithm_from_name (values[CR_ALGORITHM], &algorithm);
   if (!known && algorithm_known == NULL)
-    {
-      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported algorithm “%s”",
-                   values[CR_ALGORITHM]);
-      goto out;
-    }
+    return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported algorithm “%s”",
+                        values[CR_ALGORITHM]);
   if (algorithm_known != NULL)
     *algorithm_known = known;
 
@@ -980,12 +960,198 @@ sim_digest_credentials_parse_full (const char            *value,
   credentials->opaque = g_steal_pointer (&values[CR_OPAQUE]);
   credentials->algorithm_name = g_steal_pointer (&values[CR_ALGORITHM]);
   credentials->algorithm = algorithm;
-  ok = TRUE;
+  return TRUE;
+}
 
-out:
+gboolean
+sim_digest_credentials_parse_full (const char            *value,
+                                   SimDigestCredentials  *credentials,
+                                   gboolean              *algorithm_known,
+                                   GError               **error)
+{
+  char *values[CR_N] = { NULL, };
+  gboolean ok;
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ok = parse_params (value, credential_names, values, CR_N, error) &&
+       credentials_from_values (values, credentials, algorithm_known, error);
+
   for (guint i = 0; i < CR_N; i++)
     g_free (values[i]);
   return ok;
+}
+
+char *
+sim_digest_params_to_string (const char           *scheme,
+                             const SimDigestParam *params,
+                             guint                 n_params)
+{
+  GString *out;
+  gboolean first = TRUE;
+
+  g_return_val_if_fail (scheme != NULL, NULL);
+  g_return_val_if_fail (params != NULL || n_params == 0, NULL);
+
+  out = g_string_sized_new (512);
+  g_string_append (out, scheme);
+  for (guint i = 0; i < n_params; i++)
+    if (params[i].value != NULL)
+      {
+        if (!first)
+          g_string_append_c (out, ',');
+        first = FALSE;
+        g_string_append_c (out, ' ');
+        g_string_append (out, params[i].name);
+        g_string_append_c (out, '=');
+        g_string_append (out, params[i].value);
+      }
+  return g_string_free (out, FALSE);
+}
+
+/* A non-empty run of tchar up to the NUL: a token standing alone. */
+static gboolean
+is_whole_token (const char *text,
+                gsize      *len)
+{
+  const char *p = text;
+
+  while (is_tchar (*p))
+    p++;
+  *len = p - text;
+  return *len > 0 && *p == '\0';
+}
+
+/*
+ * Is @value, standing alone, what parse_params() reads as one whole value: a token, or one
+ * quoted-string that ends where @value does?  Then it reads it the same in the header text,
+ * where a ',' or the end follows it.  @content and @len give the value's bytes, @n_pairs the
+ * quoted-pairs among them.
+ */
+static gboolean
+is_plain_value (const char  *value,
+                const char **content,
+                gsize       *len,
+                gsize       *n_pairs)
+{
+  const char *p;
+
+  *n_pairs = 0;
+  if (value[0] != '"')
+    {
+      *content = value;
+      return is_whole_token (value, len);
+    }
+
+  /* The quoted-string scanner of parse_params(). */
+  p = value + 1;
+  for (;;)
+    {
+      while (is_qdtext (*p))
+        p++;
+      if (*p == '"')
+        break;
+      if (*p == '\\' && (is_qdtext (p[1]) || p[1] == '"' || p[1] == '\\'))
+        {
+          p += 2;
+          (*n_pairs)++;
+          continue;
+        }
+      return FALSE;
+    }
+  *content = value + 1;
+  *len = p - (value + 1);
+  return p[1] == '\0';
+}
+
+/* More parameters than this are left to the text parser (libosip2 knows 16). */
+#define PLAIN_PARAMS_MAX 32
+
+SimDigestParamsResult
+sim_digest_credentials_parse_params (const char            *scheme,
+                                     const SimDigestParam  *params,
+                                     guint                  n_params,
+                                     char                  *storage,
+                                     gsize                  storage_len,
+                                     SimDigestCredentials  *credentials,
+                                     gboolean              *algorithm_known,
+                                     GError               **error)
+{
+  struct {
+    const char *content;
+    gsize len;
+    gsize n_pairs;
+    gsize name_len;
+  } spans[PLAIN_PARAMS_MAX];
+  char *values[CR_N] = { NULL, };
+  gsize scheme_len;
+  gsize room = storage_len;
+  char *out = storage;
+
+  g_return_val_if_fail (scheme != NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (params != NULL || n_params == 0, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (credentials != NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (error == NULL || *error == NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+
+  /* The text would start "scheme name=...": parse_params() wants the token Digest. */
+  if (!is_whole_token (scheme, &scheme_len) || n_params > PLAIN_PARAMS_MAX)
+    return SIM_DIGEST_PARAMS_NOT_PLAIN;
+  if (scheme_len != 6 || g_ascii_strncasecmp (scheme, "Digest", 6) != 0)
+    {
+      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Authentication scheme “%.*s” is not Digest",
+                   (int) MIN (scheme_len, 32), scheme);
+      return SIM_DIGEST_PARAMS_INVALID;
+    }
+
+  /* First every value must be plain: a value that is not could read as several parameters in
+   * the text, or fail there in a way of its own, and only the text parser can tell. */
+  for (guint i = 0; i < n_params; i++)
+    {
+      spans[i].content = NULL;
+      if (params[i].value == NULL)
+        continue;
+      if (params[i].name == NULL || !is_whole_token (params[i].name, &spans[i].name_len) ||
+          !is_plain_value (params[i].value, &spans[i].content, &spans[i].len,
+                           &spans[i].n_pairs))
+        return SIM_DIGEST_PARAMS_NOT_PLAIN;
+    }
+
+  for (guint i = 0; i < n_params; i++)
+    {
+      gsize len = spans[i].len - spans[i].n_pairs;
+      guint index = 0;
+
+      if (spans[i].content == NULL ||
+          !find_param (credential_names, CR_N, params[i].name, spans[i].name_len, &index))
+        continue;
+      if (values[index] != NULL)
+        {
+          /* RFC 7235 §2.1, as parse_params() has it. */
+          parse_error (error, SIM_DIGEST_ERROR_PARSE, "Parameter “%s” appears twice",
+                       credential_names[index].name);
+          return SIM_DIGEST_PARAMS_INVALID;
+        }
+      if (len + 1 > room)
+        return SIM_DIGEST_PARAMS_NOT_PLAIN;
+      values[index] = out;
+      if (spans[i].n_pairs == 0)
+        memcpy (out, spans[i].content, len);
+      else
+        for (const char *p = spans[i].content, *end = p + spans[i].len; p < end; )
+          {
+            if (*p == '\\')
+              p++;
+            *out++ = *p++;
+          }
+      out = values[index] + len;
+      *out++ = '\0';
+      room -= len + 1;
+    }
+
+  if (!credentials_from_values (values, credentials, algorithm_known, error))
+    return SIM_DIGEST_PARAMS_INVALID;
+  return SIM_DIGEST_PARAMS_PARSED;
 }
 
 gboolean

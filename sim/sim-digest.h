@@ -104,6 +104,43 @@ gboolean  sim_digest_credentials_parse_full (const char         *value,
                                           gboolean              *algorithm_known,
                                           GError               **error);
 
+/* One auth-param as a message parser split it: its name and its value as it stood in the
+ * header, a token or a quoted-string with its quotes.  A NULL value stands for no parameter. */
+typedef struct {
+  const char *name;
+  const char *value;
+} SimDigestParam;
+
+/* The header value 'scheme name=value, name=value, ...' of @params (NULL values left out). */
+char     *sim_digest_params_to_string    (const char            *scheme,
+                                          const SimDigestParam  *params,
+                                          guint                  n_params) G_GNUC_WARN_UNUSED_RESULT;
+
+typedef enum {
+  SIM_DIGEST_PARAMS_PARSED,     /* @credentials point into the storage: do not clear them */
+  SIM_DIGEST_PARAMS_INVALID,    /* @error says why; @credentials untouched */
+  SIM_DIGEST_PARAMS_NOT_PLAIN,  /* parse sim_digest_params_to_string() instead */
+} SimDigestParamsResult;
+
+/*
+ * sim_digest_credentials_parse_full() of sim_digest_params_to_string (@scheme, @params,
+ * @n_params), without making that text, when every value is plain (a token, or one whole
+ * quoted-string) and the values fit in @storage (@storage_len bytes): the unquoted values are
+ * written there and @credentials points into it, nothing is allocated.  The outcome is the
+ * text's, to the error: PARSED where it parses, INVALID where it fails.  Anything else (white
+ * space, commas or stray quotes in a value, an odd scheme, too long) is NOT_PLAIN, with
+ * nothing done: only the text parser can read it.
+ */
+SimDigestParamsResult
+          sim_digest_credentials_parse_params (const char       *scheme,
+                                          const SimDigestParam  *params,
+                                          guint                  n_params,
+                                          char                  *storage,
+                                          gsize                  storage_len,
+                                          SimDigestCredentials  *credentials,
+                                          gboolean              *algorithm_known,
+                                          GError               **error);
+
 /*
  * Server side: is @credentials->response the digest of @password for a request with @method?
  * HA1 is computed over @realm (the server's own, which the caller has compared with

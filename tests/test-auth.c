@@ -1232,6 +1232,105 @@ test_ha1_cache_is_bounded (Fixture       *f,
   g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), <=, 4);
 }
 
+/* Records verdicts, to compare two SimAuths. */
+static void
+record_twin_verdict_cb (SimAuth       *auth,
+                   SimAuthResult  result,
+                   const char    *username,
+                   const char    *client,
+                   gpointer       user_data)
+{
+  g_string_append_printf (user_data, "%s %s %s;", sim_auth_result_name (result),
+                          username != NULL ? username : "-", client != NULL ? client : "-");
+}
+
+static void
+test_verify_params_matches_verify_text (Fixture       *f,
+                                        gconstpointer  data)
+{
+  /* A second registrar in lock-step with f->auth: same secret, same clock, same nonces. */
+  g_autoptr(SimAuth) twin = sim_auth_new (f->clock, NULL, "registrar", REALM, secret,
+                                          sizeof secret - 1);
+  g_autoptr(GString) text_verdicts = g_string_new (NULL);
+  g_autoptr(GString) params_verdicts = g_string_new (NULL);
+  static const char *const odd[] = {
+    NULL, "\"\"", "", "\"alice\"", "alice", "\"a\\\"b\"", "\"a\\\\\"", "\"ab", "\"a\", x=\"b\"",
+    "a,b", " \"alice\"", "\"alice\" ", "\"a\r\nb\"", "00000002", "00000000", "0000000g", "auth",
+    "AUTH", "auth-int", "MD5", "md5", "SHA-256", "MD5-sess", "\"sip:LAB.example\"",
+    "\"sip:other.example\"", "\"other.example\"", "\"lab.example\"",
+  };
+  static const char *const names[] = {
+    "username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop",
+    "nc",
+  };
+
+  g_test_summary ("sim_auth_verify_params() gives the verdict, username and hook call of "
+                  "sim_auth_verify_full() on the text of the same parameters, for good, odd and "
+                  "replayed credentials.");
+  sim_auth_set_verdict_func (f->auth, record_twin_verdict_cb, text_verdicts);
+  sim_auth_set_verdict_func (twin, record_twin_verdict_cb, params_verdicts);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (names); i++)
+    for (guint v = 0; v < G_N_ELEMENTS (odd); v++)
+      for (guint scheme = 0; scheme < 3; scheme++)
+        {
+          g_autoptr(GPtrArray) text_ch = sim_auth_challenge_full (f->auth, FALSE, "192.0.2.1",
+                                                                   FALSE);
+          g_autoptr(GPtrArray) twin_ch = sim_auth_challenge_full (twin, FALSE, "192.0.2.1", FALSE);
+          SimDigestChallenge parsed = { NULL, };
+          SimDigestCredentials creds;
+          g_autofree char *q[10] = { NULL, };
+          SimDigestParam params[10];
+          const char *schemes[] = { "Digest", "digest", "Basic" };
+          g_autofree char *text = NULL;
+
+          g_assert_cmpstr (g_ptr_array_index (text_ch, 0), ==, g_ptr_array_index (twin_ch, 0));
+          g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (twin_ch, 0), &parsed,
+                                                     NULL));
+          sim_digest_answer (&parsed, "alice", "wonderland", "REGISTER", URI, CNONCE, 1, &creds);
+          q[0] = g_strdup_printf ("\"%s\"", creds.username);
+          q[1] = g_strdup_printf ("\"%s\"", creds.realm);
+          q[2] = g_strdup_printf ("\"%s\"", creds.nonce);
+          q[3] = g_strdup_printf ("\"%s\"", creds.uri);
+          q[4] = g_strdup_printf ("\"%s\"", creds.response);
+          q[5] = g_strdup (creds.algorithm_name);
+          q[6] = g_strdup_printf ("\"%s\"", creds.cnonce);
+          q[7] = g_strdup_printf ("\"%s\"", creds.opaque);
+          q[8] = g_strdup (creds.qop);
+          q[9] = g_strdup (creds.nc);
+          for (guint k = 0; k < 10; k++)
+            params[k] = (SimDigestParam) { names[k], q[k] };
+          if (i < G_N_ELEMENTS (names))
+            params[i].value = odd[v];
+          text = sim_digest_params_to_string (schemes[scheme], params, 10);
+
+          /* Twice: the second time is a replay. */
+          for (guint round = 0; round < 2; round++)
+            {
+              g_autofree char *text_user = NULL;
+              g_autofree char *params_user = NULL;
+              SimAuthResult text_result, params_result;
+
+              text_result = sim_auth_verify_full (f->auth, "REGISTER", URI, text, "192.0.2.1",
+                                                  lookup_cb, f, &text_user);
+              params_result = sim_auth_verify_params (twin, "REGISTER", URI, schemes[scheme],
+                                                      params, 10, "192.0.2.1", lookup_cb, f,
+                                                      &params_user);
+              g_assert_cmpstr (sim_auth_result_name (params_result), ==,
+                               sim_auth_result_name (text_result));
+              g_assert_cmpstr (params_user, ==, text_user);
+            }
+          sim_digest_credentials_clear (&creds);
+          sim_digest_challenge_clear (&parsed);
+        }
+  g_assert_cmpstr (params_verdicts->str, ==, text_verdicts->str);
+  /* Both kinds of verdict happened. */
+  g_assert_nonnull (strstr (text_verdicts->str, "ok alice"));
+  g_assert_nonnull (strstr (text_verdicts->str, "replayed alice"));
+  g_assert_nonnull (strstr (text_verdicts->str, "malformed"));
+  g_assert_nonnull (strstr (text_verdicts->str, "no-credentials"));
+}
+
 #define add_auth_test(path, func) \
   g_test_add ("/sim/auth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1244,6 +1343,7 @@ main (int   argc,
   add_auth_test ("correct-digest-is-accepted", test_correct_digest_is_accepted);
   add_auth_test ("ha1-cache-follows-password-changes", test_ha1_cache_follows_password_changes);
   add_auth_test ("ha1-cache-is-bounded", test_ha1_cache_is_bounded);
+  add_auth_test ("verify-params-matches-verify-text", test_verify_params_matches_verify_text);
   add_auth_test ("default-challenge-is-md5-only", test_default_challenge_is_md5_only);
   add_auth_test ("replayed-authorization-is-rejected", test_replayed_authorization_is_rejected);
   add_auth_test ("wrong-password-is-rejected", test_wrong_password_is_rejected);

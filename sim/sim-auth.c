@@ -99,6 +99,13 @@ struct _SimAuth {
   SimAuthVerdictFunc verdict_func;
   gpointer verdict_data;
 
+  /* HA2 = H(method:uri) as last computed, per algorithm: every REGISTER to a registrar names
+   * the same URI, so one entry serves nearly all (see ha2_lookup()).  Not secret. */
+  char *ha2_method;
+  char *ha2_uri;
+  guint8 ha2_have;             /* bit per algorithm: ha2[algorithm] is made */
+  char ha2[SIM_DIGEST_N_ALGORITHMS][SIM_DIGEST_MAX_HEX_LEN + 1];
+
   /* username -> Ha1Entry: HA1 as last computed for each user (see ha1_lookup()). */
   GHashTable *ha1_cache;
   guint max_ha1_cache;
@@ -607,6 +614,8 @@ sim_auth_finalize (GObject *object)
 
   g_clear_pointer (&self->ring, g_free);
   g_clear_pointer (&self->ha1_cache, g_hash_table_unref);
+  g_clear_pointer (&self->ha2_method, g_free);
+  g_clear_pointer (&self->ha2_uri, g_free);
   /* Freeing a digest context cleanses it. */
   g_clear_pointer (&self->mac_inner, EVP_MD_CTX_free);
   g_clear_pointer (&self->mac_outer, EVP_MD_CTX_free);
@@ -1023,6 +1032,29 @@ ha1_lookup (SimAuth            *self,
   return entry->ha1[algorithm];
 }
 
+/* HA2 for @algorithm, @method and @uri, from the last request's or made (and kept instead). */
+static const char *
+ha2_lookup (SimAuth            *self,
+            SimDigestAlgorithm  algorithm,
+            const char         *method,
+            const char         *uri)
+{
+  if (g_strcmp0 (self->ha2_method, method) != 0 || g_strcmp0 (self->ha2_uri, uri) != 0)
+    {
+      g_free (self->ha2_method);
+      g_free (self->ha2_uri);
+      self->ha2_method = g_strdup (method);
+      self->ha2_uri = g_strdup (uri);
+      self->ha2_have = 0;
+    }
+  if (!(self->ha2_have & (1u << algorithm)))
+    {
+      sim_digest_ha2_into (algorithm, method, uri, self->ha2[algorithm]);
+      self->ha2_have |= 1u << algorithm;
+    }
+  return self->ha2[algorithm];
+}
+
 void
 sim_auth_set_max_ha1_cache (SimAuth *self,
                             guint    max_users)
@@ -1106,10 +1138,11 @@ verify (SimAuth              *self,
   if (lookup != NULL)
     password = lookup (creds->username, lookup_data);
   /* Upper-case hex is accepted: RFC 7616 §3.4.1 asks for lower case, some clients differ. */
-  matches = sim_digest_check_response_ha1 (creds,
-                                           ha1_lookup (self, creds->algorithm, creds->username,
-                                                       password),
-                                           method);
+  matches = sim_digest_check_response_hashes (creds,
+                                              ha1_lookup (self, creds->algorithm,
+                                                          creds->username, password),
+                                              ha2_lookup (self, creds->algorithm, method,
+                                                          creds->uri));
   if (!matches || password == NULL)
     {
       /* A wrong answer consumes the nonce: each guess costs a new challenge, and a nonce is

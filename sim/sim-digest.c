@@ -428,8 +428,43 @@ sim_digest_check_response_ha1 (const SimDigestCredentials *credentials,
                                const char                 *ha1,
                                const char                 *method)
 {
-  Hash hash;
   char ha2[SIM_DIGEST_MAX_HEX_LEN + 1];
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
+  g_return_val_if_fail (credentials->uri != NULL, FALSE);
+  g_return_val_if_fail (method != NULL, FALSE);
+
+  sim_digest_ha2_into (credentials->algorithm, method, credentials->uri, ha2);
+  return sim_digest_check_response_hashes (credentials, ha1, ha2);
+}
+
+gsize
+sim_digest_ha2_into (SimDigestAlgorithm  algorithm,
+                     const char         *method,
+                     const char         *uri,
+                     char                hex[SIM_DIGEST_MAX_HEX_LEN + 1])
+{
+  Hash hash;
+  gsize len;
+
+  g_return_val_if_fail ((guint) algorithm < SIM_DIGEST_N_ALGORITHMS, 0);
+  g_return_val_if_fail (method != NULL, 0);
+  g_return_val_if_fail (uri != NULL, 0);
+  g_return_val_if_fail (hex != NULL, 0);
+
+  hash_init (&hash);
+  len = ha2_hex (&hash, algorithm, method, uri, hex);
+  hash_clear (&hash);
+  return len;
+}
+
+gboolean
+sim_digest_check_response_hashes (const SimDigestCredentials *credentials,
+                                  const char                 *ha1,
+                                  const char                 *ha2)
+{
+  Hash hash;
   char expected[SIM_DIGEST_MAX_HEX_LEN + 1];
   char response[SIM_DIGEST_MAX_HEX_LEN + 1];
   gsize len;
@@ -438,15 +473,13 @@ sim_digest_check_response_ha1 (const SimDigestCredentials *credentials,
   g_return_val_if_fail (credentials != NULL, FALSE);
   g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
   g_return_val_if_fail (credentials->nonce != NULL, FALSE);
-  g_return_val_if_fail (credentials->uri != NULL, FALSE);
   g_return_val_if_fail (credentials->response != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->nc != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->cnonce != NULL, FALSE);
   g_return_val_if_fail (ha1 != NULL, FALSE);
-  g_return_val_if_fail (method != NULL, FALSE);
+  g_return_val_if_fail (ha2 != NULL, FALSE);
 
   hash_init (&hash);
-  ha2_hex (&hash, credentials->algorithm, method, credentials->uri, ha2);
   len = response_hex (&hash, credentials->algorithm, ha1, credentials->nonce, credentials->nc,
                       credentials->cnonce, credentials->qop, ha2, expected);
   hash_clear (&hash);

@@ -160,6 +160,15 @@ gboolean  sim_digest_check_response      (const SimDigestCredentials *credential
 gboolean  sim_digest_check_response_ha1  (const SimDigestCredentials *credentials,
                                           const char            *ha1,
                                           const char            *method);
+/* HA2 = H(method:uri) as hex into @hex, without allocating; returns its length. */
+gsize     sim_digest_ha2_into            (SimDigestAlgorithm     algorithm,
+                                          const char            *method,
+                                          const char            *uri,
+                                          char                   hex[SIM_DIGEST_MAX_HEX_LEN + 1]);
+/* The same with HA2 given too (sim_digest_ha2_into() over @credentials->uri). */
+gboolean  sim_digest_check_response_hashes (const SimDigestCredentials *credentials,
+                                          const char            *ha1,
+                                          const char            *ha2);
 /* HA1 = H(username:realm:password) as hex into @hex, without allocating; returns its length. */
 gsize     sim_digest_ha1_into            (SimDigestAlgorithm     algorithm,
                                           const char            *username,

@@ -1331,6 +1331,56 @@ test_verify_params_matches_verify_text (Fixture       *f,
   g_assert_nonnull (strstr (text_verdicts->str, "no-credentials"));
 }
 
+static void
+test_ha2_cache_follows_method_and_uri (Fixture       *f,
+                                       gconstpointer  data)
+{
+  const SimDigestAlgorithm both[] = { SIM_DIGEST_MD5, SIM_DIGEST_SHA256 };
+  const char *uris[] = { URI, "sip:LAB.example", URI, "sip:lab.example;transport=tcp", URI };
+
+  g_test_summary ("HA2 is kept from one request to the next, but a request naming another "
+                  "URI or method is hashed afresh: each verifies, and a digest made for one "
+                  "URI fails for another.");
+  sim_auth_set_algorithms (f->auth, both, G_N_ELEMENTS (both));
+  for (guint i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+
+      for (guint k = 0; k < headers->len; k++)
+        {
+          g_autofree char *auth = answer (g_ptr_array_index (headers, k), "alice", "wonderland",
+                                          uris[i], 1);
+
+          g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", uris[i], auth, lookup_cb, f,
+                                            NULL), ==, SIM_AUTH_OK);
+        }
+    }
+
+  /* The response made for "REGISTER sip:lab.example", claimed for the same URI with another
+   * method: the method is part of HA2. */
+  sim_auth_set_algorithms (f->auth, both, 1);
+  {
+    g_autofree char *ch = challenge (f, FALSE);
+    g_autofree char *auth = answer (ch, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpint (sim_auth_verify (f->auth, "INVITE", URI, auth, lookup_cb, f, NULL), ==,
+                     SIM_AUTH_BAD_RESPONSE);
+  }
+  /* And a response made for another URI, whose uri parameter was rewritten to ours. */
+  {
+    g_autofree char *ch = challenge (f, FALSE);
+    g_autofree char *auth = answer (ch, "alice", "wonderland", "sip:LAB.example", 1);
+    g_autofree char *tampered = NULL;
+    char *at = strstr (auth, "sip:LAB.example");
+
+    g_assert_nonnull (at);
+    memcpy (at, "sip:lab", 7);
+    tampered = g_strdup (auth);
+    g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, tampered, lookup_cb, f, NULL),
+                     ==, SIM_AUTH_BAD_RESPONSE);
+  }
+}
+
 #define add_auth_test(path, func) \
   g_test_add ("/sim/auth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1343,6 +1393,7 @@ main (int   argc,
   add_auth_test ("correct-digest-is-accepted", test_correct_digest_is_accepted);
   add_auth_test ("ha1-cache-follows-password-changes", test_ha1_cache_follows_password_changes);
   add_auth_test ("ha1-cache-is-bounded", test_ha1_cache_is_bounded);
+  add_auth_test ("ha2-cache-follows-method-and-uri", test_ha2_cache_follows_method_and_uri);
   add_auth_test ("verify-params-matches-verify-text", test_verify_params_matches_verify_text);
   add_auth_test ("default-challenge-is-md5-only", test_default_challenge_is_md5_only);
   add_auth_test ("replayed-authorization-is-rejected", test_replayed_authorization_is_rejected);

@@ -1279,7 +1279,7 @@ test_verify_params_matches_verify_text (Fixture       *f,
           g_autoptr(GPtrArray) twin_ch = sim_auth_challenge_full (twin, FALSE, "192.0.2.1", FALSE);
           SimDigestChallenge parsed = { NULL, };
           SimDigestCredentials creds;
-          g_autofree char *q[10] = { NULL, };
+          char *q[10] = { NULL, };
           SimDigestParam params[10];
           const char *schemes[] = { "Digest", "digest", "Basic" };
           g_autofree char *text = NULL;
@@ -1320,6 +1320,8 @@ test_verify_params_matches_verify_text (Fixture       *f,
                                sim_auth_result_name (text_result));
               g_assert_cmpstr (params_user, ==, text_user);
             }
+          for (guint k = 0; k < G_N_ELEMENTS (q); k++)
+            g_free (q[k]);
           sim_digest_credentials_clear (&creds);
           sim_digest_challenge_clear (&parsed);
         }

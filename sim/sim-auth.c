@@ -24,8 +24,9 @@
  * order, that remembers whether it was used (one-time mode) or the highest nonce-count seen.
  * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
  * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
- * bytes as issued: a nonce is ours when it matches them exactly, a test equivalent to
- * recomputing the MAC and checking the table, without the cost of HMAC on every request.  It
+ * time and MAC as issued (its place in the ring is its counter): a nonce is ours when it
+ * matches them exactly, a test equivalent to recomputing the MAC and checking the table,
+ * without the cost of HMAC on every request.  It
  * also keeps the address text the MAC covers when that is short (NONCE_CLIENT_TEXT_LEN: every
  * IPv4 address), so checking the answer's address is a comparison too; a longer address has
  * its MAC recomputed.
@@ -45,9 +46,13 @@
 /* client_len of an entry whose client text was longer: its MAC is checked instead. */
 #define NONCE_CLIENT_NOT_KEPT 0xff
 
-/* Kept small on purpose: a benchmark holds ten thousand of these. */
+/*
+ * Kept small on purpose: every registration leaves one behind for twice the nonce lifetime (a
+ * server registering a thousand phones a second holds 600,000).  The counter is not kept: an
+ * entry's place in the ring says it.
+ */
 typedef struct {
-  guint8 raw[NONCE_RAW_LEN];   /* id ‖ MAC, as issued */
+  guint8 time_mac[8 + NONCE_MAC_LEN]; /* the nonce's time and MAC, as issued */
   char client[NONCE_CLIENT_TEXT_LEN]; /* the address text it was issued to (client_len bytes) */
   guint32 last_nc;
   guint8 used;                 /* authenticated a request (one-time mode) */
@@ -55,7 +60,7 @@ typedef struct {
   guint8 client_len;           /* or NONCE_CLIENT_NOT_KEPT */
 } NonceEntry;
 
-G_STATIC_ASSERT (sizeof (NonceEntry) == 56);
+G_STATIC_ASSERT (sizeof (NonceEntry) == 48);
 
 struct _SimAuth {
   GObject parent_instance;
@@ -93,7 +98,45 @@ struct _SimAuth {
 
   SimAuthVerdictFunc verdict_func;
   gpointer verdict_data;
+
+  /* HA2 = H(method:uri) as last computed, per algorithm: every REGISTER to a registrar names
+   * the same URI, so one entry serves nearly all (see ha2_lookup()).  Not secret. */
+  char *ha2_method;
+  char *ha2_uri;
+  guint8 ha2_have;             /* bit per algorithm: ha2[algorithm] is made */
+  char ha2[SIM_DIGEST_N_ALGORITHMS][SIM_DIGEST_MAX_HEX_LEN + 1];
+
+  /* username -> Ha1Entry: HA1 as last computed for each user (see ha1_lookup()). */
+  GHashTable *ha1_cache;
+  guint max_ha1_cache;
 };
+
+/*
+ * HA1 = H(username:realm:password) is the same for every request of a user, so it is kept
+ * rather than hashed again on each REGISTER (one MD5 or SHA-256 of the three).  An entry keeps
+ * the password it was made from and is made again when the lookup returns another password;
+ * the realm is fixed for the life of a SimAuth.  Users the lookup does not know get an entry
+ * too, made with the dummy password (@password NULL), so a known and an unknown user cost the
+ * same work, first request and later ones alike (RFC 7616 §5.1).  The "-sess" variants would
+ * hash HA1 again with the nonces; they are refused before any hashing (ALGORITHM_NOT_OFFERED).
+ */
+typedef struct {
+  char *password;              /* as the lookup returned it, NULL for an unknown user */
+  guint8 have;                 /* bit per algorithm: ha1[algorithm] is made */
+  char ha1[SIM_DIGEST_N_ALGORITHMS][SIM_DIGEST_MAX_HEX_LEN + 1];
+} Ha1Entry;
+
+static void
+ha1_entry_free (gpointer data)
+{
+  Ha1Entry *entry = data;
+
+  if (entry->password != NULL)
+    OPENSSL_cleanse (entry->password, strlen (entry->password));
+  g_free (entry->password);
+  OPENSSL_cleanse (entry, sizeof *entry);
+  g_free (entry);
+}
 
 enum {
   PROP_0,
@@ -186,7 +229,7 @@ nonce_entry_issued_at (const NonceEntry *entry)
 {
   guint64 be;
 
-  memcpy (&be, entry->raw, sizeof be);
+  memcpy (&be, entry->time_mac, sizeof be);
   return (SimTime) GUINT64_FROM_BE (be);
 }
 
@@ -444,12 +487,14 @@ derive_hex (SimAuth    *self,
   OPENSSL_cleanse (full, sizeof full);
 }
 
-/* Returns the live entry for @text, or NULL when it is forged, altered or forgotten. */
+/* Returns the live entry for @text, or NULL when it is forged, altered or forgotten; @raw gets
+ * the nonce's bytes. */
 static NonceEntry *
 nonce_lookup (SimAuth    *self,
-              const char *text)
+              const char *text,
+              guint8      raw[NONCE_RAW_LEN])
 {
-  guint8 raw[NONCE_RAW_LEN];
+  guint8 time_mac[8 + NONCE_MAC_LEN];
   NonceEntry *entry;
   guint64 be;
   guint64 offset;
@@ -465,9 +510,12 @@ nonce_lookup (SimAuth    *self,
     return NULL;
   entry = &self->ring[(self->ring_head + offset) & (self->ring_size - 1)];
 
-  /* Same time, same counter and the MAC we issued: exactly the nonce we sent.  The entry's MAC
-   * is HMAC(secret, id), so this is the MAC check, in constant time like one. */
-  if (CRYPTO_memcmp (entry->raw, raw, NONCE_RAW_LEN) != 0)
+  /* Same counter (the entry's place), same time and the MAC we issued: exactly the nonce we
+   * sent.  The entry's MAC is HMAC(secret, id), so this is the MAC check, in constant time like
+   * one. */
+  memcpy (time_mac, raw, 8);
+  memcpy (time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
+  if (CRYPTO_memcmp (entry->time_mac, time_mac, sizeof time_mac) != 0)
     return NULL;
   return entry;
 }
@@ -476,6 +524,7 @@ nonce_lookup (SimAuth    *self,
 static gboolean
 nonce_issued_to (SimAuth          *self,
                  const NonceEntry *entry,
+                 const guint8      raw[NONCE_RAW_LEN],
                  const char       *client)
 {
   guint8 mac[NONCE_MAC_LEN];
@@ -490,8 +539,8 @@ nonce_issued_to (SimAuth          *self,
       return client_len == entry->client_len &&
              (client_len == 0 || memcmp (client, entry->client, client_len) == 0);
     }
-  nonce_mac (self, entry->raw, client, mac);
-  return CRYPTO_memcmp (mac, entry->raw + NONCE_ID_LEN, NONCE_MAC_LEN) == 0;
+  nonce_mac (self, raw, client, mac);
+  return CRYPTO_memcmp (mac, entry->time_mac + 8, NONCE_MAC_LEN) == 0;
 }
 
 /* Issues a fresh nonce for @client and writes its text into @text. */
@@ -513,7 +562,8 @@ nonce_issue (SimAuth    *self,
 
   entry = ring_push (self);
   self->counter++;
-  memcpy (entry->raw, raw, NONCE_RAW_LEN);
+  memcpy (entry->time_mac, raw, 8);
+  memcpy (entry->time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
   client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
   if (client_len <= NONCE_CLIENT_TEXT_LEN)
     {
@@ -563,6 +613,9 @@ sim_auth_finalize (GObject *object)
   SimAuth *self = SIM_AUTH (object);
 
   g_clear_pointer (&self->ring, g_free);
+  g_clear_pointer (&self->ha1_cache, g_hash_table_unref);
+  g_clear_pointer (&self->ha2_method, g_free);
+  g_clear_pointer (&self->ha2_uri, g_free);
   /* Freeing a digest context cleanses it. */
   g_clear_pointer (&self->mac_inner, EVP_MD_CTX_free);
   g_clear_pointer (&self->mac_outer, EVP_MD_CTX_free);
@@ -674,6 +727,8 @@ sim_auth_init (SimAuth *self)
   self->ring_size = 64;
   self->max_live = SIM_AUTH_DEFAULT_MAX_LIVE_NONCES;
   self->ring = g_new (NonceEntry, self->ring_size);
+  self->max_ha1_cache = SIM_AUTH_DEFAULT_MAX_HA1_CACHE;
+  self->ha1_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, ha1_entry_free);
 }
 
 SimAuth *
@@ -941,27 +996,99 @@ is_digest_scheme (const char *value)
           value[6] == '\r' || value[6] == '\n');
 }
 
+/* The HA1 of @username with @password (NULL: an unknown user, hashed with the dummy password)
+ * for @algorithm, from the cache or made and kept. */
+static const char *
+ha1_lookup (SimAuth            *self,
+            SimDigestAlgorithm  algorithm,
+            const char         *username,
+            const char         *password)
+{
+  Ha1Entry *entry = g_hash_table_lookup (self->ha1_cache, username);
+
+  /* A changed password (or a user added or removed) makes the entry new. */
+  if (entry != NULL && g_strcmp0 (entry->password, password) != 0)
+    {
+      g_hash_table_remove (self->ha1_cache, username);
+      entry = NULL;
+    }
+  if (entry == NULL)
+    {
+      /* Bounded: a stranger can name any number of unknown users.  Starting over costs each
+       * user one more hash, nothing else. */
+      if (g_hash_table_size (self->ha1_cache) >= self->max_ha1_cache)
+        g_hash_table_remove_all (self->ha1_cache);
+      entry = g_new0 (Ha1Entry, 1);
+      entry->password = g_strdup (password);
+      g_hash_table_insert (self->ha1_cache, g_strdup (username), entry);
+    }
+  if (!(entry->have & (1u << algorithm)))
+    {
+      sim_digest_ha1_into (algorithm, username, self->realm,
+                           password != NULL ? password : self->dummy_password,
+                           entry->ha1[algorithm]);
+      entry->have |= 1u << algorithm;
+    }
+  return entry->ha1[algorithm];
+}
+
+/* HA2 for @algorithm, @method and @uri, from the last request's or made (and kept instead). */
+static const char *
+ha2_lookup (SimAuth            *self,
+            SimDigestAlgorithm  algorithm,
+            const char         *method,
+            const char         *uri)
+{
+  if (g_strcmp0 (self->ha2_method, method) != 0 || g_strcmp0 (self->ha2_uri, uri) != 0)
+    {
+      g_free (self->ha2_method);
+      g_free (self->ha2_uri);
+      self->ha2_method = g_strdup (method);
+      self->ha2_uri = g_strdup (uri);
+      self->ha2_have = 0;
+    }
+  if (!(self->ha2_have & (1u << algorithm)))
+    {
+      sim_digest_ha2_into (algorithm, method, uri, self->ha2[algorithm]);
+      self->ha2_have |= 1u << algorithm;
+    }
+  return self->ha2[algorithm];
+}
+
+void
+sim_auth_set_max_ha1_cache (SimAuth *self,
+                            guint    max_users)
+{
+  g_return_if_fail (SIM_IS_AUTH (self));
+  self->max_ha1_cache = MAX (max_users, 1);
+  g_hash_table_remove_all (self->ha1_cache);
+}
+
+guint
+sim_auth_get_n_ha1_cached (SimAuth *self)
+{
+  g_return_val_if_fail (SIM_IS_AUTH (self), 0);
+  return g_hash_table_size (self->ha1_cache);
+}
+
+/* The checks on credentials parsed from an Authorization (@algorithm_known as the parser
+ * said), in the order RFC 7616 and RFC 3261 make them. */
 static SimAuthResult
 verify (SimAuth              *self,
         const char           *method,
         const char           *request_uri,
-        const char           *authorization,
         const char           *client,
         SimAuthLookupFunc     lookup,
         gpointer              lookup_data,
-        SimDigestCredentials *creds)
+        SimDigestCredentials *creds,
+        gboolean              algorithm_known)
 {
   const char *password = NULL;
-  gboolean algorithm_known = FALSE;
+  guint8 raw[NONCE_RAW_LEN];
   gboolean matches;
   NonceEntry *entry;
   guint32 nc = 0;
 
-  if (authorization == NULL || !is_digest_scheme (authorization))
-    return SIM_AUTH_NO_CREDENTIALS;
-
-  if (!sim_digest_credentials_parse_full (authorization, creds, &algorithm_known, NULL))
-    return SIM_AUTH_MALFORMED;
   /* The parser lets nc through only as 8 hex digits, either case (RFC 7616 §3.4). */
   if (creds->nc != NULL)
     for (guint i = 0; i < 8; i++)
@@ -984,8 +1111,8 @@ verify (SimAuth              *self,
     return SIM_AUTH_ALGORITHM_NOT_OFFERED;
 
   /* A nonce issued to another address is not one we gave this client (see the top). */
-  entry = nonce_lookup (self, creds->nonce);
-  if (entry == NULL || !nonce_issued_to (self, entry, client))
+  entry = nonce_lookup (self, creds->nonce, raw);
+  if (entry == NULL || !nonce_issued_to (self, entry, raw, client))
     return SIM_AUTH_UNKNOWN_NONCE;
 
   /* RFC 3261 §22.4 / RFC 7616 §3.4: the digest-uri must name the request's own URI. */
@@ -1011,9 +1138,11 @@ verify (SimAuth              *self,
   if (lookup != NULL)
     password = lookup (creds->username, lookup_data);
   /* Upper-case hex is accepted: RFC 7616 §3.4.1 asks for lower case, some clients differ. */
-  matches = sim_digest_check_response (creds, self->realm,
-                                       password != NULL ? password : self->dummy_password,
-                                       method);
+  matches = sim_digest_check_response_hashes (creds,
+                                              ha1_lookup (self, creds->algorithm,
+                                                          creds->username, password),
+                                              ha2_lookup (self, creds->algorithm, method,
+                                                          creds->uri));
   if (!matches || password == NULL)
     {
       /* A wrong answer consumes the nonce: each guess costs a new challenge, and a nonce is
@@ -1043,6 +1172,28 @@ verify (SimAuth              *self,
   return SIM_AUTH_OK;
 }
 
+/* Traces and reports @result for @creds (as far as they were parsed). */
+static void
+verify_report (SimAuth                    *self,
+               SimAuthResult               result,
+               const SimDigestCredentials *creds,
+               const char                 *client)
+{
+  trace_nonce (self,
+               result == SIM_AUTH_OK ? "accepted"
+                 : result == SIM_AUTH_STALE ? "stale"
+                 : result == SIM_AUTH_NO_CREDENTIALS ? "no-credentials"
+                 : "rejected",
+               creds->nonce, creds->username,
+               creds->algorithm_name != NULL ? creds->algorithm_name
+                 : creds->username != NULL ? sim_digest_algorithm_name (creds->algorithm)
+                 : NULL,
+               sim_auth_result_reason (result));
+
+  if (self->verdict_func != NULL)
+    self->verdict_func (self, result, creds->username, client, self->verdict_data);
+}
+
 SimAuthResult
 sim_auth_verify_full (SimAuth           *self,
                       const char        *method,
@@ -1054,6 +1205,7 @@ sim_auth_verify_full (SimAuth           *self,
                       char             **out_username)
 {
   SimDigestCredentials creds = { NULL, };
+  gboolean algorithm_known = FALSE;
   SimAuthResult result;
 
   g_return_val_if_fail (SIM_IS_AUTH (self), SIM_AUTH_MALFORMED);
@@ -1062,26 +1214,80 @@ sim_auth_verify_full (SimAuth           *self,
 
   prune (self);
 
-  result = verify (self, method, request_uri, authorization, client, lookup, lookup_data, &creds);
-
-  trace_nonce (self,
-               result == SIM_AUTH_OK ? "accepted"
-                 : result == SIM_AUTH_STALE ? "stale"
-                 : result == SIM_AUTH_NO_CREDENTIALS ? "no-credentials"
-                 : "rejected",
-               creds.nonce, creds.username,
-               creds.algorithm_name != NULL ? creds.algorithm_name
-                 : creds.username != NULL ? sim_digest_algorithm_name (creds.algorithm)
-                 : NULL,
-               sim_auth_result_reason (result));
-
-  if (self->verdict_func != NULL)
-    self->verdict_func (self, result, creds.username, client, self->verdict_data);
+  if (authorization == NULL || !is_digest_scheme (authorization))
+    result = SIM_AUTH_NO_CREDENTIALS;
+  else if (!sim_digest_credentials_parse_full (authorization, &creds, &algorithm_known, NULL))
+    result = SIM_AUTH_MALFORMED;
+  else
+    result = verify (self, method, request_uri, client, lookup, lookup_data, &creds,
+                     algorithm_known);
+  verify_report (self, result, &creds, client);
 
   if (out_username != NULL)
     *out_username = g_steal_pointer (&creds.username);
   sim_digest_credentials_clear (&creds);
 
+  return result;
+}
+
+SimAuthResult
+sim_auth_verify_params (SimAuth              *self,
+                        const char           *method,
+                        const char           *request_uri,
+                        const char           *scheme,
+                        const SimDigestParam *params,
+                        guint                 n_params,
+                        const char           *client,
+                        SimAuthLookupFunc     lookup,
+                        gpointer              lookup_data,
+                        char                **out_username)
+{
+  SimDigestCredentials creds = { NULL, };
+  gboolean algorithm_known = FALSE;
+  /* Room for the unquoted values of any Authorization a phone sends; longer ones take the
+   * text path. */
+  char storage[1024];
+  SimAuthResult result;
+
+  g_return_val_if_fail (SIM_IS_AUTH (self), SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (method != NULL, SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (request_uri != NULL, SIM_AUTH_MALFORMED);
+  g_return_val_if_fail (params != NULL || n_params == 0, SIM_AUTH_MALFORMED);
+
+  if (scheme == NULL)
+    return sim_auth_verify_full (self, method, request_uri, NULL, client, lookup, lookup_data,
+                                 out_username);
+
+  switch (sim_digest_credentials_parse_params (scheme, params, n_params, storage, sizeof storage,
+                                               &creds, &algorithm_known, NULL))
+    {
+    case SIM_DIGEST_PARAMS_PARSED:
+      prune (self);
+      result = verify (self, method, request_uri, client, lookup, lookup_data, &creds,
+                       algorithm_known);
+      break;
+
+    case SIM_DIGEST_PARAMS_INVALID:
+      /* The scheme is a token here, so "not Digest" is what the text calls no credentials. */
+      prune (self);
+      result = g_ascii_strcasecmp (scheme, "Digest") == 0 ? SIM_AUTH_MALFORMED
+                                                          : SIM_AUTH_NO_CREDENTIALS;
+      break;
+
+    case SIM_DIGEST_PARAMS_NOT_PLAIN:
+    default:
+      {
+        g_autofree char *text = sim_digest_params_to_string (scheme, params, n_params);
+
+        return sim_auth_verify_full (self, method, request_uri, text, client, lookup,
+                                     lookup_data, out_username);
+      }
+    }
+  verify_report (self, result, &creds, client);
+
+  /* The values live in @storage: nothing to clear. */
+  if (out_username != NULL)
+    *out_username = g_strdup (creds.username);
   return result;
 }
 

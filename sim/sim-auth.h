@@ -77,10 +77,21 @@ void       sim_auth_set_nonce_count  (SimAuth                  *self,
                                       gboolean                  check);
 gboolean   sim_auth_get_nonce_count  (SimAuth                  *self);
 /* At most this many nonces are remembered; beyond it the oldest is forgotten (its phone is
- * simply challenged again).  40 bytes each. */
+ * simply challenged again).  48 bytes each, in a ring up to twice the live count. */
 #define SIM_AUTH_DEFAULT_MAX_LIVE_NONCES (1024 * 1024)
 void       sim_auth_set_max_live_nonces (SimAuth               *self,
                                          guint                  max_live);
+
+/*
+ * HA1 = H(username:realm:password) is kept per user (and per algorithm), and made again when
+ * the lookup returns another password.  Unknown users are kept too (their HA1 is made with a
+ * dummy password, so they cost what known users cost): at most this many users are kept,
+ * beyond it the cache starts over.  Each costs about 300 bytes.  Setting the bound empties it.
+ */
+#define SIM_AUTH_DEFAULT_MAX_HA1_CACHE (64 * 1024)
+void       sim_auth_set_max_ha1_cache (SimAuth                 *self,
+                                       guint                    max_users);
+guint      sim_auth_get_n_ha1_cached (SimAuth                  *self);
 
 /*
  * Builds the WWW-Authenticate header values for a 401: one per enabled algorithm, each with a
@@ -120,6 +131,24 @@ SimAuthResult sim_auth_verify_full   (SimAuth                  *self,
                                       SimAuthLookupFunc         lookup,
                                       gpointer                  lookup_data,
                                       char                    **out_username);
+
+/*
+ * sim_auth_verify_full() for an Authorization a message parser already split: @scheme (NULL:
+ * there is none) and its parameters, each value as it stood (quotes kept).  The verdict,
+ * trace and hook are exactly those of sim_auth_verify_full() on
+ * sim_digest_params_to_string (@scheme, @params, @n_params), for every input; plain values are
+ * read in place, without parsing that text again (sim_digest_credentials_parse_params()).
+ */
+SimAuthResult sim_auth_verify_params (SimAuth              *self,
+                                      const char           *method,
+                                      const char           *request_uri,
+                                      const char           *scheme,
+                                      const SimDigestParam *params,
+                                      guint                 n_params,
+                                      const char           *client,
+                                      SimAuthLookupFunc     lookup,
+                                      gpointer              lookup_data,
+                                      char                **out_username);
 
 /*
  * Called with every verdict of sim_auth_verify*() (401 and 407 alike), whether or not the

@@ -208,12 +208,13 @@ hash_finish_hex (Hash *hash,
 
   if (hash->algorithm == SIM_DIGEST_MD5)
     {
-      /* GLib's lowercase hex (part of its ABI), as RFC 7616 §3.4.1 wants it. */
-      memcpy (hex, g_checksum_get_string (hash->checksum), 2 * 16 + 1);
-      return 2 * 16;
-    }
+      gsize digest_len = sizeof md;
 
-  if (!EVP_DigestFinal_ex (hash->ctx, md, &md_len))
+      /* The bytes, not g_checksum_get_string(): that allocates a string for every hash. */
+      g_checksum_get_digest (hash->checksum, md, &digest_len);
+      md_len = digest_len;
+    }
+  else if (!EVP_DigestFinal_ex (hash->ctx, md, &md_len))
     g_error ("OpenSSL cannot finish a digest");
   g_assert (md_len <= SIM_DIGEST_MAX_LEN);
   hex_encode (md, md_len, hex);
@@ -379,15 +380,91 @@ sim_digest_response (SimDigestAlgorithm  algorithm,
   return g_strdup (hex);
 }
 
+gsize
+sim_digest_ha1_into (SimDigestAlgorithm  algorithm,
+                     const char         *username,
+                     const char         *realm,
+                     const char         *password,
+                     char                hex[SIM_DIGEST_MAX_HEX_LEN + 1])
+{
+  Hash hash;
+  gsize len;
+
+  g_return_val_if_fail ((guint) algorithm < SIM_DIGEST_N_ALGORITHMS, 0);
+  g_return_val_if_fail (username != NULL, 0);
+  g_return_val_if_fail (realm != NULL, 0);
+  g_return_val_if_fail (password != NULL, 0);
+  g_return_val_if_fail (hex != NULL, 0);
+
+  hash_init (&hash);
+  len = ha1_hex (&hash, algorithm, username, realm, password, hex);
+  hash_clear (&hash);
+  return len;
+}
+
 gboolean
 sim_digest_check_response (const SimDigestCredentials *credentials,
                            const char                 *realm,
                            const char                 *password,
                            const char                 *method)
 {
-  Hash hash;
   char ha1[SIM_DIGEST_MAX_HEX_LEN + 1];
+  gboolean matches;
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
+  g_return_val_if_fail (credentials->username != NULL, FALSE);
+  g_return_val_if_fail (realm != NULL, FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  sim_digest_ha1_into (credentials->algorithm, credentials->username, realm, password, ha1);
+  matches = sim_digest_check_response_ha1 (credentials, ha1, method);
+  OPENSSL_cleanse (ha1, sizeof ha1);
+  return matches;
+}
+
+gboolean
+sim_digest_check_response_ha1 (const SimDigestCredentials *credentials,
+                               const char                 *ha1,
+                               const char                 *method)
+{
   char ha2[SIM_DIGEST_MAX_HEX_LEN + 1];
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
+  g_return_val_if_fail (credentials->uri != NULL, FALSE);
+  g_return_val_if_fail (method != NULL, FALSE);
+
+  sim_digest_ha2_into (credentials->algorithm, method, credentials->uri, ha2);
+  return sim_digest_check_response_hashes (credentials, ha1, ha2);
+}
+
+gsize
+sim_digest_ha2_into (SimDigestAlgorithm  algorithm,
+                     const char         *method,
+                     const char         *uri,
+                     char                hex[SIM_DIGEST_MAX_HEX_LEN + 1])
+{
+  Hash hash;
+  gsize len;
+
+  g_return_val_if_fail ((guint) algorithm < SIM_DIGEST_N_ALGORITHMS, 0);
+  g_return_val_if_fail (method != NULL, 0);
+  g_return_val_if_fail (uri != NULL, 0);
+  g_return_val_if_fail (hex != NULL, 0);
+
+  hash_init (&hash);
+  len = ha2_hex (&hash, algorithm, method, uri, hex);
+  hash_clear (&hash);
+  return len;
+}
+
+gboolean
+sim_digest_check_response_hashes (const SimDigestCredentials *credentials,
+                                  const char                 *ha1,
+                                  const char                 *ha2)
+{
+  Hash hash;
   char expected[SIM_DIGEST_MAX_HEX_LEN + 1];
   char response[SIM_DIGEST_MAX_HEX_LEN + 1];
   gsize len;
@@ -395,23 +472,17 @@ sim_digest_check_response (const SimDigestCredentials *credentials,
 
   g_return_val_if_fail (credentials != NULL, FALSE);
   g_return_val_if_fail ((guint) credentials->algorithm < SIM_DIGEST_N_ALGORITHMS, FALSE);
-  g_return_val_if_fail (credentials->username != NULL, FALSE);
   g_return_val_if_fail (credentials->nonce != NULL, FALSE);
-  g_return_val_if_fail (credentials->uri != NULL, FALSE);
   g_return_val_if_fail (credentials->response != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->nc != NULL, FALSE);
   g_return_val_if_fail (credentials->qop == NULL || credentials->cnonce != NULL, FALSE);
-  g_return_val_if_fail (realm != NULL, FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
-  g_return_val_if_fail (method != NULL, FALSE);
+  g_return_val_if_fail (ha1 != NULL, FALSE);
+  g_return_val_if_fail (ha2 != NULL, FALSE);
 
   hash_init (&hash);
-  ha1_hex (&hash, credentials->algorithm, credentials->username, realm, password, ha1);
-  ha2_hex (&hash, credentials->algorithm, method, credentials->uri, ha2);
   len = response_hex (&hash, credentials->algorithm, ha1, credentials->nonce, credentials->nc,
                       credentials->cnonce, credentials->qop, ha2, expected);
   hash_clear (&hash);
-  OPENSSL_cleanse (ha1, sizeof ha1);
 
   /* The length of a digest is public (it follows from the algorithm); only the bytes must not
    * leak through timing.  RFC 7616 §3.4.1 asks for lower-case hex; some clients send upper
@@ -846,85 +917,65 @@ is_nc (const char *nc)
   return nc[8] == '\0';
 }
 
-gboolean
-sim_digest_credentials_parse_full (const char            *value,
-                                   SimDigestCredentials  *credentials,
-                                   gboolean              *algorithm_known,
-                                   GError               **error)
+static const ParamName credential_names[CR_N] = {
+  [CR_USERNAME] = PARAM_NAME ("username"),
+  [CR_REALM] = PARAM_NAME ("realm"),
+  [CR_NONCE] = PARAM_NAME ("nonce"),
+  [CR_URI] = PARAM_NAME ("uri"),
+  [CR_RESPONSE] = PARAM_NAME ("response"),
+  [CR_ALGORITHM] = PARAM_NAME ("algorithm"),
+  [CR_CNONCE] = PARAM_NAME ("cnonce"),
+  [CR_OPAQUE] = PARAM_NAME ("opaque"),
+  [CR_QOP] = PARAM_NAME ("qop"),
+  [CR_NC] = PARAM_NAME ("nc"),
+  [CR_USERHASH] = PARAM_NAME ("userhash"),
+};
+
+/*
+ * The checks on the parameter values of credentials, and the credentials made of them: the
+ * pointers in @values move into @credentials (userhash stays), so on success the caller
+ * frees only what is left in @values, and on failure everything.
+ */
+static gboolean
+credentials_from_values (char                 **values,
+                         SimDigestCredentials  *credentials,
+                         gboolean              *algorithm_known,
+                         GError               **error)
 {
-  static const ParamName names[CR_N] = {
-    [CR_USERNAME] = PARAM_NAME ("username"),
-    [CR_REALM] = PARAM_NAME ("realm"),
-    [CR_NONCE] = PARAM_NAME ("nonce"),
-    [CR_URI] = PARAM_NAME ("uri"),
-    [CR_RESPONSE] = PARAM_NAME ("response"),
-    [CR_ALGORITHM] = PARAM_NAME ("algorithm"),
-    [CR_CNONCE] = PARAM_NAME ("cnonce"),
-    [CR_OPAQUE] = PARAM_NAME ("opaque"),
-    [CR_QOP] = PARAM_NAME ("qop"),
-    [CR_NC] = PARAM_NAME ("nc"),
-    [CR_USERHASH] = PARAM_NAME ("userhash"),
-  };
-  char *values[CR_N] = { NULL, };
   SimDigestAlgorithm algorithm = SIM_DIGEST_MD5;
   gboolean known;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (credentials != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!parse_params (value, names, values, CR_N, error))
-    goto out;
 
   for (guint i = CR_USERNAME; i <= CR_RESPONSE; i++)
     if (values[i] == NULL)
-      {
-        parse_error (error, SIM_DIGEST_ERROR_PARSE, "Credentials without %s", names[i].name);
-        goto out;
-      }
+      return parse_error (error, SIM_DIGEST_ERROR_PARSE, "Credentials without %s",
+                          credential_names[i].name);
 
   if (values[CR_QOP] != NULL)
     {
       if (g_ascii_strcasecmp (values[CR_QOP], "auth") != 0)
-        {
-          parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported qop “%s”",
-                       values[CR_QOP]);
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported qop “%s”",
+                            values[CR_QOP]);
       /* RFC 7616 §3.4: with qop, cnonce and nc MUST be sent. */
       if (values[CR_CNONCE] == NULL || values[CR_NC] == NULL)
-        {
-          parse_error (error, SIM_DIGEST_ERROR_PARSE, "qop=auth without %s",
-                       values[CR_CNONCE] == NULL ? "cnonce" : "nc");
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_PARSE, "qop=auth without %s",
+                            values[CR_CNONCE] == NULL ? "cnonce" : "nc");
       if (!is_nc (values[CR_NC]))
-        {
-          parse_error (error, SIM_DIGEST_ERROR_PARSE, "nc is not 8 hex digits");
-          goto out;
-        }
+        return parse_error (error, SIM_DIGEST_ERROR_PARSE, "nc is not 8 hex digits");
     }
   else if (values[CR_CNONCE] != NULL || values[CR_NC] != NULL)
     {
       /* RFC 2617 §3.2.2: without qop, cnonce and nc MUST NOT be sent. */
-      parse_error (error, SIM_DIGEST_ERROR_PARSE, "cnonce or nc without qop");
-      goto out;
+      return parse_error (error, SIM_DIGEST_ERROR_PARSE, "cnonce or nc without qop");
     }
 
   /* RFC 7616 §3.4.4: a hashed username would need a user table search we do not do. */
   if (values[CR_USERHASH] != NULL && g_ascii_strcasecmp (values[CR_USERHASH], "true") == 0)
-    {
-      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "userhash=true is not supported");
-      goto out;
-    }
+    return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "userhash=true is not supported");
 
   known = sim_digest_algorithm_from_name (values[CR_ALGORITHM], &algorithm);
   if (!known && algorithm_known == NULL)
-    {
-      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported algorithm “%s”",
-                   values[CR_ALGORITHM]);
-      goto out;
-    }
+    return parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Unsupported algorithm “%s”",
+                        values[CR_ALGORITHM]);
   if (algorithm_known != NULL)
     *algorithm_known = known;
 
@@ -942,12 +993,198 @@ sim_digest_credentials_parse_full (const char            *value,
   credentials->opaque = g_steal_pointer (&values[CR_OPAQUE]);
   credentials->algorithm_name = g_steal_pointer (&values[CR_ALGORITHM]);
   credentials->algorithm = algorithm;
-  ok = TRUE;
+  return TRUE;
+}
 
-out:
+gboolean
+sim_digest_credentials_parse_full (const char            *value,
+                                   SimDigestCredentials  *credentials,
+                                   gboolean              *algorithm_known,
+                                   GError               **error)
+{
+  char *values[CR_N] = { NULL, };
+  gboolean ok;
+
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ok = parse_params (value, credential_names, values, CR_N, error) &&
+       credentials_from_values (values, credentials, algorithm_known, error);
+
   for (guint i = 0; i < CR_N; i++)
     g_free (values[i]);
   return ok;
+}
+
+char *
+sim_digest_params_to_string (const char           *scheme,
+                             const SimDigestParam *params,
+                             guint                 n_params)
+{
+  GString *out;
+  gboolean first = TRUE;
+
+  g_return_val_if_fail (scheme != NULL, NULL);
+  g_return_val_if_fail (params != NULL || n_params == 0, NULL);
+
+  out = g_string_sized_new (512);
+  g_string_append (out, scheme);
+  for (guint i = 0; i < n_params; i++)
+    if (params[i].value != NULL)
+      {
+        if (!first)
+          g_string_append_c (out, ',');
+        first = FALSE;
+        g_string_append_c (out, ' ');
+        g_string_append (out, params[i].name);
+        g_string_append_c (out, '=');
+        g_string_append (out, params[i].value);
+      }
+  return g_string_free (out, FALSE);
+}
+
+/* A non-empty run of tchar up to the NUL: a token standing alone. */
+static gboolean
+is_whole_token (const char *text,
+                gsize      *len)
+{
+  const char *p = text;
+
+  while (is_tchar (*p))
+    p++;
+  *len = p - text;
+  return *len > 0 && *p == '\0';
+}
+
+/*
+ * Is @value, standing alone, what parse_params() reads as one whole value: a token, or one
+ * quoted-string that ends where @value does?  Then it reads it the same in the header text,
+ * where a ',' or the end follows it.  @content and @len give the value's bytes, @n_pairs the
+ * quoted-pairs among them.
+ */
+static gboolean
+is_plain_value (const char  *value,
+                const char **content,
+                gsize       *len,
+                gsize       *n_pairs)
+{
+  const char *p;
+
+  *n_pairs = 0;
+  if (value[0] != '"')
+    {
+      *content = value;
+      return is_whole_token (value, len);
+    }
+
+  /* The quoted-string scanner of parse_params(). */
+  p = value + 1;
+  for (;;)
+    {
+      while (is_qdtext (*p))
+        p++;
+      if (*p == '"')
+        break;
+      if (*p == '\\' && (is_qdtext (p[1]) || p[1] == '"' || p[1] == '\\'))
+        {
+          p += 2;
+          (*n_pairs)++;
+          continue;
+        }
+      return FALSE;
+    }
+  *content = value + 1;
+  *len = p - (value + 1);
+  return p[1] == '\0';
+}
+
+/* More parameters than this are left to the text parser (libosip2 knows 16). */
+#define PLAIN_PARAMS_MAX 32
+
+SimDigestParamsResult
+sim_digest_credentials_parse_params (const char            *scheme,
+                                     const SimDigestParam  *params,
+                                     guint                  n_params,
+                                     char                  *storage,
+                                     gsize                  storage_len,
+                                     SimDigestCredentials  *credentials,
+                                     gboolean              *algorithm_known,
+                                     GError               **error)
+{
+  struct {
+    const char *content;
+    gsize len;
+    gsize n_pairs;
+    gsize name_len;
+  } spans[PLAIN_PARAMS_MAX];
+  char *values[CR_N] = { NULL, };
+  gsize scheme_len;
+  gsize room = storage_len;
+  char *out = storage;
+
+  g_return_val_if_fail (scheme != NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (params != NULL || n_params == 0, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (credentials != NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+  g_return_val_if_fail (error == NULL || *error == NULL, SIM_DIGEST_PARAMS_NOT_PLAIN);
+
+  /* The text would start "scheme name=...": parse_params() wants the token Digest. */
+  if (!is_whole_token (scheme, &scheme_len) || n_params > PLAIN_PARAMS_MAX)
+    return SIM_DIGEST_PARAMS_NOT_PLAIN;
+  if (scheme_len != 6 || g_ascii_strncasecmp (scheme, "Digest", 6) != 0)
+    {
+      parse_error (error, SIM_DIGEST_ERROR_UNSUPPORTED, "Authentication scheme “%.*s” is not Digest",
+                   (int) MIN (scheme_len, 32), scheme);
+      return SIM_DIGEST_PARAMS_INVALID;
+    }
+
+  /* First every value must be plain: a value that is not could read as several parameters in
+   * the text, or fail there in a way of its own, and only the text parser can tell. */
+  for (guint i = 0; i < n_params; i++)
+    {
+      spans[i].content = NULL;
+      if (params[i].value == NULL)
+        continue;
+      if (params[i].name == NULL || !is_whole_token (params[i].name, &spans[i].name_len) ||
+          !is_plain_value (params[i].value, &spans[i].content, &spans[i].len,
+                           &spans[i].n_pairs))
+        return SIM_DIGEST_PARAMS_NOT_PLAIN;
+    }
+
+  for (guint i = 0; i < n_params; i++)
+    {
+      gsize len = spans[i].len - spans[i].n_pairs;
+      guint index = 0;
+
+      if (spans[i].content == NULL ||
+          !find_param (credential_names, CR_N, params[i].name, spans[i].name_len, &index))
+        continue;
+      if (values[index] != NULL)
+        {
+          /* RFC 7235 §2.1, as parse_params() has it. */
+          parse_error (error, SIM_DIGEST_ERROR_PARSE, "Parameter “%s” appears twice",
+                       credential_names[index].name);
+          return SIM_DIGEST_PARAMS_INVALID;
+        }
+      if (len + 1 > room)
+        return SIM_DIGEST_PARAMS_NOT_PLAIN;
+      values[index] = out;
+      if (spans[i].n_pairs == 0)
+        memcpy (out, spans[i].content, len);
+      else
+        for (const char *p = spans[i].content, *end = p + spans[i].len; p < end; )
+          {
+            if (*p == '\\')
+              p++;
+            *out++ = *p++;
+          }
+      out = values[index] + len;
+      *out++ = '\0';
+      room -= len + 1;
+    }
+
+  if (!credentials_from_values (values, credentials, algorithm_known, error))
+    return SIM_DIGEST_PARAMS_INVALID;
+  return SIM_DIGEST_PARAMS_PARSED;
 }
 
 gboolean

@@ -104,6 +104,43 @@ gboolean  sim_digest_credentials_parse_full (const char         *value,
                                           gboolean              *algorithm_known,
                                           GError               **error);
 
+/* One auth-param as a message parser split it: its name and its value as it stood in the
+ * header, a token or a quoted-string with its quotes.  A NULL value stands for no parameter. */
+typedef struct {
+  const char *name;
+  const char *value;
+} SimDigestParam;
+
+/* The header value 'scheme name=value, name=value, ...' of @params (NULL values left out). */
+char     *sim_digest_params_to_string    (const char            *scheme,
+                                          const SimDigestParam  *params,
+                                          guint                  n_params) G_GNUC_WARN_UNUSED_RESULT;
+
+typedef enum {
+  SIM_DIGEST_PARAMS_PARSED,     /* @credentials point into the storage: do not clear them */
+  SIM_DIGEST_PARAMS_INVALID,    /* @error says why; @credentials untouched */
+  SIM_DIGEST_PARAMS_NOT_PLAIN,  /* parse sim_digest_params_to_string() instead */
+} SimDigestParamsResult;
+
+/*
+ * sim_digest_credentials_parse_full() of sim_digest_params_to_string (@scheme, @params,
+ * @n_params), without making that text, when every value is plain (a token, or one whole
+ * quoted-string) and the values fit in @storage (@storage_len bytes): the unquoted values are
+ * written there and @credentials points into it, nothing is allocated.  The outcome is the
+ * text's, to the error: PARSED where it parses, INVALID where it fails.  Anything else (white
+ * space, commas or stray quotes in a value, an odd scheme, too long) is NOT_PLAIN, with
+ * nothing done: only the text parser can read it.
+ */
+SimDigestParamsResult
+          sim_digest_credentials_parse_params (const char       *scheme,
+                                          const SimDigestParam  *params,
+                                          guint                  n_params,
+                                          char                  *storage,
+                                          gsize                  storage_len,
+                                          SimDigestCredentials  *credentials,
+                                          gboolean              *algorithm_known,
+                                          GError               **error);
+
 /*
  * Server side: is @credentials->response the digest of @password for a request with @method?
  * HA1 is computed over @realm (the server's own, which the caller has compared with
@@ -115,6 +152,29 @@ gboolean  sim_digest_check_response      (const SimDigestCredentials *credential
                                           const char            *realm,
                                           const char            *password,
                                           const char            *method);
+
+/*
+ * sim_digest_check_response() with HA1 given as hex (sim_digest_ha1_into()), so a server can
+ * keep it for a user instead of hashing the password on every request.
+ */
+gboolean  sim_digest_check_response_ha1  (const SimDigestCredentials *credentials,
+                                          const char            *ha1,
+                                          const char            *method);
+/* HA2 = H(method:uri) as hex into @hex, without allocating; returns its length. */
+gsize     sim_digest_ha2_into            (SimDigestAlgorithm     algorithm,
+                                          const char            *method,
+                                          const char            *uri,
+                                          char                   hex[SIM_DIGEST_MAX_HEX_LEN + 1]);
+/* The same with HA2 given too (sim_digest_ha2_into() over @credentials->uri). */
+gboolean  sim_digest_check_response_hashes (const SimDigestCredentials *credentials,
+                                          const char            *ha1,
+                                          const char            *ha2);
+/* HA1 = H(username:realm:password) as hex into @hex, without allocating; returns its length. */
+gsize     sim_digest_ha1_into            (SimDigestAlgorithm     algorithm,
+                                          const char            *username,
+                                          const char            *realm,
+                                          const char            *password,
+                                          char                   hex[SIM_DIGEST_MAX_HEX_LEN + 1]);
 
 /*
  * Client side: answer @challenge for a request.  Fills @out (caller clears it) with a fresh

@@ -501,57 +501,40 @@ lookup_password_cb (const char *username,
 }
 
 /*
- * osip_authorization_to_str (@credentials), written here without its length pass and reallocs:
- * the scheme, then " name=value" for each field libosip2 parsed, in libosip2's order, separated
- * by commas.  The values keep their quotes, as they came.  SimAuth parses exactly this text.
+ * The parameters libosip2 parsed from @credentials, in libosip2's order (that of
+ * osip_authorization_to_str), values with their quotes as they came: SimAuth reads them as it
+ * would read that text (sim_auth_verify_params()).
  */
-static char *
-credentials_text (const osip_authorization_t *credentials)
+static void
+credentials_params (const osip_authorization_t *credentials,
+                    SimDigestParam              params[16])
 {
-  const struct {
-    const char *label;
-    const char *value;
-  } fields[] = {
-    { " username=", credentials->username },
-    { " realm=", credentials->realm },
-    { " nonce=", credentials->nonce },
-    { " uri=", credentials->uri },
-    { " response=", credentials->response },
-    { " digest=", credentials->digest },
-    { " algorithm=", credentials->algorithm },
-    { " cnonce=", credentials->cnonce },
-    { " opaque=", credentials->opaque },
-    { " qop=", credentials->message_qop },
-    { " nc=", credentials->nonce_count },
-    { " version=", credentials->version },
-    { " targetname=", credentials->targetname },
-    { " gssapi-data=", credentials->gssapi_data },
-    { " crand=", credentials->crand },
-    { " cnum=", credentials->cnum },
+  const SimDigestParam fields[16] = {
+    { "username", credentials->username },
+    { "realm", credentials->realm },
+    { "nonce", credentials->nonce },
+    { "uri", credentials->uri },
+    { "response", credentials->response },
+    { "digest", credentials->digest },
+    { "algorithm", credentials->algorithm },
+    { "cnonce", credentials->cnonce },
+    { "opaque", credentials->opaque },
+    { "qop", credentials->message_qop },
+    { "nc", credentials->nonce_count },
+    { "version", credentials->version },
+    { "targetname", credentials->targetname },
+    { "gssapi-data", credentials->gssapi_data },
+    { "crand", credentials->crand },
+    { "cnum", credentials->cnum },
   };
-  GString *out;
-  gboolean first = TRUE;
 
-  if (credentials->auth_type == NULL)
-    return NULL;
-  out = g_string_sized_new (512);
-  put_str (out, credentials->auth_type);
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    if (fields[i].value != NULL)
-      {
-        if (!first)
-          put_c (out, ',');
-        first = FALSE;
-        put_str (out, fields[i].label);
-        put_str (out, fields[i].value);
-      }
-  return g_string_free (out, FALSE);
+  memcpy (params, fields, sizeof fields);
 }
 
-/* The Authorization for our realm, else the first one, as text for SimAuth. */
-static char *
-authorization_text (SimRegistrar   *self,
-                    osip_message_t *request)
+/* The Authorization for our realm, else the first one, or NULL. */
+static osip_authorization_t *
+authorization_chosen (SimRegistrar   *self,
+                      osip_message_t *request)
 {
   osip_authorization_t *chosen = NULL;
 
@@ -568,7 +551,7 @@ authorization_text (SimRegistrar   *self,
           break;
         }
     }
-  return chosen != NULL ? credentials_text (chosen) : NULL;
+  return chosen;
 }
 
 /* Step 3.  Returns the authenticated user in @username, or an outcome that ends the request. */
@@ -578,7 +561,8 @@ authenticate (Request  *req,
               Outcome  *outcome)
 {
   SimRegistrar *self = req->self;
-  g_autofree char *authorization = authorization_text (self, req->request);
+  osip_authorization_t *authorization = authorization_chosen (self, req->request);
+  SimDigestParam params[16] = { { NULL, NULL }, };
   g_autofree char *request_uri = sim_message_request_uri (req->request);
   g_autofree char *claimed = NULL;
   const SimAddr *source = sim_server_txn_get_source (req->txn);
@@ -586,8 +570,12 @@ authenticate (Request  *req,
   SimAuthResult result;
 
   /* The nonce is bound to the address it was sent to (sim_auth_challenge_full()). */
-  result = sim_auth_verify_full (self->auth, "REGISTER", request_uri, authorization, client,
-                                 lookup_password_cb, self, &claimed);
+  if (authorization != NULL)
+    credentials_params (authorization, params);
+  result = sim_auth_verify_params (self->auth, "REGISTER", request_uri,
+                                   authorization != NULL ? authorization->auth_type : NULL,
+                                   params, G_N_ELEMENTS (params), client,
+                                   lookup_password_cb, self, &claimed);
   if (self->auth_func != NULL)
     self->auth_func (self, result, claimed, self->auth_data);
   switch (result)

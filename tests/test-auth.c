@@ -1135,6 +1135,254 @@ test_results_have_names_and_reasons (void)
   g_assert_cmpstr (sim_auth_result_name (99), ==, "unknown");
 }
 
+/* A user table whose password can change under SimAuth's feet. */
+static const char *
+mutable_lookup_cb (const char *username,
+                   gpointer    user_data)
+{
+  const char **password = user_data;
+
+  return g_strcmp0 (username, "alice") == 0 ? *password : NULL;
+}
+
+/* One full exchange: challenge, answer with @answer_password, verify against the table. */
+static SimAuthResult
+register_once (Fixture     *f,
+               const char  *answer_password,
+               const char **table_password)
+{
+  g_autofree char *ch = challenge (f, FALSE);
+  g_autofree char *auth = answer (ch, "alice", answer_password, URI, 1);
+
+  return sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb, table_password,
+                          NULL);
+}
+
+static void
+test_ha1_cache_follows_password_changes (Fixture       *f,
+                                         gconstpointer  data)
+{
+  const SimDigestAlgorithm both[] = { SIM_DIGEST_SHA256, SIM_DIGEST_MD5 };
+  const char *password = "wonderland";
+  g_autofree char *changed = g_strdup ("wonderland");
+
+  g_test_summary ("HA1 is kept per user, but a changed, moved or removed password takes effect "
+                  "on the next request: the old one fails at once and the new one works, for "
+                  "every algorithm.");
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), ==, 1);
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+
+  /* The table changes: the old password stops working at once, the new one works. */
+  password = "looking-glass";
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpint (register_once (f, "looking-glass", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), ==, 1);
+
+  /* Same text at another address (a table that rebuilt its strings) is the same password. */
+  password = changed;
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  /* Same address, new text: the table edited its string in place. */
+  memcpy (changed, "wonderlane", 10);
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  g_assert_cmpint (register_once (f, "wonderlane", &password), ==, SIM_AUTH_OK);
+
+  /* A removed user is unknown at once, however often it authenticated before. */
+  password = NULL;
+  g_assert_cmpint (register_once (f, "wonderlane", &password), ==, SIM_AUTH_BAD_RESPONSE);
+  password = "wonderland";
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+
+  /* Each algorithm has its own HA1 (RFC 7616 §3.4.2). */
+  sim_auth_set_algorithms (f->auth, both, G_N_ELEMENTS (both));
+  {
+    g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+
+    for (guint i = 0; i < headers->len; i++)
+      {
+        g_autofree char *auth = answer (g_ptr_array_index (headers, i), "alice", "wonderland",
+                                        URI, 1);
+
+        g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb,
+                                          &password, NULL), ==, SIM_AUTH_OK);
+      }
+  }
+}
+
+static void
+test_ha1_cache_is_bounded (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *password = "wonderland";
+
+  g_test_summary ("Strangers naming ever new users cannot grow the HA1 cache past its bound.");
+  sim_auth_set_max_ha1_cache (f->auth, 4);
+  /* Strangers naming new users: the cache never holds more than its bound. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *ch = challenge (f, FALSE);
+      g_autofree char *user = g_strdup_printf ("stranger%u", i);
+      g_autofree char *auth = answer (ch, user, "guess", URI, 1);
+
+      g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, auth, mutable_lookup_cb,
+                                        &password, NULL), ==, SIM_AUTH_BAD_RESPONSE);
+      g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), <=, 4);
+    }
+  g_assert_cmpint (register_once (f, "wonderland", &password), ==, SIM_AUTH_OK);
+  g_assert_cmpuint (sim_auth_get_n_ha1_cached (f->auth), <=, 4);
+}
+
+/* Records verdicts, to compare two SimAuths. */
+static void
+record_twin_verdict_cb (SimAuth       *auth,
+                   SimAuthResult  result,
+                   const char    *username,
+                   const char    *client,
+                   gpointer       user_data)
+{
+  g_string_append_printf (user_data, "%s %s %s;", sim_auth_result_name (result),
+                          username != NULL ? username : "-", client != NULL ? client : "-");
+}
+
+static void
+test_verify_params_matches_verify_text (Fixture       *f,
+                                        gconstpointer  data)
+{
+  /* A second registrar in lock-step with f->auth: same secret, same clock, same nonces. */
+  g_autoptr(SimAuth) twin = sim_auth_new (f->clock, NULL, "registrar", REALM, secret,
+                                          sizeof secret - 1);
+  g_autoptr(GString) text_verdicts = g_string_new (NULL);
+  g_autoptr(GString) params_verdicts = g_string_new (NULL);
+  static const char *const odd[] = {
+    NULL, "\"\"", "", "\"alice\"", "alice", "\"a\\\"b\"", "\"a\\\\\"", "\"ab", "\"a\", x=\"b\"",
+    "a,b", " \"alice\"", "\"alice\" ", "\"a\r\nb\"", "00000002", "00000000", "0000000g", "auth",
+    "AUTH", "auth-int", "MD5", "md5", "SHA-256", "MD5-sess", "\"sip:LAB.example\"",
+    "\"sip:other.example\"", "\"other.example\"", "\"lab.example\"",
+  };
+  static const char *const names[] = {
+    "username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop",
+    "nc",
+  };
+
+  g_test_summary ("sim_auth_verify_params() gives the verdict, username and hook call of "
+                  "sim_auth_verify_full() on the text of the same parameters, for good, odd and "
+                  "replayed credentials.");
+  sim_auth_set_verdict_func (f->auth, record_twin_verdict_cb, text_verdicts);
+  sim_auth_set_verdict_func (twin, record_twin_verdict_cb, params_verdicts);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (names); i++)
+    for (guint v = 0; v < G_N_ELEMENTS (odd); v++)
+      for (guint scheme = 0; scheme < 3; scheme++)
+        {
+          g_autoptr(GPtrArray) text_ch = sim_auth_challenge_full (f->auth, FALSE, "192.0.2.1",
+                                                                   FALSE);
+          g_autoptr(GPtrArray) twin_ch = sim_auth_challenge_full (twin, FALSE, "192.0.2.1", FALSE);
+          SimDigestChallenge parsed = { NULL, };
+          SimDigestCredentials creds;
+          char *q[10] = { NULL, };
+          SimDigestParam params[10];
+          const char *schemes[] = { "Digest", "digest", "Basic" };
+          g_autofree char *text = NULL;
+
+          g_assert_cmpstr (g_ptr_array_index (text_ch, 0), ==, g_ptr_array_index (twin_ch, 0));
+          g_assert_true (sim_digest_challenge_parse (g_ptr_array_index (twin_ch, 0), &parsed,
+                                                     NULL));
+          sim_digest_answer (&parsed, "alice", "wonderland", "REGISTER", URI, CNONCE, 1, &creds);
+          q[0] = g_strdup_printf ("\"%s\"", creds.username);
+          q[1] = g_strdup_printf ("\"%s\"", creds.realm);
+          q[2] = g_strdup_printf ("\"%s\"", creds.nonce);
+          q[3] = g_strdup_printf ("\"%s\"", creds.uri);
+          q[4] = g_strdup_printf ("\"%s\"", creds.response);
+          q[5] = g_strdup (creds.algorithm_name);
+          q[6] = g_strdup_printf ("\"%s\"", creds.cnonce);
+          q[7] = g_strdup_printf ("\"%s\"", creds.opaque);
+          q[8] = g_strdup (creds.qop);
+          q[9] = g_strdup (creds.nc);
+          for (guint k = 0; k < 10; k++)
+            params[k] = (SimDigestParam) { names[k], q[k] };
+          if (i < G_N_ELEMENTS (names))
+            params[i].value = odd[v];
+          text = sim_digest_params_to_string (schemes[scheme], params, 10);
+
+          /* Twice: the second time is a replay. */
+          for (guint round = 0; round < 2; round++)
+            {
+              g_autofree char *text_user = NULL;
+              g_autofree char *params_user = NULL;
+              SimAuthResult text_result, params_result;
+
+              text_result = sim_auth_verify_full (f->auth, "REGISTER", URI, text, "192.0.2.1",
+                                                  lookup_cb, f, &text_user);
+              params_result = sim_auth_verify_params (twin, "REGISTER", URI, schemes[scheme],
+                                                      params, 10, "192.0.2.1", lookup_cb, f,
+                                                      &params_user);
+              g_assert_cmpstr (sim_auth_result_name (params_result), ==,
+                               sim_auth_result_name (text_result));
+              g_assert_cmpstr (params_user, ==, text_user);
+            }
+          for (guint k = 0; k < G_N_ELEMENTS (q); k++)
+            g_free (q[k]);
+          sim_digest_credentials_clear (&creds);
+          sim_digest_challenge_clear (&parsed);
+        }
+  g_assert_cmpstr (params_verdicts->str, ==, text_verdicts->str);
+  /* Both kinds of verdict happened. */
+  g_assert_nonnull (strstr (text_verdicts->str, "ok alice"));
+  g_assert_nonnull (strstr (text_verdicts->str, "replayed alice"));
+  g_assert_nonnull (strstr (text_verdicts->str, "malformed"));
+  g_assert_nonnull (strstr (text_verdicts->str, "no-credentials"));
+}
+
+static void
+test_ha2_cache_follows_method_and_uri (Fixture       *f,
+                                       gconstpointer  data)
+{
+  const SimDigestAlgorithm both[] = { SIM_DIGEST_MD5, SIM_DIGEST_SHA256 };
+  const char *uris[] = { URI, "sip:LAB.example", URI, "sip:lab.example;transport=tcp", URI };
+
+  g_test_summary ("HA2 is kept from one request to the next, but a request naming another "
+                  "URI or method is hashed afresh: each verifies, and a digest made for one "
+                  "URI fails for another.");
+  sim_auth_set_algorithms (f->auth, both, G_N_ELEMENTS (both));
+  for (guint i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      g_autoptr(GPtrArray) headers = sim_auth_challenge (f->auth, FALSE);
+
+      for (guint k = 0; k < headers->len; k++)
+        {
+          g_autofree char *auth = answer (g_ptr_array_index (headers, k), "alice", "wonderland",
+                                          uris[i], 1);
+
+          g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", uris[i], auth, lookup_cb, f,
+                                            NULL), ==, SIM_AUTH_OK);
+        }
+    }
+
+  /* The response made for "REGISTER sip:lab.example", claimed for the same URI with another
+   * method: the method is part of HA2. */
+  sim_auth_set_algorithms (f->auth, both, 1);
+  {
+    g_autofree char *ch = challenge (f, FALSE);
+    g_autofree char *auth = answer (ch, "alice", "wonderland", URI, 1);
+
+    g_assert_cmpint (sim_auth_verify (f->auth, "INVITE", URI, auth, lookup_cb, f, NULL), ==,
+                     SIM_AUTH_BAD_RESPONSE);
+  }
+  /* And a response made for another URI, whose uri parameter was rewritten to ours. */
+  {
+    g_autofree char *ch = challenge (f, FALSE);
+    g_autofree char *auth = answer (ch, "alice", "wonderland", "sip:LAB.example", 1);
+    g_autofree char *tampered = NULL;
+    char *at = strstr (auth, "sip:LAB.example");
+
+    g_assert_nonnull (at);
+    memcpy (at, "sip:lab", 7);
+    tampered = g_strdup (auth);
+    g_assert_cmpint (sim_auth_verify (f->auth, "REGISTER", URI, tampered, lookup_cb, f, NULL),
+                     ==, SIM_AUTH_BAD_RESPONSE);
+  }
+}
+
 #define add_auth_test(path, func) \
   g_test_add ("/sim/auth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1145,6 +1393,10 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   add_auth_test ("correct-digest-is-accepted", test_correct_digest_is_accepted);
+  add_auth_test ("ha1-cache-follows-password-changes", test_ha1_cache_follows_password_changes);
+  add_auth_test ("ha1-cache-is-bounded", test_ha1_cache_is_bounded);
+  add_auth_test ("ha2-cache-follows-method-and-uri", test_ha2_cache_follows_method_and_uri);
+  add_auth_test ("verify-params-matches-verify-text", test_verify_params_matches_verify_text);
   add_auth_test ("default-challenge-is-md5-only", test_default_challenge_is_md5_only);
   add_auth_test ("replayed-authorization-is-rejected", test_replayed_authorization_is_rejected);
   add_auth_test ("wrong-password-is-rejected", test_wrong_password_is_rejected);

@@ -852,6 +852,140 @@ test_answer_reads_qop_lists_and_writes_nc (void)
     }
 }
 
+/* Credentials read from split parameters and from their text must be the same, field by
+ * field, error by error. */
+static void
+assert_params_read_as_text (const char           *scheme,
+                            const SimDigestParam *params,
+                            guint                 n_params,
+                            gsize                 storage_len,
+                            guint                *n_plain)
+{
+  g_autofree char *text = sim_digest_params_to_string (scheme, params, n_params);
+  SimDigestCredentials from_text = { NULL, };
+  SimDigestCredentials from_params = { NULL, };
+  g_autoptr(GError) text_error = NULL;
+  g_autoptr(GError) params_error = NULL;
+  gboolean text_known = FALSE, params_known = FALSE;
+  g_autofree char *storage = g_malloc (MAX (storage_len, 1));
+  gboolean text_ok;
+  SimDigestParamsResult result;
+
+  text_ok = sim_digest_credentials_parse_full (text, &from_text, &text_known, &text_error);
+  result = sim_digest_credentials_parse_params (scheme, params, n_params, storage, storage_len,
+                                                &from_params, &params_known, &params_error);
+  if (result == SIM_DIGEST_PARAMS_NOT_PLAIN)
+    {
+      g_assert_no_error (params_error);
+      g_assert_null (from_params.username);
+    }
+  else if (result == SIM_DIGEST_PARAMS_INVALID)
+    {
+      (*n_plain)++;
+      g_assert_false (text_ok);
+      /* Only a scheme other than Digest, which the text parser is never given (SimAuth calls
+       * that no credentials) may differ in its error; every other error is the text's. */
+      g_assert_nonnull (params_error);
+      if (g_ascii_strcasecmp (scheme, "Digest") == 0)
+        {
+          g_assert_error (params_error, text_error->domain, text_error->code);
+          g_assert_cmpstr (params_error->message, ==, text_error->message);
+        }
+      g_assert_null (from_params.username);
+    }
+  else
+    {
+      (*n_plain)++;
+      g_assert_true (text_ok);
+      g_assert_no_error (params_error);
+      g_assert_cmpint (params_known, ==, text_known);
+      g_assert_cmpstr (from_params.username, ==, from_text.username);
+      g_assert_cmpstr (from_params.realm, ==, from_text.realm);
+      g_assert_cmpstr (from_params.nonce, ==, from_text.nonce);
+      g_assert_cmpstr (from_params.uri, ==, from_text.uri);
+      g_assert_cmpstr (from_params.response, ==, from_text.response);
+      g_assert_cmpstr (from_params.cnonce, ==, from_text.cnonce);
+      g_assert_cmpstr (from_params.nc, ==, from_text.nc);
+      g_assert_cmpstr (from_params.qop, ==, from_text.qop);
+      g_assert_cmpstr (from_params.opaque, ==, from_text.opaque);
+      g_assert_cmpstr (from_params.algorithm_name, ==, from_text.algorithm_name);
+      g_assert_cmpint (from_params.algorithm, ==, from_text.algorithm);
+    }
+  sim_digest_credentials_clear (&from_text);
+}
+
+static void
+test_params_read_as_their_text (void)
+{
+  /* Values a hostile peer could send, as a message parser would hand them over. */
+  static const char *const values[] = {
+    "\"alice\"", "alice", "\"\"", "", "\"a\\\"b\"", "\"a\\\\\"", "\"a\\\"", "\"ab", "ab\"",
+    "\"a\"b\"", "\"a\", realm=\"b\"", "a,b", "a b", " a", "a ", "\"a\" ", "\"a\r\nb\"",
+    "\"a\tb\"", "\"\\\x01\"", "\"\xc3\xa9\"", "x=y", "00000001", "0000000G", "000000001",
+    "auth", "AUTH", "\"auth\"", "auth-int", "MD5", "\"SHA-256\"", "MD5-sess", "true",
+    "\"lab.example\"", "\"sip:lab.example\"", "=", ",", "\"", "\\",
+  };
+  static const char *const names[] = {
+    "username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop",
+    "nc", "userhash", "digest", "version", "USERNAME", "Nc", "x-y", "a b", "", "a=b",
+  };
+  static const char *const schemes[] = { "Digest", "digest", "DIGEST", "Basic", "Digest ",
+                                         " Digest", "Dig", "Digest\t", "Di gest" };
+  const SimDigestParam good[] = {
+    { "username", "\"alice\"" }, { "realm", "\"lab.example\"" },
+    { "nonce", "\"0123456789abcdef\"" }, { "uri", "\"sip:lab.example\"" },
+    { "response", "\"0123456789abcdef0123456789abcdef\"" }, { "algorithm", "MD5" },
+    { "cnonce", "\"0a4f113b\"" }, { "opaque", NULL }, { "qop", "auth" }, { "nc", "00000001" },
+  };
+  guint n_plain = 0;
+
+  g_test_summary ("Credentials a message parser split read exactly as their text would: "
+                  "the same fields or the same error, for quotes, escapes, duplicates, missing "
+                  "parameters, odd schemes and lengths; what is not plain is left to the text.");
+
+  for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
+    assert_params_read_as_text (schemes[s], good, G_N_ELEMENTS (good), 1024, &n_plain);
+  /* Every value in every place of a good set, and every name. */
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      SimDigestParam params[G_N_ELEMENTS (good)];
+
+      for (guint v = 0; v <= G_N_ELEMENTS (values); v++)
+        {
+          memcpy (params, good, sizeof good);
+          params[i].value = v < G_N_ELEMENTS (values) ? values[v] : NULL;
+          assert_params_read_as_text ("Digest", params, G_N_ELEMENTS (params), 1024, &n_plain);
+        }
+      for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+        {
+          memcpy (params, good, sizeof good);
+          params[i].name = names[n];
+          assert_params_read_as_text ("Digest", params, G_N_ELEMENTS (params), 1024, &n_plain);
+        }
+    }
+  /* Storage too small for the values: never written past, left to the text. */
+  for (gsize len = 0; len < 160; len++)
+    assert_params_read_as_text ("Digest", good, G_N_ELEMENTS (good), len, &n_plain);
+  assert_params_read_as_text ("Digest", NULL, 0, 16, &n_plain);
+
+  /* Random sets of names and values. */
+  for (guint round = 0; round < 20000; round++)
+    {
+      SimDigestParam params[8];
+      guint n = g_test_rand_int_range (0, G_N_ELEMENTS (params) + 1);
+
+      for (guint i = 0; i < n; i++)
+        {
+          params[i].name = names[g_test_rand_int_range (0, G_N_ELEMENTS (names))];
+          params[i].value = values[g_test_rand_int_range (0, G_N_ELEMENTS (values))];
+        }
+      assert_params_read_as_text (schemes[g_test_rand_int_range (0, 3)], params, n, 1024,
+                                  &n_plain);
+    }
+  /* The fast path is taken, not declined every time. */
+  g_assert_cmpuint (n_plain, >, 1000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -898,6 +1032,7 @@ main (int   argc,
   g_test_add_func ("/sim/digest/answer-reads-qop-lists-and-writes-nc",
                    test_answer_reads_qop_lists_and_writes_nc);
   g_test_add_func ("/sim/digest/random-input-never-crashes", test_random_input_never_crashes);
+  g_test_add_func ("/sim/digest/params-read-as-their-text", test_params_read_as_their_text);
 
   return g_test_run ();
 }

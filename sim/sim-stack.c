@@ -24,6 +24,7 @@ typedef enum {
   TXN_NICT,
   TXN_IST,
   TXN_NIST,
+  TXN_NIST_DONE,   /* a CompletedNist in the table of server transactions */
 } TxnKind;
 
 typedef enum {
@@ -36,7 +37,7 @@ typedef enum {
   STATE_TERMINATED,
 } TxnState;
 
-static const char *kind_names[] = { "ICT", "NICT", "IST", "NIST" };
+static const char *kind_names[] = { "ICT", "NICT", "IST", "NIST", "NIST" };
 static const char *state_names[] = {
   "calling", "trying", "proceeding", "completed", "confirmed", "accepted", "terminated"
 };
@@ -75,8 +76,8 @@ struct _SimClientTxn {
 #define SERVER_TO_TAG_CHARS 10
 
 struct _SimServerTxn {
+  TxnKind kind;              /* first, as in CompletedNist: the table holds both */
   gint ref_count;
-  TxnKind kind;
   TxnState state;
   int last_status;
   SimStack *stack;
@@ -97,10 +98,34 @@ struct _SimServerTxn {
   guint16 reply_port;        /* responses go to src at this port (RFC 3261 §18.2.2) */
   guint counted : 1;         /* in the table of the stack: its bytes count */
   guint trying_due : 1;      /* IST: 100 Trying owed, sent before the first stateful response */
+  guint moved : 1;           /* NIST: its table entry became a CompletedNist */
   char *dialog_key;          /* IST: Call-ID + CSeq number, to match the ACK of a 2xx */
   char to_tag[SERVER_TO_TAG_CHARS + 1]; /* empty when the request has one */
   char strings[];            /* key, branch, method, each with its NUL */
 };
+
+/*
+ * A non-INVITE server transaction in Completed over its final response (RFC 3261 §17.2.2):
+ * all it does for Timer J (64*T1 over UDP) is answer a retransmitted request with the same
+ * bytes.  The SimServerTxn the TU saw leaves the table for this record, one allocation with
+ * its key, branch, method and response text, so a busy registrar holds per registration
+ * little more than the response it may have to repeat.
+ */
+typedef struct {
+  TxnKind kind;              /* TXN_NIST_DONE, first, as in SimServerTxn */
+  guint wait_timer;          /* J */
+  SimStack *stack;
+  struct SourceUse *use;     /* its entry in the stack's sources while counted, or NULL */
+  gsize held;                /* bytes counted in the stack's held_bytes: the response */
+  gboolean counted;          /* in the table of the stack: its bytes count */
+  const char *key;           /* these four point into data[] */
+  const char *branch;
+  const char *method;
+  const char *response_text;
+  gsize response_len;
+  SimAddr reply_to;          /* where responses go (RFC 3261 §18.2.2) */
+  char data[];
+} CompletedNist;
 
 struct _SimStack {
   GObject parent_instance;
@@ -1037,7 +1062,7 @@ server_terminate (SimServerTxn *txn)
 {
   SimStack *self = txn->stack;
 
-  if (self == NULL || txn->state == STATE_TERMINATED)
+  if (self == NULL || txn->state == STATE_TERMINATED || txn->moved)
     return;
   server_stop_timers (txn);
   server_set_state (txn, STATE_TERMINATED);
@@ -1102,6 +1127,92 @@ server_retransmit_cb (gpointer data)
   server_arm_retransmit (txn);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Completed non-INVITE server transactions (CompletedNist)                                  */
+
+static gboolean
+is_completed_nist (gconstpointer value)
+{
+  return *(const TxnKind *) value == TXN_NIST_DONE;
+}
+
+/* It leaves the table (or the stack goes): its response goes and its bytes stop counting. */
+static void
+done_uncount (CompletedNist *done)
+{
+  if (done->stack == NULL || !done->counted)
+    return;
+  sim_clock_clear (done->stack->clock, &done->wait_timer);
+  g_assert (done->stack->held_bytes >= done->held);
+  done->stack->held_bytes -= done->held;
+  source_release (done->stack, &done->use, -(gint64) done->held);
+  done->held = 0;
+  done->counted = FALSE;
+}
+
+static void
+done_wait_cb (gpointer data)
+{
+  CompletedNist *done = data;
+  SimStack *self = done->stack;
+
+  done->wait_timer = 0;
+  trace_timer (self, "fired", "J", 0, done->branch, done->method);
+  trace_txn (self, TXN_NIST, STATE_TERMINATED, done->branch, done->method, NULL);
+  g_hash_table_remove (self->servers, done->key);
+}
+
+/*
+ * @txn (NIST, in its table) has sent its final response: a CompletedNist takes its place in the
+ * table, with its bytes and its source, and starts Timer J (RFC 3261 §17.2.2: 64*T1 over UDP,
+ * zero over a reliable transport).  @txn stays valid for those who hold a reference, answering
+ * as a completed transaction would (its stack is NULL, as for one the stack has orphaned), but
+ * the stack no longer looks at it.
+ */
+static void
+server_complete_nist (SimServerTxn *txn)
+{
+  SimStack *self = txn->stack;
+  SimTime wait = is_reliable (&txn->src) ? 0 : 64 * SIM_T1;
+  gsize key_size = strlen (txn->key) + 1;
+  gsize branch_size = txn->branch != NULL ? strlen (txn->branch) + 1 : 0;
+  gsize method_size = strlen (txn->method) + 1;
+  CompletedNist *done = g_malloc (sizeof (CompletedNist) + key_size + branch_size + method_size +
+                                  txn->response_len + 1);
+  char *p = done->data;
+
+  done->kind = TXN_NIST_DONE;
+  done->wait_timer = 0;
+  done->stack = self;
+  done->key = memcpy (p, txn->key, key_size);
+  p += key_size;
+  done->branch = txn->branch != NULL ? memcpy (p, txn->branch, branch_size) : NULL;
+  p += branch_size;
+  done->method = memcpy (p, txn->method, method_size);
+  p += method_size;
+  done->response_text = memcpy (p, txn->response_text, txn->response_len + 1);
+  done->response_len = txn->response_len;
+  server_reply_to (txn, &done->reply_to);
+
+  /* The bytes and the source's charge move to the record: the total does not change. */
+  done->held = txn->held;
+  done->use = g_steal_pointer (&txn->use);
+  done->counted = TRUE;
+  txn->held = 0;
+  txn->counted = FALSE;
+  txn->moved = TRUE;
+  g_clear_pointer (&txn->response_text, g_free);
+
+  /* The table's reference to @txn goes; the caller still holds one. */
+  g_hash_table_steal (self->servers, txn->key);
+  g_hash_table_insert (self->servers, (char *) done->key, done);
+  sim_server_txn_unref (txn);
+  txn->stack = NULL;
+
+  done->wait_timer = sim_clock_add (self->clock, wait, done_wait_cb, done, NULL);
+  trace_timer (self, "started", "J", wait, done->branch, done->method);
+}
+
 void
 sim_server_txn_respond (SimServerTxn   *txn,
                         osip_message_t *response)
@@ -1155,6 +1266,11 @@ sim_server_txn_respond (SimServerTxn   *txn,
       g_clear_pointer (&txn->request, osip_message_free);
       server_account (txn);
       server_set_state (txn, STATE_COMPLETED);
+      if (txn->counted)
+        {
+          server_complete_nist (txn);
+          return;
+        }
       txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
                                        server_wait_done_cb, txn, NULL);
       server_timer_name_trace (txn, "started", "J", is_reliable (&txn->src) ? 0 : 64 * SIM_T1);
@@ -1715,6 +1831,17 @@ receive_request (SimStack       *self,
   branch = sim_message_branch (request);
   key = server_key (request, branch, key_buf, &key_heap, &key_len);
   txn = g_hash_table_lookup (self->servers, key);
+  if (txn != NULL && is_completed_nist (txn))
+    {
+      CompletedNist *done = (CompletedNist *) txn;
+
+      /* RFC 3261 §17.2.2: a retransmission gets the final response again.  (An ACK's key
+       * names INVITE, which is never a non-INVITE transaction: nothing to absorb.) */
+      if (strcmp (request->sip_method, "ACK") != 0)
+        transmit (self, &done->reply_to, done->response_text, done->response_len, TRUE);
+      osip_message_free (request);
+      return;
+    }
 
   if (strcmp (request->sip_method, "ACK") == 0)
     {
@@ -1897,6 +2024,13 @@ release_server (gpointer data)
 {
   SimServerTxn *txn = data;
 
+  if (is_completed_nist (data))
+    {
+      done_uncount (data);
+      g_free (data);
+      return;
+    }
+
   server_stop_timers (txn);
   server_uncount (txn);
   sim_server_txn_unref (txn);
@@ -1923,6 +2057,12 @@ orphan_server (gpointer key,
 {
   SimServerTxn *txn = value;
 
+  if (is_completed_nist (value))
+    {
+      done_uncount (value);
+      ((CompletedNist *) value)->stack = NULL;
+      return;
+    }
   server_stop_timers (txn);
   server_uncount (txn);
   txn->stack = NULL;
@@ -2347,6 +2487,13 @@ abandon_server (gpointer key,
 {
   SimServerTxn *txn = value;
 
+  if (is_completed_nist (value))
+    {
+      CompletedNist *done = value;
+
+      sim_clock_clear (done->stack->clock, &done->wait_timer);
+      return;
+    }
   server_stop_timers (txn);
   txn->state = STATE_TERMINATED;
 }

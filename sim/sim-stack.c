@@ -1163,22 +1163,27 @@ done_wait_cb (gpointer data)
 }
 
 /*
- * @txn (NIST, in its table) has sent its final response: a CompletedNist takes its place in the
- * table, with its bytes and its source, and starts Timer J (RFC 3261 §17.2.2: 64*T1 over UDP,
- * zero over a reliable transport).  @txn stays valid for those who hold a reference, answering
- * as a completed transaction would (its stack is NULL, as for one the stack has orphaned), but
- * the stack no longer looks at it.
+ * Sends @response (transfer full), the final response of @txn (NIST, in its table): a
+ * CompletedNist with the response text takes its place in the table, with its bytes and its
+ * source, and starts Timer J (RFC 3261 §17.2.2: 64*T1 over UDP, zero over a reliable
+ * transport).  The request is freed: Completed only repeats the response.  @txn stays valid for
+ * those who hold a reference and answers as a completed transaction (its stack is NULL, as for
+ * one the stack has orphaned), but the stack no longer looks at it.
  */
 static void
-server_complete_nist (SimServerTxn *txn)
+server_complete_nist (SimServerTxn   *txn,
+                      osip_message_t *response)
 {
   SimStack *self = txn->stack;
   SimTime wait = is_reliable (&txn->src) ? 0 : 64 * SIM_T1;
+  g_autofree char *owned = NULL;
+  gsize len;
+  const char *text = write_message (self, response, &len, &owned);
   gsize key_size = strlen (txn->key) + 1;
   gsize branch_size = txn->branch != NULL ? strlen (txn->branch) + 1 : 0;
   gsize method_size = strlen (txn->method) + 1;
   CompletedNist *done = g_malloc (sizeof (CompletedNist) + key_size + branch_size + method_size +
-                                  txn->response_len + 1);
+                                  len + 1);
   char *p = done->data;
 
   done->kind = TXN_NIST_DONE;
@@ -1190,27 +1195,32 @@ server_complete_nist (SimServerTxn *txn)
   p += branch_size;
   done->method = memcpy (p, txn->method, method_size);
   p += method_size;
-  done->response_text = memcpy (p, txn->response_text, txn->response_len + 1);
-  done->response_len = txn->response_len;
+  done->response_text = memcpy (p, text, len + 1);
+  done->response_len = len;
   server_reply_to (txn, &done->reply_to);
+  g_clear_pointer (&owned, g_free);
 
-  /* The bytes and the source's charge move to the record: the total does not change. */
-  done->held = txn->held;
+  /* The source's charge moves to the record, which counts its response instead of the request. */
+  done->held = len;
   done->use = g_steal_pointer (&txn->use);
   done->counted = TRUE;
+  g_assert (self->held_bytes >= txn->held);
+  self->held_bytes = self->held_bytes - txn->held + len;
+  source_charge (done->use, (gint64) len - (gint64) txn->held);
   txn->held = 0;
   txn->counted = FALSE;
   txn->moved = TRUE;
-  g_clear_pointer (&txn->response_text, g_free);
+  txn->last_status = response->status_code;
+  sim_message_free (response);
+  /* The table's reference to @txn goes with its entry (release_server); the caller holds one. */
+  g_hash_table_replace (self->servers, (char *) done->key, done);
 
-  /* The table's reference to @txn goes; the caller still holds one. */
-  g_hash_table_steal (self->servers, txn->key);
-  g_hash_table_insert (self->servers, (char *) done->key, done);
-  sim_server_txn_unref (txn);
-  txn->stack = NULL;
-
+  transmit (self, &done->reply_to, done->response_text, done->response_len, FALSE);
+  g_clear_pointer (&txn->request, osip_message_free);
+  server_set_state (txn, STATE_COMPLETED);
   done->wait_timer = sim_clock_add (self->clock, wait, done_wait_cb, done, NULL);
   trace_timer (self, "started", "J", wait, done->branch, done->method);
+  txn->stack = NULL;
 }
 
 void
@@ -1237,6 +1247,11 @@ sim_server_txn_respond (SimServerTxn   *txn,
     }
   if (txn->to_tag[0] != '\0' && status > 100 && sim_message_to_tag (response) == NULL)
     osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
+  if (txn->kind == TXN_NIST && status >= 200 && txn->counted)
+    {
+      server_complete_nist (txn, response);
+      return;
+    }
   {
     g_autofree char *owned = NULL;
     gsize len;
@@ -1266,11 +1281,6 @@ sim_server_txn_respond (SimServerTxn   *txn,
       g_clear_pointer (&txn->request, osip_message_free);
       server_account (txn);
       server_set_state (txn, STATE_COMPLETED);
-      if (txn->counted)
-        {
-          server_complete_nist (txn);
-          return;
-        }
       txn->wait_timer = sim_clock_add (self->clock, is_reliable (&txn->src) ? 0 : 64 * SIM_T1,
                                        server_wait_done_cb, txn, NULL);
       server_timer_name_trace (txn, "started", "J", is_reliable (&txn->src) ? 0 : 64 * SIM_T1);

@@ -292,16 +292,15 @@ source_use_free (gpointer data)
 /*
  * A new transaction charged to @source: its entry, made when the source holds no other.  The
  * transaction keeps the entry, so its accounting while it lives looks nothing up again.
+ * @use is the entry the caller has looked up (NULL when the source holds nothing yet).
  */
 static SourceUse *
-source_acquire (SimStack   *self,
-                const char *source)
+source_acquire_found (SimStack   *self,
+                      const char *source,
+                      SourceUse  *use)
 {
-  SourceUse *use;
-
   if (source == NULL)
     return NULL;
-  use = g_hash_table_lookup (self->sources, source);
   if (use == NULL)
     {
       use = g_new0 (SourceUse, 1);
@@ -310,6 +309,14 @@ source_acquire (SimStack   *self,
     }
   use->n++;
   return use;
+}
+
+static SourceUse *
+source_acquire (SimStack   *self,
+                const char *source)
+{
+  return source_acquire_found (self, source,
+                               source != NULL ? g_hash_table_lookup (self->sources, source) : NULL);
 }
 
 static void
@@ -1377,7 +1384,13 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
   /* RFC 3261 §8.2.7: our tag, marked so that the ACK to it is recognised and absorbed. */
   if (txn->to_tag[0] != '\0')
     {
-      g_autofree char *tag = g_strconcat (self->sl_prefix, txn->to_tag, NULL);
+      /* sl_prefix is "sl" and eight hex digits and a dash (sim_stack_new). */
+      char tag[16 + SERVER_TO_TAG_CHARS];
+      gsize n = strlen (self->sl_prefix);
+
+      g_assert (n < 16);
+      memcpy (tag, self->sl_prefix, n);
+      memcpy (tag + n, txn->to_tag, sizeof txn->to_tag);
       set_to_tag (response, tag);
     }
   written = write_message (self, response, &len, &text);
@@ -1484,8 +1497,11 @@ sim_stack_find_invite_txn (SimStack       *self,
   return txn != NULL && txn->kind == TXN_IST ? txn : NULL;
 }
 
-/* RFC 3581 §4 and RFC 3261 §18.2.1: note where the request really came from. */
-static void
+/*
+ * RFC 3581 §4 and RFC 3261 §18.2.1: note where the request really came from.  Returns whether
+ * the top Via asks for rport (then responses go to the source port, response_destination).
+ */
+static gboolean
 stamp_received (osip_message_t *request,
                 const SimAddr  *src)
 {
@@ -1493,7 +1509,7 @@ stamp_received (osip_message_t *request,
   osip_generic_param_t *rport = NULL;
 
   if (osip_message_get_via (request, 0, &via) < 0 || via == NULL)
-    return;
+    return FALSE;
   if (osip_via_param_get_byname (via, "rport", &rport) != 0)
     rport = NULL;
   /* RFC 3581 §4: with rport, received is added even when it equals sent-by. */
@@ -1515,6 +1531,7 @@ stamp_received (osip_message_t *request,
       osip_free (rport->gvalue);
       rport->gvalue = osip_strdup (p);
     }
+  return rport != NULL;
 }
 
 void
@@ -1670,17 +1687,17 @@ refuse_unparsed (SimStack             *self,
 /*
  * Whether a new server transaction for a request of @len bytes would go over a limit: the
  * count (SIM_STACK_MAX_TRANSACTIONS) or the bytes held (SIM_STACK_MAX_TRANSACTION_BYTES).
+ * @use is the entry of the request's source in the stack's sources, NULL when it holds none.
  * Returns the reason phrase of the 503, or NULL; @why says which limit, for the trace.
  */
 static const char *
 over_limits (SimStack   *self,
              gsize       len,
-             const char *source,
+             SourceUse  *use,
              char       *why,
              gsize       why_size)
 {
   guint n = sim_stack_get_n_transactions (self);
-  const SourceUse *use = g_hash_table_lookup (self->sources, source);
   guint share_n = MAX (1, self->max_transactions / SIM_STACK_SOURCE_SHARE_DIVISOR);
   guint64 share_bytes = self->max_transaction_bytes / SIM_STACK_SOURCE_SHARE_DIVISOR;
   guint64 limit;
@@ -1777,7 +1794,8 @@ server_txn_new (SimStack       *self,
                 const SimAddr  *src,
                 const char     *key,
                 gsize           key_len,
-                const char     *branch)
+                const char     *branch,
+                gboolean        rport)
 {
   gsize branch_size = branch != NULL ? strlen (branch) + 1 : 0;
   gsize method_size = strlen (request->sip_method) + 1;
@@ -1800,8 +1818,14 @@ server_txn_new (SimStack       *self,
   txn->request = request;
   txn->request_len = len;
   txn->src = *src;
-  response_destination (request, src, &dst);
-  txn->reply_port = dst.port;
+  /* With rport the source port, as response_destination says, without looking again. */
+  if (rport)
+    txn->reply_port = src->port;
+  else
+    {
+      response_destination (request, src, &dst);
+      txn->reply_port = dst.port;
+    }
   if (sim_message_to_tag (request) == NULL)
     _sim_random_token_fill (self->rand, txn->to_tag, SERVER_TO_TAG_CHARS);
   return txn;
@@ -1821,6 +1845,8 @@ receive_request (SimStack       *self,
   const char *key;
   gsize key_len;
   g_autofree char *source = NULL;
+  SourceUse *use;
+  gboolean rport;
   const char *branch;
   SimServerTxn *txn;
   g_autoptr(GError) error = NULL;
@@ -1836,7 +1862,7 @@ receive_request (SimStack       *self,
       return;
     }
 
-  stamp_received (request, src);
+  rport = stamp_received (request, src);
   /* The top Via's branch, looked up once: the key, the transaction and its trace line. */
   branch = sim_message_branch (request);
   key = server_key (request, branch, key_buf, &key_heap, &key_len);
@@ -1869,7 +1895,9 @@ receive_request (SimStack       *self,
     }
 
   source = sim_addr_source_key (src->ip);
-  overloaded = over_limits (self, len, source, why, sizeof why);
+  /* The source's entry, looked up once: for its share, then to charge the new transaction. */
+  use = g_hash_table_lookup (self->sources, source);
+  overloaded = over_limits (self, len, use, why, sizeof why);
   if (overloaded != NULL)
     {
       char retry_after[16];
@@ -1883,12 +1911,12 @@ receive_request (SimStack       *self,
       return;
     }
 
-  txn = server_txn_new (self, request, len, src, key, key_len, branch);
+  txn = server_txn_new (self, request, len, src, key, key_len, branch, rport);
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
   g_hash_table_insert (self->servers, (char *) txn->key, txn);
   txn->counted = TRUE;
-  txn->use = source_acquire (self, source);
+  txn->use = source_acquire_found (self, source, use);
   server_account (txn);
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
@@ -2131,11 +2159,42 @@ sim_stack_class_init (SimStackClass *klass)
   object_class->finalize = sim_stack_finalize;
 }
 
+/*
+ * The hash of a transaction key (branch, sent-by, method: 40 to 80 bytes), read eight bytes
+ * at a time: g_str_hash goes byte by byte, and every request hashes its key at least twice
+ * (the lookup, then the insert).  The keys come from strangers, so the hash starts from a
+ * per-process random seed: colliding keys cannot be computed in advance.  Equal strings give
+ * equal hashes, as g_str_equal needs.
+ */
+static guint
+txn_key_hash (gconstpointer key)
+{
+  static gsize seed = 0;
+  const char *p = key;
+  gsize n = strlen (p);
+  guint64 h, w;
+
+  if (g_once_init_enter (&seed))
+    g_once_init_leave (&seed, (gsize) ((guint64) g_random_int () << 32 | g_random_int ()) | 1);
+  h = (guint64) seed ^ n;
+  for (; n >= 8; p += 8, n -= 8)
+    {
+      memcpy (&w, p, 8);
+      h = (h ^ w) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+      h ^= h >> 29;
+    }
+  w = 0;
+  memcpy (&w, p, n);
+  h = (h ^ w) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  h ^= h >> 32;
+  return (guint) h;
+}
+
 static void
 sim_stack_init (SimStack *self)
 {
-  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
-  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
+  self->clients = g_hash_table_new_full (txn_key_hash, g_str_equal, NULL, release_client);
+  self->servers = g_hash_table_new_full (txn_key_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
   self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, source_use_free);
   self->transport_errors = g_ptr_array_new ();

@@ -43,6 +43,14 @@ osip_via_t     *_sim_message_via_from_text   (const char    *value) G_GNUC_WARN_
 int             _sim_message_uri_parse       (osip_uri_t    *uri,
                                               const char    *text);
 
+/* sim-message.c */
+
+/* sim_random_token written into @token (@n_chars and a NUL), drawing the same numbers: for a
+ * token kept inside a bigger allocation (a server transaction's To tag). */
+void            _sim_random_token_fill       (GRand         *rand,
+                                              char          *token,
+                                              guint          n_chars);
+
 /* For tests, fuzzers and benchmarks */
 
 /* The fast half of sim_message_parse: NULL where it leaves the text to libosip2 (or for what

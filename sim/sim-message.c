@@ -549,9 +549,10 @@ sim_uri_to_addr (const osip_uri_t *uri,
 /* ---------------------------------------------------------------------------------------- */
 /* Random tokens                                                                            */
 
-char *
-sim_random_token (GRand *rand,
-                  guint  n_chars)
+void
+_sim_random_token_fill (GRand *rand,
+                        char  *token,
+                        guint  n_chars)
 {
   static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   /*
@@ -564,7 +565,6 @@ sim_random_token (GRand *rand,
   static const guint32 dist = sizeof alphabet - 1;
   static const guint32 max_value = 0xffffffffu - (guint32) ((G_GUINT64_CONSTANT (1) << 32) % dist);
   static gsize own_formula = 0;
-  char *token = g_malloc (n_chars + 1);
 
   if (g_once_init_enter (&own_formula))
     g_once_init_leave (&own_formula, g_getenv ("G_RANDOM_VERSION") == NULL ? 1 : 2);
@@ -585,6 +585,15 @@ sim_random_token (GRand *rand,
       token[i] = alphabet[value];
     }
   token[n_chars] = '\0';
+}
+
+char *
+sim_random_token (GRand *rand,
+                  guint  n_chars)
+{
+  char *token = g_malloc (n_chars + 1);
+
+  _sim_random_token_fill (rand, token, n_chars);
   return token;
 }
 

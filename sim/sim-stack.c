@@ -24,6 +24,7 @@ typedef enum {
   TXN_NICT,
   TXN_IST,
   TXN_NIST,
+  TXN_NIST_DONE,   /* a CompletedNist in the table of server transactions */
 } TxnKind;
 
 typedef enum {
@@ -36,7 +37,7 @@ typedef enum {
   STATE_TERMINATED,
 } TxnState;
 
-static const char *kind_names[] = { "ICT", "NICT", "IST", "NIST" };
+static const char *kind_names[] = { "ICT", "NICT", "IST", "NIST", "NIST" };
 static const char *state_names[] = {
   "calling", "trying", "proceeding", "completed", "confirmed", "accepted", "terminated"
 };
@@ -67,33 +68,64 @@ struct _SimClientTxn {
   gpointer user_data;
 };
 
+/*
+ * A non-INVITE server transaction lives 32 s after its final response (Timer J), holding only
+ * what Completed needs, so its size is what a busy registrar holds per registration: one
+ * allocation with its key, branch, method and To tag inside, plus the response text.
+ */
+#define SERVER_TO_TAG_CHARS 10
+
 struct _SimServerTxn {
+  TxnKind kind;              /* first, as in CompletedNist: the table holds both */
   gint ref_count;
-  SimStack *stack;
-  TxnKind kind;
   TxnState state;
-  char *key;
-  char *branch;
-  char *method;
+  int last_status;
+  SimStack *stack;
+  const char *key;           /* these three point into strings[] */
+  const char *branch;
+  const char *method;
   osip_message_t *request;   /* NULL once a non-INVITE transaction has its final response */
   SimAddr src;
-  SimAddr reply_to;          /* where responses go (RFC 3261 §18.2.2) */
-  char *to_tag;
   char *response_text;       /* last response sent */
   gsize response_len;
   gsize request_len;         /* bytes of the request as received */
   gsize held;                /* bytes counted in the stack's held_bytes */
-  gboolean counted;          /* in the table of the stack: its bytes count */
-  char *source;              /* the source it is charged to (sim_addr_source_key) */
   struct SourceUse *use;     /* its entry in the stack's sources while counted, or NULL */
-  int last_status;
   SimTime interval;          /* Timer G / 2xx retransmission */
   guint retransmit_timer;    /* G, or the 2xx retransmission */
   guint timeout_timer;       /* H, or L */
   guint wait_timer;          /* I or J */
+  guint16 reply_port;        /* responses go to src at this port (RFC 3261 §18.2.2) */
+  guint counted : 1;         /* in the table of the stack: its bytes count */
+  guint trying_due : 1;      /* IST: 100 Trying owed, sent before the first stateful response */
+  guint moved : 1;           /* NIST: its table entry became a CompletedNist */
   char *dialog_key;          /* IST: Call-ID + CSeq number, to match the ACK of a 2xx */
-  gboolean trying_due;       /* IST: 100 Trying owed, sent before the first stateful response */
+  char to_tag[SERVER_TO_TAG_CHARS + 1]; /* empty when the request has one */
+  char strings[];            /* key, branch, method, each with its NUL */
 };
+
+/*
+ * A non-INVITE server transaction in Completed over its final response (RFC 3261 §17.2.2):
+ * all it does for Timer J (64*T1 over UDP) is answer a retransmitted request with the same
+ * bytes.  The SimServerTxn the TU saw leaves the table for this record, one allocation with
+ * its key, branch, method and response text, so a busy registrar holds per registration
+ * little more than the response it may have to repeat.
+ */
+typedef struct {
+  TxnKind kind;              /* TXN_NIST_DONE, first, as in SimServerTxn */
+  guint wait_timer;          /* J */
+  SimStack *stack;
+  struct SourceUse *use;     /* its entry in the stack's sources while counted, or NULL */
+  gsize held;                /* bytes counted in the stack's held_bytes: the response */
+  gboolean counted;          /* in the table of the stack: its bytes count */
+  const char *key;           /* these four point into data[] */
+  const char *branch;
+  const char *method;
+  const char *response_text;
+  gsize response_len;
+  SimAddr reply_to;          /* where responses go (RFC 3261 §18.2.2) */
+  char data[];
+} CompletedNist;
 
 struct _SimStack {
   GObject parent_instance;
@@ -121,6 +153,8 @@ struct _SimStack {
   GHashTable *sources;       /* source key -> SourceUse*: only sources holding transactions */
   const char *arrival_source; /* the source of the request being handed up, or NULL */
   char *sl_prefix;           /* starts the To tag of every stateless response */
+  GString *scratch;          /* where responses are written (write_message) */
+  gboolean scratch_busy;     /* the scratch text is being sent: write elsewhere */
 };
 
 /* What one source (SIM_STACK_SOURCE_SHARE_DIVISOR) holds: transactions and their bytes. */
@@ -197,6 +231,48 @@ transmit (SimStack      *self,
     self->send_func (self, dst, data, len, retransmission, self->send_data);
 }
 
+/*
+ * Writes @msg into the stack's scratch buffer, which is reused from message to message, so a
+ * response costs no allocation of its own; a transaction that keeps its response copies
+ * exactly its length out of it (sim_message_to_string's buffer starts at 1 KB, and a
+ * non-INVITE server transaction would hold all of it through Timer J, 32 s).  When the
+ * scratch is in use (a send function that re-enters the stack), or for what only libosip2
+ * writes, the text is a new string returned in @owned, which the caller frees.
+ */
+static const char *
+write_message (SimStack       *self,
+               osip_message_t *msg,
+               gsize          *len,
+               char          **owned)
+{
+  *owned = NULL;
+  if (!self->scratch_busy)
+    {
+      g_string_truncate (self->scratch, 0);
+      if (sim_message_append_to (self->scratch, msg))
+        {
+          *len = self->scratch->len;
+          return self->scratch->str;
+        }
+    }
+  *owned = sim_message_to_string (msg, len);
+  return *owned;
+}
+
+/* Sends @data, which may be the scratch text of write_message: kept from being overwritten. */
+static void
+transmit_written (SimStack      *self,
+                  const SimAddr *dst,
+                  const char    *data,
+                  gsize          len)
+{
+  gboolean busy = self->scratch_busy;
+
+  self->scratch_busy = TRUE;
+  transmit (self, dst, data, len, FALSE);
+  self->scratch_busy = busy;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The byte budget (SIM_STACK_MAX_TRANSACTION_BYTES)                                          */
 
@@ -216,16 +292,15 @@ source_use_free (gpointer data)
 /*
  * A new transaction charged to @source: its entry, made when the source holds no other.  The
  * transaction keeps the entry, so its accounting while it lives looks nothing up again.
+ * @use is the entry the caller has looked up (NULL when the source holds nothing yet).
  */
 static SourceUse *
-source_acquire (SimStack   *self,
-                const char *source)
+source_acquire_found (SimStack   *self,
+                      const char *source,
+                      SourceUse  *use)
 {
-  SourceUse *use;
-
   if (source == NULL)
     return NULL;
-  use = g_hash_table_lookup (self->sources, source);
   if (use == NULL)
     {
       use = g_new0 (SourceUse, 1);
@@ -234,6 +309,14 @@ source_acquire (SimStack   *self,
     }
   use->n++;
   return use;
+}
+
+static SourceUse *
+source_acquire (SimStack   *self,
+                const char *source)
+{
+  return source_acquire_found (self, source,
+                               source != NULL ? g_hash_table_lookup (self->sources, source) : NULL);
 }
 
 static void
@@ -886,12 +969,13 @@ sim_stack_send_stateless (SimStack       *self,
                           osip_message_t *message,
                           const SimAddr  *dst)
 {
-  g_autofree char *text = NULL;
+  g_autofree char *owned = NULL;
+  const char *text;
   gsize len;
 
   g_return_if_fail (SIM_IS_STACK (self));
-  text = sim_message_to_string (message, &len);
-  transmit (self, dst, text, len, FALSE);
+  text = write_message (self, message, &len, &owned);
+  transmit_written (self, dst, text, len);
   osip_message_free (message);
 }
 
@@ -921,14 +1005,9 @@ sim_server_txn_unref (SimServerTxn *txn)
   if (!g_atomic_int_dec_and_test (&txn->ref_count))
     return;
   server_stop_timers (txn);
-  g_free (txn->key);
-  g_free (txn->branch);
-  g_free (txn->method);
   g_free (txn->dialog_key);
-  g_free (txn->to_tag);
   g_clear_pointer (&txn->request, osip_message_free);
   g_free (txn->response_text);
-  g_free (txn->source);
   g_free (txn);
 }
 
@@ -953,7 +1032,26 @@ sim_server_txn_has_final (SimServerTxn *txn)
 const char *
 sim_server_txn_get_to_tag (SimServerTxn *txn)
 {
-  return txn->to_tag;
+  return txn->to_tag[0] != '\0' ? txn->to_tag : NULL;
+}
+
+/* Where responses go: the source, at the port response_destination chose. */
+static inline void
+server_reply_to (const SimServerTxn *txn,
+                 SimAddr            *dst)
+{
+  *dst = txn->src;
+  dst->port = txn->reply_port;
+}
+
+/* Sends the response @txn keeps again (a retransmission, Timer G, a 2xx to INVITE). */
+static void
+server_resend (SimServerTxn *txn)
+{
+  SimAddr dst;
+
+  server_reply_to (txn, &dst);
+  transmit (txn->stack, &dst, txn->response_text, txn->response_len, TRUE);
 }
 
 static void
@@ -971,7 +1069,7 @@ server_terminate (SimServerTxn *txn)
 {
   SimStack *self = txn->stack;
 
-  if (self == NULL || txn->state == STATE_TERMINATED)
+  if (self == NULL || txn->state == STATE_TERMINATED || txn->moved)
     return;
   server_stop_timers (txn);
   server_set_state (txn, STATE_TERMINATED);
@@ -1030,10 +1128,106 @@ server_retransmit_cb (gpointer data)
 
   txn->retransmit_timer = 0;
   server_timer_name_trace (txn, "fired", "G", txn->interval);
-  transmit (txn->stack, &txn->reply_to, txn->response_text, txn->response_len, TRUE);
+  server_resend (txn);
   /* RFC 3261 §17.2.1 (Timer G) and §13.3.1.4 (2xx): double up to T2. */
   txn->interval = MIN (txn->interval * 2, SIM_T2);
   server_arm_retransmit (txn);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Completed non-INVITE server transactions (CompletedNist)                                  */
+
+static gboolean
+is_completed_nist (gconstpointer value)
+{
+  return *(const TxnKind *) value == TXN_NIST_DONE;
+}
+
+/* It leaves the table (or the stack goes): its response goes and its bytes stop counting. */
+static void
+done_uncount (CompletedNist *done)
+{
+  if (done->stack == NULL || !done->counted)
+    return;
+  sim_clock_clear (done->stack->clock, &done->wait_timer);
+  g_assert (done->stack->held_bytes >= done->held);
+  done->stack->held_bytes -= done->held;
+  source_release (done->stack, &done->use, -(gint64) done->held);
+  done->held = 0;
+  done->counted = FALSE;
+}
+
+static void
+done_wait_cb (gpointer data)
+{
+  CompletedNist *done = data;
+  SimStack *self = done->stack;
+
+  done->wait_timer = 0;
+  trace_timer (self, "fired", "J", 0, done->branch, done->method);
+  trace_txn (self, TXN_NIST, STATE_TERMINATED, done->branch, done->method, NULL);
+  g_hash_table_remove (self->servers, done->key);
+}
+
+/*
+ * Sends @response (transfer full), the final response of @txn (NIST, in its table): a
+ * CompletedNist with the response text takes its place in the table, with its bytes and its
+ * source, and starts Timer J (RFC 3261 §17.2.2: 64*T1 over UDP, zero over a reliable
+ * transport).  The request is freed: Completed only repeats the response.  @txn stays valid for
+ * those who hold a reference and answers as a completed transaction (its stack is NULL, as for
+ * one the stack has orphaned), but the stack no longer looks at it.
+ */
+static void
+server_complete_nist (SimServerTxn   *txn,
+                      osip_message_t *response)
+{
+  SimStack *self = txn->stack;
+  SimTime wait = is_reliable (&txn->src) ? 0 : 64 * SIM_T1;
+  g_autofree char *owned = NULL;
+  gsize len;
+  const char *text = write_message (self, response, &len, &owned);
+  gsize key_size = strlen (txn->key) + 1;
+  gsize branch_size = txn->branch != NULL ? strlen (txn->branch) + 1 : 0;
+  gsize method_size = strlen (txn->method) + 1;
+  CompletedNist *done = g_malloc (sizeof (CompletedNist) + key_size + branch_size + method_size +
+                                  len + 1);
+  char *p = done->data;
+
+  done->kind = TXN_NIST_DONE;
+  done->wait_timer = 0;
+  done->stack = self;
+  done->key = memcpy (p, txn->key, key_size);
+  p += key_size;
+  done->branch = txn->branch != NULL ? memcpy (p, txn->branch, branch_size) : NULL;
+  p += branch_size;
+  done->method = memcpy (p, txn->method, method_size);
+  p += method_size;
+  done->response_text = memcpy (p, text, len + 1);
+  done->response_len = len;
+  server_reply_to (txn, &done->reply_to);
+  g_clear_pointer (&owned, g_free);
+
+  /* The source's charge moves to the record, which counts its response instead of the request. */
+  done->held = len;
+  done->use = g_steal_pointer (&txn->use);
+  done->counted = TRUE;
+  g_assert (self->held_bytes >= txn->held);
+  self->held_bytes = self->held_bytes - txn->held + len;
+  source_charge (done->use, (gint64) len - (gint64) txn->held);
+  txn->held = 0;
+  txn->counted = FALSE;
+  txn->moved = TRUE;
+  txn->last_status = response->status_code;
+  sim_message_free (response);
+  /* The table's reference to @txn goes with its entry (release_server); the caller holds one. */
+  g_hash_table_replace (self->servers, (char *) done->key, done);
+
+  transmit (self, &done->reply_to, done->response_text, done->response_len, FALSE);
+  g_clear_pointer (&txn->request, osip_message_free);
+  server_set_state (txn, STATE_COMPLETED);
+  done->wait_timer = sim_clock_add (self->clock, wait, done_wait_cb, done, NULL);
+  trace_timer (self, "started", "J", wait, done->branch, done->method);
+  txn->stack = NULL;
 }
 
 void
@@ -1043,6 +1237,7 @@ sim_server_txn_respond (SimServerTxn   *txn,
   SimStack *self = txn->stack;
   int status = response->status_code;
   g_autoptr(SimServerTxn) hold = NULL;
+  SimAddr dst;
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
@@ -1057,15 +1252,28 @@ sim_server_txn_respond (SimServerTxn   *txn,
       if (status != 100)
         sim_server_txn_reply (txn, 100, NULL);
     }
-  if (txn->to_tag != NULL && status > 100 && sim_message_to_tag (response) == NULL)
+  if (txn->to_tag[0] != '\0' && status > 100 && sim_message_to_tag (response) == NULL)
     osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
-  g_free (txn->response_text);
-  txn->response_text = sim_message_to_string (response, &txn->response_len);
+  if (txn->kind == TXN_NIST && status >= 200 && txn->counted)
+    {
+      server_complete_nist (txn, response);
+      return;
+    }
+  {
+    g_autofree char *owned = NULL;
+    gsize len;
+    const char *text = write_message (self, response, &len, &owned);
+
+    g_free (txn->response_text);
+    txn->response_text = owned != NULL ? g_steal_pointer (&owned) : g_memdup2 (text, len + 1);
+    txn->response_len = len;
+  }
   txn->last_status = status;
   sim_message_free (response);
   server_account (txn);
 
-  transmit (self, &txn->reply_to, txn->response_text, txn->response_len, FALSE);
+  server_reply_to (txn, &dst);
+  transmit (self, &dst, txn->response_text, txn->response_len, FALSE);
 
   if (status < 200)
     {
@@ -1142,7 +1350,9 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
   int status = response->status_code;
   g_autoptr(SimServerTxn) hold = NULL;
   g_autofree char *text = NULL;
+  const char *written;
   gsize len;
+  SimAddr dst;
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
@@ -1172,15 +1382,22 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
   txn->trying_due = FALSE;
 
   /* RFC 3261 §8.2.7: our tag, marked so that the ACK to it is recognised and absorbed. */
-  if (txn->to_tag != NULL)
+  if (txn->to_tag[0] != '\0')
     {
-      g_autofree char *tag = g_strconcat (self->sl_prefix, txn->to_tag, NULL);
+      /* sl_prefix is "sl" and eight hex digits and a dash (sim_stack_new). */
+      char tag[16 + SERVER_TO_TAG_CHARS];
+      gsize n = strlen (self->sl_prefix);
+
+      g_assert (n < 16);
+      memcpy (tag, self->sl_prefix, n);
+      memcpy (tag + n, txn->to_tag, sizeof txn->to_tag);
       set_to_tag (response, tag);
     }
-  text = sim_message_to_string (response, &len);
+  written = write_message (self, response, &len, &text);
   txn->last_status = status;
   sim_message_free (response);
-  transmit (self, &txn->reply_to, text, len, FALSE);
+  server_reply_to (txn, &dst);
+  transmit_written (self, &dst, written, len);
   trace_txn (self, txn->kind, txn->state, txn->branch, txn->method,
              "final response sent statelessly (RFC 3261 §8.2.7): the transaction is forgotten "
              "at once and a retransmitted request gets a new one");
@@ -1194,32 +1411,62 @@ sim_server_txn_reply (SimServerTxn *txn,
 {
   if (txn->request == NULL || txn->last_status >= 200)
     return;
-  sim_server_txn_respond (txn, sim_message_new_response (txn->request, status, reason, txn->to_tag));
+  sim_server_txn_respond (txn, sim_message_new_response (txn->request, status, reason,
+                                                         sim_server_txn_get_to_tag (txn)));
 }
 
-/* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE).  @branch is
- * sim_message_branch (@request), which the caller has at hand. */
-static char *
+/* Room for the key of every ordinary request on the stack; longer keys are allocated. */
+#define SERVER_KEY_BUF 256
+
+/*
+ * RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE).  @branch is
+ * sim_message_branch (@request), which the caller has at hand.  Every request comes here, so
+ * the key is written into @buf (SERVER_KEY_BUF bytes) when it fits, else into a new string
+ * returned in *@heap for the caller to free; *@len is its length.
+ */
+static const char *
 server_key (osip_message_t *request,
-            const char     *branch)
+            const char     *branch,
+            char           *buf,
+            char          **heap,
+            gsize          *len)
 {
   const char *method = request->sip_method;
   osip_via_t *via = NULL;
 
+  *heap = NULL;
   if (strcmp (method, "ACK") == 0)
     method = "INVITE";
   osip_message_get_via (request, 0, &via);
   if (branch != NULL && g_str_has_prefix (branch, "z9hG4bK"))
-    /* Every request goes through here: concatenate rather than printf. */
-    return g_strconcat (branch, "|", via->host, ":", via->port ? via->port : "5060", "|", method,
-                        NULL);
+    {
+      const char *port = via->port ? via->port : "5060";
+      const char *parts[] = { branch, "|", via->host, ":", port, "|", method };
+      gsize lens[G_N_ELEMENTS (parts)];
+      gsize total = 0;
+      char *p;
+
+      for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+        total += lens[i] = strlen (parts[i]);
+      p = total < SERVER_KEY_BUF ? buf : (*heap = g_malloc (total + 1));
+      *len = total;
+      for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+        {
+          memcpy (p, parts[i], lens[i]);
+          p += lens[i];
+        }
+      *p = '\0';
+      return *heap != NULL ? *heap : buf;
+    }
 
   /* RFC 3261 §17.2.3: an RFC 2543 client; fall back to the request's identifying fields. */
   {
     g_autofree char *call_id = sim_message_call_id (request);
-    return g_strdup_printf ("2543|%s|%s|%s|%s:%s|%s", call_id, request->cseq->number,
-                            sim_message_from_tag (request) ?: "", via->host,
-                            via->port ? via->port : "5060", method);
+    *heap = g_strdup_printf ("2543|%s|%s|%s|%s:%s|%s", call_id, request->cseq->number,
+                             sim_message_from_tag (request) ?: "", via->host,
+                             via->port ? via->port : "5060", method);
+    *len = strlen (*heap);
+    return *heap;
   }
 }
 
@@ -1235,20 +1482,26 @@ SimServerTxn *
 sim_stack_find_invite_txn (SimStack       *self,
                            osip_message_t *cancel)
 {
-  g_autofree char *key = NULL;
+  char buf[SERVER_KEY_BUF];
+  g_autofree char *heap = NULL;
+  const char *key;
+  gsize len;
   char *method = cancel->sip_method;
   SimServerTxn *txn;
 
   /* RFC 3261 §9.2: the CANCEL matches the INVITE transaction with the same key. */
   cancel->sip_method = (char *) "INVITE";
-  key = server_key (cancel, sim_message_branch (cancel));
+  key = server_key (cancel, sim_message_branch (cancel), buf, &heap, &len);
   cancel->sip_method = method;
   txn = g_hash_table_lookup (self->servers, key);
   return txn != NULL && txn->kind == TXN_IST ? txn : NULL;
 }
 
-/* RFC 3581 §4 and RFC 3261 §18.2.1: note where the request really came from. */
-static void
+/*
+ * RFC 3581 §4 and RFC 3261 §18.2.1: note where the request really came from.  Returns whether
+ * the top Via asks for rport (then responses go to the source port, response_destination).
+ */
+static gboolean
 stamp_received (osip_message_t *request,
                 const SimAddr  *src)
 {
@@ -1256,7 +1509,7 @@ stamp_received (osip_message_t *request,
   osip_generic_param_t *rport = NULL;
 
   if (osip_message_get_via (request, 0, &via) < 0 || via == NULL)
-    return;
+    return FALSE;
   if (osip_via_param_get_byname (via, "rport", &rport) != 0)
     rport = NULL;
   /* RFC 3581 §4: with rport, received is added even when it equals sent-by. */
@@ -1278,6 +1531,7 @@ stamp_received (osip_message_t *request,
       osip_free (rport->gvalue);
       rport->gvalue = osip_strdup (p);
     }
+  return rport != NULL;
 }
 
 void
@@ -1433,17 +1687,17 @@ refuse_unparsed (SimStack             *self,
 /*
  * Whether a new server transaction for a request of @len bytes would go over a limit: the
  * count (SIM_STACK_MAX_TRANSACTIONS) or the bytes held (SIM_STACK_MAX_TRANSACTION_BYTES).
+ * @use is the entry of the request's source in the stack's sources, NULL when it holds none.
  * Returns the reason phrase of the 503, or NULL; @why says which limit, for the trace.
  */
 static const char *
 over_limits (SimStack   *self,
              gsize       len,
-             const char *source,
+             SourceUse  *use,
              char       *why,
              gsize       why_size)
 {
   guint n = sim_stack_get_n_transactions (self);
-  const SourceUse *use = g_hash_table_lookup (self->sources, source);
   guint share_n = MAX (1, self->max_transactions / SIM_STACK_SOURCE_SHARE_DIVISOR);
   guint64 share_bytes = self->max_transaction_bytes / SIM_STACK_SOURCE_SHARE_DIVISOR;
   guint64 limit;
@@ -1529,6 +1783,54 @@ receive_ack (SimStack       *self,
   osip_message_free (request);
 }
 
+/*
+ * A new server transaction for @request (taken; @len bytes as received) from @src: one
+ * allocation holding the struct and its key (@key_len bytes), branch and method.
+ */
+static SimServerTxn *
+server_txn_new (SimStack       *self,
+                osip_message_t *request,
+                gsize           len,
+                const SimAddr  *src,
+                const char     *key,
+                gsize           key_len,
+                const char     *branch,
+                gboolean        rport)
+{
+  gsize branch_size = branch != NULL ? strlen (branch) + 1 : 0;
+  gsize method_size = strlen (request->sip_method) + 1;
+  SimServerTxn *txn = g_malloc0 (sizeof (SimServerTxn) + key_len + 1 + branch_size + method_size);
+  char *p = txn->strings;
+  SimAddr dst;
+
+  txn->ref_count = 1;
+  txn->stack = self;
+  txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_IST : TXN_NIST;
+  txn->state = txn->kind == TXN_IST ? STATE_PROCEEDING : STATE_TRYING;
+  txn->key = memcpy (p, key, key_len + 1);
+  p += key_len + 1;
+  if (branch != NULL)
+    {
+      txn->branch = memcpy (p, branch, branch_size);
+      p += branch_size;
+    }
+  txn->method = memcpy (p, request->sip_method, method_size);
+  txn->request = request;
+  txn->request_len = len;
+  txn->src = *src;
+  /* With rport the source port, as response_destination says, without looking again. */
+  if (rport)
+    txn->reply_port = src->port;
+  else
+    {
+      response_destination (request, src, &dst);
+      txn->reply_port = dst.port;
+    }
+  if (sim_message_to_tag (request) == NULL)
+    _sim_random_token_fill (self->rand, txn->to_tag, SERVER_TO_TAG_CHARS);
+  return txn;
+}
+
 static void
 receive_request (SimStack       *self,
                  osip_message_t *request,
@@ -1538,8 +1840,13 @@ receive_request (SimStack       *self,
   const char *overloaded;
   const char *previous_source;
   char why[200];
-  g_autofree char *key = NULL;
+  char key_buf[SERVER_KEY_BUF];
+  g_autofree char *key_heap = NULL;
+  const char *key;
+  gsize key_len;
   g_autofree char *source = NULL;
+  SourceUse *use;
+  gboolean rport;
   const char *branch;
   SimServerTxn *txn;
   g_autoptr(GError) error = NULL;
@@ -1555,11 +1862,22 @@ receive_request (SimStack       *self,
       return;
     }
 
-  stamp_received (request, src);
+  rport = stamp_received (request, src);
   /* The top Via's branch, looked up once: the key, the transaction and its trace line. */
   branch = sim_message_branch (request);
-  key = server_key (request, branch);
+  key = server_key (request, branch, key_buf, &key_heap, &key_len);
   txn = g_hash_table_lookup (self->servers, key);
+  if (txn != NULL && is_completed_nist (txn))
+    {
+      CompletedNist *done = (CompletedNist *) txn;
+
+      /* RFC 3261 §17.2.2: a retransmission gets the final response again.  (An ACK's key
+       * names INVITE, which is never a non-INVITE transaction: nothing to absorb.) */
+      if (strcmp (request->sip_method, "ACK") != 0)
+        transmit (self, &done->reply_to, done->response_text, done->response_len, TRUE);
+      osip_message_free (request);
+      return;
+    }
 
   if (strcmp (request->sip_method, "ACK") == 0)
     {
@@ -1571,13 +1889,15 @@ receive_request (SimStack       *self,
     {
       /* A retransmission: answer with the last response again (RFC 3261 §17.2.1, §17.2.2). */
       if (txn->response_text != NULL && txn->state != STATE_ACCEPTED)
-        transmit (self, &txn->reply_to, txn->response_text, txn->response_len, TRUE);
+        server_resend (txn);
       osip_message_free (request);
       return;
     }
 
   source = sim_addr_source_key (src->ip);
-  overloaded = over_limits (self, len, source, why, sizeof why);
+  /* The source's entry, looked up once: for its share, then to charge the new transaction. */
+  use = g_hash_table_lookup (self->sources, source);
+  overloaded = over_limits (self, len, use, why, sizeof why);
   if (overloaded != NULL)
     {
       char retry_after[16];
@@ -1591,25 +1911,12 @@ receive_request (SimStack       *self,
       return;
     }
 
-  txn = g_new0 (SimServerTxn, 1);
-  txn->ref_count = 1;
-  txn->stack = self;
-  txn->kind = strcmp (request->sip_method, "INVITE") == 0 ? TXN_IST : TXN_NIST;
-  txn->state = txn->kind == TXN_IST ? STATE_PROCEEDING : STATE_TRYING;
-  txn->key = g_steal_pointer (&key);
-  txn->branch = g_strdup (branch);
-  txn->method = g_strdup (request->sip_method);
-  txn->request = request;
-  txn->request_len = len;
-  txn->src = *src;
-  response_destination (request, src, &txn->reply_to);
-  txn->to_tag = sim_message_to_tag (request) ? NULL : sim_random_token (self->rand, 10);
+  txn = server_txn_new (self, request, len, src, key, key_len, branch, rport);
   if (txn->kind == TXN_IST)
     txn->dialog_key = dialog_key (request);
-  txn->source = g_steal_pointer (&source);
-  g_hash_table_insert (self->servers, txn->key, txn);
+  g_hash_table_insert (self->servers, (char *) txn->key, txn);
   txn->counted = TRUE;
-  txn->use = source_acquire (self, txn->source);
+  txn->use = source_acquire_found (self, source, use);
   server_account (txn);
   trace_txn (self, txn->kind, txn->state, branch, request->sip_method, NULL);
 
@@ -1622,7 +1929,7 @@ receive_request (SimStack       *self,
    */
   txn->trying_due = txn->kind == TXN_IST;
   previous_source = self->arrival_source;
-  self->arrival_source = txn->source;
+  self->arrival_source = source;
   if (self->request_func != NULL)
     self->request_func (self, txn, request, src, self->request_data);
   else
@@ -1755,6 +2062,13 @@ release_server (gpointer data)
 {
   SimServerTxn *txn = data;
 
+  if (is_completed_nist (data))
+    {
+      done_uncount (data);
+      g_free (data);
+      return;
+    }
+
   server_stop_timers (txn);
   server_uncount (txn);
   sim_server_txn_unref (txn);
@@ -1781,6 +2095,12 @@ orphan_server (gpointer key,
 {
   SimServerTxn *txn = value;
 
+  if (is_completed_nist (value))
+    {
+      done_uncount (value);
+      ((CompletedNist *) value)->stack = NULL;
+      return;
+    }
   server_stop_timers (txn);
   server_uncount (txn);
   txn->stack = NULL;
@@ -1824,6 +2144,7 @@ sim_stack_finalize (GObject *object)
   g_free (self->node_name);
   g_clear_pointer (&self->locals, g_array_unref);
   g_free (self->sl_prefix);
+  g_string_free (self->scratch, TRUE);
   g_clear_object (&self->clock);
   g_clear_object (&self->trace);
   G_OBJECT_CLASS (sim_stack_parent_class)->finalize (object);
@@ -1838,14 +2159,46 @@ sim_stack_class_init (SimStackClass *klass)
   object_class->finalize = sim_stack_finalize;
 }
 
+/*
+ * The hash of a transaction key (branch, sent-by, method: 40 to 80 bytes), read eight bytes
+ * at a time: g_str_hash goes byte by byte, and every request hashes its key at least twice
+ * (the lookup, then the insert).  The keys come from strangers, so the hash starts from a
+ * per-process random seed: colliding keys cannot be computed in advance.  Equal strings give
+ * equal hashes, as g_str_equal needs.
+ */
+static guint
+txn_key_hash (gconstpointer key)
+{
+  static gsize seed = 0;
+  const char *p = key;
+  gsize n = strlen (p);
+  guint64 h, w;
+
+  if (g_once_init_enter (&seed))
+    g_once_init_leave (&seed, (gsize) ((guint64) g_random_int () << 32 | g_random_int ()) | 1);
+  h = (guint64) seed ^ n;
+  for (; n >= 8; p += 8, n -= 8)
+    {
+      memcpy (&w, p, 8);
+      h = (h ^ w) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+      h ^= h >> 29;
+    }
+  w = 0;
+  memcpy (&w, p, n);
+  h = (h ^ w) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  h ^= h >> 32;
+  return (guint) h;
+}
+
 static void
 sim_stack_init (SimStack *self)
 {
-  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_client);
-  self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, release_server);
+  self->clients = g_hash_table_new_full (txn_key_hash, g_str_equal, NULL, release_client);
+  self->servers = g_hash_table_new_full (txn_key_hash, g_str_equal, NULL, release_server);
   self->accepted = g_hash_table_new (g_str_hash, g_str_equal);
   self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, source_use_free);
   self->transport_errors = g_ptr_array_new ();
+  self->scratch = g_string_sized_new (1024);
   self->locals = g_array_new (FALSE, TRUE, sizeof (SimAddr));
   self->retransmit_2xx = TRUE;
   self->trace_timers = TRUE;
@@ -2203,6 +2556,13 @@ abandon_server (gpointer key,
 {
   SimServerTxn *txn = value;
 
+  if (is_completed_nist (value))
+    {
+      CompletedNist *done = value;
+
+      sim_clock_clear (done->stack->clock, &done->wait_timer);
+      return;
+    }
   server_stop_timers (txn);
   txn->state = STATE_TERMINATED;
 }

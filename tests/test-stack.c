@@ -1222,6 +1222,117 @@ test_every_listener_is_local (Fixture       *f,
   g_assert_cmpstr (sim_stack_find_local (f->server, SIM_TRANSPORT_UDP, &addr)->ip, ==, "127.0.0.1");
 }
 
+/* The raw text of every packet @from sent with @action ("sent", "retransmitted"), in order. */
+static GPtrArray *
+packets_from (Fixture    *f,
+              const char *action,
+              const char *from)
+{
+  GPtrArray *events = sim_trace_get_events (f->trace);
+  GPtrArray *raw = g_ptr_array_new ();
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_PACKET && g_strcmp0 (e->action, action) == 0 &&
+          g_strcmp0 (e->from, from) == 0)
+        g_ptr_array_add (raw, e->raw);
+    }
+  return raw;
+}
+
+static guint
+count_timer_events (Fixture    *f,
+                    const char *action,
+                    const char *name)
+{
+  GPtrArray *events = sim_trace_get_events (f->trace);
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SimEvent *e = events->pdata[i];
+      if (e->type == SIM_EVENT_TIMER && g_strcmp0 (e->action, action) == 0 &&
+          g_strcmp0 (e->name, name) == 0)
+        n++;
+    }
+  return n;
+}
+
+static void
+test_completed_non_invite_repeats_its_response (Fixture       *f,
+                                                gconstpointer  data)
+{
+  g_autofree char *text = register_with ("z9hG4bKcompleted1", "");
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GPtrArray) resent = NULL;
+  g_autofree char *first = NULL;
+  g_autoptr(osip_message_t) parsed = sim_message_from_text (text);
+
+  g_test_summary ("RFC 3261 §17.2.2: a non-INVITE server transaction in Completed answers every "
+                  "retransmitted request with the same bytes, without the TU, until Timer J "
+                  "(64*T1); it holds (and counts) exactly its response's text, charged to its "
+                  "source, and the TU's reference to it still answers as a completed one");
+  f->auto_status = 200;
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  sent = packets_from (f, "sent", "server");
+  g_assert_cmpuint (sent->len, ==, 1);
+  first = g_strdup (sent->pdata[0]);
+  g_assert_true (g_str_has_prefix (first, "SIP/2.0 200 OK\r\n"));
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 1);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, strlen (first));
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 1);
+  g_assert_cmpuint (count_timer_events (f, "started", "J"), ==, 1);
+
+  /* What the TU holds is done: no second final response, no request any more. */
+  g_assert_nonnull (f->last_txn);
+  g_assert_true (sim_server_txn_has_final (f->last_txn));
+  g_assert_null (sim_server_txn_get_request (f->last_txn));
+  sim_server_txn_reply (f->last_txn, 500, NULL);
+  sim_server_txn_respond (f->last_txn, sim_message_new_response (parsed, 503, NULL, NULL));
+  sim_server_txn_respond_stateless (f->last_txn, sim_message_new_response (parsed, 403, NULL, NULL));
+
+  /* Two retransmissions, the second 20 s later: the same 200, the TU not asked again. */
+  send_raw (f, text);
+  sim_clock_run_until (f->clock, SIM_SEC (21));
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 1);
+  g_clear_pointer (&sent, g_ptr_array_unref);
+  sent = packets_from (f, "sent", "server");
+  g_assert_cmpuint (sent->len, ==, 1);
+  resent = packets_from (f, "retransmitted", "server");
+  g_assert_cmpuint (resent->len, ==, 2);
+  g_assert_cmpstr (resent->pdata[0], ==, first);
+  g_assert_cmpstr (resent->pdata[1], ==, first);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, strlen (first));
+
+  /* Timer J (32 s after the 200, sent at 0 s) ends it: nothing held, no source left. */
+  sim_clock_run_until (f->clock, SIM_MSEC (31900));
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 1);
+  sim_clock_run_until (f->clock, SIM_MSEC (32100));
+  g_assert_cmpuint (count_timer_events (f, "fired", "J"), ==, 1);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_n_sources (f->server), ==, 0);
+
+  /* After Timer J the same request is a new transaction for the TU. */
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 2);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 1);
+
+  /* Completed transactions forgotten at once (power lost), or left when the stack goes (the
+   * tear-down, which asserts the count is zero in dispose). */
+  sim_stack_reset (f->server);
+  g_assert_cmpuint (sim_stack_get_n_transactions (f->server), ==, 0);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), ==, 0);
+  g_free (text);
+  text = register_with ("z9hG4bKcompleted2", "");
+  send_raw (f, text);
+  g_assert_cmpuint (f->n_requests, ==, 3);
+  g_assert_cmpuint (sim_stack_get_held_bytes (f->server), >, 0);
+}
+
 static void
 test_addr_is_unicast (void)
 {
@@ -1284,6 +1395,8 @@ main (int argc, char *argv[])
   ADD ("/sim/stack/content-length-beyond-the-datagram-gets-400",
        test_content_length_beyond_the_datagram_gets_400);
   ADD ("/sim/stack/every-listener-is-local", test_every_listener_is_local);
+  ADD ("/sim/stack/completed-non-invite-repeats-its-response-until-timer-j",
+       test_completed_non_invite_repeats_its_response);
 #undef ADD
   return g_test_run ();
 }

@@ -349,6 +349,13 @@ attach_source (SimSocketTransport *self,
 
   g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
   g_source_set_priority (source, self->priority);
+  /* GLib blocks a source that cannot recurse while it dispatches it, by taking its socket out
+   * of the poll set and putting it back afterwards, and each of those writes to the context's
+   * wake-up eventfd: two write(2)s, a read(2) and an extra poll(2) per dispatch, about half of
+   * serve's system calls under load.  No socket callback here runs a main loop of its own, so
+   * none can be re-entered, and every socket source may be marked as able to recurse (a source
+   * destroyed by its own callback is still fine: GLib holds a reference over the dispatch). */
+  g_source_set_can_recurse (source, TRUE);
   g_source_attach (source, self->context);
   return source;
 }
@@ -1737,13 +1744,6 @@ sim_socket_transport_listen_addr (SimSocketTransport  *self,
     listener->addr = *addr;
   listener->source = attach_source (self, listener->socket, G_IO_IN,
                                     udp ? udp_readable_cb : tcp_accept_cb, listener);
-  /* GLib blocks a source that cannot recurse while it dispatches it, by taking its socket out
-   * of the poll set and putting it back afterwards, and each of those writes to the context's
-   * wake-up eventfd: two write(2)s, a read(2) and an extra poll(2) per burst, about half of
-   * serve's system calls under load.  udp_readable_cb() runs no main loop of its own, so it
-   * cannot be re-entered, and the source may be marked as able to recurse. */
-  if (udp)
-    g_source_set_can_recurse (listener->source, TRUE);
   g_ptr_array_add (self->listeners, listener);
   g_array_append_val (self->listener_addrs, listener->addr);
   /* Every listener is us (RFC 3261 §16.4): for routes, loop detection and the registrar. */

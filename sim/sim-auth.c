@@ -11,40 +11,56 @@
  *
  * A nonce is 32 bytes, sent as 43 characters of unpadded base64url (RFC 4648 §5):
  *
- *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖
- *   HMAC-SHA256(secret, first 16 ‖ client IP address as text)[0..16]
+ *   time (8 bytes, µs, big-endian) ‖ counter (8 bytes) ‖ tag = AES-128(K1, time ‖ counter)
  *
- * The MAC makes a nonce unforgeable, and binds it to the address it was issued to: answered from
- * anywhere else it is "unknown", so a nonce sniffed on the LAN is worth nothing to a host with
- * another address, and a stranger cannot use up (burn) a phone's nonce with a wrong answer.  The
- * port is left out on purpose: a phone behind NAT may answer its challenge from another source
- * port (a new TCP connection, a NAT binding that timed out, a phone that sends from a second
- * socket), while its public address stays; the port would add nothing against an attacker who
- * shares the address, who can ask for nonces of his own anyway.  Every live nonce has an entry in a FIFO ring, in issue
- * order, that remembers whether it was used (one-time mode) or the highest nonce-count seen.
- * Counters are consecutive, so the ring holds a contiguous run of them and a nonce's entry is
- * found from its counter by arithmetic, without a hash table.  The entry keeps the nonce's
- * time and MAC as issued (its place in the ring is its counter): a nonce is ours when it
- * matches them exactly, a test equivalent to recomputing the MAC and checking the table,
- * without the cost of HMAC on every request.  It
- * also keeps the address text the MAC covers when that is short (NONCE_CLIENT_TEXT_LEN: every
- * IPv4 address), so checking the answer's address is a comparison too; a longer address has
- * its MAC recomputed.
+ * K1 and K2 (below) are two 128-bit keys drawn from the secret once, at start, by
+ * HMAC-SHA256(secret, "siplab nonce keys"); the secret itself is not kept.  AES is a
+ * pseudorandom permutation, and time ‖ counter never repeats (the counter only grows), so
+ * every tag is a fresh pseudorandom value: a nonce cannot be predicted, nor made up or altered,
+ * without K1, and two nonces never repeat.  One AES block costs an issue a few hundred
+ * instructions, where HMAC-SHA256 cost two SHA-256 compressions, about 5,700.  The tag need
+ * not be a MAC that can be checked without the table, since every nonce we accept has an entry
+ * anyway (below): a nonce is ours when its time and tag are the ones its entry kept.
+ *
+ * A nonce is bound to the client IP address it was issued to: answered from anywhere else it is
+ * "unknown", so a nonce sniffed on the LAN is worth nothing to a host with another address, and
+ * a stranger cannot use up (burn) a phone's nonce with a wrong answer.  The binding lives in the
+ * entry, not in the tag: the entry keeps the address text when it is short
+ * (NONCE_CLIENT_TEXT_LEN: every IPv4 address), and for a longer text (IPv6) a keyed digest of
+ * it, CBC-MAC(K2, length ‖ text) over at most SIM_AUTH_MAX_CLIENT_LEN bytes (five AES blocks).
+ * The length byte first makes the messages prefix-free, for which CBC-MAC is a pseudorandom
+ * function (Bellare, Kilian, Rogaway): an attacker who answers from an address of his choice
+ * would need its digest to equal the victim's, a 128-bit value he never sees (it stays in the
+ * entry, and is compared in constant time), so his chance is 2^-128 per try.  Keeping the
+ * binding in the entry costs IPv4 nothing but a comparison at both ends; putting the address in
+ * the tag instead would cost every issue a second AES block or more, and the entry would still
+ * have to be found.  The port is left out on purpose: a phone behind NAT may answer its
+ * challenge from another source port (a new TCP connection, a NAT binding that timed out, a
+ * phone that sends from a second socket), while its public address stays; the port would add
+ * nothing against an attacker who shares the address, who can ask for nonces of his own anyway.
+ *
+ * Every live nonce has an entry in a FIFO ring, in issue order, that remembers whether it was
+ * used (one-time mode) or the highest nonce-count seen.  Counters are consecutive, so the ring
+ * holds a contiguous run of them and a nonce's entry is found from its counter by arithmetic,
+ * without a hash table.  The entry keeps the nonce's time and tag as issued (its place in the
+ * ring is its counter), compared in constant time, since the tag is derived from a secret.
  * Issue times only grow, so pruning pops the ring's head: every nonce is pruned once, at a
  * cost of O(1), without ever scanning the ring.
  */
 
 #define NONCE_ID_LEN   16                         /* time ‖ counter */
-#define NONCE_MAC_LEN  16                         /* truncated HMAC-SHA256 */
-#define NONCE_RAW_LEN  (NONCE_ID_LEN + NONCE_MAC_LEN)
+#define NONCE_TAG_LEN  16                         /* one AES block */
+#define NONCE_RAW_LEN  (NONCE_ID_LEN + NONCE_TAG_LEN)
 #define NONCE_TEXT_LEN 43                         /* ceil (32 * 8 / 6) */
 
 #define DEFAULT_LIFETIME SIM_SEC (300)
 
 /* The longest client address text an entry keeps (an IPv4 address is at most 15). */
 #define NONCE_CLIENT_TEXT_LEN 16
-/* client_len of an entry whose client text was longer: its MAC is checked instead. */
-#define NONCE_CLIENT_NOT_KEPT 0xff
+/* client_len of an entry whose client text was longer: client holds its keyed digest. */
+#define NONCE_CLIENT_DIGEST 0xff
+/* The CBC-MAC of a long client text: a length byte and at most SIM_AUTH_MAX_CLIENT_LEN bytes. */
+#define NONCE_ADDRESS_BLOCKS ((1 + SIM_AUTH_MAX_CLIENT_LEN + 15) / 16)
 
 /*
  * Kept small on purpose: every registration leaves one behind for twice the nonce lifetime (a
@@ -52,12 +68,14 @@
  * entry's place in the ring says it.
  */
 typedef struct {
-  guint8 time_mac[8 + NONCE_MAC_LEN]; /* the nonce's time and MAC, as issued */
-  char client[NONCE_CLIENT_TEXT_LEN]; /* the address text it was issued to (client_len bytes) */
+  guint8 time_tag[8 + NONCE_TAG_LEN]; /* the nonce's time and tag, as issued */
+  /* The address text it was issued to (client_len bytes), or the keyed digest of a longer one
+   * (NONCE_CLIENT_DIGEST). */
+  guint8 client[NONCE_CLIENT_TEXT_LEN];
   guint32 last_nc;
   guint8 used;                 /* authenticated a request (one-time mode) */
   guint8 burned;               /* a wrong answer used it up: it authenticates nothing more */
-  guint8 client_len;           /* or NONCE_CLIENT_NOT_KEPT */
+  guint8 client_len;           /* or NONCE_CLIENT_DIGEST */
 } NonceEntry;
 
 G_STATIC_ASSERT (sizeof (NonceEntry) == 48);
@@ -76,6 +94,10 @@ struct _SimAuth {
   EVP_MD_CTX *mac_inner;
   EVP_MD_CTX *mac_outer;
   EVP_MD_CTX *mac_work;
+  /* AES-128 in ECB mode without padding, keyed once with K1 (nonce_tag) and K2
+   * (address_digest): one block in, one block out, no state kept between blocks. */
+  EVP_CIPHER_CTX *nonce_aes;
+  EVP_CIPHER_CTX *address_aes;
   char opaque[2 * 16 + 1];
   char dummy_password[2 * 16 + 1];
   /* The challenge header without its nonce, per algorithm and stale flag, made on first use
@@ -229,7 +251,7 @@ nonce_entry_issued_at (const NonceEntry *entry)
 {
   guint64 be;
 
-  memcpy (&be, entry->time_mac, sizeof be);
+  memcpy (&be, entry->time_tag, sizeof be);
   return (SimTime) GUINT64_FROM_BE (be);
 }
 
@@ -292,7 +314,7 @@ prune (SimAuth *self)
 }
 
 /*
- * Nonce encoding: base64url without padding (RFC 4648 §5).  On the wire the MAC comes first, so
+ * Nonce encoding: base64url without padding (RFC 4648 §5).  On the wire the tag comes first, so
  * a nonce looks as arbitrary as it is instead of opening with the clock's leading zeros.
  */
 
@@ -324,8 +346,8 @@ nonce_encode (const guint8 raw[NONCE_RAW_LEN],
   char *out = text;
   guint32 group;
 
-  memcpy (wire, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
-  memcpy (wire + NONCE_MAC_LEN, raw, NONCE_ID_LEN);
+  memcpy (wire, raw + NONCE_ID_LEN, NONCE_TAG_LEN);
+  memcpy (wire + NONCE_TAG_LEN, raw, NONCE_ID_LEN);
 
   for (guint i = 0; i < 10; i++, in += 3)
     {
@@ -378,8 +400,8 @@ nonce_decode (const char *text,
   *out++ = group >> 16;
   *out++ = group >> 8;
 
-  memcpy (raw + NONCE_ID_LEN, wire, NONCE_MAC_LEN);
-  memcpy (raw, wire + NONCE_MAC_LEN, NONCE_ID_LEN);
+  memcpy (raw + NONCE_ID_LEN, wire, NONCE_TAG_LEN);
+  memcpy (raw, wire + NONCE_TAG_LEN, NONCE_ID_LEN);
   return TRUE;
 }
 
@@ -449,23 +471,70 @@ hmac_sha256_init (SimAuth      *self,
   EVP_MD_free (sha256);
 }
 
-/* The nonce's MAC over its id and @client (NULL stands for no address, the empty string). */
+/* One AES-128 block of @in into @out with @ctx (ECB, no padding). */
 static void
-nonce_mac (SimAuth      *self,
-           const guint8  id[NONCE_ID_LEN],
-           const char   *client,
-           guint8        mac[NONCE_MAC_LEN])
+aes_block (EVP_CIPHER_CTX *ctx,
+           const guint8    in[16],
+           guint8          out[16])
 {
-  guint8 input[NONCE_ID_LEN + SIM_AUTH_MAX_CLIENT_LEN];
-  gsize client_len = client != NULL ? strnlen (client, SIM_AUTH_MAX_CLIENT_LEN) : 0;
-  guint8 full[32];
+  int n = 0;
 
-  memcpy (input, id, NONCE_ID_LEN);
-  if (client_len > 0)
-    memcpy (input + NONCE_ID_LEN, client, client_len);
-  hmac_sha256 (self, input, NONCE_ID_LEN + client_len, full);
-  memcpy (mac, full, NONCE_MAC_LEN);
-  OPENSSL_cleanse (full, sizeof full);
+  if (!EVP_EncryptUpdate (ctx, out, &n, in, 16) || n != 16)
+    g_error ("OpenSSL cannot encrypt with AES-128");
+}
+
+static EVP_CIPHER_CTX *
+aes_new (const EVP_CIPHER *aes,
+         const guint8      key[16])
+{
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+
+  if (ctx == NULL || !EVP_EncryptInit_ex2 (ctx, aes, key, NULL, NULL) ||
+      !EVP_CIPHER_CTX_set_padding (ctx, 0))
+    g_error ("OpenSSL cannot set up AES-128");
+  return ctx;
+}
+
+/* Draws K1 and K2 from the secret (see the top); hmac_sha256_init() came first. */
+static void
+nonce_keys_init (SimAuth *self)
+{
+  static const char label[] = "siplab nonce keys";
+  EVP_CIPHER *aes = EVP_CIPHER_fetch (NULL, "AES-128-ECB", NULL);
+  guint8 keys[32];
+
+  if (aes == NULL)
+    g_error ("OpenSSL cannot set up AES-128");
+  hmac_sha256 (self, (const guint8 *) label, strlen (label), keys);
+  self->nonce_aes = aes_new (aes, keys);
+  self->address_aes = aes_new (aes, keys + 16);
+  OPENSSL_cleanse (keys, sizeof keys);
+  EVP_CIPHER_free (aes);
+}
+
+/* CBC-MAC(K2, length ‖ @client) of an address text longer than an entry keeps (see the top),
+ * cut at SIM_AUTH_MAX_CLIENT_LEN bytes like every client text. */
+static void
+address_digest (SimAuth    *self,
+                const char *client,
+                guint8      digest[NONCE_CLIENT_TEXT_LEN])
+{
+  guint8 message[NONCE_ADDRESS_BLOCKS * 16] = { 0, };
+  gsize client_len = strnlen (client, SIM_AUTH_MAX_CLIENT_LEN);
+  guint n_blocks = (1 + client_len + 15) / 16;
+  guint8 block[16];
+
+  G_STATIC_ASSERT (NONCE_CLIENT_TEXT_LEN == 16 && SIM_AUTH_MAX_CLIENT_LEN < 256);
+  message[0] = client_len;
+  memcpy (message + 1, client, client_len);
+  memset (digest, 0, 16);
+  for (guint i = 0; i < n_blocks; i++)
+    {
+      for (guint j = 0; j < 16; j++)
+        block[j] = digest[j] ^ message[16 * i + j];
+      aes_block (self->address_aes, block, digest);
+    }
+  OPENSSL_cleanse (block, sizeof block);
 }
 
 /* A value derived from the secret for @label, as 32 hex digits. */
@@ -494,7 +563,7 @@ nonce_lookup (SimAuth    *self,
               const char *text,
               guint8      raw[NONCE_RAW_LEN])
 {
-  guint8 time_mac[8 + NONCE_MAC_LEN];
+  guint8 time_tag[8 + NONCE_TAG_LEN];
   NonceEntry *entry;
   guint64 be;
   guint64 offset;
@@ -510,37 +579,37 @@ nonce_lookup (SimAuth    *self,
     return NULL;
   entry = &self->ring[(self->ring_head + offset) & (self->ring_size - 1)];
 
-  /* Same counter (the entry's place), same time and the MAC we issued: exactly the nonce we
-   * sent.  The entry's MAC is HMAC(secret, id), so this is the MAC check, in constant time like
-   * one. */
-  memcpy (time_mac, raw, 8);
-  memcpy (time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
-  if (CRYPTO_memcmp (entry->time_mac, time_mac, sizeof time_mac) != 0)
+  /* Same counter (the entry's place), same time and the tag we issued: exactly the nonce we
+   * sent.  The tag is AES(K1, id), secret-derived, so it compares in constant time. */
+  memcpy (time_tag, raw, 8);
+  memcpy (time_tag + 8, raw + NONCE_ID_LEN, NONCE_TAG_LEN);
+  if (CRYPTO_memcmp (entry->time_tag, time_tag, sizeof time_tag) != 0)
     return NULL;
   return entry;
 }
 
-/* Was @entry issued to @client?  Its MAC covers the address it was sent to. */
+/* Was @entry issued to @client?  Its entry keeps the address, or a keyed digest of it. */
 static gboolean
 nonce_issued_to (SimAuth          *self,
                  const NonceEntry *entry,
-                 const guint8      raw[NONCE_RAW_LEN],
                  const char       *client)
 {
-  guint8 mac[NONCE_MAC_LEN];
+  gsize client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
+  guint8 digest[NONCE_CLIENT_TEXT_LEN];
+  gboolean same;
 
-  /* The entry's MAC covers the address text it was issued to, and the entry keeps that text
-   * when it is short (IPv4): comparing it is the same test as recomputing the MAC, without an
-   * HMAC per request.  An address is not secret; the comparison need not be constant-time. */
-  if (entry->client_len != NONCE_CLIENT_NOT_KEPT)
-    {
-      gsize client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
-
-      return client_len == entry->client_len &&
-             (client_len == 0 || memcmp (client, entry->client, client_len) == 0);
-    }
-  nonce_mac (self, raw, client, mac);
-  return CRYPTO_memcmp (mac, entry->time_mac + 8, NONCE_MAC_LEN) == 0;
+  /* An address is not secret: its text compares with memcmp.  A digest is derived from K2, so
+   * it compares in constant time, and the digest of a short text is never made: a short text
+   * never matches a digest entry, nor a long one a text entry. */
+  if (entry->client_len != NONCE_CLIENT_DIGEST)
+    return client_len == entry->client_len &&
+           (client_len == 0 || memcmp (client, entry->client, client_len) == 0);
+  if (client_len <= NONCE_CLIENT_TEXT_LEN)
+    return FALSE;
+  address_digest (self, client, digest);
+  same = CRYPTO_memcmp (digest, entry->client, sizeof digest) == 0;
+  OPENSSL_cleanse (digest, sizeof digest);
+  return same;
 }
 
 /* Issues a fresh nonce for @client and writes its text into @text. */
@@ -558,12 +627,12 @@ nonce_issue (SimAuth    *self,
   memcpy (raw, &be, 8);
   be = GUINT64_TO_BE (self->counter);
   memcpy (raw + 8, &be, 8);
-  nonce_mac (self, raw, client, raw + NONCE_ID_LEN);
+  aes_block (self->nonce_aes, raw, raw + NONCE_ID_LEN);
 
   entry = ring_push (self);
   self->counter++;
-  memcpy (entry->time_mac, raw, 8);
-  memcpy (entry->time_mac + 8, raw + NONCE_ID_LEN, NONCE_MAC_LEN);
+  memcpy (entry->time_tag, raw, 8);
+  memcpy (entry->time_tag + 8, raw + NONCE_ID_LEN, NONCE_TAG_LEN);
   client_len = client != NULL ? strnlen (client, NONCE_CLIENT_TEXT_LEN + 1) : 0;
   if (client_len <= NONCE_CLIENT_TEXT_LEN)
     {
@@ -572,7 +641,10 @@ nonce_issue (SimAuth    *self,
       entry->client_len = client_len;
     }
   else
-    entry->client_len = NONCE_CLIENT_NOT_KEPT;
+    {
+      address_digest (self, client, entry->client);
+      entry->client_len = NONCE_CLIENT_DIGEST;
+    }
   entry->last_nc = 0;
   entry->used = FALSE;
   entry->burned = FALSE;
@@ -620,6 +692,8 @@ sim_auth_finalize (GObject *object)
   g_clear_pointer (&self->mac_inner, EVP_MD_CTX_free);
   g_clear_pointer (&self->mac_outer, EVP_MD_CTX_free);
   g_clear_pointer (&self->mac_work, EVP_MD_CTX_free);
+  g_clear_pointer (&self->nonce_aes, EVP_CIPHER_CTX_free);
+  g_clear_pointer (&self->address_aes, EVP_CIPHER_CTX_free);
   OPENSSL_cleanse (self->dummy_password, sizeof self->dummy_password);
   for (guint i = 0; i < SIM_DIGEST_N_ALGORITHMS; i++)
     for (guint stale = 0; stale < 2; stale++)
@@ -754,6 +828,7 @@ sim_auth_new (SimClock     *clock,
   self->trace = trace != NULL ? g_object_ref (trace) : NULL;
   self->node_name = g_strdup (node_name);
   hmac_sha256_init (self, secret, secret_len);
+  nonce_keys_init (self);
   derive_hex (self, "siplab opaque", self->opaque);
   /* Unknown users are checked against this: unguessable, and refused even if it matched. */
   derive_hex (self, "siplab dummy password", self->dummy_password);
@@ -1112,7 +1187,7 @@ verify (SimAuth              *self,
 
   /* A nonce issued to another address is not one we gave this client (see the top). */
   entry = nonce_lookup (self, creds->nonce, raw);
-  if (entry == NULL || !nonce_issued_to (self, entry, raw, client))
+  if (entry == NULL || !nonce_issued_to (self, entry, client))
     return SIM_AUTH_UNKNOWN_NONCE;
 
   /* RFC 3261 §22.4 / RFC 7616 §3.4: the digest-uri must name the request's own URI. */

@@ -13,10 +13,10 @@ G_BEGIN_DECLS
  * SimAuth: the registrar's side of digest authentication (RFC 3261 §22, RFC 7616, RFC 8760).
  * It issues nonces, builds WWW-Authenticate challenges and verifies Authorization headers.
  *
- * Nonces are unguessable: base64url (time ‖ counter ‖ HMAC-SHA256(secret, time ‖ counter)),
- * so a forged or altered nonce is recognised without a table look-up.  The secret comes from
- * the caller: RAND_bytes in real-socket mode, derived from the seed in the simulator so runs
- * are deterministic.  Every issued nonce is remembered until its lifetime ends, to enforce
+ * Nonces are unguessable: base64url (time ‖ counter ‖ AES-128(key, time ‖ counter)), the key
+ * drawn from the secret, so a nonce cannot be predicted, forged or altered without the secret.
+ * The secret comes from the caller: RAND_bytes in real-socket mode, derived from the seed in the
+ * simulator so runs are deterministic.  Every issued nonce is remembered until its lifetime ends, to enforce
  * one-time use (the default: a nonce authenticates exactly one request; RFC 7616 §3.4 lets a
  * server refuse reuse) or, with one-time off, a strictly increasing nonce-count.
  *
@@ -40,7 +40,8 @@ typedef enum {
   SIM_AUTH_QOP_MISSING,      /* no qop after our qop="auth" challenge (RFC 2069 form): challenge */
 } SimAuthResult;
 
-/* Client addresses longer than this (never a real IP address) are cut for the nonce's MAC. */
+/* Client addresses longer than this (never a real IP address) are cut for the nonce's
+ * address binding. */
 #define SIM_AUTH_MAX_CLIENT_LEN 64
 
 const char *sim_auth_result_name   (SimAuthResult result);   /* "ok", "stale", "replayed", ... */

@@ -266,6 +266,7 @@ test_nonce_is_bound_to_the_client_address (Fixture       *f,
   g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right), ==, SIM_AUTH_OK);
   g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right), ==, SIM_AUTH_REPLAYED);
   g_assert_cmpint (VERIFY_FROM ("192.0.2.10", right6), ==, SIM_AUTH_UNKNOWN_NONCE);
+  g_assert_cmpint (VERIFY_FROM ("2001:db8::11", right6), ==, SIM_AUTH_UNKNOWN_NONCE);
   g_assert_cmpint (VERIFY_FROM ("2001:db8::10", right6), ==, SIM_AUTH_OK);
   /* The unbound calls are the empty address: a bound nonce is unknown to them too. */
   g_assert_cmpint (verify (f, right6), ==, SIM_AUTH_UNKNOWN_NONCE);
@@ -276,12 +277,17 @@ static void
 test_nonce_binding_holds_for_every_address_length (Fixture       *f,
                                                    gconstpointer  data)
 {
-  /* 16 characters (the longest address text a nonce's entry keeps), and 24 (checked by its MAC). */
-  static const char *const clients[] = { "2001:db8:1234:56", "2001:db8:1234:5678::abcd" };
+  /* 16 characters (the longest address text a nonce's entry keeps), 24 and 39 (kept as a keyed
+   * digest), and 70 (cut at SIM_AUTH_MAX_CLIENT_LEN for the digest). */
+  static const char *const clients[] = {
+    "2001:db8:1234:56", "2001:db8:1234:5678::abcd", "2001:0db8:1234:5678:9abc:def0:1234:5678",
+    "2001:0db8:1234:5678:9abc:def0:1234:5678%an-interface-name-that-is-long",
+  };
 
-  g_test_summary ("A nonce's entry keeps a short address text and compares it instead of "
-                  "recomputing the MAC; either way only the exact address it was issued to "
-                  "can answer it, not a longer or shorter text sharing its start.");
+  g_test_summary ("A nonce's entry keeps a short address text, or a keyed digest of a longer "
+                  "(IPv6) one; either way only the exact address it was issued to can answer "
+                  "it, not a longer or shorter text sharing its start, nor another of the same "
+                  "length.");
 #define VERIFY_FROM(client, authorization) \
   sim_auth_verify_full (f->auth, "REGISTER", URI, authorization, client, lookup_cb, f, NULL)
   for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
@@ -291,9 +297,16 @@ test_nonce_binding_holds_for_every_address_length (Fixture       *f,
                                        URI, 1);
       g_autofree char *shorter = g_strndup (clients[i], strlen (clients[i]) - 1);
       g_autofree char *longer = g_strconcat (clients[i], "1", NULL);
+      g_autofree char *other = g_strdup (clients[i]);
 
-      g_assert_cmpint (VERIFY_FROM (shorter, right), ==, SIM_AUTH_UNKNOWN_NONCE);
-      g_assert_cmpint (VERIFY_FROM (longer, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      /* Another address of the same length: one character in the middle differs. */
+      other[10] = other[10] == '3' ? '4' : '3';
+      g_assert_cmpint (VERIFY_FROM (other, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      /* Texts are compared up to SIM_AUTH_MAX_CLIENT_LEN bytes (no IP address is that long). */
+      if (strlen (clients[i]) <= SIM_AUTH_MAX_CLIENT_LEN)
+        g_assert_cmpint (VERIFY_FROM (shorter, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      if (strlen (clients[i]) < SIM_AUTH_MAX_CLIENT_LEN)
+        g_assert_cmpint (VERIFY_FROM (longer, right), ==, SIM_AUTH_UNKNOWN_NONCE);
       g_assert_cmpint (VERIFY_FROM ("", right), ==, SIM_AUTH_UNKNOWN_NONCE);
       g_assert_cmpint (VERIFY_FROM (clients[i], right), ==, SIM_AUTH_OK);
     }
@@ -567,32 +580,55 @@ nonce_text (const guint8 wire[32])
   return text;
 }
 
+/* AES-128 (ECB, one block) of @in under @key, as OpenSSL computes it. */
 static void
-test_nonce_mac_is_hmac_sha256 (void)
+aes_128_block (const guint8 key[16],
+               const guint8 in[16],
+               guint8       out[16])
 {
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  int n = 0;
+
+  g_assert_nonnull (ctx);
+  g_assert_true (EVP_EncryptInit_ex2 (ctx, EVP_aes_128_ecb (), key, NULL, NULL));
+  g_assert_true (EVP_CIPHER_CTX_set_padding (ctx, 0));
+  g_assert_true (EVP_EncryptUpdate (ctx, out, &n, in, 16));
+  g_assert_cmpint (n, ==, 16);
+  EVP_CIPHER_CTX_free (ctx);
+}
+
+static void
+test_nonce_tag_is_aes_of_time_and_counter (void)
+{
+  static const char label[] = "siplab nonce keys";
   const gsize lengths[] = { 1, 16, 32, 64, 65, 200 };
 
-  g_test_summary ("White box: a nonce is base64url (MAC ‖ time ‖ counter), the MAC the first half "
-                  "of HMAC-SHA256 (RFC 2104) over time ‖ counter, for a secret of any length: "
+  g_test_summary ("White box: a nonce is base64url (tag ‖ time ‖ counter), the tag AES-128 of "
+                  "time ‖ counter under the first 16 bytes of HMAC-SHA256 (RFC 2104) of "
+                  "\"siplab nonce keys\" keyed with the secret, for a secret of any length: "
                   "longer than a SHA-256 block, it is hashed first.");
   for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
     {
       g_autoptr(SimClock) clock = sim_clock_new_virtual ();
       g_autoptr(SimAuth) auth = NULL;
       g_autofree guint8 *key = g_malloc (lengths[i]);
+      guint8 keys[EVP_MAX_MD_SIZE];
+      unsigned int keys_len = 0;
 
       for (gsize k = 0; k < lengths[i]; k++)
         key[k] = k * 31 + i;
       auth = sim_auth_new (clock, NULL, "registrar", REALM, key, lengths[i]);
       sim_clock_run_until (clock, SIM_SEC (5) + 17);
+      g_assert_nonnull (HMAC (EVP_sha256 (), key, lengths[i], (const guint8 *) label,
+                              strlen (label), keys, &keys_len));
+      g_assert_cmpuint (keys_len, ==, 32);
 
       for (guint64 counter = 0; counter < 3; counter++)
         {
           g_autoptr(GPtrArray) headers = sim_auth_challenge (auth, FALSE);
           g_autofree char *nonce = nonce_of (g_ptr_array_index (headers, 0));
           guint8 wire[32];
-          guint8 mac[EVP_MAX_MD_SIZE];
-          unsigned int mac_len = 0;
+          guint8 tag[16];
           guint64 be;
 
           nonce_bytes (nonce, wire);
@@ -600,10 +636,83 @@ test_nonce_mac_is_hmac_sha256 (void)
           g_assert_cmpint (GUINT64_FROM_BE (be), ==, SIM_SEC (5) + 17);
           memcpy (&be, wire + 24, 8);
           g_assert_cmpuint (GUINT64_FROM_BE (be), ==, counter);
-          g_assert_nonnull (HMAC (EVP_sha256 (), key, lengths[i], wire + 16, 16, mac, &mac_len));
-          g_assert_cmpuint (mac_len, ==, 32);
-          g_assert_cmpmem (wire, 16, mac, 16);
+          aes_128_block (keys, wire + 16, tag);
+          g_assert_cmpmem (wire, 16, tag, 16);
         }
+    }
+}
+
+static void
+test_nonces_never_repeat (Fixture       *f,
+                          gconstpointer  data)
+{
+  static const char *const clients[] = { NULL, "192.0.2.10", "2001:db8:1234:5678::abcd" };
+  g_autoptr(GHashTable) nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) tags = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                                      (GDestroyNotify) g_bytes_unref, NULL);
+  const guint n_nonces = 3000;
+
+  g_test_summary ("Two nonces never repeat, nor do their tags: many issued at the same instant "
+                  "(only the counter differs) and over time, to one or several addresses.");
+  for (guint i = 0; i < n_nonces; i++)
+    {
+      g_autoptr(GPtrArray) headers = sim_auth_challenge_full (f->auth, FALSE,
+                                                              clients[i % G_N_ELEMENTS (clients)],
+                                                              FALSE);
+      char *nonce = nonce_of (g_ptr_array_index (headers, 0));
+      guint8 wire[32];
+
+      nonce_bytes (nonce, wire);
+      g_assert_true (g_hash_table_add (nonces, nonce));
+      g_assert_true (g_hash_table_add (tags, g_bytes_new (wire, 16)));
+      /* Half of them at one instant, the rest a microsecond apart. */
+      if (i >= n_nonces / 2)
+        sim_clock_run_until (f->clock, sim_clock_now (f->clock) + 1);
+    }
+  g_assert_cmpuint (g_hash_table_size (nonces), ==, n_nonces);
+  g_assert_cmpuint (g_hash_table_size (tags), ==, n_nonces);
+}
+
+static void
+test_nonce_depends_on_the_secret (void)
+{
+  guint8 secret_a[32], secret_b[32];
+  g_autoptr(SimClock) clock = sim_clock_new_virtual ();
+  g_autoptr(SimAuth) a = NULL;
+  g_autoptr(SimAuth) b = NULL;
+
+  g_test_summary ("A nonce is not a function of time and counter alone: two registrars whose "
+                  "secrets differ only in their last bit issue different nonces at the same "
+                  "instant with the same counter, and neither accepts the other's.");
+  for (guint i = 0; i < sizeof secret_a; i++)
+    secret_a[i] = secret_b[i] = i * 7 + 1;
+  secret_b[sizeof secret_b - 1] ^= 1;
+  a = sim_auth_new (clock, NULL, "a", REALM, secret_a, sizeof secret_a);
+  b = sim_auth_new (clock, NULL, "b", REALM, secret_b, sizeof secret_b);
+  sim_clock_run_until (clock, SIM_SEC (42));
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GPtrArray) from_a = sim_auth_challenge_full (a, FALSE, "192.0.2.10", FALSE);
+      g_autoptr(GPtrArray) from_b = sim_auth_challenge_full (b, FALSE, "192.0.2.10", FALSE);
+      g_autofree char *nonce_a = nonce_of (g_ptr_array_index (from_a, 0));
+      g_autofree char *nonce_b = nonce_of (g_ptr_array_index (from_b, 0));
+      g_autofree char *answer_a = answer (g_ptr_array_index (from_a, 0), "alice", "wonderland",
+                                          URI, 1);
+      g_autofree char *answer_b = answer (g_ptr_array_index (from_b, 0), "alice", "wonderland",
+                                          URI, 1);
+      guint8 wire_a[32], wire_b[32];
+
+      nonce_bytes (nonce_a, wire_a);
+      nonce_bytes (nonce_b, wire_b);
+      /* The same time and counter; only the tag differs. */
+      g_assert_cmpmem (wire_a + 16, 16, wire_b + 16, 16);
+      g_assert_true (memcmp (wire_a, wire_b, 16) != 0);
+
+      g_assert_cmpint (sim_auth_verify_full (a, "REGISTER", URI, answer_b, "192.0.2.10", NULL,
+                                             NULL, NULL), ==, SIM_AUTH_UNKNOWN_NONCE);
+      g_assert_cmpint (sim_auth_verify_full (b, "REGISTER", URI, answer_a, "192.0.2.10", NULL,
+                                             NULL, NULL), ==, SIM_AUTH_UNKNOWN_NONCE);
     }
 }
 
@@ -1428,7 +1537,10 @@ main (int   argc,
                  test_used_nonce_is_refused_after_it_is_forgotten);
   g_test_add ("/sim/auth/live-nonces-are-capped", Fixture, NULL, fixture_set_up,
               test_live_nonces_are_capped, fixture_tear_down);
-  g_test_add_func ("/sim/auth/nonce-mac-is-hmac-sha256", test_nonce_mac_is_hmac_sha256);
+  g_test_add_func ("/sim/auth/nonce-tag-is-aes-of-time-and-counter",
+                   test_nonce_tag_is_aes_of_time_and_counter);
+  add_auth_test ("nonces-never-repeat", test_nonces_never_repeat);
+  g_test_add_func ("/sim/auth/nonce-depends-on-the-secret", test_nonce_depends_on_the_secret);
   g_test_add_func ("/sim/auth/results-have-names-and-reasons", test_results_have_names_and_reasons);
 
   return g_test_run ();

@@ -17,8 +17,8 @@
  * HMAC-SHA256(secret, "siplab nonce keys"); the secret itself is not kept.  AES is a
  * pseudorandom permutation, and time ‖ counter never repeats (the counter only grows), so
  * every tag is a fresh pseudorandom value: a nonce cannot be predicted, nor made up or altered,
- * without K1, and two nonces never repeat.  One AES block costs an issue a few hundred
- * instructions, where HMAC-SHA256 cost two SHA-256 compressions, about 5,700.  The tag need
+ * without K1, and two nonces never repeat.  With the one AES block, issuing a nonce costs about
+ * 700 instructions in all; HMAC-SHA256 (two SHA-256 compressions) alone cost 5,700.  The tag need
  * not be a MAC that can be checked without the table, since every nonce we accept has an entry
  * anyway (below): a nonce is ours when its time and tag are the ones its entry kept.
  *
@@ -27,11 +27,12 @@
  * a stranger cannot use up (burn) a phone's nonce with a wrong answer.  The binding lives in the
  * entry, not in the tag: the entry keeps the address text when it is short
  * (NONCE_CLIENT_TEXT_LEN: every IPv4 address), and for a longer text (IPv6) a keyed digest of
- * it, CBC-MAC(K2, length ‖ text) over at most SIM_AUTH_MAX_CLIENT_LEN bytes (five AES blocks).
+ * it, CBC-MAC(K2, length ‖ text) over at most SIM_AUTH_MAX_CLIENT_LEN bytes (at most five AES
+ * blocks, three for a usual IPv6 address, made once at issue and once at verification).
  * The length byte first makes the messages prefix-free, for which CBC-MAC is a pseudorandom
  * function (Bellare, Kilian, Rogaway): an attacker who answers from an address of his choice
  * would need its digest to equal the victim's, a 128-bit value he never sees (it stays in the
- * entry, and is compared in constant time), so his chance is 2^-128 per try.  Keeping the
+ * entry, and is compared in constant time), so his chance is about 2^-128 per try.  Keeping the
  * binding in the entry costs IPv4 nothing but a comparison at both ends; putting the address in
  * the tag instead would cost every issue a second AES block or more, and the entry would still
  * have to be found.  The port is left out on purpose: a phone behind NAT may answer its

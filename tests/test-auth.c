@@ -298,9 +298,15 @@ test_nonce_binding_holds_for_every_address_length (Fixture       *f,
       g_autofree char *shorter = g_strndup (clients[i], strlen (clients[i]) - 1);
       g_autofree char *longer = g_strconcat (clients[i], "1", NULL);
       g_autofree char *other = g_strdup (clients[i]);
+      gsize last;
 
-      /* Another address of the same length: one character in the middle differs. */
+      /* Another address of the same length: one character differs, near the start, then near
+       * the end of what the binding covers (past the digest's first block). */
       other[10] = other[10] == '3' ? '4' : '3';
+      g_assert_cmpint (VERIFY_FROM (other, right), ==, SIM_AUTH_UNKNOWN_NONCE);
+      other[10] = clients[i][10];
+      last = MIN (strlen (other), SIM_AUTH_MAX_CLIENT_LEN) - 1;
+      other[last] = other[last] == 'e' ? 'f' : 'e';
       g_assert_cmpint (VERIFY_FROM (other, right), ==, SIM_AUTH_UNKNOWN_NONCE);
       /* Texts are compared up to SIM_AUTH_MAX_CLIENT_LEN bytes (no IP address is that long). */
       if (strlen (clients[i]) <= SIM_AUTH_MAX_CLIENT_LEN)

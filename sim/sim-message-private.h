@@ -43,6 +43,17 @@ osip_via_t     *_sim_message_via_from_text   (const char    *value) G_GNUC_WARN_
 int             _sim_message_uri_parse       (osip_uri_t    *uri,
                                               const char    *text);
 
+/* sim-message-write.c */
+
+/* osip_uri_to_str (@uri) appended to @out, as a message writes it; FALSE, appending nothing,
+ * for what only libosip2 writes.  For the Contact lines of the registrar's written responses. */
+gboolean        _sim_message_append_uri      (GString       *out,
+                                              const osip_uri_t *uri);
+/* The value osip_www_authenticate_to_str (@challenge) gives, as a message writes it; FALSE,
+ * appending nothing, for what only libosip2 writes.  For the registrar's written 401s. */
+gboolean        _sim_message_append_challenge (GString      *out,
+                                               const osip_www_authenticate_t *challenge);
+
 /* sim-message.c */
 
 /* sim_random_token written into @token (@n_chars and a NUL), drawing the same numbers: for a

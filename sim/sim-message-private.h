@@ -76,4 +76,10 @@ osip_message_t *_sim_message_parse_with_osip (const char    *data,
  * measure or compare against libosip2 alone.  Call it before any thread parses. */
 void            _sim_message_set_fast_parse  (gboolean       enabled);
 
+/* Turns sim_message_append_response off (it then always returns FALSE, and responses are
+ * built), for the whole process: to compare the written responses with the built ones. */
+void            _sim_message_set_written_responses   (gboolean enabled);
+/* How many responses sim_message_append_response wrote in this process. */
+guint           _sim_message_get_n_written_responses (void);
+
 G_END_DECLS

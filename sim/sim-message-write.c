@@ -806,6 +806,21 @@ count_line_feeds (const GString *out,
   return n;
 }
 
+static gboolean written_responses = TRUE;
+static gint n_written_responses;
+
+void
+_sim_message_set_written_responses (gboolean enabled)
+{
+  written_responses = enabled;
+}
+
+guint
+_sim_message_get_n_written_responses (void)
+{
+  return (guint) g_atomic_int_get (&n_written_responses);
+}
+
 gboolean
 sim_message_append_response (GString              *out,
                              const osip_message_t *request,
@@ -823,7 +838,7 @@ sim_message_append_response (GString              *out,
 
   g_return_val_if_fail (request != NULL, FALSE);
 
-  if (request->from == NULL || request->to == NULL || request->call_id == NULL ||
+  if (!written_responses || request->from == NULL || request->to == NULL || request->call_id == NULL ||
       request->cseq == NULL || status < 100 || status > 699)
     return FALSE;
   /* The caller adds a tag only to a To without one (response_finish's rule). */
@@ -876,6 +891,7 @@ sim_message_append_response (GString              *out,
   put_len (out, extra, extra_len);
   put_lit (out, "Content-Length: 0\r\n\r\n");
   out->str[out->len] = '\0';
+  g_atomic_int_inc (&n_written_responses);
   return TRUE;
 
 fail:

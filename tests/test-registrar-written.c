@@ -241,6 +241,12 @@ run_script (World *w)
                     "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\"\r\n"
                     "Contact: <sip:alice@[2001:db8::2]:5062;ob>;q=1\r\n"
                     "m: <sip:alice@10.0.0.14?Subject=hi>;q=0.25\r\n", "alice", "wonderland"));
+  /* Contact URIs written as they came, and ones libosip2 rewrites. */
+  g_free (exchange (w, URI, VIA_ ("f2"),
+                    "From: <sip:bob@" DOMAIN ">;tag=f8\r\nTo: <sip:bob@" DOMAIN ">\r\n",
+                    "Contact: <sip:Bob.Smith-(x)!~*'_@Host.EXAMPLE:5070>, <sip:10.0.0.16>, "
+                    "<sip:bob@10.0.0.15:05060>, <sip:%41lice@10.0.0.17>, <SIP:bob@10.0.0.18>\r\n",
+                    "bob", "builder"));
   /* A query: no Contact, every binding listed. */
   g_free (exchange (w, URI, VIA_ ("g1"), ALICE, NULL, "alice", "wonderland"));
   /* 423, 420, 400s, 403s, 404. */
@@ -296,6 +302,16 @@ sent_status (World      *w,
   return FALSE;
 }
 
+static gboolean
+sent_contains (World      *w,
+               const char *text)
+{
+  for (guint i = 0; i < w->sent->len; i++)
+    if (strstr (w->sent->pdata[i], text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_written_responses_are_the_built_bytes (void)
 {
@@ -331,6 +347,9 @@ test_written_responses_are_the_built_bytes (void)
       g_assert_true (sent_status (&written, statuses[i]));
     }
   g_assert_nonnull (strstr (written.sent->pdata[written.sent->len - 1], "Date: "));
+  g_assert_true (sent_contains (&written, "Contact: <sip:Bob.Smith-(x)!~*'_@host.example:5070>;expires="));
+  g_assert_true (sent_contains (&written, "Contact: <sip:bob@10.0.0.15:05060>;expires="));
+  g_assert_true (sent_contains (&written, "+sip.instance=\"<urn:uuid:"));
   g_assert_cmpuint (n_written, >=, 25);
   g_assert_cmpuint (n_written, <, written.sent->len);
 

@@ -1470,10 +1470,17 @@ add_binding_contacts (Request        *req,
     }
 }
 
+/* A character libosip2 neither unescapes, escapes nor splits at in a URI's user or parameter. */
+static inline gboolean
+plain_uri_char (char c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("-_.!~*'()", c) != NULL);
+}
+
 /*
- * Whether @uri is "sip:user@host[:port]" (or "sip:host[:port]") with nothing libosip2 would
- * unescape, escape, split or rewrite: its parse, written back, is @uri itself, so the 200's
- * Contact needs no parse (tests/test-registrar-written.c compares the two).
+ * Whether @uri is "sip:user@host[:port][;param[=value]]..." (or without the user) with nothing
+ * libosip2 would unescape, escape, split or rewrite: its parse, written back, is @uri itself,
+ * so the 200's Contact needs no parse (tests/test-registrar-written.c compares the two).
  */
 static gboolean
 plain_sip_uri (const char *uri)
@@ -1488,7 +1495,7 @@ plain_sip_uri (const char *uri)
       if (host == uri + 4)
         return FALSE;
       for (p = uri + 4; p < host; p++)
-        if (!g_ascii_isalnum (*p) && strchr ("-_.!~*'()", *p) == NULL)
+        if (!plain_uri_char (*p))
           return FALSE;
       host++;
     }
@@ -1506,6 +1513,28 @@ plain_sip_uri (const char *uri)
         p++;
       if (p == digits || p - digits > 5)
         return FALSE;
+    }
+  /* ";name" or ";name=value" ("transport=udp", "lr"), but not eXosip's x-obr and x-obp,
+   * which put_uri leaves out. */
+  while (*p == ';')
+    {
+      const char *name = ++p;
+
+      while (plain_uri_char (*p))
+        p++;
+      if (p == name || ((name[0] == 'x' || name[0] == 'X') && p - name == 5 &&
+                        (g_ascii_strncasecmp (name, "x-obr", 5) == 0 ||
+                         g_ascii_strncasecmp (name, "x-obp", 5) == 0)))
+        return FALSE;
+      if (*p == '=')
+        {
+          const char *value = ++p;
+
+          while (plain_uri_char (*p))
+            p++;
+          if (p == value)
+            return FALSE;
+        }
     }
   return *p == '\0';
 }

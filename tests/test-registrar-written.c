@@ -245,7 +245,9 @@ run_script (World *w)
   g_free (exchange (w, URI, VIA_ ("f2"),
                     "From: <sip:bob@" DOMAIN ">;tag=f8\r\nTo: <sip:bob@" DOMAIN ">\r\n",
                     "Contact: <sip:Bob.Smith-(x)!~*'_@Host.EXAMPLE:5070>, <sip:10.0.0.16>, "
-                    "<sip:bob@10.0.0.15:05060>, <sip:%41lice@10.0.0.17>, <SIP:bob@10.0.0.18>\r\n",
+                    "<sip:bob@10.0.0.15:05060>, <sip:%41lice@10.0.0.17>, <SIP:bob@10.0.0.18>\r\n"
+                    "Contact: <sip:bob@10.0.0.19:5061;transport=UDP>, <sip:bob@10.0.0.20;lr;Foo=Bar>, "
+                    "<sip:bob@10.0.0.21;x-obr=1;transport=tcp>, <sip:bob@10.0.0.22;a=;b>\r\n",
                     "bob", "builder"));
   /* A query: no Contact, every binding listed. */
   g_free (exchange (w, URI, VIA_ ("g1"), ALICE, NULL, "alice", "wonderland"));
@@ -350,6 +352,7 @@ test_written_responses_are_the_built_bytes (void)
   g_assert_true (sent_contains (&written, "Contact: <sip:Bob.Smith-(x)!~*'_@host.example:5070>;expires="));
   g_assert_true (sent_contains (&written, "Contact: <sip:bob@10.0.0.15:05060>;expires="));
   g_assert_true (sent_contains (&written, "+sip.instance=\"<urn:uuid:"));
+  g_assert_true (sent_contains (&written, "Contact: <sip:bob@10.0.0.19:5061;transport=UDP>;expires="));
   g_assert_cmpuint (n_written, >=, 25);
   g_assert_cmpuint (n_written, <, written.sent->len);
 

@@ -43,6 +43,17 @@ osip_via_t     *_sim_message_via_from_text   (const char    *value) G_GNUC_WARN_
 int             _sim_message_uri_parse       (osip_uri_t    *uri,
                                               const char    *text);
 
+/* sim-message-write.c */
+
+/* osip_uri_to_str (@uri) appended to @out, as a message writes it; FALSE, appending nothing,
+ * for what only libosip2 writes.  For the Contact lines of the registrar's written responses. */
+gboolean        _sim_message_append_uri      (GString       *out,
+                                              const osip_uri_t *uri);
+/* The value osip_www_authenticate_to_str (@challenge) gives, as a message writes it; FALSE,
+ * appending nothing, for what only libosip2 writes.  For the registrar's written 401s. */
+gboolean        _sim_message_append_challenge (GString      *out,
+                                               const osip_www_authenticate_t *challenge);
+
 /* sim-message.c */
 
 /* sim_random_token written into @token (@n_chars and a NUL), drawing the same numbers: for a
@@ -64,5 +75,11 @@ osip_message_t *_sim_message_parse_with_osip (const char    *data,
 /* Turns the fast half of sim_message_parse on (the default) or off, for the whole process, to
  * measure or compare against libosip2 alone.  Call it before any thread parses. */
 void            _sim_message_set_fast_parse  (gboolean       enabled);
+
+/* Turns sim_message_append_response off (it then always returns FALSE, and responses are
+ * built), for the whole process: to compare the written responses with the built ones. */
+void            _sim_message_set_written_responses   (gboolean enabled);
+/* How many responses sim_message_append_response wrote in this process. */
+guint           _sim_message_get_n_written_responses (void);
 
 G_END_DECLS

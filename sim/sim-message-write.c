@@ -790,6 +790,147 @@ fail:
   return FALSE;
 }
 
+/*
+ * Counts the line feeds of @out from @start: sim_message_append_to's check that no field it
+ * wrote from a structure held a line feed of its own.
+ */
+static guint
+count_line_feeds (const GString *out,
+                  gsize          start)
+{
+  guint n = 0;
+
+  for (const char *p = out->str + start; (p = memchr (p, '\n', out->str + out->len - p)) != NULL;
+       p++)
+    n++;
+  return n;
+}
+
+static gboolean written_responses = TRUE;
+static gint n_written_responses;
+
+void
+_sim_message_set_written_responses (gboolean enabled)
+{
+  written_responses = enabled;
+}
+
+guint
+_sim_message_get_n_written_responses (void)
+{
+  return (guint) g_atomic_int_get (&n_written_responses);
+}
+
+gboolean
+sim_message_append_response (GString              *out,
+                             const osip_message_t *request,
+                             int                   status,
+                             const char           *reason,
+                             const char           *to_tag,
+                             const char           *extra,
+                             gsize                 extra_len)
+{
+  gsize start = out->len;
+  guint n_lines = 0;
+  osip_generic_param_t *tag = NULL;
+  ListIter it;
+  char code[3];
+
+  g_return_val_if_fail (request != NULL, FALSE);
+
+  if (!written_responses || request->from == NULL || request->to == NULL || request->call_id == NULL ||
+      request->cseq == NULL || status < 100 || status > 699)
+    return FALSE;
+  /* The caller adds a tag only to a To without one (response_finish's rule). */
+  if (to_tag != NULL && osip_to_get_tag (request->to, &tag) == 0 && tag != NULL)
+    return FALSE;
+
+  /* response_new */
+  put_lit (out, "SIP/2.0 ");
+  code[0] = '0' + status / 100;
+  code[1] = '0' + status / 10 % 10;
+  code[2] = '0' + status % 10;
+  put_len (out, code, 3);
+  put_c (out, ' ');
+  put_str (out, reason != NULL ? reason : sim_message_reason_phrase (status));
+  put_lit (out, "\r\n");
+  n_lines++;
+
+  for (const osip_via_t *via = list_first (&it, &request->vias); via != NULL;
+       via = list_next (&it))
+    {
+      put_lit (out, "Via: ");
+      if (!put_via (out, via))
+        goto fail;
+      put_lit (out, "\r\n");
+      n_lines++;
+    }
+  put_lit (out, "From: ");
+  if (!put_name_addr (out, request->from))
+    goto fail;
+  put_lit (out, "\r\nTo: ");
+  if (!put_name_addr (out, request->to))
+    goto fail;
+  /* osip_to_set_tag appends the parameter after the others. */
+  if (to_tag != NULL)
+    {
+      put_lit (out, ";tag=");
+      put_str (out, to_tag);
+    }
+  put_lit (out, "\r\nCall-ID: ");
+  if (!put_call_id (out, request->call_id))
+    goto fail;
+  put_lit (out, "\r\nCSeq: ");
+  if (!put_cseq (out, request->cseq))
+    goto fail;
+  put_lit (out, "\r\n");
+  n_lines += 4;
+  if (count_line_feeds (out, start) != n_lines)
+    goto fail;
+
+  put_len (out, extra, extra_len);
+  put_lit (out, "Content-Length: 0\r\n\r\n");
+  out->str[out->len] = '\0';
+  g_atomic_int_inc (&n_written_responses);
+  return TRUE;
+
+fail:
+  g_string_truncate (out, start);
+  return FALSE;
+}
+
+gboolean
+_sim_message_append_uri (GString          *out,
+                         const osip_uri_t *uri)
+{
+  gsize start = out->len;
+
+  if (put_uri (out, uri))
+    {
+      /* put_len leaves room for the NUL, and a GString is always terminated. */
+      out->str[out->len] = '\0';
+      return TRUE;
+    }
+  g_string_truncate (out, start);
+  return FALSE;
+}
+
+gboolean
+_sim_message_append_challenge (GString                       *out,
+                               const osip_www_authenticate_t *challenge)
+{
+  gsize start = out->len;
+
+  if (put_challenge (out, challenge))
+    {
+      /* put_len leaves room for the NUL, and a GString is always terminated. */
+      out->str[out->len] = '\0';
+      return TRUE;
+    }
+  g_string_truncate (out, start);
+  return FALSE;
+}
+
 char *
 sim_message_to_string (osip_message_t *msg,
                        gsize          *len)

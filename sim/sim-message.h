@@ -140,6 +140,24 @@ osip_message_t *sim_message_new_response_sharing (const osip_message_t *request,
                                                   int                   status,
                                                   const char           *reason,
                                                   const char           *to_tag) G_GNUC_WARN_UNUSED_RESULT;
+/*
+ * Appends to @out the text sim_message_append_to() writes for
+ * sim_message_new_response_sharing (@request, @status, @reason, NULL) once @to_tag (when not
+ * NULL) is set on its To and header lines are added that it writes as @extra (@extra_len
+ * bytes: whole lines, each ending in CRLF, in the order that function writes them: Contact,
+ * WWW-Authenticate, then the headers libosip2 does not parse): the same bytes, without building
+ * the response (issue 15).  The request's Via, From, To, Call-ID and CSeq are written from its
+ * parsed structures, as they are now.  FALSE, appending nothing, where that path would be taken
+ * otherwise (a To that already has a tag while @to_tag is given, a field holding a line feed,
+ * a structure only libosip2 writes): the caller then builds the response.
+ */
+gboolean        sim_message_append_response (GString              *out,
+                                             const osip_message_t *request,
+                                             int                   status,
+                                             const char           *reason,
+                                             const char           *to_tag,
+                                             const char           *extra,
+                                             gsize                 extra_len);
 /* osip_message_free(), which also releases a response of sim_message_new_response_sharing(). */
 void            sim_message_free          (osip_message_t        *msg);
 const char     *sim_message_reason_phrase (int                    status);

@@ -75,6 +75,10 @@ typedef struct {
   char *before;
   char *after;
   osip_www_authenticate_t *parsed;
+  /* How a message writes @parsed: @written_before, the quoted nonce, @written_after (NULL
+   * when its nonce is not found there exactly once). */
+  char *written_before;
+  char *written_after;
 } ChallengeTemplate;
 
 /* Enough for every algorithm sim_auth offers, fresh and stale. */
@@ -99,6 +103,9 @@ struct _SimRegistrar {
    * (add_challenge()): a slot is used round-robin, one per algorithm and stale flag. */
   ChallengeTemplate challenge_templates[CHALLENGE_TEMPLATES];
   guint next_challenge_template;
+  /* The header lines of a written response (respond_written()), kept between requests; NULL
+   * while one is being written. */
+  GString *extra;
 };
 
 G_DEFINE_FINAL_TYPE (SimRegistrar, sim_registrar, G_TYPE_OBJECT)
@@ -1156,6 +1163,23 @@ challenge_template_clear (ChallengeTemplate *template)
   g_clear_pointer (&template->before, g_free);
   g_clear_pointer (&template->after, g_free);
   g_clear_pointer (&template->parsed, osip_www_authenticate_free);
+  g_clear_pointer (&template->written_before, g_free);
+  g_clear_pointer (&template->written_after, g_free);
+}
+
+/* Fills in @slot's written_before and written_after, when its nonce is written once. */
+static void
+challenge_template_write (ChallengeTemplate *slot)
+{
+  g_autoptr(GString) written = g_string_new (NULL);
+  const char *nonce = slot->parsed->nonce;
+  const char *at;
+
+  if (!_sim_message_append_challenge (written, slot->parsed) ||
+      (at = strstr (written->str, nonce)) == NULL || strstr (at + 1, nonce) != NULL)
+    return;
+  slot->written_before = g_strndup (written->str, at - written->str);
+  slot->written_after = g_strdup (at + strlen (nonce));
 }
 
 /* Remembers @parsed (the parse of @text) as a template when its nonce occurs in @text exactly
@@ -1182,6 +1206,61 @@ challenge_template_learn (SimRegistrar            *self,
   slot->before = g_strndup (text, at + 1 - text);
   slot->after = g_strdup (at + len - 1);
   slot->parsed = parsed;
+  challenge_template_write (slot);
+}
+
+/* The template add_challenge() would copy for @text, and where @text's nonce is. */
+static ChallengeTemplate *
+challenge_template_find (SimRegistrar *self,
+                         const char   *text,
+                         gsize         text_len,
+                         gsize        *nonce_at,
+                         gsize        *nonce_len)
+{
+  for (guint i = 0; i < CHALLENGE_TEMPLATES; i++)
+    {
+      ChallengeTemplate *t = &self->challenge_templates[i];
+      gsize before_len, after_len;
+
+      if (t->parsed == NULL)
+        continue;
+      before_len = strlen (t->before);
+      after_len = strlen (t->after);
+      if (text_len > before_len + after_len && memcmp (text, t->before, before_len) == 0 &&
+          memcmp (text + text_len - after_len, t->after, after_len) == 0 &&
+          plain_nonce (text + before_len, text_len - before_len - after_len))
+        {
+          *nonce_at = before_len;
+          *nonce_len = text_len - before_len - after_len;
+          return t;
+        }
+    }
+  return NULL;
+}
+
+/*
+ * The WWW-Authenticate line add_challenge (@self, response, @text) leads a message to write,
+ * appended to @extra: the written template with the nonce swapped.  FALSE when no template
+ * has a written form (the first challenge of a kind goes the long way, and teaches one).
+ */
+static gboolean
+put_challenge_line (SimRegistrar *self,
+                    GString      *extra,
+                    const char   *text)
+{
+  gsize at, len;
+  ChallengeTemplate *t = challenge_template_find (self, text, strlen (text), &at, &len);
+
+  if (t == NULL || t->written_before == NULL)
+    return FALSE;
+  put_str (extra, "WWW-Authenticate: ");
+  put_str (extra, t->written_before);
+  put_c (extra, '"');
+  g_string_append_len (extra, text + at, len);
+  put_c (extra, '"');
+  put_str (extra, t->written_after);
+  put_str (extra, "\r\n");
+  return TRUE;
 }
 
 /*
@@ -1198,33 +1277,23 @@ add_challenge (SimRegistrar   *self,
 {
   gsize text_len = strlen (text);
   osip_www_authenticate_t *header = NULL;
+  ChallengeTemplate *t;
+  gsize before_len, nonce_len;
   int n;
 
-  for (guint i = 0; i < CHALLENGE_TEMPLATES; i++)
+  t = challenge_template_find (self, text, text_len, &before_len, &nonce_len);
+  if (t != NULL && osip_www_authenticate_clone (t->parsed, &header) == 0)
     {
-      ChallengeTemplate *t = &self->challenge_templates[i];
-      gsize before_len, after_len;
+      gsize quoted_len = nonce_len + 2;
 
-      if (t->parsed == NULL)
-        continue;
-      before_len = strlen (t->before);
-      after_len = strlen (t->after);
-      if (text_len > before_len + after_len && memcmp (text, t->before, before_len) == 0 &&
-          memcmp (text + text_len - after_len, t->after, after_len) == 0 &&
-          plain_nonce (text + before_len, text_len - before_len - after_len) &&
-          osip_www_authenticate_clone (t->parsed, &header) == 0)
-        {
-          gsize quoted_len = text_len - before_len - after_len + 2;
-
-          /* osip keeps the quotes of a quoted value. */
-          osip_free (header->nonce);
-          header->nonce = osip_malloc (quoted_len + 1);
-          osip_strncpy (header->nonce, text + before_len - 1, quoted_len);
-          /* As osip_message_set_www_authenticate() marks it. */
-          response->message_property = 2;
-          osip_list_add (&response->www_authenticates, header, -1);
-          return;
-        }
+      /* osip keeps the quotes of a quoted value. */
+      osip_free (header->nonce);
+      header->nonce = osip_malloc (quoted_len + 1);
+      osip_strncpy (header->nonce, text + before_len - 1, quoted_len);
+      /* As osip_message_set_www_authenticate() marks it. */
+      response->message_property = 2;
+      osip_list_add (&response->www_authenticates, header, -1);
+      return;
     }
 
   n = osip_list_size (&response->www_authenticates);
@@ -1330,6 +1399,39 @@ add_contact_direct (osip_message_t *response,
   return TRUE;
 }
 
+/*
+ * The seconds @binding has left, written into @digits (as "%" G_GINT64_FORMAT would: every
+ * 200 OK does this), and its q into @q when it has one; returns the seconds' text.
+ */
+static const char *
+binding_fields (Request    *req,
+                SimBinding *binding,
+                char        digits[24],
+                char        q[G_ASCII_DTOSTR_BUF_SIZE])
+{
+  SimTime left = binding->expires_at - req->now;
+  char *d = digits + 24;
+  gint64 seconds;
+  gboolean negative;
+
+  /* Round up: a binding still alive never shows expires=0, which would mean "removed". */
+  seconds = (left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+  negative = seconds < 0;
+  *--d = '\0';
+  do
+    {
+      gint64 digit = seconds % 10;
+      *--d = (char) ('0' + (negative ? -digit : digit));
+      seconds /= 10;
+    }
+  while (seconds != 0);
+  if (negative)
+    *--d = '-';
+  if (binding->q != SIM_BINDING_NO_Q)
+    g_ascii_formatd (q, G_ASCII_DTOSTR_BUF_SIZE, "%.3g", binding->q);
+  return d;
+}
+
 static void
 add_binding_contacts (Request        *req,
                       osip_message_t *response)
@@ -1340,29 +1442,10 @@ add_binding_contacts (Request        *req,
   for (guint i = 0; bindings != NULL && i < bindings->len; i++)
     {
       SimBinding *binding = bindings->pdata[i];
-      SimTime left = binding->expires_at - req->now;
       g_autoptr(GString) value = NULL;
-      char digits[24], *d = digits + sizeof digits;
-      char q[G_ASCII_DTOSTR_BUF_SIZE];
-      gint64 seconds;
-      gboolean negative;
+      char digits[24], q[G_ASCII_DTOSTR_BUF_SIZE];
+      const char *d = binding_fields (req, binding, digits, q);
 
-      /* Round up: a binding still alive never shows expires=0, which would mean "removed".
-       * The number is written by hand, as "%" G_GINT64_FORMAT would: every 200 OK does this. */
-      seconds = (left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-      negative = seconds < 0;
-      *--d = '\0';
-      do
-        {
-          gint64 digit = seconds % 10;
-          *--d = (char) ('0' + (negative ? -digit : digit));
-          seconds /= 10;
-        }
-      while (seconds != 0);
-      if (negative)
-        *--d = '-';
-      if (binding->q != SIM_BINDING_NO_Q)
-        g_ascii_formatd (q, sizeof q, "%.3g", binding->q);
       if (add_contact_direct (response, binding->contact, d,
                               binding->q != SIM_BINDING_NO_Q ? q : NULL, binding->instance))
         continue;
@@ -1387,6 +1470,223 @@ add_binding_contacts (Request        *req,
     }
 }
 
+/* A character libosip2 neither unescapes, escapes nor splits at in a URI's user or parameter. */
+static inline gboolean
+plain_uri_char (char c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("-_.!~*'()", c) != NULL);
+}
+
+/*
+ * Whether @uri is "sip:user@host[:port][;param[=value]]..." (or without the user) with nothing
+ * libosip2 would unescape, escape, split or rewrite: its parse, written back, is @uri itself,
+ * so the 200's Contact needs no parse (tests/test-registrar-written.c compares the two).
+ */
+static gboolean
+plain_sip_uri (const char *uri)
+{
+  const char *p, *host;
+
+  if (strncmp (uri, "sip:", 4) != 0)
+    return FALSE;
+  host = strchr (uri + 4, '@');
+  if (host != NULL)
+    {
+      if (host == uri + 4)
+        return FALSE;
+      for (p = uri + 4; p < host; p++)
+        if (!plain_uri_char (*p))
+          return FALSE;
+      host++;
+    }
+  else
+    host = uri + 4;
+  for (p = host; g_ascii_isalnum (*p) || *p == '.' || *p == '-'; p++)
+    ;
+  if (p == host)
+    return FALSE;
+  if (*p == ':')
+    {
+      const char *digits = ++p;
+
+      while (g_ascii_isdigit (*p))
+        p++;
+      if (p == digits || p - digits > 5)
+        return FALSE;
+    }
+  /* ";name" or ";name=value" ("transport=udp", "lr"), but not eXosip's x-obr and x-obp,
+   * which put_uri leaves out. */
+  while (*p == ';')
+    {
+      const char *name = ++p;
+
+      while (plain_uri_char (*p))
+        p++;
+      if (p == name || ((name[0] == 'x' || name[0] == 'X') && p - name == 5 &&
+                        (g_ascii_strncasecmp (name, "x-obr", 5) == 0 ||
+                         g_ascii_strncasecmp (name, "x-obp", 5) == 0)))
+        return FALSE;
+      if (*p == '=')
+        {
+          const char *value = ++p;
+
+          while (plain_uri_char (*p))
+            p++;
+          if (p == value)
+            return FALSE;
+        }
+    }
+  return *p == '\0';
+}
+
+/*
+ * The Contact lines add_binding_contacts() leads a message to write, appended to @extra: the
+ * contact's URI as add_contact_direct() parses it, written back as a message writes it, and the
+ * same parameters.  FALSE for a binding add_contact_direct() leaves to libosip2.
+ */
+static gboolean
+put_contact_lines (Request *req,
+                   GString *extra)
+{
+  GPtrArray *bindings = sim_location_lookup (req->self->location, req->aor);
+
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      SimBinding *binding = bindings->pdata[i];
+      char digits[24], q[G_ASCII_DTOSTR_BUF_SIZE];
+      const char *d = binding_fields (req, binding, digits, q);
+
+      if (strlen (binding->contact) < 6 || strchr (binding->contact, '>') != NULL ||
+          (binding->instance != NULL && !plain_quoted_value (binding->instance)))
+        return FALSE;
+      put_str (extra, "Contact: <");
+      if (plain_sip_uri (binding->contact))
+        put_str (extra, binding->contact);
+      else
+        {
+          osip_uri_t *url = NULL;
+          gboolean written;
+
+          if (osip_uri_init (&url) != 0)
+            return FALSE;
+          written = _sim_message_uri_parse (url, binding->contact) == 0 &&
+                    _sim_message_append_uri (extra, url);
+          osip_uri_free (url);
+          if (!written)
+            return FALSE;
+        }
+      put_str (extra, ">;expires=");
+      put_str (extra, d);
+      if (binding->q != SIM_BINDING_NO_Q)
+        {
+          put_str (extra, ";q=");
+          put_str (extra, q);
+        }
+      if (binding->instance != NULL)
+        {
+          put_str (extra, ";+sip.instance=\"");
+          put_str (extra, binding->instance);
+          put_c (extra, '"');
+        }
+      put_str (extra, "\r\n");
+    }
+  return TRUE;
+}
+
+/* A header value osip_message_set_header() keeps as it is (its osip_clrncpy trims nothing). */
+static gboolean
+plain_header_value (const char *value)
+{
+  gsize len = value != NULL ? strlen (value) : 0;
+
+  return len > 0 && !g_ascii_isspace (value[0]) && !g_ascii_isspace (value[len - 1]) &&
+         strpbrk (value, "\r\n") == NULL;
+}
+
+/*
+ * The header lines sim_registrar_handle adds for @outcome, as the response would be written,
+ * appended to @extra; FALSE for a response that must be built.
+ */
+static gboolean
+put_outcome_lines (Request *req,
+                   Outcome  outcome,
+                   GString *extra)
+{
+  SimRegistrar *self = req->self;
+
+  switch (outcome)
+    {
+    case OUTCOME_OK:
+    case OUTCOME_QUERY:
+      {
+        g_autofree char *date = sim_registrar_format_date (self, req->now);
+
+        if (!put_contact_lines (req, extra) || !plain_header_value (date))
+          return FALSE;
+        put_str (extra, "Date: ");
+        put_str (extra, date);
+        put_str (extra, "\r\n");
+      }
+      return TRUE;
+
+    case OUTCOME_CHALLENGE:
+      for (guint i = 0; req->challenges != NULL && i < req->challenges->len; i++)
+        if (!put_challenge_line (self, extra, req->challenges->pdata[i]))
+          return FALSE;
+      return TRUE;
+
+    case OUTCOME_INTERVAL_TOO_BRIEF:
+      g_string_append_printf (extra, "Min-Expires: %u\r\n", self->policy.min_expires);
+      return TRUE;
+
+    case OUTCOME_BAD_EXTENSION:
+      if (!plain_header_value (req->unsupported))
+        return FALSE;
+      put_str (extra, "Unsupported: ");
+      put_str (extra, req->unsupported);
+      put_str (extra, "\r\n");
+      return TRUE;
+
+    default:
+      return TRUE;
+    }
+}
+
+/*
+ * Sends the response for @outcome as text, with no osip message built, cloned or freed (issue
+ * 15; sim_server_txn_respond_text()): the same bytes as the built one.  FALSE, having sent
+ * nothing, when the response must be built.
+ */
+static gboolean
+respond_written (Request *req,
+                 Outcome  outcome,
+                 gboolean stateless)
+{
+  SimRegistrar *self = req->self;
+  GString *extra = g_steal_pointer (&self->extra);
+  gboolean sent = FALSE;
+
+  /* A send function that re-enters the registrar finds self->extra taken and makes its own. */
+  if (extra == NULL)
+    extra = g_string_sized_new (512);
+  g_string_truncate (extra, 0);
+  if (put_outcome_lines (req, outcome, extra))
+    {
+      if (stateless)
+        sent = sim_server_txn_respond_text_stateless (req->txn, outcomes[outcome].status,
+                                                      outcomes[outcome].reason,
+                                                      extra->str, extra->len);
+      else
+        sent = sim_server_txn_respond_text (req->txn, outcomes[outcome].status,
+                                            outcomes[outcome].reason, extra->str, extra->len);
+    }
+  if (self->extra == NULL)
+    self->extra = extra;
+  else
+    g_string_free (extra, TRUE);
+  return sent;
+}
+
 void
 sim_registrar_handle (SimRegistrar   *self,
                       SimServerTxn   *txn,
@@ -1395,6 +1695,7 @@ sim_registrar_handle (SimRegistrar   *self,
   Request req = { NULL, };
   osip_message_t *response;
   Outcome outcome;
+  gboolean stateless;
 
   g_return_if_fail (SIM_IS_REGISTRAR (self));
   g_return_if_fail (txn != NULL);
@@ -1417,6 +1718,27 @@ sim_registrar_handle (SimRegistrar   *self,
     }
 
   outcome = process (&req);
+  /* A 401 is the normal first half of a registration, not a rejection worth a trace line. */
+  if (outcome != OUTCOME_OK && outcome != OUTCOME_QUERY && outcome != OUTCOME_CHALLENGE)
+    trace_rejected (&req, outcome);
+
+  /*
+   * RFC 3261 §8.2.7: a UAS may answer statelessly, and the 401 costs nothing to make again (a
+   * retransmitted REGISTER simply gets a fresh challenge).  Keeping it for 32 s with its
+   * request would let anyone fill memory with unauthenticated REGISTERs.  Every refusal of our
+   * own (400, 403, 404, 420, 423, ...) is the same: the request changed nothing, so its
+   * retransmission gets the same answer again.  Only a 2xx (bindings changed or listed) and a
+   * 500 for a failed commit are kept, so that a retransmission repeats the answer instead of
+   * trying the change once more.
+   */
+  stateless = outcomes[outcome].status >= 300 && outcome != OUTCOME_COMMIT_FAILED;
+  if (respond_written (&req, outcome, stateless))
+    {
+      request_clear (&req);
+      g_object_unref (self);
+      return;
+    }
+
   /* The response is written and released by the stack before @request is freed: it may share
    * the request's headers rather than copy them. */
   response = sim_message_new_response_sharing (request, outcomes[outcome].status,
@@ -1466,20 +1788,7 @@ sim_registrar_handle (SimRegistrar   *self,
       break;
     }
 
-  /* A 401 is the normal first half of a registration, not a rejection worth a trace line. */
-  if (outcome != OUTCOME_OK && outcome != OUTCOME_QUERY && outcome != OUTCOME_CHALLENGE)
-    trace_rejected (&req, outcome);
-
-  /*
-   * RFC 3261 §8.2.7: a UAS may answer statelessly, and the 401 costs nothing to make again (a
-   * retransmitted REGISTER simply gets a fresh challenge).  Keeping it for 32 s with its
-   * request would let anyone fill memory with unauthenticated REGISTERs.  Every refusal of our
-   * own (400, 403, 404, 420, 423, ...) is the same: the request changed nothing, so its
-   * retransmission gets the same answer again.  Only a 2xx (bindings changed or listed) and a
-   * 500 for a failed commit are kept, so that a retransmission repeats the answer instead of
-   * trying the change once more.
-   */
-  if (response->status_code >= 300 && outcome != OUTCOME_COMMIT_FAILED)
+  if (stateless)
     sim_server_txn_respond_stateless (txn, response);
   else
     sim_server_txn_respond (txn, response);
@@ -1496,6 +1805,8 @@ sim_registrar_finalize (GObject *object)
 
   for (guint i = 0; i < CHALLENGE_TEMPLATES; i++)
     challenge_template_clear (&self->challenge_templates[i]);
+  if (self->extra != NULL)
+    g_string_free (g_steal_pointer (&self->extra), TRUE);
   g_clear_pointer (&self->users, g_hash_table_unref);
   g_clear_pointer (&self->policy.domain, g_free);
   g_clear_object (&self->auth);

@@ -1170,7 +1170,7 @@ done_wait_cb (gpointer data)
 }
 
 /*
- * Sends @response (transfer full), the final response of @txn (NIST, in its table): a
+ * Sends @text (@len bytes), the final response of @txn (NIST, in its table): a
  * CompletedNist with the response text takes its place in the table, with its bytes and its
  * source, and starts Timer J (RFC 3261 §17.2.2: 64*T1 over UDP, zero over a reliable
  * transport).  The request is freed: Completed only repeats the response.  @txn stays valid for
@@ -1178,14 +1178,13 @@ done_wait_cb (gpointer data)
  * one the stack has orphaned), but the stack no longer looks at it.
  */
 static void
-server_complete_nist (SimServerTxn   *txn,
-                      osip_message_t *response)
+server_complete_nist (SimServerTxn *txn,
+                      int           status,
+                      const char   *text,
+                      gsize         len)
 {
   SimStack *self = txn->stack;
   SimTime wait = is_reliable (&txn->src) ? 0 : 64 * SIM_T1;
-  g_autofree char *owned = NULL;
-  gsize len;
-  const char *text = write_message (self, response, &len, &owned);
   gsize key_size = strlen (txn->key) + 1;
   gsize branch_size = txn->branch != NULL ? strlen (txn->branch) + 1 : 0;
   gsize method_size = strlen (txn->method) + 1;
@@ -1205,7 +1204,6 @@ server_complete_nist (SimServerTxn   *txn,
   done->response_text = memcpy (p, text, len + 1);
   done->response_len = len;
   server_reply_to (txn, &done->reply_to);
-  g_clear_pointer (&owned, g_free);
 
   /* The source's charge moves to the record, which counts its response instead of the request. */
   done->held = len;
@@ -1217,8 +1215,7 @@ server_complete_nist (SimServerTxn   *txn,
   txn->held = 0;
   txn->counted = FALSE;
   txn->moved = TRUE;
-  txn->last_status = response->status_code;
-  sim_message_free (response);
+  txn->last_status = status;
   /* The table's reference to @txn goes with its entry (release_server); the caller holds one. */
   g_hash_table_replace (self->servers, (char *) done->key, done);
 
@@ -1230,6 +1227,12 @@ server_complete_nist (SimServerTxn   *txn,
   txn->stack = NULL;
 }
 
+static void server_respond_written (SimServerTxn *txn,
+                                    int           status,
+                                    const char   *text,
+                                    gsize         len,
+                                    char         *owned);
+
 void
 sim_server_txn_respond (SimServerTxn   *txn,
                         osip_message_t *response)
@@ -1237,7 +1240,6 @@ sim_server_txn_respond (SimServerTxn   *txn,
   SimStack *self = txn->stack;
   int status = response->status_code;
   g_autoptr(SimServerTxn) hold = NULL;
-  SimAddr dst;
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
@@ -1254,22 +1256,41 @@ sim_server_txn_respond (SimServerTxn   *txn,
     }
   if (txn->to_tag[0] != '\0' && status > 100 && sim_message_to_tag (response) == NULL)
     osip_to_set_tag (response->to, osip_strdup (txn->to_tag));
-  if (txn->kind == TXN_NIST && status >= 200 && txn->counted)
-    {
-      server_complete_nist (txn, response);
-      return;
-    }
   {
-    g_autofree char *owned = NULL;
+    char *owned = NULL;
     gsize len;
     const char *text = write_message (self, response, &len, &owned);
 
-    g_free (txn->response_text);
-    txn->response_text = owned != NULL ? g_steal_pointer (&owned) : g_memdup2 (text, len + 1);
-    txn->response_len = len;
+    /* A response sharing the request's headers goes before server_complete_nist frees it. */
+    sim_message_free (response);
+    server_respond_written (txn, status, text, len, owned);
   }
+}
+
+/*
+ * The rest of sim_server_txn_respond once the response is written: @text (@len bytes), which
+ * is @owned (transfer full) when that is not NULL, else the stack's scratch.
+ */
+static void
+server_respond_written (SimServerTxn *txn,
+                        int           status,
+                        const char   *text,
+                        gsize         len,
+                        char         *owned)
+{
+  SimStack *self = txn->stack;
+  SimAddr dst;
+
+  if (txn->kind == TXN_NIST && status >= 200 && txn->counted)
+    {
+      server_complete_nist (txn, status, text, len);
+      g_free (owned);
+      return;
+    }
+  g_free (txn->response_text);
+  txn->response_text = owned != NULL ? owned : g_memdup2 (text, len + 1);
+  txn->response_len = len;
   txn->last_status = status;
-  sim_message_free (response);
   server_account (txn);
 
   server_reply_to (txn, &dst);
@@ -1342,6 +1363,11 @@ sim_server_txn_send_trying (SimServerTxn *txn)
     sim_server_txn_reply (txn, 100, NULL);
 }
 
+static void server_send_stateless_written (SimServerTxn *txn,
+                                           int           status,
+                                           const char   *text,
+                                           gsize         len);
+
 void
 sim_server_txn_respond_stateless (SimServerTxn   *txn,
                                   osip_message_t *response)
@@ -1352,7 +1378,6 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
   g_autofree char *text = NULL;
   const char *written;
   gsize len;
-  SimAddr dst;
 
   if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
     {
@@ -1394,14 +1419,120 @@ sim_server_txn_respond_stateless (SimServerTxn   *txn,
       set_to_tag (response, tag);
     }
   written = write_message (self, response, &len, &text);
-  txn->last_status = status;
   sim_message_free (response);
+  server_send_stateless_written (txn, status, written, len);
+}
+
+/* The rest of sim_server_txn_respond_stateless once the response is written (@text, @len). */
+static void
+server_send_stateless_written (SimServerTxn *txn,
+                               int           status,
+                               const char   *text,
+                               gsize         len)
+{
+  SimStack *self = txn->stack;
+  SimAddr dst;
+
+  txn->last_status = status;
   server_reply_to (txn, &dst);
-  transmit_written (self, &dst, written, len);
+  transmit_written (self, &dst, text, len);
   trace_txn (self, txn->kind, txn->state, txn->branch, txn->method,
              "final response sent statelessly (RFC 3261 §8.2.7): the transaction is forgotten "
              "at once and a retransmitted request gets a new one");
   server_terminate (txn);
+}
+
+/*
+ * Writes the response sim_server_txn_respond_text describes into the stack's scratch, with
+ * @tag on its To; NULL where the caller must build it instead.
+ */
+static const char *
+write_text_response (SimServerTxn *txn,
+                     int           status,
+                     const char   *reason,
+                     const char   *tag,
+                     const char   *extra,
+                     gsize         extra_len,
+                     gsize        *len)
+{
+  SimStack *self = txn->stack;
+
+  if (self->scratch_busy || txn->request == NULL)
+    return NULL;
+  g_string_truncate (self->scratch, 0);
+  if (!sim_message_append_response (self->scratch, txn->request, status, reason, tag, extra,
+                                    extra_len))
+    return NULL;
+  *len = self->scratch->len;
+  return self->scratch->str;
+}
+
+gboolean
+sim_server_txn_respond_text (SimServerTxn *txn,
+                             int           status,
+                             const char   *reason,
+                             const char   *extra,
+                             gsize         extra_len)
+{
+  g_autoptr(SimServerTxn) hold = NULL;
+  const char *text;
+  gsize len;
+
+  g_return_val_if_fail (txn != NULL, FALSE);
+  g_return_val_if_fail (status >= 200 && status <= 699, FALSE);
+
+  if (txn->stack == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
+    return TRUE;
+  /* The 100 Trying an INVITE is owed goes first: left to sim_server_txn_respond. */
+  if (txn->trying_due)
+    return FALSE;
+  text = write_text_response (txn, status, reason, txn->to_tag[0] != '\0' ? txn->to_tag : NULL,
+                              extra, extra_len, &len);
+  if (text == NULL)
+    return FALSE;
+  hold = sim_server_txn_ref (txn);
+  server_respond_written (txn, status, text, len, NULL);
+  return TRUE;
+}
+
+gboolean
+sim_server_txn_respond_text_stateless (SimServerTxn *txn,
+                                       int           status,
+                                       const char   *reason,
+                                       const char   *extra,
+                                       gsize         extra_len)
+{
+  SimStack *self = txn->stack;
+  g_autoptr(SimServerTxn) hold = NULL;
+  char tag[16 + SERVER_TO_TAG_CHARS];
+  const char *text;
+  gsize len;
+
+  g_return_val_if_fail (txn != NULL, FALSE);
+  g_return_val_if_fail (status >= 200 && status <= 699, FALSE);
+
+  if (self == NULL || txn->state == STATE_TERMINATED || txn->last_status >= 200)
+    return TRUE;
+  /* As sim_server_txn_respond_stateless: a 2xx needs its transaction. */
+  if (status < 300)
+    return sim_server_txn_respond_text (txn, status, reason, extra, extra_len);
+  /* As there, our tag marked as a stateless one (RFC 3261 §8.2.7). */
+  if (txn->to_tag[0] != '\0')
+    {
+      gsize n = strlen (self->sl_prefix);
+
+      g_assert (n < 16);
+      memcpy (tag, self->sl_prefix, n);
+      memcpy (tag + n, txn->to_tag, sizeof txn->to_tag);
+    }
+  text = write_text_response (txn, status, reason, txn->to_tag[0] != '\0' ? tag : NULL,
+                              extra, extra_len, &len);
+  if (text == NULL)
+    return FALSE;
+  hold = sim_server_txn_ref (txn);
+  txn->trying_due = FALSE;
+  server_send_stateless_written (txn, status, text, len);
+  return TRUE;
 }
 
 void

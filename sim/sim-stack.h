@@ -291,6 +291,27 @@ void            sim_server_txn_send_trying    (SimServerTxn     *txn);
  */
 void            sim_server_txn_respond_stateless (SimServerTxn  *txn,
                                                osip_message_t   *response);
+/*
+ * sim_server_txn_respond and sim_server_txn_respond_stateless for a final response (@status
+ * 200-699) that is written, not built (issue 15): the status line with @reason (NULL: the
+ * usual phrase), the request's Via, From, To (with the tag the stack chooses), Call-ID and
+ * CSeq, then @extra (@extra_len bytes of whole header lines, each ending in CRLF), then
+ * Content-Length: 0.  The bytes are those sim_message_new_response_sharing() with those header
+ * lines added would give (sim_message_append_response()), and the transaction does what it
+ * does for that response.  TRUE when it is done (or nothing is owed any more); FALSE, having
+ * done nothing, for a response the stack leaves to be built (the caller then passes it to the
+ * functions above).
+ */
+gboolean        sim_server_txn_respond_text   (SimServerTxn     *txn,
+                                               int               status,
+                                               const char       *reason,
+                                               const char       *extra,
+                                               gsize             extra_len);
+gboolean        sim_server_txn_respond_text_stateless (SimServerTxn *txn,
+                                                       int           status,
+                                                       const char   *reason,
+                                                       const char   *extra,
+                                                       gsize         extra_len);
 /* Convenience: builds and sends a response with a To tag chosen by the stack. */
 void            sim_server_txn_reply          (SimServerTxn     *txn,
                                                int               status,
